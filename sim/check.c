@@ -1,0 +1,44 @@
+/* sim/check.c: the collector behind sim_check_fail (see component.h). */
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "sim/component.h"
+#include "sim/util.h"
+
+struct sim_check {
+  char **keys, **msgs;
+  size_t len;
+};
+
+sim_check *sim_check_alloc(void) { return xcalloc(1, sizeof(sim_check)); }
+
+void sim_check_free(sim_check *ck)
+{
+  if (!ck) return;
+  for (size_t i = 0; i < ck->len; i++) {
+    free(ck->keys[i]);
+    free(ck->msgs[i]);
+  }
+  free(ck->keys);
+  free(ck->msgs);
+  free(ck);
+}
+
+void sim_check_fail(sim_check *ck, const char *key, const char *fmt, ...)
+{
+  char buf[1024];
+  va_list ap;
+  va_start(ap, fmt);
+  vsnprintf(buf, sizeof buf, fmt, ap);
+  va_end(ap);
+  ck->keys = xrealloc(ck->keys, (ck->len + 1) * sizeof *ck->keys);
+  ck->msgs = xrealloc(ck->msgs, (ck->len + 1) * sizeof *ck->msgs);
+  ck->keys[ck->len] = xstrdup(key);
+  ck->msgs[ck->len] = xstrdup(buf);
+  ck->len++;
+}
+
+size_t sim_check_count(const sim_check *ck) { return ck->len; }
+const char *sim_check_key(const sim_check *ck, size_t i) { return ck->keys[i]; }
+const char *sim_check_msg(const sim_check *ck, size_t i) { return ck->msgs[i]; }

@@ -1,0 +1,58 @@
+/* sim/json.c: JSON output (see json.h). */
+#include "sim/json.h"
+
+#include <inttypes.h>
+#include <math.h>
+#include <stdlib.h>
+
+void sim_json_string(FILE *f, const char *s)
+{
+  fputc('"', f);
+  for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
+    switch (*p) {
+    case '"': fputs("\\\"", f); break;
+    case '\\': fputs("\\\\", f); break;
+    case '\n': fputs("\\n", f); break;
+    case '\r': fputs("\\r", f); break;
+    case '\t': fputs("\\t", f); break;
+    default:
+      if (*p < 0x20)
+        fprintf(f, "\\u%04x", *p);
+      else
+        fputc(*p, f);
+    }
+  }
+  fputc('"', f);
+}
+
+void sim_json_number(FILE *f, double x)
+{
+  if (!isfinite(x)) {
+    fputs("null", f);
+    return;
+  }
+  char buf[40];
+  for (int prec = 15; prec <= 17; prec++) {
+    snprintf(buf, sizeof buf, "%.*g", prec, x);
+    if (strtod(buf, NULL) == x) break;
+  }
+  fputs(buf, f);
+}
+
+void sim_json_report(FILE *f, const sim_report *r)
+{
+  fputs("{\n", f);
+  for (size_t i = 0; i < r->len; i++) {
+    const sim_metric *m = &r->items[i];
+    fputs("  ", f);
+    sim_json_string(f, m->key);
+    fputs(": ", f);
+    switch (m->kind) {
+    case SIM_VAL_INT: fprintf(f, "%" PRId64, m->i); break;
+    case SIM_VAL_NUM: sim_json_number(f, m->x); break;
+    case SIM_VAL_STR: sim_json_string(f, m->s); break;
+    }
+    fputs(i + 1 < r->len ? ",\n" : "\n", f);
+  }
+  fputs("}\n", f);
+}

@@ -1,0 +1,18 @@
+/* sim/json.h: JSON rendering of a report (summary.json): one flat object,
+ * keys in report order, numbers in the shortest form that reads back to the
+ * same double, NaN and infinities as null. Part of the driver. */
+#ifndef SIM_JSON_H
+#define SIM_JSON_H
+
+#include <stdio.h>
+
+#include "sim/report.h"
+
+/* Write s as a JSON string literal (quotes and escapes). */
+void sim_json_string(FILE *f, const char *s);
+/* Write x as a JSON number (or null). */
+void sim_json_number(FILE *f, double x);
+/* Write the whole report as a JSON object followed by a newline. */
+void sim_json_report(FILE *f, const sim_report *r);
+
+#endif

@@ -1,0 +1,36 @@
+/* sim/report.h: the metrics a run produces, as an ordered list of named
+ * values. Models append to it; the driver renders it as summary.json and as
+ * a table. Keys carry their unit (wait_p99_s). Owns copies of its keys. */
+#ifndef SIM_REPORT_H
+#define SIM_REPORT_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+typedef enum { SIM_VAL_INT, SIM_VAL_NUM, SIM_VAL_STR } sim_val_kind;
+
+typedef struct {
+  char *key;
+  sim_val_kind kind;
+  int64_t i;
+  double x;     /* NaN or infinite renders as JSON null */
+  char *s;
+  char *label;  /* for the table; may be NULL */
+} sim_metric;
+
+typedef struct {
+  sim_metric *items;
+  size_t len, cap;
+} sim_report;
+
+void sim_report_init(sim_report *r);
+void sim_report_release(sim_report *r);
+/* Append a metric; `label` (may be NULL) is a human description. A key
+ * that is already present is a SIM_BUG. */
+void sim_report_int(sim_report *r, const char *key, int64_t v, const char *label);
+void sim_report_num(sim_report *r, const char *key, double v, const char *label);
+void sim_report_str(sim_report *r, const char *key, const char *v, const char *label);
+/* The metric named key, or NULL. */
+const sim_metric *sim_report_get(const sim_report *r, const char *key);
+
+#endif

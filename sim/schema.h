@@ -1,0 +1,41 @@
+/* sim/schema.h: how a model component describes the settings it accepts:
+ * a table of keys (name, type, bounds, default, where to store it in the
+ * component's parameter struct). The table is plain data; the driver
+ * (sim/cfg.c) reads a scenario section against it, rejects unknown keys,
+ * checks types and bounds and fills the struct. Models therefore never see
+ * the configuration file. */
+#ifndef SIM_SCHEMA_H
+#define SIM_SCHEMA_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+typedef enum {
+  SIM_KEY_INT,      /* int64_t; an integral float such as 1e6 is accepted */
+  SIM_KEY_FLOAT,    /* double; integers accepted */
+  SIM_KEY_BOOL,     /* bool */
+  SIM_KEY_STRING,   /* const char *, valid while the scenario is loaded */
+  SIM_KEY_ENUM,     /* int: index into `choices` */
+  SIM_KEY_GROUP,    /* a nested section read against `group` into the same struct */
+  SIM_KEY_DIST_TIME /* sim_dist of durations in seconds: { dist = "..."; ... } */
+} sim_key_kind;
+
+typedef struct sim_key {
+  const char *name;
+  sim_key_kind kind;
+  size_t offset;                   /* of the field in the parameter struct */
+  bool required;
+  double min, max;                 /* numeric bounds, inclusive */
+  bool min_exclusive;              /* FLOAT: value must be > min */
+  double def;                      /* default when absent and not required */
+  const char *def_str;             /* STRING/ENUM default (ENUM: a choice) */
+  const char *const *choices;      /* ENUM: NULL-terminated */
+  const struct sim_key *group;     /* GROUP: nested table */
+  const char *unit;                /* shown in help: "s", "1/s", NULL */
+  const char *help;                /* one line */
+} sim_key;
+
+/* Tables end with an entry whose name is NULL. Helpers to write entries: */
+#define SIM_KEY_END {.name = NULL}
+
+#endif

@@ -1,0 +1,41 @@
+/* tests/unit/testutil.h: helpers shared by the CUnit suites: a relative
+ * tolerance assertion (CUnit's double check is absolute only), a runner
+ * that registers one suite and exits non-zero on any failure, and a way to
+ * run the clustersim program capturing its status and standard error. */
+#ifndef TESTUTIL_H
+#define TESTUTIL_H
+
+#include <CUnit/CUnit.h>
+#include <stddef.h>
+
+/* |actual - expected| <= rel * |expected| (or both zero). */
+#define CS_ASSERT_REL(actual, expected, rel) \
+  CU_assertImplementation(cs_rel_close((actual), (expected), (rel)), __LINE__, \
+    cs_rel_msg(#actual, (actual), (expected), (rel)), __FILE__, "", CU_FALSE)
+
+int cs_rel_close(double actual, double expected, double rel);
+/* Message for a failed relative check (static buffer). */
+const char *cs_rel_msg(const char *what, double actual, double expected, double rel);
+
+typedef struct {
+  const char *name;
+  CU_TestFunc fn;
+} cs_test;
+
+/* Register `tests` (terminated by {NULL, NULL}) as suite `suite`, run them
+ * verbosely, and return the process exit status: 0 iff all passed. */
+int cs_run_suite(const char *suite, const cs_test *tests);
+
+/* Run argv (argv[0] a path) with stdout and stderr captured into malloc'd
+ * strings (caller frees; may pass NULL to discard). Returns the exit status,
+ * or 128+signal if it was killed by a signal. */
+int cs_run_capture(char *const argv[], char **out, char **err);
+
+/* A fresh empty directory under CS_TEST_TMP named after `tag`; returns a
+ * malloc'd path. */
+char *cs_tmpdir(const char *tag);
+
+/* Whole file into a malloc'd NUL-terminated string; NULL if unreadable. */
+char *cs_slurp(const char *path, size_t *len);
+
+#endif
