@@ -131,17 +131,20 @@ static double cancel_once(uint64_t n, uint64_t reps, const uint32_t *perm, bool 
   return dt;
 }
 
-static void bench_size(uint64_t n, uint64_t ops, int runs, bool csv)
+static void bench_size(uint64_t n, uint64_t ops, int runs, bool csv, bool hold, bool cancel)
 {
-  bench_row r = {"hold", "baseline-d2", "xoshiro", n, ops, 0, 0, -1};
-  long long qb = -1;
-  for (int k = 0; k < runs; k++) {
-    double dt = hold_once(n, ops, &qb);
-    if (k == 0 || dt < r.best_s) r.best_s = dt;
+  if (hold) {
+    bench_row r = {"hold", "baseline-d2", "xoshiro", n, ops, 0, 0, -1};
+    long long qb = -1;
+    for (int k = 0; k < runs; k++) {
+      double dt = hold_once(n, ops, &qb);
+      if (k == 0 || dt < r.best_s) r.best_s = dt;
+    }
+    r.maxrss_mib = bench_maxrss_mib();
+    r.queue_mib = qb < 0 ? -1 : (double)qb / 1048576.0;
+    bench_row_print(csv, &r);
   }
-  r.maxrss_mib = bench_maxrss_mib();
-  r.queue_mib = qb < 0 ? -1 : (double)qb / 1048576.0;
-  bench_row_print(csv, &r);
+  if (!cancel) return;
 
   uint32_t *perm = must(malloc(n * sizeof *perm));
   bool *cancelled = must(malloc(n * sizeof *cancelled));
@@ -170,7 +173,7 @@ int main(int argc, char **argv)
 {
   uint64_t sizes[16] = {1000, 10000, 100000, 1000000}, ops = 2000000;
   int nsizes = 0, runs = 3;
-  bool csv = false;
+  bool csv = false, hold = true, cancel = true;
   for (int i = 1; i < argc; i++) {
     bool has_val = i + 1 < argc;
     if (!strcmp(argv[i], "--csv")) csv = true;
@@ -180,13 +183,18 @@ int main(int argc, char **argv)
       ops = bench_parse_count("--ops", argv[++i]);
     else if (!strcmp(argv[i], "--runs") && has_val)
       runs = (int)bench_parse_count("--runs", argv[++i]);
+    else if (!strcmp(argv[i], "--only") && has_val && !strcmp(argv[i + 1], "hold"))
+      cancel = false, i++;
+    else if (!strcmp(argv[i], "--only") && has_val && !strcmp(argv[i + 1], "cancel"))
+      hold = false, i++;
     else {
-      fprintf(stderr, "usage: bench_baseline_hold [--n N]... [--ops M] [--runs R] [--csv]\n");
+      fprintf(stderr, "usage: bench_baseline_hold [--n N]... [--ops M] [--runs R]"
+                      " [--only hold|cancel] [--csv]\n");
       return 2;
     }
   }
   if (nsizes == 0) nsizes = 4;
   bench_row_header(csv);
-  for (int i = 0; i < nsizes; i++) bench_size(sizes[i], ops, runs, csv);
+  for (int i = 0; i < nsizes; i++) bench_size(sizes[i], ops, runs, csv, hold, cancel);
   return 0;
 }

@@ -57,6 +57,7 @@ typedef struct {
   int runs;
   bool use_gsl;
   bool csv;
+  bool hold, cancel;  /* which rows to run */
 } options;
 
 static void ctx_init(bench_ctx *c, bool use_gsl)
@@ -140,15 +141,18 @@ static double cancel_once(uint64_t n, uint64_t reps, const uint32_t *perm,
 static void bench_size(const options *o, uint64_t n)
 {
   const char *rng = o->use_gsl ? "gsl-mt" : "xoshiro";
-  bench_row r = {"hold", IMPL_LABEL, rng, n, o->ops, 0, 0, -1};
-  long long qb = -1;
-  for (int k = 0; k < o->runs; k++) {
-    double dt = hold_once(n, o->ops, o->use_gsl, &qb);
-    if (k == 0 || dt < r.best_s) r.best_s = dt;
+  if (o->hold) {
+    bench_row r = {"hold", IMPL_LABEL, rng, n, o->ops, 0, 0, -1};
+    long long qb = -1;
+    for (int k = 0; k < o->runs; k++) {
+      double dt = hold_once(n, o->ops, o->use_gsl, &qb);
+      if (k == 0 || dt < r.best_s) r.best_s = dt;
+    }
+    r.maxrss_mib = bench_maxrss_mib();
+    r.queue_mib = qb < 0 ? -1 : (double)qb / 1048576.0;
+    bench_row_print(o->csv, &r);
   }
-  r.maxrss_mib = bench_maxrss_mib();
-  r.queue_mib = qb < 0 ? -1 : (double)qb / 1048576.0;
-  bench_row_print(o->csv, &r);
+  if (!o->cancel) return;
 
   /* a random half to cancel: Fisher-Yates on 0..n-1, not timed */
   uint32_t *perm = xmalloc(n * sizeof *perm);
@@ -176,18 +180,20 @@ static void bench_size(const options *o, uint64_t n)
 
 static void usage(FILE *f)
 {
-  fputs("usage: bench_engine [--n N]... [--ops M] [--runs R] [--rng gsl|xoshiro] [--csv]\n"
+  fputs("usage: bench_engine [--n N]... [--ops M] [--runs R] [--rng gsl|xoshiro]\n"
+        "                    [--only hold|cancel] [--csv]\n"
         "  --n N     pending events (repeatable; default 1e3 1e4 1e5 1e6)\n"
         "  --ops M   hold operations timed per run (default 2e6)\n"
         "  --runs R  runs per row, best reported (default 3)\n"
         "  --rng     offsets from GSL MT19937 via sim_rng_alloc (default) or\n"
         "            from the baselines' inline xoshiro256+\n"
+        "  --only    run only the hold or only the cancel rows\n"
         "  --csv     CSV instead of an aligned table\n", f);
 }
 
 static void parse(options *o, int argc, char **argv)
 {
-  *o = (options){.ops = 2000000, .runs = 3, .use_gsl = true};
+  *o = (options){.ops = 2000000, .runs = 3, .use_gsl = true, .hold = true, .cancel = true};
   for (int i = 1; i < argc; i++) {
     const char *a = argv[i];
     bool has_val = i + 1 < argc;
@@ -205,6 +211,14 @@ static void parse(options *o, int argc, char **argv)
       if (!strcmp(v, "gsl")) o->use_gsl = true;
       else if (!strcmp(v, "xoshiro")) o->use_gsl = false;
       else { fprintf(stderr, "--rng: expected gsl or xoshiro, got '%s'\n", v); exit(2); }
+    } else if (!strcmp(a, "--only") && has_val) {
+      const char *v = argv[++i];
+      o->hold = !strcmp(v, "hold");
+      o->cancel = !strcmp(v, "cancel");
+      if (!o->hold && !o->cancel) {
+        fprintf(stderr, "--only: expected hold or cancel, got '%s'\n", v);
+        exit(2);
+      }
     } else if (!strcmp(a, "--help") || !strcmp(a, "-h")) {
       usage(stdout);
       exit(0);

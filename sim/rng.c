@@ -30,10 +30,10 @@ uint64_t sim_rng_stream_seed(uint64_t master_seed, const char *name)
 
 gsl_rng *sim_rng_alloc(uint64_t master_seed, const char *name)
 {
-  gsl_rng *r = gsl_rng_alloc(gsl_rng_mt19937);
+  gsl_rng *r = gsl_rng_alloc(gsl_rng_taus2);
   if (!r) SIM_BUG("gsl_rng_alloc failed");
   uint64_t s = sim_rng_stream_seed(master_seed, name);
-  /* MT19937 treats seed 0 as 4357; fold the high half in so all 64 bits count */
+  /* taus2 seeds from 32 bits; fold the high half in so all 64 bits count */
   gsl_rng_set(r, (unsigned long)((s ^ (s >> 32)) & 0xffffffffUL));
   return r;
 }

@@ -17,7 +17,7 @@ typedef int64_t sim_time;
 /* Seconds (finite, 0 <= s <= SIM_TIME_MAX_S) to the nearest nanosecond. */
 static inline sim_time sim_time_from_s(double s)
 {
-  return (sim_time)llround(s * 1e9);
+  return (sim_time)llrint(s * 1e9);
 }
 
 /* Nanoseconds to seconds. */

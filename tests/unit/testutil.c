@@ -29,11 +29,26 @@ const char *cs_rel_msg(const char *what, double actual, double expected, double 
 
 int cs_run_suite(const char *suite_name, const cs_test *tests)
 {
+  return cs_run_suite_filtered(suite_name, tests, 0, NULL);
+}
+
+int cs_run_suite_filtered(const char *suite_name, const cs_test *tests, int argc, char **argv)
+{
+  const char *filter = argc > 1 ? argv[1] : NULL;
   if (CU_initialize_registry() != CUE_SUCCESS) return 2;
   CU_pSuite s = CU_add_suite(suite_name, NULL, NULL);
   if (!s) return 2;
-  for (const cs_test *t = tests; t->name; t++)
+  unsigned added = 0;
+  for (const cs_test *t = tests; t->name; t++) {
+    if (filter && strncmp(t->name, filter, strlen(filter)) != 0) continue;
     if (!CU_add_test(s, t->name, t->fn)) return 2;
+    added++;
+  }
+  if (added == 0) {
+    fprintf(stderr, "%s: no test matches '%s'\n", suite_name, filter ? filter : "");
+    CU_cleanup_registry();
+    return 2;
+  }
   CU_basic_set_mode(CU_BRM_VERBOSE);
   CU_basic_run_tests();
   unsigned failed = CU_get_number_of_failures() + CU_get_number_of_tests_failed();

@@ -25,6 +25,9 @@ typedef struct {
 /* Register `tests` (terminated by {NULL, NULL}) as suite `suite`, run them
  * verbosely, and return the process exit status: 0 iff all passed. */
 int cs_run_suite(const char *suite, const cs_test *tests);
+/* The same, running only the tests whose name starts with argv[1] when a
+ * filter is given (CTest splits slow suites into parallel parts this way). */
+int cs_run_suite_filtered(const char *suite, const cs_test *tests, int argc, char **argv);
 
 /* Run argv (argv[0] a path) with stdout and stderr captured into malloc'd
  * strings (caller frees; may pass NULL to discard). Returns the exit status,

@@ -1,0 +1,742 @@
+/* tests/unit/test_cli.c: the clustersim program as a user meets it, run as a
+ * child process: every bad scenario in tests/badconfig with its expected
+ * messages, command-line errors, help and version, reproducibility from the
+ * seed, --set, the files a run writes (atomically, and not at all when they
+ * cannot be), customer conservation in the summary, and the golden runs in
+ * tests/golden compared byte for byte. Scratch output goes under
+ * CS_TEST_TMP and is removed when a test passes. */
+#include <CUnit/CUnit.h>
+#include <dirent.h>
+#include <errno.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "testutil.h"
+
+#define BADCONFIG_DIR CS_SOURCE_DIR "/tests/badconfig"
+#define GOLDEN_DIR CS_SOURCE_DIR "/tests/golden"
+#define MMC_CFG CS_SOURCE_DIR "/scenarios/mmc.cfg"
+
+/* ---- helpers ---- */
+
+/* A CUnit failure with a formatted message (CUnit copies the text). */
+__attribute__((format(printf, 2, 3))) static void fail_at(int line, const char *fmt, ...)
+{
+  char buf[4096];
+  va_list ap;
+  va_start(ap, fmt);
+  vsnprintf(buf, sizeof buf, fmt, ap);
+  va_end(ap);
+  CU_assertImplementation(CU_FALSE, (unsigned)line, buf, __FILE__, "", CU_FALSE);
+}
+
+/* A passed assertion (CU_PASS is a braced block, unusable before else). */
+static void pass(const char *what)
+{
+  CU_assertImplementation(CU_TRUE, 0, what, __FILE__, "", CU_FALSE);
+}
+
+/* Assert cond; on failure report the formatted message instead of the
+ * bare expression, so a failure says which file or command it was about. */
+#define CHECK(cond, ...)                   \
+  do {                                     \
+    if (cond)                              \
+      pass(#cond);                      \
+    else                                   \
+      fail_at(__LINE__, __VA_ARGS__);      \
+  } while (0)
+
+typedef struct {
+  int rc;
+  char *out, *err;
+  char cmd[2048]; /* the command line, for messages */
+} result;
+
+static void result_free(result *r)
+{
+  free(r->out);
+  free(r->err);
+  r->out = r->err = NULL;
+}
+
+/* Run clustersim with the NULL-terminated arguments, in directory `dir`
+ * (NULL: the current one). */
+static result run_in(const char *dir, const char *arg, ...)
+{
+  char *argv[64];
+  int n = 0;
+  result r = {0};
+  argv[n++] = (char *)CS_BIN;
+  snprintf(r.cmd, sizeof r.cmd, "clustersim");
+  va_list ap;
+  va_start(ap, arg);
+  for (const char *a = arg; a && n < 63; a = va_arg(ap, const char *)) {
+    argv[n++] = (char *)a;
+    strncat(r.cmd, " ", sizeof r.cmd - strlen(r.cmd) - 1);
+    strncat(r.cmd, a, sizeof r.cmd - strlen(r.cmd) - 1);
+  }
+  va_end(ap);
+  argv[n] = NULL;
+  char saved[4096];
+  if (dir) {
+    if (!getcwd(saved, sizeof saved) || chdir(dir) != 0) {
+      fail_at(__LINE__, "cannot change to %s: %s", dir, strerror(errno));
+      r.rc = -1;
+      r.out = calloc(1, 1);
+      r.err = calloc(1, 1);
+      return r;
+    }
+  }
+  r.rc = cs_run_capture(argv, &r.out, &r.err);
+  if (dir && chdir(saved) != 0) fail_at(__LINE__, "cannot return to %s", saved);
+  if (!r.out) r.out = calloc(1, 1);
+  if (!r.err) r.err = calloc(1, 1);
+  return r;
+}
+
+#define RUN(...) run_in(NULL, __VA_ARGS__, (const char *)NULL)
+
+static void check_rc(int line, const result *r, int want)
+{
+  if (r->rc != want)
+    fail_at(line, "%s: exit status %d, expected %d; stderr:\n%s", r->cmd, r->rc, want, r->err);
+  else
+    pass("exit status");
+}
+#define CHECK_RC(r, want) check_rc(__LINE__, &(r), (want))
+
+static void check_has(int line, const result *r, const char *stream, const char *text,
+                      const char *want)
+{
+  if (!strstr(text, want))
+    fail_at(line, "%s: %s does not contain \"%s\"; it was:\n%s", r->cmd, stream, want, text);
+  else
+    pass("contains");
+}
+#define CHECK_ERR_HAS(r, want) check_has(__LINE__, &(r), "stderr", (r).err, (want))
+#define CHECK_OUT_HAS(r, want) check_has(__LINE__, &(r), "stdout", (r).out, (want))
+
+static char *path_join(const char *a, const char *b)
+{
+  size_t n = strlen(a) + strlen(b) + 2;
+  char *p = malloc(n);
+  snprintf(p, n, "%s/%s", a, b);
+  return p;
+}
+
+static bool file_exists(const char *path)
+{
+  struct stat st;
+  return stat(path, &st) == 0;
+}
+
+static void rm_rf(const char *path)
+{
+  char cmd[4096];
+  snprintf(cmd, sizeof cmd, "rm -rf '%s'", path);
+  if (system(cmd) != 0) fprintf(stderr, "warning: could not remove %s\n", path);
+}
+
+static int cmp_str(const void *a, const void *b)
+{
+  return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* Names in dir ending in `suffix` (all entries but . and .. if NULL),
+ * sorted; NULL-terminated, caller frees each and the array. *count set. */
+static char **list_dir(const char *dir, const char *suffix, size_t *count)
+{
+  size_t len = 0, cap = 16;
+  char **names = malloc(cap * sizeof *names);
+  DIR *d = opendir(dir);
+  if (d) {
+    struct dirent *e;
+    while ((e = readdir(d))) {
+      const char *nm = e->d_name;
+      if (!strcmp(nm, ".") || !strcmp(nm, "..")) continue;
+      size_t ln = strlen(nm), ls = suffix ? strlen(suffix) : 0;
+      if (suffix && (ln <= ls || strcmp(nm + ln - ls, suffix))) continue;
+      if (len + 1 >= cap) names = realloc(names, (cap *= 2) * sizeof *names);
+      names[len++] = strdup(nm);
+    }
+    closedir(d);
+  }
+  qsort(names, len, sizeof *names, cmp_str);
+  names[len] = NULL;
+  *count = len;
+  return names;
+}
+
+static void free_list(char **names)
+{
+  for (char **p = names; *p; p++) free(*p);
+  free(names);
+}
+
+/* The number after `"key": ` in a summary.json text; false if the key is
+ * absent or its value is not a number (null, a string). */
+static bool json_num(const char *json, const char *key, double *out)
+{
+  char pat[256];
+  snprintf(pat, sizeof pat, "\"%s\": ", key);
+  const char *p = strstr(json, pat);
+  if (!p) return false;
+  p += strlen(pat);
+  char *end;
+  double v = strtod(p, &end);
+  if (end == p || (*end != ',' && *end != '\n')) return false;
+  *out = v;
+  return true;
+}
+
+/* json_num on the summary, failing the test (naming file and key) if absent. */
+static double summary_num(int line, const char *json, const char *path, const char *key)
+{
+  double v = NAN;
+  if (!json_num(json, key, &v)) fail_at(line, "%s: no numeric \"%s\"", path, key);
+  return v;
+}
+#define NUM(json, path, key) summary_num(__LINE__, (json), (path), (key))
+
+/* Run `clustersim run MMC_CFG -q -o OUTDIR [extra...]` and return the summary
+ * text (NULL on failure, after failing the test). */
+static char *run_summary(const char *outdir, const char *a1, const char *a2, const char *a3,
+                         const char *a4)
+{
+  result r = run_in(NULL, "run", MMC_CFG, "-q", "-o", outdir, a1, a2, a3, a4, (const char *)NULL);
+  CHECK_RC(r, 0);
+  result_free(&r);
+  char *path = path_join(outdir, "summary.json");
+  char *s = cs_slurp(path, NULL);
+  CHECK(s != NULL, "%s: not written", path);
+  free(path);
+  return s;
+}
+
+/* ---- bad scenarios ---- */
+
+/* One tests/badconfig file: exit 2, nothing "ok" on stdout, every message
+ * names the file, the "N errors" line matches the messages, and every
+ * "# expect:" (and no "# expect-not:") text appears on stderr. */
+static void check_badconfig(const char *name)
+{
+  char *path = path_join(BADCONFIG_DIR, name);
+  char *text = cs_slurp(path, NULL);
+  CHECK(text != NULL, "badconfig %s: cannot read", path);
+  free(path);
+  if (!text) return;
+
+  result r = run_in(BADCONFIG_DIR, "check", name, (const char *)NULL);
+  if (r.rc != 2)
+    fail_at(__LINE__, "badconfig %s: exit status %d, expected 2; stderr:\n%s", name, r.rc, r.err);
+  CHECK(!strstr(r.out, "ok"), "badconfig %s: stdout says ok:\n%s", name, r.out);
+
+  size_t nexpect = 0;
+  for (char *line = text; *line;) {
+    char *eol = strchr(line, '\n');
+    size_t len = eol ? (size_t)(eol - line) : strlen(line);
+    char buf[1024];
+    if (len >= sizeof buf) len = sizeof buf - 1;
+    memcpy(buf, line, len);
+    buf[len] = '\0';
+    while (len && (buf[len - 1] == ' ' || buf[len - 1] == '\t' || buf[len - 1] == '\r'))
+      buf[--len] = '\0';
+    const char *want = NULL;
+    bool negate = false;
+    if (!strncmp(buf, "# expect: ", 10)) want = buf + 10;
+    else if (!strncmp(buf, "# expect-not: ", 14)) want = buf + 14, negate = true;
+    if (want && *want) {
+      nexpect += !negate;
+      bool found = strstr(r.err, want) != NULL;
+      if (found == negate)
+        fail_at(__LINE__, "badconfig %s: stderr %s \"%s\"; it was:\n%s", name,
+                negate ? "contains unwanted" : "lacks expected", want, r.err);
+      else
+        pass("expectation");
+    }
+    line = eol ? eol + 1 : line + len;
+  }
+  CHECK(nexpect > 0, "badconfig %s: no '# expect: ' line", name);
+
+  /* every line names the file; the last counts the others */
+  char prefix[512];
+  snprintf(prefix, sizeof prefix, "clustersim: %s", name);
+  size_t nlines = 0;
+  const char *last = NULL;
+  for (const char *l = r.err; *l;) {
+    const char *eol = strchr(l, '\n');
+    if (strncmp(l, prefix, strlen(prefix)))
+      fail_at(__LINE__, "badconfig %s: a message does not start with \"%s\":\n%.*s", name, prefix,
+              (int)(eol ? eol - l : (long)strlen(l)), l);
+    last = l;
+    nlines++;
+    if (!eol) break;
+    l = eol + 1;
+  }
+  unsigned long nerr = 0;
+  char tail[512];
+  snprintf(tail, sizeof tail, "clustersim: %s: %%lu error", name);
+  if (!last || sscanf(last, tail, &nerr) != 1)
+    fail_at(__LINE__, "badconfig %s: no final \"N errors\" line; stderr:\n%s", name, r.err);
+  else
+    CHECK(nerr + 1 == nlines, "badconfig %s: says %lu error(s) but printed %zu message(s):\n%s",
+          name, nerr, nlines - 1, r.err);
+  result_free(&r);
+  free(text);
+}
+
+static void test_badconfig(void)
+{
+  size_t n;
+  char **names = list_dir(BADCONFIG_DIR, ".cfg", &n);
+  CHECK(n >= 18, "tests/badconfig: only %zu .cfg files", n);
+  for (char **p = names; *p; p++) check_badconfig(*p);
+  free_list(names);
+}
+
+static void test_missing_file(void)
+{
+  result r = RUN("check", "no_such_scenario.cfg");
+  CHECK_RC(r, 2);
+  CHECK_ERR_HAS(r, "no_such_scenario.cfg");
+  CHECK_ERR_HAS(r, "No such file");
+  CHECK(!strstr(r.out, "ok"), "%s: stdout says ok", r.cmd);
+  result_free(&r);
+  r = RUN("run", "no_such_scenario.cfg", "-q", "-o", CS_TEST_TMP "/never");
+  CHECK_RC(r, 2);
+  CHECK_ERR_HAS(r, "No such file");
+  result_free(&r);
+}
+
+/* ---- command line ---- */
+
+static void test_set_errors(void)
+{
+  char *dir = cs_tmpdir("cli_set");
+  char *out = path_join(dir, "out");
+  result r = RUN("run", MMC_CFG, "-q", "-o", out, "--set", "queue.servers=abc");
+  CHECK_RC(r, 2);
+  CHECK_ERR_HAS(r, "--set queue.servers=abc");
+  CHECK_ERR_HAS(r, "queue.servers: expected an integer");
+  result_free(&r);
+
+  r = RUN("run", MMC_CFG, "-q", "-o", out, "--set", "nokey");
+  CHECK_RC(r, 2);
+  CHECK_ERR_HAS(r, "--set nokey");
+  CHECK_ERR_HAS(r, "KEY=VALUE");
+  result_free(&r);
+
+  r = RUN("run", MMC_CFG, "-q", "-o", out, "--set", "queue.arrivals.rate_per_s=-3");
+  CHECK_RC(r, 2);
+  CHECK_ERR_HAS(r, "--set queue.arrivals.rate_per_s=-3");
+  CHECK_ERR_HAS(r, "queue.arrivals.rate_per_s: out of range: -3");
+  result_free(&r);
+
+  r = RUN("run", MMC_CFG, "-q", "-o", out, "--set", "queue.sevrers=9");
+  CHECK_RC(r, 2);
+  CHECK_ERR_HAS(r, "queue.sevrers: unknown key (did you mean 'servers'?)");
+  result_free(&r);
+
+  r = RUN("check", MMC_CFG, "--set", "queue.servers=9", "--set", "queue.capacity=20");
+  CHECK_RC(r, 0);
+  CHECK_OUT_HAS(r, "ok");
+  result_free(&r);
+
+  /* a rejected run writes nothing, not even the directory */
+  CHECK(!file_exists(out), "%s exists after rejected runs", out);
+  rm_rf(dir);
+  free(out);
+  free(dir);
+}
+
+static void test_seed_errors(void)
+{
+  static const char *const bad[] = {"-1", "abc", "1.5", "", NULL};
+  for (const char *const *s = bad; *s; s++) {
+    result r = RUN("run", MMC_CFG, "-q", "-o", CS_TEST_TMP "/never", "--seed", *s);
+    CHECK_RC(r, 2);
+    CHECK_ERR_HAS(r, "--seed");
+    result_free(&r);
+    r = RUN("check", MMC_CFG, "--seed", *s);
+    CHECK_RC(r, 2);
+    result_free(&r);
+  }
+  CHECK(!file_exists(CS_TEST_TMP "/never"), "a rejected run created its output directory");
+}
+
+static void test_help_version(void)
+{
+  result r = RUN("--help");
+  CHECK_RC(r, 0);
+  CHECK_OUT_HAS(r, "Usage: clustersim");
+  CHECK_OUT_HAS(r, "run FILE.cfg");
+  result_free(&r);
+
+  r = RUN("--version");
+  CHECK_RC(r, 0);
+  CHECK_OUT_HAS(r, "clustersim " CLUSTERSIM_VERSION);
+  result_free(&r);
+
+  static const char *const cmds[] = {"run", "check", "keys", NULL};
+  for (const char *const *c = cmds; *c; c++) {
+    char want[64];
+    snprintf(want, sizeof want, "Usage: clustersim %s", *c);
+    r = RUN(*c, "--help");
+    CHECK_RC(r, 0);
+    CHECK_OUT_HAS(r, want);
+    result_free(&r);
+    r = RUN("help", *c);
+    CHECK_RC(r, 0);
+    CHECK_OUT_HAS(r, want);
+    result_free(&r);
+  }
+
+  r = RUN("keys");
+  CHECK_RC(r, 0);
+  CHECK_OUT_HAS(r, "queue.servers");
+  CHECK_OUT_HAS(r, "exponential");
+  result_free(&r);
+}
+
+static void test_usage_errors(void)
+{
+  result r = RUN("frobnicate");
+  CHECK_RC(r, 2);
+  CHECK_ERR_HAS(r, "unknown command 'frobnicate'");
+  CHECK_ERR_HAS(r, "Usage:");
+  result_free(&r);
+
+  r = RUN("--frobnicate");
+  CHECK_RC(r, 2);
+  CHECK_ERR_HAS(r, "--frobnicate");
+  result_free(&r);
+
+  r = RUN("run", "--frobnicate", MMC_CFG);
+  CHECK_RC(r, 2);
+  CHECK_ERR_HAS(r, "--frobnicate");
+  CHECK_ERR_HAS(r, "Usage: clustersim run");
+  result_free(&r);
+
+  r = RUN("check", "-o", "x", MMC_CFG);
+  CHECK_RC(r, 2);
+  result_free(&r);
+
+  r = run_in(NULL, (const char *)NULL);
+  CHECK_RC(r, 2);
+  CHECK_ERR_HAS(r, "Usage:");
+  result_free(&r);
+
+  r = RUN("check");
+  CHECK_RC(r, 2);
+  CHECK_ERR_HAS(r, "expected exactly one scenario file");
+  result_free(&r);
+
+  r = RUN("check", MMC_CFG, MMC_CFG);
+  CHECK_RC(r, 2);
+  result_free(&r);
+
+  r = RUN("keys", "extra");
+  CHECK_RC(r, 2);
+  result_free(&r);
+}
+
+static void test_check_ok(void)
+{
+  result r = RUN("check", MMC_CFG);
+  CHECK_RC(r, 0);
+  CHECK_OUT_HAS(r, "ok");
+  CHECK(r.err[0] == '\0', "%s: stderr not empty:\n%s", r.cmd, r.err);
+  result_free(&r);
+}
+
+/* ---- runs ---- */
+
+static void test_reproducible(void)
+{
+  char *dir = cs_tmpdir("cli_repro");
+  char *o1 = path_join(dir, "a"), *o2 = path_join(dir, "b"), *o3 = path_join(dir, "c");
+  char *s1 = run_summary(o1, "--set", "queue.customers=200000", "--seed", "1");
+  char *s2 = run_summary(o2, "--set", "queue.customers=200000", "--seed", "1");
+  char *s3 = run_summary(o3, "--set", "queue.customers=200000", "--seed", "2");
+  if (s1 && s2 && s3) {
+    CHECK(strcmp(s1, s2) == 0, "same seed, different summaries: %s/summary.json vs %s/summary.json",
+          o1, o2);
+    CHECK(strcmp(s1, s3) != 0, "seeds 1 and 2 gave identical summaries");
+    double w1 = NUM(s1, o1, "wait_mean_s"), w3 = NUM(s3, o3, "wait_mean_s");
+    CHECK(w1 != w3, "wait_mean_s %.17g is the same for seeds 1 and 2", w1);
+    CHECK(NUM(s1, o1, "seed") == 1 && NUM(s3, o3, "seed") == 2, "summary seeds are not 1 and 2");
+    CHECK(NUM(s1, o1, "customers") == 200000, "--set queue.customers=200000 not applied");
+    /* seed 1 is also the scenario's own: --seed 1 must change nothing */
+    char *o4 = path_join(dir, "d");
+    char *s4 = run_summary(o4, "--set", "queue.customers=200000", NULL, NULL);
+    CHECK(s4 && strcmp(s1, s4) == 0, "--seed 1 differs from the file's seed = 1");
+    free(s4);
+    free(o4);
+    if (!CU_get_number_of_failures()) rm_rf(dir);
+  }
+  free(s1);
+  free(s2);
+  free(s3);
+  free(o1);
+  free(o2);
+  free(o3);
+  free(dir);
+}
+
+static void test_set_changes_result(void)
+{
+  char *dir = cs_tmpdir("cli_setres");
+  char *o8 = path_join(dir, "c8"), *o9 = path_join(dir, "c9");
+  char *s8 = run_summary(o8, "--set", "queue.customers=100000", NULL, NULL);
+  char *s9 = run_summary(o9, "--set", "queue.customers=100000", "--set", "queue.servers=9");
+  if (s8 && s9) {
+    CHECK(NUM(s8, o8, "servers") == 8, "servers is not 8 without --set");
+    CHECK(NUM(s9, o9, "servers") == 9, "--set queue.servers=9 not applied");
+    double w8 = NUM(s8, o8, "wait_mean_s"), w9 = NUM(s9, o9, "wait_mean_s");
+    /* theory: 0.877 s with 8 servers (rho 0.9), about a third of that with 9 (rho 0.8) */
+    CHECK(w9 < 0.6 * w8, "wait_mean_s %g with 9 servers is not well below %g with 8", w9, w8);
+    CHECK(NUM(s9, o9, "theory_wait_mean_s") < NUM(s8, o8, "theory_wait_mean_s"),
+          "theory_wait_mean_s did not fall with a 9th server");
+    /* utilization = lambda / (c mu) = 7.2 / 9 */
+    CS_ASSERT_REL(NUM(s9, o9, "utilization"), 0.8, 0.03);
+    CS_ASSERT_REL(NUM(s8, o8, "utilization"), 0.9, 0.03);
+    if (!CU_get_number_of_failures()) rm_rf(dir);
+  }
+  free(s8);
+  free(s9);
+  free(o8);
+  free(o9);
+  free(dir);
+}
+
+static void test_outputs(void)
+{
+  char *dir = cs_tmpdir("cli_out");
+  result r = RUN("run", MMC_CFG, "-o", dir, "--set", "queue.customers=20000");
+  CHECK_RC(r, 0);
+  CHECK_OUT_HAS(r, "wait_mean_s");  /* the table */
+  CHECK_OUT_HAS(r, "summary.json");
+  result_free(&r);
+  char *path = path_join(dir, "summary.json");
+  char *s = cs_slurp(path, NULL);
+  CHECK(s != NULL, "%s: not written", path);
+  if (s) {
+    static const char *const keys[] = {"servers", "arrival_rate_per_s", "service_rate_per_s",
+                                       "customers", "wait_mean_s", "wait_p99_s",
+                                       "sojourn_mean_s", "utilization", "seed", "events",
+                                       "sim_time_s", "completed", "rejected", "in_system_end",
+                                       NULL};
+    for (const char *const *k = keys; *k; k++) {
+      double v;
+      CHECK(json_num(s, *k, &v) && isfinite(v), "%s: no finite number for \"%s\"", path, *k);
+    }
+    CHECK(s[0] == '{' && strlen(s) >= 3 && !strcmp(s + strlen(s) - 2, "}\n"),
+          "%s: not a JSON object ending in a newline", path);
+    CHECK(strstr(s, "\"status\": \"complete\"") != NULL, "%s: status is not complete", path);
+    CHECK(strstr(s, "\"scenario\": \"mmc\"") != NULL, "%s: scenario is not mmc", path);
+    CS_ASSERT_REL(NUM(s, path, "arrival_rate_per_s"), 7.2, 1e-12);
+    CS_ASSERT_REL(NUM(s, path, "service_rate_per_s"), 1.0, 1e-12);
+  }
+  size_t n;
+  char **names = list_dir(dir, NULL, &n);
+  for (char **p = names; *p; p++)
+    CHECK(!strstr(*p, ".tmp."), "%s: temporary file %s left behind", dir, *p);
+  CHECK(n == 1, "%s: %zu entries, expected summary.json alone", dir, n);
+  free_list(names);
+
+  /* without -o: out/NAME under the working directory */
+  r = run_in(dir, "run", MMC_CFG, "-q", "--set", "queue.customers=1000", (const char *)NULL);
+  CHECK_RC(r, 0);
+  CHECK(r.out[0] == '\0', "%s: -q but stdout:\n%s", r.cmd, r.out);
+  result_free(&r);
+  char *deflt = path_join(dir, "out/mmc/summary.json");
+  CHECK(file_exists(deflt), "%s: not written by a run without -o", deflt);
+  free(deflt);
+
+  if (!CU_get_number_of_failures()) rm_rf(dir);
+  free(s);
+  free(path);
+  free(dir);
+}
+
+static void test_unwritable_output(void)
+{
+  char *dir = cs_tmpdir("cli_unwritable");
+  char *file = path_join(dir, "plainfile");
+  FILE *f = fopen(file, "w");
+  CHECK(f != NULL, "cannot create %s", file);
+  if (f) fclose(f);
+
+  /* a directory under a regular file cannot be created */
+  char *under = path_join(file, "sub");
+  result r = RUN("run", MMC_CFG, "-q", "-o", under, "--set", "queue.customers=1000");
+  CHECK_RC(r, 2);
+  CHECK_ERR_HAS(r, under);
+  CHECK_ERR_HAS(r, "cannot create output directory");
+  result_free(&r);
+
+  /* -o naming the regular file itself: rejected, the file untouched */
+  r = RUN("run", MMC_CFG, "-q", "-o", file, "--set", "queue.customers=1000");
+  CHECK_RC(r, 2);
+  CHECK_ERR_HAS(r, "Not a directory");
+  result_free(&r);
+  struct stat st;
+  CHECK(stat(file, &st) == 0 && S_ISREG(st.st_mode) && st.st_size == 0, "%s was modified", file);
+
+  /* summary.json cannot be replaced (it is a directory): the run fails
+   * after simulating (status 1), and no temporary file is left behind */
+  char *out = path_join(dir, "out");
+  char *blocker = path_join(out, "summary.json");
+  CHECK(mkdir(out, 0777) == 0 && mkdir(blocker, 0777) == 0, "cannot create %s", blocker);
+  r = RUN("run", MMC_CFG, "-q", "-o", out, "--set", "queue.customers=1000");
+  CHECK_RC(r, 1);
+  CHECK_ERR_HAS(r, "cannot write");
+  result_free(&r);
+  size_t n;
+  char **names = list_dir(out, NULL, &n);
+  CHECK(n == 1, "%s: %zu entries after a failed write, expected only summary.json", out, n);
+  for (char **p = names; *p; p++)
+    CHECK(!strstr(*p, ".tmp."), "%s: temporary file %s left behind", out, *p);
+  free_list(names);
+
+  if (!CU_get_number_of_failures()) rm_rf(dir);
+  free(blocker);
+  free(out);
+  free(under);
+  free(file);
+  free(dir);
+}
+
+/* customers arrived = completed + rejected + still in the system at the end */
+static void check_conservation(int line, const char *s, const char *path)
+{
+  double arrived = NUM(s, path, "customers"), completed = NUM(s, path, "completed");
+  double rejected = NUM(s, path, "rejected"), inside = NUM(s, path, "in_system_end");
+  if (arrived != completed + rejected + inside)
+    fail_at(line, "%s: customers %.0f != completed %.0f + rejected %.0f + in_system_end %.0f",
+            path, arrived, completed, rejected, inside);
+  else
+    pass("conservation");
+}
+
+static void test_conservation(void)
+{
+  char *dir = cs_tmpdir("cli_conserve");
+  char *o1 = path_join(dir, "open"), *o2 = path_join(dir, "cap10"), *o3 = path_join(dir, "horizon");
+  char *p1 = path_join(o1, "summary.json"), *p2 = path_join(o2, "summary.json"),
+       *p3 = path_join(o3, "summary.json");
+
+  char *s = run_summary(o1, "--set", "queue.customers=50000", NULL, NULL);
+  if (s) {
+    check_conservation(__LINE__, s, p1);
+    CHECK(NUM(s, p1, "customers") == 50000, "%s: not 50000 customers", p1);
+    CHECK(NUM(s, p1, "rejected") == 0, "%s: rejections without a capacity", p1);
+    CHECK(NUM(s, p1, "in_system_end") == 0, "%s: the queue did not drain", p1);
+  }
+  free(s);
+
+  /* at rho 0.9 with room for only 2 waiting customers, many are turned away */
+  s = run_summary(o2, "--set", "queue.customers=50000", "--set", "queue.capacity=10");
+  if (s) {
+    check_conservation(__LINE__, s, p2);
+    CHECK(NUM(s, p2, "rejected") > 0, "%s: capacity 10 but nothing rejected", p2);
+    CHECK(NUM(s, p2, "queue_length_max") <= 2, "%s: more than capacity - servers waiting", p2);
+  }
+  free(s);
+
+  /* stopped at the horizon, customers are still in the system */
+  s = run_summary(o3, "--set", "queue.customers=50000", "--set", "horizon_s=1500");
+  if (s) {
+    check_conservation(__LINE__, s, p3);
+    CHECK(strstr(s, "\"status\": \"horizon\"") != NULL, "%s: status is not horizon", p3);
+    CHECK(NUM(s, p3, "in_system_end") > 0, "%s: nobody in the system at the horizon", p3);
+    CHECK(NUM(s, p3, "customers") < 50000, "%s: all customers arrived before the horizon", p3);
+  }
+  free(s);
+
+  if (!CU_get_number_of_failures()) rm_rf(dir);
+  free(p1);
+  free(p2);
+  free(p3);
+  free(o1);
+  free(o2);
+  free(o3);
+  free(dir);
+}
+
+/* ---- golden runs ---- */
+
+/* Every tests/golden/NAME.cfg rerun must reproduce NAME.summary.json byte for
+ * byte; on a mismatch the produced file is kept and a diff command printed. */
+static void test_golden(void)
+{
+  size_t n;
+  char **names = list_dir(GOLDEN_DIR, ".cfg", &n);
+  CHECK(n >= 1, "%s: no golden scenario", GOLDEN_DIR);
+  char *dir = cs_tmpdir("cli_golden");
+  bool all_same = true;
+  for (char **p = names; *p; p++) {
+    char base[256], expected[4096], outdir[4096];
+    snprintf(base, sizeof base, "%.*s", (int)(strlen(*p) - 4), *p);
+    snprintf(expected, sizeof expected, "%s/%s.summary.json", GOLDEN_DIR, base);
+    snprintf(outdir, sizeof outdir, "%s/%s", dir, base);
+    char *cfg = path_join(GOLDEN_DIR, *p);
+    result r = RUN("run", cfg, "-q", "-o", outdir);
+    CHECK_RC(r, 0);
+    result_free(&r);
+    free(cfg);
+    char *produced = path_join(outdir, "summary.json");
+    size_t le = 0, lp = 0;
+    char *want = cs_slurp(expected, &le), *got = cs_slurp(produced, &lp);
+    CHECK(want != NULL, "golden %s: cannot read %s", *p, expected);
+    CHECK(got != NULL, "golden %s: %s not written", *p, produced);
+    if (want && got) {
+      bool same = le == lp && memcmp(want, got, le) == 0;
+      if (!same) {
+        all_same = false;
+        fprintf(stderr,
+                "\ngolden %s: output differs from %s\n"
+                "  produced: %s\n"
+                "  see:      diff -u %s %s\n"
+                "  if the change is deliberate, copy the produced file over the golden one\n"
+                "  (tests/golden/README.md)\n",
+                *p, expected, produced, expected, produced);
+      }
+      CHECK(same, "golden %s: %s differs from %s (diff -u %s %s)", *p, produced, expected,
+            expected, produced);
+    }
+    free(want);
+    free(got);
+    free(produced);
+  }
+  if (all_same && !CU_get_number_of_failures()) rm_rf(dir);
+  free(dir);
+  free_list(names);
+}
+
+int main(int argc, char **argv)
+{
+  static const cs_test tests[] = {
+    {"badconfig", test_badconfig},
+    {"missing_file", test_missing_file},
+    {"set_errors", test_set_errors},
+    {"seed_errors", test_seed_errors},
+    {"help_version", test_help_version},
+    {"usage_errors", test_usage_errors},
+    {"check_ok", test_check_ok},
+    {"reproducible", test_reproducible},
+    {"set_changes_result", test_set_changes_result},
+    {"outputs", test_outputs},
+    {"unwritable_output", test_unwritable_output},
+    {"conservation", test_conservation},
+    {"golden", test_golden},
+    {NULL, NULL},
+  };
+  return cs_run_suite_filtered("cli", tests, argc, argv);
+}
