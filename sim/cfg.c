@@ -22,15 +22,21 @@ void sim_errors_release(sim_errors *e)
 {
   for (size_t i = 0; i < e->len; i++) free(e->msgs[i]);
   free(e->msgs);
+  free(e->lines);
   e->msgs = NULL;
+  e->lines = NULL;
   e->len = 0;
 }
 
-static void add_msg(sim_errors *e, const char *msg)
+static void add_msg_line(sim_errors *e, const char *msg, unsigned line)
 {
   e->msgs = xrealloc(e->msgs, (e->len + 1) * sizeof *e->msgs);
+  e->lines = xrealloc(e->lines, (e->len + 1) * sizeof *e->lines);
+  e->lines[e->len] = line;
   e->msgs[e->len++] = xstrdup(msg);
 }
+
+static void add_msg(sim_errors *e, const char *msg) { add_msg_line(e, msg, 0); }
 
 void sim_errors_add(sim_errors *e, const char *fmt, ...)
 {
@@ -42,14 +48,15 @@ void sim_errors_add(sim_errors *e, const char *fmt, ...)
   add_msg(e, buf);
 }
 
-/* "--set ..." if s or a parent came from an override, else "file:line". */
-static void describe_where(const sim_errors *e, const config_setting_t *s, char *buf, size_t n)
+/* "--set ..." if s or a parent came from an override, else "file:line";
+ * returns the line (0 for none or an override). */
+static unsigned describe_where(const sim_errors *e, const config_setting_t *s, char *buf, size_t n)
 {
   for (const config_setting_t *p = s; p; p = config_setting_parent(p)) {
     const char *origin = config_setting_get_hook(p);
     if (origin) {
-      snprintf(buf, n, "%s", origin);
-      return;
+      snprintf(buf, n, "--set %s", origin);
+      return 0;
     }
   }
   const char *file = s ? config_setting_source_file(s) : NULL;
@@ -59,6 +66,7 @@ static void describe_where(const sim_errors *e, const config_setting_t *s, char 
     snprintf(buf, n, "%s:%u", file, line);
   else
     snprintf(buf, n, "%s", file);
+  return line;
 }
 
 void sim_errors_at(sim_errors *e, const config_setting_t *at, const char *path,
@@ -66,7 +74,7 @@ void sim_errors_at(sim_errors *e, const config_setting_t *at, const char *path,
 {
   char where[1024], what[1024], buf[2400];
   va_list ap;
-  describe_where(e, at, where, sizeof where);
+  unsigned line = describe_where(e, at, where, sizeof where);
   va_start(ap, fmt);
   vsnprintf(what, sizeof what, fmt, ap);
   va_end(ap);
@@ -74,12 +82,23 @@ void sim_errors_at(sim_errors *e, const config_setting_t *at, const char *path,
     snprintf(buf, sizeof buf, "%s: %s: %s", where, path, what);
   else
     snprintf(buf, sizeof buf, "%s: %s", where, what);
-  add_msg(e, buf);
+  add_msg_line(e, buf, line);
 }
 
 void sim_errors_print(const sim_errors *e, FILE *f)
 {
-  for (size_t i = 0; i < e->len; i++) fprintf(f, "clustersim: %s\n", e->msgs[i]);
+  /* stable insertion sort of indices by line: lists are short */
+  size_t *order = xmalloc((e->len + 1) * sizeof *order);
+  for (size_t i = 0; i < e->len; i++) {
+    size_t j = i;
+    while (j > 0 && e->lines[order[j - 1]] > e->lines[i]) {
+      order[j] = order[j - 1];
+      j--;
+    }
+    order[j] = i;
+  }
+  for (size_t i = 0; i < e->len; i++) fprintf(f, "clustersim: %s\n", e->msgs[order[i]]);
+  free(order);
 }
 
 void sim_cfg_mark_origin(config_setting_t *s, const char *origin)
@@ -292,7 +311,7 @@ static bool read_dist_time(const config_setting_t *g, const char *path, sim_dist
     if (which == SIM_DP_MINMAX) k.min_exclusive = false;
     double v;
     if (!read_number(s, sub, &k, &v, errs)) continue;
-    if (!strcmp(name, "rate_per_s")) rate = s, p.mean = 1 / v;
+    if (!strcmp(name, "rate_per_s")) rate = s, p.rate = v;
     else if (!strcmp(name, "mean_s")) mean = s, p.mean = v;
     else if (!strcmp(name, "cv")) p.cv = v;
     else if (!strcmp(name, "k")) p.k = (long)v;
@@ -321,6 +340,12 @@ static bool read_dist_time(const config_setting_t *g, const char *path, sim_dist
     }
   }
   if (errs->len > before) return false;
+  if ((need & SIM_DP_MINMAX) && !(p.max > p.min)) {
+    join_path(sub, sizeof sub, path, "max_s");
+    sim_errors_at(errs, config_setting_get_member(g, "max_s"), sub,
+                  "must be greater than min_s (%g), got %g", p.min, p.max);
+    return false;
+  }
   const char *why = sim_dist_make(out, (sim_dist_kind)kind, &p);
   if (why) {
     sim_errors_at(errs, at_min ? at_min : g, path, "%s: %s", dname, why);

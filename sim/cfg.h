@@ -14,6 +14,7 @@
 
 typedef struct {
   char **msgs;
+  unsigned *lines;   /* line each message points at (0: none), for ordering */
   size_t len;
   const char *file;  /* scenario file, for settings libconfig gives no file */
 } sim_errors;
@@ -26,7 +27,8 @@ void sim_errors_add(sim_errors *e, const char *fmt, ...) __attribute__((format(p
  * --set ...). at may be NULL (then just the file). */
 void sim_errors_at(sim_errors *e, const config_setting_t *at, const char *path,
                    const char *fmt, ...) __attribute__((format(printf, 4, 5)));
-/* Print every message, one per line, prefixed with "clustersim: ". */
+/* Print every message, one per line, prefixed with "clustersim: ", in
+ * line order (messages without a line first, otherwise as added). */
 void sim_errors_print(const sim_errors *e, FILE *f);
 
 /* Read group g (at scenario path `path`, "" for the root) against schema into

@@ -61,8 +61,9 @@ int sim_cli_main(int argc, char **argv)
   char **sub_argv = argv + optind;
   optind = 0; /* glibc: 0 re-initialises getopt for the subcommand */
   opterr = 1;
-  if (!strcmp(cmd, "run")) return sim_cmd_run(sub_argc, sub_argv);
-  if (!strcmp(cmd, "check")) return sim_cmd_check(sub_argc, sub_argv);
+  static char run_name[] = "clustersim run", check_name[] = "clustersim check";
+  if (!strcmp(cmd, "run")) return sub_argv[0] = run_name, sim_cmd_run(sub_argc, sub_argv);
+  if (!strcmp(cmd, "check")) return sub_argv[0] = check_name, sim_cmd_check(sub_argc, sub_argv);
   if (!strcmp(cmd, "keys")) return sim_cmd_keys(sub_argc, sub_argv);
   if (!strcmp(cmd, "help")) {
     if (sub_argc > 1) {

@@ -60,7 +60,7 @@ static bool parse_seed(const char *s, int64_t *out)
   char *end;
   errno = 0;
   long long v = strtoll(s, &end, 10);
-  if (errno || end == s || *end || v < 0) return false;
+  if (errno || end == s || *end || v < 0 || v > SIM_SEED_MAX) return false;
   *out = v;
   return true;
 }
@@ -73,16 +73,20 @@ static int parse_opts(int argc, char **argv, bool check, run_opts *o)
     {"output", required_argument, NULL, 'o'}, {"seed", required_argument, NULL, OPT_SEED},
     {"set", required_argument, NULL, OPT_SET}, {"quiet", no_argument, NULL, 'q'},
     {"help", no_argument, NULL, 'h'},          {NULL, 0, NULL, 0}};
+  static const struct option check_long[] = {
+    {"seed", required_argument, NULL, OPT_SEED}, {"set", required_argument, NULL, OPT_SET},
+    {"help", no_argument, NULL, 'h'},            {NULL, 0, NULL, 0}};
   memset(o, 0, sizeof *o);
   o->sets = xcalloc((size_t)argc, sizeof *o->sets);
   int c;
-  while ((c = getopt_long(argc, argv, check ? "h" : "o:qh", run_long, NULL)) != -1) {
+  while ((c = getopt_long(argc, argv, check ? "h" : "o:qh", check ? check_long : run_long, NULL)) != -1) {
     switch (c) {
     case 'o': o->outdir = optarg; break;
     case 'q': o->quiet = true; break;
     case OPT_SEED:
       if (!parse_seed(optarg, &o->seed)) {
-        fprintf(stderr, "clustersim: --seed: expected an integer >= 0, got '%s'\n", optarg);
+        fprintf(stderr, "clustersim: --seed: expected an integer from 0 to %lld, got '%s'\n",
+                (long long)SIM_SEED_MAX, optarg);
         return SIM_EXIT_USAGE;
       }
       o->have_seed = true;
@@ -237,6 +241,11 @@ int sim_cmd_run(int argc, char **argv)
   sigaction(SIGTERM, &old_term, NULL);
   running_engine = NULL;
 
+  if (sc.warmup_s > 0 && sim_now(eng) < sim_time_from_s(sc.warmup_s))
+    fprintf(stderr,
+            "clustersim: warning: the run ended at %g s, inside the warm-up (warmup_s = %g): "
+            "nothing was measured\n",
+            sim_time_to_s(sim_now(eng)), sc.warmup_s);
   const char *status = why == SIM_RUN_STOPPED ? "interrupted" : why == SIM_RUN_UNTIL ? "horizon" : "complete";
   sim_report rep;
   sim_report_init(&rep);
@@ -252,8 +261,9 @@ int sim_cmd_run(int argc, char **argv)
   bool ok = write_summary(outdir, &rep);
   if (!o.quiet) {
     print_table(stdout, &sc, &rep);
-    printf("%" PRIu64 " events in %.3f s wall (%.3g events/s); summary: %s/summary.json\n",
-           sim_events_fired(eng), wall, wall > 0 ? (double)sim_events_fired(eng) / wall : 0.0, outdir);
+    printf("%" PRIu64 " events in %.3f s wall (%.3g events/s)\n", sim_events_fired(eng), wall,
+           wall > 0 ? (double)sim_events_fired(eng) / wall : 0.0);
+    if (ok) printf("summary: %s/summary.json\n", outdir);
   }
   sim_report_release(&rep);
   for (size_t i = 0; i < sc.nparts; i++) sc.parts[i].type->destroy(inst[i]);

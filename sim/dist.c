@@ -38,8 +38,15 @@ const char *sim_dist_make(sim_dist *d, sim_dist_kind kind, const sim_dist_params
   memset(d, 0, sizeof *d);
   d->kind = kind;
   if (need & SIM_DP_MEAN) {
-    if (!(p->mean > 0) || !isfinite(p->mean)) return "mean must be a finite number > 0";
-    d->mean = p->mean;
+    if (p->rate != 0) {
+      if (!(p->rate > 0) || !isfinite(p->rate)) return "rate must be a finite number > 0";
+      d->mean = 1 / p->rate;
+      d->rate = p->rate;
+    } else {
+      if (!(p->mean > 0) || !isfinite(p->mean)) return "mean must be a finite number > 0";
+      d->mean = p->mean;
+      d->rate = 1 / p->mean;
+    }
   }
   if ((need & SIM_DP_CV) && (!(p->cv > 0) || !isfinite(p->cv)))
     return "cv must be a finite number > 0";
@@ -89,6 +96,7 @@ const char *sim_dist_make(sim_dist *d, sim_dist_kind kind, const sim_dist_params
   default:
     SIM_BUG("unknown distribution kind %d", (int)kind);
   }
+  if (!(need & SIM_DP_MEAN)) d->rate = 1 / d->mean;
   return NULL;
 }
 

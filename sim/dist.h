@@ -36,15 +36,17 @@ typedef struct {
   const char *help;  /* one line */
 } sim_dist_type;
 
-/* Parameters as given by the user; unused fields are ignored. */
+/* Parameters as given by the user; unused fields are ignored. A type that
+ * takes a mean accepts either `mean` or `rate` (> 0, then mean = 1/rate). */
 typedef struct {
-  double mean, cv, shape, min, max;
+  double mean, rate, cv, shape, min, max;
   long k;
 } sim_dist_params;
 
 typedef struct {
   sim_dist_kind kind;
   double mean;     /* the distribution's mean */
+  double rate;     /* 1/mean, exactly as given when given as a rate */
   double var;      /* its variance */
   double a, b;     /* derived GSL parameters */
   long k;
@@ -65,6 +67,7 @@ double sim_dist_sample(const sim_dist *d, gsl_rng *r);
 
 /* Moments of d. */
 static inline double sim_dist_mean(const sim_dist *d) { return d->mean; }
+static inline double sim_dist_rate(const sim_dist *d) { return d->rate; }
 static inline double sim_dist_variance(const sim_dist *d) { return d->var; }
 /* The type's name. */
 static inline const char *sim_dist_name(const sim_dist *d)

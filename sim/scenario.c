@@ -21,7 +21,7 @@ static const sim_key top_keys[] = {
   {.name = "description", .kind = SIM_KEY_STRING, .offset = offsetof(top_params, description),
    .def_str = "", .help = "free text"},
   {.name = "seed", .kind = SIM_KEY_INT, .offset = offsetof(top_params, seed), .def = 1,
-   .min = 0, .max = 9.0e15, .help = "master seed of every random stream"},
+   .min = 0, .max = (double)SIM_SEED_MAX, .help = "master seed of every random stream"},
   {.name = "warmup_s", .kind = SIM_KEY_FLOAT, .offset = offsetof(top_params, warmup_s),
    .def = 0, .min = 0, .max = SIM_TIME_MAX_S, .unit = "s",
    .help = "statistics ignore what happens before this time"},
@@ -84,8 +84,14 @@ bool sim_scenario_load(sim_scenario *sc, const char *file, char *const *sets, si
     if (config_error_type(&sc->cfg) == CONFIG_ERR_FILE_IO)
       sim_errors_add(errs, "%s: cannot read scenario", ef ? ef : file);
     else
-      sim_errors_add(errs, "%s:%d: syntax error: %s", ef ? ef : file,
-                     config_error_line(&sc->cfg), config_error_text(&sc->cfg));
+    {
+      const char *text = config_error_text(&sc->cfg);
+      if (text && !strcmp(text, "syntax error"))
+        sim_errors_add(errs, "%s:%d: syntax error", ef ? ef : file, config_error_line(&sc->cfg));
+      else
+        sim_errors_add(errs, "%s:%d: %s", ef ? ef : file, config_error_line(&sc->cfg),
+                       text ? text : "syntax error");
+    }
     return false;
   }
 
@@ -112,8 +118,6 @@ bool sim_scenario_load(sim_scenario *sc, const char *file, char *const *sets, si
     sim_errors_at(errs, config_setting_get_member(root, "name"), "name",
                   "\"%s\" is not a valid name (letters, digits, '-', '_' and '.' only; it names output files)",
                   top.name);
-  if (seed_override && *seed_override < 0)
-    sim_errors_add(errs, "--seed: must be >= 0");
   if (top.horizon_s > 0 && top.warmup_s >= top.horizon_s)
     sim_errors_at(errs, config_setting_get_member(root, "warmup_s"), "warmup_s",
                   "must be less than horizon_s (%g)", top.horizon_s);

@@ -14,6 +14,8 @@
 #include "sim/component.h"
 
 #define SIM_SCENARIO_MAX_COMPONENTS 32
+/* Largest master seed (exact in a double, as libconfig and JSON need). */
+#define SIM_SEED_MAX INT64_C(9000000000000000)
 
 typedef struct {
   const sim_component_type *type;

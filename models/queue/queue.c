@@ -5,6 +5,7 @@
 #include "models/queue/queue.h"
 
 #include <math.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -213,9 +214,13 @@ static void queue_report(void *self, sim_engine *eng, sim_report *rep)
   const queue_params *p = &q->p;
   queue_stats *st = &q->st;
   sim_time now = sim_now(eng);
-  double lambda = 1 / sim_dist_mean(&p->arrivals), mu = 1 / sim_dist_mean(&p->service);
+  double lambda = sim_dist_rate(&p->arrivals), mu = sim_dist_rate(&p->service);
   double c = (double)p->servers;
   double measured_s = sim_time_to_s(now - st->busy.start);
+  /* a run that ended inside its warm-up measured nothing */
+  bool measured = now >= sim_warmup_end(eng);
+  double qlen_mean = measured ? sim_timeavg_mean(&st->queue_len, now) : NAN;
+  double busy_mean = measured ? sim_timeavg_mean(&st->busy, now) : NAN;
 
   sim_report_int(rep, "servers", p->servers, "servers");
   sim_report_str(rep, "arrival_dist", sim_dist_name(&p->arrivals), "inter-arrival distribution");
@@ -238,15 +243,15 @@ static void queue_report(void *self, sim_engine *eng, sim_report *rep)
   sim_report_num(rep, "percentile_rel_error",
                  sim_quantiles_exact(&st->wait.q) ? 0 : SIM_QUANTILE_REL_ERR,
                  "percentile relative error bound (0: exact)");
-  sim_report_num(rep, "queue_length_mean", sim_timeavg_mean(&st->queue_len, now),
+  sim_report_num(rep, "queue_length_mean", qlen_mean,
                  "customers waiting, time average");
-  sim_report_num(rep, "queue_length_max", sim_timeavg_max(&st->queue_len), "customers waiting, max");
-  sim_report_num(rep, "busy_servers_mean", sim_timeavg_mean(&st->busy, now),
-                 "busy servers, time average");
-  sim_report_num(rep, "utilization", sim_timeavg_mean(&st->busy, now) / c,
+  sim_report_num(rep, "queue_length_max", measured ? sim_timeavg_max(&st->queue_len) : NAN,
+                 "customers waiting, max");
+  sim_report_num(rep, "busy_servers_mean", busy_mean, "busy servers, time average");
+  sim_report_num(rep, "utilization", busy_mean / c,
                  "utilization (busy fraction)");
   sim_report_num(rep, "throughput_per_s",
-                 measured_s > 0 ? (double)sim_tally_count(&st->sojourn) / measured_s : NAN,
+                 measured && measured_s > 0 ? (double)sim_tally_count(&st->sojourn) / measured_s : NAN,
                  "throughput (1/s)");
 
   /* Closed forms where one is exact: M/M/c, or M/G/1 (Pollaczek-Khinchine). */

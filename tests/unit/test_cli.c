@@ -44,12 +44,12 @@ static void pass(const char *what)
 
 /* Assert cond; on failure report the formatted message instead of the
  * bare expression, so a failure says which file or command it was about. */
-#define CHECK(cond, ...)                   \
-  do {                                     \
-    if (cond)                              \
-      pass(#cond);                      \
-    else                                   \
-      fail_at(__LINE__, __VA_ARGS__);      \
+#define CHECK(cond, ...)              \
+  do {                                \
+    if (cond)                         \
+      pass(#cond);                    \
+    else                              \
+      fail_at(__LINE__, __VA_ARGS__); \
   } while (0)
 
 typedef struct {
@@ -141,6 +141,13 @@ static void rm_rf(const char *path)
   char cmd[4096];
   snprintf(cmd, sizeof cmd, "rm -rf '%s'", path);
   if (system(cmd) != 0) fprintf(stderr, "warning: could not remove %s\n", path);
+}
+
+/* Remove a test's scratch directory unless the test has failed so far
+ * (failures_before: CU_get_number_of_failures() when it started). */
+static void cleanup_if_passed(const char *dir, unsigned failures_before)
+{
+  if (CU_get_number_of_failures() == failures_before) rm_rf(dir);
 }
 
 static int cmp_str(const void *a, const void *b)
@@ -318,6 +325,7 @@ static void test_missing_file(void)
 
 static void test_set_errors(void)
 {
+  unsigned f0 = CU_get_number_of_failures();
   char *dir = cs_tmpdir("cli_set");
   char *out = path_join(dir, "out");
   result r = RUN("run", MMC_CFG, "-q", "-o", out, "--set", "queue.servers=abc");
@@ -350,7 +358,7 @@ static void test_set_errors(void)
 
   /* a rejected run writes nothing, not even the directory */
   CHECK(!file_exists(out), "%s exists after rejected runs", out);
-  rm_rf(dir);
+  cleanup_if_passed(dir, f0);
   free(out);
   free(dir);
 }
@@ -459,6 +467,7 @@ static void test_check_ok(void)
 
 static void test_reproducible(void)
 {
+  unsigned f0 = CU_get_number_of_failures();
   char *dir = cs_tmpdir("cli_repro");
   char *o1 = path_join(dir, "a"), *o2 = path_join(dir, "b"), *o3 = path_join(dir, "c");
   char *s1 = run_summary(o1, "--set", "queue.customers=200000", "--seed", "1");
@@ -478,7 +487,7 @@ static void test_reproducible(void)
     CHECK(s4 && strcmp(s1, s4) == 0, "--seed 1 differs from the file's seed = 1");
     free(s4);
     free(o4);
-    if (!CU_get_number_of_failures()) rm_rf(dir);
+    cleanup_if_passed(dir, f0);
   }
   free(s1);
   free(s2);
@@ -491,6 +500,7 @@ static void test_reproducible(void)
 
 static void test_set_changes_result(void)
 {
+  unsigned f0 = CU_get_number_of_failures();
   char *dir = cs_tmpdir("cli_setres");
   char *o8 = path_join(dir, "c8"), *o9 = path_join(dir, "c9");
   char *s8 = run_summary(o8, "--set", "queue.customers=100000", NULL, NULL);
@@ -506,7 +516,7 @@ static void test_set_changes_result(void)
     /* utilization = lambda / (c mu) = 7.2 / 9 */
     CS_ASSERT_REL(NUM(s9, o9, "utilization"), 0.8, 0.03);
     CS_ASSERT_REL(NUM(s8, o8, "utilization"), 0.9, 0.03);
-    if (!CU_get_number_of_failures()) rm_rf(dir);
+    cleanup_if_passed(dir, f0);
   }
   free(s8);
   free(s9);
@@ -517,6 +527,7 @@ static void test_set_changes_result(void)
 
 static void test_outputs(void)
 {
+  unsigned f0 = CU_get_number_of_failures();
   char *dir = cs_tmpdir("cli_out");
   result r = RUN("run", MMC_CFG, "-o", dir, "--set", "queue.customers=20000");
   CHECK_RC(r, 0);
@@ -559,7 +570,7 @@ static void test_outputs(void)
   CHECK(file_exists(deflt), "%s: not written by a run without -o", deflt);
   free(deflt);
 
-  if (!CU_get_number_of_failures()) rm_rf(dir);
+  cleanup_if_passed(dir, f0);
   free(s);
   free(path);
   free(dir);
@@ -567,6 +578,7 @@ static void test_outputs(void)
 
 static void test_unwritable_output(void)
 {
+  unsigned f0 = CU_get_number_of_failures();
   char *dir = cs_tmpdir("cli_unwritable");
   char *file = path_join(dir, "plainfile");
   FILE *f = fopen(file, "w");
@@ -605,7 +617,7 @@ static void test_unwritable_output(void)
     CHECK(!strstr(*p, ".tmp."), "%s: temporary file %s left behind", out, *p);
   free_list(names);
 
-  if (!CU_get_number_of_failures()) rm_rf(dir);
+  cleanup_if_passed(dir, f0);
   free(blocker);
   free(out);
   free(under);
@@ -627,6 +639,7 @@ static void check_conservation(int line, const char *s, const char *path)
 
 static void test_conservation(void)
 {
+  unsigned f0 = CU_get_number_of_failures();
   char *dir = cs_tmpdir("cli_conserve");
   char *o1 = path_join(dir, "open"), *o2 = path_join(dir, "cap10"), *o3 = path_join(dir, "horizon");
   char *p1 = path_join(o1, "summary.json"), *p2 = path_join(o2, "summary.json"),
@@ -660,7 +673,7 @@ static void test_conservation(void)
   }
   free(s);
 
-  if (!CU_get_number_of_failures()) rm_rf(dir);
+  cleanup_if_passed(dir, f0);
   free(p1);
   free(p2);
   free(p3);
@@ -676,11 +689,11 @@ static void test_conservation(void)
  * byte; on a mismatch the produced file is kept and a diff command printed. */
 static void test_golden(void)
 {
+  unsigned f0 = CU_get_number_of_failures();
   size_t n;
   char **names = list_dir(GOLDEN_DIR, ".cfg", &n);
   CHECK(n >= 1, "%s: no golden scenario", GOLDEN_DIR);
   char *dir = cs_tmpdir("cli_golden");
-  bool all_same = true;
   for (char **p = names; *p; p++) {
     char base[256], expected[4096], outdir[4096];
     snprintf(base, sizeof base, "%.*s", (int)(strlen(*p) - 4), *p);
@@ -698,8 +711,7 @@ static void test_golden(void)
     CHECK(got != NULL, "golden %s: %s not written", *p, produced);
     if (want && got) {
       bool same = le == lp && memcmp(want, got, le) == 0;
-      if (!same) {
-        all_same = false;
+      if (!same)
         fprintf(stderr,
                 "\ngolden %s: output differs from %s\n"
                 "  produced: %s\n"
@@ -707,7 +719,6 @@ static void test_golden(void)
                 "  if the change is deliberate, copy the produced file over the golden one\n"
                 "  (tests/golden/README.md)\n",
                 *p, expected, produced, expected, produced);
-      }
       CHECK(same, "golden %s: %s differs from %s (diff -u %s %s)", *p, produced, expected,
             expected, produced);
     }
@@ -715,7 +726,7 @@ static void test_golden(void)
     free(got);
     free(produced);
   }
-  if (all_same && !CU_get_number_of_failures()) rm_rf(dir);
+  cleanup_if_passed(dir, f0);
   free(dir);
   free_list(names);
 }

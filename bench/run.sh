@@ -1,0 +1,103 @@
+#!/usr/bin/env bash
+# bench/run.sh: run every benchmark program of an existing build, one after
+# another (never two at once), then time a whole clustersim process on the
+# M/M/8 reference scenario. Builds nothing: `cmake --build build` first.
+#
+# usage: bench/run.sh [BUILD_DIR] [--csv] [--quick]
+#   BUILD_DIR  default <root>/build (the directory above this script's)
+#   --csv      CSV rows from the hold benchmarks instead of tables
+#   --quick    one size (N=1e4) and 5e5 ops: a smoke test, not a result
+# Environment: BENCH_ARGS adds options to every hold benchmark (e.g.
+# BENCH_ARGS="--n 1e5 --runs 5"); MMC_CUSTOMERS (default 10000000).
+# Takes about 1.5 minutes on a 2-core machine.
+set -u
+
+here=$(cd "$(dirname "$0")" && pwd)
+root=$(dirname "$here")
+build="$root/build"
+csv=()
+quick=()
+for a in "$@"; do
+  case "$a" in
+    --csv) csv=(--csv) ;;
+    --quick) quick=(--n 1e4 --ops 5e5) ;;
+    -h|--help) sed -n '2,12p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    -*) echo "run.sh: unknown option $a" >&2; exit 2 ;;
+    *) build=$(cd "$a" && pwd) || exit 2 ;;
+  esac
+done
+bench="$build/bench"
+customers=${MMC_CUSTOMERS:-10000000}
+read -r -a extra <<< "${BENCH_ARGS:-}"
+
+echo "# clustersim benchmarks, $(date -u +%Y-%m-%dT%H:%MZ), $(nproc) cores," \
+     "$(grep -m1 'model name' /proc/cpuinfo 2>/dev/null | cut -d: -f2 | sed 's/^ //')"
+echo "# build: $build"
+echo "# load average before: $(cut -d' ' -f1-3 /proc/loadavg)"
+
+missing=0
+run() { # run PROGRAM ARGS...: run one benchmark program if it was built
+  local prog="$bench/$1"; shift
+  if [[ ! -x "$prog" ]]; then
+    echo "## $(basename "$prog"): not built, skipped"
+    missing=1
+    return
+  fi
+  echo "## $(basename "$prog") $*"
+  "$prog" "$@"
+  echo
+}
+
+run bench_baseline_hold "${quick[@]}" "${extra[@]}" "${csv[@]}"
+run bench_engine "${quick[@]}" "${extra[@]}" "${csv[@]}"
+run bench_engine --only hold --rng xoshiro "${quick[@]}" "${extra[@]}" "${csv[@]}"
+run bench_engine_binary "${quick[@]}" "${extra[@]}" "${csv[@]}"
+run bench_engine_8ary "${quick[@]}" "${extra[@]}" "${csv[@]}"
+if [[ ${#quick[@]} -gt 0 ]]; then
+  run bench_baseline_mmc --customers 1e6 --runs 1
+else
+  run bench_baseline_mmc --customers "$customers"
+fi
+
+# --- the whole program on the reference scenario: best of 3 wall times ---
+cs="$build/clustersim"
+cfg="$root/scenarios/mmc.cfg"
+if [[ ! -x "$cs" || ! -f "$cfg" ]]; then
+  echo "## clustersim mmc: skipped ($([[ -x "$cs" ]] || echo "no $cs ")$([[ -f "$cfg" ]] || echo "no $cfg"))"
+  exit $missing
+fi
+[[ ${#quick[@]} -gt 0 ]] && customers=1000000
+tmp=$(mktemp -d "${TMPDIR:-/tmp}/csbench.XXXXXX")
+trap 'rm -rf "$tmp"' EXIT
+echo "## clustersim run $cfg --set queue.customers=$customers (whole process, best of 3)"
+best="" rss=""
+for i in 1 2 3; do
+  out="$tmp/out$i"
+  t0=$(date +%s%N)
+  if [[ -x /usr/bin/time ]]; then
+    /usr/bin/time -v -o "$tmp/time$i" "$cs" run "$cfg" --set "queue.customers=$customers" \
+      -o "$out" > "$tmp/stdout$i" 2> "$tmp/stderr$i"
+  else
+    "$cs" run "$cfg" --set "queue.customers=$customers" -o "$out" \
+      > "$tmp/stdout$i" 2> "$tmp/stderr$i"
+  fi
+  status=$?
+  t1=$(date +%s%N)
+  if [[ $status -ne 0 ]]; then
+    echo "clustersim exited with status $status:"
+    cat "$tmp/stderr$i"
+    exit 1
+  fi
+  ms=$(( (t1 - t0) / 1000000 ))
+  kb=""
+  [[ -f "$tmp/time$i" ]] && kb=$(sed -n 's/.*Maximum resident set size (kbytes): //p' "$tmp/time$i")
+  echo "  run $i: $(printf '%d.%03d' $((ms / 1000)) $((ms % 1000))) s${kb:+, peak RSS $((kb / 1024)) MiB}"
+  if [[ -z "$best" || $ms -lt $best ]]; then best=$ms; rss=$kb; fi
+done
+echo "  best: $(printf '%d.%03d' $((best / 1000)) $((best % 1000))) s wall${rss:+, peak RSS $((rss / 1024)) MiB}" \
+     "(target < 1.2 s for 1e7 customers)"
+echo "  from its summary (last run):"
+grep -E 'wait in queue \(s\), mean|theory: mean wait|events in .* wall' "$tmp/stdout3" | sed 's/^ */    /'
+
+echo "# load average after: $(cut -d' ' -f1-3 /proc/loadavg)"
+exit $missing
