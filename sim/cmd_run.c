@@ -118,21 +118,33 @@ static int load(const run_opts *o, sim_scenario *sc)
   return ok ? 0 : SIM_EXIT_USAGE;
 }
 
+/* Options, then the scenario. True when sc is loaded and valid (release it
+ * and o.sets after use); otherwise both are released and *status is the
+ * exit status (0 after --help). */
+static bool prepare(int argc, char **argv, bool check, run_opts *o, sim_scenario *sc, int *status)
+{
+  int rc = parse_opts(argc, argv, check, o);
+  if (rc == 0) {
+    rc = load(o, sc);
+    if (rc == 0) return true;
+    sim_scenario_release(sc);
+  }
+  free(o->sets);
+  *status = rc < 0 ? SIM_EXIT_OK : rc;
+  return false;
+}
+
 int sim_cmd_check(int argc, char **argv)
 {
   run_opts o;
   sim_scenario sc;
-  int rc = parse_opts(argc, argv, true, &o);
-  if (rc) {
-    free(o.sets);
-    return rc < 0 ? SIM_EXIT_OK : rc;
-  }
-  rc = load(&o, &sc);
-  if (rc == 0) printf("%s: ok (scenario \"%s\", %zu component%s)\n", o.file, sc.name, sc.nparts,
-                      sc.nparts == 1 ? "" : "s");
+  int status;
+  if (!prepare(argc, argv, true, &o, &sc, &status)) return status;
+  printf("%s: ok (scenario \"%s\", %zu component%s)\n", o.file, sc.name, sc.nparts,
+         sc.nparts == 1 ? "" : "s");
   sim_scenario_release(&sc);
   free(o.sets);
-  return rc;
+  return SIM_EXIT_OK;
 }
 
 /* ---- running ---- */
@@ -192,31 +204,22 @@ int sim_cmd_run(int argc, char **argv)
 {
   run_opts o;
   sim_scenario sc;
-  int rc = parse_opts(argc, argv, false, &o);
-  if (rc) {
-    free(o.sets);
-    return rc < 0 ? SIM_EXIT_OK : rc;
+  int status;
+  if (!prepare(argc, argv, false, &o, &sc, &status)) return status;
+  char *outdir;
+  if (o.outdir) {
+    outdir = xstrdup(o.outdir);
+  } else {
+    size_t n = strlen(sc.name) + 8;
+    outdir = xmalloc(n);
+    snprintf(outdir, n, "out/%s", sc.name);
   }
-  rc = load(&o, &sc);
-  char *outdir = NULL;
-  if (rc == 0) {
-    if (o.outdir) {
-      outdir = xstrdup(o.outdir);
-    } else {
-      size_t n = strlen(sc.name) + 8;
-      outdir = xmalloc(n);
-      snprintf(outdir, n, "out/%s", sc.name);
-    }
-    if (!sim_mkdirs(outdir)) {
-      fprintf(stderr, "clustersim: %s: cannot create output directory: %s\n", outdir, strerror(errno));
-      rc = SIM_EXIT_USAGE;
-    }
-  }
-  if (rc) {
+  if (!sim_mkdirs(outdir)) {
+    fprintf(stderr, "clustersim: %s: cannot create output directory: %s\n", outdir, strerror(errno));
     sim_scenario_release(&sc);
     free(o.sets);
     free(outdir);
-    return rc;
+    return SIM_EXIT_USAGE;
   }
 
   sim_engine *eng = sim_engine_alloc();
@@ -246,13 +249,13 @@ int sim_cmd_run(int argc, char **argv)
             "clustersim: warning: the run ended at %g s, inside the warm-up (warmup_s = %g): "
             "nothing was measured\n",
             sim_time_to_s(sim_now(eng)), sc.warmup_s);
-  const char *status = why == SIM_RUN_STOPPED ? "interrupted" : why == SIM_RUN_UNTIL ? "horizon" : "complete";
+  const char *run_status = why == SIM_RUN_STOPPED ? "interrupted" : why == SIM_RUN_UNTIL ? "horizon" : "complete";
   sim_report rep;
   sim_report_init(&rep);
   sim_report_str(&rep, "scenario", sc.name, "scenario");
   sim_report_str(&rep, "clustersim_version", CLUSTERSIM_VERSION, "clustersim version");
   sim_report_int(&rep, "seed", sc.seed, "master seed");
-  sim_report_str(&rep, "status", status, "run status (complete, horizon, interrupted)");
+  sim_report_str(&rep, "status", run_status, "run status (complete, horizon, interrupted)");
   sim_report_num(&rep, "warmup_s", sc.warmup_s, "warm-up excluded from statistics (s)");
   sim_report_num(&rep, "sim_time_s", sim_time_to_s(sim_now(eng)), "simulated time (s)");
   sim_report_int(&rep, "events", (int64_t)sim_events_fired(eng), "events executed");
