@@ -260,6 +260,39 @@ static void test_hold_peak(void)
   sim_engine_free(eng);
 }
 
+/* A long hold run with many ties: every firing must come after the previous
+ * one in (time, scheduling order). 300,000 schedules cross the sequence
+ * counter's renumbering twice in the test_engine_renumber build. */
+static uint64_t serial_next;
+static sim_time last_time;
+static uint64_t last_serial;
+static int order_ok = 1;
+
+static void tie_hold(sim_engine *eng, void *ctx, uint64_t serial)
+{
+  uint64_t *left = ctx;
+  if (sim_now(eng) < last_time || (sim_now(eng) == last_time && serial <= last_serial)) order_ok = 0;
+  last_time = sim_now(eng);
+  last_serial = serial;
+  if (*left == 0) return;
+  (*left)--;
+  /* offsets 0..49 in steps of 10 ns: about 20 events share each time */
+  sim_schedule_in(eng, (sim_time)((serial * 2654435761u) % 5) * 10, tie_hold, ctx, serial_next++);
+}
+
+static void test_order_over_long_runs(void)
+{
+  sim_engine *eng = sim_engine_alloc();
+  uint64_t left = 300000;
+  serial_next = 0;
+  last_time = -1;
+  for (int i = 0; i < 1000; i++) sim_schedule_at(eng, (sim_time)(i % 50) * 10, tie_hold, &left, serial_next++);
+  sim_run(eng, SIM_TIME_MAX);
+  CU_ASSERT_TRUE(order_ok);
+  CU_ASSERT_EQUAL(sim_events_fired(eng), 301000);
+  sim_engine_free(eng);
+}
+
 int main(void)
 {
   static const cs_test tests[] = {
@@ -272,6 +305,7 @@ int main(void)
     {"warm-up hooks", test_warmup},
     {"100k random events with cancellation vs reference", test_random_against_reference},
     {"hold model keeps the pending peak", test_hold_peak},
+    {"(time, order) increases over 300k schedules with ties", test_order_over_long_runs},
     {NULL, NULL},
   };
   return cs_run_suite("engine", tests);
