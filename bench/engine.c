@@ -11,8 +11,8 @@
  *         (scheduled, then cancelled or fired): ops = cycles * N.
  *
  * Rates are best of --runs runs (wall clock, CLOCK_MONOTONIC). Offsets come
- * from gsl_ran_exponential on sim_rng_alloc(seed, "bench.hold") as a model
- * would draw them, or with --rng xoshiro from the same inline generator the
+ * from sim_dist_sample (exponential) on sim_rng_alloc(seed, "bench.hold")
+ * as a model draws them, or with --rng xoshiro from the same inline generator the
  * baselines use, which isolates the queue's cost from the generator's.
  * The build decides the heap arity: linked against simcore (impl
  * "engine-simcore") or compiled with its own sim/engine.c and
@@ -26,6 +26,7 @@
 #include <string.h>
 
 #include "bench/benchutil.h"
+#include "sim/dist.h"
 #include "sim/engine.h"
 #include "sim/rng.h"
 #include "sim/time.h"
@@ -44,6 +45,7 @@
 
 typedef struct {
   gsl_rng *gsl;      /* --rng gsl */
+  sim_dist dist;     /* exponential, mean MEAN_S */
   bench_rng xo;      /* --rng xoshiro */
   bool use_gsl;
   uint64_t left;     /* hold operations still to do */
@@ -64,8 +66,13 @@ static void ctx_init(bench_ctx *c, bool use_gsl)
 {
   memset(c, 0, sizeof *c);
   c->use_gsl = use_gsl;
-  if (use_gsl) c->gsl = sim_rng_alloc(SEED, "bench.hold");
-  else bench_rng_seed(&c->xo, SEED);
+  if (use_gsl) {
+    c->gsl = sim_rng_alloc(SEED, "bench.hold");
+    if (sim_dist_make(&c->dist, SIM_DIST_EXPONENTIAL, &(sim_dist_params){.mean = MEAN_S}))
+      SIM_BUG("bad bench distribution");
+  } else {
+    bench_rng_seed(&c->xo, SEED);
+  }
 }
 
 static void ctx_release(bench_ctx *c)
@@ -75,7 +82,7 @@ static void ctx_release(bench_ctx *c)
 
 static inline sim_time draw_offset(bench_ctx *c)
 {
-  double s = c->use_gsl ? gsl_ran_exponential(c->gsl, MEAN_S)
+  double s = c->use_gsl ? sim_dist_sample(&c->dist, c->gsl)
                         : bench_rng_exp(&c->xo, MEAN_S);
   return sim_time_from_s(s);
 }
@@ -140,7 +147,7 @@ static double cancel_once(uint64_t n, uint64_t reps, const uint32_t *perm,
 
 static void bench_size(const options *o, uint64_t n)
 {
-  const char *rng = o->use_gsl ? "gsl-mt" : "xoshiro";
+  const char *rng = o->use_gsl ? "gsl-taus2" : "xoshiro";
   if (o->hold) {
     bench_row r = {"hold", IMPL_LABEL, rng, n, o->ops, 0, 0, -1};
     long long qb = -1;
@@ -185,7 +192,7 @@ static void usage(FILE *f)
         "  --n N     pending events (repeatable; default 1e3 1e4 1e5 1e6)\n"
         "  --ops M   hold operations timed per run (default 2e6)\n"
         "  --runs R  runs per row, best reported (default 3)\n"
-        "  --rng     offsets from GSL MT19937 via sim_rng_alloc (default) or\n"
+        "  --rng     offsets from GSL taus2 via sim_rng_alloc and sim_dist (default) or\n"
         "            from the baselines' inline xoshiro256+\n"
         "  --only    run only the hold or only the cancel rows\n"
         "  --csv     CSV instead of an aligned table\n", f);
