@@ -1,7 +1,7 @@
 /* bench/baseline_hold.c: the hold model as a no-abstraction loop, the
  * reference bench_engine is judged against on the same machine. No project
  * code: a plain binary min-heap of {int64 ns time, payload}, xoshiro256+,
- * offsets -log(u) * 1 s rounded to ns (llround, as sim_time_from_s does).
+ * offsets -log(u) * 1 s rounded to ns (llrint, as sim_time_from_s does).
  * Each operation is a pop followed by a push, as an event loop whose
  * handler reschedules does it (no fused replace-top). Ties are not broken
  * by sequence: the engine pays for determinism, this loop does not.
@@ -77,7 +77,7 @@ static inline entry heap_pop(heap *q)
 
 static inline int64_t draw_ns(bench_rng *r)
 {
-  return llround(bench_rng_exp(r, 1.0) * 1e9);
+  return llrint(bench_rng_exp(r, 1.0) * 1e9);
 }
 
 static volatile int64_t sink;

@@ -110,7 +110,7 @@ static inline int64_t fifo_pop(fifo *f)
 
 static inline int64_t exp_ns(bench_rng *r, double mean_s)
 {
-  return llround(bench_rng_exp(r, mean_s) * 1e9);
+  return llrint(bench_rng_exp(r, mean_s) * 1e9);
 }
 
 /* Exact mean wait in queue of M/M/c (requires lambda < c * mu), seconds. */

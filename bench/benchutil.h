@@ -113,7 +113,7 @@ static inline uint64_t bench_parse_count(const char *opt, const char *s)
 typedef struct {
   const char *bench;  /* "hold" or "cancel" */
   const char *impl;   /* "baseline-d2", "engine-simcore", "engine-d2", ... */
-  const char *rng;    /* "xoshiro" or "gsl-mt" */
+  const char *rng;    /* "xoshiro" or "gsl-taus2" */
   uint64_t n;         /* pending events */
   uint64_t ops;       /* operations timed */
   double best_s;      /* best wall time over the runs */
