@@ -165,23 +165,6 @@ static double number_of(const config_setting_t *s)
   return (double)config_setting_get_int64(s);
 }
 
-static void bounds_text(const sim_key *k, char *buf, size_t n)
-{
-  const char *lo = k->min_exclusive ? ">" : ">=";
-  if (k->max > k->min && k->max < 1e300)
-    snprintf(buf, n, "a value %s %g and <= %g", lo, k->min, k->max);
-  else
-    snprintf(buf, n, "a value %s %g", lo, k->min);
-}
-
-static bool in_bounds(const sim_key *k, double v)
-{
-  if (!isfinite(v)) return false;
-  if (k->min_exclusive ? !(v > k->min) : !(v >= k->min)) return false;
-  if (k->max > k->min && v > k->max) return false;
-  return true;
-}
-
 static bool read_number(const config_setting_t *s, const char *path, const sim_key *k,
                         double *out, sim_errors *errs)
 {
@@ -197,8 +180,7 @@ static bool read_number(const config_setting_t *s, const char *path, const sim_k
     sim_errors_at(errs, s, path, "expected an integer, got %s", val);
     return false;
   }
-  if (!in_bounds(k, v)) {
-    bounds_text(k, bounds, sizeof bounds);
+  if (!sim_key_number_ok(k, v, bounds, sizeof bounds)) {
     sim_errors_at(errs, s, path, "out of range: %s (expected %s)", val, bounds);
     return false;
   }
@@ -420,25 +402,6 @@ static const char *suggest(const sim_key *schema, const char *const *also, const
   return best;
 }
 
-static void set_default(const sim_key *k, void *out)
-{
-  char *field = (char *)out + k->offset;
-  switch (k->kind) {
-  case SIM_KEY_INT: *(int64_t *)field = (int64_t)k->def; break;
-  case SIM_KEY_FLOAT: *(double *)field = k->def; break;
-  case SIM_KEY_BOOL: *(bool *)field = k->def != 0; break;
-  case SIM_KEY_STRING: *(const char **)field = k->def_str; break;
-  case SIM_KEY_ENUM: {
-    int idx = 0;
-    for (int i = 0; k->def_str && k->choices[i]; i++)
-      if (!strcmp(k->choices[i], k->def_str)) idx = i;
-    *(int *)field = idx;
-    break;
-  }
-  default: break;
-  }
-}
-
 static void read_key(const config_setting_t *s, const char *path, const sim_key *k, void *out,
                      sim_errors *errs)
 {
@@ -500,6 +463,29 @@ static void read_key(const config_setting_t *s, const char *path, const sim_key 
   case SIM_KEY_DIST_TIME:
     read_dist_time(s, path, (sim_dist *)field, errs);
     break;
+  case SIM_KEY_NAMES: {
+    sim_names *names = (sim_names *)field;
+    int t = config_setting_type(s);
+    if (t != CONFIG_TYPE_ARRAY && t != CONFIG_TYPE_LIST) {
+      value_text(s, val, sizeof val);
+      sim_errors_at(errs, s, path, "expected an array of strings [ \"a\", \"b\" ], got %s", val);
+      break;
+    }
+    names->n = 0;
+    for (int i = 0; i < config_setting_length(s); i++) {
+      const config_setting_t *e = config_setting_get_elem(s, (unsigned)i);
+      if (config_setting_type(e) != CONFIG_TYPE_STRING) {
+        sim_errors_at(errs, s, path, "element %d is not a string", i);
+        break;
+      }
+      if (names->n == SIM_MAX_NAMES) {
+        sim_errors_at(errs, s, path, "at most %d names", SIM_MAX_NAMES);
+        break;
+      }
+      names->v[names->n++] = config_setting_get_string(e);
+    }
+    break;
+  }
   }
 }
 
@@ -538,7 +524,7 @@ bool sim_cfg_read(const config_setting_t *g, const char *path, const sim_key *sc
           if (kk->required)
             sim_errors_at(errs, g, sub2, "required key missing (%s)", kk->help ? kk->help : "");
           else
-            set_default(kk, out);
+            sim_key_set_default(kk, out);
         }
         continue;
       }
@@ -548,7 +534,7 @@ bool sim_cfg_read(const config_setting_t *g, const char *path, const sim_key *sc
       if (k->required && !was_hinted)
         sim_errors_at(errs, g, sub, "required key missing (%s)", k->help ? k->help : "");
       else if (!k->required)
-        set_default(k, out);
+        sim_key_set_default(k, out);
       continue;
     }
     read_key(s, sub, k, out, errs);

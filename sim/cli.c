@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "sim/command.h"
 #include "sim/util.h"
 
 static void usage(FILE *f)
@@ -19,9 +20,12 @@ static void usage(FILE *f)
         "  run FILE.cfg     simulate a scenario; writes OUTDIR/summary.json and prints a table\n"
         "  check FILE.cfg   validate a scenario without simulating\n"
         "  keys             list every scenario section and key, with units and defaults\n"
-        "\n"
-        "Run 'clustersim COMMAND --help' for a command's options.\n",
+        "  list CATALOG     print the gpus, links or models catalog\n"
+        ,
         f);
+  for (const sim_command_type *const *c = sim_commands; *c; c++)
+    fprintf(f, "  %-16s %s\n", (*c)->name, (*c)->summary);
+  fputs("\nRun 'clustersim COMMAND --help' for a command's options.\n", f);
 }
 
 /* GSL's default handler aborts; a GSL error inside the simulator is a bug,
@@ -65,6 +69,9 @@ int sim_cli_main(int argc, char **argv)
   if (!strcmp(cmd, "run")) return sub_argv[0] = run_name, sim_cmd_run(sub_argc, sub_argv);
   if (!strcmp(cmd, "check")) return sub_argv[0] = check_name, sim_cmd_check(sub_argc, sub_argv);
   if (!strcmp(cmd, "keys")) return sim_cmd_keys(sub_argc, sub_argv);
+  if (!strcmp(cmd, "list")) return sim_cmd_list(sub_argc, sub_argv);
+  int rc = sim_cmd_model(sub_argc, sub_argv);
+  if (rc >= 0) return rc;
   if (!strcmp(cmd, "help")) {
     if (sub_argc > 1) {
       char *help_argv[] = {sub_argv[1], "--help", NULL};
@@ -72,6 +79,9 @@ int sim_cli_main(int argc, char **argv)
       if (!strcmp(sub_argv[1], "run")) return sim_cmd_run(2, help_argv);
       if (!strcmp(sub_argv[1], "check")) return sim_cmd_check(2, help_argv);
       if (!strcmp(sub_argv[1], "keys")) return sim_cmd_keys(2, help_argv);
+      if (!strcmp(sub_argv[1], "list")) return sim_cmd_list(2, help_argv);
+      int hrc = sim_cmd_model(2, help_argv);
+      if (hrc >= 0) return hrc;
     }
     usage(stdout);
     return SIM_EXIT_OK;

@@ -17,6 +17,7 @@ static const char *kind_name(sim_key_kind k)
   case SIM_KEY_ENUM: return "choice";
   case SIM_KEY_GROUP: return "group";
   case SIM_KEY_DIST_TIME: return "distribution";
+  case SIM_KEY_NAMES: return "names";
   }
   return "?";
 }

@@ -17,8 +17,17 @@ typedef enum {
   SIM_KEY_STRING,   /* const char *, valid while the scenario is loaded */
   SIM_KEY_ENUM,     /* int: index into `choices` */
   SIM_KEY_GROUP,    /* a nested section read against `group` into the same struct */
-  SIM_KEY_DIST_TIME /* sim_dist of durations in seconds: { dist = "..."; ... } */
+  SIM_KEY_DIST_TIME, /* sim_dist of durations in seconds: { dist = "..."; ... } */
+  SIM_KEY_NAMES     /* sim_names: an array of up to SIM_MAX_NAMES strings */
 } sim_key_kind;
+
+#define SIM_MAX_NAMES 8
+
+/* A short list of names (aliases); strings as for SIM_KEY_STRING. */
+typedef struct {
+  const char *v[SIM_MAX_NAMES];
+  int n;
+} sim_names;
 
 typedef struct sim_key {
   const char *name;
@@ -35,7 +44,13 @@ typedef struct sim_key {
   const char *help;                /* one line */
 } sim_key;
 
-/* Tables end with an entry whose name is NULL. Helpers to write entries: */
+/* Tables end with an entry whose name is NULL. */
 #define SIM_KEY_END {.name = NULL}
+
+/* Store key k's default into the struct at `out`. */
+void sim_key_set_default(const sim_key *k, void *out);
+/* True if v is finite and within k's bounds; else false with the expected
+ * range described in `why` ("a value > 0"). */
+bool sim_key_number_ok(const sim_key *k, double v, char *why, size_t n);
 
 #endif

@@ -1,0 +1,118 @@
+/* models/gpu/gpu.c: GPU accessors and the `gpus` catalog type (keys,
+ * checks, link resolution, `clustersim list gpus`). */
+#include "models/gpu/gpu.h"
+
+#include <stddef.h>
+#include <stdio.h>
+#include <string.h>
+
+const char *const gpu_precision_names[] = {"fp32", "tf32", "fp16", "bf16", "fp8", "int8", "int4", NULL};
+
+double gpu_precision_bytes(gpu_precision p)
+{
+  static const double bytes[GPU_PRECISIONS] = {4, 4, 2, 2, 1, 1, 0.5};
+  return bytes[p];
+}
+
+double gpu_peak_flops(const gpu_spec *g, gpu_precision p) { return g->peak_tflops[p] * 1e12; }
+
+gpu_precision gpu_compute_precision(const gpu_spec *g, gpu_precision p)
+{
+  if (p == GPU_INT4) return GPU_FP16;
+  if (g->peak_tflops[p] > 0) return p;
+  if (p == GPU_TF32) return GPU_FP32;
+  return GPU_FP16;
+}
+
+double gpu_mem_bytes(const gpu_spec *g) { return g->mem_gib * 1073741824.0; }
+double gpu_mem_bw(const gpu_spec *g) { return g->mem_bw_gbs * 1e9; }
+
+#define PEAK(p, key) \
+  {.name = key, .kind = SIM_KEY_FLOAT, .offset = offsetof(gpu_spec, peak_tflops) + (p) * sizeof(double), \
+   .min = 0, .max = 1e5, .def = 0, .unit = "TFLOP/s", .help = "dense peak, " key " (0: unsupported)"}
+
+static const sim_key peak_keys[] = {
+  PEAK(GPU_FP32, "fp32"), PEAK(GPU_TF32, "tf32"), PEAK(GPU_FP16, "fp16"), PEAK(GPU_BF16, "bf16"),
+  PEAK(GPU_FP8, "fp8"),   PEAK(GPU_INT8, "int8"), PEAK(GPU_INT4, "int4"), SIM_KEY_END,
+};
+
+#define F(field, key, req, lo, hi, unit_, help_) \
+  {.name = key, .kind = SIM_KEY_FLOAT, .offset = offsetof(gpu_spec, field), .required = req, .min = lo, \
+   .max = hi, .unit = unit_, .help = help_}
+#define S(field, key, req, help_) \
+  {.name = key, .kind = SIM_KEY_STRING, .offset = offsetof(gpu_spec, field), .required = req, .def_str = "", \
+   .help = help_}
+
+static const sim_key gpu_keys[] = {
+  S(name, "name", true, "catalog name, lowercase and hyphenated"),
+  {.name = "aliases", .kind = SIM_KEY_NAMES, .offset = offsetof(gpu_spec, aliases), .help = "other names"},
+  S(description, "description", false, "free text"),
+  {.name = "peak_tflops", .kind = SIM_KEY_GROUP, .group = peak_keys, .required = true,
+   .help = "dense peak per precision"},
+  F(mem_gib, "mem_gib", true, 0.1, 1e5, "GiB", "memory capacity"),
+  F(mem_bw_gbs, "mem_bw_gbs", true, 1, 1e6, "GB/s", "peak memory bandwidth"),
+  F(tdp_w, "tdp_w", true, 1, 1e5, "W", "board power"),
+  F(idle_w, "idle_w", true, 0, 1e5, "W", "idle power"),
+  S(power_source, "power_source", false, "source of the power figures"),
+  S(scaleup_link_name, "scaleup_link", true, "link between the GPUs of a node, or \"none\""),
+  S(host_link_name, "host_link", true, "link to the host"),
+  F(price_usd_per_hour, "price_usd_per_hour", true, 0, 1e4, "USD/h", "reference price per GPU-hour"),
+  S(price_source, "price_source", true, "provider, instance, date"),
+  {.name = "compute_efficiency", .kind = SIM_KEY_FLOAT, .offset = offsetof(gpu_spec, compute_efficiency),
+   .required = true, .min = 0, .min_exclusive = true, .max = 1, .help = "achievable fraction of peak FLOP/s"},
+  {.name = "memory_efficiency", .kind = SIM_KEY_FLOAT, .offset = offsetof(gpu_spec, memory_efficiency),
+   .required = true, .min = 0, .min_exclusive = true, .max = 1,
+   .help = "achievable fraction of peak bandwidth"},
+  S(efficiency_source, "efficiency_source", true, "measurement the efficiencies come from"),
+  S(source, "source", true, "datasheet"),
+  SIM_KEY_END,
+};
+
+static void gpu_check(const void *entry, sim_check *ck)
+{
+  const gpu_spec *g = entry;
+  if (g->peak_tflops[GPU_FP16] <= 0 && g->peak_tflops[GPU_FP32] <= 0)
+    sim_check_fail(ck, "peak_tflops", "needs at least fp16 or fp32");
+  if (g->idle_w > g->tdp_w) sim_check_fail(ck, "idle_w", "exceeds tdp_w (%g W)", g->tdp_w);
+}
+
+static void gpu_resolve(void *entry, const sim_catalogs *cats, sim_check *ck)
+{
+  gpu_spec *g = entry;
+  char names[1024];
+  g->scaleup_link = NULL;
+  if (strcmp(g->scaleup_link_name, "none") != 0) {
+    g->scaleup_link = sim_catalog_find(cats, "links", g->scaleup_link_name);
+    if (!g->scaleup_link) {
+      sim_catalog_names(cats, "links", names, sizeof names);
+      sim_check_fail(ck, "scaleup_link", "unknown link \"%s\" (expected \"none\" or one of: %s)",
+                     g->scaleup_link_name, names);
+    }
+  }
+  g->host_link = sim_catalog_find(cats, "links", g->host_link_name);
+  if (!g->host_link) {
+    sim_catalog_names(cats, "links", names, sizeof names);
+    sim_check_fail(ck, "host_link", "unknown link \"%s\" (expected one of: %s)", g->host_link_name, names);
+  }
+}
+
+static void gpu_line(const void *entry, char *buf, size_t n)
+{
+  const gpu_spec *g = entry;
+  snprintf(buf, n, "%-14s %8.1f %8.1f %7.1f %8.0f %6.0f  %-9s %-6s %6.2f  %s", g->name,
+           g->peak_tflops[GPU_FP16], g->peak_tflops[GPU_FP8], g->mem_gib, g->mem_bw_gbs, g->tdp_w,
+           g->scaleup_link_name, g->host_link_name, g->price_usd_per_hour, g->description);
+}
+
+const sim_catalog_type gpu_catalog = {
+  .list = "gpus",
+  .what = "GPU",
+  .schema = gpu_keys,
+  .entry_size = sizeof(gpu_spec),
+  .name_offset = offsetof(gpu_spec, name),
+  .aliases_offset = offsetof(gpu_spec, aliases),
+  .check = gpu_check,
+  .resolve = gpu_resolve,
+  .list_header = "name           fp16 TF   fp8 TF mem GiB     GB/s      W  scale-up  host     $/h  description",
+  .list_line = gpu_line,
+};

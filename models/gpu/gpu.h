@@ -1,0 +1,50 @@
+/* models/gpu/gpu.h: GPUs as catalog entries: dense peak throughput per
+ * precision, memory, bandwidth, power, links and price, with the
+ * achievable-efficiency factors measured for them. Numbers in SI units
+ * (FLOP/s, bytes, bytes/s, W) through the accessors. */
+#ifndef GPU_H
+#define GPU_H
+
+#include "models/interconnect/net.h"
+#include "sim/catalog.h"
+
+typedef enum {
+  GPU_FP32, GPU_TF32, GPU_FP16, GPU_BF16, GPU_FP8, GPU_INT8, GPU_INT4, GPU_PRECISIONS
+} gpu_precision;
+
+/* Names as used in catalogs and flags: "fp32", "tf32", "fp16", ... */
+extern const char *const gpu_precision_names[];  /* NULL-terminated */
+/* Bytes per value stored in this precision (int4: 0.5). */
+double gpu_precision_bytes(gpu_precision p);
+
+typedef struct {
+  const char *name;
+  sim_names aliases;
+  const char *description;
+  double peak_tflops[GPU_PRECISIONS];  /* dense; 0: unsupported */
+  double mem_gib;
+  double mem_bw_gbs;
+  double tdp_w, idle_w;
+  const char *power_source;
+  const char *scaleup_link_name, *host_link_name;
+  const net_link *scaleup_link;        /* NULL: none */
+  const net_link *host_link;
+  double price_usd_per_hour;
+  const char *price_source;
+  double compute_efficiency, memory_efficiency;
+  const char *efficiency_source;
+  const char *source;
+} gpu_spec;
+
+/* Peak dense FLOP/s in precision p (0 if unsupported). */
+double gpu_peak_flops(const gpu_spec *g, gpu_precision p);
+/* The precision GEMMs run in for weights stored in p: p itself, except int4
+ * (weight-only quantisation, computed in fp16) and formats the GPU lacks
+ * (bf16 on V100/T4 runs as fp16; fp8 without fp8 units runs as fp16). */
+gpu_precision gpu_compute_precision(const gpu_spec *g, gpu_precision p);
+double gpu_mem_bytes(const gpu_spec *g);
+double gpu_mem_bw(const gpu_spec *g);          /* peak bytes/s */
+
+extern const sim_catalog_type gpu_catalog;
+
+#endif

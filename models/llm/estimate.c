@@ -1,0 +1,222 @@
+/* models/llm/estimate.c: `clustersim estimate`: the seed article's
+ * back-of-the-envelope, done with the compute core: FLOPs, memory, GPUs to
+ * hold a model, time of a request at peak and at the modelled efficiency,
+ * on one CPU core, and cost; training FLOPs, time and cost. Flags are a
+ * key table; the driver parses them and prints the report. */
+#include <math.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "models/gpu/gpu.h"
+#include "models/llm/llm.h"
+#include "models/llm/llm_step.h"
+#include "sim/command.h"
+
+/* The seed's CPU: one core at 3 GHz doing one FLOP per cycle. */
+#define CPU_CORE_FLOPS 3e9
+
+typedef struct {
+  const char *model, *gpu, *link;
+  int64_t gpus, tp, pp, batch, context;
+  int dtype;
+  double tokens_in, tokens_out, train_tokens, price, overhead_ms, mfu;
+  bool recompute;
+  int64_t zero;
+} est_params;
+
+#define FL(field, key, def_, lo, hi, help_) \
+  {.name = key, .kind = SIM_KEY_FLOAT, .offset = offsetof(est_params, field), .def = def_, .min = lo, \
+   .max = hi, .help = help_}
+#define IN(field, key, def_, lo, hi, help_) \
+  {.name = key, .kind = SIM_KEY_INT, .offset = offsetof(est_params, field), .def = def_, .min = lo, \
+   .max = hi, .help = help_}
+
+static const sim_key est_flags[] = {
+  {.name = "model", .kind = SIM_KEY_STRING, .offset = offsetof(est_params, model), .def_str = "gpt3-175b",
+   .help = "model from the catalog (clustersim list models)"},
+  {.name = "gpu", .kind = SIM_KEY_STRING, .offset = offsetof(est_params, gpu), .def_str = "a100-80gb-sxm",
+   .help = "GPU from the catalog (clustersim list gpus)"},
+  IN(gpus, "gpus", 0, 0, 1e6, "GPUs (0: the fewest that hold the weights, a power of two)"),
+  {.name = "dtype", .kind = SIM_KEY_ENUM, .offset = offsetof(est_params, dtype), .def_str = "fp16",
+   .choices = gpu_precision_names, .help = "weight precision"},
+  FL(tokens_in, "tokens-in", 512, 1, 1e9, "prompt tokens per request"),
+  FL(tokens_out, "tokens-out", 512, 0, 1e9, "generated tokens per request"),
+  FL(train_tokens, "train-tokens", 300e9, 0, 1e16, "training data set in tokens"),
+  FL(price, "price", 0, 0, 1e5, "USD per GPU-hour (0: the catalog's reference price)"),
+  IN(tp, "tp", 0, 0, 1024, "tensor-parallel degree (0: all the GPUs / pp)"),
+  IN(pp, "pp", 1, 1, 1024, "pipeline stages"),
+  {.name = "link", .kind = SIM_KEY_STRING, .offset = offsetof(est_params, link), .def_str = "",
+   .help = "link of the tensor-parallel group (default: the GPU's scale-up link, else its host link)"},
+  IN(batch, "batch", 1, 1, 1e7, "sequences per step"),
+  IN(context, "context", 0, 0, 1e9, "context of the decode step (0: tokens-in)"),
+  FL(overhead_ms, "overhead-ms", 0, 0, 1e4, "fixed framework overhead per step, ms"),
+  FL(mfu, "mfu", 0.40, 0.01, 1, "model FLOPs utilisation of training (fraction of peak)"),
+  {.name = "recompute", .kind = SIM_KEY_BOOL, .offset = offsetof(est_params, recompute), .def = 0,
+   .help = "count 8p FLOPs per training token (full activation recomputation) instead of 6p"},
+  IN(zero, "zero", 0, 0, 3, "ZeRO stage for training memory (optimizer, + gradients, + weights over GPUs)"),
+  SIM_KEY_END,
+};
+
+static int pow2_at_least(double x)
+{
+  int n = 1;
+  while (n < x && n < (1 << 20)) n *= 2;
+  return n;
+}
+
+static void est_run(const void *params, const sim_catalogs *cats, sim_report *rep, sim_check *ck)
+{
+  const est_params *o = params;
+  char names[4096];
+  const llm_arch *m = sim_catalog_find(cats, "models", o->model);
+  const gpu_spec *g = sim_catalog_find(cats, "gpus", o->gpu);
+  if (!m) {
+    sim_catalog_names(cats, "models", names, sizeof names);
+    sim_check_fail(ck, "model", "unknown model \"%s\" (one of: %s)", o->model, names);
+  }
+  if (!g) {
+    sim_catalog_names(cats, "gpus", names, sizeof names);
+    sim_check_fail(ck, "gpu", "unknown GPU \"%s\" (one of: %s)", o->gpu, names);
+  }
+  const net_link *link = NULL;
+  if (*o->link) {
+    link = sim_catalog_find(cats, "links", o->link);
+    if (!link) {
+      sim_catalog_names(cats, "links", names, sizeof names);
+      sim_check_fail(ck, "link", "unknown link \"%s\" (one of: %s)", o->link, names);
+    }
+  }
+  if (!m || !g || (*o->link && !link)) return;
+  if (!link) link = g->scaleup_link ? g->scaleup_link : g->host_link;
+  gpu_precision dtype = (gpu_precision)o->dtype;
+  gpu_precision cp = gpu_compute_precision(g, dtype);
+  double price = o->price > 0 ? o->price : g->price_usd_per_hour;
+
+  /* GPUs to hold the weights (inference) and the training state */
+  double wbytes = llm_weights_bytes(m, gpu_precision_bytes(dtype));
+  double usable = gpu_mem_bytes(g) * LLM_USABLE_MEMORY;
+  double hold = ceil(wbytes / usable);
+  double seq = m->max_context < 2048 ? (double)m->max_context : 2048;
+  double train_state = llm_train_state_bytes(m, 0, 1);
+  double train_act = llm_activation_bytes(m, 1, seq, LLM_RECOMPUTE_SELECTIVE, 1);
+  double hold_train = ceil((train_state + train_act) / gpu_mem_bytes(g));
+  int gpus = o->gpus > 0 ? (int)o->gpus : pow2_at_least(hold);
+  int pp = (int)o->pp;
+  int tp = o->tp > 0 ? (int)o->tp : gpus / pp;
+  if (tp < 1) tp = 1;
+  if ((int64_t)tp * pp != gpus) {
+    sim_check_fail(ck, "tp", "tp x pp = %d x %d must equal --gpus %d", tp, pp, gpus);
+    return;
+  }
+
+  llm_replica r;
+  llm_replica_init(&r, m, g, dtype, tp, pp, tp > 1 ? link : NULL, pp > 1 ? link : NULL,
+                   o->overhead_ms * 1e-3);
+  double in = o->tokens_in, out = o->tokens_out, b = (double)o->batch;
+  double ctx = o->context > 0 ? (double)o->context : in;
+
+  llm_memory mem;
+  llm_memory_need(&r, b * (in + out), b * in, &mem);
+  if (mem.total > mem.usable && !m->encoder_only) {
+    sim_check_fail(ck, "gpus",
+                   "%s in %s does not fit on %d x %s: each GPU needs %.1f GiB (weights %.1f, KV cache "
+                   "%.1f for %g x %g tokens, activations %.1f) but has %.1f GiB, %.0f%% usable (%.1f): "
+                   "short by %.1f GiB; use more GPUs (--gpus, at least %g hold the weights)",
+                   m->name, gpu_precision_names[dtype], gpus, g->name, mem.total / 1073741824.0,
+                   mem.weights / 1073741824.0, mem.kv / 1073741824.0, b, in + out,
+                   mem.activations / 1073741824.0, mem.capacity / 1073741824.0, LLM_USABLE_MEMORY * 100,
+                   mem.usable / 1073741824.0, (mem.total - mem.usable) / 1073741824.0, hold);
+    return;
+  }
+
+  /* FLOPs of one request, and of the batch */
+  double prefill_flops = llm_prefill_flops(m, in), decode_flops = llm_decode_flops(m, in, out);
+  double forward = prefill_flops + decode_flops;
+  double peak = gpu_peak_flops(g, cp) * gpus;
+
+  llm_batch pb = {0}, db = {0};
+  llm_batch_add_prefill(&pb, 0, in, true);
+  for (int i = 1; i < b; i++) llm_batch_add_prefill(&pb, 0, in, true);
+  llm_batch_add_decode(&db, b, ctx);
+  llm_step_cost pc, dc, step;
+  llm_step(&r, &pb, &pc);
+  llm_step(&r, &db, &dc);
+  /* the whole request: the prompt, then one step per generated token after
+   * the first (which the prefill emits), contexts growing */
+  double request = pc.total_s;
+  for (double j = 1; j < out; j++) {
+    llm_batch sb = {0};
+    llm_batch_add_decode(&sb, b, in + j);
+    llm_step(&r, &sb, &step);
+    request += step.total_s;
+  }
+  double tokens = b * (in + out);
+  double usd_per_s = price * gpus / 3600;
+
+  double train = llm_train_flops(m, o->train_tokens, o->recompute);
+  double train_model = llm_train_flops(m, o->train_tokens, false);
+  double tpeak = gpu_peak_flops(g, cp) * gpus;
+  double train_time_peak = train / tpeak;
+  double train_time = train_model / (tpeak * o->mfu);
+  double train_mem = llm_train_state_bytes(m, (int)o->zero, gpus) + train_act;
+
+  sim_report_str(rep, "model", m->name, "model");
+  sim_report_str(rep, "gpu", g->name, "GPU");
+  sim_report_str(rep, "dtype", gpu_precision_names[dtype], "weight precision");
+  sim_report_str(rep, "compute_dtype", gpu_precision_names[cp], "precision the GEMMs run in");
+  sim_report_int(rep, "gpus", gpus, "GPUs");
+  sim_report_int(rep, "tp", tp, "tensor-parallel degree");
+  sim_report_int(rep, "pp", pp, "pipeline stages");
+  sim_report_str(rep, "tp_link", tp > 1 ? link->name : "none", "tensor-parallel link");
+  sim_report_num(rep, "params", llm_params(m), "parameters (derived from the architecture)");
+  sim_report_num(rep, "active_params", llm_active_params(m), "parameters used per token");
+  sim_report_num(rep, "published_params", m->published_params, "parameters as published");
+  sim_report_num(rep, "tokens_in", in, "prompt tokens per request");
+  sim_report_num(rep, "tokens_out", out, "generated tokens per request");
+  sim_report_num(rep, "prefill_flops", prefill_flops, "prompt FLOPs per request");
+  sim_report_num(rep, "decode_flops", decode_flops, "generation FLOPs per request");
+  sim_report_num(rep, "forward_flops", forward, "forward FLOPs per request (prefill + decode)");
+  sim_report_num(rep, "forward_flops_2pn", llm_flops_2pn(m, in + out), "the seed's rule 2 p n");
+  sim_report_num(rep, "weights_bytes", wbytes, "weights (bytes)");
+  sim_report_num(rep, "kv_bytes_per_token", llm_kv_bytes_per_token(m, r.kv_bytes), "KV cache per token (bytes)");
+  sim_report_num(rep, "inference_memory_bytes", mem.total * gpus, "weights + KV + activations, all GPUs");
+  sim_report_num(rep, "gpus_to_hold", hold, "GPUs whose usable memory holds the weights");
+  sim_report_num(rep, "peak_time_s", forward / gpu_peak_flops(g, cp),
+                 "one request on one GPU at peak FLOP/s (s)");
+  sim_report_num(rep, "peak_time_replica_s", forward * b / peak, "the batch on all GPUs at peak (s)");
+  sim_report_num(rep, "prefill_time_s", pc.total_s, "prefill of the batch's prompts (s)");
+  sim_report_str(rep, "prefill_bound", pc.compute_s >= pc.memory_s ? "compute" : "memory", "prefill is");
+  sim_report_num(rep, "decode_step_time_s", dc.total_s, "one decode step of the batch at --context (s)");
+  sim_report_str(rep, "decode_bound", dc.compute_s >= dc.memory_s ? "compute" : "memory", "decode is");
+  sim_report_num(rep, "request_time_s", request, "whole request: prefill + decode steps (s)");
+  sim_report_num(rep, "tokens_per_s", tokens / request, "tokens per second (in + out, whole batch)");
+  sim_report_num(rep, "cpu_core_time_s", forward * b / CPU_CORE_FLOPS, "on one 3 GHz CPU core, 1 FLOP/cycle (s)");
+  sim_report_num(rep, "usd_per_hour", usd_per_s * 3600, "price of the GPUs (USD/h)");
+  sim_report_num(rep, "usd_per_1k_tokens", usd_per_s * request / tokens * 1000, "cost per 1,000 tokens (USD)");
+  sim_report_num(rep, "train_tokens", o->train_tokens, "training tokens");
+  sim_report_num(rep, "train_flops", train, o->recompute ? "training FLOPs (8 p per token)" : "training FLOPs (6 p per token)");
+  sim_report_num(rep, "train_memory_bytes", train_mem, "training memory: 16 B/param Adam state (ZeRO) + activations");
+  sim_report_num(rep, "train_memory_seed_bytes", llm_train_state_seed_bytes(m), "the seed's rule: fp32 weights + 8 B/param");
+  sim_report_num(rep, "gpus_to_hold_train", hold_train, "GPUs to hold the training state without ZeRO sharding");
+  sim_report_num(rep, "train_time_at_peak_s", train_time_peak, "training time at peak (s)");
+  sim_report_num(rep, "train_time_s", train_time, "training time at --mfu (s)");
+  sim_report_num(rep, "train_gpu_hours", train_time * gpus / 3600, "training GPU-hours at --mfu");
+  sim_report_num(rep, "train_cost_at_peak_usd", train_time_peak * usd_per_s, "training cost at peak (USD)");
+  sim_report_num(rep, "train_cost_usd", train_time * usd_per_s, "training cost at --mfu (USD)");
+}
+
+const sim_command_type estimate_command = {
+  .name = "estimate",
+  .summary = "FLOPs, memory, time and cost of a model on a GPU, without simulating",
+  .help =
+      "Back-of-the-envelope numbers from the compute core: FLOPs of a request (prefill and\n"
+      "decode separately) and of a training run, memory for inference and training, the GPUs\n"
+      "needed to hold the model, the time of a request at peak and at the modelled efficiency\n"
+      "(prefill of --batch prompts, one decode step of --batch sequences at --context), the same\n"
+      "on one 3 GHz CPU core, and the cost per 1,000 tokens and of the training run.\n"
+      "Defaults reproduce the seed article's case: GPT-3 175B, 1,024 tokens, 300B training tokens.\n",
+  .flags = est_flags,
+  .params_size = sizeof(est_params),
+  .run = est_run,
+};

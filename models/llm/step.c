@@ -1,0 +1,116 @@
+/* models/llm/step.c: batch step time and memory need of a replica (see
+ * llm_step.h for the model). */
+#include <math.h>
+
+#include "models/llm/llm_step.h"
+
+void llm_replica_init(llm_replica *r, const llm_arch *m, const gpu_spec *g, gpu_precision dtype,
+                      int tp, int pp, const net_link *tp_link, const net_link *pp_link,
+                      double overhead_s)
+{
+  r->model = m;
+  r->gpu = g;
+  r->dtype = dtype;
+  r->compute = gpu_compute_precision(g, dtype);
+  r->weight_bytes = gpu_precision_bytes(dtype);
+  /* the KV cache stays in 16-bit unless the model runs in fp8 (or fp32) */
+  r->kv_bytes = dtype == GPU_FP8 ? 1.0 : (dtype == GPU_FP32 || dtype == GPU_TF32) ? 4.0 : 2.0;
+  r->tp = tp > 0 ? tp : 1;
+  r->pp = pp > 0 ? pp : 1;
+  r->tp_link = tp_link;
+  r->pp_link = pp_link;
+  r->overhead_s = overhead_s;
+  r->flops_per_s = gpu_peak_flops(g, r->compute) * g->compute_efficiency;
+  r->bytes_per_s = gpu_mem_bw(g) * g->memory_efficiency;
+  r->attn_bytes_per_s = gpu_mem_bw(g) * LLM_ATTN_MEMORY_EFFICIENCY;
+}
+
+void llm_batch_add_prefill(llm_batch *b, double cached, double chunk, bool completes)
+{
+  b->prefill_tokens += chunk;
+  /* token i of the chunk (1-based) attends to cached + i positions */
+  b->prefill_attended += chunk * cached + chunk * (chunk + 1) / 2;
+  b->prefill_kv_read += cached + chunk;
+  if (completes) b->prefill_done += 1;
+}
+
+void llm_batch_add_decode(llm_batch *b, double n, double context)
+{
+  b->decode_seqs += n;
+  b->decode_context += n * context;
+}
+
+static double max2(double a, double b) { return a > b ? a : b; }
+
+void llm_step(const llm_replica *r, const llm_batch *b, llm_step_cost *out)
+{
+  const llm_arch *m = r->model;
+  double tp = r->tp, h = (double)m->hidden, q = llm_q_dim(m), kv = llm_kv_dim(m);
+  double f = (double)m->ffn, tokens = b->prefill_tokens + b->decode_seqs;
+  double layers = (double)m->layers;
+
+  /* linear layers: the attention projections and the experts tokens use */
+  double experts = (double)m->experts, k = (double)m->experts_active;
+  double touched = experts <= 1 ? 1 : experts * (1 - pow(1 - k / experts, tokens));
+  double expert_p = llm_expert_params(m);
+  double lin_flops = 2 * tokens * (llm_attn_params(m) + k * expert_p);
+  double mlp_io = m->ffn_kind == LLM_FFN_GATED ? 3 * f : 2 * f;
+  double lin_bytes = (llm_attn_params(m) + touched * expert_p) * r->weight_bytes +
+                     tokens * k * (2 * h + mlp_io) * LLM_ACT_BYTES +      /* MLP in/out */
+                     tokens * (2 * h + 2 * q + 2 * kv) * LLM_ACT_BYTES;  /* QKV and O in/out */
+  double lin_c = lin_flops / tp / r->flops_per_s, lin_m = lin_bytes / tp / r->bytes_per_s;
+
+  /* attention: scores and weighted sum over the attended positions */
+  double attended = b->prefill_attended + b->decode_context;
+  double att_flops = 4 * q * attended;
+  double kv_read = (b->prefill_kv_read + b->decode_context) * 2 * kv * r->kv_bytes;
+  double kv_write = tokens * 2 * kv * r->kv_bytes;
+  double att_bytes = kv_read + kv_write + tokens * 2 * q * LLM_ACT_BYTES;
+  /* K/V heads are split over tp, but never below one head per GPU */
+  double kv_split = tp < (double)m->kv_heads ? tp : (double)m->kv_heads;
+  double att_c = att_flops / tp / r->flops_per_s;
+  double att_m = (kv_read + kv_write) / kv_split / r->attn_bytes_per_s +
+                 tokens * 2 * q * LLM_ACT_BYTES / tp / r->attn_bytes_per_s;
+
+  /* tensor parallelism: all-reduce after attention and after the MLP */
+  double comm = 0;
+  if (r->tp > 1 && r->tp_link && tokens > 0)
+    comm = 2 * net_allreduce_s(r->tp_link, r->tp, tokens * h * LLM_ACT_BYTES, NET_BEST);
+
+  /* output head for the tokens that produce logits */
+  double logits = b->decode_seqs + b->prefill_done;
+  double head_flops = 2 * logits * (double)m->vocab * h;
+  double head_bytes = logits > 0 ? (double)m->vocab * h * r->weight_bytes : 0;
+  double head_c = head_flops / tp / r->flops_per_s, head_m = head_bytes / tp / r->bytes_per_s;
+
+  double pp_comm = 0;
+  if (r->pp > 1 && r->pp_link && tokens > 0)
+    pp_comm = (r->pp - 1) * net_p2p_s(r->pp_link, tokens * h * LLM_ACT_BYTES);
+
+  out->linear_s = layers * max2(lin_c, lin_m);
+  out->attention_s = tokens > 0 ? layers * max2(att_c, att_m) : 0;
+  out->head_s = max2(head_c, head_m);
+  out->comm_s = layers * comm + pp_comm;
+  out->overhead_s = tokens > 0 ? r->overhead_s : 0;
+  out->compute_s = layers * (lin_c + att_c) + head_c;
+  out->memory_s = layers * (lin_m + att_m) + head_m;
+  out->flops = layers * (lin_flops + att_flops) + head_flops;
+  out->bytes = layers * (lin_bytes + att_bytes) + head_bytes;
+  out->total_s = out->linear_s + out->attention_s + out->head_s + out->comm_s + out->overhead_s;
+}
+
+void llm_memory_need(const llm_replica *r, double kv_tokens, double step_tokens, llm_memory *out)
+{
+  const llm_arch *m = r->model;
+  double gpus = (double)r->tp * r->pp;
+  double kv_split = r->tp < m->kv_heads ? (double)r->tp : (double)m->kv_heads;
+  out->weights = llm_weights_bytes(m, r->weight_bytes) / gpus;
+  out->kv = kv_tokens * llm_kv_bytes_per_token(m, r->kv_bytes) / kv_split / r->pp;
+  /* the widest transient of a step: the MLP's inner activations and logits */
+  double f = (double)m->ffn * (m->ffn_kind == LLM_FFN_GATED ? 2 : 1) * (double)m->experts_active;
+  out->activations = step_tokens * ((4 * (double)m->hidden + f) / r->tp) * LLM_ACT_BYTES +
+                     step_tokens * (double)m->vocab / r->tp * 4.0 / (step_tokens > 1 ? step_tokens : 1);
+  out->total = out->weights + out->kv + out->activations;
+  out->capacity = gpu_mem_bytes(r->gpu);
+  out->usable = out->capacity * LLM_USABLE_MEMORY;
+}

@@ -1,0 +1,45 @@
+/* sim/catalog.h: named entries of reference data (GPUs, links, models), as
+ * typed C structs. A model family describes its entry type here (list name,
+ * key table, struct size, checks, cross-references); the driver reads the
+ * shipped and user catalog files into a sim_catalogs (sim/catalog_load.c);
+ * models look entries up by name at set-up, never per event. Entries from a
+ * later file replace earlier entries of the same name. */
+#ifndef SIM_CATALOG_H
+#define SIM_CATALOG_H
+
+#include <stddef.h>
+
+#include "sim/component.h"
+#include "sim/schema.h"
+
+typedef struct sim_catalogs sim_catalogs;
+
+typedef struct sim_catalog_type {
+  const char *list;          /* list name in files: "gpus" */
+  const char *what;          /* one entry, for messages: "GPU" */
+  const sim_key *schema;     /* keys of one entry; must include "name" */
+  size_t entry_size;
+  size_t name_offset;        /* const char * */
+  size_t aliases_offset;     /* sim_names, or (size_t)-1 if none */
+  /* Relations between an entry's keys; may be NULL. */
+  void (*check)(const void *entry, sim_check *ck);
+  /* Resolve names of other entries (a GPU's links) once every file is read;
+   * report unknown names through ck by key; may be NULL. */
+  void (*resolve)(void *entry, const sim_catalogs *cats, sim_check *ck);
+  /* `clustersim list`: a header line and one line per entry. */
+  const char *list_header;
+  void (*list_line)(const void *entry, char *buf, size_t n);
+} sim_catalog_type;
+
+/* Every catalog type, NULL-terminated (models/registry.c), in resolve order. */
+extern const sim_catalog_type *const sim_catalog_types[];
+
+/* The entry of catalog `list` ("gpus") named or aliased `name`, or NULL. */
+const void *sim_catalog_find(const sim_catalogs *cats, const char *list, const char *name);
+/* Entries of catalog `list`: count, and the i-th (in file order). */
+size_t sim_catalog_count(const sim_catalogs *cats, const char *list);
+const void *sim_catalog_entry(const sim_catalogs *cats, const char *list, size_t i);
+/* Names of the entries of `list`, comma-separated, into buf (for messages). */
+void sim_catalog_names(const sim_catalogs *cats, const char *list, char *buf, size_t n);
+
+#endif

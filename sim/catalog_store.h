@@ -1,0 +1,25 @@
+/* sim/catalog_store.h: the layout of loaded catalogs, shared by the lookup
+ * (catalog.c) and the loader (catalog_load.c); nothing else includes it. */
+#ifndef SIM_CATALOG_STORE_H
+#define SIM_CATALOG_STORE_H
+
+#include "sim/catalog.h"
+
+typedef struct {
+  const sim_catalog_type *type;
+  unsigned char *entries;   /* len entries of type->entry_size bytes (owned) */
+  const void **where;       /* the config_setting_t each entry was read from */
+  size_t len, cap;
+} sim_catalog;
+
+#define SIM_MAX_CATALOG_TYPES 16
+#define SIM_MAX_CATALOG_FILES 64
+
+struct sim_catalogs {
+  sim_catalog cats[SIM_MAX_CATALOG_TYPES];
+  size_t n;
+  void *files[SIM_MAX_CATALOG_FILES];  /* the loader's config_t, which own the strings */
+  size_t nfiles;
+};
+
+#endif
