@@ -7,14 +7,21 @@
 
 #include "models/interconnect/net.h"
 
+/* Fixed cost of launching and synchronising one collective (NCCL kernel),
+ * on top of the per-hop latency: nccl-tests all_reduce_perf on an 8-GPU
+ * NVSwitch node takes 12.5 us for 4-16 bytes (deepseek-ai/DeepEP issue
+ * #303), of which the tree's 2 log2(8) hops at ~1 us are 6 us; vLLM's
+ * custom all-reduce takes 9-10 us at 512 B (sglang PR #2904). */
+#define NET_COLLECTIVE_BASE_S 6e-6
+
 double net_bw(const net_link *l) { return l->bw_gbs * 1e9 * l->efficiency; }
 double net_alpha_s(const net_link *l) { return l->latency_us * 1e-6; }
 
 double net_allreduce_s(const net_link *l, int n, double bytes, net_algo algo)
 {
   if (n <= 1 || bytes <= 0) return 0;
-  double ring = 2.0 * (n - 1) * net_alpha_s(l) + 2.0 * (n - 1) / n * bytes / net_bw(l);
-  double tree = 2.0 * ceil(log2(n)) * net_alpha_s(l) + 2.0 * bytes / net_bw(l);
+  double ring = NET_COLLECTIVE_BASE_S + 2.0 * (n - 1) * net_alpha_s(l) + 2.0 * (n - 1) / n * bytes / net_bw(l);
+  double tree = NET_COLLECTIVE_BASE_S + 2.0 * ceil(log2(n)) * net_alpha_s(l) + 2.0 * bytes / net_bw(l);
   switch (algo) {
   case NET_RING: return ring;
   case NET_TREE: return tree;
@@ -25,7 +32,7 @@ double net_allreduce_s(const net_link *l, int n, double bytes, net_algo algo)
 double net_allgather_s(const net_link *l, int n, double bytes)
 {
   if (n <= 1 || bytes <= 0) return 0;
-  return (n - 1) * net_alpha_s(l) + (double)(n - 1) / n * bytes / net_bw(l);
+  return NET_COLLECTIVE_BASE_S + (n - 1) * net_alpha_s(l) + (double)(n - 1) / n * bytes / net_bw(l);
 }
 
 double net_reduce_scatter_s(const net_link *l, int n, double bytes)

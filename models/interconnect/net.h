@@ -31,7 +31,8 @@ typedef enum { NET_RING, NET_TREE, NET_BEST } net_algo;
  * all-gather; each GPU's input for reduce-scatter). Ring: 2(n-1) steps of
  * bytes/n (all-reduce) or n-1 steps (all-gather, reduce-scatter); tree:
  * 2 log2(n) latency terms and 2 full-buffer transfers (pipelined). NET_BEST
- * takes the faster, as NCCL's tuner does. 0 when n <= 1. */
+ * takes the faster, as NCCL's tuner does. Collectives also pay a fixed
+ * launch-and-synchronise cost (6 us, see collective.c). 0 when n <= 1. */
 double net_allreduce_s(const net_link *l, int n, double bytes, net_algo algo);
 double net_allgather_s(const net_link *l, int n, double bytes);
 double net_reduce_scatter_s(const net_link *l, int n, double bytes);

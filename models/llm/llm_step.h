@@ -41,7 +41,7 @@ typedef struct {
   const net_link *pp_link; /* NULL when pp = 1 */
   double overhead_s;       /* fixed per step */
   /* derived at init */
-  double flops_per_s, bytes_per_s, attn_bytes_per_s;
+  double flops_per_s, attn_flops_per_s, bytes_per_s, attn_bytes_per_s;
 } llm_replica;
 
 /* Set up r; pointers are kept, not copied. tp_link and pp_link may be NULL

@@ -21,6 +21,10 @@ void llm_replica_init(llm_replica *r, const llm_arch *m, const gpu_spec *g, gpu_
   r->pp_link = pp_link;
   r->overhead_s = overhead_s;
   r->flops_per_s = gpu_peak_flops(g, r->compute) * g->compute_efficiency;
+  /* attention's matrix products run in 16-bit (FlashAttention) whatever
+   * the weights are stored in */
+  r->attn_flops_per_s = gpu_peak_flops(g, gpu_compute_precision(g, GPU_FP16)) * g->compute_efficiency;
+  if (dtype == GPU_FP32 || dtype == GPU_TF32) r->attn_flops_per_s = r->flops_per_s;
   r->bytes_per_s = gpu_mem_bw(g) * g->memory_efficiency;
   r->attn_bytes_per_s = gpu_mem_bw(g) * LLM_ATTN_MEMORY_EFFICIENCY;
 }
@@ -68,7 +72,7 @@ void llm_step(const llm_replica *r, const llm_batch *b, llm_step_cost *out)
   double att_bytes = kv_read + kv_write + tokens * 2 * q * LLM_ACT_BYTES;
   /* K/V heads are split over tp, but never below one head per GPU */
   double kv_split = tp < (double)m->kv_heads ? tp : (double)m->kv_heads;
-  double att_c = att_flops / tp / r->flops_per_s;
+  double att_c = att_flops / tp / r->attn_flops_per_s;
   double att_m = (kv_read + kv_write) / kv_split / r->attn_bytes_per_s +
                  tokens * 2 * q * LLM_ACT_BYTES / tp / r->attn_bytes_per_s;
 
