@@ -53,6 +53,7 @@ run bench_engine "${quick[@]}" "${extra[@]}" "${csv[@]}"
 run bench_engine --only hold --rng xoshiro "${quick[@]}" "${extra[@]}" "${csv[@]}"
 run bench_engine_binary "${quick[@]}" "${extra[@]}" "${csv[@]}"
 run bench_engine_8ary "${quick[@]}" "${extra[@]}" "${csv[@]}"
+run bench_step
 if [[ ${#quick[@]} -gt 0 ]]; then
   run bench_baseline_mmc --customers 1e6 --runs 1
 else
