@@ -101,24 +101,6 @@ static bool set_flag(const sim_command_type *c, const sim_key *k, const char *va
   }
 }
 
-static void print_report(FILE *f, const sim_report *r)
-{
-  for (size_t i = 0; i < r->len; i++) {
-    const sim_metric *m = &r->items[i];
-    char val[64];
-    switch (m->kind) {
-    case SIM_VAL_INT: snprintf(val, sizeof val, "%" PRId64, m->i); break;
-    case SIM_VAL_NUM:
-      if (isfinite(m->x))
-        snprintf(val, sizeof val, "%.6g", m->x);
-      else
-        snprintf(val, sizeof val, "-");
-      break;
-    case SIM_VAL_STR: snprintf(val, sizeof val, "%s", m->s); break;
-    }
-    fprintf(f, "  %-56s %14s   %s\n", m->label ? m->label : m->key, val, m->key);
-  }
-}
 
 static int run_command(const sim_command_type *c, int argc, char **argv)
 {
@@ -180,7 +162,7 @@ static int run_command(const sim_command_type *c, int argc, char **argv)
       if (json)
         sim_json_report(stdout, &rep);
       else
-        print_report(stdout, &rep);
+        sim_text_report(stdout, &rep, 56);
       status = fflush(stdout) == 0 ? SIM_EXIT_OK : SIM_EXIT_FAIL;
     }
     sim_check_free(ck);

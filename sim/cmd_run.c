@@ -167,21 +167,7 @@ static double wall_now(void)
 static void print_table(FILE *f, const sim_scenario *sc, const sim_report *r)
 {
   fprintf(f, "clustersim %s: scenario %s, seed %" PRId64 "\n", CLUSTERSIM_VERSION, sc->name, sc->seed);
-  for (size_t i = 0; i < r->len; i++) {
-    const sim_metric *m = &r->items[i];
-    char val[64];
-    switch (m->kind) {
-    case SIM_VAL_INT: snprintf(val, sizeof val, "%" PRId64, m->i); break;
-    case SIM_VAL_NUM:
-      if (isfinite(m->x))
-        snprintf(val, sizeof val, "%.6g", m->x);
-      else
-        snprintf(val, sizeof val, "-");
-      break;
-    case SIM_VAL_STR: snprintf(val, sizeof val, "%s", m->s); break;
-    }
-    fprintf(f, "  %-46s %14s   %s\n", m->label ? m->label : m->key, val, m->key);
-  }
+  sim_text_report(f, r, 46);
 }
 
 static bool write_summary(const char *outdir, const sim_report *rep)

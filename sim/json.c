@@ -1,4 +1,4 @@
-/* sim/json.c: JSON output (see json.h). */
+/* sim/json.c: JSON and table output of a report (see json.h). */
 #include "sim/json.h"
 
 #include <inttypes.h>
@@ -55,4 +55,23 @@ void sim_json_report(FILE *f, const sim_report *r)
     fputs(i + 1 < r->len ? ",\n" : "\n", f);
   }
   fputs("}\n", f);
+}
+
+void sim_text_report(FILE *f, const sim_report *r, int label_width)
+{
+  for (size_t i = 0; i < r->len; i++) {
+    const sim_metric *m = &r->items[i];
+    char val[64];
+    switch (m->kind) {
+    case SIM_VAL_INT: snprintf(val, sizeof val, "%" PRId64, m->i); break;
+    case SIM_VAL_NUM:
+      if (isfinite(m->x))
+        snprintf(val, sizeof val, "%.6g", m->x);
+      else
+        snprintf(val, sizeof val, "-");
+      break;
+    case SIM_VAL_STR: snprintf(val, sizeof val, "%s", m->s); break;
+    }
+    fprintf(f, "  %-*s %14s   %s\n", label_width, m->label ? m->label : m->key, val, m->key);
+  }
 }

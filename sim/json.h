@@ -1,6 +1,7 @@
-/* sim/json.h: JSON rendering of a report (summary.json): one flat object,
+/* sim/json.h: rendering a report: as JSON (summary.json: one flat object,
  * keys in report order, numbers in the shortest form that reads back to the
- * same double, NaN and infinities as null. Part of the driver. */
+ * same double, NaN and infinities as null), and as a table for people.
+ * Part of the driver. */
 #ifndef SIM_JSON_H
 #define SIM_JSON_H
 
@@ -14,5 +15,8 @@ void sim_json_string(FILE *f, const char *s);
 void sim_json_number(FILE *f, double x);
 /* Write the whole report as a JSON object followed by a newline. */
 void sim_json_report(FILE *f, const sim_report *r);
+/* Write the report as a readable table: label, value, key; one per line,
+ * labels padded to label_width. */
+void sim_text_report(FILE *f, const sim_report *r, int label_width);
 
 #endif
