@@ -1,0 +1,704 @@
+/* tests/unit/test_catalog.c: the catalogs and `clustersim estimate` as a
+ * user meets them, run as a child process: every bad catalog file in
+ * tests/badcatalog with its expected messages, `clustersim list`, a user
+ * catalog that adds a GPU and replaces a model, the JSON of `estimate` (its
+ * keys, the seed article's figures, memory fit, batch and link effects),
+ * its flag errors and its --help. The shipped catalog is the source tree's
+ * (CLUSTERSIM_CATALOG_DIR is set); scratch files go under CS_TEST_TMP and
+ * are removed when a test passes. */
+#include <CUnit/CUnit.h>
+#include <dirent.h>
+#include <errno.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "sim/catalog.h"
+#include "sim/command.h"
+#include "testutil.h"
+
+#define BADCATALOG_DIR CS_SOURCE_DIR "/tests/badcatalog"
+#define CATALOG_DIR CS_SOURCE_DIR "/models/catalog"
+
+/* ---- helpers (as in test_cli.c) ---- */
+
+/* A CUnit failure with a formatted message (CUnit copies the text). */
+__attribute__((format(printf, 2, 3))) static void fail_at(int line, const char *fmt, ...)
+{
+  char buf[8192];
+  va_list ap;
+  va_start(ap, fmt);
+  vsnprintf(buf, sizeof buf, fmt, ap);
+  va_end(ap);
+  CU_assertImplementation(CU_FALSE, (unsigned)line, buf, __FILE__, "", CU_FALSE);
+}
+
+static void pass(const char *what)
+{
+  CU_assertImplementation(CU_TRUE, 0, what, __FILE__, "", CU_FALSE);
+}
+
+/* Assert cond; on failure report the formatted message instead of the bare
+ * expression, so a failure says which file or command it was about. */
+#define CHECK(cond, ...)              \
+  do {                                \
+    if (cond)                         \
+      pass(#cond);                    \
+    else                              \
+      fail_at(__LINE__, __VA_ARGS__); \
+  } while (0)
+
+typedef struct {
+  int rc;
+  char *out, *err;
+  char cmd[4096]; /* the command line, for messages */
+} result;
+
+static void result_free(result *r)
+{
+  free(r->out);
+  free(r->err);
+  r->out = r->err = NULL;
+}
+
+/* Run clustersim with argv (NULL-terminated, without the program) in
+ * directory dir (NULL: the current one). */
+static result run_argv(const char *dir, const char *const *args)
+{
+  char *argv[64];
+  int n = 0;
+  result r = {0};
+  argv[n++] = (char *)CS_BIN;
+  snprintf(r.cmd, sizeof r.cmd, "clustersim");
+  for (const char *const *a = args; *a && n < 63; a++) {
+    argv[n++] = (char *)*a;
+    strncat(r.cmd, " ", sizeof r.cmd - strlen(r.cmd) - 1);
+    strncat(r.cmd, *a, sizeof r.cmd - strlen(r.cmd) - 1);
+  }
+  argv[n] = NULL;
+  char saved[4096];
+  if (dir && (!getcwd(saved, sizeof saved) || chdir(dir) != 0)) {
+    fail_at(__LINE__, "cannot change to %s: %s", dir, strerror(errno));
+    r.rc = -1;
+    r.out = calloc(1, 1);
+    r.err = calloc(1, 1);
+    return r;
+  }
+  r.rc = cs_run_capture(argv, &r.out, &r.err);
+  if (dir && chdir(saved) != 0) fail_at(__LINE__, "cannot return to %s", saved);
+  if (!r.out) r.out = calloc(1, 1);
+  if (!r.err) r.err = calloc(1, 1);
+  return r;
+}
+
+static result run_in(const char *dir, const char *arg, ...)
+{
+  const char *args[64];
+  int n = 0;
+  va_list ap;
+  va_start(ap, arg);
+  for (const char *a = arg; a && n < 63; a = va_arg(ap, const char *)) args[n++] = a;
+  va_end(ap);
+  args[n] = NULL;
+  return run_argv(dir, args);
+}
+
+#define RUN(...) run_in(NULL, __VA_ARGS__, (const char *)NULL)
+
+static void check_rc(int line, const result *r, int want)
+{
+  if (r->rc != want)
+    fail_at(line, "%s: exit status %d, expected %d; stderr:\n%s", r->cmd, r->rc, want, r->err);
+  else
+    pass("exit status");
+}
+#define CHECK_RC(r, want) check_rc(__LINE__, &(r), (want))
+
+static void check_has(int line, const result *r, const char *stream, const char *text, const char *want)
+{
+  if (!strstr(text, want))
+    fail_at(line, "%s: %s does not contain \"%s\"; it was:\n%s", r->cmd, stream, want, text);
+  else
+    pass("contains");
+}
+#define CHECK_ERR_HAS(r, want) check_has(__LINE__, &(r), "stderr", (r).err, (want))
+#define CHECK_OUT_HAS(r, want) check_has(__LINE__, &(r), "stdout", (r).out, (want))
+
+static int cmp_str(const void *a, const void *b)
+{
+  return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* Names in dir ending in suffix, sorted, NULL-terminated; *count set. */
+static char **list_dir(const char *dir, const char *suffix, size_t *count)
+{
+  size_t len = 0, cap = 16, ls = strlen(suffix);
+  char **names = malloc(cap * sizeof *names);
+  DIR *d = opendir(dir);
+  if (d) {
+    struct dirent *e;
+    while ((e = readdir(d))) {
+      size_t ln = strlen(e->d_name);
+      if (ln <= ls || strcmp(e->d_name + ln - ls, suffix)) continue;
+      if (len + 1 >= cap) names = realloc(names, (cap *= 2) * sizeof *names);
+      names[len++] = strdup(e->d_name);
+    }
+    closedir(d);
+  }
+  qsort(names, len, sizeof *names, cmp_str);
+  names[len] = NULL;
+  *count = len;
+  return names;
+}
+
+static void free_list(char **names)
+{
+  for (char **p = names; *p; p++) free(*p);
+  free(names);
+}
+
+/* Occurrences of needle in hay. */
+static size_t count_of(const char *hay, const char *needle)
+{
+  size_t n = 0;
+  for (const char *p = hay; (p = strstr(p, needle)); p += strlen(needle)) n++;
+  return n;
+}
+
+/* The number after `"key": ` in a JSON text; false if the key is absent or
+ * its value is not a number (a string, null). */
+static bool json_num(const char *json, const char *key, double *out)
+{
+  char pat[256];
+  snprintf(pat, sizeof pat, "\"%s\": ", key);
+  const char *p = strstr(json, pat);
+  if (!p) return false;
+  p += strlen(pat);
+  char *end;
+  double v = strtod(p, &end);
+  if (end == p || (*end != ',' && *end != '\n')) return false;
+  *out = v;
+  return true;
+}
+
+/* json_num, failing the test (naming the command and key) if absent. */
+static double result_num(int line, const result *r, const char *key)
+{
+  double v = NAN;
+  if (!json_num(r->out, key, &v)) fail_at(line, "%s: no numeric \"%s\" in:\n%s", r->cmd, key, r->out);
+  return v;
+}
+#define NUM(r, key) result_num(__LINE__, &(r), (key))
+
+/* a within rel of b, with a message naming the command and the key */
+static void check_rel(int line, const result *r, const char *key, double want, double rel)
+{
+  double got = result_num(line, r, key);
+  if (!cs_rel_close(got, want, rel))
+    fail_at(line, "%s: %s = %.6g, expected %.6g within %.3g%%", r->cmd, key, got, want, rel * 100);
+  else
+    pass("relative");
+}
+#define CHECK_REL(r, key, want, rel) check_rel(__LINE__, &(r), (key), (want), (rel))
+
+/* ---- bad catalogs ---- */
+
+/* One tests/badcatalog file, run as `clustersim list LIST --catalog NAME`
+ * from that folder: exit 2, nothing on stdout, every message names the file
+ * (never the shipped catalog), as many messages as `# errors:` says (1 if
+ * absent), and every `# expect:` (and no `# expect-not:`) text on stderr. */
+static void check_badcatalog(const char *name)
+{
+  char path[4096];
+  snprintf(path, sizeof path, "%s/%s", BADCATALOG_DIR, name);
+  char *text = cs_slurp(path, NULL);
+  CHECK(text != NULL, "badcatalog %s: cannot read", path);
+  if (!text) return;
+
+  /* the header lines */
+  enum { MAXE = 32 };
+  char *expect[MAXE], *expect_not[MAXE], list[64] = "gpus";
+  size_t nexpect = 0, nnot = 0;
+  long nerrors = 1;
+  for (char *line = text; *line;) {
+    char *eol = strchr(line, '\n');
+    if (eol) *eol = '\0';
+    size_t len = strlen(line);
+    while (len && (line[len - 1] == ' ' || line[len - 1] == '\t' || line[len - 1] == '\r'))
+      line[--len] = '\0';
+    if (!strncmp(line, "# expect: ", 10) && line[10] && nexpect < MAXE) expect[nexpect++] = line + 10;
+    else if (!strncmp(line, "# expect-not: ", 14) && line[14] && nnot < MAXE) expect_not[nnot++] = line + 14;
+    else if (!strncmp(line, "# list: ", 8)) snprintf(list, sizeof list, "%s", line + 8);
+    else if (!strncmp(line, "# errors: ", 10)) nerrors = strtol(line + 10, NULL, 10);
+    if (!eol) break;
+    line = eol + 1;
+  }
+  CHECK(nexpect > 0, "badcatalog %s: no '# expect: ' line", name);
+  CHECK(!strcmp(list, "gpus") || !strcmp(list, "links") || !strcmp(list, "models"),
+        "badcatalog %s: '# list: %s' is not gpus, links or models", name, list);
+
+  result r = run_in(BADCATALOG_DIR, "list", list, "--catalog", name, (const char *)NULL);
+  CHECK(r.rc == 2, "badcatalog %s: %s: exit status %d, expected 2; stderr:\n%s", name, r.cmd, r.rc, r.err);
+  CHECK(r.out[0] == '\0', "badcatalog %s: %s: stdout not empty:\n%s", name, r.cmd, r.out);
+
+  for (size_t i = 0; i < nexpect; i++)
+    CHECK(strstr(r.err, expect[i]) != NULL, "badcatalog %s: stderr lacks expected \"%s\"; it was:\n%s", name,
+          expect[i], r.err);
+  for (size_t i = 0; i < nnot; i++)
+    CHECK(strstr(r.err, expect_not[i]) == NULL, "badcatalog %s: stderr contains unwanted \"%s\"; it was:\n%s",
+          name, expect_not[i], r.err);
+
+  /* every line names the file; as many lines as errors */
+  char prefix[512];
+  snprintf(prefix, sizeof prefix, "clustersim: %s:", name);
+  long nlines = 0;
+  for (const char *l = r.err; *l;) {
+    const char *eol = strchr(l, '\n');
+    int len = (int)(eol ? eol - l : (long)strlen(l));
+    if (strncmp(l, prefix, strlen(prefix)))
+      fail_at(__LINE__, "badcatalog %s: a message does not start with \"%s\":\n%.*s", name, prefix, len, l);
+    nlines++;
+    if (!eol) break;
+    l = eol + 1;
+  }
+  CHECK(nlines == nerrors, "badcatalog %s: %ld message(s), expected %ld (# errors:); stderr:\n%s", name,
+        nlines, nerrors, r.err);
+  result_free(&r);
+  free(text);
+}
+
+static void test_badcatalog(void)
+{
+  size_t n;
+  char **names = list_dir(BADCATALOG_DIR, ".cfg", &n);
+  CHECK(n >= 20, "tests/badcatalog: only %zu .cfg files", n);
+  for (char **p = names; *p; p++) check_badcatalog(*p);
+  /* every catalog type has at least one bad file named after it */
+  for (const sim_catalog_type *const *t = sim_catalog_types; *t; t++) {
+    char stem[64];
+    snprintf(stem, sizeof stem, "%.*s_", (int)strlen((*t)->list) - 1, (*t)->list); /* "gpu_" */
+    bool found = false;
+    for (char **p = names; *p; p++) found = found || !strncmp(*p, stem, strlen(stem));
+    CHECK(found, "tests/badcatalog: no %s*.cfg file for the %s catalog", stem, (*t)->list);
+  }
+  free_list(names);
+}
+
+/* ---- clustersim list ---- */
+
+static void test_list(void)
+{
+  static const struct { const char *list, *names[4]; } want[] = {
+    {"gpus", {"h100-sxm", "a100-80gb-sxm", "mi300x", NULL}},
+    {"links", {"nvlink4", "nvlink3", "pcie5", NULL}},
+    {"models", {"llama2-70b", "gpt3-175b", "mixtral-8x7b", NULL}},
+  };
+  for (size_t i = 0; i < sizeof want / sizeof want[0]; i++) {
+    result r = RUN("list", want[i].list);
+    CHECK_RC(r, 0);
+    CHECK(r.err[0] == '\0', "%s: stderr not empty:\n%s", r.cmd, r.err);
+    for (const char *const *nm = want[i].names; *nm; nm++) {
+      char line[128];
+      snprintf(line, sizeof line, "\n%s ", *nm); /* at the start of a line */
+      CHECK_OUT_HAS(r, line);
+    }
+    result_free(&r);
+  }
+
+  result r = RUN("list", "foo");
+  CHECK_RC(r, 2);
+  CHECK_ERR_HAS(r, "unknown catalog 'foo'");
+  CHECK(r.out[0] == '\0', "%s: stdout not empty", r.cmd);
+  result_free(&r);
+
+  r = RUN("list");
+  CHECK_RC(r, 2);
+  CHECK_ERR_HAS(r, "gpus, links or models");
+  result_free(&r);
+
+  r = RUN("list", "gpus", "--frobnicate");
+  CHECK_RC(r, 2);
+  CHECK_ERR_HAS(r, "--frobnicate");
+  result_free(&r);
+
+  r = RUN("list", "--help");
+  CHECK_RC(r, 0);
+  CHECK_OUT_HAS(r, "Usage: clustersim list");
+  result_free(&r);
+
+  r = RUN("list", "gpus", "--catalog", "no_such_catalog.cfg");
+  CHECK_RC(r, 2);
+  CHECK_ERR_HAS(r, "no_such_catalog.cfg: cannot open catalog");
+  CHECK(r.out[0] == '\0', "%s: stdout not empty", r.cmd);
+  result_free(&r);
+}
+
+/* ---- a user catalog ---- */
+
+/* my-gpu is an H100 SXM with twice its memory bandwidth; my-gpu-2 names a
+ * link the same file defines after it; llama2-7b is replaced by a 16-layer
+ * cut of itself. */
+static const char user_catalog[] =
+    "gpus = (\n"
+    "  {\n"
+    "    name = \"my-gpu\";\n"
+    "    aliases = [ \"my-alias\" ];\n"
+    "    description = \"H100 SXM with twice the memory bandwidth\";\n"
+    "    peak_tflops = { fp32 = 67.0; tf32 = 494.5; fp16 = 989.5; bf16 = 989.5;\n"
+    "                    fp8 = 1979.0; int8 = 1979.0; };\n"
+    "    mem_gib = 79.6;\n"
+    "    mem_bw_gbs = 6700.0;\n"
+    "    tdp_w = 700.0;\n"
+    "    idle_w = 70.0;\n"
+    "    scaleup_link = \"nvlink4\";\n"
+    "    host_link = \"pcie5\";\n"
+    "    price_usd_per_hour = 4.78;\n"
+    "    price_source = \"test\";\n"
+    "    compute_efficiency = 0.76;\n"
+    "    memory_efficiency = 0.77;\n"
+    "    efficiency_source = \"test\";\n"
+    "    source = \"test_catalog.c\";\n"
+    "  },\n"
+    "  {\n"
+    "    name = \"my-gpu-2\";\n"
+    "    description = \"my-gpu on my-link\";\n"
+    "    peak_tflops = { fp16 = 989.5; };\n"
+    "    mem_gib = 79.6; mem_bw_gbs = 6700.0; tdp_w = 700.0; idle_w = 70.0;\n"
+    "    scaleup_link = \"my-link\"; host_link = \"pcie5\";\n"
+    "    price_usd_per_hour = 4.78; price_source = \"test\";\n"
+    "    compute_efficiency = 0.76; memory_efficiency = 0.77; efficiency_source = \"test\";\n"
+    "    source = \"test_catalog.c\";\n"
+    "  }\n"
+    ");\n"
+    "links = (\n"
+    "  { name = \"my-link\"; scope = \"node\"; bw_gbs = 1000.0; latency_us = 0.5; efficiency = 0.9;\n"
+    "    source = \"test_catalog.c\"; }\n"
+    ");\n"
+    "models = (\n"
+    "  {\n"
+    "    name = \"llama2-7b\";\n"
+    "    description = \"Llama 2 7B cut to 16 layers\";\n"
+    "    layers = 16; hidden = 4096; heads = 32; kv_heads = 32; ffn = 11008; ffn_kind = \"gated\";\n"
+    "    vocab = 32000; max_context = 4096; positions = \"rotary\"; norm = \"rmsnorm\";\n"
+    "    published_params = 3.5e9; params_source = \"test\"; source = \"test_catalog.c\";\n"
+    "  }\n"
+    ");\n";
+
+static void test_user_catalog(void)
+{
+  unsigned f0 = CU_get_number_of_failures();
+  char *dir = cs_tmpdir("catalog_user");
+  char file[4096];
+  snprintf(file, sizeof file, "%s/user.cfg", dir);
+  FILE *f = fopen(file, "w");
+  CHECK(f != NULL, "cannot create %s: %s", file, strerror(errno));
+  if (!f) {
+    free(dir);
+    return;
+  }
+  fputs(user_catalog, f);
+  fclose(f);
+
+  /* listed: the new GPUs and link beside the shipped ones; llama2-7b once, replaced */
+  result r = RUN("list", "gpus", "--catalog", file);
+  CHECK_RC(r, 0);
+  CHECK_OUT_HAS(r, "\nmy-gpu ");
+  CHECK_OUT_HAS(r, "\nmy-gpu-2 ");
+  CHECK_OUT_HAS(r, "\nh100-sxm ");
+  result_free(&r);
+  r = RUN("list", "links", "--catalog", file);
+  CHECK_RC(r, 0);
+  CHECK_OUT_HAS(r, "\nmy-link ");
+  result_free(&r);
+  r = RUN("list", "models", "--catalog", file);
+  CHECK_RC(r, 0);
+  CHECK(count_of(r.out, "\nllama2-7b ") == 1, "%s: llama2-7b listed %zu times:\n%s", r.cmd,
+        count_of(r.out, "\nllama2-7b "), r.out);
+  CHECK_OUT_HAS(r, "cut to 16 layers");
+  CHECK_OUT_HAS(r, "\nllama2-70b ");
+  result_free(&r);
+
+  /* Decode of one sequence is memory-bound: without the fixed overhead, twice
+   * the bandwidth halves the step; the peak FLOP/s, and so peak_time_s, are
+   * the H100's. The replaced model: 16 x (4 x 4096^2 attention + 3 x 4096 x
+   * 11008 gated FFN + 2 x 4096 norms) + 2 x 32000 x 4096 embeddings + 4096
+   * final norm = 16 x 202,383,360 + 262,148,096 = 3,500,281,856. */
+  result mine = RUN("estimate", "--catalog", file, "--gpu", "my-gpu", "--model", "llama2-7b", "--json");
+  result h100 = RUN("estimate", "--catalog", file, "--gpu", "h100-sxm", "--model", "llama2-7b", "--json");
+  CHECK_RC(mine, 0);
+  CHECK_RC(h100, 0);
+  CHECK_OUT_HAS(mine, "\"gpu\": \"my-gpu\"");
+  CHECK_REL(mine, "params", 3500281856.0, 1e-12);
+  CHECK_REL(h100, "params", 3500281856.0, 1e-12);
+  CHECK(NUM(mine, "decode_step_time_s") < NUM(h100, "decode_step_time_s"),
+        "decode_step_time_s on my-gpu (%g) is not below h100-sxm's (%g)", NUM(mine, "decode_step_time_s"),
+        NUM(h100, "decode_step_time_s"));
+  CHECK_REL(mine, "peak_time_s", NUM(h100, "peak_time_s"), 1e-12);
+  result_free(&mine);
+  result_free(&h100);
+
+  mine = RUN("estimate", "--catalog", file, "--gpu", "my-alias", "--model", "llama2-7b", "--overhead-ms", "0",
+             "--json");
+  h100 = RUN("estimate", "--catalog", file, "--gpu", "h100", "--model", "llama2-7b", "--overhead-ms", "0",
+             "--json");
+  CHECK_RC(mine, 0);
+  CHECK_RC(h100, 0);
+  CHECK_OUT_HAS(mine, "\"gpu\": \"my-gpu\"");
+  CHECK_OUT_HAS(mine, "\"decode_bound\": \"memory\"");
+  CHECK_REL(h100, "decode_step_time_s", 2 * NUM(mine, "decode_step_time_s"), 0.01);
+  result_free(&mine);
+  result_free(&h100);
+
+  /* tensor parallelism on the GPUs' own scale-up links */
+  r = RUN("estimate", "--catalog", file, "--gpu", "my-gpu", "--model", "llama2-7b", "--gpus", "2", "--json");
+  CHECK_RC(r, 0);
+  CHECK_OUT_HAS(r, "\"tp_link\": \"nvlink4\"");
+  result_free(&r);
+  r = RUN("estimate", "--catalog", file, "--gpu", "my-gpu-2", "--model", "llama2-7b", "--gpus", "2",
+          "--json");
+  CHECK_RC(r, 0);
+  CHECK_OUT_HAS(r, "\"tp_link\": \"my-link\"");
+  result_free(&r);
+
+  /* without the file, none of it exists */
+  r = RUN("estimate", "--gpu", "my-gpu", "--model", "llama2-7b", "--json");
+  CHECK_RC(r, 2);
+  CHECK_ERR_HAS(r, "--gpu: unknown GPU \"my-gpu\"");
+  result_free(&r);
+
+  if (CU_get_number_of_failures() == f0) {
+    unlink(file);
+    rmdir(dir);
+  }
+  free(dir);
+}
+
+/* ---- clustersim estimate ---- */
+
+static void test_estimate_json(void)
+{
+  static const char *const keys[] = {
+    "params", "forward_flops", "prefill_flops", "decode_flops", "train_flops", "weights_bytes",
+    "kv_bytes_per_token", "train_memory_bytes", "gpus_to_hold", "prefill_time_s", "decode_step_time_s",
+    "request_time_s", "peak_time_s", "cpu_core_time_s", "usd_per_1k_tokens", "train_time_s", "train_cost_usd",
+    "train_cost_at_peak_usd", NULL};
+  result r = RUN("estimate", "--json");
+  CHECK_RC(r, 0);
+  CHECK(r.err[0] == '\0', "%s: stderr not empty:\n%s", r.cmd, r.err);
+  size_t len = strlen(r.out);
+  CHECK(len > 3 && r.out[0] == '{' && !strcmp(r.out + len - 2, "}\n") && count_of(r.out, "{") == 1 &&
+            count_of(r.out, "}") == 1,
+        "%s: not one JSON object ending in a newline:\n%s", r.cmd, r.out);
+  CHECK_OUT_HAS(r, "\"model\": \"gpt3-175b\"");
+  CHECK_OUT_HAS(r, "\"gpu\": \"a100-80gb-sxm\"");
+  for (const char *const *k = keys; *k; k++) {
+    char pat[128];
+    snprintf(pat, sizeof pat, "\"%s\": ", *k);
+    double v = NAN;
+    CHECK(json_num(r.out, *k, &v) && isfinite(v) && v > 0, "%s: no positive finite number for \"%s\":\n%s",
+          r.cmd, *k, r.out);
+    CHECK(count_of(r.out, pat) == 1, "%s: \"%s\" appears %zu times", r.cmd, *k, count_of(r.out, pat));
+  }
+  /* the table has the same keys */
+  result t = RUN("estimate");
+  CHECK_RC(t, 0);
+  for (const char *const *k = keys; *k; k++) {
+    char pat[128];
+    snprintf(pat, sizeof pat, "   %s\n", *k);
+    CHECK(strstr(t.out, pat) != NULL, "%s: the table has no row for %s", t.cmd, *k);
+  }
+  result_free(&t);
+  result_free(&r);
+}
+
+/* The seed article's case: GPT-3 175B, 512 + 512 tokens, 300e9 training
+ * tokens, A100s at 312 TFLOP/s (fp16) and 2 USD per GPU-hour. p is derived
+ * from the architecture: 174.6e9, not the nominal 175e9. */
+static void test_seed_figures(void)
+{
+  result r = RUN("estimate", "--model", "gpt3-175b", "--gpu", "a100-80gb-sxm", "--tokens-in", "512",
+                 "--tokens-out", "512", "--train-tokens", "300e9", "--price", "2", "--json");
+  CHECK_RC(r, 0);
+  double p = NUM(r, "params");
+  CHECK_REL(r, "params", 174.6e9, 0.001);
+  /* 2 p n: 2 x 174.6e9 x 1024 = 3.576e14, the article's 3.58e14 (2 x 175e9 x 1024) within 1% */
+  CHECK_REL(r, "forward_flops_2pn", 2 * p * 1024, 1e-9);
+  CHECK_REL(r, "forward_flops_2pn", 3.58e14, 0.01);
+  /* on one 3 GHz core at 1 FLOP/cycle: 3.6e14 / 3e9 = 120,000 s, the article's 116,000 s within 5% */
+  CHECK_REL(r, "cpu_core_time_s", NUM(r, "forward_flops") / 3e9, 1e-9);
+  CHECK_REL(r, "cpu_core_time_s", 116000, 0.05);
+  /* on one A100 at 312e12 FLOP/s: 3.6e14 / 312e12 = 1.15 s */
+  CHECK_REL(r, "peak_time_s", NUM(r, "forward_flops") / 312e12, 1e-9);
+  CHECK_REL(r, "peak_time_s", 1.15, 0.02);
+  /* training: 6 p D = 6 x 174.6e9 x 300e9 = 3.14e23 FLOPs */
+  CHECK_REL(r, "train_flops", 6 * p * 300e9, 1e-9);
+  CHECK_REL(r, "train_flops", 3.14e23, 0.01);
+  /* at peak: 3.14e23 / 312e12 = 1.007e9 GPU-s = 279,800 GPU-h x 2 USD = 560,000 USD,
+   * whatever the number of GPUs */
+  CHECK_REL(r, "train_cost_at_peak_usd", 6 * p * 300e9 / 312e12 / 3600 * 2, 1e-9);
+  CHECK_REL(r, "train_cost_at_peak_usd", 560000, 0.01);
+  result_free(&r);
+
+  /* fp32 weights: 4 bytes x 174.6e9 = 698e9, the article's 700 GB */
+  r = RUN("estimate", "--model", "gpt3-175b", "--gpu", "a100-80gb-sxm", "--tokens-in", "512", "--tokens-out",
+          "512", "--train-tokens", "300e9", "--price", "2", "--dtype", "fp32", "--json");
+  CHECK_RC(r, 0);
+  CHECK_REL(r, "weights_bytes", 700e9, 0.01);
+  CHECK_OUT_HAS(r, "\"dtype\": \"fp32\"");
+  result_free(&r);
+  /* fp16: half of it */
+  r = RUN("estimate", "--model", "gpt3-175b", "--json");
+  CHECK_RC(r, 0);
+  CHECK_REL(r, "weights_bytes", 2 * NUM(r, "params"), 1e-9);
+  result_free(&r);
+}
+
+static void test_memory_fit(void)
+{
+  result r = RUN("estimate", "--model", "gpt3-175b", "--gpu", "a100-80gb-sxm", "--gpus", "1");
+  CHECK_RC(r, 2);
+  CHECK_ERR_HAS(r, "--gpus");
+  CHECK_ERR_HAS(r, "does not fit");
+  CHECK_ERR_HAS(r, "short by");
+  CHECK(r.out[0] == '\0', "%s: stdout not empty:\n%s", r.cmd, r.out);
+  result_free(&r);
+
+  r = RUN("estimate", "--model", "gpt3-175b", "--gpu", "a100-80gb-sxm", "--gpus", "8", "--json");
+  CHECK_RC(r, 0);
+  CHECK(NUM(r, "gpus") == 8, "%s: gpus is not 8", r.cmd);
+  result_free(&r);
+
+  /* auto: the fewest GPUs, a power of two, holding 349 GB of fp16 weights in 90% of 80 GiB: 5 -> 8 */
+  r = RUN("estimate", "--model", "gpt3-175b", "--gpu", "a100-80gb-sxm", "--json");
+  CHECK_RC(r, 0);
+  CHECK(NUM(r, "gpus_to_hold") == 5, "%s: gpus_to_hold is not 5", r.cmd);
+  CHECK(NUM(r, "gpus") == 8, "%s: gpus is not 8", r.cmd);
+  result_free(&r);
+}
+
+static void test_bad_flags(void)
+{
+  static const struct {
+    const char *args[8]; /* NULL-terminated */
+    const char *want[4]; /* NULL-terminated */
+  } cases[] = {
+    {{"--gpus", "abc"}, {"--gpus", "expected an integer, got 'abc'"}},
+    {{"--gpus", "-1"}, {"--gpus", "out of range: -1"}},
+    {{"--gpus", "1.5"}, {"--gpus", "expected an integer"}},
+    {{"--dtype", "fp64"}, {"--dtype", "unknown value 'fp64'", "fp16"}},
+    {{"--gpu", "nosuch"}, {"--gpu: unknown GPU \"nosuch\"", "h100-sxm", "a100-80gb-sxm"}},
+    {{"--model", "nosuch"}, {"--model: unknown model \"nosuch\"", "llama2-70b"}},
+    {{"--link", "nosuch"}, {"--link: unknown link \"nosuch\"", "nvlink4"}},
+    {{"extra"}, {"unexpected argument 'extra'"}},
+    {{"--tp", "3", "--gpus", "8"}, {"--tp", "must equal --gpus 8"}},
+    {{"--tokens-in", "0"}, {"--tokens-in", "out of range"}},
+    {{"--mfu", "2"}, {"--mfu", "out of range"}},
+    {{"--frobnicate"}, {"--frobnicate", "clustersim estimate --help"}},
+    {{"--catalog", "no_such_catalog.cfg"}, {"no_such_catalog.cfg: cannot open catalog"}},
+  };
+  for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+    const char *args[16] = {"estimate"};
+    size_t n = 1;
+    for (const char *const *a = cases[i].args; *a; a++) args[n++] = *a;
+    args[n++] = "--json";
+    args[n] = NULL;
+    result r = run_argv(NULL, args);
+    CHECK_RC(r, 2);
+    CHECK(r.out[0] == '\0', "%s: stdout not empty:\n%s", r.cmd, r.out);
+    for (const char *const *w = cases[i].want; *w; w++) CHECK_ERR_HAS(r, *w);
+    result_free(&r);
+  }
+}
+
+/* Every flag of the command's key table, and the brief's list, in --help
+ * with its default. */
+static void test_help(void)
+{
+  result r = RUN("estimate", "--help");
+  CHECK_RC(r, 0);
+  CHECK_OUT_HAS(r, "Usage: clustersim estimate");
+  CHECK_OUT_HAS(r, "--json");
+  CHECK_OUT_HAS(r, "--catalog FILE");
+  const sim_command_type *est = NULL;
+  for (const sim_command_type *const *c = sim_commands; *c; c++)
+    if (!strcmp((*c)->name, "estimate")) est = *c;
+  CHECK(est != NULL, "no estimate command in sim_commands");
+  static const char *const named[] = {"model", "gpu", "gpus", "dtype", "tokens-in", "tokens-out",
+                                      "train-tokens", "price", "tp", "pp", "link", "batch", "context",
+                                      "overhead-ms", "mfu", "recompute", "zero", NULL};
+  const char *flags[64];
+  size_t n = 0;
+  for (const char *const *f = named; *f; f++) flags[n++] = *f;
+  for (const sim_key *k = est ? est->flags : NULL; k && k->name && n < 63; k++) flags[n++] = k->name;
+  for (size_t i = 0; i < n; i++) {
+    char pat[128];
+    snprintf(pat, sizeof pat, "\n  --%s ", flags[i]);
+    const char *at = strstr(r.out, pat);
+    const char *eol = at ? strchr(at + 1, '\n') : NULL;
+    const char *def = at ? strstr(at + 1, "(default") : NULL;
+    CHECK(at && def && (!eol || def < eol), "%s: no line \"--%s ... (default ...)\" in:\n%s", r.cmd, flags[i],
+          r.out);
+  }
+  result_free(&r);
+
+  r = RUN("help", "estimate");
+  CHECK_RC(r, 0);
+  CHECK_OUT_HAS(r, "Usage: clustersim estimate");
+  result_free(&r);
+}
+
+static void test_batch_and_link(void)
+{
+  /* 64 sequences read 64 KV caches in one decode step */
+  result b1 = RUN("estimate", "--model", "llama2-7b", "--gpu", "a100-80gb-sxm", "--batch", "1", "--json");
+  result b64 = RUN("estimate", "--model", "llama2-7b", "--gpu", "a100-80gb-sxm", "--batch", "64", "--json");
+  CHECK_RC(b1, 0);
+  CHECK_RC(b64, 0);
+  double d1 = NUM(b1, "decode_step_time_s"), d64 = NUM(b64, "decode_step_time_s");
+  CHECK(d64 > d1, "decode_step_time_s %g at --batch 64 is not above %g at --batch 1", d64, d1);
+  /* but far less than 64 times: the weights are read once per step */
+  CHECK(d64 < 16 * d1, "decode_step_time_s %g at --batch 64 is 16+ times %g at --batch 1", d64, d1);
+  CHECK(NUM(b64, "prefill_time_s") > NUM(b1, "prefill_time_s"),
+        "prefill_time_s of 64 prompts is not above that of one");
+  result_free(&b1);
+  result_free(&b64);
+
+  /* tensor parallelism all-reduces activations after every layer: slower on 100 Gb Ethernet than NVLink */
+  result eth = RUN("estimate", "--model", "llama2-7b", "--gpu", "a100-80gb-sxm", "--tp", "2", "--gpus", "2",
+                   "--link", "eth-100g", "--tokens-in", "4096", "--json");
+  result nvl = RUN("estimate", "--model", "llama2-7b", "--gpu", "a100-80gb-sxm", "--tp", "2", "--gpus", "2",
+                   "--link", "nvlink3", "--tokens-in", "4096", "--json");
+  CHECK_RC(eth, 0);
+  CHECK_RC(nvl, 0);
+  CHECK_OUT_HAS(eth, "\"tp_link\": \"eth-100g\"");
+  CHECK_OUT_HAS(nvl, "\"tp_link\": \"nvlink3\"");
+  double pe = NUM(eth, "prefill_time_s"), pn = NUM(nvl, "prefill_time_s");
+  CHECK(pe > pn, "prefill_time_s %g on eth-100g is not above %g on nvlink3", pe, pn);
+  /* the FLOPs do not depend on the link */
+  CHECK_REL(eth, "prefill_flops", NUM(nvl, "prefill_flops"), 1e-12);
+  result_free(&eth);
+  result_free(&nvl);
+}
+
+int main(int argc, char **argv)
+{
+  /* the source tree's catalog, whatever the environment says */
+  setenv("CLUSTERSIM_CATALOG_DIR", CATALOG_DIR, 1);
+  static const cs_test tests[] = {
+    {"badcatalog", test_badcatalog},
+    {"list", test_list},
+    {"user_catalog", test_user_catalog},
+    {"estimate_json", test_estimate_json},
+    {"seed_figures", test_seed_figures},
+    {"memory_fit", test_memory_fit},
+    {"bad_flags", test_bad_flags},
+    {"help", test_help},
+    {"batch_and_link", test_batch_and_link},
+    {NULL, NULL},
+  };
+  return cs_run_suite_filtered("catalog", tests, argc, argv);
+}
