@@ -56,6 +56,15 @@ static const char *name_of(const sim_catalog_type *t, const void *entry)
   return *(const char *const *)((const char *)entry + t->name_offset);
 }
 
+/* Catalog names: lowercase letters, digits, '-' and '.' (llama3.1-8b). */
+static bool name_ok(const char *s)
+{
+  if (!((*s >= 'a' && *s <= 'z') || (*s >= '0' && *s <= '9'))) return false;
+  for (; *s; s++)
+    if (!((*s >= 'a' && *s <= 'z') || (*s >= '0' && *s <= '9') || *s == '-' || *s == '.')) return false;
+  return true;
+}
+
 /* Read one entry group into a fresh struct; add it or replace its namesake. */
 static void read_entry(sim_catalogs *cats, sim_catalog *c, const config_setting_t *g, int index,
                        sim_errors *errs)
@@ -86,11 +95,29 @@ static void read_entry(sim_catalogs *cats, sim_catalog *c, const config_setting_
     }
     sim_check_free(ck);
   }
+  if (errs->len == before && !name_ok(name_of(t, entry))) {
+    const config_setting_t *at = config_setting_get_member(g, "name");
+    sim_errors_at(errs, at ? at : g, path,
+                  "name \"%s\" is not a catalog name (lowercase letters, digits, '-' and '.', "
+                  "starting with a letter or digit)",
+                  name_of(t, entry));
+  }
   if (errs->len == before) {
     const char *name = name_of(t, entry);
     size_t slot = c->len;
     for (size_t i = 0; i < c->len; i++)
       if (!strcmp(name_of(t, c->entries + i * t->entry_size), name)) slot = i;
+    if (slot < c->len) {
+      /* replacing is for later files; within one file a second entry is a mistake */
+      const config_setting_t *first = c->where[slot];
+      const char *f1 = config_setting_source_file(first), *f2 = config_setting_source_file(g);
+      if (f1 && f2 && !strcmp(f1, f2)) {
+        sim_errors_at(errs, g, path, "duplicate name \"%s\" (first at %s:%u)", name, f1,
+                      config_setting_source_line(first));
+        free(entry);
+        return;
+      }
+    }
     if (slot == c->len) {
       if (c->len == c->cap) {
         c->cap = c->cap ? 2 * c->cap : 32;
@@ -181,6 +208,21 @@ bool sim_catalogs_resolve(sim_catalogs *cats, sim_errors *errs)
   size_t before = errs->len;
   for (size_t k = 0; k < cats->n; k++) {
     sim_catalog *c = &cats->cats[k];
+    /* an alias that is another entry's name could never be reached */
+    if (c->type->aliases_offset != (size_t)-1)
+      for (size_t i = 0; i < c->len; i++) {
+        const sim_names *al = (const sim_names *)(c->entries + i * c->type->entry_size + c->type->aliases_offset);
+        for (int a = 0; a < al->n; a++)
+          for (size_t j = 0; j < c->len; j++)
+            if (j != i && !strcmp(al->v[a], name_of(c->type, c->entries + j * c->type->entry_size))) {
+              char path[512];
+              snprintf(path, sizeof path, "%s[%s].aliases", c->type->list,
+                       name_of(c->type, c->entries + i * c->type->entry_size));
+              const config_setting_t *at = config_setting_get_member(c->where[i], "aliases");
+              sim_errors_at(errs, at ? at : c->where[i], path, "alias \"%s\" is the name of another %s",
+                            al->v[a], c->type->what);
+            }
+      }
     if (!c->type->resolve) continue;
     for (size_t i = 0; i < c->len; i++) {
       void *entry = c->entries + i * c->type->entry_size;
@@ -206,7 +248,8 @@ sim_catalogs *sim_catalogs_load_all(char *const *extra, size_t nextra, sim_error
   size_t before = errs->len;
   sim_catalogs_load_dir(cats, sim_catalog_dir(), errs);
   for (size_t i = 0; i < nextra; i++) sim_catalogs_load_file(cats, extra[i], errs);
-  if (errs->len == before) sim_catalogs_resolve(cats, errs);
+  /* resolve what read cleanly even after errors, to report everything at once */
+  sim_catalogs_resolve(cats, errs);
   if (errs->len == before) return cats;
   sim_catalogs_free(cats);
   return NULL;

@@ -21,6 +21,10 @@ void sim_errors_init(sim_errors *e, const char *file)
 void sim_errors_release(sim_errors *e)
 {
   for (size_t i = 0; i < e->len; i++) free(e->msgs[i]);
+  for (size_t i = 0; i < e->nfiles; i++) free(e->files[i]);
+  free(e->files);
+  e->files = NULL;
+  e->nfiles = 0;
   free(e->msgs);
   free(e->lines);
   e->msgs = NULL;
@@ -28,15 +32,31 @@ void sim_errors_release(sim_errors *e)
   e->len = 0;
 }
 
-static void add_msg_line(sim_errors *e, const char *msg, unsigned line)
+/* Order key of a message: the file's rank among files seen so far (high
+ * bits), then the line. */
+static uint64_t order_key(sim_errors *e, const char *file, unsigned line)
+{
+  size_t rank = 0;
+  if (file) {
+    for (rank = 0; rank < e->nfiles; rank++)
+      if (!strcmp(e->files[rank], file)) break;
+    if (rank == e->nfiles) {
+      e->files = xrealloc(e->files, (e->nfiles + 1) * sizeof *e->files);
+      e->files[e->nfiles++] = xstrdup(file);
+    }
+  }
+  return (uint64_t)rank << 32 | line;
+}
+
+static void add_msg_key(sim_errors *e, const char *msg, uint64_t key)
 {
   e->msgs = xrealloc(e->msgs, (e->len + 1) * sizeof *e->msgs);
   e->lines = xrealloc(e->lines, (e->len + 1) * sizeof *e->lines);
-  e->lines[e->len] = line;
+  e->lines[e->len] = key;
   e->msgs[e->len++] = xstrdup(msg);
 }
 
-static void add_msg(sim_errors *e, const char *msg) { add_msg_line(e, msg, 0); }
+static void add_msg(sim_errors *e, const char *msg) { add_msg_key(e, msg, 0); }
 
 void sim_errors_add(sim_errors *e, const char *fmt, ...)
 {
@@ -49,8 +69,8 @@ void sim_errors_add(sim_errors *e, const char *fmt, ...)
 }
 
 /* "--set ..." if s or a parent came from an override, else "file:line";
- * returns the line (0 for none or an override). */
-static unsigned describe_where(const sim_errors *e, const config_setting_t *s, char *buf, size_t n)
+ * returns the ordering key (file rank, line; 0 for an override). */
+static uint64_t describe_where(sim_errors *e, const config_setting_t *s, char *buf, size_t n)
 {
   for (const config_setting_t *p = s; p; p = config_setting_parent(p)) {
     const char *origin = config_setting_get_hook(p);
@@ -66,7 +86,7 @@ static unsigned describe_where(const sim_errors *e, const config_setting_t *s, c
     snprintf(buf, n, "%s:%u", file, line);
   else
     snprintf(buf, n, "%s", file);
-  return line;
+  return order_key(e, file, line);
 }
 
 void sim_errors_at(sim_errors *e, const config_setting_t *at, const char *path,
@@ -74,7 +94,7 @@ void sim_errors_at(sim_errors *e, const config_setting_t *at, const char *path,
 {
   char where[1024], what[1024], buf[2400];
   va_list ap;
-  unsigned line = describe_where(e, at, where, sizeof where);
+  uint64_t key = describe_where(e, at, where, sizeof where);
   va_start(ap, fmt);
   vsnprintf(what, sizeof what, fmt, ap);
   va_end(ap);
@@ -82,7 +102,7 @@ void sim_errors_at(sim_errors *e, const config_setting_t *at, const char *path,
     snprintf(buf, sizeof buf, "%s: %s: %s", where, path, what);
   else
     snprintf(buf, sizeof buf, "%s: %s", where, what);
-  add_msg_line(e, buf, line);
+  add_msg_key(e, buf, key);
 }
 
 void sim_errors_print(const sim_errors *e, FILE *f)
@@ -338,25 +358,25 @@ static bool read_dist_time(const config_setting_t *g, const char *path, sim_dist
 
 /* ---- the generic reader ---- */
 
-/* Levenshtein distance, capped: for "did you mean" hints. */
+/* Optimal-string-alignment distance (Levenshtein plus transpositions of
+ * neighbours), for "did you mean" hints. */
 static int edit_distance(const char *a, const char *b)
 {
   size_t la = strlen(a), lb = strlen(b);
   if (la > 63 || lb > 63) return 99;
-  int row[64];
-  for (size_t j = 0; j <= lb; j++) row[j] = (int)j;
-  for (size_t i = 1; i <= la; i++) {
-    int prev = row[0];
-    row[0] = (int)i;
+  int d[64][64];
+  for (size_t i = 0; i <= la; i++) d[i][0] = (int)i;
+  for (size_t j = 0; j <= lb; j++) d[0][j] = (int)j;
+  for (size_t i = 1; i <= la; i++)
     for (size_t j = 1; j <= lb; j++) {
-      int cur = row[j];
-      int sub = prev + (a[i - 1] != b[j - 1]);
-      int del = row[j] + 1, ins = row[j - 1] + 1;
-      row[j] = sub < del ? (sub < ins ? sub : ins) : (del < ins ? del : ins);
-      prev = cur;
+      int best = d[i - 1][j - 1] + (a[i - 1] != b[j - 1]);
+      if (d[i - 1][j] + 1 < best) best = d[i - 1][j] + 1;
+      if (d[i][j - 1] + 1 < best) best = d[i][j - 1] + 1;
+      if (i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1] && d[i - 2][j - 2] + 1 < best)
+        best = d[i - 2][j - 2] + 1;
+      d[i][j] = best;
     }
-  }
-  return row[lb];
+  return d[la][lb];
 }
 
 static const sim_key *find_key(const sim_key *schema, const char *name)
@@ -516,6 +536,11 @@ bool sim_cfg_read(const config_setting_t *g, const char *path, const sim_key *sc
     const config_setting_t *s = config_setting_get_member(g, k->name);
     join_path(sub, sizeof sub, path, k->name);
     if (!s) {
+      bool hinted_group = false;
+      for (size_t h = 0; h < nhinted; h++)
+        if (!strcmp(hinted[h], k->name)) hinted_group = true;
+      if (k->kind == SIM_KEY_GROUP && k->required && !hinted_group)
+        sim_errors_at(errs, g, sub, "required group missing (%s)", k->help ? k->help : "");
       if (k->kind == SIM_KEY_GROUP) {
         /* an absent group: its own keys take their defaults or are missing */
         for (const sim_key *kk = k->group; kk->name; kk++) {

@@ -8,14 +8,17 @@
 
 #include <libconfig.h>
 #include <stdbool.h>
+#include <stdint.h>
 #include <stdio.h>
 
 #include "sim/schema.h"
 
 typedef struct {
   char **msgs;
-  unsigned *lines;   /* line each message points at (0: none), for ordering */
+  uint64_t *lines;   /* ordering key of each message: file rank, line */
   size_t len;
+  char **files;      /* files messages point into, in order of first mention */
+  size_t nfiles;
   const char *file;  /* scenario file, for settings libconfig gives no file */
 } sim_errors;
 
@@ -27,8 +30,9 @@ void sim_errors_add(sim_errors *e, const char *fmt, ...) __attribute__((format(p
  * --set ...). at may be NULL (then just the file). */
 void sim_errors_at(sim_errors *e, const config_setting_t *at, const char *path,
                    const char *fmt, ...) __attribute__((format(printf, 4, 5)));
-/* Print every message, one per line, prefixed with "clustersim: ", in
- * line order (messages without a line first, otherwise as added). */
+/* Print every message, one per line, prefixed with "clustersim: ", grouped
+ * by file (in order of first mention) and in line order within a file;
+ * messages without a place come first; ties keep the order added. */
 void sim_errors_print(const sim_errors *e, FILE *f);
 
 /* Read group g (at scenario path `path`, "" for the root) against schema into

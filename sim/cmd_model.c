@@ -42,7 +42,10 @@ static void print_flag_help(FILE *f, const sim_key *k)
   }
   char left[128];
   snprintf(left, sizeof left, "--%s%s", k->name, arg);
-  fprintf(f, "  %-30s %s (default %s)\n", left, k->help ? k->help : "", def);
+  if (k->help && strstr(k->help, "default"))
+    fprintf(f, "  %-30s %s\n", left, k->help); /* the help says what the default means */
+  else
+    fprintf(f, "  %-30s %s (default %s)\n", left, k->help ? k->help : "", def);
 }
 
 static void command_usage(FILE *f, const sim_command_type *c)

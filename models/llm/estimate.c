@@ -37,7 +37,7 @@ static const sim_key est_flags[] = {
    .help = "model from the catalog (clustersim list models)"},
   {.name = "gpu", .kind = SIM_KEY_STRING, .offset = offsetof(est_params, gpu), .def_str = "a100-80gb-sxm",
    .help = "GPU from the catalog (clustersim list gpus)"},
-  IN(gpus, "gpus", 0, 0, 1e6, "GPUs (0: the fewest that hold the weights, a power of two)"),
+  IN(gpus, "gpus", 0, 0, 1e6, "GPUs (0: tp x pp, or the fewest that hold the weights)"),
   {.name = "dtype", .kind = SIM_KEY_ENUM, .offset = offsetof(est_params, dtype), .def_str = "fp16",
    .choices = gpu_precision_names, .help = "weight precision"},
   FL(tokens_in, "tokens-in", 512, 1, 1e9, "prompt tokens per request"),
@@ -102,24 +102,49 @@ static void est_run(const void *params, const sim_catalogs *cats, sim_report *re
   double train_state = llm_train_state_bytes(m, 0, 1);
   double train_act = llm_activation_bytes(m, 1, seq, LLM_RECOMPUTE_SELECTIVE, 1);
   double hold_train = ceil((train_state + train_act) / gpu_mem_bytes(g));
-  int gpus = o->gpus > 0 ? (int)o->gpus : pow2_at_least(hold);
-  int pp = (int)o->pp;
-  int tp = o->tp > 0 ? (int)o->tp : gpus / pp;
-  if (tp < 1) tp = 1;
-  if ((int64_t)tp * pp != gpus) {
-    sim_check_fail(ck, "tp", "tp x pp = %d x %d must equal --gpus %d", tp, pp, gpus);
+  int pp = (int)o->pp, gpus, tp;
+  if (o->gpus > 0) {
+    gpus = (int)o->gpus;
+    tp = o->tp > 0 ? (int)o->tp : gpus / pp;
+    if (tp < 1 || (int64_t)tp * pp != gpus) {
+      sim_check_fail(ck, o->tp > 0 ? "tp" : "pp", "tp x pp = %d x %d must equal --gpus %d", tp, pp, gpus);
+      return;
+    }
+  } else if (o->tp > 0) {
+    tp = (int)o->tp;
+    gpus = tp * pp;
+  } else {
+    /* the fewest GPUs that hold the weights: tp a power of two, times pp */
+    tp = pow2_at_least(ceil(hold / pp));
+    gpus = tp * pp;
+  }
+  /* contexts the model cannot take */
+  if (!m->encoder_only && o->tokens_in + (m->encoder_only ? 0 : o->tokens_out) > (double)m->max_context) {
+    sim_check_fail(ck, "tokens-out", "tokens-in + tokens-out = %g exceeds %s's context of %lld tokens",
+                   o->tokens_in + o->tokens_out, m->name, (long long)m->max_context);
+    return;
+  }
+  if (m->encoder_only && o->tokens_in > (double)m->max_context) {
+    sim_check_fail(ck, "tokens-in", "%g exceeds %s's context of %lld tokens", o->tokens_in, m->name,
+                   (long long)m->max_context);
+    return;
+  }
+  if ((double)o->context > (double)m->max_context) {
+    sim_check_fail(ck, "context", "%lld exceeds %s's context of %lld tokens", (long long)o->context, m->name,
+                   (long long)m->max_context);
     return;
   }
 
   llm_replica r;
   llm_replica_init(&r, m, g, dtype, tp, pp, tp > 1 ? link : NULL, pp > 1 ? link : NULL,
                    o->overhead_ms * 1e-3);
-  double in = o->tokens_in, out = o->tokens_out, b = (double)o->batch;
+  /* an encoder (BERT) reads its input once and generates nothing */
+  double in = o->tokens_in, out = m->encoder_only ? 0 : o->tokens_out, b = (double)o->batch;
   double ctx = o->context > 0 ? (double)o->context : in;
 
   llm_memory mem;
-  llm_memory_need(&r, b * (in + out), b * in, &mem);
-  if (mem.total > mem.usable && !m->encoder_only) {
+  llm_memory_need(&r, b * (ctx > in + out ? ctx : in + out), b * in, &mem);
+  if (mem.total > mem.usable) {
     sim_check_fail(ck, "gpus",
                    "%s in %s does not fit on %d x %s: each GPU needs %.1f GiB (weights %.1f, KV cache "
                    "%.1f for %g x %g tokens, activations %.1f) but has %.1f GiB, %.0f%% usable (%.1f): "
@@ -188,7 +213,8 @@ static void est_run(const void *params, const sim_catalogs *cats, sim_report *re
   sim_report_num(rep, "peak_time_replica_s", forward * b / peak, "the batch on all GPUs at peak (s)");
   sim_report_num(rep, "prefill_time_s", pc.total_s, "prefill of the batch's prompts (s)");
   sim_report_str(rep, "prefill_bound", pc.compute_s >= pc.memory_s ? "compute" : "memory", "prefill is");
-  sim_report_num(rep, "decode_step_time_s", dc.total_s, "one decode step of the batch at --context (s)");
+  sim_report_num(rep, "decode_step_time_s", m->encoder_only ? NAN : dc.total_s,
+                 "one decode step of the batch at --context (s)");
   sim_report_str(rep, "decode_bound", dc.compute_s >= dc.memory_s ? "compute" : "memory", "decode is");
   sim_report_num(rep, "request_time_s", request, "whole request: prefill + decode steps (s)");
   sim_report_num(rep, "tokens_per_s", tokens / request, "tokens per second (in + out, whole batch)");

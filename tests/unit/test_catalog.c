@@ -669,9 +669,9 @@ static void test_batch_and_link(void)
 
   /* tensor parallelism all-reduces activations after every layer: slower on 100 Gb Ethernet than NVLink */
   result eth = RUN("estimate", "--model", "llama2-7b", "--gpu", "a100-80gb-sxm", "--tp", "2", "--gpus", "2",
-                   "--link", "eth-100g", "--tokens-in", "4096", "--json");
+                   "--link", "eth-100g", "--tokens-in", "3584", "--json");
   result nvl = RUN("estimate", "--model", "llama2-7b", "--gpu", "a100-80gb-sxm", "--tp", "2", "--gpus", "2",
-                   "--link", "nvlink3", "--tokens-in", "4096", "--json");
+                   "--link", "nvlink3", "--tokens-in", "3584", "--json");
   CHECK_RC(eth, 0);
   CHECK_RC(nvl, 0);
   CHECK_OUT_HAS(eth, "\"tp_link\": \"eth-100g\"");
@@ -682,6 +682,16 @@ static void test_batch_and_link(void)
   CHECK_REL(eth, "prefill_flops", NUM(nvl, "prefill_flops"), 1e-12);
   result_free(&eth);
   result_free(&nvl);
+
+  /* a context the model cannot take is refused, naming the flag */
+  result over = RUN("estimate", "--model", "llama2-7b", "--tokens-in", "4096", "--tokens-out", "1");
+  CHECK_RC(over, 2);
+  CHECK(strstr(over.err, "--tokens-out") && strstr(over.err, "4096"), "no context message: %s", over.err);
+  result_free(&over);
+  result ctx = RUN("estimate", "--model", "llama2-7b", "--context", "1000000");
+  CHECK_RC(ctx, 2);
+  CHECK(strstr(ctx.err, "--context") != NULL, "no --context message: %s", ctx.err);
+  result_free(&ctx);
 }
 
 int main(int argc, char **argv)
