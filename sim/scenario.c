@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "sim/catalog_load.h"
 #include "sim/override.h"
 #include "sim/util.h"
 
@@ -99,11 +100,14 @@ bool sim_scenario_load(sim_scenario *sc, const char *file, char *const *sets, si
   for (size_t i = 0; i < nsets; i++) sim_override_apply(&sc->cfg, sets[i], errs);
   if (errs->len > before) return false;
 
-  const char *names[SIM_SCENARIO_MAX_COMPONENTS + 1];
-  size_t ntypes = 0;
+  const char *names[2 * SIM_SCENARIO_MAX_COMPONENTS + 1];
+  size_t ntypes = 0, nnames;
   for (const sim_component_type *const *t = sim_components; *t && ntypes < SIM_SCENARIO_MAX_COMPONENTS; t++)
     names[ntypes++] = (*t)->name;
-  names[ntypes] = NULL;
+  nnames = ntypes;
+  for (const sim_catalog_type *const *t = sim_catalog_types; *t && nnames < 2 * SIM_SCENARIO_MAX_COMPONENTS; t++)
+    names[nnames++] = (*t)->list;
+  names[nnames] = NULL;
 
   config_setting_t *root = config_root_setting(&sc->cfg);
   top_params top;
@@ -148,6 +152,19 @@ bool sim_scenario_load(sim_scenario *sc, const char *file, char *const *sets, si
       sim_check_free(ck);
     }
   }
+  /* the scenario's own catalog entries, over the shipped catalogs */
+  bool own_catalog = false;
+  for (const sim_catalog_type *const *t = sim_catalog_types; *t; t++)
+    if (config_setting_get_member(root, (*t)->list)) own_catalog = true;
+  if (own_catalog) {
+    sc->cats = sim_catalogs_alloc();
+    sim_catalogs_load_dir(sc->cats, sim_catalog_dir(), errs);
+    for (const sim_catalog_type *const *t = sim_catalog_types; *t; t++) {
+      config_setting_t *list = config_setting_get_member(root, (*t)->list);
+      if (list) sim_catalogs_load_list(sc->cats, list, *t, errs);
+    }
+    sim_catalogs_resolve(sc->cats, errs);
+  }
   if (sc->nparts == 0 && errs->len == before) {
     char list[512] = "";
     for (size_t t = 0; t < ntypes; t++) {
@@ -162,6 +179,7 @@ bool sim_scenario_load(sim_scenario *sc, const char *file, char *const *sets, si
 void sim_scenario_release(sim_scenario *sc)
 {
   for (size_t i = 0; i < sc->nparts; i++) free(sc->parts[i].params);
+  sim_catalogs_free(sc->cats);
   config_destroy(&sc->cfg);
   free(sc->file);
   memset(sc, 0, sizeof *sc);

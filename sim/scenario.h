@@ -10,6 +10,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "sim/catalog.h"
 #include "sim/cfg.h"
 #include "sim/component.h"
 
@@ -32,6 +33,10 @@ typedef struct {
   double horizon_s;       /* stop at this time; 0: when no event is left */
   sim_scenario_part parts[SIM_SCENARIO_MAX_COMPONENTS];
   size_t nparts;
+  /* The shipped catalogs plus the scenario's own `gpus`, `links`, `models`
+   * lists (entries replace shipped ones of the same name); NULL when the
+   * scenario has no such list. */
+  sim_catalogs *cats;
 } sim_scenario;
 
 /* Load `file`, apply the `nsets` --set texts (which must outlive sc) in
