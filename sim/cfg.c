@@ -483,6 +483,33 @@ static void read_key(const config_setting_t *s, const char *path, const sim_key 
   case SIM_KEY_DIST_TIME:
     read_dist_time(s, path, (sim_dist *)field, errs);
     break;
+  case SIM_KEY_LIST: {
+    int t = config_setting_type(s), *count = (int *)((char *)out + k->count_offset);
+    *count = 0;
+    if (t != CONFIG_TYPE_LIST) {
+      value_text(s, val, sizeof val);
+      sim_errors_at(errs, s, path, "expected a list ( { ... }, { ... } ), got %s", val);
+      break;
+    }
+    int n = config_setting_length(s);
+    if (n > k->max_items) {
+      sim_errors_at(errs, s, path, "at most %d items, got %d", k->max_items, n);
+      n = k->max_items;
+    }
+    for (int i = 0; i < n; i++) {
+      const config_setting_t *e = config_setting_get_elem(s, (unsigned)i);
+      char sub[600];
+      snprintf(sub, sizeof sub, "%s.[%d]", path, i);
+      if (config_setting_type(e) != CONFIG_TYPE_GROUP) {
+        value_text(e, val, sizeof val);
+        sim_errors_at(errs, e, sub, "expected a group { ... }, got %s", val);
+        continue;
+      }
+      sim_cfg_read(e, sub, k->group, field + (size_t)i * k->item_size, NULL, errs);
+    }
+    *count = n;
+    break;
+  }
   case SIM_KEY_NAMES: {
     sim_names *names = (sim_names *)field;
     int t = config_setting_type(s);

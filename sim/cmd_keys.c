@@ -18,6 +18,7 @@ static const char *kind_name(sim_key_kind k)
   case SIM_KEY_GROUP: return "group";
   case SIM_KEY_DIST_TIME: return "distribution";
   case SIM_KEY_NAMES: return "names";
+  case SIM_KEY_LIST: return "list";
   }
   return "?";
 }
@@ -35,6 +36,11 @@ static void print_keys(const char *prefix, const sim_key *schema)
       snprintf(deflt, sizeof deflt, "default \"%s\"", k->def_str);
     printf("  %-32s %-12s %-18s %s\n", path, kind_name(k->kind), deflt, k->help ? k->help : "");
     if (k->kind == SIM_KEY_GROUP) print_keys(path, k->group);
+    if (k->kind == SIM_KEY_LIST) {
+      char item[300];
+      snprintf(item, sizeof item, "%s.[i]", path);
+      print_keys(item, k->group);
+    }
   }
 }
 

@@ -18,7 +18,10 @@ typedef enum {
   SIM_KEY_ENUM,     /* int: index into `choices` */
   SIM_KEY_GROUP,    /* a nested section read against `group` into the same struct */
   SIM_KEY_DIST_TIME, /* sim_dist of durations in seconds: { dist = "..."; ... } */
-  SIM_KEY_NAMES     /* sim_names: an array of up to SIM_MAX_NAMES strings */
+  SIM_KEY_NAMES,    /* sim_names: an array of up to SIM_MAX_NAMES strings */
+  SIM_KEY_LIST      /* a list ( {...}, {...} ) of groups read against `group` into
+                       an inline array: `max_items` elements of `item_size`
+                       bytes at `offset`, the count (int) at `count_offset` */
 } sim_key_kind;
 
 #define SIM_MAX_NAMES 8
@@ -39,7 +42,9 @@ typedef struct sim_key {
   double def;                      /* default when absent and not required */
   const char *def_str;             /* STRING/ENUM default (ENUM: a choice) */
   const char *const *choices;      /* ENUM: NULL-terminated */
-  const struct sim_key *group;     /* GROUP: nested table */
+  const struct sim_key *group;     /* GROUP, LIST: nested table (LIST: offsets within an item) */
+  size_t item_size, count_offset;  /* LIST */
+  int max_items;                   /* LIST */
   const char *unit;                /* shown in help: "s", "1/s", NULL */
   const char *help;                /* one line */
 } sim_key;

@@ -1,0 +1,155 @@
+/* tests/unit/test_cfg.c: the schema reader (sim/cfg.c) on its own: defaults,
+ * bounds, enums, nested groups, lists of groups (the shape later scenarios
+ * use for cluster.pools), name lists, unknown keys with hints, messages with
+ * line and key path, --set overrides into list items, and error ordering. */
+#include <libconfig.h>
+#include <stddef.h>
+#include <string.h>
+
+#include "sim/cfg.h"
+#include "sim/override.h"
+#include "testutil.h"
+
+typedef struct {
+  int64_t replicas;
+  const char *gpu;
+  double share;
+} pool;
+
+typedef struct {
+  const char *name;
+  int64_t count;
+  double rate;
+  int mode;
+  bool flag;
+  sim_names tags;
+  pool pools[4];
+  int npools;
+} params;
+
+static const char *const modes[] = {"fast", "slow", NULL};
+
+static const sim_key pool_keys[] = {
+  {.name = "replicas", .kind = SIM_KEY_INT, .offset = offsetof(pool, replicas), .required = true, .min = 1, .max = 1000},
+  {.name = "gpu", .kind = SIM_KEY_STRING, .offset = offsetof(pool, gpu), .def_str = "a100"},
+  {.name = "share", .kind = SIM_KEY_FLOAT, .offset = offsetof(pool, share), .def = 1, .min = 0, .max = 1},
+  SIM_KEY_END,
+};
+
+static const sim_key keys[] = {
+  {.name = "name", .kind = SIM_KEY_STRING, .offset = offsetof(params, name), .required = true},
+  {.name = "count", .kind = SIM_KEY_INT, .offset = offsetof(params, count), .def = 7, .min = 0, .max = 100},
+  {.name = "rate", .kind = SIM_KEY_FLOAT, .offset = offsetof(params, rate), .def = 1.5, .min = 0, .min_exclusive = true},
+  {.name = "mode", .kind = SIM_KEY_ENUM, .offset = offsetof(params, mode), .def_str = "slow", .choices = modes},
+  {.name = "flag", .kind = SIM_KEY_BOOL, .offset = offsetof(params, flag), .def = 0},
+  {.name = "tags", .kind = SIM_KEY_NAMES, .offset = offsetof(params, tags)},
+  {.name = "pools", .kind = SIM_KEY_LIST, .offset = offsetof(params, pools), .group = pool_keys,
+   .item_size = sizeof(pool), .count_offset = offsetof(params, npools), .max_items = 4},
+  SIM_KEY_END,
+};
+
+/* Read text (with --set overrides) into p; returns the number of errors
+ * and leaves their text in buf. */
+static size_t read_text(const char *text, const char *set, params *p, char *buf, size_t n)
+{
+  config_t cfg;
+  sim_errors errs;
+  config_init(&cfg);
+  sim_errors_init(&errs, "t.cfg");
+  memset(p, 0, sizeof *p);
+  CU_ASSERT_EQUAL_FATAL(config_read_string(&cfg, text), CONFIG_TRUE);
+  if (set) sim_override_apply(&cfg, set, &errs);
+  sim_cfg_read(config_root_setting(&cfg), "", keys, p, NULL, &errs);
+  buf[0] = '\0';
+  for (size_t i = 0; i < errs.len; i++) {
+    strncat(buf, errs.msgs[i], n - strlen(buf) - 2);
+    strcat(buf, "\n");
+  }
+  size_t count = errs.len;
+  /* strings point into cfg: copy what the tests look at before destroying */
+  static char name_copy[64], gpu_copy[4][64];
+  if (p->name) p->name = strncpy(name_copy, p->name, 63);
+  for (int i = 0; i < p->npools && i < 4; i++)
+    if (p->pools[i].gpu) p->pools[i].gpu = strncpy(gpu_copy[i], p->pools[i].gpu, 63);
+  p->tags.n = 0;
+  sim_errors_release(&errs);
+  config_destroy(&cfg);
+  return count;
+}
+
+static void test_defaults_and_values(void)
+{
+  params p;
+  char err[4096];
+  CU_ASSERT_EQUAL(read_text("name = \"x\";", NULL, &p, err, sizeof err), 0);
+  CU_ASSERT_STRING_EQUAL(p.name, "x");
+  CU_ASSERT_EQUAL(p.count, 7);
+  CU_ASSERT_EQUAL(p.rate, 1.5);
+  CU_ASSERT_EQUAL(p.mode, 1);
+  CU_ASSERT_EQUAL(p.npools, 0);
+  CU_ASSERT_EQUAL(read_text("name = \"x\"; count = 1e1; rate = 3; mode = \"fast\"; flag = true;", NULL, &p, err,
+                            sizeof err), 0);
+  CU_ASSERT_EQUAL(p.count, 10); /* an integral float is an integer */
+  CU_ASSERT_EQUAL(p.rate, 3.0); /* an integer is a number */
+  CU_ASSERT_EQUAL(p.mode, 0);
+  CU_ASSERT_TRUE(p.flag);
+}
+
+static void test_lists(void)
+{
+  params p;
+  char err[4096];
+  const char *text = "name = \"x\";\npools = (\n  { replicas = 2; gpu = \"h100\"; },\n  { replicas = 5; share = 0.25; }\n);\n";
+  CU_ASSERT_EQUAL(read_text(text, NULL, &p, err, sizeof err), 0);
+  CU_ASSERT_EQUAL_FATAL(p.npools, 2);
+  CU_ASSERT_EQUAL(p.pools[0].replicas, 2);
+  CU_ASSERT_STRING_EQUAL(p.pools[0].gpu, "h100");
+  CU_ASSERT_EQUAL(p.pools[1].replicas, 5);
+  CU_ASSERT_STRING_EQUAL(p.pools[1].gpu, "a100");
+  CU_ASSERT_EQUAL(p.pools[1].share, 0.25);
+  /* --set into a list item, by the path users write */
+  CU_ASSERT_EQUAL(read_text(text, "pools.[1].replicas=9", &p, err, sizeof err), 0);
+  CU_ASSERT_EQUAL(p.pools[1].replicas, 9);
+  /* errors name the item and its line */
+  CU_ASSERT_EQUAL(read_text("name = \"x\";\npools = (\n  { replicas = 2; },\n  { replicas = 0; }\n);\n", NULL, &p,
+                            err, sizeof err), 1);
+  CU_ASSERT_PTR_NOT_NULL(strstr(err, "t.cfg:4: pools.[1].replicas: out of range: 0"));
+  CU_ASSERT_EQUAL(read_text("name = \"x\";\npools = (\n  { replica = 2; }\n);\n", NULL, &p, err, sizeof err), 1);
+  CU_ASSERT_PTR_NOT_NULL(strstr(err, "t.cfg:3: pools.[0].replica: unknown key (did you mean 'replicas'?)"));
+  CU_ASSERT_EQUAL(read_text("name = \"x\"; pools = { replicas = 2; };", NULL, &p, err, sizeof err), 1);
+  CU_ASSERT_PTR_NOT_NULL(strstr(err, "pools: expected a list"));
+  CU_ASSERT_EQUAL(read_text("name = \"x\"; pools = ({replicas=1;},{replicas=1;},{replicas=1;},{replicas=1;},{replicas=1;});",
+                            NULL, &p, err, sizeof err), 1);
+  CU_ASSERT_PTR_NOT_NULL(strstr(err, "at most 4 items"));
+}
+
+static void test_errors(void)
+{
+  params p;
+  char err[4096];
+  CU_ASSERT_EQUAL(read_text("count = \"many\";\nrate = -1.0;\nmode = \"medium\";\nnmae = \"x\";\n", NULL, &p, err,
+                            sizeof err), 4);
+  CU_ASSERT_PTR_NOT_NULL(strstr(err, "t.cfg:1: count: expected an integer, got \"many\""));
+  CU_ASSERT_PTR_NOT_NULL(strstr(err, "t.cfg:2: rate: out of range: -1 (expected a value > 0)"));
+  CU_ASSERT_PTR_NOT_NULL(strstr(err, "t.cfg:3: mode: unknown value \"medium\" (expected one of: fast, slow)"));
+  CU_ASSERT_PTR_NOT_NULL(strstr(err, "t.cfg:4: nmae: unknown key (did you mean 'name'?)"));
+  /* the hinted key is not also reported missing */
+  CU_ASSERT_PTR_NULL(strstr(err, "required key missing"));
+  CU_ASSERT_EQUAL(read_text("count = 101;", NULL, &p, err, sizeof err), 2);
+  CU_ASSERT_PTR_NOT_NULL(strstr(err, "name: required key missing"));
+  CU_ASSERT_PTR_NOT_NULL(strstr(err, "count: out of range: 101 (expected a value >= 0 and <= 100)"));
+  /* an override is named as such */
+  CU_ASSERT_EQUAL(read_text("name = \"x\";", "count=abc", &p, err, sizeof err), 1);
+  CU_ASSERT_PTR_NOT_NULL(strstr(err, "--set count=abc: count: expected an integer, got \"abc\""));
+}
+
+int main(void)
+{
+  static const cs_test tests[] = {
+    {"defaults and values", test_defaults_and_values},
+    {"lists of groups", test_lists},
+    {"errors with line and path", test_errors},
+    {NULL, NULL},
+  };
+  return cs_run_suite("cfg", tests);
+}
