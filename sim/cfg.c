@@ -308,9 +308,15 @@ static bool read_dist_time(const config_setting_t *g, const char *path, sim_dist
       sim_errors_at(errs, s, sub, "not a parameter of %s (it takes %s)", dname, takes);
       continue;
     }
-    sim_key k = {.name = name, .kind = SIM_KEY_FLOAT, .min = 0, .max = 0, .min_exclusive = true};
+    /* Bounds keep every draw a representable time: 1 ns to 10^7 s (116
+     * days) for means and bounds, variability within what a real workload
+     * shows (cv <= 100, Weibull shape >= 0.1). */
+    sim_key k = {.name = name, .kind = SIM_KEY_FLOAT, .min = SIM_DIST_MIN_S, .max = SIM_DIST_MAX_S};
+    if (!strcmp(name, "rate_per_s")) k.min = 1 / SIM_DIST_MAX_S, k.max = 1 / SIM_DIST_MIN_S;
+    if (which == SIM_DP_CV) k.min = 0, k.min_exclusive = true, k.max = 100;
+    if (which == SIM_DP_SHAPE) k.min = 0.1, k.max = 1000;
     if (which == SIM_DP_K) k = (sim_key){.name = name, .kind = SIM_KEY_INT, .min = 1, .max = 1e6};
-    if (which == SIM_DP_MINMAX) k.min_exclusive = false;
+    if (which == SIM_DP_MINMAX) k.min = 0;
     double v;
     if (!read_number(s, sub, &k, &v, errs)) continue;
     if (!strcmp(name, "rate_per_s")) rate = s, p.rate = v;

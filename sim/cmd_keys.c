@@ -3,6 +3,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "sim/catalog.h"
 #include "sim/cli.h"
 #include "sim/component.h"
 #include "sim/dist.h"
@@ -60,6 +61,15 @@ int sim_cmd_keys(int argc, char **argv)
   for (const sim_component_type *const *t = sim_components; *t; t++) {
     printf("Section %s: %s\n", (*t)->name, (*t)->help);
     print_keys((*t)->name, (*t)->schema);
+    putchar('\n');
+  }
+  puts("Catalog lists (also allowed in a scenario, replacing shipped entries of the same\n"
+       "name; the shipped ones are in models/catalog/):");
+  for (const sim_catalog_type *const *t = sim_catalog_types; *t; t++) {
+    char path[64];
+    printf("List %s = ( { ... }, ... ): one %s per group\n", (*t)->list, (*t)->what);
+    snprintf(path, sizeof path, "%s.[i]", (*t)->list);
+    print_keys(path, (*t)->schema);
     putchar('\n');
   }
   puts("Distributions (a group: { dist = \"NAME\"; ... }, times in seconds):");

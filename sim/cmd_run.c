@@ -150,10 +150,11 @@ int sim_cmd_check(int argc, char **argv)
 /* ---- running ---- */
 
 static sim_engine *volatile running_engine;
+static volatile sig_atomic_t stop_signal;
 
 static void on_signal(int sig)
 {
-  (void)sig;
+  stop_signal = sig;
   if (running_engine) sim_request_stop(running_engine);
 }
 
@@ -261,5 +262,6 @@ int sim_cmd_run(int argc, char **argv)
   free(o.sets);
   free(outdir);
   if (!ok) return SIM_EXIT_FAIL;
-  return why == SIM_RUN_STOPPED ? SIM_EXIT_INTERRUPTED : SIM_EXIT_OK;
+  /* interrupted: 128 + the signal, as a shell reports it (130 for Ctrl-C) */
+  return why == SIM_RUN_STOPPED ? 128 + (stop_signal ? stop_signal : SIGINT) : SIM_EXIT_OK;
 }

@@ -3,6 +3,7 @@
 #include "sim/dist.h"
 
 #include <gsl/gsl_randist.h>
+#include <gsl/gsl_errno.h>
 #include <gsl/gsl_sf_gamma.h>
 #include <math.h>
 #include <string.h>
@@ -87,7 +88,11 @@ const char *sim_dist_make(sim_dist *d, sim_dist_kind kind, const sim_dist_params
     d->var = d->mean * d->mean / d->a;
     break;
   case SIM_DIST_WEIBULL: {
-    double g1 = gsl_sf_gamma(1 + 1 / p->shape), g2 = gsl_sf_gamma(1 + 2 / p->shape);
+    gsl_sf_result r1, r2;
+    if (gsl_sf_gamma_e(1 + 1 / p->shape, &r1) != GSL_SUCCESS || gsl_sf_gamma_e(1 + 2 / p->shape, &r2) != GSL_SUCCESS ||
+        !isfinite(r2.val))
+      return "shape too small: the variance overflows";
+    double g1 = r1.val, g2 = r2.val;
     d->a = d->mean / g1;             /* scale */
     d->b = p->shape;
     d->var = d->a * d->a * (g2 - g1 * g1);

@@ -21,6 +21,10 @@ typedef enum {
   SIM_DIST_COUNT
 } sim_dist_kind;
 
+/* Range of durations a scenario may give (s): 1 ns to 10^7 s. */
+#define SIM_DIST_MIN_S 1e-9
+#define SIM_DIST_MAX_S 1e7
+
 /* Which parameters a distribution type takes (bit set). */
 enum {
   SIM_DP_MEAN = 1 << 0,   /* mean (or a rate = 1/mean) */

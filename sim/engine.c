@@ -75,7 +75,8 @@ struct sim_engine {
   uint32_t free_head;     /* UINT32_MAX: none */
   uint64_t fired;
   uint64_t pending_peak;
-  volatile sig_atomic_t stop;
+  bool stop;                      /* sim_stop: this run returns */
+  volatile sig_atomic_t stop_requested; /* sim_request_stop: sticky until a run returns */
   bool warmup_pending;
   sim_time warmup_end;
   warmup_hook *hooks;
@@ -248,9 +249,9 @@ bool sim_cancel(sim_engine *eng, sim_event_id id)
   return true;
 }
 
-void sim_stop(sim_engine *eng) { eng->stop = 1; }
+void sim_stop(sim_engine *eng) { eng->stop = true; }
 
-void sim_request_stop(sim_engine *eng) { eng->stop = 1; }
+void sim_request_stop(sim_engine *eng) { eng->stop_requested = 1; }
 
 void sim_set_warmup(sim_engine *eng, sim_time end)
 {
@@ -282,7 +283,7 @@ sim_run_result sim_run(sim_engine *eng, sim_time until)
   sim_run_result why = SIM_RUN_EMPTY;
   const int64_t *saved_clock = sim_bug_clock;
   sim_bug_clock = &eng->now;
-  eng->stop = 0;
+  eng->stop = false;
   while (eng->heap_len > 0) {
     heap_entry top = eng->heap[0];
     uint32_t last = --eng->heap_len;
@@ -314,7 +315,8 @@ sim_run_result sim_run(sim_engine *eng, sim_time until)
     slot_release(eng, top.slot);
     eng->fired++;
     fn(eng, ctx, arg);
-    if (eng->stop) {
+    if (eng->stop || eng->stop_requested) {
+      eng->stop_requested = 0;
       why = SIM_RUN_STOPPED;
       break;
     }

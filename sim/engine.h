@@ -55,7 +55,8 @@ sim_run_result sim_run(sim_engine *eng, sim_time until);
 
 /* Ask sim_run to return after the current handler. */
 void sim_stop(sim_engine *eng);
-/* The same, safe to call from a signal handler (SIGINT during a run). */
+/* The same, safe to call from a signal handler (SIGINT during a run); a
+ * request made before sim_run starts is kept until a run stops on it. */
 void sim_request_stop(sim_engine *eng);
 
 /* Warm-up: statistics gathered before time `end` are to be discarded.

@@ -61,6 +61,10 @@ void sim_outfile_abort(sim_outfile *o)
 
 bool sim_mkdirs(const char *path)
 {
+  if (!*path) {
+    errno = ENOENT;
+    return false;
+  }
   char *p = xstrdup(path);
   bool ok = true;
   for (char *s = p + 1; ok; s++) {

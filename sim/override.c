@@ -2,6 +2,7 @@
 #include "sim/override.h"
 
 #include <ctype.h>
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -29,6 +30,22 @@ static void copy_value(config_setting_t *dst, const config_setting_t *src)
   }
 }
 
+static bool looks_integer(const char *v)
+{
+  if (*v == '-' || *v == '+') v++;
+  if (!isdigit((unsigned char)*v)) return false;
+  for (; *v; v++)
+    if (!isdigit((unsigned char)*v) && *v != 'L') return false;
+  return true;
+}
+
+static bool fits_int64(const char *v)
+{
+  errno = 0;
+  (void)strtoll(v, NULL, 10);
+  return errno != ERANGE;
+}
+
 static bool valid_name(const char *s)
 {
   if (!isalpha((unsigned char)*s) && *s != '*') return false;
@@ -54,7 +71,18 @@ bool sim_override_apply(config_t *cfg, const char *text, sim_errors *errs)
   size_t n = strlen(value) + 16;
   char *doc = xmalloc(n);
   snprintf(doc, n, "v = %s;", value);
-  bool parsed = config_read_string(&tmp, doc) == CONFIG_TRUE;
+  /* exactly one value: "2; junk = 3" must not slip through */
+  bool parsed = config_read_string(&tmp, doc) == CONFIG_TRUE &&
+                config_setting_length(config_root_setting(&tmp)) == 1;
+  /* libconfig wraps integers too large for 64 bits; refuse them here */
+  if (parsed && config_setting_is_number(config_lookup(&tmp, "v")) && looks_integer(value) &&
+      !fits_int64(value)) {
+    sim_errors_add(errs, "--set %s: %s does not fit a 64-bit integer", text, value);
+    config_destroy(&tmp);
+    free(doc);
+    free(key);
+    return false;
+  }
   if (!parsed) {
     config_destroy(&tmp);
     config_init(&tmp);
@@ -65,6 +93,14 @@ bool sim_override_apply(config_t *cfg, const char *text, sim_errors *errs)
 
   bool ok = true;
   config_setting_t *parent = config_root_setting(cfg);
+  size_t klen = strlen(key);
+  if (key[0] == '.' || key[klen - 1] == '.' || strstr(key, "..")) {
+    sim_errors_add(errs, "--set %s: empty part in the key path", text);
+    config_destroy(&tmp);
+    free(doc);
+    free(key);
+    return false;
+  }
   char *save = NULL;
   char *part = strtok_r(key, ".", &save);
   while (part) {

@@ -14,10 +14,14 @@ typedef int64_t sim_time;
 /* Largest number of seconds that converts without overflow (~292 years). */
 #define SIM_TIME_MAX_S 9.2e9
 
-/* Seconds (finite, 0 <= s <= SIM_TIME_MAX_S) to the nearest nanosecond. */
+/* Seconds to the nearest nanosecond; values beyond +-2^62 ns (146 years)
+ * saturate there, so adding two results cannot overflow. */
 static inline sim_time sim_time_from_s(double s)
 {
-  return (sim_time)llrint(s * 1e9);
+  double ns = s * 1e9;
+  if (ns > 4.6e18) return INT64_C(4600000000000000000);
+  if (ns < -4.6e18) return -INT64_C(4600000000000000000);
+  return (sim_time)llrint(ns);
 }
 
 /* Nanoseconds to seconds. */

@@ -19,7 +19,7 @@ static const sim_key link_keys[] = {
   {.name = "latency_us", .kind = SIM_KEY_FLOAT, .offset = offsetof(net_link, latency_us), .required = true,
    .min = 0, .max = 1e6, .unit = "us", .help = "one-way small-message latency"},
   {.name = "efficiency", .kind = SIM_KEY_FLOAT, .offset = offsetof(net_link, efficiency), .required = true,
-   .min = 0, .min_exclusive = true, .max = 1, .help = "achievable fraction of bw_gbs"},
+   .min = 0.01, .max = 1, .help = "achievable fraction of bw_gbs"},
   {.name = "source", .kind = SIM_KEY_STRING, .offset = offsetof(net_link, source), .required = true,
    .help = "where the figures come from"},
   SIM_KEY_END,

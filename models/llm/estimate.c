@@ -17,8 +17,8 @@
 #define CPU_CORE_FLOPS 3e9
 
 typedef struct {
-  const char *model, *gpu, *link;
-  int64_t gpus, tp, pp, batch, context;
+  const char *model, *gpu, *link, *net_link;
+  int64_t gpus, tp, pp, batch, context, gpus_per_node, dp;
   int dtype;
   double tokens_in, tokens_out, train_tokens, price, overhead_ms, mfu;
   bool recompute;
@@ -48,6 +48,8 @@ static const sim_key est_flags[] = {
   IN(pp, "pp", 1, 1, 1024, "pipeline stages"),
   {.name = "link", .kind = SIM_KEY_STRING, .offset = offsetof(est_params, link), .def_str = "",
    .help = "link of the tensor-parallel group (default: the GPU's scale-up link, else its host link)"},
+  {.name = "net-link", .kind = SIM_KEY_STRING, .offset = offsetof(est_params, net_link), .def_str = "",
+   .help = "link between nodes for pipeline stages (default: ib-ndr for NVLink 4 GPUs, else ib-hdr)"},
   IN(batch, "batch", 1, 1, 1e7, "sequences per step"),
   IN(context, "context", 0, 0, 1e9, "context of the decode step (0: tokens-in)"),
   FL(overhead_ms, "overhead-ms", 0.5, 0, 1e4,
@@ -55,7 +57,9 @@ static const sim_key est_flags[] = {
   FL(mfu, "mfu", 0.40, 0.01, 1, "model FLOPs utilisation of training (fraction of peak)"),
   {.name = "recompute", .kind = SIM_KEY_BOOL, .offset = offsetof(est_params, recompute), .def = 0,
    .help = "count 8p FLOPs per training token (full activation recomputation) instead of 6p"},
-  IN(zero, "zero", 0, 0, 3, "ZeRO stage for training memory (optimizer, + gradients, + weights over GPUs)"),
+  IN(dp, "dp", 1, 1, 1e6, "data-parallel ranks the training state is sharded over (with --zero)"),
+  IN(zero, "zero", 0, 0, 3, "ZeRO stage: 1 shards optimizer state over --dp, 2 also gradients, 3 also weights"),
+  IN(gpus_per_node, "gpus-per-node", 8, 1, 1024, "GPUs a node-scope link (NVLink, PCIe) joins"),
   SIM_KEY_END,
 };
 
@@ -88,11 +92,25 @@ static void est_run(const void *params, const sim_catalogs *cats, sim_report *re
       sim_check_fail(ck, "link", "unknown link \"%s\" (one of: %s)", o->link, names);
     }
   }
-  if (!m || !g || (*o->link && !link)) return;
+  const net_link *net = NULL;
+  if (*o->net_link) {
+    net = sim_catalog_find(cats, "links", o->net_link);
+    if (!net) {
+      sim_catalog_names(cats, "links", names, sizeof names);
+      sim_check_fail(ck, "net-link", "unknown link \"%s\" (one of: %s)", o->net_link, names);
+    }
+  }
+  if (!m || !g || (*o->link && !link) || (*o->net_link && !net)) return;
   if (!link) link = g->scaleup_link ? g->scaleup_link : g->host_link;
+  if (!net) {
+    bool ndr = g->scaleup_link && !strcmp(g->scaleup_link->name, "nvlink4");
+    net = sim_catalog_find(cats, "links", ndr ? "ib-ndr" : "ib-hdr");
+    if (!net) net = link;
+  }
   gpu_precision dtype = (gpu_precision)o->dtype;
   gpu_precision cp = gpu_compute_precision(g, dtype);
-  double price = o->price > 0 ? o->price : g->price_usd_per_hour;
+  /* no price known (0 in the catalog, none given): costs are unknown, not free */
+  double price = o->price > 0 ? o->price : g->price_usd_per_hour > 0 ? g->price_usd_per_hour : NAN;
 
   /* GPUs to hold the weights (inference) and the training state */
   double wbytes = llm_weights_bytes(m, gpu_precision_bytes(dtype));
@@ -114,9 +132,25 @@ static void est_run(const void *params, const sim_catalogs *cats, sim_report *re
     tp = (int)o->tp;
     gpus = tp * pp;
   } else {
-    /* the fewest GPUs that hold the weights: tp a power of two, times pp */
+    /* the fewest GPUs that hold the weights: tp a power of two within a
+     * node (for node links), then pipeline stages across nodes */
     tp = pow2_at_least(ceil(hold / pp));
+    if (link->scope == NET_SCOPE_NODE && tp > o->gpus_per_node) {
+      tp = (int)o->gpus_per_node;
+      pp = (int)ceil(hold / tp);
+    }
     gpus = tp * pp;
+  }
+  if (tp > m->heads || m->heads % tp != 0) {
+    sim_check_fail(ck, "tp", "tensor parallelism of %d does not divide %s's %lld attention heads", tp, m->name,
+                   (long long)m->heads);
+    return;
+  }
+  if (tp > 1 && link->scope == NET_SCOPE_NODE && tp > o->gpus_per_node) {
+    sim_check_fail(ck, "tp", "tp %d exceeds the %lld GPUs of a node joined by %s; use a network link "
+                   "(--link ib-ndr, eth-400g) or tp <= %lld", tp, (long long)o->gpus_per_node, link->name,
+                   (long long)o->gpus_per_node);
+    return;
   }
   /* contexts the model cannot take */
   if (!m->encoder_only && o->tokens_in + (m->encoder_only ? 0 : o->tokens_out) > (double)m->max_context) {
@@ -136,14 +170,16 @@ static void est_run(const void *params, const sim_catalogs *cats, sim_report *re
   }
 
   llm_replica r;
-  llm_replica_init(&r, m, g, dtype, tp, pp, tp > 1 ? link : NULL, pp > 1 ? link : NULL,
+  /* stages inside one node talk over the node link, across nodes over the network */
+  const net_link *pp_link = gpus > o->gpus_per_node ? net : link;
+  llm_replica_init(&r, m, g, dtype, tp, pp, tp > 1 ? link : NULL, pp > 1 ? pp_link : NULL,
                    o->overhead_ms * 1e-3);
   /* an encoder (BERT) reads its input once and generates nothing */
   double in = o->tokens_in, out = m->encoder_only ? 0 : o->tokens_out, b = (double)o->batch;
   double ctx = o->context > 0 ? (double)o->context : in;
 
   llm_memory mem;
-  llm_memory_need(&r, b * (ctx > in + out ? ctx : in + out), b * in, &mem);
+  llm_memory_need(&r, b * (ctx > in + out ? ctx : in + out), b * in, b, &mem);
   if (mem.total > mem.usable) {
     sim_check_fail(ck, "gpus",
                    "%s in %s does not fit on %d x %s: each GPU needs %.1f GiB (weights %.1f, KV cache "
@@ -171,11 +207,14 @@ static void est_run(const void *params, const sim_catalogs *cats, sim_report *re
   /* the whole request: the prompt, then one step per generated token after
    * the first (which the prefill emits), contexts growing */
   double request = pc.total_s;
-  for (double j = 1; j < out; j++) {
+  /* step time is smooth in context: past 20,000 steps, sum a sample of
+   * 20,000 evenly spaced steps, each standing for its share */
+  double stride = out > 20000 ? (out - 1) / 20000.0 : 1;
+  for (double j = 1; j < out; j += stride) {
     llm_batch sb = {0};
     llm_batch_add_decode(&sb, b, in + j);
     llm_step(&r, &sb, &step);
-    request += step.total_s;
+    request += step.total_s * (stride < out - j ? stride : out - j);
   }
   double tokens = b * (in + out);
   double usd_per_s = price * gpus / 3600;
@@ -185,7 +224,7 @@ static void est_run(const void *params, const sim_catalogs *cats, sim_report *re
   double tpeak = gpu_peak_flops(g, cp) * gpus;
   double train_time_peak = train / tpeak;
   double train_time = train_model / (tpeak * o->mfu);
-  double train_mem = llm_train_state_bytes(m, (int)o->zero, gpus) + train_act;
+  double train_mem = llm_train_state_bytes(m, (int)o->zero, (int)o->dp) + train_act;
 
   sim_report_str(rep, "model", m->name, "model");
   sim_report_str(rep, "gpu", g->name, "GPU");
@@ -195,6 +234,7 @@ static void est_run(const void *params, const sim_catalogs *cats, sim_report *re
   sim_report_int(rep, "tp", tp, "tensor-parallel degree");
   sim_report_int(rep, "pp", pp, "pipeline stages");
   sim_report_str(rep, "tp_link", tp > 1 ? link->name : "none", "tensor-parallel link");
+  sim_report_str(rep, "pp_link", pp > 1 ? pp_link->name : "none", "pipeline link");
   sim_report_num(rep, "params", llm_params(m), "parameters (derived from the architecture)");
   sim_report_num(rep, "active_params", llm_active_params(m), "parameters used per token");
   sim_report_num(rep, "published_params", m->published_params, "parameters as published");
@@ -210,20 +250,26 @@ static void est_run(const void *params, const sim_catalogs *cats, sim_report *re
   sim_report_num(rep, "gpus_to_hold", hold, "GPUs whose usable memory holds the weights");
   sim_report_num(rep, "peak_time_s", forward / gpu_peak_flops(g, cp),
                  "one request on one GPU at peak FLOP/s (s)");
+  sim_report_num(rep, "peak_time_2pn_s", llm_flops_2pn(m, in + out) / gpu_peak_flops(g, cp),
+                 "the seed's rule 2 p n on one GPU at peak (s)");
   sim_report_num(rep, "peak_time_replica_s", forward * b / peak, "the batch on all GPUs at peak (s)");
   sim_report_num(rep, "prefill_time_s", pc.total_s, "prefill of the batch's prompts (s)");
   sim_report_str(rep, "prefill_bound", pc.compute_s >= pc.memory_s ? "compute" : "memory", "prefill is");
   sim_report_num(rep, "decode_step_time_s", m->encoder_only ? NAN : dc.total_s,
                  "one decode step of the batch at --context (s)");
-  sim_report_str(rep, "decode_bound", dc.compute_s >= dc.memory_s ? "compute" : "memory", "decode is");
+  sim_report_str(rep, "decode_bound", m->encoder_only ? "none" : dc.compute_s >= dc.memory_s ? "compute" : "memory",
+                 "decode is");
   sim_report_num(rep, "request_time_s", request, "whole request: prefill + decode steps (s)");
   sim_report_num(rep, "tokens_per_s", tokens / request, "tokens per second (in + out, whole batch)");
   sim_report_num(rep, "cpu_core_time_s", forward * b / CPU_CORE_FLOPS, "on one 3 GHz CPU core, 1 FLOP/cycle (s)");
-  sim_report_num(rep, "usd_per_hour", usd_per_s * 3600, "price of the GPUs (USD/h)");
+  sim_report_num(rep, "cpu_core_time_2pn_s", llm_flops_2pn(m, in + out) * b / CPU_CORE_FLOPS,
+                 "the seed's rule 2 p n on that core (s)");
+  sim_report_num(rep, "usd_per_hour", usd_per_s * 3600, "price of the GPUs (USD/h; null: no price, give --price)");
   sim_report_num(rep, "usd_per_1k_tokens", usd_per_s * request / tokens * 1000, "cost per 1,000 tokens (USD)");
   sim_report_num(rep, "train_tokens", o->train_tokens, "training tokens");
   sim_report_num(rep, "train_flops", train, o->recompute ? "training FLOPs (8 p per token)" : "training FLOPs (6 p per token)");
-  sim_report_num(rep, "train_memory_bytes", train_mem, "training memory: 16 B/param Adam state (ZeRO) + activations");
+  sim_report_num(rep, "train_memory_bytes", train_mem,
+                 "training memory per data-parallel rank: Adam state (ZeRO over --dp) + activations");
   sim_report_num(rep, "train_memory_seed_bytes", llm_train_state_seed_bytes(m), "the seed's rule: fp32 weights + 8 B/param");
   sim_report_num(rep, "gpus_to_hold_train", hold_train, "GPUs to hold the training state without ZeRO sharding");
   sim_report_num(rep, "train_time_at_peak_s", train_time_peak, "training time at peak (s)");

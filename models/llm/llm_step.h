@@ -77,11 +77,13 @@ typedef struct {
 void llm_step(const llm_replica *r, const llm_batch *b, llm_step_cost *out);
 
 /* Memory per GPU of the replica holding KV for `kv_tokens` tokens and
- * running steps of up to `step_tokens` tokens. */
+ * running steps of up to `step_tokens` tokens over `seqs` sequences (each
+ * producing one row of logits). */
 typedef struct {
   double weights, kv, activations, total;  /* bytes per GPU */
   double capacity, usable;                 /* bytes per GPU */
 } llm_memory;
-void llm_memory_need(const llm_replica *r, double kv_tokens, double step_tokens, llm_memory *out);
+void llm_memory_need(const llm_replica *r, double kv_tokens, double step_tokens, double seqs,
+                     llm_memory *out);
 
 #endif

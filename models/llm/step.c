@@ -103,7 +103,8 @@ void llm_step(const llm_replica *r, const llm_batch *b, llm_step_cost *out)
   out->total_s = out->linear_s + out->attention_s + out->head_s + out->comm_s + out->overhead_s;
 }
 
-void llm_memory_need(const llm_replica *r, double kv_tokens, double step_tokens, llm_memory *out)
+void llm_memory_need(const llm_replica *r, double kv_tokens, double step_tokens, double seqs,
+                     llm_memory *out)
 {
   const llm_arch *m = r->model;
   double gpus = (double)r->tp * r->pp;
@@ -113,7 +114,7 @@ void llm_memory_need(const llm_replica *r, double kv_tokens, double step_tokens,
   /* the widest transient of a step: the MLP's inner activations and logits */
   double f = (double)m->ffn * (m->ffn_kind == LLM_FFN_GATED ? 2 : 1) * (double)m->experts_active;
   out->activations = step_tokens * ((4 * (double)m->hidden + f) / r->tp) * LLM_ACT_BYTES +
-                     step_tokens * (double)m->vocab / r->tp * 4.0 / (step_tokens > 1 ? step_tokens : 1);
+                     seqs * (double)m->vocab / r->tp * 4.0; /* fp32 logits */
   out->total = out->weights + out->kv + out->activations;
   out->capacity = gpu_mem_bytes(r->gpu);
   out->usable = out->capacity * LLM_USABLE_MEMORY;

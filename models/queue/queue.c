@@ -176,6 +176,11 @@ static void queue_check(const void *params, sim_check *ck)
   if (p->capacity > 0 && p->capacity < p->servers)
     sim_check_fail(ck, "capacity", "must be >= servers (%lld) or 0 for unlimited",
                    (long long)p->servers);
+  /* arrivals must end within a representable horizon (~292 years) */
+  double span_s = (double)p->customers * sim_dist_mean(&p->arrivals);
+  if (span_s > 1e9)
+    sim_check_fail(ck, "customers", "%lld arrivals at a mean gap of %g s span %.3g years; at most 1e9 s",
+                   (long long)p->customers, sim_dist_mean(&p->arrivals), span_s / 3.15576e7);
 }
 
 static void *queue_create(const void *params, const sim_component_env *env)

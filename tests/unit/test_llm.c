@@ -153,7 +153,7 @@ static void test_roofline(void)
   for (int i = 0; i < 4; i++) {
     llm_step_cost c = step_of(&r, 0, batches[i], 2048);
     CU_ASSERT_TRUE(c.total_s >= c.flops / gpu_peak_flops(g, GPU_FP16));
-    CU_ASSERT_TRUE(c.total_s >= c.bytes / gpu_mem_bw(g) * 0.5); /* activations may stay in cache */
+    CU_ASSERT_TRUE(c.total_s >= c.bytes / gpu_mem_bw(g));
     CU_ASSERT_TRUE(c.total_s >= llm_weights_bytes(m, 2) / gpu_mem_bw(g));
   }
   CU_ASSERT_TRUE(p.total_s >= p.flops / gpu_peak_flops(g, GPU_FP16));
@@ -216,16 +216,16 @@ static void test_memory_fit(void)
   llm_replica r;
   llm_memory mem;
   llm_replica_init(&r, m, gpu("a100-80gb-sxm"), GPU_FP16, 1, 1, NULL, NULL, 0);
-  llm_memory_need(&r, 1024, 512, &mem);
+  llm_memory_need(&r, 1024, 512, 1, &mem);
   CU_ASSERT_TRUE(mem.total > mem.usable);
   CS_ASSERT_REL(mem.weights, 2 * llm_params(m), 1e-12);
   llm_replica_init(&r, m, gpu("a100-80gb-sxm"), GPU_FP16, 8, 1, link_("nvlink3"), NULL, 0);
-  llm_memory_need(&r, 1024, 512, &mem);
+  llm_memory_need(&r, 1024, 512, 1, &mem);
   CU_ASSERT_TRUE(mem.total < mem.usable);
   CS_ASSERT_REL(mem.weights, 2 * llm_params(m) / 8, 1e-12);
   /* 40 GB cards need twice as many */
   llm_replica_init(&r, m, gpu("a100-40gb-sxm"), GPU_FP16, 8, 1, link_("nvlink3"), NULL, 0);
-  llm_memory_need(&r, 1024, 512, &mem);
+  llm_memory_need(&r, 1024, 512, 1, &mem);
   CU_ASSERT_TRUE(mem.total > mem.usable);
 }
 
