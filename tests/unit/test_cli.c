@@ -11,6 +11,10 @@
 #include <math.h>
 #include <stdarg.h>
 #include <stdbool.h>
+#include <signal.h>
+#include <fcntl.h>
+#include <sys/wait.h>
+#include <time.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -687,6 +691,51 @@ static void test_conservation(void)
 
 /* Every tests/golden/NAME.cfg rerun must reproduce NAME.summary.json byte for
  * byte; on a mismatch the produced file is kept and a diff command printed. */
+/* SIGINT or SIGTERM during a long run: the run stops cleanly, writes a
+ * complete summary saying "interrupted", keeps conservation, and exits with
+ * 128 + the signal. */
+static void interrupt_case(int sig)
+{
+  char tag[32];
+  snprintf(tag, sizeof tag, "interrupt%d", sig);
+  char *dir = cs_tmpdir(tag);
+  unsigned before = CU_get_number_of_failures();
+  pid_t pid = fork();
+  if (pid == 0) {
+    int devnull = open("/dev/null", O_WRONLY);
+    dup2(devnull, 1);
+    dup2(devnull, 2);
+    execl(CS_BIN, CS_BIN, "run", MMC_CFG, "-q", "-o", dir, "--set", "queue.customers=1000000000",
+          (char *)NULL);
+    _exit(127);
+  }
+  struct timespec nap = {0, 500000000}; /* 0.5 s: well inside the run */
+  nanosleep(&nap, NULL);
+  kill(pid, sig);
+  int st = 0;
+  waitpid(pid, &st, 0);
+  CHECK(WIFEXITED(st) && WEXITSTATUS(st) == 128 + sig, "signal %d: exit status %d, expected %d", sig,
+        WIFEXITED(st) ? WEXITSTATUS(st) : -1, 128 + sig);
+  char *path = path_join(dir, "summary.json");
+  char *json = cs_slurp(path, NULL);
+  CHECK(json != NULL, "%s: not written after signal %d", path, sig);
+  if (json) {
+    CHECK(strstr(json, "\"status\": \"interrupted\"") != NULL, "%s: status is not interrupted", path);
+    check_conservation(__LINE__, json, path);
+    CHECK(NUM(json, path, "customers") < 1e9, "%s: the run was not cut short", path);
+  }
+  free(json);
+  free(path);
+  cleanup_if_passed(dir, before);
+  free(dir);
+}
+
+static void test_interrupt(void)
+{
+  interrupt_case(SIGINT);
+  interrupt_case(SIGTERM);
+}
+
 static void test_golden(void)
 {
   unsigned f0 = CU_get_number_of_failures();
@@ -747,6 +796,7 @@ int main(int argc, char **argv)
     {"unwritable_output", test_unwritable_output},
     {"conservation", test_conservation},
     {"golden", test_golden},
+    {"interrupt", test_interrupt},
     {NULL, NULL},
   };
   return cs_run_suite_filtered("cli", tests, argc, argv);
