@@ -19,147 +19,26 @@
 
 #include "sim/catalog.h"
 #include "sim/command.h"
+#include "clitest.h"
 #include "testutil.h"
 
 #define BADCATALOG_DIR CS_SOURCE_DIR "/tests/badcatalog"
 #define CATALOG_DIR CS_SOURCE_DIR "/models/catalog"
 
-/* ---- helpers (as in test_cli.c) ---- */
+/* ---- helpers ---- */
 
-/* A CUnit failure with a formatted message (CUnit copies the text). */
-__attribute__((format(printf, 2, 3))) static void fail_at(int line, const char *fmt, ...)
-{
-  char buf[8192];
-  va_list ap;
-  va_start(ap, fmt);
-  vsnprintf(buf, sizeof buf, fmt, ap);
-  va_end(ap);
-  CU_assertImplementation(CU_FALSE, (unsigned)line, buf, __FILE__, "", CU_FALSE);
-}
 
-static void pass(const char *what)
-{
-  CU_assertImplementation(CU_TRUE, 0, what, __FILE__, "", CU_FALSE);
-}
 
-/* Assert cond; on failure report the formatted message instead of the bare
- * expression, so a failure says which file or command it was about. */
-#define CHECK(cond, ...)              \
-  do {                                \
-    if (cond)                         \
-      pass(#cond);                    \
-    else                              \
-      fail_at(__LINE__, __VA_ARGS__); \
-  } while (0)
 
-typedef struct {
-  int rc;
-  char *out, *err;
-  char cmd[4096]; /* the command line, for messages */
-} result;
 
-static void result_free(result *r)
-{
-  free(r->out);
-  free(r->err);
-  r->out = r->err = NULL;
-}
 
-/* Run clustersim with argv (NULL-terminated, without the program) in
- * directory dir (NULL: the current one). */
-static result run_argv(const char *dir, const char *const *args)
-{
-  char *argv[64];
-  int n = 0;
-  result r = {0};
-  argv[n++] = (char *)CS_BIN;
-  snprintf(r.cmd, sizeof r.cmd, "clustersim");
-  for (const char *const *a = args; *a && n < 63; a++) {
-    argv[n++] = (char *)*a;
-    strncat(r.cmd, " ", sizeof r.cmd - strlen(r.cmd) - 1);
-    strncat(r.cmd, *a, sizeof r.cmd - strlen(r.cmd) - 1);
-  }
-  argv[n] = NULL;
-  char saved[4096];
-  if (dir && (!getcwd(saved, sizeof saved) || chdir(dir) != 0)) {
-    fail_at(__LINE__, "cannot change to %s: %s", dir, strerror(errno));
-    r.rc = -1;
-    r.out = calloc(1, 1);
-    r.err = calloc(1, 1);
-    return r;
-  }
-  r.rc = cs_run_capture(argv, &r.out, &r.err);
-  if (dir && chdir(saved) != 0) fail_at(__LINE__, "cannot return to %s", saved);
-  if (!r.out) r.out = calloc(1, 1);
-  if (!r.err) r.err = calloc(1, 1);
-  return r;
-}
 
-static result run_in(const char *dir, const char *arg, ...)
-{
-  const char *args[64];
-  int n = 0;
-  va_list ap;
-  va_start(ap, arg);
-  for (const char *a = arg; a && n < 63; a = va_arg(ap, const char *)) args[n++] = a;
-  va_end(ap);
-  args[n] = NULL;
-  return run_argv(dir, args);
-}
 
-#define RUN(...) run_in(NULL, __VA_ARGS__, (const char *)NULL)
 
-static void check_rc(int line, const result *r, int want)
-{
-  if (r->rc != want)
-    fail_at(line, "%s: exit status %d, expected %d; stderr:\n%s", r->cmd, r->rc, want, r->err);
-  else
-    pass("exit status");
-}
-#define CHECK_RC(r, want) check_rc(__LINE__, &(r), (want))
 
-static void check_has(int line, const result *r, const char *stream, const char *text, const char *want)
-{
-  if (!strstr(text, want))
-    fail_at(line, "%s: %s does not contain \"%s\"; it was:\n%s", r->cmd, stream, want, text);
-  else
-    pass("contains");
-}
-#define CHECK_ERR_HAS(r, want) check_has(__LINE__, &(r), "stderr", (r).err, (want))
-#define CHECK_OUT_HAS(r, want) check_has(__LINE__, &(r), "stdout", (r).out, (want))
 
-static int cmp_str(const void *a, const void *b)
-{
-  return strcmp(*(char *const *)a, *(char *const *)b);
-}
 
-/* Names in dir ending in suffix, sorted, NULL-terminated; *count set. */
-static char **list_dir(const char *dir, const char *suffix, size_t *count)
-{
-  size_t len = 0, cap = 16, ls = strlen(suffix);
-  char **names = malloc(cap * sizeof *names);
-  DIR *d = opendir(dir);
-  if (d) {
-    struct dirent *e;
-    while ((e = readdir(d))) {
-      size_t ln = strlen(e->d_name);
-      if (ln <= ls || strcmp(e->d_name + ln - ls, suffix)) continue;
-      if (len + 1 >= cap) names = realloc(names, (cap *= 2) * sizeof *names);
-      names[len++] = strdup(e->d_name);
-    }
-    closedir(d);
-  }
-  qsort(names, len, sizeof *names, cmp_str);
-  names[len] = NULL;
-  *count = len;
-  return names;
-}
 
-static void free_list(char **names)
-{
-  for (char **p = names; *p; p++) free(*p);
-  free(names);
-}
 
 /* Occurrences of needle in hay. */
 static size_t count_of(const char *hay, const char *needle)
@@ -169,21 +48,6 @@ static size_t count_of(const char *hay, const char *needle)
   return n;
 }
 
-/* The number after `"key": ` in a JSON text; false if the key is absent or
- * its value is not a number (a string, null). */
-static bool json_num(const char *json, const char *key, double *out)
-{
-  char pat[256];
-  snprintf(pat, sizeof pat, "\"%s\": ", key);
-  const char *p = strstr(json, pat);
-  if (!p) return false;
-  p += strlen(pat);
-  char *end;
-  double v = strtod(p, &end);
-  if (end == p || (*end != ',' && *end != '\n')) return false;
-  *out = v;
-  return true;
-}
 
 /* json_num, failing the test (naming the command and key) if absent. */
 static double result_num(int line, const result *r, const char *key)

@@ -21,6 +21,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "clitest.h"
 #include "testutil.h"
 
 #define BADCONFIG_DIR CS_SOURCE_DIR "/tests/badconfig"
@@ -29,110 +30,15 @@
 
 /* ---- helpers ---- */
 
-/* A CUnit failure with a formatted message (CUnit copies the text). */
-__attribute__((format(printf, 2, 3))) static void fail_at(int line, const char *fmt, ...)
-{
-  char buf[4096];
-  va_list ap;
-  va_start(ap, fmt);
-  vsnprintf(buf, sizeof buf, fmt, ap);
-  va_end(ap);
-  CU_assertImplementation(CU_FALSE, (unsigned)line, buf, __FILE__, "", CU_FALSE);
-}
 
-/* A passed assertion (CU_PASS is a braced block, unusable before else). */
-static void pass(const char *what)
-{
-  CU_assertImplementation(CU_TRUE, 0, what, __FILE__, "", CU_FALSE);
-}
 
-/* Assert cond; on failure report the formatted message instead of the
- * bare expression, so a failure says which file or command it was about. */
-#define CHECK(cond, ...)              \
-  do {                                \
-    if (cond)                         \
-      pass(#cond);                    \
-    else                              \
-      fail_at(__LINE__, __VA_ARGS__); \
-  } while (0)
 
-typedef struct {
-  int rc;
-  char *out, *err;
-  char cmd[2048]; /* the command line, for messages */
-} result;
 
-static void result_free(result *r)
-{
-  free(r->out);
-  free(r->err);
-  r->out = r->err = NULL;
-}
 
-/* Run clustersim with the NULL-terminated arguments, in directory `dir`
- * (NULL: the current one). */
-static result run_in(const char *dir, const char *arg, ...)
-{
-  char *argv[64];
-  int n = 0;
-  result r = {0};
-  argv[n++] = (char *)CS_BIN;
-  snprintf(r.cmd, sizeof r.cmd, "clustersim");
-  va_list ap;
-  va_start(ap, arg);
-  for (const char *a = arg; a && n < 63; a = va_arg(ap, const char *)) {
-    argv[n++] = (char *)a;
-    strncat(r.cmd, " ", sizeof r.cmd - strlen(r.cmd) - 1);
-    strncat(r.cmd, a, sizeof r.cmd - strlen(r.cmd) - 1);
-  }
-  va_end(ap);
-  argv[n] = NULL;
-  char saved[4096];
-  if (dir) {
-    if (!getcwd(saved, sizeof saved) || chdir(dir) != 0) {
-      fail_at(__LINE__, "cannot change to %s: %s", dir, strerror(errno));
-      r.rc = -1;
-      r.out = calloc(1, 1);
-      r.err = calloc(1, 1);
-      return r;
-    }
-  }
-  r.rc = cs_run_capture(argv, &r.out, &r.err);
-  if (dir && chdir(saved) != 0) fail_at(__LINE__, "cannot return to %s", saved);
-  if (!r.out) r.out = calloc(1, 1);
-  if (!r.err) r.err = calloc(1, 1);
-  return r;
-}
 
-#define RUN(...) run_in(NULL, __VA_ARGS__, (const char *)NULL)
 
-static void check_rc(int line, const result *r, int want)
-{
-  if (r->rc != want)
-    fail_at(line, "%s: exit status %d, expected %d; stderr:\n%s", r->cmd, r->rc, want, r->err);
-  else
-    pass("exit status");
-}
-#define CHECK_RC(r, want) check_rc(__LINE__, &(r), (want))
 
-static void check_has(int line, const result *r, const char *stream, const char *text,
-                      const char *want)
-{
-  if (!strstr(text, want))
-    fail_at(line, "%s: %s does not contain \"%s\"; it was:\n%s", r->cmd, stream, want, text);
-  else
-    pass("contains");
-}
-#define CHECK_ERR_HAS(r, want) check_has(__LINE__, &(r), "stderr", (r).err, (want))
-#define CHECK_OUT_HAS(r, want) check_has(__LINE__, &(r), "stdout", (r).out, (want))
 
-static char *path_join(const char *a, const char *b)
-{
-  size_t n = strlen(a) + strlen(b) + 2;
-  char *p = malloc(n);
-  snprintf(p, n, "%s/%s", a, b);
-  return p;
-}
 
 static bool file_exists(const char *path)
 {
@@ -154,57 +60,9 @@ static void cleanup_if_passed(const char *dir, unsigned failures_before)
   if (CU_get_number_of_failures() == failures_before) rm_rf(dir);
 }
 
-static int cmp_str(const void *a, const void *b)
-{
-  return strcmp(*(char *const *)a, *(char *const *)b);
-}
 
-/* Names in dir ending in `suffix` (all entries but . and .. if NULL),
- * sorted; NULL-terminated, caller frees each and the array. *count set. */
-static char **list_dir(const char *dir, const char *suffix, size_t *count)
-{
-  size_t len = 0, cap = 16;
-  char **names = malloc(cap * sizeof *names);
-  DIR *d = opendir(dir);
-  if (d) {
-    struct dirent *e;
-    while ((e = readdir(d))) {
-      const char *nm = e->d_name;
-      if (!strcmp(nm, ".") || !strcmp(nm, "..")) continue;
-      size_t ln = strlen(nm), ls = suffix ? strlen(suffix) : 0;
-      if (suffix && (ln <= ls || strcmp(nm + ln - ls, suffix))) continue;
-      if (len + 1 >= cap) names = realloc(names, (cap *= 2) * sizeof *names);
-      names[len++] = strdup(nm);
-    }
-    closedir(d);
-  }
-  qsort(names, len, sizeof *names, cmp_str);
-  names[len] = NULL;
-  *count = len;
-  return names;
-}
 
-static void free_list(char **names)
-{
-  for (char **p = names; *p; p++) free(*p);
-  free(names);
-}
 
-/* The number after `"key": ` in a summary.json text; false if the key is
- * absent or its value is not a number (null, a string). */
-static bool json_num(const char *json, const char *key, double *out)
-{
-  char pat[256];
-  snprintf(pat, sizeof pat, "\"%s\": ", key);
-  const char *p = strstr(json, pat);
-  if (!p) return false;
-  p += strlen(pat);
-  char *end;
-  double v = strtod(p, &end);
-  if (end == p || (*end != ',' && *end != '\n')) return false;
-  *out = v;
-  return true;
-}
 
 /* json_num on the summary, failing the test (naming file and key) if absent. */
 static double summary_num(int line, const char *json, const char *path, const char *key)

@@ -1,0 +1,61 @@
+/* tests/unit/clitest.h: helpers for suites that run the clustersim program
+ * (test_cli, test_catalog): assertions with formatted messages, running the
+ * program and capturing its output, directory listings, and reading one
+ * number out of JSON output. */
+#ifndef CLITEST_H
+#define CLITEST_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+/* A CUnit failure or pass, reported at file:line with a formatted message. */
+void cs_fail_at(const char *file, int line, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+void cs_pass(const char *file, const char *what);
+#define fail_at(line, ...) cs_fail_at(__FILE__, (line), __VA_ARGS__)
+#define pass(what) cs_pass(__FILE__, (what))
+
+/* Assert cond; on failure report the formatted message instead of the bare
+ * expression, so a failure says which file or command it was about. */
+#define CHECK(cond, ...)              \
+  do {                                \
+    if (cond)                         \
+      pass(#cond);                    \
+    else                              \
+      fail_at(__LINE__, __VA_ARGS__); \
+  } while (0)
+
+/* One run of the program: exit status, captured output (malloc'd, never
+ * NULL) and the command line for messages. */
+typedef struct {
+  int rc;
+  char *out, *err;
+  char cmd[4096];
+} result;
+
+void result_free(result *r);
+/* Run clustersim with argv (NULL-terminated, without the program name) in
+ * directory dir (NULL: the current one). */
+result run_argv(const char *dir, const char *const *args);
+/* The same with the arguments listed, ending with (const char *)NULL. */
+result run_in(const char *dir, const char *arg, ...);
+#define RUN(...) run_in(NULL, __VA_ARGS__, (const char *)NULL)
+
+void check_rc(const char *file, int line, const result *r, int want);
+void check_has(const char *file, int line, const result *r, const char *stream, const char *text,
+               const char *want);
+#define CHECK_RC(r, want) check_rc(__FILE__, __LINE__, &(r), (want))
+#define CHECK_ERR_HAS(r, want) check_has(__FILE__, __LINE__, &(r), "stderr", (r).err, (want))
+#define CHECK_OUT_HAS(r, want) check_has(__FILE__, __LINE__, &(r), "stdout", (r).out, (want))
+
+/* "a/b" in fresh storage (caller frees). */
+char *path_join(const char *a, const char *b);
+/* Names in dir ending in `suffix` (all but . and .. if NULL), sorted,
+ * NULL-terminated; free with free_list. *count set. */
+char **list_dir(const char *dir, const char *suffix, size_t *count);
+void free_list(char **names);
+
+/* The number after `"key": ` in a JSON text; false if the key is absent or
+ * its value is not a number (null, a string). */
+bool json_num(const char *json, const char *key, double *out);
+
+#endif
