@@ -1,0 +1,111 @@
+/* models/serving/kvcache.h: the paged KV cache of one replica, as vLLM's
+ * PagedAttention accounts for it (Kwon et al., SOSP 2023): memory is cut
+ * into blocks of `block_tokens` tokens, a sequence holds ceil(tokens /
+ * block_tokens) blocks, and a new block is taken only when the last one
+ * fills. Owns the block counts and one small per-sequence record for each
+ * of `max_seqs` caller-chosen ids, allocated once at kv_init; every other
+ * operation is O(1) and allocates nothing. It knows nothing of requests,
+ * time or scheduling: a scheduler asks, reserves, grows and frees.
+ *
+ * Admission keeps a watermark free, as vLLM's block manager does
+ * (watermark 0.01 of the blocks, floor): a new sequence is admitted only if
+ * the blocks left after it are at least the watermark, so that running
+ * sequences can still grow a little before anything must be preempted.
+ * Growth of running sequences may use the watermark blocks.
+ *
+ * Capacity helpers turn a per-GPU byte budget into blocks; the per-GPU KV
+ * bytes per token follow llm_memory_need (KV heads split over min(tp,
+ * kv_heads) GPUs, layers over pp stages), so the two always agree. */
+#ifndef KVCACHE_H
+#define KVCACHE_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "models/llm/llm_step.h"
+
+/* vLLM's default share of blocks kept free at admission. */
+#define KV_WATERMARK_DEFAULT 0.01
+
+typedef enum {
+  KV_ADMIT_OK,     /* fits now, watermark kept */
+  KV_ADMIT_LATER,  /* fits once enough blocks are freed */
+  KV_ADMIT_NEVER   /* exceeds capacity minus watermark even when empty */
+} kv_admit;
+
+/* Fields are private but readable. */
+typedef struct {
+  int64_t capacity_blocks;
+  int64_t block_tokens;
+  int64_t watermark_blocks;  /* floor(watermark x capacity_blocks) */
+  int64_t used_blocks;
+  int64_t peak_blocks;       /* largest used_blocks since init or kv_reset_peak */
+  int max_seqs;
+  int live_seqs;
+  int64_t *seq_tokens;       /* per id: tokens held; -1 when the id is free (owned) */
+} kv_cache;
+
+/* Set up c (storage owned by the caller) with capacity_blocks >= 0 blocks
+ * of block_tokens >= 1 tokens, a watermark fraction in [0, 1) and ids
+ * 0..max_seqs-1 (max_seqs >= 1), all free. Release with kv_release. */
+void kv_init(kv_cache *c, int64_t capacity_blocks, int block_tokens, double watermark,
+             int max_seqs);
+void kv_release(kv_cache *c);
+
+/* Blocks that `tokens` >= 0 tokens occupy: ceil(tokens / block_tokens). */
+int64_t kv_blocks_for(const kv_cache *c, int64_t tokens);
+
+/* Whether a new sequence of `tokens` tokens can be admitted now, later, or
+ * never (vLLM's AllocStatus). */
+kv_admit kv_admit_check(const kv_cache *c, int64_t tokens);
+/* kv_admit_check(c, tokens) == KV_ADMIT_OK. */
+bool kv_can_admit(const kv_cache *c, int64_t tokens);
+
+/* Start sequence `id` (free) holding `tokens` >= 0 tokens. Does not check
+ * the watermark (the caller asked kv_can_admit); exceeding the capacity or
+ * reusing a live id is a SIM_BUG. */
+void kv_seq_reserve(kv_cache *c, int id, int64_t tokens);
+/* Extra blocks live sequence `id` needs to hold n >= 0 more tokens. */
+int64_t kv_seq_grow_need(const kv_cache *c, int id, int64_t n);
+/* Whether those blocks are free now (watermark ignored: growth may use it). */
+bool kv_can_grow(const kv_cache *c, int id, int64_t n);
+/* Add n >= 0 tokens to live sequence `id`, taking a block only when the
+ * last one fills; past the capacity is a SIM_BUG (ask kv_can_grow first). */
+void kv_seq_grow(kv_cache *c, int id, int64_t n);
+/* Give back every block of live sequence `id`; the id becomes free.
+ * Freeing a free id is a SIM_BUG. */
+void kv_seq_free(kv_cache *c, int id);
+
+/* Whether `id` holds a sequence; its tokens and blocks (0 when free). */
+bool kv_seq_live(const kv_cache *c, int id);
+int64_t kv_seq_tokens(const kv_cache *c, int id);
+int64_t kv_seq_blocks(const kv_cache *c, int id);
+
+int64_t kv_used_blocks(const kv_cache *c);
+int64_t kv_free_blocks(const kv_cache *c);
+int kv_live_seqs(const kv_cache *c);
+/* Used blocks over capacity, and the peak of that since init or the last
+ * kv_reset_peak; 0 when the capacity is 0. */
+double kv_used_fraction(const kv_cache *c);
+double kv_peak_fraction(const kv_cache *c);
+/* Restart the peak from the current use (end of warm-up). */
+void kv_reset_peak(kv_cache *c);
+
+/* ---- capacity ---- */
+
+/* Blocks of block_tokens tokens that fit in budget_bytes of one GPU when a
+ * token's KV takes kv_bytes_per_token_gpu bytes there: floor(budget /
+ * (bytes x block_tokens)); 0 for a budget <= 0. */
+int64_t kv_blocks_in_bytes(double budget_bytes, double kv_bytes_per_token_gpu, int block_tokens);
+
+/* KV bytes one token occupies on each GPU of replica r: the model's KV
+ * bytes per token over min(tp, kv_heads) and pp, as llm_memory_need. */
+double kv_bytes_per_token_gpu(const llm_replica *r);
+
+/* Blocks that fit on replica r: the usable memory of a GPU
+ * (LLM_USABLE_MEMORY) less weights and the activations of a step of
+ * step_tokens tokens over seqs sequences (llm_memory_need with no KV);
+ * 0 when nothing is left. */
+int64_t kv_replica_blocks(const llm_replica *r, int block_tokens, double step_tokens, double seqs);
+
+#endif

@@ -1,0 +1,69 @@
+/* models/serving/router.h: how a request picks one of n replicas. Policies
+ * are a GSL-style type table (name + function) so that a scenario names
+ * them: "round-robin", "least-outstanding", "least-kv", "power-of-two",
+ * and "random" (uniform, the baseline power-of-two is measured against).
+ * The router reads a route_replica array the caller keeps up to date and
+ * owns only a cursor; it never allocates and knows nothing of time.
+ *
+ * Ties: the deterministic policies scan the replicas starting at the
+ * cursor and keep the first strict minimum, and the cursor then moves just
+ * past the replica picked. Equal loads are therefore served in turn (with
+ * all loads equal, least-outstanding is round robin) instead of piling on
+ * replica 0, and the choice depends only on the call sequence.
+ *
+ * Random policies draw only from the gsl_rng the caller passes (its own
+ * stream, sim_rng_alloc), so runs are reproducible from the seed. */
+#ifndef ROUTER_H
+#define ROUTER_H
+
+#include <gsl/gsl_rng.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+/* What the router sees of one replica. */
+typedef struct {
+  int64_t outstanding;  /* requests routed to it and not finished (queued + running) */
+  int64_t queue_len;    /* of which waiting, not yet running */
+  double kv_used;       /* fraction of its KV-cache blocks in use, [0, 1] */
+} route_replica;
+
+typedef struct route_router route_router;
+
+typedef struct {
+  const char *name;
+  /* The index in [0, n) of the replica to send the next request to. */
+  int (*pick)(route_router *r, const route_replica *reps, int n, gsl_rng *rng);
+  bool uses_rng;        /* needs a non-NULL rng */
+} route_type;
+
+struct route_router {
+  const route_type *type;
+  uint64_t cursor;      /* next replica to start from (taken mod n) */
+};
+
+extern const route_type route_round_robin;        /* "round-robin": 0, 1, ..., n-1, 0, ... */
+/* "least-outstanding": fewest outstanding requests. */
+extern const route_type route_least_outstanding;
+/* "least-kv": least KV use; equal KV use goes to fewer outstanding. */
+extern const route_type route_least_kv;
+/* "power-of-two": two distinct replicas drawn uniformly (gsl_rng_uniform_int,
+ * exactly two draws when n >= 2, none when n == 1), the one with fewer
+ * outstanding requests, the first drawn on a tie (Mitzenmacher 2001). */
+extern const route_type route_power_of_two;
+/* "random": one replica drawn uniformly (one draw when n >= 2). */
+extern const route_type route_random;
+
+/* Every policy, NULL-terminated (for lookups and "expected one of" lists). */
+extern const route_type *const route_types[];
+
+/* The policy called `name`, or NULL. */
+const route_type *route_type_find(const char *name);
+
+/* Set up r (plain storage: nothing to release) with policy t, cursor 0. */
+void route_init(route_router *r, const route_type *t);
+
+/* The replica for the next request among reps[0..n-1], n >= 1; rng may be
+ * NULL unless the type uses_rng. The caller updates reps afterwards. */
+int route_pick(route_router *r, const route_replica *reps, int n, gsl_rng *rng);
+
+#endif
