@@ -16,23 +16,11 @@
 #include "models/serving/kvcache.h"
 #include "sim/catalog_load.h"
 #include "sim/rng.h"
+#include "cattest.h"
 #include "testutil.h"
 
-static sim_catalogs *cats;
 
-static const llm_arch *model(const char *name)
-{
-  const llm_arch *m = sim_catalog_find(cats, "models", name);
-  CU_ASSERT_PTR_NOT_NULL_FATAL(m);
-  return m;
-}
 
-static const gpu_spec *gpu(const char *name)
-{
-  const gpu_spec *g = sim_catalog_find(cats, "gpus", name);
-  CU_ASSERT_PTR_NOT_NULL_FATAL(g);
-  return g;
-}
 
 /* ------------------------------------------------------- arithmetic -- */
 
@@ -307,9 +295,9 @@ static void test_capacity_from_bytes(void)
   /* block size 32 halves the count */
   CU_ASSERT_EQUAL(kv_blocks_in_bytes(40 * gib, 524288, 32), 2560);
 
-  const gpu_spec *a100 = gpu("a100-80gb-sxm");
+  const gpu_spec *a100 = cs_gpu("a100-80gb-sxm");
   llm_replica r;
-  llm_replica_init(&r, model("llama2-7b"), a100, GPU_FP16, 1, 1, NULL, NULL, 0);
+  llm_replica_init(&r, cs_model("llama2-7b"), a100, GPU_FP16, 1, 1, NULL, NULL, 0);
   CU_ASSERT_EQUAL(kv_bytes_per_token_gpu(&r), 524288.0);
   /* the whole replica: 0.9 x 80 GiB = 77,309,411,328 bytes usable, less
    * 6,738,415,616 parameters x 2 bytes = 13,476,831,232 of weights, leaves
@@ -330,7 +318,7 @@ static void test_capacity_from_bytes(void)
   /* Llama 2 70B (GQA, 8 KV heads): 2 x 80 x 8 x 128 x 2 = 327,680 bytes a
    * token; tp 8 splits the KV heads: 40,960 per GPU; tp 16 cannot split 8
    * heads further (still 40,960); pp 2 halves the layers: 20,480 */
-  const llm_arch *m70 = model("llama2-70b");
+  const llm_arch *m70 = cs_model("llama2-70b");
   llm_replica_init(&r, m70, a100, GPU_FP16, 8, 1, NULL, NULL, 0);
   CU_ASSERT_EQUAL(kv_bytes_per_token_gpu(&r), 40960.0);
   llm_replica_init(&r, m70, a100, GPU_FP16, 16, 1, NULL, NULL, 0);
@@ -345,27 +333,12 @@ static void test_capacity_from_bytes(void)
   CU_ASSERT_EQUAL(kv_bytes_per_token_gpu(&r), 20480.0);
 
   /* a model that leaves no room gives 0 blocks, not a negative count */
-  llm_replica_init(&r, model("gpt3-175b"), a100, GPU_FP16, 1, 1, NULL, NULL, 0);
+  llm_replica_init(&r, cs_model("gpt3-175b"), a100, GPU_FP16, 1, 1, NULL, NULL, 0);
   CU_ASSERT_EQUAL(kv_replica_blocks(&r, 16, 0, 0), 0);
 }
 
 /* ---------------------------------------------------------- SIM_BUG -- */
 
-/* Run fn in a child process; true iff it died of SIGABRT (SIM_BUG). */
-static int aborts(void (*fn)(void))
-{
-  fflush(NULL);
-  pid_t pid = fork();
-  if (pid == 0) {
-    int devnull = open("/dev/null", O_WRONLY);
-    if (devnull >= 0) dup2(devnull, 2);
-    fn();
-    _exit(0);
-  }
-  int status;
-  if (pid < 0 || waitpid(pid, &status, 0) != pid) return 0;
-  return WIFSIGNALED(status) && WTERMSIG(status) == SIGABRT;
-}
 
 static kv_cache bug_cache(void)
 {
@@ -387,31 +360,22 @@ static void fits_exactly(void) { kv_cache c = bug_cache(); kv_seq_reserve(&c, 0,
 
 static void test_invariants_abort(void)
 {
-  CU_ASSERT(aborts(double_free));
-  CU_ASSERT(aborts(free_unused));
-  CU_ASSERT(aborts(reserve_live));
-  CU_ASSERT(aborts(reserve_over));
-  CU_ASSERT(aborts(grow_over));
-  CU_ASSERT(aborts(grow_free));
-  CU_ASSERT(aborts(id_range));
-  CU_ASSERT(aborts(id_negative));
-  CU_ASSERT(aborts(negative_tokens));
-  CU_ASSERT(!aborts(fits_exactly));
+  CU_ASSERT(cs_aborts(double_free));
+  CU_ASSERT(cs_aborts(free_unused));
+  CU_ASSERT(cs_aborts(reserve_live));
+  CU_ASSERT(cs_aborts(reserve_over));
+  CU_ASSERT(cs_aborts(grow_over));
+  CU_ASSERT(cs_aborts(grow_free));
+  CU_ASSERT(cs_aborts(id_range));
+  CU_ASSERT(cs_aborts(id_negative));
+  CU_ASSERT(cs_aborts(negative_tokens));
+  CU_ASSERT(!cs_aborts(fits_exactly));
 }
 
-static int setup(void)
-{
-  sim_errors errs;
-  sim_errors_init(&errs, NULL);
-  cats = sim_catalogs_load_all(NULL, 0, &errs);
-  sim_errors_print(&errs, stderr);
-  sim_errors_release(&errs);
-  return cats ? 0 : 1;
-}
 
 int main(void)
 {
-  if (setup() != 0) return 1;
+  if (!cs_catalogs()) return 1;
   static const cs_test tests[] = {
     {"block arithmetic by hand", test_block_arithmetic},
     {"fill to capacity, refuse, free everything", test_fill_and_refuse},
@@ -423,6 +387,6 @@ int main(void)
     {NULL, NULL},
   };
   int rc = cs_run_suite("kvcache", tests);
-  sim_catalogs_free(cats);
+  cs_catalogs_free();
   return rc;
 }

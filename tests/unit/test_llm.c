@@ -13,30 +13,12 @@
 #include "models/llm/llm.h"
 #include "models/llm/llm_step.h"
 #include "sim/catalog_load.h"
+#include "cattest.h"
 #include "testutil.h"
 
-static sim_catalogs *cats;
 
-static const llm_arch *model(const char *name)
-{
-  const llm_arch *m = sim_catalog_find(cats, "models", name);
-  CU_ASSERT_PTR_NOT_NULL_FATAL(m);
-  return m;
-}
 
-static const gpu_spec *gpu(const char *name)
-{
-  const gpu_spec *g = sim_catalog_find(cats, "gpus", name);
-  CU_ASSERT_PTR_NOT_NULL_FATAL(g);
-  return g;
-}
 
-static const net_link *link_(const char *name)
-{
-  const net_link *l = sim_catalog_find(cats, "links", name);
-  CU_ASSERT_PTR_NOT_NULL_FATAL(l);
-  return l;
-}
 
 static void test_required_names(void)
 {
@@ -50,20 +32,20 @@ static void test_required_names(void)
                                        "llama2-13b", "llama2-70b", "llama3-8b", "llama3-70b",
                                        "llama3-405b", "mixtral-8x7b", NULL};
   for (int i = 0; gpus[i]; i++) {
-    if (!sim_catalog_find(cats, "gpus", gpus[i])) printf("\n    missing GPU %s  ", gpus[i]);
-    CU_ASSERT_PTR_NOT_NULL(sim_catalog_find(cats, "gpus", gpus[i]));
+    if (!sim_catalog_find(cs_catalogs(), "gpus", gpus[i])) printf("\n    missing GPU %s  ", gpus[i]);
+    CU_ASSERT_PTR_NOT_NULL(sim_catalog_find(cs_catalogs(), "gpus", gpus[i]));
   }
-  for (int i = 0; links[i]; i++) CU_ASSERT_PTR_NOT_NULL(sim_catalog_find(cats, "links", links[i]));
-  for (int i = 0; models[i]; i++) CU_ASSERT_PTR_NOT_NULL(sim_catalog_find(cats, "models", models[i]));
+  for (int i = 0; links[i]; i++) CU_ASSERT_PTR_NOT_NULL(sim_catalog_find(cs_catalogs(), "links", links[i]));
+  for (int i = 0; models[i]; i++) CU_ASSERT_PTR_NOT_NULL(sim_catalog_find(cs_catalogs(), "models", models[i]));
 }
 
 /* Every model's derived count within 2% of the published one. */
 static void test_param_counts(void)
 {
-  size_t n = sim_catalog_count(cats, "models");
+  size_t n = sim_catalog_count(cs_catalogs(), "models");
   CU_ASSERT_TRUE(n >= 16);
   for (size_t i = 0; i < n; i++) {
-    const llm_arch *m = sim_catalog_entry(cats, "models", i);
+    const llm_arch *m = sim_catalog_entry(cs_catalogs(), "models", i);
     double p = llm_params(m), err = p / m->published_params - 1;
     if (fabs(err) > 0.02) printf("\n    %s: derived %.4g, published %.4g (%+.2f%%)  ", m->name, p,
                                  m->published_params, 100 * err);
@@ -74,10 +56,10 @@ static void test_param_counts(void)
   /* Llama 2 7B by hand: attention 4 x 4096^2, MLP 3 x 4096 x 11008, two
    * RMSNorms of 4096, per layer x 32; embeddings and head 2 x 32000 x 4096;
    * final norm 4096: 6,738,415,616 (the released checkpoint's count). */
-  CU_ASSERT_EQUAL(llm_params(model("llama2-7b")), 6738415616.0);
+  CU_ASSERT_EQUAL(llm_params(cs_model("llama2-7b")), 6738415616.0);
   /* Mixtral 8x7B: 8 experts, 2 active: total 46.7B, active 12.9B */
-  CS_ASSERT_REL(llm_params(model("mixtral-8x7b")), 46.7e9, 0.01);
-  CS_ASSERT_REL(llm_active_params(model("mixtral-8x7b")), 12.9e9, 0.01);
+  CS_ASSERT_REL(llm_params(cs_model("mixtral-8x7b")), 46.7e9, 0.01);
+  CS_ASSERT_REL(llm_active_params(cs_model("mixtral-8x7b")), 12.9e9, 0.01);
 }
 
 /* KV cache: 2 x layers x kv_heads x head_dim x bytes. Llama 2 7B in fp16:
@@ -85,8 +67,8 @@ static void test_param_counts(void)
  * 2 x 80 x 8 x 128 x 2 = 327,680 B. */
 static void test_kv_cache(void)
 {
-  CU_ASSERT_EQUAL(llm_kv_bytes_per_token(model("llama2-7b"), 2), 524288.0);
-  CU_ASSERT_EQUAL(llm_kv_bytes_per_token(model("llama2-70b"), 2), 327680.0);
+  CU_ASSERT_EQUAL(llm_kv_bytes_per_token(cs_model("llama2-7b"), 2), 524288.0);
+  CU_ASSERT_EQUAL(llm_kv_bytes_per_token(cs_model("llama2-70b"), 2), 327680.0);
 }
 
 /* The seed article: GPT-3 175B, n = 1,024 tokens, 2 n p = 350 TFLOPs;
@@ -96,8 +78,8 @@ static void test_kv_cache(void)
  * is the derived 174.6e9, 0.2% under 175e9. */
 static void test_seed_arithmetic(void)
 {
-  const llm_arch *m = model("gpt3-175b");
-  const gpu_spec *a100 = gpu("a100-80gb-sxm");
+  const llm_arch *m = cs_model("gpt3-175b");
+  const gpu_spec *a100 = cs_gpu("a100-80gb-sxm");
   double f = llm_flops_2pn(m, 1024);
   CS_ASSERT_REL(f, 2 * 1024 * 175e9, 0.005);
   CS_ASSERT_REL(f / 3e9, 116000, 0.04);                     /* 119,200 s: 33 h */
@@ -134,8 +116,8 @@ static llm_step_cost step_of(const llm_replica *r, double prefill_tokens, double
  * No step beats either raw bound (peak FLOP/s, peak bandwidth). */
 static void test_roofline(void)
 {
-  const llm_arch *m = model("llama2-7b");
-  const gpu_spec *g = gpu("a100-80gb-sxm");
+  const llm_arch *m = cs_model("llama2-7b");
+  const gpu_spec *g = cs_gpu("a100-80gb-sxm");
   llm_replica r;
   llm_replica_init(&r, m, g, GPU_FP16, 1, 1, NULL, NULL, 0);
   llm_step_cost d = step_of(&r, 0, 1, 1024);
@@ -162,7 +144,7 @@ static void test_roofline(void)
 static void test_monotone(void)
 {
   llm_replica r;
-  llm_replica_init(&r, model("llama2-13b"), gpu("h100-sxm"), GPU_FP16, 1, 1, NULL, NULL, 0.001);
+  llm_replica_init(&r, cs_model("llama2-13b"), cs_gpu("h100-sxm"), GPU_FP16, 1, 1, NULL, NULL, 0.001);
   double prev = 0;
   for (double b = 1; b <= 512; b *= 2) {
     double t = step_of(&r, 0, b, 1024).total_s;
@@ -188,9 +170,9 @@ static void test_monotone(void)
  * ratio of effective bandwidths. */
 static void test_tp_links(void)
 {
-  const llm_arch *m = model("llama2-70b");
-  const gpu_spec *g = gpu("a100-80gb-sxm");
-  const net_link *nv = link_("nvlink3"), *eth = link_("eth-100g");
+  const llm_arch *m = cs_model("llama2-70b");
+  const gpu_spec *g = cs_gpu("a100-80gb-sxm");
+  const net_link *nv = cs_link("nvlink3"), *eth = cs_link("eth-100g");
   llm_replica rn, re;
   llm_replica_init(&rn, m, g, GPU_FP16, 8, 1, nv, NULL, 0);
   llm_replica_init(&re, m, g, GPU_FP16, 8, 1, eth, NULL, 0);
@@ -212,19 +194,19 @@ static void test_tp_links(void)
 
 static void test_memory_fit(void)
 {
-  const llm_arch *m = model("gpt3-175b");
+  const llm_arch *m = cs_model("gpt3-175b");
   llm_replica r;
   llm_memory mem;
-  llm_replica_init(&r, m, gpu("a100-80gb-sxm"), GPU_FP16, 1, 1, NULL, NULL, 0);
+  llm_replica_init(&r, m, cs_gpu("a100-80gb-sxm"), GPU_FP16, 1, 1, NULL, NULL, 0);
   llm_memory_need(&r, 1024, 512, 1, &mem);
   CU_ASSERT_TRUE(mem.total > mem.usable);
   CS_ASSERT_REL(mem.weights, 2 * llm_params(m), 1e-12);
-  llm_replica_init(&r, m, gpu("a100-80gb-sxm"), GPU_FP16, 8, 1, link_("nvlink3"), NULL, 0);
+  llm_replica_init(&r, m, cs_gpu("a100-80gb-sxm"), GPU_FP16, 8, 1, cs_link("nvlink3"), NULL, 0);
   llm_memory_need(&r, 1024, 512, 1, &mem);
   CU_ASSERT_TRUE(mem.total < mem.usable);
   CS_ASSERT_REL(mem.weights, 2 * llm_params(m) / 8, 1e-12);
   /* 40 GB cards need twice as many */
-  llm_replica_init(&r, m, gpu("a100-40gb-sxm"), GPU_FP16, 8, 1, link_("nvlink3"), NULL, 0);
+  llm_replica_init(&r, m, cs_gpu("a100-40gb-sxm"), GPU_FP16, 8, 1, cs_link("nvlink3"), NULL, 0);
   llm_memory_need(&r, 1024, 512, 1, &mem);
   CU_ASSERT_TRUE(mem.total > mem.usable);
 }
@@ -246,19 +228,10 @@ static void test_collectives(void)
   CS_ASSERT_REL(net_p2p_s(&l, 1e6), 10e-6 + 1e-5, 1e-12);
 }
 
-static int setup(void)
-{
-  sim_errors errs;
-  sim_errors_init(&errs, NULL);
-  cats = sim_catalogs_load_all(NULL, 0, &errs);
-  sim_errors_print(&errs, stderr);
-  sim_errors_release(&errs);
-  return cats ? 0 : 1;
-}
 
 int main(void)
 {
-  if (setup() != 0) return 1;
+  if (!cs_catalogs()) return 1;
   static const cs_test tests[] = {
     {"catalogs have the required names", test_required_names},
     {"parameter counts within 2% of published", test_param_counts},
@@ -272,6 +245,6 @@ int main(void)
     {NULL, NULL},
   };
   int rc = cs_run_suite("llm", tests);
-  sim_catalogs_free(cats);
+  cs_catalogs_free();
   return rc;
 }

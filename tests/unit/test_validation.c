@@ -17,6 +17,7 @@
 #include "models/llm/llm.h"
 #include "models/llm/llm_step.h"
 #include "sim/catalog_load.h"
+#include "cattest.h"
 #include "testutil.h"
 
 /* Fixed framework overhead per step with CUDA graphs (TensorRT-LLM,
@@ -81,13 +82,12 @@ static const vcase cases[] = {
    5000, 0, 407, "NVIDIA NIM 1.8.0, TTFT (client side)", -0.30},
 };
 
-static sim_catalogs *cats;
 
 /* Predicted time (ms) of a case. */
 static double predict(const vcase *c)
 {
-  const llm_arch *m = sim_catalog_find(cats, "models", c->model);
-  const gpu_spec *g = sim_catalog_find(cats, "gpus", c->gpu);
+  const llm_arch *m = sim_catalog_find(cs_catalogs(), "models", c->model);
+  const gpu_spec *g = sim_catalog_find(cs_catalogs(), "gpus", c->gpu);
   if (!m || !g) return NAN;
   llm_replica r;
   llm_replica_init(&r, m, g, c->dtype, c->tp, 1, c->tp > 1 ? g->scaleup_link : NULL, NULL,
@@ -139,17 +139,12 @@ static void test_cases(void)
 
 int main(void)
 {
-  sim_errors errs;
-  sim_errors_init(&errs, NULL);
-  cats = sim_catalogs_load_all(NULL, 0, &errs);
-  sim_errors_print(&errs, stderr);
-  sim_errors_release(&errs);
-  if (!cats) return 1;
+  if (!cs_catalogs()) return 1;
   static const cs_test tests[] = {
     {"published measurements within tolerance", test_cases},
     {NULL, NULL},
   };
   int rc = cs_run_suite("validation", tests);
-  sim_catalogs_free(cats);
+  cs_catalogs_free();
   return rc;
 }

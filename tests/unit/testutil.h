@@ -38,6 +38,10 @@ int cs_run_capture(char *const argv[], char **out, char **err);
  * malloc'd path. */
 char *cs_tmpdir(const char *tag);
 
+/* Run fn in a child process (stderr silenced); true iff it died of SIGABRT,
+ * which is how SIM_BUG ends. For tests of broken invariants. */
+int cs_aborts(void (*fn)(void));
+
 /* Whole file into a malloc'd NUL-terminated string; NULL if unreadable. */
 char *cs_slurp(const char *path, size_t *len);
 
