@@ -54,6 +54,11 @@ static const sim_key est_flags[] = {
   IN(context, "context", 0, 0, 1e9, "context of the decode step (0: tokens-in)"),
   FL(overhead_ms, "overhead-ms", 0.5, 0, 1e4,
      "fixed framework overhead per step, ms (0.5: engines with CUDA graphs, models/VALIDATION.md)"),
+  /* 0.40: large runs sit near it. MosaicML's short llm-foundry benchmarks
+   * reach 42-64% MFU (MPT-7B to 70B on 8-128 A100/H100), Megatron-LM 2021's
+   * weak-scaling table 44-52% hardware FLOP/s with full recomputation, i.e.
+   * 33-39% MFU (shared/reference/training_calibration.csv). Issue 6 simulates
+   * it instead. */
   FL(mfu, "mfu", 0.40, 0.01, 1, "model FLOPs utilisation of training (fraction of peak)"),
   {.name = "recompute", .kind = SIM_KEY_BOOL, .offset = offsetof(est_params, recompute), .def = 0,
    .help = "count 8p FLOPs per training token (full activation recomputation) instead of 6p"},
