@@ -31,6 +31,8 @@ void sim_catalogs_free(sim_catalogs *cats)
   for (size_t i = 0; i < cats->n; i++) {
     free(cats->cats[i].entries);
     free(cats->cats[i].where);
+    free(cats->cats[i].rejected);
+    free(cats->cats[i].rejected_where);
   }
   for (size_t i = 0; i < cats->nfiles; i++) {
     config_destroy(cats->files[i]);
@@ -129,6 +131,14 @@ static void read_entry(sim_catalogs *cats, sim_catalog *c, const config_setting_
     }
     memcpy(c->entries + slot * t->entry_size, entry, t->entry_size);
     c->where[slot] = g;
+  } else if (t->resolve && name_of(t, entry)) {
+    if (c->nrejected == c->rejected_cap) {
+      c->rejected_cap = c->rejected_cap ? 2 * c->rejected_cap : 8;
+      c->rejected = xrealloc(c->rejected, c->rejected_cap * t->entry_size);
+      c->rejected_where = xrealloc(c->rejected_where, c->rejected_cap * sizeof *c->rejected_where);
+    }
+    memcpy(c->rejected + c->nrejected * t->entry_size, entry, t->entry_size);
+    c->rejected_where[c->nrejected++] = g;
   }
   (void)cats;
   free(entry);
@@ -231,12 +241,14 @@ bool sim_catalogs_resolve(sim_catalogs *cats, sim_errors *errs)
             }
       }
     if (!c->type->resolve) continue;
-    for (size_t i = 0; i < c->len; i++) {
-      void *entry = c->entries + i * c->type->entry_size;
+    for (size_t i = 0; i < c->len + c->nrejected; i++) {
+      bool ok = i < c->len;
+      void *entry = ok ? c->entries + i * c->type->entry_size
+                       : c->rejected + (i - c->len) * c->type->entry_size;
+      const config_setting_t *g = ok ? c->where[i] : c->rejected_where[i - c->len];
       sim_check *ck = sim_check_alloc();
       c->type->resolve(entry, cats, ck);
       for (size_t j = 0; j < sim_check_count(ck); j++) {
-        const config_setting_t *g = c->where[i];
         const config_setting_t *at = config_setting_get_member(g, sim_check_key(ck, j));
         char path[512];
         snprintf(path, sizeof path, "%s[%s].%s", c->type->list, name_of(c->type, entry),
@@ -245,6 +257,7 @@ bool sim_catalogs_resolve(sim_catalogs *cats, sim_errors *errs)
       }
       sim_check_free(ck);
     }
+    c->nrejected = 0;
   }
   return errs->len == before;
 }

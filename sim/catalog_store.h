@@ -10,6 +10,11 @@ typedef struct {
   unsigned char *entries;   /* len entries of type->entry_size bytes (owned) */
   const void **where;       /* the config_setting_t each entry was read from */
   size_t len, cap;
+  /* entries that failed their own checks: kept only so that their
+   * references can still be checked, to report every problem at once */
+  unsigned char *rejected;
+  const void **rejected_where;
+  size_t nrejected, rejected_cap;
 } sim_catalog;
 
 #define SIM_MAX_CATALOG_TYPES 16

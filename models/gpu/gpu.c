@@ -80,6 +80,9 @@ static void gpu_resolve(void *entry, const sim_catalogs *cats, sim_check *ck)
   gpu_spec *g = entry;
   char names[1024];
   g->scaleup_link = NULL;
+  g->host_link = NULL;
+  /* an entry that failed its own checks may lack the names */
+  if (!g->scaleup_link_name || !g->host_link_name) return;
   if (strcmp(g->scaleup_link_name, "none") != 0) {
     g->scaleup_link = sim_catalog_find(cats, "links", g->scaleup_link_name);
     if (!g->scaleup_link) {
