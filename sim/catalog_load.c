@@ -163,18 +163,7 @@ bool sim_catalogs_load_file(sim_catalogs *cats, const char *file, sim_errors *er
 {
   size_t before = errs->len;
   const char *saved_file = errs->file;
-  struct stat st;
-  FILE *probe = fopen(file, "r");
-  if (!probe) {
-    sim_errors_add(errs, "%s: cannot open catalog: %s", file, strerror(errno));
-    return false;
-  }
-  bool regular = fstat(fileno(probe), &st) == 0 && S_ISREG(st.st_mode);
-  fclose(probe);
-  if (!regular) {
-    sim_errors_add(errs, "%s: cannot read catalog: not a regular file", file);
-    return false;
-  }
+  if (!sim_cfg_file_ok(file, "catalog", errs)) return false;
   if (cats->nfiles == SIM_MAX_CATALOG_FILES) {
     sim_errors_add(errs, "%s: too many catalog files (at most %d)", file, SIM_MAX_CATALOG_FILES);
     return false;

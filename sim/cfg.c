@@ -3,11 +3,13 @@
  * is caught here, collected, and reported with file, line and key path. */
 #include "sim/cfg.h"
 
+#include <errno.h>
 #include <math.h>
 #include <stdarg.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "sim/dist.h"
 #include "sim/util.h"
@@ -119,6 +121,20 @@ void sim_errors_print(const sim_errors *e, FILE *f)
   }
   for (size_t i = 0; i < e->len; i++) fprintf(f, "clustersim: %s\n", e->msgs[order[i]]);
   free(order);
+}
+
+bool sim_cfg_file_ok(const char *file, const char *what, sim_errors *errs)
+{
+  struct stat st;
+  FILE *probe = fopen(file, "r");
+  if (!probe) {
+    sim_errors_add(errs, "%s: cannot open %s: %s", file, what, strerror(errno));
+    return false;
+  }
+  bool regular = fstat(fileno(probe), &st) == 0 && S_ISREG(st.st_mode);
+  fclose(probe);
+  if (!regular) sim_errors_add(errs, "%s: cannot read %s: not a regular file", file, what);
+  return regular;
 }
 
 void sim_cfg_mark_origin(config_setting_t *s, const char *origin)

@@ -42,6 +42,10 @@ void sim_errors_print(const sim_errors *e, FILE *f);
 bool sim_cfg_read(const config_setting_t *g, const char *path, const sim_key *schema,
                   void *out, const char *const *also_allowed, sim_errors *errs);
 
+/* True if `file` opens and is a regular file; otherwise adds
+ * "file: cannot open WHAT: reason" (or "not a regular file") and is false. */
+bool sim_cfg_file_ok(const char *file, const char *what, sim_errors *errs);
+
 /* Mark setting s (and what it contains) as written by `origin` (e.g.
  * "--set queue.servers=4"), which must outlive the configuration. */
 void sim_cfg_mark_origin(config_setting_t *s, const char *origin);

@@ -72,18 +72,7 @@ bool sim_scenario_load(sim_scenario *sc, const char *file, char *const *sets, si
   sc->file = xstrdup(file);
   errs->file = sc->file;
 
-  struct stat st;
-  FILE *probe = fopen(file, "r");
-  if (!probe) {
-    sim_errors_add(errs, "%s: cannot open scenario: %s", file, strerror(errno));
-    return false;
-  }
-  bool regular = fstat(fileno(probe), &st) == 0 && S_ISREG(st.st_mode);
-  fclose(probe);
-  if (!regular) {
-    sim_errors_add(errs, "%s: cannot read scenario: not a regular file", file);
-    return false;
-  }
+  if (!sim_cfg_file_ok(file, "scenario", errs)) return false;
   char *dir = dir_of(file);
   config_set_include_dir(&sc->cfg, dir);
   free(dir);

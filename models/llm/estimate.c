@@ -75,36 +75,27 @@ static int pow2_at_least(double x)
   return n;
 }
 
+/* The catalog entry `name`, or NULL after reporting it against `flag` with
+ * the names there are. */
+static const void *find(const sim_catalogs *cats, const char *list, const char *what, const char *flag,
+                        const char *name, sim_check *ck)
+{
+  const void *e = sim_catalog_find(cats, list, name);
+  if (!e) {
+    char names[4096];
+    sim_catalog_names(cats, list, names, sizeof names);
+    sim_check_fail(ck, flag, "unknown %s \"%s\" (one of: %s)", what, name, names);
+  }
+  return e;
+}
+
 static void est_run(const void *params, const sim_catalogs *cats, sim_report *rep, sim_check *ck)
 {
   const est_params *o = params;
-  char names[4096];
-  const llm_arch *m = sim_catalog_find(cats, "models", o->model);
-  const gpu_spec *g = sim_catalog_find(cats, "gpus", o->gpu);
-  if (!m) {
-    sim_catalog_names(cats, "models", names, sizeof names);
-    sim_check_fail(ck, "model", "unknown model \"%s\" (one of: %s)", o->model, names);
-  }
-  if (!g) {
-    sim_catalog_names(cats, "gpus", names, sizeof names);
-    sim_check_fail(ck, "gpu", "unknown GPU \"%s\" (one of: %s)", o->gpu, names);
-  }
-  const net_link *link = NULL;
-  if (*o->link) {
-    link = sim_catalog_find(cats, "links", o->link);
-    if (!link) {
-      sim_catalog_names(cats, "links", names, sizeof names);
-      sim_check_fail(ck, "link", "unknown link \"%s\" (one of: %s)", o->link, names);
-    }
-  }
-  const net_link *net = NULL;
-  if (*o->net_link) {
-    net = sim_catalog_find(cats, "links", o->net_link);
-    if (!net) {
-      sim_catalog_names(cats, "links", names, sizeof names);
-      sim_check_fail(ck, "net-link", "unknown link \"%s\" (one of: %s)", o->net_link, names);
-    }
-  }
+  const llm_arch *m = find(cats, "models", "model", "model", o->model, ck);
+  const gpu_spec *g = find(cats, "gpus", "GPU", "gpu", o->gpu, ck);
+  const net_link *link = *o->link ? find(cats, "links", "link", "link", o->link, ck) : NULL;
+  const net_link *net = *o->net_link ? find(cats, "links", "link", "net-link", o->net_link, ck) : NULL;
   if (!m || !g || (*o->link && !link) || (*o->net_link && !net)) return;
   if (!link) link = g->scaleup_link ? g->scaleup_link : g->host_link;
   if (!net) {
