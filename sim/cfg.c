@@ -532,6 +532,30 @@ static void read_key(const config_setting_t *s, const char *path, const sim_key 
     *count = n;
     break;
   }
+  case SIM_KEY_NUMBERS: {
+    int t = config_setting_type(s), *count = (int *)((char *)out + k->count_offset);
+    *count = 0;
+    if (t != CONFIG_TYPE_ARRAY && t != CONFIG_TYPE_LIST) {
+      value_text(s, val, sizeof val);
+      sim_errors_at(errs, s, path, "expected an array of numbers [ 1, 2 ], got %s", val);
+      break;
+    }
+    int n = config_setting_length(s);
+    if (n > k->max_items) {
+      sim_errors_at(errs, s, path, "at most %d values, got %d", k->max_items, n);
+      break;
+    }
+    sim_key item = *k;
+    item.kind = SIM_KEY_FLOAT;
+    for (int i = 0; i < n; i++) {
+      char sub[600];
+      snprintf(sub, sizeof sub, "%s.[%d]", path, i);
+      if (!read_number(config_setting_get_elem(s, (unsigned)i), sub, &item, &v, errs)) return;
+      ((double *)field)[i] = v;
+    }
+    *count = n;
+    break;
+  }
   case SIM_KEY_NAMES: {
     sim_names *names = (sim_names *)field;
     int t = config_setting_type(s);
@@ -555,6 +579,24 @@ static void read_key(const config_setting_t *s, const char *path, const sim_key 
     }
     break;
   }
+  }
+}
+
+/* A group that was not written (at `path` inside g): its keys take their
+ * defaults, nested groups too, and its required keys are missing. */
+static void absent_group(const config_setting_t *g, const char *path, const sim_key *schema,
+                         void *out, sim_errors *errs)
+{
+  for (const sim_key *kk = schema; kk->name; kk++) {
+    char sub[600];
+    join_path(sub, sizeof sub, path, kk->name);
+    if (kk->has_present) *(bool *)((char *)out + kk->present_offset) = false;
+    if (kk->kind == SIM_KEY_GROUP)
+      absent_group(g, sub, kk->group, out, errs);
+    else if (kk->required)
+      sim_errors_at(errs, g, sub, "required key missing (%s)", kk->help ? kk->help : "");
+    else
+      sim_key_set_default(kk, out);
   }
 }
 
@@ -585,21 +627,14 @@ bool sim_cfg_read(const config_setting_t *g, const char *path, const sim_key *sc
     const config_setting_t *s = config_setting_get_member(g, k->name);
     join_path(sub, sizeof sub, path, k->name);
     if (!s) {
+      if (k->has_present) *(bool *)((char *)out + k->present_offset) = false;
       bool hinted_group = false;
       for (size_t h = 0; h < nhinted; h++)
         if (!strcmp(hinted[h], k->name)) hinted_group = true;
       if (k->kind == SIM_KEY_GROUP && k->required && !hinted_group)
         sim_errors_at(errs, g, sub, "required group missing (%s)", k->help ? k->help : "");
       if (k->kind == SIM_KEY_GROUP) {
-        /* an absent group: its own keys take their defaults or are missing */
-        for (const sim_key *kk = k->group; kk->name; kk++) {
-          char sub2[600];
-          join_path(sub2, sizeof sub2, sub, kk->name);
-          if (kk->required)
-            sim_errors_at(errs, g, sub2, "required key missing (%s)", kk->help ? kk->help : "");
-          else
-            sim_key_set_default(kk, out);
-        }
+        absent_group(g, sub, k->group, out, errs);
         continue;
       }
       bool was_hinted = false;
@@ -611,6 +646,7 @@ bool sim_cfg_read(const config_setting_t *g, const char *path, const sim_key *sc
         sim_key_set_default(k, out);
       continue;
     }
+    if (k->has_present) *(bool *)((char *)out + k->present_offset) = true;
     read_key(s, sub, k, out, errs);
   }
   return errs->len == before;

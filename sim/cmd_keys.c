@@ -20,6 +20,7 @@ static const char *kind_name(sim_key_kind k)
   case SIM_KEY_DIST_TIME: return "distribution";
   case SIM_KEY_NAMES: return "names";
   case SIM_KEY_LIST: return "list";
+  case SIM_KEY_NUMBERS: return "numbers";
   }
   return "?";
 }
@@ -28,7 +29,10 @@ static void print_keys(const char *prefix, const sim_key *schema)
 {
   for (const sim_key *k = schema; k->name; k++) {
     char path[256], deflt[128] = "";
-    snprintf(path, sizeof path, "%s.%s", prefix, k->name);
+    if (*prefix)
+      snprintf(path, sizeof path, "%s.%s", prefix, k->name);
+    else
+      snprintf(path, sizeof path, "%s", k->name);
     if (k->required)
       snprintf(deflt, sizeof deflt, "required");
     else if (k->kind == SIM_KEY_INT || k->kind == SIM_KEY_FLOAT)
@@ -59,8 +63,13 @@ int sim_cmd_keys(int argc, char **argv)
   puts("Top level: name (string, required), description, seed (default 1),\n"
        "warmup_s (default 0), horizon_s (default 0: run until no event is left).\n");
   for (const sim_component_type *const *t = sim_components; *t; t++) {
-    printf("Section %s: %s\n", (*t)->name, (*t)->help);
-    print_keys((*t)->name, (*t)->schema);
+    if ((*t)->sections) {
+      printf("Sections of %s: %s\n", (*t)->name, (*t)->help);
+      print_keys("", (*t)->schema);
+    } else {
+      printf("Section %s: %s\n", (*t)->name, (*t)->help);
+      print_keys((*t)->name, (*t)->schema);
+    }
     putchar('\n');
   }
   puts("Catalog lists (also allowed in a scenario, replacing shipped entries of the same\n"

@@ -187,6 +187,67 @@ static bool write_summary(const char *outdir, const sim_report *rep)
   return ok;
 }
 
+/* ---- tables components open (OUTDIR/NAME.csv, committed after the run) ---- */
+
+enum { MAX_TABLES = 16 };
+
+typedef struct {
+  const char *outdir;
+  int n;
+  sim_outfile files[MAX_TABLES];
+  sim_table tables[MAX_TABLES];
+  bool failed;
+} run_tables;
+
+static sim_table *open_table(const sim_component_env *env, const char *name, const char *const *columns,
+                             int ncolumns)
+{
+  run_tables *rt = env->priv;
+  if (rt->n == MAX_TABLES) SIM_BUG("more than %d output tables", MAX_TABLES);
+  size_t n = strlen(rt->outdir) + strlen(name) + 8;
+  char *path = xmalloc(n);
+  snprintf(path, n, "%s/%s.csv", rt->outdir, name);
+  sim_outfile *of = &rt->files[rt->n];
+  if (!sim_outfile_open(of, path)) {
+    fprintf(stderr, "clustersim: %s: cannot write: %s\n", path, strerror(errno));
+    rt->failed = true;
+    free(path);
+    /* rows still go somewhere harmless so the run is unaffected */
+    of->f = fopen("/dev/null", "w");
+    of->path = of->tmp = NULL;
+    if (!of->f) SIM_BUG("cannot open /dev/null");
+  } else {
+    free(path);
+  }
+  sim_table *t = &rt->tables[rt->n++];
+  sim_table_begin(t, of->f, columns, ncolumns);
+  return t;
+}
+
+/* Commit every table (or discard them all if one could not be opened). */
+static bool close_tables(run_tables *rt, bool quiet)
+{
+  bool ok = !rt->failed;
+  for (int i = 0; i < rt->n; i++) {
+    sim_outfile *of = &rt->files[i];
+    if (!of->path) {
+      fclose(of->f);
+      continue;
+    }
+    char *path = xstrdup(of->path);
+    if (!ok) {
+      sim_outfile_abort(of);
+    } else if (!sim_outfile_commit(of)) {
+      fprintf(stderr, "clustersim: %s: cannot write: %s\n", path, strerror(errno));
+      ok = false;
+    } else if (!quiet) {
+      printf("%s: %s (%" PRIu64 " rows)\n", i == 0 ? "tables" : "      ", path, rt->tables[i].rows);
+    }
+    free(path);
+  }
+  return ok;
+}
+
 int sim_cmd_run(int argc, char **argv)
 {
   run_opts o;
@@ -212,8 +273,10 @@ int sim_cmd_run(int argc, char **argv)
   sim_engine *eng = sim_engine_alloc();
   if (sc.warmup_s > 0) sim_set_warmup(eng, sim_time_from_s(sc.warmup_s));
   void *inst[SIM_SCENARIO_MAX_COMPONENTS];
+  run_tables tables = {.outdir = outdir};
   for (size_t i = 0; i < sc.nparts; i++) {
-    sim_component_env env = {eng, (uint64_t)sc.seed, sc.parts[i].type->name};
+    sim_component_env env = {.eng = eng, .seed = (uint64_t)sc.seed, .name = sc.parts[i].type->name,
+                             .cats = sc.cats, .open_table = open_table, .priv = &tables};
     inst[i] = sc.parts[i].type->create(sc.parts[i].params, &env);
   }
 
@@ -248,10 +311,11 @@ int sim_cmd_run(int argc, char **argv)
   sim_report_int(&rep, "events", (int64_t)sim_events_fired(eng), "events executed");
   for (size_t i = 0; i < sc.nparts; i++) sc.parts[i].type->report(inst[i], eng, &rep);
 
-  bool ok = write_summary(outdir, &rep);
+  if (!o.quiet) print_table(stdout, &sc, &rep);
+  bool ok = close_tables(&tables, o.quiet);
+  ok = write_summary(outdir, &rep) && ok;
   if (!o.quiet) {
-    print_table(stdout, &sc, &rep);
-    printf("%" PRIu64 " events in %.3f s wall (%.3g events/s)\n", sim_events_fired(eng), wall,
+    fprintf(stderr, "%" PRIu64 " events in %.3f s wall (%.3g events/s)\n", sim_events_fired(eng), wall,
            wall > 0 ? (double)sim_events_fired(eng) / wall : 0.0);
     if (ok) printf("summary: %s/summary.json\n", outdir);
   }

@@ -13,6 +13,8 @@
 #include "sim/engine.h"
 #include "sim/report.h"
 #include "sim/schema.h"
+#include "sim/table.h"
+#include "sim/trace_data.h"
 
 /* Collects what a component's check finds wrong, by key path relative to its
  * section ("arrivals.rate_per_s"); the driver adds file and line. */
@@ -26,20 +28,59 @@ size_t sim_check_count(const sim_check *ck);
 const char *sim_check_key(const sim_check *ck, size_t i);
 const char *sim_check_msg(const sim_check *ck, size_t i);
 
+typedef struct sim_catalogs sim_catalogs;
+
+/* What a component's prepare gets: the catalogs (shipped plus the
+ * scenario's own lists) and the driver's file readers. */
+typedef struct sim_setup sim_setup;
+struct sim_setup {
+  const sim_catalogs *cats;
+  /* Read the CSV trace at `path` (a relative path is taken from the
+   * scenario's directory), named by the scenario key `key` (a path as for
+   * sim_check_fail): time column `time_col`, integer columns cols[]. False
+   * when it cannot; the driver has then reported why, at the key's line
+   * for an unreadable file and at the trace's own lines for bad rows. On
+   * success the component owns *out (sim_trace_release). */
+  bool (*read_trace)(const sim_setup *su, const char *key, const char *path,
+                     const char *time_col, const sim_trace_column *cols, int ncols,
+                     sim_trace *out);
+  void *priv;  /* the driver's */
+};
+
 /* What a component gets at creation. */
-typedef struct {
+typedef struct sim_component_env sim_component_env;
+struct sim_component_env {
   sim_engine *eng;
   uint64_t seed;     /* master seed: derive streams with sim_rng_alloc(seed, "<name>.<stream>") */
-  const char *name;  /* its section name */
-} sim_component_env;
+  const char *name;  /* its section name (its type's name for a sections component) */
+  const sim_catalogs *cats;
+  /* An output table NAME (the driver writes OUTDIR/NAME.csv, atomically,
+   * when the run ends) with these columns; the driver owns it. NULL when
+   * the run writes no files (check, tests of the API). */
+  sim_table *(*open_table)(const sim_component_env *env, const char *name,
+                           const char *const *columns, int ncolumns);
+  void *priv;        /* the driver's */
+};
 
 typedef struct sim_component_type {
   const char *name;         /* section key in a scenario: "queue" */
   const char *help;         /* one line for --help */
   const sim_key *schema;    /* accepted keys */
   size_t params_size;       /* size of the struct the schema fills */
+  /* false: the component is the section `name` and schema lists its keys.
+   * true: the schema's entries are top-level sections (groups and lists
+   * such as model, cluster, workload), the component is present when any
+   * of them is written, and check keys are paths from the top
+   * ("cluster.pools.[0].gpu"). */
+  bool sections;
   /* Relations between keys that the schema cannot express; may be NULL. */
   void (*check)(const void *params, sim_check *ck);
+  /* After the schema and check passed: resolve catalog names, read data
+   * files through su, derive settings into params (which it may change);
+   * problems go to ck as for check. May be NULL. */
+  void (*prepare)(void *params, const sim_setup *su, sim_check *ck);
+  /* Free what prepare attached to params (traces); may be NULL. */
+  void (*release_params)(void *params);
   /* Allocate the component and schedule its first events. params stays
    * valid until destroy. */
   void *(*create)(const void *params, const sim_component_env *env);

@@ -9,6 +9,7 @@
 
 #include "sim/catalog_load.h"
 #include "sim/override.h"
+#include "sim/trace.h"
 #include "sim/util.h"
 
 typedef struct {
@@ -47,8 +48,13 @@ static bool name_ok(const char *s)
 static config_setting_t *member_path(config_setting_t *g, const char *key)
 {
   char *copy = xstrdup(key), *save = NULL;
-  for (char *part = strtok_r(copy, ".", &save); part && g; part = strtok_r(NULL, ".", &save))
-    g = config_setting_type(g) == CONFIG_TYPE_GROUP ? config_setting_get_member(g, part) : NULL;
+  for (char *part = strtok_r(copy, ".", &save); part && g; part = strtok_r(NULL, ".", &save)) {
+    int t = config_setting_type(g);
+    if (part[0] == '[' && (t == CONFIG_TYPE_LIST || t == CONFIG_TYPE_ARRAY))
+      g = config_setting_get_elem(g, (unsigned)atoi(part + 1));
+    else
+      g = t == CONFIG_TYPE_GROUP ? config_setting_get_member(g, part) : NULL;
+  }
   free(copy);
   return g;
 }
@@ -62,6 +68,69 @@ static char *dir_of(const char *file)
   else
     strcpy(d, ".");
   return d;
+}
+
+/* What a component's check or prepare found, at the settings it names
+ * (key paths relative to sec, written as prefix.key). */
+static void report_check(sim_errors *errs, config_setting_t *sec, const char *prefix, const sim_check *ck)
+{
+  for (size_t i = 0; i < sim_check_count(ck); i++) {
+    char path[512];
+    const char *key = sim_check_key(ck, i);
+    if (*prefix)
+      snprintf(path, sizeof path, "%s.%s", prefix, key);
+    else
+      snprintf(path, sizeof path, "%s", key);
+    config_setting_t *at = member_path(sec, key);
+    sim_errors_at(errs, at ? at : sec, path, "%s", sim_check_msg(ck, i));
+  }
+}
+
+typedef struct {
+  sim_scenario *sc;
+  sim_errors *errs;
+  config_setting_t *sec;
+  const char *prefix;
+} setup_ctx;
+
+static bool read_trace(const sim_setup *su, const char *key, const char *path, const char *time_col,
+                       const sim_trace_column *cols, int ncols, sim_trace *out)
+{
+  setup_ctx *ctx = su->priv;
+  char full[4096], where[512];
+  if (path[0] == '/') {
+    snprintf(full, sizeof full, "%s", path);
+  } else {
+    char *dir = dir_of(ctx->sc->file);
+    snprintf(full, sizeof full, "%s/%s", dir, path);
+    free(dir);
+  }
+  if (*ctx->prefix)
+    snprintf(where, sizeof where, "%s.%s", ctx->prefix, key);
+  else
+    snprintf(where, sizeof where, "%s", key);
+  config_setting_t *at = member_path(ctx->sec, key);
+  FILE *probe = fopen(full, "r");
+  struct stat st;
+  if (!probe || fstat(fileno(probe), &st) != 0 || !S_ISREG(st.st_mode)) {
+    const char *why = !probe ? strerror(errno) : "not a regular file";
+    sim_errors_at(ctx->errs, at ? at : ctx->sec, where, "cannot read trace %s: %s", full, why);
+    if (probe) fclose(probe);
+    return false;
+  }
+  fclose(probe);
+  size_t mark = ctx->errs->len;
+  if (sim_trace_read(out, full, time_col, cols, ncols, ctx->errs)) {
+    if (out->rows > 0) return true;
+    sim_trace_release(out);
+    sim_errors_at(ctx->errs, at ? at : ctx->sec, where, "trace %s has no rows", full);
+    return false;
+  }
+  if (ctx->errs->len == mark)
+    sim_errors_at(ctx->errs, at ? at : ctx->sec, where, "cannot read trace %s", full);
+  else
+    sim_errors_at(ctx->errs, at ? at : ctx->sec, where, "trace %s is not usable (errors above)", full);
+  return false;
 }
 
 bool sim_scenario_load(sim_scenario *sc, const char *file, char *const *sets, size_t nsets,
@@ -96,12 +165,20 @@ bool sim_scenario_load(sim_scenario *sc, const char *file, char *const *sets, si
   for (size_t i = 0; i < nsets; i++) sim_override_apply(&sc->cfg, sets[i], errs);
   if (errs->len > before) return false;
 
-  const char *names[2 * SIM_SCENARIO_MAX_COMPONENTS + 1];
-  size_t ntypes = 0, nnames;
-  for (const sim_component_type *const *t = sim_components; *t && ntypes < SIM_SCENARIO_MAX_COMPONENTS; t++)
-    names[ntypes++] = (*t)->name;
-  nnames = ntypes;
-  for (const sim_catalog_type *const *t = sim_catalog_types; *t && nnames < 2 * SIM_SCENARIO_MAX_COMPONENTS; t++)
+  /* every top-level name a component or catalog owns */
+  enum { MAX_NAMES = 4 * SIM_SCENARIO_MAX_COMPONENTS };
+  const char *names[MAX_NAMES + 1];
+  size_t ntypes = 0, nnames = 0;
+  for (const sim_component_type *const *t = sim_components; *t && ntypes < SIM_SCENARIO_MAX_COMPONENTS; t++) {
+    ntypes++;
+    if (!(*t)->sections) {
+      if (nnames < MAX_NAMES) names[nnames++] = (*t)->name;
+      continue;
+    }
+    for (const sim_key *k = (*t)->schema; k->name && nnames < MAX_NAMES; k++) names[nnames++] = k->name;
+  }
+  size_t nsection_names = nnames;
+  for (const sim_catalog_type *const *t = sim_catalog_types; *t && nnames < MAX_NAMES; t++)
     names[nnames++] = (*t)->list;
   names[nnames] = NULL;
 
@@ -122,37 +199,53 @@ bool sim_scenario_load(sim_scenario *sc, const char *file, char *const *sets, si
     sim_errors_at(errs, config_setting_get_member(root, "warmup_s"), "warmup_s",
                   "must be less than horizon_s (%g)", top.horizon_s);
 
+  /* every member of the root, allowed through when a sections component
+   * reads the root (the top-level read above reports unknown names) */
+  int nroot = config_setting_length(root);
+  const char **root_names = xcalloc((size_t)nroot + 1, sizeof *root_names);
+  for (int i = 0; i < nroot; i++) root_names[i] = config_setting_name(config_setting_get_elem(root, (unsigned)i));
+
+  bool need_catalogs = false;
+  bool good[SIM_SCENARIO_MAX_COMPONENTS];
   for (size_t t = 0; t < ntypes; t++) {
     const sim_component_type *type = sim_components[t];
-    config_setting_t *sec = config_setting_get_member(root, type->name);
-    if (!sec) continue;
-    if (config_setting_type(sec) != CONFIG_TYPE_GROUP) {
-      sim_errors_at(errs, sec, type->name, "expected a group { ... } (%s)", type->help);
-      continue;
+    config_setting_t *sec;
+    if (type->sections) {
+      sec = NULL;
+      for (const sim_key *k = type->schema; k->name && !sec; k++) sec = config_setting_get_member(root, k->name);
+      if (!sec) continue;
+      sec = root;
+    } else {
+      sec = config_setting_get_member(root, type->name);
+      if (!sec) continue;
+      if (config_setting_type(sec) != CONFIG_TYPE_GROUP) {
+        sim_errors_at(errs, sec, type->name, "expected a group { ... } (%s)", type->help);
+        continue;
+      }
     }
+    const char *prefix = type->sections ? "" : type->name;
+    good[sc->nparts] = false;
     sim_scenario_part *part = &sc->parts[sc->nparts++];
     part->type = type;
     part->params = xcalloc(1, type->params_size);
     size_t mark = errs->len;
-    sim_cfg_read(sec, type->name, type->schema, part->params, NULL, errs);
+    sim_cfg_read(sec, prefix, type->schema, part->params, type->sections ? root_names : NULL, errs);
     if (errs->len == mark && type->check) {
       sim_check *ck = sim_check_alloc();
       type->check(part->params, ck);
-      for (size_t i = 0; i < sim_check_count(ck); i++) {
-        char path[512];
-        const char *key = sim_check_key(ck, i);
-        snprintf(path, sizeof path, "%s.%s", type->name, key);
-        config_setting_t *at = member_path(sec, key);
-        sim_errors_at(errs, at ? at : sec, path, "%s", sim_check_msg(ck, i));
-      }
+      report_check(errs, sec, prefix, ck);
       sim_check_free(ck);
     }
+    good[sc->nparts - 1] = errs->len == mark;
+    if (type->prepare) need_catalogs = true;
   }
+  free(root_names);
   /* the scenario's own catalog entries, over the shipped catalogs */
   bool own_catalog = false;
   for (const sim_catalog_type *const *t = sim_catalog_types; *t; t++)
     if (config_setting_get_member(root, (*t)->list)) own_catalog = true;
-  if (own_catalog) {
+  if (own_catalog || need_catalogs) {
+    size_t mark = errs->len;
     sc->cats = sim_catalogs_alloc();
     sim_catalogs_load_dir(sc->cats, sim_catalog_dir(), errs);
     for (const sim_catalog_type *const *t = sim_catalog_types; *t; t++) {
@@ -160,10 +253,24 @@ bool sim_scenario_load(sim_scenario *sc, const char *file, char *const *sets, si
       if (list) sim_catalogs_load_list(sc->cats, list, *t, errs);
     }
     sim_catalogs_resolve(sc->cats, errs);
+    /* components are not prepared against broken catalogs */
+    if (errs->len > mark) need_catalogs = false;
+  }
+  for (size_t i = 0; i < sc->nparts && need_catalogs; i++) {
+    const sim_component_type *type = sc->parts[i].type;
+    if (!good[i] || !type->prepare) continue;
+    config_setting_t *sec = type->sections ? root : config_setting_get_member(root, type->name);
+    const char *prefix = type->sections ? "" : type->name;
+    setup_ctx ctx = {sc, errs, sec, prefix};
+    sim_setup su = {.cats = sc->cats, .read_trace = read_trace, .priv = &ctx};
+    sim_check *ck = sim_check_alloc();
+    type->prepare(sc->parts[i].params, &su, ck);
+    report_check(errs, sec, prefix, ck);
+    sim_check_free(ck);
   }
   if (sc->nparts == 0 && errs->len == before) {
     char list[512] = "";
-    for (size_t t = 0; t < ntypes; t++) {
+    for (size_t t = 0; t < nsection_names; t++) {
       if (t) strncat(list, ", ", sizeof list - strlen(list) - 1);
       strncat(list, names[t], sizeof list - strlen(list) - 1);
     }
@@ -174,7 +281,10 @@ bool sim_scenario_load(sim_scenario *sc, const char *file, char *const *sets, si
 
 void sim_scenario_release(sim_scenario *sc)
 {
-  for (size_t i = 0; i < sc->nparts; i++) free(sc->parts[i].params);
+  for (size_t i = 0; i < sc->nparts; i++) {
+    if (sc->parts[i].type->release_params) sc->parts[i].type->release_params(sc->parts[i].params);
+    free(sc->parts[i].params);
+  }
   sim_catalogs_free(sc->cats);
   config_destroy(&sc->cfg);
   free(sc->file);

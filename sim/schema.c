@@ -25,7 +25,8 @@ void sim_key_set_default(const sim_key *k, void *out)
     *(int *)field = idx;
     break;
   }
-  case SIM_KEY_LIST: *(int *)((char *)out + k->count_offset) = 0; break;
+  case SIM_KEY_LIST:
+  case SIM_KEY_NUMBERS: *(int *)((char *)out + k->count_offset) = 0; break;
   case SIM_KEY_GROUP:
   case SIM_KEY_DIST_TIME: break;
   }

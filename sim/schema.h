@@ -19,9 +19,12 @@ typedef enum {
   SIM_KEY_GROUP,    /* a nested section read against `group` into the same struct */
   SIM_KEY_DIST_TIME, /* sim_dist of durations in seconds: { dist = "..."; ... } */
   SIM_KEY_NAMES,    /* sim_names: an array of up to SIM_MAX_NAMES strings */
-  SIM_KEY_LIST      /* a list ( {...}, {...} ) of groups read against `group` into
+  SIM_KEY_LIST,     /* a list ( {...}, {...} ) of groups read against `group` into
                        an inline array: `max_items` elements of `item_size`
                        bytes at `offset`, the count (int) at `count_offset` */
+  SIM_KEY_NUMBERS   /* an array [ 1.0, 2.0 ] of up to `max_items` numbers (each
+                       within min/max) into an inline double array at `offset`,
+                       the count (int) at `count_offset` */
 } sim_key_kind;
 
 #define SIM_MAX_NAMES 8
@@ -45,6 +48,10 @@ typedef struct sim_key {
   const struct sim_key *group;     /* GROUP, LIST: nested table (LIST: offsets within an item) */
   size_t item_size, count_offset;  /* LIST */
   int max_items;                   /* LIST */
+  /* GROUP, LIST: when `has_present`, the bool at `present_offset` is set
+   * to whether the section was written (a default group is not). */
+  bool has_present;
+  size_t present_offset;
   const char *unit;                /* shown in help: "s", "1/s", NULL */
   const char *help;                /* one line */
 } sim_key;
