@@ -499,7 +499,7 @@ static void read_key(const config_setting_t *s, const char *path, const sim_key 
       value_text(s, val, sizeof val);
       sim_errors_at(errs, s, path, "expected a group { ... }, got %s", val);
     } else {
-      sim_cfg_read(s, path, k->group, out, NULL, errs);
+      sim_cfg_read(s, path, k->group, field, NULL, errs);
     }
     break;
   case SIM_KEY_DIST_TIME:
@@ -583,17 +583,19 @@ static void read_key(const config_setting_t *s, const char *path, const sim_key 
 }
 
 /* A group that was not written (at `path` inside g): its keys take their
- * defaults, nested groups too, and its required keys are missing. */
+ * defaults, nested groups too; if the group was required, its required
+ * keys are reported missing (an optional group's are not: it is simply
+ * absent, as its presence flag says). */
 static void absent_group(const config_setting_t *g, const char *path, const sim_key *schema,
-                         void *out, sim_errors *errs)
+                         void *out, bool required, sim_errors *errs)
 {
   for (const sim_key *kk = schema; kk->name; kk++) {
     char sub[600];
     join_path(sub, sizeof sub, path, kk->name);
     if (kk->has_present) *(bool *)((char *)out + kk->present_offset) = false;
     if (kk->kind == SIM_KEY_GROUP)
-      absent_group(g, sub, kk->group, out, errs);
-    else if (kk->required)
+      absent_group(g, sub, kk->group, (char *)out + kk->offset, required && kk->required, errs);
+    else if (kk->required && required)
       sim_errors_at(errs, g, sub, "required key missing (%s)", kk->help ? kk->help : "");
     else
       sim_key_set_default(kk, out);
@@ -634,7 +636,7 @@ bool sim_cfg_read(const config_setting_t *g, const char *path, const sim_key *sc
       if (k->kind == SIM_KEY_GROUP && k->required && !hinted_group)
         sim_errors_at(errs, g, sub, "required group missing (%s)", k->help ? k->help : "");
       if (k->kind == SIM_KEY_GROUP) {
-        absent_group(g, sub, k->group, out, errs);
+        absent_group(g, sub, k->group, (char *)out + k->offset, k->required, errs);
         continue;
       }
       bool was_hinted = false;

@@ -35,6 +35,7 @@ typedef struct sim_catalogs sim_catalogs;
 typedef struct sim_setup sim_setup;
 struct sim_setup {
   const sim_catalogs *cats;
+  double horizon_s;  /* the scenario's (0: until no event is left) */
   /* Read the CSV trace at `path` (a relative path is taken from the
    * scenario's directory), named by the scenario key `key` (a path as for
    * sim_check_fail): time column `time_col`, integer columns cols[]. False

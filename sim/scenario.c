@@ -262,7 +262,7 @@ bool sim_scenario_load(sim_scenario *sc, const char *file, char *const *sets, si
     config_setting_t *sec = type->sections ? root : config_setting_get_member(root, type->name);
     const char *prefix = type->sections ? "" : type->name;
     setup_ctx ctx = {sc, errs, sec, prefix};
-    sim_setup su = {.cats = sc->cats, .read_trace = read_trace, .priv = &ctx};
+    sim_setup su = {.cats = sc->cats, .horizon_s = sc->horizon_s, .read_trace = read_trace, .priv = &ctx};
     sim_check *ck = sim_check_alloc();
     type->prepare(sc->parts[i].params, &su, ck);
     report_check(errs, sec, prefix, ck);

@@ -16,7 +16,8 @@ typedef enum {
   SIM_KEY_BOOL,     /* bool */
   SIM_KEY_STRING,   /* const char *, valid while the scenario is loaded */
   SIM_KEY_ENUM,     /* int: index into `choices` */
-  SIM_KEY_GROUP,    /* a nested section read against `group` into the same struct */
+  SIM_KEY_GROUP,    /* a nested section read against `group`, whose offsets are
+                       relative to `offset` in this struct (0: this struct) */
   SIM_KEY_DIST_TIME, /* sim_dist of durations in seconds: { dist = "..."; ... } */
   SIM_KEY_NAMES,    /* sim_names: an array of up to SIM_MAX_NAMES strings */
   SIM_KEY_LIST,     /* a list ( {...}, {...} ) of groups read against `group` into

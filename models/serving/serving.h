@@ -1,0 +1,107 @@
+/* models/serving/serving.h: the serving simulation's settings, as the
+ * scenario's sections fill them (model, cluster, workload, router,
+ * scheduler, cost, slo, output; key tables in serving_keys.c) and as
+ * prepare completes them from the catalogs (GPU specs, the model, memory,
+ * KV-cache capacity, traces). The simulation itself is serving_sim.c (the
+ * component: arrivals, routing, statistics, outputs) and serving_sched.c
+ * (one replica's batching policy, step by step). */
+#ifndef SERVING_H
+#define SERVING_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "models/gpu/gpu.h"
+#include "models/llm/llm.h"
+#include "models/llm/llm_step.h"
+#include "models/workload/wl.h"
+#include "sim/component.h"
+#include "sim/trace_data.h"
+
+enum { SRV_MAX_POOLS = 8, SRV_MAX_CLASSES = 8, SRV_MAX_VALUES = 256 };
+
+typedef enum { SRV_STATIC, SRV_DYNAMIC, SRV_CONTINUOUS, SRV_CHUNKED } srv_policy;
+typedef enum { SRV_PREEMPT_RECOMPUTE, SRV_PREEMPT_SWAP } srv_preempt;
+
+/* Tokens per request: { dist = "lognormal"; mean = 800; cv = 1.2; } */
+typedef struct {
+  int dist;                         /* wl_size_kind */
+  int64_t value, min, max;
+  double mean, sd, cv;
+  double values[SRV_MAX_VALUES];    /* empirical */
+  int nvalues;
+  int64_t ivalues[SRV_MAX_VALUES];  /* prepared: values as integers */
+} srv_size_cfg;
+
+typedef struct {
+  const char *file, *time_column, *prompt_column, *output_column;
+  double time_scale, offset_s;
+} srv_trace_cfg;
+
+/* One request class: arrivals (a process or a trace), sizes, priority and
+ * latency targets. */
+typedef struct {
+  const char *name;
+  int64_t priority;                 /* higher is served first */
+  bool has_arrivals, has_trace, has_prompt, has_output;
+  int process;                      /* wl_arrivals_kind */
+  wl_arrivals_params arr;
+  int n_mmpp_rates, n_mmpp_sojourn;
+  srv_size_cfg prompt, output;
+  srv_trace_cfg trace;
+  double slo_ttft_s, slo_tpot_s, slo_e2e_s;  /* 0: the slo section's */
+  /* prepared */
+  sim_trace tr;                     /* owned when has_trace */
+  wl_size_params prompt_p, output_p;
+  double ttft_target, tpot_target, e2e_target;  /* effective, 0: none */
+} srv_class_cfg;
+
+typedef struct {
+  const char *gpu, *node_link, *net_link;
+  int64_t replicas, tp, pp, gpus_per_node;
+  double usd_per_gpu_hour;          /* 0: the cost section's or the catalog's */
+  /* prepared */
+  const gpu_spec *g;
+  const net_link *node, *net;
+  llm_replica lr;
+  int64_t kv_blocks;                /* per replica */
+  double price;                     /* USD per GPU-hour, NaN: unknown */
+  double weights_gib, activations_gib;
+} srv_pool_cfg;
+
+typedef struct {
+  struct {
+    const char *name;
+    int precision;                  /* gpu_precision */
+    int64_t max_context;            /* 0: the model's */
+  } model;
+  srv_pool_cfg pools[SRV_MAX_POOLS];
+  int npools;
+  struct {
+    srv_class_cfg direct;           /* class keys written in workload itself */
+    srv_class_cfg listed[SRV_MAX_CLASSES];
+    int nlisted;
+    double duration_s;              /* arrivals stop then; 0: never */
+    int64_t requests;               /* arrivals stop after this many; 0: no limit */
+  } wl;
+  struct { int policy; } router;    /* index into route_types */
+  struct {
+    int policy;                     /* srv_policy */
+    int64_t max_num_seqs, max_batched_tokens, block_size, batch_size, max_batch_size, max_queue;
+    double batch_timeout_s, max_queue_delay_s, watermark, step_overhead_s;
+    int preemption;                 /* srv_preempt */
+  } sched;
+  struct { double usd_per_gpu_hour, usd_per_kwh, pue; } cost;
+  struct { double ttft_s, tpot_s, e2e_s, percentile; } slo;
+  struct { double interval_s; bool requests; } output;
+  /* prepared */
+  const llm_arch *m;
+  int64_t context;                  /* max tokens of a request (prompt + output) */
+  int64_t batched_tokens;           /* effective max_batched_tokens */
+  srv_class_cfg *classes;           /* wl.listed, or &wl.direct */
+  int nclasses;
+} srv_params;
+
+extern const sim_component_type serving_component;
+
+#endif

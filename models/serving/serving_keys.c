@@ -1,0 +1,627 @@
+/* models/serving/serving_keys.c: the serving scenario's sections as key
+ * tables, the checks between keys, and prepare: catalog names resolved,
+ * replicas fitted into GPU memory (with the reason when they do not fit),
+ * KV-cache capacity, sizes capped at the context, traces read. Everything a
+ * user can get wrong is reported here, before anything is simulated. */
+#include <math.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "models/serving/kvcache.h"
+#include "models/serving/router.h"
+#include "models/serving/serving.h"
+#include "models/serving/serving_int.h"
+#include "sim/catalog.h"
+
+#define GIB 1073741824.0
+
+/* Fixed framework overhead per step (CUDA-graph engines; models/VALIDATION.md). */
+#define SRV_STEP_OVERHEAD_S 0.0005
+
+#define K_FLOAT(st, nm, field, dflt, lo, hi, u, h)                                               \
+  {.name = nm, .kind = SIM_KEY_FLOAT, .offset = offsetof(st, field), .def = dflt, .min = lo,      \
+   .max = hi, .unit = u, .help = h}
+#define K_INT(st, nm, field, dflt, lo, hi, h)                                                    \
+  {.name = nm, .kind = SIM_KEY_INT, .offset = offsetof(st, field), .def = dflt, .min = lo,        \
+   .max = hi, .help = h}
+#define K_STR(st, nm, field, dflt, h)                                                            \
+  {.name = nm, .kind = SIM_KEY_STRING, .offset = offsetof(st, field), .def_str = dflt, .help = h}
+#define K_ENUM(st, nm, field, ch, dflt, h)                                                       \
+  {.name = nm, .kind = SIM_KEY_ENUM, .offset = offsetof(st, field), .choices = ch,               \
+   .def_str = dflt, .help = h}
+
+/* ---- workload ---- */
+
+static const char *const process_names[] = {"poisson", "gamma", "mmpp", NULL};
+static const char *const size_names[] = {"fixed", "uniform", "normal", "lognormal", "geometric",
+                                         "empirical", NULL};
+
+static const sim_key segment_keys[] = {
+  K_FLOAT(wl_segment, "start_s", start_s, 0, 0, 1e12, "s", "from this time on"),
+  {.name = "rate", .kind = SIM_KEY_FLOAT, .offset = offsetof(wl_segment, rate_per_s),
+   .required = true, .min = 0, .max = 1e9, .unit = "1/s", .help = "the arrival rate"},
+  SIM_KEY_END,
+};
+
+static const sim_key spike_keys[] = {
+  {.name = "start_s", .kind = SIM_KEY_FLOAT, .offset = offsetof(wl_spike, start_s),
+   .required = true, .min = 0, .max = 1e12, .unit = "s", .help = "the ramp up begins"},
+  {.name = "duration_s", .kind = SIM_KEY_FLOAT, .offset = offsetof(wl_spike, duration_s),
+   .required = true, .min = 0, .max = 1e12, .unit = "s", .help = "plateau at the multiplier"},
+  {.name = "multiplier", .kind = SIM_KEY_FLOAT, .offset = offsetof(wl_spike, multiplier),
+   .required = true, .min = 0, .max = 1e6, .help = "rate factor at the plateau (10: a 10x spike)"},
+  K_FLOAT(wl_spike, "ramp_up_s", ramp_up_s, 0, 0, 1e12, "s", "linear rise from 1 to the multiplier"),
+  K_FLOAT(wl_spike, "ramp_down_s", ramp_down_s, 0, 0, 1e12, "s", "linear fall back to 1"),
+  SIM_KEY_END,
+};
+
+static const sim_key daily_keys[] = {
+  K_FLOAT(wl_daily, "amplitude", amplitude, 0, 0, 1, NULL, "factor 1 + amplitude cos(2 pi (t - peak_s) / period_s)"),
+  K_FLOAT(wl_daily, "period_s", period_s, 86400, 1, 1e12, "s", "cycle length"),
+  K_FLOAT(wl_daily, "peak_s", peak_s, 0, 0, 1e12, "s", "time of the daily peak"),
+  SIM_KEY_END,
+};
+
+static const sim_key growth_keys[] = {
+  K_FLOAT(wl_growth, "factor", factor, 1, 0, 1e6, NULL, "rate multiplied by this every period (1.5: +50%)"),
+  K_FLOAT(wl_growth, "period_s", period_s, 604800, 1, 1e12, "s", "growth period (a week)"),
+  SIM_KEY_END,
+};
+
+#define ARR(f) offsetof(srv_class_cfg, arr.f)
+static const sim_key mmpp_keys[] = {
+  {.name = "rates", .kind = SIM_KEY_NUMBERS, .offset = ARR(mmpp_rate_per_s), .required = true,
+   .count_offset = offsetof(srv_class_cfg, n_mmpp_rates), .max_items = 2, .min = 0, .max = 1e9,
+   .unit = "1/s", .help = "Poisson rate in each of the two states"},
+  {.name = "sojourn_s", .kind = SIM_KEY_NUMBERS, .offset = ARR(mmpp_sojourn_s), .required = true,
+   .count_offset = offsetof(srv_class_cfg, n_mmpp_sojourn), .max_items = 2, .min = 1e-6,
+   .max = 1e12, .unit = "s", .help = "mean (exponential) time in each state"},
+  SIM_KEY_END,
+};
+
+static const sim_key arrivals_keys[] = {
+  K_ENUM(srv_class_cfg, "process", process, process_names, "poisson",
+         "poisson (any rate over time, by thinning), gamma (cv), mmpp (two states)"),
+  {.name = "rate", .kind = SIM_KEY_FLOAT, .offset = ARR(rate.base_per_s), .def = 0, .min = 0,
+   .max = 1e9, .unit = "1/s", .help = "mean arrival rate (before segments, spikes, daily cycle, growth)"},
+  {.name = "segments", .kind = SIM_KEY_LIST, .offset = ARR(rate.segments), .group = segment_keys,
+   .item_size = sizeof(wl_segment), .count_offset = ARR(rate.nsegments),
+   .max_items = WL_MAX_SEGMENTS, .help = "piecewise-constant rate: ( { start_s; rate; }, ... )"},
+  {.name = "spikes", .kind = SIM_KEY_LIST, .offset = ARR(rate.spikes), .group = spike_keys,
+   .item_size = sizeof(wl_spike), .count_offset = ARR(rate.nspikes), .max_items = WL_MAX_SPIKES,
+   .help = "rate multipliers over windows"},
+  {.name = "daily", .kind = SIM_KEY_GROUP, .offset = ARR(rate.daily), .group = daily_keys,
+   .help = "a daily cycle"},
+  {.name = "growth", .kind = SIM_KEY_GROUP, .offset = ARR(rate.growth), .group = growth_keys,
+   .help = "compound growth"},
+  {.name = "cv", .kind = SIM_KEY_FLOAT, .offset = ARR(gamma_cv), .def = 1, .min = 0.01,
+   .max = 100, .help = "gamma: coefficient of variation of the inter-arrival times"},
+  {.name = "mmpp", .kind = SIM_KEY_GROUP, .offset = 0, .group = mmpp_keys,
+   .help = "mmpp: the two states"},
+  SIM_KEY_END,
+};
+#undef ARR
+
+static const sim_key size_keys[] = {
+  {.name = "dist", .kind = SIM_KEY_ENUM, .offset = offsetof(srv_size_cfg, dist), .required = true,
+   .choices = size_names, .help = "fixed, uniform, normal, lognormal, geometric or empirical"},
+  K_INT(srv_size_cfg, "value", value, 0, 0, 1e9, "fixed: the size"),
+  K_INT(srv_size_cfg, "min", min, 0, 0, 1e9, "uniform: smallest"),
+  K_INT(srv_size_cfg, "max", max, 0, 0, 1e9, "uniform: largest"),
+  K_FLOAT(srv_size_cfg, "mean", mean, 0, 0, 1e9, "tokens", "normal, lognormal, geometric: mean"),
+  K_FLOAT(srv_size_cfg, "sd", sd, 0, 0, 1e9, "tokens", "normal: standard deviation"),
+  K_FLOAT(srv_size_cfg, "cv", cv, 0, 0, 100, NULL, "lognormal: coefficient of variation"),
+  {.name = "values", .kind = SIM_KEY_NUMBERS, .offset = offsetof(srv_size_cfg, values),
+   .count_offset = offsetof(srv_size_cfg, nvalues), .max_items = SRV_MAX_VALUES, .min = 1,
+   .max = 1e9, .help = "empirical: sizes drawn with equal probability"},
+  SIM_KEY_END,
+};
+
+static const sim_key trace_keys[] = {
+  {.name = "file", .kind = SIM_KEY_STRING, .offset = offsetof(srv_trace_cfg, file),
+   .required = true, .help = "CSV of timestamp, prompt and output tokens (relative to the scenario)"},
+  K_FLOAT(srv_trace_cfg, "time_scale", time_scale, 1, 1e-6, 1e6, NULL,
+          "replay speed: 4 compresses time 4x, so the rate is 4x"),
+  K_FLOAT(srv_trace_cfg, "offset_s", offset_s, 0, 0, 1e12, "s", "the first row arrives at this time"),
+  K_STR(srv_trace_cfg, "time_column", time_column, "TIMESTAMP", "column of arrival times"),
+  K_STR(srv_trace_cfg, "prompt_column", prompt_column, "ContextTokens", "column of prompt tokens"),
+  K_STR(srv_trace_cfg, "output_column", output_column, "GeneratedTokens", "column of output tokens"),
+  SIM_KEY_END,
+};
+
+/* A class's keys, shared by workload itself (one class) and workload.classes. */
+#define CLASS_KEYS(base)                                                                          \
+  {.name = "name", .kind = SIM_KEY_STRING, .offset = (base) + offsetof(srv_class_cfg, name),      \
+   .def_str = "default", .help = "class name, in outputs"},                                     \
+  {.name = "priority", .kind = SIM_KEY_INT, .offset = (base) + offsetof(srv_class_cfg, priority), \
+   .def = 0, .min = -1000, .max = 1000, .help = "higher is admitted first"},                     \
+  {.name = "arrivals", .kind = SIM_KEY_GROUP, .offset = (base), .group = arrivals_keys,          \
+   .has_present = true, .present_offset = (base) + offsetof(srv_class_cfg, has_arrivals),        \
+   .help = "arrival process"},                                                                   \
+  {.name = "trace", .kind = SIM_KEY_GROUP, .offset = (base) + offsetof(srv_class_cfg, trace),    \
+   .group = trace_keys, .has_present = true,                                                     \
+   .present_offset = (base) + offsetof(srv_class_cfg, has_trace),                                \
+   .help = "replay a trace instead of arrivals and sizes"},                                      \
+  {.name = "prompt_tokens", .kind = SIM_KEY_GROUP, .offset = (base) + offsetof(srv_class_cfg, prompt), \
+   .group = size_keys, .has_present = true,                                                      \
+   .present_offset = (base) + offsetof(srv_class_cfg, has_prompt), .help = "prompt length"},     \
+  {.name = "output_tokens", .kind = SIM_KEY_GROUP, .offset = (base) + offsetof(srv_class_cfg, output), \
+   .group = size_keys, .has_present = true,                                                      \
+   .present_offset = (base) + offsetof(srv_class_cfg, has_output), .help = "output length"},     \
+  {.name = "ttft_slo_s", .kind = SIM_KEY_FLOAT, .offset = (base) + offsetof(srv_class_cfg, slo_ttft_s), \
+   .def = 0, .min = 0, .max = 1e9, .unit = "s", .help = "this class's TTFT target (0: slo.ttft_s)"}, \
+  {.name = "tpot_slo_s", .kind = SIM_KEY_FLOAT, .offset = (base) + offsetof(srv_class_cfg, slo_tpot_s), \
+   .def = 0, .min = 0, .max = 1e9, .unit = "s", .help = "this class's TPOT target (0: slo.tpot_s)"}, \
+  {.name = "e2e_slo_s", .kind = SIM_KEY_FLOAT, .offset = (base) + offsetof(srv_class_cfg, slo_e2e_s), \
+   .def = 0, .min = 0, .max = 1e9, .unit = "s", .help = "this class's end-to-end target (0: slo.e2e_s)"}
+
+static const sim_key class_keys[] = {CLASS_KEYS(0), SIM_KEY_END};
+
+#define WL(f) offsetof(srv_params, wl.f)
+static const sim_key workload_keys[] = {
+  CLASS_KEYS(WL(direct)),
+  {.name = "classes", .kind = SIM_KEY_LIST, .offset = WL(listed), .group = class_keys,
+   .item_size = sizeof(srv_class_cfg), .count_offset = WL(nlisted), .max_items = SRV_MAX_CLASSES,
+   .help = "several request classes, each with the keys above"},
+  {.name = "duration_s", .kind = SIM_KEY_FLOAT, .offset = WL(duration_s), .def = 0, .min = 0,
+   .max = 1e12, .unit = "s", .help = "no arrival after this time (0: none)"},
+  {.name = "requests", .kind = SIM_KEY_INT, .offset = WL(requests), .def = 0, .min = 0, .max = 1e15,
+   .help = "no arrival after this many (0: no limit)"},
+  SIM_KEY_END,
+};
+#undef WL
+
+/* ---- cluster, model, scheduler, router, cost, slo, output ---- */
+
+static const sim_key pool_keys[] = {
+  {.name = "gpu", .kind = SIM_KEY_STRING, .offset = offsetof(srv_pool_cfg, gpu), .required = true,
+   .help = "GPU type (catalog name: clustersim list gpus)"},
+  K_INT(srv_pool_cfg, "replicas", replicas, 1, 1, 100000, "model replicas in the pool"),
+  K_INT(srv_pool_cfg, "tp", tp, 1, 1, 1024, "tensor-parallel GPUs per stage"),
+  K_INT(srv_pool_cfg, "pp", pp, 1, 1, 1024, "pipeline stages per replica"),
+  K_STR(srv_pool_cfg, "node_link", node_link, "", "link inside a node (default: the GPU's NVLink or PCIe)"),
+  K_STR(srv_pool_cfg, "net_link", net_link, "", "link between nodes (default: ib-hdr, ib-ndr for H100)"),
+  K_INT(srv_pool_cfg, "gpus_per_node", gpus_per_node, 8, 1, 1024, "GPUs the node link joins"),
+  K_FLOAT(srv_pool_cfg, "usd_per_gpu_hour", usd_per_gpu_hour, 0, 0, 1e6, "USD/h",
+          "price (0: cost.usd_per_gpu_hour, else the catalog's)"),
+  SIM_KEY_END,
+};
+
+#define P(f) offsetof(srv_params, f)
+static const sim_key cluster_keys[] = {
+  {.name = "pools", .kind = SIM_KEY_LIST, .offset = P(pools), .group = pool_keys,
+   .item_size = sizeof(srv_pool_cfg), .count_offset = P(npools), .max_items = SRV_MAX_POOLS,
+   .help = "groups of identical replicas: ( { gpu; replicas; tp; pp; }, ... )"},
+  SIM_KEY_END,
+};
+
+static const sim_key model_keys[] = {
+  {.name = "name", .kind = SIM_KEY_STRING, .offset = P(model.name), .required = true,
+   .help = "model (catalog name, or one defined in the scenario's models list)"},
+  {.name = "precision", .kind = SIM_KEY_ENUM, .offset = P(model.precision),
+   .choices = gpu_precision_names, .def_str = "fp16", .help = "weights and KV cache precision"},
+  {.name = "max_context", .kind = SIM_KEY_INT, .offset = P(model.max_context), .def = 0, .min = 0,
+   .max = 1e8, .help = "longest request, prompt + output (0: the model's context)"},
+  SIM_KEY_END,
+};
+
+static const char *const policy_names[] = {"static", "dynamic", "continuous", "chunked-prefill", NULL};
+static const char *const preempt_names[] = {"recompute", "swap", NULL};
+static const char *route_names[8];
+
+static const sim_key sched_keys[] = {
+  {.name = "policy", .kind = SIM_KEY_ENUM, .offset = P(sched.policy), .choices = policy_names,
+   .def_str = "continuous", .help = "static, dynamic, continuous (vLLM) or chunked-prefill (Sarathi-Serve)"},
+  {.name = "max_num_seqs", .kind = SIM_KEY_INT, .offset = P(sched.max_num_seqs), .def = 256, .min = 1,
+   .max = 65536, .help = "continuous: most sequences in a step (vLLM default 256)"},
+  {.name = "max_batched_tokens", .kind = SIM_KEY_INT, .offset = P(sched.max_batched_tokens), .def = 0,
+   .min = 0, .max = 1e8,
+   .help = "continuous: most tokens in a step (0: max(context, 2048); chunked-prefill: 2048)"},
+  {.name = "block_size", .kind = SIM_KEY_INT, .offset = P(sched.block_size), .def = 16, .min = 1,
+   .max = 4096, .help = "KV-cache block, tokens (vLLM default 16)"},
+  {.name = "watermark", .kind = SIM_KEY_FLOAT, .offset = P(sched.watermark), .def = KV_WATERMARK_DEFAULT,
+   .min = 0, .max = 0.5, .help = "share of KV blocks kept free when admitting (vLLM 0.01)"},
+  {.name = "preemption", .kind = SIM_KEY_ENUM, .offset = P(sched.preemption), .choices = preempt_names,
+   .def_str = "recompute", .help = "when the KV cache is full: recompute later, or swap to host memory"},
+  {.name = "batch_size", .kind = SIM_KEY_INT, .offset = P(sched.batch_size), .def = 8, .min = 1,
+   .max = 65536, .help = "static: requests per batch"},
+  {.name = "batch_timeout_s", .kind = SIM_KEY_FLOAT, .offset = P(sched.batch_timeout_s), .def = 0.1,
+   .min = 0, .max = 1e6, .unit = "s", .help = "static: start a partial batch after the oldest waited this long"},
+  {.name = "max_batch_size", .kind = SIM_KEY_INT, .offset = P(sched.max_batch_size), .def = 32, .min = 1,
+   .max = 65536, .help = "dynamic: most requests per batch"},
+  {.name = "max_queue_delay_s", .kind = SIM_KEY_FLOAT, .offset = P(sched.max_queue_delay_s), .def = 0.01,
+   .min = 0, .max = 1e6, .unit = "s", .help = "dynamic: longest wait for a fuller batch"},
+  {.name = "max_queue", .kind = SIM_KEY_INT, .offset = P(sched.max_queue), .def = 0, .min = 0,
+   .max = 1e12, .help = "waiting requests per replica past which arrivals are rejected (0: no limit)"},
+  {.name = "step_overhead_s", .kind = SIM_KEY_FLOAT, .offset = P(sched.step_overhead_s),
+   .def = SRV_STEP_OVERHEAD_S, .min = 0, .max = 10, .unit = "s",
+   .help = "fixed framework time per step (0.5 ms: CUDA-graph engines, models/VALIDATION.md)"},
+  SIM_KEY_END,
+};
+
+static const sim_key router_keys[] = {
+  {.name = "policy", .kind = SIM_KEY_ENUM, .offset = P(router.policy), .choices = route_names,
+   .def_str = "least-outstanding",
+   .help = "round-robin, least-outstanding, least-kv, power-of-two or random"},
+  SIM_KEY_END,
+};
+
+/* Electricity: US industrial average 2023, 8.04 cents/kWh (EIA Electric
+ * Power Monthly, table 5.3). Rented GPUs include power in their price, so
+ * the default adds nothing: set usd_per_kwh for owned hardware. PUE: 1.58,
+ * the industry average of the Uptime Institute Global Data Center Survey
+ * 2023 (hyperscalers report 1.1-1.2). */
+static const sim_key cost_keys[] = {
+  K_FLOAT(srv_params, "usd_per_gpu_hour", cost.usd_per_gpu_hour, 0, 0, 1e6, "USD/h",
+          "price of every pool (0: each GPU's catalog price)"),
+  K_FLOAT(srv_params, "usd_per_kwh", cost.usd_per_kwh, 0, 0, 100, "USD/kWh",
+          "electricity billed on top (0: included in the GPU price; EIA 2023 industrial: 0.0804)"),
+  K_FLOAT(srv_params, "pue", cost.pue, 1.58, 1, 5, NULL, "facility energy / IT energy (Uptime 2023 mean 1.58)"),
+  SIM_KEY_END,
+};
+
+static const sim_key slo_keys[] = {
+  K_FLOAT(srv_params, "ttft_s", slo.ttft_s, 0, 0, 1e9, "s", "time to first token target (0: none)"),
+  K_FLOAT(srv_params, "tpot_s", slo.tpot_s, 0, 0, 1e9, "s", "time per output token target (0: none)"),
+  K_FLOAT(srv_params, "e2e_s", slo.e2e_s, 0, 0, 1e9, "s", "end-to-end latency target (0: none)"),
+  K_FLOAT(srv_params, "percentile", slo.percentile, 99, 1, 99.999, "%", "the targets hold at this percentile"),
+  SIM_KEY_END,
+};
+
+static const sim_key output_keys[] = {
+  K_FLOAT(srv_params, "interval_s", output.interval_s, 10, 0.001, 1e9, "s", "time-series interval"),
+  {.name = "requests", .kind = SIM_KEY_BOOL, .offset = P(output.requests), .def = 0,
+   .help = "write requests.csv, one row per request"},
+  SIM_KEY_END,
+};
+
+static const sim_key serving_keys[] = {
+  {.name = "model", .kind = SIM_KEY_GROUP, .group = model_keys, .required = true, .help = "the model served"},
+  {.name = "cluster", .kind = SIM_KEY_GROUP, .group = cluster_keys, .required = true, .help = "GPU pools"},
+  {.name = "workload", .kind = SIM_KEY_GROUP, .group = workload_keys, .required = true,
+   .help = "request classes: arrivals, sizes, traces"},
+  {.name = "router", .kind = SIM_KEY_GROUP, .group = router_keys, .help = "how requests pick a replica"},
+  {.name = "scheduler", .kind = SIM_KEY_GROUP, .group = sched_keys, .help = "batching on each replica"},
+  {.name = "cost", .kind = SIM_KEY_GROUP, .group = cost_keys, .help = "prices, electricity, PUE"},
+  {.name = "slo", .kind = SIM_KEY_GROUP, .group = slo_keys, .help = "latency targets"},
+  {.name = "output", .kind = SIM_KEY_GROUP, .group = output_keys, .help = "time series and per-request rows"},
+  SIM_KEY_END,
+};
+#undef P
+
+/* route_names from the router's own table, once (before any lookup). */
+__attribute__((constructor)) static void fill_route_names(void)
+{
+  for (int i = 0; route_types[i] && i < 7; i++) route_names[i] = route_types[i]->name;
+}
+
+/* ---- checks ---- */
+
+static void size_params(const srv_size_cfg *c, wl_size_params *p)
+{
+  memset(p, 0, sizeof *p);
+  p->kind = (wl_size_kind)c->dist;
+  p->value = c->value;
+  p->min = c->min;
+  p->max = c->max;
+  p->mean = c->mean;
+  p->sd = c->sd;
+  p->cv = c->cv;
+  p->values = c->ivalues;
+  p->nvalues = (size_t)c->nvalues;
+}
+
+static void check_class(srv_class_cfg *c, const char *at, sim_check *ck)
+{
+  char key[256], why[512];
+  if (c->has_trace && c->has_arrivals) {
+    snprintf(key, sizeof key, "%s.trace", at);
+    sim_check_fail(ck, key, "give arrivals or a trace, not both");
+    return;
+  }
+  if (!c->has_trace && !c->has_arrivals) {
+    snprintf(key, sizeof key, "%s", at);
+    sim_check_fail(ck, key, "no arrivals: give arrivals = { ... } or trace = { file = \"...\"; }");
+    return;
+  }
+  if (c->has_trace) {
+    if (c->has_prompt || c->has_output) {
+      snprintf(key, sizeof key, "%s.%s", at, c->has_prompt ? "prompt_tokens" : "output_tokens");
+      sim_check_fail(ck, key, "a trace gives the sizes; remove this");
+    }
+    return;
+  }
+  c->arr.kind = (wl_arrivals_kind)c->process;
+  if (c->process == WL_ARRIVALS_MMPP && (c->n_mmpp_rates != 2 || c->n_mmpp_sojourn != 2)) {
+    snprintf(key, sizeof key, "%s.arrivals.mmpp", at);
+    sim_check_fail(ck, key, "mmpp needs rates = [r1, r2] and sojourn_s = [s1, s2]");
+    return;
+  }
+  if (c->process == WL_ARRIVALS_GAMMA) c->arr.gamma_cv = c->arr.gamma_cv;
+  const char *bad = wl_arrivals_check(&c->arr, why, sizeof why);
+  if (bad) {
+    /* "key: what" from the workload module */
+    const char *colon = strstr(bad, ": ");
+    if (colon) {
+      char sub[128];
+      snprintf(sub, sizeof sub, "%.*s", (int)(colon - bad), bad);
+      if (!strncmp(sub, "mmpp_rate_per_s", 15) || !strncmp(sub, "mmpp_sojourn_s", 14))
+        snprintf(key, sizeof key, "%s.arrivals.mmpp", at);
+      else if (!strcmp(sub, "gamma_cv"))
+        snprintf(key, sizeof key, "%s.arrivals.cv", at);
+      else if (!strcmp(sub, "base_per_s"))
+        snprintf(key, sizeof key, "%s.arrivals.rate", at);
+      else
+        snprintf(key, sizeof key, "%s.arrivals.%s", at, sub);
+      sim_check_fail(ck, key, "%s", colon + 2);
+    } else {
+      snprintf(key, sizeof key, "%s.arrivals", at);
+      sim_check_fail(ck, key, "%s", bad);
+    }
+  }
+  for (int s = 0; s < 2; s++) {
+    srv_size_cfg *z = s ? &c->output : &c->prompt;
+    const char *name = s ? "output_tokens" : "prompt_tokens";
+    snprintf(key, sizeof key, "%s.%s", at, name);
+    if (!(s ? c->has_output : c->has_prompt)) {
+      sim_check_fail(ck, key, "required: { dist = \"fixed\"; value = 512; } or another size distribution");
+      continue;
+    }
+    for (int i = 0; i < z->nvalues; i++) z->ivalues[i] = (int64_t)llround(z->values[i]);
+    wl_size_params p;
+    size_params(z, &p);
+    bad = wl_size_check(&p, why, sizeof why);
+    if (bad) {
+      const char *colon = strstr(bad, ": ");
+      if (colon) {
+        char sub[300];
+        snprintf(sub, sizeof sub, "%s.%.*s", key, (int)(colon - bad), bad);
+        sim_check_fail(ck, sub, "%s", colon + 2);
+      } else {
+        sim_check_fail(ck, key, "%s", bad);
+      }
+    }
+  }
+}
+
+static void serving_check(const void *params, sim_check *ck)
+{
+  srv_params *p = (srv_params *)params; /* completes derived fields of its own params */
+  if (p->npools == 0) sim_check_fail(ck, "cluster.pools", "at least one pool: ( { gpu = \"a100-80gb\"; replicas = 4; } )");
+  if (p->wl.nlisted > 0) {
+    if (p->wl.direct.has_arrivals || p->wl.direct.has_trace) {
+      sim_check_fail(ck, p->wl.direct.has_trace ? "workload.trace" : "workload.arrivals",
+                     "with workload.classes, give arrivals inside each class");
+      return;
+    }
+    p->classes = p->wl.listed;
+    p->nclasses = p->wl.nlisted;
+    for (int i = 0; i < p->nclasses; i++) {
+      char at[64];
+      snprintf(at, sizeof at, "workload.classes.[%d]", i);
+      check_class(&p->classes[i], at, ck);
+      for (int j = 0; j < i; j++)
+        if (!strcmp(p->classes[i].name, p->classes[j].name)) {
+          snprintf(at, sizeof at, "workload.classes.[%d].name", i);
+          sim_check_fail(ck, at, "\"%s\" names two classes", p->classes[i].name);
+        }
+    }
+  } else {
+    p->classes = &p->wl.direct;
+    p->nclasses = 1;
+    check_class(p->classes, "workload", ck);
+  }
+  for (int i = 0; i < p->nclasses; i++) {
+    const char *n = p->classes[i].name;
+    bool ok = *n != '\0';
+    for (const char *q = n; *q; q++)
+      if (!((*q >= 'a' && *q <= 'z') || (*q >= 'A' && *q <= 'Z') || (*q >= '0' && *q <= '9') || *q == '-' ||
+            *q == '_'))
+        ok = false;
+    if (!ok) {
+      char at[64];
+      snprintf(at, sizeof at, p->wl.nlisted ? "workload.classes.[%d].name" : "workload.name", i);
+      sim_check_fail(ck, at, "\"%s\": letters, digits, '-' and '_' only (it names output columns)", n);
+    }
+  }
+}
+
+/* ---- prepare: catalogs, memory, traces ---- */
+
+static const net_link *find_link(const sim_setup *su, const char *name, const char *key, sim_check *ck)
+{
+  const net_link *l = sim_catalog_find(su->cats, "links", name);
+  if (!l) {
+    char names[2048];
+    sim_catalog_names(su->cats, "links", names, sizeof names);
+    sim_check_fail(ck, key, "unknown link \"%s\" (known: %s)", name, names);
+  }
+  return l;
+}
+
+static void prepare_pool(srv_params *p, int i, const sim_setup *su, sim_check *ck)
+{
+  srv_pool_cfg *pl = &p->pools[i];
+  char key[128];
+  snprintf(key, sizeof key, "cluster.pools.[%d].gpu", i);
+  pl->g = sim_catalog_find(su->cats, "gpus", pl->gpu);
+  if (!pl->g) {
+    char names[2048];
+    sim_catalog_names(su->cats, "gpus", names, sizeof names);
+    sim_check_fail(ck, key, "unknown GPU \"%s\" (known: %s)", pl->gpu, names);
+    return;
+  }
+  const gpu_spec *g = pl->g;
+  snprintf(key, sizeof key, "cluster.pools.[%d].node_link", i);
+  pl->node = *pl->node_link ? find_link(su, pl->node_link, key, ck)
+                            : g->scaleup_link ? g->scaleup_link : g->host_link;
+  snprintf(key, sizeof key, "cluster.pools.[%d].net_link", i);
+  if (*pl->net_link) {
+    pl->net = find_link(su, pl->net_link, key, ck);
+  } else {
+    bool ndr = g->scaleup_link && !strcmp(g->scaleup_link->name, "nvlink4");
+    pl->net = sim_catalog_find(su->cats, "links", ndr ? "ib-ndr" : "ib-hdr");
+    if (!pl->net) pl->net = pl->node;
+  }
+  if (!pl->node || !pl->net) return;
+  const llm_arch *m = p->m;
+  int tp = (int)pl->tp, pp = (int)pl->pp;
+  snprintf(key, sizeof key, "cluster.pools.[%d].tp", i);
+  if (m->heads % tp != 0) {
+    sim_check_fail(ck, key, "tensor parallelism of %d does not divide %s's %lld attention heads", tp, m->name,
+                   (long long)m->heads);
+    return;
+  }
+  if (tp > 1 && pl->node->scope == NET_SCOPE_NODE && tp > pl->gpus_per_node) {
+    sim_check_fail(ck, key, "tp %d exceeds the %lld GPUs of a node joined by %s", tp,
+                   (long long)pl->gpus_per_node, pl->node->name);
+    return;
+  }
+  snprintf(key, sizeof key, "cluster.pools.[%d].pp", i);
+  if (pp > m->layers) {
+    sim_check_fail(ck, key, "%d pipeline stages for %s's %lld layers", pp, m->name, (long long)m->layers);
+    return;
+  }
+  const net_link *pp_link = (int64_t)tp * pp > pl->gpus_per_node ? pl->net : pl->node;
+  gpu_precision dtype = (gpu_precision)p->model.precision;
+  if (gpu_peak_flops(g, gpu_compute_precision(g, dtype)) <= 0) {
+    snprintf(key, sizeof key, "cluster.pools.[%d].gpu", i);
+    sim_check_fail(ck, key, "%s has no %s throughput in the catalog", g->name, gpu_precision_names[dtype]);
+    return;
+  }
+  llm_replica_init(&pl->lr, m, g, dtype, tp, pp, tp > 1 ? pl->node : NULL, pp > 1 ? pp_link : NULL,
+                   p->sched.step_overhead_s);
+  /* memory: weights and the activations of the largest step, then KV */
+  double step_tokens = (double)p->batched_tokens, seqs = (double)p->sched.max_num_seqs;
+  if (p->sched.policy == SRV_STATIC || p->sched.policy == SRV_DYNAMIC) {
+    double b = (double)(p->sched.policy == SRV_STATIC ? p->sched.batch_size : p->sched.max_batch_size);
+    seqs = b;
+    step_tokens = b * (double)p->context;
+  }
+  llm_memory mem;
+  llm_memory_need(&pl->lr, 0, step_tokens, seqs, &mem);
+  pl->weights_gib = mem.weights / GIB;
+  pl->activations_gib = mem.activations / GIB;
+  pl->kv_blocks = kv_replica_blocks(&pl->lr, (int)p->sched.block_size, step_tokens, seqs);
+  int64_t one = (p->context + p->sched.block_size - 1) / p->sched.block_size;
+  snprintf(key, sizeof key, "cluster.pools.[%d]", i);
+  if (mem.weights + mem.activations > mem.usable) {
+    double hold = ceil(mem.weights * tp * pp / mem.usable);
+    sim_check_fail(ck, key,
+                   "%s in %s does not fit on %d x %s (tp %d x pp %d): each GPU needs %.1f GiB for weights "
+                   "and %.1f GiB for the activations of a %g-token step, but %.0f%% of its %.1f GiB is "
+                   "%.1f GiB; short by %.1f GiB before any KV cache (the weights alone need %g GPUs)",
+                   m->name, gpu_precision_names[dtype], tp * pp, g->name, tp, pp, mem.weights / GIB,
+                   mem.activations / GIB, step_tokens, LLM_USABLE_MEMORY * 100, mem.capacity / GIB,
+                   mem.usable / GIB, (mem.weights + mem.activations - mem.usable) / GIB, hold);
+  } else if (pl->kv_blocks < one) {
+    sim_check_fail(ck, key,
+                   "%s on %d x %s leaves room for %lld KV-cache tokens, less than one request of the "
+                   "context length (%lld tokens): use more GPUs per replica (tp, pp), a lower precision, "
+                   "fewer batched tokens or a shorter model.max_context",
+                   m->name, tp * pp, g->name, (long long)(pl->kv_blocks * p->sched.block_size),
+                   (long long)p->context);
+  }
+  double price = pl->usd_per_gpu_hour > 0   ? pl->usd_per_gpu_hour
+                 : p->cost.usd_per_gpu_hour > 0 ? p->cost.usd_per_gpu_hour
+                 : g->price_usd_per_hour > 0    ? g->price_usd_per_hour
+                                                 : NAN;
+  pl->price = price;
+}
+
+static void prepare_class(srv_params *p, srv_class_cfg *c, const char *at, const sim_setup *su, sim_check *ck)
+{
+  c->ttft_target = c->slo_ttft_s > 0 ? c->slo_ttft_s : p->slo.ttft_s;
+  c->tpot_target = c->slo_tpot_s > 0 ? c->slo_tpot_s : p->slo.tpot_s;
+  c->e2e_target = c->slo_e2e_s > 0 ? c->slo_e2e_s : p->slo.e2e_s;
+  if (c->has_trace) {
+    char key[128];
+    snprintf(key, sizeof key, "%s.trace.file", at);
+    sim_trace_column cols[2] = {{c->trace.prompt_column, 1}, {c->trace.output_column, 0}};
+    su->read_trace(su, key, c->trace.file, c->trace.time_column, cols, 2, &c->tr);
+    return;
+  }
+  /* a prompt leaves room for one output token; outputs are capped per
+   * request at what the prompt leaves (serving_sim.c) */
+  size_params(&c->prompt, &c->prompt_p);
+  size_params(&c->output, &c->output_p);
+  c->prompt_p.cap = p->context - 1;
+  c->output_p.cap = p->context - 1;
+}
+
+static void serving_prepare(void *params, const sim_setup *su, sim_check *ck)
+{
+  srv_params *p = params;
+  p->m = sim_catalog_find(su->cats, "models", p->model.name);
+  if (!p->m) {
+    char names[4096];
+    sim_catalog_names(su->cats, "models", names, sizeof names);
+    sim_check_fail(ck, "model.name", "unknown model \"%s\" (known: %s)", p->model.name, names);
+    return;
+  }
+  if (p->m->encoder_only) {
+    sim_check_fail(ck, "model.name", "%s is an encoder: it generates no tokens to serve", p->m->name);
+    return;
+  }
+  p->context = p->model.max_context > 0 ? p->model.max_context : p->m->max_context;
+  if (p->context > p->m->max_context) {
+    sim_check_fail(ck, "model.max_context", "%lld exceeds %s's context of %lld tokens",
+                   (long long)p->context, p->m->name, (long long)p->m->max_context);
+    return;
+  }
+  if (p->context < 2) {
+    sim_check_fail(ck, "model.max_context", "at least 2 tokens (a prompt and an output)");
+    return;
+  }
+  int64_t bt = p->sched.max_batched_tokens;
+  if (bt == 0) bt = p->sched.policy == SRV_CHUNKED ? 2048 : (p->context > 2048 ? p->context : 2048);
+  p->batched_tokens = bt;
+  if (p->sched.policy == SRV_CONTINUOUS && bt < p->context) {
+    sim_check_fail(ck, "scheduler.max_batched_tokens",
+                   "%lld is less than the context (%lld): a long prompt could never be scheduled without "
+                   "chunked prefill (policy = \"chunked-prefill\")",
+                   (long long)bt, (long long)p->context);
+    return;
+  }
+  if (p->sched.policy == SRV_CONTINUOUS || p->sched.policy == SRV_CHUNKED) {
+    if (bt < p->sched.max_num_seqs && p->sched.policy == SRV_CHUNKED)
+      sim_check_fail(ck, "scheduler.max_batched_tokens",
+                     "%lld is less than max_num_seqs (%lld): every running sequence needs a token per step",
+                     (long long)bt, (long long)p->sched.max_num_seqs);
+  }
+  for (int i = 0; i < p->npools; i++) prepare_pool(p, i, su, ck);
+  for (int i = 0; i < p->nclasses; i++) {
+    char at[64];
+    snprintf(at, sizeof at, p->wl.nlisted ? "workload.classes.[%d]" : "workload", i);
+    prepare_class(p, &p->classes[i], at, su, ck);
+  }
+  bool endless = false;
+  for (int i = 0; i < p->nclasses; i++)
+    if (!p->classes[i].has_trace) endless = true;
+  if (endless && p->wl.duration_s == 0 && p->wl.requests == 0 && su->horizon_s == 0)
+    sim_check_fail(ck, "workload.duration_s",
+                   "arrivals never stop: set workload.duration_s, workload.requests or the scenario's horizon_s");
+}
+
+static void serving_release_params(void *params)
+{
+  srv_params *p = params;
+  for (int i = 0; i < p->wl.nlisted; i++) sim_trace_release(&p->wl.listed[i].tr);
+  sim_trace_release(&p->wl.direct.tr);
+}
+
+
+const sim_component_type serving_component = {
+  .name = "serving",
+  .help = "an LLM inference service on GPU pools: model, cluster, workload, router, scheduler, cost, slo, output",
+  .schema = serving_keys,
+  .params_size = sizeof(srv_params),
+  .sections = true,
+  .check = serving_check,
+  .prepare = serving_prepare,
+  .release_params = serving_release_params,
+  .create = serving_create,
+  .report = serving_report,
+  .destroy = serving_destroy,
+};

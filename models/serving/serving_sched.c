@@ -1,0 +1,539 @@
+/* models/serving/serving_sched.c: one replica's batching, step by step.
+ * Each step is one engine event: at its start the policy picks what runs
+ * (which prefill chunks, which decodes), the compute core (llm_step) gives
+ * its duration for exactly those tokens and contexts, and at its end
+ * tokens are emitted, requests finish and the next step is composed.
+ *
+ * Policies:
+ *   continuous       vLLM's default scheduler (v0): waiting prompts are
+ *                    admitted while KV blocks (with the watermark),
+ *                    max_num_seqs and max_batched_tokens allow; a step with
+ *                    admissions is prefill-only, otherwise every running
+ *                    sequence decodes one token. Admission is in priority
+ *                    order and stops at the first request that does not fit
+ *                    (no overtaking, as vLLM).
+ *   chunked-prefill  Sarathi-Serve / vLLM chunked prefill: a budget of
+ *                    max_batched_tokens per step, decodes first (one token
+ *                    each), then running prompts' next chunks, then new
+ *                    prompts, the last of them possibly cut to the budget.
+ *   static           a batch of batch_size requests (or fewer once the
+ *                    oldest waited batch_timeout_s) runs as one padded
+ *                    tensor: every prompt padded to the longest, every
+ *                    sequence decoding until the longest output is done,
+ *                    and all results returned at the end (FasterTransformer
+ *                    / Hugging Face generate without early exit).
+ *   dynamic          request-level batching (Triton's dynamic batcher): up
+ *                    to max_batch_size requests, dispatched when full or when
+ *                    the oldest waited max_queue_delay_s; no padding, each
+ *                    request leaves when done, but nothing joins until the
+ *                    whole batch has finished.
+ * KV cache: paged (kvcache.h). Continuous policies reserve a prompt's
+ * blocks at admission and grow a block at a time while decoding; when a
+ * decode cannot grow, the most recently admitted sequence is preempted
+ * (vLLM): recompute frees its blocks and requeues it at the front of its
+ * class with prompt + generated tokens to prefill again; swap copies its
+ * blocks to host memory over the GPU's host link (time added to the step)
+ * and swaps them back before new prompts are admitted. Static and dynamic
+ * batches reserve prompt + output (static: padded) up front. */
+#include <math.h>
+#include <stdlib.h>
+
+#include "models/serving/serving_int.h"
+#include "sim/util.h"
+
+static void on_step_end(sim_engine *eng, void *ctx, uint64_t arg);
+static void on_timer(sim_engine *eng, void *ctx, uint64_t arg);
+static void start_step(srv_replica *r);
+
+void srv_replica_init(srv_replica *r, srv_sim *s, int index, int pool)
+{
+  const srv_params *p = s->p;
+  const srv_pool_cfg *pl = &p->pools[pool];
+  r->s = s;
+  r->index = index;
+  r->pool = pool;
+  r->lr = &pl->lr;
+  r->gpus = (double)(pl->tp * pl->pp);
+  int seqs = (int)(p->sched.policy == SRV_STATIC    ? p->sched.batch_size
+                   : p->sched.policy == SRV_DYNAMIC ? p->sched.max_batch_size
+                                                    : p->sched.max_num_seqs);
+  kv_init(&r->kv, pl->kv_blocks, (int)p->sched.block_size,
+          p->sched.policy == SRV_STATIC || p->sched.policy == SRV_DYNAMIC ? 0 : p->sched.watermark, seqs);
+  r->caprun = seqs;
+  r->run = xmalloc((size_t)seqs * sizeof *r->run);
+  r->free_slots = xmalloc((size_t)seqs * sizeof *r->free_slots);
+  for (int i = 0; i < seqs; i++) r->free_slots[i] = seqs - 1 - i;
+  r->nfree = seqs;
+}
+
+void srv_replica_release(srv_replica *r)
+{
+  kv_release(&r->kv);
+  free(r->run);
+  free(r->free_slots);
+}
+
+int64_t srv_replica_in_system(const srv_replica *r) { return r->nwait + r->nswapped + r->nrun; }
+
+/* ---- queues ---- */
+
+static void fifo_push(srv_fifo *f, srv_req *q)
+{
+  q->next = NULL;
+  if (f->tail)
+    f->tail->next = q;
+  else
+    f->head = q;
+  f->tail = q;
+}
+
+static void fifo_push_front(srv_fifo *f, srv_req *q)
+{
+  q->next = f->head;
+  f->head = q;
+  if (!f->tail) f->tail = q;
+}
+
+static srv_req *fifo_pop(srv_fifo *f)
+{
+  srv_req *q = f->head;
+  if (q) {
+    f->head = q->next;
+    if (!f->head) f->tail = NULL;
+    q->next = NULL;
+  }
+  return q;
+}
+
+/* The class whose head is served next: highest priority, then earliest
+ * arrival; -1 when nothing waits. */
+static int next_class(const srv_replica *r)
+{
+  const srv_sim *s = r->s;
+  int best = -1;
+  for (int c = 0; c < s->nsrc; c++) {
+    const srv_req *h = r->wait[c].head;
+    if (!h) continue;
+    if (best < 0) {
+      best = c;
+      continue;
+    }
+    int64_t pc = s->p->classes[c].priority, pb = s->p->classes[best].priority;
+    if (pc > pb || (pc == pb && h->arrival < r->wait[best].head->arrival)) best = c;
+  }
+  return best;
+}
+
+static sim_time oldest_waiting(const srv_replica *r)
+{
+  sim_time t = SIM_TIME_MAX;
+  for (int c = 0; c < r->s->nsrc; c++)
+    if (r->wait[c].head && r->wait[c].head->arrival < t) t = r->wait[c].head->arrival;
+  return t;
+}
+
+static srv_req *pop_waiting(srv_replica *r, int c)
+{
+  srv_req *q = fifo_pop(&r->wait[c]);
+  r->nwait--;
+  r->s->view[r->index].queue_len--;
+  return q;
+}
+
+void srv_replica_enqueue(srv_replica *r, srv_req *q)
+{
+  q->state = SRV_WAITING;
+  q->replica = r->index;
+  fifo_push(&r->wait[q->cls], q);
+  r->nwait++;
+  route_replica *v = &r->s->view[r->index];
+  v->queue_len++;
+  v->outstanding++;
+  if (!r->busy) start_step(r);
+}
+
+/* ---- admission and preemption ---- */
+
+/* q, taken from r's queue, can never fit: reject it. */
+static void reject_taken(srv_replica *r, srv_req *q)
+{
+  r->s->view[r->index].outstanding--;
+  srv_request_rejected(r->s, q, "larger than the KV cache");
+}
+
+static void to_run(srv_replica *r, srv_req *q, int64_t kv_tokens, int state)
+{
+  if (r->nfree == 0 || r->nrun == r->caprun) SIM_BUG("replica %d: no sequence slot", r->index);
+  q->slot = r->free_slots[--r->nfree];
+  kv_seq_reserve(&r->kv, q->slot, kv_tokens);
+  q->state = (uint8_t)state;
+  q->chunk = 0;
+  r->run[r->nrun++] = q;
+  if (q->first_sched < 0) q->first_sched = sim_now(r->s->eng);
+}
+
+static void free_slot(srv_replica *r, srv_req *q)
+{
+  kv_seq_free(&r->kv, q->slot);
+  r->free_slots[r->nfree++] = q->slot;
+  q->slot = -1;
+}
+
+static void update_kv_view(srv_replica *r)
+{
+  double f = kv_used_fraction(&r->kv);
+  r->s->view[r->index].kv_used = f;
+}
+
+/* Remove run[i], keeping the order of the others. */
+static void run_remove(srv_replica *r, int i)
+{
+  for (int j = i + 1; j < r->nrun; j++) r->run[j - 1] = r->run[j];
+  r->nrun--;
+}
+
+static void preempt(srv_replica *r, int i)
+{
+  srv_sim *s = r->s;
+  srv_req *q = r->run[i];
+  run_remove(r, i);
+  q->preemptions++;
+  if (!sim_in_warmup(s->eng)) s->preemptions++;
+  if (s->p->sched.preemption == SRV_PREEMPT_SWAP && q->state == SRV_DECODE) {
+    int64_t tokens = kv_seq_tokens(&r->kv, q->slot);
+    const net_link *host = s->p->pools[r->pool].g->host_link;
+    if (host) r->swap_s += (double)tokens * kv_bytes_per_token_gpu(r->lr) / net_bw(host) + net_alpha_s(host);
+    q->computed = (int32_t)tokens; /* what comes back */
+    free_slot(r, q);
+    q->state = SRV_SWAPPED;
+    fifo_push(&r->swapped, q);
+    r->nswapped++;
+    if (!sim_in_warmup(s->eng)) s->swaps++;
+    return;
+  }
+  free_slot(r, q);
+  q->state = SRV_WAITING;
+  q->target = q->prompt + q->generated;
+  q->computed = 0;
+  fifo_push_front(&r->wait[q->cls], q);
+  r->nwait++;
+  s->view[r->index].queue_len++;
+}
+
+/* Give every decoding sequence room for its next token, preempting from the
+ * most recently admitted when blocks run out. True if any was preempted. */
+static bool reserve_decodes(srv_replica *r)
+{
+  bool preempted = false;
+  for (int i = 0; i < r->nrun; i++) {
+    srv_req *q = r->run[i];
+    if (q->state != SRV_DECODE) continue;
+    while (!kv_can_grow(&r->kv, q->slot, 1)) {
+      preempted = true;
+      int victim = r->nrun - 1;
+      preempt(r, victim);
+      if (victim == i) break;
+    }
+    if (i < r->nrun && r->run[i] == q) {
+      kv_seq_grow(&r->kv, q->slot, 1);
+      q->chunk = 1;
+    } else {
+      i--; /* q itself was preempted: the next one moved into i */
+    }
+  }
+  return preempted;
+}
+
+/* Bring swapped sequences back while blocks and slots allow; *budget loses
+ * a token for each (they decode in this step). */
+static void swap_in(srv_replica *r, int64_t *budget)
+{
+  const net_link *host = r->s->p->pools[r->pool].g->host_link;
+  while (r->swapped.head && r->nrun < r->caprun && (!budget || *budget > 0)) {
+    srv_req *q = r->swapped.head;
+    int64_t tokens = q->computed;
+    if (kv_blocks_for(&r->kv, tokens + 1) > kv_free_blocks(&r->kv)) break;
+    fifo_pop(&r->swapped);
+    r->nswapped--;
+    if (host) r->swap_s += (double)tokens * kv_bytes_per_token_gpu(r->lr) / net_bw(host) + net_alpha_s(host);
+    q->computed = q->target;
+    to_run(r, q, tokens, SRV_DECODE);
+    kv_seq_grow(&r->kv, q->slot, 1);
+    q->chunk = 1;
+    if (budget) (*budget)--;
+  }
+}
+
+/* Admit waiting prompts (continuous policies). budget: tokens left in the
+ * step; chunked: the last prompt may get only part of its tokens. Returns
+ * how many were admitted. */
+static int admit(srv_replica *r, bool chunked, int64_t *budget)
+{
+  int n = 0;
+  for (;;) {
+    int c = next_class(r);
+    if (c < 0 || r->nrun >= r->caprun || *budget <= 0) break;
+    srv_req *q = r->wait[c].head;
+    int64_t need = q->target;
+    if (!chunked && need > *budget) break;
+    kv_admit a = kv_admit_check(&r->kv, need);
+    if (a == KV_ADMIT_LATER) break;
+    pop_waiting(r, c);
+    if (a == KV_ADMIT_NEVER) {
+      reject_taken(r, q);
+      continue;
+    }
+    to_run(r, q, need, SRV_PREFILL);
+    q->computed = 0;
+    q->chunk = (int32_t)(need < *budget ? need : *budget);
+    *budget -= q->chunk;
+    n++;
+  }
+  return n;
+}
+
+/* ---- static and dynamic batches ---- */
+
+static bool batch_ready(srv_replica *r)
+{
+  const srv_params *p = r->s->p;
+  if (r->nwait == 0) return false;
+  bool is_static = p->sched.policy == SRV_STATIC;
+  int64_t size = is_static ? p->sched.batch_size : p->sched.max_batch_size;
+  double wait_s = is_static ? p->sched.batch_timeout_s : p->sched.max_queue_delay_s;
+  if (r->nwait >= size) return true;
+  return sim_now(r->s->eng) - oldest_waiting(r) >= sim_time_from_s(wait_s);
+}
+
+static void arm_timer(srv_replica *r)
+{
+  const srv_params *p = r->s->p;
+  if (r->timer || r->nwait == 0) return;
+  double wait_s = p->sched.policy == SRV_STATIC ? p->sched.batch_timeout_s : p->sched.max_queue_delay_s;
+  sim_time at = oldest_waiting(r) + sim_time_from_s(wait_s);
+  sim_time now = sim_now(r->s->eng);
+  r->timer = sim_schedule_at(r->s->eng, at > now ? at : now, on_timer, r, 0);
+}
+
+static void on_timer(sim_engine *eng, void *ctx, uint64_t arg)
+{
+  srv_replica *r = ctx;
+  r->timer = 0;
+  if (!r->busy) start_step(r);
+}
+
+/* Take up to the batch size from the queue, as the KV cache allows. */
+static void form_batch(srv_replica *r)
+{
+  srv_sim *s = r->s;
+  bool is_static = s->p->sched.policy == SRV_STATIC;
+  int32_t pad_p = 0, pad_o = 0;
+  int n = 0;
+  while (r->nrun < r->caprun) {
+    int c = next_class(r);
+    if (c < 0) break;
+    srv_req *q = r->wait[c].head;
+    int64_t tokens = (int64_t)q->target + q->output;
+    if (is_static) {
+      int32_t np = q->target > pad_p ? q->target : pad_p, no = q->output > pad_o ? q->output : pad_o;
+      int64_t blocks = (int64_t)(n + 1) * kv_blocks_for(&r->kv, (int64_t)np + no);
+      if (blocks > r->kv.capacity_blocks) {
+        if (n > 0) break;
+        pop_waiting(r, c);
+        reject_taken(r, q);
+        continue;
+      }
+      pop_waiting(r, c);
+      pad_p = np;
+      pad_o = no;
+      q->slot = -1;
+      to_run(r, q, 0, SRV_PREFILL);
+    } else {
+      kv_admit a = kv_admit_check(&r->kv, tokens);
+      if (a == KV_ADMIT_LATER) break;
+      pop_waiting(r, c);
+      if (a == KV_ADMIT_NEVER) {
+        reject_taken(r, q);
+        continue;
+      }
+      to_run(r, q, tokens, SRV_PREFILL);
+    }
+    q->computed = 0;
+    q->chunk = q->target;
+    n++;
+  }
+  if (is_static) {
+    /* every member holds the padded length for the whole batch */
+    for (int i = 0; i < r->nrun; i++) kv_seq_grow(&r->kv, r->run[i]->slot, (int64_t)pad_p + pad_o);
+    r->pad_prompt = pad_p;
+    r->pad_out = pad_o;
+    r->pad_step = 0;
+  }
+  if (r->nrun > 0) r->batch_open = true;
+  if (r->timer) {
+    sim_cancel(s->eng, r->timer);
+    r->timer = 0;
+  }
+}
+
+/* ---- steps ---- */
+
+static void start_step(srv_replica *r)
+{
+  srv_sim *s = r->s;
+  const srv_params *p = s->p;
+  llm_batch b = {0};
+  r->swap_s = 0;
+  for (int i = 0; i < r->nrun; i++) r->run[i]->chunk = 0;
+
+  switch ((srv_policy)p->sched.policy) {
+  case SRV_CONTINUOUS: {
+    int64_t budget = p->batched_tokens;
+    int admitted = r->nswapped == 0 ? admit(r, false, &budget) : 0;
+    if (admitted == 0) {
+      if (!reserve_decodes(r)) swap_in(r, NULL);
+    }
+    break;
+  }
+  case SRV_CHUNKED: {
+    int64_t budget = p->batched_tokens;
+    bool preempted = reserve_decodes(r);
+    for (int i = 0; i < r->nrun; i++)
+      if (r->run[i]->chunk == 1) budget--;
+    for (int i = 0; i < r->nrun && budget > 0; i++) {
+      srv_req *q = r->run[i];
+      if (q->state != SRV_PREFILL) continue;
+      int64_t rest = q->target - q->computed;
+      q->chunk = (int32_t)(rest < budget ? rest : budget);
+      budget -= q->chunk;
+    }
+    if (!preempted) swap_in(r, &budget);
+    if (r->nswapped == 0 && budget > 0) admit(r, true, &budget);
+    break;
+  }
+  case SRV_STATIC:
+  case SRV_DYNAMIC:
+    if (!r->batch_open) {
+      if (batch_ready(r)) form_batch(r);
+      if (!r->batch_open) arm_timer(r);
+    } else {
+      for (int i = 0; i < r->nrun; i++) {
+        srv_req *q = r->run[i];
+        if (q->state == SRV_DECODE || (q->state == SRV_HELD && p->sched.policy == SRV_STATIC)) q->chunk = 1;
+      }
+    }
+    break;
+  }
+
+  /* the step's work, exactly */
+  int32_t pad = (int32_t)r->pad_prompt;
+  bool is_static = p->sched.policy == SRV_STATIC;
+  for (int i = 0; i < r->nrun; i++) {
+    srv_req *q = r->run[i];
+    if (q->chunk == 0) continue;
+    if (q->state == SRV_PREFILL) {
+      if (is_static)
+        llm_batch_add_prefill(&b, 0, pad, true);
+      else
+        llm_batch_add_prefill(&b, q->computed, q->chunk, q->computed + q->chunk == q->target);
+    } else if (is_static) {
+      /* padded: every member at the longest prompt + the steps done */
+      llm_batch_add_decode(&b, 1, (double)pad + r->pad_step);
+    } else {
+      /* the cache holds the prompt and every token generated (the newest
+       * is written by this step) */
+      llm_batch_add_decode(&b, 1, (double)q->prompt + q->generated);
+    }
+  }
+  update_kv_view(r);
+  srv_running_changed(s, r);
+  if (b.prefill_tokens + b.decode_seqs <= 0) {
+    if (r->busy) {
+      r->busy = false;
+      srv_replica_busy(s, r, false);
+    }
+    return;
+  }
+  if (!r->busy) {
+    r->busy = true;
+    srv_replica_busy(s, r, true);
+  }
+  llm_step(r->lr, &b, &r->cost);
+  double dur = r->cost.total_s + r->swap_s;
+  sim_time dt = sim_time_from_s(dur);
+  r->step_start = sim_now(s->eng);
+  sim_schedule_in(s->eng, dt > 0 ? dt : 1, on_step_end, r, 0);
+}
+
+static void finish(srv_replica *r, srv_req *q)
+{
+  if (q->slot >= 0) free_slot(r, q);
+  route_replica *v = &r->s->view[r->index];
+  v->outstanding--;
+  srv_request_done(r->s, q);
+}
+
+/* Emit one token for q; true when q has all its output. */
+static bool emit(srv_replica *r, srv_req *q)
+{
+  q->generated++;
+  if (q->first_token < 0) {
+    q->first_token = sim_now(r->s->eng);
+    srv_first_token(r->s, q);
+  }
+  q->state = SRV_DECODE;
+  return q->generated >= q->output;
+}
+
+static void on_step_end(sim_engine *eng, void *ctx, uint64_t arg)
+{
+  srv_replica *r = ctx;
+  srv_sim *s = r->s;
+  const srv_params *p = s->p;
+  sim_time now = sim_now(eng);
+  /* the part of the step inside the measured window */
+  if (now > s->measure_from) {
+    sim_time from = r->step_start > s->measure_from ? r->step_start : s->measure_from;
+    double f = now > r->step_start ? (double)(now - from) / (double)(now - r->step_start) : 1.0;
+    r->flops += r->cost.flops * f;
+    r->bytes += r->cost.bytes * f;
+    r->steps++;
+  }
+  bool is_static = p->sched.policy == SRV_STATIC;
+  int w = 0;
+  for (int i = 0; i < r->nrun; i++) {
+    srv_req *q = r->run[i];
+    bool done = false;
+    if (q->chunk > 0) {
+      if (q->state == SRV_PREFILL) {
+        q->computed += q->chunk;
+        if (q->computed >= q->target) done = emit(r, q);
+      } else if (q->state == SRV_DECODE) {
+        done = emit(r, q);
+      }
+      q->chunk = 0;
+    }
+    if (done && is_static) {
+      q->state = SRV_HELD;
+      done = false;
+    }
+    if (done) {
+      finish(r, q);
+      continue;
+    }
+    r->run[w++] = q;
+  }
+  r->nrun = w;
+  if (is_static && r->batch_open) {
+    if (r->nrun > 0 && r->run[0]->generated > 0) r->pad_step++;
+    bool all = true;
+    for (int i = 0; i < r->nrun; i++)
+      if (r->run[i]->state != SRV_HELD) all = false;
+    if (all) {
+      for (int i = 0; i < r->nrun; i++) finish(r, r->run[i]);
+      r->nrun = 0;
+    }
+  }
+  if (r->batch_open && r->nrun == 0) r->batch_open = false;
+  start_step(r);
+}

@@ -1,0 +1,654 @@
+/* models/serving/serving_sim.c: the serving component: requests arrive
+ * from each class (an arrival process with size distributions, or a
+ * trace), the router sends each to a replica (serving_sched.c batches
+ * them), and this file keeps the books: latency statistics, utilization,
+ * energy and cost, the time series and per-request rows, and the
+ * conservation check at the end. Requests come from a pool that grows
+ * with the peak number in flight and is reused, so memory does not grow
+ * with the number completed. */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <gsl/gsl_sort.h>
+#include <gsl/gsl_statistics_double.h>
+
+#include "models/serving/serving_int.h"
+#include "sim/rng.h"
+#include "sim/util.h"
+
+enum { REQ_CHUNK = 4096 };
+
+/* ---- request pool ---- */
+
+static srv_req *req_alloc(srv_sim *s)
+{
+  if (!s->free_reqs) {
+    srv_req *chunk = xcalloc(REQ_CHUNK, sizeof *chunk);
+    s->chunks = xrealloc(s->chunks, (s->nchunks + 1) * sizeof *s->chunks);
+    s->chunks[s->nchunks++] = chunk;
+    for (int i = 0; i < REQ_CHUNK; i++) {
+      chunk[i].next = s->free_reqs;
+      s->free_reqs = &chunk[i];
+    }
+  }
+  srv_req *q = s->free_reqs;
+  s->free_reqs = q->next;
+  memset(q, 0, sizeof *q);
+  return q;
+}
+
+static void req_free(srv_sim *s, srv_req *q)
+{
+  q->next = s->free_reqs;
+  s->free_reqs = q;
+}
+
+/* ---- per-request rows ---- */
+
+static const char *const request_columns[] = {
+  "id", "class", "arrival_s", "replica", "prompt_tokens", "output_tokens", "queue_delay_s",
+  "ttft_s", "tpot_s", "e2e_s", "preemptions", "status"};
+enum { NREQ_COLS = sizeof request_columns / sizeof request_columns[0] };
+
+static void request_row(srv_sim *s, const srv_req *q, const char *status, double qd, double ttft,
+                        double tpot, double e2e)
+{
+  if (!s->rq) return;
+  sim_cell c[NREQ_COLS] = {
+    {NULL, (double)q->id}, {s->p->classes[q->cls].name, 0}, {NULL, sim_time_to_s(q->arrival)},
+    {NULL, q->replica >= 0 ? (double)q->replica : NAN}, {NULL, q->prompt}, {NULL, q->output},
+    {NULL, qd}, {NULL, ttft}, {NULL, tpot}, {NULL, e2e}, {NULL, q->preemptions}, {status, 0}};
+  sim_table_row(s->rq, c);
+}
+
+/* ---- bookkeeping the scheduler calls ---- */
+
+static void live_change(srv_sim *s, int d)
+{
+  s->live = (uint64_t)((int64_t)s->live + d);
+  srv_integral_set(&s->in_system, sim_now(s->eng), (double)s->live);
+}
+
+void srv_first_token(srv_sim *s, srv_req *q)
+{
+  if (!s->ts) return;
+  if (s->tick_nttft == s->tick_cap) {
+    s->tick_cap = s->tick_cap ? 2 * s->tick_cap : 1024;
+    s->tick_ttft = xrealloc(s->tick_ttft, s->tick_cap * sizeof *s->tick_ttft);
+  }
+  s->tick_ttft[s->tick_nttft++] = sim_time_to_s(q->first_token - q->arrival);
+}
+
+static void check_stop_ticks(srv_sim *s);
+
+void srv_request_done(srv_sim *s, srv_req *q)
+{
+  sim_time now = sim_now(s->eng);
+  double e2e = sim_time_to_s(now - q->arrival);
+  double ttft = sim_time_to_s(q->first_token - q->arrival);
+  double qd = sim_time_to_s(q->first_sched - q->arrival);
+  double tpot = q->output > 1 ? sim_time_to_s(now - q->first_token) / (q->output - 1) : NAN;
+  s->completed++;
+  s->tick_completions++;
+  s->tick_tokens += q->output;
+  s->e2e_all += e2e;
+  srv_source *src = &s->src[q->cls];
+  if (q->measured) {
+    const srv_class_cfg *c = src->cfg;
+    s->m_completed++;
+    s->m_prompt_tokens += q->prompt;
+    s->m_output_tokens += q->output;
+    sim_quantiles_add(&s->e2e, e2e);
+    sim_quantiles_add(&s->ttft, ttft);
+    sim_quantiles_add(&s->queue_delay, qd);
+    sim_batchmeans_add(&s->e2e_bm, e2e);
+    s->e2e_sum += e2e;
+    s->ttft_sum += ttft;
+    s->queue_sum += qd;
+    src->completed++;
+    src->tokens_out += (uint64_t)q->output;
+    sim_quantiles_add(&src->ttft, ttft);
+    sim_quantiles_add(&src->e2e, e2e);
+    if (!isnan(tpot)) {
+      sim_quantiles_add(&s->tpot, tpot);
+      sim_quantiles_add(&src->tpot, tpot);
+      s->tpot_sum += tpot;
+      s->tpot_n++;
+    }
+    bool met = (c->ttft_target <= 0 || ttft <= c->ttft_target) &&
+               (c->tpot_target <= 0 || isnan(tpot) || tpot <= c->tpot_target) &&
+               (c->e2e_target <= 0 || e2e <= c->e2e_target);
+    if (met) {
+      s->m_slo_met++;
+      src->slo_met++;
+    }
+  }
+  request_row(s, q, "completed", qd, ttft, tpot, e2e);
+  live_change(s, -1);
+  req_free(s, q);
+  check_stop_ticks(s);
+}
+
+void srv_request_rejected(srv_sim *s, srv_req *q, const char *why)
+{
+  (void)why;
+  s->rejected++;
+  s->tick_rejected++;
+  if (q->measured) {
+    s->m_rejected++;
+    s->src[q->cls].rejected++;
+  }
+  request_row(s, q, "rejected", NAN, NAN, NAN, NAN);
+  live_change(s, -1);
+  req_free(s, q);
+  check_stop_ticks(s);
+}
+
+void srv_running_changed(srv_sim *s, srv_replica *r)
+{
+  if (r->nrun == r->nrun_seen) return;
+  srv_integral_set(&s->running, sim_now(s->eng), s->running.v + (r->nrun - r->nrun_seen));
+  r->nrun_seen = r->nrun;
+}
+
+void srv_replica_busy(srv_sim *s, srv_replica *r, bool busy)
+{
+  sim_time now = sim_now(s->eng);
+  s->busy_reps += busy ? 1 : -1;
+  srv_integral_set(&s->busy_replicas, now, (double)s->busy_reps);
+  srv_integral_set(&s->busy_gpus, now, s->busy_gpus.v + (busy ? r->gpus : -r->gpus));
+  s->pool_busy[r->pool] += busy ? 1 : -1;
+  const srv_pool_cfg *pl = &s->p->pools[r->pool];
+  cost_energy_set_util(&s->energy[r->pool], now, (double)s->pool_busy[r->pool] / (double)pl->replicas);
+}
+
+/* ---- arrivals ---- */
+
+static void on_arrival(sim_engine *eng, void *ctx, uint64_t arg);
+
+static bool arrivals_over(const srv_sim *s, sim_time t)
+{
+  const srv_params *p = s->p;
+  if (p->wl.requests > 0 && s->arrived >= (uint64_t)p->wl.requests) return true;
+  return p->wl.duration_s > 0 && t > sim_time_from_s(p->wl.duration_s);
+}
+
+static int active_sources(const srv_sim *s)
+{
+  int n = 0;
+  for (int i = 0; i < s->nsrc; i++) n += !s->src[i].stopped;
+  return n;
+}
+
+/* Schedule source i's next arrival after `now` (its first when first). */
+static void schedule_next(srv_sim *s, int i, sim_time now, bool first)
+{
+  srv_source *src = &s->src[i];
+  sim_time t;
+  if (src->trace) {
+    const srv_class_cfg *c = src->cfg;
+    if (!first) src->row++;
+    t = src->row < c->tr.rows ? sim_trace_time(&c->tr, src->row, c->trace.time_scale,
+                                               sim_time_from_s(c->trace.offset_s))
+                              : SIM_TIME_MAX;
+  } else {
+    t = wl_arrivals_next(&src->arr, now);
+  }
+  if (t == SIM_TIME_MAX || arrivals_over(s, t)) {
+    src->stopped = true;
+    check_stop_ticks(s);
+    return;
+  }
+  sim_schedule_at(s->eng, t, on_arrival, s, (uint64_t)i);
+}
+
+static void on_arrival(sim_engine *eng, void *ctx, uint64_t arg)
+{
+  srv_sim *s = ctx;
+  const srv_params *p = s->p;
+  int i = (int)arg;
+  srv_source *src = &s->src[i];
+  sim_time now = sim_now(eng);
+  if (arrivals_over(s, now)) {
+    src->stopped = true;
+    check_stop_ticks(s);
+    return;
+  }
+  srv_req *q = req_alloc(s);
+  q->id = s->next_id++;
+  q->cls = (uint8_t)i;
+  q->arrival = now;
+  q->first_sched = q->first_token = -1;
+  q->slot = -1;
+  q->replica = -1;
+  q->measured = now >= s->measure_from;
+  int64_t prompt, output;
+  if (src->trace) {
+    prompt = src->cfg->tr.values[0][src->row];
+    output = src->cfg->tr.values[1][src->row];
+  } else {
+    prompt = wl_size_sample(&src->prompt, src->rng_sizes);
+    output = wl_size_sample(&src->output, src->rng_sizes);
+  }
+  /* the context bounds prompt + output; the first token is always made */
+  bool cut = false;
+  if (prompt > p->context - 1) prompt = p->context - 1, cut = true;
+  if (output < 1) output = 1;
+  if (output > p->context - prompt) output = p->context - prompt, cut = true;
+  if (cut) s->truncated++;
+  q->prompt = (int32_t)prompt;
+  q->output = (int32_t)output;
+  q->target = q->prompt;
+  s->arrived++;
+  src->arrived++;
+  s->tick_arrivals++;
+  if (q->measured) s->m_arrived++;
+  live_change(s, +1);
+
+  int r = route_pick(&s->router, s->view, s->nreps, s->rng_route);
+  q->replica = r;
+  if (p->sched.max_queue > 0 && s->reps[r].nwait >= p->sched.max_queue) {
+    srv_request_rejected(s, q, "queue full");
+  } else {
+    srv_replica_enqueue(&s->reps[r], q);
+  }
+  schedule_next(s, i, now, false);
+}
+
+/* ---- time series ---- */
+
+/* Requests waiting on every replica (queued or swapped out). */
+static int64_t waiting_now(const srv_sim *s)
+{
+  int64_t w = 0;
+  for (int i = 0; i < s->nreps; i++) w += s->reps[i].nwait + s->reps[i].nswapped;
+  return w;
+}
+
+
+static const char *const ts_columns[] = {
+  "time_s", "offered_rate_per_s", "arrivals", "completions", "rejected", "queue_length",
+  "running_batch", "in_flight", "utilization", "kv_used_fraction", "ttft_p99_s", "replicas_busy",
+  "output_tokens_per_s"};
+enum { NTS_COLS = sizeof ts_columns / sizeof ts_columns[0] };
+
+/* Expected arrivals of source i over [t0, t1) (s): the rate's integral, or
+ * the trace's rows in the window. */
+static double offered(srv_sim *s, int i, double t0, double t1)
+{
+  srv_source *src = &s->src[i];
+  const srv_class_cfg *c = src->cfg;
+  double end = s->p->wl.duration_s > 0 ? s->p->wl.duration_s : INFINITY;
+  if (t1 > end) t1 = end;
+  if (t1 <= t0) return 0;
+  if (src->trace) {
+    sim_time a = sim_time_from_s(t0), b = sim_time_from_s(t1), off = sim_time_from_s(c->trace.offset_s);
+    size_t n = 0;
+    while (src->offered_row < c->tr.rows &&
+           sim_trace_time(&c->tr, src->offered_row, c->trace.time_scale, off) < a)
+      src->offered_row++;
+    for (size_t r = src->offered_row;
+         r < c->tr.rows && sim_trace_time(&c->tr, r, c->trace.time_scale, off) < b; r++)
+      n++;
+    return (double)n;
+  }
+  if (c->arr.kind == WL_ARRIVALS_POISSON) return wl_rate_integral(&c->arr.rate, t0, t1);
+  return wl_arrivals_mean_rate(&c->arr) * (t1 - t0);
+}
+
+static void write_tick(srv_sim *s, sim_time now)
+{
+  if (now <= s->tick_from) return;
+  int64_t w = waiting_now(s);
+  if (now > s->measure_from && w > s->queue_max) s->queue_max = w;
+  if (!s->ts) {
+    s->tick_from = now;
+    return;
+  }
+  double t0 = sim_time_to_s(s->tick_from), t1 = sim_time_to_s(now), dt = t1 - t0;
+  double off = 0;
+  for (int i = 0; i < s->nsrc; i++) off += offered(s, i, t0, t1);
+  int64_t waiting = w;
+  double kv = 0;
+  for (int i = 0; i < s->nreps; i++) kv += kv_used_fraction(&s->reps[i].kv);
+  double busy = srv_integral_at(&s->busy_gpus, now), running = srv_integral_at(&s->running, now);
+  double breps = srv_integral_at(&s->busy_replicas, now);
+  double p99 = NAN;
+  if (s->tick_nttft > 0) {
+    gsl_sort(s->tick_ttft, 1, s->tick_nttft);
+    p99 = gsl_stats_quantile_from_sorted_data(s->tick_ttft, 1, s->tick_nttft, 0.99);
+  }
+  sim_cell c[NTS_COLS] = {
+    {NULL, t0},
+    {NULL, off / dt},
+    {NULL, (double)s->tick_arrivals},
+    {NULL, (double)s->tick_completions},
+    {NULL, (double)s->tick_rejected},
+    {NULL, (double)waiting},
+    {NULL, (running - s->tick_running0) / dt / s->nreps},
+    {NULL, (double)s->live},
+    {NULL, (busy - s->tick_busy0) / (dt * s->total_gpus)},
+    {NULL, kv / s->nreps},
+    {NULL, p99},
+    {NULL, (breps - s->tick_breps0) / dt},
+    {NULL, s->tick_tokens / dt},
+  };
+  sim_table_row(s->ts, c);
+  s->tick_from = now;
+  s->tick_arrivals = s->tick_completions = s->tick_rejected = 0;
+  s->tick_tokens = 0;
+  s->tick_busy0 = busy;
+  s->tick_running0 = running;
+  s->tick_breps0 = breps;
+  s->tick_nttft = 0;
+}
+
+static void on_tick(sim_engine *eng, void *ctx, uint64_t arg)
+{
+  srv_sim *s = ctx;
+  sim_time now = sim_now(eng);
+  s->tick_ev = 0;
+  write_tick(s, now);
+  /* the backlog a spike leaves: drained when nothing waits any more */
+  if (s->spike_end >= 0 && now > s->spike_end && s->drained_at < 0 && waiting_now(s) == 0)
+    s->drained_at = now;
+  if (active_sources(s) > 0 || s->live > 0)
+    s->tick_ev = sim_schedule_in(eng, sim_time_from_s(s->p->output.interval_s), on_tick, s, 0);
+}
+
+/* Nothing more will happen: stop the clock at the last event, not at the
+ * next tick. */
+static void check_stop_ticks(srv_sim *s)
+{
+  if (s->tick_ev && s->live == 0 && active_sources(s) == 0) {
+    sim_cancel(s->eng, s->tick_ev);
+    s->tick_ev = 0;
+  }
+}
+
+/* ---- set-up ---- */
+
+static void on_warmup_end(void *ctx, sim_time now)
+{
+  srv_sim *s = ctx;
+  s->measure_from = now;
+  s->m_busy0 = srv_integral_at(&s->busy_gpus, now);
+  for (int i = 0; i < s->p->npools; i++) cost_energy_reset(&s->energy[i], now);
+  for (int i = 0; i < s->nreps; i++) {
+    kv_reset_peak(&s->reps[i].kv);
+    s->reps[i].flops = s->reps[i].bytes = 0;
+    s->reps[i].steps = 0;
+  }
+}
+
+void *serving_create(const void *params, const sim_component_env *env)
+{
+  const srv_params *p = params;
+  srv_sim *s = xcalloc(1, sizeof *s);
+  s->p = p;
+  s->eng = env->eng;
+  for (int i = 0; i < p->npools; i++) s->nreps += (int)p->pools[i].replicas;
+  s->reps = xcalloc((size_t)s->nreps, sizeof *s->reps);
+  s->view = xcalloc((size_t)s->nreps, sizeof *s->view);
+  s->energy = xcalloc((size_t)p->npools, sizeof *s->energy);
+  s->pool_busy = xcalloc((size_t)p->npools, sizeof *s->pool_busy);
+  s->nsrc = p->nclasses;
+  int k = 0;
+  for (int i = 0; i < p->npools; i++) {
+    const srv_pool_cfg *pl = &p->pools[i];
+    double gpus = (double)(pl->tp * pl->pp * pl->replicas);
+    s->total_gpus += gpus;
+    cost_energy_init(&s->energy[i], gpus, pl->g->idle_w, pl->g->tdp_w, 0, 0);
+    for (int j = 0; j < pl->replicas; j++, k++) srv_replica_init(&s->reps[k], s, k, i);
+  }
+  route_init(&s->router, route_types[p->router.policy]);
+  s->rng_route = sim_rng_alloc(env->seed, "serving.router");
+  sim_quantiles_init(&s->ttft, SIM_QUANTILE_EXACT_DEFAULT);
+  sim_quantiles_init(&s->tpot, SIM_QUANTILE_EXACT_DEFAULT);
+  sim_quantiles_init(&s->e2e, SIM_QUANTILE_EXACT_DEFAULT);
+  sim_quantiles_init(&s->queue_delay, SIM_QUANTILE_EXACT_DEFAULT);
+  sim_batchmeans_init(&s->e2e_bm);
+  for (int i = 0; i < s->nsrc; i++) {
+    srv_source *src = &s->src[i];
+    const srv_class_cfg *c = &p->classes[i];
+    char stream[160];
+    src->cfg = c;
+    src->trace = c->has_trace;
+    sim_quantiles_init(&src->ttft, 10000);
+    sim_quantiles_init(&src->tpot, 10000);
+    sim_quantiles_init(&src->e2e, 10000);
+    if (!src->trace) {
+      snprintf(stream, sizeof stream, "serving.%s.arrivals", c->name);
+      wl_arrivals_init(&src->arr, &c->arr, env->seed, stream);
+      wl_size_init(&src->prompt, &c->prompt_p);
+      wl_size_init(&src->output, &c->output_p);
+      snprintf(stream, sizeof stream, "serving.%s.sizes", c->name);
+      src->rng_sizes = sim_rng_alloc(env->seed, stream);
+    }
+  }
+  s->measure_from = sim_warmup_end(s->eng) > 0 ? sim_warmup_end(s->eng) : 0;
+  /* the end of the last spike of any class, for the drain time */
+  s->spike_end = s->drained_at = -1;
+  for (int i = 0; i < p->nclasses; i++) {
+    const wl_rate *rt = &p->classes[i].arr.rate;
+    if (p->classes[i].has_trace) continue;
+    for (int j = 0; j < rt->nspikes; j++) {
+      const wl_spike *sp = &rt->spikes[j];
+      sim_time e = sim_time_from_s(sp->start_s + sp->ramp_up_s + sp->duration_s + sp->ramp_down_s);
+      if (e > s->spike_end) s->spike_end = e;
+    }
+  }
+  sim_on_warmup_end(s->eng, on_warmup_end, s);
+  for (int i = 0; i < s->nsrc; i++) schedule_next(s, i, 0, true);
+  if (env->open_table) {
+    s->ts = env->open_table(env, "timeseries", ts_columns, NTS_COLS);
+    if (p->output.requests) s->rq = env->open_table(env, "requests", request_columns, NREQ_COLS);
+  }
+  if (s->ts && active_sources(s) > 0)
+    s->tick_ev = sim_schedule_in(s->eng, sim_time_from_s(p->output.interval_s), on_tick, s, 0);
+  return s;
+}
+
+void serving_destroy(void *self)
+{
+  srv_sim *s = self;
+  for (int i = 0; i < s->nreps; i++) srv_replica_release(&s->reps[i]);
+  for (int i = 0; i < s->nsrc; i++) {
+    srv_source *src = &s->src[i];
+    if (!src->trace) {
+      wl_arrivals_release(&src->arr);
+      wl_size_release(&src->prompt);
+      wl_size_release(&src->output);
+      gsl_rng_free(src->rng_sizes);
+    }
+    sim_quantiles_release(&src->ttft);
+    sim_quantiles_release(&src->tpot);
+    sim_quantiles_release(&src->e2e);
+  }
+  sim_quantiles_release(&s->ttft);
+  sim_quantiles_release(&s->tpot);
+  sim_quantiles_release(&s->e2e);
+  sim_quantiles_release(&s->queue_delay);
+  gsl_rng_free(s->rng_route);
+  for (size_t i = 0; i < s->nchunks; i++) free(s->chunks[i]);
+  free(s->chunks);
+  free(s->reps);
+  free(s->view);
+  free(s->energy);
+  free(s->pool_busy);
+  free(s->tick_ttft);
+  free(s);
+}
+
+/* ---- report ---- */
+
+static void report_quantiles(sim_report *rep, const char *prefix, const char *what, sim_quantiles *q,
+                             double sum, uint64_t n)
+{
+  static const struct { double p; const char *suffix, *label; } pct[] = {
+    {0.50, "p50", "median"}, {0.90, "p90", "p90"}, {0.95, "p95", "p95"}, {0.99, "p99", "p99"},
+    {0.999, "p999", "p99.9"}};
+  char key[96], label[160];
+  snprintf(key, sizeof key, "%s_mean_s", prefix);
+  snprintf(label, sizeof label, "%s, mean (s)", what);
+  sim_report_num(rep, key, n ? sum / (double)n : NAN, label);
+  for (size_t i = 0; i < sizeof pct / sizeof pct[0]; i++) {
+    snprintf(key, sizeof key, "%s_%s_s", prefix, pct[i].suffix);
+    snprintf(label, sizeof label, "  %s (s)", pct[i].label);
+    sim_report_num(rep, key, sim_quantiles_get(q, pct[i].p), label);
+  }
+}
+
+void serving_report(void *self, sim_engine *eng, sim_report *rep)
+{
+  srv_sim *s = self;
+  const srv_params *p = s->p;
+  sim_time now = sim_now(eng);
+  /* rows up to the end at the same interval (a horizon past the last
+   * request leaves idle intervals), then the last, partial one */
+  sim_time step = sim_time_from_s(p->output.interval_s);
+  while (s->ts && now - s->tick_from > step) write_tick(s, s->tick_from + step);
+  write_tick(s, now);
+  if (s->spike_end >= 0 && s->drained_at < 0 && now > s->spike_end && waiting_now(s) == 0) s->drained_at = now;
+  srv_integral_set(&s->in_system, now, (double)s->live);
+
+  /* conservation: every arrival completed, rejected, or still in the system */
+  int64_t inside = 0;
+  for (int i = 0; i < s->nreps; i++) inside += srv_replica_in_system(&s->reps[i]);
+  if ((uint64_t)inside != s->live || s->arrived != s->completed + s->rejected + s->live)
+    SIM_BUG("serving: conservation broken: %llu arrived, %llu completed, %llu rejected, %llu live, %lld in replicas",
+            (unsigned long long)s->arrived, (unsigned long long)s->completed,
+            (unsigned long long)s->rejected, (unsigned long long)s->live, (long long)inside);
+
+  double T = now > s->measure_from ? sim_time_to_s(now - s->measure_from) : NAN;
+  double Tall = sim_time_to_s(now);
+  sim_report_str(rep, "model", p->m->name, "model");
+  sim_report_str(rep, "precision", gpu_precision_names[p->model.precision], "precision");
+  for (int i = 0; i < p->npools; i++) {
+    const srv_pool_cfg *pl = &p->pools[i];
+    char key[64], label[128];
+    snprintf(key, sizeof key, "pool%d_gpu", i);
+    sim_report_str(rep, key, pl->g->name, "pool GPU");
+    snprintf(key, sizeof key, "pool%d_replicas", i);
+    snprintf(label, sizeof label, "  replicas of tp %lld x pp %lld", (long long)pl->tp, (long long)pl->pp);
+    sim_report_int(rep, key, pl->replicas, label);
+    snprintf(key, sizeof key, "pool%d_kv_cache_tokens", i);
+    sim_report_int(rep, key, pl->kv_blocks * p->sched.block_size, "  KV-cache capacity per replica (tokens)");
+  }
+  sim_report_int(rep, "gpus", (int64_t)s->total_gpus, "GPUs");
+  sim_report_str(rep, "scheduler", p->sched.policy == SRV_STATIC    ? "static"
+                                   : p->sched.policy == SRV_DYNAMIC ? "dynamic"
+                                   : p->sched.policy == SRV_CHUNKED ? "chunked-prefill"
+                                                                    : "continuous",
+                 "batching policy");
+  sim_report_str(rep, "router", route_types[p->router.policy]->name, "routing policy");
+
+  sim_report_int(rep, "requests_arrived", (int64_t)s->arrived, "requests arrived");
+  sim_report_int(rep, "requests_completed", (int64_t)s->completed, "requests completed");
+  sim_report_int(rep, "requests_rejected", (int64_t)s->rejected, "requests rejected");
+  sim_report_int(rep, "requests_in_flight", (int64_t)s->live, "requests in flight at the end");
+  sim_report_int(rep, "requests_truncated", (int64_t)s->truncated, "requests cut to the context length");
+  sim_report_int(rep, "requests_measured", (int64_t)s->m_completed, "completed after the warm-up");
+
+  report_quantiles(rep, "ttft", "time to first token", &s->ttft, s->ttft_sum, s->m_completed);
+  report_quantiles(rep, "tpot", "time per output token", &s->tpot, s->tpot_sum, s->tpot_n);
+  report_quantiles(rep, "e2e", "end-to-end latency", &s->e2e, s->e2e_sum, s->m_completed);
+  double bm_mean;
+  sim_report_num(rep, "e2e_mean_ci95_s", sim_batchmeans_ci(&s->e2e_bm, 0.95, &bm_mean),
+                 "  95% CI half-width of the mean (batch means)");
+  report_quantiles(rep, "queue_delay", "queueing delay", &s->queue_delay, s->queue_sum, s->m_completed);
+
+  double tokens = s->m_prompt_tokens + s->m_output_tokens;
+  sim_report_num(rep, "throughput_requests_per_s", (double)s->m_completed / T, "throughput (requests/s)");
+  sim_report_num(rep, "throughput_tokens_per_s", tokens / T, "throughput, prompt + output tokens/s");
+  sim_report_num(rep, "output_tokens_per_s", s->m_output_tokens / T, "output tokens/s");
+  sim_report_num(rep, "goodput_requests_per_s", (double)s->m_slo_met / T, "goodput: requests/s meeting the SLO");
+  sim_report_num(rep, "slo_attainment", s->m_completed ? (double)s->m_slo_met / (double)s->m_completed : NAN,
+                 "share of completed requests meeting every target");
+  /* the percentile targets, as a planner reads them */
+  double pq = p->slo.percentile / 100.0;
+  bool slo_ok = true;
+  if (p->slo.ttft_s > 0 && !(sim_quantiles_get(&s->ttft, pq) <= p->slo.ttft_s)) slo_ok = false;
+  if (p->slo.tpot_s > 0 && !(sim_quantiles_get(&s->tpot, pq) <= p->slo.tpot_s)) slo_ok = false;
+  if (p->slo.e2e_s > 0 && !(sim_quantiles_get(&s->e2e, pq) <= p->slo.e2e_s)) slo_ok = false;
+  if (s->m_rejected > 0 && (p->slo.ttft_s > 0 || p->slo.tpot_s > 0 || p->slo.e2e_s > 0)) slo_ok = false;
+  sim_report_int(rep, "slo_met", slo_ok, "every target met at its percentile, nothing rejected (1 yes, 0 no)");
+
+  double busy = srv_integral_at(&s->busy_gpus, now) - s->m_busy0;
+  double flops = 0, bytes = 0, peak = 0, bw = 0;
+  uint64_t steps = 0;
+  double kv_peak = 0;
+  for (int i = 0; i < s->nreps; i++) {
+    const srv_replica *r = &s->reps[i];
+    flops += r->flops;
+    bytes += r->bytes;
+    steps += r->steps;
+    peak += r->gpus * gpu_peak_flops(r->lr->gpu, r->lr->compute);
+    bw += r->gpus * gpu_mem_bw(r->lr->gpu);
+    if (kv_peak_fraction(&r->kv) > kv_peak) kv_peak = kv_peak_fraction(&r->kv);
+  }
+  sim_report_num(rep, "gpu_utilization", busy / (s->total_gpus * T), "GPU busy fraction");
+  sim_report_num(rep, "mfu", flops / (peak * T), "model FLOPs utilization");
+  sim_report_num(rep, "memory_bandwidth_utilization", bytes / (bw * T), "memory-bandwidth utilization");
+  sim_report_num(rep, "kv_cache_peak_fraction", kv_peak, "KV-cache peak occupancy (largest replica)");
+  sim_report_int(rep, "queue_length_max", s->queue_max,
+                 "most requests waiting, cluster-wide (sampled each interval)");
+  if (s->spike_end >= 0) {
+    sim_report_num(rep, "spike_end_s", sim_time_to_s(s->spike_end), "the last spike ends (s)");
+    sim_report_num(rep, "spike_drain_s", s->drained_at >= 0 ? sim_time_to_s(s->drained_at - s->spike_end) : NAN,
+                   "  backlog drained this long after (s, to the interval; null: not drained)");
+  }
+  sim_report_int(rep, "preemptions", (int64_t)s->preemptions, "preemptions (KV cache full)");
+  sim_report_int(rep, "swaps", (int64_t)s->swaps, "  of which swapped to host memory");
+  sim_report_int(rep, "steps", (int64_t)steps, "batch steps");
+
+  double gpu_hours = 0, rental = 0, it_kwh = 0;
+  for (int i = 0; i < p->npools; i++) {
+    double gh = cost_energy_gpu_hours(&s->energy[i], now);
+    gpu_hours += gh;
+    rental += gh * p->pools[i].price;
+    it_kwh += cost_energy_it_kwh(&s->energy[i], now);
+  }
+  double facility = cost_facility_kwh(it_kwh, p->cost.pue);
+  double cost = rental + cost_electricity_usd(facility, p->cost.usd_per_kwh);
+  sim_report_num(rep, "gpu_hours", gpu_hours, "GPU-hours");
+  sim_report_num(rep, "energy_kwh", facility, "energy, facility (kWh, IT x PUE)");
+  sim_report_num(rep, "it_energy_kwh", it_kwh, "energy, GPUs (kWh)");
+  sim_report_num(rep, "cost_usd", cost, "cost (USD)");
+  sim_report_num(rep, "usd_per_hour", cost / (T / 3600.0), "cost per hour (USD)");
+  sim_report_num(rep, "usd_per_million_tokens", cost_usd_per_million_tokens(cost, tokens),
+                 "USD per million tokens (prompt + output)");
+  sim_report_num(rep, "usd_per_million_output_tokens", cost_usd_per_million_tokens(cost, s->m_output_tokens),
+                 "USD per million output tokens");
+
+  /* Little's law over the whole run: L = lambda W */
+  sim_report_num(rep, "requests_in_system_mean", Tall > 0 ? s->in_system.area / Tall : NAN,
+                 "requests in the system, time average (whole run)");
+  sim_report_num(rep, "arrival_rate_per_s", Tall > 0 ? (double)s->arrived / Tall : NAN,
+                 "arrival rate (whole run, 1/s)");
+  sim_report_num(rep, "time_in_system_mean_s", s->completed ? s->e2e_all / (double)s->completed : NAN,
+                 "time in the system of completed requests (whole run, s)");
+
+  if (s->nsrc > 1)
+    for (int i = 0; i < s->nsrc; i++) {
+      srv_source *src = &s->src[i];
+      const char *n = src->cfg->name;
+      char key[160], label[200];
+      snprintf(key, sizeof key, "class_%s_completed", n);
+      snprintf(label, sizeof label, "class %s: completed", n);
+      sim_report_int(rep, key, (int64_t)src->completed, label);
+      snprintf(key, sizeof key, "class_%s_rejected", n);
+      sim_report_int(rep, key, (int64_t)src->rejected, "  rejected");
+      snprintf(key, sizeof key, "class_%s_ttft_p99_s", n);
+      sim_report_num(rep, key, sim_quantiles_get(&src->ttft, 0.99), "  TTFT p99 (s)");
+      snprintf(key, sizeof key, "class_%s_tpot_p99_s", n);
+      sim_report_num(rep, key, sim_quantiles_get(&src->tpot, 0.99), "  TPOT p99 (s)");
+      snprintf(key, sizeof key, "class_%s_e2e_p99_s", n);
+      sim_report_num(rep, key, sim_quantiles_get(&src->e2e, 0.99), "  end-to-end p99 (s)");
+      snprintf(key, sizeof key, "class_%s_slo_attainment", n);
+      sim_report_num(rep, key, src->completed ? (double)src->slo_met / (double)src->completed : NAN,
+                     "  SLO attainment");
+    }
+}
