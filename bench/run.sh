@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # bench/run.sh: run every benchmark program of an existing build, one after
 # another (never two at once), then time a whole clustersim process on the
-# M/M/8 reference scenario. Builds nothing: `cmake --build build` first.
+# M/M/8 reference scenario and the serving benchmarks (the Azure trace on 8
+# replicas, scenarios/bench-1m.cfg). Builds nothing: `cmake --build build` first.
 #
 # usage: bench/run.sh [BUILD_DIR] [--csv] [--quick]
 #   BUILD_DIR  default <root>/build (the directory above this script's)
@@ -99,6 +100,43 @@ echo "  best: $(printf '%d.%03d' $((best / 1000)) $((best % 1000))) s wall${rss:
      "(target < 1.2 s for 1e7 customers)"
 echo "  from its summary (last run):"
 grep -E 'wait in queue \(s\), mean|theory: mean wait|events in .* wall' "$tmp/stdout3" | sed 's/^ */    /'
+
+# --- serving: whole process, best of 3; requests/s and events/s simulated ---
+num() { sed -n "s/^ *\"$1\": \([0-9.e+-]*\),\{0,1\}$/\1/p" "$2"; }
+serve() { # serve LABEL TARGET SCENARIO ARGS...
+  local label=$1 target=$2 cfg=$3; shift 3
+  echo "## clustersim run $(basename "$cfg") $* ($label; whole process, best of 3)"
+  local best="" rss="" i
+  for i in 1 2 3; do
+    local out="$tmp/serve$i"
+    local t0 t1
+    t0=$(date +%s%N)
+    if [[ -x /usr/bin/time ]]; then
+      /usr/bin/time -v -o "$tmp/stime$i" "$cs" run "$cfg" -q -o "$out" "$@" 2> "$tmp/serr$i" || { cat "$tmp/serr$i"; exit 1; }
+    else
+      "$cs" run "$cfg" -q -o "$out" "$@" 2> "$tmp/serr$i" || { cat "$tmp/serr$i"; exit 1; }
+    fi
+    t1=$(date +%s%N)
+    local ms=$(( (t1 - t0) / 1000000 )) kb=""
+    [[ -f "$tmp/stime$i" ]] && kb=$(sed -n 's/.*Maximum resident set size (kbytes): //p' "$tmp/stime$i")
+    echo "  run $i: $(printf '%d.%03d' $((ms / 1000)) $((ms % 1000))) s${kb:+, peak RSS $((kb / 1024)) MiB}"
+    if [[ -z "$best" || $ms -lt $best ]]; then best=$ms; rss=$kb; fi
+  done
+  local reqs events
+  reqs=$(num requests_arrived "$tmp/serve3/summary.json")
+  events=$(num events "$tmp/serve3/summary.json")
+  awk -v ms="$best" -v r="$reqs" -v e="$events" -v kb="$rss" -v target="$target" 'BEGIN {
+    s = ms / 1000; printf "  best: %.3f s wall, %d requests (%.0f requests/s), %d events (%.2f million events/s)", s, r, r / s, e, e / s / 1e6
+    if (kb != "") printf ", peak RSS %d MiB", kb / 1024
+    if (target != "") printf " (%s)", target
+    printf "\n" }'
+}
+serve "Azure trace, 8 replicas" "" "$root/scenarios/azure-conv-llama2-70b.cfg" --set 'cluster.pools.[0].replicas=8'
+if [[ ${#quick[@]} -gt 0 ]]; then
+  serve "bench-1m cut to 1e5 requests" "" "$root/scenarios/bench-1m.cfg" --set workload.requests=100000
+else
+  serve "bench-1m" "target < 5 s" "$root/scenarios/bench-1m.cfg"
+fi
 
 echo "# load average after: $(cut -d' ' -f1-3 /proc/loadavg)"
 exit $missing

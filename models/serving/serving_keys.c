@@ -338,7 +338,11 @@ static void check_class(srv_class_cfg *c, const char *at, sim_check *ck)
     sim_check_fail(ck, key, "mmpp needs rates = [r1, r2] and sojourn_s = [s1, s2]");
     return;
   }
-  if (c->process == WL_ARRIVALS_GAMMA) c->arr.gamma_cv = c->arr.gamma_cv;
+  if (c->process != WL_ARRIVALS_MMPP && c->arr.rate.base_per_s <= 0 && c->arr.rate.nsegments == 0) {
+    snprintf(key, sizeof key, "%s.arrivals.rate", at);
+    sim_check_fail(ck, key, "required: the mean arrival rate, > 0 (or segments)");
+    return;
+  }
   const char *bad = wl_arrivals_check(&c->arr, why, sizeof why);
   if (bad) {
     /* "key: what" from the workload module */

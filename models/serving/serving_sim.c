@@ -535,7 +535,7 @@ void serving_report(void *self, sim_engine *eng, sim_report *rep)
     snprintf(label, sizeof label, "  replicas of tp %lld x pp %lld", (long long)pl->tp, (long long)pl->pp);
     sim_report_int(rep, key, pl->replicas, label);
     snprintf(key, sizeof key, "pool%d_kv_cache_tokens", i);
-    sim_report_int(rep, key, pl->kv_blocks * p->sched.block_size, "  KV-cache capacity per replica (tokens)");
+    sim_report_int(rep, key, pl->kv_blocks * p->sched.block_size, "  KV-cache tokens per replica");
   }
   sim_report_int(rep, "gpus", (int64_t)s->total_gpus, "GPUs");
   sim_report_str(rep, "scheduler", p->sched.policy == SRV_STATIC    ? "static"
@@ -557,16 +557,16 @@ void serving_report(void *self, sim_engine *eng, sim_report *rep)
   report_quantiles(rep, "e2e", "end-to-end latency", &s->e2e, s->e2e_sum, s->m_completed);
   double bm_mean;
   sim_report_num(rep, "e2e_mean_ci95_s", sim_batchmeans_ci(&s->e2e_bm, 0.95, &bm_mean),
-                 "  95% CI half-width of the mean (batch means)");
+                 "  mean: 95% CI half-width (batch means)");
   report_quantiles(rep, "queue_delay", "queueing delay", &s->queue_delay, s->queue_sum, s->m_completed);
 
   double tokens = s->m_prompt_tokens + s->m_output_tokens;
   sim_report_num(rep, "throughput_requests_per_s", (double)s->m_completed / T, "throughput (requests/s)");
-  sim_report_num(rep, "throughput_tokens_per_s", tokens / T, "throughput, prompt + output tokens/s");
+  sim_report_num(rep, "throughput_tokens_per_s", tokens / T, "throughput (prompt + output tokens/s)");
   sim_report_num(rep, "output_tokens_per_s", s->m_output_tokens / T, "output tokens/s");
-  sim_report_num(rep, "goodput_requests_per_s", (double)s->m_slo_met / T, "goodput: requests/s meeting the SLO");
+  sim_report_num(rep, "goodput_requests_per_s", (double)s->m_slo_met / T, "goodput (requests/s meeting the SLO)");
   sim_report_num(rep, "slo_attainment", s->m_completed ? (double)s->m_slo_met / (double)s->m_completed : NAN,
-                 "share of completed requests meeting every target");
+                 "SLO attainment (share of requests)");
   /* the percentile targets, as a planner reads them */
   double pq = p->slo.percentile / 100.0;
   bool slo_ok = true;
@@ -574,7 +574,7 @@ void serving_report(void *self, sim_engine *eng, sim_report *rep)
   if (p->slo.tpot_s > 0 && !(sim_quantiles_get(&s->tpot, pq) <= p->slo.tpot_s)) slo_ok = false;
   if (p->slo.e2e_s > 0 && !(sim_quantiles_get(&s->e2e, pq) <= p->slo.e2e_s)) slo_ok = false;
   if (s->m_rejected > 0 && (p->slo.ttft_s > 0 || p->slo.tpot_s > 0 || p->slo.e2e_s > 0)) slo_ok = false;
-  sim_report_int(rep, "slo_met", slo_ok, "every target met at its percentile, nothing rejected (1 yes, 0 no)");
+  sim_report_int(rep, "slo_met", slo_ok, "targets met at the percentile (1 yes, 0 no)");
 
   double busy = srv_integral_at(&s->busy_gpus, now) - s->m_busy0;
   double flops = 0, bytes = 0, peak = 0, bw = 0;
@@ -592,13 +592,13 @@ void serving_report(void *self, sim_engine *eng, sim_report *rep)
   sim_report_num(rep, "gpu_utilization", busy / (s->total_gpus * T), "GPU busy fraction");
   sim_report_num(rep, "mfu", flops / (peak * T), "model FLOPs utilization");
   sim_report_num(rep, "memory_bandwidth_utilization", bytes / (bw * T), "memory-bandwidth utilization");
-  sim_report_num(rep, "kv_cache_peak_fraction", kv_peak, "KV-cache peak occupancy (largest replica)");
+  sim_report_num(rep, "kv_cache_peak_fraction", kv_peak, "KV-cache peak occupancy (fullest replica)");
   sim_report_int(rep, "queue_length_max", s->queue_max,
-                 "most requests waiting, cluster-wide (sampled each interval)");
+                 "most waiting (at interval ends)");
   if (s->spike_end >= 0) {
     sim_report_num(rep, "spike_end_s", sim_time_to_s(s->spike_end), "the last spike ends (s)");
     sim_report_num(rep, "spike_drain_s", s->drained_at >= 0 ? sim_time_to_s(s->drained_at - s->spike_end) : NAN,
-                   "  backlog drained this long after (s, to the interval; null: not drained)");
+                   "  backlog drained after it (s)");
   }
   sim_report_int(rep, "preemptions", (int64_t)s->preemptions, "preemptions (KV cache full)");
   sim_report_int(rep, "swaps", (int64_t)s->swaps, "  of which swapped to host memory");
@@ -619,17 +619,17 @@ void serving_report(void *self, sim_engine *eng, sim_report *rep)
   sim_report_num(rep, "cost_usd", cost, "cost (USD)");
   sim_report_num(rep, "usd_per_hour", cost / (T / 3600.0), "cost per hour (USD)");
   sim_report_num(rep, "usd_per_million_tokens", cost_usd_per_million_tokens(cost, tokens),
-                 "USD per million tokens (prompt + output)");
+                 "USD per million tokens (prompt+output)");
   sim_report_num(rep, "usd_per_million_output_tokens", cost_usd_per_million_tokens(cost, s->m_output_tokens),
                  "USD per million output tokens");
 
   /* Little's law over the whole run: L = lambda W */
   sim_report_num(rep, "requests_in_system_mean", Tall > 0 ? s->in_system.area / Tall : NAN,
-                 "requests in the system, time average (whole run)");
+                 "in the system, time average (whole run)");
   sim_report_num(rep, "arrival_rate_per_s", Tall > 0 ? (double)s->arrived / Tall : NAN,
                  "arrival rate (whole run, 1/s)");
   sim_report_num(rep, "time_in_system_mean_s", s->completed ? s->e2e_all / (double)s->completed : NAN,
-                 "time in the system of completed requests (whole run, s)");
+                 "time in the system, mean (whole run, s)");
 
   if (s->nsrc > 1)
     for (int i = 0; i < s->nsrc; i++) {
