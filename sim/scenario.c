@@ -81,7 +81,14 @@ static void report_check(sim_errors *errs, config_setting_t *sec, const char *pr
       snprintf(path, sizeof path, "%s.%s", prefix, key);
     else
       snprintf(path, sizeof path, "%s", key);
-    config_setting_t *at = member_path(sec, key);
+    /* the setting named, or the nearest enclosing one that was written */
+    char *k = xstrdup(key);
+    config_setting_t *at = member_path(sec, k);
+    for (char *dot; !at && (dot = strrchr(k, '.'));) {
+      *dot = '\0';
+      at = member_path(sec, k);
+    }
+    free(k);
     sim_errors_at(errs, at ? at : sec, path, "%s", sim_check_msg(ck, i));
   }
 }
