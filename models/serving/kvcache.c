@@ -50,13 +50,16 @@ void kv_init(kv_cache *c, int64_t capacity_blocks, int block_tokens, double wate
   c->max_seqs = max_seqs;
   c->live_seqs = 0;
   c->seq_tokens = xmalloc((size_t)max_seqs * sizeof *c->seq_tokens);
+  c->seq_blocks = xcalloc((size_t)max_seqs, sizeof *c->seq_blocks);
   for (int i = 0; i < max_seqs; i++) c->seq_tokens[i] = -1;
 }
 
 void kv_release(kv_cache *c)
 {
   free(c->seq_tokens);
+  free(c->seq_blocks);
   c->seq_tokens = NULL;
+  c->seq_blocks = NULL;
 }
 
 int64_t kv_blocks_for(const kv_cache *c, int64_t tokens)
@@ -83,8 +86,10 @@ void kv_seq_reserve(kv_cache *c, int id, int64_t tokens)
   check_id(c, id, "kv_seq_reserve");
   check_count(tokens, "kv_seq_reserve");
   if (c->seq_tokens[id] >= 0) SIM_BUG("kv_seq_reserve: sequence %d already live", id);
-  take(c, kv_blocks_for(c, tokens), "kv_seq_reserve");
+  int64_t b = kv_blocks_for(c, tokens);
+  take(c, b, "kv_seq_reserve");
   c->seq_tokens[id] = tokens;
+  c->seq_blocks[id] = b;
   c->live_seqs++;
 }
 
@@ -92,8 +97,10 @@ int64_t kv_seq_grow_need(const kv_cache *c, int id, int64_t n)
 {
   check_live(c, id, "kv_seq_grow_need");
   check_count(n, "kv_seq_grow_need");
-  int64_t t = c->seq_tokens[id];
-  return kv_blocks_for(c, t + n) - kv_blocks_for(c, t);
+  /* tokens beyond the blocks held, in whole blocks (no division while the
+   * last block has room: the common case of a decode step) */
+  int64_t over = c->seq_tokens[id] + n - c->seq_blocks[id] * c->block_tokens;
+  return over <= 0 ? 0 : kv_blocks_for(c, over);
 }
 
 bool kv_can_grow(const kv_cache *c, int id, int64_t n)
@@ -103,19 +110,22 @@ bool kv_can_grow(const kv_cache *c, int id, int64_t n)
 
 void kv_seq_grow(kv_cache *c, int id, int64_t n)
 {
-  take(c, kv_seq_grow_need(c, id, n), "kv_seq_grow");
+  int64_t need = kv_seq_grow_need(c, id, n);
+  take(c, need, "kv_seq_grow");
   c->seq_tokens[id] += n;
+  c->seq_blocks[id] += need;
 }
 
 void kv_seq_free(kv_cache *c, int id)
 {
   check_live(c, id, "kv_seq_free");
-  int64_t b = kv_blocks_for(c, c->seq_tokens[id]);
+  int64_t b = c->seq_blocks[id];
   if (b > c->used_blocks)
     SIM_BUG("kv_seq_free: sequence %d holds %lld blocks, only %lld in use", id, (long long)b,
             (long long)c->used_blocks);
   c->used_blocks -= b;
   c->seq_tokens[id] = -1;
+  c->seq_blocks[id] = 0;
   c->live_seqs--;
 }
 
@@ -133,7 +143,8 @@ int64_t kv_seq_tokens(const kv_cache *c, int id)
 
 int64_t kv_seq_blocks(const kv_cache *c, int id)
 {
-  return kv_blocks_for(c, kv_seq_tokens(c, id));
+  check_id(c, id, "kv_seq_blocks");
+  return c->seq_tokens[id] < 0 ? 0 : c->seq_blocks[id];
 }
 
 int64_t kv_used_blocks(const kv_cache *c) { return c->used_blocks; }

@@ -43,6 +43,7 @@ typedef struct {
   int max_seqs;
   int live_seqs;
   int64_t *seq_tokens;       /* per id: tokens held; -1 when the id is free (owned) */
+  int64_t *seq_blocks;       /* per id: blocks held, so that growing needs no division (owned) */
 } kv_cache;
 
 /* Set up c (storage owned by the caller) with capacity_blocks >= 0 blocks

@@ -425,9 +425,10 @@ static void start_step(srv_replica *r)
     break;
   }
 
-  /* the step's work, exactly */
+  /* the step's work, exactly (decodes summed here, added once) */
   int32_t pad = (int32_t)r->pad_prompt;
   bool is_static = p->sched.policy == SRV_STATIC;
+  double ndec = 0, ctx = 0;
   for (int i = 0; i < r->nrun; i++) {
     srv_req *q = r->run[i];
     if (q->chunk == 0) continue;
@@ -438,13 +439,16 @@ static void start_step(srv_replica *r)
         llm_batch_add_prefill(&b, q->computed, q->chunk, q->computed + q->chunk == q->target);
     } else if (is_static) {
       /* padded: every member at the longest prompt + the steps done */
-      llm_batch_add_decode(&b, 1, (double)pad + r->pad_step);
+      ndec++;
+      ctx += (double)pad + r->pad_step;
     } else {
       /* the cache holds the prompt and every token generated (the newest
        * is written by this step) */
-      llm_batch_add_decode(&b, 1, (double)q->prompt + q->generated);
+      ndec++;
+      ctx += (double)q->prompt + q->generated;
     }
   }
+  if (ndec > 0) llm_batch_add_decode(&b, ndec, ctx / ndec);
   update_kv_view(r);
   srv_running_changed(s, r);
   if (b.prefill_tokens + b.decode_seqs <= 0) {
