@@ -90,6 +90,7 @@ typedef struct {
     int64_t max_num_seqs, max_batched_tokens, block_size, batch_size, max_batch_size, max_queue;
     double batch_timeout_s, max_queue_delay_s, watermark, step_overhead_s;
     int preemption;                 /* srv_preempt */
+    bool streaming;                 /* tokens reach the client as made (static never streams) */
   } sched;
   struct { double usd_per_gpu_hour, usd_per_kwh, pue; } cost;
   struct { double ttft_s, tpot_s, e2e_s, percentile; } slo;

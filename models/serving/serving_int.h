@@ -84,6 +84,7 @@ typedef struct {
   size_t offered_row;              /* trace: cursor for the offered rate */
   uint64_t arrived;
   bool stopped;
+  sim_time stopped_at;             /* no arrival after this (SIM_TIME_MAX while running) */
   /* per-class statistics (measured) */
   sim_quantiles ttft, tpot, e2e;
   uint64_t completed, rejected, slo_met, tokens_out;
@@ -124,6 +125,9 @@ struct srv_sim {
   size_t nchunks;
   int64_t next_id;
   uint64_t live;                   /* requests in the system */
+  double live_arrival_sum;         /* sum of their arrival times (s), for Little's law */
+  double sojourn_sum;              /* time in the system of requests gone (completed or rejected, s) */
+  bool streaming;                  /* first tokens reach the client when made */
   /* counts over the whole run (conservation) */
   uint64_t arrived, completed, rejected, truncated;
   /* measured (after warm-up) */
@@ -139,7 +143,6 @@ struct srv_sim {
   srv_integral running;            /* sequences admitted on all replicas */
   srv_integral busy_replicas;      /* replicas running a step */
   double m_busy0;                  /* busy_gpus area at the start of the measured window */
-  double e2e_all;                  /* sum of time in system of completed requests (whole run) */
   sim_event_id tick_ev;
   int64_t queue_max;               /* most waiting at an interval's end (measured) */
   sim_time spike_end, drained_at;  /* last spike's end; first interval end after it with nothing waiting; -1 none */

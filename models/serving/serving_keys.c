@@ -230,10 +230,12 @@ static const sim_key sched_keys[] = {
    .min = 0, .max = 1e6, .unit = "s", .help = "static: start a partial batch after the oldest waited this long"},
   {.name = "max_batch_size", .kind = SIM_KEY_INT, .offset = P(sched.max_batch_size), .def = 32, .min = 1,
    .max = 65536, .help = "dynamic: most requests per batch"},
-  {.name = "max_queue_delay_s", .kind = SIM_KEY_FLOAT, .offset = P(sched.max_queue_delay_s), .def = 0.01,
-   .min = 0, .max = 1e6, .unit = "s", .help = "dynamic: longest wait for a fuller batch"},
+  {.name = "max_queue_delay_s", .kind = SIM_KEY_FLOAT, .offset = P(sched.max_queue_delay_s), .def = 0,
+   .min = 0, .max = 1e6, .unit = "s", .help = "dynamic: longest wait for a fuller batch (Triton default 0)"},
   {.name = "max_queue", .kind = SIM_KEY_INT, .offset = P(sched.max_queue), .def = 0, .min = 0,
    .max = 1e12, .help = "waiting requests per replica past which arrivals are rejected (0: no limit)"},
+  {.name = "streaming", .kind = SIM_KEY_BOOL, .offset = P(sched.streaming), .def = 1,
+   .help = "tokens reach the client as they are made (false: with the whole answer; static never streams)"},
   {.name = "step_overhead_s", .kind = SIM_KEY_FLOAT, .offset = P(sched.step_overhead_s),
    .def = SRV_STEP_OVERHEAD_S, .min = 0, .max = 10, .unit = "s",
    .help = "fixed framework time per step (0.5 ms: CUDA-graph engines, models/VALIDATION.md)"},
@@ -508,7 +510,11 @@ static void prepare_pool(srv_params *p, int i, const sim_setup *su, sim_check *c
   pl->weights_gib = mem.weights / GIB;
   pl->activations_gib = mem.activations / GIB;
   pl->kv_blocks = kv_replica_blocks(&pl->lr, (int)p->sched.block_size, step_tokens, seqs);
+  /* one request of the full context must be admissible: its blocks plus
+   * the watermark kept free at admission (continuous policies) */
   int64_t one = (p->context + p->sched.block_size - 1) / p->sched.block_size;
+  if (p->sched.policy == SRV_CONTINUOUS || p->sched.policy == SRV_CHUNKED)
+    one += (int64_t)floor(p->sched.watermark * (double)pl->kv_blocks);
   snprintf(key, sizeof key, "cluster.pools.[%d]", i);
   if (mem.weights + mem.activations > mem.usable) {
     double hold = ceil(mem.weights * tp * pp / mem.usable);

@@ -408,7 +408,9 @@ static void start_step(srv_replica *r)
       budget -= q->chunk;
     }
     if (!preempted) swap_in(r, &budget);
-    if (r->nswapped == 0 && budget > 0) admit(r, true, &budget);
+    /* vLLM's chunked-prefill scheduler admits prompts even while some
+     * sequences are swapped out (its default scheduler does not) */
+    if (budget > 0) admit(r, true, &budget);
     break;
   }
   case SRV_STATIC:
@@ -472,6 +474,11 @@ static void start_step(srv_replica *r)
 static void finish(srv_replica *r, srv_req *q)
 {
   if (q->slot >= 0) free_slot(r, q);
+  /* without streaming the first token reaches the client with the rest */
+  if (q->first_token < 0) {
+    q->first_token = sim_now(r->s->eng);
+    srv_first_token(r->s, q);
+  }
   route_replica *v = &r->s->view[r->index];
   v->outstanding--;
   srv_request_done(r->s, q);
@@ -481,7 +488,8 @@ static void finish(srv_replica *r, srv_req *q)
 static bool emit(srv_replica *r, srv_req *q)
 {
   q->generated++;
-  if (q->first_token < 0) {
+  r->s->tick_tokens++;
+  if (q->first_token < 0 && r->s->streaming) {
     q->first_token = sim_now(r->s->eng);
     srv_first_token(r->s, q);
   }

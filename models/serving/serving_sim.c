@@ -65,10 +65,15 @@ static void request_row(srv_sim *s, const srv_req *q, const char *status, double
 
 /* ---- bookkeeping the scheduler calls ---- */
 
-static void live_change(srv_sim *s, int d)
+/* q enters (d = +1) or leaves (-1) the system. */
+static void live_change(srv_sim *s, const srv_req *q, int d)
 {
+  sim_time now = sim_now(s->eng);
   s->live = (uint64_t)((int64_t)s->live + d);
-  srv_integral_set(&s->in_system, sim_now(s->eng), (double)s->live);
+  srv_integral_set(&s->in_system, now, (double)s->live);
+  double a = sim_time_to_s(q->arrival);
+  s->live_arrival_sum += d * a;
+  if (d < 0) s->sojourn_sum += sim_time_to_s(now) - a;
 }
 
 void srv_first_token(srv_sim *s, srv_req *q)
@@ -89,11 +94,10 @@ void srv_request_done(srv_sim *s, srv_req *q)
   double e2e = sim_time_to_s(now - q->arrival);
   double ttft = sim_time_to_s(q->first_token - q->arrival);
   double qd = sim_time_to_s(q->first_sched - q->arrival);
-  double tpot = q->output > 1 ? sim_time_to_s(now - q->first_token) / (q->output - 1) : NAN;
+  /* without streaming there is no time between tokens to speak of */
+  double tpot = q->output > 1 && s->streaming ? sim_time_to_s(now - q->first_token) / (q->output - 1) : NAN;
   s->completed++;
   s->tick_completions++;
-  s->tick_tokens += q->output;
-  s->e2e_all += e2e;
   srv_source *src = &s->src[q->cls];
   if (q->measured) {
     const srv_class_cfg *c = src->cfg;
@@ -126,7 +130,7 @@ void srv_request_done(srv_sim *s, srv_req *q)
     }
   }
   request_row(s, q, "completed", qd, ttft, tpot, e2e);
-  live_change(s, -1);
+  live_change(s, q, -1);
   req_free(s, q);
   check_stop_ticks(s);
 }
@@ -141,7 +145,7 @@ void srv_request_rejected(srv_sim *s, srv_req *q, const char *why)
     s->src[q->cls].rejected++;
   }
   request_row(s, q, "rejected", NAN, NAN, NAN, NAN);
-  live_change(s, -1);
+  live_change(s, q, -1);
   req_free(s, q);
   check_stop_ticks(s);
 }
@@ -198,6 +202,7 @@ static void schedule_next(srv_sim *s, int i, sim_time now, bool first)
   }
   if (t == SIM_TIME_MAX || arrivals_over(s, t)) {
     src->stopped = true;
+    src->stopped_at = now;
     check_stop_ticks(s);
     return;
   }
@@ -213,6 +218,7 @@ static void on_arrival(sim_engine *eng, void *ctx, uint64_t arg)
   sim_time now = sim_now(eng);
   if (arrivals_over(s, now)) {
     src->stopped = true;
+    src->stopped_at = now;
     check_stop_ticks(s);
     return;
   }
@@ -245,7 +251,7 @@ static void on_arrival(sim_engine *eng, void *ctx, uint64_t arg)
   src->arrived++;
   s->tick_arrivals++;
   if (q->measured) s->m_arrived++;
-  live_change(s, +1);
+  live_change(s, q, +1);
 
   int r = route_pick(&s->router, s->view, s->nreps, s->rng_route);
   q->replica = r;
@@ -281,6 +287,7 @@ static double offered(srv_sim *s, int i, double t0, double t1)
   srv_source *src = &s->src[i];
   const srv_class_cfg *c = src->cfg;
   double end = s->p->wl.duration_s > 0 ? s->p->wl.duration_s : INFINITY;
+  if (src->stopped && sim_time_to_s(src->stopped_at) < end) end = sim_time_to_s(src->stopped_at);
   if (t1 > end) t1 = end;
   if (t1 <= t0) return 0;
   if (src->trace) {
@@ -389,6 +396,7 @@ void *serving_create(const void *params, const sim_component_env *env)
   srv_sim *s = xcalloc(1, sizeof *s);
   s->p = p;
   s->eng = env->eng;
+  s->streaming = p->sched.streaming && p->sched.policy != SRV_STATIC;
   for (int i = 0; i < p->npools; i++) s->nreps += (int)p->pools[i].replicas;
   s->reps = xcalloc((size_t)s->nreps, sizeof *s->reps);
   s->view = xcalloc((size_t)s->nreps, sizeof *s->view);
@@ -446,7 +454,8 @@ void *serving_create(const void *params, const sim_component_env *env)
     s->ts = env->open_table(env, "timeseries", ts_columns, NTS_COLS);
     if (p->output.requests) s->rq = env->open_table(env, "requests", request_columns, NREQ_COLS);
   }
-  if (s->ts && active_sources(s) > 0)
+  /* ticks run even without a time-series file: they sample the backlog */
+  if (active_sources(s) > 0)
     s->tick_ev = sim_schedule_in(s->eng, sim_time_from_s(p->output.interval_s), on_tick, s, 0);
   return s;
 }
@@ -565,7 +574,9 @@ void serving_report(void *self, sim_engine *eng, sim_report *rep)
   sim_report_num(rep, "throughput_tokens_per_s", tokens / T, "throughput (prompt + output tokens/s)");
   sim_report_num(rep, "output_tokens_per_s", s->m_output_tokens / T, "output tokens/s");
   sim_report_num(rep, "goodput_requests_per_s", (double)s->m_slo_met / T, "goodput (requests/s meeting the SLO)");
-  sim_report_num(rep, "slo_attainment", s->m_completed ? (double)s->m_slo_met / (double)s->m_completed : NAN,
+  /* a rejected request misses every target */
+  uint64_t decided = s->m_completed + s->m_rejected;
+  sim_report_num(rep, "slo_attainment", decided ? (double)s->m_slo_met / (double)decided : NAN,
                  "SLO attainment (share of requests)");
   /* the percentile targets, as a planner reads them */
   double pq = p->slo.percentile / 100.0;
@@ -628,8 +639,10 @@ void serving_report(void *self, sim_engine *eng, sim_report *rep)
                  "in the system, time average (whole run)");
   sim_report_num(rep, "arrival_rate_per_s", Tall > 0 ? (double)s->arrived / Tall : NAN,
                  "arrival rate (whole run, 1/s)");
-  sim_report_num(rep, "time_in_system_mean_s", s->completed ? s->e2e_all / (double)s->completed : NAN,
-                 "time in the system, mean (whole run, s)");
+  /* every arrival: completed, rejected (until rejected) and in flight (so far) */
+  double sojourn = s->sojourn_sum + (double)s->live * sim_time_to_s(now) - s->live_arrival_sum;
+  sim_report_num(rep, "time_in_system_mean_s", s->arrived ? sojourn / (double)s->arrived : NAN,
+                 "time in the system, mean (all arrivals, s)");
 
   if (s->nsrc > 1)
     for (int i = 0; i < s->nsrc; i++) {
@@ -648,7 +661,7 @@ void serving_report(void *self, sim_engine *eng, sim_report *rep)
       snprintf(key, sizeof key, "class_%s_e2e_p99_s", n);
       sim_report_num(rep, key, sim_quantiles_get(&src->e2e, 0.99), "  end-to-end p99 (s)");
       snprintf(key, sizeof key, "class_%s_slo_attainment", n);
-      sim_report_num(rep, key, src->completed ? (double)src->slo_met / (double)src->completed : NAN,
-                     "  SLO attainment");
+      uint64_t decided_c = src->completed + src->rejected;
+      sim_report_num(rep, key, decided_c ? (double)src->slo_met / (double)decided_c : NAN, "  SLO attainment");
     }
 }
