@@ -28,7 +28,7 @@ void sim_table_row(sim_table *t, const sim_cell *cells)
     else if (c->v == floor(c->v) && fabs(c->v) <= 9007199254740992.0)
       fprintf(f, "%.0f", c->v);
     else
-      fprintf(f, "%.10g", c->v);
+      fprintf(f, "%.15g", c->v);
   }
   putc('\n', f);
   t->rows++;

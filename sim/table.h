@@ -12,7 +12,8 @@
 
 /* One cell: text when s is non-NULL (no commas, quotes or newlines), else
  * the number v. Integral numbers up to 2^53 print as integers, others with
- * 10 significant digits; NaN prints as an empty cell. */
+ * 15 significant digits (a time of a week in seconds to the nanosecond);
+ * NaN prints as an empty cell. */
 typedef struct {
   const char *s;
   double v;

@@ -396,11 +396,21 @@ static void serving_check(const void *params, sim_check *ck)
   srv_params *p = (srv_params *)params; /* completes derived fields of its own params */
   if (p->npools == 0) sim_check_fail(ck, "cluster.pools", "at least one pool: ( { gpu = \"a100-80gb\"; replicas = 4; } )");
   if (p->wl.nlisted > 0) {
-    if (p->wl.direct.has_arrivals || p->wl.direct.has_trace) {
-      sim_check_fail(ck, p->wl.direct.has_trace ? "workload.trace" : "workload.arrivals",
-                     "with workload.classes, give arrivals inside each class");
-      return;
-    }
+    /* class keys written in workload itself would be silently unused */
+    const srv_class_cfg *d = &p->wl.direct;
+    const struct { bool stray; const char *key; } strays[] = {
+      {d->has_arrivals, "workload.arrivals"},     {d->has_trace, "workload.trace"},
+      {d->has_prompt, "workload.prompt_tokens"},  {d->has_output, "workload.output_tokens"},
+      {strcmp(d->name, "default") != 0, "workload.name"}, {d->priority != 0, "workload.priority"},
+      {d->slo_ttft_s > 0, "workload.ttft_slo_s"}, {d->slo_tpot_s > 0, "workload.tpot_slo_s"},
+      {d->slo_e2e_s > 0, "workload.e2e_slo_s"}};
+    bool any = false;
+    for (size_t i = 0; i < sizeof strays / sizeof strays[0]; i++)
+      if (strays[i].stray) {
+        sim_check_fail(ck, strays[i].key, "with workload.classes, class keys go inside each class");
+        any = true;
+      }
+    if (any) return;
     p->classes = p->wl.listed;
     p->nclasses = p->wl.nlisted;
     for (int i = 0; i < p->nclasses; i++) {
@@ -518,13 +528,20 @@ static void prepare_pool(srv_params *p, int i, const sim_setup *su, sim_check *c
   snprintf(key, sizeof key, "cluster.pools.[%d]", i);
   if (mem.weights + mem.activations > mem.usable) {
     double hold = ceil(mem.weights * tp * pp / mem.usable);
+    char why[256];
+    if (hold > tp * pp)
+      snprintf(why, sizeof why, "the weights alone need %g GPUs: raise tp or pp", hold);
+    else
+      snprintf(why, sizeof why,
+               "the weights fit, the step does not: lower scheduler.max_batched_tokens, the batch size "
+               "or model.max_context");
     sim_check_fail(ck, key,
                    "%s in %s does not fit on %d x %s (tp %d x pp %d): each GPU needs %.1f GiB for weights "
                    "and %.1f GiB for the activations of a %g-token step, but %.0f%% of its %.1f GiB is "
-                   "%.1f GiB; short by %.1f GiB before any KV cache (the weights alone need %g GPUs)",
+                   "%.1f GiB; short by %.1f GiB before any KV cache (%s)",
                    m->name, gpu_precision_names[dtype], tp * pp, g->name, tp, pp, mem.weights / GIB,
                    mem.activations / GIB, step_tokens, LLM_USABLE_MEMORY * 100, mem.capacity / GIB,
-                   mem.usable / GIB, (mem.weights + mem.activations - mem.usable) / GIB, hold);
+                   mem.usable / GIB, (mem.weights + mem.activations - mem.usable) / GIB, why);
   } else if (pl->kv_blocks < one) {
     sim_check_fail(ck, key,
                    "%s on %d x %s leaves room for %lld KV-cache tokens, less than one request of the "

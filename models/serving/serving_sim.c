@@ -179,6 +179,17 @@ static bool arrivals_over(const srv_sim *s, sim_time t)
   return p->wl.duration_s > 0 && t > sim_time_from_s(p->wl.duration_s);
 }
 
+/* When a source that stops at `now` stopped offering requests: at
+ * workload.duration_s when that ended it, else just after its last arrival
+ * (now), so that a window [a, b) still counts that arrival. */
+static sim_time stop_time(const srv_sim *s, sim_time now)
+{
+  const srv_params *p = s->p;
+  if (p->wl.requests > 0 && s->arrived >= (uint64_t)p->wl.requests) return now + 1;
+  if (p->wl.duration_s > 0) return sim_time_from_s(p->wl.duration_s);
+  return now + 1;
+}
+
 static int active_sources(const srv_sim *s)
 {
   int n = 0;
@@ -202,7 +213,7 @@ static void schedule_next(srv_sim *s, int i, sim_time now, bool first)
   }
   if (t == SIM_TIME_MAX || arrivals_over(s, t)) {
     src->stopped = true;
-    src->stopped_at = now;
+    src->stopped_at = stop_time(s, now);
     check_stop_ticks(s);
     return;
   }
@@ -218,7 +229,7 @@ static void on_arrival(sim_engine *eng, void *ctx, uint64_t arg)
   sim_time now = sim_now(eng);
   if (arrivals_over(s, now)) {
     src->stopped = true;
-    src->stopped_at = now;
+    src->stopped_at = stop_time(s, now);
     check_stop_ticks(s);
     return;
   }
