@@ -33,4 +33,11 @@ void sim_report_str(sim_report *r, const char *key, const char *v, const char *l
 /* The metric named key, or NULL. */
 const sim_metric *sim_report_get(const sim_report *r, const char *key);
 
+/* Into out (initialised here): the n replications' reports (same keys, in
+ * the order of reps[0]) combined: each numeric KEY becomes the mean over
+ * the replications where it is finite, followed by KEY_ci95, the
+ * half-width of its 95% confidence interval (Student t; NaN with fewer
+ * than two values); texts are taken from reps[0]. */
+void sim_report_combine(const sim_report *reps, size_t n, sim_report *out);
+
 #endif

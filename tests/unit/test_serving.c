@@ -1081,6 +1081,45 @@ static void test_reproducible(void)
   free(dir);
 }
 
+/* Replications: replication k is the run with seed + k (the same bytes of
+ * summary figures), summary.json holds the mean over replications.csv's
+ * rows and a Student-t half-width. */
+static void test_replications(void)
+{
+  unsigned f0 = CU_get_number_of_failures();
+  char *dir = cs_tmpdir("serving_reps");
+  char *cfg = write_file(dir, "repro.cfg", repro_cfg);
+  char *r = RUN_CFG(dir, "repro.cfg", "r", "--replications", "3");
+  char *s5 = RUN_CFG(dir, "repro.cfg", "s5"), *s7 = RUN_CFG(dir, "repro.cfg", "s7", "--seed", "7");
+  CHECK(SNUM(r, "replications") == 3, "replications = %g", SNUM(r, "replications"));
+  char *out = path_join(dir, "r");
+  csv_t t;
+  if (OUT_CSV(out, "replications", &t)) {
+    CHECK(t.nrows == 3, "replications.csv has %zu rows", t.nrows);
+    int c = CSV_COL(&t, "ttft_p99_s"), cs = CSV_COL(&t, "seed");
+    if (t.nrows == 3 && c >= 0 && cs >= 0) {
+      double v[3], mean = 0;
+      for (int k = 0; k < 3; k++) mean += (v[k] = csv_d(&t, (size_t)k, c)) / 3;
+      double sd = sqrt(((v[0] - mean) * (v[0] - mean) + (v[1] - mean) * (v[1] - mean) + (v[2] - mean) * (v[2] - mean)) / 2);
+      /* t(0.975, 2) = 4.302653 */
+      CS_ASSERT_REL(SNUM(r, "ttft_p99_s"), mean, 1e-12);
+      CS_ASSERT_REL(SNUM(r, "ttft_p99_s_ci95"), 4.302652729696 * sd / sqrt(3.0), 1e-9);
+      CHECK(csv_d(&t, 0, cs) == 5 && csv_d(&t, 2, cs) == 7, "seeds %s .. %s, expected 5 .. 7", csv_s(&t, 0, cs),
+            csv_s(&t, 2, cs));
+      CS_ASSERT_REL(v[0], SNUM(s5, "ttft_p99_s"), 1e-12);
+      CS_ASSERT_REL(v[2], SNUM(s7, "ttft_p99_s"), 1e-12);
+    }
+    csv_free(&t);
+  }
+  free(out);
+  free(r);
+  free(s5);
+  free(s7);
+  free(cfg);
+  cleanup_if_passed(dir, f0);
+  free(dir);
+}
+
 /* ---- 10. conservation under a horizon and under rejections ---- */
 
 /* The books of one run: arrived = completed + rejected + in flight; the
@@ -1300,6 +1339,7 @@ int main(int argc, char **argv)
     {"class_priority", test_class_priority},
     {"trace_bad_row", test_trace_bad_row},
     {"classes_direct_keys", test_classes_direct_keys},
+    {"replications", test_replications},
     {NULL, NULL},
   };
   int rc = cs_run_suite_filtered("serving", tests, argc, argv);
