@@ -153,7 +153,7 @@ struct srv_sim {
   sim_time measure_from;
   double kv_peak;                  /* largest KV fraction of any replica (measured) */
   /* time series */
-  sim_table *ts, *rq;
+  sim_table *ts, *rq, *cdf;
   sim_time tick_from;
   uint64_t tick_arrivals, tick_completions, tick_rejected;
   double tick_tokens;

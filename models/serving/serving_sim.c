@@ -386,6 +386,36 @@ static void check_stop_ticks(srv_sim *s)
   }
 }
 
+/* ---- latency distributions ---- */
+
+static const char *const cdf_columns[] = {"class", "p", "ttft_s", "tpot_s", "e2e_s"};
+enum { NCDF_COLS = sizeof cdf_columns / sizeof cdf_columns[0] };
+
+/* latency_cdf.csv: the quantiles of TTFT, TPOT and end-to-end latency of
+ * the measured requests, for all classes ("all") and for each class when
+ * there are several: p from 0.005 to 0.995 by 0.005, then 0.999, 0.9999. */
+static void write_cdf(srv_sim *s)
+{
+  if (!s->cdf) return;
+  double ps[202];
+  int n = 0;
+  for (int i = 1; i <= 199; i++) ps[n++] = i * 0.005;
+  ps[n++] = 0.999;
+  ps[n++] = 0.9999;
+  for (int c = -1; c < s->nsrc; c++) {
+    if (c >= 0 && s->nsrc == 1) break;
+    const char *name = c < 0 ? "all" : s->src[c].cfg->name;
+    sim_quantiles *t = c < 0 ? &s->ttft : &s->src[c].ttft, *o = c < 0 ? &s->tpot : &s->src[c].tpot,
+                  *e = c < 0 ? &s->e2e : &s->src[c].e2e;
+    if (t->n == 0) continue;
+    for (int i = 0; i < n; i++) {
+      sim_cell row[NCDF_COLS] = {{name, 0}, {NULL, ps[i]}, {NULL, sim_quantiles_get(t, ps[i])},
+                                 {NULL, sim_quantiles_get(o, ps[i])}, {NULL, sim_quantiles_get(e, ps[i])}};
+      sim_table_row(s->cdf, row);
+    }
+  }
+}
+
 /* ---- set-up ---- */
 
 static void on_warmup_end(void *ctx, sim_time now)
@@ -464,6 +494,7 @@ void *serving_create(const void *params, const sim_component_env *env)
   if (env->open_table) {
     s->ts = env->open_table(env, "timeseries", ts_columns, NTS_COLS);
     if (p->output.requests) s->rq = env->open_table(env, "requests", request_columns, NREQ_COLS);
+    s->cdf = env->open_table(env, "latency_cdf", cdf_columns, NCDF_COLS);
   }
   /* ticks run even without a time-series file: they sample the backlog */
   if (active_sources(s) > 0)
@@ -533,6 +564,7 @@ void serving_report(void *self, sim_engine *eng, sim_report *rep)
   write_tick(s, now);
   if (s->spike_end >= 0 && s->drained_at < 0 && now > s->spike_end && waiting_now(s) == 0) s->drained_at = now;
   srv_integral_set(&s->in_system, now, (double)s->live);
+  write_cdf(s);
 
   /* conservation: every arrival completed, rejected, or still in the system */
   int64_t inside = 0;
