@@ -82,6 +82,7 @@ typedef struct {
     srv_class_cfg listed[SRV_MAX_CLASSES];
     int nlisted;
     double duration_s;              /* arrivals stop then; 0: never */
+    double load_scale;              /* every class's rate times this (traces replay faster) */
     int64_t requests;               /* arrivals stop after this many; 0: no limit */
   } wl;
   struct { int policy; } router;    /* index into route_types */

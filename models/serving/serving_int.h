@@ -145,7 +145,7 @@ struct srv_sim {
   double m_busy0;                  /* busy_gpus area at the start of the measured window */
   sim_event_id tick_ev;
   int64_t queue_max;               /* most waiting at an interval's end (measured) */
-  sim_time spike_end, drained_at;  /* last spike's end; first interval end after it with nothing waiting; -1 none */
+  sim_time spike_start, spike_end, drained_at;  /* last spike's end; first interval end after it with nothing waiting; -1 none */
   int64_t busy_reps;
   cost_energy *energy;             /* per pool */
   int64_t *pool_busy;              /* busy replicas per pool */

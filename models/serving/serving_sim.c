@@ -479,7 +479,7 @@ void *serving_create(const void *params, const sim_component_env *env)
   }
   s->measure_from = sim_warmup_end(s->eng) > 0 ? sim_warmup_end(s->eng) : 0;
   /* the end of the last spike of any class, for the drain time */
-  s->spike_end = s->drained_at = -1;
+  s->spike_start = s->spike_end = s->drained_at = -1;
   for (int i = 0; i < p->nclasses; i++) {
     const wl_rate *rt = &p->classes[i].arr.rate;
     if (p->classes[i].has_trace) continue;
@@ -487,6 +487,8 @@ void *serving_create(const void *params, const sim_component_env *env)
       const wl_spike *sp = &rt->spikes[j];
       sim_time e = sim_time_from_s(sp->start_s + sp->ramp_up_s + sp->duration_s + sp->ramp_down_s);
       if (e > s->spike_end) s->spike_end = e;
+      sim_time b = sim_time_from_s(sp->start_s);
+      if (s->spike_start < 0 || b < s->spike_start) s->spike_start = b;
     }
   }
   sim_on_warmup_end(s->eng, on_warmup_end, s);
@@ -596,6 +598,12 @@ void serving_report(void *self, sim_engine *eng, sim_report *rep)
                                                                     : "continuous",
                  "batching policy");
   sim_report_str(rep, "router", route_types[p->router.policy]->name, "routing policy");
+  sim_report_num(rep, "load_scale", p->wl.load_scale, "arrival rates scaled by");
+  /* the targets, so that tools reading the summary (sweeps, plots) see them */
+  sim_report_num(rep, "slo_ttft_s", p->slo.ttft_s > 0 ? p->slo.ttft_s : NAN, "SLO: TTFT target (s)");
+  sim_report_num(rep, "slo_tpot_s", p->slo.tpot_s > 0 ? p->slo.tpot_s : NAN, "SLO: TPOT target (s)");
+  sim_report_num(rep, "slo_e2e_s", p->slo.e2e_s > 0 ? p->slo.e2e_s : NAN, "SLO: end-to-end target (s)");
+  sim_report_num(rep, "slo_percentile", p->slo.percentile, "SLO: at this percentile");
 
   sim_report_int(rep, "requests_arrived", (int64_t)s->arrived, "requests arrived");
   sim_report_int(rep, "requests_completed", (int64_t)s->completed, "requests completed");
@@ -650,6 +658,7 @@ void serving_report(void *self, sim_engine *eng, sim_report *rep)
   sim_report_int(rep, "queue_length_max", s->queue_max,
                  "most waiting (at interval ends)");
   if (s->spike_end >= 0) {
+    sim_report_num(rep, "spike_start_s", sim_time_to_s(s->spike_start), "the first spike starts (s)");
     sim_report_num(rep, "spike_end_s", sim_time_to_s(s->spike_end), "the last spike ends (s)");
     sim_report_num(rep, "spike_drain_s", s->drained_at >= 0 ? sim_time_to_s(s->drained_at - s->spike_end) : NAN,
                    "  backlog drained after it (s)");
