@@ -21,6 +21,7 @@ static void usage(FILE *f)
         "  check FILE.cfg   validate a scenario without simulating\n"
         "  keys             list every scenario section and key, with units and defaults\n"
         "  list CATALOG     print the gpus, links or models catalog\n"
+        "  sweep FILE.cfg   run a scenario over a grid of settings; sweep.db and sweep.csv\n"
         ,
         f);
   for (const sim_command_type *const *c = sim_commands; *c; c++)
@@ -70,6 +71,7 @@ int sim_cli_main(int argc, char **argv)
   if (!strcmp(cmd, "check")) return sub_argv[0] = check_name, sim_cmd_check(sub_argc, sub_argv);
   if (!strcmp(cmd, "keys")) return sim_cmd_keys(sub_argc, sub_argv);
   if (!strcmp(cmd, "list")) return sim_cmd_list(sub_argc, sub_argv);
+  if (!strcmp(cmd, "sweep")) return sim_cmd_sweep(sub_argc, sub_argv);
   int rc = sim_cmd_model(sub_argc, sub_argv);
   if (rc >= 0) return rc;
   if (!strcmp(cmd, "help")) {
@@ -80,6 +82,7 @@ int sim_cli_main(int argc, char **argv)
       if (!strcmp(sub_argv[1], "check")) return sim_cmd_check(2, help_argv);
       if (!strcmp(sub_argv[1], "keys")) return sim_cmd_keys(2, help_argv);
       if (!strcmp(sub_argv[1], "list")) return sim_cmd_list(2, help_argv);
+      if (!strcmp(sub_argv[1], "sweep")) return sim_cmd_sweep(2, help_argv);
       int hrc = sim_cmd_model(2, help_argv);
       if (hrc >= 0) return hrc;
     }

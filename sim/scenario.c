@@ -187,6 +187,8 @@ bool sim_scenario_load(sim_scenario *sc, const char *file, char *const *sets, si
   size_t nsection_names = nnames;
   for (const sim_catalog_type *const *t = sim_catalog_types; *t && nnames < MAX_NAMES; t++)
     names[nnames++] = (*t)->list;
+  /* read by `clustersim sweep` (sim/sweep_spec.c), ignored by a run */
+  names[nnames++] = "sweep";
   names[nnames] = NULL;
 
   config_setting_t *root = config_root_setting(&sc->cfg);
