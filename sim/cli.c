@@ -21,7 +21,9 @@ static void usage(FILE *f)
         "  check FILE.cfg   validate a scenario without simulating\n"
         "  keys             list every scenario section and key, with units and defaults\n"
         "  list CATALOG     print the gpus, links or models catalog\n"
+        "  plan FILE.cfg    cheapest GPU type x tp x replicas that meets latency targets\n"
         "  sweep FILE.cfg   run a scenario over a grid of settings; sweep.db and sweep.csv\n"
+        "  plot OUTDIR      draw the figures for a run's, sweep's or plan's output (PNG, SVG)\n"
         ,
         f);
   for (const sim_command_type *const *c = sim_commands; *c; c++)
@@ -66,11 +68,14 @@ int sim_cli_main(int argc, char **argv)
   char **sub_argv = argv + optind;
   optind = 0; /* glibc: 0 re-initialises getopt for the subcommand */
   opterr = 1;
-  static char run_name[] = "clustersim run", check_name[] = "clustersim check";
+  static char run_name[] = "clustersim run", check_name[] = "clustersim check", plot_name[] = "clustersim plot",
+              plan_name[] = "clustersim plan";
   if (!strcmp(cmd, "run")) return sub_argv[0] = run_name, sim_cmd_run(sub_argc, sub_argv);
   if (!strcmp(cmd, "check")) return sub_argv[0] = check_name, sim_cmd_check(sub_argc, sub_argv);
   if (!strcmp(cmd, "keys")) return sim_cmd_keys(sub_argc, sub_argv);
   if (!strcmp(cmd, "list")) return sim_cmd_list(sub_argc, sub_argv);
+  if (!strcmp(cmd, "plan")) return sub_argv[0] = plan_name, sim_cmd_plan(sub_argc, sub_argv);
+  if (!strcmp(cmd, "plot")) return sub_argv[0] = plot_name, sim_cmd_plot(sub_argc, sub_argv);
   if (!strcmp(cmd, "sweep")) return sim_cmd_sweep(sub_argc, sub_argv);
   int rc = sim_cmd_model(sub_argc, sub_argv);
   if (rc >= 0) return rc;
@@ -82,6 +87,8 @@ int sim_cli_main(int argc, char **argv)
       if (!strcmp(sub_argv[1], "check")) return sim_cmd_check(2, help_argv);
       if (!strcmp(sub_argv[1], "keys")) return sim_cmd_keys(2, help_argv);
       if (!strcmp(sub_argv[1], "list")) return sim_cmd_list(2, help_argv);
+      if (!strcmp(sub_argv[1], "plan")) return sim_cmd_plan(2, help_argv);
+      if (!strcmp(sub_argv[1], "plot")) return sim_cmd_plot(2, help_argv);
       if (!strcmp(sub_argv[1], "sweep")) return sim_cmd_sweep(2, help_argv);
       int hrc = sim_cmd_model(2, help_argv);
       if (hrc >= 0) return hrc;

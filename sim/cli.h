@@ -15,6 +15,8 @@ int sim_cmd_run(int argc, char **argv);
 int sim_cmd_check(int argc, char **argv);
 int sim_cmd_keys(int argc, char **argv);
 int sim_cmd_list(int argc, char **argv);
+int sim_cmd_plan(int argc, char **argv);
+int sim_cmd_plot(int argc, char **argv);
 int sim_cmd_sweep(int argc, char **argv);
 /* A command a model family defines (sim/command.h), by argv[0]; -1 if none
  * has that name. */
