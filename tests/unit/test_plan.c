@@ -1,0 +1,531 @@
+/* tests/unit/test_plan.c: `clustersim plan` as a user runs it. The known
+ * answer comes from an exhaustive grid run here with `clustersim run`
+ * (tests/plan/small.cfg: 2 GPU types x tp 1, 2 x 1..6 replicas): plan must
+ * pick the same configuration, the same best of each type, with fewer
+ * simulations than the grid; the same files whatever -j; targets nothing
+ * meets give feasible false and the closest miss (exit 0); the load
+ * curve is non-decreasing and agrees with the main search; usage errors
+ * exit 2 before anything is simulated; SIGINT stops it with 130 and no
+ * plan.json. Also, in process: the ordering of configurations and the
+ * scenario numbers read with their key-table defaults. Scratch output goes
+ * under CS_TEST_TMP, removed on success. */
+#include <CUnit/CUnit.h>
+#include <fcntl.h>
+#include <math.h>
+#include <signal.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <libconfig.h>
+
+#include "clitest.h"
+#include "sim/plan.h"
+#include "testutil.h"
+
+#define SMALL_CFG CS_SOURCE_DIR "/tests/plan/small.cfg"
+#define TTFT 2.0
+#define TPOT 0.1
+#define MAXR 6
+
+static const char *const gpus[] = {"l40s", "a100-80gb-sxm"};
+enum { NG = 2, NTP = 2 };
+static const int tps[NTP] = {1, 2};
+
+static void rm_rf(const char *path)
+{
+  char cmd[4096];
+  snprintf(cmd, sizeof cmd, "rm -rf '%s'", path);
+  if (system(cmd) != 0) fprintf(stderr, "warning: could not remove %s\n", path);
+}
+
+static void cleanup_if_passed(const char *dir, unsigned failures_before)
+{
+  if (CU_get_number_of_failures() == failures_before) rm_rf(dir);
+}
+
+static char *slurp_in(const char *dir, const char *name)
+{
+  char *p = path_join(dir, name);
+  char *s = cs_slurp(p, NULL);
+  free(p);
+  return s;
+}
+
+static int count_lines(const char *s)
+{
+  int n = 0;
+  for (; s && *s; s++) n += *s == '\n';
+  return n;
+}
+
+/* ---- the grid ---- */
+
+typedef struct {
+  bool ran;
+  double ttft, tpot, cost, gpus, rejected, ratio;
+  bool feasible;
+} cell;
+
+static cell grid[NG][NTP][MAXR + 1];
+static bool grid_ok;
+
+/* The rules plan documents: cheaper (relative 1e-9), then fewer GPUs,
+ * then the smaller worst value/target ratio. */
+static bool better(const cell *a, const cell *b)
+{
+  double tol = 1e-9 * fmax(a->cost, b->cost);
+  if (a->cost < b->cost - tol) return true;
+  if (a->cost > b->cost + tol) return false;
+  if (a->gpus != b->gpus) return a->gpus < b->gpus;
+  return a->ratio < b->ratio;
+}
+
+/* Every (gpu, tp, replicas) of the grid with `clustersim run`, once. */
+static void run_grid(void)
+{
+  static bool done;
+  if (done) return;
+  done = true;
+  grid_ok = true;
+  char *dir = cs_tmpdir("plan_grid");
+  for (int g = 0; g < NG; g++)
+    for (int t = 0; t < NTP; t++)
+      for (int r = 1; r <= MAXR; r++) {
+        char sg[128], st[64], sr[64], out[4096];
+        snprintf(sg, sizeof sg, "cluster.pools.[0].gpu=\"%s\"", gpus[g]);
+        snprintf(st, sizeof st, "cluster.pools.[0].tp=%d", tps[t]);
+        snprintf(sr, sizeof sr, "cluster.pools.[0].replicas=%d", r);
+        snprintf(out, sizeof out, "%s/%d_%d_%d", dir, g, t, r);
+        result res = RUN("run", SMALL_CFG, "-q", "-o", out, "--set", sg, "--set", st, "--set", sr);
+        CHECK_RC(res, 0);
+        char *json = slurp_in(out, "summary.json");
+        cell *c = &grid[g][t][r];
+        c->ran = json && json_num(json, "ttft_p99_s", &c->ttft) && json_num(json, "tpot_p99_s", &c->tpot) &&
+                 json_num(json, "usd_per_hour", &c->cost) && json_num(json, "gpus", &c->gpus) &&
+                 json_num(json, "requests_rejected", &c->rejected);
+        CHECK(c->ran, "%s: no summary with ttft, tpot, cost, gpus and rejections", res.cmd);
+        if (!c->ran) grid_ok = false;
+        c->feasible = c->ttft <= TTFT && c->tpot <= TPOT && c->rejected == 0;
+        c->ratio = fmax(c->ttft / TTFT, c->tpot / TPOT);
+        free(json);
+        result_free(&res);
+      }
+  /* plan's bisection rests on this; if the model changes and it fails,
+   * pick targets for which it holds again */
+  for (int g = 0; g < NG; g++)
+    for (int t = 0; t < NTP; t++)
+      for (int r = 2; r <= MAXR; r++)
+        if (grid[g][t][r - 1].feasible && !grid[g][t][r].feasible) {
+          CHECK(false, "grid: %s tp %d meets the targets with %d replicas but not %d: feasibility is not "
+                "monotone in replicas for this scenario and these targets", gpus[g], tps[t], r - 1, r);
+          grid_ok = false;
+        }
+  rm_rf(dir);
+  free(dir);
+}
+
+/* The best feasible cell of type g (g < 0: of all types): indexes, false if none. */
+static bool grid_best(int g, int *bg, int *bt, int *br)
+{
+  const cell *best = NULL;
+  for (int i = 0; i < NG; i++) {
+    if (g >= 0 && i != g) continue;
+    for (int t = 0; t < NTP; t++)
+      for (int r = 1; r <= MAXR; r++) {
+        const cell *c = &grid[i][t][r];
+        if (c->feasible && (!best || better(c, best))) best = c, *bg = i, *bt = t, *br = r;
+      }
+  }
+  return best != NULL;
+}
+
+static result run_plan(const char *out, const char *jobs, const char *extra1, const char *extra2)
+{
+  const char *args[32];
+  int n = 0;
+  args[n++] = "plan";
+  args[n++] = SMALL_CFG;
+  args[n++] = "--slo";
+  args[n++] = "ttft_p99_s=2";
+  args[n++] = "--slo";
+  args[n++] = "tpot_p99_s=0.1";
+  args[n++] = "--candidates";
+  args[n++] = "gpu=l40s,a100-80gb-sxm";
+  args[n++] = "--max-replicas";
+  args[n++] = "6";
+  args[n++] = "-j";
+  args[n++] = jobs;
+  args[n++] = "-o";
+  args[n++] = out;
+  if (extra1) args[n++] = extra1;
+  if (extra2) args[n++] = extra2;
+  args[n] = NULL;
+  return run_argv(NULL, args);
+}
+
+/* The text of "key": "VALUE" at its first occurrence, into buf. */
+static bool json_str(const char *json, const char *key, char *buf, size_t n)
+{
+  char pat[256];
+  snprintf(pat, sizeof pat, "\"%s\": \"", key);
+  const char *p = json ? strstr(json, pat) : NULL;
+  if (!p) return false;
+  p += strlen(pat);
+  const char *q = strchr(p, '"');
+  if (!q) return false;
+  snprintf(buf, n, "%.*s", (int)(q - p), p);
+  return true;
+}
+
+/* ---- tests ---- */
+
+/* plan finds the grid's answer, and each type's best, with fewer runs. */
+static void test_known_answer(void)
+{
+  unsigned f0 = CU_get_number_of_failures();
+  run_grid();
+  if (!grid_ok) return;
+  int bg, bt, br;
+  CHECK(grid_best(-1, &bg, &bt, &br), "the grid has no feasible configuration: the test scenario needs new targets");
+  char *dir = cs_tmpdir("plan_known");
+  result r = run_plan(dir, "2", NULL, NULL);
+  CHECK_RC(r, 0);
+  CHECK_OUT_HAS(r, "cheapest: ");
+  char *json = slurp_in(dir, "plan.json");
+  CHECK(json != NULL, "%s/plan.json: not written", dir);
+  char gpu[64] = "";
+  double tp = 0, rep = 0, sims = 0, cost = 0;
+  CHECK(json_str(json, "gpu", gpu, sizeof gpu) && json_num(json, "tp", &tp) && json_num(json, "replicas", &rep) &&
+            json_num(json, "simulations", &sims) && json_num(json, "usd_per_hour", &cost),
+        "plan.json lacks gpu, tp, replicas, simulations or usd_per_hour:\n%s", json ? json : "");
+  CHECK(!strcmp(gpu, gpus[bg]) && tp == tps[bt] && rep == br,
+        "plan chose %s tp %g x %g; the grid's cheapest is %s tp %d x %d ($%g/h)", gpu, tp, rep, gpus[bg], tps[bt],
+        br, grid[bg][bt][br].cost);
+  CS_ASSERT_REL(cost, grid[bg][bt][br].cost, 1e-12);
+  CHECK(sims > 0 && sims < NG * NTP * MAXR, "plan ran %g simulations; the grid has %d", sims, NG * NTP * MAXR);
+  CHECK(strstr(json ? json : "", "\"feasible\": true") != NULL, "plan.json: not feasible");
+  /* each type's best: the candidates, in --candidates order */
+  const char *p = json ? strstr(json, "\"candidates\"") : NULL;
+  for (int g = 0; g < NG && p; g++) {
+    int cg, ct, cr;
+    char name[64];
+    double ctp, crep;
+    p = strstr(p, "\"feasible\"");
+    bool ok = p && json_str(p, "gpu", name, sizeof name) && json_num(p, "tp", &ctp) && json_num(p, "replicas", &crep);
+    CHECK(ok, "plan.json: candidate %d incomplete", g);
+    if (!ok) break;
+    CHECK(grid_best(g, &cg, &ct, &cr), "grid: no feasible %s", gpus[g]);
+    CHECK(!strcmp(name, gpus[g]) && ctp == tps[ct] && crep == cr, "candidate %d: %s tp %g x %g, grid: %s tp %d x %d", g,
+          name, ctp, crep, gpus[g], tps[ct], cr);
+    p++;
+  }
+  /* plan.csv: a header and one row per simulation */
+  char *csv = slurp_in(dir, "plan.csv");
+  const char *head = "gpu,tp,replicas,feasible,usd_per_hour,usd_per_million_tokens,ttft_p99_s,tpot_p99_s,";
+  CHECK(csv && !strncmp(csv, head, strlen(head)),
+        "plan.csv header: %.120s", csv ? csv : "(none)");
+  CHECK(count_lines(csv) == (int)sims + 1, "plan.csv has %d lines for %g simulations", count_lines(csv), sims);
+  free(csv);
+  free(json);
+  result_free(&r);
+  cleanup_if_passed(dir, f0);
+  free(dir);
+}
+
+/* plan.json has every key of the contract; the files do not depend on -j. */
+static void test_keys_and_jobs(void)
+{
+  unsigned f0 = CU_get_number_of_failures();
+  char *dir = cs_tmpdir("plan_jobs");
+  char *d1 = path_join(dir, "j1"), *d2 = path_join(dir, "j2");
+  result r1 = run_plan(d1, "1", "--load-scales", "0.5,1,2");
+  result r2 = run_plan(d2, "2", "--load-scales", "0.5,1,2");
+  CHECK_RC(r1, 0);
+  CHECK_RC(r2, 0);
+  static const char *const files[] = {"plan.json", "plan.csv", "plan_load.csv"};
+  for (int i = 0; i < 3; i++) {
+    char *a = slurp_in(d1, files[i]), *b = slurp_in(d2, files[i]);
+    CHECK(a && b && !strcmp(a, b), "%s differs between -j 1 and -j 2 (%s, %s)", files[i], d1, d2);
+    free(a);
+    free(b);
+  }
+  char *json = slurp_in(d1, "plan.json");
+  static const char *const keys[] = {"gpu", "replicas", "tp", "usd_per_hour", "usd_per_million_tokens",
+                                     "simulations", "feasible", "candidates", "slo", "margins"};
+  for (size_t i = 0; i < sizeof keys / sizeof keys[0]; i++) {
+    char pat[64];
+    snprintf(pat, sizeof pat, "\"%s\": ", keys[i]);
+    CHECK(json && strstr(json, pat), "plan.json has no key %s", keys[i]);
+  }
+  CHECK(json && strstr(json, "\"slo\": {\"ttft_p99_s\": 2, \"tpot_p99_s\": 0.1}"), "plan.json: slo is not the targets");
+  free(json);
+  result_free(&r1);
+  result_free(&r2);
+  cleanup_if_passed(dir, f0);
+  free(d1);
+  free(d2);
+  free(dir);
+}
+
+/* plan_load.csv: per type, replicas non-decreasing with load, and at load
+ * 1 the type's best from the main search. */
+static void test_load_curve(void)
+{
+  unsigned f0 = CU_get_number_of_failures();
+  run_grid();
+  char *dir = cs_tmpdir("plan_load");
+  result r = run_plan(dir, "2", "--load-scales", "2,0.5,1");
+  CHECK_RC(r, 0);
+  char *csv = slurp_in(dir, "plan_load.csv");
+  const char *head = "gpu,tp,load_scale,offered_rate_per_s,replicas,usd_per_hour,feasible\n";
+  CHECK(csv && !strncmp(csv, head, strlen(head)),
+        "plan_load.csv header: %.100s", csv ? csv : "(none)");
+  CHECK(count_lines(csv) == 1 + NG * 3, "plan_load.csv: %d lines, expected %d", count_lines(csv), 1 + NG * 3);
+  const char *line = csv ? strchr(csv, '\n') : NULL;
+  for (int g = 0; g < NG && line; g++) {
+    double prev_scale = 0, prev_rep = 0;
+    for (int k = 0; k < 3 && line; k++) {
+      char name[64];
+      int tp;
+      double scale, rate, rep = NAN;
+      int feasible;
+      line++;
+      /* replicas and usd_per_hour are empty where nothing is feasible */
+      int n = sscanf(line, "%63[^,],%d,%lf,%lf,", name, &tp, &scale, &rate);
+      const char *f = line;
+      for (int c = 0; c < 4 && f; c++) f = strchr(f, ',') ? strchr(f, ',') + 1 : NULL;
+      if (f && *f != ',') rep = strtod(f, NULL);
+      const char *last = strchr(line, '\n');
+      feasible = last && last[-1] == '1';
+      CHECK(n == 4 && !strcmp(name, gpus[g]), "plan_load.csv row %d: %.80s", g * 3 + k, line);
+      CHECK(scale > prev_scale, "plan_load.csv: %s scales not ascending", name);
+      if (feasible) {
+        CHECK(rep >= prev_rep, "%s: %g replicas at load x%g, fewer than %g at a lower load", name, rep, scale,
+              prev_rep);
+        prev_rep = rep;
+      } else {
+        prev_rep = INFINITY;
+      }
+      if (scale == 1.0 && grid_ok) {
+        int bg, bt, br;
+        if (grid_best(g, &bg, &bt, &br))
+          CHECK(feasible && rep == br && tp == tps[bt], "%s at load 1: tp %d x %g, grid: tp %d x %d", name, tp, rep,
+                tps[bt], br);
+      }
+      prev_scale = scale;
+      line = strchr(line, '\n');
+    }
+  }
+  free(csv);
+  result_free(&r);
+  cleanup_if_passed(dir, f0);
+  free(dir);
+}
+
+/* Targets nothing meets: exit 0, feasible false, and the closest miss is
+ * the grid's configuration with the smallest worst value/target ratio. */
+static void test_infeasible(void)
+{
+  unsigned f0 = CU_get_number_of_failures();
+  run_grid();
+  char *dir = cs_tmpdir("plan_infeasible");
+  const char *args[] = {"plan", SMALL_CFG, "--slo", "ttft_p99_s=0.01", "--slo", "tpot_p99_s=0.1",
+                        "--candidates", "gpu=l40s,a100-80gb-sxm", "--max-replicas", "6", "-o", dir, "-q", NULL};
+  result r = run_argv(NULL, args);
+  CHECK_RC(r, 0);
+  char *json = slurp_in(dir, "plan.json");
+  CHECK(json && strstr(json, "\"feasible\": false"), "plan.json: feasible is not false:\n%s", json ? json : "");
+  char gpu[64] = "";
+  double tp = 0, rep = 0, ratio = 0, ttft = 0;
+  CHECK(json_str(json, "gpu", gpu, sizeof gpu) && json_num(json, "tp", &tp) && json_num(json, "replicas", &rep) &&
+            json_num(json, "worst_ratio", &ratio) && json_num(json, "value", &ttft),
+        "plan.json: no closest miss:\n%s", json ? json : "");
+  CHECK(ratio > 1, "closest miss has worst ratio %g, which would meet the targets", ratio);
+  if (grid_ok) {
+    /* plan checks the most replicas of every tp first; nothing meets the
+     * targets there, so those are what it ran */
+    const cell *best = NULL;
+    int bg = 0, bt = 0, br = MAXR;
+    for (int g = 0; g < NG; g++)
+      for (int t = 0; t < NTP; t++) {
+        const cell *c = &grid[g][t][MAXR];
+        double w = fmax(c->ttft / 0.01, c->tpot / 0.1);
+        if (!best || w < fmax(best->ttft / 0.01, best->tpot / 0.1)) best = c, bg = g, bt = t;
+      }
+    CHECK(!strcmp(gpu, gpus[bg]) && tp == tps[bt] && rep == br, "closest miss %s tp %g x %g; the grid's: %s tp %d x %d",
+          gpu, tp, rep, gpus[bg], tps[bt], br);
+    CS_ASSERT_REL(ttft, best->ttft, 1e-12);
+  }
+  free(json);
+  result_free(&r);
+  cleanup_if_passed(dir, f0);
+  free(dir);
+}
+
+/* Usage errors exit 2 with a message naming the problem, before anything
+ * is simulated (no plan.json). */
+static void test_usage(void)
+{
+  unsigned f0 = CU_get_number_of_failures();
+  char *dir = cs_tmpdir("plan_usage");
+  struct {
+    const char *args[12];
+    const char *want;
+  } cases[] = {
+    {{"plan", SMALL_CFG, "--slo", "ttft_p99=2", "-o", dir}, "--slo ttft_p99: not a numeric metric"},
+    {{"plan", SMALL_CFG, "--slo", "model=2", "-o", dir}, "--slo model: not a numeric metric"},
+    {{"plan", SMALL_CFG, "-o", dir}, "at least one --slo"},
+    {{"plan", SMALL_CFG, "--slo", "ttft_p99_s", "-o", dir}, "expected METRIC=VALUE"},
+    {{"plan", SMALL_CFG, "--slo", "ttft_p99_s=fast", "-o", dir}, "expected METRIC=VALUE"},
+    {{"plan", SMALL_CFG, "--slo", "ttft_p99_s=2", "--candidates", "gpu=nope", "-o", dir}, "unknown GPU \"nope\""},
+    {{"plan", SMALL_CFG, "--slo", "ttft_p99_s=2", "--candidates", "cpu=a10", "-o", dir}, "expected gpu=A,B"},
+    {{"plan", SMALL_CFG, "--slo", "ttft_p99_s=2", "--max-replicas", "0", "-o", dir}, "--max-replicas"},
+    {{"plan", SMALL_CFG, "--slo", "ttft_p99_s=2", "--load-scales", "1,-1", "-o", dir}, "--load-scales"},
+    {{"plan", SMALL_CFG, "--slo", "ttft_p99_s=2", "--set", "workload.bogus=1", "-o", dir}, "workload.bogus"},
+    {{"plan", "--slo", "ttft_p99_s=2"}, "expected exactly one scenario file"},
+  };
+  for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+    result r = run_argv(NULL, cases[i].args);
+    CHECK_RC(r, 2);
+    CHECK_ERR_HAS(r, cases[i].want);
+    result_free(&r);
+  }
+  char *json = slurp_in(dir, "plan.json");
+  CHECK(json == NULL, "plan.json written after a usage error");
+  free(json);
+  result r = RUN("plan", "--help");
+  CHECK_RC(r, 0);
+  CHECK_OUT_HAS(r, "--candidates gpu=");
+  result_free(&r);
+  cleanup_if_passed(dir, f0);
+  free(dir);
+}
+
+/* --replications R: each configuration runs up to R seeds; the count says so. */
+static void test_replications(void)
+{
+  unsigned f0 = CU_get_number_of_failures();
+  char *dir = cs_tmpdir("plan_reps");
+  result r = run_plan(dir, "2", "--replications", "2");
+  CHECK_RC(r, 0);
+  char *json = slurp_in(dir, "plan.json");
+  double sims = 0, configs = 0, reps = 0;
+  CHECK(json_num(json ? json : "", "simulations", &sims) && json_num(json ? json : "", "configurations", &configs) &&
+            json_num(json ? json : "", "replications", &reps),
+        "plan.json: no simulation count");
+  /* a feasible configuration runs both seeds; a miss may stop after one */
+  CHECK(reps == 2 && sims > configs && sims <= 2 * configs, "%g simulations for %g configurations at R = 2", sims,
+        configs);
+  free(json);
+  result_free(&r);
+  cleanup_if_passed(dir, f0);
+  free(dir);
+}
+
+/* SIGINT mid-search: exit 130, no plan.json, with and without workers. */
+static void interrupt_case(const char *jobs)
+{
+  char tag[32];
+  snprintf(tag, sizeof tag, "plan_int%s", jobs);
+  char *dir = cs_tmpdir(tag);
+  unsigned f0 = CU_get_number_of_failures();
+  pid_t pid = fork();
+  if (pid == 0) {
+    int devnull = open("/dev/null", O_WRONLY);
+    dup2(devnull, 1);
+    dup2(devnull, 2);
+    /* 500 seeds per feasible configuration: tens of seconds if not stopped */
+    execl(CS_BIN, CS_BIN, "plan", SMALL_CFG, "--slo", "ttft_p99_s=2", "--candidates", "gpu=l40s,a100-80gb-sxm",
+          "-r", "500", "-j", jobs, "-o", dir, (char *)NULL);
+    _exit(127);
+  }
+  struct timespec nap = {0, 500000000};
+  nanosleep(&nap, NULL);
+  struct timespec t0, t1;
+  clock_gettime(CLOCK_MONOTONIC, &t0);
+  kill(pid, SIGINT);
+  int st = 0;
+  waitpid(pid, &st, 0);
+  clock_gettime(CLOCK_MONOTONIC, &t1);
+  double waited = (double)(t1.tv_sec - t0.tv_sec) + 1e-9 * (double)(t1.tv_nsec - t0.tv_nsec);
+  CHECK(WIFEXITED(st) && WEXITSTATUS(st) == 130, "-j %s: exit status %d after SIGINT, expected 130", jobs,
+        WIFEXITED(st) ? WEXITSTATUS(st) : -WTERMSIG(st));
+  CHECK(waited < 5, "-j %s: took %.1f s to stop after SIGINT", jobs, waited);
+  char *json = slurp_in(dir, "plan.json");
+  CHECK(json == NULL, "-j %s: plan.json written after SIGINT", jobs);
+  free(json);
+  cleanup_if_passed(dir, f0);
+  free(dir);
+}
+
+static void test_interrupt(void)
+{
+  interrupt_case("1");
+  interrupt_case("2");
+}
+
+/* Cheaper wins; equal cost (to 1e-9) goes to fewer GPUs, then headroom.
+ * Closest miss: no rejections first, then the worst ratio, then cost. */
+static void test_order(void)
+{
+  sim_plan_sim a = {.usd_per_hour = 8.84, .gpus = 4, .worst_ratio = 0.5};
+  sim_plan_sim b = a;
+  b.usd_per_hour = 8.84 * (1 + 1e-12);
+  b.worst_ratio = 0.4;
+  CHECK(sim_plan_better(&b, &a) && !sim_plan_better(&a, &b), "equal cost and GPUs: more headroom should win");
+  b.gpus = 8;
+  CHECK(sim_plan_better(&a, &b), "equal cost: fewer GPUs should win");
+  b.usd_per_hour = 8.83;
+  CHECK(sim_plan_better(&b, &a), "cheaper should win whatever the GPUs");
+  CHECK(!sim_plan_better(&a, &a), "a configuration is not better than itself");
+  sim_plan_sim m1 = {.usd_per_hour = 100, .worst_ratio = 1.5}, m2 = {.usd_per_hour = 1, .worst_ratio = 1.2,
+                                                                       .rejected = 3};
+  CHECK(sim_plan_closer(&m1, &m2), "a miss without rejections should be closer than one with");
+  m2.rejected = 0;
+  CHECK(sim_plan_closer(&m2, &m1), "the smaller worst ratio should be closer");
+  CS_ASSERT_REL(sim_plan_ratio(1.0, 2.0), 0.5, 1e-15);
+  CHECK(sim_plan_ratio(0, 0) == 0 && sim_plan_ratio(2, 0) > 1, "ratio against a target of 0");
+  CHECK(isinf(sim_plan_ratio(NAN, 1)), "a NaN value should be infinitely far");
+}
+
+/* Numbers of a scenario: as written (or --set), else the key's default. */
+static void test_numbers(void)
+{
+  config_t cfg;
+  config_init(&cfg);
+  CHECK(config_read_file(&cfg, SMALL_CFG) == CONFIG_TRUE, "%s: cannot read", SMALL_CFG);
+  double v = 0;
+  CHECK(sim_plan_number(&cfg, "cluster.pools.[0].gpus_per_node", &v) && v == 2, "gpus_per_node as written: %g", v);
+  CHECK(sim_plan_number(&cfg, "cluster.pools.[0].pp", &v) && v == 1, "pp by default: %g", v);
+  CHECK(sim_plan_number(&cfg, "workload.load_scale", &v) && v == 1, "load_scale by default: %g", v);
+  CHECK(sim_plan_number(&cfg, "workload.arrivals.rate", &v) && v == 20, "rate as written: %g", v);
+  CHECK(sim_plan_number(&cfg, "warmup_s", &v) && v == 10, "warmup_s as written: %g", v);
+  CHECK(!sim_plan_number(&cfg, "cluster.pools.[0].bogus", &v), "an unknown key has no number");
+  CHECK(!sim_plan_number(&cfg, "cluster.pools.[0].gpu", &v), "a string is not a number");
+  config_destroy(&cfg);
+  config_init(&cfg);
+  CHECK(sim_plan_number(&cfg, "cluster.pools.[3].gpus_per_node", &v) && v == 8, "gpus_per_node default: %g", v);
+  config_destroy(&cfg);
+}
+
+int main(int argc, char **argv)
+{
+  static const cs_test tests[] = {
+    {"known_answer", test_known_answer},
+    {"keys_and_jobs", test_keys_and_jobs},
+    {"load_curve", test_load_curve},
+    {"infeasible", test_infeasible},
+    {"usage", test_usage},
+    {"replications", test_replications},
+    {"interrupt", test_interrupt},
+    {"order", test_order},
+    {"numbers", test_numbers},
+    {NULL, NULL},
+  };
+  return cs_run_suite_filtered("plan", tests, argc, argv);
+}

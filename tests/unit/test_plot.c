@@ -1,0 +1,447 @@
+/* tests/unit/test_plot.c: `clustersim plot` (sim/cmd_plot.c, sim/plot.c,
+ * sim/plot_gnuplot.c and the scripts in plots/) as a user meets it, run as
+ * a child process: the three figures of a short two-class serving run with
+ * a spike, the sweep and plan figures from the samples in tests/plot/, and
+ * the failures - a missing or empty directory (exit 2), an empty or
+ * header-only input, a script that fails half-way, a missing gnuplot
+ * (exit 1, a message, and no picture under its name). Also the JSON
+ * reader the driver uses for summary.json and plan.json (sim/json_top.c).
+ * Needs gnuplot 5 with pngcairo and svg (scripts/deps.txt). Scratch output
+ * goes under CS_TEST_TMP and is removed when a test passes. */
+#include <CUnit/CUnit.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "clitest.h"
+#include "sim/json_top.h"
+#include "testutil.h"
+
+#define SAMPLES_DIR CS_SOURCE_DIR "/tests/plot"
+#define PLOTS_DIR CS_SOURCE_DIR "/plots"
+
+/* A short serving run: Llama 2 7B on 2 x A100-80GB, chat and batch classes
+ * at 5 requests/s in all with a 5x spike from 200 s to 320 s, 600 s of
+ * arrivals, a TTFT/TPOT SLO. About 30 ms to simulate. */
+static const char scenario_cfg[] =
+  "name = \"plot-test\";\n"
+  "seed = 1;\n"
+  "warmup_s = 60.0;\n"
+  "model = { name = \"llama2-7b\"; precision = \"fp16\"; };\n"
+  "cluster = { pools = ( { gpu = \"a100-80gb-sxm\"; replicas = 2; tp = 1; } ); };\n"
+  "workload = {\n"
+  "  classes = (\n"
+  "    { name = \"chat\"; priority = 1;\n"
+  "      arrivals = { rate = 4.0; spikes = ( { start_s = 200.0; duration_s = 120.0; multiplier = 5.0; } ); };\n"
+  "      prompt_tokens = { dist = \"lognormal\"; mean = 300.0; cv = 1.0; };\n"
+  "      output_tokens = { dist = \"lognormal\"; mean = 150.0; cv = 1.0; }; },\n"
+  "    { name = \"batch\"; priority = 0;\n"
+  "      arrivals = { rate = 1.0; spikes = ( { start_s = 200.0; duration_s = 120.0; multiplier = 5.0; } ); };\n"
+  "      prompt_tokens = { dist = \"lognormal\"; mean = 1000.0; cv = 0.5; };\n"
+  "      output_tokens = { dist = \"lognormal\"; mean = 300.0; cv = 0.5; }; }\n"
+  "  );\n"
+  "  duration_s = 600.0;\n"
+  "};\n"
+  "scheduler = { policy = \"continuous\"; };\n"
+  "slo = { ttft_s = 1.0; tpot_s = 0.1; percentile = 99.0; };\n"
+  "output = { interval_s = 10.0; };\n";
+
+static const char *const run_figures[] = {"spike", "latency_cdf", "utilization", NULL};
+
+/* ---- helpers ---- */
+
+static bool file_exists(const char *path)
+{
+  struct stat st;
+  return stat(path, &st) == 0;
+}
+
+static long file_size(const char *path)
+{
+  struct stat st;
+  return stat(path, &st) == 0 ? (long)st.st_size : -1;
+}
+
+static void write_file(const char *path, const char *text)
+{
+  FILE *f = fopen(path, "w");
+  CHECK(f != NULL, "cannot write %s", path);
+  if (!f) return;
+  fputs(text, f);
+  fclose(f);
+}
+
+static void copy_file(const char *from, const char *to)
+{
+  char *text = cs_slurp(from, NULL);
+  CHECK(text != NULL, "cannot read %s", from);
+  if (text) write_file(to, text);
+  free(text);
+}
+
+static void rm_rf(const char *path)
+{
+  char cmd[4096];
+  snprintf(cmd, sizeof cmd, "rm -rf '%s'", path);
+  if (system(cmd) != 0) fprintf(stderr, "warning: could not remove %s\n", path);
+}
+
+static void cleanup_if_passed(const char *dir, unsigned failures_before)
+{
+  if (CU_get_number_of_failures() == failures_before) rm_rf(dir);
+}
+
+/* OUTDIR with a fresh run of scenario_cfg in dir/run (malloc'd). */
+static char *make_run(const char *dir)
+{
+  char *cfg = path_join(dir, "plot-test.cfg"), *out = path_join(dir, "run");
+  write_file(cfg, scenario_cfg);
+  result r = RUN("run", cfg, "-q", "-o", out);
+  CHECK_RC(r, 0);
+  result_free(&r);
+  free(cfg);
+  return out;
+}
+
+/* A PNG: the signature, and more than 10 KB (a real figure, not a stub). */
+static void check_png(const char *path)
+{
+  unsigned char sig[8] = {0};
+  FILE *f = fopen(path, "rb");
+  size_t n = f ? fread(sig, 1, sizeof sig, f) : 0;
+  if (f) fclose(f);
+  CHECK(n == 8 && !memcmp(sig, "\x89PNG\r\n\x1a\n", 8), "%s: no PNG signature", path);
+  CHECK(file_size(path) > 10 * 1024, "%s: %ld bytes, expected > 10 KB", path, file_size(path));
+}
+
+/* An SVG: starts with <?xml or <svg, ends with </svg>, more than 5 KB;
+ * returns its text (caller frees) for content checks. */
+static char *check_svg(const char *path)
+{
+  char *s = cs_slurp(path, NULL);
+  CHECK(s != NULL, "%s: missing", path);
+  if (!s) return NULL;
+  const char *p = s;
+  while (*p == ' ' || *p == '\n' || *p == '\r' || *p == '\t') p++;
+  CHECK(!strncmp(p, "<?xml", 5) || !strncmp(p, "<svg", 4), "%s: does not start with <?xml or <svg", path);
+  size_t n = strlen(s);
+  while (n > 0 && (s[n - 1] == '\n' || s[n - 1] == ' ' || s[n - 1] == '\r' || s[n - 1] == '\t')) n--;
+  CHECK(n >= 6 && !strncmp(s + n - 6, "</svg>", 6), "%s: does not end with </svg>", path);
+  CHECK(strstr(s, "<svg") != NULL, "%s: no <svg> element", path);
+  CHECK(file_size(path) > 5 * 1024, "%s: %ld bytes, expected > 5 KB", path, file_size(path));
+  return s;
+}
+
+/* Both twins of figure `name` in OUTDIR/plots; the SVG's text returned. */
+static char *check_figure(const char *outdir, const char *name)
+{
+  char png[4096], svg[4096];
+  snprintf(png, sizeof png, "%s/plots/%s.png", outdir, name);
+  snprintf(svg, sizeof svg, "%s/plots/%s.svg", outdir, name);
+  CHECK(file_exists(png), "%s was not written", png);
+  CHECK(file_exists(svg), "%s was not written", svg);
+  if (file_exists(png)) check_png(png);
+  return file_exists(svg) ? check_svg(svg) : NULL;
+}
+
+static void check_absent(const char *outdir, const char *name)
+{
+  for (int i = 0; i < 2; i++) {
+    char p[4096];
+    snprintf(p, sizeof p, "%s/plots/%s.%s", outdir, name, i ? "svg" : "png");
+    CHECK(!file_exists(p), "%s exists; it should not", p);
+  }
+}
+
+/* No temporary file of gnuplot's left in OUTDIR/plots. */
+static void check_no_tmp(const char *outdir)
+{
+  char *dir = path_join(outdir, "plots");
+  size_t n;
+  char **names = list_dir(dir, NULL, &n);
+  for (char **p = names; *p; p++) CHECK(!strstr(*p, ".tmp."), "%s/%s: temporary file left behind", dir, *p);
+  free_list(names);
+  free(dir);
+}
+
+static void svg_has(const char *what, const char *text, const char *want)
+{
+  CHECK(text && strstr(text, want), "%s does not contain \"%s\"", what, want);
+}
+
+/* ---- the figures ---- */
+
+/* After run: spike, latency_cdf and utilization, both formats, named on
+ * stdout; titles from summary.json, both classes in the CDF's legend. */
+static void test_run_figures(void)
+{
+  unsigned before = CU_get_number_of_failures();
+  char *dir = cs_tmpdir("plot_run");
+  char *out = make_run(dir);
+  result r = RUN("plot", out);
+  CHECK_RC(r, 0);
+  for (const char *const *f = run_figures; *f; f++) {
+    char *svg = check_figure(out, *f);
+    char name[256];
+    snprintf(name, sizeof name, "%s.svg", *f);
+    svg_has(name, svg, "plot-test");                     /* scenario, from summary.json */
+    svg_has(name, svg, "llama2-7b");
+    for (int i = 0; i < 2; i++) {
+      char listed[4096];
+      snprintf(listed, sizeof listed, "%s/plots/%s.%s", out, *f, i ? "svg" : "png");
+      CHECK_OUT_HAS(r, listed);
+    }
+    if (!strcmp(*f, "latency_cdf")) {
+      svg_has(name, svg, "chat");
+      svg_has(name, svg, "batch");
+    }
+    if (!strcmp(*f, "spike")) {
+      svg_has(name, svg, "demand spike 3.3–5.3 min"); /* 200-320 s, from summary.json */
+      svg_has(name, svg, "SLO 1 s");
+    }
+    free(svg);
+  }
+  check_absent(out, "sweep_cost_latency");
+  check_absent(out, "plan_replicas");
+  check_no_tmp(out);
+  result_free(&r);
+
+  /* again, quietly: the same files, nothing on stdout */
+  r = RUN("plot", out, "-q");
+  CHECK_RC(r, 0);
+  CHECK(r.out[0] == '\0', "plot -q printed: %s", r.out);
+  free(check_figure(out, "spike"));
+  result_free(&r);
+  free(out);
+  cleanup_if_passed(dir, before);
+  free(dir);
+}
+
+/* After sweep and plan (tests/plot/: sweep.csv, plan.json, plan_load.csv,
+ * summary.json): sweep_cost_latency and plan_replicas, and nothing else. */
+static void test_sweep_plan_figures(void)
+{
+  unsigned before = CU_get_number_of_failures();
+  char *dir = cs_tmpdir("plot_sweep");
+  static const char *const samples[] = {"sweep.csv", "plan.json", "plan_load.csv", "summary.json", NULL};
+  for (const char *const *s = samples; *s; s++) {
+    char *from = path_join(SAMPLES_DIR, *s), *to = path_join(dir, *s);
+    copy_file(from, to);
+    free(from);
+    free(to);
+  }
+  result r = RUN("plot", dir);
+  CHECK_RC(r, 0);
+  char *svg = check_figure(dir, "sweep_cost_latency");
+  svg_has("sweep_cost_latency.svg", svg, "cheapest meeting the SLO: a100-80gb-sxm × 2");
+  svg_has("sweep_cost_latency.svg", svg, "SLO: p99 TTFT ≤ 1 s");
+  svg_has("sweep_cost_latency.svg", svg, "l40s");
+  free(svg);
+  svg = check_figure(dir, "plan_replicas");
+  svg_has("plan_replicas.svg", svg, "h100-sxm (tp 1)");
+  svg_has("plan_replicas.svg", svg, "targets: ttft_p99_s ≤ 1, tpot_p99_s ≤ 0.1");
+  svg_has("plan_replicas.svg", svg, "a100-80gb-sxm, tp 2, 1 replica");
+  free(svg);
+  for (const char *const *f = run_figures; *f; f++) check_absent(dir, *f);
+  check_no_tmp(dir);
+  result_free(&r);
+  cleanup_if_passed(dir, before);
+  free(dir);
+}
+
+/* ---- usage errors: exit 2 ---- */
+
+static void test_usage(void)
+{
+  unsigned before = CU_get_number_of_failures();
+  char *dir = cs_tmpdir("plot_usage");
+  result r = RUN("plot", "--help");
+  CHECK_RC(r, 0);
+  CHECK_OUT_HAS(r, "Usage: clustersim plot OUTDIR");
+  result_free(&r);
+
+  r = RUN("plot");
+  CHECK_RC(r, 2);
+  CHECK_ERR_HAS(r, "name one output directory");
+  result_free(&r);
+
+  char *missing = path_join(dir, "no-such-dir");
+  r = RUN("plot", missing);
+  CHECK_RC(r, 2);
+  CHECK_ERR_HAS(r, "no-such-dir: no such directory");
+  result_free(&r);
+  free(missing);
+
+  r = RUN("plot", dir); /* exists, holds nothing to plot */
+  CHECK_RC(r, 2);
+  CHECK_ERR_HAS(r, "nothing to plot");
+  result_free(&r);
+  cleanup_if_passed(dir, before);
+  free(dir);
+}
+
+/* ---- broken inputs: exit 1, a message, no picture under its name ---- */
+
+/* timeseries.csv empty, then header only: spike and utilization fail with
+ * a message naming the file; a stale spike.png from before is removed;
+ * latency_cdf, whose input is fine, is still drawn. */
+static void test_broken_input(void)
+{
+  unsigned before = CU_get_number_of_failures();
+  char *dir = cs_tmpdir("plot_broken");
+  char *out = make_run(dir);
+  char *ts = path_join(out, "timeseries.csv");
+  write_file(ts, "");
+  result r = RUN("plot", out);
+  CHECK_RC(r, 1);
+  CHECK_ERR_HAS(r, "timeseries.csv: empty");
+  check_absent(out, "spike");
+  check_absent(out, "utilization");
+  free(check_figure(out, "latency_cdf"));
+  check_no_tmp(out);
+  result_free(&r);
+
+  write_file(ts, "time_s,offered_rate_per_s,arrivals,completions,rejected,queue_length,running_batch,in_flight,"
+                 "utilization,kv_used_fraction,ttft_p99_s,replicas_busy,output_tokens_per_s\n");
+  char *stale = path_join(out, "plots/spike.png");
+  write_file(stale, "an old picture of other data");
+  r = RUN("plot", out, "-q");
+  CHECK_RC(r, 1);
+  CHECK_ERR_HAS(r, "timeseries.csv: no data rows");
+  check_absent(out, "spike");
+  check_no_tmp(out);
+  result_free(&r);
+
+  write_file(ts, "time_s,queue_length\n0,1\n");
+  r = RUN("plot", out, "-q");
+  CHECK_RC(r, 1);
+  CHECK_ERR_HAS(r, "timeseries.csv: no column 'offered_rate_per_s' (spike.gp needs it)");
+  check_absent(out, "spike");
+  result_free(&r);
+  free(stale);
+  free(ts);
+  free(out);
+  cleanup_if_passed(dir, before);
+  free(dir);
+}
+
+/* A script that has written part of its picture when gnuplot stops on an
+ * error: exit 1, the message names the script and quotes gnuplot, and
+ * neither the picture nor its temporary file is left. */
+static void test_script_fails(void)
+{
+  unsigned before = CU_get_number_of_failures();
+  char *dir = cs_tmpdir("plot_script");
+  char *out = make_run(dir);
+  char *scripts = path_join(dir, "scripts");
+  mkdir(scripts, 0777);
+  static const char *const good[] = {"common.gp", "latency_cdf.gp", "utilization.gp", NULL};
+  for (const char *const *s = good; *s; s++) {
+    char *from = path_join(PLOTS_DIR, *s), *to = path_join(scripts, *s);
+    copy_file(from, to);
+    free(from);
+    free(to);
+  }
+  char *bad = path_join(scripts, "spike.gp");
+  write_file(bad, "set terminal pngcairo size 800,600\nset output out\nplot x\nset output out\nplot sin(x)\n"
+                  "no_such_command_here\n");
+  setenv("CLUSTERSIM_PLOTS", scripts, 1);
+  result r = RUN("plot", out);
+  unsetenv("CLUSTERSIM_PLOTS");
+  CHECK_RC(r, 1);
+  CHECK_ERR_HAS(r, "spike.gp failed drawing");
+  CHECK_ERR_HAS(r, "gnuplot exit status 1");
+  CHECK_ERR_HAS(r, "no_such_command_here");
+  check_absent(out, "spike");
+  free(check_figure(out, "utilization"));
+  check_no_tmp(out);
+  result_free(&r);
+  free(bad);
+  free(scripts);
+  free(out);
+  cleanup_if_passed(dir, before);
+  free(dir);
+}
+
+/* gnuplot missing: exit 1, one message saying what to install, no files. */
+static void test_no_gnuplot(void)
+{
+  unsigned before = CU_get_number_of_failures();
+  char *dir = cs_tmpdir("plot_nognuplot");
+  char *out = make_run(dir);
+  setenv("CLUSTERSIM_GNUPLOT", "/nonexistent/gnuplot", 1);
+  result r = RUN("plot", out);
+  unsetenv("CLUSTERSIM_GNUPLOT");
+  CHECK_RC(r, 1);
+  CHECK_ERR_HAS(r, "cannot run '/nonexistent/gnuplot'");
+  CHECK_ERR_HAS(r, "gnuplot-nox");
+  const char *first = strstr(r.err, "cannot run");
+  CHECK(first && !strstr(first + 1, "cannot run"), "the message is repeated:\n%s", r.err);
+  for (const char *const *f = run_figures; *f; f++) check_absent(out, *f);
+  check_no_tmp(out);
+  result_free(&r);
+  free(out);
+  cleanup_if_passed(dir, before);
+  free(dir);
+}
+
+/* ---- sim/json_top.c ---- */
+
+static void test_json_top(void)
+{
+  const char *j = "{\n  \"scenario\": \"a \\\"b\\\" \\u0041\\n\",\n  \"nested\": {\"scenario\": \"no\", \"x\": [1, {\"y\": \"}\"}]},\n"
+                  "  \"n\": -1.5e3, \"z\": null, \"t\": true, \"arr\": [1, 2],\n  \"last\": 7\n}\n";
+  char *s = sim_json_top_text(j, "scenario");
+  CHECK(s && !strcmp(s, "a \"b\" A\n"), "scenario read as [%s]", s ? s : "(null)");
+  free(s);
+  double v = 0;
+  CHECK(sim_json_top_number(j, "n", &v) && v == -1500, "n read as %g", v);
+  CHECK(sim_json_top_number(j, "last", &v) && v == 7, "last (after nested values) read as %g", v);
+  CHECK(!sim_json_top_number(j, "z", &v), "null read as a number");
+  CHECK(!sim_json_top_number(j, "scenario", &v), "a string read as a number");
+  CHECK(!sim_json_top_number(j, "y", &v), "a nested key found at the top");
+  CHECK(sim_json_top_text(j, "z") == NULL, "null read as text");
+  CHECK(sim_json_top_text(j, "arr") == NULL, "an array read as text");
+  CHECK(sim_json_top_text(j, "absent") == NULL, "an absent key found");
+  s = sim_json_top_text(j, "t");
+  CHECK(s && !strcmp(s, "true"), "t read as [%s]", s ? s : "(null)");
+  free(s);
+  char *raw = sim_json_top_raw(j, "nested");
+  CHECK(raw && !strcmp(raw, "{\"scenario\": \"no\", \"x\": [1, {\"y\": \"}\"}]}"), "nested raw: [%s]",
+        raw ? raw : "(null)");
+  s = raw ? sim_json_top_text(raw, "scenario") : NULL;
+  CHECK(s && !strcmp(s, "no"), "inside nested: [%s]", s ? s : "(null)");
+  free(s);
+  free(raw);
+  const char *pos = NULL;
+  char *k, *val, keys[256] = "";
+  while (sim_json_top_next("{\"a\": 1, \"b\": \"x\", \"c\": {}}", &pos, &k, &val)) {
+    strncat(keys, k, sizeof keys - strlen(keys) - 1);
+    strncat(keys, "=", sizeof keys - strlen(keys) - 1);
+    strncat(keys, val ? val : "-", sizeof keys - strlen(keys) - 1);
+    strncat(keys, ";", sizeof keys - strlen(keys) - 1);
+    free(k);
+    free(val);
+  }
+  CHECK(!strcmp(keys, "a=1;b=x;c=-;"), "members: %s", keys);
+  CHECK(sim_json_top_text("[1]", "a") == NULL && sim_json_top_text("{\"a\": ", "a") == NULL &&
+            sim_json_top_text("", "a") == NULL && sim_json_top_text("{\"a\" 1}", "a") == NULL,
+        "text that is not a JSON object gave a value");
+}
+
+int main(int argc, char **argv)
+{
+  static const cs_test tests[] = {
+    {"json_top", test_json_top},
+    {"usage", test_usage},
+    {"run figures", test_run_figures},
+    {"sweep and plan figures", test_sweep_plan_figures},
+    {"broken input", test_broken_input},
+    {"script fails", test_script_fails},
+    {"no gnuplot", test_no_gnuplot},
+    {NULL, NULL},
+  };
+  return cs_run_suite_filtered("plot", tests, argc, argv);
+}
