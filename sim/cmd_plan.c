@@ -17,6 +17,7 @@
 #include "sim/cli.h"
 #include "sim/outfile.h"
 #include "sim/plan.h"
+#include "sim/plot.h"
 #include "sim/runner.h"
 #include "sim/scenario.h"
 #include "sim/util.h"
@@ -62,6 +63,7 @@ static void plan_usage(FILE *f)
         "                     number of processors); results do not depend on it\n"
         "  -o, --output DIR   output directory (default: out/NAME-plan)\n"
         "  -q, --quiet        print no table and no progress\n"
+        "      --plot         draw OUTDIR/plots/plan_replicas.png and .svg (gnuplot)\n"
         "      --seed N       master seed, overriding the scenario's `seed`\n"
         "      --set KEY=VALUE\n"
         "                     override a setting, applied before the candidate's own settings\n"
@@ -182,12 +184,13 @@ static int parse_scales(sim_plan_opts *o, const char *arg)
 /* 0 (o filled), -1 after --help, or an exit status. */
 static int parse_opts(int argc, char **argv, sim_plan_opts *o)
 {
-  enum { OPT_SEED = 1000, OPT_SET, OPT_SLO, OPT_CAND, OPT_MAXR, OPT_SCALES };
+  enum { OPT_SEED = 1000, OPT_SET, OPT_SLO, OPT_CAND, OPT_MAXR, OPT_SCALES, OPT_PLOT };
   static const struct option longs[] = {
     {"slo", required_argument, NULL, OPT_SLO},          {"candidates", required_argument, NULL, OPT_CAND},
     {"max-replicas", required_argument, NULL, OPT_MAXR}, {"load-scales", required_argument, NULL, OPT_SCALES},
     {"replications", required_argument, NULL, 'r'},     {"jobs", required_argument, NULL, 'j'},
     {"output", required_argument, NULL, 'o'},           {"quiet", no_argument, NULL, 'q'},
+    {"plot", no_argument, NULL, OPT_PLOT},
     {"seed", required_argument, NULL, OPT_SEED},        {"set", required_argument, NULL, OPT_SET},
     {"help", no_argument, NULL, 'h'},                   {NULL, 0, NULL, 0}};
   memset(o, 0, sizeof *o);
@@ -222,6 +225,7 @@ static int parse_opts(int argc, char **argv, sim_plan_opts *o)
       break;
     case 'o': o->outdir = optarg; break;
     case 'q': o->quiet = true; break;
+    case OPT_PLOT: o->plot = true; break;
     case OPT_SEED: {
       char *end;
       errno = 0;
@@ -398,6 +402,7 @@ static int plan(sim_plan_opts *o)
   } else if (!o->quiet) {
     printf("plan: %s/plan.json, plan.csv, plan_load.csv\n", outdir);
   }
+  if (rc == 0 && o->plot && !sim_plot_dir(outdir, NULL, o->quiet)) rc = SIM_EXIT_FAIL;
 done:
   for (int g = 0; g < o->ngpus; g++) sim_plan_type_release(&types[g]);
   free(types);

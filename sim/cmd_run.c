@@ -14,6 +14,7 @@
 #include "sim/cli.h"
 #include "sim/json.h"
 #include "sim/outfile.h"
+#include "sim/plot.h"
 #include "sim/runner.h"
 #include "sim/scenario.h"
 #include "sim/util.h"
@@ -26,6 +27,7 @@ typedef struct {
   bool have_seed;
   int64_t seed;
   bool quiet;
+  bool plot;
   int replications;
 } run_opts;
 
@@ -51,7 +53,8 @@ static void run_usage(FILE *f, bool check)
           "                     summary.json holds each metric's mean and KEY_ci95, the half-width\n"
           "                     of its 95% confidence interval; replications.csv one row per run;\n"
           "                     time series and per-request rows come from the first\n"
-          "  -q, --quiet        print no table\n",
+          "  -q, --quiet        print no table\n"
+          "      --plot         draw OUTDIR/plots/*.png and .svg with gnuplot (clustersim plot)\n",
           f);
   fputs("      --seed N       master seed, overriding the scenario's `seed`\n"
         "      --set KEY=VALUE\n"
@@ -75,11 +78,12 @@ static bool parse_seed(const char *s, int64_t *out)
 /* 0 on success (opts filled), else an exit status. */
 static int parse_opts(int argc, char **argv, bool check, run_opts *o)
 {
-  enum { OPT_SEED = 1000, OPT_SET };
+  enum { OPT_SEED = 1000, OPT_SET, OPT_PLOT };
   static const struct option run_long[] = {
     {"output", required_argument, NULL, 'o'}, {"seed", required_argument, NULL, OPT_SEED},
     {"replications", required_argument, NULL, 'r'},
     {"set", required_argument, NULL, OPT_SET}, {"quiet", no_argument, NULL, 'q'},
+    {"plot", no_argument, NULL, OPT_PLOT},
     {"help", no_argument, NULL, 'h'},          {NULL, 0, NULL, 0}};
   static const struct option check_long[] = {
     {"seed", required_argument, NULL, OPT_SEED}, {"set", required_argument, NULL, OPT_SET},
@@ -92,6 +96,7 @@ static int parse_opts(int argc, char **argv, bool check, run_opts *o)
     switch (c) {
     case 'o': o->outdir = optarg; break;
     case 'q': o->quiet = true; break;
+    case OPT_PLOT: o->plot = true; break;
     case 'r': {
       char *end;
       errno = 0;
@@ -211,6 +216,7 @@ int sim_cmd_run(int argc, char **argv)
   if (R > 1) ok = sim_run_write_replications(outdir, reps, done) && ok;
   ok = sim_run_write_summary(outdir, rep) && ok;
   if (!o.quiet && ok) printf("summary: %s/summary.json\n", outdir);
+  if (ok && o.plot && !sim_plot_dir(outdir, NULL, o.quiet)) ok = false;
   if (R > 1) sim_report_release(&combined);
   for (int k = 0; k < done; k++) sim_report_release(&reps[k]);
   free(reps);

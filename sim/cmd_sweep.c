@@ -15,6 +15,7 @@
 
 #include "sim/cli.h"
 #include "sim/outfile.h"
+#include "sim/plot.h"
 #include "sim/runner.h"
 #include "sim/scenario.h"
 #include "sim/sweep.h"
@@ -75,6 +76,7 @@ static void sweep_usage(FILE *f)
         "      --set KEY=VALUE    override a setting for every point (repeatable)\n"
         "      --seed N           master seed, overriding the scenario's\n"
         "  -q, --quiet            no progress bar or table\n"
+        "      --plot             draw OUTDIR/plots/sweep_cost_latency.png and .svg (gnuplot)\n"
         "  -h, --help             this help\n",
         f);
 }
@@ -455,6 +457,7 @@ int sim_cmd_sweep(int argc, char **argv)
     if (invalid) printf(" (%zu invalid)", invalid);
     printf("\n");
   }
+  if (!stopped && rows > 0 && o.plot && !sim_plot_dir(outdir, NULL, o.quiet)) rc = SIM_EXIT_FAIL;
   if (stopped) {
     fprintf(stderr,
             "clustersim sweep: interrupted: %zu of %zu runs done now; run the same command again to resume\n",

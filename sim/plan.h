@@ -38,6 +38,7 @@ typedef struct {
   bool have_seed;
   int64_t seed;
   bool quiet;
+  bool plot;                /* --plot: draw plan_replicas after writing */
   int replications;
   int max_replicas;
   int jobs;
