@@ -1,0 +1,64 @@
+/* models/training/jobs.h: a shared GPU cluster running a queue of jobs
+ * (training, fine-tuning, batch inference): nodes of GPUs, a scheduling
+ * policy (FIFO, priority, shortest-job-first, EASY backfill), placement
+ * that keeps each job's tensor-parallel group inside one node, GPU
+ * failures that cost the work since the last checkpoint plus a restart,
+ * and the books: waits, utilization over time, makespan, cost. The
+ * scenario section `jobs` fills jobs_params (jobs_keys.c); the simulation
+ * is jobs_sim.c. */
+#ifndef JOBS_H
+#define JOBS_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "models/gpu/gpu.h"
+#include "sim/component.h"
+
+enum { JOBS_MAX_LISTED = 256, JOBS_MAX_SHAPES = 16 };
+
+typedef enum { JOBS_FIFO, JOBS_PRIORITY, JOBS_SJF, JOBS_BACKFILL } jobs_policy;
+typedef enum { JOBS_TRAINING, JOBS_FINETUNE, JOBS_INFERENCE } jobs_kind;
+
+/* One job as a scenario lists it. */
+typedef struct {
+  const char *name;
+  int kind;                  /* jobs_kind */
+  int64_t gpus;              /* GPUs asked for */
+  int64_t tp;                /* GPUs that must share a node (0: min(gpus, a node)) */
+  bool whole_nodes;          /* ask for whole nodes */
+  double arrival_s;          /* submitted at */
+  double duration_s;         /* run time without failures or checkpoints */
+  double estimate_s;         /* what the user declares (0: duration_s): SJF and backfill use it */
+  int64_t priority;          /* higher first (policy priority) */
+} jobs_spec;
+
+typedef struct {
+  const char *gpu;           /* catalog GPU (price, power) */
+  int64_t nodes, gpus_per_node;
+  int policy;                /* jobs_policy */
+  jobs_spec list[JOBS_MAX_LISTED];
+  int nlist;
+  /* random jobs, besides the list */
+  struct {
+    double rate_per_hour;    /* 0: none */
+    double until_s;          /* submitted before this time */
+    double gpus[JOBS_MAX_SHAPES];  /* sizes drawn with equal probability */
+    int ngpus;
+    double mean_duration_s, duration_cv;  /* lognormal run time */
+    double training_share;   /* the rest are batch inference */
+  } random;
+  struct {
+    double mtbf_gpu_h;       /* mean time between failures of one GPU (0: none) */
+    double checkpoint_interval_s, checkpoint_s, restart_s;
+  } failures;
+  double usd_per_gpu_hour;   /* 0: the catalog's */
+  double interval_s;         /* time-series interval */
+  /* prepared */
+  const gpu_spec *g;
+  double price;
+} jobs_params;
+
+extern const sim_component_type jobs_component;
+
+#endif

@@ -1,0 +1,164 @@
+/* models/training/jobs_keys.c: the `jobs` section's keys, the checks
+ * between them (a job larger than the cluster, a tp group larger than a
+ * node...) and prepare (the GPU from the catalog, its price). */
+#include <math.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "models/training/jobs.h"
+#include "models/training/jobs_int.h"
+#include "sim/catalog.h"
+
+static const char *const policy_names[] = {"fifo", "priority", "sjf", "backfill", NULL};
+static const char *const kind_names[] = {"training", "finetune", "inference", NULL};
+
+#define J(f) offsetof(jobs_spec, f)
+static const sim_key job_keys[] = {
+  {.name = "name", .kind = SIM_KEY_STRING, .offset = J(name), .def_str = "", .help = "job name, in jobs.csv"},
+  {.name = "kind", .kind = SIM_KEY_ENUM, .offset = J(kind), .choices = kind_names, .def_str = "training",
+   .help = "training, finetune or inference"},
+  {.name = "gpus", .kind = SIM_KEY_INT, .offset = J(gpus), .required = true, .min = 1, .max = 1e7,
+   .help = "GPUs the job needs"},
+  {.name = "tp", .kind = SIM_KEY_INT, .offset = J(tp), .def = 0, .min = 0, .max = 1024,
+   .help = "GPUs that must share a node (its tensor-parallel group; 0: min(gpus, a node))"},
+  {.name = "whole_nodes", .kind = SIM_KEY_BOOL, .offset = J(whole_nodes), .def = 0,
+   .help = "ask for whole nodes (gpus a multiple of gpus_per_node)"},
+  {.name = "arrival_s", .kind = SIM_KEY_FLOAT, .offset = J(arrival_s), .def = 0, .min = 0, .max = 1e12,
+   .unit = "s", .help = "submitted at"},
+  {.name = "duration_s", .kind = SIM_KEY_FLOAT, .offset = J(duration_s), .required = true, .min = 1e-3,
+   .max = 1e12, .unit = "s", .help = "run time without failures"},
+  {.name = "estimate_s", .kind = SIM_KEY_FLOAT, .offset = J(estimate_s), .def = 0, .min = 0, .max = 1e12,
+   .unit = "s", .help = "declared run time for sjf and backfill (0: duration_s)"},
+  {.name = "priority", .kind = SIM_KEY_INT, .offset = J(priority), .def = 0, .min = -1000, .max = 1000,
+   .help = "higher first with policy priority"},
+  SIM_KEY_END,
+};
+#undef J
+
+#define P(f) offsetof(jobs_params, f)
+static const sim_key random_keys[] = {
+  {.name = "rate_per_hour", .kind = SIM_KEY_FLOAT, .offset = P(random.rate_per_hour), .def = 0, .min = 0,
+   .max = 1e6, .unit = "1/h", .help = "Poisson job submissions per hour (0: none)"},
+  {.name = "until_s", .kind = SIM_KEY_FLOAT, .offset = P(random.until_s), .def = 604800, .min = 0, .max = 1e12,
+   .unit = "s", .help = "no random job after this time"},
+  {.name = "gpus", .kind = SIM_KEY_NUMBERS, .offset = P(random.gpus), .count_offset = P(random.ngpus),
+   .max_items = JOBS_MAX_SHAPES, .min = 1, .max = 1e7, .help = "job sizes, drawn with equal probability"},
+  {.name = "mean_duration_s", .kind = SIM_KEY_FLOAT, .offset = P(random.mean_duration_s), .def = 36000,
+   .min = 1, .max = 1e12, .unit = "s", .help = "mean run time (lognormal)"},
+  {.name = "duration_cv", .kind = SIM_KEY_FLOAT, .offset = P(random.duration_cv), .def = 1, .min = 0.01,
+   .max = 100, .help = "coefficient of variation of the run time"},
+  {.name = "training_share", .kind = SIM_KEY_FLOAT, .offset = P(random.training_share), .def = 0.5, .min = 0,
+   .max = 1, .help = "share of training jobs (the rest: batch inference)"},
+  SIM_KEY_END,
+};
+
+static const sim_key failure_keys[] = {
+  {.name = "mtbf_gpu_h", .kind = SIM_KEY_FLOAT, .offset = P(failures.mtbf_gpu_h), .def = 0, .min = 0,
+   .max = 1e12, .unit = "h", .help = "mean time between failures of one GPU (0: none)"},
+  {.name = "checkpoint_interval_s", .kind = SIM_KEY_FLOAT, .offset = P(failures.checkpoint_interval_s),
+   .def = 3600, .min = 1, .max = 1e12, .unit = "s", .help = "work between checkpoints"},
+  {.name = "checkpoint_s", .kind = SIM_KEY_FLOAT, .offset = P(failures.checkpoint_s), .def = 0, .min = 0,
+   .max = 1e9, .unit = "s", .help = "time to write a checkpoint"},
+  {.name = "restart_s", .kind = SIM_KEY_FLOAT, .offset = P(failures.restart_s), .def = 600, .min = 0,
+   .max = 1e9, .unit = "s", .help = "time to restart after a failure (reschedule, reload)"},
+  SIM_KEY_END,
+};
+
+static const sim_key jobs_keys[] = {
+  {.name = "gpu", .kind = SIM_KEY_STRING, .offset = P(gpu), .def_str = "a100-80gb-sxm",
+   .help = "GPU type of every node (catalog name)"},
+  {.name = "nodes", .kind = SIM_KEY_INT, .offset = P(nodes), .required = true, .min = 1, .max = 1e6,
+   .help = "nodes in the cluster"},
+  {.name = "gpus_per_node", .kind = SIM_KEY_INT, .offset = P(gpus_per_node), .def = 8, .min = 1, .max = 1024,
+   .help = "GPUs per node"},
+  {.name = "policy", .kind = SIM_KEY_ENUM, .offset = P(policy), .choices = policy_names, .def_str = "backfill",
+   .help = "fifo, priority, sjf (shortest declared first) or backfill (EASY)"},
+  {.name = "list", .kind = SIM_KEY_LIST, .offset = P(list), .group = job_keys, .item_size = sizeof(jobs_spec),
+   .count_offset = P(nlist), .max_items = JOBS_MAX_LISTED, .help = "jobs submitted at given times"},
+  {.name = "random", .kind = SIM_KEY_GROUP, .group = random_keys, .help = "randomly submitted jobs"},
+  {.name = "failures", .kind = SIM_KEY_GROUP, .group = failure_keys, .help = "GPU failures and checkpoints"},
+  {.name = "usd_per_gpu_hour", .kind = SIM_KEY_FLOAT, .offset = P(usd_per_gpu_hour), .def = 0, .min = 0,
+   .max = 1e6, .unit = "USD/h", .help = "price (0: the catalog's)"},
+  {.name = "interval_s", .kind = SIM_KEY_FLOAT, .offset = P(interval_s), .def = 3600, .min = 1, .max = 1e12,
+   .unit = "s", .help = "time-series interval"},
+  SIM_KEY_END,
+};
+#undef P
+
+/* GPUs a job of this spec uses, in groups that must share a node: the
+ * group size (0 when it cannot be placed: reported by the check). */
+int64_t jobs_group_size(const jobs_spec *j, int64_t gpn)
+{
+  if (j->whole_nodes) return gpn;
+  int64_t tp = j->tp > 0 ? j->tp : (j->gpus < gpn ? j->gpus : gpn);
+  return tp;
+}
+
+static void jobs_check(const void *params, sim_check *ck)
+{
+  const jobs_params *p = params;
+  int64_t gpn = p->gpus_per_node, total = p->nodes * gpn;
+  for (int i = 0; i < p->nlist; i++) {
+    const jobs_spec *j = &p->list[i];
+    char key[96];
+    snprintf(key, sizeof key, "list.[%d].gpus", i);
+    if (j->gpus > total) {
+      sim_check_fail(ck, key, "%lld GPUs, more than the cluster's %lld (%lld nodes x %lld)", (long long)j->gpus,
+                     (long long)total, (long long)p->nodes, (long long)gpn);
+      continue;
+    }
+    int64_t g = jobs_group_size(j, gpn);
+    if (j->whole_nodes && j->gpus % gpn) {
+      sim_check_fail(ck, key, "%lld GPUs is not whole nodes of %lld", (long long)j->gpus, (long long)gpn);
+      continue;
+    }
+    snprintf(key, sizeof key, "list.[%d].tp", i);
+    if (g > gpn) {
+      sim_check_fail(ck, key, "a group of %lld GPUs does not fit a node of %lld", (long long)g, (long long)gpn);
+      continue;
+    }
+    if (j->gpus % g) {
+      sim_check_fail(ck, key, "%lld GPUs are not whole groups of %lld", (long long)j->gpus, (long long)g);
+      continue;
+    }
+  }
+  for (int i = 0; i < p->random.ngpus; i++) {
+    double v = p->random.gpus[i];
+    if (v != floor(v) || v > (double)total || (v > (double)gpn && fmod(v, (double)gpn) != 0)) {
+      char key[64];
+      snprintf(key, sizeof key, "random.gpus.[%d]", i);
+      sim_check_fail(ck, key, "%g: a whole number, at most the cluster's %lld GPUs, whole nodes above %lld", v,
+                     (long long)total, (long long)gpn);
+    }
+  }
+  if (p->random.rate_per_hour > 0 && p->random.ngpus == 0)
+    sim_check_fail(ck, "random.gpus", "required with rate_per_hour: the job sizes, e.g. [8, 16, 64]");
+  if (p->nlist == 0 && p->random.rate_per_hour == 0)
+    sim_check_fail(ck, "list", "no jobs: give a list or random = { rate_per_hour = ...; gpus = [...]; }");
+}
+
+static void jobs_prepare(void *params, const sim_setup *su, sim_check *ck)
+{
+  jobs_params *p = params;
+  p->g = sim_catalog_find(su->cats, "gpus", p->gpu);
+  if (!p->g) {
+    char names[2048];
+    sim_catalog_names(su->cats, "gpus", names, sizeof names);
+    sim_check_fail(ck, "gpu", "unknown GPU \"%s\" (known: %s)", p->gpu, names);
+    return;
+  }
+  p->price = p->usd_per_gpu_hour > 0 ? p->usd_per_gpu_hour : p->g->price_usd_per_hour > 0 ? p->g->price_usd_per_hour : NAN;
+}
+
+const sim_component_type jobs_component = {
+  .name = "jobs",
+  .help = "a shared GPU cluster running a queue of training and batch jobs",
+  .schema = jobs_keys,
+  .params_size = sizeof(jobs_params),
+  .check = jobs_check,
+  .prepare = jobs_prepare,
+  .create = jobs_create,
+  .report = jobs_report,
+  .destroy = jobs_destroy,
+};

@@ -1,0 +1,265 @@
+/* tests/unit/test_jobs.c: the shared cluster's job queue (models/training
+ * jobs component) through the program: EASY backfill never starts a head
+ * job after the reservation it was given when run times are declared
+ * exactly (several seeds of a random mixed workload), FIFO starts jobs in
+ * submission order, the cluster is never more than fully used, with no
+ * failures every job takes exactly its run time plus its checkpoints, and
+ * the work lost per failure matches the closed form for exponential
+ * failures between checkpoints; bad job lists give file:line errors. */
+#include <CUnit/CUnit.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "clitest.h"
+#include "testutil.h"
+
+static char *write_file(const char *dir, const char *name, const char *text)
+{
+  char *path = path_join(dir, name);
+  FILE *f = fopen(path, "w");
+  CHECK(f != NULL, "cannot create %s", path);
+  if (f) {
+    fputs(text, f);
+    fclose(f);
+  }
+  return path;
+}
+
+/* A random mixed workload on 8 nodes of 8 GPUs. */
+static const char mixed[] =
+  "name = \"mixed\";\n"
+  "jobs = {\n"
+  "  nodes = 8; gpus_per_node = 8;\n"
+  "  list = ( { name = \"big\"; gpus = 48; whole_nodes = true; duration_s = 90000.0; },\n"
+  "           { name = \"mid\"; gpus = 16; tp = 8; arrival_s = 100.0; duration_s = 40000.0; } );\n"
+  "  random = { rate_per_hour = 3.0; until_s = 172800.0; gpus = [1.0, 2.0, 4.0, 8.0, 16.0, 32.0];\n"
+  "             mean_duration_s = 10000.0; duration_cv = 1.5; };\n"
+  "  failures = { checkpoint_s = 0.0; };\n"
+  "  interval_s = 1800.0;\n"
+  "};\n";
+
+/* jobs.csv rows: submit, start, end, reserved, gpus, failures, lost. */
+typedef struct {
+  double submit, start, end, reserved, gpus, failures, lost;
+  char name[64];
+} row;
+
+static int read_jobs(const char *path, row **out)
+{
+  char *text = cs_slurp(path, NULL);
+  *out = NULL;
+  if (!text) return -1;
+  int n = 0;
+  char *save = NULL;
+  for (char *line = strtok_r(text, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+    if (!strncmp(line, "job,", 4)) continue;
+    char *f[16];
+    int k = 0;
+    for (char *p = line; k < 16;) {
+      f[k++] = p;
+      char *c = strchr(p, ',');
+      if (!c) break;
+      *c = '\0';
+      p = c + 1;
+    }
+    if (k != 12) continue;
+    *out = realloc(*out, (size_t)(n + 1) * sizeof **out);
+    row *r = &(*out)[n++];
+    snprintf(r->name, sizeof r->name, "%s", f[0]);
+    r->gpus = atof(f[2]);
+    r->submit = atof(f[3]);
+    r->start = atof(f[4]);
+    r->end = atof(f[5]);
+    r->reserved = *f[7] ? atof(f[7]) : NAN;
+    r->failures = atof(f[8]);
+    r->lost = atof(f[9]);
+  }
+  free(text);
+  return n;
+}
+
+static char *run_summary(const char *dir, const char *cfg, const char *out, const char *const *extra)
+{
+  const char *argv[32] = {"run", cfg, "-q", "-o", out};
+  int n = 5;
+  for (; extra && *extra && n < 31; extra++) argv[n++] = *extra;
+  argv[n] = NULL;
+  result r = run_argv(dir, argv);
+  CHECK(r.rc == 0, "%s: exit %d: %s", r.cmd, r.rc, r.err);
+  result_free(&r);
+  char *o = path_join(dir, out), *p = path_join(o, "summary.json");
+  char *json = cs_slurp(p, NULL);
+  free(o);
+  free(p);
+  return json;
+}
+
+static void test_backfill_reservations(void)
+{
+  char *dir = cs_tmpdir("jobs_backfill");
+  char *cfg = write_file(dir, "mixed.cfg", mixed);
+  int heads = 0;
+  for (int seed = 1; seed <= 5; seed++) {
+    char s[16], out[32];
+    snprintf(s, sizeof s, "%d", seed);
+    snprintf(out, sizeof out, "b%d", seed);
+    const char *extra[] = {"--seed", s, NULL};
+    char *json = run_summary(dir, "mixed.cfg", out, extra);
+    double misses = -1, done = 0, jobs = 0, util = 2;
+    CHECK(json && json_num(json, "backfill_reservation_misses", &misses) && misses == 0,
+          "seed %d: %g heads started after their reservation", seed, misses);
+    CHECK(json && json_num(json, "jobs", &jobs) && json_num(json, "jobs_completed", &done) && jobs == done && jobs > 50,
+          "seed %d: %g of %g jobs done", seed, done, jobs);
+    CHECK(json && json_num(json, "utilization", &util) && util > 0 && util <= 1, "seed %d: utilization %g", seed, util);
+    free(json);
+    char path[256];
+    snprintf(path, sizeof path, "%s/%s/jobs.csv", dir, out);
+    row *r;
+    int n = read_jobs(path, &r);
+    CHECK(n == (int)jobs, "seed %d: %d rows in jobs.csv", seed, n);
+    for (int i = 0; i < n; i++) {
+      if (isnan(r[i].reserved)) continue;
+      heads++;
+      CHECK(r[i].start <= r[i].reserved + 1e-6, "seed %d: %s reserved %.3f, started %.3f", seed, r[i].name,
+            r[i].reserved, r[i].start);
+    }
+    free(r);
+    /* the time series: never more than the cluster */
+    snprintf(path, sizeof path, "%s/%s/timeseries.csv", dir, out);
+    char *ts = cs_slurp(path, NULL);
+    int rows = 0, over = 0;
+    char *save = NULL;
+    for (char *line = ts ? strtok_r(ts, "\n", &save) : NULL; line; line = strtok_r(NULL, "\n", &save)) {
+      if (!strncmp(line, "time_s", 6)) continue;
+      double t, busy, u;
+      if (sscanf(line, "%lf,%lf,%lf", &t, &busy, &u) == 3) {
+        rows++;
+        if (u > 1 + 1e-9 || busy > 64 + 1e-6) over++;
+      }
+    }
+    CHECK(rows > 50 && over == 0, "seed %d: %d of %d intervals above the cluster", seed, over, rows);
+    free(ts);
+  }
+  printf("\n    %d heads given reservations, none started late  ", heads);
+  CHECK(heads > 5, "only %d jobs were ever blocked heads: the test does not exercise backfill", heads);
+  free(cfg);
+  free(dir);
+}
+
+static void test_fifo_order_and_policies(void)
+{
+  char *dir = cs_tmpdir("jobs_fifo");
+  char *cfg = write_file(dir, "mixed.cfg", mixed);
+  const char *fifo[] = {"--set", "jobs.policy=\"fifo\"", NULL};
+  char *jf = run_summary(dir, "mixed.cfg", "f", fifo);
+  char *jb = run_summary(dir, "mixed.cfg", "b", NULL);
+  char path[256];
+  snprintf(path, sizeof path, "%s/f/jobs.csv", dir);
+  row *r;
+  int n = read_jobs(path, &r);
+  /* jobs.csv is in end order; sort by submission and check starts */
+  for (int i = 1; i < n; i++)
+    for (int k = i; k > 0 && r[k].submit < r[k - 1].submit; k--) {
+      row t = r[k];
+      r[k] = r[k - 1];
+      r[k - 1] = t;
+    }
+  int bad = 0;
+  for (int i = 1; i < n; i++)
+    if (r[i].start < r[i - 1].start - 1e-9) bad++;
+  CHECK(n > 50 && bad == 0, "fifo: %d of %d jobs started before an earlier submission", bad, n);
+  free(r);
+  double wf = 0, wb = 0;
+  CHECK(jf && jb && json_num(jf, "wait_mean_s", &wf) && json_num(jb, "wait_mean_s", &wb) && wb < wf,
+        "backfill mean wait %g not below fifo's %g", wb, wf);
+  free(jf);
+  free(jb);
+  free(cfg);
+  free(dir);
+}
+
+/* One job of 256 GPUs failing every 4 hours on average (MTBF per GPU 1,024
+ * h), checkpoints every hour that cost nothing, no restart time: work lost
+ * per failure is the time since the last checkpoint, a truncated
+ * exponential: E[L] = 1/lambda - tau / (e^(lambda tau) - 1). */
+static void test_failures(void)
+{
+  char *dir = cs_tmpdir("jobs_failures");
+  const char *text =
+    "name = \"fail\";\n"
+    "jobs = {\n"
+    "  nodes = 32; gpus_per_node = 8;\n"
+    "  list = ( { name = \"long\"; gpus = 256; whole_nodes = true; duration_s = 7200000.0; } );\n"
+    "  failures = { mtbf_gpu_h = 1024.0; checkpoint_interval_s = 3600.0; checkpoint_s = 0.0; restart_s = 0.0; };\n"
+    "  interval_s = 86400.0;\n"
+    "};\n";
+  char *cfg = write_file(dir, "fail.cfg", text);
+  char *json = run_summary(dir, "fail.cfg", "o", NULL);
+  double failures = 0, lost_gh = 0;
+  CHECK(json && json_num(json, "failures", &failures) && json_num(json, "lost_work_gpu_hours", &lost_gh),
+        "no failure counts");
+  double lambda = 256.0 / (1024.0 * 3600.0), tau = 3600.0;
+  double expect = 1 / lambda - tau / expm1(lambda * tau);
+  double per = lost_gh * 3600.0 / 256.0 / failures;
+  /* L is within [0, tau): sd <= tau / sqrt(12); 5 standard errors */
+  double se = tau / sqrt(12.0) / sqrt(failures);
+  printf("\n    %g failures, lost %.1f s each, closed form %.1f s (+-%.1f)  ", failures, per, expect, 5 * se);
+  CHECK(failures > 300, "only %g failures", failures);
+  CHECK(fabs(per - expect) < 5 * se, "lost %.1f s per failure, closed form %.1f +- %.1f", per, expect, 5 * se);
+  /* the job's wall time = its work + the lost work (no restart cost) */
+  row *r;
+  char path[256];
+  snprintf(path, sizeof path, "%s/o/jobs.csv", dir);
+  int n = read_jobs(path, &r);
+  CHECK(n == 1, "%d rows", n);
+  if (n == 1) CS_ASSERT_REL(r[0].end - r[0].start, 7200000.0 + r[0].lost, 1e-9);
+  free(r);
+  free(json);
+  /* no failures: exactly the run time plus one checkpoint per interval */
+  const char *none[] = {"--set", "jobs.failures.mtbf_gpu_h=0", "--set", "jobs.failures.checkpoint_s=30", NULL};
+  json = run_summary(dir, "fail.cfg", "n", none);
+  snprintf(path, sizeof path, "%s/n/jobs.csv", dir);
+  n = read_jobs(path, &r);
+  /* 2000 intervals: checkpoints after the first 1999 */
+  if (n == 1) CS_ASSERT_REL(r[0].end - r[0].start, 7200000.0 + 1999 * 30.0, 1e-12);
+  free(r);
+  free(json);
+  free(cfg);
+  free(dir);
+}
+
+static void test_bad_lists(void)
+{
+  char *dir = cs_tmpdir("jobs_bad");
+  const char *text = "name = \"bad\";\n"
+                     "jobs = {\n"
+                     "  nodes = 2; gpus_per_node = 8;\n"
+                     "  list = ( { gpus = 24; duration_s = 10.0; },\n"
+                     "           { gpus = 12; tp = 16; duration_s = 10.0; },\n"
+                     "           { gpus = 12; whole_nodes = true; duration_s = 10.0; } );\n"
+                     "  gpu = \"a100-90gb\";\n"
+                     "};\n";
+  char *cfg = write_file(dir, "bad.cfg", text);
+  result r = run_in(dir, "check", "bad.cfg", (const char *)NULL);
+  CHECK_RC(r, 2);
+  CHECK_ERR_HAS(r, "bad.cfg:4: jobs.list.[0].gpus: 24 GPUs, more than the cluster's 16");
+  CHECK_ERR_HAS(r, "bad.cfg:5: jobs.list.[1].tp: a group of 16 GPUs does not fit a node of 8");
+  CHECK_ERR_HAS(r, "bad.cfg:6: jobs.list.[2].gpus: 12 GPUs is not whole nodes of 8");
+  result_free(&r);
+  free(cfg);
+  free(dir);
+}
+
+int main(void)
+{
+  static const cs_test tests[] = {
+    {"backfill keeps reservations; utilization <= 1", test_backfill_reservations},
+    {"fifo order; backfill waits less", test_fifo_order_and_policies},
+    {"failures against the closed form", test_failures},
+    {"bad job lists", test_bad_lists},
+    {NULL, NULL},
+  };
+  return cs_run_suite("jobs", tests);
+}
