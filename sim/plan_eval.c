@@ -113,7 +113,7 @@ static double worst(double a, double b)
   return a > b ? a : b;
 }
 
-static const char *const needed[] = {"usd_per_hour", "usd_per_million_tokens", "arrival_rate_per_s", "gpus",
+static const char *const needed[] = {"usd_per_hour", "usd_per_million_tokens", "offered_rate_per_s", "gpus",
                                      "requests_rejected"};
 
 /* SIM_PLAN_OK if rep has every metric plan reads, else a message and
@@ -203,7 +203,7 @@ int sim_plan_eval(const sim_plan_ctx *c, int gpu, int tp, int replicas, int scal
     }
     metric(&rep, "usd_per_hour", &cost);
     metric(&rep, "usd_per_million_tokens", &per_mtok);
-    metric(&rep, "arrival_rate_per_s", &rate);
+    metric(&rep, "offered_rate_per_s", &rate);
     metric(&rep, "gpus", &gpus);
     metric(&rep, "requests_rejected", &rejected);
     if (isnan(cost)) {

@@ -689,6 +689,16 @@ void serving_report(void *self, sim_engine *eng, sim_report *rep)
   /* Little's law over the whole run: L = lambda W */
   sim_report_num(rep, "requests_in_system_mean", Tall > 0 ? s->in_system.area / Tall : NAN,
                  "in the system, time average (whole run)");
+  /* the offered load: arrivals over the time they kept coming (to the end
+   * of workload.duration_s, or to the last arrival), not over the drain */
+  sim_time window = now;
+  if (active_sources(s) == 0) {
+    window = 0;
+    for (int i = 0; i < s->nsrc; i++)
+      if (s->src[i].stopped_at > window) window = s->src[i].stopped_at;
+  }
+  sim_report_num(rep, "offered_rate_per_s", window > 0 ? (double)s->arrived / sim_time_to_s(window) : NAN,
+                 "offered load: arrivals per second while they came");
   sim_report_num(rep, "arrival_rate_per_s", Tall > 0 ? (double)s->arrived / Tall : NAN,
                  "arrival rate (whole run, 1/s)");
   /* every arrival: completed, rejected (until rejected) and in flight (so far) */
