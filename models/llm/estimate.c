@@ -1,8 +1,10 @@
 /* models/llm/estimate.c: `clustersim estimate`: the seed article's
  * back-of-the-envelope, done with the compute core: FLOPs, memory, GPUs to
  * hold a model, time of a request at peak and at the modelled efficiency,
- * on one CPU core, and cost; training FLOPs, time and cost. Flags are a
- * key table; the driver parses them and prints the report. */
+ * on one CPU core, and cost; training FLOPs, time and cost. With --train,
+ * the simulated training iteration of models/training/train.h instead
+ * (est_train). Flags are a key table; the driver parses them and prints the
+ * report. */
 #include <math.h>
 #include <stddef.h>
 #include <stdio.h>
@@ -11,6 +13,7 @@
 #include "models/gpu/gpu.h"
 #include "models/llm/llm.h"
 #include "models/llm/llm_step.h"
+#include "models/training/train.h"
 #include "sim/command.h"
 
 /* The seed's CPU: one core at 3 GHz doing one FLOP per cycle. */
@@ -21,9 +24,17 @@ typedef struct {
   int64_t gpus, tp, pp, batch, context, gpus_per_node, dp;
   int dtype;
   double tokens_in, tokens_out, train_tokens, price, overhead_ms, mfu;
-  bool recompute;
+  int recompute;
   int64_t zero;
+  /* --train */
+  bool train, seq_parallel, no_flash;
+  const char *node_link;
+  int64_t layers, hidden, heads, kv_heads, ffn, vocab;
+  int64_t global_batch, seq_len, micro_batch, interleave;
+  double dp_overlap, mtbf_gpu_h, checkpoint_interval_s, checkpoint_s, restart_s;
 } est_params;
+
+static const char *const recompute_names[] = {"none", "selective", "full", NULL};
 
 #define FL(field, key, def_, lo, hi, help_) \
   {.name = key, .kind = SIM_KEY_FLOAT, .offset = offsetof(est_params, field), .def = def_, .min = lo, \
@@ -60,11 +71,37 @@ static const sim_key est_flags[] = {
    * 33-39% MFU (shared/reference/training_calibration.csv). Issue 6 simulates
    * it instead. */
   FL(mfu, "mfu", 0.40, 0.01, 1, "model FLOPs utilisation of training (fraction of peak)"),
-  {.name = "recompute", .kind = SIM_KEY_BOOL, .offset = offsetof(est_params, recompute), .def = 0,
-   .help = "count 8p FLOPs per training token (full activation recomputation) instead of 6p"},
+  {.name = "recompute", .kind = SIM_KEY_ENUM, .offset = offsetof(est_params, recompute), .def_str = "none",
+   .choices = recompute_names,
+   .help = "activation recomputation: none, selective (attention scores) or full (8p FLOPs per token, not 6p)"},
   IN(dp, "dp", 1, 1, 1e6, "data-parallel ranks the training state is sharded over (with --zero)"),
   IN(zero, "zero", 0, 0, 3, "ZeRO stage: 1 shards optimizer state over --dp, 2 also gradients, 3 also weights"),
   IN(gpus_per_node, "gpus-per-node", 8, 1, 1024, "GPUs a node-scope link (NVLink, PCIe) joins"),
+  {.name = "train", .kind = SIM_KEY_BOOL, .offset = offsetof(est_params, train), .def = 0,
+   .help = "simulate a training iteration (dp = gpus / (tp x pp)) and the whole run instead"},
+  IN(global_batch, "global-batch", 0, 0, 1e9, "--train: sequences per iteration (0: 1,024)"),
+  IN(seq_len, "seq-len", 2048, 1, 1e7, "--train: tokens per sequence"),
+  IN(micro_batch, "micro-batch", 1, 1, 1e6, "--train: sequences per micro-batch"),
+  IN(interleave, "interleave", 1, 1, 1024, "--train: virtual pipeline stages per GPU (1: 1F1B)"),
+  {.name = "seq-parallel", .kind = SIM_KEY_BOOL, .offset = offsetof(est_params, seq_parallel), .def = 0,
+   .help = "--train: sequence parallelism in the tensor-parallel group"},
+  {.name = "no-flash", .kind = SIM_KEY_BOOL, .offset = offsetof(est_params, no_flash), .def = 0,
+   .help = "--train: unfused attention (s x s scores in memory), as Megatron-LM in 2021"},
+  {.name = "node-link", .kind = SIM_KEY_STRING, .offset = offsetof(est_params, node_link), .def_str = "",
+   .help = "--train: link inside a node (default: --link, else the GPU's scale-up link)"},
+  FL(dp_overlap, "dp-overlap", TRAIN_DP_OVERLAP_DEFAULT, 0, 1,
+     "--train: share of gradient traffic that may hide under backward (PyTorch DDP/FSDP overlap)"),
+  IN(layers, "layers", 0, 0, 1e5, "--train: inline architecture instead of --model: layers"),
+  IN(hidden, "hidden", 0, 0, 1e7, "inline architecture: hidden size"),
+  IN(heads, "heads", 0, 0, 1e5, "inline architecture: attention heads"),
+  IN(kv_heads, "kv-heads", 0, 0, 1e5, "inline architecture: key/value heads (0: heads)"),
+  IN(ffn, "ffn", 0, 0, 1e8, "inline architecture: MLP width (0: 4 x hidden)"),
+  IN(vocab, "vocab", 51200, 1, 1e8, "inline architecture: vocabulary"),
+  FL(mtbf_gpu_h, "mtbf-gpu-h", 0, 0, 1e12, "--train: mean time between failures of one GPU, hours (0: none)"),
+  FL(checkpoint_interval_s, "checkpoint-interval-s", 0, 0, 1e9,
+     "--train: work between checkpoints, s (0: Young's optimum)"),
+  FL(checkpoint_s, "checkpoint-s", 60, 0, 1e9, "--train: time to write a checkpoint, s"),
+  FL(restart_s, "restart-s", 600, 0, 1e9, "--train: time to restart after a failure, s"),
   SIM_KEY_END,
 };
 
@@ -89,9 +126,15 @@ static const void *find(const sim_catalogs *cats, const char *list, const char *
   return e;
 }
 
+static void est_train(const est_params *o, const sim_catalogs *cats, sim_report *rep, sim_check *ck);
+
 static void est_run(const void *params, const sim_catalogs *cats, sim_report *rep, sim_check *ck)
 {
   const est_params *o = params;
+  if (o->train) {
+    est_train(o, cats, rep, ck);
+    return;
+  }
   const llm_arch *m = find(cats, "models", "model", "model", o->model, ck);
   const gpu_spec *g = find(cats, "gpus", "GPU", "gpu", o->gpu, ck);
   const net_link *link = *o->link ? find(cats, "links", "link", "link", o->link, ck) : NULL;
@@ -215,7 +258,7 @@ static void est_run(const void *params, const sim_catalogs *cats, sim_report *re
   double tokens = b * (in + out);
   double usd_per_s = price * gpus / 3600;
 
-  double train = llm_train_flops(m, o->train_tokens, o->recompute);
+  double train = llm_train_flops(m, o->train_tokens, o->recompute == LLM_RECOMPUTE_FULL);
   double train_model = llm_train_flops(m, o->train_tokens, false);
   double tpeak = gpu_peak_flops(g, cp) * gpus;
   double train_time_peak = train / tpeak;
@@ -263,7 +306,7 @@ static void est_run(const void *params, const sim_catalogs *cats, sim_report *re
   sim_report_num(rep, "usd_per_hour", usd_per_s * 3600, "price of the GPUs (USD/h; null: no price, give --price)");
   sim_report_num(rep, "usd_per_1k_tokens", usd_per_s * request / tokens * 1000, "cost per 1,000 tokens (USD)");
   sim_report_num(rep, "train_tokens", o->train_tokens, "training tokens");
-  sim_report_num(rep, "train_flops", train, o->recompute ? "training FLOPs (8 p per token)" : "training FLOPs (6 p per token)");
+  sim_report_num(rep, "train_flops", train, o->recompute == LLM_RECOMPUTE_FULL ? "training FLOPs (8 p per token)" : "training FLOPs (6 p per token)");
   sim_report_num(rep, "train_memory_bytes", train_mem,
                  "training memory per data-parallel rank: Adam state (ZeRO over --dp) + activations");
   sim_report_num(rep, "train_memory_seed_bytes", llm_train_state_seed_bytes(m), "the seed's rule: fp32 weights + 8 B/param");
@@ -275,6 +318,168 @@ static void est_run(const void *params, const sim_catalogs *cats, sim_report *re
   sim_report_num(rep, "train_cost_usd", train_time * usd_per_s, "training cost at --mfu (USD)");
 }
 
+/* --train: the flag named by a train_job field ("global_batch" ->
+ * "global-batch"). */
+static const char *train_flag(const char *field, char *buf, size_t n)
+{
+  snprintf(buf, n, "%s", field);
+  for (char *c = buf; *c; c++)
+    if (*c == '_') *c = '-';
+  return buf;
+}
+
+/* `estimate --train`: build a train_job from the flags, simulate one
+ * iteration, scale to the run. */
+static void est_train(const est_params *o, const sim_catalogs *cats, sim_report *rep, sim_check *ck)
+{
+  static llm_arch inline_arch; /* lives while the report is printed */
+  static char inline_name[96];
+  const llm_arch *m;
+  if (o->layers > 0) {
+    if (o->hidden <= 0 || o->heads <= 0) {
+      sim_check_fail(ck, o->hidden <= 0 ? "hidden" : "heads", "an inline architecture (--layers) needs --hidden and --heads");
+      return;
+    }
+    if (o->hidden % o->heads != 0) {
+      sim_check_fail(ck, "heads", "--hidden %lld is not a multiple of --heads %lld", (long long)o->hidden,
+                     (long long)o->heads);
+      return;
+    }
+    snprintf(inline_name, sizeof inline_name, "inline-%lldL-%lldh-%lda", (long long)o->layers,
+             (long long)o->hidden, (long)o->heads);
+    inline_arch = (llm_arch){
+      .name = inline_name, .description = "inline GPT-style architecture", .layers = o->layers,
+      .hidden = o->hidden, .heads = o->heads, .kv_heads = o->kv_heads > 0 ? o->kv_heads : o->heads,
+      .ffn = o->ffn > 0 ? o->ffn : 4 * o->hidden, .vocab = o->vocab, .max_context = o->seq_len,
+      .ffn_kind = LLM_FFN_PLAIN, .positions = LLM_POS_LEARNED, .norm = LLM_NORM_LAYER,
+      .tied_embeddings = true, .biases = true, .experts = 1, .experts_active = 1,
+    };
+    m = &inline_arch;
+  } else {
+    m = find(cats, "models", "model", "model", o->model, ck);
+  }
+  const gpu_spec *g = find(cats, "gpus", "GPU", "gpu", o->gpu, ck);
+  const char *nl = *o->node_link ? o->node_link : o->link;
+  const net_link *node = *nl ? find(cats, "links", "link", *o->node_link ? "node-link" : "link", nl, ck) : NULL;
+  const net_link *net = *o->net_link ? find(cats, "links", "link", "net-link", o->net_link, ck) : NULL;
+  if (!m || !g || (*nl && !node) || (*o->net_link && !net)) return;
+  if (!node) node = g->scaleup_link ? g->scaleup_link : g->host_link;
+  if (!net) {
+    bool ndr = g->scaleup_link && !strcmp(g->scaleup_link->name, "nvlink4");
+    net = sim_catalog_find(cats, "links", ndr ? "ib-ndr" : "ib-hdr");
+  }
+  int tp = o->tp > 0 ? (int)o->tp : 1, pp = (int)o->pp;
+  int gpus = o->gpus > 0 ? (int)o->gpus : tp * pp;
+  if (gpus % (tp * pp) != 0) {
+    sim_check_fail(ck, "gpus", "--gpus %d is not a multiple of tp x pp = %d x %d (dp = gpus / (tp x pp) must be whole)",
+                   gpus, tp, pp);
+    return;
+  }
+  train_job j;
+  train_job_init(&j, m, g);
+  j.dtype = (gpu_precision)o->dtype;
+  j.tp = tp;
+  j.pp = pp;
+  j.dp = gpus / (tp * pp);
+  j.micro_batch = (int)o->micro_batch;
+  j.global_batch = o->global_batch > 0 ? (int)o->global_batch : 1024;
+  j.seq_len = (int)o->seq_len;
+  j.interleave = (int)o->interleave;
+  j.recompute = o->recompute;
+  j.seq_parallel = o->seq_parallel;
+  j.zero = (int)o->zero;
+  j.flash_attention = !o->no_flash;
+  j.node_link = node;
+  j.net_link = net;
+  j.gpus_per_node = (int)o->gpus_per_node;
+  j.dp_overlap = o->dp_overlap;
+  char why[512], flag[64];
+  const char *bad = train_job_check(&j, why, sizeof why);
+  if (bad) {
+    sim_check_fail(ck, train_flag(bad, flag, sizeof flag), "%s", why);
+    return;
+  }
+  if (j.seq_len > m->max_context) {
+    sim_check_fail(ck, "seq-len", "%d exceeds %s's context of %lld tokens", j.seq_len, m->name,
+                   (long long)m->max_context);
+    return;
+  }
+
+  train_step_result r;
+  train_step(&j, &r);
+  const double gib = 1073741824.0;
+  if (!r.mem.fits) {
+    sim_check_fail(ck, "gpus",
+                   "%s does not fit on %d x %s (dp %d, tp %d, pp %d, ZeRO %d, recompute %s): each GPU needs %.1f "
+                   "GiB (weights %.1f, gradients %.1f, optimizer %.1f, activations %.1f) but has %.1f: short by "
+                   "%.1f GiB; use more tp/pp, --zero, --recompute full or a smaller --micro-batch",
+                   m->name, gpus, g->name, j.dp, tp, pp, j.zero, recompute_names[j.recompute], r.mem.total / gib,
+                   r.mem.weights / gib, r.mem.grads / gib, r.mem.optimizer / gib, r.mem.activations / gib,
+                   r.mem.capacity / gib, r.mem.short_bytes / gib);
+    return;
+  }
+  double price = o->price > 0 ? o->price : g->price_usd_per_hour > 0 ? g->price_usd_per_hour : NAN;
+  train_run_result run;
+  train_run(&j, &r, o->train_tokens, price, &run);
+  train_failures fl = {.mtbf_gpu_s = o->mtbf_gpu_h * 3600, .checkpoint_s = o->checkpoint_s,
+                       .restart_s = o->restart_s};
+  fl.checkpoint_interval_s = o->checkpoint_interval_s > 0 ? o->checkpoint_interval_s : train_young_interval_s(&fl, gpus);
+  if (isinf(fl.checkpoint_interval_s)) fl.checkpoint_interval_s = 0; /* no failures: no checkpoints counted */
+
+  sim_report_str(rep, "model", m->name, "model");
+  sim_report_str(rep, "gpu", g->name, "GPU");
+  sim_report_str(rep, "dtype", gpu_precision_names[j.dtype], "GEMM precision");
+  sim_report_num(rep, "params", llm_params(m), "parameters");
+  sim_report_int(rep, "gpus", gpus, "GPUs");
+  sim_report_int(rep, "dp", j.dp, "data-parallel degree");
+  sim_report_int(rep, "tp", tp, "tensor-parallel degree");
+  sim_report_int(rep, "pp", pp, "pipeline stages");
+  sim_report_int(rep, "interleave", j.interleave, "virtual stages per GPU");
+  sim_report_int(rep, "micro_batches", r.micro_batches, "micro-batches per iteration");
+  sim_report_str(rep, "recompute", recompute_names[j.recompute], "activation recomputation");
+  sim_report_int(rep, "zero", j.zero, "ZeRO stage");
+  sim_report_str(rep, "tp_link", tp > 1 ? node->name : "none", "tensor-parallel link");
+  sim_report_str(rep, "pp_link", r.pp_link ? r.pp_link->name : "none", "pipeline link");
+  sim_report_str(rep, "dp_link", r.dp_link ? r.dp_link->name : "none", "data-parallel link");
+  sim_report_num(rep, "iteration_time_s", r.iteration_s, "one iteration (s)");
+  sim_report_num(rep, "compute_s", r.compute_s, "  compute, busiest stage (s)");
+  sim_report_num(rep, "tp_comm_s", r.tp_comm_s, "  tensor-parallel collectives (s)");
+  sim_report_num(rep, "bubble_s", r.bubble_s, "  pipeline bubble (s)");
+  sim_report_num(rep, "pp_comm_s", r.pp_comm_s, "  pipeline sends on the critical path (s)");
+  sim_report_num(rep, "dp_exposed_s", r.dp_exposed_s, "  data-parallel traffic not hidden (s)");
+  sim_report_num(rep, "optimizer_s", r.optimizer_s, "  optimizer step (s)");
+  sim_report_num(rep, "dp_comm_s", r.dp_comm_s, "data-parallel traffic, hidden or not (s)");
+  sim_report_num(rep, "bubble_fraction", r.bubble_fraction, "bubble share of the pipeline time");
+  sim_report_num(rep, "tokens_per_iteration", r.tokens, "tokens per iteration");
+  sim_report_num(rep, "tokens_per_s", r.tokens_per_s, "tokens per second, all GPUs");
+  sim_report_num(rep, "tokens_per_s_per_gpu", r.tokens_per_s_per_gpu, "tokens per second per GPU");
+  sim_report_num(rep, "model_flops_per_iteration", r.model_flops, "model FLOPs (6 p + attention per token)");
+  sim_report_num(rep, "hardware_flops_per_iteration", r.hardware_flops, "hardware FLOPs (with recomputation)");
+  sim_report_num(rep, "mfu", r.mfu, "model FLOPs utilisation");
+  sim_report_num(rep, "hfu", r.hfu, "hardware FLOPs utilisation");
+  sim_report_num(rep, "memory_per_gpu_bytes", r.mem.total, "memory per GPU, first stage (bytes)");
+  sim_report_num(rep, "weights_bytes", r.mem.weights, "  weights (bytes)");
+  sim_report_num(rep, "gradients_bytes", r.mem.grads, "  gradients (bytes)");
+  sim_report_num(rep, "optimizer_bytes", r.mem.optimizer, "  optimizer state (bytes)");
+  sim_report_num(rep, "activations_bytes", r.mem.activations, "  activations in flight (bytes)");
+  sim_report_num(rep, "gpu_memory_bytes", r.mem.capacity, "GPU memory (bytes)");
+  sim_report_num(rep, "train_tokens", o->train_tokens, "training tokens");
+  sim_report_num(rep, "iterations", run.iterations, "iterations");
+  sim_report_num(rep, "train_flops", run.model_flops, "model FLOPs of the run");
+  sim_report_num(rep, "train_time_s", run.time_s, "training time without failures (s)");
+  sim_report_num(rep, "train_days", run.days, "training time without failures (days)");
+  sim_report_num(rep, "gpu_hours", run.gpu_hours, "GPU-hours");
+  sim_report_num(rep, "energy_kwh", run.energy_kwh, "energy at board power (kWh, upper bound, no PUE)");
+  sim_report_num(rep, "usd_per_gpu_hour", price, "price per GPU-hour (USD)");
+  sim_report_num(rep, "train_cost_usd", run.cost_usd, "cost (USD; null: no price, give --price)");
+  sim_report_num(rep, "job_mtbf_s", train_job_mtbf_s(&fl, gpus), "mean time between failures of the job (s)");
+  sim_report_num(rep, "checkpoint_interval_s", fl.checkpoint_interval_s, "work between checkpoints (s)");
+  sim_report_num(rep, "effective_fraction", train_effective_fraction(&fl, gpus),
+                 "useful share of wall time with checkpoints and failures (Young)");
+  sim_report_num(rep, "train_time_with_failures_s", train_time_with_failures_s(&fl, gpus, run.time_s),
+                 "training time with checkpoints and failures (s)");
+}
+
 const sim_command_type estimate_command = {
   .name = "estimate",
   .summary = "FLOPs, memory, time and cost of a model on a GPU, without simulating",
@@ -284,7 +489,13 @@ const sim_command_type estimate_command = {
       "needed to hold the model, the time of a request at peak and at the modelled efficiency\n"
       "(prefill of --batch prompts, one decode step of --batch sequences at --context), the same\n"
       "on one 3 GHz CPU core, and the cost per 1,000 tokens and of the training run.\n"
-      "Defaults reproduce the seed article's case: GPT-3 175B, 1,024 tokens, 300B training tokens.\n",
+      "Defaults reproduce the seed article's case: GPT-3 175B, 1,024 tokens, 300B training tokens.\n"
+      "--train simulates a training iteration instead (models/training/train.h): dp = --gpus / (tp x pp),\n"
+      "--global-batch sequences of --seq-len tokens in micro-batches of --micro-batch, 1F1B or\n"
+      "interleaved (--interleave V), --recompute, --seq-parallel, --zero; prints iteration time and its\n"
+      "breakdown, tokens/s per GPU, MFU and HFU, memory per GPU, days, GPU-hours, energy and cost.\n"
+      "--model takes a catalog name, or an inline GPT-style architecture: --layers --hidden --heads\n"
+      "[--kv-heads] [--ffn (4 x hidden)] [--vocab (51,200)].\n",
   .flags = est_flags,
   .params_size = sizeof(est_params),
   .run = est_run,

@@ -1,0 +1,175 @@
+/* models/training/train.h: one training job of a transformer language
+ * model on a GPU cluster, as a pure function of shapes, hardware and
+ * parallelism: the time of one iteration (per micro-batch compute and
+ * tensor-parallel collectives on every pipeline stage, the pipeline
+ * schedule simulated op by op, data-parallel gradient traffic and how much
+ * of it backward hides, the optimizer step), memory per GPU, FLOPs and
+ * utilisation, the whole run (time, GPU-hours, energy, cost) and the
+ * first-order cost of failures and checkpoints. No engine, no files, no
+ * command line: `clustersim estimate --train` and the job queue
+ * (jobs_sim.c) call it.
+ *
+ * Parallel layout (Megatron-LM order): tensor-parallel ranks innermost
+ * (inside a node), then data-parallel, then pipeline stages outermost. A
+ * collective runs on the node link when its group fits in one node
+ * (gpus_per_node), else on the network link (the slowest it crosses).
+ *
+ * FLOP conventions (Narayanan et al. 2021, eq. 3; MosaicML llm-foundry):
+ * per token, forward = 2 x (weight-matrix elements of the layers + vocab x
+ * hidden) + 4 x layers x q_dim x seq_len (attention scores and weighted sum
+ * over the full sequence, not halved for causality). Model FLOPs = 3 x
+ * forward (backward is twice forward); hardware FLOPs add one forward of
+ * the layers with full recomputation, and the attention part of it with
+ * selective recomputation. For a GPT model with ffn = 4h, vocab V:
+ * model = 72 B s l h^2 (1 + s/6h + V/12lh), full-recompute hardware =
+ * 96 B s l h^2 (1 + s/6h + V/16lh). Biases and norms are not counted. */
+#ifndef TRAIN_H
+#define TRAIN_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "models/gpu/gpu.h"
+#include "models/interconnect/net.h"
+#include "models/llm/llm.h"
+
+/* Fraction of the data-parallel gradient traffic that may run under
+ * backward compute. PyTorch DDP launches bucketed all-reduces as gradients
+ * become ready during backward (Li et al., "PyTorch Distributed", VLDB
+ * 2020), FSDP prefetches the next layer's all-gather, Megatron-LM overlaps
+ * with --overlap-grad-reduce: only what exceeds the backward time stays
+ * exposed. 1.0 is that default; 0 is a framework that reduces after the
+ * backward pass (Megatron-LM of 2021, the calibration rows). */
+#define TRAIN_DP_OVERLAP_DEFAULT 1.0
+
+/* A training job. Pointers are kept, not copied. Fill with train_job_init
+ * and then set the fields that differ. */
+typedef struct {
+  const llm_arch *model;
+  const gpu_spec *gpu;
+  gpu_precision dtype;      /* GEMM precision: fp16/bf16 (fp8: GEMMs in fp8, the rest in bf16) */
+  int dp, tp, pp;           /* gpus = dp x tp x pp */
+  int micro_batch;          /* sequences per micro-batch */
+  int global_batch;         /* sequences per iteration (dp x micro_batch x micro-batches) */
+  int seq_len;              /* tokens per sequence */
+  int interleave;           /* virtual stages per GPU (1: 1F1B; v > 1: interleaved 1F1B) */
+  int recompute;            /* LLM_RECOMPUTE_NONE / SELECTIVE / FULL */
+  bool seq_parallel;        /* sequence parallelism (Korthikanti et al. 2022) */
+  int zero;                 /* ZeRO stage 0..3 (3 = FSDP FULL_SHARD) */
+  bool flash_attention;     /* fused attention (FlashAttention): no s x s scores in memory */
+  const net_link *node_link;  /* inside a node (NVLink); NULL: the GPU's scale-up link */
+  const net_link *net_link;   /* between nodes (InfiniBand, Ethernet) */
+  int gpus_per_node;
+  double dp_overlap;        /* 0..1, see TRAIN_DP_OVERLAP_DEFAULT */
+} train_job;
+
+/* Defaults: dp = tp = pp = 1, micro-batch 1, global batch 1, seq_len 2048,
+ * 1F1B, no recompute, no sequence parallelism, ZeRO 0, flash attention,
+ * bf16, 8 GPUs per node, links from the GPU (net_link stays NULL: set it),
+ * overlap TRAIN_DP_OVERLAP_DEFAULT. */
+void train_job_init(train_job *j, const llm_arch *m, const gpu_spec *g);
+static inline int train_job_gpus(const train_job *j) { return j->dp * j->tp * j->pp; }
+/* Micro-batches per iteration per pipeline: global_batch / (dp x micro_batch). */
+int train_micro_batches(const train_job *j);
+
+/* NULL if the job is well formed; else the name of the offending field
+ * ("tp", "pp", "global_batch", "interleave", "gpu", ...) with the reason
+ * in msg. Memory is not checked here (see train_memory: fits). */
+const char *train_job_check(const train_job *j, char *msg, size_t n);
+
+/* Weight-matrix elements of one layer that a token multiplies (attention
+ * projections and the active experts' MLP; no biases, no norms). */
+double train_layer_matrix_params(const llm_arch *m);
+
+/* FLOPs of one iteration (global_batch x seq_len tokens), per the
+ * conventions above: model FLOPs (no recomputation) and hardware FLOPs
+ * (with the job's recomputation). */
+double train_model_flops(const train_job *j);
+double train_hardware_flops(const train_job *j);
+
+/* Memory per GPU on the busiest (first) pipeline stage, bytes. Adam in
+ * mixed precision: 2 B weights + 2 B gradients + 12 B optimizer state per
+ * parameter, divided over dp by ZeRO 1 (optimizer), 2 (+ gradients), 3 (+
+ * weights). Activations per Korthikanti et al. 2022 (Table 2) for the
+ * micro-batches in flight under 1F1B: min(p, m) on the first stage, times
+ * (1 + (p-1)/(p v)) when interleaved. */
+typedef struct {
+  double params;            /* parameters held per GPU before ZeRO */
+  double weights, grads, optimizer, activations, total;
+  double capacity;          /* the GPU's memory */
+  bool fits;
+  double short_bytes;       /* total - capacity when it does not fit, else 0 */
+} train_memory;
+void train_memory_need(const train_job *j, train_memory *out);
+
+/* One iteration. Times in seconds; the breakdown sums to iteration_s:
+ * compute (busiest stage, m micro-batches), tp_comm (its tensor-parallel
+ * collectives), bubble (pipeline idle), pp_comm (p2p on the critical path),
+ * dp_exposed (gradient traffic not hidden), optimizer. */
+typedef struct {
+  int micro_batches;
+  double iteration_s;
+  double compute_s, tp_comm_s, bubble_s, pp_comm_s, dp_comm_s, dp_exposed_s, optimizer_s;
+  double bubble_fraction;   /* bubble / (pipeline time without p2p) */
+  double tokens;            /* per iteration */
+  double tokens_per_s, tokens_per_s_per_gpu;
+  double model_flops, hardware_flops;  /* per iteration */
+  double mfu, hfu;          /* per GPU, against the dense peak of dtype */
+  const net_link *dp_link, *pp_link;   /* the links used (NULL when the degree is 1) */
+  train_memory mem;
+} train_step_result;
+/* Simulate one iteration of a job that passed train_job_check. */
+void train_step(const train_job *j, train_step_result *out);
+
+/* Pipeline schedule: p stages, m micro-batches, v chunks per stage (chunk
+ * c of stage s is virtual stage c p + s). f[s], b[s]: forward and backward
+ * time of one micro-batch through one chunk of stage s (all chunks of a
+ * stage alike); p2p[s]: time to send activations (or gradients) from
+ * virtual stage s to the next (from stage s to stage (s+1) mod p). Returns
+ * the time from the first forward to the last backward. Orders: 1F1B
+ * (PipeDream-Flush) for v = 1, Megatron-LM's interleaved 1F1B for v > 1
+ * (needs m a multiple of p). With equal stages and no p2p the idle share is
+ * (p-1)/(m+p-1) for v = 1 and (p-1)/(v m + p-1) for v > 1. */
+double train_pipeline_time(int p, int m, int v, const double *f, const double *b, const double *p2p);
+
+/* The whole run. */
+typedef struct {
+  double iterations;        /* train_tokens / (global_batch x seq_len), rounded up */
+  double time_s, days, gpu_hours;
+  double energy_kwh;        /* all GPUs at TDP for the whole time: an upper bound, no PUE */
+  double cost_usd;          /* GPU-hours x usd_per_gpu_hour (NaN if the price is unknown) */
+  double model_flops;
+} train_run_result;
+void train_run(const train_job *j, const train_step_result *step, double train_tokens,
+               double usd_per_gpu_hour, train_run_result *out);
+
+/* Failures and checkpoints, first order (Young 1974, "A first order
+ * approximation to the optimum checkpoint interval", CACM 17(9); Daly 2006,
+ * FGCS 22(3)). A job of n GPUs that each fail at rate 1/mtbf_gpu_s fails at
+ * rate 1/M, M = mtbf_gpu_s / n. It writes a checkpoint of delta seconds
+ * after every tau seconds of work; a failure strikes uniformly within a
+ * segment of tau + delta and loses half of it on average, plus restart R:
+ *   lost per failure    L = (tau + delta) / 2 + R
+ *   wasted fraction     W = delta / tau + L / M
+ *   effective fraction  E = 1 - W (clamped at 0), wall time = T / E.
+ * W is minimised at tau* = sqrt(2 delta M) (Young). mtbf_gpu_s = INFINITY
+ * (or <= 0: no failures) leaves only delta / tau. */
+typedef struct {
+  double mtbf_gpu_s;
+  double checkpoint_interval_s;  /* tau: work between checkpoints */
+  double checkpoint_s;           /* delta: time to write one */
+  double restart_s;              /* R: detect, reschedule, reload */
+} train_failures;
+/* Mean time between failures of a job of n GPUs, s (INFINITY without failures). */
+double train_job_mtbf_s(const train_failures *f, int gpus);
+/* Expected work lost per failure, L above (for a stochastic simulation to match). */
+double train_lost_per_failure_s(const train_failures *f);
+/* E above, in [0, 1]. */
+double train_effective_fraction(const train_failures *f, int gpus);
+/* Young's optimum interval sqrt(2 delta M), s (INFINITY without failures). */
+double train_young_interval_s(const train_failures *f, int gpus);
+/* Wall-clock time of failure_free_s of work under f: failure_free_s / E
+ * (INFINITY when E = 0). */
+double train_time_with_failures_s(const train_failures *f, int gpus, double failure_free_s);
+
+#endif

@@ -1,0 +1,91 @@
+/* models/training/train_job.c: a training job's defaults, its
+ * well-formedness (degrees that divide, a batch that splits into
+ * micro-batches, a tensor-parallel group inside a node), and its FLOPs per
+ * iteration under the conventions of train.h. */
+#include <stdio.h>
+
+#include "models/training/train.h"
+
+void train_job_init(train_job *j, const llm_arch *m, const gpu_spec *g)
+{
+  *j = (train_job){
+    .model = m, .gpu = g, .dtype = GPU_BF16, .dp = 1, .tp = 1, .pp = 1, .micro_batch = 1,
+    .global_batch = 1, .seq_len = 2048, .interleave = 1, .recompute = LLM_RECOMPUTE_NONE,
+    .zero = 0, .flash_attention = true, .node_link = g ? g->scaleup_link : NULL, .net_link = NULL,
+    .gpus_per_node = 8, .dp_overlap = TRAIN_DP_OVERLAP_DEFAULT,
+  };
+}
+
+int train_micro_batches(const train_job *j) { return j->global_batch / (j->dp * j->micro_batch); }
+
+const char *train_job_check(const train_job *j, char *msg, size_t n)
+{
+  const llm_arch *m = j->model;
+  if (!m || !j->gpu) return snprintf(msg, n, "no model or GPU"), "model";
+  if (j->dp < 1 || j->tp < 1 || j->pp < 1)
+    return snprintf(msg, n, "dp, tp and pp must be >= 1 (dp %d, tp %d, pp %d)", j->dp, j->tp, j->pp), "gpus";
+  if (m->heads % j->tp != 0 || (m->kv_heads > 0 && m->kv_heads % j->tp != 0 && j->tp % m->kv_heads != 0))
+    return snprintf(msg, n, "tensor parallelism of %d does not divide %s's %lld attention heads", j->tp,
+                    m->name, (long long)m->heads), "tp";
+  if (j->tp > 1 && j->tp > j->gpus_per_node)
+    return snprintf(msg, n, "tp %d exceeds the %d GPUs of a node: a tensor-parallel group stays inside one node",
+                    j->tp, j->gpus_per_node), "tp";
+  if (j->tp > 1 && !j->node_link)
+    return snprintf(msg, n, "tp %d needs a link inside the node, and %s has none", j->tp, j->gpu->name), "tp";
+  if (m->layers % (j->pp * j->interleave) != 0)
+    return snprintf(msg, n, "%s's %lld layers do not split into pp x interleave = %d x %d equal stages", m->name,
+                    (long long)m->layers, j->pp, j->interleave), j->interleave > 1 ? "interleave" : "pp";
+  if (j->interleave > 1 && j->pp < 2)
+    return snprintf(msg, n, "interleaving needs pipeline stages (pp >= 2)"), "interleave";
+  if (j->micro_batch < 1 || j->seq_len < 1 || j->global_batch < 1)
+    return snprintf(msg, n, "micro-batch, global batch and sequence length must be >= 1"), "micro_batch";
+  if (j->global_batch % (j->dp * j->micro_batch) != 0)
+    return snprintf(msg, n, "global batch %d does not divide into dp x micro-batch = %d x %d sequences",
+                    j->global_batch, j->dp, j->micro_batch), "global_batch";
+  int mb = train_micro_batches(j);
+  if (j->interleave > 1 && mb % j->pp != 0)
+    return snprintf(msg, n, "the interleaved schedule needs micro-batches (%d) to be a multiple of pp (%d)", mb,
+                    j->pp), "interleave";
+  if (j->zero < 0 || j->zero > 3) return snprintf(msg, n, "ZeRO stage %d is not 0..3", j->zero), "zero";
+  if (j->dp_overlap < 0 || j->dp_overlap > 1)
+    return snprintf(msg, n, "overlap %g is not within 0..1", j->dp_overlap), "dp_overlap";
+  if (gpu_peak_flops(j->gpu, gpu_compute_precision(j->gpu, j->dtype)) <= 0)
+    return snprintf(msg, n, "%s has no %s throughput", j->gpu->name, gpu_precision_names[j->dtype]), "dtype";
+  if (train_job_gpus(j) > j->gpus_per_node && !j->net_link)
+    return snprintf(msg, n, "%d GPUs span nodes of %d and no network link is given", train_job_gpus(j),
+                    j->gpus_per_node), "net_link";
+  return NULL;
+}
+
+double train_layer_matrix_params(const llm_arch *m)
+{
+  double h = (double)m->hidden, q = llm_q_dim(m), kv = llm_kv_dim(m), f = (double)m->ffn;
+  double mlp = (m->ffn_kind == LLM_FFN_GATED ? 3 : 2) * h * f;
+  double active = m->experts > 1 ? (double)m->experts_active : 1;
+  return 2 * h * q + 2 * h * kv + active * mlp;
+}
+
+/* Forward FLOPs per token: layers' matrices, output head, attention. */
+static double forward_parts(const train_job *j, double *layers, double *head, double *attn)
+{
+  const llm_arch *m = j->model;
+  double l = (double)m->layers;
+  *layers = 2 * l * train_layer_matrix_params(m);
+  *head = 2 * (double)m->vocab * (double)m->hidden;
+  *attn = 4 * l * llm_q_dim(m) * (double)j->seq_len;
+  return *layers + *head + *attn;
+}
+
+double train_model_flops(const train_job *j)
+{
+  double lay, head, attn, tokens = (double)j->global_batch * j->seq_len;
+  return 3 * forward_parts(j, &lay, &head, &attn) * tokens;
+}
+
+double train_hardware_flops(const train_job *j)
+{
+  double lay, head, attn, tokens = (double)j->global_batch * j->seq_len;
+  double f = forward_parts(j, &lay, &head, &attn);
+  double extra = j->recompute == LLM_RECOMPUTE_FULL ? lay + attn : j->recompute == LLM_RECOMPUTE_SELECTIVE ? attn : 0;
+  return (3 * f + extra) * tokens;
+}

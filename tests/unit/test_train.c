@@ -1,0 +1,280 @@
+/* tests/unit/test_train.c: the training model (models/training/train.h)
+ * against closed forms: FLOP accounting (Narayanan et al. 2021), the 1F1B
+ * bubble, the ring all-reduce of gradients, Ethernet against InfiniBand,
+ * mixed-precision Adam state under ZeRO, the failure model (Young), the
+ * job checks, and `clustersim estimate --train` through the program. */
+#include <math.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "models/training/train.h"
+#include "sim/catalog.h"
+#include "cattest.h"
+#include "clitest.h"
+#include "testutil.h"
+
+/* A GPT-style model (ffn 4h, plain MLP), with vocab V. */
+static llm_arch gpt(int64_t l, int64_t h, int64_t a, int64_t v)
+{
+  return (llm_arch){.name = "gpt", .layers = l, .hidden = h, .heads = a, .kv_heads = a, .ffn = 4 * h, .vocab = v,
+                    .max_context = 2048, .ffn_kind = LLM_FFN_PLAIN, .positions = LLM_POS_LEARNED,
+                    .norm = LLM_NORM_LAYER, .tied_embeddings = true, .biases = true, .experts = 1,
+                    .experts_active = 1};
+}
+
+static const gpu_spec *gpu(const char *n) { return sim_catalog_find(cs_catalogs(), "gpus", n); }
+static const net_link *link_(const char *n) { return sim_catalog_find(cs_catalogs(), "links", n); }
+
+/* model FLOPs 72 B s l h^2 (1 + s/6h + V/12lh); hardware with full
+ * recomputation 96 B s l h^2 (1 + s/6h + V/16lh) (Narayanan et al. 2021) */
+static void test_flops(void)
+{
+  static const int64_t shapes[][4] = {{24, 2304, 24, 51200}, {96, 12288, 96, 51200}, {128, 25600, 160, 50257}};
+  for (size_t i = 0; i < 3; i++) {
+    llm_arch m = gpt(shapes[i][0], shapes[i][1], shapes[i][2], shapes[i][3]);
+    train_job j;
+    train_job_init(&j, &m, gpu("a100-80gb-sxm"));
+    j.global_batch = 512;
+    j.seq_len = 2048;
+    double B = 512, s = 2048, l = (double)m.layers, h = (double)m.hidden, V = (double)m.vocab;
+    double model = 72 * B * s * l * h * h * (1 + s / (6 * h) + V / (12 * l * h));
+    double hw = 96 * B * s * l * h * h * (1 + s / (6 * h) + V / (16 * l * h));
+    CS_ASSERT_REL(train_model_flops(&j), model, 1e-12);
+    CS_ASSERT_REL(train_hardware_flops(&j), model, 1e-12);
+    j.recompute = LLM_RECOMPUTE_FULL;
+    CS_ASSERT_REL(train_hardware_flops(&j), hw, 1e-12);
+    CS_ASSERT_REL(train_model_flops(&j), model, 1e-12);
+  }
+}
+
+/* 1F1B with equal stages and free p2p: (m + p - 1)(f + b), idle share
+ * (p-1)/(m+p-1); interleaved chunks of 1/v the work: (p-1)/(v m + p-1) */
+static void test_bubble(void)
+{
+  static const int pm[][2] = {{1, 1}, {2, 1}, {4, 8}, {8, 8}, {8, 64}, {16, 3}};
+  double f[64], b[64], z[64] = {0};
+  for (int i = 0; i < 64; i++) f[i] = 1, b[i] = 2;
+  for (size_t i = 0; i < sizeof pm / sizeof pm[0]; i++) {
+    int p = pm[i][0], m = pm[i][1];
+    double t = train_pipeline_time(p, m, 1, f, b, z);
+    CS_ASSERT_REL(t, (m + p - 1) * 3.0, 1e-12);
+    CS_ASSERT_REL(1 - m * 3.0 / t, (p - 1.0) / (m + p - 1), 1e-12);
+  }
+  for (int i = 0; i < 64; i++) f[i] = 0.5, b[i] = 1;
+  double t = train_pipeline_time(4, 8, 2, f, b, z); /* v = 2: each chunk half the work */
+  CS_ASSERT_REL(1 - 8 * 3.0 / t, 3.0 / (2 * 8 + 3), 1e-12);
+  /* p2p adds to the critical path */
+  double p2p[64];
+  for (int i = 0; i < 64; i++) p2p[i] = 0.1, f[i] = 1, b[i] = 2;
+  CU_ASSERT_TRUE(train_pipeline_time(4, 8, 1, f, b, p2p) > train_pipeline_time(4, 8, 1, f, b, z));
+}
+
+/* A data-parallel job of dp GPUs over `net`, no overlap. */
+static void dp_job(train_job *j, const llm_arch *m, int dp, const char *net)
+{
+  train_job_init(j, m, gpu("a100-80gb-sxm"));
+  j->dp = dp;
+  j->global_batch = dp;
+  j->seq_len = 512;
+  j->dp_overlap = 0;
+  j->net_link = link_(net);
+}
+
+static void test_dp_allreduce(void)
+{
+  llm_arch m = gpt(32, 4096, 32, 51200);
+  train_job j;
+  dp_job(&j, &m, 16, "ib-hdr");
+  CU_ASSERT_PTR_NULL(train_job_check(&j, (char[256]){0}, 256));
+  train_step_result r;
+  train_step(&j, &r);
+  /* the dp group spans 2 nodes: InfiniBand; ring all-reduce of 2 B gradients:
+   * 2 (n-1) steps of bytes/n, each alpha + (bytes/n)/bw, plus the launch */
+  const net_link *ib = link_("ib-hdr");
+  double bytes = 2 * llm_params(&m), n = 16;
+  double ring = 2 * (n - 1) * (net_alpha_s(ib) + bytes / n / net_bw(ib));
+  CU_ASSERT_PTR_EQUAL(r.dp_link, ib);
+  CS_ASSERT_REL(r.dp_comm_s, net_allreduce_s(ib, 16, bytes, NET_RING), 1e-12);
+  CS_ASSERT_REL(r.dp_comm_s, ring, 1e-3); /* the 6 us launch is the rest */
+  CS_ASSERT_REL(r.dp_exposed_s, r.dp_comm_s, 1e-12);
+  /* full overlap hides what backward covers */
+  j.dp_overlap = 1;
+  train_step(&j, &r);
+  CU_ASSERT_TRUE(r.dp_exposed_s < r.dp_comm_s);
+  /* inside one node: NVLink */
+  dp_job(&j, &m, 8, "ib-hdr");
+  train_step(&j, &r);
+  CU_ASSERT_PTR_EQUAL(r.dp_link, gpu("a100-80gb-sxm")->scaleup_link);
+}
+
+/* With exposed data-parallel traffic dominating, 100 Gb/s Ethernet is
+ * slower than HDR InfiniBand by the ratio of their effective bandwidths. */
+static void test_ethernet_vs_ib(void)
+{
+  llm_arch m = gpt(32, 4096, 32, 51200);
+  train_job je, ji;
+  dp_job(&je, &m, 64, "eth-100g");
+  dp_job(&ji, &m, 64, "ib-hdr");
+  train_step_result re, ri;
+  train_step(&je, &re);
+  train_step(&ji, &ri);
+  const net_link *e = link_("eth-100g"), *i = link_("ib-hdr");
+  double ratio = net_bw(i) / net_bw(e);
+  CU_ASSERT_TRUE(re.dp_exposed_s > re.compute_s); /* communication dominates */
+  CS_ASSERT_REL(re.dp_exposed_s / ri.dp_exposed_s, ratio, 0.01);
+  CU_ASSERT_TRUE(re.iteration_s > 1.5 * ri.iteration_s);
+}
+
+/* 16 B per parameter (2 weights, 2 gradients, 12 Adam), divided over dp as
+ * ZeRO 1, 2, 3 say, and over tp x pp by the model split. */
+static void test_memory(void)
+{
+  llm_arch m = gpt(48, 8192, 64, 51200);
+  train_job j;
+  train_job_init(&j, &m, gpu("a100-80gb-sxm"));
+  j.tp = 8;
+  j.pp = 2;
+  j.dp = 4;
+  j.global_batch = 64;
+  double p = llm_params(&m) / 16, d = 4;
+  static const double want[4][3] = {{2, 2, 12}, {2, 2, 3}, {2, 0.5, 3}, {0.5, 0.5, 3}};
+  for (int z = 0; z <= 3; z++) {
+    j.zero = z;
+    train_memory mem;
+    train_memory_need(&j, &mem);
+    CS_ASSERT_REL(mem.weights, want[z][0] * p, 1e-12);
+    CS_ASSERT_REL(mem.grads, want[z][1] * p, 1e-12);
+    CS_ASSERT_REL(mem.optimizer, want[z][2] * p, 1e-12);
+    CS_ASSERT_REL(mem.weights + mem.grads + mem.optimizer, llm_train_state_bytes(&m, z, (int)d) / 16, 1e-12);
+    CS_ASSERT_REL(mem.total, mem.weights + mem.grads + mem.optimizer + mem.activations, 1e-12);
+  }
+  /* recomputation shrinks activations: full < selective < none */
+  train_memory a[3];
+  for (int r = 0; r < 3; r++) {
+    j.recompute = r;
+    j.flash_attention = false;
+    train_memory_need(&j, &a[r]);
+  }
+  CU_ASSERT_TRUE(a[LLM_RECOMPUTE_FULL].activations < a[LLM_RECOMPUTE_SELECTIVE].activations);
+  CU_ASSERT_TRUE(a[LLM_RECOMPUTE_SELECTIVE].activations < a[LLM_RECOMPUTE_NONE].activations);
+}
+
+static void test_failures(void)
+{
+  train_failures f = {.mtbf_gpu_s = INFINITY, .checkpoint_interval_s = 3600, .checkpoint_s = 0, .restart_s = 600};
+  CU_ASSERT_DOUBLE_EQUAL(train_effective_fraction(&f, 1024), 1.0, 0);
+  CU_ASSERT_DOUBLE_EQUAL(train_time_with_failures_s(&f, 1024, 1e6), 1e6, 0);
+  f.mtbf_gpu_s = 0; /* none */
+  CU_ASSERT_DOUBLE_EQUAL(train_effective_fraction(&f, 1024), 1.0, 0);
+  /* a huge MTBF tends to the failure-free time */
+  f.mtbf_gpu_s = 1e30;
+  CS_ASSERT_REL(train_time_with_failures_s(&f, 1024, 1e6), 1e6, 1e-9);
+
+  /* 50,000 h per GPU over 2,048 GPUs: one failure per ~24 h; 5 min
+   * checkpoints; Young's interval maximises the effective fraction */
+  f = (train_failures){.mtbf_gpu_s = 50000 * 3600.0, .checkpoint_s = 300, .restart_s = 1200};
+  double M = train_job_mtbf_s(&f, 2048);
+  CS_ASSERT_REL(M, 50000 * 3600.0 / 2048, 1e-12);
+  double tau = train_young_interval_s(&f, 2048);
+  CS_ASSERT_REL(tau, sqrt(2 * 300 * M), 1e-12);
+  f.checkpoint_interval_s = tau;
+  double best = train_effective_fraction(&f, 2048), argbest = tau;
+  for (double t = tau / 10; t < tau * 10; t *= 1.001) {
+    f.checkpoint_interval_s = t;
+    double e = train_effective_fraction(&f, 2048);
+    if (e > best) best = e, argbest = t;
+  }
+  CS_ASSERT_REL(argbest, tau, 2e-3);
+  f.checkpoint_interval_s = tau;
+  double e = train_effective_fraction(&f, 2048);
+  CS_ASSERT_REL(e, 1 - 300 / tau - ((tau + 300) / 2 + 1200) / M, 1e-12);
+  CU_ASSERT_TRUE(e < 1 && e > 0.8);
+  CS_ASSERT_REL(train_lost_per_failure_s(&f), (tau + 300) / 2 + 1200, 1e-12);
+}
+
+static void test_checks(void)
+{
+  llm_arch m = gpt(24, 2048, 16, 51200);
+  train_job j;
+  char why[256];
+  train_job_init(&j, &m, gpu("a100-80gb-sxm"));
+  j.net_link = link_("ib-hdr");
+  j.dp = 4;
+  j.micro_batch = 2;
+  j.global_batch = 12;
+  CU_ASSERT_STRING_EQUAL(train_job_check(&j, why, sizeof why), "global_batch");
+  j.global_batch = 16;
+  CU_ASSERT_PTR_NULL(train_job_check(&j, why, sizeof why));
+  j.tp = 16;
+  CU_ASSERT_STRING_EQUAL(train_job_check(&j, why, sizeof why), "tp");
+  j.tp = 1;
+  j.pp = 5;
+  CU_ASSERT_STRING_EQUAL(train_job_check(&j, why, sizeof why), "pp");
+  j.pp = 4;
+  j.interleave = 2; /* 2 micro-batches per pipeline, not a multiple of 4 */
+  CU_ASSERT_STRING_EQUAL(train_job_check(&j, why, sizeof why), "interleave");
+}
+
+static void test_cli(void)
+{
+  result r = RUN("estimate", "--train", "--model", "llama2-7b", "--gpu", "a100-80gb-sxm", "--gpus", "64", "--tp",
+                 "1", "--pp", "1", "--train-tokens", "1e12", "--global-batch", "512", "--seq-len", "4096",
+                 "--micro-batch", "1", "--recompute", "full", "--zero", "1", "--json");
+  CHECK_RC(r, 0);
+  static const char *const keys[] = {"iteration_time_s", "tokens_per_s_per_gpu", "mfu", "hfu", "train_time_s",
+                                     "gpu_hours", "train_cost_usd", "memory_per_gpu_bytes", NULL};
+  for (const char *const *k = keys; *k; k++) {
+    double x;
+    CHECK(json_num(r.out, *k, &x) && x > 0, "%s: no positive \"%s\" in:\n%s", r.cmd, *k, r.out);
+  }
+  double mfu = 0, hfu = 0;
+  json_num(r.out, "mfu", &mfu);
+  json_num(r.out, "hfu", &hfu);
+  CHECK(mfu > 0.3 && mfu < 0.7 && hfu > mfu, "%s: mfu %g hfu %g", r.cmd, mfu, hfu);
+  result_free(&r);
+
+  /* inline architecture: the 1.7B of Megatron-LM's Table 1 */
+  r = RUN("estimate", "--train", "--layers", "24", "--hidden", "2304", "--heads", "24", "--gpus", "32",
+          "--global-batch", "512", "--seq-len", "2048", "--recompute", "full", "--no-flash", "--json");
+  CHECK_RC(r, 0);
+  double params = 0;
+  CHECK(json_num(r.out, "params", &params) && fabs(params / 1.7e9 - 1) < 0.05, "%s: params %g", r.cmd, params);
+  result_free(&r);
+
+  /* errors name the flag and exit 2 */
+  r = RUN("estimate", "--train", "--model", "llama2-7b", "--gpus", "64", "--global-batch", "100");
+  CHECK_RC(r, 2);
+  CHECK_ERR_HAS(r, "--global-batch");
+  result_free(&r);
+  r = RUN("estimate", "--train", "--model", "llama2-7b", "--gpus", "12", "--tp", "8");
+  CHECK_RC(r, 2);
+  CHECK_ERR_HAS(r, "--gpus");
+  result_free(&r);
+  r = RUN("estimate", "--train", "--model", "gpt3-175b", "--gpus", "8", "--tp", "8", "--global-batch", "8");
+  CHECK_RC(r, 2);
+  CHECK_ERR_HAS(r, "short by");
+  result_free(&r);
+  r = RUN("estimate", "--recompute", "sometimes");
+  CHECK_RC(r, 2);
+  CHECK_ERR_HAS(r, "--recompute");
+  result_free(&r);
+}
+
+int main(void)
+{
+  if (!cs_catalogs()) return 1;
+  static const cs_test tests[] = {
+    {"FLOPs: 72 B s l h^2 (...) and 96 B s l h^2 (...)", test_flops},
+    {"1F1B bubble (p-1)/(m+p-1), interleaved /v", test_bubble},
+    {"data-parallel ring all-reduce", test_dp_allreduce},
+    {"Ethernet slower than InfiniBand by the bandwidth ratio", test_ethernet_vs_ib},
+    {"memory: 16 B/param divided as ZeRO says", test_memory},
+    {"failures: Young's interval, MTBF -> infinity", test_failures},
+    {"job checks name the field", test_checks},
+    {"estimate --train through the program", test_cli},
+    {NULL, NULL},
+  };
+  int rc = cs_run_suite("train", tests);
+  cs_catalogs_free();
+  return rc;
+}

@@ -1,0 +1,172 @@
+/* tests/unit/test_train_validation.c: the training model (models/training/
+ * train.h) against the published throughput of real training runs: every
+ * row of shared/reference/training_calibration.csv (Megatron-LM 2021 weak
+ * scaling, MosaicML llm-foundry benchmarks). The cases are a table here
+ * with their sources and the settings each run used; the model's constants
+ * are shared by all of them (nothing per row). Run it to print the table
+ * (markdown, as in models/VALIDATION.md). The test holds each row within
+ * TRAIN_VALIDATION_DRIFT of the error recorded with it (a deliberate change
+ * of the model updates the records and VALIDATION.md together) and counts
+ * the rows within the issue's 15% target. */
+#include <math.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "models/gpu/gpu.h"
+#include "models/interconnect/net.h"
+#include "models/llm/llm.h"
+#include "models/training/train.h"
+#include "sim/catalog_load.h"
+#include "cattest.h"
+#include "testutil.h"
+
+#define TRAIN_VALIDATION_DRIFT 0.05
+#define TRAIN_VALIDATION_TARGET 0.15
+/* rows within the target now (3 miss it: see models/VALIDATION.md); it
+ * may only go up */
+#define TRAIN_VALIDATION_MIN_WITHIN 19
+
+typedef enum { MEGATRON, MOSAIC } family;
+
+typedef struct {
+  const char *id;
+  family fam;
+  const char *what;
+  int layers, hidden, heads;
+  int gpus, tp, pp, interleave, micro_batch, global_batch;
+  const char *gpu;
+  gpu_precision dtype;
+  bool full_recompute;
+  double published;       /* TFLOP/s per GPU (Megatron) or tokens/s per GPU (MosaicML) */
+  double expect_err;      /* the error this model gives now */
+} tcase;
+
+/* Megatron-LM 2021 (Narayanan et al., arXiv 2104.04473, Table 1): GPT
+ * models, vocab 51,200, s = 2048, fp16, full recomputation, interleaved
+ * schedule with scatter/gather, A100-80GB in DGX A100 nodes (NVLink3 in the
+ * node, one 200 Gb/s HDR port per GPU). Micro-batch 1 and v = 2 virtual
+ * stages (3 for 530B, whose 3 layers per stage do not halve) are our
+ * assumptions: Table 1 does not give them. Gradients all-reduced after the
+ * backward pass (no overlap in the 2021 code), unfused softmax (no
+ * FlashAttention in 2021).
+ * MosaicML (llm-foundry scripts/train/benchmarking/README.md @061f2c7c):
+ * MPT models (yamls in scripts/train/yamls/pretrain: d_model, n_heads,
+ * n_layers; vocab 50,368, ALiBi, no biases), s = 2048, FSDP FULL_SHARD
+ * (ZeRO-3) over all GPUs, bf16 (fp8 for one row), FlashAttention (triton),
+ * "act ckpt" = full recomputation; A100 nodes joined by 1,600 Gb/s RoCE
+ * (200 Gb/s per GPU: eth-200g); H100 networking not stated: ib-ndr
+ * assumed (only the 64-GPU row leaves a node). */
+static const tcase cases[] = {
+  {"MEG21-01", MEGATRON, "GPT 1.7B, TP1 PP1 DP32", 24, 2304, 24, 32, 1, 1, 1, 1, 512, "a100-80gb-sxm", GPU_FP16, true, 137, -0.12},
+  {"MEG21-02", MEGATRON, "GPT 3.6B, TP2 PP1 DP32", 30, 3072, 32, 64, 2, 1, 1, 1, 512, "a100-80gb-sxm", GPU_FP16, true, 138, -0.10},
+  {"MEG21-03", MEGATRON, "GPT 7.5B, TP4 PP1 DP32", 36, 4096, 32, 128, 4, 1, 1, 1, 512, "a100-80gb-sxm", GPU_FP16, true, 142, -0.09},
+  {"MEG21-04", MEGATRON, "GPT 18.4B, TP8 PP1 DP32", 40, 6144, 48, 256, 8, 1, 1, 1, 1024, "a100-80gb-sxm", GPU_FP16, true, 135, -0.02},
+  {"MEG21-05", MEGATRON, "GPT 39.1B, TP8 PP2 DP32", 48, 8192, 64, 512, 8, 2, 2, 1, 1536, "a100-80gb-sxm", GPU_FP16, true, 138, 0.05},
+  {"MEG21-06", MEGATRON, "GPT 76.1B, TP8 PP4 DP32", 60, 10240, 80, 1024, 8, 4, 3, 1, 1792, "a100-80gb-sxm", GPU_FP16, true, 140, 0.09},
+  {"MEG21-07", MEGATRON, "GPT 145.6B, TP8 PP8 DP24", 80, 12288, 96, 1536, 8, 8, 2, 1, 2304, "a100-80gb-sxm", GPU_FP16, true, 148, 0.07},
+  {"MEG21-08", MEGATRON, "GPT 310.1B, TP8 PP16 DP15", 96, 16384, 128, 1920, 8, 16, 2, 1, 2160, "a100-80gb-sxm", GPU_FP16, true, 155, 0.06},
+  {"MEG21-09", MEGATRON, "GPT 529.6B, TP8 PP35 DP9", 105, 20480, 128, 2520, 8, 35, 3, 1, 2520, "a100-80gb-sxm", GPU_FP16, true, 163, 0.06},
+  {"MEG21-10", MEGATRON, "GPT 1008B, TP8 PP64 DP6", 128, 25600, 160, 3072, 8, 64, 2, 1, 3072, "a100-80gb-sxm", GPU_FP16, true, 163, 0.06},
+  {"MOSAIC-70b-64-h100", MOSAIC, "MPT-70B, 64 H100, act ckpt", 80, 8192, 64, 64, 1, 1, 1, 8, 2048, "h100-sxm", GPU_BF16, true, 1039, -0.13},
+  {"MOSAIC-30b-8-h100", MOSAIC, "MPT-30B, 8 H100, act ckpt", 48, 7168, 56, 8, 1, 1, 1, 3, 504, "h100-sxm", GPU_BF16, true, 2002, -0.03},
+  {"MOSAIC-13b-8-h100", MOSAIC, "MPT-13B, 8 H100", 40, 5120, 40, 8, 1, 1, 1, 2, 16, "h100-sxm", GPU_BF16, false, 4792, 0.20},
+  {"MOSAIC-7b-8-h100", MOSAIC, "MPT-7B, 8 H100", 32, 4096, 32, 8, 1, 1, 1, 6, 48, "h100-sxm", GPU_BF16, false, 10643, 0.04},
+  {"MOSAIC-3b-8-h100-fp8", MOSAIC, "MPT-3B, 8 H100, FP8", 32, 2560, 20, 8, 1, 1, 1, 10, 480, "h100-sxm", GPU_FP8, false, 30586, 0.50},
+  {"MOSAIC-70b-64-a100", MOSAIC, "MPT-70B, 64 A100-80GB, act ckpt", 80, 8192, 64, 64, 1, 1, 1, 8, 2048, "a100-80gb-sxm", GPU_BF16, true, 410, -0.02},
+  {"MOSAIC-30b-8-a100", MOSAIC, "MPT-30B, 8 A100-80GB, act ckpt", 48, 7168, 56, 8, 1, 1, 1, 3, 504, "a100-80gb-sxm", GPU_BF16, true, 916, -0.05},
+  {"MOSAIC-13b-8-a100", MOSAIC, "MPT-13B, 8 A100-80GB", 40, 5120, 40, 8, 1, 1, 1, 2, 48, "a100-80gb-sxm", GPU_BF16, false, 2262, 0.16},
+  {"MOSAIC-7b-8-a100", MOSAIC, "MPT-7B, 8 A100-80GB", 32, 4096, 32, 8, 1, 1, 1, 6, 96, "a100-80gb-sxm", GPU_BF16, false, 4641, 0.07},
+  {"MOSAIC-1b-8-a100", MOSAIC, "MPT-1B, 8 A100-80GB", 24, 2048, 16, 8, 1, 1, 1, 14, 448, "a100-80gb-sxm", GPU_BF16, false, 20513, 0.15},
+  {"MOSAIC-70b-128-a100-40gb", MOSAIC, "MPT-70B, 128 A100-40GB, act ckpt", 80, 8192, 64, 128, 1, 1, 1, 4, 512, "a100-40gb-sxm", GPU_BF16, true, 376, 0.06},
+  {"MOSAIC-7b-128-a100-40gb", MOSAIC, "MPT-7B, 128 A100-40GB, act ckpt", 32, 4096, 32, 128, 1, 1, 1, 18, 2304, "a100-40gb-sxm", GPU_BF16, true, 3623, 0.03},
+};
+
+static llm_arch arch_of(const tcase *c)
+{
+  bool meg = c->fam == MEGATRON;
+  llm_arch a = {
+    .name = c->id, .layers = c->layers, .hidden = c->hidden, .heads = c->heads, .kv_heads = c->heads,
+    .ffn = 4 * (int64_t)c->hidden, .vocab = meg ? 51200 : 50368, .max_context = 2048,
+    .ffn_kind = LLM_FFN_PLAIN, .positions = meg ? LLM_POS_LEARNED : LLM_POS_ALIBI, .norm = LLM_NORM_LAYER,
+    .tied_embeddings = true, .biases = meg, .experts = 1, .experts_active = 1,
+  };
+  return a;
+}
+
+/* The job of a case; false if the catalog lacks its GPU or links. */
+static bool job_of(const tcase *c, const llm_arch *a, train_job *j)
+{
+  const gpu_spec *g = sim_catalog_find(cs_catalogs(), "gpus", c->gpu);
+  if (!g) return false;
+  bool meg = c->fam == MEGATRON, hopper = !strcmp(c->gpu, "h100-sxm");
+  train_job_init(j, a, g);
+  j->dtype = c->dtype;
+  j->tp = c->tp;
+  j->pp = c->pp;
+  j->dp = c->gpus / (c->tp * c->pp);
+  j->interleave = c->interleave;
+  j->micro_batch = c->micro_batch;
+  j->global_batch = c->global_batch;
+  j->seq_len = 2048;
+  j->recompute = c->full_recompute ? LLM_RECOMPUTE_FULL : LLM_RECOMPUTE_NONE;
+  j->zero = meg ? 0 : 3;
+  j->flash_attention = !meg;
+  j->dp_overlap = meg ? 0 : TRAIN_DP_OVERLAP_DEFAULT;
+  j->net_link = sim_catalog_find(cs_catalogs(), "links", meg ? "ib-hdr" : hopper ? "ib-ndr" : "eth-200g");
+  return j->net_link != NULL;
+}
+
+/* Predicted metric of a case, in the unit it was published in. */
+static double predict(const tcase *c, train_step_result *r)
+{
+  llm_arch a = arch_of(c);
+  train_job j;
+  char why[256];
+  if (!job_of(c, &a, &j)) return NAN;
+  const char *bad = train_job_check(&j, why, sizeof why);
+  if (bad) {
+    printf("\n    %s: %s: %s  ", c->id, bad, why);
+    return NAN;
+  }
+  train_step(&j, r);
+  if (!r->mem.fits) printf("\n    %s: needs %.1f GiB of %.1f  ", c->id, r->mem.total / 1073741824.0, r->mem.capacity / 1073741824.0);
+  return c->fam == MEGATRON ? r->hardware_flops / r->iteration_s / c->gpus / 1e12 : r->tokens_per_s_per_gpu;
+}
+
+static void test_cases(void)
+{
+  int within = 0, n = 0;
+  double sum_abs = 0;
+  printf("\n| case | run | published | predicted | error | MFU | bubble | dp exposed |\n"
+         "|---|---|---|---|---|---|---|---|\n");
+  for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+    const tcase *c = &cases[i];
+    train_step_result r;
+    double p = predict(c, &r), err = p / c->published - 1;
+    printf("| %s | %s | %.4g %s | %.4g | %+.1f%% | %.1f%% | %.1f%% | %.1f%% |\n", c->id, c->what, c->published,
+           c->fam == MEGATRON ? "TFLOP/s/GPU" : "tok/s/GPU", p, 100 * err, 100 * r.mfu,
+           100 * r.bubble_s / r.iteration_s, 100 * r.dp_exposed_s / r.iteration_s);
+    CU_ASSERT_TRUE(isfinite(p));
+    CU_ASSERT_TRUE(r.mem.fits);
+    if (fabs(err - c->expect_err) > TRAIN_VALIDATION_DRIFT)
+      printf("\n    case %s moved: error %+.1f%%, recorded %+.0f%%  ", c->id, 100 * err, 100 * c->expect_err);
+    CU_ASSERT_TRUE(fabs(err - c->expect_err) <= TRAIN_VALIDATION_DRIFT);
+    if (fabs(err) <= TRAIN_VALIDATION_TARGET) within++;
+    sum_abs += fabs(err);
+    n++;
+  }
+  printf("\n%d of %d within 15%%; mean absolute error %.1f%%\n", within, n, 100 * sum_abs / n);
+  CU_ASSERT_TRUE(within >= TRAIN_VALIDATION_MIN_WITHIN);
+}
+
+int main(void)
+{
+  if (!cs_catalogs()) return 1;
+  static const cs_test tests[] = {
+    {"published training throughput within tolerance", test_cases},
+    {NULL, NULL},
+  };
+  int rc = cs_run_suite("train_validation", tests);
+  cs_catalogs_free();
+  return rc;
+}
