@@ -5,7 +5,7 @@
 #include "sim/command.h"
 #include "sim/component.h"
 
-extern const sim_component_type queue_component, serving_component, jobs_component;
+extern const sim_component_type queue_component, serving_component, jobs_component, training_component;
 extern const sim_catalog_type net_link_catalog, gpu_catalog, llm_catalog;
 extern const sim_command_type estimate_command;
 
@@ -13,6 +13,7 @@ const sim_component_type *const sim_components[] = {
   &queue_component,
   &serving_component,
   &jobs_component,
+  &training_component,
   NULL,
 };
 

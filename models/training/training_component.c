@@ -1,0 +1,327 @@
+/* models/training/training_component.c: a training run as a scenario
+ * (section `training`): the job's configuration checked against the
+ * catalogs (fit in memory, parallel degrees), its iteration from the
+ * training model (train.h), and the whole run simulated with GPU failures
+ * as events: the job fails at rate N / MTBF, loses the work since its last
+ * checkpoint, restarts after restart_s; checkpoints cost checkpoint_s every
+ * checkpoint_interval_s of work (0: Young's optimum). The report gives the
+ * iteration's breakdown, the failure-free run, the simulated run with its
+ * restarts, and the first-order closed form beside it. */
+#include <math.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <gsl/gsl_randist.h>
+
+#include "models/training/train.h"
+#include "sim/catalog.h"
+#include "sim/component.h"
+#include "sim/rng.h"
+#include "sim/util.h"
+
+#define GIB 1073741824.0
+
+static const char *const recompute_names[] = {"none", "selective", "full", NULL};
+
+typedef struct {
+  const char *model, *gpu, *node_link, *net_link;
+  int dtype, recompute;
+  int64_t gpus, tp, pp, micro_batch, global_batch, seq_len, interleave, zero, gpus_per_node;
+  bool seq_parallel, flash_attention;
+  double dp_overlap, train_tokens, usd_per_gpu_hour, interval_s;
+  struct { double mtbf_gpu_h, checkpoint_interval_s, checkpoint_s, restart_s; } failures;
+  /* prepared */
+  train_job job;
+  train_step_result step;
+  train_run_result run;
+  train_failures fl;
+  double price;
+} training_params;
+
+#define P(f) offsetof(training_params, f)
+#define KS(nm, f, d, h) {.name = nm, .kind = SIM_KEY_STRING, .offset = P(f), .def_str = d, .help = h}
+#define KI(nm, f, d, lo, hi, h) {.name = nm, .kind = SIM_KEY_INT, .offset = P(f), .def = d, .min = lo, .max = hi, .help = h}
+#define KF(nm, f, d, lo, hi, u, h) \
+  {.name = nm, .kind = SIM_KEY_FLOAT, .offset = P(f), .def = d, .min = lo, .max = hi, .unit = u, .help = h}
+
+static const sim_key failure_keys[] = {
+  KF("mtbf_gpu_h", failures.mtbf_gpu_h, 0, 0, 1e12, "h", "mean time between failures of one GPU (0: none)"),
+  KF("checkpoint_interval_s", failures.checkpoint_interval_s, 0, 0, 1e12, "s",
+     "work between checkpoints (0: Young's optimum sqrt(2 checkpoint_s MTBF_job))"),
+  KF("checkpoint_s", failures.checkpoint_s, 60, 0, 1e9, "s", "time to write a checkpoint"),
+  KF("restart_s", failures.restart_s, 600, 0, 1e9, "s", "time to restart after a failure"),
+  SIM_KEY_END,
+};
+
+static const sim_key training_keys[] = {
+  {.name = "model", .kind = SIM_KEY_STRING, .offset = P(model), .required = true,
+   .help = "model (catalog name, or one in the scenario's models list)"},
+  KS("gpu", gpu, "a100-80gb-sxm", "GPU type (catalog)"),
+  {.name = "dtype", .kind = SIM_KEY_ENUM, .offset = P(dtype), .choices = gpu_precision_names, .def_str = "bf16",
+   .help = "GEMM precision"},
+  {.name = "gpus", .kind = SIM_KEY_INT, .offset = P(gpus), .required = true, .min = 1, .max = 1e7,
+   .help = "GPUs: dp x tp x pp"},
+  KI("tp", tp, 1, 1, 1024, "tensor-parallel degree"),
+  KI("pp", pp, 1, 1, 4096, "pipeline stages"),
+  KI("micro_batch", micro_batch, 1, 1, 1e6, "sequences per micro-batch"),
+  {.name = "global_batch", .kind = SIM_KEY_INT, .offset = P(global_batch), .required = true, .min = 1, .max = 1e9,
+   .help = "sequences per iteration"},
+  {.name = "seq_len", .kind = SIM_KEY_INT, .offset = P(seq_len), .required = true, .min = 1, .max = 1e7,
+   .help = "tokens per sequence"},
+  KI("interleave", interleave, 1, 1, 64, "virtual stages per GPU (1: 1F1B)"),
+  {.name = "recompute", .kind = SIM_KEY_ENUM, .offset = P(recompute), .choices = recompute_names,
+   .def_str = "selective", .help = "activation recomputation: none, selective, full"},
+  {.name = "seq_parallel", .kind = SIM_KEY_BOOL, .offset = P(seq_parallel), .def = 0, .help = "sequence parallelism"},
+  {.name = "flash_attention", .kind = SIM_KEY_BOOL, .offset = P(flash_attention), .def = 1,
+   .help = "fused attention (FlashAttention)"},
+  KI("zero", zero, 0, 0, 3, "ZeRO stage"),
+  KS("node_link", node_link, "", "link inside a node (default: the GPU's NVLink)"),
+  KS("net_link", net_link, "ib-hdr", "link between nodes"),
+  KI("gpus_per_node", gpus_per_node, 8, 1, 1024, "GPUs per node"),
+  KF("dp_overlap", dp_overlap, TRAIN_DP_OVERLAP_DEFAULT, 0, 1, NULL,
+     "share of the data-parallel reduction hidden behind backward compute"),
+  {.name = "train_tokens", .kind = SIM_KEY_FLOAT, .offset = P(train_tokens), .required = true, .min = 1,
+   .max = 1e17, .help = "tokens to train on"},
+  KF("usd_per_gpu_hour", usd_per_gpu_hour, 0, 0, 1e6, "USD/h", "price (0: the catalog's)"),
+  KF("interval_s", interval_s, 86400, 1, 1e12, "s", "time-series interval"),
+  {.name = "failures", .kind = SIM_KEY_GROUP, .group = failure_keys, .help = "GPU failures and checkpoints"},
+  SIM_KEY_END,
+};
+
+static const net_link *link_named(const sim_setup *su, const char *name, const char *key, sim_check *ck)
+{
+  const net_link *l = sim_catalog_find(su->cats, "links", name);
+  if (!l) {
+    char names[2048];
+    sim_catalog_names(su->cats, "links", names, sizeof names);
+    sim_check_fail(ck, key, "unknown link \"%s\" (known: %s)", name, names);
+  }
+  return l;
+}
+
+static void training_prepare(void *params, const sim_setup *su, sim_check *ck)
+{
+  training_params *p = params;
+  const llm_arch *m = sim_catalog_find(su->cats, "models", p->model);
+  const gpu_spec *g = sim_catalog_find(su->cats, "gpus", p->gpu);
+  if (!m) sim_check_fail(ck, "model", "unknown model \"%s\" (clustersim list models)", p->model);
+  if (!g) sim_check_fail(ck, "gpu", "unknown GPU \"%s\" (clustersim list gpus)", p->gpu);
+  if (!m || !g) return;
+  train_job *j = &p->job;
+  train_job_init(j, m, g);
+  j->dtype = (gpu_precision)p->dtype;
+  j->tp = (int)p->tp;
+  j->pp = (int)p->pp;
+  if (p->gpus % (p->tp * p->pp)) {
+    sim_check_fail(ck, "gpus", "%lld GPUs are not a whole number of tp x pp = %lld groups", (long long)p->gpus,
+                   (long long)(p->tp * p->pp));
+    return;
+  }
+  j->dp = (int)(p->gpus / (p->tp * p->pp));
+  j->micro_batch = (int)p->micro_batch;
+  j->global_batch = (int)p->global_batch;
+  j->seq_len = (int)p->seq_len;
+  j->interleave = (int)p->interleave;
+  j->recompute = p->recompute;
+  j->seq_parallel = p->seq_parallel;
+  j->flash_attention = p->flash_attention;
+  j->zero = (int)p->zero;
+  j->gpus_per_node = (int)p->gpus_per_node;
+  j->dp_overlap = p->dp_overlap;
+  if (*p->node_link) j->node_link = link_named(su, p->node_link, "node_link", ck);
+  j->net_link = link_named(su, p->net_link, "net_link", ck);
+  if ((*p->node_link && !j->node_link) || !j->net_link) return;
+  char msg[512];
+  const char *bad = train_job_check(j, msg, sizeof msg);
+  if (bad) {
+    /* the model's field names are the scenario's keys, but for dp */
+    sim_check_fail(ck, !strcmp(bad, "dp") ? "gpus" : bad, "%s", msg);
+    return;
+  }
+  train_step(j, &p->step);
+  if (!p->step.mem.fits) {
+    const train_memory *mm = &p->step.mem;
+    sim_check_fail(ck, "gpus",
+                   "%s does not fit on %s with dp %d x tp %d x pp %d: each GPU needs %.1f GiB (weights %.1f, "
+                   "gradients %.1f, optimizer %.1f, activations %.1f) of %.1f GiB: short by %.1f GiB; raise tp, pp "
+                   "or the ZeRO stage, or recompute activations",
+                   m->name, g->name, j->dp, j->tp, j->pp, mm->total / GIB, mm->weights / GIB, mm->grads / GIB,
+                   mm->optimizer / GIB, mm->activations / GIB, mm->capacity / GIB, mm->short_bytes / GIB);
+    return;
+  }
+  p->price = p->usd_per_gpu_hour > 0 ? p->usd_per_gpu_hour : g->price_usd_per_hour > 0 ? g->price_usd_per_hour : NAN;
+  train_run(j, &p->step, p->train_tokens, p->price, &p->run);
+  p->fl = (train_failures){.mtbf_gpu_s = p->failures.mtbf_gpu_h * 3600, .checkpoint_s = p->failures.checkpoint_s,
+                           .restart_s = p->failures.restart_s};
+  p->fl.checkpoint_interval_s = p->failures.checkpoint_interval_s > 0 ? p->failures.checkpoint_interval_s
+                                                                     : train_young_interval_s(&p->fl, (int)p->gpus);
+  if (!isfinite(p->fl.checkpoint_interval_s)) p->fl.checkpoint_interval_s = 0;
+}
+
+/* ---- the run, with failures as events ---- */
+
+typedef struct {
+  const training_params *p;
+  sim_engine *eng;
+  gsl_rng *rng;
+  double work_left, tau, delta, work_done_at_seg;  /* s */
+  sim_time seg_start;
+  sim_event_id end_ev, fail_ev, tick_ev;
+  uint64_t failures;
+  double lost_s;
+  bool done;
+  sim_time end;
+  sim_table *ts;
+} training_sim;
+
+static void on_end(sim_engine *eng, void *ctx, uint64_t arg);
+static void on_fail(sim_engine *eng, void *ctx, uint64_t arg);
+
+/* Wall time for w seconds of work with a checkpoint after every tau. */
+static double wall_for(const training_sim *s, double w)
+{
+  if (s->tau <= 0 || s->delta <= 0) return w;
+  double n = ceil(w / s->tau) - 1;
+  return w + (n > 0 ? n : 0) * s->delta;
+}
+
+static void segment(training_sim *s, double delay)
+{
+  sim_time now = sim_now(s->eng);
+  s->seg_start = now + sim_time_from_s(delay);
+  double wall = delay + wall_for(s, s->work_left);
+  s->end_ev = sim_schedule_at(s->eng, now + sim_time_from_s(wall), on_end, s, 0);
+  s->fail_ev = 0;
+  if (s->p->fl.mtbf_gpu_s > 0) {
+    double t = gsl_ran_exponential(s->rng, train_job_mtbf_s(&s->p->fl, (int)s->p->gpus));
+    if (t < wall) s->fail_ev = sim_schedule_at(s->eng, now + sim_time_from_s(t), on_fail, s, 0);
+  }
+}
+
+static void on_end(sim_engine *eng, void *ctx, uint64_t arg)
+{
+  training_sim *s = ctx;
+  if (s->fail_ev) sim_cancel(eng, s->fail_ev);
+  s->done = true;
+  s->end = sim_now(eng);
+  s->work_left = 0;
+  if (s->tick_ev) sim_cancel(eng, s->tick_ev);
+  s->tick_ev = 0;
+}
+
+static void on_fail(sim_engine *eng, void *ctx, uint64_t arg)
+{
+  training_sim *s = ctx;
+  sim_cancel(eng, s->end_ev);
+  double e = sim_time_to_s(sim_now(eng) - s->seg_start);
+  if (e < 0) e = 0;
+  double done = e, saved = 0;
+  if (s->tau > 0) {
+    double cycle = s->tau + s->delta, cycles = floor(e / cycle), rem = e - cycles * cycle;
+    done = cycles * s->tau + (rem < s->tau ? rem : s->tau);
+    saved = cycles * s->tau;
+  }
+  if (done > s->work_left) done = s->work_left;
+  if (saved > s->work_left) saved = s->work_left;
+  s->work_left -= saved;
+  s->lost_s += done - saved;
+  s->failures++;
+  segment(s, s->p->fl.restart_s);
+}
+
+static void on_tick(sim_engine *eng, void *ctx, uint64_t arg)
+{
+  training_sim *s = ctx;
+  double total = s->p->run.time_s;
+  sim_cell c[] = {{NULL, sim_time_to_s(sim_now(eng))},
+                  {NULL, total > 0 ? 1 - s->work_left / total : 1},
+                  {NULL, (double)s->failures},
+                  {NULL, s->lost_s}};
+  if (s->ts) sim_table_row(s->ts, c);
+  s->tick_ev = sim_schedule_in(eng, sim_time_from_s(s->p->interval_s), on_tick, s, 0);
+}
+
+static void *training_create(const void *params, const sim_component_env *env)
+{
+  const training_params *p = params;
+  training_sim *s = xcalloc(1, sizeof *s);
+  s->p = p;
+  s->eng = env->eng;
+  s->rng = sim_rng_alloc(env->seed, "training.failures");
+  s->work_left = p->run.time_s;
+  s->tau = p->fl.checkpoint_interval_s;
+  s->delta = p->fl.checkpoint_s;
+  if (env->open_table) {
+    static const char *const cols[] = {"time_s", "progress", "failures", "lost_work_s"};
+    s->ts = env->open_table(env, "timeseries", cols, 4);
+  }
+  segment(s, 0);
+  s->tick_ev = sim_schedule_in(s->eng, sim_time_from_s(p->interval_s), on_tick, s, 0);
+  return s;
+}
+
+static void training_report(void *self, sim_engine *eng, sim_report *rep)
+{
+  training_sim *s = self;
+  const training_params *p = s->p;
+  const train_step_result *st = &p->step;
+  const train_run_result *r = &p->run;
+  int gpus = (int)p->gpus;
+  sim_report_str(rep, "model", p->job.model->name, "model");
+  sim_report_str(rep, "gpu", p->job.gpu->name, "GPU");
+  sim_report_int(rep, "gpus", gpus, "GPUs");
+  sim_report_int(rep, "dp", p->job.dp, "  data parallel");
+  sim_report_int(rep, "tp", p->job.tp, "  tensor parallel");
+  sim_report_int(rep, "pp", p->job.pp, "  pipeline stages");
+  sim_report_int(rep, "micro_batches", st->micro_batches, "micro-batches per iteration");
+  sim_report_num(rep, "iteration_time_s", st->iteration_s, "iteration time (s)");
+  sim_report_num(rep, "compute_s", st->compute_s, "  compute (s)");
+  sim_report_num(rep, "tp_comm_s", st->tp_comm_s, "  tensor-parallel communication (s)");
+  sim_report_num(rep, "pipeline_bubble_s", st->bubble_s, "  pipeline bubble (s)");
+  sim_report_num(rep, "pp_comm_s", st->pp_comm_s, "  pipeline sends (s)");
+  sim_report_num(rep, "dp_exposed_s", st->dp_exposed_s, "  data-parallel reduction not hidden (s)");
+  sim_report_num(rep, "optimizer_s", st->optimizer_s, "  optimizer step (s)");
+  sim_report_num(rep, "tokens_per_s_per_gpu", st->tokens_per_s_per_gpu, "tokens/s per GPU");
+  sim_report_num(rep, "mfu", st->mfu, "model FLOPs utilization");
+  sim_report_num(rep, "hfu", st->hfu, "hardware FLOPs utilization");
+  sim_report_num(rep, "memory_per_gpu_bytes", st->mem.total, "memory per GPU (bytes)");
+  sim_report_num(rep, "iterations", r->iterations, "iterations");
+  sim_report_num(rep, "failure_free_time_s", r->time_s, "training time without failures (s)");
+  sim_report_num(rep, "failure_free_days", r->days, "  in days");
+  double wall = s->done ? sim_time_to_s(s->end) : sim_time_to_s(sim_now(eng));
+  sim_report_str(rep, "finished", s->done ? "yes" : "no", "the run finished (no: cut by the horizon)");
+  sim_report_num(rep, "train_time_s", wall, "training time with checkpoints and failures (s)");
+  sim_report_num(rep, "train_days", wall / 86400, "  in days");
+  sim_report_int(rep, "failures", (int64_t)s->failures, "failures (restarts)");
+  sim_report_num(rep, "lost_work_s", s->lost_s, "work lost to failures (s)");
+  sim_report_num(rep, "checkpoint_interval_s", s->tau, "work between checkpoints (s)");
+  sim_report_num(rep, "effective_fraction", wall > 0 && s->done ? r->time_s / wall : NAN,
+                 "useful share of the wall time");
+  sim_report_num(rep, "effective_fraction_closed_form", train_effective_fraction(&p->fl, gpus),
+                 "  first-order closed form (Young/Daly)");
+  double gh = wall * gpus / 3600;
+  sim_report_num(rep, "gpu_hours", gh, "GPU-hours");
+  sim_report_num(rep, "energy_kwh", r->time_s > 0 ? r->energy_kwh * wall / r->time_s : NAN,
+                 "energy, all GPUs at board power (kWh, upper bound)");
+  sim_report_num(rep, "train_cost_usd", gh * p->price, "cost (USD)");
+}
+
+static void training_destroy(void *self)
+{
+  training_sim *s = self;
+  gsl_rng_free(s->rng);
+  free(s);
+}
+
+const sim_component_type training_component = {
+  .name = "training",
+  .help = "one training run: its iterations from the training model, the whole run with failures",
+  .schema = training_keys,
+  .params_size = sizeof(training_params),
+  .prepare = training_prepare,
+  .create = training_create,
+  .report = training_report,
+  .destroy = training_destroy,
+};

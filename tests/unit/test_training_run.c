@@ -1,0 +1,145 @@
+/* tests/unit/test_training_run.c: the `training` scenario section through
+ * the program: without failures the run takes exactly iterations x the
+ * iteration time; with failures the simulated useful share of the wall
+ * time, averaged over seeds, agrees with the first-order closed form
+ * (Young/Daly) it is reported beside; a job that does not fit or whose
+ * degrees do not divide is a file:line error. */
+#include <CUnit/CUnit.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "clitest.h"
+#include "testutil.h"
+
+static const char base[] =
+  "name = \"tr\";\n"
+  "training = {\n"
+  "  model = \"llama2-7b\"; gpu = \"a100-80gb-sxm\"; gpus = 64; zero = 1;\n"
+  "  micro_batch = 2; global_batch = 1024; seq_len = 4096;\n"
+  "  train_tokens = 1e12;\n"
+  "  %s\n"
+  "};\n";
+
+static char *scenario(const char *dir, const char *name, const char *extra)
+{
+  char text[2048];
+  snprintf(text, sizeof text, base, extra);
+  char *path = path_join(dir, name);
+  FILE *f = fopen(path, "w");
+  CHECK(f != NULL, "cannot write %s", path);
+  if (f) {
+    fputs(text, f);
+    fclose(f);
+  }
+  return path;
+}
+
+static char *summary(const char *dir, const char *cfg, const char *out, const char *seed)
+{
+  result r = run_in(dir, "run", cfg, "-q", "-o", out, "--seed", seed, (const char *)NULL);
+  CHECK_RC(r, 0);
+  result_free(&r);
+  char *o = path_join(dir, out), *p = path_join(o, "summary.json");
+  char *json = cs_slurp(p, NULL);
+  free(o);
+  free(p);
+  return json;
+}
+
+static double num(const char *json, const char *key)
+{
+  double v = NAN;
+  CHECK(json && json_num(json, key, &v), "no %s in the summary", key);
+  return v;
+}
+
+static void test_no_failures(void)
+{
+  char *dir = cs_tmpdir("training_nofail");
+  char *cfg = scenario(dir, "a.cfg", "");
+  char *j = summary(dir, "a.cfg", "o", "1");
+  CS_ASSERT_REL(num(j, "train_time_s"), num(j, "iterations") * num(j, "iteration_time_s"), 1e-9);
+  CS_ASSERT_REL(num(j, "failure_free_time_s"), num(j, "train_time_s"), 1e-9);
+  CHECK(num(j, "failures") == 0 && num(j, "effective_fraction") == 1, "failures without an MTBF");
+  free(j);
+  free(cfg);
+  free(dir);
+}
+
+static void test_failures_closed_form(void)
+{
+  char *dir = cs_tmpdir("training_fail");
+  /* a failure every ~8 h of the job, an hour between checkpoints */
+  char *cfg = scenario(dir, "f.cfg",
+                       "failures = { mtbf_gpu_h = 512.0; checkpoint_interval_s = 3600.0; checkpoint_s = 60.0; "
+                       "restart_s = 600.0; };");
+  double sum = 0, closed = 0;
+  int n = 8;
+  for (int seed = 1; seed <= n; seed++) {
+    char s[8], out[16];
+    snprintf(s, sizeof s, "%d", seed);
+    snprintf(out, sizeof out, "o%d", seed);
+    char *j = summary(dir, "f.cfg", out, s);
+    sum += num(j, "effective_fraction");
+    closed = num(j, "effective_fraction_closed_form");
+    CHECK(num(j, "failures") > 50, "seed %d: only %g failures", seed, num(j, "failures"));
+    free(j);
+  }
+  double mean = sum / n;
+  printf("\n    simulated useful share %.4f, closed form %.4f  ", mean, closed);
+  /* the closed form is first order in (tau + R)/M (here ~0.15): agree to 2 points */
+  CHECK(fabs(mean - closed) < 0.02, "simulated %.4f, closed form %.4f", mean, closed);
+  free(cfg);
+  free(dir);
+}
+
+static void test_bad(void)
+{
+  char *dir = cs_tmpdir("training_bad");
+  char *cfg = scenario(dir, "b.cfg", "");
+  free(cfg);
+  /* 70B without sharding on one GPU per replica: does not fit */
+  char text[1024];
+  snprintf(text, sizeof text,
+           "name = \"big\";\ntraining = {\n  model = \"llama2-70b\"; gpus = 8;\n  global_batch = 64; seq_len = 4096;\n"
+           "  train_tokens = 1e9;\n};\n");
+  char *p = path_join(dir, "big.cfg");
+  FILE *f = fopen(p, "w");
+  if (f) {
+    fputs(text, f);
+    fclose(f);
+  }
+  result r = run_in(dir, "check", "big.cfg", (const char *)NULL);
+  CHECK_RC(r, 2);
+  CHECK_ERR_HAS(r, "big.cfg:3: training.gpus: llama2-70b does not fit");
+  CHECK_ERR_HAS(r, "short by");
+  result_free(&r);
+  free(p);
+  snprintf(text, sizeof text,
+           "name = \"tp\";\ntraining = {\n  model = \"llama2-7b\"; gpus = 64;\n  tp = 3;\n  global_batch = 64; "
+           "seq_len = 4096;\n  train_tokens = 1e9;\n};\n");
+  p = path_join(dir, "tp.cfg");
+  f = fopen(p, "w");
+  if (f) {
+    fputs(text, f);
+    fclose(f);
+  }
+  r = run_in(dir, "check", "tp.cfg", (const char *)NULL);
+  CHECK_RC(r, 2);
+  CHECK_ERR_HAS(r, "tp.cfg:3: training.gpus: 64 GPUs are not a whole number of tp x pp = 3 groups");
+  result_free(&r);
+  free(p);
+  free(dir);
+}
+
+int main(void)
+{
+  static const cs_test tests[] = {
+    {"no failures: iterations x iteration time", test_no_failures},
+    {"failures: simulated against the closed form", test_failures_closed_form},
+    {"bad training sections", test_bad},
+    {NULL, NULL},
+  };
+  return cs_run_suite("training_run", tests);
+}
