@@ -31,6 +31,13 @@ typedef struct {
   double duration_s;         /* run time without failures or checkpoints */
   double estimate_s;         /* what the user declares (0: duration_s): SJF and backfill use it */
   int64_t priority;          /* higher first (policy priority) */
+  /* a training job whose run time comes from the training model: set
+   * `model` (then duration_s is derived; tp is its tensor parallelism) */
+  const char *model;         /* "" : duration_s given */
+  double train_tokens;
+  int64_t pp, micro_batch, global_batch, seq_len, zero;
+  int recompute;             /* none, selective, full */
+  double derived_mfu;        /* prepared: the model's MFU, for jobs.csv */
 } jobs_spec;
 
 typedef struct {
@@ -53,6 +60,7 @@ typedef struct {
     double checkpoint_interval_s, checkpoint_s, restart_s;
   } failures;
   double usd_per_gpu_hour;   /* 0: the catalog's */
+  const char *node_link, *net_link;  /* for training jobs' communication */
   double interval_s;         /* time-series interval */
   /* prepared */
   const gpu_spec *g;

@@ -8,10 +8,12 @@
 
 #include "models/training/jobs.h"
 #include "models/training/jobs_int.h"
+#include "models/training/train.h"
 #include "sim/catalog.h"
 
 static const char *const policy_names[] = {"fifo", "priority", "sjf", "backfill", NULL};
 static const char *const kind_names[] = {"training", "finetune", "inference", NULL};
+static const char *const recompute_names[] = {"none", "selective", "full", NULL};
 
 #define J(f) offsetof(jobs_spec, f)
 static const sim_key job_keys[] = {
@@ -26,12 +28,26 @@ static const sim_key job_keys[] = {
    .help = "ask for whole nodes (gpus a multiple of gpus_per_node)"},
   {.name = "arrival_s", .kind = SIM_KEY_FLOAT, .offset = J(arrival_s), .def = 0, .min = 0, .max = 1e12,
    .unit = "s", .help = "submitted at"},
-  {.name = "duration_s", .kind = SIM_KEY_FLOAT, .offset = J(duration_s), .required = true, .min = 1e-3,
-   .max = 1e12, .unit = "s", .help = "run time without failures"},
+  {.name = "duration_s", .kind = SIM_KEY_FLOAT, .offset = J(duration_s), .def = 0, .min = 0,
+   .max = 1e12, .unit = "s", .help = "run time without failures (required unless model is given)"},
   {.name = "estimate_s", .kind = SIM_KEY_FLOAT, .offset = J(estimate_s), .def = 0, .min = 0, .max = 1e12,
    .unit = "s", .help = "declared run time for sjf and backfill (0: duration_s)"},
   {.name = "priority", .kind = SIM_KEY_INT, .offset = J(priority), .def = 0, .min = -1000, .max = 1000,
    .help = "higher first with policy priority"},
+  {.name = "model", .kind = SIM_KEY_STRING, .offset = J(model), .def_str = "",
+   .help = "training job: the model; its run time then comes from the training model"},
+  {.name = "train_tokens", .kind = SIM_KEY_FLOAT, .offset = J(train_tokens), .def = 0, .min = 0, .max = 1e17,
+   .help = "training job: tokens to train on"},
+  {.name = "pp", .kind = SIM_KEY_INT, .offset = J(pp), .def = 1, .min = 1, .max = 4096, .help = "training job: pipeline stages"},
+  {.name = "micro_batch", .kind = SIM_KEY_INT, .offset = J(micro_batch), .def = 1, .min = 1, .max = 1e6,
+   .help = "training job: sequences per micro-batch"},
+  {.name = "global_batch", .kind = SIM_KEY_INT, .offset = J(global_batch), .def = 0, .min = 0, .max = 1e9,
+   .help = "training job: sequences per iteration"},
+  {.name = "seq_len", .kind = SIM_KEY_INT, .offset = J(seq_len), .def = 2048, .min = 1, .max = 1e7,
+   .help = "training job: tokens per sequence"},
+  {.name = "zero", .kind = SIM_KEY_INT, .offset = J(zero), .def = 0, .min = 0, .max = 3, .help = "training job: ZeRO stage"},
+  {.name = "recompute", .kind = SIM_KEY_ENUM, .offset = J(recompute), .choices = recompute_names, .def_str = "selective",
+   .help = "training job: none, selective, full"},
   SIM_KEY_END,
 };
 #undef J
@@ -78,6 +94,10 @@ static const sim_key jobs_keys[] = {
    .count_offset = P(nlist), .max_items = JOBS_MAX_LISTED, .help = "jobs submitted at given times"},
   {.name = "random", .kind = SIM_KEY_GROUP, .group = random_keys, .help = "randomly submitted jobs"},
   {.name = "failures", .kind = SIM_KEY_GROUP, .group = failure_keys, .help = "GPU failures and checkpoints"},
+  {.name = "node_link", .kind = SIM_KEY_STRING, .offset = P(node_link), .def_str = "",
+   .help = "link inside a node for training jobs (default: the GPU's NVLink)"},
+  {.name = "net_link", .kind = SIM_KEY_STRING, .offset = P(net_link), .def_str = "ib-hdr",
+   .help = "link between nodes for training jobs"},
   {.name = "usd_per_gpu_hour", .kind = SIM_KEY_FLOAT, .offset = P(usd_per_gpu_hour), .def = 0, .min = 0,
    .max = 1e6, .unit = "USD/h", .help = "price (0: the catalog's)"},
   {.name = "interval_s", .kind = SIM_KEY_FLOAT, .offset = P(interval_s), .def = 3600, .min = 1, .max = 1e12,
@@ -149,6 +169,65 @@ static void jobs_prepare(void *params, const sim_setup *su, sim_check *ck)
     return;
   }
   p->price = p->usd_per_gpu_hour > 0 ? p->usd_per_gpu_hour : p->g->price_usd_per_hour > 0 ? p->g->price_usd_per_hour : NAN;
+  const net_link *node = NULL, *net = sim_catalog_find(su->cats, "links", p->net_link);
+  if (*p->node_link && !(node = sim_catalog_find(su->cats, "links", p->node_link)))
+    sim_check_fail(ck, "node_link", "unknown link \"%s\"", p->node_link);
+  if (!net) sim_check_fail(ck, "net_link", "unknown link \"%s\"", p->net_link);
+  /* training jobs: their run time from the training model */
+  for (int i = 0; i < p->nlist; i++) {
+    jobs_spec *j = &p->list[i];
+    char key[96];
+    if (!*j->model) {
+      if (j->duration_s <= 0) {
+        snprintf(key, sizeof key, "list.[%d].duration_s", i);
+        sim_check_fail(ck, key, "required (> 0), or a model to derive it from");
+      }
+      continue;
+    }
+    snprintf(key, sizeof key, "list.[%d].model", i);
+    const llm_arch *m = sim_catalog_find(su->cats, "models", j->model);
+    if (!m) {
+      sim_check_fail(ck, key, "unknown model \"%s\" (clustersim list models)", j->model);
+      continue;
+    }
+    if (!net || (*p->node_link && !node)) continue;
+    int64_t tp = j->tp > 0 ? j->tp : 1; /* no tp given: pure data parallelism */
+    if (j->gpus % (tp * j->pp) || j->global_batch <= 0 || j->train_tokens <= 0) {
+      sim_check_fail(ck, key, "a training job needs gpus a multiple of tp x pp (%lld x %lld), global_batch and "
+                     "train_tokens", (long long)tp, (long long)j->pp);
+      continue;
+    }
+    train_job t;
+    train_job_init(&t, m, p->g);
+    t.dp = (int)(j->gpus / (tp * j->pp));
+    t.tp = (int)tp;
+    t.pp = (int)j->pp;
+    t.micro_batch = (int)j->micro_batch;
+    t.global_batch = (int)j->global_batch;
+    t.seq_len = (int)j->seq_len;
+    t.zero = (int)j->zero;
+    t.recompute = j->recompute;
+    t.gpus_per_node = (int)p->gpus_per_node;
+    if (node) t.node_link = node;
+    t.net_link = net;
+    char msg[512];
+    const char *bad = train_job_check(&t, msg, sizeof msg);
+    if (bad) {
+      sim_check_fail(ck, key, "%s (%s)", msg, bad);
+      continue;
+    }
+    train_step_result st;
+    train_step(&t, &st);
+    if (!st.mem.fits) {
+      sim_check_fail(ck, key, "%s does not fit on %lld x %s as tp %d x pp %d x dp %d: short by %.1f GiB per GPU",
+                     m->name, (long long)j->gpus, p->g->name, t.tp, t.pp, t.dp, st.mem.short_bytes / 1073741824.0);
+      continue;
+    }
+    train_run_result run;
+    train_run(&t, &st, j->train_tokens, p->price, &run);
+    j->duration_s = run.time_s;
+    j->derived_mfu = st.mfu;
+  }
 }
 
 const sim_component_type jobs_component = {

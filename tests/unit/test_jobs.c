@@ -230,6 +230,40 @@ static void test_failures(void)
   free(dir);
 }
 
+/* A training job's run time is the training model's: equal to what
+ * `clustersim estimate --train` says for the same job. */
+static void test_training_job_duration(void)
+{
+  char *dir = cs_tmpdir("jobs_train");
+  const char *text =
+    "name = \"tj\";\n"
+    "jobs = {\n"
+    "  nodes = 8; gpus_per_node = 8;\n"
+    "  list = ( { name = \"t\"; gpus = 64; whole_nodes = true; tp = 2; model = \"llama2-7b\";\n"
+    "             train_tokens = 2e9; global_batch = 512; seq_len = 4096; zero = 1; } );\n"
+    "  failures = { checkpoint_s = 0.0; };\n"
+    "};\n";
+  char *cfg = write_file(dir, "tj.cfg", text);
+  char *json = run_summary(dir, "tj.cfg", "o", NULL);
+  free(json);
+  char path[256];
+  snprintf(path, sizeof path, "%s/o/jobs.csv", dir);
+  row *r;
+  int n = read_jobs(path, &r);
+  result e = RUN("estimate", "--train", "--model", "llama2-7b", "--gpu", "a100-80gb-sxm", "--gpus", "64", "--tp", "2",
+                 "--pp", "1", "--train-tokens", "2e9", "--global-batch", "512", "--seq-len", "4096", "--zero", "1",
+                 "--recompute", "selective", "--dtype", "bf16", "--net-link", "ib-hdr", "--json");
+  CHECK_RC(e, 0);
+  double t = NAN;
+  CHECK(json_num(e.out, "train_time_s", &t), "estimate --train: no train_time_s:\n%s", e.out);
+  CHECK(n == 1, "%d rows", n);
+  if (n == 1) CS_ASSERT_REL(r[0].end - r[0].start, t, 1e-9);
+  result_free(&e);
+  free(r);
+  free(cfg);
+  free(dir);
+}
+
 static void test_bad_lists(void)
 {
   char *dir = cs_tmpdir("jobs_bad");
@@ -258,6 +292,7 @@ int main(void)
     {"backfill keeps reservations; utilization <= 1", test_backfill_reservations},
     {"fifo order; backfill waits less", test_fifo_order_and_policies},
     {"failures against the closed form", test_failures},
+    {"training job run time from the training model", test_training_job_duration},
     {"bad job lists", test_bad_lists},
     {NULL, NULL},
   };
