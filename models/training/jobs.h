@@ -15,7 +15,14 @@
 #include "models/gpu/gpu.h"
 #include "sim/component.h"
 
-enum { JOBS_MAX_LISTED = 256, JOBS_MAX_SHAPES = 16 };
+enum { JOBS_MAX_LISTED = 256, JOBS_MAX_SHAPES = 16, JOBS_MAX_SERVING = 64 };
+
+/* From start_s on, `nodes` whole nodes serve inference (they have
+ * priority: training takes what is left, preempted if need be). */
+typedef struct {
+  double start_s;
+  int64_t nodes;
+} jobs_serving_step;
 
 typedef enum { JOBS_FIFO, JOBS_PRIORITY, JOBS_SJF, JOBS_BACKFILL } jobs_policy;
 typedef enum { JOBS_TRAINING, JOBS_FINETUNE, JOBS_INFERENCE } jobs_kind;
@@ -59,6 +66,8 @@ typedef struct {
     double mtbf_gpu_h;       /* mean time between failures of one GPU (0: none) */
     double checkpoint_interval_s, checkpoint_s, restart_s;
   } failures;
+  jobs_serving_step serving[JOBS_MAX_SERVING];
+  int nserving;
   double usd_per_gpu_hour;   /* 0: the catalog's */
   const char *node_link, *net_link;  /* for training jobs' communication */
   double interval_s;         /* time-series interval */

@@ -69,6 +69,14 @@ static const sim_key random_keys[] = {
   SIM_KEY_END,
 };
 
+static const sim_key serving_keys[] = {
+  {.name = "start_s", .kind = SIM_KEY_FLOAT, .offset = offsetof(jobs_serving_step, start_s), .def = 0, .min = 0,
+   .max = 1e12, .unit = "s", .help = "from this time on"},
+  {.name = "nodes", .kind = SIM_KEY_INT, .offset = offsetof(jobs_serving_step, nodes), .required = true, .min = 0,
+   .max = 1e6, .help = "whole nodes the serving pool holds"},
+  SIM_KEY_END,
+};
+
 static const sim_key failure_keys[] = {
   {.name = "mtbf_gpu_h", .kind = SIM_KEY_FLOAT, .offset = P(failures.mtbf_gpu_h), .def = 0, .min = 0,
    .max = 1e12, .unit = "h", .help = "mean time between failures of one GPU (0: none)"},
@@ -94,6 +102,9 @@ static const sim_key jobs_keys[] = {
    .count_offset = P(nlist), .max_items = JOBS_MAX_LISTED, .help = "jobs submitted at given times"},
   {.name = "random", .kind = SIM_KEY_GROUP, .group = random_keys, .help = "randomly submitted jobs"},
   {.name = "failures", .kind = SIM_KEY_GROUP, .group = failure_keys, .help = "GPU failures and checkpoints"},
+  {.name = "serving", .kind = SIM_KEY_LIST, .offset = P(serving), .group = serving_keys,
+   .item_size = sizeof(jobs_serving_step), .count_offset = P(nserving), .max_items = JOBS_MAX_SERVING,
+   .help = "nodes an inference pool holds over time: ( { start_s; nodes; }, ... ); it has priority"},
   {.name = "node_link", .kind = SIM_KEY_STRING, .offset = P(node_link), .def_str = "",
    .help = "link inside a node for training jobs (default: the GPU's NVLink)"},
   {.name = "net_link", .kind = SIM_KEY_STRING, .offset = P(net_link), .def_str = "ib-hdr",
@@ -154,6 +165,26 @@ static void jobs_check(const void *params, sim_check *ck)
   }
   if (p->random.rate_per_hour > 0 && p->random.ngpus == 0)
     sim_check_fail(ck, "random.gpus", "required with rate_per_hour: the job sizes, e.g. [8, 16, 64]");
+  for (int i = 0; i < p->nserving; i++) {
+    char key[64];
+    snprintf(key, sizeof key, "serving.[%d].nodes", i);
+    if (p->serving[i].nodes > p->nodes)
+      sim_check_fail(ck, key, "%lld nodes, more than the cluster's %lld", (long long)p->serving[i].nodes,
+                     (long long)p->nodes);
+    snprintf(key, sizeof key, "serving.[%d].start_s", i);
+    if (i > 0 && p->serving[i].start_s <= p->serving[i - 1].start_s)
+      sim_check_fail(ck, key, "starts must increase (%g after %g)", p->serving[i].start_s, p->serving[i - 1].start_s);
+  }
+  /* after the last serving change, every job must still fit what is left */
+  int64_t left = p->nserving ? (p->nodes - p->serving[p->nserving - 1].nodes) * gpn : total;
+  for (int i = 0; i < p->nlist; i++)
+    if (p->list[i].gpus > left && p->list[i].gpus <= total) {
+      char key[64];
+      snprintf(key, sizeof key, "list.[%d].gpus", i);
+      sim_check_fail(ck, key, "%lld GPUs: once serving holds its last %lld nodes only %lld GPUs are left, so "
+                     "this job might never run", (long long)p->list[i].gpus,
+                     (long long)p->serving[p->nserving - 1].nodes, (long long)left);
+    }
   if (p->nlist == 0 && p->random.rate_per_hour == 0)
     sim_check_fail(ck, "list", "no jobs: give a list or random = { rate_per_hour = ...; gpus = [...]; }");
 }

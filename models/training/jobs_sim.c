@@ -45,8 +45,9 @@ typedef struct {
   double work_left;          /* s of work not yet checkpointed */
   sim_time seg_start;        /* the current run segment (after a start or restart) */
   sim_event_id end_ev, fail_ev;
-  int failures;
-  double lost_s;             /* work lost to failures, s */
+  int failures, preemptions;
+  bool started;              /* once: its wait is measured at the first start */
+  double lost_s;             /* work lost to failures and preemptions, s */
   double busy_s;             /* wall time holding GPUs */
 } job;
 
@@ -69,7 +70,9 @@ typedef struct {
   sim_event_id tick_ev;
   double tick_area;          /* busy_area at the last tick */
   int done;
-  uint64_t failures, violations;
+  uint64_t failures, violations, preemptions;
+  bool *reserved;            /* per node: held by the serving pool */
+  int64_t serving_nodes;
   double lost_gpu_s, useful_gpu_s;
   sim_quantiles wait;
   double wait_sum;
@@ -150,14 +153,19 @@ static void start_job(jobs_sim *s, int i, const int *nodes)
   j->node_of_group = xmalloc((size_t)j->ngroups * sizeof *j->node_of_group);
   memcpy(j->node_of_group, nodes, (size_t)j->ngroups * sizeof *nodes);
   j->state = JOB_RUNNING;
-  j->start = now;
-  if (j->reserved >= 0 && now > j->reserved) s->violations++;
-  double w = sim_time_to_s(now - j->submit);
-  sim_quantiles_add(&s->wait, w);
-  s->wait_sum += w;
+  bool resumed = j->started;
+  if (!j->started) {
+    j->started = true;
+    j->start = now;
+    if (j->reserved >= 0 && now > j->reserved) s->violations++;
+    double w = sim_time_to_s(now - j->submit);
+    sim_quantiles_add(&s->wait, w);
+    s->wait_sum += w;
+  }
   s->running++;
   busy_change(s, j->spec.gpus);
-  run_segment(s, i, 0);
+  /* a preempted job reloads its checkpoint first */
+  run_segment(s, i, resumed ? s->p->failures.restart_s : 0);
 }
 
 static void release(jobs_sim *s, job *j)
@@ -204,16 +212,14 @@ static void on_end(sim_engine *eng, void *ctx, uint64_t arg)
   schedule(s);
 }
 
-static void on_fail(sim_engine *eng, void *ctx, uint64_t arg)
+/* Job j stops now: the work since its last checkpoint is lost; what the
+ * checkpoints saved is taken off its remaining work. */
+static void stop_segment(jobs_sim *s, job *j)
 {
-  jobs_sim *s = ctx;
-  job *j = &s->jobs[arg];
-  sim_cancel(eng, j->end_ev);
-  /* work done in this segment, and the part of it a checkpoint saved */
-  double e = sim_time_to_s(sim_now(eng) - j->seg_start);
-  if (e < 0) e = 0; /* failed while restarting */
+  double e = sim_time_to_s(sim_now(s->eng) - j->seg_start);
+  if (e < 0) e = 0; /* stopped while restarting */
   double saved = 0, done = e;
-  if (s->delta > 0 || s->p->failures.mtbf_gpu_h > 0) {
+  if (s->delta > 0 || s->p->failures.mtbf_gpu_h > 0 || s->p->nserving > 0) {
     double cycle = s->tau + s->delta, cycles = floor(e / cycle), rem = e - cycles * cycle;
     done = cycles * s->tau + (rem < s->tau ? rem : s->tau);
     saved = cycles * s->tau;
@@ -222,9 +228,17 @@ static void on_fail(sim_engine *eng, void *ctx, uint64_t arg)
   if (saved > j->work_left) saved = j->work_left;
   j->work_left -= saved;
   j->lost_s += done - saved;
+  s->lost_gpu_s += (done - saved) * (double)j->spec.gpus;
+}
+
+static void on_fail(sim_engine *eng, void *ctx, uint64_t arg)
+{
+  jobs_sim *s = ctx;
+  job *j = &s->jobs[arg];
+  sim_cancel(eng, j->end_ev);
+  stop_segment(s, j);
   j->failures++;
   s->failures++;
-  s->lost_gpu_s += (done - saved) * (double)j->spec.gpus;
   run_segment(s, (int)arg, s->p->failures.restart_s);
 }
 
@@ -370,10 +384,76 @@ static void on_submit(sim_engine *eng, void *ctx, uint64_t arg)
   schedule(s);
 }
 
+/* ---- the serving pool: whole nodes with priority over jobs ---- */
+
+static int64_t reserved_count(const jobs_sim *s)
+{
+  int64_t n = 0;
+  for (int64_t k = 0; k < s->p->nodes; k++) n += s->reserved[k];
+  return n;
+}
+
+/* Stop running job i to give its GPUs back: it waits again (keeping its
+ * place in the queue) and reloads its last checkpoint when restarted. */
+static void preempt(jobs_sim *s, int i)
+{
+  job *j = &s->jobs[i];
+  sim_cancel(s->eng, j->end_ev);
+  if (j->fail_ev) sim_cancel(s->eng, j->fail_ev);
+  j->fail_ev = 0;
+  stop_segment(s, j);
+  release(s, j);
+  busy_change(s, -j->spec.gpus);
+  j->state = JOB_WAITING;
+  j->preemptions++;
+  s->preemptions++;
+  s->running--;
+  s->waiting[s->nwaiting++] = i;
+}
+
+static void on_serving(sim_engine *eng, void *ctx, uint64_t arg)
+{
+  jobs_sim *s = ctx;
+  const jobs_params *p = s->p;
+  int64_t want = p->serving[arg].nodes, gpn = p->gpus_per_node;
+  /* fewer: give nodes back */
+  for (int64_t k = p->nodes - 1; k >= 0 && reserved_count(s) > want; k--)
+    if (s->reserved[k]) {
+      s->reserved[k] = false;
+      s->free_gpus[k] = gpn;
+      busy_change(s, -gpn);
+    }
+  /* more: free nodes first, then preempt the lowest priority, latest started */
+  while (reserved_count(s) < want) {
+    int64_t node = -1;
+    for (int64_t k = 0; k < p->nodes && node < 0; k++)
+      if (!s->reserved[k] && s->free_gpus[k] == gpn) node = k;
+    if (node >= 0) {
+      s->reserved[node] = true;
+      s->free_gpus[node] = 0;
+      busy_change(s, gpn);
+      continue;
+    }
+    int victim = -1;
+    for (int i = 0; i < s->njobs; i++) {
+      const job *j = &s->jobs[i];
+      if (j->state != JOB_RUNNING) continue;
+      const job *v = victim >= 0 ? &s->jobs[victim] : NULL;
+      if (!v || j->spec.priority < v->spec.priority ||
+          (j->spec.priority == v->spec.priority && j->seg_start > v->seg_start))
+        victim = i;
+    }
+    if (victim < 0) SIM_BUG("serving wants %lld nodes and no job holds any", (long long)want);
+    preempt(s, victim);
+  }
+  s->serving_nodes = want;
+  schedule(s);
+}
+
 /* ---- time series ---- */
 
 static const char *const ts_columns[] = {"time_s", "gpus_busy", "utilization", "queue_length", "running_jobs",
-                                         "completed_jobs"};
+                                         "completed_jobs", "serving_gpus"};
 
 static void write_tick(jobs_sim *s, sim_time now, sim_time from)
 {
@@ -386,7 +466,8 @@ static void write_tick(jobs_sim *s, sim_time now, sim_time from)
                   {NULL, (area - last_area) / dt / (double)s->total},
                   {NULL, (double)s->nwaiting},
                   {NULL, (double)s->running},
-                  {NULL, (double)s->done}};
+                  {NULL, (double)s->done},
+                  {NULL, (double)(s->serving_nodes * s->p->gpus_per_node)}};
   s->tick_area = area;
   sim_table_row(s->ts, c);
 }
@@ -425,6 +506,7 @@ void *jobs_create(const void *params, const sim_component_env *env)
   s->total = p->nodes * p->gpus_per_node;
   s->free_gpus = xmalloc((size_t)p->nodes * sizeof *s->free_gpus);
   for (int64_t n = 0; n < p->nodes; n++) s->free_gpus[n] = p->gpus_per_node;
+  s->reserved = xcalloc((size_t)p->nodes, sizeof *s->reserved);
   s->rng_fail = sim_rng_alloc(env->seed, "jobs.failures");
   s->tau = p->failures.checkpoint_interval_s;
   s->delta = p->failures.checkpoint_s;
@@ -458,6 +540,9 @@ void *jobs_create(const void *params, const sim_component_env *env)
     gsl_rng_free(r);
   }
   s->waiting = xmalloc((size_t)(s->njobs + 1) * sizeof *s->waiting);
+  /* serving changes come before jobs submitted at the same time */
+  for (int i = 0; i < p->nserving; i++)
+    sim_schedule_at(s->eng, sim_time_from_s(p->serving[i].start_s), on_serving, s, (uint64_t)i);
   for (int i = 0; i < s->njobs; i++)
     sim_schedule_at(s->eng, sim_time_from_s(s->jobs[i].spec.arrival_s), on_submit, s, (uint64_t)i);
   if (env->open_table) {
@@ -477,6 +562,7 @@ void jobs_destroy(void *self)
   free(s->jobs);
   free(s->free_gpus);
   free(s->waiting);
+  free(s->reserved);
   gsl_rng_free(s->rng_fail);
   sim_quantiles_release(&s->wait);
   free(s);
@@ -510,13 +596,15 @@ void jobs_report(void *self, sim_engine *eng, sim_report *rep)
   sim_report_num(rep, "wait_p95_s", sim_quantiles_get(&s->wait, 0.95), "  p95 (s)");
   sim_report_num(rep, "wait_max_s", sim_quantiles_get(&s->wait, 1.0), "  max (s)");
   sim_report_num(rep, "utilization", T > 0 ? s->busy_area / ((double)s->total * T) : NAN,
-                 "GPU time held by jobs / GPU time (whole run)");
-  sim_report_num(rep, "gpu_hours_used", s->busy_area / 3600.0, "GPU-hours held by jobs");
+                 "GPU time held (jobs and serving) / GPU time");
+  sim_report_num(rep, "gpu_hours_used", s->busy_area / 3600.0, "GPU-hours held (jobs and serving)");
   double cluster_h = (double)s->total * T / 3600.0;
   sim_report_num(rep, "gpu_hours", cluster_h, "GPU-hours of the cluster over the run");
   sim_report_num(rep, "cost_usd", cluster_h * p->price, "cluster rental over the run (USD)");
   sim_report_num(rep, "energy_kwh", cost_energy_it_kwh(&s->energy, now), "GPU energy (kWh)");
   sim_report_int(rep, "failures", (int64_t)s->failures, "GPU failures hitting a job");
+  sim_report_int(rep, "preemptions", (int64_t)s->preemptions, "jobs stopped to give nodes to serving");
+  sim_report_int(rep, "serving_nodes_end", s->serving_nodes, "nodes held by serving at the end");
   sim_report_num(rep, "lost_work_gpu_hours", s->lost_gpu_s / 3600.0, "work lost to failures (GPU-hours)");
   sim_report_num(rep, "effective_fraction", s->busy_area > 0 ? s->useful_gpu_s / s->busy_area : NAN,
                  "useful work / GPU time held (completed jobs)");

@@ -264,6 +264,55 @@ static void test_training_job_duration(void)
   free(dir);
 }
 
+/* Serving has priority: when it takes 3 of 4 nodes, the 2-node job is
+ * preempted (losing at most a checkpoint interval of work) and resumes
+ * when the nodes come back; nothing ever holds more than the cluster. */
+static void test_serving_priority(void)
+{
+  char *dir = cs_tmpdir("jobs_serving");
+  const char *text =
+    "name = \"sv\";\n"
+    "jobs = {\n"
+    "  nodes = 4; gpus_per_node = 8;\n"
+    "  list = ( { name = \"a\"; gpus = 16; whole_nodes = true; duration_s = 36000.0; } );\n"
+    "  failures = { checkpoint_interval_s = 3600.0; checkpoint_s = 0.0; restart_s = 300.0; };\n"
+    "  serving = ( { start_s = 0.0; nodes = 1; }, { start_s = 10000.0; nodes = 3; }, { start_s = 20000.0; nodes = 1; } );\n"
+    "  interval_s = 600.0;\n"
+    "};\n";
+  char *cfg = write_file(dir, "sv.cfg", text);
+  char *json = run_summary(dir, "sv.cfg", "o", NULL);
+  double pre = -1, done = 0;
+  CHECK(json && json_num(json, "preemptions", &pre) && pre == 1, "preemptions %g, expected 1", pre);
+  CHECK(json && json_num(json, "jobs_completed", &done) && done == 1, "%g jobs completed", done);
+  char path[256];
+  snprintf(path, sizeof path, "%s/o/jobs.csv", dir);
+  row *r;
+  int n = read_jobs(path, &r);
+  if (n == 1) {
+    /* preempted at 10000 s: 2 checkpoints done (7200 s kept), 2800 s lost;
+     * back at 20000 s with a 300 s restart, 36000 - 7200 s of work left */
+    CS_ASSERT_REL(r[0].lost, 2800.0, 1e-9);
+    CS_ASSERT_REL(r[0].end, 20000.0 + 300.0 + (36000.0 - 7200.0), 1e-9);
+  }
+  free(r);
+  snprintf(path, sizeof path, "%s/o/timeseries.csv", dir);
+  char *ts = cs_slurp(path, NULL);
+  int over = 0, rows = 0;
+  char *save = NULL;
+  for (char *line = ts ? strtok_r(ts, "\n", &save) : NULL; line; line = strtok_r(NULL, "\n", &save)) {
+    double t, busy;
+    if (sscanf(line, "%lf,%lf", &t, &busy) == 2) {
+      rows++;
+      if (busy > 32 + 1e-9) over++;
+    }
+  }
+  CHECK(rows > 10 && over == 0, "%d of %d intervals above 32 GPUs", over, rows);
+  free(ts);
+  free(json);
+  free(cfg);
+  free(dir);
+}
+
 static void test_bad_lists(void)
 {
   char *dir = cs_tmpdir("jobs_bad");
@@ -293,6 +342,7 @@ int main(void)
     {"fifo order; backfill waits less", test_fifo_order_and_policies},
     {"failures against the closed form", test_failures},
     {"training job run time from the training model", test_training_job_duration},
+    {"serving has priority", test_serving_priority},
     {"bad job lists", test_bad_lists},
     {NULL, NULL},
   };
