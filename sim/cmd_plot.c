@@ -13,9 +13,11 @@ static void plot_usage(FILE *f)
   fputs("Usage: clustersim plot OUTDIR [-q]\n"
         "\n"
         "Draw the figures for what OUTDIR holds into OUTDIR/plots/, each as PNG and SVG:\n"
-        "  after run:   spike (load, queue, p99 TTFT and busy replicas over time),\n"
+        "  after run:   serving: spike (load, queue, p99 TTFT and busy replicas over time),\n"
         "               latency_cdf (TTFT, TPOT and end-to-end distributions by class),\n"
-        "               utilization (GPU busy time, KV-cache occupancy, batch size)\n"
+        "               utilization (GPU busy time, KV-cache occupancy, batch size);\n"
+        "               jobs: cluster (GPUs busy for jobs and serving, queue, each job's wait);\n"
+        "               training: training (progress over wall time, failures)\n"
         "  after sweep: sweep_cost_latency (cost per million tokens against p99 TTFT)\n"
         "  after plan:  plan_replicas (replicas needed and cost against offered load)\n"
         "Needs gnuplot 5 with the pngcairo and svg terminals (Debian: gnuplot-nox).\n"
@@ -54,8 +56,8 @@ int sim_cmd_plot(int argc, char **argv)
   }
   if (!sim_plot_has_inputs(outdir)) {
     fprintf(stderr,
-            "clustersim plot: %s: nothing to plot (no timeseries.csv, latency_cdf.csv, sweep.csv or "
-            "plan_load.csv)\n",
+            "clustersim plot: %s: nothing to plot (no timeseries.csv, jobs.csv, latency_cdf.csv, sweep.csv "
+            "or plan_load.csv)\n",
             outdir);
     return SIM_EXIT_USAGE;
   }

@@ -3,7 +3,9 @@
  * script takes with -e (from summary.json, plan.json and the input's
  * header), and writing each picture atomically: gnuplot draws into
  * OUTDIR/plots/NAME.EXT.tmp.PID, renamed into place only after it exits 0
- * with a non-empty file. It never reads the numbers it plots beyond the
+ * with a non-empty file. Which figures a timeseries.csv gets depends on
+ * its header: serving runs, job-queue runs and training runs write
+ * different columns. It never reads the numbers it plots beyond the
  * header, a row count and the sweep's SLO target; the scripts own the
  * pictures. */
 #include "sim/plot.h"
@@ -399,9 +401,65 @@ static bool plan_vars(const plot_ctx *x, strbuf *b)
   return true;
 }
 
+/* The columns of jobs.csv cluster.gp reads for its wait panel. */
+static const char *const jobs_cols[] = {"kind", "gpus", "submit_s", "wait_s", NULL};
+
+/* Values for a job-queue run's figure: title parts from summary.json, the
+ * run's end, and jobs.csv for the wait panel when it has rows (false, with
+ * a message, if it lacks a column). */
+static bool cluster_vars(const plot_ctx *x, strbuf *b)
+{
+  pass_name(x, b);
+  pass_text(x, b, "policy", "policy");
+  pass_text(x, b, "gpu", "gpu");
+  pass_num(x, b, "cluster_gpus", "cluster_gpus");
+  pass_num(x, b, "tend", "sim_time_s");
+  pass_num(x, b, "njobs", "jobs");
+  pass_num(x, b, "wait_mean", "wait_mean_s");
+  pass_num(x, b, "util", "utilization");
+  pass_num(x, b, "preemptions", "preemptions");
+  pass_num(x, b, "failures", "failures");
+  char *path = join(x->outdir, "jobs.csv");
+  bool ok = true;
+  if (exists(path)) {
+    csv_file j;
+    ok = csv_load(path, &j);
+    for (const char *const *col = jobs_cols; ok && *col; col++) {
+      if (csv_col(&j, *col) < 0) {
+        fprintf(stderr, MSG "%s: no column '%s' (cluster.gp needs it)\n", path, *col);
+        ok = false;
+      }
+    }
+    if (ok && j.rows > 0) sb_str(b, "jobs", path);
+    if (j.text) csv_release(&j);
+  }
+  free(path);
+  return ok;
+}
+
+/* Values for a training run's figure, from summary.json: title parts, the
+ * failure-free and simulated lengths, whether it finished. */
+static bool training_vars(const plot_ctx *x, strbuf *b)
+{
+  pass_name(x, b);
+  pass_text(x, b, "model", "model");
+  pass_text(x, b, "gpu", "gpu");
+  pass_num(x, b, "gpus", "gpus");
+  pass_num(x, b, "mfu", "mfu");
+  pass_num(x, b, "failure_free_days", "failure_free_days");
+  pass_num(x, b, "train_days", "train_days");
+  pass_num(x, b, "effective_fraction", "effective_fraction");
+  char *fin = meta_text(x, "finished");
+  if (fin) sb_num(b, "finished", !strcmp(fin, "yes") || !strcmp(fin, "true") ? 1 : 0);
+  free(fin);
+  return true;
+}
+
 typedef struct {
   const char *name;              /* NAME.gp draws NAME.png and NAME.svg */
   const char *input;             /* the file in OUTDIR it reads */
+  const char *when;              /* drawn only if input's header has this column (NULL: always) */
+  const char *also;              /* or if this file is in OUTDIR (NULL: none) */
   const char *const *columns;    /* the columns it needs, NULL-terminated */
   bool (*vars)(const plot_ctx *, strbuf *);
 } figure;
@@ -414,24 +472,131 @@ static const char *const sweep_cols[] = {"ttft_p99_s_mean", "usd_per_million_tok
 static const char *const plan_cols[] = {"gpu", "tp", "offered_rate_per_s", "replicas", "usd_per_hour",
                                         "feasible", NULL};
 
+static const char *const cluster_cols[] = {"time_s", "gpus_busy", "queue_length", "running_jobs", "serving_gpus",
+                                           NULL};
+static const char *const train_cols[] = {"time_s", "progress", "failures", "lost_work_s", NULL};
+
+/* A timeseries.csv is a serving run's (offered_rate_per_s), a job queue's
+ * (gpus_busy) or a training run's (progress); see figure_wanted. */
 static const figure figures[] = {
-  {"spike", "timeseries.csv", ts_cols, run_vars},
-  {"latency_cdf", "latency_cdf.csv", cdf_cols, run_vars},
-  {"utilization", "timeseries.csv", util_cols, run_vars},
-  {"sweep_cost_latency", "sweep.csv", sweep_cols, sweep_vars},
-  {"plan_replicas", "plan_load.csv", plan_cols, plan_vars},
+  {"spike", "timeseries.csv", "offered_rate_per_s", NULL, ts_cols, run_vars},
+  {"latency_cdf", "latency_cdf.csv", NULL, NULL, cdf_cols, run_vars},
+  {"utilization", "timeseries.csv", "offered_rate_per_s", NULL, util_cols, run_vars},
+  {"cluster", "timeseries.csv", "gpus_busy", "jobs.csv", cluster_cols, cluster_vars},
+  {"training", "timeseries.csv", "progress", NULL, train_cols, training_vars},
+  {"sweep_cost_latency", "sweep.csv", NULL, NULL, sweep_cols, sweep_vars},
+  {"plan_replicas", "plan_load.csv", NULL, NULL, plan_cols, plan_vars},
 };
 enum { NFIGURES = sizeof figures / sizeof figures[0] };
 
+static bool in_outdir(const char *outdir, const char *name)
+{
+  char *p = join(outdir, name);
+  bool e = exists(p);
+  free(p);
+  return e;
+}
+
 bool sim_plot_has_inputs(const char *outdir)
 {
-  for (int i = 0; i < NFIGURES; i++) {
-    char *p = join(outdir, figures[i].input);
-    bool e = exists(p);
-    free(p);
-    if (e) return true;
-  }
+  for (int i = 0; i < NFIGURES; i++)
+    if (in_outdir(outdir, figures[i].input) || (figures[i].also && in_outdir(outdir, figures[i].also))) return true;
   return false;
+}
+
+/* The first line of path, or NULL if unreadable or empty (caller frees). */
+static char *header_line(const char *path)
+{
+  FILE *f = fopen(path, "rb");
+  if (!f) return NULL;
+  size_t cap = 256, len = 0;
+  char *h = xmalloc(cap);
+  int ch;
+  while ((ch = getc(f)) != EOF && ch != '\n') {
+    if (len + 1 == cap) h = xrealloc(h, cap *= 2);
+    h[len++] = (char)ch;
+  }
+  fclose(f);
+  if (len > 0 && h[len - 1] == '\r') len--;
+  h[len] = '\0';
+  if (len == 0) {
+    free(h);
+    return NULL;
+  }
+  return h;
+}
+
+static bool header_has(const char *header, const char *col)
+{
+  size_t n = strlen(col);
+  for (const char *p = header;;) {
+    const char *e = p + strcspn(p, ",");
+    if ((size_t)(e - p) == n && !strncmp(p, col, n)) return true;
+    if (!*e) return false;
+    p = e + 1;
+  }
+}
+
+/* Whether figure i is drawn for what outdir holds: its input is there and
+ * its header names the figure's `when` column, or its `also` file is
+ * there (a missing input is then reported by draw_figure). An input whose
+ * header cannot be read goes to the first figure reading it, which reports
+ * why; the others sharing it are not drawn. */
+static bool figure_wanted(const char *outdir, int i)
+{
+  const figure *f = &figures[i];
+  char *input = join(outdir, f->input);
+  bool want;
+  if (!exists(input)) {
+    want = f->also && in_outdir(outdir, f->also);
+  } else if (!f->when) {
+    want = true;
+  } else {
+    char *h = header_line(input);
+    if (h) {
+      want = header_has(h, f->when);
+    } else {
+      want = true;
+      for (int k = 0; k < i; k++)
+        if (!strcmp(figures[k].input, f->input)) want = false;
+    }
+    free(h);
+  }
+  free(input);
+  return want;
+}
+
+/* A timeseries.csv (or other input chosen by its header) whose header names
+ * none of the columns that choose a figure: false with a message. */
+static bool input_known(const char *outdir, const char *name)
+{
+  char *path = join(outdir, name);
+  char *h = exists(path) ? header_line(path) : NULL;
+  bool known = true;
+  if (h) {
+    strbuf cols = {0};
+    int nwhen = 0;
+    known = false;
+    for (int i = 0; i < NFIGURES; i++) {
+      const figure *f = &figures[i];
+      if (strcmp(f->input, name) || !f->when) continue;
+      if (header_has(h, f->when)) known = true;
+      bool dup = false;
+      for (int k = 0; k < i; k++)
+        if (!strcmp(figures[k].input, name) && figures[k].when && !strcmp(figures[k].when, f->when)) dup = true;
+      if (!dup) sb_printf(&cols, "%s%s", nwhen++ ? ", " : "", f->when);
+    }
+    if (!nwhen) known = true;
+    if (!known)
+      fprintf(stderr,
+              MSG "%s: no figure for it: its header names none of %s (a serving, job-queue or training "
+                  "run's columns)\n",
+              path, cols.s);
+    free(cols.s);
+  }
+  free(h);
+  free(path);
+  return known;
 }
 
 /* ---- drawing one picture ---- */
@@ -504,6 +669,17 @@ static bool draw(plot_run *r, const char *script, const char *vars, const char *
   return ok;
 }
 
+/* Remove NAME.png and NAME.svg from plotdir, if there. */
+static void remove_figure(const char *plotdir, const char *name)
+{
+  for (int i = 0; i < 2; i++) {
+    char *p = xmalloc(strlen(plotdir) + strlen(name) + 8);
+    sprintf(p, "%s/%s.%s", plotdir, name, i ? "svg" : "png");
+    unlink(p);
+    free(p);
+  }
+}
+
 /* One figure, both formats; false (with a message) on any failure. */
 static bool draw_figure(plot_run *r, const figure *fig, plot_ctx *x, const char *scripts, const char *plotdir)
 {
@@ -539,15 +715,7 @@ static bool draw_figure(plot_run *r, const figure *fig, plot_ctx *x, const char 
     free(vars.s);
     csv_release(&c);
   }
-  if (!ok) {
-    /* neither twin of a figure that failed stays */
-    for (int i = 0; i < 2; i++) {
-      char *p = xmalloc(strlen(plotdir) + strlen(fig->name) + 8);
-      sprintf(p, "%s/%s.%s", plotdir, fig->name, i ? "svg" : "png");
-      unlink(p);
-      free(p);
-    }
-  }
+  if (!ok) remove_figure(plotdir, fig->name); /* neither twin of a figure that failed stays */
   free(script);
   free(input);
   return ok;
@@ -562,7 +730,8 @@ bool sim_plot_dir(const char *outdir, const char *plots_dir, bool quiet)
   }
   if (!sim_plot_has_inputs(outdir)) {
     fprintf(stderr,
-            MSG "%s: nothing to plot (no timeseries.csv, latency_cdf.csv, sweep.csv or plan_load.csv)\n",
+            MSG "%s: nothing to plot (no timeseries.csv, jobs.csv, latency_cdf.csv, sweep.csv or "
+                "plan_load.csv)\n",
             outdir);
     return false;
   }
@@ -581,12 +750,13 @@ bool sim_plot_dir(const char *outdir, const char *plots_dir, bool quiet)
   free(pp);
 
   plot_run r = {.quiet = quiet};
-  bool ok = true;
+  bool ok = input_known(outdir, "timeseries.csv");
   for (int i = 0; i < NFIGURES && !r.no_gnuplot; i++) {
-    char *input = join(outdir, figures[i].input);
-    bool have = exists(input);
-    free(input);
-    if (have && !draw_figure(&r, &figures[i], &x, scripts, plotdir)) ok = false;
+    if (figure_wanted(outdir, i)) {
+      if (!draw_figure(&r, &figures[i], &x, scripts, plotdir)) ok = false;
+    } else if (figures[i].when && in_outdir(outdir, figures[i].input)) {
+      remove_figure(plotdir, figures[i].name); /* a picture of another run's data */
+    }
   }
   free(x.summary);
   free(x.plan);

@@ -12,10 +12,15 @@
 #include <stdbool.h>
 
 /* Render every figure whose input exists in outdir into OUTDIR/plots/
- * (created if need be): after `run` spike, latency_cdf and utilization
- * (from timeseries.csv, latency_cdf.csv, summary.json); after `sweep`
+ * (created if need be), chosen by what the files hold: after a serving
+ * `run` spike, latency_cdf and utilization (from timeseries.csv with an
+ * offered_rate_per_s column, latency_cdf.csv, summary.json); after a
+ * job-queue run cluster (timeseries.csv with gpus_busy, jobs.csv); after a
+ * training run training (timeseries.csv with progress); after `sweep`
  * sweep_cost_latency (sweep.csv); after `plan` plan_replicas
- * (plan_load.csv, plan.json); each as NAME.png and NAME.svg. plots_dir
+ * (plan_load.csv, plan.json); each as NAME.png and NAME.svg, and the
+ * pictures a timeseries.csv of another kind would get are removed. A
+ * timeseries.csv with none of those columns is a failure. plots_dir
  * holds the scripts (NULL: sim_plot_scripts_dir()). Prints each file
  * written on standard output unless quiet; reports every failure on
  * standard error (naming the script and quoting gnuplot) and carries on

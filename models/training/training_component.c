@@ -231,12 +231,27 @@ static void on_fail(sim_engine *eng, void *ctx, uint64_t arg)
   segment(s, s->p->fl.restart_s);
 }
 
+/* Work done in the current segment so far (s): whole checkpoint cycles
+ * plus the part of the current one spent working. */
+static double segment_work(const training_sim *s, sim_time now)
+{
+  double e = sim_time_to_s(now - s->seg_start);
+  if (e <= 0) return 0;
+  double done = e;
+  if (s->tau > 0) {
+    double cycle = s->tau + s->delta, cycles = floor(e / cycle), rem = e - cycles * cycle;
+    done = cycles * s->tau + (rem < s->tau ? rem : s->tau);
+  }
+  return done < s->work_left ? done : s->work_left;
+}
+
 static void on_tick(sim_engine *eng, void *ctx, uint64_t arg)
 {
   training_sim *s = ctx;
   double total = s->p->run.time_s;
+  double left = s->work_left - segment_work(s, sim_now(eng));
   sim_cell c[] = {{NULL, sim_time_to_s(sim_now(eng))},
-                  {NULL, total > 0 ? 1 - s->work_left / total : 1},
+                  {NULL, total > 0 ? 1 - left / total : 1},
                   {NULL, (double)s->failures},
                   {NULL, s->lost_s}};
   if (s->ts) sim_table_row(s->ts, c);

@@ -1,9 +1,11 @@
 /* tests/unit/test_plot.c: `clustersim plot` (sim/cmd_plot.c, sim/plot.c,
  * sim/plot_gnuplot.c and the scripts in plots/) as a user meets it, run as
  * a child process: the three figures of a short two-class serving run with
- * a spike, the sweep and plan figures from the samples in tests/plot/, and
- * the failures - a missing or empty directory (exit 2), an empty or
- * header-only input, a script that fails half-way, a missing gnuplot
+ * a spike, the cluster figure of a small job-queue run and the training
+ * figure of a small training run (and no serving figure for those), the
+ * sweep and plan figures from the samples in tests/plot/, and the
+ * failures - a missing or empty directory (exit 2), an empty or
+ * header-only input, a time series of no known kind, a script that fails half-way, a missing gnuplot
  * (exit 1, a message, and no picture under its name). Also the JSON
  * reader the driver uses for summary.json and plan.json (sim/json_top.c).
  * Needs gnuplot 5 with pngcairo and svg (scripts/deps.txt). Scratch output
@@ -50,6 +52,37 @@ static const char scenario_cfg[] =
 
 static const char *const run_figures[] = {"spike", "latency_cdf", "utilization", NULL};
 
+/* A small shared cluster: 4 nodes of 8 A100-80GB, three jobs with fixed
+ * run times, a serving pool of 1 node growing to 2 for three hours. */
+static const char jobs_cfg[] =
+  "name = \"plot-jobs\";\n"
+  "seed = 1;\n"
+  "jobs = {\n"
+  "  gpu = \"a100-80gb-sxm\"; nodes = 4; gpus_per_node = 8; policy = \"backfill\";\n"
+  "  list = (\n"
+  "    { name = \"big\"; kind = \"training\"; gpus = 16; duration_s = 36000.0; },\n"
+  "    { name = \"tune\"; kind = \"finetune\"; gpus = 16; arrival_s = 600.0; duration_s = 7200.0; },\n"
+  "    { name = \"batch\"; kind = \"inference\"; gpus = 8; arrival_s = 1200.0; duration_s = 3600.0; }\n"
+  "  );\n"
+  "  interval_s = 600.0;\n"
+  "  serving = ( { start_s = 0.0; nodes = 1; }, { start_s = 3600.0; nodes = 2; },\n"
+  "              { start_s = 14400.0; nodes = 1; } );\n"
+  "};\n";
+
+/* A small training run: Llama 2 7B on 64 A100-80GB (ZeRO 1 to fit), 1e10
+ * tokens (about 10 h), a GPU failure every 8 h of the job, hourly rows. */
+static const char train_cfg[] =
+  "name = \"plot-train\";\n"
+  "seed = 1;\n"
+  "training = {\n"
+  "  model = \"llama2-7b\"; gpu = \"a100-80gb-sxm\"; gpus = 64; zero = 1;\n"
+  "  global_batch = 512; seq_len = 4096; train_tokens = 1e10; interval_s = 3600.0;\n"
+  "  failures = { mtbf_gpu_h = 512.0; };\n"
+  "};\n";
+
+static const char *const other_figures[] = {"spike", "latency_cdf", "utilization", "cluster", "training",
+                                            "sweep_cost_latency", "plan_replicas", NULL};
+
 /* ---- helpers ---- */
 
 static bool file_exists(const char *path)
@@ -93,16 +126,21 @@ static void cleanup_if_passed(const char *dir, unsigned failures_before)
   if (CU_get_number_of_failures() == failures_before) rm_rf(dir);
 }
 
-/* OUTDIR with a fresh run of scenario_cfg in dir/run (malloc'd). */
-static char *make_run(const char *dir)
+/* OUTDIR with a fresh run of text (a scenario) in dir/run (malloc'd). */
+static char *make_run_of(const char *dir, const char *text)
 {
   char *cfg = path_join(dir, "plot-test.cfg"), *out = path_join(dir, "run");
-  write_file(cfg, scenario_cfg);
+  write_file(cfg, text);
   result r = RUN("run", cfg, "-q", "-o", out);
   CHECK_RC(r, 0);
   result_free(&r);
   free(cfg);
   return out;
+}
+
+static char *make_run(const char *dir)
+{
+  return make_run_of(dir, scenario_cfg);
 }
 
 /* A PNG: the signature, and more than 10 KB (a real figure, not a stub). */
@@ -219,6 +257,68 @@ static void test_run_figures(void)
   free(dir);
 }
 
+/* After a job-queue run: cluster only (no serving figure tried, though
+ * timeseries.csv has time_s, utilization and queue_length), its title
+ * from summary.json, the wait panel from jobs.csv. A stale spike.png from
+ * a serving run before goes. */
+static void test_jobs_figure(void)
+{
+  unsigned before = CU_get_number_of_failures();
+  char *dir = cs_tmpdir("plot_jobs");
+  char *out = make_run_of(dir, jobs_cfg);
+  char *plots = path_join(out, "plots"), *stale = path_join(out, "plots/spike.png");
+  mkdir(plots, 0777);
+  write_file(stale, "an old picture of other data");
+  result r = RUN("plot", out);
+  CHECK_RC(r, 0);
+  CHECK(!strstr(r.err, "spike") && !strstr(r.err, "utilization") && !strstr(r.err, "no column"),
+        "a serving figure was tried:\n%s", r.err);
+  char *svg = check_figure(out, "cluster");
+  svg_has("cluster.svg", svg, "plot-jobs");
+  svg_has("cluster.svg", svg, "backfill");
+  svg_has("cluster.svg", svg, "32 × a100-80gb-sxm");
+  svg_has("cluster.svg", svg, "3 jobs");
+  svg_has("cluster.svg", svg, "serving pool");
+  svg_has("cluster.svg", svg, "(c) each job");  /* the wait panel: jobs.csv was read */
+  svg_has("cluster.svg", svg, "time (h)");      /* 12 h: hours, not days */
+  free(svg);
+  for (const char *const *f = other_figures; *f; f++)
+    if (strcmp(*f, "cluster")) check_absent(out, *f);
+  check_no_tmp(out);
+  result_free(&r);
+  free(stale);
+  free(plots);
+  free(out);
+  cleanup_if_passed(dir, before);
+  free(dir);
+}
+
+/* After a training run: training only, its title from summary.json (model,
+ * GPUs, MFU, length), the failure-free finish marked. */
+static void test_training_figure(void)
+{
+  unsigned before = CU_get_number_of_failures();
+  char *dir = cs_tmpdir("plot_train");
+  char *out = make_run_of(dir, train_cfg);
+  result r = RUN("plot", out);
+  CHECK_RC(r, 0);
+  CHECK(!strstr(r.err, "spike") && !strstr(r.err, "no column"), "a serving figure was tried:\n%s", r.err);
+  char *svg = check_figure(out, "training");
+  svg_has("training.svg", svg, "plot-train");
+  svg_has("training.svg", svg, "llama2-7b on 64 × a100-80gb-sxm");
+  svg_has("training.svg", svg, "MFU ");
+  svg_has("training.svg", svg, "trained in ");
+  svg_has("training.svg", svg, "without failures: ");
+  free(svg);
+  for (const char *const *f = other_figures; *f; f++)
+    if (strcmp(*f, "training")) check_absent(out, *f);
+  check_no_tmp(out);
+  result_free(&r);
+  free(out);
+  cleanup_if_passed(dir, before);
+  free(dir);
+}
+
 /* After sweep and plan (tests/plot/: sweep.csv, plan.json, plan_load.csv,
  * summary.json): sweep_cost_latency and plan_replicas, and nothing else. */
 static void test_sweep_plan_figures(void)
@@ -314,11 +414,23 @@ static void test_broken_input(void)
   check_no_tmp(out);
   result_free(&r);
 
+  write_file(ts, "time_s,offered_rate_per_s,queue_length\n0,1,1\n");
+  r = RUN("plot", out, "-q");
+  CHECK_RC(r, 1);
+  CHECK_ERR_HAS(r, "timeseries.csv: no column 'completions' (spike.gp needs it)");
+  check_absent(out, "spike");
+  result_free(&r);
+
+  /* no column that tells which run wrote it: no figure, a message */
   write_file(ts, "time_s,queue_length\n0,1\n");
   r = RUN("plot", out, "-q");
   CHECK_RC(r, 1);
-  CHECK_ERR_HAS(r, "timeseries.csv: no column 'offered_rate_per_s' (spike.gp needs it)");
+  CHECK_ERR_HAS(r, "timeseries.csv: no figure for it: its header names none of offered_rate_per_s, gpus_busy, "
+                   "progress");
+  CHECK(!strstr(r.err, "spike.gp"), "spike.gp was tried:\n%s", r.err);
   check_absent(out, "spike");
+  check_absent(out, "cluster");
+  check_absent(out, "training");
   result_free(&r);
   free(stale);
   free(ts);
@@ -437,6 +549,8 @@ int main(int argc, char **argv)
     {"json_top", test_json_top},
     {"usage", test_usage},
     {"run figures", test_run_figures},
+    {"jobs figure", test_jobs_figure},
+    {"training figure", test_training_figure},
     {"sweep and plan figures", test_sweep_plan_figures},
     {"broken input", test_broken_input},
     {"script fails", test_script_fails},
