@@ -80,9 +80,16 @@ static sim_table *open_table(const sim_component_env *env, const char *name, con
 {
   sim_run_tables *rt = env->priv;
   if (rt->n == MAX_TABLES) SIM_BUG("more than %d output tables", MAX_TABLES);
-  size_t n = strlen(rt->outdir) + strlen(name) + 8;
+  size_t n = strlen(rt->outdir) + strlen(name) + strlen(env->name) + 8;
   char *path = xmalloc(n);
   snprintf(path, n, "%s/%s.csv", rt->outdir, name);
+  /* two components in one scenario may both write a table of this name:
+   * the second one's gets its component's name in front */
+  for (int i = 0; i < rt->n; i++)
+    if (rt->files[i].path && !strcmp(rt->files[i].path, path)) {
+      snprintf(path, n, "%s/%s_%s.csv", rt->outdir, env->name, name);
+      break;
+    }
   sim_outfile *of = &rt->files[rt->n];
   if (!sim_outfile_open(of, path)) {
     fprintf(stderr, "clustersim: %s: cannot write: %s\n", path, strerror(errno));

@@ -249,6 +249,17 @@ bool sim_scenario_load(sim_scenario *sc, const char *file, char *const *sets, si
     if (type->prepare) need_catalogs = true;
   }
   free(root_names);
+  /* one model per scenario: components report metrics under the same
+   * names (gpu_hours, cost_usd) and would overwrite each other's files */
+  if (sc->nparts > 1) {
+    char list[256] = "";
+    for (size_t i = 0; i < sc->nparts; i++) {
+      if (i) strncat(list, " and ", sizeof list - strlen(list) - 1);
+      strncat(list, sc->parts[i].type->name, sizeof list - strlen(list) - 1);
+    }
+    sim_errors_at(errs, NULL, "", "one scenario simulates one thing, and this one has sections of %s: "
+                  "put them in separate scenarios (a shared cluster's serving pool is jobs.serving)", list);
+  }
   /* the scenario's own catalog entries, over the shipped catalogs */
   bool own_catalog = false;
   for (const sim_catalog_type *const *t = sim_catalog_types; *t; t++)
