@@ -59,3 +59,15 @@ void sim_catalog_names(const sim_catalogs *cats, const char *list, char *buf, si
     strncat(buf, entry_name(c, c->entries + i * c->type->entry_size), n - strlen(buf) - 1);
   }
 }
+
+const void *sim_catalog_require(const sim_catalogs *cats, const char *list, const char *what, const char *name,
+                                sim_check *ck, const char *key)
+{
+  const void *e = sim_catalog_find(cats, list, name);
+  if (!e) {
+    char names[4096];
+    sim_catalog_names(cats, list, names, sizeof names);
+    sim_check_fail(ck, key, "unknown %s \"%s\" (one of: %s)", what, name, names);
+  }
+  return e;
+}

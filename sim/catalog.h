@@ -42,4 +42,9 @@ const void *sim_catalog_entry(const sim_catalogs *cats, const char *list, size_t
 /* Names of the entries of `list`, comma-separated, into buf (for messages). */
 void sim_catalog_names(const sim_catalogs *cats, const char *list, char *buf, size_t n);
 
+/* The entry of `list` named `name`, or NULL after reporting against `key`
+ * (a scenario key or a flag) "unknown WHAT "name" (one of: the names)". */
+const void *sim_catalog_require(const sim_catalogs *cats, const char *list, const char *what, const char *name,
+                                sim_check *ck, const char *key);
+
 #endif

@@ -350,14 +350,7 @@ static int plan(sim_plan_opts *o)
     for (int tp = 1; tp <= 8 && tp <= b.gpus_per_node; tp *= 2) o->tps[o->ntps++] = tp;
   sim_plan_ctx ctx = {o, b.load_scale};
 
-  char *outdir;
-  if (o->outdir) {
-    outdir = xstrdup(o->outdir);
-  } else {
-    size_t n = strlen(b.name) + 16;
-    outdir = xmalloc(n);
-    snprintf(outdir, n, "out/%s-plan", b.name);
-  }
+  char *outdir = sim_run_outdir(o->outdir, b.name, "-plan");
   sim_plan_type *types = xcalloc((size_t)o->ngpus, sizeof *types);
   sim_plan_fit *fit = xcalloc((size_t)o->ngpus, sizeof *fit);
   for (int g = 0; g < o->ngpus; g++) types[g].gpu = g;

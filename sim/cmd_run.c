@@ -178,14 +178,7 @@ int sim_cmd_run(int argc, char **argv)
   sim_scenario sc;
   int status;
   if (!prepare(argc, argv, false, &o, &sc, &status)) return status;
-  char *outdir;
-  if (o.outdir) {
-    outdir = xstrdup(o.outdir);
-  } else {
-    size_t n = strlen(sc.name) + 8;
-    outdir = xmalloc(n);
-    snprintf(outdir, n, "out/%s", sc.name);
-  }
+  char *outdir = sim_run_outdir(o.outdir, sc.name, "");
   if (!sim_mkdirs(outdir)) {
     fprintf(stderr, "clustersim: %s: cannot create output directory: %s\n", outdir, strerror(errno));
     sim_scenario_release(&sc);

@@ -371,13 +371,7 @@ int sim_cmd_sweep(int argc, char **argv)
     goto out;
   }
 
-  if (o.outdir) {
-    outdir = xstrdup(o.outdir);
-  } else {
-    size_t n = strlen(base.name) + 16;
-    outdir = xmalloc(n);
-    snprintf(outdir, n, "out/%s-sweep", base.name);
-  }
+  outdir = sim_run_outdir(o.outdir, base.name, "-sweep");
   if (!sim_mkdirs(outdir)) {
     fprintf(stderr, "clustersim sweep: %s: cannot create output directory: %s\n", outdir, strerror(errno));
     rc = SIM_EXIT_USAGE;

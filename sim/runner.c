@@ -247,3 +247,12 @@ void sim_run_combine(const sim_report *reps, int n, int64_t first_seed, bool int
   }
   sim_report_release(&tmp);
 }
+
+char *sim_run_outdir(const char *given, const char *name, const char *suffix)
+{
+  if (given) return xstrdup(given);
+  size_t n = strlen(name) + strlen(suffix) + 8;
+  char *d = xmalloc(n);
+  snprintf(d, n, "out/%s%s", name, suffix);
+  return d;
+}

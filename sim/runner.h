@@ -39,6 +39,10 @@ bool sim_run_write_summary(const char *outdir, const sim_report *rep);
 bool sim_run_write_replications(const char *outdir, const sim_report *reps, int n);
 void sim_run_print_table(FILE *f, const sim_scenario *sc, const sim_report *rep);
 
+/* The output directory: `given` (-o) if not NULL, else out/NAME followed
+ * by `suffix` ("", "-sweep", "-plan"). Malloc'd. */
+char *sim_run_outdir(const char *given, const char *name, const char *suffix);
+
 /* The signal that stopped a replication (SIGINT, SIGTERM), or 0. Once set,
  * further replications stop at once. */
 int sim_run_stop_signal(void);

@@ -117,13 +117,7 @@ static int pow2_at_least(double x)
 static const void *find(const sim_catalogs *cats, const char *list, const char *what, const char *flag,
                         const char *name, sim_check *ck)
 {
-  const void *e = sim_catalog_find(cats, list, name);
-  if (!e) {
-    char names[4096];
-    sim_catalog_names(cats, list, names, sizeof names);
-    sim_check_fail(ck, flag, "unknown %s \"%s\" (one of: %s)", what, name, names);
-  }
-  return e;
+  return sim_catalog_require(cats, list, what, name, ck, flag);
 }
 
 static void est_train(const est_params *o, const sim_catalogs *cats, sim_report *rep, sim_check *ck);

@@ -449,13 +449,7 @@ static void serving_check(const void *params, sim_check *ck)
 
 static const net_link *find_link(const sim_setup *su, const char *name, const char *key, sim_check *ck)
 {
-  const net_link *l = sim_catalog_find(su->cats, "links", name);
-  if (!l) {
-    char names[2048];
-    sim_catalog_names(su->cats, "links", names, sizeof names);
-    sim_check_fail(ck, key, "unknown link \"%s\" (known: %s)", name, names);
-  }
-  return l;
+  return sim_catalog_require(su->cats, "links", "link", name, ck, key);
 }
 
 static void prepare_pool(srv_params *p, int i, const sim_setup *su, sim_check *ck)
@@ -463,13 +457,8 @@ static void prepare_pool(srv_params *p, int i, const sim_setup *su, sim_check *c
   srv_pool_cfg *pl = &p->pools[i];
   char key[128];
   snprintf(key, sizeof key, "cluster.pools.[%d].gpu", i);
-  pl->g = sim_catalog_find(su->cats, "gpus", pl->gpu);
-  if (!pl->g) {
-    char names[2048];
-    sim_catalog_names(su->cats, "gpus", names, sizeof names);
-    sim_check_fail(ck, key, "unknown GPU \"%s\" (known: %s)", pl->gpu, names);
-    return;
-  }
+  pl->g = sim_catalog_require(su->cats, "gpus", "GPU", pl->gpu, ck, key);
+  if (!pl->g) return;
   const gpu_spec *g = pl->g;
   snprintf(key, sizeof key, "cluster.pools.[%d].node_link", i);
   pl->node = *pl->node_link ? find_link(su, pl->node_link, key, ck)
@@ -598,13 +587,8 @@ static void prepare_class(srv_params *p, srv_class_cfg *c, const char *at, const
 static void serving_prepare(void *params, const sim_setup *su, sim_check *ck)
 {
   srv_params *p = params;
-  p->m = sim_catalog_find(su->cats, "models", p->model.name);
-  if (!p->m) {
-    char names[4096];
-    sim_catalog_names(su->cats, "models", names, sizeof names);
-    sim_check_fail(ck, "model.name", "unknown model \"%s\" (known: %s)", p->model.name, names);
-    return;
-  }
+  p->m = sim_catalog_require(su->cats, "models", "model", p->model.name, ck, "model.name");
+  if (!p->m) return;
   if (p->m->encoder_only) {
     sim_check_fail(ck, "model.name", "%s is an encoder: it generates no tokens to serve", p->m->name);
     return;

@@ -192,18 +192,11 @@ static void jobs_check(const void *params, sim_check *ck)
 static void jobs_prepare(void *params, const sim_setup *su, sim_check *ck)
 {
   jobs_params *p = params;
-  p->g = sim_catalog_find(su->cats, "gpus", p->gpu);
-  if (!p->g) {
-    char names[2048];
-    sim_catalog_names(su->cats, "gpus", names, sizeof names);
-    sim_check_fail(ck, "gpu", "unknown GPU \"%s\" (known: %s)", p->gpu, names);
-    return;
-  }
+  p->g = sim_catalog_require(su->cats, "gpus", "GPU", p->gpu, ck, "gpu");
+  if (!p->g) return;
   p->price = p->usd_per_gpu_hour > 0 ? p->usd_per_gpu_hour : p->g->price_usd_per_hour > 0 ? p->g->price_usd_per_hour : NAN;
-  const net_link *node = NULL, *net = sim_catalog_find(su->cats, "links", p->net_link);
-  if (*p->node_link && !(node = sim_catalog_find(su->cats, "links", p->node_link)))
-    sim_check_fail(ck, "node_link", "unknown link \"%s\"", p->node_link);
-  if (!net) sim_check_fail(ck, "net_link", "unknown link \"%s\"", p->net_link);
+  const net_link *node = NULL, *net = sim_catalog_require(su->cats, "links", "link", p->net_link, ck, "net_link");
+  if (*p->node_link) node = sim_catalog_require(su->cats, "links", "link", p->node_link, ck, "node_link");
   /* training jobs: their run time from the training model */
   for (int i = 0; i < p->nlist; i++) {
     jobs_spec *j = &p->list[i];
@@ -216,11 +209,8 @@ static void jobs_prepare(void *params, const sim_setup *su, sim_check *ck)
       continue;
     }
     snprintf(key, sizeof key, "list.[%d].model", i);
-    const llm_arch *m = sim_catalog_find(su->cats, "models", j->model);
-    if (!m) {
-      sim_check_fail(ck, key, "unknown model \"%s\" (clustersim list models)", j->model);
-      continue;
-    }
+    const llm_arch *m = sim_catalog_require(su->cats, "models", "model", j->model, ck, key);
+    if (!m) continue;
     if (!net || (*p->node_link && !node)) continue;
     int64_t tp = j->tp > 0 ? j->tp : 1; /* no tp given: pure data parallelism */
     if (j->gpus % (tp * j->pp) || j->global_batch <= 0 || j->train_tokens <= 0) {

@@ -92,22 +92,14 @@ static const sim_key training_keys[] = {
 
 static const net_link *link_named(const sim_setup *su, const char *name, const char *key, sim_check *ck)
 {
-  const net_link *l = sim_catalog_find(su->cats, "links", name);
-  if (!l) {
-    char names[2048];
-    sim_catalog_names(su->cats, "links", names, sizeof names);
-    sim_check_fail(ck, key, "unknown link \"%s\" (known: %s)", name, names);
-  }
-  return l;
+  return sim_catalog_require(su->cats, "links", "link", name, ck, key);
 }
 
 static void training_prepare(void *params, const sim_setup *su, sim_check *ck)
 {
   training_params *p = params;
-  const llm_arch *m = sim_catalog_find(su->cats, "models", p->model);
-  const gpu_spec *g = sim_catalog_find(su->cats, "gpus", p->gpu);
-  if (!m) sim_check_fail(ck, "model", "unknown model \"%s\" (clustersim list models)", p->model);
-  if (!g) sim_check_fail(ck, "gpu", "unknown GPU \"%s\" (clustersim list gpus)", p->gpu);
+  const llm_arch *m = sim_catalog_require(su->cats, "models", "model", p->model, ck, "model");
+  const gpu_spec *g = sim_catalog_require(su->cats, "gpus", "GPU", p->gpu, ck, "gpu");
   if (!m || !g) return;
   train_job *j = &p->job;
   train_job_init(j, m, g);

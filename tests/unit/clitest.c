@@ -147,3 +147,15 @@ bool json_num(const char *json, const char *key, double *out)
   *out = v;
   return true;
 }
+
+char *cs_write_file(const char *dir, const char *name, const char *text)
+{
+  char *path = path_join(dir, name);
+  FILE *f = fopen(path, "w");
+  CHECK(f != NULL, "cannot create %s", path);
+  if (f) {
+    fputs(text, f);
+    fclose(f);
+  }
+  return path;
+}

@@ -47,6 +47,10 @@ void check_has(const char *file, int line, const result *r, const char *stream, 
 #define CHECK_ERR_HAS(r, want) check_has(__FILE__, __LINE__, &(r), "stderr", (r).err, (want))
 #define CHECK_OUT_HAS(r, want) check_has(__FILE__, __LINE__, &(r), "stdout", (r).out, (want))
 
+/* Write text to dir/name (a failed assertion if it cannot); the path,
+ * caller frees. */
+char *cs_write_file(const char *dir, const char *name, const char *text);
+
 /* "a/b" in fresh storage (caller frees). */
 char *path_join(const char *a, const char *b);
 /* Names in dir ending in `suffix` (all but . and .. if NULL), sorted,

@@ -15,17 +15,6 @@
 #include "clitest.h"
 #include "testutil.h"
 
-static char *write_file(const char *dir, const char *name, const char *text)
-{
-  char *path = path_join(dir, name);
-  FILE *f = fopen(path, "w");
-  CHECK(f != NULL, "cannot create %s", path);
-  if (f) {
-    fputs(text, f);
-    fclose(f);
-  }
-  return path;
-}
 
 /* A random mixed workload on 8 nodes of 8 GPUs. */
 static const char mixed[] =
@@ -99,7 +88,7 @@ static char *run_summary(const char *dir, const char *cfg, const char *out, cons
 static void test_backfill_reservations(void)
 {
   char *dir = cs_tmpdir("jobs_backfill");
-  char *cfg = write_file(dir, "mixed.cfg", mixed);
+  char *cfg = cs_write_file(dir, "mixed.cfg", mixed);
   int heads = 0;
   for (int seed = 1; seed <= 5; seed++) {
     char s[16], out[32];
@@ -151,7 +140,7 @@ static void test_backfill_reservations(void)
 static void test_fifo_order_and_policies(void)
 {
   char *dir = cs_tmpdir("jobs_fifo");
-  char *cfg = write_file(dir, "mixed.cfg", mixed);
+  char *cfg = cs_write_file(dir, "mixed.cfg", mixed);
   const char *fifo[] = {"--set", "jobs.policy=\"fifo\"", NULL};
   char *jf = run_summary(dir, "mixed.cfg", "f", fifo);
   char *jb = run_summary(dir, "mixed.cfg", "b", NULL);
@@ -195,7 +184,7 @@ static void test_failures(void)
     "  failures = { mtbf_gpu_h = 1024.0; checkpoint_interval_s = 3600.0; checkpoint_s = 0.0; restart_s = 0.0; };\n"
     "  interval_s = 86400.0;\n"
     "};\n";
-  char *cfg = write_file(dir, "fail.cfg", text);
+  char *cfg = cs_write_file(dir, "fail.cfg", text);
   char *json = run_summary(dir, "fail.cfg", "o", NULL);
   double failures = 0, lost_gh = 0;
   CHECK(json && json_num(json, "failures", &failures) && json_num(json, "lost_work_gpu_hours", &lost_gh),
@@ -243,7 +232,7 @@ static void test_training_job_duration(void)
     "             train_tokens = 2e9; global_batch = 512; seq_len = 4096; zero = 1; } );\n"
     "  failures = { checkpoint_s = 0.0; };\n"
     "};\n";
-  char *cfg = write_file(dir, "tj.cfg", text);
+  char *cfg = cs_write_file(dir, "tj.cfg", text);
   char *json = run_summary(dir, "tj.cfg", "o", NULL);
   free(json);
   char path[256];
@@ -279,7 +268,7 @@ static void test_serving_priority(void)
     "  serving = ( { start_s = 0.0; nodes = 1; }, { start_s = 10000.0; nodes = 3; }, { start_s = 20000.0; nodes = 1; } );\n"
     "  interval_s = 600.0;\n"
     "};\n";
-  char *cfg = write_file(dir, "sv.cfg", text);
+  char *cfg = cs_write_file(dir, "sv.cfg", text);
   char *json = run_summary(dir, "sv.cfg", "o", NULL);
   double pre = -1, done = 0;
   CHECK(json && json_num(json, "preemptions", &pre) && pre == 1, "preemptions %g, expected 1", pre);
@@ -324,7 +313,7 @@ static void test_bad_lists(void)
                      "           { gpus = 12; whole_nodes = true; duration_s = 10.0; } );\n"
                      "  gpu = \"a100-90gb\";\n"
                      "};\n";
-  char *cfg = write_file(dir, "bad.cfg", text);
+  char *cfg = cs_write_file(dir, "bad.cfg", text);
   result r = run_in(dir, "check", "bad.cfg", (const char *)NULL);
   CHECK_RC(r, 2);
   CHECK_ERR_HAS(r, "bad.cfg:4: jobs.list.[0].gpus: 24 GPUs, more than the cluster's 16");

@@ -45,20 +45,6 @@ static void cleanup_if_passed(const char *dir, unsigned f0)
   if (CU_get_number_of_failures() == f0) rm_rf(dir);
 }
 
-/* Write text to dir/name; the path (caller frees), or NULL after failing. */
-static char *write_file(const char *dir, const char *name, const char *text)
-{
-  char *path = path_join(dir, name);
-  FILE *f = fopen(path, "w");
-  CHECK(f != NULL, "cannot create %s", path);
-  if (!f) {
-    free(path);
-    return NULL;
-  }
-  fputs(text, f);
-  fclose(f);
-  return path;
-}
 
 /* printf into fresh storage (caller frees). */
 static char *fmt(const char *f, ...) __attribute__((format(printf, 1, 2)));
@@ -321,7 +307,7 @@ static void test_mg1_pollaczek_khinchine(void)
    * The busy fraction (Erlang C at c = 1, P(wait) = rho) is estimated
    * within ~0.2%: 1%. */
   char *text = mg_scenario(1, "least-outstanding", lambda, 500000);
-  char *cfg = write_file(dir, "mg1.cfg", text);
+  char *cfg = cs_write_file(dir, "mg1.cfg", text);
   char *sum = RUN_CFG(dir, "mg1.cfg", "out", "--seed", "1");
   double wq = SNUM(sum, "queue_delay_mean_s");
   printf("\n    M/G/1 rho %.2f, d %.9f s, m %g: Wq P-K %.6f s, simulated %.6f s (%+.2f%%), M/M/1 %.6f s\n",
@@ -380,7 +366,7 @@ static void test_mgc_four_replicas(void)
   /* 400,000 requests, 100,000 per replica: the mean over all four has
    * about the error of 400,000 at one replica, ~0.55%; 2% is 3.6 sigma. */
   char *text = mg_scenario(4, "random", lambda, 400000);
-  char *cfg = write_file(dir, "mg4.cfg", text);
+  char *cfg = cs_write_file(dir, "mg4.cfg", text);
   char *sum = RUN_CFG(dir, "mg4.cfg", "random");
   double wq_rand = SNUM(sum, "queue_delay_mean_s");
   CHECK_REL(wq_rand, wq_pk, 0.02, "4 replicas, random router: mean wait against P-K at lambda / 4");
@@ -439,7 +425,7 @@ static void test_little_law(void)
 {
   unsigned f0 = CU_get_number_of_failures();
   char *dir = cs_tmpdir("serving_little");
-  char *cfg = write_file(dir, "little.cfg", little_cfg);
+  char *cfg = cs_write_file(dir, "little.cfg", little_cfg);
   char *sum = RUN_CFG(dir, "little.cfg", "out");
   CHECK(sstr_is(sum, "status", "complete") && SNUM(sum, "requests_in_flight") == 0, "the run did not drain");
   CHECK(SNUM(sum, "sim_time_s") > 300, "the run ended before its arrivals");
@@ -544,7 +530,7 @@ static void test_light_load_exact(void)
   char *dir = cs_tmpdir("serving_light");
   llm_replica r;
   llm_replica_init(&r, cs_model("llama2-7b"), cs_gpu(A100), GPU_FP16, 1, 1, NULL, NULL, 0.0005);
-  char *cfg = write_file(dir, "light.cfg", light_cfg);
+  char *cfg = cs_write_file(dir, "light.cfg", light_cfg);
 
   /* continuous: the prompt in one step, which emits the first token; token
    * k (k = 2..O) comes from a decode at context P + k - 1 (the prompt and
@@ -628,7 +614,7 @@ static void test_batching_policies(void)
 {
   unsigned f0 = CU_get_number_of_failures();
   char *dir = cs_tmpdir("serving_policies");
-  char *cfg = write_file(dir, "policies.cfg", policies_cfg);
+  char *cfg = cs_write_file(dir, "policies.cfg", policies_cfg);
   static const char *const rates[] = {"workload.arrivals.rate=1.0", "workload.arrivals.rate=4.0"};
   static const char *const pol[] = {"scheduler.policy=\"static\"", "scheduler.policy=\"dynamic\"",
                                     "scheduler.policy=\"continuous\""};
@@ -681,7 +667,7 @@ static void test_kv_exhaustion(void)
 {
   unsigned f0 = CU_get_number_of_failures();
   char *dir = cs_tmpdir("serving_kv");
-  char *cfg = write_file(dir, "kv.cfg", kv_cfg);
+  char *cfg = cs_write_file(dir, "kv.cfg", kv_cfg);
   static const char *const modes[] = {"recompute", "swap"};
   for (int k = 0; k < 2; k++) {
     char set[64];
@@ -752,7 +738,7 @@ static void test_spike(void)
 {
   unsigned f0 = CU_get_number_of_failures();
   char *dir = cs_tmpdir("serving_spike");
-  char *cfg = write_file(dir, "spike.cfg", spike_cfg);
+  char *cfg = cs_write_file(dir, "spike.cfg", spike_cfg);
   char *sum = RUN_CFG(dir, "spike.cfg", "out");
   char *out = path_join(dir, "out");
   csv_t t;
@@ -912,7 +898,7 @@ static void test_trace_replay(void)
                    "workload = { trace = { file = \"%s\"; time_scale = 1.0; offset_s = 0.0; }; };\n"
                    "output = { interval_s = 1.0; requests = true; };\n",
                    DATA_DIR "/trace_small.csv");
-  char *cfg = write_file(dir, "trace.cfg", text);
+  char *cfg = cs_write_file(dir, "trace.cfg", text);
   replay_small(dir, "trace.cfg", "x1", 1, 0, ns, prompt, output);
   replay_small(dir, "trace.cfg", "x4", 4, 0.75, ns, prompt, output);
   printf("\n");
@@ -929,7 +915,7 @@ static void test_azure_trace(void)
 {
   unsigned f0 = CU_get_number_of_failures();
   char *dir = cs_tmpdir("serving_azure");
-  char *cfg = write_file(dir, "azure.cfg",
+  char *cfg = cs_write_file(dir, "azure.cfg",
                          "name = \"azure\";\nseed = 1;\n"
                          "model = { name = \"llama2-7b\"; };\n"
                          "cluster = { pools = ( { gpu = \"" A100 "\"; replicas = 8; } ); };\n"
@@ -972,7 +958,7 @@ static void test_offered_rate_to_the_end(void)
 {
   unsigned f0 = CU_get_number_of_failures();
   char *dir = cs_tmpdir("serving_offered");
-  char *cfg = write_file(dir, "spike.cfg", spike_cfg);
+  char *cfg = cs_write_file(dir, "spike.cfg", spike_cfg);
   char *sum = RUN_CFG(dir, "spike.cfg", "poisson");
   char *out = path_join(dir, "poisson");
   csv_t t;
@@ -998,7 +984,7 @@ static void test_offered_rate_to_the_end(void)
                     "workload = { trace = { file = \"%s\"; }; };\n"
                     "output = { interval_s = 1.0; };\n",
                     DATA_DIR "/trace_small.csv");
-  char *tcfg = write_file(dir, "trace.cfg", trace);
+  char *tcfg = cs_write_file(dir, "trace.cfg", trace);
   sum = RUN_CFG(dir, "trace.cfg", "trace");
   out = path_join(dir, "trace");
   if (sum && OUT_CSV(out, "timeseries", &t)) {
@@ -1058,7 +1044,7 @@ static void test_reproducible(void)
 {
   unsigned f0 = CU_get_number_of_failures();
   char *dir = cs_tmpdir("serving_repro");
-  char *cfg = write_file(dir, "repro.cfg", repro_cfg);
+  char *cfg = cs_write_file(dir, "repro.cfg", repro_cfg);
   char *a = RUN_CFG(dir, "repro.cfg", "a"), *b = RUN_CFG(dir, "repro.cfg", "b");
   char *c = RUN_CFG(dir, "repro.cfg", "c", "--seed", "6");
   static const char *const files[] = {"summary.json", "timeseries.csv", "requests.csv"};
@@ -1088,7 +1074,7 @@ static void test_replications(void)
 {
   unsigned f0 = CU_get_number_of_failures();
   char *dir = cs_tmpdir("serving_reps");
-  char *cfg = write_file(dir, "repro.cfg", repro_cfg);
+  char *cfg = cs_write_file(dir, "repro.cfg", repro_cfg);
   char *r = RUN_CFG(dir, "repro.cfg", "r", "--replications", "3");
   char *s5 = RUN_CFG(dir, "repro.cfg", "s5"), *s7 = RUN_CFG(dir, "repro.cfg", "s7", "--seed", "7");
   CHECK(SNUM(r, "replications") == 3, "replications = %g", SNUM(r, "replications"));
@@ -1166,7 +1152,7 @@ static void test_horizon_conservation(void)
 {
   unsigned f0 = CU_get_number_of_failures();
   char *dir = cs_tmpdir("serving_horizon");
-  char *cfg = write_file(dir, "spike.cfg", spike_cfg);
+  char *cfg = cs_write_file(dir, "spike.cfg", spike_cfg);
   /* cut at 230 s, in the middle of the spike: hundreds still waiting */
   char *sum = RUN_CFG(dir, "spike.cfg", "cut", "--set", "horizon_s=230.0");
   CHECK(sstr_is(sum, "status", "horizon"), "status is not \"horizon\"");
@@ -1231,7 +1217,7 @@ static void test_class_priority(void)
 {
   unsigned f0 = CU_get_number_of_failures();
   char *dir = cs_tmpdir("serving_classes");
-  char *cfg = write_file(dir, "classes.cfg", classes_cfg);
+  char *cfg = cs_write_file(dir, "classes.cfg", classes_cfg);
   char *sum = RUN_CFG(dir, "classes.cfg", "prio");
   double hi = SNUM(sum, "class_chat_ttft_p99_s"), lo = SNUM(sum, "class_batch_ttft_p99_s");
   CHECK(hi < 0.5 * lo, "priority: chat p99 TTFT %g s, batch %g s", hi, lo);
@@ -1259,7 +1245,7 @@ static void test_trace_bad_row(void)
 {
   unsigned f0 = CU_get_number_of_failures();
   char *dir = cs_tmpdir("serving_badrow");
-  char *cfg = write_file(dir, "badrow.cfg",
+  char *cfg = cs_write_file(dir, "badrow.cfg",
                          "name = \"badrow\";\n"                                           /* 1 */
                          "model = { name = \"llama2-7b\"; };\n"                           /* 2 */
                          "cluster = { pools = ( { gpu = \"" A100 "\"; } ); };\n"          /* 3 */
@@ -1297,7 +1283,7 @@ static void test_classes_direct_keys(void)
 {
   unsigned f0 = CU_get_number_of_failures();
   char *dir = cs_tmpdir("serving_direct");
-  char *cfg = write_file(dir, "direct.cfg",
+  char *cfg = cs_write_file(dir, "direct.cfg",
                          "name = \"direct\";\n"
                          "model = { name = \"llama2-7b\"; };\n"
                          "cluster = { pools = ( { gpu = \"" A100 "\"; } ); };\n"

@@ -50,17 +50,6 @@ static int runs_in_db(const char *path)
   return n;
 }
 
-static char *write_file(const char *dir, const char *name, const char *text)
-{
-  char *path = path_join(dir, name);
-  FILE *f = fopen(path, "w");
-  CHECK(f != NULL, "cannot create %s", path);
-  if (f) {
-    fputs(text, f);
-    fclose(f);
-  }
-  return path;
-}
 
 /* One CSV file as rows of fields (at most 512 columns, no quoting: the
  * project writes none). */
@@ -143,7 +132,7 @@ static double run_metric(const char *dir, const char *cfg, const char *out, cons
 static void test_rows_equal_runs(void)
 {
   char *dir = cs_tmpdir("sweep_rows");
-  char *cfg = write_file(dir, "sw.cfg", scenario);
+  char *cfg = cs_write_file(dir, "sw.cfg", scenario);
   result r = run_in(dir, "sweep", "sw.cfg", "--vary", "cluster.pools.[0].replicas=1,2", "--vary",
                     "workload.arrivals.rate=3:6:3", "-r", "2", "-q", "-o", "s", (const char *)NULL);
   CHECK_RC(r, 0);
@@ -215,7 +204,7 @@ static void test_interrupt_resume(void)
   snprintf(text, sizeof text, "%s", scenario);
   char *req = strstr(text, "requests = 400;");
   memcpy(req, "requests = 9000", 15);
-  char *cfg = write_file(dir, "sw.cfg", text);
+  char *cfg = cs_write_file(dir, "sw.cfg", text);
   const char *full[] = {"sweep", "sw.cfg", "--vary", "cluster.pools.[0].replicas=1,2,3", "--vary",
                         "workload.arrivals.rate=2:12:2", "-j", "2", "-q", "-o", "full", NULL};
   result r = run_argv(dir, full);
@@ -263,7 +252,7 @@ static void test_section_and_invalid(void)
            "                   { key = \"workload.arrivals.rate\"; from = 2.0; to = 4.0; step = 2.0; } );\n"
            "          replications = 1; };\n",
            scenario);
-  char *cfg = write_file(dir, "sec.cfg", text);
+  char *cfg = cs_write_file(dir, "sec.cfg", text);
   result r = run_in(dir, "sweep", "sec.cfg", "-q", "-o", "a", (const char *)NULL);
   /* llama2-7b in fp16 does not fit a 12 GB RTX 3080 Ti: those points are invalid */
   CHECK_RC(r, 0);
@@ -287,7 +276,7 @@ static void test_section_and_invalid(void)
   }
   csv_free(&t);
   /* the same axes as flags give the same numbers */
-  char *plain = write_file(dir, "plain.cfg", scenario);
+  char *plain = cs_write_file(dir, "plain.cfg", scenario);
   r = run_in(dir, "sweep", "plain.cfg", "-q", "-o", "b", "--vary", "cluster.pools.[0].gpu=a100-80gb-sxm,rtx-3080ti",
              "--vary", "workload.arrivals.rate=2:4:2", (const char *)NULL);
   CHECK_RC(r, 0);
@@ -318,7 +307,7 @@ static void test_section_and_invalid(void)
 static void test_usage_errors(void)
 {
   char *dir = cs_tmpdir("sweep_usage");
-  char *cfg = write_file(dir, "sw.cfg", scenario);
+  char *cfg = cs_write_file(dir, "sw.cfg", scenario);
   result r = run_in(dir, "sweep", "sw.cfg", "-q", (const char *)NULL);
   CHECK_RC(r, 2);
   CHECK_ERR_HAS(r, "nothing to vary");
