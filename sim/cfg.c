@@ -29,8 +29,10 @@ void sim_errors_release(sim_errors *e)
   e->nfiles = 0;
   free(e->msgs);
   free(e->lines);
+  free(e->capacity);
   e->msgs = NULL;
   e->lines = NULL;
+  e->capacity = NULL;
   e->len = 0;
 }
 
@@ -54,11 +56,18 @@ static void add_msg_key(sim_errors *e, const char *msg, uint64_t key)
 {
   e->msgs = xrealloc(e->msgs, (e->len + 1) * sizeof *e->msgs);
   e->lines = xrealloc(e->lines, (e->len + 1) * sizeof *e->lines);
+  e->capacity = xrealloc(e->capacity, (e->len + 1) * sizeof *e->capacity);
+  e->capacity[e->len] = false;
   e->lines[e->len] = key;
   e->msgs[e->len++] = xstrdup(msg);
 }
 
 static void add_msg(sim_errors *e, const char *msg) { add_msg_key(e, msg, 0); }
+
+void sim_errors_mark_capacity(sim_errors *e)
+{
+  if (e->len) e->capacity[e->len - 1] = true;
+}
 
 void sim_errors_add(sim_errors *e, const char *fmt, ...)
 {

@@ -20,6 +20,8 @@ typedef struct {
   char **files;      /* files messages point into, in order of first mention */
   size_t nfiles;
   const char *file;  /* scenario file, for settings libconfig gives no file */
+  bool *capacity;    /* per message: the hardware cannot hold the configuration
+                        (sim_check_fail_capacity), as opposed to a mistake */
 } sim_errors;
 
 void sim_errors_init(sim_errors *e, const char *file);
@@ -30,6 +32,8 @@ void sim_errors_add(sim_errors *e, const char *fmt, ...) __attribute__((format(p
  * --set ...). at may be NULL (then just the file). */
 void sim_errors_at(sim_errors *e, const config_setting_t *at, const char *path,
                    const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+/* Mark the message added last as a capacity problem (see `capacity`). */
+void sim_errors_mark_capacity(sim_errors *e);
 /* Print every message, one per line, prefixed with "clustersim: ", grouped
  * by file (in order of first mention) and in line order within a file;
  * messages without a place come first; ties keep the order added. */

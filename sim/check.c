@@ -8,6 +8,7 @@
 
 struct sim_check {
   char **keys, **msgs;
+  bool *capacity;
   size_t len;
 };
 
@@ -22,22 +23,40 @@ void sim_check_free(sim_check *ck)
   }
   free(ck->keys);
   free(ck->msgs);
+  free(ck->capacity);
   free(ck);
+}
+
+static void add(sim_check *ck, const char *key, bool capacity, const char *fmt, va_list ap)
+{
+  char buf[1024];
+  vsnprintf(buf, sizeof buf, fmt, ap);
+  ck->keys = xrealloc(ck->keys, (ck->len + 1) * sizeof *ck->keys);
+  ck->msgs = xrealloc(ck->msgs, (ck->len + 1) * sizeof *ck->msgs);
+  ck->capacity = xrealloc(ck->capacity, (ck->len + 1) * sizeof *ck->capacity);
+  ck->keys[ck->len] = xstrdup(key);
+  ck->msgs[ck->len] = xstrdup(buf);
+  ck->capacity[ck->len] = capacity;
+  ck->len++;
 }
 
 void sim_check_fail(sim_check *ck, const char *key, const char *fmt, ...)
 {
-  char buf[1024];
   va_list ap;
   va_start(ap, fmt);
-  vsnprintf(buf, sizeof buf, fmt, ap);
+  add(ck, key, false, fmt, ap);
   va_end(ap);
-  ck->keys = xrealloc(ck->keys, (ck->len + 1) * sizeof *ck->keys);
-  ck->msgs = xrealloc(ck->msgs, (ck->len + 1) * sizeof *ck->msgs);
-  ck->keys[ck->len] = xstrdup(key);
-  ck->msgs[ck->len] = xstrdup(buf);
-  ck->len++;
 }
+
+void sim_check_fail_capacity(sim_check *ck, const char *key, const char *fmt, ...)
+{
+  va_list ap;
+  va_start(ap, fmt);
+  add(ck, key, true, fmt, ap);
+  va_end(ap);
+}
+
+bool sim_check_capacity(const sim_check *ck, size_t i) { return ck->capacity[i]; }
 
 size_t sim_check_count(const sim_check *ck) { return ck->len; }
 const char *sim_check_key(const sim_check *ck, size_t i) { return ck->keys[i]; }

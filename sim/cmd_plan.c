@@ -272,7 +272,7 @@ static int load_base(sim_plan_opts *o, base_info *b)
   if (!ok) {
     bool capacity = errs.len > 0 && sc.name;
     for (size_t i = 0; i < errs.len; i++)
-      if (!sim_plan_capacity_error(errs.msgs[i])) capacity = false;
+      if (!sim_plan_capacity_error(errs.msgs[i], errs.capacity[i])) capacity = false;
     if (!capacity) {
       sim_errors_print(&errs, stderr);
       fprintf(stderr, "clustersim: %s: %zu error%s; nothing was simulated\n", o->file, errs.len,

@@ -7,6 +7,7 @@
 #ifndef SIM_COMPONENT_H
 #define SIM_COMPONENT_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -21,6 +22,12 @@
 typedef struct sim_check sim_check;
 void sim_check_fail(sim_check *ck, const char *key, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
+/* The same for a configuration the hardware cannot hold (a model too large
+ * for its GPUs, a parallel degree the model or the node does not allow):
+ * still an error, but one a search over configurations (plan) may skip. */
+void sim_check_fail_capacity(sim_check *ck, const char *key, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+bool sim_check_capacity(const sim_check *ck, size_t i);
 /* For the driver: a collector, its findings in order, and its release. */
 sim_check *sim_check_alloc(void);
 void sim_check_free(sim_check *ck);

@@ -116,10 +116,11 @@ enum { SIM_PLAN_OK = 0, SIM_PLAN_USER_ERROR = 2, SIM_PLAN_STOPPED = 130 };
 /* The signal (SIGINT, SIGTERM) that asked the plan to stop, or 0. */
 extern volatile sig_atomic_t sim_plan_stop;
 
-/* A loader message that only says pool 0's GPU and tp cannot hold the
- * model (memory, attention heads, node size): for plan an infeasible
- * configuration, not a mistake in the scenario. */
-bool sim_plan_capacity_error(const char *msg);
+/* A loader message (and its capacity mark, sim_errors.capacity) that only
+ * says pool 0's GPU and tp cannot hold the model (memory, attention heads,
+ * node size): for plan an infeasible configuration, not a mistake in the
+ * scenario. */
+bool sim_plan_capacity_error(const char *msg, bool capacity);
 
 /* Whether (gpu, tp) loads: 1 yes; 0 the loader rejects it for memory, heads
  * or node size (its message in reason); SIM_PLAN_USER_ERROR any other

@@ -41,16 +41,11 @@ static size_t make_sets(const sim_plan_ctx *c, int gpu, int tp, int replicas, in
   return n;
 }
 
-/* The texts are the serving model's (models/serving/serving_keys.c,
- * prepare_pool); anything else is the user's to fix. */
-bool sim_plan_capacity_error(const char *msg)
+/* The model marks these (sim_check_fail_capacity); plan plans pool 0, so
+ * only pool 0's count. Anything else is the user's to fix. */
+bool sim_plan_capacity_error(const char *msg, bool capacity)
 {
-  if (!strstr(msg, "cluster.pools.[0]")) return false;
-  static const char *const marks[] = {" does not fit on ", " leaves room for ", " does not divide ",
-                                      " exceeds the "};
-  for (size_t i = 0; i < sizeof marks / sizeof marks[0]; i++)
-    if (strstr(msg, marks[i])) return true;
-  return false;
+  return capacity && strstr(msg, "cluster.pools.[0]") != NULL;
 }
 
 static bool load(const sim_plan_ctx *c, int gpu, int tp, int replicas, int scale, sim_scenario *sc,
@@ -72,7 +67,7 @@ int sim_plan_fits(const sim_plan_ctx *c, int gpu, int tp, char *reason, size_t n
   if (!load(c, gpu, tp, 1, -1, &sc, &errs, sets, bufs)) {
     bool capacity = errs.len > 0;
     for (size_t i = 0; i < errs.len; i++)
-      if (!sim_plan_capacity_error(errs.msgs[i])) capacity = false;
+      if (!sim_plan_capacity_error(errs.msgs[i], errs.capacity[i])) capacity = false;
     if (capacity) {
       const char *m = strstr(errs.msgs[0], "cluster.pools.[0]");
       snprintf(reason, n, "%s", m);

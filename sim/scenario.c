@@ -90,6 +90,7 @@ static void report_check(sim_errors *errs, config_setting_t *sec, const char *pr
     }
     free(k);
     sim_errors_at(errs, at ? at : sec, path, "%s", sim_check_msg(ck, i));
+    if (sim_check_capacity(ck, i)) sim_errors_mark_capacity(errs);
   }
 }
 

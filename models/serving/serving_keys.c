@@ -476,18 +476,18 @@ static void prepare_pool(srv_params *p, int i, const sim_setup *su, sim_check *c
   int tp = (int)pl->tp, pp = (int)pl->pp;
   snprintf(key, sizeof key, "cluster.pools.[%d].tp", i);
   if (m->heads % tp != 0) {
-    sim_check_fail(ck, key, "tensor parallelism of %d does not divide %s's %lld attention heads", tp, m->name,
+    sim_check_fail_capacity(ck, key, "tensor parallelism of %d does not divide %s's %lld attention heads", tp, m->name,
                    (long long)m->heads);
     return;
   }
   if (tp > 1 && pl->node->scope == NET_SCOPE_NODE && tp > pl->gpus_per_node) {
-    sim_check_fail(ck, key, "tp %d exceeds the %lld GPUs of a node joined by %s", tp,
+    sim_check_fail_capacity(ck, key, "tp %d exceeds the %lld GPUs of a node joined by %s", tp,
                    (long long)pl->gpus_per_node, pl->node->name);
     return;
   }
   snprintf(key, sizeof key, "cluster.pools.[%d].pp", i);
   if (pp > m->layers) {
-    sim_check_fail(ck, key, "%d pipeline stages for %s's %lld layers", pp, m->name, (long long)m->layers);
+    sim_check_fail_capacity(ck, key, "%d pipeline stages for %s's %lld layers", pp, m->name, (long long)m->layers);
     return;
   }
   const net_link *pp_link = (int64_t)tp * pp > pl->gpus_per_node ? pl->net : pl->node;
@@ -526,7 +526,7 @@ static void prepare_pool(srv_params *p, int i, const sim_setup *su, sim_check *c
       snprintf(why, sizeof why,
                "the weights fit, the step does not: lower scheduler.max_batched_tokens, the batch size "
                "or model.max_context");
-    sim_check_fail(ck, key,
+    sim_check_fail_capacity(ck, key,
                    "%s in %s does not fit on %d x %s (tp %d x pp %d): each GPU needs %.1f GiB for weights "
                    "and %.1f GiB for the activations of a %g-token step, but %.0f%% of its %.1f GiB is "
                    "%.1f GiB; short by %.1f GiB before any KV cache (%s)",
@@ -534,7 +534,7 @@ static void prepare_pool(srv_params *p, int i, const sim_setup *su, sim_check *c
                    mem.activations / GIB, step_tokens, LLM_USABLE_MEMORY * 100, mem.capacity / GIB,
                    mem.usable / GIB, (mem.weights + mem.activations - mem.usable) / GIB, why);
   } else if (pl->kv_blocks < one) {
-    sim_check_fail(ck, key,
+    sim_check_fail_capacity(ck, key,
                    "%s on %d x %s leaves room for %lld KV-cache tokens, less than one request of the "
                    "context length (%lld tokens): use more GPUs per replica (tp, pp), a lower precision, "
                    "fewer batched tokens or a shorter model.max_context",

@@ -240,7 +240,7 @@ static void jobs_prepare(void *params, const sim_setup *su, sim_check *ck)
     train_step_result st;
     train_step(&t, &st);
     if (!st.mem.fits) {
-      sim_check_fail(ck, key, "%s does not fit on %lld x %s as tp %d x pp %d x dp %d: short by %.1f GiB per GPU",
+      sim_check_fail_capacity(ck, key, "%s does not fit on %lld x %s as tp %d x pp %d x dp %d: short by %.1f GiB per GPU",
                      m->name, (long long)j->gpus, p->g->name, t.tp, t.pp, t.dp, st.mem.short_bytes / 1073741824.0);
       continue;
     }

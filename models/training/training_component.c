@@ -135,7 +135,7 @@ static void training_prepare(void *params, const sim_setup *su, sim_check *ck)
   train_step(j, &p->step);
   if (!p->step.mem.fits) {
     const train_memory *mm = &p->step.mem;
-    sim_check_fail(ck, "gpus",
+    sim_check_fail_capacity(ck, "gpus",
                    "%s does not fit on %s with dp %d x tp %d x pp %d: each GPU needs %.1f GiB (weights %.1f, "
                    "gradients %.1f, optimizer %.1f, activations %.1f) of %.1f GiB: short by %.1f GiB; raise tp, pp "
                    "or the ZeRO stage, or recompute activations",
