@@ -63,7 +63,7 @@ typedef struct {
   /* the step in progress */
   sim_time step_start;
   llm_step_cost cost;
-  double swap_s;                   /* swap transfers added to it */
+  double swap_bytes;               /* KV bytes per GPU swapped in or out during it */
   bool batch_open;                 /* static/dynamic: a batch is running */
   int32_t pad_prompt;              /* static: the batch's longest prompt */
   int32_t pad_out;                 /* static: its longest output */

@@ -201,8 +201,7 @@ static void preempt(srv_replica *r, int i)
   if (!sim_in_warmup(s->eng)) s->preemptions++;
   if (s->p->sched.preemption == SRV_PREEMPT_SWAP && q->state == SRV_DECODE) {
     int64_t tokens = kv_seq_tokens(&r->kv, q->slot);
-    const net_link *host = s->p->pools[r->pool].g->host_link;
-    if (host) r->swap_s += (double)tokens * kv_bytes_per_token_gpu(r->lr) / net_bw(host) + net_alpha_s(host);
+    r->swap_bytes += (double)tokens * kv_bytes_per_token_gpu(r->lr);
     q->computed = (int32_t)tokens; /* what comes back */
     free_slot(r, q);
     q->state = SRV_SWAPPED;
@@ -248,14 +247,15 @@ static bool reserve_decodes(srv_replica *r)
  * a token for each (they decode in this step). */
 static void swap_in(srv_replica *r, int64_t *budget)
 {
-  const net_link *host = r->s->p->pools[r->pool].g->host_link;
   while (r->swapped.head && r->nrun < r->caprun && (!budget || *budget > 0)) {
     srv_req *q = r->swapped.head;
     int64_t tokens = q->computed;
-    if (kv_blocks_for(&r->kv, tokens + 1) > kv_free_blocks(&r->kv)) break;
+    /* the watermark as for admission (vLLM's can_swap_in), unless nothing
+     * runs: then it comes back into an empty cache */
+    if (kv_blocks_for(&r->kv, tokens + 1) > kv_free_blocks(&r->kv) - (r->nrun > 0 ? r->kv.watermark_blocks : 0)) break;
     fifo_pop(&r->swapped);
     r->nswapped--;
-    if (host) r->swap_s += (double)tokens * kv_bytes_per_token_gpu(r->lr) / net_bw(host) + net_alpha_s(host);
+    r->swap_bytes += (double)tokens * kv_bytes_per_token_gpu(r->lr);
     q->computed = q->target;
     to_run(r, q, tokens, SRV_DECODE);
     kv_seq_grow(&r->kv, q->slot, 1);
@@ -383,7 +383,7 @@ static void start_step(srv_replica *r)
   srv_sim *s = r->s;
   const srv_params *p = s->p;
   llm_batch b = {0};
-  r->swap_s = 0;
+  r->swap_bytes = 0;
   for (int i = 0; i < r->nrun; i++) r->run[i]->chunk = 0;
 
   switch ((srv_policy)p->sched.policy) {
@@ -465,7 +465,11 @@ static void start_step(srv_replica *r)
     srv_replica_busy(s, r, true);
   }
   llm_step(r->lr, &b, &r->cost);
-  double dur = r->cost.total_s + r->swap_s;
+  /* the step's swaps as one batched copy over the host link (vLLM issues
+   * one cache-copy call per step) */
+  const net_link *host = p->pools[r->pool].g->host_link;
+  double swap_s = r->swap_bytes > 0 && host ? r->swap_bytes / net_bw(host) + net_alpha_s(host) : 0;
+  double dur = r->cost.total_s + swap_s;
   sim_time dt = sim_time_from_s(dur);
   r->step_start = sim_now(s->eng);
   sim_schedule_in(s->eng, dt > 0 ? dt : 1, on_step_end, r, 0);
