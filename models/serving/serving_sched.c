@@ -32,8 +32,10 @@
  * decode cannot grow, the most recently admitted sequence is preempted
  * (vLLM): recompute frees its blocks and requeues it at the front of its
  * class with prompt + generated tokens to prefill again; swap copies its
- * blocks to host memory over the GPU's host link (time added to the step)
- * and swaps them back before new prompts are admitted. Static and dynamic
+ * blocks to host memory over the GPU's host link (one batched copy per
+ * step, its time added to the step) and swaps them back when blocks are
+ * free; the continuous policy admits no new prompt while any is swapped
+ * out, chunked-prefill admits anyway (as vLLM's two schedulers). Static and dynamic
  * batches reserve prompt + output (static: padded) up front. */
 #include <math.h>
 #include <stdlib.h>
