@@ -353,6 +353,36 @@ static void test_sweep_plan_figures(void)
 
 /* ---- usage errors: exit 2 ---- */
 
+/* --plot on run, sweep and plan draws what each leaves, after writing it. */
+static void test_plot_flags(void)
+{
+  unsigned f0 = CU_get_number_of_failures();
+  char *dir = cs_tmpdir("plot_flags");
+  char *cfg = path_join(dir, "flags.cfg");
+  write_file(cfg, scenario_cfg);
+  char *out = path_join(dir, "r");
+  result r = RUN("run", cfg, "-q", "-o", out, "--plot");
+  CHECK_RC(r, 0);
+  result_free(&r);
+  for (const char *const *f = run_figures; *f; f++) free(check_figure(out, *f));
+  free(out);
+  out = path_join(dir, "s");
+  r = RUN("sweep", cfg, "-q", "-o", out, "--vary", "cluster.pools.[0].replicas=1,2", "--plot");
+  CHECK_RC(r, 0);
+  result_free(&r);
+  free(check_figure(out, "sweep_cost_latency"));
+  free(out);
+  out = path_join(dir, "p");
+  r = RUN("plan", cfg, "-q", "-o", out, "--slo", "ttft_p99_s=30", "--max-replicas", "4", "--plot");
+  CHECK_RC(r, 0);
+  result_free(&r);
+  free(check_figure(out, "plan_replicas"));
+  free(out);
+  free(cfg);
+  cleanup_if_passed(dir, f0);
+  free(dir);
+}
+
 static void test_usage(void)
 {
   unsigned before = CU_get_number_of_failures();
@@ -555,6 +585,7 @@ int main(int argc, char **argv)
     {"broken input", test_broken_input},
     {"script fails", test_script_fails},
     {"no gnuplot", test_no_gnuplot},
+    {"--plot on run, sweep and plan", test_plot_flags},
     {NULL, NULL},
   };
   return cs_run_suite_filtered("plot", tests, argc, argv);
