@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "models/serving/kvcache.h"
+#include "models/workload/wl_keys.h"
 #include "models/serving/router.h"
 #include "models/serving/serving.h"
 #include "models/serving/serving_int.h"
@@ -37,38 +38,6 @@ static const char *const process_names[] = {"poisson", "gamma", "mmpp", NULL};
 static const char *const size_names[] = {"fixed", "uniform", "normal", "lognormal", "geometric",
                                          "empirical", NULL};
 
-static const sim_key segment_keys[] = {
-  K_FLOAT(wl_segment, "start_s", start_s, 0, 0, 1e12, "s", "from this time on"),
-  {.name = "rate", .kind = SIM_KEY_FLOAT, .offset = offsetof(wl_segment, rate_per_s),
-   .required = true, .min = 0, .max = 1e9, .unit = "1/s", .help = "the arrival rate"},
-  SIM_KEY_END,
-};
-
-static const sim_key spike_keys[] = {
-  {.name = "start_s", .kind = SIM_KEY_FLOAT, .offset = offsetof(wl_spike, start_s),
-   .required = true, .min = 0, .max = 1e12, .unit = "s", .help = "the ramp up begins"},
-  {.name = "duration_s", .kind = SIM_KEY_FLOAT, .offset = offsetof(wl_spike, duration_s),
-   .required = true, .min = 0, .max = 1e12, .unit = "s", .help = "plateau at the multiplier"},
-  {.name = "multiplier", .kind = SIM_KEY_FLOAT, .offset = offsetof(wl_spike, multiplier),
-   .required = true, .min = 0, .max = 1e6, .help = "rate factor at the plateau (10: a 10x spike)"},
-  K_FLOAT(wl_spike, "ramp_up_s", ramp_up_s, 0, 0, 1e12, "s", "linear rise from 1 to the multiplier"),
-  K_FLOAT(wl_spike, "ramp_down_s", ramp_down_s, 0, 0, 1e12, "s", "linear fall back to 1"),
-  SIM_KEY_END,
-};
-
-static const sim_key daily_keys[] = {
-  K_FLOAT(wl_daily, "amplitude", amplitude, 0, 0, 1, NULL, "factor 1 + amplitude cos(2 pi (t - peak_s) / period_s)"),
-  K_FLOAT(wl_daily, "period_s", period_s, 86400, 1, 1e12, "s", "cycle length"),
-  K_FLOAT(wl_daily, "peak_s", peak_s, 0, 0, 1e12, "s", "time of the daily peak"),
-  SIM_KEY_END,
-};
-
-static const sim_key growth_keys[] = {
-  K_FLOAT(wl_growth, "factor", factor, 1, 0, 1e6, NULL, "rate multiplied by this every period (1.5: +50%)"),
-  K_FLOAT(wl_growth, "period_s", period_s, 604800, 1, 1e12, "s", "growth period (a week)"),
-  SIM_KEY_END,
-};
-
 #define ARR(f) offsetof(srv_class_cfg, arr.f)
 static const sim_key mmpp_keys[] = {
   {.name = "rates", .kind = SIM_KEY_NUMBERS, .offset = ARR(mmpp_rate_per_s), .required = true,
@@ -85,15 +54,15 @@ static const sim_key arrivals_keys[] = {
          "poisson (any rate over time, by thinning), gamma (cv), mmpp (two states)"),
   {.name = "rate", .kind = SIM_KEY_FLOAT, .offset = ARR(rate.base_per_s), .def = 0, .min = 0,
    .max = 1e9, .unit = "1/s", .help = "mean arrival rate (before segments, spikes, daily cycle, growth)"},
-  {.name = "segments", .kind = SIM_KEY_LIST, .offset = ARR(rate.segments), .group = segment_keys,
+  {.name = "segments", .kind = SIM_KEY_LIST, .offset = ARR(rate.segments), .group = wl_segment_keys,
    .item_size = sizeof(wl_segment), .count_offset = ARR(rate.nsegments),
    .max_items = WL_MAX_SEGMENTS, .help = "piecewise-constant rate: ( { start_s; rate; }, ... )"},
-  {.name = "spikes", .kind = SIM_KEY_LIST, .offset = ARR(rate.spikes), .group = spike_keys,
+  {.name = "spikes", .kind = SIM_KEY_LIST, .offset = ARR(rate.spikes), .group = wl_spike_keys,
    .item_size = sizeof(wl_spike), .count_offset = ARR(rate.nspikes), .max_items = WL_MAX_SPIKES,
    .help = "rate multipliers over windows"},
-  {.name = "daily", .kind = SIM_KEY_GROUP, .offset = ARR(rate.daily), .group = daily_keys,
+  {.name = "daily", .kind = SIM_KEY_GROUP, .offset = ARR(rate.daily), .group = wl_daily_keys,
    .help = "a daily cycle"},
-  {.name = "growth", .kind = SIM_KEY_GROUP, .offset = ARR(rate.growth), .group = growth_keys,
+  {.name = "growth", .kind = SIM_KEY_GROUP, .offset = ARR(rate.growth), .group = wl_growth_keys,
    .help = "compound growth"},
   {.name = "cv", .kind = SIM_KEY_FLOAT, .offset = ARR(gamma_cv), .def = 1, .min = 0.01,
    .max = 100, .help = "gamma: coefficient of variation of the inter-arrival times"},

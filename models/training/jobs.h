@@ -13,6 +13,7 @@
 #include <stdint.h>
 
 #include "models/gpu/gpu.h"
+#include "models/workload/wl.h"
 #include "sim/component.h"
 
 enum { JOBS_MAX_LISTED = 256, JOBS_MAX_SHAPES = 16, JOBS_MAX_SERVING = 64 };
@@ -68,6 +69,16 @@ typedef struct {
   } failures;
   jobs_serving_step serving[JOBS_MAX_SERVING];
   int nserving;
+  /* or an autoscaled pool: every interval_s it holds enough nodes for the
+   * peak of its request rate over the next interval, at `utilization` of
+   * what a node serves within its latency targets (per_node_rate: from
+   * `clustersim plan` or a serving sweep) */
+  struct {
+    bool present;
+    wl_rate rate;
+    double per_node_rate, utilization, interval_s, until_s;
+    int64_t min_nodes;
+  } autoscale;
   double usd_per_gpu_hour;   /* 0: the catalog's */
   const char *node_link, *net_link;  /* for training jobs' communication */
   double interval_s;         /* time-series interval */

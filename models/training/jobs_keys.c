@@ -9,6 +9,7 @@
 #include "models/training/jobs.h"
 #include "models/training/jobs_int.h"
 #include "models/training/train.h"
+#include "models/workload/wl_keys.h"
 #include "sim/catalog.h"
 
 static const char *const policy_names[] = {"fifo", "priority", "sjf", "backfill", NULL};
@@ -77,6 +78,33 @@ static const sim_key serving_keys[] = {
   SIM_KEY_END,
 };
 
+#define AS(f) offsetof(jobs_params, autoscale.f)
+static const sim_key autoscale_keys[] = {
+  {.name = "rate", .kind = SIM_KEY_FLOAT, .offset = AS(rate.base_per_s), .def = 0, .min = 0, .max = 1e9,
+   .unit = "1/s", .help = "requests/s the serving pool carries (before segments, spikes, daily, growth)"},
+  {.name = "segments", .kind = SIM_KEY_LIST, .offset = AS(rate.segments), .group = wl_segment_keys,
+   .item_size = sizeof(wl_segment), .count_offset = AS(rate.nsegments), .max_items = WL_MAX_SEGMENTS,
+   .help = "piecewise-constant rate"},
+  {.name = "spikes", .kind = SIM_KEY_LIST, .offset = AS(rate.spikes), .group = wl_spike_keys,
+   .item_size = sizeof(wl_spike), .count_offset = AS(rate.nspikes), .max_items = WL_MAX_SPIKES,
+   .help = "rate multipliers over windows"},
+  {.name = "daily", .kind = SIM_KEY_GROUP, .offset = AS(rate.daily), .group = wl_daily_keys, .help = "a daily cycle"},
+  {.name = "growth", .kind = SIM_KEY_GROUP, .offset = AS(rate.growth), .group = wl_growth_keys,
+   .help = "compound growth"},
+  {.name = "per_node_rate", .kind = SIM_KEY_FLOAT, .offset = AS(per_node_rate), .required = true, .min = 1e-9,
+   .max = 1e9, .unit = "1/s", .help = "requests/s one node serves within the latency targets (clustersim plan)"},
+  {.name = "utilization", .kind = SIM_KEY_FLOAT, .offset = AS(utilization), .def = 0.8, .min = 0.01, .max = 1,
+   .help = "load per node the pool is sized for (headroom: 0.8)"},
+  {.name = "min_nodes", .kind = SIM_KEY_INT, .offset = AS(min_nodes), .def = 1, .min = 0, .max = 1e6,
+   .help = "never fewer nodes"},
+  {.name = "interval_s", .kind = SIM_KEY_FLOAT, .offset = AS(interval_s), .def = 3600, .min = 1, .max = 1e12,
+   .unit = "s", .help = "resize this often, for the peak of the next interval"},
+  {.name = "until_s", .kind = SIM_KEY_FLOAT, .offset = AS(until_s), .def = 604800, .min = 0, .max = 1e12,
+   .unit = "s", .help = "the pool is released after this time"},
+  SIM_KEY_END,
+};
+#undef AS
+
 static const sim_key failure_keys[] = {
   {.name = "mtbf_gpu_h", .kind = SIM_KEY_FLOAT, .offset = P(failures.mtbf_gpu_h), .def = 0, .min = 0,
    .max = 1e12, .unit = "h", .help = "mean time between failures of one GPU (0: none)"},
@@ -102,6 +130,9 @@ static const sim_key jobs_keys[] = {
    .count_offset = P(nlist), .max_items = JOBS_MAX_LISTED, .help = "jobs submitted at given times"},
   {.name = "random", .kind = SIM_KEY_GROUP, .group = random_keys, .help = "randomly submitted jobs"},
   {.name = "failures", .kind = SIM_KEY_GROUP, .group = failure_keys, .help = "GPU failures and checkpoints"},
+  {.name = "autoscale", .kind = SIM_KEY_GROUP, .group = autoscale_keys, .has_present = true,
+   .present_offset = P(autoscale.present),
+   .help = "an inference pool sized to its request rate over time, with priority over jobs"},
   {.name = "serving", .kind = SIM_KEY_LIST, .offset = P(serving), .group = serving_keys,
    .item_size = sizeof(jobs_serving_step), .count_offset = P(nserving), .max_items = JOBS_MAX_SERVING,
    .help = "nodes an inference pool holds over time: ( { start_s; nodes; }, ... ); it has priority"},
@@ -174,6 +205,15 @@ static void jobs_check(const void *params, sim_check *ck)
     snprintf(key, sizeof key, "serving.[%d].start_s", i);
     if (i > 0 && p->serving[i].start_s <= p->serving[i - 1].start_s)
       sim_check_fail(ck, key, "starts must increase (%g after %g)", p->serving[i].start_s, p->serving[i - 1].start_s);
+  }
+  if (p->autoscale.present) {
+    char why[256];
+    const char *bad = wl_rate_check(&p->autoscale.rate, why, sizeof why);
+    if (bad) sim_check_fail(ck, "autoscale.rate", "%s", bad);
+    if (p->nserving > 0) sim_check_fail(ck, "autoscale", "give serving steps or autoscale, not both");
+    if (p->autoscale.min_nodes > p->nodes)
+      sim_check_fail(ck, "autoscale.min_nodes", "%lld, more than the cluster's %lld nodes",
+                     (long long)p->autoscale.min_nodes, (long long)p->nodes);
   }
   /* after the last serving change, every job must still fit what is left */
   int64_t left = p->nserving ? (p->nodes - p->serving[p->nserving - 1].nodes) * gpn : total;

@@ -219,7 +219,7 @@ static void stop_segment(jobs_sim *s, job *j)
   double e = sim_time_to_s(sim_now(s->eng) - j->seg_start);
   if (e < 0) e = 0; /* stopped while restarting */
   double saved = 0, done = e;
-  if (s->delta > 0 || s->p->failures.mtbf_gpu_h > 0 || s->p->nserving > 0) {
+  if (s->delta > 0 || s->p->failures.mtbf_gpu_h > 0 || s->p->nserving > 0 || s->p->autoscale.present) {
     double cycle = s->tau + s->delta, cycles = floor(e / cycle), rem = e - cycles * cycle;
     done = cycles * s->tau + (rem < s->tau ? rem : s->tau);
     saved = cycles * s->tau;
@@ -411,11 +411,11 @@ static void preempt(jobs_sim *s, int i)
   s->waiting[s->nwaiting++] = i;
 }
 
-static void on_serving(sim_engine *eng, void *ctx, uint64_t arg)
+/* The serving pool holds `want` whole nodes from now on. */
+static void set_serving_nodes(jobs_sim *s, int64_t want)
 {
-  jobs_sim *s = ctx;
   const jobs_params *p = s->p;
-  int64_t want = p->serving[arg].nodes, gpn = p->gpus_per_node;
+  int64_t gpn = p->gpus_per_node;
   /* fewer: give nodes back */
   for (int64_t k = p->nodes - 1; k >= 0 && reserved_count(s) > want; k--)
     if (s->reserved[k]) {
@@ -448,6 +448,29 @@ static void on_serving(sim_engine *eng, void *ctx, uint64_t arg)
   }
   s->serving_nodes = want;
   schedule(s);
+}
+
+static void on_serving(sim_engine *eng, void *ctx, uint64_t arg)
+{
+  jobs_sim *s = ctx;
+  set_serving_nodes(s, s->p->serving[arg].nodes);
+}
+
+/* Autoscaling: nodes for the peak rate of the next interval. */
+static void on_autoscale(sim_engine *eng, void *ctx, uint64_t arg)
+{
+  jobs_sim *s = ctx;
+  const jobs_params *p = s->p;
+  double t = sim_time_to_s(sim_now(eng)), dt = p->autoscale.interval_s;
+  int64_t want = 0;
+  if (t < p->autoscale.until_s) {
+    double peak = wl_rate_bound(&p->autoscale.rate, t, t + dt);
+    want = (int64_t)ceil(peak / (p->autoscale.per_node_rate * p->autoscale.utilization) - 1e-9);
+    if (want < p->autoscale.min_nodes) want = p->autoscale.min_nodes;
+    if (want > p->nodes) want = p->nodes;
+    sim_schedule_in(eng, sim_time_from_s(dt), on_autoscale, s, 0);
+  }
+  set_serving_nodes(s, want);
 }
 
 /* ---- time series ---- */
@@ -543,6 +566,7 @@ void *jobs_create(const void *params, const sim_component_env *env)
   /* serving changes come before jobs submitted at the same time */
   for (int i = 0; i < p->nserving; i++)
     sim_schedule_at(s->eng, sim_time_from_s(p->serving[i].start_s), on_serving, s, (uint64_t)i);
+  if (p->autoscale.present) sim_schedule_at(s->eng, 0, on_autoscale, s, 0);
   for (int i = 0; i < s->njobs; i++)
     sim_schedule_at(s->eng, sim_time_from_s(s->jobs[i].spec.arrival_s), on_submit, s, (uint64_t)i);
   if (env->open_table) {

@@ -302,6 +302,59 @@ static void test_serving_priority(void)
   free(dir);
 }
 
+/* Autoscaled serving: nodes = ceil(peak rate of the interval / (per-node
+ * rate x utilization)), within [min_nodes, nodes]; a daily cycle moves it
+ * hour by hour. */
+static void test_autoscale(void)
+{
+  char *dir = cs_tmpdir("jobs_autoscale");
+  const char *text =
+    "name = \"as\";\n"
+    "jobs = {\n"
+    "  nodes = 8; gpus_per_node = 8;\n"
+    "  list = ( { name = \"a\"; gpus = 16; whole_nodes = true; duration_s = 172800.0; } );\n"
+    "  failures = { checkpoint_interval_s = 3600.0; checkpoint_s = 0.0; restart_s = 0.0; };\n"
+    "  autoscale = { rate = 10.0; daily = { amplitude = 0.5; peak_s = 43200.0; };\n"
+    "                per_node_rate = 2.0; utilization = 1.0; interval_s = 3600.0; until_s = 86400.0; };\n"
+    "  interval_s = 3600.0;\n"
+    "};\n";
+  char *cfg = cs_write_file(dir, "as.cfg", text);
+  char *json = run_summary(dir, "as.cfg", "o", NULL);
+  char path[256];
+  snprintf(path, sizeof path, "%s/o/timeseries.csv", dir);
+  char *ts = cs_slurp(path, NULL);
+  int rows = 0, bad = 0, max_nodes = 0, min_nodes = 99;
+  char *save = NULL;
+  for (char *line = ts ? strtok_r(ts, "\n", &save) : NULL; line; line = strtok_r(NULL, "\n", &save)) {
+    double t, busy, u, q, run, done, sg;
+    if (sscanf(line, "%lf,%lf,%lf,%lf,%lf,%lf,%lf", &t, &busy, &u, &q, &run, &done, &sg) != 7) continue;
+    /* the row for [t, t + 1 h) samples the pool at its end, before the
+     * resize due then: the pool sized at t for the peak of [t, t + 1 h] */
+    double t1 = t, t2 = t1 + 3600;
+    if (t1 >= 86400) continue;
+    double peak = 0;
+    for (int k = 0; k <= 360; k++) {
+      double x = t1 + (t2 - t1) * k / 360.0, r = 10.0 * (1 + 0.5 * cos(2 * 3.14159265358979323846 * (x - 43200.0) / 86400.0));
+      if (r > peak) peak = r;
+    }
+    int want = (int)ceil(peak / 2.0 - 1e-9);
+    if (want < 1) want = 1;
+    if (want > 8) want = 8;
+    rows++;
+    if (sg != want * 8) bad++;
+    if (sg / 8 > max_nodes) max_nodes = (int)(sg / 8);
+    if (sg / 8 < min_nodes) min_nodes = (int)(sg / 8);
+  }
+  CHECK(rows >= 20 && bad == 0, "%d of %d hours with the wrong pool size", bad, rows);
+  CHECK(max_nodes == 8 && min_nodes == 3, "pool from %d to %d nodes, expected 3 to 8", min_nodes, max_nodes);
+  double pre = -1;
+  CHECK(json && json_num(json, "preemptions", &pre) && pre >= 1, "the job was never preempted (%g)", pre);
+  free(ts);
+  free(json);
+  free(cfg);
+  free(dir);
+}
+
 static void test_bad_lists(void)
 {
   char *dir = cs_tmpdir("jobs_bad");
@@ -332,6 +385,7 @@ int main(void)
     {"failures against the closed form", test_failures},
     {"training job run time from the training model", test_training_job_duration},
     {"serving has priority", test_serving_priority},
+    {"autoscaled serving pool", test_autoscale},
     {"bad job lists", test_bad_lists},
     {NULL, NULL},
   };
