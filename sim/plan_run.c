@@ -41,16 +41,16 @@ void sim_plan_catch_signals(struct sigaction *old_int, struct sigaction *old_ter
 int sim_plan_run_types(const sim_plan_ctx *c, sim_plan_type *types, const sim_plan_fit *fit)
 {
   const sim_plan_opts *o = c->o;
-  int todo[SIM_PLAN_MAX_GPUS], ntodo = 0;
+  int pending[SIM_PLAN_MAX_GPUS], npending = 0;
   for (int g = 0; g < o->ngpus; g++) {
     if (fit[g].any)
-      todo[ntodo++] = g;
+      pending[npending++] = g;
     else
       sim_plan_search_type(c, &types[g], fit[g].fits, (char (*)[512])fit[g].reasons); /* NOFIT rows only */
   }
-  if (o->jobs <= 1 || ntodo <= 1) {
-    for (int k = 0; k < ntodo; k++) {
-      int g = todo[k];
+  if (o->jobs <= 1 || npending <= 1) {
+    for (int k = 0; k < npending; k++) {
+      int g = pending[k];
       int rc = sim_plan_search_type(c, &types[g], fit[g].fits, (char (*)[512])fit[g].reasons);
       if (rc) return rc;
     }
@@ -59,9 +59,9 @@ int sim_plan_run_types(const sim_plan_ctx *c, sim_plan_type *types, const sim_pl
   FILE *files[SIM_PLAN_MAX_GPUS] = {0};
   int next = 0, running = 0, status = SIM_PLAN_OK;
   fflush(NULL);
-  while (next < ntodo || running > 0) {
-    while (status == SIM_PLAN_OK && !sim_plan_stop && next < ntodo && running < o->jobs) {
-      int g = todo[next++];
+  while (next < npending || running > 0) {
+    while (status == SIM_PLAN_OK && !sim_plan_stop && next < npending && running < o->jobs) {
+      int g = pending[next++];
       files[g] = tmpfile();
       if (!files[g]) {
         fprintf(stderr, "clustersim plan: cannot create a temporary file: %s\n", strerror(errno));

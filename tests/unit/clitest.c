@@ -159,3 +159,25 @@ char *cs_write_file(const char *dir, const char *name, const char *text)
   }
   return path;
 }
+
+void cs_rm_rf(const char *path)
+{
+  char cmd[4096];
+  snprintf(cmd, sizeof cmd, "rm -rf '%s'", path);
+  if (system(cmd) != 0) fprintf(stderr, "warning: could not remove %s\n", path);
+}
+
+void cs_cleanup_if_passed(const char *dir, unsigned failures_before)
+{
+  if (CU_get_number_of_failures() == failures_before) cs_rm_rf(dir);
+}
+
+bool cs_same_file(const char *a, const char *b)
+{
+  size_t na, nb;
+  char *x = cs_slurp(a, &na), *y = cs_slurp(b, &nb);
+  bool same = x && y && na == nb && memcmp(x, y, na) == 0;
+  free(x);
+  free(y);
+  return same;
+}

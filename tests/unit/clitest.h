@@ -51,6 +51,15 @@ void check_has(const char *file, int line, const result *r, const char *stream, 
  * caller frees. */
 char *cs_write_file(const char *dir, const char *name, const char *text);
 
+/* rm -rf path (a warning if it fails). */
+void cs_rm_rf(const char *path);
+/* Remove a test's scratch directory unless the test has failed so far
+ * (failures_before: CU_get_number_of_failures() when it started), so that
+ * a failing run can be repeated by hand. */
+void cs_cleanup_if_passed(const char *dir, unsigned failures_before);
+/* Whether files a and b both exist and hold the same bytes. */
+bool cs_same_file(const char *a, const char *b);
+
 /* "a/b" in fresh storage (caller frees). */
 char *path_join(const char *a, const char *b);
 /* Names in dir ending in `suffix` (all but . and .. if NULL), sorted,

@@ -30,39 +30,11 @@
 
 /* ---- helpers ---- */
 
-
-
-
-
-
-
-
-
-
-
 static bool file_exists(const char *path)
 {
   struct stat st;
   return stat(path, &st) == 0;
 }
-
-static void rm_rf(const char *path)
-{
-  char cmd[4096];
-  snprintf(cmd, sizeof cmd, "rm -rf '%s'", path);
-  if (system(cmd) != 0) fprintf(stderr, "warning: could not remove %s\n", path);
-}
-
-/* Remove a test's scratch directory unless the test has failed so far
- * (failures_before: CU_get_number_of_failures() when it started). */
-static void cleanup_if_passed(const char *dir, unsigned failures_before)
-{
-  if (CU_get_number_of_failures() == failures_before) rm_rf(dir);
-}
-
-
-
-
 
 /* json_num on the summary, failing the test (naming file and key) if absent. */
 static double summary_num(int line, const char *json, const char *path, const char *key)
@@ -220,7 +192,7 @@ static void test_set_errors(void)
 
   /* a rejected run writes nothing, not even the directory */
   CHECK(!file_exists(out), "%s exists after rejected runs", out);
-  cleanup_if_passed(dir, f0);
+  cs_cleanup_if_passed(dir, f0);
   free(out);
   free(dir);
 }
@@ -349,7 +321,7 @@ static void test_reproducible(void)
     CHECK(s4 && strcmp(s1, s4) == 0, "--seed 1 differs from the file's seed = 1");
     free(s4);
     free(o4);
-    cleanup_if_passed(dir, f0);
+    cs_cleanup_if_passed(dir, f0);
   }
   free(s1);
   free(s2);
@@ -378,7 +350,7 @@ static void test_set_changes_result(void)
     /* utilization = lambda / (c mu) = 7.2 / 9 */
     CS_ASSERT_REL(NUM(s9, o9, "utilization"), 0.8, 0.03);
     CS_ASSERT_REL(NUM(s8, o8, "utilization"), 0.9, 0.03);
-    cleanup_if_passed(dir, f0);
+    cs_cleanup_if_passed(dir, f0);
   }
   free(s8);
   free(s9);
@@ -432,7 +404,7 @@ static void test_outputs(void)
   CHECK(file_exists(deflt), "%s: not written by a run without -o", deflt);
   free(deflt);
 
-  cleanup_if_passed(dir, f0);
+  cs_cleanup_if_passed(dir, f0);
   free(s);
   free(path);
   free(dir);
@@ -479,7 +451,7 @@ static void test_unwritable_output(void)
     CHECK(!strstr(*p, ".tmp."), "%s: temporary file %s left behind", out, *p);
   free_list(names);
 
-  cleanup_if_passed(dir, f0);
+  cs_cleanup_if_passed(dir, f0);
   free(blocker);
   free(out);
   free(under);
@@ -535,7 +507,7 @@ static void test_conservation(void)
   }
   free(s);
 
-  cleanup_if_passed(dir, f0);
+  cs_cleanup_if_passed(dir, f0);
   free(p1);
   free(p2);
   free(p3);
@@ -584,7 +556,7 @@ static void interrupt_case(int sig)
   }
   free(json);
   free(path);
-  cleanup_if_passed(dir, before);
+  cs_cleanup_if_passed(dir, before);
   free(dir);
 }
 
@@ -633,7 +605,7 @@ static void test_golden(void)
     free(got);
     free(produced);
   }
-  cleanup_if_passed(dir, f0);
+  cs_cleanup_if_passed(dir, f0);
   free(dir);
   free_list(names);
 }

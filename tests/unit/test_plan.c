@@ -36,18 +36,6 @@ static const char *const gpus[] = {"l40s", "a100-80gb-sxm"};
 enum { NG = 2, NTP = 2 };
 static const int tps[NTP] = {1, 2};
 
-static void rm_rf(const char *path)
-{
-  char cmd[4096];
-  snprintf(cmd, sizeof cmd, "rm -rf '%s'", path);
-  if (system(cmd) != 0) fprintf(stderr, "warning: could not remove %s\n", path);
-}
-
-static void cleanup_if_passed(const char *dir, unsigned failures_before)
-{
-  if (CU_get_number_of_failures() == failures_before) rm_rf(dir);
-}
-
 static char *slurp_in(const char *dir, const char *name)
 {
   char *p = path_join(dir, name);
@@ -125,7 +113,7 @@ static void run_grid(void)
                 "monotone in replicas for this scenario and these targets", gpus[g], tps[t], r - 1, r);
           grid_ok = false;
         }
-  rm_rf(dir);
+  cs_rm_rf(dir);
   free(dir);
 }
 
@@ -233,7 +221,7 @@ static void test_known_answer(void)
   free(csv);
   free(json);
   result_free(&r);
-  cleanup_if_passed(dir, f0);
+  cs_cleanup_if_passed(dir, f0);
   free(dir);
 }
 
@@ -266,7 +254,7 @@ static void test_keys_and_jobs(void)
   free(json);
   result_free(&r1);
   result_free(&r2);
-  cleanup_if_passed(dir, f0);
+  cs_cleanup_if_passed(dir, f0);
   free(d1);
   free(d2);
   free(dir);
@@ -323,7 +311,7 @@ static void test_load_curve(void)
   }
   free(csv);
   result_free(&r);
-  cleanup_if_passed(dir, f0);
+  cs_cleanup_if_passed(dir, f0);
   free(dir);
 }
 
@@ -363,7 +351,7 @@ static void test_infeasible(void)
   }
   free(json);
   result_free(&r);
-  cleanup_if_passed(dir, f0);
+  cs_cleanup_if_passed(dir, f0);
   free(dir);
 }
 
@@ -402,7 +390,7 @@ static void test_usage(void)
   CHECK_RC(r, 0);
   CHECK_OUT_HAS(r, "--candidates gpu=");
   result_free(&r);
-  cleanup_if_passed(dir, f0);
+  cs_cleanup_if_passed(dir, f0);
   free(dir);
 }
 
@@ -423,7 +411,7 @@ static void test_replications(void)
         configs);
   free(json);
   result_free(&r);
-  cleanup_if_passed(dir, f0);
+  cs_cleanup_if_passed(dir, f0);
   free(dir);
 }
 
@@ -459,7 +447,7 @@ static void interrupt_case(const char *jobs)
   char *json = slurp_in(dir, "plan.json");
   CHECK(json == NULL, "-j %s: plan.json written after SIGINT", jobs);
   free(json);
-  cleanup_if_passed(dir, f0);
+  cs_cleanup_if_passed(dir, f0);
   free(dir);
 }
 

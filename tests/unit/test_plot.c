@@ -114,18 +114,6 @@ static void copy_file(const char *from, const char *to)
   free(text);
 }
 
-static void rm_rf(const char *path)
-{
-  char cmd[4096];
-  snprintf(cmd, sizeof cmd, "rm -rf '%s'", path);
-  if (system(cmd) != 0) fprintf(stderr, "warning: could not remove %s\n", path);
-}
-
-static void cleanup_if_passed(const char *dir, unsigned failures_before)
-{
-  if (CU_get_number_of_failures() == failures_before) rm_rf(dir);
-}
-
 /* OUTDIR with a fresh run of text (a scenario) in dir/run (malloc'd). */
 static char *make_run_of(const char *dir, const char *text)
 {
@@ -253,7 +241,7 @@ static void test_run_figures(void)
   free(check_figure(out, "spike"));
   result_free(&r);
   free(out);
-  cleanup_if_passed(dir, before);
+  cs_cleanup_if_passed(dir, before);
   free(dir);
 }
 
@@ -289,7 +277,7 @@ static void test_jobs_figure(void)
   free(stale);
   free(plots);
   free(out);
-  cleanup_if_passed(dir, before);
+  cs_cleanup_if_passed(dir, before);
   free(dir);
 }
 
@@ -315,7 +303,7 @@ static void test_training_figure(void)
   check_no_tmp(out);
   result_free(&r);
   free(out);
-  cleanup_if_passed(dir, before);
+  cs_cleanup_if_passed(dir, before);
   free(dir);
 }
 
@@ -347,7 +335,7 @@ static void test_sweep_plan_figures(void)
   for (const char *const *f = run_figures; *f; f++) check_absent(dir, *f);
   check_no_tmp(dir);
   result_free(&r);
-  cleanup_if_passed(dir, before);
+  cs_cleanup_if_passed(dir, before);
   free(dir);
 }
 
@@ -379,7 +367,7 @@ static void test_plot_flags(void)
   free(check_figure(out, "plan_replicas"));
   free(out);
   free(cfg);
-  cleanup_if_passed(dir, f0);
+  cs_cleanup_if_passed(dir, f0);
   free(dir);
 }
 
@@ -408,7 +396,7 @@ static void test_usage(void)
   CHECK_RC(r, 2);
   CHECK_ERR_HAS(r, "nothing to plot");
   result_free(&r);
-  cleanup_if_passed(dir, before);
+  cs_cleanup_if_passed(dir, before);
   free(dir);
 }
 
@@ -465,7 +453,7 @@ static void test_broken_input(void)
   free(stale);
   free(ts);
   free(out);
-  cleanup_if_passed(dir, before);
+  cs_cleanup_if_passed(dir, before);
   free(dir);
 }
 
@@ -503,7 +491,7 @@ static void test_script_fails(void)
   free(bad);
   free(scripts);
   free(out);
-  cleanup_if_passed(dir, before);
+  cs_cleanup_if_passed(dir, before);
   free(dir);
 }
 
@@ -525,7 +513,7 @@ static void test_no_gnuplot(void)
   check_no_tmp(out);
   result_free(&r);
   free(out);
-  cleanup_if_passed(dir, before);
+  cs_cleanup_if_passed(dir, before);
   free(dir);
 }
 

@@ -31,21 +31,6 @@
 
 /* ---- helpers: files, runs, summaries ---- */
 
-static void rm_rf(const char *path)
-{
-  char cmd[4096];
-  snprintf(cmd, sizeof cmd, "rm -rf '%s'", path);
-  if (system(cmd) != 0) fprintf(stderr, "warning: could not remove %s\n", path);
-}
-
-/* Remove a test's scratch directory unless the test has failed so far
- * (f0: CU_get_number_of_failures() when it started). */
-static void cleanup_if_passed(const char *dir, unsigned f0)
-{
-  if (CU_get_number_of_failures() == f0) rm_rf(dir);
-}
-
-
 /* printf into fresh storage (caller frees). */
 static char *fmt(const char *f, ...) __attribute__((format(printf, 1, 2)));
 static char *fmt(const char *f, ...)
@@ -334,7 +319,7 @@ static void test_mg1_pollaczek_khinchine(void)
   free(sum);
   free(cfg);
   free(text);
-  cleanup_if_passed(dir, f0);
+  cs_cleanup_if_passed(dir, f0);
   free(dir);
 }
 
@@ -386,7 +371,7 @@ static void test_mgc_four_replicas(void)
   free(sum);
   free(cfg);
   free(text);
-  cleanup_if_passed(dir, f0);
+  cs_cleanup_if_passed(dir, f0);
   free(dir);
 }
 
@@ -446,7 +431,7 @@ static void test_little_law(void)
   printf("\n");
   free(sum);
   free(cfg);
-  cleanup_if_passed(dir, f0);
+  cs_cleanup_if_passed(dir, f0);
   free(dir);
 }
 
@@ -582,7 +567,7 @@ static void test_light_load_exact(void)
   free(out);
   free(sum);
   free(cfg);
-  cleanup_if_passed(dir, f0);
+  cs_cleanup_if_passed(dir, f0);
   free(dir);
 }
 
@@ -641,7 +626,7 @@ static void test_batching_policies(void)
   }
   printf("\n");
   free(cfg);
-  cleanup_if_passed(dir, f0);
+  cs_cleanup_if_passed(dir, f0);
   free(dir);
 }
 
@@ -711,7 +696,7 @@ static void test_kv_exhaustion(void)
   }
   printf("\n");
   free(cfg);
-  cleanup_if_passed(dir, f0);
+  cs_cleanup_if_passed(dir, f0);
   free(dir);
 }
 
@@ -785,7 +770,7 @@ static void test_spike(void)
   free(out);
   free(sum);
   free(cfg);
-  cleanup_if_passed(dir, f0);
+  cs_cleanup_if_passed(dir, f0);
   free(dir);
 }
 
@@ -904,7 +889,7 @@ static void test_trace_replay(void)
   printf("\n");
   free(cfg);
   free(text);
-  cleanup_if_passed(dir, f0);
+  cs_cleanup_if_passed(dir, f0);
   free(dir);
 }
 
@@ -944,7 +929,7 @@ static void test_azure_trace(void)
   free(out);
   free(sum);
   free(cfg);
-  cleanup_if_passed(dir, f0);
+  cs_cleanup_if_passed(dir, f0);
   free(dir);
 }
 
@@ -1002,7 +987,7 @@ static void test_offered_rate_to_the_end(void)
   free(tcfg);
   free(trace);
   free(cfg);
-  cleanup_if_passed(dir, f0);
+  cs_cleanup_if_passed(dir, f0);
   free(dir);
 }
 
@@ -1030,16 +1015,6 @@ static const char repro_cfg[] =
   "};\n"
   "output = { interval_s = 5.0; requests = true; };\n";
 
-static bool same_file(const char *a, const char *b)
-{
-  size_t na, nb;
-  char *x = cs_slurp(a, &na), *y = cs_slurp(b, &nb);
-  bool same = x && y && na == nb && memcmp(x, y, na) == 0;
-  free(x);
-  free(y);
-  return same;
-}
-
 static void test_reproducible(void)
 {
   unsigned f0 = CU_get_number_of_failures();
@@ -1053,9 +1028,9 @@ static void test_reproducible(void)
     snprintf(pa, sizeof pa, "%s/a/%s", dir, files[i]);
     snprintf(pb, sizeof pb, "%s/b/%s", dir, files[i]);
     snprintf(pc, sizeof pc, "%s/c/%s", dir, files[i]);
-    CHECK(same_file(pa, pb), "seed 5 twice: %s differs", files[i]);
+    CHECK(cs_same_file(pa, pb), "seed 5 twice: %s differs", files[i]);
     /* the summary names its seed, so compare the others' bytes only */
-    if (i > 0) CHECK(!same_file(pa, pc), "seeds 5 and 6: %s identical", files[i]);
+    if (i > 0) CHECK(!cs_same_file(pa, pc), "seeds 5 and 6: %s identical", files[i]);
   }
   CHECK(SNUM(a, "requests_arrived") > 500, "only %g requests", SNUM(a, "requests_arrived"));
   CHECK(SNUM(a, "ttft_mean_s") != SNUM(c, "ttft_mean_s"), "seeds 5 and 6 give the same mean TTFT");
@@ -1063,7 +1038,7 @@ static void test_reproducible(void)
   free(b);
   free(c);
   free(cfg);
-  cleanup_if_passed(dir, f0);
+  cs_cleanup_if_passed(dir, f0);
   free(dir);
 }
 
@@ -1102,7 +1077,7 @@ static void test_replications(void)
   free(s5);
   free(s7);
   free(cfg);
-  cleanup_if_passed(dir, f0);
+  cs_cleanup_if_passed(dir, f0);
   free(dir);
 }
 
@@ -1183,7 +1158,7 @@ static void test_horizon_conservation(void)
   check_books(dir, "drained", sum, "max_queue");
   free(sum);
   free(cfg);
-  cleanup_if_passed(dir, f0);
+  cs_cleanup_if_passed(dir, f0);
   free(dir);
 }
 
@@ -1231,7 +1206,7 @@ static void test_class_priority(void)
   CHECK(hi0 > 0.5 * lo0 && hi0 < 2 * lo0, "equal priorities: chat p99 TTFT %g s, batch %g s", hi0, lo0);
   free(sum);
   free(cfg);
-  cleanup_if_passed(dir, f0);
+  cs_cleanup_if_passed(dir, f0);
   free(dir);
 }
 
@@ -1271,7 +1246,7 @@ static void test_trace_bad_row(void)
   free(text);
   free(sum);
   free(cfg);
-  cleanup_if_passed(dir, f0);
+  cs_cleanup_if_passed(dir, f0);
   free(dir);
 }
 
@@ -1303,7 +1278,7 @@ static void test_classes_direct_keys(void)
   CHECK_ERR_HAS(r, "direct.cfg:6: workload.output_tokens: ");
   result_free(&r);
   free(cfg);
-  cleanup_if_passed(dir, f0);
+  cs_cleanup_if_passed(dir, f0);
   free(dir);
 }
 

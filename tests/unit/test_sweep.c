@@ -50,7 +50,6 @@ static int runs_in_db(const char *path)
   return n;
 }
 
-
 /* One CSV file as rows of fields (at most 512 columns, no quoting: the
  * project writes none). */
 typedef struct {
@@ -102,16 +101,6 @@ static int col(const csv *t, const char *name)
 }
 
 static const char *cell(const csv *t, int row, int c) { return t->cells[(size_t)row * (size_t)t->cols + (size_t)c]; }
-
-static bool same_file(const char *a, const char *b)
-{
-  size_t la, lb;
-  char *x = cs_slurp(a, &la), *y = cs_slurp(b, &lb);
-  bool same = x && y && la == lb && !memcmp(x, y, la);
-  free(x);
-  free(y);
-  return same;
-}
 
 static double run_metric(const char *dir, const char *cfg, const char *out, const char *set1, const char *set2,
                          const char *seed, const char *key)
@@ -165,14 +154,14 @@ static void test_rows_equal_runs(void)
   CHECK_RC(r, 0);
   result_free(&r);
   char *csv1 = path_join(dir, "s1/sweep.csv");
-  CHECK(same_file(csvp, csv1), "-j 1 and -j default differ: %s %s", csvp, csv1);
+  CHECK(cs_same_file(csvp, csv1), "-j 1 and -j default differ: %s %s", csvp, csv1);
   /* running it again does nothing new and leaves the same file */
   r = run_in(dir, "sweep", "sw.cfg", "--vary", "cluster.pools.[0].replicas=1,2", "--vary",
              "workload.arrivals.rate=3:6:3", "-r", "2", "-o", "s1", (const char *)NULL);
   CHECK_RC(r, 0);
   CHECK_ERR_HAS(r, "0 runs to do, 8 already");
   result_free(&r);
-  CHECK(same_file(csvp, csv1), "a resumed complete sweep rewrote sweep.csv differently");
+  CHECK(cs_same_file(csvp, csv1), "a resumed complete sweep rewrote sweep.csv differently");
   free(csv1);
   free(csvp);
   free(cfg);
@@ -233,7 +222,7 @@ static void test_interrupt_resume(void)
   CHECK_RC(r, 0);
   result_free(&r);
   CHECK(runs_in_db(db) == 18, "after resuming: %d runs", runs_in_db(db));
-  CHECK(same_file(cutcsv, fullcsv), "resumed sweep.csv differs from the uninterrupted one (%s, %s)", cutcsv, fullcsv);
+  CHECK(cs_same_file(cutcsv, fullcsv), "resumed sweep.csv differs from the uninterrupted one (%s, %s)", cutcsv, fullcsv);
   printf("\n    interrupted with %d of 18 runs recorded  ", after);
   free(db);
   free(cutcsv);
