@@ -45,3 +45,13 @@ double net_p2p_s(const net_link *l, double bytes)
   if (bytes <= 0) return 0;
   return net_alpha_s(l) + bytes / net_bw(l);
 }
+
+net_link net_link_spread(const net_link *node, const net_link *net, double ports)
+{
+  net_link l = *net;
+  double bw = ports * net_bw(net);
+  if (node) bw = fmin(net_bw(node), bw);
+  l.bw_gbs = bw / 1e9;
+  l.efficiency = 1.0;
+  return l;
+}

@@ -39,6 +39,20 @@ double net_reduce_scatter_s(const net_link *l, int n, double bytes);
 /* One message of `bytes` from one GPU to another. */
 double net_p2p_s(const net_link *l, double bytes);
 
+/* The link a collective sees when its group spans nodes: `ports` network
+ * ports of a node carry the group's traffic side by side (NCCL runs a ring
+ * per port) while each GPU's share still passes over its node link:
+ * bandwidth min(node, ports x network), the network's latency. ports is
+ * fractional when the groups of a node share its ports (8 data-parallel
+ * groups over one port: 1/8 each). On rail-optimised nodes, one port per
+ * GPU, a group with k GPUs in each node has k ports, so its bus bandwidth
+ * is the node's aggregate, not one port's: nccl-tests all_reduce_perf
+ * across DGX A100 nodes (8 x 200 Gb/s HDR) reaches 192 GB/s (NVIDIA/nccl
+ * issue 812); 3 nodes of 8 A100 with 4 x HDR: 85-96 GB/s against 100 GB/s
+ * of ports (NVIDIA/nccl-tests issue 119). No node link: the network link
+ * times ports. Returns a value: no ownership. */
+net_link net_link_spread(const net_link *node, const net_link *net, double ports);
+
 extern const sim_catalog_type net_link_catalog;
 
 #endif

@@ -21,10 +21,10 @@
 
 typedef struct {
   const char *model, *gpu, *link, *net_link;
-  int64_t gpus, tp, pp, batch, context, gpus_per_node, dp;
+  int64_t gpus, tp, pp, batch, context, gpus_per_node, dp, nics_per_node;
   int dtype;
   double tokens_in, tokens_out, train_tokens, price, overhead_ms, mfu;
-  int recompute;
+  int recompute, fsdp_prefetch;
   int64_t zero;
   /* --train */
   bool train, seq_parallel, no_flash;
@@ -35,6 +35,8 @@ typedef struct {
 } est_params;
 
 static const char *const recompute_names[] = {"none", "selective", "full", NULL};
+/* in the order of TRAIN_PREFETCH_* */
+static const char *const prefetch_names[] = {"pre", "post", NULL};
 
 #define FL(field, key, def_, lo, hi, help_) \
   {.name = key, .kind = SIM_KEY_FLOAT, .offset = offsetof(est_params, field), .def = def_, .min = lo, \
@@ -77,6 +79,7 @@ static const sim_key est_flags[] = {
   IN(dp, "dp", 1, 1, 1e6, "data-parallel ranks the training state is sharded over (with --zero)"),
   IN(zero, "zero", 0, 0, 3, "ZeRO stage: 1 shards optimizer state over --dp, 2 also gradients, 3 also weights"),
   IN(gpus_per_node, "gpus-per-node", 8, 1, 1024, "GPUs a node-scope link (NVLink, PCIe) joins"),
+  IN(nics_per_node, "nics-per-node", 0, 0, 1024, "--train: network ports per node (0: one per GPU)"),
   {.name = "train", .kind = SIM_KEY_BOOL, .offset = offsetof(est_params, train), .def = 0,
    .help = "simulate a training iteration (dp = gpus / (tp x pp)) and the whole run instead"},
   IN(global_batch, "global-batch", 0, 0, 1e9, "--train: sequences per iteration (0: 1,024)"),
@@ -89,6 +92,9 @@ static const sim_key est_flags[] = {
    .help = "--train: unfused attention (s x s scores in memory), as Megatron-LM in 2021"},
   {.name = "node-link", .kind = SIM_KEY_STRING, .offset = offsetof(est_params, node_link), .def_str = "",
    .help = "--train: link inside a node (default: --link, else the GPU's scale-up link)"},
+  {.name = "fsdp-prefetch", .kind = SIM_KEY_ENUM, .offset = offsetof(est_params, fsdp_prefetch), .def_str = "pre",
+   .choices = prefetch_names,
+   .help = "--train, --zero 3: FSDP backward prefetch, pre (PyTorch) or post (Composer)"},
   FL(dp_overlap, "dp-overlap", TRAIN_DP_OVERLAP_DEFAULT, 0, 1,
      "--train: share of gradient traffic that may hide under backward (PyTorch DDP/FSDP overlap)"),
   IN(layers, "layers", 0, 0, 1e5, "--train: inline architecture instead of --model: layers"),
@@ -387,6 +393,8 @@ static void est_train(const est_params *o, const sim_catalogs *cats, sim_report 
   j.net_link = net;
   j.gpus_per_node = (int)o->gpus_per_node;
   j.dp_overlap = o->dp_overlap;
+  j.fsdp_prefetch = o->fsdp_prefetch;
+  j.nics_per_node = (int)o->nics_per_node;
   char why[512], flag[64];
   const char *bad = train_job_check(&j, why, sizeof why);
   if (bad) {
@@ -432,6 +440,7 @@ static void est_train(const est_params *o, const sim_catalogs *cats, sim_report 
   sim_report_int(rep, "micro_batches", r.micro_batches, "micro-batches per iteration");
   sim_report_str(rep, "recompute", recompute_names[j.recompute], "activation recomputation");
   sim_report_int(rep, "zero", j.zero, "ZeRO stage");
+  if (j.zero >= 3) sim_report_str(rep, "fsdp_prefetch", prefetch_names[j.fsdp_prefetch], "FSDP backward prefetch");
   sim_report_str(rep, "tp_link", tp > 1 ? node->name : "none", "tensor-parallel link");
   sim_report_str(rep, "pp_link", r.pp_link ? r.pp_link->name : "none", "pipeline link");
   sim_report_str(rep, "dp_link", r.dp_link ? r.dp_link->name : "none", "data-parallel link");

@@ -12,7 +12,9 @@
  * Parallel layout (Megatron-LM order): tensor-parallel ranks innermost
  * (inside a node), then data-parallel, then pipeline stages outermost. A
  * collective runs on the node link when its group fits in one node
- * (gpus_per_node), else on the network link (the slowest it crosses).
+ * (gpus_per_node), else on the network link (the slowest it crosses);
+ * data-parallel groups across nodes share the node's network ports
+ * (nics_per_node, one per GPU by default), each port carrying a ring. 
  *
  * FLOP conventions (Narayanan et al. 2021, eq. 3; MosaicML llm-foundry):
  * per token, forward = 2 x (weight-matrix elements of the layers + vocab x
@@ -42,6 +44,13 @@
  * backward pass (Megatron-LM of 2021, the calibration rows). */
 #define TRAIN_DP_OVERLAP_DEFAULT 1.0
 
+/* FSDP (ZeRO-3) backward prefetch: when the next layer's all-gather is
+ * issued (see train_step.c). PRE: before the current layer's backward, so
+ * it runs under it (PyTorch FSDP's default, BackwardPrefetch.BACKWARD_PRE).
+ * POST: after it, and the compute waits for it (BACKWARD_POST, MosaicML
+ * Composer's default: composer/trainer/dist_strategy.py). */
+enum { TRAIN_PREFETCH_PRE, TRAIN_PREFETCH_POST };
+
 /* A training job. Pointers are kept, not copied. Fill with train_job_init
  * and then set the fields that differ. */
 typedef struct {
@@ -60,13 +69,15 @@ typedef struct {
   const net_link *node_link;  /* inside a node (NVLink); NULL: the GPU's scale-up link */
   const net_link *net_link;   /* between nodes (InfiniBand, Ethernet) */
   int gpus_per_node;
+  int nics_per_node;        /* network ports per node (0: one per GPU, rail-optimised) */
   double dp_overlap;        /* 0..1, see TRAIN_DP_OVERLAP_DEFAULT */
+  int fsdp_prefetch;        /* TRAIN_PREFETCH_PRE / POST (ZeRO 3 only) */
 } train_job;
 
 /* Defaults: dp = tp = pp = 1, micro-batch 1, global batch 1, seq_len 2048,
  * 1F1B, no recompute, no sequence parallelism, ZeRO 0, flash attention,
  * bf16, 8 GPUs per node, links from the GPU (net_link stays NULL: set it),
- * overlap TRAIN_DP_OVERLAP_DEFAULT. */
+ * overlap TRAIN_DP_OVERLAP_DEFAULT, FSDP prefetch PRE. */
 void train_job_init(train_job *j, const llm_arch *m, const gpu_spec *g);
 static inline int train_job_gpus(const train_job *j) { return j->dp * j->tp * j->pp; }
 /* Micro-batches per iteration per pipeline: global_batch / (dp x micro_batch). */

@@ -47,6 +47,9 @@ const char *train_job_check(const train_job *j, char *msg, size_t n)
     return snprintf(msg, n, "the interleaved schedule needs micro-batches (%d) to be a multiple of pp (%d)", mb,
                     j->pp), "interleave";
   if (j->zero < 0 || j->zero > 3) return snprintf(msg, n, "ZeRO stage %d is not 0..3", j->zero), "zero";
+  if (j->nics_per_node < 0) return snprintf(msg, n, "%d network ports per node", j->nics_per_node), "nics_per_node";
+  if (j->fsdp_prefetch != TRAIN_PREFETCH_PRE && j->fsdp_prefetch != TRAIN_PREFETCH_POST)
+    return snprintf(msg, n, "FSDP prefetch %d is not pre or post", j->fsdp_prefetch), "fsdp_prefetch";
   if (j->dp_overlap < 0 || j->dp_overlap > 1)
     return snprintf(msg, n, "overlap %g is not within 0..1", j->dp_overlap), "dp_overlap";
   if (gpu_peak_flops(j->gpu, gpu_compute_precision(j->gpu, j->dtype)) <= 0)

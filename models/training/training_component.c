@@ -24,11 +24,13 @@
 #define GIB 1073741824.0
 
 static const char *const recompute_names[] = {"none", "selective", "full", NULL};
+/* in the order of TRAIN_PREFETCH_* */
+static const char *const prefetch_names[] = {"pre", "post", NULL};
 
 typedef struct {
   const char *model, *gpu, *node_link, *net_link;
-  int dtype, recompute;
-  int64_t gpus, tp, pp, micro_batch, global_batch, seq_len, interleave, zero, gpus_per_node;
+  int dtype, recompute, fsdp_prefetch;
+  int64_t gpus, tp, pp, micro_batch, global_batch, seq_len, interleave, zero, gpus_per_node, nics_per_node;
   bool seq_parallel, flash_attention;
   double dp_overlap, train_tokens, usd_per_gpu_hour, interval_s;
   struct { double mtbf_gpu_h, checkpoint_interval_s, checkpoint_s, restart_s; } failures;
@@ -77,9 +79,12 @@ static const sim_key training_keys[] = {
   {.name = "flash_attention", .kind = SIM_KEY_BOOL, .offset = P(flash_attention), .def = 1,
    .help = "fused attention (FlashAttention)"},
   KI("zero", zero, 0, 0, 3, "ZeRO stage"),
+  {.name = "fsdp_prefetch", .kind = SIM_KEY_ENUM, .offset = P(fsdp_prefetch), .choices = prefetch_names,
+   .def_str = "pre", .help = "with zero = 3: FSDP backward prefetch, pre (PyTorch) or post (Composer)"},
   KS("node_link", node_link, "", "link inside a node (default: the GPU's NVLink)"),
   KS("net_link", net_link, "ib-hdr", "link between nodes"),
   KI("gpus_per_node", gpus_per_node, 8, 1, 1024, "GPUs per node"),
+  KI("nics_per_node", nics_per_node, 0, 0, 1024, "network ports per node (0: one per GPU, rail-optimised)"),
   KF("dp_overlap", dp_overlap, TRAIN_DP_OVERLAP_DEFAULT, 0, 1, NULL,
      "share of the data-parallel reduction hidden behind backward compute"),
   {.name = "train_tokens", .kind = SIM_KEY_FLOAT, .offset = P(train_tokens), .required = true, .min = 1,
@@ -122,6 +127,8 @@ static void training_prepare(void *params, const sim_setup *su, sim_check *ck)
   j->zero = (int)p->zero;
   j->gpus_per_node = (int)p->gpus_per_node;
   j->dp_overlap = p->dp_overlap;
+  j->fsdp_prefetch = p->fsdp_prefetch;
+  j->nics_per_node = (int)p->nics_per_node;
   if (*p->node_link) j->node_link = link_named(su, p->node_link, "node_link", ck);
   j->net_link = link_named(su, p->net_link, "net_link", ck);
   if ((*p->node_link && !j->node_link) || !j->net_link) return;

@@ -88,15 +88,38 @@ static void test_dp_allreduce(void)
   CU_ASSERT_PTR_NULL(train_job_check(&j, (char[256]){0}, 256));
   train_step_result r;
   train_step(&j, &r);
-  /* the dp group spans 2 nodes: InfiniBand; ring all-reduce of 2 B gradients:
-   * 2 (n-1) steps of bytes/n, each alpha + (bytes/n)/bw, plus the launch */
-  const net_link *ib = link_("ib-hdr");
-  double bytes = 2 * llm_params(&m), n = 16;
-  double ring = 2 * (n - 1) * (net_alpha_s(ib) + bytes / n / net_bw(ib));
+  /* the dp group spans 2 nodes, 8 GPUs in each: ring all-reduce of 2 B
+   * gradients, 2 (n-1) steps of bytes/n, each alpha + (bytes/n)/bw, plus
+   * the launch; bw is the node's 8 InfiniBand ports side by side, capped
+   * by NVLink (NCCL's rings, one per port) */
+  const net_link *ib = link_("ib-hdr"), *nvl = gpu("a100-80gb-sxm")->scaleup_link;
+  double bytes = 2 * llm_params(&m), n = 16, bw = fmin(net_bw(nvl), 8 * net_bw(ib));
+  double ring = 2 * (n - 1) * (net_alpha_s(ib) + bytes / n / bw);
   CU_ASSERT_PTR_EQUAL(r.dp_link, ib);
-  CS_ASSERT_REL(r.dp_comm_s, net_allreduce_s(ib, 16, bytes, NET_RING), 1e-12);
+  net_link spread = net_link_spread(nvl, ib, 8);
+  CS_ASSERT_REL(net_bw(&spread), 8 * net_bw(ib), 1e-12); /* 192 < 231 GB/s of NVLink3 */
+  CS_ASSERT_REL(r.dp_comm_s, net_allreduce_s(&spread, 16, bytes, NET_RING), 1e-12);
   CS_ASSERT_REL(r.dp_comm_s, ring, 1e-3); /* the 6 us launch is the rest */
   CS_ASSERT_REL(r.dp_exposed_s, r.dp_comm_s, 1e-12);
+  /* tp 8: one GPU of each dp group per node, one port each: the bare link */
+  train_job jt = j;
+  jt.dp = 16;
+  jt.tp = 8;
+  train_step(&jt, &r);
+  CS_ASSERT_REL(r.dp_comm_s, net_allreduce_s(ib, 16, bytes / 8, NET_RING), 1e-12);
+  /* one port per node shared by the node's 8 dp groups: 1/8 of it each */
+  jt.nics_per_node = 1;
+  train_step(&jt, &r);
+  net_link shared = net_link_spread(nvl, ib, 1.0 / 8);
+  CS_ASSERT_REL(net_bw(&shared), net_bw(ib) / 8, 1e-12);
+  CS_ASSERT_REL(r.dp_comm_s, net_allreduce_s(&shared, 16, bytes / 8, NET_RING), 1e-12);
+  /* tp 1 over one port per node: the ring through the node uses that port */
+  jt = j;
+  jt.nics_per_node = 1;
+  train_step(&jt, &r);
+  CS_ASSERT_REL(r.dp_comm_s, net_allreduce_s(ib, 16, bytes, NET_RING), 1e-12);
+  j.dp_overlap = 0;
+  train_step(&j, &r);
   /* full overlap hides what backward covers */
   j.dp_overlap = 1;
   train_step(&j, &r);
@@ -123,6 +146,36 @@ static void test_ethernet_vs_ib(void)
   CU_ASSERT_TRUE(re.dp_exposed_s > re.compute_s); /* communication dominates */
   CS_ASSERT_REL(re.dp_exposed_s / ri.dp_exposed_s, ratio, 0.01);
   CU_ASSERT_TRUE(re.iteration_s > 1.5 * ri.iteration_s);
+}
+
+/* FSDP (ZeRO-3): per micro-batch the root and first-layer gathers and the
+ * last reduce-scatters are exposed when each layer's traffic fits under its
+ * compute; BACKWARD_POST also exposes every backward gather, (L - 1) more
+ * layer gathers per micro-batch than BACKWARD_PRE, exactly. */
+static void test_fsdp_prefetch(void)
+{
+  llm_arch m = gpt(32, 4096, 32, 51200);
+  train_job j;
+  train_job_init(&j, &m, gpu("h100-sxm"));
+  j.dp = 8;
+  j.zero = 3;
+  j.micro_batch = 4;
+  j.global_batch = 64;  /* 2 micro-batches */
+  train_step_result pre, post;
+  train_step(&j, &pre);
+  j.fsdp_prefetch = TRAIN_PREFETCH_POST;
+  train_step(&j, &post);
+  const net_link *nvl = gpu("h100-sxm")->scaleup_link;
+  double ag = net_allgather_s(nvl, 8, llm_layer_params(&m) * 2);
+  CU_ASSERT_EQUAL(pre.micro_batches, 2);
+  CS_ASSERT_REL(post.dp_exposed_s - pre.dp_exposed_s, 2 * (m.layers - 1) * ag, 1e-9);
+  CS_ASSERT_REL(post.dp_comm_s, pre.dp_comm_s, 1e-12);  /* the same traffic */
+  CU_ASSERT_TRUE(pre.dp_exposed_s < 0.2 * pre.dp_comm_s);
+  /* no overlap: all of it exposed, whatever the prefetch */
+  j.dp_overlap = 0;
+  j.fsdp_prefetch = TRAIN_PREFETCH_PRE;
+  train_step(&j, &pre);
+  CS_ASSERT_REL(pre.dp_exposed_s, pre.dp_comm_s, 1e-12);
 }
 
 /* 16 B per parameter (2 weights, 2 gradients, 12 Adam), divided over dp as
@@ -267,6 +320,7 @@ int main(void)
     {"FLOPs: 72 B s l h^2 (...) and 96 B s l h^2 (...)", test_flops},
     {"1F1B bubble (p-1)/(m+p-1), interleaved /v", test_bubble},
     {"data-parallel ring all-reduce", test_dp_allreduce},
+    {"FSDP: BACKWARD_POST exposes the backward gathers", test_fsdp_prefetch},
     {"Ethernet slower than InfiniBand by the bandwidth ratio", test_ethernet_vs_ib},
     {"memory: 16 B/param divided as ZeRO says", test_memory},
     {"failures: Young's interval, MTBF -> infinity", test_failures},
