@@ -51,6 +51,7 @@ typedef struct {
 typedef struct {
   const char *gpu;           /* catalog GPU (price, power) */
   int64_t nodes, gpus_per_node;
+  int64_t nics_per_node;     /* network ports per node for training jobs (0: one per GPU) */
   int policy;                /* jobs_policy */
   jobs_spec list[JOBS_MAX_LISTED];
   int nlist;

@@ -140,6 +140,8 @@ static const sim_key jobs_keys[] = {
    .help = "link inside a node for training jobs (default: the GPU's NVLink)"},
   {.name = "net_link", .kind = SIM_KEY_STRING, .offset = P(net_link), .def_str = "ib-hdr",
    .help = "link between nodes for training jobs"},
+  {.name = "nics_per_node", .kind = SIM_KEY_INT, .offset = P(nics_per_node), .def = 0, .min = 0, .max = 1024,
+   .help = "network ports per node for training jobs (0: one per GPU)"},
   {.name = "usd_per_gpu_hour", .kind = SIM_KEY_FLOAT, .offset = P(usd_per_gpu_hour), .def = 0, .min = 0,
    .max = 1e6, .unit = "USD/h", .help = "price (0: the catalog's)"},
   {.name = "interval_s", .kind = SIM_KEY_FLOAT, .offset = P(interval_s), .def = 3600, .min = 1, .max = 1e12,
@@ -269,6 +271,7 @@ static void jobs_prepare(void *params, const sim_setup *su, sim_check *ck)
     t.zero = (int)j->zero;
     t.recompute = j->recompute;
     t.gpus_per_node = (int)p->gpus_per_node;
+    t.nics_per_node = (int)p->nics_per_node;
     if (node) t.node_link = node;
     t.net_link = net;
     char msg[512];
