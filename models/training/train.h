@@ -66,7 +66,7 @@ typedef struct {
   bool seq_parallel;        /* sequence parallelism (Korthikanti et al. 2022) */
   int zero;                 /* ZeRO stage 0..3 (3 = FSDP FULL_SHARD) */
   bool flash_attention;     /* fused attention (FlashAttention): no s x s scores in memory */
-  const net_link *node_link;  /* inside a node (NVLink); NULL: the GPU's scale-up link */
+  const net_link *node_link;  /* inside a node: default the GPU's scale-up link (NVLink), else its host link (PCIe) */
   const net_link *net_link;   /* between nodes (InfiniBand, Ethernet) */
   int gpus_per_node;
   int nics_per_node;        /* network ports per node (0: one per GPU, rail-optimised) */

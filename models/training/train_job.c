@@ -11,7 +11,7 @@ void train_job_init(train_job *j, const llm_arch *m, const gpu_spec *g)
   *j = (train_job){
     .model = m, .gpu = g, .dtype = GPU_BF16, .dp = 1, .tp = 1, .pp = 1, .micro_batch = 1,
     .global_batch = 1, .seq_len = 2048, .interleave = 1, .recompute = LLM_RECOMPUTE_NONE,
-    .zero = 0, .flash_attention = true, .node_link = g ? g->scaleup_link : NULL, .net_link = NULL,
+    .zero = 0, .flash_attention = true, .node_link = g ? (g->scaleup_link ? g->scaleup_link : g->host_link) : NULL, .net_link = NULL,
     .gpus_per_node = 8, .dp_overlap = TRAIN_DP_OVERLAP_DEFAULT,
   };
 }
@@ -30,8 +30,9 @@ const char *train_job_check(const train_job *j, char *msg, size_t n)
   if (j->tp > 1 && j->tp > j->gpus_per_node)
     return snprintf(msg, n, "tp %d exceeds the %d GPUs of a node: a tensor-parallel group stays inside one node",
                     j->tp, j->gpus_per_node), "tp";
-  if (j->tp > 1 && !j->node_link)
-    return snprintf(msg, n, "tp %d needs a link inside the node, and %s has none", j->tp, j->gpu->name), "tp";
+  if (train_job_gpus(j) > 1 && !j->node_link)
+    return snprintf(msg, n, "%d GPUs need a link inside the node, and %s has none", train_job_gpus(j), j->gpu->name),
+           "node_link";
   if (m->layers % (j->pp * j->interleave) != 0)
     return snprintf(msg, n, "%s's %lld layers do not split into pp x interleave = %d x %d equal stages", m->name,
                     (long long)m->layers, j->pp, j->interleave), j->interleave > 1 ? "interleave" : "pp";

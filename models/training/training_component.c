@@ -81,7 +81,7 @@ static const sim_key training_keys[] = {
   KI("zero", zero, 0, 0, 3, "ZeRO stage"),
   {.name = "fsdp_prefetch", .kind = SIM_KEY_ENUM, .offset = P(fsdp_prefetch), .choices = prefetch_names,
    .def_str = "pre", .help = "with zero = 3: FSDP backward prefetch, pre (PyTorch) or post (Composer)"},
-  KS("node_link", node_link, "", "link inside a node (default: the GPU's NVLink)"),
+  KS("node_link", node_link, "", "link inside a node (default: the GPU's NVLink, else PCIe)"),
   KS("net_link", net_link, "ib-hdr", "link between nodes"),
   KI("gpus_per_node", gpus_per_node, 8, 1, 1024, "GPUs per node"),
   KI("nics_per_node", nics_per_node, 0, 0, 1024, "network ports per node (0: one per GPU, rail-optimised)"),
