@@ -2,12 +2,14 @@
  * the program: without failures the run takes exactly iterations x the
  * iteration time; with failures the simulated useful share of the wall
  * time, averaged over seeds, agrees with the first-order closed form
- * (Young/Daly) it is reported beside; a job that does not fit or whose
- * degrees do not divide is a file:line error. */
+ * (Young/Daly) it is reported beside; the network ports and the FSDP
+ * prefetch keys reach the model as `estimate --train` passes them; a job
+ * that does not fit or whose degrees do not divide is a file:line error. */
 #include <CUnit/CUnit.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "clitest.h"
 #include "testutil.h"
@@ -15,16 +17,17 @@
 static const char base[] =
   "name = \"tr\";\n"
   "training = {\n"
-  "  model = \"llama2-7b\"; gpu = \"a100-80gb-sxm\"; gpus = 64; zero = 1;\n"
+  "  model = \"llama2-7b\"; gpu = \"a100-80gb-sxm\"; gpus = 64;\n"
   "  micro_batch = 2; global_batch = 1024; seq_len = 4096;\n"
   "  train_tokens = 1e12;\n"
-  "  %s\n"
+  "  %s%s\n"
   "};\n";
 
 static char *scenario(const char *dir, const char *name, const char *extra)
 {
   char text[2048];
-  snprintf(text, sizeof text, base, extra);
+  /* ZeRO-1 unless the extra keys say otherwise (7B does not fit without) */
+  snprintf(text, sizeof text, base, strstr(extra, "zero") ? "" : "zero = 1; ", extra);
   char *path = path_join(dir, name);
   FILE *f = fopen(path, "w");
   CHECK(f != NULL, "cannot write %s", path);
@@ -64,6 +67,44 @@ static void test_no_failures(void)
   CHECK(num(j, "failures") == 0 && num(j, "effective_fraction") == 1, "failures without an MTBF");
   free(j);
   free(cfg);
+  free(dir);
+}
+
+/* The scenario's iteration time equals `estimate --train` with the same
+ * settings, for ZeRO-1 over one network port per node and for FSDP with
+ * BACKWARD_POST; fewer ports and "post" are slower. */
+static void test_keys_match_estimate(void)
+{
+  char *dir = cs_tmpdir("training_keys");
+  static const struct {
+    const char *extra, *zero, *nics, *prefetch;
+  } cases[] = {
+    {"nics_per_node = 1; dp_overlap = 0.0;", "1", "1", "pre"},
+    {"nics_per_node = 8; dp_overlap = 0.0;", "1", "8", "pre"},
+    {"zero = 3; fsdp_prefetch = \"post\";", "3", "0", "post"},
+    {"zero = 3;", "3", "0", "pre"},
+  };
+  double t[4];
+  for (int i = 0; i < 4; i++) {
+    char name[32], out[32];
+    snprintf(name, sizeof name, "k%d.cfg", i);
+    snprintf(out, sizeof out, "k%d", i);
+    free(scenario(dir, name, cases[i].extra));
+    char *j = summary(dir, name, out, "1");
+    t[i] = num(j, "iteration_time_s");
+    free(j);
+    result r = run_in(dir, "estimate", "--train", "--json", "--model", "llama2-7b", "--gpu", "a100-80gb-sxm", "--gpus",
+                      "64", "--zero", cases[i].zero, "--micro-batch", "2", "--global-batch", "1024", "--seq-len", "4096",
+                      "--train-tokens", "1e12", "--recompute", "selective", "--net-link", "ib-hdr", "--dp-overlap",
+                      i < 2 ? "0" : "1", "--nics-per-node", cases[i].nics, "--fsdp-prefetch", cases[i].prefetch,
+                      (const char *)NULL);
+    CHECK_RC(r, 0);
+    double e = num(r.out, "iteration_time_s");
+    CS_ASSERT_REL(t[i], e, 1e-9);
+    result_free(&r);
+  }
+  CHECK(t[0] > t[1], "one port per node (%g s) not slower than eight (%g s)", t[0], t[1]);
+  CHECK(t[2] > t[3], "BACKWARD_POST (%g s) not slower than BACKWARD_PRE (%g s)", t[2], t[3]);
   free(dir);
 }
 
@@ -138,6 +179,7 @@ int main(void)
   static const cs_test tests[] = {
     {"no failures: iterations x iteration time", test_no_failures},
     {"failures: simulated against the closed form", test_failures_closed_form},
+    {"nics_per_node and fsdp_prefetch as estimate --train", test_keys_match_estimate},
     {"bad training sections", test_bad},
     {NULL, NULL},
   };
