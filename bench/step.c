@@ -6,7 +6,7 @@
 #include <time.h>
 
 #include "models/llm/llm_step.h"
-#include "sim/catalog_load.h"
+#include "driver/config/catalog_load.h"
 
 static double now_s(void)
 {

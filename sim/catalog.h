@@ -1,7 +1,7 @@
 /* sim/catalog.h: named entries of reference data (GPUs, links, models), as
  * typed C structs. A model family describes its entry type here (list name,
  * key table, struct size, checks, cross-references); the driver reads the
- * shipped and user catalog files into a sim_catalogs (sim/catalog_load.c);
+ * shipped and user catalog files into a sim_catalogs (driver/config/catalog_load.c);
  * models look entries up by name at set-up, never per event. Entries from a
  * later file replace earlier entries of the same name. */
 #ifndef SIM_CATALOG_H

@@ -2,7 +2,7 @@
  * `clustersim estimate`) without knowing the command line: a table of
  * flags (the key table of schema.h; --name VALUE), the struct they fill,
  * and a function from that struct and the catalogs to a report. The driver
- * (sim/cmd_model.c) parses the flags, prints --help from the table, loads
+ * (driver/commands/cmd_model.c) parses the flags, prints --help from the table, loads
  * the catalogs, and renders the report as a table or JSON (--json). */
 #ifndef SIM_COMMAND_H
 #define SIM_COMMAND_H

@@ -1,7 +1,7 @@
 /* sim/schema.h: how a model component describes the settings it accepts:
  * a table of keys (name, type, bounds, default, where to store it in the
  * component's parameter struct). The table is plain data; the driver
- * (sim/cfg.c) reads a scenario section against it, rejects unknown keys,
+ * (driver/config/cfg.c) reads a scenario section against it, rejects unknown keys,
  * checks types and bounds and fills the struct. Models therefore never see
  * the configuration file. */
 #ifndef SIM_SCHEMA_H

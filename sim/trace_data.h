@@ -1,7 +1,7 @@
 /* sim/trace_data.h: a request trace as read from a file: rows of exact
  * times and integer columns, and its replay times. Plain data owned by the
  * struct; the engine side (simcore) so that models can replay a trace the
- * driver read (sim/trace.h) without seeing the file. */
+ * driver read (driver/config/trace.h) without seeing the file. */
 #ifndef SIM_TRACE_DATA_H
 #define SIM_TRACE_DATA_H
 

@@ -3,7 +3,7 @@
  * (wl_arrivals), and token-size distributions (wl_size). All are plain
  * structs the caller fills (later a scenario schema); nothing here reads a
  * file or the command line, and nothing allocates per draw. Trace replay
- * reads its file on the driver side (sim/trace.h).
+ * reads its file on the driver side (driver/config/trace.h).
  *
  * Time: rates take seconds since simulated time 0 (double); arrival
  * processes take and return sim_time (ns).

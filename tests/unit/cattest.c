@@ -4,7 +4,7 @@
 #include <CUnit/CUnit.h>
 #include <stdio.h>
 
-#include "sim/catalog_load.h"
+#include "driver/config/catalog_load.h"
 
 static sim_catalogs *cats;
 

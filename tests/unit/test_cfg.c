@@ -1,4 +1,4 @@
-/* tests/unit/test_cfg.c: the schema reader (sim/cfg.c) on its own: defaults,
+/* tests/unit/test_cfg.c: the schema reader (driver/config/cfg.c) on its own: defaults,
  * bounds, enums, nested groups, lists of groups (the shape later scenarios
  * use for cluster.pools), name lists, unknown keys with hints, messages with
  * line and key path, --set overrides into list items, and error ordering. */
@@ -6,8 +6,8 @@
 #include <stddef.h>
 #include <string.h>
 
-#include "sim/cfg.h"
-#include "sim/override.h"
+#include "driver/config/cfg.h"
+#include "driver/config/override.h"
 #include "testutil.h"
 
 typedef struct {

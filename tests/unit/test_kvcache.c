@@ -14,7 +14,7 @@
 #include <unistd.h>
 
 #include "models/serving/kvcache.h"
-#include "sim/catalog_load.h"
+#include "driver/config/catalog_load.h"
 #include "sim/rng.h"
 #include "cattest.h"
 #include "testutil.h"

@@ -12,7 +12,7 @@
 #include "models/interconnect/net.h"
 #include "models/llm/llm.h"
 #include "models/llm/llm_step.h"
-#include "sim/catalog_load.h"
+#include "driver/config/catalog_load.h"
 #include "cattest.h"
 #include "testutil.h"
 

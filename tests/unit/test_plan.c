@@ -24,7 +24,7 @@
 #include <libconfig.h>
 
 #include "clitest.h"
-#include "sim/plan.h"
+#include "driver/plan/plan.h"
 #include "testutil.h"
 
 #define SMALL_CFG CS_SOURCE_DIR "/tests/plan/small.cfg"

@@ -1,5 +1,5 @@
-/* tests/unit/test_plot.c: `clustersim plot` (sim/cmd_plot.c, sim/plot.c,
- * sim/plot_gnuplot.c and the scripts in plots/) as a user meets it, run as
+/* tests/unit/test_plot.c: `clustersim plot` (driver/plot/cmd_plot.c, driver/plot/plot.c,
+ * driver/plot/plot_gnuplot.c and the scripts in plots/) as a user meets it, run as
  * a child process: the three figures of a short two-class serving run with
  * a spike, the cluster figure of a small job-queue run and the training
  * figure of a small training run (and no serving figure for those), the
@@ -7,7 +7,7 @@
  * failures - a missing or empty directory (exit 2), an empty or
  * header-only input, a time series of no known kind, a script that fails half-way, a missing gnuplot
  * (exit 1, a message, and no picture under its name). Also the JSON
- * reader the driver uses for summary.json and plan.json (sim/json_top.c).
+ * reader the driver uses for summary.json and plan.json (driver/output/json_top.c).
  * Needs gnuplot 5 with pngcairo and svg (scripts/deps.txt). Scratch output
  * goes under CS_TEST_TMP and is removed when a test passes. */
 #include <CUnit/CUnit.h>
@@ -18,7 +18,7 @@
 #include <sys/stat.h>
 
 #include "clitest.h"
-#include "sim/json_top.h"
+#include "driver/output/json_top.h"
 #include "testutil.h"
 
 #define SAMPLES_DIR CS_SOURCE_DIR "/tests/plot"
@@ -517,7 +517,7 @@ static void test_no_gnuplot(void)
   free(dir);
 }
 
-/* ---- sim/json_top.c ---- */
+/* ---- driver/output/json_top.c ---- */
 
 static void test_json_top(void)
 {

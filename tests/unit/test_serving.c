@@ -22,7 +22,7 @@
 #include "clitest.h"
 #include "models/llm/llm_step.h"
 #include "models/queue/queue_theory.h"
-#include "sim/catalog_load.h"
+#include "driver/config/catalog_load.h"
 #include "testutil.h"
 
 #define DATA_DIR CS_SOURCE_DIR "/tests/serving"

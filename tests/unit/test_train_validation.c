@@ -16,7 +16,7 @@
 #include "models/interconnect/net.h"
 #include "models/llm/llm.h"
 #include "models/training/train.h"
-#include "sim/catalog_load.h"
+#include "driver/config/catalog_load.h"
 #include "cattest.h"
 #include "testutil.h"
 

@@ -16,9 +16,9 @@
 #include <string.h>
 
 #include "models/workload/wl.h"
-#include "sim/cfg.h"
+#include "driver/config/cfg.h"
 #include "sim/rng.h"
-#include "sim/trace.h"
+#include "driver/config/trace.h"
 #include "testutil.h"
 
 /* ---------------------------------------------------------- helpers -- */

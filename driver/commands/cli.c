@@ -1,0 +1,102 @@
+/* driver/commands/cli.c: top-level usage, --help, --version and subcommand dispatch. */
+#include "driver/commands/cli.h"
+
+#include <getopt.h>
+#include <gsl/gsl_errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "sim/command.h"
+#include "sim/util.h"
+
+static void usage(FILE *f)
+{
+  fputs("Usage: clustersim [--help] [--version] COMMAND [ARGS...]\n"
+        "\n"
+        "A discrete-event simulator of GPU clusters for AI workloads.\n"
+        "\n"
+        "Commands:\n"
+        "  run FILE.cfg     simulate a scenario; writes OUTDIR/summary.json and prints a table\n"
+        "  check FILE.cfg   validate a scenario without simulating\n"
+        "  keys             list every scenario section and key, with units and defaults\n"
+        "  list CATALOG     print the gpus, links or models catalog\n"
+        "  plan FILE.cfg    cheapest GPU type x tp x replicas that meets latency targets\n"
+        "  sweep FILE.cfg   run a scenario over a grid of settings; sweep.db and sweep.csv\n"
+        "  plot OUTDIR      draw the figures for a run's, sweep's or plan's output (PNG, SVG)\n"
+        ,
+        f);
+  for (const sim_command_type *const *c = sim_commands; *c; c++)
+    fprintf(f, "  %-16s %s\n", (*c)->name, (*c)->summary);
+  fputs("\nRun 'clustersim COMMAND --help' for a command's options.\n", f);
+}
+
+/* GSL's default handler aborts; a GSL error inside the simulator is a bug,
+ * reported with the simulated time like any other. */
+static void gsl_error_to_bug(const char *reason, const char *file, int line, int gsl_errno)
+{
+  sim_bug_at(file, line, "GSL error %d: %s", gsl_errno, reason);
+}
+
+int sim_cli_main(int argc, char **argv)
+{
+  gsl_set_error_handler(gsl_error_to_bug);
+  static const struct option opts[] = {
+    {"help", no_argument, NULL, 'h'},
+    {"version", no_argument, NULL, 'V'},
+    {NULL, 0, NULL, 0},
+  };
+  int c;
+  opterr = 0;
+  /* '+': stop at the first non-option, the subcommand */
+  while ((c = getopt_long(argc, argv, "+hV", opts, NULL)) != -1) {
+    switch (c) {
+    case 'h': usage(stdout); return SIM_EXIT_OK;
+    case 'V': printf("clustersim %s\n", CLUSTERSIM_VERSION); return SIM_EXIT_OK;
+    default:
+      fprintf(stderr, "clustersim: unknown option '%s'\n", argv[optind - 1]);
+      usage(stderr);
+      return SIM_EXIT_USAGE;
+    }
+  }
+  if (optind >= argc) {
+    usage(stderr);
+    return SIM_EXIT_USAGE;
+  }
+  const char *cmd = argv[optind];
+  int sub_argc = argc - optind;
+  char **sub_argv = argv + optind;
+  optind = 0; /* glibc: 0 re-initialises getopt for the subcommand */
+  opterr = 1;
+  static char run_name[] = "clustersim run", check_name[] = "clustersim check", plot_name[] = "clustersim plot",
+              plan_name[] = "clustersim plan";
+  if (!strcmp(cmd, "run")) return sub_argv[0] = run_name, sim_cmd_run(sub_argc, sub_argv);
+  if (!strcmp(cmd, "check")) return sub_argv[0] = check_name, sim_cmd_check(sub_argc, sub_argv);
+  if (!strcmp(cmd, "keys")) return sim_cmd_keys(sub_argc, sub_argv);
+  if (!strcmp(cmd, "list")) return sim_cmd_list(sub_argc, sub_argv);
+  if (!strcmp(cmd, "plan")) return sub_argv[0] = plan_name, sim_cmd_plan(sub_argc, sub_argv);
+  if (!strcmp(cmd, "plot")) return sub_argv[0] = plot_name, sim_cmd_plot(sub_argc, sub_argv);
+  if (!strcmp(cmd, "sweep")) return sim_cmd_sweep(sub_argc, sub_argv);
+  int rc = sim_cmd_model(sub_argc, sub_argv);
+  if (rc >= 0) return rc;
+  if (!strcmp(cmd, "help")) {
+    if (sub_argc > 1) {
+      char *help_argv[] = {sub_argv[1], "--help", NULL};
+      optind = 0;
+      if (!strcmp(sub_argv[1], "run")) return sim_cmd_run(2, help_argv);
+      if (!strcmp(sub_argv[1], "check")) return sim_cmd_check(2, help_argv);
+      if (!strcmp(sub_argv[1], "keys")) return sim_cmd_keys(2, help_argv);
+      if (!strcmp(sub_argv[1], "list")) return sim_cmd_list(2, help_argv);
+      if (!strcmp(sub_argv[1], "plan")) return sim_cmd_plan(2, help_argv);
+      if (!strcmp(sub_argv[1], "plot")) return sim_cmd_plot(2, help_argv);
+      if (!strcmp(sub_argv[1], "sweep")) return sim_cmd_sweep(2, help_argv);
+      int hrc = sim_cmd_model(2, help_argv);
+      if (hrc >= 0) return hrc;
+    }
+    usage(stdout);
+    return SIM_EXIT_OK;
+  }
+  fprintf(stderr, "clustersim: unknown command '%s'\n", cmd);
+  usage(stderr);
+  return SIM_EXIT_USAGE;
+}

@@ -1,0 +1,223 @@
+/* driver/commands/cmd_run.c: `clustersim run` and `clustersim check`: options, loading
+ * the scenario, running the engine with the scenario's components, and
+ * writing summary.json (atomically) plus a table on standard output. */
+#include <errno.h>
+#include <getopt.h>
+#include <inttypes.h>
+#include <math.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "driver/commands/cli.h"
+#include "driver/output/json.h"
+#include "driver/output/outfile.h"
+#include "driver/plot/plot.h"
+#include "driver/commands/runner.h"
+#include "driver/config/scenario.h"
+#include "sim/util.h"
+
+typedef struct {
+  const char *file;
+  const char *outdir;
+  char **sets;
+  size_t nsets;
+  bool have_seed;
+  int64_t seed;
+  bool quiet;
+  bool plot;
+  int replications;
+} run_opts;
+
+static void run_usage(FILE *f, bool check)
+{
+  if (check)
+    fputs("Usage: clustersim check FILE.cfg [--set KEY=VALUE]... [--seed N]\n"
+          "\n"
+          "Load and validate a scenario, report every problem (file:line: key: what is\n"
+          "wrong) and exit 2 if there is one, 0 if it is ready to run.\n",
+          f);
+  else
+    fputs("Usage: clustersim run FILE.cfg [-o OUTDIR] [--seed N] [--set KEY=VALUE]... [-r R] [-q]\n"
+          "\n"
+          "Simulate a scenario. Writes OUTDIR/summary.json (every metric, units in the\n"
+          "key names) and prints the same as a table.\n",
+          f);
+  fputs("\nOptions:\n", f);
+  if (!check)
+    fputs("  -o, --output DIR   output directory (default: out/NAME, NAME the scenario's name)\n"
+          "  -r, --replications R\n"
+          "                     run R independent replications (master seeds seed .. seed+R-1):\n"
+          "                     summary.json holds each metric's mean and KEY_ci95, the half-width\n"
+          "                     of its 95% confidence interval; replications.csv one row per run;\n"
+          "                     time series and per-request rows come from the first\n"
+          "  -q, --quiet        print no table\n"
+          "      --plot         draw OUTDIR/plots/*.png and .svg with gnuplot (clustersim plot)\n",
+          f);
+  fputs("      --seed N       master seed, overriding the scenario's `seed`\n"
+        "      --set KEY=VALUE\n"
+        "                     override a setting by its path, e.g. --set queue.servers=16,\n"
+        "                     --set queue.arrivals.rate_per_s=7.5; repeatable; checked as\n"
+        "                     if written in the file\n"
+        "  -h, --help         this help\n",
+        f);
+}
+
+static bool parse_seed(const char *s, int64_t *out)
+{
+  char *end;
+  errno = 0;
+  long long v = strtoll(s, &end, 10);
+  if (errno || end == s || *end || v < 0 || v > SIM_SEED_MAX) return false;
+  *out = v;
+  return true;
+}
+
+/* 0 on success (opts filled), else an exit status. */
+static int parse_opts(int argc, char **argv, bool check, run_opts *o)
+{
+  enum { OPT_SEED = 1000, OPT_SET, OPT_PLOT };
+  static const struct option run_long[] = {
+    {"output", required_argument, NULL, 'o'}, {"seed", required_argument, NULL, OPT_SEED},
+    {"replications", required_argument, NULL, 'r'},
+    {"set", required_argument, NULL, OPT_SET}, {"quiet", no_argument, NULL, 'q'},
+    {"plot", no_argument, NULL, OPT_PLOT},
+    {"help", no_argument, NULL, 'h'},          {NULL, 0, NULL, 0}};
+  static const struct option check_long[] = {
+    {"seed", required_argument, NULL, OPT_SEED}, {"set", required_argument, NULL, OPT_SET},
+    {"help", no_argument, NULL, 'h'},            {NULL, 0, NULL, 0}};
+  memset(o, 0, sizeof *o);
+  o->replications = 1;
+  o->sets = xcalloc((size_t)argc, sizeof *o->sets);
+  int c;
+  while ((c = getopt_long(argc, argv, check ? "h" : "o:r:qh", check ? check_long : run_long, NULL)) != -1) {
+    switch (c) {
+    case 'o': o->outdir = optarg; break;
+    case 'q': o->quiet = true; break;
+    case OPT_PLOT: o->plot = true; break;
+    case 'r': {
+      char *end;
+      errno = 0;
+      long v = strtol(optarg, &end, 10);
+      if (errno || end == optarg || *end || v < 1 || v > 10000) {
+        fprintf(stderr, "clustersim: --replications: expected an integer from 1 to 10000, got '%s'\n", optarg);
+        return SIM_EXIT_USAGE;
+      }
+      o->replications = (int)v;
+      break;
+    }
+    case OPT_SEED:
+      if (!parse_seed(optarg, &o->seed)) {
+        fprintf(stderr, "clustersim: --seed: expected an integer from 0 to %lld, got '%s'\n",
+                (long long)SIM_SEED_MAX, optarg);
+        return SIM_EXIT_USAGE;
+      }
+      o->have_seed = true;
+      break;
+    case OPT_SET: o->sets[o->nsets++] = optarg; break;
+    case 'h': run_usage(stdout, check); return -1;
+    default: run_usage(stderr, check); return SIM_EXIT_USAGE;
+    }
+  }
+  if (optind != argc - 1) {
+    fprintf(stderr, "clustersim %s: expected exactly one scenario file\n", check ? "check" : "run");
+    run_usage(stderr, check);
+    return SIM_EXIT_USAGE;
+  }
+  o->file = argv[optind];
+  return 0;
+}
+
+static int load(const run_opts *o, sim_scenario *sc)
+{
+  sim_errors errs;
+  sim_errors_init(&errs, o->file);
+  bool ok = sim_scenario_load(sc, o->file, o->sets, o->nsets, o->have_seed ? &o->seed : NULL, &errs);
+  sim_errors_print(&errs, stderr);
+  if (!ok)
+    fprintf(stderr, "clustersim: %s: %zu error%s; nothing was simulated\n", o->file, errs.len,
+            errs.len == 1 ? "" : "s");
+  sim_errors_release(&errs);
+  return ok ? 0 : SIM_EXIT_USAGE;
+}
+
+/* Options, then the scenario. True when sc is loaded and valid (release it
+ * and o.sets after use); otherwise both are released and *status is the
+ * exit status (0 after --help). */
+static bool prepare(int argc, char **argv, bool check, run_opts *o, sim_scenario *sc, int *status)
+{
+  int rc = parse_opts(argc, argv, check, o);
+  if (rc == 0) {
+    rc = load(o, sc);
+    if (rc == 0) return true;
+    sim_scenario_release(sc);
+  }
+  free(o->sets);
+  *status = rc < 0 ? SIM_EXIT_OK : rc;
+  return false;
+}
+
+int sim_cmd_check(int argc, char **argv)
+{
+  run_opts o;
+  sim_scenario sc;
+  int status;
+  if (!prepare(argc, argv, true, &o, &sc, &status)) return status;
+  printf("%s: ok (scenario \"%s\", %zu component%s)\n", o.file, sc.name, sc.nparts,
+         sc.nparts == 1 ? "" : "s");
+  sim_scenario_release(&sc);
+  free(o.sets);
+  return SIM_EXIT_OK;
+}
+
+int sim_cmd_run(int argc, char **argv)
+{
+  run_opts o;
+  sim_scenario sc;
+  int status;
+  if (!prepare(argc, argv, false, &o, &sc, &status)) return status;
+  char *outdir = sim_run_outdir(o.outdir, sc.name, "");
+  if (!sim_mkdirs(outdir)) {
+    fprintf(stderr, "clustersim: %s: cannot create output directory: %s\n", outdir, strerror(errno));
+    sim_scenario_release(&sc);
+    free(o.sets);
+    free(outdir);
+    return SIM_EXIT_USAGE;
+  }
+
+  /* replication k runs with master seed + k; the first writes the tables */
+  int R = o.replications;
+  sim_report *reps = xcalloc((size_t)R, sizeof *reps);
+  sim_run_tables *tables = sim_run_tables_alloc(outdir);
+  sim_run_result why = SIM_RUN_EMPTY;
+  int done = 0;
+  for (int k = 0; k < R; k++) {
+    why = sim_run_replication(&sc, sc.seed + k, k == 0 ? tables : NULL, o.quiet, &reps[k]);
+    done++;
+    if (why == SIM_RUN_STOPPED) break;
+  }
+  sim_report combined, *rep = &reps[0];
+  if (R > 1) {
+    sim_run_combine(reps, done, sc.seed, why == SIM_RUN_STOPPED, &combined);
+    rep = &combined;
+  }
+
+  if (!o.quiet) sim_run_print_table(stdout, &sc, rep);
+  bool ok = sim_run_tables_close(tables, o.quiet);
+  if (R > 1) ok = sim_run_write_replications(outdir, reps, done) && ok;
+  ok = sim_run_write_summary(outdir, rep) && ok;
+  if (!o.quiet && ok) printf("summary: %s/summary.json\n", outdir);
+  if (ok && o.plot && !sim_plot_dir(outdir, NULL, o.quiet)) ok = false;
+  if (R > 1) sim_report_release(&combined);
+  for (int k = 0; k < done; k++) sim_report_release(&reps[k]);
+  free(reps);
+  sim_scenario_release(&sc);
+  free(o.sets);
+  free(outdir);
+  if (!ok) return SIM_EXIT_FAIL;
+  /* interrupted: 128 + the signal, as a shell reports it (130 for Ctrl-C) */
+  int sig = sim_run_stop_signal();
+  return why == SIM_RUN_STOPPED ? 128 + (sig ? sig : SIGINT) : SIM_EXIT_OK;
+}

@@ -1,0 +1,258 @@
+/* driver/commands/runner.c: running a loaded scenario (see runner.h). */
+#include "driver/commands/runner.h"
+
+#include <errno.h>
+#include <inttypes.h>
+#include <math.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "driver/output/json.h"
+#include "driver/output/outfile.h"
+#include "sim/table.h"
+#include "sim/util.h"
+
+
+static sim_engine *volatile running_engine;
+static volatile sig_atomic_t stop_signal;
+
+int sim_run_stop_signal(void) { return stop_signal; }
+
+static void on_signal(int sig)
+{
+  stop_signal = sig;
+  if (running_engine) sim_request_stop(running_engine);
+}
+
+static double wall_now(void)
+{
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
+}
+
+void sim_run_print_table(FILE *f, const sim_scenario *sc, const sim_report *r)
+{
+  fprintf(f, "clustersim %s: scenario %s, seed %" PRId64 "\n", CLUSTERSIM_VERSION, sc->name, sc->seed);
+  sim_text_report(f, r, 46);
+}
+
+bool sim_run_write_summary(const char *outdir, const sim_report *rep)
+{
+  size_t n = strlen(outdir) + 32;
+  char *path = xmalloc(n);
+  snprintf(path, n, "%s/summary.json", outdir);
+  sim_outfile of;
+  bool ok = sim_outfile_open(&of, path);
+  if (ok) {
+    sim_json_report(of.f, rep);
+    ok = sim_outfile_commit(&of);
+  }
+  if (!ok) fprintf(stderr, "clustersim: %s: cannot write: %s\n", path, strerror(errno));
+  free(path);
+  return ok;
+}
+
+/* ---- tables components open (OUTDIR/NAME.csv, committed after the run) ---- */
+
+enum { MAX_TABLES = 16 };
+
+struct sim_run_tables {
+  char *outdir;
+  int n;
+  sim_outfile files[MAX_TABLES];
+  sim_table tables[MAX_TABLES];
+  bool failed;
+};
+
+sim_run_tables *sim_run_tables_alloc(const char *outdir)
+{
+  sim_run_tables *rt = xcalloc(1, sizeof *rt);
+  rt->outdir = xstrdup(outdir);
+  return rt;
+}
+
+static sim_table *open_table(const sim_component_env *env, const char *name, const char *const *columns,
+                             int ncolumns)
+{
+  sim_run_tables *rt = env->priv;
+  if (rt->n == MAX_TABLES) SIM_BUG("more than %d output tables", MAX_TABLES);
+  size_t n = strlen(rt->outdir) + strlen(name) + strlen(env->name) + 8;
+  char *path = xmalloc(n);
+  snprintf(path, n, "%s/%s.csv", rt->outdir, name);
+  /* two components in one scenario may both write a table of this name:
+   * the second one's gets its component's name in front */
+  for (int i = 0; i < rt->n; i++)
+    if (rt->files[i].path && !strcmp(rt->files[i].path, path)) {
+      snprintf(path, n, "%s/%s_%s.csv", rt->outdir, env->name, name);
+      break;
+    }
+  sim_outfile *of = &rt->files[rt->n];
+  if (!sim_outfile_open(of, path)) {
+    fprintf(stderr, "clustersim: %s: cannot write: %s\n", path, strerror(errno));
+    rt->failed = true;
+    free(path);
+    /* rows still go somewhere harmless so the run is unaffected */
+    of->f = fopen("/dev/null", "w");
+    of->path = of->tmp = NULL;
+    if (!of->f) SIM_BUG("cannot open /dev/null");
+  } else {
+    free(path);
+  }
+  sim_table *t = &rt->tables[rt->n++];
+  sim_table_begin(t, of->f, columns, ncolumns);
+  return t;
+}
+
+/* Commit every table (or discard them all if one could not be opened). */
+bool sim_run_tables_close(sim_run_tables *rt, bool quiet)
+{
+  bool ok = !rt->failed;
+  for (int i = 0; i < rt->n; i++) {
+    sim_outfile *of = &rt->files[i];
+    if (!of->path) {
+      fclose(of->f);
+      continue;
+    }
+    char *path = xstrdup(of->path);
+    if (!ok) {
+      sim_outfile_abort(of);
+    } else if (!sim_outfile_commit(of)) {
+      fprintf(stderr, "clustersim: %s: cannot write: %s\n", path, strerror(errno));
+      ok = false;
+    } else if (!quiet) {
+      printf("%s: %s (%" PRIu64 " rows)\n", i == 0 ? "tables" : "      ", path, rt->tables[i].rows);
+    }
+    free(path);
+  }
+  free(rt->outdir);
+  free(rt);
+  return ok;
+}
+
+/* One run of sc with master seed `seed`: components created, the engine
+ * run (interruptible), their metrics appended to rep (initialised here).
+ * tables: where components' output tables go, or NULL for none. */
+sim_run_result sim_run_replication(const sim_scenario *sc, int64_t seed, sim_run_tables *tables, bool quiet,
+                               sim_report *rep)
+{
+  sim_engine *eng = sim_engine_alloc();
+  if (sc->warmup_s > 0) sim_set_warmup(eng, sim_time_from_s(sc->warmup_s));
+  void *inst[SIM_SCENARIO_MAX_COMPONENTS];
+  for (size_t i = 0; i < sc->nparts; i++) {
+    sim_component_env env = {.eng = eng, .seed = (uint64_t)seed, .name = sc->parts[i].type->name,
+                             .cats = sc->cats, .open_table = tables ? open_table : NULL, .priv = tables};
+    inst[i] = sc->parts[i].type->create(sc->parts[i].params, &env);
+  }
+
+  struct sigaction sa, old_int, old_term;
+  memset(&sa, 0, sizeof sa);
+  sa.sa_handler = on_signal;
+  sigemptyset(&sa.sa_mask);
+  running_engine = eng;
+  sigaction(SIGINT, &sa, &old_int);
+  sigaction(SIGTERM, &sa, &old_term);
+  double t0 = wall_now();
+  sim_run_result why = stop_signal ? SIM_RUN_STOPPED
+                                   : sim_run(eng, sc->horizon_s > 0 ? sim_time_from_s(sc->horizon_s) : SIM_TIME_MAX);
+  double wall = wall_now() - t0;
+  sigaction(SIGINT, &old_int, NULL);
+  sigaction(SIGTERM, &old_term, NULL);
+  running_engine = NULL;
+
+  if (sc->warmup_s > 0 && sim_now(eng) < sim_time_from_s(sc->warmup_s))
+    fprintf(stderr,
+            "clustersim: warning: the run ended at %g s, inside the warm-up (warmup_s = %g): "
+            "nothing was measured\n",
+            sim_time_to_s(sim_now(eng)), sc->warmup_s);
+  const char *run_status = why == SIM_RUN_STOPPED ? "interrupted" : why == SIM_RUN_UNTIL ? "horizon" : "complete";
+  sim_report_init(rep);
+  sim_report_str(rep, "scenario", sc->name, "scenario");
+  sim_report_str(rep, "clustersim_version", CLUSTERSIM_VERSION, "clustersim version");
+  sim_report_int(rep, "seed", seed, "master seed");
+  sim_report_str(rep, "status", run_status, "run status (complete, horizon, interrupted)");
+  sim_report_num(rep, "warmup_s", sc->warmup_s, "warm-up excluded from statistics (s)");
+  sim_report_num(rep, "sim_time_s", sim_time_to_s(sim_now(eng)), "simulated time (s)");
+  sim_report_int(rep, "events", (int64_t)sim_events_fired(eng), "events executed");
+  for (size_t i = 0; i < sc->nparts; i++) sc->parts[i].type->report(inst[i], eng, rep);
+  if (!quiet)
+    fprintf(stderr, "%" PRIu64 " events in %.3f s wall (%.3g events/s)\n", sim_events_fired(eng), wall,
+            wall > 0 ? (double)sim_events_fired(eng) / wall : 0.0);
+  for (size_t i = 0; i < sc->nparts; i++) sc->parts[i].type->destroy(inst[i]);
+  sim_engine_free(eng);
+  return why;
+}
+
+/* OUTDIR/replications.csv: one row per replication, a column per numeric
+ * metric (in the order of the first replication). */
+bool sim_run_write_replications(const char *outdir, const sim_report *reps, int n)
+{
+  size_t len = strlen(outdir) + 32;
+  char *path = xmalloc(len);
+  snprintf(path, len, "%s/replications.csv", outdir);
+  sim_outfile of;
+  bool ok = sim_outfile_open(&of, path);
+  if (ok) {
+    const sim_report *r0 = &reps[0];
+    const char **cols = xmalloc((r0->len + 1) * sizeof *cols);
+    sim_cell *cells = xmalloc((r0->len + 1) * sizeof *cells);
+    int ncols = 0;
+    cols[ncols++] = "replication";
+    for (size_t i = 0; i < r0->len; i++)
+      if (r0->items[i].kind != SIM_VAL_STR || !strcmp(r0->items[i].key, "status")) cols[ncols++] = r0->items[i].key;
+    sim_table t;
+    sim_table_begin(&t, of.f, cols, ncols);
+    for (int k = 0; k < n; k++) {
+      cells[0] = (sim_cell){NULL, k + 1};
+      for (int c = 1; c < ncols; c++) {
+        const sim_metric *m = sim_report_get(&reps[k], cols[c]);
+        cells[c] = !m                         ? (sim_cell){NULL, NAN}
+                   : m->kind == SIM_VAL_STR   ? (sim_cell){m->s, 0}
+                   : m->kind == SIM_VAL_INT   ? (sim_cell){NULL, (double)m->i}
+                                              : (sim_cell){NULL, m->x};
+      }
+      sim_table_row(&t, cells);
+    }
+    free(cols);
+    free(cells);
+    ok = sim_outfile_commit(&of);
+  }
+  if (!ok) fprintf(stderr, "clustersim: %s: cannot write: %s\n", path, strerror(errno));
+  free(path);
+  return ok;
+}
+
+void sim_run_combine(const sim_report *reps, int n, int64_t first_seed, bool interrupted, sim_report *out)
+{
+  sim_report tmp;
+  sim_report_combine(reps, (size_t)n, &tmp);
+  sim_report_init(out);
+  for (size_t i = 0; i < tmp.len; i++) {
+    const sim_metric *m = &tmp.items[i];
+    if (!strcmp(m->key, "seed")) {
+      sim_report_int(out, "seed", first_seed, "master seed of the first replication");
+      sim_report_int(out, "replications", n, "replications (seeds seed .. seed + n - 1)");
+    } else if (!strcmp(m->key, "seed_ci95")) {
+      continue;
+    } else if (!strcmp(m->key, "status")) {
+      sim_report_str(out, "status", interrupted ? "interrupted" : m->s, m->label);
+    } else if (m->kind == SIM_VAL_STR) {
+      sim_report_str(out, m->key, m->s, m->label);
+    } else {
+      sim_report_num(out, m->key, m->x, m->label);
+    }
+  }
+  sim_report_release(&tmp);
+}
+
+char *sim_run_outdir(const char *given, const char *name, const char *suffix)
+{
+  if (given) return xstrdup(given);
+  size_t n = strlen(name) + strlen(suffix) + 8;
+  char *d = xmalloc(n);
+  snprintf(d, n, "out/%s%s", name, suffix);
+  return d;
+}

@@ -1,0 +1,41 @@
+/* driver/config/catalog_load.h: reading catalog files (libconfig) into a
+ * sim_catalogs: the shipped ones (models/catalog/), then any the user names,
+ * each checked entry by entry with file:line errors; then cross-references
+ * resolved. Part of the driver. */
+#ifndef DRIVER_CONFIG_CATALOG_LOAD_H
+#define DRIVER_CONFIG_CATALOG_LOAD_H
+
+#include <libconfig.h>
+#include <stdbool.h>
+
+#include "sim/catalog.h"
+#include "driver/config/cfg.h"
+
+/* An empty store with one catalog per registered type; free with
+ * sim_catalogs_free. */
+sim_catalogs *sim_catalogs_alloc(void);
+void sim_catalogs_free(sim_catalogs *cats);
+
+/* The directory of the shipped catalogs: $CLUSTERSIM_CATALOG_DIR, else the
+ * one compiled in (the source tree's models/catalog). */
+const char *sim_catalog_dir(void);
+
+/* Read every catalog list in `file` (top-level keys: the registered list
+ * names). Entries replace same-named ones. False if anything was wrong. */
+bool sim_catalogs_load_file(sim_catalogs *cats, const char *file, sim_errors *errs);
+
+/* Read the shipped catalogs (gpus.cfg, links.cfg, models.cfg in `dir`). */
+bool sim_catalogs_load_dir(sim_catalogs *cats, const char *dir, sim_errors *errs);
+
+/* Read one list setting (a scenario's own `gpus = ( ... )`) of type `type`. */
+bool sim_catalogs_load_list(sim_catalogs *cats, const config_setting_t *list,
+                            const sim_catalog_type *type, sim_errors *errs);
+
+/* Resolve cross-references once everything is read. */
+bool sim_catalogs_resolve(sim_catalogs *cats, sim_errors *errs);
+
+/* The shipped catalogs, then each of `extra` files, resolved: NULL (and
+ * every problem in errs) if anything is wrong. */
+sim_catalogs *sim_catalogs_load_all(char *const *extra, size_t nextra, sim_errors *errs);
+
+#endif

@@ -1,0 +1,57 @@
+/* driver/config/cfg.h: reading scenario sections (libconfig) against a component's key
+ * table (schema.h), and the error list every user-facing check reports to.
+ * Messages read `file:line: key.path: what is wrong (what was expected)`;
+ * settings that came from --set say so instead of a line. Part of the
+ * driver: models never include this. */
+#ifndef DRIVER_CONFIG_CFG_H
+#define DRIVER_CONFIG_CFG_H
+
+#include <libconfig.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "sim/schema.h"
+
+typedef struct {
+  char **msgs;
+  uint64_t *lines;   /* ordering key of each message: file rank, line */
+  size_t len;
+  char **files;      /* files messages point into, in order of first mention */
+  size_t nfiles;
+  const char *file;  /* scenario file, for settings libconfig gives no file */
+  bool *capacity;    /* per message: the hardware cannot hold the configuration
+                        (sim_check_fail_capacity), as opposed to a mistake */
+} sim_errors;
+
+void sim_errors_init(sim_errors *e, const char *file);
+void sim_errors_release(sim_errors *e);
+/* Add a message as it is. */
+void sim_errors_add(sim_errors *e, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* Add "where: path: message", where is where `at` was written (file:line or
+ * --set ...). at may be NULL (then just the file). */
+void sim_errors_at(sim_errors *e, const config_setting_t *at, const char *path,
+                   const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+/* Mark the message added last as a capacity problem (see `capacity`). */
+void sim_errors_mark_capacity(sim_errors *e);
+/* Print every message, one per line, prefixed with "clustersim: ", grouped
+ * by file (in order of first mention) and in line order within a file;
+ * messages without a place come first; ties keep the order added. */
+void sim_errors_print(const sim_errors *e, FILE *f);
+
+/* Read group g (at scenario path `path`, "" for the root) against schema into
+ * out: defaults for absent keys, errors for missing required keys, wrong
+ * types, values out of bounds and unknown keys (names in also_allowed,
+ * NULL-terminated or NULL, are skipped). Returns true if no error was added. */
+bool sim_cfg_read(const config_setting_t *g, const char *path, const sim_key *schema,
+                  void *out, const char *const *also_allowed, sim_errors *errs);
+
+/* True if `file` opens and is a regular file; otherwise adds
+ * "file: cannot open WHAT: reason" (or "not a regular file") and is false. */
+bool sim_cfg_file_ok(const char *file, const char *what, sim_errors *errs);
+
+/* Mark setting s (and what it contains) as written by `origin` (e.g.
+ * "--set queue.servers=4"), which must outlive the configuration. */
+void sim_cfg_mark_origin(config_setting_t *s, const char *origin);
+
+#endif

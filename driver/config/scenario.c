@@ -1,0 +1,313 @@
+/* driver/config/scenario.c: loading and checking a scenario (see scenario.h). */
+#include "driver/config/scenario.h"
+
+#include <errno.h>
+#include <stddef.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "driver/config/catalog_load.h"
+#include "driver/config/override.h"
+#include "driver/config/trace.h"
+#include "sim/util.h"
+
+typedef struct {
+  const char *name, *description;
+  int64_t seed;
+  double warmup_s, horizon_s;
+} top_params;
+
+static const sim_key top_keys[] = {
+  {.name = "name", .kind = SIM_KEY_STRING, .offset = offsetof(top_params, name),
+   .required = true, .help = "scenario name, used in outputs"},
+  {.name = "description", .kind = SIM_KEY_STRING, .offset = offsetof(top_params, description),
+   .def_str = "", .help = "free text"},
+  {.name = "seed", .kind = SIM_KEY_INT, .offset = offsetof(top_params, seed), .def = 1,
+   .min = 0, .max = (double)SIM_SEED_MAX, .help = "master seed of every random stream"},
+  {.name = "warmup_s", .kind = SIM_KEY_FLOAT, .offset = offsetof(top_params, warmup_s),
+   .def = 0, .min = 0, .max = SIM_TIME_MAX_S, .unit = "s",
+   .help = "statistics ignore what happens before this time"},
+  {.name = "horizon_s", .kind = SIM_KEY_FLOAT, .offset = offsetof(top_params, horizon_s),
+   .def = 0, .min = 0, .max = SIM_TIME_MAX_S, .unit = "s",
+   .help = "stop at this simulated time (0: when no event is left)"},
+  SIM_KEY_END,
+};
+
+static bool name_ok(const char *s)
+{
+  if (!*s) return false;
+  for (; *s; s++)
+    if (!((*s >= 'a' && *s <= 'z') || (*s >= 'A' && *s <= 'Z') || (*s >= '0' && *s <= '9') ||
+          *s == '-' || *s == '_' || *s == '.'))
+      return false;
+  return true;
+}
+
+/* The setting at dotted path `key` below group g, or NULL. */
+static config_setting_t *member_path(config_setting_t *g, const char *key)
+{
+  char *copy = xstrdup(key), *save = NULL;
+  for (char *part = strtok_r(copy, ".", &save); part && g; part = strtok_r(NULL, ".", &save)) {
+    int t = config_setting_type(g);
+    if (part[0] == '[' && (t == CONFIG_TYPE_LIST || t == CONFIG_TYPE_ARRAY))
+      g = config_setting_get_elem(g, (unsigned)atoi(part + 1));
+    else
+      g = t == CONFIG_TYPE_GROUP ? config_setting_get_member(g, part) : NULL;
+  }
+  free(copy);
+  return g;
+}
+
+static char *dir_of(const char *file)
+{
+  char *d = xstrdup(file);
+  char *slash = strrchr(d, '/');
+  if (slash)
+    slash[slash == d ? 1 : 0] = '\0';
+  else
+    strcpy(d, ".");
+  return d;
+}
+
+/* What a component's check or prepare found, at the settings it names
+ * (key paths relative to sec, written as prefix.key). */
+static void report_check(sim_errors *errs, config_setting_t *sec, const char *prefix, const sim_check *ck)
+{
+  for (size_t i = 0; i < sim_check_count(ck); i++) {
+    char path[512];
+    const char *key = sim_check_key(ck, i);
+    if (*prefix)
+      snprintf(path, sizeof path, "%s.%s", prefix, key);
+    else
+      snprintf(path, sizeof path, "%s", key);
+    /* the setting named, or the nearest enclosing one that was written */
+    char *k = xstrdup(key);
+    config_setting_t *at = member_path(sec, k);
+    for (char *dot; !at && (dot = strrchr(k, '.'));) {
+      *dot = '\0';
+      at = member_path(sec, k);
+    }
+    free(k);
+    sim_errors_at(errs, at ? at : sec, path, "%s", sim_check_msg(ck, i));
+    if (sim_check_capacity(ck, i)) sim_errors_mark_capacity(errs);
+  }
+}
+
+typedef struct {
+  sim_scenario *sc;
+  sim_errors *errs;
+  config_setting_t *sec;
+  const char *prefix;
+} setup_ctx;
+
+static bool read_trace(const sim_setup *su, const char *key, const char *path, const char *time_col,
+                       const sim_trace_column *cols, int ncols, sim_trace *out)
+{
+  setup_ctx *ctx = su->priv;
+  char full[4096], where[512];
+  if (path[0] == '/') {
+    snprintf(full, sizeof full, "%s", path);
+  } else {
+    char *dir = dir_of(ctx->sc->file);
+    snprintf(full, sizeof full, "%s/%s", dir, path);
+    free(dir);
+  }
+  if (*ctx->prefix)
+    snprintf(where, sizeof where, "%s.%s", ctx->prefix, key);
+  else
+    snprintf(where, sizeof where, "%s", key);
+  config_setting_t *at = member_path(ctx->sec, key);
+  FILE *probe = fopen(full, "r");
+  struct stat st;
+  if (!probe || fstat(fileno(probe), &st) != 0 || !S_ISREG(st.st_mode)) {
+    const char *why = !probe ? strerror(errno) : "not a regular file";
+    sim_errors_at(ctx->errs, at ? at : ctx->sec, where, "cannot read trace %s: %s", full, why);
+    if (probe) fclose(probe);
+    return false;
+  }
+  fclose(probe);
+  size_t mark = ctx->errs->len;
+  if (sim_trace_read(out, full, time_col, cols, ncols, ctx->errs)) {
+    if (out->rows > 0) return true;
+    sim_trace_release(out);
+    sim_errors_at(ctx->errs, at ? at : ctx->sec, where, "trace %s has no rows", full);
+    return false;
+  }
+  if (ctx->errs->len == mark)
+    sim_errors_at(ctx->errs, at ? at : ctx->sec, where, "cannot read trace %s", full);
+  else
+    sim_errors_at(ctx->errs, at ? at : ctx->sec, where, "trace %s is not usable (errors above)", full);
+  return false;
+}
+
+bool sim_scenario_load(sim_scenario *sc, const char *file, char *const *sets, size_t nsets,
+                       const int64_t *seed_override, sim_errors *errs)
+{
+  memset(sc, 0, sizeof *sc);
+  config_init(&sc->cfg);
+  sc->file = xstrdup(file);
+  errs->file = sc->file;
+
+  if (!sim_cfg_file_ok(file, "scenario", errs)) return false;
+  char *dir = dir_of(file);
+  config_set_include_dir(&sc->cfg, dir);
+  free(dir);
+  if (config_read_file(&sc->cfg, file) != CONFIG_TRUE) {
+    const char *ef = config_error_file(&sc->cfg);
+    if (config_error_type(&sc->cfg) == CONFIG_ERR_FILE_IO)
+      sim_errors_add(errs, "%s: cannot read scenario", ef ? ef : file);
+    else
+    {
+      const char *text = config_error_text(&sc->cfg);
+      if (text && !strcmp(text, "syntax error"))
+        sim_errors_add(errs, "%s:%d: syntax error", ef ? ef : file, config_error_line(&sc->cfg));
+      else
+        sim_errors_add(errs, "%s:%d: %s", ef ? ef : file, config_error_line(&sc->cfg),
+                       text ? text : "syntax error");
+    }
+    return false;
+  }
+
+  size_t before = errs->len;
+  for (size_t i = 0; i < nsets; i++) sim_override_apply(&sc->cfg, sets[i], errs);
+  if (errs->len > before) return false;
+
+  /* every top-level name a component or catalog owns */
+  enum { MAX_NAMES = 4 * SIM_SCENARIO_MAX_COMPONENTS };
+  const char *names[MAX_NAMES + 1];
+  size_t ntypes = 0, nnames = 0;
+  for (const sim_component_type *const *t = sim_components; *t && ntypes < SIM_SCENARIO_MAX_COMPONENTS; t++) {
+    ntypes++;
+    if (!(*t)->sections) {
+      if (nnames < MAX_NAMES) names[nnames++] = (*t)->name;
+      continue;
+    }
+    for (const sim_key *k = (*t)->schema; k->name && nnames < MAX_NAMES; k++) names[nnames++] = k->name;
+  }
+  size_t nsection_names = nnames;
+  for (const sim_catalog_type *const *t = sim_catalog_types; *t && nnames < MAX_NAMES; t++)
+    names[nnames++] = (*t)->list;
+  /* read by `clustersim sweep` (driver/sweep/sweep_spec.c), ignored by a run */
+  names[nnames++] = "sweep";
+  names[nnames] = NULL;
+
+  config_setting_t *root = config_root_setting(&sc->cfg);
+  top_params top;
+  memset(&top, 0, sizeof top);
+  sim_cfg_read(root, "", top_keys, &top, names, errs);
+  sc->name = top.name;
+  sc->description = top.description;
+  sc->seed = seed_override ? *seed_override : top.seed;
+  sc->warmup_s = top.warmup_s;
+  sc->horizon_s = top.horizon_s;
+  if (top.name && !name_ok(top.name))
+    sim_errors_at(errs, config_setting_get_member(root, "name"), "name",
+                  "\"%s\" is not a valid name (letters, digits, '-', '_' and '.' only; it names output files)",
+                  top.name);
+  if (top.horizon_s > 0 && top.warmup_s >= top.horizon_s)
+    sim_errors_at(errs, config_setting_get_member(root, "warmup_s"), "warmup_s",
+                  "must be less than horizon_s (%g)", top.horizon_s);
+
+  /* every member of the root, allowed through when a sections component
+   * reads the root (the top-level read above reports unknown names) */
+  int nroot = config_setting_length(root);
+  const char **root_names = xcalloc((size_t)nroot + 1, sizeof *root_names);
+  for (int i = 0; i < nroot; i++) root_names[i] = config_setting_name(config_setting_get_elem(root, (unsigned)i));
+
+  bool need_catalogs = false;
+  bool good[SIM_SCENARIO_MAX_COMPONENTS];
+  for (size_t t = 0; t < ntypes; t++) {
+    const sim_component_type *type = sim_components[t];
+    config_setting_t *sec;
+    if (type->sections) {
+      sec = NULL;
+      for (const sim_key *k = type->schema; k->name && !sec; k++) sec = config_setting_get_member(root, k->name);
+      if (!sec) continue;
+      sec = root;
+    } else {
+      sec = config_setting_get_member(root, type->name);
+      if (!sec) continue;
+      if (config_setting_type(sec) != CONFIG_TYPE_GROUP) {
+        sim_errors_at(errs, sec, type->name, "expected a group { ... } (%s)", type->help);
+        continue;
+      }
+    }
+    const char *prefix = type->sections ? "" : type->name;
+    good[sc->nparts] = false;
+    sim_scenario_part *part = &sc->parts[sc->nparts++];
+    part->type = type;
+    part->params = xcalloc(1, type->params_size);
+    size_t mark = errs->len;
+    sim_cfg_read(sec, prefix, type->schema, part->params, type->sections ? root_names : NULL, errs);
+    if (errs->len == mark && type->check) {
+      sim_check *ck = sim_check_alloc();
+      type->check(part->params, ck);
+      report_check(errs, sec, prefix, ck);
+      sim_check_free(ck);
+    }
+    good[sc->nparts - 1] = errs->len == mark;
+    if (type->prepare) need_catalogs = true;
+  }
+  free(root_names);
+  /* one model per scenario: components report metrics under the same
+   * names (gpu_hours, cost_usd) and would overwrite each other's files */
+  if (sc->nparts > 1) {
+    char list[256] = "";
+    for (size_t i = 0; i < sc->nparts; i++) {
+      if (i) strncat(list, " and ", sizeof list - strlen(list) - 1);
+      strncat(list, sc->parts[i].type->name, sizeof list - strlen(list) - 1);
+    }
+    sim_errors_at(errs, NULL, "", "one scenario simulates one thing, and this one has sections of %s: "
+                  "put them in separate scenarios (a shared cluster's serving pool is jobs.serving)", list);
+  }
+  /* the scenario's own catalog entries, over the shipped catalogs */
+  bool own_catalog = false;
+  for (const sim_catalog_type *const *t = sim_catalog_types; *t; t++)
+    if (config_setting_get_member(root, (*t)->list)) own_catalog = true;
+  if (own_catalog || need_catalogs) {
+    size_t mark = errs->len;
+    sc->cats = sim_catalogs_alloc();
+    sim_catalogs_load_dir(sc->cats, sim_catalog_dir(), errs);
+    for (const sim_catalog_type *const *t = sim_catalog_types; *t; t++) {
+      config_setting_t *list = config_setting_get_member(root, (*t)->list);
+      if (list) sim_catalogs_load_list(sc->cats, list, *t, errs);
+    }
+    sim_catalogs_resolve(sc->cats, errs);
+    /* components are not prepared against broken catalogs */
+    if (errs->len > mark) need_catalogs = false;
+  }
+  for (size_t i = 0; i < sc->nparts && need_catalogs; i++) {
+    const sim_component_type *type = sc->parts[i].type;
+    if (!good[i] || !type->prepare) continue;
+    config_setting_t *sec = type->sections ? root : config_setting_get_member(root, type->name);
+    const char *prefix = type->sections ? "" : type->name;
+    setup_ctx ctx = {sc, errs, sec, prefix};
+    sim_setup su = {.cats = sc->cats, .horizon_s = sc->horizon_s, .read_trace = read_trace, .priv = &ctx};
+    sim_check *ck = sim_check_alloc();
+    type->prepare(sc->parts[i].params, &su, ck);
+    report_check(errs, sec, prefix, ck);
+    sim_check_free(ck);
+  }
+  if (sc->nparts == 0 && errs->len == before) {
+    char list[512] = "";
+    for (size_t t = 0; t < nsection_names; t++) {
+      if (t) strncat(list, ", ", sizeof list - strlen(list) - 1);
+      strncat(list, names[t], sizeof list - strlen(list) - 1);
+    }
+    sim_errors_at(errs, NULL, "", "nothing to simulate: add a section for one of: %s", list);
+  }
+  return errs->len == before;
+}
+
+void sim_scenario_release(sim_scenario *sc)
+{
+  for (size_t i = 0; i < sc->nparts; i++) {
+    if (sc->parts[i].type->release_params) sc->parts[i].type->release_params(sc->parts[i].params);
+    free(sc->parts[i].params);
+  }
+  sim_catalogs_free(sc->cats);
+  config_destroy(&sc->cfg);
+  free(sc->file);
+  memset(sc, 0, sizeof *sc);
+}

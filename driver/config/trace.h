@@ -1,0 +1,36 @@
+/* driver/config/trace.h: reading request traces (CSV) for replay. Part of the driver:
+ * it reads files and reports problems to a sim_errors list; models get the
+ * arrays it produces and never see the file.
+ *
+ * Format: a header line naming the columns, then one row per request,
+ * fields separated by commas (surrounding blanks and double quotes are
+ * stripped; no quoted commas). Lines may end in LF or CRLF, the last line
+ * needs no newline, blank lines are skipped. The time column holds either
+ * date-times `YYYY-MM-DD HH:MM:SS[.f]` (or with a `T`, and an optional `Z`;
+ * 1 to 9 fractional digits; UTC, no zone) or plain seconds `S[.f]` (same
+ * fractions), chosen by the first row; times may repeat but not go back.
+ * Other columns are read as integers. Times are kept exactly: integer
+ * nanoseconds relative to the first row, no floating point. */
+#ifndef DRIVER_CONFIG_TRACE_H
+#define DRIVER_CONFIG_TRACE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "driver/config/cfg.h"
+#include "sim/time.h"
+#include "sim/trace_data.h"
+
+/* After this many problems in one file the reader stops (and says so). */
+#define SIM_TRACE_MAX_ERRORS 20
+
+/* Read the CSV at `path`: the time column `time_col` and the ncols integer
+ * columns cols[]. On success fills tr (release with sim_trace_release) and
+ * returns true. Otherwise adds every problem (up to SIM_TRACE_MAX_ERRORS) to
+ * errs as "path:line: column: what is wrong (what was expected)", leaves tr
+ * empty and returns false. */
+bool sim_trace_read(sim_trace *tr, const char *path, const char *time_col,
+                    const sim_trace_column *cols, int ncols, sim_errors *errs);
+
+#endif

@@ -1,0 +1,77 @@
+/* driver/output/json.c: JSON and table output of a report (see json.h). */
+#include "driver/output/json.h"
+
+#include <inttypes.h>
+#include <math.h>
+#include <stdlib.h>
+
+void sim_json_string(FILE *f, const char *s)
+{
+  fputc('"', f);
+  for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
+    switch (*p) {
+    case '"': fputs("\\\"", f); break;
+    case '\\': fputs("\\\\", f); break;
+    case '\n': fputs("\\n", f); break;
+    case '\r': fputs("\\r", f); break;
+    case '\t': fputs("\\t", f); break;
+    default:
+      if (*p < 0x20)
+        fprintf(f, "\\u%04x", *p);
+      else
+        fputc(*p, f);
+    }
+  }
+  fputc('"', f);
+}
+
+void sim_json_number(FILE *f, double x)
+{
+  if (!isfinite(x)) {
+    fputs("null", f);
+    return;
+  }
+  char buf[40];
+  for (int prec = 15; prec <= 17; prec++) {
+    snprintf(buf, sizeof buf, "%.*g", prec, x);
+    if (strtod(buf, NULL) == x) break;
+  }
+  fputs(buf, f);
+}
+
+void sim_json_report(FILE *f, const sim_report *r)
+{
+  fputs("{\n", f);
+  for (size_t i = 0; i < r->len; i++) {
+    const sim_metric *m = &r->items[i];
+    fputs("  ", f);
+    sim_json_string(f, m->key);
+    fputs(": ", f);
+    switch (m->kind) {
+    case SIM_VAL_INT: fprintf(f, "%" PRId64, m->i); break;
+    case SIM_VAL_NUM: sim_json_number(f, m->x); break;
+    case SIM_VAL_STR: sim_json_string(f, m->s); break;
+    }
+    fputs(i + 1 < r->len ? ",\n" : "\n", f);
+  }
+  fputs("}\n", f);
+}
+
+void sim_text_report(FILE *f, const sim_report *r, int label_width)
+{
+  for (size_t i = 0; i < r->len; i++) {
+    const sim_metric *m = &r->items[i];
+    char val[64];
+    switch (m->kind) {
+    case SIM_VAL_INT: snprintf(val, sizeof val, "%" PRId64, m->i); break;
+    case SIM_VAL_NUM:
+      if (isfinite(m->x))
+        snprintf(val, sizeof val, "%.6g", m->x);
+      else
+        snprintf(val, sizeof val, "-");
+      break;
+    case SIM_VAL_STR: snprintf(val, sizeof val, "%s", m->s); break;
+    }
+    fprintf(f, "  %-*s %14s   %s\n", label_width, m->label ? m->label : m->key, val, m->key);
+  }
+}

@@ -1,0 +1,424 @@
+/* driver/plan/cmd_plan.c: `clustersim plan`: the cheapest GPU type x tp x replicas
+ * for pool 0 of a serving scenario that meets every --slo target, with no
+ * request rejected, at the scenario's load. Owns the options, the base
+ * scenario (name, pools, default GPU, node size), the fit and metric
+ * checks before anything runs, choosing the winner and the exit status;
+ * the searches run through plan_run.c and write through plan_output.c. */
+#include <errno.h>
+#include <getopt.h>
+#include <math.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "driver/commands/cli.h"
+#include "driver/output/outfile.h"
+#include "driver/plan/plan.h"
+#include "driver/plot/plot.h"
+#include "driver/commands/runner.h"
+#include "driver/config/scenario.h"
+#include "sim/util.h"
+
+static void plan_usage(FILE *f)
+{
+  fputs("Usage: clustersim plan FILE.cfg --slo METRIC=VALUE... [--candidates gpu=A,B,...]\n"
+        "                      [--max-replicas N] [--load-scales S,...] [-j N] [-o OUTDIR] [-q]\n"
+        "\n"
+        "Find the cheapest configuration of the scenario's pool 0 - GPU type x tensor\n"
+        "parallelism (tp) x replicas - that meets every latency target at the scenario's\n"
+        "load, spikes included, with no request rejected. A configuration is feasible when\n"
+        "every target holds in every replication. Cheapest is the lowest usd_per_hour;\n"
+        "ties go to fewer GPUs, then to more headroom. pp and the other pools stay as\n"
+        "written. tp takes the powers of two 1, 2, 4, 8 up to the pool's gpus_per_node;\n"
+        "those the loader rejects (memory, attention heads) are skipped.\n"
+        "\n"
+        "Latency is taken to fall as replicas are added, so for each GPU type and tp the\n"
+        "fewest feasible replicas are found by checking the most allowed, doubling from\n"
+        "1 and bisecting; a tp is searched only up to the GPUs of its type's best so far.\n"
+        "\n"
+        "Writes OUTDIR/plan.json (the answer, or feasible false and the closest miss: the\n"
+        "configuration with the smallest worst value/target ratio; the best of each GPU\n"
+        "type; the targets; the simulation count), OUTDIR/plan.csv (one row per simulated\n"
+        "configuration) and OUTDIR/plan_load.csv (for each type's best tp, the fewest\n"
+        "replicas at each load scale). Exit status 0 also when nothing meets the targets\n"
+        "(plan.json says feasible false), 2 on bad usage or scenario, 130 when interrupted.\n"
+        "\n"
+        "Options:\n"
+        "      --slo METRIC=VALUE\n"
+        "                     the summary metric must be <= VALUE (ttft_p99_s=2, tpot_p99_s=0.1,\n"
+        "                     e2e_p99_s=30, any numeric summary key); repeatable, at least one\n"
+        "      --candidates gpu=A,B,...\n"
+        "                     GPU types to try (default: pool 0's); tp=1,2,... overrides the tps\n"
+        "      --max-replicas N\n"
+        "                     most replicas of pool 0 (default 64)\n"
+        "      --load-scales S,...\n"
+        "                     load multipliers for plan_load.csv (default 1): each sets\n"
+        "                     workload.load_scale to S times the scenario's own\n"
+        "  -r, --replications R\n"
+        "                     simulate each configuration with seeds seed .. seed+R-1 (default 1)\n"
+        "  -j, --jobs N       GPU types searched at once, in worker processes (default: the\n"
+        "                     number of processors); results do not depend on it\n"
+        "  -o, --output DIR   output directory (default: out/NAME-plan)\n"
+        "  -q, --quiet        print no table and no progress\n"
+        "      --plot         draw OUTDIR/plots/plan_replicas.png and .svg (gnuplot)\n"
+        "      --seed N       master seed, overriding the scenario's `seed`\n"
+        "      --set KEY=VALUE\n"
+        "                     override a setting, applied before the candidate's own settings\n"
+        "  -h, --help         this help\n",
+        f);
+}
+
+/* ---- options ---- */
+
+static bool parse_long(const char *s, long lo, long hi, long *out)
+{
+  char *end;
+  errno = 0;
+  long v = strtol(s, &end, 10);
+  if (errno || end == s || *end || v < lo || v > hi) return false;
+  *out = v;
+  return true;
+}
+
+static bool parse_double(const char *s, double *out)
+{
+  char *end;
+  errno = 0;
+  double v = strtod(s, &end);
+  if (errno || end == s || *end || !isfinite(v)) return false;
+  *out = v;
+  return true;
+}
+
+static int usage_error(const char *fmt, const char *arg)
+{
+  fputs("clustersim plan: ", stderr);
+  fprintf(stderr, fmt, arg);
+  fputs("\n", stderr);
+  return SIM_EXIT_USAGE;
+}
+
+static int parse_slo(sim_plan_opts *o, char *arg)
+{
+  char *eq = strchr(arg, '=');
+  double v;
+  if (!eq || eq == arg || !parse_double(eq + 1, &v))
+    return usage_error("--slo: expected METRIC=VALUE such as ttft_p99_s=2, got '%s'", arg);
+  *eq = '\0';
+  for (int i = 0; i < o->nslo; i++)
+    if (!strcmp(o->slo[i].metric, arg)) return usage_error("--slo: %s has two targets", arg);
+  if (o->nslo == SIM_PLAN_MAX_SLO) return usage_error("--slo: at most 16 targets (%s)", arg);
+  o->slo[o->nslo++] = (sim_plan_slo){arg, v};
+  return 0;
+}
+
+static int cmp_int(const void *a, const void *b)
+{
+  return *(const int *)a - *(const int *)b;
+}
+
+static int cmp_double(const void *a, const void *b)
+{
+  double x = *(const double *)a, y = *(const double *)b;
+  return (x > y) - (x < y);
+}
+
+static int parse_candidates(sim_plan_opts *o, const char *arg)
+{
+  const char *eq = strchr(arg, '=');
+  bool gpu = eq && eq - arg == 3 && !strncmp(arg, "gpu", 3);
+  bool tp = eq && eq - arg == 2 && !strncmp(arg, "tp", 2);
+  if (!gpu && !tp) return usage_error("--candidates: expected gpu=A,B,... or tp=1,2,..., got '%s'", arg);
+  char *list = xstrdup(eq + 1), *save = NULL;
+  int rc = 0;
+  if (tp) o->ntps = 0, o->tps_given = true;
+  for (char *p = strtok_r(list, ",", &save); p && !rc; p = strtok_r(NULL, ",", &save)) {
+    if (gpu) {
+      for (int i = 0; i < o->ngpus; i++)
+        if (!strcmp(o->gpus[i], p)) rc = usage_error("--candidates: gpu %s is listed twice", p);
+      if (!rc && o->ngpus == SIM_PLAN_MAX_GPUS) rc = usage_error("--candidates: at most 32 GPU types (%s)", p);
+      if (!rc) o->gpus[o->ngpus++] = xstrdup(p);
+    } else {
+      long v;
+      if (!parse_long(p, 1, 1024, &v))
+        rc = usage_error("--candidates: tp must be an integer from 1 to 1024, got '%s'", p);
+      for (int i = 0; i < o->ntps && !rc; i++)
+        if (o->tps[i] == v) rc = usage_error("--candidates: tp %s is listed twice", p);
+      if (!rc && o->ntps == SIM_PLAN_MAX_TPS) rc = usage_error("--candidates: at most 8 tps (%s)", p);
+      if (!rc) o->tps[o->ntps++] = (int)v;
+    }
+  }
+  free(list);
+  if (!rc && (gpu ? o->ngpus : o->ntps) == 0) rc = usage_error("--candidates: empty list in '%s'", arg);
+  qsort(o->tps, (size_t)o->ntps, sizeof o->tps[0], cmp_int);
+  return rc;
+}
+
+static int parse_scales(sim_plan_opts *o, const char *arg)
+{
+  char *list = xstrdup(arg), *save = NULL;
+  int rc = 0;
+  o->nscales = 0;
+  for (char *p = strtok_r(list, ",", &save); p && !rc; p = strtok_r(NULL, ",", &save)) {
+    double v;
+    if (!parse_double(p, &v) || v <= 0)
+      rc = usage_error("--load-scales: expected numbers > 0 such as 0.25,0.5,1, got '%s'", p);
+    else if (o->nscales == SIM_PLAN_MAX_SCALES)
+      rc = usage_error("--load-scales: at most 32 scales (%s)", p);
+    else
+      o->scales[o->nscales++] = v;
+  }
+  free(list);
+  if (!rc && o->nscales == 0) rc = usage_error("--load-scales: empty list '%s'", arg);
+  qsort(o->scales, (size_t)o->nscales, sizeof o->scales[0], cmp_double);
+  int n = 0;
+  for (int i = 0; i < o->nscales; i++)
+    if (n == 0 || o->scales[i] != o->scales[n - 1]) o->scales[n++] = o->scales[i];
+  o->nscales = n;
+  return rc;
+}
+
+/* 0 (o filled), -1 after --help, or an exit status. */
+static int parse_opts(int argc, char **argv, sim_plan_opts *o)
+{
+  enum { OPT_SEED = 1000, OPT_SET, OPT_SLO, OPT_CAND, OPT_MAXR, OPT_SCALES, OPT_PLOT };
+  static const struct option longs[] = {
+    {"slo", required_argument, NULL, OPT_SLO},          {"candidates", required_argument, NULL, OPT_CAND},
+    {"max-replicas", required_argument, NULL, OPT_MAXR}, {"load-scales", required_argument, NULL, OPT_SCALES},
+    {"replications", required_argument, NULL, 'r'},     {"jobs", required_argument, NULL, 'j'},
+    {"output", required_argument, NULL, 'o'},           {"quiet", no_argument, NULL, 'q'},
+    {"plot", no_argument, NULL, OPT_PLOT},
+    {"seed", required_argument, NULL, OPT_SEED},        {"set", required_argument, NULL, OPT_SET},
+    {"help", no_argument, NULL, 'h'},                   {NULL, 0, NULL, 0}};
+  memset(o, 0, sizeof *o);
+  o->replications = 1;
+  o->max_replicas = 64;
+  long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
+  o->jobs = ncpu > 0 ? (int)ncpu : 1;
+  o->scales[0] = 1;
+  o->nscales = 1;
+  o->sets = xcalloc((size_t)argc + 1, sizeof *o->sets);
+  int c, rc = 0;
+  long v;
+  while (!rc && (c = getopt_long(argc, argv, "r:j:o:qh", longs, NULL)) != -1) {
+    switch (c) {
+    case OPT_SLO: rc = parse_slo(o, optarg); break;
+    case OPT_CAND: rc = parse_candidates(o, optarg); break;
+    case OPT_SCALES: rc = parse_scales(o, optarg); break;
+    case OPT_MAXR:
+      if (!parse_long(optarg, 1, 100000, &v))
+        rc = usage_error("--max-replicas: expected an integer from 1 to 100000, got '%s'", optarg);
+      o->max_replicas = (int)v;
+      break;
+    case 'r':
+      if (!parse_long(optarg, 1, 10000, &v))
+        rc = usage_error("--replications: expected an integer from 1 to 10000, got '%s'", optarg);
+      o->replications = (int)v;
+      break;
+    case 'j':
+      if (!parse_long(optarg, 1, 1024, &v))
+        rc = usage_error("--jobs: expected an integer from 1 to 1024, got '%s'", optarg);
+      o->jobs = (int)v;
+      break;
+    case 'o': o->outdir = optarg; break;
+    case 'q': o->quiet = true; break;
+    case OPT_PLOT: o->plot = true; break;
+    case OPT_SEED: {
+      char *end;
+      errno = 0;
+      long long s = strtoll(optarg, &end, 10);
+      if (errno || end == optarg || *end || s < 0 || s > SIM_SEED_MAX)
+        rc = usage_error("--seed: expected an integer from 0 to 9000000000000000, got '%s'", optarg);
+      o->seed = s;
+      o->have_seed = true;
+      break;
+    }
+    case OPT_SET: o->sets[o->nsets++] = optarg; break;
+    case 'h': plan_usage(stdout); return -1;
+    default: plan_usage(stderr); return SIM_EXIT_USAGE;
+    }
+  }
+  if (rc) return rc;
+  if (optind != argc - 1) {
+    fprintf(stderr, "clustersim plan: expected exactly one scenario file\n");
+    plan_usage(stderr);
+    return SIM_EXIT_USAGE;
+  }
+  o->file = argv[optind];
+  if (o->nslo == 0) return usage_error("%s", "at least one --slo METRIC=VALUE is needed, e.g. --slo ttft_p99_s=2");
+  return 0;
+}
+
+/* ---- the base scenario ---- */
+
+typedef struct {
+  char *name, *pool_gpu, *model;
+  int npools;
+  double gpus_per_node, load_scale;
+} base_info;
+
+/* Load the scenario with the user's settings. Errors that only say pool 0's
+ * GPU and tp cannot hold the model do not matter: plan replaces them. */
+static int load_base(sim_plan_opts *o, base_info *b)
+{
+  sim_scenario sc;
+  sim_errors errs;
+  sim_errors_init(&errs, o->file);
+  bool ok = sim_scenario_load(&sc, o->file, o->sets, o->nsets, o->have_seed ? &o->seed : NULL, &errs);
+  int rc = 0;
+  if (!ok) {
+    bool capacity = errs.len > 0 && sc.name;
+    for (size_t i = 0; i < errs.len; i++)
+      if (!sim_plan_capacity_error(errs.msgs[i], errs.capacity[i])) capacity = false;
+    if (!capacity) {
+      sim_errors_print(&errs, stderr);
+      fprintf(stderr, "clustersim: %s: %zu error%s; nothing was simulated\n", o->file, errs.len,
+              errs.len == 1 ? "" : "s");
+      rc = SIM_EXIT_USAGE;
+    }
+  }
+  const char *gpu = NULL;
+  config_setting_t *pools = rc ? NULL : config_lookup(&sc.cfg, "cluster.pools");
+  if (!rc && (!pools || config_setting_length(pools) < 1 ||
+              !config_lookup_string(&sc.cfg, "cluster.pools.[0].gpu", &gpu))) {
+    fprintf(stderr, "clustersim plan: %s: not a serving scenario (no cluster.pools with a gpu)\n", o->file);
+    rc = SIM_EXIT_USAGE;
+  }
+  if (!rc) {
+    b->name = xstrdup(sc.name);
+    b->pool_gpu = xstrdup(gpu);
+    const char *model = NULL;
+    if (config_lookup_string(&sc.cfg, "model.name", &model)) b->model = xstrdup(model);
+    b->npools = config_setting_length(pools);
+    if (!sim_plan_number(&sc.cfg, "cluster.pools.[0].gpus_per_node", &b->gpus_per_node)) b->gpus_per_node = 8;
+    if (!sim_plan_number(&sc.cfg, "workload.load_scale", &b->load_scale)) b->load_scale = 1;
+  }
+  sim_errors_release(&errs);
+  sim_scenario_release(&sc);
+  return rc;
+}
+
+/* ---- the plan ---- */
+
+static double wall_now(void)
+{
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
+}
+
+/* The winner (or closest miss) over every type, into r. */
+static void choose(sim_plan_result *r)
+{
+  const sim_plan_opts *o = r->o;
+  r->winner_type = r->winner = -1;
+  r->feasible = false;
+  const sim_plan_sim *w = NULL;
+  for (int g = 0; g < o->ngpus; g++) {
+    bool feasible;
+    int b = sim_plan_type_best(&r->types[g], &feasible);
+    if (b < 0) continue;
+    const sim_plan_sim *x = &r->types[g].sims[b];
+    bool take = !w || (feasible && !r->feasible) ||
+                (feasible == r->feasible && (feasible ? sim_plan_better(x, w) : sim_plan_closer(x, w)));
+    if (take) {
+      w = x;
+      r->winner_type = g;
+      r->winner = b;
+      r->feasible = feasible;
+    }
+  }
+  r->simulations = r->configurations = 0;
+  for (int g = 0; g < o->ngpus; g++)
+    for (int k = 0; k < r->types[g].nsims; k++) {
+      r->configurations++;
+      r->simulations += r->types[g].sims[k].runs;
+    }
+}
+
+static int plan(sim_plan_opts *o)
+{
+  double t0 = wall_now();
+  base_info b = {0};
+  int rc = load_base(o, &b);
+  if (rc) return rc;
+  if (o->ngpus == 0) o->gpus[o->ngpus++] = xstrdup(b.pool_gpu);
+  if (!o->tps_given)
+    for (int tp = 1; tp <= 8 && tp <= b.gpus_per_node; tp *= 2) o->tps[o->ntps++] = tp;
+  sim_plan_ctx ctx = {o, b.load_scale};
+
+  char *outdir = sim_run_outdir(o->outdir, b.name, "-plan");
+  sim_plan_type *types = xcalloc((size_t)o->ngpus, sizeof *types);
+  sim_plan_fit *fit = xcalloc((size_t)o->ngpus, sizeof *fit);
+  for (int g = 0; g < o->ngpus; g++) types[g].gpu = g;
+  /* which (GPU, tp) the loader takes: user errors (an unknown GPU) end here */
+  for (int g = 0; g < o->ngpus && !rc; g++)
+    for (int i = 0; i < o->ntps && !rc; i++) {
+      int f = sim_plan_fits(&ctx, g, o->tps[i], fit[g].reasons[i], sizeof fit[g].reasons[i]);
+      if (f == SIM_PLAN_USER_ERROR) rc = SIM_EXIT_USAGE;
+      fit[g].fits[i] = f == 1;
+      fit[g].any = fit[g].any || f == 1;
+    }
+  if (rc) goto done;
+  /* an --slo metric the summary lacks, a GPU without a price: before anything runs */
+  for (int g = 0; g < o->ngpus && !rc; g++) {
+    if (!fit[g].any) continue;
+    int i = 0;
+    while (!fit[g].fits[i]) i++;
+    rc = sim_plan_check_metrics(&ctx, g, o->tps[i]);
+  }
+  /* the directory before the search, so that its results are not lost */
+  if (rc == SIM_PLAN_OK && !sim_mkdirs(outdir)) {
+    fprintf(stderr, "clustersim: %s: cannot create output directory: %s\n", outdir, strerror(errno));
+    rc = SIM_EXIT_USAGE;
+    goto done;
+  }
+  if (rc == SIM_PLAN_OK) rc = sim_plan_run_types(&ctx, types, fit);
+  if (rc == SIM_PLAN_STOPPED || (rc == SIM_PLAN_OK && sim_plan_stop)) {
+    int sig = sim_plan_stop ? sim_plan_stop : sim_run_stop_signal();
+    fprintf(stderr, "clustersim plan: interrupted; nothing was written\n");
+    rc = 128 + (sig ? sig : SIGINT);
+    goto done;
+  }
+  if (rc) goto done;
+
+  sim_plan_result res = {.o = o, .scenario = b.name, .model = b.model, .pool_gpu = b.pool_gpu,
+                         .npools = b.npools, .types = types};
+  choose(&res);
+  res.wall_s = wall_now() - t0;
+  if (!o->quiet) sim_plan_print(stdout, &res);
+  if (!sim_plan_write(outdir, &res)) {
+    rc = SIM_EXIT_FAIL;
+  } else if (!o->quiet) {
+    printf("plan: %s/plan.json, plan.csv, plan_load.csv\n", outdir);
+  }
+  if (rc == 0 && o->plot && !sim_plot_dir(outdir, NULL, o->quiet)) rc = SIM_EXIT_FAIL;
+done:
+  for (int g = 0; g < o->ngpus; g++) sim_plan_type_release(&types[g]);
+  free(types);
+  free(fit);
+  free(outdir);
+  free(b.name);
+  free(b.pool_gpu);
+  free(b.model);
+  return rc;
+}
+
+int sim_cmd_plan(int argc, char **argv)
+{
+  sim_plan_opts o;
+  int rc = parse_opts(argc, argv, &o);
+  if (rc == 0) {
+    struct sigaction old_int, old_term;
+    sim_plan_catch_signals(&old_int, &old_term);
+    rc = plan(&o);
+    sigaction(SIGINT, &old_int, NULL);
+    sigaction(SIGTERM, &old_term, NULL);
+  }
+  for (int i = 0; i < o.ngpus; i++) free(o.gpus[i]);
+  free(o.sets);
+  return rc < 0 ? SIM_EXIT_OK : rc;
+}

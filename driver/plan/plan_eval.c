@@ -1,0 +1,316 @@
+/* driver/plan/plan_eval.c: one configuration of `clustersim plan` (see plan.h):
+ * the --set texts that make pool 0 a (GPU, tp, replicas) at a load scale,
+ * loading it, running its replications and judging it against the
+ * targets; whether a (GPU, tp) fits at all; comparing two runs; reading a
+ * number of the scenario with its key-table default. It never writes
+ * files and never touches the search. */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "driver/config/cfg.h"
+#include "sim/component.h"
+#include "driver/plan/plan.h"
+#include "driver/commands/runner.h"
+#include "driver/config/scenario.h"
+#include "sim/util.h"
+
+volatile sig_atomic_t sim_plan_stop;
+
+enum { NSETS_EXTRA = 4 };
+
+/* The user's --set texts, then pool 0's GPU, tp, replicas and (scale >= 0)
+ * the load scale, in bufs (which must outlive the load). */
+static size_t make_sets(const sim_plan_ctx *c, int gpu, int tp, int replicas, int scale, char **sets,
+                        char bufs[NSETS_EXTRA][256])
+{
+  const sim_plan_opts *o = c->o;
+  size_t n = 0;
+  for (size_t i = 0; i < o->nsets; i++) sets[n++] = o->sets[i];
+  snprintf(bufs[0], 256, "cluster.pools.[0].gpu=\"%s\"", o->gpus[gpu]);
+  snprintf(bufs[1], 256, "cluster.pools.[0].tp=%d", tp);
+  snprintf(bufs[2], 256, "cluster.pools.[0].replicas=%d", replicas);
+  sets[n++] = bufs[0];
+  sets[n++] = bufs[1];
+  sets[n++] = bufs[2];
+  if (scale >= 0) {
+    snprintf(bufs[3], 256, "workload.load_scale=%.17g", c->base_load_scale * o->scales[scale]);
+    sets[n++] = bufs[3];
+  }
+  return n;
+}
+
+/* The model marks these (sim_check_fail_capacity); plan plans pool 0, so
+ * only pool 0's count. Anything else is the user's to fix. */
+bool sim_plan_capacity_error(const char *msg, bool capacity)
+{
+  return capacity && strstr(msg, "cluster.pools.[0]") != NULL;
+}
+
+static bool load(const sim_plan_ctx *c, int gpu, int tp, int replicas, int scale, sim_scenario *sc,
+                 sim_errors *errs, char **sets, char bufs[NSETS_EXTRA][256])
+{
+  const sim_plan_opts *o = c->o;
+  size_t n = make_sets(c, gpu, tp, replicas, scale, sets, bufs);
+  sim_errors_init(errs, o->file);
+  return sim_scenario_load(sc, o->file, sets, n, o->have_seed ? &o->seed : NULL, errs);
+}
+
+int sim_plan_fits(const sim_plan_ctx *c, int gpu, int tp, char *reason, size_t n)
+{
+  char **sets = xcalloc(c->o->nsets + NSETS_EXTRA, sizeof *sets);
+  char bufs[NSETS_EXTRA][256];
+  sim_scenario sc;
+  sim_errors errs;
+  int rc = 1;
+  if (!load(c, gpu, tp, 1, -1, &sc, &errs, sets, bufs)) {
+    bool capacity = errs.len > 0;
+    for (size_t i = 0; i < errs.len; i++)
+      if (!sim_plan_capacity_error(errs.msgs[i], errs.capacity[i])) capacity = false;
+    if (capacity) {
+      const char *m = strstr(errs.msgs[0], "cluster.pools.[0]");
+      snprintf(reason, n, "%s", m);
+      rc = 0;
+    } else {
+      sim_errors_print(&errs, stderr);
+      fprintf(stderr, "clustersim plan: %s with gpu %s, tp %d: the scenario is not valid\n", c->o->file,
+              c->o->gpus[gpu], tp);
+      rc = SIM_PLAN_USER_ERROR;
+    }
+  }
+  sim_errors_release(&errs);
+  sim_scenario_release(&sc);
+  free(sets);
+  return rc;
+}
+
+double sim_plan_ratio(double value, double target)
+{
+  if (isnan(value)) return INFINITY;
+  if (target > 0) return value / target;
+  /* a target of 0 (preemptions=0): met is 0, missed grows with the value */
+  return value <= target ? 0 : 1 + (value - target);
+}
+
+/* A numeric metric of rep, or false. */
+static bool metric(const sim_report *rep, const char *key, double *out)
+{
+  const sim_metric *m = sim_report_get(rep, key);
+  if (!m || m->kind == SIM_VAL_STR) return false;
+  *out = m->kind == SIM_VAL_INT ? (double)m->i : m->x;
+  return true;
+}
+
+static double worst(double a, double b)
+{
+  if (isnan(a) || isnan(b)) return NAN;
+  return a > b ? a : b;
+}
+
+static const char *const needed[] = {"usd_per_hour", "usd_per_million_tokens", "offered_rate_per_s", "gpus",
+                                     "requests_rejected"};
+
+/* SIM_PLAN_OK if rep has every metric plan reads, else a message and
+ * SIM_PLAN_USER_ERROR. */
+static int check_report(const sim_plan_opts *o, const sim_report *rep)
+{
+  double v;
+  for (size_t i = 0; i < sizeof needed / sizeof needed[0]; i++)
+    if (!metric(rep, needed[i], &v)) {
+      fprintf(stderr, "clustersim plan: %s: the summary has no %s: plan needs a serving scenario\n", o->file,
+              needed[i]);
+      return SIM_PLAN_USER_ERROR;
+    }
+  for (int i = 0; i < o->nslo; i++)
+    if (!metric(rep, o->slo[i].metric, &v)) {
+      fprintf(stderr, "clustersim plan: --slo %s: not a numeric metric of the summary of %s (such as "
+              "ttft_p99_s, tpot_p99_s, e2e_p99_s; `clustersim run` lists them all)\n", o->slo[i].metric, o->file);
+      return SIM_PLAN_USER_ERROR;
+    }
+  return SIM_PLAN_OK;
+}
+
+int sim_plan_check_metrics(const sim_plan_ctx *c, int gpu, int tp)
+{
+  char **sets = xcalloc(c->o->nsets + NSETS_EXTRA, sizeof *sets);
+  char bufs[NSETS_EXTRA][256];
+  sim_scenario sc;
+  sim_errors errs;
+  int rc = SIM_PLAN_OK;
+  if (!load(c, gpu, tp, 1, -1, &sc, &errs, sets, bufs)) {
+    sim_errors_print(&errs, stderr);
+    rc = SIM_PLAN_USER_ERROR;
+  } else {
+    sc.horizon_s = 1e-9;
+    sc.warmup_s = 0;
+    sim_report rep;
+    sim_run_result why = sim_run_replication(&sc, sc.seed, NULL, true, &rep);
+    rc = why == SIM_RUN_STOPPED ? SIM_PLAN_STOPPED : check_report(c->o, &rep);
+    double cost;
+    if (rc == SIM_PLAN_OK && metric(&rep, "usd_per_hour", &cost) && isnan(cost)) {
+      fprintf(stderr, "clustersim plan: %s has no price in the catalog: set cost.usd_per_gpu_hour or "
+              "cluster.pools.[0].usd_per_gpu_hour\n", c->o->gpus[gpu]);
+      rc = SIM_PLAN_USER_ERROR;
+    }
+    sim_report_release(&rep);
+  }
+  sim_errors_release(&errs);
+  sim_scenario_release(&sc);
+  free(sets);
+  return rc;
+}
+
+int sim_plan_eval(const sim_plan_ctx *c, int gpu, int tp, int replicas, int scale, sim_plan_sim *out)
+{
+  const sim_plan_opts *o = c->o;
+  memset(out, 0, sizeof *out);
+  out->gpu = gpu;
+  out->tp = tp;
+  out->replicas = replicas;
+  out->scale = scale;
+  if (sim_plan_stop || sim_run_stop_signal()) return SIM_PLAN_STOPPED;
+  char **sets = xcalloc(o->nsets + NSETS_EXTRA, sizeof *sets);
+  char bufs[NSETS_EXTRA][256];
+  sim_scenario sc;
+  sim_errors errs;
+  int rc = SIM_PLAN_OK;
+  if (!load(c, gpu, tp, replicas, scale, &sc, &errs, sets, bufs)) {
+    sim_errors_print(&errs, stderr);
+    fprintf(stderr, "clustersim plan: %s with gpu %s, tp %d, %d replicas: the scenario is not valid\n", o->file,
+            o->gpus[gpu], tp, replicas);
+    rc = SIM_PLAN_USER_ERROR;
+    goto done;
+  }
+  out->feasible = true;
+  for (int k = 0; k < o->replications && out->feasible; k++) {
+    sim_report rep;
+    sim_run_result why = sim_run_replication(&sc, sc.seed + k, NULL, true, &rep);
+    if (why == SIM_RUN_STOPPED || sim_plan_stop) {
+      sim_report_release(&rep);
+      rc = SIM_PLAN_STOPPED;
+      goto done;
+    }
+    double v[SIM_PLAN_MAX_SLO], cost = NAN, per_mtok = NAN, rate = NAN, gpus = NAN, rejected = NAN;
+    if ((rc = check_report(o, &rep)) != SIM_PLAN_OK) {
+      sim_report_release(&rep);
+      goto done;
+    }
+    metric(&rep, "usd_per_hour", &cost);
+    metric(&rep, "usd_per_million_tokens", &per_mtok);
+    metric(&rep, "offered_rate_per_s", &rate);
+    metric(&rep, "gpus", &gpus);
+    metric(&rep, "requests_rejected", &rejected);
+    if (isnan(cost)) {
+      fprintf(stderr, "clustersim plan: %s has no price in the catalog: set cost.usd_per_gpu_hour or "
+              "cluster.pools.[0].usd_per_gpu_hour\n", o->gpus[gpu]);
+      sim_report_release(&rep);
+      rc = SIM_PLAN_USER_ERROR;
+      goto done;
+    }
+    bool ok = rejected == 0;
+    double ratio = 0;
+    for (int i = 0; i < o->nslo; i++) {
+      metric(&rep, o->slo[i].metric, &v[i]);
+      if (!(v[i] <= o->slo[i].target)) ok = false;
+      double r = sim_plan_ratio(v[i], o->slo[i].target);
+      if (r > ratio) ratio = r;
+    }
+    sim_report_release(&rep);
+    /* worst over replications for the targets, mean for the rest */
+    int n = k + 1;
+    out->usd_per_hour += (cost - out->usd_per_hour) / n;
+    out->usd_per_million_tokens += (per_mtok - out->usd_per_million_tokens) / n;
+    out->arrival_rate_per_s += (rate - out->arrival_rate_per_s) / n;
+    out->gpus = gpus;
+    out->rejected = k ? worst(out->rejected, rejected) : rejected;
+    for (int i = 0; i < o->nslo; i++) out->values[i] = k ? worst(out->values[i], v[i]) : v[i];
+    out->worst_ratio = k ? fmax(out->worst_ratio, ratio) : ratio;
+    out->runs = n;
+    out->feasible = ok;
+  }
+done:
+  sim_errors_release(&errs);
+  sim_scenario_release(&sc);
+  free(sets);
+  return rc;
+}
+
+/* -1, 0, 1 as a is cheaper, the same (relative 1e-9), dearer than b. */
+static int cmp_cost(double a, double b)
+{
+  double tol = 1e-9 * fmax(fabs(a), fabs(b));
+  return a < b - tol ? -1 : a > b + tol ? 1 : 0;
+}
+
+bool sim_plan_better(const sim_plan_sim *a, const sim_plan_sim *b)
+{
+  int c = cmp_cost(a->usd_per_hour, b->usd_per_hour);
+  if (c) return c < 0;
+  if (a->gpus != b->gpus) return a->gpus < b->gpus;
+  return a->worst_ratio < b->worst_ratio;
+}
+
+bool sim_plan_closer(const sim_plan_sim *a, const sim_plan_sim *b)
+{
+  bool ra = a->rejected > 0, rb = b->rejected > 0;
+  if (ra != rb) return !ra;
+  if (a->worst_ratio != b->worst_ratio) return a->worst_ratio < b->worst_ratio;
+  return cmp_cost(a->usd_per_hour, b->usd_per_hour) < 0;
+}
+
+/* The default of the key at dotted `path` ("cluster.pools.[0].pp") in the
+ * components' key tables, or false. */
+static bool key_default(const char *path, double *out)
+{
+  char *copy = xstrdup(path);
+  char *parts[32];
+  int n = 0;
+  char *save = NULL;
+  for (char *p = strtok_r(copy, ".", &save); p && n < 32; p = strtok_r(NULL, ".", &save)) parts[n++] = p;
+  bool found = false;
+  for (const sim_component_type *const *t = sim_components; *t && !found && n > 0; t++) {
+    const sim_key *table = (*t)->schema;
+    int i = 0;
+    if (!(*t)->sections) {
+      if (strcmp(parts[0], (*t)->name)) continue;
+      i = 1;
+    }
+    while (table && i < n) {
+      const sim_key *k = table;
+      while (k->name && strcmp(k->name, parts[i])) k++;
+      if (!k->name) break;
+      i++;
+      if (i == n) {
+        if (k->kind == SIM_KEY_INT || k->kind == SIM_KEY_FLOAT) {
+          *out = k->def;
+          found = true;
+        }
+        break;
+      }
+      if (k->kind == SIM_KEY_LIST) {
+        if (parts[i][0] != '[') break;
+        i++;
+      } else if (k->kind != SIM_KEY_GROUP) {
+        break;
+      }
+      table = k->group;
+    }
+  }
+  free(copy);
+  return found;
+}
+
+bool sim_plan_number(const void *cfg, const char *path, double *out)
+{
+  config_setting_t *s = config_lookup((const config_t *)cfg, path);
+  if (s) {
+    switch (config_setting_type(s)) {
+    case CONFIG_TYPE_INT: *out = config_setting_get_int(s); return true;
+    case CONFIG_TYPE_INT64: *out = (double)config_setting_get_int64(s); return true;
+    case CONFIG_TYPE_FLOAT: *out = config_setting_get_float(s); return true;
+    default: return false;
+    }
+  }
+  return key_default(path, out);
+}

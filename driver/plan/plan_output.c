@@ -1,0 +1,366 @@
+/* driver/plan/plan_output.c: what `clustersim plan` shows and leaves (see plan.h):
+ * the table on standard output (the cheapest configuration with its margin
+ * to each target, the best of each GPU type, each search's outcome, the
+ * simulation count) and OUTDIR/plan.json, plan.csv (a row per simulated
+ * configuration) and plan_load.csv (replicas needed against load), each
+ * written atomically. Reads results; decides nothing. */
+#include <errno.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "driver/output/json.h"
+#include "driver/output/outfile.h"
+#include "driver/plan/plan.h"
+#include "sim/table.h"
+#include "sim/util.h"
+
+static const sim_plan_sim *winner(const sim_plan_result *r)
+{
+  return r->winner_type >= 0 ? &r->types[r->winner_type].sims[r->winner] : NULL;
+}
+
+static double scale_of(const sim_plan_opts *o, int scale)
+{
+  return scale < 0 ? 1.0 : o->scales[scale];
+}
+
+static double headroom_pct(double value, double target)
+{
+  return target > 0 ? 100.0 * (target - value) / target : NAN;
+}
+
+static const char *outcome_name(sim_plan_outcome oc)
+{
+  switch (oc) {
+  case SIM_PLAN_NOFIT: return "does-not-fit";
+  case SIM_PLAN_FOUND: return "found";
+  case SIM_PLAN_NONE: return "none";
+  case SIM_PLAN_PRUNED: return "pruned";
+  }
+  return "?";
+}
+
+/* ---- the table ---- */
+
+static void print_margins(FILE *f, const sim_plan_opts *o, const sim_plan_sim *x)
+{
+  for (int i = 0; i < o->nslo; i++) {
+    double v = x->values[i], t = o->slo[i].target, h = headroom_pct(v, t);
+    fprintf(f, "  %-24s %12.4g %s %-10g", o->slo[i].metric, v, v <= t ? "<=" : "> ", t);
+    if (isnan(h))
+      fputs("\n", f);
+    else if (h >= 0)
+      fprintf(f, " %6.1f%% headroom\n", h);
+    else
+      fprintf(f, " %6.1f%% over\n", -h);
+  }
+  if (x->rejected > 0) fprintf(f, "  %-24s %12.0f (none allowed)\n", "requests_rejected", x->rejected);
+}
+
+void sim_plan_print(FILE *f, const sim_plan_result *r)
+{
+  const sim_plan_opts *o = r->o;
+  fprintf(f, "plan: scenario %s, pool 0 (%s in the file)", r->scenario, r->pool_gpu);
+  if (r->npools > 1) fprintf(f, "; %d pools: the others stay as written", r->npools);
+  fprintf(f, "\ntargets:");
+  for (int i = 0; i < o->nslo; i++) fprintf(f, "%s %s <= %g", i ? "," : "", o->slo[i].metric, o->slo[i].target);
+  fprintf(f, ", no request rejected; in every replication of %d\n", o->replications);
+
+  const sim_plan_sim *w = winner(r);
+  if (!w) {
+    fprintf(f, "no configuration fits: every GPU type and tp was rejected by the loader\n");
+  } else {
+    if (r->feasible)
+      fprintf(f, "cheapest: ");
+    else
+      fprintf(f, "no configuration meets every target with up to %d replicas; closest miss: ", o->max_replicas);
+    fprintf(f, "%s, tp %d, %d replica%s = %.0f GPUs: $%.2f/h, $%.4g/M tokens\n", o->gpus[w->gpu], w->tp,
+            w->replicas, w->replicas == 1 ? "" : "s", w->gpus, w->usd_per_hour, w->usd_per_million_tokens);
+    print_margins(f, o, w);
+  }
+
+  fprintf(f, "best of each GPU type:\n  %-18s %3s %8s %5s %10s %11s", "gpu", "tp", "replicas", "GPUs", "$/h",
+          "$/M tokens");
+  for (int i = 0; i < o->nslo; i++) fprintf(f, " %14s", o->slo[i].metric);
+  fputs("\n", f);
+  for (int g = 0; g < o->ngpus; g++) {
+    const sim_plan_type *t = &r->types[g];
+    bool feasible;
+    int b = sim_plan_type_best(t, &feasible);
+    if (b < 0) {
+      fprintf(f, "  %-18s does not fit\n", o->gpus[g]);
+      continue;
+    }
+    const sim_plan_sim *x = &t->sims[b];
+    fprintf(f, "  %-18s %3d %8d %5.0f %10.2f %11.4g", o->gpus[g], x->tp, x->replicas, x->gpus, x->usd_per_hour,
+            x->usd_per_million_tokens);
+    for (int i = 0; i < o->nslo; i++) fprintf(f, " %14.4g", x->values[i]);
+    const char *tag = x == w ? (r->feasible ? "  cheapest" : "  closest miss") : feasible ? "" : "  misses";
+    fprintf(f, "%s\n", tag);
+  }
+
+  fprintf(f, "searches (fewest replicas meeting every target):\n");
+  for (int g = 0; g < o->ngpus; g++) {
+    const sim_plan_type *t = &r->types[g];
+    for (int k = 0; k < t->nsearches; k++) {
+      const sim_plan_search *s = &t->searches[k];
+      fprintf(f, "  %-18s tp %-2d ", o->gpus[g], s->tp);
+      switch (s->outcome) {
+      case SIM_PLAN_NOFIT: fprintf(f, "rejected: %s\n", s->reason); break;
+      case SIM_PLAN_FOUND: fprintf(f, "%d replica%s\n", s->replicas, s->replicas == 1 ? "" : "s"); break;
+      case SIM_PLAN_NONE: fprintf(f, "none up to %d replicas\n", s->replicas); break;
+      case SIM_PLAN_PRUNED:
+        if (s->replicas > 0)
+          fprintf(f, "pruned: %d replica%s (as many GPUs as the type's best) miss%s\n", s->replicas,
+                  s->replicas == 1 ? "" : "s", s->replicas == 1 ? "es" : "");
+        else
+          fprintf(f, "pruned: one replica has more GPUs than the type's best\n");
+        break;
+      }
+    }
+  }
+  bool any_load = false;
+  for (int g = 0; g < o->ngpus; g++) any_load = any_load || r->types[g].nloads > 0;
+  if (any_load && !(o->nscales == 1 && o->scales[0] == 1.0)) {
+    fprintf(f, "replicas needed against load (plan_load.csv):\n");
+    for (int g = 0; g < o->ngpus; g++) {
+      const sim_plan_type *t = &r->types[g];
+      if (!t->nloads) continue;
+      fprintf(f, "  %-18s tp %-2d", o->gpus[g], t->load_tp);
+      for (int k = 0; k < t->nloads; k++) {
+        const sim_plan_load *l = &t->loads[k];
+        if (l->replicas > 0)
+          fprintf(f, "  x%g: %d", o->scales[l->scale], l->replicas);
+        else
+          fprintf(f, "  x%g: >%d", o->scales[l->scale], o->max_replicas);
+      }
+      fputs("\n", f);
+    }
+  }
+  fprintf(f, "%d simulations (%d configurations) in %.1f s\n", r->simulations, r->configurations, r->wall_s);
+}
+
+/* ---- plan.json ---- */
+
+static void json_key(FILE *f, const char *indent, const char *key)
+{
+  fprintf(f, "%s", indent);
+  sim_json_string(f, key);
+  fputs(": ", f);
+}
+
+static void json_num_line(FILE *f, const char *indent, const char *key, double v, bool last)
+{
+  json_key(f, indent, key);
+  sim_json_number(f, v);
+  fputs(last ? "\n" : ",\n", f);
+}
+
+static void json_str_line(FILE *f, const char *indent, const char *key, const char *v, bool last)
+{
+  json_key(f, indent, key);
+  if (v)
+    sim_json_string(f, v);
+  else
+    fputs("null", f);
+  fputs(last ? "\n" : ",\n", f);
+}
+
+/* The members describing configuration x of GPU type `gpu` (x NULL:
+ * every value null), without a trailing comma. */
+static void json_config(FILE *f, const sim_plan_opts *o, const char *gpu, const sim_plan_sim *x, const char *in)
+{
+  json_str_line(f, in, "gpu", gpu, false);
+  json_num_line(f, in, "tp", x ? x->tp : NAN, false);
+  json_num_line(f, in, "replicas", x ? x->replicas : NAN, false);
+  json_num_line(f, in, "gpus", x ? x->gpus : NAN, false);
+  json_num_line(f, in, "usd_per_hour", x ? x->usd_per_hour : NAN, false);
+  json_num_line(f, in, "usd_per_million_tokens", x ? x->usd_per_million_tokens : NAN, false);
+  json_num_line(f, in, "requests_rejected", x ? x->rejected : NAN, false);
+  json_num_line(f, in, "worst_ratio", x ? x->worst_ratio : NAN, false);
+  json_key(f, in, "metrics");
+  fputs("{", f);
+  for (int i = 0; i < o->nslo; i++) {
+    fputs(i ? ", " : "", f);
+    sim_json_string(f, o->slo[i].metric);
+    fputs(": ", f);
+    sim_json_number(f, x ? x->values[i] : NAN);
+  }
+  fputs("}", f);
+}
+
+static void write_json(FILE *f, const sim_plan_result *r)
+{
+  const sim_plan_opts *o = r->o;
+  const sim_plan_sim *w = winner(r);
+  const char *in = "  ";
+  fputs("{\n", f);
+  json_str_line(f, in, "scenario", r->scenario, false);
+  json_str_line(f, in, "model", r->model, false);
+  /* for plots/plan_replicas.gp (clustersim plot), as summary.json names it */
+  double slo_ttft = NAN;
+  for (int i = 0; i < o->nslo; i++)
+    if (!strcmp(o->slo[i].metric, "ttft_p99_s")) slo_ttft = o->slo[i].target;
+  json_num_line(f, in, "slo_ttft_s", slo_ttft, false);
+  json_num_line(f, in, "pool", 0, false);
+  json_num_line(f, in, "pools", r->npools, false);
+  json_key(f, in, "feasible");
+  fputs(r->feasible ? "true,\n" : "false,\n", f);
+  json_config(f, o, w ? o->gpus[w->gpu] : NULL, w, in);
+  fputs(",\n", f);
+  json_key(f, in, "margins");
+  fputs("[", f);
+  for (int i = 0; i < o->nslo; i++) {
+    fputs(i ? ",\n    {" : "\n    {", f);
+    fputs("\"metric\": ", f);
+    sim_json_string(f, o->slo[i].metric);
+    fputs(", \"value\": ", f);
+    sim_json_number(f, w ? w->values[i] : NAN);
+    fputs(", \"target\": ", f);
+    sim_json_number(f, o->slo[i].target);
+    fputs(", \"headroom_pct\": ", f);
+    sim_json_number(f, w ? headroom_pct(w->values[i], o->slo[i].target) : NAN);
+    fputs("}", f);
+  }
+  fputs("\n  ],\n", f);
+  json_num_line(f, in, "simulations", r->simulations, false);
+  json_num_line(f, in, "configurations", r->configurations, false);
+  json_num_line(f, in, "replications", o->replications, false);
+  json_num_line(f, in, "max_replicas", o->max_replicas, false);
+  json_key(f, in, "slo");
+  fputs("{", f);
+  for (int i = 0; i < o->nslo; i++) {
+    fputs(i ? ", " : "", f);
+    sim_json_string(f, o->slo[i].metric);
+    fputs(": ", f);
+    sim_json_number(f, o->slo[i].target);
+  }
+  fputs("},\n", f);
+  json_key(f, in, "candidates");
+  fputs("[", f);
+  for (int g = 0; g < o->ngpus; g++) {
+    const sim_plan_type *t = &r->types[g];
+    bool feasible;
+    int b = sim_plan_type_best(t, &feasible);
+    const sim_plan_sim *x = b >= 0 ? &t->sims[b] : NULL;
+    fputs(g ? ",\n    {\n" : "\n    {\n", f);
+    json_key(f, "      ", "feasible");
+    fputs(feasible ? "true,\n" : "false,\n", f);
+    json_config(f, o, o->gpus[g], x, "      ");
+    fputs("\n    }", f);
+  }
+  fputs("\n  ],\n", f);
+  json_key(f, in, "searches");
+  fputs("[", f);
+  bool first = true;
+  for (int g = 0; g < o->ngpus; g++)
+    for (int k = 0; k < r->types[g].nsearches; k++) {
+      const sim_plan_search *s = &r->types[g].searches[k];
+      fputs(first ? "\n    {" : ",\n    {", f);
+      first = false;
+      fputs("\"gpu\": ", f);
+      sim_json_string(f, o->gpus[g]);
+      fprintf(f, ", \"tp\": %d, \"outcome\": \"%s\", \"replicas\": ", s->tp, outcome_name(s->outcome));
+      sim_json_number(f, s->outcome == SIM_PLAN_NOFIT ? NAN : s->replicas);
+      if (s->outcome == SIM_PLAN_NOFIT) {
+        fputs(", \"reason\": ", f);
+        sim_json_string(f, s->reason);
+      }
+      fputs("}", f);
+    }
+  fputs("\n  ],\n", f);
+  json_key(f, in, "load_scales");
+  fputs("[", f);
+  for (int j = 0; j < o->nscales; j++) {
+    fputs(j ? ", " : "", f);
+    sim_json_number(f, o->scales[j]);
+  }
+  fputs("]\n}\n", f);
+}
+
+/* ---- CSV ---- */
+
+static void write_plan_csv(FILE *f, const sim_plan_result *r)
+{
+  const sim_plan_opts *o = r->o;
+  const char *cols[6 + SIM_PLAN_MAX_SLO + 4] = {"gpu", "tp", "replicas", "feasible", "usd_per_hour",
+                                                 "usd_per_million_tokens"};
+  int n = 6;
+  for (int i = 0; i < o->nslo; i++) cols[n++] = o->slo[i].metric;
+  cols[n++] = "load_scale";
+  cols[n++] = "gpus";
+  cols[n++] = "requests_rejected";
+  cols[n++] = "replications_run";
+  sim_table t;
+  sim_table_begin(&t, f, cols, n);
+  sim_cell cells[6 + SIM_PLAN_MAX_SLO + 4];
+  for (int g = 0; g < o->ngpus; g++)
+    for (int k = 0; k < r->types[g].nsims; k++) {
+      const sim_plan_sim *x = &r->types[g].sims[k];
+      int c = 0;
+      cells[c++] = (sim_cell){o->gpus[g], 0};
+      cells[c++] = (sim_cell){NULL, x->tp};
+      cells[c++] = (sim_cell){NULL, x->replicas};
+      cells[c++] = (sim_cell){NULL, x->feasible};
+      cells[c++] = (sim_cell){NULL, x->usd_per_hour};
+      cells[c++] = (sim_cell){NULL, x->usd_per_million_tokens};
+      for (int i = 0; i < o->nslo; i++) cells[c++] = (sim_cell){NULL, x->values[i]};
+      cells[c++] = (sim_cell){NULL, scale_of(o, x->scale)};
+      cells[c++] = (sim_cell){NULL, x->gpus};
+      cells[c++] = (sim_cell){NULL, x->rejected};
+      cells[c++] = (sim_cell){NULL, x->runs};
+      sim_table_row(&t, cells);
+    }
+}
+
+static void write_load_csv(FILE *f, const sim_plan_result *r)
+{
+  const sim_plan_opts *o = r->o;
+  static const char *const cols[] = {"gpu", "tp", "load_scale", "offered_rate_per_s", "replicas", "usd_per_hour",
+                                     "feasible"};
+  sim_table t;
+  sim_table_begin(&t, f, cols, 7);
+  for (int g = 0; g < o->ngpus; g++) {
+    const sim_plan_type *ty = &r->types[g];
+    for (int k = 0; k < ty->nloads; k++) {
+      const sim_plan_load *l = &ty->loads[k];
+      const sim_plan_sim *x = l->sim >= 0 ? &ty->sims[l->sim] : NULL;
+      bool ok = l->replicas > 0;
+      sim_cell cells[7] = {{o->gpus[g], 0},
+                           {NULL, l->tp},
+                           {NULL, o->scales[l->scale]},
+                           {NULL, x ? x->arrival_rate_per_s : NAN},
+                           {NULL, ok ? l->replicas : NAN},
+                           {NULL, ok && x ? x->usd_per_hour : NAN},
+                           {NULL, ok}};
+      sim_table_row(&t, cells);
+    }
+  }
+}
+
+static bool write_one(const char *outdir, const char *name, const sim_plan_result *r,
+                      void (*fill)(FILE *, const sim_plan_result *))
+{
+  size_t n = strlen(outdir) + strlen(name) + 2;
+  char *path = xmalloc(n);
+  snprintf(path, n, "%s/%s", outdir, name);
+  sim_outfile of;
+  bool ok = sim_outfile_open(&of, path);
+  if (ok) {
+    fill(of.f, r);
+    ok = sim_outfile_commit(&of);
+  }
+  if (!ok) fprintf(stderr, "clustersim: %s: cannot write: %s\n", path, strerror(errno));
+  free(path);
+  return ok;
+}
+
+bool sim_plan_write(const char *outdir, const sim_plan_result *r)
+{
+  bool ok = write_one(outdir, "plan.csv", r, write_plan_csv);
+  ok = write_one(outdir, "plan_load.csv", r, write_load_csv) && ok;
+  /* plan.json last: its presence says the others are complete */
+  return write_one(outdir, "plan.json", r, write_json) && ok;
+}
