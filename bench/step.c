@@ -17,11 +17,11 @@ static double now_s(void)
 
 int main(void)
 {
-  sim_errors errs;
-  sim_errors_init(&errs, NULL);
-  sim_catalogs *cats = sim_catalogs_load_all(NULL, 0, &errs);
-  sim_errors_print(&errs, stderr);
-  sim_errors_release(&errs);
+  cfg_errors errs;
+  cfg_errors_init(&errs, NULL);
+  sim_catalogs *cats = cfg_catalogs_load_all(NULL, 0, &errs);
+  cfg_errors_print(&errs, stderr);
+  cfg_errors_release(&errs);
   if (!cats) return 1;
   const llm_arch *m = sim_catalog_find(cats, "models", "llama2-70b");
   const gpu_spec *g = sim_catalog_find(cats, "gpus", "a100-80gb-sxm");
@@ -54,6 +54,6 @@ int main(void)
            best / n * 1e9, n / best / 1e6);
   }
   fprintf(stderr, "(checksum %g)\n", sink);
-  sim_catalogs_free(cats);
+  cfg_catalogs_free(cats);
   return 0;
 }

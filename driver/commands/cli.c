@@ -38,7 +38,7 @@ static void gsl_error_to_bug(const char *reason, const char *file, int line, int
   sim_bug_at(file, line, "GSL error %d: %s", gsl_errno, reason);
 }
 
-int sim_cli_main(int argc, char **argv)
+int cmd_main(int argc, char **argv)
 {
   gsl_set_error_handler(gsl_error_to_bug);
   static const struct option opts[] = {
@@ -51,17 +51,17 @@ int sim_cli_main(int argc, char **argv)
   /* '+': stop at the first non-option, the subcommand */
   while ((c = getopt_long(argc, argv, "+hV", opts, NULL)) != -1) {
     switch (c) {
-    case 'h': usage(stdout); return SIM_EXIT_OK;
-    case 'V': printf("clustersim %s\n", CLUSTERSIM_VERSION); return SIM_EXIT_OK;
+    case 'h': usage(stdout); return CMD_EXIT_OK;
+    case 'V': printf("clustersim %s\n", CLUSTERSIM_VERSION); return CMD_EXIT_OK;
     default:
       fprintf(stderr, "clustersim: unknown option '%s'\n", argv[optind - 1]);
       usage(stderr);
-      return SIM_EXIT_USAGE;
+      return CMD_EXIT_USAGE;
     }
   }
   if (optind >= argc) {
     usage(stderr);
-    return SIM_EXIT_USAGE;
+    return CMD_EXIT_USAGE;
   }
   const char *cmd = argv[optind];
   int sub_argc = argc - optind;
@@ -70,33 +70,33 @@ int sim_cli_main(int argc, char **argv)
   opterr = 1;
   static char run_name[] = "clustersim run", check_name[] = "clustersim check", plot_name[] = "clustersim plot",
               plan_name[] = "clustersim plan";
-  if (!strcmp(cmd, "run")) return sub_argv[0] = run_name, sim_cmd_run(sub_argc, sub_argv);
-  if (!strcmp(cmd, "check")) return sub_argv[0] = check_name, sim_cmd_check(sub_argc, sub_argv);
-  if (!strcmp(cmd, "keys")) return sim_cmd_keys(sub_argc, sub_argv);
-  if (!strcmp(cmd, "list")) return sim_cmd_list(sub_argc, sub_argv);
-  if (!strcmp(cmd, "plan")) return sub_argv[0] = plan_name, sim_cmd_plan(sub_argc, sub_argv);
-  if (!strcmp(cmd, "plot")) return sub_argv[0] = plot_name, sim_cmd_plot(sub_argc, sub_argv);
-  if (!strcmp(cmd, "sweep")) return sim_cmd_sweep(sub_argc, sub_argv);
-  int rc = sim_cmd_model(sub_argc, sub_argv);
+  if (!strcmp(cmd, "run")) return sub_argv[0] = run_name, cmd_run(sub_argc, sub_argv);
+  if (!strcmp(cmd, "check")) return sub_argv[0] = check_name, cmd_check(sub_argc, sub_argv);
+  if (!strcmp(cmd, "keys")) return cmd_keys(sub_argc, sub_argv);
+  if (!strcmp(cmd, "list")) return cmd_list(sub_argc, sub_argv);
+  if (!strcmp(cmd, "plan")) return sub_argv[0] = plan_name, cmd_plan(sub_argc, sub_argv);
+  if (!strcmp(cmd, "plot")) return sub_argv[0] = plot_name, cmd_plot(sub_argc, sub_argv);
+  if (!strcmp(cmd, "sweep")) return cmd_sweep(sub_argc, sub_argv);
+  int rc = cmd_model(sub_argc, sub_argv);
   if (rc >= 0) return rc;
   if (!strcmp(cmd, "help")) {
     if (sub_argc > 1) {
       char *help_argv[] = {sub_argv[1], "--help", NULL};
       optind = 0;
-      if (!strcmp(sub_argv[1], "run")) return sim_cmd_run(2, help_argv);
-      if (!strcmp(sub_argv[1], "check")) return sim_cmd_check(2, help_argv);
-      if (!strcmp(sub_argv[1], "keys")) return sim_cmd_keys(2, help_argv);
-      if (!strcmp(sub_argv[1], "list")) return sim_cmd_list(2, help_argv);
-      if (!strcmp(sub_argv[1], "plan")) return sim_cmd_plan(2, help_argv);
-      if (!strcmp(sub_argv[1], "plot")) return sim_cmd_plot(2, help_argv);
-      if (!strcmp(sub_argv[1], "sweep")) return sim_cmd_sweep(2, help_argv);
-      int hrc = sim_cmd_model(2, help_argv);
+      if (!strcmp(sub_argv[1], "run")) return cmd_run(2, help_argv);
+      if (!strcmp(sub_argv[1], "check")) return cmd_check(2, help_argv);
+      if (!strcmp(sub_argv[1], "keys")) return cmd_keys(2, help_argv);
+      if (!strcmp(sub_argv[1], "list")) return cmd_list(2, help_argv);
+      if (!strcmp(sub_argv[1], "plan")) return cmd_plan(2, help_argv);
+      if (!strcmp(sub_argv[1], "plot")) return cmd_plot(2, help_argv);
+      if (!strcmp(sub_argv[1], "sweep")) return cmd_sweep(2, help_argv);
+      int hrc = cmd_model(2, help_argv);
       if (hrc >= 0) return hrc;
     }
     usage(stdout);
-    return SIM_EXIT_OK;
+    return CMD_EXIT_OK;
   }
   fprintf(stderr, "clustersim: unknown command '%s'\n", cmd);
   usage(stderr);
-  return SIM_EXIT_USAGE;
+  return CMD_EXIT_USAGE;
 }

@@ -49,16 +49,16 @@ static void print_keys(const char *prefix, const sim_key *schema)
   }
 }
 
-int sim_cmd_keys(int argc, char **argv)
+int cmd_keys(int argc, char **argv)
 {
   if (argc > 1 && (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h"))) {
     puts("Usage: clustersim keys\n\nList every scenario section and key the loader accepts, with\n"
          "types, defaults and meaning, and the distributions a distribution key takes.");
-    return SIM_EXIT_OK;
+    return CMD_EXIT_OK;
   }
   if (argc > 1) {
     fprintf(stderr, "clustersim keys: unexpected argument '%s'\n", argv[1]);
-    return SIM_EXIT_USAGE;
+    return CMD_EXIT_USAGE;
   }
   puts("Top level: name (string, required), description, seed (default 1),\n"
        "warmup_s (default 0), horizon_s (default 0: run until no event is left).\n");
@@ -92,5 +92,5 @@ int sim_cmd_keys(int argc, char **argv)
     if (p & SIM_DP_MINMAX) strcat(takes, "min_s max_s ");
     printf("  %-14s %-24s %s\n", sim_dist_types[i].name, takes, sim_dist_types[i].help);
   }
-  return SIM_EXIT_OK;
+  return CMD_EXIT_OK;
 }

@@ -18,7 +18,7 @@ static void list_usage(FILE *f)
         f);
 }
 
-int sim_cmd_list(int argc, char **argv)
+int cmd_list(int argc, char **argv)
 {
   static const struct option opts[] = {
     {"catalog", required_argument, NULL, 'c'}, {"help", no_argument, NULL, 'h'}, {NULL, 0, NULL, 0}};
@@ -27,31 +27,31 @@ int sim_cmd_list(int argc, char **argv)
   int ch, status = -1;
   while (status < 0 && (ch = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
     if (ch == 'c') extra[nextra++] = optarg;
-    else if (ch == 'h') list_usage(stdout), status = SIM_EXIT_OK;
-    else list_usage(stderr), status = SIM_EXIT_USAGE;
+    else if (ch == 'h') list_usage(stdout), status = CMD_EXIT_OK;
+    else list_usage(stderr), status = CMD_EXIT_USAGE;
   }
   const sim_catalog_type *type = NULL;
   if (status < 0) {
     if (optind != argc - 1) {
       fprintf(stderr, "clustersim list: name one catalog: gpus, links or models\n");
-      status = SIM_EXIT_USAGE;
+      status = CMD_EXIT_USAGE;
     } else {
       for (const sim_catalog_type *const *t = sim_catalog_types; *t; t++)
         if (!strcmp((*t)->list, argv[optind])) type = *t;
       if (!type) {
         fprintf(stderr, "clustersim list: unknown catalog '%s' (gpus, links or models)\n", argv[optind]);
-        status = SIM_EXIT_USAGE;
+        status = CMD_EXIT_USAGE;
       }
     }
   }
   if (status < 0) {
-    sim_errors errs;
-    sim_errors_init(&errs, NULL);
-    sim_catalogs *cats = sim_catalogs_load_all(extra, nextra, &errs);
-    sim_errors_print(&errs, stderr);
-    sim_errors_release(&errs);
+    cfg_errors errs;
+    cfg_errors_init(&errs, NULL);
+    sim_catalogs *cats = cfg_catalogs_load_all(extra, nextra, &errs);
+    cfg_errors_print(&errs, stderr);
+    cfg_errors_release(&errs);
     if (!cats) {
-      status = SIM_EXIT_USAGE;
+      status = CMD_EXIT_USAGE;
     } else {
       char line[512];
       printf("%s\n", type->list_header);
@@ -59,8 +59,8 @@ int sim_cmd_list(int argc, char **argv)
         type->list_line(sim_catalog_entry(cats, type->list, i), line, sizeof line);
         printf("%s\n", line);
       }
-      sim_catalogs_free(cats);
-      status = SIM_EXIT_OK;
+      cfg_catalogs_free(cats);
+      status = CMD_EXIT_OK;
     }
   }
   free(extra);

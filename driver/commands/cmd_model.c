@@ -127,30 +127,30 @@ static int run_command(const sim_command_type *c, int argc, char **argv)
   while (status < 0 && (ch = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
     if (ch == 'h') {
       command_usage(stdout, c);
-      status = SIM_EXIT_OK;
+      status = CMD_EXIT_OK;
     } else if (ch == OPT_JSON) {
       json = true;
     } else if (ch == OPT_CATALOG) {
       extra[nextra++] = optarg;
     } else if (ch >= OPT_FIRST_KEY && ch < OPT_FIRST_KEY + (int)nkeys) {
-      if (!set_flag(c, &c->flags[ch - OPT_FIRST_KEY], optarg, params)) status = SIM_EXIT_USAGE;
+      if (!set_flag(c, &c->flags[ch - OPT_FIRST_KEY], optarg, params)) status = CMD_EXIT_USAGE;
     } else {
       fprintf(stderr, "Run 'clustersim %s --help' for the flags.\n", c->name);
-      status = SIM_EXIT_USAGE;
+      status = CMD_EXIT_USAGE;
     }
   }
   if (status < 0 && optind < argc) {
     fprintf(stderr, "clustersim %s: unexpected argument '%s'\n", c->name, argv[optind]);
-    status = SIM_EXIT_USAGE;
+    status = CMD_EXIT_USAGE;
   }
   sim_catalogs *cats = NULL;
   if (status < 0) {
-    sim_errors errs;
-    sim_errors_init(&errs, NULL);
-    cats = sim_catalogs_load_all(extra, nextra, &errs);
-    sim_errors_print(&errs, stderr);
-    if (!cats) status = SIM_EXIT_USAGE;
-    sim_errors_release(&errs);
+    cfg_errors errs;
+    cfg_errors_init(&errs, NULL);
+    cats = cfg_catalogs_load_all(extra, nextra, &errs);
+    cfg_errors_print(&errs, stderr);
+    if (!cats) status = CMD_EXIT_USAGE;
+    cfg_errors_release(&errs);
   }
   if (status < 0) {
     sim_report rep;
@@ -160,25 +160,25 @@ static int run_command(const sim_command_type *c, int argc, char **argv)
     if (sim_check_count(ck) > 0) {
       for (size_t i = 0; i < sim_check_count(ck); i++)
         fprintf(stderr, "clustersim %s: --%s: %s\n", c->name, sim_check_key(ck, i), sim_check_msg(ck, i));
-      status = SIM_EXIT_USAGE;
+      status = CMD_EXIT_USAGE;
     } else {
       if (json)
-        sim_json_report(stdout, &rep);
+        out_json_report(stdout, &rep);
       else
-        sim_text_report(stdout, &rep, 56);
-      status = fflush(stdout) == 0 ? SIM_EXIT_OK : SIM_EXIT_FAIL;
+        out_text_report(stdout, &rep, 56);
+      status = fflush(stdout) == 0 ? CMD_EXIT_OK : CMD_EXIT_FAIL;
     }
     sim_check_free(ck);
     sim_report_release(&rep);
   }
-  sim_catalogs_free(cats);
+  cfg_catalogs_free(cats);
   free(extra);
   free(params);
   free(opts);
   return status;
 }
 
-int sim_cmd_model(int argc, char **argv)
+int cmd_model(int argc, char **argv)
 {
   static char prog[64];
   for (const sim_command_type *const *c = sim_commands; *c; c++)

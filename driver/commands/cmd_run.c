@@ -103,7 +103,7 @@ static int parse_opts(int argc, char **argv, bool check, run_opts *o)
       long v = strtol(optarg, &end, 10);
       if (errno || end == optarg || *end || v < 1 || v > 10000) {
         fprintf(stderr, "clustersim: --replications: expected an integer from 1 to 10000, got '%s'\n", optarg);
-        return SIM_EXIT_USAGE;
+        return CMD_EXIT_USAGE;
       }
       o->replications = (int)v;
       break;
@@ -112,112 +112,112 @@ static int parse_opts(int argc, char **argv, bool check, run_opts *o)
       if (!parse_seed(optarg, &o->seed)) {
         fprintf(stderr, "clustersim: --seed: expected an integer from 0 to %lld, got '%s'\n",
                 (long long)SIM_SEED_MAX, optarg);
-        return SIM_EXIT_USAGE;
+        return CMD_EXIT_USAGE;
       }
       o->have_seed = true;
       break;
     case OPT_SET: o->sets[o->nsets++] = optarg; break;
     case 'h': run_usage(stdout, check); return -1;
-    default: run_usage(stderr, check); return SIM_EXIT_USAGE;
+    default: run_usage(stderr, check); return CMD_EXIT_USAGE;
     }
   }
   if (optind != argc - 1) {
     fprintf(stderr, "clustersim %s: expected exactly one scenario file\n", check ? "check" : "run");
     run_usage(stderr, check);
-    return SIM_EXIT_USAGE;
+    return CMD_EXIT_USAGE;
   }
   o->file = argv[optind];
   return 0;
 }
 
-static int load(const run_opts *o, sim_scenario *sc)
+static int load(const run_opts *o, cfg_scenario *sc)
 {
-  sim_errors errs;
-  sim_errors_init(&errs, o->file);
-  bool ok = sim_scenario_load(sc, o->file, o->sets, o->nsets, o->have_seed ? &o->seed : NULL, &errs);
-  sim_errors_print(&errs, stderr);
+  cfg_errors errs;
+  cfg_errors_init(&errs, o->file);
+  bool ok = cfg_scenario_load(sc, o->file, o->sets, o->nsets, o->have_seed ? &o->seed : NULL, &errs);
+  cfg_errors_print(&errs, stderr);
   if (!ok)
     fprintf(stderr, "clustersim: %s: %zu error%s; nothing was simulated\n", o->file, errs.len,
             errs.len == 1 ? "" : "s");
-  sim_errors_release(&errs);
-  return ok ? 0 : SIM_EXIT_USAGE;
+  cfg_errors_release(&errs);
+  return ok ? 0 : CMD_EXIT_USAGE;
 }
 
 /* Options, then the scenario. True when sc is loaded and valid (release it
  * and o.sets after use); otherwise both are released and *status is the
  * exit status (0 after --help). */
-static bool prepare(int argc, char **argv, bool check, run_opts *o, sim_scenario *sc, int *status)
+static bool prepare(int argc, char **argv, bool check, run_opts *o, cfg_scenario *sc, int *status)
 {
   int rc = parse_opts(argc, argv, check, o);
   if (rc == 0) {
     rc = load(o, sc);
     if (rc == 0) return true;
-    sim_scenario_release(sc);
+    cfg_scenario_release(sc);
   }
   free(o->sets);
-  *status = rc < 0 ? SIM_EXIT_OK : rc;
+  *status = rc < 0 ? CMD_EXIT_OK : rc;
   return false;
 }
 
-int sim_cmd_check(int argc, char **argv)
+int cmd_check(int argc, char **argv)
 {
   run_opts o;
-  sim_scenario sc;
+  cfg_scenario sc;
   int status;
   if (!prepare(argc, argv, true, &o, &sc, &status)) return status;
   printf("%s: ok (scenario \"%s\", %zu component%s)\n", o.file, sc.name, sc.nparts,
          sc.nparts == 1 ? "" : "s");
-  sim_scenario_release(&sc);
+  cfg_scenario_release(&sc);
   free(o.sets);
-  return SIM_EXIT_OK;
+  return CMD_EXIT_OK;
 }
 
-int sim_cmd_run(int argc, char **argv)
+int cmd_run(int argc, char **argv)
 {
   run_opts o;
-  sim_scenario sc;
+  cfg_scenario sc;
   int status;
   if (!prepare(argc, argv, false, &o, &sc, &status)) return status;
-  char *outdir = sim_run_outdir(o.outdir, sc.name, "");
-  if (!sim_mkdirs(outdir)) {
+  char *outdir = run_outdir(o.outdir, sc.name, "");
+  if (!out_mkdirs(outdir)) {
     fprintf(stderr, "clustersim: %s: cannot create output directory: %s\n", outdir, strerror(errno));
-    sim_scenario_release(&sc);
+    cfg_scenario_release(&sc);
     free(o.sets);
     free(outdir);
-    return SIM_EXIT_USAGE;
+    return CMD_EXIT_USAGE;
   }
 
   /* replication k runs with master seed + k; the first writes the tables */
   int R = o.replications;
   sim_report *reps = xcalloc((size_t)R, sizeof *reps);
-  sim_run_tables *tables = sim_run_tables_alloc(outdir);
+  run_tables *tables = run_tables_alloc(outdir);
   sim_run_result why = SIM_RUN_EMPTY;
   int done = 0;
   for (int k = 0; k < R; k++) {
-    why = sim_run_replication(&sc, sc.seed + k, k == 0 ? tables : NULL, o.quiet, &reps[k]);
+    why = run_replication(&sc, sc.seed + k, k == 0 ? tables : NULL, o.quiet, &reps[k]);
     done++;
     if (why == SIM_RUN_STOPPED) break;
   }
   sim_report combined, *rep = &reps[0];
   if (R > 1) {
-    sim_run_combine(reps, done, sc.seed, why == SIM_RUN_STOPPED, &combined);
+    run_combine(reps, done, sc.seed, why == SIM_RUN_STOPPED, &combined);
     rep = &combined;
   }
 
-  if (!o.quiet) sim_run_print_table(stdout, &sc, rep);
-  bool ok = sim_run_tables_close(tables, o.quiet);
-  if (R > 1) ok = sim_run_write_replications(outdir, reps, done) && ok;
-  ok = sim_run_write_summary(outdir, rep) && ok;
+  if (!o.quiet) run_print_table(stdout, &sc, rep);
+  bool ok = run_tables_close(tables, o.quiet);
+  if (R > 1) ok = run_write_replications(outdir, reps, done) && ok;
+  ok = run_write_summary(outdir, rep) && ok;
   if (!o.quiet && ok) printf("summary: %s/summary.json\n", outdir);
-  if (ok && o.plot && !sim_plot_dir(outdir, NULL, o.quiet)) ok = false;
+  if (ok && o.plot && !plot_dir(outdir, NULL, o.quiet)) ok = false;
   if (R > 1) sim_report_release(&combined);
   for (int k = 0; k < done; k++) sim_report_release(&reps[k]);
   free(reps);
-  sim_scenario_release(&sc);
+  cfg_scenario_release(&sc);
   free(o.sets);
   free(outdir);
-  if (!ok) return SIM_EXIT_FAIL;
+  if (!ok) return CMD_EXIT_FAIL;
   /* interrupted: 128 + the signal, as a shell reports it (130 for Ctrl-C) */
-  int sig = sim_run_stop_signal();
-  return why == SIM_RUN_STOPPED ? 128 + (sig ? sig : SIGINT) : SIM_EXIT_OK;
+  int sig = run_stop_signal();
+  return why == SIM_RUN_STOPPED ? 128 + (sig ? sig : SIGINT) : CMD_EXIT_OK;
 }

@@ -19,7 +19,7 @@
 static sim_engine *volatile running_engine;
 static volatile sig_atomic_t stop_signal;
 
-int sim_run_stop_signal(void) { return stop_signal; }
+int run_stop_signal(void) { return stop_signal; }
 
 static void on_signal(int sig)
 {
@@ -34,22 +34,22 @@ static double wall_now(void)
   return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
 }
 
-void sim_run_print_table(FILE *f, const sim_scenario *sc, const sim_report *r)
+void run_print_table(FILE *f, const cfg_scenario *sc, const sim_report *r)
 {
   fprintf(f, "clustersim %s: scenario %s, seed %" PRId64 "\n", CLUSTERSIM_VERSION, sc->name, sc->seed);
-  sim_text_report(f, r, 46);
+  out_text_report(f, r, 46);
 }
 
-bool sim_run_write_summary(const char *outdir, const sim_report *rep)
+bool run_write_summary(const char *outdir, const sim_report *rep)
 {
   size_t n = strlen(outdir) + 32;
   char *path = xmalloc(n);
   snprintf(path, n, "%s/summary.json", outdir);
-  sim_outfile of;
-  bool ok = sim_outfile_open(&of, path);
+  out_file of;
+  bool ok = out_file_open(&of, path);
   if (ok) {
-    sim_json_report(of.f, rep);
-    ok = sim_outfile_commit(&of);
+    out_json_report(of.f, rep);
+    ok = out_file_commit(&of);
   }
   if (!ok) fprintf(stderr, "clustersim: %s: cannot write: %s\n", path, strerror(errno));
   free(path);
@@ -60,17 +60,17 @@ bool sim_run_write_summary(const char *outdir, const sim_report *rep)
 
 enum { MAX_TABLES = 16 };
 
-struct sim_run_tables {
+struct run_tables {
   char *outdir;
   int n;
-  sim_outfile files[MAX_TABLES];
+  out_file files[MAX_TABLES];
   sim_table tables[MAX_TABLES];
   bool failed;
 };
 
-sim_run_tables *sim_run_tables_alloc(const char *outdir)
+run_tables *run_tables_alloc(const char *outdir)
 {
-  sim_run_tables *rt = xcalloc(1, sizeof *rt);
+  run_tables *rt = xcalloc(1, sizeof *rt);
   rt->outdir = xstrdup(outdir);
   return rt;
 }
@@ -78,7 +78,7 @@ sim_run_tables *sim_run_tables_alloc(const char *outdir)
 static sim_table *open_table(const sim_component_env *env, const char *name, const char *const *columns,
                              int ncolumns)
 {
-  sim_run_tables *rt = env->priv;
+  run_tables *rt = env->priv;
   if (rt->n == MAX_TABLES) SIM_BUG("more than %d output tables", MAX_TABLES);
   size_t n = strlen(rt->outdir) + strlen(name) + strlen(env->name) + 8;
   char *path = xmalloc(n);
@@ -90,8 +90,8 @@ static sim_table *open_table(const sim_component_env *env, const char *name, con
       snprintf(path, n, "%s/%s_%s.csv", rt->outdir, env->name, name);
       break;
     }
-  sim_outfile *of = &rt->files[rt->n];
-  if (!sim_outfile_open(of, path)) {
+  out_file *of = &rt->files[rt->n];
+  if (!out_file_open(of, path)) {
     fprintf(stderr, "clustersim: %s: cannot write: %s\n", path, strerror(errno));
     rt->failed = true;
     free(path);
@@ -108,19 +108,19 @@ static sim_table *open_table(const sim_component_env *env, const char *name, con
 }
 
 /* Commit every table (or discard them all if one could not be opened). */
-bool sim_run_tables_close(sim_run_tables *rt, bool quiet)
+bool run_tables_close(run_tables *rt, bool quiet)
 {
   bool ok = !rt->failed;
   for (int i = 0; i < rt->n; i++) {
-    sim_outfile *of = &rt->files[i];
+    out_file *of = &rt->files[i];
     if (!of->path) {
       fclose(of->f);
       continue;
     }
     char *path = xstrdup(of->path);
     if (!ok) {
-      sim_outfile_abort(of);
-    } else if (!sim_outfile_commit(of)) {
+      out_file_abort(of);
+    } else if (!out_file_commit(of)) {
       fprintf(stderr, "clustersim: %s: cannot write: %s\n", path, strerror(errno));
       ok = false;
     } else if (!quiet) {
@@ -136,7 +136,7 @@ bool sim_run_tables_close(sim_run_tables *rt, bool quiet)
 /* One run of sc with master seed `seed`: components created, the engine
  * run (interruptible), their metrics appended to rep (initialised here).
  * tables: where components' output tables go, or NULL for none. */
-sim_run_result sim_run_replication(const sim_scenario *sc, int64_t seed, sim_run_tables *tables, bool quiet,
+sim_run_result run_replication(const cfg_scenario *sc, int64_t seed, run_tables *tables, bool quiet,
                                sim_report *rep)
 {
   sim_engine *eng = sim_engine_alloc();
@@ -188,13 +188,13 @@ sim_run_result sim_run_replication(const sim_scenario *sc, int64_t seed, sim_run
 
 /* OUTDIR/replications.csv: one row per replication, a column per numeric
  * metric (in the order of the first replication). */
-bool sim_run_write_replications(const char *outdir, const sim_report *reps, int n)
+bool run_write_replications(const char *outdir, const sim_report *reps, int n)
 {
   size_t len = strlen(outdir) + 32;
   char *path = xmalloc(len);
   snprintf(path, len, "%s/replications.csv", outdir);
-  sim_outfile of;
-  bool ok = sim_outfile_open(&of, path);
+  out_file of;
+  bool ok = out_file_open(&of, path);
   if (ok) {
     const sim_report *r0 = &reps[0];
     const char **cols = xmalloc((r0->len + 1) * sizeof *cols);
@@ -218,14 +218,14 @@ bool sim_run_write_replications(const char *outdir, const sim_report *reps, int 
     }
     free(cols);
     free(cells);
-    ok = sim_outfile_commit(&of);
+    ok = out_file_commit(&of);
   }
   if (!ok) fprintf(stderr, "clustersim: %s: cannot write: %s\n", path, strerror(errno));
   free(path);
   return ok;
 }
 
-void sim_run_combine(const sim_report *reps, int n, int64_t first_seed, bool interrupted, sim_report *out)
+void run_combine(const sim_report *reps, int n, int64_t first_seed, bool interrupted, sim_report *out)
 {
   sim_report tmp;
   sim_report_combine(reps, (size_t)n, &tmp);
@@ -248,7 +248,7 @@ void sim_run_combine(const sim_report *reps, int n, int64_t first_seed, bool int
   sim_report_release(&tmp);
 }
 
-char *sim_run_outdir(const char *given, const char *name, const char *suffix)
+char *run_outdir(const char *given, const char *name, const char *suffix)
 {
   if (given) return xstrdup(given);
   size_t n = strlen(name) + strlen(suffix) + 8;

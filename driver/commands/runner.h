@@ -15,36 +15,36 @@
 #include "driver/config/scenario.h"
 
 /* Output tables of one replication, written as OUTDIR/NAME.csv. */
-typedef struct sim_run_tables sim_run_tables;
-sim_run_tables *sim_run_tables_alloc(const char *outdir);
+typedef struct run_tables run_tables;
+run_tables *run_tables_alloc(const char *outdir);
 /* Commit every table (all or none; prints their names unless quiet) and
  * free rt; false if one could not be written. */
-bool sim_run_tables_close(sim_run_tables *rt, bool quiet);
+bool run_tables_close(run_tables *rt, bool quiet);
 
 /* One replication of sc with master seed `seed`; its metrics into rep
  * (initialised here). tables may be NULL (no files). Prints the wall time
  * on standard error unless quiet. */
-sim_run_result sim_run_replication(const sim_scenario *sc, int64_t seed, sim_run_tables *tables, bool quiet,
+sim_run_result run_replication(const cfg_scenario *sc, int64_t seed, run_tables *tables, bool quiet,
                                    sim_report *rep);
 
 /* The n replications' reports (seeds first_seed, first_seed + 1, ...)
  * combined into out (initialised here): sim_report_combine, with `seed`
  * the first seed, `replications` n and `status` "interrupted" if
  * interrupted, else the first replication's. */
-void sim_run_combine(const sim_report *reps, int n, int64_t first_seed, bool interrupted, sim_report *out);
+void run_combine(const sim_report *reps, int n, int64_t first_seed, bool interrupted, sim_report *out);
 
 /* OUTDIR/summary.json; OUTDIR/replications.csv (a row per replication, a
  * column per numeric metric and status). False (with a message) on error. */
-bool sim_run_write_summary(const char *outdir, const sim_report *rep);
-bool sim_run_write_replications(const char *outdir, const sim_report *reps, int n);
-void sim_run_print_table(FILE *f, const sim_scenario *sc, const sim_report *rep);
+bool run_write_summary(const char *outdir, const sim_report *rep);
+bool run_write_replications(const char *outdir, const sim_report *reps, int n);
+void run_print_table(FILE *f, const cfg_scenario *sc, const sim_report *rep);
 
 /* The output directory: `given` (-o) if not NULL, else out/NAME followed
  * by `suffix` ("", "-sweep", "-plan"). Malloc'd. */
-char *sim_run_outdir(const char *given, const char *name, const char *suffix);
+char *run_outdir(const char *given, const char *name, const char *suffix);
 
 /* The signal that stopped a replication (SIGINT, SIGTERM), or 0. Once set,
  * further replications stop at once. */
-int sim_run_stop_signal(void);
+int run_stop_signal(void);
 
 #endif

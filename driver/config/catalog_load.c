@@ -15,7 +15,7 @@
 #define CS_CATALOG_DIR "models/catalog"
 #endif
 
-sim_catalogs *sim_catalogs_alloc(void)
+sim_catalogs *cfg_catalogs_alloc(void)
 {
   sim_catalogs *cats = xcalloc(1, sizeof *cats);
   for (const sim_catalog_type *const *t = sim_catalog_types; *t; t++) {
@@ -25,7 +25,7 @@ sim_catalogs *sim_catalogs_alloc(void)
   return cats;
 }
 
-void sim_catalogs_free(sim_catalogs *cats)
+void cfg_catalogs_free(sim_catalogs *cats)
 {
   if (!cats) return;
   for (size_t i = 0; i < cats->n; i++) {
@@ -41,7 +41,7 @@ void sim_catalogs_free(sim_catalogs *cats)
   free(cats);
 }
 
-const char *sim_catalog_dir(void)
+const char *cfg_catalog_dir(void)
 {
   const char *env = getenv("CLUSTERSIM_CATALOG_DIR");
   return env && *env ? env : CS_CATALOG_DIR;
@@ -70,7 +70,7 @@ static bool name_ok(const char *s)
 
 /* Read one entry group into a fresh struct; add it or replace its namesake. */
 static void read_entry(sim_catalogs *cats, sim_catalog *c, const config_setting_t *g, int index,
-                       sim_errors *errs)
+                       cfg_errors *errs)
 {
   const sim_catalog_type *t = c->type;
   char path[256];
@@ -81,12 +81,12 @@ static void read_entry(sim_catalogs *cats, sim_catalog *c, const config_setting_
   else
     snprintf(path, sizeof path, "%s.[%d]", t->list, index);
   if (config_setting_type(g) != CONFIG_TYPE_GROUP) {
-    sim_errors_at(errs, g, path, "expected a group { name = \"...\"; ... } describing a %s", t->what);
+    cfg_errors_at(errs, g, path, "expected a group { name = \"...\"; ... } describing a %s", t->what);
     return;
   }
   unsigned char *entry = xcalloc(1, t->entry_size);
   size_t before = errs->len;
-  sim_cfg_read(g, path, t->schema, entry, NULL, errs);
+  cfg_read(g, path, t->schema, entry, NULL, errs);
   if (errs->len == before && t->check) {
     sim_check *ck = sim_check_alloc();
     t->check(entry, ck);
@@ -94,13 +94,13 @@ static void read_entry(sim_catalogs *cats, sim_catalog *c, const config_setting_
       const config_setting_t *at = config_setting_get_member(g, sim_check_key(ck, i));
       char sub[512];
       snprintf(sub, sizeof sub, "%s.%s", path, sim_check_key(ck, i));
-      sim_errors_at(errs, at ? at : g, sub, "%s", sim_check_msg(ck, i));
+      cfg_errors_at(errs, at ? at : g, sub, "%s", sim_check_msg(ck, i));
     }
     sim_check_free(ck);
   }
   if (errs->len == before && !name_ok(name_of(t, entry))) {
     const config_setting_t *at = config_setting_get_member(g, "name");
-    sim_errors_at(errs, at ? at : g, path,
+    cfg_errors_at(errs, at ? at : g, path,
                   "name \"%s\" is not a catalog name (lowercase letters, digits, '-' and '.', "
                   "starting with a letter or digit)",
                   name_of(t, entry));
@@ -115,7 +115,7 @@ static void read_entry(sim_catalogs *cats, sim_catalog *c, const config_setting_
       const config_setting_t *first = c->where[slot];
       const char *f1 = config_setting_source_file(first), *f2 = config_setting_source_file(g);
       if (f1 && f2 && !strcmp(f1, f2)) {
-        sim_errors_at(errs, g, path, "duplicate name \"%s\" (first at %s:%u)", name, f1,
+        cfg_errors_at(errs, g, path, "duplicate name \"%s\" (first at %s:%u)", name, f1,
                       config_setting_source_line(first));
         free(entry);
         return;
@@ -144,14 +144,14 @@ static void read_entry(sim_catalogs *cats, sim_catalog *c, const config_setting_
   free(entry);
 }
 
-bool sim_catalogs_load_list(sim_catalogs *cats, const config_setting_t *list,
-                            const sim_catalog_type *type, sim_errors *errs)
+bool cfg_catalogs_load_list(sim_catalogs *cats, const config_setting_t *list,
+                            const sim_catalog_type *type, cfg_errors *errs)
 {
   size_t before = errs->len;
   sim_catalog *c = catalog_of(cats, type);
   if (!c) SIM_BUG("catalog type %s not registered", type->list);
   if (config_setting_type(list) != CONFIG_TYPE_LIST) {
-    sim_errors_at(errs, list, type->list, "expected a list ( { ... }, { ... } ) of %s entries", type->what);
+    cfg_errors_at(errs, list, type->list, "expected a list ( { ... }, { ... } ) of %s entries", type->what);
     return false;
   }
   for (int i = 0; i < config_setting_length(list); i++)
@@ -159,13 +159,13 @@ bool sim_catalogs_load_list(sim_catalogs *cats, const config_setting_t *list,
   return errs->len == before;
 }
 
-bool sim_catalogs_load_file(sim_catalogs *cats, const char *file, sim_errors *errs)
+bool cfg_catalogs_load_file(sim_catalogs *cats, const char *file, cfg_errors *errs)
 {
   size_t before = errs->len;
   const char *saved_file = errs->file;
-  if (!sim_cfg_file_ok(file, "catalog", errs)) return false;
+  if (!cfg_file_ok(file, "catalog", errs)) return false;
   if (cats->nfiles == SIM_MAX_CATALOG_FILES) {
-    sim_errors_add(errs, "%s: too many catalog files (at most %d)", file, SIM_MAX_CATALOG_FILES);
+    cfg_errors_add(errs, "%s: too many catalog files (at most %d)", file, SIM_MAX_CATALOG_FILES);
     return false;
   }
   config_t *cfg = xmalloc(sizeof *cfg);
@@ -173,7 +173,7 @@ bool sim_catalogs_load_file(sim_catalogs *cats, const char *file, sim_errors *er
   cats->files[cats->nfiles++] = cfg;
   if (config_read_file(cfg, file) != CONFIG_TRUE) {
     const char *ef = config_error_file(cfg);
-    sim_errors_add(errs, "%s:%d: %s", ef ? ef : file, config_error_line(cfg), config_error_text(cfg));
+    cfg_errors_add(errs, "%s:%d: %s", ef ? ef : file, config_error_line(cfg), config_error_text(cfg));
     return false;
   }
   errs->file = file;
@@ -189,27 +189,27 @@ bool sim_catalogs_load_file(sim_catalogs *cats, const char *file, sim_errors *er
         if (k) strncat(names, ", ", sizeof names - strlen(names) - 1);
         strncat(names, cats->cats[k].type->list, sizeof names - strlen(names) - 1);
       }
-      sim_errors_at(errs, s, config_setting_name(s), "unknown catalog list (expected one of: %s)", names);
+      cfg_errors_at(errs, s, config_setting_name(s), "unknown catalog list (expected one of: %s)", names);
       continue;
     }
-    sim_catalogs_load_list(cats, s, type, errs);
+    cfg_catalogs_load_list(cats, s, type, errs);
   }
   errs->file = saved_file;
   return errs->len == before;
 }
 
-bool sim_catalogs_load_dir(sim_catalogs *cats, const char *dir, sim_errors *errs)
+bool cfg_catalogs_load_dir(sim_catalogs *cats, const char *dir, cfg_errors *errs)
 {
   size_t before = errs->len;
   for (size_t k = 0; k < cats->n; k++) {
     char path[4096];
     snprintf(path, sizeof path, "%s/%s.cfg", dir, cats->cats[k].type->list);
-    sim_catalogs_load_file(cats, path, errs);
+    cfg_catalogs_load_file(cats, path, errs);
   }
   return errs->len == before;
 }
 
-bool sim_catalogs_resolve(sim_catalogs *cats, sim_errors *errs)
+bool cfg_catalogs_resolve(sim_catalogs *cats, cfg_errors *errs)
 {
   size_t before = errs->len;
   for (size_t k = 0; k < cats->n; k++) {
@@ -225,7 +225,7 @@ bool sim_catalogs_resolve(sim_catalogs *cats, sim_errors *errs)
               snprintf(path, sizeof path, "%s[%s].aliases", c->type->list,
                        name_of(c->type, c->entries + i * c->type->entry_size));
               const config_setting_t *at = config_setting_get_member(c->where[i], "aliases");
-              sim_errors_at(errs, at ? at : c->where[i], path, "alias \"%s\" is the name of another %s",
+              cfg_errors_at(errs, at ? at : c->where[i], path, "alias \"%s\" is the name of another %s",
                             al->v[a], c->type->what);
             }
       }
@@ -242,7 +242,7 @@ bool sim_catalogs_resolve(sim_catalogs *cats, sim_errors *errs)
         char path[512];
         snprintf(path, sizeof path, "%s[%s].%s", c->type->list, name_of(c->type, entry),
                  sim_check_key(ck, j));
-        sim_errors_at(errs, at ? at : g, path, "%s", sim_check_msg(ck, j));
+        cfg_errors_at(errs, at ? at : g, path, "%s", sim_check_msg(ck, j));
       }
       sim_check_free(ck);
     }
@@ -251,15 +251,15 @@ bool sim_catalogs_resolve(sim_catalogs *cats, sim_errors *errs)
   return errs->len == before;
 }
 
-sim_catalogs *sim_catalogs_load_all(char *const *extra, size_t nextra, sim_errors *errs)
+sim_catalogs *cfg_catalogs_load_all(char *const *extra, size_t nextra, cfg_errors *errs)
 {
-  sim_catalogs *cats = sim_catalogs_alloc();
+  sim_catalogs *cats = cfg_catalogs_alloc();
   size_t before = errs->len;
-  sim_catalogs_load_dir(cats, sim_catalog_dir(), errs);
-  for (size_t i = 0; i < nextra; i++) sim_catalogs_load_file(cats, extra[i], errs);
+  cfg_catalogs_load_dir(cats, cfg_catalog_dir(), errs);
+  for (size_t i = 0; i < nextra; i++) cfg_catalogs_load_file(cats, extra[i], errs);
   /* resolve what read cleanly even after errors, to report everything at once */
-  sim_catalogs_resolve(cats, errs);
+  cfg_catalogs_resolve(cats, errs);
   if (errs->len == before) return cats;
-  sim_catalogs_free(cats);
+  cfg_catalogs_free(cats);
   return NULL;
 }

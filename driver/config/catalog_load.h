@@ -12,30 +12,30 @@
 #include "driver/config/cfg.h"
 
 /* An empty store with one catalog per registered type; free with
- * sim_catalogs_free. */
-sim_catalogs *sim_catalogs_alloc(void);
-void sim_catalogs_free(sim_catalogs *cats);
+ * cfg_catalogs_free. */
+sim_catalogs *cfg_catalogs_alloc(void);
+void cfg_catalogs_free(sim_catalogs *cats);
 
 /* The directory of the shipped catalogs: $CLUSTERSIM_CATALOG_DIR, else the
  * one compiled in (the source tree's models/catalog). */
-const char *sim_catalog_dir(void);
+const char *cfg_catalog_dir(void);
 
 /* Read every catalog list in `file` (top-level keys: the registered list
  * names). Entries replace same-named ones. False if anything was wrong. */
-bool sim_catalogs_load_file(sim_catalogs *cats, const char *file, sim_errors *errs);
+bool cfg_catalogs_load_file(sim_catalogs *cats, const char *file, cfg_errors *errs);
 
 /* Read the shipped catalogs (gpus.cfg, links.cfg, models.cfg in `dir`). */
-bool sim_catalogs_load_dir(sim_catalogs *cats, const char *dir, sim_errors *errs);
+bool cfg_catalogs_load_dir(sim_catalogs *cats, const char *dir, cfg_errors *errs);
 
 /* Read one list setting (a scenario's own `gpus = ( ... )`) of type `type`. */
-bool sim_catalogs_load_list(sim_catalogs *cats, const config_setting_t *list,
-                            const sim_catalog_type *type, sim_errors *errs);
+bool cfg_catalogs_load_list(sim_catalogs *cats, const config_setting_t *list,
+                            const sim_catalog_type *type, cfg_errors *errs);
 
 /* Resolve cross-references once everything is read. */
-bool sim_catalogs_resolve(sim_catalogs *cats, sim_errors *errs);
+bool cfg_catalogs_resolve(sim_catalogs *cats, cfg_errors *errs);
 
 /* The shipped catalogs, then each of `extra` files, resolved: NULL (and
  * every problem in errs) if anything is wrong. */
-sim_catalogs *sim_catalogs_load_all(char *const *extra, size_t nextra, sim_errors *errs);
+sim_catalogs *cfg_catalogs_load_all(char *const *extra, size_t nextra, cfg_errors *errs);
 
 #endif

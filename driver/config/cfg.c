@@ -14,13 +14,13 @@
 #include "sim/dist.h"
 #include "sim/util.h"
 
-void sim_errors_init(sim_errors *e, const char *file)
+void cfg_errors_init(cfg_errors *e, const char *file)
 {
   memset(e, 0, sizeof *e);
   e->file = file;
 }
 
-void sim_errors_release(sim_errors *e)
+void cfg_errors_release(cfg_errors *e)
 {
   for (size_t i = 0; i < e->len; i++) free(e->msgs[i]);
   for (size_t i = 0; i < e->nfiles; i++) free(e->files[i]);
@@ -38,7 +38,7 @@ void sim_errors_release(sim_errors *e)
 
 /* Order key of a message: the file's rank among files seen so far (high
  * bits), then the line. */
-static uint64_t order_key(sim_errors *e, const char *file, unsigned line)
+static uint64_t order_key(cfg_errors *e, const char *file, unsigned line)
 {
   size_t rank = 0;
   if (file) {
@@ -52,7 +52,7 @@ static uint64_t order_key(sim_errors *e, const char *file, unsigned line)
   return (uint64_t)rank << 32 | line;
 }
 
-static void add_msg_key(sim_errors *e, const char *msg, uint64_t key)
+static void add_msg_key(cfg_errors *e, const char *msg, uint64_t key)
 {
   e->msgs = xrealloc(e->msgs, (e->len + 1) * sizeof *e->msgs);
   e->lines = xrealloc(e->lines, (e->len + 1) * sizeof *e->lines);
@@ -62,14 +62,14 @@ static void add_msg_key(sim_errors *e, const char *msg, uint64_t key)
   e->msgs[e->len++] = xstrdup(msg);
 }
 
-static void add_msg(sim_errors *e, const char *msg) { add_msg_key(e, msg, 0); }
+static void add_msg(cfg_errors *e, const char *msg) { add_msg_key(e, msg, 0); }
 
-void sim_errors_mark_capacity(sim_errors *e)
+void cfg_errors_mark_capacity(cfg_errors *e)
 {
   if (e->len) e->capacity[e->len - 1] = true;
 }
 
-void sim_errors_add(sim_errors *e, const char *fmt, ...)
+void cfg_errors_add(cfg_errors *e, const char *fmt, ...)
 {
   char buf[2048];
   va_list ap;
@@ -81,7 +81,7 @@ void sim_errors_add(sim_errors *e, const char *fmt, ...)
 
 /* "--set ..." if s or a parent came from an override, else "file:line";
  * returns the ordering key (file rank, line; 0 for an override). */
-static uint64_t describe_where(sim_errors *e, const config_setting_t *s, char *buf, size_t n)
+static uint64_t describe_where(cfg_errors *e, const config_setting_t *s, char *buf, size_t n)
 {
   for (const config_setting_t *p = s; p; p = config_setting_parent(p)) {
     const char *origin = config_setting_get_hook(p);
@@ -100,7 +100,7 @@ static uint64_t describe_where(sim_errors *e, const config_setting_t *s, char *b
   return order_key(e, file, line);
 }
 
-void sim_errors_at(sim_errors *e, const config_setting_t *at, const char *path,
+void cfg_errors_at(cfg_errors *e, const config_setting_t *at, const char *path,
                    const char *fmt, ...)
 {
   char where[1024], what[1024], buf[2400];
@@ -116,7 +116,7 @@ void sim_errors_at(sim_errors *e, const config_setting_t *at, const char *path,
   add_msg_key(e, buf, key);
 }
 
-void sim_errors_print(const sim_errors *e, FILE *f)
+void cfg_errors_print(const cfg_errors *e, FILE *f)
 {
   /* stable insertion sort of indices by line: lists are short */
   size_t *order = xmalloc((e->len + 1) * sizeof *order);
@@ -132,21 +132,21 @@ void sim_errors_print(const sim_errors *e, FILE *f)
   free(order);
 }
 
-bool sim_cfg_file_ok(const char *file, const char *what, sim_errors *errs)
+bool cfg_file_ok(const char *file, const char *what, cfg_errors *errs)
 {
   struct stat st;
   FILE *probe = fopen(file, "r");
   if (!probe) {
-    sim_errors_add(errs, "%s: cannot open %s: %s", file, what, strerror(errno));
+    cfg_errors_add(errs, "%s: cannot open %s: %s", file, what, strerror(errno));
     return false;
   }
   bool regular = fstat(fileno(probe), &st) == 0 && S_ISREG(st.st_mode);
   fclose(probe);
-  if (!regular) sim_errors_add(errs, "%s: cannot read %s: not a regular file", file, what);
+  if (!regular) cfg_errors_add(errs, "%s: cannot read %s: not a regular file", file, what);
   return regular;
 }
 
-void sim_cfg_mark_origin(config_setting_t *s, const char *origin)
+void cfg_mark_origin(config_setting_t *s, const char *origin)
 {
   config_setting_set_hook(s, (void *)origin);
 }
@@ -211,22 +211,22 @@ static double number_of(const config_setting_t *s)
 }
 
 static bool read_number(const config_setting_t *s, const char *path, const sim_key *k,
-                        double *out, sim_errors *errs)
+                        double *out, cfg_errors *errs)
 {
   char val[256], bounds[128];
   value_text(s, val, sizeof val);
   if (!is_number(s)) {
-    sim_errors_at(errs, s, path, "expected %s, got %s", k->kind == SIM_KEY_INT ? "an integer" : "a number",
+    cfg_errors_at(errs, s, path, "expected %s, got %s", k->kind == SIM_KEY_INT ? "an integer" : "a number",
                   val);
     return false;
   }
   double v = number_of(s);
   if (k->kind == SIM_KEY_INT && (v != floor(v) || fabs(v) > 9.0e15)) {
-    sim_errors_at(errs, s, path, "expected an integer, got %s", val);
+    cfg_errors_at(errs, s, path, "expected an integer, got %s", val);
     return false;
   }
   if (!sim_key_number_ok(k, v, bounds, sizeof bounds)) {
-    sim_errors_at(errs, s, path, "out of range: %s (expected %s)", val, bounds);
+    cfg_errors_at(errs, s, path, "out of range: %s (expected %s)", val, bounds);
     return false;
   }
   *out = v;
@@ -272,14 +272,14 @@ static void dist_takes(unsigned need, char *buf, size_t n)
 static int edit_distance(const char *a, const char *b);
 
 static bool read_dist_time(const config_setting_t *g, const char *path, sim_dist *out,
-                           sim_errors *errs)
+                           cfg_errors *errs)
 {
   char sub[512], names[256], takes[256];
   size_t before = errs->len;
   if (config_setting_type(g) != CONFIG_TYPE_GROUP) {
     char val[256];
     value_text(g, val, sizeof val);
-    sim_errors_at(errs, g, path,
+    cfg_errors_at(errs, g, path,
                   "expected a distribution group such as { dist = \"exponential\"; rate_per_s = 1.0; }, got %s",
                   val);
     return false;
@@ -288,18 +288,18 @@ static bool read_dist_time(const config_setting_t *g, const char *path, sim_dist
   join_path(sub, sizeof sub, path, "dist");
   dist_names(names, sizeof names);
   if (!d) {
-    sim_errors_at(errs, g, sub, "required key missing (one of: %s)", names);
+    cfg_errors_at(errs, g, sub, "required key missing (one of: %s)", names);
     return false;
   }
   if (config_setting_type(d) != CONFIG_TYPE_STRING) {
     char val[256];
     value_text(d, val, sizeof val);
-    sim_errors_at(errs, d, sub, "expected a string, got %s (one of: %s)", val, names);
+    cfg_errors_at(errs, d, sub, "expected a string, got %s (one of: %s)", val, names);
     return false;
   }
   int kind = sim_dist_lookup(config_setting_get_string(d));
   if (kind < 0) {
-    sim_errors_at(errs, d, sub, "unknown distribution \"%s\" (expected one of: %s)",
+    cfg_errors_at(errs, d, sub, "unknown distribution \"%s\" (expected one of: %s)",
                   config_setting_get_string(d), names);
     return false;
   }
@@ -324,13 +324,13 @@ static bool read_dist_time(const config_setting_t *g, const char *path, sim_dist
         if (dd < bestd) bestd = dd, best = *k;
       }
       if (best)
-        sim_errors_at(errs, s, sub, "unknown key (did you mean '%s'? %s takes %s)", best, dname, takes);
+        cfg_errors_at(errs, s, sub, "unknown key (did you mean '%s'? %s takes %s)", best, dname, takes);
       else
-        sim_errors_at(errs, s, sub, "unknown key (%s takes %s)", dname, takes);
+        cfg_errors_at(errs, s, sub, "unknown key (%s takes %s)", dname, takes);
       continue;
     }
     if (!(need & which)) {
-      sim_errors_at(errs, s, sub, "not a parameter of %s (it takes %s)", dname, takes);
+      cfg_errors_at(errs, s, sub, "not a parameter of %s (it takes %s)", dname, takes);
       continue;
     }
     /* Bounds keep every draw a representable time: 1 ns to 10^7 s (116
@@ -355,7 +355,7 @@ static bool read_dist_time(const config_setting_t *g, const char *path, sim_dist
   if (errs->len > before) return false;
   if ((need & SIM_DP_MEAN) && rate && mean) {
     join_path(sub, sizeof sub, path, "mean_s");
-    sim_errors_at(errs, mean, sub, "give rate_per_s or mean_s, not both");
+    cfg_errors_at(errs, mean, sub, "give rate_per_s or mean_s, not both");
     return false;
   }
   static const struct { unsigned bit; const char *key; } required[] = {
@@ -366,22 +366,22 @@ static bool read_dist_time(const config_setting_t *g, const char *path, sim_dist
     const char *key = required[i].key;
     if (!strcmp(key, "rate_per_s") && !rate && !mean) {
       join_path(sub, sizeof sub, path, "rate_per_s");
-      sim_errors_at(errs, g, sub, "required key missing (%s takes %s)", dname, takes);
+      cfg_errors_at(errs, g, sub, "required key missing (%s takes %s)", dname, takes);
     } else if (strcmp(key, "rate_per_s") && !config_setting_get_member(g, key)) {
       join_path(sub, sizeof sub, path, key);
-      sim_errors_at(errs, g, sub, "required key missing (%s takes %s)", dname, takes);
+      cfg_errors_at(errs, g, sub, "required key missing (%s takes %s)", dname, takes);
     }
   }
   if (errs->len > before) return false;
   if ((need & SIM_DP_MINMAX) && !(p.max > p.min)) {
     join_path(sub, sizeof sub, path, "max_s");
-    sim_errors_at(errs, config_setting_get_member(g, "max_s"), sub,
+    cfg_errors_at(errs, config_setting_get_member(g, "max_s"), sub,
                   "must be greater than min_s (%g), got %g", p.min, p.max);
     return false;
   }
   const char *why = sim_dist_make(out, (sim_dist_kind)kind, &p);
   if (why) {
-    sim_errors_at(errs, at_min ? at_min : g, path, "%s: %s", dname, why);
+    cfg_errors_at(errs, at_min ? at_min : g, path, "%s: %s", dname, why);
     return false;
   }
   return true;
@@ -454,7 +454,7 @@ static const char *suggest(const sim_key *schema, const char *const *also, const
 }
 
 static void read_key(const config_setting_t *s, const char *path, const sim_key *k, void *out,
-                     sim_errors *errs)
+                     cfg_errors *errs)
 {
   char *field = (char *)out + k->offset;
   char val[256];
@@ -469,7 +469,7 @@ static void read_key(const config_setting_t *s, const char *path, const sim_key 
   case SIM_KEY_BOOL:
     if (config_setting_type(s) != CONFIG_TYPE_BOOL) {
       value_text(s, val, sizeof val);
-      sim_errors_at(errs, s, path, "expected true or false, got %s", val);
+      cfg_errors_at(errs, s, path, "expected true or false, got %s", val);
     } else {
       *(bool *)field = config_setting_get_bool(s);
     }
@@ -477,7 +477,7 @@ static void read_key(const config_setting_t *s, const char *path, const sim_key 
   case SIM_KEY_STRING:
     if (config_setting_type(s) != CONFIG_TYPE_STRING) {
       value_text(s, val, sizeof val);
-      sim_errors_at(errs, s, path, "expected a string, got %s", val);
+      cfg_errors_at(errs, s, path, "expected a string, got %s", val);
     } else {
       *(const char **)field = config_setting_get_string(s);
     }
@@ -490,7 +490,7 @@ static void read_key(const config_setting_t *s, const char *path, const sim_key 
     }
     if (config_setting_type(s) != CONFIG_TYPE_STRING) {
       value_text(s, val, sizeof val);
-      sim_errors_at(errs, s, path, "expected one of %s, got %s", choices, val);
+      cfg_errors_at(errs, s, path, "expected one of %s, got %s", choices, val);
       break;
     }
     const char *str = config_setting_get_string(s);
@@ -498,7 +498,7 @@ static void read_key(const config_setting_t *s, const char *path, const sim_key 
     for (int i = 0; k->choices[i]; i++)
       if (!strcmp(k->choices[i], str)) idx = i;
     if (idx < 0)
-      sim_errors_at(errs, s, path, "unknown value \"%s\" (expected one of: %s)", str, choices);
+      cfg_errors_at(errs, s, path, "unknown value \"%s\" (expected one of: %s)", str, choices);
     else
       *(int *)field = idx;
     break;
@@ -506,9 +506,9 @@ static void read_key(const config_setting_t *s, const char *path, const sim_key 
   case SIM_KEY_GROUP:
     if (config_setting_type(s) != CONFIG_TYPE_GROUP) {
       value_text(s, val, sizeof val);
-      sim_errors_at(errs, s, path, "expected a group { ... }, got %s", val);
+      cfg_errors_at(errs, s, path, "expected a group { ... }, got %s", val);
     } else {
-      sim_cfg_read(s, path, k->group, field, NULL, errs);
+      cfg_read(s, path, k->group, field, NULL, errs);
     }
     break;
   case SIM_KEY_DIST_TIME:
@@ -519,12 +519,12 @@ static void read_key(const config_setting_t *s, const char *path, const sim_key 
     *count = 0;
     if (t != CONFIG_TYPE_LIST) {
       value_text(s, val, sizeof val);
-      sim_errors_at(errs, s, path, "expected a list ( { ... }, { ... } ), got %s", val);
+      cfg_errors_at(errs, s, path, "expected a list ( { ... }, { ... } ), got %s", val);
       break;
     }
     int n = config_setting_length(s);
     if (n > k->max_items) {
-      sim_errors_at(errs, s, path, "at most %d items, got %d", k->max_items, n);
+      cfg_errors_at(errs, s, path, "at most %d items, got %d", k->max_items, n);
       n = k->max_items;
     }
     for (int i = 0; i < n; i++) {
@@ -533,10 +533,10 @@ static void read_key(const config_setting_t *s, const char *path, const sim_key 
       snprintf(sub, sizeof sub, "%s.[%d]", path, i);
       if (config_setting_type(e) != CONFIG_TYPE_GROUP) {
         value_text(e, val, sizeof val);
-        sim_errors_at(errs, e, sub, "expected a group { ... }, got %s", val);
+        cfg_errors_at(errs, e, sub, "expected a group { ... }, got %s", val);
         continue;
       }
-      sim_cfg_read(e, sub, k->group, field + (size_t)i * k->item_size, NULL, errs);
+      cfg_read(e, sub, k->group, field + (size_t)i * k->item_size, NULL, errs);
     }
     *count = n;
     break;
@@ -546,12 +546,12 @@ static void read_key(const config_setting_t *s, const char *path, const sim_key 
     *count = 0;
     if (t != CONFIG_TYPE_ARRAY && t != CONFIG_TYPE_LIST) {
       value_text(s, val, sizeof val);
-      sim_errors_at(errs, s, path, "expected an array of numbers [ 1, 2 ], got %s", val);
+      cfg_errors_at(errs, s, path, "expected an array of numbers [ 1, 2 ], got %s", val);
       break;
     }
     int n = config_setting_length(s);
     if (n > k->max_items) {
-      sim_errors_at(errs, s, path, "at most %d values, got %d", k->max_items, n);
+      cfg_errors_at(errs, s, path, "at most %d values, got %d", k->max_items, n);
       break;
     }
     sim_key item = *k;
@@ -570,18 +570,18 @@ static void read_key(const config_setting_t *s, const char *path, const sim_key 
     int t = config_setting_type(s);
     if (t != CONFIG_TYPE_ARRAY && t != CONFIG_TYPE_LIST) {
       value_text(s, val, sizeof val);
-      sim_errors_at(errs, s, path, "expected an array of strings [ \"a\", \"b\" ], got %s", val);
+      cfg_errors_at(errs, s, path, "expected an array of strings [ \"a\", \"b\" ], got %s", val);
       break;
     }
     names->n = 0;
     for (int i = 0; i < config_setting_length(s); i++) {
       const config_setting_t *e = config_setting_get_elem(s, (unsigned)i);
       if (config_setting_type(e) != CONFIG_TYPE_STRING) {
-        sim_errors_at(errs, s, path, "element %d is not a string", i);
+        cfg_errors_at(errs, s, path, "element %d is not a string", i);
         break;
       }
       if (names->n == SIM_MAX_NAMES) {
-        sim_errors_at(errs, s, path, "at most %d names", SIM_MAX_NAMES);
+        cfg_errors_at(errs, s, path, "at most %d names", SIM_MAX_NAMES);
         break;
       }
       names->v[names->n++] = config_setting_get_string(e);
@@ -596,7 +596,7 @@ static void read_key(const config_setting_t *s, const char *path, const sim_key 
  * keys are reported missing (an optional group's are not: it is simply
  * absent, as its presence flag says). */
 static void absent_group(const config_setting_t *g, const char *path, const sim_key *schema,
-                         void *out, bool required, sim_errors *errs)
+                         void *out, bool required, cfg_errors *errs)
 {
   for (const sim_key *kk = schema; kk->name; kk++) {
     char sub[600];
@@ -605,14 +605,14 @@ static void absent_group(const config_setting_t *g, const char *path, const sim_
     if (kk->kind == SIM_KEY_GROUP)
       absent_group(g, sub, kk->group, (char *)out + kk->offset, required && kk->required, errs);
     else if (kk->required && required)
-      sim_errors_at(errs, g, sub, "required key missing (%s)", kk->help ? kk->help : "");
+      cfg_errors_at(errs, g, sub, "required key missing (%s)", kk->help ? kk->help : "");
     else
       sim_key_set_default(kk, out);
   }
 }
 
-bool sim_cfg_read(const config_setting_t *g, const char *path, const sim_key *schema,
-                  void *out, const char *const *also_allowed, sim_errors *errs)
+bool cfg_read(const config_setting_t *g, const char *path, const sim_key *schema,
+                  void *out, const char *const *also_allowed, cfg_errors *errs)
 {
   size_t before = errs->len;
   char sub[512], expected[1024];
@@ -627,11 +627,11 @@ bool sim_cfg_read(const config_setting_t *g, const char *path, const sim_key *sc
     join_path(sub, sizeof sub, path, name);
     const char *best = suggest(schema, also_allowed, name);
     if (best) {
-      sim_errors_at(errs, s, sub, "unknown key (did you mean '%s'?)", best);
+      cfg_errors_at(errs, s, sub, "unknown key (did you mean '%s'?)", best);
       if (nhinted < 64) hinted[nhinted++] = best;
     } else {
       expected_keys(schema, also_allowed, expected, sizeof expected);
-      sim_errors_at(errs, s, sub, "unknown key (expected one of: %s)", expected);
+      cfg_errors_at(errs, s, sub, "unknown key (expected one of: %s)", expected);
     }
   }
   for (const sim_key *k = schema; k->name; k++) {
@@ -643,7 +643,7 @@ bool sim_cfg_read(const config_setting_t *g, const char *path, const sim_key *sc
       for (size_t h = 0; h < nhinted; h++)
         if (!strcmp(hinted[h], k->name)) hinted_group = true;
       if (k->kind == SIM_KEY_GROUP && k->required && !hinted_group)
-        sim_errors_at(errs, g, sub, "required group missing (%s)", k->help ? k->help : "");
+        cfg_errors_at(errs, g, sub, "required group missing (%s)", k->help ? k->help : "");
       if (k->kind == SIM_KEY_GROUP) {
         absent_group(g, sub, k->group, (char *)out + k->offset, k->required, errs);
         continue;
@@ -652,7 +652,7 @@ bool sim_cfg_read(const config_setting_t *g, const char *path, const sim_key *sc
       for (size_t h = 0; h < nhinted; h++)
         if (!strcmp(hinted[h], k->name)) was_hinted = true;
       if (k->required && !was_hinted)
-        sim_errors_at(errs, g, sub, "required key missing (%s)", k->help ? k->help : "");
+        cfg_errors_at(errs, g, sub, "required key missing (%s)", k->help ? k->help : "");
       else if (!k->required)
         sim_key_set_default(k, out);
       continue;

@@ -22,36 +22,36 @@ typedef struct {
   const char *file;  /* scenario file, for settings libconfig gives no file */
   bool *capacity;    /* per message: the hardware cannot hold the configuration
                         (sim_check_fail_capacity), as opposed to a mistake */
-} sim_errors;
+} cfg_errors;
 
-void sim_errors_init(sim_errors *e, const char *file);
-void sim_errors_release(sim_errors *e);
+void cfg_errors_init(cfg_errors *e, const char *file);
+void cfg_errors_release(cfg_errors *e);
 /* Add a message as it is. */
-void sim_errors_add(sim_errors *e, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+void cfg_errors_add(cfg_errors *e, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* Add "where: path: message", where is where `at` was written (file:line or
  * --set ...). at may be NULL (then just the file). */
-void sim_errors_at(sim_errors *e, const config_setting_t *at, const char *path,
+void cfg_errors_at(cfg_errors *e, const config_setting_t *at, const char *path,
                    const char *fmt, ...) __attribute__((format(printf, 4, 5)));
 /* Mark the message added last as a capacity problem (see `capacity`). */
-void sim_errors_mark_capacity(sim_errors *e);
+void cfg_errors_mark_capacity(cfg_errors *e);
 /* Print every message, one per line, prefixed with "clustersim: ", grouped
  * by file (in order of first mention) and in line order within a file;
  * messages without a place come first; ties keep the order added. */
-void sim_errors_print(const sim_errors *e, FILE *f);
+void cfg_errors_print(const cfg_errors *e, FILE *f);
 
 /* Read group g (at scenario path `path`, "" for the root) against schema into
  * out: defaults for absent keys, errors for missing required keys, wrong
  * types, values out of bounds and unknown keys (names in also_allowed,
  * NULL-terminated or NULL, are skipped). Returns true if no error was added. */
-bool sim_cfg_read(const config_setting_t *g, const char *path, const sim_key *schema,
-                  void *out, const char *const *also_allowed, sim_errors *errs);
+bool cfg_read(const config_setting_t *g, const char *path, const sim_key *schema,
+                  void *out, const char *const *also_allowed, cfg_errors *errs);
 
 /* True if `file` opens and is a regular file; otherwise adds
  * "file: cannot open WHAT: reason" (or "not a regular file") and is false. */
-bool sim_cfg_file_ok(const char *file, const char *what, sim_errors *errs);
+bool cfg_file_ok(const char *file, const char *what, cfg_errors *errs);
 
 /* Mark setting s (and what it contains) as written by `origin` (e.g.
  * "--set queue.servers=4"), which must outlive the configuration. */
-void sim_cfg_mark_origin(config_setting_t *s, const char *origin);
+void cfg_mark_origin(config_setting_t *s, const char *origin);
 
 #endif

@@ -54,11 +54,11 @@ static bool valid_name(const char *s)
   return true;
 }
 
-bool sim_override_apply(config_t *cfg, const char *text, sim_errors *errs)
+bool cfg_override_apply(config_t *cfg, const char *text, cfg_errors *errs)
 {
   const char *eq = strchr(text, '=');
   if (!eq || eq == text) {
-    sim_errors_add(errs, "--set %s: expected KEY=VALUE", text);
+    cfg_errors_add(errs, "--set %s: expected KEY=VALUE", text);
     return false;
   }
   char *key = xstrdup(text);
@@ -77,7 +77,7 @@ bool sim_override_apply(config_t *cfg, const char *text, sim_errors *errs)
   /* libconfig wraps integers too large for 64 bits; refuse them here */
   if (parsed && config_setting_is_number(config_lookup(&tmp, "v")) && looks_integer(value) &&
       !fits_int64(value)) {
-    sim_errors_add(errs, "--set %s: %s does not fit a 64-bit integer", text, value);
+    cfg_errors_add(errs, "--set %s: %s does not fit a 64-bit integer", text, value);
     config_destroy(&tmp);
     free(doc);
     free(key);
@@ -95,7 +95,7 @@ bool sim_override_apply(config_t *cfg, const char *text, sim_errors *errs)
   config_setting_t *parent = config_root_setting(cfg);
   size_t klen = strlen(key);
   if (key[0] == '.' || key[klen - 1] == '.' || strstr(key, "..")) {
-    sim_errors_add(errs, "--set %s: empty part in the key path", text);
+    cfg_errors_add(errs, "--set %s: empty part in the key path", text);
     config_destroy(&tmp);
     free(doc);
     free(key);
@@ -112,7 +112,7 @@ bool sim_override_apply(config_t *cfg, const char *text, sim_errors *errs)
       if (*end != ']' || end[1] || idx < 0 ||
           (pt != CONFIG_TYPE_LIST && pt != CONFIG_TYPE_ARRAY) ||
           idx >= config_setting_length(parent)) {
-        sim_errors_add(errs, "--set %s: %s: no such list element", text, part);
+        cfg_errors_add(errs, "--set %s: %s: no such list element", text, part);
         ok = false;
         break;
       }
@@ -120,19 +120,19 @@ bool sim_override_apply(config_t *cfg, const char *text, sim_errors *errs)
       if (!next) {
         /* replace an element in place: only scalars of the same type */
         if (config_setting_type(elem) != config_setting_type(src) || config_setting_is_aggregate(elem)) {
-          sim_errors_add(errs, "--set %s: element %ld can only be replaced by a value of the same type",
+          cfg_errors_add(errs, "--set %s: element %ld can only be replaced by a value of the same type",
                          text, idx);
           ok = false;
         } else {
           copy_value(elem, src);
-          sim_cfg_mark_origin(elem, text);
+          cfg_mark_origin(elem, text);
         }
         break;
       }
       parent = elem;
     } else {
       if (!valid_name(part) || config_setting_type(parent) != CONFIG_TYPE_GROUP) {
-        sim_errors_add(errs, "--set %s: '%s' is not a valid key here", text, part);
+        cfg_errors_add(errs, "--set %s: '%s' is not a valid key here", text, part);
         ok = false;
         break;
       }
@@ -141,12 +141,12 @@ bool sim_override_apply(config_t *cfg, const char *text, sim_errors *errs)
         if (child) config_setting_remove(parent, part);
         child = config_setting_add(parent, part, config_setting_type(src));
         copy_value(child, src);
-        sim_cfg_mark_origin(child, text);
+        cfg_mark_origin(child, text);
         break;
       }
       if (!child) {
         child = config_setting_add(parent, part, CONFIG_TYPE_GROUP);
-        sim_cfg_mark_origin(child, text);
+        cfg_mark_origin(child, text);
       }
       parent = child;
     }

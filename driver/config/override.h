@@ -16,6 +16,6 @@
  * Missing groups along KEY are created. The new setting is marked with
  * `text` (which must outlive cfg) so errors name the override. Returns false
  * and adds an error if KEY is malformed or crosses a non-group. */
-bool sim_override_apply(config_t *cfg, const char *text, sim_errors *errs);
+bool cfg_override_apply(config_t *cfg, const char *text, cfg_errors *errs);
 
 #endif

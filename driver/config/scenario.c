@@ -72,7 +72,7 @@ static char *dir_of(const char *file)
 
 /* What a component's check or prepare found, at the settings it names
  * (key paths relative to sec, written as prefix.key). */
-static void report_check(sim_errors *errs, config_setting_t *sec, const char *prefix, const sim_check *ck)
+static void report_check(cfg_errors *errs, config_setting_t *sec, const char *prefix, const sim_check *ck)
 {
   for (size_t i = 0; i < sim_check_count(ck); i++) {
     char path[512];
@@ -89,14 +89,14 @@ static void report_check(sim_errors *errs, config_setting_t *sec, const char *pr
       at = member_path(sec, k);
     }
     free(k);
-    sim_errors_at(errs, at ? at : sec, path, "%s", sim_check_msg(ck, i));
-    if (sim_check_capacity(ck, i)) sim_errors_mark_capacity(errs);
+    cfg_errors_at(errs, at ? at : sec, path, "%s", sim_check_msg(ck, i));
+    if (sim_check_capacity(ck, i)) cfg_errors_mark_capacity(errs);
   }
 }
 
 typedef struct {
-  sim_scenario *sc;
-  sim_errors *errs;
+  cfg_scenario *sc;
+  cfg_errors *errs;
   config_setting_t *sec;
   const char *prefix;
 } setup_ctx;
@@ -122,55 +122,55 @@ static bool read_trace(const sim_setup *su, const char *key, const char *path, c
   struct stat st;
   if (!probe || fstat(fileno(probe), &st) != 0 || !S_ISREG(st.st_mode)) {
     const char *why = !probe ? strerror(errno) : "not a regular file";
-    sim_errors_at(ctx->errs, at ? at : ctx->sec, where, "cannot read trace %s: %s", full, why);
+    cfg_errors_at(ctx->errs, at ? at : ctx->sec, where, "cannot read trace %s: %s", full, why);
     if (probe) fclose(probe);
     return false;
   }
   fclose(probe);
   size_t mark = ctx->errs->len;
-  if (sim_trace_read(out, full, time_col, cols, ncols, ctx->errs)) {
+  if (cfg_trace_read(out, full, time_col, cols, ncols, ctx->errs)) {
     if (out->rows > 0) return true;
     sim_trace_release(out);
-    sim_errors_at(ctx->errs, at ? at : ctx->sec, where, "trace %s has no rows", full);
+    cfg_errors_at(ctx->errs, at ? at : ctx->sec, where, "trace %s has no rows", full);
     return false;
   }
   if (ctx->errs->len == mark)
-    sim_errors_at(ctx->errs, at ? at : ctx->sec, where, "cannot read trace %s", full);
+    cfg_errors_at(ctx->errs, at ? at : ctx->sec, where, "cannot read trace %s", full);
   else
-    sim_errors_at(ctx->errs, at ? at : ctx->sec, where, "trace %s is not usable (errors above)", full);
+    cfg_errors_at(ctx->errs, at ? at : ctx->sec, where, "trace %s is not usable (errors above)", full);
   return false;
 }
 
-bool sim_scenario_load(sim_scenario *sc, const char *file, char *const *sets, size_t nsets,
-                       const int64_t *seed_override, sim_errors *errs)
+bool cfg_scenario_load(cfg_scenario *sc, const char *file, char *const *sets, size_t nsets,
+                       const int64_t *seed_override, cfg_errors *errs)
 {
   memset(sc, 0, sizeof *sc);
   config_init(&sc->cfg);
   sc->file = xstrdup(file);
   errs->file = sc->file;
 
-  if (!sim_cfg_file_ok(file, "scenario", errs)) return false;
+  if (!cfg_file_ok(file, "scenario", errs)) return false;
   char *dir = dir_of(file);
   config_set_include_dir(&sc->cfg, dir);
   free(dir);
   if (config_read_file(&sc->cfg, file) != CONFIG_TRUE) {
     const char *ef = config_error_file(&sc->cfg);
     if (config_error_type(&sc->cfg) == CONFIG_ERR_FILE_IO)
-      sim_errors_add(errs, "%s: cannot read scenario", ef ? ef : file);
+      cfg_errors_add(errs, "%s: cannot read scenario", ef ? ef : file);
     else
     {
       const char *text = config_error_text(&sc->cfg);
       if (text && !strcmp(text, "syntax error"))
-        sim_errors_add(errs, "%s:%d: syntax error", ef ? ef : file, config_error_line(&sc->cfg));
+        cfg_errors_add(errs, "%s:%d: syntax error", ef ? ef : file, config_error_line(&sc->cfg));
       else
-        sim_errors_add(errs, "%s:%d: %s", ef ? ef : file, config_error_line(&sc->cfg),
+        cfg_errors_add(errs, "%s:%d: %s", ef ? ef : file, config_error_line(&sc->cfg),
                        text ? text : "syntax error");
     }
     return false;
   }
 
   size_t before = errs->len;
-  for (size_t i = 0; i < nsets; i++) sim_override_apply(&sc->cfg, sets[i], errs);
+  for (size_t i = 0; i < nsets; i++) cfg_override_apply(&sc->cfg, sets[i], errs);
   if (errs->len > before) return false;
 
   /* every top-level name a component or catalog owns */
@@ -195,18 +195,18 @@ bool sim_scenario_load(sim_scenario *sc, const char *file, char *const *sets, si
   config_setting_t *root = config_root_setting(&sc->cfg);
   top_params top;
   memset(&top, 0, sizeof top);
-  sim_cfg_read(root, "", top_keys, &top, names, errs);
+  cfg_read(root, "", top_keys, &top, names, errs);
   sc->name = top.name;
   sc->description = top.description;
   sc->seed = seed_override ? *seed_override : top.seed;
   sc->warmup_s = top.warmup_s;
   sc->horizon_s = top.horizon_s;
   if (top.name && !name_ok(top.name))
-    sim_errors_at(errs, config_setting_get_member(root, "name"), "name",
+    cfg_errors_at(errs, config_setting_get_member(root, "name"), "name",
                   "\"%s\" is not a valid name (letters, digits, '-', '_' and '.' only; it names output files)",
                   top.name);
   if (top.horizon_s > 0 && top.warmup_s >= top.horizon_s)
-    sim_errors_at(errs, config_setting_get_member(root, "warmup_s"), "warmup_s",
+    cfg_errors_at(errs, config_setting_get_member(root, "warmup_s"), "warmup_s",
                   "must be less than horizon_s (%g)", top.horizon_s);
 
   /* every member of the root, allowed through when a sections component
@@ -229,17 +229,17 @@ bool sim_scenario_load(sim_scenario *sc, const char *file, char *const *sets, si
       sec = config_setting_get_member(root, type->name);
       if (!sec) continue;
       if (config_setting_type(sec) != CONFIG_TYPE_GROUP) {
-        sim_errors_at(errs, sec, type->name, "expected a group { ... } (%s)", type->help);
+        cfg_errors_at(errs, sec, type->name, "expected a group { ... } (%s)", type->help);
         continue;
       }
     }
     const char *prefix = type->sections ? "" : type->name;
     good[sc->nparts] = false;
-    sim_scenario_part *part = &sc->parts[sc->nparts++];
+    cfg_scenario_part *part = &sc->parts[sc->nparts++];
     part->type = type;
     part->params = xcalloc(1, type->params_size);
     size_t mark = errs->len;
-    sim_cfg_read(sec, prefix, type->schema, part->params, type->sections ? root_names : NULL, errs);
+    cfg_read(sec, prefix, type->schema, part->params, type->sections ? root_names : NULL, errs);
     if (errs->len == mark && type->check) {
       sim_check *ck = sim_check_alloc();
       type->check(part->params, ck);
@@ -258,7 +258,7 @@ bool sim_scenario_load(sim_scenario *sc, const char *file, char *const *sets, si
       if (i) strncat(list, " and ", sizeof list - strlen(list) - 1);
       strncat(list, sc->parts[i].type->name, sizeof list - strlen(list) - 1);
     }
-    sim_errors_at(errs, NULL, "", "one scenario simulates one thing, and this one has sections of %s: "
+    cfg_errors_at(errs, NULL, "", "one scenario simulates one thing, and this one has sections of %s: "
                   "put them in separate scenarios (a shared cluster's serving pool is jobs.serving)", list);
   }
   /* the scenario's own catalog entries, over the shipped catalogs */
@@ -267,13 +267,13 @@ bool sim_scenario_load(sim_scenario *sc, const char *file, char *const *sets, si
     if (config_setting_get_member(root, (*t)->list)) own_catalog = true;
   if (own_catalog || need_catalogs) {
     size_t mark = errs->len;
-    sc->cats = sim_catalogs_alloc();
-    sim_catalogs_load_dir(sc->cats, sim_catalog_dir(), errs);
+    sc->cats = cfg_catalogs_alloc();
+    cfg_catalogs_load_dir(sc->cats, cfg_catalog_dir(), errs);
     for (const sim_catalog_type *const *t = sim_catalog_types; *t; t++) {
       config_setting_t *list = config_setting_get_member(root, (*t)->list);
-      if (list) sim_catalogs_load_list(sc->cats, list, *t, errs);
+      if (list) cfg_catalogs_load_list(sc->cats, list, *t, errs);
     }
-    sim_catalogs_resolve(sc->cats, errs);
+    cfg_catalogs_resolve(sc->cats, errs);
     /* components are not prepared against broken catalogs */
     if (errs->len > mark) need_catalogs = false;
   }
@@ -295,18 +295,18 @@ bool sim_scenario_load(sim_scenario *sc, const char *file, char *const *sets, si
       if (t) strncat(list, ", ", sizeof list - strlen(list) - 1);
       strncat(list, names[t], sizeof list - strlen(list) - 1);
     }
-    sim_errors_at(errs, NULL, "", "nothing to simulate: add a section for one of: %s", list);
+    cfg_errors_at(errs, NULL, "", "nothing to simulate: add a section for one of: %s", list);
   }
   return errs->len == before;
 }
 
-void sim_scenario_release(sim_scenario *sc)
+void cfg_scenario_release(cfg_scenario *sc)
 {
   for (size_t i = 0; i < sc->nparts; i++) {
     if (sc->parts[i].type->release_params) sc->parts[i].type->release_params(sc->parts[i].params);
     free(sc->parts[i].params);
   }
-  sim_catalogs_free(sc->cats);
+  cfg_catalogs_free(sc->cats);
   config_destroy(&sc->cfg);
   free(sc->file);
   memset(sc, 0, sizeof *sc);

@@ -21,7 +21,7 @@
 typedef struct {
   const sim_component_type *type;
   void *params;  /* type->params_size bytes, owned */
-} sim_scenario_part;
+} cfg_scenario_part;
 
 typedef struct {
   config_t cfg;
@@ -31,20 +31,20 @@ typedef struct {
   int64_t seed;
   double warmup_s;        /* statistics ignore [0, warmup_s) */
   double horizon_s;       /* stop at this time; 0: when no event is left */
-  sim_scenario_part parts[SIM_SCENARIO_MAX_COMPONENTS];
+  cfg_scenario_part parts[SIM_SCENARIO_MAX_COMPONENTS];
   size_t nparts;
   /* The shipped catalogs plus the scenario's own `gpus`, `links`, `models`
    * lists (entries replace shipped ones of the same name); NULL when the
    * scenario has no such list. */
   sim_catalogs *cats;
-} sim_scenario;
+} cfg_scenario;
 
 /* Load `file`, apply the `nsets` --set texts (which must outlive sc) in
  * order, then --seed if seed_override is non-NULL, and check everything.
  * Returns true if the scenario is valid; otherwise every problem is in errs.
  * Release sc in both cases. */
-bool sim_scenario_load(sim_scenario *sc, const char *file, char *const *sets, size_t nsets,
-                       const int64_t *seed_override, sim_errors *errs);
-void sim_scenario_release(sim_scenario *sc);
+bool cfg_scenario_load(cfg_scenario *sc, const char *file, char *const *sets, size_t nsets,
+                       const int64_t *seed_override, cfg_errors *errs);
+void cfg_scenario_release(cfg_scenario *sc);
 
 #endif

@@ -17,7 +17,7 @@
 
 typedef struct {
   const char *path;
-  sim_errors *errs;
+  cfg_errors *errs;
   int nerr;
 } reader;
 
@@ -37,11 +37,11 @@ static bool report(reader *rd, size_t line, const char *col, const char *fmt, ..
   else
     snprintf(where, sizeof where, "%s", rd->path);
   if (col)
-    sim_errors_add(rd->errs, "%s: %s: %s", where, col, what);
+    cfg_errors_add(rd->errs, "%s: %s: %s", where, col, what);
   else
-    sim_errors_add(rd->errs, "%s: %s", where, what);
+    cfg_errors_add(rd->errs, "%s: %s", where, what);
   if (++rd->nerr < SIM_TRACE_MAX_ERRORS) return true;
-  sim_errors_add(rd->errs, "%s: stopped reading after %d errors", rd->path, SIM_TRACE_MAX_ERRORS);
+  cfg_errors_add(rd->errs, "%s: stopped reading after %d errors", rd->path, SIM_TRACE_MAX_ERRORS);
   return false;
 }
 
@@ -210,8 +210,8 @@ static bool blank(const char *s)
   return true;
 }
 
-bool sim_trace_read(sim_trace *tr, const char *path, const char *time_col,
-                    const sim_trace_column *cols, int ncols, sim_errors *errs)
+bool cfg_trace_read(sim_trace *tr, const char *path, const char *time_col,
+                    const sim_trace_column *cols, int ncols, cfg_errors *errs)
 {
   memset(tr, 0, sizeof *tr);
   reader rd = {path, errs, 0};

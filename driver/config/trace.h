@@ -1,5 +1,5 @@
 /* driver/config/trace.h: reading request traces (CSV) for replay. Part of the driver:
- * it reads files and reports problems to a sim_errors list; models get the
+ * it reads files and reports problems to a cfg_errors list; models get the
  * arrays it produces and never see the file.
  *
  * Format: a header line naming the columns, then one row per request,
@@ -30,7 +30,7 @@
  * returns true. Otherwise adds every problem (up to SIM_TRACE_MAX_ERRORS) to
  * errs as "path:line: column: what is wrong (what was expected)", leaves tr
  * empty and returns false. */
-bool sim_trace_read(sim_trace *tr, const char *path, const char *time_col,
-                    const sim_trace_column *cols, int ncols, sim_errors *errs);
+bool cfg_trace_read(sim_trace *tr, const char *path, const char *time_col,
+                    const sim_trace_column *cols, int ncols, cfg_errors *errs);
 
 #endif

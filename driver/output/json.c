@@ -5,7 +5,7 @@
 #include <math.h>
 #include <stdlib.h>
 
-void sim_json_string(FILE *f, const char *s)
+void out_json_string(FILE *f, const char *s)
 {
   fputc('"', f);
   for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
@@ -25,7 +25,7 @@ void sim_json_string(FILE *f, const char *s)
   fputc('"', f);
 }
 
-void sim_json_number(FILE *f, double x)
+void out_json_number(FILE *f, double x)
 {
   if (!isfinite(x)) {
     fputs("null", f);
@@ -39,25 +39,25 @@ void sim_json_number(FILE *f, double x)
   fputs(buf, f);
 }
 
-void sim_json_report(FILE *f, const sim_report *r)
+void out_json_report(FILE *f, const sim_report *r)
 {
   fputs("{\n", f);
   for (size_t i = 0; i < r->len; i++) {
     const sim_metric *m = &r->items[i];
     fputs("  ", f);
-    sim_json_string(f, m->key);
+    out_json_string(f, m->key);
     fputs(": ", f);
     switch (m->kind) {
     case SIM_VAL_INT: fprintf(f, "%" PRId64, m->i); break;
-    case SIM_VAL_NUM: sim_json_number(f, m->x); break;
-    case SIM_VAL_STR: sim_json_string(f, m->s); break;
+    case SIM_VAL_NUM: out_json_number(f, m->x); break;
+    case SIM_VAL_STR: out_json_string(f, m->s); break;
     }
     fputs(i + 1 < r->len ? ",\n" : "\n", f);
   }
   fputs("}\n", f);
 }
 
-void sim_text_report(FILE *f, const sim_report *r, int label_width)
+void out_text_report(FILE *f, const sim_report *r, int label_width)
 {
   for (size_t i = 0; i < r->len; i++) {
     const sim_metric *m = &r->items[i];

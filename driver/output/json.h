@@ -10,13 +10,13 @@
 #include "sim/report.h"
 
 /* Write s as a JSON string literal (quotes and escapes). */
-void sim_json_string(FILE *f, const char *s);
+void out_json_string(FILE *f, const char *s);
 /* Write x as a JSON number (or null). */
-void sim_json_number(FILE *f, double x);
+void out_json_number(FILE *f, double x);
 /* Write the whole report as a JSON object followed by a newline. */
-void sim_json_report(FILE *f, const sim_report *r);
+void out_json_report(FILE *f, const sim_report *r);
 /* Write the report as a readable table: label, value, key; one per line,
  * labels padded to label_width. */
-void sim_text_report(FILE *f, const sim_report *r, int label_width);
+void out_text_report(FILE *f, const sim_report *r, int label_width);
 
 #endif

@@ -125,7 +125,7 @@ static char *copy(const char *s, const char *end)
   return c;
 }
 
-/* A value as sim_json_top_text returns it. */
+/* A value as out_json_top_text returns it. */
 static char *value_text(const char *v, const char *vend)
 {
   if (*v == '"') return unescape(v, vend);
@@ -133,13 +133,13 @@ static char *value_text(const char *v, const char *vend)
   return copy(v, vend);
 }
 
-char *sim_json_top_raw(const char *json, const char *key)
+char *out_json_top_raw(const char *json, const char *key)
 {
   const char *v, *vend;
   return find(json, key, &v, &vend) ? copy(v, vend) : NULL;
 }
 
-bool sim_json_top_next(const char *json, const char **pos, char **key, char **value)
+bool out_json_top_next(const char *json, const char **pos, char **key, char **value)
 {
   const char *p = *pos, *k, *kend, *v, *vend;
   if (!p) {
@@ -153,13 +153,13 @@ bool sim_json_top_next(const char *json, const char **pos, char **key, char **va
   return true;
 }
 
-char *sim_json_top_text(const char *json, const char *key)
+char *out_json_top_text(const char *json, const char *key)
 {
   const char *v, *vend;
   return find(json, key, &v, &vend) ? value_text(v, vend) : NULL;
 }
 
-bool sim_json_top_number(const char *json, const char *key, double *out)
+bool out_json_top_number(const char *json, const char *key, double *out)
 {
   const char *v, *vend;
   if (!find(json, key, &v, &vend) || !(*v == '-' || (*v >= '0' && *v <= '9'))) return false;

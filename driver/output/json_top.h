@@ -13,21 +13,21 @@
  * ASCII becomes '?'), a number, true or false as written. NULL if the text
  * is not an object, the key is absent, or its value is null, an object or
  * an array. */
-char *sim_json_top_text(const char *json, const char *key);
+char *out_json_top_text(const char *json, const char *key);
 
 /* The top-level member `key` as a finite JSON number; false if absent,
  * null or anything but a number. */
-bool sim_json_top_number(const char *json, const char *key, double *out);
+bool out_json_top_number(const char *json, const char *key, double *out);
 
 /* The value of member `key` exactly as written (an object or array whole,
  * a string with its quotes), in fresh storage; NULL if absent. Feed an
  * object back to these functions to read inside it. */
-char *sim_json_top_raw(const char *json, const char *key);
+char *out_json_top_raw(const char *json, const char *key);
 
 /* The object's members in order: start with *pos = NULL; each call sets
  * *key and *value (fresh storage, caller frees; *value as
- * sim_json_top_text gives it, so NULL for null, objects and arrays) and
+ * out_json_top_text gives it, so NULL for null, objects and arrays) and
  * returns true, false after the last member. */
-bool sim_json_top_next(const char *json, const char **pos, char **key, char **value);
+bool out_json_top_next(const char *json, const char **pos, char **key, char **value);
 
 #endif

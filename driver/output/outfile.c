@@ -9,7 +9,7 @@
 
 #include "sim/util.h"
 
-bool sim_outfile_open(sim_outfile *o, const char *path)
+bool out_file_open(out_file *o, const char *path)
 {
   size_t n = strlen(path) + 32;
   o->path = xstrdup(path);
@@ -27,7 +27,7 @@ bool sim_outfile_open(sim_outfile *o, const char *path)
   return true;
 }
 
-static void release(sim_outfile *o)
+static void release(out_file *o)
 {
   free(o->path);
   free(o->tmp);
@@ -35,7 +35,7 @@ static void release(sim_outfile *o)
   o->f = NULL;
 }
 
-bool sim_outfile_commit(sim_outfile *o)
+bool out_file_commit(out_file *o)
 {
   bool ok = !ferror(o->f);
   ok = fflush(o->f) == 0 && ok;
@@ -52,14 +52,14 @@ bool sim_outfile_commit(sim_outfile *o)
   return ok;
 }
 
-void sim_outfile_abort(sim_outfile *o)
+void out_file_abort(out_file *o)
 {
   if (o->f) fclose(o->f);
   if (o->tmp) unlink(o->tmp);
   release(o);
 }
 
-bool sim_mkdirs(const char *path)
+bool out_mkdirs(const char *path)
 {
   if (!*path) {
     errno = ENOENT;

@@ -12,17 +12,17 @@ typedef struct {
   FILE *f;          /* write here */
   char *path;       /* final name */
   char *tmp;        /* temporary name */
-} sim_outfile;
+} out_file;
 
 /* Open a temporary file for `path`; false (errno set) if it cannot be. */
-bool sim_outfile_open(sim_outfile *o, const char *path);
+bool out_file_open(out_file *o, const char *path);
 /* Close and rename into place; false (errno set) on any write error, in
  * which case the temporary file is removed. Releases o either way. */
-bool sim_outfile_commit(sim_outfile *o);
+bool out_file_commit(out_file *o);
 /* Discard the temporary file and release o. */
-void sim_outfile_abort(sim_outfile *o);
+void out_file_abort(out_file *o);
 
 /* mkdir -p; false (errno set) on failure. */
-bool sim_mkdirs(const char *path);
+bool out_mkdirs(const char *path);
 
 #endif

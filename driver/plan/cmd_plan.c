@@ -98,10 +98,10 @@ static int usage_error(const char *fmt, const char *arg)
   fputs("clustersim plan: ", stderr);
   fprintf(stderr, fmt, arg);
   fputs("\n", stderr);
-  return SIM_EXIT_USAGE;
+  return CMD_EXIT_USAGE;
 }
 
-static int parse_slo(sim_plan_opts *o, char *arg)
+static int parse_slo(plan_opts *o, char *arg)
 {
   char *eq = strchr(arg, '=');
   double v;
@@ -111,7 +111,7 @@ static int parse_slo(sim_plan_opts *o, char *arg)
   for (int i = 0; i < o->nslo; i++)
     if (!strcmp(o->slo[i].metric, arg)) return usage_error("--slo: %s has two targets", arg);
   if (o->nslo == SIM_PLAN_MAX_SLO) return usage_error("--slo: at most 16 targets (%s)", arg);
-  o->slo[o->nslo++] = (sim_plan_slo){arg, v};
+  o->slo[o->nslo++] = (plan_slo){arg, v};
   return 0;
 }
 
@@ -126,7 +126,7 @@ static int cmp_double(const void *a, const void *b)
   return (x > y) - (x < y);
 }
 
-static int parse_candidates(sim_plan_opts *o, const char *arg)
+static int parse_candidates(plan_opts *o, const char *arg)
 {
   const char *eq = strchr(arg, '=');
   bool gpu = eq && eq - arg == 3 && !strncmp(arg, "gpu", 3);
@@ -157,7 +157,7 @@ static int parse_candidates(sim_plan_opts *o, const char *arg)
   return rc;
 }
 
-static int parse_scales(sim_plan_opts *o, const char *arg)
+static int parse_scales(plan_opts *o, const char *arg)
 {
   char *list = xstrdup(arg), *save = NULL;
   int rc = 0;
@@ -182,7 +182,7 @@ static int parse_scales(sim_plan_opts *o, const char *arg)
 }
 
 /* 0 (o filled), -1 after --help, or an exit status. */
-static int parse_opts(int argc, char **argv, sim_plan_opts *o)
+static int parse_opts(int argc, char **argv, plan_opts *o)
 {
   enum { OPT_SEED = 1000, OPT_SET, OPT_SLO, OPT_CAND, OPT_MAXR, OPT_SCALES, OPT_PLOT };
   static const struct option longs[] = {
@@ -238,14 +238,14 @@ static int parse_opts(int argc, char **argv, sim_plan_opts *o)
     }
     case OPT_SET: o->sets[o->nsets++] = optarg; break;
     case 'h': plan_usage(stdout); return -1;
-    default: plan_usage(stderr); return SIM_EXIT_USAGE;
+    default: plan_usage(stderr); return CMD_EXIT_USAGE;
     }
   }
   if (rc) return rc;
   if (optind != argc - 1) {
     fprintf(stderr, "clustersim plan: expected exactly one scenario file\n");
     plan_usage(stderr);
-    return SIM_EXIT_USAGE;
+    return CMD_EXIT_USAGE;
   }
   o->file = argv[optind];
   if (o->nslo == 0) return usage_error("%s", "at least one --slo METRIC=VALUE is needed, e.g. --slo ttft_p99_s=2");
@@ -262,22 +262,22 @@ typedef struct {
 
 /* Load the scenario with the user's settings. Errors that only say pool 0's
  * GPU and tp cannot hold the model do not matter: plan replaces them. */
-static int load_base(sim_plan_opts *o, base_info *b)
+static int load_base(plan_opts *o, base_info *b)
 {
-  sim_scenario sc;
-  sim_errors errs;
-  sim_errors_init(&errs, o->file);
-  bool ok = sim_scenario_load(&sc, o->file, o->sets, o->nsets, o->have_seed ? &o->seed : NULL, &errs);
+  cfg_scenario sc;
+  cfg_errors errs;
+  cfg_errors_init(&errs, o->file);
+  bool ok = cfg_scenario_load(&sc, o->file, o->sets, o->nsets, o->have_seed ? &o->seed : NULL, &errs);
   int rc = 0;
   if (!ok) {
     bool capacity = errs.len > 0 && sc.name;
     for (size_t i = 0; i < errs.len; i++)
-      if (!sim_plan_capacity_error(errs.msgs[i], errs.capacity[i])) capacity = false;
+      if (!plan_capacity_error(errs.msgs[i], errs.capacity[i])) capacity = false;
     if (!capacity) {
-      sim_errors_print(&errs, stderr);
+      cfg_errors_print(&errs, stderr);
       fprintf(stderr, "clustersim: %s: %zu error%s; nothing was simulated\n", o->file, errs.len,
               errs.len == 1 ? "" : "s");
-      rc = SIM_EXIT_USAGE;
+      rc = CMD_EXIT_USAGE;
     }
   }
   const char *gpu = NULL;
@@ -285,7 +285,7 @@ static int load_base(sim_plan_opts *o, base_info *b)
   if (!rc && (!pools || config_setting_length(pools) < 1 ||
               !config_lookup_string(&sc.cfg, "cluster.pools.[0].gpu", &gpu))) {
     fprintf(stderr, "clustersim plan: %s: not a serving scenario (no cluster.pools with a gpu)\n", o->file);
-    rc = SIM_EXIT_USAGE;
+    rc = CMD_EXIT_USAGE;
   }
   if (!rc) {
     b->name = xstrdup(sc.name);
@@ -293,11 +293,11 @@ static int load_base(sim_plan_opts *o, base_info *b)
     const char *model = NULL;
     if (config_lookup_string(&sc.cfg, "model.name", &model)) b->model = xstrdup(model);
     b->npools = config_setting_length(pools);
-    if (!sim_plan_number(&sc.cfg, "cluster.pools.[0].gpus_per_node", &b->gpus_per_node)) b->gpus_per_node = 8;
-    if (!sim_plan_number(&sc.cfg, "workload.load_scale", &b->load_scale)) b->load_scale = 1;
+    if (!plan_number(&sc.cfg, "cluster.pools.[0].gpus_per_node", &b->gpus_per_node)) b->gpus_per_node = 8;
+    if (!plan_number(&sc.cfg, "workload.load_scale", &b->load_scale)) b->load_scale = 1;
   }
-  sim_errors_release(&errs);
-  sim_scenario_release(&sc);
+  cfg_errors_release(&errs);
+  cfg_scenario_release(&sc);
   return rc;
 }
 
@@ -311,19 +311,19 @@ static double wall_now(void)
 }
 
 /* The winner (or closest miss) over every type, into r. */
-static void choose(sim_plan_result *r)
+static void choose(plan_result *r)
 {
-  const sim_plan_opts *o = r->o;
+  const plan_opts *o = r->o;
   r->winner_type = r->winner = -1;
   r->feasible = false;
-  const sim_plan_sim *w = NULL;
+  const plan_sim *w = NULL;
   for (int g = 0; g < o->ngpus; g++) {
     bool feasible;
-    int b = sim_plan_type_best(&r->types[g], &feasible);
+    int b = plan_type_best(&r->types[g], &feasible);
     if (b < 0) continue;
-    const sim_plan_sim *x = &r->types[g].sims[b];
+    const plan_sim *x = &r->types[g].sims[b];
     bool take = !w || (feasible && !r->feasible) ||
-                (feasible == r->feasible && (feasible ? sim_plan_better(x, w) : sim_plan_closer(x, w)));
+                (feasible == r->feasible && (feasible ? plan_better(x, w) : plan_closer(x, w)));
     if (take) {
       w = x;
       r->winner_type = g;
@@ -339,7 +339,7 @@ static void choose(sim_plan_result *r)
     }
 }
 
-static int plan(sim_plan_opts *o)
+static int plan(plan_opts *o)
 {
   double t0 = wall_now();
   base_info b = {0};
@@ -348,17 +348,17 @@ static int plan(sim_plan_opts *o)
   if (o->ngpus == 0) o->gpus[o->ngpus++] = xstrdup(b.pool_gpu);
   if (!o->tps_given)
     for (int tp = 1; tp <= 8 && tp <= b.gpus_per_node; tp *= 2) o->tps[o->ntps++] = tp;
-  sim_plan_ctx ctx = {o, b.load_scale};
+  plan_ctx ctx = {o, b.load_scale};
 
-  char *outdir = sim_run_outdir(o->outdir, b.name, "-plan");
-  sim_plan_type *types = xcalloc((size_t)o->ngpus, sizeof *types);
-  sim_plan_fit *fit = xcalloc((size_t)o->ngpus, sizeof *fit);
+  char *outdir = run_outdir(o->outdir, b.name, "-plan");
+  plan_type *types = xcalloc((size_t)o->ngpus, sizeof *types);
+  plan_fit *fit = xcalloc((size_t)o->ngpus, sizeof *fit);
   for (int g = 0; g < o->ngpus; g++) types[g].gpu = g;
   /* which (GPU, tp) the loader takes: user errors (an unknown GPU) end here */
   for (int g = 0; g < o->ngpus && !rc; g++)
     for (int i = 0; i < o->ntps && !rc; i++) {
-      int f = sim_plan_fits(&ctx, g, o->tps[i], fit[g].reasons[i], sizeof fit[g].reasons[i]);
-      if (f == SIM_PLAN_USER_ERROR) rc = SIM_EXIT_USAGE;
+      int f = plan_fits(&ctx, g, o->tps[i], fit[g].reasons[i], sizeof fit[g].reasons[i]);
+      if (f == SIM_PLAN_USER_ERROR) rc = CMD_EXIT_USAGE;
       fit[g].fits[i] = f == 1;
       fit[g].any = fit[g].any || f == 1;
     }
@@ -368,36 +368,36 @@ static int plan(sim_plan_opts *o)
     if (!fit[g].any) continue;
     int i = 0;
     while (!fit[g].fits[i]) i++;
-    rc = sim_plan_check_metrics(&ctx, g, o->tps[i]);
+    rc = plan_check_metrics(&ctx, g, o->tps[i]);
   }
   /* the directory before the search, so that its results are not lost */
-  if (rc == SIM_PLAN_OK && !sim_mkdirs(outdir)) {
+  if (rc == SIM_PLAN_OK && !out_mkdirs(outdir)) {
     fprintf(stderr, "clustersim: %s: cannot create output directory: %s\n", outdir, strerror(errno));
-    rc = SIM_EXIT_USAGE;
+    rc = CMD_EXIT_USAGE;
     goto done;
   }
-  if (rc == SIM_PLAN_OK) rc = sim_plan_run_types(&ctx, types, fit);
-  if (rc == SIM_PLAN_STOPPED || (rc == SIM_PLAN_OK && sim_plan_stop)) {
-    int sig = sim_plan_stop ? sim_plan_stop : sim_run_stop_signal();
+  if (rc == SIM_PLAN_OK) rc = plan_run_types(&ctx, types, fit);
+  if (rc == SIM_PLAN_STOPPED || (rc == SIM_PLAN_OK && plan_stop)) {
+    int sig = plan_stop ? plan_stop : run_stop_signal();
     fprintf(stderr, "clustersim plan: interrupted; nothing was written\n");
     rc = 128 + (sig ? sig : SIGINT);
     goto done;
   }
   if (rc) goto done;
 
-  sim_plan_result res = {.o = o, .scenario = b.name, .model = b.model, .pool_gpu = b.pool_gpu,
+  plan_result res = {.o = o, .scenario = b.name, .model = b.model, .pool_gpu = b.pool_gpu,
                          .npools = b.npools, .types = types};
   choose(&res);
   res.wall_s = wall_now() - t0;
-  if (!o->quiet) sim_plan_print(stdout, &res);
-  if (!sim_plan_write(outdir, &res)) {
-    rc = SIM_EXIT_FAIL;
+  if (!o->quiet) plan_print(stdout, &res);
+  if (!plan_write(outdir, &res)) {
+    rc = CMD_EXIT_FAIL;
   } else if (!o->quiet) {
     printf("plan: %s/plan.json, plan.csv, plan_load.csv\n", outdir);
   }
-  if (rc == 0 && o->plot && !sim_plot_dir(outdir, NULL, o->quiet)) rc = SIM_EXIT_FAIL;
+  if (rc == 0 && o->plot && !plot_dir(outdir, NULL, o->quiet)) rc = CMD_EXIT_FAIL;
 done:
-  for (int g = 0; g < o->ngpus; g++) sim_plan_type_release(&types[g]);
+  for (int g = 0; g < o->ngpus; g++) plan_type_release(&types[g]);
   free(types);
   free(fit);
   free(outdir);
@@ -407,18 +407,18 @@ done:
   return rc;
 }
 
-int sim_cmd_plan(int argc, char **argv)
+int cmd_plan(int argc, char **argv)
 {
-  sim_plan_opts o;
+  plan_opts o;
   int rc = parse_opts(argc, argv, &o);
   if (rc == 0) {
     struct sigaction old_int, old_term;
-    sim_plan_catch_signals(&old_int, &old_term);
+    plan_catch_signals(&old_int, &old_term);
     rc = plan(&o);
     sigaction(SIGINT, &old_int, NULL);
     sigaction(SIGTERM, &old_term, NULL);
   }
   for (int i = 0; i < o.ngpus; i++) free(o.gpus[i]);
   free(o.sets);
-  return rc < 0 ? SIM_EXIT_OK : rc;
+  return rc < 0 ? CMD_EXIT_OK : rc;
 }

@@ -28,7 +28,7 @@
 typedef struct {
   const char *metric;  /* points into argv */
   double target;
-} sim_plan_slo;
+} plan_slo;
 
 typedef struct {
   const char *file;
@@ -42,7 +42,7 @@ typedef struct {
   int replications;
   int max_replicas;
   int jobs;
-  sim_plan_slo slo[SIM_PLAN_MAX_SLO];
+  plan_slo slo[SIM_PLAN_MAX_SLO];
   int nslo;
   char *gpus[SIM_PLAN_MAX_GPUS];   /* owned; from --candidates or the scenario */
   int ngpus;
@@ -51,13 +51,13 @@ typedef struct {
   bool tps_given;                  /* --candidates tp=... */
   double scales[SIM_PLAN_MAX_SCALES]; /* --load-scales, ascending, distinct */
   int nscales;
-} sim_plan_opts;
+} plan_opts;
 
 /* What the evaluation of a configuration needs; read-only once set up. */
 typedef struct {
-  const sim_plan_opts *o;
+  const plan_opts *o;
   double base_load_scale;  /* the scenario's workload.load_scale */
-} sim_plan_ctx;
+} plan_ctx;
 
 /* One simulated configuration. scale is an index into o->scales, or -1
  * for the scenario's own load. values[] and worst_ratio are the worst over
@@ -70,22 +70,22 @@ typedef struct {
   double usd_per_hour, usd_per_million_tokens, arrival_rate_per_s, gpus, rejected;
   double values[SIM_PLAN_MAX_SLO];
   double worst_ratio;   /* max over targets of value / target */
-} sim_plan_sim;
+} plan_sim;
 
 typedef enum {
   SIM_PLAN_NOFIT,    /* the loader rejects this tp (memory, heads, node) */
   SIM_PLAN_FOUND,    /* replicas: the fewest that meet every target */
   SIM_PLAN_NONE,     /* not even max_replicas meet them */
   SIM_PLAN_PRUNED    /* replicas: the most that could beat the type's best; they miss */
-} sim_plan_outcome;
+} plan_outcome;
 
 /* The search of one (GPU, tp) at the scenario's load. */
 typedef struct {
   int gpu, tp;
-  sim_plan_outcome outcome;
+  plan_outcome outcome;
   int replicas;
   char reason[512];  /* NOFIT: the loader's message */
-} sim_plan_search;
+} plan_search;
 
 /* plan_load.csv: the fewest replicas at one load scale (0: none up to
  * max_replicas); sim: index into the type's sims of the run it comes from. */
@@ -93,19 +93,19 @@ typedef struct {
   int gpu, tp, scale;
   int replicas;
   int sim;
-} sim_plan_load;
+} plan_load;
 
 /* Everything found about one GPU type. */
 typedef struct {
   int gpu;
-  sim_plan_sim *sims;
+  plan_sim *sims;
   int nsims;
-  sim_plan_search searches[SIM_PLAN_MAX_TPS];
+  plan_search searches[SIM_PLAN_MAX_TPS];
   int nsearches;
-  sim_plan_load loads[SIM_PLAN_MAX_SCALES];
+  plan_load loads[SIM_PLAN_MAX_SCALES];
   int nloads;
   int load_tp;         /* the tp of the load curve, 0 if none */
-} sim_plan_type;
+} plan_type;
 
 /* Status codes of evaluation and search (also a search process's exit
  * status). */
@@ -114,55 +114,55 @@ enum { SIM_PLAN_OK = 0, SIM_PLAN_USER_ERROR = 2, SIM_PLAN_STOPPED = 130 };
 /* ---- plan_eval.c ---- */
 
 /* The signal (SIGINT, SIGTERM) that asked the plan to stop, or 0. */
-extern volatile sig_atomic_t sim_plan_stop;
+extern volatile sig_atomic_t plan_stop;
 
-/* A loader message (and its capacity mark, sim_errors.capacity) that only
+/* A loader message (and its capacity mark, cfg_errors.capacity) that only
  * says pool 0's GPU and tp cannot hold the model (memory, attention heads,
  * node size): for plan an infeasible configuration, not a mistake in the
  * scenario. */
-bool sim_plan_capacity_error(const char *msg, bool capacity);
+bool plan_capacity_error(const char *msg, bool capacity);
 
 /* Whether (gpu, tp) loads: 1 yes; 0 the loader rejects it for memory, heads
  * or node size (its message in reason); SIM_PLAN_USER_ERROR any other
  * problem (printed on stderr). */
-int sim_plan_fits(const sim_plan_ctx *c, int gpu, int tp, char *reason, size_t n);
+int plan_fits(const plan_ctx *c, int gpu, int tp, char *reason, size_t n);
 /* Check, with a run of (gpu, tp) cut at 1 ns (every metric is named, none
  * measured), that the summary has each --slo metric as a number and the
  * keys plan reads, and that the GPU has a price: SIM_PLAN_OK,
  * SIM_PLAN_USER_ERROR (printed) or SIM_PLAN_STOPPED. */
-int sim_plan_check_metrics(const sim_plan_ctx *c, int gpu, int tp);
+int plan_check_metrics(const plan_ctx *c, int gpu, int tp);
 /* Simulate (gpu, tp, replicas) at load scale index `scale` (-1: the
  * scenario's) into out, replication k with the scenario's seed + k, until
  * one misses: SIM_PLAN_OK, SIM_PLAN_USER_ERROR (printed: an invalid
  * scenario, an --slo metric the summary lacks, a GPU without a price) or
  * SIM_PLAN_STOPPED. */
-int sim_plan_eval(const sim_plan_ctx *c, int gpu, int tp, int replicas, int scale, sim_plan_sim *out);
+int plan_eval(const plan_ctx *c, int gpu, int tp, int replicas, int scale, plan_sim *out);
 /* a better than b at the same load: cheaper (relative 1e-9), then fewer
  * GPUs, then more headroom (smaller worst ratio). */
-bool sim_plan_better(const sim_plan_sim *a, const sim_plan_sim *b);
+bool plan_better(const plan_sim *a, const plan_sim *b);
 /* a closer to the targets than b: no rejections first, then the smaller
  * worst ratio, then cheaper. */
-bool sim_plan_closer(const sim_plan_sim *a, const sim_plan_sim *b);
+bool plan_closer(const plan_sim *a, const plan_sim *b);
 /* value / target as used for worst_ratio (0 when target <= 0 is met). */
-double sim_plan_ratio(double value, double target);
+double plan_ratio(double value, double target);
 /* The number at scenario path `path` in cfg (a libconfig config_t *), or,
  * when it is not written, the default of its key in the components' key
  * tables; false if neither. */
-bool sim_plan_number(const void *cfg, const char *path, double *out);
+bool plan_number(const void *cfg, const char *path, double *out);
 
 /* ---- plan_search.c ---- */
 
 /* Search GPU type t->gpu (t->sims may hold runs made already, reused):
  * every tp that fits (fits[i], reasons[i] for o->tps[i]), then the load
- * curve. SIM_PLAN_OK or a status as for sim_plan_eval. */
-int sim_plan_search_type(const sim_plan_ctx *c, sim_plan_type *t, const bool *fits, char (*reasons)[512]);
+ * curve. SIM_PLAN_OK or a status as for plan_eval. */
+int plan_search_type(const plan_ctx *c, plan_type *t, const bool *fits, char (*reasons)[512]);
 /* The type's best feasible run at the scenario's load, else its closest
  * miss there; -1 if it has none. *feasible says which. */
-int sim_plan_type_best(const sim_plan_type *t, bool *feasible);
-void sim_plan_type_release(sim_plan_type *t);
+int plan_type_best(const plan_type *t, bool *feasible);
+void plan_type_release(plan_type *t);
 /* A type's results through a file (between processes); false on I/O error. */
-bool sim_plan_type_write(FILE *f, const sim_plan_type *t);
-bool sim_plan_type_read(FILE *f, sim_plan_type *t);
+bool plan_type_write(FILE *f, const plan_type *t);
+bool plan_type_read(FILE *f, plan_type *t);
 
 /* ---- plan_run.c ---- */
 
@@ -171,35 +171,35 @@ typedef struct {
   bool fits[SIM_PLAN_MAX_TPS];
   char reasons[SIM_PLAN_MAX_TPS][512];
   bool any;
-} sim_plan_fit;
+} plan_fit;
 
-/* Catch SIGINT and SIGTERM: set sim_plan_stop and pass the signal on to
+/* Catch SIGINT and SIGTERM: set plan_stop and pass the signal on to
  * the workers. The previous actions go to old_int, old_term. */
-void sim_plan_catch_signals(struct sigaction *old_int, struct sigaction *old_term);
+void plan_catch_signals(struct sigaction *old_int, struct sigaction *old_term);
 /* Search every type (types[g], fit[g]), o->jobs at a time in worker
  * processes, or here when jobs is 1: SIM_PLAN_OK or the first failing
  * status (SIM_PLAN_STOPPED once a signal came). */
-int sim_plan_run_types(const sim_plan_ctx *c, sim_plan_type *types, const sim_plan_fit *fit);
+int plan_run_types(const plan_ctx *c, plan_type *types, const plan_fit *fit);
 
 /* ---- plan_output.c ---- */
 
 typedef struct {
-  const sim_plan_opts *o;
+  const plan_opts *o;
   const char *scenario;      /* name */
   const char *model;         /* model.name, or NULL */
   const char *pool_gpu;      /* the scenario's pool 0 GPU */
   int npools;
-  sim_plan_type *types;      /* o->ngpus */
+  plan_type *types;      /* o->ngpus */
   int winner_type, winner;   /* the winner (or the closest miss): type and sim index; -1 if none */
   bool feasible;
   int simulations, configurations;
   double wall_s;
-} sim_plan_result;
+} plan_result;
 
 /* The winner, each type's best and the count, on f. */
-void sim_plan_print(FILE *f, const sim_plan_result *r);
+void plan_print(FILE *f, const plan_result *r);
 /* OUTDIR/plan.json, plan.csv, plan_load.csv (each atomically); false with
  * a message on error. */
-bool sim_plan_write(const char *outdir, const sim_plan_result *r);
+bool plan_write(const char *outdir, const plan_result *r);
 
 #endif

@@ -16,16 +16,16 @@
 #include "driver/config/scenario.h"
 #include "sim/util.h"
 
-volatile sig_atomic_t sim_plan_stop;
+volatile sig_atomic_t plan_stop;
 
 enum { NSETS_EXTRA = 4 };
 
 /* The user's --set texts, then pool 0's GPU, tp, replicas and (scale >= 0)
  * the load scale, in bufs (which must outlive the load). */
-static size_t make_sets(const sim_plan_ctx *c, int gpu, int tp, int replicas, int scale, char **sets,
+static size_t make_sets(const plan_ctx *c, int gpu, int tp, int replicas, int scale, char **sets,
                         char bufs[NSETS_EXTRA][256])
 {
-  const sim_plan_opts *o = c->o;
+  const plan_opts *o = c->o;
   size_t n = 0;
   for (size_t i = 0; i < o->nsets; i++) sets[n++] = o->sets[i];
   snprintf(bufs[0], 256, "cluster.pools.[0].gpu=\"%s\"", o->gpus[gpu]);
@@ -43,49 +43,49 @@ static size_t make_sets(const sim_plan_ctx *c, int gpu, int tp, int replicas, in
 
 /* The model marks these (sim_check_fail_capacity); plan plans pool 0, so
  * only pool 0's count. Anything else is the user's to fix. */
-bool sim_plan_capacity_error(const char *msg, bool capacity)
+bool plan_capacity_error(const char *msg, bool capacity)
 {
   return capacity && strstr(msg, "cluster.pools.[0]") != NULL;
 }
 
-static bool load(const sim_plan_ctx *c, int gpu, int tp, int replicas, int scale, sim_scenario *sc,
-                 sim_errors *errs, char **sets, char bufs[NSETS_EXTRA][256])
+static bool load(const plan_ctx *c, int gpu, int tp, int replicas, int scale, cfg_scenario *sc,
+                 cfg_errors *errs, char **sets, char bufs[NSETS_EXTRA][256])
 {
-  const sim_plan_opts *o = c->o;
+  const plan_opts *o = c->o;
   size_t n = make_sets(c, gpu, tp, replicas, scale, sets, bufs);
-  sim_errors_init(errs, o->file);
-  return sim_scenario_load(sc, o->file, sets, n, o->have_seed ? &o->seed : NULL, errs);
+  cfg_errors_init(errs, o->file);
+  return cfg_scenario_load(sc, o->file, sets, n, o->have_seed ? &o->seed : NULL, errs);
 }
 
-int sim_plan_fits(const sim_plan_ctx *c, int gpu, int tp, char *reason, size_t n)
+int plan_fits(const plan_ctx *c, int gpu, int tp, char *reason, size_t n)
 {
   char **sets = xcalloc(c->o->nsets + NSETS_EXTRA, sizeof *sets);
   char bufs[NSETS_EXTRA][256];
-  sim_scenario sc;
-  sim_errors errs;
+  cfg_scenario sc;
+  cfg_errors errs;
   int rc = 1;
   if (!load(c, gpu, tp, 1, -1, &sc, &errs, sets, bufs)) {
     bool capacity = errs.len > 0;
     for (size_t i = 0; i < errs.len; i++)
-      if (!sim_plan_capacity_error(errs.msgs[i], errs.capacity[i])) capacity = false;
+      if (!plan_capacity_error(errs.msgs[i], errs.capacity[i])) capacity = false;
     if (capacity) {
       const char *m = strstr(errs.msgs[0], "cluster.pools.[0]");
       snprintf(reason, n, "%s", m);
       rc = 0;
     } else {
-      sim_errors_print(&errs, stderr);
+      cfg_errors_print(&errs, stderr);
       fprintf(stderr, "clustersim plan: %s with gpu %s, tp %d: the scenario is not valid\n", c->o->file,
               c->o->gpus[gpu], tp);
       rc = SIM_PLAN_USER_ERROR;
     }
   }
-  sim_errors_release(&errs);
-  sim_scenario_release(&sc);
+  cfg_errors_release(&errs);
+  cfg_scenario_release(&sc);
   free(sets);
   return rc;
 }
 
-double sim_plan_ratio(double value, double target)
+double plan_ratio(double value, double target)
 {
   if (isnan(value)) return INFINITY;
   if (target > 0) return value / target;
@@ -113,7 +113,7 @@ static const char *const needed[] = {"usd_per_hour", "usd_per_million_tokens", "
 
 /* SIM_PLAN_OK if rep has every metric plan reads, else a message and
  * SIM_PLAN_USER_ERROR. */
-static int check_report(const sim_plan_opts *o, const sim_report *rep)
+static int check_report(const plan_opts *o, const sim_report *rep)
 {
   double v;
   for (size_t i = 0; i < sizeof needed / sizeof needed[0]; i++)
@@ -131,21 +131,21 @@ static int check_report(const sim_plan_opts *o, const sim_report *rep)
   return SIM_PLAN_OK;
 }
 
-int sim_plan_check_metrics(const sim_plan_ctx *c, int gpu, int tp)
+int plan_check_metrics(const plan_ctx *c, int gpu, int tp)
 {
   char **sets = xcalloc(c->o->nsets + NSETS_EXTRA, sizeof *sets);
   char bufs[NSETS_EXTRA][256];
-  sim_scenario sc;
-  sim_errors errs;
+  cfg_scenario sc;
+  cfg_errors errs;
   int rc = SIM_PLAN_OK;
   if (!load(c, gpu, tp, 1, -1, &sc, &errs, sets, bufs)) {
-    sim_errors_print(&errs, stderr);
+    cfg_errors_print(&errs, stderr);
     rc = SIM_PLAN_USER_ERROR;
   } else {
     sc.horizon_s = 1e-9;
     sc.warmup_s = 0;
     sim_report rep;
-    sim_run_result why = sim_run_replication(&sc, sc.seed, NULL, true, &rep);
+    sim_run_result why = run_replication(&sc, sc.seed, NULL, true, &rep);
     rc = why == SIM_RUN_STOPPED ? SIM_PLAN_STOPPED : check_report(c->o, &rep);
     double cost;
     if (rc == SIM_PLAN_OK && metric(&rep, "usd_per_hour", &cost) && isnan(cost)) {
@@ -155,28 +155,28 @@ int sim_plan_check_metrics(const sim_plan_ctx *c, int gpu, int tp)
     }
     sim_report_release(&rep);
   }
-  sim_errors_release(&errs);
-  sim_scenario_release(&sc);
+  cfg_errors_release(&errs);
+  cfg_scenario_release(&sc);
   free(sets);
   return rc;
 }
 
-int sim_plan_eval(const sim_plan_ctx *c, int gpu, int tp, int replicas, int scale, sim_plan_sim *out)
+int plan_eval(const plan_ctx *c, int gpu, int tp, int replicas, int scale, plan_sim *out)
 {
-  const sim_plan_opts *o = c->o;
+  const plan_opts *o = c->o;
   memset(out, 0, sizeof *out);
   out->gpu = gpu;
   out->tp = tp;
   out->replicas = replicas;
   out->scale = scale;
-  if (sim_plan_stop || sim_run_stop_signal()) return SIM_PLAN_STOPPED;
+  if (plan_stop || run_stop_signal()) return SIM_PLAN_STOPPED;
   char **sets = xcalloc(o->nsets + NSETS_EXTRA, sizeof *sets);
   char bufs[NSETS_EXTRA][256];
-  sim_scenario sc;
-  sim_errors errs;
+  cfg_scenario sc;
+  cfg_errors errs;
   int rc = SIM_PLAN_OK;
   if (!load(c, gpu, tp, replicas, scale, &sc, &errs, sets, bufs)) {
-    sim_errors_print(&errs, stderr);
+    cfg_errors_print(&errs, stderr);
     fprintf(stderr, "clustersim plan: %s with gpu %s, tp %d, %d replicas: the scenario is not valid\n", o->file,
             o->gpus[gpu], tp, replicas);
     rc = SIM_PLAN_USER_ERROR;
@@ -185,8 +185,8 @@ int sim_plan_eval(const sim_plan_ctx *c, int gpu, int tp, int replicas, int scal
   out->feasible = true;
   for (int k = 0; k < o->replications && out->feasible; k++) {
     sim_report rep;
-    sim_run_result why = sim_run_replication(&sc, sc.seed + k, NULL, true, &rep);
-    if (why == SIM_RUN_STOPPED || sim_plan_stop) {
+    sim_run_result why = run_replication(&sc, sc.seed + k, NULL, true, &rep);
+    if (why == SIM_RUN_STOPPED || plan_stop) {
       sim_report_release(&rep);
       rc = SIM_PLAN_STOPPED;
       goto done;
@@ -213,7 +213,7 @@ int sim_plan_eval(const sim_plan_ctx *c, int gpu, int tp, int replicas, int scal
     for (int i = 0; i < o->nslo; i++) {
       metric(&rep, o->slo[i].metric, &v[i]);
       if (!(v[i] <= o->slo[i].target)) ok = false;
-      double r = sim_plan_ratio(v[i], o->slo[i].target);
+      double r = plan_ratio(v[i], o->slo[i].target);
       if (r > ratio) ratio = r;
     }
     sim_report_release(&rep);
@@ -230,8 +230,8 @@ int sim_plan_eval(const sim_plan_ctx *c, int gpu, int tp, int replicas, int scal
     out->feasible = ok;
   }
 done:
-  sim_errors_release(&errs);
-  sim_scenario_release(&sc);
+  cfg_errors_release(&errs);
+  cfg_scenario_release(&sc);
   free(sets);
   return rc;
 }
@@ -243,7 +243,7 @@ static int cmp_cost(double a, double b)
   return a < b - tol ? -1 : a > b + tol ? 1 : 0;
 }
 
-bool sim_plan_better(const sim_plan_sim *a, const sim_plan_sim *b)
+bool plan_better(const plan_sim *a, const plan_sim *b)
 {
   int c = cmp_cost(a->usd_per_hour, b->usd_per_hour);
   if (c) return c < 0;
@@ -251,7 +251,7 @@ bool sim_plan_better(const sim_plan_sim *a, const sim_plan_sim *b)
   return a->worst_ratio < b->worst_ratio;
 }
 
-bool sim_plan_closer(const sim_plan_sim *a, const sim_plan_sim *b)
+bool plan_closer(const plan_sim *a, const plan_sim *b)
 {
   bool ra = a->rejected > 0, rb = b->rejected > 0;
   if (ra != rb) return !ra;
@@ -301,7 +301,7 @@ static bool key_default(const char *path, double *out)
   return found;
 }
 
-bool sim_plan_number(const void *cfg, const char *path, double *out)
+bool plan_number(const void *cfg, const char *path, double *out)
 {
   config_setting_t *s = config_lookup((const config_t *)cfg, path);
   if (s) {

@@ -16,12 +16,12 @@
 #include "sim/table.h"
 #include "sim/util.h"
 
-static const sim_plan_sim *winner(const sim_plan_result *r)
+static const plan_sim *winner(const plan_result *r)
 {
   return r->winner_type >= 0 ? &r->types[r->winner_type].sims[r->winner] : NULL;
 }
 
-static double scale_of(const sim_plan_opts *o, int scale)
+static double scale_of(const plan_opts *o, int scale)
 {
   return scale < 0 ? 1.0 : o->scales[scale];
 }
@@ -31,7 +31,7 @@ static double headroom_pct(double value, double target)
   return target > 0 ? 100.0 * (target - value) / target : NAN;
 }
 
-static const char *outcome_name(sim_plan_outcome oc)
+static const char *outcome_name(plan_outcome oc)
 {
   switch (oc) {
   case SIM_PLAN_NOFIT: return "does-not-fit";
@@ -44,7 +44,7 @@ static const char *outcome_name(sim_plan_outcome oc)
 
 /* ---- the table ---- */
 
-static void print_margins(FILE *f, const sim_plan_opts *o, const sim_plan_sim *x)
+static void print_margins(FILE *f, const plan_opts *o, const plan_sim *x)
 {
   for (int i = 0; i < o->nslo; i++) {
     double v = x->values[i], t = o->slo[i].target, h = headroom_pct(v, t);
@@ -59,16 +59,16 @@ static void print_margins(FILE *f, const sim_plan_opts *o, const sim_plan_sim *x
   if (x->rejected > 0) fprintf(f, "  %-24s %12.0f (none allowed)\n", "requests_rejected", x->rejected);
 }
 
-void sim_plan_print(FILE *f, const sim_plan_result *r)
+void plan_print(FILE *f, const plan_result *r)
 {
-  const sim_plan_opts *o = r->o;
+  const plan_opts *o = r->o;
   fprintf(f, "plan: scenario %s, pool 0 (%s in the file)", r->scenario, r->pool_gpu);
   if (r->npools > 1) fprintf(f, "; %d pools: the others stay as written", r->npools);
   fprintf(f, "\ntargets:");
   for (int i = 0; i < o->nslo; i++) fprintf(f, "%s %s <= %g", i ? "," : "", o->slo[i].metric, o->slo[i].target);
   fprintf(f, ", no request rejected; in every replication of %d\n", o->replications);
 
-  const sim_plan_sim *w = winner(r);
+  const plan_sim *w = winner(r);
   if (!w) {
     fprintf(f, "no configuration fits: every GPU type and tp was rejected by the loader\n");
   } else {
@@ -86,14 +86,14 @@ void sim_plan_print(FILE *f, const sim_plan_result *r)
   for (int i = 0; i < o->nslo; i++) fprintf(f, " %14s", o->slo[i].metric);
   fputs("\n", f);
   for (int g = 0; g < o->ngpus; g++) {
-    const sim_plan_type *t = &r->types[g];
+    const plan_type *t = &r->types[g];
     bool feasible;
-    int b = sim_plan_type_best(t, &feasible);
+    int b = plan_type_best(t, &feasible);
     if (b < 0) {
       fprintf(f, "  %-18s does not fit\n", o->gpus[g]);
       continue;
     }
-    const sim_plan_sim *x = &t->sims[b];
+    const plan_sim *x = &t->sims[b];
     fprintf(f, "  %-18s %3d %8d %5.0f %10.2f %11.4g", o->gpus[g], x->tp, x->replicas, x->gpus, x->usd_per_hour,
             x->usd_per_million_tokens);
     for (int i = 0; i < o->nslo; i++) fprintf(f, " %14.4g", x->values[i]);
@@ -103,9 +103,9 @@ void sim_plan_print(FILE *f, const sim_plan_result *r)
 
   fprintf(f, "searches (fewest replicas meeting every target):\n");
   for (int g = 0; g < o->ngpus; g++) {
-    const sim_plan_type *t = &r->types[g];
+    const plan_type *t = &r->types[g];
     for (int k = 0; k < t->nsearches; k++) {
-      const sim_plan_search *s = &t->searches[k];
+      const plan_search *s = &t->searches[k];
       fprintf(f, "  %-18s tp %-2d ", o->gpus[g], s->tp);
       switch (s->outcome) {
       case SIM_PLAN_NOFIT: fprintf(f, "rejected: %s\n", s->reason); break;
@@ -126,11 +126,11 @@ void sim_plan_print(FILE *f, const sim_plan_result *r)
   if (any_load && !(o->nscales == 1 && o->scales[0] == 1.0)) {
     fprintf(f, "replicas needed against load (plan_load.csv):\n");
     for (int g = 0; g < o->ngpus; g++) {
-      const sim_plan_type *t = &r->types[g];
+      const plan_type *t = &r->types[g];
       if (!t->nloads) continue;
       fprintf(f, "  %-18s tp %-2d", o->gpus[g], t->load_tp);
       for (int k = 0; k < t->nloads; k++) {
-        const sim_plan_load *l = &t->loads[k];
+        const plan_load *l = &t->loads[k];
         if (l->replicas > 0)
           fprintf(f, "  x%g: %d", o->scales[l->scale], l->replicas);
         else
@@ -147,14 +147,14 @@ void sim_plan_print(FILE *f, const sim_plan_result *r)
 static void json_key(FILE *f, const char *indent, const char *key)
 {
   fprintf(f, "%s", indent);
-  sim_json_string(f, key);
+  out_json_string(f, key);
   fputs(": ", f);
 }
 
 static void json_num_line(FILE *f, const char *indent, const char *key, double v, bool last)
 {
   json_key(f, indent, key);
-  sim_json_number(f, v);
+  out_json_number(f, v);
   fputs(last ? "\n" : ",\n", f);
 }
 
@@ -162,7 +162,7 @@ static void json_str_line(FILE *f, const char *indent, const char *key, const ch
 {
   json_key(f, indent, key);
   if (v)
-    sim_json_string(f, v);
+    out_json_string(f, v);
   else
     fputs("null", f);
   fputs(last ? "\n" : ",\n", f);
@@ -170,7 +170,7 @@ static void json_str_line(FILE *f, const char *indent, const char *key, const ch
 
 /* The members describing configuration x of GPU type `gpu` (x NULL:
  * every value null), without a trailing comma. */
-static void json_config(FILE *f, const sim_plan_opts *o, const char *gpu, const sim_plan_sim *x, const char *in)
+static void json_config(FILE *f, const plan_opts *o, const char *gpu, const plan_sim *x, const char *in)
 {
   json_str_line(f, in, "gpu", gpu, false);
   json_num_line(f, in, "tp", x ? x->tp : NAN, false);
@@ -184,17 +184,17 @@ static void json_config(FILE *f, const sim_plan_opts *o, const char *gpu, const 
   fputs("{", f);
   for (int i = 0; i < o->nslo; i++) {
     fputs(i ? ", " : "", f);
-    sim_json_string(f, o->slo[i].metric);
+    out_json_string(f, o->slo[i].metric);
     fputs(": ", f);
-    sim_json_number(f, x ? x->values[i] : NAN);
+    out_json_number(f, x ? x->values[i] : NAN);
   }
   fputs("}", f);
 }
 
-static void write_json(FILE *f, const sim_plan_result *r)
+static void write_json(FILE *f, const plan_result *r)
 {
-  const sim_plan_opts *o = r->o;
-  const sim_plan_sim *w = winner(r);
+  const plan_opts *o = r->o;
+  const plan_sim *w = winner(r);
   const char *in = "  ";
   fputs("{\n", f);
   json_str_line(f, in, "scenario", r->scenario, false);
@@ -215,13 +215,13 @@ static void write_json(FILE *f, const sim_plan_result *r)
   for (int i = 0; i < o->nslo; i++) {
     fputs(i ? ",\n    {" : "\n    {", f);
     fputs("\"metric\": ", f);
-    sim_json_string(f, o->slo[i].metric);
+    out_json_string(f, o->slo[i].metric);
     fputs(", \"value\": ", f);
-    sim_json_number(f, w ? w->values[i] : NAN);
+    out_json_number(f, w ? w->values[i] : NAN);
     fputs(", \"target\": ", f);
-    sim_json_number(f, o->slo[i].target);
+    out_json_number(f, o->slo[i].target);
     fputs(", \"headroom_pct\": ", f);
-    sim_json_number(f, w ? headroom_pct(w->values[i], o->slo[i].target) : NAN);
+    out_json_number(f, w ? headroom_pct(w->values[i], o->slo[i].target) : NAN);
     fputs("}", f);
   }
   fputs("\n  ],\n", f);
@@ -233,18 +233,18 @@ static void write_json(FILE *f, const sim_plan_result *r)
   fputs("{", f);
   for (int i = 0; i < o->nslo; i++) {
     fputs(i ? ", " : "", f);
-    sim_json_string(f, o->slo[i].metric);
+    out_json_string(f, o->slo[i].metric);
     fputs(": ", f);
-    sim_json_number(f, o->slo[i].target);
+    out_json_number(f, o->slo[i].target);
   }
   fputs("},\n", f);
   json_key(f, in, "candidates");
   fputs("[", f);
   for (int g = 0; g < o->ngpus; g++) {
-    const sim_plan_type *t = &r->types[g];
+    const plan_type *t = &r->types[g];
     bool feasible;
-    int b = sim_plan_type_best(t, &feasible);
-    const sim_plan_sim *x = b >= 0 ? &t->sims[b] : NULL;
+    int b = plan_type_best(t, &feasible);
+    const plan_sim *x = b >= 0 ? &t->sims[b] : NULL;
     fputs(g ? ",\n    {\n" : "\n    {\n", f);
     json_key(f, "      ", "feasible");
     fputs(feasible ? "true,\n" : "false,\n", f);
@@ -257,16 +257,16 @@ static void write_json(FILE *f, const sim_plan_result *r)
   bool first = true;
   for (int g = 0; g < o->ngpus; g++)
     for (int k = 0; k < r->types[g].nsearches; k++) {
-      const sim_plan_search *s = &r->types[g].searches[k];
+      const plan_search *s = &r->types[g].searches[k];
       fputs(first ? "\n    {" : ",\n    {", f);
       first = false;
       fputs("\"gpu\": ", f);
-      sim_json_string(f, o->gpus[g]);
+      out_json_string(f, o->gpus[g]);
       fprintf(f, ", \"tp\": %d, \"outcome\": \"%s\", \"replicas\": ", s->tp, outcome_name(s->outcome));
-      sim_json_number(f, s->outcome == SIM_PLAN_NOFIT ? NAN : s->replicas);
+      out_json_number(f, s->outcome == SIM_PLAN_NOFIT ? NAN : s->replicas);
       if (s->outcome == SIM_PLAN_NOFIT) {
         fputs(", \"reason\": ", f);
-        sim_json_string(f, s->reason);
+        out_json_string(f, s->reason);
       }
       fputs("}", f);
     }
@@ -275,16 +275,16 @@ static void write_json(FILE *f, const sim_plan_result *r)
   fputs("[", f);
   for (int j = 0; j < o->nscales; j++) {
     fputs(j ? ", " : "", f);
-    sim_json_number(f, o->scales[j]);
+    out_json_number(f, o->scales[j]);
   }
   fputs("]\n}\n", f);
 }
 
 /* ---- CSV ---- */
 
-static void write_plan_csv(FILE *f, const sim_plan_result *r)
+static void write_plan_csv(FILE *f, const plan_result *r)
 {
-  const sim_plan_opts *o = r->o;
+  const plan_opts *o = r->o;
   const char *cols[6 + SIM_PLAN_MAX_SLO + 4] = {"gpu", "tp", "replicas", "feasible", "usd_per_hour",
                                                  "usd_per_million_tokens"};
   int n = 6;
@@ -298,7 +298,7 @@ static void write_plan_csv(FILE *f, const sim_plan_result *r)
   sim_cell cells[6 + SIM_PLAN_MAX_SLO + 4];
   for (int g = 0; g < o->ngpus; g++)
     for (int k = 0; k < r->types[g].nsims; k++) {
-      const sim_plan_sim *x = &r->types[g].sims[k];
+      const plan_sim *x = &r->types[g].sims[k];
       int c = 0;
       cells[c++] = (sim_cell){o->gpus[g], 0};
       cells[c++] = (sim_cell){NULL, x->tp};
@@ -315,18 +315,18 @@ static void write_plan_csv(FILE *f, const sim_plan_result *r)
     }
 }
 
-static void write_load_csv(FILE *f, const sim_plan_result *r)
+static void write_load_csv(FILE *f, const plan_result *r)
 {
-  const sim_plan_opts *o = r->o;
+  const plan_opts *o = r->o;
   static const char *const cols[] = {"gpu", "tp", "load_scale", "offered_rate_per_s", "replicas", "usd_per_hour",
                                      "feasible"};
   sim_table t;
   sim_table_begin(&t, f, cols, 7);
   for (int g = 0; g < o->ngpus; g++) {
-    const sim_plan_type *ty = &r->types[g];
+    const plan_type *ty = &r->types[g];
     for (int k = 0; k < ty->nloads; k++) {
-      const sim_plan_load *l = &ty->loads[k];
-      const sim_plan_sim *x = l->sim >= 0 ? &ty->sims[l->sim] : NULL;
+      const plan_load *l = &ty->loads[k];
+      const plan_sim *x = l->sim >= 0 ? &ty->sims[l->sim] : NULL;
       bool ok = l->replicas > 0;
       sim_cell cells[7] = {{o->gpus[g], 0},
                            {NULL, l->tp},
@@ -340,24 +340,24 @@ static void write_load_csv(FILE *f, const sim_plan_result *r)
   }
 }
 
-static bool write_one(const char *outdir, const char *name, const sim_plan_result *r,
-                      void (*fill)(FILE *, const sim_plan_result *))
+static bool write_one(const char *outdir, const char *name, const plan_result *r,
+                      void (*fill)(FILE *, const plan_result *))
 {
   size_t n = strlen(outdir) + strlen(name) + 2;
   char *path = xmalloc(n);
   snprintf(path, n, "%s/%s", outdir, name);
-  sim_outfile of;
-  bool ok = sim_outfile_open(&of, path);
+  out_file of;
+  bool ok = out_file_open(&of, path);
   if (ok) {
     fill(of.f, r);
-    ok = sim_outfile_commit(&of);
+    ok = out_file_commit(&of);
   }
   if (!ok) fprintf(stderr, "clustersim: %s: cannot write: %s\n", path, strerror(errno));
   free(path);
   return ok;
 }
 
-bool sim_plan_write(const char *outdir, const sim_plan_result *r)
+bool plan_write(const char *outdir, const plan_result *r)
 {
   bool ok = write_one(outdir, "plan.csv", r, write_plan_csv);
   ok = write_one(outdir, "plan_load.csv", r, write_load_csv) && ok;

@@ -21,12 +21,12 @@ static volatile pid_t workers[SIM_PLAN_MAX_GPUS];
 
 static void on_signal(int sig)
 {
-  sim_plan_stop = sig;
+  plan_stop = sig;
   for (int i = 0; i < SIM_PLAN_MAX_GPUS; i++)
     if (workers[i] > 0) kill(workers[i], sig);
 }
 
-void sim_plan_catch_signals(struct sigaction *old_int, struct sigaction *old_term)
+void plan_catch_signals(struct sigaction *old_int, struct sigaction *old_term)
 {
   struct sigaction sa;
   memset(&sa, 0, sizeof sa);
@@ -38,20 +38,20 @@ void sim_plan_catch_signals(struct sigaction *old_int, struct sigaction *old_ter
 
 /* ---- the searches ---- */
 
-int sim_plan_run_types(const sim_plan_ctx *c, sim_plan_type *types, const sim_plan_fit *fit)
+int plan_run_types(const plan_ctx *c, plan_type *types, const plan_fit *fit)
 {
-  const sim_plan_opts *o = c->o;
+  const plan_opts *o = c->o;
   int pending[SIM_PLAN_MAX_GPUS], npending = 0;
   for (int g = 0; g < o->ngpus; g++) {
     if (fit[g].any)
       pending[npending++] = g;
     else
-      sim_plan_search_type(c, &types[g], fit[g].fits, (char (*)[512])fit[g].reasons); /* NOFIT rows only */
+      plan_search_type(c, &types[g], fit[g].fits, (char (*)[512])fit[g].reasons); /* NOFIT rows only */
   }
   if (o->jobs <= 1 || npending <= 1) {
     for (int k = 0; k < npending; k++) {
       int g = pending[k];
-      int rc = sim_plan_search_type(c, &types[g], fit[g].fits, (char (*)[512])fit[g].reasons);
+      int rc = plan_search_type(c, &types[g], fit[g].fits, (char (*)[512])fit[g].reasons);
       if (rc) return rc;
     }
     return SIM_PLAN_OK;
@@ -60,24 +60,24 @@ int sim_plan_run_types(const sim_plan_ctx *c, sim_plan_type *types, const sim_pl
   int next = 0, running = 0, status = SIM_PLAN_OK;
   fflush(NULL);
   while (next < npending || running > 0) {
-    while (status == SIM_PLAN_OK && !sim_plan_stop && next < npending && running < o->jobs) {
+    while (status == SIM_PLAN_OK && !plan_stop && next < npending && running < o->jobs) {
       int g = pending[next++];
       files[g] = tmpfile();
       if (!files[g]) {
         fprintf(stderr, "clustersim plan: cannot create a temporary file: %s\n", strerror(errno));
-        status = SIM_EXIT_FAIL;
+        status = CMD_EXIT_FAIL;
         break;
       }
       pid_t pid = fork();
       if (pid < 0) {
         fprintf(stderr, "clustersim plan: cannot start a worker: %s\n", strerror(errno));
-        status = SIM_EXIT_FAIL;
+        status = CMD_EXIT_FAIL;
         break;
       }
       if (pid == 0) {
         for (int i = 0; i < SIM_PLAN_MAX_GPUS; i++) workers[i] = 0;
-        int rc = sim_plan_search_type(c, &types[g], fit[g].fits, (char (*)[512])fit[g].reasons);
-        if (rc == SIM_PLAN_OK && !sim_plan_type_write(files[g], &types[g])) rc = SIM_EXIT_FAIL;
+        int rc = plan_search_type(c, &types[g], fit[g].fits, (char (*)[512])fit[g].reasons);
+        if (rc == SIM_PLAN_OK && !plan_type_write(files[g], &types[g])) rc = CMD_EXIT_FAIL;
         fflush(NULL);
         _exit(rc);
       }
@@ -99,13 +99,13 @@ int sim_plan_run_types(const sim_plan_ctx *c, sim_plan_type *types, const sim_pl
     running--;
     int rc = WIFEXITED(ws) ? WEXITSTATUS(ws) : WIFSIGNALED(ws) && (WTERMSIG(ws) == SIGINT || WTERMSIG(ws) == SIGTERM)
                                                   ? SIM_PLAN_STOPPED
-                                                  : SIM_EXIT_FAIL;
+                                                  : CMD_EXIT_FAIL;
     if (rc == SIM_PLAN_OK) {
-      sim_plan_type_release(&types[g]);
+      plan_type_release(&types[g]);
       rewind(files[g]);
-      if (!sim_plan_type_read(files[g], &types[g])) {
+      if (!plan_type_read(files[g], &types[g])) {
         fprintf(stderr, "clustersim plan: cannot read the search of %s back\n", o->gpus[g]);
-        rc = SIM_EXIT_FAIL;
+        rc = CMD_EXIT_FAIL;
       }
     } else if (rc != SIM_PLAN_STOPPED && rc != SIM_PLAN_USER_ERROR) {
       fprintf(stderr, "clustersim plan: the search of %s failed (%s %d)\n", o->gpus[g],
@@ -120,7 +120,7 @@ int sim_plan_run_types(const sim_plan_ctx *c, sim_plan_type *types, const sim_pl
   }
   for (int g = 0; g < SIM_PLAN_MAX_GPUS; g++)
     if (files[g]) fclose(files[g]);
-  if (status == SIM_PLAN_OK && sim_plan_stop) status = SIM_PLAN_STOPPED;
+  if (status == SIM_PLAN_OK && plan_stop) status = SIM_PLAN_STOPPED;
   return status;
 }
 

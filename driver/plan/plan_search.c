@@ -16,18 +16,18 @@
 #include "sim/util.h"
 
 typedef struct {
-  const sim_plan_ctx *c;
-  sim_plan_type *t;
+  const plan_ctx *c;
+  plan_type *t;
   int cap;  /* allocated sims */
 } search;
 
 /* Scale index with 1 (the scenario's own load) folded into -1. */
-static int fold_scale(const sim_plan_ctx *c, int scale)
+static int fold_scale(const plan_ctx *c, int scale)
 {
   return scale >= 0 && c->o->scales[scale] == 1.0 ? -1 : scale;
 }
 
-static int find(const sim_plan_type *t, int tp, int replicas, int scale)
+static int find(const plan_type *t, int tp, int replicas, int scale)
 {
   for (int i = 0; i < t->nsims; i++)
     if (t->sims[i].tp == tp && t->sims[i].replicas == replicas && t->sims[i].scale == scale) return i;
@@ -38,7 +38,7 @@ static int find(const sim_plan_type *t, int tp, int replicas, int scale)
  * *status set on error or interruption. */
 static int get(search *s, int tp, int replicas, int scale, int *status)
 {
-  sim_plan_type *t = s->t;
+  plan_type *t = s->t;
   scale = fold_scale(s->c, scale);
   int i = find(t, tp, replicas, scale);
   if (i >= 0) return i;
@@ -46,7 +46,7 @@ static int get(search *s, int tp, int replicas, int scale, int *status)
     s->cap = s->cap ? 2 * s->cap : 32;
     t->sims = xrealloc(t->sims, (size_t)s->cap * sizeof *t->sims);
   }
-  int rc = sim_plan_eval(s->c, t->gpu, tp, replicas, scale, &t->sims[t->nsims]);
+  int rc = plan_eval(s->c, t->gpu, tp, replicas, scale, &t->sims[t->nsims]);
   if (rc != SIM_PLAN_OK) {
     *status = rc;
     return -1;
@@ -85,15 +85,15 @@ static int fewest(search *s, int tp, int scale, int lo, int hi, bool hi_ok, int 
   return hi;
 }
 
-int sim_plan_type_best(const sim_plan_type *t, bool *feasible)
+int plan_type_best(const plan_type *t, bool *feasible)
 {
   int best = -1, miss = -1;
   for (int i = 0; i < t->nsims; i++) {
-    const sim_plan_sim *x = &t->sims[i];
+    const plan_sim *x = &t->sims[i];
     if (x->scale != -1) continue;
     if (x->feasible) {
-      if (best < 0 || sim_plan_better(x, &t->sims[best])) best = i;
-    } else if (miss < 0 || sim_plan_closer(x, &t->sims[miss])) {
+      if (best < 0 || plan_better(x, &t->sims[best])) best = i;
+    } else if (miss < 0 || plan_closer(x, &t->sims[miss])) {
       miss = i;
     }
   }
@@ -105,10 +105,10 @@ int sim_plan_type_best(const sim_plan_type *t, bool *feasible)
  * fewest replicas at each load scale, bounded by the scales around it. */
 static int load_curve(search *s, int *status)
 {
-  const sim_plan_opts *o = s->c->o;
-  sim_plan_type *t = s->t;
+  const plan_opts *o = s->c->o;
+  plan_type *t = s->t;
   bool feasible;
-  int b = sim_plan_type_best(t, &feasible);
+  int b = plan_type_best(t, &feasible);
   if (b < 0) return SIM_PLAN_OK;
   int tp = t->load_tp = t->sims[b].tp;
   int found[SIM_PLAN_MAX_SCALES];  /* fewest replicas; 0 none; -1 not yet searched */
@@ -135,7 +135,7 @@ static int load_curve(search *s, int *status)
     /* the row's own run (bounds from the neighbours can settle it unrun) */
     int r = found[j] > 0 ? found[j] : o->max_replicas;
     if (get(s, tp, r, j, status) < 0) return *status;
-    sim_plan_load *l = &t->loads[t->nloads++];
+    plan_load *l = &t->loads[t->nloads++];
     l->gpu = t->gpu;
     l->tp = tp;
     l->scale = j;
@@ -145,15 +145,15 @@ static int load_curve(search *s, int *status)
   return SIM_PLAN_OK;
 }
 
-int sim_plan_search_type(const sim_plan_ctx *c, sim_plan_type *t, const bool *fits, char (*reasons)[512])
+int plan_search_type(const plan_ctx *c, plan_type *t, const bool *fits, char (*reasons)[512])
 {
-  const sim_plan_opts *o = c->o;
+  const plan_opts *o = c->o;
   search s = {c, t, t->nsims};
   int status = SIM_PLAN_OK;
   int best = -1;
   for (int i = 0; i < o->ntps; i++) {
     int tp = o->tps[i];
-    sim_plan_search *x = &t->searches[t->nsearches++];
+    plan_search *x = &t->searches[t->nsearches++];
     memset(x, 0, sizeof *x);
     x->gpu = t->gpu;
     x->tp = tp;
@@ -181,7 +181,7 @@ int sim_plan_search_type(const sim_plan_ctx *c, sim_plan_type *t, const bool *fi
       x->outcome = SIM_PLAN_FOUND;
       x->replicas = r;
       int k = find(t, tp, r, -1);
-      if (best < 0 || sim_plan_better(&t->sims[k], &t->sims[best])) best = k;
+      if (best < 0 || plan_better(&t->sims[k], &t->sims[best])) best = k;
     }
     if (!o->quiet) {
       fprintf(stderr, "plan: %s tp %d: ", o->gpus[t->gpu], tp);
@@ -195,21 +195,21 @@ int sim_plan_search_type(const sim_plan_ctx *c, sim_plan_type *t, const bool *fi
   return load_curve(&s, &status);
 }
 
-void sim_plan_type_release(sim_plan_type *t)
+void plan_type_release(plan_type *t)
 {
   free(t->sims);
   t->sims = NULL;
   t->nsims = 0;
 }
 
-bool sim_plan_type_write(FILE *f, const sim_plan_type *t)
+bool plan_type_write(FILE *f, const plan_type *t)
 {
   return fwrite(t, sizeof *t, 1, f) == 1 &&
          (t->nsims == 0 || fwrite(t->sims, sizeof *t->sims, (size_t)t->nsims, f) == (size_t)t->nsims) &&
          fflush(f) == 0;
 }
 
-bool sim_plan_type_read(FILE *f, sim_plan_type *t)
+bool plan_type_read(FILE *f, plan_type *t)
 {
   if (fread(t, sizeof *t, 1, f) != 1 || t->nsims < 0) return false;
   t->sims = xcalloc((size_t)t->nsims + 1, sizeof *t->sims);

@@ -1,5 +1,5 @@
 /* driver/plot/cmd_plot.c: `clustersim plot OUTDIR [-q]`: the command line over
- * sim_plot_dir (driver/plot/plot.c), which draws the figures; this file only reads
+ * plot_dir (driver/plot/plot.c), which draws the figures; this file only reads
  * the options, refuses a missing directory and sets the exit status. */
 #include <getopt.h>
 #include <stdio.h>
@@ -33,7 +33,7 @@ static void plot_usage(FILE *f)
         f);
 }
 
-int sim_cmd_plot(int argc, char **argv)
+int cmd_plot(int argc, char **argv)
 {
   static const struct option opts[] = {
     {"quiet", no_argument, NULL, 'q'}, {"help", no_argument, NULL, 'h'}, {NULL, 0, NULL, 0}};
@@ -41,25 +41,25 @@ int sim_cmd_plot(int argc, char **argv)
   int ch;
   while ((ch = getopt_long(argc, argv, "qh", opts, NULL)) != -1) {
     if (ch == 'q') quiet = true;
-    else if (ch == 'h') return plot_usage(stdout), SIM_EXIT_OK;
-    else return plot_usage(stderr), SIM_EXIT_USAGE;
+    else if (ch == 'h') return plot_usage(stdout), CMD_EXIT_OK;
+    else return plot_usage(stderr), CMD_EXIT_USAGE;
   }
   if (optind != argc - 1) {
     fprintf(stderr, "clustersim plot: name one output directory (clustersim plot OUTDIR)\n");
-    return SIM_EXIT_USAGE;
+    return CMD_EXIT_USAGE;
   }
   const char *outdir = argv[optind];
   struct stat st;
   if (stat(outdir, &st) != 0 || !S_ISDIR(st.st_mode)) {
     fprintf(stderr, "clustersim plot: %s: no such directory (the -o OUTDIR of run, sweep or plan)\n", outdir);
-    return SIM_EXIT_USAGE;
+    return CMD_EXIT_USAGE;
   }
-  if (!sim_plot_has_inputs(outdir)) {
+  if (!plot_has_inputs(outdir)) {
     fprintf(stderr,
             "clustersim plot: %s: nothing to plot (no timeseries.csv, jobs.csv, latency_cdf.csv, sweep.csv "
             "or plan_load.csv)\n",
             outdir);
-    return SIM_EXIT_USAGE;
+    return CMD_EXIT_USAGE;
   }
-  return sim_plot_dir(outdir, NULL, quiet) ? SIM_EXIT_OK : SIM_EXIT_FAIL;
+  return plot_dir(outdir, NULL, quiet) ? CMD_EXIT_OK : CMD_EXIT_FAIL;
 }

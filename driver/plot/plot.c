@@ -29,7 +29,7 @@
 
 #define MSG "clustersim plot: "
 
-const char *sim_plot_scripts_dir(void)
+const char *plot_scripts_dir(void)
 {
   const char *d = getenv("CLUSTERSIM_PLOTS");
   return d && *d ? d : CS_PLOTS_DIR;
@@ -248,15 +248,15 @@ typedef struct {
 /* A string from summary.json, else plan.json; NULL if neither has it. */
 static char *meta_text(const plot_ctx *x, const char *key)
 {
-  char *s = x->summary ? sim_json_top_text(x->summary, key) : NULL;
-  if (!s && x->plan) s = sim_json_top_text(x->plan, key);
+  char *s = x->summary ? out_json_top_text(x->summary, key) : NULL;
+  if (!s && x->plan) s = out_json_top_text(x->plan, key);
   return s;
 }
 
 static bool meta_num(const plot_ctx *x, const char *key, double *v)
 {
-  return (x->summary && sim_json_top_number(x->summary, key, v)) ||
-         (x->plan && sim_json_top_number(x->plan, key, v));
+  return (x->summary && out_json_top_number(x->summary, key, v)) ||
+         (x->plan && out_json_top_number(x->plan, key, v));
 }
 
 static bool has_meta(const plot_ctx *x, const char *key)
@@ -372,12 +372,12 @@ static bool plan_vars(const plot_ctx *x, strbuf *b)
 {
   if (has_meta(x, "scenario")) pass_name(x, b);
   pass_text(x, b, "model", "model");
-  char *slo = x->plan ? sim_json_top_raw(x->plan, "slo") : NULL;
+  char *slo = x->plan ? out_json_top_raw(x->plan, "slo") : NULL;
   if (slo) {
     strbuf t = {0};
     const char *pos = NULL;
     char *k, *v;
-    while (sim_json_top_next(slo, &pos, &k, &v)) {
+    while (out_json_top_next(slo, &pos, &k, &v)) {
       if (v) sb_printf(&t, "%s%s ≤ %s", t.s ? ", " : "", k, v);
       free(k);
       free(v);
@@ -389,9 +389,9 @@ static bool plan_vars(const plot_ctx *x, strbuf *b)
     pass_num(x, b, "slo_ttft", "slo_ttft_s");
   }
   if (x->plan) {
-    char *feasible = sim_json_top_text(x->plan, "feasible"), *gpu = sim_json_top_text(x->plan, "gpu");
+    char *feasible = out_json_top_text(x->plan, "feasible"), *gpu = out_json_top_text(x->plan, "gpu");
     double tp;
-    if (feasible && !strcmp(feasible, "true") && gpu && sim_json_top_number(x->plan, "tp", &tp)) {
+    if (feasible && !strcmp(feasible, "true") && gpu && out_json_top_number(x->plan, "tp", &tp)) {
       sb_str(b, "best_gpu", gpu);
       sb_num(b, "best_tp", tp);
     }
@@ -497,7 +497,7 @@ static bool in_outdir(const char *outdir, const char *name)
   return e;
 }
 
-bool sim_plot_has_inputs(const char *outdir)
+bool plot_has_inputs(const char *outdir)
 {
   for (int i = 0; i < NFIGURES; i++)
     if (in_outdir(outdir, figures[i].input) || (figures[i].also && in_outdir(outdir, figures[i].also))) return true;
@@ -633,7 +633,7 @@ static bool draw(plot_run *r, const char *script, const char *vars, const char *
   sb_str(&e, "out", tmp);
   sb_str(&e, "term", ext);
   char *output;
-  int rc = sim_plot_gnuplot(script, e.s, &output);
+  int rc = plot_gnuplot(script, e.s, &output);
   struct stat st;
   bool ok = rc == 0 && stat(tmp, &st) == 0 && st.st_size > 0;
   if (ok && rename(tmp, path) != 0) {
@@ -721,23 +721,23 @@ static bool draw_figure(plot_run *r, const figure *fig, plot_ctx *x, const char 
   return ok;
 }
 
-bool sim_plot_dir(const char *outdir, const char *plots_dir, bool quiet)
+bool plot_dir(const char *outdir, const char *plots_dir, bool quiet)
 {
   struct stat st;
   if (stat(outdir, &st) != 0 || !S_ISDIR(st.st_mode)) {
     fprintf(stderr, MSG "%s: %s\n", outdir, stat(outdir, &st) != 0 ? strerror(errno) : "not a directory");
     return false;
   }
-  if (!sim_plot_has_inputs(outdir)) {
+  if (!plot_has_inputs(outdir)) {
     fprintf(stderr,
             MSG "%s: nothing to plot (no timeseries.csv, jobs.csv, latency_cdf.csv, sweep.csv or "
                 "plan_load.csv)\n",
             outdir);
     return false;
   }
-  const char *scripts = plots_dir ? plots_dir : sim_plot_scripts_dir();
+  const char *scripts = plots_dir ? plots_dir : plot_scripts_dir();
   char *plotdir = join(outdir, "plots");
-  if (!sim_mkdirs(plotdir)) {
+  if (!out_mkdirs(plotdir)) {
     fprintf(stderr, MSG "%s: cannot create: %s\n", plotdir, strerror(errno));
     free(plotdir);
     return false;

@@ -21,28 +21,28 @@
  * (plan_load.csv, plan.json); each as NAME.png and NAME.svg, and the
  * pictures a timeseries.csv of another kind would get are removed. A
  * timeseries.csv with none of those columns is a failure. plots_dir
- * holds the scripts (NULL: sim_plot_scripts_dir()). Prints each file
+ * holds the scripts (NULL: plot_scripts_dir()). Prints each file
  * written on standard output unless quiet; reports every failure on
  * standard error (naming the script and quoting gnuplot) and carries on
  * with the other figures. True iff at least one figure was drawn and none
  * failed. A failed picture leaves no file under its name. */
-bool sim_plot_dir(const char *outdir, const char *plots_dir, bool quiet);
+bool plot_dir(const char *outdir, const char *plots_dir, bool quiet);
 
 /* Whether outdir holds at least one input some figure is drawn from. */
-bool sim_plot_has_inputs(const char *outdir);
+bool plot_has_inputs(const char *outdir);
 
 /* Where the gnuplot scripts are: $CLUSTERSIM_PLOTS if set and not empty,
  * else the source tree's plots/ (CS_PLOTS_DIR, fixed at build time). */
-const char *sim_plot_scripts_dir(void);
+const char *plot_scripts_dir(void);
 
 /* Run `gnuplot -e expr script` ($CLUSTERSIM_GNUPLOT, else gnuplot on the
  * PATH), standard input from /dev/null, its standard output and error
  * captured into *output (malloc'd, caller frees, never NULL). Returns its
  * exit status, 127 if it could not be started, 128 + N if killed by signal
  * N, -1 if no process could be created. */
-int sim_plot_gnuplot(const char *script, const char *expr, char **output);
+int plot_gnuplot(const char *script, const char *expr, char **output);
 
-/* The gnuplot program sim_plot_gnuplot runs. */
-const char *sim_plot_gnuplot_program(void);
+/* The gnuplot program plot_gnuplot runs. */
+const char *plot_gnuplot_program(void);
 
 #endif

@@ -16,7 +16,7 @@
 #include "driver/plot/plot.h"
 #include "sim/util.h"
 
-const char *sim_plot_gnuplot_program(void)
+const char *plot_gnuplot_program(void)
 {
   const char *g = getenv("CLUSTERSIM_GNUPLOT");
   return g && *g ? g : "gnuplot";
@@ -38,9 +38,9 @@ static char *read_all(int fd)
   return buf;
 }
 
-int sim_plot_gnuplot(const char *script, const char *expr, char **output)
+int plot_gnuplot(const char *script, const char *expr, char **output)
 {
-  const char *prog = sim_plot_gnuplot_program();
+  const char *prog = plot_gnuplot_program();
   int fds[2];
   *output = NULL;
   if (pipe(fds) != 0) {

@@ -32,7 +32,7 @@ typedef struct {
   bool quiet;
   int jobs;
   bool plot;
-  sim_sweep_spec spec;
+  sweep_spec spec;
 } sweep_opts;
 
 /* What a work item needs, in the recording process and in the workers. */
@@ -41,7 +41,7 @@ typedef struct {
   int64_t seed;             /* the scenario's master seed (or --seed) */
   char ***point_sets;       /* per point: the axes' --set texts */
   char **settings;          /* per point: "KEY=VALUE; ..." for the database */
-  sim_sweep_db *db;         /* recording process only */
+  sweep_db *db;         /* recording process only */
   size_t total, done, failed;
   double t0;
   bool progress;
@@ -81,7 +81,7 @@ static void sweep_usage(FILE *f)
         f);
 }
 
-static int parse_opts(int argc, char **argv, sweep_opts *o, sim_errors *errs)
+static int parse_opts(int argc, char **argv, sweep_opts *o, cfg_errors *errs)
 {
   enum { OPT_SEED = 1000, OPT_SET, OPT_VARY, OPT_PLOT };
   static const struct option longopts[] = {
@@ -91,7 +91,7 @@ static int parse_opts(int argc, char **argv, sweep_opts *o, sim_errors *errs)
     {"quiet", no_argument, NULL, 'q'},                  {"plot", no_argument, NULL, OPT_PLOT},
     {"help", no_argument, NULL, 'h'},                   {NULL, 0, NULL, 0}};
   memset(o, 0, sizeof *o);
-  sim_sweep_spec_init(&o->spec);
+  sweep_spec_init(&o->spec);
   o->sets = xcalloc((size_t)argc, sizeof *o->sets);
   long cores = sysconf(_SC_NPROCESSORS_ONLN);
   o->jobs = cores > 0 ? (int)cores : 1;
@@ -101,13 +101,13 @@ static int parse_opts(int argc, char **argv, sweep_opts *o, sim_errors *errs)
     char *end;
     long v;
     switch (c) {
-    case OPT_VARY: sim_sweep_add_vary(&o->spec, optarg, errs); break;
+    case OPT_VARY: sweep_add_vary(&o->spec, optarg, errs); break;
     case 'r':
       errno = 0;
       v = strtol(optarg, &end, 10);
       if (errno || *end || end == optarg || v < 1 || v > 10000) {
         fprintf(stderr, "clustersim sweep: --replications: expected an integer from 1 to 10000, got '%s'\n", optarg);
-        return SIM_EXIT_USAGE;
+        return CMD_EXIT_USAGE;
       }
       o->spec.replications = (int)v;
       reps_set = true;
@@ -117,7 +117,7 @@ static int parse_opts(int argc, char **argv, sweep_opts *o, sim_errors *errs)
       v = strtol(optarg, &end, 10);
       if (errno || *end || end == optarg || v < 1 || v > 4096) {
         fprintf(stderr, "clustersim sweep: --jobs: expected an integer from 1 to 4096, got '%s'\n", optarg);
-        return SIM_EXIT_USAGE;
+        return CMD_EXIT_USAGE;
       }
       o->jobs = (int)v;
       break;
@@ -129,7 +129,7 @@ static int parse_opts(int argc, char **argv, sweep_opts *o, sim_errors *errs)
       if (errno || *end || end == optarg || s < 0 || s > SIM_SEED_MAX) {
         fprintf(stderr, "clustersim sweep: --seed: expected an integer from 0 to %lld, got '%s'\n",
                 (long long)SIM_SEED_MAX, optarg);
-        return SIM_EXIT_USAGE;
+        return CMD_EXIT_USAGE;
       }
       o->seed = s;
       o->have_seed = true;
@@ -138,16 +138,16 @@ static int parse_opts(int argc, char **argv, sweep_opts *o, sim_errors *errs)
     case 'q': o->quiet = true; break;
     case OPT_PLOT: o->plot = true; break;
     case 'h': sweep_usage(stdout); return -1;
-    default: sweep_usage(stderr); return SIM_EXIT_USAGE;
+    default: sweep_usage(stderr); return CMD_EXIT_USAGE;
     }
   }
   if (optind != argc - 1) {
     fprintf(stderr, "clustersim sweep: expected exactly one scenario file\n");
     sweep_usage(stderr);
-    return SIM_EXIT_USAGE;
+    return CMD_EXIT_USAGE;
   }
   o->file = argv[optind];
-  sim_sweep_read_section(&o->spec, o->file, &reps_set, errs);
+  sweep_read_section(&o->spec, o->file, &reps_set, errs);
   return 0;
 }
 
@@ -182,7 +182,7 @@ static char *fingerprint(const sweep_opts *o, int64_t seed)
   for (size_t i = 0; i < o->nsets; i++) h = fnv(h, o->sets[i], strlen(o->sets[i]) + 1);
   h = fnv(h, &seed, sizeof seed);
   for (int a = 0; a < o->spec.naxes; a++) {
-    const sim_sweep_axis *ax = &o->spec.axes[a];
+    const sweep_axis *ax = &o->spec.axes[a];
     h = fnv(h, ax->key, strlen(ax->key) + 1);
     for (int i = 0; i < ax->n; i++) h = fnv(h, ax->values[i], strlen(ax->values[i]) + 1);
   }
@@ -205,11 +205,11 @@ static char **all_sets(const sweep_ctx *cx, size_t point, size_t *n)
 }
 
 /* Load the point's scenario; false with the messages in errs. */
-static bool load_point(const sweep_ctx *cx, size_t point, const int64_t *seed, sim_scenario *sc, sim_errors *errs)
+static bool load_point(const sweep_ctx *cx, size_t point, const int64_t *seed, cfg_scenario *sc, cfg_errors *errs)
 {
   size_t n;
   char **sets = all_sets(cx, point, &n);
-  bool ok = sim_scenario_load(sc, cx->o->file, sets, n, seed, errs);
+  bool ok = cfg_scenario_load(sc, cx->o->file, sets, n, seed, errs);
   free(sets);
   return ok;
 }
@@ -220,9 +220,9 @@ static char *work(void *ctx, size_t item)
   int R = cx->o->spec.replications;
   size_t point = item / (size_t)R;
   int k = (int)(item % (size_t)R);
-  sim_scenario sc;
-  sim_errors errs;
-  sim_errors_init(&errs, cx->o->file);
+  cfg_scenario sc;
+  cfg_errors errs;
+  cfg_errors_init(&errs, cx->o->file);
   char *text;
   int64_t seed = cx->seed + k;
   if (!load_point(cx, point, &seed, &sc, &errs)) {
@@ -235,12 +235,12 @@ static char *work(void *ctx, size_t item)
     }
   } else {
     sim_report rep;
-    sim_run_replication(&sc, cx->seed + k, NULL, true, &rep);
-    text = sim_sweep_wire_encode(&rep);
+    run_replication(&sc, cx->seed + k, NULL, true, &rep);
+    text = sweep_wire_encode(&rep);
     sim_report_release(&rep);
   }
-  sim_scenario_release(&sc);
-  sim_errors_release(&errs);
+  cfg_scenario_release(&sc);
+  cfg_errors_release(&errs);
   return text;
 }
 
@@ -277,14 +277,14 @@ static void done(void *ctx, size_t item, const char *text, double wall)
             text + 1);
   } else {
     sim_report rep;
-    if (!sim_sweep_wire_decode(text, &rep)) {
+    if (!sweep_wire_decode(text, &rep)) {
       cx->failed++;
       fprintf(stderr, "clustersim sweep: point %zu: malformed result from its worker\n", point);
     } else {
       const sim_metric *st = sim_report_get(&rep, "status");
       /* a run stopped by a signal is not a result: it runs again on resume */
       if (!(st && st->kind == SIM_VAL_STR && !strcmp(st->s, "interrupted")))
-        if (!sim_sweep_db_put(cx->db, point, k, cx->seed + k, cx->settings[point], &rep, wall)) cx->failed++;
+        if (!sweep_db_put(cx->db, point, k, cx->seed + k, cx->settings[point], &rep, wall)) cx->failed++;
       sim_report_release(&rep);
     }
   }
@@ -304,48 +304,48 @@ static char *join_sets(char **sets, int n)
   return s;
 }
 
-int sim_cmd_sweep(int argc, char **argv)
+int cmd_sweep(int argc, char **argv)
 {
   int rank = 0, size = 1;
-  bool mpi = sim_sweep_mpi_start(&argc, &argv, &rank, &size);
+  bool mpi = sweep_mpi_start(&argc, &argv, &rank, &size);
   sweep_opts o;
-  sim_errors errs;
-  sim_errors_init(&errs, NULL);
+  cfg_errors errs;
+  cfg_errors_init(&errs, NULL);
   int rc = parse_opts(argc, argv, &o, &errs);
   errs.file = o.file;
   sweep_ctx cx = {.o = &o};
   size_t npoints = 0;
   char *outdir = NULL;
-  if (rc == 0 && errs.len) rc = SIM_EXIT_USAGE;
+  if (rc == 0 && errs.len) rc = CMD_EXIT_USAGE;
   if (rc == 0 && o.spec.naxes == 0) {
-    sim_errors_add(&errs, "%s: nothing to vary: give --vary KEY=V1,V2,... or a sweep section", o.file);
-    rc = SIM_EXIT_USAGE;
+    cfg_errors_add(&errs, "%s: nothing to vary: give --vary KEY=V1,V2,... or a sweep section", o.file);
+    rc = CMD_EXIT_USAGE;
   }
   /* the scenario itself, with the common overrides */
-  sim_scenario base;
+  cfg_scenario base;
   memset(&base, 0, sizeof base);
   bool base_loaded = false;
   if (rc == 0) {
     base_loaded = true;
-    if (!sim_scenario_load(&base, o.file, o.sets, o.nsets, o.have_seed ? &o.seed : NULL, &errs)) {
+    if (!cfg_scenario_load(&base, o.file, o.sets, o.nsets, o.have_seed ? &o.seed : NULL, &errs)) {
       /* a point's values may be what makes it valid: try the first point */
       rc = -2;
     }
     cx.seed = o.have_seed ? o.seed : base.seed;
   }
   if (rc == 0 || rc == -2) {
-    npoints = sim_sweep_points(&o.spec);
+    npoints = sweep_points(&o.spec);
     cx.point_sets = xcalloc(npoints, sizeof *cx.point_sets);
     cx.settings = xcalloc(npoints, sizeof *cx.settings);
     for (size_t p = 0; p < npoints; p++) {
-      cx.point_sets[p] = sim_sweep_point_sets(&o.spec, p);
+      cx.point_sets[p] = sweep_point_sets(&o.spec, p);
       cx.settings[p] = join_sets(cx.point_sets[p], o.spec.naxes);
     }
     if (rc == -2) {
-      sim_scenario_release(&base);
-      sim_errors_release(&errs);
-      sim_errors_init(&errs, o.file);
-      if (!load_point(&cx, 0, o.have_seed ? &o.seed : NULL, &base, &errs)) rc = SIM_EXIT_USAGE;
+      cfg_scenario_release(&base);
+      cfg_errors_release(&errs);
+      cfg_errors_init(&errs, o.file);
+      if (!load_point(&cx, 0, o.have_seed ? &o.seed : NULL, &base, &errs)) rc = CMD_EXIT_USAGE;
       else {
         rc = 0;
         cx.seed = o.have_seed ? o.seed : base.seed;
@@ -354,45 +354,45 @@ int sim_cmd_sweep(int argc, char **argv)
   }
   if (rc != 0) {
     if (rank == 0) {
-      sim_errors_print(&errs, stderr);
-      if (rc == SIM_EXIT_USAGE && errs.len)
+      cfg_errors_print(&errs, stderr);
+      if (rc == CMD_EXIT_USAGE && errs.len)
         fprintf(stderr, "clustersim: %s: %zu error%s; nothing was simulated\n", o.file ? o.file : "sweep", errs.len,
                 errs.len == 1 ? "" : "s");
     }
-    sim_errors_release(&errs);
+    cfg_errors_release(&errs);
     goto out;
   }
-  sim_errors_release(&errs);
+  cfg_errors_release(&errs);
 
   /* workers (MPI ranks > 0) only run what rank 0 hands out */
   if (mpi && rank > 0) {
-    sim_sweep_mpi_run(rank, NULL, 0, work, done, &cx);
+    sweep_mpi_run(rank, NULL, 0, work, done, &cx);
     rc = 0;
     goto out;
   }
 
-  outdir = sim_run_outdir(o.outdir, base.name, "-sweep");
-  if (!sim_mkdirs(outdir)) {
+  outdir = run_outdir(o.outdir, base.name, "-sweep");
+  if (!out_mkdirs(outdir)) {
     fprintf(stderr, "clustersim sweep: %s: cannot create output directory: %s\n", outdir, strerror(errno));
-    rc = SIM_EXIT_USAGE;
-    if (mpi) sim_sweep_mpi_run(0, NULL, 0, work, done, &cx);
+    rc = CMD_EXIT_USAGE;
+    if (mpi) sweep_mpi_run(0, NULL, 0, work, done, &cx);
     goto out;
   }
   char *fp = fingerprint(&o, cx.seed);
   char dbpath[4096], csvpath[4096];
   snprintf(dbpath, sizeof dbpath, "%s/sweep.db", outdir);
   snprintf(csvpath, sizeof csvpath, "%s/sweep.csv", outdir);
-  sim_errors_init(&errs, NULL);
-  cx.db = sim_sweep_db_open(dbpath, fp, &errs);
+  cfg_errors_init(&errs, NULL);
+  cx.db = sweep_db_open(dbpath, fp, &errs);
   free(fp);
   if (!cx.db) {
-    sim_errors_print(&errs, stderr);
-    sim_errors_release(&errs);
-    rc = SIM_EXIT_USAGE;
-    if (mpi) sim_sweep_mpi_run(0, NULL, 0, work, done, &cx);
+    cfg_errors_print(&errs, stderr);
+    cfg_errors_release(&errs);
+    rc = CMD_EXIT_USAGE;
+    if (mpi) sweep_mpi_run(0, NULL, 0, work, done, &cx);
     goto out;
   }
-  sim_errors_release(&errs);
+  cfg_errors_release(&errs);
 
   /* every point is checked before anything runs: one that cannot load is
    * recorded as invalid (with its first error) and skipped */
@@ -400,20 +400,20 @@ int sim_cmd_sweep(int argc, char **argv)
   size_t *items = xmalloc(npoints * (size_t)R * sizeof *items);
   size_t nitems = 0, invalid = 0, already = 0;
   for (size_t p = 0; p < npoints; p++) {
-    sim_scenario sc;
-    sim_errors_init(&errs, o.file);
+    cfg_scenario sc;
+    cfg_errors_init(&errs, o.file);
     bool ok = load_point(&cx, p, &cx.seed, &sc, &errs);
     if (!ok) {
       invalid++;
       fprintf(stderr, "clustersim sweep: point %zu (%s) is invalid:\n", p, cx.settings[p]);
-      sim_errors_print(&errs, stderr);
-      sim_sweep_db_put_invalid(cx.db, p, cx.settings[p], errs.len ? errs.msgs[0] : "invalid");
+      cfg_errors_print(&errs, stderr);
+      sweep_db_put_invalid(cx.db, p, cx.settings[p], errs.len ? errs.msgs[0] : "invalid");
     }
-    sim_scenario_release(&sc);
-    sim_errors_release(&errs);
+    cfg_scenario_release(&sc);
+    cfg_errors_release(&errs);
     if (!ok) continue;
     for (int k = 0; k < R; k++) {
-      if (sim_sweep_db_done(cx.db, p, k))
+      if (sweep_db_done(cx.db, p, k))
         already++;
       else
         items[nitems++] = p * (size_t)R + (size_t)k;
@@ -421,9 +421,9 @@ int sim_cmd_sweep(int argc, char **argv)
   }
   if (invalid == npoints) {
     fprintf(stderr, "clustersim sweep: every point is invalid; nothing was simulated\n");
-    rc = SIM_EXIT_USAGE;
+    rc = CMD_EXIT_USAGE;
     free(items);
-    if (mpi) sim_sweep_mpi_run(0, NULL, 0, work, done, &cx);
+    if (mpi) sweep_mpi_run(0, NULL, 0, work, done, &cx);
     goto out_db;
   }
   cx.total = nitems;
@@ -437,21 +437,21 @@ int sim_cmd_sweep(int argc, char **argv)
             mpi ? "" : "");
   progress(&cx);
   if (mpi)
-    sim_sweep_mpi_run(0, items, nitems, work, done, &cx);
+    sweep_mpi_run(0, items, nitems, work, done, &cx);
   else
-    sim_sweep_pool_run(o.jobs, items, nitems, work, done, &cx);
+    sweep_pool_run(o.jobs, items, nitems, work, done, &cx);
   if (cx.progress) fputc('\n', stderr);
   free(items);
-  int stopped = sim_sweep_pool_stopped();
+  int stopped = sweep_pool_stopped();
 
-  long rows = sim_sweep_export_csv(cx.db, &o.spec, csvpath);
-  if (rows < 0) rc = SIM_EXIT_FAIL;
+  long rows = sweep_export_csv(cx.db, &o.spec, csvpath);
+  if (rows < 0) rc = CMD_EXIT_FAIL;
   if (!o.quiet) {
     printf("sweep: %s: %ld of %zu points complete", csvpath, rows, npoints);
     if (invalid) printf(" (%zu invalid)", invalid);
     printf("\n");
   }
-  if (!stopped && rows > 0 && o.plot && !sim_plot_dir(outdir, NULL, o.quiet)) rc = SIM_EXIT_FAIL;
+  if (!stopped && rows > 0 && o.plot && !plot_dir(outdir, NULL, o.quiet)) rc = CMD_EXIT_FAIL;
   if (stopped) {
     fprintf(stderr,
             "clustersim sweep: interrupted: %zu of %zu runs done now; run the same command again to resume\n",
@@ -459,23 +459,23 @@ int sim_cmd_sweep(int argc, char **argv)
     rc = 128 + stopped;
   } else if (cx.failed) {
     fprintf(stderr, "clustersim sweep: %zu run%s failed\n", cx.failed, cx.failed == 1 ? "" : "s");
-    rc = SIM_EXIT_FAIL;
+    rc = CMD_EXIT_FAIL;
   }
 out_db:
-  sim_sweep_db_close(cx.db);
+  sweep_db_close(cx.db);
 out:
   if (npoints && cx.point_sets) {
     for (size_t p = 0; p < npoints; p++) {
-      sim_sweep_free_sets(cx.point_sets[p], o.spec.naxes);
+      sweep_free_sets(cx.point_sets[p], o.spec.naxes);
       free(cx.settings[p]);
     }
   }
   free(cx.point_sets);
   free(cx.settings);
   free(outdir);
-  if (base_loaded) sim_scenario_release(&base);
-  sim_sweep_spec_release(&o.spec);
+  if (base_loaded) cfg_scenario_release(&base);
+  sweep_spec_release(&o.spec);
   free(o.sets);
-  if (mpi) sim_sweep_mpi_finish();
-  return rc < 0 ? SIM_EXIT_OK : rc;
+  if (mpi) sweep_mpi_finish();
+  return rc < 0 ? CMD_EXIT_OK : rc;
 }

@@ -22,68 +22,68 @@ typedef struct {
   char **values;    /* as --set writes them ("4", "\"h100-sxm\"") */
   char **labels;    /* as sweep.csv shows them ("4", "h100-sxm") */
   int n;
-} sim_sweep_axis;
+} sweep_axis;
 
 typedef struct {
-  sim_sweep_axis axes[SIM_SWEEP_MAX_AXES];
+  sweep_axis axes[SIM_SWEEP_MAX_AXES];
   int naxes;
   int replications;
-} sim_sweep_spec;
+} sweep_spec;
 
-void sim_sweep_spec_init(sim_sweep_spec *sp);
-void sim_sweep_spec_release(sim_sweep_spec *sp);
+void sweep_spec_init(sweep_spec *sp);
+void sweep_spec_release(sweep_spec *sp);
 /* Add the axis of `--vary KEY=V1,V2,...` or `--vary KEY=A:B:STEP`
  * (numbers, A to B inclusive, STEP > 0). False with a message in errs. */
-bool sim_sweep_add_vary(sim_sweep_spec *sp, const char *text, sim_errors *errs);
+bool sweep_add_vary(sweep_spec *sp, const char *text, cfg_errors *errs);
 /* Add the axes of the scenario's `sweep` section, if any:
  *   sweep = { vary = ( { key = "..."; values = [ ... ]; },
  *                      { key = "..."; from = 1; to = 8; step = 1; } );
  *             replications = 3; };
  * (replications only when *replications_set is false; sets it). */
-bool sim_sweep_read_section(sim_sweep_spec *sp, const char *file, bool *replications_set, sim_errors *errs);
+bool sweep_read_section(sweep_spec *sp, const char *file, bool *replications_set, cfg_errors *errs);
 
 /* Points: the product of the axes' sizes (1 with no axis). */
-size_t sim_sweep_points(const sim_sweep_spec *sp);
+size_t sweep_points(const sweep_spec *sp);
 /* Point i's value index on axis a (the last axis varies fastest). */
-int sim_sweep_value_index(const sim_sweep_spec *sp, size_t point, int a);
+int sweep_value_index(const sweep_spec *sp, size_t point, int a);
 /* Point i's settings as --set texts "KEY=VALUE" (malloc'd, naxes of them,
- * free with sim_sweep_free_sets). */
-char **sim_sweep_point_sets(const sim_sweep_spec *sp, size_t point);
-void sim_sweep_free_sets(char **sets, int n);
+ * free with sweep_free_sets). */
+char **sweep_point_sets(const sweep_spec *sp, size_t point);
+void sweep_free_sets(char **sets, int n);
 
 /* ---- results (driver/sweep/sweep_db.c) ---- */
 
-typedef struct sim_sweep_db sim_sweep_db;
+typedef struct sweep_db sweep_db;
 
 /* Open (create) OUTDIR/sweep.db for the sweep identified by `fingerprint`
  * (the scenario's bytes, overrides and axes); NULL with a message if it
  * cannot, or if it holds another sweep. */
-sim_sweep_db *sim_sweep_db_open(const char *path, const char *fingerprint, sim_errors *errs);
-void sim_sweep_db_close(sim_sweep_db *db);
+sweep_db *sweep_db_open(const char *path, const char *fingerprint, cfg_errors *errs);
+void sweep_db_close(sweep_db *db);
 /* Whether (point, replication) is already done. */
-bool sim_sweep_db_done(sim_sweep_db *db, size_t point, int replication);
+bool sweep_db_done(sweep_db *db, size_t point, int replication);
 /* Record one finished replication (committed before returning). */
-bool sim_sweep_db_put(sim_sweep_db *db, size_t point, int replication, int64_t seed, const char *settings,
+bool sweep_db_put(sweep_db *db, size_t point, int replication, int64_t seed, const char *settings,
                       const sim_report *rep, double wall_s);
 /* Record a point that could not be loaded (its error message). */
-bool sim_sweep_db_put_invalid(sim_sweep_db *db, size_t point, const char *settings, const char *error);
+bool sweep_db_put_invalid(sweep_db *db, size_t point, const char *settings, const char *error);
 /* The replications of `point` done so far, into reps[0..R) (those not
  * done stay empty); the number found. *invalid: the point's error, if any
  * (malloc'd, or NULL). */
-int sim_sweep_db_get(sim_sweep_db *db, size_t point, int R, sim_report *reps, char **invalid);
+int sweep_db_get(sweep_db *db, size_t point, int R, sim_report *reps, char **invalid);
 
 /* Write OUTDIR/sweep.csv (atomically): one row per point whose R
  * replications are all done (or which is invalid): `point`, a column per
  * axis named by its key, `replications`, `status`, `error`, the text
  * metrics, then each numeric metric as METRIC_mean and METRIC_ci95. The
  * number of rows, or -1 on error. */
-long sim_sweep_export_csv(sim_sweep_db *db, const sim_sweep_spec *sp, const char *path);
+long sweep_export_csv(sweep_db *db, const sweep_spec *sp, const char *path);
 
 /* ---- a report over a pipe or a message (driver/sweep/sweep_wire.c) ---- */
 
 /* Text of rep ("N\tkey\tvalue\n" lines; kinds I, N, S); malloc'd. */
-char *sim_sweep_wire_encode(const sim_report *rep);
+char *sweep_wire_encode(const sim_report *rep);
 /* Back into rep (initialised here); false if the text is malformed. */
-bool sim_sweep_wire_decode(const char *text, sim_report *rep);
+bool sweep_wire_decode(const char *text, sim_report *rep);
 
 #endif

@@ -19,16 +19,16 @@
 
 #define SWEEP_DB_FORMAT "1"
 
-struct sim_sweep_db {
+struct sweep_db {
   sqlite3 *db;
   sqlite3_stmt *done, *put_run, *put_metric, *get_runs, *get_metrics;
 };
 
-static bool exec(sqlite3 *db, const char *sql, sim_errors *errs, const char *path)
+static bool exec(sqlite3 *db, const char *sql, cfg_errors *errs, const char *path)
 {
   char *msg = NULL;
   if (sqlite3_exec(db, sql, NULL, NULL, &msg) == SQLITE_OK) return true;
-  if (errs) sim_errors_add(errs, "%s: %s", path, msg ? msg : sqlite3_errmsg(db));
+  if (errs) cfg_errors_add(errs, "%s: %s", path, msg ? msg : sqlite3_errmsg(db));
   sqlite3_free(msg);
   return false;
 }
@@ -40,11 +40,11 @@ static sqlite3_stmt *prep(sqlite3 *db, const char *sql)
   return st;
 }
 
-sim_sweep_db *sim_sweep_db_open(const char *path, const char *fingerprint, sim_errors *errs)
+sweep_db *sweep_db_open(const char *path, const char *fingerprint, cfg_errors *errs)
 {
   sqlite3 *db = NULL;
   if (sqlite3_open(path, &db) != SQLITE_OK) {
-    sim_errors_add(errs, "%s: cannot open the sweep database: %s", path, db ? sqlite3_errmsg(db) : "out of memory");
+    cfg_errors_add(errs, "%s: cannot open the sweep database: %s", path, db ? sqlite3_errmsg(db) : "out of memory");
     sqlite3_close(db);
     return NULL;
   }
@@ -69,7 +69,7 @@ sim_sweep_db *sim_sweep_db_open(const char *path, const char *fingerprint, sim_e
   if (sqlite3_step(st) == SQLITE_ROW) {
     const char *have = (const char *)sqlite3_column_text(st, 0);
     if (!have || strcmp(have, fingerprint)) {
-      sim_errors_add(errs,
+      cfg_errors_add(errs,
                      "%s holds the results of another sweep (the scenario, --set or --vary changed): "
                      "remove it or choose another output directory (-o)",
                      path);
@@ -79,7 +79,7 @@ sim_sweep_db *sim_sweep_db_open(const char *path, const char *fingerprint, sim_e
     sqlite3_stmt *ins = prep(db, "INSERT INTO sweep(key, value) VALUES ('fingerprint', ?1), ('format', " SWEEP_DB_FORMAT ")");
     sqlite3_bind_text(ins, 1, fingerprint, -1, SQLITE_TRANSIENT);
     if (sqlite3_step(ins) != SQLITE_DONE) {
-      sim_errors_add(errs, "%s: %s", path, sqlite3_errmsg(db));
+      cfg_errors_add(errs, "%s: %s", path, sqlite3_errmsg(db));
       ok = false;
     }
     sqlite3_finalize(ins);
@@ -89,7 +89,7 @@ sim_sweep_db *sim_sweep_db_open(const char *path, const char *fingerprint, sim_e
     sqlite3_close(db);
     return NULL;
   }
-  sim_sweep_db *d = xcalloc(1, sizeof *d);
+  sweep_db *d = xcalloc(1, sizeof *d);
   d->db = db;
   d->done = prep(db, "SELECT 1 FROM runs WHERE point = ?1 AND replication = ?2");
   d->put_run = prep(db, "INSERT OR REPLACE INTO runs(point, replication, seed, settings, status, error, wall_s)"
@@ -102,7 +102,7 @@ sim_sweep_db *sim_sweep_db_open(const char *path, const char *fingerprint, sim_e
   return d;
 }
 
-void sim_sweep_db_close(sim_sweep_db *d)
+void sweep_db_close(sweep_db *d)
 {
   if (!d) return;
   sqlite3_finalize(d->done);
@@ -114,7 +114,7 @@ void sim_sweep_db_close(sim_sweep_db *d)
   free(d);
 }
 
-bool sim_sweep_db_done(sim_sweep_db *d, size_t point, int replication)
+bool sweep_db_done(sweep_db *d, size_t point, int replication)
 {
   sqlite3_reset(d->done);
   sqlite3_bind_int64(d->done, 1, (sqlite3_int64)point);
@@ -122,7 +122,7 @@ bool sim_sweep_db_done(sim_sweep_db *d, size_t point, int replication)
   return sqlite3_step(d->done) == SQLITE_ROW;
 }
 
-static bool put_run(sim_sweep_db *d, size_t point, int replication, int64_t seed, const char *settings,
+static bool put_run(sweep_db *d, size_t point, int replication, int64_t seed, const char *settings,
                     const char *status, const char *error, double wall_s)
 {
   sqlite3_stmt *st = d->put_run;
@@ -140,7 +140,7 @@ static bool put_run(sim_sweep_db *d, size_t point, int replication, int64_t seed
   return sqlite3_step(st) == SQLITE_DONE;
 }
 
-bool sim_sweep_db_put(sim_sweep_db *d, size_t point, int replication, int64_t seed, const char *settings,
+bool sweep_db_put(sweep_db *d, size_t point, int replication, int64_t seed, const char *settings,
                       const sim_report *rep, double wall_s)
 {
   const sim_metric *status = sim_report_get(rep, "status");
@@ -176,12 +176,12 @@ bool sim_sweep_db_put(sim_sweep_db *d, size_t point, int replication, int64_t se
   return ok;
 }
 
-bool sim_sweep_db_put_invalid(sim_sweep_db *d, size_t point, const char *settings, const char *error)
+bool sweep_db_put_invalid(sweep_db *d, size_t point, const char *settings, const char *error)
 {
   return put_run(d, point, 0, 0, settings, "invalid", error, 0);
 }
 
-int sim_sweep_db_get(sim_sweep_db *d, size_t point, int R, sim_report *reps, char **invalid)
+int sweep_db_get(sweep_db *d, size_t point, int R, sim_report *reps, char **invalid)
 {
   *invalid = NULL;
   int found = 0;
@@ -243,16 +243,16 @@ static void names_free(name_list *l)
   free(l->names);
 }
 
-long sim_sweep_export_csv(sim_sweep_db *d, const sim_sweep_spec *sp, const char *path)
+long sweep_export_csv(sweep_db *d, const sweep_spec *sp, const char *path)
 {
-  size_t npoints = sim_sweep_points(sp);
+  size_t npoints = sweep_points(sp);
   int R = sp->replications;
   /* the metric names, in the order of the first point reported */
   name_list texts = {0}, nums = {0};
   sim_report *reps = xcalloc((size_t)R, sizeof *reps);
   for (size_t pt = 0; pt < npoints; pt++) {
     char *invalid;
-    int found = sim_sweep_db_get(d, pt, R, reps, &invalid);
+    int found = sweep_db_get(d, pt, R, reps, &invalid);
     free(invalid);
     for (int k = 0; k < R; k++) {
       if (!reps[k].items && !reps[k].len) continue;
@@ -265,8 +265,8 @@ long sim_sweep_export_csv(sim_sweep_db *d, const sim_sweep_spec *sp, const char 
     }
     if (found == R) break;
   }
-  sim_outfile of;
-  if (!sim_outfile_open(&of, path)) {
+  out_file of;
+  if (!out_file_open(&of, path)) {
     fprintf(stderr, "clustersim: %s: cannot write\n", path);
     names_free(&texts);
     names_free(&nums);
@@ -295,7 +295,7 @@ long sim_sweep_export_csv(sim_sweep_db *d, const sim_sweep_spec *sp, const char 
   long rows = 0;
   for (size_t pt = 0; pt < npoints; pt++) {
     char *invalid;
-    int found = sim_sweep_db_get(d, pt, R, reps, &invalid);
+    int found = sweep_db_get(d, pt, R, reps, &invalid);
     if (found < R && !invalid) {
       for (int k = 0; k < R; k++) sim_report_release(&reps[k]);
       continue;
@@ -303,7 +303,7 @@ long sim_sweep_export_csv(sim_sweep_db *d, const sim_sweep_spec *sp, const char 
     c = 0;
     cells[c++] = (sim_cell){NULL, (double)pt};
     for (int a = 0; a < sp->naxes; a++)
-      cells[c++] = (sim_cell){sp->axes[a].labels[sim_sweep_value_index(sp, pt, a)], 0};
+      cells[c++] = (sim_cell){sp->axes[a].labels[sweep_value_index(sp, pt, a)], 0};
     sim_report comb;
     sim_report_init(&comb);
     if (!invalid) sim_report_combine(reps, (size_t)R, &comb);
@@ -338,7 +338,7 @@ long sim_sweep_export_csv(sim_sweep_db *d, const sim_sweep_spec *sp, const char 
     for (int k = 0; k < R; k++) sim_report_release(&reps[k]);
     free(invalid);
   }
-  bool ok = sim_outfile_commit(&of);
+  bool ok = out_file_commit(&of);
   if (!ok) fprintf(stderr, "clustersim: %s: cannot write\n", path);
   for (int i = 0; i < ncols; i++) free(cols[i]);
   free(cols);

@@ -25,7 +25,7 @@ static double now_s(void)
   return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
 }
 
-bool sim_sweep_mpi_start(int *argc, char ***argv, int *rank, int *size)
+bool sweep_mpi_start(int *argc, char ***argv, int *rank, int *size)
 {
   const char *n = getenv("OMPI_COMM_WORLD_SIZE");
   if (!n) n = getenv("PMI_SIZE");
@@ -36,10 +36,10 @@ bool sim_sweep_mpi_start(int *argc, char ***argv, int *rank, int *size)
   return *size > 1;
 }
 
-void sim_sweep_mpi_finish(void) { MPI_Finalize(); }
+void sweep_mpi_finish(void) { MPI_Finalize(); }
 
 /* A result message: the item (8 bytes), the wall time (8 bytes), the text. */
-static size_t manager(const size_t *items, size_t n, sim_sweep_done_fn done, void *ctx)
+static size_t manager(const size_t *items, size_t n, sweep_done_fn done, void *ctx)
 {
   int size;
   MPI_Comm_size(MPI_COMM_WORLD, &size);
@@ -70,7 +70,7 @@ static size_t manager(const size_t *items, size_t n, sim_sweep_done_fn done, voi
   return finished;
 }
 
-static void worker(sim_sweep_work_fn work, void *ctx)
+static void worker(sweep_work_fn work, void *ctx)
 {
   MPI_Send("", 0, MPI_CHAR, 0, TAG_RESULT, MPI_COMM_WORLD);
   for (;;) {
@@ -92,7 +92,7 @@ static void worker(sim_sweep_work_fn work, void *ctx)
   }
 }
 
-size_t sim_sweep_mpi_run(int rank, const size_t *items, size_t n, sim_sweep_work_fn work, sim_sweep_done_fn done,
+size_t sweep_mpi_run(int rank, const size_t *items, size_t n, sweep_work_fn work, sweep_done_fn done,
                          void *ctx)
 {
   if (rank == 0) return manager(items, n, done, ctx);
@@ -102,7 +102,7 @@ size_t sim_sweep_mpi_run(int rank, const size_t *items, size_t n, sim_sweep_work
 
 #else
 
-bool sim_sweep_mpi_start(int *argc, char ***argv, int *rank, int *size)
+bool sweep_mpi_start(int *argc, char ***argv, int *rank, int *size)
 {
   (void)argc, (void)argv;
   *rank = 0;
@@ -110,13 +110,13 @@ bool sim_sweep_mpi_start(int *argc, char ***argv, int *rank, int *size)
   return false;
 }
 
-void sim_sweep_mpi_finish(void) {}
+void sweep_mpi_finish(void) {}
 
-size_t sim_sweep_mpi_run(int rank, const size_t *items, size_t n, sim_sweep_work_fn work, sim_sweep_done_fn done,
+size_t sweep_mpi_run(int rank, const size_t *items, size_t n, sweep_work_fn work, sweep_done_fn done,
                          void *ctx)
 {
   (void)rank, (void)items, (void)n, (void)work, (void)done, (void)ctx;
-  SIM_BUG("sim_sweep_mpi_run without MPI");
+  SIM_BUG("sweep_mpi_run without MPI");
 }
 
 #endif

@@ -30,7 +30,7 @@ static volatile sig_atomic_t pool_stop;
 
 static void on_stop(int sig) { pool_stop = sig; }
 
-int sim_sweep_pool_stopped(void) { return pool_stop; }
+int sweep_pool_stopped(void) { return pool_stop; }
 
 static double now_s(void)
 {
@@ -52,7 +52,7 @@ static void write_all(int fd, const char *s, size_t n)
   }
 }
 
-static bool start(child *c, size_t item, sim_sweep_work_fn work, void *ctx)
+static bool start(child *c, size_t item, sweep_work_fn work, void *ctx)
 {
   int fds[2];
   if (pipe(fds) != 0) return false;
@@ -82,7 +82,7 @@ static bool start(child *c, size_t item, sim_sweep_work_fn work, void *ctx)
   return true;
 }
 
-size_t sim_sweep_pool_run(int jobs, const size_t *items, size_t n, sim_sweep_work_fn work, sim_sweep_done_fn done,
+size_t sweep_pool_run(int jobs, const size_t *items, size_t n, sweep_work_fn work, sweep_done_fn done,
                           void *ctx)
 {
   struct sigaction sa, old_int, old_term;

@@ -11,27 +11,27 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-typedef char *(*sim_sweep_work_fn)(void *ctx, size_t item);
-typedef void (*sim_sweep_done_fn)(void *ctx, size_t item, const char *text, double wall_s);
+typedef char *(*sweep_work_fn)(void *ctx, size_t item);
+typedef void (*sweep_done_fn)(void *ctx, size_t item, const char *text, double wall_s);
 
 /* Run items[0..n) with up to `jobs` child processes; returns how many
- * finished. SIGINT/SIGTERM stop it early: sim_sweep_pool_stopped() then
+ * finished. SIGINT/SIGTERM stop it early: sweep_pool_stopped() then
  * gives the signal. */
-size_t sim_sweep_pool_run(int jobs, const size_t *items, size_t n, sim_sweep_work_fn work, sim_sweep_done_fn done,
+size_t sweep_pool_run(int jobs, const size_t *items, size_t n, sweep_work_fn work, sweep_done_fn done,
                           void *ctx);
-int sim_sweep_pool_stopped(void);
+int sweep_pool_stopped(void);
 
 /* ---- MPI (only when built with it; driver/sweep/sweep_mpi.c) ---- */
 
 /* True when this process was started by mpirun with more than one rank
  * (MPI is then initialised); *rank and *size are set. */
-bool sim_sweep_mpi_start(int *argc, char ***argv, int *rank, int *size);
+bool sweep_mpi_start(int *argc, char ***argv, int *rank, int *size);
 /* Rank 0: hand items[0..n) out to the other ranks as they ask, one at a
  * time, calling done for each result; then tell them to stop. Returns how
  * many finished. Other ranks: run what rank 0 hands out until told to
  * stop (n and items are ignored); returns 0. */
-size_t sim_sweep_mpi_run(int rank, const size_t *items, size_t n, sim_sweep_work_fn work, sim_sweep_done_fn done,
+size_t sweep_mpi_run(int rank, const size_t *items, size_t n, sweep_work_fn work, sweep_done_fn done,
                          void *ctx);
-void sim_sweep_mpi_finish(void);
+void sweep_mpi_finish(void);
 
 #endif

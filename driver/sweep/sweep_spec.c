@@ -13,16 +13,16 @@
 /* Most values one axis may take (a guard against A:B:STEP typos). */
 #define SIM_SWEEP_MAX_VALUES 100000
 
-void sim_sweep_spec_init(sim_sweep_spec *sp)
+void sweep_spec_init(sweep_spec *sp)
 {
   memset(sp, 0, sizeof *sp);
   sp->replications = 1;
 }
 
-void sim_sweep_spec_release(sim_sweep_spec *sp)
+void sweep_spec_release(sweep_spec *sp)
 {
   for (int a = 0; a < sp->naxes; a++) {
-    sim_sweep_axis *ax = &sp->axes[a];
+    sweep_axis *ax = &sp->axes[a];
     for (int i = 0; i < ax->n; i++) {
       free(ax->values[i]);
       free(ax->labels[i]);
@@ -34,19 +34,19 @@ void sim_sweep_spec_release(sim_sweep_spec *sp)
   memset(sp, 0, sizeof *sp);
 }
 
-static sim_sweep_axis *new_axis(sim_sweep_spec *sp, const char *key, size_t keylen, const char *what,
-                                sim_errors *errs)
+static sweep_axis *new_axis(sweep_spec *sp, const char *key, size_t keylen, const char *what,
+                                cfg_errors *errs)
 {
   if (sp->naxes == SIM_SWEEP_MAX_AXES) {
-    sim_errors_add(errs, "%s: at most %d varied keys", what, SIM_SWEEP_MAX_AXES);
+    cfg_errors_add(errs, "%s: at most %d varied keys", what, SIM_SWEEP_MAX_AXES);
     return NULL;
   }
   for (int a = 0; a < sp->naxes; a++)
     if (strlen(sp->axes[a].key) == keylen && !strncmp(sp->axes[a].key, key, keylen)) {
-      sim_errors_add(errs, "%s: %.*s is varied twice", what, (int)keylen, key);
+      cfg_errors_add(errs, "%s: %.*s is varied twice", what, (int)keylen, key);
       return NULL;
     }
-  sim_sweep_axis *ax = &sp->axes[sp->naxes++];
+  sweep_axis *ax = &sp->axes[sp->naxes++];
   memset(ax, 0, sizeof *ax);
   ax->key = xmalloc(keylen + 1);
   memcpy(ax->key, key, keylen);
@@ -54,7 +54,7 @@ static sim_sweep_axis *new_axis(sim_sweep_spec *sp, const char *key, size_t keyl
   return ax;
 }
 
-static void add_value(sim_sweep_axis *ax, const char *value, const char *label)
+static void add_value(sweep_axis *ax, const char *value, const char *label)
 {
   ax->values = xrealloc(ax->values, (size_t)(ax->n + 1) * sizeof *ax->values);
   ax->labels = xrealloc(ax->labels, (size_t)(ax->n + 1) * sizeof *ax->labels);
@@ -83,16 +83,16 @@ static void number_text(double v, char *buf, size_t n)
 }
 
 /* from, to, step -> values; false with a message. */
-static bool add_range(sim_sweep_axis *ax, double from, double to, double step, const char *what,
-                      sim_errors *errs)
+static bool add_range(sweep_axis *ax, double from, double to, double step, const char *what,
+                      cfg_errors *errs)
 {
   if (!(step > 0) || to < from) {
-    sim_errors_add(errs, "%s: a range A:B:STEP needs A <= B and STEP > 0", what);
+    cfg_errors_add(errs, "%s: a range A:B:STEP needs A <= B and STEP > 0", what);
     return false;
   }
   double count = floor((to - from) / step * (1 + 1e-12)) + 1;
   if (count > SIM_SWEEP_MAX_VALUES) {
-    sim_errors_add(errs, "%s: %.0f values (at most %d)", what, count, SIM_SWEEP_MAX_VALUES);
+    cfg_errors_add(errs, "%s: %.0f values (at most %d)", what, count, SIM_SWEEP_MAX_VALUES);
     return false;
   }
   for (long i = 0; i < (long)count; i++) {
@@ -103,16 +103,16 @@ static bool add_range(sim_sweep_axis *ax, double from, double to, double step, c
   return true;
 }
 
-bool sim_sweep_add_vary(sim_sweep_spec *sp, const char *text, sim_errors *errs)
+bool sweep_add_vary(sweep_spec *sp, const char *text, cfg_errors *errs)
 {
   char what[600];
   snprintf(what, sizeof what, "--vary %s", text);
   const char *eq = strchr(text, '=');
   if (!eq || eq == text || !eq[1]) {
-    sim_errors_add(errs, "%s: expected KEY=V1,V2,... or KEY=A:B:STEP", what);
+    cfg_errors_add(errs, "%s: expected KEY=V1,V2,... or KEY=A:B:STEP", what);
     return false;
   }
-  sim_sweep_axis *ax = new_axis(sp, text, (size_t)(eq - text), what, errs);
+  sweep_axis *ax = new_axis(sp, text, (size_t)(eq - text), what, errs);
   if (!ax) return false;
   const char *list = eq + 1;
   /* A:B:STEP when it is three numbers */
@@ -124,7 +124,7 @@ bool sim_sweep_add_vary(sim_sweep_spec *sp, const char *text, sim_errors *errs)
               parse_number(c, &step);
     free(copy);
     if (!ok) {
-      sim_errors_add(errs, "%s: a range is A:B:STEP, three numbers", what);
+      cfg_errors_add(errs, "%s: a range is A:B:STEP, three numbers", what);
       return false;
     }
     return add_range(ax, from, to, step, what, errs);
@@ -144,7 +144,7 @@ bool sim_sweep_add_vary(sim_sweep_spec *sp, const char *text, sim_errors *errs)
   }
   free(copy);
   if (ax->n == 0) {
-    sim_errors_add(errs, "%s: no values", what);
+    cfg_errors_add(errs, "%s: no values", what);
     return false;
   }
   return true;
@@ -181,7 +181,7 @@ static double number_of(const config_setting_t *s)
                                                      : (double)config_setting_get_int64(s);
 }
 
-bool sim_sweep_read_section(sim_sweep_spec *sp, const char *file, bool *replications_set, sim_errors *errs)
+bool sweep_read_section(sweep_spec *sp, const char *file, bool *replications_set, cfg_errors *errs)
 {
   config_t cfg;
   config_init(&cfg);
@@ -201,7 +201,7 @@ bool sim_sweep_read_section(sim_sweep_spec *sp, const char *file, bool *replicat
   config_setting_t *sw = config_lookup(&cfg, "sweep");
   if (!sw) goto done;
   if (config_setting_type(sw) != CONFIG_TYPE_GROUP) {
-    sim_errors_at(errs, sw, "sweep", "expected a group { vary = ( ... ); replications = N; }");
+    cfg_errors_at(errs, sw, "sweep", "expected a group { vary = ( ... ); replications = N; }");
     ok = false;
     goto done;
   }
@@ -211,7 +211,7 @@ bool sim_sweep_read_section(sim_sweep_spec *sp, const char *file, bool *replicat
     if (strcmp(name, "vary") && strcmp(name, "replications")) {
       char path[256];
       snprintf(path, sizeof path, "sweep.%s", name);
-      sim_errors_at(errs, m, path, "unknown key (expected vary, replications)");
+      cfg_errors_at(errs, m, path, "unknown key (expected vary, replications)");
       ok = false;
     }
   }
@@ -219,7 +219,7 @@ bool sim_sweep_read_section(sim_sweep_spec *sp, const char *file, bool *replicat
   if (reps) {
     if (!config_setting_is_number(reps) || number_of(reps) != floor(number_of(reps)) || number_of(reps) < 1 ||
         number_of(reps) > 10000) {
-      sim_errors_at(errs, reps, "sweep.replications", "expected an integer from 1 to 10000");
+      cfg_errors_at(errs, reps, "sweep.replications", "expected an integer from 1 to 10000");
       ok = false;
     } else if (!*replications_set) {
       sp->replications = (int)number_of(reps);
@@ -229,7 +229,7 @@ bool sim_sweep_read_section(sim_sweep_spec *sp, const char *file, bool *replicat
   config_setting_t *vary = config_setting_get_member(sw, "vary");
   if (!vary) goto done;
   if (config_setting_type(vary) != CONFIG_TYPE_LIST) {
-    sim_errors_at(errs, vary, "sweep.vary", "expected a list ( { key = \"...\"; values = [ ... ]; }, ... )");
+    cfg_errors_at(errs, vary, "sweep.vary", "expected a list ( { key = \"...\"; values = [ ... ]; }, ... )");
     ok = false;
     goto done;
   }
@@ -239,14 +239,14 @@ bool sim_sweep_read_section(sim_sweep_spec *sp, const char *file, bool *replicat
     snprintf(path, sizeof path, "sweep.vary.[%d]", i);
     const char *key = NULL;
     if (config_setting_type(g) != CONFIG_TYPE_GROUP || !config_setting_lookup_string(g, "key", &key)) {
-      sim_errors_at(errs, g, path, "expected { key = \"PATH\"; values = [ ... ]; } or { key; from; to; step; }");
+      cfg_errors_at(errs, g, path, "expected { key = \"PATH\"; values = [ ... ]; } or { key; from; to; step; }");
       ok = false;
       continue;
     }
     config_setting_t *values = config_setting_get_member(g, "values");
     config_setting_t *from = config_setting_get_member(g, "from"), *to = config_setting_get_member(g, "to"),
                      *step = config_setting_get_member(g, "step");
-    sim_sweep_axis *ax = new_axis(sp, key, strlen(key), path, errs);
+    sweep_axis *ax = new_axis(sp, key, strlen(key), path, errs);
     if (!ax) {
       ok = false;
       continue;
@@ -262,7 +262,7 @@ bool sim_sweep_read_section(sim_sweep_spec *sp, const char *file, bool *replicat
       snprintf(what, sizeof what, "%s:%d: %s", file, config_setting_source_line(g), path);
       if (!add_range(ax, number_of(from), number_of(to), number_of(step), what, errs)) ok = false;
     } else {
-      sim_errors_at(errs, g, path, "give values = [ ... ] (non-empty), or from, to and step (numbers)");
+      cfg_errors_at(errs, g, path, "give values = [ ... ] (non-empty), or from, to and step (numbers)");
       ok = false;
     }
   }
@@ -271,25 +271,25 @@ done:
   return ok;
 }
 
-size_t sim_sweep_points(const sim_sweep_spec *sp)
+size_t sweep_points(const sweep_spec *sp)
 {
   size_t n = 1;
   for (int a = 0; a < sp->naxes; a++) n *= (size_t)sp->axes[a].n;
   return n;
 }
 
-int sim_sweep_value_index(const sim_sweep_spec *sp, size_t point, int a)
+int sweep_value_index(const sweep_spec *sp, size_t point, int a)
 {
   for (int b = sp->naxes - 1; b > a; b--) point /= (size_t)sp->axes[b].n;
   return (int)(point % (size_t)sp->axes[a].n);
 }
 
-char **sim_sweep_point_sets(const sim_sweep_spec *sp, size_t point)
+char **sweep_point_sets(const sweep_spec *sp, size_t point)
 {
   char **sets = xcalloc((size_t)sp->naxes + 1, sizeof *sets);
   for (int a = 0; a < sp->naxes; a++) {
-    const sim_sweep_axis *ax = &sp->axes[a];
-    const char *v = ax->values[sim_sweep_value_index(sp, point, a)];
+    const sweep_axis *ax = &sp->axes[a];
+    const char *v = ax->values[sweep_value_index(sp, point, a)];
     size_t n = strlen(ax->key) + strlen(v) + 2;
     sets[a] = xmalloc(n);
     snprintf(sets[a], n, "%s=%s", ax->key, v);
@@ -297,7 +297,7 @@ char **sim_sweep_point_sets(const sim_sweep_spec *sp, size_t point)
   return sets;
 }
 
-void sim_sweep_free_sets(char **sets, int n)
+void sweep_free_sets(char **sets, int n)
 {
   if (!sets) return;
   for (int i = 0; i < n; i++) free(sets[i]);

@@ -12,7 +12,7 @@
 #include "driver/sweep/sweep.h"
 #include "sim/util.h"
 
-char *sim_sweep_wire_encode(const sim_report *rep)
+char *sweep_wire_encode(const sim_report *rep)
 {
   size_t cap = 256, len = 0;
   char *buf = xmalloc(cap);
@@ -39,7 +39,7 @@ char *sim_sweep_wire_encode(const sim_report *rep)
   return buf;
 }
 
-bool sim_sweep_wire_decode(const char *text, sim_report *rep)
+bool sweep_wire_decode(const char *text, sim_report *rep)
 {
   sim_report_init(rep);
   char *copy = xstrdup(text), *save = NULL;

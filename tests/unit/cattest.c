@@ -11,18 +11,18 @@ static sim_catalogs *cats;
 const sim_catalogs *cs_catalogs(void)
 {
   if (!cats) {
-    sim_errors errs;
-    sim_errors_init(&errs, NULL);
-    cats = sim_catalogs_load_all(NULL, 0, &errs);
-    sim_errors_print(&errs, stderr);
-    sim_errors_release(&errs);
+    cfg_errors errs;
+    cfg_errors_init(&errs, NULL);
+    cats = cfg_catalogs_load_all(NULL, 0, &errs);
+    cfg_errors_print(&errs, stderr);
+    cfg_errors_release(&errs);
   }
   return cats;
 }
 
 void cs_catalogs_free(void)
 {
-  sim_catalogs_free(cats);
+  cfg_catalogs_free(cats);
   cats = NULL;
 }
 

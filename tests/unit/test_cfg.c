@@ -53,13 +53,13 @@ static const sim_key keys[] = {
 static size_t read_text(const char *text, const char *set, params *p, char *buf, size_t n)
 {
   config_t cfg;
-  sim_errors errs;
+  cfg_errors errs;
   config_init(&cfg);
-  sim_errors_init(&errs, "t.cfg");
+  cfg_errors_init(&errs, "t.cfg");
   memset(p, 0, sizeof *p);
   CU_ASSERT_EQUAL_FATAL(config_read_string(&cfg, text), CONFIG_TRUE);
-  if (set) sim_override_apply(&cfg, set, &errs);
-  sim_cfg_read(config_root_setting(&cfg), "", keys, p, NULL, &errs);
+  if (set) cfg_override_apply(&cfg, set, &errs);
+  cfg_read(config_root_setting(&cfg), "", keys, p, NULL, &errs);
   buf[0] = '\0';
   for (size_t i = 0; i < errs.len; i++) {
     strncat(buf, errs.msgs[i], n - strlen(buf) - 2);
@@ -72,7 +72,7 @@ static size_t read_text(const char *text, const char *set, params *p, char *buf,
   for (int i = 0; i < p->npools && i < 4; i++)
     if (p->pools[i].gpu) p->pools[i].gpu = strncpy(gpu_copy[i], p->pools[i].gpu, 63);
   p->tags.n = 0;
-  sim_errors_release(&errs);
+  cfg_errors_release(&errs);
   config_destroy(&cfg);
   return count;
 }

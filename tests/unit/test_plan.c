@@ -461,24 +461,24 @@ static void test_interrupt(void)
  * Closest miss: no rejections first, then the worst ratio, then cost. */
 static void test_order(void)
 {
-  sim_plan_sim a = {.usd_per_hour = 8.84, .gpus = 4, .worst_ratio = 0.5};
-  sim_plan_sim b = a;
+  plan_sim a = {.usd_per_hour = 8.84, .gpus = 4, .worst_ratio = 0.5};
+  plan_sim b = a;
   b.usd_per_hour = 8.84 * (1 + 1e-12);
   b.worst_ratio = 0.4;
-  CHECK(sim_plan_better(&b, &a) && !sim_plan_better(&a, &b), "equal cost and GPUs: more headroom should win");
+  CHECK(plan_better(&b, &a) && !plan_better(&a, &b), "equal cost and GPUs: more headroom should win");
   b.gpus = 8;
-  CHECK(sim_plan_better(&a, &b), "equal cost: fewer GPUs should win");
+  CHECK(plan_better(&a, &b), "equal cost: fewer GPUs should win");
   b.usd_per_hour = 8.83;
-  CHECK(sim_plan_better(&b, &a), "cheaper should win whatever the GPUs");
-  CHECK(!sim_plan_better(&a, &a), "a configuration is not better than itself");
-  sim_plan_sim m1 = {.usd_per_hour = 100, .worst_ratio = 1.5}, m2 = {.usd_per_hour = 1, .worst_ratio = 1.2,
+  CHECK(plan_better(&b, &a), "cheaper should win whatever the GPUs");
+  CHECK(!plan_better(&a, &a), "a configuration is not better than itself");
+  plan_sim m1 = {.usd_per_hour = 100, .worst_ratio = 1.5}, m2 = {.usd_per_hour = 1, .worst_ratio = 1.2,
                                                                        .rejected = 3};
-  CHECK(sim_plan_closer(&m1, &m2), "a miss without rejections should be closer than one with");
+  CHECK(plan_closer(&m1, &m2), "a miss without rejections should be closer than one with");
   m2.rejected = 0;
-  CHECK(sim_plan_closer(&m2, &m1), "the smaller worst ratio should be closer");
-  CS_ASSERT_REL(sim_plan_ratio(1.0, 2.0), 0.5, 1e-15);
-  CHECK(sim_plan_ratio(0, 0) == 0 && sim_plan_ratio(2, 0) > 1, "ratio against a target of 0");
-  CHECK(isinf(sim_plan_ratio(NAN, 1)), "a NaN value should be infinitely far");
+  CHECK(plan_closer(&m2, &m1), "the smaller worst ratio should be closer");
+  CS_ASSERT_REL(plan_ratio(1.0, 2.0), 0.5, 1e-15);
+  CHECK(plan_ratio(0, 0) == 0 && plan_ratio(2, 0) > 1, "ratio against a target of 0");
+  CHECK(isinf(plan_ratio(NAN, 1)), "a NaN value should be infinitely far");
 }
 
 /* Numbers of a scenario: as written (or --set), else the key's default. */
@@ -488,16 +488,16 @@ static void test_numbers(void)
   config_init(&cfg);
   CHECK(config_read_file(&cfg, SMALL_CFG) == CONFIG_TRUE, "%s: cannot read", SMALL_CFG);
   double v = 0;
-  CHECK(sim_plan_number(&cfg, "cluster.pools.[0].gpus_per_node", &v) && v == 2, "gpus_per_node as written: %g", v);
-  CHECK(sim_plan_number(&cfg, "cluster.pools.[0].pp", &v) && v == 1, "pp by default: %g", v);
-  CHECK(sim_plan_number(&cfg, "workload.load_scale", &v) && v == 1, "load_scale by default: %g", v);
-  CHECK(sim_plan_number(&cfg, "workload.arrivals.rate", &v) && v == 20, "rate as written: %g", v);
-  CHECK(sim_plan_number(&cfg, "warmup_s", &v) && v == 10, "warmup_s as written: %g", v);
-  CHECK(!sim_plan_number(&cfg, "cluster.pools.[0].bogus", &v), "an unknown key has no number");
-  CHECK(!sim_plan_number(&cfg, "cluster.pools.[0].gpu", &v), "a string is not a number");
+  CHECK(plan_number(&cfg, "cluster.pools.[0].gpus_per_node", &v) && v == 2, "gpus_per_node as written: %g", v);
+  CHECK(plan_number(&cfg, "cluster.pools.[0].pp", &v) && v == 1, "pp by default: %g", v);
+  CHECK(plan_number(&cfg, "workload.load_scale", &v) && v == 1, "load_scale by default: %g", v);
+  CHECK(plan_number(&cfg, "workload.arrivals.rate", &v) && v == 20, "rate as written: %g", v);
+  CHECK(plan_number(&cfg, "warmup_s", &v) && v == 10, "warmup_s as written: %g", v);
+  CHECK(!plan_number(&cfg, "cluster.pools.[0].bogus", &v), "an unknown key has no number");
+  CHECK(!plan_number(&cfg, "cluster.pools.[0].gpu", &v), "a string is not a number");
   config_destroy(&cfg);
   config_init(&cfg);
-  CHECK(sim_plan_number(&cfg, "cluster.pools.[3].gpus_per_node", &v) && v == 8, "gpus_per_node default: %g", v);
+  CHECK(plan_number(&cfg, "cluster.pools.[3].gpus_per_node", &v) && v == 8, "gpus_per_node default: %g", v);
   config_destroy(&cfg);
 }
 

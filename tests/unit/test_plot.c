@@ -523,31 +523,31 @@ static void test_json_top(void)
 {
   const char *j = "{\n  \"scenario\": \"a \\\"b\\\" \\u0041\\n\",\n  \"nested\": {\"scenario\": \"no\", \"x\": [1, {\"y\": \"}\"}]},\n"
                   "  \"n\": -1.5e3, \"z\": null, \"t\": true, \"arr\": [1, 2],\n  \"last\": 7\n}\n";
-  char *s = sim_json_top_text(j, "scenario");
+  char *s = out_json_top_text(j, "scenario");
   CHECK(s && !strcmp(s, "a \"b\" A\n"), "scenario read as [%s]", s ? s : "(null)");
   free(s);
   double v = 0;
-  CHECK(sim_json_top_number(j, "n", &v) && v == -1500, "n read as %g", v);
-  CHECK(sim_json_top_number(j, "last", &v) && v == 7, "last (after nested values) read as %g", v);
-  CHECK(!sim_json_top_number(j, "z", &v), "null read as a number");
-  CHECK(!sim_json_top_number(j, "scenario", &v), "a string read as a number");
-  CHECK(!sim_json_top_number(j, "y", &v), "a nested key found at the top");
-  CHECK(sim_json_top_text(j, "z") == NULL, "null read as text");
-  CHECK(sim_json_top_text(j, "arr") == NULL, "an array read as text");
-  CHECK(sim_json_top_text(j, "absent") == NULL, "an absent key found");
-  s = sim_json_top_text(j, "t");
+  CHECK(out_json_top_number(j, "n", &v) && v == -1500, "n read as %g", v);
+  CHECK(out_json_top_number(j, "last", &v) && v == 7, "last (after nested values) read as %g", v);
+  CHECK(!out_json_top_number(j, "z", &v), "null read as a number");
+  CHECK(!out_json_top_number(j, "scenario", &v), "a string read as a number");
+  CHECK(!out_json_top_number(j, "y", &v), "a nested key found at the top");
+  CHECK(out_json_top_text(j, "z") == NULL, "null read as text");
+  CHECK(out_json_top_text(j, "arr") == NULL, "an array read as text");
+  CHECK(out_json_top_text(j, "absent") == NULL, "an absent key found");
+  s = out_json_top_text(j, "t");
   CHECK(s && !strcmp(s, "true"), "t read as [%s]", s ? s : "(null)");
   free(s);
-  char *raw = sim_json_top_raw(j, "nested");
+  char *raw = out_json_top_raw(j, "nested");
   CHECK(raw && !strcmp(raw, "{\"scenario\": \"no\", \"x\": [1, {\"y\": \"}\"}]}"), "nested raw: [%s]",
         raw ? raw : "(null)");
-  s = raw ? sim_json_top_text(raw, "scenario") : NULL;
+  s = raw ? out_json_top_text(raw, "scenario") : NULL;
   CHECK(s && !strcmp(s, "no"), "inside nested: [%s]", s ? s : "(null)");
   free(s);
   free(raw);
   const char *pos = NULL;
   char *k, *val, keys[256] = "";
-  while (sim_json_top_next("{\"a\": 1, \"b\": \"x\", \"c\": {}}", &pos, &k, &val)) {
+  while (out_json_top_next("{\"a\": 1, \"b\": \"x\", \"c\": {}}", &pos, &k, &val)) {
     strncat(keys, k, sizeof keys - strlen(keys) - 1);
     strncat(keys, "=", sizeof keys - strlen(keys) - 1);
     strncat(keys, val ? val : "-", sizeof keys - strlen(keys) - 1);
@@ -556,8 +556,8 @@ static void test_json_top(void)
     free(val);
   }
   CHECK(!strcmp(keys, "a=1;b=x;c=-;"), "members: %s", keys);
-  CHECK(sim_json_top_text("[1]", "a") == NULL && sim_json_top_text("{\"a\": ", "a") == NULL &&
-            sim_json_top_text("", "a") == NULL && sim_json_top_text("{\"a\" 1}", "a") == NULL,
+  CHECK(out_json_top_text("[1]", "a") == NULL && out_json_top_text("{\"a\": ", "a") == NULL &&
+            out_json_top_text("", "a") == NULL && out_json_top_text("{\"a\" 1}", "a") == NULL,
         "text that is not a JSON object gave a value");
 }
 

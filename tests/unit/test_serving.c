@@ -198,12 +198,12 @@ static sim_catalogs *tiny_cats;
 static const sim_catalogs *tiny_catalogs(void)
 {
   if (!tiny_cats) {
-    sim_errors errs;
-    sim_errors_init(&errs, NULL);
+    cfg_errors errs;
+    cfg_errors_init(&errs, NULL);
     char *extra[] = {(char *)TINY_CFG};
-    tiny_cats = sim_catalogs_load_all(extra, 1, &errs);
-    sim_errors_print(&errs, stderr);
-    sim_errors_release(&errs);
+    tiny_cats = cfg_catalogs_load_all(extra, 1, &errs);
+    cfg_errors_print(&errs, stderr);
+    cfg_errors_release(&errs);
   }
   CU_ASSERT_PTR_NOT_NULL_FATAL(tiny_cats);
   return tiny_cats;
@@ -1304,7 +1304,7 @@ int main(int argc, char **argv)
     {NULL, NULL},
   };
   int rc = cs_run_suite_filtered("serving", tests, argc, argv);
-  sim_catalogs_free(tiny_cats);
+  cfg_catalogs_free(tiny_cats);
   cs_catalogs_free();
   return rc;
 }

@@ -655,10 +655,10 @@ static void test_trace_azure(void)
   CU_ASSERT_TRUE(feof(f));
   fclose(f);
 
-  sim_errors errs;
-  sim_errors_init(&errs, NULL);
+  cfg_errors errs;
+  cfg_errors_init(&errs, NULL);
   sim_trace tr;
-  bool ok = sim_trace_read(&tr, path, "TIMESTAMP", azure_cols, 2, &errs);
+  bool ok = cfg_trace_read(&tr, path, "TIMESTAMP", azure_cols, 2, &errs);
   for (size_t i = 0; i < errs.len; i++) printf("\n    %s", errs.msgs[i]);
   CU_ASSERT_TRUE_FATAL(ok);
   CU_ASSERT_EQUAL(errs.len, 0);
@@ -705,7 +705,7 @@ static void test_trace_azure(void)
   CU_ASSERT_EQUAL(sim_trace_time(&tr, tr.rows - 1, 4, 0), INT64_C(875430484250));
   free(tod);
   sim_trace_release(&tr);
-  sim_errors_release(&errs);
+  cfg_errors_release(&errs);
 }
 
 static char *tmp_dir;
@@ -731,10 +731,10 @@ static void test_trace_seconds(void)
                                    "0.5,10,20\n1.25,11,21\n\n1.25,12,22\r\n3,1,0\n"
                                    "3.000000001,2,2");
   static const sim_trace_column cols[] = {{"output", 0}, {"prompt", 1}};
-  sim_errors errs;
-  sim_errors_init(&errs, NULL);
+  cfg_errors errs;
+  cfg_errors_init(&errs, NULL);
   sim_trace tr;
-  CU_ASSERT_TRUE_FATAL(sim_trace_read(&tr, p, "time", cols, 2, &errs));
+  CU_ASSERT_TRUE_FATAL(cfg_trace_read(&tr, p, "time", cols, 2, &errs));
   CU_ASSERT_FALSE(tr.datetime);
   CU_ASSERT_EQUAL_FATAL(tr.rows, 5);
   static const sim_time want[] = {0, 750000000, 750000000, 2500000000, 2500000001};
@@ -747,7 +747,7 @@ static void test_trace_seconds(void)
   CU_ASSERT_EQUAL(tr.start_s, 0);
   CU_ASSERT_EQUAL(tr.start_ns, 500000000);
   sim_trace_release(&tr);
-  sim_errors_release(&errs);
+  cfg_errors_release(&errs);
   free(p);
 }
 
@@ -756,10 +756,10 @@ static void test_trace_seconds(void)
 static void expect_errors(const char *name, const char *text, const char *const *want)
 {
   char *p = text ? write_file(name, text) : strdup(name);
-  sim_errors errs;
-  sim_errors_init(&errs, NULL);
+  cfg_errors errs;
+  cfg_errors_init(&errs, NULL);
   sim_trace tr;
-  CU_ASSERT_FALSE(sim_trace_read(&tr, p, "TIMESTAMP", azure_cols, 2, &errs));
+  CU_ASSERT_FALSE(cfg_trace_read(&tr, p, "TIMESTAMP", azure_cols, 2, &errs));
   CU_ASSERT_EQUAL(tr.rows, 0);
   CU_ASSERT_PTR_NULL(tr.time_ns);
   size_t nwant = 0;
@@ -773,7 +773,7 @@ static void expect_errors(const char *name, const char *text, const char *const 
     CU_ASSERT_TRUE(ok);
   }
   sim_trace_release(&tr);
-  sim_errors_release(&errs);
+  cfg_errors_release(&errs);
   free(p);
 }
 
