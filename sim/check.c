@@ -10,6 +10,8 @@ struct sim_check {
   char **keys, **msgs;
   bool *capacity;
   size_t len;
+  char **wkeys, **wmsgs;  /* warnings */
+  size_t nwarn;
 };
 
 sim_check *sim_check_alloc(void) { return xcalloc(1, sizeof(sim_check)); }
@@ -24,6 +26,12 @@ void sim_check_free(sim_check *ck)
   free(ck->keys);
   free(ck->msgs);
   free(ck->capacity);
+  for (size_t i = 0; i < ck->nwarn; i++) {
+    free(ck->wkeys[i]);
+    free(ck->wmsgs[i]);
+  }
+  free(ck->wkeys);
+  free(ck->wmsgs);
   free(ck);
 }
 
@@ -61,3 +69,21 @@ bool sim_check_capacity(const sim_check *ck, size_t i) { return ck->capacity[i];
 size_t sim_check_count(const sim_check *ck) { return ck->len; }
 const char *sim_check_key(const sim_check *ck, size_t i) { return ck->keys[i]; }
 const char *sim_check_msg(const sim_check *ck, size_t i) { return ck->msgs[i]; }
+
+void sim_check_warn(sim_check *ck, const char *key, const char *fmt, ...)
+{
+  char buf[1024];
+  va_list ap;
+  va_start(ap, fmt);
+  vsnprintf(buf, sizeof buf, fmt, ap);
+  va_end(ap);
+  ck->wkeys = xrealloc(ck->wkeys, (ck->nwarn + 1) * sizeof *ck->wkeys);
+  ck->wmsgs = xrealloc(ck->wmsgs, (ck->nwarn + 1) * sizeof *ck->wmsgs);
+  ck->wkeys[ck->nwarn] = xstrdup(key);
+  ck->wmsgs[ck->nwarn] = xstrdup(buf);
+  ck->nwarn++;
+}
+
+size_t sim_check_warn_count(const sim_check *ck) { return ck->nwarn; }
+const char *sim_check_warn_key(const sim_check *ck, size_t i) { return ck->wkeys[i]; }
+const char *sim_check_warn_msg(const sim_check *ck, size_t i) { return ck->wmsgs[i]; }

@@ -28,6 +28,14 @@ void sim_check_fail(sim_check *ck, const char *key, const char *fmt, ...)
 void sim_check_fail_capacity(sim_check *ck, const char *key, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 bool sim_check_capacity(const sim_check *ck, size_t i);
+/* Something the user should know that is not an error (a GPU without a
+ * price, a value the model clamps): printed as a warning at the key's
+ * line; the configuration stays valid. */
+void sim_check_warn(sim_check *ck, const char *key, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+size_t sim_check_warn_count(const sim_check *ck);
+const char *sim_check_warn_key(const sim_check *ck, size_t i);
+const char *sim_check_warn_msg(const sim_check *ck, size_t i);
 /* For the driver: a collector, its findings in order, and its release. */
 sim_check *sim_check_alloc(void);
 void sim_check_free(sim_check *ck);

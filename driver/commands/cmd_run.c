@@ -134,7 +134,7 @@ static int load(const run_opts *o, cfg_scenario *sc)
 {
   cfg_errors errs;
   cfg_errors_init(&errs, o->file);
-  bool ok = cfg_scenario_load(sc, o->file, o->sets, o->nsets, o->have_seed ? &o->seed : NULL, &errs);
+  bool ok = cfg_scenario_load(sc, o->file, &(cfg_load_opts){.sets = o->sets, .nsets = o->nsets, .seed = o->have_seed ? &o->seed : NULL}, &errs);
   cfg_errors_print(&errs, stderr);
   if (!ok)
     fprintf(stderr, "clustersim: %s: %zu error%s; nothing was simulated\n", o->file, errs.len,

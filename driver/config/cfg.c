@@ -30,6 +30,10 @@ void cfg_errors_release(cfg_errors *e)
   free(e->msgs);
   free(e->lines);
   free(e->capacity);
+  for (size_t i = 0; i < e->nwarns; i++) free(e->warns[i]);
+  free(e->warns);
+  e->warns = NULL;
+  e->nwarns = 0;
   e->msgs = NULL;
   e->lines = NULL;
   e->capacity = NULL;
@@ -116,6 +120,28 @@ void cfg_errors_at(cfg_errors *e, const config_setting_t *at, const char *path,
   add_msg_key(e, buf, key);
 }
 
+void cfg_errors_warn_at(cfg_errors *e, const config_setting_t *at, const char *path,
+                        const char *fmt, ...)
+{
+  char where[1024], what[1024], buf[2400];
+  va_list ap;
+  describe_where(e, at, where, sizeof where);
+  va_start(ap, fmt);
+  vsnprintf(what, sizeof what, fmt, ap);
+  va_end(ap);
+  if (path && *path)
+    snprintf(buf, sizeof buf, "%s: %s: warning: %s", where, path, what);
+  else
+    snprintf(buf, sizeof buf, "%s: warning: %s", where, what);
+  e->warns = xrealloc(e->warns, (e->nwarns + 1) * sizeof *e->warns);
+  e->warns[e->nwarns++] = xstrdup(buf);
+}
+
+void cfg_errors_print_warnings(const cfg_errors *e, FILE *f)
+{
+  for (size_t i = 0; i < e->nwarns; i++) fprintf(f, "clustersim: %s\n", e->warns[i]);
+}
+
 void cfg_errors_print(const cfg_errors *e, FILE *f)
 {
   /* stable insertion sort of indices by line: lists are short */
@@ -130,6 +156,7 @@ void cfg_errors_print(const cfg_errors *e, FILE *f)
   }
   for (size_t i = 0; i < e->len; i++) fprintf(f, "clustersim: %s\n", e->msgs[order[i]]);
   free(order);
+  cfg_errors_print_warnings(e, f);
 }
 
 bool cfg_file_ok(const char *file, const char *what, cfg_errors *errs)

@@ -22,6 +22,8 @@ typedef struct {
   const char *file;  /* scenario file, for settings libconfig gives no file */
   bool *capacity;    /* per message: the hardware cannot hold the configuration
                         (sim_check_fail_capacity), as opposed to a mistake */
+  char **warns;      /* warnings: printed, but the scenario stays valid */
+  size_t nwarns;
 } cfg_errors;
 
 void cfg_errors_init(cfg_errors *e, const char *file);
@@ -32,11 +34,18 @@ void cfg_errors_add(cfg_errors *e, const char *fmt, ...) __attribute__((format(p
  * --set ...). at may be NULL (then just the file). */
 void cfg_errors_at(cfg_errors *e, const config_setting_t *at, const char *path,
                    const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+/* Add a warning "where: path: warning: message" (where as for cfg_errors_at);
+ * warnings do not count in `len`. */
+void cfg_errors_warn_at(cfg_errors *e, const config_setting_t *at, const char *path,
+                        const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+/* Print the warnings, one per line, prefixed with "clustersim: ". */
+void cfg_errors_print_warnings(const cfg_errors *e, FILE *f);
 /* Mark the message added last as a capacity problem (see `capacity`). */
 void cfg_errors_mark_capacity(cfg_errors *e);
 /* Print every message, one per line, prefixed with "clustersim: ", grouped
  * by file (in order of first mention) and in line order within a file;
- * messages without a place come first; ties keep the order added. */
+ * messages without a place come first; ties keep the order added; then
+ * the warnings. */
 void cfg_errors_print(const cfg_errors *e, FILE *f);
 
 /* Read group g (at scenario path `path`, "" for the root) against schema into

@@ -72,25 +72,36 @@ static char *dir_of(const char *file)
 
 /* What a component's check or prepare found, at the settings it names
  * (key paths relative to sec, written as prefix.key). */
+/* The setting a check key names (relative to sec), or the nearest enclosing
+ * one that was written, or sec. */
+static config_setting_t *setting_for_key(config_setting_t *sec, const char *key)
+{
+  char *k = xstrdup(key);
+  config_setting_t *at = member_path(sec, k);
+  for (char *dot; !at && (dot = strrchr(k, '.'));) {
+    *dot = '\0';
+    at = member_path(sec, k);
+  }
+  free(k);
+  return at ? at : sec;
+}
+
+/* What a component's check or prepare found, at the settings it names
+ * (key paths relative to sec, written as prefix.key): errors, then
+ * warnings. */
 static void report_check(cfg_errors *errs, config_setting_t *sec, const char *prefix, const sim_check *ck)
 {
+  char path[512];
   for (size_t i = 0; i < sim_check_count(ck); i++) {
-    char path[512];
     const char *key = sim_check_key(ck, i);
-    if (*prefix)
-      snprintf(path, sizeof path, "%s.%s", prefix, key);
-    else
-      snprintf(path, sizeof path, "%s", key);
-    /* the setting named, or the nearest enclosing one that was written */
-    char *k = xstrdup(key);
-    config_setting_t *at = member_path(sec, k);
-    for (char *dot; !at && (dot = strrchr(k, '.'));) {
-      *dot = '\0';
-      at = member_path(sec, k);
-    }
-    free(k);
-    cfg_errors_at(errs, at ? at : sec, path, "%s", sim_check_msg(ck, i));
+    snprintf(path, sizeof path, "%s%s%s", prefix, *prefix ? "." : "", key);
+    cfg_errors_at(errs, setting_for_key(sec, key), path, "%s", sim_check_msg(ck, i));
     if (sim_check_capacity(ck, i)) cfg_errors_mark_capacity(errs);
+  }
+  for (size_t i = 0; i < sim_check_warn_count(ck); i++) {
+    const char *key = sim_check_warn_key(ck, i);
+    snprintf(path, sizeof path, "%s%s%s", prefix, *prefix ? "." : "", key);
+    cfg_errors_warn_at(errs, setting_for_key(sec, key), path, "%s", sim_check_warn_msg(ck, i));
   }
 }
 
@@ -141,9 +152,11 @@ static bool read_trace(const sim_setup *su, const char *key, const char *path, c
   return false;
 }
 
-bool cfg_scenario_load(cfg_scenario *sc, const char *file, char *const *sets, size_t nsets,
-                       const int64_t *seed_override, cfg_errors *errs)
+bool cfg_scenario_load(cfg_scenario *sc, const char *file, const cfg_load_opts *opts, cfg_errors *errs)
 {
+  char *const *sets = opts->sets;
+  size_t nsets = opts->nsets;
+  const int64_t *seed_override = opts->seed;
   memset(sc, 0, sizeof *sc);
   config_init(&sc->cfg);
   sc->file = xstrdup(file);
@@ -308,6 +321,8 @@ void cfg_scenario_release(cfg_scenario *sc)
   }
   cfg_catalogs_free(sc->cats);
   config_destroy(&sc->cfg);
+  for (size_t i = 0; i < sc->ninputs; i++) free(sc->inputs[i].path);
+  free(sc->inputs);
   free(sc->file);
   memset(sc, 0, sizeof *sc);
 }

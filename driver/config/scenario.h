@@ -23,6 +23,24 @@ typedef struct {
   void *params;  /* type->params_size bytes, owned */
 } cfg_scenario_part;
 
+/* A file the load read, for whoever must know what a result depends on (a
+ * sweep's fingerprint): the scenario, every file it includes, the catalog
+ * files, the traces it names; the digest is of the bytes parsed. */
+typedef struct {
+  char *path;           /* as opened; owned */
+  const char *role;     /* "scenario", "include", "catalog", "trace" (static) */
+  uint8_t sha256[32];
+  int64_t bytes;
+} cfg_input;
+
+/* How to load: the --set texts (which must outlive the scenario) applied in
+ * order, then the master seed if `seed` is non-NULL. */
+typedef struct {
+  char *const *sets;
+  size_t nsets;
+  const int64_t *seed;
+} cfg_load_opts;
+
 typedef struct {
   config_t cfg;
   char *file;
@@ -37,14 +55,14 @@ typedef struct {
    * lists (entries replace shipped ones of the same name); NULL when the
    * scenario has no such list. */
   sim_catalogs *cats;
+  cfg_input *inputs;      /* every file read, in order; owned */
+  size_t ninputs;
 } cfg_scenario;
 
-/* Load `file`, apply the `nsets` --set texts (which must outlive sc) in
- * order, then --seed if seed_override is non-NULL, and check everything.
- * Returns true if the scenario is valid; otherwise every problem is in errs.
- * Release sc in both cases. */
-bool cfg_scenario_load(cfg_scenario *sc, const char *file, char *const *sets, size_t nsets,
-                       const int64_t *seed_override, cfg_errors *errs);
+/* Load `file` as `opts` says and check everything. Returns true if the
+ * scenario is valid; otherwise every problem is in errs (warnings too, in
+ * both cases). Release sc in both cases. */
+bool cfg_scenario_load(cfg_scenario *sc, const char *file, const cfg_load_opts *opts, cfg_errors *errs);
 void cfg_scenario_release(cfg_scenario *sc);
 
 #endif

@@ -267,7 +267,7 @@ static int load_base(plan_opts *o, base_info *b)
   cfg_scenario sc;
   cfg_errors errs;
   cfg_errors_init(&errs, o->file);
-  bool ok = cfg_scenario_load(&sc, o->file, o->sets, o->nsets, o->have_seed ? &o->seed : NULL, &errs);
+  bool ok = cfg_scenario_load(&sc, o->file, &(cfg_load_opts){.sets = o->sets, .nsets = o->nsets, .seed = o->have_seed ? &o->seed : NULL}, &errs);
   int rc = 0;
   if (!ok) {
     bool capacity = errs.len > 0 && sc.name;

@@ -209,7 +209,7 @@ static bool load_point(const sweep_ctx *cx, size_t point, const int64_t *seed, c
 {
   size_t n;
   char **sets = all_sets(cx, point, &n);
-  bool ok = cfg_scenario_load(sc, cx->o->file, sets, n, seed, errs);
+  bool ok = cfg_scenario_load(sc, cx->o->file, &(cfg_load_opts){.sets = sets, .nsets = n, .seed = seed}, errs);
   free(sets);
   return ok;
 }
@@ -327,7 +327,7 @@ int cmd_sweep(int argc, char **argv)
   bool base_loaded = false;
   if (rc == 0) {
     base_loaded = true;
-    if (!cfg_scenario_load(&base, o.file, o.sets, o.nsets, o.have_seed ? &o.seed : NULL, &errs)) {
+    if (!cfg_scenario_load(&base, o.file, &(cfg_load_opts){.sets = o.sets, .nsets = o.nsets, .seed = o.have_seed ? &o.seed : NULL}, &errs)) {
       /* a point's values may be what makes it valid: try the first point */
       rc = -2;
     }

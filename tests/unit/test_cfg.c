@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "driver/config/cfg.h"
+#include "driver/config/duration.h"
 #include "driver/config/override.h"
 #include "testutil.h"
 
@@ -143,12 +144,44 @@ static void test_errors(void)
   CU_ASSERT_PTR_NOT_NULL(strstr(err, "--set count=abc: count: expected an integer, got \"abc\""));
 }
 
+/* Durations: seconds, or units largest first. */
+static void test_durations(void)
+{
+  static const struct {
+    const char *text;
+    double s;
+  } ok[] = {
+    {"90", 90.0},          {"1.5e3", 1500.0},        {"9h", 9 * 3600.0},      {"90m", 5400.0},
+    {"1h30m", 5400.0},     {"2d", 172800.0},         {"1.5h", 5400.0},        {"250ms", 0.25},
+    {"1d2h3m4s", 93784.0}, {"1m30s500ms", 90.5},     {"-5m", -300.0},         {"10us", 1e-5},
+    {"3ns", 3e-9},         {"0.5s", 0.5},            {"1e2s", 100.0},
+  };
+  char why[256];
+  for (size_t i = 0; i < sizeof ok / sizeof ok[0]; i++) {
+    double v = -1;
+    CU_ASSERT_TRUE(cfg_duration_parse(ok[i].text, &v, why, sizeof why));
+    CS_ASSERT_REL(v, ok[i].s, 1e-12);
+  }
+  static const char *const bad[] = {"", "h", "9x", "1h1h", "30m2h", "9 h", "1hm", "abc", "1h-5m", "-", "inf", "nan",
+                                    "1e999h", "0x10"};
+  for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+    double v = 0;
+    CU_ASSERT_FALSE(cfg_duration_parse(bad[i], &v, why, sizeof why));
+    CU_ASSERT_TRUE(why[0] != '\0');
+  }
+  CU_ASSERT_FALSE(cfg_duration_parse("30m2h", &(double){0}, why, sizeof why));
+  CU_ASSERT_PTR_NOT_NULL(strstr(why, "largest first"));
+  CU_ASSERT_FALSE(cfg_duration_parse("9x", &(double){0}, why, sizeof why));
+  CU_ASSERT_PTR_NOT_NULL(strstr(why, "d, h, m, s, ms, us, ns"));
+}
+
 int main(void)
 {
   static const cs_test tests[] = {
     {"defaults and values", test_defaults_and_values},
     {"lists of groups", test_lists},
     {"errors with line and path", test_errors},
+    {"durations with units", test_durations},
     {NULL, NULL},
   };
   return cs_run_suite("cfg", tests);
