@@ -497,6 +497,24 @@ static bool in_outdir(const char *outdir, const char *name)
   return e;
 }
 
+const char *const *plot_run_files(void)
+{
+  static char names[2 * NFIGURES + 1][64];
+  static const char *list[2 * NFIGURES + 1];
+  if (!list[0]) {
+    int n = 0;
+    for (int i = 0; i < NFIGURES; i++) {
+      if (!strcmp(figures[i].input, "sweep.csv") || !strcmp(figures[i].input, "plan_load.csv")) continue;
+      for (int k = 0; k < 2; k++, n++) {
+        snprintf(names[n], sizeof names[n], "plots/%s.%s", figures[i].name, k ? "svg" : "png");
+        list[n] = names[n];
+      }
+    }
+    list[n] = NULL;
+  }
+  return list;
+}
+
 bool plot_has_inputs(const char *outdir)
 {
   for (int i = 0; i < NFIGURES; i++)

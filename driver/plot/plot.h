@@ -28,6 +28,10 @@
  * failed. A failed picture leaves no file under its name. */
 bool plot_dir(const char *outdir, const char *plots_dir, bool quiet);
 
+/* The pictures drawn from a run's files, as paths relative to OUTDIR
+ * ("plots/spike.png", ...), NULL-terminated: what a new run makes stale. */
+const char *const *plot_run_files(void);
+
 /* Whether outdir holds at least one input some figure is drawn from. */
 bool plot_has_inputs(const char *outdir);
 
