@@ -16,9 +16,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "clitest.h"
-#include "driver/output/json_top.h"
 #include "testutil.h"
 
 #define SAMPLES_DIR CS_SOURCE_DIR "/tests/plot"
@@ -197,6 +197,31 @@ static void svg_has(const char *what, const char *text, const char *want)
   CHECK(text && strstr(text, want), "%s does not contain \"%s\"", what, want);
 }
 
+/* Whether the first path of SVG group `id` is a staircase: every segment
+ * horizontal or vertical; *rises counts the vertical ones. */
+static bool svg_steps(const char *svg, const char *id, int *rises)
+{
+  char want[128];
+  snprintf(want, sizeof want, "<g id=\"%s\"", id);
+  const char *g = svg ? strstr(svg, want) : NULL;
+  const char *d = g ? strstr(g, " d='M") : NULL;
+  if (!d) return false;
+  const char *end = strchr(d + 4, '\'');
+  double x0, y0, x, y;
+  const char *p = d + 5;
+  if (sscanf(p, "%lf,%lf", &x0, &y0) != 2) return false;
+  *rises = 0;
+  int segments = 0;
+  while ((p = strchr(p, 'L')) && p < end) {
+    if (sscanf(p + 1, "%lf,%lf", &x, &y) != 2) return false;
+    if (x != x0 && y != y0) return false; /* a slope */
+    if (x == x0 && y != y0) ++*rises;
+    segments++;
+    x0 = x, y0 = y, p++;
+  }
+  return segments > 0;
+}
+
 /* ---- the figures ---- */
 
 /* After run: spike, latency_cdf and utilization, both formats, named on
@@ -323,14 +348,26 @@ static void test_sweep_plan_figures(void)
   result r = RUN("plot", dir);
   CHECK_RC(r, 0);
   char *svg = check_figure(dir, "sweep_cost_latency");
-  svg_has("sweep_cost_latency.svg", svg, "cheapest meeting the SLO: a100-80gb-sxm × 2");
-  svg_has("sweep_cost_latency.svg", svg, "SLO: p99 TTFT ≤ 1 s");
+  /* the box beside the ringed point (its lines are separate SVG texts) */
+  svg_has("sweep_cost_latency.svg", svg, "cheapest meeting the targets:");
+  svg_has("sweep_cost_latency.svg", svg, "a100-80gb-sxm × 2");
+  svg_has("sweep_cost_latency.svg", svg, "$0.219/M tokens, p99 TTFT 0.334 s");
+  svg_has("sweep_cost_latency.svg", svg, "p99 TTFT target 1 s");
+  /* what the filled markers count: the sweep's slo_*_mean columns */
+  svg_has("sweep_cost_latency.svg", svg, "filled: met p99 TTFT ≤ 1 s, p99 TPOT ≤ 0.1 s, none rejected");
+  svg_has("sweep_cost_latency.svg", svg, "a line per gpu, through replicas");
   svg_has("sweep_cost_latency.svg", svg, "l40s");
   free(svg);
   svg = check_figure(dir, "plan_replicas");
   svg_has("plan_replicas.svg", svg, "h100-sxm (tp 1)");
   svg_has("plan_replicas.svg", svg, "targets: ttft_p99_s ≤ 1, tpot_p99_s ≤ 0.1");
   svg_has("plan_replicas.svg", svg, "a100-80gb-sxm, tp 2, 1 replica");
+  /* replica counts as steps: a100 (tp 2) needs 1, 1, 2, 2, 2, 2, 3 replicas
+   * at its 7 loads (tests/plot/plan_load.csv): 3 distinct counts, so its
+   * line (the first plot) has 2 rises, every segment axis-parallel */
+  int rises = 0;
+  CHECK(svg_steps(svg, "gnuplot_plot_1a", &rises) && rises == 2,
+        "plan_replicas.svg: the first line is not a staircase with 2 rises (%d)", rises);
   free(svg);
   for (const char *const *f = run_figures; *f; f++) check_absent(dir, *f);
   check_no_tmp(dir);
@@ -423,14 +460,20 @@ static void test_broken_input(void)
 
   write_file(ts, "time_s,offered_rate_per_s,arrivals,completions,rejected,queue_length,running_batch,in_flight,"
                  "utilization,kv_used_fraction,ttft_p99_s,replicas_busy,output_tokens_per_s\n");
+  /* a failed re-plot keeps the previous picture (a run that replaces the
+   * data removes its pictures: test_output.c) */
   char *stale = path_join(out, "plots/spike.png");
   write_file(stale, "an old picture of other data");
   r = RUN("plot", out, "-q");
   CHECK_RC(r, 1);
   CHECK_ERR_HAS(r, "timeseries.csv: no data rows");
-  check_absent(out, "spike");
+  CHECK_ERR_HAS(r, "spike.png: the previous picture is kept");
+  char *kept = cs_slurp(stale, NULL);
+  CHECK(kept && !strcmp(kept, "an old picture of other data"), "%s was not kept as it was", stale);
+  free(kept);
   check_no_tmp(out);
   result_free(&r);
+  unlink(stale);
 
   write_file(ts, "time_s,offered_rate_per_s,queue_length\n0,1,1\n");
   r = RUN("plot", out, "-q");
@@ -475,7 +518,8 @@ static void test_script_fails(void)
     free(to);
   }
   char *bad = path_join(scripts, "spike.gp");
-  write_file(bad, "set terminal pngcairo size 800,600\nset output out\nplot x\nset output out\nplot sin(x)\n"
+  /* the scripts draw on standard output (common.gp's `set output`) */
+  write_file(bad, "set terminal pngcairo size 800,600\nset output\nplot x\nset output\nplot sin(x)\n"
                   "no_such_command_here\n");
   setenv("CLUSTERSIM_PLOTS", scripts, 1);
   result r = RUN("plot", out);
@@ -517,54 +561,9 @@ static void test_no_gnuplot(void)
   free(dir);
 }
 
-/* ---- driver/output/json_top.c ---- */
-
-static void test_json_top(void)
-{
-  const char *j = "{\n  \"scenario\": \"a \\\"b\\\" \\u0041\\n\",\n  \"nested\": {\"scenario\": \"no\", \"x\": [1, {\"y\": \"}\"}]},\n"
-                  "  \"n\": -1.5e3, \"z\": null, \"t\": true, \"arr\": [1, 2],\n  \"last\": 7\n}\n";
-  char *s = out_json_top_text(j, "scenario");
-  CHECK(s && !strcmp(s, "a \"b\" A\n"), "scenario read as [%s]", s ? s : "(null)");
-  free(s);
-  double v = 0;
-  CHECK(out_json_top_number(j, "n", &v) && v == -1500, "n read as %g", v);
-  CHECK(out_json_top_number(j, "last", &v) && v == 7, "last (after nested values) read as %g", v);
-  CHECK(!out_json_top_number(j, "z", &v), "null read as a number");
-  CHECK(!out_json_top_number(j, "scenario", &v), "a string read as a number");
-  CHECK(!out_json_top_number(j, "y", &v), "a nested key found at the top");
-  CHECK(out_json_top_text(j, "z") == NULL, "null read as text");
-  CHECK(out_json_top_text(j, "arr") == NULL, "an array read as text");
-  CHECK(out_json_top_text(j, "absent") == NULL, "an absent key found");
-  s = out_json_top_text(j, "t");
-  CHECK(s && !strcmp(s, "true"), "t read as [%s]", s ? s : "(null)");
-  free(s);
-  char *raw = out_json_top_raw(j, "nested");
-  CHECK(raw && !strcmp(raw, "{\"scenario\": \"no\", \"x\": [1, {\"y\": \"}\"}]}"), "nested raw: [%s]",
-        raw ? raw : "(null)");
-  s = raw ? out_json_top_text(raw, "scenario") : NULL;
-  CHECK(s && !strcmp(s, "no"), "inside nested: [%s]", s ? s : "(null)");
-  free(s);
-  free(raw);
-  const char *pos = NULL;
-  char *k, *val, keys[256] = "";
-  while (out_json_top_next("{\"a\": 1, \"b\": \"x\", \"c\": {}}", &pos, &k, &val)) {
-    strncat(keys, k, sizeof keys - strlen(keys) - 1);
-    strncat(keys, "=", sizeof keys - strlen(keys) - 1);
-    strncat(keys, val ? val : "-", sizeof keys - strlen(keys) - 1);
-    strncat(keys, ";", sizeof keys - strlen(keys) - 1);
-    free(k);
-    free(val);
-  }
-  CHECK(!strcmp(keys, "a=1;b=x;c=-;"), "members: %s", keys);
-  CHECK(out_json_top_text("[1]", "a") == NULL && out_json_top_text("{\"a\": ", "a") == NULL &&
-            out_json_top_text("", "a") == NULL && out_json_top_text("{\"a\" 1}", "a") == NULL,
-        "text that is not a JSON object gave a value");
-}
-
 int main(int argc, char **argv)
 {
   static const cs_test tests[] = {
-    {"json_top", test_json_top},
     {"usage", test_usage},
     {"run figures", test_run_figures},
     {"jobs figure", test_jobs_figure},
