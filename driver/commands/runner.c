@@ -35,10 +35,37 @@ static double wall_now(void)
   return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
 }
 
+/* Whether item i of r is the confidence interval of item i - 1 (KEY_ci95
+ * after KEY, as run_combine writes them). */
+static bool is_ci_of_previous(const sim_report *r, size_t i)
+{
+  if (i == 0) return false;
+  const char *key = r->items[i].key, *prev = r->items[i - 1].key;
+  size_t n = strlen(prev);
+  return !strncmp(key, prev, n) && !strcmp(key + n, "_ci95");
+}
+
 void run_print_table(FILE *f, const cfg_scenario *sc, const sim_report *r)
 {
   fprintf(f, "clustersim %s: scenario %s, seed %" PRId64 "\n", CLUSTERSIM_VERSION, sc->name, sc->seed);
-  out_text_report(f, r, 46);
+  /* a view of r without the intervals of metrics that did not vary (a
+   * half-width of 0, or none with fewer than two values); the metrics
+   * themselves stay r's */
+  sim_report view = {.items = xmalloc((r->len + 1) * sizeof *view.items)};
+  size_t hidden = 0;
+  for (size_t i = 0; i < r->len; i++) {
+    const sim_metric *m = &r->items[i];
+    if (is_ci_of_previous(r, i) && m->kind == SIM_VAL_NUM && !(isfinite(m->x) && m->x != 0)) {
+      hidden++;
+      continue;
+    }
+    view.items[view.len++] = *m;
+  }
+  out_text_report(f, &view, 46);
+  if (hidden)
+    fprintf(f, "  (95%% confidence intervals shown for the metrics that varied between the replications; "
+               "summary.json has all)\n");
+  free(view.items); /* the strings are r's */
 }
 
 /* summary.json's text */

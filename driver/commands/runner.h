@@ -53,6 +53,9 @@ void run_combine(const sim_report *reps, int n, int64_t first_seed, bool interru
  * (with a message naming the file and the reason) on error. */
 bool run_write_summary(const char *outdir, const sim_report *rep);
 bool run_write_replications(const char *outdir, const sim_report *reps, int n);
+/* The report as a table for people: a line per metric; of the KEY_ci95
+ * lines of combined replications, only those of metrics that varied
+ * between them (a half-width that is finite and not 0). */
 void run_print_table(FILE *f, const cfg_scenario *sc, const sim_report *rep);
 
 /* The output directory: `given` (-o) if not NULL, else out/NAME followed
