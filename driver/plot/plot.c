@@ -955,6 +955,7 @@ typedef struct {
   bool quiet;
   int written;        /* pictures written so far (for the listing) */
   bool no_gnuplot;    /* gnuplot could not be started: stop trying */
+  bool commit_failed; /* the last figure's files could not be written (out_set said so) */
 } plot_run;
 
 /* Indent every line of gnuplot's output for the error message. */
@@ -1017,6 +1018,7 @@ static bool draw(plot_run *r, const char *script, const char *vars, const char *
   }
   if (ok) {
     ok = out_set_commit(set, NULL, NULL, NULL); /* reports a file it cannot write */
+    r->commit_failed = !ok;
   } else {
     out_set_abort(set);
   }
@@ -1083,12 +1085,13 @@ static bool draw_figure(plot_run *r, const figure *fig, plot_ctx *x, const char 
     free(vars.s);
     csv_release(&c);
   }
-  if (!ok) {
+  if (!ok && !r->commit_failed) {
     char *png = xmalloc(strlen(plotdir) + strlen(fig->name) + 8);
     sprintf(png, "%s/%s.png", plotdir, fig->name);
     if (exists(png)) fprintf(stderr, MSG "%s: the previous picture is kept (it was not redrawn)\n", png);
     free(png);
   }
+  r->commit_failed = false;
   free(script);
   free(input);
   return ok;

@@ -6,6 +6,7 @@
  * Each finished replication is one transaction, committed before the next
  * is recorded: a sweep killed at any moment keeps every replication it had
  * reported, and the database is never half-written (SQLite's journal). */
+#include <errno.h>
 #include <math.h>
 #include <sqlite3.h>
 #include <stdio.h>
@@ -267,7 +268,7 @@ long sweep_export_csv(sweep_db *d, const sweep_spec *sp, const char *path)
   }
   out_file of;
   if (!out_file_open(&of, path)) {
-    fprintf(stderr, "clustersim: %s: cannot write\n", path);
+    fprintf(stderr, "clustersim: %s: cannot write: %s\n", path, strerror(errno));
     names_free(&texts);
     names_free(&nums);
     free(reps);
@@ -339,7 +340,7 @@ long sweep_export_csv(sweep_db *d, const sweep_spec *sp, const char *path)
     free(invalid);
   }
   bool ok = out_file_commit(&of);
-  if (!ok) fprintf(stderr, "clustersim: %s: cannot write\n", path);
+  if (!ok) fprintf(stderr, "clustersim: %s: cannot write: %s\n", path, strerror(errno));
   for (int i = 0; i < ncols; i++) free(cols[i]);
   free(cols);
   free(cells);

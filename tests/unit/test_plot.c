@@ -561,6 +561,330 @@ static void test_no_gnuplot(void)
   free(dir);
 }
 
+/* ---- capacity, targets, windows ---- */
+
+/* Copy tests/plot/capacity/ (a two-pool, two-class serving run with a spike,
+ * its timeseries.csv carrying capacity_utilization and batch_occupancy as
+ * the serving model writes them) into dir. */
+static void copy_capacity(const char *dir)
+{
+  static const char *const files[] = {"summary.json", "timeseries.csv", "latency_cdf.csv", NULL};
+  for (const char *const *f = files; *f; f++) {
+    char from[4096];
+    snprintf(from, sizeof from, "%s/capacity/%s", SAMPLES_DIR, *f);
+    char *to = path_join(dir, *f);
+    copy_file(from, to);
+    free(to);
+  }
+}
+
+/* With the capacity columns: spike's panel (d) and utilization's (a) and (b)
+ * draw capacity utilization against the line at 1 and batch occupancy, not
+ * the busy line; the saturation rate is drawn on the load panel; the drain
+ * end is marked; the title names each pool's replicas and GPU; latency_cdf
+ * draws each class's own targets (chat: TTFT 0.5 s, TPOT 0.05 s; batch:
+ * TTFT 2 s from slo.ttft_s, end-to-end 60 s). */
+static void test_capacity_figures(void)
+{
+  unsigned before = CU_get_number_of_failures();
+  char *dir = cs_tmpdir("plot_capacity");
+  copy_capacity(dir);
+  result r = RUN("plot", dir, "-q");
+  CHECK_RC(r, 0);
+  result_free(&r);
+  char *svg = check_figure(dir, "spike");
+  svg_has("spike.svg", svg, "llama2-7b on 2 a10 replicas + 1 a100-80gb-sxm replica (3 GPUs)");
+  svg_has("spike.svg", svg, "(d) capacity utilization and batch occupancy");
+  svg_has("spike.svg", svg, "offered / saturation rate");
+  svg_has("spike.svg", svg, "running batch / max_num_seqs");
+  svg_has("spike.svg", svg, "saturation (1)");
+  svg_has("spike.svg", svg, "saturation rate 23/s");
+  svg_has("spike.svg", svg, "backlog served by 9.5 min"); /* spike_end_s 480 + spike_drain_s 90 */
+  svg_has("spike.svg", svg, "backlog served");
+  CHECK(svg && !strstr(svg, "replicas busy"), "spike.svg still draws the busy replicas");
+  free(svg);
+  svg = check_figure(dir, "utilization");
+  svg_has("utilization.svg", svg, "(a) capacity utilization: offered load over the saturation rate");
+  svg_has("utilization.svg", svg, "batch occupancy");
+  svg_has("utilization.svg", svg, "saturation rate 23 requests/s");
+  CHECK(svg && !strstr(svg, "GPU utilization"), "utilization.svg still draws the busy fraction");
+  free(svg);
+  svg = check_figure(dir, "latency_cdf");
+  static const char *const targets[] = {"chat 0.5 s", "chat 0.05 s", "batch 2 s", "batch 60 s",
+                                        "each class's own targets", NULL};
+  for (const char *const *t = targets; *t; t++) svg_has("latency_cdf.svg", svg, *t);
+  free(svg);
+  check_no_tmp(dir);
+  cs_cleanup_if_passed(dir, before);
+  free(dir);
+}
+
+/* Without them (an older output, test_run_figures' run): the busy replicas
+ * and the GPU busy fraction, as before; one pool's title as before. */
+static void test_capacity_fallback(void)
+{
+  unsigned before = CU_get_number_of_failures();
+  char *dir = cs_tmpdir("plot_fallback");
+  char *out = make_run(dir);
+  result r = RUN("plot", out, "-q");
+  CHECK_RC(r, 0);
+  result_free(&r);
+  char *svg = check_figure(out, "spike");
+  svg_has("spike.svg", svg, "(d) replicas busy");
+  svg_has("spike.svg", svg, "llama2-7b on 2 × a100-80gb-sxm (2 replicas)");
+  free(svg);
+  svg = check_figure(out, "utilization");
+  svg_has("utilization.svg", svg, "GPU utilization");
+  free(svg);
+  free(out);
+  cs_cleanup_if_passed(dir, before);
+  free(dir);
+}
+
+/* plot --from/--to: the time-axis figures only, limited to the window
+ * (durations with units); latency_cdf is left as it was; bad windows are
+ * usage errors; a directory without a time-axis figure says so. */
+static void test_window(void)
+{
+  unsigned before = CU_get_number_of_failures();
+  char *dir = cs_tmpdir("plot_window");
+  copy_capacity(dir);
+  result r = RUN("plot", dir, "-q");
+  CHECK_RC(r, 0);
+  result_free(&r);
+  char *cdf = path_join(dir, "plots/latency_cdf.svg");
+  char *cdf_before = cs_slurp(cdf, NULL);
+  r = RUN("plot", dir, "--from", "4m", "--to", "600");
+  CHECK_RC(r, 0);
+  CHECK(!strstr(r.out, "latency_cdf"), "latency_cdf was redrawn for a window:\n%s", r.out);
+  result_free(&r);
+  char *svg = check_figure(dir, "spike");
+  svg_has("spike.svg", svg, "window 4–10 min of the run");
+  free(svg);
+  svg = check_figure(dir, "utilization");
+  svg_has("utilization.svg", svg, "window 4–10 min of the run");
+  free(svg);
+  char *cdf_after = cs_slurp(cdf, NULL);
+  CHECK(cdf_before && cdf_after && !strcmp(cdf_before, cdf_after), "%s changed", cdf);
+  free(cdf_before);
+  free(cdf_after);
+  free(cdf);
+  r = RUN("plot", dir, "--from", "later");
+  CHECK_RC(r, 2);
+  CHECK_ERR_HAS(r, "--from later:");
+  result_free(&r);
+  r = RUN("plot", dir, "--from", "10m", "--to", "5m");
+  CHECK_RC(r, 2);
+  CHECK_ERR_HAS(r, "--from 600 s is not before --to 300 s");
+  result_free(&r);
+  char *sweep = cs_tmpdir("plot_window_sweep"), *from = path_join(SAMPLES_DIR, "sweep.csv"),
+       *to = path_join(sweep, "sweep.csv");
+  copy_file(from, to);
+  r = RUN("plot", sweep, "--from", "1m");
+  CHECK_RC(r, 1);
+  CHECK_ERR_HAS(r, "--from and --to apply to figures drawn against time");
+  result_free(&r);
+  free(from);
+  free(to);
+  cs_cleanup_if_passed(sweep, before);
+  free(sweep);
+  cs_cleanup_if_passed(dir, before);
+  free(dir);
+}
+
+/* ---- gnuplot never runs what it is handed ---- */
+
+/* Output directories named '<cmd' and '|cmd' (gnuplot's pipes) for run
+ * --plot, plot, sweep --plot and plan --plot: each draws, and no marker
+ * file appears. */
+static void test_injection(void)
+{
+  unsigned before = CU_get_number_of_failures();
+  char *dir = cs_tmpdir("plot_inject");
+  char *cfg = path_join(dir, "inject.cfg");
+  write_file(cfg, scenario_cfg);
+  result r = run_in(dir, "run", cfg, "-q", "-o", "<touch M_run_in;echo", "--plot", (const char *)NULL);
+  CHECK_RC(r, 0);
+  result_free(&r);
+  r = run_in(dir, "run", cfg, "-q", "-o", "|touch M_run_out;cat>", "--plot", (const char *)NULL);
+  CHECK_RC(r, 0);
+  result_free(&r);
+  r = run_in(dir, "plot", "<touch M_run_in;echo", "-q", (const char *)NULL);
+  CHECK_RC(r, 0);
+  result_free(&r);
+  r = run_in(dir, "sweep", cfg, "-q", "-o", "<touch M_sweep;echo", "--vary", "cluster.pools.[0].replicas=1,2",
+             "--plot", (const char *)NULL);
+  CHECK_RC(r, 0);
+  result_free(&r);
+  r = run_in(dir, "plan", cfg, "-q", "-o", "|touch M_plan;cat>", "--slo", "ttft_p99_s=30", "--max-replicas", "2",
+             "--plot", (const char *)NULL);
+  CHECK_RC(r, 0);
+  result_free(&r);
+  static const char *const markers[] = {"M_run_in", "M_run_out", "M_sweep", "M_plan", NULL};
+  for (const char *const *m = markers; *m; m++) {
+    char *p = path_join(dir, *m);
+    CHECK(!file_exists(p), "%s exists: gnuplot ran a command", p);
+    free(p);
+  }
+  static const char *const drawn[][2] = {{"<touch M_run_in;echo", "spike"},
+                                         {"|touch M_run_out;cat>", "latency_cdf"},
+                                         {"<touch M_sweep;echo", "sweep_cost_latency"},
+                                         {"|touch M_plan;cat>", "plan_replicas"}};
+  for (int i = 0; i < 4; i++) {
+    char *out = path_join(dir, drawn[i][0]);
+    free(check_figure(out, drawn[i][1]));
+    free(out);
+  }
+  free(cfg);
+  cs_cleanup_if_passed(dir, before);
+  free(dir);
+}
+
+/* Titles from summary.json are values, never gnuplot code: a scenario name
+ * made to close gnuplot's string and call system() is drawn as text. */
+static void test_title_quotes(void)
+{
+  unsigned before = CU_get_number_of_failures();
+  char *dir = cs_tmpdir("plot_quotes");
+  copy_capacity(dir);
+  char *sum = path_join(dir, "summary.json");
+  char *s = cs_slurp(sum, NULL);
+  CHECK(s != NULL, "cannot read %s", sum);
+  const char *evil = "\"scenario\": \"x'; system('touch M_title'); y='\\\"\\n\\\\\",";
+  char *at = s ? strstr(s, "\"scenario\": \"plot-capacity\",") : NULL;
+  CHECK(at != NULL, "%s has no scenario", sum);
+  if (at) {
+    size_t n = strlen(s) + strlen(evil) + 1;
+    char *t = malloc(n);
+    snprintf(t, n, "%.*s%s%s", (int)(at - s), s, evil, at + strlen("\"scenario\": \"plot-capacity\","));
+    write_file(sum, t);
+    free(t);
+  }
+  free(s);
+  result r = run_in(dir, "plot", ".", "-q", (const char *)NULL);
+  CHECK_RC(r, 0);
+  result_free(&r);
+  char *marker = path_join(dir, "M_title");
+  CHECK(!file_exists(marker), "%s exists: a title ran a command", marker);
+  free(marker);
+  char *svg = check_figure(dir, "spike");
+  svg_has("spike.svg", svg, "system(");
+  free(svg);
+  free(sum);
+  cs_cleanup_if_passed(dir, before);
+  free(dir);
+}
+
+/* ---- JSON read back with jansson ---- */
+
+/* Escapes in summary.json read as what they stand for; a summary.json that
+ * is not JSON is named with the reason, and the figures are still drawn
+ * (titled after the directory). */
+static void test_json_inputs(void)
+{
+  unsigned before = CU_get_number_of_failures();
+  char *dir = cs_tmpdir("plot_json");
+  char *out = path_join(dir, "jsondir");
+  mkdir(out, 0777);
+  copy_capacity(out);
+  char *sum = path_join(out, "summary.json");
+  write_file(sum, "{\"scenario\": \"caf\\u00e9 \\\"quoted\\\"\", \"model\": \"m\\/7b\", \"pool0_gpu\": \"a10\", "
+                  "\"pool0_replicas\": 3, \"gpus\": 3, \"sim_time_s\": 912.77, \"nested\": {\"scenario\": \"no\"}}\n");
+  result r = RUN("plot", out, "-q");
+  CHECK_RC(r, 0);
+  result_free(&r);
+  char *svg = check_figure(out, "spike");
+  svg_has("spike.svg", svg, "café");
+  svg_has("spike.svg", svg, "m/7b on 3 × a10 (3 replicas)");
+  free(svg);
+  write_file(sum, "{\"scenario\": \"cut short\",\n");
+  r = RUN("plot", out, "-q");
+  CHECK_RC(r, 0);
+  CHECK_ERR_HAS(r, "summary.json:2: not read");
+  result_free(&r);
+  svg = check_figure(out, "spike");
+  svg_has("spike.svg", svg, "jsondir");
+  free(svg);
+  free(sum);
+  free(out);
+  cs_cleanup_if_passed(dir, before);
+  free(dir);
+}
+
+/* ---- sweeps of training, failed re-plots ---- */
+
+/* A training sweep's --plot draws sweep_training (time and cost against
+ * its axes) and exits 0: no serving column is asked for. */
+static void test_training_sweep(void)
+{
+  unsigned before = CU_get_number_of_failures();
+  char *dir = cs_tmpdir("plot_tsweep");
+  char *cfg = path_join(dir, "train.cfg"), *out = path_join(dir, "s");
+  write_file(cfg, train_cfg);
+  result r = RUN("sweep", cfg, "-q", "-o", out, "--vary", "training.gpus=32,64", "--vary",
+                 "training.zero=1,2", "--plot");
+  CHECK_RC(r, 0);
+  CHECK(!strstr(r.err, "no column"), "a serving column was asked for:\n%s", r.err);
+  result_free(&r);
+  char *svg = check_figure(out, "sweep_training");
+  svg_has("sweep_training.svg", svg, "Training sweep: time and cost");
+  svg_has("sweep_training.svg", svg, "against gpus; a line per zero");
+  svg_has("sweep_training.svg", svg, "(a) training time");
+  svg_has("sweep_training.svg", svg, "(b) what it costs");
+  free(svg);
+  check_absent(out, "sweep_cost_latency");
+  free(cfg);
+  free(out);
+  cs_cleanup_if_passed(dir, before);
+  free(dir);
+}
+
+/* A re-plot that fails (a broken script) keeps both previous pictures of
+ * the figure byte for byte, and says so. */
+static void test_keep_previous(void)
+{
+  unsigned before = CU_get_number_of_failures();
+  char *dir = cs_tmpdir("plot_keep");
+  char *out = make_run(dir);
+  result r = RUN("plot", out, "-q");
+  CHECK_RC(r, 0);
+  result_free(&r);
+  char *png = path_join(out, "plots/spike.png"), *svgp = path_join(out, "plots/spike.svg");
+  char *png0 = cs_slurp(png, NULL), *svg0 = cs_slurp(svgp, NULL);
+  char *scripts = path_join(dir, "scripts");
+  mkdir(scripts, 0777);
+  static const char *const good[] = {"common.gp", "latency_cdf.gp", "utilization.gp", NULL};
+  for (const char *const *s = good; *s; s++) {
+    char *from = path_join(PLOTS_DIR, *s), *to = path_join(scripts, *s);
+    copy_file(from, to);
+    free(from);
+    free(to);
+  }
+  char *bad = path_join(scripts, "spike.gp");
+  write_file(bad, "set terminal pngcairo\nset output\nplot x\nthis_fails\n");
+  setenv("CLUSTERSIM_PLOTS", scripts, 1);
+  r = RUN("plot", out, "-q");
+  unsetenv("CLUSTERSIM_PLOTS");
+  CHECK_RC(r, 1);
+  CHECK_ERR_HAS(r, "spike.png: the previous picture is kept");
+  result_free(&r);
+  char *png1 = cs_slurp(png, NULL), *svg1 = cs_slurp(svgp, NULL);
+  CHECK(png0 && png1 && !memcmp(png0, png1, 8) && file_size(png) > 10 * 1024 && svg0 && svg1 && !strcmp(svg0, svg1),
+        "the previous spike pictures were not kept");
+  check_no_tmp(out);
+  free(png0);
+  free(png1);
+  free(svg0);
+  free(svg1);
+  free(bad);
+  free(scripts);
+  free(png);
+  free(svgp);
+  free(out);
+  cs_cleanup_if_passed(dir, before);
+  free(dir);
+}
+
 int main(int argc, char **argv)
 {
   static const cs_test tests[] = {
@@ -573,6 +897,14 @@ int main(int argc, char **argv)
     {"script fails", test_script_fails},
     {"no gnuplot", test_no_gnuplot},
     {"--plot on run, sweep and plan", test_plot_flags},
+    {"capacity figures", test_capacity_figures},
+    {"capacity fallback", test_capacity_fallback},
+    {"window", test_window},
+    {"injection", test_injection},
+    {"title quotes", test_title_quotes},
+    {"json inputs", test_json_inputs},
+    {"training sweep", test_training_sweep},
+    {"keep previous", test_keep_previous},
     {NULL, NULL},
   };
   return cs_run_suite_filtered("plot", tests, argc, argv);
