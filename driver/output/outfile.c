@@ -306,8 +306,8 @@ static void set_free(out_set *s)
 {
   for (int i = 0; i < s->n; i++) {
     out_file *o = &s->files[i];
-    if (o->f || o->tmp) out_file_abort(o);
-    else free(o->path);
+    if (o->f || o->tmp) out_file_abort(o); /* not put in place: its temporary file goes */
+    else release(o);
     free(s->names[i]);
   }
   free(s->names);
