@@ -27,7 +27,9 @@
 #   linecol='cluster.pools.[0].replicas' the column the lines run along, its value
 #                                       written beside each point
 #   loadcol='workload.load_scale'       a panel per value of this column
-#   targets='p99 TTFT ≤ 1 s, ...'       what slo_met counts, for the subtitle
+#   targets='met p99 TTFT ≤ 1 s, ...'   what slo_met counts, for the subtitle
+#   notarget=1                          the scenario sets no latency target (slo_met:
+#                                       nothing rejected)
 #   slo_ttft=1                          TTFT target (s): the vertical line; NaN: none
 #   noci=1                              no confidence bars (no *_ci95 columns)
 #   name, model                         strings for the title
@@ -52,6 +54,7 @@ nsk = words(sercols)
 
 # --- series, loads and points: the lists and arrays every panel reads ---
 short(k) = (s_ = k, strstrt(s_, '.') > 0 ? short(s_[strstrt(s_, '.') + 1:]) : s_)   # last path component
+kname(k) = (n_ = short(k), n_ eq 'gpu' || n_ eq 'pool0_gpu' ? 'GPU' : n_)         # a key for people
 nosp(s) = strstrt(s, ' ') > 0 ? nosp(s[1:strstrt(s, ' ') - 1].'_'.s[strstrt(s, ' ') + 1:]) : s
 sid(k) = k > nsk ? '' : (k > 1 ? '/' : '').nosp(strcol(word(sercols, k))).sid(k + 1)
 lid(d_) = loadcol ne '' ? nosp(strcol(loadcol)) : 'all'
@@ -94,18 +97,21 @@ set datafile missing NaN      # a line joins its own points across the other ser
 tl = 'Sweep: cost against p99 time to first token'
 if (exists("name")) { tl = tl.' — '.name.(exists("model") ? ' ('.model.')' : '') }
 skeys = ''
-do for [k = 1:nsk] { skeys = skeys.(k > 1 ? ', ' : '').short(word(sercols, k)) }
-sub1 = 'a line per '.skeys.(linecol ne '' ? ', through '.short(linecol).' (the numbers beside the points)' : '') \
+do for [k = 1:nsk] { skeys = skeys.(k > 1 ? ', ' : '').kname(word(sercols, k)) }
+sub1 = (linecol ne '' ? 'a line per '.skeys.', through '.short(linecol).' (the numbers beside the points)' : 'a marker per '.skeys) \
        .(loadcol ne '' ? '; a panel per '.short(loadcol) : '')
-sub2 = 'filled: met '.(exists("targets") ? targets : 'the targets (slo_met = 1)').'; open: missed one'
+if (!exists("targets")) { targets = 'met the targets (slo_met = 1)' }
+if (!exists("notarget")) { notarget = 0 }
+notarget = (notarget != 0)
+sub2 = 'filled: '.targets.'; open: '.(notarget ? 'some rejected' : 'missed one')
 sub3 = (np > 1 ? 'ringed: the cheapest filled point of each panel; ' : 'ringed: the cheapest filled point; ') \
        .(nrep > 1 ? sprintf('mean of %d replications%s', nrep, noci != 0 ? '' : ', bars: 95% confidence') : 'one replication per point')
 T0 = 1 - 200.0 / fig_h                        # top of the panels
 set multiplot title tl."\n".sub1."\n".sub2."\n".sub3 font font.','.(fs + 1)
 
 # panel p's graph area, in screen fractions
-L0 = np == 1 ? 0.09 : 0.065; R0 = np == 1 ? 0.74 : 0.80; B0 = 80.0 / fig_h
-GW = 0.05; GH = 70.0 / fig_h
+L0 = np == 1 ? 0.09 : 0.065; R0 = np == 1 ? 0.74 : 0.78; B0 = 80.0 / fig_h
+GW = 0.05; GH = 95.0 / fig_h
 PWD = (R0 - L0 - (pc - 1) * GW) / pc; PHT = (T0 - B0 - (pr - 1) * GH) / pr
 gl(p) = L0 + ((p - 1) % pc) * (PWD + GW)
 gr(p) = gl(p) + PWD
@@ -119,6 +125,8 @@ sy(p, y) = (gb(p) + (y - ay1) / (ay2 - ay1) * PHT) * fig_h
 set logscale x
 set format x '%g'
 set xrange [ax1:ax2]
+# a narrow log axis gets 1-2-5 steps (gnuplot would label one decade or none)
+if (ax2 / ax1 < 300) { set xtics (0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.2, 0.5, 1, 2, 5, 10, 20, 50, 100, 200, 500, 1000, 2000, 5000, 10000, 20000, 50000) }
 set yrange [ay1:ay2]
 set style fill transparent solid 0.08 noborder
 
@@ -140,8 +148,7 @@ pto(k) = ptf(k) - 1
 selp(k, p, v) = (pos(SL, sid(1)) == k && pos(LL, lid(0)) == p) ? v : NaN
 xl(x, e) = (e == e && x - e > 0) ? x - e : x    # bars clipped at 0 on the log axis
 ci = noci != 0 ? 0 : 1
-ltitle = nsk == 1 ? short(word(sercols, 1)) : skeys
-if (ltitle eq 'gpu' || ltitle eq 'pool0_gpu') { ltitle = 'GPU' }
+ltitle = skeys
 
 do for [p = 1:np] {
   set lmargin at screen gl(p); set rmargin at screen gr(p)
@@ -169,7 +176,7 @@ do for [p = 1:np] {
   if (BI[p] > 0) {
     i = BI[p]
     nq = nq + 1; QX1[nq] = sx(p, PX[i]) - 2 * mk; QX2[nq] = sx(p, PX[i]) + 2 * mk; QY1[nq] = sy(p, PY[i]) - 2 * mk; QY2[nq] = sy(p, PY[i]) + 2 * mk
-    t1 = 'cheapest meeting the targets:'
+    t1 = notarget ? 'cheapest with none rejected:' : 'cheapest meeting the targets:'
     t2 = slabel(word(SL, PS[i])).(PT[i] ne '' ? ' × '.PT[i] : '')
     t3 = sprintf('$%s/M tokens, p99 TTFT %s s', num(PY[i]), num(PX[i]))
     lw = strlen(t1) > strlen(t2) ? strlen(t1) : strlen(t2); lw = strlen(t3) > lw ? strlen(t3) : lw
@@ -213,9 +220,9 @@ do for [p = 1:np] {
   }
   plot for [k = 1:ns] in using (selp(k, p, column(X))):(column(Y)) with lines linetype k linewidth 1.2 title '', \
        for [k = 1:ns] NaN with linespoints linetype k linewidth 1.2 pointtype ptf(k) pointsize 1.6 title slabel(word(SL, k)), \
-       NaN with points pointtype 7 pointsize 1.6 linecolor '#404040' title 'met every target', \
-       NaN with points pointtype 6 pointsize 1.6 linecolor '#404040' title 'missed one', \
-       NaN with points pointtype 6 pointsize 3.2 linewidth 2 linecolor '#000000' title 'cheapest meeting them', \
+       NaN with points pointtype 7 pointsize 1.6 linecolor '#404040' title (notarget ? 'none rejected' : 'met every target'), \
+       NaN with points pointtype 6 pointsize 1.6 linecolor '#404040' title (notarget ? 'some rejected' : 'missed one'), \
+       NaN with points pointtype 6 pointsize 3.2 linewidth 2 linecolor '#000000' title 'the cheapest filled', \
        for [k = 1:ns * ci] in using (selp(k, p, column(X))):(column(Y)):(xl(column(X), column(XE))):(column(X) + (column(XE) == column(XE) ? column(XE) : 0)) \
                                   :(column(Y) - (column(YE) == column(YE) ? column(YE) : 0)):(column(Y) + (column(YE) == column(YE) ? column(YE) : 0)) \
             with xyerrorbars linetype k linewidth 0.8 pointtype -1 title '', \

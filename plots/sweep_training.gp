@@ -38,6 +38,7 @@ nosp(s) = strstrt(s, ' ') > 0 ? nosp(s[1:strstrt(s, ' ') - 1].'_'.s[strstrt(s, '
 sid(k) = nsk == 0 ? 'all' : (k > nsk ? '' : (k > 1 ? '/' : '').nosp(strcol(word(sercols, k))).sid(k + 1))
 pos(list, w) = (p_ = strstrt(list, ' '.w.' '), p_ > 0 ? words(list[1:p_]) + 1 : 0)
 slabel(s) = strstrt(s, '/') > 0 ? s[1:strstrt(s, '/') - 1].', '.slabel(s[strstrt(s, '/') + 1:]) : s
+pesc(s) = strstrt(s, '%') > 0 ? s[1:strstrt(s, '%')].'%'.pesc(s[strstrt(s, '%') + 1:]) : s   # a tic label is a format
 
 # --- series, x values, ranges ---
 SL = ' '; XL = ' '; dmax = 0; cmax = 0; dmin = 1e300; cmin = 1e300; ffany = 0; nrep = 0
@@ -79,7 +80,7 @@ if (xnum) {
 } else {
   set xrange [0.5:nx + 0.5]
   set xtics ()
-  do for [i = 1:nx] { set xtics add (word(XL, i) i) }
+  do for [i = 1:nx] { set xtics add (pesc(word(XL, i)) i) }
 }
 set label 1 '' at graph 0, graph 1 left offset 0, 0.75 front
 if (nsk > 0) {

@@ -562,8 +562,10 @@ static void pct_name(char *buf, size_t n, double pct)
 }
 
 /* targets= what slo_met (the filled markers) counts, from the sweep's
- * slo_*_mean columns: "p99 TTFT ≤ 1 s, p99 TPOT ≤ 0.1 s, none rejected";
- * slo_ttft= the TTFT target when every point has the same. */
+ * slo_*_mean columns: "met p99 TTFT ≤ 1 s, p99 TPOT ≤ 0.1 s, none
+ * rejected" (notarget=1 when there is no target: slo_met then says only
+ * that nothing was rejected); slo_ttft= the TTFT target when every point
+ * has the same. */
 static void pass_sweep_targets(const plot_ctx *x, strbuf *b)
 {
   static const char *const metric[3][3] = {{"slo_ttft_s_mean", "TTFT", "slo_ttft"},
@@ -593,12 +595,19 @@ static void pass_sweep_targets(const plot_ctx *x, strbuf *b)
   if (varies) {
     free(t.s);
     t = (strbuf){0};
-    sb_printf(&t, "each point's own targets (they vary across the sweep)");
+    sb_printf(&t, "met each point's own targets (they vary across the sweep)");
     sb_num(b, "slo_ttft", NAN);
   }
-  if (t.s) {
-    sb_printf(&t, ", none rejected");
+  if (t.s && !varies) {
+    char *met = xmalloc(strlen(t.s) + 32);
+    sprintf(met, "met %s, none rejected", t.s);
+    sb_str(b, "targets", met);
+    free(met);
+  } else if (t.s) {
     sb_str(b, "targets", t.s);
+  } else {
+    sb_str(b, "targets", "no request rejected (the scenario sets no latency target)");
+    sb_num(b, "notarget", 1);
   }
   free(t.s);
 }

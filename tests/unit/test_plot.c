@@ -355,7 +355,7 @@ static void test_sweep_plan_figures(void)
   svg_has("sweep_cost_latency.svg", svg, "p99 TTFT target 1 s");
   /* what the filled markers count: the sweep's slo_*_mean columns */
   svg_has("sweep_cost_latency.svg", svg, "filled: met p99 TTFT ≤ 1 s, p99 TPOT ≤ 0.1 s, none rejected");
-  svg_has("sweep_cost_latency.svg", svg, "a line per gpu, through replicas");
+  svg_has("sweep_cost_latency.svg", svg, "a line per GPU, through replicas");
   svg_has("sweep_cost_latency.svg", svg, "l40s");
   free(svg);
   svg = check_figure(dir, "plan_replicas");
