@@ -355,7 +355,7 @@ bool out_set_commit(out_set *s, const char *last, const char *manifest, const ch
   int e = 0;
   char *failed = NULL; /* the path that could not be put in place */
   bool renamed = false; /* whether anything was */
-  if (last) {
+  if (ilast >= 0) {
     char *lp = join(s->dir, last);
     if (unlink(lp) == 0) renamed = true; /* the old set is no longer whole */
     else if (errno != ENOENT) e = errno, failed = xstrdup(lp);
@@ -380,8 +380,8 @@ bool out_set_commit(out_set *s, const char *last, const char *manifest, const ch
     fprintf(stderr, "%s%s: cannot write: %s; nothing was replaced\n", s->prefix, failed, strerror(e));
   else if (e)
     fprintf(stderr, "%s%s: cannot write: %s; the files in %s are partly replaced%s%s%s\n", s->prefix, failed,
-            strerror(e), s->dir, last ? ", and " : "", last ? last : "",
-            last ? " is absent so that they do not look complete" : "");
+            strerror(e), s->dir, ilast >= 0 ? ", and " : "", ilast >= 0 ? last : "",
+            ilast >= 0 ? " is absent so that they do not look complete" : "");
   free(failed);
   for (char **p = old; p && *p; p++) free(*p);
   free(old);
