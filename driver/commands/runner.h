@@ -1,9 +1,11 @@
 /* driver/commands/runner.h: running a loaded scenario, for `run`, `sweep` and `plan`:
  * one replication with a given master seed (components created, the
  * engine run until the horizon or the end, their metrics collected), the
- * output tables components open, R replications combined, and the files
- * a run leaves (summary.json, replications.csv). SIGINT and SIGTERM stop
- * the replication in progress cleanly. Part of the driver. */
+ * output tables components open, R replications combined, the files a
+ * run leaves (its tables, summary.json, replications.csv), which replace
+ * the previous run's together or not at all, and the table printed for
+ * people. SIGINT and SIGTERM stop the replication in progress cleanly.
+ * Part of the driver. */
 #ifndef DRIVER_COMMANDS_RUNNER_H
 #define DRIVER_COMMANDS_RUNNER_H
 
