@@ -539,6 +539,18 @@ int cmd_sweep(int argc, char **argv)
       goto out;
     }
     cx.nitems = cx.npoints * (size_t)o.spec.replications;
+    /* replication k of every point runs with master seed seed + k, which a
+     * varied `seed` would not change: refuse it rather than ignore it */
+    for (int a = 0; a < o.spec.naxes && rc == 0; a++)
+      if (!strcmp(o.spec.axes[a].key, "seed")) {
+        fprintf(stderr, "clustersim sweep: --vary seed: replication k of every point runs with master seed "
+                "seed + k; for more seeds use -r R, for another first seed --seed N\n");
+        rc = CMD_EXIT_USAGE;
+      }
+    if (rc) {
+      cfg_errors_release(&errs);
+      goto out;
+    }
   }
   /* the scenario itself, with the common overrides */
   if (rc == 0) {
