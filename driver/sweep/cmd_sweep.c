@@ -255,8 +255,7 @@ static char **all_sets(const sweep_ctx *cx, size_t point, size_t *n, char ***poi
   return sets;
 }
 
-/* Load the point's scenario; false with the messages in errs. The --set
- * texts must outlive the scenario: *keep holds them (free with free_kept). */
+/* The --set texts of a loaded point, which must outlive its scenario. */
 typedef struct {
   char **sets, **point_sets;
   int naxes;
@@ -268,6 +267,8 @@ static void free_kept(kept_sets *k)
   sweep_free_sets(k->point_sets, k->naxes);
 }
 
+/* Load the point's scenario (master seed *seed if not NULL); false with the
+ * messages in errs. keep holds its --set texts: free_kept after releasing sc. */
 static bool load_point(const sweep_ctx *cx, size_t point, const int64_t *seed, cfg_scenario *sc, cfg_errors *errs,
                        kept_sets *keep)
 {
@@ -632,8 +633,7 @@ int cmd_sweep(int argc, char **argv)
   cfg_errors_init(&errs, NULL);
   cx.db = sweep_db_open(dbpath, &cx.id, o.restart, &errs);
   if (!cx.db) {
-    for (size_t i = 0; i < errs.len; i++)
-      fprintf(stderr, "clustersim sweep: %s%s\n", i && i + 1 < errs.len && errs.len > 2 ? "  " : "", errs.msgs[i]);
+    for (size_t i = 0; i < errs.len; i++) fprintf(stderr, "clustersim sweep: %s\n", errs.msgs[i]);
     cfg_errors_release(&errs);
     rc = CMD_EXIT_USAGE;
     if (mpi) sweep_mpi_run(0, &stop);

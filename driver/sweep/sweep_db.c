@@ -66,17 +66,23 @@ static void nap_ms(long ms)
   nanosleep(&ts, NULL);
 }
 
-static sqlite3_stmt *prep(sqlite3 *db, const char *sql)
-{
-  sqlite3_stmt *st = NULL;
-  if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK) SIM_BUG("sqlite: %s: %s", sql, sqlite3_errmsg(db));
-  return st;
-}
-
 static bool is_busy(int rc)
 {
   rc &= 0xff;
   return rc == SQLITE_BUSY || rc == SQLITE_LOCKED;
+}
+
+/* A statement of ours; reading the schema may meet another process's lock
+ * (waited for), anything else is a bug. */
+static sqlite3_stmt *prep(sqlite3 *db, const char *sql)
+{
+  for (;;) {
+    sqlite3_stmt *st = NULL;
+    int rc = sqlite3_prepare_v2(db, sql, -1, &st, NULL);
+    if (rc == SQLITE_OK) return st;
+    if (!is_busy(rc)) SIM_BUG("sqlite: %s: %s", sql, sqlite3_errmsg(db));
+    nap_ms(50);
+  }
 }
 
 /* Run sql, retrying while the database is locked by another process (a
@@ -472,9 +478,13 @@ sweep_db *sweep_db_open(const char *path, const sweep_ident *id, bool restart, c
       cfg_errors_add(errs, "%s holds the results of another sweep; since they were computed:", path);
       sweep_ident was;
       get_identity(d->db, &was);
-      if (sweep_ident_explain(&was, id, errs) == 0)
-        cfg_errors_add(errs, "the files some points read changed (an axis over files; their contents, or "
+      cfg_errors what;
+      cfg_errors_init(&what, NULL);
+      if (sweep_ident_explain(&was, id, &what) == 0)
+        cfg_errors_add(&what, "the files some points read changed (an axis over files; their contents, or "
                        "which point reads which)");
+      for (size_t i = 0; i < what.len; i++) cfg_errors_add(errs, "  %s", what.msgs[i]);
+      cfg_errors_release(&what);
       sweep_ident_release(&was);
       cfg_errors_add(errs, "resuming would mix old and new results: run again with --restart to discard them, "
                      "or choose another output directory (-o)");
