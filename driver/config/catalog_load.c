@@ -309,6 +309,14 @@ static bool load_file(sim_catalogs *cats, const char *file, bool shipped, cfg_er
   config_t *cfg = xmalloc(sizeof *cfg);
   config_init(cfg);
   cats->files[cats->nfiles++] = cfg;
+  /* @include "x.cfg" in a catalog file is taken from that file's folder, as in a scenario */
+  char *dir = xstrdup(file), *slash = strrchr(dir, '/');
+  if (slash)
+    slash[slash == dir ? 1 : 0] = '\0';
+  else
+    strcpy(dir, ".");
+  config_set_include_dir(cfg, dir);
+  free(dir);
   if (config_read_file(cfg, file) != CONFIG_TRUE) {
     const char *ef = config_error_file(cfg);
     cfg_errors_add(errs, "%s:%d: %s", ef ? ef : file, config_error_line(cfg), config_error_text(cfg));
