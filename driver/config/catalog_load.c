@@ -10,6 +10,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "driver/config/datadir.h"
 #include "sim/catalog_store.h"
 #include "sim/dist.h"
 #include "sim/util.h"
@@ -50,8 +51,8 @@ void cfg_catalogs_free(sim_catalogs *cats)
 
 const char *cfg_catalog_dir(void)
 {
-  const char *env = getenv("CLUSTERSIM_CATALOG_DIR");
-  return env && *env ? env : CS_CATALOG_DIR;
+  static char buf[4096];
+  return cfg_data_dir("CLUSTERSIM_CATALOG_DIR", "catalog", CS_CATALOG_DIR, buf, sizeof buf);
 }
 
 static sim_catalog *catalog_of(sim_catalogs *cats, const sim_catalog_type *type)

@@ -18,7 +18,8 @@ sim_catalogs *cfg_catalogs_alloc(void);
 void cfg_catalogs_free(sim_catalogs *cats);
 
 /* The directory of the shipped catalogs: $CLUSTERSIM_CATALOG_DIR, else the
- * one compiled in (the source tree's models/catalog). */
+ * installed PREFIX/share/clustersim/catalog beside the running executable
+ * (PREFIX/bin), else the source tree's models/catalog (see datadir.h). */
 const char *cfg_catalog_dir(void);
 
 /* Read every catalog list in `file` (top-level keys: the registered list
