@@ -1,9 +1,13 @@
 /* tests/unit/test_catalog.c: the catalogs and `clustersim estimate` as a
  * user meets them, run as a child process: every bad catalog file in
  * tests/badcatalog with its expected messages, `clustersim list`, a user
- * catalog that adds a GPU and replaces a model, the JSON of `estimate` (its
- * keys, the seed article's figures, memory fit, batch and link effects),
- * its flag errors and its --help. The shipped catalog is the source tree's
+ * catalog that adds a GPU and rewrites a model, partial overrides (only the
+ * keys written change, by name or alias, file after file), the shipped
+ * catalog's sources and prices, --catalog on check, run, sweep and plan
+ * (with the order shipped < --catalog < the scenario's lists and the
+ * missing-price warning), the JSON of `estimate` (its keys, the seed
+ * article's figures, memory fit, batch and link effects), its flag errors
+ * and its --help. The shipped catalog is the source tree's
  * (CLUSTERSIM_CATALOG_DIR is set); scratch files go under CS_TEST_TMP and
  * are removed when a test passes. */
 #include <CUnit/CUnit.h>
@@ -206,8 +210,8 @@ static void test_list(void)
 /* ---- a user catalog ---- */
 
 /* my-gpu is an H100 SXM with twice its memory bandwidth; my-gpu-2 names a
- * link the same file defines after it; llama2-7b is replaced by a 16-layer
- * cut of itself. */
+ * link the same file defines after it; llama2-7b becomes a 16-layer cut of
+ * itself (every key rewritten). */
 static const char user_catalog[] =
     "gpus = (\n"
     "  {\n"
