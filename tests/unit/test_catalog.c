@@ -824,6 +824,27 @@ static void test_catalog_flag_commands(void)
   CHECK_ERR_HAS(r, "cluster.pools.[0].gpu: warning: no price for GPU my-a10: cost_usd and usd_per_* are null; set "
                    "cost.usd_per_gpu_hour or give the GPU a price (--catalog)");
   result_free(&r);
+  /* training and the job queue warn the same way, at their gpu key */
+  char *a100 = write_catalog(dir, "a100.cfg",
+                             "gpus = ( { name = \"my-a100\"; peak_tflops = { fp16 = 312.0; bf16 = 312.0;\n"
+                             "  fp32 = 19.5; tf32 = 156.0; }; mem_gib = 80.0; mem_bw_gbs = 2039.0; tdp_w = 400.0;\n"
+                             "  idle_w = 60.0; scaleup_link = \"nvlink3\"; host_link = \"pcie4\";\n"
+                             "  compute_efficiency = 0.7; memory_efficiency = 0.75; } );\n");
+  r = RUN("check", CS_SOURCE_DIR "/scenarios/train-gpt3-a100.cfg", "--catalog", a100, "--set", "training.gpu=\"my-a100\"");
+  CHECK_RC(r, 0);
+  CHECK_ERR_HAS(r, "training.gpu: warning: no price for GPU my-a100: cost_usd and usd_per_* are null; set "
+                   "training.usd_per_gpu_hour or give the GPU a price (--catalog)");
+  result_free(&r);
+  r = RUN("check", CS_SOURCE_DIR "/scenarios/shared-cluster.cfg", "--catalog", a100, "--set", "jobs.gpu=\"my-a100\"");
+  CHECK_RC(r, 0);
+  CHECK_ERR_HAS(r, "jobs.gpu: warning: no price for GPU my-a100: cost_usd and usd_per_* are null; set "
+                   "jobs.usd_per_gpu_hour or give the GPU a price (--catalog)");
+  result_free(&r);
+  /* a shipped GPU has a price: no warning */
+  r = RUN("check", CS_SOURCE_DIR "/scenarios/shared-cluster.cfg");
+  CHECK(r.rc == 0 && strstr(r.err, "no price") == NULL, "%s: %s", r.cmd, r.err);
+  result_free(&r);
+  free(a100);
   r = RUN("check", SMALL_CFG, "--catalog", CS_SOURCE_DIR "/tests/badcatalog/link_bw_negative.cfg");
   CHECK_RC(r, 2);
   CHECK_ERR_HAS(r, "link_bw_negative.cfg:");
