@@ -35,6 +35,8 @@ typedef struct {
   const char *outdir;     /* -o, or NULL */
   char **sets;            /* the user's --set texts (point into argv) */
   size_t nsets;
+  char **catalogs;        /* --catalog FILE (point into argv), for every candidate */
+  size_t ncatalogs;
   bool have_seed;
   int64_t seed;
   bool quiet;

@@ -27,6 +27,8 @@ typedef struct {
   const char *outdir;
   char **sets;
   size_t nsets;
+  char **catalogs;   /* --catalog FILE, in order, for every point */
+  size_t ncatalogs;
   bool have_seed;
   int64_t seed;
   bool quiet;
@@ -51,7 +53,7 @@ static void sweep_usage(FILE *f)
 {
   fputs("Usage: clustersim sweep FILE.cfg --vary KEY=V1,V2,... [--vary KEY=A:B:STEP]...\n"
         "                        [--replications R] [-j N] [-o OUTDIR] [--set KEY=VALUE]...\n"
-        "                        [--seed N] [--quiet]\n"
+        "                        [--seed N] [--catalog FILE]... [--quiet] [--plot]\n"
         "\n"
         "Run the scenario at every combination of the varied values (the Cartesian\n"
         "product), each R times with master seeds seed .. seed+R-1 (replication k of\n"
@@ -75,6 +77,8 @@ static void sweep_usage(FILE *f)
         "  -o, --output DIR       output directory (default: out/NAME-sweep)\n"
         "      --set KEY=VALUE    override a setting for every point (repeatable)\n"
         "      --seed N           master seed, overriding the scenario's\n"
+        "      --catalog FILE     an extra catalog file for every point (repeatable; see\n"
+        "                         clustersim run --help)\n"
         "  -q, --quiet            no progress bar or table\n"
         "      --plot             draw OUTDIR/plots/sweep_cost_latency.png and .svg (gnuplot)\n"
         "  -h, --help             this help\n",
@@ -83,16 +87,18 @@ static void sweep_usage(FILE *f)
 
 static int parse_opts(int argc, char **argv, sweep_opts *o, cfg_errors *errs)
 {
-  enum { OPT_SEED = 1000, OPT_SET, OPT_VARY, OPT_PLOT };
+  enum { OPT_SEED = 1000, OPT_SET, OPT_VARY, OPT_PLOT, OPT_CATALOG };
   static const struct option longopts[] = {
     {"vary", required_argument, NULL, OPT_VARY},        {"replications", required_argument, NULL, 'r'},
     {"jobs", required_argument, NULL, 'j'},             {"output", required_argument, NULL, 'o'},
     {"set", required_argument, NULL, OPT_SET},          {"seed", required_argument, NULL, OPT_SEED},
     {"quiet", no_argument, NULL, 'q'},                  {"plot", no_argument, NULL, OPT_PLOT},
+    {"catalog", required_argument, NULL, OPT_CATALOG},
     {"help", no_argument, NULL, 'h'},                   {NULL, 0, NULL, 0}};
   memset(o, 0, sizeof *o);
   sweep_spec_init(&o->spec);
   o->sets = xcalloc((size_t)argc, sizeof *o->sets);
+  o->catalogs = xcalloc((size_t)argc, sizeof *o->catalogs);
   long cores = sysconf(_SC_NPROCESSORS_ONLN);
   o->jobs = cores > 0 ? (int)cores : 1;
   bool reps_set = false;
@@ -123,6 +129,7 @@ static int parse_opts(int argc, char **argv, sweep_opts *o, cfg_errors *errs)
       break;
     case 'o': o->outdir = optarg; break;
     case OPT_SET: o->sets[o->nsets++] = optarg; break;
+    case OPT_CATALOG: o->catalogs[o->ncatalogs++] = optarg; break;
     case OPT_SEED: {
       errno = 0;
       long long s = strtoll(optarg, &end, 10);
@@ -160,12 +167,12 @@ static uint64_t fnv(uint64_t h, const void *p, size_t n)
   return h;
 }
 
-static char *fingerprint(const sweep_opts *o, int64_t seed)
+/* h folded with the bytes of file `path` (h unchanged if it cannot be read). */
+static uint64_t fnv_file(uint64_t h, const char *path)
 {
-  uint64_t h = 1469598103934665603ULL;
   size_t len = 0;
   char *bytes = NULL;
-  FILE *f = fopen(o->file, "rb");
+  FILE *f = fopen(path, "rb");
   if (f) {
     size_t cap = 0;
     len = 0;
@@ -179,6 +186,14 @@ static char *fingerprint(const sweep_opts *o, int64_t seed)
     h = fnv(h, bytes, len);
     free(bytes);
   }
+  return h;
+}
+
+static char *fingerprint(const sweep_opts *o, int64_t seed)
+{
+  uint64_t h = fnv_file(1469598103934665603ULL, o->file);
+  /* the --catalog files' contents (none: the fingerprint of earlier versions) */
+  for (size_t i = 0; i < o->ncatalogs; i++) h = fnv_file(h, o->catalogs[i]);
   for (size_t i = 0; i < o->nsets; i++) h = fnv(h, o->sets[i], strlen(o->sets[i]) + 1);
   h = fnv(h, &seed, sizeof seed);
   for (int a = 0; a < o->spec.naxes; a++) {
@@ -209,7 +224,9 @@ static bool load_point(const sweep_ctx *cx, size_t point, const int64_t *seed, c
 {
   size_t n;
   char **sets = all_sets(cx, point, &n);
-  bool ok = cfg_scenario_load(sc, cx->o->file, &(cfg_load_opts){.sets = sets, .nsets = n, .seed = seed}, errs);
+  cfg_load_opts lo = {.sets = sets, .nsets = n, .seed = seed, .catalogs = cx->o->catalogs,
+                      .ncatalogs = cx->o->ncatalogs};
+  bool ok = cfg_scenario_load(sc, cx->o->file, &lo, errs);
   free(sets);
   return ok;
 }
@@ -327,7 +344,9 @@ int cmd_sweep(int argc, char **argv)
   bool base_loaded = false;
   if (rc == 0) {
     base_loaded = true;
-    if (!cfg_scenario_load(&base, o.file, &(cfg_load_opts){.sets = o.sets, .nsets = o.nsets, .seed = o.have_seed ? &o.seed : NULL}, &errs)) {
+    cfg_load_opts lo = {.sets = o.sets, .nsets = o.nsets, .seed = o.have_seed ? &o.seed : NULL,
+                        .catalogs = o.catalogs, .ncatalogs = o.ncatalogs};
+    if (!cfg_scenario_load(&base, o.file, &lo, &errs)) {
       /* a point's values may be what makes it valid: try the first point */
       rc = -2;
     }
@@ -476,6 +495,7 @@ out:
   if (base_loaded) cfg_scenario_release(&base);
   sweep_spec_release(&o.spec);
   free(o.sets);
+  free(o.catalogs);
   if (mpi) sweep_mpi_finish();
   return rc < 0 ? CMD_EXIT_OK : rc;
 }

@@ -237,6 +237,9 @@ static void jobs_prepare(void *params, const sim_setup *su, sim_check *ck)
   p->g = sim_catalog_require(su->cats, "gpus", "GPU", p->gpu, ck, "gpu");
   if (!p->g) return;
   p->price = p->usd_per_gpu_hour > 0 ? p->usd_per_gpu_hour : p->g->price_usd_per_hour > 0 ? p->g->price_usd_per_hour : NAN;
+  if (isnan(p->price))
+    sim_check_warn(ck, "gpu", "no price for GPU %s: cost_usd and usd_per_* are null; set jobs.usd_per_gpu_hour or "
+                   "give the GPU a price (--catalog)", p->g->name);
   const net_link *node = NULL, *net = sim_catalog_require(su->cats, "links", "link", p->net_link, ck, "net_link");
   if (*p->node_link) node = sim_catalog_require(su->cats, "links", "link", p->node_link, ck, "node_link");
   /* training jobs: their run time from the training model */

@@ -151,6 +151,9 @@ static void training_prepare(void *params, const sim_setup *su, sim_check *ck)
     return;
   }
   p->price = p->usd_per_gpu_hour > 0 ? p->usd_per_gpu_hour : g->price_usd_per_hour > 0 ? g->price_usd_per_hour : NAN;
+  if (isnan(p->price))
+    sim_check_warn(ck, "gpu", "no price for GPU %s: cost_usd and usd_per_* are null; set "
+                   "training.usd_per_gpu_hour or give the GPU a price (--catalog)", g->name);
   train_run(j, &p->step, p->train_tokens, p->price, &p->run);
   p->fl = (train_failures){.mtbf_gpu_s = p->failures.mtbf_gpu_h * 3600, .checkpoint_s = p->failures.checkpoint_s,
                            .restart_s = p->failures.restart_s};
