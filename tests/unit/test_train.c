@@ -39,6 +39,12 @@ static void test_flops(void)
     double B = 512, s = 2048, l = (double)m.layers, h = (double)m.hidden, V = (double)m.vocab;
     double model = 72 * B * s * l * h * h * (1 + s / (6 * h) + V / (12 * l * h));
     double hw = 96 * B * s * l * h * h * (1 + s / (6 * h) + V / (16 * l * h));
+    /* the default, selective recomputation, runs the attention forward
+     * again: 4 s l h FLOPs per token (scores and weighted sum), B s tokens */
+    CU_ASSERT_EQUAL(j.recompute, LLM_RECOMPUTE_SELECTIVE);
+    CS_ASSERT_REL(train_model_flops(&j), model, 1e-12);
+    CS_ASSERT_REL(train_hardware_flops(&j), model + 4 * B * s * s * l * h, 1e-12);
+    j.recompute = LLM_RECOMPUTE_NONE;
     CS_ASSERT_REL(train_model_flops(&j), model, 1e-12);
     CS_ASSERT_REL(train_hardware_flops(&j), model, 1e-12);
     j.recompute = LLM_RECOMPUTE_FULL;
