@@ -160,11 +160,23 @@ void train_memory_need(const train_job *j, train_memory *out);
 /* One iteration. Times in seconds; the breakdown sums to iteration_s:
  * compute (busiest stage, m micro-batches), tp_comm (its tensor-parallel
  * collectives), bubble (pipeline idle), pp_comm (p2p on the critical path),
- * dp_exposed (gradient traffic not hidden), optimizer. */
+ * dp_exposed (gradient traffic not hidden), optimizer. exposed_comm is
+ * every collective and send on the critical path: tp_comm + pp_comm +
+ * dp_exposed (FSDP's exposed gathers are in dp_exposed).
+ * Links: link_node_busy_s and link_net_busy_s are the time per iteration
+ * the node link (NVLink, PCIe) and the network link carry the traffic of
+ * their busiest GPU, hidden or not: the tensor-parallel collectives (node),
+ * the data-parallel traffic on its group's link (dp_comm_s: the network
+ * when the group spans nodes), the pipeline sends of a stage (each send's
+ * slices on the link its boundary crosses, their all-gather on the node
+ * link). The fractions divide them by iteration_s, clamped to [0, 1]
+ * (two streams on one link at once can add up to more). */
 typedef struct {
   int micro_batches;
   double iteration_s;
   double compute_s, tp_comm_s, bubble_s, pp_comm_s, dp_comm_s, dp_exposed_s, optimizer_s;
+  double exposed_comm_s;
+  double link_node_busy_s, link_net_busy_s, link_node_busy_fraction, link_net_busy_fraction;
   double bubble_fraction;   /* bubble / (pipeline time without p2p) */
   double tokens;            /* per iteration */
   double tokens_per_s, tokens_per_s_per_gpu;

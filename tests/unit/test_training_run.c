@@ -127,7 +127,8 @@ static void test_defaults_match_estimate(void)
     {"llama2-7b", "a100-80gb-sxm", "8", "8", "1", "64", NULL},
   };
   static const char *const keys[] = {"iteration_time_s", "memory_per_gpu_bytes", "mfu", "hfu", "iterations",
-                                     "tokens_per_s_per_gpu", NULL};
+                                     "tokens_per_s_per_gpu", "dp_comm_s", "exposed_comm_time_s",
+                                     "link_node_busy_fraction", "link_net_busy_fraction", NULL};
   char *dir = cs_tmpdir("training_defaults");
   for (size_t i = 0; i < sizeof jobs / sizeof jobs[0]; i++) {
     char text[1024], name[32], out[32];
