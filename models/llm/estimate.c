@@ -243,17 +243,26 @@ static void est_run(const void *params, const sim_catalogs *cats, sim_report *re
   double in = o->tokens_in, out = m->encoder_only ? 0 : o->tokens_out, b = (double)o->batch;
   double ctx = o->context > 0 ? (double)o->context : in;
 
+  /* Memory: the KV cache of b sequences at the longest context the query
+   * reaches (--context, or the whole request in + out), and the
+   * activations of the largest step a serving engine runs for it: a decode
+   * step of the batch is b tokens, a prompt is prefilled as one step of
+   * `in` tokens (engines admit prompts within a token budget, not the
+   * batch's b x in at once); an encoder runs its batch as one step. */
+  double kv_per_seq = ctx > in + out ? ctx : in + out;
+  double step_tokens = m->encoder_only ? b * in : (b > in ? b : in);
   llm_memory mem;
-  llm_memory_need(&r, b * (ctx > in + out ? ctx : in + out), b * in, b, &mem);
+  llm_memory_need(&r, b * kv_per_seq, step_tokens, b, &mem);
   if (mem.total > mem.usable) {
     sim_check_fail(ck, "gpus",
                    "%s in %s does not fit on %d x %s: each GPU needs %.1f GiB (weights %.1f, KV cache "
-                   "%.1f for %g x %g tokens, activations %.1f) but has %.1f GiB, %.0f%% usable (%.1f): "
-                   "short by %.1f GiB; use more GPUs (--gpus, at least %g hold the weights)",
+                   "%.1f for %g x %g tokens, activations %.1f for a %g-token step) but has %.1f GiB, %.0f%% "
+                   "usable (%.1f): short by %.1f GiB; use more GPUs (--gpus, at least %g hold the weights)",
                    m->name, gpu_precision_names[dtype], gpus, g->name, mem.total / 1073741824.0,
-                   mem.weights / 1073741824.0, mem.kv / 1073741824.0, b, in + out,
-                   mem.activations / 1073741824.0, mem.capacity / 1073741824.0, LLM_USABLE_MEMORY * 100,
-                   mem.usable / 1073741824.0, (mem.total - mem.usable) / 1073741824.0, hold);
+                   mem.weights / 1073741824.0, mem.kv / 1073741824.0, b, kv_per_seq,
+                   mem.activations / 1073741824.0, step_tokens, mem.capacity / 1073741824.0,
+                   LLM_USABLE_MEMORY * 100, mem.usable / 1073741824.0, (mem.total - mem.usable) / 1073741824.0,
+                   hold);
     return;
   }
 
@@ -303,6 +312,7 @@ static void est_run(const void *params, const sim_catalogs *cats, sim_report *re
   sim_report_num(rep, "params", llm_params(m), "parameters (derived from the architecture)");
   sim_report_num(rep, "active_params", llm_active_params(m), "parameters used per token");
   sim_report_num(rep, "published_params", m->published_params, "parameters as published");
+  sim_report_num(rep, "batch", b, "sequences per step (--batch)");
   sim_report_num(rep, "tokens_in", in, "prompt tokens per request");
   sim_report_num(rep, "tokens_out", out, "generated tokens per request");
   sim_report_num(rep, "prefill_flops", prefill_flops, "prompt FLOPs per request");
@@ -312,6 +322,9 @@ static void est_run(const void *params, const sim_catalogs *cats, sim_report *re
   sim_report_num(rep, "weights_bytes", wbytes, "weights (bytes)");
   sim_report_num(rep, "kv_bytes_per_token", llm_kv_bytes_per_token(m, r.kv_bytes), "KV cache per token (bytes)");
   sim_report_num(rep, "inference_memory_bytes", mem.total * gpus, "weights + KV + activations, all GPUs");
+  sim_report_num(rep, "kv_cache_tokens", b * kv_per_seq, "tokens the KV cache holds: batch x max(context, in + out)");
+  sim_report_num(rep, "activation_step_tokens", step_tokens,
+                 "tokens of the largest step sized: max(batch, prompt); an encoder's whole batch");
   sim_report_num(rep, "gpus_to_hold", hold, "GPUs whose usable memory holds the weights");
   sim_report_num(rep, "peak_time_s", forward / gpu_peak_flops(g, cp),
                  "one request on one GPU at peak FLOP/s (s)");
@@ -330,7 +343,9 @@ static void est_run(const void *params, const sim_catalogs *cats, sim_report *re
   sim_report_num(rep, "cpu_core_time_2pn_s", llm_flops_2pn(m, in + out) * b / CPU_CORE_FLOPS,
                  "the seed's rule 2 p n on that core (s)");
   sim_report_num(rep, "usd_per_hour", usd_per_s * 3600, "price of the GPUs (USD/h; null: no price, give --price)");
-  sim_report_num(rep, "usd_per_1k_tokens", usd_per_s * request / tokens * 1000, "cost per 1,000 tokens (USD)");
+  char label[96];
+  snprintf(label, sizeof label, "cost per 1,000 tokens at batch %g (USD)", b);
+  sim_report_num(rep, "usd_per_1k_tokens", usd_per_s * request / tokens * 1000, label);
   sim_report_num(rep, "train_tokens", o->train_tokens, "training tokens");
   sim_report_num(rep, "train_flops", train, o->recompute == LLM_RECOMPUTE_FULL ? "training FLOPs (8 p per token)" : "training FLOPs (6 p per token)");
   sim_report_num(rep, "train_memory_bytes", train_mem,
@@ -524,12 +539,16 @@ const sim_command_type estimate_command = {
       "decode separately) and of a training run, memory for inference and training, the GPUs\n"
       "needed to hold the model, the time of a request at peak and at the modelled efficiency\n"
       "(prefill of --batch prompts, one decode step of --batch sequences at --context), the same\n"
-      "on one 3 GHz CPU core, and the cost per 1,000 tokens and of the training run.\n"
+      "on one 3 GHz CPU core, and the cost per 1,000 tokens (at --batch) and of the training run.\n"
+      "Memory holds the KV cache of --batch sequences at max(--context, tokens-in + tokens-out) and the\n"
+      "activations of the largest step an engine runs: a decode step of the batch or one prompt.\n"
       "Defaults reproduce the seed article's case: GPT-3 175B, 1,024 tokens, 300B training tokens.\n"
       "--train simulates a training iteration instead (models/training/train.h): dp = --gpus / (tp x pp),\n"
       "--global-batch sequences of --seq-len tokens in micro-batches of --micro-batch, 1F1B or\n"
       "interleaved (--interleave V), --recompute, --seq-parallel, --zero; prints iteration time and its\n"
-      "breakdown, tokens/s per GPU, MFU and HFU, memory per GPU, days, GPU-hours, energy and cost.\n"
+      "breakdown, tokens/s per GPU, MFU and HFU, memory per GPU, days, GPU-hours, energy and cost,\n"
+      "the communication not hidden (exposed_comm_time_s) and each link's busy share. Its defaults are\n"
+      "the training section's (bf16, selective recomputation, FlashAttention, the network by GPU).\n"
       "--model takes a catalog name, or an inline GPT-style architecture: --layers --hidden --heads\n"
       "[--kv-heads] [--ffn (4 x hidden)] [--vocab (51,200)].\n",
   .flags = est_flags,
