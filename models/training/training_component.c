@@ -246,8 +246,9 @@ static void on_tick(sim_engine *eng, void *ctx, uint64_t arg)
   training_sim *s = ctx;
   double total = s->p->run.time_s;
   double left = s->work_left - segment_work(s, sim_now(eng));
+  double progress = total > 0 ? 1 - left / total : 1;
   sim_cell c[] = {{NULL, sim_time_to_s(sim_now(eng))},
-                  {NULL, total > 0 ? 1 - left / total : 1},
+                  {NULL, progress < 0 ? 0 : progress > 1 ? 1 : progress},
                   {NULL, (double)s->failures},
                   {NULL, s->lost_s}};
   if (s->ts) sim_table_row(s->ts, c);
@@ -320,8 +321,10 @@ static void training_report(void *self, sim_engine *eng, sim_report *rep)
   sim_report_int(rep, "failures", (int64_t)s->failures, "failures (restarts)");
   sim_report_num(rep, "lost_work_s", s->lost_s, "work lost to failures (s)");
   sim_report_num(rep, "checkpoint_interval_s", s->tau, "work between checkpoints (s)");
-  sim_report_num(rep, "effective_fraction", wall > 0 && s->done ? r->time_s / wall : NAN,
-                 "useful share of the wall time");
+  /* the end is rounded to the nanosecond: the share can come out a few ulp
+   * past 1 without failures; it is a share of the wall time */
+  double eff = wall > 0 && s->done ? r->time_s / wall : NAN;
+  sim_report_num(rep, "effective_fraction", eff > 1 ? 1 : eff, "useful share of the wall time");
   sim_report_num(rep, "effective_fraction_closed_form", train_effective_fraction(&p->fl, gpus),
                  "  first-order closed form (Young/Daly)");
   double gh = wall * gpus / 3600;

@@ -161,6 +161,21 @@ static void test_defaults_match_estimate(void)
   free(dir);
 }
 
+/* Without failures the useful share is 1: a run whose end, rounded to
+ * the nanosecond, falls a hair before its work (2.7e9 tokens of this job
+ * gave 1.0000000000000022) reports 1, not more. */
+static void test_effective_fraction_clamped(void)
+{
+  char *dir = cs_tmpdir("training_clamped");
+  free(cs_write_file(dir, "c.cfg",
+                     "name = \"c\";\ntraining = { model = \"llama2-7b\"; gpus = 8; tp = 8; global_batch = 64;\n"
+                     "  train_tokens = 2.7e9; };\n"));
+  char *j = summary(dir, "c.cfg", "o", "1");
+  CHECK(num(j, "effective_fraction") == 1, "effective_fraction %.17g, expected 1", num(j, "effective_fraction"));
+  free(j);
+  free(dir);
+}
+
 static void test_failures_closed_form(void)
 {
   char *dir = cs_tmpdir("training_fail");
@@ -234,6 +249,7 @@ int main(void)
     {"failures: simulated against the closed form", test_failures_closed_form},
     {"nics_per_node and fsdp_prefetch as estimate --train", test_keys_match_estimate},
     {"estimate --train equals the training section (defaults unset)", test_defaults_match_estimate},
+    {"effective_fraction clamped to 1", test_effective_fraction_clamped},
     {"bad training sections", test_bad},
     {NULL, NULL},
   };
