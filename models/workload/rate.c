@@ -1,5 +1,6 @@
 /* models/workload/rate.c: the time-varying arrival rate (see wl.h): its
- * checks, value, exact per-factor bound and integral. It owns no storage
+ * checks, value, exact per-factor bound (closed, and the supremum over a
+ * half-open window for thinning) and integral. It owns no storage
  * and draws no random numbers. The integral is closed form on each piece
  * between breakpoints where at most one spike ramps: there the rate is
  * L (c0 + c1 u) e^{g t} (1 + A cos(w (t - peak))), integrated through
