@@ -491,14 +491,14 @@ static void est_train(const est_params *o, const sim_catalogs *cats, sim_report 
   sim_report_num(rep, "optimizer_s", r.optimizer_s, "  optimizer step (s)");
   sim_report_num(rep, "dp_comm_s", r.dp_comm_s, "data-parallel traffic, hidden or not (s)");
   sim_report_num(rep, "exposed_comm_time_s", r.exposed_comm_s,
-                 "communication not hidden: tensor-parallel + pipeline sends + data-parallel exposed (s)");
+                 "exposed communication: tp + pp + dp (s)");
   char label[160];
   sim_report_str(rep, "node_link", j.node_link ? j.node_link->name : "none", "link inside a node");
   sim_report_str(rep, "net_link", j.net_link->name, "link between nodes");
-  snprintf(label, sizeof label, "share of the iteration %s carries traffic (busiest GPU)",
+  snprintf(label, sizeof label, "%s busy (share of the iteration)",
            j.node_link ? j.node_link->name : "the node link");
   sim_report_num(rep, "link_node_busy_fraction", r.link_node_busy_fraction, label);
-  snprintf(label, sizeof label, "share of the iteration %s carries traffic (busiest GPU)", j.net_link->name);
+  snprintf(label, sizeof label, "%s busy (share of the iteration)", j.net_link->name);
   sim_report_num(rep, "link_net_busy_fraction", r.link_net_busy_fraction, label);
   sim_report_num(rep, "bubble_fraction", r.bubble_fraction, "bubble share of the pipeline time");
   sim_report_num(rep, "tokens_per_iteration", r.tokens, "tokens per iteration");

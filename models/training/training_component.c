@@ -297,15 +297,15 @@ static void training_report(void *self, sim_engine *eng, sim_report *rep)
   sim_report_num(rep, "optimizer_s", st->optimizer_s, "  optimizer step (s)");
   sim_report_num(rep, "dp_comm_s", st->dp_comm_s, "data-parallel traffic, hidden or not (s)");
   sim_report_num(rep, "exposed_comm_time_s", st->exposed_comm_s,
-                 "communication not hidden: tensor-parallel + pipeline sends + data-parallel exposed (s)");
+                 "exposed communication: tp + pp + dp (s)");
   const train_job *j = &p->job;
   char label[160];
   sim_report_str(rep, "node_link", j->node_link ? j->node_link->name : "none", "link inside a node");
   sim_report_str(rep, "net_link", j->net_link->name, "link between nodes");
-  snprintf(label, sizeof label, "share of the iteration %s carries traffic (busiest GPU)",
+  snprintf(label, sizeof label, "%s busy (share of the iteration)",
            j->node_link ? j->node_link->name : "the node link");
   sim_report_num(rep, "link_node_busy_fraction", st->link_node_busy_fraction, label);
-  snprintf(label, sizeof label, "share of the iteration %s carries traffic (busiest GPU)", j->net_link->name);
+  snprintf(label, sizeof label, "%s busy (share of the iteration)", j->net_link->name);
   sim_report_num(rep, "link_net_busy_fraction", st->link_net_busy_fraction, label);
   sim_report_num(rep, "tokens_per_s_per_gpu", st->tokens_per_s_per_gpu, "tokens/s per GPU");
   sim_report_num(rep, "mfu", st->mfu, "model FLOPs utilization");
