@@ -331,15 +331,17 @@ bool cfg_scenario_load(cfg_scenario *sc, const char *file, const cfg_load_opts *
   bool own_catalog = false;
   for (const sim_catalog_type *const *t = sim_catalog_types; *t; t++)
     if (config_setting_get_member(root, (*t)->list)) own_catalog = true;
-  if (own_catalog || need_catalogs) {
+  if (own_catalog || need_catalogs || opts->ncatalogs) {
     size_t mark = errs->len;
     sc->cats = cfg_catalogs_alloc();
     cfg_catalogs_load_dir(sc->cats, cfg_catalog_dir(), errs);
+    for (size_t i = 0; i < opts->ncatalogs; i++) cfg_catalogs_load_file(sc->cats, opts->catalogs[i], errs);
     for (const sim_catalog_type *const *t = sim_catalog_types; *t; t++) {
       char path[4096];
       snprintf(path, sizeof path, "%s/%s.cfg", cfg_catalog_dir(), (*t)->list);
       add_input(sc, path, "catalog");
     }
+    for (size_t i = 0; i < opts->ncatalogs; i++) add_input(sc, opts->catalogs[i], "catalog");
     for (const sim_catalog_type *const *t = sim_catalog_types; *t; t++) {
       config_setting_t *list = config_setting_get_member(root, (*t)->list);
       if (list) cfg_catalogs_load_list(sc->cats, list, *t, errs);

@@ -26,7 +26,7 @@ static void plan_usage(FILE *f)
 {
   fputs("Usage: clustersim plan FILE.cfg --slo METRIC=VALUE... [--candidates gpu=A,B,...]\n"
         "                      [--max-replicas N] [--load-scales S,...] [--gpu-price GPU=USD,...]\n"
-        "                      [-j N] [-o OUTDIR] [-q]\n"
+        "                      [-j N] [-o OUTDIR] [-q] [--catalog FILE]... [--plot]\n"
         "\n"
         "Find the cheapest configuration of the scenario's pool 0 - GPU type x tensor\n"
         "parallelism (tp) x replicas - that meets every latency target at the scenario's\n"
@@ -73,6 +73,9 @@ static void plan_usage(FILE *f)
         "      --seed N       master seed, overriding the scenario's `seed`\n"
         "      --set KEY=VALUE\n"
         "                     override a setting, applied before the candidate's own settings\n"
+        "      --catalog FILE\n"
+        "                     an extra catalog file for every candidate (repeatable; see\n"
+        "                     clustersim run --help): a GPU's price, say\n"
         "  -h, --help         this help\n",
         f);
 }
@@ -190,7 +193,7 @@ static int parse_scales(plan_opts *o, const char *arg)
 /* 0 (o filled), -1 after --help, or an exit status. */
 static int parse_opts(int argc, char **argv, plan_opts *o)
 {
-  enum { OPT_SEED = 1000, OPT_SET, OPT_SLO, OPT_CAND, OPT_MAXR, OPT_SCALES, OPT_PLOT, OPT_PRICE };
+  enum { OPT_SEED = 1000, OPT_SET, OPT_SLO, OPT_CAND, OPT_MAXR, OPT_SCALES, OPT_PLOT, OPT_PRICE, OPT_CATALOG };
   static const struct option longs[] = {
     {"slo", required_argument, NULL, OPT_SLO},          {"candidates", required_argument, NULL, OPT_CAND},
     {"max-replicas", required_argument, NULL, OPT_MAXR}, {"load-scales", required_argument, NULL, OPT_SCALES},
@@ -198,6 +201,7 @@ static int parse_opts(int argc, char **argv, plan_opts *o)
     {"output", required_argument, NULL, 'o'},           {"quiet", no_argument, NULL, 'q'},
     {"plot", no_argument, NULL, OPT_PLOT},             {"gpu-price", required_argument, NULL, OPT_PRICE},
     {"seed", required_argument, NULL, OPT_SEED},        {"set", required_argument, NULL, OPT_SET},
+    {"catalog", required_argument, NULL, OPT_CATALOG},
     {"help", no_argument, NULL, 'h'},                   {NULL, 0, NULL, 0}};
   memset(o, 0, sizeof *o);
   o->replications = 1;
@@ -207,6 +211,7 @@ static int parse_opts(int argc, char **argv, plan_opts *o)
   o->scales[0] = 1;
   o->nscales = 1;
   o->sets = xcalloc((size_t)argc + 1, sizeof *o->sets);
+  o->catalogs = xcalloc((size_t)argc + 1, sizeof *o->catalogs);
   int c, rc = 0;
   long v;
   while (!rc && (c = getopt_long(argc, argv, "r:j:o:qh", longs, NULL)) != -1) {
@@ -244,6 +249,7 @@ static int parse_opts(int argc, char **argv, plan_opts *o)
       break;
     }
     case OPT_SET: o->sets[o->nsets++] = optarg; break;
+    case OPT_CATALOG: o->catalogs[o->ncatalogs++] = optarg; break;
     case 'h': plan_usage(stdout); return -1;
     default: plan_usage(stderr); return CMD_EXIT_USAGE;
     }
@@ -275,7 +281,9 @@ static int load_base(plan_opts *o, base_info *b)
   cfg_scenario sc;
   cfg_errors errs;
   cfg_errors_init(&errs, o->file);
-  bool ok = cfg_scenario_load(&sc, o->file, &(cfg_load_opts){.sets = o->sets, .nsets = o->nsets, .seed = o->have_seed ? &o->seed : NULL}, &errs);
+  cfg_load_opts lo = {.sets = o->sets, .nsets = o->nsets, .seed = o->have_seed ? &o->seed : NULL,
+                      .catalogs = o->catalogs, .ncatalogs = o->ncatalogs};
+  bool ok = cfg_scenario_load(&sc, o->file, &lo, &errs);
   int rc = 0;
   if (!ok) {
     bool capacity = errs.len > 0 && sc.name;
@@ -435,5 +443,6 @@ int cmd_plan(int argc, char **argv)
   for (int i = 0; i < o.ngpus; i++) free(o.gpus[i]);
   plan_prices_release(&o);
   free(o.sets);
+  free(o.catalogs);
   return rc < 0 ? CMD_EXIT_OK : rc;
 }

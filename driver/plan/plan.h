@@ -45,7 +45,8 @@ typedef struct {
   double usd_per_gpu_hour;  /* NaN: none */
   const char *source;       /* "--gpu-price", "cluster.pools.[0].usd_per_gpu_hour",
                                "cost.usd_per_gpu_hour", "catalog" or "none" (static) */
-  char *note;               /* the catalog's price_source (provider, date), or NULL; owned */
+  char *note;               /* the catalog's price_source, or NULL; owned */
+  char *provider, *date;    /* the catalog's price_provider and price_date, or NULL; owned */
   bool negotiated;          /* from --gpu-price: the runs set pool 0's price */
 } plan_price;
 
@@ -54,6 +55,8 @@ typedef struct {
   const char *outdir;     /* -o, or NULL */
   char **sets;            /* the user's --set texts (point into argv) */
   size_t nsets;
+  char **catalogs;        /* --catalog FILE (point into argv), for every candidate */
+  size_t ncatalogs;
   bool have_seed;
   int64_t seed;
   bool quiet;

@@ -59,7 +59,9 @@ static bool load(const plan_ctx *c, int gpu, int tp, int replicas, int scale, cf
   const plan_opts *o = c->o;
   size_t n = make_sets(c, gpu, tp, replicas, scale, sets, bufs);
   cfg_errors_init(errs, o->file);
-  return cfg_scenario_load(sc, o->file, &(cfg_load_opts){.sets = sets, .nsets = n, .seed = o->have_seed ? &o->seed : NULL}, errs);
+  cfg_load_opts lo = {.sets = sets, .nsets = n, .seed = o->have_seed ? &o->seed : NULL,
+                      .catalogs = o->catalogs, .ncatalogs = o->ncatalogs};
+  return cfg_scenario_load(sc, o->file, &lo, errs);
 }
 
 int plan_fits(const plan_ctx *c, int gpu, int tp, char *reason, size_t n)

@@ -73,6 +73,9 @@ void plan_print(FILE *f, const plan_result *r)
     fprintf(f, "%s %s ", g ? "," : "", o->gpus[g]);
     if (isnan(p->usd_per_gpu_hour))
       fprintf(f, "none");
+    else if (p->provider || p->date)
+      fprintf(f, "$%.4g (%s: %s%s%s)", p->usd_per_gpu_hour, p->source, p->provider ? p->provider : "",
+              p->provider && p->date ? ", " : "", p->date ? p->date : "");
     else
       fprintf(f, "$%.4g (%s)", p->usd_per_gpu_hour, p->source);
   }
@@ -188,6 +191,8 @@ static void json_config(FILE *f, const plan_opts *o, int g, const plan_sim *x, c
   json_str_line(f, in, "gpu", g >= 0 ? o->gpus[g] : NULL, false);
   json_num_line(f, in, "usd_per_gpu_hour", p ? p->usd_per_gpu_hour : NAN, false);
   json_str_line(f, in, "price_source", p ? p->source : NULL, false);
+  json_str_line(f, in, "price_provider", p ? p->provider : NULL, false);
+  json_str_line(f, in, "price_date", p ? p->date : NULL, false);
   json_str_line(f, in, "price_note", p ? p->note : NULL, false);
   json_num_line(f, in, "tp", x ? x->tp : NAN, false);
   json_num_line(f, in, "replicas", x ? x->replicas : NAN, false);
@@ -311,16 +316,17 @@ static void write_json(FILE *f, const plan_result *r)
 /* plan.csv: a row per simulated configuration: gpu, tp, replicas,
  * feasible, usd_per_hour, usd_per_million_tokens, the targets' metrics
  * (worst over the runs), load_scale, gpus, requests_rejected,
- * replications_run, usd_per_gpu_hour and price_source (the type's price),
+ * replications_run, usd_per_gpu_hour, price_source, price_provider and
+ * price_date (the type's price and where it comes from),
  * then every other numeric summary metric any run reports (mean over the
  * configuration's runs), in order of first appearance. */
 static void write_plan_csv(FILE *f, const plan_result *r)
 {
   const plan_opts *o = r->o;
   static const char *const fixed[] = {"gpu", "tp", "replicas", "feasible", "usd_per_hour", "usd_per_million_tokens"};
-  static const char *const after[] = {"load_scale", "gpus", "requests_rejected", "replications_run",
-                                      "usd_per_gpu_hour", "price_source"};
-  enum { NFIXED = 6, NAFTER = 6 };
+  static const char *const after[] = {"load_scale",       "gpus",         "requests_rejected", "replications_run",
+                                      "usd_per_gpu_hour", "price_source", "price_provider",    "price_date"};
+  enum { NFIXED = 6, NAFTER = 8 };
   const char **cols = NULL;
   int n = 0, cap = 0;
 #define ADD_COL(name)                                                 \
@@ -362,6 +368,8 @@ static void write_plan_csv(FILE *f, const plan_result *r)
       cells[c++] = (sim_cell){NULL, x->runs};
       cells[c++] = (sim_cell){NULL, o->prices[g].usd_per_gpu_hour};
       cells[c++] = (sim_cell){o->prices[g].source, 0};
+      cells[c++] = (sim_cell){o->prices[g].provider ? o->prices[g].provider : "", 0};
+      cells[c++] = (sim_cell){o->prices[g].date ? o->prices[g].date : "", 0};
       for (; c < n; c++) {
         const sim_metric *m = sim_report_get(&x->summary, cols[c]);
         cells[c] = (sim_cell){NULL, m ? (m->kind == SIM_VAL_INT ? (double)m->i : m->x) : NAN};

@@ -2,7 +2,7 @@
  * candidates, and where it comes from (see plan.h): a negotiated price
  * (--gpu-price GPU=USD), else the scenario's (cluster.pools.[0].
  * usd_per_gpu_hour, then cost.usd_per_gpu_hour), else the catalog's
- * reference price with its source (provider and date), in the order the
+ * reference price with its provider, date and source, in the order the
  * serving model applies them. A negotiated price reaches the runs as pool
  * 0's usd_per_gpu_hour (plan_eval.c). The catalog entry is read through its
  * type's key table (sim/catalog.h), not a model's header. */
@@ -65,14 +65,20 @@ static const sim_key *gpu_key(const char *name)
   return NULL;
 }
 
-/* The catalog's reference price of a GPU entry, and its source. */
-static void catalog_price(const void *entry, double *usd, const char **note)
+/* A text key of a GPU entry (malloc'd copy), or NULL when absent or empty. */
+static char *entry_text(const void *entry, const char *name)
 {
-  const sim_key *p = gpu_key("price_usd_per_hour"), *s = gpu_key("price_source");
-  *usd = NAN;
-  *note = NULL;
-  if (p && p->kind == SIM_KEY_FLOAT) *usd = *(const double *)((const char *)entry + p->offset);
-  if (s && s->kind == SIM_KEY_STRING) *note = *(const char *const *)((const char *)entry + s->offset);
+  const sim_key *k = gpu_key(name);
+  if (!k || k->kind != SIM_KEY_STRING) return NULL;
+  const char *v = *(const char *const *)((const char *)entry + k->offset);
+  return v && *v ? xstrdup(v) : NULL;
+}
+
+/* The catalog's reference price of a GPU entry (NaN if none). */
+static double catalog_price(const void *entry)
+{
+  const sim_key *k = gpu_key("price_usd_per_hour");
+  return k && k->kind == SIM_KEY_FLOAT ? *(const double *)((const char *)entry + k->offset) : NAN;
 }
 
 /* A number of the scenario, 0 when absent. */
@@ -122,6 +128,8 @@ int plan_resolve_prices(plan_opts *o, const void *scenario)
   for (int g = 0; g < o->ngpus; g++) {
     plan_price *p = &o->prices[g];
     free(p->note);
+    free(p->provider);
+    free(p->date);
     *p = (plan_price){.usd_per_gpu_hour = NAN, .source = "none"};
     if (given[g] >= 0) {
       p->usd_per_gpu_hour = o->gpu_prices[given[g]].usd_per_gpu_hour;
@@ -135,15 +143,12 @@ int plan_resolve_prices(plan_opts *o, const void *scenario)
       p->source = "cost.usd_per_gpu_hour";
     } else {
       const void *entry = cats ? sim_catalog_find(cats, "gpus", o->gpus[g]) : NULL;
-      double usd;
-      const char *note;
-      if (entry) {
-        catalog_price(entry, &usd, &note);
-        if (usd > 0) {
-          p->usd_per_gpu_hour = usd;
-          p->source = "catalog";
-          p->note = note ? xstrdup(note) : NULL;
-        }
+      if (entry && catalog_price(entry) > 0) {
+        p->usd_per_gpu_hour = catalog_price(entry);
+        p->source = "catalog";
+        p->note = entry_text(entry, "price_source");
+        p->provider = entry_text(entry, "price_provider");
+        p->date = entry_text(entry, "price_date");
       }
     }
   }
@@ -154,7 +159,9 @@ void plan_prices_release(plan_opts *o)
 {
   for (int g = 0; g < SIM_PLAN_MAX_GPUS; g++) {
     free(o->prices[g].note);
-    o->prices[g].note = NULL;
+    free(o->prices[g].provider);
+    free(o->prices[g].date);
+    o->prices[g].note = o->prices[g].provider = o->prices[g].date = NULL;
   }
   for (int i = 0; i < o->ngpu_prices; i++) free(o->gpu_prices[i].gpu);
   free(o->gpu_prices);

@@ -33,6 +33,8 @@ typedef struct {
   const char *outdir;
   char **sets;
   size_t nsets;
+  char **catalogs;   /* --catalog FILE, in order, for every point */
+  size_t ncatalogs;
   bool have_seed;
   int64_t seed;
   bool quiet;
@@ -74,8 +76,8 @@ static void sweep_usage(FILE *f)
 {
   fputs("Usage: clustersim sweep FILE.cfg --vary KEY=V1,V2,... [--vary KEY=A:B:STEP]...\n"
         "                        [--replications R] [-j N] [-o OUTDIR] [--set KEY=VALUE]...\n"
-        "                        [--seed N] [--metrics M1,M2,...] [--max-points N] [--restart]\n"
-        "                        [--quiet] [--plot]\n"
+        "                        [--seed N] [--catalog FILE]... [--metrics M1,M2,...]\n"
+        "                        [--max-points N] [--restart] [--quiet] [--plot]\n"
         "\n"
         "Run the scenario at every combination of the varied values (the Cartesian\n"
         "product), each R times with master seeds seed .. seed+R-1 (replication k of\n"
@@ -105,6 +107,8 @@ static void sweep_usage(FILE *f)
         "  -o, --output DIR       output directory (default: out/NAME-sweep)\n"
         "      --set KEY=VALUE    override a setting for every point (repeatable)\n"
         "      --seed N           master seed, overriding the scenario's\n"
+        "      --catalog FILE     an extra catalog file for every point (repeatable; see\n"
+        "                         clustersim run --help)\n"
         "      --metrics M1,...   the table's metric columns (default: ttft_p99_s,\n"
         "                         tpot_p99_s, usd_per_million_tokens, slo_met for serving;\n"
         "                         the headline metrics of a training, job-queue or queue sweep)\n"
@@ -138,18 +142,19 @@ static int parse_metrics(sweep_opts *o, const char *arg)
 
 static int parse_opts(int argc, char **argv, sweep_opts *o, cfg_errors *errs)
 {
-  enum { OPT_SEED = 1000, OPT_SET, OPT_VARY, OPT_PLOT, OPT_RESTART, OPT_MAXP, OPT_METRICS };
+  enum { OPT_SEED = 1000, OPT_SET, OPT_VARY, OPT_PLOT, OPT_RESTART, OPT_MAXP, OPT_METRICS, OPT_CATALOG };
   static const struct option longopts[] = {
     {"vary", required_argument, NULL, OPT_VARY},        {"replications", required_argument, NULL, 'r'},
     {"jobs", required_argument, NULL, 'j'},             {"output", required_argument, NULL, 'o'},
     {"set", required_argument, NULL, OPT_SET},          {"seed", required_argument, NULL, OPT_SEED},
     {"quiet", no_argument, NULL, 'q'},                  {"plot", no_argument, NULL, OPT_PLOT},
     {"restart", no_argument, NULL, OPT_RESTART},        {"max-points", required_argument, NULL, OPT_MAXP},
-    {"metrics", required_argument, NULL, OPT_METRICS},  {"help", no_argument, NULL, 'h'},
-    {NULL, 0, NULL, 0}};
+    {"metrics", required_argument, NULL, OPT_METRICS},  {"catalog", required_argument, NULL, OPT_CATALOG},
+    {"help", no_argument, NULL, 'h'},                   {NULL, 0, NULL, 0}};
   memset(o, 0, sizeof *o);
   sweep_spec_init(&o->spec);
   o->sets = xcalloc((size_t)argc, sizeof *o->sets);
+  o->catalogs = xcalloc((size_t)argc, sizeof *o->catalogs);
   o->max_points = SWEEP_MAX_POINTS_DEFAULT;
   long cores = sysconf(_SC_NPROCESSORS_ONLN);
   o->jobs = cores > 0 ? (int)cores : 1;
@@ -177,6 +182,7 @@ static int parse_opts(int argc, char **argv, sweep_opts *o, cfg_errors *errs)
       break;
     case 'o': o->outdir = optarg; break;
     case OPT_SET: o->sets[o->nsets++] = optarg; break;
+    case OPT_CATALOG: o->catalogs[o->ncatalogs++] = optarg; break;
     case OPT_SEED: {
       errno = 0;
       long long s = strtoll(optarg, &end, 10);
@@ -275,7 +281,9 @@ static bool load_point(const sweep_ctx *cx, size_t point, const int64_t *seed, c
   size_t n;
   keep->naxes = cx->o->spec.naxes;
   keep->sets = all_sets(cx, point, &n, &keep->point_sets);
-  return cfg_scenario_load(sc, cx->o->file, &(cfg_load_opts){.sets = keep->sets, .nsets = n, .seed = seed}, errs);
+  cfg_load_opts lo = {.sets = keep->sets, .nsets = n, .seed = seed, .catalogs = cx->o->catalogs,
+                      .ncatalogs = cx->o->ncatalogs};
+  return cfg_scenario_load(sc, cx->o->file, &lo, errs);
 }
 
 /* "KEY=VALUE; ..." of a point, for the database and messages (malloc'd). */
@@ -556,7 +564,9 @@ int cmd_sweep(int argc, char **argv)
   /* the scenario itself, with the common overrides */
   if (rc == 0) {
     base_loaded = true;
-    if (!cfg_scenario_load(&base, o.file, &(cfg_load_opts){.sets = o.sets, .nsets = o.nsets, .seed = o.have_seed ? &o.seed : NULL}, &errs)) {
+    cfg_load_opts lo = {.sets = o.sets, .nsets = o.nsets, .seed = o.have_seed ? &o.seed : NULL,
+                        .catalogs = o.catalogs, .ncatalogs = o.ncatalogs};
+    if (!cfg_scenario_load(&base, o.file, &lo, &errs)) {
       /* a point's values may be what makes it valid: try the first point */
       cfg_scenario_release(&base);
       cfg_errors_release(&errs);
@@ -705,6 +715,7 @@ out:
   for (int i = 0; i < o.nmetrics; i++) free(o.metrics[i]);
   free(o.metrics);
   free(o.sets);
+  free(o.catalogs);
   if (mpi) sweep_mpi_finish();
   return rc < 0 ? CMD_EXIT_OK : rc;
 }

@@ -494,7 +494,7 @@ static void test_gpu_price(void)
   char *dir = cs_tmpdir("plan_price");
   result r = run_plan(dir, "2", "--gpu-price", "l40s=1");
   CHECK_RC(r, 0);
-  CHECK_OUT_HAS(r, "prices per GPU-hour: l40s $1 (--gpu-price), a100-80gb-sxm $2.21 (catalog)\n");
+  CHECK_OUT_HAS(r, "prices per GPU-hour: l40s $1 (--gpu-price), a100-80gb-sxm $2.21 (catalog: CoreWeave, 2023)\n");
   char *json = slurp_in(dir, "plan.json");
   char gpu[64] = "", src[64] = "";
   double tp = 0, rep = 0, cost = 0, price = 0, sttft = 0;
@@ -518,15 +518,18 @@ static void test_gpu_price(void)
   const char *a100 = json ? strstr(json, "\"gpu\": \"a100-80gb-sxm\"") : NULL;
   CHECK(a100 && json_num(a100, "usd_per_gpu_hour", &price) && price == 2.21 &&
             json_str(a100, "price_source", src, sizeof src) && !strcmp(src, "catalog") &&
+            strstr(a100, "\"price_provider\": \"CoreWeave\"") && strstr(a100, "\"price_date\": \"2023\"") &&
             strstr(a100, "\"price_note\": \"CoreWeave"),
         "plan.json: the A100 candidate's catalog price and its source:\n%.400s", a100 ? a100 : "");
   /* plan.csv: the price columns, then every other summary metric */
   char *csv = slurp_in(dir, "plan.csv");
   const char *head = "gpu,tp,replicas,feasible,usd_per_hour,usd_per_million_tokens,ttft_p99_s,tpot_p99_s,"
-                     "load_scale,gpus,requests_rejected,replications_run,usd_per_gpu_hour,price_source,";
+                     "load_scale,gpus,requests_rejected,replications_run,usd_per_gpu_hour,price_source,"
+                     "price_provider,price_date,";
   CHECK(csv && !strncmp(csv, head, strlen(head)), "plan.csv header: %.300s", csv ? csv : "");
   const char *nl = csv ? strchr(csv, '\n') : NULL;
-  CHECK(nl && strstr(csv, ",e2e_p99_s,") && strstr(csv, ",throughput_tokens_per_s,") && strstr(csv, ",1,--gpu-price,"),
+  CHECK(nl && strstr(csv, ",e2e_p99_s,") && strstr(csv, ",throughput_tokens_per_s,") &&
+            strstr(csv, ",1,--gpu-price,,,") && strstr(csv, ",2.21,catalog,CoreWeave,2023,"),
         "plan.csv: no summary columns, or no row priced by --gpu-price");
   free(csv);
   free(json);
