@@ -1,9 +1,11 @@
 /* driver/plan/plan_output.c: what `clustersim plan` shows and leaves (see plan.h):
- * the table on standard output (the cheapest configuration with its margin
- * to each target, the best of each GPU type, each search's outcome, the
- * simulation count) and OUTDIR/plan.json, plan.csv (a row per simulated
- * configuration) and plan_load.csv (replicas needed against load), each
- * written atomically. Reads results; decides nothing. */
+ * the table on standard output (each candidate's price and its source, the
+ * cheapest configuration with its margin to each target, the best of each
+ * GPU type, each search's outcome, the simulation count) and
+ * OUTDIR/plan.json (with each configuration's price, source and summary),
+ * plan.csv (a row per simulated configuration, every summary metric) and
+ * plan_load.csv (replicas needed against load), each written atomically.
+ * Reads results; decides nothing. */
 #include <errno.h>
 #include <math.h>
 #include <stdio.h>
