@@ -2,8 +2,9 @@
  * typed C structs. A model family describes its entry type here (list name,
  * key table, struct size, checks, cross-references); the driver reads the
  * shipped and user catalog files into a sim_catalogs (driver/config/catalog_load.c);
- * models look entries up by name at set-up, never per event. Entries from a
- * later file replace earlier entries of the same name. */
+ * models look entries up by name at set-up, never per event. An entry of a
+ * later file (or list) that names an existing entry, by name or alias,
+ * changes only the keys it writes; the rest, sources included, stay. */
 #ifndef SIM_CATALOG_H
 #define SIM_CATALOG_H
 
@@ -26,6 +27,12 @@ typedef struct sim_catalog_type {
   /* Resolve names of other entries (a GPU's links) once every file is read;
    * report unknown names through ck by key; may be NULL. */
   void (*resolve)(void *entry, const sim_catalogs *cats, sim_check *ck);
+  /* Keys that say where an entry's figures come from (source, price_source,
+   * ...; for GPUs also the price and its provider and date): a shipped
+   * entry must give every one; a user's new entry may leave them out, with
+   * one warning naming the missing ones. Written `required` in the schema;
+   * NULL-terminated; may be NULL. */
+  const char *const *source_keys;
   /* `clustersim list`: a header line and one line per entry. */
   const char *list_header;
   void (*list_line)(const void *entry, char *buf, size_t n);

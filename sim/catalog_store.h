@@ -15,6 +15,10 @@ typedef struct {
   unsigned char *rejected;
   const void **rejected_where;
   size_t nrejected, rejected_cap;
+  /* the loader's copies of type->schema: every key optional (an entry that
+   * changes an existing one), and the source keys optional (a user's new
+   * entry); built on first use, owned */
+  void *schema_partial, *schema_user;
 } sim_catalog;
 
 #define SIM_MAX_CATALOG_TYPES 16

@@ -1,4 +1,5 @@
-/* driver/commands/cli.c: top-level usage, --help, --version and subcommand dispatch. */
+/* driver/commands/cli.c: top-level usage, --help, --version (with the data
+ * folders the program reads) and subcommand dispatch. */
 #include "driver/commands/cli.h"
 
 #include <getopt.h>
@@ -7,6 +8,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "driver/config/catalog_load.h"
+#include "driver/plot/plot.h"
 #include "sim/command.h"
 #include "sim/util.h"
 
@@ -19,7 +22,7 @@ static void usage(FILE *f)
         "Commands:\n"
         "  run FILE.cfg     simulate a scenario; writes OUTDIR/summary.json and prints a table\n"
         "  check FILE.cfg   validate a scenario without simulating\n"
-        "  keys             list every scenario section and key, with units and defaults\n"
+        "  keys [NAME]      list every scenario section and key (or NAME's), with defaults\n"
         "  list CATALOG     print the gpus, links or models catalog\n"
         "  plan FILE.cfg    cheapest GPU type x tp x replicas that meets latency targets\n"
         "  sweep FILE.cfg   run a scenario over a grid of settings; sweep.db and sweep.csv\n"
@@ -28,7 +31,7 @@ static void usage(FILE *f)
         f);
   for (const sim_command_type *const *c = sim_commands; *c; c++)
     fprintf(f, "  %-16s %s\n", (*c)->name, (*c)->summary);
-  fputs("\nRun 'clustersim COMMAND --help' for a command's options.\n", f);
+  fputs("\nRun 'clustersim COMMAND --help' for a command's options; man clustersim for all.\n", f);
 }
 
 /* GSL's default handler aborts; a GSL error inside the simulator is a bug,
@@ -52,7 +55,10 @@ int cmd_main(int argc, char **argv)
   while ((c = getopt_long(argc, argv, "+hV", opts, NULL)) != -1) {
     switch (c) {
     case 'h': usage(stdout); return CMD_EXIT_OK;
-    case 'V': printf("clustersim %s\n", CLUSTERSIM_VERSION); return CMD_EXIT_OK;
+    case 'V':
+      /* the folders the data come from: installed, source tree or environment */
+      printf("clustersim %s\ncatalogs: %s\nplots: %s\n", CLUSTERSIM_VERSION, cfg_catalog_dir(), plot_scripts_dir());
+      return CMD_EXIT_OK;
     default:
       fprintf(stderr, "clustersim: unknown option '%s'\n", argv[optind - 1]);
       usage(stderr);

@@ -12,9 +12,14 @@
 static void list_usage(FILE *f)
 {
   fputs("Usage: clustersim list gpus|links|models [--catalog FILE]...\n\n"
-        "Print a catalog as loaded: the shipped files (models/catalog/, or\n"
-        "$CLUSTERSIM_CATALOG_DIR) and any --catalog FILE, whose entries replace shipped\n"
-        "ones of the same name. Every entry's sources are in its file.\n",
+        "Print a catalog as loaded: the shipped files (the folder `clustersim --version`\n"
+        "names, or $CLUSTERSIM_CATALOG_DIR) and any --catalog FILE, in order; an entry\n"
+        "naming an existing one (or one of its aliases) changes only the keys it\n"
+        "writes, another name adds an entry. Every entry's sources are in its file.\n"
+        "\n"
+        "Options:\n"
+        "      --catalog FILE   an extra catalog file (repeatable)\n"
+        "  -h, --help           this help\n",
         f);
 }
 

@@ -54,8 +54,8 @@ static void command_usage(FILE *f, const sim_command_type *c)
           c->help);
   for (const sim_key *k = c->flags; k->name; k++) print_flag_help(f, k);
   fputs("  --json                         print one JSON object instead of a table\n"
-        "  --catalog FILE                 read an extra catalog file (repeatable); its entries\n"
-        "                                 replace shipped ones of the same name\n"
+        "  --catalog FILE                 read an extra catalog file (repeatable); an entry\n"
+        "                                 naming a shipped one changes only what it writes\n"
         "  -h, --help                     this help\n",
         f);
 }

@@ -24,6 +24,8 @@ typedef struct {
   const char *outdir;
   char **sets;
   size_t nsets;
+  char **catalogs;   /* --catalog FILE, in order */
+  size_t ncatalogs;
   bool have_seed;
   int64_t seed;
   bool quiet;
@@ -34,13 +36,14 @@ typedef struct {
 static void run_usage(FILE *f, bool check)
 {
   if (check)
-    fputs("Usage: clustersim check FILE.cfg [--set KEY=VALUE]... [--seed N]\n"
+    fputs("Usage: clustersim check FILE.cfg [--set KEY=VALUE]... [--seed N] [--catalog FILE]...\n"
           "\n"
           "Load and validate a scenario, report every problem (file:line: key: what is\n"
           "wrong) and exit 2 if there is one, 0 if it is ready to run.\n",
           f);
   else
     fputs("Usage: clustersim run FILE.cfg [-o OUTDIR] [--seed N] [--set KEY=VALUE]... [-r R] [-q]\n"
+          "                      [--catalog FILE]... [--plot]\n"
           "\n"
           "Simulate a scenario. Writes OUTDIR/summary.json (every metric, units in the\n"
           "key names) and prints the same as a table.\n",
@@ -61,6 +64,10 @@ static void run_usage(FILE *f, bool check)
         "                     override a setting by its path, e.g. --set queue.servers=16,\n"
         "                     --set queue.arrivals.rate_per_s=7.5; repeatable; checked as\n"
         "                     if written in the file\n"
+        "      --catalog FILE\n"
+        "                     read an extra catalog file (repeatable) over the shipped\n"
+        "                     catalogs and under the scenario's own gpus/links/models;\n"
+        "                     an entry naming an existing one changes only what it writes\n"
         "  -h, --help         this help\n",
         f);
 }
@@ -78,19 +85,21 @@ static bool parse_seed(const char *s, int64_t *out)
 /* 0 on success (opts filled), else an exit status. */
 static int parse_opts(int argc, char **argv, bool check, run_opts *o)
 {
-  enum { OPT_SEED = 1000, OPT_SET, OPT_PLOT };
+  enum { OPT_SEED = 1000, OPT_SET, OPT_PLOT, OPT_CATALOG };
   static const struct option run_long[] = {
     {"output", required_argument, NULL, 'o'}, {"seed", required_argument, NULL, OPT_SEED},
     {"replications", required_argument, NULL, 'r'},
     {"set", required_argument, NULL, OPT_SET}, {"quiet", no_argument, NULL, 'q'},
-    {"plot", no_argument, NULL, OPT_PLOT},
+    {"plot", no_argument, NULL, OPT_PLOT},     {"catalog", required_argument, NULL, OPT_CATALOG},
     {"help", no_argument, NULL, 'h'},          {NULL, 0, NULL, 0}};
   static const struct option check_long[] = {
     {"seed", required_argument, NULL, OPT_SEED}, {"set", required_argument, NULL, OPT_SET},
+    {"catalog", required_argument, NULL, OPT_CATALOG},
     {"help", no_argument, NULL, 'h'},            {NULL, 0, NULL, 0}};
   memset(o, 0, sizeof *o);
   o->replications = 1;
   o->sets = xcalloc((size_t)argc, sizeof *o->sets);
+  o->catalogs = xcalloc((size_t)argc, sizeof *o->catalogs);
   int c;
   while ((c = getopt_long(argc, argv, check ? "h" : "o:r:qh", check ? check_long : run_long, NULL)) != -1) {
     switch (c) {
@@ -117,6 +126,7 @@ static int parse_opts(int argc, char **argv, bool check, run_opts *o)
       o->have_seed = true;
       break;
     case OPT_SET: o->sets[o->nsets++] = optarg; break;
+    case OPT_CATALOG: o->catalogs[o->ncatalogs++] = optarg; break;
     case 'h': run_usage(stdout, check); return -1;
     default: run_usage(stderr, check); return CMD_EXIT_USAGE;
     }
@@ -134,7 +144,9 @@ static int load(const run_opts *o, cfg_scenario *sc)
 {
   cfg_errors errs;
   cfg_errors_init(&errs, o->file);
-  bool ok = cfg_scenario_load(sc, o->file, &(cfg_load_opts){.sets = o->sets, .nsets = o->nsets, .seed = o->have_seed ? &o->seed : NULL}, &errs);
+  cfg_load_opts lo = {.sets = o->sets, .nsets = o->nsets, .seed = o->have_seed ? &o->seed : NULL,
+                      .catalogs = o->catalogs, .ncatalogs = o->ncatalogs};
+  bool ok = cfg_scenario_load(sc, o->file, &lo, &errs);
   cfg_errors_print(&errs, stderr);
   if (!ok)
     fprintf(stderr, "clustersim: %s: %zu error%s; nothing was simulated\n", o->file, errs.len,
@@ -143,8 +155,8 @@ static int load(const run_opts *o, cfg_scenario *sc)
   return ok ? 0 : CMD_EXIT_USAGE;
 }
 
-/* Options, then the scenario. True when sc is loaded and valid (release it
- * and o.sets after use); otherwise both are released and *status is the
+/* Options, then the scenario. True when sc is loaded and valid (release it,
+ * o.sets and o.catalogs after use); otherwise both are released and *status is the
  * exit status (0 after --help). */
 static bool prepare(int argc, char **argv, bool check, run_opts *o, cfg_scenario *sc, int *status)
 {
@@ -155,6 +167,7 @@ static bool prepare(int argc, char **argv, bool check, run_opts *o, cfg_scenario
     cfg_scenario_release(sc);
   }
   free(o->sets);
+  free(o->catalogs);
   *status = rc < 0 ? CMD_EXIT_OK : rc;
   return false;
 }
@@ -169,6 +182,7 @@ int cmd_check(int argc, char **argv)
          sc.nparts == 1 ? "" : "s");
   cfg_scenario_release(&sc);
   free(o.sets);
+  free(o.catalogs);
   return CMD_EXIT_OK;
 }
 
@@ -183,6 +197,7 @@ int cmd_run(int argc, char **argv)
     fprintf(stderr, "clustersim: %s: cannot create output directory: %s\n", outdir, strerror(errno));
     cfg_scenario_release(&sc);
     free(o.sets);
+    free(o.catalogs);
     free(outdir);
     return CMD_EXIT_USAGE;
   }
@@ -213,6 +228,7 @@ int cmd_run(int argc, char **argv)
   free(reps);
   cfg_scenario_release(&sc);
   free(o.sets);
+  free(o.catalogs);
   free(outdir);
   if (!ok) return CMD_EXIT_FAIL;
   /* interrupted: 128 + the signal, as a shell reports it (130 for Ctrl-C) */

@@ -1,6 +1,7 @@
 /* driver/config/catalog_load.h: reading catalog files (libconfig) into a
  * sim_catalogs: the shipped ones (models/catalog/), then any the user names,
- * each checked entry by entry with file:line errors; then cross-references
+ * each checked entry by entry with file:line errors (a later entry of an
+ * existing name changes only what it writes); then cross-references
  * resolved. Part of the driver. */
 #ifndef DRIVER_CONFIG_CATALOG_LOAD_H
 #define DRIVER_CONFIG_CATALOG_LOAD_H
@@ -17,17 +18,22 @@ sim_catalogs *cfg_catalogs_alloc(void);
 void cfg_catalogs_free(sim_catalogs *cats);
 
 /* The directory of the shipped catalogs: $CLUSTERSIM_CATALOG_DIR, else the
- * one compiled in (the source tree's models/catalog). */
+ * installed PREFIX/share/clustersim/catalog beside the running executable
+ * (PREFIX/bin), else the source tree's models/catalog (see datadir.h). */
 const char *cfg_catalog_dir(void);
 
 /* Read every catalog list in `file` (top-level keys: the registered list
- * names). Entries replace same-named ones. False if anything was wrong. */
+ * names), a user's file: an entry naming an existing one (by name or
+ * alias) changes only the keys it writes; a new entry may leave out its
+ * source keys (a warning). False if anything was wrong. */
 bool cfg_catalogs_load_file(sim_catalogs *cats, const char *file, cfg_errors *errs);
 
-/* Read the shipped catalogs (gpus.cfg, links.cfg, models.cfg in `dir`). */
+/* Read the shipped catalogs (gpus.cfg, links.cfg, models.cfg in `dir`):
+ * every entry complete, its source keys included. */
 bool cfg_catalogs_load_dir(sim_catalogs *cats, const char *dir, cfg_errors *errs);
 
-/* Read one list setting (a scenario's own `gpus = ( ... )`) of type `type`. */
+/* Read one list setting (a scenario's own `gpus = ( ... )`) of type `type`,
+ * as a user's (see cfg_catalogs_load_file). */
 bool cfg_catalogs_load_list(sim_catalogs *cats, const config_setting_t *list,
                             const sim_catalog_type *type, cfg_errors *errs);
 

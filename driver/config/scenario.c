@@ -2,10 +2,13 @@
 #include "driver/config/scenario.h"
 
 #include <errno.h>
+#include <fcntl.h>
+#include <nettle/sha2.h>
 #include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "driver/config/catalog_load.h"
 #include "driver/config/override.h"
@@ -68,6 +71,53 @@ static char *dir_of(const char *file)
   else
     strcpy(d, ".");
   return d;
+}
+
+/* ---- the files a load read (cfg_scenario.inputs) ----
+ * A minimal record for sweep fingerprints (sweep-plan), until the loader
+ * records the bytes it parses itself (config-inputs): each file is read
+ * again here and hashed (SHA-256, nettle). Files that are not regular are
+ * skipped (the loader reports them). */
+static void add_input(cfg_scenario *sc, const char *path, const char *role)
+{
+  for (size_t i = 0; i < sc->ninputs; i++)
+    if (!strcmp(sc->inputs[i].path, path) && !strcmp(sc->inputs[i].role, role)) return;
+  int fd = open(path, O_RDONLY | O_NONBLOCK);
+  struct stat st;
+  if (fd < 0) return;
+  if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+    close(fd);
+    return;
+  }
+  struct sha256_ctx h;
+  sha256_init(&h);
+  int64_t bytes = 0;
+  unsigned char buf[65536];
+  for (;;) {
+    ssize_t got = read(fd, buf, sizeof buf);
+    if (got < 0 && errno == EINTR) continue;
+    if (got <= 0) break;
+    sha256_update(&h, (size_t)got, buf);
+    bytes += got;
+  }
+  close(fd);
+  sc->inputs = xrealloc(sc->inputs, (sc->ninputs + 1) * sizeof *sc->inputs);
+  cfg_input *in = &sc->inputs[sc->ninputs++];
+  in->path = xstrdup(path);
+  in->role = role;
+  in->bytes = bytes;
+  sha256_digest(&h, sizeof in->sha256, in->sha256);
+}
+
+/* Every file other than the scenario that settings below s came from
+ * (@include), in the order met. */
+static void add_includes(cfg_scenario *sc, const config_setting_t *s)
+{
+  const char *f = config_setting_source_file(s);
+  if (f && strcmp(f, sc->file)) add_input(sc, f, "include");
+  int t = config_setting_type(s);
+  if (t == CONFIG_TYPE_GROUP || t == CONFIG_TYPE_LIST || t == CONFIG_TYPE_ARRAY)
+    for (int i = 0; i < config_setting_length(s); i++) add_includes(sc, config_setting_get_elem(s, (unsigned)i));
 }
 
 /* What a component's check or prepare found, at the settings it names
@@ -140,6 +190,7 @@ static bool read_trace(const sim_setup *su, const char *key, const char *path, c
   fclose(probe);
   size_t mark = ctx->errs->len;
   if (cfg_trace_read(out, full, time_col, cols, ncols, ctx->errs)) {
+    add_input(ctx->sc, full, "trace");
     if (out->rows > 0) return true;
     sim_trace_release(out);
     cfg_errors_at(ctx->errs, at ? at : ctx->sec, where, "trace %s has no rows", full);
@@ -181,6 +232,8 @@ bool cfg_scenario_load(cfg_scenario *sc, const char *file, const cfg_load_opts *
     }
     return false;
   }
+  add_input(sc, file, "scenario");
+  add_includes(sc, config_root_setting(&sc->cfg));
 
   size_t before = errs->len;
   for (size_t i = 0; i < nsets; i++) cfg_override_apply(&sc->cfg, sets[i], errs);
@@ -278,10 +331,17 @@ bool cfg_scenario_load(cfg_scenario *sc, const char *file, const cfg_load_opts *
   bool own_catalog = false;
   for (const sim_catalog_type *const *t = sim_catalog_types; *t; t++)
     if (config_setting_get_member(root, (*t)->list)) own_catalog = true;
-  if (own_catalog || need_catalogs) {
+  if (own_catalog || need_catalogs || opts->ncatalogs) {
     size_t mark = errs->len;
     sc->cats = cfg_catalogs_alloc();
     cfg_catalogs_load_dir(sc->cats, cfg_catalog_dir(), errs);
+    for (size_t i = 0; i < opts->ncatalogs; i++) cfg_catalogs_load_file(sc->cats, opts->catalogs[i], errs);
+    for (const sim_catalog_type *const *t = sim_catalog_types; *t; t++) {
+      char path[4096];
+      snprintf(path, sizeof path, "%s/%s.cfg", cfg_catalog_dir(), (*t)->list);
+      add_input(sc, path, "catalog");
+    }
+    for (size_t i = 0; i < opts->ncatalogs; i++) add_input(sc, opts->catalogs[i], "catalog");
     for (const sim_catalog_type *const *t = sim_catalog_types; *t; t++) {
       config_setting_t *list = config_setting_get_member(root, (*t)->list);
       if (list) cfg_catalogs_load_list(sc->cats, list, *t, errs);

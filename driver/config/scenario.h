@@ -34,11 +34,15 @@ typedef struct {
 } cfg_input;
 
 /* How to load: the --set texts (which must outlive the scenario) applied in
- * order, then the master seed if `seed` is non-NULL. */
+ * order, then the master seed if `seed` is non-NULL; the extra catalog
+ * files (--catalog, in order) read over the shipped catalogs and under the
+ * scenario's own lists. */
 typedef struct {
   char *const *sets;
   size_t nsets;
   const int64_t *seed;
+  char *const *catalogs;
+  size_t ncatalogs;
 } cfg_load_opts;
 
 typedef struct {
@@ -51,9 +55,9 @@ typedef struct {
   double horizon_s;       /* stop at this time; 0: when no event is left */
   cfg_scenario_part parts[SIM_SCENARIO_MAX_COMPONENTS];
   size_t nparts;
-  /* The shipped catalogs plus the scenario's own `gpus`, `links`, `models`
-   * lists (entries replace shipped ones of the same name); NULL when the
-   * scenario has no such list. */
+  /* The shipped catalogs, then the --catalog files, then the scenario's own
+   * `gpus`, `links`, `models` lists (an entry naming an earlier one changes
+   * the keys it writes); NULL when none of them is needed or given. */
   sim_catalogs *cats;
   cfg_input *inputs;      /* every file read, in order; owned */
   size_t ninputs;

@@ -25,7 +25,8 @@
 static void plan_usage(FILE *f)
 {
   fputs("Usage: clustersim plan FILE.cfg --slo METRIC=VALUE... [--candidates gpu=A,B,...]\n"
-        "                      [--max-replicas N] [--load-scales S,...] [-j N] [-o OUTDIR] [-q]\n"
+        "                      [--max-replicas N] [--load-scales S,...] [--gpu-price GPU=USD,...]\n"
+        "                      [-j N] [-o OUTDIR] [-q] [--catalog FILE]... [--plot]\n"
         "\n"
         "Find the cheapest configuration of the scenario's pool 0 - GPU type x tensor\n"
         "parallelism (tp) x replicas - that meets every latency target at the scenario's\n"
@@ -52,6 +53,11 @@ static void plan_usage(FILE *f)
         "                     e2e_p99_s=30, any numeric summary key); repeatable, at least one\n"
         "      --candidates gpu=A,B,...\n"
         "                     GPU types to try (default: pool 0's); tp=1,2,... overrides the tps\n"
+        "      --gpu-price GPU=USD,...\n"
+        "                     negotiated prices, USD per GPU-hour, for candidates: each replaces\n"
+        "                     the catalog's reference price (and the scenario's) for that GPU;\n"
+        "                     plan.json and plan.csv say which price was used and where it\n"
+        "                     came from (repeatable)\n"
         "      --max-replicas N\n"
         "                     most replicas of pool 0 (default 64)\n"
         "      --load-scales S,...\n"
@@ -67,6 +73,9 @@ static void plan_usage(FILE *f)
         "      --seed N       master seed, overriding the scenario's `seed`\n"
         "      --set KEY=VALUE\n"
         "                     override a setting, applied before the candidate's own settings\n"
+        "      --catalog FILE\n"
+        "                     an extra catalog file for every candidate (repeatable; see\n"
+        "                     clustersim run --help): a GPU's price, say\n"
         "  -h, --help         this help\n",
         f);
 }
@@ -184,14 +193,15 @@ static int parse_scales(plan_opts *o, const char *arg)
 /* 0 (o filled), -1 after --help, or an exit status. */
 static int parse_opts(int argc, char **argv, plan_opts *o)
 {
-  enum { OPT_SEED = 1000, OPT_SET, OPT_SLO, OPT_CAND, OPT_MAXR, OPT_SCALES, OPT_PLOT };
+  enum { OPT_SEED = 1000, OPT_SET, OPT_SLO, OPT_CAND, OPT_MAXR, OPT_SCALES, OPT_PLOT, OPT_PRICE, OPT_CATALOG };
   static const struct option longs[] = {
     {"slo", required_argument, NULL, OPT_SLO},          {"candidates", required_argument, NULL, OPT_CAND},
     {"max-replicas", required_argument, NULL, OPT_MAXR}, {"load-scales", required_argument, NULL, OPT_SCALES},
     {"replications", required_argument, NULL, 'r'},     {"jobs", required_argument, NULL, 'j'},
     {"output", required_argument, NULL, 'o'},           {"quiet", no_argument, NULL, 'q'},
-    {"plot", no_argument, NULL, OPT_PLOT},
+    {"plot", no_argument, NULL, OPT_PLOT},             {"gpu-price", required_argument, NULL, OPT_PRICE},
     {"seed", required_argument, NULL, OPT_SEED},        {"set", required_argument, NULL, OPT_SET},
+    {"catalog", required_argument, NULL, OPT_CATALOG},
     {"help", no_argument, NULL, 'h'},                   {NULL, 0, NULL, 0}};
   memset(o, 0, sizeof *o);
   o->replications = 1;
@@ -201,6 +211,7 @@ static int parse_opts(int argc, char **argv, plan_opts *o)
   o->scales[0] = 1;
   o->nscales = 1;
   o->sets = xcalloc((size_t)argc + 1, sizeof *o->sets);
+  o->catalogs = xcalloc((size_t)argc + 1, sizeof *o->catalogs);
   int c, rc = 0;
   long v;
   while (!rc && (c = getopt_long(argc, argv, "r:j:o:qh", longs, NULL)) != -1) {
@@ -208,6 +219,7 @@ static int parse_opts(int argc, char **argv, plan_opts *o)
     case OPT_SLO: rc = parse_slo(o, optarg); break;
     case OPT_CAND: rc = parse_candidates(o, optarg); break;
     case OPT_SCALES: rc = parse_scales(o, optarg); break;
+    case OPT_PRICE: rc = plan_parse_gpu_prices(o, optarg); break;
     case OPT_MAXR:
       if (!parse_long(optarg, 1, 100000, &v))
         rc = usage_error("--max-replicas: expected an integer from 1 to 100000, got '%s'", optarg);
@@ -237,6 +249,7 @@ static int parse_opts(int argc, char **argv, plan_opts *o)
       break;
     }
     case OPT_SET: o->sets[o->nsets++] = optarg; break;
+    case OPT_CATALOG: o->catalogs[o->ncatalogs++] = optarg; break;
     case 'h': plan_usage(stdout); return -1;
     default: plan_usage(stderr); return CMD_EXIT_USAGE;
     }
@@ -261,13 +274,16 @@ typedef struct {
 } base_info;
 
 /* Load the scenario with the user's settings. Errors that only say pool 0's
- * GPU and tp cannot hold the model do not matter: plan replaces them. */
+ * GPU and tp cannot hold the model do not matter: plan replaces them. The
+ * candidates default to pool 0's GPU; their prices are settled here. */
 static int load_base(plan_opts *o, base_info *b)
 {
   cfg_scenario sc;
   cfg_errors errs;
   cfg_errors_init(&errs, o->file);
-  bool ok = cfg_scenario_load(&sc, o->file, &(cfg_load_opts){.sets = o->sets, .nsets = o->nsets, .seed = o->have_seed ? &o->seed : NULL}, &errs);
+  cfg_load_opts lo = {.sets = o->sets, .nsets = o->nsets, .seed = o->have_seed ? &o->seed : NULL,
+                      .catalogs = o->catalogs, .ncatalogs = o->ncatalogs};
+  bool ok = cfg_scenario_load(&sc, o->file, &lo, &errs);
   int rc = 0;
   if (!ok) {
     bool capacity = errs.len > 0 && sc.name;
@@ -295,6 +311,8 @@ static int load_base(plan_opts *o, base_info *b)
     b->npools = config_setting_length(pools);
     if (!plan_number(&sc.cfg, "cluster.pools.[0].gpus_per_node", &b->gpus_per_node)) b->gpus_per_node = 8;
     if (!plan_number(&sc.cfg, "workload.load_scale", &b->load_scale)) b->load_scale = 1;
+    if (o->ngpus == 0) o->gpus[o->ngpus++] = xstrdup(b->pool_gpu);
+    rc = plan_resolve_prices(o, &sc);
   }
   cfg_errors_release(&errs);
   cfg_scenario_release(&sc);
@@ -344,8 +362,12 @@ static int plan(plan_opts *o)
   double t0 = wall_now();
   base_info b = {0};
   int rc = load_base(o, &b);
-  if (rc) return rc;
-  if (o->ngpus == 0) o->gpus[o->ngpus++] = xstrdup(b.pool_gpu);
+  if (rc) {
+    free(b.name);
+    free(b.pool_gpu);
+    free(b.model);
+    return rc;
+  }
   if (!o->tps_given)
     for (int tp = 1; tp <= 8 && tp <= b.gpus_per_node; tp *= 2) o->tps[o->ntps++] = tp;
   plan_ctx ctx = {o, b.load_scale};
@@ -419,6 +441,8 @@ int cmd_plan(int argc, char **argv)
     sigaction(SIGTERM, &old_term, NULL);
   }
   for (int i = 0; i < o.ngpus; i++) free(o.gpus[i]);
+  plan_prices_release(&o);
   free(o.sets);
+  free(o.catalogs);
   return rc < 0 ? CMD_EXIT_OK : rc;
 }

@@ -5,8 +5,10 @@
  *                  feasibility; whether a (GPU, tp) fits at all
  *   plan_search.c  the search of one GPU type: bisection per tp, pruning,
  *                  the load-scale curve; a type's results to and from a file
- *   plan_run.c     running the types' searches, in worker processes (fork),
- *                  and the signal handler that stops them
+ *   plan_run.c     running the types' searches through the driver's worker
+ *                  pool (driver/sweep/sweep_run.h), and the signal handler
+ *   plan_price.c   the price per GPU-hour of each candidate and where it
+ *                  comes from (--gpu-price, the scenario, the catalog)
  *   plan_output.c  the table, plan.json, plan.csv and plan_load.csv
  *   cmd_plan.c     options, the base scenario, checks before running, the
  *                  winner and the exit status
@@ -19,6 +21,8 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "sim/report.h"
+
 #define SIM_PLAN_MAX_SLO 16
 #define SIM_PLAN_MAX_GPUS 32
 #define SIM_PLAN_MAX_TPS 8
@@ -30,11 +34,29 @@ typedef struct {
   double target;
 } plan_slo;
 
+/* --gpu-price GPU=USD: a negotiated price per GPU-hour. */
+typedef struct {
+  char *gpu;   /* as given; owned */
+  double usd_per_gpu_hour;
+} plan_gpu_price;
+
+/* The price per GPU-hour a candidate's runs use and where it comes from. */
+typedef struct {
+  double usd_per_gpu_hour;  /* NaN: none */
+  const char *source;       /* "--gpu-price", "cluster.pools.[0].usd_per_gpu_hour",
+                               "cost.usd_per_gpu_hour", "catalog" or "none" (static) */
+  char *note;               /* the catalog's price_source, or NULL; owned */
+  char *provider, *date;    /* the catalog's price_provider and price_date, or NULL; owned */
+  bool negotiated;          /* from --gpu-price: the runs set pool 0's price */
+} plan_price;
+
 typedef struct {
   const char *file;
   const char *outdir;     /* -o, or NULL */
   char **sets;            /* the user's --set texts (point into argv) */
   size_t nsets;
+  char **catalogs;        /* --catalog FILE (point into argv), for every candidate */
+  size_t ncatalogs;
   bool have_seed;
   int64_t seed;
   bool quiet;
@@ -51,6 +73,9 @@ typedef struct {
   bool tps_given;                  /* --candidates tp=... */
   double scales[SIM_PLAN_MAX_SCALES]; /* --load-scales, ascending, distinct */
   int nscales;
+  plan_gpu_price *gpu_prices;      /* --gpu-price, as given (owned) */
+  int ngpu_prices;
+  plan_price prices[SIM_PLAN_MAX_GPUS]; /* per candidate, set before anything runs */
 } plan_opts;
 
 /* What the evaluation of a configuration needs; read-only once set up. */
@@ -70,6 +95,7 @@ typedef struct {
   double usd_per_hour, usd_per_million_tokens, arrival_rate_per_s, gpus, rejected;
   double values[SIM_PLAN_MAX_SLO];
   double worst_ratio;   /* max over targets of value / target */
+  sim_report summary;   /* every numeric summary metric, its mean over the runs (owned) */
 } plan_sim;
 
 typedef enum {
@@ -160,9 +186,11 @@ int plan_search_type(const plan_ctx *c, plan_type *t, const bool *fits, char (*r
  * miss there; -1 if it has none. *feasible says which. */
 int plan_type_best(const plan_type *t, bool *feasible);
 void plan_type_release(plan_type *t);
-/* A type's results through a file (between processes); false on I/O error. */
-bool plan_type_write(FILE *f, const plan_type *t);
-bool plan_type_read(FILE *f, plan_type *t);
+/* A type's results as bytes, between a worker and its parent (the same
+ * program: structs as they are, summaries as sweep_wire text); malloc'd. */
+char *plan_type_encode(const plan_type *t, size_t *len);
+/* Back into t (which must be empty); false if the bytes are malformed. */
+bool plan_type_decode(const char *bytes, size_t len, plan_type *t);
 
 /* ---- plan_run.c ---- */
 
@@ -173,13 +201,25 @@ typedef struct {
   bool any;
 } plan_fit;
 
-/* Catch SIGINT and SIGTERM: set plan_stop and pass the signal on to
- * the workers. The previous actions go to old_int, old_term. */
+/* Catch SIGINT and SIGTERM: set plan_stop (the worker pool has its own
+ * handler while it runs). The previous actions go to old_int, old_term. */
 void plan_catch_signals(struct sigaction *old_int, struct sigaction *old_term);
 /* Search every type (types[g], fit[g]), o->jobs at a time in worker
- * processes, or here when jobs is 1: SIM_PLAN_OK or the first failing
- * status (SIM_PLAN_STOPPED once a signal came). */
+ * processes (the driver's pool): SIM_PLAN_OK or the first failing status
+ * (SIM_PLAN_STOPPED once a signal came). */
 int plan_run_types(const plan_ctx *c, plan_type *types, const plan_fit *fit);
+
+/* ---- plan_price.c ---- */
+
+/* Parse `--gpu-price GPU=USD,...` into o->gpu_prices; 0 or a usage error
+ * (printed, naming the flag). */
+int plan_parse_gpu_prices(plan_opts *o, const char *arg);
+/* o->prices for every candidate, from the loaded base scenario sc (a
+ * cfg_scenario *): --gpu-price first, then the scenario's pool 0 price,
+ * cost.usd_per_gpu_hour, the catalog's. 0, or a usage error (printed) for a
+ * --gpu-price GPU the catalog does not know or that is not a candidate. */
+int plan_resolve_prices(plan_opts *o, const void *sc);
+void plan_prices_release(plan_opts *o);
 
 /* ---- plan_output.c ---- */
 

@@ -18,10 +18,11 @@
 
 volatile sig_atomic_t plan_stop;
 
-enum { NSETS_EXTRA = 4 };
+enum { NSETS_EXTRA = 5 };
 
-/* The user's --set texts, then pool 0's GPU, tp, replicas and (scale >= 0)
- * the load scale, in bufs (which must outlive the load). */
+/* The user's --set texts, then pool 0's GPU, tp, replicas, its negotiated
+ * price (--gpu-price) and (scale >= 0) the load scale, in bufs (which must
+ * outlive the load). */
 static size_t make_sets(const plan_ctx *c, int gpu, int tp, int replicas, int scale, char **sets,
                         char bufs[NSETS_EXTRA][256])
 {
@@ -34,9 +35,13 @@ static size_t make_sets(const plan_ctx *c, int gpu, int tp, int replicas, int sc
   sets[n++] = bufs[0];
   sets[n++] = bufs[1];
   sets[n++] = bufs[2];
-  if (scale >= 0) {
-    snprintf(bufs[3], 256, "workload.load_scale=%.17g", c->base_load_scale * o->scales[scale]);
+  if (o->prices[gpu].negotiated) {
+    snprintf(bufs[3], 256, "cluster.pools.[0].usd_per_gpu_hour=%.17g", o->prices[gpu].usd_per_gpu_hour);
     sets[n++] = bufs[3];
+  }
+  if (scale >= 0) {
+    snprintf(bufs[4], 256, "workload.load_scale=%.17g", c->base_load_scale * o->scales[scale]);
+    sets[n++] = bufs[4];
   }
   return n;
 }
@@ -54,7 +59,9 @@ static bool load(const plan_ctx *c, int gpu, int tp, int replicas, int scale, cf
   const plan_opts *o = c->o;
   size_t n = make_sets(c, gpu, tp, replicas, scale, sets, bufs);
   cfg_errors_init(errs, o->file);
-  return cfg_scenario_load(sc, o->file, &(cfg_load_opts){.sets = sets, .nsets = n, .seed = o->have_seed ? &o->seed : NULL}, errs);
+  cfg_load_opts lo = {.sets = sets, .nsets = n, .seed = o->have_seed ? &o->seed : NULL,
+                      .catalogs = o->catalogs, .ncatalogs = o->ncatalogs};
+  return cfg_scenario_load(sc, o->file, &lo, errs);
 }
 
 int plan_fits(const plan_ctx *c, int gpu, int tp, char *reason, size_t n)
@@ -150,7 +157,7 @@ int plan_check_metrics(const plan_ctx *c, int gpu, int tp)
     double cost;
     if (rc == SIM_PLAN_OK && metric(&rep, "usd_per_hour", &cost) && isnan(cost)) {
       fprintf(stderr, "clustersim plan: %s has no price in the catalog: set cost.usd_per_gpu_hour or "
-              "cluster.pools.[0].usd_per_gpu_hour\n", c->o->gpus[gpu]);
+              "cluster.pools.[0].usd_per_gpu_hour, or give --gpu-price %s=USD\n", c->o->gpus[gpu], c->o->gpus[gpu]);
       rc = SIM_PLAN_USER_ERROR;
     }
     sim_report_release(&rep);
@@ -159,6 +166,25 @@ int plan_check_metrics(const plan_ctx *c, int gpu, int tp)
   cfg_scenario_release(&sc);
   free(sets);
   return rc;
+}
+
+/* Every numeric metric of the n reports (any of them), its mean over
+ * those where it is finite, in order of first appearance; not the seed. */
+static void summarize(const sim_report *reps, int n, sim_report *out)
+{
+  sim_report_init(out);
+  for (int k = 0; k < n; k++)
+    for (size_t i = 0; i < reps[k].len; i++) {
+      const sim_metric *m = &reps[k].items[i];
+      if (m->kind == SIM_VAL_STR || !strcmp(m->key, "seed") || sim_report_get(out, m->key)) continue;
+      double sum = 0;
+      int count = 0;
+      for (int j = 0; j < n; j++) {
+        double v;
+        if (metric(&reps[j], m->key, &v) && isfinite(v)) sum += v, count++;
+      }
+      sim_report_num(out, m->key, count ? sum / count : NAN, NULL);
+    }
 }
 
 int plan_eval(const plan_ctx *c, int gpu, int tp, int replicas, int scale, plan_sim *out)
@@ -175,6 +201,8 @@ int plan_eval(const plan_ctx *c, int gpu, int tp, int replicas, int scale, plan_
   cfg_scenario sc;
   cfg_errors errs;
   int rc = SIM_PLAN_OK;
+  sim_report *reps = NULL;
+  int nreps = 0;
   if (!load(c, gpu, tp, replicas, scale, &sc, &errs, sets, bufs)) {
     cfg_errors_print(&errs, stderr);
     fprintf(stderr, "clustersim plan: %s with gpu %s, tp %d, %d replicas: the scenario is not valid\n", o->file,
@@ -183,40 +211,35 @@ int plan_eval(const plan_ctx *c, int gpu, int tp, int replicas, int scale, plan_
     goto done;
   }
   out->feasible = true;
+  reps = xcalloc((size_t)o->replications, sizeof *reps);
   for (int k = 0; k < o->replications && out->feasible; k++) {
-    sim_report rep;
-    sim_run_result why = run_replication(&sc, sc.seed + k, NULL, true, &rep);
+    sim_report *rep = &reps[nreps++];
+    sim_run_result why = run_replication(&sc, sc.seed + k, NULL, true, rep);
     if (why == SIM_RUN_STOPPED || plan_stop) {
-      sim_report_release(&rep);
       rc = SIM_PLAN_STOPPED;
       goto done;
     }
     double v[SIM_PLAN_MAX_SLO], cost = NAN, per_mtok = NAN, rate = NAN, gpus = NAN, rejected = NAN;
-    if ((rc = check_report(o, &rep)) != SIM_PLAN_OK) {
-      sim_report_release(&rep);
-      goto done;
-    }
-    metric(&rep, "usd_per_hour", &cost);
-    metric(&rep, "usd_per_million_tokens", &per_mtok);
-    metric(&rep, "offered_rate_per_s", &rate);
-    metric(&rep, "gpus", &gpus);
-    metric(&rep, "requests_rejected", &rejected);
+    if ((rc = check_report(o, rep)) != SIM_PLAN_OK) goto done;
+    metric(rep, "usd_per_hour", &cost);
+    metric(rep, "usd_per_million_tokens", &per_mtok);
+    metric(rep, "offered_rate_per_s", &rate);
+    metric(rep, "gpus", &gpus);
+    metric(rep, "requests_rejected", &rejected);
     if (isnan(cost)) {
       fprintf(stderr, "clustersim plan: %s has no price in the catalog: set cost.usd_per_gpu_hour or "
-              "cluster.pools.[0].usd_per_gpu_hour\n", o->gpus[gpu]);
-      sim_report_release(&rep);
+              "cluster.pools.[0].usd_per_gpu_hour, or give --gpu-price %s=USD\n", o->gpus[gpu], o->gpus[gpu]);
       rc = SIM_PLAN_USER_ERROR;
       goto done;
     }
     bool ok = rejected == 0;
     double ratio = 0;
     for (int i = 0; i < o->nslo; i++) {
-      metric(&rep, o->slo[i].metric, &v[i]);
+      metric(rep, o->slo[i].metric, &v[i]);
       if (!(v[i] <= o->slo[i].target)) ok = false;
       double r = plan_ratio(v[i], o->slo[i].target);
       if (r > ratio) ratio = r;
     }
-    sim_report_release(&rep);
     /* worst over replications for the targets, mean for the rest */
     int n = k + 1;
     out->usd_per_hour += (cost - out->usd_per_hour) / n;
@@ -229,7 +252,10 @@ int plan_eval(const plan_ctx *c, int gpu, int tp, int replicas, int scale, plan_
     out->runs = n;
     out->feasible = ok;
   }
+  if (rc == SIM_PLAN_OK) summarize(reps, nreps, &out->summary);
 done:
+  for (int k = 0; k < nreps; k++) sim_report_release(&reps[k]);
+  free(reps);
   cfg_errors_release(&errs);
   cfg_scenario_release(&sc);
   free(sets);

@@ -1,9 +1,11 @@
 /* driver/plan/plan_output.c: what `clustersim plan` shows and leaves (see plan.h):
- * the table on standard output (the cheapest configuration with its margin
- * to each target, the best of each GPU type, each search's outcome, the
- * simulation count) and OUTDIR/plan.json, plan.csv (a row per simulated
- * configuration) and plan_load.csv (replicas needed against load), each
- * written atomically. Reads results; decides nothing. */
+ * the table on standard output (each candidate's price and its source, the
+ * cheapest configuration with its margin to each target, the best of each
+ * GPU type, each search's outcome, the simulation count) and
+ * OUTDIR/plan.json (with each configuration's price, source and summary),
+ * plan.csv (a row per simulated configuration, every summary metric) and
+ * plan_load.csv (replicas needed against load), each written atomically.
+ * Reads results; decides nothing. */
 #include <errno.h>
 #include <math.h>
 #include <stdio.h>
@@ -67,6 +69,19 @@ void plan_print(FILE *f, const plan_result *r)
   fprintf(f, "\ntargets:");
   for (int i = 0; i < o->nslo; i++) fprintf(f, "%s %s <= %g", i ? "," : "", o->slo[i].metric, o->slo[i].target);
   fprintf(f, ", no request rejected; in every replication of %d\n", o->replications);
+  fprintf(f, "prices per GPU-hour:");
+  for (int g = 0; g < o->ngpus; g++) {
+    const plan_price *p = &o->prices[g];
+    fprintf(f, "%s %s ", g ? "," : "", o->gpus[g]);
+    if (isnan(p->usd_per_gpu_hour))
+      fprintf(f, "none");
+    else if (p->provider || p->date)
+      fprintf(f, "$%.4g (%s: %s%s%s)", p->usd_per_gpu_hour, p->source, p->provider ? p->provider : "",
+              p->provider && p->date ? ", " : "", p->date ? p->date : "");
+    else
+      fprintf(f, "$%.4g (%s)", p->usd_per_gpu_hour, p->source);
+  }
+  fputs("\n", f);
 
   const plan_sim *w = winner(r);
   if (!w) {
@@ -168,11 +183,19 @@ static void json_str_line(FILE *f, const char *indent, const char *key, const ch
   fputs(last ? "\n" : ",\n", f);
 }
 
-/* The members describing configuration x of GPU type `gpu` (x NULL:
- * every value null), without a trailing comma. */
-static void json_config(FILE *f, const plan_opts *o, const char *gpu, const plan_sim *x, const char *in)
+/* The members describing configuration x of GPU type g (-1: none; x NULL:
+ * every value null), without a trailing comma: the type's price and where it
+ * comes from, the configuration, its targets' values, and its summary (every
+ * numeric metric, the mean over its runs). */
+static void json_config(FILE *f, const plan_opts *o, int g, const plan_sim *x, const char *in)
 {
-  json_str_line(f, in, "gpu", gpu, false);
+  const plan_price *p = g >= 0 ? &o->prices[g] : NULL;
+  json_str_line(f, in, "gpu", g >= 0 ? o->gpus[g] : NULL, false);
+  json_num_line(f, in, "usd_per_gpu_hour", p ? p->usd_per_gpu_hour : NAN, false);
+  json_str_line(f, in, "price_source", p ? p->source : NULL, false);
+  json_str_line(f, in, "price_provider", p ? p->provider : NULL, false);
+  json_str_line(f, in, "price_date", p ? p->date : NULL, false);
+  json_str_line(f, in, "price_note", p ? p->note : NULL, false);
   json_num_line(f, in, "tp", x ? x->tp : NAN, false);
   json_num_line(f, in, "replicas", x ? x->replicas : NAN, false);
   json_num_line(f, in, "gpus", x ? x->gpus : NAN, false);
@@ -187,6 +210,16 @@ static void json_config(FILE *f, const plan_opts *o, const char *gpu, const plan
     out_json_string(f, o->slo[i].metric);
     fputs(": ", f);
     out_json_number(f, x ? x->values[i] : NAN);
+  }
+  fputs("},\n", f);
+  json_key(f, in, "summary");
+  fputs("{", f);
+  for (size_t i = 0; x && i < x->summary.len; i++) {
+    const sim_metric *m = &x->summary.items[i];
+    fputs(i ? ", " : "", f);
+    out_json_string(f, m->key);
+    fputs(": ", f);
+    out_json_number(f, m->kind == SIM_VAL_INT ? (double)m->i : m->x);
   }
   fputs("}", f);
 }
@@ -208,7 +241,7 @@ static void write_json(FILE *f, const plan_result *r)
   json_num_line(f, in, "pools", r->npools, false);
   json_key(f, in, "feasible");
   fputs(r->feasible ? "true,\n" : "false,\n", f);
-  json_config(f, o, w ? o->gpus[w->gpu] : NULL, w, in);
+  json_config(f, o, w ? w->gpu : -1, w, in);
   fputs(",\n", f);
   json_key(f, in, "margins");
   fputs("[", f);
@@ -248,7 +281,7 @@ static void write_json(FILE *f, const plan_result *r)
     fputs(g ? ",\n    {\n" : "\n    {\n", f);
     json_key(f, "      ", "feasible");
     fputs(feasible ? "true,\n" : "false,\n", f);
-    json_config(f, o, o->gpus[g], x, "      ");
+    json_config(f, o, g, x, "      ");
     fputs("\n    }", f);
   }
   fputs("\n  ],\n", f);
@@ -282,20 +315,44 @@ static void write_json(FILE *f, const plan_result *r)
 
 /* ---- CSV ---- */
 
+/* plan.csv: a row per simulated configuration: gpu, tp, replicas,
+ * feasible, usd_per_hour, usd_per_million_tokens, the targets' metrics
+ * (worst over the runs), load_scale, gpus, requests_rejected,
+ * replications_run, usd_per_gpu_hour, price_source, price_provider and
+ * price_date (the type's price and where it comes from),
+ * then every other numeric summary metric any run reports (mean over the
+ * configuration's runs), in order of first appearance. */
 static void write_plan_csv(FILE *f, const plan_result *r)
 {
   const plan_opts *o = r->o;
-  const char *cols[6 + SIM_PLAN_MAX_SLO + 4] = {"gpu", "tp", "replicas", "feasible", "usd_per_hour",
-                                                 "usd_per_million_tokens"};
-  int n = 6;
-  for (int i = 0; i < o->nslo; i++) cols[n++] = o->slo[i].metric;
-  cols[n++] = "load_scale";
-  cols[n++] = "gpus";
-  cols[n++] = "requests_rejected";
-  cols[n++] = "replications_run";
+  static const char *const fixed[] = {"gpu", "tp", "replicas", "feasible", "usd_per_hour", "usd_per_million_tokens"};
+  static const char *const after[] = {"load_scale",       "gpus",         "requests_rejected", "replications_run",
+                                      "usd_per_gpu_hour", "price_source", "price_provider",    "price_date"};
+  enum { NFIXED = 6, NAFTER = 8 };
+  const char **cols = NULL;
+  int n = 0, cap = 0;
+#define ADD_COL(name)                                                 \
+  do {                                                                \
+    if (n == cap) cols = xrealloc(cols, (size_t)(cap = cap ? 2 * cap : 64) * sizeof *cols); \
+    cols[n++] = (name);                                               \
+  } while (0)
+  for (int i = 0; i < NFIXED; i++) ADD_COL(fixed[i]);
+  for (int i = 0; i < o->nslo; i++) ADD_COL(o->slo[i].metric);
+  for (int i = 0; i < NAFTER; i++) ADD_COL(after[i]);
+  for (int g = 0; g < o->ngpus; g++)
+    for (int k = 0; k < r->types[g].nsims; k++) {
+      const sim_report *sum = &r->types[g].sims[k].summary;
+      for (size_t i = 0; i < sum->len; i++) {
+        const char *key = sum->items[i].key;
+        bool have = false;
+        for (int c = 0; c < n && !have; c++) have = !strcmp(cols[c], key);
+        if (!have) ADD_COL(key);
+      }
+    }
+#undef ADD_COL
   sim_table t;
   sim_table_begin(&t, f, cols, n);
-  sim_cell cells[6 + SIM_PLAN_MAX_SLO + 4];
+  sim_cell *cells = xcalloc((size_t)n, sizeof *cells);
   for (int g = 0; g < o->ngpus; g++)
     for (int k = 0; k < r->types[g].nsims; k++) {
       const plan_sim *x = &r->types[g].sims[k];
@@ -311,8 +368,18 @@ static void write_plan_csv(FILE *f, const plan_result *r)
       cells[c++] = (sim_cell){NULL, x->gpus};
       cells[c++] = (sim_cell){NULL, x->rejected};
       cells[c++] = (sim_cell){NULL, x->runs};
+      cells[c++] = (sim_cell){NULL, o->prices[g].usd_per_gpu_hour};
+      cells[c++] = (sim_cell){o->prices[g].source, 0};
+      cells[c++] = (sim_cell){o->prices[g].provider ? o->prices[g].provider : "", 0};
+      cells[c++] = (sim_cell){o->prices[g].date ? o->prices[g].date : "", 0};
+      for (; c < n; c++) {
+        const sim_metric *m = sim_report_get(&x->summary, cols[c]);
+        cells[c] = (sim_cell){NULL, m ? (m->kind == SIM_VAL_INT ? (double)m->i : m->x) : NAN};
+      }
       sim_table_row(&t, cells);
     }
+  free(cells);
+  free(cols);
 }
 
 static void write_load_csv(FILE *f, const plan_result *r)

@@ -1,30 +1,20 @@
 /* driver/plan/plan_run.c: running the GPU types' searches of `clustersim plan`
- * (see plan.h): here, or `jobs` at a time in worker processes (fork), each
- * handing its type's whole result back through a temporary file, so that
- * the results are the same whatever the number of workers; and the
- * SIGINT/SIGTERM handler that stops the searches here and in the workers.
+ * (see plan.h) through the driver's worker pool (driver/sweep/sweep_run.h),
+ * the one sweep uses: each type is searched in a worker process that hands
+ * its whole result back as bytes, so that the results are the same
+ * whatever the number of workers; the first failing search stops the
+ * others. Also the SIGINT/SIGTERM handler that stops plan outside the pool.
  * Knows nothing of options or outputs. */
-#include <errno.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/wait.h>
-#include <unistd.h>
 
 #include "driver/commands/cli.h"
 #include "driver/plan/plan.h"
+#include "driver/sweep/sweep_run.h"
 
-/* ---- signals ---- */
-
-static volatile pid_t workers[SIM_PLAN_MAX_GPUS];
-
-static void on_signal(int sig)
-{
-  plan_stop = sig;
-  for (int i = 0; i < SIM_PLAN_MAX_GPUS; i++)
-    if (workers[i] > 0) kill(workers[i], sig);
-}
+static void on_signal(int sig) { plan_stop = sig; }
 
 void plan_catch_signals(struct sigaction *old_int, struct sigaction *old_term)
 {
@@ -36,91 +26,73 @@ void plan_catch_signals(struct sigaction *old_int, struct sigaction *old_term)
   sigaction(SIGTERM, &sa, old_term);
 }
 
-/* ---- the searches ---- */
+/* The pool's view of the searches: item k is GPU type pending[k]. */
+typedef struct {
+  const plan_ctx *c;
+  plan_type *types;
+  const plan_fit *fit;
+  int pending[SIM_PLAN_MAX_GPUS];
+  int npending, next;
+  int status;
+} searches;
+
+static sweep_next next_type(void *ctx, size_t *item)
+{
+  searches *s = ctx;
+  if (s->status != SIM_PLAN_OK || s->next >= s->npending) return SWEEP_NEXT_DONE;
+  *item = (size_t)s->next++;
+  return SWEEP_NEXT_ITEM;
+}
+
+static int search_type(void *ctx, size_t item, char **out, size_t *len)
+{
+  searches *s = ctx;
+  int g = s->pending[item];
+  int rc = plan_search_type(s->c, &s->types[g], s->fit[g].fits, (char (*)[512])s->fit[g].reasons);
+  if (rc == SIM_PLAN_OK) *out = plan_type_encode(&s->types[g], len);
+  return rc;
+}
+
+static bool searched(void *ctx, size_t item, int status, const char *out, size_t len, double wall_s)
+{
+  (void)wall_s;
+  searches *s = ctx;
+  int g = s->pending[item];
+  const char *gpu = s->c->o->gpus[g];
+  int rc = status;
+  if (status == SIM_PLAN_OK) {
+    plan_type_release(&s->types[g]);
+    if (!plan_type_decode(out, len, &s->types[g])) {
+      fprintf(stderr, "clustersim plan: cannot read the search of %s back from its worker\n", gpu);
+      rc = CMD_EXIT_FAIL;
+    }
+  } else if (status == SWEEP_WORKER_LOST) {
+    fprintf(stderr, "clustersim plan: the search of %s failed (%s)\n", gpu, out);
+    rc = CMD_EXIT_FAIL;
+  } else if (status != SIM_PLAN_STOPPED && status != SIM_PLAN_USER_ERROR) {
+    fprintf(stderr, "clustersim plan: the search of %s failed (status %d)\n", gpu, status);
+    rc = CMD_EXIT_FAIL;
+  }
+  if (rc != SIM_PLAN_OK && s->status == SIM_PLAN_OK) s->status = rc;
+  /* one failed: the others' results are no longer needed */
+  return s->status == SIM_PLAN_OK;
+}
 
 int plan_run_types(const plan_ctx *c, plan_type *types, const plan_fit *fit)
 {
   const plan_opts *o = c->o;
-  int pending[SIM_PLAN_MAX_GPUS], npending = 0;
+  searches s = {.c = c, .types = types, .fit = fit, .status = SIM_PLAN_OK};
   for (int g = 0; g < o->ngpus; g++) {
     if (fit[g].any)
-      pending[npending++] = g;
+      s.pending[s.npending++] = g;
     else
       plan_search_type(c, &types[g], fit[g].fits, (char (*)[512])fit[g].reasons); /* NOFIT rows only */
   }
-  if (o->jobs <= 1 || npending <= 1) {
-    for (int k = 0; k < npending; k++) {
-      int g = pending[k];
-      int rc = plan_search_type(c, &types[g], fit[g].fits, (char (*)[512])fit[g].reasons);
-      if (rc) return rc;
-    }
-    return SIM_PLAN_OK;
-  }
-  FILE *files[SIM_PLAN_MAX_GPUS] = {0};
-  int next = 0, running = 0, status = SIM_PLAN_OK;
-  fflush(NULL);
-  while (next < npending || running > 0) {
-    while (status == SIM_PLAN_OK && !plan_stop && next < npending && running < o->jobs) {
-      int g = pending[next++];
-      files[g] = tmpfile();
-      if (!files[g]) {
-        fprintf(stderr, "clustersim plan: cannot create a temporary file: %s\n", strerror(errno));
-        status = CMD_EXIT_FAIL;
-        break;
-      }
-      pid_t pid = fork();
-      if (pid < 0) {
-        fprintf(stderr, "clustersim plan: cannot start a worker: %s\n", strerror(errno));
-        status = CMD_EXIT_FAIL;
-        break;
-      }
-      if (pid == 0) {
-        for (int i = 0; i < SIM_PLAN_MAX_GPUS; i++) workers[i] = 0;
-        int rc = plan_search_type(c, &types[g], fit[g].fits, (char (*)[512])fit[g].reasons);
-        if (rc == SIM_PLAN_OK && !plan_type_write(files[g], &types[g])) rc = CMD_EXIT_FAIL;
-        fflush(NULL);
-        _exit(rc);
-      }
-      workers[g] = pid;
-      running++;
-    }
-    if (running == 0) break;
-    int ws;
-    pid_t pid = waitpid(-1, &ws, 0);
-    if (pid < 0) {
-      if (errno == EINTR) continue;
-      break;
-    }
-    int g = -1;
-    for (int i = 0; i < o->ngpus; i++)
-      if (workers[i] == pid) g = i;
-    if (g < 0) continue;
-    workers[g] = 0;
-    running--;
-    int rc = WIFEXITED(ws) ? WEXITSTATUS(ws) : WIFSIGNALED(ws) && (WTERMSIG(ws) == SIGINT || WTERMSIG(ws) == SIGTERM)
-                                                  ? SIM_PLAN_STOPPED
-                                                  : CMD_EXIT_FAIL;
-    if (rc == SIM_PLAN_OK) {
-      plan_type_release(&types[g]);
-      rewind(files[g]);
-      if (!plan_type_read(files[g], &types[g])) {
-        fprintf(stderr, "clustersim plan: cannot read the search of %s back\n", o->gpus[g]);
-        rc = CMD_EXIT_FAIL;
-      }
-    } else if (rc != SIM_PLAN_STOPPED && rc != SIM_PLAN_USER_ERROR) {
-      fprintf(stderr, "clustersim plan: the search of %s failed (%s %d)\n", o->gpus[g],
-              WIFEXITED(ws) ? "status" : "signal", WIFEXITED(ws) ? WEXITSTATUS(ws) : WTERMSIG(ws));
-    }
-    if (rc != SIM_PLAN_OK && status == SIM_PLAN_OK) {
-      status = rc;
-      /* one failed: the others' results are no longer needed */
-      for (int i = 0; i < SIM_PLAN_MAX_GPUS; i++)
-        if (workers[i] > 0) kill(workers[i], SIGTERM);
-    }
-  }
-  for (int g = 0; g < SIM_PLAN_MAX_GPUS; g++)
-    if (files[g]) fclose(files[g]);
-  if (status == SIM_PLAN_OK && plan_stop) status = SIM_PLAN_STOPPED;
-  return status;
+  if (plan_stop) return SIM_PLAN_STOPPED;
+  sweep_jobs jobs = {.next = next_type, .work = search_type, .done = searched, .ctx = &s};
+  sweep_pool_run(o->jobs, &jobs);
+  int sig = sweep_pool_stopped();
+  if (sig) plan_stop = sig;
+  if (plan_stop) return SIM_PLAN_STOPPED;
+  return s.status;
 }
-

@@ -6,13 +6,15 @@
  * every GPU costs the same, so a tp is only searched up to the replica
  * count that matches the GPUs of the type's best so far (equal GPUs may
  * still win on headroom). Runs are cached: none is simulated twice. Also
- * moves a type's results through a file. Owns no output. */
+ * moves a type's results to and from bytes. Owns no output. */
 #include <math.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "driver/plan/plan.h"
+#include "driver/sweep/sweep.h"
 #include "sim/util.h"
 
 typedef struct {
@@ -197,27 +199,76 @@ int plan_search_type(const plan_ctx *c, plan_type *t, const bool *fits, char (*r
 
 void plan_type_release(plan_type *t)
 {
+  for (int i = 0; i < t->nsims; i++) sim_report_release(&t->sims[i].summary);
   free(t->sims);
   t->sims = NULL;
   t->nsims = 0;
 }
 
-bool plan_type_write(FILE *f, const plan_type *t)
+/* The bytes: the plan_type struct, its nsims plan_sim structs (pointers in
+ * them are meaningless and replaced on decoding), then per sim the length
+ * (uint64) and text of its summary (sweep_wire). Only between a process and
+ * its fork: the same program, the same layout. */
+char *plan_type_encode(const plan_type *t, size_t *len)
 {
-  return fwrite(t, sizeof *t, 1, f) == 1 &&
-         (t->nsims == 0 || fwrite(t->sims, sizeof *t->sims, (size_t)t->nsims, f) == (size_t)t->nsims) &&
-         fflush(f) == 0;
+  size_t n = sizeof *t + (size_t)t->nsims * sizeof *t->sims;
+  char **texts = xcalloc((size_t)t->nsims + 1, sizeof *texts);
+  for (int i = 0; i < t->nsims; i++) {
+    texts[i] = sweep_wire_encode(&t->sims[i].summary);
+    n += 8 + strlen(texts[i]);
+  }
+  char *out = xmalloc(n), *p = out;
+  memcpy(p, t, sizeof *t);
+  p += sizeof *t;
+  if (t->nsims) memcpy(p, t->sims, (size_t)t->nsims * sizeof *t->sims);
+  p += (size_t)t->nsims * sizeof *t->sims;
+  for (int i = 0; i < t->nsims; i++) {
+    uint64_t l = strlen(texts[i]);
+    memcpy(p, &l, 8);
+    memcpy(p + 8, texts[i], l);
+    p += 8 + l;
+    free(texts[i]);
+  }
+  free(texts);
+  *len = n;
+  return out;
 }
 
-bool plan_type_read(FILE *f, plan_type *t)
+bool plan_type_decode(const char *bytes, size_t len, plan_type *t)
 {
-  if (fread(t, sizeof *t, 1, f) != 1 || t->nsims < 0) return false;
-  t->sims = xcalloc((size_t)t->nsims + 1, sizeof *t->sims);
-  if (t->nsims > 0 && fread(t->sims, sizeof *t->sims, (size_t)t->nsims, f) != (size_t)t->nsims) {
-    free(t->sims);
-    t->sims = NULL;
-    t->nsims = 0;
+  if (len < sizeof *t) return false;
+  memcpy(t, bytes, sizeof *t);
+  t->sims = NULL;
+  int nsims = t->nsims;
+  t->nsims = 0;
+  size_t at = sizeof *t;
+  if (nsims < 0 || t->nsearches < 0 || t->nsearches > SIM_PLAN_MAX_TPS || t->nloads < 0 ||
+      t->nloads > SIM_PLAN_MAX_SCALES || (size_t)nsims > (len - at) / sizeof *t->sims)
     return false;
+  t->sims = xcalloc((size_t)nsims + 1, sizeof *t->sims);
+  memcpy(t->sims, bytes + at, (size_t)nsims * sizeof *t->sims);
+  at += (size_t)nsims * sizeof *t->sims;
+  for (int i = 0; i < nsims; i++) sim_report_init(&t->sims[i].summary);
+  t->nsims = nsims;
+  for (int i = 0; i < nsims; i++) {
+    uint64_t l;
+    if (len - at < 8) goto bad;
+    memcpy(&l, bytes + at, 8);
+    at += 8;
+    if (l > len - at) goto bad;
+    char *text = xmalloc((size_t)l + 1);
+    memcpy(text, bytes + at, (size_t)l);
+    text[l] = '\0';
+    at += (size_t)l;
+    bool ok = sweep_wire_decode(text, &t->sims[i].summary);
+    free(text);
+    if (!ok) {
+      sim_report_init(&t->sims[i].summary);
+      goto bad;
+    }
   }
-  return true;
+  if (at == len) return true;
+bad:
+  plan_type_release(t);
+  return false;
 }

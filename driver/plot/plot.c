@@ -26,6 +26,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "driver/config/datadir.h"
 #include "driver/output/outfile.h"
 #include "sim/util.h"
 
@@ -37,8 +38,8 @@
 
 const char *plot_scripts_dir(void)
 {
-  const char *d = getenv("CLUSTERSIM_PLOTS");
-  return d && *d ? d : CS_PLOTS_DIR;
+  static char buf[4096];
+  return cfg_data_dir("CLUSTERSIM_PLOTS", "plots", CS_PLOTS_DIR, buf, sizeof buf);
 }
 
 /* ---- small helpers: paths, files, the -e expression ---- */

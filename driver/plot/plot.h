@@ -53,7 +53,9 @@ const char *const *plot_run_files(void);
 bool plot_has_inputs(const char *outdir);
 
 /* Where the gnuplot scripts are: $CLUSTERSIM_PLOTS if set and not empty,
- * else the source tree's plots/ (CS_PLOTS_DIR, fixed at build time). */
+ * else the installed PREFIX/share/clustersim/plots beside the running
+ * executable, else the source tree's plots/ (CS_PLOTS_DIR, fixed at build
+ * time); see driver/config/datadir.h. */
 const char *plot_scripts_dir(void);
 
 /* Run `gnuplot -e expr script` ($CLUSTERSIM_GNUPLOT, else gnuplot on the

@@ -1,8 +1,11 @@
-/* driver/sweep/sweep_pool.c: running a sweep's work items on local cores: one
- * child process per item (fork), at most `jobs` at once, each sending its
- * result back as text over a pipe. A child that crashes costs only its
- * item (reported as an error); SIGINT or SIGTERM to the parent stops the
- * children and returns with what has finished. */
+/* driver/sweep/sweep_pool.c: the driver's worker pool on local cores (see
+ * sweep_run.h), for sweep points and plan's GPU types alike: one child
+ * process per item (fork), at most `jobs` at once, each sending its result
+ * bytes back over a pipe and its status as its exit status. A child that
+ * crashes costs only its item (reported as SWEEP_WORKER_LOST); SIGINT or
+ * SIGTERM to the parent stops the children and returns with what has
+ * finished. The results are the same whatever the number of workers:
+ * each item runs alone in a fresh copy of the parent. */
 #include <errno.h>
 #include <poll.h>
 #include <signal.h>
@@ -52,7 +55,7 @@ static void write_all(int fd, const char *s, size_t n)
   }
 }
 
-static bool start(child *c, size_t item, sweep_work_fn work, void *ctx)
+static bool start(child *c, size_t item, const sweep_jobs *j)
 {
   int fds[2];
   if (pipe(fds) != 0) return false;
@@ -64,14 +67,17 @@ static bool start(child *c, size_t item, sweep_work_fn work, void *ctx)
     return false;
   }
   if (pid == 0) {
-    /* the child: default signal handling, run the item, send the text */
+    /* the child: default signal handling, run the item, send the bytes */
     signal(SIGINT, SIG_DFL);
     signal(SIGTERM, SIG_DFL);
     close(fds[0]);
-    char *text = work(ctx, item);
-    write_all(fds[1], text, strlen(text));
+    char *out = NULL;
+    size_t len = 0;
+    int status = j->work(j->ctx, item, &out, &len);
+    if (out) write_all(fds[1], out, len);
     close(fds[1]);
-    _exit(0);
+    fflush(NULL);
+    _exit(status < 0 || status > 125 ? 125 : status);
   }
   close(fds[1]);
   memset(c, 0, sizeof *c);
@@ -82,8 +88,18 @@ static bool start(child *c, size_t item, sweep_work_fn work, void *ctx)
   return true;
 }
 
-size_t sweep_pool_run(int jobs, const size_t *items, size_t n, sweep_work_fn work, sweep_done_fn done,
-                          void *ctx)
+static void stop_all(child *kids, int running)
+{
+  for (int i = 0; i < running; i++) kill(kids[i].pid, SIGTERM);
+  for (int i = 0; i < running; i++) {
+    close(kids[i].fd);
+    while (waitpid(kids[i].pid, NULL, 0) < 0 && errno == EINTR) {
+    }
+    free(kids[i].buf);
+  }
+}
+
+size_t sweep_pool_run(int jobs, const sweep_jobs *j)
 {
   struct sigaction sa, old_int, old_term;
   memset(&sa, 0, sizeof sa);
@@ -95,33 +111,48 @@ size_t sweep_pool_run(int jobs, const size_t *items, size_t n, sweep_work_fn wor
   child *kids = xcalloc((size_t)jobs, sizeof *kids);
   struct pollfd *pfd = xcalloc((size_t)jobs, sizeof *pfd);
   int running = 0;
-  size_t next = 0, finished = 0;
-  while ((next < n && !pool_stop) || running > 0) {
+  size_t finished = 0;
+  bool exhausted = false, waiting = false, stopping = false;
+  double last_tick = now_s();
+  for (;;) {
     /* fill the free slots */
-    while (running < jobs && next < n && !pool_stop) {
-      if (!start(&kids[running], items[next], work, ctx)) {
+    while (!pool_stop && !stopping && !exhausted && !waiting && running < jobs) {
+      size_t item;
+      sweep_next nx = j->next(j->ctx, &item);
+      if (nx == SWEEP_NEXT_DONE) {
+        exhausted = true;
+      } else if (nx == SWEEP_NEXT_WAIT) {
+        waiting = true;
+      } else if (!start(&kids[running], item, j)) {
         fprintf(stderr, "clustersim: cannot start a worker process: %s\n", strerror(errno));
-        pool_stop = SIGTERM;
-        break;
+        char why[128];
+        snprintf(why, sizeof why, "cannot start a worker process: %s", strerror(errno));
+        j->done(j->ctx, item, SWEEP_WORKER_LOST, why, strlen(why), 0);
+        stopping = true;
+      } else {
+        running++;
       }
-      running++;
-      next++;
     }
-    if (pool_stop) {
-      for (int i = 0; i < running; i++) kill(kids[i].pid, SIGTERM);
-      for (int i = 0; i < running; i++) {
-        close(kids[i].fd);
-        waitpid(kids[i].pid, NULL, 0);
-        free(kids[i].buf);
-      }
+    if (pool_stop || stopping) {
+      stop_all(kids, running);
       running = 0;
       break;
     }
+    if (running == 0 && exhausted) break;
+    if (now_s() - last_tick >= 1.0) {
+      if (j->tick) j->tick(j->ctx);
+      last_tick = now_s();
+    }
+    /* wait for output, a signal, or the next look at `next` */
     for (int i = 0; i < running; i++) pfd[i] = (struct pollfd){.fd = kids[i].fd, .events = POLLIN};
-    int r = poll(pfd, (nfds_t)running, -1);
+    int r = poll(pfd, (nfds_t)running, waiting ? 100 : 1000);
     if (r < 0) {
       if (errno == EINTR) continue;
       SIM_BUG("poll: %s", strerror(errno));
+    }
+    if (r == 0) {
+      waiting = false;  /* ask `next` again */
+      continue;
     }
     for (int i = 0; i < running; i++) {
       if (!(pfd[i].revents & (POLLIN | POLLHUP | POLLERR))) continue;
@@ -141,18 +172,20 @@ size_t sweep_pool_run(int jobs, const size_t *items, size_t n, sweep_work_fn wor
       /* end of its output: reap it and hand over the result */
       close(c->fd);
       int status = 0;
-      waitpid(c->pid, &status, 0);
+      while (waitpid(c->pid, &status, 0) < 0 && errno == EINTR) {
+      }
       double wall = now_s() - c->t0;
       if (c->buf) c->buf[c->len] = '\0';
-      if (WIFEXITED(status) && WEXITSTATUS(status) == 0 && c->buf && c->len > 0) {
-        done(ctx, c->item, c->buf, wall);
-      } else {
-        char why[128];
-        if (WIFSIGNALED(status))
-          snprintf(why, sizeof why, "!worker killed by signal %d", WTERMSIG(status));
-        else
-          snprintf(why, sizeof why, "!worker exited with status %d", WIFEXITED(status) ? WEXITSTATUS(status) : -1);
-        if (!pool_stop) done(ctx, c->item, why, wall);
+      if (!pool_stop) {
+        bool keep;
+        if (WIFEXITED(status)) {
+          keep = j->done(j->ctx, c->item, WEXITSTATUS(status), c->buf ? c->buf : "", c->len, wall);
+        } else {
+          char why[128];
+          snprintf(why, sizeof why, "worker killed by signal %d", WIFSIGNALED(status) ? WTERMSIG(status) : 0);
+          keep = j->done(j->ctx, c->item, SWEEP_WORKER_LOST, why, strlen(why), wall);
+        }
+        if (!keep) stopping = true;
       }
       free(c->buf);
       finished++;
@@ -160,6 +193,7 @@ size_t sweep_pool_run(int jobs, const size_t *items, size_t n, sweep_work_fn wor
       pfd[i] = pfd[running - 1];
       running--;
       i--;
+      waiting = false;
     }
   }
   free(kids);

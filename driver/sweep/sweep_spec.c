@@ -1,11 +1,15 @@
 /* driver/sweep/sweep_spec.c: a sweep's axes, from --vary flags and from the
- * scenario's `sweep` section, and the points they make (see sweep.h). */
+ * scenario's `sweep` section, and the points they make (see sweep.h). A
+ * numeric range is kept as (from, step, count) and its values written out
+ * on demand, so that counting the points allocates nothing. */
 #include <errno.h>
 #include <libconfig.h>
 #include <math.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "driver/sweep/sweep.h"
 #include "sim/util.h"
@@ -23,7 +27,7 @@ void sweep_spec_release(sweep_spec *sp)
 {
   for (int a = 0; a < sp->naxes; a++) {
     sweep_axis *ax = &sp->axes[a];
-    for (int i = 0; i < ax->n; i++) {
+    for (int i = 0; i < ax->n && ax->values; i++) {
       free(ax->values[i]);
       free(ax->labels[i]);
     }
@@ -82,7 +86,7 @@ static void number_text(double v, char *buf, size_t n)
     snprintf(buf, n, "%.15g", v);
 }
 
-/* from, to, step -> values; false with a message. */
+/* from, to, step -> a range axis; false with a message. */
 static bool add_range(sweep_axis *ax, double from, double to, double step, const char *what,
                       cfg_errors *errs)
 {
@@ -91,16 +95,27 @@ static bool add_range(sweep_axis *ax, double from, double to, double step, const
     return false;
   }
   double count = floor((to - from) / step * (1 + 1e-12)) + 1;
-  if (count > SIM_SWEEP_MAX_VALUES) {
+  if (!(count <= SIM_SWEEP_MAX_VALUES)) {
     cfg_errors_add(errs, "%s: %.0f values (at most %d)", what, count, SIM_SWEEP_MAX_VALUES);
     return false;
   }
-  for (long i = 0; i < (long)count; i++) {
-    char buf[64];
-    number_text(from + (double)i * step, buf, sizeof buf);
-    add_value(ax, buf, buf);
-  }
+  ax->range = true;
+  ax->from = from;
+  ax->step = step;
+  ax->n = (int)count;
   return true;
+}
+
+const char *sweep_axis_value(const sweep_axis *ax, int i, char *buf, size_t n)
+{
+  if (!ax->range) return ax->values[i];
+  number_text(ax->from + (double)i * ax->step, buf, n);
+  return buf;
+}
+
+const char *sweep_axis_label(const sweep_axis *ax, int i, char *buf, size_t n)
+{
+  return ax->range ? sweep_axis_value(ax, i, buf, n) : ax->labels[i];
 }
 
 bool sweep_add_vary(sweep_spec *sp, const char *text, cfg_errors *errs)
@@ -183,13 +198,22 @@ static double number_of(const config_setting_t *s)
 
 bool sweep_read_section(sweep_spec *sp, const char *file, bool *replications_set, cfg_errors *errs)
 {
+  /* stat, not open: a FIFO would block here; the loader reports it */
+  struct stat st;
+  if (stat(file, &st) != 0 || !S_ISREG(st.st_mode)) return true;
   config_t cfg;
   config_init(&cfg);
-  char *dir = xstrdup(file), *slash = strrchr(dir, '/');
-  if (slash)
-    *slash = '\0';
-  else
-    strcpy(dir, ".");
+  /* the directory of the file ("." when it has none) for @include */
+  const char *slash = strrchr(file, '/');
+  char *dir;
+  if (!slash) {
+    dir = xstrdup(".");
+  } else {
+    size_t len = slash == file ? 1 : (size_t)(slash - file);
+    dir = xmalloc(len + 1);
+    memcpy(dir, file, len);
+    dir[len] = '\0';
+  }
   config_set_include_dir(&cfg, dir);
   free(dir);
   bool ok = true;
@@ -271,6 +295,24 @@ done:
   return ok;
 }
 
+bool sweep_count_points(const sweep_spec *sp, size_t max, size_t *points, double *approx)
+{
+  size_t n = 1;
+  double x = 1;
+  bool ok = true;
+  for (int a = 0; a < sp->naxes; a++) {
+    size_t k = (size_t)sp->axes[a].n;
+    x *= (double)k;
+    if (k != 0 && n > SIZE_MAX / k)
+      ok = false;
+    else
+      n *= k;
+  }
+  *approx = x;
+  *points = ok ? n : SIZE_MAX;
+  return ok && n <= max;
+}
+
 size_t sweep_points(const sweep_spec *sp)
 {
   size_t n = 1;
@@ -289,7 +331,8 @@ char **sweep_point_sets(const sweep_spec *sp, size_t point)
   char **sets = xcalloc((size_t)sp->naxes + 1, sizeof *sets);
   for (int a = 0; a < sp->naxes; a++) {
     const sweep_axis *ax = &sp->axes[a];
-    const char *v = ax->values[sweep_value_index(sp, point, a)];
+    char buf[64];
+    const char *v = sweep_axis_value(ax, sweep_value_index(sp, point, a), buf, sizeof buf);
     size_t n = strlen(ax->key) + strlen(v) + 2;
     sets[a] = xmalloc(n);
     snprintf(sets[a], n, "%s=%s", ax->key, v);

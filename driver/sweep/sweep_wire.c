@@ -2,7 +2,8 @@
  * process (a pipe) or an MPI rank (a message) to the one that records it:
  * one line per metric, "KIND<TAB>KEY<TAB>VALUE", KIND I (integer), N
  * (number, %.17g, so that it round-trips exactly; "nan" for undefined) or
- * S (text without tabs or newlines). Labels are not carried. */
+ * S (text); backslash, tab and newline in keys and texts are written \\,
+ * \t and \n. Any number of metrics of any length. Labels are not carried. */
 #include <inttypes.h>
 #include <math.h>
 #include <stdio.h>
@@ -12,31 +13,76 @@
 #include "driver/sweep/sweep.h"
 #include "sim/util.h"
 
+typedef struct {
+  char *s;
+  size_t len, cap;
+} buffer;
+
+static void put(buffer *b, const char *s, size_t n)
+{
+  if (b->len + n + 1 > b->cap) {
+    while (b->len + n + 1 > b->cap) b->cap = b->cap ? 2 * b->cap : 256;
+    b->s = xrealloc(b->s, b->cap);
+  }
+  memcpy(b->s + b->len, s, n);
+  b->len += n;
+  b->s[b->len] = '\0';
+}
+
+static void put_escaped(buffer *b, const char *s)
+{
+  for (; *s; s++) {
+    if (*s == '\\')
+      put(b, "\\\\", 2);
+    else if (*s == '\t')
+      put(b, "\\t", 2);
+    else if (*s == '\n')
+      put(b, "\\n", 2);
+    else
+      put(b, s, 1);
+  }
+}
+
+/* Undo put_escaped in place. */
+static void unescape(char *s)
+{
+  char *w = s;
+  for (char *r = s; *r; r++) {
+    if (*r == '\\' && r[1]) {
+      r++;
+      *w++ = *r == 't' ? '\t' : *r == 'n' ? '\n' : *r;
+    } else {
+      *w++ = *r;
+    }
+  }
+  *w = '\0';
+}
+
 char *sweep_wire_encode(const sim_report *rep)
 {
-  size_t cap = 256, len = 0;
-  char *buf = xmalloc(cap);
-  buf[0] = '\0';
+  buffer b = {0};
+  put(&b, "", 0);
   for (size_t i = 0; i < rep->len; i++) {
     const sim_metric *m = &rep->items[i];
-    char line[1200];
-    int n;
-    if (m->kind == SIM_VAL_INT)
-      n = snprintf(line, sizeof line, "I\t%s\t%" PRId64 "\n", m->key, m->i);
-    else if (m->kind == SIM_VAL_NUM)
-      n = isfinite(m->x) ? snprintf(line, sizeof line, "N\t%s\t%.17g\n", m->key, m->x)
-                         : snprintf(line, sizeof line, "N\t%s\tnan\n", m->key);
-    else
-      n = snprintf(line, sizeof line, "S\t%s\t%s\n", m->key, m->s);
-    if (n < 0 || (size_t)n >= sizeof line) SIM_BUG("metric %s too long to send", m->key);
-    if (len + (size_t)n + 1 > cap) {
-      while (len + (size_t)n + 1 > cap) cap *= 2;
-      buf = xrealloc(buf, cap);
+    char num[64];
+    put(&b, m->kind == SIM_VAL_INT ? "I\t" : m->kind == SIM_VAL_NUM ? "N\t" : "S\t", 2);
+    put_escaped(&b, m->key);
+    put(&b, "\t", 1);
+    if (m->kind == SIM_VAL_INT) {
+      snprintf(num, sizeof num, "%" PRId64, m->i);
+      put(&b, num, strlen(num));
+    } else if (m->kind == SIM_VAL_NUM) {
+      if (isfinite(m->x))
+        snprintf(num, sizeof num, "%.17g", m->x);
+      else
+        snprintf(num, sizeof num, "nan");
+      put(&b, num, strlen(num));
+    } else {
+      put_escaped(&b, m->s ? m->s : "");
     }
-    memcpy(buf + len, line, (size_t)n + 1);
-    len += (size_t)n;
+    put(&b, "\n", 1);
   }
-  return buf;
+  return b.s;
 }
 
 bool sweep_wire_decode(const char *text, sim_report *rep)
@@ -51,7 +97,8 @@ bool sweep_wire_decode(const char *text, sim_report *rep)
       break;
     }
     *t2 = '\0';
-    const char *key = t1 + 1, *val = t2 + 1;
+    char *key = t1 + 1, *val = t2 + 1;
+    unescape(key);
     if (sim_report_get(rep, key)) {
       ok = false;
       break;
@@ -60,17 +107,20 @@ bool sweep_wire_decode(const char *text, sim_report *rep)
     switch (line[0]) {
     case 'I': {
       long long v = strtoll(val, &end, 10);
-      if (*end) ok = false;
+      if (*end || end == val) ok = false;
       else sim_report_int(rep, key, v, NULL);
       break;
     }
     case 'N': {
       double v = strcmp(val, "nan") ? strtod(val, &end) : NAN;
-      if (strcmp(val, "nan") && *end) ok = false;
+      if (strcmp(val, "nan") && (*end || end == val)) ok = false;
       else sim_report_num(rep, key, v, NULL);
       break;
     }
-    case 'S': sim_report_str(rep, key, val, NULL); break;
+    case 'S':
+      unescape(val);
+      sim_report_str(rep, key, val, NULL);
+      break;
     default: ok = false;
     }
   }

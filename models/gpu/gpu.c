@@ -53,11 +53,17 @@ static const sim_key gpu_keys[] = {
   F(mem_bw_gbs, "mem_bw_gbs", true, 1, 1e6, "GB/s", "peak memory bandwidth"),
   F(tdp_w, "tdp_w", true, 1, 1e5, "W", "board power"),
   F(idle_w, "idle_w", true, 0, 1e5, "W", "idle power"),
-  S(power_source, "power_source", false, "source of the power figures"),
+  S(power_source, "power_source", true, "source of the power figures"),
   S(scaleup_link_name, "scaleup_link", true, "link between the GPUs of a node, or \"none\""),
   S(host_link_name, "host_link", true, "link to the host"),
-  F(price_usd_per_hour, "price_usd_per_hour", true, 0, 1e4, "USD/h", "reference price per GPU-hour"),
-  S(price_source, "price_source", true, "provider, instance, date"),
+  F(price_usd_per_hour, "price_usd_per_hour", true, 0, 1e4, "USD/h",
+    "reference on-demand price per GPU-hour (0: none; costs are then null)"),
+  S(price_source, "price_source", true, "where the price comes from: provider, instance, date, page"),
+  S(price_provider, "price_provider", true, "who rents at that price (\"CoreWeave\", \"RunPod\")"),
+  S(price_date, "price_date", true, "when the price held: YYYY, YYYY-MM or YYYY-MM-DD"),
+  F(purchase_usd, "purchase_usd", false, 0, 1e7, "USD", "list price of one GPU (0: unknown)"),
+  S(purchase_source, "purchase_source", false, "where purchase_usd comes from"),
+  S(purchase_date, "purchase_date", false, "when purchase_usd held: YYYY, YYYY-MM or YYYY-MM-DD"),
   {.name = "compute_efficiency", .kind = SIM_KEY_FLOAT, .offset = offsetof(gpu_spec, compute_efficiency),
    .required = true, .min = 0.01, .max = 1, .help = "achievable fraction of peak FLOP/s"},
   {.name = "memory_efficiency", .kind = SIM_KEY_FLOAT, .offset = offsetof(gpu_spec, memory_efficiency),
@@ -67,9 +73,27 @@ static const sim_key gpu_keys[] = {
   SIM_KEY_END,
 };
 
+/* "", YYYY, YYYY-MM or YYYY-MM-DD (years 2000-2099). */
+static bool date_ok(const char *d)
+{
+  size_t n = strlen(d);
+  if (n == 0) return true;
+  if (n != 4 && n != 7 && n != 10) return false;
+  for (size_t i = 0; i < n; i++)
+    if ((i == 4 || i == 7) ? d[i] != '-' : (d[i] < '0' || d[i] > '9')) return false;
+  int month = n >= 7 ? (d[5] - '0') * 10 + (d[6] - '0') : 1;
+  int day = n == 10 ? (d[8] - '0') * 10 + (d[9] - '0') : 1;
+  return d[0] == '2' && d[1] == '0' && month >= 1 && month <= 12 && day >= 1 && day <= 31;
+}
+
 static void gpu_check(const void *entry, sim_check *ck)
 {
   const gpu_spec *g = entry;
+  if (g->price_date && !date_ok(g->price_date))
+    sim_check_fail(ck, "price_date", "\"%s\" is not a date (expected YYYY, YYYY-MM or YYYY-MM-DD)", g->price_date);
+  if (g->purchase_date && !date_ok(g->purchase_date))
+    sim_check_fail(ck, "purchase_date", "\"%s\" is not a date (expected YYYY, YYYY-MM or YYYY-MM-DD)",
+                   g->purchase_date);
   if (g->peak_tflops[GPU_FP16] <= 0 && g->peak_tflops[GPU_FP32] <= 0)
     sim_check_fail(ck, "peak_tflops", "needs at least fp16 or fp32");
   if (g->idle_w > g->tdp_w) sim_check_fail(ck, "idle_w", "exceeds tdp_w (%g W)", g->tdp_w);
@@ -101,10 +125,17 @@ static void gpu_resolve(void *entry, const sim_catalogs *cats, sim_check *ck)
 static void gpu_line(const void *entry, char *buf, size_t n)
 {
   const gpu_spec *g = entry;
-  snprintf(buf, n, "%-14s %8.1f %8.1f %7.1f %8.0f %6.0f  %-9s %-6s %6.2f  %s", g->name,
-           g->peak_tflops[GPU_FP16], g->peak_tflops[GPU_FP8], g->mem_gib, g->mem_bw_gbs, g->tdp_w,
-           g->scaleup_link_name, g->host_link_name, g->price_usd_per_hour, g->description);
+  char price[32] = "     -";
+  if (g->price_usd_per_hour > 0) snprintf(price, sizeof price, "%6.2f", g->price_usd_per_hour);
+  snprintf(buf, n, "%-14s %8.1f %8.1f %7.1f %8.0f %6.0f  %-9s %-6s %s  %s", g->name, g->peak_tflops[GPU_FP16],
+           g->peak_tflops[GPU_FP8], g->mem_gib, g->mem_bw_gbs, g->tdp_w, g->scaleup_link_name, g->host_link_name,
+           price, g->description);
 }
+
+static const char *const gpu_source_keys[] = {
+  "source", "power_source", "efficiency_source", "price_usd_per_hour", "price_source", "price_provider",
+  "price_date", NULL,
+};
 
 const sim_catalog_type gpu_catalog = {
   .list = "gpus",
@@ -115,6 +146,7 @@ const sim_catalog_type gpu_catalog = {
   .aliases_offset = offsetof(gpu_spec, aliases),
   .check = gpu_check,
   .resolve = gpu_resolve,
+  .source_keys = gpu_source_keys,
   .list_header = "name           fp16 TF   fp8 TF mem GiB     GB/s      W  scale-up  host     $/h  description",
   .list_line = gpu_line,
 };

@@ -29,8 +29,11 @@ typedef struct {
   const char *scaleup_link_name, *host_link_name;
   const net_link *scaleup_link;        /* NULL: none */
   const net_link *host_link;
-  double price_usd_per_hour;
+  double price_usd_per_hour;           /* 0: no price known */
   const char *price_source;
+  const char *price_provider, *price_date;  /* date: YYYY, YYYY-MM or YYYY-MM-DD */
+  double purchase_usd;                 /* list price of one GPU; 0: unknown */
+  const char *purchase_source, *purchase_date;
   double compute_efficiency, memory_efficiency;
   const char *efficiency_source;
   const char *source;

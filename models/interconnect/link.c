@@ -25,6 +25,8 @@ static const sim_key link_keys[] = {
   SIM_KEY_END,
 };
 
+static const char *const link_source_keys[] = {"source", NULL};
+
 static void link_line(const void *entry, char *buf, size_t n)
 {
   const net_link *l = entry;
@@ -39,6 +41,7 @@ const sim_catalog_type net_link_catalog = {
   .entry_size = sizeof(net_link),
   .name_offset = offsetof(net_link, name),
   .aliases_offset = offsetof(net_link, aliases),
+  .source_keys = link_source_keys,
   .list_header = "name         scope    GB/s/dir  lat(us)    eff  description",
   .list_line = link_line,
 };

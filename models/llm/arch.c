@@ -139,6 +139,8 @@ static void llm_check(const void *entry, sim_check *ck)
     sim_check_fail(ck, "heads", "must divide hidden (%lld) unless head_dim is given", (long long)m->hidden);
 }
 
+static const char *const llm_source_keys[] = {"published_params", "params_source", "source", NULL};
+
 static void llm_line(const void *entry, char *buf, size_t n)
 {
   const llm_arch *m = entry;
@@ -156,6 +158,7 @@ const sim_catalog_type llm_catalog = {
   .name_offset = offsetof(llm_arch, name),
   .aliases_offset = offsetof(llm_arch, aliases),
   .check = llm_check,
+  .source_keys = llm_source_keys,
   .list_header = "name           params(B) publ.(B) layers hidden heads/kv   vocab context  description",
   .list_line = llm_line,
 };

@@ -18,11 +18,15 @@
 
 /* The seed's CPU: one core at 3 GHz doing one FLOP per cycle. */
 #define CPU_CORE_FLOPS 3e9
+/* Weights in 16-bit floating point when --dtype is not given (without
+ * --train): the seed article's case and the serving engines' default;
+ * with --train the training default (TRAIN_DEFAULT_DTYPE). */
+#define EST_INFERENCE_DTYPE GPU_FP16
 
 typedef struct {
   const char *model, *gpu, *link, *net_link;
   int64_t gpus, tp, pp, batch, context, gpus_per_node, dp, nics_per_node;
-  int dtype;
+  const char *dtype;        /* a gpu_precision name, "" for the mode's default */
   double tokens_in, tokens_out, train_tokens, price, overhead_ms, mfu;
   int recompute, fsdp_prefetch;
   int64_t zero;
@@ -33,10 +37,6 @@ typedef struct {
   int64_t global_batch, seq_len, micro_batch, interleave;
   double dp_overlap, mtbf_gpu_h, checkpoint_interval_s, checkpoint_s, restart_s;
 } est_params;
-
-static const char *const recompute_names[] = {"none", "selective", "full", NULL};
-/* in the order of TRAIN_PREFETCH_* */
-static const char *const prefetch_names[] = {"pre", "post", NULL};
 
 #define FL(field, key, def_, lo, hi, help_) \
   {.name = key, .kind = SIM_KEY_FLOAT, .offset = offsetof(est_params, field), .def = def_, .min = lo, \
@@ -51,8 +51,9 @@ static const sim_key est_flags[] = {
   {.name = "gpu", .kind = SIM_KEY_STRING, .offset = offsetof(est_params, gpu), .def_str = "a100-80gb-sxm",
    .help = "GPU from the catalog (clustersim list gpus)"},
   IN(gpus, "gpus", 0, 0, 1e6, "GPUs (0: tp x pp, or the fewest that hold the weights)"),
-  {.name = "dtype", .kind = SIM_KEY_ENUM, .offset = offsetof(est_params, dtype), .def_str = "fp16",
-   .choices = gpu_precision_names, .help = "weight precision"},
+  {.name = "dtype", .kind = SIM_KEY_STRING, .offset = offsetof(est_params, dtype), .def_str = "",
+   .help = "precision: fp32, tf32, fp16, bf16, fp8, int8 or int4 (default fp16 for the weights; with --train "
+           TRAIN_DEFAULT_DTYPE_NAME ", as the training section)"},
   FL(tokens_in, "tokens-in", 512, 1, 1e9, "prompt tokens per request"),
   FL(tokens_out, "tokens-out", 512, 0, 1e9, "generated tokens per request"),
   FL(train_tokens, "train-tokens", 300e9, 0, 1e16, "training data set in tokens"),
@@ -73,27 +74,27 @@ static const sim_key est_flags[] = {
    * 33-39% MFU (shared/reference/training_calibration.csv). Issue 6 simulates
    * it instead. */
   FL(mfu, "mfu", 0.40, 0.01, 1, "model FLOPs utilisation of training (fraction of peak)"),
-  {.name = "recompute", .kind = SIM_KEY_ENUM, .offset = offsetof(est_params, recompute), .def_str = "none",
-   .choices = recompute_names,
+  {.name = "recompute", .kind = SIM_KEY_ENUM, .offset = offsetof(est_params, recompute),
+   .def_str = TRAIN_DEFAULT_RECOMPUTE_NAME, .choices = train_recompute_names,
    .help = "activation recomputation: none, selective (attention scores) or full (8p FLOPs per token, not 6p)"},
   IN(dp, "dp", 1, 1, 1e6, "data-parallel ranks the training state is sharded over (with --zero)"),
-  IN(zero, "zero", 0, 0, 3, "ZeRO stage: 1 shards optimizer state over --dp, 2 also gradients, 3 also weights"),
-  IN(gpus_per_node, "gpus-per-node", 8, 1, 1024, "GPUs a node-scope link (NVLink, PCIe) joins"),
-  IN(nics_per_node, "nics-per-node", 0, 0, 1024, "--train: network ports per node (0: one per GPU)"),
+  IN(zero, "zero", TRAIN_DEFAULT_ZERO, 0, 3, "ZeRO stage: 1 shards optimizer state over --dp, 2 also gradients, 3 also weights"),
+  IN(gpus_per_node, "gpus-per-node", TRAIN_DEFAULT_GPUS_PER_NODE, 1, 1024, "GPUs a node-scope link (NVLink, PCIe) joins"),
+  IN(nics_per_node, "nics-per-node", TRAIN_DEFAULT_NICS_PER_NODE, 0, 1024, "--train: network ports per node (0: one per GPU)"),
   {.name = "train", .kind = SIM_KEY_BOOL, .offset = offsetof(est_params, train), .def = 0,
    .help = "simulate a training iteration (dp = gpus / (tp x pp)) and the whole run instead"},
   IN(global_batch, "global-batch", 0, 0, 1e9, "--train: sequences per iteration (0: 1,024)"),
-  IN(seq_len, "seq-len", 2048, 1, 1e7, "--train: tokens per sequence"),
-  IN(micro_batch, "micro-batch", 1, 1, 1e6, "--train: sequences per micro-batch"),
-  IN(interleave, "interleave", 1, 1, 1024, "--train: virtual pipeline stages per GPU (1: 1F1B)"),
+  IN(seq_len, "seq-len", TRAIN_DEFAULT_SEQ_LEN, 1, 1e7, "--train: tokens per sequence"),
+  IN(micro_batch, "micro-batch", TRAIN_DEFAULT_MICRO_BATCH, 1, 1e6, "--train: sequences per micro-batch"),
+  IN(interleave, "interleave", TRAIN_DEFAULT_INTERLEAVE, 1, 1024, "--train: virtual pipeline stages per GPU (1: 1F1B)"),
   {.name = "seq-parallel", .kind = SIM_KEY_BOOL, .offset = offsetof(est_params, seq_parallel), .def = 0,
    .help = "--train: sequence parallelism in the tensor-parallel group"},
   {.name = "no-flash", .kind = SIM_KEY_BOOL, .offset = offsetof(est_params, no_flash), .def = 0,
    .help = "--train: unfused attention (s x s scores in memory), as Megatron-LM in 2021"},
   {.name = "node-link", .kind = SIM_KEY_STRING, .offset = offsetof(est_params, node_link), .def_str = "",
    .help = "--train: link inside a node (default: --link, else the GPU's scale-up link)"},
-  {.name = "fsdp-prefetch", .kind = SIM_KEY_ENUM, .offset = offsetof(est_params, fsdp_prefetch), .def_str = "pre",
-   .choices = prefetch_names,
+  {.name = "fsdp-prefetch", .kind = SIM_KEY_ENUM, .offset = offsetof(est_params, fsdp_prefetch),
+   .def_str = TRAIN_DEFAULT_FSDP_PREFETCH_NAME, .choices = train_prefetch_names,
    .help = "--train, --zero 3: FSDP backward prefetch, pre (PyTorch) or post (Composer)"},
   FL(dp_overlap, "dp-overlap", TRAIN_DP_OVERLAP_DEFAULT, 0, 1,
      "--train: share of gradient traffic that may hide under backward (PyTorch DDP/FSDP overlap)"),
@@ -106,8 +107,8 @@ static const sim_key est_flags[] = {
   FL(mtbf_gpu_h, "mtbf-gpu-h", 0, 0, 1e12, "--train: mean time between failures of one GPU, hours (0: none)"),
   FL(checkpoint_interval_s, "checkpoint-interval-s", 0, 0, 1e9,
      "--train: work between checkpoints, s (0: Young's optimum)"),
-  FL(checkpoint_s, "checkpoint-s", 60, 0, 1e9, "--train: time to write a checkpoint, s"),
-  FL(restart_s, "restart-s", 600, 0, 1e9, "--train: time to restart after a failure, s"),
+  FL(checkpoint_s, "checkpoint-s", TRAIN_DEFAULT_CHECKPOINT_S, 0, 1e9, "--train: time to write a checkpoint, s"),
+  FL(restart_s, "restart-s", TRAIN_DEFAULT_RESTART_S, 0, 1e9, "--train: time to restart after a failure, s"),
   SIM_KEY_END,
 };
 
@@ -128,6 +129,31 @@ static const void *find(const sim_catalogs *cats, const char *list, const char *
 
 static void est_train(const est_params *o, const sim_catalogs *cats, sim_report *rep, sim_check *ck);
 
+/* --dtype as a precision: the name given, or the mode's default when none
+ * is (EST_INFERENCE_DTYPE; TRAIN_DEFAULT_DTYPE with --train). -1 after
+ * reporting an unknown name. */
+static int est_dtype(const est_params *o, sim_check *ck)
+{
+  if (!*o->dtype) return o->train ? TRAIN_DEFAULT_DTYPE : EST_INFERENCE_DTYPE;
+  char list[128] = "";
+  size_t used = 0;
+  for (int i = 0; gpu_precision_names[i]; i++) {
+    if (!strcmp(gpu_precision_names[i], o->dtype)) return i;
+    if (used < sizeof list)
+      used += (size_t)snprintf(list + used, sizeof list - used, "%s%s", i ? ", " : "", gpu_precision_names[i]);
+  }
+  sim_check_fail(ck, "dtype", "unknown value '%s' (expected one of: %s)", o->dtype, list);
+  return -1;
+}
+
+/* The network link of the flags: --net-link, else the training default
+ * for the GPU (train_default_net_link). NULL after reporting it. */
+static const net_link *est_net_link(const est_params *o, const sim_catalogs *cats, const gpu_spec *g,
+                                    sim_check *ck)
+{
+  return find(cats, "links", "link", "net-link", *o->net_link ? o->net_link : train_default_net_link(g), ck);
+}
+
 static void est_run(const void *params, const sim_catalogs *cats, sim_report *rep, sim_check *ck)
 {
   const est_params *o = params;
@@ -139,14 +165,14 @@ static void est_run(const void *params, const sim_catalogs *cats, sim_report *re
   const gpu_spec *g = find(cats, "gpus", "GPU", "gpu", o->gpu, ck);
   const net_link *link = *o->link ? find(cats, "links", "link", "link", o->link, ck) : NULL;
   const net_link *net = *o->net_link ? find(cats, "links", "link", "net-link", o->net_link, ck) : NULL;
-  if (!m || !g || (*o->link && !link) || (*o->net_link && !net)) return;
+  int dt = est_dtype(o, ck);
+  if (!m || !g || (*o->link && !link) || (*o->net_link && !net) || dt < 0) return;
   if (!link) link = g->scaleup_link ? g->scaleup_link : g->host_link;
   if (!net) {
-    bool ndr = g->scaleup_link && !strcmp(g->scaleup_link->name, "nvlink4");
-    net = sim_catalog_find(cats, "links", ndr ? "ib-ndr" : "ib-hdr");
+    net = sim_catalog_find(cats, "links", train_default_net_link(g));
     if (!net) net = link;
   }
-  gpu_precision dtype = (gpu_precision)o->dtype;
+  gpu_precision dtype = (gpu_precision)dt;
   gpu_precision cp = gpu_compute_precision(g, dtype);
   /* no price known (0 in the catalog, none given): costs are unknown, not free */
   double price = o->price > 0 ? o->price : g->price_usd_per_hour > 0 ? g->price_usd_per_hour : NAN;
@@ -217,17 +243,26 @@ static void est_run(const void *params, const sim_catalogs *cats, sim_report *re
   double in = o->tokens_in, out = m->encoder_only ? 0 : o->tokens_out, b = (double)o->batch;
   double ctx = o->context > 0 ? (double)o->context : in;
 
+  /* Memory: the KV cache of b sequences at the longest context the query
+   * reaches (--context, or the whole request in + out), and the
+   * activations of the largest step a serving engine runs for it: a decode
+   * step of the batch is b tokens, a prompt is prefilled as one step of
+   * `in` tokens (engines admit prompts within a token budget, not the
+   * batch's b x in at once); an encoder runs its batch as one step. */
+  double kv_per_seq = ctx > in + out ? ctx : in + out;
+  double step_tokens = m->encoder_only ? b * in : (b > in ? b : in);
   llm_memory mem;
-  llm_memory_need(&r, b * (ctx > in + out ? ctx : in + out), b * in, b, &mem);
+  llm_memory_need(&r, b * kv_per_seq, step_tokens, b, &mem);
   if (mem.total > mem.usable) {
     sim_check_fail(ck, "gpus",
                    "%s in %s does not fit on %d x %s: each GPU needs %.1f GiB (weights %.1f, KV cache "
-                   "%.1f for %g x %g tokens, activations %.1f) but has %.1f GiB, %.0f%% usable (%.1f): "
-                   "short by %.1f GiB; use more GPUs (--gpus, at least %g hold the weights)",
+                   "%.1f for %g x %g tokens, activations %.1f for a %g-token step) but has %.1f GiB, %.0f%% "
+                   "usable (%.1f): short by %.1f GiB; use more GPUs (--gpus, at least %g hold the weights)",
                    m->name, gpu_precision_names[dtype], gpus, g->name, mem.total / 1073741824.0,
-                   mem.weights / 1073741824.0, mem.kv / 1073741824.0, b, in + out,
-                   mem.activations / 1073741824.0, mem.capacity / 1073741824.0, LLM_USABLE_MEMORY * 100,
-                   mem.usable / 1073741824.0, (mem.total - mem.usable) / 1073741824.0, hold);
+                   mem.weights / 1073741824.0, mem.kv / 1073741824.0, b, kv_per_seq,
+                   mem.activations / 1073741824.0, step_tokens, mem.capacity / 1073741824.0,
+                   LLM_USABLE_MEMORY * 100, mem.usable / 1073741824.0, (mem.total - mem.usable) / 1073741824.0,
+                   hold);
     return;
   }
 
@@ -277,6 +312,7 @@ static void est_run(const void *params, const sim_catalogs *cats, sim_report *re
   sim_report_num(rep, "params", llm_params(m), "parameters (derived from the architecture)");
   sim_report_num(rep, "active_params", llm_active_params(m), "parameters used per token");
   sim_report_num(rep, "published_params", m->published_params, "parameters as published");
+  sim_report_num(rep, "batch", b, "sequences per step (--batch)");
   sim_report_num(rep, "tokens_in", in, "prompt tokens per request");
   sim_report_num(rep, "tokens_out", out, "generated tokens per request");
   sim_report_num(rep, "prefill_flops", prefill_flops, "prompt FLOPs per request");
@@ -286,6 +322,9 @@ static void est_run(const void *params, const sim_catalogs *cats, sim_report *re
   sim_report_num(rep, "weights_bytes", wbytes, "weights (bytes)");
   sim_report_num(rep, "kv_bytes_per_token", llm_kv_bytes_per_token(m, r.kv_bytes), "KV cache per token (bytes)");
   sim_report_num(rep, "inference_memory_bytes", mem.total * gpus, "weights + KV + activations, all GPUs");
+  sim_report_num(rep, "kv_cache_tokens", b * kv_per_seq, "tokens the KV cache holds: batch x max(context, in + out)");
+  sim_report_num(rep, "activation_step_tokens", step_tokens,
+                 "tokens of the largest step sized: max(batch, prompt); an encoder's whole batch");
   sim_report_num(rep, "gpus_to_hold", hold, "GPUs whose usable memory holds the weights");
   sim_report_num(rep, "peak_time_s", forward / gpu_peak_flops(g, cp),
                  "one request on one GPU at peak FLOP/s (s)");
@@ -304,7 +343,9 @@ static void est_run(const void *params, const sim_catalogs *cats, sim_report *re
   sim_report_num(rep, "cpu_core_time_2pn_s", llm_flops_2pn(m, in + out) * b / CPU_CORE_FLOPS,
                  "the seed's rule 2 p n on that core (s)");
   sim_report_num(rep, "usd_per_hour", usd_per_s * 3600, "price of the GPUs (USD/h; null: no price, give --price)");
-  sim_report_num(rep, "usd_per_1k_tokens", usd_per_s * request / tokens * 1000, "cost per 1,000 tokens (USD)");
+  char label[96];
+  snprintf(label, sizeof label, "cost per 1,000 tokens at batch %g (USD)", b);
+  sim_report_num(rep, "usd_per_1k_tokens", usd_per_s * request / tokens * 1000, label);
   sim_report_num(rep, "train_tokens", o->train_tokens, "training tokens");
   sim_report_num(rep, "train_flops", train, o->recompute == LLM_RECOMPUTE_FULL ? "training FLOPs (8 p per token)" : "training FLOPs (6 p per token)");
   sim_report_num(rep, "train_memory_bytes", train_mem,
@@ -361,13 +402,10 @@ static void est_train(const est_params *o, const sim_catalogs *cats, sim_report 
   const gpu_spec *g = find(cats, "gpus", "GPU", "gpu", o->gpu, ck);
   const char *nl = *o->node_link ? o->node_link : o->link;
   const net_link *node = *nl ? find(cats, "links", "link", *o->node_link ? "node-link" : "link", nl, ck) : NULL;
-  const net_link *net = *o->net_link ? find(cats, "links", "link", "net-link", o->net_link, ck) : NULL;
-  if (!m || !g || (*nl && !node) || (*o->net_link && !net)) return;
+  const net_link *net = g ? est_net_link(o, cats, g, ck) : NULL;
+  int dt = est_dtype(o, ck);
+  if (!m || !g || (*nl && !node) || !net || dt < 0) return;
   if (!node) node = g->scaleup_link ? g->scaleup_link : g->host_link;
-  if (!net) {
-    bool ndr = g->scaleup_link && !strcmp(g->scaleup_link->name, "nvlink4");
-    net = sim_catalog_find(cats, "links", ndr ? "ib-ndr" : "ib-hdr");
-  }
   int tp = o->tp > 0 ? (int)o->tp : 1, pp = (int)o->pp;
   int gpus = o->gpus > 0 ? (int)o->gpus : tp * pp;
   if (gpus % (tp * pp) != 0) {
@@ -377,7 +415,7 @@ static void est_train(const est_params *o, const sim_catalogs *cats, sim_report 
   }
   train_job j;
   train_job_init(&j, m, g);
-  j.dtype = (gpu_precision)o->dtype;
+  j.dtype = (gpu_precision)dt;
   j.tp = tp;
   j.pp = pp;
   j.dp = gpus / (tp * pp);
@@ -388,7 +426,7 @@ static void est_train(const est_params *o, const sim_catalogs *cats, sim_report 
   j.recompute = o->recompute;
   j.seq_parallel = o->seq_parallel;
   j.zero = (int)o->zero;
-  j.flash_attention = !o->no_flash;
+  j.flash_attention = TRAIN_DEFAULT_FLASH_ATTENTION && !o->no_flash;
   j.node_link = node;
   j.net_link = net;
   j.gpus_per_node = (int)o->gpus_per_node;
@@ -415,7 +453,7 @@ static void est_train(const est_params *o, const sim_catalogs *cats, sim_report 
                    "%s does not fit on %d x %s (dp %d, tp %d, pp %d, ZeRO %d, recompute %s): each GPU needs %.1f "
                    "GiB (weights %.1f, gradients %.1f, optimizer %.1f, activations %.1f) but has %.1f: short by "
                    "%.1f GiB; use more tp/pp, --zero, --recompute full or a smaller --micro-batch",
-                   m->name, gpus, g->name, j.dp, tp, pp, j.zero, recompute_names[j.recompute], r.mem.total / gib,
+                   m->name, gpus, g->name, j.dp, tp, pp, j.zero, train_recompute_names[j.recompute], r.mem.total / gib,
                    r.mem.weights / gib, r.mem.grads / gib, r.mem.optimizer / gib, r.mem.activations / gib,
                    r.mem.capacity / gib, r.mem.short_bytes / gib);
     return;
@@ -438,9 +476,9 @@ static void est_train(const est_params *o, const sim_catalogs *cats, sim_report 
   sim_report_int(rep, "pp", pp, "pipeline stages");
   sim_report_int(rep, "interleave", j.interleave, "virtual stages per GPU");
   sim_report_int(rep, "micro_batches", r.micro_batches, "micro-batches per iteration");
-  sim_report_str(rep, "recompute", recompute_names[j.recompute], "activation recomputation");
+  sim_report_str(rep, "recompute", train_recompute_names[j.recompute], "activation recomputation");
   sim_report_int(rep, "zero", j.zero, "ZeRO stage");
-  if (j.zero >= 3) sim_report_str(rep, "fsdp_prefetch", prefetch_names[j.fsdp_prefetch], "FSDP backward prefetch");
+  if (j.zero >= 3) sim_report_str(rep, "fsdp_prefetch", train_prefetch_names[j.fsdp_prefetch], "FSDP backward prefetch");
   sim_report_str(rep, "tp_link", tp > 1 ? node->name : "none", "tensor-parallel link");
   sim_report_str(rep, "pp_link", r.pp_link ? r.pp_link->name : "none", "pipeline link");
   sim_report_str(rep, "dp_link", r.dp_link ? r.dp_link->name : "none", "data-parallel link");
@@ -452,6 +490,16 @@ static void est_train(const est_params *o, const sim_catalogs *cats, sim_report 
   sim_report_num(rep, "dp_exposed_s", r.dp_exposed_s, "  data-parallel traffic not hidden (s)");
   sim_report_num(rep, "optimizer_s", r.optimizer_s, "  optimizer step (s)");
   sim_report_num(rep, "dp_comm_s", r.dp_comm_s, "data-parallel traffic, hidden or not (s)");
+  sim_report_num(rep, "exposed_comm_time_s", r.exposed_comm_s,
+                 "exposed communication: tp + pp + dp (s)");
+  char label[160];
+  sim_report_str(rep, "node_link", j.node_link ? j.node_link->name : "none", "link inside a node");
+  sim_report_str(rep, "net_link", j.net_link->name, "link between nodes");
+  snprintf(label, sizeof label, "%s busy (share of the iteration)",
+           j.node_link ? j.node_link->name : "the node link");
+  sim_report_num(rep, "link_node_busy_fraction", r.link_node_busy_fraction, label);
+  snprintf(label, sizeof label, "%s busy (share of the iteration)", j.net_link->name);
+  sim_report_num(rep, "link_net_busy_fraction", r.link_net_busy_fraction, label);
   sim_report_num(rep, "bubble_fraction", r.bubble_fraction, "bubble share of the pipeline time");
   sim_report_num(rep, "tokens_per_iteration", r.tokens, "tokens per iteration");
   sim_report_num(rep, "tokens_per_s", r.tokens_per_s, "tokens per second, all GPUs");
@@ -491,12 +539,16 @@ const sim_command_type estimate_command = {
       "decode separately) and of a training run, memory for inference and training, the GPUs\n"
       "needed to hold the model, the time of a request at peak and at the modelled efficiency\n"
       "(prefill of --batch prompts, one decode step of --batch sequences at --context), the same\n"
-      "on one 3 GHz CPU core, and the cost per 1,000 tokens and of the training run.\n"
+      "on one 3 GHz CPU core, and the cost per 1,000 tokens (at --batch) and of the training run.\n"
+      "Memory holds the KV cache of --batch sequences at max(--context, tokens-in + tokens-out) and the\n"
+      "activations of the largest step an engine runs: a decode step of the batch or one prompt.\n"
       "Defaults reproduce the seed article's case: GPT-3 175B, 1,024 tokens, 300B training tokens.\n"
       "--train simulates a training iteration instead (models/training/train.h): dp = --gpus / (tp x pp),\n"
       "--global-batch sequences of --seq-len tokens in micro-batches of --micro-batch, 1F1B or\n"
       "interleaved (--interleave V), --recompute, --seq-parallel, --zero; prints iteration time and its\n"
-      "breakdown, tokens/s per GPU, MFU and HFU, memory per GPU, days, GPU-hours, energy and cost.\n"
+      "breakdown, tokens/s per GPU, MFU and HFU, memory per GPU, days, GPU-hours, energy and cost,\n"
+      "the communication not hidden (exposed_comm_time_s) and each link's busy share. Its defaults are\n"
+      "the training section's (bf16, selective recomputation, FlashAttention, the network by GPU).\n"
       "--model takes a catalog name, or an inline GPT-style architecture: --layers --hidden --heads\n"
       "[--kv-heads] [--ffn (4 x hidden)] [--vocab (51,200)].\n",
   .flags = est_flags,

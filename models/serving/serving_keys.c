@@ -515,6 +515,12 @@ static void prepare_pool(srv_params *p, int i, const sim_setup *su, sim_check *c
                  : g->price_usd_per_hour > 0    ? g->price_usd_per_hour
                                                  : NAN;
   pl->price = price;
+  if (isnan(price)) {
+    char gk[160];
+    snprintf(gk, sizeof gk, "%s.gpu", key);
+    sim_check_warn(ck, gk, "no price for GPU %s: cost_usd and usd_per_* are null; set cost.usd_per_gpu_hour or "
+                   "give the GPU a price (--catalog)", g->name);
+  }
 }
 
 /* workload.load_scale applied to a class: rates (base, segments, MMPP

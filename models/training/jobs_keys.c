@@ -14,7 +14,6 @@
 
 static const char *const policy_names[] = {"fifo", "priority", "sjf", "backfill", NULL};
 static const char *const kind_names[] = {"training", "finetune", "inference", NULL};
-static const char *const recompute_names[] = {"none", "selective", "full", NULL};
 
 #define J(f) offsetof(jobs_spec, f)
 static const sim_key job_keys[] = {
@@ -40,14 +39,16 @@ static const sim_key job_keys[] = {
   {.name = "train_tokens", .kind = SIM_KEY_FLOAT, .offset = J(train_tokens), .def = 0, .min = 0, .max = 1e17,
    .help = "training job: tokens to train on"},
   {.name = "pp", .kind = SIM_KEY_INT, .offset = J(pp), .def = 1, .min = 1, .max = 4096, .help = "training job: pipeline stages"},
-  {.name = "micro_batch", .kind = SIM_KEY_INT, .offset = J(micro_batch), .def = 1, .min = 1, .max = 1e6,
+  {.name = "micro_batch", .kind = SIM_KEY_INT, .offset = J(micro_batch), .def = TRAIN_DEFAULT_MICRO_BATCH, .min = 1, .max = 1e6,
    .help = "training job: sequences per micro-batch"},
   {.name = "global_batch", .kind = SIM_KEY_INT, .offset = J(global_batch), .def = 0, .min = 0, .max = 1e9,
    .help = "training job: sequences per iteration"},
-  {.name = "seq_len", .kind = SIM_KEY_INT, .offset = J(seq_len), .def = 2048, .min = 1, .max = 1e7,
+  {.name = "seq_len", .kind = SIM_KEY_INT, .offset = J(seq_len), .def = TRAIN_DEFAULT_SEQ_LEN, .min = 1, .max = 1e7,
    .help = "training job: tokens per sequence"},
-  {.name = "zero", .kind = SIM_KEY_INT, .offset = J(zero), .def = 0, .min = 0, .max = 3, .help = "training job: ZeRO stage"},
-  {.name = "recompute", .kind = SIM_KEY_ENUM, .offset = J(recompute), .choices = recompute_names, .def_str = "selective",
+  {.name = "zero", .kind = SIM_KEY_INT, .offset = J(zero), .def = TRAIN_DEFAULT_ZERO, .min = 0, .max = 3,
+   .help = "training job: ZeRO stage"},
+  {.name = "recompute", .kind = SIM_KEY_ENUM, .offset = J(recompute), .choices = train_recompute_names,
+   .def_str = TRAIN_DEFAULT_RECOMPUTE_NAME,
    .help = "training job: none, selective, full"},
   SIM_KEY_END,
 };
@@ -122,7 +123,8 @@ static const sim_key jobs_keys[] = {
    .help = "GPU type of every node (catalog name)"},
   {.name = "nodes", .kind = SIM_KEY_INT, .offset = P(nodes), .required = true, .min = 1, .max = 1e6,
    .help = "nodes in the cluster"},
-  {.name = "gpus_per_node", .kind = SIM_KEY_INT, .offset = P(gpus_per_node), .def = 8, .min = 1, .max = 1024,
+  {.name = "gpus_per_node", .kind = SIM_KEY_INT, .offset = P(gpus_per_node), .def = TRAIN_DEFAULT_GPUS_PER_NODE,
+   .min = 1, .max = 1024,
    .help = "GPUs per node"},
   {.name = "policy", .kind = SIM_KEY_ENUM, .offset = P(policy), .choices = policy_names, .def_str = "backfill",
    .help = "fifo, priority, sjf (shortest declared first) or backfill (EASY)"},
@@ -138,9 +140,10 @@ static const sim_key jobs_keys[] = {
    .help = "nodes an inference pool holds over time: ( { start_s; nodes; }, ... ); it has priority"},
   {.name = "node_link", .kind = SIM_KEY_STRING, .offset = P(node_link), .def_str = "",
    .help = "link inside a node for training jobs (default: the GPU's NVLink)"},
-  {.name = "net_link", .kind = SIM_KEY_STRING, .offset = P(net_link), .def_str = "ib-hdr",
-   .help = "link between nodes for training jobs"},
-  {.name = "nics_per_node", .kind = SIM_KEY_INT, .offset = P(nics_per_node), .def = 0, .min = 0, .max = 1024,
+  {.name = "net_link", .kind = SIM_KEY_STRING, .offset = P(net_link), .def_str = "",
+   .help = "link between nodes for training jobs (default: ib-ndr for NVLink 4 GPUs such as the H100, else ib-hdr)"},
+  {.name = "nics_per_node", .kind = SIM_KEY_INT, .offset = P(nics_per_node), .def = TRAIN_DEFAULT_NICS_PER_NODE,
+   .min = 0, .max = 1024,
    .help = "network ports per node for training jobs (0: one per GPU)"},
   {.name = "usd_per_gpu_hour", .kind = SIM_KEY_FLOAT, .offset = P(usd_per_gpu_hour), .def = 0, .min = 0,
    .max = 1e6, .unit = "USD/h", .help = "price (0: the catalog's)"},
@@ -237,7 +240,11 @@ static void jobs_prepare(void *params, const sim_setup *su, sim_check *ck)
   p->g = sim_catalog_require(su->cats, "gpus", "GPU", p->gpu, ck, "gpu");
   if (!p->g) return;
   p->price = p->usd_per_gpu_hour > 0 ? p->usd_per_gpu_hour : p->g->price_usd_per_hour > 0 ? p->g->price_usd_per_hour : NAN;
-  const net_link *node = NULL, *net = sim_catalog_require(su->cats, "links", "link", p->net_link, ck, "net_link");
+  if (isnan(p->price))
+    sim_check_warn(ck, "gpu", "no price for GPU %s: cost_usd and usd_per_* are null; set jobs.usd_per_gpu_hour or "
+                   "give the GPU a price (--catalog)", p->g->name);
+  const char *net_name = *p->net_link ? p->net_link : train_default_net_link(p->g);
+  const net_link *node = NULL, *net = sim_catalog_require(su->cats, "links", "link", net_name, ck, "net_link");
   if (*p->node_link) node = sim_catalog_require(su->cats, "links", "link", p->node_link, ck, "node_link");
   /* training jobs: their run time from the training model */
   for (int i = 0; i < p->nlist; i++) {

@@ -478,15 +478,20 @@ static void on_autoscale(sim_engine *eng, void *ctx, uint64_t arg)
 static const char *const ts_columns[] = {"time_s", "gpus_busy", "utilization", "queue_length", "running_jobs",
                                          "completed_jobs", "serving_gpus"};
 
+/* x within [lo, hi]: shares and counts that rounding in sums of GPU-seconds
+ * can push a few ulp past what the cluster holds. */
+static double clamp(double x, double lo, double hi) { return x < lo ? lo : x > hi ? hi : x; }
+
 static void write_tick(jobs_sim *s, sim_time now, sim_time from)
 {
   if (!s->ts || now <= from) return;
   double area = s->busy_area + (double)s->busy * sim_time_to_s(now - s->busy_last);
   double last_area = s->tick_area;
-  double dt = sim_time_to_s(now - from);
+  double dt = sim_time_to_s(now - from), total = (double)s->total;
+  double busy = clamp((area - last_area) / dt, 0, total);
   sim_cell c[] = {{NULL, sim_time_to_s(from)},
-                  {NULL, (area - last_area) / dt},
-                  {NULL, (area - last_area) / dt / (double)s->total},
+                  {NULL, busy},
+                  {NULL, busy / total},
                   {NULL, (double)s->nwaiting},
                   {NULL, (double)s->running},
                   {NULL, (double)s->done},
@@ -619,7 +624,7 @@ void jobs_report(void *self, sim_engine *eng, sim_report *rep)
   sim_report_num(rep, "wait_p50_s", sim_quantiles_get(&s->wait, 0.5), "  median (s)");
   sim_report_num(rep, "wait_p95_s", sim_quantiles_get(&s->wait, 0.95), "  p95 (s)");
   sim_report_num(rep, "wait_max_s", sim_quantiles_get(&s->wait, 1.0), "  max (s)");
-  sim_report_num(rep, "utilization", T > 0 ? s->busy_area / ((double)s->total * T) : NAN,
+  sim_report_num(rep, "utilization", T > 0 ? clamp(s->busy_area / ((double)s->total * T), 0, 1) : NAN,
                  "GPU time held (jobs and serving) / GPU time");
   sim_report_num(rep, "gpu_hours_used", s->busy_area / 3600.0, "GPU-hours held (jobs and serving)");
   double cluster_h = (double)s->total * T / 3600.0;
@@ -630,7 +635,7 @@ void jobs_report(void *self, sim_engine *eng, sim_report *rep)
   sim_report_int(rep, "preemptions", (int64_t)s->preemptions, "jobs stopped to give nodes to serving");
   sim_report_int(rep, "serving_nodes_end", s->serving_nodes, "nodes held by serving at the end");
   sim_report_num(rep, "lost_work_gpu_hours", s->lost_gpu_s / 3600.0, "work lost to failures (GPU-hours)");
-  sim_report_num(rep, "effective_fraction", s->busy_area > 0 ? s->useful_gpu_s / s->busy_area : NAN,
+  sim_report_num(rep, "effective_fraction", s->busy_area > 0 ? clamp(s->useful_gpu_s / s->busy_area, 0, 1) : NAN,
                  "useful work / GPU time held (completed jobs)");
   sim_report_int(rep, "backfill_reservation_misses", (int64_t)s->violations,
                  "heads started after their first reservation (0 when run times are declared exactly)");

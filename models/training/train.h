@@ -51,6 +51,50 @@
  * Composer's default: composer/trainer/dist_strategy.py). */
 enum { TRAIN_PREFETCH_PRE, TRAIN_PREFETCH_POST };
 
+/* The defaults of a training job: one set for every way to write one (the
+ * `training` scenario section, `clustersim estimate --train`, the job
+ * queue's training jobs). train_job_init applies them and the key tables
+ * name them, so the same job gives the same iteration whichever way it is
+ * written (tests/unit/test_training_run.c holds them equal).
+ *   dtype bf16: the mixed precision of the runs the model is calibrated on
+ *     since 2022 (MosaicML llm-foundry, LLaMA; models/VALIDATION.md).
+ *   recompute selective: Korthikanti et al. 2022 ("Reducing Activation
+ *     Recomputation in Large Transformer Models"): the attention part only,
+ *     which frees the s x s activations for a few percent of compute;
+ *     the shipped LLaMA-65B run uses it.
+ *   FlashAttention on; micro-batch 1; 1F1B (no interleaving); ZeRO 0;
+ *     8 GPUs per node with one network port per GPU (DGX A100/H100); the
+ *     gradient reduction hidden under backward as far as it fits
+ *     (TRAIN_DP_OVERLAP_DEFAULT); FSDP prefetch as PyTorch (pre). */
+#define TRAIN_DEFAULT_DTYPE GPU_BF16
+#define TRAIN_DEFAULT_DTYPE_NAME "bf16"
+#define TRAIN_DEFAULT_RECOMPUTE LLM_RECOMPUTE_SELECTIVE
+#define TRAIN_DEFAULT_RECOMPUTE_NAME "selective"
+#define TRAIN_DEFAULT_FLASH_ATTENTION true
+#define TRAIN_DEFAULT_MICRO_BATCH 1
+#define TRAIN_DEFAULT_SEQ_LEN 2048
+#define TRAIN_DEFAULT_INTERLEAVE 1
+#define TRAIN_DEFAULT_ZERO 0
+#define TRAIN_DEFAULT_GPUS_PER_NODE 8
+#define TRAIN_DEFAULT_NICS_PER_NODE 0
+#define TRAIN_DEFAULT_FSDP_PREFETCH TRAIN_PREFETCH_PRE
+#define TRAIN_DEFAULT_FSDP_PREFETCH_NAME "pre"
+/* Checkpoint write and restart after a failure, s: a checkpoint of a large
+ * model to a parallel file system in about a minute, a restart (detect,
+ * reschedule, reload) in ten. */
+#define TRAIN_DEFAULT_CHECKPOINT_S 60.0
+#define TRAIN_DEFAULT_RESTART_S 600.0
+
+/* Names of the recomputation modes (by LLM_RECOMPUTE_*) and of the FSDP
+ * prefetch modes (by TRAIN_PREFETCH_*), NULL-terminated, for key tables. */
+extern const char *const train_recompute_names[];
+extern const char *const train_prefetch_names[];
+
+/* The catalog name of the link between nodes when none is given: NDR
+ * InfiniBand for GPUs of the NVLink 4 generation (DGX H100: 8 x 400 Gb/s),
+ * HDR for the others (DGX A100: 8 x 200 Gb/s). */
+const char *train_default_net_link(const gpu_spec *g);
+
 /* A training job. Pointers are kept, not copied. Fill with train_job_init
  * and then set the fields that differ. */
 typedef struct {
@@ -74,10 +118,10 @@ typedef struct {
   int fsdp_prefetch;        /* TRAIN_PREFETCH_PRE / POST (ZeRO 3 only) */
 } train_job;
 
-/* Defaults: dp = tp = pp = 1, micro-batch 1, global batch 1, seq_len 2048,
- * 1F1B, no recompute, no sequence parallelism, ZeRO 0, flash attention,
- * bf16, 8 GPUs per node, links from the GPU (net_link stays NULL: set it),
- * overlap TRAIN_DP_OVERLAP_DEFAULT, FSDP prefetch PRE. */
+/* The defaults above (TRAIN_DEFAULT_*), and dp = tp = pp = 1, global batch
+ * 1, no sequence parallelism, the node link from the GPU (its scale-up
+ * link, else its host link); net_link stays NULL: set it (the catalog's
+ * train_default_net_link when the user names none). */
 void train_job_init(train_job *j, const llm_arch *m, const gpu_spec *g);
 static inline int train_job_gpus(const train_job *j) { return j->dp * j->tp * j->pp; }
 /* Micro-batches per iteration per pipeline: global_batch / (dp x micro_batch). */
@@ -116,11 +160,23 @@ void train_memory_need(const train_job *j, train_memory *out);
 /* One iteration. Times in seconds; the breakdown sums to iteration_s:
  * compute (busiest stage, m micro-batches), tp_comm (its tensor-parallel
  * collectives), bubble (pipeline idle), pp_comm (p2p on the critical path),
- * dp_exposed (gradient traffic not hidden), optimizer. */
+ * dp_exposed (gradient traffic not hidden), optimizer. exposed_comm is
+ * every collective and send on the critical path: tp_comm + pp_comm +
+ * dp_exposed (FSDP's exposed gathers are in dp_exposed).
+ * Links: link_node_busy_s and link_net_busy_s are the time per iteration
+ * the node link (NVLink, PCIe) and the network link carry the traffic of
+ * their busiest GPU, hidden or not: the tensor-parallel collectives (node),
+ * the data-parallel traffic on its group's link (dp_comm_s: the network
+ * when the group spans nodes), the pipeline sends of a stage (each send's
+ * slices on the link its boundary crosses, their all-gather on the node
+ * link). The fractions divide them by iteration_s, clamped to [0, 1]
+ * (two streams on one link at once can add up to more). */
 typedef struct {
   int micro_batches;
   double iteration_s;
   double compute_s, tp_comm_s, bubble_s, pp_comm_s, dp_comm_s, dp_exposed_s, optimizer_s;
+  double exposed_comm_s;
+  double link_node_busy_s, link_net_busy_s, link_node_busy_fraction, link_net_busy_fraction;
   double bubble_fraction;   /* bubble / (pipeline time without p2p) */
   double tokens;            /* per iteration */
   double tokens_per_s, tokens_per_s_per_gpu;

@@ -3,16 +3,29 @@
  * micro-batches, a tensor-parallel group inside a node), and its FLOPs per
  * iteration under the conventions of train.h. */
 #include <stdio.h>
+#include <string.h>
 
 #include "models/training/train.h"
+
+const char *const train_recompute_names[] = {"none", "selective", "full", NULL};
+const char *const train_prefetch_names[] = {"pre", "post", NULL};
+
+const char *train_default_net_link(const gpu_spec *g)
+{
+  bool nvlink4 = g && g->scaleup_link && !strcmp(g->scaleup_link->name, "nvlink4");
+  return nvlink4 ? "ib-ndr" : "ib-hdr";
+}
 
 void train_job_init(train_job *j, const llm_arch *m, const gpu_spec *g)
 {
   *j = (train_job){
-    .model = m, .gpu = g, .dtype = GPU_BF16, .dp = 1, .tp = 1, .pp = 1, .micro_batch = 1,
-    .global_batch = 1, .seq_len = 2048, .interleave = 1, .recompute = LLM_RECOMPUTE_NONE,
-    .zero = 0, .flash_attention = true, .node_link = g ? (g->scaleup_link ? g->scaleup_link : g->host_link) : NULL, .net_link = NULL,
-    .gpus_per_node = 8, .dp_overlap = TRAIN_DP_OVERLAP_DEFAULT,
+    .model = m, .gpu = g, .dtype = TRAIN_DEFAULT_DTYPE, .dp = 1, .tp = 1, .pp = 1,
+    .micro_batch = TRAIN_DEFAULT_MICRO_BATCH, .global_batch = 1, .seq_len = TRAIN_DEFAULT_SEQ_LEN,
+    .interleave = TRAIN_DEFAULT_INTERLEAVE, .recompute = TRAIN_DEFAULT_RECOMPUTE, .zero = TRAIN_DEFAULT_ZERO,
+    .flash_attention = TRAIN_DEFAULT_FLASH_ATTENTION,
+    .node_link = g ? (g->scaleup_link ? g->scaleup_link : g->host_link) : NULL, .net_link = NULL,
+    .gpus_per_node = TRAIN_DEFAULT_GPUS_PER_NODE, .nics_per_node = TRAIN_DEFAULT_NICS_PER_NODE,
+    .dp_overlap = TRAIN_DP_OVERLAP_DEFAULT, .fsdp_prefetch = TRAIN_DEFAULT_FSDP_PREFETCH,
   };
 }
 

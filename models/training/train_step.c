@@ -7,7 +7,9 @@
  * (train_schedule.c) with the p2p sends between stages on the link each
  * boundary crosses; data-parallel gradient traffic follows, hidden under
  * backward as far as the job's overlap allows (FSDP layer by layer, with
- * its prefetch); then the optimizer step. Constants are counted where the
+ * its prefetch); then the optimizer step. Last, what explains the time:
+ * the communication left on the critical path and how long each link
+ * (node, network) carries its busiest GPU's traffic. Constants are counted where the
  * kernels allow it and otherwise fitted on published runs, each saying on
  * which (models/VALIDATION.md). */
 #include <math.h>
@@ -162,17 +164,19 @@ static bool crosses(int a, int b, int D, int g)
 }
 
 /* One p2p send of a micro-batch's activations across a stage boundary.
- * Megatron's scatter/gather: each of the tp ranks sends 1/tp of it, then
- * an all-gather inside the node rebuilds it (sequence parallelism keeps it
- * split: no all-gather). */
-static double p2p_time(const train_job *j, const net_link *l)
+ * Megatron's scatter/gather: each of the tp ranks sends 1/tp of it over l,
+ * then an all-gather inside the node rebuilds it (sequence parallelism
+ * keeps it split: no all-gather). The parts: *on_l over l, *gather on the
+ * node link; returns their sum. */
+static double p2p_time(const train_job *j, const net_link *l, double *on_l, double *gather)
 {
   double bytes = (double)j->micro_batch * j->seq_len * (double)j->model->hidden * TRAIN_ACT_BYTES;
-  if (j->tp == 1) return net_p2p_s(l, bytes);
-  double t = net_p2p_s(l, bytes / j->tp);
-  if (!j->seq_parallel) t += net_allgather_s(j->node_link, j->tp, bytes);
-  return t;
+  *on_l = net_p2p_s(l, bytes / j->tp);
+  *gather = j->tp > 1 && !j->seq_parallel ? net_allgather_s(j->node_link, j->tp, bytes) : 0;
+  return *on_l + *gather;
 }
+
+static double clamp01(double x) { return x < 0 ? 0 : x > 1 ? 1 : x; }
 
 /* The link the data-parallel collectives of `span` GPUs (members `stride`
  * apart in the layout) run on: the node link inside a node; across nodes,
@@ -232,7 +236,8 @@ void train_step(const train_job *j, train_step_result *o)
 
   /* per chunk of each stage; the last stage also runs the head (its share
    * on each of its v chunks) */
-  double f[p], b[p], p2p[p], nop2p[p];
+  double f[p], b[p], p2p[p], nop2p[p], p2p_l[p], p2p_gather[p];
+  bool p2p_net[p];  /* boundary s (stage s to the next) on the network link */
   double chunk_comp = lc * (c.fwd + c.bwd + c.recompute);
   double chunk_tp = lc * (c.tp_fwd + c.tp_bwd + c.tp_recompute);
   for (int s = 0; s < p; s++) {
@@ -245,7 +250,9 @@ void train_step(const train_job *j, train_step_result *o)
     int next = (s + 1) % p, D = j->dp * j->tp;
     bool apart = next == 0 ? gpus > j->gpus_per_node : crosses(s, next, D, j->gpus_per_node);
     const net_link *l = apart && j->net_link ? j->net_link : j->node_link;
-    p2p[s] = p > 1 && l ? p2p_time(j, l) : 0;
+    p2p_l[s] = p2p_gather[s] = 0;
+    p2p[s] = p > 1 && l ? p2p_time(j, l, &p2p_l[s], &p2p_gather[s]) : 0;
+    p2p_net[s] = l && l == j->net_link;
     nop2p[s] = 0;
     if (p > 1) o->pp_link = o->pp_link && o->pp_link->scope == NET_SCOPE_NETWORK ? o->pp_link : l;
   }
@@ -285,6 +292,29 @@ void train_step(const train_job *j, train_step_result *o)
   o->optimizer_s = updated * TRAIN_ADAM_BYTES / (gpu_mem_bw(j->gpu) * j->gpu->memory_efficiency);
 
   o->iteration_s = pipe + o->dp_exposed_s + o->optimizer_s;
+  o->exposed_comm_s = o->tp_comm_s + o->pp_comm_s + o->dp_exposed_s;
+
+  /* what each link carries per iteration, for its busiest GPU: the
+   * tensor-parallel collectives, the gradient traffic on the link of its
+   * group (hidden or not), and the pipeline sends of a stage (forward to
+   * the next virtual stage, backward to the previous; each send's slices
+   * on the boundary's link, its all-gather on the node link) */
+  double pp_node = 0, pp_net = 0;
+  for (int s = 0; s < p && p > 1; s++) {
+    double fwd_sends = m * (s < p - 1 ? v : v - 1), bwd_sends = m * (s > 0 ? v : v - 1);
+    int prev = (s - 1 + p) % p;
+    double on[2] = {0, 0};  /* node link, network link */
+    on[p2p_net[s]] += fwd_sends * p2p_l[s];
+    on[p2p_net[prev]] += bwd_sends * p2p_l[prev];
+    double node = on[0] + fwd_sends * p2p_gather[s] + bwd_sends * p2p_gather[prev], net = on[1];
+    pp_node = fmax(pp_node, node);
+    pp_net = fmax(pp_net, net);
+  }
+  bool dp_on_net = j->dp > 1 && o->dp_link == j->net_link && j->dp * j->tp > j->gpus_per_node;
+  o->link_node_busy_s = o->tp_comm_s + pp_node + (dp_on_net ? 0 : o->dp_comm_s);
+  o->link_net_busy_s = pp_net + (dp_on_net ? o->dp_comm_s : 0);
+  o->link_node_busy_fraction = clamp01(o->link_node_busy_s / o->iteration_s);
+  o->link_net_busy_fraction = clamp01(o->link_net_busy_s / o->iteration_s);
   o->tokens = (double)j->global_batch * j->seq_len;
   o->tokens_per_s = o->tokens / o->iteration_s;
   o->tokens_per_s_per_gpu = o->tokens_per_s / gpus;

@@ -23,10 +23,6 @@
 
 #define GIB 1073741824.0
 
-static const char *const recompute_names[] = {"none", "selective", "full", NULL};
-/* in the order of TRAIN_PREFETCH_* */
-static const char *const prefetch_names[] = {"pre", "post", NULL};
-
 typedef struct {
   const char *model, *gpu, *node_link, *net_link;
   int dtype, recompute, fsdp_prefetch;
@@ -52,8 +48,8 @@ static const sim_key failure_keys[] = {
   KF("mtbf_gpu_h", failures.mtbf_gpu_h, 0, 0, 1e12, "h", "mean time between failures of one GPU (0: none)"),
   KF("checkpoint_interval_s", failures.checkpoint_interval_s, 0, 0, 1e12, "s",
      "work between checkpoints (0: Young's optimum sqrt(2 checkpoint_s MTBF_job))"),
-  KF("checkpoint_s", failures.checkpoint_s, 60, 0, 1e9, "s", "time to write a checkpoint"),
-  KF("restart_s", failures.restart_s, 600, 0, 1e9, "s", "time to restart after a failure"),
+  KF("checkpoint_s", failures.checkpoint_s, TRAIN_DEFAULT_CHECKPOINT_S, 0, 1e9, "s", "time to write a checkpoint"),
+  KF("restart_s", failures.restart_s, TRAIN_DEFAULT_RESTART_S, 0, 1e9, "s", "time to restart after a failure"),
   SIM_KEY_END,
 };
 
@@ -61,30 +57,31 @@ static const sim_key training_keys[] = {
   {.name = "model", .kind = SIM_KEY_STRING, .offset = P(model), .required = true,
    .help = "model (catalog name, or one in the scenario's models list)"},
   KS("gpu", gpu, "a100-80gb-sxm", "GPU type (catalog)"),
-  {.name = "dtype", .kind = SIM_KEY_ENUM, .offset = P(dtype), .choices = gpu_precision_names, .def_str = "bf16",
-   .help = "GEMM precision"},
+  {.name = "dtype", .kind = SIM_KEY_ENUM, .offset = P(dtype), .choices = gpu_precision_names,
+   .def_str = TRAIN_DEFAULT_DTYPE_NAME, .help = "GEMM precision"},
   {.name = "gpus", .kind = SIM_KEY_INT, .offset = P(gpus), .required = true, .min = 1, .max = 1e7,
    .help = "GPUs: dp x tp x pp"},
   KI("tp", tp, 1, 1, 1024, "tensor-parallel degree"),
   KI("pp", pp, 1, 1, 4096, "pipeline stages"),
-  KI("micro_batch", micro_batch, 1, 1, 1e6, "sequences per micro-batch"),
+  KI("micro_batch", micro_batch, TRAIN_DEFAULT_MICRO_BATCH, 1, 1e6, "sequences per micro-batch"),
   {.name = "global_batch", .kind = SIM_KEY_INT, .offset = P(global_batch), .required = true, .min = 1, .max = 1e9,
    .help = "sequences per iteration"},
-  {.name = "seq_len", .kind = SIM_KEY_INT, .offset = P(seq_len), .required = true, .min = 1, .max = 1e7,
-   .help = "tokens per sequence"},
-  KI("interleave", interleave, 1, 1, 64, "virtual stages per GPU (1: 1F1B)"),
-  {.name = "recompute", .kind = SIM_KEY_ENUM, .offset = P(recompute), .choices = recompute_names,
-   .def_str = "selective", .help = "activation recomputation: none, selective, full"},
+  KI("seq_len", seq_len, TRAIN_DEFAULT_SEQ_LEN, 1, 1e7, "tokens per sequence"),
+  KI("interleave", interleave, TRAIN_DEFAULT_INTERLEAVE, 1, 64, "virtual stages per GPU (1: 1F1B)"),
+  {.name = "recompute", .kind = SIM_KEY_ENUM, .offset = P(recompute), .choices = train_recompute_names,
+   .def_str = TRAIN_DEFAULT_RECOMPUTE_NAME, .help = "activation recomputation: none, selective, full"},
   {.name = "seq_parallel", .kind = SIM_KEY_BOOL, .offset = P(seq_parallel), .def = 0, .help = "sequence parallelism"},
-  {.name = "flash_attention", .kind = SIM_KEY_BOOL, .offset = P(flash_attention), .def = 1,
+  {.name = "flash_attention", .kind = SIM_KEY_BOOL, .offset = P(flash_attention), .def = TRAIN_DEFAULT_FLASH_ATTENTION,
    .help = "fused attention (FlashAttention)"},
-  KI("zero", zero, 0, 0, 3, "ZeRO stage"),
-  {.name = "fsdp_prefetch", .kind = SIM_KEY_ENUM, .offset = P(fsdp_prefetch), .choices = prefetch_names,
-   .def_str = "pre", .help = "with zero = 3: FSDP backward prefetch, pre (PyTorch) or post (Composer)"},
+  KI("zero", zero, TRAIN_DEFAULT_ZERO, 0, 3, "ZeRO stage"),
+  {.name = "fsdp_prefetch", .kind = SIM_KEY_ENUM, .offset = P(fsdp_prefetch), .choices = train_prefetch_names,
+   .def_str = TRAIN_DEFAULT_FSDP_PREFETCH_NAME,
+   .help = "with zero = 3: FSDP backward prefetch, pre (PyTorch) or post (Composer)"},
   KS("node_link", node_link, "", "link inside a node (default: the GPU's NVLink, else PCIe)"),
-  KS("net_link", net_link, "ib-hdr", "link between nodes"),
-  KI("gpus_per_node", gpus_per_node, 8, 1, 1024, "GPUs per node"),
-  KI("nics_per_node", nics_per_node, 0, 0, 1024, "network ports per node (0: one per GPU, rail-optimised)"),
+  KS("net_link", net_link, "", "link between nodes (default: ib-ndr for NVLink 4 GPUs such as the H100, else ib-hdr)"),
+  KI("gpus_per_node", gpus_per_node, TRAIN_DEFAULT_GPUS_PER_NODE, 1, 1024, "GPUs per node"),
+  KI("nics_per_node", nics_per_node, TRAIN_DEFAULT_NICS_PER_NODE, 0, 1024,
+     "network ports per node (0: one per GPU, rail-optimised)"),
   KF("dp_overlap", dp_overlap, TRAIN_DP_OVERLAP_DEFAULT, 0, 1, NULL,
      "share of the data-parallel reduction hidden behind backward compute"),
   {.name = "train_tokens", .kind = SIM_KEY_FLOAT, .offset = P(train_tokens), .required = true, .min = 1,
@@ -130,7 +127,7 @@ static void training_prepare(void *params, const sim_setup *su, sim_check *ck)
   j->fsdp_prefetch = p->fsdp_prefetch;
   j->nics_per_node = (int)p->nics_per_node;
   if (*p->node_link) j->node_link = link_named(su, p->node_link, "node_link", ck);
-  j->net_link = link_named(su, p->net_link, "net_link", ck);
+  j->net_link = link_named(su, *p->net_link ? p->net_link : train_default_net_link(g), "net_link", ck);
   if ((*p->node_link && !j->node_link) || !j->net_link) return;
   char msg[512];
   const char *bad = train_job_check(j, msg, sizeof msg);
@@ -151,6 +148,9 @@ static void training_prepare(void *params, const sim_setup *su, sim_check *ck)
     return;
   }
   p->price = p->usd_per_gpu_hour > 0 ? p->usd_per_gpu_hour : g->price_usd_per_hour > 0 ? g->price_usd_per_hour : NAN;
+  if (isnan(p->price))
+    sim_check_warn(ck, "gpu", "no price for GPU %s: cost_usd and usd_per_* are null; set "
+                   "training.usd_per_gpu_hour or give the GPU a price (--catalog)", g->name);
   train_run(j, &p->step, p->train_tokens, p->price, &p->run);
   p->fl = (train_failures){.mtbf_gpu_s = p->failures.mtbf_gpu_h * 3600, .checkpoint_s = p->failures.checkpoint_s,
                            .restart_s = p->failures.restart_s};
@@ -249,8 +249,9 @@ static void on_tick(sim_engine *eng, void *ctx, uint64_t arg)
   training_sim *s = ctx;
   double total = s->p->run.time_s;
   double left = s->work_left - segment_work(s, sim_now(eng));
+  double progress = total > 0 ? 1 - left / total : 1;
   sim_cell c[] = {{NULL, sim_time_to_s(sim_now(eng))},
-                  {NULL, total > 0 ? 1 - left / total : 1},
+                  {NULL, progress < 0 ? 0 : progress > 1 ? 1 : progress},
                   {NULL, (double)s->failures},
                   {NULL, s->lost_s}};
   if (s->ts) sim_table_row(s->ts, c);
@@ -297,6 +298,18 @@ static void training_report(void *self, sim_engine *eng, sim_report *rep)
   sim_report_num(rep, "pp_comm_s", st->pp_comm_s, "  pipeline sends (s)");
   sim_report_num(rep, "dp_exposed_s", st->dp_exposed_s, "  data-parallel reduction not hidden (s)");
   sim_report_num(rep, "optimizer_s", st->optimizer_s, "  optimizer step (s)");
+  sim_report_num(rep, "dp_comm_s", st->dp_comm_s, "data-parallel traffic, hidden or not (s)");
+  sim_report_num(rep, "exposed_comm_time_s", st->exposed_comm_s,
+                 "exposed communication: tp + pp + dp (s)");
+  const train_job *j = &p->job;
+  char label[160];
+  sim_report_str(rep, "node_link", j->node_link ? j->node_link->name : "none", "link inside a node");
+  sim_report_str(rep, "net_link", j->net_link->name, "link between nodes");
+  snprintf(label, sizeof label, "%s busy (share of the iteration)",
+           j->node_link ? j->node_link->name : "the node link");
+  sim_report_num(rep, "link_node_busy_fraction", st->link_node_busy_fraction, label);
+  snprintf(label, sizeof label, "%s busy (share of the iteration)", j->net_link->name);
+  sim_report_num(rep, "link_net_busy_fraction", st->link_net_busy_fraction, label);
   sim_report_num(rep, "tokens_per_s_per_gpu", st->tokens_per_s_per_gpu, "tokens/s per GPU");
   sim_report_num(rep, "mfu", st->mfu, "model FLOPs utilization");
   sim_report_num(rep, "hfu", st->hfu, "hardware FLOPs utilization");
@@ -311,8 +324,10 @@ static void training_report(void *self, sim_engine *eng, sim_report *rep)
   sim_report_int(rep, "failures", (int64_t)s->failures, "failures (restarts)");
   sim_report_num(rep, "lost_work_s", s->lost_s, "work lost to failures (s)");
   sim_report_num(rep, "checkpoint_interval_s", s->tau, "work between checkpoints (s)");
-  sim_report_num(rep, "effective_fraction", wall > 0 && s->done ? r->time_s / wall : NAN,
-                 "useful share of the wall time");
+  /* the end is rounded to the nanosecond: the share can come out a few ulp
+   * past 1 without failures; it is a share of the wall time */
+  double eff = wall > 0 && s->done ? r->time_s / wall : NAN;
+  sim_report_num(rep, "effective_fraction", eff > 1 ? 1 : eff, "useful share of the wall time");
   sim_report_num(rep, "effective_fraction_closed_form", train_effective_fraction(&p->fl, gpus),
                  "  first-order closed form (Young/Daly)");
   double gh = wall * gpus / 3600;

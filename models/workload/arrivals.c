@@ -5,6 +5,7 @@
  * results are rounded to the nanosecond relative to the caller's `now`. */
 #include "models/workload/wl.h"
 
+#include <gsl/gsl_math.h>
 #include <gsl/gsl_randist.h>
 #include <math.h>
 #include <stdio.h>
@@ -130,20 +131,28 @@ static sim_time to_ns(sim_time now, double now_s, double t_s)
   return dt > SIM_TIME_MAX - now ? SIM_TIME_MAX : now + dt;
 }
 
-/* Longest thinning window: a fraction of the daily and growth periods. */
+/* Longest thinning window: a fraction of the daily and growth periods,
+ * and never so long that growth more than doubles the rate within it
+ * (binds only past a factor of 2^96 per period). */
 static double max_window(const wl_rate *r)
 {
   double h = INFINITY;
   if (r->daily.amplitude > 0)
     h = (r->daily.period_s > 0 ? r->daily.period_s : WL_DAY_S) / WINDOWS_PER_PERIOD;
-  if (r->growth.factor > 0 && r->growth.factor != 1)
-    h = fmin(h, (r->growth.period_s > 0 ? r->growth.period_s : WL_WEEK_S) / WINDOWS_PER_PERIOD);
+  if (r->growth.factor > 0 && r->growth.factor != 1) {
+    double P = r->growth.period_s > 0 ? r->growth.period_s : WL_WEEK_S;
+    h = fmin(h, P / WINDOWS_PER_PERIOD);
+    h = fmin(h, M_LN2 * P / fabs(log(r->growth.factor)));
+  }
   return h;
 }
 
 /* Lewis & Shedler thinning: candidates at the bound over [t, end) are kept
  * with probability rate/bound; a candidate past `end` moves t to `end` and
- * the bound is taken afresh (the exponential is memoryless: exact). */
+ * the bound is taken afresh (the exponential is memoryless: exact). The
+ * bound is the supremum over the half-open window (wl_rate_sup): windows
+ * end at the rate's breakpoints, and a step up at `end` belongs to the
+ * next window, so a short high step costs candidates only while it lasts. */
 static sim_time next_poisson(wl_arrivals *a, sim_time now)
 {
   const wl_rate *r = &a->p.rate;
@@ -151,7 +160,7 @@ static sim_time next_poisson(wl_arrivals *a, sim_time now)
   for (;;) {
     if (!(t < SIM_TIME_MAX_S)) return SIM_TIME_MAX;
     double end = fmin(wl_rate_next_break(r, t), t + hmax);
-    double lam = isinf(end) ? wl_rate_at(r, t) : wl_rate_bound(r, t, end);
+    double lam = isinf(end) ? wl_rate_at(r, t) : wl_rate_sup(r, t, end);
     if (!(lam > 0)) {
       if (isinf(end) || wl_rate_zero_from(r, t)) return SIM_TIME_MAX;
       t = end;

@@ -1,5 +1,6 @@
 /* models/workload/rate.c: the time-varying arrival rate (see wl.h): its
- * checks, value, exact per-factor bound and integral. It owns no storage
+ * checks, value, exact per-factor bound (closed, and the supremum over a
+ * half-open window for thinning) and integral. It owns no storage
  * and draws no random numbers. The integral is closed form on each piece
  * between breakpoints where at most one spike ramps: there the rate is
  * L (c0 + c1 u) e^{g t} (1 + A cos(w (t - peak))), integrated through
@@ -177,23 +178,42 @@ double wl_rate_at(const wl_rate *r, double t)
   return v;
 }
 
-double wl_rate_bound(const wl_rate *r, double t0, double t1)
+/* The limit of spike s's factor as time rises to t: the factor at t
+ * except where it jumps, at the start of a spike without a ramp up (the
+ * value before is 1) and at the end of one without a ramp down (the value
+ * before is the multiplier). */
+static double spike_left(const wl_spike *s, double t)
+{
+  double b[4];
+  spike_bounds(s, b);
+  if (s->ramp_up_s == 0 && t == b[0]) return 1;
+  if (s->ramp_down_s == 0 && t == b[3] && b[3] > b[0]) return s->multiplier;
+  return spike_factor(s, t, NULL);
+}
+
+/* The maximum of the rate over [t0, t1] (closed) or its supremum over
+ * [t0, t1) (open_end): each factor's, multiplied. At a jump of a factor
+ * inside the interval both sides count; at an open end only the left side
+ * (the value the rate reaches there, not the next piece's). */
+static double rate_bound(const wl_rate *r, double t0, double t1, bool open_end)
 {
   if (!(t1 >= t0)) SIM_BUG("rate bound over [%g, %g]", t0, t1);
+  if (t1 == t0) open_end = false;
   int seg = segment_at(r, t0);
   double lvl = level_of(r, seg);
-  for (int i = seg + 1; i < r->nsegments && r->segments[i].start_s <= t1; i++)
+  for (int i = seg + 1; i < r->nsegments && (open_end ? r->segments[i].start_s < t1 : r->segments[i].start_s <= t1);
+       i++)
     lvl = fmax(lvl, r->segments[i].rate_per_s);
   double v = lvl;
   if (v == 0) return 0;
-  /* a continuous piecewise-linear factor peaks at an end or a breakpoint */
+  /* a piecewise-linear factor peaks at an end or a breakpoint */
   for (int i = 0; i < r->nspikes; i++) {
     const wl_spike *s = &r->spikes[i];
     double b[4];
     spike_bounds(s, b);
-    double mx = fmax(spike_factor(s, t0, NULL), spike_factor(s, t1, NULL));
+    double mx = fmax(spike_factor(s, t0, NULL), open_end ? spike_left(s, t1) : spike_factor(s, t1, NULL));
     for (int k = 0; k < 4; k++)
-      if (b[k] > t0 && b[k] < t1) mx = fmax(mx, spike_factor(s, b[k], NULL));
+      if (b[k] > t0 && b[k] < t1) mx = fmax(mx, fmax(spike_factor(s, b[k], NULL), spike_left(s, b[k])));
     v *= mx;
   }
   if (r->daily.amplitude > 0) {
@@ -210,6 +230,10 @@ double wl_rate_bound(const wl_rate *r, double t0, double t1)
   if (g != 0) v *= exp(g * (g > 0 ? t1 : t0));
   return v;
 }
+
+double wl_rate_bound(const wl_rate *r, double t0, double t1) { return rate_bound(r, t0, t1, false); }
+
+double wl_rate_sup(const wl_rate *r, double t0, double t1) { return rate_bound(r, t0, t1, true); }
 
 /* The next phase boundary of spike s after t (INFINITY if none); with
  * `steps`, ramps are cut into RAMP_STEPS equal steps. */

@@ -13,7 +13,11 @@
  *     non-homogeneous Poisson process is defined by its rate alone and is
  *     simulated exactly by thinning (Lewis & Shedler 1979): candidates at
  *     the rate's upper bound over a window, each kept with probability
- *     rate(t) / bound.
+ *     rate(t) / bound. Windows are the pieces of the rate function (between
+ *     segment starts, spike phases, steps along a ramp; short enough for a
+ *     daily cycle or growth to move little), each with its own supremum,
+ *     so a step to a high rate for a short time costs candidates only
+ *     during that time (wl_rate_sup).
  *   - Gamma renewal (inter-arrival times gamma with a mean rate and a
  *     coefficient of variation) and the two-state MMPP: constant rates only.
  *     A renewal process has no unique time-varying version (scaling the
@@ -95,6 +99,13 @@ double wl_rate_at(const wl_rate *r, double t);
  * (level, each spike, daily, growth), hence exact whenever at most one
  * factor varies on the interval, and an upper bound always. */
 double wl_rate_bound(const wl_rate *r, double t0, double t1);
+
+/* The supremum of the rate over [t0, t1) (s), t0 < t1 (t0 == t1: the rate
+ * at t0), exact per factor as wl_rate_bound: what a thinning window up to
+ * a breakpoint needs. A factor that jumps at t1 (a segment starting there,
+ * a spike without a ramp) counts with the value it has before t1, so the
+ * bound of a piece never includes the next piece's peak. */
+double wl_rate_sup(const wl_rate *r, double t0, double t1);
 
 /* The expected number of arrivals in [t0, t1] (s): closed form on pieces
  * where at most one spike ramps, adaptive GSL quadrature where several

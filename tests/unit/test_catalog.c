@@ -1,9 +1,13 @@
 /* tests/unit/test_catalog.c: the catalogs and `clustersim estimate` as a
  * user meets them, run as a child process: every bad catalog file in
  * tests/badcatalog with its expected messages, `clustersim list`, a user
- * catalog that adds a GPU and replaces a model, the JSON of `estimate` (its
- * keys, the seed article's figures, memory fit, batch and link effects),
- * its flag errors and its --help. The shipped catalog is the source tree's
+ * catalog that adds a GPU and rewrites a model, partial overrides (only the
+ * keys written change, by name or alias, file after file), the shipped
+ * catalog's sources and prices, --catalog on check, run, sweep and plan
+ * (with the order shipped < --catalog < the scenario's lists and the
+ * missing-price warning), the JSON of `estimate` (its keys, the seed
+ * article's figures, memory fit, batch and link effects), its flag errors
+ * and its --help. The shipped catalog is the source tree's
  * (CLUSTERSIM_CATALOG_DIR is set); scratch files go under CS_TEST_TMP and
  * are removed when a test passes. */
 #include <CUnit/CUnit.h>
@@ -17,6 +21,8 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "driver/config/catalog_load.h"
+#include "models/gpu/gpu.h"
 #include "sim/catalog.h"
 #include "sim/command.h"
 #include "clitest.h"
@@ -204,8 +210,8 @@ static void test_list(void)
 /* ---- a user catalog ---- */
 
 /* my-gpu is an H100 SXM with twice its memory bandwidth; my-gpu-2 names a
- * link the same file defines after it; llama2-7b is replaced by a 16-layer
- * cut of itself. */
+ * link the same file defines after it; llama2-7b becomes a 16-layer cut of
+ * itself (every key rewritten). */
 static const char user_catalog[] =
     "gpus = (\n"
     "  {\n"
@@ -558,6 +564,399 @@ static void test_batch_and_link(void)
   result_free(&ctx);
 }
 
+/* ---- partial overrides ---- */
+
+/* Run `clustersim ARGS... --catalog dir/name` where name holds text. */
+static char *write_catalog(const char *dir, const char *name, const char *text)
+{
+  return cs_write_file(dir, name, text);
+}
+
+/* A field of the `clustersim list` line of entry `name`, split on blanks
+ * (0: the name); NAN if absent or not a number. */
+static double list_field(const char *out, const char *name, int field)
+{
+  char pat[128];
+  snprintf(pat, sizeof pat, "\n%s ", name);
+  const char *at = strstr(out, pat);
+  if (!at) return NAN;
+  at++;
+  for (int i = 0; i < field; i++) {
+    while (*at && *at != ' ' && *at != '\n') at++;
+    while (*at == ' ') at++;
+  }
+  char *end;
+  double v = strtod(at, &end);
+  return end == at ? NAN : v;
+}
+
+static void test_partial_overrides(void)
+{
+  unsigned f0 = CU_get_number_of_failures();
+  char *dir = cs_tmpdir("catalog_partial");
+  /* only the fields written change: a price, one peak of a nested group,
+   * a model's context, a link's latency, and a GPU named by its alias */
+  char *f = write_catalog(dir, "over.cfg",
+                          "gpus = ( { name = \"h100-sxm\"; price_usd_per_hour = 2.0; },\n"
+                          "         { name = \"a100-80gb\"; peak_tflops = { fp8 = 100.0; }; } );\n"
+                          "models = ( { name = \"llama2-70b\"; max_context = 32768; } );\n"
+                          "links = ( { name = \"nvlink4\"; latency_us = 30.0; } );\n");
+  result base = RUN("list", "gpus"), over = RUN("list", "gpus", "--catalog", f);
+  CHECK_RC(base, 0);
+  CHECK_RC(over, 0);
+  CHECK(over.err[0] == '\0', "%s: a change of a shipped entry warns:\n%s", over.cmd, over.err);
+  /* columns: name fp16 fp8 mem GB/s W scale-up host $/h */
+  CHECK(list_field(over.out, "h100-sxm", 8) == 2.0, "h100-sxm price %g, expected 2.00:\n%s",
+        list_field(over.out, "h100-sxm", 8), over.out);
+  for (int col = 1; col <= 5; col++)
+    CHECK(list_field(over.out, "h100-sxm", col) == list_field(base.out, "h100-sxm", col),
+          "h100-sxm column %d changed by a price-only override", col);
+  CHECK(list_field(over.out, "a100-80gb-sxm", 2) == 100.0, "a100-80gb-sxm fp8 %g, expected 100 (set through "
+        "its alias a100-80gb)", list_field(over.out, "a100-80gb-sxm", 2));
+  CHECK(list_field(over.out, "a100-80gb-sxm", 1) == 312.0, "a100-80gb-sxm fp16 %g: the other peaks must stay",
+        list_field(over.out, "a100-80gb-sxm", 1));
+  CHECK(list_field(over.out, "a100-80gb-sxm", 8) == list_field(base.out, "a100-80gb-sxm", 8),
+        "a100-80gb-sxm price changed");
+  CHECK(strstr(over.out, "\na100-80gb ") == NULL, "an alias made a new entry:\n%s", over.out);
+  CHECK(count_of(over.out, "\n") == count_of(base.out, "\n"), "overrides added GPUs:\n%s", over.out);
+  result_free(&base);
+  result_free(&over);
+
+  /* the model: context only; its parameters are those of the shipped entry */
+  base = RUN("list", "models");
+  over = RUN("list", "models", "--catalog", f);
+  CHECK_RC(over, 0);
+  /* columns: name params publ. layers hidden heads/kv vocab context */
+  CHECK(list_field(over.out, "llama2-70b", 7) == 32768, "llama2-70b context %g, expected 32768",
+        list_field(over.out, "llama2-70b", 7));
+  for (int col = 1; col <= 6; col++)
+    CHECK(list_field(over.out, "llama2-70b", col) == list_field(base.out, "llama2-70b", col),
+          "llama2-70b column %d changed by a max_context-only override", col);
+  result_free(&base);
+  result_free(&over);
+  /* a context the shipped model refuses is now taken */
+  result no = RUN("estimate", "--model", "llama2-70b", "--gpus", "8", "--context", "20000", "--json");
+  result yes = RUN("estimate", "--model", "llama2-70b", "--gpus", "8", "--context", "20000", "--json", "--catalog", f);
+  result ref = RUN("estimate", "--model", "llama2-70b", "--gpus", "8", "--json");
+  CHECK_RC(no, 2);
+  CHECK_ERR_HAS(no, "--context");
+  CHECK_RC(yes, 0);
+  CHECK_REL(yes, "params", NUM(ref, "params"), 1e-15);
+  result_free(&no);
+  result_free(&yes);
+  result_free(&ref);
+
+  /* the link: latency 30 us instead of 1 us, bandwidth kept */
+  base = RUN("list", "links");
+  over = RUN("list", "links", "--catalog", f);
+  CHECK(list_field(over.out, "nvlink4", 3) == 30.0, "nvlink4 latency %g, expected 30", list_field(over.out, "nvlink4", 3));
+  CHECK(list_field(over.out, "nvlink4", 2) == list_field(base.out, "nvlink4", 2), "nvlink4 bandwidth changed");
+  CHECK(list_field(over.out, "nvlink4", 4) == list_field(base.out, "nvlink4", 4), "nvlink4 efficiency changed");
+  result_free(&base);
+  result_free(&over);
+
+  /* the price reaches the cost: 2 GPUs x 2 USD; the step time is the shipped GPU's (over PCIe: the
+   * nvlink4 change does not enter) */
+  ref = RUN("estimate", "--model", "llama2-7b", "--gpu", "h100-sxm", "--gpus", "2", "--link", "pcie5", "--json");
+  result mine = RUN("estimate", "--model", "llama2-7b", "--gpu", "h100-sxm", "--gpus", "2", "--link", "pcie5", "--json",
+                    "--catalog", f);
+  CHECK_RC(mine, 0);
+  CHECK_REL(mine, "usd_per_hour", 2 * 2.0, 1e-12);
+  CHECK_REL(ref, "usd_per_hour", 2 * 4.78, 1e-12);
+  CHECK_REL(mine, "prefill_time_s", NUM(ref, "prefill_time_s"), 1e-15);
+  result_free(&ref);
+  result_free(&mine);
+  /* the nvlink4 latency reaches a tensor-parallel decode step: slower */
+  ref = RUN("estimate", "--model", "llama2-7b", "--gpu", "h100-sxm", "--gpus", "8", "--tp", "8", "--json");
+  mine = RUN("estimate", "--model", "llama2-7b", "--gpu", "h100-sxm", "--gpus", "8", "--tp", "8", "--json",
+             "--catalog", f);
+  CHECK(NUM(mine, "decode_step_time_s") > NUM(ref, "decode_step_time_s"),
+        "decode step %g with a 30 us nvlink4 is not above %g with 1 us", NUM(mine, "decode_step_time_s"),
+        NUM(ref, "decode_step_time_s"));
+  result_free(&ref);
+  result_free(&mine);
+
+  /* a later file changes an earlier file's change: the last price wins, the rest stays */
+  char *f2 = write_catalog(dir, "over2.cfg", "gpus = ( { name = \"h100\"; tdp_w = 650.0; price_usd_per_hour = 3.0; } );\n");
+  over = RUN("list", "gpus", "--catalog", f, "--catalog", f2);
+  CHECK(list_field(over.out, "h100-sxm", 8) == 3.0, "h100-sxm price %g after two files, expected 3",
+        list_field(over.out, "h100-sxm", 8));
+  CHECK(list_field(over.out, "h100-sxm", 5) == 650.0, "h100-sxm tdp %g, expected 650", list_field(over.out, "h100-sxm", 5));
+  result_free(&over);
+
+  /* a new entry in a user's file without sources: listed, with one warning naming them */
+  char *f3 = write_catalog(dir, "new.cfg",
+                           "gpus = ( { name = \"bare-gpu\"; peak_tflops = { fp16 = 100.0; }; mem_gib = 10.0;\n"
+                           "  mem_bw_gbs = 100.0; tdp_w = 100.0; idle_w = 10.0; scaleup_link = \"none\";\n"
+                           "  host_link = \"pcie4\"; compute_efficiency = 0.5; memory_efficiency = 0.5; } );\n");
+  over = RUN("list", "gpus", "--catalog", f3);
+  CHECK_RC(over, 0);
+  CHECK_OUT_HAS(over, "\nbare-gpu ");
+  CHECK(count_of(over.err, "\n") == 1, "%s: expected one warning:\n%s", over.cmd, over.err);
+  CHECK_ERR_HAS(over, "new.cfg:1: gpus[bare-gpu]: warning: no source, power_source, efficiency_source, "
+                      "price_usd_per_hour, price_source, price_provider, price_date");
+  result_free(&over);
+
+  /* @include in a catalog file is taken from its own folder, whatever the working directory */
+  char *f4 = write_catalog(dir, "incl.cfg", "gpus = (\n@include \"one-gpu.cfg\"\n);\n");
+  free(write_catalog(dir, "one-gpu.cfg", "{ name = \"h100-sxm\"; price_usd_per_hour = 1.5; }\n"));
+  over = run_in("/", "list", "gpus", "--catalog", f4, (const char *)NULL);
+  CHECK_RC(over, 0);
+  CHECK(list_field(over.out, "h100-sxm", 8) == 1.5, "h100-sxm price %g through @include, expected 1.5",
+        list_field(over.out, "h100-sxm", 8));
+  result_free(&over);
+
+  free(f);
+  free(f2);
+  free(f3);
+  free(f4);
+  cs_cleanup_if_passed(dir, f0);
+  free(dir);
+}
+
+/* The shipped catalog must cite its sources: a copy of it with one GPU's
+ * price_provider removed does not load. */
+static void test_shipped_sources_required(void)
+{
+  unsigned f0 = CU_get_number_of_failures();
+  char *dir = cs_tmpdir("catalog_shipped");
+  for (const sim_catalog_type *const *t = sim_catalog_types; *t; t++) {
+    char src[4096], name[64];
+    snprintf(src, sizeof src, "%s/%s.cfg", CATALOG_DIR, (*t)->list);
+    snprintf(name, sizeof name, "%s.cfg", (*t)->list);
+    char *text = cs_slurp(src, NULL);
+    CHECK(text != NULL, "cannot read %s", src);
+    if (!text) continue;
+    if (!strcmp((*t)->list, "gpus")) {
+      char *at = strstr(text, "price_provider = \"AWS\";"); /* a10g's */
+      CHECK(at != NULL, "gpus.cfg has no AWS price_provider to remove");
+      if (at) memset(at, ' ', strlen("price_provider = \"AWS\";"));
+    }
+    free(cs_write_file(dir, name, text));
+    free(text);
+  }
+  setenv("CLUSTERSIM_CATALOG_DIR", dir, 1);
+  result r = RUN("list", "gpus");
+  setenv("CLUSTERSIM_CATALOG_DIR", CATALOG_DIR, 1);
+  CHECK_RC(r, 2);
+  CHECK_ERR_HAS(r, "gpus[a10g].price_provider: required key missing");
+  CHECK(r.out[0] == '\0', "%s: stdout not empty", r.cmd);
+  result_free(&r);
+  cs_cleanup_if_passed(dir, f0);
+  free(dir);
+}
+
+/* Every shipped GPU has a price, its provider and its date; a purchase
+ * price has its source and date; every source key of every type is a
+ * required key of its table. */
+static void test_shipped_prices(void)
+{
+  cfg_errors errs;
+  cfg_errors_init(&errs, NULL);
+  sim_catalogs *cats = cfg_catalogs_alloc();
+  CHECK(cfg_catalogs_load_dir(cats, CATALOG_DIR, &errs) && cfg_catalogs_resolve(cats, &errs),
+        "the shipped catalog does not load: %s", errs.len ? errs.msgs[0] : "");
+  CHECK(errs.nwarns == 0, "the shipped catalog warns: %s", errs.nwarns ? errs.warns[0] : "");
+  size_t n = sim_catalog_count(cats, "gpus");
+  CHECK(n >= 19, "only %zu shipped GPUs", n);
+  for (size_t i = 0; i < n; i++) {
+    const gpu_spec *g = sim_catalog_entry(cats, "gpus", i);
+    CHECK(g->price_usd_per_hour > 0, "%s has no price", g->name);
+    CHECK(g->price_provider && *g->price_provider, "%s: no price_provider", g->name);
+    size_t dl = g->price_date ? strlen(g->price_date) : 0;
+    CHECK((dl == 4 || dl == 7 || dl == 10) && !strncmp(g->price_date, "20", 2), "%s: price_date \"%s\"", g->name,
+          g->price_date ? g->price_date : "");
+    CHECK(g->price_source && strlen(g->price_source) > 20, "%s: price_source too short", g->name);
+    if (g->purchase_usd > 0)
+      CHECK(*g->purchase_source && *g->purchase_date, "%s: purchase_usd without its source and date", g->name);
+  }
+  /* V100 SXM and PCIe, and the consumer cards, priced from one list each */
+  static const char *const pairs[][2] = {
+    {"v100-sxm", "v100-pcie"}, {"rtx-3080ti", "rtx-4090"}, {"h100-sxm", "h100-pcie"}, {"a100-80gb-sxm", "a100-80gb-pcie"}};
+  for (size_t i = 0; i < sizeof pairs / sizeof pairs[0]; i++) {
+    const gpu_spec *a = sim_catalog_find(cats, "gpus", pairs[i][0]), *b = sim_catalog_find(cats, "gpus", pairs[i][1]);
+    CHECK(a && b && !strcmp(a->price_provider, b->price_provider) && !strcmp(a->price_date, b->price_date),
+          "%s and %s are not priced by one provider on one date", pairs[i][0], pairs[i][1]);
+  }
+  for (const sim_catalog_type *const *t = sim_catalog_types; *t; t++) {
+    CHECK((*t)->source_keys != NULL, "catalog %s has no source keys", (*t)->list);
+    for (const char *const *k = (*t)->source_keys; k && *k; k++) {
+      const sim_key *found = NULL;
+      for (const sim_key *sk = (*t)->schema; sk->name; sk++)
+        if (!strcmp(sk->name, *k)) found = sk;
+      CHECK(found && found->required, "%s: source key %s is not a required key of the table", (*t)->list, *k);
+    }
+  }
+  cfg_catalogs_free(cats);
+  cfg_errors_release(&errs);
+}
+
+/* ---- --catalog on every command ---- */
+
+#define SMALL_CFG CS_SOURCE_DIR "/tests/plan/small.cfg"
+
+static void test_catalog_flag_commands(void)
+{
+  unsigned f0 = CU_get_number_of_failures();
+  char *dir = cs_tmpdir("catalog_flag");
+  char *cheap = write_catalog(dir, "cheap.cfg", "gpus = ( { name = \"a10\"; price_usd_per_hour = 0.5; } );\n");
+  char *cheaper = write_catalog(dir, "cheaper.cfg", "gpus = ( { name = \"a10-24gb\"; price_usd_per_hour = 0.25; } );\n");
+  char *mine = write_catalog(dir, "mine.cfg",
+                             "gpus = ( { name = \"my-a10\"; peak_tflops = { fp16 = 125.0; fp32 = 31.2; };\n"
+                             "  mem_gib = 22.5; mem_bw_gbs = 600.0; tdp_w = 150.0; idle_w = 16.0;\n"
+                             "  scaleup_link = \"none\"; host_link = \"pcie4\"; compute_efficiency = 0.7;\n"
+                             "  memory_efficiency = 0.75; } );\n");
+  /* the scenario's own list is read last: it wins over --catalog */
+  char *small = cs_slurp(SMALL_CFG, NULL), owntext[16384];
+  snprintf(owntext, sizeof owntext, "%s\ngpus = ( { name = \"a10\"; price_usd_per_hour = 0.125; } );\n",
+           small ? small : "");
+  free(small);
+  char *own = cs_write_file(dir, "own.cfg", owntext);
+
+  /* check: a GPU only the catalog file defines */
+  result r = RUN("check", SMALL_CFG, "--set", "cluster.pools.[0].gpu=\"my-a10\"");
+  CHECK_RC(r, 2);
+  CHECK_ERR_HAS(r, "cluster.pools.[0].gpu: unknown GPU \"my-a10\"");
+  result_free(&r);
+  r = RUN("check", SMALL_CFG, "--set", "cluster.pools.[0].gpu=\"my-a10\"", "--catalog", mine);
+  CHECK_RC(r, 0);
+  /* ... which has no price: a warning at the pool's gpu, costs null */
+  CHECK_ERR_HAS(r, "cluster.pools.[0].gpu: warning: no price for GPU my-a10: cost_usd and usd_per_* are null; set "
+                   "cost.usd_per_gpu_hour or give the GPU a price (--catalog)");
+  result_free(&r);
+  /* training and the job queue warn the same way, at their gpu key */
+  char *a100 = write_catalog(dir, "a100.cfg",
+                             "gpus = ( { name = \"my-a100\"; peak_tflops = { fp16 = 312.0; bf16 = 312.0;\n"
+                             "  fp32 = 19.5; tf32 = 156.0; }; mem_gib = 80.0; mem_bw_gbs = 2039.0; tdp_w = 400.0;\n"
+                             "  idle_w = 60.0; scaleup_link = \"nvlink3\"; host_link = \"pcie4\";\n"
+                             "  compute_efficiency = 0.7; memory_efficiency = 0.75; } );\n");
+  r = RUN("check", CS_SOURCE_DIR "/scenarios/train-gpt3-a100.cfg", "--catalog", a100, "--set", "training.gpu=\"my-a100\"");
+  CHECK_RC(r, 0);
+  CHECK_ERR_HAS(r, "training.gpu: warning: no price for GPU my-a100: cost_usd and usd_per_* are null; set "
+                   "training.usd_per_gpu_hour or give the GPU a price (--catalog)");
+  result_free(&r);
+  r = RUN("check", CS_SOURCE_DIR "/scenarios/shared-cluster.cfg", "--catalog", a100, "--set", "jobs.gpu=\"my-a100\"");
+  CHECK_RC(r, 0);
+  CHECK_ERR_HAS(r, "jobs.gpu: warning: no price for GPU my-a100: cost_usd and usd_per_* are null; set "
+                   "jobs.usd_per_gpu_hour or give the GPU a price (--catalog)");
+  result_free(&r);
+  /* a shipped GPU has a price: no warning */
+  r = RUN("check", CS_SOURCE_DIR "/scenarios/shared-cluster.cfg");
+  CHECK(r.rc == 0 && strstr(r.err, "no price") == NULL, "%s: %s", r.cmd, r.err);
+  result_free(&r);
+  free(a100);
+  r = RUN("check", SMALL_CFG, "--catalog", CS_SOURCE_DIR "/tests/badcatalog/link_bw_negative.cfg");
+  CHECK_RC(r, 2);
+  CHECK_ERR_HAS(r, "link_bw_negative.cfg:");
+  result_free(&r);
+
+  /* run: cost_usd = gpu_hours x the price each time */
+  static const struct { const char *tag; double price; } runs[] = {
+    {"shipped", 0.60}, {"cheap", 0.5}, {"both", 0.25}, {"own", 0.125}, {"nopr", NAN}};
+  for (size_t i = 0; i < sizeof runs / sizeof runs[0]; i++) {
+    char out[4096], sum[4200];
+    snprintf(out, sizeof out, "%s/run-%s", dir, runs[i].tag);
+    snprintf(sum, sizeof sum, "%s/summary.json", out);
+    const char *args[16] = {"run", SMALL_CFG, "-q", "-o", out};
+    size_t n = 5;
+    if (i == 1 || i == 2) args[n++] = "--catalog", args[n++] = cheap;
+    if (i == 2) args[n++] = "--catalog", args[n++] = cheaper;
+    if (i == 3) args[1] = own, args[n++] = "--catalog", args[n++] = cheap;
+    if (i == 4) {
+      args[n++] = "--catalog", args[n++] = mine;
+      args[n++] = "--set", args[n++] = "cluster.pools.[0].gpu=\"my-a10\"";
+    }
+    args[n] = NULL;
+    r = run_argv(NULL, args);
+    CHECK_RC(r, 0);
+    char *json = cs_slurp(sum, NULL);
+    double cost = NAN, gh = NAN;
+    CHECK(json && json_num(json, "gpu_hours", &gh) && gh > 0, "%s: no gpu_hours", r.cmd);
+    if (isnan(runs[i].price)) {
+      CHECK(json && strstr(json, "\"cost_usd\": null"), "%s: cost_usd is not null", r.cmd);
+      CHECK_ERR_HAS(r, "no price for GPU my-a10");
+    } else {
+      CHECK(json && json_num(json, "cost_usd", &cost) && cs_rel_close(cost, gh * runs[i].price, 1e-12),
+            "%s: cost_usd %.9g, expected gpu_hours %.9g x %g", r.cmd, cost, gh, runs[i].price);
+      CHECK(strstr(r.err, "no price") == NULL, "%s: warns of a missing price:\n%s", r.cmd, r.err);
+    }
+    free(json);
+    result_free(&r);
+  }
+
+  /* sweep: every point with the catalog's price (2 and 3 replicas of one a10) */
+  char sw[4096], csv[4200];
+  snprintf(sw, sizeof sw, "%s/sweep", dir);
+  snprintf(csv, sizeof csv, "%s/sweep.csv", sw);
+  r = RUN("sweep", SMALL_CFG, "--vary", "cluster.pools.[0].replicas=2,3", "-j", "2", "-q", "-o", sw, "--catalog", cheap);
+  CHECK_RC(r, 0);
+  char *text = cs_slurp(csv, NULL);
+  CHECK(text != NULL, "%s: no %s", r.cmd, csv);
+  result_free(&r);
+  if (text) {
+    /* usd_per_hour_mean of each row: replicas x 0.5 */
+    char *hdr_end = strchr(text, '\n');
+    int col = -1, k = 0;
+    for (char *c = text; hdr_end && c < hdr_end; k++) {
+      size_t len = strcspn(c, ",\n");
+      if (len == strlen("usd_per_hour_mean") && !strncmp(c, "usd_per_hour_mean", len)) col = k;
+      c += len + 1;
+    }
+    CHECK(col >= 0, "sweep.csv has no usd_per_hour_mean column");
+    int row = 0;
+    for (char *line = hdr_end ? hdr_end + 1 : NULL; line && *line && col >= 0; row++) {
+      char *c = line;
+      for (int j = 0; j < col; j++) c += strcspn(c, ",\n") + 1;
+      double v = strtod(c, NULL), want = (row + 2) * 0.5;
+      CHECK(cs_rel_close(v, want, 1e-9), "sweep.csv row %d: usd_per_hour_mean %g, expected %g", row, v, want);
+      line = strchr(line, '\n');
+      if (line) line++;
+    }
+    CHECK(row == 2, "sweep.csv has %d rows, expected 2", row);
+    free(text);
+  }
+  /* the same sweep without the catalog is another sweep: its database refuses it */
+  r = RUN("sweep", SMALL_CFG, "--vary", "cluster.pools.[0].replicas=2,3", "-j", "2", "-q", "-o", sw);
+  CHECK(r.rc != 0, "%s: resumed a sweep made with another catalog", r.cmd);
+  result_free(&r);
+
+  /* plan: a10 at 0.5 USD/h; the winner's cost is its GPUs x its price */
+  char pl[4096], pj[4200];
+  snprintf(pl, sizeof pl, "%s/plan", dir);
+  snprintf(pj, sizeof pj, "%s/plan.json", pl);
+  r = RUN("plan", SMALL_CFG, "--slo", "ttft_p99_s=2", "--candidates", "gpu=a10", "-j", "2", "-q", "-o", pl,
+          "--catalog", cheap);
+  CHECK_RC(r, 0);
+  text = cs_slurp(pj, NULL);
+  double usd = NAN, gpus = NAN;
+  CHECK(text && json_num(text, "usd_per_hour", &usd) && json_num(text, "gpus", &gpus) &&
+            cs_rel_close(usd, gpus * 0.5, 1e-12),
+        "%s: usd_per_hour %g, expected gpus %g x 0.5", r.cmd, usd, gpus);
+  free(text);
+  result_free(&r);
+  /* plan refuses a GPU without a price, naming it */
+  r = RUN("plan", SMALL_CFG, "--slo", "ttft_p99_s=2", "--candidates", "gpu=my-a10", "-j", "1", "-q", "-o", pl,
+          "--catalog", mine);
+  CHECK_RC(r, 2);
+  CHECK_ERR_HAS(r, "my-a10 has no price");
+  result_free(&r);
+
+  /* every command's --help names the flag */
+  static const char *const cmds[] = {"run", "check", "sweep", "plan", "list", "estimate", NULL};
+  for (const char *const *c = cmds; *c; c++) {
+    r = RUN(*c, "--help");
+    CHECK_RC(r, 0);
+    CHECK_OUT_HAS(r, "--catalog FILE");
+    result_free(&r);
+  }
+  free(cheap);
+  free(cheaper);
+  free(mine);
+  free(own);
+  cs_cleanup_if_passed(dir, f0);
+  free(dir);
+}
+
 int main(int argc, char **argv)
 {
   /* the source tree's catalog, whatever the environment says */
@@ -572,6 +971,10 @@ int main(int argc, char **argv)
     {"bad_flags", test_bad_flags},
     {"help", test_help},
     {"batch_and_link", test_batch_and_link},
+    {"partial_overrides", test_partial_overrides},
+    {"shipped_sources_required", test_shipped_sources_required},
+    {"shipped_prices", test_shipped_prices},
+    {"catalog_flag_commands", test_catalog_flag_commands},
     {NULL, NULL},
   };
   return cs_run_suite_filtered("catalog", tests, argc, argv);

@@ -22,6 +22,7 @@
 #include <unistd.h>
 
 #include "clitest.h"
+#include "sim/util.h"
 #include "testutil.h"
 
 #define BADCONFIG_DIR CS_SOURCE_DIR "/tests/badconfig"
@@ -612,6 +613,80 @@ static void test_golden(void)
   free_list(names);
 }
 
+/* `clustersim keys NAME`: one component, section or catalog list; the
+ * parts together hold every key of the whole listing; unknown names are a
+ * usage error naming the valid ones. */
+static void test_keys_filter(void)
+{
+  result all = RUN("keys");
+  CHECK_RC(all, 0);
+  static const struct { const char *name, *has, *hasnt; } cases[] = {
+    {"queue", "  queue.servers ", "cluster.pools"},
+    {"serving", "  cluster.pools.[i].gpu ", "queue.servers"},
+    {"cluster", "  cluster.pools.[i].tp ", "scheduler.policy"},
+    {"scheduler", "  scheduler.policy ", "cluster.pools"},
+    {"workload", "  workload.arrivals", "queue.servers"},
+    {"jobs", "  jobs.", "queue.servers"},
+    {"training", "  training.gpu ", "jobs."},
+    {"gpus", "  gpus.[i].price_provider ", "models.[i]"},
+    {"models", "  models.[i].max_context ", "gpus.[i]"},
+    {"distributions", "  weibull ", "queue.servers"},
+  };
+  for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+    result r = RUN("keys", cases[i].name);
+    CHECK_RC(r, 0);
+    CHECK_OUT_HAS(r, cases[i].has);
+    CHECK(strstr(r.out, cases[i].hasnt) == NULL, "%s: lists %s:\n%s", r.cmd, cases[i].hasnt, r.out);
+    /* a section lists only keys below it */
+    if (!strcmp(cases[i].name, "cluster") || !strcmp(cases[i].name, "scheduler"))
+      for (const char *l = strstr(r.out, "\n  "); l; l = strstr(l + 1, "\n  "))
+        CHECK(!strncmp(l + 3, cases[i].name, strlen(cases[i].name)), "%s: a key outside the section: %.40s",
+              r.cmd, l + 3);
+    result_free(&r);
+  }
+  /* every key line of the whole listing is in the part of its component or catalog */
+  static const char *const parts[] = {"queue", "serving", "jobs", "training", "links", "gpus", "models",
+                                      "distributions", NULL};
+  char *joined = xstrdup("");
+  for (const char *const *p = parts; *p; p++) {
+    result r = RUN("keys", *p);
+    joined = xrealloc(joined, strlen(joined) + strlen(r.out) + 1);
+    strcat(joined, r.out);
+    result_free(&r);
+  }
+  size_t lines = 0;
+  for (const char *l = strstr(all.out, "\n  "); l; l = strstr(l + 1, "\n  ")) {
+    const char *eol = strchr(l + 1, '\n');
+    size_t len = eol ? (size_t)(eol - l) : strlen(l);
+    char line[512];
+    snprintf(line, sizeof line, "%.*s", (int)(len < sizeof line - 1 ? len : sizeof line - 1), l);
+    CHECK(strstr(joined, line) != NULL, "keys: line not in any part:%s", line);
+    lines++;
+  }
+  CHECK(lines > 200, "keys: only %zu key lines", lines);
+  free(joined);
+  /* no key takes a duration until the loader does: no note */
+  CHECK(strstr(all.out, "Keys of type duration") == NULL || strstr(all.out, " duration ") != NULL,
+        "keys: a duration note without a duration key");
+  result_free(&all);
+
+  result r = RUN("keys", "clusterr");
+  CHECK_RC(r, 2);
+  CHECK_ERR_HAS(r, "unknown name 'clusterr'");
+  CHECK_ERR_HAS(r, "components: queue serving jobs training");
+  CHECK_ERR_HAS(r, "cluster");
+  CHECK(r.out[0] == '\0', "%s: stdout not empty", r.cmd);
+  result_free(&r);
+  r = RUN("keys", "cluster", "queue");
+  CHECK_RC(r, 2);
+  result_free(&r);
+  r = RUN("keys", "--help");
+  CHECK_RC(r, 0);
+  CHECK_OUT_HAS(r, "Usage: clustersim keys [NAME]");
+  CHECK_OUT_HAS(r, "sections: model cluster workload");
+  result_free(&r);
+}
+
 int main(int argc, char **argv)
 {
   static const cs_test tests[] = {
@@ -620,6 +695,7 @@ int main(int argc, char **argv)
     {"set_errors", test_set_errors},
     {"seed_errors", test_seed_errors},
     {"help_version", test_help_version},
+    {"keys_filter", test_keys_filter},
     {"usage_errors", test_usage_errors},
     {"check_ok", test_check_ok},
     {"reproducible", test_reproducible},

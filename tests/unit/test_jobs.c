@@ -253,6 +253,78 @@ static void test_training_job_duration(void)
   free(dir);
 }
 
+/* The job queue's training jobs share the defaults of `estimate --train`
+ * and the training section: an H100 job across nodes (network default
+ * NDR) with only its degrees and batch written takes exactly what the
+ * estimate with the same flags, and nothing else, says. */
+static void test_training_job_defaults(void)
+{
+  char *dir = cs_tmpdir("jobs_train_defaults");
+  const char *text =
+    "name = \"td\";\n"
+    "jobs = {\n"
+    "  gpu = \"h100-sxm\"; nodes = 4; gpus_per_node = 8;\n"
+    "  list = ( { name = \"t\"; gpus = 32; whole_nodes = true; tp = 4; pp = 2; model = \"llama2-13b\";\n"
+    "             train_tokens = 1e9; global_batch = 256; } );\n"
+    "  failures = { checkpoint_s = 0.0; };\n"
+    "};\n";
+  char *cfg = cs_write_file(dir, "td.cfg", text);
+  free(run_summary(dir, "td.cfg", "o", NULL));
+  char path[256];
+  snprintf(path, sizeof path, "%s/o/jobs.csv", dir);
+  row *r;
+  int n = read_jobs(path, &r);
+  result e = RUN("estimate", "--train", "--model", "llama2-13b", "--gpu", "h100-sxm", "--gpus", "32", "--tp", "4",
+                 "--pp", "2", "--train-tokens", "1e9", "--global-batch", "256", "--json");
+  CHECK_RC(e, 0);
+  double t = NAN;
+  CHECK(json_num(e.out, "train_time_s", &t), "estimate --train: no train_time_s:\n%s", e.out);
+  CHECK_OUT_HAS(e, "\"dp_link\": \"ib-ndr\"");
+  CHECK(n == 1, "%d rows", n);
+  if (n == 1) CS_ASSERT_REL(r[0].end - r[0].start, t, 1e-9);
+  result_free(&e);
+  free(r);
+  free(cfg);
+  free(dir);
+}
+
+/* Shares are shares: a run whose GPU-seconds, summed from nanosecond
+ * times, come out a few ulp above the jobs' work (this one gave an
+ * effective_fraction of 1.0000000000000002) reports at most 1, exactly 1
+ * here (no failures, no checkpoints), and utilization never above 1. */
+static void test_fractions_clamped(void)
+{
+  char *dir = cs_tmpdir("jobs_clamped");
+  const char *text =
+    "name = \"c\";\n"
+    "jobs = { nodes = 1; gpus_per_node = 8; failures = { checkpoint_s = 0.0; };\n"
+    "  list = ( { gpus = 8; duration_s = 31415.9265; }, { gpus = 4; arrival_s = 10.0; duration_s = 31415.9265; },\n"
+    "           { gpus = 4; arrival_s = 20.0; duration_s = 1.1; } ); };\n";
+  char *cfg = cs_write_file(dir, "c.cfg", text);
+  char *json = run_summary(dir, "c.cfg", "o", NULL);
+  double eff = NAN, u = NAN;
+  CHECK(json && json_num(json, "effective_fraction", &eff) && json_num(json, "utilization", &u),
+        "no effective_fraction or utilization in:\n%s", json ? json : "");
+  CHECK(eff == 1, "effective_fraction %.17g, expected 1", eff);
+  CHECK(u > 0 && u <= 1, "utilization %.17g", u);
+  free(json);
+  char path[256];
+  snprintf(path, sizeof path, "%s/o/timeseries.csv", dir);
+  char *ts = cs_slurp(path, NULL);
+  int rows = 0, above = 0;
+  for (char *line = ts ? strchr(ts, '\n') : NULL; line && line[1]; line = strchr(line + 1, '\n')) {
+    double t, busy, util;
+    if (sscanf(line + 1, "%lf,%lf,%lf", &t, &busy, &util) == 3) {
+      rows++;
+      above += util > 1 || busy > 8;
+    }
+  }
+  CHECK(rows > 5 && above == 0, "%d time-series rows, %d above the cluster", rows, above);
+  free(ts);
+  free(cfg);
+  free(dir);
+}
+
 /* Serving has priority: when it takes 3 of 4 nodes, the 2-node job is
  * preempted (losing at most a checkpoint interval of work) and resumes
  * when the nodes come back; nothing ever holds more than the cluster. */
@@ -384,6 +456,8 @@ int main(void)
     {"fifo order; backfill waits less", test_fifo_order_and_policies},
     {"failures against the closed form", test_failures},
     {"training job run time from the training model", test_training_job_duration},
+    {"training jobs share estimate --train's defaults", test_training_job_defaults},
+    {"fractions clamped to [0, 1]", test_fractions_clamped},
     {"serving has priority", test_serving_priority},
     {"autoscaled serving pool", test_autoscale},
     {"bad job lists", test_bad_lists},

@@ -14,6 +14,7 @@
 #include "models/llm/llm_step.h"
 #include "driver/config/catalog_load.h"
 #include "cattest.h"
+#include "clitest.h"
 #include "testutil.h"
 
 
@@ -211,6 +212,66 @@ static void test_memory_fit(void)
   CU_ASSERT_TRUE(mem.total > mem.usable);
 }
 
+/* A number from `clustersim estimate --json` output; NAN (and a failure)
+ * when it is absent. */
+static double est_num(const result *r, const char *key)
+{
+  double v = NAN;
+  CHECK(json_num(r->out, key, &v), "%s: no \"%s\" in:\n%s", r->cmd, key, r->out);
+  return v;
+}
+
+/* `estimate`'s memory: the KV cache of the batch at the longest context
+ * it reaches, the activations of a decode step of the batch (b tokens) or
+ * of one prompt (in tokens), not of the batch's b x in prompt tokens at
+ * once; a query that does not fit says the token counts it sized for. */
+static void test_estimate_memory(void)
+{
+  const llm_arch *m = cs_model("llama2-70b");
+  /* Llama 2 70B on 8 A100-80GB (tp 8), 512 sequences of 2,048 + 128
+   * tokens. By hand, per GPU: weights 2 B x p / 8; KV cache 512 x 2,176
+   * tokens x 2 (K, V) x 80 layers x 8 KV heads x 128 x 2 B / 8 (the KV
+   * heads split over tp); activations of a 2,048-token step (one prompt:
+   * it exceeds the 512-token decode step): 2,048 x (4 h + 2 ffn) / 8 x 2 B,
+   * and 512 rows of fp32 logits, 512 x V / 8 x 4 B. Sized for 512 x 2,048
+   * prompt tokens at once, the activations alone were 47 GiB and it did
+   * not fit. */
+  result r = RUN("estimate", "--model", "llama2-70b", "--gpus", "8", "--batch", "512", "--tokens-in", "2048",
+                 "--tokens-out", "128", "--json");
+  CHECK_RC(r, 0);
+  double h = (double)m->hidden, f = 2.0 * (double)m->ffn, V = (double)m->vocab;
+  double weights = 2 * llm_params(m) / 8;
+  double kv = 512.0 * 2176 * 2 * (double)m->layers * (double)m->kv_heads * 128 * 2 / 8;
+  double act = 2048 * (4 * h + f) / 8 * 2 + 512 * V / 8 * 4;
+  CS_ASSERT_REL(est_num(&r, "kv_cache_tokens"), 512.0 * 2176, 1e-12);
+  CS_ASSERT_REL(est_num(&r, "activation_step_tokens"), 2048, 1e-12);
+  CS_ASSERT_REL(est_num(&r, "inference_memory_bytes"), 8 * (weights + kv + act), 1e-9);
+  CS_ASSERT_REL(est_num(&r, "batch"), 512, 1e-12);
+  result_free(&r);
+  /* a decode step of 4,096 short sequences: the step is the batch */
+  r = RUN("estimate", "--model", "llama2-7b", "--gpus", "1", "--batch", "4096", "--tokens-in", "16",
+          "--tokens-out", "1", "--json");
+  CHECK_RC(r, 0);
+  CS_ASSERT_REL(est_num(&r, "activation_step_tokens"), 4096, 1e-12);
+  result_free(&r);
+  /* too large: "does not fit" (scripts match those words), the KV cache
+   * sized for --context 4,096 per sequence (not in + out = 2,176) */
+  r = RUN("estimate", "--model", "llama2-70b", "--gpus", "4", "--batch", "1024", "--tokens-in", "2048",
+          "--tokens-out", "128", "--context", "4096");
+  CHECK_RC(r, 2);
+  CHECK_ERR_HAS(r, "--gpus: llama2-70b in fp16 does not fit on 4 x a100-80gb-sxm");
+  CHECK_ERR_HAS(r, "KV cache 320.0 for 1024 x 4096 tokens");
+  CHECK_ERR_HAS(r, "activations 0.1 for a 2048-token step");
+  CHECK_ERR_HAS(r, "short by");
+  result_free(&r);
+  /* the cost per 1,000 tokens says at which batch (the JSON key stays) */
+  r = RUN("estimate", "--model", "llama2-7b", "--gpus", "1", "--batch", "8", "--price", "2");
+  CHECK_RC(r, 0);
+  CHECK_OUT_HAS(r, "cost per 1,000 tokens at batch 8 (USD)");
+  CHECK_OUT_HAS(r, "usd_per_1k_tokens");
+  result_free(&r);
+}
+
 /* Ring all-reduce: base + 2(n-1) alpha + 2(n-1)/n S / bw. Check by hand on
  * a link of 100 GB/s at efficiency 1 and 10 us: n = 4, S = 1 GB:
  * 6 us + 6 x 10 us + 1.5 x 1e9 / 1e11 = 66 us + 15 ms. */
@@ -242,6 +303,7 @@ int main(void)
     {"tensor parallel over NVLink vs Ethernet", test_tp_links},
     {"memory fit: GPT-3 on 1 and 8 A100s", test_memory_fit},
     {"alpha-beta collectives by hand", test_collectives},
+    {"estimate: memory of a decode step and a prompt, not the batch's prompts", test_estimate_memory},
     {NULL, NULL},
   };
   int rc = cs_run_suite("llm", tests);

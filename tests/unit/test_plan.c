@@ -6,9 +6,13 @@
  * meets give feasible false and the closest miss (exit 0); the load
  * curve is non-decreasing and agrees with the main search; usage errors
  * exit 2 before anything is simulated; SIGINT stops it with 130 and no
- * plan.json. Also, in process: the ordering of configurations and the
- * scenario numbers read with their key-table defaults. Scratch output goes
- * under CS_TEST_TMP, removed on success. */
+ * plan.json. --gpu-price: the grid's answer with the negotiated price in
+ * its costs, the price and its source in plan.json and plan.csv, usage
+ * errors naming the flag; plan.csv and plan.json carry every numeric
+ * summary metric. Also, in process: the ordering of configurations, the
+ * scenario numbers read with their key-table defaults, and a GPU type's
+ * results through the worker pool's bytes. Scratch output goes under
+ * CS_TEST_TMP, removed on success. */
 #include <CUnit/CUnit.h>
 #include <fcntl.h>
 #include <math.h>
@@ -362,7 +366,7 @@ static void test_usage(void)
   unsigned f0 = CU_get_number_of_failures();
   char *dir = cs_tmpdir("plan_usage");
   struct {
-    const char *args[12];
+    const char *args[14];
     const char *want;
   } cases[] = {
     {{"plan", SMALL_CFG, "--slo", "ttft_p99=2", "-o", dir}, "--slo ttft_p99: not a numeric metric"},
@@ -376,6 +380,14 @@ static void test_usage(void)
     {{"plan", SMALL_CFG, "--slo", "ttft_p99_s=2", "--load-scales", "1,-1", "-o", dir}, "--load-scales"},
     {{"plan", SMALL_CFG, "--slo", "ttft_p99_s=2", "--set", "workload.bogus=1", "-o", dir}, "workload.bogus"},
     {{"plan", "--slo", "ttft_p99_s=2"}, "expected exactly one scenario file"},
+    {{"plan", SMALL_CFG, "--slo", "ttft_p99_s=2", "--gpu-price", "a10=cheap", "-o", dir},
+     "--gpu-price: expected GPU=USD,... with USD the price per GPU-hour (more than 0, at most 1e6), got 'a10=cheap'"},
+    {{"plan", SMALL_CFG, "--slo", "ttft_p99_s=2", "--gpu-price", "a10=0", "-o", dir}, "got 'a10=0'"},
+    {{"plan", SMALL_CFG, "--slo", "ttft_p99_s=2", "--gpu-price", "a10", "-o", dir}, "got 'a10'"},
+    {{"plan", SMALL_CFG, "--slo", "ttft_p99_s=2", "--gpu-price", "a10=1,a10=2", "-o", dir}, "--gpu-price: a10 has two prices"},
+    {{"plan", SMALL_CFG, "--slo", "ttft_p99_s=2", "--gpu-price", "nope=1", "-o", dir}, "--gpu-price: unknown GPU \"nope\" (one of: "},
+    {{"plan", SMALL_CFG, "--slo", "ttft_p99_s=2", "--gpu-price", "h100-sxm=3", "-o", dir},
+     "--gpu-price: h100-sxm is not a candidate (candidates: a10; add it with --candidates gpu=...)"},
   };
   for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
     result r = run_argv(NULL, cases[i].args);
@@ -457,6 +469,134 @@ static void test_interrupt(void)
   interrupt_case("2");
 }
 
+/* --gpu-price: the grid's answer with the negotiated price in its costs
+ * (cost per hour = GPUs x price: no electricity is billed in small.cfg),
+ * and the price with its source in plan.json and plan.csv. */
+static void test_gpu_price(void)
+{
+  unsigned f0 = CU_get_number_of_failures();
+  run_grid();
+  if (!grid_ok) return;
+  const double l40s = 1.0;
+  /* the grid with l40s at the negotiated price */
+  int bg = -1, bt = 0, br = 0;
+  cell best = {0};
+  for (int g = 0; g < NG; g++)
+    for (int t = 0; t < NTP; t++)
+      for (int r = 1; r <= MAXR; r++) {
+        cell c = grid[g][t][r];
+        if (!strcmp(gpus[g], "l40s")) c.cost = c.gpus * l40s;
+        if (c.feasible && (bg < 0 || better(&c, &best))) best = c, bg = g, bt = t, br = r;
+      }
+  int cg, ct, cr;
+  CHECK(bg >= 0 && grid_best(-1, &cg, &ct, &cr), "the grid has no feasible configuration");
+  CHECK(bg != cg || bt != ct || br != cr, "the negotiated price does not change the answer: the test needs another");
+  char *dir = cs_tmpdir("plan_price");
+  result r = run_plan(dir, "2", "--gpu-price", "l40s=1");
+  CHECK_RC(r, 0);
+  CHECK_OUT_HAS(r, "prices per GPU-hour: l40s $1 (--gpu-price), a100-80gb-sxm $2.21 (catalog: CoreWeave, 2023)\n");
+  char *json = slurp_in(dir, "plan.json");
+  char gpu[64] = "", src[64] = "";
+  double tp = 0, rep = 0, cost = 0, price = 0, sttft = 0;
+  CHECK(json_str(json, "gpu", gpu, sizeof gpu) && json_num(json, "tp", &tp) && json_num(json, "replicas", &rep) &&
+            json_num(json, "usd_per_hour", &cost) && json_num(json, "usd_per_gpu_hour", &price) &&
+            json_str(json, "price_source", src, sizeof src),
+        "plan.json lacks the winner or its price:\n%s", json ? json : "");
+  if (bg >= 0) {
+    CHECK(!strcmp(gpu, gpus[bg]) && tp == tps[bt] && rep == br, "plan chose %s tp %g x %g; with l40s at $%g the grid's "
+          "cheapest is %s tp %d x %d", gpu, tp, rep, l40s, gpus[bg], tps[bt], br);
+    CS_ASSERT_REL(cost, best.cost, 1e-9);
+  }
+  CHECK(price == l40s && !strcmp(src, "--gpu-price"), "winner's price %g from %s", price, src);
+  /* the winner's summary: every numeric metric, the targets' among them */
+  const char *sum = json ? strstr(json, "\"summary\": {") : NULL;
+  CHECK(sum && json_num(sum, "ttft_p99_s", &sttft) && strstr(sum, "\"e2e_p99_s\": ") &&
+            strstr(sum, "\"requests_completed\": "),
+        "plan.json: no summary with every metric");
+  if (bg >= 0) CS_ASSERT_REL(sttft, grid[bg][bt][br].ttft, 1e-12);
+  /* each candidate's price and where it comes from */
+  const char *a100 = json ? strstr(json, "\"gpu\": \"a100-80gb-sxm\"") : NULL;
+  CHECK(a100 && json_num(a100, "usd_per_gpu_hour", &price) && price == 2.21 &&
+            json_str(a100, "price_source", src, sizeof src) && !strcmp(src, "catalog") &&
+            strstr(a100, "\"price_provider\": \"CoreWeave\"") && strstr(a100, "\"price_date\": \"2023\"") &&
+            strstr(a100, "\"price_note\": \"CoreWeave"),
+        "plan.json: the A100 candidate's catalog price and its source:\n%.400s", a100 ? a100 : "");
+  /* plan.csv: the price columns, then every other summary metric */
+  char *csv = slurp_in(dir, "plan.csv");
+  const char *head = "gpu,tp,replicas,feasible,usd_per_hour,usd_per_million_tokens,ttft_p99_s,tpot_p99_s,"
+                     "load_scale,gpus,requests_rejected,replications_run,usd_per_gpu_hour,price_source,"
+                     "price_provider,price_date,";
+  CHECK(csv && !strncmp(csv, head, strlen(head)), "plan.csv header: %.300s", csv ? csv : "");
+  const char *nl = csv ? strchr(csv, '\n') : NULL;
+  CHECK(nl && strstr(csv, ",e2e_p99_s,") && strstr(csv, ",throughput_tokens_per_s,") &&
+            strstr(csv, ",1,--gpu-price,,,") && strstr(csv, ",2.21,catalog,CoreWeave,2023,"),
+        "plan.csv: no summary columns, or no row priced by --gpu-price");
+  free(csv);
+  free(json);
+  result_free(&r);
+  /* the scenario's price for the others: cost.usd_per_gpu_hour */
+  char *d2 = path_join(dir, "cost");
+  r = run_plan(d2, "2", "--set", "cost.usd_per_gpu_hour=3");
+  CHECK_RC(r, 0);
+  CHECK_OUT_HAS(r, "prices per GPU-hour: l40s $3 (cost.usd_per_gpu_hour), a100-80gb-sxm $3 (cost.usd_per_gpu_hour)\n");
+  result_free(&r);
+  const char *both[] = {"plan", SMALL_CFG, "--slo", "ttft_p99_s=2", "--candidates", "gpu=l40s,a100-80gb-sxm",
+                        "--max-replicas", "6", "--set", "cost.usd_per_gpu_hour=3", "--gpu-price", "a100-80gb-sxm=1.5",
+                        "-o", d2, "-q", NULL};
+  r = run_argv(NULL, both);
+  CHECK_RC(r, 0);
+  json = slurp_in(d2, "plan.json");
+  a100 = json ? strstr(json, "\"gpu\": \"a100-80gb-sxm\"") : NULL;
+  CHECK(a100 && json_num(a100, "usd_per_gpu_hour", &price) && price == 1.5 &&
+            json_str(a100, "price_source", src, sizeof src) && !strcmp(src, "--gpu-price"),
+        "--gpu-price over cost.usd_per_gpu_hour:\n%.300s", a100 ? a100 : "");
+  free(json);
+  result_free(&r);
+  free(d2);
+  cs_cleanup_if_passed(dir, f0);
+  free(dir);
+}
+
+/* In process: a GPU type's results, summaries included, through the bytes
+ * the worker pool carries, and truncated bytes refused. */
+static void test_type_bytes(void)
+{
+  plan_type t = {.gpu = 1, .nsearches = 1, .nloads = 1, .load_tp = 2};
+  t.searches[0] = (plan_search){.gpu = 1, .tp = 2, .outcome = SIM_PLAN_FOUND, .replicas = 3};
+  snprintf(t.searches[0].reason, sizeof t.searches[0].reason, "a reason\twith a tab");
+  t.loads[0] = (plan_load){.gpu = 1, .tp = 2, .scale = 0, .replicas = 3, .sim = 1};
+  t.nsims = 2;
+  t.sims = calloc(2, sizeof *t.sims);
+  for (int i = 0; i < 2; i++) {
+    t.sims[i] = (plan_sim){.gpu = 1, .tp = 2, .replicas = 2 + i, .scale = -1, .feasible = i == 1, .runs = 1,
+                           .usd_per_hour = 8.84 * (i + 1), .worst_ratio = 1.25 - i};
+    sim_report_init(&t.sims[i].summary);
+    sim_report_num(&t.sims[i].summary, "ttft_p99_s", 0.5 / (i + 1), NULL);
+    sim_report_num(&t.sims[i].summary, "capacity_utilization", i ? 0.75 : NAN, NULL);
+  }
+  size_t len = 0;
+  char *bytes = plan_type_encode(&t, &len);
+  plan_type back = {0};
+  CHECK(plan_type_decode(bytes, len, &back), "plan_type_decode refused its own bytes");
+  CHECK(back.nsims == 2 && back.nsearches == 1 && back.nloads == 1 && back.load_tp == 2 &&
+            !strcmp(back.searches[0].reason, "a reason\twith a tab") && back.loads[0].sim == 1,
+        "the type changed on the way");
+  for (int i = 0; i < back.nsims && back.nsims == 2; i++) {
+    CHECK(back.sims[i].replicas == 2 + i && back.sims[i].feasible == (i == 1) &&
+              back.sims[i].usd_per_hour == 8.84 * (i + 1) && back.sims[i].summary.len == 2 &&
+              sim_report_get(&back.sims[i].summary, "ttft_p99_s")->x == 0.5 / (i + 1),
+          "sim %d changed on the way", i);
+  }
+  CHECK(back.nsims == 2 && isnan(sim_report_get(&back.sims[0].summary, "capacity_utilization")->x) &&
+            sim_report_get(&back.sims[1].summary, "capacity_utilization")->x == 0.75,
+        "a new summary key did not survive");
+  plan_type cut = {0};
+  CHECK(!plan_type_decode(bytes, len - 1, &cut) && cut.sims == NULL, "truncated bytes accepted");
+  plan_type_release(&back);
+  plan_type_release(&t);
+  free(bytes);
+}
+
 /* Cheaper wins; equal cost (to 1e-9) goes to fewer GPUs, then headroom.
  * Closest miss: no rejections first, then the worst ratio, then cost. */
 static void test_order(void)
@@ -513,6 +653,8 @@ int main(int argc, char **argv)
     {"interrupt", test_interrupt},
     {"order", test_order},
     {"numbers", test_numbers},
+    {"gpu_price", test_gpu_price},
+    {"type_bytes", test_type_bytes},
     {NULL, NULL},
   };
   return cs_run_suite_filtered("plan", tests, argc, argv);

@@ -3,13 +3,17 @@
  * a child process: the three figures of a short two-class serving run with
  * a spike, the cluster figure of a small job-queue run and the training
  * figure of a small training run (and no serving figure for those), the
- * sweep and plan figures from the samples in tests/plot/, and the
- * failures - a missing or empty directory (exit 2), an empty or
- * header-only input, a time series of no known kind, a script that fails half-way, a missing gnuplot
- * (exit 1, a message, and no picture under its name). Also the JSON
- * reader the driver uses for summary.json and plan.json (driver/output/json_top.c).
- * Needs gnuplot 5 with pngcairo and svg (scripts/deps.txt). Scratch output
- * goes under CS_TEST_TMP and is removed when a test passes. */
+ * sweep and plan figures from the samples in tests/plot/ (replica counts
+ * drawn as steps), the capacity figures from tests/plot/capacity/ and their
+ * fallback for outputs without the capacity columns, each class's targets,
+ * windows (--from, --to), a training sweep's figure, summary.json read with
+ * jansson, and the failures - a missing or empty directory (exit 2), an
+ * empty or header-only input, a time series of no known kind, a script that
+ * fails half-way, a missing gnuplot (exit 1, a message, no new picture, the
+ * previous one kept) - and output directories and titles made to run
+ * commands through gnuplot (nothing runs). Needs gnuplot 5 with pngcairo and
+ * svg (scripts/deps.txt). Scratch output goes under CS_TEST_TMP and is
+ * removed when a test passes. */
 #include <CUnit/CUnit.h>
 #include <stdbool.h>
 #include <stdio.h>

@@ -39,6 +39,12 @@ static void test_flops(void)
     double B = 512, s = 2048, l = (double)m.layers, h = (double)m.hidden, V = (double)m.vocab;
     double model = 72 * B * s * l * h * h * (1 + s / (6 * h) + V / (12 * l * h));
     double hw = 96 * B * s * l * h * h * (1 + s / (6 * h) + V / (16 * l * h));
+    /* the default, selective recomputation, runs the attention forward
+     * again: 4 s l h FLOPs per token (scores and weighted sum), B s tokens */
+    CU_ASSERT_EQUAL(j.recompute, LLM_RECOMPUTE_SELECTIVE);
+    CS_ASSERT_REL(train_model_flops(&j), model, 1e-12);
+    CS_ASSERT_REL(train_hardware_flops(&j), model + 4 * B * s * s * l * h, 1e-12);
+    j.recompute = LLM_RECOMPUTE_NONE;
     CS_ASSERT_REL(train_model_flops(&j), model, 1e-12);
     CS_ASSERT_REL(train_hardware_flops(&j), model, 1e-12);
     j.recompute = LLM_RECOMPUTE_FULL;
@@ -176,6 +182,90 @@ static void test_fsdp_prefetch(void)
   j.fsdp_prefetch = TRAIN_PREFETCH_PRE;
   train_step(&j, &pre);
   CS_ASSERT_REL(pre.dp_exposed_s, pre.dp_comm_s, 1e-12);
+}
+
+/* exposed_comm_s and the links' busy time, by hand. A 24-layer GPT
+ * (h 2048) as tp 2 x dp 4 in one DGX A100 node, 2 micro-batches of one
+ * 1,024-token sequence: per layer and micro-batch 2 all-reduces of the
+ * activations forward and 2 backward (selective recomputation adds none)
+ * over NVLink; the gradients of this GPU's half of the parameters
+ * all-reduced over the 4 dp ranks, also over NVLink. */
+static void test_exposed_comm_and_links(void)
+{
+  llm_arch m = gpt(24, 2048, 16, 51200);
+  const net_link *nvl = gpu("a100-80gb-sxm")->scaleup_link, *ib = link_("ib-hdr");
+  train_job j;
+  train_job_init(&j, &m, gpu("a100-80gb-sxm"));
+  j.net_link = ib;
+  j.tp = 2;
+  j.dp = 4;
+  j.global_batch = 8;  /* 8 / (4 x 1) = 2 micro-batches */
+  j.seq_len = 1024;
+  j.dp_overlap = 0;
+  CU_ASSERT_PTR_NULL_FATAL(train_job_check(&j, (char[256]){0}, 256));
+  train_step_result r;
+  train_step(&j, &r);
+  double tp = 2 * 24 * 4 * net_allreduce_s(nvl, 2, 1024 * 2048 * 2.0, NET_RING);
+  double dp = net_allreduce_s(nvl, 4, llm_params(&m) / 2 * 2, NET_RING);
+  CU_ASSERT_EQUAL(r.micro_batches, 2);
+  CS_ASSERT_REL(r.tp_comm_s, tp, 1e-12);
+  CS_ASSERT_REL(r.dp_comm_s, dp, 1e-12);
+  /* no overlap: every collective is exposed, and the iteration is compute,
+   * communication and the optimizer step (one stage: no bubble) */
+  CS_ASSERT_REL(r.exposed_comm_s, tp + dp, 1e-12);
+  CS_ASSERT_REL(r.iteration_s, r.compute_s + r.exposed_comm_s + r.optimizer_s, 1e-12);
+  CS_ASSERT_REL(r.link_node_busy_s, tp + dp, 1e-12);
+  CU_ASSERT_EQUAL(r.link_net_busy_s, 0);
+  CU_ASSERT_EQUAL(r.link_net_busy_fraction, 0);
+  CS_ASSERT_REL(r.link_node_busy_fraction, (tp + dp) / r.iteration_s, 1e-12);
+  /* full overlap: the gradients (a few ms) hide under the last
+   * micro-batch's backward (tens of ms); NVLink still carries them */
+  j.dp_overlap = 1;
+  train_step(&j, &r);
+  CU_ASSERT_EQUAL(r.dp_exposed_s, 0);
+  CS_ASSERT_REL(r.exposed_comm_s, tp, 1e-12);
+  CS_ASSERT_REL(r.link_node_busy_s, tp + dp, 1e-12);
+  CS_ASSERT_REL(r.iteration_s, r.compute_s + tp + r.optimizer_s, 1e-12);
+
+  /* two pipeline stages of tp 8 on two nodes (dp 1), 4 micro-batches:
+   * stage 0 sends each micro-batch's activations forward, stage 1 its
+   * gradients back, over HDR: each of the 8 tp ranks 1/8 of b s h x 2 B
+   * (alpha + bytes / bw), then an all-gather of the whole on NVLink */
+  train_job_init(&j, &m, gpu("a100-80gb-sxm"));
+  j.net_link = ib;
+  j.tp = 8;
+  j.pp = 2;
+  j.global_batch = 4;
+  j.seq_len = 1024;
+  CU_ASSERT_PTR_NULL_FATAL(train_job_check(&j, (char[256]){0}, 256));
+  train_step(&j, &r);
+  double bytes = 1024 * 2048 * 2.0;
+  double send = net_alpha_s(ib) + bytes / 8 / net_bw(ib), gather = net_allgather_s(nvl, 8, bytes);
+  double tp8 = 4 * 12 * 4 * net_allreduce_s(nvl, 8, bytes, NET_RING);  /* 12 layers per stage */
+  CU_ASSERT_PTR_EQUAL(r.pp_link, ib);
+  CS_ASSERT_REL(r.tp_comm_s, tp8, 1e-12);
+  CS_ASSERT_REL(r.link_net_busy_s, 4 * send, 1e-12);
+  CS_ASSERT_REL(r.link_node_busy_s, tp8 + 4 * gather, 1e-12);
+  CS_ASSERT_REL(r.exposed_comm_s, r.tp_comm_s + r.pp_comm_s, 1e-12);
+  CU_ASSERT_TRUE(r.pp_comm_s > 0 && r.pp_comm_s <= 2 * 4 * (send + gather));
+  CS_ASSERT_REL(r.link_net_busy_fraction, 4 * send / r.iteration_s, 1e-12);
+
+  /* clamped: over PCIe 4 the tensor-parallel all-reduces dominate and the
+   * hidden gradient all-reduce runs beside them: more traffic than the
+   * iteration lasts (1.6 ms in 1.5 ms), and the fraction stays 1 */
+  llm_arch small = gpt(2, 1024, 16, 1000);
+  train_job_init(&j, &small, gpu("a100-80gb-sxm"));
+  j.node_link = link_("pcie4");
+  j.net_link = ib;
+  j.tp = 4;
+  j.dp = 2;
+  j.global_batch = 2;
+  j.seq_len = 1024;
+  CU_ASSERT_PTR_NULL_FATAL(train_job_check(&j, (char[256]){0}, 256));
+  train_step(&j, &r);
+  CU_ASSERT_EQUAL(r.dp_exposed_s, 0);
+  CU_ASSERT_TRUE(r.link_node_busy_s > r.iteration_s);
+  CU_ASSERT_EQUAL(r.link_node_busy_fraction, 1);
 }
 
 /* 16 B per parameter (2 weights, 2 gradients, 12 Adam), divided over dp as
@@ -322,6 +412,7 @@ int main(void)
     {"data-parallel ring all-reduce", test_dp_allreduce},
     {"FSDP: BACKWARD_POST exposes the backward gathers", test_fsdp_prefetch},
     {"Ethernet slower than InfiniBand by the bandwidth ratio", test_ethernet_vs_ib},
+    {"exposed communication and link busy fractions by hand", test_exposed_comm_and_links},
     {"memory: 16 B/param divided as ZeRO says", test_memory},
     {"failures: Young's interval, MTBF -> infinity", test_failures},
     {"job checks name the field", test_checks},

@@ -108,6 +108,74 @@ static void test_keys_match_estimate(void)
   free(dir);
 }
 
+/* One set of defaults: the same job written with only what it needs
+ * (model, GPUs, degrees, batch; precision, recomputation, attention, ZeRO,
+ * micro-batch, links, ports, overlap and prefetch left unset) gives the
+ * same iteration, memory, run time and MFU as a `training` section and as
+ * `estimate --train`, for jobs on one node and across nodes, A100 and
+ * H100 (whose network default is NDR, not HDR), with and without
+ * pipeline stages. */
+static void test_defaults_match_estimate(void)
+{
+  static const struct {
+    const char *model, *gpu;
+    const char *gpus, *tp, *pp, *global_batch, *seq_len; /* seq_len NULL: left unset too */
+  } jobs[] = {
+    {"llama2-7b", "a100-80gb-sxm", "64", "2", "1", "512", "4096"},
+    {"llama2-13b", "h100-sxm", "32", "4", "2", "256", "4096"},
+    {"gpt3-175b", "a100-80gb-sxm", "512", "8", "8", "512", NULL},
+    {"llama2-7b", "a100-80gb-sxm", "8", "8", "1", "64", NULL},
+  };
+  static const char *const keys[] = {"iteration_time_s", "memory_per_gpu_bytes", "mfu", "hfu", "iterations",
+                                     "tokens_per_s_per_gpu", "dp_comm_s", "exposed_comm_time_s",
+                                     "link_node_busy_fraction", "link_net_busy_fraction", NULL};
+  char *dir = cs_tmpdir("training_defaults");
+  for (size_t i = 0; i < sizeof jobs / sizeof jobs[0]; i++) {
+    char text[1024], name[32], out[32];
+    snprintf(text, sizeof text,
+             "name = \"d\";\ntraining = {\n  model = \"%s\"; gpu = \"%s\"; gpus = %s; tp = %s; pp = %s;\n"
+             "  global_batch = %s; %s%s%s train_tokens = 1e11;\n};\n",
+             jobs[i].model, jobs[i].gpu, jobs[i].gpus, jobs[i].tp, jobs[i].pp, jobs[i].global_batch,
+             jobs[i].seq_len ? "seq_len = " : "", jobs[i].seq_len ? jobs[i].seq_len : "", jobs[i].seq_len ? ";" : "");
+    snprintf(name, sizeof name, "d%zu.cfg", i);
+    snprintf(out, sizeof out, "d%zu", i);
+    free(cs_write_file(dir, name, text));
+    char *j = summary(dir, name, out, "1");
+    const char *args[32] = {"estimate", "--train", "--json", "--model", jobs[i].model, "--gpu", jobs[i].gpu,
+                            "--gpus", jobs[i].gpus, "--tp", jobs[i].tp, "--pp", jobs[i].pp, "--global-batch",
+                            jobs[i].global_batch, "--train-tokens", "1e11"};
+    size_t n = 17;
+    if (jobs[i].seq_len) args[n++] = "--seq-len", args[n++] = jobs[i].seq_len;
+    args[n] = NULL;
+    result r = run_argv(dir, args);
+    CHECK_RC(r, 0);
+    for (const char *const *k = keys; *k; k++) {
+      double a = num(j, *k), b = num(r.out, *k);
+      CHECK(fabs(a - b) <= 1e-9 * fabs(b), "job %zu (%s on %s x %s): %s %.17g in the training section, %.17g by "
+            "estimate --train", i, jobs[i].model, jobs[i].gpus, jobs[i].gpu, *k, a, b);
+    }
+    CS_ASSERT_REL(num(j, "failure_free_time_s"), num(r.out, "train_time_s"), 1e-9);
+    result_free(&r);
+    free(j);
+  }
+  free(dir);
+}
+
+/* Without failures the useful share is 1: a run whose end, rounded to
+ * the nanosecond, falls a hair before its work (2.7e9 tokens of this job
+ * gave 1.0000000000000022) reports 1, not more. */
+static void test_effective_fraction_clamped(void)
+{
+  char *dir = cs_tmpdir("training_clamped");
+  free(cs_write_file(dir, "c.cfg",
+                     "name = \"c\";\ntraining = { model = \"llama2-7b\"; gpus = 8; tp = 8; global_batch = 64;\n"
+                     "  train_tokens = 2.7e9; };\n"));
+  char *j = summary(dir, "c.cfg", "o", "1");
+  CHECK(num(j, "effective_fraction") == 1, "effective_fraction %.17g, expected 1", num(j, "effective_fraction"));
+  free(j);
+  free(dir);
+}
+
 static void test_failures_closed_form(void)
 {
   char *dir = cs_tmpdir("training_fail");
@@ -180,6 +248,8 @@ int main(void)
     {"no failures: iterations x iteration time", test_no_failures},
     {"failures: simulated against the closed form", test_failures_closed_form},
     {"nics_per_node and fsdp_prefetch as estimate --train", test_keys_match_estimate},
+    {"estimate --train equals the training section (defaults unset)", test_defaults_match_estimate},
+    {"effective_fraction clamped to 1", test_effective_fraction_clamped},
     {"bad training sections", test_bad},
     {NULL, NULL},
   };
