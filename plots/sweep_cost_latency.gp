@@ -110,7 +110,7 @@ T0 = 1 - 200.0 / fig_h                        # top of the panels
 set multiplot title tl."\n".sub1."\n".sub2."\n".sub3 font font.','.(fs + 1)
 
 # panel p's graph area, in screen fractions
-L0 = np == 1 ? 0.09 : 0.065; R0 = np == 1 ? 0.74 : 0.78; B0 = 80.0 / fig_h
+L0 = 105.0 / fig_w; R0 = np == 1 ? 0.74 : 0.78; B0 = 80.0 / fig_h
 GW = 0.05; GH = 95.0 / fig_h
 PWD = (R0 - L0 - (pc - 1) * GW) / pc; PHT = (T0 - B0 - (pr - 1) * GH) / pr
 gl(p) = L0 + ((p - 1) % pc) * (PWD + GW)
@@ -133,7 +133,9 @@ set style fill transparent solid 0.08 noborder
 # --- label placement: boxes in pixels, x1 x2 y1 y2 ---
 cw = 0.68 * (fs - 2); ch = 1.45 * (fs - 2)     # a character of the point labels, in pixels
 mk = 8                                         # half a marker
-array QX1[4 * nrow + 8]; array QX2[4 * nrow + 8]; array QY1[4 * nrow + 8]; array QY2[4 * nrow + 8]
+QMAX = 90 * nrow + 16
+array QX1[QMAX]; array QX2[QMAX]; array QY1[QMAX]; array QY2[QMAX]
+array LASTP[ns]
 ovl(a1, a2, b1, b2) = (m_ = (a2 < b2 ? a2 : b2) - (a1 > b1 ? a1 : b1), m_ > 0 ? m_ : 0)
 # candidate c (1..8) for a w x h box beside a point: its centre's offset
 cdx(c, w) = c == 1 ? mk + 3 + w / 2 : c == 2 ? -(mk + 3 + w / 2) : c <= 4 ? 0 : (c % 2 ? 1 : -1) * (mk + 1 + w / 2)
@@ -163,13 +165,31 @@ do for [p = 1:np] {
     set arrow 1 from first slo_ttft, graph 0 to first slo_ttft, graph 1 nohead linecolor rgb c_ref dashtype 2 linewidth 1.5 back
     set label 1 sprintf('p99 TTFT target %s s', num(slo_ttft)) at first slo_ttft, graph 0.98 left offset 0.5, -0.2 textcolor rgb c_ref front
   }
-  # obstacles: the points of this panel, and the target's label
+  # obstacles: the points of this panel, the lines joining them (small boxes
+  # every 10 pixels along each segment, a series' points joined in file
+  # order), and the target's label
   nq = 0
+  do for [k = 1:ns] { LASTP[k] = 0 }
   do for [i = 1:npts] {
-    if (PP[i] == p) { nq = nq + 1; QX1[nq] = sx(p, PX[i]) - mk; QX2[nq] = sx(p, PX[i]) + mk; QY1[nq] = sy(p, PY[i]) - mk; QY2[nq] = sy(p, PY[i]) + mk }
+    if (PP[i] == p) {
+      nq = nq + 1; QX1[nq] = sx(p, PX[i]) - mk; QX2[nq] = sx(p, PX[i]) + mk; QY1[nq] = sy(p, PY[i]) - mk; QY2[nq] = sy(p, PY[i]) + mk
+      j = LASTP[PS[i]]
+      if (j > 0 && linecol ne '') {
+        x0 = sx(p, PX[j]); y0 = sy(p, PY[j]); x1 = sx(p, PX[i]); y1 = sy(p, PY[i])
+        nseg = floor(sqrt((x1 - x0)**2 + (y1 - y0)**2) / 10.0); nseg = nseg > 80 ? 80 : nseg
+        do for [m = 1:nseg] {
+          if (nq < QMAX) {
+            u = m / (nseg + 1.0); nq = nq + 1
+            QX1[nq] = x0 + u * (x1 - x0) - 3; QX2[nq] = QX1[nq] + 6; QY1[nq] = y0 + u * (y1 - y0) - 3; QY2[nq] = QY1[nq] + 6
+          }
+        }
+      }
+      LASTP[PS[i]] = i
+    }
   }
   if (has_slo) {
     nq = nq + 1; QX1[nq] = sx(p, slo_ttft); QX2[nq] = QX1[nq] + 0.68 * fs * 22; QY2[nq] = gt(p) * fig_h; QY1[nq] = QY2[nq] - 2.2 * fs
+    nq = nq + 1; QX1[nq] = sx(p, slo_ttft) - 2; QX2[nq] = QX1[nq] + 4; QY1[nq] = gb(p) * fig_h; QY2[nq] = gt(p) * fig_h
   }
   # the cheapest point meeting the targets: ringed (an obstacle too), and a
   # box saying what it is, beside it or in a corner of the panel
@@ -196,7 +216,17 @@ do for [p = 1:np] {
     # a label's first line sits on its anchor, the others below it
     set label 2 t1."\n".t2."\n".t3 at screen bx / fig_w, screen (by + h / 2 - ch / 2 - 4) / fig_h center front boxed textcolor '#000000' font font.','.(fs - 2)
   } else {
-    set label 2 'no point meets the targets' at graph 0.5, graph 0.06 center front textcolor rgb c_ref
+    t = notarget ? 'every point had a request rejected' : 'no point meets the targets'
+    w = cw * strlen(t) + 10; h = ch + 6
+    bcost = 1e300
+    do for [c = 9:12] {
+      cx = (c % 2 ? gl(p) * fig_w + w / 2 + 6 : gr(p) * fig_w - w / 2 - 6)
+      cy = (c <= 10 ? gb(p) * fig_h + h / 2 + 6 : gt(p) * fig_h - h / 2 - 2.4 * ch)
+      v = cost(p, cx - w / 2, cx + w / 2, cy - h / 2, cy + h / 2)
+      if (v < bcost) { bcost = v; bx = cx; by = cy }
+    }
+    nq = nq + 1; QX1[nq] = bx - w / 2; QX2[nq] = bx + w / 2; QY1[nq] = by - h / 2; QY2[nq] = by + h / 2
+    set label 2 t at screen bx / fig_w, screen by / fig_h center front boxed textcolor rgb c_ref font font.','.(fs - 2)
   }
   # the numbers beside the points
   do for [i = 1:npts] {
