@@ -15,6 +15,7 @@
  * svg (scripts/deps.txt). Scratch output goes under CS_TEST_TMP and is
  * removed when a test passes. */
 #include <CUnit/CUnit.h>
+#include <math.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -226,6 +227,51 @@ static bool svg_steps(const char *svg, const char *id, int *rises)
   return segments > 0;
 }
 
+/* The point labels of a sweep_cost_latency.svg (texts in 11 pt grey) and
+ * its markers inside the plot (scale 7.80, left of x_max): whether any two
+ * labels, or a label and a marker, overlap. Boxes are taken smaller than
+ * the glyphs (0.6 em a character, 10 px high; markers 5 px round the centre)
+ * so that only a real overlap counts. *nlabels set. */
+static bool svg_labels_overlap(const char *svg, double x_max, int *nlabels, char *why, size_t n)
+{
+  enum { MAXB = 512 };
+  double lx[MAXB], ly[MAXB], lw[MAXB], px[MAXB], py[MAXB];
+  int nl = 0, np = 0;
+  const char *label_attr = "fill=\"rgb(64,64,64)\" font-family=\"DejaVu Sans\" font-size=\"11.00\"";
+  for (const char *p = svg; (p = strstr(p, "<g transform=\"translate(")) && nl < MAXB; p++) {
+    const char *end = strchr(p, '>');
+    const char *attr = strstr(p, label_attr);
+    if (!end || !attr || attr > end) continue;
+    double x, y;
+    const char *t = strstr(end, "<text>");
+    if (sscanf(p, "<g transform=\"translate(%lf,%lf)", &x, &y) != 2 || !t) continue;
+    t += 6;
+    size_t len = strcspn(t, "<");
+    lx[nl] = x, ly[nl] = y - 4, lw[nl] = 0.3 * 11 * (double)len, nl++;
+  }
+  for (const char *p = svg; (p = strstr(p, "<use xlink:href='#gpPt")) && np < MAXB; p++) {
+    double x, y, sc;
+    const char *tr = strstr(p, "transform='translate(");
+    if (!tr || tr > strchr(p, '>')) continue;
+    if (sscanf(tr, "transform='translate(%lf,%lf) scale(%lf)", &x, &y, &sc) == 3 && sc > 7.7 && sc < 7.9 && x < x_max)
+      px[np] = x, py[np] = y, np++;
+  }
+  *nlabels = nl;
+  for (int i = 0; i < nl; i++) {
+    for (int j = i + 1; j < nl; j++)
+      if (fabs(lx[i] - lx[j]) < lw[i] + lw[j] && fabs(ly[i] - ly[j]) < 10) {
+        snprintf(why, n, "labels at (%.0f, %.0f) and (%.0f, %.0f) overlap", lx[i], ly[i], lx[j], ly[j]);
+        return true;
+      }
+    for (int k = 0; k < np; k++)
+      if (fabs(lx[i] - px[k]) < lw[i] + 5 && fabs(ly[i] - py[k]) < 5 + 5) {
+        snprintf(why, n, "the label at (%.0f, %.0f) covers the marker at (%.0f, %.0f)", lx[i], ly[i], px[k], py[k]);
+        return true;
+      }
+  }
+  return false;
+}
+
 /* ---- the figures ---- */
 
 /* After run: spike, latency_cdf and utilization, both formats, named on
@@ -361,6 +407,12 @@ static void test_sweep_plan_figures(void)
   svg_has("sweep_cost_latency.svg", svg, "filled: met p99 TTFT ≤ 1 s, p99 TPOT ≤ 0.1 s, none rejected");
   svg_has("sweep_cost_latency.svg", svg, "a line per GPU, through replicas");
   svg_has("sweep_cost_latency.svg", svg, "l40s");
+  /* the 20 replica counts beside their points, none over another or over
+   * a marker (the legend's markers, right of the plot, left out) */
+  int nlabels = 0;
+  char why[256] = "";
+  CHECK(svg && !svg_labels_overlap(svg, 0.74 * 1200, &nlabels, why, sizeof why) && nlabels == 20,
+        "sweep_cost_latency.svg: %d point labels; %s", nlabels, why);
   free(svg);
   svg = check_figure(dir, "plan_replicas");
   svg_has("plan_replicas.svg", svg, "h100-sxm (tp 1)");
