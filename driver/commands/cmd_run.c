@@ -26,6 +26,7 @@ typedef struct {
   size_t nsets;
   bool have_seed;
   int64_t seed;
+  int64_t max_input_bytes;
   bool quiet;
   bool plot;
   int replications;
@@ -61,6 +62,7 @@ static void run_usage(FILE *f, bool check)
         "                     override a setting by its path, e.g. --set queue.servers=16,\n"
         "                     --set queue.arrivals.rate_per_s=7.5; repeatable; checked as\n"
         "                     if written in the file\n"
+        CFG_MAX_INPUT_HELP
         "  -h, --help         this help\n",
         f);
 }
@@ -78,15 +80,17 @@ static bool parse_seed(const char *s, int64_t *out)
 /* 0 on success (opts filled), else an exit status. */
 static int parse_opts(int argc, char **argv, bool check, run_opts *o)
 {
-  enum { OPT_SEED = 1000, OPT_SET, OPT_PLOT };
+  enum { OPT_SEED = 1000, OPT_SET, OPT_PLOT, OPT_MAX_INPUT };
   static const struct option run_long[] = {
     {"output", required_argument, NULL, 'o'}, {"seed", required_argument, NULL, OPT_SEED},
     {"replications", required_argument, NULL, 'r'},
     {"set", required_argument, NULL, OPT_SET}, {"quiet", no_argument, NULL, 'q'},
     {"plot", no_argument, NULL, OPT_PLOT},
+    {"max-input-bytes", required_argument, NULL, OPT_MAX_INPUT},
     {"help", no_argument, NULL, 'h'},          {NULL, 0, NULL, 0}};
   static const struct option check_long[] = {
     {"seed", required_argument, NULL, OPT_SEED}, {"set", required_argument, NULL, OPT_SET},
+    {"max-input-bytes", required_argument, NULL, OPT_MAX_INPUT},
     {"help", no_argument, NULL, 'h'},            {NULL, 0, NULL, 0}};
   memset(o, 0, sizeof *o);
   o->replications = 1;
@@ -117,6 +121,13 @@ static int parse_opts(int argc, char **argv, bool check, run_opts *o)
       o->have_seed = true;
       break;
     case OPT_SET: o->sets[o->nsets++] = optarg; break;
+    case OPT_MAX_INPUT:
+      if (!cfg_parse_bytes(optarg, &o->max_input_bytes)) {
+        fprintf(stderr, "clustersim: --max-input-bytes: expected a number of bytes such as 1000000 or 64M, got '%s'\n",
+                optarg);
+        return CMD_EXIT_USAGE;
+      }
+      break;
     case 'h': run_usage(stdout, check); return -1;
     default: run_usage(stderr, check); return CMD_EXIT_USAGE;
     }
@@ -134,7 +145,7 @@ static int load(const run_opts *o, cfg_scenario *sc)
 {
   cfg_errors errs;
   cfg_errors_init(&errs, o->file);
-  bool ok = cfg_scenario_load(sc, o->file, &(cfg_load_opts){.sets = o->sets, .nsets = o->nsets, .seed = o->have_seed ? &o->seed : NULL}, &errs);
+  bool ok = cfg_scenario_load(sc, o->file, &(cfg_load_opts){.sets = o->sets, .nsets = o->nsets, .seed = o->have_seed ? &o->seed : NULL, .max_input_bytes = o->max_input_bytes}, &errs);
   cfg_errors_print(&errs, stderr);
   if (!ok)
     fprintf(stderr, "clustersim: %s: %zu error%s; nothing was simulated\n", o->file, errs.len,

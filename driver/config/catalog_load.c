@@ -3,10 +3,8 @@
  * because entries point at its strings. */
 #include "driver/config/catalog_load.h"
 
-#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 
 #include "sim/catalog_store.h"
 #include "sim/util.h"
@@ -161,9 +159,13 @@ bool cfg_catalogs_load_list(sim_catalogs *cats, const config_setting_t *list,
 
 bool cfg_catalogs_load_file(sim_catalogs *cats, const char *file, cfg_errors *errs)
 {
+  return cfg_catalogs_read_file(cats, file, NULL, errs);
+}
+
+bool cfg_catalogs_read_file(sim_catalogs *cats, const char *file, const cfg_reader *rd, cfg_errors *errs)
+{
   size_t before = errs->len;
   const char *saved_file = errs->file;
-  if (!cfg_file_ok(file, "catalog", errs)) return false;
   if (cats->nfiles == SIM_MAX_CATALOG_FILES) {
     cfg_errors_add(errs, "%s: too many catalog files (at most %d)", file, SIM_MAX_CATALOG_FILES);
     return false;
@@ -171,11 +173,7 @@ bool cfg_catalogs_load_file(sim_catalogs *cats, const char *file, cfg_errors *er
   config_t *cfg = xmalloc(sizeof *cfg);
   config_init(cfg);
   cats->files[cats->nfiles++] = cfg;
-  if (config_read_file(cfg, file) != CONFIG_TRUE) {
-    const char *ef = config_error_file(cfg);
-    cfg_errors_add(errs, "%s:%d: %s", ef ? ef : file, config_error_line(cfg), config_error_text(cfg));
-    return false;
-  }
+  if (!cfg_config_load(cfg, file, "catalog", rd, errs)) return false;
   errs->file = file;
   config_setting_t *root = config_root_setting(cfg);
   for (int i = 0; i < config_setting_length(root); i++) {
@@ -200,11 +198,16 @@ bool cfg_catalogs_load_file(sim_catalogs *cats, const char *file, cfg_errors *er
 
 bool cfg_catalogs_load_dir(sim_catalogs *cats, const char *dir, cfg_errors *errs)
 {
+  return cfg_catalogs_read_dir(cats, dir, NULL, errs);
+}
+
+bool cfg_catalogs_read_dir(sim_catalogs *cats, const char *dir, const cfg_reader *rd, cfg_errors *errs)
+{
   size_t before = errs->len;
   for (size_t k = 0; k < cats->n; k++) {
     char path[4096];
     snprintf(path, sizeof path, "%s/%s.cfg", dir, cats->cats[k].type->list);
-    cfg_catalogs_load_file(cats, path, errs);
+    cfg_catalogs_read_file(cats, path, rd, errs);
   }
   return errs->len == before;
 }

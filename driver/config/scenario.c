@@ -1,11 +1,9 @@
 /* driver/config/scenario.c: loading and checking a scenario (see scenario.h). */
 #include "driver/config/scenario.h"
 
-#include <errno.h>
 #include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 
 #include "driver/config/catalog_load.h"
 #include "driver/config/override.h"
@@ -129,17 +127,19 @@ static bool read_trace(const sim_setup *su, const char *key, const char *path, c
   else
     snprintf(where, sizeof where, "%s", key);
   config_setting_t *at = member_path(ctx->sec, key);
-  FILE *probe = fopen(full, "r");
-  struct stat st;
-  if (!probe || fstat(fileno(probe), &st) != 0 || !S_ISREG(st.st_mode)) {
-    const char *why = !probe ? strerror(errno) : "not a regular file";
+  size_t mark = ctx->errs->len;
+  cfg_reader rd = {ctx->sc->max_input_bytes, &ctx->sc->inputs, &ctx->sc->ninputs};
+  cfg_text t;
+  const char *verb;
+  char why[256];
+  if (!cfg_read_input(&rd, full, "trace", &t, &verb, why, sizeof why)) {
+    memset(out, 0, sizeof *out);
     cfg_errors_at(ctx->errs, at ? at : ctx->sec, where, "cannot read trace %s: %s", full, why);
-    if (probe) fclose(probe);
     return false;
   }
-  fclose(probe);
-  size_t mark = ctx->errs->len;
-  if (cfg_trace_read(out, full, time_col, cols, ncols, ctx->errs)) {
+  bool parsed = cfg_trace_parse(out, full, t.data, t.len, time_col, cols, ncols, ctx->errs);
+  free(t.data);
+  if (parsed) {
     if (out->rows > 0) return true;
     sim_trace_release(out);
     cfg_errors_at(ctx->errs, at ? at : ctx->sec, where, "trace %s has no rows", full);
@@ -152,36 +152,45 @@ static bool read_trace(const sim_setup *su, const char *key, const char *path, c
   return false;
 }
 
+/* Everything after the text is parsed into sc->cfg. */
+static bool check_scenario(cfg_scenario *sc, const cfg_load_opts *opts, cfg_errors *errs);
+
+static void start(cfg_scenario *sc, const char *file, const cfg_load_opts *opts, cfg_errors *errs)
+{
+  memset(sc, 0, sizeof *sc);
+  config_init(&sc->cfg);
+  sc->file = xstrdup(file);
+  sc->max_input_bytes = opts->max_input_bytes;
+  errs->file = sc->file;
+}
+
 bool cfg_scenario_load(cfg_scenario *sc, const char *file, const cfg_load_opts *opts, cfg_errors *errs)
+{
+  start(sc, file, opts, errs);
+  cfg_reader rd = {sc->max_input_bytes, &sc->inputs, &sc->ninputs};
+  if (!cfg_config_load(&sc->cfg, sc->file, "scenario", &rd, errs)) return false;
+  return check_scenario(sc, opts, errs);
+}
+
+bool cfg_scenario_load_text(cfg_scenario *sc, const char *file, const char *text, size_t len,
+                            const cfg_load_opts *opts, cfg_errors *errs)
+{
+  start(sc, file, opts, errs);
+  cfg_reader rd = {sc->max_input_bytes, &sc->inputs, &sc->ninputs};
+  if ((int64_t)len > cfg_reader_limit(&rd, "scenario")) {
+    cfg_errors_add(errs, "%s: cannot read scenario: %zu bytes, more than the limit of %lld (--max-input-bytes)",
+                   file, len, (long long)cfg_reader_limit(&rd, "scenario"));
+    return false;
+  }
+  if (!cfg_config_parse(&sc->cfg, sc->file, text, len, &rd, errs)) return false;
+  return check_scenario(sc, opts, errs);
+}
+
+static bool check_scenario(cfg_scenario *sc, const cfg_load_opts *opts, cfg_errors *errs)
 {
   char *const *sets = opts->sets;
   size_t nsets = opts->nsets;
   const int64_t *seed_override = opts->seed;
-  memset(sc, 0, sizeof *sc);
-  config_init(&sc->cfg);
-  sc->file = xstrdup(file);
-  errs->file = sc->file;
-
-  if (!cfg_file_ok(file, "scenario", errs)) return false;
-  char *dir = dir_of(file);
-  config_set_include_dir(&sc->cfg, dir);
-  free(dir);
-  if (config_read_file(&sc->cfg, file) != CONFIG_TRUE) {
-    const char *ef = config_error_file(&sc->cfg);
-    if (config_error_type(&sc->cfg) == CONFIG_ERR_FILE_IO)
-      cfg_errors_add(errs, "%s: cannot read scenario", ef ? ef : file);
-    else
-    {
-      const char *text = config_error_text(&sc->cfg);
-      if (text && !strcmp(text, "syntax error"))
-        cfg_errors_add(errs, "%s:%d: syntax error", ef ? ef : file, config_error_line(&sc->cfg));
-      else
-        cfg_errors_add(errs, "%s:%d: %s", ef ? ef : file, config_error_line(&sc->cfg),
-                       text ? text : "syntax error");
-    }
-    return false;
-  }
-
   size_t before = errs->len;
   for (size_t i = 0; i < nsets; i++) cfg_override_apply(&sc->cfg, sets[i], errs);
   if (errs->len > before) return false;
@@ -281,7 +290,8 @@ bool cfg_scenario_load(cfg_scenario *sc, const char *file, const cfg_load_opts *
   if (own_catalog || need_catalogs) {
     size_t mark = errs->len;
     sc->cats = cfg_catalogs_alloc();
-    cfg_catalogs_load_dir(sc->cats, cfg_catalog_dir(), errs);
+    cfg_reader rd = {sc->max_input_bytes, &sc->inputs, &sc->ninputs};
+    cfg_catalogs_read_dir(sc->cats, cfg_catalog_dir(), &rd, errs);
     for (const sim_catalog_type *const *t = sim_catalog_types; *t; t++) {
       config_setting_t *list = config_setting_get_member(root, (*t)->list);
       if (list) cfg_catalogs_load_list(sc->cats, list, *t, errs);

@@ -67,6 +67,7 @@ static void plan_usage(FILE *f)
         "      --seed N       master seed, overriding the scenario's `seed`\n"
         "      --set KEY=VALUE\n"
         "                     override a setting, applied before the candidate's own settings\n"
+        CFG_MAX_INPUT_HELP
         "  -h, --help         this help\n",
         f);
 }
@@ -184,7 +185,7 @@ static int parse_scales(plan_opts *o, const char *arg)
 /* 0 (o filled), -1 after --help, or an exit status. */
 static int parse_opts(int argc, char **argv, plan_opts *o)
 {
-  enum { OPT_SEED = 1000, OPT_SET, OPT_SLO, OPT_CAND, OPT_MAXR, OPT_SCALES, OPT_PLOT };
+  enum { OPT_SEED = 1000, OPT_SET, OPT_SLO, OPT_CAND, OPT_MAXR, OPT_SCALES, OPT_PLOT, OPT_MAX_INPUT };
   static const struct option longs[] = {
     {"slo", required_argument, NULL, OPT_SLO},          {"candidates", required_argument, NULL, OPT_CAND},
     {"max-replicas", required_argument, NULL, OPT_MAXR}, {"load-scales", required_argument, NULL, OPT_SCALES},
@@ -192,6 +193,7 @@ static int parse_opts(int argc, char **argv, plan_opts *o)
     {"output", required_argument, NULL, 'o'},           {"quiet", no_argument, NULL, 'q'},
     {"plot", no_argument, NULL, OPT_PLOT},
     {"seed", required_argument, NULL, OPT_SEED},        {"set", required_argument, NULL, OPT_SET},
+    {"max-input-bytes", required_argument, NULL, OPT_MAX_INPUT},
     {"help", no_argument, NULL, 'h'},                   {NULL, 0, NULL, 0}};
   memset(o, 0, sizeof *o);
   o->replications = 1;
@@ -237,6 +239,10 @@ static int parse_opts(int argc, char **argv, plan_opts *o)
       break;
     }
     case OPT_SET: o->sets[o->nsets++] = optarg; break;
+    case OPT_MAX_INPUT:
+      if (!cfg_parse_bytes(optarg, &o->max_input_bytes))
+        rc = usage_error("--max-input-bytes: expected a number of bytes such as 1000000 or 64M, got '%s'", optarg);
+      break;
     case 'h': plan_usage(stdout); return -1;
     default: plan_usage(stderr); return CMD_EXIT_USAGE;
     }
@@ -267,7 +273,7 @@ static int load_base(plan_opts *o, base_info *b)
   cfg_scenario sc;
   cfg_errors errs;
   cfg_errors_init(&errs, o->file);
-  bool ok = cfg_scenario_load(&sc, o->file, &(cfg_load_opts){.sets = o->sets, .nsets = o->nsets, .seed = o->have_seed ? &o->seed : NULL}, &errs);
+  bool ok = cfg_scenario_load(&sc, o->file, &(cfg_load_opts){.sets = o->sets, .nsets = o->nsets, .seed = o->have_seed ? &o->seed : NULL, .max_input_bytes = o->max_input_bytes}, &errs);
   int rc = 0;
   if (!ok) {
     bool capacity = errs.len > 0 && sc.name;

@@ -54,7 +54,7 @@ static bool load(const plan_ctx *c, int gpu, int tp, int replicas, int scale, cf
   const plan_opts *o = c->o;
   size_t n = make_sets(c, gpu, tp, replicas, scale, sets, bufs);
   cfg_errors_init(errs, o->file);
-  return cfg_scenario_load(sc, o->file, &(cfg_load_opts){.sets = sets, .nsets = n, .seed = o->have_seed ? &o->seed : NULL}, errs);
+  return cfg_scenario_load(sc, o->file, &(cfg_load_opts){.sets = sets, .nsets = n, .seed = o->have_seed ? &o->seed : NULL, .max_input_bytes = o->max_input_bytes}, errs);
 }
 
 int plan_fits(const plan_ctx *c, int gpu, int tp, char *reason, size_t n)

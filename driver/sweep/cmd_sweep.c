@@ -29,6 +29,7 @@ typedef struct {
   size_t nsets;
   bool have_seed;
   int64_t seed;
+  int64_t max_input_bytes;
   bool quiet;
   int jobs;
   bool plot;
@@ -75,6 +76,7 @@ static void sweep_usage(FILE *f)
         "  -o, --output DIR       output directory (default: out/NAME-sweep)\n"
         "      --set KEY=VALUE    override a setting for every point (repeatable)\n"
         "      --seed N           master seed, overriding the scenario's\n"
+        CFG_MAX_INPUT_HELP
         "  -q, --quiet            no progress bar or table\n"
         "      --plot             draw OUTDIR/plots/sweep_cost_latency.png and .svg (gnuplot)\n"
         "  -h, --help             this help\n",
@@ -83,12 +85,13 @@ static void sweep_usage(FILE *f)
 
 static int parse_opts(int argc, char **argv, sweep_opts *o, cfg_errors *errs)
 {
-  enum { OPT_SEED = 1000, OPT_SET, OPT_VARY, OPT_PLOT };
+  enum { OPT_SEED = 1000, OPT_SET, OPT_VARY, OPT_PLOT, OPT_MAX_INPUT };
   static const struct option longopts[] = {
     {"vary", required_argument, NULL, OPT_VARY},        {"replications", required_argument, NULL, 'r'},
     {"jobs", required_argument, NULL, 'j'},             {"output", required_argument, NULL, 'o'},
     {"set", required_argument, NULL, OPT_SET},          {"seed", required_argument, NULL, OPT_SEED},
     {"quiet", no_argument, NULL, 'q'},                  {"plot", no_argument, NULL, OPT_PLOT},
+    {"max-input-bytes", required_argument, NULL, OPT_MAX_INPUT},
     {"help", no_argument, NULL, 'h'},                   {NULL, 0, NULL, 0}};
   memset(o, 0, sizeof *o);
   sweep_spec_init(&o->spec);
@@ -137,6 +140,13 @@ static int parse_opts(int argc, char **argv, sweep_opts *o, cfg_errors *errs)
     }
     case 'q': o->quiet = true; break;
     case OPT_PLOT: o->plot = true; break;
+    case OPT_MAX_INPUT:
+      if (!cfg_parse_bytes(optarg, &o->max_input_bytes)) {
+        fprintf(stderr, "clustersim sweep: --max-input-bytes: expected a number of bytes such as 1000000 or 64M, got '%s'\n",
+                optarg);
+        return CMD_EXIT_USAGE;
+      }
+      break;
     case 'h': sweep_usage(stdout); return -1;
     default: sweep_usage(stderr); return CMD_EXIT_USAGE;
     }
@@ -147,7 +157,7 @@ static int parse_opts(int argc, char **argv, sweep_opts *o, cfg_errors *errs)
     return CMD_EXIT_USAGE;
   }
   o->file = argv[optind];
-  sweep_read_section(&o->spec, o->file, &reps_set, errs);
+  sweep_read_section(&o->spec, o->file, o->max_input_bytes, &reps_set, errs);
   return 0;
 }
 
@@ -209,7 +219,7 @@ static bool load_point(const sweep_ctx *cx, size_t point, const int64_t *seed, c
 {
   size_t n;
   char **sets = all_sets(cx, point, &n);
-  bool ok = cfg_scenario_load(sc, cx->o->file, &(cfg_load_opts){.sets = sets, .nsets = n, .seed = seed}, errs);
+  bool ok = cfg_scenario_load(sc, cx->o->file, &(cfg_load_opts){.sets = sets, .nsets = n, .seed = seed, .max_input_bytes = cx->o->max_input_bytes}, errs);
   free(sets);
   return ok;
 }
@@ -327,7 +337,7 @@ int cmd_sweep(int argc, char **argv)
   bool base_loaded = false;
   if (rc == 0) {
     base_loaded = true;
-    if (!cfg_scenario_load(&base, o.file, &(cfg_load_opts){.sets = o.sets, .nsets = o.nsets, .seed = o.have_seed ? &o.seed : NULL}, &errs)) {
+    if (!cfg_scenario_load(&base, o.file, &(cfg_load_opts){.sets = o.sets, .nsets = o.nsets, .seed = o.have_seed ? &o.seed : NULL, .max_input_bytes = o.max_input_bytes}, &errs)) {
       /* a point's values may be what makes it valid: try the first point */
       rc = -2;
     }

@@ -39,8 +39,10 @@ bool sweep_add_vary(sweep_spec *sp, const char *text, cfg_errors *errs);
  *   sweep = { vary = ( { key = "..."; values = [ ... ]; },
  *                      { key = "..."; from = 1; to = 8; step = 1; } );
  *             replications = 3; };
- * (replications only when *replications_set is false; sets it). */
-bool sweep_read_section(sweep_spec *sp, const char *file, bool *replications_set, cfg_errors *errs);
+ * (replications only when *replications_set is false; sets it). The file is
+ * read as the loader reads it (max_input_bytes: 0 for the default limit). */
+bool sweep_read_section(sweep_spec *sp, const char *file, int64_t max_input_bytes, bool *replications_set,
+                        cfg_errors *errs);
 
 /* Points: the product of the axes' sizes (1 with no axis). */
 size_t sweep_points(const sweep_spec *sp);

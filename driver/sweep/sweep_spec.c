@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "driver/sweep/sweep.h"
+#include "driver/config/source.h"
 #include "sim/util.h"
 
 /* Most values one axis may take (a guard against A:B:STEP typos). */
@@ -181,19 +182,17 @@ static double number_of(const config_setting_t *s)
                                                      : (double)config_setting_get_int64(s);
 }
 
-bool sweep_read_section(sweep_spec *sp, const char *file, bool *replications_set, cfg_errors *errs)
+bool sweep_read_section(sweep_spec *sp, const char *file, int64_t max_input_bytes, bool *replications_set,
+                        cfg_errors *errs)
 {
   config_t cfg;
   config_init(&cfg);
-  char *dir = xstrdup(file), *slash = strrchr(dir, '/');
-  if (slash)
-    *slash = '\0';
-  else
-    strcpy(dir, ".");
-  config_set_include_dir(&cfg, dir);
-  free(dir);
   bool ok = true;
-  if (config_read_file(&cfg, file) != CONFIG_TRUE) {
+  cfg_errors scratch;
+  cfg_errors_init(&scratch, file);
+  bool read = cfg_config_load(&cfg, file, "scenario", &(cfg_reader){.max_bytes = max_input_bytes}, &scratch);
+  cfg_errors_release(&scratch);
+  if (!read) {
     /* the scenario loader reports it properly */
     config_destroy(&cfg);
     return true;
