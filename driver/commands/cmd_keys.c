@@ -39,7 +39,10 @@ static void print_keys(const char *prefix, const sim_key *schema)
       snprintf(deflt, sizeof deflt, "default %g", k->def);
     else if (k->def_str && *k->def_str)
       snprintf(deflt, sizeof deflt, "default \"%s\"", k->def_str);
-    printf("  %-32s %-12s %-18s %s\n", path, kind_name(k->kind), deflt, k->help ? k->help : "");
+    /* seconds keys also take "9h", "1h30m" (driver/config/duration.h) */
+    const char *kind = sim_key_is_duration(k) ? (k->kind == SIM_KEY_NUMBERS ? "durations" : "duration")
+                                              : kind_name(k->kind);
+    printf("  %-32s %-12s %-18s %s\n", path, kind, deflt, k->help ? k->help : "");
     if (k->kind == SIM_KEY_GROUP) print_keys(path, k->group);
     if (k->kind == SIM_KEY_LIST) {
       char item[300];
@@ -61,7 +64,9 @@ int cmd_keys(int argc, char **argv)
     return CMD_EXIT_USAGE;
   }
   puts("Top level: name (string, required), description, seed (default 1),\n"
-       "warmup_s (default 0), horizon_s (default 0: run until no event is left).\n");
+       "warmup_s (default 0), horizon_s (default 0: run until no event is left).\n"
+       "A key of type duration takes seconds (90, 1.5e3) or a string with units\n"
+       "d, h, m, s, ms, us, ns, largest first: \"9h\", \"90m\", \"1h30m\", \"2d\".\n");
   for (const sim_component_type *const *t = sim_components; *t; t++) {
     if ((*t)->sections) {
       printf("Sections of %s: %s\n", (*t)->name, (*t)->help);

@@ -227,9 +227,15 @@ static bool check_scenario(cfg_scenario *sc, const cfg_load_opts *opts, cfg_erro
     cfg_errors_at(errs, config_setting_get_member(root, "name"), "name",
                   "\"%s\" is not a valid name (letters, digits, '-', '_' and '.' only; it names output files)",
                   top.name);
-  if (top.horizon_s > 0 && top.warmup_s >= top.horizon_s)
-    cfg_errors_at(errs, config_setting_get_member(root, "warmup_s"), "warmup_s",
-                  "must be less than horizon_s (%g)", top.horizon_s);
+  if (top.horizon_s > 0 && top.warmup_s >= top.horizon_s) {
+    /* name the --set that made them cross, whichever it was */
+    const config_setting_t *w = config_setting_get_member(root, "warmup_s"),
+                           *h = config_setting_get_member(root, "horizon_s");
+    const char *horigin = h && !cfg_origin(w) ? cfg_origin(h) : NULL;
+    char from[600] = "";
+    if (horigin) snprintf(from, sizeof from, ", from --set %s", horigin);
+    cfg_errors_at(errs, w, "warmup_s", "must be less than horizon_s (%g%s)", top.horizon_s, from);
+  }
 
   /* every member of the root, allowed through when a sections component
    * reads the root (the top-level read above reports unknown names) */
@@ -280,7 +286,13 @@ static bool check_scenario(cfg_scenario *sc, const cfg_load_opts *opts, cfg_erro
       if (i) strncat(list, " and ", sizeof list - strlen(list) - 1);
       strncat(list, sc->parts[i].type->name, sizeof list - strlen(list) - 1);
     }
-    cfg_errors_at(errs, NULL, "", "one scenario simulates one thing, and this one has sections of %s: "
+    /* a section added by --set is named */
+    config_setting_t *at = NULL;
+    for (size_t i = 0; i < sc->nparts; i++) {
+      config_setting_t *sec = sc->parts[i].type->sections ? NULL : config_setting_get_member(root, sc->parts[i].type->name);
+      if (sec && cfg_origin(sec)) at = sec;
+    }
+    cfg_errors_at(errs, at, "", "one scenario simulates one thing, and this one has sections of %s: "
                   "put them in separate scenarios (a shared cluster's serving pool is jobs.serving)", list);
   }
   /* the scenario's own catalog entries, over the shipped catalogs */
