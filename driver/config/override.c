@@ -2,6 +2,7 @@
 #include "driver/config/override.h"
 
 #include <ctype.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -125,12 +126,23 @@ bool cfg_override_apply(config_t *cfg, const char *text, cfg_errors *errs)
       config_setting_t *elem = config_setting_get_elem(parent, (unsigned)idx);
       if (!next) {
         /* replace an element in place: only scalars of the same type */
-        if (config_setting_type(elem) != config_setting_type(src) || config_setting_is_aggregate(elem)) {
+        int et = config_setting_type(elem), st = config_setting_type(src);
+        bool ints = (et == CONFIG_TYPE_INT || et == CONFIG_TYPE_INT64) &&
+                    (st == CONFIG_TYPE_INT || st == CONFIG_TYPE_INT64);
+        long long iv = ints ? config_setting_get_int64(src) : 0;
+        if ((et != st && !ints) || config_setting_is_aggregate(elem) ||
+            (ints && et == CONFIG_TYPE_INT && (iv > INT32_MAX || iv < INT32_MIN))) {
           cfg_errors_add(errs, "--set %s: element %ld can only be replaced by a value of the same type",
                          text, idx);
           ok = false;
         } else {
-          copy_value(elem, src);
+          /* an integer keeps the element's width (an array holds one type) */
+          if (ints && et == CONFIG_TYPE_INT64)
+            config_setting_set_int64(elem, iv);
+          else if (ints)
+            config_setting_set_int(elem, (int)iv);
+          else
+            copy_value(elem, src);
           cfg_mark_origin(elem, text);
         }
         break;

@@ -407,8 +407,10 @@ static void number(expander *x, size_t fidx, uint32_t line, const char *s, size_
   int64_t val = neg ? (int64_t)(0 - v) : (int64_t)v;
   emit(x, s, n);
   /* libconfig 1.5 reads an integer without L through atoi / strtoul into
-   * an int: anything outside 32 bits would be cut */
-  if (!has_l && (val > INT32_MAX || val < INT32_MIN)) emit(x, "L", 1);
+   * an int: anything outside 32 bits would be cut. In an array every
+   * integer is made 64-bit, as an array holds one type. */
+  bool in_array = x->depth > 0 && x->open[x->depth] == '[';
+  if (!has_l && (in_array || val > INT32_MAX || val < INT32_MIN)) emit(x, "L", 1);
   add_literal(x, val);
 }
 
