@@ -377,11 +377,15 @@ bool cfg_trace_parse(sim_trace *tr, const char *path, const char *data, size_t l
   csv_set_realloc_func(&p, xrealloc);
   /* fed a line at a time, so that messages know the line; a UTF-8
    * byte-order mark is not part of the first field */
-  size_t pos = len >= 3 && !memcmp(data, "\xEF\xBB\xBF", 3) ? 3 : 0;
+  size_t pos = len >= 3 && !memcmp(data, "\xEF\xBB\xBF", 3) ? 3 : 0, open_line = 1;
   while (pos < len && rd.go) {
     const char *nl = memchr(data + pos, '\n', len - pos);
     size_t n = nl ? (size_t)(nl - (data + pos)) + 1 : len - pos;
-    if (csv_parse(&p, data + pos, n, field_cb, row_cb, &rd) != n) {
+    /* libcsv's state 0 is "no row begun": note where a row begins */
+    bool idle = p.pstate == 0;
+    size_t got = csv_parse(&p, data + pos, n, field_cb, row_cb, &rd);
+    if (idle && p.pstate != 0) open_line = rd.line;
+    if (got != n) {
       if (rd.go)
         report(&rd, rd.line, NULL, "malformed quotes (expected RFC 4180 CSV: a field with a quote is quoted, "
                "and a quote inside it is doubled)");
@@ -392,7 +396,7 @@ bool cfg_trace_parse(sim_trace *tr, const char *path, const char *data, size_t l
     if (nl) rd.line++;
   }
   if (rd.go && csv_fini(&p, field_cb, row_cb, &rd) != 0) {
-    report(&rd, rd.line, NULL, "a quoted field is not closed at the end of the file");
+    report(&rd, open_line, NULL, "a quoted field is not closed at the end of the file");
     rd.go = false;
   }
   csv_free(&p);
