@@ -371,23 +371,24 @@ static bool include_at(const char *p, const char *end, const char **name_at)
   return true;
 }
 
-/* Check an integer literal at text[i..j) (sign, digits or 0x..., suffix
- * L/LL at [k..j)) and copy it to out, made 64-bit when 32 bits cannot hold
- * it. */
+/* Check the integer literal s[0..n) (sign, digits or 0x..., no suffix;
+ * has_l: an L follows) and copy it to out, made 64-bit when 32 bits cannot
+ * hold it. */
 static void number(expander *x, size_t fidx, uint32_t line, const char *s, size_t n, bool hex, bool has_l)
 {
+  /* s is not NUL-terminated: n characters */
   bool neg = s[0] == '-';
-  const char *p = s + (s[0] == '-' || s[0] == '+');
+  const char *p = s + (s[0] == '-' || s[0] == '+'), *end = s + n;
   uint64_t v = 0, lim = neg ? (uint64_t)INT64_MAX + 1 : (uint64_t)INT64_MAX;
   bool over = false;
   if (hex) {
-    for (p += 2; isxdigit((unsigned char)*p); p++) {
+    for (p += 2; p < end && isxdigit((unsigned char)*p); p++) {
       unsigned d = (unsigned)(isdigit((unsigned char)*p) ? *p - '0' : (tolower((unsigned char)*p) - 'a' + 10));
       if (v > (lim - d) / 16) over = true;
       else v = v * 16 + d;
     }
   } else {
-    for (; isdigit((unsigned char)*p); p++) {
+    for (; p < end && isdigit((unsigned char)*p); p++) {
       unsigned d = (unsigned)(*p - '0');
       if (v > (lim - d) / 10) over = true;
       else v = v * 10 + d;

@@ -15,7 +15,9 @@
 
 #include "clitest.h"
 #include "driver/config/override.h"
+#include "driver/config/scenario.h"
 #include "driver/config/source.h"
+#include "driver/config/trace.h"
 #include "testutil.h"
 
 static char *dir;
@@ -448,6 +450,55 @@ static void test_helpers(void)
     CHECK(!cfg_parse_bytes(bad[i], &v), "'%s' accepted", bad[i]);
 }
 
+/* Every input the fuzzers found (fuzz/regressions/), each in a buffer of
+ * exactly its size, as libFuzzer passes it: under the sanitizer build a
+ * read past the end fails here. */
+static void test_fuzz_regressions(void)
+{
+  size_t n = 0;
+  char *rdir = path_join(CS_SOURCE_DIR, "fuzz/regressions");
+  char **names = list_dir(rdir, NULL, &n);
+  CU_ASSERT_TRUE(n >= 2);
+  for (size_t i = 0; names && names[i]; i++) {
+    char *path = path_join(rdir, names[i]);
+    size_t len = 0;
+    char *text = cs_slurp(path, &len);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(text);
+    char *exact = malloc(len ? len : 1);
+    memcpy(exact, text, len);
+    cfg_errors errs;
+    cfg_errors_init(&errs, path);
+    if (!strncmp(names[i], "scenario-", 9)) {
+      cfg_scenario sc;
+      cfg_scenario_load_text(&sc, path, exact, len, &(cfg_load_opts){0}, &errs);
+      cfg_scenario_release(&sc);
+    } else if (!strncmp(names[i], "trace-", 6)) {
+      static const sim_trace_column cols[] = {{"ContextTokens", 1}, {"GeneratedTokens", 0}};
+      sim_trace tr;
+      if (cfg_trace_parse(&tr, path, exact, len, "TIMESTAMP", cols, 2, &errs)) sim_trace_release(&tr);
+    } else {
+      CHECK(false, "%s: neither scenario- nor trace-", names[i]);
+    }
+    cfg_errors_release(&errs);
+    free(exact);
+    free(text);
+    free(path);
+  }
+  free_list(names);
+  free(rdir);
+  /* a number that ends the buffer is read whole */
+  const char text[] = {'a', ' ', '=', ' ', '4', '2', '9', '4', '9', '6', '7', '2', '9', '6'};
+  config_t cfg;
+  cfg_errors errs;
+  config_init(&cfg);
+  cfg_errors_init(&errs, "end.cfg");
+  CU_ASSERT_TRUE(cfg_config_parse(&cfg, "end.cfg", text, sizeof text, NULL, &errs));
+  long long v = 0;
+  CU_ASSERT_TRUE(config_lookup_int64(&cfg, "a", &v) && v == 4294967296LL);
+  config_destroy(&cfg);
+  cfg_errors_release(&errs);
+}
+
 int main(void)
 {
   dir = cs_tmpdir("source");
@@ -457,6 +508,7 @@ int main(void)
     {"lexical limits", test_limits},
     {"includes", test_includes},
     {"quoting and sizes", test_helpers},
+    {"fuzz regressions", test_fuzz_regressions},
     {NULL, NULL},
   };
   int rc = cs_run_suite("source", tests);
