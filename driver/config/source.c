@@ -32,8 +32,8 @@ bool cfg_parse_bytes(const char *s, int64_t *out)
   if (!isdigit((unsigned char)*s)) return false;
   int64_t v = 0;
   for (; isdigit((unsigned char)*s); s++) {
+    if (v > (INT64_C(1) << 62) / 10) return false;
     v = v * 10 + (*s - '0');
-    if (v > (INT64_C(1) << 62)) return false;
   }
   int shift = 0;
   if (*s == 'K' || *s == 'k') shift = 10, s++;
@@ -321,6 +321,7 @@ static void include_file(expander *x, size_t fidx, uint32_t line, const char *na
     return;
   }
   struct stat st;
+  memset(&st, 0, sizeof st);
   if (stat(path, &st) == 0)
     for (int i = 0; i <= x->incdepth; i++)
       if (x->dev[i] == st.st_dev && x->ino[i] == st.st_ino) {
@@ -344,11 +345,9 @@ static void include_file(expander *x, size_t fidx, uint32_t line, const char *na
     free(path);
     return;
   }
-  struct stat st2;
-  if (stat(path, &st2) != 0) st2 = st;
   x->incdepth++;
-  x->dev[x->incdepth] = st2.st_dev;
-  x->ino[x->incdepth] = st2.st_ino;
+  x->dev[x->incdepth] = st.st_dev;
+  x->ino[x->incdepth] = st.st_ino;
   size_t inc = add_file(x, path);
   map_line(x, inc, 1);
   size_t before = x->len;
