@@ -399,8 +399,9 @@ static bool read_dist_time(const config_setting_t *g, const char *path, sim_dist
   }
   int kind = sim_dist_lookup(config_setting_get_string(d));
   if (kind < 0) {
+    char q[256];
     cfg_errors_at(errs, d, sub, "unknown distribution \"%s\" (expected one of: %s)",
-                  config_setting_get_string(d), names);
+                  cfg_quote(config_setting_get_string(d), 40, q, sizeof q), names);
     return false;
   }
   unsigned need = sim_dist_types[kind].params;
@@ -600,7 +601,8 @@ static void read_key(const config_setting_t *s, const char *path, const sim_key 
     for (int i = 0; k->choices[i]; i++)
       if (!strcmp(k->choices[i], str)) idx = i;
     if (idx < 0)
-      cfg_errors_at(errs, s, path, "unknown value \"%s\" (expected one of: %s)", str, choices);
+      cfg_errors_at(errs, s, path, "unknown value \"%s\" (expected one of: %s)", cfg_quote(str, 40, val, sizeof val),
+                    choices);
     else
       *(int *)field = idx;
     break;

@@ -223,10 +223,12 @@ static bool check_scenario(cfg_scenario *sc, const cfg_load_opts *opts, cfg_erro
   sc->seed = seed_override ? *seed_override : top.seed;
   sc->warmup_s = top.warmup_s;
   sc->horizon_s = top.horizon_s;
-  if (top.name && !name_ok(top.name))
+  if (top.name && !name_ok(top.name)) {
+    char q[256];
     cfg_errors_at(errs, config_setting_get_member(root, "name"), "name",
                   "\"%s\" is not a valid name (letters, digits, '-', '_' and '.' only; it names output files)",
-                  top.name);
+                  cfg_quote(top.name, 40, q, sizeof q));
+  }
   if (top.horizon_s > 0 && top.warmup_s >= top.horizon_s) {
     /* name the --set that made them cross, whichever it was */
     const config_setting_t *w = config_setting_get_member(root, "warmup_s"),

@@ -333,6 +333,13 @@ static void test_set_messages(void)
     /* no message of a --set case points into the file */
     CU_ASSERT_PTR_NULL(strstr(err, "t.cfg:"));
   }
+  /* a string from a file is quoted at most 40 characters long, escaped */
+  CU_ASSERT_EQUAL(read_text("name = \"x\"; mode = \"0123456789012345678901234567890123456789SECRET\\n\";", NULL, &p,
+                            err, sizeof err), 1);
+  CU_ASSERT_PTR_NOT_NULL(strstr(err, "t.cfg:1: mode: unknown value \"0123456789012345678901234567890123456789...\""));
+  CU_ASSERT_PTR_NULL(strstr(err, "SECRET"));
+  CU_ASSERT_EQUAL(read_text("name = \"x\"; count = \"a\\tb\";", NULL, &p, err, sizeof err), 1);
+  CU_ASSERT_PTR_NOT_NULL(strstr(err, "t.cfg:1: count: expected an integer, got \"a\\tb\""));
 }
 
 int main(void)
