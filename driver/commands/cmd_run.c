@@ -28,6 +28,7 @@ typedef struct {
   size_t ncatalogs;
   bool have_seed;
   int64_t seed;
+  int64_t max_input_bytes;
   bool quiet;
   bool plot;
   int replications;
@@ -68,6 +69,7 @@ static void run_usage(FILE *f, bool check)
         "                     read an extra catalog file (repeatable) over the shipped\n"
         "                     catalogs and under the scenario's own gpus/links/models;\n"
         "                     an entry naming an existing one changes only what it writes\n"
+        CFG_MAX_INPUT_HELP
         "  -h, --help         this help\n",
         f);
 }
@@ -85,16 +87,18 @@ static bool parse_seed(const char *s, int64_t *out)
 /* 0 on success (opts filled), else an exit status. */
 static int parse_opts(int argc, char **argv, bool check, run_opts *o)
 {
-  enum { OPT_SEED = 1000, OPT_SET, OPT_PLOT, OPT_CATALOG };
+  enum { OPT_SEED = 1000, OPT_SET, OPT_PLOT, OPT_CATALOG, OPT_MAX_INPUT };
   static const struct option run_long[] = {
     {"output", required_argument, NULL, 'o'}, {"seed", required_argument, NULL, OPT_SEED},
     {"replications", required_argument, NULL, 'r'},
     {"set", required_argument, NULL, OPT_SET}, {"quiet", no_argument, NULL, 'q'},
     {"plot", no_argument, NULL, OPT_PLOT},     {"catalog", required_argument, NULL, OPT_CATALOG},
+    {"max-input-bytes", required_argument, NULL, OPT_MAX_INPUT},
     {"help", no_argument, NULL, 'h'},          {NULL, 0, NULL, 0}};
   static const struct option check_long[] = {
     {"seed", required_argument, NULL, OPT_SEED}, {"set", required_argument, NULL, OPT_SET},
     {"catalog", required_argument, NULL, OPT_CATALOG},
+    {"max-input-bytes", required_argument, NULL, OPT_MAX_INPUT},
     {"help", no_argument, NULL, 'h'},            {NULL, 0, NULL, 0}};
   memset(o, 0, sizeof *o);
   o->replications = 1;
@@ -127,6 +131,13 @@ static int parse_opts(int argc, char **argv, bool check, run_opts *o)
       break;
     case OPT_SET: o->sets[o->nsets++] = optarg; break;
     case OPT_CATALOG: o->catalogs[o->ncatalogs++] = optarg; break;
+    case OPT_MAX_INPUT:
+      if (!cfg_parse_bytes(optarg, &o->max_input_bytes)) {
+        fprintf(stderr, "clustersim: --max-input-bytes: expected a number of bytes such as 1000000 or 64M, got '%s'\n",
+                optarg);
+        return CMD_EXIT_USAGE;
+      }
+      break;
     case 'h': run_usage(stdout, check); return -1;
     default: run_usage(stderr, check); return CMD_EXIT_USAGE;
     }
@@ -145,7 +156,7 @@ static int load(const run_opts *o, cfg_scenario *sc)
   cfg_errors errs;
   cfg_errors_init(&errs, o->file);
   cfg_load_opts lo = {.sets = o->sets, .nsets = o->nsets, .seed = o->have_seed ? &o->seed : NULL,
-                      .catalogs = o->catalogs, .ncatalogs = o->ncatalogs};
+                      .catalogs = o->catalogs, .ncatalogs = o->ncatalogs, .max_input_bytes = o->max_input_bytes};
   bool ok = cfg_scenario_load(sc, o->file, &lo, &errs);
   cfg_errors_print(&errs, stderr);
   if (!ok)

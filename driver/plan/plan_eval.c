@@ -60,7 +60,7 @@ static bool load(const plan_ctx *c, int gpu, int tp, int replicas, int scale, cf
   size_t n = make_sets(c, gpu, tp, replicas, scale, sets, bufs);
   cfg_errors_init(errs, o->file);
   cfg_load_opts lo = {.sets = sets, .nsets = n, .seed = o->have_seed ? &o->seed : NULL,
-                      .catalogs = o->catalogs, .ncatalogs = o->ncatalogs};
+                      .catalogs = o->catalogs, .ncatalogs = o->ncatalogs, .max_input_bytes = o->max_input_bytes};
   return cfg_scenario_load(sc, o->file, &lo, errs);
 }
 
