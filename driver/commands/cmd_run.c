@@ -204,6 +204,8 @@ int cmd_run(int argc, char **argv)
     rep = &combined;
   }
 
+  /* what the models found while running, once (the first replication's) */
+  for (size_t i = 0; i < reps[0].nwarnings; i++) fprintf(stderr, "clustersim: warning: %s\n", reps[0].warnings[i]);
   if (!o.quiet) run_print_table(stdout, &sc, rep);
   bool ok = run_tables_close(tables, o.quiet);
   if (R > 1) ok = run_write_replications(outdir, reps, done) && ok;

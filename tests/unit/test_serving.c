@@ -582,6 +582,7 @@ static const char policies_cfg[] =
   "  prompt_tokens = { dist = \"lognormal\"; mean = 400.0; cv = 1.0; };\n"
   "  output_tokens = { dist = \"lognormal\"; mean = 150.0; cv = 1.0; };\n"
   "  duration_s = 600.0;\n"
+  "  truncate = true;\n"   /* the rare draw past the context is cut (as before the context rule), not rejected */
   "};\n"
   "scheduler = { policy = \"continuous\"; batch_size = 8; };\n";
 
@@ -715,6 +716,7 @@ static const char spike_cfg[] =
   "  prompt_tokens = { dist = \"lognormal\"; mean = 400.0; cv = 1.0; };\n"
   "  output_tokens = { dist = \"lognormal\"; mean = 150.0; cv = 1.0; };\n"
   "  duration_s = 600.0;\n"
+  "  truncate = true;\n"   /* as above: every rejection here is max_queue's */
   "};\n"
   "scheduler = { max_num_seqs = 16; };\n"
   "output = { interval_s = 10.0; requests = true; };\n";
@@ -905,8 +907,10 @@ static void test_azure_trace(void)
                          "model = { name = \"llama2-7b\"; };\n"
                          "cluster = { pools = ( { gpu = \"" A100 "\"; replicas = 8; } ); };\n"
                          "workload = { trace = { file = \"" CS_SOURCE_DIR
-                         "/scenarios/traces/azure_llm_conv_2023.csv\"; }; };\n"
+                         "/scenarios/traces/azure_llm_conv_2023.csv\"; truncate = true; }; };\n"
                          "output = { requests = true; };\n");
+  /* truncate: the 1,612 rows past llama2-7b's 4,096 tokens are cut to fit
+   * (rejecting them is test_too_long's) so that every row completes */
   char *sum = RUN_CFG(dir, "azure.cfg", "out");
   CHECK(SNUM(sum, "requests_arrived") == 19366, "%g arrived, expected 19,366", SNUM(sum, "requests_arrived"));
   CHECK(SNUM(sum, "requests_completed") == 19366 && SNUM(sum, "requests_rejected") == 0,
