@@ -9,6 +9,7 @@
 #define SERVING_CAPACITY_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include "models/serving/serving.h"
@@ -29,6 +30,10 @@ typedef enum {
  * token is always made). Class c's truncate mode instead cuts the prompt to
  * context - 1 and the output to what the prompt leaves. Sizes in and out. */
 srv_fit srv_fit_context(const srv_params *p, const srv_class_cfg *c, int64_t *prompt, int64_t *output);
+
+/* v with thousands separators ("1,257") in buf, for counts in messages;
+ * returns buf. */
+const char *srv_grouped(int64_t v, char *buf, size_t n);
 
 /* ---- the saturation probe ---- */
 

@@ -11,6 +11,7 @@
 #include "models/serving/kvcache.h"
 #include "models/workload/wl_keys.h"
 #include "models/serving/router.h"
+#include "models/serving/serving_capacity.h"
 #include "models/serving/serving.h"
 #include "models/serving/serving_int.h"
 #include "sim/catalog.h"
@@ -542,21 +543,6 @@ static void scale_class(srv_class_cfg *c, double k)
   for (int i = 0; i < 2; i++) c->arr.mmpp_rate_per_s[i] *= k;
 }
 
-/* Thousands separators for counts in messages: 1257 -> "1,257". */
-static const char *grouped(int64_t v, char *buf, size_t n)
-{
-  char digits[32];
-  int len = snprintf(digits, sizeof digits, "%lld", (long long)(v < 0 ? -v : v));
-  size_t o = 0;
-  if (v < 0 && o + 1 < n) buf[o++] = '-';
-  for (int i = 0; i < len && o + 1 < n; i++) {
-    if (i > 0 && (len - i) % 3 == 0 && o + 1 < n) buf[o++] = ',';
-    buf[o++] = digits[i];
-  }
-  buf[o] = '\0';
-  return buf;
-}
-
 static void prepare_class(srv_params *p, srv_class_cfg *c, const char *at, const sim_setup *su, sim_check *ck)
 {
   scale_class(c, p->wl.load_scale);
@@ -579,13 +565,12 @@ static void prepare_class(srv_params *p, srv_class_cfg *c, const char *at, const
     if (c->too_long_rows > 0) {
       char a[32], b[32], k[32];
       snprintf(key, sizeof key, "%s.trace", at);
-      sim_check_warn(ck, key,
-                     "%s of %s rows ask for more than %s's context of %s tokens (prompt + output): %s "
-                     "(requests_too_long)%s",
-                     grouped(c->too_long_rows, a, sizeof a), grouped((int64_t)c->tr.rows, b, sizeof b), p->m->name,
-                     grouped(p->context, k, sizeof k),
-                     c->cut ? "cut to fit (trace.truncate)" : "they will be rejected, as vLLM's API server does",
-                     c->cut ? "" : "; trace.truncate = true cuts them to fit instead");
+      sim_check_warn(ck, key, "%s of %s rows ask for more than %s's context of %s tokens (prompt + output): %s",
+                     srv_grouped(c->too_long_rows, a, sizeof a), srv_grouped((int64_t)c->tr.rows, b, sizeof b),
+                     p->m->name, srv_grouped(p->context, k, sizeof k),
+                     c->cut ? "they will be cut to fit (trace.truncate; requests_truncated)"
+                            : "they will be rejected, as vLLM's API server does (requests_too_long); "
+                              "trace.truncate = true cuts them to fit instead");
     }
     return;
   }

@@ -207,6 +207,20 @@ srv_fit srv_fit_context(const srv_params *p, const srv_class_cfg *c, int64_t *pr
   return SRV_CUT;
 }
 
+const char *srv_grouped(int64_t v, char *buf, size_t n)
+{
+  char digits[32];
+  int len = snprintf(digits, sizeof digits, "%lld", (long long)(v < 0 ? -v : v));
+  size_t o = 0;
+  if (v < 0 && o + 1 < n) buf[o++] = '-';
+  for (int i = 0; i < len && o + 1 < n; i++) {
+    if (i > 0 && (len - i) % 3 == 0 && o + 2 < n) buf[o++] = ',';
+    buf[o++] = digits[i];
+  }
+  if (n > 0) buf[o < n ? o : n - 1] = '\0';
+  return buf;
+}
+
 srv_req *srv_request_new(srv_sim *s, int cls, int64_t prompt, int64_t output)
 {
   sim_time now = sim_now(s->eng);
@@ -738,13 +752,15 @@ void serving_report(void *self, sim_engine *eng, sim_report *rep)
   sim_report_int(rep, "requests_rejected", (int64_t)s->rejected, "requests rejected");
   sim_report_int(rep, "requests_too_long", (int64_t)s->too_long,
                  "  of which longer than the context");
-  if (s->too_long_sampled > 0)
+  if (s->too_long_sampled > 0) {
+    char a[32], b[32], c[32];
     sim_report_warn(rep,
-                    "%llu of %llu requests drawn from size distributions ask for more than %s's context of %lld "
+                    "%s of %s requests drawn from size distributions ask for more than %s's context of %s "
                     "tokens (prompt + output): rejected, as vLLM's API server does (requests_too_long); "
                     "truncate = true in the workload or class cuts them to fit instead",
-                    (unsigned long long)s->too_long_sampled, (unsigned long long)s->arrived, p->m->name,
-                    (long long)p->context);
+                    srv_grouped((int64_t)s->too_long_sampled, a, sizeof a), srv_grouped((int64_t)s->arrived, b, sizeof b),
+                    p->m->name, srv_grouped(p->context, c, sizeof c));
+  }
   sim_report_int(rep, "requests_in_flight", (int64_t)s->live, "requests in flight at the end");
   sim_report_int(rep, "requests_truncated", (int64_t)s->truncated, "requests cut to the context length");
   sim_report_int(rep, "requests_measured", (int64_t)s->m_completed, "completed after the warm-up");
