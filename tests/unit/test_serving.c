@@ -1421,7 +1421,8 @@ static void test_saturation_batch1(void)
  * tenfold, and the replica serves at the saturation rate (throughput
  * within 2% of it). At batch size 1 the busy fraction is rho too: the two
  * agree below saturation (they part ways under continuous batching,
- * test_capacity_continuous). */
+ * test_capacity_continuous), and the batch occupancy equals the busy
+ * fraction (one sequence runs exactly while the replica is busy). */
 static void test_capacity_crosses_one(void)
 {
   unsigned f0 = CU_get_number_of_failures();
@@ -1445,6 +1446,8 @@ static void test_capacity_crosses_one(void)
     CHECK_REL(cu[i], rhos[i], 0.04, "capacity_utilization against rho");
     CHECK((cu[i] < 1) == (rhos[i] < 1), "rho %g: capacity_utilization %g on the wrong side of 1", rhos[i], cu[i]);
     if (rhos[i] < 1) CHECK_REL(SNUM(sum, "gpu_utilization"), cu[i], 0.03, "batch size 1: busy fraction = capacity_utilization");
+    /* one sequence runs exactly while the replica is busy: occupancy = busy fraction */
+    CHECK_REL(SNUM(sum, "batch_occupancy"), SNUM(sum, "gpu_utilization"), 1e-9, "batch size 1: batch_occupancy");
     if (rhos[i] > 1) CHECK_REL(SNUM(sum, "throughput_requests_per_s"), sat, 0.02, "overloaded: served at the saturation rate");
     if (i > 0) CHECK(cu[i] > cu[i - 1], "capacity_utilization does not rise: %g then %g", cu[i - 1], cu[i]);
     free(sum);
