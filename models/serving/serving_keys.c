@@ -1,7 +1,8 @@
 /* models/serving/serving_keys.c: the serving scenario's sections as key
  * tables, the checks between keys, and prepare: catalog names resolved,
  * replicas fitted into GPU memory (with the reason when they do not fit),
- * KV-cache capacity, sizes capped at the context, traces read. Everything a
+ * KV-cache capacity, traces read (with a warning counting the rows longer
+ * than the context), the saturation probe's mix of classes. Everything a
  * user can get wrong is reported here, before anything is simulated. */
 #include <math.h>
 #include <stddef.h>

@@ -3,9 +3,16 @@
  * trace), the router sends each to a replica (serving_sched.c batches
  * them), and this file keeps the books: latency statistics, utilization,
  * energy and cost, the time series and per-request rows, and the
- * conservation check at the end. Requests come from a pool that grows
- * with the peak number in flight and is reused, so memory does not grow
- * with the number completed. */
+ * conservation check at the end. Every arrival passes the context rule
+ * (srv_fit_context: too long is rejected, or cut). The capacity keys come
+ * from here too: the saturation rate of each pool (asked of the probe,
+ * serving_capacity.c, before the first event), offered / saturation, the
+ * batch and KV-cache occupancy as time averages, and the poolN_* books,
+ * each kept in O(1) per event. Requests come from a pool that grows with
+ * the peak number in flight and is reused, so memory does not grow with
+ * the number completed. When the srv_sim is the probe's replica
+ * (srv_sim.probe), requests that leave go to the probe instead of the
+ * books. */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -821,7 +828,7 @@ void serving_report(void *self, sim_engine *eng, sim_report *rep)
                  "capacity utilization (offered / saturation)");
   double running = srv_integral_at(&s->running, now) - s->m_running0;
   sim_report_num(rep, "batch_occupancy", fraction(running / T / ((double)s->nreps * seq_limit(s))),
-                 "batch occupancy (running / max_num_seqs)");
+                 "batch occupancy (running / batch limit)");
   double kv_mean = 0;
   for (int i = 0; i < p->npools; i++) {
     const struct srv_pool_books *b = &s->books[i];
