@@ -52,7 +52,7 @@
  * half-width is about right, some 20% short on the Azure trace's heavy
  * tail (a sequential stop reads its interval slightly short). The control
  * variates cut the departures needed up to 5-fold (mixed classes); a probe
- * costs 5-120 ms of CPU on the shipped and test scenarios.
+ * costs 5-170 ms of CPU on the shipped and test scenarios.
  *
  * The cache: one entry per configuration, keyed by the values (not the
  * addresses) of everything the probe reads - the model's architecture, the
