@@ -1,6 +1,8 @@
 /* sim/report.c: the ordered metric list (see report.h). */
 #include "sim/report.h"
 
+#include <stdarg.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -16,7 +18,20 @@ void sim_report_release(sim_report *r)
     free(r->items[i].label);
   }
   free(r->items);
+  for (size_t i = 0; i < r->nwarnings; i++) free(r->warnings[i]);
+  free(r->warnings);
   memset(r, 0, sizeof *r);
+}
+
+void sim_report_warn(sim_report *r, const char *fmt, ...)
+{
+  char buf[1024];
+  va_list ap;
+  va_start(ap, fmt);
+  vsnprintf(buf, sizeof buf, fmt, ap);
+  va_end(ap);
+  r->warnings = xrealloc(r->warnings, (r->nwarnings + 1) * sizeof *r->warnings);
+  r->warnings[r->nwarnings++] = xstrdup(buf);
 }
 
 const sim_metric *sim_report_get(const sim_report *r, const char *key)

@@ -1,6 +1,9 @@
 /* sim/report.h: the metrics a run produces, as an ordered list of named
  * values. Models append to it; the driver renders it as summary.json and as
- * a table. Keys carry their unit (wait_p99_s). Owns copies of its keys. */
+ * a table. Keys carry their unit (wait_p99_s). Owns copies of its keys.
+ * It also carries the run's warnings: things a model found while running
+ * that the user must hear of (models cannot print), which the driver
+ * prints once on standard error; they are not metrics. */
 #ifndef SIM_REPORT_H
 #define SIM_REPORT_H
 
@@ -21,6 +24,8 @@ typedef struct {
 typedef struct {
   sim_metric *items;
   size_t len, cap;
+  char **warnings;  /* run-time warnings, in order (owned) */
+  size_t nwarnings;
 } sim_report;
 
 void sim_report_init(sim_report *r);
@@ -30,6 +35,10 @@ void sim_report_release(sim_report *r);
 void sim_report_int(sim_report *r, const char *key, int64_t v, const char *label);
 void sim_report_num(sim_report *r, const char *key, double v, const char *label);
 void sim_report_str(sim_report *r, const char *key, const char *v, const char *label);
+/* Add a warning (one line, no trailing newline) for the driver to print
+ * once after the run, as "clustersim: warning: TEXT". */
+void sim_report_warn(sim_report *r, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
 /* The metric named key, or NULL. */
 const sim_metric *sim_report_get(const sim_report *r, const char *key);
 
@@ -37,7 +46,7 @@ const sim_metric *sim_report_get(const sim_report *r, const char *key);
  * the order of reps[0]) combined: each numeric KEY becomes the mean over
  * the replications where it is finite, followed by KEY_ci95, the
  * half-width of its 95% confidence interval (Student t; NaN with fewer
- * than two values); texts are taken from reps[0]. */
+ * than two values); texts and warnings are taken from reps[0]. */
 void sim_report_combine(const sim_report *reps, size_t n, sim_report *out);
 
 #endif

@@ -2,7 +2,7 @@
  * scenario (see report.h): for every numeric metric the mean over the
  * replications where it is defined and the half-width of its 95%
  * confidence interval (Student t with n - 1 degrees of freedom, GSL), as
- * KEY and KEY_ci95; texts from the first replication. */
+ * KEY and KEY_ci95; texts and warnings from the first replication. */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -41,5 +41,6 @@ void sim_report_combine(const sim_report *reps, size_t n, sim_report *out)
     snprintf(label, sizeof label, "  95%% CI half-width over replications");
     sim_report_num(out, key, ci, label);
   }
+  for (size_t i = 0; i < reps[0].nwarnings; i++) sim_report_warn(out, "%s", reps[0].warnings[i]);
   free(v);
 }

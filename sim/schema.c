@@ -9,6 +9,19 @@
 
 #include "sim/dist.h"
 
+static bool ends_with(const char *s, const char *tail)
+{
+  size_t n = strlen(s), m = strlen(tail);
+  return n >= m && !strcmp(s + n - m, tail);
+}
+
+bool sim_key_is_duration(const sim_key *k)
+{
+  if (k->kind != SIM_KEY_FLOAT && k->kind != SIM_KEY_NUMBERS) return false;
+  if (k->unit && !strcmp(k->unit, "s")) return true;
+  return k->name && ends_with(k->name, "_s") && !ends_with(k->name, "_per_s");
+}
+
 void sim_key_set_default(const sim_key *k, void *out)
 {
   char *field = (char *)out + k->offset;

@@ -60,6 +60,10 @@ typedef struct sim_key {
 /* Tables end with an entry whose name is NULL. */
 #define SIM_KEY_END {.name = NULL}
 
+/* True if k holds seconds (a FLOAT or NUMBERS key whose unit is "s" or
+ * whose name ends in "_s" but not "_per_s"): such a key also takes a
+ * duration with units ("9h", "1h30m"), read by the driver. */
+bool sim_key_is_duration(const sim_key *k);
 /* Store key k's default into the struct at `out`. */
 void sim_key_set_default(const sim_key *k, void *out);
 /* True if v is finite and within k's bounds; else false with the expected

@@ -4,10 +4,12 @@
  *  - sim_quantiles: percentiles of non-negative samples. Exact (GSL on the
  *    stored, sorted samples, linear interpolation as in
  *    gsl_stats_quantile_from_sorted_data) while at most `exact_max` samples
- *    have been added; past that, a log-linear histogram whose answer lies
- *    within SIM_QUANTILE_REL_ERR (1/256, 0.39%) of the sample of rank
- *    ceil(p*n) (nearest-rank definition). Memory: exact_max doubles plus a
- *    fixed histogram of about 100 KB, whatever the number of samples.
+ *    have been added; past that, a log-linear histogram (256 sub-buckets per
+ *    octave), interpolated within the bucket, whose answer lies within
+ *    SIM_QUANTILE_REL_ERR (1/256, 0.39%) of the sample of rank ceil(p*n)
+ *    (nearest-rank definition), and within [min, max] of the samples.
+ *    Memory: exact_max doubles plus a fixed histogram of about 210 KB,
+ *    whatever the number of samples.
  *  - sim_batchmeans: the sample-mean confidence interval by the method of
  *    batch means, for autocorrelated output (waits of successive customers).
  *    Between SIM_BATCHMEANS_MIN and 2*SIM_BATCHMEANS_MIN full batches of
@@ -38,6 +40,7 @@ typedef struct {
   bool sorted;         /* exact[0..n) is sorted */
   uint64_t zeros;      /* samples below the histogram's smallest bucket */
   uint64_t *buckets;   /* log-linear histogram (owned) */
+  double min;          /* smallest sample (INFINITY when empty) */
   double max;          /* largest sample, reported for p = 1 */
 } sim_quantiles;
 

@@ -4,12 +4,18 @@
  * so leaving exact mode costs nothing but freeing the buffer.
  *
  * Histogram: x > 0 is m * 2^e with m in [0.5, 1) (frexp). Octave e, for e in
- * [HIST_EMIN, HIST_EMAX], holds 128 equal sub-buckets; sub-bucket k covers
- * [(0.5 + k/256) 2^e, (0.5 + (k+1)/256) 2^e). Reporting the midpoint is off
- * by at most 2^e/512 <= x/256 = SIM_QUANTILE_REL_ERR * x. Samples below
- * 2^(HIST_EMIN-1) (~4.5e-13) count as zeros and are reported as 0; samples of
- * 2^HIST_EMAX (~1.8e19) or more go into the last bucket, beyond the error
- * bound (only the maximum stays exact). */
+ * [HIST_EMIN, HIST_EMAX], holds 256 equal sub-buckets; sub-bucket k covers
+ * [(0.5 + k/512) 2^e, (0.5 + (k+1)/512) 2^e), of width w = 2^e/512. The
+ * sample of rank r is placed by linear interpolation inside its bucket, as
+ * if the bucket's c samples were spread evenly over it (the j-th of them at
+ * lo + w (j - 1/2) / c), and kept within the smallest and largest sample
+ * seen. Both that answer and the true sample lie in one bucket, so they
+ * differ by less than w <= x/256 = SIM_QUANTILE_REL_ERR * x; on smooth data
+ * the error is far smaller (a fraction of w), and answers are no longer
+ * bucket midpoints (which, between 256 and 1024, were round integers).
+ * Samples below 2^(HIST_EMIN-1) (~4.5e-13) count as zeros and are reported
+ * as 0; samples of 2^HIST_EMAX (~1.8e19) or more go into the last bucket,
+ * beyond the error bound (only the maximum stays exact). */
 #include "sim/stats.h"
 
 #include <float.h>
@@ -23,7 +29,7 @@
 
 #define HIST_EMIN (-40)
 #define HIST_EMAX 64
-#define HIST_SUB 128
+#define HIST_SUB 256
 #define HIST_OCTAVES (HIST_EMAX - HIST_EMIN + 1)
 #define HIST_BUCKETS (HIST_OCTAVES * HIST_SUB)
 _Static_assert(DBL_MANT_DIG == 53 && DBL_MAX_EXP == 1024,
@@ -47,6 +53,7 @@ void sim_quantiles_init(sim_quantiles *q, size_t exact_max)
   q->n = 0;
   q->sorted = true;
   q->zeros = 0;
+  q->min = INFINITY;
   q->max = 0.0;
 }
 
@@ -65,6 +72,7 @@ void sim_quantiles_reset(sim_quantiles *q)
   q->n = 0;
   q->sorted = true;
   q->zeros = 0;
+  q->min = INFINITY;
   q->max = 0.0;
 }
 
@@ -74,6 +82,7 @@ void sim_quantiles_add(sim_quantiles *q, double x)
     SIM_BUG("sim_quantiles_add: sample %g is not a finite non-negative number", x);
   q->n++;
   if (x > q->max) q->max = x;
+  if (x < q->min) q->min = x;
   if (q->exact) {
     if (q->n <= q->exact_max) {
       q->exact[q->n - 1] = x;
@@ -89,11 +98,11 @@ void sim_quantiles_add(sim_quantiles *q, double x)
   }
   /* frexp without the call: x >= HIST_LOW is normal, x = 1.f * 2^(E-1023)
    * = (0.5 + f/2) * 2^(E-1022) with E the biased exponent field and f the
-   * 52-bit fraction, so e = E - 1022 and k = (int)((m - 0.5) * 256) =
-   * floor(f * 128), the top 7 bits of f. bits >> 45 is thus E*128 + k. */
+   * 52-bit fraction, so e = E - 1022 and k = (int)((m - 0.5) * 512) =
+   * floor(f * 256), the top 8 bits of f. bits >> 44 is thus E*256 + k. */
   uint64_t bits;
   memcpy(&bits, &x, sizeof bits);
-  uint64_t i = (bits >> 45) - (uint64_t)(1022 + HIST_EMIN) * HIST_SUB;
+  uint64_t i = (bits >> 44) - (uint64_t)(1022 + HIST_EMIN) * HIST_SUB;
   if (i >= HIST_BUCKETS) i = HIST_BUCKETS - 1;
   q->buckets[i]++;
 }
@@ -110,11 +119,13 @@ static uint64_t nearest_rank(double p, uint64_t n)
   return (uint64_t)r;
 }
 
-static double bucket_mid(size_t i)
+/* Bucket i covers [lo, lo + *width). */
+static double bucket_low(size_t i, double *width)
 {
   int e = (int)(i / HIST_SUB) + HIST_EMIN;
   double k = (double)(i % HIST_SUB);
-  return ldexp(0.5 + (k + 0.5) / 256.0, e);
+  *width = ldexp(1.0 / (2.0 * HIST_SUB), e);
+  return ldexp(0.5 + k / (2.0 * HIST_SUB), e);
 }
 
 double sim_quantiles_get(sim_quantiles *q, double p)
@@ -132,13 +143,21 @@ double sim_quantiles_get(sim_quantiles *q, double p)
   uint64_t rank = nearest_rank(p, q->n);
   uint64_t seen = q->zeros;
   if (rank <= seen) return 0.0;
+  /* the smallest and largest samples are known exactly */
+  if (rank == 1) return q->min;
+  if (rank == q->n) return q->max;
   for (size_t i = 0; i < HIST_BUCKETS; i++) {
-    seen += q->buckets[i];
-    if (seen >= rank) {
-      /* The sample is <= max, so clamping to max never adds error. */
-      double mid = bucket_mid(i);
-      return mid < q->max ? mid : q->max;
+    uint64_t c = q->buckets[i];
+    if (seen + c >= rank) {
+      /* the (rank - seen)-th of the bucket's c samples, spread evenly; the
+       * sample lies in [min, max], so clamping there never adds error */
+      double w, lo = bucket_low(i, &w);
+      double x = lo + w * ((double)(rank - seen) - 0.5) / (double)c;
+      if (x > q->max) x = q->max;
+      if (x < q->min) x = q->min;
+      return x;
     }
+    seen += c;
   }
   SIM_BUG("sim_quantiles: histogram holds %llu samples, n = %llu",
           (unsigned long long)seen, (unsigned long long)q->n);

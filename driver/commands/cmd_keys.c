@@ -2,8 +2,8 @@
  * from the same key tables the loader checks against, so it cannot drift;
  * NAME narrows it to one component (queue, serving, jobs, training), one
  * top-level section (cluster, scheduler, workload, ...), one catalog list
- * (gpus, links, models) or the distributions. Keys the loader takes as a
- * duration with units ("1h30m") are marked by asking the loader itself. */
+ * (gpus, links, models) or the distributions. Keys that take a duration
+ * with units ("1h30m") are marked (sim_key_is_duration). */
 #include <libconfig.h>
 #include <stdio.h>
 #include <string.h>
@@ -32,35 +32,6 @@ static const char *kind_name(sim_key_kind k)
   return "?";
 }
 
-/* Whether the loader reads key k written as a duration with units: k alone
- * in a table, read by cfg_read from a group holding it as "1s", "1ms" or
- * "1h". The mark therefore appears when the loader takes durations, and
- * only for the keys it takes them for. */
-static bool takes_duration(const sim_key *k)
-{
-  if (k->kind != SIM_KEY_FLOAT) return false;
-  static const char *const probes[] = {"1s", "1ms", "1h", NULL};
-  bool ok = false;
-  for (const char *const *p = probes; *p && !ok; p++) {
-    config_t cfg;
-    config_init(&cfg);
-    config_setting_t *root = config_root_setting(&cfg);
-    config_setting_t *s = config_setting_add(root, k->name, CONFIG_TYPE_STRING);
-    config_setting_set_string(s, *p);
-    sim_key one[2] = {*k, SIM_KEY_END};
-    one[0].offset = 0;
-    one[0].required = false;
-    one[0].has_present = false;
-    double value = 0;
-    cfg_errors errs;
-    cfg_errors_init(&errs, NULL);
-    ok = cfg_read(root, "", one, &value, NULL, &errs);
-    cfg_errors_release(&errs);
-    config_destroy(&cfg);
-  }
-  return ok;
-}
-
 static int nduration;  /* keys marked in this listing */
 
 /* The keys of `schema` under `prefix`; keys named in `source_keys` (a
@@ -83,9 +54,10 @@ static void print_keys(const char *prefix, const sim_key *schema, const char *co
       snprintf(deflt, sizeof deflt, "default %g", k->def);
     else if (k->def_str && *k->def_str)
       snprintf(deflt, sizeof deflt, "default \"%s\"", k->def_str);
-    bool duration = takes_duration(k);
+    /* seconds keys also take "9h", "1h30m" (driver/config/duration.h) */
+    bool duration = sim_key_is_duration(k);
     nduration += duration;
-    snprintf(kind, sizeof kind, "%s", duration ? "duration" : kind_name(k->kind));
+    snprintf(kind, sizeof kind, "%s", duration ? (k->kind == SIM_KEY_NUMBERS ? "durations" : "duration") : kind_name(k->kind));
     printf("  %-32s %-12s %-18s %s\n", path, kind, deflt, k->help ? k->help : "");
     if (k->kind == SIM_KEY_GROUP) print_keys(path, k->group, NULL);
     if (k->kind == SIM_KEY_LIST) {

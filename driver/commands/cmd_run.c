@@ -16,6 +16,7 @@
 #include "driver/output/outfile.h"
 #include "driver/plot/plot.h"
 #include "driver/commands/runner.h"
+#include "driver/commands/slo_capacity.h"
 #include "driver/config/scenario.h"
 #include "sim/util.h"
 
@@ -28,8 +29,10 @@ typedef struct {
   size_t ncatalogs;
   bool have_seed;
   int64_t seed;
+  int64_t max_input_bytes;
   bool quiet;
   bool plot;
+  bool slo_capacity;
   int replications;
 } run_opts;
 
@@ -57,7 +60,11 @@ static void run_usage(FILE *f, bool check)
           "                     of its 95% confidence interval; replications.csv one row per run;\n"
           "                     time series and per-request rows come from the first\n"
           "  -q, --quiet        print no table\n"
-          "      --plot         draw OUTDIR/plots/*.png and .svg with gnuplot (clustersim plot)\n",
+          "      --plot         draw OUTDIR/plots/*.png and .svg with gnuplot (clustersim plot)\n"
+          "      --slo-capacity also find the highest load that still meets the scenario's SLO\n"
+          "                     (slo section; bisection on workload.load_scale to 1%, from the\n"
+          "                     saturation rate, the same seeds and replications; no files):\n"
+          "                     slo_capacity_per_s and headroom = that / offered_rate_per_s\n",
           f);
   fputs("      --seed N       master seed, overriding the scenario's `seed`\n"
         "      --set KEY=VALUE\n"
@@ -68,6 +75,7 @@ static void run_usage(FILE *f, bool check)
         "                     read an extra catalog file (repeatable) over the shipped\n"
         "                     catalogs and under the scenario's own gpus/links/models;\n"
         "                     an entry naming an existing one changes only what it writes\n"
+        CFG_MAX_INPUT_HELP
         "  -h, --help         this help\n",
         f);
 }
@@ -85,16 +93,19 @@ static bool parse_seed(const char *s, int64_t *out)
 /* 0 on success (opts filled), else an exit status. */
 static int parse_opts(int argc, char **argv, bool check, run_opts *o)
 {
-  enum { OPT_SEED = 1000, OPT_SET, OPT_PLOT, OPT_CATALOG };
+  enum { OPT_SEED = 1000, OPT_SET, OPT_PLOT, OPT_CATALOG, OPT_MAX_INPUT, OPT_SLO_CAPACITY };
   static const struct option run_long[] = {
     {"output", required_argument, NULL, 'o'}, {"seed", required_argument, NULL, OPT_SEED},
     {"replications", required_argument, NULL, 'r'},
     {"set", required_argument, NULL, OPT_SET}, {"quiet", no_argument, NULL, 'q'},
     {"plot", no_argument, NULL, OPT_PLOT},     {"catalog", required_argument, NULL, OPT_CATALOG},
+    {"max-input-bytes", required_argument, NULL, OPT_MAX_INPUT},
+    {"slo-capacity", no_argument, NULL, OPT_SLO_CAPACITY},
     {"help", no_argument, NULL, 'h'},          {NULL, 0, NULL, 0}};
   static const struct option check_long[] = {
     {"seed", required_argument, NULL, OPT_SEED}, {"set", required_argument, NULL, OPT_SET},
     {"catalog", required_argument, NULL, OPT_CATALOG},
+    {"max-input-bytes", required_argument, NULL, OPT_MAX_INPUT},
     {"help", no_argument, NULL, 'h'},            {NULL, 0, NULL, 0}};
   memset(o, 0, sizeof *o);
   o->replications = 1;
@@ -106,6 +117,7 @@ static int parse_opts(int argc, char **argv, bool check, run_opts *o)
     case 'o': o->outdir = optarg; break;
     case 'q': o->quiet = true; break;
     case OPT_PLOT: o->plot = true; break;
+    case OPT_SLO_CAPACITY: o->slo_capacity = true; break;
     case 'r': {
       char *end;
       errno = 0;
@@ -127,6 +139,13 @@ static int parse_opts(int argc, char **argv, bool check, run_opts *o)
       break;
     case OPT_SET: o->sets[o->nsets++] = optarg; break;
     case OPT_CATALOG: o->catalogs[o->ncatalogs++] = optarg; break;
+    case OPT_MAX_INPUT:
+      if (!cfg_parse_bytes(optarg, &o->max_input_bytes)) {
+        fprintf(stderr, "clustersim: --max-input-bytes: expected a number of bytes such as 1000000 or 64M, got '%s'\n",
+                optarg);
+        return CMD_EXIT_USAGE;
+      }
+      break;
     case 'h': run_usage(stdout, check); return -1;
     default: run_usage(stderr, check); return CMD_EXIT_USAGE;
     }
@@ -145,7 +164,7 @@ static int load(const run_opts *o, cfg_scenario *sc)
   cfg_errors errs;
   cfg_errors_init(&errs, o->file);
   cfg_load_opts lo = {.sets = o->sets, .nsets = o->nsets, .seed = o->have_seed ? &o->seed : NULL,
-                      .catalogs = o->catalogs, .ncatalogs = o->ncatalogs};
+                      .catalogs = o->catalogs, .ncatalogs = o->ncatalogs, .max_input_bytes = o->max_input_bytes};
   bool ok = cfg_scenario_load(sc, o->file, &lo, &errs);
   cfg_errors_print(&errs, stderr);
   if (!ok)
@@ -192,6 +211,13 @@ int cmd_run(int argc, char **argv)
   cfg_scenario sc;
   int status;
   if (!prepare(argc, argv, false, &o, &sc, &status)) return status;
+  if (o.slo_capacity && !run_slo_capacity_applies(&sc)) {
+    fprintf(stderr, "clustersim run: --slo-capacity: %s has no SLO target to meet (slo.ttft_s, slo.tpot_s or "
+            "slo.e2e_s); nothing was simulated\n", o.file);
+    cfg_scenario_release(&sc);
+    free(o.sets);
+    return CMD_EXIT_USAGE;
+  }
   char *outdir = run_outdir(o.outdir, sc.name, "");
   if (!out_mkdirs(outdir)) {
     fprintf(stderr, "clustersim: %s: cannot create output directory: %s\n", outdir, strerror(errno));
@@ -219,6 +245,26 @@ int cmd_run(int argc, char **argv)
     rep = &combined;
   }
 
+  bool usage_error = false;
+  if (o.slo_capacity && why != SIM_RUN_STOPPED) {
+    cfg_load_opts lo = {.sets = o.sets, .nsets = o.nsets, .seed = o.have_seed ? &o.seed : NULL};
+    run_slo_capacity_result cap;
+    if (run_slo_capacity(o.file, &lo, rep, done, o.quiet, &cap) != 0) {
+      usage_error = true;
+    } else {
+      const sim_metric *off = sim_report_get(rep, "offered_rate_per_s");
+      double offered = off ? (off->kind == SIM_VAL_INT ? (double)off->i : off->x) : NAN;
+      sim_report_num(rep, "slo_capacity_per_s", cap.rate_per_s,
+                     cap.capped ? "highest rate meeting the SLO (at least)" : "highest rate meeting the SLO (1/s)");
+      sim_report_num(rep, "slo_capacity_load_factor", cap.factor, "  as a multiple of the scenario's load");
+      sim_report_num(rep, "slo_capacity_tolerance", cap.tolerance, "  the search's bracket, relative");
+      sim_report_int(rep, "slo_capacity_runs", cap.runs, "  runs of the search");
+      sim_report_num(rep, "headroom", cap.rate_per_s / offered, "headroom: SLO capacity / offered rate");
+      if (cap.stopped) why = SIM_RUN_STOPPED;
+    }
+  }
+  /* what the models found while running, once (the first replication's) */
+  for (size_t i = 0; i < reps[0].nwarnings; i++) fprintf(stderr, "clustersim: warning: %s\n", reps[0].warnings[i]);
   if (!o.quiet) run_print_table(stdout, &sc, rep);
   bool ok = run_commit(tables, R > 1 ? reps : NULL, done, rep, o.quiet);
   if (!o.quiet && ok) printf("summary: %s/summary.json\n", outdir);
@@ -230,6 +276,7 @@ int cmd_run(int argc, char **argv)
   free(o.sets);
   free(o.catalogs);
   free(outdir);
+  if (usage_error) return CMD_EXIT_USAGE;
   if (!ok) return CMD_EXIT_FAIL;
   /* interrupted: 128 + the signal, as a shell reports it (130 for Ctrl-C) */
   int sig = run_stop_signal();

@@ -5,10 +5,8 @@
  * alive in the store, because entries point at its strings. */
 #include "driver/config/catalog_load.h"
 
-#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 
 #include "driver/config/datadir.h"
 #include "sim/catalog_store.h"
@@ -298,11 +296,12 @@ bool cfg_catalogs_load_list(sim_catalogs *cats, const config_setting_t *list,
   return load_list(cats, list, type, false, errs);
 }
 
-static bool load_file(sim_catalogs *cats, const char *file, bool shipped, cfg_errors *errs)
+/* One catalog file through rd (NULL: defaults); shipped: its entries must be
+ * complete, sources included. */
+static bool load_file(sim_catalogs *cats, const char *file, bool shipped, const cfg_reader *rd, cfg_errors *errs)
 {
   size_t before = errs->len;
   const char *saved_file = errs->file;
-  if (!cfg_file_ok(file, "catalog", errs)) return false;
   if (cats->nfiles == SIM_MAX_CATALOG_FILES) {
     cfg_errors_add(errs, "%s: too many catalog files (at most %d)", file, SIM_MAX_CATALOG_FILES);
     return false;
@@ -311,18 +310,7 @@ static bool load_file(sim_catalogs *cats, const char *file, bool shipped, cfg_er
   config_init(cfg);
   cats->files[cats->nfiles++] = cfg;
   /* @include "x.cfg" in a catalog file is taken from that file's folder, as in a scenario */
-  char *dir = xstrdup(file), *slash = strrchr(dir, '/');
-  if (slash)
-    slash[slash == dir ? 1 : 0] = '\0';
-  else
-    strcpy(dir, ".");
-  config_set_include_dir(cfg, dir);
-  free(dir);
-  if (config_read_file(cfg, file) != CONFIG_TRUE) {
-    const char *ef = config_error_file(cfg);
-    cfg_errors_add(errs, "%s:%d: %s", ef ? ef : file, config_error_line(cfg), config_error_text(cfg));
-    return false;
-  }
+  if (!cfg_config_load(cfg, file, "catalog", rd, errs)) return false;
   errs->file = file;
   config_setting_t *root = config_root_setting(cfg);
   for (int i = 0; i < config_setting_length(root); i++) {
@@ -347,16 +335,26 @@ static bool load_file(sim_catalogs *cats, const char *file, bool shipped, cfg_er
 
 bool cfg_catalogs_load_file(sim_catalogs *cats, const char *file, cfg_errors *errs)
 {
-  return load_file(cats, file, false, errs);
+  return load_file(cats, file, false, NULL, errs);
+}
+
+bool cfg_catalogs_read_file(sim_catalogs *cats, const char *file, const cfg_reader *rd, cfg_errors *errs)
+{
+  return load_file(cats, file, false, rd, errs);
 }
 
 bool cfg_catalogs_load_dir(sim_catalogs *cats, const char *dir, cfg_errors *errs)
+{
+  return cfg_catalogs_read_dir(cats, dir, NULL, errs);
+}
+
+bool cfg_catalogs_read_dir(sim_catalogs *cats, const char *dir, const cfg_reader *rd, cfg_errors *errs)
 {
   size_t before = errs->len;
   for (size_t k = 0; k < cats->n; k++) {
     char path[4096];
     snprintf(path, sizeof path, "%s/%s.cfg", dir, cats->cats[k].type->list);
-    load_file(cats, path, true, errs);
+    load_file(cats, path, true, rd, errs);
   }
   return errs->len == before;
 }

@@ -11,6 +11,7 @@
 
 #include "sim/catalog.h"
 #include "driver/config/cfg.h"
+#include "driver/config/source.h"
 
 /* An empty store with one catalog per registered type; free with
  * cfg_catalogs_free. */
@@ -28,9 +29,13 @@ const char *cfg_catalog_dir(void);
  * source keys (a warning). False if anything was wrong. */
 bool cfg_catalogs_load_file(sim_catalogs *cats, const char *file, cfg_errors *errs);
 
+/* The same through rd (size limit, files read recorded; NULL: defaults). */
+bool cfg_catalogs_read_file(sim_catalogs *cats, const char *file, const cfg_reader *rd, cfg_errors *errs);
+
 /* Read the shipped catalogs (gpus.cfg, links.cfg, models.cfg in `dir`):
  * every entry complete, its source keys included. */
 bool cfg_catalogs_load_dir(sim_catalogs *cats, const char *dir, cfg_errors *errs);
+bool cfg_catalogs_read_dir(sim_catalogs *cats, const char *dir, const cfg_reader *rd, cfg_errors *errs);
 
 /* Read one list setting (a scenario's own `gpus = ( ... )`) of type `type`,
  * as a user's (see cfg_catalogs_load_file). */

@@ -9,8 +9,12 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <fcntl.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
+#include "driver/config/duration.h"
+#include "driver/config/source.h"
 #include "sim/dist.h"
 #include "sim/util.h"
 
@@ -83,16 +87,23 @@ void cfg_errors_add(cfg_errors *e, const char *fmt, ...)
   add_msg(e, buf);
 }
 
+const char *cfg_origin(const config_setting_t *s)
+{
+  for (const config_setting_t *p = s; p; p = config_setting_parent(p)) {
+    const char *origin = config_setting_get_hook(p);
+    if (origin) return origin;
+  }
+  return NULL;
+}
+
 /* "--set ..." if s or a parent came from an override, else "file:line";
  * returns the ordering key (file rank, line; 0 for an override). */
 static uint64_t describe_where(cfg_errors *e, const config_setting_t *s, char *buf, size_t n)
 {
-  for (const config_setting_t *p = s; p; p = config_setting_parent(p)) {
-    const char *origin = config_setting_get_hook(p);
-    if (origin) {
-      snprintf(buf, n, "--set %s", origin);
-      return 0;
-    }
+  const char *origin = cfg_origin(s);
+  if (origin) {
+    snprintf(buf, n, "--set %s", origin);
+    return 0;
   }
   const char *file = s ? config_setting_source_file(s) : NULL;
   if (!file) file = e->file ? e->file : "<scenario>";
@@ -162,13 +173,14 @@ void cfg_errors_print(const cfg_errors *e, FILE *f)
 bool cfg_file_ok(const char *file, const char *what, cfg_errors *errs)
 {
   struct stat st;
-  FILE *probe = fopen(file, "r");
-  if (!probe) {
+  /* O_NONBLOCK: opening a FIFO must not wait for a writer */
+  int fd = open(file, O_RDONLY | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
+  if (fd < 0) {
     cfg_errors_add(errs, "%s: cannot open %s: %s", file, what, strerror(errno));
     return false;
   }
-  bool regular = fstat(fileno(probe), &st) == 0 && S_ISREG(st.st_mode);
-  fclose(probe);
+  bool regular = fstat(fd, &st) == 0 && S_ISREG(st.st_mode);
+  close(fd);
   if (!regular) cfg_errors_add(errs, "%s: cannot read %s: not a regular file", file, what);
   return regular;
 }
@@ -206,9 +218,12 @@ static void value_text(const config_setting_t *s, char *buf, size_t n)
   case CONFIG_TYPE_FLOAT:
     snprintf(buf, n, "%g", config_setting_get_float(s));
     break;
-  case CONFIG_TYPE_STRING:
-    snprintf(buf, n, "\"%s\"", config_setting_get_string(s));
+  case CONFIG_TYPE_STRING: {
+    /* a short prefix only: the string may come from any file */
+    char q[256];
+    snprintf(buf, n, "\"%s\"", cfg_quote(config_setting_get_string(s), 40, q, sizeof q));
     break;
+  }
   case CONFIG_TYPE_BOOL:
     snprintf(buf, n, "%s", config_setting_get_bool(s) ? "true" : "false");
     break;
@@ -237,23 +252,81 @@ static double number_of(const config_setting_t *s)
   return (double)config_setting_get_int64(s);
 }
 
+/* Integer bounds of k: [lo, hi] (hi INT64_MAX when k has no maximum). */
+static void int_bounds(const sim_key *k, int64_t *lo, int64_t *hi)
+{
+  double mn = k->min_exclusive ? floor(k->min) + 1 : ceil(k->min);
+  *lo = mn <= -9.2e18 ? INT64_MIN : mn >= 9.2e18 ? INT64_MAX : (int64_t)mn;
+  *hi = INT64_MAX;
+  if (k->max > k->min) {
+    double mx = floor(k->max);
+    *hi = mx >= 9.2e18 ? INT64_MAX : (int64_t)mx;
+  }
+}
+
+/* An integer key's value, exactly (64-bit, no trip through a double). */
+static bool read_int(const config_setting_t *s, const char *path, const sim_key *k, int64_t *out,
+                     cfg_errors *errs)
+{
+  char val[256], bounds[128];
+  value_text(s, val, sizeof val);
+  int t = config_setting_type(s);
+  int64_t v;
+  if (t == CONFIG_TYPE_INT || t == CONFIG_TYPE_INT64) {
+    v = config_setting_get_int64(s);
+  } else if (t == CONFIG_TYPE_FLOAT) {
+    /* 1e6 is an integer; a float beyond 2^53 is not exact, so not one */
+    double d = config_setting_get_float(s);
+    if (d != floor(d) || fabs(d) > 9007199254740992.0) {
+      cfg_errors_at(errs, s, path, "expected an integer, got %s", val);
+      return false;
+    }
+    v = (int64_t)d;
+  } else {
+    cfg_errors_at(errs, s, path, "expected an integer, got %s", val);
+    return false;
+  }
+  int64_t lo, hi;
+  int_bounds(k, &lo, &hi);
+  if (v < lo || v > hi) {
+    sim_key_number_ok(k, NAN, bounds, sizeof bounds);
+    cfg_errors_at(errs, s, path, "out of range: %lld (expected %s)", (long long)v, bounds);
+    return false;
+  }
+  *out = v;
+  return true;
+}
+
 static bool read_number(const config_setting_t *s, const char *path, const sim_key *k,
                         double *out, cfg_errors *errs)
 {
   char val[256], bounds[128];
   value_text(s, val, sizeof val);
-  if (!is_number(s)) {
-    cfg_errors_at(errs, s, path, "expected %s, got %s", k->kind == SIM_KEY_INT ? "an integer" : "a number",
+  double v;
+  if (sim_key_is_duration(k) && config_setting_type(s) == CONFIG_TYPE_STRING) {
+    char why[256];
+    if (!cfg_duration_parse(config_setting_get_string(s), &v, why, sizeof why)) {
+      cfg_errors_at(errs, s, path, "%s is not a duration: %s", val, why);
+      return false;
+    }
+  } else if (k->kind == SIM_KEY_INT) {
+    int64_t i;
+    if (!read_int(s, path, k, &i, errs)) return false;
+    *out = (double)i;
+    return true;
+  } else if (!is_number(s)) {
+    cfg_errors_at(errs, s, path, "expected %s, got %s",
+                  sim_key_is_duration(k) ? "a number of seconds or a duration such as \"1h30m\"" : "a number",
                   val);
     return false;
-  }
-  double v = number_of(s);
-  if (k->kind == SIM_KEY_INT && (v != floor(v) || fabs(v) > 9.0e15)) {
-    cfg_errors_at(errs, s, path, "expected an integer, got %s", val);
-    return false;
+  } else {
+    v = number_of(s);
   }
   if (!sim_key_number_ok(k, v, bounds, sizeof bounds)) {
-    cfg_errors_at(errs, s, path, "out of range: %s (expected %s)", val, bounds);
+    if (config_setting_type(s) == CONFIG_TYPE_STRING)
+      cfg_errors_at(errs, s, path, "out of range: %s = %g s (expected %s)", val, v, bounds);
+    else
+      cfg_errors_at(errs, s, path, "out of range: %s (expected %s)", val, bounds);
     return false;
   }
   *out = v;
@@ -326,8 +399,9 @@ static bool read_dist_time(const config_setting_t *g, const char *path, sim_dist
   }
   int kind = sim_dist_lookup(config_setting_get_string(d));
   if (kind < 0) {
+    char q[256];
     cfg_errors_at(errs, d, sub, "unknown distribution \"%s\" (expected one of: %s)",
-                  config_setting_get_string(d), names);
+                  cfg_quote(config_setting_get_string(d), 40, q, sizeof q), names);
     return false;
   }
   unsigned need = sim_dist_types[kind].params;
@@ -487,9 +561,11 @@ static void read_key(const config_setting_t *s, const char *path, const sim_key 
   char val[256];
   double v;
   switch (k->kind) {
-  case SIM_KEY_INT:
-    if (read_number(s, path, k, &v, errs)) *(int64_t *)field = (int64_t)v;
+  case SIM_KEY_INT: {
+    int64_t i;
+    if (read_int(s, path, k, &i, errs)) *(int64_t *)field = i;
     break;
+  }
   case SIM_KEY_FLOAT:
     if (read_number(s, path, k, &v, errs)) *(double *)field = v;
     break;
@@ -525,7 +601,8 @@ static void read_key(const config_setting_t *s, const char *path, const sim_key 
     for (int i = 0; k->choices[i]; i++)
       if (!strcmp(k->choices[i], str)) idx = i;
     if (idx < 0)
-      cfg_errors_at(errs, s, path, "unknown value \"%s\" (expected one of: %s)", str, choices);
+      cfg_errors_at(errs, s, path, "unknown value \"%s\" (expected one of: %s)", cfg_quote(str, 40, val, sizeof val),
+                    choices);
     else
       *(int *)field = idx;
     break;

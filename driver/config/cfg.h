@@ -59,6 +59,10 @@ bool cfg_read(const config_setting_t *g, const char *path, const sim_key *schema
  * "file: cannot open WHAT: reason" (or "not a regular file") and is false. */
 bool cfg_file_ok(const char *file, const char *what, cfg_errors *errs);
 
+/* The --set text that wrote s or a group containing it, or NULL if it
+ * comes from a file. */
+const char *cfg_origin(const config_setting_t *s);
+
 /* Mark setting s (and what it contains) as written by `origin` (e.g.
  * "--set queue.servers=4"), which must outlive the configuration. */
 void cfg_mark_origin(config_setting_t *s, const char *origin);

@@ -2,10 +2,11 @@
 #include "driver/config/override.h"
 
 #include <ctype.h>
-#include <errno.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "driver/config/source.h"
 #include "sim/util.h"
 
 /* Deep-copy the value of src into dst (same type, already created). */
@@ -30,20 +31,18 @@ static void copy_value(config_setting_t *dst, const config_setting_t *src)
   }
 }
 
-static bool looks_integer(const char *v)
+/* The --set text with "name[" written "name.[" (the key is its first
+ * klen characters); caller frees. */
+static char *dotted_indices(const char *text, size_t klen)
 {
-  if (*v == '-' || *v == '+') v++;
-  if (!isdigit((unsigned char)*v)) return false;
-  for (; *v; v++)
-    if (!isdigit((unsigned char)*v) && *v != 'L') return false;
-  return true;
-}
-
-static bool fits_int64(const char *v)
-{
-  errno = 0;
-  (void)strtoll(v, NULL, 10);
-  return errno != ERANGE;
+  char *out = xmalloc(2 * strlen(text) + 1);
+  size_t o = 0;
+  for (size_t i = 0; text[i]; i++) {
+    if (i < klen && text[i] == '[' && i > 0 && text[i - 1] != '.') out[o++] = '.';
+    out[o++] = text[i];
+  }
+  out[o] = '\0';
+  return out;
 }
 
 static bool valid_name(const char *s)
@@ -65,21 +64,16 @@ bool cfg_override_apply(config_t *cfg, const char *text, cfg_errors *errs)
   key[eq - text] = '\0';
   const char *value = eq + 1;
 
-  /* parse VALUE with libconfig itself; fall back to a plain string */
+  /* parse VALUE with libconfig itself (integers kept 64-bit and exact, as
+   * in files: source.c); exactly one value: "2; junk = 3" must not slip
+   * through; anything else is a plain string */
   config_t tmp;
   config_init(&tmp);
-  size_t n = strlen(value) + 16;
-  char *doc = xmalloc(n);
-  snprintf(doc, n, "v = %s;", value);
-  /* exactly one value: "2; junk = 3" must not slip through */
-  bool parsed = config_read_string(&tmp, doc) == CONFIG_TRUE &&
-                config_setting_length(config_root_setting(&tmp)) == 1;
-  /* libconfig wraps integers too large for 64 bits; refuse them here */
-  if (parsed && config_setting_is_number(config_lookup(&tmp, "v")) && looks_integer(value) &&
-      !fits_int64(value)) {
-    cfg_errors_add(errs, "--set %s: %s does not fit a 64-bit integer", text, value);
+  const char *why;
+  bool parsed = cfg_value_parse(&tmp, value, &why);
+  if (why) {
+    cfg_errors_add(errs, "--set %s: %s", text, why);
     config_destroy(&tmp);
-    free(doc);
     free(key);
     return false;
   }
@@ -95,9 +89,8 @@ bool cfg_override_apply(config_t *cfg, const char *text, cfg_errors *errs)
   config_setting_t *parent = config_root_setting(cfg);
   size_t klen = strlen(key);
   if (key[0] == '.' || key[klen - 1] == '.' || strstr(key, "..")) {
-    cfg_errors_add(errs, "--set %s: empty part in the key path", text);
+    cfg_errors_add(errs, "--set %s: empty part in the key path (expected KEY.KEY.[N].KEY)", text);
     config_destroy(&tmp);
-    free(doc);
     free(key);
     return false;
   }
@@ -109,30 +102,73 @@ bool cfg_override_apply(config_t *cfg, const char *text, cfg_errors *errs)
       char *end;
       long idx = strtol(part + 1, &end, 10);
       int pt = config_setting_type(parent);
-      if (*end != ']' || end[1] || idx < 0 ||
-          (pt != CONFIG_TYPE_LIST && pt != CONFIG_TYPE_ARRAY) ||
-          idx >= config_setting_length(parent)) {
-        cfg_errors_add(errs, "--set %s: %s: no such list element", text, part);
+      if (*end != ']' || end[1] || end == part + 1 || idx < 0) {
+        cfg_errors_add(errs, "--set %s: %s: not an element index (expected .[N], N from 0)", text, part);
+        ok = false;
+        break;
+      }
+      if (pt != CONFIG_TYPE_LIST && pt != CONFIG_TYPE_ARRAY) {
+        cfg_errors_add(errs, "--set %s: %s: no such list element (what comes before it is not a list)", text,
+                       part);
+        ok = false;
+        break;
+      }
+      if (idx >= config_setting_length(parent)) {
+        int len = config_setting_length(parent);
+        if (len == 0)
+          cfg_errors_add(errs, "--set %s: %s: no such list element (the list is empty)", text, part);
+        else
+          cfg_errors_add(errs, "--set %s: %s: no such list element (the list has %d: .[0] to .[%d])", text, part,
+                         len, len - 1);
         ok = false;
         break;
       }
       config_setting_t *elem = config_setting_get_elem(parent, (unsigned)idx);
       if (!next) {
         /* replace an element in place: only scalars of the same type */
-        if (config_setting_type(elem) != config_setting_type(src) || config_setting_is_aggregate(elem)) {
+        int et = config_setting_type(elem), st = config_setting_type(src);
+        bool ints = (et == CONFIG_TYPE_INT || et == CONFIG_TYPE_INT64) &&
+                    (st == CONFIG_TYPE_INT || st == CONFIG_TYPE_INT64);
+        long long iv = ints ? config_setting_get_int64(src) : 0;
+        if ((et != st && !ints) || config_setting_is_aggregate(elem) ||
+            (ints && et == CONFIG_TYPE_INT && (iv > INT32_MAX || iv < INT32_MIN))) {
           cfg_errors_add(errs, "--set %s: element %ld can only be replaced by a value of the same type",
                          text, idx);
           ok = false;
         } else {
-          copy_value(elem, src);
+          /* an integer keeps the element's width (an array holds one type) */
+          if (ints && et == CONFIG_TYPE_INT64)
+            config_setting_set_int64(elem, iv);
+          else if (ints)
+            config_setting_set_int(elem, (int)iv);
+          else
+            copy_value(elem, src);
           cfg_mark_origin(elem, text);
         }
         break;
       }
       parent = elem;
     } else {
-      if (!valid_name(part) || config_setting_type(parent) != CONFIG_TYPE_GROUP) {
-        cfg_errors_add(errs, "--set %s: '%s' is not a valid key here", text, part);
+      if (strchr(part, '[')) {
+        /* pools[0] for pools.[0]: say how it is written */
+        char *fixed = dotted_indices(text, (size_t)(eq - text));
+        cfg_errors_add(errs, "--set %s: '%s' is not a valid key (did you mean --set %s?)", text, part, fixed);
+        free(fixed);
+        ok = false;
+        break;
+      }
+      if (!valid_name(part)) {
+        cfg_errors_add(errs, "--set %s: '%s' is not a valid key (expected letters, digits, '_' and '-', "
+                       "starting with a letter)", text, part);
+        ok = false;
+        break;
+      }
+      if (config_setting_type(parent) != CONFIG_TYPE_GROUP) {
+        int pt = config_setting_type(parent);
+        cfg_errors_add(errs, "--set %s: '%s' is not a valid key here (%s)", text, part,
+                       pt == CONFIG_TYPE_LIST || pt == CONFIG_TYPE_ARRAY
+                           ? "what comes before it is a list: pick an element with .[N]"
+                           : "what comes before it is a value, not a group");
         ok = false;
         break;
       }
@@ -153,7 +189,6 @@ bool cfg_override_apply(config_t *cfg, const char *text, cfg_errors *errs)
     part = next;
   }
   config_destroy(&tmp);
-  free(doc);
   free(key);
   return ok;
 }

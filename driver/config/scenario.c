@@ -1,14 +1,9 @@
 /* driver/config/scenario.c: loading and checking a scenario (see scenario.h). */
 #include "driver/config/scenario.h"
 
-#include <errno.h>
-#include <fcntl.h>
-#include <nettle/sha2.h>
 #include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
 #include "driver/config/catalog_load.h"
 #include "driver/config/override.h"
@@ -73,55 +68,6 @@ static char *dir_of(const char *file)
   return d;
 }
 
-/* ---- the files a load read (cfg_scenario.inputs) ----
- * A minimal record for sweep fingerprints (sweep-plan), until the loader
- * records the bytes it parses itself (config-inputs): each file is read
- * again here and hashed (SHA-256, nettle). Files that are not regular are
- * skipped (the loader reports them). */
-static void add_input(cfg_scenario *sc, const char *path, const char *role)
-{
-  for (size_t i = 0; i < sc->ninputs; i++)
-    if (!strcmp(sc->inputs[i].path, path) && !strcmp(sc->inputs[i].role, role)) return;
-  int fd = open(path, O_RDONLY | O_NONBLOCK);
-  struct stat st;
-  if (fd < 0) return;
-  if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
-    close(fd);
-    return;
-  }
-  struct sha256_ctx h;
-  sha256_init(&h);
-  int64_t bytes = 0;
-  unsigned char buf[65536];
-  for (;;) {
-    ssize_t got = read(fd, buf, sizeof buf);
-    if (got < 0 && errno == EINTR) continue;
-    if (got <= 0) break;
-    sha256_update(&h, (size_t)got, buf);
-    bytes += got;
-  }
-  close(fd);
-  sc->inputs = xrealloc(sc->inputs, (sc->ninputs + 1) * sizeof *sc->inputs);
-  cfg_input *in = &sc->inputs[sc->ninputs++];
-  in->path = xstrdup(path);
-  in->role = role;
-  in->bytes = bytes;
-  sha256_digest(&h, sizeof in->sha256, in->sha256);
-}
-
-/* Every file other than the scenario that settings below s came from
- * (@include), in the order met. */
-static void add_includes(cfg_scenario *sc, const config_setting_t *s)
-{
-  const char *f = config_setting_source_file(s);
-  if (f && strcmp(f, sc->file)) add_input(sc, f, "include");
-  int t = config_setting_type(s);
-  if (t == CONFIG_TYPE_GROUP || t == CONFIG_TYPE_LIST || t == CONFIG_TYPE_ARRAY)
-    for (int i = 0; i < config_setting_length(s); i++) add_includes(sc, config_setting_get_elem(s, (unsigned)i));
-}
-
-/* What a component's check or prepare found, at the settings it names
- * (key paths relative to sec, written as prefix.key). */
 /* The setting a check key names (relative to sec), or the nearest enclosing
  * one that was written, or sec. */
 static config_setting_t *setting_for_key(config_setting_t *sec, const char *key)
@@ -179,18 +125,19 @@ static bool read_trace(const sim_setup *su, const char *key, const char *path, c
   else
     snprintf(where, sizeof where, "%s", key);
   config_setting_t *at = member_path(ctx->sec, key);
-  FILE *probe = fopen(full, "r");
-  struct stat st;
-  if (!probe || fstat(fileno(probe), &st) != 0 || !S_ISREG(st.st_mode)) {
-    const char *why = !probe ? strerror(errno) : "not a regular file";
+  size_t mark = ctx->errs->len;
+  cfg_reader rd = {ctx->sc->max_input_bytes, &ctx->sc->inputs, &ctx->sc->ninputs};
+  cfg_text t;
+  const char *verb;
+  char why[256];
+  if (!cfg_read_input(&rd, full, "trace", &t, &verb, why, sizeof why)) {
+    memset(out, 0, sizeof *out);
     cfg_errors_at(ctx->errs, at ? at : ctx->sec, where, "cannot read trace %s: %s", full, why);
-    if (probe) fclose(probe);
     return false;
   }
-  fclose(probe);
-  size_t mark = ctx->errs->len;
-  if (cfg_trace_read(out, full, time_col, cols, ncols, ctx->errs)) {
-    add_input(ctx->sc, full, "trace");
+  bool parsed = cfg_trace_parse(out, full, t.data, t.len, time_col, cols, ncols, ctx->errs);
+  free(t.data);
+  if (parsed) {
     if (out->rows > 0) return true;
     sim_trace_release(out);
     cfg_errors_at(ctx->errs, at ? at : ctx->sec, where, "trace %s has no rows", full);
@@ -203,38 +150,45 @@ static bool read_trace(const sim_setup *su, const char *key, const char *path, c
   return false;
 }
 
+/* Everything after the text is parsed into sc->cfg. */
+static bool check_scenario(cfg_scenario *sc, const cfg_load_opts *opts, cfg_errors *errs);
+
+static void start(cfg_scenario *sc, const char *file, const cfg_load_opts *opts, cfg_errors *errs)
+{
+  memset(sc, 0, sizeof *sc);
+  config_init(&sc->cfg);
+  sc->file = xstrdup(file);
+  sc->max_input_bytes = opts->max_input_bytes;
+  errs->file = sc->file;
+}
+
 bool cfg_scenario_load(cfg_scenario *sc, const char *file, const cfg_load_opts *opts, cfg_errors *errs)
+{
+  start(sc, file, opts, errs);
+  cfg_reader rd = {sc->max_input_bytes, &sc->inputs, &sc->ninputs};
+  if (!cfg_config_load(&sc->cfg, sc->file, "scenario", &rd, errs)) return false;
+  return check_scenario(sc, opts, errs);
+}
+
+bool cfg_scenario_load_text(cfg_scenario *sc, const char *file, const char *text, size_t len,
+                            const cfg_load_opts *opts, cfg_errors *errs)
+{
+  start(sc, file, opts, errs);
+  cfg_reader rd = {sc->max_input_bytes, &sc->inputs, &sc->ninputs};
+  if ((int64_t)len > cfg_reader_limit(&rd, "scenario")) {
+    cfg_errors_add(errs, "%s: cannot read scenario: %zu bytes, more than the limit of %lld (--max-input-bytes)",
+                   file, len, (long long)cfg_reader_limit(&rd, "scenario"));
+    return false;
+  }
+  if (!cfg_config_parse(&sc->cfg, sc->file, text, len, &rd, errs)) return false;
+  return check_scenario(sc, opts, errs);
+}
+
+static bool check_scenario(cfg_scenario *sc, const cfg_load_opts *opts, cfg_errors *errs)
 {
   char *const *sets = opts->sets;
   size_t nsets = opts->nsets;
   const int64_t *seed_override = opts->seed;
-  memset(sc, 0, sizeof *sc);
-  config_init(&sc->cfg);
-  sc->file = xstrdup(file);
-  errs->file = sc->file;
-
-  if (!cfg_file_ok(file, "scenario", errs)) return false;
-  char *dir = dir_of(file);
-  config_set_include_dir(&sc->cfg, dir);
-  free(dir);
-  if (config_read_file(&sc->cfg, file) != CONFIG_TRUE) {
-    const char *ef = config_error_file(&sc->cfg);
-    if (config_error_type(&sc->cfg) == CONFIG_ERR_FILE_IO)
-      cfg_errors_add(errs, "%s: cannot read scenario", ef ? ef : file);
-    else
-    {
-      const char *text = config_error_text(&sc->cfg);
-      if (text && !strcmp(text, "syntax error"))
-        cfg_errors_add(errs, "%s:%d: syntax error", ef ? ef : file, config_error_line(&sc->cfg));
-      else
-        cfg_errors_add(errs, "%s:%d: %s", ef ? ef : file, config_error_line(&sc->cfg),
-                       text ? text : "syntax error");
-    }
-    return false;
-  }
-  add_input(sc, file, "scenario");
-  add_includes(sc, config_root_setting(&sc->cfg));
-
   size_t before = errs->len;
   for (size_t i = 0; i < nsets; i++) cfg_override_apply(&sc->cfg, sets[i], errs);
   if (errs->len > before) return false;
@@ -267,13 +221,21 @@ bool cfg_scenario_load(cfg_scenario *sc, const char *file, const cfg_load_opts *
   sc->seed = seed_override ? *seed_override : top.seed;
   sc->warmup_s = top.warmup_s;
   sc->horizon_s = top.horizon_s;
-  if (top.name && !name_ok(top.name))
+  if (top.name && !name_ok(top.name)) {
+    char q[256];
     cfg_errors_at(errs, config_setting_get_member(root, "name"), "name",
                   "\"%s\" is not a valid name (letters, digits, '-', '_' and '.' only; it names output files)",
-                  top.name);
-  if (top.horizon_s > 0 && top.warmup_s >= top.horizon_s)
-    cfg_errors_at(errs, config_setting_get_member(root, "warmup_s"), "warmup_s",
-                  "must be less than horizon_s (%g)", top.horizon_s);
+                  cfg_quote(top.name, 40, q, sizeof q));
+  }
+  if (top.horizon_s > 0 && top.warmup_s >= top.horizon_s) {
+    /* name the --set that made them cross, whichever it was */
+    const config_setting_t *w = config_setting_get_member(root, "warmup_s"),
+                           *h = config_setting_get_member(root, "horizon_s");
+    const char *horigin = h && !cfg_origin(w) ? cfg_origin(h) : NULL;
+    char from[600] = "";
+    if (horigin) snprintf(from, sizeof from, ", from --set %s", horigin);
+    cfg_errors_at(errs, w, "warmup_s", "must be less than horizon_s (%g%s)", top.horizon_s, from);
+  }
 
   /* every member of the root, allowed through when a sections component
    * reads the root (the top-level read above reports unknown names) */
@@ -324,7 +286,13 @@ bool cfg_scenario_load(cfg_scenario *sc, const char *file, const cfg_load_opts *
       if (i) strncat(list, " and ", sizeof list - strlen(list) - 1);
       strncat(list, sc->parts[i].type->name, sizeof list - strlen(list) - 1);
     }
-    cfg_errors_at(errs, NULL, "", "one scenario simulates one thing, and this one has sections of %s: "
+    /* a section added by --set is named */
+    config_setting_t *at = NULL;
+    for (size_t i = 0; i < sc->nparts; i++) {
+      config_setting_t *sec = sc->parts[i].type->sections ? NULL : config_setting_get_member(root, sc->parts[i].type->name);
+      if (sec && cfg_origin(sec)) at = sec;
+    }
+    cfg_errors_at(errs, at, "", "one scenario simulates one thing, and this one has sections of %s: "
                   "put them in separate scenarios (a shared cluster's serving pool is jobs.serving)", list);
   }
   /* the scenario's own catalog entries, over the shipped catalogs */
@@ -334,14 +302,9 @@ bool cfg_scenario_load(cfg_scenario *sc, const char *file, const cfg_load_opts *
   if (own_catalog || need_catalogs || opts->ncatalogs) {
     size_t mark = errs->len;
     sc->cats = cfg_catalogs_alloc();
-    cfg_catalogs_load_dir(sc->cats, cfg_catalog_dir(), errs);
-    for (size_t i = 0; i < opts->ncatalogs; i++) cfg_catalogs_load_file(sc->cats, opts->catalogs[i], errs);
-    for (const sim_catalog_type *const *t = sim_catalog_types; *t; t++) {
-      char path[4096];
-      snprintf(path, sizeof path, "%s/%s.cfg", cfg_catalog_dir(), (*t)->list);
-      add_input(sc, path, "catalog");
-    }
-    for (size_t i = 0; i < opts->ncatalogs; i++) add_input(sc, opts->catalogs[i], "catalog");
+    cfg_reader rd = {sc->max_input_bytes, &sc->inputs, &sc->ninputs};
+    cfg_catalogs_read_dir(sc->cats, cfg_catalog_dir(), &rd, errs);
+    for (size_t i = 0; i < opts->ncatalogs; i++) cfg_catalogs_read_file(sc->cats, opts->catalogs[i], &rd, errs);
     for (const sim_catalog_type *const *t = sim_catalog_types; *t; t++) {
       config_setting_t *list = config_setting_get_member(root, (*t)->list);
       if (list) cfg_catalogs_load_list(sc->cats, list, *t, errs);

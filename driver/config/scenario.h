@@ -12,6 +12,7 @@
 
 #include "sim/catalog.h"
 #include "driver/config/cfg.h"
+#include "driver/config/source.h"
 #include "sim/component.h"
 
 #define SIM_SCENARIO_MAX_COMPONENTS 32
@@ -23,26 +24,19 @@ typedef struct {
   void *params;  /* type->params_size bytes, owned */
 } cfg_scenario_part;
 
-/* A file the load read, for whoever must know what a result depends on (a
- * sweep's fingerprint): the scenario, every file it includes, the catalog
- * files, the traces it names; the digest is of the bytes parsed. */
-typedef struct {
-  char *path;           /* as opened; owned */
-  const char *role;     /* "scenario", "include", "catalog", "trace" (static) */
-  uint8_t sha256[32];
-  int64_t bytes;
-} cfg_input;
-
 /* How to load: the --set texts (which must outlive the scenario) applied in
  * order, then the master seed if `seed` is non-NULL; the extra catalog
  * files (--catalog, in order) read over the shipped catalogs and under the
- * scenario's own lists. */
+ * scenario's own lists; every file read (scenario, includes, catalogs,
+ * traces) at most max_input_bytes long (0: the defaults,
+ * CFG_MAX_CONFIG_BYTES and CFG_MAX_TRACE_BYTES for traces). */
 typedef struct {
   char *const *sets;
   size_t nsets;
   const int64_t *seed;
   char *const *catalogs;
   size_t ncatalogs;
+  int64_t max_input_bytes;
 } cfg_load_opts;
 
 typedef struct {
@@ -61,12 +55,18 @@ typedef struct {
   sim_catalogs *cats;
   cfg_input *inputs;      /* every file read, in order; owned */
   size_t ninputs;
+  int64_t max_input_bytes; /* as loaded (cfg_load_opts) */
 } cfg_scenario;
 
 /* Load `file` as `opts` says and check everything. Returns true if the
  * scenario is valid; otherwise every problem is in errs (warnings too, in
  * both cases). Release sc in both cases. */
 bool cfg_scenario_load(cfg_scenario *sc, const char *file, const cfg_load_opts *opts, cfg_errors *errs);
+/* The same for a scenario already in memory (len bytes at text), named
+ * `file` for messages, includes and traces (for tests and fuzzing; it is
+ * not recorded in sc->inputs). */
+bool cfg_scenario_load_text(cfg_scenario *sc, const char *file, const char *text, size_t len,
+                            const cfg_load_opts *opts, cfg_errors *errs);
 void cfg_scenario_release(cfg_scenario *sc);
 
 #endif

@@ -1,11 +1,16 @@
 /* driver/config/trace.c: the CSV trace reader (see trace.h). It owns the arrays of a
- * sim_trace and reads nothing but the file it is given. Times are parsed
- * into (seconds, nanoseconds) integer pairs and differenced against the
- * first row, so a 7-digit fraction such as .6805900 stays exact. Every
- * problem is reported with its line and column, up to SIM_TRACE_MAX_ERRORS
- * per file. */
+ * sim_trace and reads nothing but the text it is given. Fields are split by
+ * libcsv (RFC 4180: quoted fields, doubled quotes, commas and line breaks
+ * inside quotes, LF or CRLF). Times are parsed into (seconds, nanoseconds)
+ * integer pairs and differenced against the first row, so a 7-digit
+ * fraction such as .6805900 stays exact. Every problem is reported with its
+ * line and column, up to SIM_TRACE_MAX_ERRORS per file; a file whose header
+ * or first row is not shaped like a trace is refused at that line. Values
+ * are quoted in messages at most SIM_TRACE_QUOTE characters long, so no
+ * message shows whole rows of whatever file a scenario names. */
 #include "driver/config/trace.h"
 
+#include <csv.h>
 #include <errno.h>
 #include <math.h>
 #include <stdarg.h>
@@ -13,12 +18,37 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "driver/config/source.h"
 #include "sim/util.h"
 
 typedef struct {
   const char *path;
   cfg_errors *errs;
   int nerr;
+  size_t line;         /* the line being fed to libcsv (1-based) */
+  bool go;             /* false once reading stops */
+  /* the row being assembled: fields NUL-terminated in buf */
+  char *buf;
+  size_t blen, bcap;
+  size_t *foff;
+  int nf, fcap;
+  bool nul;            /* a field holds a NUL byte */
+  size_t row_line;
+  /* what the rows go into */
+  sim_trace *tr;
+  const char *time_col;
+  const sim_trace_column *cols;
+  int ncols;
+  int *idx;            /* [0]: time column, then cols */
+  int nhdr;
+  size_t hdr_line;
+  size_t cap;
+  /* the previous good row's time */
+  int64_t prev_s, s0;
+  int32_t prev_ns, ns0;
+  bool have_prev, decided;
+  size_t prev_line;
+  char prev_text[64];
 } reader;
 
 /* Add "path[:line]: [col: ]what"; false once the cap is reached (the
@@ -45,30 +75,8 @@ static bool report(reader *rd, size_t line, const char *col, const char *fmt, ..
   return false;
 }
 
-/* Split line (modified in place) at commas into *fields (grown as needed);
- * each field trimmed of blanks and of one pair of surrounding quotes. */
-static int split(char *line, char ***fields, int *cap)
-{
-  int n = 0;
-  for (char *p = line;;) {
-    char *end = strchr(p, ',');
-    if (end) *end = '\0';
-    while (*p == ' ' || *p == '\t') p++;
-    size_t len = strlen(p);
-    while (len > 0 && (p[len - 1] == ' ' || p[len - 1] == '\t')) p[--len] = '\0';
-    if (len >= 2 && p[0] == '"' && p[len - 1] == '"') {
-      p[len - 1] = '\0';
-      p++;
-    }
-    if (n == *cap) {
-      *cap = *cap ? 2 * *cap : 8;
-      *fields = xrealloc(*fields, (size_t)*cap * sizeof **fields);
-    }
-    (*fields)[n++] = p;
-    if (!end) return n;
-    p = end + 1;
-  }
-}
+/* A value from the file, short and escaped, for a message. */
+static const char *q(const char *v, char *buf, size_t n) { return cfg_quote(v, SIM_TRACE_QUOTE, buf, n); }
 
 static bool is_digit(char c) { return c >= '0' && c <= '9'; }
 
@@ -193,165 +201,237 @@ static int find_column(char **hdr, int n, const char *name, int *second)
   return at;
 }
 
-/* The file's lines, with LF / CRLF removed; false at the end or on error. */
-static bool next_line(FILE *f, char **buf, size_t *cap, size_t *lineno)
+static void field_cb(void *s, size_t n, void *data)
 {
-  ssize_t len = getline(buf, cap, f);
-  if (len < 0) return false;
-  ++*lineno;
-  while (len > 0 && ((*buf)[len - 1] == '\n' || (*buf)[len - 1] == '\r')) (*buf)[--len] = '\0';
-  return true;
+  reader *rd = data;
+  if (rd->nf == 0) rd->row_line = rd->line;
+  if (rd->blen + n + 1 > rd->bcap) {
+    while (rd->blen + n + 1 > rd->bcap) rd->bcap = rd->bcap ? 2 * rd->bcap : 256;
+    rd->buf = xrealloc(rd->buf, rd->bcap);
+  }
+  if (n && memchr(s, '\0', n)) rd->nul = true;
+  if (n) memcpy(rd->buf + rd->blen, s, n);
+  rd->buf[rd->blen + n] = '\0';
+  if (rd->nf == rd->fcap) {
+    rd->fcap = rd->fcap ? 2 * rd->fcap : 8;
+    rd->foff = xrealloc(rd->foff, (size_t)rd->fcap * sizeof *rd->foff);
+  }
+  rd->foff[rd->nf++] = rd->blen;
+  rd->blen += n + 1;
 }
 
-static bool blank(const char *s)
+static void header(reader *rd, char **fld, int n)
 {
-  for (; *s; s++)
-    if (*s != ' ' && *s != '\t') return false;
-  return true;
+  char qb[256];
+  size_t line = rd->row_line;
+  rd->hdr_line = line;
+  rd->nhdr = n;
+  /* one field: not a CSV header at all (say so without quoting it) */
+  if (n < 2) {
+    rd->go = false;
+    report(rd, line, NULL, "the first line is not a CSV header (expected the column names, %s and the others, "
+           "separated by commas)", rd->time_col);
+    return;
+  }
+  size_t listlen = 1;
+  for (int i = 0; i < n; i++) listlen += strlen(fld[i]) + 2;
+  char *list = xcalloc(listlen, 1);
+  for (int i = 0; i < n; i++) {
+    if (i) strcat(list, ", ");
+    strcat(list, fld[i]);
+  }
+  for (int c = 0; c <= rd->ncols && rd->go; c++) {
+    const char *name = c == 0 ? rd->time_col : rd->cols[c - 1].name;
+    int second = 0, at = find_column(fld, n, name, &second);
+    if (at == -1)
+      rd->go = report(rd, line, name, "no such column (the header names: %s)", q(list, qb, sizeof qb));
+    else if (at <= -2)
+      rd->go = report(rd, line, name, "named twice in the header (columns %d and %d)", -2 - at + 1, second + 1);
+    rd->idx[c] = at;
+  }
+  free(list);
+  if (rd->nerr) rd->go = false;
+  if (rd->go) {
+    rd->tr->ncols = rd->ncols;
+    rd->tr->values = xcalloc((size_t)(rd->ncols > 0 ? rd->ncols : 1), sizeof *rd->tr->values);
+  }
 }
 
-bool cfg_trace_read(sim_trace *tr, const char *path, const char *time_col,
-                    const sim_trace_column *cols, int ncols, cfg_errors *errs)
+static void row(reader *rd, char **fld, int n)
+{
+  sim_trace *tr = rd->tr;
+  size_t lineno = rd->row_line;
+  char qb[256], qb2[256];
+  /* the first row decides whether this is a trace at all */
+  bool first = !rd->decided;
+  if (rd->nul) {
+    rd->go = report(rd, lineno, NULL, "NUL byte in the row (expected text)") && !first;
+    return;
+  }
+  if (n != rd->nhdr) {
+    rd->go = report(rd, lineno, NULL, "the row has %d field%s (expected %d, as in the header)", n,
+                    n == 1 ? "" : "s", rd->nhdr) && !first;
+    return;
+  }
+  const char *tv = fld[rd->idx[0]];
+  if (!rd->decided) {
+    tr->datetime = strlen(tv) > 4 && digits(tv, 4) >= 0 && tv[4] == '-';
+    rd->decided = true;
+  }
+  int64_t s = 0;
+  int32_t ns = 0;
+  const char *why = tr->datetime ? parse_datetime(tv, &s, &ns) : parse_seconds(tv, &s, &ns);
+  const char *expect = tr->datetime ? "YYYY-MM-DD HH:MM:SS[.fffffffff], as on the first row"
+                                    : "seconds >= 0 with up to 9 decimals, as on the first row";
+  bool row_ok = true;
+  if (why && first) {
+    /* not shaped like a trace: refuse it here, quoting nothing */
+    report(rd, lineno, rd->time_col, "the first row's time is not a time: %s (expected "
+           "YYYY-MM-DD HH:MM:SS[.fffffffff] or seconds); not a trace, stopped reading", why);
+    rd->go = false;
+    return;
+  } else if (why) {
+    rd->go = report(rd, lineno, rd->time_col, "'%s' is not a time: %s (expected %s)", q(tv, qb, sizeof qb), why,
+                    expect);
+    row_ok = false;
+  } else if (rd->have_prev && (s < rd->prev_s || (s == rd->prev_s && ns < rd->prev_ns))) {
+    rd->go = report(rd, lineno, rd->time_col, "time goes back: '%s' is before '%s' on line %zu "
+                    "(expected times in non-decreasing order)", q(tv, qb, sizeof qb),
+                    rd->prev_text, rd->prev_line);
+    row_ok = false;
+  } else if (rd->have_prev && s - rd->s0 > (int64_t)SIM_TIME_MAX_S) {
+    rd->go = report(rd, lineno, rd->time_col, "'%s' is more than 292 years after the first row", q(tv, qb, sizeof qb));
+    row_ok = false;
+  }
+  if (!why && (!rd->have_prev || row_ok)) {
+    if (!rd->have_prev) {
+      rd->s0 = s;
+      rd->ns0 = ns;
+      tr->start_s = s;
+      tr->start_ns = ns;
+    }
+    rd->have_prev = true;
+    rd->prev_s = s;
+    rd->prev_ns = ns;
+    rd->prev_line = lineno;
+    q(tv, rd->prev_text, sizeof rd->prev_text);
+  }
+  if (tr->rows == rd->cap) {
+    rd->cap = rd->cap ? 2 * rd->cap : 1024;
+    tr->time_ns = xrealloc(tr->time_ns, rd->cap * sizeof *tr->time_ns);
+    for (int c = 0; c < rd->ncols; c++) tr->values[c] = xrealloc(tr->values[c], rd->cap * sizeof **tr->values);
+  }
+  for (int c = 0; c < rd->ncols && rd->go; c++) {
+    const char *v = fld[rd->idx[c + 1]];
+    int64_t x = 0;
+    if (!parse_int(v, &x)) {
+      rd->go = report(rd, lineno, rd->cols[c].name, "'%s' is not an integer (expected a whole number)",
+                      q(v, qb2, sizeof qb2));
+      row_ok = false;
+    } else if (x < rd->cols[c].min) {
+      rd->go = report(rd, lineno, rd->cols[c].name, "%lld is below the minimum %lld", (long long)x,
+                      (long long)rd->cols[c].min);
+      row_ok = false;
+    }
+    tr->values[c][tr->rows] = x;
+  }
+  if (!rd->go) return;
+  tr->time_ns[tr->rows++] = row_ok ? (s - rd->s0) * SIM_NS_PER_S + (ns - rd->ns0) : 0;
+}
+
+static void row_cb(int term, void *data)
+{
+  reader *rd = data;
+  (void)term;
+  int n = rd->nf;
+  rd->nf = 0;
+  rd->blen = 0;
+  bool nul = rd->nul;
+  if (!rd->go) {
+    rd->nul = false;
+    return;
+  }
+  char **fld = xmalloc((size_t)(n > 0 ? n : 1) * sizeof *fld);
+  for (int i = 0; i < n; i++) fld[i] = rd->buf + rd->foff[i];
+  /* a line of blanks is one empty field: skipped, like an empty line */
+  bool blank = n == 0 || (n == 1 && fld[0][0] == '\0' && !nul);
+  if (!blank) {
+    if (!rd->hdr_line)
+      header(rd, fld, n);
+    else
+      row(rd, fld, n);
+  }
+  rd->nul = false;
+  free(fld);
+}
+
+bool cfg_trace_parse(sim_trace *tr, const char *path, const char *data, size_t len, const char *time_col,
+                     const sim_trace_column *cols, int ncols, cfg_errors *errs)
 {
   memset(tr, 0, sizeof *tr);
-  reader rd = {path, errs, 0};
-  FILE *f = fopen(path, "r");
-  if (!f) {
-    report(&rd, 0, NULL, "cannot open: %s", strerror(errno));
-    return false;
-  }
-  char *line = NULL, **fld = NULL;
-  size_t linecap = 0, lineno = 0, hdr_line = 0;
-  int fldcap = 0, nhdr = 0;
-  int *idx = xmalloc((size_t)(ncols + 1) * sizeof *idx);  /* [0]: time, then cols */
-  bool go = true;
-
-  /* header: the first line that is not blank */
-  while (next_line(f, &line, &linecap, &lineno))
-    if (!blank(line)) {
-      hdr_line = lineno;
+  reader rd = {.path = path, .errs = errs, .go = true, .tr = tr, .time_col = time_col, .cols = cols,
+               .ncols = ncols, .line = 1};
+  rd.idx = xmalloc((size_t)(ncols + 1) * sizeof *rd.idx);
+  struct csv_parser p;
+  if (csv_init(&p, CSV_STRICT | CSV_STRICT_FINI | CSV_APPEND_NULL) != 0) SIM_BUG("csv_init failed");
+  csv_set_realloc_func(&p, xrealloc);
+  /* fed a line at a time, so that messages know the line; a UTF-8
+   * byte-order mark is not part of the first field */
+  size_t pos = len >= 3 && !memcmp(data, "\xEF\xBB\xBF", 3) ? 3 : 0, open_line = 1;
+  while (pos < len && rd.go) {
+    const char *nl = memchr(data + pos, '\n', len - pos);
+    size_t n = nl ? (size_t)(nl - (data + pos)) + 1 : len - pos;
+    /* libcsv's state 0 is "no row begun": note where a row begins */
+    bool idle = p.pstate == 0;
+    size_t got = csv_parse(&p, data + pos, n, field_cb, row_cb, &rd);
+    if (idle && p.pstate != 0) open_line = rd.line;
+    if (got != n) {
+      if (rd.go)
+        report(&rd, rd.line, NULL, "malformed quotes (expected RFC 4180 CSV: a field with a quote is quoted, "
+               "and a quote inside it is doubled)");
+      rd.go = false;
       break;
     }
-  if (ferror(f)) {
-    report(&rd, 0, NULL, "cannot read: %s", strerror(errno));
-    go = false;
-  } else if (!hdr_line) {
-    report(&rd, lineno + 1, NULL, "empty file (expected a header line naming the columns)");
-    go = false;
-  } else {
-    if (!strncmp(line, "\xEF\xBB\xBF", 3)) memmove(line, line + 3, strlen(line + 3) + 1);
-    nhdr = split(line, &fld, &fldcap);
-    char **hdr = xmalloc((size_t)nhdr * sizeof *hdr);
-    size_t listlen = 0;
-    for (int i = 0; i < nhdr; i++) {
-      hdr[i] = xstrdup(fld[i]);
-      listlen += strlen(hdr[i]) + 2;
-    }
-    char *list = xcalloc(listlen + 1, 1);
-    for (int i = 0; i < nhdr; i++) {
-      if (i) strcat(list, ", ");
-      strcat(list, hdr[i]);
-    }
-    for (int c = 0; c <= ncols && go; c++) {
-      const char *name = c == 0 ? time_col : cols[c - 1].name;
-      int second = 0, at = find_column(hdr, nhdr, name, &second);
-      if (at == -1)
-        go = report(&rd, hdr_line, name, "no such column (the header names: %s)", list);
-      else if (at <= -2)
-        go = report(&rd, hdr_line, name, "named twice in the header (columns %d and %d)",
-                    -2 - at + 1, second + 1);
-      idx[c] = at;
-    }
-    for (int i = 0; i < nhdr; i++) free(hdr[i]);
-    free(hdr);
-    free(list);
-    if (rd.nerr) go = false;
+    pos += n;
+    if (nl) rd.line++;
   }
-
-  /* rows */
-  size_t cap = 0, prev_line = 0;
-  int64_t prev_s = 0, s0 = 0;
-  int32_t prev_ns = 0, ns0 = 0;
-  bool have_prev = false, decided = false;
-  char prev_text[64] = "";
-  if (go) {
-    tr->ncols = ncols;
-    tr->values = xcalloc((size_t)(ncols > 0 ? ncols : 1), sizeof *tr->values);
+  if (rd.go && csv_fini(&p, field_cb, row_cb, &rd) != 0) {
+    report(&rd, open_line, NULL, "a quoted field is not closed at the end of the file");
+    rd.go = false;
   }
-  while (go && next_line(f, &line, &linecap, &lineno)) {
-    if (blank(line)) continue;
-    int n = split(line, &fld, &fldcap);
-    if (n != nhdr) {
-      go = report(&rd, lineno, NULL, "the row has %d field%s (expected %d, as in the header)",
-                  n, n == 1 ? "" : "s", nhdr);
-      continue;
-    }
-    const char *tv = fld[idx[0]];
-    if (!decided) {
-      tr->datetime = strlen(tv) > 4 && digits(tv, 4) >= 0 && tv[4] == '-';
-      decided = true;
-    }
-    int64_t s = 0;
-    int32_t ns = 0;
-    const char *why = tr->datetime ? parse_datetime(tv, &s, &ns) : parse_seconds(tv, &s, &ns);
-    bool row_ok = true;
-    if (why) {
-      go = report(&rd, lineno, time_col, "'%s' is not a time: %s (expected %s)", tv, why,
-                  tr->datetime ? "YYYY-MM-DD HH:MM:SS[.fffffffff], as on the first row"
-                               : "seconds >= 0 with up to 9 decimals, as on the first row");
-      row_ok = false;
-    } else if (have_prev && (s < prev_s || (s == prev_s && ns < prev_ns))) {
-      go = report(&rd, lineno, time_col, "time goes back: '%s' is before '%s' on line %zu "
-                  "(expected times in non-decreasing order)", tv, prev_text, prev_line);
-      row_ok = false;
-    } else if (have_prev && s - s0 > (int64_t)SIM_TIME_MAX_S) {
-      go = report(&rd, lineno, time_col, "'%s' is more than 292 years after the first row", tv);
-      row_ok = false;
-    }
-    if (!why && (!have_prev || row_ok)) {
-      if (!have_prev) {
-        s0 = s;
-        ns0 = ns;
-        tr->start_s = s;
-        tr->start_ns = ns;
-      }
-      have_prev = true;
-      prev_s = s;
-      prev_ns = ns;
-      prev_line = lineno;
-      snprintf(prev_text, sizeof prev_text, "%s", tv);
-    }
-    if (tr->rows == cap) {
-      cap = cap ? 2 * cap : 1024;
-      tr->time_ns = xrealloc(tr->time_ns, cap * sizeof *tr->time_ns);
-      for (int c = 0; c < ncols; c++) tr->values[c] = xrealloc(tr->values[c], cap * sizeof **tr->values);
-    }
-    for (int c = 0; c < ncols && go; c++) {
-      const char *v = fld[idx[c + 1]];
-      int64_t x = 0;
-      if (!parse_int(v, &x)) {
-        go = report(&rd, lineno, cols[c].name, "'%s' is not an integer (expected a whole number)", v);
-        row_ok = false;
-      } else if (x < cols[c].min) {
-        go = report(&rd, lineno, cols[c].name, "%lld is below the minimum %lld",
-                    (long long)x, (long long)cols[c].min);
-        row_ok = false;
-      }
-      tr->values[c][tr->rows] = x;
-    }
-    if (!go) break;
-    tr->time_ns[tr->rows++] = row_ok ? (s - s0) * SIM_NS_PER_S + (ns - ns0) : 0;
-  }
-  if (go && ferror(f)) report(&rd, 0, NULL, "cannot read: %s", strerror(errno));
-  else if (go && !rd.nerr && tr->rows == 0)
-    report(&rd, hdr_line + 1, NULL, "no rows after the header (expected at least one request)");
-  free(line);
-  free(fld);
-  free(idx);
-  fclose(f);
+  csv_free(&p);
+  if (rd.go && !rd.hdr_line)
+    report(&rd, rd.line, NULL, "empty file (expected a header line naming the columns)");
+  else if (rd.go && !rd.nerr && tr->rows == 0)
+    report(&rd, rd.hdr_line + 1, NULL, "no rows after the header (expected at least one request)");
+  free(rd.buf);
+  free(rd.foff);
+  free(rd.idx);
   if (rd.nerr) {
     sim_trace_release(tr);
     return false;
   }
   return true;
+}
+
+bool cfg_trace_load(sim_trace *tr, const cfg_reader *rdr, const char *path, const char *time_col,
+                    const sim_trace_column *cols, int ncols, cfg_errors *errs)
+{
+  memset(tr, 0, sizeof *tr);
+  cfg_text t;
+  const char *verb;
+  char why[256];
+  if (!cfg_read_input(rdr, path, "trace", &t, &verb, why, sizeof why)) {
+    cfg_errors_add(errs, "%s: cannot %s: %s", path, verb, why);
+    return false;
+  }
+  bool ok = cfg_trace_parse(tr, path, t.data, t.len, time_col, cols, ncols, errs);
+  free(t.data);
+  return ok;
+}
+
+bool cfg_trace_read(sim_trace *tr, const char *path, const char *time_col,
+                    const sim_trace_column *cols, int ncols, cfg_errors *errs)
+{
+  return cfg_trace_load(tr, NULL, path, time_col, cols, ncols, errs);
 }

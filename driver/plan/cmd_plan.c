@@ -76,6 +76,7 @@ static void plan_usage(FILE *f)
         "      --catalog FILE\n"
         "                     an extra catalog file for every candidate (repeatable; see\n"
         "                     clustersim run --help): a GPU's price, say\n"
+        CFG_MAX_INPUT_HELP
         "  -h, --help         this help\n",
         f);
 }
@@ -193,7 +194,8 @@ static int parse_scales(plan_opts *o, const char *arg)
 /* 0 (o filled), -1 after --help, or an exit status. */
 static int parse_opts(int argc, char **argv, plan_opts *o)
 {
-  enum { OPT_SEED = 1000, OPT_SET, OPT_SLO, OPT_CAND, OPT_MAXR, OPT_SCALES, OPT_PLOT, OPT_PRICE, OPT_CATALOG };
+  enum { OPT_SEED = 1000, OPT_SET, OPT_SLO, OPT_CAND, OPT_MAXR, OPT_SCALES, OPT_PLOT, OPT_PRICE, OPT_CATALOG,
+         OPT_MAX_INPUT };
   static const struct option longs[] = {
     {"slo", required_argument, NULL, OPT_SLO},          {"candidates", required_argument, NULL, OPT_CAND},
     {"max-replicas", required_argument, NULL, OPT_MAXR}, {"load-scales", required_argument, NULL, OPT_SCALES},
@@ -202,6 +204,7 @@ static int parse_opts(int argc, char **argv, plan_opts *o)
     {"plot", no_argument, NULL, OPT_PLOT},             {"gpu-price", required_argument, NULL, OPT_PRICE},
     {"seed", required_argument, NULL, OPT_SEED},        {"set", required_argument, NULL, OPT_SET},
     {"catalog", required_argument, NULL, OPT_CATALOG},
+    {"max-input-bytes", required_argument, NULL, OPT_MAX_INPUT},
     {"help", no_argument, NULL, 'h'},                   {NULL, 0, NULL, 0}};
   memset(o, 0, sizeof *o);
   o->replications = 1;
@@ -250,6 +253,10 @@ static int parse_opts(int argc, char **argv, plan_opts *o)
     }
     case OPT_SET: o->sets[o->nsets++] = optarg; break;
     case OPT_CATALOG: o->catalogs[o->ncatalogs++] = optarg; break;
+    case OPT_MAX_INPUT:
+      if (!cfg_parse_bytes(optarg, &o->max_input_bytes))
+        rc = usage_error("--max-input-bytes: expected a number of bytes such as 1000000 or 64M, got '%s'", optarg);
+      break;
     case 'h': plan_usage(stdout); return -1;
     default: plan_usage(stderr); return CMD_EXIT_USAGE;
     }
@@ -282,7 +289,7 @@ static int load_base(plan_opts *o, base_info *b)
   cfg_errors errs;
   cfg_errors_init(&errs, o->file);
   cfg_load_opts lo = {.sets = o->sets, .nsets = o->nsets, .seed = o->have_seed ? &o->seed : NULL,
-                      .catalogs = o->catalogs, .ncatalogs = o->ncatalogs};
+                      .catalogs = o->catalogs, .ncatalogs = o->ncatalogs, .max_input_bytes = o->max_input_bytes};
   bool ok = cfg_scenario_load(&sc, o->file, &lo, &errs);
   int rc = 0;
   if (!ok) {

@@ -59,6 +59,7 @@ typedef struct {
   size_t ncatalogs;
   bool have_seed;
   int64_t seed;
+  int64_t max_input_bytes;  /* --max-input-bytes (0: defaults) */
   bool quiet;
   bool plot;                /* --plot: draw plan_replicas after writing */
   int replications;

@@ -60,7 +60,7 @@ static bool load(const plan_ctx *c, int gpu, int tp, int replicas, int scale, cf
   size_t n = make_sets(c, gpu, tp, replicas, scale, sets, bufs);
   cfg_errors_init(errs, o->file);
   cfg_load_opts lo = {.sets = sets, .nsets = n, .seed = o->have_seed ? &o->seed : NULL,
-                      .catalogs = o->catalogs, .ncatalogs = o->ncatalogs};
+                      .catalogs = o->catalogs, .ncatalogs = o->ncatalogs, .max_input_bytes = o->max_input_bytes};
   return cfg_scenario_load(sc, o->file, &lo, errs);
 }
 
@@ -226,6 +226,10 @@ int plan_eval(const plan_ctx *c, int gpu, int tp, int replicas, int scale, plan_
     metric(rep, "offered_rate_per_s", &rate);
     metric(rep, "gpus", &gpus);
     metric(rep, "requests_rejected", &rejected);
+    /* requests longer than the model's context are rejected whatever the
+     * configuration: not a capacity miss */
+    double too_long = 0;
+    if (metric(rep, "requests_too_long", &too_long)) rejected -= too_long;
     if (isnan(cost)) {
       fprintf(stderr, "clustersim plan: %s has no price in the catalog: set cost.usd_per_gpu_hour or "
               "cluster.pools.[0].usd_per_gpu_hour, or give --gpu-price %s=USD\n", o->gpus[gpu], o->gpus[gpu]);

@@ -37,6 +37,7 @@ typedef struct {
   size_t ncatalogs;
   bool have_seed;
   int64_t seed;
+  int64_t max_input_bytes;
   bool quiet;
   int jobs;
   bool plot;
@@ -114,6 +115,7 @@ static void sweep_usage(FILE *f)
         "                         the headline metrics of a training, job-queue or queue sweep)\n"
         "      --max-points N     refuse a sweep of more points (default 1000000)\n"
         "      --restart          discard OUTDIR/sweep.db's results and start again\n"
+        CFG_MAX_INPUT_HELP
         "  -q, --quiet            no progress bar or table\n"
         "      --plot             draw OUTDIR/plots/sweep_cost_latency.png and .svg (gnuplot)\n"
         "  -h, --help             this help\n",
@@ -142,7 +144,8 @@ static int parse_metrics(sweep_opts *o, const char *arg)
 
 static int parse_opts(int argc, char **argv, sweep_opts *o, cfg_errors *errs)
 {
-  enum { OPT_SEED = 1000, OPT_SET, OPT_VARY, OPT_PLOT, OPT_RESTART, OPT_MAXP, OPT_METRICS, OPT_CATALOG };
+  enum { OPT_SEED = 1000, OPT_SET, OPT_VARY, OPT_PLOT, OPT_RESTART, OPT_MAXP, OPT_METRICS, OPT_CATALOG,
+         OPT_MAX_INPUT };
   static const struct option longopts[] = {
     {"vary", required_argument, NULL, OPT_VARY},        {"replications", required_argument, NULL, 'r'},
     {"jobs", required_argument, NULL, 'j'},             {"output", required_argument, NULL, 'o'},
@@ -150,6 +153,7 @@ static int parse_opts(int argc, char **argv, sweep_opts *o, cfg_errors *errs)
     {"quiet", no_argument, NULL, 'q'},                  {"plot", no_argument, NULL, OPT_PLOT},
     {"restart", no_argument, NULL, OPT_RESTART},        {"max-points", required_argument, NULL, OPT_MAXP},
     {"metrics", required_argument, NULL, OPT_METRICS},  {"catalog", required_argument, NULL, OPT_CATALOG},
+    {"max-input-bytes", required_argument, NULL, OPT_MAX_INPUT},
     {"help", no_argument, NULL, 'h'},                   {NULL, 0, NULL, 0}};
   memset(o, 0, sizeof *o);
   sweep_spec_init(&o->spec);
@@ -212,6 +216,13 @@ static int parse_opts(int argc, char **argv, sweep_opts *o, cfg_errors *errs)
     case OPT_RESTART: o->restart = true; break;
     case 'q': o->quiet = true; break;
     case OPT_PLOT: o->plot = true; break;
+    case OPT_MAX_INPUT:
+      if (!cfg_parse_bytes(optarg, &o->max_input_bytes)) {
+        fprintf(stderr, "clustersim sweep: --max-input-bytes: expected a number of bytes such as 1000000 or 64M, got '%s'\n",
+                optarg);
+        return CMD_EXIT_USAGE;
+      }
+      break;
     case 'h': sweep_usage(stdout); return -1;
     default: sweep_usage(stderr); return CMD_EXIT_USAGE;
     }
@@ -222,7 +233,7 @@ static int parse_opts(int argc, char **argv, sweep_opts *o, cfg_errors *errs)
     return CMD_EXIT_USAGE;
   }
   o->file = argv[optind];
-  sweep_read_section(&o->spec, o->file, &reps_set, errs);
+  sweep_read_section(&o->spec, o->file, o->max_input_bytes, &reps_set, errs);
   return 0;
 }
 
@@ -282,7 +293,7 @@ static bool load_point(const sweep_ctx *cx, size_t point, const int64_t *seed, c
   keep->naxes = cx->o->spec.naxes;
   keep->sets = all_sets(cx, point, &n, &keep->point_sets);
   cfg_load_opts lo = {.sets = keep->sets, .nsets = n, .seed = seed, .catalogs = cx->o->catalogs,
-                      .ncatalogs = cx->o->ncatalogs};
+                      .ncatalogs = cx->o->ncatalogs, .max_input_bytes = cx->o->max_input_bytes};
   return cfg_scenario_load(sc, cx->o->file, &lo, errs);
 }
 
@@ -565,7 +576,7 @@ int cmd_sweep(int argc, char **argv)
   if (rc == 0) {
     base_loaded = true;
     cfg_load_opts lo = {.sets = o.sets, .nsets = o.nsets, .seed = o.have_seed ? &o.seed : NULL,
-                        .catalogs = o.catalogs, .ncatalogs = o.ncatalogs};
+                        .catalogs = o.catalogs, .ncatalogs = o.ncatalogs, .max_input_bytes = o.max_input_bytes};
     if (!cfg_scenario_load(&base, o.file, &lo, &errs)) {
       /* a point's values may be what makes it valid: try the first point */
       cfg_scenario_release(&base);

@@ -48,9 +48,11 @@ bool sweep_add_vary(sweep_spec *sp, const char *text, cfg_errors *errs);
  *   sweep = { vary = ( { key = "..."; values = [ ... ]; },
  *                      { key = "..."; from = 1; to = 8; step = 1; } );
  *             replications = 3; };
- * (replications only when *replications_set is false; sets it). A file
- * that is not a readable regular file is left to the scenario loader. */
-bool sweep_read_section(sweep_spec *sp, const char *file, bool *replications_set, cfg_errors *errs);
+ * (replications only when *replications_set is false; sets it). The file is
+ * read as the loader reads it (max_input_bytes: 0 for the default limit);
+ * a file that is not a readable regular file is left to the scenario loader. */
+bool sweep_read_section(sweep_spec *sp, const char *file, int64_t max_input_bytes, bool *replications_set,
+                        cfg_errors *errs);
 
 /* Value i of an axis as --set writes it, and as sweep.csv shows it; buf
  * (64 bytes at least) holds a range's text. */

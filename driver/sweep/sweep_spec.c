@@ -12,6 +12,7 @@
 #include <sys/stat.h>
 
 #include "driver/sweep/sweep.h"
+#include "driver/config/source.h"
 #include "sim/util.h"
 
 /* Most values one axis may take (a guard against A:B:STEP typos). */
@@ -196,28 +197,20 @@ static double number_of(const config_setting_t *s)
                                                      : (double)config_setting_get_int64(s);
 }
 
-bool sweep_read_section(sweep_spec *sp, const char *file, bool *replications_set, cfg_errors *errs)
+bool sweep_read_section(sweep_spec *sp, const char *file, int64_t max_input_bytes, bool *replications_set,
+                        cfg_errors *errs)
 {
   /* stat, not open: a FIFO would block here; the loader reports it */
   struct stat st;
   if (stat(file, &st) != 0 || !S_ISREG(st.st_mode)) return true;
   config_t cfg;
   config_init(&cfg);
-  /* the directory of the file ("." when it has none) for @include */
-  const char *slash = strrchr(file, '/');
-  char *dir;
-  if (!slash) {
-    dir = xstrdup(".");
-  } else {
-    size_t len = slash == file ? 1 : (size_t)(slash - file);
-    dir = xmalloc(len + 1);
-    memcpy(dir, file, len);
-    dir[len] = '\0';
-  }
-  config_set_include_dir(&cfg, dir);
-  free(dir);
   bool ok = true;
-  if (config_read_file(&cfg, file) != CONFIG_TRUE) {
+  cfg_errors scratch;
+  cfg_errors_init(&scratch, file);
+  bool read = cfg_config_load(&cfg, file, "scenario", &(cfg_reader){.max_bytes = max_input_bytes}, &scratch);
+  cfg_errors_release(&scratch);
+  if (!read) {
     /* the scenario loader reports it properly */
     config_destroy(&cfg);
     return true;

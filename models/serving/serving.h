@@ -36,6 +36,7 @@ typedef struct {
 typedef struct {
   const char *file, *time_column, *prompt_column, *output_column;
   double time_scale, offset_s;
+  bool truncate;                    /* cut rows longer than the context instead of rejecting them */
 } srv_trace_cfg;
 
 /* One request class: arrivals (a process or a trace), sizes, priority and
@@ -50,8 +51,12 @@ typedef struct {
   srv_size_cfg prompt, output;
   srv_trace_cfg trace;
   double slo_ttft_s, slo_tpot_s, slo_e2e_s;  /* 0: the slo section's */
+  bool truncate;                    /* sampled sizes: cut requests longer than the context instead of rejecting them */
   /* prepared */
   sim_trace tr;                     /* owned when has_trace */
+  int64_t too_long_rows;            /* trace: rows whose prompt + output exceed the context */
+  bool cut;                         /* truncate, or trace.truncate for a trace */
+  double mix_weight;                /* share of the run's expected arrivals (the saturation probe's mix) */
   wl_size_params prompt_p, output_p;
   double ttft_target, tpot_target, e2e_target;  /* effective, 0: none */
 } srv_class_cfg;
@@ -102,6 +107,7 @@ typedef struct {
   int64_t batched_tokens;           /* effective max_batched_tokens */
   srv_class_cfg *classes;           /* wl.listed, or &wl.direct */
   int nclasses;
+  bool probe;                       /* a saturation probe's copy (serving_capacity.c): no arrivals of its own */
 } srv_params;
 
 extern const sim_component_type serving_component;

@@ -1,7 +1,8 @@
 /* models/serving/serving_keys.c: the serving scenario's sections as key
  * tables, the checks between keys, and prepare: catalog names resolved,
  * replicas fitted into GPU memory (with the reason when they do not fit),
- * KV-cache capacity, sizes capped at the context, traces read. Everything a
+ * KV-cache capacity, traces read (with a warning counting the rows longer
+ * than the context), the saturation probe's mix of classes. Everything a
  * user can get wrong is reported here, before anything is simulated. */
 #include <math.h>
 #include <stddef.h>
@@ -11,6 +12,7 @@
 #include "models/serving/kvcache.h"
 #include "models/workload/wl_keys.h"
 #include "models/serving/router.h"
+#include "models/serving/serving_capacity.h"
 #include "models/serving/serving.h"
 #include "models/serving/serving_int.h"
 #include "sim/catalog.h"
@@ -96,6 +98,9 @@ static const sim_key trace_keys[] = {
   K_STR(srv_trace_cfg, "time_column", time_column, "TIMESTAMP", "column of arrival times"),
   K_STR(srv_trace_cfg, "prompt_column", prompt_column, "ContextTokens", "column of prompt tokens"),
   K_STR(srv_trace_cfg, "output_column", output_column, "GeneratedTokens", "column of output tokens"),
+  {.name = "truncate", .kind = SIM_KEY_BOOL, .offset = offsetof(srv_trace_cfg, truncate), .def = 0,
+   .help = "a row whose prompt + output exceed the context: false rejects it (as vLLM's API server; "
+           "requests_too_long), true cuts it to fit"},
   SIM_KEY_END,
 };
 
@@ -123,7 +128,10 @@ static const sim_key trace_keys[] = {
   {.name = "tpot_slo_s", .kind = SIM_KEY_FLOAT, .offset = (base) + offsetof(srv_class_cfg, slo_tpot_s), \
    .def = 0, .min = 0, .max = 1e9, .unit = "s", .help = "this class's TPOT target (0: slo.tpot_s)"}, \
   {.name = "e2e_slo_s", .kind = SIM_KEY_FLOAT, .offset = (base) + offsetof(srv_class_cfg, slo_e2e_s), \
-   .def = 0, .min = 0, .max = 1e9, .unit = "s", .help = "this class's end-to-end target (0: slo.e2e_s)"}
+   .def = 0, .min = 0, .max = 1e9, .unit = "s", .help = "this class's end-to-end target (0: slo.e2e_s)"}, \
+  {.name = "truncate", .kind = SIM_KEY_BOOL, .offset = (base) + offsetof(srv_class_cfg, truncate), .def = 0, \
+   .help = "sampled sizes: a request whose prompt + output exceed the context is rejected (false, as " \
+           "vLLM's API server; requests_too_long) or cut to fit (true); a trace: trace.truncate"}
 
 static const sim_key class_keys[] = {CLASS_KEYS(0), SIM_KEY_END};
 
@@ -303,6 +311,10 @@ static void check_class(srv_class_cfg *c, const char *at, sim_check *ck)
       snprintf(key, sizeof key, "%s.%s", at, c->has_prompt ? "prompt_tokens" : "output_tokens");
       sim_check_fail(ck, key, "a trace gives the sizes; remove this");
     }
+    if (c->truncate) {
+      snprintf(key, sizeof key, "%s.truncate", at);
+      sim_check_fail(ck, key, "for a trace, write trace = { ...; truncate = true; }");
+    }
     return;
   }
   c->arr.kind = (wl_arrivals_kind)c->process;
@@ -374,7 +386,7 @@ static void serving_check(const void *params, sim_check *ck)
       {d->has_prompt, "workload.prompt_tokens"},  {d->has_output, "workload.output_tokens"},
       {strcmp(d->name, "default") != 0, "workload.name"}, {d->priority != 0, "workload.priority"},
       {d->slo_ttft_s > 0, "workload.ttft_slo_s"}, {d->slo_tpot_s > 0, "workload.tpot_slo_s"},
-      {d->slo_e2e_s > 0, "workload.e2e_slo_s"}};
+      {d->slo_e2e_s > 0, "workload.e2e_slo_s"}, {d->truncate, "workload.truncate"}};
     bool any = false;
     for (size_t i = 0; i < sizeof strays / sizeof strays[0]; i++)
       if (strays[i].stray) {
@@ -544,19 +556,76 @@ static void prepare_class(srv_params *p, srv_class_cfg *c, const char *at, const
   c->ttft_target = c->slo_ttft_s > 0 ? c->slo_ttft_s : p->slo.ttft_s;
   c->tpot_target = c->slo_tpot_s > 0 ? c->slo_tpot_s : p->slo.tpot_s;
   c->e2e_target = c->slo_e2e_s > 0 ? c->slo_e2e_s : p->slo.e2e_s;
+  c->cut = c->has_trace ? c->trace.truncate : c->truncate;
   if (c->has_trace) {
     char key[128];
     snprintf(key, sizeof key, "%s.trace.file", at);
     sim_trace_column cols[2] = {{c->trace.prompt_column, 1}, {c->trace.output_column, 0}};
-    su->read_trace(su, key, c->trace.file, c->trace.time_column, cols, 2, &c->tr);
+    if (!su->read_trace(su, key, c->trace.file, c->trace.time_column, cols, 2, &c->tr)) return;
+    /* rows the model cannot take, counted now so that the user hears of
+     * them before the run (srv_fit_context applies the same rule) */
+    c->too_long_rows = 0;
+    for (size_t r = 0; r < c->tr.rows; r++) {
+      int64_t in = c->tr.values[0][r], out = c->tr.values[1][r] < 1 ? 1 : c->tr.values[1][r];
+      if (in > p->context - out) c->too_long_rows++;
+    }
+    if (c->too_long_rows > 0) {
+      char a[32], b[32], k[32];
+      snprintf(key, sizeof key, "%s.trace", at);
+      sim_check_warn(ck, key, "%s of %s rows ask for more than %s's context of %s tokens (prompt + output): %s",
+                     srv_grouped(c->too_long_rows, a, sizeof a), srv_grouped((int64_t)c->tr.rows, b, sizeof b),
+                     p->m->name, srv_grouped(p->context, k, sizeof k),
+                     c->cut ? "they will be cut to fit (trace.truncate; requests_truncated)"
+                            : "they will be rejected, as vLLM's API server does (requests_too_long); "
+                              "trace.truncate = true cuts them to fit instead");
+    }
     return;
   }
-  /* a prompt leaves room for one output token; outputs are capped per
-   * request at what the prompt leaves (serving_sim.c) */
+  /* Draws are capped at the context: a draw that reaches the cap is too
+   * long (with at least one output token) exactly when the uncapped draw
+   * is, so srv_fit_context decides as if there were no cap, and the
+   * sizes stay within the simulator's integers. */
   size_params(&c->prompt, &c->prompt_p);
   size_params(&c->output, &c->output_p);
-  c->prompt_p.cap = p->context - 1;
-  c->output_p.cap = p->context - 1;
+  c->prompt_p.cap = p->context;
+  c->output_p.cap = p->context;
+}
+
+/* The saturation probe's mix: each class's expected arrivals over the
+ * arrival window - workload.duration_s, else the horizon, else the
+ * traces' span, else a day - as a share of all, rounded to 1e-12 so that
+ * rates scaled alike (workload.load_scale) give the same shares. */
+static void mix_weights(srv_params *p, double horizon_s)
+{
+  double D = p->wl.duration_s > 0 ? p->wl.duration_s : horizon_s;
+  if (D <= 0)
+    for (int i = 0; i < p->nclasses; i++) {
+      const srv_class_cfg *c = &p->classes[i];
+      if (c->has_trace && c->tr.rows > 0) {
+        double end = sim_time_to_s(sim_trace_time(&c->tr, c->tr.rows - 1, c->trace.time_scale,
+                                                  sim_time_from_s(c->trace.offset_s)));
+        if (end > D) D = end;
+      }
+    }
+  if (D <= 0) D = 86400;
+  double w[SRV_MAX_CLASSES], sum = 0;
+  for (int i = 0; i < p->nclasses; i++) {
+    const srv_class_cfg *c = &p->classes[i];
+    if (c->has_trace) {
+      size_t n = 0;
+      sim_time end = D < 9e9 ? sim_time_from_s(D) : SIM_TIME_MAX, off = sim_time_from_s(c->trace.offset_s);
+      while (n < c->tr.rows && sim_trace_time(&c->tr, n, c->trace.time_scale, off) <= end) n++;
+      w[i] = (double)n;
+    } else if (c->arr.kind == WL_ARRIVALS_POISSON) {
+      w[i] = wl_rate_integral(&c->arr.rate, 0, D);
+    } else {
+      w[i] = wl_arrivals_mean_rate(&c->arr) * D;
+    }
+    if (!(w[i] > 0)) w[i] = 0;
+    sum += w[i];
+  }
+  for (int i = 0; i < p->nclasses; i++)
+    p->classes[i].mix_weight = sum > 0 ? nearbyint(w[i] / sum * 1e12) / 1e12 : 1.0 / p->nclasses;
 }
 
 static void serving_prepare(void *params, const sim_setup *su, sim_check *ck)
@@ -600,6 +669,7 @@ static void serving_prepare(void *params, const sim_setup *su, sim_check *ck)
     snprintf(at, sizeof at, p->wl.nlisted ? "workload.classes.[%d]" : "workload", i);
     prepare_class(p, &p->classes[i], at, su, ck);
   }
+  mix_weights(p, su->horizon_s);
   bool endless = false;
   for (int i = 0; i < p->nclasses; i++)
     if (!p->classes[i].has_trace) endless = true;

@@ -3,9 +3,16 @@
  * trace), the router sends each to a replica (serving_sched.c batches
  * them), and this file keeps the books: latency statistics, utilization,
  * energy and cost, the time series and per-request rows, and the
- * conservation check at the end. Requests come from a pool that grows
- * with the peak number in flight and is reused, so memory does not grow
- * with the number completed. */
+ * conservation check at the end. Every arrival passes the context rule
+ * (srv_fit_context: too long is rejected, or cut). The capacity keys come
+ * from here too: the saturation rate of each pool (asked of the probe,
+ * serving_capacity.c, before the first event), offered / saturation, the
+ * batch and KV-cache occupancy as time averages, and the poolN_* books,
+ * each kept in O(1) per event. Requests come from a pool that grows with
+ * the peak number in flight and is reused, so memory does not grow with
+ * the number completed. When the srv_sim is the probe's replica
+ * (srv_sim.probe), requests that leave go to the probe instead of the
+ * books. */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -14,6 +21,7 @@
 #include <gsl/gsl_sort.h>
 #include <gsl/gsl_statistics_double.h>
 
+#include "models/serving/serving_capacity.h"
 #include "models/serving/serving_int.h"
 #include "sim/rng.h"
 #include "sim/util.h"
@@ -44,6 +52,8 @@ static void req_free(srv_sim *s, srv_req *q)
   q->next = s->free_reqs;
   s->free_reqs = q;
 }
+
+void srv_request_free(srv_sim *s, srv_req *q) { req_free(s, q); }
 
 /* ---- per-request rows ---- */
 
@@ -90,6 +100,10 @@ static void check_stop_ticks(srv_sim *s);
 
 void srv_request_done(srv_sim *s, srv_req *q)
 {
+  if (s->probe) {
+    srv_probe_gone(s, q);
+    return;
+  }
   sim_time now = sim_now(s->eng);
   double e2e = sim_time_to_s(now - q->arrival);
   double ttft = sim_time_to_s(q->first_token - q->arrival);
@@ -104,6 +118,10 @@ void srv_request_done(srv_sim *s, srv_req *q)
     s->m_completed++;
     s->m_prompt_tokens += q->prompt;
     s->m_output_tokens += q->output;
+    struct srv_pool_books *b = &s->books[s->reps[q->replica].pool];
+    b->m_completed++;
+    b->m_tokens += (double)q->prompt + q->output;
+    b->m_out_tokens += q->output;
     sim_quantiles_add(&s->e2e, e2e);
     sim_quantiles_add(&s->ttft, ttft);
     sim_quantiles_add(&s->queue_delay, qd);
@@ -138,6 +156,10 @@ void srv_request_done(srv_sim *s, srv_req *q)
 void srv_request_rejected(srv_sim *s, srv_req *q, const char *why)
 {
   (void)why;
+  if (s->probe) {
+    srv_probe_gone(s, q);
+    return;
+  }
   s->rejected++;
   s->tick_rejected++;
   if (q->measured) {
@@ -150,10 +172,21 @@ void srv_request_rejected(srv_sim *s, srv_req *q, const char *why)
   check_stop_ticks(s);
 }
 
+/* Called once per step composition (and when a replica goes idle): the
+ * KV blocks in use change only then, so booking them here integrates them
+ * exactly. Integer block counts: no drift in the sums. */
 void srv_running_changed(srv_sim *s, srv_replica *r)
 {
+  sim_time now = sim_now(s->eng);
+  struct srv_pool_books *b = &s->books[r->pool];
+  int64_t kv = kv_used_blocks(&r->kv);
+  if (kv != s->kv_seen[r->index]) {
+    srv_integral_set(&b->kv_blocks, now, b->kv_blocks.v + (double)(kv - s->kv_seen[r->index]));
+    s->kv_seen[r->index] = kv;
+  }
   if (r->nrun == r->nrun_seen) return;
-  srv_integral_set(&s->running, sim_now(s->eng), s->running.v + (r->nrun - r->nrun_seen));
+  srv_integral_set(&s->running, now, s->running.v + (r->nrun - r->nrun_seen));
+  srv_integral_set(&b->running, now, b->running.v + (r->nrun - r->nrun_seen));
   r->nrun_seen = r->nrun;
 }
 
@@ -164,11 +197,57 @@ void srv_replica_busy(srv_sim *s, srv_replica *r, bool busy)
   srv_integral_set(&s->busy_replicas, now, (double)s->busy_reps);
   srv_integral_set(&s->busy_gpus, now, s->busy_gpus.v + (busy ? r->gpus : -r->gpus));
   s->pool_busy[r->pool] += busy ? 1 : -1;
+  srv_integral_set(&s->books[r->pool].busy, now, (double)s->pool_busy[r->pool]);
   const srv_pool_cfg *pl = &s->p->pools[r->pool];
   cost_energy_set_util(&s->energy[r->pool], now, (double)s->pool_busy[r->pool] / (double)pl->replicas);
 }
 
 /* ---- arrivals ---- */
+
+srv_fit srv_fit_context(const srv_params *p, const srv_class_cfg *c, int64_t *prompt, int64_t *output)
+{
+  if (*output < 1) *output = 1;
+  if (*prompt <= p->context - *output) return SRV_FITS;
+  if (!c->cut) return SRV_TOO_LONG;
+  if (*prompt > p->context - 1) *prompt = p->context - 1;
+  if (*output > p->context - *prompt) *output = p->context - *prompt;
+  return SRV_CUT;
+}
+
+const char *srv_grouped(int64_t v, char *buf, size_t n)
+{
+  char digits[32];
+  int len = snprintf(digits, sizeof digits, "%lld", (long long)(v < 0 ? -v : v));
+  size_t o = 0;
+  if (v < 0 && o + 1 < n) buf[o++] = '-';
+  for (int i = 0; i < len && o + 1 < n; i++) {
+    if (i > 0 && (len - i) % 3 == 0 && o + 2 < n) buf[o++] = ',';
+    buf[o++] = digits[i];
+  }
+  if (n > 0) buf[o < n ? o : n - 1] = '\0';
+  return buf;
+}
+
+srv_req *srv_request_new(srv_sim *s, int cls, int64_t prompt, int64_t output)
+{
+  sim_time now = sim_now(s->eng);
+  srv_req *q = req_alloc(s);
+  q->id = s->next_id++;
+  q->cls = (uint8_t)cls;
+  q->arrival = now;
+  q->first_sched = q->first_token = -1;
+  q->slot = -1;
+  q->replica = -1;
+  q->measured = now >= s->measure_from;
+  /* sizes reach here through srv_fit_context: at most the context unless
+   * too long (then only reported: kept within int32) */
+  q->prompt = (int32_t)(prompt < INT32_MAX ? prompt : INT32_MAX);
+  q->output = (int32_t)(output < INT32_MAX ? output : INT32_MAX);
+  q->target = q->prompt;
+  s->arrived++;
+  live_change(s, q, +1);
+  return q;
+}
 
 static void on_arrival(sim_engine *eng, void *ctx, uint64_t arg);
 
@@ -233,14 +312,6 @@ static void on_arrival(sim_engine *eng, void *ctx, uint64_t arg)
     check_stop_ticks(s);
     return;
   }
-  srv_req *q = req_alloc(s);
-  q->id = s->next_id++;
-  q->cls = (uint8_t)i;
-  q->arrival = now;
-  q->first_sched = q->first_token = -1;
-  q->slot = -1;
-  q->replica = -1;
-  q->measured = now >= s->measure_from;
   int64_t prompt, output;
   if (src->trace) {
     prompt = src->cfg->tr.values[0][src->row];
@@ -249,24 +320,23 @@ static void on_arrival(sim_engine *eng, void *ctx, uint64_t arg)
     prompt = wl_size_sample(&src->prompt, src->rng_sizes);
     output = wl_size_sample(&src->output, src->rng_sizes);
   }
-  /* the context bounds prompt + output; the first token is always made */
-  bool cut = false;
-  if (prompt > p->context - 1) prompt = p->context - 1, cut = true;
-  if (output < 1) output = 1;
-  if (output > p->context - prompt) output = p->context - prompt, cut = true;
-  if (cut) s->truncated++;
-  q->prompt = (int32_t)prompt;
-  q->output = (int32_t)output;
-  q->target = q->prompt;
-  s->arrived++;
+  srv_fit fit = srv_fit_context(p, src->cfg, &prompt, &output);
+  if (fit == SRV_CUT) s->truncated++;
+  srv_req *q = srv_request_new(s, i, prompt, output);
   src->arrived++;
   s->tick_arrivals++;
   if (q->measured) s->m_arrived++;
-  live_change(s, q, +1);
 
   int r = route_pick(&s->router, s->view, s->nreps, s->rng_route);
   q->replica = r;
-  if (p->sched.max_queue > 0 && s->reps[r].nwait >= p->sched.max_queue) {
+  s->books[s->reps[r].pool].arrived++;
+  if (fit == SRV_TOO_LONG) {
+    /* the replica's API server refuses it before its engine sees it */
+    s->too_long++;
+    if (!src->trace) s->too_long_sampled++;
+    if (q->measured) s->m_too_long++;
+    srv_request_rejected(s, q, "longer than the context");
+  } else if (p->sched.max_queue > 0 && s->reps[r].nwait >= p->sched.max_queue) {
     srv_request_rejected(s, q, "queue full");
   } else {
     srv_replica_enqueue(&s->reps[r], q);
@@ -288,8 +358,21 @@ static int64_t waiting_now(const srv_sim *s)
 static const char *const ts_columns[] = {
   "time_s", "offered_rate_per_s", "arrivals", "completions", "rejected", "queue_length",
   "running_batch", "in_flight", "utilization", "kv_used_fraction", "ttft_p99_s", "replicas_busy",
-  "output_tokens_per_s"};
+  "output_tokens_per_s", "capacity_utilization", "batch_occupancy"};
 enum { NTS_COLS = sizeof ts_columns / sizeof ts_columns[0] };
+
+/* A share of time or of capacity that rounding (sums of many intervals in
+ * doubles) can push a few ulps past 1: kept in [0, 1]; NaN stays NaN. */
+static double fraction(double x)
+{
+  if (x > 1) return 1;
+  if (x < 0) return 0;
+  return x;
+}
+
+/* Sequences a replica runs at most: the scheduler's limit (every pool
+ * shares the scheduler section). */
+static double seq_limit(const srv_sim *s) { return s->nreps > 0 ? (double)s->reps[0].caprun : NAN; }
 
 /* Expected arrivals of source i over [t0, t1) (s): the rate's integral, or
  * the trace's rows in the window. */
@@ -347,11 +430,13 @@ static void write_tick(srv_sim *s, sim_time now)
     {NULL, (double)waiting},
     {NULL, (running - s->tick_running0) / dt / s->nreps},
     {NULL, (double)s->live},
-    {NULL, (busy - s->tick_busy0) / (dt * s->total_gpus)},
+    {NULL, fraction((busy - s->tick_busy0) / (dt * s->total_gpus))},
     {NULL, kv / s->nreps},
     {NULL, p99},
     {NULL, (breps - s->tick_breps0) / dt},
     {NULL, s->tick_tokens / dt},
+    {NULL, off / dt / s->saturation_per_s},
+    {NULL, fraction((running - s->tick_running0) / dt / (s->nreps * seq_limit(s)))},
   };
   sim_table_row(s->ts, c);
   s->tick_from = now;
@@ -423,6 +508,13 @@ static void on_warmup_end(void *ctx, sim_time now)
   srv_sim *s = ctx;
   s->measure_from = now;
   s->m_busy0 = srv_integral_at(&s->busy_gpus, now);
+  s->m_running0 = srv_integral_at(&s->running, now);
+  for (int i = 0; i < s->p->npools; i++) {
+    struct srv_pool_books *b = &s->books[i];
+    b->busy0 = srv_integral_at(&b->busy, now);
+    b->running0 = srv_integral_at(&b->running, now);
+    b->kv0 = srv_integral_at(&b->kv_blocks, now);
+  }
   for (int i = 0; i < s->p->npools; i++) cost_energy_reset(&s->energy[i], now);
   for (int i = 0; i < s->nreps; i++) {
     kv_reset_peak(&s->reps[i].kv);
@@ -443,6 +535,8 @@ void *serving_create(const void *params, const sim_component_env *env)
   s->view = xcalloc((size_t)s->nreps, sizeof *s->view);
   s->energy = xcalloc((size_t)p->npools, sizeof *s->energy);
   s->pool_busy = xcalloc((size_t)p->npools, sizeof *s->pool_busy);
+  s->books = xcalloc((size_t)p->npools, sizeof *s->books);
+  s->kv_seen = xcalloc((size_t)s->nreps, sizeof *s->kv_seen);
   s->nsrc = p->nclasses;
   int k = 0;
   for (int i = 0; i < p->npools; i++) {
@@ -492,6 +586,15 @@ void *serving_create(const void *params, const sim_component_env *env)
     }
   }
   sim_on_warmup_end(s->eng, on_warmup_end, s);
+  /* a probe's replica is fed by the probe (serving_capacity.c) */
+  if (p->probe) return s;
+  /* what each pool sustains (the probe, or its cache): before any event,
+   * on an engine of its own, for the time series' capacity column */
+  s->saturation_per_s = 0;
+  for (int i = 0; i < p->npools; i++) {
+    srv_saturation_get(p, i, &s->books[i].sat);
+    s->saturation_per_s += (double)p->pools[i].replicas * s->books[i].sat.rate_per_s;
+  }
   for (int i = 0; i < s->nsrc; i++) schedule_next(s, i, 0, true);
   if (env->open_table) {
     s->ts = env->open_table(env, "timeseries", ts_columns, NTS_COLS);
@@ -531,6 +634,8 @@ void serving_destroy(void *self)
   free(s->view);
   free(s->energy);
   free(s->pool_busy);
+  free(s->books);
+  free(s->kv_seen);
   free(s->tick_ttft);
   free(s);
 }
@@ -551,6 +656,41 @@ static void report_quantiles(sim_report *rep, const char *prefix, const char *wh
     snprintf(key, sizeof key, "%s_%s_s", prefix, pct[i].suffix);
     snprintf(label, sizeof label, "  %s (s)", pct[i].label);
     sim_report_num(rep, key, sim_quantiles_get(q, pct[i].p), label);
+  }
+}
+
+/* poolN_*: each pool's share of the books, as the cluster's keys. */
+static void report_pools(srv_sim *s, sim_report *rep, sim_time now, double T, sim_time window,
+                         const double *pool_cost)
+{
+  const srv_params *p = s->p;
+  double W = window > 0 ? sim_time_to_s(window) : NAN;
+  for (int i = 0; i < p->npools; i++) {
+    const srv_pool_cfg *pl = &p->pools[i];
+    const struct srv_pool_books *b = &s->books[i];
+    double n = (double)pl->replicas, sat = n * b->sat.rate_per_s, offered = (double)b->arrived / W;
+    char key[64], label[160];
+#define POOL_NUM(suffix, value, text)                                   \
+    do {                                                                \
+      snprintf(key, sizeof key, "pool%d_%s", i, suffix);                \
+      snprintf(label, sizeof label, "  pool%d %s", i, text);          \
+      sim_report_num(rep, key, (value), label);                         \
+    } while (0)
+    POOL_NUM("offered_rate_per_s", offered, "offered (requests/s routed to it)");
+    POOL_NUM("saturation_rate_per_s", sat, "saturation rate (requests/s)");
+    POOL_NUM("capacity_utilization", offered / sat, "capacity utilization");
+    POOL_NUM("throughput_requests_per_s", (double)b->m_completed / T, "throughput (requests/s)");
+    POOL_NUM("throughput_tokens_per_s", b->m_tokens / T, "throughput (prompt + output tokens/s)");
+    POOL_NUM("output_tokens_per_s", b->m_out_tokens / T, "output tokens/s");
+    POOL_NUM("gpu_utilization", fraction((srv_integral_at(&b->busy, now) - b->busy0) / (n * T)),
+             "GPU busy fraction");
+    POOL_NUM("batch_occupancy", fraction((srv_integral_at(&b->running, now) - b->running0) / T / (n * seq_limit(s))),
+             "batch occupancy");
+    POOL_NUM("kv_cache_mean_fraction",
+             fraction((srv_integral_at(&b->kv_blocks, now) - b->kv0) / T / (n * (double)pl->kv_blocks)),
+             "KV-cache occupancy, time average");
+    POOL_NUM("cost_usd", pool_cost[i], "cost (USD)");
+#undef POOL_NUM
   }
 }
 
@@ -578,6 +718,15 @@ void serving_report(void *self, sim_engine *eng, sim_report *rep)
 
   double T = now > s->measure_from ? sim_time_to_s(now - s->measure_from) : NAN;
   double Tall = sim_time_to_s(now);
+  /* the offered load: arrivals over the time they kept coming (to the end
+   * of workload.duration_s, or to the last arrival), not over the drain */
+  sim_time window = now;
+  if (active_sources(s) == 0) {
+    window = 0;
+    for (int i = 0; i < s->nsrc; i++)
+      if (s->src[i].stopped_at > window) window = s->src[i].stopped_at;
+  }
+  double offered_rate = window > 0 ? (double)s->arrived / sim_time_to_s(window) : NAN;
   sim_report_str(rep, "model", p->m->name, "model");
   sim_report_str(rep, "precision", gpu_precision_names[p->model.precision], "precision");
   for (int i = 0; i < p->npools; i++) {
@@ -608,6 +757,17 @@ void serving_report(void *self, sim_engine *eng, sim_report *rep)
   sim_report_int(rep, "requests_arrived", (int64_t)s->arrived, "requests arrived");
   sim_report_int(rep, "requests_completed", (int64_t)s->completed, "requests completed");
   sim_report_int(rep, "requests_rejected", (int64_t)s->rejected, "requests rejected");
+  sim_report_int(rep, "requests_too_long", (int64_t)s->too_long,
+                 "  of which longer than the context");
+  if (s->too_long_sampled > 0) {
+    char a[32], b[32], c[32];
+    sim_report_warn(rep,
+                    "%s of %s requests drawn from size distributions ask for more than %s's context of %s "
+                    "tokens (prompt + output): rejected, as vLLM's API server does (requests_too_long); "
+                    "truncate = true in the workload or class cuts them to fit instead",
+                    srv_grouped((int64_t)s->too_long_sampled, a, sizeof a), srv_grouped((int64_t)s->arrived, b, sizeof b),
+                    p->m->name, srv_grouped(p->context, c, sizeof c));
+  }
   sim_report_int(rep, "requests_in_flight", (int64_t)s->live, "requests in flight at the end");
   sim_report_int(rep, "requests_truncated", (int64_t)s->truncated, "requests cut to the context length");
   sim_report_int(rep, "requests_measured", (int64_t)s->m_completed, "completed after the warm-up");
@@ -625,8 +785,10 @@ void serving_report(void *self, sim_engine *eng, sim_report *rep)
   sim_report_num(rep, "throughput_tokens_per_s", tokens / T, "throughput (prompt + output tokens/s)");
   sim_report_num(rep, "output_tokens_per_s", s->m_output_tokens / T, "output tokens/s");
   sim_report_num(rep, "goodput_requests_per_s", (double)s->m_slo_met / T, "goodput (requests/s meeting the SLO)");
-  /* a rejected request misses every target */
-  uint64_t decided = s->m_completed + s->m_rejected;
+  /* a rejected request misses every target; one too long for the model is
+   * left out (no configuration of this model could serve it: it is
+   * counted in requests_too_long) */
+  uint64_t decided = s->m_completed + s->m_rejected - s->m_too_long;
   sim_report_num(rep, "slo_attainment", decided ? (double)s->m_slo_met / (double)decided : NAN,
                  "SLO attainment (share of requests)");
   /* the percentile targets, as a planner reads them */
@@ -635,7 +797,7 @@ void serving_report(void *self, sim_engine *eng, sim_report *rep)
   if (p->slo.ttft_s > 0 && !(sim_quantiles_get(&s->ttft, pq) <= p->slo.ttft_s)) slo_ok = false;
   if (p->slo.tpot_s > 0 && !(sim_quantiles_get(&s->tpot, pq) <= p->slo.tpot_s)) slo_ok = false;
   if (p->slo.e2e_s > 0 && !(sim_quantiles_get(&s->e2e, pq) <= p->slo.e2e_s)) slo_ok = false;
-  if (s->m_rejected > 0 && (p->slo.ttft_s > 0 || p->slo.tpot_s > 0 || p->slo.e2e_s > 0)) slo_ok = false;
+  if (s->m_rejected > s->m_too_long && (p->slo.ttft_s > 0 || p->slo.tpot_s > 0 || p->slo.e2e_s > 0)) slo_ok = false;
   sim_report_int(rep, "slo_met", slo_ok, "targets met at the percentile (1 yes, 0 no)");
 
   double busy = srv_integral_at(&s->busy_gpus, now) - s->m_busy0;
@@ -651,10 +813,33 @@ void serving_report(void *self, sim_engine *eng, sim_report *rep)
     bw += r->gpus * gpu_mem_bw(r->lr->gpu);
     if (kv_peak_fraction(&r->kv) > kv_peak) kv_peak = kv_peak_fraction(&r->kv);
   }
-  sim_report_num(rep, "gpu_utilization", busy / (s->total_gpus * T), "GPU busy fraction");
+  /* busy: a replica with any request running (nvidia-smi's utilization);
+   * under continuous batching near 1 at any load that keeps one request
+   * running, so it says nothing of capacity: capacity_utilization does */
+  sim_report_num(rep, "gpu_utilization", fraction(busy / (s->total_gpus * T)),
+                 "GPU busy fraction (nvidia-smi's meaning)");
+  sim_report_num(rep, "saturation_rate_per_s", s->saturation_per_s,
+                 "saturation rate, sustainable (requests/s)");
+  double sat_ci = 0;
+  for (int i = 0; i < p->npools; i++)
+    if (s->books[i].sat.rel_ci95 > sat_ci) sat_ci = s->books[i].sat.rel_ci95;
+  sim_report_num(rep, "saturation_rate_rel_ci95", sat_ci, "  probe's relative 95% CI half-width");
+  sim_report_num(rep, "capacity_utilization", offered_rate / s->saturation_per_s,
+                 "capacity utilization (offered / saturation)");
+  double running = srv_integral_at(&s->running, now) - s->m_running0;
+  sim_report_num(rep, "batch_occupancy", fraction(running / T / ((double)s->nreps * seq_limit(s))),
+                 "batch occupancy (running / batch limit)");
+  double kv_mean = 0;
+  for (int i = 0; i < p->npools; i++) {
+    const struct srv_pool_books *b = &s->books[i];
+    double blocks = (double)p->pools[i].kv_blocks * (double)p->pools[i].replicas;
+    if (blocks > 0) kv_mean += (srv_integral_at(&b->kv_blocks, now) - b->kv0) / T / blocks * (double)p->pools[i].replicas;
+  }
+  sim_report_num(rep, "kv_cache_mean_fraction", fraction(kv_mean / s->nreps),
+                 "KV-cache occupancy, time average");
   sim_report_num(rep, "mfu", flops / (peak * T), "model FLOPs utilization");
   sim_report_num(rep, "memory_bandwidth_utilization", bytes / (bw * T), "memory-bandwidth utilization");
-  sim_report_num(rep, "kv_cache_peak_fraction", kv_peak, "KV-cache peak occupancy (fullest replica)");
+  sim_report_num(rep, "kv_cache_peak_fraction", fraction(kv_peak), "KV-cache peak occupancy (fullest replica)");
   sim_report_int(rep, "queue_length_max", s->queue_max,
                  "most waiting (at interval ends)");
   if (s->spike_end >= 0) {
@@ -668,11 +853,14 @@ void serving_report(void *self, sim_engine *eng, sim_report *rep)
   sim_report_int(rep, "steps", (int64_t)steps, "batch steps");
 
   double gpu_hours = 0, rental = 0, it_kwh = 0;
+  double pool_cost[SRV_MAX_POOLS];
   for (int i = 0; i < p->npools; i++) {
     double gh = cost_energy_gpu_hours(&s->energy[i], now);
+    double kwh = cost_energy_it_kwh(&s->energy[i], now);
     gpu_hours += gh;
     rental += gh * p->pools[i].price;
-    it_kwh += cost_energy_it_kwh(&s->energy[i], now);
+    it_kwh += kwh;
+    pool_cost[i] = gh * p->pools[i].price + cost_electricity_usd(cost_facility_kwh(kwh, p->cost.pue), p->cost.usd_per_kwh);
   }
   double facility = cost_facility_kwh(it_kwh, p->cost.pue);
   double cost = rental + cost_electricity_usd(facility, p->cost.usd_per_kwh);
@@ -685,22 +873,15 @@ void serving_report(void *self, sim_engine *eng, sim_report *rep)
                  "USD per million tokens (prompt+output)");
   sim_report_num(rep, "usd_per_million_output_tokens", cost_usd_per_million_tokens(cost, s->m_output_tokens),
                  "USD per million output tokens");
+  report_pools(s, rep, now, T, window, pool_cost);
 
   /* Little's law over the whole run: L = lambda W */
   sim_report_num(rep, "requests_in_system_mean", Tall > 0 ? s->in_system.area / Tall : NAN,
                  "in the system, time average (whole run)");
-  /* the offered load: arrivals over the time they kept coming (to the end
-   * of workload.duration_s, or to the last arrival), not over the drain */
-  sim_time window = now;
-  if (active_sources(s) == 0) {
-    window = 0;
-    for (int i = 0; i < s->nsrc; i++)
-      if (s->src[i].stopped_at > window) window = s->src[i].stopped_at;
-  }
-  sim_report_num(rep, "offered_rate_per_s", window > 0 ? (double)s->arrived / sim_time_to_s(window) : NAN,
+  sim_report_num(rep, "offered_rate_per_s", offered_rate,
                  "offered load: arrivals per second while they came");
   sim_report_num(rep, "arrival_rate_per_s", Tall > 0 ? (double)s->arrived / Tall : NAN,
-                 "arrival rate (whole run, 1/s)");
+                 "  arrivals / whole run incl. drain (1/s)");
   /* every arrival: completed, rejected (until rejected) and in flight (so far) */
   double sojourn = s->sojourn_sum + (double)s->live * sim_time_to_s(now) - s->live_arrival_sum;
   sim_report_num(rep, "time_in_system_mean_s", s->arrived ? sojourn / (double)s->arrived : NAN,

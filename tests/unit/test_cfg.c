@@ -9,6 +9,7 @@
 #include "driver/config/cfg.h"
 #include "driver/config/duration.h"
 #include "driver/config/override.h"
+#include "driver/config/source.h"
 #include "testutil.h"
 
 typedef struct {
@@ -175,6 +176,172 @@ static void test_durations(void)
   CU_ASSERT_PTR_NOT_NULL(strstr(why, "d, h, m, s, ms, us, ns"));
 }
 
+
+/* Seconds keys take durations with units (a name in _s, or unit "s"), in
+ * lists and arrays too; other numbers do not. */
+typedef struct {
+  double start_s, period, rate_per_s, plain;
+  struct {
+    double at_s;
+  } spikes[3];
+  int nspikes;
+  double sojourn_s[4];
+  int nsojourn;
+  int64_t big, small;
+} dparams;
+
+static const sim_key spike_keys[] = {
+  {.name = "at_s", .kind = SIM_KEY_FLOAT, .offset = 0, .required = true, .min = 0, .max = 1e9},
+  SIM_KEY_END,
+};
+
+static const sim_key dkeys[] = {
+  {.name = "start_s", .kind = SIM_KEY_FLOAT, .offset = offsetof(dparams, start_s), .def = 0, .min = 0, .max = 1e9},
+  {.name = "period", .kind = SIM_KEY_FLOAT, .offset = offsetof(dparams, period), .def = 1, .min = 0, .max = 1e9,
+   .unit = "s"},
+  {.name = "rate_per_s", .kind = SIM_KEY_FLOAT, .offset = offsetof(dparams, rate_per_s), .def = 1, .min = 0},
+  {.name = "plain", .kind = SIM_KEY_FLOAT, .offset = offsetof(dparams, plain), .def = 1, .min = 0},
+  {.name = "spikes", .kind = SIM_KEY_LIST, .offset = offsetof(dparams, spikes), .group = spike_keys,
+   .item_size = sizeof(((dparams *)0)->spikes[0]), .count_offset = offsetof(dparams, nspikes), .max_items = 3},
+  {.name = "sojourn_s", .kind = SIM_KEY_NUMBERS, .offset = offsetof(dparams, sojourn_s), .min = 0, .max = 1e9,
+   .count_offset = offsetof(dparams, nsojourn), .max_items = 4},
+  {.name = "big", .kind = SIM_KEY_INT, .offset = offsetof(dparams, big), .def = 0, .min = 0},
+  {.name = "small", .kind = SIM_KEY_INT, .offset = offsetof(dparams, small), .def = 0, .min = -5, .max = 4294967296.0},
+  SIM_KEY_END,
+};
+
+/* Read text through the loader's path (source.c, then --set) into p. */
+static size_t read_d(const char *text, const char *set, dparams *p, char *buf, size_t n)
+{
+  config_t cfg;
+  cfg_errors errs;
+  config_init(&cfg);
+  cfg_errors_init(&errs, "d.cfg");
+  memset(p, 0, sizeof *p);
+  CU_ASSERT_TRUE_FATAL(cfg_config_parse(&cfg, "d.cfg", text, strlen(text), NULL, &errs));
+  if (set) cfg_override_apply(&cfg, set, &errs);
+  cfg_read(config_root_setting(&cfg), "", dkeys, p, NULL, &errs);
+  buf[0] = '\0';
+  for (size_t i = 0; i < errs.len; i++) {
+    strncat(buf, errs.msgs[i], n - strlen(buf) - 2);
+    strcat(buf, "\n");
+  }
+  size_t count = errs.len;
+  cfg_errors_release(&errs);
+  config_destroy(&cfg);
+  return count;
+}
+
+static void test_duration_keys(void)
+{
+  dparams p;
+  char err[4096];
+  CU_ASSERT_TRUE(sim_key_is_duration(&dkeys[0]));
+  CU_ASSERT_TRUE(sim_key_is_duration(&dkeys[1]));
+  CU_ASSERT_FALSE(sim_key_is_duration(&dkeys[2]));
+  CU_ASSERT_FALSE(sim_key_is_duration(&dkeys[3]));
+  CU_ASSERT_TRUE(sim_key_is_duration(&dkeys[5]));
+  CU_ASSERT_FALSE(sim_key_is_duration(&dkeys[6]));
+  /* 9 h = 32,400 s; 1 h 30 m = 5,400 s; 2 d = 172,800 s; 250 ms */
+  CU_ASSERT_EQUAL(read_d("start_s = \"9h\"; period = \"1h30m\";\nspikes = ( { at_s = \"2d\"; }, { at_s = 7.5; } );\n"
+                         "sojourn_s = [ \"250ms\", \"90m\" ];", NULL, &p, err, sizeof err), 0);
+  CU_ASSERT_EQUAL(p.start_s, 32400.0);
+  CU_ASSERT_EQUAL(p.period, 5400.0);
+  CU_ASSERT_EQUAL_FATAL(p.nspikes, 2);
+  CU_ASSERT_EQUAL(p.spikes[0].at_s, 172800.0);
+  CU_ASSERT_EQUAL(p.spikes[1].at_s, 7.5);
+  CU_ASSERT_EQUAL_FATAL(p.nsojourn, 2);
+  CU_ASSERT_EQUAL(p.sojourn_s[0], 0.25);
+  CU_ASSERT_EQUAL(p.sojourn_s[1], 5400.0);
+  /* through --set, quoted or not */
+  CU_ASSERT_EQUAL(read_d("spikes = ( { at_s = 1; } );", "spikes.[0].at_s=9h", &p, err, sizeof err), 0);
+  CU_ASSERT_EQUAL(p.spikes[0].at_s, 32400.0);
+  CU_ASSERT_EQUAL(read_d("", "start_s=\"1h30m\"", &p, err, sizeof err), 0);
+  CU_ASSERT_EQUAL(p.start_s, 5400.0);
+  /* mistakes: a bad unit, a non-duration key, a negative duration, a bound */
+  CU_ASSERT_EQUAL(read_d("start_s = \"9x\";\nrate_per_s = \"1h\";\nperiod = \"-5m\";\nplain = \"2h\";\n"
+                         "spikes = ( { at_s = \"12000d\"; } );", NULL, &p, err, sizeof err), 5);
+  CU_ASSERT_PTR_NOT_NULL(strstr(err, "d.cfg:1: start_s: \"9x\" is not a duration: unknown unit at \"x\""));
+  CU_ASSERT_PTR_NOT_NULL(strstr(err, "d.cfg:2: rate_per_s: expected a number, got \"1h\""));
+  CU_ASSERT_PTR_NOT_NULL(strstr(err, "d.cfg:3: period: out of range: \"-5m\" = -300 s (expected a value >= 0"));
+  CU_ASSERT_PTR_NOT_NULL(strstr(err, "d.cfg:4: plain: expected a number, got \"2h\""));
+  /* 12,000 d = 1.0368e9 s > 1e9 */
+  CU_ASSERT_PTR_NOT_NULL(strstr(err, "d.cfg:5: spikes.[0].at_s: out of range: \"12000d\" = 1.0368e+09 s"));
+  CU_ASSERT_EQUAL(read_d("start_s = true;", NULL, &p, err, sizeof err), 1);
+  CU_ASSERT_PTR_NOT_NULL(strstr(err, "start_s: expected a number of seconds or a duration such as \"1h30m\", got true"));
+}
+
+/* Integer keys hold 64 bits exactly and are range-checked as integers. */
+static void test_int64_keys(void)
+{
+  dparams p;
+  char err[4096];
+  CU_ASSERT_EQUAL(read_d("big = 9223372036854775807;\nsmall = 4294967296;", NULL, &p, err, sizeof err), 0);
+  CU_ASSERT_EQUAL(p.big, INT64_MAX);
+  CU_ASSERT_EQUAL(p.small, INT64_C(4294967296));
+  CU_ASSERT_EQUAL(read_d("big = 302000000000;", NULL, &p, err, sizeof err), 0);
+  CU_ASSERT_EQUAL(p.big, INT64_C(302000000000));
+  /* 2^53 + 1 as an integer is exact (a double would make it 2^53) */
+  CU_ASSERT_EQUAL(read_d("big = 9007199254740993;", NULL, &p, err, sizeof err), 0);
+  CU_ASSERT_EQUAL(p.big, INT64_C(9007199254740993));
+  CU_ASSERT_EQUAL(read_d("big = 0x100000005;", NULL, &p, err, sizeof err), 0);
+  CU_ASSERT_EQUAL(p.big, INT64_C(4294967301));
+  CU_ASSERT_EQUAL(read_d("big = 1e6;", NULL, &p, err, sizeof err), 0);
+  CU_ASSERT_EQUAL(p.big, 1000000);
+  /* the value in a message is the one written, not a 32-bit remainder */
+  CU_ASSERT_EQUAL(read_d("small = 4294967297;\nbig = -1;", NULL, &p, err, sizeof err), 2);
+  CU_ASSERT_PTR_NOT_NULL(strstr(err, "d.cfg:1: small: out of range: 4294967297 (expected a value >= -5 and <= 4.29497e+09)"));
+  CU_ASSERT_PTR_NOT_NULL(strstr(err, "d.cfg:2: big: out of range: -1 (expected a value >= 0)"));
+  CU_ASSERT_EQUAL(read_d("big = 1e300;", NULL, &p, err, sizeof err), 1);
+  CU_ASSERT_PTR_NOT_NULL(strstr(err, "d.cfg:1: big: expected an integer, got 1e+300"));
+  CU_ASSERT_EQUAL(read_d("", "big=4294967298", &p, err, sizeof err), 0);
+  CU_ASSERT_EQUAL(p.big, INT64_C(4294967298));
+  CU_ASSERT_EQUAL(read_d("", "small=-6", &p, err, sizeof err), 1);
+  CU_ASSERT_PTR_NOT_NULL(strstr(err, "--set small=-6: small: out of range: -6"));
+}
+
+/* Every message a --set causes names that --set; pools[0] says .[0]. */
+static void test_set_messages(void)
+{
+  params p;
+  char err[4096];
+  const char *text = "name = \"x\";\npools = ( { replicas = 2; } );\n";
+  static const struct {
+    const char *set, *want;
+  } cases[] = {
+    {"pools[0].replicas=3", "--set pools[0].replicas=3: 'pools[0]' is not a valid key (did you mean --set pools.[0].replicas=3?)"},
+    {"pools.[1].replicas=3", "--set pools.[1].replicas=3: [1]: no such list element (the list has 1: .[0] to .[0])"},
+    {"pools.[x].replicas=3", "--set pools.[x].replicas=3: [x]: not an element index (expected .[N], N from 0)"},
+    {"name.[0]=3", "--set name.[0]=3: [0]: no such list element (what comes before it is not a list)"},
+    {"pools.replicas=3", "--set pools.replicas=3: 'replicas' is not a valid key here (what comes before it is a list"},
+    {"name.first=3", "--set name.first=3: 'first' is not a valid key here (what comes before it is a value"},
+    {"pools.[0].replicas=0", "--set pools.[0].replicas=0: pools.[0].replicas: out of range: 0"},
+    {"pools.[0].replica=1", "--set pools.[0].replica=1: pools.[0].replica: unknown key (did you mean 'replicas'?)"},
+    {"count=4294967396", "--set count=4294967396: count: out of range: 4294967396"},
+    {"mode=\"fastest\"", "--set mode=\"fastest\": mode: unknown value \"fastest\""},
+    {"pools=3", "--set pools=3: pools: expected a list"},
+    {"extra.deep=1", "--set extra.deep=1: extra: unknown key"},
+    {"a..b=1", "--set a..b=1: empty part in the key path"},
+    {"novalue", "--set novalue: expected KEY=VALUE"},
+    {"b@d=1", "--set b@d=1: 'b@d' is not a valid key (expected letters"},
+    {"count=99999999999999999999", "--set count=99999999999999999999: the integer does not fit in 64 bits"},
+  };
+  for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+    read_text(text, cases[i].set, &p, err, sizeof err);
+    if (!strstr(err, cases[i].want)) printf("\n    --set %s gave:\n%s    want: %s\n", cases[i].set, err, cases[i].want);
+    CU_ASSERT_PTR_NOT_NULL(strstr(err, cases[i].want));
+    /* no message of a --set case points into the file */
+    CU_ASSERT_PTR_NULL(strstr(err, "t.cfg:"));
+  }
+  /* a string from a file is quoted at most 40 characters long, escaped */
+  CU_ASSERT_EQUAL(read_text("name = \"x\"; mode = \"0123456789012345678901234567890123456789SECRET\\n\";", NULL, &p,
+                            err, sizeof err), 1);
+  CU_ASSERT_PTR_NOT_NULL(strstr(err, "t.cfg:1: mode: unknown value \"0123456789012345678901234567890123456789...\""));
+  CU_ASSERT_PTR_NULL(strstr(err, "SECRET"));
+  CU_ASSERT_EQUAL(read_text("name = \"x\"; count = \"a\\tb\";", NULL, &p, err, sizeof err), 1);
+  CU_ASSERT_PTR_NOT_NULL(strstr(err, "t.cfg:1: count: expected an integer, got \"a\\tb\""));
+}
+
 int main(void)
 {
   static const cs_test tests[] = {
@@ -182,6 +349,9 @@ int main(void)
     {"lists of groups", test_lists},
     {"errors with line and path", test_errors},
     {"durations with units", test_durations},
+    {"duration keys", test_duration_keys},
+    {"64-bit integer keys", test_int64_keys},
+    {"--set messages", test_set_messages},
     {NULL, NULL},
   };
   return cs_run_suite("cfg", tests);

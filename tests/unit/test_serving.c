@@ -22,7 +22,9 @@
 #include "clitest.h"
 #include "models/llm/llm_step.h"
 #include "models/queue/queue_theory.h"
+#include "models/serving/serving_capacity.h"
 #include "driver/config/catalog_load.h"
+#include "driver/config/scenario.h"
 #include "testutil.h"
 
 #define DATA_DIR CS_SOURCE_DIR "/tests/serving"
@@ -582,6 +584,7 @@ static const char policies_cfg[] =
   "  prompt_tokens = { dist = \"lognormal\"; mean = 400.0; cv = 1.0; };\n"
   "  output_tokens = { dist = \"lognormal\"; mean = 150.0; cv = 1.0; };\n"
   "  duration_s = 600.0;\n"
+  "  truncate = true;\n"   /* the rare draw past the context is cut (as before the context rule), not rejected */
   "};\n"
   "scheduler = { policy = \"continuous\"; batch_size = 8; };\n";
 
@@ -715,6 +718,7 @@ static const char spike_cfg[] =
   "  prompt_tokens = { dist = \"lognormal\"; mean = 400.0; cv = 1.0; };\n"
   "  output_tokens = { dist = \"lognormal\"; mean = 150.0; cv = 1.0; };\n"
   "  duration_s = 600.0;\n"
+  "  truncate = true;\n"   /* as above: every rejection here is max_queue's */
   "};\n"
   "scheduler = { max_num_seqs = 16; };\n"
   "output = { interval_s = 10.0; requests = true; };\n";
@@ -905,8 +909,10 @@ static void test_azure_trace(void)
                          "model = { name = \"llama2-7b\"; };\n"
                          "cluster = { pools = ( { gpu = \"" A100 "\"; replicas = 8; } ); };\n"
                          "workload = { trace = { file = \"" CS_SOURCE_DIR
-                         "/scenarios/traces/azure_llm_conv_2023.csv\"; }; };\n"
+                         "/scenarios/traces/azure_llm_conv_2023.csv\"; truncate = true; }; };\n"
                          "output = { requests = true; };\n");
+  /* truncate: the 1,612 rows past llama2-7b's 4,096 tokens are cut to fit
+   * (rejecting them is test_too_long's) so that every row completes */
   char *sum = RUN_CFG(dir, "azure.cfg", "out");
   CHECK(SNUM(sum, "requests_arrived") == 19366, "%g arrived, expected 19,366", SNUM(sum, "requests_arrived"));
   CHECK(SNUM(sum, "requests_completed") == 19366 && SNUM(sum, "requests_rejected") == 0,
@@ -1282,6 +1288,657 @@ static void test_classes_direct_keys(void)
   free(dir);
 }
 
+/* ---- 12. capacity: the saturation probe ---- */
+
+/* dir/rel's text, or NULL. */
+static char *cs_slurp_at(const char *dir, const char *rel)
+{
+  char *path = path_join(dir, rel);
+  char *text = cs_slurp(path, NULL);
+  free(path);
+  return text;
+}
+
+/* The scenario `text` loaded as clustersim would (catalogs included): its
+ * serving params into *out; false (a failed test) if it does not load. */
+static bool load_serving(const char *dir, const char *text, const char *const *sets, size_t nsets,
+                         cfg_scenario *sc, const srv_params **out)
+{
+  char *path = cs_write_file(dir, "load.cfg", text);
+  cfg_errors errs;
+  cfg_errors_init(&errs, path);
+  bool ok = cfg_scenario_load(sc, path, &(cfg_load_opts){.sets = (char *const *)sets, .nsets = nsets}, &errs);
+  if (!ok) cfg_errors_print(&errs, stderr);
+  cfg_errors_release(&errs);
+  free(path);
+  CHECK(ok, "the scenario does not load");
+  *out = NULL;
+  for (size_t i = 0; ok && i < sc->nparts; i++)
+    if (sc->parts[i].type == &serving_component) *out = sc->parts[i].params;
+  if (!ok) cfg_scenario_release(sc);
+  return ok && *out;
+}
+
+/* The k-th step (ns, as the engine schedules it) of a request of prompt 1
+ * served alone on the tiny model: k = 1 the 1-token prefill (which emits
+ * the first token), k >= 2 a decode at context k (the cache holds the
+ * prompt and the k - 1 tokens made). */
+static sim_time tiny_step_ns(int k)
+{
+  const sim_catalogs *cats = tiny_catalogs();
+  llm_replica r;
+  llm_replica_init(&r, sim_catalog_find(cats, "models", "tiny"), sim_catalog_find(cats, "gpus", A100), GPU_FP16, 1,
+                   1, NULL, NULL, MG_OVERHEAD_S);
+  llm_step_cost c;
+  llm_batch b = {0};
+  if (k == 1)
+    llm_batch_add_prefill(&b, 0, 1, true);
+  else
+    llm_batch_add_decode(&b, 1, k);
+  llm_step(&r, &b, &c);
+  return sim_time_from_s(c.total_s);
+}
+
+/* Batch size 1, fixed sizes, prompt 1 and output N: the replica serves one
+ * request at a time in N steps; the probe keeps it always busy, so
+ * requests leave exactly every S = the sum of those steps and the
+ * saturation rate is 1 / S exactly (E[service] = S). */
+static double tiny_service_s(int output)
+{
+  sim_time ns = 0;
+  for (int k = 1; k <= output; k++) ns += tiny_step_ns(k);
+  return sim_time_to_s(ns);
+}
+
+/* E[S] for the M/G/1 scenario's sizes: N geometric with mean m, so step k
+ * is taken with probability P(N >= k) = (1 - 1/m)^(k-1). */
+static double tiny_mean_service_s(double m)
+{
+  double es = 0, q = 1;
+  for (int k = 1; q > 1e-15; k++, q *= 1 - 1 / m) es += q * sim_time_to_s(tiny_step_ns(k));
+  return es;
+}
+
+/* Batch size 1: the saturation rate is 1 / E[service]. Fixed sizes: exact
+ * (to the ns rounding of the measured gaps), by the probe directly and in
+ * the summary, for the continuous, dynamic (1, no delay) and static (1)
+ * policies alike; a pool of 3 replicas sustains exactly 3 times that.
+ * Geometric outputs (mean 10): 1 / E[S] within 3% (the probe stops at a 1%
+ * half-width). */
+static void test_saturation_batch1(void)
+{
+  unsigned f0 = CU_get_number_of_failures();
+  char *dir = cs_tmpdir("serving_sat1");
+  double S = tiny_service_s(10);
+  char *text = mg_scenario(1, "least-outstanding", 1.0, 1000);
+  static const char *const fixed[] = {"workload.output_tokens.dist=\"fixed\"", "workload.output_tokens.value=10"};
+  cfg_scenario sc;
+  const srv_params *p;
+  if (load_serving(dir, text, fixed, 2, &sc, &p)) {
+    srv_saturation sat;
+    srv_saturation_get(p, 0, &sat);
+    printf("\n    batch 1, output 10: S %.9f s; probe %.9f /s (1/S %.9f), %llu measured", S, sat.rate_per_s, 1 / S,
+           (unsigned long long)sat.measured);
+    CHECK_REL(sat.rate_per_s, 1 / S, 1e-9, "saturation of batch size 1, fixed sizes, against 1 / S");
+    CHECK(sat.rel_ci95 < 1e-9, "fixed sizes, one at a time: the gaps are all S, yet the half-width is %g", sat.rel_ci95);
+    cfg_scenario_release(&sc);
+  }
+  char *cfg = cs_write_file(dir, "sat.cfg", text);
+  static const char *const pols[][3] = {
+    {"scheduler.policy=\"continuous\"", "scheduler.max_num_seqs=1", "cluster.pools.[0].replicas=1"},
+    {"scheduler.policy=\"dynamic\"", "scheduler.max_batch_size=1", "scheduler.max_queue_delay_s=0.0"},
+    {"scheduler.policy=\"static\"", "scheduler.batch_size=1", "scheduler.batch_timeout_s=0.0"},
+    {"scheduler.policy=\"continuous\"", "scheduler.max_num_seqs=1", "cluster.pools.[0].replicas=3"}};
+  for (int k = 0; k < 4; k++) {
+    char out[16];
+    snprintf(out, sizeof out, "p%d", k);
+    char *sum = RUN_CFG(dir, "sat.cfg", out, "--set", fixed[0], "--set", fixed[1], "--set", pols[k][0], "--set",
+                        pols[k][1], "--set", pols[k][2]);
+    CHECK_REL(SNUM(sum, "saturation_rate_per_s"), (k == 3 ? 3 : 1) / S, 1e-9, pols[k][0]);
+    free(sum);
+  }
+  /* geometric outputs of mean 10 */
+  double es = tiny_mean_service_s(MG_MEAN_OUT);
+  char *sum = RUN_CFG(dir, "sat.cfg", "geo");
+  printf("\n    batch 1, geometric outputs of mean %g: E[S] %.9f s, saturation %.6f /s, 1/E[S] %.6f /s\n", MG_MEAN_OUT,
+         es, SNUM(sum, "saturation_rate_per_s"), 1 / es);
+  CHECK_REL(SNUM(sum, "saturation_rate_per_s"), 1 / es, 0.03, "saturation of batch size 1 against 1 / E[S]");
+  CHECK(SNUM(sum, "saturation_rate_rel_ci95") <= 0.0101, "half-width %g", SNUM(sum, "saturation_rate_rel_ci95"));
+  free(sum);
+  free(cfg);
+  free(text);
+  cs_cleanup_if_passed(dir, f0);
+  free(dir);
+}
+
+/* Capacity utilization against load on the M/G/1 scenario (batch size 1,
+ * geometric outputs): at rho = lambda E[S] of 0.5, 0.8, 1.1 and 1.3 it is
+ * offered / saturation by definition, rises with the load, is within 4% of
+ * rho (offered noise 0.7%, the probe's 1%), and crosses 1 where the queue
+ * stops being stable: below, queue_length_max stays small and TTFT p99 a
+ * few seconds; above, the backlog at the end of the arrivals is about
+ * N (1 - 1/rho) (1,818 and 4,615 of 20,000, sd ~200), p99 TTFT grows
+ * tenfold, and the replica serves at the saturation rate (throughput
+ * within 2% of it). At batch size 1 the busy fraction is rho too: the two
+ * agree below saturation (they part ways under continuous batching,
+ * test_capacity_continuous), and the batch occupancy equals the busy
+ * fraction (one sequence runs exactly while the replica is busy). */
+static void test_capacity_crosses_one(void)
+{
+  unsigned f0 = CU_get_number_of_failures();
+  char *dir = cs_tmpdir("serving_cross");
+  double es = tiny_mean_service_s(MG_MEAN_OUT);
+  static const double rhos[] = {0.5, 0.8, 1.1, 1.3};
+  double cu[4], qmax[4], p99[4];
+  for (int i = 0; i < 4; i++) {
+    char *text = mg_scenario(1, "least-outstanding", rhos[i] / es, 20000);
+    char name[32];
+    snprintf(name, sizeof name, "rho%d.cfg", i);
+    char *cfg = cs_write_file(dir, name, text);
+    char *sum = RUN_CFG(dir, name, "out", "--set", "output.interval_s=10.0");
+    double sat = SNUM(sum, "saturation_rate_per_s"), off = SNUM(sum, "offered_rate_per_s");
+    cu[i] = SNUM(sum, "capacity_utilization");
+    qmax[i] = SNUM(sum, "queue_length_max");
+    p99[i] = SNUM(sum, "ttft_p99_s");
+    printf("\n    rho %.2f: offered %.4f /s, saturation %.4f /s, capacity_utilization %.4f, busy %.4f, queue max %g, "
+           "TTFT p99 %.3f s", rhos[i], off, sat, cu[i], SNUM(sum, "gpu_utilization"), qmax[i], p99[i]);
+    CHECK_REL(cu[i], off / sat, 1e-12, "capacity_utilization = offered / saturation");
+    CHECK_REL(cu[i], rhos[i], 0.04, "capacity_utilization against rho");
+    CHECK((cu[i] < 1) == (rhos[i] < 1), "rho %g: capacity_utilization %g on the wrong side of 1", rhos[i], cu[i]);
+    if (rhos[i] < 1) CHECK_REL(SNUM(sum, "gpu_utilization"), cu[i], 0.03, "batch size 1: busy fraction = capacity_utilization");
+    /* one sequence runs exactly while the replica is busy: occupancy = busy fraction */
+    CHECK_REL(SNUM(sum, "batch_occupancy"), SNUM(sum, "gpu_utilization"), 1e-9, "batch size 1: batch_occupancy");
+    if (rhos[i] > 1) CHECK_REL(SNUM(sum, "throughput_requests_per_s"), sat, 0.02, "overloaded: served at the saturation rate");
+    if (i > 0) CHECK(cu[i] > cu[i - 1], "capacity_utilization does not rise: %g then %g", cu[i - 1], cu[i]);
+    free(sum);
+    free(cfg);
+    free(text);
+  }
+  printf("\n");
+  CHECK(qmax[0] < 50 && qmax[1] < 100, "below saturation the queue reached %g and %g", qmax[0], qmax[1]);
+  CHECK(qmax[2] > 1000 && qmax[3] > 3000, "above saturation the backlog is only %g and %g", qmax[2], qmax[3]);
+  CHECK(p99[2] > 10 * p99[1], "TTFT p99 %g s at rho 1.1 against %g s at 0.8", p99[2], p99[1]);
+  cs_cleanup_if_passed(dir, f0);
+  free(dir);
+}
+
+/* Continuous batching on Llama 2 7B (max_num_seqs 32, lognormal sizes),
+ * where no closed form exists: overloaded at 1.5 x the probe's rate for
+ * 20 minutes (cut there, so the queue never empties), the cluster
+ * completes requests at the saturation rate (3%, after the first 5
+ * minutes). At 0.7 x, capacity_utilization reads 0.7 while the busy
+ * fraction reads near 1 - continuous batching keeps a replica "busy"
+ * whenever anything runs, the issue's point - and the queue stays short;
+ * the batch is far from its limit there and near it when overloaded. */
+static const char cont_cfg[] =
+  "name = \"cont\";\nseed = 5;\n"
+  "model = { name = \"llama2-7b\"; };\n"
+  "cluster = { pools = ( { gpu = \"" A100 "\"; replicas = 1; } ); };\n"
+  "workload = {\n"
+  "  arrivals = { rate = 1.0; };\n"
+  "  prompt_tokens = { dist = \"lognormal\"; mean = 400.0; cv = 1.0; };\n"
+  "  output_tokens = { dist = \"lognormal\"; mean = 150.0; cv = 1.0; };\n"
+  "  duration_s = 1200.0;\n"
+  "};\n"
+  "scheduler = { max_num_seqs = 32; };\n"
+  "output = { interval_s = 60.0; };\n";
+
+static void test_capacity_continuous(void)
+{
+  unsigned f0 = CU_get_number_of_failures();
+  char *dir = cs_tmpdir("serving_cont");
+  char *cfg = cs_write_file(dir, "cont.cfg", cont_cfg);
+  char *s0 = RUN_CFG(dir, "cont.cfg", "probe", "--set", "horizon_s=1e-9");
+  double sat = SNUM(s0, "saturation_rate_per_s");
+  free(s0);
+  char set[64];
+  snprintf(set, sizeof set, "workload.load_scale=%.17g", 1.5 * sat);
+  char *over = RUN_CFG(dir, "cont.cfg", "over", "--set", set, "--set", "horizon_s=1200.0");
+  char *out = path_join(dir, "over");
+  csv_t t;
+  if (OUT_CSV(out, "timeseries", &t)) {
+    int c_t = CSV_COL(&t, "time_s"), c_c = CSV_COL(&t, "completions"), c_r = CSV_COL(&t, "rejected");
+    int c_o = CSV_COL(&t, "batch_occupancy"), c_u = CSV_COL(&t, "capacity_utilization");
+    double n = 0, t0 = NAN, occ = 0;
+    size_t rows = 0;
+    for (size_t i = 0; i < t.nrows; i++) {
+      if (csv_d(&t, i, c_t) < 300) continue;
+      if (isnan(t0)) t0 = csv_d(&t, i, c_t);
+      n += csv_d(&t, i, c_c) + csv_d(&t, i, c_r);
+      occ += csv_d(&t, i, c_o);
+      rows++;
+      /* offered per interval is the Poisson rate's integral: 1.5 x saturation exactly */
+      CHECK_REL(csv_d(&t, i, c_u), 1.5, 1e-9, "timeseries capacity_utilization at 1.5 x saturation");
+    }
+    double rate = n / (1200 - t0);
+    printf("\n    continuous, 32 seqs: saturation %.4f /s; overloaded 1.5x: served %.4f /s, batch occupancy %.3f",
+           sat, rate, occ / (double)rows);
+    CHECK_REL(rate, sat, 0.03, "overloaded continuous batching serves at the saturation rate");
+    CHECK(occ / (double)rows > 0.9, "overloaded, the batch is at %g of its limit", occ / (double)rows);
+    csv_free(&t);
+  }
+  free(out);
+  free(over);
+  snprintf(set, sizeof set, "workload.load_scale=%.17g", 0.7 * sat);
+  char *under = RUN_CFG(dir, "cont.cfg", "under", "--set", set);
+  printf("\n    at 0.7x: capacity_utilization %.4f, gpu_utilization %.4f, batch_occupancy %.4f, queue max %g\n",
+         SNUM(under, "capacity_utilization"), SNUM(under, "gpu_utilization"), SNUM(under, "batch_occupancy"),
+         SNUM(under, "queue_length_max"));
+  CHECK_REL(SNUM(under, "capacity_utilization"), 0.7, 0.05, "capacity_utilization at 0.7 x saturation");
+  CHECK(SNUM(under, "gpu_utilization") > 0.95, "busy fraction %g: the issue's 0.99 not reproduced",
+        SNUM(under, "gpu_utilization"));
+  CHECK(SNUM(under, "queue_length_max") < 30, "queue reached %g at 0.7 x saturation", SNUM(under, "queue_length_max"));
+  CHECK(SNUM(under, "batch_occupancy") < 0.9 && SNUM(under, "batch_occupancy") > 0,
+        "batch occupancy %g at 0.7 x", SNUM(under, "batch_occupancy"));
+  CHECK(SNUM(under, "kv_cache_mean_fraction") > 0 &&
+            SNUM(under, "kv_cache_mean_fraction") <= SNUM(under, "kv_cache_peak_fraction"),
+        "KV mean %g against peak %g", SNUM(under, "kv_cache_mean_fraction"), SNUM(under, "kv_cache_peak_fraction"));
+  free(under);
+  free(cfg);
+  cs_cleanup_if_passed(dir, f0);
+  free(dir);
+}
+
+/* Mixed pools: 2 A100 and 1 H100 replicas behind one router. Each pool's
+ * saturation rate is its replica count times the rate of one replica of
+ * that configuration - the same probe a one-pool scenario of it runs, so
+ * equal to its figure exactly - and the cluster's is their sum; the pool
+ * keys add up to the cluster's (throughput, offered rate, cost). */
+static const char mixed_cfg[] =
+  "name = \"mixed\";\nseed = 2;\n"
+  "model = { name = \"llama2-7b\"; };\n"
+  "cluster = { pools = ( %s ); };\n"
+  "workload = {\n"
+  "  arrivals = { rate = 12.0; };\n"
+  "  prompt_tokens = { dist = \"lognormal\"; mean = 400.0; cv = 1.0; };\n"
+  "  output_tokens = { dist = \"lognormal\"; mean = 150.0; cv = 1.0; };\n"
+  "  duration_s = 300.0;\n"
+  "};\n"
+  "scheduler = { max_num_seqs = 64; };\n";
+
+static void test_capacity_mixed_pools(void)
+{
+  unsigned f0 = CU_get_number_of_failures();
+  char *dir = cs_tmpdir("serving_mixed");
+  static const char *const pools[] = {"{ gpu = \"" A100 "\"; replicas = 2; }, { gpu = \"h100-sxm\"; replicas = 1; }",
+                                      "{ gpu = \"" A100 "\"; replicas = 1; }", "{ gpu = \"h100-sxm\"; replicas = 1; }"};
+  static const char *const names[] = {"mixed.cfg", "a100.cfg", "h100.cfg"}, *const outs[] = {"mixed", "a100", "h100"};
+  char *runs[3];
+  for (int i = 0; i < 3; i++) {
+    char *text = fmt(mixed_cfg, pools[i]);
+    char *cfg = cs_write_file(dir, names[i], text);
+    runs[i] = RUN_CFG(dir, names[i], outs[i]);
+    free(cfg);
+    free(text);
+  }
+  char *m = runs[0], *a = runs[1], *h = runs[2];
+  double p0 = SNUM(m, "pool0_saturation_rate_per_s"), p1 = SNUM(m, "pool1_saturation_rate_per_s");
+  printf("\n    mixed: A100 %.4f /s per replica, H100 %.4f /s; pools %.4f + %.4f = %.4f /s\n",
+         SNUM(a, "saturation_rate_per_s"), SNUM(h, "saturation_rate_per_s"), p0, p1, SNUM(m, "saturation_rate_per_s"));
+  CHECK(p0 == 2 * SNUM(a, "saturation_rate_per_s"), "pool 0: %.17g, 2 x one A100 replica %.17g", p0,
+        2 * SNUM(a, "saturation_rate_per_s"));
+  CHECK(p1 == SNUM(h, "saturation_rate_per_s"), "pool 1: %.17g, one H100 replica %.17g", p1, SNUM(h, "saturation_rate_per_s"));
+  CHECK(SNUM(h, "saturation_rate_per_s") > SNUM(a, "saturation_rate_per_s"), "an H100 replica sustains less than an A100");
+  CHECK_REL(SNUM(m, "saturation_rate_per_s"), p0 + p1, 1e-15, "the cluster's saturation rate is the pools' sum");
+  static const char *const sums[][3] = {{"throughput_requests_per_s", "pool0_throughput_requests_per_s", "pool1_throughput_requests_per_s"},
+                                        {"throughput_tokens_per_s", "pool0_throughput_tokens_per_s", "pool1_throughput_tokens_per_s"},
+                                        {"output_tokens_per_s", "pool0_output_tokens_per_s", "pool1_output_tokens_per_s"},
+                                        {"offered_rate_per_s", "pool0_offered_rate_per_s", "pool1_offered_rate_per_s"},
+                                        {"cost_usd", "pool0_cost_usd", "pool1_cost_usd"}};
+  for (size_t i = 0; i < sizeof sums / sizeof sums[0]; i++)
+    CHECK_REL(SNUM(m, sums[i][1]) + SNUM(m, sums[i][2]), SNUM(m, sums[i][0]), 1e-12, sums[i][0]);
+  /* capacity_utilization: offered over saturation, per pool and in all */
+  CHECK_REL(SNUM(m, "pool1_capacity_utilization"), SNUM(m, "pool1_offered_rate_per_s") / p1, 1e-12, "pool 1 capacity_utilization");
+  CHECK_REL(SNUM(m, "capacity_utilization"), SNUM(m, "offered_rate_per_s") / (p0 + p1), 1e-12, "capacity_utilization");
+  /* busy fractions: the cluster's is the pools' weighted by GPUs (tp 1: 2 A100s and 1 H100) */
+  CHECK_REL((2 * SNUM(m, "pool0_gpu_utilization") + SNUM(m, "pool1_gpu_utilization")) / 3, SNUM(m, "gpu_utilization"),
+            1e-9, "gpu_utilization against the pools'");
+  free(m);
+  free(a);
+  free(h);
+  cs_cleanup_if_passed(dir, f0);
+  free(dir);
+}
+
+/* The probe runs once per configuration in a process: a second call finds
+ * it in the cache (no probe run, the same value to the bit), and so does
+ * the scenario loaded again (a new load, new catalog entries: the key is
+ * by value) with another replica count or load; a different scheduler
+ * setting is a new configuration. Through the program: -r 3 gives the same
+ * saturation rate in every replication (the probe's stream does not depend
+ * on the seed), so its ci95 is 0. */
+static void test_probe_cached(void)
+{
+  unsigned f0 = CU_get_number_of_failures();
+  char *dir = cs_tmpdir("serving_cache");
+  srv_saturation_cache_clear();
+  uint64_t n0 = srv_saturation_probes();
+  cfg_scenario sc;
+  const srv_params *p;
+  srv_saturation s1 = {0}, s2 = {0}, s3 = {0}, s4 = {0};
+  if (load_serving(dir, cont_cfg, NULL, 0, &sc, &p)) {
+    srv_saturation_get(p, 0, &s1);
+    CHECK(srv_saturation_probes() == n0 + 1 && !s1.from_cache, "the first call did not probe");
+    srv_saturation_get(p, 0, &s2);
+    CHECK(srv_saturation_probes() == n0 + 1 && s2.from_cache, "the second call probed again");
+    CHECK(s1.rate_per_s == s2.rate_per_s && s1.rel_ci95 == s2.rel_ci95, "cached %.17g, probed %.17g", s2.rate_per_s,
+          s1.rate_per_s);
+    cfg_scenario_release(&sc);
+  }
+  static const char *const other[] = {"cluster.pools.[0].replicas=7", "workload.load_scale=3.5"};
+  if (load_serving(dir, cont_cfg, other, 2, &sc, &p)) {
+    srv_saturation_get(p, 0, &s3);
+    CHECK(srv_saturation_probes() == n0 + 1 && s3.from_cache && s3.rate_per_s == s1.rate_per_s,
+          "reloaded with 7 replicas and 3.5x the load: probed again (%llu probes), %.17g",
+          (unsigned long long)(srv_saturation_probes() - n0), s3.rate_per_s);
+    cfg_scenario_release(&sc);
+  }
+  static const char *const seqs[] = {"scheduler.max_num_seqs=16"};
+  if (load_serving(dir, cont_cfg, seqs, 1, &sc, &p)) {
+    srv_saturation_get(p, 0, &s4);
+    CHECK(srv_saturation_probes() == n0 + 2 && !s4.from_cache, "max_num_seqs 16 found in the cache");
+    CHECK(s4.rate_per_s < s1.rate_per_s, "16 sequences sustain %g /s, 32 sustain %g /s", s4.rate_per_s, s1.rate_per_s);
+    cfg_scenario_release(&sc);
+  }
+  char *cfg = cs_write_file(dir, "cont.cfg", cont_cfg);
+  char *r = RUN_CFG(dir, "cont.cfg", "r", "-r", "3", "--set", "workload.duration_s=120.0");
+  CHECK(SNUM(r, "saturation_rate_per_s") == s1.rate_per_s, "-r 3: %.17g, the probe %.17g",
+        SNUM(r, "saturation_rate_per_s"), s1.rate_per_s);
+  CHECK(SNUM(r, "saturation_rate_per_s_ci95") == 0, "saturation differs between replications");
+  free(r);
+  free(cfg);
+  cs_cleanup_if_passed(dir, f0);
+  free(dir);
+}
+
+/* ---- 13. requests longer than the context ---- */
+
+/* The tiny model cut to a 1,000-token context; a trace of 12 rows, 5 of
+ * which ask for more (prompt + output > 1000; output 0 counts as 1). */
+static const char long_trace[] =
+  "TIMESTAMP,ContextTokens,GeneratedTokens\n"
+  "0.0,100,10\n"    /* fits */
+  "0.5,999,1\n"     /* 1000: fits */
+  "1.0,999,2\n"     /* 1001: too long */
+  "1.5,1000,0\n"    /* 1000 + 1: too long */
+  "2.0,500,500\n"   /* fits */
+  "2.5,500,501\n"   /* too long */
+  "3.0,5000,10\n"   /* too long */
+  "3.5,10,990\n"    /* fits */
+  "4.0,10,991\n"    /* too long */
+  "4.5,1,1\n"       /* fits */
+  "5.0,300,300\n"   /* fits */
+  "5.5,999,0\n";    /* 999 + 1: fits */
+
+static char *long_scenario(const char *workload)
+{
+  char *model = cs_slurp(TINY_CFG, NULL);
+  CU_ASSERT_PTR_NOT_NULL_FATAL(model);
+  char *s = fmt("name = \"long\";\nseed = 4;\n%s"
+                "model = { name = \"tiny\"; max_context = 1000; };\n"
+                "cluster = { pools = ( { gpu = \"" A100 "\"; replicas = 2; } ); };\n"
+                "workload = { %s };\n"
+                "scheduler = { max_num_seqs = 4; step_overhead_s = 0.001; };\n"
+                "slo = { ttft_s = 100.0; };\n"
+                "output = { requests = true; };\n",
+                model, workload);
+  free(model);
+  return s;
+}
+
+/* Rows of OUT/requests.csv with this status whose prompt + output exceed
+ * `context`, and the largest prompt + output of the others. */
+static size_t count_long(const char *out, const char *status, long context, double *most_other)
+{
+  csv_t t;
+  size_t n = 0;
+  *most_other = 0;
+  if (!OUT_CSV(out, "requests", &t)) return 0;
+  int c_p = CSV_COL(&t, "prompt_tokens"), c_o = CSV_COL(&t, "output_tokens"), c_s = CSV_COL(&t, "status");
+  for (size_t i = 0; i < t.nrows; i++) {
+    double tok = csv_d(&t, i, c_p) + csv_d(&t, i, c_o);
+    if (!strcmp(csv_s(&t, i, c_s), status) && tok > context)
+      n++;
+    else if (tok > *most_other)
+      *most_other = tok;
+  }
+  csv_free(&t);
+  return n;
+}
+
+/* Too long for the context: rejected as vLLM's API server does, counted in
+ * requests_too_long and in requests_rejected (conservation holds), told
+ * once on stderr (a trace: at load, with the row count; sampled sizes:
+ * after the run, with the count); SLO attainment and slo_met leave them
+ * out. With truncate (trace.truncate, or truncate for sampled sizes) the
+ * same requests are cut to fit instead and all complete. */
+static void test_too_long(void)
+{
+  unsigned f0 = CU_get_number_of_failures();
+  char *dir = cs_tmpdir("serving_long");
+  char *trace = cs_write_file(dir, "long.csv", long_trace);
+  char *text = long_scenario("trace = { file = \"long.csv\"; };");
+  char *cfg = cs_write_file(dir, "trace.cfg", text);
+  result r = run_in(dir, "run", "trace.cfg", "-q", "-o", "rej", (const char *)NULL);
+  CHECK_RC(r, 0);
+  CHECK_ERR_HAS(r, "clustersim: trace.cfg:");
+  CHECK_ERR_HAS(r, ": workload.trace: warning: 5 of 12 rows ask for more than tiny's context of 1,000 tokens "
+                   "(prompt + output): they will be rejected, as vLLM's API server does (requests_too_long); "
+                   "trace.truncate = true cuts them to fit instead");
+  char *first = strstr(r.err, "warning"), *again = first ? strstr(first + 1, "warning") : NULL;
+  CHECK(first && !again, "not exactly one warning:\n%s", r.err);
+  result_free(&r);
+  char *sum = cs_slurp_at(dir, "rej/summary.json");
+  CHECK(SNUM(sum, "requests_too_long") == 5 && SNUM(sum, "requests_rejected") == 5 &&
+            SNUM(sum, "requests_completed") == 7 && SNUM(sum, "requests_truncated") == 0,
+        "too long %g, rejected %g, completed %g, truncated %g", SNUM(sum, "requests_too_long"),
+        SNUM(sum, "requests_rejected"), SNUM(sum, "requests_completed"), SNUM(sum, "requests_truncated"));
+  check_books(dir, "rej", sum, "too long, rejected");
+  CHECK(SNUM(sum, "slo_attainment") == 1 && SNUM(sum, "slo_met") == 1,
+        "too-long rejections count against the SLO: attainment %g, met %g", SNUM(sum, "slo_attainment"),
+        SNUM(sum, "slo_met"));
+  double other;
+  char *out = path_join(dir, "rej");
+  CHECK(count_long(out, "rejected", 1000, &other) == 5 && other <= 1000,
+        "requests.csv: the rejected are not the 5 long rows (longest other %g)", other);
+  free(out);
+  free(sum);
+
+  /* trace.truncate: cut to fit, all complete */
+  r = run_in(dir, "run", "trace.cfg", "-q", "-o", "cut", "--set", "workload.trace.truncate=true", (const char *)NULL);
+  CHECK_RC(r, 0);
+  CHECK_ERR_HAS(r, ": workload.trace: warning: 5 of 12 rows ask for more than tiny's context of 1,000 tokens "
+                   "(prompt + output): they will be cut to fit (trace.truncate; requests_truncated)");
+  result_free(&r);
+  sum = cs_slurp_at(dir, "cut/summary.json");
+  CHECK(SNUM(sum, "requests_too_long") == 0 && SNUM(sum, "requests_rejected") == 0 &&
+            SNUM(sum, "requests_completed") == 12 && SNUM(sum, "requests_truncated") == 5,
+        "truncate: too long %g, rejected %g, completed %g, truncated %g", SNUM(sum, "requests_too_long"),
+        SNUM(sum, "requests_rejected"), SNUM(sum, "requests_completed"), SNUM(sum, "requests_truncated"));
+  out = path_join(dir, "cut");
+  CHECK(count_long(out, "completed", 1000, &other) == 0 && other == 1000, "truncate: a request past the context ran");
+  free(out);
+  free(sum);
+  free(cfg);
+  free(text);
+
+  /* sampled sizes: prompt 900, output uniform 1..200, too long when the
+   * output passes 100 (half of them) */
+  text = long_scenario("arrivals = { rate = 5.0; };\n"
+                       "  prompt_tokens = { dist = \"fixed\"; value = 900; };\n"
+                       "  output_tokens = { dist = \"uniform\"; min = 1; max = 200; };\n"
+                       "  requests = 2000;");
+  cfg = cs_write_file(dir, "sampled.cfg", text);
+  r = run_in(dir, "run", "sampled.cfg", "-q", "-o", "srej", (const char *)NULL);
+  CHECK_RC(r, 0);
+  sum = cs_slurp_at(dir, "srej/summary.json");
+  double n = SNUM(sum, "requests_too_long");
+  char want[512], count[16];
+  /* n is 1,000 +- 101: counts carry thousands separators */
+  if (n >= 1000)
+    snprintf(count, sizeof count, "%.0f,%03.0f", floor(n / 1000), fmod(n, 1000));
+  else
+    snprintf(count, sizeof count, "%.0f", n);
+  snprintf(want, sizeof want,
+           "clustersim: warning: %s of 2,000 requests drawn from size distributions ask for more than tiny's "
+           "context of 1,000 tokens (prompt + output): rejected, as vLLM's API server does (requests_too_long); "
+           "truncate = true in the workload or class cuts them to fit instead\n", count);
+  CHECK(!strcmp(r.err, want), "stderr:\n%s\nexpected:\n%s", r.err, want);
+  /* binomial(2000, 1/2): within 4.5 sd = 101 */
+  CHECK(fabs(n - 1000) < 101 && SNUM(sum, "requests_rejected") == n && SNUM(sum, "requests_completed") == 2000 - n,
+        "sampled: %g too long, %g rejected, %g completed", n, SNUM(sum, "requests_rejected"),
+        SNUM(sum, "requests_completed"));
+  out = path_join(dir, "srej");
+  CHECK(count_long(out, "rejected", 1000, &other) == n && other <= 1000, "sampled: requests.csv disagrees");
+  free(out);
+  check_books(dir, "srej", sum, "sampled, too long");
+  result_free(&r);
+  char *cut = RUN_CFG(dir, "sampled.cfg", "scut", "--set", "workload.truncate=true");
+  /* the same draws (their own stream), cut instead of rejected */
+  CHECK(SNUM(cut, "requests_truncated") == n && SNUM(cut, "requests_too_long") == 0 &&
+            SNUM(cut, "requests_completed") == 2000,
+        "truncate: %g cut (expected %g), %g too long, %g completed", SNUM(cut, "requests_truncated"), n,
+        SNUM(cut, "requests_too_long"), SNUM(cut, "requests_completed"));
+  free(cut);
+  free(sum);
+  free(cfg);
+  free(text);
+
+  /* a class's truncate does not apply to a trace: the key says where */
+  text = long_scenario("trace = { file = \"long.csv\"; };\n  truncate = true;");
+  cfg = cs_write_file(dir, "bad.cfg", text);
+  r = run_in(dir, "check", "bad.cfg", (const char *)NULL);
+  CHECK_RC(r, 2);
+  CHECK_ERR_HAS(r, "workload.truncate: for a trace, write trace = { ...; truncate = true; }");
+  result_free(&r);
+  free(cfg);
+  free(text);
+  free(trace);
+  cs_cleanup_if_passed(dir, f0);
+  free(dir);
+}
+
+/* ---- 14. fractions stay fractions ---- */
+
+/* tests/badinputs/utilization-gt-1: four requests at t = 0 on two
+ * replicas, both busy from start to end: the busy time summed in doubles
+ * came to 1.0000000000000002 of the run. Every share of time or capacity
+ * is now kept in [0, 1]: here exactly 1 for the busy fractions. */
+static void test_utilization_clamped(void)
+{
+  unsigned f0 = CU_get_number_of_failures();
+  char *dir = cs_tmpdir("serving_clamp");
+  char *sum = RUN_CFG(CS_SOURCE_DIR "/tests/badinputs/utilization-gt-1", "equal-times.cfg", dir);
+  CHECK(SNUM(sum, "gpu_utilization") == 1 && SNUM(sum, "pool0_gpu_utilization") == 1,
+        "gpu_utilization %.17g, pool0 %.17g", SNUM(sum, "gpu_utilization"), SNUM(sum, "pool0_gpu_utilization"));
+  static const char *const fracs[] = {"batch_occupancy", "kv_cache_mean_fraction", "kv_cache_peak_fraction",
+                                      "pool0_batch_occupancy", "pool0_kv_cache_mean_fraction", "slo_attainment"};
+  for (size_t i = 0; i < sizeof fracs / sizeof fracs[0]; i++) {
+    double v = SNUM(sum, fracs[i]);
+    CHECK(v >= 0 && v <= 1, "%s = %.17g", fracs[i], v);
+  }
+  csv_t t;
+  if (OUT_CSV(dir, "timeseries", &t)) {
+    int c_u = CSV_COL(&t, "utilization"), c_b = CSV_COL(&t, "batch_occupancy"), c_k = CSV_COL(&t, "kv_used_fraction");
+    for (size_t i = 0; i < t.nrows; i++)
+      CHECK(csv_d(&t, i, c_u) <= 1 && csv_d(&t, i, c_b) <= 1 && csv_d(&t, i, c_k) <= 1,
+            "timeseries row %zu: utilization %s, batch_occupancy %s, kv %s", i, csv_s(&t, i, c_u), csv_s(&t, i, c_b),
+            csv_s(&t, i, c_k));
+    CHECK(t.nrows > 0 && csv_d(&t, 0, c_u) == 1, "timeseries utilization %s", t.nrows ? csv_s(&t, 0, c_u) : "-");
+    csv_free(&t);
+  }
+  free(sum);
+  cs_cleanup_if_passed(dir, f0);
+  free(dir);
+}
+
+/* ---- 15. run --slo-capacity ---- */
+
+/* The M/G/1 scenario with a TTFT target of 2 s at p99: the search reports
+ * the highest load factor k that meets it, to its stated tolerance - the
+ * scenario run at k meets the SLO, at k (1 + tolerance) (the bracket's top,
+ * found missing) it does not, with the same seeds - and slo_capacity_per_s
+ * is the offered rate of the run at k; headroom = that / offered. It lies
+ * below the saturation rate (where the queue stops being stable). The
+ * search writes nothing: the output directory holds the base run's files
+ * as a run without the flag writes them. With -r 2 every replication meets
+ * the SLO at k. A scenario without an SLO target is a usage error. */
+static void test_slo_capacity(void)
+{
+  unsigned f0 = CU_get_number_of_failures();
+  char *dir = cs_tmpdir("serving_slocap");
+  double es = tiny_mean_service_s(MG_MEAN_OUT);
+  char *base = mg_scenario(1, "least-outstanding", 0.4 / es, 4000);
+  char *text = fmt("%sslo = { ttft_s = 2.0; };\noutput = { interval_s = 100.0; };\n", base);
+  char *cfg = cs_write_file(dir, "slo.cfg", text);
+  char *plain = RUN_CFG(dir, "slo.cfg", "plain");
+  char *sum = RUN_CFG(dir, "slo.cfg", "cap", "--slo-capacity");
+  double k = SNUM(sum, "slo_capacity_load_factor"), tol = SNUM(sum, "slo_capacity_tolerance");
+  double cap = SNUM(sum, "slo_capacity_per_s"), sat = SNUM(sum, "saturation_rate_per_s");
+  printf("\n    --slo-capacity: factor %.6g (tolerance %.4f, %g runs), %.4f /s against saturation %.4f /s, headroom %.4f",
+         k, tol, SNUM(sum, "slo_capacity_runs"), cap, sat, SNUM(sum, "headroom"));
+  CHECK(tol > 0 && tol <= 0.01, "tolerance %g", tol);
+  CHECK(k > 1 && cap < sat, "factor %g, capacity %g /s, saturation %g /s", k, cap, sat);
+  CHECK_REL(SNUM(sum, "headroom"), cap / SNUM(sum, "offered_rate_per_s"), 1e-12, "headroom = capacity / offered");
+  char set[64];
+  snprintf(set, sizeof set, "workload.load_scale=%.17g", k);
+  char *at = RUN_CFG(dir, "slo.cfg", "at", "--set", set);
+  CHECK(SNUM(at, "slo_met") == 1, "the SLO is missed at the reported factor %g", k);
+  CHECK_REL(SNUM(at, "offered_rate_per_s"), cap, 1e-12, "slo_capacity_per_s = the offered rate at the factor");
+  snprintf(set, sizeof set, "workload.load_scale=%.17g", k * (1 + tol));
+  char *above = RUN_CFG(dir, "slo.cfg", "above", "--set", set);
+  CHECK(SNUM(above, "slo_met") == 0, "the SLO is met above the bracket, at %g", k * (1 + tol));
+  static const char *const files[] = {"timeseries.csv", "latency_cdf.csv"};
+  for (size_t i = 0; i < 2; i++) {
+    char *a = fmt("%s/plain/%s", dir, files[i]), *b = fmt("%s/cap/%s", dir, files[i]);
+    CHECK(cs_same_file(a, b), "%s differs with --slo-capacity", files[i]);
+    free(a);
+    free(b);
+  }
+  size_t nfiles;
+  char *capdir = path_join(dir, "cap");
+  char **names = list_dir(capdir, NULL, &nfiles);
+  /* timeseries.csv, latency_cdf.csv, summary.json and the run's list of
+   * its files, .clustersim-outputs (driver/commands/runner.h) */
+  CHECK(nfiles == 4, "%zu files in the output directory: the search wrote some", nfiles);
+  free_list(names);
+  free(capdir);
+  free(at);
+  free(above);
+  free(sum);
+
+  sum = RUN_CFG(dir, "slo.cfg", "r2", "--slo-capacity", "-r", "2");
+  k = SNUM(sum, "slo_capacity_load_factor");
+  snprintf(set, sizeof set, "workload.load_scale=%.17g", k);
+  for (int s = 1; s <= 2; s++) {
+    char seed[8], o[16];
+    snprintf(seed, sizeof seed, "%d", s);
+    snprintf(o, sizeof o, "r2s%d", s);
+    char *x = RUN_CFG(dir, "slo.cfg", o, "--set", set, "--seed", seed);
+    CHECK(SNUM(x, "slo_met") == 1, "-r 2: seed %d misses the SLO at the factor found, %g", s, k);
+    free(x);
+  }
+  free(sum);
+
+  char *none = cs_write_file(dir, "none.cfg", base);
+  result r = run_in(dir, "run", "none.cfg", "-q", "-o", "none", "--slo-capacity", (const char *)NULL);
+  CHECK_RC(r, 2);
+  CHECK_ERR_HAS(r, "--slo-capacity: none.cfg has no SLO target to meet (slo.ttft_s, slo.tpot_s or slo.e2e_s); "
+                   "nothing was simulated");
+  result_free(&r);
+  char *nsum = cs_slurp_at(dir, "none/summary.json");
+  CHECK(nsum == NULL, "a summary was written");
+  free(nsum);
+  free(none);
+  free(plain);
+  free(cfg);
+  free(text);
+  free(base);
+  printf("\n");
+  cs_cleanup_if_passed(dir, f0);
+  free(dir);
+}
+
 int main(int argc, char **argv)
 {
   static const cs_test tests[] = {
@@ -1301,6 +1958,14 @@ int main(int argc, char **argv)
     {"trace_bad_row", test_trace_bad_row},
     {"classes_direct_keys", test_classes_direct_keys},
     {"replications", test_replications},
+    {"saturation_batch1", test_saturation_batch1},
+    {"capacity_crosses_one", test_capacity_crosses_one},
+    {"capacity_continuous", test_capacity_continuous},
+    {"capacity_mixed_pools", test_capacity_mixed_pools},
+    {"probe_cached", test_probe_cached},
+    {"too_long", test_too_long},
+    {"utilization_clamped", test_utilization_clamped},
+    {"slo_capacity", test_slo_capacity},
     {NULL, NULL},
   };
   int rc = cs_run_suite_filtered("serving", tests, argc, argv);

@@ -44,6 +44,7 @@ static const char scenario[] =
   "  prompt_tokens = { dist = \"lognormal\"; mean = 400.0; cv = 1.0; };\n"
   "  output_tokens = { dist = \"lognormal\"; mean = 100.0; cv = 1.0; };\n"
   "  requests = 400;\n"
+  "  truncate = true;\n" /* a draw past the context is cut, not rejected: all 400 complete */
   "};\n"
   "slo = { ttft_s = 1.0; };\n";
 

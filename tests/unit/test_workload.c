@@ -1013,6 +1013,85 @@ static void test_trace_errors(void)
   expect_errors("many.csv", big, want);
 }
 
+
+/* RFC 4180: quoted fields with commas, doubled quotes and line breaks,
+ * CRLF; the line of a later row still counts the lines inside quotes. */
+static void test_trace_rfc4180(void)
+{
+  char *p = write_file("quoted.csv",
+                       "\"TIMESTAMP\",\"note, with comma\",ContextTokens,GeneratedTokens\r\n"
+                       "\"2023-11-16 18:15:46.5\",\"say \"\"hi\"\", then go\",374,44\r\n"
+                       "2023-11-16 18:15:47,\"two\r\nlines\",\"10\",\"20\"\r\n"
+                       "2023-11-16 18:15:48, plain ,11,21\r\n");
+  cfg_errors errs;
+  cfg_errors_init(&errs, NULL);
+  sim_trace tr;
+  CU_ASSERT_TRUE_FATAL(cfg_trace_read(&tr, p, "TIMESTAMP", azure_cols, 2, &errs));
+  CU_ASSERT_EQUAL_FATAL(tr.rows, 3);
+  CU_ASSERT_EQUAL(tr.values[0][0], 374);
+  CU_ASSERT_EQUAL(tr.values[1][0], 44);
+  CU_ASSERT_EQUAL(tr.values[0][1], 10);
+  CU_ASSERT_EQUAL(tr.values[1][2], 21);
+  /* 46.5 -> 47 -> 48 */
+  CU_ASSERT_EQUAL(tr.time_ns[1], 500000000);
+  CU_ASSERT_EQUAL(tr.time_ns[2], 1500000000);
+  sim_trace_release(&tr);
+  cfg_errors_release(&errs);
+  free(p);
+  /* after a two-line quoted field, row 3 of the file is on line 5 */
+  expect_errors("quoted-bad.csv",
+                "TIMESTAMP,note,ContextTokens,GeneratedTokens\n"
+                "2023-11-16 18:15:46,\"a\nb\",1,1\n"
+                "2023-11-16 18:15:47,\"x,y\",2,2\n"
+                "2023-11-16 18:15:48,z,3x,3\n",
+                (const char *const[]){":5: ContextTokens: '3x' is not an integer", NULL});
+  /* a stray quote inside an unquoted field, an unclosed quote */
+  expect_errors("stray.csv", HDR ROW("46") "2023-11-16 18:15:47,1\"2,3\n",
+                (const char *const[]){":3: malformed quotes (expected RFC 4180 CSV", NULL});
+  expect_errors("unclosed.csv", HDR ROW("46") "2023-11-16 18:15:47,\"12,3\n",
+                (const char *const[]){":3: a quoted field is not closed at the end of the file", NULL});
+}
+
+/* A file that is not a trace is refused at its first bad line, and no
+ * message quotes more than a short prefix of what the file holds. */
+static void test_trace_disclosure(void)
+{
+  /* a one-field first line is no CSV header: nothing of it is quoted */
+  expect_errors("passwd.csv", "root:x:0:0:root:/root:/bin/bash\nbin:x:1:1:bin:/bin:/sbin/nologin\n",
+                (const char *const[]){":1: the first line is not a CSV header (expected the column names, TIMESTAMP "
+                                      "and the others, separated by commas)", NULL});
+  /* the header names match (the user named them) but the first row is no
+   * time: refused there, the row not quoted */
+  static const sim_trace_column same[] = {{"API_KEYS", 0}, {"OTHER", 0}};
+  char *p = write_file("keys.csv", "API_KEYS,OTHER\nsk-live-1234567890abcdef,x\ndb_password=hunter2,y\n");
+  cfg_errors errs;
+  cfg_errors_init(&errs, NULL);
+  sim_trace tr;
+  CU_ASSERT_FALSE(cfg_trace_read(&tr, p, "API_KEYS", same, 2, &errs));
+  CU_ASSERT_EQUAL_FATAL(errs.len, 1);
+  CU_ASSERT_PTR_NOT_NULL(strstr(errs.msgs[0], ":2: API_KEYS: the first row's time is not a time: not a number of "
+                                              "seconds (expected YYYY-MM-DD HH:MM:SS[.fffffffff] or seconds); not a "
+                                              "trace, stopped reading"));
+  CU_ASSERT_PTR_NULL(strstr(errs.msgs[0], "sk-live"));
+  cfg_errors_release(&errs);
+  free(p);
+  /* a long header and long values are cut to 40 characters, escaped */
+  char text[4096] = "TIMESTAMP,";
+  for (int i = 0; i < 30; i++) strcat(text, "abcdefghij");
+  strcat(text, "\n2023-11-16 18:15:46,1\n");
+  expect_errors("longhdr.csv", text,
+                (const char *const[]){":1: ContextTokens: no such column (the header names: TIMESTAMP, "
+                                      "abcdefghijabcdefghijabcdefghi...)",
+                                      ":1: GeneratedTokens: no such column", NULL});
+  snprintf(text, sizeof text, HDR ROW("46") "2023-11-16 18:15:47,%s\x01,1\n",
+           "0123456789012345678901234567890123456789tail-that-is-not-shown");
+  expect_errors("longval.csv", text,
+                (const char *const[]){":3: ContextTokens: '0123456789012345678901234567890123456789...' is not an "
+                                      "integer", NULL});
+  snprintf(text, sizeof text, HDR ROW("46") "2023-11-16 18:15:47,\x01\x7f,1\n");
+  expect_errors("ctrl.csv", text, (const char *const[]){":3: ContextTokens: '\\x01\\x7F' is not an integer", NULL});
+}
+
 int main(int argc, char **argv)
 {
   static const cs_test tests[] = {
@@ -1042,6 +1121,8 @@ int main(int argc, char **argv)
     {"trace: Azure conversation trace", test_trace_azure},
     {"trace: plain seconds", test_trace_seconds},
     {"trace: bad traces", test_trace_errors},
+    {"trace: RFC 4180 quoting", test_trace_rfc4180},
+    {"trace: no disclosure", test_trace_disclosure},
     {NULL, NULL},
   };
   int rc = cs_run_suite_filtered("workload", tests, argc, argv);
