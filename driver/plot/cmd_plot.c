@@ -42,12 +42,9 @@ int cmd_plot(int argc, char **argv)
   while ((ch = getopt_long(argc, argv, "qh", opts, NULL)) != -1) {
     if (ch == 'q') quiet = true;
     else if (ch == 'h') return plot_usage(stdout), CMD_EXIT_OK;
-    else return plot_usage(stderr), CMD_EXIT_USAGE;
+    else return cmd_usage_error("plot", NULL);  /* getopt said why */
   }
-  if (optind != argc - 1) {
-    fprintf(stderr, "clustersim plot: name one output directory (clustersim plot OUTDIR)\n");
-    return CMD_EXIT_USAGE;
-  }
+  if (optind != argc - 1) return cmd_usage_error("plot", "name one output directory (clustersim plot OUTDIR)");
   const char *outdir = argv[optind];
   struct stat st;
   if (stat(outdir, &st) != 0 || !S_ISDIR(st.st_mode)) {
