@@ -41,6 +41,26 @@ static void gsl_error_to_bug(const char *reason, const char *file, int line, int
   sim_bug_at(file, line, "GSL error %d: %s", gsl_errno, reason);
 }
 
+/* The program's own subcommands; model families add theirs (cmd_model). */
+typedef struct {
+  const char *name, *prog;
+  int (*fn)(int argc, char **argv);
+} subcommand;
+
+static const subcommand subcommands[] = {
+  {"run", "clustersim run", cmd_run},       {"check", "clustersim check", cmd_check},
+  {"keys", "clustersim keys", cmd_keys},    {"list", "clustersim list", cmd_list},
+  {"plan", "clustersim plan", cmd_plan},    {"plot", "clustersim plot", cmd_plot},
+  {"sweep", "clustersim sweep", cmd_sweep},
+};
+
+static const subcommand *find_subcommand(const char *name)
+{
+  for (size_t i = 0; i < sizeof subcommands / sizeof subcommands[0]; i++)
+    if (!strcmp(subcommands[i].name, name)) return &subcommands[i];
+  return NULL;
+}
+
 int cmd_main(int argc, char **argv)
 {
   gsl_set_error_handler(gsl_error_to_bug);
@@ -59,50 +79,34 @@ int cmd_main(int argc, char **argv)
       /* the folders the data come from: installed, source tree or environment */
       printf("clustersim %s\ncatalogs: %s\nplots: %s\n", CLUSTERSIM_VERSION, cfg_catalog_dir(), plot_scripts_dir());
       return CMD_EXIT_OK;
-    default:
-      fprintf(stderr, "clustersim: unknown option '%s'\n", argv[optind - 1]);
-      usage(stderr);
-      return CMD_EXIT_USAGE;
+    default: return cmd_usage_error(NULL, "unknown option '%s'", argv[optind - 1]);
     }
   }
-  if (optind >= argc) {
-    usage(stderr);
-    return CMD_EXIT_USAGE;
-  }
+  if (optind >= argc) return cmd_usage_error(NULL, "no command given (run, check, sweep, plan, ...)");
   const char *cmd = argv[optind];
   int sub_argc = argc - optind;
   char **sub_argv = argv + optind;
   optind = 0; /* glibc: 0 re-initialises getopt for the subcommand */
   opterr = 1;
-  static char run_name[] = "clustersim run", check_name[] = "clustersim check", plot_name[] = "clustersim plot",
-              plan_name[] = "clustersim plan";
-  if (!strcmp(cmd, "run")) return sub_argv[0] = run_name, cmd_run(sub_argc, sub_argv);
-  if (!strcmp(cmd, "check")) return sub_argv[0] = check_name, cmd_check(sub_argc, sub_argv);
-  if (!strcmp(cmd, "keys")) return cmd_keys(sub_argc, sub_argv);
-  if (!strcmp(cmd, "list")) return cmd_list(sub_argc, sub_argv);
-  if (!strcmp(cmd, "plan")) return sub_argv[0] = plan_name, cmd_plan(sub_argc, sub_argv);
-  if (!strcmp(cmd, "plot")) return sub_argv[0] = plot_name, cmd_plot(sub_argc, sub_argv);
-  if (!strcmp(cmd, "sweep")) return cmd_sweep(sub_argc, sub_argv);
+  const subcommand *sc = find_subcommand(cmd);
+  if (sc) {
+    /* getopt's messages begin with argv[0]: "clustersim run: ..." */
+    sub_argv[0] = (char *)sc->prog;
+    return sc->fn(sub_argc, sub_argv);
+  }
   int rc = cmd_model(sub_argc, sub_argv);
   if (rc >= 0) return rc;
   if (!strcmp(cmd, "help")) {
     if (sub_argc > 1) {
       char *help_argv[] = {sub_argv[1], "--help", NULL};
       optind = 0;
-      if (!strcmp(sub_argv[1], "run")) return cmd_run(2, help_argv);
-      if (!strcmp(sub_argv[1], "check")) return cmd_check(2, help_argv);
-      if (!strcmp(sub_argv[1], "keys")) return cmd_keys(2, help_argv);
-      if (!strcmp(sub_argv[1], "list")) return cmd_list(2, help_argv);
-      if (!strcmp(sub_argv[1], "plan")) return cmd_plan(2, help_argv);
-      if (!strcmp(sub_argv[1], "plot")) return cmd_plot(2, help_argv);
-      if (!strcmp(sub_argv[1], "sweep")) return cmd_sweep(2, help_argv);
+      const subcommand *h = find_subcommand(sub_argv[1]);
+      if (h) return help_argv[0] = (char *)h->prog, h->fn(2, help_argv);
       int hrc = cmd_model(2, help_argv);
       if (hrc >= 0) return hrc;
     }
     usage(stdout);
     return CMD_EXIT_OK;
   }
-  fprintf(stderr, "clustersim: unknown command '%s'\n", cmd);
-  usage(stderr);
-  return CMD_EXIT_USAGE;
+  return cmd_usage_error(NULL, "unknown command '%s'", cmd);
 }

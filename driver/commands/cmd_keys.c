@@ -184,22 +184,17 @@ int cmd_keys(int argc, char **argv)
     return CMD_EXIT_OK;
   }
   if (argc > 2) {
-    fprintf(stderr, "clustersim keys: unexpected argument '%s'\n", argv[2]);
-    keys_usage(stderr);
-    return CMD_EXIT_USAGE;
+    return cmd_usage_error("keys", "unexpected argument '%s'", argv[2]);
   }
   nduration = 0;
   if (argc == 2) {
     if (argv[1][0] == '-') {
-      fprintf(stderr, "clustersim keys: unknown option '%s'\n", argv[1]);
-      keys_usage(stderr);
-      return CMD_EXIT_USAGE;
+      return cmd_usage_error("keys", "unknown option '%s'", argv[1]);
     }
     if (!print_named(argv[1])) {
       char buf[1024];
       names(buf, sizeof buf);
-      fprintf(stderr, "clustersim keys: unknown name '%s' (expected one of %s)\n", argv[1], buf);
-      return CMD_EXIT_USAGE;
+      return cmd_usage_error("keys", "unknown name '%s' (expected one of %s)", argv[1], buf);
     }
     print_duration_note();
     return CMD_EXIT_OK;

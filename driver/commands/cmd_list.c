@@ -33,19 +33,17 @@ int cmd_list(int argc, char **argv)
   while (status < 0 && (ch = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
     if (ch == 'c') extra[nextra++] = optarg;
     else if (ch == 'h') list_usage(stdout), status = CMD_EXIT_OK;
-    else list_usage(stderr), status = CMD_EXIT_USAGE;
+    else status = cmd_usage_error("list", NULL);  /* getopt said why */
   }
   const sim_catalog_type *type = NULL;
   if (status < 0) {
     if (optind != argc - 1) {
-      fprintf(stderr, "clustersim list: name one catalog: gpus, links or models\n");
-      status = CMD_EXIT_USAGE;
+      status = cmd_usage_error("list", "name one catalog: gpus, links or models");
     } else {
       for (const sim_catalog_type *const *t = sim_catalog_types; *t; t++)
         if (!strcmp((*t)->list, argv[optind])) type = *t;
       if (!type) {
-        fprintf(stderr, "clustersim list: unknown catalog '%s' (gpus, links or models)\n", argv[optind]);
-        status = CMD_EXIT_USAGE;
+        status = cmd_usage_error("list", "unknown catalog '%s' (gpus, links or models)", argv[optind]);
       }
     }
   }

@@ -133,15 +133,13 @@ static int run_command(const sim_command_type *c, int argc, char **argv)
     } else if (ch == OPT_CATALOG) {
       extra[nextra++] = optarg;
     } else if (ch >= OPT_FIRST_KEY && ch < OPT_FIRST_KEY + (int)nkeys) {
-      if (!set_flag(c, &c->flags[ch - OPT_FIRST_KEY], optarg, params)) status = CMD_EXIT_USAGE;
+      if (!set_flag(c, &c->flags[ch - OPT_FIRST_KEY], optarg, params)) status = cmd_usage_error(c->name, NULL);
     } else {
-      fprintf(stderr, "Run 'clustersim %s --help' for the flags.\n", c->name);
-      status = CMD_EXIT_USAGE;
+      status = cmd_usage_error(c->name, NULL);  /* getopt said why */
     }
   }
   if (status < 0 && optind < argc) {
-    fprintf(stderr, "clustersim %s: unexpected argument '%s'\n", c->name, argv[optind]);
-    status = CMD_EXIT_USAGE;
+    status = cmd_usage_error(c->name, "unexpected argument '%s'", argv[optind]);
   }
   sim_catalogs *cats = NULL;
   if (status < 0) {

@@ -93,6 +93,7 @@ static bool parse_seed(const char *s, int64_t *out)
 /* 0 on success (opts filled), else an exit status. */
 static int parse_opts(int argc, char **argv, bool check, run_opts *o)
 {
+#define CMD_NAME (check ? "check" : "run")
   enum { OPT_SEED = 1000, OPT_SET, OPT_PLOT, OPT_CATALOG, OPT_MAX_INPUT, OPT_SLO_CAPACITY };
   static const struct option run_long[] = {
     {"output", required_argument, NULL, 'o'}, {"seed", required_argument, NULL, OPT_SEED},
@@ -123,17 +124,15 @@ static int parse_opts(int argc, char **argv, bool check, run_opts *o)
       errno = 0;
       long v = strtol(optarg, &end, 10);
       if (errno || end == optarg || *end || v < 1 || v > 10000) {
-        fprintf(stderr, "clustersim: --replications: expected an integer from 1 to 10000, got '%s'\n", optarg);
-        return CMD_EXIT_USAGE;
+        return cmd_usage_error(CMD_NAME, "--replications: expected an integer from 1 to 10000, got '%s'", optarg);
       }
       o->replications = (int)v;
       break;
     }
     case OPT_SEED:
       if (!parse_seed(optarg, &o->seed)) {
-        fprintf(stderr, "clustersim: --seed: expected an integer from 0 to %lld, got '%s'\n",
-                (long long)SIM_SEED_MAX, optarg);
-        return CMD_EXIT_USAGE;
+        return cmd_usage_error(CMD_NAME, "--seed: expected an integer from 0 to %lld, got '%s'", (long long)SIM_SEED_MAX,
+                               optarg);
       }
       o->have_seed = true;
       break;
@@ -141,22 +140,19 @@ static int parse_opts(int argc, char **argv, bool check, run_opts *o)
     case OPT_CATALOG: o->catalogs[o->ncatalogs++] = optarg; break;
     case OPT_MAX_INPUT:
       if (!cfg_parse_bytes(optarg, &o->max_input_bytes)) {
-        fprintf(stderr, "clustersim: --max-input-bytes: expected a number of bytes such as 1000000 or 64M, got '%s'\n",
-                optarg);
-        return CMD_EXIT_USAGE;
+        return cmd_usage_error(CMD_NAME, "--max-input-bytes: expected a number of bytes such as 1000000 or 64M, got '%s'",
+                               optarg);
       }
       break;
     case 'h': run_usage(stdout, check); return -1;
-    default: run_usage(stderr, check); return CMD_EXIT_USAGE;
+    default: return cmd_usage_error(CMD_NAME, NULL);
     }
   }
-  if (optind != argc - 1) {
-    fprintf(stderr, "clustersim %s: expected exactly one scenario file\n", check ? "check" : "run");
-    run_usage(stderr, check);
-    return CMD_EXIT_USAGE;
-  }
+  if (optind != argc - 1)
+    return cmd_usage_error(CMD_NAME, "expected exactly one scenario file, got %d", argc - optind);
   o->file = argv[optind];
   return 0;
+#undef CMD_NAME
 }
 
 static int load(const run_opts *o, cfg_scenario *sc)
@@ -216,6 +212,7 @@ int cmd_run(int argc, char **argv)
             "slo.e2e_s); nothing was simulated\n", o.file);
     cfg_scenario_release(&sc);
     free(o.sets);
+    free(o.catalogs);
     return CMD_EXIT_USAGE;
   }
   char *outdir = run_outdir(o.outdir, sc.name, "");
@@ -247,7 +244,8 @@ int cmd_run(int argc, char **argv)
 
   bool usage_error = false;
   if (o.slo_capacity && why != SIM_RUN_STOPPED) {
-    cfg_load_opts lo = {.sets = o.sets, .nsets = o.nsets, .seed = o.have_seed ? &o.seed : NULL};
+    cfg_load_opts lo = {.sets = o.sets, .nsets = o.nsets, .seed = o.have_seed ? &o.seed : NULL,
+                        .catalogs = o.catalogs, .ncatalogs = o.ncatalogs, .max_input_bytes = o.max_input_bytes};
     run_slo_capacity_result cap;
     if (run_slo_capacity(o.file, &lo, rep, done, o.quiet, &cap) != 0) {
       usage_error = true;

@@ -103,6 +103,7 @@ static bool parse_double(const char *s, double *out)
   return true;
 }
 
+/* One line of a usage error; parse_opts' caller adds GNU's "Try ..." line. */
 static int usage_error(const char *fmt, const char *arg)
 {
   fputs("clustersim plan: ", stderr);
@@ -258,13 +259,12 @@ static int parse_opts(int argc, char **argv, plan_opts *o)
         rc = usage_error("--max-input-bytes: expected a number of bytes such as 1000000 or 64M, got '%s'", optarg);
       break;
     case 'h': plan_usage(stdout); return -1;
-    default: plan_usage(stderr); return CMD_EXIT_USAGE;
+    default: return CMD_EXIT_USAGE;  /* getopt said why */
     }
   }
   if (rc) return rc;
   if (optind != argc - 1) {
-    fprintf(stderr, "clustersim plan: expected exactly one scenario file\n");
-    plan_usage(stderr);
+    fprintf(stderr, "clustersim plan: expected exactly one scenario file, got %d\n", argc - optind);
     return CMD_EXIT_USAGE;
   }
   o->file = argv[optind];
@@ -440,6 +440,7 @@ int cmd_plan(int argc, char **argv)
 {
   plan_opts o;
   int rc = parse_opts(argc, argv, &o);
+  if (rc == CMD_EXIT_USAGE) cmd_usage_error("plan", NULL);
   if (rc == 0) {
     struct sigaction old_int, old_term;
     plan_catch_signals(&old_int, &old_term);

@@ -48,16 +48,16 @@ static void plot_usage(FILE *f)
         f);
 }
 
-/* A --from/--to value into *s; false with a message. */
+/* A --from/--to value into *s; false with a usage error said. */
 static bool parse_time(const char *opt, const char *text, double *s)
 {
   char why[160];
   if (!cfg_duration_parse(text, s, why, sizeof why)) {
-    fprintf(stderr, "clustersim plot: %s %s: %s (a time such as 600, 90m, 9h or 2d)\n", opt, text, why);
+    cmd_usage_error("plot", "%s %s: %s", opt, text, why);
     return false;
   }
   if (*s < 0) {
-    fprintf(stderr, "clustersim plot: %s %s: negative (a time from the run's start, such as 90m)\n", opt, text);
+    cmd_usage_error("plot", "%s %s: negative (a time from the run's start, such as 90m)", opt, text);
     return false;
   }
   return true;
@@ -82,16 +82,11 @@ int cmd_plot(int argc, char **argv)
       if (!parse_time("--to", optarg, &po.to_s)) return CMD_EXIT_USAGE;
       po.window = true;
     } else if (ch == 'h') return plot_usage(stdout), CMD_EXIT_OK;
-    else return plot_usage(stderr), CMD_EXIT_USAGE;
+    else return cmd_usage_error("plot", NULL); /* getopt said why */
   }
-  if (optind != argc - 1) {
-    fprintf(stderr, "clustersim plot: name one output directory (clustersim plot OUTDIR)\n");
-    return CMD_EXIT_USAGE;
-  }
-  if (po.window && !(po.from_s < po.to_s)) {
-    fprintf(stderr, "clustersim plot: --from %g s is not before --to %g s\n", po.from_s, po.to_s);
-    return CMD_EXIT_USAGE;
-  }
+  if (optind != argc - 1) return cmd_usage_error("plot", "name one output directory (clustersim plot OUTDIR)");
+  if (po.window && !(po.from_s < po.to_s))
+    return cmd_usage_error("plot", "--from %g s is not before --to %g s", po.from_s, po.to_s);
   const char *outdir = argv[optind];
   struct stat st;
   if (stat(outdir, &st) != 0 || !S_ISDIR(st.st_mode)) {

@@ -122,6 +122,7 @@ static void sweep_usage(FILE *f)
         f);
 }
 
+/* One line of a usage error; parse_opts' caller adds GNU's "Try ..." line. */
 static int usage_error(const char *fmt, const char *arg)
 {
   fputs("clustersim sweep: ", stderr);
@@ -224,12 +225,11 @@ static int parse_opts(int argc, char **argv, sweep_opts *o, cfg_errors *errs)
       }
       break;
     case 'h': sweep_usage(stdout); return -1;
-    default: sweep_usage(stderr); return CMD_EXIT_USAGE;
+    default: return CMD_EXIT_USAGE;  /* getopt said why */
     }
   }
   if (optind != argc - 1) {
-    fprintf(stderr, "clustersim sweep: expected exactly one scenario file\n");
-    sweep_usage(stderr);
+    fprintf(stderr, "clustersim sweep: expected exactly one scenario file, got %d\n", argc - optind);
     return CMD_EXIT_USAGE;
   }
   o->file = argv[optind];
@@ -536,6 +536,7 @@ int cmd_sweep(int argc, char **argv)
   cfg_errors errs;
   cfg_errors_init(&errs, NULL);
   int rc = parse_opts(argc, argv, &o, &errs);
+  if (rc == CMD_EXIT_USAGE) cmd_usage_error("sweep", NULL);
   errs.file = o.file;
   sweep_ctx cx = {.o = &o};
   sweep_jobs jobs = {.next = next_item, .work = work, .done = done, .tick = tick, .ctx = &cx};
@@ -555,6 +556,7 @@ int cmd_sweep(int argc, char **argv)
   if (rc == 0) {
     rc = check_point_count(&o, &cx.npoints);
     if (rc) {
+      cmd_usage_error("sweep", NULL);
       cfg_errors_release(&errs);
       goto out;
     }

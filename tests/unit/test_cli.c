@@ -247,33 +247,64 @@ static void test_help_version(void)
   result_free(&r);
 }
 
+/* A usage error is one line saying what is wrong and GNU's "Try ... --help"
+ * line, exit 2: never the whole usage text. */
+static void check_usage_error(result r, const char *cmd, const char *what)
+{
+  char try_line[128];
+  snprintf(try_line, sizeof try_line, "Try 'clustersim%s%s --help' for more information.\n", cmd ? " " : "",
+           cmd ? cmd : "");
+  CHECK_RC(r, 2);
+  CHECK_ERR_HAS(r, what);
+  const char *nl = strchr(r.err, '\n');
+  CHECK(nl && !strcmp(nl + 1, try_line), "%s: expected one line and \"%s\", got:\n%s", r.cmd, try_line, r.err);
+  CHECK(!strstr(r.err, "Usage:"), "%s: the whole usage text on a usage error:\n%s", r.cmd, r.err);
+}
+
 static void test_usage_errors(void)
 {
   result r = RUN("frobnicate");
-  CHECK_RC(r, 2);
-  CHECK_ERR_HAS(r, "unknown command 'frobnicate'");
-  CHECK_ERR_HAS(r, "Usage:");
+  check_usage_error(r, NULL, "clustersim: unknown command 'frobnicate'");
   result_free(&r);
 
   r = RUN("--frobnicate");
-  CHECK_RC(r, 2);
-  CHECK_ERR_HAS(r, "--frobnicate");
+  check_usage_error(r, NULL, "--frobnicate");
   result_free(&r);
 
   r = RUN("run", "--frobnicate", MMC_CFG);
-  CHECK_RC(r, 2);
-  CHECK_ERR_HAS(r, "--frobnicate");
-  CHECK_ERR_HAS(r, "Usage: clustersim run");
+  check_usage_error(r, "run", "clustersim run: unrecognized option '--frobnicate'");
   result_free(&r);
 
   r = RUN("check", "-o", "x", MMC_CFG);
-  CHECK_RC(r, 2);
+  check_usage_error(r, "check", "clustersim check: invalid option -- 'o'");
   result_free(&r);
 
   r = run_in(NULL, (const char *)NULL);
-  CHECK_RC(r, 2);
-  CHECK_ERR_HAS(r, "Usage:");
+  check_usage_error(r, NULL, "clustersim: no command given");
   result_free(&r);
+
+  /* every command, GNU style: a bad option, and a missing or bad argument */
+  static const struct {
+    const char *cmd, *arg, *what;
+  } cases[] = {
+    {"run", "--replications=0", "clustersim run: --replications: expected an integer from 1 to 10000, got '0'"},
+    {"sweep", "--frobnicate", "clustersim sweep: unrecognized option '--frobnicate'"},
+    {"sweep", "--max-points=x", "clustersim sweep: --max-points: expected an integer"},
+    {"plan", "--frobnicate", "clustersim plan: unrecognized option '--frobnicate'"},
+    {"plan", "--slo=x", "clustersim plan: --slo: expected METRIC=VALUE"},
+    {"plot", "--frobnicate", "clustersim plot: unrecognized option '--frobnicate'"},
+    {"list", "--frobnicate", "clustersim list: unrecognized option '--frobnicate'"},
+    {"list", "nothing", "clustersim list: unknown catalog 'nothing'"},
+    {"keys", "nothing", "clustersim keys: unknown name 'nothing'"},
+    {"estimate", "--frobnicate", "clustersim estimate: unrecognized option '--frobnicate'"},
+    {"estimate", "--gpus=x", "clustersim estimate: --gpus: expected an integer, got 'x'"},
+  };
+  for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+    bool takes_file = strcmp(cases[i].cmd, "list") && strcmp(cases[i].cmd, "keys");
+    r = takes_file ? RUN(cases[i].cmd, cases[i].arg, MMC_CFG) : RUN(cases[i].cmd, cases[i].arg);
+    check_usage_error(r, cases[i].cmd, cases[i].what);
+    result_free(&r);
+  }
 
   r = RUN("check");
   CHECK_RC(r, 2);

@@ -473,8 +473,10 @@ static void test_bad_inputs(void)
   const char *ov[] = {"/bin/bash", BADINPUTS "/sweep-points-overflow.sh", CS_BIN, NULL};
   result r = run_prog(dir, ov);
   CHECK(strstr(r.out, "(a) rc=2") && strstr(r.out, "(b) rc=2"), "%s: %s", r.cmd, r.out);
-  CHECK(count_lines(r.err) == 2 && count_of(r.err, "more than --max-points 1000000") == 2,
-        "expected one line per case:\n%s", r.err);
+  /* a usage error: one line, then GNU's "Try ..." line */
+  CHECK(count_lines(r.err) == 4 && count_of(r.err, "more than --max-points 1000000") == 2 &&
+            count_of(r.err, "Try 'clustersim sweep --help' for more information.") == 2,
+        "expected one line and the Try line per case:\n%s", r.err);
   CHECK_ERR_HAS(r, "clustersim sweep: 1000000000000000 points (100000 x 100000 x 100000 values)");
   CHECK_ERR_HAS(r, "clustersim sweep: 1.845e+19 points (16 x 16 x");
   char *ov3 = path_join(dir, "ov3"), *ov16 = path_join(dir, "ov16");
@@ -871,7 +873,7 @@ static void test_point_count(void)
                     "workload.arrivals.rate=3:6:3", "--max-points", "3", "-o", "c", (const char *)NULL);
   CHECK_RC(r, 2);
   CHECK(!strcmp(r.err, "clustersim sweep: 4 points (2 x 2 values), more than --max-points 3: vary fewer values, "
-                       "or raise --max-points\n"),
+                       "or raise --max-points\nTry 'clustersim sweep --help' for more information.\n"),
         "stderr: %s", r.err);
   result_free(&r);
   char *c = path_join(dir, "c");
