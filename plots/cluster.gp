@@ -22,6 +22,7 @@
 #   tend                               end of the run (s): the last interval's length
 #   interval                           interval (s); default: from the time_s column
 #   njobs, wait_mean, util, preemptions, failures   numbers for the subtitle
+#   tfrom, tto                         draw only this window of time (s)
 
 if (!exists("in")) { print "cluster.gp: set in='OUTDIR/timeseries.csv'"; exit status 2 }
 has_jobs = exists("jobs")
@@ -61,6 +62,13 @@ if (exists("util")) { sub = sub.(sub ne '' ? ', ' : '').sprintf('GPUs %.0f%% bus
 if (exists("preemptions")) { sub = sub.(sub ne '' ? ', ' : '').sprintf('%d preemption%s', preemptions, preemptions == 1 ? '' : 's') }
 if (exists("failures")) { sub = sub.(sub ne '' ? ', ' : '').sprintf('%d GPU failure%s', failures, failures == 1 ? '' : 's') }
 sub = sub.(sub ne '' ? '; ' : '').'per '.dur(interval).' interval'
+has_win = exists("tfrom") || exists("tto")
+if (!exists("tfrom")) { tfrom = 0 }
+if (!exists("tto")) { tto = tend }
+if (tfrom != tfrom || tfrom < 0) { tfrom = 0 }
+if (tto != tto || tto > tend) { tto = tend }
+if (tfrom >= tto) { print sprintf("cluster.gp: the window %g-%g s holds nothing of a run of %g s", tfrom, tto, tend); exit status 1 }
+if (has_win) { sub = sub."\nwindow ".dur(tfrom)." – ".dur(tto)." of the run" }
 
 # --- layout: two or three panels sharing x, margins fixed so the axes line up ---
 L = 0.1; R = 0.965; T = has_jobs ? 0.875 : 0.83; B = has_jobs ? 0.07 : 0.1; G = 0.06
@@ -69,9 +77,9 @@ H = (T - B - (np - 1) * G) / (np + 0.4)     # panel (a) is 1.4 panels tall
 Ha = 1.4 * H
 set multiplot title name.(what ne '' ? ' — '.what : '')."\n".sub font font.','.(fs + 3)
 set lmargin at screen L; set rmargin at screen R
-set xrange [0:tx(tend)]
-if (tu == 86400 && tx(tend) <= 21) { set xtics 1 }
-if (tu == 3600 && tx(tend) > 24) { set xtics 6 }
+set xrange [tx(tfrom):tx(tto)]
+if (tu == 86400 && tx(tto - tfrom) <= 21) { set xtics 1 }
+if (tu == 3600 && tx(tto - tfrom) > 24) { set xtics 6 }
 set format x ''
 set xlabel ''
 set key at graph 1, graph 1.01 right bottom horizontal noopaque nobox width 1 samplen 2

@@ -4,13 +4,15 @@
 # helpers for the time axis and for quoting numbers in labels. It draws
 # nothing and reads no data.
 #
-# Variables it reads (all optional except out):
-#   out   the file to write
+# Variables it reads (all optional):
+#   out   the file to write; without it the picture goes to standard
+#         output (how `clustersim plot` runs the scripts: it copies the
+#         picture into place itself, so gnuplot never opens a file by a
+#         name it could take for a pipe)
 #   term  'png' (pngcairo) or 'svg'; default: from out's extension, else png
 #   font  font name, default 'DejaVu Sans'
 
-if (!exists("out")) { print "set out='FILE.png' (gnuplot -e \"...; out='FILE.png'\")"; exit status 2 }
-if (!exists("term")) { term = (strlen(out) > 4 && out[strlen(out)-3:] eq '.svg') ? 'svg' : 'png' }
+if (!exists("term")) { term = 'png'; if (exists("out")) { if (strlen(out) > 4 && out[strlen(out)-3:] eq '.svg') { term = 'svg' } } }
 if (!exists("font")) { font = 'DejaVu Sans' }
 if (!exists("fig_w")) { fig_w = 1200 }
 if (!exists("fig_h")) { fig_h = 800 }
@@ -22,7 +24,7 @@ if (term eq 'svg') {
 } else {
   set terminal pngcairo size fig_w, fig_h noenhanced font font.','.fs background '#ffffff' linewidth 1.2
 }
-set output out
+if (exists("out")) { set output out } else { set output }
 
 set datafile separator comma
 set datafile columnheaders

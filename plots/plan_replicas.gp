@@ -1,10 +1,14 @@
 # plots/plan_replicas.gp: a capacity plan: (a) the replicas each GPU type
-# (with its tensor-parallel degree) needs to meet the SLO against offered
-# load (requests/s), and (b) what that costs per hour, so the cheapest
-# choice at each load reads off the lowest line. One line per (gpu, tp);
-# loads a type cannot serve (feasible = 0) are left out, and its line ends.
-# The plan's answer at the scenario's own load (load_scale 1), when given,
-# is ringed on both panels.
+# (with its tensor-parallel degree) needs to meet the targets against
+# offered load (requests/s), and (b) what that costs per hour, so the
+# cheapest choice at each load reads off the lowest line. Replica counts
+# are integers, so both are drawn as steps through the loads the plan
+# evaluated (the points): each step rises at the evaluated load below the
+# one that needs more, so between two evaluated loads the line shows the
+# larger count - enough for either. One line per (gpu, tp); loads a type
+# cannot serve (feasible = 0) are left out, and its line ends. The plan's
+# answer at the scenario's own load (load_scale 1), when given, is ringed
+# on both panels.
 #
 # Reads plan_load.csv as `clustersim plan` writes it:
 # gpu,tp,load_scale,offered_rate_per_s,replicas,usd_per_hour,feasible.
@@ -66,9 +70,12 @@ set format x ''
 set ylabel 'replicas'
 set yrange [0:rhi * 1.12 + 0.5]
 if (rhi <= 20) { set ytics 0, (rhi <= 10 ? 1 : 2) } else { set ytics autofreq }
-set label 1 '(a) replicas needed'
+set label 1 '(a) replicas needed (a point per load evaluated; between two, the larger count)'
 plot for [k = 1:nopt] in using (sel(k, column('offered_rate_per_s'))):(column('replicas')) \
-       with linespoints linetype k pointsize 1.1 title optname(k), \
+       with fsteps linetype k title '', \
+     for [k = 1:nopt] in using (sel(k, column('offered_rate_per_s'))):(column('replicas')) \
+       with points linetype k pointsize 1.1 title '', \
+     for [k = 1:nopt] NaN with linespoints linetype k pointsize 1.1 title optname(k), \
      '+' using (has_best ? bx : NaN):(br) every ::0::0 with points pointtype 6 pointsize 3.5 linecolor '#000000' linewidth 2 title ''
 
 set tmargin at screen B + H; set bmargin at screen B
@@ -80,7 +87,9 @@ set ytics autofreq
 set label 1 '(b) what they cost (lowest line: cheapest at that load)'
 unset key
 plot for [k = 1:nopt] in using (sel(k, column('offered_rate_per_s'))):(column('usd_per_hour')) \
-       with linespoints linetype k pointsize 1.1 title '', \
+       with fsteps linetype k title '', \
+     for [k = 1:nopt] in using (sel(k, column('offered_rate_per_s'))):(column('usd_per_hour')) \
+       with points linetype k pointsize 1.1 title '', \
      '+' using (has_best ? bx : NaN):(bc) every ::0::0 with points pointtype 6 pointsize 3.5 linecolor '#000000' linewidth 2 title ''
 
 unset multiplot

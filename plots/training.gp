@@ -18,6 +18,7 @@
 #   train_days                      the simulated run's length (its finish)
 #   finished=1                      whether it finished (0: cut by the horizon)
 #   effective_fraction              failure-free time / wall time, for the title
+#   tfrom, tto                      draw only this window of wall time (s)
 
 if (!exists("in")) { print "training.gp: set in='OUTDIR/timeseries.csv'"; exit status 2 }
 fig_w = 1200; fig_h = 820
@@ -49,6 +50,11 @@ tunit = tu == 86400 ? 'days' : 'h'
 tx(t) = t / (1.0 * tu)
 dx(d) = d * 86400.0 / tu               # days to the axis unit
 xmax = tx(span_s) * 1.05
+xmin = 0
+has_win = exists("tfrom") || exists("tto")
+if (exists("tfrom")) { if (tfrom == tfrom && tfrom > 0) { xmin = tx(tfrom) } }
+if (exists("tto")) { if (tto == tto && tx(tto) < xmax) { xmax = tx(tto) } }
+if (xmin >= xmax) { print sprintf("training.gp: the window holds nothing of a run of %g s", span_s); exit status 1 }
 ddur(d) = d < 2 ? sprintf('%.1f h', 24 * d) : sprintf('%.1f days', d)   # a length in days, for people
 
 # --- titles ---
@@ -63,13 +69,14 @@ if (!has_end && exists("train_days")) { sub = sub.(sub ne '' ? ', ' : '').'not f
 if (has_ff) { sub = sub.' ('.ddur(failure_free_days).' without failures)' }
 sub = sub.(sub ne '' ? ', ' : '').sprintf('%d failure%s', nfail_max, nfail_max == 1 ? '' : 's')
 if (exists("effective_fraction")) { if (effective_fraction == effective_fraction) { sub = sub.sprintf(', %.1f%% of wall time useful', 100 * effective_fraction) } }
+if (has_win) { sub = sub."\nwindow ".dur(xmin * tu)." – ".dur(xmax * tu)." of the run" }
 
 # --- layout ---
 L = 0.085; R = 0.915; T = 0.84; B = 0.085; G = 0.075
 Hb = (T - B - G) * 0.3; Ha = T - B - G - Hb
 set multiplot title name.(what ne '' ? ' — '.what : '')."\n".sub font font.','.(fs + 3)
 set lmargin at screen L; set rmargin at screen R
-set xrange [0:xmax]
+set xrange [xmin:xmax]
 set format x ''
 set xlabel ''
 set label 1 '' at graph 0, graph 1 left offset 0, 0.75 front

@@ -264,9 +264,7 @@ int cmd_run(int argc, char **argv)
   /* what the models found while running, once (the first replication's) */
   for (size_t i = 0; i < reps[0].nwarnings; i++) fprintf(stderr, "clustersim: warning: %s\n", reps[0].warnings[i]);
   if (!o.quiet) run_print_table(stdout, &sc, rep);
-  bool ok = run_tables_close(tables, o.quiet);
-  if (R > 1) ok = run_write_replications(outdir, reps, done) && ok;
-  ok = run_write_summary(outdir, rep) && ok;
+  bool ok = run_commit(tables, R > 1 ? reps : NULL, done, rep, o.quiet);
   if (!o.quiet && ok) printf("summary: %s/summary.json\n", outdir);
   if (ok && o.plot && !plot_dir(outdir, NULL, o.quiet)) ok = false;
   if (R > 1) sim_report_release(&combined);

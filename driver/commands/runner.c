@@ -12,6 +12,7 @@
 
 #include "driver/output/json.h"
 #include "driver/output/outfile.h"
+#include "driver/plot/plot.h"
 #include "sim/table.h"
 #include "sim/util.h"
 
@@ -34,21 +35,81 @@ static double wall_now(void)
   return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
 }
 
+/* Whether item i of r is the confidence interval of item i - 1 (KEY_ci95
+ * after KEY, as run_combine writes them). */
+static bool is_ci_of_previous(const sim_report *r, size_t i)
+{
+  if (i == 0) return false;
+  const char *key = r->items[i].key, *prev = r->items[i - 1].key;
+  size_t n = strlen(prev);
+  return !strncmp(key, prev, n) && !strcmp(key + n, "_ci95");
+}
+
 void run_print_table(FILE *f, const cfg_scenario *sc, const sim_report *r)
 {
   fprintf(f, "clustersim %s: scenario %s, seed %" PRId64 "\n", CLUSTERSIM_VERSION, sc->name, sc->seed);
-  out_text_report(f, r, 46);
+  /* a view of r without the intervals of metrics that did not vary (a
+   * half-width of 0, or none with fewer than two values); the metrics
+   * themselves stay r's */
+  sim_report view = {.items = xmalloc((r->len + 1) * sizeof *view.items)};
+  size_t hidden = 0;
+  for (size_t i = 0; i < r->len; i++) {
+    const sim_metric *m = &r->items[i];
+    if (is_ci_of_previous(r, i) && m->kind == SIM_VAL_NUM && !(isfinite(m->x) && m->x != 0)) {
+      hidden++;
+      continue;
+    }
+    view.items[view.len++] = *m;
+  }
+  out_text_report(f, &view, 46);
+  if (hidden)
+    fprintf(f, "  (95%% confidence intervals shown for the metrics that varied between the replications; "
+               "summary.json has all)\n");
+  free(view.items); /* the strings are r's */
 }
 
-bool run_write_summary(const char *outdir, const sim_report *rep)
+/* summary.json's text */
+static void write_summary(FILE *f, const sim_report *rep) { out_json_report(f, rep); }
+
+/* replications.csv: one row per replication, a column per numeric metric
+ * and status (in the order of the first replication). */
+static void write_replications(FILE *f, const sim_report *reps, int n)
 {
-  size_t n = strlen(outdir) + 32;
-  char *path = xmalloc(n);
-  snprintf(path, n, "%s/summary.json", outdir);
+  const sim_report *r0 = &reps[0];
+  const char **cols = xmalloc((r0->len + 1) * sizeof *cols);
+  sim_cell *cells = xmalloc((r0->len + 1) * sizeof *cells);
+  int ncols = 0;
+  cols[ncols++] = "replication";
+  for (size_t i = 0; i < r0->len; i++)
+    if (r0->items[i].kind != SIM_VAL_STR || !strcmp(r0->items[i].key, "status")) cols[ncols++] = r0->items[i].key;
+  sim_table t;
+  sim_table_begin(&t, f, cols, ncols);
+  for (int k = 0; k < n; k++) {
+    cells[0] = (sim_cell){NULL, k + 1};
+    for (int c = 1; c < ncols; c++) {
+      const sim_metric *m = sim_report_get(&reps[k], cols[c]);
+      cells[c] = !m                       ? (sim_cell){NULL, NAN}
+                 : m->kind == SIM_VAL_STR ? (sim_cell){m->s, 0}
+                 : m->kind == SIM_VAL_INT ? (sim_cell){NULL, (double)m->i}
+                                          : (sim_cell){NULL, m->x};
+    }
+    sim_table_row(&t, cells);
+  }
+  free(cols);
+  free(cells);
+}
+
+/* One file OUTDIR/name written by fill, atomically on its own. */
+static bool write_alone(const char *outdir, const char *name, const void *arg, int n,
+                        void (*fill)(FILE *, const void *, int))
+{
+  size_t len = strlen(outdir) + strlen(name) + 2;
+  char *path = xmalloc(len);
+  snprintf(path, len, "%s/%s", outdir, name);
   out_file of;
   bool ok = out_file_open(&of, path);
   if (ok) {
-    out_json_report(of.f, rep);
+    fill(of.f, arg, n);
     ok = out_file_commit(&of);
   }
   if (!ok) fprintf(stderr, "clustersim: %s: cannot write: %s\n", path, strerror(errno));
@@ -56,22 +117,38 @@ bool run_write_summary(const char *outdir, const sim_report *rep)
   return ok;
 }
 
-/* ---- tables components open (OUTDIR/NAME.csv, committed after the run) ---- */
+static void fill_summary(FILE *f, const void *rep, int n) { (void)n, write_summary(f, rep); }
+static void fill_replications(FILE *f, const void *reps, int n) { write_replications(f, reps, n); }
+
+bool run_write_summary(const char *outdir, const sim_report *rep)
+{
+  return write_alone(outdir, "summary.json", rep, 1, fill_summary);
+}
+
+bool run_write_replications(const char *outdir, const sim_report *reps, int n)
+{
+  return write_alone(outdir, "replications.csv", reps, n, fill_replications);
+}
+
+/* ---- a run's output set: the tables components open (OUTDIR/NAME.csv),
+ * replications.csv, summary.json; replaced together (out_set) ---- */
 
 enum { MAX_TABLES = 16 };
 
 struct run_tables {
   char *outdir;
+  out_set *set;
   int n;
-  out_file files[MAX_TABLES];
+  char *names[MAX_TABLES];   /* file names in OUTDIR */
+  FILE *sinks[MAX_TABLES];   /* /dev/null for a table that could not be opened */
   sim_table tables[MAX_TABLES];
-  bool failed;
 };
 
 run_tables *run_tables_alloc(const char *outdir)
 {
   run_tables *rt = xcalloc(1, sizeof *rt);
   rt->outdir = xstrdup(outdir);
+  rt->set = out_set_alloc(outdir, "clustersim: ");
   return rt;
 }
 
@@ -80,56 +157,79 @@ static sim_table *open_table(const sim_component_env *env, const char *name, con
 {
   run_tables *rt = env->priv;
   if (rt->n == MAX_TABLES) SIM_BUG("more than %d output tables", MAX_TABLES);
-  size_t n = strlen(rt->outdir) + strlen(name) + strlen(env->name) + 8;
-  char *path = xmalloc(n);
-  snprintf(path, n, "%s/%s.csv", rt->outdir, name);
+  size_t n = strlen(name) + strlen(env->name) + 8;
+  char *file = xmalloc(n);
+  snprintf(file, n, "%s.csv", name);
   /* two components in one scenario may both write a table of this name:
    * the second one's gets its component's name in front */
-  for (int i = 0; i < rt->n; i++)
-    if (rt->files[i].path && !strcmp(rt->files[i].path, path)) {
-      snprintf(path, n, "%s/%s_%s.csv", rt->outdir, env->name, name);
-      break;
-    }
-  out_file *of = &rt->files[rt->n];
-  if (!out_file_open(of, path)) {
-    fprintf(stderr, "clustersim: %s: cannot write: %s\n", path, strerror(errno));
-    rt->failed = true;
-    free(path);
-    /* rows still go somewhere harmless so the run is unaffected */
-    of->f = fopen("/dev/null", "w");
-    of->path = of->tmp = NULL;
-    if (!of->f) SIM_BUG("cannot open /dev/null");
-  } else {
-    free(path);
+  if (out_set_has(rt->set, file)) snprintf(file, n, "%s_%s.csv", env->name, name);
+  FILE *f = out_set_open(rt->set, file); /* a failure is reported there */
+  if (!f) {
+    /* rows still go somewhere harmless so the run is unaffected; nothing
+     * will be committed */
+    f = rt->sinks[rt->n] = fopen("/dev/null", "w");
+    if (!f) SIM_BUG("cannot open /dev/null");
   }
+  rt->names[rt->n] = file;
   sim_table *t = &rt->tables[rt->n++];
-  sim_table_begin(t, of->f, columns, ncolumns);
+  sim_table_begin(t, f, columns, ncolumns);
   return t;
 }
 
-/* Commit every table (or discard them all if one could not be opened). */
-bool run_tables_close(run_tables *rt, bool quiet)
+/* The table listing, after a commit. */
+static void print_tables(const run_tables *rt)
 {
-  bool ok = !rt->failed;
+  for (int i = 0; i < rt->n; i++)
+    printf("%s: %s/%s (%" PRIu64 " rows)\n", i == 0 ? "tables" : "      ", rt->outdir, rt->names[i],
+           rt->tables[i].rows);
+}
+
+static void tables_free(run_tables *rt)
+{
   for (int i = 0; i < rt->n; i++) {
-    out_file *of = &rt->files[i];
-    if (!of->path) {
-      fclose(of->f);
-      continue;
-    }
-    char *path = xstrdup(of->path);
-    if (!ok) {
-      out_file_abort(of);
-    } else if (!out_file_commit(of)) {
-      fprintf(stderr, "clustersim: %s: cannot write: %s\n", path, strerror(errno));
-      ok = false;
-    } else if (!quiet) {
-      printf("%s: %s (%" PRIu64 " rows)\n", i == 0 ? "tables" : "      ", path, rt->tables[i].rows);
-    }
-    free(path);
+    if (rt->sinks[i]) fclose(rt->sinks[i]);
+    free(rt->names[i]);
   }
   free(rt->outdir);
   free(rt);
+}
+
+bool run_tables_close(run_tables *rt, bool quiet)
+{
+  bool ok = out_set_commit(rt->set, NULL, NULL, NULL);
+  if (ok && !quiet) print_tables(rt);
+  tables_free(rt);
+  return ok;
+}
+
+/* What a run's outputs replace besides the previous manifest's files:
+ * the tables 0.1.0 wrote (which kept no manifest), replications.csv, and
+ * the pictures drawn from a run's files. */
+static const char *const *stale_names(void)
+{
+  static const char *names[64];
+  if (!names[0]) {
+    static const char *const fixed[] = {"replications.csv", "timeseries.csv", "latency_cdf.csv", "requests.csv",
+                                        "jobs.csv", NULL};
+    int n = 0;
+    for (const char *const *p = fixed; *p; p++) names[n++] = *p;
+    for (const char *const *p = plot_run_files(); *p && n < 63; p++) names[n++] = *p;
+    names[n] = NULL;
+  }
+  return names;
+}
+
+bool run_commit(run_tables *rt, const sim_report *reps, int n, const sim_report *rep, bool quiet)
+{
+  if (reps) {
+    FILE *f = out_set_open(rt->set, "replications.csv");
+    if (f) write_replications(f, reps, n);
+  }
+  FILE *f = out_set_open(rt->set, "summary.json");
+  if (f) write_summary(f, rep);
+  bool ok = out_set_commit(rt->set, "summary.json", RUN_MANIFEST, stale_names());
+  if (ok && !quiet) print_tables(rt);
+  tables_free(rt);
   return ok;
 }
 
@@ -184,45 +284,6 @@ sim_run_result run_replication(const cfg_scenario *sc, int64_t seed, run_tables 
   for (size_t i = 0; i < sc->nparts; i++) sc->parts[i].type->destroy(inst[i]);
   sim_engine_free(eng);
   return why;
-}
-
-/* OUTDIR/replications.csv: one row per replication, a column per numeric
- * metric (in the order of the first replication). */
-bool run_write_replications(const char *outdir, const sim_report *reps, int n)
-{
-  size_t len = strlen(outdir) + 32;
-  char *path = xmalloc(len);
-  snprintf(path, len, "%s/replications.csv", outdir);
-  out_file of;
-  bool ok = out_file_open(&of, path);
-  if (ok) {
-    const sim_report *r0 = &reps[0];
-    const char **cols = xmalloc((r0->len + 1) * sizeof *cols);
-    sim_cell *cells = xmalloc((r0->len + 1) * sizeof *cells);
-    int ncols = 0;
-    cols[ncols++] = "replication";
-    for (size_t i = 0; i < r0->len; i++)
-      if (r0->items[i].kind != SIM_VAL_STR || !strcmp(r0->items[i].key, "status")) cols[ncols++] = r0->items[i].key;
-    sim_table t;
-    sim_table_begin(&t, of.f, cols, ncols);
-    for (int k = 0; k < n; k++) {
-      cells[0] = (sim_cell){NULL, k + 1};
-      for (int c = 1; c < ncols; c++) {
-        const sim_metric *m = sim_report_get(&reps[k], cols[c]);
-        cells[c] = !m                         ? (sim_cell){NULL, NAN}
-                   : m->kind == SIM_VAL_STR   ? (sim_cell){m->s, 0}
-                   : m->kind == SIM_VAL_INT   ? (sim_cell){NULL, (double)m->i}
-                                              : (sim_cell){NULL, m->x};
-      }
-      sim_table_row(&t, cells);
-    }
-    free(cols);
-    free(cells);
-    ok = out_file_commit(&of);
-  }
-  if (!ok) fprintf(stderr, "clustersim: %s: cannot write: %s\n", path, strerror(errno));
-  free(path);
-  return ok;
 }
 
 void run_combine(const sim_report *reps, int n, int64_t first_seed, bool interrupted, sim_report *out)

@@ -5,10 +5,24 @@
 #include <math.h>
 #include <stdlib.h>
 
+/* The length of the well-formed UTF-8 sequence at p (1 to 4), or 0 if the
+ * bytes there are not one (RFC 3629: no overlong forms, no surrogates,
+ * nothing above U+10FFFF). */
+static int utf8_len(const unsigned char *p)
+{
+  if (p[0] < 0x80) return 1;
+  int n = p[0] >= 0xc2 && p[0] <= 0xdf ? 2 : p[0] >= 0xe0 && p[0] <= 0xef ? 3 : p[0] >= 0xf0 && p[0] <= 0xf4 ? 4 : 0;
+  for (int i = 1; i < n; i++)
+    if ((p[i] & 0xc0) != 0x80) return 0;
+  if (n == 3 && ((p[0] == 0xe0 && p[1] < 0xa0) || (p[0] == 0xed && p[1] > 0x9f))) return 0;
+  if (n == 4 && ((p[0] == 0xf0 && p[1] < 0x90) || (p[0] == 0xf4 && p[1] > 0x8f))) return 0;
+  return n;
+}
+
 void out_json_string(FILE *f, const char *s)
 {
   fputc('"', f);
-  for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
+  for (const unsigned char *p = (const unsigned char *)s; *p;) {
     switch (*p) {
     case '"': fputs("\\\"", f); break;
     case '\\': fputs("\\\\", f); break;
@@ -16,11 +30,20 @@ void out_json_string(FILE *f, const char *s)
     case '\r': fputs("\\r", f); break;
     case '\t': fputs("\\t", f); break;
     default:
-      if (*p < 0x20)
+      if (*p < 0x20) {
         fprintf(f, "\\u%04x", *p);
-      else
-        fputc(*p, f);
+      } else {
+        int n = utf8_len(p);
+        if (n == 0) {
+          fputs("\\ufffd", f); /* not UTF-8: the replacement character */
+        } else {
+          fwrite(p, 1, (size_t)n, f);
+          p += n;
+          continue;
+        }
+      }
     }
+    p++;
   }
   fputc('"', f);
 }

@@ -9,7 +9,8 @@
 
 #include "sim/report.h"
 
-/* Write s as a JSON string literal (quotes and escapes). */
+/* Write s as a JSON string literal (quotes and escapes); bytes that are
+ * not well-formed UTF-8 become U+FFFD, so that the text is always JSON. */
 void out_json_string(FILE *f, const char *s);
 /* Write x as a JSON number (or null). */
 void out_json_number(FILE *f, double x);

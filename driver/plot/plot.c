@@ -1,16 +1,23 @@
-/* driver/plot/plot.c: `clustersim plot`'s work (see plot.h): the table of figures
- * (script, input file, the columns the script reads), the values each
- * script takes with -e (from summary.json, plan.json and the input's
- * header), and writing each picture atomically: gnuplot draws into
- * OUTDIR/plots/NAME.EXT.tmp.PID, renamed into place only after it exits 0
- * with a non-empty file. Which figures a timeseries.csv gets depends on
- * its header: serving runs, job-queue runs and training runs write
- * different columns. It never reads the numbers it plots beyond the
- * header, a row count and the sweep's SLO target; the scripts own the
- * pictures. */
+/* driver/plot/plot.c: `clustersim plot`'s work (see plot.h): the table of
+ * figures (script, input file, the columns the script reads), the values
+ * each script takes with -e (from summary.json and plan.json, read with
+ * jansson, and from the input's header), and writing each picture
+ * atomically: gnuplot writes the picture on its standard output, which is
+ * copied into OUTDIR/plots/NAME.EXT.tmp.XXXXXX (driver/output/outfile.h);
+ * a figure's PNG and SVG are renamed into place together, only after
+ * gnuplot exited 0 with a non-empty picture for both; otherwise the
+ * previous pair, if any, stays. Which figures a timeseries.csv or a
+ * sweep.csv gets depends on its header: serving runs, job-queue runs and
+ * training runs write different columns, serving and training sweeps too.
+ * Nothing handed to gnuplot is ever code: values go into single-quoted
+ * gnuplot strings, and file names are made to start with '/' or "./" so
+ * that gnuplot cannot take one for a pipe ('<cmd'). It reads the numbers it
+ * plots only for a row count, the sweep's axes and targets, and the
+ * window's extent; the scripts own the pictures. */
 #include "driver/plot/plot.h"
 
 #include <errno.h>
+#include <jansson.h>
 #include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -20,7 +27,6 @@
 #include <unistd.h>
 
 #include "driver/config/datadir.h"
-#include "driver/output/json_top.h"
 #include "driver/output/outfile.h"
 #include "sim/util.h"
 
@@ -44,6 +50,14 @@ static char *join(const char *a, const char *b)
   char *p = xmalloc(n);
   snprintf(p, n, "%s/%s", a, b);
   return p;
+}
+
+/* path as gnuplot is given it: starting with '/' or "./", so that no
+ * name (an OUTDIR called '<cmd' or '|cmd') can read as a pipe. */
+static char *gp_path(const char *path)
+{
+  if (path[0] == '/') return xstrdup(path);
+  return join(".", path);
 }
 
 static bool exists(const char *path)
@@ -237,27 +251,83 @@ static char *csv_first_text(const csv_file *c, int col)
   return NULL;
 }
 
+/* A number as JSON or a label shows it: the shortest form that reads
+ * back to the same double. */
+static void fmt_num(char *buf, size_t n, double v)
+{
+  for (int prec = 6; prec <= 17; prec++) {
+    snprintf(buf, n, "%.*g", prec, v);
+    if (strtod(buf, NULL) == v) break;
+  }
+}
+
+/* summary.json or plan.json, read with jansson; NULL (with a warning if
+ * the file is there but is not a JSON object) otherwise. */
+static json_t *load_json(const char *outdir, const char *name)
+{
+  char *path = join(outdir, name);
+  json_t *j = NULL;
+  if (exists(path)) {
+    json_error_t err;
+    j = json_load_file(path, 0, &err);
+    if (!j)
+      fprintf(stderr, MSG "%s:%d: not read (%s); the titles leave out what it holds\n", path, err.line, err.text);
+    else if (!json_is_object(j)) {
+      fprintf(stderr, MSG "%s: not a JSON object; the titles leave out what it holds\n", path);
+      json_decref(j);
+      j = NULL;
+    }
+  }
+  free(path);
+  return j;
+}
+
+/* A member as text (fresh storage): a string as it is, a number in its
+ * shortest form, true or false; NULL if absent, null, an object or an
+ * array. */
+static char *json_text(const json_t *obj, const char *key)
+{
+  const json_t *v = obj ? json_object_get(obj, key) : NULL;
+  char num[40];
+  if (json_is_string(v)) return xstrdup(json_string_value(v));
+  if (json_is_number(v)) {
+    fmt_num(num, sizeof num, json_number_value(v));
+    return xstrdup(num);
+  }
+  if (json_is_boolean(v)) return xstrdup(json_is_true(v) ? "true" : "false");
+  return NULL;
+}
+
+/* A member as a finite number; false if absent or anything else. */
+static bool json_num(const json_t *obj, const char *key, double *out)
+{
+  const json_t *v = obj ? json_object_get(obj, key) : NULL;
+  if (!json_is_number(v) || !isfinite(json_number_value(v))) return false;
+  *out = json_number_value(v);
+  return true;
+}
+
 /* What the titles and markers come from. */
 typedef struct {
   const char *outdir;
-  char *summary;     /* summary.json's text, or NULL */
-  char *plan;        /* plan.json's text, or NULL */
+  json_t *summary;   /* summary.json, or NULL */
+  json_t *plan;      /* plan.json, or NULL */
   const csv_file *csv;
   const char *input; /* path of the figure's input */
+  const plot_opts *opts;
 } plot_ctx;
 
 /* A string from summary.json, else plan.json; NULL if neither has it. */
 static char *meta_text(const plot_ctx *x, const char *key)
 {
-  char *s = x->summary ? out_json_top_text(x->summary, key) : NULL;
-  if (!s && x->plan) s = out_json_top_text(x->plan, key);
+  char *s = json_text(x->summary, key);
+  if (!s) s = json_text(x->plan, key);
   return s;
 }
 
 static bool meta_num(const plot_ctx *x, const char *key, double *v)
 {
-  return (x->summary && out_json_top_number(x->summary, key, v)) ||
-         (x->plan && out_json_top_number(x->plan, key, v));
+  return json_num(x->summary, key, v) || json_num(x->plan, key, v);
 }
 
 static bool has_meta(const plot_ctx *x, const char *key)
@@ -298,50 +368,256 @@ static void pass_name(const plot_ctx *x, strbuf *b)
   free(d);
 }
 
+/* tfrom=, tto= (s) when plot was given a window (--from, --to). */
+static void pass_window(const plot_ctx *x, strbuf *b)
+{
+  if (!x->opts->window) return;
+  sb_num(b, "tfrom", x->opts->from_s);
+  sb_num(b, "tto", x->opts->to_s);
+}
+
 /* ---- the figures ---- */
 
-/* Values for a run's figures: title parts, the run's end, spike, SLOs. */
-static bool run_vars(const plot_ctx *x, strbuf *b)
+/* hw= the serving hardware for a title: one pool "32 × a100-80gb-sxm
+ * (4 replicas)"; several, each pool's replicas and GPU, "11 a10 replicas
+ * + 6 a100-80gb-sxm replicas (28 GPUs)". Also gpu=, gpus=, replicas= (in
+ * all) for scripts run by hand with older values. */
+static void pass_hardware(const plot_ctx *x, strbuf *b)
 {
-  pass_name(x, b);
-  pass_text(x, b, "model", "model");
-  /* the GPU types of every pool, and their replicas in total */
-  strbuf gpu = {0};
-  double replicas = 0;
-  bool have_replicas = false;
+  strbuf gpu = {0}, hw = {0};
+  double replicas = 0, gpus = NAN;
+  int npools = 0;
+  bool all_replicas = true;
   for (int i = 0; i < 64; i++) {
     char key[32];
     snprintf(key, sizeof key, "pool%d_gpu", i);
     char *g = meta_text(x, key);
     if (!g) break;
-    sb_printf(&gpu, "%s%s", i ? " + " : "", g);
-    free(g);
-    double r;
+    double r = NAN;
     snprintf(key, sizeof key, "pool%d_replicas", i);
-    if (meta_num(x, key, &r)) replicas += r, have_replicas = true;
+    if (meta_num(x, key, &r)) replicas += r;
+    else all_replicas = false;
+    sb_printf(&gpu, "%s%s", i ? " + " : "", g);
+    if (isfinite(r)) sb_printf(&hw, "%s%.0f %s replica%s", i ? " + " : "", r, g, r == 1 ? "" : "s");
+    else sb_printf(&hw, "%s%s", i ? " + " : "", g);
+    npools++;
+    free(g);
   }
+  meta_num(x, "gpus", &gpus);
+  if (npools == 1) {
+    free(hw.s);
+    hw = (strbuf){0};
+    if (isfinite(gpus)) sb_printf(&hw, "%.0f × ", gpus);
+    sb_printf(&hw, "%s", gpu.s);
+    if (all_replicas) sb_printf(&hw, " (%.0f replica%s)", replicas, replicas == 1 ? "" : "s");
+  } else if (npools > 1 && isfinite(gpus)) {
+    sb_printf(&hw, " (%.0f GPUs)", gpus);
+  }
+  if (hw.s) sb_str(b, "hw", hw.s);
   if (gpu.s) sb_str(b, "gpu", gpu.s);
+  if (npools && all_replicas) sb_num(b, "replicas", replicas);
+  if (isfinite(gpus)) sb_num(b, "gpus", gpus);
   free(gpu.s);
-  if (have_replicas) sb_num(b, "replicas", replicas);
-  pass_num(x, b, "gpus", "gpus");
+  free(hw.s);
+}
+
+/* Each class's own targets, from summary.json's class_NAME_slo_ttft_s (and
+ * _tpot_s, _e2e_s): ctt=' chat=1 batch=-1 ' (-1: none) and likewise ctp, ce2e, when
+ * there are several classes and one of them has a target. */
+static void pass_class_targets(const plot_ctx *x, strbuf *b)
+{
+  static const char *const what[3][2] = {{"_slo_ttft_s", "ctt"}, {"_slo_tpot_s", "ctp"}, {"_slo_e2e_s", "ce2e"}};
+  if (!x->summary) return;
+  for (int w = 0; w < 3; w++) {
+    strbuf list = {0};
+    int nclasses = 0, ntargets = 0;
+    const char *key;
+    json_t *v;
+    size_t sl = strlen(what[w][0]);
+    json_object_foreach(x->summary, key, v) {
+      size_t kl = strlen(key);
+      if (strncmp(key, "class_", 6) || kl <= 6 + sl || strcmp(key + kl - sl, what[w][0])) continue;
+      char num[40] = "-1"; /* none */
+      if (json_is_number(v) && isfinite(json_number_value(v)) && json_number_value(v) > 0) {
+        fmt_num(num, sizeof num, json_number_value(v));
+        ntargets++;
+      }
+      sb_printf(&list, "%s%.*s=%s", list.s ? " " : " ", (int)(kl - 6 - sl), key + 6, num);
+      nclasses++;
+    }
+    if (nclasses > 1 && ntargets > 0) {
+      sb_printf(&list, " ");
+      sb_str(b, what[w][1], list.s);
+    }
+    free(list.s);
+  }
+}
+
+/* Whether the input's header has column col. */
+static bool has_col(const plot_ctx *x, const char *col);
+
+/* Values for a run's figures: title parts, the run's end, the spike and
+ * when its backlog drained, the targets (every class's own), whether the
+ * time series has the capacity columns, the window. */
+static bool run_vars(const plot_ctx *x, strbuf *b)
+{
+  pass_name(x, b);
+  pass_text(x, b, "model", "model");
+  pass_hardware(x, b);
   pass_num(x, b, "tend", "sim_time_s");
-  double s0, s1;
+  double s0, s1, drain;
   if (meta_num(x, "spike_start_s", &s0) && meta_num(x, "spike_end_s", &s1)) {
     sb_num(b, "spike_start", s0);
     sb_num(b, "spike_end", s1);
+    if (meta_num(x, "spike_drain_s", &drain)) sb_num(b, "drain_end", s1 + drain);
+    else if (x->summary && json_object_get(x->summary, "spike_drain_s")) sb_num(b, "undrained", 1);
   }
   pass_num(x, b, "slo_ttft", "slo_ttft_s");
   pass_num(x, b, "slo_tpot", "slo_tpot_s");
   pass_num(x, b, "slo_e2e", "slo_e2e_s");
+  pass_num(x, b, "slo_pct", "slo_percentile");
+  pass_class_targets(x, b);
+  pass_num(x, b, "saturation", "saturation_rate_per_s");
+  if (has_col(x, "capacity_utilization") && has_col(x, "batch_occupancy")) sb_num(b, "capcols", 1);
+  pass_window(x, b);
   return true;
 }
 
-/* Values for the sweep figure: which column names the series, which
- * labels the points, the TTFT target, whether there are 95% bars. */
-static bool sweep_vars(const plot_ctx *x, strbuf *b)
+/* ---- sweeps: the varied keys and what the points are held to ---- */
+
+/* The sweep's varied keys: the columns between "point" and
+ * "replications" (sweep.csv's layout); their indices into cols, *n set. */
+static int *sweep_axes(const csv_file *c, int *n)
+{
+  int *axes = xmalloc((size_t)c->ncols * sizeof *axes);
+  *n = 0;
+  int end = csv_col(c, "replications");
+  if (c->ncols > 0 && !strcmp(c->cols[0], "point") && end > 0)
+    for (int i = 1; i < end; i++) axes[(*n)++] = i;
+  return axes;
+}
+
+/* Whether column col holds the same finite number in every row that has
+ * one (*v set), and at least one row does. */
+static bool csv_constant(const csv_file *c, int col, double *v)
+{
+  bool any = false;
+  for (const char *p = c->rest; col >= 0 && *p;) {
+    const char *cell, *end = csv_cell(p, col, &cell);
+    if (end && end > cell) {
+      char *e;
+      double x = strtod(cell, &e);
+      if (e == end && isfinite(x)) {
+        if (any && x != *v) return false;
+        *v = x;
+        any = true;
+      }
+    }
+    const char *nl = strchr(p, '\n');
+    if (!nl) break;
+    p = nl + 1;
+  }
+  return any;
+}
+
+/* Whether every non-empty cell of column col reads as a number. */
+static bool csv_numeric(const csv_file *c, int col)
+{
+  for (const char *p = c->rest; col >= 0 && *p;) {
+    const char *cell, *end = csv_cell(p, col, &cell);
+    if (end && end > cell) {
+      char *e;
+      strtod(cell, &e);
+      if (e != end) return false;
+    }
+    const char *nl = strchr(p, '\n');
+    if (!nl) break;
+    p = nl + 1;
+  }
+  return true;
+}
+
+/* A column name a gnuplot word list can carry (no blanks or quotes). */
+static bool plain_name(const char *s)
+{
+  return *s && !strpbrk(s, " \t'\"\\");
+}
+
+static bool is_load_axis(const char *key)
+{
+  return strstr(key, "load_scale") || strstr(key, "arrivals.rate") || strstr(key, "time_scale");
+}
+
+static bool ends_with(const char *s, const char *suffix)
+{
+  size_t n = strlen(s), m = strlen(suffix);
+  return n >= m && !strcmp(s + n - m, suffix);
+}
+
+/* A percentile for a label: 99 -> "p99", 99.9 -> "p99.9". */
+static void pct_name(char *buf, size_t n, double pct)
+{
+  char num[40];
+  fmt_num(num, sizeof num, pct);
+  snprintf(buf, n, "p%s", num);
+}
+
+/* targets= what slo_met (the filled markers) counts, from the sweep's
+ * slo_*_mean columns: "met p99 TTFT ≤ 1 s, p99 TPOT ≤ 0.1 s, none
+ * rejected" (notarget=1 when there is no target: slo_met then says only
+ * that nothing was rejected); slo_ttft= the TTFT target when every point
+ * has the same. */
+static void pass_sweep_targets(const plot_ctx *x, strbuf *b)
+{
+  static const char *const metric[3][3] = {{"slo_ttft_s_mean", "TTFT", "slo_ttft"},
+                                           {"slo_tpot_s_mean", "TPOT", "slo_tpot"},
+                                           {"slo_e2e_s_mean", "end-to-end", "slo_e2e"}};
+  const csv_file *c = x->csv;
+  double pct = 99;
+  char pname[48];
+  bool varies = false;
+  int pc = csv_col(c, "slo_percentile_mean");
+  if (pc >= 0 && !isnan(csv_first_number(c, pc)) && !csv_constant(c, pc, &pct)) varies = true;
+  pct_name(pname, sizeof pname, pct);
+  strbuf t = {0};
+  for (int m = 0; m < 3; m++) {
+    int col = csv_col(c, metric[m][0]);
+    double v;
+    if (col < 0 || isnan(csv_first_number(c, col))) continue;
+    if (!csv_constant(c, col, &v)) {
+      varies = true;
+      continue;
+    }
+    char num[40];
+    fmt_num(num, sizeof num, v);
+    sb_printf(&t, "%s%s %s ≤ %s s", t.s ? ", " : "", pname, metric[m][1], num);
+    sb_num(b, metric[m][2], v);
+  }
+  if (varies) {
+    free(t.s);
+    t = (strbuf){0};
+    sb_printf(&t, "met each point's own targets (they vary across the sweep)");
+    sb_num(b, "slo_ttft", NAN);
+  }
+  if (t.s && !varies) {
+    char *met = xmalloc(strlen(t.s) + 32);
+    sprintf(met, "met %s, none rejected", t.s);
+    sb_str(b, "targets", met);
+    free(met);
+  } else if (t.s) {
+    sb_str(b, "targets", t.s);
+  } else {
+    sb_str(b, "targets", "no request rejected (the scenario sets no latency target)");
+    sb_num(b, "notarget", 1);
+  }
+  free(t.s);
+}
+
+/* name= and model= for a sweep's title: summary.json or plan.json, else
+ * the sweep's own columns. */
+static void pass_sweep_title(const plot_ctx *x, strbuf *b)
 {
   const csv_file *c = x->csv;
-  /* title: the scenario from summary.json or plan.json, else the sweep's own columns */
   for (int i = 0; i < 2; i++) {
     const char *key = i ? "model" : "scenario", *var = i ? "model" : "name";
     char *v = meta_text(x, key);
@@ -349,20 +625,77 @@ static bool sweep_vars(const plot_ctx *x, strbuf *b)
     if (v) sb_str(b, var, v);
     free(v);
   }
+}
+
+/* Values for the serving sweep figure: the varied keys (the one its lines
+ * run along: a replica count; the load, a panel per value; the others
+ * name the lines), the column naming the GPU type, the targets slo_met
+ * counts, whether there are 95% bars. */
+static bool sweep_vars(const plot_ctx *x, strbuf *b)
+{
+  const csv_file *c = x->csv;
+  pass_sweep_title(x, b);
   const char *gpucol = csv_col(c, "cluster.pools.[0].gpu") >= 0 ? "cluster.pools.[0].gpu"
                        : csv_col(c, "pool0_gpu") >= 0            ? "pool0_gpu"
                                                                   : NULL;
-  if (!gpucol) {
-    fprintf(stderr, MSG "%s: no column cluster.pools.[0].gpu or pool0_gpu to tell the GPU types apart\n",
+  if (gpucol) sb_str(b, "gpucol", gpucol);
+  int naxes, *axes = sweep_axes(c, &naxes);
+  const char *line = NULL, *load = NULL;
+  for (int i = 0; i < naxes; i++) {
+    const char *k = c->cols[axes[i]];
+    if (!plain_name(k)) continue;
+    if (!line && ends_with(k, ".replicas") && csv_numeric(c, axes[i])) line = k;
+    else if (!load && is_load_axis(k) && csv_numeric(c, axes[i])) load = k;
+  }
+  strbuf ser = {0};
+  for (int i = 0; i < naxes; i++) {
+    const char *k = c->cols[axes[i]];
+    if (k != line && k != load && plain_name(k)) sb_printf(&ser, "%s%s", ser.s ? " " : "", k);
+  }
+  if (!ser.s && gpucol) sb_printf(&ser, "%s", gpucol);
+  if (ser.s) sb_str(b, "sercols", ser.s);
+  free(ser.s);
+  if (line) sb_str(b, "linecol", line);
+  if (load) sb_str(b, "loadcol", load);
+  free(axes);
+  pass_sweep_targets(x, b);
+  if (csv_col(c, "ttft_p99_s_ci95") < 0 || csv_col(c, "usd_per_million_tokens_ci95") < 0) sb_num(b, "noci", 1);
+  return true;
+}
+
+/* Values for a training sweep's figure: the axis along x (the first
+ * numeric varied key, else the first; xnum=1 when numeric) and the others,
+ * which name the lines. */
+static bool training_sweep_vars(const plot_ctx *x, strbuf *b)
+{
+  const csv_file *c = x->csv;
+  pass_sweep_title(x, b);
+  char *gpu = csv_first_text(c, csv_col(c, "gpu"));
+  if (gpu) sb_str(b, "gpu", gpu);
+  free(gpu);
+  int naxes, *axes = sweep_axes(c, &naxes);
+  int xi = -1;
+  for (int i = 0; i < naxes && xi < 0; i++)
+    if (plain_name(c->cols[axes[i]]) && csv_numeric(c, axes[i])) xi = i;
+  if (xi < 0)
+    for (int i = 0; i < naxes && xi < 0; i++)
+      if (plain_name(c->cols[axes[i]])) xi = i;
+  if (xi < 0) {
+    fprintf(stderr, MSG "%s: no varied key to draw against (the columns between point and replications)\n",
             x->input);
+    free(axes);
     return false;
   }
-  sb_str(b, "gpucol", gpucol);
-  if (csv_col(c, "cluster.pools.[0].replicas") >= 0) sb_str(b, "repcol", "cluster.pools.[0].replicas");
-  double slo = csv_first_number(c, csv_col(c, "slo_ttft_s_mean"));
-  if (isnan(slo) && !meta_num(x, "slo_ttft_s", &slo)) slo = NAN;
-  sb_num(b, "slo_ttft", slo);
-  if (csv_col(c, "ttft_p99_s_ci95") < 0 || csv_col(c, "usd_per_million_tokens_ci95") < 0) sb_num(b, "noci", 1);
+  sb_str(b, "xcol", c->cols[axes[xi]]);
+  if (csv_numeric(c, axes[xi])) sb_num(b, "xnum", 1);
+  strbuf ser = {0};
+  for (int i = 0; i < naxes; i++)
+    if (i != xi && plain_name(c->cols[axes[i]])) sb_printf(&ser, "%s%s", ser.s ? " " : "", c->cols[axes[i]]);
+  if (ser.s) sb_str(b, "sercols", ser.s);
+  free(ser.s);
+  free(axes);
+  if (csv_col(c, "train_days_ci95") < 0 || isnan(csv_first_number(c, csv_col(c, "train_days_ci95"))))
+    sb_num(b, "noci", 1);
   return true;
 }
 
@@ -373,31 +706,26 @@ static bool plan_vars(const plot_ctx *x, strbuf *b)
 {
   if (has_meta(x, "scenario")) pass_name(x, b);
   pass_text(x, b, "model", "model");
-  char *slo = x->plan ? out_json_top_raw(x->plan, "slo") : NULL;
-  if (slo) {
+  const json_t *slo = x->plan ? json_object_get(x->plan, "slo") : NULL;
+  if (json_is_object(slo)) {
     strbuf t = {0};
-    const char *pos = NULL;
-    char *k, *v;
-    while (out_json_top_next(slo, &pos, &k, &v)) {
-      if (v) sb_printf(&t, "%s%s ≤ %s", t.s ? ", " : "", k, v);
-      free(k);
-      free(v);
+    const char *k;
+    json_t *v;
+    json_object_foreach((json_t *)slo, k, v) {
+      char *val = json_text(slo, k);
+      if (val) sb_printf(&t, "%s%s ≤ %s", t.s ? ", " : "", k, val);
+      free(val);
     }
     if (t.s) sb_str(b, "targets", t.s);
     free(t.s);
-    free(slo);
   } else {
     pass_num(x, b, "slo_ttft", "slo_ttft_s");
   }
-  if (x->plan) {
-    char *feasible = out_json_top_text(x->plan, "feasible"), *gpu = out_json_top_text(x->plan, "gpu");
-    double tp;
-    if (feasible && !strcmp(feasible, "true") && gpu && out_json_top_number(x->plan, "tp", &tp)) {
-      sb_str(b, "best_gpu", gpu);
-      sb_num(b, "best_tp", tp);
-    }
-    free(feasible);
-    free(gpu);
+  double tp;
+  const char *gpu = x->plan ? json_string_value(json_object_get(x->plan, "gpu")) : NULL;
+  if (x->plan && json_is_true(json_object_get(x->plan, "feasible")) && gpu && json_num(x->plan, "tp", &tp)) {
+    sb_str(b, "best_gpu", gpu);
+    sb_num(b, "best_tp", tp);
   }
   return true;
 }
@@ -420,6 +748,7 @@ static bool cluster_vars(const plot_ctx *x, strbuf *b)
   pass_num(x, b, "util", "utilization");
   pass_num(x, b, "preemptions", "preemptions");
   pass_num(x, b, "failures", "failures");
+  pass_window(x, b);
   char *path = join(x->outdir, "jobs.csv");
   bool ok = true;
   if (exists(path)) {
@@ -431,7 +760,11 @@ static bool cluster_vars(const plot_ctx *x, strbuf *b)
         ok = false;
       }
     }
-    if (ok && j.rows > 0) sb_str(b, "jobs", path);
+    if (ok && j.rows > 0) {
+      char *gp = gp_path(path);
+      sb_str(b, "jobs", gp);
+      free(gp);
+    }
     if (j.text) csv_release(&j);
   }
   free(path);
@@ -453,6 +786,7 @@ static bool training_vars(const plot_ctx *x, strbuf *b)
   char *fin = meta_text(x, "finished");
   if (fin) sb_num(b, "finished", !strcmp(fin, "yes") || !strcmp(fin, "true") ? 1 : 0);
   free(fin);
+  pass_window(x, b);
   return true;
 }
 
@@ -463,6 +797,7 @@ typedef struct {
   const char *also;              /* or if this file is in OUTDIR (NULL: none) */
   const char *const *columns;    /* the columns it needs, NULL-terminated */
   bool (*vars)(const plot_ctx *, strbuf *);
+  bool timed;                    /* drawn against time: plot --from/--to apply */
 } figure;
 
 static const char *const ts_cols[] = {"time_s", "offered_rate_per_s", "completions", "rejected",
@@ -470,6 +805,7 @@ static const char *const ts_cols[] = {"time_s", "offered_rate_per_s", "completio
 static const char *const util_cols[] = {"time_s", "utilization", "kv_used_fraction", "running_batch", NULL};
 static const char *const cdf_cols[] = {"class", "p", "ttft_s", "tpot_s", "e2e_s", NULL};
 static const char *const sweep_cols[] = {"ttft_p99_s_mean", "usd_per_million_tokens_mean", "slo_met_mean", NULL};
+static const char *const tsweep_cols[] = {"point", "replications", "train_days_mean", "train_cost_usd_mean", NULL};
 static const char *const plan_cols[] = {"gpu", "tp", "offered_rate_per_s", "replicas", "usd_per_hour",
                                         "feasible", NULL};
 
@@ -478,17 +814,22 @@ static const char *const cluster_cols[] = {"time_s", "gpus_busy", "queue_length"
 static const char *const train_cols[] = {"time_s", "progress", "failures", "lost_work_s", NULL};
 
 /* A timeseries.csv is a serving run's (offered_rate_per_s), a job queue's
- * (gpus_busy) or a training run's (progress); see figure_wanted. */
+ * (gpus_busy) or a training run's (progress); a sweep.csv a serving
+ * sweep's (ttft_p99_s_mean) or a training sweep's (train_days_mean); see
+ * figure_wanted. */
 static const figure figures[] = {
-  {"spike", "timeseries.csv", "offered_rate_per_s", NULL, ts_cols, run_vars},
-  {"latency_cdf", "latency_cdf.csv", NULL, NULL, cdf_cols, run_vars},
-  {"utilization", "timeseries.csv", "offered_rate_per_s", NULL, util_cols, run_vars},
-  {"cluster", "timeseries.csv", "gpus_busy", "jobs.csv", cluster_cols, cluster_vars},
-  {"training", "timeseries.csv", "progress", NULL, train_cols, training_vars},
-  {"sweep_cost_latency", "sweep.csv", NULL, NULL, sweep_cols, sweep_vars},
-  {"plan_replicas", "plan_load.csv", NULL, NULL, plan_cols, plan_vars},
+  {"spike", "timeseries.csv", "offered_rate_per_s", NULL, ts_cols, run_vars, true},
+  {"latency_cdf", "latency_cdf.csv", NULL, NULL, cdf_cols, run_vars, false},
+  {"utilization", "timeseries.csv", "offered_rate_per_s", NULL, util_cols, run_vars, true},
+  {"cluster", "timeseries.csv", "gpus_busy", "jobs.csv", cluster_cols, cluster_vars, true},
+  {"training", "timeseries.csv", "progress", NULL, train_cols, training_vars, true},
+  {"sweep_cost_latency", "sweep.csv", "ttft_p99_s_mean", NULL, sweep_cols, sweep_vars, false},
+  {"sweep_training", "sweep.csv", "train_days_mean", NULL, tsweep_cols, training_sweep_vars, false},
+  {"plan_replicas", "plan_load.csv", NULL, NULL, plan_cols, plan_vars, false},
 };
 enum { NFIGURES = sizeof figures / sizeof figures[0] };
+
+static bool has_col(const plot_ctx *x, const char *col) { return x->csv && csv_col(x->csv, col) >= 0; }
 
 static bool in_outdir(const char *outdir, const char *name)
 {
@@ -496,6 +837,24 @@ static bool in_outdir(const char *outdir, const char *name)
   bool e = exists(p);
   free(p);
   return e;
+}
+
+const char *const *plot_run_files(void)
+{
+  static char names[2 * NFIGURES + 1][64];
+  static const char *list[2 * NFIGURES + 1];
+  if (!list[0]) {
+    int n = 0;
+    for (int i = 0; i < NFIGURES; i++) {
+      if (!strcmp(figures[i].input, "sweep.csv") || !strcmp(figures[i].input, "plan_load.csv")) continue;
+      for (int k = 0; k < 2; k++, n++) {
+        snprintf(names[n], sizeof names[n], "plots/%s.%s", figures[i].name, k ? "svg" : "png");
+        list[n] = names[n];
+      }
+    }
+    list[n] = NULL;
+  }
+  return list;
 }
 
 bool plot_has_inputs(const char *outdir)
@@ -590,9 +949,9 @@ static bool input_known(const char *outdir, const char *name)
     if (!nwhen) known = true;
     if (!known)
       fprintf(stderr,
-              MSG "%s: no figure for it: its header names none of %s (a serving, job-queue or training "
-                  "run's columns)\n",
-              path, cols.s);
+              MSG "%s: no figure for it: its header names none of %s (%s)\n", path, cols.s,
+              !strcmp(name, "sweep.csv") ? "a serving or a training sweep's columns"
+                                         : "a serving, job-queue or training run's columns");
     free(cols.s);
   }
   free(h);
@@ -606,6 +965,7 @@ typedef struct {
   bool quiet;
   int written;        /* pictures written so far (for the listing) */
   bool no_gnuplot;    /* gnuplot could not be started: stop trying */
+  bool commit_failed; /* the last figure's files could not be written (out_set said so) */
 } plot_run;
 
 /* Indent every line of gnuplot's output for the error message. */
@@ -621,52 +981,68 @@ static void print_indented(FILE *f, const char *text)
   }
 }
 
-/* Draw NAME.EXT in plotdir with script and the expression so far. */
-static bool draw(plot_run *r, const char *script, const char *vars, const char *plotdir, const char *name,
-                 const char *ext)
+/* Both pictures of a figure, NAME.png and NAME.svg in plotdir, drawn by
+ * script with the values so far, renamed into place together; false with
+ * a message if either fails, leaving the previous pair as it was. */
+static bool draw(plot_run *r, const char *script, const char *vars, const char *plotdir, const char *name)
 {
-  size_t n = strlen(plotdir) + strlen(name) + strlen(ext) + 48;
-  char *path = xmalloc(n), *tmp = xmalloc(n);
-  snprintf(path, n, "%s/%s.%s", plotdir, name, ext);
-  snprintf(tmp, n, "%s.tmp.%ld", path, (long)getpid());
-  strbuf e = {0};
-  sb_printf(&e, "%s", vars);
-  sb_str(&e, "out", tmp);
-  sb_str(&e, "term", ext);
-  char *output;
-  int rc = plot_gnuplot(script, e.s, &output);
-  struct stat st;
-  bool ok = rc == 0 && stat(tmp, &st) == 0 && st.st_size > 0;
-  if (ok && rename(tmp, path) != 0) {
-    fprintf(stderr, MSG "%s: cannot write: %s\n", path, strerror(errno));
+  static const char *const ext[2] = {"png", "svg"};
+  out_set *set = out_set_alloc(plotdir, MSG);
+  char *warnings[2] = {NULL, NULL};
+  bool ok = true;
+  for (int i = 0; i < 2 && ok; i++) {
+    char file[512];
+    snprintf(file, sizeof file, "%s.%s", name, ext[i]);
+    FILE *f = out_set_open(set, file);
+    if (!f) {
+      ok = false;
+      break;
+    }
+    strbuf e = {0};
+    sb_printf(&e, "%s", vars);
+    sb_str(&e, "term", ext[i]);
+    char *output;
+    size_t bytes;
+    int rc = plot_gnuplot(script, e.s, f, &bytes, &output);
+    free(e.s);
+    const char *path = out_set_path(set, file);
+    if (rc == 0 && bytes > 0) {
+      warnings[i] = output;
+      continue;
+    }
     ok = false;
-  } else if (!ok && rc == 127 && !strncmp(output, "cannot run", 10)) {
-    fprintf(stderr,
-            MSG "%s (install gnuplot 5 with the pngcairo and svg terminals, Debian package "
-                "gnuplot-nox, or name the program in CLUSTERSIM_GNUPLOT)\n",
-            output);
-    r->no_gnuplot = true;
-  } else if (!ok && rc == 0) {
-    fprintf(stderr, MSG "%s: gnuplot exited 0 but wrote nothing to %s\n", script, tmp);
-    print_indented(stderr, output);
-  } else if (!ok) {
-    fprintf(stderr, MSG "%s failed drawing %s (gnuplot exit status %d):\n", script, path, rc);
-    print_indented(stderr, output);
+    if (rc == 127 && !strncmp(output, "cannot run", 10)) {
+      fprintf(stderr,
+              MSG "%s (install gnuplot 5 with the pngcairo and svg terminals, Debian package "
+                  "gnuplot-nox, or name the program in CLUSTERSIM_GNUPLOT)\n",
+              output);
+      r->no_gnuplot = true;
+    } else if (rc == 0) {
+      fprintf(stderr, MSG "%s: gnuplot exited 0 but drew nothing for %s\n", script, path);
+      print_indented(stderr, output);
+    } else {
+      fprintf(stderr, MSG "%s failed drawing %s (gnuplot exit status %d):\n", script, path, rc);
+      print_indented(stderr, output);
+    }
+    free(output);
   }
   if (ok) {
-    if (!r->quiet) {
-      printf("%s %s\n", r->written == 0 ? "plots:" : "      ", path);
-      if (*output) print_indented(stderr, output); /* gnuplot's warnings */
-    }
-    r->written++;
+    ok = out_set_commit(set, NULL, NULL, NULL); /* reports a file it cannot write */
+    r->commit_failed = !ok;
   } else {
-    unlink(tmp);
-    unlink(path); /* no stale picture of other data under the name */
+    out_set_abort(set);
   }
-  free(output);
-  free(e.s);
-  free(path);
-  free(tmp);
+  if (ok) {
+    for (int i = 0; i < 2; i++) {
+      if (!r->quiet) {
+        printf("%s %s/%s.%s\n", r->written == 0 ? "plots:" : "      ", plotdir, name, ext[i]);
+        if (warnings[i] && *warnings[i]) print_indented(stderr, warnings[i]); /* gnuplot's warnings */
+      }
+      r->written++;
+    }
+  }
+  free(warnings[0]);
+  free(warnings[1]);
   return ok;
 }
 
@@ -707,22 +1083,45 @@ static bool draw_figure(plot_run *r, const figure *fig, plot_ctx *x, const char 
       ok = false;
     }
     strbuf vars = {0};
-    sb_str(&vars, "in", input);
+    char *gp_in = gp_path(input), *gp_script = gp_path(script);
+    sb_str(&vars, "in", gp_in);
     x->csv = &c;
     x->input = input;
     if (ok) ok = fig->vars(x, &vars);
-    if (ok) ok = draw(r, script, vars.s, plotdir, fig->name, "png");
-    if (ok && !r->no_gnuplot) ok = draw(r, script, vars.s, plotdir, fig->name, "svg");
+    if (ok) ok = draw(r, gp_script, vars.s, plotdir, fig->name);
+    x->csv = NULL;
+    free(gp_in);
+    free(gp_script);
     free(vars.s);
     csv_release(&c);
   }
-  if (!ok) remove_figure(plotdir, fig->name); /* neither twin of a figure that failed stays */
+  if (!ok && !r->commit_failed) {
+    char *png = xmalloc(strlen(plotdir) + strlen(fig->name) + 8);
+    sprintf(png, "%s/%s.png", plotdir, fig->name);
+    if (exists(png)) fprintf(stderr, MSG "%s: the previous picture is kept (it was not redrawn)\n", png);
+    free(png);
+  }
+  r->commit_failed = false;
   free(script);
   free(input);
   return ok;
 }
 
+/* Whether s holds a control character (gnuplot could not be given it). */
+static bool has_control(const char *s)
+{
+  for (const unsigned char *p = (const unsigned char *)s; *p; p++)
+    if (*p < 0x20 || *p == 0x7f) return true;
+  return false;
+}
+
 bool plot_dir(const char *outdir, const char *plots_dir, bool quiet)
+{
+  plot_opts o = {.quiet = quiet};
+  return plot_dir_opts(outdir, plots_dir, &o);
+}
+
+bool plot_dir_opts(const char *outdir, const char *plots_dir, const plot_opts *opts)
 {
   struct stat st;
   if (stat(outdir, &st) != 0 || !S_ISDIR(st.st_mode)) {
@@ -737,30 +1136,43 @@ bool plot_dir(const char *outdir, const char *plots_dir, bool quiet)
     return false;
   }
   const char *scripts = plots_dir ? plots_dir : plot_scripts_dir();
+  if (has_control(outdir) || has_control(scripts)) {
+    fprintf(stderr, MSG "%s: a path with a control character (such as a newline) cannot be handed to gnuplot; "
+                        "rename it\n",
+            has_control(outdir) ? outdir : scripts);
+    return false;
+  }
   char *plotdir = join(outdir, "plots");
   if (!out_mkdirs(plotdir)) {
     fprintf(stderr, MSG "%s: cannot create: %s\n", plotdir, strerror(errno));
     free(plotdir);
     return false;
   }
-  plot_ctx x = {.outdir = outdir};
-  char *sp = join(outdir, "summary.json"), *pp = join(outdir, "plan.json");
-  x.summary = slurp(sp);
-  x.plan = slurp(pp);
-  free(sp);
-  free(pp);
+  plot_ctx x = {.outdir = outdir, .opts = opts};
+  x.summary = load_json(outdir, "summary.json");
+  x.plan = load_json(outdir, "plan.json");
 
-  plot_run r = {.quiet = quiet};
+  plot_run r = {.quiet = opts->quiet};
   bool ok = input_known(outdir, "timeseries.csv");
+  ok = input_known(outdir, "sweep.csv") && ok;
+  int timed = 0;
   for (int i = 0; i < NFIGURES && !r.no_gnuplot; i++) {
+    if (opts->window && !figures[i].timed) continue; /* a window: the time-axis figures only */
     if (figure_wanted(outdir, i)) {
+      timed += figures[i].timed;
       if (!draw_figure(&r, &figures[i], &x, scripts, plotdir)) ok = false;
     } else if (figures[i].when && in_outdir(outdir, figures[i].input)) {
       remove_figure(plotdir, figures[i].name); /* a picture of another run's data */
     }
   }
-  free(x.summary);
-  free(x.plan);
+  if (opts->window && timed == 0 && ok) {
+    fprintf(stderr, MSG "%s: --from and --to apply to figures drawn against time (spike, utilization, cluster, "
+                        "training); there is none here\n",
+            outdir);
+    ok = false;
+  }
+  json_decref(x.summary);
+  json_decref(x.plan);
   free(plotdir);
   return ok && r.written > 0;
 }

@@ -5,6 +5,7 @@
  * a few headline metrics). No fixed list of metrics decides what is
  * exported: a metric a model starts reporting becomes a column. Reads the
  * database; writes nothing else. */
+#include <errno.h>
 #include <gsl/gsl_cdf.h>
 #include <gsl/gsl_statistics_double.h>
 #include <math.h>
@@ -189,7 +190,7 @@ long sweep_export(sweep_db *db, const sweep_spec *sp, const char *path, FILE *ta
   }
   out_file of;
   if (!out_file_open(&of, path)) {
-    fprintf(stderr, "clustersim: %s: cannot write\n", path);
+    fprintf(stderr, "clustersim: %s: cannot write: %s\n", path, strerror(errno));
     names_free(&texts);
     names_free(&nums);
     free(reps);
@@ -305,7 +306,7 @@ long sweep_export(sweep_db *db, const sweep_spec *sp, const char *path, FILE *ta
     free(invalid);
   }
   bool ok = out_file_commit(&of);
-  if (!ok) fprintf(stderr, "clustersim: %s: cannot write\n", path);
+  if (!ok) fprintf(stderr, "clustersim: %s: cannot write: %s\n", path, strerror(errno));
   if (ok && tablef && rows > 0) table_print(tablef, &tb, R);
   if (tablef) table_free(&tb);
   for (int i = 0; i < ncols; i++) free(cols[i]);

@@ -906,5 +906,13 @@ void serving_report(void *self, sim_engine *eng, sim_report *rep)
       snprintf(key, sizeof key, "class_%s_slo_attainment", n);
       uint64_t decided_c = src->completed + src->rejected;
       sim_report_num(rep, key, decided_c ? (double)src->slo_met / (double)decided_c : NAN, "  SLO attainment");
+      /* the class's own targets (its own, else slo.*), for its attainment and the plots */
+      const srv_class_cfg *c = src->cfg;
+      snprintf(key, sizeof key, "class_%s_slo_ttft_s", n);
+      sim_report_num(rep, key, c->ttft_target > 0 ? c->ttft_target : NAN, "  its TTFT target (s)");
+      snprintf(key, sizeof key, "class_%s_slo_tpot_s", n);
+      sim_report_num(rep, key, c->tpot_target > 0 ? c->tpot_target : NAN, "  its TPOT target (s)");
+      snprintf(key, sizeof key, "class_%s_slo_e2e_s", n);
+      sim_report_num(rep, key, c->e2e_target > 0 ? c->e2e_target : NAN, "  its end-to-end target (s)");
     }
 }

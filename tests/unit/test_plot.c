@@ -3,22 +3,27 @@
  * a child process: the three figures of a short two-class serving run with
  * a spike, the cluster figure of a small job-queue run and the training
  * figure of a small training run (and no serving figure for those), the
- * sweep and plan figures from the samples in tests/plot/, and the
- * failures - a missing or empty directory (exit 2), an empty or
- * header-only input, a time series of no known kind, a script that fails half-way, a missing gnuplot
- * (exit 1, a message, and no picture under its name). Also the JSON
- * reader the driver uses for summary.json and plan.json (driver/output/json_top.c).
- * Needs gnuplot 5 with pngcairo and svg (scripts/deps.txt). Scratch output
- * goes under CS_TEST_TMP and is removed when a test passes. */
+ * sweep and plan figures from the samples in tests/plot/ (replica counts
+ * drawn as steps), the capacity figures from tests/plot/capacity/ and their
+ * fallback for outputs without the capacity columns, each class's targets,
+ * windows (--from, --to), a training sweep's figure, summary.json read with
+ * jansson, and the failures - a missing or empty directory (exit 2), an
+ * empty or header-only input, a time series of no known kind, a script that
+ * fails half-way, a missing gnuplot (exit 1, a message, no new picture, the
+ * previous one kept) - and output directories and titles made to run
+ * commands through gnuplot (nothing runs). Needs gnuplot 5 with pngcairo and
+ * svg (scripts/deps.txt). Scratch output goes under CS_TEST_TMP and is
+ * removed when a test passes. */
 #include <CUnit/CUnit.h>
+#include <math.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "clitest.h"
-#include "driver/output/json_top.h"
 #include "testutil.h"
 
 #define SAMPLES_DIR CS_SOURCE_DIR "/tests/plot"
@@ -197,6 +202,76 @@ static void svg_has(const char *what, const char *text, const char *want)
   CHECK(text && strstr(text, want), "%s does not contain \"%s\"", what, want);
 }
 
+/* Whether the first path of SVG group `id` is a staircase: every segment
+ * horizontal or vertical; *rises counts the vertical ones. */
+static bool svg_steps(const char *svg, const char *id, int *rises)
+{
+  char want[128];
+  snprintf(want, sizeof want, "<g id=\"%s\"", id);
+  const char *g = svg ? strstr(svg, want) : NULL;
+  const char *d = g ? strstr(g, " d='M") : NULL;
+  if (!d) return false;
+  const char *end = strchr(d + 4, '\'');
+  double x0, y0, x, y;
+  const char *p = d + 5;
+  if (sscanf(p, "%lf,%lf", &x0, &y0) != 2) return false;
+  *rises = 0;
+  int segments = 0;
+  while ((p = strchr(p, 'L')) && p < end) {
+    if (sscanf(p + 1, "%lf,%lf", &x, &y) != 2) return false;
+    if (x != x0 && y != y0) return false; /* a slope */
+    if (x == x0 && y != y0) ++*rises;
+    segments++;
+    x0 = x, y0 = y, p++;
+  }
+  return segments > 0;
+}
+
+/* The point labels of a sweep_cost_latency.svg (texts in 11 pt grey) and
+ * its markers inside the plot (scale 7.80, left of x_max): whether any two
+ * labels, or a label and a marker, overlap. Boxes are taken smaller than
+ * the glyphs (0.6 em a character, 10 px high; markers 5 px round the centre)
+ * so that only a real overlap counts. *nlabels set. */
+static bool svg_labels_overlap(const char *svg, double x_max, int *nlabels, char *why, size_t n)
+{
+  enum { MAXB = 512 };
+  double lx[MAXB], ly[MAXB], lw[MAXB], px[MAXB], py[MAXB];
+  int nl = 0, np = 0;
+  const char *label_attr = "fill=\"rgb(64,64,64)\" font-family=\"DejaVu Sans\" font-size=\"11.00\"";
+  for (const char *p = svg; (p = strstr(p, "<g transform=\"translate(")) && nl < MAXB; p++) {
+    const char *end = strchr(p, '>');
+    const char *attr = strstr(p, label_attr);
+    if (!end || !attr || attr > end) continue;
+    double x, y;
+    const char *t = strstr(end, "<text>");
+    if (sscanf(p, "<g transform=\"translate(%lf,%lf)", &x, &y) != 2 || !t) continue;
+    t += 6;
+    size_t len = strcspn(t, "<");
+    lx[nl] = x, ly[nl] = y - 4, lw[nl] = 0.3 * 11 * (double)len, nl++;
+  }
+  for (const char *p = svg; (p = strstr(p, "<use xlink:href='#gpPt")) && np < MAXB; p++) {
+    double x, y, sc;
+    const char *tr = strstr(p, "transform='translate(");
+    if (!tr || tr > strchr(p, '>')) continue;
+    if (sscanf(tr, "transform='translate(%lf,%lf) scale(%lf)", &x, &y, &sc) == 3 && sc > 7.7 && sc < 7.9 && x < x_max)
+      px[np] = x, py[np] = y, np++;
+  }
+  *nlabels = nl;
+  for (int i = 0; i < nl; i++) {
+    for (int j = i + 1; j < nl; j++)
+      if (fabs(lx[i] - lx[j]) < lw[i] + lw[j] && fabs(ly[i] - ly[j]) < 10) {
+        snprintf(why, n, "labels at (%.0f, %.0f) and (%.0f, %.0f) overlap", lx[i], ly[i], lx[j], ly[j]);
+        return true;
+      }
+    for (int k = 0; k < np; k++)
+      if (fabs(lx[i] - px[k]) < lw[i] + 5 && fabs(ly[i] - py[k]) < 5 + 5) {
+        snprintf(why, n, "the label at (%.0f, %.0f) covers the marker at (%.0f, %.0f)", lx[i], ly[i], px[k], py[k]);
+        return true;
+      }
+  }
+  return false;
+}
+
 /* ---- the figures ---- */
 
 /* After run: spike, latency_cdf and utilization, both formats, named on
@@ -323,14 +398,32 @@ static void test_sweep_plan_figures(void)
   result r = RUN("plot", dir);
   CHECK_RC(r, 0);
   char *svg = check_figure(dir, "sweep_cost_latency");
-  svg_has("sweep_cost_latency.svg", svg, "cheapest meeting the SLO: a100-80gb-sxm × 2");
-  svg_has("sweep_cost_latency.svg", svg, "SLO: p99 TTFT ≤ 1 s");
+  /* the box beside the ringed point (its lines are separate SVG texts) */
+  svg_has("sweep_cost_latency.svg", svg, "cheapest meeting the targets:");
+  svg_has("sweep_cost_latency.svg", svg, "a100-80gb-sxm × 2");
+  svg_has("sweep_cost_latency.svg", svg, "$0.219/M tokens, p99 TTFT 0.334 s");
+  svg_has("sweep_cost_latency.svg", svg, "p99 TTFT target 1 s");
+  /* what the filled markers count: the sweep's slo_*_mean columns */
+  svg_has("sweep_cost_latency.svg", svg, "filled: met p99 TTFT ≤ 1 s, p99 TPOT ≤ 0.1 s, none rejected");
+  svg_has("sweep_cost_latency.svg", svg, "a line per GPU, through replicas");
   svg_has("sweep_cost_latency.svg", svg, "l40s");
+  /* the 20 replica counts beside their points, none over another or over
+   * a marker (the legend's markers, right of the plot, left out) */
+  int nlabels = 0;
+  char why[256] = "";
+  CHECK(svg && !svg_labels_overlap(svg, 0.74 * 1200, &nlabels, why, sizeof why) && nlabels == 20,
+        "sweep_cost_latency.svg: %d point labels; %s", nlabels, why);
   free(svg);
   svg = check_figure(dir, "plan_replicas");
   svg_has("plan_replicas.svg", svg, "h100-sxm (tp 1)");
   svg_has("plan_replicas.svg", svg, "targets: ttft_p99_s ≤ 1, tpot_p99_s ≤ 0.1");
   svg_has("plan_replicas.svg", svg, "a100-80gb-sxm, tp 2, 1 replica");
+  /* replica counts as steps: a100 (tp 2) needs 1, 1, 2, 2, 2, 2, 3 replicas
+   * at its 7 loads (tests/plot/plan_load.csv): 3 distinct counts, so its
+   * line (the first plot) has 2 rises, every segment axis-parallel */
+  int rises = 0;
+  CHECK(svg_steps(svg, "gnuplot_plot_1a", &rises) && rises == 2,
+        "plan_replicas.svg: the first line is not a staircase with 2 rises (%d)", rises);
   free(svg);
   for (const char *const *f = run_figures; *f; f++) check_absent(dir, *f);
   check_no_tmp(dir);
@@ -423,14 +516,20 @@ static void test_broken_input(void)
 
   write_file(ts, "time_s,offered_rate_per_s,arrivals,completions,rejected,queue_length,running_batch,in_flight,"
                  "utilization,kv_used_fraction,ttft_p99_s,replicas_busy,output_tokens_per_s\n");
+  /* a failed re-plot keeps the previous picture (a run that replaces the
+   * data removes its pictures: test_output.c) */
   char *stale = path_join(out, "plots/spike.png");
   write_file(stale, "an old picture of other data");
   r = RUN("plot", out, "-q");
   CHECK_RC(r, 1);
   CHECK_ERR_HAS(r, "timeseries.csv: no data rows");
-  check_absent(out, "spike");
+  CHECK_ERR_HAS(r, "spike.png: the previous picture is kept");
+  char *kept = cs_slurp(stale, NULL);
+  CHECK(kept && !strcmp(kept, "an old picture of other data"), "%s was not kept as it was", stale);
+  free(kept);
   check_no_tmp(out);
   result_free(&r);
+  unlink(stale);
 
   write_file(ts, "time_s,offered_rate_per_s,queue_length\n0,1,1\n");
   r = RUN("plot", out, "-q");
@@ -475,7 +574,8 @@ static void test_script_fails(void)
     free(to);
   }
   char *bad = path_join(scripts, "spike.gp");
-  write_file(bad, "set terminal pngcairo size 800,600\nset output out\nplot x\nset output out\nplot sin(x)\n"
+  /* the scripts draw on standard output (common.gp's `set output`) */
+  write_file(bad, "set terminal pngcairo size 800,600\nset output\nplot x\nset output\nplot sin(x)\n"
                   "no_such_command_here\n");
   setenv("CLUSTERSIM_PLOTS", scripts, 1);
   result r = RUN("plot", out);
@@ -517,54 +617,377 @@ static void test_no_gnuplot(void)
   free(dir);
 }
 
-/* ---- driver/output/json_top.c ---- */
+/* ---- capacity, targets, windows ---- */
 
-static void test_json_top(void)
+/* Copy tests/plot/capacity/ (a two-pool, two-class serving run with a spike,
+ * its timeseries.csv carrying capacity_utilization and batch_occupancy as
+ * the serving model writes them) into dir. */
+static void copy_capacity(const char *dir)
 {
-  const char *j = "{\n  \"scenario\": \"a \\\"b\\\" \\u0041\\n\",\n  \"nested\": {\"scenario\": \"no\", \"x\": [1, {\"y\": \"}\"}]},\n"
-                  "  \"n\": -1.5e3, \"z\": null, \"t\": true, \"arr\": [1, 2],\n  \"last\": 7\n}\n";
-  char *s = out_json_top_text(j, "scenario");
-  CHECK(s && !strcmp(s, "a \"b\" A\n"), "scenario read as [%s]", s ? s : "(null)");
-  free(s);
-  double v = 0;
-  CHECK(out_json_top_number(j, "n", &v) && v == -1500, "n read as %g", v);
-  CHECK(out_json_top_number(j, "last", &v) && v == 7, "last (after nested values) read as %g", v);
-  CHECK(!out_json_top_number(j, "z", &v), "null read as a number");
-  CHECK(!out_json_top_number(j, "scenario", &v), "a string read as a number");
-  CHECK(!out_json_top_number(j, "y", &v), "a nested key found at the top");
-  CHECK(out_json_top_text(j, "z") == NULL, "null read as text");
-  CHECK(out_json_top_text(j, "arr") == NULL, "an array read as text");
-  CHECK(out_json_top_text(j, "absent") == NULL, "an absent key found");
-  s = out_json_top_text(j, "t");
-  CHECK(s && !strcmp(s, "true"), "t read as [%s]", s ? s : "(null)");
-  free(s);
-  char *raw = out_json_top_raw(j, "nested");
-  CHECK(raw && !strcmp(raw, "{\"scenario\": \"no\", \"x\": [1, {\"y\": \"}\"}]}"), "nested raw: [%s]",
-        raw ? raw : "(null)");
-  s = raw ? out_json_top_text(raw, "scenario") : NULL;
-  CHECK(s && !strcmp(s, "no"), "inside nested: [%s]", s ? s : "(null)");
-  free(s);
-  free(raw);
-  const char *pos = NULL;
-  char *k, *val, keys[256] = "";
-  while (out_json_top_next("{\"a\": 1, \"b\": \"x\", \"c\": {}}", &pos, &k, &val)) {
-    strncat(keys, k, sizeof keys - strlen(keys) - 1);
-    strncat(keys, "=", sizeof keys - strlen(keys) - 1);
-    strncat(keys, val ? val : "-", sizeof keys - strlen(keys) - 1);
-    strncat(keys, ";", sizeof keys - strlen(keys) - 1);
-    free(k);
-    free(val);
+  static const char *const files[] = {"summary.json", "timeseries.csv", "latency_cdf.csv", NULL};
+  for (const char *const *f = files; *f; f++) {
+    char from[4096];
+    snprintf(from, sizeof from, "%s/capacity/%s", SAMPLES_DIR, *f);
+    char *to = path_join(dir, *f);
+    copy_file(from, to);
+    free(to);
   }
-  CHECK(!strcmp(keys, "a=1;b=x;c=-;"), "members: %s", keys);
-  CHECK(out_json_top_text("[1]", "a") == NULL && out_json_top_text("{\"a\": ", "a") == NULL &&
-            out_json_top_text("", "a") == NULL && out_json_top_text("{\"a\" 1}", "a") == NULL,
-        "text that is not a JSON object gave a value");
+}
+
+/* With the capacity columns: spike's panel (d) and utilization's (a) and (b)
+ * draw capacity utilization against the line at 1 and batch occupancy, not
+ * the busy line; the saturation rate is drawn on the load panel; the drain
+ * end is marked; the title names each pool's replicas and GPU; latency_cdf
+ * draws each class's own targets (chat: TTFT 0.5 s, TPOT 0.05 s; batch:
+ * TTFT 2 s from slo.ttft_s, end-to-end 60 s). */
+static void test_capacity_figures(void)
+{
+  unsigned before = CU_get_number_of_failures();
+  char *dir = cs_tmpdir("plot_capacity");
+  copy_capacity(dir);
+  result r = RUN("plot", dir, "-q");
+  CHECK_RC(r, 0);
+  result_free(&r);
+  char *svg = check_figure(dir, "spike");
+  svg_has("spike.svg", svg, "llama2-7b on 2 a10 replicas + 1 a100-80gb-sxm replica (3 GPUs)");
+  svg_has("spike.svg", svg, "(d) capacity utilization and batch occupancy");
+  svg_has("spike.svg", svg, "offered / saturation rate");
+  svg_has("spike.svg", svg, "running batch / max_num_seqs");
+  svg_has("spike.svg", svg, "saturation (1)");
+  svg_has("spike.svg", svg, "saturation rate 23/s");
+  svg_has("spike.svg", svg, "backlog served by 9.5 min"); /* spike_end_s 480 + spike_drain_s 90 */
+  svg_has("spike.svg", svg, "backlog served");
+  CHECK(svg && !strstr(svg, "replicas busy"), "spike.svg still draws the busy replicas");
+  free(svg);
+  svg = check_figure(dir, "utilization");
+  svg_has("utilization.svg", svg, "(a) capacity utilization: offered load over the saturation rate");
+  svg_has("utilization.svg", svg, "batch occupancy");
+  svg_has("utilization.svg", svg, "saturation rate 23 requests/s");
+  CHECK(svg && !strstr(svg, "GPU utilization"), "utilization.svg still draws the busy fraction");
+  free(svg);
+  svg = check_figure(dir, "latency_cdf");
+  static const char *const targets[] = {"chat 0.5 s", "chat 0.05 s", "batch 2 s", "batch 60 s",
+                                        "each class's own targets", NULL};
+  for (const char *const *t = targets; *t; t++) svg_has("latency_cdf.svg", svg, *t);
+  free(svg);
+  check_no_tmp(dir);
+  cs_cleanup_if_passed(dir, before);
+  free(dir);
+}
+
+/* Rewrite the CSV at path without the columns named in drop (the files
+ * clustersim writes quote nothing). */
+static void drop_columns(const char *path, const char *const *drop)
+{
+  char *text = cs_slurp(path, NULL);
+  CHECK(text != NULL, "cannot read %s", path);
+  if (!text) return;
+  size_t cap = strlen(text) + 1, len = 0;
+  char *out = malloc(cap);
+  bool keep[256];
+  int row = 0;
+  for (char *line = strtok(text, "\n"); line; line = strtok(NULL, "\n"), row++) {
+    int col = 0, kept = 0;
+    for (char *p = line;; col++) {
+      size_t n = strcspn(p, ",");
+      if (row == 0) {
+        keep[col] = true;
+        for (const char *const *d = drop; *d; d++)
+          if (strlen(*d) == n && !strncmp(p, *d, n)) keep[col] = false;
+      }
+      if (col < 256 && keep[col]) {
+        if (kept++) out[len++] = ',';
+        memcpy(out + len, p, n);
+        len += n;
+      }
+      if (!p[n]) break;
+      p += n + 1;
+    }
+    out[len++] = '\n';
+  }
+  out[len] = '\0';
+  write_file(path, out);
+  free(out);
+  free(text);
+}
+
+/* Without them (an output of a version before them: test_run_figures' run
+ * with the two columns taken out): the busy replicas and the GPU busy
+ * fraction, as before; one pool's title as before. */
+static void test_capacity_fallback(void)
+{
+  unsigned before = CU_get_number_of_failures();
+  char *dir = cs_tmpdir("plot_fallback");
+  char *out = make_run(dir);
+  char *ts = path_join(out, "timeseries.csv");
+  static const char *const capcols[] = {"capacity_utilization", "batch_occupancy", NULL};
+  drop_columns(ts, capcols);
+  char *h = cs_slurp(ts, NULL);
+  CHECK(h && !strstr(h, "capacity_utilization") && strstr(h, "replicas_busy"), "%s: the columns were not taken out", ts);
+  free(h);
+  free(ts);
+  result r = RUN("plot", out, "-q");
+  CHECK_RC(r, 0);
+  result_free(&r);
+  char *svg = check_figure(out, "spike");
+  svg_has("spike.svg", svg, "(d) replicas busy");
+  svg_has("spike.svg", svg, "llama2-7b on 2 × a100-80gb-sxm (2 replicas)");
+  free(svg);
+  svg = check_figure(out, "utilization");
+  svg_has("utilization.svg", svg, "GPU utilization");
+  free(svg);
+  free(out);
+  cs_cleanup_if_passed(dir, before);
+  free(dir);
+}
+
+/* plot --from/--to: the time-axis figures only, limited to the window
+ * (durations with units); latency_cdf is left as it was; bad windows are
+ * usage errors; a directory without a time-axis figure says so. */
+static void test_window(void)
+{
+  unsigned before = CU_get_number_of_failures();
+  char *dir = cs_tmpdir("plot_window");
+  copy_capacity(dir);
+  result r = RUN("plot", dir, "-q");
+  CHECK_RC(r, 0);
+  result_free(&r);
+  char *cdf = path_join(dir, "plots/latency_cdf.svg");
+  char *cdf_before = cs_slurp(cdf, NULL);
+  r = RUN("plot", dir, "--from", "4m", "--to", "600");
+  CHECK_RC(r, 0);
+  CHECK(!strstr(r.out, "latency_cdf"), "latency_cdf was redrawn for a window:\n%s", r.out);
+  result_free(&r);
+  char *svg = check_figure(dir, "spike");
+  svg_has("spike.svg", svg, "window 4–10 min of the run");
+  free(svg);
+  svg = check_figure(dir, "utilization");
+  svg_has("utilization.svg", svg, "window 4–10 min of the run");
+  free(svg);
+  char *cdf_after = cs_slurp(cdf, NULL);
+  CHECK(cdf_before && cdf_after && !strcmp(cdf_before, cdf_after), "%s changed", cdf);
+  free(cdf_before);
+  free(cdf_after);
+  free(cdf);
+  r = RUN("plot", dir, "--from", "later");
+  CHECK_RC(r, 2);
+  CHECK_ERR_HAS(r, "--from later:");
+  result_free(&r);
+  r = RUN("plot", dir, "--from", "10m", "--to", "5m");
+  CHECK_RC(r, 2);
+  CHECK_ERR_HAS(r, "--from 600 s is not before --to 300 s");
+  result_free(&r);
+  char *sweep = cs_tmpdir("plot_window_sweep"), *from = path_join(SAMPLES_DIR, "sweep.csv"),
+       *to = path_join(sweep, "sweep.csv");
+  copy_file(from, to);
+  r = RUN("plot", sweep, "--from", "1m");
+  CHECK_RC(r, 1);
+  CHECK_ERR_HAS(r, "--from and --to apply to figures drawn against time");
+  result_free(&r);
+  free(from);
+  free(to);
+  cs_cleanup_if_passed(sweep, before);
+  free(sweep);
+  cs_cleanup_if_passed(dir, before);
+  free(dir);
+}
+
+/* ---- gnuplot never runs what it is handed ---- */
+
+/* Output directories named '<cmd' and '|cmd' (gnuplot's pipes) for run
+ * --plot, plot, sweep --plot and plan --plot: each draws, and no marker
+ * file appears. */
+static void test_injection(void)
+{
+  unsigned before = CU_get_number_of_failures();
+  char *dir = cs_tmpdir("plot_inject");
+  char *cfg = path_join(dir, "inject.cfg");
+  write_file(cfg, scenario_cfg);
+  result r = run_in(dir, "run", cfg, "-q", "-o", "<touch M_run_in;echo", "--plot", (const char *)NULL);
+  CHECK_RC(r, 0);
+  result_free(&r);
+  r = run_in(dir, "run", cfg, "-q", "-o", "|touch M_run_out;cat>", "--plot", (const char *)NULL);
+  CHECK_RC(r, 0);
+  result_free(&r);
+  r = run_in(dir, "plot", "<touch M_run_in;echo", "-q", (const char *)NULL);
+  CHECK_RC(r, 0);
+  result_free(&r);
+  r = run_in(dir, "sweep", cfg, "-q", "-o", "<touch M_sweep;echo", "--vary", "cluster.pools.[0].replicas=1,2",
+             "--plot", (const char *)NULL);
+  CHECK_RC(r, 0);
+  result_free(&r);
+  r = run_in(dir, "plan", cfg, "-q", "-o", "|touch M_plan;cat>", "--slo", "ttft_p99_s=30", "--max-replicas", "2",
+             "--plot", (const char *)NULL);
+  CHECK_RC(r, 0);
+  result_free(&r);
+  static const char *const markers[] = {"M_run_in", "M_run_out", "M_sweep", "M_plan", NULL};
+  for (const char *const *m = markers; *m; m++) {
+    char *p = path_join(dir, *m);
+    CHECK(!file_exists(p), "%s exists: gnuplot ran a command", p);
+    free(p);
+  }
+  static const char *const drawn[][2] = {{"<touch M_run_in;echo", "spike"},
+                                         {"|touch M_run_out;cat>", "latency_cdf"},
+                                         {"<touch M_sweep;echo", "sweep_cost_latency"},
+                                         {"|touch M_plan;cat>", "plan_replicas"}};
+  for (int i = 0; i < 4; i++) {
+    char *out = path_join(dir, drawn[i][0]);
+    free(check_figure(out, drawn[i][1]));
+    free(out);
+  }
+  free(cfg);
+  cs_cleanup_if_passed(dir, before);
+  free(dir);
+}
+
+/* Titles from summary.json are values, never gnuplot code: a scenario name
+ * made to close gnuplot's string and call system() is drawn as text. */
+static void test_title_quotes(void)
+{
+  unsigned before = CU_get_number_of_failures();
+  char *dir = cs_tmpdir("plot_quotes");
+  copy_capacity(dir);
+  char *sum = path_join(dir, "summary.json");
+  char *s = cs_slurp(sum, NULL);
+  CHECK(s != NULL, "cannot read %s", sum);
+  const char *evil = "\"scenario\": \"x'; system('touch M_title'); y='\\\"\\n\\\\\",";
+  char *at = s ? strstr(s, "\"scenario\": \"plot-capacity\",") : NULL;
+  CHECK(at != NULL, "%s has no scenario", sum);
+  if (at) {
+    size_t n = strlen(s) + strlen(evil) + 1;
+    char *t = malloc(n);
+    snprintf(t, n, "%.*s%s%s", (int)(at - s), s, evil, at + strlen("\"scenario\": \"plot-capacity\","));
+    write_file(sum, t);
+    free(t);
+  }
+  free(s);
+  result r = run_in(dir, "plot", ".", "-q", (const char *)NULL);
+  CHECK_RC(r, 0);
+  result_free(&r);
+  char *marker = path_join(dir, "M_title");
+  CHECK(!file_exists(marker), "%s exists: a title ran a command", marker);
+  free(marker);
+  char *svg = check_figure(dir, "spike");
+  svg_has("spike.svg", svg, "system(");
+  free(svg);
+  free(sum);
+  cs_cleanup_if_passed(dir, before);
+  free(dir);
+}
+
+/* ---- JSON read back with jansson ---- */
+
+/* Escapes in summary.json read as what they stand for; a summary.json that
+ * is not JSON is named with the reason, and the figures are still drawn
+ * (titled after the directory). */
+static void test_json_inputs(void)
+{
+  unsigned before = CU_get_number_of_failures();
+  char *dir = cs_tmpdir("plot_json");
+  char *out = path_join(dir, "jsondir");
+  mkdir(out, 0777);
+  copy_capacity(out);
+  char *sum = path_join(out, "summary.json");
+  write_file(sum, "{\"scenario\": \"caf\\u00e9 \\\"quoted\\\"\", \"model\": \"m\\/7b\", \"pool0_gpu\": \"a10\", "
+                  "\"pool0_replicas\": 3, \"gpus\": 3, \"sim_time_s\": 912.77, \"nested\": {\"scenario\": \"no\"}}\n");
+  result r = RUN("plot", out, "-q");
+  CHECK_RC(r, 0);
+  result_free(&r);
+  char *svg = check_figure(out, "spike");
+  svg_has("spike.svg", svg, "café");
+  svg_has("spike.svg", svg, "m/7b on 3 × a10 (3 replicas)");
+  free(svg);
+  write_file(sum, "{\"scenario\": \"cut short\",\n");
+  r = RUN("plot", out, "-q");
+  CHECK_RC(r, 0);
+  CHECK_ERR_HAS(r, "summary.json:2: not read");
+  result_free(&r);
+  svg = check_figure(out, "spike");
+  svg_has("spike.svg", svg, "jsondir");
+  free(svg);
+  free(sum);
+  free(out);
+  cs_cleanup_if_passed(dir, before);
+  free(dir);
+}
+
+/* ---- sweeps of training, failed re-plots ---- */
+
+/* A training sweep's --plot draws sweep_training (time and cost against
+ * its axes) and exits 0: no serving column is asked for. */
+static void test_training_sweep(void)
+{
+  unsigned before = CU_get_number_of_failures();
+  char *dir = cs_tmpdir("plot_tsweep");
+  char *cfg = path_join(dir, "train.cfg"), *out = path_join(dir, "s");
+  write_file(cfg, train_cfg);
+  result r = RUN("sweep", cfg, "-q", "-o", out, "--vary", "training.gpus=32,64", "--vary",
+                 "training.zero=1,2", "--plot");
+  CHECK_RC(r, 0);
+  CHECK(!strstr(r.err, "no column"), "a serving column was asked for:\n%s", r.err);
+  result_free(&r);
+  char *svg = check_figure(out, "sweep_training");
+  svg_has("sweep_training.svg", svg, "Training sweep: time and cost");
+  svg_has("sweep_training.svg", svg, "against gpus; a line per zero");
+  svg_has("sweep_training.svg", svg, "(a) training time");
+  svg_has("sweep_training.svg", svg, "(b) what it costs");
+  free(svg);
+  check_absent(out, "sweep_cost_latency");
+  free(cfg);
+  free(out);
+  cs_cleanup_if_passed(dir, before);
+  free(dir);
+}
+
+/* A re-plot that fails (a broken script) keeps both previous pictures of
+ * the figure byte for byte, and says so. */
+static void test_keep_previous(void)
+{
+  unsigned before = CU_get_number_of_failures();
+  char *dir = cs_tmpdir("plot_keep");
+  char *out = make_run(dir);
+  result r = RUN("plot", out, "-q");
+  CHECK_RC(r, 0);
+  result_free(&r);
+  char *png = path_join(out, "plots/spike.png"), *svgp = path_join(out, "plots/spike.svg");
+  char *png0 = cs_slurp(png, NULL), *svg0 = cs_slurp(svgp, NULL);
+  char *scripts = path_join(dir, "scripts");
+  mkdir(scripts, 0777);
+  static const char *const good[] = {"common.gp", "latency_cdf.gp", "utilization.gp", NULL};
+  for (const char *const *s = good; *s; s++) {
+    char *from = path_join(PLOTS_DIR, *s), *to = path_join(scripts, *s);
+    copy_file(from, to);
+    free(from);
+    free(to);
+  }
+  char *bad = path_join(scripts, "spike.gp");
+  write_file(bad, "set terminal pngcairo\nset output\nplot x\nthis_fails\n");
+  setenv("CLUSTERSIM_PLOTS", scripts, 1);
+  r = RUN("plot", out, "-q");
+  unsetenv("CLUSTERSIM_PLOTS");
+  CHECK_RC(r, 1);
+  CHECK_ERR_HAS(r, "spike.png: the previous picture is kept");
+  result_free(&r);
+  char *png1 = cs_slurp(png, NULL), *svg1 = cs_slurp(svgp, NULL);
+  CHECK(png0 && png1 && !memcmp(png0, png1, 8) && file_size(png) > 10 * 1024 && svg0 && svg1 && !strcmp(svg0, svg1),
+        "the previous spike pictures were not kept");
+  check_no_tmp(out);
+  free(png0);
+  free(png1);
+  free(svg0);
+  free(svg1);
+  free(bad);
+  free(scripts);
+  free(png);
+  free(svgp);
+  free(out);
+  cs_cleanup_if_passed(dir, before);
+  free(dir);
 }
 
 int main(int argc, char **argv)
 {
   static const cs_test tests[] = {
-    {"json_top", test_json_top},
     {"usage", test_usage},
     {"run figures", test_run_figures},
     {"jobs figure", test_jobs_figure},
@@ -574,6 +997,14 @@ int main(int argc, char **argv)
     {"script fails", test_script_fails},
     {"no gnuplot", test_no_gnuplot},
     {"--plot on run, sweep and plan", test_plot_flags},
+    {"capacity figures", test_capacity_figures},
+    {"capacity fallback", test_capacity_fallback},
+    {"window", test_window},
+    {"injection", test_injection},
+    {"title quotes", test_title_quotes},
+    {"json inputs", test_json_inputs},
+    {"training sweep", test_training_sweep},
+    {"keep previous", test_keep_previous},
     {NULL, NULL},
   };
   return cs_run_suite_filtered("plot", tests, argc, argv);
