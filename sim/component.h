@@ -97,6 +97,12 @@ typedef struct sim_component_type {
   void (*prepare)(void *params, const sim_setup *su, sim_check *ck);
   /* Free what prepare attached to params (traces); may be NULL. */
   void (*release_params)(void *params);
+  /* Compute now what runs of these (prepared) params share and cache it in
+   * the process (serving: the saturation probe), so that processes forked
+   * afterwards inherit it instead of each computing it again (a sweep's
+   * workers). Results must not depend on whether it was called. May be
+   * NULL. */
+  void (*warm)(const void *params);
   /* Allocate the component and schedule its first events. params stays
    * valid until destroy. */
   void *(*create)(const void *params, const sim_component_env *env);

@@ -677,6 +677,12 @@ int cmd_sweep(int argc, char **argv)
     fprintf(stderr, "clustersim sweep: %zu points x %d replication%s: %zu runs to do, %zu already in %s\n",
             cx.npoints - nbad, R, R == 1 ? "" : "s", cx.total, cx.already, dbpath);
   progress(&cx);
+  /* what every point of the same configuration shares (serving's
+   * saturation probe), computed once here and inherited by the workers:
+   * a sweep over replicas and load probes once, not once per point */
+  if (cx.total > 0 && !mpi)
+    for (size_t i = 0; i < base.nparts; i++)
+      if (base.parts[i].type->warm) base.parts[i].type->warm(base.parts[i].params);
   if (mpi)
     sweep_mpi_run(0, &jobs);
   else

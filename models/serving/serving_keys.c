@@ -686,6 +686,16 @@ static void serving_release_params(void *params)
 }
 
 
+/* The saturation probe of every pool, into the process's cache. */
+static void serving_warm(const void *params)
+{
+  const srv_params *p = params;
+  for (int i = 0; i < p->npools; i++) {
+    srv_saturation sat;
+    srv_saturation_get(p, i, &sat);
+  }
+}
+
 const sim_component_type serving_component = {
   .name = "serving",
   .help = "an LLM inference service on GPU pools: model, cluster, workload, router, scheduler, cost, slo, output",
@@ -694,6 +704,7 @@ const sim_component_type serving_component = {
   .sections = true,
   .check = serving_check,
   .prepare = serving_prepare,
+  .warm = serving_warm,
   .release_params = serving_release_params,
   .create = serving_create,
   .report = serving_report,
