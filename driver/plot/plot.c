@@ -28,6 +28,7 @@
 
 #include "driver/config/datadir.h"
 #include "driver/output/outfile.h"
+#include "driver/plot/plot_csv.h"
 #include "sim/util.h"
 
 #ifndef CS_PLOTS_DIR
@@ -64,28 +65,6 @@ static bool exists(const char *path)
 {
   struct stat st;
   return stat(path, &st) == 0;
-}
-
-/* The whole file, NUL-terminated (caller frees); NULL if unreadable. */
-static char *slurp(const char *path)
-{
-  FILE *f = fopen(path, "rb");
-  if (!f) return NULL;
-  size_t len = 0, cap = 8192;
-  char *buf = xmalloc(cap);
-  size_t n;
-  while ((n = fread(buf + len, 1, cap - len - 1, f)) > 0) {
-    len += n;
-    if (cap - len < 4096) buf = xrealloc(buf, cap *= 2);
-  }
-  bool bad = ferror(f);
-  fclose(f);
-  if (bad) {
-    free(buf);
-    return NULL;
-  }
-  buf[len] = '\0';
-  return buf;
 }
 
 /* A growing string: the gnuplot -e expression. */
@@ -142,111 +121,32 @@ static void sb_num(strbuf *b, const char *var, double v)
 
 /* ---- inputs: CSV headers, summary.json and plan.json ---- */
 
-/* An input CSV: its header's column names and how many data rows follow. */
-typedef struct {
-  char *text;   /* the file; cols point into it */
-  char **cols;
-  int ncols;
-  size_t rows;
-  char *rest;   /* the data rows */
-} csv_file;
-
-static void csv_release(csv_file *c)
+/* Whether a cell is a number: all of it reads as a finite double (*v set). */
+static bool cell_number(const char *cell, double *v)
 {
-  free(c->text);
-  free(c->cols);
-  memset(c, 0, sizeof *c);
-}
-
-/* Read path; false with a message if unreadable or without a header. */
-static bool csv_load(const char *path, csv_file *c)
-{
-  memset(c, 0, sizeof *c);
-  if (!(c->text = slurp(path))) {
-    fprintf(stderr, MSG "%s: cannot read: %s\n", path, strerror(errno));
-    return false;
-  }
-  char *nl = strchr(c->text, '\n');
-  if (!*c->text || nl == c->text) {
-    fprintf(stderr, MSG "%s: empty (no header line)\n", path);
-    csv_release(c);
-    return false;
-  }
-  if (nl) *nl = '\0';
-  c->rest = nl ? nl + 1 : c->text + strlen(c->text);
-  size_t cap = 16;
-  c->cols = xmalloc(cap * sizeof *c->cols);
-  for (char *p = c->text;;) {
-    if ((size_t)c->ncols == cap) c->cols = xrealloc(c->cols, (cap *= 2) * sizeof *c->cols);
-    c->cols[c->ncols++] = p;
-    char *comma = strchr(p, ',');
-    if (!comma) break;
-    *comma = '\0';
-    p = comma + 1;
-  }
-  char *cr = strchr(c->cols[c->ncols - 1], '\r');
-  if (cr) *cr = '\0';
-  for (const char *p = c->rest; *p;) {
-    const char *e = strchr(p, '\n');
-    size_t n = e ? (size_t)(e - p) : strlen(p);
-    if (n > 0 && !(n == 1 && *p == '\r')) c->rows++;
-    p += n + (e ? 1 : 0);
-  }
+  if (!cell || !*cell) return false;
+  char *e;
+  double x = strtod(cell, &e);
+  if (*e || !isfinite(x)) return false;
+  *v = x;
   return true;
 }
 
-static int csv_col(const csv_file *c, const char *name)
-{
-  for (int i = 0; i < c->ncols; i++)
-    if (!strcmp(c->cols[i], name)) return i;
-  return -1;
-}
-
-/* Column col of the data row starting at row: [*cell, return), or NULL
- * if the row is shorter. */
-static const char *csv_cell(const char *row, int col, const char **cell)
-{
-  const char *p = row;
-  for (int i = 0; i < col; i++) {
-    p = strpbrk(p, ",\n");
-    if (!p || *p != ',') return NULL;
-    p++;
-  }
-  *cell = p;
-  return p + strcspn(p, ",\r\n");
-}
-
 /* The first cell of column col that reads as a finite number; NaN if none. */
-static double csv_first_number(const csv_file *c, int col)
+static double csv_first_number(const plot_csv *c, int col)
 {
-  for (const char *p = c->rest; col >= 0 && *p;) {
-    const char *cell, *end = csv_cell(p, col, &cell);
-    if (end && end > cell) {
-      char *e;
-      double v = strtod(cell, &e);
-      if (e == end && isfinite(v)) return v;
-    }
-    const char *nl = strchr(p, '\n');
-    if (!nl) break;
-    p = nl + 1;
-  }
+  double v;
+  for (size_t r = 0; col >= 0 && r < c->rows; r++)
+    if (cell_number(plot_csv_at(c, r, col), &v)) return v;
   return NAN;
 }
 
 /* The first non-empty cell of column col (fresh storage), or NULL. */
-static char *csv_first_text(const csv_file *c, int col)
+static char *csv_first_text(const plot_csv *c, int col)
 {
-  for (const char *p = c->rest; col >= 0 && *p;) {
-    const char *cell, *end = csv_cell(p, col, &cell);
-    if (end && end > cell) {
-      char *s = xmalloc((size_t)(end - cell) + 1);
-      memcpy(s, cell, (size_t)(end - cell));
-      s[end - cell] = '\0';
-      return s;
-    }
-    const char *nl = strchr(p, '\n');
-    if (!nl) break;
-    p = nl + 1;
+  for (size_t r = 0; col >= 0 && r < c->rows; r++) {
+    const char *cell = plot_csv_at(c, r, col);
+    if (cell && *cell) return xstrdup(cell);
   }
   return NULL;
 }
@@ -312,7 +212,7 @@ typedef struct {
   const char *outdir;
   json_t *summary;   /* summary.json, or NULL */
   json_t *plan;      /* plan.json, or NULL */
-  const csv_file *csv;
+  const plot_csv *csv;
   const char *input; /* path of the figure's input */
   const plot_opts *opts;
 } plot_ctx;
@@ -487,11 +387,11 @@ static bool run_vars(const plot_ctx *x, strbuf *b)
 
 /* The sweep's varied keys: the columns between "point" and
  * "replications" (sweep.csv's layout); their indices into cols, *n set. */
-static int *sweep_axes(const csv_file *c, int *n)
+static int *sweep_axes(const plot_csv *c, int *n)
 {
   int *axes = xmalloc((size_t)c->ncols * sizeof *axes);
   *n = 0;
-  int end = csv_col(c, "replications");
+  int end = plot_csv_col(c, "replications");
   if (c->ncols > 0 && !strcmp(c->cols[0], "point") && end > 0)
     for (int i = 1; i < end; i++) axes[(*n)++] = i;
   return axes;
@@ -499,40 +399,29 @@ static int *sweep_axes(const csv_file *c, int *n)
 
 /* Whether column col holds the same finite number in every row that has
  * one (*v set), and at least one row does. */
-static bool csv_constant(const csv_file *c, int col, double *v)
+static bool csv_constant(const plot_csv *c, int col, double *v)
 {
   bool any = false;
-  for (const char *p = c->rest; col >= 0 && *p;) {
-    const char *cell, *end = csv_cell(p, col, &cell);
-    if (end && end > cell) {
-      char *e;
-      double x = strtod(cell, &e);
-      if (e == end && isfinite(x)) {
-        if (any && x != *v) return false;
-        *v = x;
-        any = true;
-      }
-    }
-    const char *nl = strchr(p, '\n');
-    if (!nl) break;
-    p = nl + 1;
+  double x;
+  for (size_t r = 0; col >= 0 && r < c->rows; r++) {
+    if (!cell_number(plot_csv_at(c, r, col), &x)) continue;
+    if (any && x != *v) return false;
+    *v = x;
+    any = true;
   }
   return any;
 }
 
 /* Whether every non-empty cell of column col reads as a number. */
-static bool csv_numeric(const csv_file *c, int col)
+static bool csv_numeric(const plot_csv *c, int col)
 {
-  for (const char *p = c->rest; col >= 0 && *p;) {
-    const char *cell, *end = csv_cell(p, col, &cell);
-    if (end && end > cell) {
+  for (size_t r = 0; col >= 0 && r < c->rows; r++) {
+    const char *cell = plot_csv_at(c, r, col);
+    if (cell && *cell) {
       char *e;
       strtod(cell, &e);
-      if (e != end) return false;
+      if (*e) return false;
     }
-    const char *nl = strchr(p, '\n');
-    if (!nl) break;
-    p = nl + 1;
   }
   return true;
 }
@@ -572,16 +461,16 @@ static void pass_sweep_targets(const plot_ctx *x, strbuf *b)
   static const char *const metric[3][3] = {{"slo_ttft_s_mean", "TTFT", "slo_ttft"},
                                            {"slo_tpot_s_mean", "TPOT", "slo_tpot"},
                                            {"slo_e2e_s_mean", "end-to-end", "slo_e2e"}};
-  const csv_file *c = x->csv;
+  const plot_csv *c = x->csv;
   double pct = 99;
   char pname[48];
   bool varies = false;
-  int pc = csv_col(c, "slo_percentile_mean");
+  int pc = plot_csv_col(c, "slo_percentile_mean");
   if (pc >= 0 && !isnan(csv_first_number(c, pc)) && !csv_constant(c, pc, &pct)) varies = true;
   pct_name(pname, sizeof pname, pct);
   strbuf t = {0};
   for (int m = 0; m < 3; m++) {
-    int col = csv_col(c, metric[m][0]);
+    int col = plot_csv_col(c, metric[m][0]);
     double v;
     if (col < 0 || isnan(csv_first_number(c, col))) continue;
     if (!csv_constant(c, col, &v)) {
@@ -617,11 +506,11 @@ static void pass_sweep_targets(const plot_ctx *x, strbuf *b)
  * the sweep's own columns. */
 static void pass_sweep_title(const plot_ctx *x, strbuf *b)
 {
-  const csv_file *c = x->csv;
+  const plot_csv *c = x->csv;
   for (int i = 0; i < 2; i++) {
     const char *key = i ? "model" : "scenario", *var = i ? "model" : "name";
     char *v = meta_text(x, key);
-    if (!v) v = csv_first_text(c, csv_col(c, key));
+    if (!v) v = csv_first_text(c, plot_csv_col(c, key));
     if (v) sb_str(b, var, v);
     free(v);
   }
@@ -633,10 +522,10 @@ static void pass_sweep_title(const plot_ctx *x, strbuf *b)
  * counts, whether there are 95% bars. */
 static bool sweep_vars(const plot_ctx *x, strbuf *b)
 {
-  const csv_file *c = x->csv;
+  const plot_csv *c = x->csv;
   pass_sweep_title(x, b);
-  const char *gpucol = csv_col(c, "cluster.pools.[0].gpu") >= 0 ? "cluster.pools.[0].gpu"
-                       : csv_col(c, "pool0_gpu") >= 0            ? "pool0_gpu"
+  const char *gpucol = plot_csv_col(c, "cluster.pools.[0].gpu") >= 0 ? "cluster.pools.[0].gpu"
+                       : plot_csv_col(c, "pool0_gpu") >= 0            ? "pool0_gpu"
                                                                   : NULL;
   if (gpucol) sb_str(b, "gpucol", gpucol);
   int naxes, *axes = sweep_axes(c, &naxes);
@@ -659,7 +548,7 @@ static bool sweep_vars(const plot_ctx *x, strbuf *b)
   if (load) sb_str(b, "loadcol", load);
   free(axes);
   pass_sweep_targets(x, b);
-  if (csv_col(c, "ttft_p99_s_ci95") < 0 || csv_col(c, "usd_per_million_tokens_ci95") < 0) sb_num(b, "noci", 1);
+  if (plot_csv_col(c, "ttft_p99_s_ci95") < 0 || plot_csv_col(c, "usd_per_million_tokens_ci95") < 0) sb_num(b, "noci", 1);
   return true;
 }
 
@@ -668,9 +557,9 @@ static bool sweep_vars(const plot_ctx *x, strbuf *b)
  * which name the lines. */
 static bool training_sweep_vars(const plot_ctx *x, strbuf *b)
 {
-  const csv_file *c = x->csv;
+  const plot_csv *c = x->csv;
   pass_sweep_title(x, b);
-  char *gpu = csv_first_text(c, csv_col(c, "gpu"));
+  char *gpu = csv_first_text(c, plot_csv_col(c, "gpu"));
   if (gpu) sb_str(b, "gpu", gpu);
   free(gpu);
   int naxes, *axes = sweep_axes(c, &naxes);
@@ -694,7 +583,7 @@ static bool training_sweep_vars(const plot_ctx *x, strbuf *b)
   if (ser.s) sb_str(b, "sercols", ser.s);
   free(ser.s);
   free(axes);
-  if (csv_col(c, "train_days_ci95") < 0 || isnan(csv_first_number(c, csv_col(c, "train_days_ci95"))))
+  if (plot_csv_col(c, "train_days_ci95") < 0 || isnan(csv_first_number(c, plot_csv_col(c, "train_days_ci95"))))
     sb_num(b, "noci", 1);
   return true;
 }
@@ -752,10 +641,10 @@ static bool cluster_vars(const plot_ctx *x, strbuf *b)
   char *path = join(x->outdir, "jobs.csv");
   bool ok = true;
   if (exists(path)) {
-    csv_file j;
-    ok = csv_load(path, &j);
+    plot_csv j;
+    ok = plot_csv_load(path, &j);
     for (const char *const *col = jobs_cols; ok && *col; col++) {
-      if (csv_col(&j, *col) < 0) {
+      if (plot_csv_col(&j, *col) < 0) {
         fprintf(stderr, MSG "%s: no column '%s' (cluster.gp needs it)\n", path, *col);
         ok = false;
       }
@@ -765,7 +654,7 @@ static bool cluster_vars(const plot_ctx *x, strbuf *b)
       sb_str(b, "jobs", gp);
       free(gp);
     }
-    if (j.text) csv_release(&j);
+    plot_csv_release(&j);
   }
   free(path);
   return ok;
@@ -829,7 +718,7 @@ static const figure figures[] = {
 };
 enum { NFIGURES = sizeof figures / sizeof figures[0] };
 
-static bool has_col(const plot_ctx *x, const char *col) { return x->csv && csv_col(x->csv, col) >= 0; }
+static bool has_col(const plot_ctx *x, const char *col) { return x->csv && plot_csv_col(x->csv, col) >= 0; }
 
 static bool in_outdir(const char *outdir, const char *name)
 {
@@ -1063,17 +952,17 @@ static bool draw_figure(plot_run *r, const figure *fig, plot_ctx *x, const char 
   char *script = xmalloc(strlen(scripts) + strlen(fig->name) + 8);
   sprintf(script, "%s/%s.gp", scripts, fig->name);
   char *input = join(x->outdir, fig->input);
-  csv_file c;
+  plot_csv c;
   bool ok = true;
   if (!exists(script)) {
     fprintf(stderr, MSG "no script %s (set CLUSTERSIM_PLOTS to the folder holding the plots/*.gp scripts)\n",
             script);
     ok = false;
-  } else if (!csv_load(input, &c)) {
+  } else if (!plot_csv_load(input, &c)) {
     ok = false;
   } else {
     for (const char *const *col = fig->columns; *col; col++) {
-      if (csv_col(&c, *col) < 0) {
+      if (plot_csv_col(&c, *col) < 0) {
         fprintf(stderr, MSG "%s: no column '%s' (%s.gp needs it)\n", input, *col, fig->name);
         ok = false;
       }
@@ -1093,7 +982,7 @@ static bool draw_figure(plot_run *r, const figure *fig, plot_ctx *x, const char 
     free(gp_in);
     free(gp_script);
     free(vars.s);
-    csv_release(&c);
+    plot_csv_release(&c);
   }
   if (!ok && !r->commit_failed) {
     char *png = xmalloc(strlen(plotdir) + strlen(fig->name) + 8);

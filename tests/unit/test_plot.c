@@ -24,6 +24,7 @@
 #include <unistd.h>
 
 #include "clitest.h"
+#include "driver/plot/plot_csv.h"
 #include "testutil.h"
 
 #define SAMPLES_DIR CS_SOURCE_DIR "/tests/plot"
@@ -985,6 +986,42 @@ static void test_keep_previous(void)
   free(dir);
 }
 
+/* The plots read their CSV inputs as RFC 4180: a sweep's error text may
+ * hold commas, quotes and line breaks; CRLF lines; short rows. */
+static void test_csv_reader(void)
+{
+  char *dir = cs_tmpdir("plot_csv");
+  char *path = cs_write_file(dir, "sweep.csv",
+                             "point,cluster.pools.[0].gpu,replications,status,error\r\n"
+                             "0,a100-80gb-sxm,1,complete,\r\n"
+                             "1,\"h100,sxm\",1,invalid,\"does not fit, \"\"short\"\" by 3 GiB\nsecond line\"\r\n"
+                             "\r\n"
+                             "2,a10\r\n");
+  plot_csv c;
+  CU_ASSERT_TRUE_FATAL(plot_csv_load(path, &c));
+  CU_ASSERT_EQUAL(c.ncols, 5);
+  CU_ASSERT_EQUAL(c.rows, 3);
+  CU_ASSERT_EQUAL(plot_csv_col(&c, "error"), 4);
+  CU_ASSERT_EQUAL(plot_csv_col(&c, "cluster.pools.[0].gpu"), 1);
+  CU_ASSERT_EQUAL(plot_csv_col(&c, "nothing"), -1);
+  CU_ASSERT_STRING_EQUAL(plot_csv_at(&c, 1, 1), "h100,sxm");
+  CU_ASSERT_STRING_EQUAL(plot_csv_at(&c, 1, 4), "does not fit, \"short\" by 3 GiB\nsecond line");
+  CU_ASSERT_STRING_EQUAL(plot_csv_at(&c, 0, 4), "");
+  CU_ASSERT_STRING_EQUAL(plot_csv_at(&c, 2, 1), "a10");
+  CU_ASSERT_PTR_NULL(plot_csv_at(&c, 2, 2));  /* a short row */
+  CU_ASSERT_PTR_NULL(plot_csv_at(&c, 3, 0));
+  plot_csv_release(&c);
+  /* not CSV: an unclosed quote */
+  free(path);
+  path = cs_write_file(dir, "bad.csv", "a,b\n\"1,2\n");
+  CU_ASSERT_FALSE(plot_csv_load(path, &c));
+  free(path);
+  path = cs_write_file(dir, "empty.csv", "");
+  CU_ASSERT_FALSE(plot_csv_load(path, &c));
+  free(path);
+  free(dir);
+}
+
 int main(int argc, char **argv)
 {
   static const cs_test tests[] = {
@@ -1005,6 +1042,7 @@ int main(int argc, char **argv)
     {"json inputs", test_json_inputs},
     {"training sweep", test_training_sweep},
     {"keep previous", test_keep_previous},
+    {"csv reader", test_csv_reader},
     {NULL, NULL},
   };
   return cs_run_suite_filtered("plot", tests, argc, argv);
