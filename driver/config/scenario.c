@@ -7,6 +7,7 @@
 
 #include "driver/config/catalog_load.h"
 #include "driver/config/override.h"
+#include "driver/config/source.h"
 #include "driver/config/trace.h"
 #include "sim/util.h"
 
@@ -57,17 +58,6 @@ static config_setting_t *member_path(config_setting_t *g, const char *key)
   return g;
 }
 
-static char *dir_of(const char *file)
-{
-  char *d = xstrdup(file);
-  char *slash = strrchr(d, '/');
-  if (slash)
-    slash[slash == d ? 1 : 0] = '\0';
-  else
-    strcpy(d, ".");
-  return d;
-}
-
 /* The setting a check key names (relative to sec), or the nearest enclosing
  * one that was written, or sec. */
 static config_setting_t *setting_for_key(config_setting_t *sec, const char *key)
@@ -116,7 +106,7 @@ static bool read_trace(const sim_setup *su, const char *key, const char *path, c
   if (path[0] == '/') {
     snprintf(full, sizeof full, "%s", path);
   } else {
-    char *dir = dir_of(ctx->sc->file);
+    char *dir = cfg_dir_of(ctx->sc->file);
     snprintf(full, sizeof full, "%s/%s", dir, path);
     free(dir);
   }

@@ -278,7 +278,7 @@ static bool is_name_char(char c)
 
 static bool expand(expander *x, size_t fidx, const char *text, size_t len);
 
-static char *dir_of(const char *file)
+char *cfg_dir_of(const char *file)
 {
   char *d = xstrdup(file);
   char *slash = strrchr(d, '/');
@@ -305,7 +305,7 @@ static void include_file(expander *x, size_t fidx, uint32_t line, const char *na
   if (name[0] == '/') {
     path = xstrdup(name);
   } else {
-    char *dir = dir_of(x->files[fidx]);
+    char *dir = cfg_dir_of(x->files[fidx]);
     size_t n = strlen(dir) + strlen(name) + 2;
     path = xmalloc(n);
     if (!strcmp(dir, "."))

@@ -104,4 +104,8 @@ bool cfg_value_parse(config_t *cfg, const char *value, const char **why);
  * escaped (\n, \xNN), "..." appended when cut. Writes into buf (n bytes). */
 const char *cfg_quote(const char *text, size_t max, char *buf, size_t n);
 
+/* The folder of file ("." when it names none; "/" for a file at the root),
+ * malloc'd: where its relative @includes and traces are taken from. */
+char *cfg_dir_of(const char *file);
+
 #endif
