@@ -150,11 +150,9 @@ void srv_request_rejected(srv_sim *s, srv_req *q, const char *why)
   check_stop_ticks(s);
 }
 
-void srv_running_changed(srv_sim *s, srv_replica *r)
+void srv_running_changed(srv_sim *s, int delta)
 {
-  if (r->nrun == r->nrun_seen) return;
-  srv_integral_set(&s->running, sim_now(s->eng), s->running.v + (r->nrun - r->nrun_seen));
-  r->nrun_seen = r->nrun;
+  srv_integral_set(&s->running, sim_now(s->eng), s->running.v + delta);
 }
 
 void srv_replica_busy(srv_sim *s, srv_replica *r, bool busy)
@@ -238,7 +236,6 @@ static void on_arrival(sim_engine *eng, void *ctx, uint64_t arg)
   q->cls = (uint8_t)i;
   q->arrival = now;
   q->first_sched = q->first_token = -1;
-  q->slot = -1;
   q->replica = -1;
   q->measured = now >= s->measure_from;
   int64_t prompt, output;
@@ -279,9 +276,7 @@ static void on_arrival(sim_engine *eng, void *ctx, uint64_t arg)
 /* Requests waiting on every replica (queued or swapped out). */
 static int64_t waiting_now(const srv_sim *s)
 {
-  int64_t w = 0;
-  for (int i = 0; i < s->nreps; i++) w += s->reps[i].nwait + s->reps[i].nswapped;
-  return w;
+  return s->host.waiting;
 }
 
 
@@ -329,6 +324,8 @@ static void write_tick(srv_sim *s, sim_time now)
   double off = 0;
   for (int i = 0; i < s->nsrc; i++) off += offered(s, i, t0, t1);
   int64_t waiting = w;
+  /* the one walk over the replicas, once per interval (not per event): a
+   * running sum would round differently from this sum in replica order */
   double kv = 0;
   for (int i = 0; i < s->nreps; i++) kv += kv_used_fraction(&s->reps[i].kv);
   double busy = srv_integral_at(&s->busy_gpus, now), running = srv_integral_at(&s->running, now);
@@ -351,12 +348,12 @@ static void write_tick(srv_sim *s, sim_time now)
     {NULL, kv / s->nreps},
     {NULL, p99},
     {NULL, (breps - s->tick_breps0) / dt},
-    {NULL, s->tick_tokens / dt},
+    {NULL, s->host.tokens / dt},
   };
   sim_table_row(s->ts, c);
   s->tick_from = now;
   s->tick_arrivals = s->tick_completions = s->tick_rejected = 0;
-  s->tick_tokens = 0;
+  s->host.tokens = 0;
   s->tick_busy0 = busy;
   s->tick_running0 = running;
   s->tick_breps0 = breps;
@@ -441,6 +438,8 @@ void *serving_create(const void *params, const sim_component_env *env)
   for (int i = 0; i < p->npools; i++) s->nreps += (int)p->pools[i].replicas;
   s->reps = xcalloc((size_t)s->nreps, sizeof *s->reps);
   s->view = xcalloc((size_t)s->nreps, sizeof *s->view);
+  s->host = (srv_host){.sim = s, .p = p, .eng = s->eng, .streaming = s->streaming, .view = s->view,
+                       .router = &s->router};
   s->energy = xcalloc((size_t)p->npools, sizeof *s->energy);
   s->pool_busy = xcalloc((size_t)p->npools, sizeof *s->pool_busy);
   s->nsrc = p->nclasses;
@@ -450,9 +449,10 @@ void *serving_create(const void *params, const sim_component_env *env)
     double gpus = (double)(pl->tp * pl->pp * pl->replicas);
     s->total_gpus += gpus;
     cost_energy_init(&s->energy[i], gpus, pl->g->idle_w, pl->g->tdp_w, 0, 0);
-    for (int j = 0; j < pl->replicas; j++, k++) srv_replica_init(&s->reps[k], s, k, i);
+    for (int j = 0; j < pl->replicas; j++, k++) srv_replica_init(&s->reps[k], &s->host, k, i);
   }
   route_init(&s->router, route_types[p->router.policy]);
+  route_index(&s->router, s->view, s->nreps);
   s->rng_route = sim_rng_alloc(env->seed, "serving.router");
   sim_quantiles_init(&s->ttft, SIM_QUANTILE_EXACT_DEFAULT);
   sim_quantiles_init(&s->tpot, SIM_QUANTILE_EXACT_DEFAULT);
@@ -525,6 +525,7 @@ void serving_destroy(void *self)
   sim_quantiles_release(&s->e2e);
   sim_quantiles_release(&s->queue_delay);
   gsl_rng_free(s->rng_route);
+  route_release(&s->router);
   for (size_t i = 0; i < s->nchunks; i++) free(s->chunks[i]);
   free(s->chunks);
   free(s->reps);
@@ -663,8 +664,8 @@ void serving_report(void *self, sim_engine *eng, sim_report *rep)
     sim_report_num(rep, "spike_drain_s", s->drained_at >= 0 ? sim_time_to_s(s->drained_at - s->spike_end) : NAN,
                    "  backlog drained after it (s)");
   }
-  sim_report_int(rep, "preemptions", (int64_t)s->preemptions, "preemptions (KV cache full)");
-  sim_report_int(rep, "swaps", (int64_t)s->swaps, "  of which swapped to host memory");
+  sim_report_int(rep, "preemptions", (int64_t)s->host.preemptions, "preemptions (KV cache full)");
+  sim_report_int(rep, "swaps", (int64_t)s->host.swaps, "  of which swapped to host memory");
   sim_report_int(rep, "steps", (int64_t)steps, "batch steps");
 
   double gpu_hours = 0, rental = 0, it_kwh = 0;
