@@ -61,6 +61,7 @@ void srv_replica_init(srv_replica *r, srv_host *h, int index, int pool)
   r->index = index;
   r->pool = pool;
   r->lr = &pl->lr;
+  r->host_link = pl->g->host_link;
   r->gpus = (double)(pl->tp * pl->pp);
   int seqs = (int)(p->sched.policy == SRV_STATIC    ? p->sched.batch_size
                    : p->sched.policy == SRV_DYNAMIC ? p->sched.max_batch_size
@@ -90,13 +91,15 @@ static void outstanding_change(srv_replica *r, int d)
   route_update(r->h->router, r->index);
 }
 
+/* Only for a policy that reads it: the view is another cache line. */
 static void update_kv_view(srv_replica *r)
 {
+  if (!r->h->router->type->uses_kv) return;
   double f = kv_used_fraction(&r->kv);
   route_replica *v = &r->h->view[r->index];
   if (v->kv_used == f) return;
   v->kv_used = f;
-  if (r->h->router->type->uses_kv) route_update(r->h->router, r->index);
+  route_update(r->h->router, r->index);
 }
 
 /* ---- queues ---- */
@@ -508,7 +511,7 @@ static void start_step(srv_replica *r)
   r->step_bytes = cost.bytes;
   /* the step's swaps as one batched copy over the host link (vLLM issues
    * one cache-copy call per step) */
-  const net_link *host = p->pools[r->pool].g->host_link;
+  const net_link *host = r->host_link;
   double swap_s = r->swap_bytes > 0 && host ? r->swap_bytes / net_bw(host) + net_alpha_s(host) : 0;
   double dur = cost.total_s + swap_s;
   sim_time dt = sim_time_from_s(dur);
@@ -548,6 +551,10 @@ static bool emit(srv_replica *r, srv_seq *sq)
 static void on_step_end(sim_engine *eng, void *ctx, uint64_t arg)
 {
   srv_replica *r = ctx;
+  /* the batch has gone cold since the step started (other replicas' steps
+   * ran meanwhile): ask for all of it at once rather than line by line */
+  for (const char *a = (const char *)r->run, *e = (const char *)(r->run + r->nrun); a < e; a += 64)
+    __builtin_prefetch(a, 1);
   srv_host *h = r->h;
   const srv_params *p = h->p;
   sim_time now = sim_now(eng);

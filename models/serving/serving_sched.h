@@ -68,7 +68,7 @@ typedef struct {
   const srv_params *p;
   sim_engine *eng;
   bool streaming;               /* first tokens reach the client when made */
-  route_replica *view;          /* per replica: what the router sees */
+  route_replica *view;          /* per replica: what the router sees (kv_used kept only for a policy that reads it) */
   route_router *router;         /* told (route_update) of each change of a view it reads */
   /* running totals over all replicas, kept up to date by the scheduler */
   int64_t waiting;              /* requests queued or swapped out */
@@ -77,8 +77,8 @@ typedef struct {
 } srv_host;
 
 /* One replica. Fields are private; those marked readable may be read by
- * the simulation. Hot fields first: a step touches the first two lines
- * and wait[0]. */
+ * the simulation. Hot fields first: a step touches the first four cache
+ * lines (to wait[0]) and its batch. */
 typedef struct {
   srv_host *h;
   srv_seq *run;                    /* admitted, in admission order (caprun allocated) */
@@ -92,10 +92,11 @@ typedef struct {
   double step_flops, step_bytes;   /* its work (whole replica) */
   double swap_bytes;               /* KV bytes per GPU swapped in or out during it */
   const llm_replica *lr;           /* readable */
-  kv_cache kv;                     /* readable */
+  const net_link *host_link;       /* its GPUs' link to host memory (swaps), NULL none */
   /* totals (measured window), readable */
   double flops, bytes;
   uint64_t steps;
+  kv_cache kv;                     /* readable */
   srv_fifo swapped;                /* preempted to host memory, oldest first */
   srv_fifo wait[SRV_MAX_CLASSES];  /* by class */
   /* cold */
