@@ -72,12 +72,14 @@ void srv_replica_init(srv_replica *r, srv_host *h, int index, int pool)
   r->caprun = seqs;
   /* touched only up to the largest batch: pages beyond stay unmapped */
   r->run = xmalloc((size_t)seqs * sizeof *r->run);
+  r->runq = xmalloc((size_t)seqs * sizeof *r->runq);
 }
 
 void srv_replica_release(srv_replica *r)
 {
   kv_release(&r->kv);
   free(r->run);
+  free(r->runq);
 }
 
 int64_t srv_replica_in_system(const srv_replica *r) { return r->nwait + r->nswapped + r->nrun; }
@@ -194,15 +196,14 @@ static void reject_taken(srv_replica *r, srv_req *q)
 static srv_seq *to_run(srv_replica *r, srv_req *q, int64_t kv_tokens, int state)
 {
   if (r->nrun == r->caprun) SIM_BUG("replica %d: no sequence slot", r->index);
+  r->runq[r->nrun] = q;
   srv_seq *sq = &r->run[r->nrun++];
-  sq->q = q;
   kv_rec_clear(&sq->kv);
   kv_rec_reserve(&r->kv, &sq->kv, kv_tokens);
   sq->prompt = q->prompt;
   sq->output = q->output;
   sq->generated = q->generated;
   sq->target = q->target;
-  sq->computed = q->computed;
   sq->chunk = 0;
   sq->state = (uint8_t)state;
   sq->first = q->first_token < 0;
@@ -210,13 +211,13 @@ static srv_seq *to_run(srv_replica *r, srv_req *q, int64_t kv_tokens, int state)
   return sq;
 }
 
-/* sq leaves the batch: its progress back to its request. */
-static srv_req *from_run(const srv_seq *sq)
+/* run[i] leaves the batch: its progress back to its request. */
+static srv_req *from_run(const srv_replica *r, int i)
 {
-  srv_req *q = sq->q;
+  const srv_seq *sq = &r->run[i];
+  srv_req *q = r->runq[i];
   q->generated = sq->generated;
   q->target = sq->target;
-  q->computed = sq->computed;
   q->state = sq->state;
   return q;
 }
@@ -224,7 +225,10 @@ static srv_req *from_run(const srv_seq *sq)
 /* Remove run[i], keeping the order of the others. */
 static void run_remove(srv_replica *r, int i)
 {
-  for (int j = i + 1; j < r->nrun; j++) r->run[j - 1] = r->run[j];
+  for (int j = i + 1; j < r->nrun; j++) {
+    r->run[j - 1] = r->run[j];
+    r->runq[j - 1] = r->runq[j];
+  }
   r->nrun--;
 }
 
@@ -232,7 +236,7 @@ static void preempt(srv_replica *r, int i)
 {
   srv_host *h = r->h;
   srv_seq *sq = &r->run[i];
-  srv_req *q = from_run(sq);
+  srv_req *q = from_run(r, i);
   int64_t tokens = kv_rec_tokens(&sq->kv);
   kv_rec_free(&r->kv, &sq->kv);
   run_remove(r, i);
@@ -322,7 +326,7 @@ static int admit(srv_replica *r, bool chunked, int64_t *budget)
       continue;
     }
     srv_seq *sq = to_run(r, q, need, SRV_PREFILL);
-    sq->computed = 0;
+    q->computed = 0;
     sq->chunk = (int32_t)(need < *budget ? need : *budget);
     *budget -= sq->chunk;
     n++;
@@ -396,7 +400,7 @@ static void form_batch(srv_replica *r)
       }
       sq = to_run(r, q, tokens, SRV_PREFILL);
     }
-    sq->computed = 0;
+    q->computed = 0;
     sq->chunk = sq->target;
     n++;
   }
@@ -441,7 +445,7 @@ static void start_step(srv_replica *r)
     for (int i = 0; i < r->nrun && budget > 0; i++) {
       srv_seq *sq = &r->run[i];
       if (sq->state != SRV_PREFILL) continue;
-      int64_t rest = sq->target - sq->computed;
+      int64_t rest = sq->target - r->runq[i]->computed;
       sq->chunk = (int32_t)(rest < budget ? rest : budget);
       budget -= sq->chunk;
     }
@@ -473,10 +477,11 @@ static void start_step(srv_replica *r)
     const srv_seq *sq = &r->run[i];
     if (sq->chunk == 0) continue;
     if (sq->state == SRV_PREFILL) {
+      int32_t done = r->runq[i]->computed;
       if (is_static)
         llm_batch_add_prefill(&b, 0, pad, true);
       else
-        llm_batch_add_prefill(&b, sq->computed, sq->chunk, sq->computed + sq->chunk == sq->target);
+        llm_batch_add_prefill(&b, done, sq->chunk, done + sq->chunk == sq->target);
     } else if (is_static) {
       /* padded: every member at the longest prompt + the steps done */
       ndec++;
@@ -516,14 +521,17 @@ static void start_step(srv_replica *r)
   double dur = cost.total_s + swap_s;
   sim_time dt = sim_time_from_s(dur);
   r->step_start = sim_now(h->eng);
-  sim_schedule_in(h->eng, dt > 0 ? dt : 1, on_step_end, r, 0);
+  /* the event carries the batch's address, so that its lines can be asked
+   * for before the replica's own have arrived */
+  sim_schedule_in(h->eng, dt > 0 ? dt : 1, on_step_end, r, (uint64_t)(uintptr_t)r->run);
 }
 
-/* sq is done: give back its blocks and hand its request to the simulation. */
-static void finish(srv_replica *r, srv_seq *sq)
+/* run[i] is done: give back its blocks and hand its request to the
+ * simulation. */
+static void finish(srv_replica *r, int i)
 {
-  srv_req *q = from_run(sq);
-  kv_rec_free(&r->kv, &sq->kv);
+  srv_req *q = from_run(r, i);
+  kv_rec_free(&r->kv, &r->run[i].kv);
   /* without streaming the first token reaches the client with the rest */
   if (q->first_token < 0) {
     q->first_token = sim_now(r->h->eng);
@@ -533,16 +541,18 @@ static void finish(srv_replica *r, srv_seq *sq)
   srv_request_done(r->h->sim, q);
 }
 
-/* Emit one token for sq; true when it has all its output. */
-static bool emit(srv_replica *r, srv_seq *sq)
+/* Emit one token for run[i]; true when it has all its output. */
+static bool emit(srv_replica *r, int i)
 {
   srv_host *h = r->h;
+  srv_seq *sq = &r->run[i];
   sq->generated++;
   h->tokens++;
   if (sq->first && h->streaming) {
+    srv_req *q = r->runq[i];
     sq->first = false;
-    sq->q->first_token = sim_now(h->eng);
-    srv_first_token(h->sim, sq->q);
+    q->first_token = sim_now(h->eng);
+    srv_first_token(h->sim, q);
   }
   sq->state = SRV_DECODE;
   return sq->generated >= sq->output;
@@ -551,9 +561,14 @@ static bool emit(srv_replica *r, srv_seq *sq)
 static void on_step_end(sim_engine *eng, void *ctx, uint64_t arg)
 {
   srv_replica *r = ctx;
-  /* the batch has gone cold since the step started (other replicas' steps
-   * ran meanwhile): ask for all of it at once rather than line by line */
-  for (const char *a = (const char *)r->run, *e = (const char *)(r->run + r->nrun); a < e; a += 64)
+  /* the replica and its batch have gone cold since the step started
+   * (other replicas' steps ran meanwhile): ask for both at once, the batch
+   * by the address the event carries, then the rest of the batch */
+  const char *batch = (const char *)(uintptr_t)arg;
+  __builtin_prefetch(batch, 1);
+  __builtin_prefetch(batch + 64, 1);
+  for (int k = 0; k < 256; k += 64) __builtin_prefetch((const char *)r + k, 1);
+  for (const char *a = batch + 128, *e = (const char *)(r->run + r->nrun); a < e; a += 64)
     __builtin_prefetch(a, 1);
   srv_host *h = r->h;
   const srv_params *p = h->p;
@@ -574,10 +589,11 @@ static void on_step_end(sim_engine *eng, void *ctx, uint64_t arg)
     bool done = false;
     if (sq->chunk > 0) {
       if (sq->state == SRV_PREFILL) {
-        sq->computed += sq->chunk;
-        if (sq->computed >= sq->target) done = emit(r, sq);
+        srv_req *q = r->runq[i];
+        q->computed += sq->chunk;
+        if (q->computed >= sq->target) done = emit(r, i);
       } else if (sq->state == SRV_DECODE) {
-        done = emit(r, sq);
+        done = emit(r, i);
       }
       sq->chunk = 0;
     }
@@ -586,10 +602,13 @@ static void on_step_end(sim_engine *eng, void *ctx, uint64_t arg)
       done = false;
     }
     if (done) {
-      finish(r, sq);
+      finish(r, i);
       continue;
     }
-    if (w != i) r->run[w] = *sq;
+    if (w != i) {
+      r->run[w] = *sq;
+      r->runq[w] = r->runq[i];
+    }
     w++;
   }
   r->nrun = w;
@@ -599,7 +618,7 @@ static void on_step_end(sim_engine *eng, void *ctx, uint64_t arg)
     for (int i = 0; i < r->nrun; i++)
       if (r->run[i].state != SRV_HELD) all = false;
     if (all) {
-      for (int i = 0; i < r->nrun; i++) finish(r, &r->run[i]);
+      for (int i = 0; i < r->nrun; i++) finish(r, i);
       r->nrun = 0;
     }
   }

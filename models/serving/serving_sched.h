@@ -8,10 +8,11 @@
  * simulation's own state (srv_sim) is opaque here; the simulation reads a
  * replica only through the fields marked readable.
  *
- * Layout: a step reads its replica's first cache lines and its batch, an
- * array of srv_seq (the hot part of each running request, 40 bytes), and
- * no request; requests (cold: times, ids, class) are touched when they
- * are admitted, preempted, emit their first token or finish. */
+ * Layout: a decode step reads its replica's first cache lines and its
+ * batch, an array of srv_seq (the hot part of each running request, 32
+ * bytes, two to a cache line), and no request; requests (cold: times, ids,
+ * class, prefill progress) are touched when they are admitted, prefill,
+ * emit their first token, are preempted or finish. */
 #ifndef SERVING_SCHED_H
 #define SERVING_SCHED_H
 
@@ -28,8 +29,8 @@ enum { SRV_WAITING, SRV_PREFILL, SRV_DECODE, SRV_HELD, SRV_SWAPPED };
 
 /* One request, from a pool reused as requests finish: memory follows the
  * requests in flight, not those completed. While it runs, its progress
- * (generated, target, computed, state) lives in its srv_seq and is copied
- * back when it leaves the batch (preempted or finished). */
+ * (generated, target, state) lives in its srv_seq and is copied back when
+ * it leaves the batch (preempted or finished); computed stays here. */
 typedef struct srv_req srv_req;
 struct srv_req {
   sim_time arrival, first_sched, first_token;  /* first_*: -1 until it happens */
@@ -49,14 +50,14 @@ typedef struct {
   srv_req *head, *tail;
 } srv_fifo;
 
-/* A running request as its step sees it, in its replica's batch. */
+/* A running request as its step sees it, in its replica's batch (its
+ * request is the replica's runq at the same position). */
 typedef struct {
-  srv_req *q;
   kv_rec kv;                    /* its KV blocks */
-  int32_t prompt, output, generated, target, computed;  /* as in srv_req */
+  int32_t prompt, output, generated, target;  /* as in srv_req */
   int32_t chunk;                /* this step: prefill tokens, 1 for a decode, 0 not in it */
   uint8_t state;
-  bool first;                   /* its next token is its first (q->first_token < 0) */
+  bool first;                   /* its next token is its first (first_token < 0) */
 } srv_seq;
 
 typedef struct srv_sim srv_sim;  /* the simulation's state (serving_int.h) */
@@ -82,6 +83,7 @@ typedef struct {
 typedef struct {
   srv_host *h;
   srv_seq *run;                    /* admitted, in admission order (caprun allocated) */
+  srv_req **runq;                  /* their requests, in the same order */
   int32_t nrun, caprun;            /* readable: nrun */
   int32_t nrun_seen;               /* nrun as last reported to srv_running_changed */
   int32_t index;                   /* readable */
