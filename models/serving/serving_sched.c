@@ -564,12 +564,13 @@ static void on_step_end(sim_engine *eng, void *ctx, uint64_t arg)
   /* the replica and its batch have gone cold since the step started
    * (other replicas' steps ran meanwhile): ask for both at once, the batch
    * by the address the event carries, then the rest of the batch */
-  const char *batch = (const char *)(uintptr_t)arg;
-  __builtin_prefetch(batch, 1);
-  __builtin_prefetch(batch + 64, 1);
-  for (int k = 0; k < 256; k += 64) __builtin_prefetch((const char *)r + k, 1);
-  for (const char *a = batch + 128, *e = (const char *)(r->run + r->nrun); a < e; a += 64)
-    __builtin_prefetch(a, 1);
+  /* (addresses as integers: a prefetch may point past the batch) */
+  uintptr_t batch = (uintptr_t)arg, rep = (uintptr_t)r;
+  __builtin_prefetch((const void *)batch, 1);
+  __builtin_prefetch((const void *)(batch + 64), 1);
+  for (uintptr_t k = 0; k < 256; k += 64) __builtin_prefetch((const void *)(rep + k), 1);
+  for (uintptr_t a = batch + 128, e = (uintptr_t)(r->run + r->nrun); a < e; a += 64)
+    __builtin_prefetch((const void *)a, 1);
   srv_host *h = r->h;
   const srv_params *p = h->p;
   sim_time now = sim_now(eng);
