@@ -14,7 +14,8 @@
 #                       [--policies "power-of-two least-outstanding ..."]
 #                       [--requests N] [--no-memory] [--quick] [--csv]
 #   BUILD_DIR   default <root>/build
-#   --runs R    runs per point, the one with the least CPU time kept (default 3)
+#   --runs R    rounds over the sizes (interleaved), the least CPU time per
+#               point kept (default 3)
 #   --sizes     replica counts (default "16 1024 8192"; the first is the reference)
 #   --policies  routing policies (default: all five)
 #   --requests  requests per run (default 1000000)
@@ -63,27 +64,38 @@ echo "# clustersim scale benchmark, $(date -u +%Y-%m-%dT%H:%MZ), $(nproc) cores,
 echo "# build: $build; $requests requests per run, $per_replica_rate requests/s per replica, best of $runs (least CPU time)"
 echo "# load average before: $(cut -d' ' -f1-3 /proc/loadavg)"
 
-# one N POLICY REQUESTS: best of $runs; sets wall cpu events rss (KiB)
-one() {
-  local n=$1 pol=$2 req=$3 i
-  local rate
+# once N POLICY REQUESTS: one run; sets wall cpu events rss (KiB)
+once() {
+  local n=$1 pol=$2 req=$3 rate w u s m
   rate=$(awk -v n="$n" -v r="$per_replica_rate" 'BEGIN { printf "%.10g", n * r }')
-  wall="" cpu="" events="" rss=""
+  rm -rf "$tmp/out"
+  if ! /usr/bin/time -f "%e %U %S %M" -o "$tmp/time" "$cs" run "$cfg" -q -o "$tmp/out" \
+      --set "cluster.pools.[0].replicas=$n" --set "workload.arrivals.rate=$rate" \
+      --set "workload.requests=$req" --set "router.policy=\"$pol\"" 2> "$tmp/err"; then
+    cat "$tmp/err" >&2
+    exit 1
+  fi
+  read -r w u s m < <(tail -1 "$tmp/time")
+  wall=$w rss=$m
+  cpu=$(awk -v u="$u" -v s="$s" 'BEGIN { printf "%.2f", u + s }')
+  events=$(sed -n 's/^ *"events": \([0-9]*\),\{0,1\}$/\1/p' "$tmp/out/summary.json")
+}
+
+# best POLICY REQUESTS N...: $runs rounds over the sizes (interleaved, so
+# that every size sees the same machine), the least CPU time per size kept
+# in B_wall[n] B_cpu[n] B_events[n] B_rss[n]
+declare -A B_wall B_cpu B_events B_rss
+best() {
+  local pol=$1 req=$2 i n
+  shift 2
+  for n in "$@"; do B_cpu[$n]=""; done
   for ((i = 1; i <= runs; i++)); do
-    rm -rf "$tmp/out"
-    if ! /usr/bin/time -f "%e %U %S %M" -o "$tmp/time" "$cs" run "$cfg" -q -o "$tmp/out" \
-        --set "cluster.pools.[0].replicas=$n" --set "workload.arrivals.rate=$rate" \
-        --set "workload.requests=$req" --set "router.policy=\"$pol\"" 2> "$tmp/err"; then
-      cat "$tmp/err" >&2
-      exit 1
-    fi
-    local w u s m c
-    read -r w u s m < <(tail -1 "$tmp/time")
-    c=$(awk -v u="$u" -v s="$s" 'BEGIN { printf "%.2f", u + s }')
-    if [[ -z "$cpu" ]] || awk -v a="$c" -v b="$cpu" 'BEGIN { exit !(a < b) }'; then
-      wall=$w cpu=$c rss=$m
-      events=$(sed -n 's/^ *"events": \([0-9]*\),\{0,1\}$/\1/p' "$tmp/out/summary.json")
-    fi
+    for n in "$@"; do
+      once "$n" "$pol" "$req"
+      if [[ -z "${B_cpu[$n]}" ]] || awk -v a="$cpu" -v b="${B_cpu[$n]}" 'BEGIN { exit !(a < b) }'; then
+        B_wall[$n]=$wall B_cpu[$n]=$cpu B_events[$n]=$events B_rss[$n]=$rss
+      fi
+    done
   done
 }
 
@@ -94,9 +106,11 @@ else
     ns/ev_cpu ns/ev_wall ratio rss_MiB KiB/replica
 fi
 for pol in $policies; do
+  # shellcheck disable=SC2086
+  best "$pol" "$requests" $sizes
   ref="" ref_rss="" ref_n=""
   for n in $sizes; do
-    one "$n" "$pol" "$requests"
+    wall=${B_wall[$n]} cpu=${B_cpu[$n]} events=${B_events[$n]} rss=${B_rss[$n]}
     ns=$(awk -v c="$cpu" -v e="$events" 'BEGIN { printf "%.0f", c * 1e9 / e }')
     nsw=$(awk -v c="$wall" -v e="$events" 'BEGIN { printf "%.0f", c * 1e9 / e }')
     if [[ -z "$ref" ]]; then ref=$ns ref_rss=$rss ref_n=$n; fi
@@ -117,9 +131,9 @@ done
 if [[ $memory -eq 1 ]]; then
   echo "# memory flat in completed requests: 16 replicas, least-outstanding, 10^6 then 10^7 requests"
   for req in 1000000 10000000; do
-    one 16 least-outstanding "$req"
-    printf '  %8d requests: %9d events, %6.2f s wall, %6.2f s CPU, peak RSS %.1f MiB\n' "$req" "$events" \
-      "$wall" "$cpu" "$(awk -v k="$rss" 'BEGIN { print k / 1024 }')"
+    best least-outstanding "$req" 16
+    printf '  %8d requests: %9d events, %6.2f s wall, %6.2f s CPU, peak RSS %.1f MiB\n' "$req" "${B_events[16]}" \
+      "${B_wall[16]}" "${B_cpu[16]}" "$(awk -v k="${B_rss[16]}" 'BEGIN { print k / 1024 }')"
   done
 fi
 echo "# load average after: $(cut -d' ' -f1-3 /proc/loadavg)"

@@ -69,10 +69,12 @@ void srv_replica_init(srv_replica *r, srv_host *h, int index, int pool)
   /* each running sequence's KV record lives in its srv_seq: no id table */
   kv_init(&r->kv, pl->kv_blocks, (int)p->sched.block_size,
           p->sched.policy == SRV_STATIC || p->sched.policy == SRV_DYNAMIC ? 0 : p->sched.watermark, 0);
-  r->caprun = seqs;
-  /* touched only up to the largest batch: pages beyond stay unmapped */
-  r->run = xmalloc((size_t)seqs * sizeof *r->run);
-  r->runq = xmalloc((size_t)seqs * sizeof *r->runq);
+  r->maxrun = seqs;
+  /* grown (doubling) to the largest batch the replica runs: memory per
+   * replica follows its batch, not max_num_seqs */
+  r->caprun = seqs < 16 ? seqs : 16;
+  r->run = xmalloc((size_t)r->caprun * sizeof *r->run);
+  r->runq = xmalloc((size_t)r->caprun * sizeof *r->runq);
 }
 
 void srv_replica_release(srv_replica *r)
@@ -195,7 +197,14 @@ static void reject_taken(srv_replica *r, srv_req *q)
  * the new srv_seq (chunk 0). */
 static srv_seq *to_run(srv_replica *r, srv_req *q, int64_t kv_tokens, int state)
 {
-  if (r->nrun == r->caprun) SIM_BUG("replica %d: no sequence slot", r->index);
+  if (r->nrun == r->maxrun) SIM_BUG("replica %d: no sequence slot", r->index);
+  if (r->nrun == r->caprun) {
+    /* at most log2(maxrun / 16) times in a run: no step waits on it (a
+     * step is scheduled after its batch is composed) */
+    r->caprun = r->caprun > r->maxrun / 2 ? r->maxrun : 2 * r->caprun;
+    r->run = xrealloc(r->run, (size_t)r->caprun * sizeof *r->run);
+    r->runq = xrealloc(r->runq, (size_t)r->caprun * sizeof *r->runq);
+  }
   r->runq[r->nrun] = q;
   srv_seq *sq = &r->run[r->nrun++];
   kv_rec_clear(&sq->kv);
@@ -288,7 +297,7 @@ static bool reserve_decodes(srv_replica *r)
  * a token for each (they decode in this step). */
 static void swap_in(srv_replica *r, int64_t *budget)
 {
-  while (r->swapped.head && r->nrun < r->caprun && (!budget || *budget > 0)) {
+  while (r->swapped.head && r->nrun < r->maxrun && (!budget || *budget > 0)) {
     srv_req *q = r->swapped.head;
     int64_t tokens = q->computed;
     /* the watermark as for admission (vLLM's can_swap_in), unless nothing
@@ -314,7 +323,7 @@ static int admit(srv_replica *r, bool chunked, int64_t *budget)
   int n = 0;
   for (;;) {
     int c = next_class(r);
-    if (c < 0 || r->nrun >= r->caprun || *budget <= 0) break;
+    if (c < 0 || r->nrun >= r->maxrun || *budget <= 0) break;
     srv_req *q = r->wait[c].head;
     int64_t need = q->target;
     if (!chunked && need > *budget) break;
@@ -371,7 +380,7 @@ static void form_batch(srv_replica *r)
   bool is_static = h->p->sched.policy == SRV_STATIC;
   int32_t pad_p = 0, pad_o = 0;
   int n = 0;
-  while (r->nrun < r->caprun) {
+  while (r->nrun < r->maxrun) {
     int c = next_class(r);
     if (c < 0) break;
     srv_req *q = r->wait[c].head;

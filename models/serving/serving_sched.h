@@ -82,9 +82,10 @@ typedef struct {
  * lines (to wait[0]) and its batch. */
 typedef struct {
   srv_host *h;
-  srv_seq *run;                    /* admitted, in admission order (caprun allocated) */
+  srv_seq *run;                    /* admitted, in admission order */
   srv_req **runq;                  /* their requests, in the same order */
-  int32_t nrun, caprun;            /* readable: nrun */
+  int32_t nrun, maxrun;            /* readable: nrun; maxrun: the policy's batch limit */
+  int32_t caprun;                  /* run and runq allocated (grows to maxrun) */
   int32_t nrun_seen;               /* nrun as last reported to srv_running_changed */
   int32_t index;                   /* readable */
   bool busy;                       /* readable: a step is running */
