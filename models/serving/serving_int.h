@@ -56,7 +56,8 @@ static inline double srv_integral_at(const srv_integral *a, sim_time t)
 struct srv_sim {
   const srv_params *p;
   sim_engine *eng;
-  srv_replica *reps;
+  srv_replica *reps;               /* 64-byte aligned, in reps_mem */
+  void *reps_mem;
   int nreps;
   srv_host host;                   /* what the scheduler sees of this (serving_sched.h) */
   route_replica *view;             /* what the router sees, per replica */

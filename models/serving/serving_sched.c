@@ -44,10 +44,14 @@
  * are updated where they change. Includes only serving_sched.h: the
  * simulation is reached through srv_host and five functions. */
 #include <math.h>
+#include <stddef.h>
 #include <stdlib.h>
 
 #include "models/serving/serving_sched.h"
 #include "sim/util.h"
+
+/* what a decode step reads of its replica fits in three cache lines */
+_Static_assert(offsetof(srv_replica, swapped) <= 192, "srv_replica: hot fields past three cache lines");
 
 static void on_step_end(sim_engine *eng, void *ctx, uint64_t arg);
 static void on_timer(sim_engine *eng, void *ctx, uint64_t arg);
@@ -57,6 +61,7 @@ void srv_replica_init(srv_replica *r, srv_host *h, int index, int pool)
 {
   const srv_params *p = h->p;
   const srv_pool_cfg *pl = &p->pools[pool];
+  if ((uintptr_t)r % 64) SIM_BUG("srv_replica_init: replica %d not 64-byte aligned", index);
   r->h = h;
   r->index = index;
   r->pool = pool;
@@ -140,6 +145,7 @@ static srv_req *fifo_pop(srv_fifo *f)
  * arrival; -1 when nothing waits. */
 static int next_class(const srv_replica *r)
 {
+  if (r->nwait == 0) return -1; /* (the queues' lines stay cold) */
   const srv_params *p = r->h->p;
   int best = -1;
   for (int c = 0; c < p->nclasses; c++) {
@@ -297,7 +303,7 @@ static bool reserve_decodes(srv_replica *r)
  * a token for each (they decode in this step). */
 static void swap_in(srv_replica *r, int64_t *budget)
 {
-  while (r->swapped.head && r->nrun < r->maxrun && (!budget || *budget > 0)) {
+  while (r->nswapped > 0 && r->nrun < r->maxrun && (!budget || *budget > 0)) {
     srv_req *q = r->swapped.head;
     int64_t tokens = q->computed;
     /* the watermark as for admission (vLLM's can_swap_in), unless nothing
@@ -577,7 +583,7 @@ static void on_step_end(sim_engine *eng, void *ctx, uint64_t arg)
   uintptr_t batch = (uintptr_t)arg, rep = (uintptr_t)r;
   __builtin_prefetch((const void *)batch, 1);
   __builtin_prefetch((const void *)(batch + 64), 1);
-  for (uintptr_t k = 0; k < 256; k += 64) __builtin_prefetch((const void *)(rep + k), 1);
+  for (uintptr_t k = 0; k < 192; k += 64) __builtin_prefetch((const void *)(rep + k), 1);
   for (uintptr_t a = batch + 128, e = (uintptr_t)(r->run + r->nrun); a < e; a += 64)
     __builtin_prefetch((const void *)a, 1);
   srv_host *h = r->h;

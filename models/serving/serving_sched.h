@@ -78,10 +78,12 @@ typedef struct {
 } srv_host;
 
 /* One replica. Fields are private; those marked readable may be read by
- * the simulation. Hot fields first: a step touches the first four cache
- * lines (to wait[0]) and its batch. */
+ * the simulation. Laid out for a step: three cache lines (the struct is
+ * 64-byte aligned, so an array of replicas must be too) hold all a decode
+ * step reads of it; the queues are read only when something waits. */
 typedef struct {
-  srv_host *h;
+  /* line 1: the batch and how much waits */
+  _Alignas(64) srv_host *h;
   srv_seq *run;                    /* admitted, in admission order */
   srv_req **runq;                  /* their requests, in the same order */
   int32_t nrun, maxrun;            /* readable: nrun; maxrun: the policy's batch limit */
@@ -91,19 +93,20 @@ typedef struct {
   bool busy;                       /* readable: a step is running */
   bool batch_open;                 /* static/dynamic: a batch is running */
   int64_t nwait, nswapped;         /* readable: queued (all classes), swapped out */
-  sim_time step_start;             /* the step in progress */
+  /* line 2: the step in progress, the totals (measured window, readable) */
+  sim_time step_start;
   double step_flops, step_bytes;   /* its work (whole replica) */
   double swap_bytes;               /* KV bytes per GPU swapped in or out during it */
-  const llm_replica *lr;           /* readable */
-  const net_link *host_link;       /* its GPUs' link to host memory (swaps), NULL none */
-  /* totals (measured window), readable */
   double flops, bytes;
   uint64_t steps;
+  const llm_replica *lr;           /* readable */
+  /* line 3 */
   kv_cache kv;                     /* readable */
+  int32_t pool;                    /* readable */
+  /* cold: requests waiting or swapped out, idle and static-batch state */
   srv_fifo swapped;                /* preempted to host memory, oldest first */
   srv_fifo wait[SRV_MAX_CLASSES];  /* by class */
-  /* cold */
-  int32_t pool;                    /* readable */
+  const net_link *host_link;       /* its GPUs' link to host memory (swaps), NULL none */
   double gpus;                     /* readable */
   sim_event_id timer;              /* static/dynamic: the batch timeout, 0 none */
   int32_t pad_prompt;              /* static: the batch's longest prompt */
@@ -113,7 +116,8 @@ typedef struct {
 
 /* ---- serving_sched.c, for the simulation ---- */
 
-/* Set up replica `index` of pool `pool` (h outlives it). */
+/* Set up replica `index` of pool `pool` (h outlives it); r is 64-byte
+ * aligned. */
 void srv_replica_init(srv_replica *r, srv_host *h, int index, int pool);
 void srv_replica_release(srv_replica *r);
 /* A request routed to r (not rejected): queue it and start a step if idle. */

@@ -436,7 +436,9 @@ void *serving_create(const void *params, const sim_component_env *env)
   s->eng = env->eng;
   s->streaming = p->sched.streaming && p->sched.policy != SRV_STATIC;
   for (int i = 0; i < p->npools; i++) s->nreps += (int)p->pools[i].replicas;
-  s->reps = xcalloc((size_t)s->nreps, sizeof *s->reps);
+  /* replicas are laid out on cache lines (serving_sched.h) */
+  s->reps_mem = xcalloc((size_t)s->nreps * sizeof *s->reps + 63, 1);
+  s->reps = (srv_replica *)(((uintptr_t)s->reps_mem + 63) & ~(uintptr_t)63);
   s->view = xcalloc((size_t)s->nreps, sizeof *s->view);
   s->host = (srv_host){.sim = s, .p = p, .eng = s->eng, .streaming = s->streaming, .view = s->view,
                        .router = &s->router};
@@ -528,7 +530,7 @@ void serving_destroy(void *self)
   route_release(&s->router);
   for (size_t i = 0; i < s->nchunks; i++) free(s->chunks[i]);
   free(s->chunks);
-  free(s->reps);
+  free(s->reps_mem);
   free(s->view);
   free(s->energy);
   free(s->pool_busy);
