@@ -17,7 +17,7 @@
 #   --runs R    rounds over the sizes (interleaved), the least CPU time per
 #               point kept (default 3)
 #   --sizes     replica counts (default "16 1024 8192"; the first is the reference)
-#   --policies  routing policies (default: all five)
+#   --policies  routing policies (default: all five; "" for the memory check alone)
 #   --requests  requests per run (default 1000000)
 #   --no-memory skip the 10^7-request memory check
 #   --quick     --runs 1 --sizes "16 1024" --requests 100000, no memory check
@@ -99,7 +99,9 @@ best() {
   done
 }
 
-if [[ $csv -eq 1 ]]; then
+if [[ -z "${policies// /}" ]]; then
+  :
+elif [[ $csv -eq 1 ]]; then
   echo "policy,replicas,requests,events,wall_s,cpu_s,ns_per_event_cpu,ns_per_event_wall,ratio_vs_first,peak_rss_kib,rss_per_replica_kib"
 else
   printf '%-18s %6s %9s %8s %8s %9s %9s %7s %9s %10s\n' policy replicas events wall_s cpu_s \

@@ -141,6 +141,14 @@ bool kv_rec_can_grow(const kv_cache *c, const kv_rec *s, int64_t n)
   return grow_need(c, s, n, "kv_rec_can_grow") <= c->capacity_blocks - c->used_blocks;
 }
 void kv_rec_grow(kv_cache *c, kv_rec *s, int64_t n) { grow(c, s, n, "kv_rec_grow"); }
+
+/* kv_rec_try_grow past its inline case (kvcache.h). */
+bool kv_rec_try_grow_blocks(kv_cache *c, kv_rec *s, int64_t n)
+{
+  if (grow_need(c, s, n, "kv_rec_try_grow") > c->capacity_blocks - c->used_blocks) return false;
+  grow(c, s, n, "kv_rec_try_grow");
+  return true;
+}
 void kv_rec_free(kv_cache *c, kv_rec *s) { release_seq(c, s, "kv_rec_free"); }
 bool kv_rec_live(const kv_rec *s) { return s->tokens >= 0; }
 int64_t kv_rec_tokens(const kv_rec *s) { return s->tokens < 0 ? 0 : s->tokens; }

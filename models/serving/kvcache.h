@@ -106,6 +106,10 @@ void kv_rec_reserve(kv_cache *c, kv_rec *s, int64_t tokens);
 int64_t kv_rec_grow_need(const kv_cache *c, const kv_rec *s, int64_t n);
 bool kv_rec_can_grow(const kv_cache *c, const kv_rec *s, int64_t n);
 void kv_rec_grow(kv_cache *c, kv_rec *s, int64_t n);
+/* kv_rec_can_grow then kv_rec_grow: true if s grew by n >= 0 tokens,
+ * false (nothing changed) if the blocks that needs are not free. Inline
+ * while the last block has room (a decode step, but one in block_tokens). */
+static inline bool kv_rec_try_grow(kv_cache *c, kv_rec *s, int64_t n);
 void kv_rec_free(kv_cache *c, kv_rec *s);
 bool kv_rec_live(const kv_rec *s);
 int64_t kv_rec_tokens(const kv_rec *s);   /* 0 when it holds nothing */
@@ -120,6 +124,18 @@ double kv_used_fraction(const kv_cache *c);
 double kv_peak_fraction(const kv_cache *c);
 /* Restart the peak from the current use (end of warm-up). */
 void kv_reset_peak(kv_cache *c);
+
+bool kv_rec_try_grow_blocks(kv_cache *c, kv_rec *s, int64_t n);
+
+static inline bool kv_rec_try_grow(kv_cache *c, kv_rec *s, int64_t n)
+{
+  int64_t to = (int64_t)s->tokens + n;
+  if (s->tokens >= 0 && n >= 0 && to <= (int64_t)s->blocks * c->block_tokens && to <= KV_SEQ_MAX_TOKENS) {
+    s->tokens = (int32_t)to;
+    return true;
+  }
+  return kv_rec_try_grow_blocks(c, s, n);
+}
 
 /* ---- capacity ---- */
 

@@ -284,17 +284,15 @@ static bool reserve_decodes(srv_replica *r)
   for (int i = 0; i < r->nrun; i++) {
     srv_seq *sq = &r->run[i];
     if (sq->state != SRV_DECODE) continue;
-    while (!kv_rec_can_grow(&r->kv, &sq->kv, 1)) {
+    /* grows as soon as the blocks are there */
+    while (!kv_rec_try_grow(&r->kv, &sq->kv, 1)) {
       preempted = true;
       int victim = r->nrun - 1;
       preempt(r, victim);
       if (victim == i) break;
     }
     /* victims are taken from the end: sq is still run[i] unless it went */
-    if (i < r->nrun) {
-      kv_rec_grow(&r->kv, &sq->kv, 1);
-      sq->chunk = 1;
-    }
+    if (i < r->nrun) sq->chunk = 1;
   }
   return preempted;
 }
@@ -556,19 +554,24 @@ static void finish(srv_replica *r, int i)
   srv_request_done(r->h->sim, q);
 }
 
-/* Emit one token for run[i]; true when it has all its output. */
-static bool emit(srv_replica *r, int i)
+/* run[i]'s first token reaches the client now. */
+static void first_token(srv_replica *r, int i)
+{
+  srv_req *q = r->runq[i];
+  r->run[i].first = false;
+  q->first_token = sim_now(r->h->eng);
+  srv_first_token(r->h->sim, q);
+}
+
+/* Emit one token for run[i]; true when it has all its output. Inline:
+ * once per sequence per step. */
+static inline bool emit(srv_replica *r, int i)
 {
   srv_host *h = r->h;
   srv_seq *sq = &r->run[i];
   sq->generated++;
   h->tokens++;
-  if (sq->first && h->streaming) {
-    srv_req *q = r->runq[i];
-    sq->first = false;
-    q->first_token = sim_now(h->eng);
-    srv_first_token(h->sim, q);
-  }
+  if (sq->first && h->streaming) first_token(r, i);
   sq->state = SRV_DECODE;
   return sq->generated >= sq->output;
 }

@@ -4,7 +4,8 @@
  * 10^5 random reserve/grow/free operations against a reference that
  * recounts every block from the token counts; capacity from bytes by hand
  * (Llama 2 7B and 70B, A100-80GB), and agreement with llm_memory_need;
- * records kept by the caller (kv_rec_*) account exactly as ids do; broken
+ * records kept by the caller (kv_rec_*, kv_rec_try_grow) account exactly
+ * as ids do; broken
  * invariants (double free, over capacity) abort. */
 #include <fcntl.h>
 #include <gsl/gsl_rng.h>
@@ -308,11 +309,19 @@ static void test_records_match_ids(void)
       }
     } else if (op % 5) {
       bad += kv_rec_grow_need(&a, &rec[id], n) != kv_seq_grow_need(&b, id, n);
-      bad += kv_rec_can_grow(&a, &rec[id], n) != kv_can_grow(&b, id, n);
-      if (kv_rec_can_grow(&a, &rec[id], n)) {
-        kv_rec_grow(&a, &rec[id], n);
-        kv_seq_grow(&b, id, n);
-      }
+      bool can = kv_can_grow(&b, id, n);
+      bad += kv_rec_can_grow(&a, &rec[id], n) != can;
+      /* half the time in one call, which grows exactly when it can and
+       * otherwise changes nothing */
+      int64_t held = kv_rec_tokens(&rec[id]);
+      bool grew = false;
+      if (op % 2)
+        grew = kv_rec_try_grow(&a, &rec[id], n);
+      else if (can)
+        kv_rec_grow(&a, &rec[id], n), grew = true;
+      bad += grew != can;
+      if (!grew) bad += kv_rec_tokens(&rec[id]) != held;
+      if (can) kv_seq_grow(&b, id, n);
     } else {
       kv_rec_free(&a, &rec[id]);
       kv_seq_free(&b, id);
