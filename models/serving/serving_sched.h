@@ -8,7 +8,7 @@
  * simulation's own state (srv_sim) is opaque here; the simulation reads a
  * replica only through the fields marked readable.
  *
- * Layout: a decode step reads its replica's first cache lines and its
+ * Layout: a decode step reads three cache lines of its replica and its
  * batch, an array of srv_seq (the hot part of each running request, 32
  * bytes, two to a cache line), and no request; requests (cold: times, ids,
  * class, prefill progress) are touched when they are admitted, prefill,
