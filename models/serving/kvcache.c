@@ -1,7 +1,8 @@
 /* models/serving/kvcache.c: the paged KV cache's block accounting and its
- * capacity helpers (see kvcache.h). Owns the per-id token array allocated
- * in kv_init; nothing else allocates. Invariants (used <= capacity, no
- * double reserve or free, ids in range) are checked with SIM_BUG. */
+ * capacity helpers (see kvcache.h). Owns the id table allocated in kv_init
+ * (when max_seqs > 0); nothing else allocates. Invariants (used <=
+ * capacity, no double reserve or free, ids in range) are checked with
+ * SIM_BUG. */
 #include "models/serving/kvcache.h"
 
 #include <math.h>
@@ -9,16 +10,16 @@
 
 #include "sim/util.h"
 
-static void check_id(const kv_cache *c, int id, const char *what)
+static kv_rec *id_rec(const kv_cache *c, int id, const char *what)
 {
   if (id < 0 || id >= c->max_seqs)
     SIM_BUG("%s: sequence id %d outside 0..%d", what, id, c->max_seqs - 1);
+  return &c->ids[id];
 }
 
-static void check_live(const kv_cache *c, int id, const char *what)
+static void check_live(const kv_rec *s, const char *what)
 {
-  check_id(c, id, what);
-  if (c->seq_tokens[id] < 0) SIM_BUG("%s: sequence %d holds nothing", what, id);
+  if (s->tokens < 0) SIM_BUG("%s: the sequence holds nothing", what);
 }
 
 static void check_count(int64_t n, const char *what)
@@ -39,7 +40,7 @@ static void take(kv_cache *c, int64_t blocks, const char *what)
 void kv_init(kv_cache *c, int64_t capacity_blocks, int block_tokens, double watermark,
              int max_seqs)
 {
-  if (capacity_blocks < 0 || block_tokens < 1 || max_seqs < 1 || !(watermark >= 0 && watermark < 1))
+  if (capacity_blocks < 0 || block_tokens < 1 || max_seqs < 0 || !(watermark >= 0 && watermark < 1))
     SIM_BUG("kv_init: capacity %lld blocks, block %d tokens, watermark %g, %d sequences",
             (long long)capacity_blocks, block_tokens, watermark, max_seqs);
   c->capacity_blocks = capacity_blocks;
@@ -49,17 +50,20 @@ void kv_init(kv_cache *c, int64_t capacity_blocks, int block_tokens, double wate
   c->peak_blocks = 0;
   c->max_seqs = max_seqs;
   c->live_seqs = 0;
-  c->seq_tokens = xmalloc((size_t)max_seqs * sizeof *c->seq_tokens);
-  c->seq_blocks = xcalloc((size_t)max_seqs, sizeof *c->seq_blocks);
-  for (int i = 0; i < max_seqs; i++) c->seq_tokens[i] = -1;
+  c->ids = max_seqs > 0 ? xmalloc((size_t)max_seqs * sizeof *c->ids) : NULL;
+  for (int i = 0; i < max_seqs; i++) kv_rec_clear(&c->ids[i]);
 }
 
 void kv_release(kv_cache *c)
 {
-  free(c->seq_tokens);
-  free(c->seq_blocks);
-  c->seq_tokens = NULL;
-  c->seq_blocks = NULL;
+  free(c->ids);
+  c->ids = NULL;
+}
+
+void kv_rec_clear(kv_rec *s)
+{
+  s->tokens = -1;
+  s->blocks = 0;
 }
 
 int64_t kv_blocks_for(const kv_cache *c, int64_t tokens)
@@ -81,71 +85,105 @@ bool kv_can_admit(const kv_cache *c, int64_t tokens)
   return kv_admit_check(c, tokens) == KV_ADMIT_OK;
 }
 
+/* ---- a sequence's record ---- */
+
+static void reserve(kv_cache *c, kv_rec *s, int64_t tokens, const char *what)
+{
+  check_count(tokens, what);
+  if (s->tokens >= 0) SIM_BUG("%s: the sequence is already live", what);
+  if (tokens > KV_SEQ_MAX_TOKENS) SIM_BUG("%s: %lld tokens in one sequence", what, (long long)tokens);
+  int64_t b = kv_blocks_for(c, tokens);
+  take(c, b, what);
+  s->tokens = (int32_t)tokens;
+  s->blocks = (int32_t)b;
+  c->live_seqs++;
+}
+
+static int64_t grow_need(const kv_cache *c, const kv_rec *s, int64_t n, const char *what)
+{
+  check_live(s, what);
+  check_count(n, what);
+  /* tokens beyond the blocks held, in whole blocks (no division while the
+   * last block has room: the common case of a decode step) */
+  int64_t over = (int64_t)s->tokens + n - (int64_t)s->blocks * c->block_tokens;
+  return over <= 0 ? 0 : kv_blocks_for(c, over);
+}
+
+static void grow(kv_cache *c, kv_rec *s, int64_t n, const char *what)
+{
+  int64_t need = grow_need(c, s, n, what);
+  if ((int64_t)s->tokens + n > KV_SEQ_MAX_TOKENS)
+    SIM_BUG("%s: %lld tokens in one sequence", what, (long long)s->tokens + n);
+  take(c, need, what);
+  s->tokens += (int32_t)n;
+  s->blocks += (int32_t)need;
+}
+
+static void release_seq(kv_cache *c, kv_rec *s, const char *what)
+{
+  check_live(s, what);
+  int64_t b = s->blocks;
+  if (b > c->used_blocks)
+    SIM_BUG("%s: a sequence holds %lld blocks, only %lld in use", what, (long long)b,
+            (long long)c->used_blocks);
+  c->used_blocks -= b;
+  kv_rec_clear(s);
+  c->live_seqs--;
+}
+
+void kv_rec_reserve(kv_cache *c, kv_rec *s, int64_t tokens) { reserve(c, s, tokens, "kv_rec_reserve"); }
+int64_t kv_rec_grow_need(const kv_cache *c, const kv_rec *s, int64_t n)
+{
+  return grow_need(c, s, n, "kv_rec_grow_need");
+}
+bool kv_rec_can_grow(const kv_cache *c, const kv_rec *s, int64_t n)
+{
+  return grow_need(c, s, n, "kv_rec_can_grow") <= c->capacity_blocks - c->used_blocks;
+}
+void kv_rec_grow(kv_cache *c, kv_rec *s, int64_t n) { grow(c, s, n, "kv_rec_grow"); }
+
+/* kv_rec_try_grow past its inline case (kvcache.h). */
+bool kv_rec_try_grow_blocks(kv_cache *c, kv_rec *s, int64_t n)
+{
+  if (grow_need(c, s, n, "kv_rec_try_grow") > c->capacity_blocks - c->used_blocks) return false;
+  grow(c, s, n, "kv_rec_try_grow");
+  return true;
+}
+void kv_rec_free(kv_cache *c, kv_rec *s) { release_seq(c, s, "kv_rec_free"); }
+bool kv_rec_live(const kv_rec *s) { return s->tokens >= 0; }
+int64_t kv_rec_tokens(const kv_rec *s) { return s->tokens < 0 ? 0 : s->tokens; }
+int64_t kv_rec_blocks(const kv_rec *s) { return s->tokens < 0 ? 0 : s->blocks; }
+
+/* ---- by id, on the cache's table ---- */
+
 void kv_seq_reserve(kv_cache *c, int id, int64_t tokens)
 {
-  check_id(c, id, "kv_seq_reserve");
-  check_count(tokens, "kv_seq_reserve");
-  if (c->seq_tokens[id] >= 0) SIM_BUG("kv_seq_reserve: sequence %d already live", id);
-  int64_t b = kv_blocks_for(c, tokens);
-  take(c, b, "kv_seq_reserve");
-  c->seq_tokens[id] = tokens;
-  c->seq_blocks[id] = b;
-  c->live_seqs++;
+  reserve(c, id_rec(c, id, "kv_seq_reserve"), tokens, "kv_seq_reserve");
 }
 
 int64_t kv_seq_grow_need(const kv_cache *c, int id, int64_t n)
 {
-  check_live(c, id, "kv_seq_grow_need");
-  check_count(n, "kv_seq_grow_need");
-  /* tokens beyond the blocks held, in whole blocks (no division while the
-   * last block has room: the common case of a decode step) */
-  int64_t over = c->seq_tokens[id] + n - c->seq_blocks[id] * c->block_tokens;
-  return over <= 0 ? 0 : kv_blocks_for(c, over);
+  return grow_need(c, id_rec(c, id, "kv_seq_grow_need"), n, "kv_seq_grow_need");
 }
 
 bool kv_can_grow(const kv_cache *c, int id, int64_t n)
 {
-  return kv_seq_grow_need(c, id, n) <= c->capacity_blocks - c->used_blocks;
+  return grow_need(c, id_rec(c, id, "kv_can_grow"), n, "kv_can_grow") <= c->capacity_blocks - c->used_blocks;
 }
 
 void kv_seq_grow(kv_cache *c, int id, int64_t n)
 {
-  int64_t need = kv_seq_grow_need(c, id, n);
-  take(c, need, "kv_seq_grow");
-  c->seq_tokens[id] += n;
-  c->seq_blocks[id] += need;
+  grow(c, id_rec(c, id, "kv_seq_grow"), n, "kv_seq_grow");
 }
 
 void kv_seq_free(kv_cache *c, int id)
 {
-  check_live(c, id, "kv_seq_free");
-  int64_t b = c->seq_blocks[id];
-  if (b > c->used_blocks)
-    SIM_BUG("kv_seq_free: sequence %d holds %lld blocks, only %lld in use", id, (long long)b,
-            (long long)c->used_blocks);
-  c->used_blocks -= b;
-  c->seq_tokens[id] = -1;
-  c->seq_blocks[id] = 0;
-  c->live_seqs--;
+  release_seq(c, id_rec(c, id, "kv_seq_free"), "kv_seq_free");
 }
 
-bool kv_seq_live(const kv_cache *c, int id)
-{
-  check_id(c, id, "kv_seq_live");
-  return c->seq_tokens[id] >= 0;
-}
-
-int64_t kv_seq_tokens(const kv_cache *c, int id)
-{
-  check_id(c, id, "kv_seq_tokens");
-  return c->seq_tokens[id] < 0 ? 0 : c->seq_tokens[id];
-}
-
-int64_t kv_seq_blocks(const kv_cache *c, int id)
-{
-  check_id(c, id, "kv_seq_blocks");
-  return c->seq_tokens[id] < 0 ? 0 : c->seq_blocks[id];
-}
+bool kv_seq_live(const kv_cache *c, int id) { return kv_rec_live(id_rec(c, id, "kv_seq_live")); }
+int64_t kv_seq_tokens(const kv_cache *c, int id) { return kv_rec_tokens(id_rec(c, id, "kv_seq_tokens")); }
+int64_t kv_seq_blocks(const kv_cache *c, int id) { return kv_rec_blocks(id_rec(c, id, "kv_seq_blocks")); }
 
 int64_t kv_used_blocks(const kv_cache *c) { return c->used_blocks; }
 int64_t kv_free_blocks(const kv_cache *c) { return c->capacity_blocks - c->used_blocks; }

@@ -2,10 +2,13 @@
  * PagedAttention accounts for it (Kwon et al., SOSP 2023): memory is cut
  * into blocks of `block_tokens` tokens, a sequence holds ceil(tokens /
  * block_tokens) blocks, and a new block is taken only when the last one
- * fills. Owns the block counts and one small per-sequence record for each
- * of `max_seqs` caller-chosen ids, allocated once at kv_init; every other
- * operation is O(1) and allocates nothing. It knows nothing of requests,
- * time or scheduling: a scheduler asks, reserves, grows and frees.
+ * fills. Owns the block counts. Each sequence's own count (tokens and
+ * blocks held, a kv_rec of 8 bytes) is either kept by the caller, next to
+ * the rest of what it knows of the sequence (kv_rec_*: no lookup, nothing
+ * allocated), or by the cache in a table for caller-chosen ids
+ * 0..max_seqs-1 allocated once at kv_init (kv_seq_*). Every operation is
+ * O(1) and allocates nothing. It knows nothing of requests, time or
+ * scheduling: a scheduler asks, reserves, grows and frees.
  *
  * Admission keeps a watermark free, as vLLM's block manager does
  * (watermark 0.01 of the blocks, floor): a new sequence is admitted only if
@@ -33,6 +36,16 @@ typedef enum {
   KV_ADMIT_NEVER   /* exceeds capacity minus watermark even when empty */
 } kv_admit;
 
+/* One sequence's share (fields private but readable): tokens held, -1
+ * when it holds nothing; blocks held, so that growing needs no division.
+ * At most KV_SEQ_MAX_TOKENS tokens. */
+typedef struct {
+  int32_t tokens;
+  int32_t blocks;
+} kv_rec;
+
+#define KV_SEQ_MAX_TOKENS INT32_MAX
+
 /* Fields are private but readable. */
 typedef struct {
   int64_t capacity_blocks;
@@ -42,16 +55,19 @@ typedef struct {
   int64_t peak_blocks;       /* largest used_blocks since init or kv_reset_peak */
   int max_seqs;
   int live_seqs;
-  int64_t *seq_tokens;       /* per id: tokens held; -1 when the id is free (owned) */
-  int64_t *seq_blocks;       /* per id: blocks held, so that growing needs no division (owned) */
+  kv_rec *ids;               /* per id 0..max_seqs-1 (owned; NULL when max_seqs is 0) */
 } kv_cache;
 
 /* Set up c (storage owned by the caller) with capacity_blocks >= 0 blocks
  * of block_tokens >= 1 tokens, a watermark fraction in [0, 1) and ids
- * 0..max_seqs-1 (max_seqs >= 1), all free. Release with kv_release. */
+ * 0..max_seqs-1, all free (max_seqs >= 0; 0 when the caller keeps every
+ * sequence's kv_rec). Release with kv_release. */
 void kv_init(kv_cache *c, int64_t capacity_blocks, int block_tokens, double watermark,
              int max_seqs);
 void kv_release(kv_cache *c);
+
+/* A kv_rec that holds nothing (then give it to kv_rec_reserve). */
+void kv_rec_clear(kv_rec *s);
 
 /* Blocks that `tokens` >= 0 tokens occupy: ceil(tokens / block_tokens). */
 int64_t kv_blocks_for(const kv_cache *c, int64_t tokens);
@@ -82,6 +98,23 @@ bool kv_seq_live(const kv_cache *c, int id);
 int64_t kv_seq_tokens(const kv_cache *c, int id);
 int64_t kv_seq_blocks(const kv_cache *c, int id);
 
+/* The same operations on a sequence whose kv_rec the caller keeps (the id
+ * versions above are these on the cache's table): s must hold nothing
+ * before kv_rec_reserve and a sequence before the others; misuse is a
+ * SIM_BUG as for ids. */
+void kv_rec_reserve(kv_cache *c, kv_rec *s, int64_t tokens);
+int64_t kv_rec_grow_need(const kv_cache *c, const kv_rec *s, int64_t n);
+bool kv_rec_can_grow(const kv_cache *c, const kv_rec *s, int64_t n);
+void kv_rec_grow(kv_cache *c, kv_rec *s, int64_t n);
+/* kv_rec_can_grow then kv_rec_grow: true if s grew by n >= 0 tokens,
+ * false (nothing changed) if the blocks that needs are not free. Inline
+ * while the last block has room (a decode step, but one in block_tokens). */
+static inline bool kv_rec_try_grow(kv_cache *c, kv_rec *s, int64_t n);
+void kv_rec_free(kv_cache *c, kv_rec *s);
+bool kv_rec_live(const kv_rec *s);
+int64_t kv_rec_tokens(const kv_rec *s);   /* 0 when it holds nothing */
+int64_t kv_rec_blocks(const kv_rec *s);
+
 int64_t kv_used_blocks(const kv_cache *c);
 int64_t kv_free_blocks(const kv_cache *c);
 int kv_live_seqs(const kv_cache *c);
@@ -91,6 +124,18 @@ double kv_used_fraction(const kv_cache *c);
 double kv_peak_fraction(const kv_cache *c);
 /* Restart the peak from the current use (end of warm-up). */
 void kv_reset_peak(kv_cache *c);
+
+bool kv_rec_try_grow_blocks(kv_cache *c, kv_rec *s, int64_t n);
+
+static inline bool kv_rec_try_grow(kv_cache *c, kv_rec *s, int64_t n)
+{
+  int64_t to = (int64_t)s->tokens + n;
+  if (s->tokens >= 0 && n >= 0 && to <= (int64_t)s->blocks * c->block_tokens && to <= KV_SEQ_MAX_TOKENS) {
+    s->tokens = (int32_t)to;
+    return true;
+  }
+  return kv_rec_try_grow_blocks(c, s, n);
+}
 
 /* ---- capacity ---- */
 

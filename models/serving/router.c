@@ -1,9 +1,11 @@
 /* models/serving/router.c: the routing policies and their type table (see
- * router.h). Owns nothing but each router's cursor; reads the caller's
- * replica array, never writes it. O(n) per pick for the scanning
- * policies, O(1) for round robin and the random ones. */
+ * router.h). Owns each router's cursor and, when asked for, its index (a
+ * tournament tree); reads the caller's replica array, never writes it.
+ * O(1) per pick for round robin and the random policies; for the ordering
+ * policies O(n) by a scan, or O(log n) with the index. */
 #include "models/serving/router.h"
 
+#include <stdlib.h>
 #include <string.h>
 
 #include "sim/util.h"
@@ -42,14 +44,57 @@ static bool less_kv(const route_replica *a, const route_replica *b)
   return a->outstanding < b->outstanding;
 }
 
+/* ---- the index: a tournament tree ---- */
+
+/* The winner of two subtrees' winners a (left) and b (right): the less
+ * loaded, the left one on a tie, so that a node holds the first minimum
+ * below it. */
+static int32_t play(const route_router *r, int32_t a, int32_t b)
+{
+  if (a < 0) return b;
+  if (b < 0) return a;
+  return r->type->less(&r->reps[b], &r->reps[a]) ? b : a;
+}
+
+/* The first index at or after the cursor, wrapping, whose load equals the
+ * minimum: what scan_min finds. The root holds the first minimum m
+ * overall; when m is before the cursor, the first minimum at or after it
+ * is the winner of the first subtree right of the cursor's leaf that holds
+ * the minimum (the right siblings met climbing from that leaf cover the
+ * indices after it, in order). */
+static int tree_min(const route_router *r, int n)
+{
+  int c = start_of(r, n);
+  int32_t m = r->win[1];
+  if (m >= c) return m;
+  const route_replica *best = &r->reps[m];
+  if (!r->type->less(best, &r->reps[c])) return c;
+  for (int k = r->leaves + c; k > 1; k >>= 1) {
+    if (k & 1) continue;
+    int32_t w = r->win[k + 1];
+    if (w >= 0 && !r->type->less(best, &r->reps[w])) return w;
+  }
+  return m;
+}
+
+static int ordered_min(route_router *r, const route_replica *reps, int n)
+{
+  if (r->win) {
+    if (reps != r->reps || n != r->n)
+      SIM_BUG("route_pick: %s indexed over %d replicas, asked about %d", r->type->name, r->n, n);
+    return tree_min(r, n);
+  }
+  return scan_min(r, reps, n, r->type->less);
+}
+
 static int least_outstanding(route_router *r, const route_replica *reps, int n, gsl_rng *rng)
 {
-  return scan_min(r, reps, n, fewer_outstanding);
+  return ordered_min(r, reps, n);
 }
 
 static int least_kv(route_router *r, const route_replica *reps, int n, gsl_rng *rng)
 {
-  return scan_min(r, reps, n, less_kv);
+  return ordered_min(r, reps, n);
 }
 
 static int power_of_two(route_router *r, const route_replica *reps, int n, gsl_rng *rng)
@@ -66,11 +111,14 @@ static int random_pick(route_router *r, const route_replica *reps, int n, gsl_rn
   return n == 1 ? 0 : (int)gsl_rng_uniform_int(rng, (unsigned long)n);
 }
 
-const route_type route_round_robin = {"round-robin", round_robin, false};
-const route_type route_least_outstanding = {"least-outstanding", least_outstanding, false};
-const route_type route_least_kv = {"least-kv", least_kv, false};
-const route_type route_power_of_two = {"power-of-two", power_of_two, true};
-const route_type route_random = {"random", random_pick, true};
+const route_type route_round_robin = {.name = "round-robin", .pick = round_robin};
+const route_type route_least_outstanding = {.name = "least-outstanding", .pick = least_outstanding,
+                                            .less = fewer_outstanding, .uses_outstanding = true};
+const route_type route_least_kv = {.name = "least-kv", .pick = least_kv, .less = less_kv,
+                                   .uses_outstanding = true, .uses_kv = true};
+const route_type route_power_of_two = {.name = "power-of-two", .pick = power_of_two, .uses_rng = true,
+                                       .uses_outstanding = true};
+const route_type route_random = {.name = "random", .pick = random_pick, .uses_rng = true};
 
 const route_type *const route_types[] = {
   &route_round_robin, &route_least_outstanding, &route_least_kv, &route_power_of_two,
@@ -89,6 +137,49 @@ void route_init(route_router *r, const route_type *t)
   if (!t) SIM_BUG("route_init: no policy");
   r->type = t;
   r->cursor = 0;
+  r->reps = NULL;
+  r->n = r->leaves = 0;
+  r->win = NULL;
+}
+
+void route_index(route_router *r, const route_replica *reps, int n)
+{
+  if (n < 1 || !reps) SIM_BUG("route_index: %d replicas", n);
+  route_release(r);
+  if (!r->type->less) return;
+  int leaves = 1;
+  while (leaves < n) {
+    if (leaves > INT32_MAX / 4) SIM_BUG("route_index: %d replicas", n);
+    leaves *= 2;
+  }
+  r->reps = reps;
+  r->n = n;
+  r->leaves = leaves;
+  r->win = xmalloc(2 * (size_t)leaves * sizeof *r->win);
+  r->win[0] = -1;
+  for (int i = 0; i < leaves; i++) r->win[leaves + i] = i < n ? i : -1;
+  for (int k = leaves - 1; k >= 1; k--) r->win[k] = play(r, r->win[2 * k], r->win[2 * k + 1]);
+}
+
+void route_update(route_router *r, int i)
+{
+  if (!r->win) return;
+  if (i < 0 || i >= r->n) SIM_BUG("route_update: replica %d of %d", i, r->n);
+  /* replay the matches on the way to the root; once a node keeps a winner
+   * other than i, whose load did not change, nothing above it changes */
+  for (int k = (r->leaves + i) >> 1; k >= 1; k >>= 1) {
+    int32_t w = play(r, r->win[2 * k], r->win[2 * k + 1]);
+    if (w == r->win[k] && w != i) break;
+    r->win[k] = w;
+  }
+}
+
+void route_release(route_router *r)
+{
+  free(r->win);
+  r->win = NULL;
+  r->reps = NULL;
+  r->n = r->leaves = 0;
 }
 
 int route_pick(route_router *r, const route_replica *reps, int n, gsl_rng *rng)

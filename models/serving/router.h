@@ -3,7 +3,12 @@
  * them: "round-robin", "least-outstanding", "least-kv", "power-of-two",
  * and "random" (uniform, the baseline power-of-two is measured against).
  * The router reads a route_replica array the caller keeps up to date and
- * owns only a cursor; it never allocates and knows nothing of time.
+ * owns a cursor; it knows nothing of time. Picks are O(1) for round
+ * robin and the random policies. The ordering policies (least-outstanding,
+ * least-kv) scan all n replicas per pick, unless the caller asks for an
+ * index (route_index): a tournament tree over the replicas, O(log n) per
+ * pick and per update, that picks exactly what the scan picks, ties
+ * included. The index is the router's only allocation.
  *
  * Ties: the deterministic policies scan the replicas starting at the
  * cursor and keep the first strict minimum, and the cursor then moves just
@@ -34,11 +39,24 @@ typedef struct {
   /* The index in [0, n) of the replica to send the next request to. */
   int (*pick)(route_router *r, const route_replica *reps, int n, gsl_rng *rng);
   bool uses_rng;        /* needs a non-NULL rng */
+  /* Ordering policies: whether a is strictly less loaded than b (a strict
+   * weak order; the pick is its first minimum from the cursor). NULL for
+   * the others. */
+  bool (*less)(const route_replica *a, const route_replica *b);
+  bool uses_outstanding, uses_kv;  /* the fields of route_replica it reads */
 } route_type;
 
 struct route_router {
   const route_type *type;
   uint64_t cursor;      /* next replica to start from (taken mod n) */
+  /* the index (route_index): a tournament tree over reps[0..n-1] with
+   * `leaves` (a power of two >= n) leaves; node 1 is the root, node k has
+   * children 2k and 2k + 1, leaf i is node leaves + i; each node holds the
+   * first (lowest) index among the least loaded replicas below it, -1
+   * below padding leaves only. NULL: no index. */
+  const route_replica *reps;
+  int n, leaves;
+  int32_t *win;
 };
 
 extern const route_type route_round_robin;        /* "round-robin": 0, 1, ..., n-1, 0, ... */
@@ -59,11 +77,24 @@ extern const route_type *const route_types[];
 /* The policy called `name`, or NULL. */
 const route_type *route_type_find(const char *name);
 
-/* Set up r (plain storage: nothing to release) with policy t, cursor 0. */
+/* Set up r with policy t, cursor 0, no index (nothing to release unless
+ * route_index is called). */
 void route_init(route_router *r, const route_type *t);
 
+/* Index reps[0..n-1] (n >= 1; the array stays the caller's and must
+ * outlive the index) for an ordering policy: afterwards the caller calls
+ * route_update(r, i) after each change of reps[i] that the type reads, and
+ * route_pick with the same reps and n costs O(log n). For the other
+ * policies it allocates nothing. Free with route_release. */
+void route_index(route_router *r, const route_replica *reps, int n);
+/* reps[i] changed: O(log n) with an index, nothing without one. */
+void route_update(route_router *r, int i);
+/* Free the index, if any; r can be indexed again. */
+void route_release(route_router *r);
+
 /* The replica for the next request among reps[0..n-1], n >= 1; rng may be
- * NULL unless the type uses_rng. The caller updates reps afterwards. */
+ * NULL unless the type uses_rng. The caller updates reps afterwards (and,
+ * with an index, calls route_update). */
 int route_pick(route_router *r, const route_replica *reps, int n, gsl_rng *rng);
 
 #endif

@@ -488,7 +488,7 @@ static void probe_run(const srv_params *p, int pool, srv_saturation *out)
   sim_component_env env = {.eng = pr->eng, .seed = SRV_PROBE_SEED, .name = "serving"};
   pr->s = serving_create(cp, &env);
   pr->s->probe = pr;
-  int seqs = pr->s->reps[0].caprun;
+  int seqs = pr->s->reps[0].maxrun;
   pr->population = 2 * (uint64_t)seqs;
   pr->warmup = pr->population * 4 > 1000 ? pr->population * 4 : 1000;
   pr->min_measured = 4000;

@@ -1,77 +1,21 @@
-/* models/serving/serving_int.h: the serving simulation's run-time state,
- * shared by serving_sim.c (arrivals, routing, statistics, outputs) and
- * serving_sched.c (the batching policy of one replica). Not a public
- * interface: other models use serving.h. */
+/* models/serving/serving_int.h: the serving simulation's own run-time
+ * state (srv_sim: sources, the request pool, routing, statistics,
+ * outputs), private to serving_sim.c; the component's functions for
+ * serving_keys.c. The scheduler (serving_sched.c) does not see it: what
+ * the two share is serving_sched.h. Not a public interface: other models
+ * use serving.h. */
 #ifndef SERVING_INT_H
 #define SERVING_INT_H
 
 #include <gsl/gsl_rng.h>
 
 #include "models/cost/cost.h"
-#include "models/serving/kvcache.h"
 #include "models/serving/router.h"
 #include "models/serving/serving.h"
+#include "models/serving/serving_sched.h"
 #include "sim/engine.h"
 #include "sim/stats.h"
 #include "sim/table.h"
-
-/* Where a request is. */
-enum { SRV_WAITING, SRV_PREFILL, SRV_DECODE, SRV_HELD, SRV_SWAPPED };
-
-/* One request, from a pool reused as requests finish: memory follows the
- * requests in flight, not those completed. */
-typedef struct srv_req srv_req;
-struct srv_req {
-  sim_time arrival, first_sched, first_token;  /* first_*: -1 until it happens */
-  int64_t id;
-  int32_t prompt, output;       /* tokens asked for */
-  int32_t generated;            /* output tokens produced so far */
-  int32_t target;               /* tokens to prefill: prompt, or prompt + generated after a recompute */
-  int32_t computed;             /* of target, already in the KV cache */
-  int32_t chunk;                /* this step: prefill tokens, 1 for a decode, 0 not in it */
-  int32_t slot;                 /* KV-cache id on its replica, -1 none */
-  int32_t preemptions;
-  int32_t replica;
-  uint8_t cls, state;
-  bool measured;                /* arrived after the warm-up */
-  srv_req *next;                /* queue link */
-};
-
-typedef struct {
-  srv_req *head, *tail;
-} srv_fifo;
-
-typedef struct srv_sim srv_sim;
-
-typedef struct {
-  srv_sim *s;
-  int index, pool;
-  const llm_replica *lr;
-  double gpus;
-  kv_cache kv;
-  srv_fifo wait[SRV_MAX_CLASSES];  /* by class */
-  int64_t nwait;
-  srv_fifo swapped;                /* preempted to host memory, oldest first */
-  int64_t nswapped;
-  srv_req **run;                   /* admitted, in admission order */
-  int nrun, caprun;
-  int nrun_seen;                   /* nrun as last added to srv_sim.running */
-  int *free_slots;
-  int nfree;
-  bool busy;                       /* a step is running */
-  sim_event_id timer;              /* static/dynamic: the batch timeout, 0 none */
-  /* the step in progress */
-  sim_time step_start;
-  llm_step_cost cost;
-  double swap_bytes;               /* KV bytes per GPU swapped in or out during it */
-  bool batch_open;                 /* static/dynamic: a batch is running */
-  int32_t pad_prompt;              /* static: the batch's longest prompt */
-  int32_t pad_out;                 /* static: its longest output */
-  int32_t pad_step;                /* static: decode steps done */
-  /* totals (measured window) */
-  double flops, bytes;
-  uint64_t steps;
-} srv_replica;
 
 /* One class's source of requests. */
 typedef struct {
@@ -112,10 +56,12 @@ static inline double srv_integral_at(const srv_integral *a, sim_time t)
 struct srv_sim {
   const srv_params *p;
   sim_engine *eng;
-  srv_replica *reps;
+  srv_replica *reps;               /* 64-byte aligned, in reps_mem */
+  void *reps_mem;
   int nreps;
+  srv_host host;                   /* what the scheduler sees of this (serving_sched.h) */
   route_replica *view;             /* what the router sees, per replica */
-  route_router router;
+  route_router router;             /* indexed over view for the ordering policies */
   gsl_rng *rng_route;
   srv_source src[SRV_MAX_CLASSES];
   int nsrc;
@@ -131,7 +77,7 @@ struct srv_sim {
   /* counts over the whole run (conservation) */
   uint64_t arrived, completed, rejected, truncated;
   /* measured (after warm-up) */
-  uint64_t m_arrived, m_completed, m_rejected, m_slo_met, preemptions, swaps;
+  uint64_t m_arrived, m_completed, m_rejected, m_slo_met;  /* preemptions, swaps: host */
   double m_prompt_tokens, m_output_tokens;
   sim_quantiles ttft, tpot, e2e, queue_delay;
   sim_batchmeans e2e_bm;
@@ -156,7 +102,6 @@ struct srv_sim {
   sim_table *ts, *rq, *cdf;
   sim_time tick_from;
   uint64_t tick_arrivals, tick_completions, tick_rejected;
-  double tick_tokens;
   double tick_busy0, tick_running0, tick_breps0;
   double *tick_ttft;
   size_t tick_nttft, tick_cap;
@@ -171,25 +116,9 @@ struct srv_sim {
   struct srv_probe *probe;         /* non-NULL: this is the saturation probe's replica */
 };
 
-/* serving_sched.c */
-void srv_replica_init(srv_replica *r, srv_sim *s, int index, int pool);
-void srv_replica_release(srv_replica *r);
-/* A request routed to r (not rejected): queue it and start a step if idle. */
-void srv_replica_enqueue(srv_replica *r, srv_req *q);
-/* Requests in r: waiting, swapped, running. */
-int64_t srv_replica_in_system(const srv_replica *r);
-
 /* serving_sim.c: the component's functions (serving_keys.c tables them) */
 void *serving_create(const void *params, const sim_component_env *env);
 void serving_report(void *self, sim_engine *eng, sim_report *rep);
 void serving_destroy(void *self);
-
-/* serving_sim.c, called by the scheduler */
-void srv_request_done(srv_sim *s, srv_req *q);
-void srv_request_rejected(srv_sim *s, srv_req *q, const char *why);
-void srv_replica_busy(srv_sim *s, srv_replica *r, bool busy);
-void srv_first_token(srv_sim *s, srv_req *q);
-/* r's number of running sequences changed to r->nrun. */
-void srv_running_changed(srv_sim *s, srv_replica *r);
 
 #endif

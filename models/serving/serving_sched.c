@@ -36,46 +36,80 @@
  * step, its time added to the step) and swaps them back when blocks are
  * free; the continuous policy admits no new prompt while any is swapped
  * out, chunked-prefill admits anyway (as vLLM's two schedulers). Static and dynamic
- * batches reserve prompt + output (static: padded) up front. */
+ * batches reserve prompt + output (static: padded) up front.
+ *
+ * Cost: a step is O(batch) and reads its replica and its batch (srv_seq,
+ * contiguous), not the requests; nothing here walks the other replicas.
+ * The running totals over all replicas (srv_host) and the router's view
+ * are updated where they change. Includes only serving_sched.h: the
+ * simulation is reached through srv_host and five functions. */
 #include <math.h>
+#include <stddef.h>
 #include <stdlib.h>
 
-#include "models/serving/serving_int.h"
+#include "models/serving/serving_sched.h"
 #include "sim/util.h"
+
+/* what a decode step reads of its replica fits in three cache lines */
+_Static_assert(offsetof(srv_replica, swapped) <= 192, "srv_replica: hot fields past three cache lines");
 
 static void on_step_end(sim_engine *eng, void *ctx, uint64_t arg);
 static void on_timer(sim_engine *eng, void *ctx, uint64_t arg);
 static void start_step(srv_replica *r);
 
-void srv_replica_init(srv_replica *r, srv_sim *s, int index, int pool)
+void srv_replica_init(srv_replica *r, srv_host *h, int index, int pool)
 {
-  const srv_params *p = s->p;
+  const srv_params *p = h->p;
   const srv_pool_cfg *pl = &p->pools[pool];
-  r->s = s;
+  if ((uintptr_t)r % 64) SIM_BUG("srv_replica_init: replica %d not 64-byte aligned", index);
+  r->h = h;
   r->index = index;
   r->pool = pool;
   r->lr = &pl->lr;
+  r->host_link = pl->g->host_link;
   r->gpus = (double)(pl->tp * pl->pp);
   int seqs = (int)(p->sched.policy == SRV_STATIC    ? p->sched.batch_size
                    : p->sched.policy == SRV_DYNAMIC ? p->sched.max_batch_size
                                                     : p->sched.max_num_seqs);
+  /* each running sequence's KV record lives in its srv_seq: no id table */
   kv_init(&r->kv, pl->kv_blocks, (int)p->sched.block_size,
-          p->sched.policy == SRV_STATIC || p->sched.policy == SRV_DYNAMIC ? 0 : p->sched.watermark, seqs);
-  r->caprun = seqs;
-  r->run = xmalloc((size_t)seqs * sizeof *r->run);
-  r->free_slots = xmalloc((size_t)seqs * sizeof *r->free_slots);
-  for (int i = 0; i < seqs; i++) r->free_slots[i] = seqs - 1 - i;
-  r->nfree = seqs;
+          p->sched.policy == SRV_STATIC || p->sched.policy == SRV_DYNAMIC ? 0 : p->sched.watermark, 0);
+  r->maxrun = seqs;
+  /* grown (doubling) to the largest batch the replica runs: memory per
+   * replica follows its batch, not max_num_seqs */
+  r->caprun = seqs < 16 ? seqs : 16;
+  r->run = xmalloc((size_t)r->caprun * sizeof *r->run);
+  r->runq = xmalloc((size_t)r->caprun * sizeof *r->runq);
 }
 
 void srv_replica_release(srv_replica *r)
 {
   kv_release(&r->kv);
   free(r->run);
-  free(r->free_slots);
+  free(r->runq);
 }
 
 int64_t srv_replica_in_system(const srv_replica *r) { return r->nwait + r->nswapped + r->nrun; }
+
+/* ---- the router's view ---- */
+
+/* r's outstanding requests change by d (routed to it, or gone). */
+static void outstanding_change(srv_replica *r, int d)
+{
+  r->h->view[r->index].outstanding += d;
+  route_update(r->h->router, r->index);
+}
+
+/* Only for a policy that reads it: the view is another cache line. */
+static void update_kv_view(srv_replica *r)
+{
+  if (!r->h->router->type->uses_kv) return;
+  double f = kv_used_fraction(&r->kv);
+  route_replica *v = &r->h->view[r->index];
+  if (v->kv_used == f) return;
+  v->kv_used = f;
+  route_update(r->h->router, r->index);
+}
 
 /* ---- queues ---- */
 
@@ -111,16 +145,17 @@ static srv_req *fifo_pop(srv_fifo *f)
  * arrival; -1 when nothing waits. */
 static int next_class(const srv_replica *r)
 {
-  const srv_sim *s = r->s;
+  if (r->nwait == 0) return -1; /* (the queues' lines stay cold) */
+  const srv_params *p = r->h->p;
   int best = -1;
-  for (int c = 0; c < s->nsrc; c++) {
+  for (int c = 0; c < p->nclasses; c++) {
     const srv_req *h = r->wait[c].head;
     if (!h) continue;
     if (best < 0) {
       best = c;
       continue;
     }
-    int64_t pc = s->p->classes[c].priority, pb = s->p->classes[best].priority;
+    int64_t pc = p->classes[c].priority, pb = p->classes[best].priority;
     if (pc > pb || (pc == pb && h->arrival < r->wait[best].head->arrival)) best = c;
   }
   return best;
@@ -129,7 +164,7 @@ static int next_class(const srv_replica *r)
 static sim_time oldest_waiting(const srv_replica *r)
 {
   sim_time t = SIM_TIME_MAX;
-  for (int c = 0; c < r->s->nsrc; c++)
+  for (int c = 0; c < r->h->p->nclasses; c++)
     if (r->wait[c].head && r->wait[c].head->arrival < t) t = r->wait[c].head->arrival;
   return t;
 }
@@ -138,7 +173,8 @@ static srv_req *pop_waiting(srv_replica *r, int c)
 {
   srv_req *q = fifo_pop(&r->wait[c]);
   r->nwait--;
-  r->s->view[r->index].queue_len--;
+  r->h->waiting--;
+  r->h->view[r->index].queue_len--;
   return q;
 }
 
@@ -148,9 +184,9 @@ void srv_replica_enqueue(srv_replica *r, srv_req *q)
   q->replica = r->index;
   fifo_push(&r->wait[q->cls], q);
   r->nwait++;
-  route_replica *v = &r->s->view[r->index];
-  v->queue_len++;
-  v->outstanding++;
+  r->h->waiting++;
+  r->h->view[r->index].queue_len++;
+  outstanding_change(r, +1);
   if (!r->busy) start_step(r);
 }
 
@@ -159,66 +195,85 @@ void srv_replica_enqueue(srv_replica *r, srv_req *q)
 /* q, taken from r's queue, can never fit: reject it. */
 static void reject_taken(srv_replica *r, srv_req *q)
 {
-  r->s->view[r->index].outstanding--;
-  srv_request_rejected(r->s, q, "larger than the KV cache");
+  outstanding_change(r, -1);
+  srv_request_rejected(r->h->sim, q, "larger than the KV cache");
 }
 
-static void to_run(srv_replica *r, srv_req *q, int64_t kv_tokens, int state)
+/* q joins the batch holding kv_tokens tokens of KV; its progress moves to
+ * the new srv_seq (chunk 0). */
+static srv_seq *to_run(srv_replica *r, srv_req *q, int64_t kv_tokens, int state)
 {
-  if (r->nfree == 0 || r->nrun == r->caprun) SIM_BUG("replica %d: no sequence slot", r->index);
-  q->slot = r->free_slots[--r->nfree];
-  kv_seq_reserve(&r->kv, q->slot, kv_tokens);
-  q->state = (uint8_t)state;
-  q->chunk = 0;
-  r->run[r->nrun++] = q;
-  if (q->first_sched < 0) q->first_sched = sim_now(r->s->eng);
+  if (r->nrun == r->maxrun) SIM_BUG("replica %d: no sequence slot", r->index);
+  if (r->nrun == r->caprun) {
+    /* at most log2(maxrun / 16) times in a run: no step waits on it (a
+     * step is scheduled after its batch is composed) */
+    r->caprun = r->caprun > r->maxrun / 2 ? r->maxrun : 2 * r->caprun;
+    r->run = xrealloc(r->run, (size_t)r->caprun * sizeof *r->run);
+    r->runq = xrealloc(r->runq, (size_t)r->caprun * sizeof *r->runq);
+  }
+  r->runq[r->nrun] = q;
+  srv_seq *sq = &r->run[r->nrun++];
+  kv_rec_clear(&sq->kv);
+  kv_rec_reserve(&r->kv, &sq->kv, kv_tokens);
+  sq->prompt = q->prompt;
+  sq->output = q->output;
+  sq->generated = q->generated;
+  sq->target = q->target;
+  sq->chunk = 0;
+  sq->state = (uint8_t)state;
+  sq->first = q->first_token < 0;
+  if (q->first_sched < 0) q->first_sched = sim_now(r->h->eng);
+  return sq;
 }
 
-static void free_slot(srv_replica *r, srv_req *q)
+/* run[i] leaves the batch: its progress back to its request. */
+static srv_req *from_run(const srv_replica *r, int i)
 {
-  kv_seq_free(&r->kv, q->slot);
-  r->free_slots[r->nfree++] = q->slot;
-  q->slot = -1;
-}
-
-static void update_kv_view(srv_replica *r)
-{
-  double f = kv_used_fraction(&r->kv);
-  r->s->view[r->index].kv_used = f;
+  const srv_seq *sq = &r->run[i];
+  srv_req *q = r->runq[i];
+  q->generated = sq->generated;
+  q->target = sq->target;
+  q->state = sq->state;
+  return q;
 }
 
 /* Remove run[i], keeping the order of the others. */
 static void run_remove(srv_replica *r, int i)
 {
-  for (int j = i + 1; j < r->nrun; j++) r->run[j - 1] = r->run[j];
+  for (int j = i + 1; j < r->nrun; j++) {
+    r->run[j - 1] = r->run[j];
+    r->runq[j - 1] = r->runq[j];
+  }
   r->nrun--;
 }
 
 static void preempt(srv_replica *r, int i)
 {
-  srv_sim *s = r->s;
-  srv_req *q = r->run[i];
+  srv_host *h = r->h;
+  srv_seq *sq = &r->run[i];
+  srv_req *q = from_run(r, i);
+  int64_t tokens = kv_rec_tokens(&sq->kv);
+  kv_rec_free(&r->kv, &sq->kv);
   run_remove(r, i);
   q->preemptions++;
-  if (!sim_in_warmup(s->eng)) s->preemptions++;
-  if (s->p->sched.preemption == SRV_PREEMPT_SWAP && q->state == SRV_DECODE) {
-    int64_t tokens = kv_seq_tokens(&r->kv, q->slot);
+  if (!sim_in_warmup(h->eng)) h->preemptions++;
+  if (h->p->sched.preemption == SRV_PREEMPT_SWAP && q->state == SRV_DECODE) {
     r->swap_bytes += (double)tokens * kv_bytes_per_token_gpu(r->lr);
     q->computed = (int32_t)tokens; /* what comes back */
-    free_slot(r, q);
     q->state = SRV_SWAPPED;
     fifo_push(&r->swapped, q);
     r->nswapped++;
-    if (!sim_in_warmup(s->eng)) s->swaps++;
+    h->waiting++;
+    if (!sim_in_warmup(h->eng)) h->swaps++;
     return;
   }
-  free_slot(r, q);
   q->state = SRV_WAITING;
   q->target = q->prompt + q->generated;
   q->computed = 0;
   fifo_push_front(&r->wait[q->cls], q);
   r->nwait++;
-  s->view[r->index].queue_len++;
+  h->waiting++;
+  h->view[r->index].queue_len++;
 }
 
 /* Give every decoding sequence room for its next token, preempting from the
@@ -227,20 +282,17 @@ static bool reserve_decodes(srv_replica *r)
 {
   bool preempted = false;
   for (int i = 0; i < r->nrun; i++) {
-    srv_req *q = r->run[i];
-    if (q->state != SRV_DECODE) continue;
-    while (!kv_can_grow(&r->kv, q->slot, 1)) {
+    srv_seq *sq = &r->run[i];
+    if (sq->state != SRV_DECODE) continue;
+    /* grows as soon as the blocks are there */
+    while (!kv_rec_try_grow(&r->kv, &sq->kv, 1)) {
       preempted = true;
       int victim = r->nrun - 1;
       preempt(r, victim);
       if (victim == i) break;
     }
-    if (i < r->nrun && r->run[i] == q) {
-      kv_seq_grow(&r->kv, q->slot, 1);
-      q->chunk = 1;
-    } else {
-      i--; /* q itself was preempted: the next one moved into i */
-    }
+    /* victims are taken from the end: sq is still run[i] unless it went */
+    if (i < r->nrun) sq->chunk = 1;
   }
   return preempted;
 }
@@ -249,7 +301,7 @@ static bool reserve_decodes(srv_replica *r)
  * a token for each (they decode in this step). */
 static void swap_in(srv_replica *r, int64_t *budget)
 {
-  while (r->swapped.head && r->nrun < r->caprun && (!budget || *budget > 0)) {
+  while (r->nswapped > 0 && r->nrun < r->maxrun && (!budget || *budget > 0)) {
     srv_req *q = r->swapped.head;
     int64_t tokens = q->computed;
     /* the watermark as for admission (vLLM's can_swap_in), unless nothing
@@ -257,11 +309,12 @@ static void swap_in(srv_replica *r, int64_t *budget)
     if (kv_blocks_for(&r->kv, tokens + 1) > kv_free_blocks(&r->kv) - (r->nrun > 0 ? r->kv.watermark_blocks : 0)) break;
     fifo_pop(&r->swapped);
     r->nswapped--;
+    r->h->waiting--;
     r->swap_bytes += (double)tokens * kv_bytes_per_token_gpu(r->lr);
     q->computed = q->target;
-    to_run(r, q, tokens, SRV_DECODE);
-    kv_seq_grow(&r->kv, q->slot, 1);
-    q->chunk = 1;
+    srv_seq *sq = to_run(r, q, tokens, SRV_DECODE);
+    kv_rec_grow(&r->kv, &sq->kv, 1);
+    sq->chunk = 1;
     if (budget) (*budget)--;
   }
 }
@@ -274,7 +327,7 @@ static int admit(srv_replica *r, bool chunked, int64_t *budget)
   int n = 0;
   for (;;) {
     int c = next_class(r);
-    if (c < 0 || r->nrun >= r->caprun || *budget <= 0) break;
+    if (c < 0 || r->nrun >= r->maxrun || *budget <= 0) break;
     srv_req *q = r->wait[c].head;
     int64_t need = q->target;
     if (!chunked && need > *budget) break;
@@ -285,10 +338,10 @@ static int admit(srv_replica *r, bool chunked, int64_t *budget)
       reject_taken(r, q);
       continue;
     }
-    to_run(r, q, need, SRV_PREFILL);
+    srv_seq *sq = to_run(r, q, need, SRV_PREFILL);
     q->computed = 0;
-    q->chunk = (int32_t)(need < *budget ? need : *budget);
-    *budget -= q->chunk;
+    sq->chunk = (int32_t)(need < *budget ? need : *budget);
+    *budget -= sq->chunk;
     n++;
   }
   return n;
@@ -298,23 +351,23 @@ static int admit(srv_replica *r, bool chunked, int64_t *budget)
 
 static bool batch_ready(srv_replica *r)
 {
-  const srv_params *p = r->s->p;
+  const srv_params *p = r->h->p;
   if (r->nwait == 0) return false;
   bool is_static = p->sched.policy == SRV_STATIC;
   int64_t size = is_static ? p->sched.batch_size : p->sched.max_batch_size;
   double wait_s = is_static ? p->sched.batch_timeout_s : p->sched.max_queue_delay_s;
   if (r->nwait >= size) return true;
-  return sim_now(r->s->eng) - oldest_waiting(r) >= sim_time_from_s(wait_s);
+  return sim_now(r->h->eng) - oldest_waiting(r) >= sim_time_from_s(wait_s);
 }
 
 static void arm_timer(srv_replica *r)
 {
-  const srv_params *p = r->s->p;
+  const srv_params *p = r->h->p;
   if (r->timer || r->nwait == 0) return;
   double wait_s = p->sched.policy == SRV_STATIC ? p->sched.batch_timeout_s : p->sched.max_queue_delay_s;
   sim_time at = oldest_waiting(r) + sim_time_from_s(wait_s);
-  sim_time now = sim_now(r->s->eng);
-  r->timer = sim_schedule_at(r->s->eng, at > now ? at : now, on_timer, r, 0);
+  sim_time now = sim_now(r->h->eng);
+  r->timer = sim_schedule_at(r->h->eng, at > now ? at : now, on_timer, r, 0);
 }
 
 static void on_timer(sim_engine *eng, void *ctx, uint64_t arg)
@@ -327,15 +380,16 @@ static void on_timer(sim_engine *eng, void *ctx, uint64_t arg)
 /* Take up to the batch size from the queue, as the KV cache allows. */
 static void form_batch(srv_replica *r)
 {
-  srv_sim *s = r->s;
-  bool is_static = s->p->sched.policy == SRV_STATIC;
+  srv_host *h = r->h;
+  bool is_static = h->p->sched.policy == SRV_STATIC;
   int32_t pad_p = 0, pad_o = 0;
   int n = 0;
-  while (r->nrun < r->caprun) {
+  while (r->nrun < r->maxrun) {
     int c = next_class(r);
     if (c < 0) break;
     srv_req *q = r->wait[c].head;
     int64_t tokens = (int64_t)q->target + q->output;
+    srv_seq *sq;
     if (is_static) {
       int32_t np = q->target > pad_p ? q->target : pad_p, no = q->output > pad_o ? q->output : pad_o;
       int64_t blocks = (int64_t)(n + 1) * kv_blocks_for(&r->kv, (int64_t)np + no);
@@ -348,8 +402,7 @@ static void form_batch(srv_replica *r)
       pop_waiting(r, c);
       pad_p = np;
       pad_o = no;
-      q->slot = -1;
-      to_run(r, q, 0, SRV_PREFILL);
+      sq = to_run(r, q, 0, SRV_PREFILL);
     } else {
       kv_admit a = kv_admit_check(&r->kv, tokens);
       if (a == KV_ADMIT_LATER) break;
@@ -358,22 +411,22 @@ static void form_batch(srv_replica *r)
         reject_taken(r, q);
         continue;
       }
-      to_run(r, q, tokens, SRV_PREFILL);
+      sq = to_run(r, q, tokens, SRV_PREFILL);
     }
     q->computed = 0;
-    q->chunk = q->target;
+    sq->chunk = sq->target;
     n++;
   }
   if (is_static) {
     /* every member holds the padded length for the whole batch */
-    for (int i = 0; i < r->nrun; i++) kv_seq_grow(&r->kv, r->run[i]->slot, (int64_t)pad_p + pad_o);
+    for (int i = 0; i < r->nrun; i++) kv_rec_grow(&r->kv, &r->run[i].kv, (int64_t)pad_p + pad_o);
     r->pad_prompt = pad_p;
     r->pad_out = pad_o;
     r->pad_step = 0;
   }
   if (r->nrun > 0) r->batch_open = true;
   if (r->timer) {
-    sim_cancel(s->eng, r->timer);
+    sim_cancel(h->eng, r->timer);
     r->timer = 0;
   }
 }
@@ -382,11 +435,11 @@ static void form_batch(srv_replica *r)
 
 static void start_step(srv_replica *r)
 {
-  srv_sim *s = r->s;
-  const srv_params *p = s->p;
+  srv_host *h = r->h;
+  const srv_params *p = h->p;
   llm_batch b = {0};
   r->swap_bytes = 0;
-  for (int i = 0; i < r->nrun; i++) r->run[i]->chunk = 0;
+  for (int i = 0; i < r->nrun; i++) r->run[i].chunk = 0;
 
   switch ((srv_policy)p->sched.policy) {
   case SRV_CONTINUOUS: {
@@ -401,13 +454,13 @@ static void start_step(srv_replica *r)
     int64_t budget = p->batched_tokens;
     bool preempted = reserve_decodes(r);
     for (int i = 0; i < r->nrun; i++)
-      if (r->run[i]->chunk == 1) budget--;
+      if (r->run[i].chunk == 1) budget--;
     for (int i = 0; i < r->nrun && budget > 0; i++) {
-      srv_req *q = r->run[i];
-      if (q->state != SRV_PREFILL) continue;
-      int64_t rest = q->target - q->computed;
-      q->chunk = (int32_t)(rest < budget ? rest : budget);
-      budget -= q->chunk;
+      srv_seq *sq = &r->run[i];
+      if (sq->state != SRV_PREFILL) continue;
+      int64_t rest = sq->target - r->runq[i]->computed;
+      sq->chunk = (int32_t)(rest < budget ? rest : budget);
+      budget -= sq->chunk;
     }
     if (!preempted) swap_in(r, &budget);
     /* vLLM's chunked-prefill scheduler admits prompts even while some
@@ -422,8 +475,8 @@ static void start_step(srv_replica *r)
       if (!r->batch_open) arm_timer(r);
     } else {
       for (int i = 0; i < r->nrun; i++) {
-        srv_req *q = r->run[i];
-        if (q->state == SRV_DECODE || (q->state == SRV_HELD && p->sched.policy == SRV_STATIC)) q->chunk = 1;
+        srv_seq *sq = &r->run[i];
+        if (sq->state == SRV_DECODE || (sq->state == SRV_HELD && p->sched.policy == SRV_STATIC)) sq->chunk = 1;
       }
     }
     break;
@@ -434,13 +487,14 @@ static void start_step(srv_replica *r)
   bool is_static = p->sched.policy == SRV_STATIC;
   double ndec = 0, ctx = 0;
   for (int i = 0; i < r->nrun; i++) {
-    srv_req *q = r->run[i];
-    if (q->chunk == 0) continue;
-    if (q->state == SRV_PREFILL) {
+    const srv_seq *sq = &r->run[i];
+    if (sq->chunk == 0) continue;
+    if (sq->state == SRV_PREFILL) {
+      int32_t done = r->runq[i]->computed;
       if (is_static)
         llm_batch_add_prefill(&b, 0, pad, true);
       else
-        llm_batch_add_prefill(&b, q->computed, q->chunk, q->computed + q->chunk == q->target);
+        llm_batch_add_prefill(&b, done, sq->chunk, done + sq->chunk == sq->target);
     } else if (is_static) {
       /* padded: every member at the longest prompt + the steps done */
       ndec++;
@@ -449,106 +503,141 @@ static void start_step(srv_replica *r)
       /* the cache holds the prompt and every token generated (the newest
        * is written by this step) */
       ndec++;
-      ctx += (double)q->prompt + q->generated;
+      ctx += (double)sq->prompt + sq->generated;
     }
   }
   if (ndec > 0) llm_batch_add_decode(&b, ndec, ctx / ndec);
   update_kv_view(r);
-  srv_running_changed(s, r);
+  /* every step: the simulation books running sequences and KV blocks per
+   * pool (capacity keys) */
+  srv_running_changed(h->sim, r, r->nrun - r->nrun_seen);
+  r->nrun_seen = r->nrun;
   if (b.prefill_tokens + b.decode_seqs <= 0) {
     if (r->busy) {
       r->busy = false;
-      srv_replica_busy(s, r, false);
+      srv_replica_busy(h->sim, r, false);
     }
     return;
   }
   if (!r->busy) {
     r->busy = true;
-    srv_replica_busy(s, r, true);
+    srv_replica_busy(h->sim, r, true);
   }
-  llm_step(r->lr, &b, &r->cost);
+  llm_step_cost cost;
+  llm_step(r->lr, &b, &cost);
+  r->step_flops = cost.flops;
+  r->step_bytes = cost.bytes;
   /* the step's swaps as one batched copy over the host link (vLLM issues
    * one cache-copy call per step) */
-  const net_link *host = p->pools[r->pool].g->host_link;
+  const net_link *host = r->host_link;
   double swap_s = r->swap_bytes > 0 && host ? r->swap_bytes / net_bw(host) + net_alpha_s(host) : 0;
-  double dur = r->cost.total_s + swap_s;
+  double dur = cost.total_s + swap_s;
   sim_time dt = sim_time_from_s(dur);
-  r->step_start = sim_now(s->eng);
-  sim_schedule_in(s->eng, dt > 0 ? dt : 1, on_step_end, r, 0);
+  r->step_start = sim_now(h->eng);
+  /* the event carries the batch's address, so that its lines can be asked
+   * for before the replica's own have arrived */
+  sim_schedule_in(h->eng, dt > 0 ? dt : 1, on_step_end, r, (uint64_t)(uintptr_t)r->run);
 }
 
-static void finish(srv_replica *r, srv_req *q)
+/* run[i] is done: give back its blocks and hand its request to the
+ * simulation. */
+static void finish(srv_replica *r, int i)
 {
-  if (q->slot >= 0) free_slot(r, q);
+  srv_req *q = from_run(r, i);
+  kv_rec_free(&r->kv, &r->run[i].kv);
   /* without streaming the first token reaches the client with the rest */
   if (q->first_token < 0) {
-    q->first_token = sim_now(r->s->eng);
-    srv_first_token(r->s, q);
+    q->first_token = sim_now(r->h->eng);
+    srv_first_token(r->h->sim, q);
   }
-  route_replica *v = &r->s->view[r->index];
-  v->outstanding--;
-  srv_request_done(r->s, q);
+  outstanding_change(r, -1);
+  srv_request_done(r->h->sim, q);
 }
 
-/* Emit one token for q; true when q has all its output. */
-static bool emit(srv_replica *r, srv_req *q)
+/* run[i]'s first token reaches the client now. */
+static void first_token(srv_replica *r, int i)
 {
-  q->generated++;
-  r->s->tick_tokens++;
-  if (q->first_token < 0 && r->s->streaming) {
-    q->first_token = sim_now(r->s->eng);
-    srv_first_token(r->s, q);
-  }
-  q->state = SRV_DECODE;
-  return q->generated >= q->output;
+  srv_req *q = r->runq[i];
+  r->run[i].first = false;
+  q->first_token = sim_now(r->h->eng);
+  srv_first_token(r->h->sim, q);
+}
+
+/* Emit one token for run[i]; true when it has all its output. Inline:
+ * once per sequence per step. */
+static inline bool emit(srv_replica *r, int i)
+{
+  srv_host *h = r->h;
+  srv_seq *sq = &r->run[i];
+  sq->generated++;
+  h->tokens++;
+  if (sq->first && h->streaming) first_token(r, i);
+  sq->state = SRV_DECODE;
+  return sq->generated >= sq->output;
 }
 
 static void on_step_end(sim_engine *eng, void *ctx, uint64_t arg)
 {
   srv_replica *r = ctx;
-  srv_sim *s = r->s;
-  const srv_params *p = s->p;
+  /* the replica and its batch have gone cold since the step started
+   * (other replicas' steps ran meanwhile): ask for both at once, the batch
+   * by the address the event carries, then the rest of the batch */
+  /* (addresses as integers: a prefetch may point past the batch) */
+  uintptr_t batch = (uintptr_t)arg, rep = (uintptr_t)r;
+  __builtin_prefetch((const void *)batch, 1);
+  __builtin_prefetch((const void *)(batch + 64), 1);
+  for (uintptr_t k = 0; k < 192; k += 64) __builtin_prefetch((const void *)(rep + k), 1);
+  for (uintptr_t a = batch + 128, e = (uintptr_t)(r->run + r->nrun); a < e; a += 64)
+    __builtin_prefetch((const void *)a, 1);
+  srv_host *h = r->h;
+  const srv_params *p = h->p;
   sim_time now = sim_now(eng);
   /* the part of the step inside the measured window */
-  if (now > s->measure_from) {
-    sim_time from = r->step_start > s->measure_from ? r->step_start : s->measure_from;
+  sim_time from0 = sim_warmup_end(eng) > 0 ? sim_warmup_end(eng) : 0;
+  if (now > from0) {
+    sim_time from = r->step_start > from0 ? r->step_start : from0;
     double f = now > r->step_start ? (double)(now - from) / (double)(now - r->step_start) : 1.0;
-    r->flops += r->cost.flops * f;
-    r->bytes += r->cost.bytes * f;
+    r->flops += r->step_flops * f;
+    r->bytes += r->step_bytes * f;
     r->steps++;
   }
   bool is_static = p->sched.policy == SRV_STATIC;
   int w = 0;
   for (int i = 0; i < r->nrun; i++) {
-    srv_req *q = r->run[i];
+    srv_seq *sq = &r->run[i];
     bool done = false;
-    if (q->chunk > 0) {
-      if (q->state == SRV_PREFILL) {
-        q->computed += q->chunk;
-        if (q->computed >= q->target) done = emit(r, q);
-      } else if (q->state == SRV_DECODE) {
-        done = emit(r, q);
+    if (sq->chunk > 0) {
+      if (sq->state == SRV_PREFILL) {
+        srv_req *q = r->runq[i];
+        q->computed += sq->chunk;
+        if (q->computed >= sq->target) done = emit(r, i);
+      } else if (sq->state == SRV_DECODE) {
+        done = emit(r, i);
       }
-      q->chunk = 0;
+      sq->chunk = 0;
     }
     if (done && is_static) {
-      q->state = SRV_HELD;
+      sq->state = SRV_HELD;
       done = false;
     }
     if (done) {
-      finish(r, q);
+      finish(r, i);
       continue;
     }
-    r->run[w++] = q;
+    if (w != i) {
+      r->run[w] = *sq;
+      r->runq[w] = r->runq[i];
+    }
+    w++;
   }
   r->nrun = w;
   if (is_static && r->batch_open) {
-    if (r->nrun > 0 && r->run[0]->generated > 0) r->pad_step++;
+    if (r->nrun > 0 && r->run[0].generated > 0) r->pad_step++;
     bool all = true;
     for (int i = 0; i < r->nrun; i++)
-      if (r->run[i]->state != SRV_HELD) all = false;
+      if (r->run[i].state != SRV_HELD) all = false;
     if (all) {
-      for (int i = 0; i < r->nrun; i++) finish(r, r->run[i]);
+      for (int i = 0; i < r->nrun; i++) finish(r, i);
       r->nrun = 0;
     }
   }

@@ -172,10 +172,11 @@ void srv_request_rejected(srv_sim *s, srv_req *q, const char *why)
   check_stop_ticks(s);
 }
 
-/* Called once per step composition (and when a replica goes idle): the
- * KV blocks in use change only then, so booking them here integrates them
- * exactly. Integer block counts: no drift in the sums. */
-void srv_running_changed(srv_sim *s, srv_replica *r)
+/* Called once per step composition (and when a replica goes idle), with
+ * the change in r's running sequences since the last call: the KV blocks in
+ * use change only then, so booking them here integrates them exactly.
+ * Integer block counts: no drift in the sums. */
+void srv_running_changed(srv_sim *s, srv_replica *r, int delta)
 {
   sim_time now = sim_now(s->eng);
   struct srv_pool_books *b = &s->books[r->pool];
@@ -184,10 +185,9 @@ void srv_running_changed(srv_sim *s, srv_replica *r)
     srv_integral_set(&b->kv_blocks, now, b->kv_blocks.v + (double)(kv - s->kv_seen[r->index]));
     s->kv_seen[r->index] = kv;
   }
-  if (r->nrun == r->nrun_seen) return;
-  srv_integral_set(&s->running, now, s->running.v + (r->nrun - r->nrun_seen));
-  srv_integral_set(&b->running, now, b->running.v + (r->nrun - r->nrun_seen));
-  r->nrun_seen = r->nrun;
+  if (delta == 0) return;
+  srv_integral_set(&s->running, now, s->running.v + delta);
+  srv_integral_set(&b->running, now, b->running.v + delta);
 }
 
 void srv_replica_busy(srv_sim *s, srv_replica *r, bool busy)
@@ -236,7 +236,6 @@ srv_req *srv_request_new(srv_sim *s, int cls, int64_t prompt, int64_t output)
   q->cls = (uint8_t)cls;
   q->arrival = now;
   q->first_sched = q->first_token = -1;
-  q->slot = -1;
   q->replica = -1;
   q->measured = now >= s->measure_from;
   /* sizes reach here through srv_fit_context: at most the context unless
@@ -349,9 +348,7 @@ static void on_arrival(sim_engine *eng, void *ctx, uint64_t arg)
 /* Requests waiting on every replica (queued or swapped out). */
 static int64_t waiting_now(const srv_sim *s)
 {
-  int64_t w = 0;
-  for (int i = 0; i < s->nreps; i++) w += s->reps[i].nwait + s->reps[i].nswapped;
-  return w;
+  return s->host.waiting;
 }
 
 
@@ -372,7 +369,7 @@ static double fraction(double x)
 
 /* Sequences a replica runs at most: the scheduler's limit (every pool
  * shares the scheduler section). */
-static double seq_limit(const srv_sim *s) { return s->nreps > 0 ? (double)s->reps[0].caprun : NAN; }
+static double seq_limit(const srv_sim *s) { return s->nreps > 0 ? (double)s->reps[0].maxrun : NAN; }
 
 /* Expected arrivals of source i over [t0, t1) (s): the rate's integral, or
  * the trace's rows in the window. */
@@ -412,6 +409,8 @@ static void write_tick(srv_sim *s, sim_time now)
   double off = 0;
   for (int i = 0; i < s->nsrc; i++) off += offered(s, i, t0, t1);
   int64_t waiting = w;
+  /* the one walk over the replicas, once per interval (not per event): a
+   * running sum would round differently from this sum in replica order */
   double kv = 0;
   for (int i = 0; i < s->nreps; i++) kv += kv_used_fraction(&s->reps[i].kv);
   double busy = srv_integral_at(&s->busy_gpus, now), running = srv_integral_at(&s->running, now);
@@ -434,14 +433,14 @@ static void write_tick(srv_sim *s, sim_time now)
     {NULL, kv / s->nreps},
     {NULL, p99},
     {NULL, (breps - s->tick_breps0) / dt},
-    {NULL, s->tick_tokens / dt},
+    {NULL, s->host.tokens / dt},
     {NULL, off / dt / s->saturation_per_s},
     {NULL, fraction((running - s->tick_running0) / dt / (s->nreps * seq_limit(s)))},
   };
   sim_table_row(s->ts, c);
   s->tick_from = now;
   s->tick_arrivals = s->tick_completions = s->tick_rejected = 0;
-  s->tick_tokens = 0;
+  s->host.tokens = 0;
   s->tick_busy0 = busy;
   s->tick_running0 = running;
   s->tick_breps0 = breps;
@@ -531,8 +530,12 @@ void *serving_create(const void *params, const sim_component_env *env)
   s->eng = env->eng;
   s->streaming = p->sched.streaming && p->sched.policy != SRV_STATIC;
   for (int i = 0; i < p->npools; i++) s->nreps += (int)p->pools[i].replicas;
-  s->reps = xcalloc((size_t)s->nreps, sizeof *s->reps);
+  /* replicas are laid out on cache lines (serving_sched.h) */
+  s->reps_mem = xcalloc((size_t)s->nreps * sizeof *s->reps + 63, 1);
+  s->reps = (srv_replica *)(((uintptr_t)s->reps_mem + 63) & ~(uintptr_t)63);
   s->view = xcalloc((size_t)s->nreps, sizeof *s->view);
+  s->host = (srv_host){.sim = s, .p = p, .eng = s->eng, .streaming = s->streaming, .view = s->view,
+                       .router = &s->router};
   s->energy = xcalloc((size_t)p->npools, sizeof *s->energy);
   s->pool_busy = xcalloc((size_t)p->npools, sizeof *s->pool_busy);
   s->books = xcalloc((size_t)p->npools, sizeof *s->books);
@@ -544,9 +547,10 @@ void *serving_create(const void *params, const sim_component_env *env)
     double gpus = (double)(pl->tp * pl->pp * pl->replicas);
     s->total_gpus += gpus;
     cost_energy_init(&s->energy[i], gpus, pl->g->idle_w, pl->g->tdp_w, 0, 0);
-    for (int j = 0; j < pl->replicas; j++, k++) srv_replica_init(&s->reps[k], s, k, i);
+    for (int j = 0; j < pl->replicas; j++, k++) srv_replica_init(&s->reps[k], &s->host, k, i);
   }
   route_init(&s->router, route_types[p->router.policy]);
+  route_index(&s->router, s->view, s->nreps);
   s->rng_route = sim_rng_alloc(env->seed, "serving.router");
   sim_quantiles_init(&s->ttft, SIM_QUANTILE_EXACT_DEFAULT);
   sim_quantiles_init(&s->tpot, SIM_QUANTILE_EXACT_DEFAULT);
@@ -628,9 +632,10 @@ void serving_destroy(void *self)
   sim_quantiles_release(&s->e2e);
   sim_quantiles_release(&s->queue_delay);
   gsl_rng_free(s->rng_route);
+  route_release(&s->router);
   for (size_t i = 0; i < s->nchunks; i++) free(s->chunks[i]);
   free(s->chunks);
-  free(s->reps);
+  free(s->reps_mem);
   free(s->view);
   free(s->energy);
   free(s->pool_busy);
@@ -848,8 +853,8 @@ void serving_report(void *self, sim_engine *eng, sim_report *rep)
     sim_report_num(rep, "spike_drain_s", s->drained_at >= 0 ? sim_time_to_s(s->drained_at - s->spike_end) : NAN,
                    "  backlog drained after it (s)");
   }
-  sim_report_int(rep, "preemptions", (int64_t)s->preemptions, "preemptions (KV cache full)");
-  sim_report_int(rep, "swaps", (int64_t)s->swaps, "  of which swapped to host memory");
+  sim_report_int(rep, "preemptions", (int64_t)s->host.preemptions, "preemptions (KV cache full)");
+  sim_report_int(rep, "swaps", (int64_t)s->host.swaps, "  of which swapped to host memory");
   sim_report_int(rep, "steps", (int64_t)steps, "batch steps");
 
   double gpu_hours = 0, rental = 0, it_kwh = 0;

@@ -4,7 +4,9 @@
  * 10^5 random reserve/grow/free operations against a reference that
  * recounts every block from the token counts; capacity from bytes by hand
  * (Llama 2 7B and 70B, A100-80GB), and agreement with llm_memory_need;
- * broken invariants (double free, over capacity) abort. */
+ * records kept by the caller (kv_rec_*, kv_rec_try_grow) account exactly
+ * as ids do; broken
+ * invariants (double free, over capacity) abort. */
 #include <fcntl.h>
 #include <gsl/gsl_rng.h>
 #include <signal.h>
@@ -278,6 +280,65 @@ static void test_random_against_reference(void)
   kv_release(&c);
 }
 
+/* A cache whose records the caller keeps (max_seqs 0) and one with an id
+ * table, driven through the same random operations: the same answers,
+ * blocks and peak at every step. */
+static void test_records_match_ids(void)
+{
+  const int64_t cap = 300, bt = 8;
+  kv_cache a, b;
+  kv_init(&a, cap, (int)bt, 0.05, 0);
+  kv_init(&b, cap, (int)bt, 0.05, RAND_SEQS);
+  CU_ASSERT_PTR_NULL(a.ids);
+  kv_rec rec[RAND_SEQS];
+  for (int i = 0; i < RAND_SEQS; i++) {
+    kv_rec_clear(&rec[i]);
+    CU_ASSERT_FALSE(kv_rec_live(&rec[i]));
+  }
+  gsl_rng *rng = sim_rng_alloc(8, "test.kvcache.rec");
+  int bad = 0;
+  for (int op = 0; op < RAND_OPS; op++) {
+    int id = (int)gsl_rng_uniform_int(rng, RAND_SEQS);
+    int64_t n = (int64_t)gsl_rng_uniform_int(rng, 60);
+    if (!kv_rec_live(&rec[id])) {
+      bad += kv_seq_live(&b, id);
+      bad += kv_admit_check(&a, n) != kv_admit_check(&b, n);
+      if (kv_can_admit(&a, n)) {
+        kv_rec_reserve(&a, &rec[id], n);
+        kv_seq_reserve(&b, id, n);
+      }
+    } else if (op % 5) {
+      bad += kv_rec_grow_need(&a, &rec[id], n) != kv_seq_grow_need(&b, id, n);
+      bool can = kv_can_grow(&b, id, n);
+      bad += kv_rec_can_grow(&a, &rec[id], n) != can;
+      /* half the time in one call, which grows exactly when it can and
+       * otherwise changes nothing */
+      int64_t held = kv_rec_tokens(&rec[id]);
+      bool grew = false;
+      if (op % 2)
+        grew = kv_rec_try_grow(&a, &rec[id], n);
+      else if (can)
+        kv_rec_grow(&a, &rec[id], n), grew = true;
+      bad += grew != can;
+      if (!grew) bad += kv_rec_tokens(&rec[id]) != held;
+      if (can) kv_seq_grow(&b, id, n);
+    } else {
+      kv_rec_free(&a, &rec[id]);
+      kv_seq_free(&b, id);
+    }
+    bad += kv_rec_tokens(&rec[id]) != kv_seq_tokens(&b, id);
+    bad += kv_rec_blocks(&rec[id]) != kv_seq_blocks(&b, id);
+    bad += kv_rec_blocks(&rec[id]) != (kv_rec_tokens(&rec[id]) + bt - 1) / bt;
+    bad += kv_used_blocks(&a) != kv_used_blocks(&b) || kv_peak_fraction(&a) != kv_peak_fraction(&b);
+    bad += kv_live_seqs(&a) != kv_live_seqs(&b);
+  }
+  CU_ASSERT_EQUAL(bad, 0);
+  CU_ASSERT(kv_peak_fraction(&a) > 0.9);
+  gsl_rng_free(rng);
+  kv_release(&a);
+  kv_release(&b);
+}
+
 /* -------------------------------------------------------- capacity -- */
 
 static void test_capacity_from_bytes(void)
@@ -356,6 +417,18 @@ static void grow_free(void) { kv_cache c = bug_cache(); kv_seq_grow(&c, 1, 1); }
 static void id_range(void) { kv_cache c = bug_cache(); kv_seq_reserve(&c, 2, 1); }
 static void id_negative(void) { kv_cache c = bug_cache(); kv_seq_live(&c, -1); }
 static void negative_tokens(void) { kv_cache c = bug_cache(); kv_seq_reserve(&c, 0, 1); kv_seq_grow(&c, 0, -1); }
+static void rec_double_free(void) { kv_cache c = bug_cache(); kv_rec r; kv_rec_clear(&r); kv_rec_reserve(&c, &r, 5); kv_rec_free(&c, &r); kv_rec_free(&c, &r); }
+static void rec_reserve_live(void) { kv_cache c = bug_cache(); kv_rec r; kv_rec_clear(&r); kv_rec_reserve(&c, &r, 1); kv_rec_reserve(&c, &r, 1); }
+static void rec_grow_free(void) { kv_cache c = bug_cache(); kv_rec r; kv_rec_clear(&r); kv_rec_grow(&c, &r, 1); }
+static void rec_too_long(void)
+{
+  kv_cache c;
+  kv_init(&c, INT64_C(1) << 40, 1, 0.0, 0);
+  kv_rec r;
+  kv_rec_clear(&r);
+  kv_rec_reserve(&c, &r, KV_SEQ_MAX_TOKENS);
+  kv_rec_grow(&c, &r, 1);
+}
 static void fits_exactly(void) { kv_cache c = bug_cache(); kv_seq_reserve(&c, 0, 48); kv_seq_reserve(&c, 1, 1); kv_seq_grow(&c, 1, 15); kv_release(&c); }
 
 static void test_invariants_abort(void)
@@ -369,6 +442,10 @@ static void test_invariants_abort(void)
   CU_ASSERT(cs_aborts(id_range));
   CU_ASSERT(cs_aborts(id_negative));
   CU_ASSERT(cs_aborts(negative_tokens));
+  CU_ASSERT(cs_aborts(rec_double_free));
+  CU_ASSERT(cs_aborts(rec_reserve_live));
+  CU_ASSERT(cs_aborts(rec_grow_free));
+  CU_ASSERT(cs_aborts(rec_too_long));
   CU_ASSERT(!cs_aborts(fits_exactly));
 }
 
@@ -382,6 +459,7 @@ int main(void)
     {"watermark (vLLM's rule)", test_watermark},
     {"peak fraction", test_peak},
     {"1e5 random operations against a reference", test_random_against_reference},
+    {"records kept by the caller account as ids do", test_records_match_ids},
     {"capacity from bytes by hand", test_capacity_from_bytes},
     {"broken invariants abort", test_invariants_abort},
     {NULL, NULL},

@@ -5,11 +5,16 @@
  * replicas) against theory: the maximum load with two choices is m/n +
  * ln ln n / ln 2 + O(1), about 12 (Berenbrink, Czumaj, Steger & Vocking
  * 2000), with one uniform choice about m/n + sqrt(2 (m/n) ln n), about 19
- * (Raab & Steger 1998); same seed, same picks. */
+ * (Raab & Steger 1998); same seed, same picks. The index (route_index, a
+ * tournament tree) against the scan it replaces: the same pick at every
+ * step of long random sequences of loads with many ties, for n = 1, 2,
+ * odd, powers of two and large, as the serving simulation drives it
+ * (every policy: those without an index must be unchanged by one). */
 #include <fcntl.h>
 #include <gsl/gsl_rng.h>
 #include <math.h>
 #include <signal.h>
+#include <stdlib.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/wait.h>
@@ -206,17 +211,177 @@ static void test_determinism(void)
   CU_ASSERT_NOT_EQUAL(memcmp(picks[0], picks[2], sizeof picks[0]), 0);
 }
 
+/* ---- the index against the scan ---- */
+
+/* One random change of reps[i]'s load, in a small range so that ties are
+ * common: outstanding in 0..5, kv_used in {0, 1/4, ..., 1} (exact binary
+ * fractions, as used/capacity often is), or both. */
+static void random_change(route_replica *v, gsl_rng *rng)
+{
+  switch (gsl_rng_uniform_int(rng, 3)) {
+  case 0: v->outstanding = (int64_t)gsl_rng_uniform_int(rng, 6); break;
+  case 1: v->kv_used = (double)gsl_rng_uniform_int(rng, 5) / 4; break;
+  default:
+    v->outstanding = (int64_t)gsl_rng_uniform_int(rng, 6);
+    v->kv_used = (double)gsl_rng_uniform_int(rng, 5) / 4;
+  }
+}
+
+/* Drive an indexed router and a scanning one through `steps` rounds over n
+ * replicas: each round picks (the picked replica gains a request, as a
+ * routed request does), then changes some loads at random (one, or
+ * several before their updates, or a request leaving the picked one).
+ * Returns the number of rounds where the picks differed. */
+static int index_vs_scan(const route_type *t, int n, int steps, uint64_t seed)
+{
+  gsl_rng *rng = sim_rng_alloc(seed, "test.router.index");
+  /* the random policies draw from twin streams: the same draws */
+  gsl_rng *ra = sim_rng_alloc(seed, "test.router.index.picks");
+  gsl_rng *rb = sim_rng_alloc(seed, "test.router.index.picks");
+  route_replica *a = calloc((size_t)n, sizeof *a), *b = calloc((size_t)n, sizeof *b);
+  for (int i = 0; i < n; i++) {
+    random_change(&a[i], rng);
+    b[i] = a[i];
+  }
+  route_router x, y;
+  route_init(&x, t);
+  route_init(&y, t);
+  route_index(&x, a, n);
+  int bad = 0;
+  for (int k = 0; k < steps; k++) {
+    int i = route_pick(&x, a, n, ra), j = route_pick(&y, b, n, rb);
+    bad += i != j;
+    a[i].outstanding++;
+    route_update(&x, i);
+    b[j].outstanding++;
+    int changes = (int)gsl_rng_uniform_int(rng, 4);
+    int which[3];
+    for (int c = 0; c < changes; c++) {
+      which[c] = (int)gsl_rng_uniform_int(rng, (unsigned long)n);
+      random_change(&a[which[c]], rng);
+      b[which[c]] = a[which[c]];
+      if (changes < 3) route_update(&x, which[c]);
+    }
+    if (changes == 3)
+      for (int c = 0; c < 3; c++) route_update(&x, which[c]);
+    if (a[i].outstanding > 0 && gsl_rng_uniform(rng) < 0.5) {
+      a[i].outstanding--;
+      b[i].outstanding--;
+      route_update(&x, i);
+    }
+  }
+  route_release(&x);
+  route_release(&x); /* twice is harmless */
+  free(a);
+  free(b);
+  gsl_rng_free(rng);
+  gsl_rng_free(ra);
+  gsl_rng_free(rb);
+  return bad;
+}
+
+static void test_index_matches_scan(void)
+{
+  static const int sizes[] = {1, 2, 3, 4, 5, 7, 8, 9, 16, 31, 33, 100, 1000, 1025, 8192};
+  /* every policy: the ordering ones through their index, the others
+   * (which get none) unchanged by route_index and route_update */
+  for (size_t t = 0; route_types[t]; t++)
+    for (size_t s = 0; s < sizeof sizes / sizeof sizes[0]; s++) {
+      int n = sizes[s];
+      int steps = n >= 1000 ? 20000 : 50000;
+      int bad = index_vs_scan(route_types[t], n, steps, 100 + s);
+      if (bad) printf("\n    %s, n = %d: %d of %d picks differ  ", route_types[t]->name, n, bad, steps);
+      CU_ASSERT_EQUAL(bad, 0);
+    }
+}
+
+static void test_index_known_answers(void)
+{
+  /* the scan's answers of test_least_outstanding, through the index */
+  route_replica reps[5] = {{.outstanding = 5}, {.outstanding = 3}, {.outstanding = 7},
+                           {.outstanding = 3}, {.outstanding = 9}};
+  route_router r;
+  route_init(&r, &route_least_outstanding);
+  route_index(&r, reps, 5);
+  CU_ASSERT_EQUAL(r.leaves, 8);
+  CU_ASSERT_EQUAL(r.win[1], 1); /* the root: the first minimum overall */
+  CU_ASSERT_EQUAL(route_pick(&r, reps, 5, NULL), 1);
+  CU_ASSERT_EQUAL(route_pick(&r, reps, 5, NULL), 3); /* cursor 2: the minimum after it */
+  CU_ASSERT_EQUAL(route_pick(&r, reps, 5, NULL), 1); /* cursor 4: none after it, wraps */
+  reps[4].outstanding = 0;
+  route_update(&r, 4);
+  CU_ASSERT_EQUAL(r.win[1], 4);
+  for (int k = 0; k < 7; k++) CU_ASSERT_EQUAL(route_pick(&r, reps, 5, NULL), 4);
+  /* least-outstanding reads no KV: a change of kv_used needs no update */
+  CU_ASSERT_FALSE(route_least_outstanding.uses_kv);
+  reps[4].kv_used = 1.0;
+  CU_ASSERT_EQUAL(route_pick(&r, reps, 5, NULL), 4);
+  route_release(&r);
+
+  /* equal loads: round robin through the index too */
+  route_replica eq[6] = {{.outstanding = 2}, {.outstanding = 2}, {.outstanding = 2},
+                         {.outstanding = 2}, {.outstanding = 2}, {.outstanding = 2}};
+  route_init(&r, &route_least_outstanding);
+  route_index(&r, eq, 6);
+  for (int k = 0; k < 13; k++) CU_ASSERT_EQUAL(route_pick(&r, eq, 6, NULL), k % 6);
+  route_release(&r);
+
+  /* least-kv: KV first, then outstanding (test_least_kv's answers) */
+  route_replica kv[4] = {{.kv_used = 0.5, .outstanding = 1}, {.kv_used = 0.2, .outstanding = 4},
+                         {.kv_used = 0.2, .outstanding = 2}, {.kv_used = 0.9, .outstanding = 0}};
+  route_init(&r, &route_least_kv);
+  route_index(&r, kv, 4);
+  CU_ASSERT_EQUAL(route_pick(&r, kv, 4, NULL), 2);
+  CU_ASSERT_EQUAL(route_pick(&r, kv, 4, NULL), 2);
+  kv[0].kv_used = 0.0;
+  route_update(&r, 0);
+  CU_ASSERT_EQUAL(route_pick(&r, kv, 4, NULL), 0);
+  route_release(&r);
+
+  /* one replica: the root is the leaf */
+  route_replica one[1] = {{.outstanding = 3}};
+  route_init(&r, &route_least_kv);
+  route_index(&r, one, 1);
+  CU_ASSERT_EQUAL(r.leaves, 1);
+  for (int k = 0; k < 3; k++) CU_ASSERT_EQUAL(route_pick(&r, one, 1, NULL), 0);
+  route_release(&r);
+
+  /* the other policies need no index and get none */
+  route_init(&r, &route_power_of_two);
+  route_index(&r, reps, 5);
+  CU_ASSERT_PTR_NULL(r.win);
+  route_update(&r, 3);
+  route_release(&r);
+}
 
 static route_replica one_rep[1];
 static void p2_without_rng(void) { route_router r; route_init(&r, &route_power_of_two); route_pick(&r, one_rep, 1, NULL); }
 static void no_replicas(void) { route_router r; route_init(&r, &route_round_robin); route_pick(&r, one_rep, 0, NULL); }
 static void rr_without_rng(void) { route_router r; route_init(&r, &route_round_robin); route_pick(&r, one_rep, 1, NULL); }
+static route_replica two_reps[2];
+/* an index answers only for the array and size it was built over */
+static void index_other_array(void)
+{
+  route_router r;
+  route_init(&r, &route_least_outstanding);
+  route_index(&r, two_reps, 2);
+  route_pick(&r, two_reps, 1, NULL);
+}
+static void index_update_out_of_range(void)
+{
+  route_router r;
+  route_init(&r, &route_least_kv);
+  route_index(&r, two_reps, 2);
+  route_update(&r, 2);
+}
 
 static void test_misuse_aborts(void)
 {
   CU_ASSERT(cs_aborts(p2_without_rng));
   CU_ASSERT(cs_aborts(no_replicas));
   CU_ASSERT(!cs_aborts(rr_without_rng));
+  CU_ASSERT(cs_aborts(index_other_array));
+  CU_ASSERT(cs_aborts(index_update_out_of_range));
 }
 
 int main(void)
@@ -229,6 +394,8 @@ int main(void)
     {"power-of-two: two distinct draws", test_power_of_two_draws},
     {"balls into bins: power-of-two vs random vs theory", test_balls_into_bins},
     {"same seed, same picks", test_determinism},
+    {"index: known answers", test_index_known_answers},
+    {"index picks what the scan picks (every policy, random loads, ties, n = 1 .. 8192)", test_index_matches_scan},
     {"misuse aborts", test_misuse_aborts},
     {NULL, NULL},
   };

@@ -1,0 +1,142 @@
+/* models/serving/serving_sched.h: the interface between the serving
+ * simulation (serving_sim.c: arrivals, routing, statistics, outputs) and
+ * one replica's batching (serving_sched.c), both ways. The scheduler sees
+ * only this file: the requests it is given, its replicas, and srv_host -
+ * what it needs of the simulation (settings, the engine, the router's view
+ * of each replica, running totals over all replicas that it keeps up to
+ * date) - plus the five functions of serving_sim.c it calls. The
+ * simulation's own state (srv_sim) is opaque here; the simulation reads a
+ * replica only through the fields marked readable.
+ *
+ * Layout: a decode step reads three cache lines of its replica and its
+ * batch, an array of srv_seq (the hot part of each running request, 32
+ * bytes, two to a cache line), and no request; requests (cold: times, ids,
+ * class, prefill progress) are touched when they are admitted, prefill,
+ * emit their first token, are preempted or finish. */
+#ifndef SERVING_SCHED_H
+#define SERVING_SCHED_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "models/serving/kvcache.h"
+#include "models/serving/router.h"
+#include "models/serving/serving.h"
+#include "sim/engine.h"
+
+/* Where a request is. */
+enum { SRV_WAITING, SRV_PREFILL, SRV_DECODE, SRV_HELD, SRV_SWAPPED };
+
+/* One request, from a pool reused as requests finish: memory follows the
+ * requests in flight, not those completed. While it runs, its progress
+ * (generated, target, state) lives in its srv_seq and is copied back when
+ * it leaves the batch (preempted or finished); computed stays here. */
+typedef struct srv_req srv_req;
+struct srv_req {
+  sim_time arrival, first_sched, first_token;  /* first_*: -1 until it happens */
+  int64_t id;
+  int32_t prompt, output;       /* tokens asked for */
+  int32_t generated;            /* output tokens produced so far */
+  int32_t target;               /* tokens to prefill: prompt, or prompt + generated after a recompute */
+  int32_t computed;             /* of target, already in the KV cache; swapped out: tokens held */
+  int32_t preemptions;
+  int32_t replica;
+  uint8_t cls, state;
+  bool measured;                /* arrived after the warm-up */
+  srv_req *next;                /* queue link */
+};
+
+typedef struct {
+  srv_req *head, *tail;
+} srv_fifo;
+
+/* A running request as its step sees it, in its replica's batch (its
+ * request is the replica's runq at the same position). */
+typedef struct {
+  kv_rec kv;                    /* its KV blocks */
+  int32_t prompt, output, generated, target;  /* as in srv_req */
+  int32_t chunk;                /* this step: prefill tokens, 1 for a decode, 0 not in it */
+  uint8_t state;
+  bool first;                   /* its next token is its first (first_token < 0) */
+} srv_seq;
+
+typedef struct srv_sim srv_sim;  /* the simulation's state (serving_int.h) */
+
+/* What the scheduler needs of the simulation; owned by the simulation,
+ * shared by all replicas. */
+typedef struct {
+  srv_sim *sim;                 /* for the functions below */
+  const srv_params *p;
+  sim_engine *eng;
+  bool streaming;               /* first tokens reach the client when made */
+  route_replica *view;          /* per replica: what the router sees (kv_used kept only for a policy that reads it) */
+  route_router *router;         /* told (route_update) of each change of a view it reads */
+  /* running totals over all replicas, kept up to date by the scheduler */
+  int64_t waiting;              /* requests queued or swapped out */
+  double tokens;                /* output tokens emitted (the simulation zeroes it per interval) */
+  uint64_t preemptions, swaps;  /* after the warm-up */
+} srv_host;
+
+/* One replica. Fields are private; those marked readable may be read by
+ * the simulation. Laid out for a step: three cache lines (the struct is
+ * 64-byte aligned, so an array of replicas must be too) hold all a decode
+ * step reads of it; the queues are read only when something waits. */
+typedef struct {
+  /* line 1: the batch and how much waits */
+  _Alignas(64) srv_host *h;
+  srv_seq *run;                    /* admitted, in admission order */
+  srv_req **runq;                  /* their requests, in the same order */
+  int32_t nrun, maxrun;            /* readable: nrun; maxrun: the policy's batch limit */
+  int32_t caprun;                  /* run and runq allocated (grows to maxrun) */
+  int32_t nrun_seen;               /* nrun as last reported to srv_running_changed */
+  int32_t index;                   /* readable */
+  bool busy;                       /* readable: a step is running */
+  bool batch_open;                 /* static/dynamic: a batch is running */
+  int64_t nwait, nswapped;         /* readable: queued (all classes), swapped out */
+  /* line 2: the step in progress, the totals (measured window, readable) */
+  sim_time step_start;
+  double step_flops, step_bytes;   /* its work (whole replica) */
+  double swap_bytes;               /* KV bytes per GPU swapped in or out during it */
+  double flops, bytes;
+  uint64_t steps;
+  const llm_replica *lr;           /* readable */
+  /* line 3 */
+  kv_cache kv;                     /* readable */
+  int32_t pool;                    /* readable */
+  /* cold: requests waiting or swapped out, idle and static-batch state */
+  srv_fifo swapped;                /* preempted to host memory, oldest first */
+  srv_fifo wait[SRV_MAX_CLASSES];  /* by class */
+  const net_link *host_link;       /* its GPUs' link to host memory (swaps), NULL none */
+  double gpus;                     /* readable */
+  sim_event_id timer;              /* static/dynamic: the batch timeout, 0 none */
+  int32_t pad_prompt;              /* static: the batch's longest prompt */
+  int32_t pad_out;                 /* static: its longest output */
+  int32_t pad_step;                /* static: decode steps done */
+} srv_replica;
+
+/* ---- serving_sched.c, for the simulation ---- */
+
+/* Set up replica `index` of pool `pool` (h outlives it); r is 64-byte
+ * aligned. */
+void srv_replica_init(srv_replica *r, srv_host *h, int index, int pool);
+void srv_replica_release(srv_replica *r);
+/* A request routed to r (not rejected): queue it and start a step if idle. */
+void srv_replica_enqueue(srv_replica *r, srv_req *q);
+/* Requests in r: waiting, swapped, running. */
+int64_t srv_replica_in_system(const srv_replica *r);
+
+/* ---- serving_sim.c, for the scheduler ---- */
+
+/* q completed / was rejected (why: for the reader): the simulation takes
+ * it back (statistics, then the pool). */
+void srv_request_done(srv_sim *s, srv_req *q);
+void srv_request_rejected(srv_sim *s, srv_req *q, const char *why);
+/* q->first_token was just set. */
+void srv_first_token(srv_sim *s, srv_req *q);
+/* r starts (busy) or stops running steps. */
+void srv_replica_busy(srv_sim *s, srv_replica *r, bool busy);
+/* r composed a step (or went idle); the sequences it runs changed by delta
+ * since the last call (the simulation also books r's KV blocks then). */
+void srv_running_changed(srv_sim *s, srv_replica *r, int delta);
+
+#endif
