@@ -110,7 +110,6 @@ struct srv_sim {
   uint64_t too_long, m_too_long;   /* rejected: prompt + output past the context (in rejected too) */
   uint64_t too_long_sampled;       /* of too_long, from sampled sizes (a trace's are told at load) */
   struct srv_pool_books *books;    /* per pool */
-  int64_t *kv_seen;                /* per replica: KV blocks as last booked */
   double m_running0;               /* running area at the start of the measured window */
   double saturation_per_s;         /* sum over pools of replicas x one replica's saturation rate */
   struct srv_probe *probe;         /* non-NULL: this is the saturation probe's replica */

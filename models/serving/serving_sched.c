@@ -508,10 +508,14 @@ static void start_step(srv_replica *r)
   }
   if (ndec > 0) llm_batch_add_decode(&b, ndec, ctx / ndec);
   update_kv_view(r);
-  /* every step: the simulation books running sequences and KV blocks per
-   * pool (capacity keys) */
-  srv_running_changed(h->sim, r, r->nrun - r->nrun_seen);
-  r->nrun_seen = r->nrun;
+  /* the simulation books running sequences and KV blocks per pool
+   * (capacity keys) when either changed */
+  int32_t kv = (int32_t)kv_used_blocks(&r->kv);
+  if (r->nrun != r->nrun_seen || kv != r->kv_seen) {
+    srv_running_changed(h->sim, r, r->nrun - r->nrun_seen, kv - r->kv_seen);
+    r->nrun_seen = r->nrun;
+    r->kv_seen = kv;
+  }
   if (b.prefill_tokens + b.decode_seqs <= 0) {
     if (r->busy) {
       r->busy = false;

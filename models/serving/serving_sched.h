@@ -103,6 +103,7 @@ typedef struct {
   /* line 3 */
   kv_cache kv;                     /* readable */
   int32_t pool;                    /* readable */
+  int32_t kv_seen;                 /* KV blocks in use as last reported to srv_running_changed */
   /* cold: requests waiting or swapped out, idle and static-batch state */
   srv_fifo swapped;                /* preempted to host memory, oldest first */
   srv_fifo wait[SRV_MAX_CLASSES];  /* by class */
@@ -135,8 +136,8 @@ void srv_request_rejected(srv_sim *s, srv_req *q, const char *why);
 void srv_first_token(srv_sim *s, srv_req *q);
 /* r starts (busy) or stops running steps. */
 void srv_replica_busy(srv_sim *s, srv_replica *r, bool busy);
-/* r composed a step (or went idle); the sequences it runs changed by delta
- * since the last call (the simulation also books r's KV blocks then). */
-void srv_running_changed(srv_sim *s, srv_replica *r, int delta);
+/* r composed a step (or went idle) and the sequences it runs changed by
+ * dseqs, or the KV blocks it holds by dkv, since the last call. */
+void srv_running_changed(srv_sim *s, srv_replica *r, int dseqs, int dkv);
 
 #endif

@@ -172,22 +172,17 @@ void srv_request_rejected(srv_sim *s, srv_req *q, const char *why)
   check_stop_ticks(s);
 }
 
-/* Called once per step composition (and when a replica goes idle), with
- * the change in r's running sequences since the last call: the KV blocks in
- * use change only then, so booking them here integrates them exactly.
- * Integer block counts: no drift in the sums. */
-void srv_running_changed(srv_sim *s, srv_replica *r, int delta)
+/* Called at a step composition (or when a replica goes idle) that changed
+ * the replica's running sequences or KV blocks: they change only then, so
+ * booking them here integrates them exactly. Integer counts: no drift. */
+void srv_running_changed(srv_sim *s, srv_replica *r, int dseqs, int dkv)
 {
   sim_time now = sim_now(s->eng);
   struct srv_pool_books *b = &s->books[r->pool];
-  int64_t kv = kv_used_blocks(&r->kv);
-  if (kv != s->kv_seen[r->index]) {
-    srv_integral_set(&b->kv_blocks, now, b->kv_blocks.v + (double)(kv - s->kv_seen[r->index]));
-    s->kv_seen[r->index] = kv;
-  }
-  if (delta == 0) return;
-  srv_integral_set(&s->running, now, s->running.v + delta);
-  srv_integral_set(&b->running, now, b->running.v + delta);
+  if (dkv) srv_integral_set(&b->kv_blocks, now, b->kv_blocks.v + (double)dkv);
+  if (dseqs == 0) return;
+  srv_integral_set(&s->running, now, s->running.v + dseqs);
+  srv_integral_set(&b->running, now, b->running.v + dseqs);
 }
 
 void srv_replica_busy(srv_sim *s, srv_replica *r, bool busy)
@@ -539,7 +534,6 @@ void *serving_create(const void *params, const sim_component_env *env)
   s->energy = xcalloc((size_t)p->npools, sizeof *s->energy);
   s->pool_busy = xcalloc((size_t)p->npools, sizeof *s->pool_busy);
   s->books = xcalloc((size_t)p->npools, sizeof *s->books);
-  s->kv_seen = xcalloc((size_t)s->nreps, sizeof *s->kv_seen);
   s->nsrc = p->nclasses;
   int k = 0;
   for (int i = 0; i < p->npools; i++) {
@@ -640,7 +634,6 @@ void serving_destroy(void *self)
   free(s->energy);
   free(s->pool_busy);
   free(s->books);
-  free(s->kv_seen);
   free(s->tick_ttft);
   free(s);
 }
