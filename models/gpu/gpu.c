@@ -51,6 +51,8 @@ static const sim_key gpu_keys[] = {
    .help = "dense peak per precision"},
   F(mem_gib, "mem_gib", true, 0.1, 1e5, "GiB", "memory capacity"),
   F(mem_bw_gbs, "mem_bw_gbs", true, 1, 1e6, "GB/s", "peak memory bandwidth"),
+  {.name = "sms", .kind = SIM_KEY_INT, .offset = offsetof(gpu_spec, sms), .def = 0, .min = 0, .max = 100000,
+   .help = "streaming multiprocessors (AMD: compute units), for wave quantisation (0: unknown)"},
   F(tdp_w, "tdp_w", true, 1, 1e5, "W", "board power"),
   F(idle_w, "idle_w", true, 0, 1e5, "W", "idle power"),
   S(power_source, "power_source", true, "source of the power figures"),

@@ -5,6 +5,8 @@
 #ifndef GPU_H
 #define GPU_H
 
+#include <stdint.h>
+
 #include "models/interconnect/net.h"
 #include "sim/catalog.h"
 
@@ -24,6 +26,7 @@ typedef struct {
   double peak_tflops[GPU_PRECISIONS];  /* dense; 0: unsupported */
   double mem_gib;
   double mem_bw_gbs;
+  int64_t sms;                         /* streaming multiprocessors (AMD: compute units); 0: unknown */
   double tdp_w, idle_w;
   const char *power_source;
   const char *scaleup_link_name, *host_link_name;
