@@ -7,11 +7,14 @@
 #include <gsl/gsl_rng.h>
 #include <math.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
+#include "driver/commands/calibrate_input.h"
 #include "models/calibrate/calibrate.h"
 #include "models/llm/llm_step.h"
 #include "cattest.h"
+#include "clitest.h"
 #include "testutil.h"
 
 /* A spread of batch compositions a real engine runs: decode batches of 1 to
@@ -184,6 +187,117 @@ static void test_identifiability(void)
   CU_ASSERT_PTR_NOT_NULL(strstr(res.message, "observation 1"));
 }
 
+/* Read a measurement file written into dir; the errors joined into msg. */
+static bool read_one(const char *dir, const char *name, const char *text, calib_obs_list *l, char *msg, size_t n)
+{
+  char *path = cs_write_file(dir, name, text);
+  cfg_errors errs;
+  cfg_errors_init(&errs, NULL);
+  bool ok = calib_read(NULL, path, l, &errs);
+  msg[0] = 0;
+  char *buf = NULL;
+  size_t len = 0;
+  FILE *f = open_memstream(&buf, &len);
+  cfg_errors_print(&errs, f);
+  fclose(f);
+  snprintf(msg, n, "%s", buf ? buf : "");
+  free(buf);
+  cfg_errors_release(&errs);
+  free(path);
+  return ok;
+}
+
+/* A step CSV: each row's batch as written by hand; defaults; extra columns
+ * ignored; errors name file, line and column, and nothing is kept. */
+static void test_csv_input(void)
+{
+  char *dir = cs_tmpdir("calibrate_csv");
+  calib_obs_list l = {0};
+  char msg[2048];
+  CU_ASSERT_TRUE_FATAL(read_one(dir, "steps.csv",
+                                "when,step_time_ms,prefill_tokens,prefill_seqs,prefill_cached,decode_seqs,"
+                                "decode_context,count\r\n"
+                                "t0,12.5,,,,32,1000,4\r\n"
+                                "t1,80,2048,2,100,,,\r\n"
+                                "\r\n"
+                                "t2,20,256,,,8,\"500\",\r\n",
+                                &l, msg, sizeof msg));
+  CU_ASSERT_EQUAL_FATAL(l.n, 3);
+  /* row 1: 32 decoding sequences at 1,000 tokens, 4 steps averaged */
+  CU_ASSERT_EQUAL(l.v[0].measured_s, 0.0125);
+  CU_ASSERT_EQUAL(l.v[0].weight, 2.0);
+  CU_ASSERT_EQUAL(l.v[0].batch.decode_seqs, 32);
+  CU_ASSERT_EQUAL(l.v[0].batch.decode_context, 32000);
+  CU_ASSERT_EQUAL(l.v[0].batch.prefill_tokens, 0);
+  /* row 2: two chunks of 1,024 after 100 cached tokens, both completing:
+   * attended 2 x (1024 x 100 + 1024 x 1025 / 2), KV read 2 x 1124 */
+  CU_ASSERT_EQUAL(l.v[1].batch.prefill_tokens, 2048);
+  CU_ASSERT_EQUAL(l.v[1].batch.prefill_attended, 2 * (1024.0 * 100 + 1024.0 * 1025 / 2));
+  CU_ASSERT_EQUAL(l.v[1].batch.prefill_kv_read, 2 * 1124.0);
+  CU_ASSERT_EQUAL(l.v[1].batch.prefill_done, 2);
+  CU_ASSERT_EQUAL(l.v[1].weight, 1.0);
+  /* row 3 (file line 5): a mixed step, one prompt by default */
+  CU_ASSERT_EQUAL(l.v[2].batch.prefill_done, 1);
+  CU_ASSERT_EQUAL(l.v[2].batch.decode_seqs, 8);
+  free(l.v);
+  l = (calib_obs_list){0};
+  CU_ASSERT_FALSE(read_one(dir, "bad.csv",
+                           "step_time_ms,decode_seqs,decode_context\n"
+                           "10,4,100\n"
+                           "-3,4,100\n"
+                           "10,4,\n"
+                           "10,abc,100\n",
+                           &l, msg, sizeof msg));
+  CU_ASSERT_EQUAL(l.n, 0);
+  CU_ASSERT_PTR_NOT_NULL(strstr(msg, "bad.csv:3: step_time_ms: '-3' is not a number >= 0"));
+  CU_ASSERT_PTR_NOT_NULL(strstr(msg, "bad.csv:4: decode_context: decoding sequences need their mean context"));
+  CU_ASSERT_PTR_NOT_NULL(strstr(msg, "bad.csv:5: decode_seqs: 'abc' is not a number >= 0"));
+  CU_ASSERT_FALSE(read_one(dir, "nohdr.csv", "prefill_tokens,decode_seqs\n1,2\n", &l, msg, sizeof msg));
+  CU_ASSERT_PTR_NOT_NULL(strstr(msg, "nohdr.csv:1: no step_time_ms or step_time_s column"));
+  CU_ASSERT_FALSE(read_one(dir, "empty.csv", "step_time_s,decode_seqs,decode_context\n", &l, msg, sizeof msg));
+  CU_ASSERT_PTR_NOT_NULL(strstr(msg, "empty.csv:2: no rows after the header"));
+  cs_rm_rf(dir);
+  free(dir);
+}
+
+/* benchmark_serving results: closed loop at max_concurrency 16 gives a
+ * decode step of 16 at the mean context; an open-loop run at 0.5 req/s
+ * gives Little's law's running count, 0.5 x (127 x 20 ms) = 1.27, rounded
+ * to 1, and then also a prefill from the median TTFT. */
+static void test_json_input(void)
+{
+  char *dir = cs_tmpdir("calibrate_json");
+  calib_obs_list l = {0};
+  char msg[2048];
+  CU_ASSERT_TRUE_FATAL(read_one(dir, "closed.json",
+                                "{\"completed\": 64, \"duration\": 40.0, \"request_rate\": \"inf\", "
+                                "\"max_concurrency\": 16, \"median_tpot_ms\": 25.0, \"median_ttft_ms\": 300.0, "
+                                "\"total_input_tokens\": 65536, \"total_output_tokens\": 16384}",
+                                &l, msg, sizeof msg));
+  CU_ASSERT_EQUAL_FATAL(l.n, 1);
+  CU_ASSERT_EQUAL(l.v[0].measured_s, 0.025);
+  CU_ASSERT_EQUAL(l.v[0].batch.decode_seqs, 16);
+  CU_ASSERT_EQUAL(l.v[0].batch.decode_context, 16 * (1024 + 256 / 2.0));
+  CU_ASSERT_TRUE_FATAL(read_one(dir, "open.json",
+                                "{\"completed\": 100, \"duration\": 200.0, \"request_rate\": 0.5, "
+                                "\"max_concurrency\": null, \"median_tpot_ms\": 20.0, \"median_ttft_ms\": 45.0, "
+                                "\"input_lens\": [500, 700], \"output_lens\": [128, 128]}",
+                                &l, msg, sizeof msg));
+  CU_ASSERT_EQUAL_FATAL(l.n, 3);
+  CU_ASSERT_EQUAL(l.v[1].batch.decode_seqs, 1);
+  CU_ASSERT_EQUAL(l.v[1].batch.decode_context, 600 + 64);
+  CU_ASSERT_EQUAL(l.v[2].measured_s, 0.045);
+  CU_ASSERT_EQUAL(l.v[2].batch.prefill_tokens, 600);
+  CU_ASSERT_FALSE(read_one(dir, "bad.json", "{\"completed\": 10, \"duration\": 5}", &l, msg, sizeof msg));
+  CU_ASSERT_PTR_NOT_NULL(strstr(msg, "bad.json: median_tpot_ms: missing"));
+  CU_ASSERT_FALSE(read_one(dir, "broken.json", "{\"completed\": ", &l, msg, sizeof msg));
+  CU_ASSERT_PTR_NOT_NULL(strstr(msg, "broken.json:1: not JSON"));
+  CU_ASSERT_EQUAL(l.n, 3);
+  free(l.v);
+  cs_rm_rf(dir);
+  free(dir);
+}
+
 int main(void)
 {
   if (!cs_catalogs()) return 1;
@@ -192,6 +306,8 @@ int main(void)
     {"fit recovers known constants within 2%", test_recovers_known_constants},
     {"noisy steps: constants within 5%, intervals cover the truth", test_noise_and_intervals},
     {"constants the measurements cannot determine are named", test_identifiability},
+    {"step-time CSV: batches by hand, errors at file:line: column", test_csv_input},
+    {"benchmark_serving JSON: concurrency, Little's law, TTFT at concurrency 1", test_json_input},
     {NULL, NULL},
   };
   int rc = cs_run_suite("calibrate", tests);
