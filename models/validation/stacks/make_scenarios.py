@@ -1,0 +1,169 @@
+#!/usr/bin/env python3
+# models/validation/stacks/make_scenarios.py: writes the scenario (*.cfg) of every
+# measurements.csv row whose `reproduce` column names "scenario NAME.cfg", from the
+# row's own conditions (GPU, tp, model, precision, sizes, load). Run it in this folder:
+#   python3 make_scenarios.py            (rewrites the .cfg files byte for byte)
+# Inputs the source does not give are written as assumptions in each file's header.
+# No scenario sets scheduler.stack: the stack profiles come with the stack branch;
+# the header names the stack each one needs (the row's `stack` column).
+import csv
+import re
+
+ROWS = list(csv.DictReader(open("measurements.csv", newline="")))
+
+# Qwen3-0.6B and Qwen2.5-0.5B are not catalog models: the scenarios define them
+# (architecture from the Hugging Face config.json of each model card).
+QWEN3_06B = """models = ( {
+  name = "qwen3-0.6b"; description = "Qwen3-0.6B (HF config.json: 28 layers, hidden 1024, 16/8 heads of 128, FFN 3072, tied)";
+  layers = 28; hidden = 1024; heads = 16; kv_heads = 8; head_dim = 128; ffn = 3072; ffn_kind = "gated";
+  vocab = 151936; max_context = 40960; positions = "rotary"; tied_embeddings = true; biases = false; norm = "rmsnorm";
+  published_params = 0.6e9; params_source = "Qwen/Qwen3-0.6B model card: 0.6B parameters (0.44B non-embedding)";
+  source = "Qwen/Qwen3-0.6B config.json (Hugging Face)";
+} );
+"""
+
+
+def fixed_sizes(workload):
+    m = re.search(r"fixed (\d+) in / (\d+) out, (\d+) requests", workload)
+    return (int(m.group(1)), int(m.group(2)), int(m.group(3))) if m else None
+
+
+def header(row, extra):
+    lines = ["# %s" % row["source"], "# %s" % row["url"],
+             "# Reproduces row(s) %s of measurements.csv (role %s; needs stack \"%s\", %s)."
+             % (row["_ids"], row["role"], row["stack"], row["stack_version"])]
+    for e in extra:
+        lines.append("# " + e)
+    return "\n".join(lines) + "\n"
+
+
+def burst(n):
+    # every request at (almost) t = 0: the offline / request-rate-inf runs
+    return "  arrivals = { rate = 100000.0; };\n  requests = %d;\n" % n
+
+
+def pool(gpu, tp, replicas=1):
+    return 'cluster = { pools = ( { gpu = "%s"; replicas = %d; tp = %d; } ); };\n' % (gpu, replicas, tp)
+
+
+def scenario(name, row):
+    rid = row["id"]
+    prec = row["precision"]
+    gpu = row["gpu"]
+    tp = int(row["tp"])
+    model = row["model"]
+    out = []
+    if rid.startswith("trt017-"):
+        isl, osl, n = fixed_sizes(row["workload"])
+        out.append(header(row, [
+            "trtllm-bench throughput, offline: %d requests of %d in / %d out queued at once." % (n, isl, osl),
+            "Assumed: max batch 2048 and 8192 tokens per step (trtllm-bench build picks them by heuristics;",
+            "its sample output shows 4096 / 8192), KV fraction 0.95 (the doc's usual setting, not expressible yet).",
+            "Metric: output tokens / makespan (summary.json)."]))
+        out.append('name = "%s";\nseed = 1;\n' % name)
+        out.append('model = { name = "%s"; precision = "%s"; max_context = %d; };\n' % (model, prec, isl + osl))
+        out.append(pool(gpu, tp))
+        out.append("workload = {\n%s  prompt_tokens = { dist = \"fixed\"; value = %d; };\n"
+                   "  output_tokens = { dist = \"fixed\"; value = %d; };\n};\n" % (burst(n), isl, osl))
+        # a 20000-token prompt cannot fit an 8192-token step: TRT-LLM then runs chunked context
+        policy = "chunked-prefill" if isl + osl > 8192 else "continuous"
+        out.append('scheduler = { policy = "%s"; max_num_seqs = 2048; max_batched_tokens = 8192; };\n' % policy)
+        out.append("output = { interval_s = 60.0; requests = true; };\n")
+    elif rid.startswith("trt014-"):
+        isl, osl, n = fixed_sizes(row["workload"])
+        rate = float(row["load"].split()[0])
+        out.append(header(row, [
+            "Triton tensorrtllm_backend (v0.14.0), BF16, %d requests of %d in / %d out at %g req/s." % (n, isl, osl, rate),
+            "Assumed: Poisson arrivals (the doc gives the QPS only); scheduler defaults (the backend's max batch",
+            "is not published). Metrics: mean TTFT and mean ITL of the requests (requests.csv)."]))
+        out.append('name = "%s";\nseed = 1;\n' % name)
+        out.append('model = { name = "%s"; precision = "bf16"; max_context = %d; };\n' % (model, isl + osl))
+        out.append(pool(gpu, tp))
+        out.append("workload = {\n  arrivals = { rate = %g; };\n  requests = %d;\n"
+                   "  prompt_tokens = { dist = \"fixed\"; value = %d; };\n"
+                   "  output_tokens = { dist = \"fixed\"; value = %d; };\n};\n" % (rate, n, isl, osl))
+        out.append('scheduler = { policy = "continuous"; };\n')
+        out.append("output = { interval_s = 60.0; requests = true; };\n")
+    elif rid.startswith(("sgl030-", "vllm060ms-")):
+        m = re.search(r"(\d+) prompts", row["workload"])
+        n = int(m.group(1))
+        offline = "offline" in row["load"]
+        vllm = rid.startswith("vllm060ms-")
+        extra = ["ShareGPT V3 sampled by sglang.bench_serving: the sample's lengths are not published.",
+                 "Assumed: lognormal prompt mean 230.2, cv 1.16, output mean 223.1, cv 1.02 (vLLM's ShareGPT",
+                 "sampler at seed 0, Lambda's 320-prompt trace lambda054_mistral7b_a100_320.csv); contexts <= 4096."]
+        if vllm:
+            extra.append("vLLM 0.6.0 with --num-scheduler-steps 10 (needs a multi-step profile; stack \"other\").")
+        out.append(header(row, extra + ["Metrics: medians of end-to-end latency, TTFT and TPOT, or output tokens / makespan."]))
+        out.append('name = "%s";\nseed = 1;\n' % name)
+        out.append('model = { name = "%s"; precision = "bf16"; max_context = 4096; };\n' % model)
+        out.append(pool(gpu, tp))
+        arr = burst(n) if offline else "  arrivals = { rate = %g; };\n  requests = %d;\n" % (
+            float(re.search(r"Poisson (\d+)", row["load"]).group(1)), n)
+        out.append("workload = {\n%s  prompt_tokens = { dist = \"lognormal\"; mean = 230.2; cv = 1.16; };\n"
+                   "  output_tokens = { dist = \"lognormal\"; mean = 223.1; cv = 1.02; };\n};\n" % arr)
+        out.append('scheduler = { policy = "continuous"; max_num_seqs = 256; };\n')
+        out.append("output = { interval_s = 60.0; requests = true; };\n")
+    elif rid.startswith("lambda054-"):
+        trace = re.search(r"exact lengths in (\S+):", row["workload"]).group(1)
+        out.append(header(row, [
+            "vLLM 0.5.4 (vllm/vllm-openai:v0.5.4), benchmark_serving ShareGPT, 320 prompts at rate inf,",
+            "max_model_len 2000; every request's lengths from the result JSON (%s)." % trace,
+            "vLLM defaults: max_num_seqs 256, max_num_batched_tokens max(2000, 2048) = 2048, no chunked prefill.",
+            "Metrics: output tokens / makespan, mean TTFT, median TPOT."]))
+        out.append('name = "%s";\nseed = 1;\n' % name)
+        out.append('model = { name = "%s"; precision = "bf16"; max_context = 2000; };\n' % model)
+        out.append(pool(gpu, tp))
+        out.append('workload = { trace = { file = "%s"; truncate = true; }; };\n' % trace)
+        out.append('scheduler = { policy = "continuous"; max_num_seqs = 256; max_batched_tokens = 2048; };\n')
+        out.append("output = { interval_s = 10.0; requests = true; };\n")
+    elif rid.startswith("vllmv1-0190-"):
+        offline = "burst" in rid
+        out.append(header(row, [
+            "vLLM 0.19.0 (V1) vllm serve --gpu-memory-utilization 0.5 --max-model-len 2048; vllm bench serve random",
+            "512 in / 128 out, 500 prompts, Poisson (burstiness 1) at rate 16, or all at once (rate inf).",
+            "Assumed: V1 defaults on a >= 70 GiB GPU, max_num_batched_tokens 8192 and max_num_seqs 1024;",
+            "chunked prefill on (V1 always). Metrics: mean TTFT and TPOT, or completed requests / makespan."]))
+        out.append('name = "%s";\nseed = 1;\n' % name)
+        out.append(QWEN3_06B)
+        out.append('model = { name = "qwen3-0.6b"; precision = "bf16"; max_context = 2048; };\n')
+        out.append(pool(gpu, tp))
+        arr = burst(500) if offline else "  arrivals = { rate = 16.0; };\n  requests = 500;\n"
+        out.append("workload = {\n%s  prompt_tokens = { dist = \"fixed\"; value = 512; };\n"
+                   "  output_tokens = { dist = \"fixed\"; value = 128; };\n};\n" % arr)
+        out.append('scheduler = { policy = "chunked-prefill"; max_num_seqs = 1024; max_batched_tokens = 8192; };\n')
+        out.append("output = { interval_s = 10.0; requests = true; };\n")
+    elif rid.startswith("vllm033-8xl40-"):
+        out.append(header(row, [
+            "vLLM 0.3.3 api_server, TP 8 over PCIe on 8 x L40, gpu_memory_utilization 0.95; benchmark_serving",
+            "ShareGPT, 100 prompts (25,900 in / 22,632 out) at Poisson 10 req/s.",
+            "Stand-ins: l40s for the L40 (not in the catalog: same AD102 board and memory, lower tensor rate);",
+            "lognormal sizes of the published means (cv 1.0 assumed); LLaMA-7B for the '/path/llama7b' model."]))
+        out.append('name = "%s";\nseed = 1;\n' % name)
+        out.append('model = { name = "llama-7b"; precision = "fp16"; max_context = 2048; };\n')
+        out.append(pool("l40s", 8))
+        out.append("workload = {\n  arrivals = { rate = 10.0; };\n  requests = 100;\n"
+                   "  prompt_tokens = { dist = \"lognormal\"; mean = 259.0; cv = 1.0; };\n"
+                   "  output_tokens = { dist = \"lognormal\"; mean = 226.3; cv = 1.0; };\n};\n")
+        out.append('scheduler = { policy = "continuous"; };\n')
+        out.append("output = { interval_s = 10.0; requests = true; };\n")
+    else:
+        raise SystemExit("make_scenarios.py: no rule for %s (%s)" % (rid, name))
+    return "".join(out)
+
+
+def main():
+    groups = {}
+    for r in ROWS:
+        m = re.match(r"scenario ([\w.\-]+\.cfg)", r["reproduce"])
+        if m and "/" not in m.group(1):
+            groups.setdefault(m.group(1), []).append(r)
+    for cfg, rows in sorted(groups.items()):
+        row = dict(rows[0])
+        row["_ids"] = ", ".join(x["id"] for x in rows)
+        with open(cfg, "w") as f:
+            f.write(scenario(cfg[:-4], row))
+    print("%d scenarios" % len(groups))
+
+
+main()
