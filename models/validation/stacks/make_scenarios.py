@@ -23,6 +23,16 @@ QWEN3_06B = """models = ( {
 """
 
 
+QWEN25_05B = """models = ( {
+  name = "qwen2.5-0.5b"; description = "Qwen2.5-0.5B-Instruct (HF config.json: 24 layers, hidden 896, 14/2 heads of 64, FFN 4864, tied)";
+  layers = 24; hidden = 896; heads = 14; kv_heads = 2; head_dim = 64; ffn = 4864; ffn_kind = "gated";
+  vocab = 151936; max_context = 32768; positions = "rotary"; tied_embeddings = true; biases = true; norm = "rmsnorm";
+  published_params = 0.49e9; params_source = "Qwen/Qwen2.5-0.5B-Instruct model card: 0.49B parameters (0.36B non-embedding)";
+  source = "Qwen/Qwen2.5-0.5B-Instruct config.json (Hugging Face)";
+} );
+"""
+
+
 def fixed_sizes(workload):
     m = re.search(r"fixed (\d+) in / (\d+) out, (\d+) requests", workload)
     return (int(m.group(1)), int(m.group(2)), int(m.group(3))) if m else None
@@ -53,10 +63,11 @@ def scenario(name, row):
     tp = int(row["tp"])
     model = row["model"]
     out = []
-    if rid.startswith("trt017-"):
+    if rid.startswith(("trt017-", "trt10-")):
         isl, osl, n = fixed_sizes(row["workload"])
         out.append(header(row, [
-            "trtllm-bench throughput, offline: %d requests of %d in / %d out queued at once." % (n, isl, osl),
+            "trtllm-bench throughput (%s), offline: %d requests of %d in / %d out queued at once."
+            % (row["stack_version"], n, isl, osl),
             "Assumed: max batch 2048 and 8192 tokens per step (trtllm-bench build picks them by heuristics;",
             "its sample output shows 4096 / 8192), KV fraction 0.95 (the doc's usual setting, not expressible yet).",
             "Metric: output tokens / makespan (summary.json)."]))
@@ -133,6 +144,28 @@ def scenario(name, row):
                    "  output_tokens = { dist = \"fixed\"; value = 128; };\n};\n" % arr)
         out.append('scheduler = { policy = "chunked-prefill"; max_num_seqs = 1024; max_batched_tokens = 8192; };\n')
         out.append("output = { interval_s = 10.0; requests = true; };\n")
+    elif rid.startswith("vllmv1-0230-"):
+        l4 = "-l4-" in rid
+        isl, osl = (256, 128) if l4 else (1024, 128)
+        out.append(header(row, [
+            "vLLM 0.23.0 (V1), vllm bench serve, %d in / %d out (--ignore-eos), closed loop at concurrency 1." % (isl, osl),
+            "Concurrency 1 is approximated by Poisson arrivals 20 s apart (0.05 req/s, about 1 request in",
+            "flight in 30): no request waits, so TTFT, ITL and end-to-end latency are those of a lone request.",
+            ("--gpu-memory-utilization 0.6 --max-model-len 8192 on a GKE g2-standard-4 (4 vCPUs)." if l4 else
+             "Default vllm serve; A100 40GB on Lambda (SXM assumed)."),
+            "Assumed: V1 defaults on a < 70 GiB GPU, max_num_batched_tokens 2048, max_num_seqs 256; chunked prefill."]))
+        out.append('name = "%s";\nseed = 1;\n' % name)
+        if l4:
+            out.append(QWEN25_05B)
+            out.append('model = { name = "qwen2.5-0.5b"; precision = "bf16"; max_context = 8192; };\n')
+        else:
+            out.append('model = { name = "llama3.1-8b"; precision = "bf16"; max_context = 8192; };\n')
+        out.append(pool(gpu, tp))
+        out.append("workload = {\n  arrivals = { rate = 0.05; };\n  requests = 100;\n"
+                   "  prompt_tokens = { dist = \"fixed\"; value = %d; };\n"
+                   "  output_tokens = { dist = \"fixed\"; value = %d; };\n};\n" % (isl, osl))
+        out.append('scheduler = { policy = "chunked-prefill"; max_num_seqs = 256; max_batched_tokens = 2048; };\n')
+        out.append("output = { interval_s = 60.0; requests = true; };\n")
     elif rid.startswith("vllm033-8xl40-"):
         out.append(header(row, [
             "vLLM 0.3.3 api_server, TP 8 over PCIe on 8 x L40, gpu_memory_utilization 0.95; benchmark_serving",
