@@ -33,6 +33,16 @@ QWEN25_05B = """models = ( {
 """
 
 
+QWEN3_32B = """models = ( {
+  name = "qwen3-32b"; description = "Qwen3-32B (HF config.json: 64 layers, hidden 5120, 64/8 heads of 128, FFN 25600)";
+  layers = 64; hidden = 5120; heads = 64; kv_heads = 8; head_dim = 128; ffn = 25600; ffn_kind = "gated";
+  vocab = 151936; max_context = 40960; positions = "rotary"; tied_embeddings = false; biases = false; norm = "rmsnorm";
+  published_params = 32.8e9; params_source = "Qwen/Qwen3-32B model card: 32.8B parameters (31.2B non-embedding)";
+  source = "Qwen/Qwen3-32B config.json (Hugging Face)";
+} );
+"""
+
+
 def fixed_sizes(workload):
     m = re.search(r"fixed (\d+) in / (\d+) out, (\d+) requests", workload)
     return (int(m.group(1)), int(m.group(2)), int(m.group(3))) if m else None
@@ -165,6 +175,41 @@ def scenario(name, row):
                    "  prompt_tokens = { dist = \"fixed\"; value = %d; };\n"
                    "  output_tokens = { dist = \"fixed\"; value = %d; };\n};\n" % (isl, osl))
         out.append('scheduler = { policy = "chunked-prefill"; max_num_seqs = 256; max_batched_tokens = 2048; };\n')
+        out.append("output = { interval_s = 60.0; requests = true; };\n")
+    elif rid.startswith("gpustack-") and "-a100-" in rid:
+        n = int(re.search(r"(\d+) prompts", row["load"]).group(1))
+        eng = rid.split("-")[1]
+        sched = {"vllm0110": ('chunked-prefill', 1024, 8192, "vLLM V1 defaults on a >= 70 GiB GPU (assumed)"),
+                 "sgl055": ('chunked-prefill', 1024, 8192, "SGLang defaults: chunked prefill 8192 (assumed), running requests bounded by memory"),
+                 "trt120rc1": ('chunked-prefill', 2048, 8192, "trtllm-serve defaults: max batch 2048, max tokens 8192 (assumed)")}[eng]
+        sharegpt = "sharegpt" in rid
+        extra = ["GPUStack performance lab: Qwen3-32B bf16 on one A100 SXM 80GB, %d prompts sent at once." % n,
+                 "Scheduler: %s." % sched[3]]
+        if sharegpt:
+            extra.append("max_context 32768 (vLLM's --max-model-len in this run; the same for the other engines).")
+            extra.append("ShareGPT lengths assumed lognormal, means of the published totals (217.4 in / 201.4 out), cv of Lambda's trace.")
+            sizes = ('  prompt_tokens = { dist = "lognormal"; mean = 217.4; cv = 1.16; };\n'
+                     '  output_tokens = { dist = "lognormal"; mean = 201.4; cv = 1.02; };\n')
+            ctx = 32768
+        else:
+            m = re.search(r"random-(\d+)-(\d+)-", rid)
+            isl, osl = int(m.group(1)), int(m.group(2))
+            if isl == 32000:
+                osl = 77
+                extra.append("Outputs stop at EOS (no --ignore-eos): 7,699 tokens over 100 requests, written as 77 each.")
+            sizes = ('  prompt_tokens = { dist = "fixed"; value = %d; };\n'
+                     '  output_tokens = { dist = "fixed"; value = %d; };\n' % (isl, osl))
+            ctx = 34816
+            extra.append("max_context 34816, not the engines' 40960: today's memory accounting leaves only 35,728-38,096")
+            extra.append("KV tokens on this card, while vLLM started with max_model_len 40960 (so it had at least that).")
+        extra.append("Metrics: output or total tokens / makespan, mean TTFT, mean TPOT.")
+        out.append(header(row, extra))
+        out.append('name = "%s";\nseed = 1;\n' % name)
+        out.append(QWEN3_32B)
+        out.append('model = { name = "qwen3-32b"; precision = "bf16"; max_context = %d; };\n' % ctx)
+        out.append(pool(gpu, tp))
+        out.append("workload = {\n%s%s  truncate = true;\n};\n" % (burst(n), sizes))
+        out.append('scheduler = { policy = "%s"; max_num_seqs = %d; max_batched_tokens = %d; };\n' % sched[:3])
         out.append("output = { interval_s = 60.0; requests = true; };\n")
     elif rid.startswith("vllm033-8xl40-"):
         out.append(header(row, [
