@@ -43,6 +43,16 @@ QWEN3_32B = """models = ( {
 """
 
 
+QWEN3_14B = """models = ( {
+  name = "qwen3-14b"; description = "Qwen3-14B (HF config.json: 40 layers, hidden 5120, 40/8 heads of 128, FFN 17408)";
+  layers = 40; hidden = 5120; heads = 40; kv_heads = 8; head_dim = 128; ffn = 17408; ffn_kind = "gated";
+  vocab = 151936; max_context = 40960; positions = "rotary"; tied_embeddings = false; biases = false; norm = "rmsnorm";
+  published_params = 14.8e9; params_source = "Qwen/Qwen3-14B model card: 14.8B parameters (13.2B non-embedding)";
+  source = "Qwen/Qwen3-14B config.json (Hugging Face)";
+} );
+"""
+
+
 def fixed_sizes(workload):
     m = re.search(r"fixed (\d+) in / (\d+) out, (\d+) requests", workload)
     return (int(m.group(1)), int(m.group(2)), int(m.group(3))) if m else None
@@ -183,7 +193,9 @@ def scenario(name, row):
                  "sgl055": ('chunked-prefill', 1024, 8192, "SGLang defaults: chunked prefill 8192 (assumed), running requests bounded by memory"),
                  "trt120rc1": ('chunked-prefill', 2048, 8192, "trtllm-serve defaults: max batch 2048, max tokens 8192 (assumed)")}[eng]
         sharegpt = "sharegpt" in rid
-        extra = ["GPUStack performance lab: Qwen3-32B bf16 on one A100 SXM 80GB, %d prompts sent at once." % n,
+        qwen14 = "qwen3-14b" in rid
+        mname = "qwen3-14b" if qwen14 else "qwen3-32b"
+        extra = ["GPUStack performance lab: %s bf16 on one A100 SXM 80GB, %d prompts sent at once." % (mname, n),
                  "Scheduler: %s." % sched[3]]
         if sharegpt:
             extra.append("max_context 32768 (vLLM's --max-model-len in this run; the same for the other engines).")
@@ -195,18 +207,20 @@ def scenario(name, row):
             m = re.search(r"random-(\d+)-(\d+)-", rid)
             isl, osl = int(m.group(1)), int(m.group(2))
             if isl == 32000:
-                osl = 77
-                extra.append("Outputs stop at EOS (no --ignore-eos): 7,699 tokens over 100 requests, written as 77 each.")
+                osl = 99 if qwen14 else 77
+                extra.append("Outputs stop at EOS (no --ignore-eos): %s tokens over 100 requests, written as %d each."
+                             % ("9,891" if qwen14 else "7,699", osl))
             sizes = ('  prompt_tokens = { dist = "fixed"; value = %d; };\n'
                      '  output_tokens = { dist = "fixed"; value = %d; };\n' % (isl, osl))
-            ctx = 34816
-            extra.append("max_context 34816, not the engines' 40960: today's memory accounting leaves only 35,728-38,096")
-            extra.append("KV tokens on this card, while vLLM started with max_model_len 40960 (so it had at least that).")
+            ctx = 40960 if qwen14 else 34816
+            if not qwen14:
+                extra.append("max_context 34816, not the engines' 40960: today's memory accounting leaves only")
+                extra.append("35,728-38,096 KV tokens on this card, while vLLM started with max_model_len 40960.")
         extra.append("Metrics: output or total tokens / makespan, mean TTFT, mean TPOT.")
         out.append(header(row, extra))
         out.append('name = "%s";\nseed = 1;\n' % name)
-        out.append(QWEN3_32B)
-        out.append('model = { name = "qwen3-32b"; precision = "bf16"; max_context = %d; };\n' % ctx)
+        out.append(QWEN3_14B if qwen14 else QWEN3_32B)
+        out.append('model = { name = "%s"; precision = "bf16"; max_context = %d; };\n' % (mname, ctx))
         out.append(pool(gpu, tp))
         out.append("workload = {\n%s%s  truncate = true;\n};\n" % (burst(n), sizes))
         out.append('scheduler = { policy = "%s"; max_num_seqs = %d; max_batched_tokens = %d; };\n' % sched[:3])
