@@ -53,6 +53,16 @@ QWEN3_14B = """models = ( {
 """
 
 
+QWEN3_8B = """models = ( {
+  name = "qwen3-8b"; description = "Qwen3-8B (HF config.json: 36 layers, hidden 4096, 32/8 heads of 128, FFN 12288)";
+  layers = 36; hidden = 4096; heads = 32; kv_heads = 8; head_dim = 128; ffn = 12288; ffn_kind = "gated";
+  vocab = 151936; max_context = 40960; positions = "rotary"; tied_embeddings = false; biases = false; norm = "rmsnorm";
+  published_params = 8.2e9; params_source = "Qwen/Qwen3-8B model card: 8.2B parameters (6.95B non-embedding)";
+  source = "Qwen/Qwen3-8B config.json (Hugging Face)";
+} );
+"""
+
+
 def fixed_sizes(workload):
     m = re.search(r"fixed (\d+) in / (\d+) out, (\d+) requests", workload)
     return (int(m.group(1)), int(m.group(2)), int(m.group(3))) if m else None
@@ -185,6 +195,27 @@ def scenario(name, row):
                    "  prompt_tokens = { dist = \"fixed\"; value = %d; };\n"
                    "  output_tokens = { dist = \"fixed\"; value = %d; };\n};\n" % (isl, osl))
         out.append('scheduler = { policy = "chunked-prefill"; max_num_seqs = 256; max_batched_tokens = 2048; };\n')
+        out.append("output = { interval_s = 60.0; requests = true; };\n")
+    elif rid.startswith("gpustack-vllm092-"):
+        small = gpu == "rtx-4090"
+        ctx = 16384 if small else 40960
+        big = gpu in ("a100-80gb-sxm", "h100-sxm")
+        out.append(header(row, [
+            "GPUStack performance lab: vLLM 0.9.2 (V1), Qwen3-8B bf16, 1000 ShareGPT prompts sent at once.",
+            "Assumed: ShareGPT lengths lognormal 217.4 in / 201.4 out (the lab's Qwen3 runs, same sampler), cv of",
+            "Lambda's trace; V1 defaults (%s); max_context %d%s." % (
+                "max_num_batched_tokens 8192, max_num_seqs 1024 on a >= 70 GiB GPU" if big
+                else "max_num_batched_tokens 2048, max_num_seqs 256", ctx,
+                " (the server's --max-model-len is not published; 40,960 cannot fit next to the weights)" if small else ""),
+            "Metrics: total tokens / makespan, mean TTFT, mean TPOT."]))
+        out.append('name = "%s";\nseed = 1;\n' % name)
+        out.append(QWEN3_8B)
+        out.append('model = { name = "qwen3-8b"; precision = "bf16"; max_context = %d; };\n' % ctx)
+        out.append(pool(gpu, tp))
+        out.append("workload = {\n%s  prompt_tokens = { dist = \"lognormal\"; mean = 217.4; cv = 1.16; };\n"
+                   "  output_tokens = { dist = \"lognormal\"; mean = 201.4; cv = 1.02; };\n  truncate = true;\n};\n" % burst(1000))
+        out.append('scheduler = { policy = "chunked-prefill"; max_num_seqs = %d; max_batched_tokens = %d; };\n'
+                   % ((1024, 8192) if big else (256, 2048)))
         out.append("output = { interval_s = 60.0; requests = true; };\n")
     elif rid.startswith("gpustack-") and "-a100-" in rid:
         n = int(re.search(r"(\d+) prompts", row["load"]).group(1))
