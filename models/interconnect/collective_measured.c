@@ -40,6 +40,8 @@ static const double proto_eff_other[3] = {1.0 / 3.0, 0.92, 1.0};
  * < 256 KiB on up to 8, two-shot above (custom_all_reduce.cuh). */
 #define NET_CUSTOM_MAX_BYTES (8.0 * 1024 * 1024)
 
+const char *const net_impl_names[] = {"nccl", "nccl-ring", "oneshot", "twoshot", "custom", NULL};
+
 /* Fixed cost of collective.c's alpha-beta model, the default floor's base. */
 #define NET_ALPHA_BETA_BASE_US 6.0
 

@@ -82,6 +82,11 @@ typedef enum {
   NET_IMPL_CUSTOM     /* what vLLM / SGLang pick: one- or two-shot by size and GPU count, NCCL above 8 MiB */
 } net_impl;
 
+/* Names of the implementations in enum order, NULL-terminated, for an
+ * ENUM key (a stack's all-reduce): "nccl", "nccl-ring", "oneshot",
+ * "twoshot", "custom". */
+extern const char *const net_impl_names[];
+
 /* Time (s) of collective `kind` over n GPUs joined by l, `bytes` being each
  * GPU's whole buffer as nccl-tests counts it (all-reduce: the vector;
  * all-gather: each GPU's output; reduce-scatter: each GPU's input;

@@ -238,6 +238,12 @@ static void test_defaults(void)
   CU_ASSERT_EQUAL(net_collective_s(&l, NET_ALLREDUCE, 8, 1e6, NET_IMPL_CUSTOM),
                   net_collective_s(&l, NET_ALLREDUCE, 8, 1e6, NET_IMPL_NCCL));
   CU_ASSERT_EQUAL(net_collective_s(&l, NET_ALLREDUCE, 1, 1e6, NET_IMPL_NCCL), 0);
+  CU_ASSERT_STRING_EQUAL(net_impl_names[NET_IMPL_NCCL], "nccl");
+  CU_ASSERT_STRING_EQUAL(net_impl_names[NET_IMPL_NCCL_RING], "nccl-ring");
+  CU_ASSERT_STRING_EQUAL(net_impl_names[NET_IMPL_ONESHOT], "oneshot");
+  CU_ASSERT_STRING_EQUAL(net_impl_names[NET_IMPL_TWOSHOT], "twoshot");
+  CU_ASSERT_STRING_EQUAL(net_impl_names[NET_IMPL_CUSTOM], "custom");
+  CU_ASSERT_PTR_NULL(net_impl_names[NET_IMPL_CUSTOM + 1]);
   CU_ASSERT_EQUAL(net_collective_s(&l, NET_ALLREDUCE, 8, 0, NET_IMPL_NCCL), 0);
   /* 2 GPUs, 1 GB, Simple: 26 + 1.8 us + 1e9 / 50 GB/s. */
   CS_ASSERT_REL(net_collective_s(&l, NET_ALLREDUCE, 2, 1e9, NET_IMPL_NCCL), 27.8e-6 + 0.02, 1e-12);
