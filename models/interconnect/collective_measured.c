@@ -27,14 +27,14 @@ static const double proto_hop_mult[3] = {1.0, 1.9 / 0.6, 3.4 / 0.6};
 static const double proto_eff_allreduce[3] = {0.25, 0.92, 1.0};
 static const double proto_eff_other[3] = {1.0 / 3.0, 0.92, 1.0};
 /* NVLS: tuning.cc gives NVLS no base latency and 25 us of NVLink latency
- * per step; a switched all-reduce is two steps (reduce, then multicast),
+ * per step; a switched all-reduce is taken as two steps (reduce, then multicast),
  * so its floor is the ring LL floor - 6.6 + 2 x 25 us. */
 #define NET_NVLS_EXTRA_US (2 * 25.0 - 6.6)
 /* Defaults for links without a fitted custom all-reduce: the nvlink4 fit
  * (vLLM custom all-reduce on H100, rows C31-C37 of points.csv): floor
- * 8.9 us, read rate 0.19 of the ring busbw (70 of 370 GB/s). */
-#define NET_CUSTOM_LAT_DEFAULT_US 8.9
-#define NET_CUSTOM_BW_SHARE 0.19
+ * 9.35 us, read rate 0.185 of the ring busbw (68.4 of 370 GB/s). */
+#define NET_CUSTOM_LAT_DEFAULT_US 9.35
+#define NET_CUSTOM_BW_SHARE 0.185
 /* vLLM's CustomAllreduce: buffers up to 8 MiB (max_size), world sizes
  * 2, 4, 6, 8; one-shot for 2 GPUs, for < 512 KiB on up to 4 and for
  * < 256 KiB on up to 8, two-shot above (custom_all_reduce.cuh). */

@@ -247,6 +247,10 @@ static void test_defaults(void)
   CU_ASSERT_EQUAL(net_collective_s(&l, NET_ALLREDUCE, 8, 0, NET_IMPL_NCCL), 0);
   /* 2 GPUs, 1 GB, Simple: 26 + 1.8 us + 1e9 / 50 GB/s. */
   CS_ASSERT_REL(net_collective_s(&l, NET_ALLREDUCE, 2, 1e9, NET_IMPL_NCCL), 27.8e-6 + 0.02, 1e-12);
+  /* nvlink5 has no custom rows: nvlink4's fitted floor and read share,
+   * 9.35 us and 0.185 x 698 GB/s. */
+  CS_ASSERT_REL(net_custom_lat_s(cs_link("nvlink5")), 9.35e-6, 1e-12);
+  CS_ASSERT_REL(net_custom_bw(cs_link("nvlink5")), 0.185 * 698e9, 1e-12);
   const net_link *ib = cs_link("ib-ndr");
   CU_ASSERT_TRUE(ib->p2p && !ib->nvswitch && !ib->custom_allreduce);
   CS_ASSERT_REL(net_coll_busbw(ib, 16), 50e9 * 0.94, 1e-12);
