@@ -1,9 +1,14 @@
 /* models/interconnect/net.h: links between GPUs (NVLink, PCIe, InfiniBand,
- * Ethernet) as catalog entries, and the alpha-beta cost of collectives over
- * them. Pure functions of sizes and link numbers; no engine, no files.
- * Bandwidths are per GPU and per direction, in bytes per second. */
+ * Ethernet) as catalog entries, the alpha-beta cost of collectives over
+ * them (collective.c, what training and the `ideal` stack use), and the
+ * measured model beside it (collective_measured.c: NCCL protocol floors,
+ * fitted bus bandwidths, custom all-reduce). Pure functions of sizes and
+ * link numbers; no engine, no files. Bandwidths are per GPU and per
+ * direction, in bytes per second. */
 #ifndef NET_H
 #define NET_H
+
+#include <stdbool.h>
 
 #include "sim/catalog.h"
 
@@ -16,6 +21,19 @@ typedef struct {
   double latency_us;       /* one-way small-message latency (alpha) */
   double efficiency;       /* achievable fraction of bw for large transfers */
   const char *source;
+  /* Measured collective model (all optional; 0 = derived, see link.c and
+   * collective_measured.c for each default). */
+  bool p2p;                /* GPUs reach each other's memory directly (else NCCL goes through host SHM) */
+  bool nvswitch;           /* a switch joins all GPUs of the node (NVLink SHARP possible) */
+  bool custom_allreduce;   /* engines' one-/two-shot all-reduce kernels run here (NVLink/xGMI P2P) */
+  double coll_lat_us;      /* NCCL LL floor of a 2-GPU all-reduce */
+  double coll_hop_us;      /* LL latency of each further ring step */
+  double coll_busbw_gbs;   /* large-message ring bus bandwidth (nccl-tests busbw) */
+  double nvls_busbw_gbs;   /* all-reduce busbw with NVLink SHARP; 0 = none */
+  double host_bw_gbs;      /* host bandwidth all GPUs' flows share (busbw <= host/n); 0 = no limit */
+  double custom_lat_us;    /* one-shot custom all-reduce floor */
+  double custom_bw_gbs;    /* bandwidth a custom all-reduce kernel reads peers at */
+  const char *coll_source; /* where the collective figures come from */
 } net_link;
 
 enum { NET_SCOPE_NODE, NET_SCOPE_NETWORK };
@@ -52,6 +70,43 @@ double net_p2p_s(const net_link *l, double bytes);
  * of ports (NVIDIA/nccl-tests issue 119). No node link: the network link
  * times ports. Returns a value: no ownership. */
 net_link net_link_spread(const net_link *node, const net_link *net, double ports);
+
+/* ---- measured model (collective_measured.c) ---------------------------
+ * Beside the alpha-beta functions above, which keep their numbers. */
+typedef enum { NET_ALLREDUCE, NET_ALLGATHER, NET_REDUCE_SCATTER, NET_ALLTOALL } net_coll;
+typedef enum {
+  NET_IMPL_NCCL,      /* NCCL's tuner: fastest of ring LL / LL128 / Simple, and NVLS where there is one */
+  NET_IMPL_NCCL_RING, /* the same without NVLink SHARP (NCCL_NVLS_ENABLE=0) */
+  NET_IMPL_ONESHOT,   /* custom one-shot all-reduce (each GPU reads every peer's buffer) */
+  NET_IMPL_TWOSHOT,   /* custom two-shot all-reduce (reduce-scatter then all-gather over P2P) */
+  NET_IMPL_CUSTOM     /* what vLLM / SGLang pick: one- or two-shot by size and GPU count, NCCL above 8 MiB */
+} net_impl;
+
+/* Names of the implementations in enum order, NULL-terminated, for an
+ * ENUM key (a stack's all-reduce): "nccl", "nccl-ring", "oneshot",
+ * "twoshot", "custom". */
+extern const char *const net_impl_names[];
+
+/* Time (s) of collective `kind` over n GPUs joined by l, `bytes` being each
+ * GPU's whole buffer as nccl-tests counts it (all-reduce: the vector;
+ * all-gather: each GPU's output; reduce-scatter: each GPU's input;
+ * all-to-all: each GPU's send buffer, its own slice included). Custom
+ * implementations apply to all-reduce on links with custom_allreduce and
+ * p2p only; anywhere else (PCIe, host, network, other collectives) they
+ * return NCCL's time. 0 when n <= 1 or bytes <= 0. */
+double net_collective_s(const net_link *l, net_coll kind, int n, double bytes, net_impl impl);
+/* All-to-all (MoE expert-parallel dispatch or combine) with NCCL: `bytes`
+ * is what one GPU sends to all the others together plus its own slice. */
+double net_alltoall_s(const net_link *l, int n, double bytes);
+/* The measured model's effective constants of l (defaults applied): LL
+ * floor and hop (s), ring and NVLS bus bandwidth for n GPUs (B/s, host
+ * limit applied), custom floor (s) and bandwidth (B/s). */
+double net_coll_lat_s(const net_link *l);
+double net_coll_hop_s(const net_link *l);
+double net_coll_busbw(const net_link *l, int n);
+double net_nvls_busbw(const net_link *l, int n);
+double net_custom_lat_s(const net_link *l);
+double net_custom_bw(const net_link *l);
 
 extern const sim_catalog_type net_link_catalog;
 
