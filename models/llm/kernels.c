@@ -12,8 +12,9 @@
  *   efficiency = 2 m n k / (peak x t)
  * so efficiency -> compute_efficiency when m, n, k grow (q -> 1 and
  * t_c >> t_m): the catalog stays the anchor, and at the shape the catalog
- * was measured on (Llama-2-7B's MLP at 4,096 tokens) the shape model gives
- * the catalog's value within 0.5%.
+ * was measured on (Llama-2-7B's gate+up GEMM at 4,096 tokens) the shape
+ * model gives the catalog's value within 1% (A100) and 2% (H100, whose
+ * higher ridge point leaves 1.8% of memory cost at that shape).
  *
  * Prefill attention (FlashAttention forward, causal, FLOPs counted on the
  * attended positions):
