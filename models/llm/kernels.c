@@ -37,8 +37,10 @@
  *    (Vidur operator profiles, microsoft/vidur data/profiling/compute);
  *  - attn_level, attn_seq0: FlashAttention-3 forward, H100, head dim 128,
  *    seq 512..16,384, non-causal (pytorch/benchmark PR 2391);
- *  - attn_causal0: causal / non-causal TFLOP/s ratios of FlashAttention-4
- *    at 1k..16k (flash-attention PR 2605, B200; ratios only);
+ *  - attn_causal0: causal / non-causal TFLOP/s ratios of FlashAttention-2
+ *    on A100 at 1k and 4k (liangan1/GPU_travel; round 2 of the roles in
+ *    models/validation/kernels/README.md; round 1 fitted 941 on B200 FA4
+ *    ratios, which put the A100's causal 1k prefill 46% low);
  *  - attn_hd0: head dim 64 / 128 TFLOP/s ratios of the same table;
  *  - decode_bw_eff, decode_fixed_s: onnxruntime PR 21414 (FA2 paged decode,
  *    H100 SXM, batch 64, ctx 32..256) and Vidur's A100 vLLM paged decode
@@ -49,7 +51,7 @@ const llm_kernel_params llm_kernels_fitted = {
   .gemm_roofline_p = 1.84,     /* +- 0.14 */
   .attn_level = 0.837,         /* +- 0.004: FA3 reaches 0.837 x 0.76 = 64% of H100 peak */
   .attn_seq0 = 234,            /* +- 6 tokens */
-  .attn_causal0 = 941,         /* +- 45 tokens */
+  .attn_causal0 = 300,         /* +- 64 tokens (round 2; round 1, on B200 FA4: 941) */
   .attn_hd0 = 115,             /* +- 8 */
   .decode_bw_eff = 0.949,      /* +- 0.055 */
   .decode_fixed_s = 18.6e-6,   /* +- 0.9 us */

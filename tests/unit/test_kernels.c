@@ -19,7 +19,7 @@
  * with new records here and in models/validation/kernels/. */
 #define KERNELS_DRIFT 0.03
 
-typedef enum { GEMM_MS, GEMM_TFLOPS, PREFILL_NONCAUSAL_TFLOPS, DECODE_US } unit;
+typedef enum { GEMM_MS, GEMM_TFLOPS, PREFILL_NONCAUSAL_TFLOPS, PREFILL_CAUSAL_TFLOPS, DECODE_US } unit;
 
 typedef struct {
   const char *id;
@@ -27,7 +27,7 @@ typedef struct {
   const char *gpu;
   gpu_precision p;
   unit u;
-  double a, b, c;     /* GEMM: m, n, k; prefill: seq, head dim; decode: KV bytes */
+  double a, b, c;     /* GEMM: m, n, k; prefill: seq (causal: 2 x attended / tokens), head dim; decode: KV bytes */
   double published;
   double recorded;    /* (predicted / published - 1) when fitted */
 } kpoint;
@@ -59,6 +59,16 @@ static const kpoint points[] = {
   {"fa3-h100-hd128-s512", 1, "h100-sxm", GPU_BF16, PREFILL_NONCAUSAL_TFLOPS, 512, 128, 0, 430.32, 0.004},
   {"fa3-h100-hd128-s16384", 1, "h100-sxm", GPU_BF16, PREFILL_NONCAUSAL_TFLOPS, 16384, 128, 0, 620.73, 0.000},
   {"tritonfa2-h100-hd128-s2048", 0, "h100-sxm", GPU_BF16, PREFILL_NONCAUSAL_TFLOPS, 2048, 128, 0, 433.721, 0.303},
+  /* A100 FlashAttention-2 (liangan1/GPU_travel): non-causal HELD-OUT (the H100 level carried over by
+   * compute_efficiency), causal q = kv FIT (ratio), 1,024 tokens after 3,072 cached HELD-OUT */
+  {"fa2-a100-noncausal-q1024-kv1024-kvh32", 0, "a100-80gb-sxm", GPU_FP16, PREFILL_NONCAUSAL_TFLOPS, 1024, 128, 0,
+   179.11, -0.169},
+  {"fa2-a100-noncausal-q4096-kv4096-kvh32", 0, "a100-80gb-sxm", GPU_FP16, PREFILL_NONCAUSAL_TFLOPS, 4096, 128, 0,
+   184.04, -0.060},
+  {"fa2-a100-causal-q4096-kv4096-kvh32", 1, "a100-80gb-sxm", GPU_FP16, PREFILL_CAUSAL_TFLOPS, 4096, 128, 0, 156.27,
+   0.031},
+  {"fa2-a100-causal-q1024-kv4096-kvh32", 0, "a100-80gb-sxm", GPU_FP16, PREFILL_CAUSAL_TFLOPS, 7169, 128, 0, 171,
+   -0.006},
   /* FIT: FA2 paged decode (onnxruntime), H100, batch 64, GQA 8 x 128; vLLM paged decode (Vidur), A100;
    * HELD-OUT: FA3 paged decode, page 8, H100, batch 16 MHA 32 x 128 */
   {"ort-fa2-decode-h100-b64-c32", 1, "h100-sxm", GPU_FP16, DECODE_US, 64.0 * 32 * 4096, 0, 0, 21.135, 0.005},
@@ -82,6 +92,7 @@ static double predict(const kpoint *k)
     CU_ASSERT_TRUE(e < g->compute_efficiency);
     return peak * e / (s / (s + llm_kernels_fitted.attn_causal0)) / 1e12;
   }
+  case PREFILL_CAUSAL_TFLOPS: return peak * llm_attn_prefill_efficiency(g, k->a, k->b) / 1e12;
   case DECODE_US: return k->a / (gpu_mem_bw(g) * llm_attn_decode_efficiency_bytes(g, k->a)) * 1e6;
   }
   return NAN;

@@ -60,15 +60,17 @@ static const char *member_name(size_t off)
   return "?";
 }
 
-/* the row of `pts` with the same kernel family and seq, other flag/hd */
+/* the row of `pts` whose id is p's with "causal" -> "noncausal" (G_CAUSAL)
+ * or "hd64" -> "hd128" (G_HEADDIM); (size_t)-1 if none */
 static size_t find_pair(const kpoints *pts, const kpoint *p, group g)
 {
-  for (size_t j = 0; j < pts->n; j++) {
-    const kpoint *q = &pts->v[j];
-    if (strcmp(q->role, "fit-ratio") || q->seq != p->seq || strcmp(q->gpu_name, p->gpu_name)) continue;
-    if (g == G_CAUSAL && !q->causal && q->head_dim == p->head_dim) return j;
-    if (g == G_HEADDIM && !q->causal && q->head_dim == 128) return j;
-  }
+  const char *from = g == G_CAUSAL ? "-causal-" : "-hd64-", *to = g == G_CAUSAL ? "-noncausal-" : "-hd128-";
+  const char *at = strstr(p->id, from);
+  if (!at) return (size_t)-1;
+  char want[256];
+  snprintf(want, sizeof want, "%.*s%s%s", (int)(at - p->id), p->id, to, at + strlen(from));
+  for (size_t j = 0; j < pts->n; j++)
+    if (!strcmp(pts->v[j].id, want)) return j;
   return (size_t)-1;
 }
 
@@ -160,6 +162,24 @@ static void run_fit(fit *f)
   gsl_multifit_nlinear_free(w);
 }
 
+/* The ratio rows (role fit-ratio / heldout-ratio): measured and model ratio. */
+static void ratio_table(const kpoints *pts, const llm_kernel_params *k)
+{
+  printf("\n| ratio | role | measured | model | error |\n|---|---|---|---|---|\n");
+  for (size_t i = 0; i < pts->n; i++) {
+    const kpoint *p = &pts->v[i];
+    if (!strstr(p->role, "ratio")) continue;
+    group g = p->causal ? G_CAUSAL : G_HEADDIM;
+    if (g == G_HEADDIM && p->head_dim != 64) continue;
+    size_t j = find_pair(pts, p, g);
+    if (j == (size_t)-1) continue;
+    double meas = p->measured / pts->v[j].measured, h0 = k->attn_hd0;
+    double model = g == G_CAUSAL ? p->seq / (p->seq + k->attn_causal0) : (64 / (64 + h0)) / (128 / (128 + h0));
+    printf("| %s / %s | %s | %.3f | %.3f | %+.1f%% |\n", p->id, pts->v[j].id, p->role, meas, model,
+           100 * (model / meas - 1));
+  }
+}
+
 static int cmp_double(const void *a, const void *b)
 {
   double x = *(const double *)a, y = *(const double *)b;
@@ -240,7 +260,9 @@ int main(int argc, char **argv)
          k.gemm_quant_exp, k.gemm_roofline_p, k.attn_level, k.attn_seq0, k.attn_causal0, k.attn_hd0,
          k.decode_bw_eff, k.decode_fixed_s * 1e6);
   table(&pts, &k, "every row, constants as fitted now");
+  ratio_table(&pts, &k);
   table(&pts, &llm_kernels_fitted, "every row, constants compiled into kernels.c");
+  ratio_table(&pts, &llm_kernels_fitted);
   kp_free(&pts);
   cfg_catalogs_free(cats);
   return 0;
