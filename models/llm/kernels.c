@@ -77,6 +77,7 @@ double llm_gemm_tile_utilisation(double sms, double m, double n, double k)
     double units = tiles * s, waves = ceil(units / sms);
     double u = units / (waves * sms);
     if (u > best) best = u;
+    if (best >= 1) break;                   /* full waves: no split does better */
   }
   return fill * best;
 }
@@ -88,7 +89,7 @@ double llm_gemm_efficiency_with(const llm_kernel_params *kp, const gpu_spec *g, 
   double peak = gpu_peak_flops(g, p);
   if (!(m > 0 && n > 0 && k > 0) || !(peak > 0) || !(e > 0)) return e > 0 && e <= 1 ? e : 1;
   double q = llm_gemm_tile_utilisation((double)g->sms, m, n, k);
-  double eq = e * pow(q, kp->gemm_quant_exp);
+  double eq = q < 1 ? e * pow(q, kp->gemm_quant_exp) : e;
   double flops = 2 * m * n * k;
   double t_c = flops / (peak * eq);
   double bw = gpu_mem_bw(g) * g->memory_efficiency;
@@ -99,7 +100,8 @@ double llm_gemm_efficiency_with(const llm_kernel_params *kp, const gpu_spec *g, 
     double P = kp->gemm_roofline_p;
     /* (t_c^P + t_m^P)^(1/P), scaled to avoid overflow */
     double hi = t_c > t_m ? t_c : t_m, lo = t_c > t_m ? t_m : t_c;
-    t = hi * pow(1 + pow(lo / hi, P), 1 / P);
+    if (lo > 1e-6 * hi) t = hi * pow(1 + pow(lo / hi, P), 1 / P);
+    else t = hi; /* the other term changes t by less than 1e-6^P / P */
   }
   double eff = flops / (peak * t);
   return eff > 1 ? 1 : eff;
