@@ -28,6 +28,7 @@ typedef struct {
   double attn_hd0;            /* head-dim ramp constant */
   double decode_bw_eff;       /* paged decode attention: fraction of peak bandwidth, large reads */
   double decode_fixed_s;      /* paged decode attention: fixed time of one kernel, s */
+  double gemm_fixed_s;        /* a GEMM kernel's fixed time (prologue, tail, launch under CUDA graphs), s */
 } llm_kernel_params;
 
 extern const llm_kernel_params llm_kernels_fitted;

@@ -36,29 +36,29 @@ typedef struct {
  * QKV n 12288 k 4096, O 4096 x 4096, gate+up n 22016 k 4096, down n 4096 k 11008. */
 static const kpoint points[] = {
   /* FIT: Vidur cuBLAS GEMMs, A100 80GB SXM and H100 SXM, Llama-2-7B TP1 */
-  {"vidur-a100-tp1-mlp_up_proj-m1", 1, "a100-80gb-sxm", GPU_FP16, GEMM_MS, 1, 22016, 4096, 0.116, 0.020},
-  {"vidur-a100-tp1-mlp_up_proj-m128", 1, "a100-80gb-sxm", GPU_FP16, GEMM_MS, 128, 22016, 4096, 0.157, 0.068},
-  {"vidur-a100-tp1-attn_pre_proj-m128", 1, "a100-80gb-sxm", GPU_FP16, GEMM_MS, 128, 12288, 4096, 0.0745, 0.301},
-  {"vidur-a100-tp1-mlp_up_proj-m512", 1, "a100-80gb-sxm", GPU_FP16, GEMM_MS, 512, 22016, 4096, 0.402, 0.121},
-  {"vidur-a100-tp1-mlp_up_proj-m4096", 1, "a100-80gb-sxm", GPU_FP16, GEMM_MS, 4096, 22016, 4096, 3.3655, 0.010},
-  {"vidur-a100-tp1-mlp_down_proj-m4096", 1, "a100-80gb-sxm", GPU_FP16, GEMM_MS, 4096, 4096, 11008, 1.604, 0.062},
-  {"vidur-h100-tp1-mlp_up_proj-m128", 1, "h100-sxm", GPU_FP16, GEMM_MS, 128, 22016, 4096, 0.071, 0.139},
-  {"vidur-h100-tp1-attn_post_proj-m520", 1, "h100-sxm", GPU_FP16, GEMM_MS, 520, 4096, 4096, 0.048, -0.314},
-  {"vidur-h100-tp1-mlp_up_proj-m4096", 1, "h100-sxm", GPU_FP16, GEMM_MS, 4096, 22016, 4096, 0.987, 0.014},
+  {"vidur-a100-tp1-mlp_up_proj-m1", 1, "a100-80gb-sxm", GPU_FP16, GEMM_MS, 1, 22016, 4096, 0.116, 0.050},
+  {"vidur-a100-tp1-mlp_up_proj-m128", 1, "a100-80gb-sxm", GPU_FP16, GEMM_MS, 128, 22016, 4096, 0.157, -0.001},
+  {"vidur-a100-tp1-attn_pre_proj-m128", 1, "a100-80gb-sxm", GPU_FP16, GEMM_MS, 128, 12288, 4096, 0.0745, 0.240},
+  {"vidur-a100-tp1-mlp_up_proj-m512", 1, "a100-80gb-sxm", GPU_FP16, GEMM_MS, 512, 22016, 4096, 0.402, 0.088},
+  {"vidur-a100-tp1-mlp_up_proj-m4096", 1, "a100-80gb-sxm", GPU_FP16, GEMM_MS, 4096, 22016, 4096, 3.3655, 0.008},
+  {"vidur-a100-tp1-mlp_down_proj-m4096", 1, "a100-80gb-sxm", GPU_FP16, GEMM_MS, 4096, 4096, 11008, 1.604, 0.059},
+  {"vidur-h100-tp1-mlp_up_proj-m128", 1, "h100-sxm", GPU_FP16, GEMM_MS, 128, 22016, 4096, 0.071, 0.129},
+  {"vidur-h100-tp1-attn_post_proj-m520", 1, "h100-sxm", GPU_FP16, GEMM_MS, 520, 4096, 4096, 0.048, -0.278},
+  {"vidur-h100-tp1-mlp_up_proj-m4096", 1, "h100-sxm", GPU_FP16, GEMM_MS, 4096, 22016, 4096, 0.987, 0.004},
   /* HELD-OUT: other shapes (TP2, TP8 shards), another GPU (A40), FP8 DeepGEMM on H800 (= H100 SXM compute) */
-  {"vidur-a100-tp2-mlp_up_proj-m4096", 0, "a100-80gb-sxm", GPU_FP16, GEMM_MS, 4096, 11008, 4096, 1.6015, 0.062},
+  {"vidur-a100-tp2-mlp_up_proj-m4096", 0, "a100-80gb-sxm", GPU_FP16, GEMM_MS, 4096, 11008, 4096, 1.6015, 0.060},
   {"vidur-a100-tp2-mlp_down_proj-m3392", 0, "a100-80gb-sxm", GPU_FP16, GEMM_MS, 3392, 4096, 5504, 0.62, 0.154},
-  {"vidur-a100-tp8-attn_post_proj-m1", 0, "a100-80gb-sxm", GPU_FP16, GEMM_MS, 1, 4096, 512, 0.006, -0.536},
-  {"vidur-a40-tp1-mlp_up_proj-m1", 0, "a40", GPU_FP16, GEMM_MS, 1, 22016, 4096, 0.321, 0.011},
-  {"vidur-a40-tp1-mlp_up_proj-m64", 0, "a40", GPU_FP16, GEMM_MS, 64, 22016, 4096, 0.464, -0.240},
-  {"vidur-a40-tp1-mlp_down_proj-m128", 0, "a40", GPU_FP16, GEMM_MS, 128, 4096, 11008, 0.18, 0.216},
-  {"vidur-a40-tp1-mlp_up_proj-m4096", 0, "a40", GPU_FP16, GEMM_MS, 4096, 22016, 4096, 6.739, 0.013},
-  {"deepgemm-h800-m64-n2112-k7168", 0, "h100-sxm", GPU_FP8, GEMM_TFLOPS, 64, 2112, 7168, 206, 0.421},
-  {"deepgemm-h800-m128-n4096-k7168", 0, "h100-sxm", GPU_FP8, GEMM_TFLOPS, 128, 4096, 7168, 533, 0.050},
+  {"vidur-a100-tp8-attn_post_proj-m1", 0, "a100-80gb-sxm", GPU_FP16, GEMM_MS, 1, 4096, 512, 0.006, 0.086},
+  {"vidur-a40-tp1-mlp_up_proj-m1", 0, "a40", GPU_FP16, GEMM_MS, 1, 22016, 4096, 0.321, 0.021},
+  {"vidur-a40-tp1-mlp_up_proj-m64", 0, "a40", GPU_FP16, GEMM_MS, 64, 22016, 4096, 0.464, -0.262},
+  {"vidur-a40-tp1-mlp_down_proj-m128", 0, "a40", GPU_FP16, GEMM_MS, 128, 4096, 11008, 0.18, 0.141},
+  {"vidur-a40-tp1-mlp_up_proj-m4096", 0, "a40", GPU_FP16, GEMM_MS, 4096, 22016, 4096, 6.739, 0.007},
+  {"deepgemm-h800-m64-n2112-k7168", 0, "h100-sxm", GPU_FP8, GEMM_TFLOPS, 64, 2112, 7168, 206, -0.070},
+  {"deepgemm-h800-m128-n4096-k7168", 0, "h100-sxm", GPU_FP8, GEMM_TFLOPS, 128, 4096, 7168, 533, -0.144},
   /* FIT: FlashAttention-3 forward, H100, head dim 128 (non-causal); HELD-OUT: Triton FA2, same run */
   {"fa3-h100-hd128-s512", 1, "h100-sxm", GPU_BF16, PREFILL_NONCAUSAL_TFLOPS, 512, 128, 0, 430.32, 0.004},
   {"fa3-h100-hd128-s16384", 1, "h100-sxm", GPU_BF16, PREFILL_NONCAUSAL_TFLOPS, 16384, 128, 0, 620.73, 0.000},
-  {"tritonfa2-h100-hd128-s2048", 0, "h100-sxm", GPU_BF16, PREFILL_NONCAUSAL_TFLOPS, 2048, 128, 0, 433.721, 0.303},
+  {"tritonfa2-h100-hd128-s2048", 0, "h100-sxm", GPU_BF16, PREFILL_NONCAUSAL_TFLOPS, 2048, 128, 0, 433.721, 0.302},
   /* A100 FlashAttention-2 (liangan1/GPU_travel): non-causal HELD-OUT (the H100 level carried over by
    * compute_efficiency), causal q = kv FIT (ratio), 1,024 tokens after 3,072 cached HELD-OUT */
   {"fa2-a100-noncausal-q1024-kv1024-kvh32", 0, "a100-80gb-sxm", GPU_FP16, PREFILL_NONCAUSAL_TFLOPS, 1024, 128, 0,
@@ -72,8 +72,8 @@ static const kpoint points[] = {
   /* FIT: FA2 paged decode (onnxruntime), H100, batch 64, GQA 8 x 128; vLLM paged decode (Vidur), A100;
    * HELD-OUT: FA3 paged decode, page 8, H100, batch 16 MHA 32 x 128 */
   {"ort-fa2-decode-h100-b64-c32", 1, "h100-sxm", GPU_FP16, DECODE_US, 64.0 * 32 * 4096, 0, 0, 21.135, 0.005},
-  {"ort-fa2-decode-h100-b64-c256", 1, "h100-sxm", GPU_FP16, DECODE_US, 64.0 * 256 * 4096, 0, 0, 43.563, -0.089},
-  {"vidur-decode-a100-b128-c2240", 1, "a100-80gb-sxm", GPU_FP16, DECODE_US, 128.0 * 2240 * 16384, 0, 0, 2360, 0.036},
+  {"ort-fa2-decode-h100-b64-c256", 1, "h100-sxm", GPU_FP16, DECODE_US, 64.0 * 256 * 4096, 0, 0, 43.563, -0.088},
+  {"vidur-decode-a100-b128-c2240", 1, "a100-80gb-sxm", GPU_FP16, DECODE_US, 128.0 * 2240 * 16384, 0, 0, 2360, 0.037},
   {"fa3-decode-h100-b16-c4000", 0, "h100-sxm", GPU_BF16, DECODE_US, 16.0 * 4000 * 16384, 0, 0, 567.2, -0.386},
 };
 
@@ -111,10 +111,10 @@ static void test_points(void)
     if (!k->fit && fabs(err) > held_max) held_max = fabs(err);
   }
   /* bounds as fitted: no FIT point here beyond 35%; the held-out ones,
-   * whose worst are small TP8 GEMMs (a launch floor the model does not
-   * carry) and other kernels (DeepGEMM, Triton, FA3 page-8 decode), within 60% */
+   * whose worst are other kernels (Triton FA2 +30%, FA3 page-8 decode
+   * -39%), within 45% */
   CU_ASSERT_TRUE(fit_max <= 0.35);
-  CU_ASSERT_TRUE(held_max <= 0.60);
+  CU_ASSERT_TRUE(held_max <= 0.45);
 }
 
 /* Large shapes reach the catalog's efficiency; at the shape the catalog
@@ -226,13 +226,15 @@ static void test_waves(void)
   CU_ASSERT_TRUE(e_more < e_full);
   double t_full = 2.0 * 256 * 6912 * 1000 / e_full, t_more = 2.0 * 256 * 7040 * 1000 / e_more;
   CU_ASSERT_TRUE(t_more / t_full > 7040.0 / 6912);
-  /* with the compute term alone (no roofline: a huge bandwidth) the ratio of
-   * efficiencies is (110/216)^gemm_quant_exp exactly */
+  /* with the compute term alone (no roofline: a huge bandwidth; no fixed
+   * kernel time) the ratio of efficiencies is (110/216)^gemm_quant_exp exactly */
   gpu_spec fast = *g;
   fast.mem_bw_gbs = 1e12;
-  CS_ASSERT_REL(llm_gemm_efficiency(&fast, GPU_FP16, 256, 7040, 1000) /
-                  llm_gemm_efficiency(&fast, GPU_FP16, 256, 6912, 1000),
-                pow(110.0 / 216, llm_kernels_fitted.gemm_quant_exp), 1e-6);
+  llm_kernel_params kp = llm_kernels_fitted;
+  kp.gemm_fixed_s = 0;
+  CS_ASSERT_REL(llm_gemm_efficiency_with(&kp, &fast, GPU_FP16, 256, 7040, 1000) /
+                  llm_gemm_efficiency_with(&kp, &fast, GPU_FP16, 256, 6912, 1000),
+                pow(110.0 / 216, kp.gemm_quant_exp), 1e-6);
 }
 
 /* sms = 0 (unknown): no wave term, only the tiles' padding; nothing breaks. */

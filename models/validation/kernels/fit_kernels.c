@@ -37,7 +37,7 @@ typedef struct {
   group g;
   const kpoints *pts;
   llm_kernel_params k;
-  size_t off[2];           /* the fitted members */
+  size_t off[3];           /* the fitted members */
   size_t np;
   size_t rows[256];         /* the FIT rows of this group (pairs: causal or hd64 row first) */
   size_t pair[256];         /* G_CAUSAL, G_HEADDIM: the matching row */
@@ -54,7 +54,8 @@ static const char *member_name(size_t off)
   } names[] = {{PARAM(gemm_quant_exp), "gemm_quant_exp"}, {PARAM(gemm_roofline_p), "gemm_roofline_p"},
                {PARAM(attn_level), "attn_level"},         {PARAM(attn_seq0), "attn_seq0"},
                {PARAM(attn_causal0), "attn_causal0"},     {PARAM(attn_hd0), "attn_hd0"},
-               {PARAM(decode_bw_eff), "decode_bw_eff"},   {PARAM(decode_fixed_s), "decode_fixed_s"}};
+               {PARAM(decode_bw_eff), "decode_bw_eff"},   {PARAM(decode_fixed_s), "decode_fixed_s"},
+               {PARAM(gemm_fixed_s), "gemm_fixed_s"}};
   for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)
     if (names[i].off == off) return names[i].name;
   return "?";
@@ -237,9 +238,9 @@ int main(int argc, char **argv)
   fit f = {.pts = &pts};
   struct {
     group g;
-    size_t off[2], np;
+    size_t off[3], np;
   } plan[] = {
-    {G_GEMM, {PARAM(gemm_quant_exp), PARAM(gemm_roofline_p)}, 2},
+    {G_GEMM, {PARAM(gemm_quant_exp), PARAM(gemm_roofline_p), PARAM(gemm_fixed_s)}, 3},
     {G_CAUSAL, {PARAM(attn_causal0), 0}, 1},
     {G_HEADDIM, {PARAM(attn_hd0), 0}, 1},
     {G_PREFILL, {PARAM(attn_level), PARAM(attn_seq0)}, 2},
@@ -250,6 +251,7 @@ int main(int argc, char **argv)
     f.k = k;
     f.off[0] = plan[i].off[0];
     f.off[1] = plan[i].off[1];
+    f.off[2] = plan[i].off[2];
     f.np = plan[i].np;
     run_fit(&f);
     k = f.k;
@@ -257,9 +259,9 @@ int main(int argc, char **argv)
   printf("\nconst llm_kernel_params llm_kernels_fitted = {\n"
          "  .gemm_quant_exp = %.3g,\n  .gemm_roofline_p = %.3g,\n  .attn_level = %.3g,\n"
          "  .attn_seq0 = %.3g,\n  .attn_causal0 = %.3g,\n  .attn_hd0 = %.3g,\n"
-         "  .decode_bw_eff = %.3g,\n  .decode_fixed_s = %.3ge-6,\n};\n",
+         "  .decode_bw_eff = %.3g,\n  .decode_fixed_s = %.3ge-6,\n  .gemm_fixed_s = %.3ge-6,\n};\n",
          k.gemm_quant_exp, k.gemm_roofline_p, k.attn_level, k.attn_seq0, k.attn_causal0, k.attn_hd0,
-         k.decode_bw_eff, k.decode_fixed_s * 1e6);
+         k.decode_bw_eff, k.decode_fixed_s * 1e6, k.gemm_fixed_s * 1e6);
   table(&pts, &k, "every row, constants as fitted now", true);
   ratio_table(&pts, &k);
   table(&pts, &llm_kernels_fitted, "every row, constants compiled into kernels.c", true);
@@ -268,7 +270,7 @@ int main(int argc, char **argv)
    * memory), FlashAttention at compute_efficiency, decode at 0.90 of peak */
   const llm_kernel_params today = {.gemm_quant_exp = 0, .gemm_roofline_p = 1000, .attn_level = 1,
                                    .attn_seq0 = 0, .attn_causal0 = 0, .attn_hd0 = 0,
-                                   .decode_bw_eff = 0.90, .decode_fixed_s = 0};
+                                   .decode_bw_eff = 0.90, .decode_fixed_s = 0, .gemm_fixed_s = 0};
   table(&pts, &today, "summary with today's constants (one efficiency per GPU; for comparison)", false);
   kp_free(&pts);
   cfg_catalogs_free(cats);
