@@ -43,7 +43,8 @@
  *    on A100 at 1k and 4k (liangan1/GPU_travel; round 2 of the roles in
  *    models/validation/kernels/README.md; round 1 fitted 941 on B200 FA4
  *    ratios, which put the A100's causal 1k prefill 46% low);
- *  - attn_hd0: head dim 64 / 128 TFLOP/s ratios of the same table;
+ *  - attn_hd0: head dim 64 / 128 TFLOP/s ratios of FlashAttention-4 at
+ *    1k..16k (flash-attention PR 2605, B200; ratios only);
  *  - decode_bw_eff, decode_fixed_s: onnxruntime PR 21414 (FA2 paged decode,
  *    H100 SXM, batch 64, ctx 32..256) and Vidur's A100 vLLM paged decode
  *    (batch 128 x ctx 2,240, 97% of peak).
