@@ -27,7 +27,7 @@ double llm_moe_imbalance_floor(double tokens, double k, int ep)
   return 1 + sqrt(2 * log((double)ep) / m);
 }
 
-void llm_moe_layer(const llm_moe_shape *s, const llm_moe_par *p, double tokens, llm_moe_work *out)
+void llm_moe_layer_work(const llm_moe_shape *s, const llm_moe_par *p, double tokens, llm_moe_work *out)
 {
   double E = routed_experts(s), k = routed_k(s), ep = p->ep > 0 ? p->ep : 1;
   double slots = p->slots > 0 ? p->slots : E;

@@ -89,7 +89,7 @@ double llm_moe_imbalance_floor(double tokens, double k, int ep);
  * more than tokens x min(k, its slots) pairs, nor more than all of them).
  * Weights read: the expected distinct local slots touched, each slot taken
  * by a token with probability k / slots (uniform routing, as step.c). */
-void llm_moe_layer(const llm_moe_shape *s, const llm_moe_par *p, double tokens, llm_moe_work *out);
+void llm_moe_layer_work(const llm_moe_shape *s, const llm_moe_par *p, double tokens, llm_moe_work *out);
 
 /* Shared experts of one layer for the `tokens` of one attention rank, run
  * tensor-parallel over that rank's tp GPUs (SGLang, vLLM: shared experts

@@ -91,13 +91,13 @@ static void test_ep1_no_alltoall(void)
   CU_ASSERT_EQUAL(llm_moe_alltoall_s(a.dispatch_bytes, 10e-6, 50e9), 0);
   llm_moe_par p = {.ep = 1, .imbalance = 0, .weight_bytes = 1, .act_bytes = 2};
   llm_moe_work w;
-  llm_moe_layer(&dsv3, &p, 1024, &w);
+  llm_moe_layer_work(&dsv3, &p, 1024, &w);
   CU_ASSERT_EQUAL(w.imbalance, 1);
   CU_ASSERT_EQUAL(w.pairs_max, 1024 * 8);
   CU_ASSERT_EQUAL(w.slots_local, 256);
   /* even an imbalance asked for cannot exceed all the pairs */
   p.imbalance = 3;
-  llm_moe_layer(&dsv3, &p, 1024, &w);
+  llm_moe_layer_work(&dsv3, &p, 1024, &w);
   CU_ASSERT_EQUAL(w.imbalance, 1);
 }
 
@@ -113,7 +113,7 @@ static void test_conservation(void)
   CU_ASSERT_EQUAL(llm_moe_expert_params(&mx), 176160768.0);
   llm_moe_par p = {.ep = 4, .imbalance = 1.7, .weight_bytes = 2, .act_bytes = 2};
   llm_moe_work w;
-  llm_moe_layer(&mx, &p, 100, &w);
+  llm_moe_layer_work(&mx, &p, 100, &w);
   CU_ASSERT_EQUAL(w.pairs_mean, 50);
   CU_ASSERT_EQUAL(w.flops_mean, 17616076800.0);
   CU_ASSERT_EQUAL(4 * w.flops_mean, 2.0 * 100 * 2 * 176160768.0);
@@ -121,7 +121,7 @@ static void test_conservation(void)
   CU_ASSERT_EQUAL(w.slots_local, 2);
   /* DeepSeek-V3 with EPLB's 288 slots on ep 72: 4 slots per GPU */
   llm_moe_par q = {.ep = 72, .slots = 288, .imbalance = 1, .weight_bytes = 1, .act_bytes = 2};
-  llm_moe_layer(&dsv3, &q, 72 * 256, &w);
+  llm_moe_layer_work(&dsv3, &q, 72 * 256, &w);
   CU_ASSERT_EQUAL(w.slots_local, 4);
   CS_ASSERT_REL(72 * w.pairs_mean, 72 * 256 * 8, 1e-12);
 }
@@ -135,7 +135,7 @@ static void test_dense_limit(void)
                        .gated = true};
   llm_moe_par p = {.ep = 4, .imbalance = 2.5, .weight_bytes = 2, .act_bytes = 2};
   llm_moe_work w;
-  llm_moe_layer(&all, &p, 10, &w);
+  llm_moe_layer_work(&all, &p, 10, &w);
   double dense = 3.0 * 4096 * 14336; /* one MLP of width 8 x 1792 */
   CU_ASSERT_EQUAL(w.imbalance, 1);
   CU_ASSERT_EQUAL(w.flops_max, 2 * 10 * dense / 4);
@@ -145,7 +145,7 @@ static void test_dense_limit(void)
   llm_moe_shape mlp = {.hidden = 4096, .experts = 0, .experts_active = 0, .expert_ffn = 14336,
                        .gated = true};
   llm_moe_par one = {.ep = 1, .weight_bytes = 2, .act_bytes = 2};
-  llm_moe_layer(&mlp, &one, 10, &w);
+  llm_moe_layer_work(&mlp, &one, 10, &w);
   CU_ASSERT_EQUAL(w.flops_max, 2 * 10 * dense);
   CU_ASSERT_EQUAL(w.weight_bytes_read, dense * 2);
 }
@@ -157,9 +157,9 @@ static void test_imbalance(void)
 {
   llm_moe_par p = {.ep = 8, .imbalance = 1, .weight_bytes = 1, .act_bytes = 2};
   llm_moe_work w1, w2, w3;
-  llm_moe_layer(&dsv3, &p, 1024, &w1);
+  llm_moe_layer_work(&dsv3, &p, 1024, &w1);
   p.imbalance = 1.5;
-  llm_moe_layer(&dsv3, &p, 1024, &w2);
+  llm_moe_layer_work(&dsv3, &p, 1024, &w2);
   CU_ASSERT_EQUAL(w1.imbalance, 1);
   CU_ASSERT_EQUAL(w1.pairs_max, 1024);
   CU_ASSERT_EQUAL(w2.pairs_max, 1536);
@@ -169,18 +169,18 @@ static void test_imbalance(void)
   CU_ASSERT_EQUAL(w2.weight_bytes_read, w1.weight_bytes_read);
   /* 1024 tokens, 32 experts per GPU >= k: a GPU can take all 8192 pairs */
   p.imbalance = 100;
-  llm_moe_layer(&dsv3, &p, 1024, &w3);
+  llm_moe_layer_work(&dsv3, &p, 1024, &w3);
   CU_ASSERT_EQUAL(w3.pairs_max, 8192);
   CU_ASSERT_EQUAL(w3.imbalance, 8);
   /* one expert per GPU: at most one pair per token, 1024 of 8 x 1024 / 256 = 32 */
   llm_moe_par q = {.ep = 256, .imbalance = 100, .weight_bytes = 1, .act_bytes = 2};
-  llm_moe_layer(&dsv3, &q, 1024, &w3);
+  llm_moe_layer_work(&dsv3, &q, 1024, &w3);
   CU_ASSERT_EQUAL(w3.pairs_mean, 32);
   CU_ASSERT_EQUAL(w3.pairs_max, 1024);
   /* expected weights read: 32 local experts, each missed by all 1024
    * tokens with probability (1 - 8/256)^1024 */
   CS_ASSERT_REL(w1.slots_touched, 32 * (1 - pow(248.0 / 256, 1024)), 1e-12);
-  llm_moe_layer(&dsv3, &p, 1, &w3);
+  llm_moe_layer_work(&dsv3, &p, 1, &w3);
   CS_ASSERT_REL(w3.slots_touched, 32 * 8.0 / 256, 1e-12); /* one token: 1 expert per GPU */
 }
 
@@ -201,7 +201,7 @@ static void test_imbalance_floor(void)
   /* the default (imbalance 0) is the floor */
   llm_moe_par p = {.ep = 8, .imbalance = 0, .weight_bytes = 1, .act_bytes = 2};
   llm_moe_work w;
-  llm_moe_layer(&dsv3, &p, 1024, &w);
+  llm_moe_layer_work(&dsv3, &p, 1024, &w);
   CS_ASSERT_REL(w.imbalance, llm_moe_imbalance_floor(1024, 8, 8), 1e-12);
   /* the published no-EPLB figure is far above the floor at the same load */
   CU_ASSERT_TRUE(LLM_MOE_IMBALANCE_NO_EPLB_EP32 > 2 * llm_moe_imbalance_floor(4096, 8, 32));

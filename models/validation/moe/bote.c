@@ -53,7 +53,7 @@ static parts step(int ep, double slots, double imbalance, double seqs_gpu, doubl
   p.attn = prefill ? max2(a.flops / (BF16 * GEMM_EFF), a.bytes / (BW * MEM_EFF)) : mla_s(&a);
   llm_moe_par mp = {.ep = ep, .slots = slots, .imbalance = imbalance, .weight_bytes = 1, .act_bytes = 2};
   llm_moe_work w;
-  llm_moe_layer(&ds, &mp, t * ep, &w);
+  llm_moe_layer_work(&ds, &mp, t * ep, &w);
   p.moe = MOE_LAYERS * gemm_s(w.flops_max, w.bytes_max);
   llm_work s;
   llm_moe_shared(&ds, t, 1, 1, 2, &s);
@@ -138,7 +138,7 @@ int main(void)
     llm_moe_shape q = {.hidden = 2048, .experts = 128, .experts_active = 8, .expert_ffn = 768, .gated = true};
     llm_moe_par one = {.ep = 1, .weight_bytes = 2, .act_bytes = 2};
     llm_moe_work w;
-    llm_moe_layer(&q, &one, 1, &w);
+    llm_moe_layer_work(&q, &one, 1, &w);
     double attn = 2048.0 * 4096 + 2 * 2048.0 * 512 + 4096.0 * 2048 + 2048.0 * 128; /* q, k, v, o, router */
     double kv = 48 * 2 * 4 * 128 * 2 * 192.0; /* GQA KV at a mean context of 192 */
     double bytes = 48 * (attn * 2 + w.weight_bytes_read) + 151936.0 * 2048 * 2 + kv;
