@@ -114,7 +114,8 @@ typedef struct {
   double flops, bytes;         /* whole replica */
 } llm_step_cost;
 
-/* The time of one step (all fields filled); a step of no token costs 0. */
+/* The time of one step (all fields filled); a step of no token has no
+ * host time and no launches. */
 void llm_step(const llm_replica *r, const llm_batch *b, llm_step_cost *out);
 
 /* Memory per GPU of the replica holding KV for `kv_tokens` tokens and
