@@ -187,7 +187,7 @@ static void test_list(void)
 
   r = RUN("list");
   CHECK_RC(r, 2);
-  CHECK_ERR_HAS(r, "gpus, links or models");
+  CHECK_ERR_HAS(r, "gpus, links, models or stacks");
   result_free(&r);
 
   r = RUN("list", "gpus", "--frobnicate");
