@@ -78,7 +78,7 @@ static void test_list(void)
   CHECK_RC(r, 0);
   CHECK_OUT_HAS(r, "name          host ms step  graphs");
   CHECK_OUT_HAS(r, "\nideal            0.50 sync  all          nccl    0.90  continuous ");
-  CHECK_OUT_HAS(r, "\nvllm-v1          1.50 async all<=512     custom  0.90  chunked-prefill   8192   256");
+  CHECK_OUT_HAS(r, "\nvllm-v1          1.50 async all<=512     custom  0.90  chunked-prefill   2048   256");
   CHECK_OUT_HAS(r, "\nvllm-v0          2.00 sync  decode<=256  custom");
   CHECK_OUT_HAS(r, "\nsglang ");
   CHECK_OUT_HAS(r, "\ntensorrt-llm ");
@@ -432,9 +432,23 @@ static void test_written_keys_win(void)
   CHECK(sstr_is(s, "scheduler", "chunked-prefill"), "vllm-v1 without scheduler.policy: not chunked-prefill");
   double kv_v1 = snum(s, "pool0_kv_cache_tokens");
   free(s);
-  s = RUN_SUMMARY(dir, "a.cfg", a, "--set", "scheduler.policy=\"continuous\"");
+  /* policy written, the token budget still the stack's 2,048: too few for an 8,192-token context */
+  result r = run_in(dir, "run", "a.cfg", "-q", "-o", "out-x", "--set", "scheduler.policy=\"continuous\"",
+                    (const char *)NULL);
+  CHECK_RC(r, 2);
+  CHECK_ERR_HAS(r, "a.cfg:11: scheduler.max_batched_tokens: 2048 (stack vllm-v1's default; write "
+                   "scheduler.max_batched_tokens) is less than the context (8192)");
+  result_free(&r);
+  const char *argv[] = {"run", "a.cfg", "-q", "-o", "out-y", "--set", "scheduler.policy=\"continuous\"", "--set",
+                        "scheduler.max_batched_tokens=8192", NULL};
+  r = run_argv(dir, argv);
+  CHECK_RC(r, 0);
+  result_free(&r);
+  char *py = path_join(dir, "out-y/summary.json");
+  s = cs_slurp(py, NULL);
   CHECK(sstr_is(s, "scheduler", "continuous"), "--set scheduler.policy did not win over vllm-v1");
   free(s);
+  free(py);
   /* a pool's stack overrides scheduler.stack; num_gpu_blocks replaces the computed count */
   char *b = scenario("stack = \"vllm-v1\";", "stack = \"ideal\"; num_gpu_blocks = 1000;", 1.0, 30);
   s = RUN_SUMMARY(dir, "b.cfg", b, NULL, NULL);
