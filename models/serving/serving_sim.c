@@ -759,6 +759,8 @@ void serving_report(void *self, sim_engine *eng, sim_report *rep)
     sim_report_int(rep, key, pl->replicas, label);
     snprintf(key, sizeof key, "pool%d_kv_cache_tokens", i);
     sim_report_int(rep, key, pl->kv_blocks * pl->sched.block_size, "  KV-cache tokens per replica");
+    snprintf(key, sizeof key, "pool%d_stack", i);
+    sim_report_str(rep, key, pl->sp->name, "  serving stack");
   }
   sim_report_int(rep, "gpus", (int64_t)s->total_gpus, "GPUs");
   int policy = p->npools > 0 ? p->pools[0].sched.policy : p->sched.policy;

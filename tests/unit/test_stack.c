@@ -472,6 +472,41 @@ static void test_written_keys_win(void)
   free(dir);
 }
 
+/* Two pools, two stacks: each pool runs its own stack's scheduler
+ * defaults (pool 1 on vllm-v1 is chunked with blocks of 16, pool 0 on
+ * sglang has blocks of 1 token), and says which stack it ran. */
+static void test_pools_own_stacks(void)
+{
+  unsigned f0 = CU_get_number_of_failures();
+  char *dir = cs_tmpdir("stack_pools");
+  char *text = fmt("name = \"pools\";\nseed = 4;\n"
+                   "model = { name = \"llama3-8b\"; max_context = 8192; };\n"
+                   "cluster = { pools = ( { gpu = \"h100-sxm\"; stack = \"sglang\"; },\n"
+                   "                      { gpu = \"h100-sxm\"; num_gpu_blocks = 2000; } ); };\n"
+                   "workload = { arrivals = { rate = 2.0; };\n"
+                   "  prompt_tokens = { dist = \"fixed\"; value = 200; };\n"
+                   "  output_tokens = { dist = \"fixed\"; value = 20; };\n"
+                   "  requests = 40; };\n"
+                   "scheduler = { stack = \"vllm-v1\"; };\n");
+  char *s = RUN_SUMMARY(dir, "p.cfg", text, NULL, NULL);
+  CHECK(sstr_is(s, "pool0_stack", "sglang") && sstr_is(s, "pool1_stack", "vllm-v1"), "pool stacks:\n%s", s);
+  CHECK(snum(s, "pool1_kv_cache_tokens") == 2000 * 16, "pool 1: %g KV tokens, expected 2000 blocks of 16",
+        snum(s, "pool1_kv_cache_tokens"));
+  /* sglang: pages of one token, 0.88 of the memory the runtime sees, no non-torch term (stacks.cfg) */
+  llm_replica r;
+  replica(&r, "llama3-8b", "h100-sxm", 1);
+  stack_apply(stack("sglang"), &r, -1, 0);
+  int64_t want = kv_replica_blocks(&r, 1, 8192, 1024);
+  CHECK(snum(s, "pool0_kv_cache_tokens") == (double)want, "pool 0: %g KV tokens, expected %lld",
+        snum(s, "pool0_kv_cache_tokens"), (long long)want);
+  CHECK(sstr_is(s, "scheduler", "chunked-prefill"), "pool 0 (sglang): not chunked-prefill");
+  CHECK(snum(s, "requests_completed") == 40, "%g of 40 completed", snum(s, "requests_completed"));
+  free(s);
+  free(text);
+  cs_cleanup_if_passed(dir, f0);
+  free(dir);
+}
+
 /* The front end, at no load (one request at a time, fixed sizes): TTFT and
  * end-to-end grow by exactly frontend_request_s + frontend_token_s, TPOT
  * not at all. */
@@ -662,6 +697,7 @@ int main(int argc, char **argv)
     {"schema: written or defaulted", test_schema_written},
     {"written keys win over the stack", test_written_keys_win},
     {"front end: TTFT and e2e, not TPOT", test_frontend},
+    {"two pools, two stacks", test_pools_own_stacks},
     {"ideal is the default (shipped scenarios)", test_ideal_is_default},
     {"host and collective time fractions", test_fractions},
     {"bad stack names", test_bad_names},
