@@ -22,6 +22,11 @@ bool sim_key_is_duration(const sim_key *k)
   return k->name && ends_with(k->name, "_s") && !ends_with(k->name, "_per_s");
 }
 
+void sim_key_mark_written(const sim_key *k, void *out, bool written)
+{
+  if (k->has_present) *(bool *)((char *)out + k->present_offset) = written;
+}
+
 void sim_key_set_default(const sim_key *k, void *out)
 {
   char *field = (char *)out + k->offset;

@@ -49,8 +49,11 @@ typedef struct sim_key {
   const struct sim_key *group;     /* GROUP, LIST: nested table (LIST: offsets within an item) */
   size_t item_size, count_offset;  /* LIST */
   int max_items;                   /* LIST */
-  /* GROUP, LIST: when `has_present`, the bool at `present_offset` is set
-   * to whether the section was written (a default group is not). */
+  /* Any kind: when `has_present`, the bool at `present_offset` is set to
+   * whether the key was written (in the file, by --set, or as a command's
+   * flag) rather than defaulted; a default group is not written. A model
+   * uses it to let a written key win over a default from elsewhere (a
+   * serving stack's). */
   bool has_present;
   size_t present_offset;
   const char *unit;                /* shown in help: "s", "1/s", NULL */
@@ -64,6 +67,9 @@ typedef struct sim_key {
  * whose name ends in "_s" but not "_per_s"): such a key also takes a
  * duration with units ("9h", "1h30m"), read by the driver. */
 bool sim_key_is_duration(const sim_key *k);
+/* Record in the struct at `out` that key k was written (no-op unless
+ * k->has_present). */
+void sim_key_mark_written(const sim_key *k, void *out, bool written);
 /* Store key k's default into the struct at `out`. */
 void sim_key_set_default(const sim_key *k, void *out);
 /* True if v is finite and within k's bounds; else false with the expected

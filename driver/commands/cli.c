@@ -23,7 +23,7 @@ static void usage(FILE *f)
         "  run FILE.cfg     simulate a scenario; writes OUTDIR/summary.json and prints a table\n"
         "  check FILE.cfg   validate a scenario without simulating\n"
         "  keys [NAME]      list every scenario section and key (or NAME's), with defaults\n"
-        "  list CATALOG     print the gpus, links or models catalog\n"
+        "  list CATALOG     print the gpus, links, models or stacks catalog\n"
         "  plan FILE.cfg    cheapest GPU type x tp x replicas that meets latency targets\n"
         "  sweep FILE.cfg   run a scenario over a grid of settings; sweep.db and sweep.csv\n"
         "  plot OUTDIR      draw the figures for a run's, sweep's or plan's output (PNG, SVG)\n"

@@ -64,6 +64,7 @@ static void command_usage(FILE *f, const sim_command_type *c)
 static bool set_flag(const sim_command_type *c, const sim_key *k, const char *val, void *params)
 {
   char *field = (char *)params + k->offset, *end, why[128];
+  sim_key_mark_written(k, params, true);  /* given, not defaulted (a failed value stops the command) */
   switch (k->kind) {
   case SIM_KEY_INT:
   case SIM_KEY_FLOAT: {
@@ -119,7 +120,10 @@ static int run_command(const sim_command_type *c, int argc, char **argv)
   opts[nkeys + 2] = (struct option){"help", no_argument, NULL, 'h'};
 
   void *params = xcalloc(1, c->params_size);
-  for (const sim_key *k = c->flags; k->name; k++) sim_key_set_default(k, params);
+  for (const sim_key *k = c->flags; k->name; k++) {
+    sim_key_set_default(k, params);
+    sim_key_mark_written(k, params, false);
+  }
   char **extra = xcalloc((size_t)argc + 1, sizeof *extra);
   size_t nextra = 0;
   bool json = false;

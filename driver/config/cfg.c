@@ -705,7 +705,7 @@ static void absent_group(const config_setting_t *g, const char *path, const sim_
   for (const sim_key *kk = schema; kk->name; kk++) {
     char sub[600];
     join_path(sub, sizeof sub, path, kk->name);
-    if (kk->has_present) *(bool *)((char *)out + kk->present_offset) = false;
+    sim_key_mark_written(kk, out, false);
     if (kk->kind == SIM_KEY_GROUP)
       absent_group(g, sub, kk->group, (char *)out + kk->offset, required && kk->required, errs);
     else if (kk->required && required)
@@ -742,7 +742,7 @@ bool cfg_read(const config_setting_t *g, const char *path, const sim_key *schema
     const config_setting_t *s = config_setting_get_member(g, k->name);
     join_path(sub, sizeof sub, path, k->name);
     if (!s) {
-      if (k->has_present) *(bool *)((char *)out + k->present_offset) = false;
+      sim_key_mark_written(k, out, false);
       bool hinted_group = false;
       for (size_t h = 0; h < nhinted; h++)
         if (!strcmp(hinted[h], k->name)) hinted_group = true;
@@ -761,7 +761,7 @@ bool cfg_read(const config_setting_t *g, const char *path, const sim_key *schema
         sim_key_set_default(k, out);
       continue;
     }
-    if (k->has_present) *(bool *)((char *)out + k->present_offset) = true;
+    sim_key_mark_written(k, out, true);
     read_key(s, sub, k, out, errs);
   }
   return errs->len == before;

@@ -13,6 +13,7 @@
 #include "models/gpu/gpu.h"
 #include "models/llm/llm.h"
 #include "models/llm/llm_step.h"
+#include "models/stack/stack.h"
 #include "models/training/train.h"
 #include "sim/command.h"
 
@@ -28,6 +29,8 @@ typedef struct {
   int64_t gpus, tp, pp, batch, context, gpus_per_node, dp, nics_per_node;
   const char *dtype;        /* a gpu_precision name, "" for the mode's default */
   double tokens_in, tokens_out, train_tokens, price, overhead_ms, mfu;
+  bool has_overhead_ms;     /* --overhead-ms given: it replaces the stack's fixed host time */
+  const char *stack;
   int recompute, fsdp_prefetch;
   int64_t zero;
   /* --train */
@@ -66,8 +69,12 @@ static const sim_key est_flags[] = {
    .help = "link between nodes for pipeline stages (default: ib-ndr for NVLink 4 GPUs, else ib-hdr)"},
   IN(batch, "batch", 1, 1, 1e7, "sequences per step"),
   IN(context, "context", 0, 0, 1e9, "context of the decode step (0: tokens-in)"),
-  FL(overhead_ms, "overhead-ms", 0.5, 0, 1e4,
-     "fixed framework overhead per step, ms (0.5: engines with CUDA graphs, models/VALIDATION.md)"),
+  {.name = "overhead-ms", .kind = SIM_KEY_FLOAT, .offset = offsetof(est_params, overhead_ms), .def = 0.5, .min = 0,
+   .max = 1e4, .has_present = true, .present_offset = offsetof(est_params, has_overhead_ms),
+   .help = "fixed host time per step, ms; given, it replaces the stack's fixed part (ideal: 0.5, "
+           "models/VALIDATION.md)"},
+  {.name = "stack", .kind = SIM_KEY_STRING, .offset = offsetof(est_params, stack), .def_str = STACK_DEFAULT,
+   .help = "serving stack: host time, CUDA graphs, memory (clustersim list stacks)"},
   /* 0.40: large runs sit near it. MosaicML's short llm-foundry benchmarks
    * reach 42-64% MFU (MPT-7B to 70B on 8-128 A100/H100), Megatron-LM 2021's
    * weak-scaling table 44-52% hardware FLOP/s with full recomputation, i.e.
@@ -165,8 +172,9 @@ static void est_run(const void *params, const sim_catalogs *cats, sim_report *re
   const gpu_spec *g = find(cats, "gpus", "GPU", "gpu", o->gpu, ck);
   const net_link *link = *o->link ? find(cats, "links", "link", "link", o->link, ck) : NULL;
   const net_link *net = *o->net_link ? find(cats, "links", "link", "net-link", o->net_link, ck) : NULL;
+  const stack_profile *sp = stack_require(cats, o->stack, ck, "stack");
   int dt = est_dtype(o, ck);
-  if (!m || !g || (*o->link && !link) || (*o->net_link && !net) || dt < 0) return;
+  if (!m || !g || (*o->link && !link) || (*o->net_link && !net) || dt < 0 || !sp) return;
   if (!link) link = g->scaleup_link ? g->scaleup_link : g->host_link;
   if (!net) {
     net = sim_catalog_find(cats, "links", train_default_net_link(g));
@@ -239,6 +247,7 @@ static void est_run(const void *params, const sim_catalogs *cats, sim_report *re
   const net_link *pp_link = gpus > o->gpus_per_node ? net : link;
   llm_replica_init(&r, m, g, dtype, tp, pp, tp > 1 ? link : NULL, pp > 1 ? pp_link : NULL,
                    o->overhead_ms * 1e-3);
+  stack_apply(sp, &r, o->has_overhead_ms ? o->overhead_ms * 1e-3 : -1, 0);
   /* an encoder (BERT) reads its input once and generates nothing */
   double in = o->tokens_in, out = m->encoder_only ? 0 : o->tokens_out, b = (double)o->batch;
   double ctx = o->context > 0 ? (double)o->context : in;
@@ -261,7 +270,7 @@ static void est_run(const void *params, const sim_catalogs *cats, sim_report *re
                    m->name, gpu_precision_names[dtype], gpus, g->name, mem.total / 1073741824.0,
                    mem.weights / 1073741824.0, mem.kv / 1073741824.0, b, kv_per_seq,
                    mem.activations / 1073741824.0, step_tokens, mem.capacity / 1073741824.0,
-                   LLM_USABLE_MEMORY * 100, mem.usable / 1073741824.0, (mem.total - mem.usable) / 1073741824.0,
+                   r.mem_utilization * 100, mem.usable / 1073741824.0, (mem.total - mem.usable) / 1073741824.0,
                    hold);
     return;
   }
@@ -302,6 +311,7 @@ static void est_run(const void *params, const sim_catalogs *cats, sim_report *re
 
   sim_report_str(rep, "model", m->name, "model");
   sim_report_str(rep, "gpu", g->name, "GPU");
+  sim_report_str(rep, "stack", sp->name, "serving stack (--stack)");
   sim_report_str(rep, "dtype", gpu_precision_names[dtype], "weight precision");
   sim_report_str(rep, "compute_dtype", gpu_precision_names[cp], "precision the GEMMs run in");
   sim_report_int(rep, "gpus", gpus, "GPUs");

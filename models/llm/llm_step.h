@@ -8,8 +8,18 @@
  * (bytes moved / (bandwidth x memory efficiency)), each divided over the tp
  * GPUs; plus two all-reduces of the layer's activations over the
  * tensor-parallel link; plus the output head once; plus activations sent
- * between pipeline stages; plus a fixed per-step overhead. Pipeline stages
- * run one after another for one batch, so pp divides memory, not latency. */
+ * between pipeline stages: the GPU time (gpu_s). Pipeline stages run one
+ * after another for one batch, so pp divides memory, not latency.
+ *
+ * Around the GPU time, the serving stack (models/stack/stack.h; by default
+ * the ideal engine of llm_replica_init) adds: a launch cost per layer when
+ * the step is not captured in a CUDA graph; host time (fixed + per
+ * sequence + per new token, plus the batch sent to tensor-parallel worker
+ * processes when tp > 1), which either adds to the step or, with
+ * asynchronous scheduling, overlaps it:
+ *   synchronous:  total = gpu + launch + host
+ *   overlapped:   total = max(gpu + launch, host) + exposed
+ * so a step is never shorter than its GPU part. */
 #ifndef LLM_STEP_H
 #define LLM_STEP_H
 
@@ -29,6 +39,16 @@
  * gpu_memory_utilization). */
 #define LLM_USABLE_MEMORY 0.90
 
+/* Which steps run as captured CUDA graphs (no launch cost). */
+enum { LLM_GRAPHS_NONE, LLM_GRAPHS_DECODE, LLM_GRAPHS_ALL };
+/* The all-reduce implementation a stack runs (recorded for the measured
+ * collective curves; today every one is priced by net_allreduce_s). */
+enum { LLM_AR_NCCL, LLM_AR_CUSTOM };
+/* Collective pricing: alpha-beta (net_*), or measured curves. */
+enum { LLM_COLLECTIVES_ALPHA_BETA, LLM_COLLECTIVES_MEASURED };
+/* Linear-layer efficiency: one per GPU (flat), or by GEMM shape. */
+enum { LLM_GEMM_FLAT, LLM_GEMM_SHAPE };
+
 typedef struct {
   const llm_arch *model;
   const gpu_spec *gpu;
@@ -39,12 +59,29 @@ typedef struct {
   int tp, pp;
   const net_link *tp_link; /* NULL when tp = 1 */
   const net_link *pp_link; /* NULL when pp = 1 */
-  double overhead_s;       /* fixed per step */
+  double overhead_s;       /* fixed host time per step */
+  /* the serving stack (llm_replica_init: the ideal engine; stack_apply) */
+  double host_per_seq_s, host_per_token_s;  /* host time per sequence and per new token of a step */
+  bool host_overlap;        /* host time overlaps the GPU step (asynchronous scheduling) */
+  double host_exposed_s;    /* with overlap: the part of the host time that never hides */
+  int graphs;               /* LLM_GRAPHS_* */
+  double graph_max_tokens;  /* graphed steps have at most this many tokens (0: any) */
+  double launch_per_layer_s;  /* kernel launches per layer of a step not graphed */
+  double tp_worker_s;       /* per step with tp > 1: the batch broadcast to worker processes */
+  int allreduce;            /* LLM_AR_* */
+  double custom_ar_max_bytes;  /* LLM_AR_CUSTOM: messages up to this size, NVLink only; NCCL above */
+  int collectives;          /* LLM_COLLECTIVES_* */
+  int gemm;                 /* LLM_GEMM_* */
+  double mem_utilization;   /* share of the memory the runtime sees that the engine may use */
+  bool mem_of_free;         /* mem_utilization is a share of what weights and activations leave free */
+  double cuda_context_bytes, non_torch_bytes, cuda_graph_bytes;  /* per GPU */
   /* derived at init */
   double flops_per_s, attn_flops_per_s, bytes_per_s, attn_bytes_per_s;
 } llm_replica;
 
-/* Set up r; pointers are kept, not copied. tp_link and pp_link may be NULL
+/* Set up r as on the ideal engine (overhead_s of host time per step, not
+ * overlapped, every step graphed, LLM_USABLE_MEMORY of the datasheet
+ * memory); pointers are kept, not copied. tp_link and pp_link may be NULL
  * when the degree is 1. */
 void llm_replica_init(llm_replica *r, const llm_arch *m, const gpu_spec *g, gpu_precision dtype,
                       int tp, int pp, const net_link *tp_link, const net_link *pp_link,
@@ -68,12 +105,17 @@ void llm_batch_add_decode(llm_batch *b, double n, double context);
 
 typedef struct {
   double total_s;
-  double linear_s, attention_s, head_s, comm_s, overhead_s;
+  double linear_s, attention_s, head_s, comm_s;
+  double gpu_s;                /* GPU kernels: linear + attention + head + comm */
+  double launch_s;             /* kernel launches of a step not graphed */
+  double host_s;               /* host time (fixed, per sequence, per token, TP workers) */
+  double overhead_s;           /* total_s - gpu_s as the stack adds it: host (synchronous) plus launches */
   double compute_s, memory_s;  /* the bounds summed over layers (without comm) */
   double flops, bytes;         /* whole replica */
 } llm_step_cost;
 
-/* The time of one step (all fields filled). */
+/* The time of one step (all fields filled); a step of no token has no
+ * host time and no launches. */
 void llm_step(const llm_replica *r, const llm_batch *b, llm_step_cost *out);
 
 /* Memory per GPU of the replica holding KV for `kv_tokens` tokens and
@@ -83,6 +125,10 @@ typedef struct {
   double weights, kv, activations, total;  /* bytes per GPU */
   double capacity, usable;                 /* bytes per GPU */
 } llm_memory;
+/* usable = (capacity - CUDA context) x mem_utilization - non-torch memory
+ * - CUDA-graph memory (the ideal engine: capacity x LLM_USABLE_MEMORY);
+ * with mem_of_free, weights and activations + mem_utilization x (capacity
+ * - CUDA context - non-torch - graphs - weights - activations). */
 void llm_memory_need(const llm_replica *r, double kv_tokens, double step_tokens, double seqs,
                      llm_memory *out);
 

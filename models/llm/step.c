@@ -20,6 +20,18 @@ void llm_replica_init(llm_replica *r, const llm_arch *m, const gpu_spec *g, gpu_
   r->tp_link = tp_link;
   r->pp_link = pp_link;
   r->overhead_s = overhead_s;
+  r->host_per_seq_s = r->host_per_token_s = r->host_exposed_s = 0;
+  r->host_overlap = false;
+  r->graphs = LLM_GRAPHS_ALL;
+  r->graph_max_tokens = 0;
+  r->launch_per_layer_s = r->tp_worker_s = 0;
+  r->allreduce = LLM_AR_NCCL;
+  r->custom_ar_max_bytes = 0;
+  r->collectives = LLM_COLLECTIVES_ALPHA_BETA;
+  r->gemm = LLM_GEMM_FLAT;
+  r->mem_utilization = LLM_USABLE_MEMORY;
+  r->mem_of_free = false;
+  r->cuda_context_bytes = r->non_torch_bytes = r->cuda_graph_bytes = 0;
   r->flops_per_s = gpu_peak_flops(g, r->compute) * g->compute_efficiency;
   /* attention's matrix products run in 16-bit (FlashAttention) whatever
    * the weights are stored in */
@@ -46,6 +58,33 @@ void llm_batch_add_decode(llm_batch *b, double n, double context)
 
 static double max2(double a, double b) { return a > b ? a : b; }
 
+/* The one place the linear layers' FLOP rate is chosen: a GEMM of `rows`
+ * tokens. LLM_GEMM_SHAPE will take its efficiency from the shape model
+ * (models/llm/kernels.h); until it is wired, every stack runs flat. */
+static double linear_flops_per_s(const llm_replica *r, double rows)
+{
+  (void)rows;
+  return r->flops_per_s;
+}
+
+/* The one place a tensor-parallel all-reduce of `bytes` is priced. The
+ * stack's implementation (r->allreduce up to r->custom_ar_max_bytes, and
+ * r->collectives) is recorded for the measured curves; today every
+ * implementation is the alpha-beta net_allreduce_s. */
+static double tp_allreduce_s(const llm_replica *r, double bytes)
+{
+  return net_allreduce_s(r->tp_link, r->tp, bytes, NET_BEST);
+}
+
+/* True if a step of `tokens` tokens (`prefill` of them prompt tokens) runs
+ * as a captured CUDA graph. */
+static bool graphed(const llm_replica *r, double tokens, double prefill)
+{
+  if (r->graphs == LLM_GRAPHS_NONE) return false;
+  if (r->graphs == LLM_GRAPHS_DECODE && prefill > 0) return false;
+  return r->graph_max_tokens <= 0 || tokens <= r->graph_max_tokens;
+}
+
 void llm_step(const llm_replica *r, const llm_batch *b, llm_step_cost *out)
 {
   const llm_arch *m = r->model;
@@ -62,7 +101,7 @@ void llm_step(const llm_replica *r, const llm_batch *b, llm_step_cost *out)
   double lin_bytes = (llm_attn_params(m) + touched * expert_p) * r->weight_bytes +
                      tokens * k * (2 * h + mlp_io) * LLM_ACT_BYTES +      /* MLP in/out */
                      tokens * (2 * h + 2 * q + 2 * kv) * LLM_ACT_BYTES;  /* QKV and O in/out */
-  double lin_c = lin_flops / tp / r->flops_per_s, lin_m = lin_bytes / tp / r->bytes_per_s;
+  double lin_c = lin_flops / tp / linear_flops_per_s(r, tokens), lin_m = lin_bytes / tp / r->bytes_per_s;
 
   /* attention: scores and weighted sum over the attended positions */
   double attended = b->prefill_attended + b->decode_context;
@@ -79,13 +118,13 @@ void llm_step(const llm_replica *r, const llm_batch *b, llm_step_cost *out)
   /* tensor parallelism: all-reduce after attention and after the MLP */
   double comm = 0;
   if (r->tp > 1 && r->tp_link && tokens > 0)
-    comm = 2 * net_allreduce_s(r->tp_link, r->tp, tokens * h * LLM_ACT_BYTES, NET_BEST);
+    comm = 2 * tp_allreduce_s(r, tokens * h * LLM_ACT_BYTES);
 
   /* output head for the tokens that produce logits */
   double logits = b->decode_seqs + b->prefill_done;
   double head_flops = 2 * logits * (double)m->vocab * h;
   double head_bytes = logits > 0 ? (double)m->vocab * h * r->weight_bytes : 0;
-  double head_c = head_flops / tp / r->flops_per_s, head_m = head_bytes / tp / r->bytes_per_s;
+  double head_c = head_flops / tp / linear_flops_per_s(r, logits), head_m = head_bytes / tp / r->bytes_per_s;
 
   double pp_comm = 0;
   if (r->pp > 1 && r->pp_link && tokens > 0)
@@ -95,12 +134,27 @@ void llm_step(const llm_replica *r, const llm_batch *b, llm_step_cost *out)
   out->attention_s = tokens > 0 ? layers * max2(att_c, att_m) : 0;
   out->head_s = max2(head_c, head_m);
   out->comm_s = layers * comm + pp_comm;
-  out->overhead_s = tokens > 0 ? r->overhead_s : 0;
   out->compute_s = layers * (lin_c + att_c) + head_c;
   out->memory_s = layers * (lin_m + att_m) + head_m;
   out->flops = layers * (lin_flops + att_flops) + head_flops;
   out->bytes = layers * (lin_bytes + att_bytes) + head_bytes;
-  out->total_s = out->linear_s + out->attention_s + out->head_s + out->comm_s + out->overhead_s;
+  out->gpu_s = out->linear_s + out->attention_s + out->head_s + out->comm_s;
+  out->launch_s = 0;
+  out->host_s = 0;
+  if (tokens > 0) {
+    if (!graphed(r, tokens, b->prefill_tokens)) out->launch_s = layers * r->launch_per_layer_s;
+    /* summed in this order so that the ideal engine's host time is exactly overhead_s */
+    out->host_s = r->overhead_s + r->host_per_seq_s * (b->decode_seqs + b->prefill_done) +
+                  r->host_per_token_s * tokens + (r->tp > 1 ? r->tp_worker_s : 0);
+  }
+  double device = out->gpu_s + out->launch_s;
+  if (tokens <= 0)
+    out->total_s = out->gpu_s;
+  else if (r->host_overlap)
+    out->total_s = max2(device, out->host_s) + r->host_exposed_s;
+  else
+    out->total_s = device + out->host_s;
+  out->overhead_s = r->host_overlap ? out->total_s - out->gpu_s : out->launch_s + out->host_s;
 }
 
 void llm_memory_need(const llm_replica *r, double kv_tokens, double step_tokens, double seqs,
@@ -117,5 +171,12 @@ void llm_memory_need(const llm_replica *r, double kv_tokens, double step_tokens,
                      seqs * (double)m->vocab / r->tp * 4.0; /* fp32 logits */
   out->total = out->weights + out->kv + out->activations;
   out->capacity = gpu_mem_bytes(r->gpu);
-  out->usable = out->capacity * LLM_USABLE_MEMORY;
+  if (r->mem_of_free) {
+    double fixed = out->weights + out->activations;
+    double free = out->capacity - r->cuda_context_bytes - r->non_torch_bytes - r->cuda_graph_bytes - fixed;
+    out->usable = fixed + (free > 0 ? free * r->mem_utilization : free);
+  } else {
+    out->usable = (out->capacity - r->cuda_context_bytes) * r->mem_utilization - r->non_torch_bytes -
+                  r->cuda_graph_bytes;
+  }
 }

@@ -14,6 +14,7 @@
 #include "models/gpu/gpu.h"
 #include "models/llm/llm.h"
 #include "models/llm/llm_step.h"
+#include "models/stack/stack.h"
 #include "models/workload/wl.h"
 #include "sim/component.h"
 #include "sim/trace_data.h"
@@ -61,8 +62,27 @@ typedef struct {
   double ttft_target, tpot_target, e2e_target;  /* effective, 0: none */
 } srv_class_cfg;
 
+/* Batching settings: the scheduler section as written, and each pool's
+ * effective copy (prepare: a key the scenario writes, else the pool's
+ * stack's default, else the key's default). */
+typedef struct {
+  int policy;                       /* srv_policy */
+  int64_t max_num_seqs, max_batched_tokens, block_size, batch_size, max_batch_size, max_queue;
+  double batch_timeout_s, max_queue_delay_s, watermark, step_overhead_s;
+  int preemption;                   /* srv_preempt */
+  bool streaming;                   /* tokens reach the client as made (static never streams) */
+  const char *stack;                /* serving stack (catalog name) */
+  /* written in the scenario or by --set (not defaulted): these win over a stack */
+  bool has_policy, has_max_num_seqs, has_max_batched_tokens, has_block_size, has_step_overhead_s;
+  /* prepared (a pool's copy) */
+  int64_t batched_tokens;           /* effective max_batched_tokens */
+} srv_sched_cfg;
+
 typedef struct {
   const char *gpu, *node_link, *net_link;
+  const char *stack;                /* "": scheduler.stack */
+  double gpu_memory_utilization;    /* 0: the stack's */
+  int64_t num_gpu_blocks;           /* 0: computed from memory */
   int64_t replicas, tp, pp, gpus_per_node;
   double usd_per_gpu_hour;          /* 0: the cost section's or the catalog's */
   /* prepared */
@@ -72,6 +92,9 @@ typedef struct {
   int64_t kv_blocks;                /* per replica */
   double price;                     /* USD per GPU-hour, NaN: unknown */
   double weights_gib, activations_gib;
+  const stack_profile *sp;          /* its stack */
+  srv_sched_cfg sched;              /* its effective scheduler settings */
+  double frontend_s;                /* front-end time added to its requests' TTFT and end-to-end latency */
 } srv_pool_cfg;
 
 typedef struct {
@@ -91,20 +114,14 @@ typedef struct {
     int64_t requests;               /* arrivals stop after this many; 0: no limit */
   } wl;
   struct { int policy; } router;    /* index into route_types */
-  struct {
-    int policy;                     /* srv_policy */
-    int64_t max_num_seqs, max_batched_tokens, block_size, batch_size, max_batch_size, max_queue;
-    double batch_timeout_s, max_queue_delay_s, watermark, step_overhead_s;
-    int preemption;                 /* srv_preempt */
-    bool streaming;                 /* tokens reach the client as made (static never streams) */
-  } sched;
+  srv_sched_cfg sched;              /* as written; each pool has its effective copy */
   struct { double usd_per_gpu_hour, usd_per_kwh, pue; } cost;
   struct { double ttft_s, tpot_s, e2e_s, percentile; } slo;
   struct { double interval_s; bool requests; } output;
   /* prepared */
   const llm_arch *m;
   int64_t context;                  /* max tokens of a request (prompt + output) */
-  int64_t batched_tokens;           /* effective max_batched_tokens */
+  int64_t batched_tokens;           /* pool 0's effective max_batched_tokens */
   srv_class_cfg *classes;           /* wl.listed, or &wl.direct */
   int nclasses;
   bool probe;                       /* a saturation probe's copy (serving_capacity.c): no arrivals of its own */

@@ -203,15 +203,22 @@ static void make_key(const srv_params *p, int pool, keybuf *k)
   put_f(k, r->attn_bytes_per_s);
   put_i(k, pl->kv_blocks);
   put_i(k, p->context);
-  put_i(k, p->batched_tokens);
-  const int64_t si[] = {p->sched.policy, p->sched.max_num_seqs, p->sched.max_batched_tokens,
-                        p->sched.block_size, p->sched.batch_size, p->sched.max_batch_size,
-                        p->sched.preemption, p->sched.streaming};
+  const srv_sched_cfg *sc = &pl->sched;
+  put_i(k, sc->batched_tokens);
+  const int64_t si[] = {sc->policy, sc->max_num_seqs, sc->max_batched_tokens,
+                        sc->block_size, sc->batch_size, sc->max_batch_size,
+                        sc->preemption, sc->streaming};
   for (size_t i = 0; i < sizeof si / sizeof si[0]; i++) put_i(k, si[i]);
-  put_f(k, p->sched.batch_timeout_s);
-  put_f(k, p->sched.max_queue_delay_s);
-  put_f(k, p->sched.watermark);
-  put_f(k, p->sched.step_overhead_s);
+  put_f(k, sc->batch_timeout_s);
+  put_f(k, sc->max_queue_delay_s);
+  put_f(k, sc->watermark);
+  put_f(k, sc->step_overhead_s);
+  /* the stack's step terms (the front end does not change the rate) */
+  const double st[] = {r->host_per_seq_s, r->host_per_token_s, r->host_exposed_s, r->graph_max_tokens,
+                       r->launch_per_layer_s, r->tp_worker_s, r->custom_ar_max_bytes};
+  for (size_t i = 0; i < sizeof st / sizeof st[0]; i++) put_f(k, st[i]);
+  const int64_t sf[] = {r->host_overlap, r->graphs, r->allreduce, r->collectives, r->gemm};
+  for (size_t i = 0; i < sizeof sf / sizeof sf[0]; i++) put_i(k, sf[i]);
   put_i(k, p->nclasses);
   for (int i = 0; i < p->nclasses; i++) {
     const srv_class_cfg *c = &p->classes[i];

@@ -164,6 +164,11 @@ static const sim_key pool_keys[] = {
   K_INT(srv_pool_cfg, "gpus_per_node", gpus_per_node, 8, 1, 1024, "GPUs the node link joins"),
   K_FLOAT(srv_pool_cfg, "usd_per_gpu_hour", usd_per_gpu_hour, 0, 0, 1e6, "USD/h",
           "price (0: cost.usd_per_gpu_hour, else the catalog's)"),
+  K_STR(srv_pool_cfg, "stack", stack, "", "serving stack of this pool (clustersim list stacks; \"\": scheduler.stack)"),
+  K_FLOAT(srv_pool_cfg, "gpu_memory_utilization", gpu_memory_utilization, 0, 0, 1, NULL,
+          "share of GPU memory the engine may use, as vLLM's (0: the stack's default)"),
+  K_INT(srv_pool_cfg, "num_gpu_blocks", num_gpu_blocks, 0, 0, 1e12,
+        "KV-cache blocks per replica, as vLLM's --num-gpu-blocks-override (0: computed from memory)"),
   SIM_KEY_END,
 };
 
@@ -189,16 +194,23 @@ static const char *const policy_names[] = {"static", "dynamic", "continuous", "c
 static const char *const preempt_names[] = {"recompute", "swap", NULL};
 static const char *route_names[8];
 
+/* A key whose being written is recorded (a stack's default yields to it). */
+#define WRITTEN(flag) .has_present = true, .present_offset = P(sched.flag)
+
 static const sim_key sched_keys[] = {
+  {.name = "stack", .kind = SIM_KEY_STRING, .offset = P(sched.stack), .def_str = STACK_DEFAULT,
+   .help = "serving stack: host time, CUDA graphs, memory, scheduler defaults (clustersim list stacks)"},
   {.name = "policy", .kind = SIM_KEY_ENUM, .offset = P(sched.policy), .choices = policy_names,
-   .def_str = "continuous", .help = "static, dynamic, continuous (vLLM) or chunked-prefill (Sarathi-Serve)"},
+   .def_str = "continuous", WRITTEN(has_policy),
+   .help = "static, dynamic, continuous (vLLM) or chunked-prefill (Sarathi-Serve) (default: the stack's)"},
   {.name = "max_num_seqs", .kind = SIM_KEY_INT, .offset = P(sched.max_num_seqs), .def = 256, .min = 1,
-   .max = 65536, .help = "continuous: most sequences in a step (vLLM default 256)"},
+   .max = 65536, WRITTEN(has_max_num_seqs),
+   .help = "continuous: most sequences in a step (vLLM default 256; default: the stack's)"},
   {.name = "max_batched_tokens", .kind = SIM_KEY_INT, .offset = P(sched.max_batched_tokens), .def = 0,
-   .min = 0, .max = 1e8,
-   .help = "continuous: most tokens in a step (0: max(context, 2048); chunked-prefill: 2048)"},
+   .min = 0, .max = 1e8, WRITTEN(has_max_batched_tokens),
+   .help = "continuous: most tokens in a step (0: max(context, 2048); chunked-prefill: 2048; default: the stack's)"},
   {.name = "block_size", .kind = SIM_KEY_INT, .offset = P(sched.block_size), .def = 16, .min = 1,
-   .max = 4096, .help = "KV-cache block, tokens (vLLM default 16)"},
+   .max = 4096, WRITTEN(has_block_size), .help = "KV-cache block, tokens (vLLM default 16; default: the stack's)"},
   {.name = "watermark", .kind = SIM_KEY_FLOAT, .offset = P(sched.watermark), .def = KV_WATERMARK_DEFAULT,
    .min = 0, .max = 0.5, .help = "share of KV blocks kept free when admitting (vLLM 0.01)"},
   {.name = "preemption", .kind = SIM_KEY_ENUM, .offset = P(sched.preemption), .choices = preempt_names,
@@ -216,10 +228,12 @@ static const sim_key sched_keys[] = {
   {.name = "streaming", .kind = SIM_KEY_BOOL, .offset = P(sched.streaming), .def = 1,
    .help = "tokens reach the client as they are made (false: with the whole answer; static never streams)"},
   {.name = "step_overhead_s", .kind = SIM_KEY_FLOAT, .offset = P(sched.step_overhead_s),
-   .def = SRV_STEP_OVERHEAD_S, .min = 0, .max = 10, .unit = "s",
-   .help = "fixed framework time per step (0.5 ms: CUDA-graph engines, models/VALIDATION.md)"},
+   .def = SRV_STEP_OVERHEAD_S, .min = 0, .max = 10, .unit = "s", WRITTEN(has_step_overhead_s),
+   .help = "fixed host time per step; written, it replaces the stack's fixed part (ideal: 0.5 ms, "
+           "models/VALIDATION.md)"},
   SIM_KEY_END,
 };
+#undef WRITTEN
 
 static const sim_key router_keys[] = {
   {.name = "policy", .kind = SIM_KEY_ENUM, .offset = P(router.policy), .choices = route_names,
@@ -433,8 +447,55 @@ static const net_link *find_link(const sim_setup *su, const char *name, const ch
   return sim_catalog_require(su->cats, "links", "link", name, ck, key);
 }
 
+/* Pool i's stack and effective scheduler settings: each key the scenario
+ * wrote, else the stack's default, else the key's default; then the
+ * effective token budget, checked (once per distinct stack). False after
+ * reporting a problem. */
+static bool pool_sched(srv_params *p, int i, const sim_setup *su, sim_check *ck)
+{
+  srv_pool_cfg *pl = &p->pools[i];
+  char key[128];
+  const char *name = *pl->stack ? pl->stack : p->sched.stack;
+  if (*pl->stack)
+    snprintf(key, sizeof key, "cluster.pools.[%d].stack", i);
+  else
+    snprintf(key, sizeof key, "scheduler.stack");
+  pl->sp = stack_require(su->cats, name, ck, key);
+  if (!pl->sp) return false;
+  const stack_profile *sp = pl->sp;
+  srv_sched_cfg *sc = &pl->sched;
+  *sc = p->sched;
+  if (!sc->has_policy) sc->policy = sp->policy == STACK_POLICY_CHUNKED ? SRV_CHUNKED : SRV_CONTINUOUS;
+  if (!sc->has_max_num_seqs) sc->max_num_seqs = sp->max_num_seqs;
+  if (!sc->has_max_batched_tokens) sc->max_batched_tokens = sp->max_batched_tokens;
+  if (!sc->has_block_size) sc->block_size = sp->block_size;
+  pl->frontend_s = sp->frontend_request_s + sp->frontend_token_s;
+  int64_t bt = sc->max_batched_tokens;
+  if (bt == 0) bt = sc->policy == SRV_CHUNKED ? 2048 : (p->context > 2048 ? p->context : 2048);
+  sc->batched_tokens = bt;
+  /* pools sharing a stack share the settings: report once */
+  for (int j = 0; j < i; j++)
+    if (p->pools[j].sp == sp) return true;
+  char from[200] = "";
+  if (!sc->has_max_batched_tokens && sc->max_batched_tokens > 0)
+    snprintf(from, sizeof from, " (stack %s's default; write scheduler.max_batched_tokens)", sp->name);
+  if (sc->policy == SRV_CONTINUOUS && bt < p->context) {
+    sim_check_fail(ck, "scheduler.max_batched_tokens",
+                   "%lld%s is less than the context (%lld): a long prompt could never be scheduled without "
+                   "chunked prefill (policy = \"chunked-prefill\")",
+                   (long long)bt, from, (long long)p->context);
+    return false;
+  }
+  if (sc->policy == SRV_CHUNKED && bt < sc->max_num_seqs)
+    sim_check_fail(ck, "scheduler.max_batched_tokens",
+                   "%lld%s is less than max_num_seqs (%lld): every running sequence needs a token per step",
+                   (long long)bt, from, (long long)sc->max_num_seqs);
+  return true;
+}
+
 static void prepare_pool(srv_params *p, int i, const sim_setup *su, sim_check *ck)
 {
+  const srv_sched_cfg *sc = &p->pools[i].sched;
   srv_pool_cfg *pl = &p->pools[i];
   char key[128];
   snprintf(key, sizeof key, "cluster.pools.[%d].gpu", i);
@@ -479,11 +540,12 @@ static void prepare_pool(srv_params *p, int i, const sim_setup *su, sim_check *c
     return;
   }
   llm_replica_init(&pl->lr, m, g, dtype, tp, pp, tp > 1 ? pl->node : NULL, pp > 1 ? pp_link : NULL,
-                   p->sched.step_overhead_s);
+                   sc->step_overhead_s);
+  stack_apply(pl->sp, &pl->lr, sc->has_step_overhead_s ? sc->step_overhead_s : -1, pl->gpu_memory_utilization);
   /* memory: weights and the activations of the largest step, then KV */
-  double step_tokens = (double)p->batched_tokens, seqs = (double)p->sched.max_num_seqs;
-  if (p->sched.policy == SRV_STATIC || p->sched.policy == SRV_DYNAMIC) {
-    double b = (double)(p->sched.policy == SRV_STATIC ? p->sched.batch_size : p->sched.max_batch_size);
+  double step_tokens = (double)sc->batched_tokens, seqs = (double)sc->max_num_seqs;
+  if (sc->policy == SRV_STATIC || sc->policy == SRV_DYNAMIC) {
+    double b = (double)(sc->policy == SRV_STATIC ? sc->batch_size : sc->max_batch_size);
     seqs = b;
     step_tokens = b * (double)p->context;
   }
@@ -491,12 +553,13 @@ static void prepare_pool(srv_params *p, int i, const sim_setup *su, sim_check *c
   llm_memory_need(&pl->lr, 0, step_tokens, seqs, &mem);
   pl->weights_gib = mem.weights / GIB;
   pl->activations_gib = mem.activations / GIB;
-  pl->kv_blocks = kv_replica_blocks(&pl->lr, (int)p->sched.block_size, step_tokens, seqs);
+  pl->kv_blocks = pl->num_gpu_blocks > 0 ? pl->num_gpu_blocks
+                                         : kv_replica_blocks(&pl->lr, (int)sc->block_size, step_tokens, seqs);
   /* one request of the full context must be admissible: its blocks plus
    * the watermark kept free at admission (continuous policies) */
-  int64_t one = (p->context + p->sched.block_size - 1) / p->sched.block_size;
-  if (p->sched.policy == SRV_CONTINUOUS || p->sched.policy == SRV_CHUNKED)
-    one += (int64_t)floor(p->sched.watermark * (double)pl->kv_blocks);
+  int64_t one = (p->context + sc->block_size - 1) / sc->block_size;
+  if (sc->policy == SRV_CONTINUOUS || sc->policy == SRV_CHUNKED)
+    one += (int64_t)floor(sc->watermark * (double)pl->kv_blocks);
   snprintf(key, sizeof key, "cluster.pools.[%d]", i);
   if (mem.weights + mem.activations > mem.usable) {
     double hold = ceil(mem.weights * tp * pp / mem.usable);
@@ -512,14 +575,14 @@ static void prepare_pool(srv_params *p, int i, const sim_setup *su, sim_check *c
                    "and %.1f GiB for the activations of a %g-token step, but %.0f%% of its %.1f GiB is "
                    "%.1f GiB; short by %.1f GiB before any KV cache (%s)",
                    m->name, gpu_precision_names[dtype], tp * pp, g->name, tp, pp, mem.weights / GIB,
-                   mem.activations / GIB, step_tokens, LLM_USABLE_MEMORY * 100, mem.capacity / GIB,
+                   mem.activations / GIB, step_tokens, pl->lr.mem_utilization * 100, mem.capacity / GIB,
                    mem.usable / GIB, (mem.weights + mem.activations - mem.usable) / GIB, why);
   } else if (pl->kv_blocks < one) {
     sim_check_fail_capacity(ck, key,
                    "%s on %d x %s leaves room for %lld KV-cache tokens, less than one request of the "
                    "context length (%lld tokens): use more GPUs per replica (tp, pp), a lower precision, "
                    "fewer batched tokens or a shorter model.max_context",
-                   m->name, tp * pp, g->name, (long long)(pl->kv_blocks * p->sched.block_size),
+                   m->name, tp * pp, g->name, (long long)(pl->kv_blocks * sc->block_size),
                    (long long)p->context);
   }
   double price = pl->usd_per_gpu_hour > 0   ? pl->usd_per_gpu_hour
@@ -647,22 +710,10 @@ static void serving_prepare(void *params, const sim_setup *su, sim_check *ck)
     sim_check_fail(ck, "model.max_context", "at least 2 tokens (a prompt and an output)");
     return;
   }
-  int64_t bt = p->sched.max_batched_tokens;
-  if (bt == 0) bt = p->sched.policy == SRV_CHUNKED ? 2048 : (p->context > 2048 ? p->context : 2048);
-  p->batched_tokens = bt;
-  if (p->sched.policy == SRV_CONTINUOUS && bt < p->context) {
-    sim_check_fail(ck, "scheduler.max_batched_tokens",
-                   "%lld is less than the context (%lld): a long prompt could never be scheduled without "
-                   "chunked prefill (policy = \"chunked-prefill\")",
-                   (long long)bt, (long long)p->context);
-    return;
-  }
-  if (p->sched.policy == SRV_CONTINUOUS || p->sched.policy == SRV_CHUNKED) {
-    if (bt < p->sched.max_num_seqs && p->sched.policy == SRV_CHUNKED)
-      sim_check_fail(ck, "scheduler.max_batched_tokens",
-                     "%lld is less than max_num_seqs (%lld): every running sequence needs a token per step",
-                     (long long)bt, (long long)p->sched.max_num_seqs);
-  }
+  bool sched_ok = true;
+  for (int i = 0; i < p->npools && sched_ok; i++) sched_ok = pool_sched(p, i, su, ck);
+  if (!sched_ok) return;
+  p->batched_tokens = p->npools > 0 ? p->pools[0].sched.batched_tokens : 0;
   for (int i = 0; i < p->npools; i++) prepare_pool(p, i, su, ck);
   for (int i = 0; i < p->nclasses; i++) {
     char at[64];

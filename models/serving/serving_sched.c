@@ -54,6 +54,11 @@
 _Static_assert(offsetof(srv_replica, swapped) <= 192, "srv_replica: hot fields past three cache lines");
 
 static void on_step_end(sim_engine *eng, void *ctx, uint64_t arg);
+
+/* r's effective scheduler settings: its pool's (the scenario's, else the
+ * pool's stack's defaults). */
+static inline const srv_sched_cfg *sched_of(const srv_replica *r) { return &r->h->p->pools[r->pool].sched; }
+
 static void on_timer(sim_engine *eng, void *ctx, uint64_t arg);
 static void start_step(srv_replica *r);
 
@@ -68,12 +73,12 @@ void srv_replica_init(srv_replica *r, srv_host *h, int index, int pool)
   r->lr = &pl->lr;
   r->host_link = pl->g->host_link;
   r->gpus = (double)(pl->tp * pl->pp);
-  int seqs = (int)(p->sched.policy == SRV_STATIC    ? p->sched.batch_size
-                   : p->sched.policy == SRV_DYNAMIC ? p->sched.max_batch_size
-                                                    : p->sched.max_num_seqs);
+  int seqs = (int)(sched_of(r)->policy == SRV_STATIC    ? sched_of(r)->batch_size
+                   : sched_of(r)->policy == SRV_DYNAMIC ? sched_of(r)->max_batch_size
+                                                    : sched_of(r)->max_num_seqs);
   /* each running sequence's KV record lives in its srv_seq: no id table */
-  kv_init(&r->kv, pl->kv_blocks, (int)p->sched.block_size,
-          p->sched.policy == SRV_STATIC || p->sched.policy == SRV_DYNAMIC ? 0 : p->sched.watermark, 0);
+  kv_init(&r->kv, pl->kv_blocks, (int)sched_of(r)->block_size,
+          sched_of(r)->policy == SRV_STATIC || sched_of(r)->policy == SRV_DYNAMIC ? 0 : sched_of(r)->watermark, 0);
   r->maxrun = seqs;
   /* grown (doubling) to the largest batch the replica runs: memory per
    * replica follows its batch, not max_num_seqs */
@@ -257,7 +262,7 @@ static void preempt(srv_replica *r, int i)
   run_remove(r, i);
   q->preemptions++;
   if (!sim_in_warmup(h->eng)) h->preemptions++;
-  if (h->p->sched.preemption == SRV_PREEMPT_SWAP && q->state == SRV_DECODE) {
+  if (sched_of(r)->preemption == SRV_PREEMPT_SWAP && q->state == SRV_DECODE) {
     r->swap_bytes += (double)tokens * kv_bytes_per_token_gpu(r->lr);
     q->computed = (int32_t)tokens; /* what comes back */
     q->state = SRV_SWAPPED;
@@ -351,20 +356,18 @@ static int admit(srv_replica *r, bool chunked, int64_t *budget)
 
 static bool batch_ready(srv_replica *r)
 {
-  const srv_params *p = r->h->p;
   if (r->nwait == 0) return false;
-  bool is_static = p->sched.policy == SRV_STATIC;
-  int64_t size = is_static ? p->sched.batch_size : p->sched.max_batch_size;
-  double wait_s = is_static ? p->sched.batch_timeout_s : p->sched.max_queue_delay_s;
+  bool is_static = sched_of(r)->policy == SRV_STATIC;
+  int64_t size = is_static ? sched_of(r)->batch_size : sched_of(r)->max_batch_size;
+  double wait_s = is_static ? sched_of(r)->batch_timeout_s : sched_of(r)->max_queue_delay_s;
   if (r->nwait >= size) return true;
   return sim_now(r->h->eng) - oldest_waiting(r) >= sim_time_from_s(wait_s);
 }
 
 static void arm_timer(srv_replica *r)
 {
-  const srv_params *p = r->h->p;
   if (r->timer || r->nwait == 0) return;
-  double wait_s = p->sched.policy == SRV_STATIC ? p->sched.batch_timeout_s : p->sched.max_queue_delay_s;
+  double wait_s = sched_of(r)->policy == SRV_STATIC ? sched_of(r)->batch_timeout_s : sched_of(r)->max_queue_delay_s;
   sim_time at = oldest_waiting(r) + sim_time_from_s(wait_s);
   sim_time now = sim_now(r->h->eng);
   r->timer = sim_schedule_at(r->h->eng, at > now ? at : now, on_timer, r, 0);
@@ -381,7 +384,7 @@ static void on_timer(sim_engine *eng, void *ctx, uint64_t arg)
 static void form_batch(srv_replica *r)
 {
   srv_host *h = r->h;
-  bool is_static = h->p->sched.policy == SRV_STATIC;
+  bool is_static = sched_of(r)->policy == SRV_STATIC;
   int32_t pad_p = 0, pad_o = 0;
   int n = 0;
   while (r->nrun < r->maxrun) {
@@ -436,14 +439,13 @@ static void form_batch(srv_replica *r)
 static void start_step(srv_replica *r)
 {
   srv_host *h = r->h;
-  const srv_params *p = h->p;
   llm_batch b = {0};
   r->swap_bytes = 0;
   for (int i = 0; i < r->nrun; i++) r->run[i].chunk = 0;
 
-  switch ((srv_policy)p->sched.policy) {
+  switch ((srv_policy)sched_of(r)->policy) {
   case SRV_CONTINUOUS: {
-    int64_t budget = p->batched_tokens;
+    int64_t budget = sched_of(r)->batched_tokens;
     int admitted = r->nswapped == 0 ? admit(r, false, &budget) : 0;
     if (admitted == 0) {
       if (!reserve_decodes(r)) swap_in(r, NULL);
@@ -451,7 +453,7 @@ static void start_step(srv_replica *r)
     break;
   }
   case SRV_CHUNKED: {
-    int64_t budget = p->batched_tokens;
+    int64_t budget = sched_of(r)->batched_tokens;
     bool preempted = reserve_decodes(r);
     for (int i = 0; i < r->nrun; i++)
       if (r->run[i].chunk == 1) budget--;
@@ -476,7 +478,7 @@ static void start_step(srv_replica *r)
     } else {
       for (int i = 0; i < r->nrun; i++) {
         srv_seq *sq = &r->run[i];
-        if (sq->state == SRV_DECODE || (sq->state == SRV_HELD && p->sched.policy == SRV_STATIC)) sq->chunk = 1;
+        if (sq->state == SRV_DECODE || (sq->state == SRV_HELD && sched_of(r)->policy == SRV_STATIC)) sq->chunk = 1;
       }
     }
     break;
@@ -484,7 +486,7 @@ static void start_step(srv_replica *r)
 
   /* the step's work, exactly (decodes summed here, added once) */
   int32_t pad = (int32_t)r->pad_prompt;
-  bool is_static = p->sched.policy == SRV_STATIC;
+  bool is_static = sched_of(r)->policy == SRV_STATIC;
   double ndec = 0, ctx = 0;
   for (int i = 0; i < r->nrun; i++) {
     const srv_seq *sq = &r->run[i];
@@ -536,6 +538,9 @@ static void start_step(srv_replica *r)
   const net_link *host = r->host_link;
   double swap_s = r->swap_bytes > 0 && host ? r->swap_bytes / net_bw(host) + net_alpha_s(host) : 0;
   double dur = cost.total_s + swap_s;
+  r->step_time = dur;
+  r->step_outside = cost.total_s - cost.gpu_s;
+  r->step_coll = cost.comm_s;
   sim_time dt = sim_time_from_s(dur);
   r->step_start = sim_now(h->eng);
   /* the event carries the batch's address, so that its lines can be asked
@@ -593,8 +598,6 @@ static void on_step_end(sim_engine *eng, void *ctx, uint64_t arg)
   for (uintptr_t k = 0; k < 192; k += 64) __builtin_prefetch((const void *)(rep + k), 1);
   for (uintptr_t a = batch + 128, e = (uintptr_t)(r->run + r->nrun); a < e; a += 64)
     __builtin_prefetch((const void *)a, 1);
-  srv_host *h = r->h;
-  const srv_params *p = h->p;
   sim_time now = sim_now(eng);
   /* the part of the step inside the measured window */
   sim_time from0 = sim_warmup_end(eng) > 0 ? sim_warmup_end(eng) : 0;
@@ -604,8 +607,11 @@ static void on_step_end(sim_engine *eng, void *ctx, uint64_t arg)
     r->flops += r->step_flops * f;
     r->bytes += r->step_bytes * f;
     r->steps++;
+    r->time_s += r->step_time * f;
+    r->outside_s += r->step_outside * f;
+    r->coll_s += r->step_coll * f;
   }
-  bool is_static = p->sched.policy == SRV_STATIC;
+  bool is_static = sched_of(r)->policy == SRV_STATIC;
   int w = 0;
   for (int i = 0; i < r->nrun; i++) {
     srv_seq *sq = &r->run[i];

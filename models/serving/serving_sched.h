@@ -113,6 +113,10 @@ typedef struct {
   int32_t pad_prompt;              /* static: the batch's longest prompt */
   int32_t pad_out;                 /* static: its longest output */
   int32_t pad_step;                /* static: decode steps done */
+  /* the step in progress, and totals over the measured window (readable):
+   * its time, the part outside GPU kernels, the part in collectives */
+  double step_time, step_outside, step_coll;
+  double time_s, outside_s, coll_s;
 } srv_replica;
 
 /* ---- serving_sched.c, for the simulation ---- */

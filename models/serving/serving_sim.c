@@ -86,6 +86,14 @@ static void live_change(srv_sim *s, const srv_req *q, int d)
   if (d < 0) s->sojourn_sum += sim_time_to_s(now) - a;
 }
 
+/* The front-end time of q's pool's stack (API server, tokenisation,
+ * detokenisation and streaming): it delays the first token and the last
+ * alike, so it adds to TTFT and end-to-end latency, not to TPOT. */
+static double frontend_s(const srv_sim *s, const srv_req *q)
+{
+  return s->p->pools[s->reps[q->replica].pool].frontend_s;
+}
+
 void srv_first_token(srv_sim *s, srv_req *q)
 {
   if (!s->ts) return;
@@ -93,7 +101,7 @@ void srv_first_token(srv_sim *s, srv_req *q)
     s->tick_cap = s->tick_cap ? 2 * s->tick_cap : 1024;
     s->tick_ttft = xrealloc(s->tick_ttft, s->tick_cap * sizeof *s->tick_ttft);
   }
-  s->tick_ttft[s->tick_nttft++] = sim_time_to_s(q->first_token - q->arrival);
+  s->tick_ttft[s->tick_nttft++] = sim_time_to_s(q->first_token - q->arrival) + frontend_s(s, q);
 }
 
 static void check_stop_ticks(srv_sim *s);
@@ -108,6 +116,11 @@ void srv_request_done(srv_sim *s, srv_req *q)
   double e2e = sim_time_to_s(now - q->arrival);
   double ttft = sim_time_to_s(q->first_token - q->arrival);
   double qd = sim_time_to_s(q->first_sched - q->arrival);
+  double fe = frontend_s(s, q);
+  if (fe > 0) {
+    e2e += fe;
+    ttft += fe;
+  }
   /* without streaming there is no time between tokens to speak of */
   double tpot = q->output > 1 && s->streaming ? sim_time_to_s(now - q->first_token) / (q->output - 1) : NAN;
   s->completed++;
@@ -688,6 +701,15 @@ static void report_pools(srv_sim *s, sim_report *rep, sim_time now, double T, si
              fraction((srv_integral_at(&b->kv_blocks, now) - b->kv0) / T / (n * (double)pl->kv_blocks)),
              "KV-cache occupancy, time average");
     POOL_NUM("cost_usd", pool_cost[i], "cost (USD)");
+    double step_s = 0, outside_s = 0, coll_s = 0;
+    for (int r = 0; r < s->nreps; r++)
+      if (s->reps[r].pool == i) {
+        step_s += s->reps[r].time_s;
+        outside_s += s->reps[r].outside_s;
+        coll_s += s->reps[r].coll_s;
+      }
+    POOL_NUM("host_time_fraction", step_s > 0 ? outside_s / step_s : NAN, "share of step time outside GPU kernels");
+    POOL_NUM("collective_time_fraction", step_s > 0 ? coll_s / step_s : NAN, "share of step time in collectives");
 #undef POOL_NUM
   }
 }
@@ -736,14 +758,17 @@ void serving_report(void *self, sim_engine *eng, sim_report *rep)
     snprintf(label, sizeof label, "  replicas of tp %lld x pp %lld", (long long)pl->tp, (long long)pl->pp);
     sim_report_int(rep, key, pl->replicas, label);
     snprintf(key, sizeof key, "pool%d_kv_cache_tokens", i);
-    sim_report_int(rep, key, pl->kv_blocks * p->sched.block_size, "  KV-cache tokens per replica");
+    sim_report_int(rep, key, pl->kv_blocks * pl->sched.block_size, "  KV-cache tokens per replica");
+    snprintf(key, sizeof key, "pool%d_stack", i);
+    sim_report_str(rep, key, pl->sp->name, "  serving stack");
   }
   sim_report_int(rep, "gpus", (int64_t)s->total_gpus, "GPUs");
-  sim_report_str(rep, "scheduler", p->sched.policy == SRV_STATIC    ? "static"
-                                   : p->sched.policy == SRV_DYNAMIC ? "dynamic"
-                                   : p->sched.policy == SRV_CHUNKED ? "chunked-prefill"
-                                                                    : "continuous",
-                 "batching policy");
+  int policy = p->npools > 0 ? p->pools[0].sched.policy : p->sched.policy;
+  sim_report_str(rep, "scheduler", policy == SRV_STATIC    ? "static"
+                                   : policy == SRV_DYNAMIC ? "dynamic"
+                                   : policy == SRV_CHUNKED ? "chunked-prefill"
+                                                           : "continuous",
+                 "batching policy (pool 0's)");
   sim_report_str(rep, "router", route_types[p->router.policy]->name, "routing policy");
   sim_report_num(rep, "load_scale", p->wl.load_scale, "arrival rates scaled by");
   /* the targets, so that tools reading the summary (sweeps, plots) see them */
@@ -849,6 +874,16 @@ void serving_report(void *self, sim_engine *eng, sim_report *rep)
   sim_report_int(rep, "preemptions", (int64_t)s->host.preemptions, "preemptions (KV cache full)");
   sim_report_int(rep, "swaps", (int64_t)s->host.swaps, "  of which swapped to host memory");
   sim_report_int(rep, "steps", (int64_t)steps, "batch steps");
+  double step_s = 0, outside_s = 0, coll_s = 0;
+  for (int i = 0; i < s->nreps; i++) {
+    step_s += s->reps[i].time_s;
+    outside_s += s->reps[i].outside_s;
+    coll_s += s->reps[i].coll_s;
+  }
+  sim_report_num(rep, "host_time_fraction", step_s > 0 ? outside_s / step_s : NAN,
+                 "share of step time outside GPU kernels (host, launches)");
+  sim_report_num(rep, "collective_time_fraction", step_s > 0 ? coll_s / step_s : NAN,
+                 "share of step time in collectives (TP all-reduce, PP sends)");
 
   double gpu_hours = 0, rental = 0, it_kwh = 0;
   double pool_cost[SRV_MAX_POOLS];

@@ -108,8 +108,8 @@ static void check_badcatalog(const char *name)
     line = eol + 1;
   }
   CHECK(nexpect > 0, "badcatalog %s: no '# expect: ' line", name);
-  CHECK(!strcmp(list, "gpus") || !strcmp(list, "links") || !strcmp(list, "models"),
-        "badcatalog %s: '# list: %s' is not gpus, links or models", name, list);
+  CHECK(!strcmp(list, "gpus") || !strcmp(list, "links") || !strcmp(list, "models") || !strcmp(list, "stacks"),
+        "badcatalog %s: '# list: %s' is not gpus, links, models or stacks", name, list);
 
   result r = run_in(BADCATALOG_DIR, "list", list, "--catalog", name, (const char *)NULL);
   CHECK(r.rc == 2, "badcatalog %s: %s: exit status %d, expected 2; stderr:\n%s", name, r.cmd, r.rc, r.err);
@@ -187,7 +187,7 @@ static void test_list(void)
 
   r = RUN("list");
   CHECK_RC(r, 2);
-  CHECK_ERR_HAS(r, "gpus, links or models");
+  CHECK_ERR_HAS(r, "gpus, links, models or stacks");
   result_free(&r);
 
   r = RUN("list", "gpus", "--frobnicate");

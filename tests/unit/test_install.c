@@ -337,7 +337,10 @@ static void test_completion(void)
   CHECK(!strcmp(r.out, "--seed\n--set\n"), "run --se<TAB> gave:\n%s", r.out);
   result_free(&r);
   r = COMPLETE("list", "");
-  CHECK(!strcmp(r.out, "gpus\nlinks\nmodels\n"), "list <TAB> gave:\n%s", r.out);
+  CHECK(!strcmp(r.out, "gpus\nlinks\nmodels\nstacks\n"), "list <TAB> gave:\n%s", r.out);
+  result_free(&r);
+  r = COMPLETE("estimate", "--stack", "vl");
+  CHECK(!strcmp(r.out, "vllm-v0\nvllm-v1\n"), "estimate --stack vl<TAB> gave:\n%s", r.out);
   result_free(&r);
   r = COMPLETE("estimate", "--gpu", "h1");
   CHECK(!strcmp(r.out, "h100-sxm\nh100-pcie\n"), "estimate --gpu h1<TAB> gave:\n%s", r.out);
