@@ -41,8 +41,8 @@
 
 /* Which steps run as captured CUDA graphs (no launch cost). */
 enum { LLM_GRAPHS_NONE, LLM_GRAPHS_DECODE, LLM_GRAPHS_ALL };
-/* The all-reduce implementation a stack runs (recorded for the measured
- * collective curves; today every one is priced by net_allreduce_s). */
+/* The all-reduce implementation a stack runs (priced by the measured
+ * collective curves when collectives is LLM_COLLECTIVES_MEASURED). */
 enum { LLM_AR_NCCL, LLM_AR_CUSTOM };
 /* Collective pricing: alpha-beta (net_*), or measured curves. */
 enum { LLM_COLLECTIVES_ALPHA_BETA, LLM_COLLECTIVES_MEASURED };

@@ -3,6 +3,7 @@
 #include <math.h>
 
 #include "models/llm/llm_step.h"
+#include "models/llm/kernels.h"
 
 void llm_replica_init(llm_replica *r, const llm_arch *m, const gpu_spec *g, gpu_precision dtype,
                       int tp, int pp, const net_link *tp_link, const net_link *pp_link,
@@ -58,22 +59,33 @@ void llm_batch_add_decode(llm_batch *b, double n, double context)
 
 static double max2(double a, double b) { return a > b ? a : b; }
 
-/* The one place the linear layers' FLOP rate is chosen: a GEMM of `rows`
- * tokens. LLM_GEMM_SHAPE will take its efficiency from the shape model
- * (models/llm/kernels.h); until it is wired, every stack runs flat. */
+/* The linear layers' FLOP rate of the flat model: one efficiency per GPU
+ * (the ideal engine, and a stack with gemm = "flat"). */
 static double linear_flops_per_s(const llm_replica *r, double rows)
 {
   (void)rows;
   return r->flops_per_s;
 }
 
-/* The one place a tensor-parallel all-reduce of `bytes` is priced. The
- * stack's implementation (r->allreduce up to r->custom_ar_max_bytes, and
- * r->collectives) is recorded for the measured curves; today every
- * implementation is the alpha-beta net_allreduce_s. */
+/* Compute time of one GEMM of m rows against an n x k weight shard at its
+ * shape's efficiency (gemm = "shape": models/llm/kernels.h). */
+static double gemm_s(const llm_replica *r, double m, double n, double k)
+{
+  if (m <= 0) return 0;
+  return 2 * m * n * k / (gpu_peak_flops(r->gpu, r->compute) * llm_gemm_efficiency(r->gpu, r->compute, m, n, k));
+}
+
+/* The one place a tensor-parallel all-reduce of `bytes` is priced: the
+ * alpha-beta net_allreduce_s (the ideal engine, and training), or the
+ * measured collective curves (models/interconnect/collective_measured.c)
+ * with the stack's implementation: its custom one-/two-shot all-reduce up
+ * to custom_ar_max_bytes (which falls back to NCCL by itself on links
+ * without peer-to-peer NVLink), NCCL above. */
 static double tp_allreduce_s(const llm_replica *r, double bytes)
 {
-  return net_allreduce_s(r->tp_link, r->tp, bytes, NET_BEST);
+  if (r->collectives != LLM_COLLECTIVES_MEASURED) return net_allreduce_s(r->tp_link, r->tp, bytes, NET_BEST);
+  net_impl impl = r->allreduce == LLM_AR_CUSTOM && bytes <= r->custom_ar_max_bytes ? NET_IMPL_CUSTOM : NET_IMPL_NCCL;
+  return net_collective_s(r->tp_link, NET_ALLREDUCE, r->tp, bytes, impl);
 }
 
 /* True if a step of `tokens` tokens (`prefill` of them prompt tokens) runs
@@ -102,6 +114,15 @@ void llm_step(const llm_replica *r, const llm_batch *b, llm_step_cost *out)
                      tokens * k * (2 * h + mlp_io) * LLM_ACT_BYTES +      /* MLP in/out */
                      tokens * (2 * h + 2 * q + 2 * kv) * LLM_ACT_BYTES;  /* QKV and O in/out */
   double lin_c = lin_flops / tp / linear_flops_per_s(r, tokens), lin_m = lin_bytes / tp / r->bytes_per_s;
+  bool shape = r->gemm == LLM_GEMM_SHAPE;
+  if (shape) {
+    /* per GEMM on one GPU's shard: QKV and gate+up split by columns, O and
+     * down by rows; experts at their share of the tokens */
+    double up_n = (m->ffn_kind == LLM_FFN_GATED ? 2 * f : f) / tp;
+    double m_exp = experts <= 1 ? tokens : tokens * k / touched;
+    lin_c = gemm_s(r, tokens, (q + 2 * kv) / tp, h) + gemm_s(r, tokens, h, q / tp) +
+            touched * (gemm_s(r, m_exp, up_n, h) + gemm_s(r, m_exp, h, f / tp));
+  }
 
   /* attention: scores and weighted sum over the attended positions */
   double attended = b->prefill_attended + b->decode_context;
@@ -114,6 +135,22 @@ void llm_step(const llm_replica *r, const llm_batch *b, llm_step_cost *out)
   double att_c = att_flops / tp / r->attn_flops_per_s;
   double att_m = (kv_read + kv_write) / kv_split / r->attn_bytes_per_s +
                  tokens * 2 * q * LLM_ACT_BYTES / tp / r->attn_bytes_per_s;
+  if (shape) {
+    /* prefill FLOPs at FlashAttention's efficiency for their length (seq =
+     * 2 x attended / tokens: the prompt for a fresh one); decode FLOPs as
+     * before; the decode KV read as one paged-decode kernel per layer */
+    double peak16 = r->attn_flops_per_s / r->gpu->compute_efficiency;
+    double seq = b->prefill_tokens > 0 ? 2 * b->prefill_attended / b->prefill_tokens : 0;
+    att_c = 4 * q * b->decode_context / tp / r->attn_flops_per_s;
+    if (b->prefill_tokens > 0)
+      att_c += 4 * q * b->prefill_attended / tp /
+               (peak16 * llm_attn_prefill_efficiency(r->gpu, seq, llm_head_dim(m)));
+    double dec_bytes = b->decode_context * 2 * kv * r->kv_bytes / kv_split;
+    att_m = (b->prefill_kv_read * 2 * kv * r->kv_bytes + kv_write) / kv_split / r->attn_bytes_per_s +
+            tokens * 2 * q * LLM_ACT_BYTES / tp / r->attn_bytes_per_s;
+    if (dec_bytes > 0)
+      att_m += dec_bytes / (gpu_mem_bw(r->gpu) * llm_attn_decode_efficiency_bytes(r->gpu, dec_bytes));
+  }
 
   /* tensor parallelism: all-reduce after attention and after the MLP */
   double comm = 0;
@@ -125,6 +162,7 @@ void llm_step(const llm_replica *r, const llm_batch *b, llm_step_cost *out)
   double head_flops = 2 * logits * (double)m->vocab * h;
   double head_bytes = logits > 0 ? (double)m->vocab * h * r->weight_bytes : 0;
   double head_c = head_flops / tp / linear_flops_per_s(r, logits), head_m = head_bytes / tp / r->bytes_per_s;
+  if (shape) head_c = gemm_s(r, logits, (double)m->vocab / tp, h);
 
   double pp_comm = 0;
   if (r->pp > 1 && r->pp_link && tokens > 0)
