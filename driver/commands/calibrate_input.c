@@ -253,7 +253,7 @@ static bool read_json(const char *path, const char *data, size_t len, calib_obs_
   llm_batch_add_decode(&o.batch, round(running), in + outl / 2);
   push(out, &o);
   if (running <= 1.5 && ttft_ms > 0) {
-    cal_obs p = {.measured_s = ttft_ms * 1e-3, .weight = 1};
+    cal_obs p = {.measured_s = ttft_ms * 1e-3, .weight = 1, .first_token = true};
     llm_batch_add_prefill(&p.batch, 0, round(in), true);
     push(out, &p);
   }

@@ -19,8 +19,8 @@
  *   Little's law: completed / duration x the mean decode time), at the mean
  *   context (input + output / 2), taking median_tpot_ms; and, when that mean
  *   is at most 1.5 requests, a prefill of the mean prompt taking
- *   median_ttft_ms (TTFT then includes the API server's time, which the fit
- *   counts as host time). Per-request arrays (input_lens, output_lens,
+ *   median_ttft_ms (marked first_token: the command adds the stack's
+ *   front-end time, frontend_request_s, to its prediction). Per-request arrays (input_lens, output_lens,
  *   ttfts, itls) are used for the means when present.
  */
 #ifndef DRIVER_COMMANDS_CALIBRATE_INPUT_H

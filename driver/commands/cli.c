@@ -27,6 +27,8 @@ static void usage(FILE *f)
         "  plan FILE.cfg    cheapest GPU type x tp x replicas that meets latency targets\n"
         "  sweep FILE.cfg   run a scenario over a grid of settings; sweep.db and sweep.csv\n"
         "  plot OUTDIR      draw the figures for a run's, sweep's or plan's output (PNG, SVG)\n"
+        "  calibrate FILE...\n"
+        "                   fit a serving stack's step-time constants to your measurements\n"
         ,
         f);
   for (const sim_command_type *const *c = sim_commands; *c; c++)
@@ -51,7 +53,7 @@ static const subcommand subcommands[] = {
   {"run", "clustersim run", cmd_run},       {"check", "clustersim check", cmd_check},
   {"keys", "clustersim keys", cmd_keys},    {"list", "clustersim list", cmd_list},
   {"plan", "clustersim plan", cmd_plan},    {"plot", "clustersim plot", cmd_plot},
-  {"sweep", "clustersim sweep", cmd_sweep},
+  {"sweep", "clustersim sweep", cmd_sweep},   {"calibrate", "clustersim calibrate", cmd_calibrate},
 };
 
 static const subcommand *find_subcommand(const char *name)

@@ -23,8 +23,8 @@ static bool is_fraction(int j) { return j == CAL_COMPUTE_EFF || j == CAL_MEMORY_
 void cal_params_from_replica(const llm_replica *r, double p[CAL_NPARAMS])
 {
   p[CAL_HOST_FIXED] = r->overhead_s;
-  p[CAL_HOST_PER_SEQ] = 0;
-  p[CAL_HOST_PER_TOKEN] = 0;
+  p[CAL_HOST_PER_SEQ] = r->host_per_seq_s;
+  p[CAL_HOST_PER_TOKEN] = r->host_per_token_s;
   p[CAL_COMPUTE_EFF] = r->gpu->compute_efficiency;
   p[CAL_MEMORY_EFF] = r->gpu->memory_efficiency;
   p[CAL_LINK_LATENCY] = r->tp_link ? net_alpha_s(r->tp_link) : 0;
@@ -32,10 +32,16 @@ void cal_params_from_replica(const llm_replica *r, double p[CAL_NPARAMS])
 
 double cal_predict(const llm_replica *r, const double p[CAL_NPARAMS], const llm_batch *b)
 {
-  double tokens = b->prefill_tokens + b->decode_seqs;
-  if (tokens <= 0) return 0;
+  if (b->prefill_tokens + b->decode_seqs <= 0) return 0;
+  /* the replica on a copy of its GPU (and link) with the constants
+   * replaced: the flat rates scale with the efficiencies, and the shape
+   * model (gemm = "shape") is anchored on the GPU's compute_efficiency */
   llm_replica q = *r;
+  gpu_spec g = *r->gpu;
   net_link link;
+  g.compute_efficiency = p[CAL_COMPUTE_EFF];
+  g.memory_efficiency = p[CAL_MEMORY_EFF];
+  q.gpu = &g;
   double scale = p[CAL_COMPUTE_EFF] / r->gpu->compute_efficiency;
   q.flops_per_s = r->flops_per_s * scale;
   q.attn_flops_per_s = r->attn_flops_per_s * scale;
@@ -45,11 +51,12 @@ double cal_predict(const llm_replica *r, const double p[CAL_NPARAMS], const llm_
     link.latency_us = p[CAL_LINK_LATENCY] * 1e6;
     q.tp_link = &link;
   }
-  q.overhead_s = 0;
+  q.overhead_s = p[CAL_HOST_FIXED];
+  q.host_per_seq_s = p[CAL_HOST_PER_SEQ];
+  q.host_per_token_s = p[CAL_HOST_PER_TOKEN];
   llm_step_cost c;
   llm_step(&q, b, &c);
-  double seqs = b->decode_seqs + b->prefill_done;
-  return c.total_s + p[CAL_HOST_FIXED] + p[CAL_HOST_PER_SEQ] * seqs + p[CAL_HOST_PER_TOKEN] * tokens;
+  return c.total_s;
 }
 
 /* ---- the fit: free constants in an unbounded space ---- */
@@ -91,7 +98,7 @@ static int residuals(const gsl_vector *x, void *data, gsl_vector *f)
   unpack(c, x, p);
   for (size_t i = 0; i < c->n; i++) {
     const cal_obs *o = &c->obs[i];
-    double pred = cal_predict(c->r, p, &o->batch);
+    double pred = cal_predict(c->r, p, &o->batch) + o->extra_s;
     gsl_vector_set(f, i, o->weight * (pred - o->measured_s) / o->measured_s);
   }
   return GSL_SUCCESS;
@@ -101,7 +108,8 @@ static void errors_at(const fit_ctx *c, const double p[CAL_NPARAMS], cal_result 
 {
   double ss = 0, worst = -1;
   for (size_t i = 0; i < c->n; i++) {
-    double e = (cal_predict(c->r, p, &c->obs[i].batch) - c->obs[i].measured_s) / c->obs[i].measured_s;
+    const cal_obs *o = &c->obs[i];
+    double e = (cal_predict(c->r, p, &o->batch) + o->extra_s - o->measured_s) / o->measured_s;
     ss += e * e;
     if (fabs(e) > worst) {
       worst = fabs(e);
@@ -191,6 +199,7 @@ bool cal_fit(const llm_replica *r, const cal_obs *obs, size_t n, const bool whic
       }
     }
   }
+  out->undetermined = twin[0] || loose;
   if (twin[0])
     snprintf(out->message, sizeof out->message,
              "%s and %s are not determined by these measurements (they change the step times alike): hold "

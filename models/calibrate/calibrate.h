@@ -33,11 +33,15 @@ extern const char *const cal_param_names[CAL_NPARAMS];
 
 /* One measured step: what it processed and how long it took (s). weight
  * scales its residual (1 for a plain measurement; a median over k steps may
- * carry sqrt(k)). */
+ * carry sqrt(k)). extra_s is time the measurement includes outside the
+ * step and outside the fit (a first-token latency's front-end time);
+ * first_token marks such a measurement. */
 typedef struct {
   llm_batch batch;
   double measured_s;
   double weight;
+  double extra_s;
+  bool first_token;
 } cal_obs;
 
 typedef struct {
@@ -50,18 +54,19 @@ typedef struct {
   size_t n;                    /* observations used */
   int iterations;
   bool converged;
+  bool undetermined;           /* a fitted constant the measurements cannot determine (see message) */
   char message[256];           /* why the fit failed or what to watch (identifiability) */
 } cal_result;
 
 /* The starting point of a fit: the replica's own constants (its GPU's
- * efficiencies, its link's latency, its fixed overhead as host_fixed, 0 for
- * the per-sequence and per-token host terms). */
+ * efficiencies, its link's latency, its stack's host times). */
 void cal_params_from_replica(const llm_replica *r, double p[CAL_NPARAMS]);
 
 /* Predicted time (s) of batch b on replica r with the constants p: the
- * replica's step model with the GPU efficiencies and link latency
- * replaced, plus host time fixed + per_seq x sequences + per_token x tokens
- * (in place of the replica's fixed overhead). An empty batch takes 0. */
+ * replica's step model (llm_step, with its stack's host overlap, launches
+ * and kernels) with the GPU's efficiencies, the link's latency and the
+ * host times fixed + per sequence + per token replaced. An empty batch
+ * takes 0. */
 double cal_predict(const llm_replica *r, const double p[CAL_NPARAMS], const llm_batch *b);
 
 /* Fit the constants marked in `which` (the others stay at start[]) to the

@@ -89,7 +89,7 @@ static char **help_flags(const char *text, size_t *count)
   return v;
 }
 
-static const char *const commands[] = {"run", "check", "sweep", "plan", "plot", "keys", "list", "estimate", NULL};
+static const char *const commands[] = {"run", "check", "sweep", "plan", "plot", "keys", "list", "estimate", "calibrate", NULL};
 
 /* ---- the install ---- */
 
