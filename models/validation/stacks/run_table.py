@@ -121,7 +121,7 @@ def summarize(rows):
 
 def git_commit():
     try:
-        return subprocess.run(["git", "-C", HERE, "rev-parse", "--short", "HEAD"], capture_output=True,
+        return subprocess.run(["git", "-C", HERE, "describe", "--always", "--dirty"], capture_output=True,
                               text=True).stdout.strip() or "unknown"
     except OSError:
         return "unknown"
