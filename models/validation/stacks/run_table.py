@@ -171,7 +171,10 @@ def write_md(path, results, failed, meta):
             continue
         ok = all(abs(r["error"]) <= target for r in rs)
         L.append("  - %s <= %.0f%%: %s (%s)." % (name, 100 * target, "met" if ok else "NOT met",
-                                                 "; ".join("%s %s" % (r["id"], pct(r["error"])) for r in rs)))
+                                                 "; ".join("%s %s [%s]" % (
+                                                     r["id"], pct(r["error"]),
+                                                     "Poisson" if "Poisson" in r["load"] else "concurrency 1")
+                                                     for r in rs)))
     L.append("- vLLM V1 under Poisson load on TP 2 over PCIe: no published row found "
              "(README.md, \"What could not be found\"): not measured.")
     if failed:
@@ -194,13 +197,20 @@ def main():
     ap.add_argument("--clustersim", default=os.environ.get("CLUSTERSIM", os.path.join(
         HERE, "..", "..", "..", "build", "clustersim")), help="the program (default ../../../build/clustersim)")
     ap.add_argument("--only", default="", help="run only rows whose id matches this regular expression")
-    ap.add_argument("--outdir", default=HERE, help="where results.csv and results.md go (default: here)")
+    ap.add_argument("--outdir", default=None, help="where results.csv and results.md go (default: here; "
+                    "required with --only, so that a partial table never replaces the committed one)")
     args = ap.parse_args()
+    if args.outdir is None:
+        if args.only:
+            raise SystemExit("run_table.py: --only needs --outdir (results.csv here is the full table)")
+        args.outdir = HERE
     exe = os.path.abspath(args.clustersim)
     if not os.access(exe, os.X_OK):
         raise SystemExit("run_table.py: %s is not an executable clustersim (build it, or --clustersim)" % exe)
     with open(os.path.join(HERE, "measurements.csv"), newline="") as f:
         rows = [r for r in csv.DictReader(f) if scenario_of(r) and re.search(args.only, r["id"])]
+    if not rows:
+        raise SystemExit("run_table.py: no row with a scenario matches --only %r" % args.only)
     for r in rows:
         if r["metric"] not in METRIC:
             raise SystemExit("run_table.py: %s: no summary key for metric %s" % (r["id"], r["metric"]))
@@ -228,6 +238,7 @@ def main():
         results.append({"id": r["id"], "stack": r["stack"], "role": r["role"], "metric": r["metric"],
                         "unit": r["unit"], "tp": r["tp"], "load": r["load"], "published": pub,
                         "predicted": pred, "error": None if pred is None else pred / pub - 1})
+    os.makedirs(args.outdir, exist_ok=True)
     with open(os.path.join(args.outdir, "results.csv"), "w", newline="") as f:
         w = csv.writer(f, lineterminator="\n")
         w.writerow(["id", "stack", "role", "metric", "published", "predicted", "error"])
