@@ -119,6 +119,24 @@ def summarize(rows):
             "worst": worst}
 
 
+def stale_test_rows(results):
+    """(id, recorded, new) for each row of tests/unit/test_stack_validation.c's table whose
+    recorded error differs from this run's by more than half a point (ids not run: skipped)."""
+    path = os.path.join(HERE, "..", "..", "..", "tests", "unit", "test_stack_validation.c")
+    try:
+        with open(path) as f:
+            text = f.read()
+    except OSError:
+        return []
+    now = {r["id"]: r["error"] for r in results}
+    out = []
+    for m in re.finditer(r'\{"([^"]+)",[^{}]*?([+-]?\d+\.\d+)\},', text):
+        rid, old = m.group(1), float(m.group(2))
+        if now.get(rid) is not None and abs(now[rid] - old) > 0.005:
+            out.append((rid, old, now[rid]))
+    return out
+
+
 def git_commit():
     try:
         return subprocess.run(["git", "-C", HERE, "describe", "--always", "--dirty"], capture_output=True,
@@ -246,6 +264,10 @@ def main():
             w.writerow([r["id"], r["stack"], r["role"], r["metric"], "%.6g" % r["published"],
                         "" if r["predicted"] is None else "%.6g" % r["predicted"],
                         "" if r["error"] is None else "%.4f" % r["error"]])
+    stale = stale_test_rows(results)
+    for rid, old, new in stale:
+        print("tests/unit/test_stack_validation.c: %s recorded %+.4f, now %+.4f (update its table)"
+              % (rid, old, new), file=sys.stderr)
     meta = {"date": datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
             "commit": git_commit(), "command": "python3 run_table.py -j %d%s" % (
                 args.jobs, " --only '%s'" % args.only if args.only else ""),
