@@ -4,12 +4,27 @@
 # row's own conditions (GPU, tp, model, precision, sizes, load). Run it in this folder:
 #   python3 make_scenarios.py            (rewrites the .cfg files byte for byte)
 # Inputs the source does not give are written as assumptions in each file's header.
-# No scenario sets scheduler.stack: the stack profiles come with the stack branch;
-# the header names the stack each one needs (the row's `stack` column).
+# Every scenario sets scheduler.stack to the profile of the row's `stack` column
+# (PROFILE below: "other", vLLM 0.6.x on the V0 engine, runs as vllm-v1; README.md says why).
 import csv
 import re
 
 ROWS = list(csv.DictReader(open("measurements.csv", newline="")))
+
+# The `clustersim list stacks` profile each row's `stack` column runs with. vLLM 0.6.x
+# ("other") runs the V0 scheduler but, since 0.6.0, its API server in its own process
+# and output processing overlapped with the next step (vLLM blog 2024-09-05, "vLLM v0.6.0:
+# 2.7x Throughput Improvement and 5x Latency Reduction"), plus multi-step scheduling in
+# the 0.6.0 rows: host time hidden behind the GPU as in vllm-v1, not added to it as in
+# vllm-v0. Its V0 scheduler settings are written in the scenario (continuous batching,
+# max_num_batched_tokens = max(max_model_len, 2048), 256 sequences).
+# Engines that admit requests without vLLM V0's 1% free-block watermark (the simulator's
+# scheduler.watermark default, which the stack profiles do not set): vLLM V1's KVCacheManager
+# allocates until the pool is empty (the V0 BlockSpaceManager's watermark=0.01 was not carried
+# over), and SGLang admits by free tokens of its token pool.
+NO_WATERMARK = ("vllm-v1", "sglang")
+PROFILE = {"vllm-v0": "vllm-v0", "vllm-v1": "vllm-v1", "sglang": "sglang",
+           "tensorrt-llm": "tensorrt-llm", "other": "vllm-v1", "ideal": "ideal"}
 
 # Qwen3-0.6B and Qwen2.5-0.5B are not catalog models: the scenarios define them
 # (architecture from the Hugging Face config.json of each model card).
@@ -70,8 +85,8 @@ def fixed_sizes(workload):
 
 def header(row, extra):
     lines = ["# %s" % row["source"], "# %s" % row["url"],
-             "# Reproduces row(s) %s of measurements.csv (role %s; needs stack \"%s\", %s)."
-             % (row["_ids"], row["role"], row["stack"], row["stack_version"])]
+             "# Reproduces row(s) %s of measurements.csv (role %s; stack \"%s\", %s: profile %s)."
+             % (row["_ids"], row["role"], row["stack"], row["stack_version"], PROFILE[row["stack"]])]
     for e in extra:
         lines.append("# " + e)
     return "\n".join(lines) + "\n"
@@ -134,7 +149,7 @@ def scenario(name, row):
                  "Assumed: lognormal prompt mean 230.2, cv 1.16, output mean 223.1, cv 1.02 (vLLM's ShareGPT",
                  "sampler at seed 0, Lambda's 320-prompt trace lambda054_mistral7b_a100_320.csv); contexts <= 4096."]
         if vllm:
-            extra.append("vLLM 0.6.0 with --num-scheduler-steps 10 (needs a multi-step profile; stack \"other\").")
+            extra.append("vLLM 0.6.0 with --num-scheduler-steps 10: stack \"other\", run with the vllm-v1 profile (host time overlapped).")
         out.append(header(row, extra + ["Metrics: medians of end-to-end latency, TTFT and TPOT, or output tokens / makespan."]))
         out.append('name = "%s";\nseed = 1;\n' % name)
         out.append('model = { name = "%s"; precision = "bf16"; max_context = 4096; };\n' % model)
@@ -143,7 +158,12 @@ def scenario(name, row):
             float(re.search(r"Poisson (\d+)", row["load"]).group(1)), n)
         out.append("workload = {\n%s  prompt_tokens = { dist = \"lognormal\"; mean = 230.2; cv = 1.16; };\n"
                    "  output_tokens = { dist = \"lognormal\"; mean = 223.1; cv = 1.02; };\n};\n" % arr)
-        out.append('scheduler = { policy = "continuous"; max_num_seqs = 256; };\n')
+        if vllm:
+            # V0 without chunked prefill: max_num_batched_tokens = max(max_model_len, 2048)
+            # (vllm/engine/arg_utils.py, 0.6.0), not vllm-v1's 2048 with chunked prefill
+            out.append('scheduler = { policy = "continuous"; max_num_seqs = 256; max_batched_tokens = 4096; };\n')
+        else:
+            out.append('scheduler = { policy = "continuous"; max_num_seqs = 256; };\n')
         out.append("output = { interval_s = 60.0; requests = true; };\n")
     elif rid.startswith("lambda054-"):
         trace = re.search(r"exact lengths in (\S+):", row["workload"]).group(1)
@@ -199,13 +219,15 @@ def scenario(name, row):
     elif rid.startswith("gpustack-vllm092-"):
         small = gpu == "rtx-4090"
         ctx = 16384 if small else 40960
-        big = gpu in ("a100-80gb-sxm", "h100-sxm")
+        # vLLM >= 0.9 (PR #17885, merged 2025-05-09, "Use small max_num_batched_tokens for A100"):
+        # 8192 tokens / 1024 sequences only on >= 70 GiB GPUs whose name lacks "a100"
+        big = gpu == "h100-sxm"
         out.append(header(row, [
             "GPUStack performance lab: vLLM 0.9.2 (V1), Qwen3-8B bf16, 1000 ShareGPT prompts sent at once.",
             "Assumed: ShareGPT lengths lognormal 217.4 in / 201.4 out (the lab's Qwen3 runs, same sampler), cv of",
             "Lambda's trace; V1 defaults (%s); max_context %d%s." % (
                 "max_num_batched_tokens 8192, max_num_seqs 1024 on a >= 70 GiB GPU" if big
-                else "max_num_batched_tokens 2048, max_num_seqs 256", ctx,
+                else "max_num_batched_tokens 2048, max_num_seqs 256 (vLLM PR #17885: A100 and < 70 GiB GPUs)", ctx,
                 " (the server's --max-model-len is not published; 40,960 cannot fit next to the weights)" if small else ""),
             "Metrics: total tokens / makespan, mean TTFT, mean TPOT."]))
         out.append('name = "%s";\nseed = 1;\n' % name)
@@ -220,7 +242,9 @@ def scenario(name, row):
     elif rid.startswith("gpustack-") and "-a100-" in rid:
         n = int(re.search(r"(\d+) prompts", row["load"]).group(1))
         eng = rid.split("-")[1]
-        sched = {"vllm0110": ('chunked-prefill', 1024, 8192, "vLLM V1 defaults on a >= 70 GiB GPU (assumed)"),
+        sched = {"vllm0110": ('chunked-prefill', 256, 2048, "vLLM V1 OpenAI-server defaults on an A100: 2048 tokens, "
+                              "256 sequences (vllm/engine/arg_utils.py _set_default_args_v1 since PR #17885, "
+                              "2025-05-09: the 8192 / 1024 of >= 70 GiB GPUs exclude names with \"a100\")"),
                  "sgl055": ('chunked-prefill', 1024, 8192, "SGLang defaults: chunked prefill 8192 (assumed), running requests bounded by memory"),
                  "trt120rc1": ('chunked-prefill', 2048, 8192, "trtllm-serve defaults: max batch 2048, max tokens 8192 (assumed)")}[eng]
         sharegpt = "sharegpt" in rid
@@ -243,10 +267,19 @@ def scenario(name, row):
                              % ("9,891" if qwen14 else "7,699", osl))
             sizes = ('  prompt_tokens = { dist = "fixed"; value = %d; };\n'
                      '  output_tokens = { dist = "fixed"; value = %d; };\n' % (isl, osl))
-            ctx = 40960 if qwen14 else 34816
-            if not qwen14:
-                extra.append("max_context 34816, not the engines' 40960: today's memory accounting leaves only")
-                extra.append("35,728-38,096 KV tokens on this card, while vLLM started with max_model_len 40960.")
+            ctx = 40960
+        # Qwen3-32B: the stack profiles' memory accounting leaves 32,272 KV tokens on one A100
+        # 80GB (vllm-v1) and 29,999 (sglang), below the context, while vLLM 0.11 started with
+        # max_model_len 40960 (a finding for models/stack, not fixed here). The context is
+        # lowered to what fits, which cuts no request here: the longest is 32,000 + 77 tokens
+        # (random-32000) and the ShareGPT lengths are truncated at the context.
+        if not qwen14 and ctx > 32256:
+            ctx = 29984 if eng == "sgl055" else 32256
+        if not qwen14:
+            extra.append("max_context %d, not the engines' %s: the %s profile's memory accounting leaves only"
+                         % (ctx, "32768" if sharegpt else "40960", "sglang" if eng == "sgl055" else "vllm-v1"))
+            extra.append("%s KV tokens on this card, while vLLM 0.11 started with max_model_len 40960."
+                         % ("29,999" if eng == "sgl055" else "32,272"))
         extra.append("Metrics: output or total tokens / makespan, mean TTFT, mean TPOT.")
         out.append(header(row, extra))
         out.append('name = "%s";\nseed = 1;\n' % name)
@@ -272,7 +305,13 @@ def scenario(name, row):
         out.append("output = { interval_s = 10.0; requests = true; };\n")
     else:
         raise SystemExit("make_scenarios.py: no rule for %s (%s)" % (rid, name))
-    return "".join(out)
+    text = "".join(out)
+    if text.count("scheduler = { ") != 1:
+        raise SystemExit("make_scenarios.py: %s: expected one scheduler section" % name)
+    sched = 'scheduler = { stack = "%s"; ' % PROFILE[row["stack"]]
+    if row["stack"] in NO_WATERMARK:
+        sched += "watermark = 0.0; "
+    return text.replace("scheduler = { ", sched)
 
 
 def main():
