@@ -220,7 +220,8 @@ double kv_bytes_per_token_gpu(const llm_replica *r)
 {
   const llm_arch *m = r->model;
   double kv_split = r->tp < m->kv_heads ? (double)r->tp : (double)m->kv_heads;
-  return llm_kv_bytes_per_token(m, r->kv_bytes) / kv_split / r->pp;
+  /* each data-parallel attention rank caches only its own sequences */
+  return llm_kv_bytes_per_token(m, r->kv_bytes) / kv_split / r->pp / r->dp_attention;
 }
 
 int64_t kv_replica_blocks(const llm_replica *r, int block_tokens, double step_tokens, double seqs)

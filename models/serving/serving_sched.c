@@ -72,7 +72,7 @@ void srv_replica_init(srv_replica *r, srv_host *h, int index, int pool)
   r->pool = pool;
   r->lr = &pl->lr;
   r->host_link = pl->g->host_link;
-  r->gpus = (double)(pl->tp * pl->pp);
+  r->gpus = (double)(pl->tp * pl->pp * pl->dp_attention);
   int seqs = (int)(sched_of(r)->policy == SRV_STATIC    ? sched_of(r)->batch_size
                    : sched_of(r)->policy == SRV_DYNAMIC ? sched_of(r)->max_batch_size
                                                     : sched_of(r)->max_num_seqs);
