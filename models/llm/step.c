@@ -53,9 +53,9 @@ void llm_replica_init(llm_replica *r, const llm_arch *m, const gpu_spec *g, gpu_
   r->mla = (llm_mla_shape){.layers = 1, .heads = (double)m->heads, .kv_lora_rank = (double)m->kv_lora_rank,
                            .qk_rope_head_dim = (double)m->qk_rope_head_dim,
                            .qk_nope_head_dim = (double)m->qk_nope_head_dim, .v_head_dim = (double)m->v_head_dim};
-  /* models of before (no MLA, shared experts or dense leading layers) keep
+  /* models of before (no MLA, shared experts, dense leading layers or own expert width) keep
    * today's step exactly unless llm_replica_set_moe asks for EP or DP */
-  r->moe_path = llm_is_mla(m) || m->shared_experts > 0 || m->dense_layers > 0;
+  r->moe_path = llm_is_mla(m) || m->shared_experts > 0 || m->dense_layers > 0 || m->expert_ffn > 0;
 }
 
 void llm_replica_set_moe(llm_replica *r, int dp_attention, int ep, double imbalance, double expert_slots,
@@ -200,6 +200,11 @@ static void step_moe(const llm_replica *r, const llm_batch *b, llm_step_cost *ou
   double lin_flops = 2 * rtok * ap;
   double lin_bytes = ap * r->weight_bytes + rtok * (2 * h + 2 * q + 2 * kv) * LLM_ACT_BYTES;
   double lin_c = lin_flops / tp / r->flops_per_s, lin_m = lin_bytes / tp / r->bytes_per_s;
+  /* gemm = "shape": each GEMM at its shape's efficiency (the projections as
+   * one GEMM of the same parameters, split by columns over tp) */
+  bool shape = r->gemm == LLM_GEMM_SHAPE;
+  double up_mult = m->ffn_kind == LLM_FFN_GATED ? 2 : 1;
+  if (shape) lin_c = gemm_s(r, rtok, ap / h / tp, h);
 
   /* attention: MLA absorbed in decode, materialised in prefill; else as llm_step */
   double att_c, att_m, att_flops, att_bytes;
@@ -228,12 +233,19 @@ static void step_moe(const llm_replica *r, const llm_batch *b, llm_step_cost *ou
    * of width ffn, rank-local over tp */
   double dp_params = mlp_params_of(m, (double)m->ffn);
   double dense_c = 2 * rtok * dp_params / tp / r->flops_per_s;
+  if (shape)
+    dense_c = gemm_s(r, rtok, up_mult * (double)m->ffn / tp, h) + gemm_s(r, rtok, h, (double)m->ffn / tp);
   double dense_m = (dp_params * r->weight_bytes + rtok * (2 * h + 3 * (double)m->ffn) * LLM_ACT_BYTES) / tp /
                    r->bytes_per_s;
 
   /* shared experts: rank-local over tp */
   llm_work sh = {0, 0};
   if (m->experts > 1) llm_moe_shared(&r->moe, rtok, r->tp, r->weight_bytes, LLM_ACT_BYTES, &sh);
+  double sh_c = sh.flops / r->flops_per_s;
+  if (shape && m->shared_experts > 0) {
+    double sw = (double)m->shared_experts * llm_shared_expert_ffn(m);
+    sh_c = gemm_s(r, rtok, up_mult * sw / tp, h) + gemm_s(r, rtok, h, sw / tp);
+  }
 
   /* routed experts: ep GPUs of the stage's tp x dp, each expert further
    * sharded over the remaining etp GPUs */
@@ -246,6 +258,13 @@ static void step_moe(const llm_replica *r, const llm_batch *b, llm_step_cost *ou
     llm_moe_layer_work(&r->moe, &par, tokens, &w);
     moe_c = w.flops_max / etp / r->flops_per_s;
     moe_m = w.bytes_max / etp / r->bytes_per_s;
+    if (shape && w.slots_touched > 0) {
+      /* the local experts as one grouped GEMM (fused MoE, DeepGEMM): tiles
+       * of every expert fill the GPU together, so the busiest GPU's pairs
+       * are the rows, at one expert's width */
+      double fe = llm_expert_ffn(m);
+      moe_c = gemm_s(r, w.pairs_max, up_mult * fe / etp, h) + gemm_s(r, w.pairs_max, h, fe / etp);
+    }
   }
 
   /* communication per layer: TP all-reduces inside the rank (after
@@ -270,19 +289,20 @@ static void step_moe(const llm_replica *r, const llm_batch *b, llm_step_cost *ou
   double head_flops = 2 * logits * (double)m->vocab * h;
   double head_bytes = logits > 0 ? (double)m->vocab * h * r->weight_bytes : 0;
   double head_c = head_flops / tp / r->flops_per_s, head_m = head_bytes / tp / r->bytes_per_s;
+  if (shape) head_c = gemm_s(r, logits, (double)m->vocab / tp, h);
 
   double pp_comm = 0;
   if (r->pp > 1 && r->pp_link && tokens > 0)
     pp_comm = (r->pp - 1) * net_p2p_s(r->pp_link, rtok * h * LLM_ACT_BYTES);
 
   double mlp_s = dense_layers * max2(dense_c, dense_m) +
-                 moe_layers * (max2(sh.flops / r->flops_per_s, sh.bytes / r->bytes_per_s) + max2(moe_c, moe_m));
+                 moe_layers * (max2(sh_c, sh.bytes / r->bytes_per_s) + max2(moe_c, moe_m));
   out->linear_s = tokens > 0 ? layers * max2(lin_c, lin_m) + mlp_s : 0;
   out->attention_s = rtok > 0 ? layers * max2(att_c, att_m) : 0;
   out->head_s = max2(head_c, head_m);
   out->comm_s = layers * ar + moe_layers * a2a + pp_comm;
   out->compute_s = layers * (lin_c + att_c) + dense_layers * dense_c +
-                   moe_layers * (sh.flops / r->flops_per_s + moe_c) + head_c;
+                   moe_layers * (sh_c + moe_c) + head_c;
   out->memory_s = layers * (lin_m + att_m) + dense_layers * dense_m +
                   moe_layers * (sh.bytes / r->bytes_per_s + moe_m) + head_m;
   /* whole replica: every rank's share and every expert GPU */
@@ -428,7 +448,9 @@ void llm_memory_need(const llm_replica *r, double kv_tokens, double step_tokens,
   }
   out->kv /= r->dp_attention;
   /* the widest transient of a step: the MLP's inner activations and logits */
-  double f = (double)m->ffn * (m->ffn_kind == LLM_FFN_GATED ? 2 : 1) * (double)m->experts_active;
+  double inner = llm_expert_ffn(m) * (double)m->experts_active + (double)m->shared_experts * llm_shared_expert_ffn(m);
+  if (m->dense_layers > 0 && (double)m->ffn > inner) inner = (double)m->ffn;
+  double f = inner * (m->ffn_kind == LLM_FFN_GATED ? 2 : 1);
   out->activations = step_tokens * ((4 * (double)m->hidden + f) / r->tp) * LLM_ACT_BYTES +
                      seqs * (double)m->vocab / r->tp * 4.0; /* fp32 logits */
   out->total = out->weights + out->kv + out->activations;

@@ -337,7 +337,10 @@ static void test_step_ep2_by_hand(void)
   CU_ASSERT_EQUAL(llm_moe_layers(m), 48);
   llm_replica r;
   llm_replica_init(&r, m, g, GPU_BF16, 1, 1, NULL, NULL, 0);
-  CU_ASSERT_FALSE(r.moe_path); /* plain MoE at tp x ep 1: today's step */
+  CU_ASSERT_TRUE(r.moe_path); /* its own expert width (768): the MoE step even at ep 1 */
+  llm_replica mx; /* Mixtral (expert width = ffn, no shared or dense layers): today's step */
+  llm_replica_init(&mx, cs_model("mixtral-8x7b"), g, GPU_BF16, 1, 1, NULL, NULL, 0);
+  CU_ASSERT_FALSE(mx.moe_path);
   llm_replica_set_moe(&r, 2, 2, 1.0, 0, false, nv);
   CU_ASSERT_TRUE(r.moe_path);
   CU_ASSERT_EQUAL(llm_replica_gpus(&r), 2);
