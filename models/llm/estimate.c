@@ -27,6 +27,7 @@
 typedef struct {
   const char *model, *gpu, *link, *net_link;
   int64_t gpus, tp, pp, batch, context, gpus_per_node, dp, nics_per_node;
+  int64_t dp_attention, ep;
   const char *dtype;        /* a gpu_precision name, "" for the mode's default */
   double tokens_in, tokens_out, train_tokens, price, overhead_ms, mfu;
   bool has_overhead_ms;     /* --overhead-ms given: it replaces the stack's fixed host time */
@@ -63,6 +64,10 @@ static const sim_key est_flags[] = {
   FL(price, "price", 0, 0, 1e5, "USD per GPU-hour (0: the catalog's reference price)"),
   IN(tp, "tp", 0, 0, 1024, "tensor-parallel degree (0: all the GPUs / pp)"),
   IN(pp, "pp", 1, 1, 1024, "pipeline stages"),
+  IN(dp_attention, "dp-attention", 1, 1, 1024,
+     "data-parallel attention ranks of tp GPUs each, in lock-step (GPUs = tp x pp x dp-attention)"),
+  IN(ep, "ep", 0, 0, 1024,
+     "GPUs of a stage the routed experts are split over (0: tp x dp-attention when dp-attention > 1, else 1)"),
   {.name = "link", .kind = SIM_KEY_STRING, .offset = offsetof(est_params, link), .def_str = "",
    .help = "link of the tensor-parallel group (default: the GPU's scale-up link, else its host link)"},
   {.name = "net-link", .kind = SIM_KEY_STRING, .offset = offsetof(est_params, net_link), .def_str = "",
@@ -193,17 +198,24 @@ static void est_run(const void *params, const sim_catalogs *cats, sim_report *re
   double train_state = llm_train_state_bytes(m, 0, 1);
   double train_act = llm_activation_bytes(m, 1, seq, LLM_RECOMPUTE_SELECTIVE, 1);
   double hold_train = ceil((train_state + train_act) / gpu_mem_bytes(g));
-  int pp = (int)o->pp, gpus, tp;
+  int pp = (int)o->pp, gpus, tp, dpa = (int)o->dp_attention;
   if (o->gpus > 0) {
     gpus = (int)o->gpus;
-    tp = o->tp > 0 ? (int)o->tp : gpus / pp;
-    if (tp < 1 || (int64_t)tp * pp != gpus) {
-      sim_check_fail(ck, o->tp > 0 ? "tp" : "pp", "tp x pp = %d x %d must equal --gpus %d", tp, pp, gpus);
+    tp = o->tp > 0 ? (int)o->tp : gpus / (pp * dpa);
+    if (tp < 1 || (int64_t)tp * pp * dpa != gpus) {
+      if (dpa > 1)
+        sim_check_fail(ck, o->tp > 0 ? "tp" : "pp", "tp x pp x dp-attention = %d x %d x %d must equal --gpus %d",
+                       tp, pp, dpa, gpus);
+      else
+        sim_check_fail(ck, o->tp > 0 ? "tp" : "pp", "tp x pp = %d x %d must equal --gpus %d", tp, pp, gpus);
       return;
     }
   } else if (o->tp > 0) {
     tp = (int)o->tp;
-    gpus = tp * pp;
+    gpus = tp * pp * dpa;
+  } else if (dpa > 1) {
+    tp = 1;
+    gpus = pp * dpa;
   } else {
     /* the fewest GPUs that hold the weights: tp a power of two within a
      * node (for node links), then pipeline stages across nodes */
@@ -223,6 +235,17 @@ static void est_run(const void *params, const sim_catalogs *cats, sim_report *re
     sim_check_fail(ck, "tp", "tp %d exceeds the %lld GPUs of a node joined by %s; use a network link "
                    "(--link ib-ndr, eth-400g) or tp <= %lld", tp, (long long)o->gpus_per_node, link->name,
                    (long long)o->gpus_per_node);
+    return;
+  }
+  /* experts: split over ep of the stage's tp x dp-attention GPUs */
+  int stage = tp * dpa, ep = o->ep > 0 ? (int)o->ep : (dpa > 1 && m->experts > 1 ? stage : 1);
+  if (ep > 1 && m->experts <= 1) {
+    sim_check_fail(ck, "ep", "%s has no experts to split (expected 1, or leave --ep out)", m->name);
+    return;
+  }
+  if (stage % ep != 0 || (ep > 1 && m->experts % ep != 0)) {
+    sim_check_fail(ck, "ep", "%d does not divide both tp x dp-attention = %d and %s's %lld experts "
+                   "(expected a common divisor)", ep, stage, m->name, (long long)m->experts);
     return;
   }
   /* contexts the model cannot take */
@@ -248,6 +271,7 @@ static void est_run(const void *params, const sim_catalogs *cats, sim_report *re
   llm_replica_init(&r, m, g, dtype, tp, pp, tp > 1 ? link : NULL, pp > 1 ? pp_link : NULL,
                    o->overhead_ms * 1e-3);
   stack_apply(sp, &r, o->has_overhead_ms ? o->overhead_ms * 1e-3 : -1, 0);
+  if (dpa > 1 || ep > 1) llm_replica_set_moe(&r, dpa, ep, 0, 0, false, stage > o->gpus_per_node ? net : link);
   /* an encoder (BERT) reads its input once and generates nothing */
   double in = o->tokens_in, out = m->encoder_only ? 0 : o->tokens_out, b = (double)o->batch;
   double ctx = o->context > 0 ? (double)o->context : in;
@@ -261,7 +285,8 @@ static void est_run(const void *params, const sim_catalogs *cats, sim_report *re
   double kv_per_seq = ctx > in + out ? ctx : in + out;
   double step_tokens = m->encoder_only ? b * in : (b > in ? b : in);
   llm_memory mem;
-  llm_memory_need(&r, b * kv_per_seq, step_tokens, b, &mem);
+  /* a sliding-window model holds at most the window in its windowed layers */
+  llm_memory_need(&r, b * llm_kv_tokens_held(m, kv_per_seq), step_tokens, b, &mem);
   if (mem.total > mem.usable) {
     sim_check_fail(ck, "gpus",
                    "%s in %s does not fit on %d x %s: each GPU needs %.1f GiB (weights %.1f, KV cache "
@@ -317,6 +342,8 @@ static void est_run(const void *params, const sim_catalogs *cats, sim_report *re
   sim_report_int(rep, "gpus", gpus, "GPUs");
   sim_report_int(rep, "tp", tp, "tensor-parallel degree");
   sim_report_int(rep, "pp", pp, "pipeline stages");
+  sim_report_int(rep, "dp_attention", dpa, "data-parallel attention ranks (--dp-attention)");
+  sim_report_int(rep, "ep", ep, "GPUs the routed experts are split over (--ep)");
   sim_report_str(rep, "tp_link", tp > 1 ? link->name : "none", "tensor-parallel link");
   sim_report_str(rep, "pp_link", pp > 1 ? pp_link->name : "none", "pipeline link");
   sim_report_num(rep, "params", llm_params(m), "parameters (derived from the architecture)");

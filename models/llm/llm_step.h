@@ -19,7 +19,19 @@
  * asynchronous scheduling, overlaps it:
  *   synchronous:  total = gpu + launch + host
  *   overlapped:   total = max(gpu + launch, host) + exposed
- * so a step is never shorter than its GPU part. */
+ * so a step is never shorter than its GPU part.
+ *
+ * Mixture of experts and new architectures (models/llm/moe.h): with expert
+ * parallelism or data-parallel attention asked (llm_replica_set_moe), MLA,
+ * shared experts or leading dense layers, the busiest attention rank (ceil
+ * share of the sequences; idle ranks run dummy steps in lock-step) sets the
+ * rank-local part (attention, dense layers, shared experts, head, TP
+ * all-reduces); the routed experts see every rank's tokens, split over ep
+ * GPUs, and each MoE layer adds a dispatch and a combine all-to-all
+ * (net_alltoall_s with measured collectives, latency + bytes / bandwidth
+ * otherwise), scaled by the load imbalance. Sliding-window layers attend to
+ * at most the window (per sequence, at the batch's mean context). Models
+ * without these fields take the step above unchanged. */
 #ifndef LLM_STEP_H
 #define LLM_STEP_H
 
@@ -28,6 +40,7 @@
 #include "models/gpu/gpu.h"
 #include "models/interconnect/net.h"
 #include "models/llm/llm.h"
+#include "models/llm/moe.h"
 
 /* Fraction of peak bandwidth attention reaches reading the KV cache. Vidur's
  * A100 profile of Llama-2-7B decode attention (batch 128, context 2,240)
@@ -75,8 +88,19 @@ typedef struct {
   double mem_utilization;   /* share of the memory the runtime sees that the engine may use */
   bool mem_of_free;         /* mem_utilization is a share of what weights and activations leave free */
   double cuda_context_bytes, non_torch_bytes, cuda_graph_bytes;  /* per GPU */
+  /* mixture of experts and data-parallel attention (llm_replica_set_moe;
+   * 1, 1, 0, 0, LLM_ACT_BYTES, NULL after llm_replica_init) */
+  int dp_attention;        /* attention ranks of tp GPUs each: tp x pp x dp_attention GPUs */
+  int ep;                  /* GPUs of a stage the routed experts are split over */
+  double imbalance;        /* max/mean routed pairs per expert GPU; 0: llm_moe_imbalance_floor */
+  double expert_slots;     /* expert slots with redundant copies (EPLB); 0: the experts */
+  double dispatch_bytes;   /* per value dispatched: 2, or LLM_MOE_FP8_DISPATCH_BYTES */
+  const net_link *ep_link; /* the all-to-all's link (NULL when ep = 1 and dp_attention = 1) */
   /* derived at init */
   double flops_per_s, attn_flops_per_s, bytes_per_s, attn_bytes_per_s;
+  bool moe_path;           /* the step takes the MoE/MLA terms (EP or DP asked, MLA, shared or dense layers) */
+  llm_moe_shape moe;       /* the model's experts as moe.h takes them */
+  llm_mla_shape mla;       /* one layer of MLA (layers = 1) */
 } llm_replica;
 
 /* Set up r as on the ideal engine (overhead_s of host time per step, not
@@ -87,6 +111,17 @@ void llm_replica_init(llm_replica *r, const llm_arch *m, const gpu_spec *g, gpu_
                       int tp, int pp, const net_link *tp_link, const net_link *pp_link,
                       double overhead_s);
 
+/* Expert parallelism and data-parallel attention for r (after
+ * llm_replica_init): the replica holds tp x pp x dp_attention GPUs, the
+ * routed experts of each stage are split over ep of its tp x dp_attention
+ * GPUs (ep divides it; the remaining factor shards each expert), tokens
+ * reach them by an all-to-all on ep_link. imbalance 0: the balls-into-bins
+ * floor (a balanced placement, EPLB); fp8_dispatch: DeepEP's fp8 dispatch. */
+void llm_replica_set_moe(llm_replica *r, int dp_attention, int ep, double imbalance, double expert_slots,
+                         bool fp8_dispatch, const net_link *ep_link);
+/* GPUs of one replica: tp x pp x dp_attention. */
+int llm_replica_gpus(const llm_replica *r);
+
 /* What one step processes. Build with llm_batch_* or fill directly. */
 typedef struct {
   double prefill_tokens;    /* prompt tokens computed this step */
@@ -95,6 +130,7 @@ typedef struct {
   double prefill_done;      /* prompts that complete this step (each emits a token) */
   double decode_seqs;       /* sequences generating one token */
   double decode_context;    /* sum of their contexts, in tokens */
+  double prefill_seqs;      /* prompt chunks (sequences) in prefill_tokens */
 } llm_batch;
 
 /* Add a prompt chunk of `chunk` tokens after `cached` tokens already in the

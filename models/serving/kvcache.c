@@ -52,6 +52,19 @@ void kv_init(kv_cache *c, int64_t capacity_blocks, int block_tokens, double wate
   c->live_seqs = 0;
   c->ids = max_seqs > 0 ? xmalloc((size_t)max_seqs * sizeof *c->ids) : NULL;
   for (int i = 0; i < max_seqs; i++) kv_rec_clear(&c->ids[i]);
+  c->win_tokens = c->win_layers = c->layers = 0;
+}
+
+void kv_set_window(kv_cache *c, int64_t win_tokens, int64_t win_layers, int64_t layers)
+{
+  if (win_layers < 0 || win_layers > layers || (win_layers > 0 && win_tokens < 1))
+    SIM_BUG("kv_set_window: %lld of %lld layers windowed at %lld tokens", (long long)win_layers,
+            (long long)layers, (long long)win_tokens);
+  if (layers > INT32_MAX || win_tokens > INT32_MAX)
+    SIM_BUG("kv_set_window: %lld layers, window of %lld tokens", (long long)layers, (long long)win_tokens);
+  c->win_tokens = (int32_t)win_tokens;
+  c->win_layers = (int32_t)win_layers;
+  c->layers = (int32_t)layers;
 }
 
 void kv_release(kv_cache *c)
@@ -68,6 +81,12 @@ void kv_rec_clear(kv_rec *s)
 
 int64_t kv_blocks_for(const kv_cache *c, int64_t tokens)
 {
+  if (c->win_layers > 0) {
+    /* ceil(held / block) in integers: held x layers = global x t + windowed x min(t, w) */
+    int64_t w = c->win_tokens, held = (int64_t)(c->layers - c->win_layers) * tokens + (int64_t)c->win_layers * (tokens < w ? tokens : w);
+    int64_t per = (int64_t)c->layers * c->block_tokens;
+    return (held + per - 1) / per;
+  }
   return (tokens + c->block_tokens - 1) / c->block_tokens;
 }
 
@@ -105,6 +124,10 @@ static int64_t grow_need(const kv_cache *c, const kv_rec *s, int64_t n, const ch
   check_count(n, what);
   /* tokens beyond the blocks held, in whole blocks (no division while the
    * last block has room: the common case of a decode step) */
+  if (c->win_layers > 0) {
+    int64_t need = kv_blocks_for(c, (int64_t)s->tokens + n) - s->blocks;
+    return need > 0 ? need : 0;
+  }
   int64_t over = (int64_t)s->tokens + n - (int64_t)s->blocks * c->block_tokens;
   return over <= 0 ? 0 : kv_blocks_for(c, over);
 }
@@ -220,7 +243,8 @@ double kv_bytes_per_token_gpu(const llm_replica *r)
 {
   const llm_arch *m = r->model;
   double kv_split = r->tp < m->kv_heads ? (double)r->tp : (double)m->kv_heads;
-  return llm_kv_bytes_per_token(m, r->kv_bytes) / kv_split / r->pp;
+  /* each data-parallel attention rank caches only its own sequences */
+  return llm_kv_bytes_per_token(m, r->kv_bytes) / kv_split / r->pp / r->dp_attention;
 }
 
 int64_t kv_replica_blocks(const llm_replica *r, int block_tokens, double step_tokens, double seqs)

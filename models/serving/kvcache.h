@@ -56,6 +56,8 @@ typedef struct {
   int max_seqs;
   int live_seqs;
   kv_rec *ids;               /* per id 0..max_seqs-1 (owned; NULL when max_seqs is 0) */
+  /* sliding windows (kv_set_window; 0 after kv_init: every layer holds every token) */
+  int32_t win_tokens, win_layers, layers;
 } kv_cache;
 
 /* Set up c (storage owned by the caller) with capacity_blocks >= 0 blocks
@@ -69,7 +71,16 @@ void kv_release(kv_cache *c);
 /* A kv_rec that holds nothing (then give it to kv_rec_reserve). */
 void kv_rec_clear(kv_rec *s);
 
-/* Blocks that `tokens` >= 0 tokens occupy: ceil(tokens / block_tokens). */
+/* A model whose win_layers of `layers` layers hold at most win_tokens
+ * tokens (sliding windows; llm_kv_tokens_held): a sequence of t tokens
+ * then holds ((layers - win_layers) t + win_layers min(t, win_tokens)) /
+ * layers token-equivalents of KV, which is what its blocks count (the
+ * bytes of vLLM's per-layer-type pools, pooled). Call right after kv_init;
+ * win_layers 0 leaves the cache as it was. */
+void kv_set_window(kv_cache *c, int64_t win_tokens, int64_t win_layers, int64_t layers);
+
+/* Blocks that `tokens` >= 0 tokens occupy: ceil(tokens / block_tokens)
+ * (with windows, ceil of the token-equivalents held). */
 int64_t kv_blocks_for(const kv_cache *c, int64_t tokens);
 
 /* Whether a new sequence of `tokens` tokens can be admitted now, later, or

@@ -84,6 +84,10 @@ typedef struct {
   double gpu_memory_utilization;    /* 0: the stack's */
   int64_t num_gpu_blocks;           /* 0: computed from memory */
   int64_t replicas, tp, pp, gpus_per_node;
+  int64_t dp_attention, ep;         /* ep 0: tp x dp_attention when dp_attention > 1, else 1 */
+  int64_t expert_slots;             /* 0: the model's experts */
+  double expert_imbalance;          /* 0: the balls-into-bins floor (balanced, EPLB) */
+  bool fp8_dispatch;
   double usd_per_gpu_hour;          /* 0: the cost section's or the catalog's */
   /* prepared */
   const gpu_spec *g;

@@ -181,6 +181,11 @@ static void make_key(const srv_params *p, int pool, keybuf *k)
   for (size_t i = 0; i < sizeof mi / sizeof mi[0]; i++) put_i(k, mi[i]);
   put_f(k, m->published_params);
   put_f(k, m->published_active_params);
+  /* the architecture fields the step reads (MoE, MLA, dense layers, windows) */
+  const int64_t mx[] = {m->expert_ffn, m->q_lora_rank, m->layer_norms, m->shared_experts, m->shared_expert_ffn, m->dense_layers,
+                        m->kv_lora_rank, m->qk_nope_head_dim, m->qk_rope_head_dim, m->v_head_dim,
+                        m->sliding_window, m->sliding_window_pattern};
+  for (size_t i = 0; i < sizeof mx / sizeof mx[0]; i++) put_i(k, mx[i]);
   put_s(k, g->name);
   for (int i = 0; i < GPU_PRECISIONS; i++) put_f(k, g->peak_tflops[i]);
   put_f(k, g->mem_gib);
@@ -196,6 +201,13 @@ static void make_key(const srv_params *p, int pool, keybuf *k)
   put_i(k, r->pp);
   put_link(k, r->tp_link);
   put_link(k, r->pp_link);
+  /* expert parallelism and data-parallel attention */
+  put_i(k, r->dp_attention);
+  put_i(k, r->ep);
+  put_f(k, r->imbalance);
+  put_f(k, r->expert_slots);
+  put_f(k, r->dispatch_bytes);
+  put_link(k, r->ep_link);
   put_f(k, r->overhead_s);
   put_f(k, r->flops_per_s);
   put_f(k, r->attn_flops_per_s);

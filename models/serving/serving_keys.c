@@ -159,6 +159,18 @@ static const sim_key pool_keys[] = {
   K_INT(srv_pool_cfg, "replicas", replicas, 1, 1, 100000, "model replicas in the pool"),
   K_INT(srv_pool_cfg, "tp", tp, 1, 1, 1024, "tensor-parallel GPUs per stage"),
   K_INT(srv_pool_cfg, "pp", pp, 1, 1, 1024, "pipeline stages per replica"),
+  K_INT(srv_pool_cfg, "dp_attention", dp_attention, 1, 1, 1024,
+        "data-parallel attention ranks of tp GPUs each, stepping in lock-step (a replica holds tp x pp x "
+        "dp_attention GPUs)"),
+  K_INT(srv_pool_cfg, "ep", ep, 0, 0, 1024,
+        "GPUs of a stage the routed experts are split over (0: tp x dp_attention when dp_attention > 1, as vLLM "
+        "and SGLang spread experts over all the replica's GPUs; else 1, experts tensor-parallel)"),
+  K_INT(srv_pool_cfg, "expert_slots", expert_slots, 0, 0, 100000,
+        "routed expert slots with redundant copies, EPLB (0: the model's experts)"),
+  K_FLOAT(srv_pool_cfg, "expert_imbalance", expert_imbalance, 0, 0, 1000, NULL,
+          "max/mean routed tokens per expert GPU (0: a balanced placement's random floor; 2.564: no EPLB at EP 32)"),
+  {.name = "fp8_dispatch", .kind = SIM_KEY_BOOL, .offset = offsetof(srv_pool_cfg, fp8_dispatch), .def = 0,
+   .help = "dispatch tokens to the experts in fp8 with per-128 scales (DeepEP); combine stays 16-bit"},
   K_STR(srv_pool_cfg, "node_link", node_link, "", "link inside a node (default: the GPU's NVLink or PCIe)"),
   K_STR(srv_pool_cfg, "net_link", net_link, "", "link between nodes (default: ib-hdr, ib-ndr for H100)"),
   K_INT(srv_pool_cfg, "gpus_per_node", gpus_per_node, 8, 1, 1024, "GPUs the node link joins"),
@@ -532,7 +544,36 @@ static void prepare_pool(srv_params *p, int i, const sim_setup *su, sim_check *c
     sim_check_fail_capacity(ck, key, "%d pipeline stages for %s's %lld layers", pp, m->name, (long long)m->layers);
     return;
   }
-  const net_link *pp_link = (int64_t)tp * pp > pl->gpus_per_node ? pl->net : pl->node;
+  int dpa = (int)pl->dp_attention, stage = tp * dpa, gpus = tp * pp * dpa;
+  int ep = pl->ep > 0 ? (int)pl->ep : (dpa > 1 && m->experts > 1 ? stage : 1);
+  bool moe_ok = true;
+  snprintf(key, sizeof key, "cluster.pools.[%d].ep", i);
+  if (ep > 1 && m->experts <= 1) {
+    sim_check_fail(ck, key, "%s has no experts to split (expected 1, or leave ep out)", m->name);
+    moe_ok = false;
+  } else if (stage % ep != 0) {
+    sim_check_fail(ck, key, "ep %d does not divide tp x dp_attention = %d (expected a divisor of it)", ep, stage);
+    moe_ok = false;
+  } else if (ep > 1 && (pl->expert_slots > 0 ? pl->expert_slots : m->experts) % ep != 0) {
+    sim_check_fail(ck, key, "ep %d does not divide %s's %lld expert slots (expected a divisor, or expert_slots)",
+                   ep, m->name, (long long)(pl->expert_slots > 0 ? pl->expert_slots : m->experts));
+    moe_ok = false;
+  }
+  snprintf(key, sizeof key, "cluster.pools.[%d].expert_slots", i);
+  if (pl->expert_slots > 0 && pl->expert_slots < m->experts) {
+    sim_check_fail(ck, key, "%lld slots for %s's %lld experts (expected at least the experts)",
+                   (long long)pl->expert_slots, m->name, (long long)m->experts);
+    moe_ok = false;
+  }
+  snprintf(key, sizeof key, "cluster.pools.[%d].expert_imbalance", i);
+  if (pl->expert_imbalance != 0 && pl->expert_imbalance < 1) {
+    sim_check_fail(ck, key, "%g is below 1 (expected max/mean >= 1, or 0 for the balanced floor)",
+                   pl->expert_imbalance);
+    moe_ok = false;
+  }
+  if (!moe_ok) return;
+  const net_link *ep_link = stage > pl->gpus_per_node ? pl->net : pl->node;
+  const net_link *pp_link = (int64_t)stage * pp > pl->gpus_per_node ? pl->net : pl->node;
   gpu_precision dtype = (gpu_precision)p->model.precision;
   if (gpu_peak_flops(g, gpu_compute_precision(g, dtype)) <= 0) {
     snprintf(key, sizeof key, "cluster.pools.[%d].gpu", i);
@@ -542,6 +583,9 @@ static void prepare_pool(srv_params *p, int i, const sim_setup *su, sim_check *c
   llm_replica_init(&pl->lr, m, g, dtype, tp, pp, tp > 1 ? pl->node : NULL, pp > 1 ? pp_link : NULL,
                    sc->step_overhead_s);
   stack_apply(pl->sp, &pl->lr, sc->has_step_overhead_s ? sc->step_overhead_s : -1, pl->gpu_memory_utilization);
+  if (dpa > 1 || ep > 1)
+    llm_replica_set_moe(&pl->lr, dpa, ep, pl->expert_imbalance, (double)pl->expert_slots, pl->fp8_dispatch,
+                        ep_link);
   /* memory: weights and the activations of the largest step, then KV */
   double step_tokens = (double)sc->batched_tokens, seqs = (double)sc->max_num_seqs;
   if (sc->policy == SRV_STATIC || sc->policy == SRV_DYNAMIC) {
@@ -561,20 +605,22 @@ static void prepare_pool(srv_params *p, int i, const sim_setup *su, sim_check *c
   if (sc->policy == SRV_CONTINUOUS || sc->policy == SRV_CHUNKED)
     one += (int64_t)floor(sc->watermark * (double)pl->kv_blocks);
   snprintf(key, sizeof key, "cluster.pools.[%d]", i);
+  char dpa_note[48] = "";
+  if (dpa > 1) snprintf(dpa_note, sizeof dpa_note, " x dp_attention %d", dpa);
   if (mem.weights + mem.activations > mem.usable) {
-    double hold = ceil(mem.weights * tp * pp / mem.usable);
+    double hold = ceil(mem.weights * gpus / mem.usable);
     char why[256];
-    if (hold > tp * pp)
+    if (hold > gpus)
       snprintf(why, sizeof why, "the weights alone need %g GPUs: raise tp or pp", hold);
     else
       snprintf(why, sizeof why,
                "the weights fit, the step does not: lower scheduler.max_batched_tokens, the batch size "
                "or model.max_context");
     sim_check_fail_capacity(ck, key,
-                   "%s in %s does not fit on %d x %s (tp %d x pp %d): each GPU needs %.1f GiB for weights "
+                   "%s in %s does not fit on %d x %s (tp %d x pp %d%s): each GPU needs %.1f GiB for weights "
                    "and %.1f GiB for the activations of a %g-token step, but %.0f%% of its %.1f GiB is "
                    "%.1f GiB; short by %.1f GiB before any KV cache (%s)",
-                   m->name, gpu_precision_names[dtype], tp * pp, g->name, tp, pp, mem.weights / GIB,
+                   m->name, gpu_precision_names[dtype], gpus, g->name, tp, pp, dpa_note, mem.weights / GIB,
                    mem.activations / GIB, step_tokens, pl->lr.mem_utilization * 100, mem.capacity / GIB,
                    mem.usable / GIB, (mem.weights + mem.activations - mem.usable) / GIB, why);
   } else if (pl->kv_blocks < one) {
@@ -582,7 +628,7 @@ static void prepare_pool(srv_params *p, int i, const sim_setup *su, sim_check *c
                    "%s on %d x %s leaves room for %lld KV-cache tokens, less than one request of the "
                    "context length (%lld tokens): use more GPUs per replica (tp, pp), a lower precision, "
                    "fewer batched tokens or a shorter model.max_context",
-                   m->name, tp * pp, g->name, (long long)(pl->kv_blocks * sc->block_size),
+                   m->name, gpus, g->name, (long long)(pl->kv_blocks * sc->block_size),
                    (long long)p->context);
   }
   double price = pl->usd_per_gpu_hour > 0   ? pl->usd_per_gpu_hour

@@ -51,7 +51,8 @@
 #include "sim/util.h"
 
 /* what a decode step reads of its replica fits in three cache lines */
-_Static_assert(offsetof(srv_replica, swapped) <= 192, "srv_replica: hot fields past three cache lines");
+_Static_assert(offsetof(srv_replica, kv) + offsetof(kv_cache, win_tokens) <= 192,
+               "srv_replica: hot fields past three cache lines");
 
 static void on_step_end(sim_engine *eng, void *ctx, uint64_t arg);
 
@@ -72,13 +73,15 @@ void srv_replica_init(srv_replica *r, srv_host *h, int index, int pool)
   r->pool = pool;
   r->lr = &pl->lr;
   r->host_link = pl->g->host_link;
-  r->gpus = (double)(pl->tp * pl->pp);
+  r->gpus = (double)(pl->tp * pl->pp * pl->dp_attention);
   int seqs = (int)(sched_of(r)->policy == SRV_STATIC    ? sched_of(r)->batch_size
                    : sched_of(r)->policy == SRV_DYNAMIC ? sched_of(r)->max_batch_size
                                                     : sched_of(r)->max_num_seqs);
   /* each running sequence's KV record lives in its srv_seq: no id table */
   kv_init(&r->kv, pl->kv_blocks, (int)sched_of(r)->block_size,
           sched_of(r)->policy == SRV_STATIC || sched_of(r)->policy == SRV_DYNAMIC ? 0 : sched_of(r)->watermark, 0);
+  const llm_arch *m = pl->lr.model;
+  if (llm_window_layers(m) > 0) kv_set_window(&r->kv, m->sliding_window, (int64_t)llm_window_layers(m), m->layers);
   r->maxrun = seqs;
   /* grown (doubling) to the largest batch the replica runs: memory per
    * replica follows its batch, not max_num_seqs */

@@ -100,10 +100,11 @@ typedef struct {
   double flops, bytes;
   uint64_t steps;
   const llm_replica *lr;           /* readable */
-  /* line 3 */
-  kv_cache kv;                     /* readable */
+  /* line 3 (kv's sliding-window fields, read only when a windowed
+   * model's sequence needs a block, spill into line 4) */
   int32_t pool;                    /* readable */
   int32_t kv_seen;                 /* KV blocks in use as last reported to srv_running_changed */
+  kv_cache kv;                     /* readable */
   /* cold: requests waiting or swapped out, idle and static-batch state */
   srv_fifo swapped;                /* preempted to host memory, oldest first */
   srv_fifo wait[SRV_MAX_CLASSES];  /* by class */

@@ -551,7 +551,7 @@ void *serving_create(const void *params, const sim_component_env *env)
   int k = 0;
   for (int i = 0; i < p->npools; i++) {
     const srv_pool_cfg *pl = &p->pools[i];
-    double gpus = (double)(pl->tp * pl->pp * pl->replicas);
+    double gpus = (double)(pl->tp * pl->pp * pl->dp_attention * pl->replicas);
     s->total_gpus += gpus;
     cost_energy_init(&s->energy[i], gpus, pl->g->idle_w, pl->g->tdp_w, 0, 0);
     for (int j = 0; j < pl->replicas; j++, k++) srv_replica_init(&s->reps[k], &s->host, k, i);
@@ -755,7 +755,11 @@ void serving_report(void *self, sim_engine *eng, sim_report *rep)
     snprintf(key, sizeof key, "pool%d_gpu", i);
     sim_report_str(rep, key, pl->g->name, "pool GPU");
     snprintf(key, sizeof key, "pool%d_replicas", i);
-    snprintf(label, sizeof label, "  replicas of tp %lld x pp %lld", (long long)pl->tp, (long long)pl->pp);
+    if (pl->dp_attention > 1)
+      snprintf(label, sizeof label, "  replicas of tp %lld x pp %lld x dp_attention %lld", (long long)pl->tp,
+               (long long)pl->pp, (long long)pl->dp_attention);
+    else
+      snprintf(label, sizeof label, "  replicas of tp %lld x pp %lld", (long long)pl->tp, (long long)pl->pp);
     sim_report_int(rep, key, pl->replicas, label);
     snprintf(key, sizeof key, "pool%d_kv_cache_tokens", i);
     sim_report_int(rep, key, pl->kv_blocks * pl->sched.block_size, "  KV-cache tokens per replica");

@@ -8,7 +8,10 @@
  * lock-step rule, and MLA's KV bytes and attention FLOPs for DeepSeek-V3. */
 #include <math.h>
 
+#include "cattest.h"
+#include "models/llm/llm_step.h"
 #include "models/llm/moe.h"
+#include "models/serving/kvcache.h"
 #include "testutil.h"
 
 /* DeepSeek-V3 (config.json of deepseek-ai/DeepSeek-V3): hidden 7168, 256
@@ -312,9 +315,169 @@ static void test_mla_prefill(void)
   CS_ASSERT_REL(d.flops / (2 * 128 * 320.0 * 61), 1088.0 / 320, 1e-12);
 }
 
+/* ---- the step wired to moe.h (models/llm/step.c) ---- */
+
+/* Qwen3-30B-A3B (48 layers, hidden 2048, 128 experts, 8 per token, all
+ * layers MoE) with attention data-parallel over 2 ranks of 1 GPU and the
+ * experts over ep 2, imbalance 1, on NVLink 4: 64 decoding sequences, 32
+ * per GPU. Each GPU dispatches 32 tokens x 8 copies x 2048 values x 2 B x
+ * (2-1)/2 remote = 524,288 B and gets as much back in the combine; no TP
+ * all-reduce (tp 1), so comm = 48 x 2 x (alpha + 524,288 B / bw). With
+ * measured collectives the all-to-all is net_alltoall_s on the whole send
+ * buffer with the local slice: 32 x 8 x 2048 x 2 = 1,048,576 B. */
+static void test_step_ep2_by_hand(void)
+{
+  const llm_arch *m = cs_model("qwen3-30b-a3b");
+  const gpu_spec *g = cs_gpu("h100-sxm");
+  const net_link *nv = cs_link("nvlink4");
+  CU_ASSERT_EQUAL(m->layers, 48);
+  CU_ASSERT_EQUAL(m->hidden, 2048);
+  CU_ASSERT_EQUAL(m->experts, 128);
+  CU_ASSERT_EQUAL(m->experts_active, 8);
+  CU_ASSERT_EQUAL(llm_moe_layers(m), 48);
+  llm_replica r;
+  llm_replica_init(&r, m, g, GPU_BF16, 1, 1, NULL, NULL, 0);
+  CU_ASSERT_TRUE(r.moe_path); /* its own expert width (768): the MoE step even at ep 1 */
+  llm_replica mx; /* Mixtral (expert width = ffn, no shared or dense layers): today's step */
+  llm_replica_init(&mx, cs_model("mixtral-8x7b"), g, GPU_BF16, 1, 1, NULL, NULL, 0);
+  CU_ASSERT_FALSE(mx.moe_path);
+  llm_replica_set_moe(&r, 2, 2, 1.0, 0, false, nv);
+  CU_ASSERT_TRUE(r.moe_path);
+  CU_ASSERT_EQUAL(llm_replica_gpus(&r), 2);
+  llm_batch b = {0};
+  llm_batch_add_decode(&b, 64, 1000);
+  llm_step_cost c;
+  llm_step(&r, &b, &c);
+  CS_ASSERT_REL(c.comm_s, 48 * 2 * (net_alpha_s(nv) + 524288.0 / net_bw(nv)), 1e-12);
+  r.collectives = LLM_COLLECTIVES_MEASURED;
+  llm_step(&r, &b, &c);
+  CS_ASSERT_REL(c.comm_s, 48 * 2 * net_alltoall_s(nv, 2, 1048576.0), 1e-12);
+  CU_ASSERT(c.comm_s > 0);
+  /* fp8 dispatch: the dispatch half shrinks to (1 + 4/128) / 2 of it */
+  r.collectives = LLM_COLLECTIVES_ALPHA_BETA;
+  llm_replica_set_moe(&r, 2, 2, 1.0, 0, true, nv);
+  llm_step(&r, &b, &c);
+  CS_ASSERT_REL(c.comm_s, 48 * (2 * net_alpha_s(nv) + (524288.0 * (1 + 4.0 / 128) / 2 + 524288.0) / net_bw(nv)),
+                1e-12);
+}
+
+/* DeepSeek-V3 in fp8 on 8 H200. TP 8 keeps the MLA latent (61 layers x
+ * (512 + 64) x 1 B = 35,136 B per token) whole on every GPU; DP attention
+ * 8 (ep 8) gives each rank its own sequences: 35,136 / 8 = 4,392 B per
+ * token per GPU on average. Weights per GPU: TP 8 splits all 671B-odd
+ * parameters over 8; DP 8 replicates the non-routed ones and splits the
+ * 58 MoE layers x 256 experts x 3 x 7168 x 2048 routed ones over 8. KV
+ * tokens per replica = floor((usable - weights - activations) / (bytes
+ * per token x 16)) x 16, usable = 0.9 x 141 GB (the ideal engine). */
+static void test_dsv3_dp_attention_kv(void)
+{
+  const llm_arch *m = cs_model("deepseek-v3");
+  const gpu_spec *g = cs_gpu("h200");
+  const net_link *nv = cs_link("nvlink4");
+  llm_replica tp8, dp8;
+  llm_replica_init(&tp8, m, g, GPU_FP8, 8, 1, nv, NULL, 0);
+  llm_replica_init(&dp8, m, g, GPU_FP8, 1, 1, NULL, NULL, 0);
+  llm_replica_set_moe(&dp8, 8, 8, 0, 0, true, nv);
+  CU_ASSERT_EQUAL(llm_replica_gpus(&tp8), 8);
+  CU_ASSERT_EQUAL(llm_replica_gpus(&dp8), 8);
+  CU_ASSERT_EQUAL(kv_bytes_per_token_gpu(&tp8), 61 * 576 * 1.0);
+  CU_ASSERT_EQUAL(kv_bytes_per_token_gpu(&dp8), 61 * 576 * 1.0 / 8);
+  double routed = 58 * 256 * 3 * 7168.0 * 2048;
+  double params = llm_params(m);
+  llm_memory mt, md;
+  llm_memory_need(&tp8, 0, 2048, 256, &mt);
+  llm_memory_need(&dp8, 0, 2048, 256, &md);
+  CS_ASSERT_REL(mt.weights, params / 8, 1e-12);
+  CS_ASSERT_REL(md.weights, params - routed + routed / 8, 1e-12);
+  double usable = 0.9 * gpu_mem_bytes(g);
+  CS_ASSERT_REL(mt.usable, usable, 1e-12);
+  int64_t kt = kv_replica_blocks(&tp8, 16, 2048, 256) * 16, kd = kv_replica_blocks(&dp8, 16, 2048, 256) * 16;
+  CU_ASSERT_EQUAL(kt, 16 * (int64_t)floor((usable - params / 8 - mt.activations) / (35136.0 * 16)));
+  CU_ASSERT_EQUAL(kd, 16 * (int64_t)floor((usable - (params - routed + routed / 8) - md.activations) / (4392.0 * 16)));
+  /* more weights per GPU, but 8 x the tokens per byte: well over 4 x the cache */
+  CU_ASSERT(kd > 4 * kt);
+  printf("\n    DeepSeek-V3 fp8 8 x H200: KV tokens tp 8 %lld, dp_attention 8 %lld\n", (long long)kt,
+         (long long)kd);
+}
+
+/* Lock-step: 8 sequences on 8 DP ranks cost what 1 does on one GPU for
+ * the rank-local part (attention, head); the experts see all 8 tokens. */
+static void test_dp_lockstep_step(void)
+{
+  const llm_arch *m = cs_model("deepseek-v3");
+  const gpu_spec *g = cs_gpu("h200");
+  const net_link *nv = cs_link("nvlink4");
+  llm_replica dp8, one;
+  llm_replica_init(&dp8, m, g, GPU_FP8, 1, 1, NULL, NULL, 0);
+  llm_replica_set_moe(&dp8, 8, 8, 0, 0, true, nv);
+  llm_replica_init(&one, m, g, GPU_FP8, 1, 1, NULL, NULL, 0);
+  llm_batch b1 = {0}, b8 = {0}, b9 = {0};
+  llm_batch_add_decode(&b1, 1, 2000);
+  llm_batch_add_decode(&b8, 8, 2000);
+  llm_batch_add_decode(&b9, 9, 2000);
+  llm_step_cost c1, c8, c9;
+  llm_step(&one, &b1, &c1);
+  llm_step(&dp8, &b8, &c8);
+  llm_step(&dp8, &b9, &c9);
+  CS_ASSERT_REL(c8.attention_s, c1.attention_s, 1e-12);
+  CS_ASSERT_REL(c8.head_s, c1.head_s, 1e-12);
+  /* a ninth sequence makes the busiest rank hold 2: attention of 2 */
+  llm_batch b2 = {0};
+  llm_batch_add_decode(&b2, 2, 2000);
+  llm_step_cost c2;
+  llm_step(&one, &b2, &c2);
+  CS_ASSERT_REL(c9.attention_s, c2.attention_s, 1e-12);
+  CU_ASSERT(c8.comm_s > 0);
+  /* a dense model takes today's step when EP and DP are 1 */
+  const llm_arch *ll = cs_model("llama3-70b");
+  llm_replica a, bb;
+  llm_replica_init(&a, ll, g, GPU_FP16, 4, 1, nv, NULL, 0.001);
+  llm_replica_init(&bb, ll, g, GPU_FP16, 4, 1, nv, NULL, 0.001);
+  llm_replica_set_moe(&bb, 1, 1, 0, 0, false, NULL);
+  llm_step_cost ca, cb;
+  llm_step(&a, &b8, &ca);
+  llm_step(&bb, &b8, &cb);
+  CU_ASSERT_EQUAL(ca.total_s, cb.total_s);
+}
+
+/* Gemma 3 27B: 62 layers, every 6th global (10), 52 with a 1,024-token
+ * window. In the serving cache (16-token blocks) a 4,096-token sequence
+ * holds (10 x 4096 + 52 x 1024) / 62 = 94,208 / 62 = 1,519.5 token
+ * equivalents: ceil(94,208 / (62 x 16)) = 95 blocks instead of 256; at
+ * 1,000 tokens (inside the window) ceil(1000 / 16) = 63 as without. */
+static void test_window_kv_cache(void)
+{
+  const llm_arch *m = cs_model("gemma3-27b");
+  CU_ASSERT_EQUAL(m->layers, 62);
+  CU_ASSERT_EQUAL(m->sliding_window, 1024);
+  CU_ASSERT_EQUAL(llm_window_layers(m), 52);
+  kv_cache c;
+  kv_init(&c, 1000, 16, 0, 0);
+  CU_ASSERT_EQUAL(kv_blocks_for(&c, 4096), 256);
+  kv_set_window(&c, m->sliding_window, (int64_t)llm_window_layers(m), m->layers);
+  CU_ASSERT_EQUAL(kv_blocks_for(&c, 4096), 95);
+  CU_ASSERT_EQUAL(kv_blocks_for(&c, 1000), 63);
+  CS_ASSERT_REL(llm_kv_tokens_held(m, 4096) * 62, 94208.0, 1e-12);
+  /* a sequence grown one token at a time holds what one reserved whole does */
+  kv_rec s;
+  kv_rec_clear(&s);
+  kv_rec_reserve(&c, &s, 1);
+  for (int i = 1; i < 4096; i++) CU_ASSERT_FATAL(kv_rec_try_grow(&c, &s, 1));
+  CU_ASSERT_EQUAL(kv_rec_blocks(&s), 95);
+  CU_ASSERT_EQUAL(kv_used_blocks(&c), 95);
+  kv_rec_free(&c, &s);
+  CU_ASSERT_EQUAL(kv_used_blocks(&c), 0);
+  kv_release(&c);
+}
+
 int main(void)
 {
+  if (!cs_catalogs()) return 1;
   static const cs_test tests[] = {
+    {"wired step: EP 2 all-to-all by hand (Qwen3-30B-A3B)", test_step_ep2_by_hand},
+    {"wired step: DeepSeek-V3 dp_attention 8 KV tokens by hand", test_dsv3_dp_attention_kv},
+    {"wired step: DP lock-step, dense model unchanged", test_dp_lockstep_step},
+    {"serving cache: Gemma 3 sliding-window KV by hand", test_window_kv_cache},
     {"EP 2 step all-to-all bytes by hand (Qwen3-30B-A3B)", test_alltoall_ep2_by_hand},
     {"EP 8 all-to-all against DeepEP's byte count", test_alltoall_deepep_count},
     {"normal-kernel dedup: distinct GPUs per token", test_alltoall_dedup},
@@ -330,5 +493,7 @@ int main(void)
     {"MLA prefill attention, not absorbed", test_mla_prefill},
     {NULL, NULL},
   };
-  return cs_run_suite("moe", tests);
+  int rc = cs_run_suite("moe", tests);
+  cs_catalogs_free();
+  return rc;
 }

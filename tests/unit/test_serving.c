@@ -1021,6 +1021,69 @@ static const char repro_cfg[] =
   "};\n"
   "output = { interval_s = 5.0; requests = true; };\n";
 
+/* Mixtral 8x7B in fp16 on 2 H100, tp 2, under the same load (seed 5). */
+static char *moe_cfg(const char *pool_extra)
+{
+  return fmt("name = \"moe\";\nseed = 5;\n"
+             "model = { name = \"mixtral-8x7b\"; };\n"
+             "cluster = { pools = ( { gpu = \"h100-sxm\"; replicas = 1; tp = 2; %s } ); };\n"
+             "workload = {\n"
+             "  arrivals = { rate = 2.0; };\n"
+             "  prompt_tokens = { dist = \"fixed\"; value = 500; };\n"
+             "  output_tokens = { dist = \"fixed\"; value = 100; };\n"
+             "  duration_s = 60.0;\n"
+             "};\n",
+             pool_extra);
+}
+
+/* The ep default keeps every Mixtral tp 2 scenario's numbers: ep and
+ * dp_attention left out give the same bytes as ep = 1 and dp_attention
+ * = 1 written (experts tensor-parallel, no all-to-all); ep = 2 adds an
+ * all-to-all per layer (a slower step); dp_attention = 2 doubles the GPUs
+ * and gives ep = tp x dp_attention = 4 by default. */
+static void test_moe_pool_keys(void)
+{
+  unsigned f0 = CU_get_number_of_failures();
+  char *dir = cs_tmpdir("serving_moe");
+  char *c0 = moe_cfg(""), *c1 = moe_cfg("ep = 1; dp_attention = 1;"), *c2 = moe_cfg("ep = 2;"),
+       *c3 = moe_cfg("dp_attention = 2;");
+  char *f[] = {cs_write_file(dir, "a.cfg", c0), cs_write_file(dir, "b.cfg", c1), cs_write_file(dir, "c.cfg", c2),
+               cs_write_file(dir, "d.cfg", c3)};
+  char *a = RUN_CFG(dir, "a.cfg", "a"), *b = RUN_CFG(dir, "b.cfg", "b"), *c = RUN_CFG(dir, "c.cfg", "c"),
+       *d = RUN_CFG(dir, "d.cfg", "d");
+  char pa[512], pb[512];
+  snprintf(pa, sizeof pa, "%s/a/requests.csv", dir);
+  snprintf(pb, sizeof pb, "%s/b/requests.csv", dir);
+  if (a && b) {
+    CHECK(SNUM(a, "tpot_mean_s") == SNUM(b, "tpot_mean_s"), "ep 1 written: TPOT %.10g vs %.10g",
+          SNUM(b, "tpot_mean_s"), SNUM(a, "tpot_mean_s"));
+    CHECK(SNUM(a, "ttft_mean_s") == SNUM(b, "ttft_mean_s"), "ep 1 written: TTFT differs");
+    CHECK(SNUM(a, "pool0_kv_cache_tokens") == SNUM(b, "pool0_kv_cache_tokens"), "ep 1 written: KV differs");
+    CHECK(SNUM(a, "gpus") == 2, "tp 2: %g GPUs", SNUM(a, "gpus"));
+  }
+  if (a && c) {
+    CHECK(SNUM(c, "tpot_mean_s") > SNUM(a, "tpot_mean_s"), "ep 2: TPOT %.6g not above ep 1's %.6g",
+          SNUM(c, "tpot_mean_s"), SNUM(a, "tpot_mean_s"));
+    CHECK(SNUM(c, "pool0_kv_cache_tokens") == SNUM(a, "pool0_kv_cache_tokens"),
+          "ep 2 over the same 2 GPUs: KV %g vs %g", SNUM(c, "pool0_kv_cache_tokens"), SNUM(a, "pool0_kv_cache_tokens"));
+  }
+  if (d) {
+    CHECK(SNUM(d, "gpus") == 4, "tp 2 x dp_attention 2: %g GPUs", SNUM(d, "gpus"));
+    if (a) CHECK_REL(SNUM(d, "usd_per_hour"), 2 * SNUM(a, "usd_per_hour"), 1e-12, "4 GPUs' cost per hour vs 2 x 2 GPUs'");
+  }
+  free(a);
+  free(b);
+  free(c);
+  free(d);
+  for (int i = 0; i < 4; i++) free(f[i]);
+  free(c0);
+  free(c1);
+  free(c2);
+  free(c3);
+  cs_cleanup_if_passed(dir, f0);
+  free(dir);
+}
+
 static void test_reproducible(void)
 {
   unsigned f0 = CU_get_number_of_failures();
@@ -1946,6 +2009,7 @@ int main(int argc, char **argv)
 {
   static const cs_test tests[] = {
     {"mg1_pollaczek_khinchine", test_mg1_pollaczek_khinchine},
+    {"moe_pool_keys", test_moe_pool_keys},
     {"mgc_four_replicas", test_mgc_four_replicas},
     {"little_law", test_little_law},
     {"light_load_exact", test_light_load_exact},
