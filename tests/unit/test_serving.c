@@ -33,20 +33,7 @@
 
 /* ---- helpers: files, runs, summaries ---- */
 
-/* printf into fresh storage (caller frees). */
-static char *fmt(const char *f, ...) __attribute__((format(printf, 1, 2)));
-static char *fmt(const char *f, ...)
-{
-  va_list ap;
-  va_start(ap, f);
-  int n = vsnprintf(NULL, 0, f, ap);
-  va_end(ap);
-  char *s = malloc((size_t)n + 1);
-  va_start(ap, f);
-  vsnprintf(s, (size_t)n + 1, f, ap);
-  va_end(ap);
-  return s;
-}
+#define fmt cs_fmt
 
 /* `clustersim run CFG -q -o OUT [extra...]` in directory dir; args holds
  * OUT then the extra arguments, NULL-terminated. The text of

@@ -371,19 +371,7 @@ static void test_schema_written(void)
 
 /* ---- scenarios ---- */
 
-static char *fmt(const char *f, ...) __attribute__((format(printf, 1, 2)));
-static char *fmt(const char *f, ...)
-{
-  va_list ap;
-  va_start(ap, f);
-  int n = vsnprintf(NULL, 0, f, ap);
-  va_end(ap);
-  char *s = xmalloc((size_t)n + 1);
-  va_start(ap, f);
-  vsnprintf(s, (size_t)n + 1, f, ap);
-  va_end(ap);
-  return s;
-}
+#define fmt cs_fmt
 
 /* A small serving scenario on one H100 with the scheduler section `sched`
  * and pool keys `pool` (both may be ""). */

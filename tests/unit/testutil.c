@@ -6,6 +6,7 @@
 #include <fcntl.h>
 #include <math.h>
 #include <signal.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -135,4 +136,18 @@ int cs_aborts(void (*fn)(void))
   int status;
   if (pid < 0 || waitpid(pid, &status, 0) != pid) return 0;
   return WIFSIGNALED(status) && WTERMSIG(status) == SIGABRT;
+}
+
+char *cs_fmt(const char *f, ...)
+{
+  va_list ap;
+  va_start(ap, f);
+  int n = vsnprintf(NULL, 0, f, ap);
+  va_end(ap);
+  char *s = malloc((size_t)n + 1);
+  if (!s) abort();
+  va_start(ap, f);
+  vsnprintf(s, (size_t)n + 1, f, ap);
+  va_end(ap);
+  return s;
 }

@@ -45,4 +45,7 @@ int cs_aborts(void (*fn)(void));
 /* Whole file into a malloc'd NUL-terminated string; NULL if unreadable. */
 char *cs_slurp(const char *path, size_t *len);
 
+/* printf into fresh storage (caller frees). */
+char *cs_fmt(const char *f, ...) __attribute__((format(printf, 1, 2)));
+
 #endif
