@@ -5,7 +5,10 @@
 # published, predicted, error = predicted / published - 1) and results.md (per stack, fit and
 # held-out apart: count, median |error|, share within 15% / 40%, worst row; then the issue 12
 # targets on held-out rows, each met or not). Python 3 standard library only.
-#   python3 run_table.py [-j 2] [--clustersim PATH] [--only REGEX] [--outdir DIR]
+#   python3 run_table.py [-j 2] [--clustersim PATH] [--only REGEX] [--role fit|held-out]
+#                        [--catalog FILE]... [--outdir DIR]
+# --catalog is passed to every run (e.g. a partial stack override written by fit_stacks.py);
+# --role keeps only the rows of that declared role (fit_stacks.py never runs held-out rows).
 # Each scenario runs once (several rows share one) as `clustersim run -q -o TMP FILE`; the two
 # scenarios outside this folder get their stack with --set (OVERRIDES).
 import argparse
@@ -88,10 +91,13 @@ def convert(row, summary):
     return float(v) * TIME_UNIT[row["unit"]]
 
 
-def run_one(exe, cfg, tmproot):
-    """Runs one scenario; returns (summary dict or None, seconds, error text)."""
+def run_one(exe, cfg, tmproot, catalogs=()):
+    """Runs one scenario (with each extra catalog file, absolute paths); returns (summary dict
+    or None, seconds, error text)."""
     out = tempfile.mkdtemp(prefix="run-", dir=tmproot)
     cmd = [exe, "run", "-q", "-o", out, os.path.basename(cfg)]
+    for c in catalogs:
+        cmd += ["--catalog", c]
     for kv in OVERRIDES.get(os.path.relpath(cfg, HERE), []):
         cmd += ["--set", kv]
     t0 = time.monotonic()
@@ -215,20 +221,31 @@ def main():
     ap.add_argument("--clustersim", default=os.environ.get("CLUSTERSIM", os.path.join(
         HERE, "..", "..", "..", "build", "clustersim")), help="the program (default ../../../build/clustersim)")
     ap.add_argument("--only", default="", help="run only rows whose id matches this regular expression")
+    ap.add_argument("--role", choices=("fit", "held-out"), default=None,
+                    help="run only the rows of this declared role")
+    ap.add_argument("--catalog", action="append", default=[], metavar="FILE",
+                    help="extra catalog file passed to every clustersim run (repeatable)")
     ap.add_argument("--outdir", default=None, help="where results.csv and results.md go (default: here; "
-                    "required with --only, so that a partial table never replaces the committed one)")
+                    "required with --only, --role or --catalog, so that a partial or modified table never "
+                    "replaces the committed one)")
     args = ap.parse_args()
     if args.outdir is None:
-        if args.only:
-            raise SystemExit("run_table.py: --only needs --outdir (results.csv here is the full table)")
+        if args.only or args.role or args.catalog:
+            raise SystemExit("run_table.py: --only, --role and --catalog need --outdir (results.csv here is "
+                             "the full table on the shipped catalog)")
         args.outdir = HERE
+    catalogs = [os.path.abspath(c) for c in args.catalog]
+    for c in catalogs:
+        if not os.path.isfile(c):
+            raise SystemExit("run_table.py: --catalog %s: no such file" % c)
     exe = os.path.abspath(args.clustersim)
     if not os.access(exe, os.X_OK):
         raise SystemExit("run_table.py: %s is not an executable clustersim (build it, or --clustersim)" % exe)
     with open(os.path.join(HERE, "measurements.csv"), newline="") as f:
-        rows = [r for r in csv.DictReader(f) if scenario_of(r) and re.search(args.only, r["id"])]
+        rows = [r for r in csv.DictReader(f) if scenario_of(r) and re.search(args.only, r["id"])
+                and (args.role is None or r["role"] == args.role)]
     if not rows:
-        raise SystemExit("run_table.py: no row with a scenario matches --only %r" % args.only)
+        raise SystemExit("run_table.py: no row with a scenario matches --only %r --role %s" % (args.only, args.role))
     for r in rows:
         if r["metric"] not in METRIC:
             raise SystemExit("run_table.py: %s: no summary key for metric %s" % (r["id"], r["metric"]))
@@ -241,7 +258,7 @@ def main():
     t0 = time.monotonic()
     with tempfile.TemporaryDirectory(prefix="clustersim-valrun-") as tmp:
         with ThreadPoolExecutor(max_workers=max(1, args.jobs)) as ex:
-            futs = {cfg: ex.submit(run_one, exe, cfg, tmp) for cfg in cfgs}
+            futs = {cfg: ex.submit(run_one, exe, cfg, tmp, catalogs) for cfg in cfgs}
             done = {cfg: fut.result() for cfg, fut in futs.items()}
     wall = time.monotonic() - t0
     results, failed = [], []
@@ -269,8 +286,10 @@ def main():
         print("tests/unit/test_stack_validation.c: %s recorded %+.4f, now %+.4f (update its table)"
               % (rid, old, new), file=sys.stderr)
     meta = {"date": datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
-            "commit": git_commit(), "command": "python3 run_table.py -j %d%s" % (
-                args.jobs, " --only '%s'" % args.only if args.only else ""),
+            "commit": git_commit(), "command": "python3 run_table.py -j %d%s%s%s" % (
+                args.jobs, " --only '%s'" % args.only if args.only else "",
+                " --role %s" % args.role if args.role else "",
+                "".join(" --catalog %s" % os.path.relpath(c, HERE) for c in catalogs)),
             "scenarios": len(cfgs), "wall": wall, "jobs": args.jobs}
     write_md(os.path.join(args.outdir, "results.md"), results, failed, meta)
     print("%d rows, %d scenarios (%d failed), %.0f s: %s" % (
