@@ -124,6 +124,13 @@ static void put_str(FILE *w, const char *s)
   fputc('"', w);
 }
 
+/* Text for a comment line: control characters (a newline in a file name
+ * would end the comment and start a setting) become '?'. */
+static void put_comment_text(FILE *w, const char *s)
+{
+  for (; s && *s; s++) fputc((unsigned char)*s < 0x20 || *s == 0x7f ? '?' : *s, w);
+}
+
 /* Every scalar key of a catalog entry as libconfig, from its schema (names
  * and aliases are the caller's: a new entry must not take the base's). */
 static void put_entry_keys(FILE *w, const sim_key *schema, const void *entry, const char *const *skip)
@@ -163,15 +170,23 @@ static bool write_catalog(const calib_opts *o, const stack_profile *base, const 
   for (int i = 0, used = 0; i < nfiles && used < (int)sizeof from - 1; i++)
     used += snprintf(from + used, sizeof from - (size_t)used, "%s%s", i ? ", " : "", files[i]);
   FILE *w = f.f;
-  fprintf(w, "# Written by clustersim calibrate on %s: %s on %s, tp %ld, %zu measurements from %s.\n",
-          date, o->model, g->name, o->tp, res->n, from);
+  fprintf(w, "# Written by clustersim calibrate on %s: ", date);
+  put_comment_text(w, o->model);
+  fputs(" on ", w);
+  put_comment_text(w, g->name);
+  fprintf(w, ", tp %ld, %zu measurements from ", o->tp, res->n);
+  put_comment_text(w, from);
+  fputs(".\n", w);
   fprintf(w, "# Fit: rms relative error %.2f%%, largest %.2f%% (measurement %zu).\n",
           100 * res->rms_rel_error, 100 * res->max_rel_error, res->worst + 1);
   for (int j = 0; j < CAL_NPARAMS; j++)
     if (res->fitted[j])
       fprintf(w, "#   %-20s %.6g +- %.2g (95%%)\n", cal_param_names[j], res->value[j], res->ci95[j]);
-  fprintf(w, "# Use: clustersim run SCENARIO --catalog %s (with scheduler.stack = \"%s\").\n\n", o->out,
-          o->name);
+  fputs("# Use: clustersim run SCENARIO --catalog ", w);
+  put_comment_text(w, o->out);
+  fputs(" (with scheduler.stack = \"", w);
+  put_comment_text(w, o->name);
+  fputs("\").\n\n", w);
   char src[1024];
   snprintf(src, sizeof src, "clustersim calibrate %s: fitted on %zu measurements of %s on %s (tp %ld) from %s",
            date, res->n, o->model, g->name, o->tp, from);
@@ -191,7 +206,9 @@ static bool write_catalog(const calib_opts *o, const stack_profile *base, const 
   put_entry_keys(w, stack_catalog.schema, &s, skip);
   fputs("} );\n", w);
   if (res->fitted[CAL_COMPUTE_EFF] || res->fitted[CAL_MEMORY_EFF]) {
-    fprintf(w, "gpus = ( {\n  name = \"%s\";\n", g->name);
+    fputs("gpus = ( {\n  name = ", w);
+    put_str(w, g->name);
+    fputs(";\n", w);
     if (res->fitted[CAL_COMPUTE_EFF]) fprintf(w, "  compute_efficiency = %.6g;\n", res->value[CAL_COMPUTE_EFF]);
     if (res->fitted[CAL_MEMORY_EFF]) fprintf(w, "  memory_efficiency = %.6g;\n", res->value[CAL_MEMORY_EFF]);
     fputs("  efficiency_source = ", w);
@@ -200,8 +217,9 @@ static bool write_catalog(const calib_opts *o, const stack_profile *base, const 
   }
   if (res->fitted[CAL_LINK_LATENCY] && link)
   {
-    fprintf(w, "links = ( {\n  name = \"%s\";\n  latency_us = %.6g;\n  source = ", link->name,
-            res->value[CAL_LINK_LATENCY] * 1e6);
+    fputs("links = ( {\n  name = ", w);
+    put_str(w, link->name);
+    fprintf(w, ";\n  latency_us = %.6g;\n  source = ", res->value[CAL_LINK_LATENCY] * 1e6);
     put_str(w, src);
     fputs(";\n} );\n", w);
   }
@@ -271,6 +289,14 @@ int cmd_calibrate(int argc, char **argv)
       status = cmd_usage_error("calibrate", "--dtype: unknown precision '%s' (fp32, tf32, fp16, bf16, fp8, int8, int4)", o.dtype);
     else if (!parse_fit(o.fit, which))
       status = CMD_EXIT_USAGE;
+  }
+  if (status < 0 && o.name) {
+    bool ok = *o.name != 0 && strlen(o.name) < 128;
+    for (const char *c = o.name; *c && ok; c++)
+      ok = (*c >= 'a' && *c <= 'z') || (*c >= '0' && *c <= '9') || *c == '-' || *c == '.' || *c == '_';
+    if (!ok)
+      status = cmd_usage_error("calibrate", "--name: '%.40s' is not a catalog name (lowercase letters, digits, "
+                                            "'-', '.', '_')", o.name);
   }
   char name_buf[256];
   if (status < 0 && !o.name) {

@@ -383,6 +383,23 @@ static void test_command(void)
   CHECK_RC(res, 2);
   CHECK_ERR_HAS(res, "--fit: unknown constant 'speed'");
   result_free(&res);
+  /* a name that is not a catalog name; a file name with a newline stays
+   * inside the comment of the catalog written */
+  res = RUN("calibrate", "--gpu", "h100-sxm", "--model", "llama3-8b", "-o", out, "--name", "x\";evil", in);
+  CHECK_RC(res, 2);
+  CHECK_ERR_HAS(res, "--name: 'x\";evil' is not a catalog name");
+  result_free(&res);
+  char *nl = cs_write_file(dir, "a\nstacks = ( );.csv", csv);
+  res = RUN("calibrate", "--gpu", "h100-sxm", "--model", "llama3-8b", "--stack", "vllm-v0", "-o", out, nl);
+  CHECK_RC(res, 0);
+  result_free(&res);
+  config_t c2;
+  config_init(&c2);
+  CU_ASSERT_TRUE(config_read_file(&c2, out));
+  const config_setting_t *st = config_lookup(&c2, "stacks");
+  CU_ASSERT_TRUE(st && config_setting_length(st) == 1);
+  config_destroy(&c2);
+  free(nl);
   char *fast = cs_write_file(dir, "fast.csv", "step_time_ms,decode_seqs,decode_context\n0.5,1,100\n0.6,8,100\n"
                                               "0.7,32,100\n0.9,128,100\n1.2,256,100\n");
   char out2[1024];
