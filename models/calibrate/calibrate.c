@@ -42,6 +42,7 @@ double cal_predict(const llm_replica *r, const double p[CAL_NPARAMS], const llm_
   g.compute_efficiency = p[CAL_COMPUTE_EFF];
   g.memory_efficiency = p[CAL_MEMORY_EFF];
   q.gpu = &g;
+  q.shape_n = 0;  /* the replica's GEMM tables are for its own GPU's efficiency */
   double scale = p[CAL_COMPUTE_EFF] / r->gpu->compute_efficiency;
   q.flops_per_s = r->flops_per_s * scale;
   q.attn_flops_per_s = r->attn_flops_per_s * scale;

@@ -52,6 +52,10 @@
  * gpu_memory_utilization). */
 #define LLM_USABLE_MEMORY 0.90
 
+/* Steps of up to this many tokens find their GEMM times in the replica's
+ * table (gemm = "shape"); larger ones price them as they run. */
+#define LLM_SHAPE_TABLE 1024
+
 /* Which steps run as captured CUDA graphs (no launch cost). */
 enum { LLM_GRAPHS_NONE, LLM_GRAPHS_DECODE, LLM_GRAPHS_ALL };
 /* The all-reduce implementation a stack runs (priced by the measured
@@ -96,6 +100,12 @@ typedef struct {
   double expert_slots;     /* expert slots with redundant copies (EPLB); 0: the experts */
   double dispatch_bytes;   /* per value dispatched: 2, or LLM_MOE_FP8_DISPATCH_BYTES */
   const net_link *ep_link; /* the all-to-all's link (NULL when ep = 1 and dp_attention = 1) */
+  /* gemm = "shape": the dense step's linear-layer and output-head compute
+   * times for 0..shape_n tokens (logits), filled by llm_replica_prepare so
+   * that a step looks them up instead of pricing five GEMMs; shape_n = 0:
+   * priced each step */
+  int shape_n;
+  double shape_lin_c[LLM_SHAPE_TABLE + 1], shape_head_c[LLM_SHAPE_TABLE + 1];
   /* derived at init */
   double flops_per_s, attn_flops_per_s, bytes_per_s, attn_bytes_per_s;
   bool moe_path;           /* the step takes the MoE/MLA terms (EP or DP asked, MLA, shared or dense layers) */
@@ -121,6 +131,12 @@ void llm_replica_set_moe(llm_replica *r, int dp_attention, int ep, double imbala
                          bool fp8_dispatch, const net_link *ep_link);
 /* GPUs of one replica: tp x pp x dp_attention. */
 int llm_replica_gpus(const llm_replica *r);
+
+/* After the replica's stack is applied (stack_apply): with gemm = "shape",
+ * fill the tables of per-token-count GEMM times, which give exactly what
+ * the step would compute. A replica changed afterwards (its GPU's
+ * efficiencies) must set shape_n = 0 or call this again. */
+void llm_replica_prepare(llm_replica *r);
 
 /* What one step processes. Build with llm_batch_* or fill directly. */
 typedef struct {

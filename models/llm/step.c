@@ -30,6 +30,7 @@ void llm_replica_init(llm_replica *r, const llm_arch *m, const gpu_spec *g, gpu_
   r->custom_ar_max_bytes = 0;
   r->collectives = LLM_COLLECTIVES_ALPHA_BETA;
   r->gemm = LLM_GEMM_FLAT;
+  r->shape_n = 0;
   r->mem_utilization = LLM_USABLE_MEMORY;
   r->mem_of_free = false;
   r->cuda_context_bytes = r->non_torch_bytes = r->cuda_graph_bytes = 0;
@@ -104,6 +105,38 @@ static double gemm_s(const llm_replica *r, double m, double n, double k)
 {
   if (m <= 0) return 0;
   return 2 * m * n * k / (gpu_peak_flops(r->gpu, r->compute) * llm_gemm_efficiency(r->gpu, r->compute, m, n, k));
+}
+
+/* The dense step's linear layers per layer on one GPU, priced GEMM by GEMM
+ * (gemm = "shape"): QKV and gate+up split by columns, O and down by rows;
+ * experts at their share of the tokens. */
+static double shape_lin_c(const llm_replica *r, double tokens)
+{
+  const llm_arch *m = r->model;
+  double tp = r->tp, h = (double)m->hidden, q = llm_q_dim(m), kv = llm_kv_dim(m), f = llm_expert_ffn(m);
+  double experts = (double)m->experts, k = (double)m->experts_active;
+  double touched = experts <= 1 ? 1 : experts * (1 - pow(1 - k / experts, tokens));
+  double up_n = (m->ffn_kind == LLM_FFN_GATED ? 2 * f : f) / tp;
+  double m_exp = experts <= 1 ? tokens : tokens * k / touched;
+  return gemm_s(r, tokens, (q + 2 * kv) / tp, h) + gemm_s(r, tokens, h, q / tp) +
+         touched * (gemm_s(r, m_exp, up_n, h) + gemm_s(r, m_exp, h, f / tp));
+}
+
+/* The output head for `logits` rows on one GPU (gemm = "shape"). */
+static double shape_head_c(const llm_replica *r, double logits)
+{
+  return gemm_s(r, logits, (double)r->model->vocab / r->tp, (double)r->model->hidden);
+}
+
+void llm_replica_prepare(llm_replica *r)
+{
+  r->shape_n = 0;
+  if (r->gemm != LLM_GEMM_SHAPE) return;
+  for (int t = 0; t <= LLM_SHAPE_TABLE; t++) {
+    r->shape_lin_c[t] = shape_lin_c(r, t);
+    r->shape_head_c[t] = shape_head_c(r, t);
+  }
+  r->shape_n = LLM_SHAPE_TABLE;
 }
 
 /* The one place a tensor-parallel all-reduce of `bytes` is priced: the
@@ -342,14 +375,8 @@ void llm_step(const llm_replica *r, const llm_batch *b_in, llm_step_cost *out)
                      tokens * (2 * h + 2 * q + 2 * kv) * LLM_ACT_BYTES;  /* QKV and O in/out */
   double lin_c = lin_flops / tp / linear_flops_per_s(r, tokens), lin_m = lin_bytes / tp / r->bytes_per_s;
   bool shape = r->gemm == LLM_GEMM_SHAPE;
-  if (shape) {
-    /* per GEMM on one GPU's shard: QKV and gate+up split by columns, O and
-     * down by rows; experts at their share of the tokens */
-    double up_n = (m->ffn_kind == LLM_FFN_GATED ? 2 * f : f) / tp;
-    double m_exp = experts <= 1 ? tokens : tokens * k / touched;
-    lin_c = gemm_s(r, tokens, (q + 2 * kv) / tp, h) + gemm_s(r, tokens, h, q / tp) +
-            touched * (gemm_s(r, m_exp, up_n, h) + gemm_s(r, m_exp, h, f / tp));
-  }
+  if (shape) lin_c = tokens <= r->shape_n && tokens == floor(tokens) ? r->shape_lin_c[(int)tokens]
+                                                                     : shape_lin_c(r, tokens);
 
   /* attention: scores and weighted sum over the attended positions */
   double attended = b->prefill_attended + b->decode_context;
@@ -389,7 +416,8 @@ void llm_step(const llm_replica *r, const llm_batch *b_in, llm_step_cost *out)
   double head_flops = 2 * logits * (double)m->vocab * h;
   double head_bytes = logits > 0 ? (double)m->vocab * h * r->weight_bytes : 0;
   double head_c = head_flops / tp / linear_flops_per_s(r, logits), head_m = head_bytes / tp / r->bytes_per_s;
-  if (shape) head_c = gemm_s(r, logits, (double)m->vocab / tp, h);
+  if (shape) head_c = logits <= r->shape_n && logits == floor(logits) ? r->shape_head_c[(int)logits]
+                                                                      : shape_head_c(r, logits);
 
   double pp_comm = 0;
   if (r->pp > 1 && r->pp_link && tokens > 0)

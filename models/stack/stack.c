@@ -143,6 +143,7 @@ void stack_apply(const stack_profile *p, llm_replica *r, double fixed_s, double 
   r->cuda_context_bytes = p->cuda_context_gib * GIB;
   r->non_torch_bytes = p->non_torch_gib * GIB;
   r->cuda_graph_bytes = p->cuda_graph_gib * GIB;
+  llm_replica_prepare(r);
 }
 
 const stack_profile *stack_require(const sim_catalogs *cats, const char *name, sim_check *ck, const char *key)

@@ -69,7 +69,8 @@ extern const char *const stack_graphs_names[], *const stack_allreduce_names[],
     *const stack_collectives_names[], *const stack_gemm_names[], *const stack_policy_names[],
     *const stack_memory_names[];
 
-/* Copy p's step and memory numbers into r (after llm_replica_init). When
+/* Copy p's step and memory numbers into r (after llm_replica_init), and
+ * prepare r's GEMM tables (llm_replica_prepare). When
  * `fixed_s` >= 0 (scheduler.step_overhead_s or --overhead-ms given), it
  * replaces the profile's fixed host time; `gpu_memory_utilization` > 0
  * replaces the profile's. */

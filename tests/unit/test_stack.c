@@ -234,6 +234,41 @@ static void test_profiles_by_hand(void)
   CS_ASSERT_REL(ci.comm_s, 32 * 2 * net_allreduce_s(ab.tp_link, 2, 64 * 4096 * 2.0, NET_BEST), 1e-12);
 }
 
+/* The shape model's GEMM tables (llm_replica_prepare) give exactly the
+ * step priced GEMM by GEMM, for every step size they hold and past them,
+ * on a dense model and on Mixtral's experts, decode and prefill. */
+static void test_shape_tables(void)
+{
+  static const char *const models[] = {"llama3-8b", "mixtral-8x7b"};
+  for (int mi = 0; mi < 2; mi++) {
+    llm_replica tab, raw;
+    replica(&tab, models[mi], "h100-sxm", 2);
+    stack_apply(stack("tensorrt-llm"), &tab, -1, 0);
+    CU_ASSERT_EQUAL(tab.shape_n, LLM_SHAPE_TABLE);
+    raw = tab;
+    raw.shape_n = 0;
+    for (int t = 1; t <= LLM_SHAPE_TABLE + 300; t += (t < 64 ? 1 : 37)) {
+      llm_step_cost a, b;
+      llm_batch d = decode_batch(t, 700);
+      llm_step(&tab, &d, &a);
+      llm_step(&raw, &d, &b);
+      CU_ASSERT_EQUAL(a.total_s, b.total_s);
+      CU_ASSERT_EQUAL(a.linear_s, b.linear_s);
+      CU_ASSERT_EQUAL(a.head_s, b.head_s);
+      llm_batch p = {0};
+      llm_batch_add_prefill(&p, 0, t, true);
+      llm_step(&tab, &p, &a);
+      llm_step(&raw, &p, &b);
+      CU_ASSERT_EQUAL(a.total_s, b.total_s);
+    }
+  }
+  /* the ideal engine prices flat: no tables */
+  llm_replica id;
+  replica(&id, "llama3-8b", "h100-sxm", 1);
+  stack_apply(stack("ideal"), &id, -1, 0);
+  CU_ASSERT_EQUAL(id.shape_n, 0);
+}
+
 /* Overlap hides host time under the GPU step, never more: with any host
  * time, total >= gpu + launches, and total = max(gpu + launches, host) +
  * exposed. A tiny model (GPU step of microseconds) is host-bound. */
@@ -703,6 +738,7 @@ int main(int argc, char **argv)
     {"ideal: today's step exactly", test_ideal_exact},
     {"vllm-v0, vllm-v1 against ideal by hand", test_profiles_by_hand},
     {"host overlap never below the GPU part", test_overlap_bound},
+    {"shape GEMM tables equal the step priced GEMM by GEMM", test_shape_tables},
     {"KV blocks: vLLM's published counts", test_kv_published},
     {"schema: written or defaulted", test_schema_written},
     {"written keys win over the stack", test_written_keys_win},
