@@ -68,6 +68,7 @@ typedef struct {
 typedef struct {
   int policy;                       /* srv_policy */
   int64_t max_num_seqs, max_batched_tokens, block_size, batch_size, max_batch_size, max_queue;
+  int64_t num_scheduler_steps;      /* continuous policies: decode steps per scheduling (vLLM's multi-step) */
   double batch_timeout_s, max_queue_delay_s, watermark, step_overhead_s;
   int preemption;                   /* srv_preempt */
   bool streaming;                   /* tokens reach the client as made (static never streams) */

@@ -239,6 +239,10 @@ static const sim_key sched_keys[] = {
    .max = 1e12, .help = "waiting requests per replica past which arrivals are rejected (0: no limit)"},
   {.name = "streaming", .kind = SIM_KEY_BOOL, .offset = P(sched.streaming), .def = 1,
    .help = "tokens reach the client as they are made (false: with the whole answer; static never streams)"},
+  {.name = "num_scheduler_steps", .kind = SIM_KEY_INT, .offset = P(sched.num_scheduler_steps), .def = 1,
+   .min = 1, .max = 1024,
+   .help = "continuous policies: decode steps run per scheduling, as vLLM 0.6-0.7's --num-scheduler-steps "
+           "(prompts join and tokens reach the client only between groups; default 1)"},
   {.name = "step_overhead_s", .kind = SIM_KEY_FLOAT, .offset = P(sched.step_overhead_s),
    .def = SRV_STEP_OVERHEAD_S, .min = 0, .max = 10, .unit = "s", WRITTEN(has_step_overhead_s),
    .help = "fixed host time per step; written, it replaces the stack's fixed part (ideal: 0.5 ms, "
@@ -498,6 +502,11 @@ static bool pool_sched(srv_params *p, int i, const sim_setup *su, sim_check *ck)
                    (long long)bt, from, (long long)p->context);
     return false;
   }
+  if (sc->num_scheduler_steps > 1 && (sc->policy == SRV_STATIC || sc->policy == SRV_DYNAMIC))
+    sim_check_fail(ck, "scheduler.num_scheduler_steps",
+                   "%lld steps per scheduling with a %s batch (expected 1: multi-step scheduling is for the "
+                   "continuous and chunked-prefill policies)",
+                   (long long)sc->num_scheduler_steps, sc->policy == SRV_STATIC ? "static" : "dynamic");
   if (sc->policy == SRV_CHUNKED && bt < sc->max_num_seqs)
     sim_check_fail(ck, "scheduler.max_batched_tokens",
                    "%lld%s is less than max_num_seqs (%lld): every running sequence needs a token per step",

@@ -255,10 +255,18 @@ static void run_remove(srv_replica *r, int i)
   r->nrun--;
 }
 
+static void finish(srv_replica *r, int i);
+
 static void preempt(srv_replica *r, int i)
 {
   srv_host *h = r->h;
   srv_seq *sq = &r->run[i];
+  if (sq->state == SRV_HELD) {
+    /* multi-step: it has all its tokens; it leaves now rather than later */
+    finish(r, i);
+    run_remove(r, i);
+    return;
+  }
   srv_req *q = from_run(r, i);
   int64_t tokens = kv_rec_tokens(&sq->kv);
   kv_rec_free(&r->kv, &sq->kv);
@@ -446,7 +454,17 @@ static void start_step(srv_replica *r)
   r->swap_bytes = 0;
   for (int i = 0; i < r->nrun; i++) r->run[i].chunk = 0;
 
-  switch ((srv_policy)sched_of(r)->policy) {
+  int64_t nss = sched_of(r)->num_scheduler_steps;
+  bool group = nss > 1 && r->ms_left > 0;
+  if (group) {
+    /* inside a multi-step group: the same sequences decode again, nothing
+     * is admitted; those already finished still run (vLLM sees that they
+     * are done only when the group's outputs are processed) */
+    r->ms_left--;
+    reserve_decodes(r);
+    for (int i = 0; i < r->nrun; i++)
+      if (r->run[i].state == SRV_HELD) r->run[i].chunk = 1;
+  } else switch ((srv_policy)sched_of(r)->policy) {
   case SRV_CONTINUOUS: {
     int64_t budget = sched_of(r)->batched_tokens;
     int admitted = r->nswapped == 0 ? admit(r, false, &budget) : 0;
@@ -512,6 +530,8 @@ static void start_step(srv_replica *r)
     }
   }
   if (ndec > 0) llm_batch_add_decode(&b, ndec, ctx / ndec);
+  /* a decode-only step scheduled afresh starts a group of nss steps */
+  if (nss > 1 && !group) r->ms_left = ndec > 0 && b.prefill_tokens == 0 ? (int32_t)(nss - 1) : 0;
   update_kv_view(r);
   /* the simulation books running sequences and KV blocks per pool
    * (capacity keys) when either changed */
@@ -522,6 +542,7 @@ static void start_step(srv_replica *r)
     r->kv_seen = kv;
   }
   if (b.prefill_tokens + b.decode_seqs <= 0) {
+    r->ms_left = 0;
     if (r->busy) {
       r->busy = false;
       srv_replica_busy(h->sim, r, false);
@@ -615,10 +636,20 @@ static void on_step_end(sim_engine *eng, void *ctx, uint64_t arg)
     r->coll_s += r->step_coll * f;
   }
   bool is_static = sched_of(r)->policy == SRV_STATIC;
+  /* multi-step: a sequence done inside a group is held to the group's end,
+   * when the group's tokens reach the client */
+  bool hold = sched_of(r)->num_scheduler_steps > 1 && r->ms_left > 0;
   int w = 0;
   for (int i = 0; i < r->nrun; i++) {
     srv_seq *sq = &r->run[i];
     bool done = false;
+    if (sq->state == SRV_HELD && !is_static) {
+      sq->chunk = 0;
+      if (!hold) {
+        finish(r, i);
+        continue;
+      }
+    }
     if (sq->chunk > 0) {
       if (sq->state == SRV_PREFILL) {
         srv_req *q = r->runq[i];
@@ -629,7 +660,7 @@ static void on_step_end(sim_engine *eng, void *ctx, uint64_t arg)
       }
       sq->chunk = 0;
     }
-    if (done && is_static) {
+    if (done && (is_static || hold)) {
       sq->state = SRV_HELD;
       done = false;
     }

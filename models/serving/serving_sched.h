@@ -114,6 +114,7 @@ typedef struct {
   int32_t pad_prompt;              /* static: the batch's longest prompt */
   int32_t pad_out;                 /* static: its longest output */
   int32_t pad_step;                /* static: decode steps done */
+  int32_t ms_left;                 /* multi-step: decode steps of the group after the running one */
   /* the step in progress, and totals over the measured window (readable):
    * its time, the part outside GPU kernels, the part in collectives */
   double step_time, step_outside, step_coll;

@@ -1992,6 +1992,125 @@ static void test_slo_capacity(void)
   free(dir);
 }
 
+/* ---- 16. multi-step scheduling (vLLM 0.6-0.7 --num-scheduler-steps) ---- */
+
+/* One step of llama2-7b on the A100 at 0.5 ms of host time. */
+static double ms_step_s(const llm_replica *r, int prefill, int decode_ctx)
+{
+  llm_batch b = {0};
+  llm_step_cost cost;
+  if (prefill > 0) llm_batch_add_prefill(&b, 0, prefill, true);
+  if (decode_ctx > 0) llm_batch_add_decode(&b, 1, decode_ctx);
+  llm_step(r, &b, &cost);
+  return cost.total_s;
+}
+
+/* A group of N decode steps runs without scheduling: a lone request of
+ * output O decodes O - 1 tokens in ceil((O - 1) / N) groups, the steps
+ * past its last token still run (at its final context), and it completes
+ * at the group's end; a prompt that arrives during a group waits for its
+ * end. num_scheduler_steps = 1 is the ordinary scheduler, file for file. */
+static void test_multi_step(void)
+{
+  unsigned f0 = CU_get_number_of_failures();
+  char *dir = cs_tmpdir("serving_multistep");
+  llm_replica r;
+  llm_replica_init(&r, cs_model("llama2-7b"), cs_gpu(A100), GPU_FP16, 1, 1, NULL, NULL, 0.0005);
+  char *cfg = cs_write_file(dir, "light.cfg", light_cfg);
+  const int P = 512, O = 128, N = 10, groups = (O - 1 + N - 1) / N, held = groups * N - (O - 1);
+  CU_ASSERT_EQUAL(groups, 13);
+  CU_ASSERT_EQUAL(held, 3);
+  double sum_dec = 0;
+  for (int c = P + 1; c <= P + O - 1; c++) sum_dec += ms_step_s(&r, 0, c);
+  sum_dec += held * ms_step_s(&r, 0, P + O);
+  char *sum = RUN_CFG(dir, "light.cfg", "ms10", "--set", "scheduler.num_scheduler_steps=10");
+  CHECK(SNUM(sum, "requests_completed") == 40, "multi-step: not all 40 completed");
+  char *out = path_join(dir, "ms10");
+  check_lone_requests(out, P, O, 0, ms_step_s(&r, P, 0), sum_dec / (O - 1), true);
+  free(out);
+  free(sum);
+
+  /* 1 step per scheduling: the default scheduler, byte for byte */
+  char *s1 = RUN_CFG(dir, "light.cfg", "ms1", "--set", "scheduler.num_scheduler_steps=1");
+  char *s0 = RUN_CFG(dir, "light.cfg", "ms0");
+  char *r1 = cs_slurp_at(dir, "ms1/requests.csv"), *r0 = cs_slurp_at(dir, "ms0/requests.csv");
+  CHECK(r1 && r0 && !strcmp(r1, r0), "num_scheduler_steps = 1 changed requests.csv");
+  free(r1);
+  free(r0);
+  free(s1);
+  free(s0);
+
+  /* request B (prompt 512, 2 tokens) arrives at 50 ms, inside the first
+   * group of A's decodes: it is scheduled when that group ends, its prompt
+   * alone in a step (continuous: prompts are not batched with decodes) */
+  cs_write_file(dir, "two.csv", "TIMESTAMP,ContextTokens,GeneratedTokens\n0.0,512,128\n0.05,512,2\n");
+  char *two = cs_write_file(dir, "two.cfg",
+                            "name = \"two\";\nseed = 1;\n"
+                            "model = { name = \"llama2-7b\"; precision = \"fp16\"; };\n"
+                            "cluster = { pools = ( { gpu = \"" A100 "\"; replicas = 1; tp = 1; } ); };\n"
+                            "workload = { trace = { file = \"two.csv\"; }; };\n"
+                            "scheduler = { policy = \"continuous\"; step_overhead_s = 0.0005; "
+                            "num_scheduler_steps = 10; };\n"
+                            "output = { requests = true; };\n");
+  double g1 = ms_step_s(&r, P, 0);
+  for (int c = P + 1; c <= P + N; c++) g1 += ms_step_s(&r, 0, c);
+  CHECK(ms_step_s(&r, P, 0) < 0.05 && g1 > 0.05, "B does not arrive inside A's first group (%.6f to %.6f s)",
+        ms_step_s(&r, P, 0), g1);
+  sum = RUN_CFG(dir, "two.cfg", "two");
+  csv_t t;
+  char *tout = path_join(dir, "two");
+  if (OUT_CSV(tout, "requests", &t)) {
+    int c_o = CSV_COL(&t, "output_tokens"), c_q = CSV_COL(&t, "queue_delay_s"), c_t = CSV_COL(&t, "ttft_s");
+    CHECK(t.nrows == 2, "%zu rows", t.nrows);
+    for (size_t i = 0; i < t.nrows; i++) {
+      if (csv_d(&t, i, c_o) != 2) continue;
+      double qd = csv_d(&t, i, c_q), ttft = csv_d(&t, i, c_t);
+      printf("\n    multi-step: B waits %.9f s (group end %.9f - 0.05), TTFT %.9f s", qd, g1, ttft);
+      CHECK_REL(qd, g1 - 0.05, 1e-6, "B's queueing delay: to the end of A's first group");
+      CHECK_REL(ttft, g1 - 0.05 + ms_step_s(&r, P, 0), 1e-6, "B's TTFT: the group's end, then its prompt");
+    }
+    csv_free(&t);
+  }
+  free(tout);
+  free(sum);
+  free(two);
+
+  /* under load: every request is accounted for, Little holds, and the
+   * grouping costs first tokens (prompts wait for a group's end) */
+  char *lit = cs_write_file(dir, "little.cfg", little_cfg);
+  char *a = RUN_CFG(dir, "little.cfg", "load1");
+  char *b = RUN_CFG(dir, "little.cfg", "load8", "--set", "scheduler.num_scheduler_steps=8", "--set",
+                    "scheduler.policy=\"chunked-prefill\"", "--set", "output.requests=true");
+  char *c = RUN_CFG(dir, "little.cfg", "load1c", "--set", "scheduler.policy=\"chunked-prefill\"");
+  check_books(dir, "load8", b, "multi-step under load");
+  check_little(b, "multi-step, chunked prefill");
+  /* the same arrivals: only the prompts longer than the context are refused */
+  CHECK(SNUM(b, "requests_in_flight") == 0 && SNUM(b, "requests_rejected") == SNUM(b, "requests_too_long") &&
+            SNUM(b, "requests_arrived") == SNUM(c, "requests_arrived") &&
+            SNUM(b, "requests_too_long") == SNUM(c, "requests_too_long"),
+        "multi-step run: %g in flight, %g rejected, %g too long (1 step: %g arrived, %g too long)",
+        SNUM(b, "requests_in_flight"), SNUM(b, "requests_rejected"), SNUM(b, "requests_too_long"),
+        SNUM(c, "requests_arrived"), SNUM(c, "requests_too_long"));
+  CHECK(SNUM(b, "ttft_p50_s") > SNUM(c, "ttft_p50_s"), "8 steps per scheduling: median TTFT %g, 1: %g",
+        SNUM(b, "ttft_p50_s"), SNUM(c, "ttft_p50_s"));
+  printf("\n    median TTFT under load, chunked prefill: 1 step %.4f s, 8 steps %.4f s\n", SNUM(c, "ttft_p50_s"),
+         SNUM(b, "ttft_p50_s"));
+  free(a);
+  free(b);
+  free(c);
+  free(lit);
+
+  /* static and dynamic batches have no scheduler steps to group */
+  result e = run_in(dir, "run", "light.cfg", "-q", "-o", "bad", "--set", "scheduler.policy=\"static\"", "--set",
+                    "scheduler.num_scheduler_steps=4", (const char *)NULL);
+  CHECK_RC(e, 2);
+  CHECK_ERR_HAS(e, "scheduler.num_scheduler_steps: 4 steps per scheduling with a static batch");
+  result_free(&e);
+  free(cfg);
+  cs_cleanup_if_passed(dir, f0);
+  free(dir);
+}
+
 int main(int argc, char **argv)
 {
   static const cs_test tests[] = {
@@ -2020,6 +2139,7 @@ int main(int argc, char **argv)
     {"too_long", test_too_long},
     {"utilization_clamped", test_utilization_clamped},
     {"slo_capacity", test_slo_capacity},
+    {"multi_step", test_multi_step},
     {NULL, NULL},
   };
   int rc = cs_run_suite_filtered("serving", tests, argc, argv);

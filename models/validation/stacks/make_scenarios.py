@@ -149,7 +149,8 @@ def scenario(name, row):
                  "Assumed: lognormal prompt mean 230.2, cv 1.16, output mean 223.1, cv 1.02 (vLLM's ShareGPT",
                  "sampler at seed 0, Lambda's 320-prompt trace lambda054_mistral7b_a100_320.csv); contexts <= 4096."]
         if vllm:
-            extra.append("vLLM 0.6.0 with --num-scheduler-steps 10: stack \"other\", run with the vllm-v1 profile (host time overlapped).")
+            extra.append("vLLM 0.6.0 with --num-scheduler-steps 10 (scheduler.num_scheduler_steps = 10, as published):")
+            extra.append("stack \"other\", run with the vllm-v1 profile (host time overlapped).")
         out.append(header(row, extra + ["Metrics: medians of end-to-end latency, TTFT and TPOT, or output tokens / makespan."]))
         out.append('name = "%s";\nseed = 1;\n' % name)
         out.append('model = { name = "%s"; precision = "bf16"; max_context = 4096; };\n' % model)
@@ -161,7 +162,8 @@ def scenario(name, row):
         if vllm:
             # V0 without chunked prefill: max_num_batched_tokens = max(max_model_len, 2048)
             # (vllm/engine/arg_utils.py, 0.6.0), not vllm-v1's 2048 with chunked prefill
-            out.append('scheduler = { policy = "continuous"; max_num_seqs = 256; max_batched_tokens = 4096; };\n')
+            out.append('scheduler = { policy = "continuous"; max_num_seqs = 256; max_batched_tokens = 4096; '
+                       'num_scheduler_steps = 10; };\n')
         else:
             out.append('scheduler = { policy = "continuous"; max_num_seqs = 256; };\n')
         out.append("output = { interval_s = 60.0; requests = true; };\n")
