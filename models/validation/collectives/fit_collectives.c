@@ -6,7 +6,9 @@
  * prints the constants and every row's error (FIT and HELD-OUT). Not run by
  * the tests; the constants it prints are written into links.cfg by hand.
  * With --eval it fits nothing and prints the errors of the catalog's
- * constants as they are (the table tests/unit/test_collective.c holds).
+ * constants as they are (the table tests/unit/test_collective.c holds);
+ * both end with a summary per role and collective (median |error|, rows
+ * beyond 40%).
  * Build and run from the repository root (see README.md):
  *   cmake --build build --target fit_collectives
  *   build/fit_collectives models/catalog/links.cfg models/validation/collectives/points.csv [--eval] */
@@ -216,6 +218,42 @@ static void print_table(void)
   }
 }
 
+static int cmp_double(const void *a, const void *b)
+{
+  double x = *(const double *)a, y = *(const double *)b;
+  return (x > y) - (x < y);
+}
+
+/* One line per (role, collective): rows, median |error|, rows within 30%,
+ * rows beyond 40%, and the largest miss, so the held-out result of each
+ * collective reads at a glance. */
+static void print_summary(void)
+{
+  static const char *const roles[] = {"FIT", "HELD-OUT"};
+  static const char *const colls[] = {"all_reduce", "all_gather", "reduce_scatter", "all_to_all"};
+  printf("\n| role | collective | rows | median abs error | within 30%% | beyond 40%% | largest |\n"
+         "| --- | --- | --- | --- | --- | --- | --- |\n");
+  for (size_t r = 0; r < 2; r++)
+    for (size_t c = 0; c < 4; c++) {
+      double err[MAX_ROWS], worst = 0;
+      const char *worst_id = "";
+      int k = 0, in30 = 0, out40 = 0;
+      for (int i = 0; i < nrows; i++) {
+        if (strcmp(rows[i].role, roles[r]) || strcmp(rows[i].coll, colls[c])) continue;
+        double e = predict_us(&rows[i]) / rows[i].time_us - 1;
+        err[k++] = fabs(e);
+        in30 += fabs(e) <= 0.30;
+        out40 += fabs(e) > 0.40;
+        if (fabs(e) > fabs(worst)) worst = e, worst_id = rows[i].id;
+      }
+      if (!k) continue;
+      qsort(err, (size_t)k, sizeof err[0], cmp_double);
+      double med = k % 2 ? err[k / 2] : (err[k / 2 - 1] + err[k / 2]) / 2;
+      printf("| %s | %s | %d | %.1f%% | %d | %d | %+.1f%% (%s) |\n", roles[r], colls[c], k, 100 * med, in30, out40,
+             100 * worst, worst_id);
+    }
+}
+
 int main(int argc, char **argv)
 {
   int eval_only = argc == 4 && !strcmp(argv[3], "--eval");
@@ -247,6 +285,7 @@ int main(int argc, char **argv)
   }
   if (eval_only) { /* the catalog's constants as they are: the table the tests hold */
     print_table();
+    print_summary();
     gsl_vector_free(x);
     config_destroy(&cfg);
     return 0;
@@ -266,6 +305,7 @@ int main(int argc, char **argv)
   for (size_t i = 0; i < NPARAMS; i++)
     printf("%-16s %-16s %.4g\n", params[i].link, params[i].field, value_of(w->x, i));
   print_table();
+  print_summary();
   gsl_multifit_nlinear_free(w);
   gsl_vector_free(x);
   config_destroy(&cfg);
