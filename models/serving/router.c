@@ -15,8 +15,21 @@ static int start_of(const route_router *r, int n)
   return (int)(r->cursor % (uint64_t)n);
 }
 
+/* The k-th replica up (k from 0), from the start: reps[k] when none is down. */
+static int kth_up(const route_router *r, const route_replica *reps, int n, int k)
+{
+  if (r->ndown == 0) return k;
+  for (int i = 0; i < n; i++)
+    if (!reps[i].down && k-- == 0) return i;
+  return 0;
+}
+
 static int round_robin(route_router *r, const route_replica *reps, int n, gsl_rng *rng)
 {
+  int i = start_of(r, n);
+  if (r->ndown == 0) return i;
+  for (int k = 0; k < n; k++, i = i + 1 == n ? 0 : i + 1)
+    if (!reps[i].down) return i;
   return start_of(r, n);
 }
 
@@ -33,13 +46,16 @@ static int scan_min(const route_router *r, const route_replica *reps, int n,
   return best;
 }
 
+/* a replica up is less loaded than one down, whatever their loads */
 static bool fewer_outstanding(const route_replica *a, const route_replica *b)
 {
+  if (a->down != b->down) return b->down;
   return a->outstanding < b->outstanding;
 }
 
 static bool less_kv(const route_replica *a, const route_replica *b)
 {
+  if (a->down != b->down) return b->down;
   if (a->kv_used != b->kv_used) return a->kv_used < b->kv_used;
   return a->outstanding < b->outstanding;
 }
@@ -99,16 +115,21 @@ static int least_kv(route_router *r, const route_replica *reps, int n, gsl_rng *
 
 static int power_of_two(route_router *r, const route_replica *reps, int n, gsl_rng *rng)
 {
-  if (n == 1) return 0;
-  int a = (int)gsl_rng_uniform_int(rng, (unsigned long)n);
-  int b = (int)gsl_rng_uniform_int(rng, (unsigned long)n - 1);
-  if (b >= a) b++;  /* uniform over the n - 1 others */
+  int up = n - r->ndown;
+  if (up <= 1) return up == 1 ? kth_up(r, reps, n, 0) : start_of(r, n);
+  int a = (int)gsl_rng_uniform_int(rng, (unsigned long)up);
+  int b = (int)gsl_rng_uniform_int(rng, (unsigned long)up - 1);
+  if (b >= a) b++;  /* uniform over the others */
+  a = kth_up(r, reps, n, a);
+  b = kth_up(r, reps, n, b);
   return reps[b].outstanding < reps[a].outstanding ? b : a;
 }
 
 static int random_pick(route_router *r, const route_replica *reps, int n, gsl_rng *rng)
 {
-  return n == 1 ? 0 : (int)gsl_rng_uniform_int(rng, (unsigned long)n);
+  int up = n - r->ndown;
+  if (up <= 1) return up == 1 ? kth_up(r, reps, n, 0) : start_of(r, n);
+  return kth_up(r, reps, n, (int)gsl_rng_uniform_int(rng, (unsigned long)up));
 }
 
 const route_type route_round_robin = {.name = "round-robin", .pick = round_robin};
@@ -140,6 +161,20 @@ void route_init(route_router *r, const route_type *t)
   r->reps = NULL;
   r->n = r->leaves = 0;
   r->win = NULL;
+  r->ndown = 0;
+}
+
+void route_set_down(route_router *r, route_replica *reps, int i, bool down)
+{
+  if (reps[i].down == down) return;
+  reps[i].down = down;
+  r->ndown += down ? 1 : -1;
+  route_update(r, i);
+}
+
+int route_up(const route_router *r, int n)
+{
+  return n - r->ndown;
 }
 
 void route_index(route_router *r, const route_replica *reps, int n)

@@ -30,6 +30,7 @@ typedef struct {
   int64_t outstanding;  /* requests routed to it and not finished (queued + running) */
   int64_t queue_len;    /* of which waiting, not yet running */
   double kv_used;       /* fraction of its KV-cache blocks in use, [0, 1] */
+  bool down;            /* not taking requests (starting, draining, stopped): set with route_set_down */
 } route_replica;
 
 typedef struct route_router route_router;
@@ -57,6 +58,7 @@ struct route_router {
   const route_replica *reps;
   int n, leaves;
   int32_t *win;
+  int ndown;            /* replicas marked down (route_set_down) */
 };
 
 extern const route_type route_round_robin;        /* "round-robin": 0, 1, ..., n-1, 0, ... */
@@ -91,6 +93,17 @@ void route_index(route_router *r, const route_replica *reps, int n);
 void route_update(route_router *r, int i);
 /* Free the index, if any; r can be indexed again. */
 void route_release(route_router *r);
+
+/* Mark reps[i] down (it takes no request) or up again. Every policy picks
+ * among the replicas that are up, the same way as over all of them when
+ * none is down (the random ones draw as often: the k-th replica up for a
+ * draw of k); with all down, route_pick returns one that is down (the
+ * caller holds the request). With an index, O(log n); else O(1). The
+ * picks of round robin and the random policies cost O(n) while any
+ * replica is down. */
+void route_set_down(route_router *r, route_replica *reps, int i, bool down);
+/* Replicas up among n. */
+int route_up(const route_router *r, int n);
 
 /* The replica for the next request among reps[0..n-1], n >= 1; rng may be
  * NULL unless the type uses_rng. The caller updates reps afterwards (and,

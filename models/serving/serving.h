@@ -11,6 +11,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "models/autoscale/autoscale.h"
 #include "models/gpu/gpu.h"
 #include "models/llm/llm.h"
 #include "models/llm/llm_step.h"
@@ -79,6 +80,20 @@ typedef struct {
   int64_t batched_tokens;           /* effective max_batched_tokens */
 } srv_sched_cfg;
 
+/* What a reactive autoscaler holds at its target (serving_scale.c). */
+typedef enum {
+  SRV_METRIC_CAPACITY,   /* offered load over the ready replicas' saturation rate */
+  SRV_METRIC_RUNNING,    /* running sequences per ready replica */
+  SRV_METRIC_KV,         /* KV-cache fraction in use, mean over ready replicas */
+  SRV_METRIC_QUEUE,      /* waiting requests per ready replica */
+  SRV_METRIC_TTFT_P99    /* p99 TTFT of the pool's first tokens over the interval (s) */
+} srv_scale_metric;
+extern const char *const srv_scale_metric_names[];
+
+/* Where a new replica's weights come from (its load bandwidth's default). */
+typedef enum { SRV_WEIGHTS_OBJECT_STORAGE, SRV_WEIGHTS_NVME, SRV_WEIGHTS_HOST_MEMORY } srv_weights_from;
+extern const char *const srv_weights_from_names[];
+
 typedef struct {
   const char *gpu, *node_link, *net_link;
   const char *stack;                /* "": scheduler.stack */
@@ -90,7 +105,18 @@ typedef struct {
   double expert_imbalance;          /* 0: the balls-into-bins floor (balanced, EPLB) */
   bool fp8_dispatch;
   double usd_per_gpu_hour;          /* 0: the cost section's or the catalog's */
+  /* elastic: an autoscaler, what a new replica waits for, how it is billed */
+  bool has_autoscale;               /* an autoscale group was written */
+  as_cfg as;                        /* its policy and limits */
+  int as_metric;                    /* srv_scale_metric (reactive) */
+  double as_interval_s;             /* decide this often */
+  double as_lead_s;                 /* predictive: look this far ahead (< 0: the replica's start-up delay) */
+  double startup_s, weights_load_gbs, warmup_s;  /* weights_load_gbs 0: weights_from's */
+  int weights_from;                 /* srv_weights_from */
+  double billing_increment_s, billing_minimum_s;
   /* prepared */
+  int64_t slots;                    /* replicas it may ever run at once (max_replicas, else replicas) */
+  double ready_delay_s;             /* request to ready: startup + weights / bandwidth + warm-up */
   const gpu_spec *g;
   const net_link *node, *net;
   llm_replica lr;

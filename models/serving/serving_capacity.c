@@ -219,7 +219,7 @@ static void make_key(const srv_params *p, int pool, keybuf *k)
   put_i(k, sc->batched_tokens);
   const int64_t si[] = {sc->policy, sc->max_num_seqs, sc->max_batched_tokens,
                         sc->block_size, sc->batch_size, sc->max_batch_size,
-                        sc->preemption, sc->streaming};
+                        sc->preemption, sc->streaming, sc->num_scheduler_steps};
   for (size_t i = 0; i < sizeof si / sizeof si[0]; i++) put_i(k, si[i]);
   put_f(k, sc->batch_timeout_s);
   put_f(k, sc->max_queue_delay_s);
@@ -486,6 +486,8 @@ static void probe_run(const srv_params *p, int pool, srv_saturation *out)
   cp->classes = p->classes == p->wl.listed ? cp->wl.listed : &cp->wl.direct;
   cp->pools[0] = p->pools[pool];
   cp->pools[0].replicas = 1;
+  cp->pools[0].slots = 1;
+  cp->pools[0].as.policy = AS_NONE;
   cp->npools = 1;
   cp->probe = true;
   cp->output.requests = false;

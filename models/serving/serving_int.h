@@ -53,6 +53,63 @@ static inline double srv_integral_at(const srv_integral *a, sim_time t)
   return a->area + a->v * (double)(t - a->last) * 1e-9;
 }
 
+/* ---- elastic pools (serving_scale.c) ---- */
+
+/* Where a replica is in its life. A fixed pool's replicas are always up. */
+enum { SRV_LIFE_OFF, SRV_LIFE_STARTING, SRV_LIFE_UP, SRV_LIFE_DRAINING };
+
+typedef struct {
+  uint8_t state;
+  sim_time requested;              /* billed from (started or, for the first ones, 0) */
+  sim_event_id ready_ev;           /* STARTING: when it will be ready */
+} srv_life;
+
+/* One pool's autoscaling state and books. */
+typedef struct {
+  int first, slots;                /* its replicas: reps[first .. first + slots) */
+  int64_t starting, up, draining;  /* replicas in each state */
+  as_state st;
+  sim_event_id decide_ev;
+  sim_time last_at;                /* the last decision (its metric's window starts here) */
+  uint64_t last_arrived;
+  double last_running, last_kv, last_up;
+  uint64_t ups, downs;             /* decisions that added / removed (whole run) */
+  int64_t up_max;                  /* most serving replicas at once (measured window) */
+  srv_integral up_i;               /* replicas serving (up or draining) */
+  srv_integral starting_i;         /* replicas starting */
+  srv_integral powered_i;          /* replicas billed: starting, up or draining */
+  double up0, starting0, powered0; /* the three at the start of the measured window */
+  double billed_s;                 /* billing-rounded replica-seconds of stopped replicas (measured window) */
+  double *ttft;                    /* reactive ttft_p99: first tokens since the last decision */
+  size_t nttft, cap;
+} srv_scale_pool;
+
+/* Set up the pools' lives after their replicas: fixed pools' replicas and
+ * the first `replicas` of an elastic pool up, the rest off; decisions
+ * scheduled. */
+void srv_scale_init(srv_sim *s);
+void srv_scale_release(srv_sim *s);
+/* Replica r went idle: a draining replica with nothing left stops. */
+void srv_scale_idle(srv_sim *s, srv_replica *r);
+/* q reached its first token (reactive ttft_p99 samples). */
+void srv_scale_first_token(srv_sim *s, const srv_req *q, double ttft_s);
+void srv_scale_warmup(srv_sim *s, sim_time now);
+/* Nothing more will arrive or run: stop deciding and starting. */
+void srv_scale_stop(srv_sim *s);
+/* Pool i over the measured window to now: replica-seconds serving,
+ * starting, powered (unrounded), and billed (rounded per replica). */
+double srv_scale_up_s(const srv_sim *s, int i, sim_time now);
+double srv_scale_starting_s(const srv_sim *s, int i, sim_time now);
+double srv_scale_powered_s(const srv_sim *s, int i, sim_time now);
+double srv_scale_billed_s(const srv_sim *s, int i, sim_time now);
+/* Serving replicas now (up or draining), all pools. */
+int64_t srv_scale_serving(const srv_sim *s);
+/* Replicas requested now (starting, up or draining), all pools. */
+int64_t srv_scale_requested(const srv_sim *s);
+/* q from the queue of requests waiting for any replica to be up, or to
+ * a replica (serving_sim.c): route it. */
+void srv_route(srv_sim *s, srv_req *q, int r);
+
 struct srv_sim {
   const srv_params *p;
   sim_engine *eng;
@@ -103,6 +160,7 @@ struct srv_sim {
   sim_time tick_from;
   uint64_t tick_arrivals, tick_completions, tick_rejected;
   double tick_busy0, tick_running0, tick_breps0;
+  double tick_up0, tick_upg0, tick_sat0;   /* elastic: replica, GPU and saturation areas at the interval's start */
   double *tick_ttft;
   size_t tick_nttft, tick_cap;
   bool ticking;
@@ -113,6 +171,12 @@ struct srv_sim {
   double m_running0;               /* running area at the start of the measured window */
   double saturation_per_s;         /* sum over pools of replicas x one replica's saturation rate */
   struct srv_probe *probe;         /* non-NULL: this is the saturation probe's replica */
+  /* elastic pools (serving_scale.c) */
+  bool elastic;                    /* some pool autoscales */
+  srv_life *life;                  /* per replica */
+  srv_scale_pool *scale;           /* per pool */
+  srv_fifo held;                   /* arrived while no replica was up */
+  int64_t nheld;
 };
 
 /* serving_sim.c: the component's functions (serving_keys.c tables them) */

@@ -153,6 +153,81 @@ static const sim_key workload_keys[] = {
 
 /* ---- cluster, model, scheduler, router, cost, slo, output ---- */
 
+const char *const srv_scale_metric_names[] = {"capacity", "running", "kv", "queue", "ttft_p99", NULL};
+const char *const srv_weights_from_names[] = {"object-storage", "nvme", "host-memory", NULL};
+
+/* A new replica's delay, defaults (planning values, cold start of vLLM on a
+ * cloud GPU instance):
+ * - startup_s 120: a GPU VM or node provisioned and booted, 60-120 s, plus
+ *   driver initialisation (systemoverflow.com, "Cold start problem: model
+ *   loading and predictive warming", 2025: node provisioning 60-120 s,
+ *   GPU driver 20-40 s); the upper end taken.
+ * - weights: object storage 0.5 GB/s (Anyscale, 2023: Llama 2 70B's 138 GB
+ *   downloaded and initialised in 4 min 25 s before their streaming
+ *   loader, about 0.5 GB/s); local NVMe 0.9 GB/s (Tensorfuse, "Reducing GPU
+ *   cold start time when using vLLM", 2025-09-01: Llama-3.1-8B's 16 GB
+ *   loaded in 18 s from a local cache); host memory of a warm spare 20
+ *   GB/s (PCIe 4.0 x16 host-to-device, about 25 GB/s peak).
+ * - warmup_s 64: the same Tensorfuse measurements with torch.compile and
+ *   CUDA-graph caches kept: Dynamo 10 s + compilation 13 s + graph capture
+ *   7 s + engine initialisation and imports 34 s (200 s without caches).
+ * Billing: per second with a 60 s minimum (AWS EC2 and Google Compute
+ * Engine on-demand Linux instances). */
+#define SRV_STARTUP_S 120.0
+#define SRV_WARMUP_S 64.0
+#define SRV_BILLING_MIN_S 60.0
+static const double weights_gbs[] = {0.5, 0.9, 20.0};
+
+#define AS(f) offsetof(srv_pool_cfg, as.f)
+static const sim_key plan_keys[] = {
+  {.name = "at_h", .kind = SIM_KEY_FLOAT, .offset = offsetof(as_plan_step, at_h), .required = true, .min = 0,
+   .max = 24, .unit = "h", .help = "from this hour of the day (0-24) on"},
+  {.name = "replicas", .kind = SIM_KEY_INT, .offset = offsetof(as_plan_step, replicas), .required = true, .min = 0,
+   .max = 100000, .help = "replicas"},
+  SIM_KEY_END,
+};
+
+static const sim_key autoscale_keys[] = {
+  K_ENUM(srv_pool_cfg, "policy", as.policy, as_policy_names, "none",
+         "none, reactive (a metric at its target), scheduled (a daily plan), predictive (the arrival rate ahead)"),
+  {.name = "min_replicas", .kind = SIM_KEY_INT, .offset = AS(min_replicas), .def = 1, .min = 0, .max = 100000,
+   .help = "never fewer (0: scale to zero; requests wait for a replica)"},
+  {.name = "max_replicas", .kind = SIM_KEY_INT, .offset = AS(max_replicas), .def = 0, .min = 0, .max = 100000,
+   .help = "never more (required with a policy)"},
+  K_FLOAT(srv_pool_cfg, "interval_s", as_interval_s, 30, 1, 1e9, "s",
+          "decide this often (KEDA's default polling interval, 30 s)"),
+  K_ENUM(srv_pool_cfg, "metric", as_metric, srv_scale_metric_names, "capacity",
+         "reactive: capacity (offered load / saturation), running (sequences per replica), kv (cache fraction), "
+         "queue (waiting per replica) or ttft_p99 (s)"),
+  {.name = "target", .kind = SIM_KEY_FLOAT, .offset = AS(target), .def = 0, .min = 0, .max = 1e9,
+   .help = "reactive: the metric's target (0: capacity 0.7, running 0.7 x max_num_seqs, kv 0.7, queue 2, "
+           "ttft_p99 the SLO's TTFT)"},
+  {.name = "tolerance", .kind = SIM_KEY_FLOAT, .offset = AS(tolerance), .def = 0.1, .min = 0, .max = 10,
+   .help = "reactive: no change while metric / target is within this of 1 (Kubernetes HPA: 0.1)"},
+  {.name = "up_cooldown_s", .kind = SIM_KEY_FLOAT, .offset = AS(up_cooldown_s), .def = 0, .min = 0, .max = 1e9,
+   .unit = "s", .help = "no scale-up sooner than this after the last change (HPA: 0)"},
+  {.name = "down_cooldown_s", .kind = SIM_KEY_FLOAT, .offset = AS(down_cooldown_s), .def = 300, .min = 0,
+   .max = 1e9, .unit = "s", .help = "no scale-down sooner than this after the last change (HPA: 300 s)"},
+  {.name = "max_step_up", .kind = SIM_KEY_INT, .offset = AS(max_step_up), .def = 0, .min = 0, .max = 100000,
+   .help = "most replicas added per decision (0: no limit)"},
+  {.name = "max_step_down", .kind = SIM_KEY_INT, .offset = AS(max_step_down), .def = 0, .min = 0, .max = 100000,
+   .help = "most replicas removed per decision (0: no limit)"},
+  {.name = "schedule", .kind = SIM_KEY_LIST, .offset = AS(plan), .group = plan_keys,
+   .item_size = sizeof(as_plan_step), .count_offset = AS(nplan), .max_items = AS_MAX_PLAN,
+   .help = "daily plan ( { at_h; replicas; }, ... ) the scheduled policy follows"},
+  {.name = "schedule_floor", .kind = SIM_KEY_BOOL, .offset = AS(plan_floor), .def = 0,
+   .help = "reactive, predictive: never below the schedule (a mix of the two)"},
+  {.name = "per_replica_rate", .kind = SIM_KEY_FLOAT, .offset = AS(per_replica_rate), .def = 0, .min = 0,
+   .max = 1e9, .unit = "1/s", .help = "predictive: requests/s one replica carries (0: its saturation rate)"},
+  {.name = "utilization", .kind = SIM_KEY_FLOAT, .offset = AS(utilization), .def = 0.8, .min = 0.01, .max = 1,
+   .help = "predictive: share of per_replica_rate a replica is sized for"},
+  K_FLOAT(srv_pool_cfg, "lead_s", as_lead_s, -1, -1, 1e9, "s",
+          "predictive: size for the peak rate from now to this far ahead plus interval_s (-1: a new "
+          "replica's start-up delay)"),
+  SIM_KEY_END,
+};
+#undef AS
+
 static const sim_key pool_keys[] = {
   {.name = "gpu", .kind = SIM_KEY_STRING, .offset = offsetof(srv_pool_cfg, gpu), .required = true,
    .help = "GPU type (catalog name: clustersim list gpus)"},
@@ -181,6 +256,21 @@ static const sim_key pool_keys[] = {
           "share of GPU memory the engine may use, as vLLM's (0: the stack's default)"),
   K_INT(srv_pool_cfg, "num_gpu_blocks", num_gpu_blocks, 0, 0, 1e12,
         "KV-cache blocks per replica, as vLLM's --num-gpu-blocks-override (0: computed from memory)"),
+  {.name = "autoscale", .kind = SIM_KEY_GROUP, .group = autoscale_keys, .has_present = true,
+   .present_offset = offsetof(srv_pool_cfg, has_autoscale),
+   .help = "resize the pool over time; replicas is the starting count"},
+  K_FLOAT(srv_pool_cfg, "startup_s", startup_s, SRV_STARTUP_S, 0, 1e9, "s",
+          "a new replica's instance start-up (120 s: cloud GPU VM provisioning and boot)"),
+  K_ENUM(srv_pool_cfg, "weights_from", weights_from, srv_weights_from_names, "object-storage",
+         "where a new replica loads its weights from: object-storage (0.5 GB/s), nvme (0.9), host-memory (20)"),
+  K_FLOAT(srv_pool_cfg, "weights_load_gbs", weights_load_gbs, 0, 0, 1e6, "GB/s",
+          "a new replica's weight-loading bandwidth (0: weights_from's)"),
+  K_FLOAT(srv_pool_cfg, "warmup_s", warmup_s, SRV_WARMUP_S, 0, 1e9, "s",
+          "a new replica's engine warm-up after its weights (compilation, CUDA graphs: 64 s with caches)"),
+  K_FLOAT(srv_pool_cfg, "billing_increment_s", billing_increment_s, 1, 0, 1e9, "s",
+          "a replica is billed in these increments (1: per second)"),
+  K_FLOAT(srv_pool_cfg, "billing_minimum_s", billing_minimum_s, SRV_BILLING_MIN_S, 0, 1e9, "s",
+          "and for at least this long (60 s, as AWS and Google Cloud on demand)"),
   SIM_KEY_END,
 };
 
@@ -653,6 +743,64 @@ static void prepare_pool(srv_params *p, int i, const sim_setup *su, sim_check *c
   }
 }
 
+/* A pool's autoscaler and a new replica's delay (after its memory: the
+ * weights it loads). */
+static void prepare_elastic(srv_params *p, int i, sim_check *ck)
+{
+  srv_pool_cfg *pl = &p->pools[i];
+  as_cfg *a = &pl->as;
+  char key[128];
+  double gbs = pl->weights_load_gbs > 0 ? pl->weights_load_gbs : weights_gbs[pl->weights_from];
+  double gpus = (double)(pl->tp * pl->pp * pl->dp_attention);
+  pl->ready_delay_s = pl->startup_s + pl->weights_gib * GIB * gpus / (gbs * 1e9) + pl->warmup_s;
+  pl->slots = pl->replicas;
+  if (a->policy == AS_NONE) return;
+#define AKEY(k) (snprintf(key, sizeof key, "cluster.pools.[%d].autoscale.%s", i, k), key)
+  if (a->max_replicas == 0) {
+    sim_check_fail(ck, AKEY("max_replicas"), "missing (expected the most replicas the %s policy may run)",
+                   as_policy_names[a->policy]);
+    return;
+  }
+  if (a->min_replicas > a->max_replicas)
+    sim_check_fail(ck, AKEY("min_replicas"), "%lld is more than max_replicas %lld", (long long)a->min_replicas,
+                   (long long)a->max_replicas);
+  if (pl->replicas > a->max_replicas) {
+    snprintf(key, sizeof key, "cluster.pools.[%d].replicas", i);
+    sim_check_fail(ck, key, "starts at %lld, more than autoscale.max_replicas %lld", (long long)pl->replicas,
+                   (long long)a->max_replicas);
+  }
+  const char *bad = as_plan_check(a->plan, a->nplan);
+  if (bad) sim_check_fail(ck, AKEY("schedule"), "%s (expected ( { at_h; replicas; }, ... ) by hour)", bad);
+  if (a->policy == AS_SCHEDULED && a->nplan == 0)
+    sim_check_fail(ck, AKEY("schedule"), "missing (the scheduled policy follows a daily plan)");
+  for (int k = 0; k < a->nplan; k++)
+    if (a->plan[k].replicas > a->max_replicas) {
+      snprintf(key, sizeof key, "cluster.pools.[%d].autoscale.schedule.[%d].replicas", i, k);
+      sim_check_fail(ck, key, "%lld, more than max_replicas %lld", (long long)a->plan[k].replicas,
+                     (long long)a->max_replicas);
+    }
+  if (a->policy == AS_REACTIVE && a->target == 0) {
+    switch ((srv_scale_metric)pl->as_metric) {
+    case SRV_METRIC_CAPACITY: a->target = 0.7; break;
+    case SRV_METRIC_RUNNING: a->target = 0.7 * (double)pl->sched.max_num_seqs; break;
+    case SRV_METRIC_KV: a->target = 0.7; break;
+    case SRV_METRIC_QUEUE: a->target = 2; break;
+    case SRV_METRIC_TTFT_P99:
+      a->target = p->slo.ttft_s;
+      if (!(a->target > 0))
+        sim_check_fail(ck, AKEY("target"), "missing (ttft_p99 needs a target in seconds, or slo.ttft_s)");
+      break;
+    }
+  }
+  if (a->policy == AS_PREDICTIVE)
+    for (int c = 0; c < p->nclasses; c++)
+      if (p->classes[c].has_trace)
+        sim_check_fail(ck, AKEY("policy"), "predictive reads the arrival rate ahead, and a trace has none "
+                       "(expected reactive or scheduled)");
+  pl->slots = a->max_replicas;
+#undef AKEY
+}
+
 /* workload.load_scale applied to a class: rates (base, segments, MMPP
  * states) times the scale, a trace replayed that much faster. Spikes,
  * daily cycle and growth are factors and stay. */
@@ -776,6 +924,7 @@ static void serving_prepare(void *params, const sim_setup *su, sim_check *ck)
     prepare_class(p, &p->classes[i], at, su, ck);
   }
   mix_weights(p, su->horizon_s);
+  for (int i = 0; i < p->npools; i++) prepare_elastic(p, i, ck);
   bool endless = false;
   for (int i = 0; i < p->nclasses; i++)
     if (!p->classes[i].has_trace) endless = true;

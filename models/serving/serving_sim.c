@@ -96,6 +96,7 @@ static double frontend_s(const srv_sim *s, const srv_req *q)
 
 void srv_first_token(srv_sim *s, srv_req *q)
 {
+  if (s->elastic) srv_scale_first_token(s, q, sim_time_to_s(q->first_token - q->arrival) + frontend_s(s, q));
   if (!s->ts) return;
   if (s->tick_nttft == s->tick_cap) {
     s->tick_cap = s->tick_cap ? 2 * s->tick_cap : 1024;
@@ -207,7 +208,10 @@ void srv_replica_busy(srv_sim *s, srv_replica *r, bool busy)
   s->pool_busy[r->pool] += busy ? 1 : -1;
   srv_integral_set(&s->books[r->pool].busy, now, (double)s->pool_busy[r->pool]);
   const srv_pool_cfg *pl = &s->p->pools[r->pool];
-  cost_energy_set_util(&s->energy[r->pool], now, (double)s->pool_busy[r->pool] / (double)pl->replicas);
+  /* an elastic pool's energy comes from its replica-time books instead */
+  if (pl->as.policy == AS_NONE)
+    cost_energy_set_util(&s->energy[r->pool], now, (double)s->pool_busy[r->pool] / (double)pl->replicas);
+  if (!busy && s->elastic) srv_scale_idle(s, r);
 }
 
 /* ---- arrivals ---- */
@@ -335,20 +339,40 @@ static void on_arrival(sim_engine *eng, void *ctx, uint64_t arg)
   if (q->measured) s->m_arrived++;
 
   int r = route_pick(&s->router, s->view, s->nreps, s->rng_route);
-  q->replica = r;
-  s->books[s->reps[r].pool].arrived++;
   if (fit == SRV_TOO_LONG) {
     /* the replica's API server refuses it before its engine sees it */
+    q->replica = r;
+    s->books[s->reps[r].pool].arrived++;
     s->too_long++;
     if (!src->trace) s->too_long_sampled++;
     if (q->measured) s->m_too_long++;
     srv_request_rejected(s, q, "longer than the context");
-  } else if (p->sched.max_queue > 0 && s->reps[r].nwait >= p->sched.max_queue) {
-    srv_request_rejected(s, q, "queue full");
   } else {
-    srv_replica_enqueue(&s->reps[r], q);
+    srv_route(s, q, r);
   }
   schedule_next(s, i, now, false);
+}
+
+void srv_route(srv_sim *s, srv_req *q, int r)
+{
+  if (s->view[r].down) {
+    /* no replica is up (an elastic pool at zero, or all starting): the
+     * request waits for the first one */
+    q->next = NULL;
+    if (s->held.tail)
+      s->held.tail->next = q;
+    else
+      s->held.head = q;
+    s->held.tail = q;
+    s->nheld++;
+    return;
+  }
+  q->replica = r;
+  s->books[s->reps[r].pool].arrived++;
+  if (s->p->sched.max_queue > 0 && s->reps[r].nwait >= s->p->sched.max_queue)
+    srv_request_rejected(s, q, "queue full");
+  else
+    srv_replica_enqueue(&s->reps[r], q);
 }
 
 /* ---- time series ---- */
@@ -356,14 +380,14 @@ static void on_arrival(sim_engine *eng, void *ctx, uint64_t arg)
 /* Requests waiting on every replica (queued or swapped out). */
 static int64_t waiting_now(const srv_sim *s)
 {
-  return s->host.waiting;
+  return s->host.waiting + s->nheld;
 }
 
 
 static const char *const ts_columns[] = {
   "time_s", "offered_rate_per_s", "arrivals", "completions", "rejected", "queue_length",
   "running_batch", "in_flight", "utilization", "kv_used_fraction", "ttft_p99_s", "replicas_busy",
-  "output_tokens_per_s", "capacity_utilization", "batch_occupancy"};
+  "output_tokens_per_s", "capacity_utilization", "batch_occupancy", "replicas_requested", "replicas_ready"};
 enum { NTS_COLS = sizeof ts_columns / sizeof ts_columns[0] };
 
 /* A share of time or of capacity that rounding (sums of many intervals in
@@ -423,6 +447,27 @@ static void write_tick(srv_sim *s, sim_time now)
   for (int i = 0; i < s->nreps; i++) kv += kv_used_fraction(&s->reps[i].kv);
   double busy = srv_integral_at(&s->busy_gpus, now), running = srv_integral_at(&s->running, now);
   double breps = srv_integral_at(&s->busy_replicas, now);
+  /* what served over the interval: fixed pools their size, elastic ones
+   * their books (replicas and GPUs up, time averages) and the
+   * saturation rate of those */
+  double nrep = (double)s->nreps, ngpu = s->total_gpus, sat = s->saturation_per_s, nkv = (double)s->nreps;
+  double up_area = 0, upg_area = 0, sat_area = 0;
+  int64_t requested = s->nreps, ready = s->nreps;
+  if (s->elastic) {
+    for (int i = 0; i < s->p->npools; i++) {
+      const srv_pool_cfg *pl = &s->p->pools[i];
+      double a = srv_integral_at(&s->scale[i].up_i, now);
+      up_area += a;
+      upg_area += a * (double)(pl->tp * pl->pp * pl->dp_attention);
+      sat_area += a * s->books[i].sat.rate_per_s;
+    }
+    nrep = (up_area - s->tick_up0) / dt;
+    ngpu = (upg_area - s->tick_upg0) / dt;
+    sat = (sat_area - s->tick_sat0) / dt;
+    nkv = (double)srv_scale_serving(s);
+    requested = srv_scale_requested(s);
+    ready = srv_scale_serving(s);
+  }
   double p99 = NAN;
   if (s->tick_nttft > 0) {
     gsl_sort(s->tick_ttft, 1, s->tick_nttft);
@@ -435,15 +480,17 @@ static void write_tick(srv_sim *s, sim_time now)
     {NULL, (double)s->tick_completions},
     {NULL, (double)s->tick_rejected},
     {NULL, (double)waiting},
-    {NULL, (running - s->tick_running0) / dt / s->nreps},
+    {NULL, (running - s->tick_running0) / dt / nrep},
     {NULL, (double)s->live},
-    {NULL, fraction((busy - s->tick_busy0) / (dt * s->total_gpus))},
-    {NULL, kv / s->nreps},
+    {NULL, fraction((busy - s->tick_busy0) / (dt * ngpu))},
+    {NULL, nkv > 0 ? kv / nkv : NAN},
     {NULL, p99},
     {NULL, (breps - s->tick_breps0) / dt},
     {NULL, s->host.tokens / dt},
-    {NULL, off / dt / s->saturation_per_s},
-    {NULL, fraction((running - s->tick_running0) / dt / (s->nreps * seq_limit(s)))},
+    {NULL, off / dt / sat},
+    {NULL, fraction((running - s->tick_running0) / dt / (nrep * seq_limit(s)))},
+    {NULL, (double)requested},
+    {NULL, (double)ready},
   };
   sim_table_row(s->ts, c);
   s->tick_from = now;
@@ -452,6 +499,9 @@ static void write_tick(srv_sim *s, sim_time now)
   s->tick_busy0 = busy;
   s->tick_running0 = running;
   s->tick_breps0 = breps;
+  s->tick_up0 = up_area;
+  s->tick_upg0 = upg_area;
+  s->tick_sat0 = sat_area;
   s->tick_nttft = 0;
 }
 
@@ -472,9 +522,12 @@ static void on_tick(sim_engine *eng, void *ctx, uint64_t arg)
  * next tick. */
 static void check_stop_ticks(srv_sim *s)
 {
-  if (s->tick_ev && s->live == 0 && active_sources(s) == 0) {
-    sim_cancel(s->eng, s->tick_ev);
-    s->tick_ev = 0;
+  if (s->live == 0 && active_sources(s) == 0) {
+    if (s->tick_ev) {
+      sim_cancel(s->eng, s->tick_ev);
+      s->tick_ev = 0;
+    }
+    if (s->elastic) srv_scale_stop(s);
   }
 }
 
@@ -523,6 +576,7 @@ static void on_warmup_end(void *ctx, sim_time now)
     b->kv0 = srv_integral_at(&b->kv_blocks, now);
   }
   for (int i = 0; i < s->p->npools; i++) cost_energy_reset(&s->energy[i], now);
+  srv_scale_warmup(s, now);
   for (int i = 0; i < s->nreps; i++) {
     kv_reset_peak(&s->reps[i].kv);
     s->reps[i].flops = s->reps[i].bytes = 0;
@@ -537,7 +591,7 @@ void *serving_create(const void *params, const sim_component_env *env)
   s->p = p;
   s->eng = env->eng;
   s->streaming = p->sched.streaming && p->sched.policy != SRV_STATIC;
-  for (int i = 0; i < p->npools; i++) s->nreps += (int)p->pools[i].replicas;
+  for (int i = 0; i < p->npools; i++) s->nreps += (int)p->pools[i].slots;
   /* replicas are laid out on cache lines (serving_sched.h) */
   s->reps_mem = xcalloc((size_t)s->nreps * sizeof *s->reps + 63, 1);
   s->reps = (srv_replica *)(((uintptr_t)s->reps_mem + 63) & ~(uintptr_t)63);
@@ -554,10 +608,11 @@ void *serving_create(const void *params, const sim_component_env *env)
     double gpus = (double)(pl->tp * pl->pp * pl->dp_attention * pl->replicas);
     s->total_gpus += gpus;
     cost_energy_init(&s->energy[i], gpus, pl->g->idle_w, pl->g->tdp_w, 0, 0);
-    for (int j = 0; j < pl->replicas; j++, k++) srv_replica_init(&s->reps[k], &s->host, k, i);
+    for (int j = 0; j < pl->slots; j++, k++) srv_replica_init(&s->reps[k], &s->host, k, i);
   }
   route_init(&s->router, route_types[p->router.policy]);
   route_index(&s->router, s->view, s->nreps);
+  srv_scale_init(s);
   s->rng_route = sim_rng_alloc(env->seed, "serving.router");
   sim_quantiles_init(&s->ttft, SIM_QUANTILE_EXACT_DEFAULT);
   sim_quantiles_init(&s->tpot, SIM_QUANTILE_EXACT_DEFAULT);
@@ -622,6 +677,7 @@ void serving_destroy(void *self)
 {
   srv_sim *s = self;
   for (int i = 0; i < s->nreps; i++) srv_replica_release(&s->reps[i]);
+  srv_scale_release(s);
   for (int i = 0; i < s->nsrc; i++) {
     srv_source *src = &s->src[i];
     if (!src->trace) {
@@ -679,7 +735,9 @@ static void report_pools(srv_sim *s, sim_report *rep, sim_time now, double T, si
   for (int i = 0; i < p->npools; i++) {
     const srv_pool_cfg *pl = &p->pools[i];
     const struct srv_pool_books *b = &s->books[i];
-    double n = (double)pl->replicas, sat = n * b->sat.rate_per_s, offered = (double)b->arrived / W;
+    /* replicas serving, time average (an elastic pool's changes) */
+    double n = s->elastic ? srv_scale_up_s(s, i, now) / T : (double)pl->replicas;
+    double sat = n * b->sat.rate_per_s, offered = (double)b->arrived / W;
     char key[64], label[160];
 #define POOL_NUM(suffix, value, text)                                   \
     do {                                                                \
@@ -701,6 +759,20 @@ static void report_pools(srv_sim *s, sim_report *rep, sim_time now, double T, si
              fraction((srv_integral_at(&b->kv_blocks, now) - b->kv0) / T / (n * (double)pl->kv_blocks)),
              "KV-cache occupancy, time average");
     POOL_NUM("cost_usd", pool_cost[i], "cost (USD)");
+    if (s->elastic) {
+      const srv_scale_pool *sp = &s->scale[i];
+      double g = (double)(pl->tp * pl->pp * pl->dp_attention);
+      POOL_NUM("replicas_mean", n, "replicas serving, time average");
+      snprintf(key, sizeof key, "pool%d_replicas_max", i);
+      sim_report_int(rep, key, sp->up_max, "  most serving at once");
+      snprintf(key, sizeof key, "pool%d_scale_ups", i);
+      sim_report_int(rep, key, (int64_t)sp->ups, "  decisions that added replicas");
+      snprintf(key, sizeof key, "pool%d_scale_downs", i);
+      sim_report_int(rep, key, (int64_t)sp->downs, "  decisions that removed replicas");
+      POOL_NUM("provisioning_gpu_hours", srv_scale_starting_s(s, i, now) * g / 3600,
+               "GPU-hours billed while starting");
+      POOL_NUM("ready_delay_s", pl->ready_delay_s, "a new replica's delay: start-up, weights, warm-up (s)");
+    }
     double step_s = 0, outside_s = 0, coll_s = 0;
     for (int r = 0; r < s->nreps; r++)
       if (s->reps[r].pool == i) {
@@ -731,6 +803,7 @@ void serving_report(void *self, sim_engine *eng, sim_report *rep)
   /* conservation: every arrival completed, rejected, or still in the system */
   int64_t inside = 0;
   for (int i = 0; i < s->nreps; i++) inside += srv_replica_in_system(&s->reps[i]);
+  inside += s->nheld;
   if ((uint64_t)inside != s->live || s->arrived != s->completed + s->rejected + s->live)
     SIM_BUG("serving: conservation broken: %llu arrived, %llu completed, %llu rejected, %llu live, %lld in replicas",
             (unsigned long long)s->arrived, (unsigned long long)s->completed,
@@ -836,33 +909,66 @@ void serving_report(void *self, sim_engine *eng, sim_report *rep)
     flops += r->flops;
     bytes += r->bytes;
     steps += r->steps;
-    peak += r->gpus * gpu_peak_flops(r->lr->gpu, r->lr->compute);
-    bw += r->gpus * gpu_mem_bw(r->lr->gpu);
+    if (!s->elastic) {
+      peak += r->gpus * gpu_peak_flops(r->lr->gpu, r->lr->compute);
+      bw += r->gpus * gpu_mem_bw(r->lr->gpu);
+    }
     if (kv_peak_fraction(&r->kv) > kv_peak) kv_peak = kv_peak_fraction(&r->kv);
+  }
+  /* what served over the measured window: GPU-seconds, replica-seconds
+   * (fixed pools: their size x T; elastic ones: their books), as T-scaled
+   * totals so that the formulas below read the same for both */
+  double gpus_T = s->total_gpus * T, reps_T = (double)s->nreps * T;
+  if (s->elastic) {
+    gpus_T = reps_T = 0;
+    for (int i = 0; i < p->npools; i++) {
+      const srv_pool_cfg *pl = &p->pools[i];
+      double g = (double)(pl->tp * pl->pp * pl->dp_attention), up_s = srv_scale_up_s(s, i, now);
+      gpus_T += up_s * g;
+      reps_T += up_s;
+      peak += up_s * g * gpu_peak_flops(pl->g, pl->lr.compute) / T;
+      bw += up_s * g * gpu_mem_bw(pl->g) / T;
+    }
   }
   /* busy: a replica with any request running (nvidia-smi's utilization);
    * under continuous batching near 1 at any load that keeps one request
    * running, so it says nothing of capacity: capacity_utilization does */
-  sim_report_num(rep, "gpu_utilization", fraction(busy / (s->total_gpus * T)),
+  sim_report_num(rep, "gpu_utilization", fraction(busy / gpus_T),
                  "GPU busy fraction (nvidia-smi's meaning)");
-  sim_report_num(rep, "saturation_rate_per_s", s->saturation_per_s,
+  double saturation = s->saturation_per_s;
+  if (s->elastic) {
+    saturation = 0;
+    for (int i = 0; i < p->npools; i++) saturation += srv_scale_up_s(s, i, now) / T * s->books[i].sat.rate_per_s;
+  }
+  sim_report_num(rep, "saturation_rate_per_s", saturation,
                  "saturation rate, sustainable (requests/s)");
   double sat_ci = 0;
   for (int i = 0; i < p->npools; i++)
     if (s->books[i].sat.rel_ci95 > sat_ci) sat_ci = s->books[i].sat.rel_ci95;
   sim_report_num(rep, "saturation_rate_rel_ci95", sat_ci, "  probe's relative 95% CI half-width");
-  sim_report_num(rep, "capacity_utilization", offered_rate / s->saturation_per_s,
+  sim_report_num(rep, "capacity_utilization", offered_rate / saturation,
                  "capacity utilization (offered / saturation)");
   double running = srv_integral_at(&s->running, now) - s->m_running0;
-  sim_report_num(rep, "batch_occupancy", fraction(running / T / ((double)s->nreps * seq_limit(s))),
+  sim_report_num(rep, "batch_occupancy", fraction(running / (reps_T * seq_limit(s))),
                  "batch occupancy (running / batch limit)");
   double kv_mean = 0;
-  for (int i = 0; i < p->npools; i++) {
-    const struct srv_pool_books *b = &s->books[i];
-    double blocks = (double)p->pools[i].kv_blocks * (double)p->pools[i].replicas;
-    if (blocks > 0) kv_mean += (srv_integral_at(&b->kv_blocks, now) - b->kv0) / T / blocks * (double)p->pools[i].replicas;
+  if (!s->elastic) {
+    for (int i = 0; i < p->npools; i++) {
+      const struct srv_pool_books *b = &s->books[i];
+      double blocks = (double)p->pools[i].kv_blocks * (double)p->pools[i].replicas;
+      if (blocks > 0) kv_mean += (srv_integral_at(&b->kv_blocks, now) - b->kv0) / T / blocks * (double)p->pools[i].replicas;
+    }
+    kv_mean /= s->nreps;
+  } else {
+    /* block-seconds used over block-seconds serving */
+    double used = 0, there = 0;
+    for (int i = 0; i < p->npools; i++) {
+      used += srv_integral_at(&s->books[i].kv_blocks, now) - s->books[i].kv0;
+      there += srv_scale_up_s(s, i, now) * (double)p->pools[i].kv_blocks;
+    }
+    kv_mean = there > 0 ? used / there : NAN;
   }
-  sim_report_num(rep, "kv_cache_mean_fraction", fraction(kv_mean / s->nreps),
+  sim_report_num(rep, "kv_cache_mean_fraction", fraction(kv_mean),
                  "KV-cache occupancy, time average");
   sim_report_num(rep, "mfu", flops / (peak * T), "model FLOPs utilization");
   sim_report_num(rep, "memory_bandwidth_utilization", bytes / (bw * T), "memory-bandwidth utilization");
@@ -891,9 +997,32 @@ void serving_report(void *self, sim_engine *eng, sim_report *rep)
 
   double gpu_hours = 0, rental = 0, it_kwh = 0;
   double pool_cost[SRV_MAX_POOLS];
+  double prov_gh = 0, busy_gh = busy / 3600, reps_mean = reps_T / T, billed_gh = 0;
+  int64_t reps_max = 0;
+  uint64_t ups = 0, downs = 0;
   for (int i = 0; i < p->npools; i++) {
     double gh = cost_energy_gpu_hours(&s->energy[i], now);
     double kwh = cost_energy_it_kwh(&s->energy[i], now);
+    const srv_pool_cfg *pl = &p->pools[i];
+    if (s->elastic) {
+      const srv_scale_pool *sp = &s->scale[i];
+      reps_max += sp->up_max;
+      ups += sp->ups;
+      downs += sp->downs;
+    } else {
+      reps_max += pl->replicas;
+    }
+    if (pl->as.policy != AS_NONE) {
+      /* billed per replica in its increments; powered from the request on,
+       * at idle power unless running a step */
+      double g = (double)(pl->tp * pl->pp * pl->dp_attention);
+      const struct srv_pool_books *b = &s->books[i];
+      gh = srv_scale_billed_s(s, i, now) * g / 3600;
+      kwh = (pl->g->idle_w * srv_scale_powered_s(s, i, now) * g +
+             (pl->g->tdp_w - pl->g->idle_w) * (srv_integral_at(&b->busy, now) - b->busy0) * g) / 3.6e6;
+      prov_gh += srv_scale_starting_s(s, i, now) * g / 3600;
+    }
+    billed_gh += gh;
     gpu_hours += gh;
     rental += gh * p->pools[i].price;
     it_kwh += kwh;
@@ -901,7 +1030,14 @@ void serving_report(void *self, sim_engine *eng, sim_report *rep)
   }
   double facility = cost_facility_kwh(it_kwh, p->cost.pue);
   double cost = rental + cost_electricity_usd(facility, p->cost.usd_per_kwh);
-  sim_report_num(rep, "gpu_hours", gpu_hours, "GPU-hours");
+  sim_report_num(rep, "gpu_hours", gpu_hours, "GPU-hours (billed)");
+  sim_report_num(rep, "replicas_mean", reps_mean, "replicas serving, time average");
+  sim_report_int(rep, "replicas_max", reps_max, "  most serving at once (sum over pools)");
+  sim_report_int(rep, "scale_ups", (int64_t)ups, "autoscaler decisions that added replicas");
+  sim_report_int(rep, "scale_downs", (int64_t)downs, "  that removed replicas");
+  sim_report_num(rep, "provisioning_gpu_hours", prov_gh, "GPU-hours billed while replicas start");
+  sim_report_num(rep, "idle_gpu_hours", billed_gh - busy_gh - prov_gh > 0 ? billed_gh - busy_gh - prov_gh : 0,
+                 "GPU-hours billed, ready and not running a step");
   sim_report_num(rep, "energy_kwh", facility, "energy, facility (kWh, IT x PUE)");
   sim_report_num(rep, "it_energy_kwh", it_kwh, "energy, GPUs (kWh)");
   sim_report_num(rep, "cost_usd", cost, "cost (USD)");

@@ -26,6 +26,7 @@
 #include <gsl/gsl_randist.h>
 #include <gsl/gsl_rng.h>
 
+#include "models/autoscale/autoscale.h"
 #include "models/cost/cost.h"
 #include "models/training/jobs_int.h"
 #include "sim/rng.h"
@@ -465,7 +466,7 @@ static void on_autoscale(sim_engine *eng, void *ctx, uint64_t arg)
   int64_t want = 0;
   if (t < p->autoscale.until_s) {
     double peak = wl_rate_bound(&p->autoscale.rate, t, t + dt);
-    want = (int64_t)ceil(peak / (p->autoscale.per_node_rate * p->autoscale.utilization) - 1e-9);
+    want = as_predictive(peak, p->autoscale.per_node_rate, p->autoscale.utilization);
     if (want < p->autoscale.min_nodes) want = p->autoscale.min_nodes;
     if (want > p->nodes) want = p->nodes;
     sim_schedule_in(eng, sim_time_from_s(dt), on_autoscale, s, 0);

@@ -375,6 +375,76 @@ static void index_update_out_of_range(void)
   route_update(&r, 2);
 }
 
+/* Replicas marked down (starting, draining or off in an elastic pool):
+ * no policy picks one while any is up, the indexed pick equals the scan
+ * with downs, picks over the replicas up equal the same policy over an
+ * array of just those (same draws), and with all down the pick is one
+ * that is down (the caller holds the request). */
+static void test_down_replicas(void)
+{
+  enum { N = 9 };
+  for (size_t t = 0; route_types[t]; t++) {
+    const route_type *ty = route_types[t];
+    gsl_rng *g = sim_rng_alloc(7, "router.down"), *g2 = sim_rng_alloc(7, "router.down");
+    gsl_rng *loads = sim_rng_alloc(8, "router.down.loads");
+    route_replica reps[N] = {{0}}, idx[N] = {{0}};
+    route_router scan, tree;
+    route_init(&scan, ty);
+    route_init(&tree, ty);
+    route_index(&tree, idx, N);
+    int bad_down = 0, bad_tree = 0;
+    for (int step = 0; step < 20000; step++) {
+      int k = (int)gsl_rng_uniform_int(loads, N);
+      bool down = gsl_rng_uniform(loads) < 0.4;
+      route_set_down(&scan, reps, k, down);
+      route_set_down(&tree, idx, k, down);
+      int j = (int)gsl_rng_uniform_int(loads, N);
+      reps[j].outstanding = idx[j].outstanding = (int64_t)gsl_rng_uniform_int(loads, 4);
+      reps[j].kv_used = idx[j].kv_used = (double)gsl_rng_uniform_int(loads, 3) / 4;
+      route_update(&tree, j);
+      if (route_up(&scan, N) == 0) continue;
+      int a = route_pick(&scan, reps, N, g), b = route_pick(&tree, idx, N, g2);
+      if (reps[a].down) bad_down++;
+      if (a != b) bad_tree++;
+    }
+    if (bad_down || bad_tree)
+      printf("\n    %s: %d picks of a replica down, %d index/scan differences  ", ty->name, bad_down, bad_tree);
+    CU_ASSERT_EQUAL(bad_down, 0);
+    CU_ASSERT_EQUAL(bad_tree, 0);
+    /* all down: a replica (down) is still returned, not an error */
+    for (int k = 0; k < N; k++) route_set_down(&scan, reps, k, true);
+    CU_ASSERT_EQUAL(route_up(&scan, N), 0);
+    int a = route_pick(&scan, reps, N, g);
+    CU_ASSERT(a >= 0 && a < N);
+    route_release(&tree);
+    gsl_rng_free(g);
+    gsl_rng_free(g2);
+    gsl_rng_free(loads);
+  }
+
+  /* over replicas 1, 3, 4 of 5 up: random and power-of-two pick what
+   * they pick over an array of those three, draw for draw */
+  const route_type *rnd[] = {&route_random, &route_power_of_two};
+  for (int t = 0; t < 2; t++) {
+    route_replica five[5] = {{.outstanding = 9}, {.outstanding = 2}, {.outstanding = 9}, {.outstanding = 1},
+                             {.outstanding = 3}};
+    route_replica three[3] = {{.outstanding = 2}, {.outstanding = 1}, {.outstanding = 3}};
+    static const int map[3] = {1, 3, 4};
+    route_router r5, r3;
+    route_init(&r5, rnd[t]);
+    route_init(&r3, rnd[t]);
+    route_set_down(&r5, five, 0, true);
+    route_set_down(&r5, five, 2, true);
+    gsl_rng *g5 = sim_rng_alloc(11, "router.sub"), *g3 = sim_rng_alloc(11, "router.sub");
+    int bad = 0;
+    for (int k = 0; k < 1000; k++)
+      if (route_pick(&r5, five, 5, g5) != map[route_pick(&r3, three, 3, g3)]) bad++;
+    CU_ASSERT_EQUAL(bad, 0);
+    gsl_rng_free(g5);
+    gsl_rng_free(g3);
+  }
+}
+
 static void test_misuse_aborts(void)
 {
   CU_ASSERT(cs_aborts(p2_without_rng));
@@ -396,6 +466,7 @@ int main(void)
     {"same seed, same picks", test_determinism},
     {"index: known answers", test_index_known_answers},
     {"index picks what the scan picks (every policy, random loads, ties, n = 1 .. 8192)", test_index_matches_scan},
+    {"replicas down are never picked", test_down_replicas},
     {"misuse aborts", test_misuse_aborts},
     {NULL, NULL},
   };

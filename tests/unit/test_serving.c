@@ -2111,6 +2111,202 @@ static void test_multi_step(void)
   free(dir);
 }
 
+/* ---- 17. elastic pools: autoscaling, start-up delay, billing ---- */
+
+/* llama2-7b on A100s, tp 1, 4 requests/s for 600 s; an elastic pool that
+ * starts with one replica. A new replica waits startup_s (50 s: the
+ * weights load at 10^6 GB/s, no warm-up). */
+static const char elastic_cfg[] =
+  "name = \"elastic\";\nseed = 5;\n"
+  "model = { name = \"llama2-7b\"; };\n"
+  "cluster = { pools = ( { gpu = \"" A100 "\"; replicas = 1; startup_s = 50.0; warmup_s = 0.0;\n"
+  "  weights_load_gbs = 1000000.0; billing_increment_s = 3600.0; billing_minimum_s = 0.0;\n"
+  "  autoscale = { policy = \"scheduled\"; max_replicas = 4; interval_s = 10.0;\n"
+  "    schedule = ( { at_h = 0.0; replicas = 1; }, { at_h = 0.05; replicas = 3; }, { at_h = 0.1; replicas = 1; } );\n"
+  "  }; } ); };\n"
+  "workload = {\n"
+  "  arrivals = { rate = 4.0; };\n"
+  "  prompt_tokens = { dist = \"lognormal\"; mean = 500.0; cv = 1.0; };\n"
+  "  output_tokens = { dist = \"lognormal\"; mean = 200.0; cv = 1.0; };\n"
+  "  truncate = true;\n"
+  "  duration_s = 600.0;\n"
+  "};\n"
+  "scheduler = { max_num_seqs = 16; };\n"
+  "output = { requests = true; interval_s = 10.0; };\n";
+
+static void test_elastic_scheduled(void)
+{
+  unsigned f0 = CU_get_number_of_failures();
+  char *dir = cs_tmpdir("serving_elastic");
+  char *cfg = cs_write_file(dir, "el.cfg", elastic_cfg);
+  char *sum = RUN_CFG(dir, "el.cfg", "out");
+  /* the plan: 3 replicas from 0.05 h (180 s, a decision instant), 1 from
+   * 0.1 h (360 s); the two new ones are ready 50 s (+ 13.5 GB at 10^6
+   * GB/s) after they are asked for */
+  double delay = SNUM(sum, "pool0_ready_delay_s"), ready = 180 + delay;
+  CHECK(delay > 50 && delay < 50.001, "ready delay %.9f s, expected 50 s and the weights' 13 us", delay);
+  CHECK(SNUM(sum, "scale_ups") == 1 && SNUM(sum, "scale_downs") == 1 && SNUM(sum, "replicas_max") == 3,
+        "ups %g, downs %g, most serving %g", SNUM(sum, "scale_ups"), SNUM(sum, "scale_downs"),
+        SNUM(sum, "replicas_max"));
+  /* billed while starting: 2 replicas x the delay, GPU-hours */
+  CHECK_REL(SNUM(sum, "provisioning_gpu_hours"), 2 * delay / 3600, 1e-9, "provisioning GPU-hours");
+  /* hourly billing: each of the three replicas ran under an hour, so one
+   * hour each (the drained ones stop after 360 s, the first at the end) */
+  CHECK(SNUM(sum, "sim_time_s") < 3600, "ran %g s", SNUM(sum, "sim_time_s"));
+  CHECK_REL(SNUM(sum, "gpu_hours"), 3.0, 1e-12, "GPU-hours billed by the hour");
+  /* nothing is served by a replica before it is ready, nor sent to one
+   * after it is told to drain */
+  csv_t t;
+  char *out = path_join(dir, "out");
+  if (OUT_CSV(out, "requests", &t)) {
+    int c_a = CSV_COL(&t, "arrival_s"), c_r = CSV_COL(&t, "replica");
+    size_t on_new = 0;
+    double first = INFINITY, last = 0;
+    for (size_t i = 0; i < t.nrows; i++) {
+      if (csv_d(&t, i, c_r) == 0) continue;
+      on_new++;
+      double a = csv_d(&t, i, c_a);
+      if (a < first) first = a;
+      if (a > last) last = a;
+    }
+    printf("\n    elastic: %zu requests on the new replicas, arrived %.6f..%.6f s (ready %.6f, drained from 360)",
+           on_new, first, last, ready);
+    CHECK(on_new > 100, "only %zu requests reached the new replicas", on_new);
+    CHECK(first >= ready - 1e-6, "a request reached a new replica at %.9f s, before it was ready (%.9f)", first,
+          ready);
+    CHECK(last <= 360 + 1e-6, "a request reached a draining replica at %.9f s", last);
+    csv_free(&t);
+  }
+  check_books(dir, "out", sum, "elastic, scheduled");
+  check_little(sum, "elastic, scheduled");
+  free(sum);
+  /* a billing minimum of two hours: 2 h each */
+  sum = RUN_CFG(dir, "el.cfg", "min2h", "--set", "cluster.pools.[0].billing_minimum_s=7200.0");
+  CHECK_REL(SNUM(sum, "gpu_hours"), 6.0, 1e-12, "GPU-hours with a two-hour minimum");
+  free(sum);
+  /* per second: replica 0 for the whole run, the other two from 180 s to
+   * their stops, each rounded up to the second */
+  sum = RUN_CFG(dir, "el.cfg", "persec", "--set", "cluster.pools.[0].billing_increment_s=1.0");
+  double T = SNUM(sum, "sim_time_s"), gh = SNUM(sum, "gpu_hours");
+  CHECK(gh >= (ceil(T) + 2 * (360 - 180)) / 3600 && gh <= (ceil(T) + 2 * (ceil(T) - 180)) / 3600,
+        "per-second GPU-hours %g outside [%g, %g]", gh, (ceil(T) + 360) / 3600, (ceil(T) + 2 * (ceil(T) - 180)) / 3600);
+  free(sum);
+
+  /* a flat plan is a fixed pool: the same requests, the same times */
+  char *fl = RUN_CFG(dir, "el.cfg", "flat", "--set", "cluster.pools.[0].replicas=2", "--set",
+                     "cluster.pools.[0].autoscale.schedule=({at_h=0.0;replicas=2;})");
+  char *fx = RUN_CFG(dir, "el.cfg", "fixed", "--set", "cluster.pools.[0].replicas=2", "--set",
+                     "cluster.pools.[0].autoscale.policy=\"none\"");
+  char *ra = cs_slurp_at(dir, "flat/requests.csv"), *rb = cs_slurp_at(dir, "fixed/requests.csv");
+  CHECK(ra && rb && !strcmp(ra, rb), "a flat plan of 2 replicas and a fixed pool of 2 differ (requests.csv)");
+  CHECK(SNUM(fl, "ttft_p99_s") == SNUM(fx, "ttft_p99_s") && SNUM(fl, "replicas_mean") == 2 &&
+            SNUM(fl, "scale_ups") == 0,
+        "flat plan: p99 TTFT %g vs %g, replicas %g", SNUM(fl, "ttft_p99_s"), SNUM(fx, "ttft_p99_s"),
+        SNUM(fl, "replicas_mean"));
+  free(ra);
+  free(rb);
+  free(fl);
+  free(fx);
+  free(out);
+  free(cfg);
+  cs_cleanup_if_passed(dir, f0);
+  free(dir);
+}
+
+/* Reactive scaling under a 10x spike: never more than max_replicas asked
+ * for, never more ready than asked for, every request accounted for; and
+ * a pool that scales to zero in a lull holds the requests that come while
+ * nothing is up, then serves them all. */
+static void test_elastic_reactive(void)
+{
+  unsigned f0 = CU_get_number_of_failures();
+  char *dir = cs_tmpdir("serving_reactive");
+  char *cfg = cs_write_file(dir, "el.cfg", elastic_cfg);
+  char *sum = RUN_CFG(dir, "el.cfg", "spike", "--set", "cluster.pools.[0].autoscale.policy=\"reactive\"", "--set",
+                      "cluster.pools.[0].autoscale.max_replicas=3", "--set",
+                      "workload.arrivals.spikes=({start_s=100.0;duration_s=200.0;multiplier=10.0;})");
+  csv_t t;
+  char *out = path_join(dir, "spike");
+  if (OUT_CSV(out, "timeseries", &t)) {
+    int c_q = CSV_COL(&t, "replicas_requested"), c_r = CSV_COL(&t, "replicas_ready");
+    double most = 0;
+    for (size_t i = 0; i < t.nrows; i++) {
+      double q = csv_d(&t, i, c_q), r = csv_d(&t, i, c_r);
+      if (q > most) most = q;
+      CHECK(q <= 3 && r <= q && r >= 1, "row %zu: %g requested, %g ready", i, q, r);
+    }
+    CHECK(most == 3, "the spike never asked for the 3 allowed (most %g)", most);
+    csv_free(&t);
+  }
+  CHECK(SNUM(sum, "replicas_max") <= 3 && SNUM(sum, "scale_ups") >= 1 && SNUM(sum, "scale_downs") >= 1,
+        "max %g, ups %g, downs %g", SNUM(sum, "replicas_max"), SNUM(sum, "scale_ups"), SNUM(sum, "scale_downs"));
+  check_books(dir, "spike", sum, "reactive spike");
+  check_little(sum, "reactive spike");
+  free(sum);
+  free(out);
+
+  /* to zero in a lull: 4/s, nothing from 150 s to 400 s, 4/s again */
+  sum = RUN_CFG(dir, "el.cfg", "zero", "--set", "cluster.pools.[0].autoscale.policy=\"reactive\"", "--set",
+                "cluster.pools.[0].autoscale.min_replicas=0", "--set",
+                "cluster.pools.[0].autoscale.down_cooldown_s=30.0", "--set",
+                "workload.arrivals.segments=({start_s=150.0;rate=0.0;},{start_s=400.0;rate=4.0;})");
+  out = path_join(dir, "zero");
+  if (OUT_CSV(out, "timeseries", &t)) {
+    int c_r = CSV_COL(&t, "replicas_requested"), c_time = CSV_COL(&t, "time_s");
+    bool zero = false;
+    for (size_t i = 0; i < t.nrows; i++)
+      if (csv_d(&t, i, c_r) == 0 && csv_d(&t, i, c_time) > 150 && csv_d(&t, i, c_time) < 400) zero = true;
+    CHECK(zero, "the pool never reached zero replicas in the lull");
+    csv_free(&t);
+  }
+  if (OUT_CSV(out, "requests", &t)) {
+    int c_a = CSV_COL(&t, "arrival_s"), c_q = CSV_COL(&t, "queue_delay_s");
+    double held = 0;
+    for (size_t i = 0; i < t.nrows; i++)
+      if (csv_d(&t, i, c_a) >= 400 && csv_d(&t, i, c_q) > held) held = csv_d(&t, i, c_q);
+    /* the first request after the lull waits for a replica to start: at
+     * least the 50 s delay less the decision interval it may meet */
+    CHECK(held >= 40, "after the lull the longest wait was %g s, expected a replica's start-up", held);
+    csv_free(&t);
+  }
+  CHECK(SNUM(sum, "requests_in_flight") == 0 && SNUM(sum, "requests_rejected") == 0,
+        "%g in flight, %g rejected", SNUM(sum, "requests_in_flight"), SNUM(sum, "requests_rejected"));
+  check_books(dir, "zero", sum, "scale to zero");
+  check_little(sum, "scale to zero");
+  printf("\n");
+  free(sum);
+  free(out);
+  free(cfg);
+  cs_cleanup_if_passed(dir, f0);
+  free(dir);
+}
+
+/* Elastic keys that cannot work are refused, naming the key. */
+static void test_elastic_bad_keys(void)
+{
+  unsigned f0 = CU_get_number_of_failures();
+  char *dir = cs_tmpdir("serving_elastic_bad");
+  char *cfg = cs_write_file(dir, "el.cfg", elastic_cfg);
+  static const struct { const char *set, *msg; } bad[] = {
+    {"cluster.pools.[0].autoscale.max_replicas=0", "cluster.pools.[0].autoscale.max_replicas: missing"},
+    {"cluster.pools.[0].replicas=5", "cluster.pools.[0].replicas: starts at 5, more than autoscale.max_replicas 4"},
+    {"cluster.pools.[0].autoscale.min_replicas=5", "autoscale.min_replicas: 5 is more than max_replicas 4"},
+    {"cluster.pools.[0].autoscale.schedule=({at_h=9.0;replicas=2;},{at_h=1.0;replicas=1;})",
+     "autoscale.schedule: entries not in increasing at_h"},
+    {"cluster.pools.[0].autoscale.schedule=({at_h=1.0;replicas=9;})",
+     "autoscale.schedule.[0].replicas: 9, more than max_replicas 4"},
+  };
+  for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+    result r = run_in(dir, "run", "el.cfg", "-q", "-o", "bad", "--set", bad[i].set, (const char *)NULL);
+    CHECK_RC(r, 2);
+    CHECK_ERR_HAS(r, bad[i].msg);
+    result_free(&r);
+  }
+  free(cfg);
+  cs_cleanup_if_passed(dir, f0);
+  free(dir);
+}
+
 int main(int argc, char **argv)
 {
   static const cs_test tests[] = {
@@ -2140,6 +2336,9 @@ int main(int argc, char **argv)
     {"utilization_clamped", test_utilization_clamped},
     {"slo_capacity", test_slo_capacity},
     {"multi_step", test_multi_step},
+    {"elastic_scheduled", test_elastic_scheduled},
+    {"elastic_reactive", test_elastic_reactive},
+    {"elastic_bad_keys", test_elastic_bad_keys},
     {NULL, NULL},
   };
   int rc = cs_run_suite_filtered("serving", tests, argc, argv);
