@@ -114,6 +114,8 @@ typedef struct {
   double startup_s, weights_load_gbs, warmup_s;  /* weights_load_gbs 0: weights_from's */
   int weights_from;                 /* srv_weights_from */
   double billing_increment_s, billing_minimum_s;
+  double interruptions_per_hour;    /* spot: per replica, Poisson (0: never) */
+  double interruption_notice_s;     /* warning before an interrupted replica goes */
   /* prepared */
   int64_t slots;                    /* replicas it may ever run at once (max_replicas, else replicas) */
   double ready_delay_s;             /* request to ready: startup + weights / bandwidth + warm-up */
@@ -127,6 +129,13 @@ typedef struct {
   srv_sched_cfg sched;              /* its effective scheduler settings */
   double frontend_s;                /* front-end time added to its requests' TTFT and end-to-end latency */
 } srv_pool_cfg;
+
+/* A pool whose replicas come and go (an autoscaler, or spot capacity):
+ * billed per replica, its energy from its replica-time books. */
+static inline bool srv_pool_elastic(const srv_pool_cfg *pl)
+{
+  return pl->as.policy != AS_NONE || pl->interruptions_per_hour > 0;
+}
 
 typedef struct {
   struct {

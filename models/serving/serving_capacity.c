@@ -488,6 +488,7 @@ static void probe_run(const srv_params *p, int pool, srv_saturation *out)
   cp->pools[0].replicas = 1;
   cp->pools[0].slots = 1;
   cp->pools[0].as.policy = AS_NONE;
+  cp->pools[0].interruptions_per_hour = 0;
   cp->npools = 1;
   cp->probe = true;
   cp->output.requests = false;

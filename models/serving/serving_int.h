@@ -56,18 +56,20 @@ static inline double srv_integral_at(const srv_integral *a, sim_time t)
 /* ---- elastic pools (serving_scale.c) ---- */
 
 /* Where a replica is in its life. A fixed pool's replicas are always up. */
-enum { SRV_LIFE_OFF, SRV_LIFE_STARTING, SRV_LIFE_UP, SRV_LIFE_DRAINING };
+enum { SRV_LIFE_OFF, SRV_LIFE_STARTING, SRV_LIFE_UP, SRV_LIFE_DRAINING, SRV_LIFE_NOTICE };
 
 typedef struct {
   uint8_t state;
   sim_time requested;              /* billed from (started or, for the first ones, 0) */
   sim_event_id ready_ev;           /* STARTING: when it will be ready */
+  sim_event_id intr_ev;            /* spot: its interruption notice, or (NOTICE) its end */
 } srv_life;
 
 /* One pool's autoscaling state and books. */
 typedef struct {
   int first, slots;                /* its replicas: reps[first .. first + slots) */
-  int64_t starting, up, draining;  /* replicas in each state */
+  int64_t starting, up, draining;  /* replicas in each state (draining: and under notice) */
+  uint64_t interruptions;          /* spot notices (whole run) */
   as_state st;
   sim_event_id decide_ev;
   sim_time last_at;                /* the last decision (its metric's window starts here) */
@@ -108,7 +110,7 @@ int64_t srv_scale_serving(const srv_sim *s);
 int64_t srv_scale_requested(const srv_sim *s);
 /* q from the queue of requests waiting for any replica to be up, or to
  * a replica (serving_sim.c): route it. */
-void srv_route(srv_sim *s, srv_req *q, int r);
+void srv_route(srv_sim *s, srv_req *q, int r, bool fresh);
 
 struct srv_sim {
   const srv_params *p;
@@ -177,6 +179,9 @@ struct srv_sim {
   srv_scale_pool *scale;           /* per pool */
   srv_fifo held;                   /* arrived while no replica was up */
   int64_t nheld;
+  uint64_t requeued;               /* requests sent elsewhere by a spot interruption (whole run) */
+  gsl_rng *rng_spot;               /* interruption times */
+  uint64_t seed;
 };
 
 /* serving_sim.c: the component's functions (serving_keys.c tables them) */

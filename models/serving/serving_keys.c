@@ -271,6 +271,11 @@ static const sim_key pool_keys[] = {
           "a replica is billed in these increments (1: per second)"),
   K_FLOAT(srv_pool_cfg, "billing_minimum_s", billing_minimum_s, SRV_BILLING_MIN_S, 0, 1e9, "s",
           "and for at least this long (60 s, as AWS and Google Cloud on demand)"),
+  K_FLOAT(srv_pool_cfg, "interruptions_per_hour", interruptions_per_hour, 0, 0, 1e6, "1/h",
+          "spot capacity: each replica is taken back at this rate (Poisson; 0: never)"),
+  K_FLOAT(srv_pool_cfg, "interruption_notice_s", interruption_notice_s, 120, 0, 1e6, "s",
+          "warning before an interrupted replica goes: it takes no new request, its running ones "
+          "finish or are computed again elsewhere (AWS: 120 s; Google Cloud, Azure: 30 s)"),
   SIM_KEY_END,
 };
 
@@ -754,7 +759,13 @@ static void prepare_elastic(srv_params *p, int i, sim_check *ck)
   double gpus = (double)(pl->tp * pl->pp * pl->dp_attention);
   pl->ready_delay_s = pl->startup_s + pl->weights_gib * GIB * gpus / (gbs * 1e9) + pl->warmup_s;
   pl->slots = pl->replicas;
-  if (a->policy == AS_NONE) return;
+  /* a spot pool keeps its size: a replacement starts at each notice, so
+   * it may run twice its replicas for a while */
+  bool spot = pl->interruptions_per_hour > 0;
+  if (a->policy == AS_NONE) {
+    if (spot) pl->slots = 2 * pl->replicas;
+    return;
+  }
 #define AKEY(k) (snprintf(key, sizeof key, "cluster.pools.[%d].autoscale.%s", i, k), key)
   if (a->max_replicas == 0) {
     sim_check_fail(ck, AKEY("max_replicas"), "missing (expected the most replicas the %s policy may run)",
@@ -797,7 +808,7 @@ static void prepare_elastic(srv_params *p, int i, sim_check *ck)
       if (p->classes[c].has_trace)
         sim_check_fail(ck, AKEY("policy"), "predictive reads the arrival rate ahead, and a trace has none "
                        "(expected reactive or scheduled)");
-  pl->slots = a->max_replicas;
+  pl->slots = spot ? 2 * a->max_replicas : a->max_replicas;
 #undef AKEY
 }
 

@@ -10,18 +10,31 @@
  * stops (rounded up to the billing increment, at least the minimum), and
  * serves nothing until it is up. Scale-in drains: the replica takes no new
  * request and stops when its last one has left. */
+#include <gsl/gsl_randist.h>
 #include <gsl/gsl_sort.h>
 #include <gsl/gsl_statistics_double.h>
 #include <math.h>
 
 #include "models/serving/serving_capacity.h"
 #include "models/serving/serving_int.h"
+#include "sim/rng.h"
 #include "sim/util.h"
 
 static void on_decide(sim_engine *eng, void *ctx, uint64_t arg);
 static void on_ready(sim_engine *eng, void *ctx, uint64_t arg);
+static void on_notice(sim_engine *eng, void *ctx, uint64_t arg);
+static bool add_replica(srv_sim *s, int pool, sim_time now);
 
-static bool elastic_pool(const srv_pool_cfg *pl) { return pl->as.policy != AS_NONE; }
+/* Spot: replica k, requested now, gets its interruption notice after an
+ * exponential time at the pool's rate. */
+static void arm_interruption(srv_sim *s, int k, sim_time now)
+{
+  const srv_pool_cfg *pl = &s->p->pools[s->reps[k].pool];
+  if (!(pl->interruptions_per_hour > 0) || s->p->probe) return;
+  double wait_s = gsl_ran_exponential(s->rng_spot, 3600.0 / pl->interruptions_per_hour);
+  s->life[k].intr_ev = sim_schedule_at(s->eng, now + sim_time_from_s(wait_s), on_notice, s, (uint64_t)k);
+}
+
 
 /* The pool's counts changed at now: integrals and the peak. */
 static void book(srv_sim *s, int pool, sim_time now)
@@ -54,6 +67,7 @@ void srv_scale_init(srv_sim *s)
   const srv_params *p = s->p;
   s->life = xcalloc((size_t)s->nreps, sizeof *s->life);
   s->scale = xcalloc((size_t)p->npools, sizeof *s->scale);
+  s->rng_spot = sim_rng_alloc(s->seed, "serving.spot");  /* its own stream: the others draw as before */
   int k = 0;
   for (int i = 0; i < p->npools; i++) {
     const srv_pool_cfg *pl = &p->pools[i];
@@ -65,15 +79,16 @@ void srv_scale_init(srv_sim *s)
       if (j < pl->replicas) {
         s->life[k].state = SRV_LIFE_UP;
         sp->up++;
+        arm_interruption(s, k, 0);
       } else {
         s->life[k].state = SRV_LIFE_OFF;
         route_set_down(&s->router, s->view, k, true);
       }
     }
     book(s, i, 0);
-    if (elastic_pool(pl)) {
+    if (srv_pool_elastic(pl)) {
       s->elastic = true;
-      if (!p->probe) sp->decide_ev = sim_schedule_in(s->eng, sim_time_from_s(pl->as_interval_s), on_decide, s, (uint64_t)i);
+      if (!p->probe && pl->as.policy != AS_NONE) sp->decide_ev = sim_schedule_in(s->eng, sim_time_from_s(pl->as_interval_s), on_decide, s, (uint64_t)i);
     }
   }
 }
@@ -84,6 +99,7 @@ void srv_scale_release(srv_sim *s)
     for (int i = 0; i < s->p->npools; i++) free(s->scale[i].ttft);
   free(s->scale);
   free(s->life);
+  if (s->rng_spot) gsl_rng_free(s->rng_spot);
 }
 
 /* Replica k stops: billing ends (rounded), it is off. */
@@ -97,12 +113,16 @@ static void stop_replica(srv_sim *s, int k, sim_time now)
     sim_cancel(s->eng, l->ready_ev);
     l->ready_ev = 0;
     sp->starting--;
-  } else if (l->state == SRV_LIFE_DRAINING) {
+  } else if (l->state == SRV_LIFE_DRAINING || l->state == SRV_LIFE_NOTICE) {
     sp->draining--;
   } else {
     SIM_BUG("serving: stopping replica %d in state %d", k, l->state);
   }
   sp->billed_s += measured_part(s, l->requested, billed_len(pl, sim_time_to_s(now - l->requested)));
+  if (l->intr_ev) {
+    sim_cancel(s->eng, l->intr_ev);
+    l->intr_ev = 0;
+  }
   l->state = SRV_LIFE_OFF;
   book(s, pool, now);
 }
@@ -116,7 +136,8 @@ static void route_held(srv_sim *s)
     if (!s->held.head) s->held.tail = NULL;
     q->next = NULL;
     s->nheld--;
-    srv_route(s, q, route_pick(&s->router, s->view, s->nreps, s->rng_route));
+    /* fresh: never routed (an evicted request was, and is counted) */
+    srv_route(s, q, route_pick(&s->router, s->view, s->nreps, s->rng_route), q->replica < 0);
   }
 }
 
@@ -136,8 +157,10 @@ static void on_ready(sim_engine *eng, void *ctx, uint64_t arg)
   route_held(s);
 }
 
-/* One more replica for the pool: a draining one kept, else one started. */
-static void add_replica(srv_sim *s, int pool, sim_time now)
+/* One more replica for the pool: a draining one kept, else one started;
+ * false when every slot is taken (a spot pool whose replacements were
+ * interrupted within one notice: it runs short until one goes). */
+static bool add_replica(srv_sim *s, int pool, sim_time now)
 {
   srv_scale_pool *sp = &s->scale[pool];
   const srv_pool_cfg *pl = &s->p->pools[pool];
@@ -149,7 +172,7 @@ static void add_replica(srv_sim *s, int pool, sim_time now)
       route_set_down(&s->router, s->view, k, false);
       book(s, pool, now);
       route_held(s);
-      return;
+      return true;
     }
   for (int k = sp->first; k < sp->first + sp->slots; k++)
     if (s->life[k].state == SRV_LIFE_OFF) {
@@ -158,10 +181,12 @@ static void add_replica(srv_sim *s, int pool, sim_time now)
       l->requested = now;
       sp->starting++;
       l->ready_ev = sim_schedule_in(s->eng, sim_time_from_s(pl->ready_delay_s), on_ready, s, (uint64_t)k);
+      arm_interruption(s, k, now);
       book(s, pool, now);
-      return;
+      return true;
     }
-  SIM_BUG("serving: pool %d has no replica slot left (%d)", pool, sp->slots);
+  if (!(pl->interruptions_per_hour > 0)) SIM_BUG("serving: pool %d has no replica slot left (%d)", pool, sp->slots);
+  return false;
 }
 
 /* One fewer: the newest starting one cancelled, else the up replica with
@@ -188,6 +213,47 @@ static void remove_replica(srv_sim *s, int pool, sim_time now)
   route_set_down(&s->router, s->view, best, true);
   book(s, pool, now);
   if (srv_replica_in_system(&s->reps[best]) == 0) stop_replica(s, best, now);
+}
+
+/* End of a notice: the replica goes, and what is still in it is
+ * computed again elsewhere. */
+static void on_gone(sim_engine *eng, void *ctx, uint64_t arg)
+{
+  srv_sim *s = ctx;
+  int k = (int)arg;
+  s->life[k].intr_ev = 0;
+  srv_replica_evict(&s->reps[k], false);
+  stop_replica(s, k, sim_now(eng));
+}
+
+/* A spot notice: no new request; the waiting ones go elsewhere now, the
+ * running ones have the notice to finish; a replacement starts unless an
+ * autoscaler decides. A replica still starting just goes. */
+static void on_notice(sim_engine *eng, void *ctx, uint64_t arg)
+{
+  srv_sim *s = ctx;
+  int k = (int)arg;
+  sim_time now = sim_now(eng);
+  srv_life *l = &s->life[k];
+  int pool = s->reps[k].pool;
+  const srv_pool_cfg *pl = &s->p->pools[pool];
+  srv_scale_pool *sp = &s->scale[pool];
+  l->intr_ev = 0;
+  sp->interruptions++;
+  if (l->state == SRV_LIFE_STARTING) {
+    stop_replica(s, k, now);
+  } else {
+    if (l->state == SRV_LIFE_UP) {
+      sp->up--;
+      sp->draining++;
+    }
+    l->state = SRV_LIFE_NOTICE;
+    route_set_down(&s->router, s->view, k, true);
+    book(s, pool, now);
+    srv_replica_evict(&s->reps[k], true);
+    l->intr_ev = sim_schedule_in(eng, sim_time_from_s(pl->interruption_notice_s), on_gone, s, (uint64_t)k);
+  }
+  if (pl->as.policy == AS_NONE) add_replica(s, pool, now);
 }
 
 void srv_scale_idle(srv_sim *s, srv_replica *r)
@@ -302,12 +368,18 @@ void srv_scale_stop(srv_sim *s)
       sim_cancel(s->eng, s->scale[i].decide_ev);
       s->scale[i].decide_ev = 0;
     }
-  /* a replica still starting never serves: it stays billed to the end */
-  for (int k = 0; k < s->nreps; k++)
+  /* a replica still starting never serves: it stays billed to the end;
+   * no spot notice comes after the last request */
+  for (int k = 0; k < s->nreps; k++) {
     if (s->life[k].ready_ev) {
       sim_cancel(s->eng, s->life[k].ready_ev);
       s->life[k].ready_ev = 0;
     }
+    if (s->life[k].intr_ev) {
+      sim_cancel(s->eng, s->life[k].intr_ev);
+      s->life[k].intr_ev = 0;
+    }
+  }
 }
 
 void srv_scale_warmup(srv_sim *s, sim_time now)

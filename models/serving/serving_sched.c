@@ -99,6 +99,56 @@ void srv_replica_release(srv_replica *r)
 
 int64_t srv_replica_in_system(const srv_replica *r) { return r->nwait + r->nswapped + r->nrun; }
 
+static srv_req *fifo_pop(srv_fifo *f);
+static srv_req *from_run(const srv_replica *r, int i);
+static void update_kv_view(srv_replica *r);
+
+/* q leaves r to be computed again elsewhere. */
+static void evicted(srv_replica *r, srv_req *q)
+{
+  q->state = SRV_WAITING;
+  q->target = q->prompt + q->generated;
+  q->computed = 0;
+  q->next = NULL;
+  r->h->view[r->index].outstanding--;
+  srv_request_evicted(r->h->sim, q);
+}
+
+void srv_replica_evict(srv_replica *r, bool waiting_only)
+{
+  srv_host *h = r->h;
+  for (int c = 0; c < SRV_MAX_CLASSES; c++)
+    while (r->wait[c].head) {
+      srv_req *q = fifo_pop(&r->wait[c]);
+      r->nwait--;
+      h->waiting--;
+      h->view[r->index].queue_len--;
+      evicted(r, q);
+    }
+  if (!waiting_only) {
+    while (r->swapped.head) {
+      srv_req *q = fifo_pop(&r->swapped);
+      r->nswapped--;
+      h->waiting--;
+      evicted(r, q);
+    }
+    for (int i = 0; i < r->nrun; i++) {
+      srv_req *q = from_run(r, i);
+      kv_rec_free(&r->kv, &r->run[i].kv);
+      evicted(r, q);
+    }
+    r->nrun = 0;
+    r->ms_left = 0;
+    r->batch_open = false;
+    if (r->timer) {
+      sim_cancel(h->eng, r->timer);
+      r->timer = 0;
+    }
+  }
+  update_kv_view(r);
+  route_update(h->router, r->index);
+}
+
 /* ---- the router's view ---- */
 
 /* r's outstanding requests change by d (routed to it, or gone). */

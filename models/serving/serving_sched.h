@@ -131,6 +131,12 @@ void srv_replica_release(srv_replica *r);
 void srv_replica_enqueue(srv_replica *r, srv_req *q);
 /* Requests in r: waiting, swapped, running. */
 int64_t srv_replica_in_system(const srv_replica *r);
+/* r is going away (a spot interruption): hand every request in it -
+ * waiting (only those if `waiting_only`), swapped out, running - to
+ * srv_request_evicted, each reset to be computed again from its prompt and
+ * the tokens it has made (recompute); its KV blocks are freed. A step in
+ * flight ends with nothing to emit. */
+void srv_replica_evict(srv_replica *r, bool waiting_only);
 
 /* ---- serving_sim.c, for the scheduler ---- */
 
@@ -138,6 +144,9 @@ int64_t srv_replica_in_system(const srv_replica *r);
  * it back (statistics, then the pool). */
 void srv_request_done(srv_sim *s, srv_req *q);
 void srv_request_rejected(srv_sim *s, srv_req *q, const char *why);
+/* q was taken out of a replica by srv_replica_evict: the simulation sends
+ * it elsewhere. */
+void srv_request_evicted(srv_sim *s, srv_req *q);
 /* q->first_token was just set. */
 void srv_first_token(srv_sim *s, srv_req *q);
 /* r starts (busy) or stops running steps. */

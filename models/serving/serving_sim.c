@@ -209,7 +209,7 @@ void srv_replica_busy(srv_sim *s, srv_replica *r, bool busy)
   srv_integral_set(&s->books[r->pool].busy, now, (double)s->pool_busy[r->pool]);
   const srv_pool_cfg *pl = &s->p->pools[r->pool];
   /* an elastic pool's energy comes from its replica-time books instead */
-  if (pl->as.policy == AS_NONE)
+  if (!srv_pool_elastic(pl))
     cost_energy_set_util(&s->energy[r->pool], now, (double)s->pool_busy[r->pool] / (double)pl->replicas);
   if (!busy && s->elastic) srv_scale_idle(s, r);
 }
@@ -348,12 +348,18 @@ static void on_arrival(sim_engine *eng, void *ctx, uint64_t arg)
     if (q->measured) s->m_too_long++;
     srv_request_rejected(s, q, "longer than the context");
   } else {
-    srv_route(s, q, r);
+    srv_route(s, q, r, true);
   }
   schedule_next(s, i, now, false);
 }
 
-void srv_route(srv_sim *s, srv_req *q, int r)
+void srv_request_evicted(srv_sim *s, srv_req *q)
+{
+  s->requeued++;
+  srv_route(s, q, route_pick(&s->router, s->view, s->nreps, s->rng_route), false);
+}
+
+void srv_route(srv_sim *s, srv_req *q, int r, bool fresh)
 {
   if (s->view[r].down) {
     /* no replica is up (an elastic pool at zero, or all starting): the
@@ -368,8 +374,8 @@ void srv_route(srv_sim *s, srv_req *q, int r)
     return;
   }
   q->replica = r;
-  s->books[s->reps[r].pool].arrived++;
-  if (s->p->sched.max_queue > 0 && s->reps[r].nwait >= s->p->sched.max_queue)
+  if (fresh) s->books[s->reps[r].pool].arrived++;
+  if (fresh && s->p->sched.max_queue > 0 && s->reps[r].nwait >= s->p->sched.max_queue)
     srv_request_rejected(s, q, "queue full");
   else
     srv_replica_enqueue(&s->reps[r], q);
@@ -590,6 +596,7 @@ void *serving_create(const void *params, const sim_component_env *env)
   srv_sim *s = xcalloc(1, sizeof *s);
   s->p = p;
   s->eng = env->eng;
+  s->seed = env->seed;
   s->streaming = p->sched.streaming && p->sched.policy != SRV_STATIC;
   for (int i = 0; i < p->npools; i++) s->nreps += (int)p->pools[i].slots;
   /* replicas are laid out on cache lines (serving_sched.h) */
@@ -1012,7 +1019,7 @@ void serving_report(void *self, sim_engine *eng, sim_report *rep)
     } else {
       reps_max += pl->replicas;
     }
-    if (pl->as.policy != AS_NONE) {
+    if (srv_pool_elastic(pl)) {
       /* billed per replica in its increments; powered from the request on,
        * at idle power unless running a step */
       double g = (double)(pl->tp * pl->pp * pl->dp_attention);
@@ -1035,6 +1042,11 @@ void serving_report(void *self, sim_engine *eng, sim_report *rep)
   sim_report_int(rep, "replicas_max", reps_max, "  most serving at once (sum over pools)");
   sim_report_int(rep, "scale_ups", (int64_t)ups, "autoscaler decisions that added replicas");
   sim_report_int(rep, "scale_downs", (int64_t)downs, "  that removed replicas");
+  uint64_t intr = 0;
+  if (s->elastic)
+    for (int i = 0; i < p->npools; i++) intr += s->scale[i].interruptions;
+  sim_report_int(rep, "spot_interruptions", (int64_t)intr, "spot replicas taken back (notices)");
+  sim_report_int(rep, "requests_requeued", (int64_t)s->requeued, "  requests sent to another replica by them");
   sim_report_num(rep, "provisioning_gpu_hours", prov_gh, "GPU-hours billed while replicas start");
   sim_report_num(rep, "idle_gpu_hours", billed_gh - busy_gh - prov_gh > 0 ? billed_gh - busy_gh - prov_gh : 0,
                  "GPU-hours billed, ready and not running a step");

@@ -2307,6 +2307,46 @@ static void test_elastic_bad_keys(void)
   free(dir);
 }
 
+/* Spot capacity: replicas taken back at a Poisson rate. With no notice at
+ * all, the requests running on a replica that goes are computed again
+ * elsewhere: none is lost (conservation, Little), some are re-queued, the
+ * pool keeps its size through replacements (billed while they start), and
+ * the run is the same file for file from the same seed. */
+static void test_elastic_spot(void)
+{
+  unsigned f0 = CU_get_number_of_failures();
+  char *dir = cs_tmpdir("serving_spot");
+  char *cfg = cs_write_file(dir, "el.cfg", elastic_cfg);
+  const char *sets[] = {"--set", "cluster.pools.[0].autoscale.policy=\"none\"", "--set",
+                        "cluster.pools.[0].replicas=3", "--set", "cluster.pools.[0].interruptions_per_hour=30.0",
+                        "--set", "cluster.pools.[0].interruption_notice_s=0.0"};
+  char *a = RUN_CFG(dir, "el.cfg", "spot", sets[0], sets[1], sets[2], sets[3], sets[4], sets[5], sets[6], sets[7]);
+  char *b = RUN_CFG(dir, "el.cfg", "again", sets[0], sets[1], sets[2], sets[3], sets[4], sets[5], sets[6], sets[7]);
+  printf("\n    spot: %g interruptions, %g requests re-queued, %g completed of %g, provisioning %.4f GPU-h",
+         SNUM(a, "spot_interruptions"), SNUM(a, "requests_requeued"), SNUM(a, "requests_completed"),
+         SNUM(a, "requests_arrived"), SNUM(a, "provisioning_gpu_hours"));
+  /* 3 replicas x 30/h over about 600 s: 15 expected (Poisson: 5 to 30 is beyond 3 sigma) */
+  CHECK(SNUM(a, "spot_interruptions") >= 5 && SNUM(a, "spot_interruptions") <= 30, "%g interruptions",
+        SNUM(a, "spot_interruptions"));
+  CHECK(SNUM(a, "requests_requeued") > 0, "no request was re-queued");
+  CHECK(SNUM(a, "requests_completed") == SNUM(a, "requests_arrived") && SNUM(a, "requests_rejected") == 0,
+        "%g of %g completed, %g rejected", SNUM(a, "requests_completed"), SNUM(a, "requests_arrived"),
+        SNUM(a, "requests_rejected"));
+  CHECK(SNUM(a, "provisioning_gpu_hours") > 0, "no replacement was billed while starting");
+  check_books(dir, "spot", a, "spot");
+  check_little(a, "spot");
+  char *ra = cs_slurp_at(dir, "spot/requests.csv"), *rb = cs_slurp_at(dir, "again/requests.csv");
+  CHECK(ra && rb && !strcmp(ra, rb), "the same seed gave different requests.csv");
+  printf("\n");
+  free(ra);
+  free(rb);
+  free(a);
+  free(b);
+  free(cfg);
+  cs_cleanup_if_passed(dir, f0);
+  free(dir);
+}
+
 int main(int argc, char **argv)
 {
   static const cs_test tests[] = {
@@ -2339,6 +2379,7 @@ int main(int argc, char **argv)
     {"elastic_scheduled", test_elastic_scheduled},
     {"elastic_reactive", test_elastic_reactive},
     {"elastic_bad_keys", test_elastic_bad_keys},
+    {"elastic_spot", test_elastic_spot},
     {NULL, NULL},
   };
   int rc = cs_run_suite_filtered("serving", tests, argc, argv);
