@@ -214,34 +214,33 @@ int cmd_tco(int argc, char **argv)
   }
   tco_row *rows = xcalloc(TCO_MAX_OPTIONS, sizeof *rows);
   size_t nrows = 0;
+  if (status < 0 && optind < argc)
+    status = cmd_usage_error("tco", "unexpected argument '%s' (the form is tco --compare GPU:N,GPU:N)",
+                             argv[optind]);
+  else if (status < 0 && !compare)
+    status = cmd_usage_error("tco", "--compare GPU:N[,GPU:N]... is required");
   if (status < 0) {
-    if (optind < argc) {
-      status = cmd_usage_error("tco", "unexpected argument '%s' (the form is tco --compare GPU:N,GPU:N)",
-                               argv[optind]);
-    } else if (!compare) {
-      status = cmd_usage_error("tco", "--compare GPU:N[,GPU:N]... is required");
-    } else {
-      bad |= !read_compare(compare, rows, &nrows);
-      if (bad) status = cmd_usage_error("tco", NULL);
-    }
-  }
-  if (status < 0) {
+    bad |= !read_compare(compare, rows, &nrows);
+    /* the GPU names too, so that every problem is reported at once */
     cfg_errors errs;
     cfg_errors_init(&errs, NULL);
     sim_catalogs *cats = cfg_catalogs_load_all(extra, nextra, &errs);
     cfg_errors_print(&errs, stderr);
     cfg_errors_release(&errs);
-    if (!cats) status = CMD_EXIT_USAGE;
+    bad |= !cats;
     for (size_t i = 0; cats && i < nrows; i++) {
+      if (!rows[i].name[0]) continue;  /* malformed, reported */
       rows[i].gpu = sim_catalog_find(cats, "gpus", rows[i].name);
       if (!rows[i].gpu) {
         char names[2048];
         sim_catalog_names(cats, "gpus", names, sizeof names);
         fprintf(stderr, "clustersim tco: --compare: unknown GPU \"%s\" (one of: %s)\n", rows[i].name, names);
-        status = CMD_EXIT_USAGE;
+        bad = true;
       }
     }
-    if (cats && status < 0) {
+    if (bad) {
+      status = cmd_usage_error("tco", NULL);
+    } else {
       for (size_t i = 0; i < nrows; i++)
         rows[i].fig = cost_tco_compare(rows[i].gpu->tdp_w, rows[i].gpu->purchase_usd, rows[i].count, &t);
       if (json)
