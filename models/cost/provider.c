@@ -87,18 +87,19 @@ static void provider_check(const void *entry, sim_check *ck)
   if (!given(p->on_demand_usd_per_gpu_hour) && !given(p->reserved_1y_usd_per_gpu_hour) &&
       !given(p->reserved_3y_usd_per_gpu_hour) && !given(p->spot_usd_per_gpu_hour))
     sim_check_fail(ck, "on_demand_usd_per_gpu_hour",
-                   "no price at all (expected at least one of on_demand, reserved_1y, reserved_3y, spot "
-                   "_usd_per_gpu_hour)");
+                   "no price at all (expected at least one of on_demand_usd_per_gpu_hour, "
+                   "reserved_1y_usd_per_gpu_hour, reserved_3y_usd_per_gpu_hour, spot_usd_per_gpu_hour)");
   if (given(p->spot_interruptions_per_hour) && !given(p->spot_usd_per_gpu_hour))
     sim_check_fail(ck, "spot_interruptions_per_hour", "given without spot_usd_per_gpu_hour (no spot offer)");
   /* a commitment that costs more than paying as you go is a typo */
   double od = p->on_demand_usd_per_gpu_hour;
   if (given(od) && given(p->reserved_1y_usd_per_gpu_hour) && p->reserved_1y_usd_per_gpu_hour > od)
-    sim_check_fail(ck, "reserved_1y_usd_per_gpu_hour", "%g is above the on-demand price %g",
+    sim_check_fail(ck, "reserved_1y_usd_per_gpu_hour",
+                   "%g is above the on-demand price %g (expected a commitment to cost no more)",
                    p->reserved_1y_usd_per_gpu_hour, od);
   if (given(p->reserved_1y_usd_per_gpu_hour) && given(p->reserved_3y_usd_per_gpu_hour) &&
       p->reserved_3y_usd_per_gpu_hour > p->reserved_1y_usd_per_gpu_hour)
-    sim_check_fail(ck, "reserved_3y_usd_per_gpu_hour", "%g is above the 1-year price %g",
+    sim_check_fail(ck, "reserved_3y_usd_per_gpu_hour", "%g is above the 1-year price %g (expected no more)",
                    p->reserved_3y_usd_per_gpu_hour, p->reserved_1y_usd_per_gpu_hour);
 }
 
