@@ -238,3 +238,44 @@ const cost_provider *cost_provider_find(const sim_catalogs *cats, const char *pr
   }
   return NULL;
 }
+
+const cost_provider *cost_provider_require(const sim_catalogs *cats, const char *provider, const char *gpu,
+                                           sim_check *ck, const char *key)
+{
+  const cost_provider *p = cost_provider_find(cats, provider, gpu);
+  if (p) return p;
+  char known[1024] = "", offered[1024] = "";
+  size_t n = sim_catalog_count(cats, "providers");
+  for (size_t i = 0; i < n; i++) {
+    const cost_provider *e = sim_catalog_entry(cats, "providers", i);
+    bool ours = !strcmp(e->provider, provider), first = true;
+    for (size_t j = 0; j < i && !ours && first; j++)
+      first = strcmp(((const cost_provider *)sim_catalog_entry(cats, "providers", j))->provider, e->provider) != 0;
+    if (!ours && !first) continue;  /* a provider already named */
+    char *list = ours ? offered : known;
+    size_t len = strlen(list);
+    snprintf(list + len, sizeof known - len, "%s%s", len ? ", " : "", ours ? e->gpu : e->provider);
+  }
+  if (*offered)
+    sim_check_fail(ck, key, "provider \"%s\" does not rent GPU \"%s\" in the catalog (it rents: %s)", provider, gpu,
+                   offered);
+  else
+    sim_check_fail(ck, key, "unknown provider \"%s\" (one of: %s)", provider, known);
+  return NULL;
+}
+
+double cost_provider_require_price(const cost_provider *p, const char *pricing, sim_check *ck, const char *key)
+{
+  int kind = cost_pricing_parse(pricing);
+  if (kind < 0) {
+    sim_check_fail(ck, key, "unknown pricing \"%s\" (one of: on-demand, reserved-1y, reserved-3y, spot, owned)",
+                   pricing);
+    return COST_ABSENT;
+  }
+  double v = cost_provider_price(p, (cost_pricing)kind);
+  if (v >= 0) return v;
+  char why[512];
+  cost_provider_why_absent(p, (cost_pricing)kind, why, sizeof why);
+  sim_check_fail(ck, key, "%s", why);
+  return COST_ABSENT;
+}

@@ -97,5 +97,15 @@ double cost_owned_usd_per_gpu_hour(double purchase_usd, double amortization_year
 /* The entry of provider `provider` ("aws") for GPU `gpu` (a gpus.cfg name),
  * or NULL. */
 const cost_provider *cost_provider_find(const sim_catalogs *cats, const char *provider, const char *gpu);
+/* The same for a scenario's pool: NULL after reporting against `key` (the
+ * pool's `provider` key) an unknown provider (naming the known ones) or a
+ * provider that does not rent `gpu` (naming the GPUs it does rent). */
+const cost_provider *cost_provider_require(const sim_catalogs *cats, const char *provider, const char *gpu,
+                                           sim_check *ck, const char *key);
+/* p's price per GPU-hour for the pricing named `pricing` ("spot"), or
+ * COST_ABSENT after reporting against `key`: a name that is no pricing
+ * (naming the valid ones), "owned" (priced from the GPU, not a provider),
+ * or a pricing p does not offer. */
+double cost_provider_require_price(const cost_provider *p, const char *pricing, sim_check *ck, const char *key);
 
 #endif

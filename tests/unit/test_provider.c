@@ -248,6 +248,46 @@ static void test_find_and_not_offered(void)
   CU_ASSERT_EQUAL(cost_provider_find(cats, "azure", "h100-sxm")->spot_notice_s, 30);
 }
 
+/* What a scenario's pool will ask: the offer of a provider for a GPU, and
+ * its price for a pricing name, with the user's error when there is none. */
+static void test_require_for_pools(void)
+{
+  const sim_catalogs *cats = cs_catalogs();
+  CU_ASSERT_PTR_NOT_NULL_FATAL(cats);
+  sim_check *ck = sim_check_alloc();
+  const cost_provider *p = cost_provider_require(cats, "coreweave", "h200", ck, "cluster.pools.[0].provider");
+  CU_ASSERT_PTR_NOT_NULL_FATAL(p);
+  CU_ASSERT_EQUAL(sim_check_count(ck), 0);
+  CU_ASSERT_EQUAL(cost_provider_require_price(p, "on-demand", ck, "cluster.pools.[0].pricing"),
+                  p->on_demand_usd_per_gpu_hour);
+  CU_ASSERT_EQUAL(sim_check_count(ck), 0);
+  /* the three ways to get no price */
+  CU_ASSERT_EQUAL(cost_provider_require_price(p, "reserved-1y", ck, "cluster.pools.[0].pricing"), COST_ABSENT);
+  CU_ASSERT_EQUAL(cost_provider_require_price(p, "owned", ck, "cluster.pools.[0].pricing"), COST_ABSENT);
+  CU_ASSERT_EQUAL(cost_provider_require_price(p, "cheap", ck, "cluster.pools.[0].pricing"), COST_ABSENT);
+  CU_ASSERT_EQUAL_FATAL(sim_check_count(ck), 3);
+  CU_ASSERT_STRING_EQUAL(sim_check_key(ck, 0), "cluster.pools.[0].pricing");
+  CU_ASSERT_STRING_EQUAL(sim_check_msg(ck, 0),
+                         "coreweave-h200: reserved-1y not offered (no reserved_1y_usd_per_gpu_hour in the catalog)");
+  CU_ASSERT_PTR_NOT_NULL(strstr(sim_check_msg(ck, 1), "purchase_usd"));
+  CU_ASSERT_STRING_EQUAL(sim_check_msg(ck, 2),
+                         "unknown pricing \"cheap\" (one of: on-demand, reserved-1y, reserved-3y, spot, owned)");
+  sim_check_free(ck);
+
+  /* a provider that does not rent the GPU names the ones it rents;
+   * an unknown provider names each provider once */
+  ck = sim_check_alloc();
+  CU_ASSERT_PTR_NULL(cost_provider_require(cats, "lambda", "t4", ck, "cluster.pools.[0].provider"));
+  CU_ASSERT_PTR_NULL(cost_provider_require(cats, "amazon", "h100-sxm", ck, "cluster.pools.[1].provider"));
+  CU_ASSERT_EQUAL_FATAL(sim_check_count(ck), 2);
+  CU_ASSERT_STRING_EQUAL(sim_check_key(ck, 0), "cluster.pools.[0].provider");
+  CU_ASSERT_PTR_NOT_NULL(strstr(sim_check_msg(ck, 0), "provider \"lambda\" does not rent GPU \"t4\" in the catalog "
+                                                      "(it rents: h100-sxm, b200, a100-80gb-sxm)"));
+  const char *m = sim_check_msg(ck, 1);
+  CU_ASSERT_PTR_NOT_NULL(strstr(m, "unknown provider \"amazon\" (one of: aws, gcp, azure, lambda, coreweave, runpod, nebius)"));
+  sim_check_free(ck);
+}
+
 /* A user's provider file, checked like the shipped one. */
 static void test_user_file_checks(void)
 {
@@ -325,6 +365,7 @@ int main(void)
     {"pricing names and price lookup", test_pricing_names_and_lookup},
     {"shipped catalog: sources, dates, GPUs, coverage", test_shipped_catalog},
     {"find an offer; not offered", test_find_and_not_offered},
+    {"a pool's provider and pricing: found or reported", test_require_for_pools},
     {"a user's provider file is checked", test_user_file_checks},
     {"list providers, keys providers", test_list_and_keys},
     {NULL, NULL},
