@@ -23,12 +23,14 @@ static void usage(FILE *f)
         "  run FILE.cfg     simulate a scenario; writes OUTDIR/summary.json and prints a table\n"
         "  check FILE.cfg   validate a scenario without simulating\n"
         "  keys [NAME]      list every scenario section and key (or NAME's), with defaults\n"
-        "  list CATALOG     print the gpus, links, models or stacks catalog\n"
+        "  list CATALOG     print the gpus, links, models, stacks or providers catalog\n"
         "  plan FILE.cfg    cheapest GPU type x tp x replicas that meets latency targets\n"
         "  sweep FILE.cfg   run a scenario over a grid of settings; sweep.db and sweep.csv\n"
         "  plot OUTDIR      draw the figures for a run's, sweep's or plan's output (PNG, SVG)\n"
         "  calibrate FILE...\n"
         "                   fit a serving stack's step-time constants to your measurements\n"
+        "  tco --compare GPU:N,GPU:N\n"
+        "                   cost of owning GPUs: power, energy and purchase price over years\n"
         ,
         f);
   for (const sim_command_type *const *c = sim_commands; *c; c++)
@@ -54,6 +56,7 @@ static const subcommand subcommands[] = {
   {"keys", "clustersim keys", cmd_keys},    {"list", "clustersim list", cmd_list},
   {"plan", "clustersim plan", cmd_plan},    {"plot", "clustersim plot", cmd_plot},
   {"sweep", "clustersim sweep", cmd_sweep},   {"calibrate", "clustersim calibrate", cmd_calibrate},
+  {"tco", "clustersim tco", cmd_tco},
 };
 
 static const subcommand *find_subcommand(const char *name)

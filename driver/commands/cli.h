@@ -46,6 +46,7 @@ int cmd_plan(int argc, char **argv);
 int cmd_plot(int argc, char **argv);
 int cmd_sweep(int argc, char **argv);
 int cmd_calibrate(int argc, char **argv);
+int cmd_tco(int argc, char **argv);
 /* A command a model family defines (sim/command.h), by argv[0] (its bare
  * name); -1 if none has that name. */
 int cmd_model(int argc, char **argv);

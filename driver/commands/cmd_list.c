@@ -1,5 +1,5 @@
-/* driver/commands/cmd_list.c: `clustersim list gpus|links|models|stacks`: the catalogs as
- * loaded (shipped files plus --catalog files), one line per entry. */
+/* driver/commands/cmd_list.c: `clustersim list gpus|links|models|stacks|providers`: the
+ * catalogs as loaded (shipped files plus --catalog files), one line per entry. */
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -11,7 +11,7 @@
 
 static void list_usage(FILE *f)
 {
-  fputs("Usage: clustersim list gpus|links|models|stacks [--catalog FILE]...\n\n"
+  fputs("Usage: clustersim list gpus|links|models|stacks|providers [--catalog FILE]...\n\n"
         "Print a catalog as loaded: the shipped files (the folder `clustersim --version`\n"
         "names, or $CLUSTERSIM_CATALOG_DIR) and any --catalog FILE, in order; an entry\n"
         "naming an existing one (or one of its aliases) changes only the keys it\n"
@@ -38,12 +38,14 @@ int cmd_list(int argc, char **argv)
   const sim_catalog_type *type = NULL;
   if (status < 0) {
     if (optind != argc - 1) {
-      status = cmd_usage_error("list", "name one catalog: gpus, links, models or stacks");
+      status = cmd_usage_error("list", "name one catalog: gpus, links, models or stacks (hardware, models, serving software), "
+                               "or providers (cloud offers)");
     } else {
       for (const sim_catalog_type *const *t = sim_catalog_types; *t; t++)
         if (!strcmp((*t)->list, argv[optind])) type = *t;
       if (!type) {
-        status = cmd_usage_error("list", "unknown catalog '%s' (gpus, links, models or stacks)", argv[optind]);
+        status = cmd_usage_error("list", "unknown catalog '%s' (gpus, links, models, stacks or providers)",
+                                 argv[optind]);
       }
     }
   }

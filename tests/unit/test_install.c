@@ -89,7 +89,8 @@ static char **help_flags(const char *text, size_t *count)
   return v;
 }
 
-static const char *const commands[] = {"run", "check", "sweep", "plan", "plot", "keys", "list", "estimate", "calibrate", NULL};
+static const char *const commands[] = {"run", "check", "sweep", "plan", "plot", "keys", "list", "estimate", "calibrate",
+                                       "tco", NULL};
 
 /* ---- the install ---- */
 
@@ -337,7 +338,10 @@ static void test_completion(void)
   CHECK(!strcmp(r.out, "--seed\n--set\n"), "run --se<TAB> gave:\n%s", r.out);
   result_free(&r);
   r = COMPLETE("list", "");
-  CHECK(!strcmp(r.out, "gpus\nlinks\nmodels\nstacks\n"), "list <TAB> gave:\n%s", r.out);
+  CHECK(!strcmp(r.out, "gpus\nlinks\nmodels\nstacks\nproviders\n"), "list <TAB> gave:\n%s", r.out);
+  result_free(&r);
+  r = COMPLETE("tco", "--compare", "rtx-3080ti:2,a100-80gb-p");
+  CHECK(!strcmp(r.out, "rtx-3080ti:2,a100-80gb-pcie:\n"), "tco --compare rtx-3080ti:2,a100-80gb-p<TAB> gave:\n%s", r.out);
   result_free(&r);
   r = COMPLETE("estimate", "--stack", "vl");
   CHECK(!strcmp(r.out, "vllm-v0\nvllm-v1\n"), "estimate --stack vl<TAB> gave:\n%s", r.out);
