@@ -12,6 +12,7 @@
 #include <stdint.h>
 
 #include "models/autoscale/autoscale.h"
+#include "models/cost/provider.h"
 #include "models/gpu/gpu.h"
 #include "models/llm/llm.h"
 #include "models/llm/llm_step.h"
@@ -116,6 +117,11 @@ typedef struct {
   double billing_increment_s, billing_minimum_s;
   double interruptions_per_hour;    /* spot: per replica, Poisson (0: never) */
   double interruption_notice_s;     /* warning before an interrupted replica goes */
+  const char *provider;             /* "": none (providers catalog) */
+  int pricing;                      /* cost_pricing */
+  /* written in the scenario (not defaulted): these win over the provider's */
+  bool has_startup_s, has_billing_increment_s, has_billing_minimum_s, has_interruptions_per_hour,
+      has_interruption_notice_s;
   /* prepared */
   int64_t slots;                    /* replicas it may ever run at once (max_replicas, else replicas) */
   double ready_delay_s;             /* request to ready: startup + weights / bandwidth + warm-up */
@@ -124,6 +130,8 @@ typedef struct {
   llm_replica lr;
   int64_t kv_blocks;                /* per replica */
   double price;                     /* USD per GPU-hour, NaN: unknown */
+  const cost_provider *prov;        /* its provider's offer of its GPU, NULL: none */
+  double usd_per_kwh;               /* electricity it pays for (owned: cost.usd_per_kwh or the default) */
   double weights_gib, activations_gib;
   const stack_profile *sp;          /* its stack */
   srv_sched_cfg sched;              /* its effective scheduler settings */
@@ -155,7 +163,7 @@ typedef struct {
   } wl;
   struct { int policy; } router;    /* index into route_types */
   srv_sched_cfg sched;              /* as written; each pool has its effective copy */
-  struct { double usd_per_gpu_hour, usd_per_kwh, pue; } cost;
+  struct { double usd_per_gpu_hour, usd_per_kwh, pue, amortization_years; } cost;
   struct { double ttft_s, tpot_s, e2e_s, percentile; } slo;
   struct { double interval_s; bool requests; } output;
   /* prepared */

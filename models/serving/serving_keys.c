@@ -174,6 +174,10 @@ const char *const srv_weights_from_names[] = {"object-storage", "nvme", "host-me
  * Billing: per second with a 60 s minimum (AWS EC2 and Google Compute
  * Engine on-demand Linux instances). */
 #define SRV_STARTUP_S 120.0
+/* Owned hardware's electricity when cost.usd_per_kwh is not written: the
+ * US industrial average of 2023, 8.04 cents/kWh (EIA Electric Power
+ * Monthly, table 5.3), as the cost section's note says. */
+#define SRV_OWNED_USD_PER_KWH 0.0804
 #define SRV_WARMUP_S 64.0
 #define SRV_BILLING_MIN_S 60.0
 static const double weights_gbs[] = {0.5, 0.9, 20.0};
@@ -228,6 +232,9 @@ static const sim_key autoscale_keys[] = {
 };
 #undef AS
 
+/* A pool key whose being written is recorded (a provider's default yields to it). */
+#define PW(flag) .has_present = true, .present_offset = offsetof(srv_pool_cfg, flag)
+
 static const sim_key pool_keys[] = {
   {.name = "gpu", .kind = SIM_KEY_STRING, .offset = offsetof(srv_pool_cfg, gpu), .required = true,
    .help = "GPU type (catalog name: clustersim list gpus)"},
@@ -259,23 +266,35 @@ static const sim_key pool_keys[] = {
   {.name = "autoscale", .kind = SIM_KEY_GROUP, .group = autoscale_keys, .has_present = true,
    .present_offset = offsetof(srv_pool_cfg, has_autoscale),
    .help = "resize the pool over time; replicas is the starting count"},
-  K_FLOAT(srv_pool_cfg, "startup_s", startup_s, SRV_STARTUP_S, 0, 1e9, "s",
-          "a new replica's instance start-up (120 s: cloud GPU VM provisioning and boot)"),
+  {.name = "startup_s", .kind = SIM_KEY_FLOAT, .offset = offsetof(srv_pool_cfg, startup_s), .def = SRV_STARTUP_S,
+   .min = 0, .max = 1e9, .unit = "s", PW(has_startup_s),
+   .help = "a new replica's instance start-up (the provider's, else 120 s: cloud GPU VM provisioning and boot)"},
   K_ENUM(srv_pool_cfg, "weights_from", weights_from, srv_weights_from_names, "object-storage",
          "where a new replica loads its weights from: object-storage (0.5 GB/s), nvme (0.9), host-memory (20)"),
   K_FLOAT(srv_pool_cfg, "weights_load_gbs", weights_load_gbs, 0, 0, 1e6, "GB/s",
           "a new replica's weight-loading bandwidth (0: weights_from's)"),
   K_FLOAT(srv_pool_cfg, "warmup_s", warmup_s, SRV_WARMUP_S, 0, 1e9, "s",
           "a new replica's engine warm-up after its weights (compilation, CUDA graphs: 64 s with caches)"),
-  K_FLOAT(srv_pool_cfg, "billing_increment_s", billing_increment_s, 1, 0, 1e9, "s",
-          "a replica is billed in these increments (1: per second)"),
-  K_FLOAT(srv_pool_cfg, "billing_minimum_s", billing_minimum_s, SRV_BILLING_MIN_S, 0, 1e9, "s",
-          "and for at least this long (60 s, as AWS and Google Cloud on demand)"),
-  K_FLOAT(srv_pool_cfg, "interruptions_per_hour", interruptions_per_hour, 0, 0, 1e6, "1/h",
-          "spot capacity: each replica is taken back at this rate (Poisson; 0: never)"),
-  K_FLOAT(srv_pool_cfg, "interruption_notice_s", interruption_notice_s, 120, 0, 1e6, "s",
-          "warning before an interrupted replica goes: it takes no new request, its running ones "
-          "finish or are computed again elsewhere (AWS: 120 s; Google Cloud, Azure: 30 s)"),
+  {.name = "billing_increment_s", .kind = SIM_KEY_FLOAT, .offset = offsetof(srv_pool_cfg, billing_increment_s),
+   .def = 1, .min = 0, .max = 1e9, .unit = "s", PW(has_billing_increment_s),
+   .help = "a replica is billed in these increments (the provider's, else 1: per second)"},
+  {.name = "billing_minimum_s", .kind = SIM_KEY_FLOAT, .offset = offsetof(srv_pool_cfg, billing_minimum_s),
+   .def = SRV_BILLING_MIN_S, .min = 0, .max = 1e9, .unit = "s", PW(has_billing_minimum_s),
+   .help = "and for at least this long (the provider's, else 60 s, as AWS and Google Cloud on demand)"},
+  {.name = "interruptions_per_hour", .kind = SIM_KEY_FLOAT,
+   .offset = offsetof(srv_pool_cfg, interruptions_per_hour), .def = 0, .min = 0, .max = 1e6, .unit = "1/h",
+   PW(has_interruptions_per_hour),
+   .help = "spot capacity: each replica is taken back at this rate (Poisson; the provider's spot rate with "
+           "pricing = \"spot\", else 0: never)"},
+  {.name = "interruption_notice_s", .kind = SIM_KEY_FLOAT, .offset = offsetof(srv_pool_cfg, interruption_notice_s),
+   .def = 120, .min = 0, .max = 1e6, .unit = "s", PW(has_interruption_notice_s),
+   .help = "warning before an interrupted replica goes: it takes no new request, its running ones finish or "
+           "are computed again elsewhere (the provider's; AWS 120 s, Google Cloud and Azure 30 s)"},
+  K_STR(srv_pool_cfg, "provider", provider, "",
+        "who rents it (clustersim list providers): its price, billing, spot terms and start-up"),
+  K_ENUM(srv_pool_cfg, "pricing", pricing, cost_pricing_names, "on-demand",
+         "on-demand, reserved-1y, reserved-3y, spot (with a provider) or owned (the GPU's purchase price over "
+         "cost.amortization_years, plus electricity)"),
   SIM_KEY_END,
 };
 
@@ -364,6 +383,9 @@ static const sim_key cost_keys[] = {
   K_FLOAT(srv_params, "usd_per_kwh", cost.usd_per_kwh, 0, 0, 100, "USD/kWh",
           "electricity billed on top (0: included in the GPU price; EIA 2023 industrial: 0.0804)"),
   K_FLOAT(srv_params, "pue", cost.pue, 1.58, 1, 5, NULL, "facility energy / IT energy (Uptime 2023 mean 1.58)"),
+  K_FLOAT(srv_params, "amortization_years", cost.amortization_years, 4, 0.1, 50, "years",
+          "owned GPUs: their purchase price spread over this many years (4: the middle of the 3-5 years "
+          "over which servers are depreciated)"),
   SIM_KEY_END,
 };
 
@@ -735,8 +757,67 @@ static void prepare_pool(srv_params *p, int i, const sim_setup *su, sim_check *c
                    m->name, gpus, g->name, (long long)(pl->kv_blocks * sc->block_size),
                    (long long)p->context);
   }
+  /* most specific first: the pool's price, the cost section's, the
+   * provider's for the pricing, owned (the purchase price amortised), the
+   * catalog's reference price */
+  pl->usd_per_kwh = p->cost.usd_per_kwh;
+  double from_provider = NAN;
+  if (*pl->provider) {
+    snprintf(key, sizeof key, "cluster.pools.[%d].provider", i);
+    pl->prov = cost_provider_require(su->cats, pl->provider, g->name, ck, key);
+    if (pl->prov && pl->pricing != COST_PRICING_OWNED) {
+      snprintf(key, sizeof key, "cluster.pools.[%d].pricing", i);
+      if (pl->usd_per_gpu_hour > 0 || p->cost.usd_per_gpu_hour > 0)
+        from_provider = cost_provider_price(pl->prov, (cost_pricing)pl->pricing);
+      else
+        from_provider = cost_provider_require_price(pl->prov, cost_pricing_names[pl->pricing], ck, key);
+      const cost_provider *pv = pl->prov;
+      if (!pl->has_billing_increment_s && pv->billing_increment_s >= 0) pl->billing_increment_s = pv->billing_increment_s;
+      if (!pl->has_billing_minimum_s && pv->billing_minimum_s >= 0) pl->billing_minimum_s = pv->billing_minimum_s;
+      if (!pl->has_startup_s && pv->startup_s >= 0) pl->startup_s = pv->startup_s;
+      if (pl->pricing == COST_PRICING_SPOT) {
+        if (!pl->has_interruption_notice_s && pv->spot_notice_s >= 0) pl->interruption_notice_s = pv->spot_notice_s;
+        if (!pl->has_interruptions_per_hour) {
+          if (pv->spot_interruptions_per_hour >= 0)
+            pl->interruptions_per_hour = pv->spot_interruptions_per_hour;
+          else {
+            snprintf(key, sizeof key, "cluster.pools.[%d].interruptions_per_hour", i);
+            sim_check_warn(ck, key, "%s publishes no interruption rate for spot %s: these replicas are never taken "
+                           "back; write the rate you expect (AWS's Spot Instance Advisor bands run from <5%% to "
+                           ">20%% of instances a month)", pl->prov->provider, g->name);
+          }
+        }
+      }
+      if (pv->max_gpus > 0) {
+        int64_t most = (pl->as.policy != AS_NONE ? pl->as.max_replicas : pl->replicas) * (int64_t)gpus;
+        if (most > pv->max_gpus) {
+          snprintf(key, sizeof key, "cluster.pools.[%d]", i);
+          sim_check_fail(ck, key, "%lld GPUs, more than the %lld %s has for %s (its cap; lead time %g days)",
+                         (long long)most, (long long)pv->max_gpus, pv->provider, g->name, pv->lead_time_days);
+        }
+      }
+    }
+  } else if (pl->pricing != COST_PRICING_ON_DEMAND && pl->pricing != COST_PRICING_OWNED) {
+    snprintf(key, sizeof key, "cluster.pools.[%d].pricing", i);
+    sim_check_fail(ck, key, "%s needs a provider (cluster.pools.[%d].provider: clustersim list providers)",
+                   cost_pricing_names[pl->pricing], i);
+  }
+  double owned = NAN;
+  if (pl->pricing == COST_PRICING_OWNED) {
+    double o = cost_owned_usd_per_gpu_hour(g->purchase_usd, p->cost.amortization_years);
+    if (o >= 0) owned = o;
+    else if (!(pl->usd_per_gpu_hour > 0 || p->cost.usd_per_gpu_hour > 0)) {
+      snprintf(key, sizeof key, "cluster.pools.[%d].pricing", i);
+      sim_check_fail(ck, key, "owned %s has no purchase price in the catalog (give purchase_usd with --catalog, "
+                     "or the pool's usd_per_gpu_hour)", g->name);
+    }
+    /* owned hardware pays its electricity (rented prices include it) */
+    if (!(pl->usd_per_kwh > 0)) pl->usd_per_kwh = SRV_OWNED_USD_PER_KWH;
+  }
   double price = pl->usd_per_gpu_hour > 0   ? pl->usd_per_gpu_hour
                  : p->cost.usd_per_gpu_hour > 0 ? p->cost.usd_per_gpu_hour
+                 : from_provider >= 0           ? from_provider
+                 : owned >= 0                   ? owned
                  : g->price_usd_per_hour > 0    ? g->price_usd_per_hour
                                                  : NAN;
   pl->price = price;

@@ -1005,6 +1005,7 @@ void serving_report(void *self, sim_engine *eng, sim_report *rep)
   double gpu_hours = 0, rental = 0, it_kwh = 0;
   double pool_cost[SRV_MAX_POOLS];
   double prov_gh = 0, busy_gh = busy / 3600, reps_mean = reps_T / T, billed_gh = 0;
+  double by_pricing[COST_PRICING_COUNT] = {0}, owned_elec = 0;
   int64_t reps_max = 0;
   uint64_t ups = 0, downs = 0;
   for (int i = 0; i < p->npools; i++) {
@@ -1033,10 +1034,16 @@ void serving_report(void *self, sim_engine *eng, sim_report *rep)
     gpu_hours += gh;
     rental += gh * p->pools[i].price;
     it_kwh += kwh;
-    pool_cost[i] = gh * p->pools[i].price + cost_electricity_usd(cost_facility_kwh(kwh, p->cost.pue), p->cost.usd_per_kwh);
+    double elec = cost_electricity_usd(cost_facility_kwh(kwh, p->cost.pue), pl->usd_per_kwh);
+    pool_cost[i] = gh * p->pools[i].price + elec;
+    by_pricing[pl->pricing] += gh * p->pools[i].price;
+    /* owned pools pay their electricity even when the cost section says
+     * none (cost.usd_per_kwh 0: rented prices include it) */
+    if (pl->usd_per_kwh != p->cost.usd_per_kwh) owned_elec += elec;
   }
   double facility = cost_facility_kwh(it_kwh, p->cost.pue);
-  double cost = rental + cost_electricity_usd(facility, p->cost.usd_per_kwh);
+  double energy_usd = cost_electricity_usd(facility, p->cost.usd_per_kwh) + owned_elec;
+  double cost = rental + energy_usd;
   sim_report_num(rep, "gpu_hours", gpu_hours, "GPU-hours (billed)");
   sim_report_num(rep, "replicas_mean", reps_mean, "replicas serving, time average");
   sim_report_int(rep, "replicas_max", reps_max, "  most serving at once (sum over pools)");
@@ -1053,6 +1060,12 @@ void serving_report(void *self, sim_engine *eng, sim_report *rep)
   sim_report_num(rep, "energy_kwh", facility, "energy, facility (kWh, IT x PUE)");
   sim_report_num(rep, "it_energy_kwh", it_kwh, "energy, GPUs (kWh)");
   sim_report_num(rep, "cost_usd", cost, "cost (USD)");
+  sim_report_num(rep, "cost_on_demand_usd", by_pricing[COST_PRICING_ON_DEMAND], "  rented on demand");
+  sim_report_num(rep, "cost_reserved_usd", by_pricing[COST_PRICING_RESERVED_1Y] + by_pricing[COST_PRICING_RESERVED_3Y],
+                 "  rented on 1- or 3-year commitments");
+  sim_report_num(rep, "cost_spot_usd", by_pricing[COST_PRICING_SPOT], "  rented as spot capacity");
+  sim_report_num(rep, "cost_owned_usd", by_pricing[COST_PRICING_OWNED], "  owned (purchase price amortised)");
+  sim_report_num(rep, "cost_energy_usd", energy_usd, "  electricity (facility energy x USD/kWh)");
   sim_report_num(rep, "usd_per_hour", cost / (T / 3600.0), "cost per hour (USD)");
   sim_report_num(rep, "usd_per_million_tokens", cost_usd_per_million_tokens(cost, tokens),
                  "USD per million tokens (prompt+output)");

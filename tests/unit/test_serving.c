@@ -2347,6 +2347,74 @@ static void test_elastic_spot(void)
   free(dir);
 }
 
+/* Who is paid, and how much: a pool's provider and pricing set its price
+ * below the pool's and the cost section's own, above the catalog's;
+ * owned GPUs cost their purchase price over cost.amortization_years plus
+ * electricity; the cost splits by pricing and adds up. Prices by hand
+ * from providers.cfg and gpus.cfg. */
+static void test_pricing(void)
+{
+  unsigned f0 = CU_get_number_of_failures();
+  char *dir = cs_tmpdir("serving_pricing");
+  char *cfg = cs_write_file(dir, "p.cfg",
+                            "name = \"p\";\nseed = 2;\n"
+                            "model = { name = \"llama2-7b\"; };\n"
+                            "cluster = { pools = ( { gpu = \"h100-sxm\"; replicas = 2; provider = \"lambda\"; } ); };\n"
+                            "workload = { arrivals = { rate = 2.0; }; duration_s = 300.0;\n"
+                            "  prompt_tokens = { dist = \"fixed\"; value = 200; };\n"
+                            "  output_tokens = { dist = \"fixed\"; value = 100; }; };\n");
+  /* lambda's H100 on demand: 3.99 USD per GPU-hour */
+  char *sum = RUN_CFG(dir, "p.cfg", "od");
+  double gh = SNUM(sum, "gpu_hours");
+  CHECK_REL(SNUM(sum, "cost_usd"), gh * 3.99, 1e-12, "lambda on demand");
+  CHECK_REL(SNUM(sum, "cost_on_demand_usd"), SNUM(sum, "cost_usd"), 1e-12, "all of it on demand");
+  CHECK(SNUM(sum, "cost_spot_usd") == 0 && SNUM(sum, "cost_owned_usd") == 0 && SNUM(sum, "cost_energy_usd") == 0,
+        "on demand: spot %g, owned %g, energy %g", SNUM(sum, "cost_spot_usd"), SNUM(sum, "cost_owned_usd"),
+        SNUM(sum, "cost_energy_usd"));
+  free(sum);
+  /* the pool's own price wins over the provider's */
+  sum = RUN_CFG(dir, "p.cfg", "own", "--set", "cluster.pools.[0].usd_per_gpu_hour=1.5");
+  CHECK_REL(SNUM(sum, "cost_usd"), SNUM(sum, "gpu_hours") * 1.5, 1e-12, "the pool's price");
+  free(sum);
+  /* coreweave spot: 2.464 (no published interruption rate: a warning, never interrupted) */
+  result r = run_in(dir, "run", "p.cfg", "-q", "-o", "spot", "--set", "cluster.pools.[0].provider=\"coreweave\"",
+                    "--set", "cluster.pools.[0].pricing=\"spot\"", (const char *)NULL);
+  CHECK_RC(r, 0);
+  CHECK_ERR_HAS(r, "cluster.pools.[0].interruptions_per_hour: warning: coreweave publishes no interruption rate");
+  result_free(&r);
+  sum = cs_slurp_at(dir, "spot/summary.json");
+  CHECK_REL(SNUM(sum, "cost_spot_usd"), SNUM(sum, "gpu_hours") * 2.464, 1e-12, "coreweave spot");
+  CHECK_REL(SNUM(sum, "cost_usd"), SNUM(sum, "cost_spot_usd"), 1e-12, "all of it spot");
+  free(sum);
+  /* owned: 33,600 USD over 4 years of 8,766 h = 0.95825... USD per GPU-hour,
+   * plus electricity at 0.0804 USD/kWh x PUE 1.58 */
+  sum = RUN_CFG(dir, "p.cfg", "owned", "--set", "cluster.pools.[0].pricing=\"owned\"");
+  double per_h = 33600.0 / (4 * 8766.0);
+  CHECK_REL(SNUM(sum, "cost_owned_usd"), SNUM(sum, "gpu_hours") * per_h, 1e-12, "owned, amortised");
+  CHECK_REL(SNUM(sum, "cost_energy_usd"), SNUM(sum, "energy_kwh") * 0.0804, 1e-12, "owned, electricity");
+  CHECK_REL(SNUM(sum, "cost_usd"), SNUM(sum, "cost_owned_usd") + SNUM(sum, "cost_energy_usd"), 1e-12,
+            "owned: the parts add up");
+  free(sum);
+  /* what cannot be priced is refused */
+  static const struct { const char *a, *b, *msg; } bad[] = {
+    {"cluster.pools.[0].pricing=\"reserved-1y\"", "cluster.pools.[0].provider=\"lambda\"",
+     "cluster.pools.[0].pricing: lambda-h100-sxm: reserved-1y not offered"},
+    {"cluster.pools.[0].pricing=\"spot\"", "cluster.pools.[0].provider=\"\"",
+     "cluster.pools.[0].pricing: spot needs a provider"},
+    {"cluster.pools.[0].provider=\"nosuch\"", "cluster.pools.[0].pricing=\"on-demand\"",
+     "cluster.pools.[0].provider: "},
+  };
+  for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+    r = run_in(dir, "run", "p.cfg", "-q", "-o", "bad", "--set", bad[i].a, "--set", bad[i].b, (const char *)NULL);
+    CHECK_RC(r, 2);
+    CHECK_ERR_HAS(r, bad[i].msg);
+    result_free(&r);
+  }
+  free(cfg);
+  cs_cleanup_if_passed(dir, f0);
+  free(dir);
+}
+
 int main(int argc, char **argv)
 {
   static const cs_test tests[] = {
@@ -2380,6 +2448,7 @@ int main(int argc, char **argv)
     {"elastic_reactive", test_elastic_reactive},
     {"elastic_bad_keys", test_elastic_bad_keys},
     {"elastic_spot", test_elastic_spot},
+    {"pricing", test_pricing},
     {NULL, NULL},
   };
   int rc = cs_run_suite_filtered("serving", tests, argc, argv);
