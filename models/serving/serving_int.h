@@ -162,7 +162,8 @@ struct srv_sim {
   sim_time tick_from;
   uint64_t tick_arrivals, tick_completions, tick_rejected;
   double tick_busy0, tick_running0, tick_breps0;
-  double tick_up0, tick_upg0, tick_sat0;   /* elastic: replica, GPU and saturation areas at the interval's start */
+  double tick_up0, tick_upg0, tick_sat0;
+  double tick_cost0;               /* USD accrued at the interval's start */   /* elastic: replica, GPU and saturation areas at the interval's start */
   double *tick_ttft;
   size_t tick_nttft, tick_cap;
   bool ticking;

@@ -393,7 +393,8 @@ static int64_t waiting_now(const srv_sim *s)
 static const char *const ts_columns[] = {
   "time_s", "offered_rate_per_s", "arrivals", "completions", "rejected", "queue_length",
   "running_batch", "in_flight", "utilization", "kv_used_fraction", "ttft_p99_s", "replicas_busy",
-  "output_tokens_per_s", "capacity_utilization", "batch_occupancy", "replicas_requested", "replicas_ready"};
+  "output_tokens_per_s", "capacity_utilization", "batch_occupancy", "replicas_requested", "replicas_ready",
+  "cost_usd_per_h"};
 enum { NTS_COLS = sizeof ts_columns / sizeof ts_columns[0] };
 
 /* A share of time or of capacity that rounding (sums of many intervals in
@@ -479,6 +480,19 @@ static void write_tick(srv_sim *s, sim_time now)
     gsl_sort(s->tick_ttft, 1, s->tick_nttft);
     p99 = gsl_stats_quantile_from_sorted_data(s->tick_ttft, 1, s->tick_nttft, 0.99);
   }
+  /* money over the interval: GPUs powered (a fixed pool all of them) x
+   * their price, and the electricity of those that pay it (idle power,
+   * plus the rest while running a step, x PUE) */
+  double cost_area = 0;
+  for (int i = 0; i < s->p->npools; i++) {
+    const srv_pool_cfg *pl = &s->p->pools[i];
+    double g = (double)(pl->tp * pl->pp * pl->dp_attention);
+    double powered = srv_pool_elastic(pl) ? srv_integral_at(&s->scale[i].powered_i, now)
+                                          : (double)pl->replicas * sim_time_to_s(now);
+    double busy_reps = srv_integral_at(&s->books[i].busy, now);
+    double kwh = (pl->g->idle_w * powered + (pl->g->tdp_w - pl->g->idle_w) * busy_reps) * g / 3.6e6;
+    cost_area += powered * g / 3600 * pl->price + cost_electricity_usd(kwh * s->p->cost.pue, pl->usd_per_kwh);
+  }
   sim_cell c[NTS_COLS] = {
     {NULL, t0},
     {NULL, off / dt},
@@ -497,6 +511,7 @@ static void write_tick(srv_sim *s, sim_time now)
     {NULL, fraction((running - s->tick_running0) / dt / (nrep * seq_limit(s)))},
     {NULL, (double)requested},
     {NULL, (double)ready},
+    {NULL, (cost_area - s->tick_cost0) / (dt / 3600)},
   };
   sim_table_row(s->ts, c);
   s->tick_from = now;
@@ -505,6 +520,7 @@ static void write_tick(srv_sim *s, sim_time now)
   s->tick_busy0 = busy;
   s->tick_running0 = running;
   s->tick_breps0 = breps;
+  s->tick_cost0 = cost_area;
   s->tick_up0 = up_area;
   s->tick_upg0 = upg_area;
   s->tick_sat0 = sat_area;
