@@ -692,6 +692,10 @@ typedef struct {
 static const char *const ts_cols[] = {"time_s", "offered_rate_per_s", "completions", "rejected",
                                       "queue_length", "ttft_p99_s", "replicas_busy", NULL};
 static const char *const util_cols[] = {"time_s", "utilization", "kv_used_fraction", "running_batch", NULL};
+static const char *const fleet_cols[] = {"time_s", "offered_rate_per_s", "replicas_requested", "replicas_ready",
+                                         "replicas_busy", "cost_usd_per_h", "cost_on_demand_usd_per_h",
+                                         "cost_reserved_usd_per_h", "cost_spot_usd_per_h", "cost_owned_usd_per_h",
+                                         "cost_energy_usd_per_h", "spot_interruptions", NULL};
 static const char *const cdf_cols[] = {"class", "p", "ttft_s", "tpot_s", "e2e_s", NULL};
 static const char *const sweep_cols[] = {"ttft_p99_s_mean", "usd_per_million_tokens_mean", "slo_met_mean", NULL};
 static const char *const tsweep_cols[] = {"point", "replications", "train_days_mean", "train_cost_usd_mean", NULL};
@@ -710,6 +714,7 @@ static const figure figures[] = {
   {"spike", "timeseries.csv", "offered_rate_per_s", NULL, ts_cols, run_vars, true},
   {"latency_cdf", "latency_cdf.csv", NULL, NULL, cdf_cols, run_vars, false},
   {"utilization", "timeseries.csv", "offered_rate_per_s", NULL, util_cols, run_vars, true},
+  {"fleet", "timeseries.csv", "replicas_requested", NULL, fleet_cols, run_vars, true},
   {"cluster", "timeseries.csv", "gpus_busy", "jobs.csv", cluster_cols, cluster_vars, true},
   {"training", "timeseries.csv", "progress", NULL, train_cols, training_vars, true},
   {"sweep_cost_latency", "sweep.csv", "ttft_p99_s_mean", NULL, sweep_cols, sweep_vars, false},

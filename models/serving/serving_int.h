@@ -163,7 +163,9 @@ struct srv_sim {
   uint64_t tick_arrivals, tick_completions, tick_rejected;
   double tick_busy0, tick_running0, tick_breps0;
   double tick_up0, tick_upg0, tick_sat0;
-  double tick_cost0;               /* USD accrued at the interval's start */   /* elastic: replica, GPU and saturation areas at the interval's start */
+  double tick_cost0;               /* USD accrued at the interval's start */
+  double tick_area0[COST_PRICING_COUNT + 1];  /* the same by pricing, then electricity */
+  uint64_t tick_interruptions;     /* spot notices in the interval */   /* elastic: replica, GPU and saturation areas at the interval's start */
   double *tick_ttft;
   size_t tick_nttft, tick_cap;
   bool ticking;

@@ -240,6 +240,7 @@ static void on_notice(sim_engine *eng, void *ctx, uint64_t arg)
   srv_scale_pool *sp = &s->scale[pool];
   l->intr_ev = 0;
   sp->interruptions++;
+  s->tick_interruptions++;
   if (l->state == SRV_LIFE_STARTING) {
     stop_replica(s, k, now);
   } else {

@@ -394,7 +394,8 @@ static const char *const ts_columns[] = {
   "time_s", "offered_rate_per_s", "arrivals", "completions", "rejected", "queue_length",
   "running_batch", "in_flight", "utilization", "kv_used_fraction", "ttft_p99_s", "replicas_busy",
   "output_tokens_per_s", "capacity_utilization", "batch_occupancy", "replicas_requested", "replicas_ready",
-  "cost_usd_per_h"};
+  "cost_usd_per_h", "cost_on_demand_usd_per_h", "cost_reserved_usd_per_h", "cost_spot_usd_per_h",
+  "cost_owned_usd_per_h", "cost_energy_usd_per_h", "spot_interruptions"};
 enum { NTS_COLS = sizeof ts_columns / sizeof ts_columns[0] };
 
 /* A share of time or of capacity that rounding (sums of many intervals in
@@ -483,7 +484,7 @@ static void write_tick(srv_sim *s, sim_time now)
   /* money over the interval: GPUs powered (a fixed pool all of them) x
    * their price, and the electricity of those that pay it (idle power,
    * plus the rest while running a step, x PUE) */
-  double cost_area = 0;
+  double cost_area = 0, area[COST_PRICING_COUNT + 1] = {0};  /* by pricing, then electricity */
   for (int i = 0; i < s->p->npools; i++) {
     const srv_pool_cfg *pl = &s->p->pools[i];
     double g = (double)(pl->tp * pl->pp * pl->dp_attention);
@@ -491,8 +492,13 @@ static void write_tick(srv_sim *s, sim_time now)
                                           : (double)pl->replicas * sim_time_to_s(now);
     double busy_reps = srv_integral_at(&s->books[i].busy, now);
     double kwh = (pl->g->idle_w * powered + (pl->g->tdp_w - pl->g->idle_w) * busy_reps) * g / 3.6e6;
-    cost_area += powered * g / 3600 * pl->price + cost_electricity_usd(kwh * s->p->cost.pue, pl->usd_per_kwh);
+    double rent = powered * g / 3600 * pl->price, elec = cost_electricity_usd(kwh * s->p->cost.pue, pl->usd_per_kwh);
+    cost_area += rent + elec;
+    area[pl->pricing] += rent;
+    area[COST_PRICING_COUNT] += elec;
   }
+  double per_h[COST_PRICING_COUNT + 1];
+  for (int k = 0; k <= COST_PRICING_COUNT; k++) per_h[k] = (area[k] - s->tick_area0[k]) / (dt / 3600);
   sim_cell c[NTS_COLS] = {
     {NULL, t0},
     {NULL, off / dt},
@@ -512,6 +518,12 @@ static void write_tick(srv_sim *s, sim_time now)
     {NULL, (double)requested},
     {NULL, (double)ready},
     {NULL, (cost_area - s->tick_cost0) / (dt / 3600)},
+    {NULL, per_h[COST_PRICING_ON_DEMAND]},
+    {NULL, per_h[COST_PRICING_RESERVED_1Y] + per_h[COST_PRICING_RESERVED_3Y]},
+    {NULL, per_h[COST_PRICING_SPOT]},
+    {NULL, per_h[COST_PRICING_OWNED]},
+    {NULL, per_h[COST_PRICING_COUNT]},
+    {NULL, (double)s->tick_interruptions},
   };
   sim_table_row(s->ts, c);
   s->tick_from = now;
@@ -521,6 +533,8 @@ static void write_tick(srv_sim *s, sim_time now)
   s->tick_running0 = running;
   s->tick_breps0 = breps;
   s->tick_cost0 = cost_area;
+  for (int k = 0; k <= COST_PRICING_COUNT; k++) s->tick_area0[k] = area[k];
+  s->tick_interruptions = 0;
   s->tick_up0 = up_area;
   s->tick_upg0 = upg_area;
   s->tick_sat0 = sat_area;

@@ -543,8 +543,8 @@ static void test_broken_input(void)
   write_file(ts, "time_s,queue_length\n0,1\n");
   r = RUN("plot", out, "-q");
   CHECK_RC(r, 1);
-  CHECK_ERR_HAS(r, "timeseries.csv: no figure for it: its header names none of offered_rate_per_s, gpus_busy, "
-                   "progress");
+  CHECK_ERR_HAS(r, "timeseries.csv: no figure for it: its header names none of offered_rate_per_s, "
+                   "replicas_requested, gpus_busy, progress");
   CHECK(!strstr(r.err, "spike.gp"), "spike.gp was tried:\n%s", r.err);
   check_absent(out, "spike");
   check_absent(out, "cluster");
