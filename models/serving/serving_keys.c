@@ -797,10 +797,12 @@ static void prepare_pool(srv_params *p, int i, const sim_setup *su, sim_check *c
         }
       }
     }
-  } else if (pl->pricing != COST_PRICING_ON_DEMAND && pl->pricing != COST_PRICING_OWNED) {
+  } else if (pl->pricing != COST_PRICING_ON_DEMAND && pl->pricing != COST_PRICING_OWNED &&
+             !(pl->usd_per_gpu_hour > 0 || p->cost.usd_per_gpu_hour > 0)) {
+    /* a committed or spot price is a provider's, or one the scenario writes */
     snprintf(key, sizeof key, "cluster.pools.[%d].pricing", i);
-    sim_check_fail(ck, key, "%s needs a provider (cluster.pools.[%d].provider: clustersim list providers)",
-                   cost_pricing_names[pl->pricing], i);
+    sim_check_fail(ck, key, "%s needs a provider (cluster.pools.[%d].provider: clustersim list providers) or "
+                   "the pool's usd_per_gpu_hour", cost_pricing_names[pl->pricing], i);
   }
   double owned = NAN;
   if (pl->pricing == COST_PRICING_OWNED) {

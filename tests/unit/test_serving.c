@@ -2415,6 +2415,72 @@ static void test_pricing(void)
   free(dir);
 }
 
+/* A committed baseline against on-demand capacity that follows demand,
+ * by hand. Demand needs N_peak = 4 replicas for a share f = 1/4 of the run
+ * and N_low = 1 otherwise. Committing to the peak costs p_r N_peak T;
+ * following it on demand p_od (f N_peak + (1 - f) N_low) T (billed from
+ * the request, so the start-up delay does not change it). The commitment
+ * is dearer past p_r / p_od = f + (1 - f) N_low / N_peak = 0.4375, cheaper
+ * below; for flat demand (f = 1) it is cheaper at any p_r < p_od. */
+static void test_committed_vs_on_demand(void)
+{
+  unsigned f0 = CU_get_number_of_failures();
+  char *dir = cs_tmpdir("serving_commit");
+  char *cfg = cs_write_file(dir, "c.cfg",
+                            "name = \"c\";\nseed = 4;\n"
+                            "model = { name = \"llama2-7b\"; };\n"
+                            "cluster = { pools = ( { gpu = \"" A100 "\"; replicas = 1; billing_minimum_s = 0.0;\n"
+                            "  startup_s = 30.0; warmup_s = 0.0; weights_load_gbs = 1000000.0; } ); };\n"
+                            "workload = { arrivals = { rate = 2.0; }; duration_s = 1200.0;\n"
+                            "  prompt_tokens = { dist = \"fixed\"; value = 200; };\n"
+                            "  output_tokens = { dist = \"fixed\"; value = 50; }; };\n");
+  const double p_od = 4.0, breakeven = 0.25 + 0.75 * 1.0 / 4.0;
+  CU_ASSERT_DOUBLE_EQUAL(breakeven, 0.4375, 1e-15);
+  /* on demand, following the demand: 1 replica, 4 from 300 s to 600 s */
+  char *od = RUN_CFG(dir, "c.cfg", "od", "--set", "cluster.pools.[0].usd_per_gpu_hour=4.0", "--set",
+                     "cluster.pools.[0].autoscale={policy=\"scheduled\";max_replicas=4;interval_s=10.0;"
+                     "schedule=({at_h=0.0;replicas=1;},{at_h=0.08333333333333333;replicas=4;},"
+                     "{at_h=0.16666666666666666;replicas=1;});}");
+  double T = SNUM(od, "sim_time_s"), od_cost = SNUM(od, "cost_usd");
+  /* by hand: T for the first replica, 300 s for three more, plus the few
+   * seconds each needs to drain its last requests and the per-second rounding */
+  double od_hand = p_od * (T + 3 * 300) / 3600;
+  printf("\n    on demand: T %.3f s, %.4f USD (by hand %.4f + drain tails)", T, od_cost, od_hand);
+  CHECK(od_cost >= od_hand - 1e-9 && od_cost <= od_hand * 1.02, "on-demand cost %g, by hand %g", od_cost, od_hand);
+  CHECK_REL(SNUM(od, "cost_on_demand_usd"), od_cost, 1e-12, "all of it on demand");
+  for (int k = 0; k < 2; k++) {
+    /* committed to the peak, below and above the break-even */
+    double ratio = k == 0 ? 0.40 : 0.50, p_r = ratio * p_od;
+    char set[64];
+    snprintf(set, sizeof set, "cluster.pools.[0].usd_per_gpu_hour=%.17g", p_r);
+    char *cm = RUN_CFG(dir, "c.cfg", k ? "commit50" : "commit40", "--set", "cluster.pools.[0].replicas=4",
+                       "--set", "cluster.pools.[0].pricing=\"reserved-1y\"", "--set", set);
+    double Tc = SNUM(cm, "sim_time_s"), cm_cost = SNUM(cm, "cost_usd");
+    CHECK_REL(cm_cost, p_r * 4 * Tc / 3600, 1e-9, "committed: p_r x 4 x T");
+    CHECK_REL(SNUM(cm, "cost_reserved_usd"), cm_cost, 1e-12, "all of it reserved");
+    printf("\n    committed at %.2f of on demand: %.4f USD against %.4f", ratio, cm_cost, od_cost);
+    if (ratio < breakeven)
+      CHECK(cm_cost < od_cost, "below the break-even the commitment should be cheaper: %g >= %g", cm_cost, od_cost);
+    else
+      CHECK(cm_cost > od_cost, "above the break-even the commitment should be dearer: %g <= %g", cm_cost, od_cost);
+    free(cm);
+  }
+  /* flat demand: 4 replicas on demand all the time, against 4 committed at 0.5 */
+  char *flat = RUN_CFG(dir, "c.cfg", "flat", "--set", "cluster.pools.[0].replicas=4", "--set",
+                       "cluster.pools.[0].usd_per_gpu_hour=4.0");
+  char *cm = RUN_CFG(dir, "c.cfg", "flatc", "--set", "cluster.pools.[0].replicas=4", "--set",
+                     "cluster.pools.[0].pricing=\"reserved-1y\"", "--set", "cluster.pools.[0].usd_per_gpu_hour=2.0");
+  CHECK(SNUM(cm, "cost_usd") < SNUM(flat, "cost_usd"), "flat demand: committed %g, on demand %g",
+        SNUM(cm, "cost_usd"), SNUM(flat, "cost_usd"));
+  printf("\n");
+  free(flat);
+  free(cm);
+  free(od);
+  free(cfg);
+  cs_cleanup_if_passed(dir, f0);
+  free(dir);
+}
+
 int main(int argc, char **argv)
 {
   static const cs_test tests[] = {
@@ -2449,6 +2515,7 @@ int main(int argc, char **argv)
     {"elastic_bad_keys", test_elastic_bad_keys},
     {"elastic_spot", test_elastic_spot},
     {"pricing", test_pricing},
+    {"committed_vs_on_demand", test_committed_vs_on_demand},
     {NULL, NULL},
   };
   int rc = cs_run_suite_filtered("serving", tests, argc, argv);
