@@ -2043,7 +2043,7 @@ static void test_multi_step(void)
   /* request B (prompt 512, 2 tokens) arrives at 50 ms, inside the first
    * group of A's decodes: it is scheduled when that group ends, its prompt
    * alone in a step (continuous: prompts are not batched with decodes) */
-  cs_write_file(dir, "two.csv", "TIMESTAMP,ContextTokens,GeneratedTokens\n0.0,512,128\n0.05,512,2\n");
+  free(cs_write_file(dir, "two.csv", "TIMESTAMP,ContextTokens,GeneratedTokens\n0.0,512,128\n0.05,512,2\n"));
   char *two = cs_write_file(dir, "two.cfg",
                             "name = \"two\";\nseed = 1;\n"
                             "model = { name = \"llama2-7b\"; precision = \"fp16\"; };\n"
