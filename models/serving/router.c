@@ -172,6 +172,12 @@ void route_set_down(route_router *r, route_replica *reps, int i, bool down)
   route_update(r, i);
 }
 
+void route_mark_down(route_router *r, int i, bool down)
+{
+  r->ndown += down ? 1 : -1;
+  route_update(r, i);
+}
+
 int route_up(const route_router *r, int n)
 {
   return n - r->ndown;

@@ -102,6 +102,10 @@ void route_release(route_router *r);
  * picks of round robin and the random policies cost O(n) while any
  * replica is down. */
 void route_set_down(route_router *r, route_replica *reps, int i, bool down);
+/* The same for a second router over the same replicas (an array whose
+ * down flags route_set_down already set, or a part of it): counts and
+ * index only. */
+void route_mark_down(route_router *r, int i, bool down);
 /* Replicas up among n. */
 int route_up(const route_router *r, int n);
 

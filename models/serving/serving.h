@@ -47,6 +47,7 @@ typedef struct {
 typedef struct {
   const char *name;
   int64_t priority;                 /* higher is served first */
+  int64_t pool;                     /* served only by this pool (-1: by any) */
   bool has_arrivals, has_trace, has_prompt, has_output;
   int process;                      /* wl_arrivals_kind */
   wl_arrivals_params arr;

@@ -111,6 +111,10 @@ int64_t srv_scale_requested(const srv_sim *s);
 /* q from the queue of requests waiting for any replica to be up, or to
  * a replica (serving_sim.c): route it. */
 void srv_route(srv_sim *s, srv_req *q, int r, bool fresh);
+/* The replica for q: the router of q's class's pool, or the cluster's. */
+int srv_pick(srv_sim *s, const srv_req *q);
+/* Some replica q may go to is up. */
+bool srv_can_route(const srv_sim *s, const srv_req *q);
 
 struct srv_sim {
   const srv_params *p;
@@ -121,6 +125,8 @@ struct srv_sim {
   srv_host host;                   /* what the scheduler sees of this (serving_sched.h) */
   route_replica *view;             /* what the router sees, per replica */
   route_router router;             /* indexed over view for the ordering policies */
+  route_router *prouter;           /* NULL, or per pool (some class is bound to a pool) */
+  int *pool_first;                 /* with prouter: each pool's first replica */
   gsl_rng *rng_route;
   srv_source src[SRV_MAX_CLASSES];
   int nsrc;

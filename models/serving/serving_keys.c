@@ -110,6 +110,9 @@ static const sim_key trace_keys[] = {
    .def_str = "default", .help = "class name, in outputs"},                                     \
   {.name = "priority", .kind = SIM_KEY_INT, .offset = (base) + offsetof(srv_class_cfg, priority), \
    .def = 0, .min = -1000, .max = 1000, .help = "higher is admitted first"},                     \
+  {.name = "pool", .kind = SIM_KEY_INT, .offset = (base) + offsetof(srv_class_cfg, pool),         \
+   .def = -1, .min = -1, .max = SRV_MAX_POOLS - 1,                                               \
+   .help = "served only by cluster.pools.[pool] (-1: by any pool; e.g. batch work on cheaper GPUs)"}, \
   {.name = "arrivals", .kind = SIM_KEY_GROUP, .offset = (base), .group = arrivals_keys,          \
    .has_present = true, .present_offset = (base) + offsetof(srv_class_cfg, has_arrivals),        \
    .help = "arrival process"},                                                                   \
@@ -912,6 +915,12 @@ static void scale_class(srv_class_cfg *c, double k)
 
 static void prepare_class(srv_params *p, srv_class_cfg *c, const char *at, const sim_setup *su, sim_check *ck)
 {
+  if (c->pool >= p->npools) {
+    char key[96];
+    snprintf(key, sizeof key, "%s.pool", at);
+    sim_check_fail(ck, key, "pool %lld, but the cluster has %d (expected -1 or 0..%d)", (long long)c->pool,
+                   p->npools, p->npools - 1);
+  }
   scale_class(c, p->wl.load_scale);
   c->ttft_target = c->slo_ttft_s > 0 ? c->slo_ttft_s : p->slo.ttft_s;
   c->tpot_target = c->slo_tpot_s > 0 ? c->slo_tpot_s : p->slo.tpot_s;

@@ -36,6 +36,16 @@ static void arm_interruption(srv_sim *s, int k, sim_time now)
 }
 
 
+/* Replica k takes requests again, or no longer: for every router reading it. */
+static void set_down(srv_sim *s, int k, bool down)
+{
+  route_set_down(&s->router, s->view, k, down);
+  if (s->prouter) {
+    int pool = s->reps[k].pool;
+    route_mark_down(&s->prouter[pool], k - s->pool_first[pool], down);
+  }
+}
+
 /* The pool's counts changed at now: integrals and the peak. */
 static void book(srv_sim *s, int pool, sim_time now)
 {
@@ -82,7 +92,7 @@ void srv_scale_init(srv_sim *s)
         arm_interruption(s, k, 0);
       } else {
         s->life[k].state = SRV_LIFE_OFF;
-        route_set_down(&s->router, s->view, k, true);
+        set_down(s, k, true);
       }
     }
     book(s, i, 0);
@@ -130,14 +140,31 @@ static void stop_replica(srv_sim *s, int k, sim_time now)
 /* Requests held while no replica was up go out now. */
 static void route_held(srv_sim *s)
 {
-  while (s->nheld > 0 && route_up(&s->router, s->nreps) > 0) {
-    srv_req *q = s->held.head;
-    s->held.head = q->next;
-    if (!s->held.head) s->held.tail = NULL;
+  /* in arrival order; a request whose pool is still down stays */
+  srv_req *keep = NULL, *keep_tail = NULL, *q = s->held.head;
+  s->held.head = s->held.tail = NULL;
+  int64_t n = s->nheld;
+  s->nheld = 0;
+  while (q) {
+    srv_req *next = q->next;
     q->next = NULL;
-    s->nheld--;
-    /* fresh: never routed (an evicted request was, and is counted) */
-    srv_route(s, q, route_pick(&s->router, s->view, s->nreps, s->rng_route), q->replica < 0);
+    if (srv_can_route(s, q)) {
+      /* fresh: never routed (an evicted request was, and is counted) */
+      srv_route(s, q, srv_pick(s, q), q->replica < 0);
+    } else {
+      if (keep_tail) keep_tail->next = q; else keep = q;
+      keep_tail = q;
+      s->nheld++;
+    }
+    n--;
+    q = next;
+  }
+  if (n != 0) SIM_BUG("serving: held requests miscounted (%lld)", (long long)n);
+  /* the kept ones go back in front of any held meanwhile (srv_route may hold again) */
+  if (keep) {
+    keep_tail->next = s->held.head;
+    if (!s->held.tail) s->held.tail = keep_tail;
+    s->held.head = keep;
   }
 }
 
@@ -152,7 +179,7 @@ static void on_ready(sim_engine *eng, void *ctx, uint64_t arg)
   l->state = SRV_LIFE_UP;
   sp->starting--;
   sp->up++;
-  route_set_down(&s->router, s->view, k, false);
+  set_down(s, k, false);
   book(s, pool, sim_now(eng));
   route_held(s);
 }
@@ -169,7 +196,7 @@ static bool add_replica(srv_sim *s, int pool, sim_time now)
       s->life[k].state = SRV_LIFE_UP;
       sp->draining--;
       sp->up++;
-      route_set_down(&s->router, s->view, k, false);
+      set_down(s, k, false);
       book(s, pool, now);
       route_held(s);
       return true;
@@ -210,7 +237,7 @@ static void remove_replica(srv_sim *s, int pool, sim_time now)
   s->life[best].state = SRV_LIFE_DRAINING;
   sp->up--;
   sp->draining++;
-  route_set_down(&s->router, s->view, best, true);
+  set_down(s, best, true);
   book(s, pool, now);
   if (srv_replica_in_system(&s->reps[best]) == 0) stop_replica(s, best, now);
 }
@@ -249,7 +276,7 @@ static void on_notice(sim_engine *eng, void *ctx, uint64_t arg)
       sp->draining++;
     }
     l->state = SRV_LIFE_NOTICE;
-    route_set_down(&s->router, s->view, k, true);
+    set_down(s, k, true);
     book(s, pool, now);
     srv_replica_evict(&s->reps[k], true);
     l->intr_ev = sim_schedule_in(eng, sim_time_from_s(pl->interruption_notice_s), on_gone, s, (uint64_t)k);

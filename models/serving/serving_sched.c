@@ -102,6 +102,7 @@ int64_t srv_replica_in_system(const srv_replica *r) { return r->nwait + r->nswap
 static srv_req *fifo_pop(srv_fifo *f);
 static srv_req *from_run(const srv_replica *r, int i);
 static void update_kv_view(srv_replica *r);
+static inline void view_changed(srv_replica *r);
 
 /* q leaves r to be computed again elsewhere. */
 static void evicted(srv_replica *r, srv_req *q)
@@ -146,16 +147,24 @@ void srv_replica_evict(srv_replica *r, bool waiting_only)
     }
   }
   update_kv_view(r);
-  route_update(h->router, r->index);
+  view_changed(r);
 }
 
 /* ---- the router's view ---- */
 
 /* r's outstanding requests change by d (routed to it, or gone). */
+/* The router(s) reading r's view: it changed. */
+static inline void view_changed(srv_replica *r)
+{
+  srv_host *h = r->h;
+  route_update(h->router, r->index);
+  if (h->pool_router) route_update(&h->pool_router[r->pool], r->index - h->pool_first[r->pool]);
+}
+
 static void outstanding_change(srv_replica *r, int d)
 {
   r->h->view[r->index].outstanding += d;
-  route_update(r->h->router, r->index);
+  view_changed(r);
 }
 
 /* Only for a policy that reads it: the view is another cache line. */
@@ -166,7 +175,7 @@ static void update_kv_view(srv_replica *r)
   route_replica *v = &r->h->view[r->index];
   if (v->kv_used == f) return;
   v->kv_used = f;
-  route_update(r->h->router, r->index);
+  view_changed(r);
 }
 
 /* ---- queues ---- */

@@ -71,6 +71,8 @@ typedef struct {
   bool streaming;               /* first tokens reach the client when made */
   route_replica *view;          /* per replica: what the router sees (kv_used kept only for a policy that reads it) */
   route_router *router;         /* told (route_update) of each change of a view it reads */
+  route_router *pool_router;    /* NULL, or per pool: a router over its replicas (classes bound to a pool) */
+  const int *pool_first;        /* with pool_router: each pool's first replica */
   /* running totals over all replicas, kept up to date by the scheduler */
   int64_t waiting;              /* requests queued or swapped out */
   double tokens;                /* output tokens emitted (the simulation zeroes it per interval) */

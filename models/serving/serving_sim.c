@@ -338,7 +338,7 @@ static void on_arrival(sim_engine *eng, void *ctx, uint64_t arg)
   s->tick_arrivals++;
   if (q->measured) s->m_arrived++;
 
-  int r = route_pick(&s->router, s->view, s->nreps, s->rng_route);
+  int r = srv_pick(s, q);
   if (fit == SRV_TOO_LONG) {
     /* the replica's API server refuses it before its engine sees it */
     q->replica = r;
@@ -356,7 +356,22 @@ static void on_arrival(sim_engine *eng, void *ctx, uint64_t arg)
 void srv_request_evicted(srv_sim *s, srv_req *q)
 {
   s->requeued++;
-  srv_route(s, q, route_pick(&s->router, s->view, s->nreps, s->rng_route), false);
+  srv_route(s, q, srv_pick(s, q), false);
+}
+
+int srv_pick(srv_sim *s, const srv_req *q)
+{
+  int64_t pool = s->p->classes[q->cls].pool;
+  if (pool < 0 || !s->prouter) return route_pick(&s->router, s->view, s->nreps, s->rng_route);
+  int first = s->pool_first[pool];
+  return first + route_pick(&s->prouter[pool], s->view + first, (int)s->p->pools[pool].slots, s->rng_route);
+}
+
+bool srv_can_route(const srv_sim *s, const srv_req *q)
+{
+  int64_t pool = s->p->classes[q->cls].pool;
+  if (pool < 0 || !s->prouter) return route_up(&s->router, s->nreps) > 0;
+  return route_up(&s->prouter[pool], (int)s->p->pools[pool].slots) > 0;
 }
 
 void srv_route(srv_sim *s, srv_req *q, int r, bool fresh)
@@ -649,6 +664,21 @@ void *serving_create(const void *params, const sim_component_env *env)
   }
   route_init(&s->router, route_types[p->router.policy]);
   route_index(&s->router, s->view, s->nreps);
+  /* classes bound to a pool route over its replicas alone */
+  bool bound = false;
+  for (int c = 0; c < p->nclasses; c++)
+    if (p->classes[c].pool >= 0) bound = true;
+  if (bound) {
+    s->prouter = xcalloc((size_t)p->npools, sizeof *s->prouter);
+    s->pool_first = xcalloc((size_t)p->npools, sizeof *s->pool_first);
+    for (int i = 0, first = 0; i < p->npools; first += (int)p->pools[i].slots, i++) {
+      s->pool_first[i] = first;
+      route_init(&s->prouter[i], route_types[p->router.policy]);
+      route_index(&s->prouter[i], s->view + first, (int)p->pools[i].slots);
+    }
+    s->host.pool_router = s->prouter;
+    s->host.pool_first = s->pool_first;
+  }
   srv_scale_init(s);
   s->rng_route = sim_rng_alloc(env->seed, "serving.router");
   sim_quantiles_init(&s->ttft, SIM_QUANTILE_EXACT_DEFAULT);
@@ -733,6 +763,10 @@ void serving_destroy(void *self)
   sim_quantiles_release(&s->queue_delay);
   gsl_rng_free(s->rng_route);
   route_release(&s->router);
+  if (s->prouter)
+    for (int i = 0; i < s->p->npools; i++) route_release(&s->prouter[i]);
+  free(s->prouter);
+  free(s->pool_first);
   for (size_t i = 0; i < s->nchunks; i++) free(s->chunks[i]);
   free(s->chunks);
   free(s->reps_mem);

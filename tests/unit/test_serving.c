@@ -2481,6 +2481,67 @@ static void test_committed_vs_on_demand(void)
   free(dir);
 }
 
+/* Classes bound to pools: "chat" on two H100 replicas (pool 0), "batch"
+ * on two A10G replicas (pool 1), an unbound class on either. Every row of
+ * requests.csv is served where its class allows (pool 0: replicas 0-1,
+ * pool 1: 2-3), under every routing policy; the books balance, and the
+ * unbound class uses both pools. */
+static void test_class_pools(void)
+{
+  unsigned f0 = CU_get_number_of_failures();
+  char *dir = cs_tmpdir("serving_class_pools");
+  char *cfg = cs_write_file(dir, "cp.cfg",
+    "name = \"cp\";\nseed = 6;\n"
+    "model = { name = \"llama2-7b\"; };\n"
+    "cluster = { pools = ( { gpu = \"h100-sxm\"; replicas = 2; }, { gpu = \"a10g\"; replicas = 2; } ); };\n"
+    "workload = {\n"
+    "  classes = (\n"
+    "    { name = \"chat\"; pool = 0; arrivals = { rate = 2.0; };\n"
+    "      prompt_tokens = { dist = \"fixed\"; value = 300; }; output_tokens = { dist = \"fixed\"; value = 100; }; },\n"
+    "    { name = \"batch\"; pool = 1; arrivals = { rate = 1.0; };\n"
+    "      prompt_tokens = { dist = \"fixed\"; value = 300; }; output_tokens = { dist = \"fixed\"; value = 100; }; },\n"
+    "    { name = \"any\"; arrivals = { rate = 1.0; };\n"
+    "      prompt_tokens = { dist = \"fixed\"; value = 300; }; output_tokens = { dist = \"fixed\"; value = 100; }; }\n"
+    "  );\n"
+    "  duration_s = 300.0;\n"
+    "};\n"
+    "output = { requests = true; };\n");
+  const char *routers[] = {"least-outstanding", "round-robin", "power-of-two", "random", "least-kv"};
+  for (size_t k = 0; k < sizeof routers / sizeof routers[0]; k++) {
+    char set[64], out[32];
+    snprintf(set, sizeof set, "router.policy=\"%s\"", routers[k]);
+    snprintf(out, sizeof out, "r%zu", k);
+    char *sum = RUN_CFG(dir, "cp.cfg", out, "--set", set);
+    csv_t t;
+    char *o = path_join(dir, out);
+    if (OUT_CSV(o, "requests", &t)) {
+      int c_c = CSV_COL(&t, "class"), c_r = CSV_COL(&t, "replica");
+      size_t wrong = 0, any0 = 0, any1 = 0;
+      for (size_t i = 0; i < t.nrows; i++) {
+        const char *c = csv_s(&t, i, c_c);
+        double r = csv_d(&t, i, c_r);
+        if (!strcmp(c, "chat") && r > 1) wrong++;
+        if (!strcmp(c, "batch") && r < 2) wrong++;
+        if (!strcmp(c, "any")) (r < 2 ? any0++ : any1++);
+      }
+      CHECK(wrong == 0, "%s: %zu requests served outside their class's pool", routers[k], wrong);
+      CHECK(any0 > 0 && any1 > 0, "%s: the unbound class used one pool only (%zu, %zu)", routers[k], any0, any1);
+      csv_free(&t);
+    }
+    check_books(dir, out, sum, routers[k]);
+    free(o);
+    free(sum);
+  }
+  result r = run_in(dir, "run", "cp.cfg", "-q", "-o", "bad", "--set", "workload.classes.[1].pool=2",
+                    (const char *)NULL);
+  CHECK_RC(r, 2);
+  CHECK_ERR_HAS(r, "workload.classes.[1].pool: pool 2, but the cluster has 2 (expected -1 or 0..1)");
+  result_free(&r);
+  free(cfg);
+  cs_cleanup_if_passed(dir, f0);
+  free(dir);
+}
+
 int main(int argc, char **argv)
 {
   static const cs_test tests[] = {
@@ -2516,6 +2577,7 @@ int main(int argc, char **argv)
     {"elastic_spot", test_elastic_spot},
     {"pricing", test_pricing},
     {"committed_vs_on_demand", test_committed_vs_on_demand},
+    {"class_pools", test_class_pools},
     {NULL, NULL},
   };
   int rc = cs_run_suite_filtered("serving", tests, argc, argv);
