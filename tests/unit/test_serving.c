@@ -1179,6 +1179,17 @@ static void check_books(const char *dir, const char *outname, const char *sum, c
   free(out);
 }
 
+/* `clustersim run CFG --set SET [--set SET2]` in dir is refused (exit 2)
+ * with `msg` on standard error; SET2 may be NULL. */
+static void check_refused(const char *dir, const char *cfg, const char *set, const char *set2, const char *msg)
+{
+  result r = set2 ? run_in(dir, "run", cfg, "-q", "-o", "bad", "--set", set, "--set", set2, (const char *)NULL)
+                  : run_in(dir, "run", cfg, "-q", "-o", "bad", "--set", set, (const char *)NULL);
+  CHECK_RC(r, 2);
+  CHECK_ERR_HAS(r, msg);
+  result_free(&r);
+}
+
 static void test_horizon_conservation(void)
 {
   unsigned f0 = CU_get_number_of_failures();
@@ -2101,11 +2112,8 @@ static void test_multi_step(void)
   free(lit);
 
   /* static and dynamic batches have no scheduler steps to group */
-  result e = run_in(dir, "run", "light.cfg", "-q", "-o", "bad", "--set", "scheduler.policy=\"static\"", "--set",
-                    "scheduler.num_scheduler_steps=4", (const char *)NULL);
-  CHECK_RC(e, 2);
-  CHECK_ERR_HAS(e, "scheduler.num_scheduler_steps: 4 steps per scheduling with a static batch");
-  result_free(&e);
+  check_refused(dir, "light.cfg", "scheduler.policy=\"static\"", "scheduler.num_scheduler_steps=4",
+                "scheduler.num_scheduler_steps: 4 steps per scheduling with a static batch");
   free(cfg);
   cs_cleanup_if_passed(dir, f0);
   free(dir);
@@ -2296,12 +2304,7 @@ static void test_elastic_bad_keys(void)
     {"cluster.pools.[0].autoscale.schedule=({at_h=1.0;replicas=9;})",
      "autoscale.schedule.[0].replicas: 9, more than max_replicas 4"},
   };
-  for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
-    result r = run_in(dir, "run", "el.cfg", "-q", "-o", "bad", "--set", bad[i].set, (const char *)NULL);
-    CHECK_RC(r, 2);
-    CHECK_ERR_HAS(r, bad[i].msg);
-    result_free(&r);
-  }
+  for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) check_refused(dir, "el.cfg", bad[i].set, NULL, bad[i].msg);
   free(cfg);
   cs_cleanup_if_passed(dir, f0);
   free(dir);
@@ -2404,12 +2407,7 @@ static void test_pricing(void)
     {"cluster.pools.[0].provider=\"nosuch\"", "cluster.pools.[0].pricing=\"on-demand\"",
      "cluster.pools.[0].provider: "},
   };
-  for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
-    r = run_in(dir, "run", "p.cfg", "-q", "-o", "bad", "--set", bad[i].a, "--set", bad[i].b, (const char *)NULL);
-    CHECK_RC(r, 2);
-    CHECK_ERR_HAS(r, bad[i].msg);
-    result_free(&r);
-  }
+  for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) check_refused(dir, "p.cfg", bad[i].a, bad[i].b, bad[i].msg);
   free(cfg);
   cs_cleanup_if_passed(dir, f0);
   free(dir);
@@ -2532,11 +2530,8 @@ static void test_class_pools(void)
     free(o);
     free(sum);
   }
-  result r = run_in(dir, "run", "cp.cfg", "-q", "-o", "bad", "--set", "workload.classes.[1].pool=2",
-                    (const char *)NULL);
-  CHECK_RC(r, 2);
-  CHECK_ERR_HAS(r, "workload.classes.[1].pool: pool 2, but the cluster has 2 (expected -1 or 0..1)");
-  result_free(&r);
+  check_refused(dir, "cp.cfg", "workload.classes.[1].pool=2", NULL,
+                "workload.classes.[1].pool: pool 2, but the cluster has 2 (expected -1 or 0..1)");
   free(cfg);
   cs_cleanup_if_passed(dir, f0);
   free(dir);
