@@ -71,3 +71,14 @@ const void *sim_catalog_require(const sim_catalogs *cats, const char *list, cons
   }
   return e;
 }
+
+bool sim_catalog_date_ok(const char *d)
+{
+  size_t n = strlen(d);
+  if (n != 4 && n != 7 && n != 10) return false;
+  for (size_t i = 0; i < n; i++)
+    if ((i == 4 || i == 7) ? d[i] != '-' : (d[i] < '0' || d[i] > '9')) return false;
+  int month = n >= 7 ? (d[5] - '0') * 10 + (d[6] - '0') : 1;
+  int day = n == 10 ? (d[8] - '0') * 10 + (d[9] - '0') : 1;
+  return d[0] == '2' && d[1] == '0' && month >= 1 && month <= 12 && day >= 1 && day <= 31;
+}

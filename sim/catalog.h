@@ -43,6 +43,9 @@ extern const sim_catalog_type *const sim_catalog_types[];
 
 /* The entry of catalog `list` ("gpus") named or aliased `name`, or NULL. */
 const void *sim_catalog_find(const sim_catalogs *cats, const char *list, const char *name);
+/* A catalog entry's date is YYYY, YYYY-MM or YYYY-MM-DD, years 2000-2099
+ * (months 1-12, days 1-31). */
+bool sim_catalog_date_ok(const char *d);
 /* Entries of catalog `list`: count, and the i-th (in file order). */
 size_t sim_catalog_count(const sim_catalogs *cats, const char *list);
 const void *sim_catalog_entry(const sim_catalogs *cats, const char *list, size_t i);

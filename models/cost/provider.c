@@ -66,23 +66,13 @@ static const sim_key provider_keys[] = {
   SIM_KEY_END,
 };
 
-static bool date_ok(const char *d)
-{
-  size_t n = strlen(d);
-  if (n != 4 && n != 7 && n != 10) return false;
-  for (size_t i = 0; i < n; i++)
-    if ((i == 4 || i == 7) ? d[i] != '-' : (d[i] < '0' || d[i] > '9')) return false;
-  int month = n >= 7 ? (d[5] - '0') * 10 + (d[6] - '0') : 1;
-  int day = n == 10 ? (d[8] - '0') * 10 + (d[9] - '0') : 1;
-  return d[0] == '2' && d[1] == '0' && month >= 1 && month <= 12 && day >= 1 && day <= 31;
-}
 
 static bool given(double v) { return v >= 0; }
 
 static void provider_check(const void *entry, sim_check *ck)
 {
   const cost_provider *p = entry;
-  if (p->price_date && *p->price_date && !date_ok(p->price_date))
+  if (p->price_date && *p->price_date && !sim_catalog_date_ok(p->price_date))
     sim_check_fail(ck, "price_date", "\"%s\" is not a date (expected YYYY, YYYY-MM or YYYY-MM-DD)", p->price_date);
   if (!given(p->on_demand_usd_per_gpu_hour) && !given(p->reserved_1y_usd_per_gpu_hour) &&
       !given(p->reserved_3y_usd_per_gpu_hour) && !given(p->spot_usd_per_gpu_hour))

@@ -75,25 +75,13 @@ static const sim_key gpu_keys[] = {
   SIM_KEY_END,
 };
 
-/* "", YYYY, YYYY-MM or YYYY-MM-DD (years 2000-2099). */
-static bool date_ok(const char *d)
-{
-  size_t n = strlen(d);
-  if (n == 0) return true;
-  if (n != 4 && n != 7 && n != 10) return false;
-  for (size_t i = 0; i < n; i++)
-    if ((i == 4 || i == 7) ? d[i] != '-' : (d[i] < '0' || d[i] > '9')) return false;
-  int month = n >= 7 ? (d[5] - '0') * 10 + (d[6] - '0') : 1;
-  int day = n == 10 ? (d[8] - '0') * 10 + (d[9] - '0') : 1;
-  return d[0] == '2' && d[1] == '0' && month >= 1 && month <= 12 && day >= 1 && day <= 31;
-}
 
 static void gpu_check(const void *entry, sim_check *ck)
 {
   const gpu_spec *g = entry;
-  if (g->price_date && !date_ok(g->price_date))
+  if (g->price_date && !(!*g->price_date || sim_catalog_date_ok(g->price_date)))
     sim_check_fail(ck, "price_date", "\"%s\" is not a date (expected YYYY, YYYY-MM or YYYY-MM-DD)", g->price_date);
-  if (g->purchase_date && !date_ok(g->purchase_date))
+  if (g->purchase_date && !(!*g->purchase_date || sim_catalog_date_ok(g->purchase_date)))
     sim_check_fail(ck, "purchase_date", "\"%s\" is not a date (expected YYYY, YYYY-MM or YYYY-MM-DD)",
                    g->purchase_date);
   if (g->peak_tflops[GPU_FP16] <= 0 && g->peak_tflops[GPU_FP32] <= 0)
