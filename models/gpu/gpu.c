@@ -79,9 +79,9 @@ static const sim_key gpu_keys[] = {
 static void gpu_check(const void *entry, sim_check *ck)
 {
   const gpu_spec *g = entry;
-  if (g->price_date && !(!*g->price_date || sim_catalog_date_ok(g->price_date)))
+  if (g->price_date && *g->price_date && !sim_catalog_date_ok(g->price_date))
     sim_check_fail(ck, "price_date", "\"%s\" is not a date (expected YYYY, YYYY-MM or YYYY-MM-DD)", g->price_date);
-  if (g->purchase_date && !(!*g->purchase_date || sim_catalog_date_ok(g->purchase_date)))
+  if (g->purchase_date && *g->purchase_date && !sim_catalog_date_ok(g->purchase_date))
     sim_check_fail(ck, "purchase_date", "\"%s\" is not a date (expected YYYY, YYYY-MM or YYYY-MM-DD)",
                    g->purchase_date);
   if (g->peak_tflops[GPU_FP16] <= 0 && g->peak_tflops[GPU_FP32] <= 0)
