@@ -48,6 +48,9 @@ typedef struct {
   const char *name;
   int64_t priority;                 /* higher is served first */
   int64_t pool;                     /* served only by this pool (-1: by any) */
+  double pools[SRV_MAX_POOLS];      /* or by these (pool numbers) */
+  int npools;
+  uint32_t pool_mask;               /* prepared: the pools that may serve it (bit i: pool i; 0: any) */
   bool has_arrivals, has_trace, has_prompt, has_output;
   int process;                      /* wl_arrivals_kind */
   wl_arrivals_params arr;

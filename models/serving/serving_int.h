@@ -127,6 +127,8 @@ struct srv_sim {
   route_router router;             /* indexed over view for the ordering policies */
   route_router *prouter;           /* NULL, or per pool (some class is bound to a pool) */
   int *pool_first;                 /* with prouter: each pool's first replica */
+  uint64_t best_cursor;            /* srv_pick: the leading pool's cursor before its pick */
+  int rr_pool;                     /* srv_pick, round robin over pools: the last pool */
   gsl_rng *rng_route;
   srv_source src[SRV_MAX_CLASSES];
   int nsrc;

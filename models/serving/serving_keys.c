@@ -113,6 +113,9 @@ static const sim_key trace_keys[] = {
   {.name = "pool", .kind = SIM_KEY_INT, .offset = (base) + offsetof(srv_class_cfg, pool),         \
    .def = -1, .min = -1, .max = SRV_MAX_POOLS - 1,                                               \
    .help = "served only by cluster.pools.[pool] (-1: by any pool; e.g. batch work on cheaper GPUs)"}, \
+  {.name = "pools", .kind = SIM_KEY_NUMBERS, .offset = (base) + offsetof(srv_class_cfg, pools),   \
+   .count_offset = (base) + offsetof(srv_class_cfg, npools), .max_items = SRV_MAX_POOLS, .min = 0, \
+   .max = SRV_MAX_POOLS - 1, .help = "served only by these pools, e.g. [0, 1] (instead of pool)"}, \
   {.name = "arrivals", .kind = SIM_KEY_GROUP, .offset = (base), .group = arrivals_keys,          \
    .has_present = true, .present_offset = (base) + offsetof(srv_class_cfg, has_arrivals),        \
    .help = "arrival process"},                                                                   \
@@ -241,7 +244,8 @@ static const sim_key autoscale_keys[] = {
 static const sim_key pool_keys[] = {
   {.name = "gpu", .kind = SIM_KEY_STRING, .offset = offsetof(srv_pool_cfg, gpu), .required = true,
    .help = "GPU type (catalog name: clustersim list gpus)"},
-  K_INT(srv_pool_cfg, "replicas", replicas, 1, 1, 100000, "model replicas in the pool"),
+  K_INT(srv_pool_cfg, "replicas", replicas, 1, 0, 100000,
+        "model replicas in the pool (an autoscaled pool's starting count, which may be 0)"),
   K_INT(srv_pool_cfg, "tp", tp, 1, 1, 1024, "tensor-parallel GPUs per stage"),
   K_INT(srv_pool_cfg, "pp", pp, 1, 1, 1024, "pipeline stages per replica"),
   K_INT(srv_pool_cfg, "dp_attention", dp_attention, 1, 1, 1024,
@@ -845,6 +849,10 @@ static void prepare_elastic(srv_params *p, int i, sim_check *ck)
   double gpus = (double)(pl->tp * pl->pp * pl->dp_attention);
   pl->ready_delay_s = pl->startup_s + pl->weights_gib * GIB * gpus / (gbs * 1e9) + pl->warmup_s;
   pl->slots = pl->replicas;
+  if (pl->replicas == 0 && a->policy == AS_NONE) {
+    snprintf(key, sizeof key, "cluster.pools.[%d].replicas", i);
+    sim_check_fail(ck, key, "0 (expected at least 1, or an autoscale policy to start the pool from none)");
+  }
   /* a spot pool keeps its size: a replacement starts at each notice, so
    * it may run twice its replicas for a while */
   bool spot = pl->interruptions_per_hour > 0;
@@ -915,11 +923,24 @@ static void scale_class(srv_class_cfg *c, double k)
 
 static void prepare_class(srv_params *p, srv_class_cfg *c, const char *at, const sim_setup *su, sim_check *ck)
 {
+  char pkey[96];
+  c->pool_mask = 0;
   if (c->pool >= p->npools) {
-    char key[96];
-    snprintf(key, sizeof key, "%s.pool", at);
-    sim_check_fail(ck, key, "pool %lld, but the cluster has %d (expected -1 or 0..%d)", (long long)c->pool,
+    snprintf(pkey, sizeof pkey, "%s.pool", at);
+    sim_check_fail(ck, pkey, "pool %lld, but the cluster has %d (expected -1 or 0..%d)", (long long)c->pool,
                    p->npools, p->npools - 1);
+  } else if (c->pool >= 0) {
+    c->pool_mask = 1u << c->pool;
+  }
+  snprintf(pkey, sizeof pkey, "%s.pools", at);
+  if (c->npools > 0 && c->pool >= 0)
+    sim_check_fail(ck, pkey, "given with pool (expected one of the two)");
+  for (int k = 0; k < c->npools; k++) {
+    double v = c->pools[k];
+    if (v != floor(v) || v >= p->npools)
+      sim_check_fail(ck, pkey, "%g is not a pool of the cluster's %d (expected 0..%d)", v, p->npools, p->npools - 1);
+    else
+      c->pool_mask |= 1u << (int)v;
   }
   scale_class(c, p->wl.load_scale);
   c->ttft_target = c->slo_ttft_s > 0 ? c->slo_ttft_s : p->slo.ttft_s;

@@ -333,15 +333,22 @@ static double metric(srv_sim *s, int i, sim_time now, double dt)
   return 0;
 }
 
-/* Pool i's arrival rate ahead, beyond what the other pools' serving
- * replicas carry at the same utilization. */
+/* Pool i's arrival rate ahead: the peak of the classes it may serve,
+ * beyond what the other pools those classes may use carry with their
+ * serving replicas at the same utilization. */
 static double rate_ahead(const srv_sim *s, int i, double t0, double t1)
 {
   const srv_params *p = s->p;
+  uint32_t all = (1u << p->npools) - 1, pools = 0;
   double peak = 0;
-  for (int c = 0; c < p->nclasses; c++) peak += wl_rate_bound(&p->classes[c].arr.rate, t0, t1);
+  for (int c = 0; c < p->nclasses; c++) {
+    uint32_t m = p->classes[c].pool_mask ? p->classes[c].pool_mask : all;
+    if (!(m >> i & 1)) continue;
+    peak += wl_rate_bound(&p->classes[c].arr.rate, t0, t1);
+    pools |= m;
+  }
   for (int j = 0; j < p->npools; j++)
-    if (j != i)
+    if (j != i && (pools >> j & 1))
       peak -= (double)(s->scale[j].up + s->scale[j].draining) * s->books[j].sat.rate_per_s * p->pools[i].as.utilization;
   return peak > 0 ? peak : 0;
 }

@@ -359,19 +359,70 @@ void srv_request_evicted(srv_sim *s, srv_req *q)
   srv_route(s, q, srv_pick(s, q), false);
 }
 
+/* Pool i's router's pick (an index into all replicas). */
+static int pick_in(srv_sim *s, int i)
+{
+  int first = s->pool_first[i];
+  return first + route_pick(&s->prouter[i], s->view + first, (int)s->p->pools[i].slots, s->rng_route);
+}
+
+static int up_in(const srv_sim *s, int i) { return route_up(&s->prouter[i], (int)s->p->pools[i].slots); }
+
+/* A class bound to several pools: the ordering policies take the best of
+ * each pool's pick (its cursor kept where another pool wins; the first
+ * pool on a tie); the others choose a pool with a chance in proportion to
+ * its replicas up (one draw; round robin: in turn), then pick within it. */
 int srv_pick(srv_sim *s, const srv_req *q)
 {
-  int64_t pool = s->p->classes[q->cls].pool;
-  if (pool < 0 || !s->prouter) return route_pick(&s->router, s->view, s->nreps, s->rng_route);
-  int first = s->pool_first[pool];
-  return first + route_pick(&s->prouter[pool], s->view + first, (int)s->p->pools[pool].slots, s->rng_route);
+  uint32_t mask = s->p->classes[q->cls].pool_mask;
+  if (!mask || !s->prouter) return route_pick(&s->router, s->view, s->nreps, s->rng_route);
+  int np = s->p->npools;
+  if ((mask & (mask - 1)) == 0) return pick_in(s, __builtin_ctz(mask));
+  const route_type *t = s->router.type;
+  if (t->less) {
+    int best = -1;
+    for (int i = 0; i < np; i++) {
+      if (!(mask >> i & 1)) continue;
+      uint64_t cur = s->prouter[i].cursor;
+      int k = pick_in(s, i);
+      if (best < 0 || t->less(&s->view[k], &s->view[best])) {
+        if (best >= 0) s->prouter[s->reps[best].pool].cursor = s->best_cursor;
+        best = k;
+        s->best_cursor = cur;
+      } else {
+        s->prouter[i].cursor = cur;
+      }
+    }
+    return best;
+  }
+  int up = 0, pool = -1;
+  for (int i = 0; i < np; i++)
+    if (mask >> i & 1) up += up_in(s, i);
+  if (up == 0) return pick_in(s, __builtin_ctz(mask));
+  if (t->uses_rng) {
+    int u = (int)gsl_rng_uniform_int(s->rng_route, (unsigned long)up);
+    for (int i = 0; i < np && pool < 0; i++)
+      if (mask >> i & 1) {
+        if (u < up_in(s, i)) pool = i;
+        else u -= up_in(s, i);
+      }
+  } else {
+    for (int k = 1; k <= np && pool < 0; k++) {
+      int i = (s->rr_pool + k) % np;
+      if ((mask >> i & 1) && up_in(s, i) > 0) pool = i;
+    }
+    s->rr_pool = pool;
+  }
+  return pick_in(s, pool);
 }
 
 bool srv_can_route(const srv_sim *s, const srv_req *q)
 {
-  int64_t pool = s->p->classes[q->cls].pool;
-  if (pool < 0 || !s->prouter) return route_up(&s->router, s->nreps) > 0;
-  return route_up(&s->prouter[pool], (int)s->p->pools[pool].slots) > 0;
+  uint32_t mask = s->p->classes[q->cls].pool_mask;
+  if (!mask || !s->prouter) return route_up(&s->router, s->nreps) > 0;
+  for (int i = 0; i < s->p->npools; i++)
+    if ((mask >> i & 1) && up_in(s, i) > 0) return true;
+  return false;
 }
 
 void srv_route(srv_sim *s, srv_req *q, int r, bool fresh)
@@ -667,7 +718,7 @@ void *serving_create(const void *params, const sim_component_env *env)
   /* classes bound to a pool route over its replicas alone */
   bool bound = false;
   for (int c = 0; c < p->nclasses; c++)
-    if (p->classes[c].pool >= 0) bound = true;
+    if (p->classes[c].pool_mask) bound = true;
   if (bound) {
     s->prouter = xcalloc((size_t)p->npools, sizeof *s->prouter);
     s->pool_first = xcalloc((size_t)p->npools, sizeof *s->pool_first);

@@ -2479,11 +2479,11 @@ static void test_committed_vs_on_demand(void)
   free(dir);
 }
 
-/* Classes bound to pools: "chat" on two H100 replicas (pool 0), "batch"
- * on two A10G replicas (pool 1), an unbound class on either. Every row of
- * requests.csv is served where its class allows (pool 0: replicas 0-1,
- * pool 1: 2-3), under every routing policy; the books balance, and the
- * unbound class uses both pools. */
+/* Classes bound to pools: "chat" on pools 0 and 1 (one H100 replica
+ * each), "batch" on pool 2 (two A10G replicas), an unbound class on any.
+ * Every row of requests.csv is served where its class allows (pools 0 and
+ * 1: replicas 0 and 1, pool 2: 2-3), under every routing policy; chat uses
+ * both its pools, the unbound class all three; the books balance. */
 static void test_class_pools(void)
 {
   unsigned f0 = CU_get_number_of_failures();
@@ -2491,12 +2491,13 @@ static void test_class_pools(void)
   char *cfg = cs_write_file(dir, "cp.cfg",
     "name = \"cp\";\nseed = 6;\n"
     "model = { name = \"llama2-7b\"; };\n"
-    "cluster = { pools = ( { gpu = \"h100-sxm\"; replicas = 2; }, { gpu = \"a10g\"; replicas = 2; } ); };\n"
+    "cluster = { pools = ( { gpu = \"h100-sxm\"; replicas = 1; }, { gpu = \"h100-sxm\"; replicas = 1; },\n"
+    "  { gpu = \"a10g\"; replicas = 2; } ); };\n"
     "workload = {\n"
     "  classes = (\n"
-    "    { name = \"chat\"; pool = 0; arrivals = { rate = 2.0; };\n"
+    "    { name = \"chat\"; pools = [0, 1]; arrivals = { rate = 2.0; };\n"
     "      prompt_tokens = { dist = \"fixed\"; value = 300; }; output_tokens = { dist = \"fixed\"; value = 100; }; },\n"
-    "    { name = \"batch\"; pool = 1; arrivals = { rate = 1.0; };\n"
+    "    { name = \"batch\"; pool = 2; arrivals = { rate = 1.0; };\n"
     "      prompt_tokens = { dist = \"fixed\"; value = 300; }; output_tokens = { dist = \"fixed\"; value = 100; }; },\n"
     "    { name = \"any\"; arrivals = { rate = 1.0; };\n"
     "      prompt_tokens = { dist = \"fixed\"; value = 300; }; output_tokens = { dist = \"fixed\"; value = 100; }; }\n"
@@ -2514,24 +2515,31 @@ static void test_class_pools(void)
     char *o = path_join(dir, out);
     if (OUT_CSV(o, "requests", &t)) {
       int c_c = CSV_COL(&t, "class"), c_r = CSV_COL(&t, "replica");
-      size_t wrong = 0, any0 = 0, any1 = 0;
+      size_t wrong = 0, chat[2] = {0, 0}, any[3] = {0, 0, 0};
       for (size_t i = 0; i < t.nrows; i++) {
         const char *c = csv_s(&t, i, c_c);
-        double r = csv_d(&t, i, c_r);
-        if (!strcmp(c, "chat") && r > 1) wrong++;
-        if (!strcmp(c, "batch") && r < 2) wrong++;
-        if (!strcmp(c, "any")) (r < 2 ? any0++ : any1++);
+        int r = (int)csv_d(&t, i, c_r), pool = r < 2 ? r : 2;
+        if (!strcmp(c, "chat")) (pool < 2 ? chat[pool]++ : wrong++);
+        if (!strcmp(c, "batch") && pool != 2) wrong++;
+        if (!strcmp(c, "any")) any[pool]++;
       }
-      CHECK(wrong == 0, "%s: %zu requests served outside their class's pool", routers[k], wrong);
-      CHECK(any0 > 0 && any1 > 0, "%s: the unbound class used one pool only (%zu, %zu)", routers[k], any0, any1);
+      CHECK(wrong == 0, "%s: %zu requests served outside their class's pools", routers[k], wrong);
+      CHECK(chat[0] > 0 && chat[1] > 0, "%s: chat used one of its pools only (%zu, %zu)", routers[k], chat[0],
+            chat[1]);
+      CHECK(any[0] > 0 && any[1] > 0 && any[2] > 0, "%s: the unbound class missed a pool (%zu, %zu, %zu)",
+            routers[k], any[0], any[1], any[2]);
       csv_free(&t);
     }
     check_books(dir, out, sum, routers[k]);
     free(o);
     free(sum);
   }
-  check_refused(dir, "cp.cfg", "workload.classes.[1].pool=2", NULL,
-                "workload.classes.[1].pool: pool 2, but the cluster has 2 (expected -1 or 0..1)");
+  check_refused(dir, "cp.cfg", "workload.classes.[1].pool=3", NULL,
+                "workload.classes.[1].pool: pool 3, but the cluster has 3 (expected -1 or 0..2)");
+  check_refused(dir, "cp.cfg", "workload.classes.[0].pools=[0, 3]", NULL,
+                "workload.classes.[0].pools: 3 is not a pool of the cluster's 3 (expected 0..2)");
+  check_refused(dir, "cp.cfg", "workload.classes.[1].pools=[0]", NULL,
+                "workload.classes.[1].pools: given with pool (expected one of the two)");
   free(cfg);
   cs_cleanup_if_passed(dir, f0);
   free(dir);
