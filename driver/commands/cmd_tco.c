@@ -1,11 +1,15 @@
-/* driver/commands/cmd_tco.c: `clustersim tco`: the cost of owning GPUs.
- * Today the bare-hardware form, `tco --compare GPU:N,GPU:N`: per option
- * the board power at a utilisation, the energy and its price over the
- * horizon, the cards' purchase price and the total (arithmetic in
- * models/cost/tco.c), as a table or JSON. The command line is read and
- * checked here; every problem is reported (exit 2) before anything is
- * printed. The scenario form (a simulated demand against renting) will
- * come in as a FILE argument beside --compare. */
+/* driver/commands/cmd_tco.c: `clustersim tco`: the cost of owning GPUs
+ * against renting them. The bare-hardware form, `tco --compare GPU:N,...`:
+ * per option the board power at a utilisation, the energy and its price
+ * over the horizon, the cards' purchase price and the total, as a table or
+ * JSON. The scenario form, `tco FILE.cfg`: a serving scenario's demand
+ * simulated in one window per quarter of the horizon (at the growth of the
+ * quarter's start, through workload.load_scale), scaled to the quarter and
+ * priced as renting as simulated, on demand or reserved at every provider
+ * of the pool's GPU, or buying; tco.json and tco.csv written together. The
+ * arithmetic is models/cost/tco.c's. The command line is read and checked
+ * here; every problem is reported (exit 2) before anything is simulated
+ * or printed. */
 #include <errno.h>
 #include <getopt.h>
 #include <math.h>
@@ -39,7 +43,10 @@ typedef struct {
 static void tco_usage(FILE *f)
 {
   fputs("Usage: clustersim tco --compare GPU:N[,GPU:N]... [--utilization U] [--usd-per-kwh P]\n"
-        "                      [--pue P] [--years Y] [--json] [--catalog FILE]...\n\n"
+        "                      [--pue P] [--years Y] [--json] [--catalog FILE]...\n"
+        "       clustersim tco FILE.cfg [--years Y] [-o OUT] [--window-s S] [--usd-per-kwh P] [--pue P]\n"
+        "                      [--network-usd-per-node X] [--space-usd-per-kw-year X]\n"
+        "                      [--staff-usd-per-rack-year X] [--json] [--catalog FILE]...\n\n"
         "Total cost of owning GPUs over a horizon, option by option: N cards of\n"
         "GPU (a `clustersim list gpus` name) draw board power (tdp_w) x U x N watts;\n"
         "energy per year = power x PUE x 8766 h; energy_usd = that x years x P;\n"
@@ -56,7 +63,35 @@ static void tco_usage(FILE *f)
         "      --years Y          horizon in years, > 0 (default 3)\n"
         "      --json             JSON on standard output instead of a table\n"
         "      --catalog FILE     an extra catalog file (repeatable)\n"
-        "  -h, --help             this help\n",
+        "  -h, --help             this help\n"
+        "\n"
+        "FILE.cfg: the demand of a serving scenario (one with cluster.pools, one GPU\n"
+        "type) over Y years (a multiple of 0.25), not simulated request by request:\n"
+        "one window of S seconds per quarter, at the load the scenario's growth\n"
+        "(arrivals.growth) has at the quarter's start (workload.load_scale x\n"
+        "factor^(t/period_s)), its billed GPU-hours, energy and cost multiplied by\n"
+        "quarter/S (a quarter = 8766 h / 4). Windows of the same load run once (the\n"
+        "same seed). A quarter over 1000x the first is refused. Options compared:\n"
+        "  rent-as-simulated  the scenario's own cost_usd\n"
+        "  rent-on-demand     billed GPU-hours x each provider's on-demand price\n"
+        "  reserved-1y/-3y    the peak GPUs 24 h a day for whole terms, where offered\n"
+        "  buy                the peak GPUs at month 0 (gpus.cfg purchase_usd), networking\n"
+        "                     per 8-GPU node, electricity (simulated IT energy + idle draw\n"
+        "                     of owned GPUs not billed, x PUE x P), space and cooling per kW\n"
+        "                     of peak board power a year, staff per rack (4 nodes) a year\n"
+        "with buy's break-even utilisation against each on-demand price and the month\n"
+        "it pays back against the cheapest. Writes OUT/tco.json and OUT/tco.csv\n"
+        "(cumulative USD by month, a column per option); OUT defaults to out/NAME-tco.\n"
+        "      --years Y          horizon, a multiple of 0.25 (default 3)\n"
+        "  -o, --output OUT       output directory\n"
+        "      --window-s S       simulated seconds per quarter, 60 .. 7889400 (default 86400)\n"
+        "      --usd-per-kwh P    owned electricity (default 0.0804: EIA, 2023 US industrial average)\n"
+        "      --pue P            owned facility PUE (default: the scenario's cost.pue)\n"
+        "      --network-usd-per-node X   default 15060: 400G InfiniBand switches + cables per node,\n"
+        "                         Aug 2024 H100 cluster cost sheet (64 nodes; NICs in the server price)\n"
+        "      --space-usd-per-kw-year X  default 2208.72: CBRE North America Data Center Trends\n"
+        "                         H2 2024, $184.06 per kW-month colocation (250-500 kW)\n"
+        "      --staff-usd-per-rack-year X  default 0 (not counted)\n",
         f);
 }
 
