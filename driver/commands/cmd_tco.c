@@ -844,7 +844,8 @@ static int tco_file(const tco_file_opts *o)
   }
   char wdesc[64], simdesc[256];
   describe_window(o->window_s, wdesc, sizeof wdesc);
-  snprintf(simdesc, sizeof simdesc, "%d windows of %s, each scaled to its quarter (x%.4g)%s", quarters, wdesc,
+  snprintf(simdesc, sizeof simdesc, "%d window%s of %s, each scaled to its quarter (x%.4g)%s", quarters,
+           quarters == 1 ? "" : "s", wdesc,
            scale, simulated < quarters ? (simulated == 1 ? "; the same demand in each: simulated once" :
                                           "; windows of the same demand simulated once") : "");
   nl += (size_t)snprintf(note + nl, sizeof note - nl,
