@@ -10,6 +10,7 @@
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "cattest.h"
 #include "clitest.h"
@@ -411,6 +412,37 @@ static void test_file_bad_inputs(void)
   BAD("--window-s: 10 is out of range", CS_SOURCE_DIR "/scenarios/autoscale-spike.cfg", "--window-s", "10");
   BAD("--network-usd-per-node: -1 is out of range", CS_SOURCE_DIR "/scenarios/autoscale-spike.cfg",
       "--network-usd-per-node", "-1");
+  /* one kind of GPU; one growth for every class */
+  unsigned before = CU_get_number_of_failures();
+  char *dir = cs_tmpdir("tco-bad");
+  char *two = cs_write_file(dir, "two.cfg",
+    "name = \"two\";\nmodel = { name = \"llama3.1-8b\"; precision = \"bf16\"; };\n"
+    "cluster = { pools = ( { gpu = \"h100-sxm\"; replicas = 1; }, { gpu = \"a100-80gb-sxm\"; replicas = 1; } ); };\n"
+    "workload = { arrivals = { rate = 1.0; }; prompt_tokens = { dist = \"fixed\"; value = 100; };\n"
+    "  output_tokens = { dist = \"fixed\"; value = 10; }; duration_s = 60.0; };\n");
+  char *classes = cs_write_file(dir, "classes.cfg",
+    "name = \"classes\";\nmodel = { name = \"llama3.1-8b\"; precision = \"bf16\"; };\n"
+    "cluster = { pools = ( { gpu = \"h100-sxm\"; replicas = 1; } ); };\n"
+    "workload = { duration_s = 60.0; classes = (\n"
+    "  { name = \"a\"; arrivals = { rate = 1.0; growth = { factor = 2.0; period_s = 31557600.0; }; };\n"
+    "    prompt_tokens = { dist = \"fixed\"; value = 100; }; output_tokens = { dist = \"fixed\"; value = 10; }; },\n"
+    "  { name = \"b\"; arrivals = { rate = 1.0; };\n"
+    "    prompt_tokens = { dist = \"fixed\"; value = 100; }; output_tokens = { dist = \"fixed\"; value = 10; }; } ); };\n");
+  BAD("cluster.pools.[1].gpu: \"a100-80gb-sxm\", but pool 0 has \"h100-sxm\" (expected one GPU type for every pool",
+      two);
+  BAD("workload.classes.[1].arrivals.growth: x1 every 0 s, but class 0 grows x2 every 3.15576e+07 s (expected one "
+      "growth for every class", classes);
+  /* nothing was written */
+  char *outdir = path_join(dir, "out");
+  result r = RUN("tco", two, "-o", outdir);
+  CHECK_RC(r, 2);
+  CU_ASSERT(access(outdir, F_OK) != 0);
+  result_free(&r);
+  free(outdir);
+  free(two);
+  free(classes);
+  cs_cleanup_if_passed(dir, before);
+  free(dir);
 }
 
 int main(void)
