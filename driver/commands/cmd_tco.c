@@ -56,7 +56,7 @@ static void tco_usage(FILE *f)
         "price has null capex and total.\n"
         "\n"
         "Options:\n"
-        "      --compare LIST     the options, GPU:N separated by commas (required)\n"
+        "      --compare LIST     the options, GPU:N separated by commas (the bare-hardware form)\n"
         "      --utilization U    busy fraction of board power, in [0, 1] (default 1)\n"
         "      --usd-per-kwh P    electricity price, USD per kWh (default 0: energy not priced)\n"
         "      --pue P            facility energy / IT energy, >= 1 (default 1)\n"

@@ -5,7 +5,14 @@
  * apart, $1,051.92 over three years; PUE and utilisation scaling; unknown
  * purchase price; the JSON shape (a list `options` of exactly the seven
  * keys the issue names); the table; bad input exits 2 with its message and
- * prints nothing on standard output. */
+ * prints nothing on standard output.
+ * The scenario form (`tco FILE.cfg`): a flat demand whose twelve windows
+ * are the same run `clustersim run` makes of one, priced by hand from that
+ * run's summary (as simulated, on demand at catalog prices, a 1-year
+ * commitment, buying item by item, break-even utilisation, payback month,
+ * the rows of tco.csv); growth giving quarter q 2^q the first's load;
+ * explosive growth, non-serving scenarios, bad years, two GPU types and
+ * classes growing differently exit 2 and write nothing. */
 #include <jansson.h>
 #include <math.h>
 #include <stdlib.h>
