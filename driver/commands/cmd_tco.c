@@ -259,7 +259,7 @@ typedef struct {
   double load_scale;     /* the scenario's x the growth at the quarter's start */
   double growth;         /* the growth alone */
   double gpu_hours, energy_kwh, it_energy_kwh, cost_usd, peak_gpus;
-  double requests_arrived, requests_rejected, slo_attainment;
+  double requests_arrived, requests_rejected, requests_in_flight, slo_attainment;
   int same_as;           /* the window simulated for this one (itself, or an earlier of the same load) */
 } tco_window;
 
@@ -435,9 +435,12 @@ static bool tco_simulate(const tco_file_opts *o, const tco_scenario_info *info, 
     *status = CMD_EXIT_USAGE;
     return false;
   }
-  /* the whole window counts; it ends when its requests are served */
+  /* the whole window counts, and only the window: it stands for its share
+   * of the quarter, so what arrived in it and was not served by its end is
+   * the next window's (counted, and warned of, as requests_in_flight); an
+   * overloaded window does not bill months of draining */
   sc.warmup_s = 0;
-  if (sc.horizon_s > 0 && sc.horizon_s < o->window_s) sc.horizon_s = 0;
+  sc.horizon_s = o->window_s;
   sim_report rep;
   sim_run_result why = run_replication(&sc, sc.seed, NULL, true, &rep);
   bool ok = why != SIM_RUN_STOPPED;
@@ -451,6 +454,7 @@ static bool tco_simulate(const tco_file_opts *o, const tco_scenario_info *info, 
     w->cost_usd = num_or_nan(&rep, "cost_usd");
     w->requests_arrived = num_or_nan(&rep, "requests_arrived");
     w->requests_rejected = num_or_nan(&rep, "requests_rejected");
+    w->requests_in_flight = num_or_nan(&rep, "requests_in_flight");
     w->slo_attainment = num_or_nan(&rep, "slo_attainment");
     double start = 0, peak = 0;
     for (int i = 0; i < info->npools; i++) {
@@ -557,6 +561,8 @@ static void write_json(FILE *f, const tco_result *r)
     out_json_number(f, w->requests_arrived);
     fprintf(f, ", \"window_requests_rejected\": ");
     out_json_number(f, w->requests_rejected);
+    fprintf(f, ", \"window_requests_in_flight\": ");
+    out_json_number(f, w->requests_in_flight);
     fprintf(f, ", \"window_slo_attainment\": ");
     out_json_number(f, w->slo_attainment);
     fprintf(f, "}");
@@ -767,13 +773,15 @@ static int tco_file(const tco_file_opts *o)
   double scale = quarter_s / o->window_s;
   cost_tco_quarter *qs = xcalloc((size_t)quarters, sizeof *qs);
   cost_tco_demand d = {.quarters = quarters, .q = qs, .peak_gpus = 0};
-  double rejected = 0, it_kwh = 0, kwh = 0;
+  double rejected = 0, unserved = 0, arrived = 0, it_kwh = 0, kwh = 0;
   for (int q = 0; q < quarters; q++) {
     qs[q].gpu_hours = w[q].gpu_hours * scale;
     qs[q].it_energy_kwh = w[q].it_energy_kwh * scale;
     qs[q].cost_usd = w[q].cost_usd * scale;
     d.peak_gpus = fmax(d.peak_gpus, w[q].peak_gpus);
     rejected += w[q].requests_rejected;
+    arrived += w[q].requests_arrived;
+    if (isfinite(w[q].requests_in_flight)) unserved += w[q].requests_in_flight;
     it_kwh += w[q].it_energy_kwh;
     kwh += w[q].energy_kwh;
   }
@@ -854,10 +862,10 @@ static int tco_file(const tco_file_opts *o)
                          "x the provider's price; reserved: the peak GPUs 24 h a day for whole terms. Buy: the peak "
                          "GPUs at month 0 (%d to a node, %d nodes to a rack), powered all the time (idle draw when "
                          "not billed).", COST_TCO_GPUS_PER_NODE, COST_TCO_NODES_PER_RACK);
-  if (rejected > 0)
+  if (rejected > 0 || unserved > 0.01 * arrived)
     nl += (size_t)snprintf(note + nl, sizeof note - nl,
-                           " Warning: the windows rejected %.0f requests: the simulated fleet did not serve all the "
-                           "demand.", rejected);
+                           " Warning: the windows rejected %.0f requests and left %.0f of %.0f unserved at their end: "
+                           "the simulated fleet did not serve the demand.", rejected, unserved, arrived);
   tco_result r = {.o = o, .info = &info, .g = g, .quarters = quarters, .w = w, .scale = scale, .opts = opts, .nopts = n,
                   .buy = buy, .own = &own, .cheapest = cheapest, .payback = payback, .simulated = simdesc,
                   .note = note};

@@ -242,8 +242,9 @@ static void test_flat_by_hand(void)
   char *dir = cs_tmpdir("tco-flat");
   char *cfg = cs_write_file(dir, "flat.cfg", flat_cfg);
   char *out = path_join(dir, "tco"), *runout = path_join(dir, "run");
-  /* the window alone, as `run` simulates it: the same seed, load and length */
-  result r = RUN("run", cfg, "--set", "workload.duration_s=3600", "-o", runout, "-q");
+  /* the window alone, as `run` simulates it: the same seed, load and length,
+   * stopped at the window's end */
+  result r = RUN("run", cfg, "--set", "workload.duration_s=3600", "--set", "horizon_s=3600", "-o", runout, "-q");
   CHECK_RC(r, 0);
   result_free(&r);
   char *sumpath = path_join(runout, "summary.json");
@@ -251,6 +252,8 @@ static void test_flat_by_hand(void)
   double gh = NAN, it_kwh = NAN, cost = NAN;
   CU_ASSERT(sum && json_num(sum, "gpu_hours", &gh) && json_num(sum, "it_energy_kwh", &it_kwh) &&
             json_num(sum, "cost_usd", &cost));
+  /* a fixed pool of 2 GPUs for the hour: 2 GPU-hours billed */
+  CS_ASSERT_REL(gh, 2, 1e-12);
   r = RUN("tco", cfg, "--window-s", "3600", "--staff-usd-per-rack-year", "1000", "--json", "-o", out);
   CHECK_RC(r, 0);
   json_error_t e;
