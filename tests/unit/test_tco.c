@@ -5,14 +5,23 @@
  * apart, $1,051.92 over three years; PUE and utilisation scaling; unknown
  * purchase price; the JSON shape (a list `options` of exactly the seven
  * keys the issue names); the table; bad input exits 2 with its message and
- * prints nothing on standard output. */
+ * prints nothing on standard output.
+ * The scenario form (`tco FILE.cfg`): a flat demand whose twelve windows
+ * are the same run `clustersim run` makes of one, priced by hand from that
+ * run's summary (as simulated, on demand at catalog prices, a 1-year
+ * commitment, buying item by item, break-even utilisation, payback month,
+ * the rows of tco.csv); growth giving quarter q 2^q the first's load;
+ * explosive growth, non-serving scenarios, bad years, two GPU types and
+ * classes growing differently exit 2 and write nothing. */
 #include <jansson.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "cattest.h"
 #include "clitest.h"
+#include "models/cost/provider.h"
 #include "models/cost/tco.h"
 #include "testutil.h"
 
@@ -168,7 +177,12 @@ static void test_bad_inputs(void)
   BAD("--pue: 0.9 is out of range", "--compare", "h100-sxm:1", "--pue", "0.9");
   BAD("--years: 0 is out of range (expected a number > 0", "--compare", "h100-sxm:1", "--years", "0");
   BAD("--compare GPU:N[,GPU:N]... is required", "--years", "3");
-  BAD("unexpected argument 'scenario.cfg' (the form is tco --compare GPU:N,GPU:N)", "scenario.cfg");
+  /* a lone argument is now the scenario form's FILE (it used to be refused
+   * as unexpected): a missing file is the loader's error */
+  BAD("nosuch-scenario.cfg", "nosuch-scenario.cfg");
+  BAD("unexpected argument 'b.cfg' (the form is tco FILE.cfg [options])", "a.cfg", "b.cfg");
+  BAD("--window-s belongs to the scenario form (tco FILE.cfg), not to --compare", "--compare", "h100-sxm:1",
+      "--window-s", "3600");
   /* every problem at once */
   result r = RUN("tco", "--compare", "nosuch:1,h100-sxm:0", "--utilization", "2");
   CHECK_RC(r, 2);
@@ -183,6 +197,264 @@ static void test_bad_inputs(void)
   result_free(&r);
 }
 
+/* ---- the scenario form ---- */
+
+/* Flat demand (no growth), a fixed pool of 2 H100 on AWS's on-demand price,
+ * and a 1-year commitment price added for the test. */
+static const char flat_cfg[] =
+  "name = \"flat\";\nseed = 7;\n"
+  "providers = ( { name = \"aws-h100-sxm\"; reserved_1y_usd_per_gpu_hour = 4.30;\n"
+  "                reserved_1y_source = \"test\"; } );\n"
+  "model = { name = \"llama3.1-8b\"; precision = \"bf16\"; };\n"
+  "cluster = { pools = ( { gpu = \"h100-sxm\"; replicas = 2; tp = 1; provider = \"aws\"; "
+  "pricing = \"on-demand\"; } ); };\n"
+  "workload = { arrivals = { rate = 2.0; };\n"
+  "  prompt_tokens = { dist = \"fixed\"; value = 200; }; output_tokens = { dist = \"fixed\"; value = 50; };\n"
+  "  duration_s = 100.0; };\n"
+  "cost = { pue = 1.5; };\n";
+
+/* The number at key of JSON object o (a path of object keys). */
+static double jnum(json_t *o, const char *key)
+{
+  json_t *v = json_object_get(o, key);
+  CHECK(json_is_number(v), "\"%s\" is not a number", key);
+  return json_is_number(v) ? json_number_value(v) : NAN;
+}
+
+/* The option of doc named name (and provider, or NULL). */
+static json_t *option(json_t *doc, const char *name, const char *provider)
+{
+  json_t *opts = json_object_get(doc, "options");
+  for (size_t i = 0; i < json_array_size(opts); i++) {
+    json_t *o = json_array_get(opts, i);
+    const char *p = json_string_value(json_object_get(o, "provider"));
+    if (!strcmp(json_string_value(json_object_get(o, "name")), name) &&
+        (!provider || (p && !strcmp(p, provider))))
+      return o;
+  }
+  CU_FAIL("option not found");
+  return NULL;
+}
+
+static void test_flat_by_hand(void)
+{
+  unsigned before = CU_get_number_of_failures();
+  char *dir = cs_tmpdir("tco-flat");
+  char *cfg = cs_write_file(dir, "flat.cfg", flat_cfg);
+  char *out = path_join(dir, "tco"), *runout = path_join(dir, "run");
+  /* the window alone, as `run` simulates it: the same seed, load and length,
+   * stopped at the window's end */
+  result r = RUN("run", cfg, "--set", "workload.duration_s=3600", "--set", "horizon_s=3600", "-o", runout, "-q");
+  CHECK_RC(r, 0);
+  result_free(&r);
+  char *sumpath = path_join(runout, "summary.json");
+  char *sum = cs_slurp(sumpath, NULL);
+  double gh = NAN, it_kwh = NAN, cost = NAN;
+  CU_ASSERT(sum && json_num(sum, "gpu_hours", &gh) && json_num(sum, "it_energy_kwh", &it_kwh) &&
+            json_num(sum, "cost_usd", &cost));
+  /* a fixed pool of 2 GPUs for the hour: 2 GPU-hours billed */
+  CS_ASSERT_REL(gh, 2, 1e-12);
+  r = RUN("tco", cfg, "--window-s", "3600", "--staff-usd-per-rack-year", "1000", "--json", "-o", out);
+  CHECK_RC(r, 0);
+  json_error_t e;
+  json_t *doc = json_loads(r.out, 0, &e);
+  CHECK(doc != NULL, "not JSON: %s (%s)", e.text, r.out);
+  if (doc && sum) {
+    /* a quarter = 8766 h / 4 = 2191.5 h; a window of 1 h stands for 2191.5 */
+    const double scale = 2191.5;
+    CU_ASSERT_EQUAL(jnum(doc, "years"), 3);
+    CU_ASSERT_EQUAL(jnum(doc, "windows"), 12);
+    CU_ASSERT_EQUAL(jnum(doc, "window_s"), 3600);
+    CU_ASSERT_EQUAL(jnum(doc, "window_scale"), scale);
+    CU_ASSERT_EQUAL(jnum(doc, "peak_gpus"), 2);
+    CHECK(strstr(json_string_value(json_object_get(doc, "simulated")),
+                 "12 windows of 1 hour, each scaled to its quarter") != NULL, "simulated: %s",
+          json_string_value(json_object_get(doc, "simulated")));
+    /* every quarter the same window, scaled */
+    json_t *qs = json_object_get(doc, "quarters");
+    CU_ASSERT_EQUAL(json_array_size(qs), 12);
+    for (size_t q = 0; q < json_array_size(qs); q++) {
+      CS_ASSERT_REL(jnum(json_array_get(qs, q), "gpu_hours"), gh * scale, 1e-12);
+      CU_ASSERT_EQUAL(jnum(json_array_get(qs, q), "load_scale"), 1);
+    }
+    /* as simulated: 12 x the window's cost x 2191.5 */
+    json_t *sim = option(doc, "rent-as-simulated", NULL);
+    CS_ASSERT_REL(jnum(sim, "total_usd"), 12 * cost * scale, 1e-12);
+    CS_ASSERT_REL(jnum(sim, "usd_per_year"), 4 * cost * scale, 1e-12);
+    /* on demand: 12 x the window's GPU-hours x 2191.5 x the catalog price */
+    const cost_provider *aws = cost_provider_find(cs_catalogs(), "aws", "h100-sxm");
+    const cost_provider *neb = cost_provider_find(cs_catalogs(), "nebius", "h100-sxm");
+    CU_ASSERT_FATAL(aws && neb);
+    double od_aws = 12 * gh * scale * aws->on_demand_usd_per_gpu_hour;
+    double od_neb = 12 * gh * scale * neb->on_demand_usd_per_gpu_hour;
+    CS_ASSERT_REL(jnum(option(doc, "rent-on-demand", "aws"), "total_usd"), od_aws, 1e-12);
+    CS_ASSERT_REL(jnum(option(doc, "rent-on-demand", "nebius"), "total_usd"), od_neb, 1e-12);
+    /* the scenario prices AWS on demand: the same money as renting there
+     * (its electricity is in the price: cost.usd_per_kwh 0) */
+    CS_ASSERT_REL(jnum(sim, "total_usd"), od_aws, 1e-12);
+    /* reserved 1 year: 2 GPUs x $4.30 x 8766 h x 3 years = $226,162.80 */
+    CS_ASSERT_REL(jnum(option(doc, "reserved-1y", "aws"), "total_usd"), 226162.8, 1e-12);
+    /* buy: 2 x the purchase price; 1 node of 8 ($15,060); 1 rack ($1,000 a
+     * year); 2 x 0.7 kW = 1.4 kW x $2,208.72 x 3 years = $9,276.624 of space */
+    json_t *b = json_object_get(doc, "buy");
+    double capex = 2 * cs_gpu("h100-sxm")->purchase_usd;
+    CU_ASSERT_EQUAL(jnum(b, "capex_usd"), capex);
+    CU_ASSERT_EQUAL(capex, 67200);
+    CU_ASSERT_EQUAL(jnum(b, "network_usd"), 15060);
+    CS_ASSERT_REL(jnum(b, "space_usd"), 9276.624, 1e-12);
+    CU_ASSERT_EQUAL(jnum(b, "staff_usd"), 3000);
+    /* energy: the window's IT energy x 12 x 2191.5, plus the idle draw
+     * (70 W) of GPU-hours owned but not billed, x PUE 1.5 x $0.0804 */
+    double idle_h = fmax(0, 2 * scale - gh * scale) * 12;
+    double kwh = (it_kwh * scale * 12 + idle_h * 0.070) * 1.5;
+    CS_ASSERT_REL(jnum(b, "energy_kwh"), kwh, 1e-12);
+    CS_ASSERT_REL(jnum(b, "energy_usd"), kwh * 0.0804, 1e-12);
+    double total = capex + 15060 + 9276.624 + 3000 + kwh * 0.0804;
+    CS_ASSERT_REL(jnum(b, "total_usd"), total, 1e-12);
+    CS_ASSERT_REL(jnum(option(doc, "buy", NULL), "total_usd"), total, 1e-12);
+    /* break-even: owning per GPU-hour (total / (2 x 3 x 8766 h)) / the price */
+    json_t *be = json_object_get(b, "break_even_utilization");
+    CS_ASSERT_REL(jnum(be, "aws"), total / (2 * 3 * 8766.0) / aws->on_demand_usd_per_gpu_hour, 1e-12);
+    CS_ASSERT_REL(jnum(be, "nebius"), total / (2 * 3 * 8766.0) / neb->on_demand_usd_per_gpu_hour, 1e-12);
+    /* payback against the cheapest on demand (nebius): month m costs
+     * renting od_neb / 36 and owning (total - capex - network) / 36 on top
+     * of capex + network at month 0: the first m with
+     * capex + network + m x own <= m x rent */
+    double own_m = (total - capex - 15060) / 36, rent_m = od_neb / 36;
+    int want = -1;
+    for (int m = 0; m <= 36 && want < 0; m++)
+      if (capex + 15060 + m * own_m <= m * rent_m) want = m;
+    double got = -1;
+    json_t *pm = json_object_get(b, "payback_month");
+    if (json_is_integer(pm)) got = (double)json_integer_value(pm);
+    CU_ASSERT_EQUAL(got, want);
+    CU_ASSERT_STRING_EQUAL(json_string_value(json_object_get(b, "payback_against")), "rent-on-demand:nebius");
+    /* tco.json is what --json printed; tco.csv: month 0..36, cumulative */
+    char *jpath = path_join(out, "tco.json"), *cpath = path_join(out, "tco.csv");
+    char *js = cs_slurp(jpath, NULL), *csv = cs_slurp(cpath, NULL);
+    CU_ASSERT(js && !strcmp(js, r.out));
+    CU_ASSERT(csv && !strncmp(csv, "month,rent-as-simulated,rent-on-demand:aws,", 43));
+    CU_ASSERT(csv && strstr(csv, ",reserved-1y:aws,buy\n") != NULL);
+    /* month 36: every option's total; month 0: only buying has paid */
+    char row0[64], row36[64];
+    snprintf(row0, sizeof row0, "\n0,0.00,0.00,");
+    snprintf(row36, sizeof row36, "\n36,%.2f,%.2f,", 12 * cost * scale, od_aws);
+    CU_ASSERT(csv && strstr(csv, row0) != NULL);
+    CU_ASSERT(csv && strstr(csv, row36) != NULL);
+    char buyrow[64];
+    snprintf(buyrow, sizeof buyrow, ",%.2f\n1,", capex + 15060);
+    CU_ASSERT(csv && strstr(csv, buyrow) != NULL);
+    free(js);
+    free(csv);
+    free(jpath);
+    free(cpath);
+  }
+  json_decref(doc);
+  result_free(&r);
+  /* the table says how it was simulated */
+  r = RUN("tco", cfg, "--window-s", "3600", "-o", out);
+  CHECK_RC(r, 0);
+  CHECK_OUT_HAS(r, "simulated: 12 windows of 1 hour, each scaled to its quarter (x2192); the same demand in each: "
+                   "simulated once");
+  CHECK_OUT_HAS(r, "buy: 2 GPUs (1 node of 8, 1 rack of 4 nodes), capex 67200 + network 15060");
+  result_free(&r);
+  free(sum);
+  free(sumpath);
+  free(cfg);
+  free(out);
+  free(runout);
+  cs_cleanup_if_passed(dir, before);
+  free(dir);
+}
+
+static void test_growth_windows(void)
+{
+  /* x16 a year, one year: quarter q runs at 16^(q/4) = 2^q the first's load */
+  unsigned before = CU_get_number_of_failures();
+  char *dir = cs_tmpdir("tco-growth");
+  char *text = cs_fmt("name = \"grow\";\nseed = 7;\n"
+                "model = { name = \"llama3.1-8b\"; precision = \"bf16\"; };\n"
+                "cluster = { pools = ( { gpu = \"h100-sxm\"; replicas = 2; tp = 1; } ); };\n"
+                "workload = { arrivals = { rate = 0.5; growth = { factor = 16.0; period_s = 31557600.0; }; };\n"
+                "  prompt_tokens = { dist = \"fixed\"; value = 200; }; output_tokens = { dist = \"fixed\"; value = 50; };\n"
+                "  duration_s = 100.0; };\n");
+  char *cfg = cs_write_file(dir, "grow.cfg", text);
+  char *out = path_join(dir, "tco");
+  result r = RUN("tco", cfg, "--years", "1", "--window-s", "600", "--json", "-o", out);
+  CHECK_RC(r, 0);
+  json_error_t e;
+  json_t *doc = json_loads(r.out, 0, &e);
+  CHECK(doc != NULL, "not JSON: %s (%s)", e.text, r.out);
+  if (doc) {
+    json_t *qs = json_object_get(doc, "quarters");
+    CU_ASSERT_EQUAL(json_array_size(qs), 4);
+    for (size_t q = 0; q < json_array_size(qs); q++)
+      CS_ASSERT_REL(jnum(json_array_get(qs, q), "load_scale"), pow(2, (double)q), 1e-12);
+    /* more load, more requests in the window */
+    CU_ASSERT(jnum(json_array_get(qs, 3), "window_requests_arrived") >
+              4 * jnum(json_array_get(qs, 0), "window_requests_arrived"));
+    json_decref(doc);
+  }
+  result_free(&r);
+  /* x1.5 a week over three years: quarter 2 would be 1.5^26 = 37,877x */
+  r = RUN("tco", CS_SOURCE_DIR "/scenarios/growth-week.cfg", "-o", out);
+  CHECK_RC(r, 2);
+  CHECK_ERR_HAS(r, "workload growth x1.5 every 604800 s makes quarter 2 (day 182.6)");
+  CHECK_ERR_HAS(r, "simulating it is meaningless");
+  CU_ASSERT_EQUAL(r.out[0], '\0');
+  result_free(&r);
+  free(text);
+  free(cfg);
+  free(out);
+  cs_cleanup_if_passed(dir, before);
+  free(dir);
+}
+
+static void test_file_bad_inputs(void)
+{
+  BAD("not a serving scenario (no cluster.pools)", CS_SOURCE_DIR "/scenarios/train-gpt3-a100.cfg");
+  BAD("--years: 0 is out of range (expected a number > 0", CS_SOURCE_DIR "/scenarios/autoscale-spike.cfg",
+      "--years", "0");
+  BAD("--years: -1 is out of range", CS_SOURCE_DIR "/scenarios/autoscale-spike.cfg", "--years", "-1");
+  BAD("--years 0.3: not a whole number of quarters", CS_SOURCE_DIR "/scenarios/autoscale-spike.cfg", "--years",
+      "0.3");
+  BAD("--utilization belongs to --compare", CS_SOURCE_DIR "/scenarios/autoscale-spike.cfg", "--utilization", "1");
+  BAD("--window-s: 10 is out of range", CS_SOURCE_DIR "/scenarios/autoscale-spike.cfg", "--window-s", "10");
+  BAD("--network-usd-per-node: -1 is out of range", CS_SOURCE_DIR "/scenarios/autoscale-spike.cfg",
+      "--network-usd-per-node", "-1");
+  /* one kind of GPU; one growth for every class */
+  unsigned before = CU_get_number_of_failures();
+  char *dir = cs_tmpdir("tco-bad");
+  char *two = cs_write_file(dir, "two.cfg",
+    "name = \"two\";\nmodel = { name = \"llama3.1-8b\"; precision = \"bf16\"; };\n"
+    "cluster = { pools = ( { gpu = \"h100-sxm\"; replicas = 1; }, { gpu = \"a100-80gb-sxm\"; replicas = 1; } ); };\n"
+    "workload = { arrivals = { rate = 1.0; }; prompt_tokens = { dist = \"fixed\"; value = 100; };\n"
+    "  output_tokens = { dist = \"fixed\"; value = 10; }; duration_s = 60.0; };\n");
+  char *classes = cs_write_file(dir, "classes.cfg",
+    "name = \"classes\";\nmodel = { name = \"llama3.1-8b\"; precision = \"bf16\"; };\n"
+    "cluster = { pools = ( { gpu = \"h100-sxm\"; replicas = 1; } ); };\n"
+    "workload = { duration_s = 60.0; classes = (\n"
+    "  { name = \"a\"; arrivals = { rate = 1.0; growth = { factor = 2.0; period_s = 31557600.0; }; };\n"
+    "    prompt_tokens = { dist = \"fixed\"; value = 100; }; output_tokens = { dist = \"fixed\"; value = 10; }; },\n"
+    "  { name = \"b\"; arrivals = { rate = 1.0; };\n"
+    "    prompt_tokens = { dist = \"fixed\"; value = 100; }; output_tokens = { dist = \"fixed\"; value = 10; }; } ); };\n");
+  BAD("cluster.pools.[1].gpu: \"a100-80gb-sxm\", but pool 0 has \"h100-sxm\" (expected one GPU type for every pool",
+      two);
+  BAD("workload.classes.[1].arrivals.growth: x1 every 0 s, but class 0 grows x2 every 3.15576e+07 s (expected one "
+      "growth for every class", classes);
+  /* nothing was written */
+  char *outdir = path_join(dir, "out");
+  result r = RUN("tco", two, "-o", outdir);
+  CHECK_RC(r, 2);
+  CU_ASSERT(access(outdir, F_OK) != 0);
+  result_free(&r);
+  free(outdir);
+  free(two);
+  free(classes);
+  cs_cleanup_if_passed(dir, before);
+  free(dir);
+}
+
 int main(void)
 {
   static const cs_test tests[] = {
@@ -191,6 +463,9 @@ int main(void)
     {"JSON: a list of options with the seven keys", test_json_shape},
     {"table and defaults", test_table},
     {"bad input exits 2 with its message", test_bad_inputs},
+    {"scenario form: flat demand by hand", test_flat_by_hand},
+    {"scenario form: growth per quarter, explosive growth refused", test_growth_windows},
+    {"scenario form: bad input exits 2", test_file_bad_inputs},
     {NULL, NULL},
   };
   int rc = cs_run_suite("tco", tests);
