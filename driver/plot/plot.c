@@ -212,6 +212,7 @@ typedef struct {
   const char *outdir;
   json_t *summary;   /* summary.json, or NULL */
   json_t *plan;      /* plan.json, or NULL */
+  json_t *tco;       /* tco.json, or NULL */
   const plot_csv *csv;
   const char *input; /* path of the figure's input */
   const plot_opts *opts;
@@ -619,6 +620,29 @@ static bool plan_vars(const plot_ctx *x, strbuf *b)
   return true;
 }
 
+/* Values for `tco`'s figure: the scenario, GPU and horizon, the payback
+ * month and the option it is measured against, from tco.json. */
+static bool tco_vars(const plot_ctx *x, strbuf *b)
+{
+  const json_t *t = x->tco;
+  if (!t) return true;
+  const char *sc = json_string_value(json_object_get(t, "scenario"));
+  const char *gpu = json_string_value(json_object_get(t, "gpu"));
+  if (sc) sb_str(b, "name", sc);
+  if (gpu) sb_str(b, "gpu", gpu);
+  double v;
+  if (json_num(t, "years", &v)) sb_num(b, "years", v);
+  if (json_num(t, "peak_gpus", &v)) sb_num(b, "peak_gpus", v);
+  const json_t *buy = json_object_get(t, "buy");
+  if (json_is_object(buy)) {
+    sb_num(b, "has_buy", 1);
+    if (json_num(buy, "payback_month", &v)) sb_num(b, "payback", v);
+    const char *against = json_string_value(json_object_get(buy, "payback_against"));
+    if (against) sb_str(b, "payback_against", against);
+  }
+  return true;
+}
+
 /* The columns of jobs.csv cluster.gp reads for its wait panel. */
 static const char *const jobs_cols[] = {"kind", "gpus", "submit_s", "wait_s", NULL};
 
@@ -705,6 +729,7 @@ static const char *const plan_cols[] = {"gpu", "tp", "offered_rate_per_s", "repl
 static const char *const cluster_cols[] = {"time_s", "gpus_busy", "queue_length", "running_jobs", "serving_gpus",
                                            NULL};
 static const char *const train_cols[] = {"time_s", "progress", "failures", "lost_work_s", NULL};
+static const char *const tco_cols[] = {"month", NULL};
 
 /* A timeseries.csv is a serving run's (offered_rate_per_s), a job queue's
  * (gpus_busy) or a training run's (progress); a sweep.csv a serving
@@ -720,6 +745,7 @@ static const figure figures[] = {
   {"sweep_cost_latency", "sweep.csv", "ttft_p99_s_mean", NULL, sweep_cols, sweep_vars, false},
   {"sweep_training", "sweep.csv", "train_days_mean", NULL, tsweep_cols, training_sweep_vars, false},
   {"plan_replicas", "plan_load.csv", NULL, NULL, plan_cols, plan_vars, false},
+  {"tco", "tco.csv", NULL, NULL, tco_cols, tco_vars, false},
 };
 enum { NFIGURES = sizeof figures / sizeof figures[0] };
 
@@ -740,7 +766,9 @@ const char *const *plot_run_files(void)
   if (!list[0]) {
     int n = 0;
     for (int i = 0; i < NFIGURES; i++) {
-      if (!strcmp(figures[i].input, "sweep.csv") || !strcmp(figures[i].input, "plan_load.csv")) continue;
+      if (!strcmp(figures[i].input, "sweep.csv") || !strcmp(figures[i].input, "plan_load.csv") ||
+          !strcmp(figures[i].input, "tco.csv"))
+        continue;
       for (int k = 0; k < 2; k++, n++) {
         snprintf(names[n], sizeof names[n], "plots/%s.%s", figures[i].name, k ? "svg" : "png");
         list[n] = names[n];
@@ -1045,6 +1073,7 @@ bool plot_dir_opts(const char *outdir, const char *plots_dir, const plot_opts *o
   plot_ctx x = {.outdir = outdir, .opts = opts};
   x.summary = load_json(outdir, "summary.json");
   x.plan = load_json(outdir, "plan.json");
+  x.tco = load_json(outdir, "tco.json");
 
   plot_run r = {.quiet = opts->quiet};
   bool ok = input_known(outdir, "timeseries.csv");
@@ -1067,6 +1096,7 @@ bool plot_dir_opts(const char *outdir, const char *plots_dir, const plot_opts *o
   }
   json_decref(x.summary);
   json_decref(x.plan);
+  json_decref(x.tco);
   free(plotdir);
   return ok && r.written > 0;
 }

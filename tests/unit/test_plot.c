@@ -87,7 +87,7 @@ static const char train_cfg[] =
   "};\n";
 
 static const char *const other_figures[] = {"spike", "latency_cdf", "utilization", "cluster", "training",
-                                            "sweep_cost_latency", "plan_replicas", NULL};
+                                            "sweep_cost_latency", "plan_replicas", "fleet", NULL};
 
 /* ---- helpers ---- */
 
@@ -378,6 +378,39 @@ static void test_training_figure(void)
     if (strcmp(*f, "training")) check_absent(out, *f);
   check_no_tmp(out);
   result_free(&r);
+  free(out);
+  cs_cleanup_if_passed(dir, before);
+  free(dir);
+}
+
+/* After `clustersim tco FILE.cfg`: tco.csv (cumulative USD per option by
+ * month) and tco.json give the tco figure, titled from tco.json, with the
+ * payback month; no run figure is tried. */
+static void test_tco_figure(void)
+{
+  unsigned before = CU_get_number_of_failures();
+  char *dir = cs_tmpdir("plot_tco");
+  char *out = path_join(dir, "t");
+  mkdir(out, 0755);
+  char *csv = path_join(out, "tco.csv"), *json = path_join(out, "tco.json");
+  write_file(csv, "month,rent-as-simulated,rent-on-demand:lambda,buy\n"
+                  "0,0.00,0.00,50000.00\n1,4000.00,3000.00,50500.00\n2,8000.00,6000.00,51000.00\n"
+                  "3,12000.00,9000.00,51500.00\n");
+  write_file(json, "{\"scenario\": \"plot-tco\", \"gpu\": \"h100-sxm\", \"years\": 0.25, \"peak_gpus\": 8,\n"
+                   " \"buy\": {\"payback_month\": null, \"payback_against\": \"rent-on-demand:lambda\"}}\n");
+  result r = RUN("plot", out);
+  CHECK_RC(r, 0);
+  CHECK(!strstr(r.err, "spike") && !strstr(r.err, "no column"), "a run figure was tried:\n%s", r.err);
+  char *svg = check_figure(out, "tco");
+  svg_has("tco.svg", svg, "plot-tco");
+  svg_has("tco.svg", svg, "8 × h100-sxm at peak");
+  svg_has("tco.svg", svg, "rent-on-demand:lambda");
+  free(svg);
+  for (const char *const *f = other_figures; *f; f++) check_absent(out, *f);
+  check_no_tmp(out);
+  result_free(&r);
+  free(csv);
+  free(json);
   free(out);
   cs_cleanup_if_passed(dir, before);
   free(dir);
@@ -1029,6 +1062,7 @@ int main(int argc, char **argv)
     {"run figures", test_run_figures},
     {"jobs figure", test_jobs_figure},
     {"training figure", test_training_figure},
+    {"tco figure", test_tco_figure},
     {"sweep and plan figures", test_sweep_plan_figures},
     {"broken input", test_broken_input},
     {"script fails", test_script_fails},
