@@ -253,6 +253,10 @@ void sim_stop(sim_engine *eng) { eng->stop = true; }
 
 void sim_request_stop(sim_engine *eng) { eng->stop_requested = 1; }
 
+static volatile sig_atomic_t stop_all;
+
+void sim_request_stop_all(void) { stop_all = 1; }
+
 void sim_set_warmup(sim_engine *eng, sim_time end)
 {
   if (end < eng->now) SIM_BUG("warm-up ends in the past");
@@ -315,7 +319,7 @@ sim_run_result sim_run(sim_engine *eng, sim_time until)
     slot_release(eng, top.slot);
     eng->fired++;
     fn(eng, ctx, arg);
-    if (eng->stop || eng->stop_requested) {
+    if (eng->stop || eng->stop_requested || stop_all) {
       eng->stop_requested = 0;
       why = SIM_RUN_STOPPED;
       break;

@@ -58,6 +58,10 @@ void sim_stop(sim_engine *eng);
 /* The same, safe to call from a signal handler (SIGINT during a run); a
  * request made before sim_run starts is kept until a run stops on it. */
 void sim_request_stop(sim_engine *eng);
+/* Every engine of the process stops at its next event, this run and every
+ * later one (async-signal-safe: for a SIGINT handler, when engines it does
+ * not know of - a model's inner simulation - may be running). */
+void sim_request_stop_all(void);
 
 /* Warm-up: statistics gathered before time `end` are to be discarded.
  * Set before running. Models ask sim_in_warmup when they record a sample,

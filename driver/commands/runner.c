@@ -26,6 +26,9 @@ static void on_signal(int sig)
 {
   stop_signal = sig;
   if (running_engine) sim_request_stop(running_engine);
+  /* and the engines the run's models start of their own (the serving
+   * saturation probe) */
+  sim_request_stop_all();
 }
 
 static double wall_now(void)

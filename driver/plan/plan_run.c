@@ -13,8 +13,15 @@
 #include "driver/commands/cli.h"
 #include "driver/plan/plan.h"
 #include "driver/sweep/sweep_run.h"
+#include "sim/engine.h"
 
-static void on_signal(int sig) { plan_stop = sig; }
+/* Stop the search, and any simulation running in this process (a run, or
+ * a model's inner one such as the saturation probe) at its next event. */
+static void on_signal(int sig)
+{
+  plan_stop = sig;
+  sim_request_stop_all();
+}
 
 void plan_catch_signals(struct sigaction *old_int, struct sigaction *old_term)
 {

@@ -5,6 +5,8 @@
 #include <gsl/gsl_rng.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include "sim/engine.h"
 #include "testutil.h"
@@ -145,6 +147,33 @@ static void test_stop(void)
   CU_ASSERT_EQUAL(sim_run(eng, SIM_TIME_MAX), SIM_RUN_EMPTY); /* resumes */
   CU_ASSERT_EQUAL(nfired, 3);
   sim_engine_free(eng);
+}
+
+/* sim_request_stop_all (a SIGINT handler's, for engines it does not know):
+ * every engine stops at its next event, runs started later too. Sticky for
+ * the process, so checked in a child. */
+static void test_stop_all(void)
+{
+  pid_t pid = fork();
+  CU_ASSERT_FATAL(pid >= 0);
+  if (pid == 0) {
+    sim_engine *a = sim_engine_alloc(), *b = sim_engine_alloc();
+    nfired = 0;
+    for (int i = 1; i <= 3; i++) sim_schedule_at(a, i, record, NULL, (uint64_t)i);
+    for (int i = 1; i <= 3; i++) sim_schedule_at(b, i, record, NULL, (uint64_t)i);
+    int bad = 0;
+    if (sim_run(a, 1) != SIM_RUN_UNTIL || nfired != 1) bad |= 1;   /* before: runs as usual */
+    sim_request_stop_all();
+    if (sim_run(a, SIM_TIME_MAX) != SIM_RUN_STOPPED || nfired != 2) bad |= 2;  /* one more event, then stops */
+    if (sim_run(b, SIM_TIME_MAX) != SIM_RUN_STOPPED || nfired != 3) bad |= 4;  /* another engine, later: the same */
+    sim_engine_free(a);
+    sim_engine_free(b);
+    _exit(bad);
+  }
+  int st = 0;
+  waitpid(pid, &st, 0);
+  CU_ASSERT(WIFEXITED(st));
+  CU_ASSERT_EQUAL(WEXITSTATUS(st), 0);
 }
 
 static sim_time hook_time = -1;
@@ -302,6 +331,7 @@ int main(void)
     {"cancelled and stale ids", test_cancel},
     {"run until a time", test_run_until_and_stop},
     {"stop and resume", test_stop},
+    {"stop every engine (signal)", test_stop_all},
     {"warm-up hooks", test_warmup},
     {"100k random events with cancellation vs reference", test_random_against_reference},
     {"hold model keeps the pending peak", test_hold_peak},
