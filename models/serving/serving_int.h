@@ -195,7 +195,18 @@ struct srv_sim {
   uint64_t seed;
 };
 
-/* serving_sim.c: the component's functions (serving_keys.c tables them) */
+/* serving_sim.c, for serving_report.c: sources still arriving; requests
+ * waiting (queued, swapped out or held); x kept in [0, 1] past rounding
+ * (NaN stays); the scheduler's sequence limit; the time-series row of the
+ * interval ending at now; the latency CDF table. */
+int srv_active_sources(const srv_sim *s);
+int64_t srv_waiting_now(const srv_sim *s);
+double srv_fraction(double x);
+double srv_seq_limit(const srv_sim *s);
+void srv_write_tick(srv_sim *s, sim_time now);
+void srv_write_cdf(srv_sim *s);
+
+/* serving_sim.c, serving_report.c: the component's functions (serving_keys.c tables them) */
 void *serving_create(const void *params, const sim_component_env *env);
 void serving_report(void *self, sim_engine *eng, sim_report *rep);
 void serving_destroy(void *self);
