@@ -9,6 +9,7 @@
 #   term='svg'; name, gpu, years, peak_gpus   title parts
 #   payback, payback_against                  the month buying pays back, against what
 #   has_buy=1                                 the last column is buying's
+#   break_even                                owning's break-even utilisation against that option
 
 if (!exists("in")) { print "tco.gp: set in='OUTDIR/tco.csv'"; exit status 2 }
 fig_w = 1200; fig_h = 860
@@ -33,6 +34,7 @@ if (!exists("name")) { name = in }
 sub = exists("years") ? sprintf('%g years', years) : sprintf('%d months', months)
 if (exists("gpu")) { sub = sub.' of '.(exists("peak_gpus") ? sprintf('%d × ', peak_gpus) : '').gpu.' at peak' }
 if (exists("payback")) { if (payback == payback) { sub = sub.sprintf('; buying pays back in month %d', payback).(exists("payback_against") ? ' against '.payback_against : '') } }
+if (exists("break_even")) { if (break_even == break_even) { sub = sub.sprintf("\nowning breaks even with that price at %.0f%% utilisation", 100 * break_even) } }
 
 set multiplot title name.' — owning against renting'."\n".sub font font.','.(fs + 3)
 L = 0.1; R = 0.97

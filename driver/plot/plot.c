@@ -639,6 +639,10 @@ static bool tco_vars(const plot_ctx *x, strbuf *b)
     if (json_num(buy, "payback_month", &v)) sb_num(b, "payback", v);
     const char *against = json_string_value(json_object_get(buy, "payback_against"));
     if (against) sb_str(b, "payback_against", against);
+    /* the break-even utilisation against that provider ("rent-on-demand:nebius") */
+    const char *colon = against ? strchr(against, ':') : NULL;
+    const json_t *be = json_object_get(buy, "break_even_utilization");
+    if (colon && json_is_object(be) && json_num(be, colon + 1, &v)) sb_num(b, "break_even", v);
   }
   return true;
 }
