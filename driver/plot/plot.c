@@ -288,7 +288,7 @@ static void pass_hardware(const plot_ctx *x, strbuf *b)
   strbuf gpu = {0}, hw = {0};
   double replicas = 0, gpus = NAN;
   int npools = 0;
-  bool all_replicas = true;
+  bool all_replicas = true, elastic = false;
   for (int i = 0; i < 64; i++) {
     char key[32];
     snprintf(key, sizeof key, "pool%d_gpu", i);
@@ -298,14 +298,24 @@ static void pass_hardware(const plot_ctx *x, strbuf *b)
     snprintf(key, sizeof key, "pool%d_replicas", i);
     if (meta_num(x, key, &r)) replicas += r;
     else all_replicas = false;
+    /* an autoscaled pool: from its starting count to the most it ran */
+    double rmax = NAN;
+    snprintf(key, sizeof key, "pool%d_replicas_max", i);
+    if (meta_num(x, key, &rmax) && isfinite(r) && rmax != r) elastic = true;
+    else rmax = NAN;
     sb_printf(&gpu, "%s%s", i ? " + " : "", g);
-    if (isfinite(r)) sb_printf(&hw, "%s%.0f %s replica%s", i ? " + " : "", r, g, r == 1 ? "" : "s");
+    if (isfinite(rmax)) sb_printf(&hw, "%s%.0f to %.0f %s replicas", i ? " + " : "", r, rmax, g);
+    else if (isfinite(r)) sb_printf(&hw, "%s%.0f %s replica%s", i ? " + " : "", r, g, r == 1 ? "" : "s");
     else sb_printf(&hw, "%s%s", i ? " + " : "", g);
     npools++;
     free(g);
   }
   meta_num(x, "gpus", &gpus);
-  if (npools == 1) {
+  if (elastic) {
+    /* the GPU count at the start says little of a pool that grew: the
+     * pools' replica ranges say it */
+    gpus = NAN;
+  } else if (npools == 1) {
     free(hw.s);
     hw = (strbuf){0};
     if (isfinite(gpus)) sb_printf(&hw, "%.0f × ", gpus);

@@ -364,9 +364,12 @@ static void on_decide(sim_engine *eng, void *ctx, uint64_t arg)
   sp->decide_ev = 0;
   int64_t current = sp->starting + sp->up, wanted = current;
   switch ((as_policy)pl->as.policy) {
-  case AS_REACTIVE:
-    if (dt > 0) wanted = as_reactive(sp->up, metric(s, i, now, dt), pl->as.target, pl->as.tolerance);
+  case AS_REACTIVE: {
+    /* a metric with nothing to read (NaN) leaves the pool as it is */
+    double v = dt > 0 ? metric(s, i, now, dt) : NAN;
+    if (v >= 0) wanted = as_reactive(sp->up, v, pl->as.target, pl->as.tolerance);
     break;
+  }
   case AS_PREDICTIVE: {
     double lead = pl->as_lead_s >= 0 ? pl->as_lead_s : pl->ready_delay_s;
     double rate = pl->as.per_replica_rate > 0 ? pl->as.per_replica_rate : s->books[i].sat.rate_per_s;
