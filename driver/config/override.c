@@ -9,8 +9,7 @@
 #include "driver/config/source.h"
 #include "sim/util.h"
 
-/* Deep-copy the value of src into dst (same type, already created). */
-static void copy_value(config_setting_t *dst, const config_setting_t *src)
+void cfg_copy_value(config_setting_t *dst, const config_setting_t *src)
 {
   switch (config_setting_type(src)) {
   case CONFIG_TYPE_INT: config_setting_set_int(dst, config_setting_get_int(src)); break;
@@ -24,7 +23,7 @@ static void copy_value(config_setting_t *dst, const config_setting_t *src)
     for (int i = 0; i < config_setting_length(src); i++) {
       const config_setting_t *e = config_setting_get_elem(src, (unsigned)i);
       config_setting_t *d = config_setting_add(dst, config_setting_name(e), config_setting_type(e));
-      if (d) copy_value(d, e);
+      if (d) cfg_copy_value(d, e);
     }
     break;
   default: break;
@@ -142,7 +141,7 @@ bool cfg_override_apply(config_t *cfg, const char *text, cfg_errors *errs)
           else if (ints)
             config_setting_set_int(elem, (int)iv);
           else
-            copy_value(elem, src);
+            cfg_copy_value(elem, src);
           cfg_mark_origin(elem, text);
         }
         break;
@@ -176,7 +175,7 @@ bool cfg_override_apply(config_t *cfg, const char *text, cfg_errors *errs)
       if (!next) {
         if (child) config_setting_remove(parent, part);
         child = config_setting_add(parent, part, config_setting_type(src));
-        copy_value(child, src);
+        cfg_copy_value(child, src);
         cfg_mark_origin(child, text);
         break;
       }

@@ -17,5 +17,7 @@
  * `text` (which must outlive cfg) so errors name the override. Returns false
  * and adds an error if KEY is malformed or crosses a non-group. */
 bool cfg_override_apply(config_t *cfg, const char *text, cfg_errors *errs);
+/* Copy src's value into dst, deeply (dst already created, of src's type). */
+void cfg_copy_value(config_setting_t *dst, const config_setting_t *src);
 
 #endif

@@ -182,6 +182,7 @@ static bool check_scenario(cfg_scenario *sc, const cfg_load_opts *opts, cfg_erro
   size_t before = errs->len;
   for (size_t i = 0; i < nsets; i++) cfg_override_apply(&sc->cfg, sets[i], errs);
   if (errs->len > before) return false;
+  if (opts->edit && !opts->edit(&sc->cfg, opts->edit_arg, errs)) return false;
 
   /* every top-level name a component or catalog owns */
   enum { MAX_NAMES = 4 * SIM_SCENARIO_MAX_COMPONENTS };

@@ -29,7 +29,7 @@ typedef struct {
  * files (--catalog, in order) read over the shipped catalogs and under the
  * scenario's own lists; every file read (scenario, includes, catalogs,
  * traces) at most max_input_bytes long (0: the defaults,
- * CFG_MAX_CONFIG_BYTES and CFG_MAX_TRACE_BYTES for traces). */
+ * CFG_MAX_CONFIG_BYTES and CFG_MAX_TRACE_BYTES for traces); then `edit`. */
 typedef struct {
   char *const *sets;
   size_t nsets;
@@ -37,6 +37,11 @@ typedef struct {
   char *const *catalogs;
   size_t ncatalogs;
   int64_t max_input_bytes;
+  /* Called after the --set texts and before anything is checked, to change
+   * the scenario in ways --set cannot (plan adds a pool): false, with an
+   * error in errs, stops the load. NULL: none. */
+  bool (*edit)(config_t *cfg, void *arg, cfg_errors *errs);
+  void *edit_arg;
 } cfg_load_opts;
 
 typedef struct {

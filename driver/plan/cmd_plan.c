@@ -20,6 +20,7 @@
 #include "driver/plot/plot.h"
 #include "driver/commands/runner.h"
 #include "driver/config/scenario.h"
+#include "models/cost/provider.h"
 #include "sim/util.h"
 
 static void plan_usage(FILE *f)
@@ -27,6 +28,8 @@ static void plan_usage(FILE *f)
   fputs("Usage: clustersim plan FILE.cfg --slo METRIC=VALUE... [--candidates gpu=A,B,...]\n"
         "                      [--max-replicas N] [--load-scales S,...] [--gpu-price GPU=USD,...]\n"
         "                      [-j N] [-o OUTDIR] [-q] [--catalog FILE]... [--plot]\n"
+        "       clustersim plan FILE.cfg --slo METRIC=VALUE... --pricing P,... [--spot-interruptions-per-hour R]\n"
+        "                      [--candidates gpu=A,B,...,tp=...] [--max-replicas N] [-o OUTDIR] [-q]\n"
         "\n"
         "Find the cheapest configuration of the scenario's pool 0 - GPU type x tensor\n"
         "parallelism (tp) x replicas - that meets every latency target at the scenario's\n"
@@ -58,8 +61,21 @@ static void plan_usage(FILE *f)
         "                     the catalog's reference price (and the scenario's) for that GPU;\n"
         "                     plan.json and plan.csv say which price was used and where it\n"
         "                     came from (repeatable)\n"
+        "      --pricing P,...\n"
+        "                     plan the fleet instead: the cheapest mix, for pool 0's GPU and tp, of a\n"
+        "                     fixed baseline (on-demand, reserved-1y, reserved-3y or owned) and an\n"
+        "                     autoscaled burst (on-demand or spot; pool 0's own autoscale block, or a\n"
+        "                     predictive one) that meets every target over the scenario's whole\n"
+        "                     horizon - its daily cycle, spikes and growth - with the saving against\n"
+        "                     the cheapest all-on-demand fleet. on-demand is always a candidate; prices\n"
+        "                     are pool 0's provider's (clustersim list providers). Searched one GPU\n"
+        "                     type after another (-j does not apply); see the README\n"
+        "      --spot-interruptions-per-hour R\n"
+        "                     how often a spot burst replica is taken back (per replica-hour); needed\n"
+        "                     with --pricing spot unless pool 0 writes interruptions_per_hour (the\n"
+        "                     providers' catalog has no rate)\n"
         "      --max-replicas N\n"
-        "                     most replicas of pool 0 (default 64)\n"
+        "                     most replicas of pool 0 (default 64); with --pricing, of each part\n"
         "      --load-scales S,...\n"
         "                     load multipliers for plan_load.csv (default 1): each sets\n"
         "                     workload.load_scale to S times the scenario's own\n"
@@ -192,11 +208,36 @@ static int parse_scales(plan_opts *o, const char *arg)
   return rc;
 }
 
+/* --pricing P,...: the pricings a fleet may use, on-demand among them. */
+static int parse_pricing(plan_opts *o, const char *arg)
+{
+  char *list = xstrdup(arg), *save = NULL;
+  int rc = 0;
+  o->npricings = 0;
+  bool od = false;
+  for (char *p = strtok_r(list, ",", &save); p && !rc; p = strtok_r(NULL, ",", &save)) {
+    int k = cost_pricing_parse(p);
+    if (k < 0) {
+      rc = usage_error("--pricing: expected on-demand, reserved-1y, reserved-3y, spot or owned, got '%s'", p);
+      break;
+    }
+    for (int i = 0; i < o->npricings; i++)
+      if (o->pricings[i] == k) rc = usage_error("--pricing: %s is listed twice", p);
+    if (!rc) o->pricings[o->npricings++] = k;
+    od = od || k == COST_PRICING_ON_DEMAND;
+  }
+  free(list);
+  if (!rc && o->npricings == 0) rc = usage_error("--pricing: empty list '%s'", arg);
+  /* on-demand is always there to be had, and is what the saving is against */
+  if (!rc && !od) o->pricings[o->npricings++] = COST_PRICING_ON_DEMAND;
+  return rc;
+}
+
 /* 0 (o filled), -1 after --help, or an exit status. */
 static int parse_opts(int argc, char **argv, plan_opts *o)
 {
   enum { OPT_SEED = 1000, OPT_SET, OPT_SLO, OPT_CAND, OPT_MAXR, OPT_SCALES, OPT_PLOT, OPT_PRICE, OPT_CATALOG,
-         OPT_MAX_INPUT };
+         OPT_MAX_INPUT, OPT_PRICING, OPT_SPOT };
   static const struct option longs[] = {
     {"slo", required_argument, NULL, OPT_SLO},          {"candidates", required_argument, NULL, OPT_CAND},
     {"max-replicas", required_argument, NULL, OPT_MAXR}, {"load-scales", required_argument, NULL, OPT_SCALES},
@@ -206,6 +247,8 @@ static int parse_opts(int argc, char **argv, plan_opts *o)
     {"seed", required_argument, NULL, OPT_SEED},        {"set", required_argument, NULL, OPT_SET},
     {"catalog", required_argument, NULL, OPT_CATALOG},
     {"max-input-bytes", required_argument, NULL, OPT_MAX_INPUT},
+    {"pricing", required_argument, NULL, OPT_PRICING},
+    {"spot-interruptions-per-hour", required_argument, NULL, OPT_SPOT},
     {"help", no_argument, NULL, 'h'},                   {NULL, 0, NULL, 0}};
   memset(o, 0, sizeof *o);
   o->replications = 1;
@@ -214,6 +257,7 @@ static int parse_opts(int argc, char **argv, plan_opts *o)
   o->jobs = ncpu > 0 ? (int)ncpu : 1;
   o->scales[0] = 1;
   o->nscales = 1;
+  o->spot_rate = -1;
   o->sets = xcalloc((size_t)argc + 1, sizeof *o->sets);
   o->catalogs = xcalloc((size_t)argc + 1, sizeof *o->catalogs);
   int c, rc = 0;
@@ -224,6 +268,12 @@ static int parse_opts(int argc, char **argv, plan_opts *o)
     case OPT_CAND: rc = parse_candidates(o, optarg); break;
     case OPT_SCALES: rc = parse_scales(o, optarg); break;
     case OPT_PRICE: rc = plan_parse_gpu_prices(o, optarg); break;
+    case OPT_PRICING: rc = parse_pricing(o, optarg); break;
+    case OPT_SPOT:
+      if (!parse_double(optarg, &o->spot_rate) || o->spot_rate < 0 || o->spot_rate > 1e6)
+        rc = usage_error("--spot-interruptions-per-hour: expected a number from 0 to 1e6 (per replica-hour), "
+                         "got '%s'", optarg);
+      break;
     case OPT_MAXR:
       if (!parse_long(optarg, 1, 100000, &v))
         rc = usage_error("--max-replicas: expected an integer from 1 to 100000, got '%s'", optarg);
@@ -268,6 +318,11 @@ static int parse_opts(int argc, char **argv, plan_opts *o)
     return CMD_EXIT_USAGE;
   }
   o->file = argv[optind];
+  if (o->npricings && o->plot)
+    return usage_error("%s", "--plot draws the replicas against load of a plan of pool 0; a --pricing plan has no "
+                       "figure: its fleets are in plan.csv");
+  if (o->spot_rate >= 0 && !o->npricings)
+    return usage_error("%s", "--spot-interruptions-per-hour is for --pricing spot");
   if (o->nslo == 0) return usage_error("%s", "at least one --slo METRIC=VALUE is needed, e.g. --slo ttft_p99_s=2");
   return 0;
 }
@@ -277,7 +332,10 @@ static int parse_opts(int argc, char **argv, plan_opts *o)
 typedef struct {
   char *name, *pool_gpu, *model;
   int npools;
-  double gpus_per_node, load_scale;
+  double gpus_per_node, load_scale, tp;
+  const char *price_key;   /* a price the scenario writes (pool 0's or the cost section's), or NULL */
+  bool spot_written;       /* pool 0 writes interruptions_per_hour */
+  char *burst_policy;      /* pool 0's autoscale policy other than none, else "predictive" */
 } base_info;
 
 /* Load the scenario with the user's settings. Errors that only say pool 0's
@@ -318,6 +376,18 @@ static int load_base(plan_opts *o, base_info *b)
     b->npools = config_setting_length(pools);
     if (!plan_number(&sc.cfg, "cluster.pools.[0].gpus_per_node", &b->gpus_per_node)) b->gpus_per_node = 8;
     if (!plan_number(&sc.cfg, "workload.load_scale", &b->load_scale)) b->load_scale = 1;
+    if (!plan_number(&sc.cfg, "cluster.pools.[0].tp", &b->tp)) b->tp = 1;
+    double v;
+    if (config_lookup(&sc.cfg, "cluster.pools.[0].usd_per_gpu_hour") &&
+        plan_number(&sc.cfg, "cluster.pools.[0].usd_per_gpu_hour", &v) && v > 0)
+      b->price_key = "cluster.pools.[0].usd_per_gpu_hour";
+    else if (config_lookup(&sc.cfg, "cost.usd_per_gpu_hour") && plan_number(&sc.cfg, "cost.usd_per_gpu_hour", &v) &&
+             v > 0)
+      b->price_key = "cost.usd_per_gpu_hour";
+    b->spot_written = config_lookup(&sc.cfg, "cluster.pools.[0].interruptions_per_hour") != NULL;
+    const char *policy = NULL;
+    config_lookup_string(&sc.cfg, "cluster.pools.[0].autoscale.policy", &policy);
+    b->burst_policy = xstrdup(policy && strcmp(policy, "none") ? policy : "predictive");
     if (o->ngpus == 0) o->gpus[o->ngpus++] = xstrdup(b->pool_gpu);
     rc = plan_resolve_prices(o, &sc);
   }
@@ -364,6 +434,78 @@ static void choose(plan_result *r)
     }
 }
 
+/* `plan --pricing`: checks, the fleet searches, the answer. */
+static int plan_fleets(plan_opts *o, const base_info *b, const plan_ctx *ctx, const char *outdir, double t0)
+{
+  if (o->ngpu_prices) {
+    fprintf(stderr, "clustersim plan: --gpu-price gives one price for every pricing; with --pricing the prices are "
+            "pool 0's provider's (give pool 0 a provider: clustersim list providers)\n");
+    return CMD_EXIT_USAGE;
+  }
+  if (b->price_key) {
+    fprintf(stderr, "clustersim plan: %s: %s is written, and would be the price of every pricing --pricing "
+            "compares; remove it (or --set it to 0) so that each pricing has its provider's price\n", o->file,
+            b->price_key);
+    return CMD_EXIT_USAGE;
+  }
+  bool spot = false;
+  for (int i = 0; i < o->npricings; i++) spot = spot || o->pricings[i] == COST_PRICING_SPOT;
+  if (spot && o->spot_rate < 0 && !b->spot_written) {
+    fprintf(stderr, "clustersim plan: --pricing spot: how often are spot replicas taken back? Give "
+            "--spot-interruptions-per-hour R (per replica-hour; the providers' catalog has no rate; AWS's Spot "
+            "Instance Advisor bands run from <5%% to >20%% of instances a month) or write "
+            "cluster.pools.[0].interruptions_per_hour\n");
+    return CMD_EXIT_USAGE;
+  }
+  plan_fleet_result res = {.o = o, .scenario = b->name, .model = b->model, .burst_policy = b->burst_policy};
+  res.types = xcalloc((size_t)o->ngpus * (size_t)o->ntps, sizeof *res.types);
+  int rc = SIM_PLAN_OK;
+  bool any = false;
+  for (int g = 0; g < o->ngpus && !rc; g++)
+    for (int i = 0; i < o->ntps && !rc; i++) {
+      plan_fleet_type *t = &res.types[res.ntypes++];
+      t->gpu = g;
+      t->tp = o->tps[i];
+      int f = plan_fits(ctx, g, t->tp, t->reason, sizeof t->reason);
+      if (f == SIM_PLAN_USER_ERROR) rc = CMD_EXIT_USAGE;
+      t->fits = f == 1;
+      any = any || t->fits;
+      /* every pricing has a price here, every --slo metric is there: before anything runs */
+      for (int p = 0; p < o->npricings && t->fits && !rc; p++) {
+        int k = o->pricings[p];
+        plan_fleet fl = k == COST_PRICING_SPOT ? (plan_fleet){0, -1, 1, k} : (plan_fleet){1, k, 0, -1};
+        rc = plan_check_metrics(ctx, g, t->tp, &fl);
+      }
+    }
+  if (!rc && !any) {
+    fprintf(stderr, "clustersim plan: no candidate fits the model:");
+    for (int g = 0; g < res.ntypes; g++)
+      fprintf(stderr, "\n  %s, tp %d: %s", o->gpus[res.types[g].gpu], res.types[g].tp, res.types[g].reason);
+    fputs("\n", stderr);
+    rc = CMD_EXIT_USAGE;
+  }
+  if (!rc && !out_mkdirs(outdir)) {
+    fprintf(stderr, "clustersim: %s: cannot create output directory: %s\n", outdir, strerror(errno));
+    rc = CMD_EXIT_USAGE;
+  }
+  if (!rc) rc = plan_fleet_run(ctx, &res);
+  if (rc == SIM_PLAN_STOPPED || (rc == SIM_PLAN_OK && (plan_stop || run_stop_signal()))) {
+    int sig = plan_stop ? plan_stop : run_stop_signal();
+    fprintf(stderr, "clustersim plan: interrupted; nothing was written\n");
+    rc = 128 + (sig ? sig : SIGINT);
+  }
+  if (!rc) {
+    res.wall_s = wall_now() - t0;
+    if (!o->quiet) plan_fleet_print(stdout, &res);
+    if (!plan_fleet_write(outdir, &res))
+      rc = CMD_EXIT_FAIL;
+    else if (!o->quiet)
+      printf("plan: %s/plan.json, plan.csv\n", outdir);
+  }
+  plan_fleet_release(&res);
+  return rc;
+}
+
 static int plan(plan_opts *o)
 {
   double t0 = wall_now();
@@ -373,13 +515,25 @@ static int plan(plan_opts *o)
     free(b.name);
     free(b.pool_gpu);
     free(b.model);
+    free(b.burst_policy);
+    return rc;
+  }
+  plan_ctx ctx = {o, b.load_scale};
+  char *outdir = run_outdir(o->outdir, b.name, "-plan");
+  if (o->npricings) {
+    /* the fleet of pool 0 as written: its own tp unless told */
+    if (!o->tps_given) o->tps[o->ntps++] = (int)b.tp;
+    rc = plan_fleets(o, &b, &ctx, outdir, t0);
+    free(outdir);
+    free(b.name);
+    free(b.pool_gpu);
+    free(b.model);
+    free(b.burst_policy);
     return rc;
   }
   if (!o->tps_given)
     for (int tp = 1; tp <= 8 && tp <= b.gpus_per_node; tp *= 2) o->tps[o->ntps++] = tp;
-  plan_ctx ctx = {o, b.load_scale};
 
-  char *outdir = run_outdir(o->outdir, b.name, "-plan");
   plan_type *types = xcalloc((size_t)o->ngpus, sizeof *types);
   plan_fit *fit = xcalloc((size_t)o->ngpus, sizeof *fit);
   for (int g = 0; g < o->ngpus; g++) types[g].gpu = g;
@@ -397,7 +551,7 @@ static int plan(plan_opts *o)
     if (!fit[g].any) continue;
     int i = 0;
     while (!fit[g].fits[i]) i++;
-    rc = plan_check_metrics(&ctx, g, o->tps[i]);
+    rc = plan_check_metrics(&ctx, g, o->tps[i], NULL);
   }
   /* the directory before the search, so that its results are not lost */
   if (rc == SIM_PLAN_OK && !out_mkdirs(outdir)) {
@@ -433,6 +587,7 @@ done:
   free(b.name);
   free(b.pool_gpu);
   free(b.model);
+  free(b.burst_policy);
   return rc;
 }
 

@@ -21,12 +21,14 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "driver/config/cfg.h"
 #include "sim/report.h"
 
 #define SIM_PLAN_MAX_SLO 16
 #define SIM_PLAN_MAX_GPUS 32
 #define SIM_PLAN_MAX_TPS 8
 #define SIM_PLAN_MAX_SCALES 32
+#define SIM_PLAN_MAX_PRICINGS 5
 
 /* --slo METRIC=VALUE: the summary metric must be <= target. */
 typedef struct {
@@ -77,6 +79,10 @@ typedef struct {
   plan_gpu_price *gpu_prices;      /* --gpu-price, as given (owned) */
   int ngpu_prices;
   plan_price prices[SIM_PLAN_MAX_GPUS]; /* per candidate, set before anything runs */
+  /* --pricing: plan the fleet (plan_fleet.c) instead of pool 0's size */
+  int pricings[SIM_PLAN_MAX_PRICINGS];  /* cost_pricing values, as listed, on-demand added */
+  int npricings;
+  double spot_rate;                     /* --spot-interruptions-per-hour, or -1 */
 } plan_opts;
 
 /* What the evaluation of a configuration needs; read-only once set up. */
@@ -84,6 +90,16 @@ typedef struct {
   const plan_opts *o;
   double base_load_scale;  /* the scenario's workload.load_scale */
 } plan_ctx;
+
+/* A fleet of `plan --pricing`, made from the scenario's pool 0: a fixed
+ * baseline of base_replicas at base_pricing, an autoscaled burst of at most
+ * burst_max replicas at burst_pricing, or both (then the burst is a copy of
+ * pool 0 added after the scenario's pools, open to pool 0's classes).
+ * Pricings are cost_pricing values, -1 for a part that is absent. */
+typedef struct {
+  int base_replicas, base_pricing;
+  int burst_max, burst_pricing;
+} plan_fleet;
 
 /* One simulated configuration. scale is an index into o->scales, or -1
  * for the scenario's own load. values[] and worst_ratio are the worst over
@@ -96,6 +112,9 @@ typedef struct {
   double usd_per_hour, usd_per_million_tokens, arrival_rate_per_s, gpus, rejected;
   double values[SIM_PLAN_MAX_SLO];
   double worst_ratio;   /* max over targets of value / target */
+  bool is_fleet;        /* a fleet of plan --pricing: fleet says which */
+  plan_fleet fleet;
+  char reason[256];     /* a fleet the loader refuses for capacity (a provider's cap): why */
   sim_report summary;   /* every numeric summary metric, its mean over the runs (owned) */
 } plan_sim;
 
@@ -155,15 +174,20 @@ bool plan_capacity_error(const char *msg, bool capacity);
 int plan_fits(const plan_ctx *c, int gpu, int tp, char *reason, size_t n);
 /* Check, with a run of (gpu, tp) cut at 1 ns (every metric is named, none
  * measured), that the summary has each --slo metric as a number and the
- * keys plan reads, and that the GPU has a price: SIM_PLAN_OK,
- * SIM_PLAN_USER_ERROR (printed) or SIM_PLAN_STOPPED. */
-int plan_check_metrics(const plan_ctx *c, int gpu, int tp);
+ * keys plan reads, and that the GPU has a price (with fleet: that fleet's
+ * prices): SIM_PLAN_OK, SIM_PLAN_USER_ERROR (printed) or SIM_PLAN_STOPPED. */
+int plan_check_metrics(const plan_ctx *c, int gpu, int tp, const plan_fleet *fleet);
 /* Simulate (gpu, tp, replicas) at load scale index `scale` (-1: the
  * scenario's) into out, replication k with the scenario's seed + k, until
  * one misses: SIM_PLAN_OK, SIM_PLAN_USER_ERROR (printed: an invalid
  * scenario, an --slo metric the summary lacks, a GPU without a price) or
  * SIM_PLAN_STOPPED. */
 int plan_eval(const plan_ctx *c, int gpu, int tp, int replicas, int scale, plan_sim *out);
+/* Simulate the fleet f of (gpu, tp) at the scenario's load into out, as
+ * plan_eval does; a fleet the loader refuses only for capacity (a pool
+ * over its provider's cap, a tp that does not fit) is infeasible, with
+ * out->reason. */
+int plan_eval_fleet(const plan_ctx *c, int gpu, int tp, const plan_fleet *f, plan_sim *out);
 /* a better than b at the same load: cheaper (relative 1e-9), then fewer
  * GPUs, then more headroom (smaller worst ratio). */
 bool plan_better(const plan_sim *a, const plan_sim *b);
@@ -222,6 +246,59 @@ int plan_parse_gpu_prices(plan_opts *o, const char *arg);
 int plan_resolve_prices(plan_opts *o, const void *sc);
 void plan_prices_release(plan_opts *o);
 
+/* ---- plan_shape.c ---- */
+
+/* What plan_shape needs: the options (spot rate) and the fleet. */
+typedef struct {
+  const plan_opts *o;
+  const plan_fleet *f;
+} plan_shape_arg;
+
+/* A cfg_load_opts edit (arg: a plan_shape_arg): make the loaded scenario's
+ * pool 0 into the fleet. false with an error if the scenario has no
+ * cluster.pools.[0] group. */
+bool plan_shape(config_t *cfg, void *arg, cfg_errors *errs);
+
+/* ---- plan_fleet.c ---- */
+
+/* Everything `plan --pricing` found for one (GPU, tp). */
+typedef struct {
+  int gpu, tp;
+  bool fits;
+  char reason[512];     /* !fits: the loader's message */
+  plan_sim *sims;
+  int nsims, cap;
+  int fixed;            /* the fewest fixed replicas that meet the targets at the first baseline pricing, 0 none */
+} plan_fleet_type;
+
+typedef struct {
+  const plan_opts *o;
+  const char *scenario, *model;
+  const char *burst_policy;  /* pool 0's autoscale policy, or "predictive" */
+  plan_fleet_type *types;   /* one per (GPU, tp) candidate */
+  int ntypes;
+  int winner_type, winner;  /* the cheapest feasible fleet (or the closest miss); -1 none */
+  bool feasible;
+  int od_type, od;          /* the cheapest feasible all-on-demand fleet; -1 none */
+  int simulations, configurations;
+  double wall_s;
+} plan_fleet_result;
+
+/* Search the fleets of every (GPU, tp) in r->types (gpu, tp, fits set) and
+ * choose: SIM_PLAN_OK or a status as for plan_eval. */
+int plan_fleet_run(const plan_ctx *c, plan_fleet_result *r);
+void plan_fleet_release(plan_fleet_result *r);
+/* Whether x uses pricing p alone (every part of its fleet). */
+bool plan_fleet_single(const plan_sim *x, int p);
+
+/* ---- plan_fleet_output.c ---- */
+
+void plan_fleet_print(FILE *f, const plan_fleet_result *r);
+/* OUTDIR/plan.csv (every fleet simulated) and plan.json (the answer, last),
+ * each atomically; a plan_load.csv of an earlier plan is removed. false
+ * with a message on error. */
+bool plan_fleet_write(const char *outdir, const plan_fleet_result *r);
+
 /* ---- plan_output.c ---- */
 
 typedef struct {
@@ -236,6 +313,14 @@ typedef struct {
   int simulations, configurations;
   double wall_s;
 } plan_result;
+
+/* JSON members one per line at indent (key: value, a comma unless last);
+ * NaN and NULL print as null. */
+void plan_json_key(FILE *f, const char *indent, const char *key);
+void plan_json_num(FILE *f, const char *indent, const char *key, double v, bool last);
+void plan_json_str(FILE *f, const char *indent, const char *key, const char *v, bool last);
+/* OUTDIR/name written atomically by fill(f, r); false with a message. */
+bool plan_write_file(const char *outdir, const char *name, const void *r, void (*fill)(FILE *, const void *));
 
 /* The winner, each type's best and the count, on f. */
 void plan_print(FILE *f, const plan_result *r);

@@ -12,6 +12,7 @@
 #include "driver/config/cfg.h"
 #include "sim/component.h"
 #include "driver/plan/plan.h"
+#include "models/cost/provider.h"
 #include "driver/commands/runner.h"
 #include "driver/config/scenario.h"
 #include "sim/util.h"
@@ -20,9 +21,11 @@ volatile sig_atomic_t plan_stop;
 
 enum { NSETS_EXTRA = 5 };
 
-/* The user's --set texts, then pool 0's GPU, tp, replicas, its negotiated
- * price (--gpu-price) and (scale >= 0) the load scale, in bufs (which must
- * outlive the load). */
+static void describe(const plan_ctx *c, int gpu, int tp, int replicas, const plan_fleet *f, char *buf, size_t n);
+
+/* The user's --set texts, then pool 0's GPU, tp, replicas (unless < 0: a
+ * fleet sets them), its negotiated price (--gpu-price) and (scale >= 0)
+ * the load scale, in bufs (which must outlive the load). */
 static size_t make_sets(const plan_ctx *c, int gpu, int tp, int replicas, int scale, char **sets,
                         char bufs[NSETS_EXTRA][256])
 {
@@ -34,7 +37,7 @@ static size_t make_sets(const plan_ctx *c, int gpu, int tp, int replicas, int sc
   snprintf(bufs[2], 256, "cluster.pools.[0].replicas=%d", replicas);
   sets[n++] = bufs[0];
   sets[n++] = bufs[1];
-  sets[n++] = bufs[2];
+  if (replicas >= 0) sets[n++] = bufs[2];
   if (o->prices[gpu].negotiated) {
     snprintf(bufs[3], 256, "cluster.pools.[0].usd_per_gpu_hour=%.17g", o->prices[gpu].usd_per_gpu_hour);
     sets[n++] = bufs[3];
@@ -53,14 +56,18 @@ bool plan_capacity_error(const char *msg, bool capacity)
   return capacity && strstr(msg, "cluster.pools.[0]") != NULL;
 }
 
-static bool load(const plan_ctx *c, int gpu, int tp, int replicas, int scale, cfg_scenario *sc,
-                 cfg_errors *errs, char **sets, char bufs[NSETS_EXTRA][256])
+/* Load pool 0 as (gpu, tp, replicas) at `scale`, or, with a fleet, as
+ * that fleet (replicas unused). */
+static bool load(const plan_ctx *c, int gpu, int tp, int replicas, int scale, const plan_fleet *fleet,
+                 cfg_scenario *sc, cfg_errors *errs, char **sets, char bufs[NSETS_EXTRA][256])
 {
   const plan_opts *o = c->o;
-  size_t n = make_sets(c, gpu, tp, replicas, scale, sets, bufs);
+  size_t n = make_sets(c, gpu, tp, fleet ? -1 : replicas, scale, sets, bufs);
   cfg_errors_init(errs, o->file);
+  plan_shape_arg shape = {o, fleet};
   cfg_load_opts lo = {.sets = sets, .nsets = n, .seed = o->have_seed ? &o->seed : NULL,
-                      .catalogs = o->catalogs, .ncatalogs = o->ncatalogs, .max_input_bytes = o->max_input_bytes};
+                      .catalogs = o->catalogs, .ncatalogs = o->ncatalogs, .max_input_bytes = o->max_input_bytes,
+                      .edit = fleet ? plan_shape : NULL, .edit_arg = &shape};
   return cfg_scenario_load(sc, o->file, &lo, errs);
 }
 
@@ -71,7 +78,7 @@ int plan_fits(const plan_ctx *c, int gpu, int tp, char *reason, size_t n)
   cfg_scenario sc;
   cfg_errors errs;
   int rc = 1;
-  if (!load(c, gpu, tp, 1, -1, &sc, &errs, sets, bufs)) {
+  if (!load(c, gpu, tp, 1, -1, NULL, &sc, &errs, sets, bufs)) {
     bool capacity = errs.len > 0;
     for (size_t i = 0; i < errs.len; i++)
       if (!plan_capacity_error(errs.msgs[i], errs.capacity[i])) capacity = false;
@@ -138,15 +145,20 @@ static int check_report(const plan_opts *o, const sim_report *rep)
   return SIM_PLAN_OK;
 }
 
-int plan_check_metrics(const plan_ctx *c, int gpu, int tp)
+int plan_check_metrics(const plan_ctx *c, int gpu, int tp, const plan_fleet *fleet)
 {
   char **sets = xcalloc(c->o->nsets + NSETS_EXTRA, sizeof *sets);
   char bufs[NSETS_EXTRA][256];
   cfg_scenario sc;
   cfg_errors errs;
   int rc = SIM_PLAN_OK;
-  if (!load(c, gpu, tp, 1, -1, &sc, &errs, sets, bufs)) {
+  if (!load(c, gpu, tp, 1, -1, fleet, &sc, &errs, sets, bufs)) {
     cfg_errors_print(&errs, stderr);
+    if (fleet) {
+      char what[256];
+      describe(c, gpu, tp, 1, fleet, what, sizeof what);
+      fprintf(stderr, "clustersim plan: %s with %s: the scenario is not valid\n", c->o->file, what);
+    }
     rc = SIM_PLAN_USER_ERROR;
   } else {
     sc.horizon_s = 1e-9;
@@ -187,14 +199,32 @@ static void summarize(const sim_report *reps, int n, sim_report *out)
     }
 }
 
-int plan_eval(const plan_ctx *c, int gpu, int tp, int replicas, int scale, plan_sim *out)
+/* Describe the configuration for messages: "gpu G, tp T, R replicas" or the fleet. */
+static void describe(const plan_ctx *c, int gpu, int tp, int replicas, const plan_fleet *f, char *buf, size_t n)
+{
+  int k = snprintf(buf, n, "gpu %s, tp %d, ", c->o->gpus[gpu], tp);
+  if (k < 0 || (size_t)k >= n) return;
+  if (!f)
+    snprintf(buf + k, n - (size_t)k, "%d replicas", replicas);
+  else if (f->base_replicas > 0 && f->burst_max > 0)
+    snprintf(buf + k, n - (size_t)k, "%d %s replicas and up to %d %s", f->base_replicas,
+             cost_pricing_names[f->base_pricing], f->burst_max, cost_pricing_names[f->burst_pricing]);
+  else if (f->base_replicas > 0)
+    snprintf(buf + k, n - (size_t)k, "%d %s replicas", f->base_replicas, cost_pricing_names[f->base_pricing]);
+  else
+    snprintf(buf + k, n - (size_t)k, "up to %d %s replicas", f->burst_max, cost_pricing_names[f->burst_pricing]);
+}
+
+static int eval(const plan_ctx *c, int gpu, int tp, int replicas, int scale, const plan_fleet *fleet,
+                plan_sim *out)
 {
   const plan_opts *o = c->o;
   memset(out, 0, sizeof *out);
   out->gpu = gpu;
   out->tp = tp;
-  out->replicas = replicas;
+  out->replicas = fleet ? fleet->base_replicas : replicas;
   out->scale = scale;
+  if (fleet) out->is_fleet = true, out->fleet = *fleet;
   if (plan_stop || run_stop_signal()) return SIM_PLAN_STOPPED;
   char **sets = xcalloc(o->nsets + NSETS_EXTRA, sizeof *sets);
   char bufs[NSETS_EXTRA][256];
@@ -203,10 +233,24 @@ int plan_eval(const plan_ctx *c, int gpu, int tp, int replicas, int scale, plan_
   int rc = SIM_PLAN_OK;
   sim_report *reps = NULL;
   int nreps = 0;
-  if (!load(c, gpu, tp, replicas, scale, &sc, &errs, sets, bufs)) {
+  if (!load(c, gpu, tp, replicas, scale, fleet, &sc, &errs, sets, bufs)) {
+    char what[256];
+    describe(c, gpu, tp, replicas, fleet, what, sizeof what);
+    bool capacity = errs.len > 0;
+    for (size_t i = 0; i < errs.len; i++)
+      if (fleet ? !errs.capacity[i] : !plan_capacity_error(errs.msgs[i], errs.capacity[i])) capacity = false;
+    if (capacity) {
+      /* more GPUs than the provider has (its cap): infeasible, not a mistake */
+      snprintf(out->reason, sizeof out->reason, "%s", errs.msgs[0]);
+      out->worst_ratio = INFINITY;
+      out->rejected = NAN;
+      out->usd_per_hour = out->usd_per_million_tokens = out->arrival_rate_per_s = out->gpus = NAN;
+      for (int i = 0; i < o->nslo; i++) out->values[i] = NAN;
+      sim_report_init(&out->summary);
+      goto done;
+    }
     cfg_errors_print(&errs, stderr);
-    fprintf(stderr, "clustersim plan: %s with gpu %s, tp %d, %d replicas: the scenario is not valid\n", o->file,
-            o->gpus[gpu], tp, replicas);
+    fprintf(stderr, "clustersim plan: %s with %s: the scenario is not valid\n", o->file, what);
     rc = SIM_PLAN_USER_ERROR;
     goto done;
   }
@@ -264,6 +308,16 @@ done:
   cfg_scenario_release(&sc);
   free(sets);
   return rc;
+}
+
+int plan_eval(const plan_ctx *c, int gpu, int tp, int replicas, int scale, plan_sim *out)
+{
+  return eval(c, gpu, tp, replicas, scale, NULL, out);
+}
+
+int plan_eval_fleet(const plan_ctx *c, int gpu, int tp, const plan_fleet *f, plan_sim *out)
+{
+  return eval(c, gpu, tp, 0, -1, f, out);
 }
 
 /* -1, 0, 1 as a is cheaper, the same (relative 1e-9), dearer than b. */

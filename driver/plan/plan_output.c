@@ -159,23 +159,23 @@ void plan_print(FILE *f, const plan_result *r)
 
 /* ---- plan.json ---- */
 
-static void json_key(FILE *f, const char *indent, const char *key)
+void plan_json_key(FILE *f, const char *indent, const char *key)
 {
   fprintf(f, "%s", indent);
   out_json_string(f, key);
   fputs(": ", f);
 }
 
-static void json_num_line(FILE *f, const char *indent, const char *key, double v, bool last)
+void plan_json_num(FILE *f, const char *indent, const char *key, double v, bool last)
 {
-  json_key(f, indent, key);
+  plan_json_key(f, indent, key);
   out_json_number(f, v);
   fputs(last ? "\n" : ",\n", f);
 }
 
-static void json_str_line(FILE *f, const char *indent, const char *key, const char *v, bool last)
+void plan_json_str(FILE *f, const char *indent, const char *key, const char *v, bool last)
 {
-  json_key(f, indent, key);
+  plan_json_key(f, indent, key);
   if (v)
     out_json_string(f, v);
   else
@@ -190,20 +190,20 @@ static void json_str_line(FILE *f, const char *indent, const char *key, const ch
 static void json_config(FILE *f, const plan_opts *o, int g, const plan_sim *x, const char *in)
 {
   const plan_price *p = g >= 0 ? &o->prices[g] : NULL;
-  json_str_line(f, in, "gpu", g >= 0 ? o->gpus[g] : NULL, false);
-  json_num_line(f, in, "usd_per_gpu_hour", p ? p->usd_per_gpu_hour : NAN, false);
-  json_str_line(f, in, "price_source", p ? p->source : NULL, false);
-  json_str_line(f, in, "price_provider", p ? p->provider : NULL, false);
-  json_str_line(f, in, "price_date", p ? p->date : NULL, false);
-  json_str_line(f, in, "price_note", p ? p->note : NULL, false);
-  json_num_line(f, in, "tp", x ? x->tp : NAN, false);
-  json_num_line(f, in, "replicas", x ? x->replicas : NAN, false);
-  json_num_line(f, in, "gpus", x ? x->gpus : NAN, false);
-  json_num_line(f, in, "usd_per_hour", x ? x->usd_per_hour : NAN, false);
-  json_num_line(f, in, "usd_per_million_tokens", x ? x->usd_per_million_tokens : NAN, false);
-  json_num_line(f, in, "requests_rejected", x ? x->rejected : NAN, false);
-  json_num_line(f, in, "worst_ratio", x ? x->worst_ratio : NAN, false);
-  json_key(f, in, "metrics");
+  plan_json_str(f, in, "gpu", g >= 0 ? o->gpus[g] : NULL, false);
+  plan_json_num(f, in, "usd_per_gpu_hour", p ? p->usd_per_gpu_hour : NAN, false);
+  plan_json_str(f, in, "price_source", p ? p->source : NULL, false);
+  plan_json_str(f, in, "price_provider", p ? p->provider : NULL, false);
+  plan_json_str(f, in, "price_date", p ? p->date : NULL, false);
+  plan_json_str(f, in, "price_note", p ? p->note : NULL, false);
+  plan_json_num(f, in, "tp", x ? x->tp : NAN, false);
+  plan_json_num(f, in, "replicas", x ? x->replicas : NAN, false);
+  plan_json_num(f, in, "gpus", x ? x->gpus : NAN, false);
+  plan_json_num(f, in, "usd_per_hour", x ? x->usd_per_hour : NAN, false);
+  plan_json_num(f, in, "usd_per_million_tokens", x ? x->usd_per_million_tokens : NAN, false);
+  plan_json_num(f, in, "requests_rejected", x ? x->rejected : NAN, false);
+  plan_json_num(f, in, "worst_ratio", x ? x->worst_ratio : NAN, false);
+  plan_json_key(f, in, "metrics");
   fputs("{", f);
   for (int i = 0; i < o->nslo; i++) {
     fputs(i ? ", " : "", f);
@@ -212,7 +212,7 @@ static void json_config(FILE *f, const plan_opts *o, int g, const plan_sim *x, c
     out_json_number(f, x ? x->values[i] : NAN);
   }
   fputs("},\n", f);
-  json_key(f, in, "summary");
+  plan_json_key(f, in, "summary");
   fputs("{", f);
   for (size_t i = 0; x && i < x->summary.len; i++) {
     const sim_metric *m = &x->summary.items[i];
@@ -224,26 +224,27 @@ static void json_config(FILE *f, const plan_opts *o, int g, const plan_sim *x, c
   fputs("}", f);
 }
 
-static void write_json(FILE *f, const plan_result *r)
+static void write_json(FILE *f, const void *arg)
 {
+  const plan_result *r = arg;
   const plan_opts *o = r->o;
   const plan_sim *w = winner(r);
   const char *in = "  ";
   fputs("{\n", f);
-  json_str_line(f, in, "scenario", r->scenario, false);
-  json_str_line(f, in, "model", r->model, false);
+  plan_json_str(f, in, "scenario", r->scenario, false);
+  plan_json_str(f, in, "model", r->model, false);
   /* for plots/plan_replicas.gp (clustersim plot), as summary.json names it */
   double slo_ttft = NAN;
   for (int i = 0; i < o->nslo; i++)
     if (!strcmp(o->slo[i].metric, "ttft_p99_s")) slo_ttft = o->slo[i].target;
-  json_num_line(f, in, "slo_ttft_s", slo_ttft, false);
-  json_num_line(f, in, "pool", 0, false);
-  json_num_line(f, in, "pools", r->npools, false);
-  json_key(f, in, "feasible");
+  plan_json_num(f, in, "slo_ttft_s", slo_ttft, false);
+  plan_json_num(f, in, "pool", 0, false);
+  plan_json_num(f, in, "pools", r->npools, false);
+  plan_json_key(f, in, "feasible");
   fputs(r->feasible ? "true,\n" : "false,\n", f);
   json_config(f, o, w ? w->gpu : -1, w, in);
   fputs(",\n", f);
-  json_key(f, in, "margins");
+  plan_json_key(f, in, "margins");
   fputs("[", f);
   for (int i = 0; i < o->nslo; i++) {
     fputs(i ? ",\n    {" : "\n    {", f);
@@ -258,11 +259,11 @@ static void write_json(FILE *f, const plan_result *r)
     fputs("}", f);
   }
   fputs("\n  ],\n", f);
-  json_num_line(f, in, "simulations", r->simulations, false);
-  json_num_line(f, in, "configurations", r->configurations, false);
-  json_num_line(f, in, "replications", o->replications, false);
-  json_num_line(f, in, "max_replicas", o->max_replicas, false);
-  json_key(f, in, "slo");
+  plan_json_num(f, in, "simulations", r->simulations, false);
+  plan_json_num(f, in, "configurations", r->configurations, false);
+  plan_json_num(f, in, "replications", o->replications, false);
+  plan_json_num(f, in, "max_replicas", o->max_replicas, false);
+  plan_json_key(f, in, "slo");
   fputs("{", f);
   for (int i = 0; i < o->nslo; i++) {
     fputs(i ? ", " : "", f);
@@ -271,7 +272,7 @@ static void write_json(FILE *f, const plan_result *r)
     out_json_number(f, o->slo[i].target);
   }
   fputs("},\n", f);
-  json_key(f, in, "candidates");
+  plan_json_key(f, in, "candidates");
   fputs("[", f);
   for (int g = 0; g < o->ngpus; g++) {
     const plan_type *t = &r->types[g];
@@ -279,13 +280,13 @@ static void write_json(FILE *f, const plan_result *r)
     int b = plan_type_best(t, &feasible);
     const plan_sim *x = b >= 0 ? &t->sims[b] : NULL;
     fputs(g ? ",\n    {\n" : "\n    {\n", f);
-    json_key(f, "      ", "feasible");
+    plan_json_key(f, "      ", "feasible");
     fputs(feasible ? "true,\n" : "false,\n", f);
     json_config(f, o, g, x, "      ");
     fputs("\n    }", f);
   }
   fputs("\n  ],\n", f);
-  json_key(f, in, "searches");
+  plan_json_key(f, in, "searches");
   fputs("[", f);
   bool first = true;
   for (int g = 0; g < o->ngpus; g++)
@@ -304,7 +305,7 @@ static void write_json(FILE *f, const plan_result *r)
       fputs("}", f);
     }
   fputs("\n  ],\n", f);
-  json_key(f, in, "load_scales");
+  plan_json_key(f, in, "load_scales");
   fputs("[", f);
   for (int j = 0; j < o->nscales; j++) {
     fputs(j ? ", " : "", f);
@@ -322,8 +323,9 @@ static void write_json(FILE *f, const plan_result *r)
  * price_date (the type's price and where it comes from),
  * then every other numeric summary metric any run reports (mean over the
  * configuration's runs), in order of first appearance. */
-static void write_plan_csv(FILE *f, const plan_result *r)
+static void write_plan_csv(FILE *f, const void *arg)
 {
+  const plan_result *r = arg;
   const plan_opts *o = r->o;
   static const char *const fixed[] = {"gpu", "tp", "replicas", "feasible", "usd_per_hour", "usd_per_million_tokens"};
   static const char *const after[] = {"load_scale",       "gpus",         "requests_rejected", "replications_run",
@@ -382,8 +384,9 @@ static void write_plan_csv(FILE *f, const plan_result *r)
   free(cols);
 }
 
-static void write_load_csv(FILE *f, const plan_result *r)
+static void write_load_csv(FILE *f, const void *arg)
 {
+  const plan_result *r = arg;
   const plan_opts *o = r->o;
   static const char *const cols[] = {"gpu", "tp", "load_scale", "offered_rate_per_s", "replicas", "usd_per_hour",
                                      "feasible"};
@@ -407,8 +410,7 @@ static void write_load_csv(FILE *f, const plan_result *r)
   }
 }
 
-static bool write_one(const char *outdir, const char *name, const plan_result *r,
-                      void (*fill)(FILE *, const plan_result *))
+bool plan_write_file(const char *outdir, const char *name, const void *r, void (*fill)(FILE *, const void *))
 {
   size_t n = strlen(outdir) + strlen(name) + 2;
   char *path = xmalloc(n);
@@ -426,8 +428,8 @@ static bool write_one(const char *outdir, const char *name, const plan_result *r
 
 bool plan_write(const char *outdir, const plan_result *r)
 {
-  bool ok = write_one(outdir, "plan.csv", r, write_plan_csv);
-  ok = write_one(outdir, "plan_load.csv", r, write_load_csv) && ok;
+  bool ok = plan_write_file(outdir, "plan.csv", r, write_plan_csv);
+  ok = plan_write_file(outdir, "plan_load.csv", r, write_load_csv) && ok;
   /* plan.json last: its presence says the others are complete */
-  return write_one(outdir, "plan.json", r, write_json) && ok;
+  return plan_write_file(outdir, "plan.json", r, write_json) && ok;
 }

@@ -799,7 +799,7 @@ static void prepare_pool(srv_params *p, int i, const sim_setup *su, sim_check *c
         int64_t most = (pl->as.policy != AS_NONE ? pl->as.max_replicas : pl->replicas) * (int64_t)gpus;
         if (most > pv->max_gpus) {
           snprintf(key, sizeof key, "cluster.pools.[%d]", i);
-          sim_check_fail(ck, key, "%lld GPUs, more than the %lld %s has for %s (its cap; lead time %g days)",
+          sim_check_fail_capacity(ck, key, "%lld GPUs, more than the %lld %s has for %s (its cap; lead time %g days)",
                          (long long)most, (long long)pv->max_gpus, pv->provider, g->name, pv->lead_time_days);
         }
       }

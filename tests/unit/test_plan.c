@@ -25,6 +25,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <jansson.h>
 #include <libconfig.h>
 
 #include "clitest.h"
@@ -641,6 +642,263 @@ static void test_numbers(void)
   config_destroy(&cfg);
 }
 
+/* ---- plan --pricing: fleets ---- */
+
+#define FLEET_CFG CS_SOURCE_DIR "/tests/plan/fleet.cfg"
+
+/* One row of plan.csv of a fleet plan. */
+typedef struct {
+  char base[16], burst[16];
+  int nbase, nburst;
+  bool feasible;
+  double usd_per_hour, ttft, rejected;
+} fleet_row;
+
+/* The rows of OUTDIR/plan.csv (at most max); -1 if unreadable. */
+static int read_fleet_csv(const char *dir, fleet_row *rows, int max)
+{
+  char *text = slurp_in(dir, "plan.csv");
+  if (!text) return -1;
+  char *save = NULL, *line = strtok_r(text, "\n", &save);
+  char *cols[64];
+  int ncols = 0;
+  char *hsave = NULL;
+  for (char *c = strtok_r(line, ",", &hsave); c && ncols < 64; c = strtok_r(NULL, ",", &hsave)) cols[ncols++] = c;
+  int n = 0;
+  while ((line = strtok_r(NULL, "\n", &save)) && n < max) {
+    fleet_row *r = &rows[n++];
+    memset(r, 0, sizeof *r);
+    /* split keeping empty cells */
+    char *c0 = line;
+    for (int i = 0; i < ncols && c0; i++) {
+      char *comma = strchr(c0, ',');
+      if (comma) *comma = '\0';
+      if (!strcmp(cols[i], "baseline_pricing")) snprintf(r->base, sizeof r->base, "%s", c0);
+      if (!strcmp(cols[i], "burst_pricing")) snprintf(r->burst, sizeof r->burst, "%s", c0);
+      if (!strcmp(cols[i], "baseline_replicas")) r->nbase = atoi(c0);
+      if (!strcmp(cols[i], "burst_max_replicas")) r->nburst = atoi(c0);
+      if (!strcmp(cols[i], "feasible")) r->feasible = atoi(c0) == 1;
+      if (!strcmp(cols[i], "usd_per_hour")) r->usd_per_hour = *c0 ? atof(c0) : NAN;
+      if (!strcmp(cols[i], "ttft_p99_s")) r->ttft = *c0 ? atof(c0) : NAN;
+      if (!strcmp(cols[i], "requests_rejected")) r->rejected = *c0 ? atof(c0) : NAN;
+      c0 = comma ? comma + 1 : NULL;
+    }
+  }
+  free(text);
+  return n;
+}
+
+/* The number at root.a (or root.a.b), NaN if none. */
+static double json_path_num(json_t *root, const char *a, const char *b)
+{
+  json_t *x = json_object_get(root, a);
+  if (b) x = json_object_get(x, b);
+  return json_is_number(x) ? json_number_value(x) : NAN;
+}
+
+/* The points of a `clustersim sweep` of fleet.cfg (its pools set by `pools`
+ * if not NULL), varying up to three keys: per point the varied values
+ * (numbers, or 0/1 for the pricing axis: reserved-1y/on-demand),
+ * usd_per_hour, ttft_p99_s and requests_rejected. Returns the number of
+ * points, -1 on error. */
+typedef struct {
+  double v[3], usd, ttft, rejected;
+} grid_point;
+
+static int sweep_points(const char *dir, const char *pools, const char *const *vary, int nvary, grid_point *pts,
+                        int max)
+{
+  const char *args[24];
+  char set[1024];
+  int n = 0;
+  args[n++] = "sweep";
+  args[n++] = FLEET_CFG;
+  for (int i = 0; i < nvary; i++) args[n++] = "--vary", args[n++] = vary[i];
+  if (pools) {
+    snprintf(set, sizeof set, "cluster.pools=%s", pools);
+    args[n++] = "--set";
+    args[n++] = set;
+  }
+  args[n++] = "-q";
+  args[n++] = "-j";
+  args[n++] = "2";
+  args[n++] = "-o";
+  args[n++] = dir;
+  args[n] = NULL;
+  result r = run_argv(NULL, args);
+  bool ok = r.rc == 0;
+  if (!ok) fprintf(stderr, "sweep failed: %s\n", r.err ? r.err : "");
+  result_free(&r);
+  char *text = ok ? slurp_in(dir, "sweep.csv") : NULL;
+  if (!text) return -1;
+  char *save = NULL, *line = strtok_r(text, "\n", &save);
+  char *cols[512];
+  int ncols = 0;
+  char *hsave = NULL;
+  for (char *c = strtok_r(line, ",", &hsave); c && ncols < 512; c = strtok_r(NULL, ",", &hsave)) cols[ncols++] = c;
+  int np = 0;
+  while ((line = strtok_r(NULL, "\n", &save)) && np < max) {
+    grid_point *p = &pts[np++];
+    memset(p, 0, sizeof *p);
+    char *c0 = line;
+    for (int i = 0; i < ncols && c0; i++) {
+      char *comma = strchr(c0, ',');
+      if (comma) *comma = '\0';
+      for (int k = 0; k < nvary; k++)
+        if (!strncmp(vary[k], cols[i], strlen(cols[i])) && vary[k][strlen(cols[i])] == '=')
+          p->v[k] = !strcmp(c0, "on-demand") ? 1 : !strcmp(c0, "reserved-1y") ? 0 : atof(c0);
+      if (!strcmp(cols[i], "usd_per_hour_mean")) p->usd = atof(c0);
+      if (!strcmp(cols[i], "ttft_p99_s_mean")) p->ttft = atof(c0);
+      if (!strcmp(cols[i], "requests_rejected_mean")) p->rejected = atof(c0);
+      c0 = comma ? comma + 1 : NULL;
+    }
+  }
+  free(text);
+  return np;
+}
+
+/* plan --pricing against every fleet of up to 4 + 4 replicas run by hand:
+ * the same cheapest fleet, its cost what `run` gives for the same pools,
+ * never dearer than a single-pricing fleet it simulates, the saving
+ * against the cheapest all-on-demand fleet, no fleet simulated twice. */
+static void test_fleet(void)
+{
+  unsigned f0 = CU_get_number_of_failures();
+  char *dir = cs_tmpdir("plan_fleet");
+  const char *args[] = {"plan", FLEET_CFG, "--slo", "ttft_p99_s=1", "--pricing", "reserved-1y",
+                        "--max-replicas", "4", "-o", dir, NULL};
+  result r = run_argv(NULL, args);
+  CHECK_RC(r, 0);
+  CHECK_OUT_HAS(r, "cheapest fleet: l40s, tp 1: ");
+  CHECK_OUT_HAS(r, "all on demand: ");
+  CHECK_OUT_HAS(r, "saving: $");
+  result_free(&r);
+  char *json = slurp_in(dir, "plan.json");
+  json_t *root = json ? json_loads(json, 0, NULL) : NULL;
+  CU_ASSERT_PTR_NOT_NULL_FATAL(root);
+  char *load = slurp_in(dir, "plan_load.csv");
+  CHECK(load == NULL, "a fleet plan leaves no plan_load.csv");
+  free(load);
+  CU_ASSERT_STRING_EQUAL(json_string_value(json_object_get(root, "mode")), "fleet");
+  CU_ASSERT(json_is_true(json_object_get(root, "feasible")));
+  double fleet_usd = json_path_num(root, "fleet", "usd_per_hour");
+  double od_usd = json_path_num(root, "on_demand", "usd_per_hour");
+  CU_ASSERT_DOUBLE_EQUAL(json_path_num(root, "saving_usd_per_hour", NULL), od_usd - fleet_usd, 1e-9);
+  CU_ASSERT_DOUBLE_EQUAL(json_path_num(root, "saving_fraction", NULL), (od_usd - fleet_usd) / od_usd, 1e-12);
+
+  fleet_row rows[256];
+  int n = read_fleet_csv(dir, rows, 256);
+  CU_ASSERT_FATAL(n > 0);
+  double best = INFINITY, best_od = INFINITY;
+  for (int i = 0; i < n; i++) {
+    const fleet_row *x = &rows[i];
+    for (int j = 0; j < i; j++)
+      CHECK(!(x->nbase == rows[j].nbase && x->nburst == rows[j].nburst && !strcmp(x->base, rows[j].base) &&
+              !strcmp(x->burst, rows[j].burst)),
+            "fleet %d %s + %d %s simulated twice", x->nbase, x->base, x->nburst, x->burst);
+    if (!x->feasible) continue;
+    CU_ASSERT(x->ttft <= 1 && x->rejected == 0);
+    best = fmin(best, x->usd_per_hour);
+    bool single = x->nbase == 0 || x->nburst == 0 || !strcmp(x->base, x->burst);
+    /* the fleet never costs more than a single-pricing fleet it simulates */
+    if (single) CU_ASSERT(fleet_usd <= x->usd_per_hour * (1 + 1e-12));
+    bool od = (x->nbase == 0 || !strcmp(x->base, "on-demand")) && (x->nburst == 0 || !strcmp(x->burst, "on-demand"));
+    if (od) best_od = fmin(best_od, x->usd_per_hour);
+  }
+  CU_ASSERT_DOUBLE_EQUAL(fleet_usd, best, 1e-12);
+  CU_ASSERT_DOUBLE_EQUAL(od_usd, best_od, 1e-12);
+
+  /* every fleet by hand, in three sweeps: a baseline (reserved-1y or
+   * on-demand, 1..4) under an on-demand burst (at most 1..4, starting
+   * empty); a baseline alone; a burst alone (starting as pool 0 does, 1) */
+  char *sdir = path_join(dir, "grid");
+  double grid_best = INFINITY;
+  int grid_runs = 0;
+  const char *P = "gpu=\"l40s\"; provider=\"aws\"; startup_s=60.0;";
+  char mix[512], alone[512];
+  snprintf(mix, sizeof mix,
+           "({%s replicas=1; pricing=\"reserved-1y\";}, {%s replicas=0; pricing=\"on-demand\"; "
+           "autoscale={policy=\"predictive\"; min_replicas=0; max_replicas=1;};})", P, P);
+  snprintf(alone, sizeof alone,
+           "({%s replicas=1; pricing=\"on-demand\"; autoscale={policy=\"predictive\"; min_replicas=0; "
+           "max_replicas=1;};})", P);
+  const char *vmix[] = {"cluster.pools.[0].replicas=1,2,3,4", "cluster.pools.[1].autoscale.max_replicas=1,2,3,4",
+                        "cluster.pools.[0].pricing=reserved-1y,on-demand"};
+  const char *vfixed[] = {"cluster.pools.[0].replicas=1,2,3,4", "cluster.pools.[0].pricing=reserved-1y,on-demand"};
+  const char *vburst[] = {"cluster.pools.[0].autoscale.max_replicas=1,2,3,4"};
+  struct {
+    const char *pools;
+    const char *const *vary;
+    int nvary, want;
+  } sweeps[] = {{mix, vmix, 3, 32}, {NULL, vfixed, 2, 8}, {alone, vburst, 1, 4}};
+  for (int k = 0; k < 3; k++) {
+    grid_point pts[64];
+    char *d = path_join(sdir, k == 0 ? "mix" : k == 1 ? "fixed" : "burst");
+    int np = sweep_points(d, sweeps[k].pools, sweeps[k].vary, sweeps[k].nvary, pts, 64);
+    free(d);
+    CU_ASSERT_EQUAL_FATAL(np, sweeps[k].want);
+    for (int i = 0; i < np; i++)
+      if (pts[i].ttft <= 1 && pts[i].rejected == 0 && pts[i].usd < grid_best) grid_best = pts[i].usd;
+    grid_runs += np;
+  }
+  free(sdir);
+  CHECK(fabs(grid_best - fleet_usd) <= 1e-9 * grid_best, "plan's fleet $%.6f/h, the grid's cheapest $%.6f/h",
+        fleet_usd, grid_best);
+  CU_ASSERT(n < grid_runs);
+  /* the answer mixes: a committed baseline under an on-demand burst beats either alone here */
+  json_t *fl = json_object_get(root, "fleet");
+  CU_ASSERT(json_is_object(json_object_get(fl, "baseline")) && json_is_object(json_object_get(fl, "burst")));
+  CU_ASSERT(fleet_usd < json_path_num(json_object_get(root, "single_pricing"), "reserved-1y", NULL) - 1e-9);
+  CU_ASSERT(fleet_usd < json_path_num(json_object_get(root, "single_pricing"), "on-demand", NULL) - 1e-9);
+  json_decref(root);
+  free(json);
+  cs_cleanup_if_passed(dir, f0);
+  free(dir);
+}
+
+/* plan --pricing: what it refuses, before anything runs. */
+static void test_fleet_usage(void)
+{
+  unsigned f0 = CU_get_number_of_failures();
+  char *dir = cs_tmpdir("plan_fleet_usage");
+  struct {
+    const char *args[16];
+    const char *want;
+  } cases[] = {
+    {{"plan", FLEET_CFG, "--slo", "ttft_p99_s=1", "--pricing", "bogus", "-o", dir},
+     "--pricing: expected on-demand, reserved-1y, reserved-3y, spot or owned, got 'bogus'"},
+    {{"plan", FLEET_CFG, "--slo", "ttft_p99_s=1", "--pricing", "spot,spot", "-o", dir}, "spot is listed twice"},
+    {{"plan", FLEET_CFG, "--slo", "ttft_p99_s=1", "--pricing", "spot", "-o", dir},
+     "--pricing spot: how often are spot replicas taken back?"},
+    {{"plan", FLEET_CFG, "--slo", "ttft_p99_s=1", "--pricing", "reserved-1y", "--set", "cost.usd_per_gpu_hour=2.0",
+      "-o", dir},
+     "cost.usd_per_gpu_hour is written, and would be the price of every pricing"},
+    {{"plan", FLEET_CFG, "--slo", "ttft_p99_s=1", "--pricing", "reserved-1y", "--gpu-price", "l40s=1", "-o", dir},
+     "--gpu-price gives one price for every pricing"},
+    {{"plan", FLEET_CFG, "--slo", "ttft_p99_s=1", "--pricing", "reserved-1y", "--set",
+      "cluster.pools.[0].provider=\"\"", "-o", dir},
+     "reserved-1y needs a provider"},
+    {{"plan", FLEET_CFG, "--slo", "ttft_p99_s=1", "--pricing", "reserved-1y", "--plot", "-o", dir},
+     "a --pricing plan has no figure"},
+    {{"plan", FLEET_CFG, "--slo", "ttft_p99_s=1", "--spot-interruptions-per-hour", "0.1", "-o", dir},
+     "--spot-interruptions-per-hour is for --pricing spot"},
+    {{"plan", FLEET_CFG, "--slo", "ttft_p99_s=1", "--pricing", "spot", "--spot-interruptions-per-hour", "-1", "-o",
+      dir},
+     "--spot-interruptions-per-hour: expected a number from 0"},
+  };
+  for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+    result r = run_argv(NULL, cases[i].args);
+    CHECK_RC(r, 2);
+    CHECK_ERR_HAS(r, cases[i].want);
+    result_free(&r);
+  }
+  char *json = slurp_in(dir, "plan.json");
+  CHECK(json == NULL, "plan.json written after a usage error");
+  free(json);
+  cs_cleanup_if_passed(dir, f0);
+  free(dir);
+}
+
 int main(int argc, char **argv)
 {
   static const cs_test tests[] = {
@@ -655,6 +913,8 @@ int main(int argc, char **argv)
     {"numbers", test_numbers},
     {"gpu_price", test_gpu_price},
     {"type_bytes", test_type_bytes},
+    {"fleet", test_fleet},
+    {"fleet_usage", test_fleet_usage},
     {NULL, NULL},
   };
   return cs_run_suite_filtered("plan", tests, argc, argv);
