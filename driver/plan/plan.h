@@ -288,6 +288,8 @@ typedef struct {
  * choose: SIM_PLAN_OK or a status as for plan_eval. */
 int plan_fleet_run(const plan_ctx *c, plan_fleet_result *r);
 void plan_fleet_release(plan_fleet_result *r);
+/* "2 reserved-1y + up to 4 on-demand", "3 owned", "up to 5 spot" into buf. */
+void plan_fleet_describe(const plan_fleet *f, char *buf, size_t n);
 /* Whether x uses pricing p alone (every part of its fleet). */
 bool plan_fleet_single(const plan_sim *x, int p);
 

@@ -12,7 +12,6 @@
 #include "driver/config/cfg.h"
 #include "sim/component.h"
 #include "driver/plan/plan.h"
-#include "models/cost/provider.h"
 #include "driver/commands/runner.h"
 #include "driver/config/scenario.h"
 #include "sim/util.h"
@@ -206,13 +205,8 @@ static void describe(const plan_ctx *c, int gpu, int tp, int replicas, const pla
   if (k < 0 || (size_t)k >= n) return;
   if (!f)
     snprintf(buf + k, n - (size_t)k, "%d replicas", replicas);
-  else if (f->base_replicas > 0 && f->burst_max > 0)
-    snprintf(buf + k, n - (size_t)k, "%d %s replicas and up to %d %s", f->base_replicas,
-             cost_pricing_names[f->base_pricing], f->burst_max, cost_pricing_names[f->burst_pricing]);
-  else if (f->base_replicas > 0)
-    snprintf(buf + k, n - (size_t)k, "%d %s replicas", f->base_replicas, cost_pricing_names[f->base_pricing]);
   else
-    snprintf(buf + k, n - (size_t)k, "up to %d %s replicas", f->burst_max, cost_pricing_names[f->burst_pricing]);
+    plan_fleet_describe(f, buf + k, n - (size_t)k);
 }
 
 static int eval(const plan_ctx *c, int gpu, int tp, int replicas, int scale, const plan_fleet *fleet,

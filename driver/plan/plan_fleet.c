@@ -14,6 +14,7 @@
  * one, set against the cheapest all-on-demand fleet simulated. Owns the
  * searches' sims; writes nothing. */
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -40,10 +41,20 @@ static int get(const plan_ctx *c, plan_fleet_type *t, plan_fleet f, int *status)
     t->cap = t->cap ? 2 * t->cap : 32;
     t->sims = xrealloc(t->sims, (size_t)t->cap * sizeof *t->sims);
   }
+  const plan_sim *x = &t->sims[t->nsims];
   int rc = plan_eval_fleet(c, t->gpu, t->tp, &f, &t->sims[t->nsims]);
   if (rc != SIM_PLAN_OK) {
     *status = rc;
     return -1;
+  }
+  if (!c->o->quiet) {
+    char what[160];
+    plan_fleet_describe(&f, what, sizeof what);
+    fprintf(stderr, "plan: %s tp %d: %s: ", c->o->gpus[t->gpu], t->tp, what);
+    if (x->runs == 0)
+      fprintf(stderr, "refused: %s\n", x->reason);
+    else
+      fprintf(stderr, "$%.2f/h, %s\n", x->usd_per_hour, x->feasible ? "meets the targets" : "misses");
   }
   return t->nsims++;
 }
@@ -136,6 +147,17 @@ static bool fleet_better(const plan_sim *a, const plan_sim *b)
   if (plan_better(a, b)) return true;
   if (plan_better(b, a)) return false;
   return a->fleet.base_replicas + a->fleet.burst_max < b->fleet.base_replicas + b->fleet.burst_max;
+}
+
+void plan_fleet_describe(const plan_fleet *f, char *buf, size_t n)
+{
+  if (f->base_replicas > 0 && f->burst_max > 0)
+    snprintf(buf, n, "%d %s + up to %d %s", f->base_replicas, cost_pricing_names[f->base_pricing], f->burst_max,
+             cost_pricing_names[f->burst_pricing]);
+  else if (f->base_replicas > 0)
+    snprintf(buf, n, "%d %s", f->base_replicas, cost_pricing_names[f->base_pricing]);
+  else
+    snprintf(buf, n, "up to %d %s", f->burst_max, cost_pricing_names[f->burst_pricing]);
 }
 
 bool plan_fleet_single(const plan_sim *x, int p)

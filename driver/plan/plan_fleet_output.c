@@ -35,17 +35,9 @@ static const char *pricing_name(int p)
   return p >= 0 ? cost_pricing_names[p] : NULL;
 }
 
-/* "2 reserved-1y + up to 4 on-demand" into buf. */
 static void describe(const plan_sim *x, char *buf, size_t n)
 {
-  const plan_fleet *f = &x->fleet;
-  if (f->base_replicas > 0 && f->burst_max > 0)
-    snprintf(buf, n, "%d %s + up to %d %s", f->base_replicas, pricing_name(f->base_pricing), f->burst_max,
-             pricing_name(f->burst_pricing));
-  else if (f->base_replicas > 0)
-    snprintf(buf, n, "%d %s", f->base_replicas, pricing_name(f->base_pricing));
-  else
-    snprintf(buf, n, "up to %d %s", f->burst_max, pricing_name(f->burst_pricing));
+  plan_fleet_describe(&x->fleet, buf, n);
 }
 
 /* The cheapest feasible fleet using pricing p alone; NULL if none. */
