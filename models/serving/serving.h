@@ -58,6 +58,7 @@ typedef struct {
   srv_size_cfg prompt, output;
   srv_trace_cfg trace;
   double slo_ttft_s, slo_tpot_s, slo_e2e_s;  /* 0: the slo section's */
+  double timeout_s;                 /* the client gives up this long after sending (0: never) */
   bool truncate;                    /* sampled sizes: cut requests longer than the context instead of rejecting them */
   /* prepared */
   sim_trace tr;                     /* owned when has_trace */

@@ -32,6 +32,7 @@ typedef struct {
   /* per-class statistics (measured) */
   sim_quantiles ttft, tpot, e2e;
   uint64_t completed, rejected, slo_met, tokens_out;
+  uint64_t timed_out;              /* of rejected, given up by their client */
 } srv_source;
 
 /* A quantity integrated over time: area += v dt. */
@@ -143,6 +144,7 @@ struct srv_sim {
   bool streaming;                  /* first tokens reach the client when made */
   /* counts over the whole run (conservation) */
   uint64_t arrived, completed, rejected, truncated;
+  uint64_t timed_out;              /* of rejected: their client gave up (timeout_s) */
   /* measured (after warm-up) */
   uint64_t m_arrived, m_completed, m_rejected, m_slo_met;  /* preemptions, swaps: host */
   double m_prompt_tokens, m_output_tokens;

@@ -135,6 +135,10 @@ static const sim_key trace_keys[] = {
    .def = 0, .min = 0, .max = 1e9, .unit = "s", .help = "this class's TPOT target (0: slo.tpot_s)"}, \
   {.name = "e2e_slo_s", .kind = SIM_KEY_FLOAT, .offset = (base) + offsetof(srv_class_cfg, slo_e2e_s), \
    .def = 0, .min = 0, .max = 1e9, .unit = "s", .help = "this class's end-to-end target (0: slo.e2e_s)"}, \
+  {.name = "timeout_s", .kind = SIM_KEY_FLOAT, .offset = (base) + offsetof(srv_class_cfg, timeout_s), \
+   .def = 0, .min = 0, .max = 1e9, .unit = "s",                                                  \
+   .help = "the client gives up this long after sending: the request is cancelled, its KV freed, " \
+           "counted in requests_timed_out (part of requests_rejected); 0: never"},              \
   {.name = "truncate", .kind = SIM_KEY_BOOL, .offset = (base) + offsetof(srv_class_cfg, truncate), .def = 0, \
    .help = "sampled sizes: a request whose prompt + output exceed the context is rejected (false, as " \
            "vLLM's API server; requests_too_long) or cut to fit (true); a trace: trace.truncate"}
@@ -540,7 +544,8 @@ static void serving_check(const void *params, sim_check *ck)
       {d->has_prompt, "workload.prompt_tokens"},  {d->has_output, "workload.output_tokens"},
       {strcmp(d->name, "default") != 0, "workload.name"}, {d->priority != 0, "workload.priority"},
       {d->slo_ttft_s > 0, "workload.ttft_slo_s"}, {d->slo_tpot_s > 0, "workload.tpot_slo_s"},
-      {d->slo_e2e_s > 0, "workload.e2e_slo_s"}, {d->truncate, "workload.truncate"}};
+      {d->slo_e2e_s > 0, "workload.e2e_slo_s"}, {d->truncate, "workload.truncate"},
+      {d->timeout_s > 0, "workload.timeout_s"}};
     bool any = false;
     for (size_t i = 0; i < sizeof strays / sizeof strays[0]; i++)
       if (strays[i].stray) {

@@ -164,6 +164,8 @@ void serving_report(void *self, sim_engine *eng, sim_report *rep)
   sim_report_int(rep, "requests_rejected", (int64_t)s->rejected, "requests rejected");
   sim_report_int(rep, "requests_too_long", (int64_t)s->too_long,
                  "  of which longer than the context");
+  sim_report_int(rep, "requests_timed_out", (int64_t)s->timed_out,
+                 "  of which given up by their client (timeout_s)");
   if (s->too_long_sampled > 0) {
     char a[32], b[32], c[32];
     sim_report_warn(rep,
@@ -393,6 +395,8 @@ void serving_report(void *self, sim_engine *eng, sim_report *rep)
       sim_report_int(rep, key, (int64_t)src->completed, label);
       snprintf(key, sizeof key, "class_%s_rejected", n);
       sim_report_int(rep, key, (int64_t)src->rejected, "  rejected");
+      snprintf(key, sizeof key, "class_%s_timed_out", n);
+      sim_report_int(rep, key, (int64_t)src->timed_out, "    of which timed out");
       snprintf(key, sizeof key, "class_%s_ttft_p99_s", n);
       sim_report_num(rep, key, sim_quantiles_get(&src->ttft, 0.99), "  TTFT p99 (s)");
       snprintf(key, sizeof key, "class_%s_tpot_p99_s", n);

@@ -134,9 +134,16 @@ void srv_replica_evict(srv_replica *r, bool waiting_only)
       evicted(r, q);
     }
     for (int i = 0; i < r->nrun; i++) {
+      bool gone = r->run[i].state == SRV_GONE;
       srv_req *q = from_run(r, i);
       kv_rec_free(&r->kv, &r->run[i].kv);
-      evicted(r, q);
+      if (gone) {
+        /* its client gave up during the step: it goes no further */
+        r->h->view[r->index].outstanding--;
+        srv_request_rejected(h->sim, q, "timed out");
+      } else {
+        evicted(r, q);
+      }
     }
     r->nrun = 0;
     r->ms_left = 0;
@@ -208,6 +215,22 @@ static srv_req *fifo_pop(srv_fifo *f)
   return q;
 }
 
+bool srv_fifo_remove(srv_fifo *f, srv_req *q)
+{
+  srv_req *prev = NULL;
+  for (srv_req *x = f->head; x; prev = x, x = x->next)
+    if (x == q) {
+      if (prev)
+        prev->next = q->next;
+      else
+        f->head = q->next;
+      if (f->tail == q) f->tail = prev;
+      q->next = NULL;
+      return true;
+    }
+  return false;
+}
+
 /* The class whose head is served next: highest priority, then earliest
  * arrival; -1 when nothing waits. */
 static int next_class(const srv_replica *r)
@@ -257,6 +280,55 @@ void srv_replica_enqueue(srv_replica *r, srv_req *q)
   if (!r->busy) start_step(r);
 }
 
+/* ---- clients that give up ---- */
+
+/* run[i], whose client gave up, leaves: blocks back, request rejected. */
+static void run_gone(srv_replica *r, int i)
+{
+  srv_req *q = from_run(r, i);
+  kv_rec_free(&r->kv, &r->run[i].kv);
+  outstanding_change(r, -1);
+  srv_request_rejected(r->h->sim, q, "timed out");
+}
+
+static void run_remove(srv_replica *r, int i);
+
+void srv_replica_cancel(srv_replica *r, srv_req *q)
+{
+  srv_host *h = r->h;
+  q->timed_out = true;
+  switch (q->state) {
+  case SRV_WAITING:
+    if (!srv_fifo_remove(&r->wait[q->cls], q)) SIM_BUG("replica %d: request %lld not in its queue", r->index, (long long)q->id);
+    r->nwait--;
+    h->waiting--;
+    h->view[r->index].queue_len--;
+    outstanding_change(r, -1);
+    srv_request_rejected(h->sim, q, "timed out");
+    return;
+  case SRV_SWAPPED:
+    if (!srv_fifo_remove(&r->swapped, q)) SIM_BUG("replica %d: request %lld not swapped out", r->index, (long long)q->id);
+    r->nswapped--;
+    h->waiting--;
+    outstanding_change(r, -1);
+    srv_request_rejected(h->sim, q, "timed out");
+    return;
+  default:
+    for (int i = 0; i < r->nrun; i++)
+      if (r->runq[i] == q) {
+        if (r->busy) {
+          r->run[i].state = SRV_GONE;  /* leaves when the step in flight ends */
+        } else {
+          run_gone(r, i);
+          run_remove(r, i);
+          update_kv_view(r);
+        }
+        return;
+      }
+    SIM_BUG("replica %d: request %lld (state %d) is nowhere", r->index, (long long)q->id, q->state);
+  }
+}
+
 /* ---- admission and preemption ---- */
 
 /* q, taken from r's queue, can never fit: reject it. */
@@ -288,6 +360,7 @@ static srv_seq *to_run(srv_replica *r, srv_req *q, int64_t kv_tokens, int state)
   sq->target = q->target;
   sq->chunk = 0;
   sq->state = (uint8_t)state;
+  q->state = (uint8_t)state;
   sq->first = q->first_token < 0;
   if (q->first_sched < 0) q->first_sched = sim_now(r->h->eng);
   return sq;
@@ -702,6 +775,10 @@ static void on_step_end(sim_engine *eng, void *ctx, uint64_t arg)
   for (int i = 0; i < r->nrun; i++) {
     srv_seq *sq = &r->run[i];
     bool done = false;
+    if (sq->state == SRV_GONE) {
+      run_gone(r, i);
+      continue;
+    }
     if (sq->state == SRV_HELD && !is_static) {
       sq->chunk = 0;
       if (!hold) {

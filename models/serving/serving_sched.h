@@ -25,7 +25,7 @@
 #include "sim/engine.h"
 
 /* Where a request is. */
-enum { SRV_WAITING, SRV_PREFILL, SRV_DECODE, SRV_HELD, SRV_SWAPPED };
+enum { SRV_WAITING, SRV_PREFILL, SRV_DECODE, SRV_HELD, SRV_SWAPPED, SRV_GONE };
 
 /* One request, from a pool reused as requests finish: memory follows the
  * requests in flight, not those completed. While it runs, its progress
@@ -41,8 +41,10 @@ struct srv_req {
   int32_t computed;             /* of target, already in the KV cache; swapped out: tokens held */
   int32_t preemptions;
   int32_t replica;
-  uint8_t cls, state;
+  uint8_t cls, state;           /* state: where it is (running: PREFILL or DECODE, set at admission) */
   bool measured;                /* arrived after the warm-up */
+  bool timed_out;               /* its client gave up (timeout_s) */
+  sim_event_id timeout_ev;      /* its client's time-out, 0 none */
   srv_req *next;                /* queue link */
 };
 
@@ -139,6 +141,14 @@ int64_t srv_replica_in_system(const srv_replica *r);
  * the tokens it has made (recompute); its KV blocks are freed. A step in
  * flight ends with nothing to emit. */
 void srv_replica_evict(srv_replica *r, bool waiting_only);
+/* Take q out of f (wherever it is: a client's time-out finds it near the
+ * head, the oldest of its class); false if it is not there. */
+bool srv_fifo_remove(srv_fifo *f, srv_req *q);
+/* q, in r (queued, swapped out or running), is given up by its client:
+ * take it out - a running one's KV blocks are freed, at the end of the
+ * step in flight if it is in one (the GPU has done that work) - and hand
+ * it to srv_request_rejected with q->timed_out set. */
+void srv_replica_cancel(srv_replica *r, srv_req *q);
 
 /* ---- serving_sim.c, for the scheduler ---- */
 

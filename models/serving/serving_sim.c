@@ -107,8 +107,36 @@ void srv_first_token(srv_sim *s, srv_req *q)
 
 static void check_stop_ticks(srv_sim *s);
 
+/* q leaves: its client's time-out, if any, will not come. */
+static void timeout_off(srv_sim *s, srv_req *q)
+{
+  if (q->timeout_ev) {
+    sim_cancel(s->eng, q->timeout_ev);
+    q->timeout_ev = 0;
+  }
+}
+
+/* Its client gives up on request arg. */
+static void on_timeout(sim_engine *eng, void *ctx, uint64_t arg)
+{
+  (void)eng;
+  srv_sim *s = ctx;
+  srv_req *q = (srv_req *)(uintptr_t)arg;
+  q->timeout_ev = 0;
+  if (q->state == SRV_HELD) {
+    /* waiting for a replica to come up */
+    if (!srv_fifo_remove(&s->held, q)) SIM_BUG("serving: held request %lld not held", (long long)q->id);
+    s->nheld--;
+    q->timed_out = true;
+    srv_request_rejected(s, q, "timed out");
+  } else {
+    srv_replica_cancel(&s->reps[q->replica], q);
+  }
+}
+
 void srv_request_done(srv_sim *s, srv_req *q)
 {
+  timeout_off(s, q);
   if (s->probe) {
     srv_probe_gone(s, q);
     return;
@@ -170,17 +198,20 @@ void srv_request_done(srv_sim *s, srv_req *q)
 void srv_request_rejected(srv_sim *s, srv_req *q, const char *why)
 {
   (void)why;
+  timeout_off(s, q);
   if (s->probe) {
     srv_probe_gone(s, q);
     return;
   }
   s->rejected++;
   s->tick_rejected++;
+  if (q->timed_out) s->timed_out++;
   if (q->measured) {
     s->m_rejected++;
     s->src[q->cls].rejected++;
+    if (q->timed_out) s->src[q->cls].timed_out++;
   }
-  request_row(s, q, "rejected", NAN, NAN, NAN, NAN);
+  request_row(s, q, q->timed_out ? "timed_out" : "rejected", NAN, NAN, NAN, NAN);
   live_change(s, q, -1);
   req_free(s, q);
   check_stop_ticks(s);
@@ -348,6 +379,10 @@ static void on_arrival(sim_engine *eng, void *ctx, uint64_t arg)
     if (q->measured) s->m_too_long++;
     srv_request_rejected(s, q, "longer than the context");
   } else {
+    /* its client's time-out, unless it is turned away at once */
+    double timeout = src->cfg->timeout_s;
+    if (timeout > 0 && !s->probe)
+      q->timeout_ev = sim_schedule_in(eng, sim_time_from_s(timeout), on_timeout, s, (uint64_t)(uintptr_t)q);
     srv_route(s, q, r, true);
   }
   schedule_next(s, i, now, false);
@@ -431,6 +466,7 @@ void srv_route(srv_sim *s, srv_req *q, int r, bool fresh)
     /* no replica is up (an elastic pool at zero, or all starting): the
      * request waits for the first one */
     q->next = NULL;
+    q->state = SRV_HELD;
     if (s->held.tail)
       s->held.tail->next = q;
     else

@@ -2545,6 +2545,114 @@ static void test_class_pools(void)
   free(dir);
 }
 
+/* ---- clients that give up (timeout_s) ---- */
+
+/* Six requests sent together (a trace, all at 0) to one replica serving one
+ * at a time (tiny model, batch size 1, prompt 1, output 4: each takes
+ * S = the sum of its four steps), clients giving up after T = 2.5 S:
+ * requests 0 and 1 finish at S and 2S; request 2 is in service at T and
+ * leaves at the end of the step in flight then (the GPU has done it);
+ * 3, 4 and 5 leave the queue at T. So 2 completed, 4 timed out (and
+ * rejected), none left, e2e exactly S and 2S; the replica's last step ends
+ * at the end of request 2's step in flight at T. */
+static void test_timeouts_exact(void)
+{
+  unsigned f0 = CU_get_number_of_failures();
+  char *dir = cs_tmpdir("serving_timeout");
+  char *trace = cs_write_file(dir, "six.csv",
+                              "TIMESTAMP,ContextTokens,GeneratedTokens\n0.0,1,4\n0.0,1,4\n0.0,1,4\n0.0,1,4\n"
+                              "0.0,1,4\n0.0,1,4\n");
+  double S = tiny_service_s(4), T = 2.5 * S;
+  char *model = cs_slurp(TINY_CFG, NULL);
+  CU_ASSERT_PTR_NOT_NULL_FATAL(model);
+  char *text = fmt("name = \"timeout\";\nseed = 1;\n%s"
+                   "model = { name = \"tiny\"; };\n"
+                   "cluster = { pools = ( { gpu = \"" A100 "\"; replicas = 1; } ); };\n"
+                   "workload = { trace = { file = \"six.csv\"; }; timeout_s = %.17e; };\n"
+                   "scheduler = { policy = \"continuous\"; max_num_seqs = 1; step_overhead_s = %.17e; };\n"
+                   "output = { requests = true; };\n",
+                   model, T, MG_OVERHEAD_S);
+  char *cfg = cs_write_file(dir, "timeout.cfg", text);
+  char *sum = RUN_CFG(dir, "timeout.cfg", "out");
+  CHECK(SNUM(sum, "requests_arrived") == 6 && SNUM(sum, "requests_completed") == 2 &&
+            SNUM(sum, "requests_timed_out") == 4 && SNUM(sum, "requests_rejected") == 4 &&
+            SNUM(sum, "requests_in_flight") == 0,
+        "arrived %g, completed %g, timed out %g, rejected %g, in flight %g", SNUM(sum, "requests_arrived"),
+        SNUM(sum, "requests_completed"), SNUM(sum, "requests_timed_out"), SNUM(sum, "requests_rejected"),
+        SNUM(sum, "requests_in_flight"));
+  csv_t t;
+  if (OUT_CSV(dir, "out/requests", &t)) {
+    int st = CSV_COL(&t, "status"), e2e = CSV_COL(&t, "e2e_s"), id = CSV_COL(&t, "id");
+    int done = 0, gone = 0;
+    for (size_t i = 0; i < t.nrows; i++) {
+      if (!strcmp(csv_s(&t, i, st), "completed")) {
+        int k = (int)csv_d(&t, i, id);
+        CHECK(k < 2, "request %d completed", k);
+        CHECK_REL(csv_d(&t, i, e2e), (k + 1) * S, 1e-8, "a completed request's end-to-end time");
+        done++;
+      } else {
+        CHECK(!strcmp(csv_s(&t, i, st), "timed_out"), "status %s", csv_s(&t, i, st));
+        gone++;
+      }
+    }
+    CHECK(done == 2 && gone == 4, "requests.csv: %d completed, %d timed out", done, gone);
+    csv_free(&t);
+  }
+  /* request 2's step in flight at T ends the run's work */
+  sim_time at = sim_time_from_s(2 * S), tT = sim_time_from_s(T);
+  for (int k = 1; at < tT; k++) at += tiny_step_ns(k);
+  CHECK_REL(SNUM(sum, "sim_time_s"), sim_time_to_s(at), 1e-12, "the end of the last step");
+  CHECK(SNUM(sum, "gpu_utilization") == 1, "the replica idled: utilization %g", SNUM(sum, "gpu_utilization"));
+  free(sum);
+  free(text);
+  free(model);
+  free(cfg);
+  free(trace);
+  cs_cleanup_if_passed(dir, f0);
+  free(dir);
+}
+
+/* Overload with clients giving up, on every batching policy, with swaps:
+ * every arrival completes, is rejected (timed out among them) or is still
+ * in flight; Little's law holds to rounding; a longer patience times out
+ * fewer; a class without timeout_s loses none. */
+static void test_timeouts_overload(void)
+{
+  unsigned f0 = CU_get_number_of_failures();
+  char *dir = cs_tmpdir("serving_timeout_load");
+  char *cfg = cs_write_file(dir, "little.cfg", little_cfg);
+  static const char *const policies[] = {"continuous", "chunked-prefill", "dynamic", "static"};
+  double prev = INFINITY;
+  for (size_t i = 0; i < sizeof policies / sizeof policies[0]; i++) {
+    char pol[64];
+    snprintf(pol, sizeof pol, "scheduler.policy=\"%s\"", policies[i]);
+    char *sum = RUN_CFG(dir, "little.cfg", "load", "--set", "workload.arrivals.rate=40.0", "--set",
+                        "workload.timeout_s=20.0", "--set", pol, "--set", "scheduler.preemption=\"swap\"");
+    double arrived = SNUM(sum, "requests_arrived"), completed = SNUM(sum, "requests_completed");
+    double rejected = SNUM(sum, "requests_rejected"), timed = SNUM(sum, "requests_timed_out");
+    double flight = SNUM(sum, "requests_in_flight");
+    CHECK(timed > 0 && timed <= rejected, "%s: %g timed out of %g rejected", policies[i], timed, rejected);
+    CHECK(arrived == completed + rejected + flight, "%s: %g arrived, %g completed + %g rejected + %g in flight",
+          policies[i], arrived, completed, rejected, flight);
+    check_little(sum, policies[i]);
+    if (i == 0) prev = timed;
+    free(sum);
+  }
+  char *sum = RUN_CFG(dir, "little.cfg", "patient", "--set", "workload.arrivals.rate=40.0", "--set",
+                      "workload.timeout_s=60.0");
+  CHECK(SNUM(sum, "requests_timed_out") < prev, "60 s of patience: %g timed out, 20 s: %g",
+        SNUM(sum, "requests_timed_out"), prev);
+  free(sum);
+  sum = RUN_CFG(dir, "little.cfg", "none", "--set", "workload.arrivals.rate=40.0");
+  CHECK(SNUM(sum, "requests_timed_out") == 0, "no timeout_s: %g timed out", SNUM(sum, "requests_timed_out"));
+  free(sum);
+  check_refused(dir, "little.cfg", "workload.timeout_s=-1.0", NULL, "workload.timeout_s");
+  printf("\n");
+  free(cfg);
+  cs_cleanup_if_passed(dir, f0);
+  free(dir);
+}
+
 int main(int argc, char **argv)
 {
   static const cs_test tests[] = {
@@ -2552,6 +2660,8 @@ int main(int argc, char **argv)
     {"moe_pool_keys", test_moe_pool_keys},
     {"mgc_four_replicas", test_mgc_four_replicas},
     {"little_law", test_little_law},
+    {"timeouts_exact", test_timeouts_exact},
+    {"timeouts_overload", test_timeouts_overload},
     {"light_load_exact", test_light_load_exact},
     {"batching_policies", test_batching_policies},
     {"kv_exhaustion", test_kv_exhaustion},
