@@ -1,0 +1,59 @@
+/* models/serving/prefix_cache.h: one replica's automatic prefix cache, as
+ * vLLM's (automatic prefix caching: a full KV block is known by the hash of
+ * every token up to its end) and SGLang's (RadixAttention) keep it: full
+ * blocks identified by a 64-bit key, each with a reference count (the
+ * running sequences that hold it) and, while no sequence holds it, a place
+ * in a least-recently-used list from which blocks are evicted when memory
+ * is needed. Owns its table and entries (they grow with the blocks cached,
+ * never past the replica's blocks). Every operation is O(1) expected. It
+ * knows nothing of requests, time or the KV accounting: the scheduler
+ * (serving_sched.c) decides what to look up, hold, add and evict, and
+ * books the blocks in its kv_cache. */
+#ifndef PREFIX_CACHE_H
+#define PREFIX_CACHE_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+/* One cached block (fields private). */
+typedef struct {
+  uint64_t key;
+  int32_t ref;           /* sequences holding it */
+  int32_t prev, next;    /* unreferenced: its neighbours in the LRU list (-1 none); else the free list */
+} pc_entry;
+
+/* Fields private but readable: blocks, idle. */
+typedef struct {
+  pc_entry *e;           /* entries (owned) */
+  int32_t *slot;         /* open addressing, linear probing: entry index, or -1 empty (owned) */
+  int64_t nslots;        /* a power of two, at least twice the entries */
+  int32_t nentries, cap; /* entries in use (blocks), allocated */
+  int32_t free_head;     /* unused entries */
+  int32_t lru_head, lru_tail;  /* unreferenced entries, least recently used first */
+  int64_t blocks;        /* cached blocks (referenced or not) */
+  int64_t idle;          /* of them, unreferenced: evictable */
+} pc_cache;
+
+/* The key of block `block` of a prompt whose content up to that block's end
+ * is named by (kind, id): e.g. a shared system prompt (kind 1, its number)
+ * or a conversation (kind 2, its session). */
+uint64_t pc_key(uint32_t kind, uint64_t id, int64_t block);
+
+void pc_init(pc_cache *c);
+void pc_release(pc_cache *c);
+
+/* The entry of key, or -1 if it is not cached. */
+int32_t pc_find(const pc_cache *c, uint64_t key);
+/* A sequence takes entry i (out of the LRU list if it was idle). */
+void pc_hold(pc_cache *c, int32_t i);
+/* A sequence lets entry i go; with no holder left it becomes the most
+ * recently used idle block. */
+void pc_unhold(pc_cache *c, int32_t i);
+/* Cache key (not cached yet), held by `ref` (0 or 1) sequences: its entry. */
+int32_t pc_add(pc_cache *c, uint64_t key, int32_t ref);
+/* Evict the least recently used idle block: false if none is idle. */
+bool pc_evict(pc_cache *c);
+/* Sequences holding entry i. */
+int32_t pc_refs(const pc_cache *c, int32_t i);
+
+#endif
