@@ -27,14 +27,24 @@ static void check_count(int64_t n, const char *what)
   if (n < 0) SIM_BUG("%s: negative token count %lld", what, (long long)n);
 }
 
-/* Take `blocks` more blocks; the caller has checked they fit. */
+/* Blocks free for a decision: unused, or idle in a prefix cache. */
+static int64_t avail(const kv_cache *c)
+{
+  return c->capacity_blocks - c->used_blocks + c->idle_blocks;
+}
+
+/* Take `blocks` more blocks; the caller has checked they fit (idle cached
+ * blocks are taken back first as needed). */
 static void take(kv_cache *c, int64_t blocks, const char *what)
 {
+  while (blocks > c->capacity_blocks - c->used_blocks && c->idle_blocks > 0 && c->reclaim &&
+         c->reclaim(c->reclaim_arg)) {
+  }
   if (blocks > c->capacity_blocks - c->used_blocks)
     SIM_BUG("%s: %lld blocks wanted, %lld free of %lld", what, (long long)blocks,
             (long long)(c->capacity_blocks - c->used_blocks), (long long)c->capacity_blocks);
   c->used_blocks += blocks;
-  if (c->used_blocks > c->peak_blocks) c->peak_blocks = c->used_blocks;
+  if (c->used_blocks - c->idle_blocks > c->peak_blocks) c->peak_blocks = c->used_blocks - c->idle_blocks;
 }
 
 void kv_init(kv_cache *c, int64_t capacity_blocks, int block_tokens, double watermark,
@@ -53,6 +63,45 @@ void kv_init(kv_cache *c, int64_t capacity_blocks, int block_tokens, double wate
   c->ids = max_seqs > 0 ? xmalloc((size_t)max_seqs * sizeof *c->ids) : NULL;
   for (int i = 0; i < max_seqs; i++) kv_rec_clear(&c->ids[i]);
   c->win_tokens = c->win_layers = c->layers = 0;
+  c->idle_blocks = 0;
+  c->reclaim = NULL;
+  c->reclaim_arg = NULL;
+}
+
+void kv_set_reclaim(kv_cache *c, bool (*reclaim)(void *arg), void *arg)
+{
+  if (c->win_layers > 0) SIM_BUG("kv_set_reclaim: a prefix cache with sliding windows");
+  c->reclaim = reclaim;
+  c->reclaim_arg = arg;
+}
+
+void kv_set_idle(kv_cache *c, int64_t idle)
+{
+  if (idle < 0 || idle > c->used_blocks) SIM_BUG("kv_set_idle: %lld idle of %lld used", (long long)idle, (long long)c->used_blocks);
+  c->idle_blocks = idle;
+}
+
+void kv_cache_dropped(kv_cache *c)
+{
+  if (c->used_blocks < 1) SIM_BUG("kv_cache_dropped: no block in use");
+  c->used_blocks--;
+}
+
+void kv_rec_to_cache(kv_cache *c, kv_rec *s, int64_t n)
+{
+  (void)c;
+  check_live(s, "kv_rec_to_cache");
+  if (n < 0 || n > s->blocks || (int64_t)s->tokens < n * c->block_tokens)
+    SIM_BUG("kv_rec_to_cache: %lld blocks of a sequence of %d tokens in %d", (long long)n, s->tokens, s->blocks);
+  s->tokens -= (int32_t)(n * c->block_tokens);
+  s->blocks -= (int32_t)n;
+}
+
+void kv_rec_drop_front(kv_cache *c, kv_rec *s, int64_t n)
+{
+  kv_rec_to_cache(c, s, n);
+  if (n > c->used_blocks) SIM_BUG("kv_rec_drop_front: %lld blocks, %lld in use", (long long)n, (long long)c->used_blocks);
+  c->used_blocks -= n;
 }
 
 void kv_set_window(kv_cache *c, int64_t win_tokens, int64_t win_layers, int64_t layers)
@@ -95,7 +144,7 @@ kv_admit kv_admit_check(const kv_cache *c, int64_t tokens)
   check_count(tokens, "kv_admit_check");
   int64_t need = kv_blocks_for(c, tokens);
   if (c->capacity_blocks - need < c->watermark_blocks) return KV_ADMIT_NEVER;
-  if (c->capacity_blocks - c->used_blocks - need < c->watermark_blocks) return KV_ADMIT_LATER;
+  if (avail(c) - need < c->watermark_blocks) return KV_ADMIT_LATER;
   return KV_ADMIT_OK;
 }
 
@@ -161,14 +210,14 @@ int64_t kv_rec_grow_need(const kv_cache *c, const kv_rec *s, int64_t n)
 }
 bool kv_rec_can_grow(const kv_cache *c, const kv_rec *s, int64_t n)
 {
-  return grow_need(c, s, n, "kv_rec_can_grow") <= c->capacity_blocks - c->used_blocks;
+  return grow_need(c, s, n, "kv_rec_can_grow") <= avail(c);
 }
 void kv_rec_grow(kv_cache *c, kv_rec *s, int64_t n) { grow(c, s, n, "kv_rec_grow"); }
 
 /* kv_rec_try_grow past its inline case (kvcache.h). */
 bool kv_rec_try_grow_blocks(kv_cache *c, kv_rec *s, int64_t n)
 {
-  if (grow_need(c, s, n, "kv_rec_try_grow") > c->capacity_blocks - c->used_blocks) return false;
+  if (grow_need(c, s, n, "kv_rec_try_grow") > avail(c)) return false;
   grow(c, s, n, "kv_rec_try_grow");
   return true;
 }
@@ -191,7 +240,7 @@ int64_t kv_seq_grow_need(const kv_cache *c, int id, int64_t n)
 
 bool kv_can_grow(const kv_cache *c, int id, int64_t n)
 {
-  return grow_need(c, id_rec(c, id, "kv_can_grow"), n, "kv_can_grow") <= c->capacity_blocks - c->used_blocks;
+  return grow_need(c, id_rec(c, id, "kv_can_grow"), n, "kv_can_grow") <= avail(c);
 }
 
 void kv_seq_grow(kv_cache *c, int id, int64_t n)
@@ -208,13 +257,13 @@ bool kv_seq_live(const kv_cache *c, int id) { return kv_rec_live(id_rec(c, id, "
 int64_t kv_seq_tokens(const kv_cache *c, int id) { return kv_rec_tokens(id_rec(c, id, "kv_seq_tokens")); }
 int64_t kv_seq_blocks(const kv_cache *c, int id) { return kv_rec_blocks(id_rec(c, id, "kv_seq_blocks")); }
 
-int64_t kv_used_blocks(const kv_cache *c) { return c->used_blocks; }
-int64_t kv_free_blocks(const kv_cache *c) { return c->capacity_blocks - c->used_blocks; }
+int64_t kv_used_blocks(const kv_cache *c) { return c->used_blocks - c->idle_blocks; }
+int64_t kv_free_blocks(const kv_cache *c) { return avail(c); }
 int kv_live_seqs(const kv_cache *c) { return c->live_seqs; }
 
 double kv_used_fraction(const kv_cache *c)
 {
-  return c->capacity_blocks > 0 ? (double)c->used_blocks / (double)c->capacity_blocks : 0.0;
+  return c->capacity_blocks > 0 ? (double)(c->used_blocks - c->idle_blocks) / (double)c->capacity_blocks : 0.0;
 }
 
 double kv_peak_fraction(const kv_cache *c)
@@ -224,7 +273,7 @@ double kv_peak_fraction(const kv_cache *c)
 
 void kv_reset_peak(kv_cache *c)
 {
-  c->peak_blocks = c->used_blocks;
+  c->peak_blocks = c->used_blocks - c->idle_blocks;
 }
 
 /* ---- capacity ---- */

@@ -58,6 +58,11 @@ typedef struct {
   kv_rec *ids;               /* per id 0..max_seqs-1 (owned; NULL when max_seqs is 0) */
   /* sliding windows (kv_set_window; 0 after kv_init: every layer holds every token) */
   int32_t win_tokens, win_layers, layers;
+  /* a prefix cache's blocks (kv_set_reclaim): used_blocks counts them;
+   * idle_blocks of them no sequence holds, free to take when needed */
+  int64_t idle_blocks;
+  bool (*reclaim)(void *arg);  /* frees one idle block (kv_cache_dropped), false if none */
+  void *reclaim_arg;
 } kv_cache;
 
 /* Set up c (storage owned by the caller) with capacity_blocks >= 0 blocks
@@ -78,6 +83,25 @@ void kv_rec_clear(kv_rec *s);
  * bytes of vLLM's per-layer-type pools, pooled). Call right after kv_init;
  * win_layers 0 leaves the cache as it was. */
 void kv_set_window(kv_cache *c, int64_t win_tokens, int64_t win_layers, int64_t layers);
+
+/* ---- a prefix cache's blocks (models/serving/prefix_cache.h) ----
+ * Blocks a cache keeps are in use (used_blocks); those no sequence holds
+ * (idle) count as free for every decision - admission, growth, the
+ * fractions in use - and are taken back through `reclaim` when a
+ * reservation or growth needs them. Not with sliding windows. */
+
+/* Take idle blocks back through reclaim(arg) when blocks run short. */
+void kv_set_reclaim(kv_cache *c, bool (*reclaim)(void *arg), void *arg);
+/* The cache now has `idle` idle blocks. */
+void kv_set_idle(kv_cache *c, int64_t idle);
+/* A cache freed one of its blocks (reclaim, or the replica cleared). */
+void kv_cache_dropped(kv_cache *c);
+/* Sequence s hands its first n private blocks (full, from a block boundary)
+ * to the cache: still in use, no longer s's. */
+void kv_rec_to_cache(kv_cache *c, kv_rec *s, int64_t n);
+/* Sequence s gives up its first n private blocks (full): freed (the cache
+ * already had their content). */
+void kv_rec_drop_front(kv_cache *c, kv_rec *s, int64_t n);
 
 /* Blocks that `tokens` >= 0 tokens occupy: ceil(tokens / block_tokens)
  * (with windows, ceil of the token-equivalents held). */

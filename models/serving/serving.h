@@ -42,6 +42,23 @@ typedef struct {
   bool truncate;                    /* cut rows longer than the context instead of rejecting them */
 } srv_trace_cfg;
 
+/* Conversations: each arrival starts one of `turns` turns; a turn's prompt
+ * is the system prompt, the conversation so far and a new message
+ * (prompt_tokens); the next turn is sent a think time (exponential, mean
+ * think_time_s; 0: at once, an agent's chain of calls) after the answer. */
+typedef struct {
+  srv_size_cfg turns;
+  bool has_turns;
+  double think_time_s;
+} srv_session_cfg;
+
+/* Shared system prompts: `count` of them, `tokens` long, the one a request
+ * (or conversation) uses drawn with probability ~ 1 / rank^zipf. */
+typedef struct {
+  int64_t tokens, count;
+  double zipf;
+} srv_sysprompt_cfg;
+
 /* One request class: arrivals (a process or a trace), sizes, priority and
  * latency targets. */
 typedef struct {
@@ -59,6 +76,9 @@ typedef struct {
   srv_trace_cfg trace;
   double slo_ttft_s, slo_tpot_s, slo_e2e_s;  /* 0: the slo section's */
   double timeout_s;                 /* the client gives up this long after sending (0: never) */
+  bool has_sessions, has_system_prompt;
+  srv_session_cfg sessions;
+  srv_sysprompt_cfg system_prompt;
   bool truncate;                    /* sampled sizes: cut requests longer than the context instead of rejecting them */
   /* prepared */
   sim_trace tr;                     /* owned when has_trace */
@@ -66,6 +86,7 @@ typedef struct {
   bool cut;                         /* truncate, or trace.truncate for a trace */
   double mix_weight;                /* share of the run's expected arrivals (the saturation probe's mix) */
   wl_size_params prompt_p, output_p;
+  wl_size_params turns_p;           /* sessions: turns per conversation */
   double ttft_target, tpot_target, e2e_target;  /* effective, 0: none */
 } srv_class_cfg;
 
@@ -79,9 +100,11 @@ typedef struct {
   double batch_timeout_s, max_queue_delay_s, watermark, step_overhead_s;
   int preemption;                   /* srv_preempt */
   bool streaming;                   /* tokens reach the client as made (static never streams) */
+  bool prefix_caching;              /* continuous policies: reuse cached KV blocks of a prompt's prefix */
   const char *stack;                /* serving stack (catalog name) */
   /* written in the scenario or by --set (not defaulted): these win over a stack */
   bool has_policy, has_max_num_seqs, has_max_batched_tokens, has_block_size, has_step_overhead_s;
+  bool has_prefix_caching;
   /* prepared (a pool's copy) */
   int64_t batched_tokens;           /* effective max_batched_tokens */
 } srv_sched_cfg;

@@ -7,6 +7,7 @@
 #ifndef SERVING_INT_H
 #define SERVING_INT_H
 
+#include <gsl/gsl_randist.h>
 #include <gsl/gsl_rng.h>
 
 #include "models/cost/cost.h"
@@ -33,7 +34,43 @@ typedef struct {
   sim_quantiles ttft, tpot, e2e;
   uint64_t completed, rejected, slo_met, tokens_out;
   uint64_t timed_out;              /* of rejected, given up by their client */
+  /* conversations and system prompts (serving_session.c) */
+  gsl_rng *rng_sess;               /* NULL: the class has neither */
+  gsl_ran_discrete_t *sys_pick;    /* Zipf over the system prompts, NULL for one */
+  wl_size turns;
 } srv_source;
+
+/* What a new request's prompt shares (serving_session.c): system prompt
+ * sys (0: none) of sys_tokens tokens, conversation conv (0: its own) and
+ * the conversation's slot (-1: none). */
+typedef struct {
+  uint32_t sys;
+  int32_t sys_tokens;
+  uint64_t conv;
+  int32_t session;
+} srv_prefix_id;
+
+typedef struct srv_session srv_session;
+
+/* ---- conversations and system prompts (serving_session.c) ---- */
+
+void srv_sessions_init(srv_sim *s, uint64_t seed);
+void srv_sessions_release(srv_sim *s);
+/* Source i's arrival of these sizes: a request (with its system prompt),
+ * or the first turn of a new conversation. */
+void srv_arrive(srv_sim *s, int i, int64_t prompt, int64_t output);
+/* The conversation id of a request that has none. */
+uint64_t srv_lone_conv(const srv_req *q);
+/* q of a conversation completed: the next turn after a think time, or the
+ * end. */
+void srv_session_done(srv_sim *s, const srv_req *q);
+/* q of a conversation was turned away or given up: the conversation ends. */
+void srv_session_end(srv_sim *s, const srv_req *q);
+/* serving_sim.c: make a request of class i with these sizes and prompt
+ * identity and send it (turned away at once if too long for the model). */
+void srv_send(srv_sim *s, int i, int64_t prompt, int64_t output, const srv_prefix_id *id);
+/* serving_sim.c: no arrival is to come at or after t (workload.duration_s, workload.requests). */
+bool srv_arrivals_over(const srv_sim *s, sim_time t);
 
 /* A quantity integrated over time: area += v dt. */
 typedef struct {
@@ -195,6 +232,12 @@ struct srv_sim {
   uint64_t requeued;               /* requests sent elsewhere by a spot interruption (whole run) */
   gsl_rng *rng_spot;               /* interruption times */
   uint64_t seed;
+  /* conversations (serving_session.c) */
+  srv_session *sess;
+  int32_t capsess, sess_free;
+  uint64_t next_conv;
+  int64_t thinking;                /* conversations between an answer and their next turn */
+  uint64_t conversations;          /* started (whole run) */
 };
 
 /* serving_sim.c, for serving_report.c: sources still arriving; requests

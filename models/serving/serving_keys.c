@@ -104,6 +104,23 @@ static const sim_key trace_keys[] = {
   SIM_KEY_END,
 };
 
+static const sim_key session_keys[] = {
+  {.name = "turns", .kind = SIM_KEY_GROUP, .offset = offsetof(srv_session_cfg, turns), .group = size_keys,
+   .has_present = true, .present_offset = offsetof(srv_session_cfg, has_turns),
+   .help = "turns per conversation (a size distribution, at least 1), e.g. { dist = \"geometric\"; mean = 4.0; }"},
+  K_FLOAT(srv_session_cfg, "think_time_s", think_time_s, 0, 0, 1e9, "s",
+          "mean time (exponential) from an answer to the next message; 0: at once (an agent's chain of calls)"),
+  SIM_KEY_END,
+};
+
+static const sim_key sysprompt_keys[] = {
+  K_INT(srv_sysprompt_cfg, "tokens", tokens, 0, 1, 1e9, "tokens of each system prompt (required)"),
+  K_INT(srv_sysprompt_cfg, "count", count, 1, 1, 1e6, "distinct system prompts"),
+  K_FLOAT(srv_sysprompt_cfg, "zipf", zipf, 1, 0, 10, NULL,
+          "popularity: the k-th most used is drawn with probability ~ 1 / k^zipf (0: all alike)"),
+  SIM_KEY_END,
+};
+
 /* A class's keys, shared by workload itself (one class) and workload.classes. */
 #define CLASS_KEYS(base)                                                                          \
   {.name = "name", .kind = SIM_KEY_STRING, .offset = (base) + offsetof(srv_class_cfg, name),      \
@@ -135,6 +152,14 @@ static const sim_key trace_keys[] = {
    .def = 0, .min = 0, .max = 1e9, .unit = "s", .help = "this class's TPOT target (0: slo.tpot_s)"}, \
   {.name = "e2e_slo_s", .kind = SIM_KEY_FLOAT, .offset = (base) + offsetof(srv_class_cfg, slo_e2e_s), \
    .def = 0, .min = 0, .max = 1e9, .unit = "s", .help = "this class's end-to-end target (0: slo.e2e_s)"}, \
+  {.name = "sessions", .kind = SIM_KEY_GROUP, .offset = (base) + offsetof(srv_class_cfg, sessions), \
+   .group = session_keys, .has_present = true,                                                   \
+   .present_offset = (base) + offsetof(srv_class_cfg, has_sessions),                             \
+   .help = "multi-turn conversations: arrivals start them; turns, think_time_s"},              \
+  {.name = "system_prompt", .kind = SIM_KEY_GROUP, .offset = (base) + offsetof(srv_class_cfg, system_prompt), \
+   .group = sysprompt_keys, .has_present = true,                                                 \
+   .present_offset = (base) + offsetof(srv_class_cfg, has_system_prompt),                        \
+   .help = "a shared system prompt before every prompt: tokens, count, zipf"},                  \
   {.name = "timeout_s", .kind = SIM_KEY_FLOAT, .offset = (base) + offsetof(srv_class_cfg, timeout_s), \
    .def = 0, .min = 0, .max = 1e9, .unit = "s",                                                  \
    .help = "the client gives up this long after sending: the request is cancelled, its KV freed, " \
@@ -362,6 +387,10 @@ static const sim_key sched_keys[] = {
    .min = 0, .max = 1e6, .unit = "s", .help = "dynamic: longest wait for a fuller batch (Triton default 0)"},
   {.name = "max_queue", .kind = SIM_KEY_INT, .offset = P(sched.max_queue), .def = 0, .min = 0,
    .max = 1e12, .help = "waiting requests per replica past which arrivals are rejected (0: no limit)"},
+  {.name = "prefix_caching", .kind = SIM_KEY_BOOL, .offset = P(sched.prefix_caching), .def = 0,
+   WRITTEN(has_prefix_caching),
+   .help = "continuous policies: keep full KV blocks after use and reuse those of a prompt's prefix (vLLM's "
+           "automatic prefix caching; default: the stack's)"},
   {.name = "streaming", .kind = SIM_KEY_BOOL, .offset = P(sched.streaming), .def = 1,
    .help = "tokens reach the client as they are made (false: with the whole answer; static never streams)"},
   {.name = "num_scheduler_steps", .kind = SIM_KEY_INT, .offset = P(sched.num_scheduler_steps), .def = 1,
@@ -473,6 +502,11 @@ static void check_class(srv_class_cfg *c, const char *at, sim_check *ck)
       snprintf(key, sizeof key, "%s.truncate", at);
       sim_check_fail(ck, key, "for a trace, write trace = { ...; truncate = true; }");
     }
+    if (c->has_sessions || c->has_system_prompt) {
+      snprintf(key, sizeof key, "%s.%s", at, c->has_sessions ? "sessions" : "system_prompt");
+      sim_check_fail(ck, key, "a trace gives every prompt as it was; conversations and system prompts are for "
+                     "arrivals");
+    }
     return;
   }
   c->arr.kind = (wl_arrivals_kind)c->process;
@@ -530,6 +564,22 @@ static void check_class(srv_class_cfg *c, const char *at, sim_check *ck)
       }
     }
   }
+  if (c->has_sessions) {
+    snprintf(key, sizeof key, "%s.sessions.turns", at);
+    srv_size_cfg *z = &c->sessions.turns;
+    if (!c->sessions.has_turns) {
+      sim_check_fail(ck, key, "required: turns per conversation, e.g. { dist = \"geometric\"; mean = 4.0; }");
+    } else {
+      for (int i = 0; i < z->nvalues; i++) z->ivalues[i] = (int64_t)llround(z->values[i]);
+      size_params(z, &c->turns_p);
+      bad = wl_size_check(&c->turns_p, why, sizeof why);
+      if (bad) sim_check_fail(ck, key, "%s", bad);
+    }
+  }
+  if (c->has_system_prompt && c->system_prompt.tokens < 1) {
+    snprintf(key, sizeof key, "%s.system_prompt.tokens", at);
+    sim_check_fail(ck, key, "required: the tokens of each system prompt, >= 1");
+  }
 }
 
 static void serving_check(const void *params, sim_check *ck)
@@ -545,7 +595,8 @@ static void serving_check(const void *params, sim_check *ck)
       {strcmp(d->name, "default") != 0, "workload.name"}, {d->priority != 0, "workload.priority"},
       {d->slo_ttft_s > 0, "workload.ttft_slo_s"}, {d->slo_tpot_s > 0, "workload.tpot_slo_s"},
       {d->slo_e2e_s > 0, "workload.e2e_slo_s"}, {d->truncate, "workload.truncate"},
-      {d->timeout_s > 0, "workload.timeout_s"}};
+      {d->timeout_s > 0, "workload.timeout_s"}, {d->has_sessions, "workload.sessions"},
+      {d->has_system_prompt, "workload.system_prompt"}};
     bool any = false;
     for (size_t i = 0; i < sizeof strays / sizeof strays[0]; i++)
       if (strays[i].stray) {
@@ -631,6 +682,13 @@ static bool pool_sched(srv_params *p, int i, const sim_setup *su, sim_check *ck)
                    (long long)bt, from, (long long)p->context);
     return false;
   }
+  if (sc->prefix_caching && (sc->policy == SRV_STATIC || sc->policy == SRV_DYNAMIC))
+    sim_check_fail(ck, "scheduler.prefix_caching",
+                   "true with a %s batch (expected false: prefix caching is for the continuous and chunked-prefill "
+                   "policies)", sc->policy == SRV_STATIC ? "static" : "dynamic");
+  if (sc->prefix_caching && llm_window_layers(p->m) > 0)
+    sim_check_fail(ck, "scheduler.prefix_caching",
+                   "true for %s, whose layers keep sliding windows (not modelled: expected false)", p->m->name);
   if (sc->num_scheduler_steps > 1 && (sc->policy == SRV_STATIC || sc->policy == SRV_DYNAMIC))
     sim_check_fail(ck, "scheduler.num_scheduler_steps",
                    "%lld steps per scheduling with a %s batch (expected 1: multi-step scheduling is for the "

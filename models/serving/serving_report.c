@@ -290,6 +290,13 @@ void serving_report(void *self, sim_engine *eng, sim_report *rep)
   }
   sim_report_int(rep, "preemptions", (int64_t)s->host.preemptions, "preemptions (KV cache full)");
   sim_report_int(rep, "swaps", (int64_t)s->host.swaps, "  of which swapped to host memory");
+  /* prefix caching: the share of the prompt tokens admitted (recomputes
+   * too) whose KV was found cached; 0 when no pool caches */
+  double adm = s->host.prompt_tokens_admitted;
+  sim_report_num(rep, "prefix_cache_hit_rate", adm > 0 ? s->host.prompt_tokens_cached / adm : 0,
+                 "prefix cache: share of prompt tokens found cached");
+  sim_report_num(rep, "prefill_tokens_saved", s->host.prompt_tokens_cached, "  prompt tokens not computed");
+  sim_report_int(rep, "conversations", (int64_t)s->conversations, "conversations started (workload.sessions)");
   sim_report_int(rep, "steps", (int64_t)steps, "batch steps");
   double step_s = 0, outside_s = 0, coll_s = 0;
   for (int i = 0; i < s->nreps; i++) {

@@ -62,6 +62,8 @@ static inline const srv_sched_cfg *sched_of(const srv_replica *r) { return &r->h
 
 static void on_timer(sim_engine *eng, void *ctx, uint64_t arg);
 static void start_step(srv_replica *r);
+static bool reclaim_one(void *arg);
+static void free_seq(srv_replica *r, int k);
 
 void srv_replica_init(srv_replica *r, srv_host *h, int index, int pool)
 {
@@ -88,10 +90,21 @@ void srv_replica_init(srv_replica *r, srv_host *h, int index, int pool)
   r->caprun = seqs < 16 ? seqs : 16;
   r->run = xmalloc((size_t)r->caprun * sizeof *r->run);
   r->runq = xmalloc((size_t)r->caprun * sizeof *r->runq);
+  r->pc = NULL;
+  if (sched_of(r)->prefix_caching) {
+    r->pc = xmalloc(sizeof *r->pc);
+    pc_init(r->pc);
+    kv_set_reclaim(&r->kv, reclaim_one, r);
+  }
 }
 
 void srv_replica_release(srv_replica *r)
 {
+  if (r->pc) {
+    pc_release(r->pc);
+    free(r->pc);
+    r->pc = NULL;
+  }
   kv_release(&r->kv);
   free(r->run);
   free(r->runq);
@@ -136,7 +149,7 @@ void srv_replica_evict(srv_replica *r, bool waiting_only)
     for (int i = 0; i < r->nrun; i++) {
       bool gone = r->run[i].state == SRV_GONE;
       srv_req *q = from_run(r, i);
-      kv_rec_free(&r->kv, &r->run[i].kv);
+      free_seq(r, i);
       if (gone) {
         /* its client gave up during the step: it goes no further */
         r->h->view[r->index].outstanding--;
@@ -146,6 +159,8 @@ void srv_replica_evict(srv_replica *r, bool waiting_only)
       }
     }
     r->nrun = 0;
+    /* the instance goes, and its memory with it */
+    srv_replica_clear_cache(r);
     r->ms_left = 0;
     r->batch_open = false;
     if (r->timer) {
@@ -280,13 +295,117 @@ void srv_replica_enqueue(srv_replica *r, srv_req *q)
   if (!r->busy) start_step(r);
 }
 
+/* ---- the prefix cache ---- */
+
+/* The key of q's block i: the system prompt's while the block lies within
+ * it, else its conversation's. */
+static uint64_t block_key(const srv_replica *r, const srv_req *q, int64_t i)
+{
+  int64_t B = r->kv.block_tokens;
+  if (q->sys && (i + 1) * B <= q->sys_tokens) return pc_key(1, q->sys, i);
+  return pc_key(2, q->conv, i);
+}
+
+static void sync_idle(srv_replica *r)
+{
+  kv_set_idle(&r->kv, r->pc->idle);
+}
+
+/* kv_cache's reclaim: evict the least recently used idle block. */
+static bool reclaim_one(void *arg)
+{
+  srv_replica *r = arg;
+  if (!pc_evict(r->pc)) return false;
+  kv_cache_dropped(&r->kv);
+  sync_idle(r);
+  return true;
+}
+
+/* Blocks of q's prompt (target) in r's cache, from the first on - at most
+ * (target - 1) / block: the last token is always computed - and how many
+ * of them are idle. */
+static int64_t cached_prefix(const srv_replica *r, const srv_req *q, int64_t *idle)
+{
+  int64_t most = ((int64_t)q->target - 1) / r->kv.block_tokens, n = 0;
+  *idle = 0;
+  for (; n < most; n++) {
+    int32_t e = pc_find(r->pc, block_key(r, q, n));
+    if (e < 0) break;
+    if (pc_refs(r->pc, e) == 0) (*idle)++;
+  }
+  return n;
+}
+
+/* q, admitted, holds its first n blocks from the cache. */
+static void hold_prefix(srv_replica *r, srv_req *q, int64_t n)
+{
+  for (int64_t i = 0; i < n; i++) pc_hold(r->pc, pc_find(r->pc, block_key(r, q, i)));
+  q->nref = (int32_t)n;
+  sync_idle(r);
+}
+
+/* Block i of run[k]'s request, its private front block, goes to the cache
+ * (held by it if `held`), or is freed if the cache has it already. */
+static void block_to_cache(srv_replica *r, int k, int64_t i, bool held)
+{
+  srv_seq *sq = &r->run[k];
+  uint64_t key = block_key(r, r->runq[k], i);
+  int32_t e = pc_find(r->pc, key);
+  if (e >= 0) {
+    if (held) pc_hold(r->pc, e);
+    kv_rec_drop_front(&r->kv, &sq->kv, 1);
+  } else {
+    pc_add(r->pc, key, held ? 1 : 0);
+    kv_rec_to_cache(&r->kv, &sq->kv, 1);
+  }
+}
+
+/* run[k]'s prompt is in: its full blocks join the cache, held by it (a
+ * request with the same prefix arriving now finds them, as in vLLM). */
+static void cache_prompt(srv_replica *r, int k)
+{
+  srv_req *q = r->runq[k];
+  int64_t full = (int64_t)r->run[k].target / r->kv.block_tokens;
+  for (int64_t i = q->nref; i < full; i++) block_to_cache(r, k, i, true);
+  if (full > q->nref) q->nref = (int32_t)full;
+  sync_idle(r);
+}
+
+/* run[k] leaves the batch: its full blocks stay cached, idle once nobody
+ * holds them; the rest of its blocks are freed. */
+static void free_seq(srv_replica *r, int k)
+{
+  srv_seq *sq = &r->run[k];
+  if (r->pc) {
+    srv_req *q = r->runq[k];
+    int64_t full = kv_rec_tokens(&sq->kv) / r->kv.block_tokens;
+    for (int64_t i = 0; i < full; i++) block_to_cache(r, k, q->nref + i, false);
+    for (int64_t i = 0; i < q->nref; i++) {
+      int32_t e = pc_find(r->pc, block_key(r, q, i));
+      if (e < 0) SIM_BUG("replica %d: a held block of request %lld is not cached", r->index, (long long)q->id);
+      pc_unhold(r->pc, e);
+    }
+    q->nref = 0;
+  }
+  kv_rec_free(&r->kv, &sq->kv);
+  if (r->pc) sync_idle(r);
+}
+
+void srv_replica_clear_cache(srv_replica *r)
+{
+  if (!r->pc) return;
+  if (r->pc->blocks != r->pc->idle) SIM_BUG("replica %d: clearing a cache whose blocks are held", r->index);
+  while (pc_evict(r->pc)) kv_cache_dropped(&r->kv);
+  sync_idle(r);
+}
+
 /* ---- clients that give up ---- */
 
 /* run[i], whose client gave up, leaves: blocks back, request rejected. */
 static void run_gone(srv_replica *r, int i)
 {
   srv_req *q = from_run(r, i);
-  kv_rec_free(&r->kv, &r->run[i].kv);
+  free_seq(r, i);
   outstanding_change(r, -1);
   srv_request_rejected(r->h->sim, q, "timed out");
 }
@@ -401,11 +520,12 @@ static void preempt(srv_replica *r, int i)
   }
   srv_req *q = from_run(r, i);
   int64_t tokens = kv_rec_tokens(&sq->kv);
-  kv_rec_free(&r->kv, &sq->kv);
+  free_seq(r, i);
   run_remove(r, i);
   q->preemptions++;
   if (!sim_in_warmup(h->eng)) h->preemptions++;
-  if (sched_of(r)->preemption == SRV_PREEMPT_SWAP && q->state == SRV_DECODE) {
+  /* with a prefix cache it is recomputed, from what stays cached (vLLM V1) */
+  if (sched_of(r)->preemption == SRV_PREEMPT_SWAP && q->state == SRV_DECODE && !r->pc) {
     r->swap_bytes += (double)tokens * kv_bytes_per_token_gpu(r->lr);
     q->computed = (int32_t)tokens; /* what comes back */
     q->state = SRV_SWAPPED;
@@ -477,17 +597,28 @@ static int admit(srv_replica *r, bool chunked, int64_t *budget)
     int c = next_class(r);
     if (c < 0 || r->nrun >= r->maxrun || *budget <= 0) break;
     srv_req *q = r->wait[c].head;
-    int64_t need = q->target;
+    /* with a prefix cache, the blocks it has of the prompt are held, not
+     * computed; its idle ones are not free for this request */
+    int64_t hit = 0, idle = 0;
+    if (r->pc) hit = cached_prefix(r, q, &idle);
+    int64_t cached = hit * r->kv.block_tokens, need = q->target - cached;
     if (!chunked && need > *budget) break;
+    r->kv.idle_blocks -= idle;
     kv_admit a = kv_admit_check(&r->kv, need);
+    r->kv.idle_blocks += idle;
     if (a == KV_ADMIT_LATER) break;
     pop_waiting(r, c);
     if (a == KV_ADMIT_NEVER) {
       reject_taken(r, q);
       continue;
     }
+    if (hit > 0) hold_prefix(r, q, hit);
     srv_seq *sq = to_run(r, q, need, SRV_PREFILL);
-    q->computed = 0;
+    q->computed = (int32_t)cached;
+    if (!sim_in_warmup(r->h->eng)) {
+      r->h->prompt_tokens_admitted += q->target;
+      r->h->prompt_tokens_cached += (double)cached;
+    }
     sq->chunk = (int32_t)(need < *budget ? need : *budget);
     *budget -= sq->chunk;
     n++;
@@ -709,7 +840,7 @@ static void start_step(srv_replica *r)
 static void finish(srv_replica *r, int i)
 {
   srv_req *q = from_run(r, i);
-  kv_rec_free(&r->kv, &r->run[i].kv);
+  free_seq(r, i);
   /* without streaming the first token reaches the client with the rest */
   if (q->first_token < 0) {
     q->first_token = sim_now(r->h->eng);
@@ -790,7 +921,10 @@ static void on_step_end(sim_engine *eng, void *ctx, uint64_t arg)
       if (sq->state == SRV_PREFILL) {
         srv_req *q = r->runq[i];
         q->computed += sq->chunk;
-        if (q->computed >= sq->target) done = emit(r, i);
+        if (q->computed >= sq->target) {
+          if (r->pc) cache_prompt(r, i);
+          done = emit(r, i);
+        }
       } else if (sq->state == SRV_DECODE) {
         done = emit(r, i);
       }

@@ -20,6 +20,7 @@
 #include <stdint.h>
 
 #include "models/serving/kvcache.h"
+#include "models/serving/prefix_cache.h"
 #include "models/serving/router.h"
 #include "models/serving/serving.h"
 #include "sim/engine.h"
@@ -45,6 +46,14 @@ struct srv_req {
   bool measured;                /* arrived after the warm-up */
   bool timed_out;               /* its client gave up (timeout_s) */
   sim_event_id timeout_ev;      /* its client's time-out, 0 none */
+  /* what its prompt shares with others (the prefix cache's keys): its
+   * first sys_tokens tokens are system prompt `sys` (0: none), the rest
+   * conversation `conv` (a request alone has one of its own) */
+  uint32_t sys;
+  int32_t sys_tokens;
+  uint64_t conv;
+  int32_t nref;                 /* running: its first nref blocks are the prefix cache's, held */
+  int32_t session;              /* its conversation's slot (serving_session.c), -1 none */
   srv_req *next;                /* queue link */
 };
 
@@ -79,6 +88,8 @@ typedef struct {
   int64_t waiting;              /* requests queued or swapped out */
   double tokens;                /* output tokens emitted (the simulation zeroes it per interval) */
   uint64_t preemptions, swaps;  /* after the warm-up */
+  double prompt_tokens_admitted; /* after the warm-up: prompt tokens of admissions (recomputes too) */
+  double prompt_tokens_cached;  /* of them, found in a prefix cache */
 } srv_host;
 
 /* One replica. Fields are private; those marked readable may be read by
@@ -123,6 +134,7 @@ typedef struct {
    * its time, the part outside GPU kernels, the part in collectives */
   double step_time, step_outside, step_coll;
   double time_s, outside_s, coll_s;
+  pc_cache *pc;                    /* its prefix cache (scheduler.prefix_caching), NULL none */
 } srv_replica;
 
 /* ---- serving_sched.c, for the simulation ---- */
@@ -149,6 +161,8 @@ bool srv_fifo_remove(srv_fifo *f, srv_req *q);
  * step in flight if it is in one (the GPU has done that work) - and hand
  * it to srv_request_rejected with q->timed_out set. */
 void srv_replica_cancel(srv_replica *r, srv_req *q);
+/* r stops (or starts afresh): its prefix cache empties. Nothing may run. */
+void srv_replica_clear_cache(srv_replica *r);
 
 /* ---- serving_sim.c, for the scheduler ---- */
 

@@ -191,6 +191,7 @@ void srv_request_done(srv_sim *s, srv_req *q)
   }
   request_row(s, q, "completed", qd, ttft, tpot, e2e);
   live_change(s, q, -1);
+  if (q->session >= 0) srv_session_done(s, q);
   req_free(s, q);
   check_stop_ticks(s);
 }
@@ -213,6 +214,7 @@ void srv_request_rejected(srv_sim *s, srv_req *q, const char *why)
   }
   request_row(s, q, q->timed_out ? "timed_out" : "rejected", NAN, NAN, NAN, NAN);
   live_change(s, q, -1);
+  if (q->session >= 0) srv_session_end(s, q);
   req_free(s, q);
   check_stop_ticks(s);
 }
@@ -286,6 +288,7 @@ srv_req *srv_request_new(srv_sim *s, int cls, int64_t prompt, int64_t output)
   q->prompt = (int32_t)(prompt < INT32_MAX ? prompt : INT32_MAX);
   q->output = (int32_t)(output < INT32_MAX ? output : INT32_MAX);
   q->target = q->prompt;
+  q->session = -1;
   s->arrived++;
   live_change(s, q, +1);
   return q;
@@ -293,7 +296,7 @@ srv_req *srv_request_new(srv_sim *s, int cls, int64_t prompt, int64_t output)
 
 static void on_arrival(sim_engine *eng, void *ctx, uint64_t arg);
 
-static bool arrivals_over(const srv_sim *s, sim_time t)
+bool srv_arrivals_over(const srv_sim *s, sim_time t)
 {
   const srv_params *p = s->p;
   if (p->wl.requests > 0 && s->arrived >= (uint64_t)p->wl.requests) return true;
@@ -332,7 +335,7 @@ static void schedule_next(srv_sim *s, int i, sim_time now, bool first)
   } else {
     t = wl_arrivals_next(&src->arr, now);
   }
-  if (t == SIM_TIME_MAX || arrivals_over(s, t)) {
+  if (t == SIM_TIME_MAX || srv_arrivals_over(s, t)) {
     src->stopped = true;
     src->stopped_at = stop_time(s, now);
     check_stop_ticks(s);
@@ -344,27 +347,37 @@ static void schedule_next(srv_sim *s, int i, sim_time now, bool first)
 static void on_arrival(sim_engine *eng, void *ctx, uint64_t arg)
 {
   srv_sim *s = ctx;
-  const srv_params *p = s->p;
   int i = (int)arg;
   srv_source *src = &s->src[i];
   sim_time now = sim_now(eng);
-  if (arrivals_over(s, now)) {
+  if (srv_arrivals_over(s, now)) {
     src->stopped = true;
     src->stopped_at = stop_time(s, now);
     check_stop_ticks(s);
     return;
   }
-  int64_t prompt, output;
   if (src->trace) {
-    prompt = src->cfg->tr.values[0][src->row];
-    output = src->cfg->tr.values[1][src->row];
+    srv_prefix_id none = {0, 0, 0, -1};
+    srv_send(s, i, src->cfg->tr.values[0][src->row], src->cfg->tr.values[1][src->row], &none);
   } else {
-    prompt = wl_size_sample(&src->prompt, src->rng_sizes);
-    output = wl_size_sample(&src->output, src->rng_sizes);
+    int64_t prompt = wl_size_sample(&src->prompt, src->rng_sizes);
+    int64_t output = wl_size_sample(&src->output, src->rng_sizes);
+    srv_arrive(s, i, prompt, output);
   }
+  schedule_next(s, i, now, false);
+}
+
+void srv_send(srv_sim *s, int i, int64_t prompt, int64_t output, const srv_prefix_id *id)
+{
+  const srv_params *p = s->p;
+  srv_source *src = &s->src[i];
   srv_fit fit = srv_fit_context(p, src->cfg, &prompt, &output);
   if (fit == SRV_CUT) s->truncated++;
   srv_req *q = srv_request_new(s, i, prompt, output);
+  q->sys = id->sys;
+  q->sys_tokens = id->sys_tokens;
+  q->conv = id->conv ? id->conv : srv_lone_conv(q);
+  q->session = id->session;
   src->arrived++;
   s->tick_arrivals++;
   if (q->measured) s->m_arrived++;
@@ -382,10 +395,9 @@ static void on_arrival(sim_engine *eng, void *ctx, uint64_t arg)
     /* its client's time-out, unless it is turned away at once */
     double timeout = src->cfg->timeout_s;
     if (timeout > 0 && !s->probe)
-      q->timeout_ev = sim_schedule_in(eng, sim_time_from_s(timeout), on_timeout, s, (uint64_t)(uintptr_t)q);
+      q->timeout_ev = sim_schedule_in(s->eng, sim_time_from_s(timeout), on_timeout, s, (uint64_t)(uintptr_t)q);
     srv_route(s, q, r, true);
   }
-  schedule_next(s, i, now, false);
 }
 
 void srv_request_evicted(srv_sim *s, srv_req *q)
@@ -660,7 +672,7 @@ static void on_tick(sim_engine *eng, void *ctx, uint64_t arg)
  * next tick. */
 static void check_stop_ticks(srv_sim *s)
 {
-  if (s->live == 0 && srv_active_sources(s) == 0) {
+  if (s->live == 0 && s->thinking == 0 && srv_active_sources(s) == 0) {
     if (s->tick_ev) {
       sim_cancel(s->eng, s->tick_ev);
       s->tick_ev = 0;
@@ -791,6 +803,7 @@ void *serving_create(const void *params, const sim_component_env *env)
       src->rng_sizes = sim_rng_alloc(env->seed, stream);
     }
   }
+  srv_sessions_init(s, env->seed);
   s->measure_from = sim_warmup_end(s->eng) > 0 ? sim_warmup_end(s->eng) : 0;
   /* the end of the last spike of any class, for the drain time */
   s->spike_start = s->spike_end = s->drained_at = -1;
@@ -844,6 +857,7 @@ void serving_destroy(void *self)
     sim_quantiles_release(&src->tpot);
     sim_quantiles_release(&src->e2e);
   }
+  srv_sessions_release(s);
   sim_quantiles_release(&s->ttft);
   sim_quantiles_release(&s->tpot);
   sim_quantiles_release(&s->e2e);

@@ -1,0 +1,168 @@
+/* models/serving/serving_session.c: what a request's prompt shares with
+ * others, for the prefix cache: shared system prompts
+ * (workload.system_prompt: one of `count`, drawn by a Zipf law) and
+ * conversations (workload.sessions): an arrival starts a conversation of
+ * `turns` turns; each turn's prompt is the system prompt, the conversation
+ * so far (earlier messages and answers) and a new message; the next turn
+ * is sent a think time after the answer, and none after a turn is turned
+ * away, times out, or would arrive after the workload ends. Owns the
+ * conversations' slots (memory follows the conversations in progress),
+ * each class's stream "serving.NAME.sessions" (turns, think times, system
+ * prompts: classes without these keys draw nothing from it) and its Zipf
+ * table. */
+#include <gsl/gsl_randist.h>
+#include <math.h>
+#include <stdlib.h>
+
+#include "models/serving/serving_int.h"
+#include "sim/rng.h"
+#include "sim/util.h"
+
+/* A lone request's conversation id: its own (above every conversation's). */
+#define LONE_CONV (UINT64_C(1) << 63)
+
+struct srv_session {
+  uint64_t conv;
+  int32_t cls, turns_left;     /* turns still to send */
+  uint32_t sys;
+  int32_t sys_tokens;
+  int64_t history;             /* the conversation's tokens after the system prompt */
+  int32_t next_free;
+};
+
+void srv_sessions_init(srv_sim *s, uint64_t seed)
+{
+  s->sess_free = -1;
+  for (int i = 0; i < s->nsrc; i++) {
+    srv_source *src = &s->src[i];
+    const srv_class_cfg *c = src->cfg;
+    if (src->trace || !(c->has_sessions || c->has_system_prompt)) continue;
+    char stream[160];
+    snprintf(stream, sizeof stream, "serving.%s.sessions", c->name);
+    src->rng_sess = sim_rng_alloc(seed, stream);
+    if (c->has_sessions) wl_size_init(&src->turns, &c->turns_p);
+    if (c->has_system_prompt && c->system_prompt.count > 1) {
+      size_t n = (size_t)c->system_prompt.count;
+      double *w = xmalloc(n * sizeof *w);
+      for (size_t k = 0; k < n; k++) w[k] = pow((double)(k + 1), -c->system_prompt.zipf);
+      src->sys_pick = gsl_ran_discrete_preproc(n, w);
+      free(w);
+    }
+  }
+}
+
+void srv_sessions_release(srv_sim *s)
+{
+  for (int i = 0; i < s->nsrc; i++) {
+    srv_source *src = &s->src[i];
+    if (src->rng_sess) gsl_rng_free(src->rng_sess);
+    if (src->sys_pick) gsl_ran_discrete_free(src->sys_pick);
+    if (src->cfg->has_sessions && !src->trace && src->rng_sess) wl_size_release(&src->turns);
+  }
+  free(s->sess);
+}
+
+/* The system prompt (1..count) of a request or conversation of source i. */
+static uint32_t pick_sys(srv_source *src)
+{
+  if (!src->sys_pick) return 1;
+  return (uint32_t)gsl_ran_discrete(src->rng_sess, src->sys_pick) + 1;
+}
+
+static int32_t slot_new(srv_sim *s)
+{
+  if (s->sess_free < 0) {
+    int32_t cap = s->capsess ? 2 * s->capsess : 256;
+    s->sess = xrealloc(s->sess, (size_t)cap * sizeof *s->sess);
+    for (int32_t k = cap - 1; k >= s->capsess; k--) {
+      s->sess[k].next_free = s->sess_free;
+      s->sess_free = k;
+    }
+    s->capsess = cap;
+  }
+  int32_t k = s->sess_free;
+  s->sess_free = s->sess[k].next_free;
+  return k;
+}
+
+static void slot_free(srv_sim *s, int32_t k)
+{
+  s->sess[k].next_free = s->sess_free;
+  s->sess_free = k;
+}
+
+/* Send conversation k's next turn: a new message of `msg` tokens, an
+ * answer of `output`. */
+static void send_turn(srv_sim *s, int32_t k, int64_t msg, int64_t output)
+{
+  srv_session *c = &s->sess[k];
+  c->turns_left--;
+  srv_prefix_id id = {c->sys, c->sys_tokens, c->conv, k};
+  srv_send(s, c->cls, c->sys_tokens + c->history + msg, output, &id);
+}
+
+void srv_arrive(srv_sim *s, int i, int64_t prompt, int64_t output)
+{
+  srv_source *src = &s->src[i];
+  const srv_class_cfg *cfg = src->cfg;
+  uint32_t sys = 0;
+  int32_t sys_tokens = 0;
+  if (cfg->has_system_prompt) {
+    sys = pick_sys(src);
+    sys_tokens = (int32_t)cfg->system_prompt.tokens;
+  }
+  if (!cfg->has_sessions) {
+    srv_prefix_id id = {sys, sys_tokens, 0, -1};
+    srv_send(s, i, sys_tokens + prompt, output, &id);
+    return;
+  }
+  int32_t k = slot_new(s);
+  srv_session *c = &s->sess[k];
+  int64_t turns = wl_size_sample(&src->turns, src->rng_sess);
+  *c = (srv_session){++s->next_conv, i, (int32_t)(turns < 1 ? 1 : turns), sys, sys_tokens, 0, -1};
+  s->conversations++;
+  send_turn(s, k, prompt, output);
+}
+
+uint64_t srv_lone_conv(const srv_req *q)
+{
+  return LONE_CONV | (uint64_t)q->id;
+}
+
+static void on_turn(sim_engine *eng, void *ctx, uint64_t arg)
+{
+  srv_sim *s = ctx;
+  int32_t k = (int32_t)arg;
+  s->thinking--;
+  srv_session *c = &s->sess[k];
+  srv_source *src = &s->src[c->cls];
+  if (srv_arrivals_over(s, sim_now(eng))) {
+    /* the workload has ended: no more turns */
+    slot_free(s, k);
+    return;
+  }
+  int64_t msg = wl_size_sample(&src->prompt, src->rng_sizes);
+  int64_t output = wl_size_sample(&src->output, src->rng_sizes);
+  send_turn(s, k, msg, output);
+}
+
+void srv_session_done(srv_sim *s, const srv_req *q)
+{
+  int32_t k = q->session;
+  srv_session *c = &s->sess[k];
+  if (c->turns_left <= 0) {
+    slot_free(s, k);
+    return;
+  }
+  /* the conversation now holds this turn's prompt and answer */
+  c->history = (int64_t)q->prompt + q->output - c->sys_tokens;
+  double think = s->src[c->cls].cfg->sessions.think_time_s;
+  double dt = think > 0 ? gsl_ran_exponential(s->src[c->cls].rng_sess, think) : 0;
+  s->thinking++;
+  sim_schedule_in(s->eng, sim_time_from_s(dt) > 0 ? sim_time_from_s(dt) : 1, on_turn, s, (uint64_t)k);
+}
+
+void srv_session_end(srv_sim *s, const srv_req *q)
+{
+  slot_free(s, q->session);
+}
