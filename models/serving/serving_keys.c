@@ -665,6 +665,9 @@ static bool pool_sched(srv_params *p, int i, const sim_setup *su, sim_check *ck)
   if (!sc->has_max_num_seqs) sc->max_num_seqs = sp->max_num_seqs;
   if (!sc->has_max_batched_tokens) sc->max_batched_tokens = sp->max_batched_tokens;
   if (!sc->has_block_size) sc->block_size = sp->block_size;
+  if (!sc->has_prefix_caching)
+    sc->prefix_caching = sp->prefix_caching && sc->policy != SRV_STATIC && sc->policy != SRV_DYNAMIC &&
+                         llm_window_layers(p->m) == 0;
   pl->frontend_s = sp->frontend_request_s + sp->frontend_token_s;
   int64_t bt = sc->max_batched_tokens;
   if (bt == 0) bt = sc->policy == SRV_CHUNKED ? 2048 : (p->context > 2048 ? p->context : 2048);

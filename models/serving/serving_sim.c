@@ -289,6 +289,7 @@ srv_req *srv_request_new(srv_sim *s, int cls, int64_t prompt, int64_t output)
   q->output = (int32_t)(output < INT32_MAX ? output : INT32_MAX);
   q->target = q->prompt;
   q->session = -1;
+  q->conv = srv_lone_conv(q);  /* its prompt its own unless srv_send says otherwise */
   s->arrived++;
   live_change(s, q, +1);
   return q;
@@ -376,7 +377,7 @@ void srv_send(srv_sim *s, int i, int64_t prompt, int64_t output, const srv_prefi
   srv_req *q = srv_request_new(s, i, prompt, output);
   q->sys = id->sys;
   q->sys_tokens = id->sys_tokens;
-  q->conv = id->conv ? id->conv : srv_lone_conv(q);
+  if (id->conv) q->conv = id->conv;
   q->session = id->session;
   src->arrived++;
   s->tick_arrivals++;

@@ -69,6 +69,8 @@ static const sim_key stack_keys[] = {
     "scheduler.max_batched_tokens default (0: max(context, 2048); chunked-prefill 2048)"),
   I(max_num_seqs, "max_num_seqs", 1, 65536, "scheduler.max_num_seqs default"),
   I(block_size, "block_size", 1, 4096, "scheduler.block_size default (KV-cache block, tokens)"),
+  {.name = "prefix_caching", .kind = SIM_KEY_BOOL, .offset = offsetof(stack_profile, prefix_caching), .def = 0,
+   .help = "scheduler.prefix_caching default: the engine keeps and reuses KV blocks of prompt prefixes"},
   S(source, "source", true, "the engine's repository or documentation at the named version"),
   S(host_source, "host_source", true, "where the host times come from"),
   S(frontend_source, "frontend_source", true, "where the front-end times come from"),

@@ -59,6 +59,7 @@ typedef struct {
   int policy;                       /* STACK_POLICY_* */
   int64_t max_batched_tokens;       /* 0: the simulator's rule (max(context, 2048); chunked 2048) */
   int64_t max_num_seqs, block_size;
+  bool prefix_caching;              /* scheduler.prefix_caching default */
   /* sources */
   const char *source, *host_source, *frontend_source, *graphs_source, *collective_source, *memory_source,
       *scheduler_source;
