@@ -133,6 +133,8 @@ static void stop_replica(srv_sim *s, int k, sim_time now)
     sim_cancel(s->eng, l->intr_ev);
     l->intr_ev = 0;
   }
+  /* the instance goes, and what its memory cached with it */
+  srv_replica_clear_cache(&s->reps[k]);
   l->state = SRV_LIFE_OFF;
   book(s, pool, now);
 }

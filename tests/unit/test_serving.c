@@ -2653,6 +2653,159 @@ static void test_timeouts_overload(void)
   free(dir);
 }
 
+/* ---- prefix caching and conversations ---- */
+
+/* The tiny model (every step its fixed 25 ms), one replica with room for
+ * every block, conversations of exactly two turns (message 100 tokens,
+ * answer 50, no think time) arriving 50 s apart (gamma, cv 0.01): nothing
+ * is ever evicted or preempted, and the hit rate follows by hand, with
+ * 16-token blocks. Turn 1 holds 100 + 49 tokens of KV at its end (the
+ * last token's is never written): 9 full blocks (144 tokens) stay cached.
+ * Turn 2's prompt is 100 + 50 + 100 = 250: at most (250 - 1) / 16 = 15
+ * blocks could come from the cache, 9 do. So of C requests in V
+ * conversations, the cache saves 144 (C - V) of 100 V + 250 (C - V)
+ * prompt tokens. With a shared system prompt of 160 tokens (10 blocks)
+ * before every prompt: every request but the first finds those 10 blocks,
+ * and turn 2 finds 19 (304 tokens: turn 1's 260 + 49 tokens). */
+static char *prefix_scenario(const char *extra)
+{
+  char *model = cs_slurp(TINY_CFG, NULL);
+  CU_ASSERT_PTR_NOT_NULL_FATAL(model);
+  char *s = fmt("name = \"prefix\";\nseed = 5;\n%s"
+                "model = { name = \"tiny\"; };\n"
+                "cluster = { pools = ( { gpu = \"" A100 "\"; replicas = 1; } ); };\n"
+                "workload = {\n"
+                "  arrivals = { process = \"gamma\"; cv = 0.01; rate = 0.02; };\n"
+                "  sessions = { turns = { dist = \"fixed\"; value = 2; }; think_time_s = 0.0; };\n"
+                "  prompt_tokens = { dist = \"fixed\"; value = 100; };\n"
+                "  output_tokens = { dist = \"fixed\"; value = 50; };\n"
+                "  duration_s = 3000.0;\n"
+                "  %s\n"
+                "};\n"
+                "scheduler = { policy = \"continuous\"; max_num_seqs = 16; block_size = 16; prefix_caching = true; "
+                "step_overhead_s = 0.025; };\n",
+                model, extra);
+  free(model);
+  return s;
+}
+
+static void test_prefix_hit_rate_exact(void)
+{
+  unsigned f0 = CU_get_number_of_failures();
+  char *dir = cs_tmpdir("serving_prefix");
+  char *text = prefix_scenario("");
+  char *cfg = cs_write_file(dir, "prefix.cfg", text);
+  char *sum = RUN_CFG(dir, "prefix.cfg", "conv");
+  double C = SNUM(sum, "requests_completed"), V = SNUM(sum, "conversations");
+  CHECK(V >= 50 && C > V && SNUM(sum, "requests_rejected") == 0 && SNUM(sum, "preemptions") == 0 &&
+            SNUM(sum, "requests_in_flight") == 0,
+        "%g requests in %g conversations, %g rejected, %g preempted", C, V, SNUM(sum, "requests_rejected"),
+        SNUM(sum, "preemptions"));
+  CHECK(SNUM(sum, "prefill_tokens_saved") == 144 * (C - V), "saved %g, expected 144 x %g",
+        SNUM(sum, "prefill_tokens_saved"), C - V);
+  CHECK_REL(SNUM(sum, "prefix_cache_hit_rate"), 144 * (C - V) / (100 * V + 250 * (C - V)), 1e-12, "hit rate");
+  free(sum);
+
+  /* the same with a shared system prompt */
+  free(text);
+  free(cfg);
+  text = prefix_scenario("system_prompt = { tokens = 160; count = 1; };");
+  cfg = cs_write_file(dir, "sys.cfg", text);
+  sum = RUN_CFG(dir, "sys.cfg", "sys");
+  C = SNUM(sum, "requests_completed");
+  V = SNUM(sum, "conversations");
+  double saved = 160 * (V - 1) + 304 * (C - V);
+  CHECK(SNUM(sum, "prefill_tokens_saved") == saved, "saved %g, expected %g", SNUM(sum, "prefill_tokens_saved"),
+        saved);
+  CHECK_REL(SNUM(sum, "prefix_cache_hit_rate"), saved / (260 * V + 410 * (C - V)), 1e-12, "hit rate");
+  free(sum);
+
+  /* off: nothing saved, every prompt computed */
+  sum = RUN_CFG(dir, "sys.cfg", "off", "--set", "scheduler.prefix_caching=false");
+  CHECK(SNUM(sum, "prefix_cache_hit_rate") == 0 && SNUM(sum, "prefill_tokens_saved") == 0,
+        "off: hit rate %g, saved %g", SNUM(sum, "prefix_cache_hit_rate"), SNUM(sum, "prefill_tokens_saved"));
+  /* a lone request's prompt is its own: requests without conversations or a
+   * system prompt share nothing */
+  free(sum);
+  char *little = cs_write_file(dir, "little.cfg", little_cfg);
+  sum = RUN_CFG(dir, "little.cfg", "lone", "--set", "scheduler.prefix_caching=true");
+  CHECK(SNUM(sum, "prefix_cache_hit_rate") == 0, "unique prompts: hit rate %g", SNUM(sum, "prefix_cache_hit_rate"));
+  free(sum);
+  /* on a real model the cache pays in latency: conversations with a long
+   * shared system prompt, p99 TTFT with and without it */
+  double ttft[2];
+  for (int on = 0; on < 2; on++) {
+    sum = RUN_CFG(dir, "little.cfg", on ? "chat_on" : "chat_off", "--set", "workload.arrivals.rate=1.0", "--set",
+                  "workload.sessions={ turns = { dist = \"fixed\"; value = 4; }; think_time_s = 5.0; }", "--set",
+                  "workload.system_prompt={ tokens = 2000; count = 4; }", "--set",
+                  on ? "scheduler.prefix_caching=true" : "scheduler.prefix_caching=false");
+    ttft[on] = SNUM(sum, "ttft_p99_s");
+    if (on) CHECK(SNUM(sum, "prefix_cache_hit_rate") > 0.5, "chat: hit rate %g", SNUM(sum, "prefix_cache_hit_rate"));
+    free(sum);
+  }
+  CHECK(ttft[1] < 0.5 * ttft[0], "chat: p99 TTFT %g with the cache, %g without", ttft[1], ttft[0]);
+  free(little);
+  free(text);
+  free(cfg);
+  cs_cleanup_if_passed(dir, f0);
+  free(dir);
+}
+
+/* Memory short (80 blocks of 16 tokens), 20 system prompts of skewed
+ * popularity, conversations with think times, a load that preempts: no
+ * request lost, Little's law to rounding, the KV in use never past the
+ * capacity, and fewer hits than with room for everything. */
+static void test_prefix_pressure(void)
+{
+  unsigned f0 = CU_get_number_of_failures();
+  char *dir = cs_tmpdir("serving_prefix_pressure");
+  char *model = cs_slurp(TINY_CFG, NULL);
+  CU_ASSERT_PTR_NOT_NULL_FATAL(model);
+  char *text = fmt("name = \"pressure\";\nseed = 6;\n%s"
+                   "model = { name = \"tiny\"; max_context = 1024; };\n"
+                   "cluster = { pools = ( { gpu = \"" A100 "\"; replicas = 2; num_gpu_blocks = 80; } ); };\n"
+                   "workload = {\n"
+                   "  arrivals = { rate = 6.0; };\n"
+                   "  sessions = { turns = { dist = \"geometric\"; mean = 4.0; }; think_time_s = 5.0; };\n"
+                   "  system_prompt = { tokens = 200; count = 20; zipf = 1.1; };\n"
+                   "  prompt_tokens = { dist = \"lognormal\"; mean = 60.0; cv = 1.0; };\n"
+                   "  output_tokens = { dist = \"lognormal\"; mean = 30.0; cv = 1.0; };\n"
+                   "  truncate = true;\n"
+                   "  duration_s = 600.0;\n"
+                   "};\n"
+                   "scheduler = { policy = \"continuous\"; max_num_seqs = 8; prefix_caching = true; "
+                   "step_overhead_s = 0.005; };\n",
+                   model);
+  char *cfg = cs_write_file(dir, "pressure.cfg", text);
+  char *sum = RUN_CFG(dir, "pressure.cfg", "short");
+  double arrived = SNUM(sum, "requests_arrived"), completed = SNUM(sum, "requests_completed");
+  double rejected = SNUM(sum, "requests_rejected"), flight = SNUM(sum, "requests_in_flight");
+  CHECK(arrived == completed + rejected + flight, "%g arrived, %g + %g + %g", arrived, completed, rejected, flight);
+  CHECK(SNUM(sum, "preemptions") > 0, "no preemption: the test needs memory pressure");
+  CHECK(SNUM(sum, "kv_cache_peak_fraction") <= 1, "KV peak %g", SNUM(sum, "kv_cache_peak_fraction"));
+  double hit_short = SNUM(sum, "prefix_cache_hit_rate");
+  CHECK(hit_short > 0 && hit_short < 1, "hit rate %g", hit_short);
+  check_little(sum, "prefix cache under pressure");
+  free(sum);
+  sum = RUN_CFG(dir, "pressure.cfg", "room", "--set", "cluster.pools.[0].num_gpu_blocks=100000");
+  CHECK(SNUM(sum, "prefix_cache_hit_rate") > hit_short, "room for every block: hit rate %g, short of memory %g",
+        SNUM(sum, "prefix_cache_hit_rate"), hit_short);
+  free(sum);
+  /* bad keys */
+  check_refused(dir, "pressure.cfg", "workload.sessions.turns.dist=\"fixed\"", "workload.sessions.turns.value=0",
+                "workload.sessions.turns");
+  check_refused(dir, "pressure.cfg", "workload.system_prompt.tokens=0", NULL, "workload.system_prompt.tokens");
+  check_refused(dir, "pressure.cfg", "workload.system_prompt.zipf=-1.0", NULL, "workload.system_prompt.zipf");
+  check_refused(dir, "pressure.cfg", "scheduler.policy=\"static\"", NULL, "scheduler.prefix_caching");
+  check_refused(dir, "pressure.cfg", "workload.sessions.think_time_s=-1.0", NULL, "workload.sessions.think_time_s");
+  printf("\n");
+  free(cfg);
+  free(text);
+  free(model);
+  cs_cleanup_if_passed(dir, f0);
+  free(dir);
+}
+
 int main(int argc, char **argv)
 {
   static const cs_test tests[] = {
@@ -2662,6 +2815,8 @@ int main(int argc, char **argv)
     {"little_law", test_little_law},
     {"timeouts_exact", test_timeouts_exact},
     {"timeouts_overload", test_timeouts_overload},
+    {"prefix_hit_rate_exact", test_prefix_hit_rate_exact},
+    {"prefix_pressure", test_prefix_pressure},
     {"light_load_exact", test_light_load_exact},
     {"batching_policies", test_batching_policies},
     {"kv_exhaustion", test_kv_exhaustion},
