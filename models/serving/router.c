@@ -140,10 +140,13 @@ const route_type route_least_kv = {.name = "least-kv", .pick = least_kv, .less =
 const route_type route_power_of_two = {.name = "power-of-two", .pick = power_of_two, .uses_rng = true,
                                        .uses_outstanding = true};
 const route_type route_random = {.name = "random", .pick = random_pick, .uses_rng = true};
+/* its affinity is the simulation's (srv_pick): on its own it is least-outstanding */
+const route_type route_prefix_affinity = {.name = "prefix-affinity", .pick = least_outstanding,
+                                          .less = fewer_outstanding, .uses_outstanding = true, .affinity = true};
 
 const route_type *const route_types[] = {
   &route_round_robin, &route_least_outstanding, &route_least_kv, &route_power_of_two,
-  &route_random, NULL,
+  &route_random, &route_prefix_affinity, NULL,
 };
 
 const route_type *route_type_find(const char *name)

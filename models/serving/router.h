@@ -1,7 +1,8 @@
 /* models/serving/router.h: how a request picks one of n replicas. Policies
  * are a GSL-style type table (name + function) so that a scenario names
  * them: "round-robin", "least-outstanding", "least-kv", "power-of-two",
- * and "random" (uniform, the baseline power-of-two is measured against).
+ * "random" (uniform, the baseline power-of-two is measured against) and
+ * "prefix-affinity" (least-outstanding, where the caller adds affinity).
  * The router reads a route_replica array the caller keeps up to date and
  * owns a cursor; it knows nothing of time. Picks are O(1) for round
  * robin and the random policies. The ordering policies (least-outstanding,
@@ -45,6 +46,7 @@ typedef struct {
    * the others. */
   bool (*less)(const route_replica *a, const route_replica *b);
   bool uses_outstanding, uses_kv;  /* the fields of route_replica it reads */
+  bool affinity;        /* the caller may send a request to a replica that holds its prefix instead */
 } route_type;
 
 struct route_router {
@@ -72,6 +74,11 @@ extern const route_type route_least_kv;
 extern const route_type route_power_of_two;
 /* "random": one replica drawn uniformly (one draw when n >= 2). */
 extern const route_type route_random;
+/* "prefix-affinity": least-outstanding, with `affinity` set: the caller
+ * (the serving simulation) sends a request to the replica that holds its
+ * prefix instead while that one is not overloaded, as SGLang's cache-aware
+ * router does. */
+extern const route_type route_prefix_affinity;
 
 /* Every policy, NULL-terminated (for lookups and "expected one of" lists). */
 extern const route_type *const route_types[];

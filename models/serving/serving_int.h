@@ -66,6 +66,9 @@ uint64_t srv_lone_conv(const srv_req *q);
 void srv_session_done(srv_sim *s, const srv_req *q);
 /* q of a conversation was turned away or given up: the conversation ends. */
 void srv_session_end(srv_sim *s, const srv_req *q);
+/* The replica conversation k's last turn went to (-1: none yet), and set it. */
+int srv_session_home(const srv_sim *s, int32_t k);
+void srv_session_set_home(srv_sim *s, int32_t k, int replica);
 /* serving_sim.c: make a request of class i with these sizes and prompt
  * identity and send it (turned away at once if too long for the model). */
 void srv_send(srv_sim *s, int i, int64_t prompt, int64_t output, const srv_prefix_id *id);

@@ -297,6 +297,12 @@ void serving_report(void *self, sim_engine *eng, sim_report *rep)
                  "prefix cache: share of prompt tokens found cached");
   sim_report_num(rep, "prefill_tokens_saved", s->host.prompt_tokens_cached, "  prompt tokens not computed");
   sim_report_int(rep, "conversations", (int64_t)s->conversations, "conversations started (workload.sessions)");
+  bool conv = false;
+  for (int i = 0; i < s->nsrc; i++) conv = conv || s->src[i].cfg->has_sessions || s->src[i].cfg->has_system_prompt;
+  if (conv)
+    sim_report_warn(rep, "saturation_rate_per_s and capacity_utilization size a request by its prompt_tokens; "
+                    "conversations and system prompts send longer prompts (the history, the system prompt), so "
+                    "read them as an upper bound on capacity");
   sim_report_int(rep, "steps", (int64_t)steps, "batch steps");
   double step_s = 0, outside_s = 0, coll_s = 0;
   for (int i = 0; i < s->nreps; i++) {

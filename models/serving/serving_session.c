@@ -28,6 +28,7 @@ struct srv_session {
   int32_t sys_tokens;
   int64_t history;             /* the conversation's tokens after the system prompt */
   int32_t next_free;
+  int32_t home;                /* the replica its last turn went to, -1 none */
 };
 
 void srv_sessions_init(srv_sim *s, uint64_t seed)
@@ -119,7 +120,7 @@ void srv_arrive(srv_sim *s, int i, int64_t prompt, int64_t output)
   int32_t k = slot_new(s);
   srv_session *c = &s->sess[k];
   int64_t turns = wl_size_sample(&src->turns, src->rng_sess);
-  *c = (srv_session){++s->next_conv, i, (int32_t)(turns < 1 ? 1 : turns), sys, sys_tokens, 0, -1};
+  *c = (srv_session){++s->next_conv, i, (int32_t)(turns < 1 ? 1 : turns), sys, sys_tokens, 0, -1, -1};
   s->conversations++;
   send_turn(s, k, prompt, output);
 }
@@ -165,4 +166,14 @@ void srv_session_done(srv_sim *s, const srv_req *q)
 void srv_session_end(srv_sim *s, const srv_req *q)
 {
   slot_free(s, q->session);
+}
+
+int srv_session_home(const srv_sim *s, int32_t k)
+{
+  return s->sess[k].home;
+}
+
+void srv_session_set_home(srv_sim *s, int32_t k, int replica)
+{
+  s->sess[k].home = replica;
 }

@@ -384,6 +384,7 @@ void srv_send(srv_sim *s, int i, int64_t prompt, int64_t output, const srv_prefi
   if (q->measured) s->m_arrived++;
 
   int r = srv_pick(s, q);
+  if (q->session >= 0) srv_session_set_home(s, q->session, r);
   if (fit == SRV_TOO_LONG) {
     /* the replica's API server refuses it before its engine sees it */
     q->replica = r;
@@ -420,7 +421,49 @@ static int up_in(const srv_sim *s, int i) { return route_up(&s->prouter[i], (int
  * each pool's pick (its cursor kept where another pool wins; the first
  * pool on a tie); the others choose a pool with a chance in proportion to
  * its replicas up (one draw; round robin: in turn), then pick within it. */
+static int pick_load(srv_sim *s, const srv_req *q);
+
+/* Lamping and Veach's jump consistent hash (2014): key to a bucket in
+ * [0, n), moving few keys when n grows. */
+static int jump_hash(uint64_t key, int n)
+{
+  int64_t b = -1, j = 0;
+  while (j < n) {
+    b = j;
+    key = key * 2862933555777941757ULL + 1;
+    j = (int64_t)((double)(b + 1) * ((double)(1LL << 31) / (double)((key >> 33) + 1)));
+  }
+  return (int)b;
+}
+
+/* SGLang's model gateway (SMG) balances instead of following the cache
+ * when the preferred worker has more than 64 requests above the least
+ * loaded and more than 1.5 times as many (--balance-abs-threshold 64,
+ * --balance-rel-threshold 1.5: lightseekorg/smg docs/getting-started/
+ * load-balancing.md). */
+#define AFFINITY_ABS 64
+#define AFFINITY_REL 1.5
+
 int srv_pick(srv_sim *s, const srv_req *q)
+{
+  int r = pick_load(s, q);
+  if (!s->router.type->affinity) return r;
+  /* prefix affinity: the replica that served the conversation, else (a
+   * first turn, a lone request) the system prompt's replica by consistent
+   * hash over the replicas, while it is up, may take the class and is not
+   * overloaded against the least loaded pick */
+  int home = q->session >= 0 ? srv_session_home(s, q->session) : -1;
+  if (home < 0 && q->sys) home = jump_hash(q->sys, s->nreps);
+  if (home < 0 || home == r || s->view[home].down) return r;
+  uint32_t mask = s->p->classes[q->cls].pool_mask;
+  if (mask && !(mask >> s->reps[home].pool & 1)) return r;
+  double h = (double)s->view[home].outstanding, lo = (double)s->view[r].outstanding;
+  if (h - lo > AFFINITY_ABS && h > AFFINITY_REL * lo) return r;
+  return home;
+}
+
+/* The least loaded (or the policy's) replica for q. */
+static int pick_load(srv_sim *s, const srv_req *q)
 {
   uint32_t mask = s->p->classes[q->cls].pool_mask;
   if (!mask || !s->prouter) return route_pick(&s->router, s->view, s->nreps, s->rng_route);

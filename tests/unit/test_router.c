@@ -27,7 +27,7 @@
 static void test_type_table(void)
 {
   static const char *const names[] = {"round-robin", "least-outstanding", "least-kv", "power-of-two",
-                                      "random", NULL};
+                                      "random", "prefix-affinity", NULL};
   int n = 0;
   for (int i = 0; names[i]; i++) {
     const route_type *t = route_type_find(names[i]);
@@ -40,6 +40,10 @@ static void test_type_table(void)
   while (route_types[listed]) listed++;
   CU_ASSERT_EQUAL(listed, n);
   CU_ASSERT_PTR_EQUAL(route_type_find("power-of-two"), &route_power_of_two);
+  /* on its own prefix-affinity balances as least-outstanding does */
+  CU_ASSERT(route_prefix_affinity.affinity && !route_least_outstanding.affinity);
+  CU_ASSERT(route_prefix_affinity.pick == route_least_outstanding.pick &&
+            route_prefix_affinity.less == route_least_outstanding.less);
   CU_ASSERT_PTR_NULL(route_type_find("round_robin"));
   CU_ASSERT_PTR_NULL(route_type_find(""));
   CU_ASSERT_FALSE(route_round_robin.uses_rng);

@@ -2744,6 +2744,21 @@ static void test_prefix_hit_rate_exact(void)
     free(sum);
   }
   CHECK(ttft[1] < 0.5 * ttft[0], "chat: p99 TTFT %g with the cache, %g without", ttft[1], ttft[0]);
+  /* two replicas: sending a conversation back where its history is cached
+   * finds more than balancing load alone */
+  double hit[2];
+  for (int aff = 0; aff < 2; aff++) {
+    sum = RUN_CFG(dir, "little.cfg", aff ? "aff" : "lo", "--set", "workload.arrivals.rate=1.0", "--set",
+                  "workload.sessions={ turns = { dist = \"fixed\"; value = 4; }; think_time_s = 5.0; }", "--set",
+                  "workload.system_prompt={ tokens = 2000; count = 4; }", "--set", "scheduler.prefix_caching=true",
+                  "--set", aff ? "router.policy=\"prefix-affinity\"" : "router.policy=\"least-outstanding\"");
+    hit[aff] = SNUM(sum, "prefix_cache_hit_rate");
+    CHECK(SNUM(sum, "requests_arrived") ==
+              SNUM(sum, "requests_completed") + SNUM(sum, "requests_rejected") + SNUM(sum, "requests_in_flight"),
+          "%s: requests lost", aff ? "prefix-affinity" : "least-outstanding");
+    free(sum);
+  }
+  CHECK(hit[1] > hit[0] + 0.05, "hit rate with prefix affinity %g, least outstanding %g", hit[1], hit[0]);
   free(little);
   free(text);
   free(cfg);
