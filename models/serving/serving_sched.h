@@ -19,6 +19,8 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include <gsl/gsl_rng.h>
+
 #include "models/serving/kvcache.h"
 #include "models/serving/router.h"
 #include "models/serving/serving.h"
@@ -77,6 +79,12 @@ typedef struct {
   int64_t waiting;              /* requests queued or swapped out */
   double tokens;                /* output tokens emitted (the simulation zeroes it per interval) */
   uint64_t preemptions, swaps;  /* after the warm-up */
+  /* speculative decoding (NULL, zeros when off): its random stream
+   * ("serving.speculative"), and over the measured window the draft
+   * tokens proposed and accepted, the decode steps of sequences and the
+   * tokens they emitted */
+  gsl_rng *rng_spec;
+  uint64_t spec_proposed, spec_accepted, spec_seq_steps, spec_emitted;
 } srv_host;
 
 /* One replica. Fields are private; those marked readable may be read by
@@ -121,6 +129,7 @@ typedef struct {
    * its time, the part outside GPU kernels, the part in collectives */
   double step_time, step_outside, step_coll;
   double time_s, outside_s, coll_s;
+  double step_draft, draft_s;      /* speculative decoding: drafting's part of the step, and its total (readable) */
 } srv_replica;
 
 /* ---- serving_sched.c, for the simulation ---- */
