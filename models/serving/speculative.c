@@ -41,10 +41,11 @@ const sim_key spec_keys[] = {
    .help = "method draft: the draft model (catalog name; same GPUs and tp as the target)"},
   {.name = "num_speculative_tokens", .kind = SIM_KEY_INT, .offset = offsetof(spec_cfg, k), .def = 1, .min = 1,
    .max = SPEC_MAX_TOKENS, .has_present = true, .present_offset = offsetof(spec_cfg, has_k),
-   .help = "draft tokens proposed and verified per decode step (k)"},
+   .help = "draft tokens proposed and verified per decode step, k (required with a method)"},
   {.name = "acceptance_rate", .kind = SIM_KEY_FLOAT, .offset = offsetof(spec_cfg, acceptance_rate), .def = 0,
    .min = 0, .max = 1, .has_present = true, .present_offset = offsetof(spec_cfg, has_rate),
-   .help = "probability each draft token is accepted given those before it were"},
+   .help = "probability each draft token is accepted given those before it were (this or acceptance_rates "
+           "required with a method)"},
   {.name = "acceptance_rates", .kind = SIM_KEY_NUMBERS, .offset = offsetof(spec_cfg, acceptance_rates),
    .count_offset = offsetof(spec_cfg, nrates), .max_items = SPEC_MAX_TOKENS, .min = 0, .max = 1,
    .help = "or one per draft position [a1, ..., ak] (instead of acceptance_rate)"},
