@@ -14,6 +14,7 @@
 #include <CUnit/CUnit.h>
 #include <gsl/gsl_rng.h>
 #include <math.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -27,7 +28,21 @@
 #include "testutil.h"
 
 #define A100 "a100-80gb-sxm"
-#define fmt cs_fmt
+
+/* A formatted string in one of 8 rotating static buffers (messages and
+ * --set arguments: nothing to free). */
+static const char *fmt(const char *f, ...) __attribute__((format(printf, 1, 2)));
+static const char *fmt(const char *f, ...)
+{
+  static char buf[8][2048];
+  static int next;
+  char *b = buf[next++ % 8];
+  va_list ap;
+  va_start(ap, f);
+  vsnprintf(b, sizeof buf[0], f, ap);
+  va_end(ap);
+  return b;
+}
 
 /* `clustersim run CFG -q -o OUT [--set S]...` in dir: OUT/summary.json's
  * text, or NULL after failing the test. */
@@ -395,7 +410,7 @@ static void test_none_identical(void)
   char *dir = cs_tmpdir("spec_off");
   const char *plain = strstr(load_cfg, "speculative = {");
   CU_ASSERT_PTR_NOT_NULL_FATAL(plain);
-  char *without = fmt("%.*s", (int)(plain - load_cfg), load_cfg);
+  char *without = cs_fmt("%.*s", (int)(plain - load_cfg), load_cfg);
   char *c1 = cs_write_file(dir, "without.cfg", without);
   char *c2 = cs_write_file(dir, "none.cfg", fmt("%sspeculative = { method = \"none\"; };\n", without));
   char *s1 = RUN_CFG(dir, "without.cfg", "without", "output.requests=true");
