@@ -38,6 +38,13 @@
  * out, chunked-prefill admits anyway (as vLLM's two schedulers). Static and dynamic
  * batches reserve prompt + output (static: padded) up front.
  *
+ * Speculative decoding (speculative.h; continuous policies): a decoding
+ * sequence's step verifies d <= k draft tokens with its own (chunk = 1 + d;
+ * 1 + d KV slots reserved), the drafter's passes are added to the step's
+ * time, and at its end the accepted drafts (one uniform draw per sequence
+ * from host.rng_spec) are emitted after the target's token and the
+ * rejected drafts' slots given back. Off, nothing of it runs.
+ *
  * Cost: a step is O(batch) and reads its replica and its batch (srv_seq,
  * contiguous), not the requests; nothing here walks the other replicas.
  * The running totals over all replicas (srv_host) and the router's view
@@ -352,26 +359,26 @@ static void preempt(srv_replica *r, int i)
   h->view[r->index].queue_len++;
 }
 
-/* Draft tokens sq proposes this step (speculative decoding): k, but none
- * past the request's last token; 0 when speculation is off. */
-static inline int spec_drafts(const srv_replica *r, const srv_seq *sq)
+/* Draft tokens sq proposes this step (speculative decoding, k > 0): k,
+ * but none past the request's last token; 0 when k is 0 (off). */
+static inline int spec_drafts(int32_t k, const srv_seq *sq)
 {
-  const spec_cfg *c = &r->h->p->spec;
-  if (c->method == SPEC_NONE) return 0;
   int32_t left = sq->output - sq->generated - 1;
-  return left < c->k ? (left > 0 ? left : 0) : (int)c->k;
+  return left < k ? (left > 0 ? left : 0) : k;
 }
 
 /* Give every decoding sequence room for its next token (speculating: for
  * its draft tokens too), preempting from the most recently admitted when
  * blocks run out. True if any was preempted. */
-static bool reserve_decodes(srv_replica *r)
+/* reserve_decodes for k draft tokens a step (0: no speculation); inlined
+ * into both calls so that the plain case keeps its one-token loop. */
+static inline __attribute__((always_inline)) bool reserve_decodes_k(srv_replica *r, int32_t k)
 {
   bool preempted = false;
   for (int i = 0; i < r->nrun; i++) {
     srv_seq *sq = &r->run[i];
     if (sq->state != SRV_DECODE) continue;
-    int d = spec_drafts(r, sq);
+    int d = k ? spec_drafts(k, sq) : 0;
     /* grows as soon as the blocks are there */
     while (!kv_rec_try_grow(&r->kv, &sq->kv, 1 + d)) {
       preempted = true;
@@ -383,6 +390,13 @@ static bool reserve_decodes(srv_replica *r)
     if (i < r->nrun) sq->chunk = 1 + d;
   }
   return preempted;
+}
+
+static bool reserve_decodes(srv_replica *r)
+{
+  /* (the settings are read only when speculating: host.rng_spec says so) */
+  if (r->h->rng_spec) return reserve_decodes_k(r, (int32_t)r->h->p->spec.k);
+  return reserve_decodes_k(r, 0);
 }
 
 /* Bring swapped sequences back while blocks and slots allow; *budget loses
@@ -583,8 +597,8 @@ static void start_step(srv_replica *r)
   double ndec = 0, ctx = 0;
   /* speculating: draft tokens and the positions they attend, and how many
    * sequences draft exactly d tokens */
-  const spec_cfg *spc = &h->p->spec;
-  bool spec = spc->method != SPEC_NONE;
+  bool spec = h->rng_spec != NULL;
+  const spec_cfg *spc = spec ? &h->p->spec : NULL;
   double draft = 0, draft_att = 0;
   int32_t nd[SPEC_MAX_TOKENS + 2];
   if (spec) memset(nd, 0, sizeof nd);
@@ -726,6 +740,8 @@ static void on_step_end(sim_engine *eng, void *ctx, uint64_t arg)
   for (uintptr_t a = batch + 128, e = (uintptr_t)(r->run + r->nrun); a < e; a += 64)
     __builtin_prefetch((const void *)a, 1);
   sim_time now = sim_now(eng);
+  srv_host *h = r->h;
+  bool spec = h->rng_spec != NULL;
   /* the part of the step inside the measured window */
   sim_time from0 = sim_warmup_end(eng) > 0 ? sim_warmup_end(eng) : 0;
   if (now > from0) {
@@ -737,10 +753,9 @@ static void on_step_end(sim_engine *eng, void *ctx, uint64_t arg)
     r->time_s += r->step_time * f;
     r->outside_s += r->step_outside * f;
     r->coll_s += r->step_coll * f;
-    r->draft_s += r->step_draft * f;
+    if (spec) r->draft_s += r->step_draft * f;
   }
-  srv_host *h = r->h;
-  bool spec = h->rng_spec != NULL, counted = now > from0;
+  bool counted = now > from0;
   bool is_static = sched_of(r)->policy == SRV_STATIC;
   /* multi-step: a sequence done inside a group is held to the group's end,
    * when the group's tokens reach the client */

@@ -57,7 +57,7 @@ typedef struct {
 typedef struct {
   kv_rec kv;                    /* its KV blocks */
   int32_t prompt, output, generated, target;  /* as in srv_req */
-  int32_t chunk;                /* this step: prefill tokens, 1 for a decode, 0 not in it */
+  int32_t chunk;                /* this step: prefill tokens, 1 for a decode (1 + its drafts speculating), 0 not in it */
   uint8_t state;
   bool first;                   /* its next token is its first (first_token < 0) */
 } srv_seq;
