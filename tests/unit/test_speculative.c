@@ -8,8 +8,9 @@
  * acceptance draw itself and for a whole run; conservation and Little's
  * law under load and under KV-cache pressure with speculation on;
  * `method = "none"` giving the summary of a scenario without the section;
- * the break-even batch emerging from the step costs; and the warning for
- * keys that speculation off leaves unused. The keys' bad values are
+ * the break-even batch emerging from the step costs; the warning for
+ * keys that speculation off leaves unused; and two published speed-ups
+ * (models/validation/speculative), their errors held. The keys' bad values are
  * tests/badconfig/serving_spec_*.cfg. */
 #include <CUnit/CUnit.h>
 #include <gsl/gsl_rng.h>
@@ -509,6 +510,41 @@ static void test_off_warns(void)
   free(dir);
 }
 
+/* ---- 7. published speed-ups (models/validation/speculative) ---- */
+
+/* Each case's TPOT without speculation over its TPOT with, against the
+ * published speed-up; the error recorded here (and in the report's
+ * VALIDATION rows) may move by at most 5 points, so that a change of the
+ * model that moves a case comes with an update of the table. Both held
+ * out (nothing fitted to them). */
+static void test_published(void)
+{
+  static const struct {
+    const char *scenario, *what;
+    double published, expect_err;
+  } cases[] = {
+    {"deepseek-v3-mtp-h200", "DeepSeek-V3 MTP, 1.8x TPS at 85-90% acceptance", 1.8, -0.022},
+    {"llama3-8b-eagle-a100", "Llama-3-8B EAGLE on A100, ITL 18.2 -> 9.6 ms", 18.2 / 9.6, +0.358},
+  };
+  unsigned f0 = CU_get_number_of_failures();
+  char *dir = cs_tmpdir("spec_published");
+  printf("\n");
+  for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+    const char *cfg = fmt("%s/models/validation/speculative/%s.cfg", CS_SOURCE_DIR, cases[i].scenario);
+    char *on = RUN_CFG(dir, cfg, fmt("%s-on", cases[i].scenario), "output.requests=false");
+    char *off = RUN_CFG(dir, cfg, fmt("%s-off", cases[i].scenario), "speculative.method=\"none\"");
+    double x = SNUM(off, "tpot_mean_s") / SNUM(on, "tpot_mean_s"), err = x / cases[i].published - 1;
+    printf("    %s: speed-up %.3f, published %.3f (%+.1f%%)\n", cases[i].what, x, cases[i].published, 100 * err);
+    CHECK(x > 1, "%s: speculation does not speed it up (x%.3f)", cases[i].what, x);
+    CHECK(fabs(err - cases[i].expect_err) <= 0.05, "%s moved: error %+.1f%%, recorded %+.1f%%", cases[i].what,
+          100 * err, 100 * cases[i].expect_err);
+    free(on);
+    free(off);
+  }
+  cs_cleanup_if_passed(dir, f0);
+  free(dir);
+}
+
 int main(int argc, char **argv)
 {
   static const cs_test tests[] = {
@@ -520,6 +556,7 @@ int main(int argc, char **argv)
     {"none_identical", test_none_identical},
     {"break_even_emerges", test_break_even_emerges},
     {"off_warns", test_off_warns},
+    {"published", test_published},
     {NULL, NULL},
   };
   int rc = cs_run_suite_filtered("speculative", tests, argc, argv);
