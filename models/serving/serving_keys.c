@@ -749,8 +749,13 @@ static void prepare_pool(srv_params *p, int i, const sim_setup *su, sim_check *c
   }
   pl->weights_gib = mem.weights / GIB;
   pl->activations_gib = mem.activations / GIB;
+  /* a stack that takes a share of the memory left free (mem_of_free)
+   * takes it after the drafter's weights too */
+  double spec_budget = mem.usable - mem.total;
+  if (spec && pl->lr.mem_of_free && spec_budget > 0)
+    spec_budget += pl->spec.weights_bytes_gpu * (1 - pl->lr.mem_utilization);
   pl->kv_blocks = pl->num_gpu_blocks > 0 ? pl->num_gpu_blocks
-                  : spec ? kv_blocks_in_bytes(mem.usable - mem.total,
+                  : spec ? kv_blocks_in_bytes(spec_budget,
                                               kv_bytes_per_token_gpu(&pl->lr) + pl->spec.kv_bytes_token_gpu,
                                               (int)sc->block_size)
                          : kv_replica_blocks(&pl->lr, (int)sc->block_size, step_tokens, seqs);
