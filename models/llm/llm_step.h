@@ -147,6 +147,12 @@ typedef struct {
   double decode_seqs;       /* sequences generating one token */
   double decode_context;    /* sum of their contexts, in tokens */
   double prefill_seqs;      /* prompt chunks (sequences) in prefill_tokens */
+  /* speculative decoding: draft tokens verified alongside the decoding
+   * sequences in the same forward (each a further query token of its
+   * sequence, with its own row of logits), and the positions they attend
+   * in total; 0 without speculation */
+  double decode_draft;
+  double decode_draft_attended;
 } llm_batch;
 
 /* Add a prompt chunk of `chunk` tokens after `cached` tokens already in the
@@ -154,6 +160,11 @@ typedef struct {
 void llm_batch_add_prefill(llm_batch *b, double cached, double chunk, bool completes);
 /* Add n decoding sequences each at context `context`. */
 void llm_batch_add_decode(llm_batch *b, double n, double context);
+/* Add n decoding sequences at context `context` that each verify k >= 0
+ * draft tokens (speculative decoding): k + 1 query tokens per sequence,
+ * draft token i (1..k) attending context + i positions, k + 1 rows of
+ * logits. k = 0 is llm_batch_add_decode. */
+void llm_batch_add_verify(llm_batch *b, double n, double context, double k);
 
 typedef struct {
   double total_s;

@@ -89,6 +89,13 @@ void llm_batch_add_decode(llm_batch *b, double n, double context)
   b->decode_context += n * context;
 }
 
+void llm_batch_add_verify(llm_batch *b, double n, double context, double k)
+{
+  llm_batch_add_decode(b, n, context);
+  b->decode_draft += n * k;
+  b->decode_draft_attended += n * (k * context + k * (k + 1) / 2);
+}
+
 static double max2(double a, double b) { return a > b ? a : b; }
 
 /* The linear layers' FLOP rate of the flat model: one efficiency per GPU
@@ -179,8 +186,11 @@ static llm_batch windowed_batch(const llm_arch *m, const llm_batch *b)
   double wl = llm_window_layers(m);
   if (wl <= 0) return e;
   double l = (double)m->layers, g = l - wl, w = (double)m->sliding_window;
-  if (b->decode_seqs > 0)
+  if (b->decode_seqs > 0) {
     e.decode_context = b->decode_seqs * llm_kv_tokens_held(m, b->decode_context / b->decode_seqs);
+    /* draft tokens: at the decodes' share of positions held */
+    if (b->decode_context > 0) e.decode_draft_attended = b->decode_draft_attended * e.decode_context / b->decode_context;
+  }
   double ps = b->prefill_seqs > 0 ? b->prefill_seqs : (b->prefill_tokens > 0 ? 1 : 0);
   if (ps > 0) {
     double c = b->prefill_tokens / ps, a = b->prefill_kv_read / ps - c;
@@ -220,7 +230,7 @@ static void step_moe(const llm_replica *r, const llm_batch *b, llm_step_cost *ou
 {
   const llm_arch *m = r->model;
   double tp = r->tp, dp = r->dp_attention, h = (double)m->hidden, q = llm_q_dim(m), kv = llm_kv_dim(m);
-  double tokens = b->prefill_tokens + b->decode_seqs, layers = (double)m->layers;
+  double tokens = b->prefill_tokens + b->decode_seqs + b->decode_draft, layers = (double)m->layers;
   double moe_layers = llm_moe_layers(m), dense_layers = llm_dense_layers(m);
   double pseqs = b->prefill_seqs > 0 ? b->prefill_seqs : (b->prefill_tokens > 0 ? 1 : 0);
   double seqs = pseqs + b->decode_seqs;
@@ -243,7 +253,10 @@ static void step_moe(const llm_replica *r, const llm_batch *b, llm_step_cost *ou
   double att_c, att_m, att_flops, att_bytes;
   if (llm_is_mla(m)) {
     llm_work d, p;
-    llm_mla_decode(&r->mla, rdec, b->decode_context * share, r->kv_bytes, LLM_ACT_BYTES, r->tp, &d);
+    /* draft tokens under verification as further absorbed queries (their
+     * latent reads counted per query: an upper bound) */
+    llm_mla_decode(&r->mla, rdec + b->decode_draft * share, (b->decode_context + b->decode_draft_attended) * share,
+                   r->kv_bytes, LLM_ACT_BYTES, r->tp, &d);
     llm_mla_prefill(&r->mla, b->prefill_tokens * share, b->prefill_attended * share, b->prefill_kv_read * share,
                     r->kv_bytes, LLM_ACT_BYTES, r->tp, &p);
     att_flops = (d.flops + p.flops) * tp;
@@ -251,9 +264,9 @@ static void step_moe(const llm_replica *r, const llm_batch *b, llm_step_cost *ou
     att_c = (d.flops + p.flops) / r->attn_flops_per_s;
     att_m = (d.bytes + p.bytes) / r->attn_bytes_per_s;
   } else {
-    double attended = (b->prefill_attended + b->decode_context) * share;
+    double attended = (b->prefill_attended + b->decode_context + b->decode_draft_attended) * share;
     att_flops = 4 * llm_attn_width(m) * attended;
-    double kv_read = (b->prefill_kv_read + b->decode_context) * share * 2 * kv * r->kv_bytes;
+    double kv_read = (b->prefill_kv_read + b->decode_context + b->decode_draft) * share * 2 * kv * r->kv_bytes;
     double kv_write = rtok * 2 * kv * r->kv_bytes;
     att_bytes = kv_read + kv_write + rtok * 2 * q * LLM_ACT_BYTES;
     double kv_split = tp < (double)m->kv_heads ? tp : (double)m->kv_heads;
@@ -318,7 +331,7 @@ static void step_moe(const llm_replica *r, const llm_batch *b, llm_step_cost *ou
   }
 
   /* output head, rank-local */
-  double logits = (b->decode_seqs + b->prefill_done) * share;
+  double logits = (b->decode_seqs + b->prefill_done + b->decode_draft) * share;
   double head_flops = 2 * logits * (double)m->vocab * h;
   double head_bytes = logits > 0 ? (double)m->vocab * h * r->weight_bytes : 0;
   double head_c = head_flops / tp / r->flops_per_s, head_m = head_bytes / tp / r->bytes_per_s;
@@ -361,7 +374,7 @@ void llm_step(const llm_replica *r, const llm_batch *b_in, llm_step_cost *out)
   }
   const llm_arch *m = r->model;
   double tp = r->tp, h = (double)m->hidden, q = llm_q_dim(m), kv = llm_kv_dim(m);
-  double f = llm_expert_ffn(m), tokens = b->prefill_tokens + b->decode_seqs;
+  double f = llm_expert_ffn(m), tokens = b->prefill_tokens + b->decode_seqs + b->decode_draft;
   double layers = (double)m->layers;
 
   /* linear layers: the attention projections and the experts tokens use */
@@ -379,9 +392,11 @@ void llm_step(const llm_replica *r, const llm_batch *b_in, llm_step_cost *out)
                                                                      : shape_lin_c(r, tokens);
 
   /* attention: scores and weighted sum over the attended positions */
-  double attended = b->prefill_attended + b->decode_context;
+  double attended = b->prefill_attended + b->decode_context + b->decode_draft_attended;
   double att_flops = 4 * llm_attn_width(m) * attended;
-  double kv_read = (b->prefill_kv_read + b->decode_context) * 2 * kv * r->kv_bytes;
+  /* a verifying sequence's KV is read once for its k + 1 queries (one
+   * kernel over the sequence), its k draft positions included */
+  double kv_read = (b->prefill_kv_read + b->decode_context + b->decode_draft) * 2 * kv * r->kv_bytes;
   double kv_write = tokens * 2 * kv * r->kv_bytes;
   double att_bytes = kv_read + kv_write + tokens * 2 * q * LLM_ACT_BYTES;
   /* K/V heads are split over tp, but never below one head per GPU */
@@ -395,11 +410,11 @@ void llm_step(const llm_replica *r, const llm_batch *b_in, llm_step_cost *out)
      * before; the decode KV read as one paged-decode kernel per layer */
     double peak16 = r->attn_flops_per_s / r->gpu->compute_efficiency;
     double seq = b->prefill_tokens > 0 ? 2 * b->prefill_attended / b->prefill_tokens : 0;
-    att_c = 4 * q * b->decode_context / tp / r->attn_flops_per_s;
+    att_c = 4 * q * (b->decode_context + b->decode_draft_attended) / tp / r->attn_flops_per_s;
     if (b->prefill_tokens > 0)
       att_c += 4 * q * b->prefill_attended / tp /
                (peak16 * llm_attn_prefill_efficiency(r->gpu, seq, llm_head_dim(m)));
-    double dec_bytes = b->decode_context * 2 * kv * r->kv_bytes / kv_split;
+    double dec_bytes = (b->decode_context + b->decode_draft) * 2 * kv * r->kv_bytes / kv_split;
     att_m = (b->prefill_kv_read * 2 * kv * r->kv_bytes + kv_write) / kv_split / r->attn_bytes_per_s +
             tokens * 2 * q * LLM_ACT_BYTES / tp / r->attn_bytes_per_s;
     if (dec_bytes > 0)
@@ -412,7 +427,7 @@ void llm_step(const llm_replica *r, const llm_batch *b_in, llm_step_cost *out)
     comm = 2 * tp_allreduce_s(r, tokens * h * LLM_ACT_BYTES);
 
   /* output head for the tokens that produce logits */
-  double logits = b->decode_seqs + b->prefill_done;
+  double logits = b->decode_seqs + b->prefill_done + b->decode_draft;
   double head_flops = 2 * logits * (double)m->vocab * h;
   double head_bytes = logits > 0 ? (double)m->vocab * h * r->weight_bytes : 0;
   double head_c = head_flops / tp / linear_flops_per_s(r, logits), head_m = head_bytes / tp / r->bytes_per_s;
@@ -437,7 +452,7 @@ void llm_step(const llm_replica *r, const llm_batch *b_in, llm_step_cost *out)
 /* Launches, host time and the total around the GPU terms out holds. */
 static void step_finish(const llm_replica *r, const llm_batch *b, llm_step_cost *out)
 {
-  double tokens = b->prefill_tokens + b->decode_seqs, layers = (double)r->model->layers;
+  double tokens = b->prefill_tokens + b->decode_seqs + b->decode_draft, layers = (double)r->model->layers;
   out->gpu_s = out->linear_s + out->attention_s + out->head_s + out->comm_s;
   out->launch_s = 0;
   out->host_s = 0;

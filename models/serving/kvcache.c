@@ -222,6 +222,17 @@ bool kv_rec_try_grow_blocks(kv_cache *c, kv_rec *s, int64_t n)
   return true;
 }
 void kv_rec_free(kv_cache *c, kv_rec *s) { release_seq(c, s, "kv_rec_free"); }
+void kv_rec_shrink(kv_cache *c, kv_rec *s, int64_t n)
+{
+  check_live(s, "kv_rec_shrink");
+  check_count(n, "kv_rec_shrink");
+  if (n > s->tokens) SIM_BUG("kv_rec_shrink: %lld tokens off a sequence of %d", (long long)n, s->tokens);
+  int64_t t = s->tokens - n, b = kv_blocks_for(c, t);
+  if (b > s->blocks) SIM_BUG("kv_rec_shrink: %lld blocks for %lld tokens, %d held", (long long)b, (long long)t, s->blocks);
+  c->used_blocks -= s->blocks - b;
+  s->tokens = (int32_t)t;
+  s->blocks = (int32_t)b;
+}
 bool kv_rec_live(const kv_rec *s) { return s->tokens >= 0; }
 int64_t kv_rec_tokens(const kv_rec *s) { return s->tokens < 0 ? 0 : s->tokens; }
 int64_t kv_rec_blocks(const kv_rec *s) { return s->tokens < 0 ? 0 : s->blocks; }

@@ -146,6 +146,10 @@ void kv_rec_grow(kv_cache *c, kv_rec *s, int64_t n);
  * while the last block has room (a decode step, but one in block_tokens). */
 static inline bool kv_rec_try_grow(kv_cache *c, kv_rec *s, int64_t n);
 void kv_rec_free(kv_cache *c, kv_rec *s);
+/* Take n >= 0 tokens (at most those held) off the end of live s, giving
+ * back the blocks it no longer fills (speculative decoding: the slots of
+ * rejected draft tokens). */
+void kv_rec_shrink(kv_cache *c, kv_rec *s, int64_t n);
 bool kv_rec_live(const kv_rec *s);
 int64_t kv_rec_tokens(const kv_rec *s);   /* 0 when it holds nothing */
 int64_t kv_rec_blocks(const kv_rec *s);

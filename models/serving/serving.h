@@ -1,6 +1,6 @@
 /* models/serving/serving.h: the serving simulation's settings, as the
  * scenario's sections fill them (model, cluster, workload, router,
- * scheduler, cost, slo, output; key tables in serving_keys.c) and as
+ * scheduler, cost, slo, output, speculative; key tables in serving_keys.c) and as
  * prepare completes them from the catalogs (GPU specs, the model, memory,
  * KV-cache capacity, traces). The simulation itself is serving_sim.c (the
  * component: arrivals, routing, statistics, outputs) and serving_sched.c
@@ -16,6 +16,7 @@
 #include "models/gpu/gpu.h"
 #include "models/llm/llm.h"
 #include "models/llm/llm_step.h"
+#include "models/serving/speculative.h"
 #include "models/stack/stack.h"
 #include "models/workload/wl.h"
 #include "sim/component.h"
@@ -164,6 +165,7 @@ typedef struct {
   const stack_profile *sp;          /* its stack */
   srv_sched_cfg sched;              /* its effective scheduler settings */
   double frontend_s;                /* front-end time added to its requests' TTFT and end-to-end latency */
+  spec_pool spec;                   /* its drafter (speculative decoding on) */
 } srv_pool_cfg;
 
 /* A pool whose replicas come and go (an autoscaler, or spot capacity):
@@ -194,6 +196,7 @@ typedef struct {
   struct { double usd_per_gpu_hour, usd_per_kwh, pue, amortization_years; } cost;
   struct { double ttft_s, tpot_s, e2e_s, percentile; } slo;
   struct { double interval_s; bool requests; } output;
+  spec_cfg spec;                    /* speculative decoding (speculative.h) */
   /* prepared */
   const llm_arch *m;
   int64_t context;                  /* max tokens of a request (prompt + output) */

@@ -454,6 +454,8 @@ static const sim_key serving_keys[] = {
   {.name = "cost", .kind = SIM_KEY_GROUP, .group = cost_keys, .help = "prices, electricity, PUE"},
   {.name = "slo", .kind = SIM_KEY_GROUP, .group = slo_keys, .help = "latency targets"},
   {.name = "output", .kind = SIM_KEY_GROUP, .group = output_keys, .help = "time series and per-request rows"},
+  {.name = "speculative", .kind = SIM_KEY_GROUP, .offset = P(spec), .group = spec_keys,
+   .help = "speculative decoding: a draft model or head proposes tokens the model verifies in one step"},
   SIM_KEY_END,
 };
 #undef P
@@ -585,6 +587,7 @@ static void check_class(srv_class_cfg *c, const char *at, sim_check *ck)
 static void serving_check(const void *params, sim_check *ck)
 {
   srv_params *p = (srv_params *)params; /* completes derived fields of its own params */
+  spec_check(&p->spec, "speculative", ck);
   if (p->npools == 0) sim_check_fail(ck, "cluster.pools", "at least one pool: ( { gpu = \"a100-80gb\"; replicas = 4; } )");
   if (p->wl.nlisted > 0) {
     /* class keys written in workload itself would be silently unused */
@@ -792,12 +795,36 @@ static void prepare_pool(srv_params *p, int i, const sim_setup *su, sim_check *c
     seqs = b;
     step_tokens = b * (double)p->context;
   }
+  bool spec = spec_on(&p->spec);
+  if (spec) {
+    /* a verification step: k + 1 tokens and rows of logits per sequence;
+     * the drafter's weights and KV (per token, beside the target's) */
+    snprintf(key, sizeof key, "cluster.pools.[%d]", i);
+    if (!spec_pool_prepare(&p->spec, &pl->spec, &pl->lr, pl->sp, sc->has_step_overhead_s ? sc->step_overhead_s : -1,
+                           pl->gpu_memory_utilization, key, ck))
+      return;
+    double vt = seqs * (double)(p->spec.k + 1);
+    if (vt > step_tokens) step_tokens = vt;
+    seqs = vt;
+  }
   llm_memory mem;
   llm_memory_need(&pl->lr, 0, step_tokens, seqs, &mem);
+  if (spec) {
+    mem.weights += pl->spec.weights_bytes_gpu;
+    mem.total += pl->spec.weights_bytes_gpu;
+  }
   pl->weights_gib = mem.weights / GIB;
   pl->activations_gib = mem.activations / GIB;
+  /* a stack that takes a share of the memory left free (mem_of_free)
+   * takes it after the drafter's weights too */
+  double spec_budget = mem.usable - mem.total;
+  if (spec && pl->lr.mem_of_free && spec_budget > 0)
+    spec_budget += pl->spec.weights_bytes_gpu * (1 - pl->lr.mem_utilization);
   pl->kv_blocks = pl->num_gpu_blocks > 0 ? pl->num_gpu_blocks
-                                         : kv_replica_blocks(&pl->lr, (int)sc->block_size, step_tokens, seqs);
+                  : spec ? kv_blocks_in_bytes(spec_budget,
+                                              kv_bytes_per_token_gpu(&pl->lr) + pl->spec.kv_bytes_token_gpu,
+                                              (int)sc->block_size)
+                         : kv_replica_blocks(&pl->lr, (int)sc->block_size, step_tokens, seqs);
   /* one request of the full context must be admissible: its blocks plus
    * the watermark kept free at admission (continuous policies) */
   int64_t one = (p->context + sc->block_size - 1) / sc->block_size;
@@ -1106,6 +1133,24 @@ static void serving_prepare(void *params, const sim_setup *su, sim_check *ck)
   bool sched_ok = true;
   for (int i = 0; i < p->npools && sched_ok; i++) sched_ok = pool_sched(p, i, su, ck);
   if (!sched_ok) return;
+  if (spec_on(&p->spec)) {
+    spec_resolve(&p->spec, "speculative", su->cats, p->m, ck);
+    for (int i = 0; i < p->npools; i++) {
+      const srv_sched_cfg *sc = &p->pools[i].sched;
+      if (sc->policy == SRV_STATIC || sc->policy == SRV_DYNAMIC) {
+        sim_check_fail(ck, "speculative.method", "with a %s batch (expected the continuous or chunked-prefill "
+                       "policy: speculation verifies draft tokens step by step)",
+                       sc->policy == SRV_STATIC ? "static" : "dynamic");
+        return;
+      }
+      if (sc->num_scheduler_steps > 1) {
+        sim_check_fail(ck, "speculative.method", "with scheduler.num_scheduler_steps = %lld (expected 1: vLLM "
+                       "does not run multi-step scheduling with speculative decoding)",
+                       (long long)sc->num_scheduler_steps);
+        return;
+      }
+    }
+  }
   p->batched_tokens = p->npools > 0 ? p->pools[0].sched.batched_tokens : 0;
   for (int i = 0; i < p->npools; i++) prepare_pool(p, i, su, ck);
   for (int i = 0; i < p->nclasses; i++) {

@@ -314,6 +314,20 @@ void serving_report(void *self, sim_engine *eng, sim_report *rep)
                  "share of step time outside GPU kernels (host, launches)");
   sim_report_num(rep, "collective_time_fraction", step_s > 0 ? coll_s / step_s : NAN,
                  "share of step time in collectives (TP all-reduce, PP sends)");
+  if (spec_on(&p->spec)) {
+    /* only with speculation on: runs without keep their summary as it was */
+    const srv_host *h = &s->host;
+    double draft_s = 0;
+    for (int i = 0; i < s->nreps; i++) draft_s += s->reps[i].draft_s;
+    sim_report_num(rep, "spec_acceptance_rate",
+                   h->spec_proposed > 0 ? (double)h->spec_accepted / (double)h->spec_proposed : NAN,
+                   "speculative: draft tokens accepted / proposed");
+    sim_report_num(rep, "spec_tokens_per_step",
+                   h->spec_seq_steps > 0 ? (double)h->spec_emitted / (double)h->spec_seq_steps : NAN,
+                   "  tokens emitted per sequence per decode step");
+    sim_report_num(rep, "spec_draft_time_fraction", step_s > 0 ? draft_s / step_s : NAN,
+                   "  share of step time spent drafting");
+  }
 
   double gpu_hours = 0, rental = 0, it_kwh = 0;
   double pool_cost[SRV_MAX_POOLS];

@@ -38,6 +38,13 @@
  * out, chunked-prefill admits anyway (as vLLM's two schedulers). Static and dynamic
  * batches reserve prompt + output (static: padded) up front.
  *
+ * Speculative decoding (speculative.h; continuous policies): a decoding
+ * sequence's step verifies d <= k draft tokens with its own (chunk = 1 + d;
+ * 1 + d KV slots reserved), the drafter's passes are added to the step's
+ * time, and at its end the accepted drafts (one uniform draw per sequence
+ * from host.rng_spec) are emitted after the target's token and the
+ * rejected drafts' slots given back. Off, nothing of it runs.
+ *
  * Cost: a step is O(batch) and reads its replica and its batch (srv_seq,
  * contiguous), not the requests; nothing here walks the other replicas.
  * The running totals over all replicas (srv_host) and the router's view
@@ -46,6 +53,7 @@
 #include <math.h>
 #include <stddef.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "models/serving/serving_sched.h"
 #include "sim/util.h"
@@ -544,25 +552,44 @@ static void preempt(srv_replica *r, int i)
   h->view[r->index].queue_len++;
 }
 
-/* Give every decoding sequence room for its next token, preempting from the
- * most recently admitted when blocks run out. True if any was preempted. */
-static bool reserve_decodes(srv_replica *r)
+/* Draft tokens sq proposes this step (speculative decoding, k > 0): k,
+ * but none past the request's last token; 0 when k is 0 (off). */
+static inline int spec_drafts(int32_t k, const srv_seq *sq)
+{
+  int32_t left = sq->output - sq->generated - 1;
+  return left < k ? (left > 0 ? left : 0) : k;
+}
+
+/* Give every decoding sequence room for its next token (speculating: for
+ * its draft tokens too), preempting from the most recently admitted when
+ * blocks run out. True if any was preempted. */
+/* reserve_decodes for k draft tokens a step (0: no speculation); inlined
+ * into both calls so that the plain case keeps its one-token loop. */
+static inline __attribute__((always_inline)) bool reserve_decodes_k(srv_replica *r, int32_t k)
 {
   bool preempted = false;
   for (int i = 0; i < r->nrun; i++) {
     srv_seq *sq = &r->run[i];
     if (sq->state != SRV_DECODE) continue;
+    int d = k ? spec_drafts(k, sq) : 0;
     /* grows as soon as the blocks are there */
-    while (!kv_rec_try_grow(&r->kv, &sq->kv, 1)) {
+    while (!kv_rec_try_grow(&r->kv, &sq->kv, 1 + d)) {
       preempted = true;
       int victim = r->nrun - 1;
       preempt(r, victim);
       if (victim == i) break;
     }
     /* victims are taken from the end: sq is still run[i] unless it went */
-    if (i < r->nrun) sq->chunk = 1;
+    if (i < r->nrun) sq->chunk = 1 + d;
   }
   return preempted;
+}
+
+static bool reserve_decodes(srv_replica *r)
+{
+  /* (the settings are read only when speculating: host.rng_spec says so) */
+  if (r->h->rng_spec) return reserve_decodes_k(r, (int32_t)r->h->p->spec.k);
+  return reserve_decodes_k(r, 0);
 }
 
 /* Bring swapped sequences back while blocks and slots allow; *budget loses
@@ -739,8 +766,8 @@ static void start_step(srv_replica *r)
   case SRV_CHUNKED: {
     int64_t budget = sched_of(r)->batched_tokens;
     bool preempted = reserve_decodes(r);
-    for (int i = 0; i < r->nrun; i++)
-      if (r->run[i].chunk == 1) budget--;
+    /* decodes first: one token each, or 1 + its drafts speculating */
+    for (int i = 0; i < r->nrun; i++) budget -= r->run[i].chunk;
     for (int i = 0; i < r->nrun && budget > 0; i++) {
       srv_seq *sq = &r->run[i];
       if (sq->state != SRV_PREFILL) continue;
@@ -772,6 +799,13 @@ static void start_step(srv_replica *r)
   int32_t pad = (int32_t)r->pad_prompt;
   bool is_static = sched_of(r)->policy == SRV_STATIC;
   double ndec = 0, ctx = 0;
+  /* speculating: draft tokens and the positions they attend, and how many
+   * sequences draft exactly d tokens */
+  bool spec = h->rng_spec != NULL;
+  const spec_cfg *spc = spec ? &h->p->spec : NULL;
+  double draft = 0, draft_att = 0;
+  int32_t nd[SPEC_MAX_TOKENS + 2];
+  if (spec) memset(nd, 0, sizeof nd);
   for (int i = 0; i < r->nrun; i++) {
     const srv_seq *sq = &r->run[i];
     if (sq->chunk == 0) continue;
@@ -790,9 +824,20 @@ static void start_step(srv_replica *r)
        * is written by this step) */
       ndec++;
       ctx += (double)sq->prompt + sq->generated;
+      if (sq->chunk > 1) {
+        /* d draft tokens after context c: draft i attends c + i (llm_batch_add_verify) */
+        double d = sq->chunk - 1, c = (double)sq->prompt + sq->generated;
+        draft += d;
+        draft_att += d * c + d * (d + 1) / 2;
+        nd[sq->chunk - 1]++;
+      }
     }
   }
   if (ndec > 0) llm_batch_add_decode(&b, ndec, ctx / ndec);
+  if (spec) {
+    b.decode_draft = draft;
+    b.decode_draft_attended = draft_att;
+  }
   /* a decode-only step scheduled afresh starts a group of nss steps */
   if (nss > 1 && !group) r->ms_left = ndec > 0 && b.prefill_tokens == 0 ? (int32_t)(nss - 1) : 0;
   update_kv_view(r);
@@ -828,6 +873,19 @@ static void start_step(srv_replica *r)
   r->step_time = dur;
   r->step_outside = cost.total_s - cost.gpu_s;
   r->step_coll = cost.comm_s;
+  if (spec) {
+    /* the drafter's passes: pass j for the sequences drafting j or more
+     * tokens (nd turned into those counts), before the verification */
+    for (int j = (int)spc->k; j >= 1; j--) nd[j] += nd[j + 1];
+    spec_draft_cost dc;
+    spec_draft_step(spc, &h->p->pools[r->pool].spec, r->lr, &b, nd, (int)spc->k, ndec > 0 ? ctx / ndec : 0, &dc);
+    dur += dc.total_s;
+    r->step_time = dur;
+    r->step_outside += dc.total_s - dc.gpu_s;
+    r->step_flops += dc.flops;
+    r->step_bytes += dc.bytes;
+    r->step_draft = dc.total_s;
+  }
   sim_time dt = sim_time_from_s(dur);
   r->step_start = sim_now(h->eng);
   /* the event carries the batch's address, so that its lines can be asked
@@ -886,6 +944,8 @@ static void on_step_end(sim_engine *eng, void *ctx, uint64_t arg)
   for (uintptr_t a = batch + 128, e = (uintptr_t)(r->run + r->nrun); a < e; a += 64)
     __builtin_prefetch((const void *)a, 1);
   sim_time now = sim_now(eng);
+  srv_host *h = r->h;
+  bool spec = h->rng_spec != NULL;
   /* the part of the step inside the measured window */
   sim_time from0 = sim_warmup_end(eng) > 0 ? sim_warmup_end(eng) : 0;
   if (now > from0) {
@@ -897,7 +957,9 @@ static void on_step_end(sim_engine *eng, void *ctx, uint64_t arg)
     r->time_s += r->step_time * f;
     r->outside_s += r->step_outside * f;
     r->coll_s += r->step_coll * f;
+    if (spec) r->draft_s += r->step_draft * f;
   }
+  bool counted = now > from0;
   bool is_static = sched_of(r)->policy == SRV_STATIC;
   /* multi-step: a sequence done inside a group is held to the group's end,
    * when the group's tokens reach the client */
@@ -927,6 +989,23 @@ static void on_step_end(sim_engine *eng, void *ctx, uint64_t arg)
         }
       } else if (sq->state == SRV_DECODE) {
         done = emit(r, i);
+        if (spec) {
+          /* the accepted drafts besides the target's own token; the KV
+           * of the rejected ones given back */
+          int d = sq->chunk - 1, a = d > 0 ? spec_accepted(&h->p->spec, d, h->rng_spec) : 0;
+          if (a > 0) {
+            sq->generated += a;
+            h->tokens += a;
+            done = sq->generated >= sq->output;
+          }
+          if (d > a) kv_rec_shrink(&r->kv, &sq->kv, d - a);
+          if (counted) {
+            h->spec_proposed += (uint64_t)d;
+            h->spec_accepted += (uint64_t)a;
+            h->spec_seq_steps++;
+            h->spec_emitted += (uint64_t)a + 1;
+          }
+        }
       }
       sq->chunk = 0;
     }

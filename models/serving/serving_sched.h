@@ -19,6 +19,8 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include <gsl/gsl_rng.h>
+
 #include "models/serving/kvcache.h"
 #include "models/serving/prefix_cache.h"
 #include "models/serving/router.h"
@@ -66,7 +68,7 @@ typedef struct {
 typedef struct {
   kv_rec kv;                    /* its KV blocks */
   int32_t prompt, output, generated, target;  /* as in srv_req */
-  int32_t chunk;                /* this step: prefill tokens, 1 for a decode, 0 not in it */
+  int32_t chunk;                /* this step: prefill tokens, 1 for a decode (1 + its drafts speculating), 0 not in it */
   uint8_t state;
   bool first;                   /* its next token is its first (first_token < 0) */
 } srv_seq;
@@ -90,6 +92,12 @@ typedef struct {
   uint64_t preemptions, swaps;  /* after the warm-up */
   double prompt_tokens_admitted; /* after the warm-up: prompt tokens of admissions (recomputes too) */
   double prompt_tokens_cached;  /* of them, found in a prefix cache */
+  /* speculative decoding (NULL, zeros when off): its random stream
+   * ("serving.speculative"), and over the measured window the draft
+   * tokens proposed and accepted, the decode steps of sequences and the
+   * tokens they emitted */
+  gsl_rng *rng_spec;
+  uint64_t spec_proposed, spec_accepted, spec_seq_steps, spec_emitted;
 } srv_host;
 
 /* One replica. Fields are private; those marked readable may be read by
@@ -135,6 +143,7 @@ typedef struct {
   double step_time, step_outside, step_coll;
   double time_s, outside_s, coll_s;
   pc_cache *pc;                    /* its prefix cache (scheduler.prefix_caching), NULL none */
+  double step_draft, draft_s;      /* speculative decoding: drafting's part of the step, and its total (readable) */
 } srv_replica;
 
 /* ---- serving_sched.c, for the simulation ---- */

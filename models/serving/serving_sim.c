@@ -824,6 +824,8 @@ void *serving_create(const void *params, const sim_component_env *env)
   }
   srv_scale_init(s);
   s->rng_route = sim_rng_alloc(env->seed, "serving.router");
+  /* a stream of its own: runs without speculation draw exactly as before */
+  if (spec_on(&p->spec)) s->host.rng_spec = sim_rng_alloc(env->seed, "serving.speculative");
   sim_quantiles_init(&s->ttft, SIM_QUANTILE_EXACT_DEFAULT);
   sim_quantiles_init(&s->tpot, SIM_QUANTILE_EXACT_DEFAULT);
   sim_quantiles_init(&s->e2e, SIM_QUANTILE_EXACT_DEFAULT);
@@ -907,6 +909,7 @@ void serving_destroy(void *self)
   sim_quantiles_release(&s->e2e);
   sim_quantiles_release(&s->queue_delay);
   gsl_rng_free(s->rng_route);
+  if (s->host.rng_spec) gsl_rng_free(s->host.rng_spec);
   route_release(&s->router);
   if (s->prouter)
     for (int i = 0; i < s->p->npools; i++) route_release(&s->prouter[i]);
