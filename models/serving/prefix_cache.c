@@ -9,19 +9,14 @@
 
 #include "sim/util.h"
 
-/* splitmix64's finaliser (Steele et al., 2014): a full-avalanche mix. */
-static uint64_t mix(uint64_t x)
+uint64_t pc_prefix(uint32_t kind, uint64_t id)
 {
-  x ^= x >> 30;
-  x *= 0xbf58476d1ce4e5b9ULL;
-  x ^= x >> 27;
-  x *= 0x94d049bb133111ebULL;
-  return x ^ (x >> 31);
+  return pc_mix(pc_mix((uint64_t)kind + 0x9e3779b97f4a7c15ULL) ^ id);
 }
 
 uint64_t pc_key(uint32_t kind, uint64_t id, int64_t block)
 {
-  return mix(mix(mix((uint64_t)kind + 0x9e3779b97f4a7c15ULL) ^ id) ^ (uint64_t)block);
+  return pc_block(pc_prefix(kind, id), block);
 }
 
 void pc_init(pc_cache *c)
@@ -37,9 +32,10 @@ void pc_release(pc_cache *c)
   pc_init(c);
 }
 
+/* Keys are mixed already (pc_block): their low bits are the slot. */
 static int64_t home(const pc_cache *c, uint64_t key)
 {
-  return (int64_t)(mix(key) & (uint64_t)(c->nslots - 1));
+  return (int64_t)(key & (uint64_t)(c->nslots - 1));
 }
 
 int32_t pc_find(const pc_cache *c, uint64_t key)
@@ -66,7 +62,7 @@ static void grow(pc_cache *c)
     int32_t cap = c->cap ? 2 * c->cap : 256;
     c->e = xrealloc(c->e, (size_t)cap * sizeof *c->e);
     for (int32_t i = cap - 1; i >= c->cap; i--) {
-      c->e[i] = (pc_entry){0, -1, -1, c->free_head};
+      c->e[i] = (pc_entry){0, -1, -1, c->free_head, 0};
       c->free_head = i;
     }
     c->cap = cap;
@@ -96,7 +92,7 @@ static void lru_unlink(pc_cache *c, int32_t i)
   else
     c->lru_tail = x->prev;
   x->prev = x->next = -1;
-  c->idle--;
+  c->idle -= x->count;
 }
 
 static void lru_push(pc_cache *c, int32_t i)
@@ -109,7 +105,7 @@ static void lru_push(pc_cache *c, int32_t i)
   else
     c->lru_head = i;
   c->lru_tail = i;
-  c->idle++;
+  c->idle += x->count;
 }
 
 void pc_hold(pc_cache *c, int32_t i)
@@ -135,12 +131,25 @@ int32_t pc_add(pc_cache *c, uint64_t key, int32_t ref)
   grow(c);
   int32_t i = c->free_head;
   c->free_head = c->e[i].next;
-  c->e[i] = (pc_entry){key, ref, -1, -1};
+  c->e[i] = (pc_entry){key, ref, -1, -1, 1};
   put_slot(c, i);
   c->nentries++;
   c->blocks++;
   if (ref == 0) lru_push(c, i);
   return i;
+}
+
+void pc_add_anon(pc_cache *c, int32_t n)
+{
+  if (n < 1) SIM_BUG("prefix cache: an anonymous run of %d blocks", n);
+  grow(c);
+  int32_t i = c->free_head;
+  c->free_head = c->e[i].next;
+  /* ref 0 with key 0 and a count marks it live but out of the table */
+  c->e[i] = (pc_entry){0, 0, -1, -1, n};
+  c->nentries++;
+  c->blocks += n;
+  lru_push(c, i);
 }
 
 /* Take entry i out of the table, shifting the rest of its probe run back. */
@@ -164,8 +173,15 @@ bool pc_evict(pc_cache *c)
 {
   int32_t i = c->lru_head;
   if (i < 0) return false;
+  if (c->e[i].count > 1) {
+    /* an anonymous run gives up one block */
+    c->e[i].count--;
+    c->blocks--;
+    c->idle--;
+    return true;
+  }
   lru_unlink(c, i);
-  table_remove(c, i);
+  if (c->e[i].key != 0) table_remove(c, i);
   c->e[i].key = 0;
   c->e[i].ref = -1;
   c->e[i].next = c->free_head;

@@ -17,9 +17,10 @@
 
 /* One cached block (fields private). */
 typedef struct {
-  uint64_t key;
+  uint64_t key;          /* 0: anonymous (not in the table) */
   int32_t ref;           /* sequences holding it */
   int32_t prev, next;    /* unreferenced: its neighbours in the LRU list (-1 none); else the free list */
+  int32_t count;         /* blocks it stands for: 1, or more for an anonymous run */
 } pc_entry;
 
 /* Fields private but readable: blocks, idle. */
@@ -36,8 +37,26 @@ typedef struct {
 
 /* The key of block `block` of a prompt whose content up to that block's end
  * is named by (kind, id): e.g. a shared system prompt (kind 1, its number)
- * or a conversation (kind 2, its session). */
+ * or a conversation (kind 2, its session). pc_key(kind, id, block) =
+ * pc_block(pc_prefix(kind, id), block): a caller walking many blocks of
+ * one prompt computes pc_prefix once. */
 uint64_t pc_key(uint32_t kind, uint64_t id, int64_t block);
+uint64_t pc_prefix(uint32_t kind, uint64_t id);
+
+/* splitmix64's finaliser (Steele et al., 2014): a full-avalanche mix. */
+static inline uint64_t pc_mix(uint64_t x)
+{
+  x ^= x >> 30;
+  x *= 0xbf58476d1ce4e5b9ULL;
+  x ^= x >> 27;
+  x *= 0x94d049bb133111ebULL;
+  return x ^ (x >> 31);
+}
+
+static inline uint64_t pc_block(uint64_t prefix, int64_t block)
+{
+  return pc_mix(prefix + 0x9e3779b97f4a7c15ULL * (uint64_t)(block + 1));
+}
 
 void pc_init(pc_cache *c);
 void pc_release(pc_cache *c);
@@ -51,6 +70,10 @@ void pc_hold(pc_cache *c, int32_t i);
 void pc_unhold(pc_cache *c, int32_t i);
 /* Cache key (not cached yet), held by `ref` (0 or 1) sequences: its entry. */
 int32_t pc_add(pc_cache *c, uint64_t key, int32_t ref);
+/* Idle blocks that no request can find again (a finished request's own
+ * blocks): one LRU entry for all n >= 1 of them, evicted one block at a
+ * time like the others (they still take memory until then). */
+void pc_add_anon(pc_cache *c, int32_t n);
 /* Evict the least recently used idle block: false if none is idle. */
 bool pc_evict(pc_cache *c);
 /* Sequences holding entry i. */

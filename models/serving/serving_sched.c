@@ -71,7 +71,7 @@ static inline const srv_sched_cfg *sched_of(const srv_replica *r) { return &r->h
 static void on_timer(sim_engine *eng, void *ctx, uint64_t arg);
 static void start_step(srv_replica *r);
 static bool reclaim_one(void *arg);
-static void free_seq(srv_replica *r, int k);
+static void free_seq(srv_replica *r, int k, bool done);
 
 void srv_replica_init(srv_replica *r, srv_host *h, int index, int pool)
 {
@@ -157,7 +157,7 @@ void srv_replica_evict(srv_replica *r, bool waiting_only)
     for (int i = 0; i < r->nrun; i++) {
       bool gone = r->run[i].state == SRV_GONE;
       srv_req *q = from_run(r, i);
-      free_seq(r, i);
+      free_seq(r, i, true);
       if (gone) {
         /* its client gave up during the step: it goes no further */
         r->h->view[r->index].outstanding--;
@@ -310,8 +310,17 @@ void srv_replica_enqueue(srv_replica *r, srv_req *q)
 static uint64_t block_key(const srv_replica *r, const srv_req *q, int64_t i)
 {
   int64_t B = r->kv.block_tokens;
-  if (q->sys && (i + 1) * B <= q->sys_tokens) return pc_key(1, q->sys, i);
-  return pc_key(2, q->conv, i);
+  if (q->sys && (i + 1) * B <= q->sys_tokens) return pc_block(q->pfx_sys, i);
+  return pc_block(q->pfx_conv, i);
+}
+
+/* q's key prefixes, computed once. */
+static void prefixes(srv_req *q)
+{
+  if (q->pfx_conv) return;
+  q->pfx_sys = q->sys ? pc_prefix(1, q->sys) : 0;
+  q->pfx_conv = pc_prefix(2, q->conv);
+  if (!q->pfx_conv) q->pfx_conv = 1;
 }
 
 static void sync_idle(srv_replica *r)
@@ -332,8 +341,9 @@ static bool reclaim_one(void *arg)
 /* Blocks of q's prompt (target) in r's cache, from the first on - at most
  * (target - 1) / block: the last token is always computed - and how many
  * of them are idle. */
-static int64_t cached_prefix(const srv_replica *r, const srv_req *q, int64_t *idle)
+static int64_t cached_prefix(const srv_replica *r, srv_req *q, int64_t *idle)
 {
+  prefixes(q);
   int64_t most = ((int64_t)q->target - 1) / r->kv.block_tokens, n = 0;
   *idle = 0;
   for (; n < most; n++) {
@@ -352,43 +362,68 @@ static void hold_prefix(srv_replica *r, srv_req *q, int64_t n)
   sync_idle(r);
 }
 
-/* Block i of run[k]'s request, its private front block, goes to the cache
- * (held by it if `held`), or is freed if the cache has it already. */
-static void block_to_cache(srv_replica *r, int k, int64_t i, bool held)
+/* Block i of q goes to the cache, held by q if `held`: true if the cache
+ * takes q's copy, false if it had one already (q's is then freed). */
+static bool block_to_cache(srv_replica *r, const srv_req *q, int64_t i, bool held)
 {
-  srv_seq *sq = &r->run[k];
-  uint64_t key = block_key(r, r->runq[k], i);
+  uint64_t key = block_key(r, q, i);
   int32_t e = pc_find(r->pc, key);
   if (e >= 0) {
     if (held) pc_hold(r->pc, e);
-    kv_rec_drop_front(&r->kv, &sq->kv, 1);
-  } else {
-    pc_add(r->pc, key, held ? 1 : 0);
-    kv_rec_to_cache(&r->kv, &sq->kv, 1);
+    return false;
   }
+  pc_add(r->pc, key, held ? 1 : 0);
+  return true;
 }
 
-/* run[k]'s prompt is in: its full blocks join the cache, held by it (a
- * request with the same prefix arriving now finds them, as in vLLM). */
+/* Blocks of q a later request can find: all of a conversation's, only the
+ * system prompt's of a request alone. */
+static int64_t findable(const srv_replica *r, const srv_req *q, int64_t full)
+{
+  if (q->session >= 0) return full;
+  int64_t sys = q->sys ? q->sys_tokens / r->kv.block_tokens : 0;
+  return full < sys ? full : sys;
+}
+
+/* run[k]'s prompt is in: its full blocks that others may find join the
+ * cache, held by it (a request with the same prefix arriving now finds
+ * them, as in vLLM). */
 static void cache_prompt(srv_replica *r, int k)
 {
   srv_req *q = r->runq[k];
-  int64_t full = (int64_t)r->run[k].target / r->kv.block_tokens;
-  for (int64_t i = q->nref; i < full; i++) block_to_cache(r, k, i, true);
+  srv_seq *sq = &r->run[k];
+  int64_t full = findable(r, q, (int64_t)sq->target / r->kv.block_tokens);
+  for (int64_t i = q->nref; i < full; i++) {
+    if (block_to_cache(r, q, i, true))
+      kv_rec_to_cache(&r->kv, &sq->kv, 1);
+    else
+      kv_rec_drop_front(&r->kv, &sq->kv, 1);
+  }
   if (full > q->nref) q->nref = (int32_t)full;
   sync_idle(r);
 }
 
-/* run[k] leaves the batch: its full blocks stay cached, idle once nobody
- * holds them; the rest of its blocks are freed. */
-static void free_seq(srv_replica *r, int k)
+/* run[k] leaves the batch (for good if `done`, else to be recomputed): its
+ * full blocks stay cached, idle once nobody holds them, the last ones
+ * first in line for eviction (vLLM V1 frees a request's blocks in reverse
+ * order); the rest of its blocks are freed. The blocks of a request that
+ * no later request can find (a request alone, done) are one anonymous run:
+ * they take memory as long as vLLM keeps them, at no cost per block. */
+static void free_seq(srv_replica *r, int k, bool done)
 {
   srv_seq *sq = &r->run[k];
   if (r->pc) {
     srv_req *q = r->runq[k];
-    int64_t full = kv_rec_tokens(&sq->kv) / r->kv.block_tokens;
-    for (int64_t i = 0; i < full; i++) block_to_cache(r, k, q->nref + i, false);
-    for (int64_t i = 0; i < q->nref; i++) {
+    int64_t priv = kv_rec_tokens(&sq->kv) / r->kv.block_tokens, moved = 0;
+    if (done && q->session < 0) {
+      if (priv > 0) pc_add_anon(r->pc, (int32_t)priv);
+      moved = priv;
+    } else {
+      for (int64_t i = q->nref + priv - 1; i >= q->nref; i--) moved += block_to_cache(r, q, i, false);
+    }
+    kv_rec_to_cache(&r->kv, &sq->kv, moved);
+    kv_rec_drop_front(&r->kv, &sq->kv, priv - moved);
+    for (int64_t i = q->nref - 1; i >= 0; i--) {
       int32_t e = pc_find(r->pc, block_key(r, q, i));
       if (e < 0) SIM_BUG("replica %d: a held block of request %lld is not cached", r->index, (long long)q->id);
       pc_unhold(r->pc, e);
@@ -413,7 +448,7 @@ void srv_replica_clear_cache(srv_replica *r)
 static void run_gone(srv_replica *r, int i)
 {
   srv_req *q = from_run(r, i);
-  free_seq(r, i);
+  free_seq(r, i, true);
   outstanding_change(r, -1);
   srv_request_rejected(r->h->sim, q, "timed out");
 }
@@ -528,7 +563,7 @@ static void preempt(srv_replica *r, int i)
   }
   srv_req *q = from_run(r, i);
   int64_t tokens = kv_rec_tokens(&sq->kv);
-  free_seq(r, i);
+  free_seq(r, i, false);
   run_remove(r, i);
   q->preemptions++;
   if (!sim_in_warmup(h->eng)) h->preemptions++;
@@ -898,7 +933,7 @@ static void start_step(srv_replica *r)
 static void finish(srv_replica *r, int i)
 {
   srv_req *q = from_run(r, i);
-  free_seq(r, i);
+  free_seq(r, i, true);
   /* without streaming the first token reaches the client with the rest */
   if (q->first_token < 0) {
     q->first_token = sim_now(r->h->eng);

@@ -54,6 +54,7 @@ struct srv_req {
   uint32_t sys;
   int32_t sys_tokens;
   uint64_t conv;
+  uint64_t pfx_sys, pfx_conv;   /* their pc_prefix, once a prefix cache has seen it (0: not yet) */
   int32_t nref;                 /* running: its first nref blocks are the prefix cache's, held */
   int32_t session;              /* its conversation's slot (serving_session.c), -1 none */
   srv_req *next;                /* queue link */
