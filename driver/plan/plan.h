@@ -321,6 +321,8 @@ typedef struct {
 void plan_json_key(FILE *f, const char *indent, const char *key);
 void plan_json_num(FILE *f, const char *indent, const char *key, double v, bool last);
 void plan_json_str(FILE *f, const char *indent, const char *key, const char *v, bool last);
+/* "slo": {METRIC: target, ...}, with a comma. */
+void plan_json_slo(FILE *f, const char *indent, const plan_opts *o);
 /* OUTDIR/name written atomically by fill(f, r); false with a message. */
 bool plan_write_file(const char *outdir, const char *name, const void *r, void (*fill)(FILE *, const void *));
 

@@ -218,15 +218,7 @@ static void write_json(FILE *f, const void *arg)
   }
   fputs("],\n", f);
   plan_json_num(f, in, "spot_interruptions_per_hour", o->spot_rate >= 0 ? o->spot_rate : NAN, false);
-  plan_json_key(f, in, "slo");
-  fputs("{", f);
-  for (int i = 0; i < o->nslo; i++) {
-    fputs(i ? ", " : "", f);
-    out_json_string(f, o->slo[i].metric);
-    fputs(": ", f);
-    out_json_number(f, o->slo[i].target);
-  }
-  fputs("},\n", f);
+  plan_json_slo(f, in, o);
   json_fleet(f, r, "fleet", w, false);
   json_fleet(f, r, "on_demand", od, false);
   bool saving = w && od && r->feasible;

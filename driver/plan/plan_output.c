@@ -159,6 +159,19 @@ void plan_print(FILE *f, const plan_result *r)
 
 /* ---- plan.json ---- */
 
+void plan_json_slo(FILE *f, const char *indent, const plan_opts *o)
+{
+  plan_json_key(f, indent, "slo");
+  fputs("{", f);
+  for (int i = 0; i < o->nslo; i++) {
+    fputs(i ? ", " : "", f);
+    out_json_string(f, o->slo[i].metric);
+    fputs(": ", f);
+    out_json_number(f, o->slo[i].target);
+  }
+  fputs("},\n", f);
+}
+
 void plan_json_key(FILE *f, const char *indent, const char *key)
 {
   fprintf(f, "%s", indent);
@@ -263,15 +276,7 @@ static void write_json(FILE *f, const void *arg)
   plan_json_num(f, in, "configurations", r->configurations, false);
   plan_json_num(f, in, "replications", o->replications, false);
   plan_json_num(f, in, "max_replicas", o->max_replicas, false);
-  plan_json_key(f, in, "slo");
-  fputs("{", f);
-  for (int i = 0; i < o->nslo; i++) {
-    fputs(i ? ", " : "", f);
-    out_json_string(f, o->slo[i].metric);
-    fputs(": ", f);
-    out_json_number(f, o->slo[i].target);
-  }
-  fputs("},\n", f);
+  plan_json_slo(f, in, o);
   plan_json_key(f, in, "candidates");
   fputs("[", f);
   for (int g = 0; g < o->ngpus; g++) {

@@ -654,37 +654,83 @@ typedef struct {
   double usd_per_hour, ttft, rejected;
 } fleet_row;
 
+/* A CSV file of ours (no quoted cells) as cells by row and column name. */
+typedef struct {
+  char *text;
+  const char *cols[512];
+  int ncols;
+  const char **cells;   /* nrows x ncols; an empty cell is "" */
+  int nrows;
+} ptable;
+
+static bool ptable_read(const char *dir, const char *name, ptable *t)
+{
+  memset(t, 0, sizeof *t);
+  t->text = slurp_in(dir, name);
+  if (!t->text) return false;
+  int cap = 0;
+  char *line = t->text;
+  for (int row = -1; line && *line; row++) {
+    char *nl = strchr(line, '\n');
+    if (nl) *nl = '\0';
+    if (row >= 0) {
+      if (t->nrows == cap) t->cells = realloc(t->cells, (size_t)(cap = cap ? 2 * cap : 64) * 512 * sizeof *t->cells);
+      for (int i = 0; i < 512; i++) t->cells[t->nrows * 512 + i] = "";
+    }
+    int i = 0;
+    for (char *c = line; c && i < 512; i++) {
+      char *comma = strchr(c, ',');
+      if (comma) *comma = '\0';
+      if (row < 0)
+        t->cols[t->ncols++] = c;
+      else
+        t->cells[t->nrows * 512 + i] = c;
+      c = comma ? comma + 1 : NULL;
+    }
+    if (row >= 0) t->nrows++;
+    line = nl ? nl + 1 : NULL;
+  }
+  return true;
+}
+
+/* The cell of column `col` in row `row`, or "" if there is no such column. */
+static const char *ptable_get(const ptable *t, int row, const char *col)
+{
+  for (int i = 0; i < t->ncols; i++)
+    if (!strcmp(t->cols[i], col)) return t->cells[row * 512 + i];
+  return "";
+}
+
+static double ptable_num(const ptable *t, int row, const char *col)
+{
+  const char *c = ptable_get(t, row, col);
+  return *c ? atof(c) : NAN;
+}
+
+static void ptable_free(ptable *t)
+{
+  free(t->cells);
+  free(t->text);
+}
+
 /* The rows of OUTDIR/plan.csv (at most max); -1 if unreadable. */
 static int read_fleet_csv(const char *dir, fleet_row *rows, int max)
 {
-  char *text = slurp_in(dir, "plan.csv");
-  if (!text) return -1;
-  char *save = NULL, *line = strtok_r(text, "\n", &save);
-  char *cols[64];
-  int ncols = 0;
-  char *hsave = NULL;
-  for (char *c = strtok_r(line, ",", &hsave); c && ncols < 64; c = strtok_r(NULL, ",", &hsave)) cols[ncols++] = c;
+  ptable t;
+  if (!ptable_read(dir, "plan.csv", &t)) return -1;
   int n = 0;
-  while ((line = strtok_r(NULL, "\n", &save)) && n < max) {
-    fleet_row *r = &rows[n++];
-    memset(r, 0, sizeof *r);
-    /* split keeping empty cells */
-    char *c0 = line;
-    for (int i = 0; i < ncols && c0; i++) {
-      char *comma = strchr(c0, ',');
-      if (comma) *comma = '\0';
-      if (!strcmp(cols[i], "baseline_pricing")) snprintf(r->base, sizeof r->base, "%s", c0);
-      if (!strcmp(cols[i], "burst_pricing")) snprintf(r->burst, sizeof r->burst, "%s", c0);
-      if (!strcmp(cols[i], "baseline_replicas")) r->nbase = atoi(c0);
-      if (!strcmp(cols[i], "burst_max_replicas")) r->nburst = atoi(c0);
-      if (!strcmp(cols[i], "feasible")) r->feasible = atoi(c0) == 1;
-      if (!strcmp(cols[i], "usd_per_hour")) r->usd_per_hour = *c0 ? atof(c0) : NAN;
-      if (!strcmp(cols[i], "ttft_p99_s")) r->ttft = *c0 ? atof(c0) : NAN;
-      if (!strcmp(cols[i], "requests_rejected")) r->rejected = *c0 ? atof(c0) : NAN;
-      c0 = comma ? comma + 1 : NULL;
-    }
+  for (; n < t.nrows && n < max; n++) {
+    fleet_row *r = &rows[n];
+    snprintf(r->base, sizeof r->base, "%s", ptable_get(&t, n, "baseline_pricing"));
+    snprintf(r->burst, sizeof r->burst, "%s", ptable_get(&t, n, "burst_pricing"));
+    r->nbase = atoi(ptable_get(&t, n, "baseline_replicas"));
+    r->nburst = atoi(ptable_get(&t, n, "burst_max_replicas"));
+    r->feasible = atoi(ptable_get(&t, n, "feasible")) == 1;
+    r->usd_per_hour = ptable_num(&t, n, "usd_per_hour");
+    r->ttft = ptable_num(&t, n, "ttft_p99_s");
+    r->rejected = ptable_num(&t, n, "requests_rejected");
   }
-  free(text);
+  ptable_free(&t);
   return n;
 }
 
@@ -729,31 +775,23 @@ static int sweep_points(const char *dir, const char *pools, const char *const *v
   bool ok = r.rc == 0;
   if (!ok) fprintf(stderr, "sweep failed: %s\n", r.err ? r.err : "");
   result_free(&r);
-  char *text = ok ? slurp_in(dir, "sweep.csv") : NULL;
-  if (!text) return -1;
-  char *save = NULL, *line = strtok_r(text, "\n", &save);
-  char *cols[512];
-  int ncols = 0;
-  char *hsave = NULL;
-  for (char *c = strtok_r(line, ",", &hsave); c && ncols < 512; c = strtok_r(NULL, ",", &hsave)) cols[ncols++] = c;
+  ptable t;
+  if (!ok || !ptable_read(dir, "sweep.csv", &t)) return -1;
   int np = 0;
-  while ((line = strtok_r(NULL, "\n", &save)) && np < max) {
-    grid_point *p = &pts[np++];
+  for (; np < t.nrows && np < max; np++) {
+    grid_point *p = &pts[np];
     memset(p, 0, sizeof *p);
-    char *c0 = line;
-    for (int i = 0; i < ncols && c0; i++) {
-      char *comma = strchr(c0, ',');
-      if (comma) *comma = '\0';
-      for (int k = 0; k < nvary; k++)
-        if (!strncmp(vary[k], cols[i], strlen(cols[i])) && vary[k][strlen(cols[i])] == '=')
-          p->v[k] = !strcmp(c0, "on-demand") ? 1 : !strcmp(c0, "reserved-1y") ? 0 : atof(c0);
-      if (!strcmp(cols[i], "usd_per_hour_mean")) p->usd = atof(c0);
-      if (!strcmp(cols[i], "ttft_p99_s_mean")) p->ttft = atof(c0);
-      if (!strcmp(cols[i], "requests_rejected_mean")) p->rejected = atof(c0);
-      c0 = comma ? comma + 1 : NULL;
+    for (int k = 0; k < nvary; k++) {
+      char col[128];
+      snprintf(col, sizeof col, "%.*s", (int)(strchr(vary[k], '=') - vary[k]), vary[k]);
+      const char *c = ptable_get(&t, np, col);
+      p->v[k] = !strcmp(c, "on-demand") ? 1 : !strcmp(c, "reserved-1y") ? 0 : atof(c);
     }
+    p->usd = ptable_num(&t, np, "usd_per_hour_mean");
+    p->ttft = ptable_num(&t, np, "ttft_p99_s_mean");
+    p->rejected = ptable_num(&t, np, "requests_rejected_mean");
   }
-  free(text);
+  ptable_free(&t);
   return np;
 }
 
