@@ -657,9 +657,9 @@ typedef struct {
 /* A CSV file of ours (no quoted cells) as cells by row and column name. */
 typedef struct {
   char *text;
-  const char *cols[512];
+  const char *cols[1024];
   int ncols;
-  const char **cells;   /* nrows x ncols; an empty cell is "" */
+  const char **cells;   /* nrows x 1024; an empty cell is "" */
   int nrows;
 } ptable;
 
@@ -674,19 +674,20 @@ static bool ptable_read(const char *dir, const char *name, ptable *t)
     char *nl = strchr(line, '\n');
     if (nl) *nl = '\0';
     if (row >= 0) {
-      if (t->nrows == cap) t->cells = realloc(t->cells, (size_t)(cap = cap ? 2 * cap : 64) * 512 * sizeof *t->cells);
-      for (int i = 0; i < 512; i++) t->cells[t->nrows * 512 + i] = "";
+      if (t->nrows == cap) t->cells = realloc(t->cells, (size_t)(cap = cap ? 2 * cap : 64) * 1024 * sizeof *t->cells);
+      for (int i = 0; i < 1024; i++) t->cells[t->nrows * 1024 + i] = "";
     }
     int i = 0;
-    for (char *c = line; c && i < 512; i++) {
+    for (char *c = line; c && i < 1024; i++) {
       char *comma = strchr(c, ',');
       if (comma) *comma = '\0';
       if (row < 0)
         t->cols[t->ncols++] = c;
       else
-        t->cells[t->nrows * 512 + i] = c;
+        t->cells[t->nrows * 1024 + i] = c;
       c = comma ? comma + 1 : NULL;
     }
+    if (i == 1024) CU_FAIL("a CSV row of more than 1,024 cells");
     if (row >= 0) t->nrows++;
     line = nl ? nl + 1 : NULL;
   }
@@ -697,7 +698,7 @@ static bool ptable_read(const char *dir, const char *name, ptable *t)
 static const char *ptable_get(const ptable *t, int row, const char *col)
 {
   for (int i = 0; i < t->ncols; i++)
-    if (!strcmp(t->cols[i], col)) return t->cells[row * 512 + i];
+    if (!strcmp(t->cols[i], col)) return t->cells[row * 1024 + i];
   return "";
 }
 
