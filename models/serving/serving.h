@@ -60,6 +60,14 @@ typedef struct {
   double zipf;
 } srv_sysprompt_cfg;
 
+/* Prompts reused as benchmark harnesses reuse them: `size` prompts drawn
+ * once from prompt_tokens and sent in turn; split into `groups` groups
+ * whose prompts start with the group's shared_prefix_tokens tokens (as
+ * SGLang's generated-shared-prefix benchmark). */
+typedef struct {
+  int64_t size, groups, shared_prefix_tokens;
+} srv_prompt_pool_cfg;
+
 /* One request class: arrivals (a process or a trace), sizes, priority and
  * latency targets. */
 typedef struct {
@@ -77,9 +85,10 @@ typedef struct {
   srv_trace_cfg trace;
   double slo_ttft_s, slo_tpot_s, slo_e2e_s;  /* 0: the slo section's */
   double timeout_s;                 /* the client gives up this long after sending (0: never) */
-  bool has_sessions, has_system_prompt;
+  bool has_sessions, has_system_prompt, has_prompt_pool;
   srv_session_cfg sessions;
   srv_sysprompt_cfg system_prompt;
+  srv_prompt_pool_cfg prompt_pool;
   bool truncate;                    /* sampled sizes: cut requests longer than the context instead of rejecting them */
   /* prepared */
   sim_trace tr;                     /* owned when has_trace */

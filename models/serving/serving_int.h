@@ -38,6 +38,8 @@ typedef struct {
   gsl_rng *rng_sess;               /* NULL: the class has neither */
   gsl_ran_discrete_t *sys_pick;    /* Zipf over the system prompts, NULL for one */
   wl_size turns;
+  int64_t *pool_prompt;            /* prompt_pool: each prompt's own tokens (owned), NULL none */
+  int64_t pool_next;               /* the next prompt of the pool to send */
 } srv_source;
 
 /* What a new request's prompt shares (serving_session.c): system prompt

@@ -121,6 +121,14 @@ static const sim_key sysprompt_keys[] = {
   SIM_KEY_END,
 };
 
+static const sim_key prompt_pool_keys[] = {
+  K_INT(srv_prompt_pool_cfg, "size", size, 0, 1, 1e7, "prompts in the pool, sent in turn (required)"),
+  K_INT(srv_prompt_pool_cfg, "groups", groups, 1, 1, 1e7, "groups sharing a prefix (at most size)"),
+  K_INT(srv_prompt_pool_cfg, "shared_prefix_tokens", shared_prefix_tokens, 0, 0, 1e9,
+        "tokens each group's prompts share before their own (added to prompt_tokens)"),
+  SIM_KEY_END,
+};
+
 /* A class's keys, shared by workload itself (one class) and workload.classes. */
 #define CLASS_KEYS(base)                                                                          \
   {.name = "name", .kind = SIM_KEY_STRING, .offset = (base) + offsetof(srv_class_cfg, name),      \
@@ -160,6 +168,10 @@ static const sim_key sysprompt_keys[] = {
    .group = sysprompt_keys, .has_present = true,                                                 \
    .present_offset = (base) + offsetof(srv_class_cfg, has_system_prompt),                        \
    .help = "a shared system prompt before every prompt: tokens, count, zipf"},                  \
+  {.name = "prompt_pool", .kind = SIM_KEY_GROUP, .offset = (base) + offsetof(srv_class_cfg, prompt_pool), \
+   .group = prompt_pool_keys, .has_present = true,                                               \
+   .present_offset = (base) + offsetof(srv_class_cfg, has_prompt_pool),                          \
+   .help = "a fixed pool of prompts sent in turn, in groups sharing a prefix (benchmark harnesses)"}, \
   {.name = "timeout_s", .kind = SIM_KEY_FLOAT, .offset = (base) + offsetof(srv_class_cfg, timeout_s), \
    .def = 0, .min = 0, .max = 1e9, .unit = "s",                                                  \
    .help = "the client gives up this long after sending: the request is cancelled, its KV freed, " \
@@ -504,8 +516,9 @@ static void check_class(srv_class_cfg *c, const char *at, sim_check *ck)
       snprintf(key, sizeof key, "%s.truncate", at);
       sim_check_fail(ck, key, "for a trace, write trace = { ...; truncate = true; }");
     }
-    if (c->has_sessions || c->has_system_prompt) {
-      snprintf(key, sizeof key, "%s.%s", at, c->has_sessions ? "sessions" : "system_prompt");
+    if (c->has_sessions || c->has_system_prompt || c->has_prompt_pool) {
+      snprintf(key, sizeof key, "%s.%s", at,
+               c->has_sessions ? "sessions" : c->has_system_prompt ? "system_prompt" : "prompt_pool");
       sim_check_fail(ck, key, "a trace gives every prompt as it was; conversations and system prompts are for "
                      "arrivals");
     }
@@ -582,6 +595,22 @@ static void check_class(srv_class_cfg *c, const char *at, sim_check *ck)
     snprintf(key, sizeof key, "%s.system_prompt.tokens", at);
     sim_check_fail(ck, key, "required: the tokens of each system prompt, >= 1");
   }
+  if (c->has_prompt_pool) {
+    const srv_prompt_pool_cfg *pp = &c->prompt_pool;
+    if (pp->size < 1) {
+      snprintf(key, sizeof key, "%s.prompt_pool.size", at);
+      sim_check_fail(ck, key, "required: the prompts in the pool, >= 1");
+    } else if (pp->groups > pp->size) {
+      snprintf(key, sizeof key, "%s.prompt_pool.groups", at);
+      sim_check_fail(ck, key, "%lld groups of %lld prompts (expected at most one group per prompt)",
+                     (long long)pp->groups, (long long)pp->size);
+    }
+    if (c->has_sessions || c->has_system_prompt) {
+      snprintf(key, sizeof key, "%s.prompt_pool", at);
+      sim_check_fail(ck, key, "given with %s (expected one way to build prompts)",
+                     c->has_sessions ? "sessions" : "system_prompt");
+    }
+  }
 }
 
 static void serving_check(const void *params, sim_check *ck)
@@ -599,7 +628,7 @@ static void serving_check(const void *params, sim_check *ck)
       {d->slo_ttft_s > 0, "workload.ttft_slo_s"}, {d->slo_tpot_s > 0, "workload.tpot_slo_s"},
       {d->slo_e2e_s > 0, "workload.e2e_slo_s"}, {d->truncate, "workload.truncate"},
       {d->timeout_s > 0, "workload.timeout_s"}, {d->has_sessions, "workload.sessions"},
-      {d->has_system_prompt, "workload.system_prompt"}};
+      {d->has_system_prompt, "workload.system_prompt"}, {d->has_prompt_pool, "workload.prompt_pool"}};
     bool any = false;
     for (size_t i = 0; i < sizeof strays / sizeof strays[0]; i++)
       if (strays[i].stray) {

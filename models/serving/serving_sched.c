@@ -376,11 +376,11 @@ static bool block_to_cache(srv_replica *r, const srv_req *q, int64_t i, bool hel
   return true;
 }
 
-/* Blocks of q a later request can find: all of a conversation's, only the
- * system prompt's of a request alone. */
+/* Blocks of q a later request can find: all of a conversation's (or a
+ * pool prompt's), only the system prompt's of a request alone. */
 static int64_t findable(const srv_replica *r, const srv_req *q, int64_t full)
 {
-  if (q->session >= 0) return full;
+  if (!(q->conv & SRV_CONV_OWN)) return full;
   int64_t sys = q->sys ? q->sys_tokens / r->kv.block_tokens : 0;
   return full < sys ? full : sys;
 }
@@ -415,7 +415,7 @@ static void free_seq(srv_replica *r, int k, bool done)
   if (r->pc) {
     srv_req *q = r->runq[k];
     int64_t priv = kv_rec_tokens(&sq->kv) / r->kv.block_tokens, moved = 0;
-    if (done && q->session < 0) {
+    if (done && (q->conv & SRV_CONV_OWN)) {
       if (priv > 0) pc_add_anon(r->pc, (int32_t)priv);
       moved = priv;
     } else {

@@ -27,6 +27,10 @@
 #include "models/serving/serving.h"
 #include "sim/engine.h"
 
+/* A conversation id with this bit set is a request's own: no later
+ * request shares its prompt beyond the system prompt. */
+#define SRV_CONV_OWN (UINT64_C(1) << 63)
+
 /* Where a request is. */
 enum { SRV_WAITING, SRV_PREFILL, SRV_DECODE, SRV_HELD, SRV_SWAPPED, SRV_GONE };
 

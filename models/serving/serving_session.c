@@ -19,7 +19,11 @@
 #include "sim/util.h"
 
 /* A lone request's conversation id: its own (above every conversation's). */
-#define LONE_CONV (UINT64_C(1) << 63)
+#define LONE_CONV SRV_CONV_OWN
+/* A pool prompt's id (below the lone ones, above every conversation's). */
+#define POOL_CONV (UINT64_C(1) << 62)
+/* A pool group's shared prefix, as a system prompt (above any count). */
+#define POOL_SYS UINT32_C(0x40000000)
 
 struct srv_session {
   uint64_t conv;
@@ -37,11 +41,18 @@ void srv_sessions_init(srv_sim *s, uint64_t seed)
   for (int i = 0; i < s->nsrc; i++) {
     srv_source *src = &s->src[i];
     const srv_class_cfg *c = src->cfg;
-    if (src->trace || !(c->has_sessions || c->has_system_prompt)) continue;
+    if (src->trace || !(c->has_sessions || c->has_system_prompt || c->has_prompt_pool)) continue;
     char stream[160];
     snprintf(stream, sizeof stream, "serving.%s.sessions", c->name);
     src->rng_sess = sim_rng_alloc(seed, stream);
     if (c->has_sessions) wl_size_init(&src->turns, &c->turns_p);
+    if (c->has_prompt_pool) {
+      /* the pool's prompts, drawn once (from this stream: the class's
+       * arrivals and answers draw as they would without a pool) */
+      size_t n = (size_t)c->prompt_pool.size;
+      src->pool_prompt = xmalloc(n * sizeof *src->pool_prompt);
+      for (size_t k = 0; k < n; k++) src->pool_prompt[k] = wl_size_sample(&src->prompt, src->rng_sess);
+    }
     if (c->has_system_prompt && c->system_prompt.count > 1) {
       size_t n = (size_t)c->system_prompt.count;
       double *w = xmalloc(n * sizeof *w);
@@ -59,6 +70,7 @@ void srv_sessions_release(srv_sim *s)
     if (src->rng_sess) gsl_rng_free(src->rng_sess);
     if (src->sys_pick) gsl_ran_discrete_free(src->sys_pick);
     if (src->cfg->has_sessions && !src->trace && src->rng_sess) wl_size_release(&src->turns);
+    free(src->pool_prompt);
   }
   free(s->sess);
 }
@@ -108,6 +120,19 @@ void srv_arrive(srv_sim *s, int i, int64_t prompt, int64_t output)
   const srv_class_cfg *cfg = src->cfg;
   uint32_t sys = 0;
   int32_t sys_tokens = 0;
+  if (cfg->has_prompt_pool) {
+    /* the pool's next prompt, after its group's shared prefix: prompt j
+     * is in group j mod groups, so the groups take turns */
+    const srv_prompt_pool_cfg *pp = &cfg->prompt_pool;
+    int64_t j = src->pool_next;
+    src->pool_next = (j + 1) % pp->size;
+    int32_t shared = (int32_t)pp->shared_prefix_tokens;
+    srv_prefix_id id = {shared > 0 ? POOL_SYS + (uint32_t)(j % pp->groups) + 1 : 0, shared,
+                        POOL_CONV | (uint64_t)j, -1};
+    srv_send(s, i, shared + src->pool_prompt[j], output, &id);
+    (void)prompt;
+    return;
+  }
   if (cfg->has_system_prompt) {
     sys = pick_sys(src);
     sys_tokens = (int32_t)cfg->system_prompt.tokens;

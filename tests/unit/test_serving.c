@@ -2720,6 +2720,38 @@ static void test_prefix_hit_rate_exact(void)
   CHECK_REL(SNUM(sum, "prefix_cache_hit_rate"), saved / (260 * V + 410 * (C - V)), 1e-12, "hit rate");
   free(sum);
 
+  /* a benchmark harness's pool: 8 prompts of 40 tokens after their
+   * group's 160 (2 groups), sent in turn, 40 requests, answers of 10.
+   * Each prompt's 200 tokens can take at most (200 - 1) / 16 = 12 blocks
+   * from the cache. Prompts 0 and 1 find nothing; 2..7 find their group's
+   * 10 blocks (160 tokens); from the second round on, every prompt finds
+   * its 12 (192 tokens: the 13th block it left is past the limit). So
+   * 6 x 160 + 32 x 192 = 7,104 of 40 x 200 tokens. */
+  {
+    char *m = cs_slurp(TINY_CFG, NULL);
+    char *pt = fmt("name = \"pool\";\nseed = 2;\n%s"
+                   "model = { name = \"tiny\"; };\n"
+                   "cluster = { pools = ( { gpu = \"" A100 "\"; replicas = 1; } ); };\n"
+                   "workload = { arrivals = { process = \"gamma\"; cv = 0.01; rate = 0.5; };\n"
+                   "  prompt_pool = { size = 8; groups = 2; shared_prefix_tokens = 160; };\n"
+                   "  prompt_tokens = { dist = \"fixed\"; value = 40; };\n"
+                   "  output_tokens = { dist = \"fixed\"; value = 10; };\n  requests = 40; };\n"
+                   "scheduler = { policy = \"continuous\"; block_size = 16; prefix_caching = true; "
+                   "step_overhead_s = 0.025; };\n",
+                   m);
+    char *pc = cs_write_file(dir, "pool.cfg", pt);
+    char *ps = RUN_CFG(dir, "pool.cfg", "pool");
+    CHECK(SNUM(ps, "requests_completed") == 40 && SNUM(ps, "prefill_tokens_saved") == 7104,
+          "pool: %g completed, %g saved (expected 40, 7104)", SNUM(ps, "requests_completed"),
+          SNUM(ps, "prefill_tokens_saved"));
+    CHECK_REL(SNUM(ps, "prefix_cache_hit_rate"), 7104.0 / 8000.0, 1e-12, "pool: hit rate");
+    free(ps);
+    check_refused(dir, "pool.cfg", "workload.prompt_pool.groups=9", NULL, "workload.prompt_pool.groups");
+    check_refused(dir, "pool.cfg", "workload.system_prompt={ tokens = 10; }", NULL, "workload.prompt_pool");
+    free(pc);
+    free(pt);
+    free(m);
+  }
   /* off: nothing saved, every prompt computed */
   sum = RUN_CFG(dir, "sys.cfg", "off", "--set", "scheduler.prefix_caching=false");
   CHECK(SNUM(sum, "prefix_cache_hit_rate") == 0 && SNUM(sum, "prefill_tokens_saved") == 0,
