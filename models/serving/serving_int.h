@@ -74,6 +74,10 @@ void srv_session_set_home(srv_sim *s, int32_t k, int replica);
 /* serving_sim.c: make a request of class i with these sizes and prompt
  * identity and send it (turned away at once if too long for the model). */
 void srv_send(srv_sim *s, int i, int64_t prompt, int64_t output, const srv_prefix_id *id);
+/* serving_sim.c: nothing is left to arrive or run (no request, no
+ * conversation between turns, no source): stop the time series and the
+ * autoscalers, so that the run ends. Call when one of those falls to 0. */
+void srv_check_stop(srv_sim *s);
 /* serving_sim.c: no arrival is to come at or after t (workload.duration_s, workload.requests). */
 bool srv_arrivals_over(const srv_sim *s, sim_time t);
 

@@ -163,8 +163,10 @@ static void on_turn(sim_engine *eng, void *ctx, uint64_t arg)
   srv_session *c = &s->sess[k];
   srv_source *src = &s->src[c->cls];
   if (srv_arrivals_over(s, sim_now(eng))) {
-    /* the workload has ended: no more turns */
+    /* the workload has ended: no more turns (this may have been the last
+     * thing left to happen) */
     slot_free(s, k);
+    srv_check_stop(s);
     return;
   }
   int64_t msg = wl_size_sample(&src->prompt, src->rng_sizes);

@@ -714,6 +714,11 @@ static void on_tick(sim_engine *eng, void *ctx, uint64_t arg)
 
 /* Nothing more will happen: stop the clock at the last event, not at the
  * next tick. */
+void srv_check_stop(srv_sim *s)
+{
+  check_stop_ticks(s);
+}
+
 static void check_stop_ticks(srv_sim *s)
 {
   if (s->live == 0 && s->thinking == 0 && srv_active_sources(s) == 0) {

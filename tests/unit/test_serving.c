@@ -2838,6 +2838,19 @@ static void test_prefix_pressure(void)
   CHECK(SNUM(sum, "prefix_cache_hit_rate") > hit_short, "room for every block: hit rate %g, short of memory %g",
         SNUM(sum, "prefix_cache_hit_rate"), hit_short);
   free(sum);
+  /* conversations cut by the workload's end: the turns that would come
+   * after it are not sent, and the run ends (it used not to when such a
+   * turn was the last thing to happen: the time series and the autoscaler
+   * went on for ever) */
+  for (int elastic = 0; elastic < 2; elastic++) {
+    sum = RUN_CFG(dir, "pressure.cfg", "cut", "--set", "workload.duration_s=30.0", "--set",
+                  "workload.sessions.think_time_s=20.0", "--set", "output.interval_s=1.0", "--set",
+                  elastic ? "cluster.pools.[0].autoscale={ policy = \"reactive\"; min_replicas = 0; max_replicas = 4; }"
+                          : "cluster.pools.[0].replicas=2");
+    CHECK(sstr_is(sum, "status", "complete") && SNUM(sum, "sim_time_s") < 1000 && SNUM(sum, "requests_in_flight") == 0,
+          "%s: a run cut at 30 s ended at %g s", elastic ? "elastic" : "fixed", SNUM(sum, "sim_time_s"));
+    free(sum);
+  }
   /* bad keys */
   check_refused(dir, "pressure.cfg", "workload.sessions.turns.dist=\"fixed\"", "workload.sessions.turns.value=0",
                 "workload.sessions.turns");
