@@ -69,7 +69,8 @@ static void plan_usage(FILE *f)
         "                     horizon - its daily cycle, spikes and growth - with the saving against\n"
         "                     the cheapest all-on-demand fleet. on-demand is always a candidate; prices\n"
         "                     are pool 0's provider's (clustersim list providers). Searched one GPU\n"
-        "                     type after another (-j does not apply); see the README\n"
+        "                     type after another (-j does not apply); --plot draws plan_fleet (every\n"
+        "                     fleet's cost against the replicas it commits); see the README\n"
         "      --spot-interruptions-per-hour R\n"
         "                     how often a spot burst replica is taken back (per replica-hour); needed\n"
         "                     with --pricing spot unless pool 0 writes interruptions_per_hour (the\n"
@@ -85,7 +86,7 @@ static void plan_usage(FILE *f)
         "                     number of processors); results do not depend on it\n"
         "  -o, --output DIR   output directory (default: out/NAME-plan)\n"
         "  -q, --quiet        print no table and no progress\n"
-        "      --plot         draw OUTDIR/plots/plan_replicas.png and .svg (gnuplot)\n"
+        "      --plot         draw OUTDIR/plots/plan_replicas.png and .svg (with --pricing: plan_fleet)\n"
         "      --seed N       master seed, overriding the scenario's `seed`\n"
         "      --set KEY=VALUE\n"
         "                     override a setting, applied before the candidate's own settings\n"
@@ -318,9 +319,6 @@ static int parse_opts(int argc, char **argv, plan_opts *o)
     return CMD_EXIT_USAGE;
   }
   o->file = argv[optind];
-  if (o->npricings && o->plot)
-    return usage_error("%s", "--plot draws the replicas against load of a plan of pool 0; a --pricing plan has no "
-                       "figure: its fleets are in plan.csv");
   if (o->spot_rate >= 0 && !o->npricings)
     return usage_error("%s", "--spot-interruptions-per-hour is for --pricing spot");
   if (o->nslo == 0) return usage_error("%s", "at least one --slo METRIC=VALUE is needed, e.g. --slo ttft_p99_s=2");
@@ -501,6 +499,7 @@ static int plan_fleets(plan_opts *o, const base_info *b, const plan_ctx *ctx, co
       rc = CMD_EXIT_FAIL;
     else if (!o->quiet)
       printf("plan: %s/plan.json, plan.csv\n", outdir);
+    if (rc == 0 && o->plot && !plot_dir(outdir, NULL, o->quiet)) rc = CMD_EXIT_FAIL;
   }
   plan_fleet_release(&res);
   return rc;

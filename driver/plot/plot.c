@@ -599,10 +599,8 @@ static bool training_sweep_vars(const plot_ctx *x, strbuf *b)
   return true;
 }
 
-/* Values for the plan figure: title, the targets (plan.json's "slo"
- * object: metric -> bound), and the plan's answer (feasible, gpu, tp) to
- * ring. */
-static bool plan_vars(const plot_ctx *x, strbuf *b)
+/* The title and the targets (plan.json's "slo" object: metric -> bound). */
+static void plan_title_vars(const plot_ctx *x, strbuf *b)
 {
   if (has_meta(x, "scenario")) pass_name(x, b);
   pass_text(x, b, "model", "model");
@@ -621,6 +619,45 @@ static bool plan_vars(const plot_ctx *x, strbuf *b)
   } else {
     pass_num(x, b, "slo_ttft", "slo_ttft_s");
   }
+}
+
+/* Values for the fleet plan's figure: title, targets, the answer (its
+ * baseline replicas, cost and a label) and the cheapest all-on-demand
+ * fleet's cost, from plan.json's "fleet" and "on_demand". */
+static bool plan_fleet_vars(const plot_ctx *x, strbuf *b)
+{
+  plan_title_vars(x, b);
+  const json_t *f = x->plan ? json_object_get(x->plan, "fleet") : NULL;
+  double cost;
+  if (x->plan && json_is_true(json_object_get(x->plan, "feasible")) && json_is_object(f) &&
+      json_num(f, "usd_per_hour", &cost)) {
+    const json_t *base = json_object_get(f, "baseline"), *burst = json_object_get(f, "burst");
+    double nb = 0, nu = 0;
+    const char *bp = json_is_object(base) ? json_string_value(json_object_get(base, "pricing")) : NULL;
+    const char *up = json_is_object(burst) ? json_string_value(json_object_get(burst, "pricing")) : NULL;
+    if (bp) json_num(base, "replicas", &nb);
+    if (up) json_num(burst, "max_replicas", &nu);
+    char label[160];
+    if (bp && up)
+      snprintf(label, sizeof label, "%g %s + up to %g %s", nb, bp, nu, up);
+    else if (bp)
+      snprintf(label, sizeof label, "%g %s", nb, bp);
+    else
+      snprintf(label, sizeof label, "up to %g %s", nu, up ? up : "?");
+    sb_num(b, "best_base", nb);
+    sb_num(b, "best_cost", cost);
+    sb_str(b, "best_label", label);
+  }
+  const json_t *od = x->plan ? json_object_get(x->plan, "on_demand") : NULL;
+  if (json_is_object(od) && json_num(od, "usd_per_hour", &cost)) sb_num(b, "od_cost", cost);
+  return true;
+}
+
+/* Values for the plan figure: title, the targets, and the plan's answer
+ * (feasible, gpu, tp) to ring. */
+static bool plan_vars(const plot_ctx *x, strbuf *b)
+{
+  plan_title_vars(x, b);
   double tp;
   const char *gpu = x->plan ? json_string_value(json_object_get(x->plan, "gpu")) : NULL;
   if (x->plan && json_is_true(json_object_get(x->plan, "feasible")) && gpu && json_num(x->plan, "tp", &tp)) {
@@ -740,6 +777,8 @@ static const char *const tsweep_cols[] = {"point", "replications", "train_days_m
 static const char *const plan_cols[] = {"gpu", "tp", "offered_rate_per_s", "replicas", "usd_per_hour",
                                         "feasible", NULL};
 
+static const char *const plan_fleet_cols[] = {"baseline_pricing", "baseline_replicas", "burst_pricing",
+                                              "feasible", "usd_per_hour", NULL};
 static const char *const cluster_cols[] = {"time_s", "gpus_busy", "queue_length", "running_jobs", "serving_gpus",
                                            NULL};
 static const char *const train_cols[] = {"time_s", "progress", "failures", "lost_work_s", NULL};
@@ -759,6 +798,7 @@ static const figure figures[] = {
   {"sweep_cost_latency", "sweep.csv", "ttft_p99_s_mean", NULL, sweep_cols, sweep_vars, false},
   {"sweep_training", "sweep.csv", "train_days_mean", NULL, tsweep_cols, training_sweep_vars, false},
   {"plan_replicas", "plan_load.csv", NULL, NULL, plan_cols, plan_vars, false},
+  {"plan_fleet", "plan.csv", "baseline_pricing", NULL, plan_fleet_cols, plan_fleet_vars, false},
   {"tco", "tco.csv", NULL, NULL, tco_cols, tco_vars, false},
 };
 enum { NFIGURES = sizeof figures / sizeof figures[0] };
@@ -781,7 +821,7 @@ const char *const *plot_run_files(void)
     int n = 0;
     for (int i = 0; i < NFIGURES; i++) {
       if (!strcmp(figures[i].input, "sweep.csv") || !strcmp(figures[i].input, "plan_load.csv") ||
-          !strcmp(figures[i].input, "tco.csv"))
+          !strcmp(figures[i].input, "plan.csv") || !strcmp(figures[i].input, "tco.csv"))
         continue;
       for (int k = 0; k < 2; k++, n++) {
         snprintf(names[n], sizeof names[n], "plots/%s.%s", figures[i].name, k ? "svg" : "png");

@@ -917,8 +917,6 @@ static void test_fleet_usage(void)
     {{"plan", FLEET_CFG, "--slo", "ttft_p99_s=1", "--pricing", "reserved-1y", "--set",
       "cluster.pools.[0].provider=\"\"", "-o", dir},
      "reserved-1y needs a provider"},
-    {{"plan", FLEET_CFG, "--slo", "ttft_p99_s=1", "--pricing", "reserved-1y", "--plot", "-o", dir},
-     "a --pricing plan has no figure"},
     {{"plan", FLEET_CFG, "--slo", "ttft_p99_s=1", "--spot-interruptions-per-hour", "0.1", "-o", dir},
      "--spot-interruptions-per-hour is for --pricing spot"},
     {{"plan", FLEET_CFG, "--slo", "ttft_p99_s=1", "--pricing", "spot", "--spot-interruptions-per-hour", "-1", "-o",

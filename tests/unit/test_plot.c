@@ -466,6 +466,39 @@ static void test_sweep_plan_figures(void)
   free(dir);
 }
 
+/* After a fleet plan (tests/plot/fleet/: plan.json and plan.csv of `plan
+ * --pricing reserved-1y` on tests/plan/fleet.cfg): plan_fleet, with the
+ * answer (2 reserved-1y + up to 2 on-demand, $4.09/h) and the
+ * all-on-demand fleet ($4.99/h) in its subtitle, and nothing else - not
+ * plan_replicas, which a fleet plan has no plan_load.csv for. */
+static void test_fleet_plan_figure(void)
+{
+  unsigned before = CU_get_number_of_failures();
+  char *dir = cs_tmpdir("plot_fleet");
+  static const char *const samples[] = {"plan.json", "plan.csv", NULL};
+  for (const char *const *s = samples; *s; s++) {
+    char *from = path_join(SAMPLES_DIR "/fleet", *s), *to = path_join(dir, *s);
+    copy_file(from, to);
+    free(from);
+    free(to);
+  }
+  result r = RUN("plot", dir);
+  CHECK_RC(r, 0);
+  char *svg = check_figure(dir, "plan_fleet");
+  svg_has("plan_fleet.svg", svg, "cheapest (ringed): 2 reserved-1y + up to 2 on-demand, $4.09/h");
+  svg_has("plan_fleet.svg", svg, "all on demand (dashed): $4.99/h");
+  svg_has("plan_fleet.svg", svg, "targets: ttft_p99_s ≤ 1");
+  svg_has("plan_fleet.svg", svg, "colour: baseline pricing");
+  svg_has("plan_fleet.svg", svg, "reserved-1y");
+  free(svg);
+  check_absent(dir, "plan_replicas");
+  for (const char *const *f = run_figures; *f; f++) check_absent(dir, *f);
+  check_no_tmp(dir);
+  result_free(&r);
+  cs_cleanup_if_passed(dir, before);
+  free(dir);
+}
+
 /* ---- usage errors: exit 2 ---- */
 
 /* --plot on run, sweep and plan draws what each leaves, after writing it. */
@@ -1064,6 +1097,7 @@ int main(int argc, char **argv)
     {"training figure", test_training_figure},
     {"tco figure", test_tco_figure},
     {"sweep and plan figures", test_sweep_plan_figures},
+    {"fleet plan figure", test_fleet_plan_figure},
     {"broken input", test_broken_input},
     {"script fails", test_script_fails},
     {"no gnuplot", test_no_gnuplot},
