@@ -216,6 +216,10 @@ void plan_type_release(plan_type *t);
 char *plan_type_encode(const plan_type *t, size_t *len);
 /* Back into t (which must be empty); false if the bytes are malformed. */
 bool plan_type_decode(const char *bytes, size_t len, plan_type *t);
+/* n sims as bytes (malloc'd), and back (*sims malloc'd, summaries owned);
+ * false if the bytes are malformed. */
+char *plan_sims_encode(const plan_sim *sims, int n, size_t *len);
+bool plan_sims_decode(const char *bytes, size_t len, plan_sim **sims, int *n);
 
 /* ---- plan_run.c ---- */
 

@@ -11,15 +11,19 @@
  *   3. for each other baseline pricing, the fleets on that staircase (and
  *      A* fixed) again at that pricing: a real run each.
  * Every fleet is simulated, none twice; the answer is the cheapest feasible
- * one, set against the cheapest all-on-demand fleet simulated. Owns the
- * searches' sims; writes nothing. */
+ * one, set against the cheapest all-on-demand fleet simulated. Each phase's
+ * searches (per type, per pricing) run at once in the driver's worker
+ * pool (-j); their sims join in a fixed order, so the result does not
+ * depend on -j. Owns the searches' sims; writes nothing. */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "driver/plan/plan.h"
+#include "driver/commands/cli.h"
 #include "driver/plan/plan_pools.h"
+#include "driver/sweep/sweep_run.h"
 #include "models/cost/provider.h"
 #include "sim/util.h"
 
@@ -105,39 +109,164 @@ static int frontier(const plan_fleet_type *t, int b, int bp, int ep)
   return best;
 }
 
-static int search_type(const plan_ctx *c, plan_fleet_type *t)
+/* The pricings a baseline may use (all but spot) and a burst may use
+ * (on-demand, spot), in the order --pricing lists them. */
+static void pricings(const plan_opts *o, int *bases, int *nb, int *bursts, int *ne)
+{
+  *nb = *ne = 0;
+  for (int i = 0; i < o->npricings; i++) {
+    if (o->pricings[i] != COST_PRICING_SPOT) bases[(*nb)++] = o->pricings[i];
+    if (is_burst(o->pricings[i])) bursts[(*ne)++] = o->pricings[i];
+  }
+}
+
+/* The fewest fixed replicas at baseline pricing bp that met the targets
+ * among t's sims; 0 if none. */
+static int fixed_of(const plan_fleet_type *t, int bp)
+{
+  int best = 0;
+  for (int i = 0; i < t->nsims; i++) {
+    const plan_fleet *f = &t->sims[i].fleet;
+    if (t->sims[i].feasible && f->burst_max == 0 && f->base_pricing == bp && (best == 0 || f->base_replicas < best))
+      best = f->base_replicas;
+  }
+  return best;
+}
+
+/* The three phases of a type's search (see the top of the file); phase 2
+ * and 3 take the burst or baseline pricing index k. Each runs in a worker
+ * and leaves its new sims at the end of t->sims. */
+static int phase(const plan_ctx *c, plan_fleet_type *t, int ph, int k)
 {
   const plan_opts *o = c->o;
-  int bases[SIM_PLAN_MAX_PRICINGS], nb = 0, bursts[SIM_PLAN_MAX_PRICINGS], ne = 0;
-  for (int i = 0; i < o->npricings; i++) {
-    if (o->pricings[i] != COST_PRICING_SPOT) bases[nb++] = o->pricings[i];
-    if (is_burst(o->pricings[i])) bursts[ne++] = o->pricings[i];
-  }
-  /* 1. the fewest fixed replicas at the first baseline pricing */
+  int bases[SIM_PLAN_MAX_PRICINGS], nb, bursts[SIM_PLAN_MAX_PRICINGS], ne;
+  pricings(o, bases, &nb, bursts, &ne);
   plan_pools_result r;
-  plan_pools_space fixed = {1, {1}, {o->max_replicas}};
-  probe_arg pa = {c, t, bases[0], -1, true};
-  int rc = plan_pools_search(&fixed, probe, &pa, &r);
-  if (rc) return rc;
-  t->fixed = r.found ? r.v[0] : 0;
+  t->fixed = fixed_of(t, bases[0]);
   int top = t->fixed ? t->fixed : o->max_replicas;
-  /* 2. the staircase for each burst pricing, at the first baseline pricing */
-  for (int e = 0; e < ne; e++) {
+  if (ph == 1) {
+    plan_pools_space fixed = {1, {1}, {o->max_replicas}};
+    probe_arg pa = {c, t, bases[0], -1, true};
+    return plan_pools_search(&fixed, probe, &pa, &r);
+  }
+  if (ph == 2) {
     plan_pools_space mix = {2, {0, 0}, {top, o->max_replicas}};
-    probe_arg pm = {c, t, bases[0], bursts[e], false};
-    if ((rc = plan_pools_search(&mix, probe, &pm, &r))) return rc;
+    probe_arg pm = {c, t, bases[0], bursts[k], false};
+    return plan_pools_search(&mix, probe, &pm, &r);
   }
-  /* 3. the same fleets at the other baseline pricings */
-  for (int b = 1; b < nb; b++) {
-    int status = SIM_PLAN_OK;
-    if (t->fixed && get(c, t, (plan_fleet){t->fixed, bases[b], 0, -1}, &status) < 0) return status;
-    for (int e = 0; e < ne; e++)
-      for (int a = 1; a < top; a++) {
-        int most = frontier(t, a, bases[0], bursts[e]);
-        if (most && get(c, t, (plan_fleet){a, bases[b], most, bursts[e]}, &status) < 0) return status;
-      }
-  }
+  int status = SIM_PLAN_OK;
+  if (t->fixed && get(c, t, (plan_fleet){t->fixed, bases[k], 0, -1}, &status) < 0) return status;
+  for (int e = 0; e < ne; e++)
+    for (int a = 1; a < top; a++) {
+      int most = frontier(t, a, bases[0], bursts[e]);
+      if (most && get(c, t, (plan_fleet){a, bases[k], most, bursts[e]}, &status) < 0) return status;
+    }
   return SIM_PLAN_OK;
+}
+
+/* ---- the phases' items through the driver's worker pool ---- */
+
+typedef struct {
+  int g, k;
+} fleet_item;
+
+typedef struct {
+  const plan_ctx *c;
+  plan_fleet_result *r;
+  int ph;
+  fleet_item items[SIM_PLAN_MAX_GPUS * SIM_PLAN_MAX_TPS * SIM_PLAN_MAX_PRICINGS];
+  int nitems, next;
+  char *out[SIM_PLAN_MAX_GPUS * SIM_PLAN_MAX_TPS * SIM_PLAN_MAX_PRICINGS];
+  size_t len[SIM_PLAN_MAX_GPUS * SIM_PLAN_MAX_TPS * SIM_PLAN_MAX_PRICINGS];
+  int status;
+} fleet_jobs;
+
+static sweep_next next_item(void *ctx, size_t *item)
+{
+  fleet_jobs *j = ctx;
+  if (j->status != SIM_PLAN_OK || j->next >= j->nitems) return SWEEP_NEXT_DONE;
+  *item = (size_t)j->next++;
+  return SWEEP_NEXT_ITEM;
+}
+
+static int work_item(void *ctx, size_t item, char **out, size_t *len)
+{
+  fleet_jobs *j = ctx;
+  plan_fleet_type *t = &j->r->types[j->items[item].g];
+  int n0 = t->nsims;
+  int rc = phase(j->c, t, j->ph, j->items[item].k);
+  if (rc == SIM_PLAN_OK) *out = plan_sims_encode(t->sims + n0, t->nsims - n0, len);
+  return rc;
+}
+
+static bool item_done(void *ctx, size_t item, int status, const char *out, size_t len, double wall_s)
+{
+  (void)wall_s;
+  fleet_jobs *j = ctx;
+  int rc = status;
+  if (status == SIM_PLAN_OK) {
+    j->out[item] = xmalloc(len + 1);
+    memcpy(j->out[item], out, len);
+    j->len[item] = len;
+  } else if (status == SWEEP_WORKER_LOST) {
+    fprintf(stderr, "clustersim plan: a fleet search failed (%s)\n", out);
+    rc = CMD_EXIT_FAIL;
+  } else if (status != SIM_PLAN_STOPPED && status != SIM_PLAN_USER_ERROR) {
+    fprintf(stderr, "clustersim plan: a fleet search failed (status %d)\n", status);
+    rc = CMD_EXIT_FAIL;
+  }
+  if (rc != SIM_PLAN_OK && j->status == SIM_PLAN_OK) j->status = rc;
+  return j->status == SIM_PLAN_OK;
+}
+
+/* Add the sims of bytes to t, in their order, but none twice. */
+static bool merge(plan_fleet_type *t, const char *bytes, size_t len)
+{
+  plan_sim *sims;
+  int n;
+  if (!plan_sims_decode(bytes, len, &sims, &n)) return false;
+  for (int i = 0; i < n; i++) {
+    bool have = false;
+    for (int k = 0; k < t->nsims && !have; k++) have = same(&t->sims[k].fleet, &sims[i].fleet);
+    if (have) {
+      sim_report_release(&sims[i].summary);
+      continue;
+    }
+    if (t->nsims == t->cap) {
+      t->cap = t->cap ? 2 * t->cap : 32;
+      t->sims = xrealloc(t->sims, (size_t)t->cap * sizeof *t->sims);
+    }
+    t->sims[t->nsims++] = sims[i];
+  }
+  free(sims);
+  return true;
+}
+
+/* Run phase ph of every type that fits, for k in [0, nk) (1 for phase 1,
+ * k from 1 for phase 3), o->jobs at a time; the results join the types in
+ * item order, so that they do not depend on -j. */
+static int run_phase(const plan_ctx *c, plan_fleet_result *r, int ph, int k0, int nk)
+{
+  fleet_jobs *j = xcalloc(1, sizeof *j);
+  j->c = c;
+  j->r = r;
+  j->ph = ph;
+  for (int g = 0; g < r->ntypes; g++)
+    for (int k = k0; k < nk && r->types[g].fits; k++) j->items[j->nitems++] = (fleet_item){g, k};
+  sweep_jobs jobs = {.next = next_item, .work = work_item, .done = item_done, .ctx = j};
+  if (j->nitems > 0) sweep_pool_run(c->o->jobs, &jobs);
+  int sig = sweep_pool_stopped();
+  if (sig) plan_stop = sig;
+  int rc = plan_stop ? SIM_PLAN_STOPPED : j->status;
+  for (int i = 0; i < j->nitems; i++) {
+    if (rc == SIM_PLAN_OK && (!j->out[i] || !merge(&r->types[j->items[i].g], j->out[i], j->len[i]))) {
+      fprintf(stderr, "clustersim plan: cannot read a fleet search back from its worker\n");
+      rc = CMD_EXIT_FAIL;
+    }
+    free(j->out[i]);
+  }
+  free(j);
+  return rc;
 }
 
 /* a better than b: plan_better, then (at the same cost) the smaller caps:
@@ -168,11 +297,13 @@ bool plan_fleet_single(const plan_sim *x, int p)
 
 int plan_fleet_run(const plan_ctx *c, plan_fleet_result *r)
 {
-  for (int g = 0; g < r->ntypes; g++) {
-    if (!r->types[g].fits) continue;
-    int rc = search_type(c, &r->types[g]);
-    if (rc) return rc;
-  }
+  int bases[SIM_PLAN_MAX_PRICINGS], nb, bursts[SIM_PLAN_MAX_PRICINGS], ne;
+  pricings(c->o, bases, &nb, bursts, &ne);
+  int rc = run_phase(c, r, 1, 0, 1);
+  if (!rc) rc = run_phase(c, r, 2, 0, ne);
+  if (!rc) rc = run_phase(c, r, 3, 1, nb);
+  if (rc) return rc;
+  for (int g = 0; g < r->ntypes; g++) r->types[g].fixed = r->types[g].fits ? fixed_of(&r->types[g], bases[0]) : 0;
   r->winner_type = r->winner = r->od_type = r->od = -1;
   r->feasible = false;
   r->simulations = r->configurations = 0;

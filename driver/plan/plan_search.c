@@ -205,24 +205,25 @@ void plan_type_release(plan_type *t)
   t->nsims = 0;
 }
 
-/* The bytes: the plan_type struct, its nsims plan_sim structs (pointers in
+/* The bytes of n sims: the count (int64), the plan_sim structs (pointers in
  * them are meaningless and replaced on decoding), then per sim the length
- * (uint64) and text of its summary (sweep_wire). Only between a process and
- * its fork: the same program, the same layout. */
-char *plan_type_encode(const plan_type *t, size_t *len)
+ * (uint64) and text of its summary (sweep_wire). Only between a process
+ * and its fork: the same program, the same layout. */
+char *plan_sims_encode(const plan_sim *sims, int n, size_t *len)
 {
-  size_t n = sizeof *t + (size_t)t->nsims * sizeof *t->sims;
-  char **texts = xcalloc((size_t)t->nsims + 1, sizeof *texts);
-  for (int i = 0; i < t->nsims; i++) {
-    texts[i] = sweep_wire_encode(&t->sims[i].summary);
-    n += 8 + strlen(texts[i]);
+  size_t total = 8 + (size_t)n * sizeof *sims;
+  char **texts = xcalloc((size_t)n + 1, sizeof *texts);
+  for (int i = 0; i < n; i++) {
+    texts[i] = sweep_wire_encode(&sims[i].summary);
+    total += 8 + strlen(texts[i]);
   }
-  char *out = xmalloc(n), *p = out;
-  memcpy(p, t, sizeof *t);
-  p += sizeof *t;
-  if (t->nsims) memcpy(p, t->sims, (size_t)t->nsims * sizeof *t->sims);
-  p += (size_t)t->nsims * sizeof *t->sims;
-  for (int i = 0; i < t->nsims; i++) {
+  char *out = xmalloc(total), *p = out;
+  int64_t n64 = n;
+  memcpy(p, &n64, 8);
+  p += 8;
+  if (n) memcpy(p, sims, (size_t)n * sizeof *sims);
+  p += (size_t)n * sizeof *sims;
+  for (int i = 0; i < n; i++) {
     uint64_t l = strlen(texts[i]);
     memcpy(p, &l, 8);
     memcpy(p + 8, texts[i], l);
@@ -230,7 +231,74 @@ char *plan_type_encode(const plan_type *t, size_t *len)
     free(texts[i]);
   }
   free(texts);
-  *len = n;
+  *len = total;
+  return out;
+}
+
+/* Sims from bytes[0..len) into *sims (malloc'd, *n of them, summaries
+ * owned); the bytes used in *used. False if malformed (nothing kept). */
+static bool sims_decode(const char *bytes, size_t len, plan_sim **sims, int *n, size_t *used)
+{
+  int64_t n64;
+  if (len < 8) return false;
+  memcpy(&n64, bytes, 8);
+  size_t at = 8;
+  if (n64 < 0 || n64 > INT32_MAX || (size_t)n64 > (len - at) / sizeof **sims) return false;
+  int k = (int)n64;
+  plan_sim *s = xcalloc((size_t)k + 1, sizeof *s);
+  memcpy(s, bytes + at, (size_t)k * sizeof *s);
+  at += (size_t)k * sizeof *s;
+  for (int i = 0; i < k; i++) sim_report_init(&s[i].summary);
+  for (int i = 0; i < k; i++) {
+    uint64_t l;
+    char *text;
+    bool ok = len - at >= 8;
+    if (ok) {
+      memcpy(&l, bytes + at, 8);
+      at += 8;
+      ok = l <= len - at;
+    }
+    if (ok) {
+      text = xmalloc((size_t)l + 1);
+      memcpy(text, bytes + at, (size_t)l);
+      text[l] = '\0';
+      at += (size_t)l;
+      ok = sweep_wire_decode(text, &s[i].summary);
+      free(text);
+      if (!ok) sim_report_init(&s[i].summary);
+    }
+    if (!ok) {
+      for (int j = 0; j < k; j++) sim_report_release(&s[j].summary);
+      free(s);
+      return false;
+    }
+  }
+  *sims = s;
+  *n = k;
+  *used = at;
+  return true;
+}
+
+bool plan_sims_decode(const char *bytes, size_t len, plan_sim **sims, int *n)
+{
+  size_t used;
+  if (!sims_decode(bytes, len, sims, n, &used)) return false;
+  if (used == len) return true;
+  for (int j = 0; j < *n; j++) sim_report_release(&(*sims)[j].summary);
+  free(*sims);
+  return false;
+}
+
+/* The bytes: the plan_type struct, then its sims (plan_sims_encode). */
+char *plan_type_encode(const plan_type *t, size_t *len)
+{
+  size_t sl;
+  char *sims = plan_sims_encode(t->sims, t->nsims, &sl);
+  char *out = xmalloc(sizeof *t + sl);
+  memcpy(out, t, sizeof *t);
+  memcpy(out + sizeof *t, sims, sl);
+  free(sims);
+  *len = sizeof *t + sl;
   return out;
 }
 
@@ -239,36 +307,8 @@ bool plan_type_decode(const char *bytes, size_t len, plan_type *t)
   if (len < sizeof *t) return false;
   memcpy(t, bytes, sizeof *t);
   t->sims = NULL;
-  int nsims = t->nsims;
   t->nsims = 0;
-  size_t at = sizeof *t;
-  if (nsims < 0 || t->nsearches < 0 || t->nsearches > SIM_PLAN_MAX_TPS || t->nloads < 0 ||
-      t->nloads > SIM_PLAN_MAX_SCALES || (size_t)nsims > (len - at) / sizeof *t->sims)
+  if (t->nsearches < 0 || t->nsearches > SIM_PLAN_MAX_TPS || t->nloads < 0 || t->nloads > SIM_PLAN_MAX_SCALES)
     return false;
-  t->sims = xcalloc((size_t)nsims + 1, sizeof *t->sims);
-  memcpy(t->sims, bytes + at, (size_t)nsims * sizeof *t->sims);
-  at += (size_t)nsims * sizeof *t->sims;
-  for (int i = 0; i < nsims; i++) sim_report_init(&t->sims[i].summary);
-  t->nsims = nsims;
-  for (int i = 0; i < nsims; i++) {
-    uint64_t l;
-    if (len - at < 8) goto bad;
-    memcpy(&l, bytes + at, 8);
-    at += 8;
-    if (l > len - at) goto bad;
-    char *text = xmalloc((size_t)l + 1);
-    memcpy(text, bytes + at, (size_t)l);
-    text[l] = '\0';
-    at += (size_t)l;
-    bool ok = sweep_wire_decode(text, &t->sims[i].summary);
-    free(text);
-    if (!ok) {
-      sim_report_init(&t->sims[i].summary);
-      goto bad;
-    }
-  }
-  if (at == len) return true;
-bad:
-  plan_type_release(t);
-  return false;
+  return plan_sims_decode(bytes + sizeof *t, len - sizeof *t, &t->sims, &t->nsims);
 }

@@ -884,6 +884,20 @@ static void test_fleet(void)
   CHECK(fabs(grid_best - fleet_usd) <= 1e-9 * grid_best, "plan's fleet $%.6f/h, the grid's cheapest $%.6f/h",
         fleet_usd, grid_best);
   CU_ASSERT(n < grid_runs);
+  /* the same files with the searches one at a time (-j 1) as at once */
+  {
+    char *dir2 = path_join(dir, "j2");
+    const char *args2[] = {"plan", FLEET_CFG, "--slo", "ttft_p99_s=1", "--pricing", "reserved-1y", "--max-replicas",
+                           "4", "-j", "1", "-q", "-o", dir2, NULL};
+    result r2 = run_argv(NULL, args2);
+    CHECK_RC(r2, 0);
+    result_free(&r2);
+    char *a = slurp_in(dir, "plan.csv"), *b = slurp_in(dir2, "plan.csv");
+    CHECK(a && b && !strcmp(a, b), "plan.csv differs with -j 1");
+    free(a);
+    free(b);
+    free(dir2);
+  }
   /* the answer mixes: a committed baseline under an on-demand burst beats either alone here */
   json_t *fl = json_object_get(root, "fleet");
   CU_ASSERT(json_is_object(json_object_get(fl, "baseline")) && json_is_object(json_object_get(fl, "burst")));
