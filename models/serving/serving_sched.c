@@ -83,6 +83,7 @@ void srv_replica_init(srv_replica *r, srv_host *h, int index, int pool)
   r->pool = pool;
   r->lr = &pl->lr;
   r->host_link = pl->g->host_link;
+  r->role = pl->role;
   r->gpus = (double)(pl->tp * pl->pp * pl->dp_attention);
   int seqs = (int)(sched_of(r)->policy == SRV_STATIC    ? sched_of(r)->batch_size
                    : sched_of(r)->policy == SRV_DYNAMIC ? sched_of(r)->max_batch_size
@@ -118,7 +119,7 @@ void srv_replica_release(srv_replica *r)
   free(r->runq);
 }
 
-int64_t srv_replica_in_system(const srv_replica *r) { return r->nwait + r->nswapped + r->nrun; }
+int64_t srv_replica_in_system(const srv_replica *r) { return r->nwait + r->nswapped + r->nrun + r->nsending; }
 
 static srv_req *fifo_pop(srv_fifo *f);
 static srv_req *from_run(const srv_replica *r, int i);
@@ -148,6 +149,8 @@ void srv_replica_evict(srv_replica *r, bool waiting_only)
       evicted(r, q);
     }
   if (!waiting_only) {
+    /* prefilled requests it was sending, transfers on their way to it */
+    if (r->nsending > 0 || r->nincoming > 0) srv_pd_replica_gone(h->sim, r);
     while (r->swapped.head) {
       srv_req *q = fifo_pop(&r->swapped);
       r->nswapped--;
@@ -352,19 +355,18 @@ static void hold_prefix(srv_replica *r, srv_req *q, int64_t n)
   sync_idle(r);
 }
 
-/* Block i of run[k]'s request, its private front block, goes to the cache
- * (held by it if `held`), or is freed if the cache has it already. */
-static void block_to_cache(srv_replica *r, int k, int64_t i, bool held)
+/* Block i of q's (its blocks: rec), its private front block, goes to the
+ * cache (held by it if `held`), or is freed if the cache has it already. */
+static void block_to_cache(srv_replica *r, const srv_req *q, kv_rec *rec, int64_t i, bool held)
 {
-  srv_seq *sq = &r->run[k];
-  uint64_t key = block_key(r, r->runq[k], i);
+  uint64_t key = block_key(r, q, i);
   int32_t e = pc_find(r->pc, key);
   if (e >= 0) {
     if (held) pc_hold(r->pc, e);
-    kv_rec_drop_front(&r->kv, &sq->kv, 1);
+    kv_rec_drop_front(&r->kv, rec, 1);
   } else {
     pc_add(r->pc, key, held ? 1 : 0);
-    kv_rec_to_cache(&r->kv, &sq->kv, 1);
+    kv_rec_to_cache(&r->kv, rec, 1);
   }
 }
 
@@ -374,20 +376,18 @@ static void cache_prompt(srv_replica *r, int k)
 {
   srv_req *q = r->runq[k];
   int64_t full = (int64_t)r->run[k].target / r->kv.block_tokens;
-  for (int64_t i = q->nref; i < full; i++) block_to_cache(r, k, i, true);
+  for (int64_t i = q->nref; i < full; i++) block_to_cache(r, q, &r->run[k].kv, i, true);
   if (full > q->nref) q->nref = (int32_t)full;
   sync_idle(r);
 }
 
-/* run[k] leaves the batch: its full blocks stay cached, idle once nobody
- * holds them; the rest of its blocks are freed. */
-static void free_seq(srv_replica *r, int k)
+/* q (its blocks: rec) lets go of them: its full blocks stay cached, idle
+ * once nobody holds them; the rest are freed. */
+static void free_rec(srv_replica *r, srv_req *q, kv_rec *rec)
 {
-  srv_seq *sq = &r->run[k];
   if (r->pc) {
-    srv_req *q = r->runq[k];
-    int64_t full = kv_rec_tokens(&sq->kv) / r->kv.block_tokens;
-    for (int64_t i = 0; i < full; i++) block_to_cache(r, k, q->nref + i, false);
+    int64_t full = kv_rec_tokens(rec) / r->kv.block_tokens;
+    for (int64_t i = 0; i < full; i++) block_to_cache(r, q, rec, q->nref + i, false);
     for (int64_t i = 0; i < q->nref; i++) {
       int32_t e = pc_find(r->pc, block_key(r, q, i));
       if (e < 0) SIM_BUG("replica %d: a held block of request %lld is not cached", r->index, (long long)q->id);
@@ -395,9 +395,12 @@ static void free_seq(srv_replica *r, int k)
     }
     q->nref = 0;
   }
-  kv_rec_free(&r->kv, &sq->kv);
+  kv_rec_free(&r->kv, rec);
   if (r->pc) sync_idle(r);
 }
+
+/* run[k] leaves the batch (free_rec). */
+static void free_seq(srv_replica *r, int k) { free_rec(r, r->runq[k], &r->run[k].kv); }
 
 void srv_replica_clear_cache(srv_replica *r)
 {
@@ -440,6 +443,12 @@ void srv_replica_cancel(srv_replica *r, srv_req *q)
     outstanding_change(r, -1);
     srv_request_rejected(h->sim, q, "timed out");
     return;
+  case SRV_XFER_WAIT:
+  case SRV_XFER:
+    /* prefilled here, its KV not yet gone: the transfer is called off */
+    srv_pd_cancel(h->sim, q);
+    srv_request_rejected(h->sim, q, "timed out");
+    return;
   default:
     for (int i = 0; i < r->nrun; i++)
       if (r->runq[i] == q) {
@@ -449,6 +458,7 @@ void srv_replica_cancel(srv_replica *r, srv_req *q)
           run_gone(r, i);
           run_remove(r, i);
           update_kv_view(r);
+          if (h->pd_pending > 0 && r->role != SRV_ROLE_PREFILL) srv_pd_room(h->sim);
         }
         return;
       }
@@ -467,7 +477,18 @@ static void reject_taken(srv_replica *r, srv_req *q)
 
 /* q joins the batch holding kv_tokens tokens of KV; its progress moves to
  * the new srv_seq (chunk 0). */
+static srv_seq *seat(srv_replica *r, srv_req *q, int state);
+
 static srv_seq *to_run(srv_replica *r, srv_req *q, int64_t kv_tokens, int state)
+{
+  srv_seq *sq = seat(r, q, state);
+  kv_rec_clear(&sq->kv);
+  kv_rec_reserve(&r->kv, &sq->kv, kv_tokens);
+  return sq;
+}
+
+/* q joins the batch, its KV record left to the caller. */
+static srv_seq *seat(srv_replica *r, srv_req *q, int state)
 {
   if (r->nrun == r->maxrun) SIM_BUG("replica %d: no sequence slot", r->index);
   if (r->nrun == r->caprun) {
@@ -479,8 +500,6 @@ static srv_seq *to_run(srv_replica *r, srv_req *q, int64_t kv_tokens, int state)
   }
   r->runq[r->nrun] = q;
   srv_seq *sq = &r->run[r->nrun++];
-  kv_rec_clear(&sq->kv);
-  kv_rec_reserve(&r->kv, &sq->kv, kv_tokens);
   sq->prompt = q->prompt;
   sq->output = q->output;
   sq->generated = q->generated;
@@ -596,7 +615,7 @@ static bool reserve_decodes(srv_replica *r)
  * a token for each (they decode in this step). */
 static void swap_in(srv_replica *r, int64_t *budget)
 {
-  while (r->nswapped > 0 && r->nrun < r->maxrun && (!budget || *budget > 0)) {
+  while (r->nswapped > 0 && r->nrun + r->nincoming < r->maxrun && (!budget || *budget > 0)) {
     srv_req *q = r->swapped.head;
     int64_t tokens = q->computed;
     /* the watermark as for admission (vLLM's can_swap_in), unless nothing
@@ -622,7 +641,7 @@ static int admit(srv_replica *r, bool chunked, int64_t *budget)
   int n = 0;
   for (;;) {
     int c = next_class(r);
-    if (c < 0 || r->nrun >= r->maxrun || *budget <= 0) break;
+    if (c < 0 || r->nrun + r->nincoming >= r->maxrun || *budget <= 0) break;
     srv_req *q = r->wait[c].head;
     /* with a prefix cache, the blocks it has of the prompt are held, not
      * computed; its idle ones are not free for this request */
@@ -986,6 +1005,15 @@ static void on_step_end(sim_engine *eng, void *ctx, uint64_t arg)
         if (q->computed >= sq->target) {
           if (r->pc) cache_prompt(r, i);
           done = emit(r, i);
+          if (!done && r->role == SRV_ROLE_PREFILL) {
+            /* disaggregated: it decodes elsewhere; its blocks stay here
+             * until its KV has gone */
+            from_run(r, i);
+            q->pd_kv = sq->kv;
+            r->nsending++;
+            srv_pd_prefilled(h->sim, r, q);
+            continue;
+          }
         }
       } else if (sq->state == SRV_DECODE) {
         done = emit(r, i);
@@ -1035,5 +1063,66 @@ static void on_step_end(sim_engine *eng, void *ctx, uint64_t arg)
     }
   }
   if (r->batch_open && r->nrun == 0) r->batch_open = false;
+  /* disaggregated: blocks or slots freed here may take a prefilled request */
+  if (h->pd_pending > 0 && r->role != SRV_ROLE_PREFILL) srv_pd_room(h->sim);
   start_step(r);
+}
+
+/* ---- disaggregation (serving_pd.c) ---- */
+
+/* The books' KV blocks follow r's between steps too (an idle replica). */
+static void sync_books(srv_replica *r)
+{
+  int32_t kv = (int32_t)kv_used_blocks(&r->kv);
+  if (kv != r->kv_seen) {
+    srv_running_changed(r->h->sim, r, 0, kv - r->kv_seen);
+    r->kv_seen = kv;
+  }
+  update_kv_view(r);
+}
+
+void srv_replica_sent(srv_replica *r, srv_req *q)
+{
+  if (r->nsending <= 0) SIM_BUG("replica %d: request %lld was not prefilled here", r->index, (long long)q->id);
+  free_rec(r, q, &q->pd_kv);
+  r->nsending--;
+  outstanding_change(r, -1);
+  sync_books(r);
+}
+
+kv_admit srv_replica_can_take(const srv_replica *r, const srv_req *q)
+{
+  kv_admit a = kv_admit_check(&r->kv, (int64_t)q->target + 1);
+  if (a == KV_ADMIT_NEVER) return a;
+  if (r->nrun + r->nincoming >= r->maxrun) return KV_ADMIT_LATER;
+  return a;
+}
+
+void srv_replica_reserve(srv_replica *r, srv_req *q)
+{
+  kv_rec_clear(&q->pd_dst_kv);
+  kv_rec_reserve(&r->kv, &q->pd_dst_kv, q->target);
+  r->nincoming++;
+  sync_books(r);
+}
+
+void srv_replica_unreserve(srv_replica *r, srv_req *q)
+{
+  if (r->nincoming <= 0) SIM_BUG("replica %d: no transfer on its way", r->index);
+  kv_rec_free(&r->kv, &q->pd_dst_kv);
+  r->nincoming--;
+  sync_books(r);
+}
+
+void srv_replica_land(srv_replica *r, srv_req *q)
+{
+  if (r->nincoming <= 0) SIM_BUG("replica %d: no transfer on its way", r->index);
+  r->nincoming--;
+  q->replica = r->index;
+  q->computed = q->target;
+  srv_seq *sq = seat(r, q, SRV_DECODE);
+  sq->kv = q->pd_dst_kv;
+  kv_rec_clear(&q->pd_dst_kv);
+  outstanding_change(r, +1);
+  if (!r->busy) start_step(r);
 }
