@@ -1088,13 +1088,17 @@ void srv_replica_sent(srv_replica *r, srv_req *q)
   r->nsending--;
   outstanding_change(r, -1);
   sync_books(r);
+  /* an idle replica whose blocks were all held may admit again */
+  if (!r->busy && r->nwait > 0) start_step(r);
 }
 
 kv_admit srv_replica_can_take(const srv_replica *r, const srv_req *q)
 {
   kv_admit a = kv_admit_check(&r->kv, (int64_t)q->target + 1);
   if (a == KV_ADMIT_NEVER) return a;
-  if (r->nrun + r->nincoming >= r->maxrun) return KV_ADMIT_LATER;
+  /* its own queue first: preempted requests (or, on a "both" replica,
+   * prompts routed to it) are older than this one's transfer */
+  if (r->nwait > 0 || r->nswapped > 0 || r->nrun + r->nincoming >= r->maxrun) return KV_ADMIT_LATER;
   return a;
 }
 
@@ -1112,6 +1116,7 @@ void srv_replica_unreserve(srv_replica *r, srv_req *q)
   kv_rec_free(&r->kv, &q->pd_dst_kv);
   r->nincoming--;
   sync_books(r);
+  if (!r->busy && r->nwait > 0) start_step(r);
 }
 
 void srv_replica_land(srv_replica *r, srv_req *q)
