@@ -541,10 +541,11 @@ void srv_route(srv_sim *s, srv_req *q, int r, bool fresh)
 
 /* ---- time series ---- */
 
-/* Requests waiting on every replica (queued or swapped out). */
+/* Requests waiting on every replica (queued or swapped out), for a
+ * replica to be up, or (disaggregated) for a decode replica to take them. */
 int64_t srv_waiting_now(const srv_sim *s)
 {
-  return s->host.waiting + s->nheld;
+  return s->host.waiting + s->nheld + s->host.pd_pending;
 }
 
 
