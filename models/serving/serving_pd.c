@@ -296,6 +296,8 @@ void srv_pd_replica_gone(srv_sim *s, srv_replica *r)
     q->next = NULL;
     srv_request_evicted(s, q);
   }
+  /* those sent back may go to another decode replica now (r is down) */
+  srv_pd_room(s);
 }
 
 /* ---- the summary ---- */
