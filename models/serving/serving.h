@@ -26,6 +26,11 @@ enum { SRV_MAX_POOLS = 8, SRV_MAX_CLASSES = 8, SRV_MAX_VALUES = 256 };
 
 typedef enum { SRV_STATIC, SRV_DYNAMIC, SRV_CONTINUOUS, SRV_CHUNKED } srv_policy;
 typedef enum { SRV_PREEMPT_RECOMPUTE, SRV_PREEMPT_SWAP } srv_preempt;
+/* A pool's part in prefill/decode disaggregation (serving_pd.c): both
+ * (colocated, the default), prefill only (its KV then moves to a decode
+ * replica), decode only (it takes prefilled requests). */
+typedef enum { SRV_ROLE_BOTH, SRV_ROLE_PREFILL, SRV_ROLE_DECODE } srv_role;
+extern const char *const srv_role_names[];
 
 /* Tokens per request: { dist = "lognormal"; mean = 800; cv = 1.2; } */
 typedef struct {
@@ -157,6 +162,7 @@ typedef struct {
   double interruption_notice_s;     /* warning before an interrupted replica goes */
   const char *provider;             /* "": none (providers catalog) */
   int pricing;                      /* cost_pricing */
+  int role;                         /* srv_role */
   /* written in the scenario (not defaulted): these win over the provider's */
   bool has_startup_s, has_billing_increment_s, has_billing_minimum_s, has_interruptions_per_hour,
       has_interruption_notice_s;
@@ -192,6 +198,7 @@ typedef struct {
   } model;
   srv_pool_cfg pools[SRV_MAX_POOLS];
   int npools;
+  const char *kv_transfer_link;     /* cluster.kv_transfer_link ("": each prefill pool's net_link) */
   struct {
     srv_class_cfg direct;           /* class keys written in workload itself */
     srv_class_cfg listed[SRV_MAX_CLASSES];
@@ -212,6 +219,8 @@ typedef struct {
   int64_t batched_tokens;           /* pool 0's effective max_batched_tokens */
   srv_class_cfg *classes;           /* wl.listed, or &wl.direct */
   int nclasses;
+  bool pd;                          /* some pool's role is prefill: disaggregated (serving_pd.c) */
+  const net_link *kv_link;          /* the KV transfer link (NULL: each prefill pool's net) */
   bool probe;                       /* a saturation probe's copy (serving_capacity.c): no arrivals of its own */
 } srv_params;
 

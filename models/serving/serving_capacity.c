@@ -489,6 +489,9 @@ static void probe_run(const srv_params *p, int pool, srv_saturation *out)
   cp->pools[0].slots = 1;
   cp->pools[0].as.policy = AS_NONE;
   cp->pools[0].interruptions_per_hour = 0;
+  /* a prefill or decode pool's replica is measured as if it did both */
+  cp->pools[0].role = SRV_ROLE_BOTH;
+  cp->pd = false;
   cp->npools = 1;
   cp->probe = true;
   cp->output.requests = false;

@@ -54,6 +54,19 @@ typedef struct {
 
 typedef struct srv_session srv_session;
 
+/* ---- prefill/decode disaggregation (serving_pd.c) ---- */
+
+typedef struct srv_pd srv_pd;
+/* Its state when p->pd (s->pd, else NULL), after the replicas; released
+ * with srv_pd_release. */
+void srv_pd_init(srv_sim *s);
+void srv_pd_release(srv_sim *s);
+/* Time (s) to move `tokens` tokens of KV from a replica of pool
+ * from_pool to one of to_pool; *bytes (if not NULL): the KV's size. */
+double srv_pd_transfer_s(const srv_params *p, int from_pool, int to_pool, int64_t tokens, double *bytes);
+/* The summary's kv_transfer_* keys (only when disaggregated). */
+void srv_pd_report(srv_sim *s, sim_report *rep);
+
 /* ---- conversations and system prompts (serving_session.c) ---- */
 
 void srv_sessions_init(srv_sim *s, uint64_t seed);
@@ -247,6 +260,7 @@ struct srv_sim {
   uint64_t next_conv;
   int64_t thinking;                /* conversations between an answer and their next turn */
   uint64_t conversations;          /* started (whole run) */
+  srv_pd *pd;                      /* disaggregated: transfers (serving_pd.c), else NULL */
 };
 
 /* serving_sim.c, for serving_report.c: sources still arriving; requests

@@ -343,14 +343,22 @@ static const sim_key pool_keys[] = {
   K_ENUM(srv_pool_cfg, "pricing", pricing, cost_pricing_names, "on-demand",
          "on-demand, reserved-1y, reserved-3y, spot (with a provider) or owned (the GPU's purchase price over "
          "cost.amortization_years, plus electricity)"),
+  K_ENUM(srv_pool_cfg, "role", role, srv_role_names, "both",
+         "prefill/decode disaggregation: both (prefill and decode here), prefill (prompts only; the KV then "
+         "moves to a decode replica over cluster.kv_transfer_link) or decode (takes prefilled requests)"),
   SIM_KEY_END,
 };
+
+const char *const srv_role_names[] = {"both", "prefill", "decode", NULL};
 
 #define P(f) offsetof(srv_params, f)
 static const sim_key cluster_keys[] = {
   {.name = "pools", .kind = SIM_KEY_LIST, .offset = P(pools), .group = pool_keys,
    .item_size = sizeof(srv_pool_cfg), .count_offset = P(npools), .max_items = SRV_MAX_POOLS,
    .help = "groups of identical replicas: ( { gpu; replicas; tp; pp; }, ... )"},
+  {.name = "kv_transfer_link", .kind = SIM_KEY_STRING, .offset = P(kv_transfer_link), .def_str = "",
+   .help = "disaggregated pools: the link a prompt's KV crosses from a prefill replica to a decode replica "
+           "(clustersim list links; default: the prefill pool's net_link)"},
   SIM_KEY_END,
 };
 
@@ -1140,6 +1148,58 @@ static void mix_weights(srv_params *p, double horizon_s)
     p->classes[i].mix_weight = sum > 0 ? nearbyint(w[i] / sum * 1e12) / 1e12 : 1.0 / p->nclasses;
 }
 
+/* Prefill/decode disaggregation: roles that make a working cluster (a
+ * pool to prefill, one to decode), policies that have steps to split, the
+ * transfer link; each class then routes to the pools that prefill (its
+ * own pools among them). */
+static void prepare_pd(srv_params *p, const sim_setup *su, sim_check *ck)
+{
+  uint32_t pre = 0, dec = 0;
+  bool split = false;
+  char key[96];
+  for (int i = 0; i < p->npools; i++) {
+    int role = p->pools[i].role;
+    if (role != SRV_ROLE_DECODE) pre |= 1u << i;
+    if (role != SRV_ROLE_PREFILL) dec |= 1u << i;
+    if (role == SRV_ROLE_BOTH) continue;
+    split = true;
+    int pol = p->pools[i].sched.policy;
+    if (pol == SRV_STATIC || pol == SRV_DYNAMIC) {
+      snprintf(key, sizeof key, "cluster.pools.[%d].role", i);
+      sim_check_fail(ck, key, "%s with a %s batch (expected the continuous or chunked-prefill policy: a "
+                     "request leaves a static or dynamic batch only with the whole batch)",
+                     srv_role_names[role], pol == SRV_STATIC ? "static" : "dynamic");
+    }
+  }
+  if (*p->kv_transfer_link) {
+    p->kv_link = find_link(su, p->kv_transfer_link, "cluster.kv_transfer_link", ck);
+    if (p->kv_link && !split)
+      sim_check_warn(ck, "cluster.kv_transfer_link", "unused: no pool has role \"prefill\" or \"decode\"");
+  }
+  if (!split) return;
+  if (!pre) sim_check_fail(ck, "cluster.pools", "every pool has role \"decode\": nothing prefills a prompt "
+                           "(expected a pool with role \"prefill\" or \"both\")");
+  if (!dec) sim_check_fail(ck, "cluster.pools", "every pool has role \"prefill\": nothing decodes (expected a "
+                           "pool with role \"decode\" or \"both\")");
+  if (!pre || !dec) return;
+  bool prefill = false;
+  for (int i = 0; i < p->npools; i++) prefill |= p->pools[i].role == SRV_ROLE_PREFILL;
+  p->pd = prefill;
+  if (!prefill)
+    sim_check_warn(ck, "cluster.pools", "no pool has role \"prefill\": requests prefill and decode on the "
+                   "\"both\" pools, and the \"decode\" pools receive nothing");
+  for (int i = 0; i < p->nclasses; i++) {
+    srv_class_cfg *c = &p->classes[i];
+    uint32_t m = c->pool_mask ? c->pool_mask & pre : pre;
+    if (c->pool_mask && !m) {
+      snprintf(key, sizeof key, p->wl.nlisted ? "workload.classes.[%d].pool" : "workload.pool", i);
+      sim_check_fail(ck, key, "only decode pools (expected a pool with role \"prefill\" or \"both\": a "
+                     "request is prefilled first)");
+    }
+    c->pool_mask = m;
+  }
+}
+
 static void serving_prepare(void *params, const sim_setup *su, sim_check *ck)
 {
   srv_params *p = params;
@@ -1187,6 +1247,7 @@ static void serving_prepare(void *params, const sim_setup *su, sim_check *ck)
     snprintf(at, sizeof at, p->wl.nlisted ? "workload.classes.[%d]" : "workload", i);
     prepare_class(p, &p->classes[i], at, su, ck);
   }
+  prepare_pd(p, su, ck);
   mix_weights(p, su->horizon_s);
   for (int i = 0; i < p->npools; i++) prepare_elastic(p, i, ck);
   bool endless = false;

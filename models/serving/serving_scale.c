@@ -184,6 +184,7 @@ static void on_ready(sim_engine *eng, void *ctx, uint64_t arg)
   set_down(s, k, false);
   book(s, pool, sim_now(eng));
   route_held(s);
+  srv_pd_room(s);
 }
 
 /* One more replica for the pool: a draining one kept, else one started;
@@ -201,6 +202,7 @@ static bool add_replica(srv_sim *s, int pool, sim_time now)
       set_down(s, k, false);
       book(s, pool, now);
       route_held(s);
+      srv_pd_room(s);
       return true;
     }
   for (int k = sp->first; k < sp->first + sp->slots; k++)
@@ -241,7 +243,7 @@ static void remove_replica(srv_sim *s, int pool, sim_time now)
   sp->draining++;
   set_down(s, best, true);
   book(s, pool, now);
-  if (srv_replica_in_system(&s->reps[best]) == 0) stop_replica(s, best, now);
+  if (srv_replica_in_system(&s->reps[best]) == 0 && s->reps[best].nincoming == 0) stop_replica(s, best, now);
 }
 
 /* End of a notice: the replica goes, and what is still in it is
@@ -288,7 +290,8 @@ static void on_notice(sim_engine *eng, void *ctx, uint64_t arg)
 
 void srv_scale_idle(srv_sim *s, srv_replica *r)
 {
-  if (s->life && s->life[r->index].state == SRV_LIFE_DRAINING && srv_replica_in_system(r) == 0)
+  if (s->life && s->life[r->index].state == SRV_LIFE_DRAINING && srv_replica_in_system(r) == 0 &&
+      r->nincoming == 0)
     stop_replica(s, r->index, sim_now(s->eng));
 }
 

@@ -83,6 +83,7 @@ void srv_replica_init(srv_replica *r, srv_host *h, int index, int pool)
   r->pool = pool;
   r->lr = &pl->lr;
   r->host_link = pl->g->host_link;
+  r->role = pl->role;
   r->gpus = (double)(pl->tp * pl->pp * pl->dp_attention);
   int seqs = (int)(sched_of(r)->policy == SRV_STATIC    ? sched_of(r)->batch_size
                    : sched_of(r)->policy == SRV_DYNAMIC ? sched_of(r)->max_batch_size
@@ -118,7 +119,7 @@ void srv_replica_release(srv_replica *r)
   free(r->runq);
 }
 
-int64_t srv_replica_in_system(const srv_replica *r) { return r->nwait + r->nswapped + r->nrun; }
+int64_t srv_replica_in_system(const srv_replica *r) { return r->nwait + r->nswapped + r->nrun + r->nsending; }
 
 static srv_req *fifo_pop(srv_fifo *f);
 static srv_req *from_run(const srv_replica *r, int i);
@@ -148,6 +149,8 @@ void srv_replica_evict(srv_replica *r, bool waiting_only)
       evicted(r, q);
     }
   if (!waiting_only) {
+    /* prefilled requests it was sending, transfers on their way to it */
+    if (r->nsending > 0 || r->nincoming > 0) srv_pd_replica_gone(h->sim, r);
     while (r->swapped.head) {
       srv_req *q = fifo_pop(&r->swapped);
       r->nswapped--;
@@ -403,26 +406,24 @@ static void cache_prompt(srv_replica *r, int k)
   sync_idle(r);
 }
 
-/* run[k] leaves the batch (for good if `done`, else to be recomputed): its
- * full blocks stay cached, idle once nobody holds them, the last ones
- * first in line for eviction (vLLM V1 frees a request's blocks in reverse
- * order); the rest of its blocks are freed. The blocks of a request that
- * no later request can find (a request alone, done) are one anonymous run:
- * they take memory as long as vLLM keeps them, at no cost per block. */
-static void free_seq(srv_replica *r, int k, bool done)
+/* q (its blocks: rec) lets go of them, for good if `done` (else to be
+ * recomputed): its full blocks stay cached, idle once nobody holds them,
+ * the last ones first in line for eviction (vLLM V1 frees a request's
+ * blocks in reverse order); the rest are freed. The blocks of a request
+ * that no later request can find (a request alone, done) are one anonymous
+ * run: they take memory as long as vLLM keeps them, at no cost per block. */
+static void free_rec(srv_replica *r, srv_req *q, kv_rec *rec, bool done)
 {
-  srv_seq *sq = &r->run[k];
   if (r->pc) {
-    srv_req *q = r->runq[k];
-    int64_t priv = kv_rec_tokens(&sq->kv) / r->kv.block_tokens, moved = 0;
+    int64_t priv = kv_rec_tokens(rec) / r->kv.block_tokens, moved = 0;
     if (done && (q->conv & SRV_CONV_OWN)) {
       if (priv > 0) pc_add_anon(r->pc, (int32_t)priv);
       moved = priv;
     } else {
       for (int64_t i = q->nref + priv - 1; i >= q->nref; i--) moved += block_to_cache(r, q, i, false);
     }
-    kv_rec_to_cache(&r->kv, &sq->kv, moved);
-    kv_rec_drop_front(&r->kv, &sq->kv, priv - moved);
+    kv_rec_to_cache(&r->kv, rec, moved);
+    kv_rec_drop_front(&r->kv, rec, priv - moved);
     for (int64_t i = q->nref - 1; i >= 0; i--) {
       int32_t e = pc_find(r->pc, block_key(r, q, i));
       if (e < 0) SIM_BUG("replica %d: a held block of request %lld is not cached", r->index, (long long)q->id);
@@ -430,9 +431,12 @@ static void free_seq(srv_replica *r, int k, bool done)
     }
     q->nref = 0;
   }
-  kv_rec_free(&r->kv, &sq->kv);
+  kv_rec_free(&r->kv, rec);
   if (r->pc) sync_idle(r);
 }
+
+/* run[k] leaves the batch (free_rec). */
+static void free_seq(srv_replica *r, int k, bool done) { free_rec(r, r->runq[k], &r->run[k].kv, done); }
 
 void srv_replica_clear_cache(srv_replica *r)
 {
@@ -475,6 +479,12 @@ void srv_replica_cancel(srv_replica *r, srv_req *q)
     outstanding_change(r, -1);
     srv_request_rejected(h->sim, q, "timed out");
     return;
+  case SRV_XFER_WAIT:
+  case SRV_XFER:
+    /* prefilled here, its KV not yet gone: the transfer is called off */
+    srv_pd_cancel(h->sim, q);
+    srv_request_rejected(h->sim, q, "timed out");
+    return;
   default:
     for (int i = 0; i < r->nrun; i++)
       if (r->runq[i] == q) {
@@ -484,6 +494,7 @@ void srv_replica_cancel(srv_replica *r, srv_req *q)
           run_gone(r, i);
           run_remove(r, i);
           update_kv_view(r);
+          if (h->pd_pending > 0 && r->role != SRV_ROLE_PREFILL) srv_pd_room(h->sim);
         }
         return;
       }
@@ -502,7 +513,18 @@ static void reject_taken(srv_replica *r, srv_req *q)
 
 /* q joins the batch holding kv_tokens tokens of KV; its progress moves to
  * the new srv_seq (chunk 0). */
+static srv_seq *seat(srv_replica *r, srv_req *q, int state);
+
 static srv_seq *to_run(srv_replica *r, srv_req *q, int64_t kv_tokens, int state)
+{
+  srv_seq *sq = seat(r, q, state);
+  kv_rec_clear(&sq->kv);
+  kv_rec_reserve(&r->kv, &sq->kv, kv_tokens);
+  return sq;
+}
+
+/* q joins the batch, its KV record left to the caller. */
+static srv_seq *seat(srv_replica *r, srv_req *q, int state)
 {
   if (r->nrun == r->maxrun) SIM_BUG("replica %d: no sequence slot", r->index);
   if (r->nrun == r->caprun) {
@@ -514,8 +536,6 @@ static srv_seq *to_run(srv_replica *r, srv_req *q, int64_t kv_tokens, int state)
   }
   r->runq[r->nrun] = q;
   srv_seq *sq = &r->run[r->nrun++];
-  kv_rec_clear(&sq->kv);
-  kv_rec_reserve(&r->kv, &sq->kv, kv_tokens);
   sq->prompt = q->prompt;
   sq->output = q->output;
   sq->generated = q->generated;
@@ -631,7 +651,7 @@ static bool reserve_decodes(srv_replica *r)
  * a token for each (they decode in this step). */
 static void swap_in(srv_replica *r, int64_t *budget)
 {
-  while (r->nswapped > 0 && r->nrun < r->maxrun && (!budget || *budget > 0)) {
+  while (r->nswapped > 0 && r->nrun + r->nincoming < r->maxrun && (!budget || *budget > 0)) {
     srv_req *q = r->swapped.head;
     int64_t tokens = q->computed;
     /* the watermark as for admission (vLLM's can_swap_in), unless nothing
@@ -657,7 +677,7 @@ static int admit(srv_replica *r, bool chunked, int64_t *budget)
   int n = 0;
   for (;;) {
     int c = next_class(r);
-    if (c < 0 || r->nrun >= r->maxrun || *budget <= 0) break;
+    if (c < 0 || r->nrun + r->nincoming >= r->maxrun || *budget <= 0) break;
     srv_req *q = r->wait[c].head;
     /* with a prefix cache, the blocks it has of the prompt are held, not
      * computed; its idle ones are not free for this request */
@@ -1021,6 +1041,15 @@ static void on_step_end(sim_engine *eng, void *ctx, uint64_t arg)
         if (q->computed >= sq->target) {
           if (r->pc) cache_prompt(r, i);
           done = emit(r, i);
+          if (!done && r->role == SRV_ROLE_PREFILL) {
+            /* disaggregated: it decodes elsewhere; its blocks stay here
+             * until its KV has gone */
+            from_run(r, i);
+            q->pd_kv = sq->kv;
+            r->nsending++;
+            srv_pd_prefilled(h->sim, r, q);
+            continue;
+          }
         }
       } else if (sq->state == SRV_DECODE) {
         done = emit(r, i);
@@ -1070,5 +1099,71 @@ static void on_step_end(sim_engine *eng, void *ctx, uint64_t arg)
     }
   }
   if (r->batch_open && r->nrun == 0) r->batch_open = false;
+  /* disaggregated: blocks or slots freed here may take a prefilled request */
+  if (h->pd_pending > 0 && r->role != SRV_ROLE_PREFILL) srv_pd_room(h->sim);
   start_step(r);
+}
+
+/* ---- disaggregation (serving_pd.c) ---- */
+
+/* The books' KV blocks follow r's between steps too (an idle replica). */
+static void sync_books(srv_replica *r)
+{
+  int32_t kv = (int32_t)kv_used_blocks(&r->kv);
+  if (kv != r->kv_seen) {
+    srv_running_changed(r->h->sim, r, 0, kv - r->kv_seen);
+    r->kv_seen = kv;
+  }
+  update_kv_view(r);
+}
+
+void srv_replica_sent(srv_replica *r, srv_req *q)
+{
+  if (r->nsending <= 0) SIM_BUG("replica %d: request %lld was not prefilled here", r->index, (long long)q->id);
+  free_rec(r, q, &q->pd_kv, true);
+  r->nsending--;
+  outstanding_change(r, -1);
+  sync_books(r);
+  /* an idle replica whose blocks were all held may admit again */
+  if (!r->busy && r->nwait > 0) start_step(r);
+}
+
+kv_admit srv_replica_can_take(const srv_replica *r, const srv_req *q)
+{
+  kv_admit a = kv_admit_check(&r->kv, (int64_t)q->target + 1);
+  if (a == KV_ADMIT_NEVER) return a;
+  /* its own queue first: preempted requests (or, on a "both" replica,
+   * prompts routed to it) are older than this one's transfer */
+  if (r->nwait > 0 || r->nswapped > 0 || r->nrun + r->nincoming >= r->maxrun) return KV_ADMIT_LATER;
+  return a;
+}
+
+void srv_replica_reserve(srv_replica *r, srv_req *q)
+{
+  kv_rec_clear(&q->pd_dst_kv);
+  kv_rec_reserve(&r->kv, &q->pd_dst_kv, q->target);
+  r->nincoming++;
+  sync_books(r);
+}
+
+void srv_replica_unreserve(srv_replica *r, srv_req *q)
+{
+  if (r->nincoming <= 0) SIM_BUG("replica %d: no transfer on its way", r->index);
+  kv_rec_free(&r->kv, &q->pd_dst_kv);
+  r->nincoming--;
+  sync_books(r);
+  if (!r->busy && r->nwait > 0) start_step(r);
+}
+
+void srv_replica_land(srv_replica *r, srv_req *q)
+{
+  if (r->nincoming <= 0) SIM_BUG("replica %d: no transfer on its way", r->index);
+  r->nincoming--;
+  q->replica = r->index;
+  q->computed = q->target;
+  srv_seq *sq = seat(r, q, SRV_DECODE);
+  sq->kv = q->pd_dst_kv;
+  kv_rec_clear(&q->pd_dst_kv);
+  outstanding_change(r, +1);
+  if (!r->busy) start_step(r);
 }

@@ -32,7 +32,11 @@
 #define SRV_CONV_OWN (UINT64_C(1) << 63)
 
 /* Where a request is. */
-enum { SRV_WAITING, SRV_PREFILL, SRV_DECODE, SRV_HELD, SRV_SWAPPED, SRV_GONE };
+enum { SRV_WAITING, SRV_PREFILL, SRV_DECODE, SRV_HELD, SRV_SWAPPED, SRV_GONE,
+       /* disaggregated (serving_pd.c): prefilled on a prefill replica
+        * (q->replica), holding its blocks there (q->pd_kv), and waiting for
+        * a decode replica with room / its KV on the way to q->pd_dst */
+       SRV_XFER_WAIT, SRV_XFER };
 
 /* One request, from a pool reused as requests finish: memory follows the
  * requests in flight, not those completed. While it runs, its progress
@@ -62,6 +66,14 @@ struct srv_req {
   int32_t nref;                 /* running: its first nref blocks are the prefix cache's, held */
   int32_t session;              /* its conversation's slot (serving_session.c), -1 none */
   srv_req *next;                /* queue link */
+  /* disaggregated, between its prefill and its decode (serving_pd.c):
+   * its blocks on the prefill replica, the ones reserved on the decode
+   * replica pd_dst, the transfer's end event, when its prefill ended and
+   * when its transfer was started, its slot in the transfers in flight */
+  kv_rec pd_kv, pd_dst_kv;
+  int32_t pd_dst, pd_slot;
+  sim_event_id pd_ev;
+  sim_time pd_ready, pd_start;
 };
 
 typedef struct {
@@ -103,6 +115,7 @@ typedef struct {
    * tokens they emitted */
   gsl_rng *rng_spec;
   uint64_t spec_proposed, spec_accepted, spec_seq_steps, spec_emitted;
+  int64_t pd_pending;           /* disaggregated: prefilled requests waiting for a decode replica */
 } srv_host;
 
 /* One replica. Fields are private; those marked readable may be read by
@@ -148,6 +161,11 @@ typedef struct {
   double step_time, step_outside, step_coll;
   double time_s, outside_s, coll_s;
   pc_cache *pc;                    /* its prefix cache (scheduler.prefix_caching), NULL none */
+  /* disaggregation (serving_pd.c): its pool's role; requests prefilled
+   * here whose KV has not left yet (their blocks held), requests whose KV
+   * is on its way here (their blocks reserved) - both readable */
+  int32_t role;
+  int64_t nsending, nincoming;
   double step_draft, draft_s;      /* speculative decoding: drafting's part of the step, and its total (readable) */
 } srv_replica;
 
@@ -177,6 +195,22 @@ bool srv_fifo_remove(srv_fifo *f, srv_req *q);
 void srv_replica_cancel(srv_replica *r, srv_req *q);
 /* r stops (or starts afresh): its prefix cache empties. Nothing may run. */
 void srv_replica_clear_cache(srv_replica *r);
+/* Disaggregation, for serving_pd.c. q (SRV_XFER_WAIT or SRV_XFER), sent
+ * from prefill replica r, leaves it: its blocks there (q->pd_kv) are freed
+ * (its full prompt blocks stay in r's prefix cache) and r counts it no
+ * more. */
+void srv_replica_sent(srv_replica *r, srv_req *q);
+/* Can decode replica r take q's KV now: a sequence slot and blocks for
+ * its q->target tokens and the next (with the watermark)? KV_ADMIT_NEVER
+ * when it never could. */
+kv_admit srv_replica_can_take(const srv_replica *r, const srv_req *q);
+/* Reserve those blocks on r for q's transfer (q->pd_dst_kv), or give them
+ * back (the transfer was called off). */
+void srv_replica_reserve(srv_replica *r, srv_req *q);
+void srv_replica_unreserve(srv_replica *r, srv_req *q);
+/* q's KV has landed on r (reserved there): it joins r's batch decoding,
+ * a step starting if r is idle. */
+void srv_replica_land(srv_replica *r, srv_req *q);
 
 /* ---- serving_sim.c, for the scheduler ---- */
 
@@ -191,6 +225,22 @@ void srv_request_evicted(srv_sim *s, srv_req *q);
 void srv_first_token(srv_sim *s, srv_req *q);
 /* r starts (busy) or stops running steps. */
 void srv_replica_busy(srv_sim *s, srv_replica *r, bool busy);
+/* Disaggregation (serving_pd.c): q was prefilled on prefill replica r
+ * and made its first token; its blocks are in q->pd_kv (r->nsending
+ * counts it); send its KV to a decode replica. */
+void srv_pd_prefilled(srv_sim *s, srv_replica *r, srv_req *q);
+/* Decode replica r may have room (blocks or a slot freed): start the
+ * transfers waiting for one (call when h->pd_pending > 0). */
+void srv_pd_room(srv_sim *s);
+/* q (SRV_XFER_WAIT or SRV_XFER) is given up by its client: its transfer
+ * is called off (a decode replica's reservation given back) and its
+ * prefill replica frees its blocks; the caller then rejects it. */
+void srv_pd_cancel(srv_sim *s, srv_req *q);
+/* r goes away: transfers from it are called off (the caller recomputes
+ * their requests), transfers to it go back to waiting for a decode
+ * replica. */
+void srv_pd_replica_gone(srv_sim *s, srv_replica *r);
+
 /* r composed a step (or went idle) and the sequences it runs changed by
  * dseqs, or the KV blocks it holds by dkv, since the last call. */
 void srv_running_changed(srv_sim *s, srv_replica *r, int dseqs, int dkv);

@@ -541,10 +541,11 @@ void srv_route(srv_sim *s, srv_req *q, int r, bool fresh)
 
 /* ---- time series ---- */
 
-/* Requests waiting on every replica (queued or swapped out). */
+/* Requests waiting on every replica (queued or swapped out), for a
+ * replica to be up, or (disaggregated) for a decode replica to take them. */
 int64_t srv_waiting_now(const srv_sim *s)
 {
-  return s->host.waiting + s->nheld;
+  return s->host.waiting + s->nheld + s->host.pd_pending;
 }
 
 
@@ -828,6 +829,7 @@ void *serving_create(const void *params, const sim_component_env *env)
     s->host.pool_first = s->pool_first;
   }
   srv_scale_init(s);
+  srv_pd_init(s);
   s->rng_route = sim_rng_alloc(env->seed, "serving.router");
   /* a stream of its own: runs without speculation draw exactly as before */
   if (spec_on(&p->spec)) s->host.rng_spec = sim_rng_alloc(env->seed, "serving.speculative");
@@ -896,6 +898,7 @@ void serving_destroy(void *self)
   srv_sim *s = self;
   for (int i = 0; i < s->nreps; i++) srv_replica_release(&s->reps[i]);
   srv_scale_release(s);
+  srv_pd_release(s);
   for (int i = 0; i < s->nsrc; i++) {
     srv_source *src = &s->src[i];
     if (!src->trace) {
