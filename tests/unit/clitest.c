@@ -4,6 +4,7 @@
 #include <CUnit/CUnit.h>
 #include <dirent.h>
 #include <errno.h>
+#include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -180,4 +181,29 @@ bool cs_same_file(const char *a, const char *b)
   free(x);
   free(y);
   return same;
+}
+
+char *cs_run_summary(const char *file, int line, const char *dir, const char *cfg, const char *out,
+                     const char *const *args)
+{
+  const char *argv[32] = {"run", cfg, "-q", "-o", out};
+  int n = 5;
+  for (; args && *args && n < 31; args++) argv[n++] = *args;
+  argv[n] = NULL;
+  result r = run_argv(dir, argv);
+  if (r.rc != 0) cs_fail_at(file, line, "%s: exit status %d; stderr:\n%s", r.cmd, r.rc, r.err);
+  result_free(&r);
+  char *rel = path_join(out, "summary.json"), *path = path_join(dir, rel);
+  char *text = cs_slurp(path, NULL);
+  if (!text) cs_fail_at(file, line, "%s: not written", path);
+  free(rel);
+  free(path);
+  return text;
+}
+
+double cs_summary_num(const char *file, int line, const char *json, const char *key)
+{
+  double v = NAN;
+  if (!json || !json_num(json, key, &v)) cs_fail_at(file, line, "summary: no numeric \"%s\"", key);
+  return v;
 }

@@ -71,4 +71,10 @@ void free_list(char **names);
  * its value is not a number (null, a string). */
 bool json_num(const char *json, const char *key, double *out);
 
+/* `clustersim run CFG -q -o OUT [ARG]...` in dir: OUT/summary.json's text
+ * (malloc'd), or NULL after failing the test at `file`:`line`. */
+char *cs_run_summary(const char *file, int line, const char *dir, const char *cfg, const char *out,
+                     const char *const *args);
+/* The number at "key" of a summary's text, NaN after failing the test. */
+double cs_summary_num(const char *file, int line, const char *json, const char *key);
 #endif

@@ -24,41 +24,16 @@
 #include "testutil.h"
 
 #define A100 "a100-80gb-sxm"
-
-/* `clustersim run CFG -q -o OUT [ARG]...` in dir: OUT/summary.json's
- * text, or NULL after failing the test. */
-static char *run_at(int line, const char *dir, const char *cfg, const char *out, const char *const *args)
-{
-  const char *argv[32] = {"run", cfg, "-q", "-o", out};
-  int n = 5;
-  for (; args && *args && n < 31; args++) argv[n++] = *args;
-  argv[n] = NULL;
-  result r = run_argv(dir, argv);
-  if (r.rc != 0) fail_at(line, "%s: exit status %d; stderr:\n%s", r.cmd, r.rc, r.err);
-  result_free(&r);
-  char *rel = path_join(out, "summary.json"), *path = path_join(dir, rel);
-  char *text = cs_slurp(path, NULL);
-  if (!text) fail_at(line, "%s: not written", path);
-  free(rel);
-  free(path);
-  return text;
-}
-#define RUN_CFG(dir, cfg, out, ...) run_at(__LINE__, (dir), (cfg), (out), (const char *const[]){__VA_ARGS__, NULL})
-
-static double snum_at(int line, const char *json, const char *key)
-{
-  double v = NAN;
-  if (!json || !json_num(json, key, &v)) fail_at(line, "summary: no numeric \"%s\"", key);
-  return v;
-}
-#define SNUM(json, key) snum_at(__LINE__, (json), (key))
-
+#define RUN_CFG(dir, cfg, out, ...) \
+  cs_run_summary(__FILE__, __LINE__, (dir), (cfg), (out), (const char *const[]){__VA_ARGS__, NULL})
+#define SNUM(json, key) cs_summary_num(__FILE__, __LINE__, (json), (key))
 #define CHECK_REL(a, b, rel, what)                                                                       \
   do {                                                                                                   \
     double a_ = (a), b_ = (b);                                                                           \
     CHECK(cs_rel_close(a_, b_, (rel)), "%s: %.12g, expected %.12g within %g relative (off by %.3g)", (what), \
           a_, b_, (double)(rel), b_ != 0 ? a_ / b_ - 1 : a_ - b_);                                      \
   } while (0)
+
 
 /* ---- 1. a lone request: prefill, transfer, decodes ---- */
 

@@ -68,13 +68,7 @@ static char *run_at(int line, const char *dir, const char *cfg, const char *out,
 }
 #define RUN_CFG(dir, cfg, out, ...) run_at(__LINE__, (dir), (cfg), (out), (const char *const[]){__VA_ARGS__, NULL})
 
-static double snum_at(int line, const char *json, const char *key)
-{
-  double v = NAN;
-  if (!json || !json_num(json, key, &v)) fail_at(line, "summary: no numeric \"%s\"", key);
-  return v;
-}
-#define SNUM(json, key) snum_at(__LINE__, (json), (key))
+#define SNUM(json, key) cs_summary_num(__FILE__, __LINE__, (json), (key))
 
 #define CHECK_REL(a, b, rel, what)                                                                       \
   do {                                                                                                   \
