@@ -325,6 +325,9 @@ typedef struct {
 void plan_json_key(FILE *f, const char *indent, const char *key);
 void plan_json_num(FILE *f, const char *indent, const char *key, double v, bool last);
 void plan_json_str(FILE *f, const char *indent, const char *key, const char *v, bool last);
+/* "metrics": {each --slo metric: x's value}, then "summary": {every
+ * numeric metric of x}, without a trailing comma (x NULL: values null). */
+void plan_json_values(FILE *f, const char *in, const plan_opts *o, const plan_sim *x);
 /* "slo": {METRIC: target, ...}, with a comma. */
 void plan_json_slo(FILE *f, const char *indent, const plan_opts *o);
 /* OUTDIR/name written atomically by fill(f, r); false with a message. */

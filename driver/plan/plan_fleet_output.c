@@ -175,25 +175,8 @@ static void json_fleet(FILE *f, const plan_fleet_result *r, const char *key, con
   plan_json_num(f, in, "replicas_max", summary_num(x, "replicas_max"), false);
   plan_json_num(f, in, "requests_rejected", x->rejected, false);
   plan_json_num(f, in, "worst_ratio", x->worst_ratio, false);
-  plan_json_key(f, in, "metrics");
-  fputs("{", f);
-  for (int i = 0; i < o->nslo; i++) {
-    fputs(i ? ", " : "", f);
-    out_json_string(f, o->slo[i].metric);
-    fputs(": ", f);
-    out_json_number(f, x->values[i]);
-  }
-  fputs("},\n", f);
-  plan_json_key(f, in, "summary");
-  fputs("{", f);
-  for (size_t i = 0; i < x->summary.len; i++) {
-    const sim_metric *m = &x->summary.items[i];
-    fputs(i ? ", " : "", f);
-    out_json_string(f, m->key);
-    fputs(": ", f);
-    out_json_number(f, m->kind == SIM_VAL_INT ? (double)m->i : m->x);
-  }
-  fputs("}\n  }", f);
+  plan_json_values(f, in, o, x);
+  fputs("\n  }", f);
   fputs(last ? "\n" : ",\n", f);
 }
 

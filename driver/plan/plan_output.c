@@ -196,6 +196,29 @@ void plan_json_str(FILE *f, const char *indent, const char *key, const char *v, 
   fputs(last ? "\n" : ",\n", f);
 }
 
+void plan_json_values(FILE *f, const char *in, const plan_opts *o, const plan_sim *x)
+{
+  plan_json_key(f, in, "metrics");
+  fputs("{", f);
+  for (int i = 0; i < o->nslo; i++) {
+    fputs(i ? ", " : "", f);
+    out_json_string(f, o->slo[i].metric);
+    fputs(": ", f);
+    out_json_number(f, x ? x->values[i] : NAN);
+  }
+  fputs("},\n", f);
+  plan_json_key(f, in, "summary");
+  fputs("{", f);
+  for (size_t i = 0; x && i < x->summary.len; i++) {
+    const sim_metric *m = &x->summary.items[i];
+    fputs(i ? ", " : "", f);
+    out_json_string(f, m->key);
+    fputs(": ", f);
+    out_json_number(f, m->kind == SIM_VAL_INT ? (double)m->i : m->x);
+  }
+  fputs("}", f);
+}
+
 /* The members describing configuration x of GPU type g (-1: none; x NULL:
  * every value null), without a trailing comma: the type's price and where it
  * comes from, the configuration, its targets' values, and its summary (every
@@ -216,25 +239,7 @@ static void json_config(FILE *f, const plan_opts *o, int g, const plan_sim *x, c
   plan_json_num(f, in, "usd_per_million_tokens", x ? x->usd_per_million_tokens : NAN, false);
   plan_json_num(f, in, "requests_rejected", x ? x->rejected : NAN, false);
   plan_json_num(f, in, "worst_ratio", x ? x->worst_ratio : NAN, false);
-  plan_json_key(f, in, "metrics");
-  fputs("{", f);
-  for (int i = 0; i < o->nslo; i++) {
-    fputs(i ? ", " : "", f);
-    out_json_string(f, o->slo[i].metric);
-    fputs(": ", f);
-    out_json_number(f, x ? x->values[i] : NAN);
-  }
-  fputs("},\n", f);
-  plan_json_key(f, in, "summary");
-  fputs("{", f);
-  for (size_t i = 0; x && i < x->summary.len; i++) {
-    const sim_metric *m = &x->summary.items[i];
-    fputs(i ? ", " : "", f);
-    out_json_string(f, m->key);
-    fputs(": ", f);
-    out_json_number(f, m->kind == SIM_VAL_INT ? (double)m->i : m->x);
-  }
-  fputs("}", f);
+  plan_json_values(f, in, o, x);
 }
 
 static void write_json(FILE *f, const void *arg)
