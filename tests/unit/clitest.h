@@ -77,4 +77,11 @@ char *cs_run_summary(const char *file, int line, const char *dir, const char *cf
                      const char *const *args);
 /* The number at "key" of a summary's text, NaN after failing the test. */
 double cs_summary_num(const char *file, int line, const char *json, const char *key);
+/* a within rel of b (cs_rel_close), or the test fails naming `what` and both. */
+#define CS_CHECK_REL(a, b, rel, what)                                                                    \
+  do {                                                                                                   \
+    double a_ = (a), b_ = (b);                                                                           \
+    CHECK(cs_rel_close(a_, b_, (rel)), "%s: %.12g, expected %.12g within %g relative (off by %.3g)", (what), \
+          a_, b_, (double)(rel), b_ != 0 ? a_ / b_ - 1 : a_ - b_);                                      \
+  } while (0)
 #endif

@@ -76,12 +76,7 @@ static bool sstr_is(const char *json, const char *key, const char *want)
 }
 
 /* |a - b| <= rel |b|, reported with both values and what they are. */
-#define CHECK_REL(a, b, rel, what)                                                            \
-  do {                                                                                        \
-    double a_ = (a), b_ = (b);                                                                \
-    CHECK(cs_rel_close(a_, b_, (rel)), "%s: %.10g, expected %.10g within %g relative (off by %.3g)", \
-          (what), a_, b_, (double)(rel), b_ != 0 ? a_ / b_ - 1 : a_ - b_);                    \
-  } while (0)
+#define CHECK_REL CS_CHECK_REL
 
 /* A CSV file the simulator wrote: header names and rows of fields, cut in
  * place in one buffer (no quoting: our outputs have none). */

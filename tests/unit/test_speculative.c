@@ -70,12 +70,7 @@ static char *run_at(int line, const char *dir, const char *cfg, const char *out,
 
 #define SNUM(json, key) cs_summary_num(__FILE__, __LINE__, (json), (key))
 
-#define CHECK_REL(a, b, rel, what)                                                                       \
-  do {                                                                                                   \
-    double a_ = (a), b_ = (b);                                                                           \
-    CHECK(cs_rel_close(a_, b_, (rel)), "%s: %.12g, expected %.12g within %g relative (off by %.3g)", (what), \
-          a_, b_, (double)(rel), b_ != 0 ? a_ / b_ - 1 : a_ - b_);                                      \
-  } while (0)
+#define CHECK_REL CS_CHECK_REL
 
 /* ---- 1. a lone request, step by step ---- */
 
