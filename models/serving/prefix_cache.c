@@ -23,6 +23,7 @@ void pc_init(pc_cache *c)
 {
   memset(c, 0, sizeof *c);
   c->free_head = c->lru_head = c->lru_tail = -1;
+  c->version = 1;
 }
 
 void pc_release(pc_cache *c)
@@ -110,6 +111,7 @@ static void lru_push(pc_cache *c, int32_t i)
 
 void pc_hold(pc_cache *c, int32_t i)
 {
+  c->version++;
   if (c->e[i].ref == 0) lru_unlink(c, i);
   c->e[i].ref++;
 }
@@ -117,6 +119,7 @@ void pc_hold(pc_cache *c, int32_t i)
 void pc_unhold(pc_cache *c, int32_t i)
 {
   if (c->e[i].ref <= 0) SIM_BUG("prefix cache: block %d let go more often than held", i);
+  c->version++;
   if (--c->e[i].ref == 0) lru_push(c, i);
 }
 
@@ -128,6 +131,7 @@ int32_t pc_refs(const pc_cache *c, int32_t i)
 int32_t pc_add(pc_cache *c, uint64_t key, int32_t ref)
 {
   if (key == 0) key = 1;  /* 0 marks a free entry (one key in 2^64 moves) */
+  c->version++;
   grow(c);
   int32_t i = c->free_head;
   c->free_head = c->e[i].next;
@@ -142,6 +146,7 @@ int32_t pc_add(pc_cache *c, uint64_t key, int32_t ref)
 void pc_add_anon(pc_cache *c, int32_t n)
 {
   if (n < 1) SIM_BUG("prefix cache: an anonymous run of %d blocks", n);
+  c->version++;
   grow(c);
   int32_t i = c->free_head;
   c->free_head = c->e[i].next;
@@ -173,6 +178,7 @@ bool pc_evict(pc_cache *c)
 {
   int32_t i = c->lru_head;
   if (i < 0) return false;
+  c->version++;
   if (c->e[i].count > 1) {
     /* an anonymous run gives up one block */
     c->e[i].count--;

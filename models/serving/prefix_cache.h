@@ -33,6 +33,7 @@ typedef struct {
   int32_t lru_head, lru_tail;  /* unreferenced entries, least recently used first */
   int64_t blocks;        /* cached blocks (referenced or not) */
   int64_t idle;          /* of them, unreferenced: evictable */
+  uint64_t version;      /* changes with every block added, evicted, held or let go (from 1) */
 } pc_cache;
 
 /* The key of block `block` of a prompt whose content up to that block's end

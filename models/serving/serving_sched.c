@@ -346,6 +346,10 @@ static bool reclaim_one(void *arg)
  * of them are idle. */
 static int64_t cached_prefix(const srv_replica *r, srv_req *q, int64_t *idle)
 {
+  if (q->pc_version == r->pc->version && q->pc_replica == r->index && q->pc_target == q->target) {
+    *idle = q->pc_idle;
+    return q->pc_hits;
+  }
   prefixes(q);
   int64_t most = ((int64_t)q->target - 1) / r->kv.block_tokens, n = 0;
   *idle = 0;
@@ -354,6 +358,11 @@ static int64_t cached_prefix(const srv_replica *r, srv_req *q, int64_t *idle)
     if (e < 0) break;
     if (pc_refs(r->pc, e) == 0) (*idle)++;
   }
+  q->pc_version = r->pc->version;
+  q->pc_replica = r->index;
+  q->pc_target = q->target;
+  q->pc_hits = (int32_t)n;
+  q->pc_idle = (int32_t)*idle;
   return n;
 }
 

@@ -64,6 +64,11 @@ struct srv_req {
   uint64_t conv;
   uint64_t pfx_sys, pfx_conv;   /* their pc_prefix, once a prefix cache has seen it (0: not yet) */
   int32_t nref;                 /* running: its first nref blocks are the prefix cache's, held */
+  /* its last look-up in a prefix cache (a request waiting at the head of a
+   * queue is looked up each step: the answer stands while that cache and
+   * the request are unchanged) */
+  uint64_t pc_version;
+  int32_t pc_replica, pc_target, pc_hits, pc_idle;
   int32_t session;              /* its conversation's slot (serving_session.c), -1 none */
   srv_req *next;                /* queue link */
   /* disaggregated, between its prefill and its decode (serving_pd.c):
