@@ -254,7 +254,14 @@ static int run_phase(const plan_ctx *c, plan_fleet_result *r, int ph, int k0, in
   for (int g = 0; g < r->ntypes; g++)
     for (int k = k0; k < nk && r->types[g].fits; k++) j->items[j->nitems++] = (fleet_item){g, k};
   sweep_jobs jobs = {.next = next_item, .work = work_item, .done = item_done, .ctx = j};
-  if (j->nitems > 0) sweep_pool_run(c->o->jobs, &jobs);
+  /* no signal between the check and the pool's handler (plan_run.c) */
+  sweep_signals_hold();
+  if (plan_stop)
+    sweep_signals_release();
+  else if (j->nitems > 0)
+    sweep_pool_run(c->o->jobs, &jobs);
+  else
+    sweep_signals_release();
   int sig = sweep_pool_stopped();
   if (sig) plan_stop = sig;
   int rc = plan_stop ? SIM_PLAN_STOPPED : j->status;

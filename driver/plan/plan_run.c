@@ -95,7 +95,13 @@ int plan_run_types(const plan_ctx *c, plan_type *types, const plan_fit *fit)
     else
       plan_search_type(c, &types[g], fit[g].fits, (char (*)[512])fit[g].reasons); /* NOFIT rows only */
   }
-  if (plan_stop) return SIM_PLAN_STOPPED;
+  /* a SIGINT between this check and the pool's handler would reach plan's
+   * handler only, and the pool would run every search to its end: held */
+  sweep_signals_hold();
+  if (plan_stop) {
+    sweep_signals_release();
+    return SIM_PLAN_STOPPED;
+  }
   sweep_jobs jobs = {.next = next_type, .work = search_type, .done = searched, .ctx = &s};
   sweep_pool_run(o->jobs, &jobs);
   int sig = sweep_pool_stopped();

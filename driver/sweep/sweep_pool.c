@@ -99,6 +99,18 @@ static void stop_all(child *kids, int running)
   }
 }
 
+static void signals_mask(int how)
+{
+  sigset_t s;
+  sigemptyset(&s);
+  sigaddset(&s, SIGINT);
+  sigaddset(&s, SIGTERM);
+  sigprocmask(how, &s, NULL);
+}
+
+void sweep_signals_hold(void) { signals_mask(SIG_BLOCK); }
+void sweep_signals_release(void) { signals_mask(SIG_UNBLOCK); }
+
 size_t sweep_pool_run(int jobs, const sweep_jobs *j)
 {
   struct sigaction sa, old_int, old_term;
@@ -107,6 +119,8 @@ size_t sweep_pool_run(int jobs, const sweep_jobs *j)
   sigemptyset(&sa.sa_mask);
   sigaction(SIGINT, &sa, &old_int);
   sigaction(SIGTERM, &sa, &old_term);
+  /* a signal held by the caller (sweep_signals_hold) comes in now, here */
+  sweep_signals_release();
   if (jobs < 1) jobs = 1;
   child *kids = xcalloc((size_t)jobs, sizeof *kids);
   struct pollfd *pfd = xcalloc((size_t)jobs, sizeof *pfd);

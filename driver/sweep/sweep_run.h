@@ -40,8 +40,15 @@ typedef struct {
 /* Run the items jobs->next gives with up to `jobs` child processes at a
  * time; returns how many finished. SIGINT/SIGTERM stop it early (children
  * are sent SIGTERM, their results dropped): sweep_pool_stopped() then
- * gives the signal. */
+ * gives the signal. SIGINT and SIGTERM are unblocked once its handler is
+ * in place: a caller that blocks them (sweep_signals_hold) before deciding
+ * to start the pool loses none that comes in between. */
 size_t sweep_pool_run(int jobs, const sweep_jobs *j);
+/* Block SIGINT and SIGTERM (held until sweep_pool_run or
+ * sweep_signals_release lets them in), so that a caller can check its own
+ * stop flag and start the pool with no signal slipping between the two. */
+void sweep_signals_hold(void);
+void sweep_signals_release(void);
 int sweep_pool_stopped(void);
 
 /* ---- MPI (only when built with it; driver/sweep/sweep_mpi.c) ---- */
