@@ -22,7 +22,7 @@
 #include "sim/component.h"
 #include "sim/trace_data.h"
 
-enum { SRV_MAX_POOLS = 8, SRV_MAX_CLASSES = 8, SRV_MAX_VALUES = 256 };
+enum { SRV_MAX_POOLS = 8, SRV_MAX_CLASSES = 8, SRV_MAX_VALUES = 256, SRV_MAX_MODELS = 8 };
 
 typedef enum { SRV_STATIC, SRV_DYNAMIC, SRV_CONTINUOUS, SRV_CHUNKED } srv_policy;
 typedef enum { SRV_PREEMPT_RECOMPUTE, SRV_PREEMPT_SWAP } srv_preempt;
@@ -95,7 +95,10 @@ typedef struct {
   srv_sysprompt_cfg system_prompt;
   srv_prompt_pool_cfg prompt_pool;
   bool truncate;                    /* sampled sizes: cut requests longer than the context instead of rejecting them */
+  const char *model;                /* the model it asks for (catalog name; "": model.name) */
   /* prepared */
+  int model_idx;                    /* its model: index into srv_params.models */
+  int64_t context;                  /* its model's longest request (prompt + output) */
   sim_trace tr;                     /* owned when has_trace */
   int64_t too_long_rows;            /* trace: rows whose prompt + output exceed the context */
   bool cut;                         /* truncate, or trace.truncate for a trace */
@@ -134,6 +137,25 @@ typedef enum {
 } srv_scale_metric;
 extern const char *const srv_scale_metric_names[];
 
+/* Many models on one fleet (serving_models.c): how replicas of pools
+ * listing several models change the model they hold. */
+typedef enum {
+  SRV_SWAP_LRU,          /* a model no replica holds takes the least recently used replica */
+  SRV_SWAP_POPULARITY,   /* ... the replica whose model has the least demand per holding replica */
+  SRV_SWAP_STATIC        /* no swaps: replicas keep the models they start with */
+} srv_swap_policy;
+extern const char *const srv_swap_policy_names[];
+
+/* One model as a pool's replica holds it (prepared): its layout on the
+ * pool's GPUs, KV-cache blocks, memory and the time to load its weights
+ * in a swap. */
+typedef struct {
+  llm_replica lr;
+  int64_t kv_blocks;
+  double weights_gib, activations_gib;
+  double swap_s;
+} srv_pool_model;
+
 /* Where a new replica's weights come from (its load bandwidth's default). */
 typedef enum { SRV_WEIGHTS_OBJECT_STORAGE, SRV_WEIGHTS_NVME, SRV_WEIGHTS_HOST_MEMORY } srv_weights_from;
 extern const char *const srv_weights_from_names[];
@@ -163,6 +185,7 @@ typedef struct {
   const char *provider;             /* "": none (providers catalog) */
   int pricing;                      /* cost_pricing */
   int role;                         /* srv_role */
+  sim_names models;                 /* the models it may hold (catalog names; none: model.name) */
   /* written in the scenario (not defaulted): these win over the provider's */
   bool has_startup_s, has_billing_increment_s, has_billing_minimum_s, has_interruptions_per_hour,
       has_interruption_notice_s;
@@ -181,6 +204,10 @@ typedef struct {
   srv_sched_cfg sched;              /* its effective scheduler settings */
   double frontend_s;                /* front-end time added to its requests' TTFT and end-to-end latency */
   spec_pool spec;                   /* its drafter (speculative decoding on) */
+  uint32_t model_mask;              /* the models it may hold (bit j: srv_params.models[j]) */
+  int first_model;                  /* the first of them: lr, kv_blocks, weights_gib are its */
+  srv_pool_model var[SRV_MAX_MODELS]; /* each model it may hold, as it holds it */
+  int64_t place[SRV_MAX_MODELS];    /* replicas that start holding each model (the first `replicas`) */
 } srv_pool_cfg;
 
 /* A pool whose replicas come and go (an autoscaler, or spot capacity):
@@ -200,6 +227,12 @@ typedef struct {
   int npools;
   const char *kv_transfer_link;     /* cluster.kv_transfer_link ("": each prefill pool's net_link) */
   struct {
+    int policy;                     /* srv_swap_policy */
+    int from;                       /* srv_weights_from */
+    double load_gbs;                /* per replica, GB/s (0: from's; host-memory: each GPU's host link) */
+    double popularity_window_s;     /* popularity: demand is arrivals over about this long */
+  } swap;                           /* cluster.weight_swap */
+  struct {
     srv_class_cfg direct;           /* class keys written in workload itself */
     srv_class_cfg listed[SRV_MAX_CLASSES];
     int nlisted;
@@ -214,8 +247,12 @@ typedef struct {
   struct { double interval_s; bool requests; } output;
   spec_cfg spec;                    /* speculative decoding (speculative.h) */
   /* prepared */
-  const llm_arch *m;
-  int64_t context;                  /* max tokens of a request (prompt + output) */
+  const llm_arch *m;                /* models[0] */
+  int64_t context;                  /* max tokens of a request (prompt + output), of m */
+  const llm_arch *models[SRV_MAX_MODELS];  /* model.name, then those the pools and classes name */
+  int64_t model_context[SRV_MAX_MODELS];
+  int nmodels;
+  bool swapping;                    /* some pool may hold several models: replicas swap weights */
   int64_t batched_tokens;           /* pool 0's effective max_batched_tokens */
   srv_class_cfg *classes;           /* wl.listed, or &wl.direct */
   int nclasses;

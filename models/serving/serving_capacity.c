@@ -492,6 +492,8 @@ static void probe_run(const srv_params *p, int pool, srv_saturation *out)
   /* a prefill or decode pool's replica is measured as if it did both */
   cp->pools[0].role = SRV_ROLE_BOTH;
   cp->pd = false;
+  /* a pool holding several models is measured on its first, with no swaps */
+  cp->swapping = false;
   cp->npools = 1;
   cp->probe = true;
   cp->output.requests = false;

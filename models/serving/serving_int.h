@@ -67,6 +67,43 @@ double srv_pd_transfer_s(const srv_params *p, int from_pool, int to_pool, int64_
 /* The summary's kv_transfer_* keys (only when disaggregated). */
 void srv_pd_report(srv_sim *s, sim_report *rep);
 
+/* ---- many models on one fleet (serving_models_prep.c, serving_models.c) ---- */
+
+/* Prepare: the models the scenario names (p->models; each pool's
+ * model_mask, each class's model_idx and context), before the pools. */
+void srv_models_resolve(srv_params *p, const sim_setup *su, sim_check *ck);
+/* Prepare, after the classes: each class served only by pools holding its
+ * model (its pool_mask). */
+void srv_models_bind(srv_params *p, sim_check *ck);
+/* Prepare, after the classes' mix: where each pool's replicas start
+ * (place), and what weight swaps cannot be combined with. */
+void srv_models_place(srv_params *p, sim_check *ck);
+
+typedef struct srv_models srv_models;
+/* The run's model state when p->nmodels > 1 (s->mm, else NULL), after the
+ * replicas: each replica set to the model it starts with. */
+void srv_models_init(srv_sim *s);
+void srv_models_release(srv_sim *s);
+/* Swapping runs: the replica for q (a holder of its model, else one to
+ * swap, by cluster.weight_swap.policy). */
+int srv_models_pick(srv_sim *s, const srv_req *q);
+/* Swapping runs: q is routed to r. True if r does not hold (or is not
+ * about to run) q's model: q waits at r for its swap (state SRV_PARKED). */
+bool srv_models_park(srv_sim *s, srv_req *q, int r);
+/* q (SRV_PARKED) is given up by its client: take it out. */
+void srv_models_unpark(srv_sim *s, srv_req *q);
+/* Replica r has nothing running or queued: a swap it waits for starts. */
+void srv_models_idle(srv_sim *s, srv_replica *r);
+/* q finished (measured): its model's books. */
+void srv_models_done(srv_sim *s, const srv_req *q, double ttft, double tpot, double e2e, bool met);
+void srv_models_rejected(srv_sim *s, const srv_req *q);
+/* The summary's per-model keys and weight_swaps, weight_swap_time_fraction. */
+void srv_models_report(srv_sim *s, sim_report *rep);
+/* Swapping runs: requests waiting for a swap. */
+int64_t srv_models_parked(const srv_sim *s);
+/* Start of the measured window. */
+void srv_models_warmup(srv_sim *s, sim_time now);
+
 /* ---- conversations and system prompts (serving_session.c) ---- */
 
 void srv_sessions_init(srv_sim *s, uint64_t seed);
@@ -261,6 +298,7 @@ struct srv_sim {
   int64_t thinking;                /* conversations between an answer and their next turn */
   uint64_t conversations;          /* started (whole run) */
   srv_pd *pd;                      /* disaggregated: transfers (serving_pd.c), else NULL */
+  srv_models *mm;                  /* several models (serving_models.c), else NULL */
 };
 
 /* serving_sim.c, for serving_report.c: sources still arriving; requests

@@ -176,6 +176,9 @@ static const sim_key prompt_pool_keys[] = {
    .def = 0, .min = 0, .max = 1e9, .unit = "s",                                                  \
    .help = "the client gives up this long after sending: the request is cancelled, its KV freed, " \
            "counted in requests_timed_out (part of requests_rejected); 0: never"},              \
+  {.name = "model", .kind = SIM_KEY_STRING, .offset = (base) + offsetof(srv_class_cfg, model), .def_str = "", \
+   .help = "the model it asks for (catalog name: clustersim list models; \"\": model.name); served by the " \
+           "pools whose models list it"},                                                       \
   {.name = "truncate", .kind = SIM_KEY_BOOL, .offset = (base) + offsetof(srv_class_cfg, truncate), .def = 0, \
    .help = "sampled sizes: a request whose prompt + output exceed the context is rejected (false, as " \
            "vLLM's API server; requests_too_long) or cut to fit (true); a trace: trace.truncate"}
@@ -343,6 +346,10 @@ static const sim_key pool_keys[] = {
   K_ENUM(srv_pool_cfg, "pricing", pricing, cost_pricing_names, "on-demand",
          "on-demand, reserved-1y, reserved-3y, spot (with a provider) or owned (the GPU's purchase price over "
          "cost.amortization_years, plus electricity)"),
+  {.name = "models", .kind = SIM_KEY_NAMES, .offset = offsetof(srv_pool_cfg, models),
+   .help = "the models its replicas may hold, e.g. [\"llama-3.1-8b\", \"qwen2.5-7b\"] (none: model.name); one: a "
+           "dedicated pool; several: each replica holds one at a time and swaps weights on demand "
+           "(cluster.weight_swap)"},
   K_ENUM(srv_pool_cfg, "role", role, srv_role_names, "both",
          "prefill/decode disaggregation: both (prefill and decode here), prefill (prompts only; the KV then "
          "moves to a decode replica over cluster.kv_transfer_link) or decode (takes prefilled requests)"),
@@ -351,7 +358,27 @@ static const sim_key pool_keys[] = {
 
 const char *const srv_role_names[] = {"both", "prefill", "decode", NULL};
 
+const char *const srv_swap_policy_names[] = {"lru", "popularity", "static", NULL};
+
 #define P(f) offsetof(srv_params, f)
+static const sim_key weight_swap_keys[] = {
+  {.name = "policy", .kind = SIM_KEY_ENUM, .offset = P(swap.policy), .choices = srv_swap_policy_names,
+   .def_str = "lru",
+   .help = "which replica a model no replica holds takes: lru (the least recently sent a request), popularity "
+           "(the one whose model has the least demand per holding replica) or static (none: replicas keep the "
+           "models placed at the start, in proportion to demand)"},
+  {.name = "from", .kind = SIM_KEY_ENUM, .offset = P(swap.from), .choices = srv_weights_from_names,
+   .def_str = "host-memory",
+   .help = "where swapped-in weights come from: host-memory (each GPU its shard over its host link, PCIe), nvme "
+           "(0.9 GB/s per replica) or object-storage (0.5)"},
+  {.name = "load_gbs", .kind = SIM_KEY_FLOAT, .offset = P(swap.load_gbs), .def = 0, .min = 0, .max = 1e6,
+   .unit = "GB/s", .help = "a replica's weight-loading bandwidth in a swap (0: from's)"},
+  {.name = "popularity_window_s", .kind = SIM_KEY_FLOAT, .offset = P(swap.popularity_window_s), .def = 300,
+   .min = 1e-3, .max = 1e9, .unit = "s",
+   .help = "policy popularity: a model's demand is its arrival rate averaged over about this long"},
+  SIM_KEY_END,
+};
+
 static const sim_key cluster_keys[] = {
   {.name = "pools", .kind = SIM_KEY_LIST, .offset = P(pools), .group = pool_keys,
    .item_size = sizeof(srv_pool_cfg), .count_offset = P(npools), .max_items = SRV_MAX_POOLS,
@@ -359,6 +386,8 @@ static const sim_key cluster_keys[] = {
   {.name = "kv_transfer_link", .kind = SIM_KEY_STRING, .offset = P(kv_transfer_link), .def_str = "",
    .help = "disaggregated pools: the link a prompt's KV crosses from a prefill replica to a decode replica "
            "(clustersim list links; default: the prefill pool's net_link)"},
+  {.name = "weight_swap", .kind = SIM_KEY_GROUP, .group = weight_swap_keys,
+   .help = "pools holding several models: which replica swaps its weights, and how fast they load"},
   SIM_KEY_END,
 };
 
@@ -705,33 +734,40 @@ static bool pool_sched(srv_params *p, int i, const sim_setup *su, sim_check *ck)
   if (!sc->has_max_num_seqs) sc->max_num_seqs = sp->max_num_seqs;
   if (!sc->has_max_batched_tokens) sc->max_batched_tokens = sp->max_batched_tokens;
   if (!sc->has_block_size) sc->block_size = sp->block_size;
+  /* the pool's longest context and whether a model it holds keeps sliding windows */
+  int64_t context = 0;
+  const llm_arch *windowed = NULL;
+  for (int j = 0; j < p->nmodels; j++) {
+    if (!(pl->model_mask >> j & 1)) continue;
+    if (p->model_context[j] > context) context = p->model_context[j];
+    if (!windowed && llm_window_layers(p->models[j]) > 0) windowed = p->models[j];
+  }
   if (!sc->has_prefix_caching)
-    sc->prefix_caching = sp->prefix_caching && sc->policy != SRV_STATIC && sc->policy != SRV_DYNAMIC &&
-                         llm_window_layers(p->m) == 0;
+    sc->prefix_caching = sp->prefix_caching && sc->policy != SRV_STATIC && sc->policy != SRV_DYNAMIC && !windowed;
   pl->frontend_s = sp->frontend_request_s + sp->frontend_token_s;
   int64_t bt = sc->max_batched_tokens;
-  if (bt == 0) bt = sc->policy == SRV_CHUNKED ? 2048 : (p->context > 2048 ? p->context : 2048);
+  if (bt == 0) bt = sc->policy == SRV_CHUNKED ? 2048 : (context > 2048 ? context : 2048);
   sc->batched_tokens = bt;
-  /* pools sharing a stack share the settings: report once */
+  /* pools sharing a stack and models share the settings: report once */
   for (int j = 0; j < i; j++)
-    if (p->pools[j].sp == sp) return true;
+    if (p->pools[j].sp == sp && p->pools[j].model_mask == pl->model_mask) return true;
   char from[200] = "";
   if (!sc->has_max_batched_tokens && sc->max_batched_tokens > 0)
     snprintf(from, sizeof from, " (stack %s's default; write scheduler.max_batched_tokens)", sp->name);
-  if (sc->policy == SRV_CONTINUOUS && bt < p->context) {
+  if (sc->policy == SRV_CONTINUOUS && bt < context) {
     sim_check_fail(ck, "scheduler.max_batched_tokens",
                    "%lld%s is less than the context (%lld): a long prompt could never be scheduled without "
                    "chunked prefill (policy = \"chunked-prefill\")",
-                   (long long)bt, from, (long long)p->context);
+                   (long long)bt, from, (long long)context);
     return false;
   }
   if (sc->prefix_caching && (sc->policy == SRV_STATIC || sc->policy == SRV_DYNAMIC))
     sim_check_fail(ck, "scheduler.prefix_caching",
                    "true with a %s batch (expected false: prefix caching is for the continuous and chunked-prefill "
                    "policies)", sc->policy == SRV_STATIC ? "static" : "dynamic");
-  if (sc->prefix_caching && llm_window_layers(p->m) > 0)
+  if (sc->prefix_caching && windowed)
     sim_check_fail(ck, "scheduler.prefix_caching",
-                   "true for %s, whose layers keep sliding windows (not modelled: expected false)", p->m->name);
+                   "true for %s, whose layers keep sliding windows (not modelled: expected false)", windowed->name);
   if (sc->num_scheduler_steps > 1 && (sc->policy == SRV_STATIC || sc->policy == SRV_DYNAMIC))
     sim_check_fail(ck, "scheduler.num_scheduler_steps",
                    "%lld steps per scheduling with a %s batch (expected 1: multi-step scheduling is for the "
@@ -744,44 +780,35 @@ static bool pool_sched(srv_params *p, int i, const sim_setup *su, sim_check *ck)
   return true;
 }
 
-static void prepare_pool(srv_params *p, int i, const sim_setup *su, sim_check *ck)
+/* Model j as pool i's replicas would hold it: its layout on the pool's
+ * GPUs, memory and KV-cache blocks (into pl->lr, kv_blocks, weights_gib,
+ * activations_gib, then pl->var[j] with its swap-in time). False after
+ * reporting that it cannot be held. */
+static bool prepare_pool_model(srv_params *p, int i, int j, const sim_setup *su, sim_check *ck)
 {
+  (void)su;
   const srv_sched_cfg *sc = &p->pools[i].sched;
   srv_pool_cfg *pl = &p->pools[i];
   char key[128];
-  snprintf(key, sizeof key, "cluster.pools.[%d].gpu", i);
-  pl->g = sim_catalog_require(su->cats, "gpus", "GPU", pl->gpu, ck, key);
-  if (!pl->g) return;
+  const llm_arch *m = p->models[j];
+  int64_t context = p->model_context[j];
   const gpu_spec *g = pl->g;
-  snprintf(key, sizeof key, "cluster.pools.[%d].node_link", i);
-  pl->node = *pl->node_link ? find_link(su, pl->node_link, key, ck)
-                            : g->scaleup_link ? g->scaleup_link : g->host_link;
-  snprintf(key, sizeof key, "cluster.pools.[%d].net_link", i);
-  if (*pl->net_link) {
-    pl->net = find_link(su, pl->net_link, key, ck);
-  } else {
-    bool ndr = g->scaleup_link && !strcmp(g->scaleup_link->name, "nvlink4");
-    pl->net = sim_catalog_find(su->cats, "links", ndr ? "ib-ndr" : "ib-hdr");
-    if (!pl->net) pl->net = pl->node;
-  }
-  if (!pl->node || !pl->net) return;
-  const llm_arch *m = p->m;
   int tp = (int)pl->tp, pp = (int)pl->pp;
   snprintf(key, sizeof key, "cluster.pools.[%d].tp", i);
   if (m->heads % tp != 0) {
     sim_check_fail_capacity(ck, key, "tensor parallelism of %d does not divide %s's %lld attention heads", tp, m->name,
                    (long long)m->heads);
-    return;
+    return false;
   }
   if (tp > 1 && pl->node->scope == NET_SCOPE_NODE && tp > pl->gpus_per_node) {
     sim_check_fail_capacity(ck, key, "tp %d exceeds the %lld GPUs of a node joined by %s", tp,
                    (long long)pl->gpus_per_node, pl->node->name);
-    return;
+    return false;
   }
   snprintf(key, sizeof key, "cluster.pools.[%d].pp", i);
   if (pp > m->layers) {
     sim_check_fail_capacity(ck, key, "%d pipeline stages for %s's %lld layers", pp, m->name, (long long)m->layers);
-    return;
+    return false;
   }
   int dpa = (int)pl->dp_attention, stage = tp * dpa, gpus = tp * pp * dpa;
   int ep = pl->ep > 0 ? (int)pl->ep : (dpa > 1 && m->experts > 1 ? stage : 1);
@@ -810,14 +837,14 @@ static void prepare_pool(srv_params *p, int i, const sim_setup *su, sim_check *c
                    pl->expert_imbalance);
     moe_ok = false;
   }
-  if (!moe_ok) return;
+  if (!moe_ok) return false;
   const net_link *ep_link = stage > pl->gpus_per_node ? pl->net : pl->node;
   const net_link *pp_link = (int64_t)stage * pp > pl->gpus_per_node ? pl->net : pl->node;
   gpu_precision dtype = (gpu_precision)p->model.precision;
   if (gpu_peak_flops(g, gpu_compute_precision(g, dtype)) <= 0) {
     snprintf(key, sizeof key, "cluster.pools.[%d].gpu", i);
     sim_check_fail(ck, key, "%s has no %s throughput in the catalog", g->name, gpu_precision_names[dtype]);
-    return;
+    return false;
   }
   llm_replica_init(&pl->lr, m, g, dtype, tp, pp, tp > 1 ? pl->node : NULL, pp > 1 ? pp_link : NULL,
                    sc->step_overhead_s);
@@ -830,7 +857,7 @@ static void prepare_pool(srv_params *p, int i, const sim_setup *su, sim_check *c
   if (sc->policy == SRV_STATIC || sc->policy == SRV_DYNAMIC) {
     double b = (double)(sc->policy == SRV_STATIC ? sc->batch_size : sc->max_batch_size);
     seqs = b;
-    step_tokens = b * (double)p->context;
+    step_tokens = b * (double)context;
   }
   bool spec = spec_on(&p->spec);
   if (spec) {
@@ -839,7 +866,7 @@ static void prepare_pool(srv_params *p, int i, const sim_setup *su, sim_check *c
     snprintf(key, sizeof key, "cluster.pools.[%d]", i);
     if (!spec_pool_prepare(&p->spec, &pl->spec, &pl->lr, pl->sp, sc->has_step_overhead_s ? sc->step_overhead_s : -1,
                            pl->gpu_memory_utilization, key, ck))
-      return;
+      return false;
     double vt = seqs * (double)(p->spec.k + 1);
     if (vt > step_tokens) step_tokens = vt;
     seqs = vt;
@@ -864,7 +891,7 @@ static void prepare_pool(srv_params *p, int i, const sim_setup *su, sim_check *c
                          : kv_replica_blocks(&pl->lr, (int)sc->block_size, step_tokens, seqs);
   /* one request of the full context must be admissible: its blocks plus
    * the watermark kept free at admission (continuous policies) */
-  int64_t one = (p->context + sc->block_size - 1) / sc->block_size;
+  int64_t one = (context + sc->block_size - 1) / sc->block_size;
   if (sc->policy == SRV_CONTINUOUS || sc->policy == SRV_CHUNKED)
     one += (int64_t)floor(sc->watermark * (double)pl->kv_blocks);
   snprintf(key, sizeof key, "cluster.pools.[%d]", i);
@@ -892,8 +919,56 @@ static void prepare_pool(srv_params *p, int i, const sim_setup *su, sim_check *c
                    "context length (%lld tokens): use more GPUs per replica (tp, pp), a lower precision, "
                    "fewer batched tokens or a shorter model.max_context",
                    m->name, gpus, g->name, (long long)(pl->kv_blocks * sc->block_size),
-                   (long long)p->context);
+                   (long long)context);
   }
+  srv_pool_model *v = &pl->var[j];
+  v->lr = pl->lr;
+  v->kv_blocks = pl->kv_blocks;
+  v->weights_gib = pl->weights_gib;
+  v->activations_gib = pl->activations_gib;
+  /* a swap loads the weights: from host memory each GPU its shard over its
+   * own host link at once; from storage the replica's share of it */
+  double shard = pl->weights_gib * GIB;
+  if (p->swap.load_gbs > 0)
+    v->swap_s = shard * gpus / (p->swap.load_gbs * 1e9);
+  else if (p->swap.from == SRV_WEIGHTS_HOST_MEMORY && g->host_link)
+    v->swap_s = net_p2p_s(g->host_link, shard);
+  else
+    v->swap_s = shard * gpus / (weights_gbs[p->swap.from] * 1e9);
+  return true;
+}
+
+static void prepare_pool(srv_params *p, int i, const sim_setup *su, sim_check *ck)
+{
+  srv_pool_cfg *pl = &p->pools[i];
+  int64_t gpus = pl->tp * pl->pp * pl->dp_attention;
+  char key[128];
+  snprintf(key, sizeof key, "cluster.pools.[%d].gpu", i);
+  pl->g = sim_catalog_require(su->cats, "gpus", "GPU", pl->gpu, ck, key);
+  if (!pl->g) return;
+  const gpu_spec *g = pl->g;
+  snprintf(key, sizeof key, "cluster.pools.[%d].node_link", i);
+  pl->node = *pl->node_link ? find_link(su, pl->node_link, key, ck)
+                            : g->scaleup_link ? g->scaleup_link : g->host_link;
+  snprintf(key, sizeof key, "cluster.pools.[%d].net_link", i);
+  if (*pl->net_link) {
+    pl->net = find_link(su, pl->net_link, key, ck);
+  } else {
+    bool ndr = g->scaleup_link && !strcmp(g->scaleup_link->name, "nvlink4");
+    pl->net = sim_catalog_find(su->cats, "links", ndr ? "ib-ndr" : "ib-hdr");
+    if (!pl->net) pl->net = pl->node;
+  }
+  if (!pl->node || !pl->net) return;
+  bool held = true;
+  for (int j = 0; j < p->nmodels && held; j++)
+    if (pl->model_mask >> j & 1) held = prepare_pool_model(p, i, j, su, ck);
+  if (!held) return;
+  const srv_pool_model *v0 = &pl->var[pl->first_model];
+  pl->lr = v0->lr;
+  pl->kv_blocks = v0->kv_blocks;
+  pl->weights_gib = v0->weights_gib;
+  pl->activations_gib = v0->activations_gib;
+  snprintf(key, sizeof key, "cluster.pools.[%d]", i);
   /* most specific first: the pool's price, the cost section's, the
    * provider's for the pricing, owned (the purchase price amortised), the
    * catalog's reference price */
@@ -1087,14 +1162,14 @@ static void prepare_class(srv_params *p, srv_class_cfg *c, const char *at, const
     c->too_long_rows = 0;
     for (size_t r = 0; r < c->tr.rows; r++) {
       int64_t in = c->tr.values[0][r], out = c->tr.values[1][r] < 1 ? 1 : c->tr.values[1][r];
-      if (in > p->context - out) c->too_long_rows++;
+      if (in > c->context - out) c->too_long_rows++;
     }
     if (c->too_long_rows > 0) {
       char a[32], b[32], k[32];
       snprintf(key, sizeof key, "%s.trace", at);
       sim_check_warn(ck, key, "%s of %s rows ask for more than %s's context of %s tokens (prompt + output): %s",
                      srv_grouped(c->too_long_rows, a, sizeof a), srv_grouped((int64_t)c->tr.rows, b, sizeof b),
-                     p->m->name, srv_grouped(p->context, k, sizeof k),
+                     p->models[c->model_idx]->name, srv_grouped(c->context, k, sizeof k),
                      c->cut ? "they will be cut to fit (trace.truncate; requests_truncated)"
                             : "they will be rejected, as vLLM's API server does (requests_too_long); "
                               "trace.truncate = true cuts them to fit instead");
@@ -1107,8 +1182,8 @@ static void prepare_class(srv_params *p, srv_class_cfg *c, const char *at, const
    * sizes stay within the simulator's integers. */
   size_params(&c->prompt, &c->prompt_p);
   size_params(&c->output, &c->output_p);
-  c->prompt_p.cap = p->context;
-  c->output_p.cap = p->context;
+  c->prompt_p.cap = c->context;
+  c->output_p.cap = c->context;
 }
 
 /* The saturation probe's mix: each class's expected arrivals over the
@@ -1219,6 +1294,7 @@ static void serving_prepare(void *params, const sim_setup *su, sim_check *ck)
     sim_check_fail(ck, "model.max_context", "at least 2 tokens (a prompt and an output)");
     return;
   }
+  srv_models_resolve(p, su, ck);
   bool sched_ok = true;
   for (int i = 0; i < p->npools && sched_ok; i++) sched_ok = pool_sched(p, i, su, ck);
   if (!sched_ok) return;
@@ -1247,8 +1323,10 @@ static void serving_prepare(void *params, const sim_setup *su, sim_check *ck)
     snprintf(at, sizeof at, p->wl.nlisted ? "workload.classes.[%d]" : "workload", i);
     prepare_class(p, &p->classes[i], at, su, ck);
   }
+  srv_models_bind(p, ck);
   prepare_pd(p, su, ck);
   mix_weights(p, su->horizon_s);
+  srv_models_place(p, ck);
   for (int i = 0; i < p->npools; i++) prepare_elastic(p, i, ck);
   bool endless = false;
   for (int i = 0; i < p->nclasses; i++)

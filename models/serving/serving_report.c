@@ -413,6 +413,7 @@ void serving_report(void *self, sim_engine *eng, sim_report *rep)
   sim_report_num(rep, "time_in_system_mean_s", s->arrived ? sojourn / (double)s->arrived : NAN,
                  "time in the system, mean (all arrivals, s)");
 
+  srv_models_report(s, rep);
   if (s->nsrc > 1)
     for (int i = 0; i < s->nsrc; i++) {
       srv_source *src = &s->src[i];

@@ -73,6 +73,16 @@ static void start_step(srv_replica *r);
 static bool reclaim_one(void *arg);
 static void free_seq(srv_replica *r, int k, bool done);
 
+/* r's KV cache, empty: `blocks` blocks of its model's (r->lr) layout. */
+static void kv_of(srv_replica *r, int64_t blocks)
+{
+  const srv_sched_cfg *sc = sched_of(r);
+  kv_init(&r->kv, blocks, (int)sc->block_size,
+          sc->policy == SRV_STATIC || sc->policy == SRV_DYNAMIC ? 0 : sc->watermark, 0);
+  const llm_arch *m = r->lr->model;
+  if (llm_window_layers(m) > 0) kv_set_window(&r->kv, m->sliding_window, (int64_t)llm_window_layers(m), m->layers);
+}
+
 void srv_replica_init(srv_replica *r, srv_host *h, int index, int pool)
 {
   const srv_params *p = h->p;
@@ -89,10 +99,7 @@ void srv_replica_init(srv_replica *r, srv_host *h, int index, int pool)
                    : sched_of(r)->policy == SRV_DYNAMIC ? sched_of(r)->max_batch_size
                                                     : sched_of(r)->max_num_seqs);
   /* each running sequence's KV record lives in its srv_seq: no id table */
-  kv_init(&r->kv, pl->kv_blocks, (int)sched_of(r)->block_size,
-          sched_of(r)->policy == SRV_STATIC || sched_of(r)->policy == SRV_DYNAMIC ? 0 : sched_of(r)->watermark, 0);
-  const llm_arch *m = pl->lr.model;
-  if (llm_window_layers(m) > 0) kv_set_window(&r->kv, m->sliding_window, (int64_t)llm_window_layers(m), m->layers);
+  kv_of(r, pl->kv_blocks);
   r->maxrun = seqs;
   /* grown (doubling) to the largest batch the replica runs: memory per
    * replica follows its batch, not max_num_seqs */
@@ -453,6 +460,19 @@ void srv_replica_clear_cache(srv_replica *r)
   if (r->pc->blocks != r->pc->idle) SIM_BUG("replica %d: clearing a cache whose blocks are held", r->index);
   while (pc_evict(r->pc)) kv_cache_dropped(&r->kv);
   sync_idle(r);
+}
+
+void srv_replica_set_model(srv_replica *r, const srv_pool_model *v)
+{
+  if (srv_replica_in_system(r) > 0 || r->busy || r->nincoming > 0)
+    SIM_BUG("srv_replica_set_model: replica %d is not empty", r->index);
+  if (r->lr == &v->lr) return;
+  srv_replica_clear_cache(r);
+  kv_release(&r->kv);
+  r->lr = &v->lr;
+  kv_of(r, v->kv_blocks);
+  if (r->pc) kv_set_reclaim(&r->kv, reclaim_one, r);
+  update_kv_view(r);
 }
 
 /* ---- clients that give up ---- */

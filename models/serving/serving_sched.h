@@ -36,7 +36,10 @@ enum { SRV_WAITING, SRV_PREFILL, SRV_DECODE, SRV_HELD, SRV_SWAPPED, SRV_GONE,
        /* disaggregated (serving_pd.c): prefilled on a prefill replica
         * (q->replica), holding its blocks there (q->pd_kv), and waiting for
         * a decode replica with room / its KV on the way to q->pd_dst */
-       SRV_XFER_WAIT, SRV_XFER };
+       SRV_XFER_WAIT, SRV_XFER,
+       /* several models (serving_models.c): sent to replica q->replica,
+        * waiting there for it to load q's model */
+       SRV_PARKED };
 
 /* One request, from a pool reused as requests finish: memory follows the
  * requests in flight, not those completed. While it runs, its progress
@@ -200,6 +203,9 @@ bool srv_fifo_remove(srv_fifo *f, srv_req *q);
 void srv_replica_cancel(srv_replica *r, srv_req *q);
 /* r stops (or starts afresh): its prefix cache empties. Nothing may run. */
 void srv_replica_clear_cache(srv_replica *r);
+/* r now holds model v (one of its pool's var): its step costs and a KV
+ * cache of v's blocks, empty (its prefix cache too). Nothing may be in r. */
+void srv_replica_set_model(srv_replica *r, const srv_pool_model *v);
 /* Disaggregation, for serving_pd.c. q (SRV_XFER_WAIT or SRV_XFER), sent
  * from prefill replica r, leaves it: its blocks there (q->pd_kv) are freed
  * (its full prompt blocks stay in r's prefix cache) and r counts it no

@@ -129,6 +129,11 @@ static void on_timeout(sim_engine *eng, void *ctx, uint64_t arg)
     s->nheld--;
     q->timed_out = true;
     srv_request_rejected(s, q, "timed out");
+  } else if (q->state == SRV_PARKED) {
+    /* waiting for its replica to load its model */
+    srv_models_unpark(s, q);
+    q->timed_out = true;
+    srv_request_rejected(s, q, "timed out");
   } else {
     srv_replica_cancel(&s->reps[q->replica], q);
   }
@@ -188,6 +193,7 @@ void srv_request_done(srv_sim *s, srv_req *q)
       s->m_slo_met++;
       src->slo_met++;
     }
+    if (s->mm) srv_models_done(s, q, ttft, tpot, e2e, met);
   }
   request_row(s, q, "completed", qd, ttft, tpot, e2e);
   live_change(s, q, -1);
@@ -211,6 +217,7 @@ void srv_request_rejected(srv_sim *s, srv_req *q, const char *why)
     s->m_rejected++;
     s->src[q->cls].rejected++;
     if (q->timed_out) s->src[q->cls].timed_out++;
+    if (s->mm) srv_models_rejected(s, q);
   }
   request_row(s, q, q->timed_out ? "timed_out" : "rejected", NAN, NAN, NAN, NAN);
   live_change(s, q, -1);
@@ -245,6 +252,7 @@ void srv_replica_busy(srv_sim *s, srv_replica *r, bool busy)
   if (!srv_pool_elastic(pl))
     cost_energy_set_util(&s->energy[r->pool], now, (double)s->pool_busy[r->pool] / (double)pl->replicas);
   if (!busy && s->elastic) srv_scale_idle(s, r);
+  if (!busy && s->mm) srv_models_idle(s, r);
 }
 
 /* ---- arrivals ---- */
@@ -252,10 +260,12 @@ void srv_replica_busy(srv_sim *s, srv_replica *r, bool busy)
 srv_fit srv_fit_context(const srv_params *p, const srv_class_cfg *c, int64_t *prompt, int64_t *output)
 {
   if (*output < 1) *output = 1;
-  if (*prompt <= p->context - *output) return SRV_FITS;
+  int64_t context = c->context;
+  (void)p;
+  if (*prompt <= context - *output) return SRV_FITS;
   if (!c->cut) return SRV_TOO_LONG;
-  if (*prompt > p->context - 1) *prompt = p->context - 1;
-  if (*output > p->context - *prompt) *output = p->context - *prompt;
+  if (*prompt > context - 1) *prompt = context - 1;
+  if (*output > context - *prompt) *output = context - *prompt;
   return SRV_CUT;
 }
 
@@ -446,6 +456,7 @@ static int jump_hash(uint64_t key, int n)
 
 int srv_pick(srv_sim *s, const srv_req *q)
 {
+  if (s->p->swapping) return srv_models_pick(s, q);
   int r = pick_load(s, q);
   if (!s->router.type->affinity) return r;
   /* prefix affinity: the replica that served the conversation, else (a
@@ -535,7 +546,7 @@ void srv_route(srv_sim *s, srv_req *q, int r, bool fresh)
   if (fresh) s->books[s->reps[r].pool].arrived++;
   if (fresh && s->p->sched.max_queue > 0 && s->reps[r].nwait >= s->p->sched.max_queue)
     srv_request_rejected(s, q, "queue full");
-  else
+  else if (!s->p->swapping || !srv_models_park(s, q, r))
     srv_replica_enqueue(&s->reps[r], q);
 }
 
@@ -545,7 +556,7 @@ void srv_route(srv_sim *s, srv_req *q, int r, bool fresh)
  * replica to be up, or (disaggregated) for a decode replica to take them. */
 int64_t srv_waiting_now(const srv_sim *s)
 {
-  return s->host.waiting + s->nheld + s->host.pd_pending;
+  return s->host.waiting + s->nheld + s->host.pd_pending + srv_models_parked(s);
 }
 
 
@@ -777,6 +788,7 @@ static void on_warmup_end(void *ctx, sim_time now)
   }
   for (int i = 0; i < s->p->npools; i++) cost_energy_reset(&s->energy[i], now);
   srv_scale_warmup(s, now);
+  srv_models_warmup(s, now);
   for (int i = 0; i < s->nreps; i++) {
     kv_reset_peak(&s->reps[i].kv);
     s->reps[i].flops = s->reps[i].bytes = 0;
@@ -830,6 +842,7 @@ void *serving_create(const void *params, const sim_component_env *env)
   }
   srv_scale_init(s);
   srv_pd_init(s);
+  srv_models_init(s);
   s->rng_route = sim_rng_alloc(env->seed, "serving.router");
   /* a stream of its own: runs without speculation draw exactly as before */
   if (spec_on(&p->spec)) s->host.rng_spec = sim_rng_alloc(env->seed, "serving.speculative");
@@ -899,6 +912,7 @@ void serving_destroy(void *self)
   for (int i = 0; i < s->nreps; i++) srv_replica_release(&s->reps[i]);
   srv_scale_release(s);
   srv_pd_release(s);
+  srv_models_release(s);
   for (int i = 0; i < s->nsrc; i++) {
     srv_source *src = &s->src[i];
     if (!src->trace) {

@@ -1,0 +1,198 @@
+/* models/serving/serving_models_prep.c: many models on one fleet, as the
+ * scenario is prepared - the models it names (model.name, each pool's
+ * `models`, each class's `model`), which pools serve each class, where the
+ * replicas of a pool holding several models start, and what cannot be
+ * combined with weight swaps. The run itself is serving_models.c. */
+#include <stdio.h>
+#include <string.h>
+
+#include "models/serving/serving_int.h"
+#include "sim/catalog.h"
+
+/* The index of the model named `name` (aliases resolve to one model),
+ * added to p->models if new; -1 after reporting a problem at key. */
+static int model_index(srv_params *p, const char *name, const sim_setup *su, sim_check *ck, const char *key)
+{
+  const llm_arch *m = sim_catalog_require(su->cats, "models", "model", name, ck, key);
+  if (!m) return -1;
+  for (int j = 0; j < p->nmodels; j++)
+    if (p->models[j] == m) return j;
+  if (m->encoder_only) {
+    sim_check_fail(ck, key, "%s is an encoder: it generates no tokens to serve", m->name);
+    return -1;
+  }
+  if (p->nmodels == SRV_MAX_MODELS) {
+    sim_check_fail(ck, key, "%s would be model %d (expected at most %d models in a scenario)", m->name,
+                   p->nmodels + 1, SRV_MAX_MODELS);
+    return -1;
+  }
+  int j = p->nmodels++;
+  p->models[j] = m;
+  /* model.max_context caps every model at most at its own context */
+  int64_t c = m->max_context;
+  if (p->model.max_context > 0 && p->model.max_context < c) c = p->model.max_context;
+  p->model_context[j] = c;
+  return j;
+}
+
+/* The key of class i's leaf key, as the scenario wrote the class. */
+static void class_key(const srv_params *p, int i, const char *leaf, char *key, size_t n)
+{
+  if (p->wl.nlisted)
+    snprintf(key, n, "workload.classes.[%d].%s", i, leaf);
+  else
+    snprintf(key, n, "workload.%s", leaf);
+}
+
+void srv_models_resolve(srv_params *p, const sim_setup *su, sim_check *ck)
+{
+  p->models[0] = p->m;
+  p->model_context[0] = p->context;
+  p->nmodels = 1;
+  p->swapping = false;
+  char key[128];
+  for (int i = 0; i < p->npools; i++) {
+    srv_pool_cfg *pl = &p->pools[i];
+    pl->model_mask = 0;
+    pl->first_model = 0;
+    snprintf(key, sizeof key, "cluster.pools.[%d].models", i);
+    for (int k = 0; k < pl->models.n; k++) {
+      int j = model_index(p, pl->models.v[k], su, ck, key);
+      if (j < 0) continue;
+      if (pl->model_mask >> j & 1) {
+        sim_check_fail(ck, key, "%s is listed twice (expected each model once)", p->models[j]->name);
+        continue;
+      }
+      if (!pl->model_mask) pl->first_model = j;
+      pl->model_mask |= 1u << j;
+    }
+    if (!pl->model_mask) pl->model_mask = 1u << pl->first_model;
+    if (pl->model_mask & (pl->model_mask - 1)) p->swapping = true;
+  }
+  for (int i = 0; i < p->nclasses; i++) {
+    srv_class_cfg *c = &p->classes[i];
+    class_key(p, i, "model", key, sizeof key);
+    int j = *c->model ? model_index(p, c->model, su, ck, key) : 0;
+    c->model_idx = j < 0 ? 0 : j;
+    c->context = p->model_context[c->model_idx];
+  }
+}
+
+void srv_models_bind(srv_params *p, sim_check *ck)
+{
+  char key[128];
+  for (int i = 0; i < p->nclasses; i++) {
+    srv_class_cfg *c = &p->classes[i];
+    int j = c->model_idx;
+    uint32_t holds = 0, all = 0;
+    for (int k = 0; k < p->npools; k++) {
+      all |= 1u << k;
+      if (p->pools[k].model_mask >> j & 1) holds |= 1u << k;
+    }
+    if (!holds) {
+      if (*c->model)
+        class_key(p, i, "model", key, sizeof key);
+      else
+        snprintf(key, sizeof key, "model.name");
+      sim_check_fail(ck, key, "no pool holds %s (expected it in some cluster.pools.[i].models, or a pool "
+                     "without models, which holds model.name)", p->models[j]->name);
+      continue;
+    }
+    if (c->pool_mask && !(c->pool_mask & holds)) {
+      class_key(p, i, c->npools ? "pools" : "pool", key, sizeof key);
+      sim_check_fail(ck, key, "the pools it is bound to do not hold %s (expected a pool whose models list it)",
+                     p->models[j]->name);
+      continue;
+    }
+    uint32_t m = c->pool_mask ? c->pool_mask & holds : holds;
+    c->pool_mask = m == all ? 0 : m;
+  }
+}
+
+/* Demand for model j: the share of the run's expected arrivals of the
+ * classes asking for it. */
+static double demand(const srv_params *p, int j)
+{
+  double d = 0;
+  for (int i = 0; i < p->nclasses; i++)
+    if (p->classes[i].model_idx == j) d += p->classes[i].mix_weight;
+  return d;
+}
+
+/* Pool pl's replicas over its models in proportion to their demand
+ * (largest remainder; ties to the model the scenario names first), each model at
+ * least one while there are replicas to go round. */
+static void place(const srv_params *p, srv_pool_cfg *pl)
+{
+  int idx[SRV_MAX_MODELS], n = 0;
+  double w[SRV_MAX_MODELS], sum = 0;
+  for (int j = 0; j < p->nmodels; j++)
+    if (pl->model_mask >> j & 1) idx[n++] = j;
+  for (int t = 0; t < n; t++) sum += w[t] = demand(p, idx[t]);
+  if (!(sum > 0))
+    for (int t = 0; t < n; t++) sum += w[t] = 1;
+  int64_t R = pl->replicas, given = 0;
+  double rem[SRV_MAX_MODELS];
+  for (int j = 0; j < SRV_MAX_MODELS; j++) pl->place[j] = 0;
+  for (int t = 0; t < n; t++) {
+    double x = (double)R * w[t] / sum;
+    pl->place[idx[t]] = (int64_t)x;
+    rem[t] = x - (double)(int64_t)x;
+    given += pl->place[idx[t]];
+  }
+  while (given < R) {
+    int best = 0;
+    for (int t = 1; t < n; t++)
+      if (rem[t] > rem[best]) best = t;
+    pl->place[idx[best]]++;
+    rem[best] = -1;
+    given++;
+  }
+  /* a model with none takes one from the model with the most */
+  for (int t = 0; t < n && R >= n; t++) {
+    if (pl->place[idx[t]] > 0) continue;
+    int most = 0;
+    for (int u = 1; u < n; u++)
+      if (pl->place[idx[u]] > pl->place[idx[most]]) most = u;
+    pl->place[idx[most]]--;
+    pl->place[idx[t]]++;
+  }
+}
+
+void srv_models_place(srv_params *p, sim_check *ck)
+{
+  char key[128];
+  uint32_t held = 0;
+  for (int i = 0; i < p->npools; i++) {
+    srv_pool_cfg *pl = &p->pools[i];
+    if (!(pl->model_mask & (pl->model_mask - 1))) {
+      for (int j = 0; j < SRV_MAX_MODELS; j++) pl->place[j] = 0;
+      pl->place[pl->first_model] = pl->replicas;
+      if (pl->replicas > 0 || srv_pool_elastic(pl)) held |= pl->model_mask;
+      continue;
+    }
+    snprintf(key, sizeof key, "cluster.pools.[%d].models", i);
+    if (srv_pool_elastic(pl))
+      sim_check_fail(ck, key, "several models in a pool that %s (not modelled: expected one model per elastic "
+                     "pool, or a fixed pool)", pl->as.policy != AS_NONE ? "autoscales" : "runs on spot capacity");
+    if (pl->role != SRV_ROLE_BOTH)
+      sim_check_fail(ck, key, "several models in a %s pool (not modelled: expected role \"both\")",
+                     srv_role_names[pl->role]);
+    place(p, pl);
+    for (int j = 0; j < p->nmodels; j++)
+      if (pl->place[j] > 0) held |= 1u << j;
+  }
+  if (p->swapping && spec_on(&p->spec))
+    sim_check_fail(ck, "speculative.method", "with pools holding several models (not modelled: expected "
+                   "\"none\", or one model per pool)");
+  if (p->swap.policy != SRV_SWAP_STATIC) return;
+  /* static: a model no replica starts with is never served */
+  for (int i = 0; i < p->nclasses; i++) {
+    int j = p->classes[i].model_idx;
+    if (held >> j & 1) continue;
+    sim_check_fail(ck, "cluster.weight_swap.policy", "static, but no replica starts with %s: its requests "
+                   "could never be served (expected at least a replica per model, or the lru or popularity policy)",
+                   p->models[j]->name);
+    held |= 1u << j;
+  }
+}
