@@ -1,0 +1,261 @@
+/* tests/unit/test_multi_model.c: many models on one fleet
+ * (models/serving/serving_models.c), through the clustersim program and
+ * the compute core: the swap count of a pool under lru against a
+ * hand-simulated LRU cache of models, with the loading time from the
+ * weights' bytes by hand; dedicated pools giving a model exactly the
+ * latencies of a scenario with that model alone; conservation and
+ * Little's law under load with time-outs for each policy; static
+ * placement (no swaps, one replica per model). The keys' bad values are
+ * tests/badconfig/models_*.cfg. */
+#include <CUnit/CUnit.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cattest.h"
+#include "clitest.h"
+#include "models/llm/llm_step.h"
+#include "testutil.h"
+
+#define RUN_CFG(dir, cfg, out, ...) \
+  cs_run_summary(__FILE__, __LINE__, (dir), (cfg), (out), (const char *const[]){__VA_ARGS__, NULL})
+#define SNUM(json, key) cs_summary_num(__FILE__, __LINE__, (json), (key))
+#define CHECK_REL CS_CHECK_REL
+
+static const char *const names[3] = {"llama3.1-8b", "qwen3-8b", "mistral-7b"};
+
+/* ---- 1. lru against a hand-simulated cache ---- */
+
+/* Requests 100 s apart, each done in well under a second: every request
+ * meets idle replicas. Model of each, in order (0 A, 1 B, 2 C). */
+static const int seq[] = {0, 1, 2, 0, 1, 0, 2, 2, 1, 0, 2, 1};
+enum { NSEQ = sizeof seq / sizeof seq[0], R = 2 };
+
+/* The reference: R slots, each holding a model and the time it was last
+ * sent a request; a request for a model no slot holds takes the slot
+ * least recently sent one (ties: the lower slot). Slots start as the
+ * simulator places them (in proportion to demand, ties to the model named
+ * first: 4 requests each, so A and B). Counts the loads of each model. */
+static int lru_reference(int loads[3])
+{
+  int hold[R] = {0, 1}, swaps = 0;
+  double used[R] = {0, 0};
+  loads[0] = loads[1] = loads[2] = 0;
+  for (int k = 0; k < NSEQ; k++) {
+    int m = seq[k], slot = -1;
+    for (int r = 0; r < R; r++)
+      if (hold[r] == m) slot = r;
+    if (slot < 0) {
+      slot = used[1] < used[0] ? 1 : 0;
+      hold[slot] = m;
+      swaps++;
+      loads[m]++;
+    }
+    used[slot] = k + 1;
+  }
+  return swaps;
+}
+
+/* One swap of model m on an H100 at bf16 over 10 GB/s: its weights'
+ * bytes on the GPU by the compute core, / 1e10. */
+static double swap_s_by_hand(const char *m)
+{
+  llm_replica r;
+  llm_replica_init(&r, cs_model(m), cs_gpu("h100"), GPU_BF16, 1, 1, NULL, NULL, 0);
+  llm_memory mem;
+  llm_memory_need(&r, 0, 1, 1, &mem);
+  return mem.weights / 10e9;
+}
+
+static void test_lru_hand(void)
+{
+  unsigned failures = CU_get_number_of_failures();
+  char *dir = cs_tmpdir("multi_lru");
+  char text[4096], path[3][64];
+  /* one trace per model: its requests' times (numeric seconds, from its
+   * first row: the class's offset_s is that row's time) */
+  double first[3] = {-1, -1, -1};
+  for (int m = 0; m < 3; m++) {
+    size_t n = (size_t)snprintf(text, sizeof text, "time,prompt,output\n");
+    for (int k = 0; k < NSEQ; k++) {
+      if (seq[k] != m) continue;
+      double t = 100.0 * (k + 1);
+      if (first[m] < 0) first[m] = t;
+      n += (size_t)snprintf(text + n, sizeof text - n, "%.1f,64,4\n", t - first[m]);
+    }
+    snprintf(path[m], sizeof path[m], "m%d.csv", m);
+    free(cs_write_file(dir, path[m], text));
+  }
+  size_t n = (size_t)snprintf(text, sizeof text,
+                              "name = \"lru\";\nseed = 1;\n"
+                              "model = { name = \"%s\"; precision = \"bf16\"; };\n"
+                              "cluster = { pools = ( { gpu = \"h100\"; replicas = %d; models = [\"%s\", \"%s\", \"%s\"]; } );\n"
+                              "  weight_swap = { policy = \"lru\"; load_gbs = 10.0; }; };\n"
+                              "workload = { classes = (\n",
+                              names[0], R, names[0], names[1], names[2]);
+  for (int m = 0; m < 3; m++)
+    n += (size_t)snprintf(text + n, sizeof text - n,
+                          "  { name = \"c%d\"; model = \"%s\"; trace = { file = \"%s\"; time_column = \"time\"; "
+                          "prompt_column = \"prompt\"; output_column = \"output\"; offset_s = %.1f; }; }%s\n",
+                          m, names[m], path[m], first[m], m < 2 ? "," : "");
+  snprintf(text + n, sizeof text - n, "); };\nscheduler = { stack = \"vllm-v1\"; };\n");
+  char *cfg = cs_write_file(dir, "lru.cfg", text);
+  char *js = RUN_CFG(dir, "lru.cfg", "out", NULL);
+  if (js) {
+    int loads[3];
+    int swaps = lru_reference(loads);
+    /* the sequence by hand: C takes A's slot, A takes B's, B takes C's,
+     * (A hits), C takes B's, (C hits), B takes A's, A takes C's, C takes
+     * B's, B takes A's: 8 */
+    CU_ASSERT_EQUAL(swaps, 8);
+    CHECK(SNUM(js, "weight_swaps") == swaps, "weight_swaps %g, the reference %d", SNUM(js, "weight_swaps"), swaps);
+    double want_s = 0;
+    for (int m = 0; m < 3; m++) {
+      char key[64];
+      snprintf(key, sizeof key, "model%d_weight_swaps_in", m);
+      CHECK(SNUM(js, key) == loads[m], "%s %g, the reference %d", key, SNUM(js, key), loads[m]);
+      snprintf(key, sizeof key, "model%d_completed", m);
+      CHECK(SNUM(js, key) == 4, "%s %g, expected 4", key, SNUM(js, key));
+      snprintf(key, sizeof key, "model%d_name", m);
+      CHECK(strstr(js, names[m]) != NULL, "summary lacks %s", names[m]);
+      snprintf(key, sizeof key, "model%d_swap_s", m);
+      CHECK_REL(SNUM(js, key), swap_s_by_hand(names[m]), 1e-12, key);
+      want_s += loads[m] * swap_s_by_hand(names[m]);
+    }
+    CHECK_REL(SNUM(js, "weight_swap_time_s"), want_s, 1e-9, "replica-seconds loading");
+    CHECK_REL(SNUM(js, "weight_swap_time_fraction"), want_s / (R * SNUM(js, "sim_time_s")), 1e-9,
+              "share of replica time loading");
+    CHECK(SNUM(js, "requests_completed") == NSEQ, "completed %g of %d", SNUM(js, "requests_completed"), NSEQ);
+    /* a miss waits for its swap: the slowest first token took at least one */
+    CHECK(SNUM(js, "ttft_p99_s") >= swap_s_by_hand(names[1]), "a miss's TTFT %g under a swap %g",
+          SNUM(js, "ttft_p99_s"), swap_s_by_hand(names[1]));
+    free(js);
+  }
+  free(cfg);
+  cs_cleanup_if_passed(dir, failures);
+  free(dir);
+}
+
+/* ---- 2. dedicated pools: each model as if alone ---- */
+
+static const char class_fmt[] =
+  "  { name = \"%s\"; model = \"%s\"; arrivals = { rate = %s; }; timeout_s = 30.0;\n"
+  "    prompt_tokens = { dist = \"lognormal\"; mean = 800.0; cv = 1.0; };\n"
+  "    output_tokens = { dist = \"lognormal\"; mean = 200.0; cv = 1.0; }; truncate = true; }";
+
+static void test_dedicated_alone(void)
+{
+  unsigned failures = CU_get_number_of_failures();
+  char *dir = cs_tmpdir("multi_dedicated");
+  char text[4096], ca[1024], cb[1024];
+  snprintf(ca, sizeof ca, class_fmt, "a", names[0], "6.0");
+  snprintf(cb, sizeof cb, class_fmt, "b", names[1], "3.0");
+  snprintf(text, sizeof text,
+           "name = \"two\";\nseed = 4;\nmodel = { name = \"%s\"; precision = \"bf16\"; };\n"
+           "cluster = { pools = ( { gpu = \"h100\"; replicas = 2; models = [\"%s\"]; },\n"
+           "                      { gpu = \"h100\"; replicas = 1; models = [\"%s\"]; } ); };\n"
+           "workload = { classes = (\n%s,\n%s\n); duration_s = 600.0; };\n"
+           "scheduler = { stack = \"vllm-v1\"; };\n",
+           names[0], names[0], names[1], ca, cb);
+  char *two = cs_write_file(dir, "two.cfg", text);
+  snprintf(text, sizeof text,
+           "name = \"one\";\nseed = 4;\nmodel = { name = \"%s\"; precision = \"bf16\"; };\n"
+           "cluster = { pools = ( { gpu = \"h100\"; replicas = 2; } ); };\n"
+           "workload = { classes = (\n%s\n); duration_s = 600.0; };\n"
+           "scheduler = { stack = \"vllm-v1\"; };\n",
+           names[0], ca);
+  char *one = cs_write_file(dir, "one.cfg", text);
+  char *j2 = RUN_CFG(dir, "two.cfg", "o2", NULL);
+  char *j1 = RUN_CFG(dir, "one.cfg", "o1", NULL);
+  if (j1 && j2) {
+    /* class a's arrivals and sizes are its own streams, its pool its own
+     * replicas: model 0 sees exactly the one-model run */
+    CHECK(SNUM(j2, "model0_completed") == SNUM(j1, "requests_completed"), "completed %g vs %g",
+          SNUM(j2, "model0_completed"), SNUM(j1, "requests_completed"));
+    CHECK(SNUM(j2, "model0_ttft_p99_s") == SNUM(j1, "ttft_p99_s"), "TTFT p99 %.17g vs %.17g",
+          SNUM(j2, "model0_ttft_p99_s"), SNUM(j1, "ttft_p99_s"));
+    CHECK(SNUM(j2, "model0_e2e_p99_s") == SNUM(j1, "e2e_p99_s"), "e2e p99 %.17g vs %.17g",
+          SNUM(j2, "model0_e2e_p99_s"), SNUM(j1, "e2e_p99_s"));
+    CHECK(SNUM(j2, "weight_swaps") == 0, "dedicated pools swapped %g times", SNUM(j2, "weight_swaps"));
+    CHECK_REL(SNUM(j2, "model0_replicas_mean"), 2, 1e-12, "model 0's replicas");
+    CHECK_REL(SNUM(j2, "model1_replicas_mean"), 1, 1e-12, "model 1's replicas");
+    CHECK(strstr(j1, "model0_name") == NULL, "a one-model run has per-model keys");
+  }
+  free(j1);
+  free(j2);
+  free(one);
+  free(two);
+  cs_cleanup_if_passed(dir, failures);
+  free(dir);
+}
+
+/* ---- 3. conservation under load, every policy ---- */
+
+static void test_conservation(void)
+{
+  unsigned failures = CU_get_number_of_failures();
+  char *dir = cs_tmpdir("multi_conserve");
+  char text[8192], cls[3][1024];
+  /* skewed demand for three models on two replicas: queues, swaps and
+   * time-outs (30 s) */
+  const char *rates[3] = {"9.0", "3.0", "1.0"};
+  for (int m = 0; m < 3; m++) {
+    char nm[8];
+    snprintf(nm, sizeof nm, "c%d", m);
+    snprintf(cls[m], sizeof cls[m], class_fmt, nm, names[m], rates[m]);
+  }
+  snprintf(text, sizeof text,
+           "name = \"load\";\nseed = 2;\nmodel = { name = \"%s\"; precision = \"bf16\"; };\n"
+           "cluster = { pools = ( { gpu = \"h100\"; replicas = 2; models = [\"%s\", \"%s\", \"%s\"]; } ); };\n"
+           "workload = { classes = (\n%s,\n%s,\n%s\n); duration_s = 300.0; };\n"
+           "scheduler = { stack = \"vllm-v1\"; };\n",
+           names[0], names[0], names[1], names[2], cls[0], cls[1], cls[2]);
+  char *cfg = cs_write_file(dir, "load.cfg", text);
+  const char *pols[] = {"lru", "popularity", "static"};
+  for (int k = 0; k < 3; k++) {
+    char set[96], out[16];
+    snprintf(set, sizeof set, "cluster.weight_swap.policy=\"%s\"", pols[k]);
+    snprintf(out, sizeof out, "o%d", k);
+    /* static needs a replica per model */
+    char *js = RUN_CFG(dir, "load.cfg", out, "--set", set, "--set",
+                       k == 2 ? "cluster.pools.[0].replicas=3" : "cluster.pools.[0].replicas=2");
+    if (!js) continue;
+    double arrived = SNUM(js, "requests_arrived"), done = SNUM(js, "requests_completed"),
+           rej = SNUM(js, "requests_rejected"), mdone = 0, mrej = 0;
+    for (int m = 0; m < 3; m++) {
+      char key[64];
+      snprintf(key, sizeof key, "model%d_completed", m);
+      mdone += SNUM(js, key);
+      snprintf(key, sizeof key, "model%d_rejected", m);
+      mrej += SNUM(js, key);
+    }
+    CHECK(arrived > 1000 && done + rej == arrived, "%s: %g arrived, %g completed + %g rejected", pols[k],
+          arrived, done, rej);
+    CHECK(mdone == done && mrej == rej, "%s: per model %g + %g against %g + %g", pols[k], mdone, mrej, done, rej);
+    /* Little's law over the whole run */
+    CHECK_REL(SNUM(js, "requests_in_system_mean"),
+              SNUM(js, "arrival_rate_per_s") * SNUM(js, "time_in_system_mean_s"), 1e-9, pols[k]);
+    if (k == 2)
+      CHECK(SNUM(js, "weight_swaps") == 0, "static swapped %g times", SNUM(js, "weight_swaps"));
+    else
+      CHECK(SNUM(js, "weight_swaps") > 0, "%s never swapped", pols[k]);
+    free(js);
+  }
+  free(cfg);
+  cs_cleanup_if_passed(dir, failures);
+  free(dir);
+}
+
+int main(int argc, char **argv)
+{
+  static const cs_test tests[] = {
+    {"lru_hand", test_lru_hand},
+    {"dedicated_alone", test_dedicated_alone},
+    {"conservation", test_conservation},
+    {NULL, NULL},
+  };
+  int rc = cs_run_suite_filtered("multi_model", tests, argc, argv);
+  cs_catalogs_free();
+  return rc;
+}
