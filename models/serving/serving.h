@@ -73,6 +73,13 @@ typedef struct {
   int64_t size, groups, shared_prefix_tokens;
 } srv_prompt_pool_cfg;
 
+/* LoRA adapters a class's requests use: `adapters` of rank `rank` on its
+ * model, a request's drawn with probability ~ 1 / rank^zipf (0: uniform). */
+typedef struct {
+  int64_t adapters, rank;
+  double zipf;
+} srv_lora_cfg;
+
 /* One request class: arrivals (a process or a trace), sizes, priority and
  * latency targets. */
 typedef struct {
@@ -96,9 +103,12 @@ typedef struct {
   srv_prompt_pool_cfg prompt_pool;
   bool truncate;                    /* sampled sizes: cut requests longer than the context instead of rejecting them */
   const char *model;                /* the model it asks for (catalog name; "": model.name) */
+  bool has_lora;
+  srv_lora_cfg lora;                /* its requests' LoRA adapters (has_lora) */
   /* prepared */
   int model_idx;                    /* its model: index into srv_params.models */
   int64_t context;                  /* its model's longest request (prompt + output) */
+  int32_t lora_base;                /* its adapters' ids: lora_base .. + lora.adapters - 1 */
   sim_trace tr;                     /* owned when has_trace */
   int64_t too_long_rows;            /* trace: rows whose prompt + output exceed the context */
   bool cut;                         /* truncate, or trace.truncate for a trace */
@@ -186,6 +196,7 @@ typedef struct {
   int pricing;                      /* cost_pricing */
   int role;                         /* srv_role */
   sim_names models;                 /* the models it may hold (catalog names; none: model.name) */
+  int64_t max_loras;                /* distinct LoRA adapters in a batch (0: the stack's) */
   /* written in the scenario (not defaulted): these win over the provider's */
   bool has_startup_s, has_billing_increment_s, has_billing_minimum_s, has_interruptions_per_hour,
       has_interruption_notice_s;
@@ -208,6 +219,7 @@ typedef struct {
   int first_model;                  /* the first of them: lr, kv_blocks, weights_gib are its */
   srv_pool_model var[SRV_MAX_MODELS]; /* each model it may hold, as it holds it */
   int64_t place[SRV_MAX_MODELS];    /* replicas that start holding each model (the first `replicas`) */
+  int lora_slots;                   /* effective max_loras */
 } srv_pool_cfg;
 
 /* A pool whose replicas come and go (an autoscaler, or spot capacity):
@@ -253,6 +265,7 @@ typedef struct {
   int64_t model_context[SRV_MAX_MODELS];
   int nmodels;
   bool swapping;                    /* some pool may hold several models: replicas swap weights */
+  int64_t lora_total;               /* LoRA adapters of all classes (0: none) */
   int64_t batched_tokens;           /* pool 0's effective max_batched_tokens */
   srv_class_cfg *classes;           /* wl.listed, or &wl.direct */
   int nclasses;

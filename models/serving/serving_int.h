@@ -40,6 +40,8 @@ typedef struct {
   wl_size turns;
   int64_t *pool_prompt;            /* prompt_pool: each prompt's own tokens (owned), NULL none */
   int64_t pool_next;               /* the next prompt of the pool to send */
+  gsl_rng *rng_lora;               /* LoRA: each request's adapter (NULL: none) */
+  gsl_ran_discrete_t *lora_pick;
 } srv_source;
 
 /* What a new request's prompt shares (serving_session.c): system prompt
@@ -78,6 +80,11 @@ void srv_models_bind(srv_params *p, sim_check *ck);
 /* Prepare, after the classes' mix: where each pool's replicas start
  * (place), and what weight swaps cannot be combined with. */
 void srv_models_place(srv_params *p, sim_check *ck);
+
+/* Prepare, after the pools' scheduler settings: LoRA adapters' ids
+ * (each class's lora_base, p->lora_total), each pool's lora_slots, and
+ * what LoRA cannot be combined with. */
+void srv_lora_prepare(srv_params *p, sim_check *ck);
 
 typedef struct srv_models srv_models;
 /* The run's model state when p->nmodels > 1 (s->mm, else NULL), after the

@@ -15,6 +15,7 @@
 #include "models/serving/serving_capacity.h"
 #include "models/serving/serving.h"
 #include "models/serving/serving_int.h"
+#include "models/serving/serving_lora.h"
 #include "sim/catalog.h"
 
 #define GIB 1073741824.0
@@ -129,6 +130,15 @@ static const sim_key prompt_pool_keys[] = {
   SIM_KEY_END,
 };
 
+static const sim_key lora_keys[] = {
+  {.name = "adapters", .kind = SIM_KEY_INT, .offset = offsetof(srv_lora_cfg, adapters), .required = true, .min = 1,
+   .max = 1e6, .help = "adapters the class's requests use"},
+  K_INT(srv_lora_cfg, "rank", rank, 16, 1, 4096, "their rank (vLLM's default max_lora_rank: 16)"),
+  K_FLOAT(srv_lora_cfg, "zipf", zipf, 1.0, 0, 100, NULL,
+          "a request's adapter is drawn with probability ~ 1 / rank^zipf (0: uniform)"),
+  SIM_KEY_END,
+};
+
 /* A class's keys, shared by workload itself (one class) and workload.classes. */
 #define CLASS_KEYS(base)                                                                          \
   {.name = "name", .kind = SIM_KEY_STRING, .offset = (base) + offsetof(srv_class_cfg, name),      \
@@ -176,6 +186,10 @@ static const sim_key prompt_pool_keys[] = {
    .def = 0, .min = 0, .max = 1e9, .unit = "s",                                                  \
    .help = "the client gives up this long after sending: the request is cancelled, its KV freed, " \
            "counted in requests_timed_out (part of requests_rejected); 0: never"},              \
+  {.name = "lora", .kind = SIM_KEY_GROUP, .offset = (base) + offsetof(srv_class_cfg, lora),      \
+   .group = lora_keys, .has_present = true,                                                      \
+   .present_offset = (base) + offsetof(srv_class_cfg, has_lora),                                 \
+   .help = "its requests use LoRA adapters of its model: adapters, rank, zipf"},                \
   {.name = "model", .kind = SIM_KEY_STRING, .offset = (base) + offsetof(srv_class_cfg, model), .def_str = "", \
    .help = "the model it asks for (catalog name: clustersim list models; \"\": model.name); served by the " \
            "pools whose models list it"},                                                       \
@@ -346,6 +360,9 @@ static const sim_key pool_keys[] = {
   K_ENUM(srv_pool_cfg, "pricing", pricing, cost_pricing_names, "on-demand",
          "on-demand, reserved-1y, reserved-3y, spot (with a provider) or owned (the GPU's purchase price over "
          "cost.amortization_years, plus electricity)"),
+  K_INT(srv_pool_cfg, "max_loras", max_loras, 0, 0, 4096,
+        "distinct LoRA adapters a batch may hold, each in a GPU slot (0: the stack's: SGLang's "
+        "max_loras_per_batch 8, else vLLM's --max-loras 1)"),
   {.name = "models", .kind = SIM_KEY_NAMES, .offset = offsetof(srv_pool_cfg, models),
    .help = "the models its replicas may hold, e.g. [\"llama-3.1-8b\", \"qwen2.5-7b\"] (none: model.name); one: a "
            "dedicated pool; several: each replica holds one at a time and swaps weights on demand "
@@ -889,6 +906,19 @@ static bool prepare_pool_model(srv_params *p, int i, int j, const sim_setup *su,
                                               kv_bytes_per_token_gpu(&pl->lr) + pl->spec.kv_bytes_token_gpu,
                                               (int)sc->block_size)
                          : kv_replica_blocks(&pl->lr, (int)sc->block_size, step_tokens, seqs);
+  /* LoRA: the pool's adapter slots, each as large as the largest adapter
+   * of the model, come out of the KV cache (vLLM reserves them at start) */
+  double lora_slot = 0;
+  for (int c = 0; c < p->nclasses; c++)
+    if (p->classes[c].has_lora && p->classes[c].model_idx == j) {
+      double b = srv_lora_bytes(p, c) / tp;
+      if (b > lora_slot) lora_slot = b;
+    }
+  if (lora_slot > 0 && pl->num_gpu_blocks == 0) {
+    double per_block = kv_bytes_per_token_gpu(&pl->lr) * (double)sc->block_size;
+    int64_t take = (int64_t)ceil((double)pl->lora_slots * lora_slot / per_block);
+    pl->kv_blocks = pl->kv_blocks > take ? pl->kv_blocks - take : 0;
+  }
   /* one request of the full context must be admissible: its blocks plus
    * the watermark kept free at admission (continuous policies) */
   int64_t one = (context + sc->block_size - 1) / sc->block_size;
@@ -1298,6 +1328,7 @@ static void serving_prepare(void *params, const sim_setup *su, sim_check *ck)
   bool sched_ok = true;
   for (int i = 0; i < p->npools && sched_ok; i++) sched_ok = pool_sched(p, i, su, ck);
   if (!sched_ok) return;
+  srv_lora_prepare(p, ck);
   if (spec_on(&p->spec)) {
     spec_resolve(&p->spec, "speculative", su->cats, p->m, ck);
     for (int i = 0; i < p->npools; i++) {

@@ -3,6 +3,7 @@
  * `models`, each class's `model`), which pools serve each class, where the
  * replicas of a pool holding several models start, and what cannot be
  * combined with weight swaps. The run itself is serving_models.c. */
+#include <stdint.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -195,4 +196,49 @@ void srv_models_place(srv_params *p, sim_check *ck)
                    p->models[j]->name);
     held |= 1u << j;
   }
+}
+
+void srv_lora_prepare(srv_params *p, sim_check *ck)
+{
+  char key[128];
+  p->lora_total = 0;
+  for (int i = 0; i < p->nclasses; i++) {
+    srv_class_cfg *c = &p->classes[i];
+    c->lora_base = (int32_t)p->lora_total;
+    if (!c->has_lora) continue;
+    p->lora_total += c->lora.adapters;
+    class_key(p, i, "lora", key, sizeof key);
+    const llm_arch *m = p->models[c->model_idx];
+    if (m->experts > 1)
+      sim_check_fail(ck, key, "adapters on %s, a mixture of experts (not modelled: expected a dense model)",
+                     m->name);
+    if (llm_is_mla(m))
+      sim_check_fail(ck, key, "adapters on %s, whose attention is MLA (not modelled: expected a dense model with "
+                     "multi-head or grouped-query attention)", m->name);
+  }
+  if (p->lora_total > INT32_MAX / 2) {
+    sim_check_fail(ck, "workload", "%lld LoRA adapters in all (expected at most %d)", (long long)p->lora_total,
+                   INT32_MAX / 2);
+    p->lora_total = 0;
+  }
+  for (int i = 0; i < p->npools; i++) {
+    srv_pool_cfg *pl = &p->pools[i];
+    /* SGLang: --max-loras-per-batch, 8 (server_args.py); vLLM: --max-loras, 1 (EngineArgs) */
+    pl->lora_slots = pl->max_loras > 0 ? (int)pl->max_loras
+                     : pl->sp && !strncmp(pl->sp->name, "sglang", 6) ? 8 : 1;
+  }
+  if (p->lora_total == 0) return;
+  for (int i = 0; i < p->npools; i++) {
+    const srv_pool_cfg *pl = &p->pools[i];
+    int pol = pl->sched.policy;
+    snprintf(key, sizeof key, "cluster.pools.[%d]", i);
+    if (pol == SRV_STATIC || pol == SRV_DYNAMIC)
+      sim_check_fail(ck, key, "LoRA adapters with a %s batch (not modelled: expected the continuous or "
+                     "chunked-prefill policy)", pol == SRV_STATIC ? "static" : "dynamic");
+    if (pl->role != SRV_ROLE_BOTH)
+      sim_check_fail(ck, key, "LoRA adapters with role \"%s\" (not modelled: expected \"both\")",
+                     srv_role_names[pl->role]);
+  }
+  if (spec_on(&p->spec))
+    sim_check_fail(ck, "speculative.method", "with LoRA adapters (not modelled: expected \"none\")");
 }

@@ -10,6 +10,7 @@
 
 #include "models/serving/serving_capacity.h"
 #include "models/serving/serving_int.h"
+#include "models/serving/serving_lora.h"
 #include "sim/util.h"
 
 /* ---- report ---- */
@@ -328,6 +329,25 @@ void serving_report(void *self, sim_engine *eng, sim_report *rep)
                    "  tokens emitted per sequence per decode step");
     sim_report_num(rep, "spec_draft_time_fraction", step_s > 0 ? draft_s / step_s : NAN,
                    "  share of step time spent drafting");
+  }
+  if (p->lora_total > 0) {
+    /* only with adapters: runs without keep their summary as it was */
+    uint64_t loads = 0;
+    double load_s = 0, op_s = 0;
+    int64_t most = 0;
+    for (int i = 0; i < s->nreps; i++) {
+      const srv_lora *L = s->reps[i].lora;
+      loads += L->loads;
+      load_s += L->load_s;
+      op_s += L->op_s;
+      if (L->distinct_max > most) most = L->distinct_max;
+    }
+    sim_report_int(rep, "lora_adapters", p->lora_total, "LoRA adapters of all classes");
+    sim_report_int(rep, "lora_loads", (int64_t)loads, "  loaded into a replica's GPU slots");
+    sim_report_num(rep, "lora_load_time_s", load_s, "  step time loading them (replica-seconds)");
+    sim_report_num(rep, "lora_time_fraction", step_s > 0 ? (load_s + op_s) / step_s : NAN,
+                   "  share of step time in LoRA operators and loads");
+    sim_report_int(rep, "lora_batch_adapters_max", most, "  most distinct adapters in a batch");
   }
 
   double gpu_hours = 0, rental = 0, it_kwh = 0;

@@ -56,6 +56,7 @@
 #include <string.h>
 
 #include "models/serving/serving_sched.h"
+#include "models/serving/serving_lora.h"
 #include "sim/util.h"
 
 /* what a decode step reads of its replica fits in three cache lines */
@@ -106,6 +107,11 @@ void srv_replica_init(srv_replica *r, srv_host *h, int index, int pool)
   r->caprun = seqs < 16 ? seqs : 16;
   r->run = xmalloc((size_t)r->caprun * sizeof *r->run);
   r->runq = xmalloc((size_t)r->caprun * sizeof *r->runq);
+  r->lora = NULL;
+  if (p->lora_total > 0) {
+    r->lora = xmalloc(sizeof *r->lora);
+    srv_lora_init(r->lora, p, pl->lora_slots);
+  }
   r->pc = NULL;
   if (sched_of(r)->prefix_caching) {
     r->pc = xmalloc(sizeof *r->pc);
@@ -116,6 +122,11 @@ void srv_replica_init(srv_replica *r, srv_host *h, int index, int pool)
 
 void srv_replica_release(srv_replica *r)
 {
+  if (r->lora) {
+    srv_lora_release(r->lora);
+    free(r->lora);
+    r->lora = NULL;
+  }
   if (r->pc) {
     pc_release(r->pc);
     free(r->pc);
@@ -129,7 +140,7 @@ void srv_replica_release(srv_replica *r)
 int64_t srv_replica_in_system(const srv_replica *r) { return r->nwait + r->nswapped + r->nrun + r->nsending; }
 
 static srv_req *fifo_pop(srv_fifo *f);
-static srv_req *from_run(const srv_replica *r, int i);
+static srv_req *from_run(srv_replica *r, int i);
 static void update_kv_view(srv_replica *r);
 static inline void view_changed(srv_replica *r);
 
@@ -266,14 +277,14 @@ bool srv_fifo_remove(srv_fifo *f, srv_req *q)
 
 /* The class whose head is served next: highest priority, then earliest
  * arrival; -1 when nothing waits. */
-static int next_class(const srv_replica *r)
+static int next_class(const srv_replica *r, uint32_t skip)
 {
   if (r->nwait == 0) return -1; /* (the queues' lines stay cold) */
   const srv_params *p = r->h->p;
   int best = -1;
   for (int c = 0; c < p->nclasses; c++) {
     const srv_req *h = r->wait[c].head;
-    if (!h) continue;
+    if (!h || (skip >> c & 1)) continue;
     if (best < 0) {
       best = c;
       continue;
@@ -471,6 +482,7 @@ void srv_replica_set_model(srv_replica *r, const srv_pool_model *v)
   kv_release(&r->kv);
   r->lr = &v->lr;
   kv_of(r, v->kv_blocks);
+  if (r->lora) r->lora->nslots = 0;  /* the old model's adapters go with it */
   if (r->pc) kv_set_reclaim(&r->kv, reclaim_one, r);
   update_kv_view(r);
 }
@@ -574,14 +586,16 @@ static srv_seq *seat(srv_replica *r, srv_req *q, int state)
   q->state = (uint8_t)state;
   sq->first = q->first_token < 0;
   if (q->first_sched < 0) q->first_sched = sim_now(r->h->eng);
+  if (r->lora) srv_lora_join(r->lora, q->adapter, sim_now(r->h->eng), !sim_in_warmup(r->h->eng));
   return sq;
 }
 
 /* run[i] leaves the batch: its progress back to its request. */
-static srv_req *from_run(const srv_replica *r, int i)
+static srv_req *from_run(srv_replica *r, int i)
 {
   const srv_seq *sq = &r->run[i];
   srv_req *q = r->runq[i];
+  if (r->lora) srv_lora_leave(r->lora, q->adapter);
   q->generated = sq->generated;
   q->target = sq->target;
   q->state = sq->state;
@@ -701,13 +715,47 @@ static void swap_in(srv_replica *r, int64_t *budget)
 /* Admit waiting prompts (continuous policies). budget: tokens left in the
  * step; chunked: the last prompt may get only part of its tokens. Returns
  * how many were admitted. */
+/* LoRA: the first request of class c's queue whose adapter may join the
+ * batch (vLLM's scheduler skips those that would exceed max_loras), NULL
+ * if none among the first LORA_SCAN (a bound on the work of a step; vLLM
+ * looks through its whole queue). */
+enum { LORA_SCAN = 256 };
+static srv_req *lora_first_fit(const srv_replica *r, int c)
+{
+  int n = 0;
+  for (srv_req *q = r->wait[c].head; q && n < LORA_SCAN; q = q->next, n++)
+    if (srv_lora_fits(r->lora, q->adapter)) return q;
+  return NULL;
+}
+
+/* Take q (queued in class c) out of r's queue. */
+static void take_waiting(srv_replica *r, int c, srv_req *q)
+{
+  if (q == r->wait[c].head) {
+    pop_waiting(r, c);
+    return;
+  }
+  if (!srv_fifo_remove(&r->wait[c], q)) SIM_BUG("replica %d: request %lld not in its queue", r->index, (long long)q->id);
+  r->nwait--;
+  r->h->waiting--;
+  r->h->view[r->index].queue_len--;
+}
+
 static int admit(srv_replica *r, bool chunked, int64_t *budget)
 {
   int n = 0;
+  uint32_t blocked = 0;  /* LoRA: classes with nothing that may join now */
   for (;;) {
-    int c = next_class(r);
+    int c = next_class(r, blocked);
     if (c < 0 || r->nrun + r->nincoming >= r->maxrun || *budget <= 0) break;
     srv_req *q = r->wait[c].head;
+    if (r->lora && !srv_lora_fits(r->lora, q->adapter)) {
+      q = lora_first_fit(r, c);
+      if (!q) {
+        blocked |= 1u << c;
+        continue;
+      }
+    }
     /* with a prefix cache, the blocks it has of the prompt are held, not
      * computed; its idle ones are not free for this request */
     int64_t hit = 0, idle = 0;
@@ -718,7 +766,7 @@ static int admit(srv_replica *r, bool chunked, int64_t *budget)
     kv_admit a = kv_admit_check(&r->kv, need);
     r->kv.idle_blocks += idle;
     if (a == KV_ADMIT_LATER) break;
-    pop_waiting(r, c);
+    take_waiting(r, c, q);
     if (a == KV_ADMIT_NEVER) {
       reject_taken(r, q);
       continue;
@@ -773,7 +821,7 @@ static void form_batch(srv_replica *r)
   int32_t pad_p = 0, pad_o = 0;
   int n = 0;
   while (r->nrun < r->maxrun) {
-    int c = next_class(r);
+    int c = next_class(r, 0);
     if (c < 0) break;
     srv_req *q = r->wait[c].head;
     int64_t tokens = (int64_t)q->target + q->output;
@@ -890,9 +938,12 @@ static void start_step(srv_replica *r)
   double draft = 0, draft_att = 0;
   int32_t nd[SPEC_MAX_TOKENS + 2];
   if (spec) memset(nd, 0, sizeof nd);
+  double lora_flops = 0;
   for (int i = 0; i < r->nrun; i++) {
     const srv_seq *sq = &r->run[i];
     if (sq->chunk == 0) continue;
+    if (r->lora && r->runq[i]->adapter >= 0)
+      lora_flops += sq->chunk * srv_lora_flops_per_token(h->p, r->runq[i]->cls);
     if (sq->state == SRV_PREFILL) {
       int32_t done = r->runq[i]->computed;
       if (is_static)
@@ -954,6 +1005,7 @@ static void start_step(srv_replica *r)
   const net_link *host = r->host_link;
   double swap_s = r->swap_bytes > 0 && host ? r->swap_bytes / net_bw(host) + net_alpha_s(host) : 0;
   double dur = cost.total_s + swap_s;
+  if (r->lora) dur += srv_lora_step_s(r->lora, r->lr, host, lora_flops, !sim_in_warmup(h->eng));
   r->step_time = dur;
   r->step_outside = cost.total_s - cost.gpu_s;
   r->step_coll = cost.comm_s;

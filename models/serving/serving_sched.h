@@ -73,6 +73,7 @@ struct srv_req {
   uint64_t pc_version;
   int32_t pc_replica, pc_target, pc_hits, pc_idle;
   int32_t session;              /* its conversation's slot (serving_session.c), -1 none */
+  int32_t adapter;              /* its LoRA adapter (serving_lora.h), -1 none */
   srv_req *next;                /* queue link */
   /* disaggregated, between its prefill and its decode (serving_pd.c):
    * its blocks on the prefill replica, the ones reserved on the decode
@@ -175,6 +176,7 @@ typedef struct {
   int32_t role;
   int64_t nsending, nincoming;
   double step_draft, draft_s;      /* speculative decoding: drafting's part of the step, and its total (readable) */
+  struct srv_lora_state *lora;     /* its LoRA adapters (serving_lora.h), NULL when no class has any (readable) */
 } srv_replica;
 
 /* ---- serving_sched.c, for the simulation ---- */

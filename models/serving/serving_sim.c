@@ -299,6 +299,7 @@ srv_req *srv_request_new(srv_sim *s, int cls, int64_t prompt, int64_t output)
   q->output = (int32_t)(output < INT32_MAX ? output : INT32_MAX);
   q->target = q->prompt;
   q->session = -1;
+  q->adapter = -1;
   q->conv = srv_lone_conv(q);  /* its prompt its own unless srv_send says otherwise */
   s->arrived++;
   live_change(s, q, +1);
@@ -389,6 +390,8 @@ void srv_send(srv_sim *s, int i, int64_t prompt, int64_t output, const srv_prefi
   q->sys_tokens = id->sys_tokens;
   if (id->conv) q->conv = id->conv;
   q->session = id->session;
+  if (src->lora_pick)
+    q->adapter = src->cfg->lora_base + (int32_t)gsl_ran_discrete(src->rng_lora, src->lora_pick);
   src->arrived++;
   s->tick_arrivals++;
   if (q->measured) s->m_arrived++;
@@ -860,6 +863,16 @@ void *serving_create(const void *params, const sim_component_env *env)
     sim_quantiles_init(&src->ttft, 10000);
     sim_quantiles_init(&src->tpot, 10000);
     sim_quantiles_init(&src->e2e, 10000);
+    if (c->has_lora && !p->probe) {
+      /* its own stream: classes without adapters draw as before */
+      snprintf(stream, sizeof stream, "serving.%s.lora", c->name);
+      src->rng_lora = sim_rng_alloc(env->seed, stream);
+      size_t n = (size_t)c->lora.adapters;
+      double *w = xmalloc(n * sizeof *w);
+      for (size_t a = 0; a < n; a++) w[a] = pow((double)(a + 1), -c->lora.zipf);
+      src->lora_pick = gsl_ran_discrete_preproc(n, w);
+      free(w);
+    }
     if (!src->trace) {
       snprintf(stream, sizeof stream, "serving.%s.arrivals", c->name);
       wl_arrivals_init(&src->arr, &c->arr, env->seed, stream);
@@ -924,6 +937,8 @@ void serving_destroy(void *self)
     sim_quantiles_release(&src->ttft);
     sim_quantiles_release(&src->tpot);
     sim_quantiles_release(&src->e2e);
+    if (src->rng_lora) gsl_rng_free(src->rng_lora);
+    if (src->lora_pick) gsl_ran_discrete_free(src->lora_pick);
   }
   srv_sessions_release(s);
   sim_quantiles_release(&s->ttft);

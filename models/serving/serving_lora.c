@@ -1,0 +1,127 @@
+/* models/serving/serving_lora.c: LoRA adapters on a replica (see
+ * serving_lora.h). An adapter of rank r on a model adds, per layer, A (d_in
+ * x r) and B (r x d_out) to each adapted projection - q, k, v, o, and the
+ * MLP's gate, up and down (all linear layers, as PEFT's
+ * target_modules="all-linear") - stored in the model's weight precision
+ * and split over tensor-parallel GPUs like the projections they adapt
+ * (vLLM's column- and row-parallel LoRA layers). */
+#include "models/serving/serving_lora.h"
+
+#include <stdlib.h>
+
+#include "models/interconnect/net.h"
+#include "sim/util.h"
+
+/* Sum over the adapted projections of d_in + d_out, one layer. */
+static double proj_dims(const llm_arch *m)
+{
+  double h = (double)m->hidden, q = llm_q_dim(m), kv = llm_kv_dim(m), f = (double)m->ffn;
+  double attn = (h + q) + 2 * (h + kv) + (q + h);
+  double mlp = (m->ffn_kind == LLM_FFN_GATED ? 3 : 2) * (h + f);
+  return attn + mlp;
+}
+
+double srv_lora_bytes(const srv_params *p, int c)
+{
+  const srv_class_cfg *cc = &p->classes[c];
+  const llm_arch *m = p->models[cc->model_idx];
+  /* in the model's precision, at least 16-bit: adapters of a quantized
+   * model stay in bf16 (vLLM, QLoRA) */
+  double wb = gpu_precision_bytes((gpu_precision)p->model.precision);
+  if (wb < 2) wb = 2;
+  return (double)cc->lora.rank * proj_dims(m) * (double)m->layers * wb;
+}
+
+double srv_lora_flops_per_token(const srv_params *p, int c)
+{
+  const srv_class_cfg *cc = &p->classes[c];
+  const llm_arch *m = p->models[cc->model_idx];
+  /* x A then (x A) B: 2 r (d_in + d_out) per projection */
+  return 2.0 * (double)cc->lora.rank * proj_dims(m) * (double)m->layers;
+}
+
+int srv_lora_class(const srv_params *p, int32_t a)
+{
+  for (int c = 0; c < p->nclasses; c++) {
+    const srv_class_cfg *cc = &p->classes[c];
+    if (cc->has_lora && a >= cc->lora_base && a < cc->lora_base + cc->lora.adapters) return c;
+  }
+  SIM_BUG("serving: adapter %d belongs to no class", (int)a);
+}
+
+void srv_lora_init(srv_lora *L, const srv_params *p, int slots)
+{
+  *L = (srv_lora){.p = p, .maxslots = slots};
+  L->running = xcalloc((size_t)p->lora_total, sizeof *L->running);
+  L->slot = xcalloc((size_t)slots, sizeof *L->slot);
+  L->used = xcalloc((size_t)slots, sizeof *L->used);
+}
+
+void srv_lora_release(srv_lora *L)
+{
+  free(L->running);
+  free(L->slot);
+  free(L->used);
+}
+
+void srv_lora_join(srv_lora *L, int32_t a, sim_time now, bool measured)
+{
+  if (a < 0) return;
+  if (L->running[a]++ > 0) return;
+  const srv_params *p = L->p;
+  int64_t bytes = (int64_t)srv_lora_bytes(p, srv_lora_class(p, a));
+  L->distinct++;
+  if (L->distinct > L->maxslots) SIM_BUG("serving: %d adapters in a batch of %d slots", (int)L->distinct, L->maxslots);
+  if (measured && L->distinct > L->distinct_max) L->distinct_max = L->distinct;
+  L->bytes_running += bytes;
+  for (int k = 0; k < L->nslots; k++)
+    if (L->slot[k] == a) {
+      L->used[k] = now;
+      return;
+    }
+  /* not resident: a free slot, else the least recently used adapter no
+   * sequence runs (one exists: at most maxslots run, a among them) */
+  int k = L->nslots;
+  if (k == L->maxslots) {
+    k = -1;
+    for (int j = 0; j < L->nslots; j++)
+      if (L->running[L->slot[j]] == 0 && (k < 0 || L->used[j] < L->used[k])) k = j;
+    if (k < 0) SIM_BUG("serving: no adapter slot to evict");
+  } else {
+    L->nslots++;
+  }
+  L->slot[k] = a;
+  L->used[k] = now;
+  L->load_bytes += bytes;
+  if (measured) L->loads++;
+}
+
+void srv_lora_leave(srv_lora *L, int32_t a)
+{
+  if (a < 0) return;
+  if (L->running[a] <= 0) SIM_BUG("serving: adapter %d leaves a batch it is not in", (int)a);
+  if (--L->running[a] > 0) return;
+  L->distinct--;
+  L->bytes_running -= (int64_t)srv_lora_bytes(L->p, srv_lora_class(L->p, a));
+}
+
+double srv_lora_step_s(srv_lora *L, const llm_replica *lr, const net_link *host, double lora_flops, bool measured)
+{
+  /* tensor-parallel shards; pipeline stages run theirs one after another */
+  double gpus = (double)lr->tp;
+  double load = 0;
+  if (L->load_bytes > 0) {
+    /* each GPU its shard over its own host link */
+    double shard = (double)L->load_bytes / gpus;
+    load = host ? net_p2p_s(host, shard) : 0;
+    L->load_bytes = 0;
+  }
+  double rd = (double)L->bytes_running / gpus / lr->bytes_per_s;
+  double fl = lora_flops / gpus / lr->flops_per_s;
+  double op = L->distinct > 0 ? (rd > fl ? rd : fl) : 0;
+  if (measured) {
+    L->load_s += load;
+    L->op_s += op;
+  }
+  return load + op;
+}
