@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "models/serving/kvcache.h"
+#include "models/serving/prefix_tier.h"
 #include "models/workload/wl_keys.h"
 #include "models/serving/router.h"
 #include "models/serving/serving_capacity.h"
@@ -411,6 +412,19 @@ static const sim_key sched_keys[] = {
    WRITTEN(has_prefix_caching),
    .help = "continuous policies: keep full KV blocks after use and reuse those of a prompt's prefix (vLLM's "
            "automatic prefix caching; default: the stack's)"},
+  {.name = "prefix_cache_host_gb", .kind = SIM_KEY_FLOAT, .offset = P(sched.prefix_cache_host_gb), .def = 0,
+   .min = 0, .max = 1e5, .unit = "GB",
+   .help = "prefix cache: host memory per GPU for KV blocks the GPU evicts, loaded back over the host link when a "
+           "prompt needs them (vLLM CPU offloading, LMCache, SGLang HiCache; 0: none)"},
+  {.name = "prefix_cache_ssd_gb", .kind = SIM_KEY_FLOAT, .offset = P(sched.prefix_cache_ssd_gb), .def = 0,
+   .min = 0, .max = 1e6, .unit = "GB",
+   .help = "prefix cache: local SSD per GPU below host memory, for the blocks host memory evicts (0: none)"},
+  {.name = "prefix_cache_host_gbs", .kind = SIM_KEY_FLOAT, .offset = P(sched.prefix_cache_host_gbs), .def = 0,
+   .min = 0, .max = 1e4, .unit = "GB/s",
+   .help = "prefix cache: host-to-GPU bandwidth of a load (0: the GPU's host link from the catalog, PCIe)"},
+  {.name = "prefix_cache_ssd_gbs", .kind = SIM_KEY_FLOAT, .offset = P(sched.prefix_cache_ssd_gbs),
+   .def = PT_SSD_GBS_DEFAULT, .min = 0.001, .max = 1e4, .unit = "GB/s",
+   .help = "prefix cache: SSD read bandwidth per GPU (default 7: one PCIe 4.0 x4 NVMe drive)"},
   {.name = "streaming", .kind = SIM_KEY_BOOL, .offset = P(sched.streaming), .def = 1,
    .help = "tokens reach the client as they are made (false: with the whole answer; static never streams)"},
   {.name = "num_scheduler_steps", .kind = SIM_KEY_INT, .offset = P(sched.num_scheduler_steps), .def = 1,
@@ -732,6 +746,15 @@ static bool pool_sched(srv_params *p, int i, const sim_setup *su, sim_check *ck)
   if (sc->prefix_caching && llm_window_layers(p->m) > 0)
     sim_check_fail(ck, "scheduler.prefix_caching",
                    "true for %s, whose layers keep sliding windows (not modelled: expected false)", p->m->name);
+  /* the prefix cache's lower tiers: below a GPU tier, host memory first */
+  if (sc->prefix_cache_host_gb > 0 && !sc->prefix_caching)
+    sim_check_fail(ck, "scheduler.prefix_cache_host_gb",
+                   "%g GB of host memory for a prefix cache that is off (expected 0, or scheduler.prefix_caching "
+                   "= true)", sc->prefix_cache_host_gb);
+  if (sc->prefix_cache_ssd_gb > 0 && !(sc->prefix_cache_host_gb > 0))
+    sim_check_fail(ck, "scheduler.prefix_cache_ssd_gb",
+                   "%g GB of SSD without a host-memory tier (expected 0, or scheduler.prefix_cache_host_gb > 0: "
+                   "the SSD takes what host memory evicts)", sc->prefix_cache_ssd_gb);
   if (sc->num_scheduler_steps > 1 && (sc->policy == SRV_STATIC || sc->policy == SRV_DYNAMIC))
     sim_check_fail(ck, "scheduler.num_scheduler_steps",
                    "%lld steps per scheduling with a %s batch (expected 1: multi-step scheduling is for the "
@@ -893,6 +916,32 @@ static void prepare_pool(srv_params *p, int i, const sim_setup *su, sim_check *c
                    "fewer batched tokens or a shorter model.max_context",
                    m->name, gpus, g->name, (long long)(pl->kv_blocks * sc->block_size),
                    (long long)p->context);
+  }
+  /* the prefix cache's tiers below the GPU: blocks of the GPU's own size
+   * (its KV per token, the drafter's too), loads over its host link */
+  pl->tier_host_blocks = pl->tier_ssd_blocks = 0;
+  if (sc->prefix_caching && sc->prefix_cache_host_gb > 0) {
+    double tok = kv_bytes_per_token_gpu(&pl->lr) + (spec ? pl->spec.kv_bytes_token_gpu : 0);
+    pl->tier_block_bytes = tok * (double)sc->block_size;
+    pl->tier_host_blocks = kv_blocks_in_bytes(sc->prefix_cache_host_gb * 1e9, tok, (int)sc->block_size);
+    pl->tier_ssd_blocks = kv_blocks_in_bytes(sc->prefix_cache_ssd_gb * 1e9, tok, (int)sc->block_size);
+    const net_link *hl = g->host_link;
+    pl->tier_host_bw = sc->prefix_cache_host_gbs > 0 ? sc->prefix_cache_host_gbs * 1e9 : hl ? net_bw(hl) : 0;
+    pl->tier_alpha_s = hl ? net_alpha_s(hl) : 0;
+    pl->tier_ssd_bw = sc->prefix_cache_ssd_gbs * 1e9;
+    if (pl->tier_host_blocks < 1)
+      sim_check_fail(ck, "scheduler.prefix_cache_host_gb",
+                     "%g GB holds no KV block of %s on %s (a block is %.3g MB per GPU; expected at least that)",
+                     sc->prefix_cache_host_gb, m->name, g->name, pl->tier_block_bytes / 1e6);
+    else if (pl->tier_host_blocks > INT32_MAX || pl->tier_ssd_blocks > INT32_MAX)
+      sim_check_fail(ck, pl->tier_host_blocks > INT32_MAX ? "scheduler.prefix_cache_host_gb" : "scheduler.prefix_cache_ssd_gb",
+                     "more than %d KV blocks per replica (expected fewer GB)", INT32_MAX);
+    if (sc->prefix_cache_ssd_gb > 0 && pl->tier_ssd_blocks < 1)
+      sim_check_fail(ck, "scheduler.prefix_cache_ssd_gb", "%g GB holds no KV block (a block is %.3g MB per GPU)",
+                     sc->prefix_cache_ssd_gb, pl->tier_block_bytes / 1e6);
+    if (!(pl->tier_host_bw > 0))
+      sim_check_fail(ck, "scheduler.prefix_cache_host_gbs",
+                     "0 and %s has no host link in the catalog (expected the host-to-GPU bandwidth in GB/s)", g->name);
   }
   /* most specific first: the pool's price, the cost section's, the
    * provider's for the pricing, owned (the purchase price amortised), the

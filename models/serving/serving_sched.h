@@ -23,6 +23,7 @@
 
 #include "models/serving/kvcache.h"
 #include "models/serving/prefix_cache.h"
+#include "models/serving/prefix_tier.h"
 #include "models/serving/router.h"
 #include "models/serving/serving.h"
 #include "sim/engine.h"
@@ -36,7 +37,10 @@ enum { SRV_WAITING, SRV_PREFILL, SRV_DECODE, SRV_HELD, SRV_SWAPPED, SRV_GONE,
        /* disaggregated (serving_pd.c): prefilled on a prefill replica
         * (q->replica), holding its blocks there (q->pd_kv), and waiting for
         * a decode replica with room / its KV on the way to q->pd_dst */
-       SRV_XFER_WAIT, SRV_XFER };
+       SRV_XFER_WAIT, SRV_XFER,
+       /* its prefix's blocks on their way from the prefix cache's host
+        * memory or SSD (prefix_tier.h), its blocks reserved (load_kv) */
+       SRV_LOADING };
 
 /* One request, from a pool reused as requests finish: memory follows the
  * requests in flight, not those completed. While it runs, its progress
@@ -69,6 +73,7 @@ struct srv_req {
    * the request are unchanged) */
   uint64_t pc_version;
   int32_t pc_replica, pc_target, pc_hits, pc_idle;
+  int32_t pc_host, pc_ssd;      /* of that look-up: the blocks after pc_hits found in host memory, on the SSD */
   int32_t session;              /* its conversation's slot (serving_session.c), -1 none */
   srv_req *next;                /* queue link */
   /* disaggregated, between its prefill and its decode (serving_pd.c):
@@ -79,6 +84,10 @@ struct srv_req {
   int32_t pd_dst, pd_slot;
   sim_event_id pd_ev;
   sim_time pd_ready, pd_start;
+  /* loading from the prefix cache's lower tiers (SRV_LOADING): the blocks
+   * reserved for the rest of its prompt, when its load lands */
+  kv_rec load_kv;
+  sim_time load_done;
 };
 
 typedef struct {
@@ -113,7 +122,13 @@ typedef struct {
   double tokens;                /* output tokens emitted (the simulation zeroes it per interval) */
   uint64_t preemptions, swaps;  /* after the warm-up */
   double prompt_tokens_admitted; /* after the warm-up: prompt tokens of admissions (recomputes too) */
-  double prompt_tokens_cached;  /* of them, found in a prefix cache */
+  double prompt_tokens_cached;  /* of them, found in a prefix cache (any tier) */
+  /* the prefix cache's lower tiers, after the warm-up: prompt tokens
+   * loaded from host memory and from the SSD (part of prompt_tokens_cached),
+   * loads started and their time from admission to landing (s) */
+  double prompt_tokens_host, prompt_tokens_ssd;
+  uint64_t tier_loads;
+  double tier_load_s;
   /* speculative decoding (NULL, zeros when off): its random stream
    * ("serving.speculative"), and over the measured window the draft
    * tokens proposed and accepted, the decode steps of sequences and the
@@ -172,6 +187,15 @@ typedef struct {
   int32_t role;
   int64_t nsending, nincoming;
   double step_draft, draft_s;      /* speculative decoding: drafting's part of the step, and its total (readable) */
+  /* the prefix cache's lower tiers (scheduler.prefix_cache_host_gb), NULL
+   * none; requests whose prefix is loading, in the order their loads land
+   * (one at a time over the host link, which is free again at
+   * tier_link_free), the event of the next landing (0 none) */
+  pt_tier *tier;
+  srv_fifo loading;
+  int64_t nloading;                /* readable */
+  sim_time tier_link_free;
+  sim_event_id tier_ev;
 } srv_replica;
 
 /* ---- serving_sched.c, for the simulation ---- */
