@@ -183,6 +183,7 @@ void srv_replica_evict(srv_replica *r, bool waiting_only)
       sim_cancel(h->eng, r->tier_ev);
       r->tier_ev = 0;
     }
+    r->tier_link_free = sim_now(h->eng);
     for (int i = 0; i < r->nrun; i++) {
       bool gone = r->run[i].state == SRV_GONE;
       srv_req *q = from_run(r, i);
@@ -516,10 +517,38 @@ void srv_replica_clear_cache(srv_replica *r)
 
 static void on_tier_land(sim_engine *eng, void *ctx, uint64_t arg);
 
+/* The next landing's event, for the first load not landed yet (any
+ * earlier one it had is called off). */
+static void rearm_land(srv_replica *r)
+{
+  sim_engine *eng = r->h->eng;
+  sim_time now = sim_now(eng);
+  if (r->tier_ev) {
+    sim_cancel(eng, r->tier_ev);
+    r->tier_ev = 0;
+  }
+  for (srv_req *x = r->loading.head; x; x = x->next)
+    if (x->load_done > now) {
+      r->tier_ev = sim_schedule_at(eng, x->load_done, on_tier_land, r, 0);
+      break;
+    }
+}
+
 /* q, loading on r, leaves the loads: its reserved blocks (which hold
- * nothing yet) freed, its GPU-cached blocks let go; q returned. */
+ * nothing yet) freed, its GPU-cached blocks let go; a load not started
+ * yet gives its time on the host link back to the loads behind it (one
+ * under way runs to its end); q returned. */
 static srv_req *unload(srv_replica *r, srv_req *q)
 {
+  sim_time now = sim_now(r->h->eng);
+  if (q->load_start > now) {
+    sim_time d = q->load_done - q->load_start;
+    for (srv_req *x = q->next; x; x = x->next) {
+      x->load_start -= d;
+      x->load_done -= d;
+    }
+    r->tier_link_free -= d;
+  }
   if (!srv_fifo_remove(&r->loading, q)) SIM_BUG("replica %d: request %lld is not loading", r->index, (long long)q->id);
   r->nloading--;
   r->h->waiting--;
@@ -543,7 +572,9 @@ static void start_load(srv_replica *r, srv_req *q, int64_t hit, int64_t host, in
 {
   srv_host *h = r->h;
   int64_t B = r->kv.block_tokens;
-  for (int64_t j = hit; j < hit + host + ssd; j++) {
+  /* last first: the prompt's first blocks end most recently used, as
+   * the GPU tier leaves them */
+  for (int64_t j = hit + host + ssd - 1; j >= hit; j--) {
     uint64_t key = block_key(r, q, j);
     pt_touch(r->tier, key, pt_find(r->tier, key));
   }
@@ -552,6 +583,7 @@ static void start_load(srv_replica *r, srv_req *q, int64_t hit, int64_t host, in
   q->computed = (int32_t)((hit + host + ssd) * B);
   sim_time now = sim_now(h->eng), start = r->tier_link_free > now ? r->tier_link_free : now;
   sim_time done = start + sim_time_from_s(pt_load_s(r->tier, host, ssd));
+  q->load_start = start;
   q->load_done = done;
   r->tier_link_free = done;
   q->state = SRV_LOADING;
@@ -644,8 +676,9 @@ void srv_replica_cancel(srv_replica *r, srv_req *q)
     srv_request_rejected(h->sim, q, "timed out");
     return;
   case SRV_LOADING:
-    /* its load is called off (the link stays booked for it) */
+    /* its load is called off (one under way runs to its end) */
     unload(r, q);
+    rearm_land(r);
     outstanding_change(r, -1);
     srv_request_rejected(h->sim, q, "timed out");
     if (!r->busy && r->nwait > 0) start_step(r);

@@ -85,9 +85,10 @@ struct srv_req {
   sim_event_id pd_ev;
   sim_time pd_ready, pd_start;
   /* loading from the prefix cache's lower tiers (SRV_LOADING): the blocks
-   * reserved for the rest of its prompt, when its load lands */
+   * reserved for the rest of its prompt, when its load starts on the
+   * host link and when it lands */
   kv_rec load_kv;
-  sim_time load_done;
+  sim_time load_start, load_done;
 };
 
 typedef struct {
