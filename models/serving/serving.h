@@ -44,6 +44,7 @@ typedef struct {
 
 typedef struct {
   const char *file, *time_column, *prompt_column, *output_column;
+  const char *session_column;       /* "": none; else each row's conversation (serving_session.c) */
   double time_scale, offset_s;
   bool truncate;                    /* cut rows longer than the context instead of rejecting them */
 } srv_trace_cfg;

@@ -99,6 +99,9 @@ static const sim_key trace_keys[] = {
   K_STR(srv_trace_cfg, "time_column", time_column, "TIMESTAMP", "column of arrival times"),
   K_STR(srv_trace_cfg, "prompt_column", prompt_column, "ContextTokens", "column of prompt tokens"),
   K_STR(srv_trace_cfg, "output_column", output_column, "GeneratedTokens", "column of output tokens"),
+  K_STR(srv_trace_cfg, "session_column", session_column, "",
+        "column of conversation ids (integers >= 0): a row is the next turn of its conversation, its prompt "
+        "holding the earlier turns' prompt and answer (\"\": none, every row alone)"),
   {.name = "truncate", .kind = SIM_KEY_BOOL, .offset = offsetof(srv_trace_cfg, truncate), .def = 0,
    .help = "a row whose prompt + output exceed the context: false rejects it (as vLLM's API server; "
            "requests_too_long), true cuts it to fit"},
@@ -1129,8 +1132,9 @@ static void prepare_class(srv_params *p, srv_class_cfg *c, const char *at, const
   if (c->has_trace) {
     char key[128];
     snprintf(key, sizeof key, "%s.trace.file", at);
-    sim_trace_column cols[2] = {{c->trace.prompt_column, 1}, {c->trace.output_column, 0}};
-    if (!su->read_trace(su, key, c->trace.file, c->trace.time_column, cols, 2, &c->tr)) return;
+    sim_trace_column cols[3] = {{c->trace.prompt_column, 1}, {c->trace.output_column, 0}, {c->trace.session_column, 0}};
+    if (!su->read_trace(su, key, c->trace.file, c->trace.time_column, cols, *c->trace.session_column ? 3 : 2, &c->tr))
+      return;
     /* rows the model cannot take, counted now so that the user hears of
      * them before the run (srv_fit_context applies the same rule) */
     c->too_long_rows = 0;

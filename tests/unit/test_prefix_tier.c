@@ -5,7 +5,8 @@
  * load's time derived by hand on a workload whose GPU cache is too small
  * for its working set, nothing added to the outputs when off, requests
  * conserved and Little's law under load with time-outs and spot
- * interruptions, bad keys refused at file:line. */
+ * interruptions, bad keys refused at file:line; and trace replay with a
+ * session column, its hit rate by hand. */
 #include <CUnit/CUnit.h>
 #include <math.h>
 #include <stdio.h>
@@ -417,6 +418,73 @@ static void test_bad_keys(void)
   free(dir);
 }
 
+/* Trace replay with a session column (tests/serving/trace_sessions.csv):
+ * rows 10 s apart on the tiny model (each done in about 1.3 s), so every
+ * turn meets an idle replica with room for every block, and 16-token
+ * blocks. A turn leaves its prompt + answer - 1 tokens of KV (the last
+ * token's is never written), full blocks cached; the next turn of its
+ * conversation may take at most (prompt - 1) / 16 blocks:
+ *   row 1, conversation 1, prompt 100: nothing cached; leaves 149 -> 9 blocks
+ *   row 2, conversation 1, prompt 250: min(9, 15) = 9 blocks, 144 tokens;
+ *          leaves 299 -> 18 blocks
+ *   row 3, conversation 2, prompt 300: nothing; leaves 319 -> 19 blocks
+ *   row 4, conversation 1, prompt 400: min(18, 24) = 18 blocks, 288 tokens
+ *   row 5, conversation 2, prompt 50 (shorter than its history: all of it
+ *          is history, no new message): min(19, 3) = 3 blocks, 48 tokens
+ *   row 6, conversation 3, prompt 100: nothing
+ * 480 of 1,200 prompt tokens: 0.4. Without the column every row is alone
+ * and shares nothing. */
+static void test_trace_sessions(void)
+{
+  unsigned f0 = CU_get_number_of_failures();
+  char *dir = cs_tmpdir("prefix_tier_trace");
+  char *model = cs_slurp(TINY_CFG, NULL);
+  CU_ASSERT_PTR_NOT_NULL_FATAL(model);
+  char *text = cs_fmt("name = \"sessions\";\nseed = 1;\n%s"
+                      "model = { name = \"tiny\"; };\n"
+                      "cluster = { pools = ( { gpu = \"a100-80gb-sxm\"; replicas = 1; } ); };\n"
+                      "workload = { trace = { file = \"" DATA_DIR "/trace_sessions.csv\"; time_column = \"time\";\n"
+                      "  prompt_column = \"prompt\"; output_column = \"output\"; session_column = \"session\"; }; };\n"
+                      "scheduler = { policy = \"continuous\"; block_size = 16; prefix_caching = true; "
+                      "step_overhead_s = 0.025; };\n",
+                      model);
+  char *cfg = cs_write_file(dir, "sessions.cfg", text);
+  char *sum = RUN_CFG(dir, "sessions.cfg", "on");
+  CHECK(SNUM(sum, "requests_completed") == 6, "%g of 6 rows completed", SNUM(sum, "requests_completed"));
+  CHECK(SNUM(sum, "prefill_tokens_saved") == 480, "saved %g, expected 144 + 288 + 48 = 480",
+        SNUM(sum, "prefill_tokens_saved"));
+  CS_CHECK_REL(SNUM(sum, "prefix_cache_hit_rate"), 480.0 / 1200, 1e-12, "trace sessions: hit rate");
+  free(sum);
+  sum = RUN_CFG(dir, "sessions.cfg", "none", "--set", "workload.trace.session_column=\"\"");
+  CHECK(SNUM(sum, "prefill_tokens_saved") == 0, "rows alone: saved %g", SNUM(sum, "prefill_tokens_saved"));
+  free(sum);
+  /* a column the file lacks, a negative id */
+  result r = run_in(dir, "run", "sessions.cfg", "-q", "-o", "bad", "--set", "workload.trace.session_column=\"conv\"",
+                    (const char *)NULL);
+  CHECK_RC(r, 2);
+  CHECK_ERR_HAS(r, "trace_sessions.csv:1: conv: no such column");
+  result_free(&r);
+  char *csv = cs_write_file(dir, "neg.csv", "time,prompt,output,session\n0,100,50,1\n10,250,50,-4\n");
+  char *neg = cs_fmt("%s", text);
+  char *at = strstr(neg, DATA_DIR "/trace_sessions.csv");
+  CU_ASSERT_PTR_NOT_NULL_FATAL(at);
+  char *negcfg_text = cs_fmt("%.*sneg.csv%s", (int)(at - neg), neg, at + strlen(DATA_DIR "/trace_sessions.csv"));
+  char *negcfg = cs_write_file(dir, "neg.cfg", negcfg_text);
+  r = run_in(dir, "run", "neg.cfg", "-q", "-o", "bad", (const char *)NULL);
+  CHECK_RC(r, 2);
+  CHECK_ERR_HAS(r, "neg.csv:3: session: -4 is below the minimum 0");
+  result_free(&r);
+  free(negcfg);
+  free(negcfg_text);
+  free(neg);
+  free(csv);
+  free(cfg);
+  free(text);
+  free(model);
+  cs_cleanup_if_passed(dir, f0);
+  free(dir);
+}
+
 int main(int argc, char **argv)
 {
   static const cs_test tests[] = {
@@ -429,6 +497,7 @@ int main(int argc, char **argv)
     {"hit_rate_exact", test_hit_rate_exact},
     {"load_timeouts", test_load_timeouts},
     {"bad_keys", test_bad_keys},
+    {"trace_sessions", test_trace_sessions},
     {NULL, NULL},
   };
   return cs_run_suite_filtered("prefix_tier", tests, argc, argv);
