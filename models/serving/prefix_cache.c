@@ -176,8 +176,29 @@ static void table_remove(pc_cache *c, int32_t i)
 
 bool pc_evict(pc_cache *c)
 {
+  uint64_t key;
+  return pc_evict_key(c, &key);
+}
+
+void pc_add_anon_merge(pc_cache *c, int32_t n)
+{
+  int32_t t = c->lru_tail;
+  if (n >= 1 && t >= 0 && c->e[t].key == 0 && c->e[t].ref == 0) {
+    c->version++;
+    c->e[t].count += n;
+    c->blocks += n;
+    c->idle += n;
+    return;
+  }
+  pc_add_anon(c, n);
+}
+
+bool pc_evict_key(pc_cache *c, uint64_t *key)
+{
   int32_t i = c->lru_head;
+  *key = 0;
   if (i < 0) return false;
+  *key = c->e[i].key;
   c->version++;
   if (c->e[i].count > 1) {
     /* an anonymous run gives up one block */

@@ -77,6 +77,13 @@ int32_t pc_add(pc_cache *c, uint64_t key, int32_t ref);
 void pc_add_anon(pc_cache *c, int32_t n);
 /* Evict the least recently used idle block: false if none is idle. */
 bool pc_evict(pc_cache *c);
+/* pc_evict, telling the evicted block's key (0: a block of an anonymous
+ * run) in *key: what a lower tier (prefix_tier.h) is handed. */
+bool pc_evict_key(pc_cache *c, uint64_t *key);
+/* Idle anonymous blocks as pc_add_anon, but n blocks more of the most
+ * recently used entry when that is an anonymous run already (a tier that
+ * receives anonymous blocks one at a time keeps one entry per run). */
+void pc_add_anon_merge(pc_cache *c, int32_t n);
 /* Sequences holding entry i. */
 int32_t pc_refs(const pc_cache *c, int32_t i);
 

@@ -44,6 +44,7 @@ typedef struct {
 
 typedef struct {
   const char *file, *time_column, *prompt_column, *output_column;
+  const char *session_column;       /* "": none; else each row's conversation (serving_session.c) */
   double time_scale, offset_s;
   bool truncate;                    /* cut rows longer than the context instead of rejecting them */
 } srv_trace_cfg;
@@ -129,6 +130,10 @@ typedef struct {
   int preemption;                   /* srv_preempt */
   bool streaming;                   /* tokens reach the client as made (static never streams) */
   bool prefix_caching;              /* continuous policies: reuse cached KV blocks of a prompt's prefix */
+  /* the prefix cache's lower tiers (prefix_tier.h), per GPU: host memory
+   * and local SSD in GB (0: none), host-link and SSD read bandwidth in
+   * GB/s (host 0: the GPU's host link from the catalog) */
+  double prefix_cache_host_gb, prefix_cache_ssd_gb, prefix_cache_host_gbs, prefix_cache_ssd_gbs;
   const char *stack;                /* serving stack (catalog name) */
   /* written in the scenario or by --set (not defaulted): these win over a stack */
   bool has_policy, has_max_num_seqs, has_max_batched_tokens, has_block_size, has_step_overhead_s;
@@ -207,6 +212,11 @@ typedef struct {
   const net_link *node, *net;
   llm_replica lr;
   int64_t kv_blocks;                /* per replica */
+  /* the prefix cache's tiers below the GPU (scheduler.prefix_cache_host_gb;
+   * host_blocks 0: none): capacities in blocks, a block's bytes per GPU,
+   * the bandwidths (bytes/s) and latency (s) of a load */
+  int64_t tier_host_blocks, tier_ssd_blocks;
+  double tier_block_bytes, tier_host_bw, tier_ssd_bw, tier_alpha_s;
   double price;                     /* USD per GPU-hour, NaN: unknown */
   const cost_provider *prov;        /* its provider's offer of its GPU, NULL: none */
   double usd_per_kwh;               /* electricity it pays for (owned: cost.usd_per_kwh or the default) */

@@ -118,6 +118,9 @@ void srv_sessions_release(srv_sim *s);
 /* Source i's arrival of these sizes: a request (with its system prompt),
  * or the first turn of a new conversation. */
 void srv_arrive(srv_sim *s, int i, int64_t prompt, int64_t output);
+/* Source i's trace row `row` arrives: a request alone, or with a session
+ * column the next turn of its conversation. */
+void srv_arrive_row(srv_sim *s, int i, size_t row);
 /* The conversation id of a request that has none. */
 uint64_t srv_lone_conv(const srv_req *q);
 /* q of a conversation completed: the next turn after a think time, or the

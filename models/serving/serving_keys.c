@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "models/serving/kvcache.h"
+#include "models/serving/prefix_tier.h"
 #include "models/workload/wl_keys.h"
 #include "models/serving/router.h"
 #include "models/serving/serving_capacity.h"
@@ -99,6 +100,9 @@ static const sim_key trace_keys[] = {
   K_STR(srv_trace_cfg, "time_column", time_column, "TIMESTAMP", "column of arrival times"),
   K_STR(srv_trace_cfg, "prompt_column", prompt_column, "ContextTokens", "column of prompt tokens"),
   K_STR(srv_trace_cfg, "output_column", output_column, "GeneratedTokens", "column of output tokens"),
+  K_STR(srv_trace_cfg, "session_column", session_column, "",
+        "column of conversation ids (integers >= 0): a row is the next turn of its conversation, its prompt "
+        "holding the earlier turns' prompt and answer (\"\": none, every row alone)"),
   {.name = "truncate", .kind = SIM_KEY_BOOL, .offset = offsetof(srv_trace_cfg, truncate), .def = 0,
    .help = "a row whose prompt + output exceed the context: false rejects it (as vLLM's API server; "
            "requests_too_long), true cuts it to fit"},
@@ -457,6 +461,19 @@ static const sim_key sched_keys[] = {
    WRITTEN(has_prefix_caching),
    .help = "continuous policies: keep full KV blocks after use and reuse those of a prompt's prefix (vLLM's "
            "automatic prefix caching; default: the stack's)"},
+  {.name = "prefix_cache_host_gb", .kind = SIM_KEY_FLOAT, .offset = P(sched.prefix_cache_host_gb), .def = 0,
+   .min = 0, .max = 1e5, .unit = "GB",
+   .help = "prefix cache: host memory per GPU for KV blocks the GPU evicts, loaded back over the host link when a "
+           "prompt needs them (vLLM CPU offloading, LMCache, SGLang HiCache; 0: none)"},
+  {.name = "prefix_cache_ssd_gb", .kind = SIM_KEY_FLOAT, .offset = P(sched.prefix_cache_ssd_gb), .def = 0,
+   .min = 0, .max = 1e6, .unit = "GB",
+   .help = "prefix cache: local SSD per GPU below host memory, for the blocks host memory evicts (0: none)"},
+  {.name = "prefix_cache_host_gbs", .kind = SIM_KEY_FLOAT, .offset = P(sched.prefix_cache_host_gbs), .def = 0,
+   .min = 0, .max = 1e4, .unit = "GB/s",
+   .help = "prefix cache: host-to-GPU bandwidth of a load (0: the GPU's host link from the catalog, PCIe)"},
+  {.name = "prefix_cache_ssd_gbs", .kind = SIM_KEY_FLOAT, .offset = P(sched.prefix_cache_ssd_gbs),
+   .def = PT_SSD_GBS_DEFAULT, .min = 0.001, .max = 1e4, .unit = "GB/s",
+   .help = "prefix cache: SSD read bandwidth per GPU (default 7: one PCIe 4.0 x4 NVMe drive)"},
   {.name = "streaming", .kind = SIM_KEY_BOOL, .offset = P(sched.streaming), .def = 1,
    .help = "tokens reach the client as they are made (false: with the whole answer; static never streams)"},
   {.name = "num_scheduler_steps", .kind = SIM_KEY_INT, .offset = P(sched.num_scheduler_steps), .def = 1,
@@ -785,6 +802,15 @@ static bool pool_sched(srv_params *p, int i, const sim_setup *su, sim_check *ck)
   if (sc->prefix_caching && windowed)
     sim_check_fail(ck, "scheduler.prefix_caching",
                    "true for %s, whose layers keep sliding windows (not modelled: expected false)", windowed->name);
+  /* the prefix cache's lower tiers: below a GPU tier, host memory first */
+  if (sc->prefix_cache_host_gb > 0 && !sc->prefix_caching)
+    sim_check_fail(ck, "scheduler.prefix_cache_host_gb",
+                   "%g GB of host memory for a prefix cache that is off (expected 0, or scheduler.prefix_caching "
+                   "= true)", sc->prefix_cache_host_gb);
+  if (sc->prefix_cache_ssd_gb > 0 && !(sc->prefix_cache_host_gb > 0))
+    sim_check_fail(ck, "scheduler.prefix_cache_ssd_gb",
+                   "%g GB of SSD without a host-memory tier (expected 0, or scheduler.prefix_cache_host_gb > 0: "
+                   "the SSD takes what host memory evicts)", sc->prefix_cache_ssd_gb);
   if (sc->num_scheduler_steps > 1 && (sc->policy == SRV_STATIC || sc->policy == SRV_DYNAMIC))
     sim_check_fail(ck, "scheduler.num_scheduler_steps",
                    "%lld steps per scheduling with a %s batch (expected 1: multi-step scheduling is for the "
@@ -950,6 +976,33 @@ static bool prepare_pool_model(srv_params *p, int i, int j, const sim_setup *su,
                    "fewer batched tokens or a shorter model.max_context",
                    m->name, gpus, g->name, (long long)(pl->kv_blocks * sc->block_size),
                    (long long)context);
+  }
+  /* the prefix cache's tiers below the GPU (a pool holding several
+   * models may not have them: srv_models_place): blocks of the GPU's own size
+   * (its KV per token, the drafter's too), loads over its host link */
+  if (j == pl->first_model) pl->tier_host_blocks = pl->tier_ssd_blocks = 0;
+  if (j == pl->first_model && sc->prefix_caching && sc->prefix_cache_host_gb > 0) {
+    double tok = kv_bytes_per_token_gpu(&pl->lr) + (spec ? pl->spec.kv_bytes_token_gpu : 0);
+    pl->tier_block_bytes = tok * (double)sc->block_size;
+    pl->tier_host_blocks = kv_blocks_in_bytes(sc->prefix_cache_host_gb * 1e9, tok, (int)sc->block_size);
+    pl->tier_ssd_blocks = kv_blocks_in_bytes(sc->prefix_cache_ssd_gb * 1e9, tok, (int)sc->block_size);
+    const net_link *hl = g->host_link;
+    pl->tier_host_bw = sc->prefix_cache_host_gbs > 0 ? sc->prefix_cache_host_gbs * 1e9 : hl ? net_bw(hl) : 0;
+    pl->tier_alpha_s = hl ? net_alpha_s(hl) : 0;
+    pl->tier_ssd_bw = sc->prefix_cache_ssd_gbs * 1e9;
+    if (pl->tier_host_blocks < 1)
+      sim_check_fail(ck, "scheduler.prefix_cache_host_gb",
+                     "%g GB holds no KV block of %s on %s (a block is %.3g MB per GPU; expected at least that)",
+                     sc->prefix_cache_host_gb, m->name, g->name, pl->tier_block_bytes / 1e6);
+    else if (pl->tier_host_blocks > INT32_MAX || pl->tier_ssd_blocks > INT32_MAX)
+      sim_check_fail(ck, pl->tier_host_blocks > INT32_MAX ? "scheduler.prefix_cache_host_gb" : "scheduler.prefix_cache_ssd_gb",
+                     "more than %d KV blocks per replica (expected fewer GB)", INT32_MAX);
+    if (sc->prefix_cache_ssd_gb > 0 && pl->tier_ssd_blocks < 1)
+      sim_check_fail(ck, "scheduler.prefix_cache_ssd_gb", "%g GB holds no KV block (a block is %.3g MB per GPU)",
+                     sc->prefix_cache_ssd_gb, pl->tier_block_bytes / 1e6);
+    if (!(pl->tier_host_bw > 0))
+      sim_check_fail(ck, "scheduler.prefix_cache_host_gbs",
+                     "0 and %s has no host link in the catalog (expected the host-to-GPU bandwidth in GB/s)", g->name);
   }
   srv_pool_model *v = &pl->var[j];
   v->lr = pl->lr;
@@ -1185,8 +1238,9 @@ static void prepare_class(srv_params *p, srv_class_cfg *c, const char *at, const
   if (c->has_trace) {
     char key[128];
     snprintf(key, sizeof key, "%s.trace.file", at);
-    sim_trace_column cols[2] = {{c->trace.prompt_column, 1}, {c->trace.output_column, 0}};
-    if (!su->read_trace(su, key, c->trace.file, c->trace.time_column, cols, 2, &c->tr)) return;
+    sim_trace_column cols[3] = {{c->trace.prompt_column, 1}, {c->trace.output_column, 0}, {c->trace.session_column, 0}};
+    if (!su->read_trace(su, key, c->trace.file, c->trace.time_column, cols, *c->trace.session_column ? 3 : 2, &c->tr))
+      return;
     /* rows the model cannot take, counted now so that the user hears of
      * them before the run (srv_fit_context applies the same rule) */
     c->too_long_rows = 0;

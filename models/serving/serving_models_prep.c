@@ -179,6 +179,9 @@ void srv_models_place(srv_params *p, sim_check *ck)
     if (pl->role != SRV_ROLE_BOTH)
       sim_check_fail(ck, key, "several models in a %s pool (not modelled: expected role \"both\")",
                      srv_role_names[pl->role]);
+    if (pl->sched.prefix_cache_host_gb > 0)
+      sim_check_fail(ck, key, "several models in a pool whose prefix cache has a host-memory tier (not "
+                     "modelled: expected scheduler.prefix_cache_host_gb = 0, or one model per pool)");
     place(p, pl);
     for (int j = 0; j < p->nmodels; j++)
       if (pl->place[j] > 0) held |= 1u << j;
@@ -238,6 +241,8 @@ void srv_lora_prepare(srv_params *p, sim_check *ck)
     if (pl->role != SRV_ROLE_BOTH)
       sim_check_fail(ck, key, "LoRA adapters with role \"%s\" (not modelled: expected \"both\")",
                      srv_role_names[pl->role]);
+    if (pl->sched.prefix_cache_host_gb > 0)
+      sim_check_fail(ck, "scheduler.prefix_cache_host_gb", "with LoRA adapters (not modelled: expected 0)");
   }
   if (spec_on(&p->spec))
     sim_check_fail(ck, "speculative.method", "with LoRA adapters (not modelled: expected \"none\")");

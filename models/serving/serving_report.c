@@ -297,6 +297,22 @@ void serving_report(void *self, sim_engine *eng, sim_report *rep)
   sim_report_num(rep, "prefix_cache_hit_rate", adm > 0 ? s->host.prompt_tokens_cached / adm : 0,
                  "prefix cache: share of prompt tokens found cached");
   sim_report_num(rep, "prefill_tokens_saved", s->host.prompt_tokens_cached, "  prompt tokens not computed");
+  /* the lower tiers, only when some pool has them (outputs without are
+   * as they were) */
+  bool tiers = false;
+  for (int i = 0; i < s->p->npools; i++)
+    if (s->p->pools[i].tier_host_blocks > 0) tiers = true;
+  if (tiers) {
+    sim_report_num(rep, "prefix_cache_host_hit_rate", adm > 0 ? s->host.prompt_tokens_host / adm : 0,
+                   "  of which loaded from host memory");
+    sim_report_num(rep, "prefix_cache_ssd_hit_rate", adm > 0 ? s->host.prompt_tokens_ssd / adm : 0,
+                   "  of which loaded from the local SSD");
+    sim_report_int(rep, "prefix_cache_host_loads", (int64_t)s->host.tier_loads,
+                   "prompts whose prefix was loaded from host memory or SSD");
+    sim_report_num(rep, "prefix_cache_host_load_time_s",
+                   s->host.tier_loads > 0 ? s->host.tier_load_s / (double)s->host.tier_loads : 0,
+                   "  mean time from admission to the load's end (s; waiting for the link included)");
+  }
   sim_report_int(rep, "conversations", (int64_t)s->conversations, "conversations started (workload.sessions)");
   bool conv = false;
   for (int i = 0; i < s->nsrc; i++) conv = conv || s->src[i].cfg->has_sessions || s->src[i].cfg->has_system_prompt;

@@ -73,6 +73,8 @@ static void on_timer(sim_engine *eng, void *ctx, uint64_t arg);
 static void start_step(srv_replica *r);
 static bool reclaim_one(void *arg);
 static void free_seq(srv_replica *r, int k, bool done);
+static srv_req *unload(srv_replica *r, srv_req *q);
+static srv_seq *seat(srv_replica *r, srv_req *q, int state);
 
 /* r's KV cache, empty: `blocks` blocks of its model's (r->lr) layout. */
 static void kv_of(srv_replica *r, int64_t blocks)
@@ -118,6 +120,16 @@ void srv_replica_init(srv_replica *r, srv_host *h, int index, int pool)
     pc_init(r->pc);
     kv_set_reclaim(&r->kv, reclaim_one, r);
   }
+  r->tier = NULL;
+  r->loading.head = r->loading.tail = NULL;
+  r->nloading = 0;
+  r->tier_link_free = 0;
+  r->tier_ev = 0;
+  if (r->pc && pl->tier_host_blocks > 0) {
+    r->tier = xmalloc(sizeof *r->tier);
+    pt_init(r->tier, pl->tier_host_blocks, pl->tier_ssd_blocks, pl->tier_block_bytes, pl->tier_host_bw,
+            pl->tier_ssd_bw, pl->tier_alpha_s);
+  }
 }
 
 void srv_replica_release(srv_replica *r)
@@ -126,6 +138,11 @@ void srv_replica_release(srv_replica *r)
     srv_lora_release(r->lora);
     free(r->lora);
     r->lora = NULL;
+  }
+  if (r->tier) {
+    pt_release(r->tier);
+    free(r->tier);
+    r->tier = NULL;
   }
   if (r->pc) {
     pc_release(r->pc);
@@ -137,7 +154,10 @@ void srv_replica_release(srv_replica *r)
   free(r->runq);
 }
 
-int64_t srv_replica_in_system(const srv_replica *r) { return r->nwait + r->nswapped + r->nrun + r->nsending; }
+int64_t srv_replica_in_system(const srv_replica *r)
+{
+  return r->nwait + r->nswapped + r->nrun + r->nsending + r->nloading;
+}
 
 static srv_req *fifo_pop(srv_fifo *f);
 static srv_req *from_run(srv_replica *r, int i);
@@ -175,6 +195,13 @@ void srv_replica_evict(srv_replica *r, bool waiting_only)
       h->waiting--;
       evicted(r, q);
     }
+    /* loading from the lower tiers: the loads are called off */
+    while (r->loading.head) evicted(r, unload(r, r->loading.head));
+    if (r->tier_ev) {
+      sim_cancel(h->eng, r->tier_ev);
+      r->tier_ev = 0;
+    }
+    r->tier_link_free = sim_now(h->eng);
     for (int i = 0; i < r->nrun; i++) {
       bool gone = r->run[i].state == SRV_GONE;
       srv_req *q = from_run(r, i);
@@ -349,11 +376,14 @@ static void sync_idle(srv_replica *r)
   kv_set_idle(&r->kv, r->pc->idle);
 }
 
-/* kv_cache's reclaim: evict the least recently used idle block. */
+/* kv_cache's reclaim: evict the least recently used idle block (to host
+ * memory when the cache has a tier there). */
 static bool reclaim_one(void *arg)
 {
   srv_replica *r = arg;
-  if (!pc_evict(r->pc)) return false;
+  uint64_t key;
+  if (!pc_evict_key(r->pc, &key)) return false;
+  if (r->tier) pt_put(r->tier, key);
   kv_cache_dropped(&r->kv);
   sync_idle(r);
   return true;
@@ -361,26 +391,42 @@ static bool reclaim_one(void *arg)
 
 /* Blocks of q's prompt (target) in r's cache, from the first on - at most
  * (target - 1) / block: the last token is always computed - and how many
- * of them are idle. */
-static int64_t cached_prefix(const srv_replica *r, srv_req *q, int64_t *idle)
+ * of them are idle; then, with lower tiers, how many of the blocks that
+ * follow are in host memory (*host) and on the SSD (*ssd), up to the first
+ * found in neither. */
+static int64_t cached_prefix(const srv_replica *r, srv_req *q, int64_t *idle, int64_t *host, int64_t *ssd)
 {
-  if (q->pc_version == r->pc->version && q->pc_replica == r->index && q->pc_target == q->target) {
+  uint64_t version = r->pc->version + (r->tier ? pt_version(r->tier) : 0);
+  if (q->pc_version == version && q->pc_replica == r->index && q->pc_target == q->target) {
     *idle = q->pc_idle;
+    *host = q->pc_host;
+    *ssd = q->pc_ssd;
     return q->pc_hits;
   }
   prefixes(q);
   int64_t most = ((int64_t)q->target - 1) / r->kv.block_tokens, n = 0;
-  *idle = 0;
+  *idle = *host = *ssd = 0;
   for (; n < most; n++) {
     int32_t e = pc_find(r->pc, block_key(r, q, n));
     if (e < 0) break;
     if (pc_refs(r->pc, e) == 0) (*idle)++;
   }
-  q->pc_version = r->pc->version;
+  if (r->tier)
+    for (int64_t j = n; j < most; j++) {
+      pt_where w = pt_find(r->tier, block_key(r, q, j));
+      if (w == PT_NONE) break;
+      if (w == PT_HOST)
+        (*host)++;
+      else
+        (*ssd)++;
+    }
+  q->pc_version = version;
   q->pc_replica = r->index;
   q->pc_target = q->target;
   q->pc_hits = (int32_t)n;
   q->pc_idle = (int32_t)*idle;
+  q->pc_host = (int32_t)*host;
+  q->pc_ssd = (int32_t)*ssd;
   return n;
 }
 
@@ -471,6 +517,147 @@ void srv_replica_clear_cache(srv_replica *r)
   if (r->pc->blocks != r->pc->idle) SIM_BUG("replica %d: clearing a cache whose blocks are held", r->index);
   while (pc_evict(r->pc)) kv_cache_dropped(&r->kv);
   sync_idle(r);
+  if (r->tier) pt_clear(r->tier);
+}
+
+/* ---- the prefix cache's lower tiers: loads ----
+ * A prompt whose prefix continues in host memory or on the SSD is admitted
+ * as vLLM V1 admits one whose KV a connector loads asynchronously
+ * (WAITING_FOR_REMOTE_KVS): the blocks for the rest of its prompt are
+ * reserved and the GPU-cached part held, its load is queued on the
+ * replica's host link (one load at a time, each bytes / bandwidth), and
+ * it waits aside - the steps go on without it, others are admitted - until
+ * the load lands; it then joins the batch before any new prompt, with the
+ * loaded tokens computed. A load's copies run on their own stream and
+ * copy engine, so the steps do not wait for them; nor do the writes of
+ * evicted blocks to host memory (device to host: the other direction of
+ * the link, also on a copy engine), which cost nothing here. */
+
+static void on_tier_land(sim_engine *eng, void *ctx, uint64_t arg);
+
+/* The next landing's event, for the first load not landed yet (any
+ * earlier one it had is called off). */
+static void rearm_land(srv_replica *r)
+{
+  sim_engine *eng = r->h->eng;
+  sim_time now = sim_now(eng);
+  if (r->tier_ev) {
+    sim_cancel(eng, r->tier_ev);
+    r->tier_ev = 0;
+  }
+  for (srv_req *x = r->loading.head; x; x = x->next)
+    if (x->load_done > now) {
+      r->tier_ev = sim_schedule_at(eng, x->load_done, on_tier_land, r, 0);
+      break;
+    }
+}
+
+/* q, loading on r, leaves the loads: its reserved blocks (which hold
+ * nothing yet) freed, its GPU-cached blocks let go; a load not started
+ * yet gives its time on the host link back to the loads behind it (one
+ * under way runs to its end); q returned. */
+static srv_req *unload(srv_replica *r, srv_req *q)
+{
+  sim_time now = sim_now(r->h->eng);
+  if (q->load_start > now) {
+    sim_time d = q->load_done - q->load_start;
+    for (srv_req *x = q->next; x; x = x->next) {
+      x->load_start -= d;
+      x->load_done -= d;
+    }
+    r->tier_link_free -= d;
+  }
+  if (!srv_fifo_remove(&r->loading, q)) SIM_BUG("replica %d: request %lld is not loading", r->index, (long long)q->id);
+  r->nloading--;
+  r->h->waiting--;
+  r->h->view[r->index].queue_len--;
+  kv_rec_free(&r->kv, &q->load_kv);
+  for (int64_t i = q->nref - 1; i >= 0; i--) {
+    int32_t e = pc_find(r->pc, block_key(r, q, i));
+    if (e < 0) SIM_BUG("replica %d: a held block of request %lld is not cached", r->index, (long long)q->id);
+    pc_unhold(r->pc, e);
+  }
+  q->nref = 0;
+  sync_idle(r);
+  return q;
+}
+
+/* q, taken from r's queue with hit blocks cached on the GPU (held) and the
+ * next host + ssd below it, loads those: the rest of its prompt reserved
+ * (need tokens), the blocks made most recently used where they are, the
+ * load queued on the host link. */
+static void start_load(srv_replica *r, srv_req *q, int64_t hit, int64_t host, int64_t ssd, int64_t need)
+{
+  srv_host *h = r->h;
+  int64_t B = r->kv.block_tokens;
+  /* last first: the prompt's first blocks end most recently used, as
+   * the GPU tier leaves them */
+  for (int64_t j = hit + host + ssd - 1; j >= hit; j--) {
+    uint64_t key = block_key(r, q, j);
+    pt_touch(r->tier, key, pt_find(r->tier, key));
+  }
+  kv_rec_clear(&q->load_kv);
+  kv_rec_reserve(&r->kv, &q->load_kv, need);
+  q->computed = (int32_t)((hit + host + ssd) * B);
+  sim_time now = sim_now(h->eng), start = r->tier_link_free > now ? r->tier_link_free : now;
+  sim_time done = start + sim_time_from_s(pt_load_s(r->tier, host, ssd));
+  q->load_start = start;
+  q->load_done = done;
+  r->tier_link_free = done;
+  q->state = SRV_LOADING;
+  fifo_push(&r->loading, q);
+  r->nloading++;
+  h->waiting++;
+  h->view[r->index].queue_len++;
+  if (!sim_in_warmup(h->eng)) {
+    h->prompt_tokens_admitted += q->target;
+    h->prompt_tokens_cached += (double)q->computed;
+    h->prompt_tokens_host += (double)(host * B);
+    h->prompt_tokens_ssd += (double)(ssd * B);
+    h->tier_loads++;
+    h->tier_load_s += sim_time_to_s(done - now);
+  }
+  if (!r->tier_ev) r->tier_ev = sim_schedule_at(h->eng, done, on_tier_land, r, 0);
+}
+
+/* A load landed: the next one's landing is awaited, and an idle replica
+ * composes a step (the loaded request joins it). */
+static void on_tier_land(sim_engine *eng, void *ctx, uint64_t arg)
+{
+  (void)arg;
+  srv_replica *r = ctx;
+  r->tier_ev = 0;
+  sim_time now = sim_now(eng);
+  for (srv_req *q = r->loading.head; q; q = q->next)
+    if (q->load_done > now) {
+      r->tier_ev = sim_schedule_at(eng, q->load_done, on_tier_land, r, 0);
+      break;
+    }
+  if (!r->busy) start_step(r);
+}
+
+/* Requests whose loads have landed join the batch (before any new
+ * prompt), as slots and the step's budget allow; how many. */
+static int admit_loaded(srv_replica *r, bool chunked, int64_t *budget)
+{
+  int n = 0;
+  sim_time now = sim_now(r->h->eng);
+  while (r->loading.head && r->loading.head->load_done <= now && r->nrun + r->nincoming < r->maxrun && *budget > 0) {
+    srv_req *q = r->loading.head;
+    int64_t rest = (int64_t)q->target - q->computed;
+    if (!chunked && rest > *budget) break;
+    fifo_pop(&r->loading);
+    r->nloading--;
+    r->h->waiting--;
+    r->h->view[r->index].queue_len--;
+    srv_seq *sq = seat(r, q, SRV_PREFILL);
+    sq->kv = q->load_kv;
+    kv_rec_clear(&q->load_kv);
+    sq->chunk = (int32_t)(rest < *budget ? rest : *budget);
+    *budget -= sq->chunk;
+    n++;
+  }
+  return n;
 }
 
 void srv_replica_set_model(srv_replica *r, const srv_pool_model *v)
@@ -519,6 +706,14 @@ void srv_replica_cancel(srv_replica *r, srv_req *q)
     h->waiting--;
     outstanding_change(r, -1);
     srv_request_rejected(h->sim, q, "timed out");
+    return;
+  case SRV_LOADING:
+    /* its load is called off (one under way runs to its end) */
+    unload(r, q);
+    rearm_land(r);
+    outstanding_change(r, -1);
+    srv_request_rejected(h->sim, q, "timed out");
+    if (!r->busy && r->nwait > 0) start_step(r);
     return;
   case SRV_XFER_WAIT:
   case SRV_XFER:
@@ -743,7 +938,7 @@ static void take_waiting(srv_replica *r, int c, srv_req *q)
 
 static int admit(srv_replica *r, bool chunked, int64_t *budget)
 {
-  int n = 0;
+  int n = r->nloading > 0 ? admit_loaded(r, chunked, budget) : 0;
   uint32_t blocked = 0;  /* LoRA: classes with nothing that may join now */
   for (;;) {
     int c = next_class(r, blocked);
@@ -758,10 +953,11 @@ static int admit(srv_replica *r, bool chunked, int64_t *budget)
     }
     /* with a prefix cache, the blocks it has of the prompt are held, not
      * computed; its idle ones are not free for this request */
-    int64_t hit = 0, idle = 0;
-    if (r->pc) hit = cached_prefix(r, q, &idle);
+    int64_t hit = 0, idle = 0, host = 0, ssd = 0;
+    if (r->pc) hit = cached_prefix(r, q, &idle, &host, &ssd);
     int64_t cached = hit * r->kv.block_tokens, need = q->target - cached;
-    if (!chunked && need > *budget) break;
+    /* (one whose prefix loads from the lower tiers takes no step yet) */
+    if (!chunked && host + ssd == 0 && need > *budget) break;
     r->kv.idle_blocks -= idle;
     kv_admit a = kv_admit_check(&r->kv, need);
     r->kv.idle_blocks += idle;
@@ -772,6 +968,10 @@ static int admit(srv_replica *r, bool chunked, int64_t *budget)
       continue;
     }
     if (hit > 0) hold_prefix(r, q, hit);
+    if (host + ssd > 0) {
+      start_load(r, q, hit, host, ssd, need);
+      continue;
+    }
     srv_seq *sq = to_run(r, q, need, SRV_PREFILL);
     q->computed = (int32_t)cached;
     if (!sim_in_warmup(r->h->eng)) {

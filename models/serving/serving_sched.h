@@ -23,6 +23,7 @@
 
 #include "models/serving/kvcache.h"
 #include "models/serving/prefix_cache.h"
+#include "models/serving/prefix_tier.h"
 #include "models/serving/router.h"
 #include "models/serving/serving.h"
 #include "sim/engine.h"
@@ -39,7 +40,10 @@ enum { SRV_WAITING, SRV_PREFILL, SRV_DECODE, SRV_HELD, SRV_SWAPPED, SRV_GONE,
        SRV_XFER_WAIT, SRV_XFER,
        /* several models (serving_models.c): sent to replica q->replica,
         * waiting there for it to load q's model */
-       SRV_PARKED };
+       SRV_PARKED,
+       /* its prefix's blocks on their way from the prefix cache's host
+        * memory or SSD (prefix_tier.h), its blocks reserved (load_kv) */
+       SRV_LOADING };
 
 /* One request, from a pool reused as requests finish: memory follows the
  * requests in flight, not those completed. While it runs, its progress
@@ -72,6 +76,7 @@ struct srv_req {
    * the request are unchanged) */
   uint64_t pc_version;
   int32_t pc_replica, pc_target, pc_hits, pc_idle;
+  int32_t pc_host, pc_ssd;      /* of that look-up: the blocks after pc_hits found in host memory, on the SSD */
   int32_t session;              /* its conversation's slot (serving_session.c), -1 none */
   int32_t adapter;              /* its LoRA adapter (serving_lora.h), -1 none */
   srv_req *next;                /* queue link */
@@ -83,6 +88,11 @@ struct srv_req {
   int32_t pd_dst, pd_slot;
   sim_event_id pd_ev;
   sim_time pd_ready, pd_start;
+  /* loading from the prefix cache's lower tiers (SRV_LOADING): the blocks
+   * reserved for the rest of its prompt, when its load starts on the
+   * host link and when it lands */
+  kv_rec load_kv;
+  sim_time load_start, load_done;
 };
 
 typedef struct {
@@ -117,7 +127,13 @@ typedef struct {
   double tokens;                /* output tokens emitted (the simulation zeroes it per interval) */
   uint64_t preemptions, swaps;  /* after the warm-up */
   double prompt_tokens_admitted; /* after the warm-up: prompt tokens of admissions (recomputes too) */
-  double prompt_tokens_cached;  /* of them, found in a prefix cache */
+  double prompt_tokens_cached;  /* of them, found in a prefix cache (any tier) */
+  /* the prefix cache's lower tiers, after the warm-up: prompt tokens
+   * loaded from host memory and from the SSD (part of prompt_tokens_cached),
+   * loads started and their time from admission to landing (s) */
+  double prompt_tokens_host, prompt_tokens_ssd;
+  uint64_t tier_loads;
+  double tier_load_s;
   /* speculative decoding (NULL, zeros when off): its random stream
    * ("serving.speculative"), and over the measured window the draft
    * tokens proposed and accepted, the decode steps of sequences and the
@@ -177,6 +193,15 @@ typedef struct {
   int64_t nsending, nincoming;
   double step_draft, draft_s;      /* speculative decoding: drafting's part of the step, and its total (readable) */
   struct srv_lora_state *lora;     /* its LoRA adapters (serving_lora.h), NULL when no class has any (readable) */
+  /* the prefix cache's lower tiers (scheduler.prefix_cache_host_gb), NULL
+   * none; requests whose prefix is loading, in the order their loads land
+   * (one at a time over the host link, which is free again at
+   * tier_link_free), the event of the next landing (0 none) */
+  pt_tier *tier;
+  srv_fifo loading;
+  int64_t nloading;                /* readable */
+  sim_time tier_link_free;
+  sim_event_id tier_ev;
 } srv_replica;
 
 /* ---- serving_sched.c, for the simulation ---- */

@@ -150,6 +150,24 @@ void srv_arrive(srv_sim *s, int i, int64_t prompt, int64_t output)
   send_turn(s, k, prompt, output);
 }
 
+/* A trace's conversation (trace.session_column): ids below the pool
+ * prompts' (bit 62) and above the generated conversations' (counted from
+ * 1), mixed from the class and the id the trace gives. */
+#define TRACE_CONV (UINT64_C(1) << 61)
+
+void srv_arrive_row(srv_sim *s, int i, size_t row)
+{
+  const sim_trace *tr = &s->src[i].cfg->tr;
+  srv_prefix_id id = {0, 0, 0, -1};
+  /* its prompt is taken as sent (an API request carries the history): it
+   * shares with the conversation's earlier turns as much as they hold -
+   * the previous turn's prompt and answer - and its new message is the
+   * rest (none when the prompt is shorter than that history) */
+  if (tr->ncols > 2)
+    id.conv = TRACE_CONV | (pc_mix(((uint64_t)i << 56) ^ pc_mix((uint64_t)tr->values[2][row])) & (TRACE_CONV - 1));
+  srv_send(s, i, tr->values[0][row], tr->values[1][row], &id);
+}
+
 uint64_t srv_lone_conv(const srv_req *q)
 {
   return LONE_CONV | (uint64_t)q->id;

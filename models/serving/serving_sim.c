@@ -369,8 +369,7 @@ static void on_arrival(sim_engine *eng, void *ctx, uint64_t arg)
     return;
   }
   if (src->trace) {
-    srv_prefix_id none = {0, 0, 0, -1};
-    srv_send(s, i, src->cfg->tr.values[0][src->row], src->cfg->tr.values[1][src->row], &none);
+    srv_arrive_row(s, i, src->row);
   } else {
     int64_t prompt = wl_size_sample(&src->prompt, src->rng_sizes);
     int64_t output = wl_size_sample(&src->output, src->rng_sizes);
