@@ -104,7 +104,9 @@ enum { TRAIN_RECOMPUTE_AUTO = LLM_RECOMPUTE_FULL + 1 };
  * OPTIMIZER (ZeRO-Offload, Ren et al. 2021, "ZeRO-Offload: Democratizing
  *   Billion-Scale Model Training", USENIX ATC): the fp32 master weights
  *   and Adam moments (12 B per parameter of the GPU's shard) live in host
- *   memory and the Adam step runs on the CPU; each iteration the 16-bit
+ *   memory, and with ZeRO >= 2 the 16-bit gradient shard too (with ZeRO 1
+ *   the gradients stay, as Megatron-Core's --optimizer-cpu-offload keeps
+ *   its gradient buffer); the Adam step runs on the CPU; each iteration the 16-bit
  *   gradients of the shard go down the GPU's host link (hidden under the
  *   last backward as far as it lasts) and the updated 16-bit weights come
  *   back (overlapped with the CPU step tile by tile, Ren et al. sec. 5.1);

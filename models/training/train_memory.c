@@ -113,6 +113,12 @@ void train_memory_need(const train_job *j, train_memory *o)
   if (j->offload & TRAIN_OFFLOAD_OPTIMIZER) {
     o->host_bytes += o->optimizer;
     o->optimizer = 0;
+    /* ZeRO-Offload over ZeRO 2: the gradient shard streams to the host too
+     * (the GPU keeps reduce buckets only, not counted) */
+    if (j->zero >= 2) {
+      o->host_bytes += o->grads;
+      o->grads = 0;
+    }
   }
   o->total = o->weights + o->grads + o->optimizer + o->activations;
   o->capacity = gpu_mem_bytes(j->gpu);
