@@ -36,6 +36,7 @@ typedef struct {
   int64_t zero, recompute_layers;
   const char *offload;
   bool fused_ce;
+  int dropout;
   /* --train */
   bool train, seq_parallel, no_flash;
   const char *node_link;
@@ -98,6 +99,9 @@ static const sim_key est_flags[] = {
   {.name = "offload", .kind = SIM_KEY_STRING, .offset = offsetof(est_params, offload), .def_str = "",
    .help = "--train: move to host memory: optimizer (ZeRO-Offload: Adam state and step on the CPU), activations, "
            "or both: optimizer,activations"},
+  {.name = "dropout", .kind = SIM_KEY_ENUM, .offset = offsetof(est_params, dropout), .def_str = "model",
+   .choices = train_dropout_names,
+   .help = "--train: dropout masks kept for backward: as the model was trained (its catalog entry), on or off"},
   {.name = "fused-ce", .kind = SIM_KEY_BOOL, .offset = offsetof(est_params, fused_ce), .def = TRAIN_DEFAULT_FUSED_CROSS_ENTROPY,
    .help = "--train: fused cross-entropy, logits kept in 16 bits instead of fp32"},
   IN(dp, "dp", 1, 1, 1e6, "data-parallel ranks the training state is sharded over (with --zero)"),
@@ -474,6 +478,7 @@ static void est_train(const est_params *o, const sim_catalogs *cats, sim_report 
   j.recompute = o->recompute;
   j.recompute_layers = (int)o->recompute_layers;
   j.fused_cross_entropy = o->fused_ce;
+  train_job_dropout(&j, o->dropout);
   char bad_item[64];
   j.offload = train_offload_parse(o->offload, bad_item, sizeof bad_item);
   if (j.offload < 0) {

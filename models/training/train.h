@@ -180,6 +180,11 @@ typedef struct {
  * train_default_net_link when the user names none). */
 void train_job_init(train_job *j, const llm_arch *m, const gpu_spec *g);
 static inline int train_job_gpus(const train_job *j) { return j->dp * j->tp * j->pp; }
+/* Dropout of a job, for key tables: "model" (the catalog entry's recipe,
+ * dropout_free: the default), "on", "off"; train_job_dropout applies the
+ * choice's index. */
+extern const char *const train_dropout_names[];
+void train_job_dropout(train_job *j, int choice);
 /* Micro-batches per iteration per pipeline: global_batch / (dp x micro_batch). */
 int train_micro_batches(const train_job *j);
 

@@ -11,6 +11,12 @@
 const char *const train_recompute_names[] = {"none", "selective", "full", "auto", NULL};
 const char *const train_prefetch_names[] = {"pre", "post", NULL};
 const char *const train_offload_names[] = {"optimizer", "activations", NULL};
+const char *const train_dropout_names[] = {"model", "on", "off", NULL};
+
+void train_job_dropout(train_job *j, int choice)
+{
+  j->dropout = choice == 1 || (choice == 0 && !(j->model && j->model->dropout_free));
+}
 
 /* The bit of one offload item of len characters, 0 if unknown. */
 static int offload_item(const char *item, size_t len)

@@ -25,7 +25,7 @@
 
 typedef struct {
   const char *model, *gpu, *node_link, *net_link;
-  int dtype, recompute, fsdp_prefetch;
+  int dtype, recompute, fsdp_prefetch, dropout;
   int64_t gpus, tp, pp, micro_batch, global_batch, seq_len, interleave, zero, gpus_per_node, nics_per_node;
   bool seq_parallel, flash_attention, fused_cross_entropy;
   int64_t recompute_layers;
@@ -79,6 +79,8 @@ static const sim_key training_keys[] = {
      "Megatron-LM's --recompute-method block --recompute-num-layers (0: all)"),
   {.name = "offload", .kind = SIM_KEY_NAMES, .offset = P(offload),
    .help = "moved to host memory: [\"optimizer\"] (ZeRO-Offload), [\"activations\"] or both"},
+  {.name = "dropout", .kind = SIM_KEY_ENUM, .offset = P(dropout), .choices = train_dropout_names, .def_str = "model",
+   .help = "dropout masks kept for backward: as the model was trained (its catalog entry), on or off"},
   {.name = "fused_cross_entropy", .kind = SIM_KEY_BOOL, .offset = P(fused_cross_entropy),
    .def = TRAIN_DEFAULT_FUSED_CROSS_ENTROPY, .help = "fused cross-entropy: logits kept in 16 bits, not fp32"},
   {.name = "seq_parallel", .kind = SIM_KEY_BOOL, .offset = P(seq_parallel), .def = 0, .help = "sequence parallelism"},
@@ -132,6 +134,7 @@ static void training_prepare(void *params, const sim_setup *su, sim_check *ck)
   j->recompute = p->recompute;
   j->recompute_layers = (int)p->recompute_layers;
   j->fused_cross_entropy = p->fused_cross_entropy;
+  train_job_dropout(j, p->dropout);
   char bad_item[64];
   j->offload = train_offload_names_parse(p->offload.v, p->offload.n, bad_item, sizeof bad_item);
   if (j->offload < 0) {
@@ -346,6 +349,7 @@ static void training_report(void *self, sim_engine *eng, sim_report *rep)
   sim_report_str(rep, "recompute_choice", p->auto_recompute ? "auto" : "given", "  recomputation chosen by");
   char off[64];
   sim_report_str(rep, "offload", train_offload_text(j->offload, off, sizeof off), "moved to host memory");
+  sim_report_str(rep, "dropout", j->dropout ? "kept" : "none", "dropout masks (the model's recipe, or training.dropout)");
   sim_report_num(rep, "offload_exposed_s", st->offload_exposed_s, "  activation offload not hidden (s)");
   sim_report_num(rep, "cpu_optimizer_s", st->cpu_optimizer_s, "  CPU Adam step (s)");
   sim_report_num(rep, "iterations", r->iterations, "iterations");

@@ -367,7 +367,31 @@ static void test_catalog_dropout(void)
     train_job j;
     train_job_init(&j, m, gpu("h100-sxm"));
     CHECK(j.dropout == want[i].dropout, "%s: dropout %d", want[i].model, j.dropout);
+    train_job_dropout(&j, 0);
+    CU_ASSERT_EQUAL(j.dropout, want[i].dropout);
+    train_job_dropout(&j, 1);
+    CU_ASSERT_TRUE(j.dropout);
+    train_job_dropout(&j, 2);
+    CU_ASSERT_FALSE(j.dropout);
   }
+  /* dropout on for Llama 2 7B (FlashAttention, one stage, recompute none):
+   * 2 s b h more per layer (the two masks) and the embedding's mask s b h */
+  const llm_arch *m = sim_catalog_find(cs_catalogs(), "models", "llama2-7b");
+  train_job j;
+  train_job_init(&j, m, gpu("h100-sxm"));
+  j.recompute = LLM_RECOMPUTE_NONE;
+  j.seq_len = 4096;
+  train_memory off, on;
+  train_memory_need(&j, &off);
+  train_job_dropout(&j, 1);
+  train_memory_need(&j, &on);
+  double sbh = 4096.0 * 4096;
+  CS_ASSERT_REL(on.activations - off.activations, 32 * 2 * sbh + sbh, 1e-9);
+  result r = RUN("estimate", "--train", "--model", "llama2-7b", "--gpus", "8", "--zero", "3", "--global-batch", "64",
+                 "--dropout", "on", "--json");
+  CHECK_RC(r, 0);
+  CHECK_OUT_HAS(r, "\"dropout\": \"kept\"");
+  result_free(&r);
 }
 
 /* Through the program: the margin and the choice in the JSON, the new
