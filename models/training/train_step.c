@@ -7,7 +7,9 @@
  * (train_schedule.c) with the p2p sends between stages on the link each
  * boundary crosses; data-parallel gradient traffic follows, hidden under
  * backward as far as the job's overlap allows (FSDP layer by layer, with
- * its prefetch); then the optimizer step. Last, what explains the time:
+ * its prefetch); then the optimizer step (on the CPU when offloaded, with
+ * its host-link transfers; offloaded activations make each op of a chunk
+ * last its transfer when that is longer). Last, what explains the time:
  * the communication left on the critical path and how long each link
  * (node, network) carries its busiest GPU's traffic. Constants are counted where the
  * kernels allow it and otherwise fitted on published runs, each saying on
