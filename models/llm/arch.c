@@ -237,6 +237,7 @@ static const sim_key llm_keys[] = {
   O(layer_norms, 16, "norms per layer (0: 2)"),
   B(qk_norm, "RMSNorm over the head width on queries and keys"),
   B(attn_sinks, "a learned attention-sink logit per head (gpt-oss)"),
+  B(dropout_free, "trained without dropout (Llama and most since 2023): training keeps no dropout masks"),
   B(published_active_excludes_embedding, "published_active_params leaves out the input embedding"),
   {.name = "published_params", .kind = SIM_KEY_FLOAT, .offset = offsetof(llm_arch, published_params),
    .required = true, .min = 0, .max = 1e16, .help = "parameter count the authors publish"},

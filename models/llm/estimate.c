@@ -33,7 +33,10 @@ typedef struct {
   bool has_overhead_ms;     /* --overhead-ms given: it replaces the stack's fixed host time */
   const char *stack;
   int recompute, fsdp_prefetch;
-  int64_t zero;
+  int64_t zero, recompute_layers;
+  const char *offload;
+  bool fused_ce;
+  int dropout;
   /* --train */
   bool train, seq_parallel, no_flash;
   const char *node_link;
@@ -88,7 +91,19 @@ static const sim_key est_flags[] = {
   FL(mfu, "mfu", 0.40, 0.01, 1, "model FLOPs utilisation of training (fraction of peak)"),
   {.name = "recompute", .kind = SIM_KEY_ENUM, .offset = offsetof(est_params, recompute),
    .def_str = TRAIN_DEFAULT_RECOMPUTE_NAME, .choices = train_recompute_names,
-   .help = "activation recomputation: none, selective (attention scores) or full (8p FLOPs per token, not 6p)"},
+   .help = "activation recomputation: none, selective (attention scores), full (8p FLOPs per token, not 6p), "
+           "or auto (with --train the cheapest that fits; without, as selective)"},
+  IN(recompute_layers, "recompute-layers", 0, 0, 1e5,
+     "--train, --recompute full: recompute N layers of each stage (each virtual stage when interleaved), as "
+     "Megatron-LM's block method with N layers (0: all)"),
+  {.name = "offload", .kind = SIM_KEY_STRING, .offset = offsetof(est_params, offload), .def_str = "",
+   .help = "--train: move to host memory: optimizer (ZeRO-Offload: Adam state and step on the CPU), activations, "
+           "or both: optimizer,activations"},
+  {.name = "dropout", .kind = SIM_KEY_ENUM, .offset = offsetof(est_params, dropout), .def_str = "model",
+   .choices = train_dropout_names,
+   .help = "--train: dropout masks kept for backward: as the model was trained (its catalog entry), on or off"},
+  {.name = "fused-ce", .kind = SIM_KEY_BOOL, .offset = offsetof(est_params, fused_ce), .def = TRAIN_DEFAULT_FUSED_CROSS_ENTROPY,
+   .help = "--train: fused cross-entropy, logits kept in 16 bits instead of fp32"},
   IN(dp, "dp", 1, 1, 1e6, "data-parallel ranks the training state is sharded over (with --zero)"),
   IN(zero, "zero", TRAIN_DEFAULT_ZERO, 0, 3, "ZeRO stage: 1 shards optimizer state over --dp, 2 also gradients, 3 also weights"),
   IN(gpus_per_node, "gpus-per-node", TRAIN_DEFAULT_GPUS_PER_NODE, 1, 1024, "GPUs a node-scope link (NVLink, PCIe) joins"),
@@ -461,6 +476,17 @@ static void est_train(const est_params *o, const sim_catalogs *cats, sim_report 
   j.seq_len = (int)o->seq_len;
   j.interleave = (int)o->interleave;
   j.recompute = o->recompute;
+  j.recompute_layers = (int)o->recompute_layers;
+  j.fused_cross_entropy = o->fused_ce;
+  train_job_dropout(&j, o->dropout);
+  char bad_item[64];
+  j.offload = train_offload_parse(o->offload, bad_item, sizeof bad_item);
+  if (j.offload < 0) {
+    sim_check_fail(ck, "offload", "unknown item '%s' in '%s' (expected optimizer, activations or both: "
+                   "optimizer,activations)", bad_item, o->offload);
+    return;
+  }
+  bool auto_recompute = j.recompute == TRAIN_RECOMPUTE_AUTO;
   j.seq_parallel = o->seq_parallel;
   j.zero = (int)o->zero;
   j.flash_attention = TRAIN_DEFAULT_FLASH_ATTENTION && !o->no_flash;
@@ -482,19 +508,21 @@ static void est_train(const est_params *o, const sim_catalogs *cats, sim_report 
     return;
   }
 
-  train_step_result r;
-  train_step(&j, &r);
+  train_memory fit;
   const double gib = 1073741824.0;
-  if (!r.mem.fits) {
+  if (!train_job_fit(&j, &fit)) {
     sim_check_fail(ck, "gpus",
-                   "%s does not fit on %d x %s (dp %d, tp %d, pp %d, ZeRO %d, recompute %s): each GPU needs %.1f "
+                   "%s does not fit on %d x %s (dp %d, tp %d, pp %d, ZeRO %d, recompute %s%s): each GPU needs %.1f "
                    "GiB (weights %.1f, gradients %.1f, optimizer %.1f, activations %.1f) but has %.1f: short by "
-                   "%.1f GiB; use more tp/pp, --zero, --recompute full or a smaller --micro-batch",
-                   m->name, gpus, g->name, j.dp, tp, pp, j.zero, train_recompute_names[j.recompute], r.mem.total / gib,
-                   r.mem.weights / gib, r.mem.grads / gib, r.mem.optimizer / gib, r.mem.activations / gib,
-                   r.mem.capacity / gib, r.mem.short_bytes / gib);
+                   "%.1f GiB; use more tp/pp, --zero, --offload%s or a smaller --micro-batch",
+                   m->name, gpus, g->name, j.dp, tp, pp, j.zero, train_recompute_names[j.recompute],
+                   auto_recompute ? ", the least memory of auto" : "", fit.total / gib, fit.weights / gib,
+                   fit.grads / gib, fit.optimizer / gib, fit.activations / gib, fit.capacity / gib,
+                   fit.short_bytes / gib, j.recompute == LLM_RECOMPUTE_FULL && !j.recompute_layers ? "" : ", --recompute full");
     return;
   }
+  train_step_result r;
+  train_step(&j, &r);
   double price = o->price > 0 ? o->price : g->price_usd_per_hour > 0 ? g->price_usd_per_hour : NAN;
   train_run_result run;
   train_run(&j, &r, o->train_tokens, price, &run);
@@ -513,7 +541,14 @@ static void est_train(const est_params *o, const sim_catalogs *cats, sim_report 
   sim_report_int(rep, "pp", pp, "pipeline stages");
   sim_report_int(rep, "interleave", j.interleave, "virtual stages per GPU");
   sim_report_int(rep, "micro_batches", r.micro_batches, "micro-batches per iteration");
-  sim_report_str(rep, "recompute", train_recompute_names[j.recompute], "activation recomputation");
+  sim_report_str(rep, "recompute", train_recompute_names[j.recompute],
+                 auto_recompute ? "activation recomputation (auto: the cheapest that fits)" : "activation recomputation");
+  sim_report_int(rep, "recompute_layers", train_recomputed_layers(&j),
+                 j.interleave > 1 ? "  layers recomputed per virtual stage" : "  layers recomputed per stage");
+  sim_report_str(rep, "recompute_choice", auto_recompute ? "auto" : "given", "  recomputation chosen by");
+  sim_report_str(rep, "dropout", j.dropout ? "kept" : "none", "dropout masks (the model's training recipe)");
+  char off[64];
+  sim_report_str(rep, "offload", train_offload_text(j.offload, off, sizeof off), "moved to host memory");
   sim_report_int(rep, "zero", j.zero, "ZeRO stage");
   if (j.zero >= 3) sim_report_str(rep, "fsdp_prefetch", train_prefetch_names[j.fsdp_prefetch], "FSDP backward prefetch");
   sim_report_str(rep, "tp_link", tp > 1 ? node->name : "none", "tensor-parallel link");
@@ -526,7 +561,10 @@ static void est_train(const est_params *o, const sim_catalogs *cats, sim_report 
   sim_report_num(rep, "pp_comm_s", r.pp_comm_s, "  pipeline sends on the critical path (s)");
   sim_report_num(rep, "dp_exposed_s", r.dp_exposed_s, "  data-parallel traffic not hidden (s)");
   sim_report_num(rep, "optimizer_s", r.optimizer_s, "  optimizer step (s)");
+  sim_report_num(rep, "offload_exposed_s", r.offload_exposed_s, "  activation offload not hidden (s)");
   sim_report_num(rep, "dp_comm_s", r.dp_comm_s, "data-parallel traffic, hidden or not (s)");
+  sim_report_num(rep, "offload_transfer_s", r.offload_transfer_s, "host-link traffic of the offload, hidden or not (s)");
+  sim_report_num(rep, "cpu_optimizer_s", r.cpu_optimizer_s, "CPU Adam step of the offloaded optimizer (s)");
   sim_report_num(rep, "exposed_comm_time_s", r.exposed_comm_s,
                  "exposed communication: tp + pp + dp (s)");
   char label[160];
@@ -551,6 +589,9 @@ static void est_train(const est_params *o, const sim_catalogs *cats, sim_report 
   sim_report_num(rep, "optimizer_bytes", r.mem.optimizer, "  optimizer state (bytes)");
   sim_report_num(rep, "activations_bytes", r.mem.activations, "  activations in flight (bytes)");
   sim_report_num(rep, "gpu_memory_bytes", r.mem.capacity, "GPU memory (bytes)");
+  sim_report_num(rep, "memory_margin_bytes", r.mem.margin_bytes, "memory left: capacity - need (bytes; < 0: does not fit)");
+  sim_report_num(rep, "host_memory_bytes", r.mem.host_bytes, "moved to host memory per GPU (bytes)");
+  sim_report_int(rep, "memory_stage", r.mem.stage, "  pipeline stage counted (the busier of the first and last)");
   sim_report_num(rep, "train_tokens", o->train_tokens, "training tokens");
   sim_report_num(rep, "iterations", run.iterations, "iterations");
   sim_report_num(rep, "train_flops", run.model_flops, "model FLOPs of the run");
@@ -582,7 +623,8 @@ const sim_command_type estimate_command = {
       "Defaults reproduce the seed article's case: GPT-3 175B, 1,024 tokens, 300B training tokens.\n"
       "--train simulates a training iteration instead (models/training/train.h): dp = --gpus / (tp x pp),\n"
       "--global-batch sequences of --seq-len tokens in micro-batches of --micro-batch, 1F1B or\n"
-      "interleaved (--interleave V), --recompute, --seq-parallel, --zero; prints iteration time and its\n"
+      "interleaved (--interleave V), --recompute (auto: the cheapest that fits) and --recompute-layers,\n"
+      "--seq-parallel, --zero, --offload optimizer,activations; prints iteration time and its\n"
       "breakdown, tokens/s per GPU, MFU and HFU, memory per GPU, days, GPU-hours, energy and cost,\n"
       "the communication not hidden (exposed_comm_time_s) and each link's busy share. Its defaults are\n"
       "the training section's (bf16, selective recomputation, FlashAttention, the network by GPU).\n"

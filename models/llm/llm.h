@@ -37,6 +37,7 @@ typedef struct {
   int64_t layer_norms;         /* norms per layer (0: 2, before attention and before the MLP) */
   bool qk_norm;                /* RMSNorm over head_dim on queries and keys (Qwen3, Gemma 3) */
   bool attn_sinks;             /* one learned sink logit per head and layer (gpt-oss) */
+  bool dropout_free;           /* trained without dropout: no dropout masks kept for backward (training memory) */
   bool published_active_excludes_embedding; /* the authors' active count leaves out the input embedding */
   double published_params, published_active_params;
   const char *params_source, *source;

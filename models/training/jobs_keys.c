@@ -49,7 +49,7 @@ static const sim_key job_keys[] = {
    .help = "training job: ZeRO stage"},
   {.name = "recompute", .kind = SIM_KEY_ENUM, .offset = J(recompute), .choices = train_recompute_names,
    .def_str = TRAIN_DEFAULT_RECOMPUTE_NAME,
-   .help = "training job: none, selective, full"},
+   .help = "training job: none, selective, full, or auto (the cheapest that fits)"},
   SIM_KEY_END,
 };
 #undef J
@@ -287,13 +287,15 @@ static void jobs_prepare(void *params, const sim_setup *su, sim_check *ck)
       sim_check_fail(ck, key, "%s (%s)", msg, bad);
       continue;
     }
-    train_step_result st;
-    train_step(&t, &st);
-    if (!st.mem.fits) {
-      sim_check_fail_capacity(ck, key, "%s does not fit on %lld x %s as tp %d x pp %d x dp %d: short by %.1f GiB per GPU",
-                     m->name, (long long)j->gpus, p->g->name, t.tp, t.pp, t.dp, st.mem.short_bytes / 1073741824.0);
+    train_memory fit;
+    if (!train_job_fit(&t, &fit)) {
+      sim_check_fail_capacity(ck, key, "%s does not fit on %lld x %s as tp %d x pp %d x dp %d (recompute %s): short "
+                     "by %.1f GiB per GPU", m->name, (long long)j->gpus, p->g->name, t.tp, t.pp, t.dp,
+                     train_recompute_names[t.recompute], fit.short_bytes / 1073741824.0);
       continue;
     }
+    train_step_result st;
+    train_step(&t, &st);
     train_run_result run;
     train_run(&t, &st, j->train_tokens, p->price, &run);
     j->duration_s = run.time_s;

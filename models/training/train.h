@@ -58,10 +58,13 @@ enum { TRAIN_PREFETCH_PRE, TRAIN_PREFETCH_POST };
  * written (tests/unit/test_training_run.c holds them equal).
  *   dtype bf16: the mixed precision of the runs the model is calibrated on
  *     since 2022 (MosaicML llm-foundry, LLaMA; models/VALIDATION.md).
- *   recompute selective: Korthikanti et al. 2022 ("Reducing Activation
- *     Recomputation in Large Transformer Models"): the attention part only,
- *     which frees the s x s activations for a few percent of compute;
- *     the shipped LLaMA-65B run uses it.
+ *   recompute auto in the key tables: the cheapest recomputation that
+ *     fits (train_job_fit), as frameworks' planners do; a job built in
+ *     code (train_job_init) starts at selective (Korthikanti et al. 2022,
+ *     "Reducing Activation Recomputation in Large Transformer Models": the
+ *     attention part only), a concrete level the model functions take.
+ *   dropout as the model was trained (its catalog entry's dropout_free);
+ *     cross-entropy unfused (TRAIN_DEFAULT_FUSED_CROSS_ENTROPY); no offload.
  *   FlashAttention on; micro-batch 1; 1F1B (no interleaving); ZeRO 0;
  *     8 GPUs per node with one network port per GPU (DGX A100/H100); the
  *     gradient reduction hidden under backward as far as it fits
@@ -69,7 +72,10 @@ enum { TRAIN_PREFETCH_PRE, TRAIN_PREFETCH_POST };
 #define TRAIN_DEFAULT_DTYPE GPU_BF16
 #define TRAIN_DEFAULT_DTYPE_NAME "bf16"
 #define TRAIN_DEFAULT_RECOMPUTE LLM_RECOMPUTE_SELECTIVE
-#define TRAIN_DEFAULT_RECOMPUTE_NAME "selective"
+/* What the key tables default to: `auto`, the cheapest recomputation that
+ * fits (train_job_fit). train_job_init leaves a concrete level
+ * (TRAIN_DEFAULT_RECOMPUTE) for code that builds a job itself. */
+#define TRAIN_DEFAULT_RECOMPUTE_NAME "auto"
 #define TRAIN_DEFAULT_FLASH_ATTENTION true
 #define TRAIN_DEFAULT_MICRO_BATCH 1
 #define TRAIN_DEFAULT_SEQ_LEN 2048
@@ -79,16 +85,62 @@ enum { TRAIN_PREFETCH_PRE, TRAIN_PREFETCH_POST };
 #define TRAIN_DEFAULT_NICS_PER_NODE 0
 #define TRAIN_DEFAULT_FSDP_PREFETCH TRAIN_PREFETCH_PRE
 #define TRAIN_DEFAULT_FSDP_PREFETCH_NAME "pre"
+/* Cross-entropy unfused: the logits kept for backward in fp32 (4 s b V / t
+ * bytes, Korthikanti et al. 2022, sec. 4.3), as Megatron-LM without
+ * --cross-entropy-loss-fusion and torchtitan do. The stack profiles of
+ * issue 15 will set it (and flash_attention) per stack. */
+#define TRAIN_DEFAULT_FUSED_CROSS_ENTROPY false
 /* Checkpoint write and restart after a failure, s: a checkpoint of a large
  * model to a parallel file system in about a minute, a restart (detect,
  * reschedule, reload) in ten. */
 #define TRAIN_DEFAULT_CHECKPOINT_S 60.0
 #define TRAIN_DEFAULT_RESTART_S 600.0
 
-/* Names of the recomputation modes (by LLM_RECOMPUTE_*) and of the FSDP
- * prefetch modes (by TRAIN_PREFETCH_*), NULL-terminated, for key tables. */
+/* A recomputation to be chosen: the cheapest that fits (train_job_fit),
+ * after LLM_RECOMPUTE_NONE / SELECTIVE / FULL. */
+enum { TRAIN_RECOMPUTE_AUTO = LLM_RECOMPUTE_FULL + 1 };
+
+/* What moves to host memory (train_job.offload, a bit set).
+ * OPTIMIZER (ZeRO-Offload, Ren et al. 2021, "ZeRO-Offload: Democratizing
+ *   Billion-Scale Model Training", USENIX ATC): the fp32 master weights
+ *   and Adam moments (12 B per parameter of the GPU's shard) live in host
+ *   memory, and with ZeRO >= 2 the 16-bit gradient shard too (with ZeRO 1
+ *   the gradients stay, as Megatron-Core's --optimizer-cpu-offload keeps
+ *   its gradient buffer); the Adam step runs on the CPU; each iteration the 16-bit
+ *   gradients of the shard go down the GPU's host link (hidden under the
+ *   last backward as far as it lasts) and the updated 16-bit weights come
+ *   back (overlapped with the CPU step tile by tile, Ren et al. sec. 5.1);
+ *   no one-step delayed update. Needs ZeRO >= 1 (the shard), as DeepSpeed
+ *   and Megatron-Core's --optimizer-cpu-offload do.
+ * ACTIVATIONS (Megatron-Core --cpu-offloading, PyTorch's
+ *   save_on_cpu): the activations a micro-batch keeps for backward go to
+ *   host memory layer by layer during forward and come back during
+ *   backward; the GPU keeps two layers' worth (the one computed and the
+ *   one in transfer). A chunk's forward (backward) then takes the longer
+ *   of its compute and its transfer over the host link. */
+enum { TRAIN_OFFLOAD_OPTIMIZER = 1, TRAIN_OFFLOAD_ACTIVATIONS = 2 };
+/* CPU Adam (DeepSpeedCPUAdam, AVX-512) speed, parameters per second per
+ * node, shared by the node's GPUs: about 0.22 s per billion parameters on
+ * a DGX-2's two 24-core Xeon Platinum 8168 (Ren et al. 2021, Table 4, the
+ * 1B row; 6.4 times PyTorch's CPU Adam). The table is an image in the
+ * copies the project could read: the figure is as recalled, not yet
+ * checked against the page (models/VALIDATION.md says so). */
+#define TRAIN_CPU_ADAM_PARAMS_PER_S_NODE 4.5e9
+
+/* Names of the recomputation modes (by LLM_RECOMPUTE_*, then "auto") and
+ * of the FSDP prefetch modes (by TRAIN_PREFETCH_*), NULL-terminated, for
+ * key tables; the offload items by bit (optimizer, activations). */
 extern const char *const train_recompute_names[];
 extern const char *const train_prefetch_names[];
+extern const char *const train_offload_names[];
+
+/* The offload items of a comma-separated list ("optimizer,activations",
+ * either or both; "" and "none": none) or of n names, as a bit set; -1
+ * with the first unknown item copied to bad. */
+int train_offload_parse(const char *list, char *bad, size_t n);
+int train_offload_names_parse(const char *const *names, int count, char *bad, size_t n);
+/* The items of a bit set as a list ("optimizer,activations", "none"). */
+const char *train_offload_text(int offload, char *buf, size_t n);
 
 /* The catalog name of the link between nodes when none is given: NDR
  * InfiniBand for GPUs of the NVLink 4 generation (DGX H100: 8 x 400 Gb/s),
@@ -106,7 +158,13 @@ typedef struct {
   int global_batch;         /* sequences per iteration (dp x micro_batch x micro-batches) */
   int seq_len;              /* tokens per sequence */
   int interleave;           /* virtual stages per GPU (1: 1F1B; v > 1: interleaved 1F1B) */
-  int recompute;            /* LLM_RECOMPUTE_NONE / SELECTIVE / FULL */
+  int recompute;            /* LLM_RECOMPUTE_NONE / SELECTIVE / FULL (TRAIN_RECOMPUTE_AUTO: resolve with train_job_fit) */
+  int recompute_layers;     /* with FULL: layers recomputed in each model chunk (a stage, or a virtual stage when
+                               interleaved), the first ones, as Megatron-LM's --recompute-method block
+                               --recompute-num-layers; 0: all */
+  bool dropout;             /* dropout masks kept for backward (default: the model's, !dropout_free) */
+  bool fused_cross_entropy; /* logits kept in 16 bits, not fp32 (TRAIN_DEFAULT_FUSED_CROSS_ENTROPY) */
+  int offload;              /* TRAIN_OFFLOAD_* bits */
   bool seq_parallel;        /* sequence parallelism (Korthikanti et al. 2022) */
   int zero;                 /* ZeRO stage 0..3 (3 = FSDP FULL_SHARD) */
   bool flash_attention;     /* fused attention (FlashAttention): no s x s scores in memory */
@@ -124,6 +182,11 @@ typedef struct {
  * train_default_net_link when the user names none). */
 void train_job_init(train_job *j, const llm_arch *m, const gpu_spec *g);
 static inline int train_job_gpus(const train_job *j) { return j->dp * j->tp * j->pp; }
+/* Dropout of a job, for key tables: "model" (the catalog entry's recipe,
+ * dropout_free: the default), "on", "off"; train_job_dropout applies the
+ * choice's index. */
+extern const char *const train_dropout_names[];
+void train_job_dropout(train_job *j, int choice);
 /* Micro-batches per iteration per pipeline: global_batch / (dp x micro_batch). */
 int train_micro_batches(const train_job *j);
 
@@ -142,25 +205,53 @@ double train_layer_matrix_params(const llm_arch *m);
 double train_model_flops(const train_job *j);
 double train_hardware_flops(const train_job *j);
 
-/* Memory per GPU on the busiest (first) pipeline stage, bytes. Adam in
- * mixed precision: 2 B weights + 2 B gradients + 12 B optimizer state per
- * parameter, divided over dp by ZeRO 1 (optimizer), 2 (+ gradients), 3 (+
- * weights). Activations per Korthikanti et al. 2022 (Table 2) for the
- * micro-batches in flight under 1F1B: min(p, m) on the first stage, times
- * (1 + (p-1)/(p v)) when interleaved. */
+/* Memory per GPU on the busier of the first and the last pipeline stage,
+ * bytes. Adam in mixed precision: 2 B weights + 2 B gradients + 12 B
+ * optimizer state per parameter, divided over dp by ZeRO 1 (optimizer), 2
+ * (+ gradients), 3 (+ weights). Activations per Korthikanti et al. 2022
+ * (sec. 4 and Table 2; train_memory.c writes the terms out): per layer and
+ * micro-batch by recomputation, for the micro-batches in flight under
+ * 1F1B: min(p, m) on the first stage, times (1 + (p-1)/(p v)) when
+ * interleaved; one on the last, which also keeps the output layer's input
+ * and the logits. Offloaded parts are counted in host_bytes, not in total. */
 typedef struct {
   double params;            /* parameters held per GPU before ZeRO */
   double weights, grads, optimizer, activations, total;
   double capacity;          /* the GPU's memory */
   bool fits;
   double short_bytes;       /* total - capacity when it does not fit, else 0 */
+  double margin_bytes;      /* capacity - total: negative when it does not fit */
+  double host_bytes;        /* moved to host memory by the job's offload */
+  int stage;                /* the stage counted: 0 or pp - 1 */
+  double layer_bytes;       /* activations one layer keeps for one micro-batch without recomputation */
+  double recompute_layer_bytes;  /* ... when recomputed in full (its input) */
 } train_memory;
 void train_memory_need(const train_job *j, train_memory *out);
 
+/* Activations one layer keeps for backward, per micro-batch and GPU, bytes,
+ * at recomputation level `recompute` (LLM_RECOMPUTE_*; the layer's own
+ * level, so FULL is a recomputed layer's input). */
+double train_layer_activation_bytes(const train_job *j, int recompute);
+
+/* Layers of one model chunk (a stage; a virtual stage when interleaved)
+ * and how many of them the job recomputes in full. */
+int train_chunk_layers(const train_job *j);
+int train_recomputed_layers(const train_job *j);
+
+/* Resolve TRAIN_RECOMPUTE_AUTO to the cheapest recomputation that fits, as
+ * frameworks' planners do: none, then selective, then full on the fewest
+ * layers of each chunk (1, 2, ...), then full on all; with none fitting,
+ * full on all. A concrete level is kept. Fills mem for the result and
+ * returns whether it fits. The job must pass train_job_check. */
+bool train_job_fit(train_job *j, train_memory *mem);
+
 /* One iteration. Times in seconds; the breakdown sums to iteration_s:
  * compute (busiest stage, m micro-batches), tp_comm (its tensor-parallel
- * collectives), bubble (pipeline idle), pp_comm (p2p on the critical path),
- * dp_exposed (gradient traffic not hidden), optimizer. exposed_comm is
+ * collectives), offload_exposed (activation offload not hidden), bubble
+ * (pipeline idle), pp_comm (p2p on the critical path), dp_exposed
+ * (gradient traffic not hidden), optimizer (on the GPU, or with optimizer
+ * offload: the exposed gradient download, then the CPU step and the
+ * weights' upload overlapped). exposed_comm is
  * every collective and send on the critical path: tp_comm + pp_comm +
  * dp_exposed (FSDP's exposed gathers are in dp_exposed).
  * Links: link_node_busy_s and link_net_busy_s are the time per iteration
@@ -175,6 +266,11 @@ typedef struct {
   int micro_batches;
   double iteration_s;
   double compute_s, tp_comm_s, bubble_s, pp_comm_s, dp_comm_s, dp_exposed_s, optimizer_s;
+  /* offload: the activation transfers not hidden under compute on the
+   * busiest stage (a part of the iteration), and the host link's traffic
+   * per iteration, hidden or not (activations and optimizer); the CPU Adam
+   * step (inside optimizer_s) */
+  double offload_exposed_s, offload_transfer_s, cpu_optimizer_s;
   double exposed_comm_s;
   double link_node_busy_s, link_net_busy_s, link_node_busy_fraction, link_net_busy_fraction;
   double bubble_fraction;   /* bubble / (pipeline time without p2p) */
@@ -185,7 +281,8 @@ typedef struct {
   const net_link *dp_link, *pp_link;   /* the links used (NULL when the degree is 1) */
   train_memory mem;
 } train_step_result;
-/* Simulate one iteration of a job that passed train_job_check. */
+/* Simulate one iteration of a job that passed train_job_check, with a
+ * concrete recomputation (not TRAIN_RECOMPUTE_AUTO: see train_job_fit). */
 void train_step(const train_job *j, train_step_result *out);
 
 /* Pipeline schedule: p stages, m micro-batches, v chunks per stage (chunk

@@ -1,14 +1,73 @@
 /* models/training/train_job.c: a training job's defaults, its
  * well-formedness (degrees that divide, a batch that splits into
- * micro-batches, a tensor-parallel group inside a node), and its FLOPs per
+ * micro-batches, a tensor-parallel group inside a node, recomputed layers
+ * within a stage, what it offloads), the offload lists, and its FLOPs per
  * iteration under the conventions of train.h. */
 #include <stdio.h>
 #include <string.h>
 
 #include "models/training/train.h"
 
-const char *const train_recompute_names[] = {"none", "selective", "full", NULL};
+const char *const train_recompute_names[] = {"none", "selective", "full", "auto", NULL};
 const char *const train_prefetch_names[] = {"pre", "post", NULL};
+const char *const train_offload_names[] = {"optimizer", "activations", NULL};
+const char *const train_dropout_names[] = {"model", "on", "off", NULL};
+
+void train_job_dropout(train_job *j, int choice)
+{
+  j->dropout = choice == 1 || (choice == 0 && !(j->model && j->model->dropout_free));
+}
+
+/* The bit of one offload item of len characters, 0 if unknown. */
+static int offload_item(const char *item, size_t len)
+{
+  for (int i = 0; train_offload_names[i]; i++)
+    if (strlen(train_offload_names[i]) == len && !strncmp(train_offload_names[i], item, len)) return 1 << i;
+  return 0;
+}
+
+int train_offload_parse(const char *list, char *bad, size_t n)
+{
+  if (!list || !*list || !strcmp(list, "none")) return 0;
+  int bits = 0;
+  for (const char *p = list;;) {
+    const char *end = strchr(p, ',');
+    size_t len = end ? (size_t)(end - p) : strlen(p);
+    int b = offload_item(p, len);
+    if (!b) {
+      snprintf(bad, n, "%.*s", (int)len, p);
+      return -1;
+    }
+    bits |= b;
+    if (!end) return bits;
+    p = end + 1;
+  }
+}
+
+int train_offload_names_parse(const char *const *names, int count, char *bad, size_t n)
+{
+  int bits = 0;
+  for (int i = 0; i < count; i++) {
+    int b = offload_item(names[i], strlen(names[i]));
+    if (!b && strcmp(names[i], "none")) {
+      snprintf(bad, n, "%s", names[i]);
+      return -1;
+    }
+    bits |= b;
+  }
+  return bits;
+}
+
+const char *train_offload_text(int offload, char *buf, size_t n)
+{
+  size_t used = 0;
+  buf[0] = 0;
+  for (int i = 0; train_offload_names[i]; i++)
+    if (offload & (1 << i) && used < n)
+      used += (size_t)snprintf(buf + used, n - used, "%s%s", used ? "," : "", train_offload_names[i]);
+  if (!used) snprintf(buf, n, "none");
+  return buf;
+}
 
 const char *train_default_net_link(const gpu_spec *g)
 {
@@ -26,6 +85,7 @@ void train_job_init(train_job *j, const llm_arch *m, const gpu_spec *g)
     .node_link = g ? (g->scaleup_link ? g->scaleup_link : g->host_link) : NULL, .net_link = NULL,
     .gpus_per_node = TRAIN_DEFAULT_GPUS_PER_NODE, .nics_per_node = TRAIN_DEFAULT_NICS_PER_NODE,
     .dp_overlap = TRAIN_DP_OVERLAP_DEFAULT, .fsdp_prefetch = TRAIN_DEFAULT_FSDP_PREFETCH,
+    .dropout = m ? !m->dropout_free : true, .fused_cross_entropy = TRAIN_DEFAULT_FUSED_CROSS_ENTROPY,
   };
 }
 
@@ -60,6 +120,24 @@ const char *train_job_check(const train_job *j, char *msg, size_t n)
   if (j->interleave > 1 && mb % j->pp != 0)
     return snprintf(msg, n, "the interleaved schedule needs micro-batches (%d) to be a multiple of pp (%d)", mb,
                     j->pp), "interleave";
+  if (j->recompute < LLM_RECOMPUTE_NONE || j->recompute > TRAIN_RECOMPUTE_AUTO)
+    return snprintf(msg, n, "recomputation %d is not none, selective, full or auto", j->recompute), "recompute";
+  int chunk = (int)(m->layers / (j->pp * j->interleave));
+  if (j->recompute_layers != 0 && j->recompute != LLM_RECOMPUTE_FULL)
+    return snprintf(msg, n, "%d recomputed layers need full recomputation (recompute full), not %s",
+                    j->recompute_layers, train_recompute_names[j->recompute]), "recompute_layers";
+  if (j->recompute_layers < 0 || j->recompute_layers > chunk)
+    return snprintf(msg, n, "%d is beyond the %d layers of a %s (%lld layers / (pp %d x interleave %d); expected "
+                    "1..%d, or 0 for all)", j->recompute_layers, chunk, j->interleave > 1 ? "virtual stage" : "stage",
+                    (long long)m->layers, j->pp, j->interleave, chunk), "recompute_layers";
+  if (j->offload & ~(TRAIN_OFFLOAD_OPTIMIZER | TRAIN_OFFLOAD_ACTIVATIONS))
+    return snprintf(msg, n, "offload bits %#x are not optimizer or activations", (unsigned)j->offload), "offload";
+  if (j->offload && !j->gpu->host_link)
+    return snprintf(msg, n, "%s has no host link to offload over", j->gpu->name), "offload";
+  if ((j->offload & TRAIN_OFFLOAD_OPTIMIZER) && j->zero < 1)
+    return snprintf(msg, n, "offloading the optimizer needs its state sharded over the data-parallel ranks (ZeRO 1 "
+                    "or more, as DeepSpeed's ZeRO-Offload and Megatron-Core's --optimizer-cpu-offload); ZeRO is %d",
+                    j->zero), "offload";
   if (j->zero < 0 || j->zero > 3) return snprintf(msg, n, "ZeRO stage %d is not 0..3", j->zero), "zero";
   if (j->nics_per_node < 0) return snprintf(msg, n, "%d network ports per node", j->nics_per_node), "nics_per_node";
   if (j->fsdp_prefetch != TRAIN_PREFETCH_PRE && j->fsdp_prefetch != TRAIN_PREFETCH_POST)
@@ -99,10 +177,21 @@ double train_model_flops(const train_job *j)
   return 3 * forward_parts(j, &lay, &head, &attn) * tokens;
 }
 
+int train_chunk_layers(const train_job *j) { return (int)(j->model->layers / (j->pp * j->interleave)); }
+
+int train_recomputed_layers(const train_job *j)
+{
+  if (j->recompute != LLM_RECOMPUTE_FULL) return 0;
+  return j->recompute_layers > 0 ? j->recompute_layers : train_chunk_layers(j);
+}
+
 double train_hardware_flops(const train_job *j)
 {
   double lay, head, attn, tokens = (double)j->global_batch * j->seq_len;
   double f = forward_parts(j, &lay, &head, &attn);
-  double extra = j->recompute == LLM_RECOMPUTE_FULL ? lay + attn : j->recompute == LLM_RECOMPUTE_SELECTIVE ? attn : 0;
+  /* full recomputation repeats the forward of its share of the layers */
+  double full = (double)train_recomputed_layers(j) / train_chunk_layers(j);
+  double extra = j->recompute == LLM_RECOMPUTE_FULL ? full * (lay + attn)
+               : j->recompute == LLM_RECOMPUTE_SELECTIVE ? attn : 0;
   return (3 * f + extra) * tokens;
 }

@@ -1,46 +1,152 @@
 /* models/training/train_memory.c: memory per GPU of a training job on its
- * busiest pipeline stage (the first, which holds the most micro-batches in
- * flight): weights, gradients and Adam state as ZeRO divides them, and the
- * activations kept for backward (Korthikanti et al. 2022, "Reducing
- * Activation Recomputation in Large Transformer Models", Table 2). */
+ * busiest pipeline stage (the first holds the most micro-batches in
+ * flight, the last the output layer and its logits): weights, gradients
+ * and Adam state as ZeRO divides them, the activations kept for backward
+ * by recomputation granularity (Korthikanti et al. 2022, "Reducing
+ * Activation Recomputation in Large Transformer Models", sec. 4, Table 2),
+ * with or without dropout masks, with fused kernels, and what offload
+ * moves to host memory; and the cheapest recomputation that fits. */
+#include <math.h>
+
 #include "models/training/train.h"
+#include "sim/util.h"
 
 /* Bytes per layer of one micro-batch of b sequences of s tokens kept for
- * the backward pass (16-bit activations), Korthikanti Table 2: without
- * recomputation s b h (10 + 24/t + 5 a s / (h t)), with sequence
- * parallelism s b h (34/t + 5 a s / (h t)); selective recomputation (and
- * fused attention, which keeps no s x s scores) drops the 5 a s / h term;
- * full recomputation keeps the layer input, 2 s b h (/t with sequence
- * parallelism). */
-static double layer_activations(const train_job *j, int recompute)
+ * the backward pass (16-bit activations, 1-byte dropout masks), Korthikanti
+ * sec. 4.1 for a GPT layer, its terms generalised to the layer's widths
+ * (q = h x query heads' width, kv per K or V, f the MLP width of the active
+ * experts):
+ *   outside the tensor-parallel regions (split by t only with sequence
+ *   parallelism): two layer-norm inputs 4sbh, the attention and MLP inputs
+ *   2sbh + 2sbh, the two dropout masks after attention and MLP 2sbh
+ *   (dropout only): 10sbh, or 8sbh without dropout;
+ *   inside (split by t): Q and K for QK^T 2sb(q + kv), V 2sb kv, the
+ *   output projection's input 2sbq, the MLP activation's input and output
+ *   4sbf (gated: the gate and up outputs 4sbf, the product 2sbf): 24sbh for
+ *   GPT (q = kv = h, f = 4h);
+ *   attention scores (split by t): softmax output 2as^2b, with dropout its
+ *   mask as^2b and output 2as^2b: 5as^2b, or 2as^2b without dropout;
+ *   FlashAttention keeps none, only its fp32 log-sum-exp per head and
+ *   token, 4asb; selective recomputation keeps neither (Korthikanti sec.
+ *   5: the core attention is recomputed).
+ * GPT with dropout: sbh (10 + 24/t + 5as/(ht)), with sequence parallelism
+ * sbh (34/t + 5as/(ht)) (Table 2). A layer recomputed in full keeps its
+ * input, 2sbh (/t with sequence parallelism). */
+double train_layer_activation_bytes(const train_job *j, int recompute)
 {
-  double s = j->seq_len, b = j->micro_batch, h = (double)j->model->hidden, a = (double)j->model->heads;
-  double t = j->tp;
-  if (recompute == LLM_RECOMPUTE_FULL) return 2 * s * b * h / (j->seq_parallel ? t : 1);
-  double linear = j->seq_parallel ? 34 / t : 10 + 24 / t;
-  double scores = recompute == LLM_RECOMPUTE_SELECTIVE || j->flash_attention ? 0 : 5 * a * s / (h * t);
-  return s * b * h * (linear + scores);
+  const llm_arch *m = j->model;
+  double s = j->seq_len, b = j->micro_batch, h = (double)m->hidden, a = (double)m->heads, t = j->tp;
+  double rep = j->seq_parallel ? t : 1;
+  if (recompute == LLM_RECOMPUTE_FULL) return 2 * s * b * h / rep;
+  double q = llm_q_dim(m), kv = llm_kv_dim(m);
+  double f = (double)m->ffn * (m->experts > 1 ? (double)m->experts_active : 1);
+  double outside = (8 + (j->dropout ? 2 : 0)) * h / rep;
+  double inside = (2 * (q + kv) + 2 * kv + 2 * q + (m->ffn_kind == LLM_FFN_GATED ? 6 : 4) * f) / t;
+  double scores = recompute == LLM_RECOMPUTE_SELECTIVE ? 0
+                : j->flash_attention ? 4 * a / t
+                : (j->dropout ? 5 : 2) * a * s / t;
+  return s * b * (outside + inside + scores);
+}
+
+/* Activations of one micro-batch through the stage's layers (v chunks of
+ * Lc layers, the first N of each recomputed in full, the others at the
+ * job's level: Megatron-LM's full granularity recomputes nothing of the
+ * layers it does not checkpoint). */
+static double stage_micro_batch(const train_job *j)
+{
+  int lc = train_chunk_layers(j), n = train_recomputed_layers(j);
+  int rest = j->recompute == LLM_RECOMPUTE_FULL ? LLM_RECOMPUTE_NONE : j->recompute;
+  double chunk = n * train_layer_activation_bytes(j, LLM_RECOMPUTE_FULL) + (lc - n) * train_layer_activation_bytes(j, rest);
+  return j->interleave * chunk;
 }
 
 void train_memory_need(const train_job *j, train_memory *o)
 {
+  SIM_ASSERT(j->recompute != TRAIN_RECOMPUTE_AUTO);
   double p = llm_params(j->model) / ((double)j->tp * j->pp), d = j->dp;
-  o->params = p;
+  *o = (train_memory){.params = p};
   o->weights = 2 * p / (j->zero >= 3 ? d : 1);
   o->grads = 2 * p / (j->zero >= 2 ? d : 1);
   o->optimizer = 12 * p / (j->zero >= 1 ? d : 1);
 
   int m = train_micro_batches(j), pp = j->pp, v = j->interleave;
-  double layers = (double)j->model->layers / pp;
-  /* 1F1B: the first stage starts p forwards before its first backward */
-  double in_flight = m < pp ? m : pp;
-  if (v > 1) in_flight = pp * (1 + (pp - 1.0) / (pp * v));
-  if (in_flight > m) in_flight = m;
-  o->activations = layer_activations(j, j->recompute) * layers * in_flight;
+  double s = j->seq_len, b = j->micro_batch, h = (double)j->model->hidden, t = j->tp;
+  double rep = j->seq_parallel ? t : 1;
+  /* 1F1B: the first stage starts p forwards before its first backward, the
+   * last one; interleaved (Megatron's warm-up of (p-1-r) 2 + (v-1) p chunk
+   * micro-batches on rank r): p (1 + (p-1)/(p v)) and ((v-1) p + 1) / v
+   * stages' worth */
+  double first = m < pp ? m : pp, last = 1;
+  if (v > 1) {
+    first = pp * (1 + (pp - 1.0) / (pp * v));
+    last = ((v - 1.0) * pp + 1) / v;
+  }
+  if (first > m) first = m;
+  if (last > m) last = m;
+  double per_mb = stage_micro_batch(j);
+  o->layer_bytes = train_layer_activation_bytes(j, LLM_RECOMPUTE_NONE);
+  o->recompute_layer_bytes = train_layer_activation_bytes(j, LLM_RECOMPUTE_FULL);
   /* recomputing a layer for its backward materialises its activations once */
-  if (j->recompute == LLM_RECOMPUTE_FULL) o->activations += layer_activations(j, LLM_RECOMPUTE_NONE);
+  double work = train_recomputed_layers(j) > 0 ? o->layer_bytes : 0;
+  /* first stage: the embedding's dropout mask, sbh (Korthikanti sec. 4.3);
+   * last stage: the final layer norm's and the output projection's inputs,
+   * 4sbh, and the logits for the cross-entropy, 4sbV/t in fp32 (2sbV/t in
+   * 16 bits when fused) */
+  double emb = j->dropout ? s * b * h / rep : 0;
+  double out = 4 * s * b * h / rep + (j->fused_cross_entropy ? 2 : 4) * s * b * (double)j->model->vocab / t;
+  /* activation offload keeps two layers' worth of a micro-batch on the GPU
+   * (the largest a layer keeps: at the job's level unless every layer is
+   * recomputed) and moves the rest to the host */
+  double in_first = first * per_mb, in_last = last * per_mb, kept_first = in_first, kept_last = in_last;
+  if (j->offload & TRAIN_OFFLOAD_ACTIVATIONS) {
+    int lvl = j->recompute == LLM_RECOMPUTE_FULL ? LLM_RECOMPUTE_NONE : j->recompute;
+    double lay = train_recomputed_layers(j) == train_chunk_layers(j) ? o->recompute_layer_bytes
+                                                                     : train_layer_activation_bytes(j, lvl);
+    kept_first = fmin(in_first, 2 * lay);
+    kept_last = fmin(in_last, 2 * lay);
+  }
+  double act_first = kept_first + first * emb + work + (pp == 1 ? out : 0);
+  double act_last = kept_last + work + out;
+  o->stage = pp > 1 && act_last > act_first ? pp - 1 : 0;
+  o->activations = o->stage ? act_last : act_first;
+  o->host_bytes = o->stage ? in_last - kept_last : in_first - kept_first;
+  if (j->offload & TRAIN_OFFLOAD_OPTIMIZER) {
+    o->host_bytes += o->optimizer;
+    o->optimizer = 0;
+    /* ZeRO-Offload over ZeRO 2: the gradient shard streams to the host too
+     * (the GPU keeps reduce buckets only, not counted) */
+    if (j->zero >= 2) {
+      o->host_bytes += o->grads;
+      o->grads = 0;
+    }
+  }
   o->total = o->weights + o->grads + o->optimizer + o->activations;
   o->capacity = gpu_mem_bytes(j->gpu);
   o->fits = o->total <= o->capacity;
   o->short_bytes = o->fits ? 0 : o->total - o->capacity;
+  o->margin_bytes = o->capacity - o->total;
+}
+
+bool train_job_fit(train_job *j, train_memory *mem)
+{
+  if (j->recompute != TRAIN_RECOMPUTE_AUTO) {
+    train_memory_need(j, mem);
+    return mem->fits;
+  }
+  j->recompute_layers = 0;
+  static const int levels[] = {LLM_RECOMPUTE_NONE, LLM_RECOMPUTE_SELECTIVE};
+  for (int i = 0; i < 2; i++) {
+    j->recompute = levels[i];
+    train_memory_need(j, mem);
+    if (mem->fits) return true;
+  }
+  j->recompute = LLM_RECOMPUTE_FULL;
+  for (int n = 1; n < train_chunk_layers(j); n++) {
+    j->recompute_layers = n;
+    train_memory_need(j, mem);
+    if (mem->fits) return true;
+  }
+  j->recompute_layers = 0;
+  train_memory_need(j, mem);
+  return mem->fits;
 }

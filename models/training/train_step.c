@@ -7,7 +7,9 @@
  * (train_schedule.c) with the p2p sends between stages on the link each
  * boundary crosses; data-parallel gradient traffic follows, hidden under
  * backward as far as the job's overlap allows (FSDP layer by layer, with
- * its prefetch); then the optimizer step. Last, what explains the time:
+ * its prefetch); then the optimizer step (on the CPU when offloaded, with
+ * its host-link transfers; offloaded activations make each op of a chunk
+ * last its transfer when that is longer). Last, what explains the time:
  * the communication left on the critical path and how long each link
  * (node, network) carries its busiest GPU's traffic. Constants are counted where the
  * kernels allow it and otherwise fitted on published runs, each saying on
@@ -127,7 +129,10 @@ static void layer_time(const train_job *j, layer_cost *c)
 
   c->fwd = gemm + attn + elem + scores + cast_f;
   c->bwd = 2 * (gemm + elem + scores) + (j->flash_attention ? TRAIN_FLASH_BACKWARD : 2) * attn + cast_b;
-  c->recompute = j->recompute == LLM_RECOMPUTE_FULL ? c->fwd
+  /* full recomputation repeats the forward of its layers (N of a chunk's
+   * Lc: the share N / Lc per layer on average) */
+  double full = (double)train_recomputed_layers(j) / train_chunk_layers(j);
+  c->recompute = j->recompute == LLM_RECOMPUTE_FULL ? full * c->fwd
                : j->recompute == LLM_RECOMPUTE_SELECTIVE ? attn + scores : 0;
 
   /* Megatron tensor parallelism: 2 all-reduces of the layer's activations
@@ -140,7 +145,7 @@ static void layer_time(const train_job *j, layer_cost *c)
   }
   c->tp_fwd = 2 * coll;
   c->tp_bwd = 2 * coll;
-  c->tp_recompute = j->recompute == LLM_RECOMPUTE_FULL ? 2 * coll : 0;
+  c->tp_recompute = j->recompute == LLM_RECOMPUTE_FULL ? full * 2 * coll : 0;
 }
 
 /* Forward and backward compute of the output head for one micro-batch (on
@@ -256,9 +261,27 @@ void train_step(const train_job *j, train_step_result *o)
     nop2p[s] = 0;
     if (p > 1) o->pp_link = o->pp_link && o->pp_link->scope == NET_SCOPE_NETWORK ? o->pp_link : l;
   }
+  /* activation offload: a chunk's activations leave over the host link
+   * during its forward and come back during its backward, each op taking
+   * the longer of the two; what exceeds the compute is exposed (counted on
+   * the last stage, the one `busiest` describes) */
+  double act_x = 0;
+  if (j->offload & TRAIN_OFFLOAD_ACTIVATIONS) {
+    int n = train_recomputed_layers(j), lvl = j->recompute == LLM_RECOMPUTE_FULL ? LLM_RECOMPUTE_NONE : j->recompute;
+    double bytes = n * train_layer_activation_bytes(j, LLM_RECOMPUTE_FULL) +
+                   (train_chunk_layers(j) - n) * train_layer_activation_bytes(j, lvl);
+    act_x = net_p2p_s(j->gpu->host_link, bytes);
+    for (int s = 0; s < p; s++) {
+      double ef = fmax(0, act_x - f[s]), eb = fmax(0, act_x - b[s]);
+      if (s == p - 1) o->offload_exposed_s = m * v * (ef + eb);
+      f[s] += ef;
+      b[s] += eb;
+    }
+    o->offload_transfer_s = 2 * m * v * act_x;
+  }
   double pipe0 = train_pipeline_time(p, m, v, f, b, nop2p);
   double pipe = p > 1 ? train_pipeline_time(p, m, v, f, b, p2p) : pipe0;
-  double busiest = m * v * (chunk_comp + chunk_tp) + m * head;
+  double busiest = m * v * (chunk_comp + chunk_tp) + m * head + o->offload_exposed_s;
   o->micro_batches = m;
   o->compute_s = m * v * chunk_comp + m * head;
   o->tp_comm_s = m * v * chunk_tp;
@@ -289,7 +312,20 @@ void train_step(const train_job *j, train_step_result *o)
     }
   }
   double updated = o->mem.params / (j->zero >= 1 ? j->dp : 1);
-  o->optimizer_s = updated * TRAIN_ADAM_BYTES / (gpu_mem_bw(j->gpu) * j->gpu->memory_efficiency);
+  if (j->offload & TRAIN_OFFLOAD_OPTIMIZER) {
+    /* ZeRO-Offload: the shard's 16-bit gradients go down during the last
+     * backward (exposed past it), the CPU steps the shard with the node's
+     * cores shared by its GPUs, the 16-bit weights come back tile by tile
+     * under the CPU step */
+    const net_link *host = j->gpu->host_link;
+    double down = net_p2p_s(host, updated * TRAIN_GRAD_BYTES), up = net_p2p_s(host, updated * TRAIN_WEIGHT_BYTES);
+    int sharing = gpus < j->gpus_per_node ? gpus : j->gpus_per_node;
+    o->cpu_optimizer_s = updated / (TRAIN_CPU_ADAM_PARAMS_PER_S_NODE / sharing);
+    o->optimizer_s = down - fmin(down, v * b[p - 1]) + fmax(o->cpu_optimizer_s, up);
+    o->offload_transfer_s += down + up;
+  } else {
+    o->optimizer_s = updated * TRAIN_ADAM_BYTES / (gpu_mem_bw(j->gpu) * j->gpu->memory_efficiency);
+  }
 
   o->iteration_s = pipe + o->dp_exposed_s + o->optimizer_s;
   o->exposed_comm_s = o->tp_comm_s + o->pp_comm_s + o->dp_exposed_s;

@@ -25,9 +25,12 @@
 
 typedef struct {
   const char *model, *gpu, *node_link, *net_link;
-  int dtype, recompute, fsdp_prefetch;
+  int dtype, recompute, fsdp_prefetch, dropout;
   int64_t gpus, tp, pp, micro_batch, global_batch, seq_len, interleave, zero, gpus_per_node, nics_per_node;
-  bool seq_parallel, flash_attention;
+  bool seq_parallel, flash_attention, fused_cross_entropy;
+  int64_t recompute_layers;
+  sim_names offload;
+  bool auto_recompute;      /* prepared: recompute was auto */
   double dp_overlap, train_tokens, usd_per_gpu_hour, interval_s;
   struct { double mtbf_gpu_h, checkpoint_interval_s, checkpoint_s, restart_s; } failures;
   /* prepared */
@@ -69,7 +72,17 @@ static const sim_key training_keys[] = {
   KI("seq_len", seq_len, TRAIN_DEFAULT_SEQ_LEN, 1, 1e7, "tokens per sequence"),
   KI("interleave", interleave, TRAIN_DEFAULT_INTERLEAVE, 1, 64, "virtual stages per GPU (1: 1F1B)"),
   {.name = "recompute", .kind = SIM_KEY_ENUM, .offset = P(recompute), .choices = train_recompute_names,
-   .def_str = TRAIN_DEFAULT_RECOMPUTE_NAME, .help = "activation recomputation: none, selective, full"},
+   .def_str = TRAIN_DEFAULT_RECOMPUTE_NAME,
+   .help = "activation recomputation: none, selective, full, or auto (the cheapest that fits)"},
+  KI("recompute_layers", recompute_layers, 0, 0, 1e5,
+     "with recompute = \"full\": layers recomputed in each stage (each virtual stage when interleaved), as "
+     "Megatron-LM's --recompute-method block --recompute-num-layers (0: all)"),
+  {.name = "offload", .kind = SIM_KEY_NAMES, .offset = P(offload),
+   .help = "moved to host memory: [\"optimizer\"] (ZeRO-Offload), [\"activations\"] or both"},
+  {.name = "dropout", .kind = SIM_KEY_ENUM, .offset = P(dropout), .choices = train_dropout_names, .def_str = "model",
+   .help = "dropout masks kept for backward: as the model was trained (its catalog entry), on or off"},
+  {.name = "fused_cross_entropy", .kind = SIM_KEY_BOOL, .offset = P(fused_cross_entropy),
+   .def = TRAIN_DEFAULT_FUSED_CROSS_ENTROPY, .help = "fused cross-entropy: logits kept in 16 bits, not fp32"},
   {.name = "seq_parallel", .kind = SIM_KEY_BOOL, .offset = P(seq_parallel), .def = 0, .help = "sequence parallelism"},
   {.name = "flash_attention", .kind = SIM_KEY_BOOL, .offset = P(flash_attention), .def = TRAIN_DEFAULT_FLASH_ATTENTION,
    .help = "fused attention (FlashAttention)"},
@@ -119,6 +132,16 @@ static void training_prepare(void *params, const sim_setup *su, sim_check *ck)
   j->seq_len = (int)p->seq_len;
   j->interleave = (int)p->interleave;
   j->recompute = p->recompute;
+  j->recompute_layers = (int)p->recompute_layers;
+  j->fused_cross_entropy = p->fused_cross_entropy;
+  train_job_dropout(j, p->dropout);
+  char bad_item[64];
+  j->offload = train_offload_names_parse(p->offload.v, p->offload.n, bad_item, sizeof bad_item);
+  if (j->offload < 0) {
+    sim_check_fail(ck, "offload", "unknown item \"%s\" (expected \"optimizer\", \"activations\" or both)", bad_item);
+    return;
+  }
+  p->auto_recompute = j->recompute == TRAIN_RECOMPUTE_AUTO;
   j->seq_parallel = p->seq_parallel;
   j->flash_attention = p->flash_attention;
   j->zero = (int)p->zero;
@@ -136,17 +159,20 @@ static void training_prepare(void *params, const sim_setup *su, sim_check *ck)
     sim_check_fail(ck, !strcmp(bad, "dp") ? "gpus" : bad, "%s", msg);
     return;
   }
-  train_step(j, &p->step);
-  if (!p->step.mem.fits) {
-    const train_memory *mm = &p->step.mem;
+  train_memory fit;
+  if (!train_job_fit(j, &fit)) {
+    const train_memory *mm = &fit;
     sim_check_fail_capacity(ck, "gpus",
-                   "%s does not fit on %s with dp %d x tp %d x pp %d: each GPU needs %.1f GiB (weights %.1f, "
-                   "gradients %.1f, optimizer %.1f, activations %.1f) of %.1f GiB: short by %.1f GiB; raise tp, pp "
-                   "or the ZeRO stage, or recompute activations",
-                   m->name, g->name, j->dp, j->tp, j->pp, mm->total / GIB, mm->weights / GIB, mm->grads / GIB,
-                   mm->optimizer / GIB, mm->activations / GIB, mm->capacity / GIB, mm->short_bytes / GIB);
+                   "%s does not fit on %s with dp %d x tp %d x pp %d (recompute %s%s): each GPU needs %.1f GiB "
+                   "(weights %.1f, gradients %.1f, optimizer %.1f, activations %.1f) of %.1f GiB: short by %.1f GiB; "
+                   "raise tp, pp or the ZeRO stage, offload, or recompute activations",
+                   m->name, g->name, j->dp, j->tp, j->pp, train_recompute_names[j->recompute],
+                   p->auto_recompute ? ", the least memory of auto" : "", mm->total / GIB, mm->weights / GIB,
+                   mm->grads / GIB, mm->optimizer / GIB, mm->activations / GIB, mm->capacity / GIB,
+                   mm->short_bytes / GIB);
     return;
   }
+  train_step(j, &p->step);
   p->price = p->usd_per_gpu_hour > 0 ? p->usd_per_gpu_hour : g->price_usd_per_hour > 0 ? g->price_usd_per_hour : NAN;
   if (isnan(p->price))
     sim_check_warn(ck, "gpu", "no price for GPU %s: cost_usd and usd_per_* are null; set "
@@ -314,6 +340,18 @@ static void training_report(void *self, sim_engine *eng, sim_report *rep)
   sim_report_num(rep, "mfu", st->mfu, "model FLOPs utilization");
   sim_report_num(rep, "hfu", st->hfu, "hardware FLOPs utilization");
   sim_report_num(rep, "memory_per_gpu_bytes", st->mem.total, "memory per GPU (bytes)");
+  sim_report_num(rep, "memory_margin_bytes", st->mem.margin_bytes, "  memory left: capacity - need (bytes)");
+  sim_report_num(rep, "host_memory_bytes", st->mem.host_bytes, "  moved to host memory per GPU (bytes)");
+  sim_report_str(rep, "recompute", train_recompute_names[j->recompute],
+                 p->auto_recompute ? "recomputation (auto: the cheapest that fits)" : "recomputation");
+  sim_report_int(rep, "recompute_layers", train_recomputed_layers(j),
+                 j->interleave > 1 ? "  layers recomputed per virtual stage" : "  layers recomputed per stage");
+  sim_report_str(rep, "recompute_choice", p->auto_recompute ? "auto" : "given", "  recomputation chosen by");
+  char off[64];
+  sim_report_str(rep, "offload", train_offload_text(j->offload, off, sizeof off), "moved to host memory");
+  sim_report_str(rep, "dropout", j->dropout ? "kept" : "none", "dropout masks (the model's recipe, or training.dropout)");
+  sim_report_num(rep, "offload_exposed_s", st->offload_exposed_s, "  activation offload not hidden (s)");
+  sim_report_num(rep, "cpu_optimizer_s", st->cpu_optimizer_s, "  CPU Adam step (s)");
   sim_report_num(rep, "iterations", r->iterations, "iterations");
   sim_report_num(rep, "failure_free_time_s", r->time_s, "training time without failures (s)");
   sim_report_num(rep, "failure_free_days", r->days, "  in days");

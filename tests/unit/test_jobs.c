@@ -241,7 +241,7 @@ static void test_training_job_duration(void)
   int n = read_jobs(path, &r);
   result e = RUN("estimate", "--train", "--model", "llama2-7b", "--gpu", "a100-80gb-sxm", "--gpus", "64", "--tp", "2",
                  "--pp", "1", "--train-tokens", "2e9", "--global-batch", "512", "--seq-len", "4096", "--zero", "1",
-                 "--recompute", "selective", "--dtype", "bf16", "--net-link", "ib-hdr", "--json");
+                 "--recompute", "auto", "--dtype", "bf16", "--net-link", "ib-hdr", "--json");
   CHECK_RC(e, 0);
   double t = NAN;
   CHECK(json_num(e.out, "train_time_s", &t), "estimate --train: no train_time_s:\n%s", e.out);

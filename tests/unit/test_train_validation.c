@@ -140,6 +140,9 @@ static llm_arch arch_of(const tcase *c)
     .ffn = 4 * (int64_t)c->hidden, .vocab = meg ? 51200 : 50368, .max_context = c->seq_len ? c->seq_len : 2048,
     .ffn_kind = LLM_FFN_PLAIN, .positions = meg ? LLM_POS_LEARNED : LLM_POS_ALIBI, .norm = LLM_NORM_LAYER,
     .tied_embeddings = true, .biases = meg, .experts = 1, .experts_active = 1,
+    /* MPT trains without dropout (llm-foundry's MPT defaults: attn_pdrop,
+     * resid_pdrop and emb_pdrop 0); Megatron-LM 2021 kept 0.1 */
+    .dropout_free = !meg,
   };
   return a;
 }

@@ -95,7 +95,7 @@ static void test_keys_match_estimate(void)
     free(j);
     result r = run_in(dir, "estimate", "--train", "--json", "--model", "llama2-7b", "--gpu", "a100-80gb-sxm", "--gpus",
                       "64", "--zero", cases[i].zero, "--micro-batch", "2", "--global-batch", "1024", "--seq-len", "4096",
-                      "--train-tokens", "1e12", "--recompute", "selective", "--net-link", "ib-hdr", "--dp-overlap",
+                      "--train-tokens", "1e12", "--recompute", "auto", "--net-link", "ib-hdr", "--dp-overlap",
                       i < 2 ? "0" : "1", "--nics-per-node", cases[i].nics, "--fsdp-prefetch", cases[i].prefetch,
                       (const char *)NULL);
     CHECK_RC(r, 0);
