@@ -62,13 +62,14 @@ int plan_pd_pools(const plan_opts *o, const void *scenario, plan_pd_result *r)
   }
   if (o->npools == 2) {
     const char *want[2] = {"prefill", "decode"};
-    for (int k = 0; k < 2; k++) {
-      int i = o->pools[k];
-      if (i >= n) {
+    for (int k = 0; k < 2; k++)
+      if (o->pools[k] >= n) {
         fprintf(stderr, "clustersim plan: --pools %d,%d: %s has no cluster.pools.[%d] (it has %d pool%s: 0 to %d)\n",
-                o->pools[0], o->pools[1], o->file, i, n, n == 1 ? "" : "s", n - 1);
+                o->pools[0], o->pools[1], o->file, o->pools[k], n, n == 1 ? "" : "s", n - 1);
         return CMD_EXIT_USAGE;
       }
+    for (int k = 0; k < 2; k++) {
+      int i = o->pools[k];
       if (strcmp(role_of(cfg, i), want[k])) {
         fprintf(stderr, "clustersim plan: --pools %d,%d: cluster.pools.[%d] has role \"%s\" (expected \"%s\": "
                 "--pools PREFILL,DECODE names a pool of role \"prefill\" and one of role \"decode\")\n",
