@@ -99,7 +99,7 @@ static void plan_usage(FILE *f)
         "                     workload.load_scale to S times the scenario's own\n"
         "  -r, --replications R\n"
         "                     simulate each configuration with seeds seed .. seed+R-1 (default 1)\n"
-        "  -j, --jobs N       GPU types (with --pricing: searches) at once, in worker processes\n"
+        "  -j, --jobs N       GPU types (with --pricing or --pools: searches) at once, in worker processes\n"
         "                     (default: the number of processors); results do not depend on it\n"
         "  -o, --output DIR   output directory (default: out/NAME-plan)\n"
         "  -q, --quiet        print no table and no progress\n"

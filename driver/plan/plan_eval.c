@@ -1,5 +1,6 @@
 /* driver/plan/plan_eval.c: one configuration of `clustersim plan` (see plan.h):
- * the --set texts that make pool 0 a (GPU, tp, replicas) at a load scale,
+ * the --set texts that make pool 0 a (GPU, tp, replicas) at a load scale
+ * (or a fleet, plan_shape.c; or a prefill/decode configuration, plan_pd.c),
  * loading it, running its replications and judging it against the
  * targets; whether a (GPU, tp) fits at all; comparing two runs; reading a
  * number of the scenario with its key-table default. It never writes
