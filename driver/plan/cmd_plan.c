@@ -563,9 +563,12 @@ static int plan_pd_mode(plan_opts *o, const base_info *b, plan_pd_result *res, c
                      : o->plot                   ? "--plot"
                                                  : NULL;
   if (flag) {
+    const char *why = !strcmp(flag, "--plot")        ? ", and there is no figure of it yet"
+                      : !strcmp(flag, "--gpu-price") ? ": --set cluster.pools.[i].usd_per_gpu_hour=USD instead"
+                                                     : "";
     fprintf(stderr, "clustersim plan: %s: not for a plan of the prefill pool %d and the decode pool %d (their GPUs, "
             "tps and prices are as written%s); give --pools 0 to plan pool 0 alone\n", flag, res->prefill.index,
-            res->decode.index, !strcmp(flag, "--plot") ? ", and there is no figure of it yet" : "");
+            res->decode.index, why);
     return CMD_EXIT_USAGE;
   }
   res->o = o;

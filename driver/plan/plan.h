@@ -357,7 +357,8 @@ typedef struct {
   const char *scenario, *model;
   int npools;                   /* the scenario's */
   plan_pd_pool prefill, decode;
-  plan_pd_search searches[3];   /* disaggregated, then colocated on each distinct pool */
+  bool same_pools;              /* the two pools differ only in role and replicas */
+  plan_pd_search searches[3];   /* disaggregated, then colocated on the prefill pool, and on the decode pool unless same_pools */
   int nsearches;
   int simulations, configurations;
   double wall_s;

@@ -5,7 +5,8 @@
  * found with the several-pool search (plan_pools.h: for each prefill
  * count the fewest decode replicas, a staircase); and, for comparison, the
  * fewest replicas of the same GPUs colocated (one pool of role "both", the
- * other removed), once per distinct pool shape. Each search runs in a
+ * other removed), for each of the two pools unless they differ in nothing
+ * but role and size. Each search runs in a
  * worker of the driver's pool (-j) and hands back its sims; they join in
  * a fixed order, so the result does not depend on -j. Also the scenario
  * edit that makes the colocated fleet, and which pools to size. Owns the
@@ -45,6 +46,50 @@ static void pool_info(const config_t *cfg, int i, plan_pd_pool *p)
   p->tp = plan_number(cfg, path, &v) ? (int)v : 1;
   snprintf(path, sizeof path, "cluster.pools.[%d].pp", i);
   p->pp = plan_number(cfg, path, &v) ? (int)v : 1;
+}
+
+/* Whether settings a and b hold the same value (groups: the same members,
+ * in any order, but for those named in skip). */
+static bool same_setting(const config_setting_t *a, const config_setting_t *b, const char *const *skip)
+{
+  int t = config_setting_type(a);
+  if (t != config_setting_type(b)) return false;
+  switch (t) {
+  case CONFIG_TYPE_INT:
+  case CONFIG_TYPE_INT64: return config_setting_get_int64(a) == config_setting_get_int64(b);
+  case CONFIG_TYPE_FLOAT: return config_setting_get_float(a) == config_setting_get_float(b);
+  case CONFIG_TYPE_BOOL: return config_setting_get_bool(a) == config_setting_get_bool(b);
+  case CONFIG_TYPE_STRING: return !strcmp(config_setting_get_string(a), config_setting_get_string(b));
+  case CONFIG_TYPE_GROUP: {
+    int n = 0;
+    for (int i = 0; i < config_setting_length(a); i++) {
+      const config_setting_t *x = config_setting_get_elem(a, (unsigned)i);
+      const char *name = config_setting_name(x);
+      bool skipped = false;
+      for (const char *const *k = skip; k && *k; k++) skipped = skipped || !strcmp(*k, name);
+      if (skipped) continue;
+      const config_setting_t *y = config_setting_get_member(b, name);
+      if (!y || !same_setting(x, y, NULL)) return false;
+      n++;
+    }
+    int m = 0;
+    for (int i = 0; i < config_setting_length(b); i++) {
+      const char *name = config_setting_name(config_setting_get_elem(b, (unsigned)i));
+      bool skipped = false;
+      for (const char *const *k = skip; k && *k; k++) skipped = skipped || !strcmp(*k, name);
+      m += !skipped;
+    }
+    return n == m;
+  }
+  default: {  /* arrays and lists */
+    int n = config_setting_length(a);
+    if (n != config_setting_length(b)) return false;
+    for (int i = 0; i < n; i++)
+      if (!same_setting(config_setting_get_elem(a, (unsigned)i), config_setting_get_elem(b, (unsigned)i), NULL))
+        return false;
+    return true;
+  }
+  }
 }
 
 int plan_pd_pools(const plan_opts *o, const void *scenario, plan_pd_result *r)
@@ -89,6 +134,11 @@ int plan_pd_pools(const plan_opts *o, const void *scenario, plan_pd_result *r)
   }
   pool_info(cfg, pre, &r->prefill);
   pool_info(cfg, dec, &r->decode);
+  /* a colocated fleet of each pool's GPUs, prices and settings, unless
+   * the two pools differ in nothing but their role and size */
+  static const char *const skip[] = {"role", "replicas", NULL};
+  r->same_pools = same_setting(config_setting_get_elem(pools, (unsigned)pre),
+                               config_setting_get_elem(pools, (unsigned)dec), skip);
   return 0;
 }
 
@@ -316,7 +366,7 @@ int plan_pd_run(const plan_ctx *c, plan_pd_result *r)
   r->nsearches = 0;
   r->searches[r->nsearches++] = (plan_pd_search){.colocated = false, .keep = -1};
   r->searches[r->nsearches++] = (plan_pd_search){.colocated = true, .keep = r->prefill.index};
-  if (strcmp(r->prefill.gpu, r->decode.gpu) || r->prefill.tp != r->decode.tp || r->prefill.pp != r->decode.pp)
+  if (!r->same_pools)
     r->searches[r->nsearches++] = (plan_pd_search){.colocated = true, .keep = r->decode.index};
   pd_jobs *j = xcalloc(1, sizeof *j);
   j->c = c;

@@ -135,8 +135,9 @@ void plan_pd_print(FILE *f, const plan_pd_result *r)
   const plan_sim *c = colocated(r, &k);
   if (c) {
     const plan_pd_pool *p = pool_of(r, c->pd.keep);
-    fprintf(f, "colocated (role both, %s, tp %d): %d replica%s = %.0f GPUs: $%.2f/h, $%.4g/M tokens\n", p->gpu, p->tp,
-            c->pd.replicas, c->pd.replicas == 1 ? "" : "s", c->gpus, c->usd_per_hour, c->usd_per_million_tokens);
+    fprintf(f, "colocated on pool %d (role both, %s, tp %d): %d replica%s = %.0f GPUs: $%.2f/h, $%.4g/M tokens\n",
+            p->index, p->gpu, p->tp, c->pd.replicas, c->pd.replicas == 1 ? "" : "s", c->gpus, c->usd_per_hour,
+            c->usd_per_million_tokens);
     double s = saving(r);
     if (s > 0)
       fprintf(f, "disaggregation saves $%.2f/h (%.1f%%)\n", s, 100 * s / c->usd_per_hour);

@@ -6,7 +6,8 @@
  * single pool of role "both" written out by the test. plan must pick the
  * grid's cheapest feasible pair and the cheapest colocated fleet, with
  * their costs, and the saving between them, in fewer simulations than the
- * grids; the same files with -j 1 and -j 2; refusals (pools that are not
+ * grids; each pool's own price (3 p + 1 d by hand, the colocated fleet
+ * then on the cheaper pool); the same files with -j 1 and -j 2; refusals (pools that are not
  * prefill and decode, bad pool numbers, pool 0's options) with exit 2 and
  * nothing written; --pools 0 keeps pool 0's own search; SIGINT gives 130
  * and no plan.json. In process: the colocated fleet's edit of a scenario
@@ -286,6 +287,48 @@ static void test_known_answer(void)
   free(dir);
 }
 
+/* Prices of each pool's own (--set cluster.pools.[i].usd_per_gpu_hour):
+ * the same grid, costs 3 p + 1 d by hand; the two pools now differ, so
+ * the colocated fleet is searched on each, and the decode pool's cheaper
+ * GPUs win it. */
+static void test_prices(void)
+{
+  unsigned f0 = CU_get_number_of_failures();
+  run_grids();
+  if (!grids_ok) return;
+  const double pp = 3, pd = 1;
+  int bp = 0, bd = 0, bn = 0;
+  double best = INFINITY;
+  for (int p = 1; p <= MAXR; p++)
+    for (int d = 1; d <= MAXR; d++)
+      if (pd_grid[p][d].feasible && pp * p + pd * d < best) best = pp * p + pd * d, bp = p, bd = d;
+  for (int n = 2 * MAXR; n >= 1; n--)
+    if (colo_grid[n].feasible) bn = n;
+  CHECK(bp && bn, "the grids have no feasible pair or colocated fleet");
+  char *dir = cs_tmpdir("plan_pd_prices");
+  result r = run_plan(dir, "2", "--set=cluster.pools.[0].usd_per_gpu_hour=3", "--set=cluster.pools.[1].usd_per_gpu_hour=1");
+  CHECK_RC(r, 0);
+  json_t *j = load_json(dir, "plan.json");
+  const json_t *c = json_object_get(j, "colocated");
+  CHECK(jnum(json_object_get(j, "prefill"), "replicas") == bp && jnum(json_object_get(j, "decode"), "replicas") == bd,
+        "prices 3 and 1: plan chose %g + %g, the grid %d + %d", jnum(json_object_get(j, "prefill"), "replicas"),
+        jnum(json_object_get(j, "decode"), "replicas"), bp, bd);
+  CS_CHECK_REL(jnum(j, "usd_per_hour"), best, 1e-12, "usd_per_hour = 3 p + 1 d");
+  CHECK(jnum(c, "pool") == 1 && jnum(c, "replicas") == bn, "colocated: pool %g, %g replicas; expected pool 1, %d",
+        jnum(c, "pool"), jnum(c, "replicas"), bn);
+  CS_CHECK_REL(jnum(c, "usd_per_hour"), pd * bn, 1e-12, "colocated usd_per_hour = 1 x replicas");
+  CS_CHECK_REL(jnum(j, "disaggregation_saving_usd_per_hour"), pd * bn - best, 1e-12, "saving");
+  /* both colocated searches in plan.csv */
+  char *csv = slurp_in(dir, "plan.csv");
+  CHECK(csv && strstr(csv, "\ncolocated,,,0,") && strstr(csv, "\ncolocated,,,1,"),
+        "plan.csv: no colocated rows of both pools");
+  free(csv);
+  json_decref(j);
+  result_free(&r);
+  cs_cleanup_if_passed(dir, f0);
+  free(dir);
+}
+
 /* The files do not depend on -j (plan.json's wall time aside); the table
  * names the answer and the saving. */
 static void test_jobs(void)
@@ -318,7 +361,7 @@ static void test_jobs(void)
   CHECK_RC(r, 0);
   CHECK_OUT_HAS(r, "the prefill:decode ratio: prefill pool 0 (a100-80gb-sxm, tp 1), decode pool 1");
   CHECK_OUT_HAS(r, "cheapest: 2 prefill + 3 decode replicas (prefill:decode 2:3) = 5 GPUs");
-  CHECK_OUT_HAS(r, "colocated (role both, a100-80gb-sxm, tp 1): 7 replicas = 7 GPUs");
+  CHECK_OUT_HAS(r, "colocated on pool 0 (role both, a100-80gb-sxm, tp 1): 7 replicas = 7 GPUs");
   CHECK_OUT_HAS(r, "disaggregation saves");
   result_free(&r);
   cs_cleanup_if_passed(dir, f0);
@@ -370,7 +413,8 @@ static void test_refusals(void)
      "written); give --pools 0 to plan pool 0 alone"},
     {{"plan", pd_cfg, "--slo", "ttft_p90_s=1", "--candidates", "tp=1,2", "-o", dir}, "--candidates: not for a plan"},
     {{"plan", pd_cfg, "--slo", "ttft_p90_s=1", "--gpu-price", "a100-80gb-sxm=1", "-o", dir},
-     "--gpu-price: not for a plan"},
+     "--gpu-price: not for a plan of the prefill pool 0 and the decode pool 1 (their GPUs, tps and prices are as "
+     "written: --set cluster.pools.[i].usd_per_gpu_hour=USD instead)"},
     {{"plan", pd_cfg, "--slo", "ttft_p90_s=1", "--load-scales", "1,2", "-o", dir}, "--load-scales: not for a plan"},
     {{"plan", pd_cfg, "--slo", "ttft_p90_s=1", "--plot", "-o", dir}, "and there is no figure of it yet"},
     {{"plan", pd_cfg, "--slo", "ttft_p90=1", "-o", dir}, "--slo ttft_p90: not a numeric metric"},
@@ -593,6 +637,7 @@ int main(int argc, char **argv)
   static const cs_test tests[] = {
     {"known_answer", test_known_answer},
     {"jobs", test_jobs},
+    {"prices", test_prices},
     {"refusals", test_refusals},
     {"pool0", test_pool0},
     {"interrupt", test_interrupt},
