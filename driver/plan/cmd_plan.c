@@ -1,7 +1,9 @@
 /* driver/plan/cmd_plan.c: `clustersim plan`: the cheapest GPU type x tp x replicas
  * for pool 0 of a serving scenario that meets every --slo target, with no
- * request rejected, at the scenario's load. Owns the options, the base
- * scenario (name, pools, default GPU, node size), the fit and metric
+ * request rejected, at the scenario's load; on a scenario that splits
+ * prefill and decode, the cheapest pair of their pools' sizes (plan_pd.c);
+ * with --pricing, the cheapest fleet (plan_fleet.c). Owns the options, the
+ * base scenario (name, pools, default GPU, node size), the fit and metric
  * checks before anything runs, choosing the winner and the exit status;
  * the searches run through plan_run.c and write through plan_output.c. */
 #include <errno.h>
@@ -30,6 +32,8 @@ static void plan_usage(FILE *f)
         "                      [-j N] [-o OUTDIR] [-q] [--catalog FILE]... [--plot]\n"
         "       clustersim plan FILE.cfg --slo METRIC=VALUE... --pricing P,... [--spot-interruptions-per-hour R]\n"
         "                      [--candidates gpu=A,B,...,tp=...] [--max-replicas N] [-o OUTDIR] [-q]\n"
+        "       clustersim plan FILE.cfg --slo METRIC=VALUE... [--pools PREFILL,DECODE] [--max-replicas N]\n"
+        "                      [-j N] [-o OUTDIR] [-q]\n"
         "\n"
         "Find the cheapest configuration of the scenario's pool 0 - GPU type x tensor\n"
         "parallelism (tp) x replicas - that meets every latency target at the scenario's\n"
@@ -38,6 +42,11 @@ static void plan_usage(FILE *f)
         "ties go to fewer GPUs, then to more headroom. pp and the other pools stay as\n"
         "written. tp takes the powers of two 1, 2, 4, 8 up to the pool's gpus_per_node;\n"
         "those the loader rejects (memory, attention heads) are skipped.\n"
+        "\n"
+        "On a scenario with a pool of role \"prefill\" and one of role \"decode\", plan\n"
+        "instead sizes the two together: the cheapest (prefill replicas, decode replicas)\n"
+        "that meets every target, GPUs and tps as written, and the cheapest colocated fleet\n"
+        "of the same GPUs (one pool of role \"both\") for comparison (see --pools).\n"
         "\n"
         "Latency is taken to fall as replicas are added, so for each GPU type and tp the\n"
         "fewest feasible replicas are found by checking the most allowed, doubling from\n"
@@ -76,14 +85,21 @@ static void plan_usage(FILE *f)
         "                     how often a spot burst replica is taken back (per replica-hour); needed\n"
         "                     with --pricing spot unless pool 0 writes interruptions_per_hour (the\n"
         "                     providers' catalog has no rate)\n"
+        "      --pools PREFILL,DECODE\n"
+        "                     size these two pools together (roles \"prefill\" and \"decode\"): for\n"
+        "                     each prefill count the fewest decode replicas, the cheapest pair, its\n"
+        "                     prefill:decode ratio and what the same GPUs cost colocated (role \"both\",\n"
+        "                     up to twice --max-replicas); the default when the scenario has one pool\n"
+        "                     of each role. --pools 0: pool 0's search above, whatever the roles\n"
         "      --max-replicas N\n"
-        "                     most replicas of pool 0 (default 64); with --pricing, of each part\n"
+        "                     most replicas of pool 0 (default 64); with --pricing, of each part;\n"
+        "                     with --pools, of each of the two pools\n"
         "      --load-scales S,...\n"
         "                     load multipliers for plan_load.csv (default 1): each sets\n"
         "                     workload.load_scale to S times the scenario's own\n"
         "  -r, --replications R\n"
         "                     simulate each configuration with seeds seed .. seed+R-1 (default 1)\n"
-        "  -j, --jobs N       GPU types (with --pricing: searches) at once, in worker processes\n"
+        "  -j, --jobs N       GPU types (with --pricing or --pools: searches) at once, in worker processes\n"
         "                     (default: the number of processors); results do not depend on it\n"
         "  -o, --output DIR   output directory (default: out/NAME-plan)\n"
         "  -q, --quiet        print no table and no progress\n"
@@ -170,6 +186,7 @@ static int parse_candidates(plan_opts *o, const char *arg)
         if (!strcmp(o->gpus[i], p)) rc = usage_error("--candidates: gpu %s is listed twice", p);
       if (!rc && o->ngpus == SIM_PLAN_MAX_GPUS) rc = usage_error("--candidates: at most 32 GPU types (%s)", p);
       if (!rc) o->gpus[o->ngpus++] = xstrdup(p);
+      o->gpus_given = true;
     } else {
       long v;
       if (!parse_long(p, 1, 1024, &v))
@@ -235,11 +252,33 @@ static int parse_pricing(plan_opts *o, const char *arg)
   return rc;
 }
 
+/* --pools 0 (pool 0 alone) or --pools PREFILL,DECODE (two pool numbers). */
+static int parse_pools(plan_opts *o, const char *arg)
+{
+  char *list = xstrdup(arg), *save = NULL;
+  int rc = 0, n = 0;
+  for (char *p = strtok_r(list, ",", &save); p && !rc; p = strtok_r(NULL, ",", &save)) {
+    long v;
+    if (n == 2 || !parse_long(p, 0, 1000, &v))
+      rc = 1;
+    else
+      o->pools[n++] = (int)v;
+  }
+  free(list);
+  if (!rc && n == 2 && o->pools[0] == o->pools[1])
+    return usage_error("--pools: the prefill pool and the decode pool must differ, got '%s'", arg);
+  if (rc || n == 0 || (n == 1 && o->pools[0] != 0))
+    return usage_error("--pools: expected PREFILL,DECODE (two pool numbers such as 0,1) or 0 (pool 0 alone), "
+                       "got '%s'", arg);
+  o->npools = n;
+  return 0;
+}
+
 /* 0 (o filled), -1 after --help, or an exit status. */
 static int parse_opts(int argc, char **argv, plan_opts *o)
 {
   enum { OPT_SEED = 1000, OPT_SET, OPT_SLO, OPT_CAND, OPT_MAXR, OPT_SCALES, OPT_PLOT, OPT_PRICE, OPT_CATALOG,
-         OPT_MAX_INPUT, OPT_PRICING, OPT_SPOT };
+         OPT_MAX_INPUT, OPT_PRICING, OPT_SPOT, OPT_POOLS };
   static const struct option longs[] = {
     {"slo", required_argument, NULL, OPT_SLO},          {"candidates", required_argument, NULL, OPT_CAND},
     {"max-replicas", required_argument, NULL, OPT_MAXR}, {"load-scales", required_argument, NULL, OPT_SCALES},
@@ -251,6 +290,7 @@ static int parse_opts(int argc, char **argv, plan_opts *o)
     {"max-input-bytes", required_argument, NULL, OPT_MAX_INPUT},
     {"pricing", required_argument, NULL, OPT_PRICING},
     {"spot-interruptions-per-hour", required_argument, NULL, OPT_SPOT},
+    {"pools", required_argument, NULL, OPT_POOLS},
     {"help", no_argument, NULL, 'h'},                   {NULL, 0, NULL, 0}};
   memset(o, 0, sizeof *o);
   o->replications = 1;
@@ -271,6 +311,7 @@ static int parse_opts(int argc, char **argv, plan_opts *o)
     case OPT_SCALES: rc = parse_scales(o, optarg); break;
     case OPT_PRICE: rc = plan_parse_gpu_prices(o, optarg); break;
     case OPT_PRICING: rc = parse_pricing(o, optarg); break;
+    case OPT_POOLS: rc = parse_pools(o, optarg); break;
     case OPT_SPOT:
       if (!parse_double(optarg, &o->spot_rate) || o->spot_rate < 0 || o->spot_rate > 1e6)
         rc = usage_error("--spot-interruptions-per-hour: expected a number from 0 to 1e6 (per replica-hour), "
@@ -322,6 +363,8 @@ static int parse_opts(int argc, char **argv, plan_opts *o)
   o->file = argv[optind];
   if (o->spot_rate >= 0 && !o->npricings)
     return usage_error("%s", "--spot-interruptions-per-hour is for --pricing spot");
+  if (o->npools == 2 && o->npricings)
+    return usage_error("%s", "--pools PREFILL,DECODE and --pricing: the fleet plan is of pool 0 alone");
   if (o->nslo == 0) return usage_error("%s", "at least one --slo METRIC=VALUE is needed, e.g. --slo ttft_p99_s=2");
   return 0;
 }
@@ -339,8 +382,9 @@ typedef struct {
 
 /* Load the scenario with the user's settings. Errors that only say pool 0's
  * GPU and tp cannot hold the model do not matter: plan replaces them. The
- * candidates default to pool 0's GPU; their prices are settled here. */
-static int load_base(plan_opts *o, base_info *b)
+ * candidates default to pool 0's GPU; their prices are settled here; and
+ * the prefill and decode pools to size together, if any, go to pd. */
+static int load_base(plan_opts *o, base_info *b, plan_pd_result *pd)
 {
   cfg_scenario sc;
   cfg_errors errs;
@@ -387,8 +431,10 @@ static int load_base(plan_opts *o, base_info *b)
     const char *policy = NULL;
     config_lookup_string(&sc.cfg, "cluster.pools.[0].autoscale.policy", &policy);
     b->burst_policy = xstrdup(policy && strcmp(policy, "none") ? policy : "predictive");
-    if (o->ngpus == 0) o->gpus[o->ngpus++] = xstrdup(b->pool_gpu);
-    rc = plan_resolve_prices(o, &sc);
+    pd->prefill.index = pd->decode.index = -1;
+    if (!o->npricings) rc = plan_pd_pools(o, &sc, pd);
+    if (!rc && o->ngpus == 0) o->gpus[o->ngpus++] = xstrdup(b->pool_gpu);
+    if (!rc) rc = plan_resolve_prices(o, &sc);
   }
   cfg_errors_release(&errs);
   cfg_scenario_release(&sc);
@@ -506,11 +552,59 @@ static int plan_fleets(plan_opts *o, const base_info *b, const plan_ctx *ctx, co
   return rc;
 }
 
+/* A plan of the prefill and decode pools (plan_pd.c): refusals of the
+ * options of pool 0's search, the check, the searches, the answer. */
+static int plan_pd_mode(plan_opts *o, const base_info *b, plan_pd_result *res, const plan_ctx *ctx,
+                        const char *outdir, double t0)
+{
+  const char *flag = o->gpus_given || o->tps_given ? "--candidates"
+                     : o->ngpu_prices            ? "--gpu-price"
+                     : !(o->nscales == 1 && o->scales[0] == 1.0) ? "--load-scales"
+                     : o->plot                   ? "--plot"
+                                                 : NULL;
+  if (flag) {
+    const char *why = !strcmp(flag, "--plot")        ? ", and there is no figure of it yet"
+                      : !strcmp(flag, "--gpu-price") ? ": --set cluster.pools.[i].usd_per_gpu_hour=USD instead"
+                                                     : "";
+    fprintf(stderr, "clustersim plan: %s: not for a plan of the prefill pool %d and the decode pool %d (their GPUs, "
+            "tps and prices are as written%s); give --pools 0 to plan pool 0 alone\n", flag, res->prefill.index,
+            res->decode.index, why);
+    return CMD_EXIT_USAGE;
+  }
+  res->o = o;
+  res->scenario = b->name;
+  res->model = b->model;
+  /* every --slo metric is there and the pools have prices: before anything runs */
+  plan_pd first = {.prefill_pool = res->prefill.index, .decode_pool = res->decode.index, .prefill = 1, .decode = 1};
+  int rc = plan_check_metrics_pd(ctx, &first);
+  if (!rc && !out_mkdirs(outdir)) {
+    fprintf(stderr, "clustersim: %s: cannot create output directory: %s\n", outdir, strerror(errno));
+    rc = CMD_EXIT_USAGE;
+  }
+  if (!rc) rc = plan_pd_run(ctx, res);
+  if (rc == SIM_PLAN_STOPPED || (rc == SIM_PLAN_OK && (plan_stop || run_stop_signal()))) {
+    int sig = plan_stop ? plan_stop : run_stop_signal();
+    fprintf(stderr, "clustersim plan: interrupted; nothing was written\n");
+    rc = 128 + (sig ? sig : SIGINT);
+  }
+  if (!rc) {
+    res->wall_s = wall_now() - t0;
+    if (!o->quiet) plan_pd_print(stdout, res);
+    if (!plan_pd_write(outdir, res))
+      rc = CMD_EXIT_FAIL;
+    else if (!o->quiet)
+      printf("plan: %s/plan.json, plan.csv\n", outdir);
+  }
+  plan_pd_release(res);
+  return rc;
+}
+
 static int plan(plan_opts *o)
 {
   double t0 = wall_now();
   base_info b = {0};
-  int rc = load_base(o, &b);
+  plan_pd_result pd = {0};
+  int rc = load_base(o, &b, &pd);
   if (rc) {
     free(b.name);
     free(b.pool_gpu);
@@ -520,6 +614,15 @@ static int plan(plan_opts *o)
   }
   plan_ctx ctx = {o, b.load_scale};
   char *outdir = run_outdir(o->outdir, b.name, "-plan");
+  if (pd.prefill.index >= 0) {
+    rc = plan_pd_mode(o, &b, &pd, &ctx, outdir, t0);
+    free(outdir);
+    free(b.name);
+    free(b.pool_gpu);
+    free(b.model);
+    free(b.burst_policy);
+    return rc;
+  }
   if (o->npricings) {
     /* the fleet of pool 0 as written: its own tp unless told */
     if (!o->tps_given) o->tps[o->ntps++] = (int)b.tp;

@@ -10,6 +10,8 @@
  *   plan_price.c   the price per GPU-hour of each candidate and where it
  *                  comes from (--gpu-price, the scenario, the catalog)
  *   plan_output.c  the table, plan.json, plan.csv and plan_load.csv
+ *   plan_pd.c      a prefill pool and a decode pool sized together, and the
+ *                  colocated fleet of the same GPUs; plan_pd_output.c shows it
  *   cmd_plan.c     options, the base scenario, checks before running, the
  *                  winner and the exit status
  * It builds only on the driver's public API (scenario.h, runner.h). */
@@ -74,6 +76,7 @@ typedef struct {
   int tps[SIM_PLAN_MAX_TPS];       /* ascending */
   int ntps;
   bool tps_given;                  /* --candidates tp=... */
+  bool gpus_given;                 /* --candidates gpu=... */
   double scales[SIM_PLAN_MAX_SCALES]; /* --load-scales, ascending, distinct */
   int nscales;
   plan_gpu_price *gpu_prices;      /* --gpu-price, as given (owned) */
@@ -83,6 +86,10 @@ typedef struct {
   int pricings[SIM_PLAN_MAX_PRICINGS];  /* cost_pricing values, as listed, on-demand added */
   int npricings;
   double spot_rate;                     /* --spot-interruptions-per-hour, or -1 */
+  /* --pools: which pools to size (pools[0] alone: pool 0's classic search;
+   * two: a prefill pool and a decode pool, plan_pd.c) */
+  int pools[2];
+  int npools;                           /* 0: not given */
 } plan_opts;
 
 /* What the evaluation of a configuration needs; read-only once set up. */
@@ -101,6 +108,18 @@ typedef struct {
   int burst_max, burst_pricing;
 } plan_fleet;
 
+/* A configuration of a prefill/decode plan (plan_pd.c): disaggregated,
+ * prefill replicas in pool prefill_pool and decode replicas in pool
+ * decode_pool (roles as written); or colocated, pool `keep` (one of the
+ * two) alone with role "both" and `replicas` replicas, the other pool
+ * removed. */
+typedef struct {
+  int prefill_pool, decode_pool;
+  bool colocated;
+  int prefill, decode;   /* disaggregated */
+  int keep, replicas;    /* colocated */
+} plan_pd;
+
 /* One simulated configuration. scale is an index into o->scales, or -1
  * for the scenario's own load. values[] and worst_ratio are the worst over
  * the replications run (a replication that misses stops the others);
@@ -114,6 +133,8 @@ typedef struct {
   double worst_ratio;   /* max over targets of value / target */
   bool is_fleet;        /* a fleet of plan --pricing: fleet says which */
   plan_fleet fleet;
+  bool is_pd;           /* a configuration of a prefill/decode plan: pd says which */
+  plan_pd pd;
   char reason[256];     /* a fleet the loader refuses for capacity (a provider's cap): why */
   sim_report summary;   /* every numeric summary metric, its mean over the runs (owned) */
 } plan_sim;
@@ -188,6 +209,12 @@ int plan_eval(const plan_ctx *c, int gpu, int tp, int replicas, int scale, plan_
  * over its provider's cap, a tp that does not fit) is infeasible, with
  * out->reason. */
 int plan_eval_fleet(const plan_ctx *c, int gpu, int tp, const plan_fleet *f, plan_sim *out);
+/* Simulate the prefill/decode configuration pd at the scenario's load into
+ * out, as plan_eval does (GPUs and tps as written); a size the loader
+ * refuses only for capacity is infeasible, with out->reason. */
+int plan_eval_pd(const plan_ctx *c, const plan_pd *pd, plan_sim *out);
+/* plan_check_metrics for the scenario as written (a prefill/decode plan). */
+int plan_check_metrics_pd(const plan_ctx *c, const plan_pd *pd);
 /* a better than b at the same load: cheaper (relative 1e-9), then fewer
  * GPUs, then more headroom (smaller worst ratio). */
 bool plan_better(const plan_sim *a, const plan_sim *b);
@@ -304,6 +331,62 @@ void plan_fleet_print(FILE *f, const plan_fleet_result *r);
  * each atomically; a plan_load.csv of an earlier plan is removed. false
  * with a message on error. */
 bool plan_fleet_write(const char *outdir, const plan_fleet_result *r);
+
+/* ---- plan_pd.c ---- */
+
+/* A pool of a prefill/decode plan as the scenario writes it. */
+typedef struct {
+  int index;
+  char gpu[128];
+  int tp, pp;
+} plan_pd_pool;
+
+/* One search of a prefill/decode plan, run in a worker: the disaggregated
+ * pair (kind 0), or the colocated fleet keeping pool `keep` (kind 1). */
+typedef struct {
+  bool colocated;
+  int keep;
+  plan_sim *sims;        /* every configuration it simulated, in order */
+  int nsims, cap;
+  int best;              /* the cheapest feasible (plan_better), else the closest miss; -1 none */
+  bool feasible;
+} plan_pd_search;
+
+typedef struct {
+  const plan_opts *o;
+  const char *scenario, *model;
+  int npools;                   /* the scenario's */
+  plan_pd_pool prefill, decode;
+  bool same_pools;              /* the two pools differ only in role and replicas */
+  plan_pd_search searches[3];   /* disaggregated, then colocated on the prefill pool, and on the decode pool unless same_pools */
+  int nsearches;
+  int simulations, configurations;
+  double wall_s;
+} plan_pd_result;
+
+/* The pool that prefills or decodes only, as --pools or the scenario's
+ * roles name them, into r->prefill and r->decode from the loaded base
+ * scenario sc (a cfg_scenario *): 0, or a usage error (printed). */
+int plan_pd_pools(const plan_opts *o, const void *sc, plan_pd_result *r);
+/* Run the searches of r (prefill and decode set): SIM_PLAN_OK or a status
+ * as for plan_eval. The searches run o->jobs at a time in worker
+ * processes and join in a fixed order: the result does not depend on -j. */
+int plan_pd_run(const plan_ctx *c, plan_pd_result *r);
+void plan_pd_release(plan_pd_result *r);
+/* A cfg_load_opts edit (arg: a const plan_pd *, colocated): keep pool
+ * pd->keep alone, role "both", pd->replicas replicas; drop the other of
+ * the two and renumber what names pools after it (classes' pool, pools). */
+bool plan_pd_shape(config_t *cfg, void *arg, cfg_errors *errs);
+/* "2 prefill + 1 decode" or "3 colocated (pool 0)" into buf. */
+void plan_pd_describe(const plan_pd *pd, char *buf, size_t n);
+
+/* ---- plan_pd_output.c ---- */
+
+void plan_pd_print(FILE *f, const plan_pd_result *r);
+/* OUTDIR/plan.csv (every configuration simulated) and plan.json (the
+ * answer, last), each atomically; a plan_load.csv of an earlier plan is
+ * removed. false with a message on error. */
+bool plan_pd_write(const char *outdir, const plan_pd_result *r);
 
 /* ---- plan_output.c ---- */
 

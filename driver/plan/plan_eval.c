@@ -1,5 +1,6 @@
 /* driver/plan/plan_eval.c: one configuration of `clustersim plan` (see plan.h):
- * the --set texts that make pool 0 a (GPU, tp, replicas) at a load scale,
+ * the --set texts that make pool 0 a (GPU, tp, replicas) at a load scale
+ * (or a fleet, plan_shape.c; or a prefill/decode configuration, plan_pd.c),
  * loading it, running its replications and judging it against the
  * targets; whether a (GPU, tp) fits at all; comparing two runs; reading a
  * number of the scenario with its key-table default. It never writes
@@ -20,7 +21,24 @@ volatile sig_atomic_t plan_stop;
 
 enum { NSETS_EXTRA = 5 };
 
-static void describe(const plan_ctx *c, int gpu, int tp, int replicas, const plan_fleet *f, char *buf, size_t n);
+static void describe(const plan_ctx *c, int gpu, int tp, int replicas, const plan_fleet *f, const plan_pd *pd,
+                     char *buf, size_t n);
+
+/* The --set texts of a disaggregated prefill/decode configuration: the
+ * user's, then the two pools' replicas. */
+static size_t make_pd_sets(const plan_ctx *c, const plan_pd *pd, char **sets, char bufs[NSETS_EXTRA][256])
+{
+  const plan_opts *o = c->o;
+  size_t n = 0;
+  for (size_t i = 0; i < o->nsets; i++) sets[n++] = o->sets[i];
+  if (!pd->colocated) {
+    snprintf(bufs[0], 256, "cluster.pools.[%d].replicas=%d", pd->prefill_pool, pd->prefill);
+    snprintf(bufs[1], 256, "cluster.pools.[%d].replicas=%d", pd->decode_pool, pd->decode);
+    sets[n++] = bufs[0];
+    sets[n++] = bufs[1];
+  }
+  return n;
+}
 
 /* The user's --set texts, then pool 0's GPU, tp, replicas (unless < 0: a
  * fleet sets them), its negotiated price (--gpu-price) and (scale >= 0)
@@ -56,17 +74,19 @@ bool plan_capacity_error(const char *msg, bool capacity)
 }
 
 /* Load pool 0 as (gpu, tp, replicas) at `scale`, or, with a fleet, as
- * that fleet (replicas unused). */
+ * that fleet (replicas unused), or, with pd, the prefill/decode
+ * configuration (the rest unused). */
 static bool load(const plan_ctx *c, int gpu, int tp, int replicas, int scale, const plan_fleet *fleet,
-                 cfg_scenario *sc, cfg_errors *errs, char **sets, char bufs[NSETS_EXTRA][256])
+                 const plan_pd *pd, cfg_scenario *sc, cfg_errors *errs, char **sets, char bufs[NSETS_EXTRA][256])
 {
   const plan_opts *o = c->o;
-  size_t n = make_sets(c, gpu, tp, fleet ? -1 : replicas, scale, sets, bufs);
+  size_t n = pd ? make_pd_sets(c, pd, sets, bufs) : make_sets(c, gpu, tp, fleet ? -1 : replicas, scale, sets, bufs);
   cfg_errors_init(errs, o->file);
   plan_shape_arg shape = {o, fleet};
   cfg_load_opts lo = {.sets = sets, .nsets = n, .seed = o->have_seed ? &o->seed : NULL,
-                      .catalogs = o->catalogs, .ncatalogs = o->ncatalogs, .max_input_bytes = o->max_input_bytes,
-                      .edit = fleet ? plan_shape : NULL, .edit_arg = &shape};
+                      .catalogs = o->catalogs, .ncatalogs = o->ncatalogs, .max_input_bytes = o->max_input_bytes};
+  if (fleet) lo.edit = plan_shape, lo.edit_arg = &shape;
+  if (pd && pd->colocated) lo.edit = plan_pd_shape, lo.edit_arg = (void *)pd;
   return cfg_scenario_load(sc, o->file, &lo, errs);
 }
 
@@ -77,7 +97,7 @@ int plan_fits(const plan_ctx *c, int gpu, int tp, char *reason, size_t n)
   cfg_scenario sc;
   cfg_errors errs;
   int rc = 1;
-  if (!load(c, gpu, tp, 1, -1, NULL, &sc, &errs, sets, bufs)) {
+  if (!load(c, gpu, tp, 1, -1, NULL, NULL, &sc, &errs, sets, bufs)) {
     bool capacity = errs.len > 0;
     for (size_t i = 0; i < errs.len; i++)
       if (!plan_capacity_error(errs.msgs[i], errs.capacity[i])) capacity = false;
@@ -144,18 +164,30 @@ static int check_report(const plan_opts *o, const sim_report *rep)
   return SIM_PLAN_OK;
 }
 
-int plan_check_metrics(const plan_ctx *c, int gpu, int tp, const plan_fleet *fleet)
+/* The message for a configuration whose summary has no price. */
+static void no_price(const plan_ctx *c, int gpu, const plan_pd *pd)
+{
+  if (pd)
+    fprintf(stderr, "clustersim plan: %s: a pool's GPU has no price in the catalog: set cost.usd_per_gpu_hour or "
+            "cluster.pools.[%d].usd_per_gpu_hour and cluster.pools.[%d].usd_per_gpu_hour\n", c->o->file,
+            pd->prefill_pool, pd->decode_pool);
+  else
+    fprintf(stderr, "clustersim plan: %s has no price in the catalog: set cost.usd_per_gpu_hour or "
+            "cluster.pools.[0].usd_per_gpu_hour, or give --gpu-price %s=USD\n", c->o->gpus[gpu], c->o->gpus[gpu]);
+}
+
+static int check_metrics(const plan_ctx *c, int gpu, int tp, const plan_fleet *fleet, const plan_pd *pd)
 {
   char **sets = xcalloc(c->o->nsets + NSETS_EXTRA, sizeof *sets);
   char bufs[NSETS_EXTRA][256];
   cfg_scenario sc;
   cfg_errors errs;
   int rc = SIM_PLAN_OK;
-  if (!load(c, gpu, tp, 1, -1, fleet, &sc, &errs, sets, bufs)) {
+  if (!load(c, gpu, tp, 1, -1, fleet, pd, &sc, &errs, sets, bufs)) {
     cfg_errors_print(&errs, stderr);
-    if (fleet) {
+    if (fleet || pd) {
       char what[256];
-      describe(c, gpu, tp, 1, fleet, what, sizeof what);
+      describe(c, gpu, tp, 1, fleet, pd, what, sizeof what);
       fprintf(stderr, "clustersim plan: %s with %s: the scenario is not valid\n", c->o->file, what);
     }
     rc = SIM_PLAN_USER_ERROR;
@@ -167,8 +199,7 @@ int plan_check_metrics(const plan_ctx *c, int gpu, int tp, const plan_fleet *fle
     rc = why == SIM_RUN_STOPPED ? SIM_PLAN_STOPPED : check_report(c->o, &rep);
     double cost;
     if (rc == SIM_PLAN_OK && metric(&rep, "usd_per_hour", &cost) && isnan(cost)) {
-      fprintf(stderr, "clustersim plan: %s has no price in the catalog: set cost.usd_per_gpu_hour or "
-              "cluster.pools.[0].usd_per_gpu_hour, or give --gpu-price %s=USD\n", c->o->gpus[gpu], c->o->gpus[gpu]);
+      no_price(c, gpu, pd);
       rc = SIM_PLAN_USER_ERROR;
     }
     sim_report_release(&rep);
@@ -177,6 +208,16 @@ int plan_check_metrics(const plan_ctx *c, int gpu, int tp, const plan_fleet *fle
   cfg_scenario_release(&sc);
   free(sets);
   return rc;
+}
+
+int plan_check_metrics(const plan_ctx *c, int gpu, int tp, const plan_fleet *fleet)
+{
+  return check_metrics(c, gpu, tp, fleet, NULL);
+}
+
+int plan_check_metrics_pd(const plan_ctx *c, const plan_pd *pd)
+{
+  return check_metrics(c, 0, 0, NULL, pd);
 }
 
 /* Every numeric metric of the n reports (any of them), its mean over
@@ -198,9 +239,15 @@ static void summarize(const sim_report *reps, int n, sim_report *out)
     }
 }
 
-/* Describe the configuration for messages: "gpu G, tp T, R replicas" or the fleet. */
-static void describe(const plan_ctx *c, int gpu, int tp, int replicas, const plan_fleet *f, char *buf, size_t n)
+/* Describe the configuration for messages: "gpu G, tp T, R replicas", the
+ * fleet, or the prefill/decode configuration. */
+static void describe(const plan_ctx *c, int gpu, int tp, int replicas, const plan_fleet *f, const plan_pd *pd,
+                     char *buf, size_t n)
 {
+  if (pd) {
+    plan_pd_describe(pd, buf, n);
+    return;
+  }
   int k = snprintf(buf, n, "gpu %s, tp %d, ", c->o->gpus[gpu], tp);
   if (k < 0 || (size_t)k >= n) return;
   if (!f)
@@ -210,7 +257,7 @@ static void describe(const plan_ctx *c, int gpu, int tp, int replicas, const pla
 }
 
 static int eval(const plan_ctx *c, int gpu, int tp, int replicas, int scale, const plan_fleet *fleet,
-                plan_sim *out)
+                const plan_pd *pd, plan_sim *out)
 {
   const plan_opts *o = c->o;
   memset(out, 0, sizeof *out);
@@ -219,6 +266,11 @@ static int eval(const plan_ctx *c, int gpu, int tp, int replicas, int scale, con
   out->replicas = fleet ? fleet->base_replicas : replicas;
   out->scale = scale;
   if (fleet) out->is_fleet = true, out->fleet = *fleet;
+  if (pd) {
+    out->is_pd = true;
+    out->pd = *pd;
+    out->replicas = pd->colocated ? pd->replicas : pd->prefill + pd->decode;
+  }
   if (plan_stop || run_stop_signal()) return SIM_PLAN_STOPPED;
   char **sets = xcalloc(o->nsets + NSETS_EXTRA, sizeof *sets);
   char bufs[NSETS_EXTRA][256];
@@ -227,12 +279,12 @@ static int eval(const plan_ctx *c, int gpu, int tp, int replicas, int scale, con
   int rc = SIM_PLAN_OK;
   sim_report *reps = NULL;
   int nreps = 0;
-  if (!load(c, gpu, tp, replicas, scale, fleet, &sc, &errs, sets, bufs)) {
+  if (!load(c, gpu, tp, replicas, scale, fleet, pd, &sc, &errs, sets, bufs)) {
     char what[256];
-    describe(c, gpu, tp, replicas, fleet, what, sizeof what);
+    describe(c, gpu, tp, replicas, fleet, pd, what, sizeof what);
     bool capacity = errs.len > 0;
     for (size_t i = 0; i < errs.len; i++)
-      if (fleet ? !errs.capacity[i] : !plan_capacity_error(errs.msgs[i], errs.capacity[i])) capacity = false;
+      if (fleet || pd ? !errs.capacity[i] : !plan_capacity_error(errs.msgs[i], errs.capacity[i])) capacity = false;
     if (capacity) {
       /* more GPUs than the provider has (its cap): infeasible, not a mistake */
       snprintf(out->reason, sizeof out->reason, "%s", errs.msgs[0]);
@@ -269,8 +321,7 @@ static int eval(const plan_ctx *c, int gpu, int tp, int replicas, int scale, con
     double too_long = 0;
     if (metric(rep, "requests_too_long", &too_long)) rejected -= too_long;
     if (isnan(cost)) {
-      fprintf(stderr, "clustersim plan: %s has no price in the catalog: set cost.usd_per_gpu_hour or "
-              "cluster.pools.[0].usd_per_gpu_hour, or give --gpu-price %s=USD\n", o->gpus[gpu], o->gpus[gpu]);
+      no_price(c, gpu, pd);
       rc = SIM_PLAN_USER_ERROR;
       goto done;
     }
@@ -306,12 +357,17 @@ done:
 
 int plan_eval(const plan_ctx *c, int gpu, int tp, int replicas, int scale, plan_sim *out)
 {
-  return eval(c, gpu, tp, replicas, scale, NULL, out);
+  return eval(c, gpu, tp, replicas, scale, NULL, NULL, out);
 }
 
 int plan_eval_fleet(const plan_ctx *c, int gpu, int tp, const plan_fleet *f, plan_sim *out)
 {
-  return eval(c, gpu, tp, 0, -1, f, out);
+  return eval(c, gpu, tp, 0, -1, f, NULL, out);
+}
+
+int plan_eval_pd(const plan_ctx *c, const plan_pd *pd, plan_sim *out)
+{
+  return eval(c, 0, 0, 0, -1, NULL, pd, out);
 }
 
 /* -1, 0, 1 as a is cheaper, the same (relative 1e-9), dearer than b. */

@@ -26,6 +26,7 @@ typedef struct {
   int v[PLAN_POOLS_MAX];   /* the vector being built */
   probed *memo;
   int nmemo, cap;
+  bool stop_dearer;        /* plan_pools_search_pruned */
 } walk;
 
 /* Probe w->v (once: later calls recall it) into *feasible and *cost. */
@@ -147,6 +148,21 @@ static int solve(walk *w, stairs *st, int a, int b, int x)
   return 0;
 }
 
+/* With w->stop_dearer: whether the vector of w->v with size a = x and size b at
+ * its lowest was probed and costs no less than the cheapest feasible so
+ * far; then no larger x is cheaper. */
+static bool dearer(const walk *w, int a, int b, int x)
+{
+  if (!w->stop_dearer || !w->out->found) return false;
+  int v[PLAN_POOLS_MAX];
+  memcpy(v, w->v, sizeof v);
+  v[a] = x;
+  v[b] = w->sp->lo[b];
+  for (int i = 0; i < w->nmemo; i++)
+    if (!memcmp(w->memo[i].v, v, (size_t)w->sp->k * sizeof v[0])) return w->memo[i].cost >= w->out->cost;
+  return false;
+}
+
 /* The staircase of sizes a = k-2 and b = k-1, the sizes before them as in
  * w->v. */
 static int staircase(walk *w)
@@ -160,6 +176,7 @@ static int staircase(walk *w)
   for (int x = sp->lo[a]; !rc; x = x + stride < sp->hi[a] ? x + stride : sp->hi[a]) {
     rc = solve(w, &st, a, b, x);
     if (rc || at(&st, x)->y == sp->lo[b]) break;  /* more of a only costs more */
+    if (dearer(w, a, b, x)) break;
     if (x == sp->hi[a]) break;
   }
   /* refine around the cheapest step, the stride halved each time */
@@ -179,10 +196,11 @@ static int staircase(walk *w)
   return rc;
 }
 
-int plan_pools_search(const plan_pools_space *sp, plan_pools_probe probe, void *arg, plan_pools_result *out)
+static int search(const plan_pools_space *sp, bool stop_dearer, plan_pools_probe probe, void *arg,
+                  plan_pools_result *out)
 {
   memset(out, 0, sizeof *out);
-  walk w = {.sp = sp, .probe = probe, .arg = arg, .out = out};
+  walk w = {.sp = sp, .probe = probe, .arg = arg, .out = out, .stop_dearer = stop_dearer};
   int k = sp->k, rc = 0;
   for (int i = 0; i < k; i++) w.v[i] = sp->lo[i];
   if (k == 1) {
@@ -200,4 +218,14 @@ int plan_pools_search(const plan_pools_space *sp, plan_pools_probe probe, void *
   }
   free(w.memo);
   return rc;
+}
+
+int plan_pools_search(const plan_pools_space *sp, plan_pools_probe probe, void *arg, plan_pools_result *out)
+{
+  return search(sp, false, probe, arg, out);
+}
+
+int plan_pools_search_pruned(const plan_pools_space *sp, plan_pools_probe probe, void *arg, plan_pools_result *out)
+{
+  return search(sp, true, probe, arg, out);
 }

@@ -15,7 +15,9 @@
  * n_{k-2} (more than 16 values) are walked with a stride and refined around
  * the best point with the stride halved, which takes the cost along the
  * staircase to have one minimum: whole replicas make it jagged, so there
- * the answer is the cheapest's within about one replica of the last pool. It knows nothing of scenarios: the probe
+ * the answer is the cheapest's within about one replica of the last pool.
+ * plan_pools_search_pruned also ends the walk once the next n_{k-2} cannot
+ * be cheaper than the best found. It knows nothing of scenarios: the probe
  * does the simulating. */
 #ifndef DRIVER_PLAN_PLAN_POOLS_H
 #define DRIVER_PLAN_PLAN_POOLS_H
@@ -45,5 +47,12 @@ typedef struct {
 /* Search sp with probe(arg, ...) into out: 0, or the probe's first non-zero
  * status. */
 int plan_pools_search(const plan_pools_space *sp, plan_pools_probe probe, void *arg, plan_pools_result *out);
+/* As plan_pools_search, but (k >= 2) the staircase's walk also ends at the
+ * first n_{k-2} whose vector with the last size at its lowest was probed
+ * and costs no less than the cheapest feasible so far: as cost never falls
+ * when a size grows, nothing further along is cheaper. Fewer probes when
+ * the last size never reaches its lowest; the same answer when costs
+ * behave as assumed. */
+int plan_pools_search_pruned(const plan_pools_space *sp, plan_pools_probe probe, void *arg, plan_pools_result *out);
 
 #endif
