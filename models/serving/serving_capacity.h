@@ -78,6 +78,8 @@ struct srv_pool_books {
   srv_integral running;     /* sequences admitted on the pool's replicas */
   srv_integral kv_blocks;   /* KV blocks used on the pool's replicas */
   double busy0, running0, kv0;  /* the three at the start of the measured window */
+  srv_integral kv_cap;      /* a pool holding several models: KV blocks its replicas hold (their models') */
+  double kvcap0;
   uint64_t arrived;         /* requests routed to the pool (whole run) */
   uint64_t m_completed;     /* measured */
   double m_tokens, m_out_tokens;

@@ -14,6 +14,7 @@
 #include <math.h>
 #include <stdio.h>
 
+#include "models/serving/serving_capacity.h"
 #include "models/serving/serving_int.h"
 #include "sim/util.h"
 
@@ -63,6 +64,13 @@ static void set_holders(srv_sim *s, int j, double d)
   srv_integral_set(&mo->holders_i, sim_now(s->eng), mo->holders);
 }
 
+/* Pool i's replicas hold d more KV blocks (a swap's start and end). */
+static void set_kv_cap(srv_sim *s, int i, double d)
+{
+  srv_integral *c = &s->books[i].kv_cap;
+  srv_integral_set(c, sim_now(s->eng), c->v + d);
+}
+
 static void set_tail(srv_sim *s, mm_rep *mr, int j)
 {
   s->mm->model[mr->tail].tails--;
@@ -98,7 +106,10 @@ void srv_models_init(srv_sim *s)
       mr->cur = mr->tail = m;
       mm->model[m].tails++;
       srv_replica_set_model(&s->reps[k], &pl->var[m]);
-      if (swaps_in(p, i)) set_holders(s, m, 1);
+      if (swaps_in(p, i)) {
+        set_holders(s, m, 1);
+        set_kv_cap(s, i, (double)pl->var[m].kv_blocks);
+      }
     }
   }
 }
@@ -122,6 +133,7 @@ void srv_models_warmup(srv_sim *s, sim_time now)
   srv_models *mm = s->mm;
   if (!mm) return;
   mm->loading0 = srv_integral_at(&mm->loading, now);
+  for (int i = 0; i < s->p->npools; i++) s->books[i].kvcap0 = srv_integral_at(&s->books[i].kv_cap, now);
   for (int j = 0; j < s->p->nmodels; j++) mm->model[j].holders0 = srv_integral_at(&mm->model[j].holders_i, now);
 }
 
@@ -233,6 +245,8 @@ static void advance(srv_sim *s, int r)
     sim_time now = sim_now(s->eng);
     const srv_pool_cfg *pl = &s->p->pools[rep->pool];
     set_holders(s, mr->cur, -1);
+    /* its KV cache goes with the old weights; the new one comes with the new */
+    set_kv_cap(s, rep->pool, -(double)pl->var[mr->cur].kv_blocks);
     mr->cur = j;
     mr->loading = true;
     srv_integral_set(&mm->loading, now, mm->loading.v + 1);
@@ -276,7 +290,9 @@ static void on_loaded(sim_engine *eng, void *ctx, uint64_t arg)
   mr->loading = false;
   srv_integral_set(&s->mm->loading, sim_now(eng), s->mm->loading.v - 1);
   set_holders(s, mr->cur, 1);
-  srv_replica_set_model(&s->reps[r], &s->p->pools[s->reps[r].pool].var[mr->cur]);
+  const srv_pool_cfg *pl = &s->p->pools[s->reps[r].pool];
+  set_kv_cap(s, s->reps[r].pool, (double)pl->var[mr->cur].kv_blocks);
+  srv_replica_set_model(&s->reps[r], &pl->var[mr->cur]);
   if (!mr->parked.head) return;
   advance(s, r);
 }

@@ -33,6 +33,17 @@ static void report_quantiles(sim_report *rep, const char *prefix, const char *wh
 }
 
 /* poolN_*: each pool's share of the books, as the cluster's keys. */
+/* Block-seconds of KV cache pool i's replicas held over the measured
+ * window of T s (fixed pools): replicas x blocks x T, or for a pool whose
+ * replicas swap models, the blocks of the models they held, over time. */
+static double kv_there(const srv_sim *s, int i, sim_time now, double T)
+{
+  const srv_pool_cfg *pl = &s->p->pools[i];
+  if (pl->model_mask & (pl->model_mask - 1))
+    return srv_integral_at(&s->books[i].kv_cap, now) - s->books[i].kvcap0;
+  return T * (double)pl->replicas * (double)pl->kv_blocks;
+}
+
 static void report_pools(srv_sim *s, sim_report *rep, sim_time now, double T, sim_time window,
                          const double *pool_cost)
 {
@@ -61,8 +72,7 @@ static void report_pools(srv_sim *s, sim_report *rep, sim_time now, double T, si
              "GPU busy fraction");
     POOL_NUM("batch_occupancy", srv_fraction((srv_integral_at(&b->running, now) - b->running0) / T / (n * srv_seq_limit(s))),
              "batch occupancy");
-    POOL_NUM("kv_cache_mean_fraction",
-             srv_fraction((srv_integral_at(&b->kv_blocks, now) - b->kv0) / T / (n * (double)pl->kv_blocks)),
+    POOL_NUM("kv_cache_mean_fraction", srv_fraction((srv_integral_at(&b->kv_blocks, now) - b->kv0) / kv_there(s, i, now, T)),
              "KV-cache occupancy, time average");
     POOL_NUM("cost_usd", pool_cost[i], "cost (USD)");
     if (s->elastic) {
@@ -263,8 +273,8 @@ void serving_report(void *self, sim_engine *eng, sim_report *rep)
   if (!s->elastic) {
     for (int i = 0; i < p->npools; i++) {
       const struct srv_pool_books *b = &s->books[i];
-      double blocks = (double)p->pools[i].kv_blocks * (double)p->pools[i].replicas;
-      if (blocks > 0) kv_mean += (srv_integral_at(&b->kv_blocks, now) - b->kv0) / T / blocks * (double)p->pools[i].replicas;
+      double there = kv_there(s, i, now, T);
+      if (there > 0) kv_mean += (srv_integral_at(&b->kv_blocks, now) - b->kv0) / there * (double)p->pools[i].replicas;
     }
     kv_mean /= s->nreps;
   } else {
