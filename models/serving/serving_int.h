@@ -131,6 +131,9 @@ void srv_session_end(srv_sim *s, const srv_req *q);
 /* The replica conversation k's last turn went to (-1: none yet), and set it. */
 int srv_session_home(const srv_sim *s, int32_t k);
 void srv_session_set_home(srv_sim *s, int32_t k, int replica);
+/* The LoRA adapter conversation k's turns use (-1: none drawn yet), and set it. */
+int32_t srv_session_adapter(const srv_sim *s, int32_t k);
+void srv_session_set_adapter(srv_sim *s, int32_t k, int32_t adapter);
 /* serving_sim.c: make a request of class i with these sizes and prompt
  * identity and send it (turned away at once if too long for the model). */
 void srv_send(srv_sim *s, int i, int64_t prompt, int64_t output, const srv_prefix_id *id);

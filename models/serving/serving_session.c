@@ -33,6 +33,7 @@ struct srv_session {
   int64_t history;             /* the conversation's tokens after the system prompt */
   int32_t next_free;
   int32_t home;                /* the replica its last turn went to, -1 none */
+  int32_t adapter;             /* its LoRA adapter, -1 none (yet) */
 };
 
 void srv_sessions_init(srv_sim *s, uint64_t seed)
@@ -145,7 +146,7 @@ void srv_arrive(srv_sim *s, int i, int64_t prompt, int64_t output)
   int32_t k = slot_new(s);
   srv_session *c = &s->sess[k];
   int64_t turns = wl_size_sample(&src->turns, src->rng_sess);
-  *c = (srv_session){++s->next_conv, i, (int32_t)(turns < 1 ? 1 : turns), sys, sys_tokens, 0, -1, -1};
+  *c = (srv_session){++s->next_conv, i, (int32_t)(turns < 1 ? 1 : turns), sys, sys_tokens, 0, -1, -1, -1};
   s->conversations++;
   send_turn(s, k, prompt, output);
 }
@@ -222,3 +223,7 @@ void srv_session_set_home(srv_sim *s, int32_t k, int replica)
 {
   s->sess[k].home = replica;
 }
+
+int32_t srv_session_adapter(const srv_sim *s, int32_t k) { return s->sess[k].adapter; }
+
+void srv_session_set_adapter(srv_sim *s, int32_t k, int32_t adapter) { s->sess[k].adapter = adapter; }

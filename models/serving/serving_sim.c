@@ -389,8 +389,15 @@ void srv_send(srv_sim *s, int i, int64_t prompt, int64_t output, const srv_prefi
   q->sys_tokens = id->sys_tokens;
   if (id->conv) q->conv = id->conv;
   q->session = id->session;
-  if (src->lora_pick)
-    q->adapter = src->cfg->lora_base + (int32_t)gsl_ran_discrete(src->rng_lora, src->lora_pick);
+  if (src->lora_pick) {
+    /* a conversation keeps the adapter of its first turn */
+    int32_t a = q->session >= 0 ? srv_session_adapter(s, q->session) : -1;
+    if (a < 0) {
+      a = src->cfg->lora_base + (int32_t)gsl_ran_discrete(src->rng_lora, src->lora_pick);
+      if (q->session >= 0) srv_session_set_adapter(s, q->session, a);
+    }
+    q->adapter = a;
+  }
   src->arrived++;
   s->tick_arrivals++;
   if (q->measured) s->m_arrived++;
