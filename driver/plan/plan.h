@@ -411,6 +411,19 @@ void plan_json_str(FILE *f, const char *indent, const char *key, const char *v, 
 /* "metrics": {each --slo metric: x's value}, then "summary": {every
  * numeric metric of x}, without a trailing comma (x NULL: values null). */
 void plan_json_values(FILE *f, const char *in, const plan_opts *o, const plan_sim *x);
+/* Simulations of one search, for plan_csv_columns. */
+typedef struct {
+  const plan_sim *sims;
+  int nsims;
+} plan_sims;
+/* plan.csv's columns: `fixed`, the targets' metrics, `after`, then every
+ * summary key any simulation of the groups has, in order of first
+ * appearance; *n set. Names are borrowed; the array is the caller's. */
+const char **plan_csv_columns(const plan_opts *o, const char *const *fixed, int nfixed, const char *const *after,
+                              int nafter, const plan_sims *groups, int ngroups, int *n);
+/* A simulation's reason made fit for a CSV cell (',', '"' and line breaks
+ * become ';'), into buf. */
+void plan_csv_reason(const char *reason, char *buf, size_t size);
 /* "slo": {METRIC: target, ...}, with a comma. */
 void plan_json_slo(FILE *f, const char *indent, const plan_opts *o);
 /* OUTDIR/name written atomically by fill(f, r); false with a message. */

@@ -333,6 +333,37 @@ static void write_json(FILE *f, const void *arg)
  * price_date (the type's price and where it comes from),
  * then every other numeric summary metric any run reports (mean over the
  * configuration's runs), in order of first appearance. */
+const char **plan_csv_columns(const plan_opts *o, const char *const *fixed, int nfixed, const char *const *after,
+                              int nafter, const plan_sims *groups, int ngroups, int *n)
+{
+  int cap = nfixed + nafter + o->nslo + 64, k = 0;
+  const char **cols = xcalloc((size_t)cap, sizeof *cols);
+  for (int i = 0; i < nfixed; i++) cols[k++] = fixed[i];
+  for (int i = 0; i < o->nslo; i++) cols[k++] = o->slo[i].metric;
+  for (int i = 0; i < nafter; i++) cols[k++] = after[i];
+  for (int g = 0; g < ngroups; g++)
+    for (int j = 0; j < groups[g].nsims; j++) {
+      const sim_report *sum = &groups[g].sims[j].summary;
+      for (size_t i = 0; i < sum->len; i++) {
+        const char *key = sum->items[i].key;
+        bool have = false;
+        for (int c = 0; c < k && !have; c++) have = !strcmp(cols[c], key);
+        if (have) continue;
+        if (k == cap) cols = xrealloc(cols, (size_t)(cap *= 2) * sizeof *cols);
+        cols[k++] = key;
+      }
+    }
+  *n = k;
+  return cols;
+}
+
+void plan_csv_reason(const char *reason, char *buf, size_t size)
+{
+  snprintf(buf, size, "%s", reason ? reason : "");
+  for (char *p = buf; *p; p++)
+    if (*p == ',' || *p == '"' || *p == '\n' || *p == '\r') *p = ';';
+}
+
 static void write_plan_csv(FILE *f, const void *arg)
 {
   const plan_result *r = arg;
@@ -341,27 +372,11 @@ static void write_plan_csv(FILE *f, const void *arg)
   static const char *const after[] = {"load_scale",       "gpus",         "requests_rejected", "replications_run",
                                       "usd_per_gpu_hour", "price_source", "price_provider",    "price_date"};
   enum { NFIXED = 6, NAFTER = 8 };
-  const char **cols = NULL;
-  int n = 0, cap = 0;
-#define ADD_COL(name)                                                 \
-  do {                                                                \
-    if (n == cap) cols = xrealloc(cols, (size_t)(cap = cap ? 2 * cap : 64) * sizeof *cols); \
-    cols[n++] = (name);                                               \
-  } while (0)
-  for (int i = 0; i < NFIXED; i++) ADD_COL(fixed[i]);
-  for (int i = 0; i < o->nslo; i++) ADD_COL(o->slo[i].metric);
-  for (int i = 0; i < NAFTER; i++) ADD_COL(after[i]);
-  for (int g = 0; g < o->ngpus; g++)
-    for (int k = 0; k < r->types[g].nsims; k++) {
-      const sim_report *sum = &r->types[g].sims[k].summary;
-      for (size_t i = 0; i < sum->len; i++) {
-        const char *key = sum->items[i].key;
-        bool have = false;
-        for (int c = 0; c < n && !have; c++) have = !strcmp(cols[c], key);
-        if (!have) ADD_COL(key);
-      }
-    }
-#undef ADD_COL
+  plan_sims *groups = xcalloc((size_t)o->ngpus + 1, sizeof *groups);
+  for (int g = 0; g < o->ngpus; g++) groups[g] = (plan_sims){r->types[g].sims, r->types[g].nsims};
+  int n;
+  const char **cols = plan_csv_columns(o, fixed, NFIXED, after, NAFTER, groups, o->ngpus, &n);
+  free(groups);
   sim_table t;
   sim_table_begin(&t, f, cols, n);
   sim_cell *cells = xcalloc((size_t)n, sizeof *cells);

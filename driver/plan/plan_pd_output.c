@@ -280,22 +280,11 @@ static void write_csv(FILE *f, const void *arg)
                                       "gpus", "feasible", "usd_per_hour", "usd_per_million_tokens"};
   static const char *const after[] = {"requests_rejected", "replications_run", "reason"};
   enum { NFIXED = 9, NAFTER = 3 };
-  int cap = NFIXED + NAFTER + o->nslo + 64, n = 0;
-  const char **cols = xcalloc((size_t)cap, sizeof *cols);
-  for (int i = 0; i < NFIXED; i++) cols[n++] = fixed[i];
-  for (int i = 0; i < o->nslo; i++) cols[n++] = o->slo[i].metric;
-  for (int i = 0; i < NAFTER; i++) cols[n++] = after[i];
-  for (int g = 0; g < r->nsearches; g++)
-    for (int k = 0; k < r->searches[g].nsims; k++) {
-      const sim_report *sum = &r->searches[g].sims[k].summary;
-      for (size_t i = 0; i < sum->len; i++) {
-        bool have = false;
-        for (int c = 0; c < n && !have; c++) have = !strcmp(cols[c], sum->items[i].key);
-        if (have) continue;
-        if (n == cap) cols = xrealloc(cols, (size_t)(cap *= 2) * sizeof *cols);
-        cols[n++] = sum->items[i].key;
-      }
-    }
+  plan_sims *groups = xcalloc((size_t)r->nsearches + 1, sizeof *groups);
+  for (int g = 0; g < r->nsearches; g++) groups[g] = (plan_sims){r->searches[g].sims, r->searches[g].nsims};
+  int n;
+  const char **cols = plan_csv_columns(o, fixed, NFIXED, after, NAFTER, groups, r->nsearches, &n);
+  free(groups);
   sim_table t;
   sim_table_begin(&t, f, cols, n);
   sim_cell *cells = xcalloc((size_t)n, sizeof *cells);
@@ -304,9 +293,7 @@ static void write_csv(FILE *f, const void *arg)
       const plan_sim *x = &r->searches[g].sims[k];
       const plan_pd *pd = &x->pd;
       char reason[256];
-      snprintf(reason, sizeof reason, "%s", x->reason);
-      for (char *p = reason; *p; p++)
-        if (*p == ',' || *p == '"' || *p == '\n' || *p == '\r') *p = ';';
+      plan_csv_reason(x->reason, reason, sizeof reason);
       int c = 0;
       cells[c++] = (sim_cell){pd->colocated ? "colocated" : "disaggregated", 0};
       cells[c++] = (sim_cell){NULL, pd->colocated ? NAN : pd->prefill};
