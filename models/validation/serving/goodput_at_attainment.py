@@ -1,0 +1,72 @@
+#!/usr/bin/env python3
+# models/validation/serving/goodput_at_attainment.py: the highest arrival
+# rate at which a share of requests meets every SLO target of a scenario
+# (DistServe's goodput: "90% SLO attainment"), per GPU, by bisection over
+# workload.arrivals.rate on clustersim's slo_attainment. `run
+# --slo-capacity` answers a different question (a percentile of each
+# target); this one is what DistServe's figure 8 plots.
+#
+#   python3 models/validation/serving/goodput_at_attainment.py \
+#       scenarios/validation-distserve-chatbot-opt13b.cfg --gpus 1 [--set KEY=VALUE]...
+#
+# Prints the rate (requests/s), the rate per GPU and the runs it took.
+# Nothing here is fitted; the scenario and its --set overrides are passed
+# to `clustersim run` unchanged (no shell).
+import argparse
+import json
+import os
+import subprocess
+import sys
+import tempfile
+
+
+def attainment(binary, scenario, outdir, rate, sets):
+    """slo_attainment of one run at `rate` requests/s (NaN if none decided)."""
+    cmd = [binary, "run", scenario, "-q", "-o", outdir,
+           "--set", "workload.arrivals.rate=%.6g" % rate]
+    for s in sets:
+        cmd += ["--set", s]
+    res = subprocess.run(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    if res.returncode != 0:
+        sys.exit("goodput_at_attainment: %s failed:\n%s" % (" ".join(cmd), res.stderr))
+    with open(os.path.join(outdir, "summary.json")) as f:
+        return json.load(f)["slo_attainment"]
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__)
+    ap.add_argument("scenario")
+    ap.add_argument("--gpus", type=int, required=True, help="GPUs of the cluster, for the per-GPU rate")
+    ap.add_argument("--set", dest="sets", action="append", default=[], help="KEY=VALUE passed to clustersim run")
+    ap.add_argument("--target", type=float, default=0.9, help="share of requests meeting the SLO (default 0.9)")
+    ap.add_argument("--lo", type=float, default=0.05, help="a rate known to meet the target (requests/s)")
+    ap.add_argument("--max-rate", type=float, default=1000.0, help="give up above this rate")
+    ap.add_argument("--tolerance", type=float, default=0.01, help="relative bracket (default 1%%)")
+    ap.add_argument("--clustersim", default="build/clustersim")
+    a = ap.parse_args()
+
+    runs = 0
+    with tempfile.TemporaryDirectory(prefix="goodput-") as out:
+        def ok(rate):
+            nonlocal runs
+            runs += 1
+            return attainment(a.clustersim, a.scenario, out, rate, a.sets) >= a.target
+        lo, hi = a.lo, 2 * a.lo
+        if not ok(lo):
+            sys.exit("goodput_at_attainment: the target is missed already at %g requests/s" % lo)
+        while ok(hi):
+            lo, hi = hi, 2 * hi
+            if hi > a.max_rate:
+                sys.exit("goodput_at_attainment: the target is still met at %g requests/s" % lo)
+        while hi / lo > 1 + a.tolerance:
+            mid = (lo * hi) ** 0.5
+            if ok(mid):
+                lo = mid
+            else:
+                hi = mid
+    print("rate %.3f requests/s, %.3f per GPU (%d GPUs, bracket %.3f-%.3f, %d runs)"
+          % (lo, lo / a.gpus, a.gpus, lo, hi, runs))
+
+
+if __name__ == "__main__":
+    main()
