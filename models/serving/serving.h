@@ -110,6 +110,7 @@ typedef struct {
   int model_idx;                    /* its model: index into srv_params.models */
   int64_t context;                  /* its model's longest request (prompt + output) */
   int32_t lora_base;                /* its adapters' ids: lora_base .. + lora.adapters - 1 */
+  double lora_bytes, lora_flops_tok; /* one adapter's bytes and FLOPs per token (whole replica) */
   sim_trace tr;                     /* owned when has_trace */
   int64_t too_long_rows;            /* trace: rows whose prompt + output exceed the context */
   bool cut;                         /* truncate, or trace.truncate for a trace */

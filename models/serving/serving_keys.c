@@ -937,7 +937,7 @@ static bool prepare_pool_model(srv_params *p, int i, int j, const sim_setup *su,
   double lora_slot = 0;
   for (int c = 0; c < p->nclasses; c++)
     if (p->classes[c].has_lora && p->classes[c].model_idx == j) {
-      double b = srv_lora_bytes(p, c) / tp;
+      double b = p->classes[c].lora_bytes / tp;
       if (b > lora_slot) lora_slot = b;
     }
   if (lora_slot > 0 && pl->num_gpu_blocks == 0) {

@@ -69,7 +69,7 @@ void srv_lora_join(srv_lora *L, int32_t a, sim_time now, bool measured)
   if (a < 0) return;
   if (L->running[a]++ > 0) return;
   const srv_params *p = L->p;
-  int64_t bytes = (int64_t)srv_lora_bytes(p, srv_lora_class(p, a));
+  int64_t bytes = (int64_t)p->classes[srv_lora_class(p, a)].lora_bytes;
   L->distinct++;
   if (L->distinct > L->maxslots) SIM_BUG("serving: %d adapters in a batch of %d slots", (int)L->distinct, L->maxslots);
   if (measured && L->distinct > L->distinct_max) L->distinct_max = L->distinct;
@@ -102,7 +102,7 @@ void srv_lora_leave(srv_lora *L, int32_t a)
   if (L->running[a] <= 0) SIM_BUG("serving: adapter %d leaves a batch it is not in", (int)a);
   if (--L->running[a] > 0) return;
   L->distinct--;
-  L->bytes_running -= (int64_t)srv_lora_bytes(L->p, srv_lora_class(L->p, a));
+  L->bytes_running -= (int64_t)L->p->classes[srv_lora_class(L->p, a)].lora_bytes;
 }
 
 double srv_lora_step_s(srv_lora *L, const llm_replica *lr, const net_link *host, double lora_flops, bool measured)

@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "models/serving/serving_int.h"
+#include "models/serving/serving_lora.h"
 #include "sim/catalog.h"
 
 /* The index of the model named `name` (aliases resolve to one model),
@@ -210,6 +211,8 @@ void srv_lora_prepare(srv_params *p, sim_check *ck)
     c->lora_base = (int32_t)p->lora_total;
     if (!c->has_lora) continue;
     p->lora_total += c->lora.adapters;
+    c->lora_bytes = srv_lora_bytes(p, i);
+    c->lora_flops_tok = srv_lora_flops_per_token(p, i);
     class_key(p, i, "lora", key, sizeof key);
     const llm_arch *m = p->models[c->model_idx];
     if (m->experts > 1)

@@ -1143,7 +1143,7 @@ static void start_step(srv_replica *r)
     const srv_seq *sq = &r->run[i];
     if (sq->chunk == 0) continue;
     if (r->lora && r->runq[i]->adapter >= 0)
-      lora_flops += sq->chunk * srv_lora_flops_per_token(h->p, r->runq[i]->cls);
+      lora_flops += sq->chunk * h->p->classes[r->runq[i]->cls].lora_flops_tok;
     if (sq->state == SRV_PREFILL) {
       int32_t done = r->runq[i]->computed;
       if (is_static)
