@@ -58,6 +58,9 @@ static const sim_key gpu_keys[] = {
   S(power_source, "power_source", true, "source of the power figures"),
   S(scaleup_link_name, "scaleup_link", true, "link between the GPUs of a node, or \"none\""),
   S(host_link_name, "host_link", true, "link to the host"),
+  {.name = "scaleup_gpus", .kind = SIM_KEY_INT, .offset = offsetof(gpu_spec, scaleup_gpus), .def = 8, .min = 1,
+   .max = 1000000, .help = "chips one scale-up domain joins: an HGX node (8), a TPU slice (v5e 256); the default of "
+   "estimate --gpus-per-node"},
   F(price_usd_per_hour, "price_usd_per_hour", true, 0, 1e4, "USD/h",
     "reference on-demand price per GPU-hour (0: none; costs are then null)"),
   S(price_source, "price_source", true, "where the price comes from: provider, instance, date, page"),

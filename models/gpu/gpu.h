@@ -32,6 +32,7 @@ typedef struct {
   const char *scaleup_link_name, *host_link_name;
   const net_link *scaleup_link;        /* NULL: none */
   const net_link *host_link;
+  int64_t scaleup_gpus;                /* chips the scale-up link joins: a node (8), an NVL72 rack, a TPU slice */
   double price_usd_per_hour;           /* 0: no price known */
   const char *price_source;
   const char *price_provider, *price_date;  /* date: YYYY, YYYY-MM or YYYY-MM-DD */

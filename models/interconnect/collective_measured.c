@@ -10,7 +10,8 @@
  * nccl-tests / rccl-tests rows (models/validation/collectives/points.csv,
  * fit_collectives.c) and live in links.cfg. Custom all-reduce (vLLM's
  * csrc/custom_all_reduce.cuh, SGLang's copy of it) runs only on NVLink /
- * xGMI with P2P; anywhere else it is NCCL. */
+ * xGMI with P2P; anywhere else it is NCCL. A torus link (TPU ICI) has no
+ * NCCL: its collectives are collective.c's torus costs. */
 #include <math.h>
 
 #include "models/interconnect/net.h"
@@ -121,6 +122,7 @@ static double twoshot_s(const net_link *l, int n, double bytes)
 double net_collective_s(const net_link *l, net_coll kind, int n, double bytes, net_impl impl)
 {
   if (n <= 1 || bytes <= 0) return 0;
+  if (l->torus_dims > 0) return net_torus_collective_s(l, kind, n, bytes); /* no NCCL on a torus */
   bool custom_ok = kind == NET_ALLREDUCE && l->custom_allreduce && l->p2p;
   switch (impl) {
   case NET_IMPL_ONESHOT:

@@ -1,6 +1,7 @@
 /* models/interconnect/link.c: the `links` catalog type: keys, checks and
  * the `clustersim list links` line. The collective keys (p2p .. custom_bw_gbs)
- * are optional; 0 means "derived", as collective_measured.c documents. */
+ * are optional; 0 means "derived", as collective_measured.c documents.
+ * torus_dims / torus_wrap make the link a torus (collective.c). */
 #include <stddef.h>
 #include <stdio.h>
 
@@ -46,6 +47,12 @@ static const sim_key link_keys[] = {
    .max = 1e6, .unit = "GB/s", .help = "rate a custom all-reduce reads peers at (0: the nvlink4 ratio to busbw)"},
   {.name = "coll_source", .kind = SIM_KEY_STRING, .offset = offsetof(net_link, coll_source), .def_str = "",
    .help = "where the collective figures come from (points.csv rows, fits)"},
+  {.name = "torus_dims", .kind = SIM_KEY_INT, .offset = offsetof(net_link, torus_dims), .def = 0, .min = 0,
+   .max = 3, .help = "chips on a k-D torus (TPU ICI: 3 for v4/v5p, 2 for v5e), 2k links each; 0: switched or "
+   "fully connected"},
+  {.name = "torus_wrap", .kind = SIM_KEY_INT, .offset = offsetof(net_link, torus_wrap), .def = 0, .min = 0,
+   .max = 1000000, .help = "a torus dimension of n chips wraps around (a bidirectional ring) when n is a multiple "
+   "of this (v4/v5p: 4, v5e: 16); 0: never"},
   SIM_KEY_END,
 };
 
@@ -56,6 +63,10 @@ static void link_check(const void *entry, sim_check *ck)
   const net_link *l = entry;
   if (l->custom_allreduce && !l->p2p)
     sim_check_fail(ck, "custom_allreduce", "needs p2p = true (custom all-reduce kernels read peers' memory)");
+  if (l->torus_wrap > 0 && l->torus_dims == 0)
+    sim_check_fail(ck, "torus_wrap", "needs torus_dims 2 or 3 (wraparound is a property of a torus)");
+  if (l->torus_dims == 1)
+    sim_check_fail(ck, "torus_dims", "1 is a ring, not modelled (expected 0, 2 or 3)");
   if (l->nvls_busbw_gbs > 0 && !l->nvswitch)
     sim_check_fail(ck, "nvls_busbw_gbs", "needs nvswitch = true (NVLink SHARP runs in the switch)");
 }

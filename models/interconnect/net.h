@@ -9,6 +9,7 @@
 #define NET_H
 
 #include <stdbool.h>
+#include <stdint.h>
 
 #include "sim/catalog.h"
 
@@ -34,6 +35,9 @@ typedef struct {
   double custom_lat_us;    /* one-shot custom all-reduce floor */
   double custom_bw_gbs;    /* bandwidth a custom all-reduce kernel reads peers at */
   const char *coll_source; /* where the collective figures come from */
+  /* Torus (TPU ICI): 0 = a switched or fully connected link, as above. */
+  int64_t torus_dims;      /* 2 or 3: chips sit on a k-D torus, 2k links each; bw_gbs is their sum */
+  int64_t torus_wrap;      /* a dimension of n chips wraps around when n is a multiple of this (0: never) */
 } net_link;
 
 enum { NET_SCOPE_NODE, NET_SCOPE_NETWORK };
@@ -107,6 +111,33 @@ double net_coll_busbw(const net_link *l, int n);
 double net_nvls_busbw(const net_link *l, int n);
 double net_custom_lat_s(const net_link *l);
 double net_custom_bw(const net_link *l);
+
+/* ---- torus (collective.c) ---------------------------------------------
+ * A link with torus_dims = k joins chips on a k-D torus (TPU ICI): each
+ * chip has 2k links of bw_gbs / 2k per direction. A group of n chips is
+ * laid out as the most nearly cubic sub-torus (net_torus_shape); each
+ * dimension of it runs as a bidirectional ring when it wraps around
+ * (length >= 3, a multiple of torus_wrap), else as a line. The
+ * collectives above take this path for such links by themselves. */
+
+/* Factor n into k dimensions, largest first, as evenly as possible (the
+ * smallest largest dimension; ties: the largest smallest one). dims[] has
+ * room for 3; k in 1..3. Returns the number of dimensions longer than 1. */
+int net_torus_shape(int n, int k, int dims[3]);
+/* Bytes per second a chip injects into a group laid out as dims[0..k-1]:
+ * the sum over its dimensions longer than 1 of (2 if it wraps, else 1) x
+ * one link's bandwidth x efficiency. */
+double net_torus_inject_bw(const net_link *l, const int dims[3], int k);
+/* Time (s) of a collective over n chips of torus link l, bytes as
+ * net_collective_s counts them. All-gather and reduce-scatter: (n-1)/n x
+ * bytes / inject_bw; all-reduce: twice that; all-to-all: the larger of the
+ * injection bound and the bisection bound bytes x max_d(n_d / w_d) / (4 x
+ * link bw). Latency: latency_us per ring step, floor(n_d/2) steps on a
+ * wrapped dimension and n_d - 1 on a line, summed over dimensions (twice
+ * for all-reduce); the collective takes the larger of latency and
+ * bandwidth time (Austin et al., "How to Scale Your Model", 2025,
+ * sharding chapter), plus the fixed launch cost of collective.c. */
+double net_torus_collective_s(const net_link *l, net_coll kind, int n, double bytes);
 
 extern const sim_catalog_type net_link_catalog;
 

@@ -106,8 +106,9 @@ static const sim_key est_flags[] = {
    .help = "--train: fused cross-entropy, logits kept in 16 bits instead of fp32"},
   IN(dp, "dp", 1, 1, 1e6, "data-parallel ranks the training state is sharded over (with --zero)"),
   IN(zero, "zero", TRAIN_DEFAULT_ZERO, 0, 3, "ZeRO stage: 1 shards optimizer state over --dp, 2 also gradients, 3 also weights"),
-  IN(gpus_per_node, "gpus-per-node", TRAIN_DEFAULT_GPUS_PER_NODE, 1, 1024, "GPUs a node-scope link (NVLink, PCIe) joins"),
-  IN(nics_per_node, "nics-per-node", TRAIN_DEFAULT_NICS_PER_NODE, 0, 1024, "--train: network ports per node (0: one per GPU)"),
+  IN(gpus_per_node, "gpus-per-node", 0, 0, 1e6,
+     "GPUs a node-scope link (NVLink, PCIe, TPU ICI) joins (0: the GPU's scaleup_gpus, 8 for HGX nodes)"),
+  IN(nics_per_node, "nics-per-node", TRAIN_DEFAULT_NICS_PER_NODE, 0, 1e6, "--train: network ports per node (0: one per GPU)"),
   {.name = "train", .kind = SIM_KEY_BOOL, .offset = offsetof(est_params, train), .def = 0,
    .help = "simulate a training iteration (dp = gpus / (tp x pp)) and the whole run instead"},
   IN(global_batch, "global-batch", 0, 0, 1e9, "--train: sequences per iteration (0: 1,024)"),
@@ -196,6 +197,7 @@ static void est_run(const void *params, const sim_catalogs *cats, sim_report *re
   int dt = est_dtype(o, ck);
   if (!m || !g || (*o->link && !link) || (*o->net_link && !net) || dt < 0 || !sp) return;
   if (!link) link = g->scaleup_link ? g->scaleup_link : g->host_link;
+  int64_t gpn = o->gpus_per_node > 0 ? o->gpus_per_node : g->scaleup_gpus;
   if (!net) {
     net = sim_catalog_find(cats, "links", train_default_net_link(g));
     if (!net) net = link;
@@ -235,8 +237,8 @@ static void est_run(const void *params, const sim_catalogs *cats, sim_report *re
     /* the fewest GPUs that hold the weights: tp a power of two within a
      * node (for node links), then pipeline stages across nodes */
     tp = pow2_at_least(ceil(hold / pp));
-    if (link->scope == NET_SCOPE_NODE && tp > o->gpus_per_node) {
-      tp = (int)o->gpus_per_node;
+    if (link->scope == NET_SCOPE_NODE && tp > gpn) {
+      tp = (int)gpn;
       pp = (int)ceil(hold / tp);
     }
     gpus = tp * pp;
@@ -246,10 +248,10 @@ static void est_run(const void *params, const sim_catalogs *cats, sim_report *re
                    (long long)m->heads);
     return;
   }
-  if (tp > 1 && link->scope == NET_SCOPE_NODE && tp > o->gpus_per_node) {
+  if (tp > 1 && link->scope == NET_SCOPE_NODE && tp > gpn) {
     sim_check_fail(ck, "tp", "tp %d exceeds the %lld GPUs of a node joined by %s; use a network link "
-                   "(--link ib-ndr, eth-400g) or tp <= %lld", tp, (long long)o->gpus_per_node, link->name,
-                   (long long)o->gpus_per_node);
+                   "(--link ib-ndr, eth-400g) or tp <= %lld", tp, (long long)gpn, link->name,
+                   (long long)gpn);
     return;
   }
   /* experts: split over ep of the stage's tp x dp-attention GPUs */
@@ -282,11 +284,11 @@ static void est_run(const void *params, const sim_catalogs *cats, sim_report *re
 
   llm_replica r;
   /* stages inside one node talk over the node link, across nodes over the network */
-  const net_link *pp_link = gpus > o->gpus_per_node ? net : link;
+  const net_link *pp_link = gpus > gpn ? net : link;
   llm_replica_init(&r, m, g, dtype, tp, pp, tp > 1 ? link : NULL, pp > 1 ? pp_link : NULL,
                    o->overhead_ms * 1e-3);
   stack_apply(sp, &r, o->has_overhead_ms ? o->overhead_ms * 1e-3 : -1, 0);
-  if (dpa > 1 || ep > 1) llm_replica_set_moe(&r, dpa, ep, 0, 0, false, stage > o->gpus_per_node ? net : link);
+  if (dpa > 1 || ep > 1) llm_replica_set_moe(&r, dpa, ep, 0, 0, false, stage > gpn ? net : link);
   /* an encoder (BERT) reads its input once and generates nothing */
   double in = o->tokens_in, out = m->encoder_only ? 0 : o->tokens_out, b = (double)o->batch;
   double ctx = o->context > 0 ? (double)o->context : in;
@@ -492,7 +494,7 @@ static void est_train(const est_params *o, const sim_catalogs *cats, sim_report 
   j.flash_attention = TRAIN_DEFAULT_FLASH_ATTENTION && !o->no_flash;
   j.node_link = node;
   j.net_link = net;
-  j.gpus_per_node = (int)o->gpus_per_node;
+  j.gpus_per_node = (int)(o->gpus_per_node > 0 ? o->gpus_per_node : g->scaleup_gpus);
   j.dp_overlap = o->dp_overlap;
   j.fsdp_prefetch = o->fsdp_prefetch;
   j.nics_per_node = (int)o->nics_per_node;
