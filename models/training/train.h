@@ -4,8 +4,10 @@
  * tensor-parallel collectives on every pipeline stage, the pipeline
  * schedule simulated op by op, data-parallel gradient traffic and how much
  * of it backward hides, the optimizer step), memory per GPU, FLOPs and
- * utilisation, the whole run (time, GPU-hours, energy, cost) and the
- * first-order cost of failures and checkpoints. No engine, no files, no
+ * utilisation, the whole run (time, GPU-hours, energy, cost), the
+ * first-order cost of failures and checkpoints, and the whole run as real
+ * ones go (ramp-up, evaluations, checkpoint writes from the model's size,
+ * stragglers, failures on by default: train_whole_run). No engine, no files, no
  * command line: `clustersim estimate --train` and the job queue
  * (jobs_sim.c) call it.
  *
