@@ -4,8 +4,10 @@
  * tensor-parallel collectives on every pipeline stage, the pipeline
  * schedule simulated op by op, data-parallel gradient traffic and how much
  * of it backward hides, the optimizer step), memory per GPU, FLOPs and
- * utilisation, the whole run (time, GPU-hours, energy, cost) and the
- * first-order cost of failures and checkpoints. No engine, no files, no
+ * utilisation, the whole run (time, GPU-hours, energy, cost), the
+ * first-order cost of failures and checkpoints, and the whole run as real
+ * ones go (ramp-up, evaluations, checkpoint writes from the model's size,
+ * stragglers, failures on by default: train_whole_run). No engine, no files, no
  * command line: `clustersim estimate --train` and the job queue
  * (jobs_sim.c) call it.
  *
@@ -90,11 +92,39 @@ enum { TRAIN_PREFETCH_PRE, TRAIN_PREFETCH_POST };
  * --cross-entropy-loss-fusion and torchtitan do. The stack profiles of
  * issue 15 will set it (and flash_attention) per stack. */
 #define TRAIN_DEFAULT_FUSED_CROSS_ENTROPY false
-/* Checkpoint write and restart after a failure, s: a checkpoint of a large
- * model to a parallel file system in about a minute, a restart (detect,
- * reschedule, reload) in ten. */
-#define TRAIN_DEFAULT_CHECKPOINT_S 60.0
+/* Restart after a failure (detect, reschedule, reload), s: ten minutes.
+ * No run publishes it alone; it is within Llama 3's bound (Meta, "The
+ * Llama 3 Herd of Models", 2024, sec. 3.3.4: 419 unexpected interruptions
+ * in 54 days at more than 90% effective training time, i.e. at most 18.6
+ * min lost per interruption, lost work and restart together). */
 #define TRAIN_DEFAULT_RESTART_S 600.0
+/* GPU failures are on by default, at Llama 3's rate: 419 unexpected
+ * interruptions in a 54-day snapshot on 16,384 H100 (Meta 2024, sec.
+ * 3.3.4, Table 5), 16,384 x 54 x 24 / 419 = 50,677 GPU-hours between
+ * interruptions per GPU (the job of 16,384: one every 3.1 h). Others agree
+ * within a factor of 3.5: BLOOM (BigScience 2022, 384 A100: "1-2 GPU
+ * failures a week", ~43,000 h), OPT-175B (Zhang et al. 2022, sec. 2.5 and
+ * its logbook: 35+ manual restarts, 100+ hosts cycled in ~2 months on 992
+ * A100, ~14,000 h if every cycled host stopped the job). mtbf_gpu_h = 0
+ * written explicitly turns failures off. */
+#define TRAIN_DEFAULT_MTBF_GPU_H (16384.0 * 54 * 24 / 419)
+/* Evaluation: Megatron-LM's defaults (megatron/training/arguments.py,
+ * --eval-interval 1000, --eval-iters 100): every 1,000 iterations, 100
+ * forward-only iterations of the global batch. */
+#define TRAIN_DEFAULT_EVAL_INTERVAL 1000
+#define TRAIN_DEFAULT_EVAL_ITERS 100
+/* Checkpoint: 16-bit weights + fp32 master weights and Adam's two moments
+ * = 14 B per parameter (gradients are not saved), sharded over every GPU
+ * (Megatron-Core's distributed checkpoint, PyTorch DCP), written at the
+ * storage's aggregate bandwidth. Default storage: Llama 3's Tectonic, 2
+ * TB/s sustained for 16K GPUs (Meta 2024, sec. 3.3.1: 240 PB on 7,500
+ * servers, 2 TB/s sustained, 7 TB/s peak), scaled to the job's GPUs. */
+#define TRAIN_CHECKPOINT_BYTES_PER_PARAM 14.0
+#define TRAIN_STORAGE_GBPS_PER_GPU (2000.0 / 16384)
+/* Batch-size ramp-up stages accepted ((global - start) / increment). */
+#define TRAIN_RAMP_MAX_STAGES 4096
+/* Stages a sequence-length warm-up is played in. */
+#define TRAIN_SEQ_RAMP_STAGES 16
 
 /* A recomputation to be chosen: the cheapest that fits (train_job_fit),
  * after LLM_RECOMPUTE_NONE / SELECTIVE / FULL. */
@@ -335,5 +365,77 @@ double train_young_interval_s(const train_failures *f, int gpus);
 /* Wall-clock time of failure_free_s of work under f: failure_free_s / E
  * (INFINITY when E = 0). */
 double train_time_with_failures_s(const train_failures *f, int gpus, double failure_free_s);
+
+/* The whole run as real ones go (issue 15). Work W = failure-free steps
+ * (iterations x iteration_s) + ramp-up + evaluations + stragglers; the
+ * wall time T = W / E with E of train_failures above (checkpoints of
+ * delta every tau of work, failures at N / MTBF), so that
+ *   T = W + T delta / tau (checkpoints) + T L / M (failures: lost work and restarts).
+ * Ramp-up (0: none):
+ *   batch: Megatron-LM's --rampup-batch-size START INCREMENT SAMPLES: the
+ *     global batch is START sequences, growing by INCREMENT every SAMPLES /
+ *     K sequences, K = (global_batch - START) / INCREMENT stages; each
+ *     stage's steps ceil(SAMPLES / K / batch) at that batch's iteration
+ *     time. START and INCREMENT must be multiples of dp x micro_batch.
+ *   sequence length: warm-up from seq_start tokens to seq_len, linear in
+ *     steps over seq_tokens tokens (DeepSpeed's seqlen curriculum; Li et
+ *     al. 2022, "The Stability-Efficiency Dilemma"), played in
+ *     TRAIN_SEQ_RAMP_STAGES equal stages, lengths rounded to 8.
+ *   ramp_up_s is the ramp's time beyond the same tokens at the steady
+ *   rate (negative when short sequences are cheaper per token): the
+ *   failure-free time already counts every token at the steady rate.
+ * Evaluation: floor(iterations / eval_interval) evaluations of eval_iters
+ *   forward-only iterations, each the iteration's compute, bubble and
+ *   tensor/pipeline communication scaled by the forward share of its
+ *   hardware FLOPs (model FLOPs / 3 over hardware FLOPs): no backward,
+ *   recomputation, gradient reduction or optimizer.
+ * Checkpoint: TRAIN_CHECKPOINT_BYTES_PER_PARAM x parameters; each GPU
+ *   copies its shard (bytes / GPUs) to host memory over its host link
+ *   (stage), the storage writes the whole at storage_gbps (write). Sync:
+ *   delta = stage + write. Async (Megatron-Core --async-save, PyTorch DCP
+ *   async_save): only the stage stalls training, plus what of the write
+ *   outlasts the interval (the next save waits): delta = stage + max(0,
+ *   write - tau). checkpoint_s >= 0 given replaces delta.
+ * Stragglers: the slowest GPU's compute is straggler_slowdown slower and
+ *   every step waits for it (one synchronous group): straggler_s =
+ *   slowdown x compute_s x iterations. */
+typedef struct {
+  int ramp_batch_start, ramp_batch_increment;  /* sequences; 0: no batch ramp-up */
+  double ramp_batch_samples;                   /* sequences the ramp-up lasts */
+  int ramp_seq_start;                          /* tokens per sequence at first; 0: no warm-up */
+  double ramp_seq_tokens;                      /* tokens the warm-up lasts */
+  int eval_interval, eval_iters;               /* iterations; 0: no evaluation */
+  double storage_gbps;                         /* aggregate write bandwidth, GB/s (0: TRAIN_STORAGE_GBPS_PER_GPU x GPUs) */
+  bool async_checkpoint;
+  double checkpoint_s;                         /* < 0: from the model's size (above); else delta as given */
+  double checkpoint_interval_s;                /* tau; 0: Young's optimum (none without failures) */
+  double mtbf_gpu_h;                           /* 0: no failures */
+  double restart_s;
+  double straggler_slowdown;                   /* >= 0 */
+} train_whole;
+/* TRAIN_DEFAULT_* above: failures at Llama 3's rate, evaluations as
+ * Megatron-LM, checkpoints from the model's size, synchronous, Young's
+ * interval; no ramp-up, no straggler. */
+void train_whole_init(train_whole *w);
+
+typedef struct {
+  double failure_free_s, ramp_up_s, eval_s, straggler_s;  /* their sum is work_s */
+  double work_s;
+  double checkpoint_bytes, checkpoint_stage_s, checkpoint_write_s;  /* one checkpoint */
+  double ramp_steps;          /* steps of the ramp-up phases */
+  double evals;               /* evaluations */
+  double eval_iteration_s;    /* one forward-only iteration */
+  train_failures fl;          /* delta (checkpoint_s) and tau resolved */
+  double checkpoint_time_s;   /* T delta / tau */
+  double failure_time_s;      /* T L / M */
+  double failures;            /* expected: T / M */
+  double time_s;              /* T */
+} train_whole_result;
+/* The whole run of a job (with a concrete recomputation) whose iteration is
+ * step and run is run (train_step, train_run). NULL, or the name of the
+ * offending train_whole field ("ramp_batch_start", ...) with the reason
+ * in msg. */
+const char *train_whole_run(const train_job *j, const train_step_result *step, const train_run_result *run,
+                            const train_whole *w, train_whole_result *out, char *msg, size_t n);
 
 #endif

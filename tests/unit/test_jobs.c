@@ -244,7 +244,7 @@ static void test_training_job_duration(void)
                  "--recompute", "auto", "--dtype", "bf16", "--net-link", "ib-hdr", "--json");
   CHECK_RC(e, 0);
   double t = NAN;
-  CHECK(json_num(e.out, "train_time_s", &t), "estimate --train: no train_time_s:\n%s", e.out);
+  CHECK(json_num(e.out, "failure_free_time_s", &t), "estimate --train: no failure_free_time_s:\n%s", e.out);
   CHECK(n == 1, "%d rows", n);
   if (n == 1) CS_ASSERT_REL(r[0].end - r[0].start, t, 1e-9);
   result_free(&e);
@@ -278,7 +278,7 @@ static void test_training_job_defaults(void)
                  "--pp", "2", "--train-tokens", "1e9", "--global-batch", "256", "--json");
   CHECK_RC(e, 0);
   double t = NAN;
-  CHECK(json_num(e.out, "train_time_s", &t), "estimate --train: no train_time_s:\n%s", e.out);
+  CHECK(json_num(e.out, "failure_free_time_s", &t), "estimate --train: no failure_free_time_s:\n%s", e.out);
   CHECK_OUT_HAS(e, "\"dp_link\": \"ib-ndr\"");
   CHECK(n == 1, "%d rows", n);
   if (n == 1) CS_ASSERT_REL(r[0].end - r[0].start, t, 1e-9);

@@ -57,14 +57,31 @@ static double num(const char *json, const char *key)
   return v;
 }
 
+/* Failures, evaluations (both on by default since issue 15) and ramp-up
+ * off: the run is iterations x the iteration time. Failures off written
+ * explicitly (mtbf_gpu_h = 0) with evaluations on and a checkpoint every
+ * hour: train_time_s = failure-free + evaluations + checkpoints, the
+ * checkpoints being ceil(work / 3600) - 1 writes of checkpoint_s. */
 static void test_no_failures(void)
 {
   char *dir = cs_tmpdir("training_nofail");
-  char *cfg = scenario(dir, "a.cfg", "");
+  char *cfg = scenario(dir, "a.cfg", "eval_interval = 0; failures = { mtbf_gpu_h = 0.0; };");
   char *j = summary(dir, "a.cfg", "o", "1");
   CS_ASSERT_REL(num(j, "train_time_s"), num(j, "iterations") * num(j, "iteration_time_s"), 1e-9);
   CS_ASSERT_REL(num(j, "failure_free_time_s"), num(j, "train_time_s"), 1e-9);
   CHECK(num(j, "failures") == 0 && num(j, "effective_fraction") == 1, "failures without an MTBF");
+  CHECK(num(j, "eval_time_s") == 0 && num(j, "ramp_up_time_s") == 0 && num(j, "checkpoint_time_s") == 0,
+        "evaluations, ramp-up or checkpoints that were not asked for");
+  free(j);
+  free(cfg);
+  cfg = scenario(dir, "b.cfg", "failures = { mtbf_gpu_h = 0.0; checkpoint_interval_s = 3600.0; };");
+  j = summary(dir, "b.cfg", "ob", "1");
+  double ff = num(j, "failure_free_time_s"), ev = num(j, "eval_time_s"), ck = num(j, "checkpoint_time_s");
+  double work = ff + ev, delta = num(j, "checkpoint_exposed_s");
+  CHECK(ev > 0 && delta > 0, "evaluations %g s, checkpoint %g s: expected both by default", ev, delta);
+  CS_ASSERT_REL(ck, (ceil(work / 3600) - 1) * delta, 1e-9);
+  CS_ASSERT_REL(num(j, "train_time_s"), ff + num(j, "ramp_up_time_s") + ev + ck, 1e-9);
+  CHECK(num(j, "failures") == 0 && num(j, "failure_time_s") == 0, "failures with mtbf_gpu_h = 0");
   free(j);
   free(cfg);
   free(dir);
@@ -154,7 +171,15 @@ static void test_defaults_match_estimate(void)
       CHECK(fabs(a - b) <= 1e-9 * fabs(b), "job %zu (%s on %s x %s): %s %.17g in the training section, %.17g by "
             "estimate --train", i, jobs[i].model, jobs[i].gpus, jobs[i].gpu, *k, a, b);
     }
-    CS_ASSERT_REL(num(j, "failure_free_time_s"), num(r.out, "train_time_s"), 1e-9);
+    /* issue 15: train_time_s is the whole run in both; its parts agree */
+    static const char *const whole[] = {"failure_free_time_s", "ramp_up_time_s", "eval_time_s",
+                                        "checkpoint_exposed_s", "checkpoint_interval_s", NULL};
+    for (const char *const *k = whole; *k; k++) {
+      double a = num(j, *k), b = num(r.out, *k);
+      CHECK(fabs(a - b) <= 1e-9 * fabs(b), "job %zu: %s %.17g in the training section, %.17g by estimate --train", i,
+            *k, a, b);
+    }
+    CS_ASSERT_REL(num(j, "train_time_closed_form_s"), num(r.out, "train_time_s"), 1e-9);
     result_free(&r);
     free(j);
   }
@@ -169,7 +194,7 @@ static void test_effective_fraction_clamped(void)
   char *dir = cs_tmpdir("training_clamped");
   free(cs_write_file(dir, "c.cfg",
                      "name = \"c\";\ntraining = { model = \"llama2-7b\"; gpus = 8; tp = 8; global_batch = 64;\n"
-                     "  train_tokens = 2.7e9; };\n"));
+                     "  train_tokens = 2.7e9; eval_interval = 0; failures = { mtbf_gpu_h = 0.0; }; };\n"));
   char *j = summary(dir, "c.cfg", "o", "1");
   CHECK(num(j, "effective_fraction") == 1, "effective_fraction %.17g, expected 1", num(j, "effective_fraction"));
   free(j);

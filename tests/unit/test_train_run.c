@@ -1,0 +1,252 @@
+/* tests/unit/test_train_run.c: the whole run as real ones go
+ * (train_whole_run, models/training/train_run.c) against closed forms
+ * written out here: the batch ramp-up stage by stage, evaluations, the
+ * checkpoint from 14 B per parameter and the storage, Young/Daly's wall
+ * time T = W / (1 - delta/tau - L/M) and its split into checkpoints and
+ * failures; failures off (mtbf 0) leaving failure-free + ramp + evals +
+ * checkpoints; asynchronous checkpoints exposing less than synchronous
+ * ones; the default failure rate from Llama 3's figures; bad values naming
+ * their field, and through the program with file:line. */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "models/training/train.h"
+#include "sim/catalog.h"
+#include "cattest.h"
+#include "clitest.h"
+#include "testutil.h"
+
+static llm_arch gpt(int64_t l, int64_t h, int64_t a, int64_t v)
+{
+  return (llm_arch){.name = "gpt", .layers = l, .hidden = h, .heads = a, .kv_heads = a, .ffn = 4 * h, .vocab = v,
+                    .max_context = 2048, .ffn_kind = LLM_FFN_PLAIN, .positions = LLM_POS_LEARNED,
+                    .norm = LLM_NORM_LAYER, .tied_embeddings = true, .biases = true, .experts = 1,
+                    .experts_active = 1};
+}
+
+/* A 1.3B-class GPT on 64 A100 (dp 16 x tp 4), batch 512 x 2048. */
+static void job(train_job *j, const llm_arch *m)
+{
+  train_job_init(j, m, sim_catalog_find(cs_catalogs(), "gpus", "a100-80gb-sxm"));
+  j->net_link = sim_catalog_find(cs_catalogs(), "links", "ib-hdr");
+  j->dp = 16;
+  j->tp = 4;
+  j->global_batch = 512;
+  j->seq_len = 2048;
+}
+
+/* Iteration time of j with another batch. */
+static double iteration_at(const train_job *j, int batch)
+{
+  train_job r = *j;
+  r.global_batch = batch;
+  train_step_result st;
+  train_step(&r, &st);
+  return st.iteration_s;
+}
+
+static void test_closed_form(void)
+{
+  llm_arch m = gpt(24, 2048, 16, 51200);
+  train_job j;
+  job(&j, &m);
+  train_step_result st;
+  train_step(&j, &st);
+  train_run_result run;
+  double tokens = 20e9;
+  train_run(&j, &st, tokens, 2.0, &run);
+  train_whole w;
+  train_whole_init(&w);
+  /* ramp-up from 64 sequences by 64 (dp 16 x micro-batch 1 = 16 divides
+   * both) over 1,000,000 sequences: K = (512 - 64) / 64 = 7 stages of
+   * 1e6 / 7 sequences each */
+  w.ramp_batch_start = 64;
+  w.ramp_batch_increment = 64;
+  w.ramp_batch_samples = 1e6;
+  w.eval_interval = 500;
+  w.eval_iters = 20;
+  w.checkpoint_interval_s = 3600;
+  w.mtbf_gpu_h = 2000; /* 64 GPUs: the job fails every 31.25 h */
+  w.restart_s = 900;
+  w.straggler_slowdown = 0.05;
+  train_whole_result o;
+  char msg[256];
+  CU_ASSERT_PTR_NULL(train_whole_run(&j, &st, &run, &w, &o, msg, sizeof msg));
+
+  double per_token = st.iteration_s / (512.0 * 2048);
+  double ramp = 0, steps = 0;
+  for (int k = 0; k < 7; k++) {
+    int b = 64 + 64 * k;
+    double n = ceil(1e6 / 7 / b);
+    ramp += n * (iteration_at(&j, b) - b * 2048.0 * per_token);
+    steps += n;
+  }
+  CS_ASSERT_REL(o.ramp_up_s, ramp, 1e-12);
+  CU_ASSERT_DOUBLE_EQUAL(o.ramp_steps, steps, 0);
+  CU_ASSERT_TRUE(ramp > 0); /* a small batch fills the iteration worse */
+  /* 20e9 / (512 x 2048) = 19,073.49 -> 19,074 iterations, 38 evaluations
+   * of 20 forward-only iterations, each the iteration's compute-bound part
+   * times the forward share of its hardware FLOPs */
+  CU_ASSERT_DOUBLE_EQUAL(run.iterations, 19074, 0);
+  CU_ASSERT_DOUBLE_EQUAL(o.evals, 38, 0);
+  double fwd = st.model_flops / 3 / st.hardware_flops;
+  double eval = 38 * 20 * (st.compute_s + st.bubble_s + st.tp_comm_s + st.pp_comm_s) * fwd;
+  CS_ASSERT_REL(o.eval_s, eval, 1e-12);
+  double strag = 0.05 * st.compute_s * 19074;
+  CS_ASSERT_REL(o.straggler_s, strag, 1e-12);
+  double W = 19074 * st.iteration_s + ramp + eval + strag;
+  CS_ASSERT_REL(o.work_s, W, 1e-12);
+  /* checkpoint: 14 B per parameter; stage over PCIe 4 (the A100's host
+   * link) per GPU's 1/64 share; write at 2,000/16,384 GB/s x 64 GPUs */
+  double bytes = 14 * llm_params(&m);
+  double host = j.gpu->host_link->bw_gbs * 1e9;
+  double stage = bytes / 64 / host, write = bytes / (2000.0 / 16384 * 64 * 1e9);
+  CS_ASSERT_REL(o.checkpoint_bytes, bytes, 1e-12);
+  double delta = stage + write;
+  CS_ASSERT_REL(o.fl.checkpoint_s, delta, 1e-12);
+  /* Young/Daly: M = 2000 h / 64, L = (tau + delta)/2 + R, T = W / E */
+  double M = 2000 * 3600.0 / 64, L = (3600 + delta) / 2 + 900;
+  double T = W / (1 - delta / 3600 - L / M);
+  CS_ASSERT_REL(o.time_s, T, 1e-12);
+  CS_ASSERT_REL(o.checkpoint_time_s, T * delta / 3600, 1e-12);
+  CS_ASSERT_REL(o.failure_time_s, T * L / M, 1e-12);
+  CS_ASSERT_REL(o.failures, T / M, 1e-12);
+  /* the parts add up to the wall time */
+  CS_ASSERT_REL(o.failure_free_s + o.ramp_up_s + o.eval_s + o.straggler_s + o.checkpoint_time_s + o.failure_time_s,
+                o.time_s, 1e-12);
+
+  /* failures off: T = failure-free + ramp + evals + stragglers + checkpoints,
+   * the checkpoints T delta / tau, i.e. T = W / (1 - delta / tau) */
+  w.mtbf_gpu_h = 0;
+  w.straggler_slowdown = 0;
+  CU_ASSERT_PTR_NULL(train_whole_run(&j, &st, &run, &w, &o, msg, sizeof msg));
+  double W0 = 19074 * st.iteration_s + ramp + eval;
+  CS_ASSERT_REL(o.time_s, W0 / (1 - delta / 3600), 1e-12);
+  CS_ASSERT_REL(o.time_s, o.failure_free_s + o.ramp_up_s + o.eval_s + o.checkpoint_time_s, 1e-12);
+  CU_ASSERT_DOUBLE_EQUAL(o.failure_time_s, 0, 0);
+  CU_ASSERT_DOUBLE_EQUAL(o.failures, 0, 0);
+  /* and without an interval there is no reason to checkpoint (Young: tau = infinity) */
+  w.checkpoint_interval_s = 0;
+  CU_ASSERT_PTR_NULL(train_whole_run(&j, &st, &run, &w, &o, msg, sizeof msg));
+  CS_ASSERT_REL(o.time_s, W0, 1e-12);
+}
+
+/* Async: only the copy to host memory stalls, plus what of the write
+ * outlasts the interval; the same run is shorter than with sync. */
+static void test_async(void)
+{
+  llm_arch m = gpt(24, 2048, 16, 51200);
+  train_job j;
+  job(&j, &m);
+  train_step_result st;
+  train_step(&j, &st);
+  train_run_result run;
+  train_run(&j, &st, 20e9, 2.0, &run);
+  train_whole w;
+  train_whole_init(&w);
+  w.checkpoint_interval_s = 600;
+  w.storage_gbps = 1; /* 1 GB/s: a 1.3B model's 18 GB take ~18 s */
+  train_whole_result sync, async;
+  char msg[256];
+  CU_ASSERT_PTR_NULL(train_whole_run(&j, &st, &run, &w, &sync, msg, sizeof msg));
+  w.async_checkpoint = true;
+  CU_ASSERT_PTR_NULL(train_whole_run(&j, &st, &run, &w, &async, msg, sizeof msg));
+  CS_ASSERT_REL(sync.checkpoint_write_s, 14 * llm_params(&m) / 1e9, 1e-12);
+  CS_ASSERT_REL(async.fl.checkpoint_s, async.checkpoint_stage_s, 1e-12);
+  CS_ASSERT_REL(sync.fl.checkpoint_s, sync.checkpoint_stage_s + sync.checkpoint_write_s, 1e-12);
+  CHECK(async.checkpoint_time_s < sync.checkpoint_time_s && async.time_s < sync.time_s,
+        "async checkpoints %g s (run %g s), sync %g s (run %g s)", async.checkpoint_time_s, async.time_s,
+        sync.checkpoint_time_s, sync.time_s);
+  /* a write longer than the interval: the next save waits for the rest */
+  w.checkpoint_interval_s = 10;
+  CU_ASSERT_PTR_NULL(train_whole_run(&j, &st, &run, &w, &async, msg, sizeof msg));
+  CS_ASSERT_REL(async.fl.checkpoint_s, async.checkpoint_stage_s + async.checkpoint_write_s - 10, 1e-12);
+}
+
+/* Defaults: Llama 3's 419 interruptions in 54 days on 16,384 GPUs, i.e.
+ * 16,384 x 1,296 h / 419 = 50,677.00 GPU-hours (419 x 50,677 = 21,233,663); Megatron-LM's evaluation. */
+static void test_defaults(void)
+{
+  train_whole w;
+  train_whole_init(&w);
+  CS_ASSERT_REL(w.mtbf_gpu_h, 21233664.0 / 419, 1e-12);
+  CU_ASSERT_TRUE(fabs(w.mtbf_gpu_h - 50677.0) < 0.01);
+  CU_ASSERT_EQUAL(w.eval_interval, 1000);
+  CU_ASSERT_EQUAL(w.eval_iters, 100);
+  CU_ASSERT_TRUE(w.checkpoint_s < 0); /* from the model's size */
+  CU_ASSERT_FALSE(w.async_checkpoint);
+  CU_ASSERT_EQUAL(w.ramp_batch_start, 0);
+  CU_ASSERT_DOUBLE_EQUAL(w.straggler_slowdown, 0, 0);
+}
+
+static void test_bad(void)
+{
+  llm_arch m = gpt(24, 2048, 16, 51200);
+  train_job j;
+  job(&j, &m);
+  train_step_result st;
+  train_step(&j, &st);
+  train_run_result run;
+  train_run(&j, &st, 20e9, 2.0, &run);
+  train_whole w;
+  train_whole_init(&w);
+  train_whole_result o;
+  char msg[256];
+  w.ramp_batch_start = 24; /* not a multiple of dp 16 */
+  w.ramp_batch_increment = 16;
+  w.ramp_batch_samples = 1e5;
+  const char *bad = train_whole_run(&j, &st, &run, &w, &o, msg, sizeof msg);
+  CU_ASSERT_STRING_EQUAL(bad ? bad : "", "ramp_batch_start");
+  CHECK(strstr(msg, "multiple of dp x micro_batch = 16"), "message: %s", msg);
+  w.ramp_batch_start = 32;
+  w.ramp_batch_increment = 48; /* 512 - 32 = 480 = 10 x 48, but 48 is a multiple of 16: fine */
+  CU_ASSERT_PTR_NULL(train_whole_run(&j, &st, &run, &w, &o, msg, sizeof msg));
+  w.ramp_batch_increment = 8;
+  bad = train_whole_run(&j, &st, &run, &w, &o, msg, sizeof msg);
+  CU_ASSERT_STRING_EQUAL(bad ? bad : "", "ramp_batch_increment");
+  w.ramp_batch_increment = 16;
+  w.ramp_batch_samples = 0;
+  bad = train_whole_run(&j, &st, &run, &w, &o, msg, sizeof msg);
+  CU_ASSERT_STRING_EQUAL(bad ? bad : "", "ramp_batch_samples");
+  w.ramp_batch_start = w.ramp_batch_increment = 0;
+  w.ramp_seq_start = 4096; /* beyond seq_len 2048 */
+  w.ramp_seq_tokens = 1e9;
+  bad = train_whole_run(&j, &st, &run, &w, &o, msg, sizeof msg);
+  CU_ASSERT_STRING_EQUAL(bad ? bad : "", "ramp_seq_start");
+
+  /* through the program: the scenario's line and key */
+  char *dir = cs_tmpdir("train_run_bad");
+  free(cs_write_file(dir, "r.cfg",
+                     "name = \"r\";\ntraining = { model = \"llama2-7b\"; gpus = 64; zero = 1; global_batch = 1024;\n"
+                     "  seq_len = 4096; train_tokens = 1e11;\n"
+                     "  ramp_up = { batch_start = 100; batch_increment = 64; batch_samples = 1e6; };\n};\n"));
+  result r = run_in(dir, "check", "r.cfg", (const char *)NULL);
+  CHECK_RC(r, 2);
+  CHECK_ERR_HAS(r, "r.cfg:4: training.ramp_up.batch_start: 100 is not a batch below the global batch of 1024 and "
+                   "a multiple of dp x micro_batch = 64");
+  result_free(&r);
+  r = run_in(dir, "estimate", "--train", "--model", "llama2-7b", "--gpus", "64", "--zero", "1", "--global-batch",
+             "1024", "--seq-len", "4096", "--rampup-seq-start", "8192", "--rampup-seq-tokens", "1e9",
+             (const char *)NULL);
+  CHECK_RC(r, 2);
+  CHECK_ERR_HAS(r, "--rampup-seq-start: 8192 tokens is not a warm-up length below seq_len 4096");
+  result_free(&r);
+  free(dir);
+}
+
+int main(void)
+{
+  if (!cs_catalogs()) return 1;
+  static const cs_test tests[] = {
+    {"whole run: ramp-up, evals, checkpoints, failures against the closed form", test_closed_form},
+    {"async checkpoints expose less than sync", test_async},
+    {"defaults: Llama 3's failure rate, Megatron-LM's evaluation", test_defaults},
+    {"bad values name their field, file:line through the program", test_bad},
+    {NULL, NULL},
+  };
+  int rc = cs_run_suite("train_run", tests);
+  cs_catalogs_free();
+  return rc;
+}
