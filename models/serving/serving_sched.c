@@ -1277,7 +1277,11 @@ static void on_step_end(sim_engine *eng, void *ctx, uint64_t arg)
   __builtin_prefetch((const void *)batch, 1);
   __builtin_prefetch((const void *)(batch + 64), 1);
   for (uintptr_t k = 0; k < 192; k += 64) __builtin_prefetch((const void *)(rep + k), 1);
-  for (uintptr_t a = batch + 128, e = (uintptr_t)(r->run + r->nrun); a < e; a += 64)
+  /* (the batch may have moved since - a decode replica takes a landed
+   * request mid-step and its array grows - then the walk starts at its
+   * new place: never across the gap between two allocations) */
+  uintptr_t cur = (uintptr_t)r->run;
+  for (uintptr_t a = batch == cur ? batch + 128 : cur, e = (uintptr_t)(r->run + r->nrun); a < e; a += 64)
     __builtin_prefetch((const void *)a, 1);
   sim_time now = sim_now(eng);
   srv_host *h = r->h;
