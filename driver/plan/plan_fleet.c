@@ -203,20 +203,7 @@ static bool item_done(void *ctx, size_t item, int status, const char *out, size_
 {
   (void)wall_s;
   fleet_jobs *j = ctx;
-  int rc = status;
-  if (status == SIM_PLAN_OK) {
-    j->out[item] = xmalloc(len + 1);
-    memcpy(j->out[item], out, len);
-    j->len[item] = len;
-  } else if (status == SWEEP_WORKER_LOST) {
-    fprintf(stderr, "clustersim plan: a fleet search failed (%s)\n", out);
-    rc = CMD_EXIT_FAIL;
-  } else if (status != SIM_PLAN_STOPPED && status != SIM_PLAN_USER_ERROR) {
-    fprintf(stderr, "clustersim plan: a fleet search failed (status %d)\n", status);
-    rc = CMD_EXIT_FAIL;
-  }
-  if (rc != SIM_PLAN_OK && j->status == SIM_PLAN_OK) j->status = rc;
-  return j->status == SIM_PLAN_OK;
+  return plan_job_done(j->out, j->len, &j->status, "fleet", item, status, out, len);
 }
 
 /* Add the sims of bytes to t, in their order, but none twice. */

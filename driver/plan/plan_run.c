@@ -14,6 +14,7 @@
 #include "driver/plan/plan.h"
 #include "driver/sweep/sweep_run.h"
 #include "sim/engine.h"
+#include "sim/util.h"
 
 /* Stop the search, and any simulation running in this process (a run, or
  * a model's inner one such as the saturation probe) at its next event. */
@@ -108,4 +109,23 @@ int plan_run_types(const plan_ctx *c, plan_type *types, const plan_fit *fit)
   if (sig) plan_stop = sig;
   if (plan_stop) return SIM_PLAN_STOPPED;
   return s.status;
+}
+
+bool plan_job_done(char **outs, size_t *lens, int *first, const char *what, size_t item, int status,
+                   const char *out, size_t len)
+{
+  int rc = status;
+  if (status == SIM_PLAN_OK) {
+    outs[item] = xmalloc(len + 1);
+    memcpy(outs[item], out, len);
+    lens[item] = len;
+  } else if (status == SWEEP_WORKER_LOST) {
+    fprintf(stderr, "clustersim plan: a %s search failed (%s)\n", what, out);
+    rc = CMD_EXIT_FAIL;
+  } else if (status != SIM_PLAN_STOPPED && status != SIM_PLAN_USER_ERROR) {
+    fprintf(stderr, "clustersim plan: a %s search failed (status %d)\n", what, status);
+    rc = CMD_EXIT_FAIL;
+  }
+  if (rc != SIM_PLAN_OK && *first == SIM_PLAN_OK) *first = rc;
+  return *first == SIM_PLAN_OK;
 }
