@@ -44,6 +44,7 @@ typedef struct {
   const char *model;         /* "" : duration_s given */
   double train_tokens;
   int64_t pp, micro_batch, global_batch, seq_len, zero;
+  int64_t cp, ep;           /* context- and expert-parallel ranks (train_cp_ep.c) */
   int recompute;             /* none, selective, full, auto (the cheapest that fits: train_job_fit) */
   double derived_mfu;        /* prepared: the model's MFU, for jobs.csv */
 } jobs_spec;

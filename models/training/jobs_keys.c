@@ -39,6 +39,10 @@ static const sim_key job_keys[] = {
   {.name = "train_tokens", .kind = SIM_KEY_FLOAT, .offset = J(train_tokens), .def = 0, .min = 0, .max = 1e17,
    .help = "training job: tokens to train on"},
   {.name = "pp", .kind = SIM_KEY_INT, .offset = J(pp), .def = 1, .min = 1, .max = 4096, .help = "training job: pipeline stages"},
+  {.name = "cp", .kind = SIM_KEY_INT, .offset = J(cp), .def = 1, .min = 1, .max = 1024,
+   .help = "training job: context-parallel ranks"},
+  {.name = "ep", .kind = SIM_KEY_INT, .offset = J(ep), .def = 1, .min = 1, .max = 1024,
+   .help = "training job: expert-parallel ranks (divides dp x cp)"},
   {.name = "micro_batch", .kind = SIM_KEY_INT, .offset = J(micro_batch), .def = TRAIN_DEFAULT_MICRO_BATCH, .min = 1, .max = 1e6,
    .help = "training job: sequences per micro-batch"},
   {.name = "global_batch", .kind = SIM_KEY_INT, .offset = J(global_batch), .def = 0, .min = 0, .max = 1e9,
@@ -262,14 +266,16 @@ static void jobs_prepare(void *params, const sim_setup *su, sim_check *ck)
     if (!m) continue;
     if (!net || (*p->node_link && !node)) continue;
     int64_t tp = j->tp > 0 ? j->tp : 1; /* no tp given: pure data parallelism */
-    if (j->gpus % (tp * j->pp) || j->global_batch <= 0 || j->train_tokens <= 0) {
-      sim_check_fail(ck, key, "a training job needs gpus a multiple of tp x pp (%lld x %lld), global_batch and "
-                     "train_tokens", (long long)tp, (long long)j->pp);
+    if (j->gpus % (tp * j->cp * j->pp) || j->global_batch <= 0 || j->train_tokens <= 0) {
+      sim_check_fail(ck, key, "a training job needs gpus a multiple of tp x cp x pp (%lld x %lld x %lld), global_batch "
+                     "and train_tokens", (long long)tp, (long long)j->cp, (long long)j->pp);
       continue;
     }
     train_job t;
     train_job_init(&t, m, p->g);
-    t.dp = (int)(j->gpus / (tp * j->pp));
+    t.dp = (int)(j->gpus / (tp * j->cp * j->pp));
+    t.cp = (int)j->cp;
+    t.ep = (int)j->ep;
     t.tp = (int)tp;
     t.pp = (int)j->pp;
     t.micro_batch = (int)j->micro_batch;
