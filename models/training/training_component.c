@@ -165,8 +165,8 @@ static void training_prepare(void *params, const sim_setup *su, sim_check *ck)
   j->tp = (int)p->tp;
   j->pp = (int)p->pp;
   if (p->gpus % (p->tp * p->cp * p->pp)) {
-    sim_check_fail(ck, "gpus", "%lld GPUs are not a whole number of tp x cp x pp = %lld groups", (long long)p->gpus,
-                   (long long)(p->tp * p->cp * p->pp));
+    sim_check_fail(ck, "gpus", "%lld GPUs are not a whole number of tp x %spp = %lld groups", (long long)p->gpus,
+                   p->cp > 1 ? "cp x " : "", (long long)(p->tp * p->cp * p->pp));
     return;
   }
   j->dp = (int)(p->gpus / (p->tp * p->cp * p->pp));
