@@ -77,7 +77,7 @@ static const sim_key est_flags[] = {
   {.name = "link", .kind = SIM_KEY_STRING, .offset = offsetof(est_params, link), .def_str = "",
    .help = "link of the tensor-parallel group (default: the GPU's scale-up link, else its host link)"},
   {.name = "net-link", .kind = SIM_KEY_STRING, .offset = offsetof(est_params, net_link), .def_str = "",
-   .help = "link between nodes for pipeline stages (default: ib-ndr for NVLink 4 GPUs, else ib-hdr)"},
+   .help = "link between nodes for pipeline stages (default: ib-ndr for NVLink 4 GPUs, else ib-hdr; a TPU's DCN)"},
   IN(batch, "batch", 1, 1, 1e7, "sequences per step"),
   IN(context, "context", 0, 0, 1e9, "context of the decode step (0: tokens-in)"),
   {.name = "overhead-ms", .kind = SIM_KEY_FLOAT, .offset = offsetof(est_params, overhead_ms), .def = 0.5, .min = 0,

@@ -2,7 +2,8 @@
  * against closed forms: FLOP accounting (Narayanan et al. 2021), the 1F1B
  * bubble, the ring all-reduce of gradients, Ethernet against InfiniBand,
  * mixed-precision Adam state under ZeRO, the failure model (Young), the
- * job checks, and `clustersim estimate --train` through the program. */
+ * job checks, the default network per accelerator, and `clustersim
+ * estimate --train` through the program. */
 #include <math.h>
 #include <stdio.h>
 #include <string.h>
@@ -403,6 +404,25 @@ static void test_cli(void)
   result_free(&r);
 }
 
+/* The network between nodes when none is named: InfiniBand NDR for the
+ * NVLink 4 generation, HDR before it; a TPU's data-center network between
+ * its slices (v5e its own, v5p and v4 the v5p's), and every default is a
+ * catalogued link. */
+static void test_default_net_link(void)
+{
+  static const struct { const char *gpu, *link; } cases[] = {
+    {"a100-80gb-sxm", "ib-hdr"}, {"h100-sxm", "ib-ndr"}, {"tpu-v5e", "dcn-v5e"},
+    {"tpu-v5p", "dcn-v5p"},      {"tpu-v4", "dcn-v5p"},
+  };
+  for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+    const gpu_spec *g = gpu(cases[i].gpu);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(g);
+    const char *l = train_default_net_link(g);
+    CHECK(!strcmp(l, cases[i].link), "%s: default network %s, expected %s", cases[i].gpu, l, cases[i].link);
+    CU_ASSERT_PTR_NOT_NULL(link_(l));
+  }
+}
+
 int main(void)
 {
   if (!cs_catalogs()) return 1;
@@ -416,6 +436,7 @@ int main(void)
     {"memory: 16 B/param divided as ZeRO says", test_memory},
     {"failures: Young's interval, MTBF -> infinity", test_failures},
     {"job checks name the field", test_checks},
+    {"default network link: InfiniBand for GPUs, DCN for TPUs", test_default_net_link},
     {"estimate --train through the program", test_cli},
     {NULL, NULL},
   };
