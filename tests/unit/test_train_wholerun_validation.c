@@ -103,12 +103,19 @@ static const wrow rows[] = {
 
 static sim_catalogs *cats;
 
-/* The shipped catalogs and the rows' extra one (wholerun_models.cfg, found
- * beside the shipped catalog directory), as `estimate --catalog` reads it. */
+/* The shipped catalogs and the rows' extra one, as `estimate --catalog`
+ * reads it: models/validation/training/wholerun_models.cfg of the source
+ * tree this file is in (__FILE__ is .../tests/unit/<this file>), else
+ * beside the catalog directory. */
 static bool load_catalogs(void)
 {
   char extra[4096];
-  snprintf(extra, sizeof extra, "%s/../validation/training/wholerun_models.cfg", cfg_catalog_dir());
+  const char *self = __FILE__, *tail = strstr(self, "tests/unit/");
+  snprintf(extra, sizeof extra, "%.*smodels/validation/training/wholerun_models.cfg", tail ? (int)(tail - self) : 0,
+           self);
+  FILE *f = tail ? fopen(extra, "r") : NULL;
+  if (f) fclose(f);
+  else snprintf(extra, sizeof extra, "%s/../validation/training/wholerun_models.cfg", cfg_catalog_dir());
   char *files[] = {extra};
   cfg_errors errs;
   cfg_errors_init(&errs, NULL);
