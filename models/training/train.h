@@ -105,7 +105,9 @@ enum { TRAIN_PREFETCH_PRE, TRAIN_PREFETCH_POST };
  * within a factor of 3.5: BLOOM (BigScience 2022, 384 A100: "1-2 GPU
  * failures a week", ~43,000 h), OPT-175B (Zhang et al. 2022, sec. 2.5 and
  * its logbook: 35+ manual restarts, 100+ hosts cycled in ~2 months on 992
- * A100, ~14,000 h if every cycled host stopped the job). mtbf_gpu_h = 0
+ * A100, ~14,000 h if every cycled host stopped the job). The BLOOM and OPT
+ * quotes are as recalled: searched 2026-12-04 and not found in the stored
+ * copies (BLOOM's 4 spare nodes kept for failures were). mtbf_gpu_h = 0
  * written explicitly turns failures off. */
 #define TRAIN_DEFAULT_MTBF_GPU_H (16384.0 * 54 * 24 / 419)
 /* Evaluation: Megatron-LM's defaults (megatron/training/arguments.py,
@@ -153,8 +155,14 @@ enum { TRAIN_OFFLOAD_OPTIMIZER = 1, TRAIN_OFFLOAD_ACTIVATIONS = 2 };
  * node, shared by the node's GPUs: about 0.22 s per billion parameters on
  * a DGX-2's two 24-core Xeon Platinum 8168 (Ren et al. 2021, Table 4, the
  * 1B row; 6.4 times PyTorch's CPU Adam). The table is an image in the
- * copies the project could read: the figure is as recalled, not yet
- * checked against the page (models/VALIDATION.md says so). */
+ * copies the project could read: the absolute figure is as recalled.
+ * Checked 2026-12-04: the ratio agrees with DeepSpeed's ZeRO-Offload
+ * tutorial ("DeepSpeedCPUAdam is 5X-7X faster than the standard PyTorch
+ * implementation") and DeepSpeed issue 479 ("up to a 6X throughput
+ * boost"); the absolute figure is consistent with a memory-bound step: 28 B
+ * per parameter (fp32 weight, m, v read and written, 16-bit gradient in
+ * and weight out) at 126 GB/s, half the 256 GB/s of the two sockets' 12
+ * DDR4-2666 channels. */
 #define TRAIN_CPU_ADAM_PARAMS_PER_S_NODE 4.5e9
 
 /* Names of the recomputation modes (by LLM_RECOMPUTE_*, then "auto") and
@@ -174,7 +182,8 @@ const char *train_offload_text(int offload, char *buf, size_t n);
 
 /* The catalog name of the link between nodes when none is given: NDR
  * InfiniBand for GPUs of the NVLink 4 generation (DGX H100: 8 x 400 Gb/s),
- * HDR for the others (DGX A100: 8 x 200 Gb/s). */
+ * HDR for the others (DGX A100: 8 x 200 Gb/s); for a TPU its DCN link
+ * between slices, dcn-v5e or dcn-v5p (the v4 too: no v4 DCN catalogued). */
 const char *train_default_net_link(const gpu_spec *g);
 
 /* A training job. Pointers are kept, not copied. Fill with train_job_init

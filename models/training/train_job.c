@@ -71,7 +71,11 @@ const char *train_offload_text(int offload, char *buf, size_t n)
 
 const char *train_default_net_link(const gpu_spec *g)
 {
-  bool nvlink4 = g && g->scaleup_link && !strcmp(g->scaleup_link->name, "nvlink4");
+  const net_link *up = g ? g->scaleup_link : NULL;
+  /* a TPU (its scale-up link a torus): slices meet over Google's DCN; no
+   * v4 DCN figure is catalogued, so the v4 takes the v5p's */
+  if (up && up->torus_dims > 0) return !strcmp(up->name, "ici-v5e") ? "dcn-v5e" : "dcn-v5p";
+  bool nvlink4 = up && !strcmp(up->name, "nvlink4");
   return nvlink4 ? "ib-ndr" : "ib-hdr";
 }
 

@@ -128,9 +128,10 @@ static const sim_key training_keys[] = {
    .def_str = TRAIN_DEFAULT_FSDP_PREFETCH_NAME,
    .help = "with zero = 3: FSDP backward prefetch, pre (PyTorch) or post (Composer)"},
   KS("node_link", node_link, "", "link inside a node (default: the GPU's NVLink, else PCIe)"),
-  KS("net_link", net_link, "", "link between nodes (default: ib-ndr for NVLink 4 GPUs such as the H100, else ib-hdr)"),
-  KI("gpus_per_node", gpus_per_node, TRAIN_DEFAULT_GPUS_PER_NODE, 1, 1024, "GPUs per node"),
-  KI("nics_per_node", nics_per_node, TRAIN_DEFAULT_NICS_PER_NODE, 0, 1024,
+  KS("net_link", net_link, "", "link between nodes (default: ib-ndr for NVLink 4 GPUs such as the H100, else ib-hdr; "
+     "a TPU's DCN, dcn-v5e or dcn-v5p)"),
+  KI("gpus_per_node", gpus_per_node, 0, 0, 1e6, "GPUs a node-scope link joins (0: the GPU's scaleup_gpus: 8, a TPU slice)"),
+  KI("nics_per_node", nics_per_node, TRAIN_DEFAULT_NICS_PER_NODE, 0, 1e6,
      "network ports per node (0: one per GPU, rail-optimised)"),
   KF("dp_overlap", dp_overlap, TRAIN_DP_OVERLAP_DEFAULT, 0, 1, NULL,
      "share of the data-parallel reduction hidden behind backward compute"),
@@ -192,7 +193,7 @@ static void training_prepare(void *params, const sim_setup *su, sim_check *ck)
   j->seq_parallel = p->seq_parallel;
   j->flash_attention = p->flash_attention;
   j->zero = (int)p->zero;
-  j->gpus_per_node = (int)p->gpus_per_node;
+  j->gpus_per_node = (int)(p->gpus_per_node > 0 ? p->gpus_per_node : g->scaleup_gpus);
   j->dp_overlap = p->dp_overlap;
   j->fsdp_prefetch = p->fsdp_prefetch;
   j->nics_per_node = (int)p->nics_per_node;
