@@ -181,8 +181,9 @@ int train_offload_names_parse(const char *const *names, int count, char *bad, si
 const char *train_offload_text(int offload, char *buf, size_t n);
 
 /* The catalog name of the link between nodes when none is given: NDR
- * InfiniBand for GPUs of the NVLink 4 generation (DGX H100: 8 x 400 Gb/s),
- * HDR for the others (DGX A100: 8 x 200 Gb/s); for a TPU its DCN link
+ * InfiniBand for GPUs of the NVLink 4 generation and later (DGX H100, DGX
+ * B200: 8 x 400 Gb/s; the H800's NVLink cut to 400 GB/s too), HDR for the
+ * others (DGX A100: 8 x 200 Gb/s); for a TPU its DCN link
  * between slices, dcn-v5e or dcn-v5p (the v4 too: no v4 DCN catalogued). */
 const char *train_default_net_link(const gpu_spec *g);
 

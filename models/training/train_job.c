@@ -75,8 +75,11 @@ const char *train_default_net_link(const gpu_spec *g)
   /* a TPU (its scale-up link a torus): slices meet over Google's DCN; no
    * v4 DCN figure is catalogued, so the v4 takes the v5p's */
   if (up && up->torus_dims > 0) return !strcmp(up->name, "ici-v5e") ? "dcn-v5e" : "dcn-v5p";
-  bool nvlink4 = up && !strcmp(up->name, "nvlink4");
-  return nvlink4 ? "ib-ndr" : "ib-hdr";
+  /* NVLink 4 and later (H100, H800, B200, GB200) ship with 400 Gb/s NDR
+   * ports, one per GPU: DGX H100 and DGX B200 (8 x ConnectX-7), DeepSeek's
+   * H800 nodes (DeepSeek-V3 report, sec. 3.2.2: IB at 50 GB/s per GPU) */
+  bool ndr = up && (!strncmp(up->name, "nvlink4", 7) || !strcmp(up->name, "nvlink5"));
+  return ndr ? "ib-ndr" : "ib-hdr";
 }
 
 void train_job_init(train_job *j, const llm_arch *m, const gpu_spec *g)

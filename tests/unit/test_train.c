@@ -447,7 +447,8 @@ static void test_plain_estimate_wall_time(void)
 }
 
 /* The network between nodes when none is named: InfiniBand NDR for the
- * NVLink 4 generation, HDR before it; a TPU's data-center network between
+ * NVLink 4 generation and later (B200, GB200, H800 too), HDR before it; a
+ * TPU's data-center network between
  * its slices (v5e its own, v5p and v4 the v5p's), and every default is a
  * catalogued link. */
 static void test_default_net_link(void)
@@ -455,6 +456,7 @@ static void test_default_net_link(void)
   static const struct { const char *gpu, *link; } cases[] = {
     {"a100-80gb-sxm", "ib-hdr"}, {"h100-sxm", "ib-ndr"}, {"tpu-v5e", "dcn-v5e"},
     {"tpu-v5p", "dcn-v5p"},      {"tpu-v4", "dcn-v5p"},
+    {"b200", "ib-ndr"},          {"gb200", "ib-ndr"},    {"h800", "ib-ndr"},
   };
   for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
     const gpu_spec *g = gpu(cases[i].gpu);
