@@ -85,6 +85,7 @@ static bool load(const plan_ctx *c, int gpu, int tp, int replicas, int scale, co
   plan_shape_arg shape = {o, fleet};
   cfg_load_opts lo = {.sets = sets, .nsets = n, .seed = o->have_seed ? &o->seed : NULL,
                       .catalogs = o->catalogs, .ncatalogs = o->ncatalogs, .max_input_bytes = o->max_input_bytes};
+  if (c->edit) lo.edit = c->edit, lo.edit_arg = c->edit_arg;
   if (fleet) lo.edit = plan_shape, lo.edit_arg = &shape;
   if (pd && pd->colocated) lo.edit = plan_pd_shape, lo.edit_arg = (void *)pd;
   return cfg_scenario_load(sc, o->file, &lo, errs);
@@ -309,7 +310,7 @@ static int eval(const plan_ctx *c, int gpu, int tp, int replicas, int scale, con
       rc = SIM_PLAN_STOPPED;
       goto done;
     }
-    double v[SIM_PLAN_MAX_SLO], cost = NAN, per_mtok = NAN, rate = NAN, gpus = NAN, rejected = NAN;
+    double v[SIM_PLAN_MAX_TARGETS], cost = NAN, per_mtok = NAN, rate = NAN, gpus = NAN, rejected = NAN;
     if ((rc = check_report(o, rep)) != SIM_PLAN_OK) goto done;
     metric(rep, "usd_per_hour", &cost);
     metric(rep, "usd_per_million_tokens", &per_mtok);
