@@ -629,17 +629,9 @@ static int plan(plan_opts *o)
   }
   plan_ctx ctx = {o, b.load_scale, NULL, NULL};
   char *outdir = run_outdir(o->outdir, b.name, "-plan");
-  if (plan_models_wanted(o, pd.prefill.index >= 0)) {
-    rc = plan_models_mode(o, b.name, b.load_scale, outdir, t0);
-    free(outdir);
-    free(b.name);
-    free(b.pool_gpu);
-    free(b.model);
-    free(b.burst_policy);
-    return rc;
-  }
-  if (pd.prefill.index >= 0) {
-    rc = plan_pd_mode(o, &b, &pd, &ctx, outdir, t0);
+  bool models = plan_models_wanted(o, pd.prefill.index >= 0);
+  if (models || pd.prefill.index >= 0) {
+    rc = models ? plan_models_mode(o, b.name, b.load_scale, outdir, t0) : plan_pd_mode(o, &b, &pd, &ctx, outdir, t0);
     free(outdir);
     free(b.name);
     free(b.pool_gpu);

@@ -222,6 +222,10 @@ int plan_eval_fleet(const plan_ctx *c, int gpu, int tp, const plan_fleet *f, pla
  * out, as plan_eval does (GPUs and tps as written); a size the loader
  * refuses only for capacity is infeasible, with out->reason. */
 int plan_eval_pd(const plan_ctx *c, const plan_pd *pd, plan_sim *out);
+/* The summary of (gpu, tp), one replica, cut at 1 ns, into rep (the
+ * caller releases it), unchecked: SIM_PLAN_OK, SIM_PLAN_USER_ERROR (the
+ * loader's messages printed) or SIM_PLAN_STOPPED. */
+int plan_probe(const plan_ctx *c, int gpu, int tp, sim_report *rep);
 /* plan_check_metrics for the scenario as written (a prefill/decode plan). */
 int plan_check_metrics_pd(const plan_ctx *c, const plan_pd *pd);
 /* a better than b at the same load: cheaper (relative 1e-9), then fewer

@@ -177,7 +177,10 @@ static void no_price(const plan_ctx *c, int gpu, const plan_pd *pd)
             "cluster.pools.[0].usd_per_gpu_hour, or give --gpu-price %s=USD\n", c->o->gpus[gpu], c->o->gpus[gpu]);
 }
 
-static int check_metrics(const plan_ctx *c, int gpu, int tp, const plan_fleet *fleet, const plan_pd *pd)
+/* keep: hand the run's report out (the caller releases it) instead of
+ * checking it. */
+static int check_metrics(const plan_ctx *c, int gpu, int tp, const plan_fleet *fleet, const plan_pd *pd,
+                         sim_report *keep)
 {
   char **sets = xcalloc(c->o->nsets + NSETS_EXTRA, sizeof *sets);
   char bufs[NSETS_EXTRA][256];
@@ -197,13 +200,16 @@ static int check_metrics(const plan_ctx *c, int gpu, int tp, const plan_fleet *f
     sc.warmup_s = 0;
     sim_report rep;
     sim_run_result why = run_replication(&sc, sc.seed, NULL, true, &rep);
-    rc = why == SIM_RUN_STOPPED ? SIM_PLAN_STOPPED : check_report(c->o, &rep);
+    rc = why == SIM_RUN_STOPPED ? SIM_PLAN_STOPPED : keep ? SIM_PLAN_OK : check_report(c->o, &rep);
     double cost;
-    if (rc == SIM_PLAN_OK && metric(&rep, "usd_per_hour", &cost) && isnan(cost)) {
+    if (rc == SIM_PLAN_OK && !keep && metric(&rep, "usd_per_hour", &cost) && isnan(cost)) {
       no_price(c, gpu, pd);
       rc = SIM_PLAN_USER_ERROR;
     }
-    sim_report_release(&rep);
+    if (rc == SIM_PLAN_OK && keep)
+      *keep = rep;
+    else
+      sim_report_release(&rep);
   }
   cfg_errors_release(&errs);
   cfg_scenario_release(&sc);
@@ -213,12 +219,17 @@ static int check_metrics(const plan_ctx *c, int gpu, int tp, const plan_fleet *f
 
 int plan_check_metrics(const plan_ctx *c, int gpu, int tp, const plan_fleet *fleet)
 {
-  return check_metrics(c, gpu, tp, fleet, NULL);
+  return check_metrics(c, gpu, tp, fleet, NULL, NULL);
+}
+
+int plan_probe(const plan_ctx *c, int gpu, int tp, sim_report *rep)
+{
+  return check_metrics(c, gpu, tp, NULL, NULL, rep);
 }
 
 int plan_check_metrics_pd(const plan_ctx *c, const plan_pd *pd)
 {
-  return check_metrics(c, 0, 0, NULL, pd);
+  return check_metrics(c, 0, 0, NULL, pd, NULL);
 }
 
 /* Every numeric metric of the n reports (any of them), its mean over

@@ -270,55 +270,28 @@ typedef struct {
   int nitems, from;          /* the items the pool runs now: from .. nitems-1 */
 } mm_run;
 
-/* A run cut at 1 ns of group g on (gpu, tp): with several models, each
- * --slo metric must be a per-model one (model0_METRIC). */
-static int check_per_model(const plan_ctx *c, const plan_mm_result *r, int gpu, int tp)
+/* With several models, each --slo metric must be a per-model one
+ * (model0_METRIC in a run of group c cut at 1 ns on (gpu, tp)). */
+static int check_per_model(const plan_ctx *c, const plan_opts *o, int gpu, int tp)
 {
-  const plan_opts *o = r->o;
-  char bufs[3][256];
-  char **sets = xcalloc(o->nsets + 3, sizeof *sets);
-  size_t n = 0;
-  for (size_t i = 0; i < o->nsets; i++) sets[n++] = o->sets[i];
-  snprintf(bufs[0], 256, "cluster.pools.[0].gpu=\"%s\"", o->gpus[gpu]);
-  snprintf(bufs[1], 256, "cluster.pools.[0].tp=%d", tp);
-  snprintf(bufs[2], 256, "cluster.pools.[0].replicas=1");
-  for (int i = 0; i < 3; i++) sets[n++] = bufs[i];
-  cfg_errors errs;
-  cfg_errors_init(&errs, o->file);
-  cfg_load_opts lo = {.sets = sets, .nsets = n, .seed = o->have_seed ? &o->seed : NULL, .catalogs = o->catalogs,
-                      .ncatalogs = o->ncatalogs, .max_input_bytes = o->max_input_bytes, .edit = c->edit,
-                      .edit_arg = c->edit_arg};
-  cfg_scenario sc;
-  int rc = SIM_PLAN_OK;
-  if (!cfg_scenario_load(&sc, o->file, &lo, &errs)) {
-    cfg_errors_print(&errs, stderr);
-    fprintf(stderr, "clustersim plan: %s with one pool (a copy of pool 0) holding every model: the scenario is "
-            "not valid\n", o->file);
+  sim_report rep;
+  int rc = plan_probe(c, gpu, tp, &rep);
+  bool have = rc == SIM_PLAN_OK;
+  for (int i = 0; i < o->nslo && rc == SIM_PLAN_OK; i++) {
+    char key[96];
+    snprintf(key, sizeof key, "model0_%s", o->slo[i].metric);
+    const sim_metric *m = sim_report_get(&rep, key);
+    if (m && m->kind != SIM_VAL_STR) continue;
+    fprintf(stderr, "clustersim plan: --slo %s: with several models every target holds for each model "
+            "(modelN_%s), and the summary has no model0_%s; per-model metrics:", o->slo[i].metric,
+            o->slo[i].metric, o->slo[i].metric);
+    for (size_t k = 0; k < rep.len; k++)
+      if (!strncmp(rep.items[k].key, "model0_", 7) && rep.items[k].kind != SIM_VAL_STR)
+        fprintf(stderr, " %s", rep.items[k].key + 7);
+    fputs("\n", stderr);
     rc = SIM_PLAN_USER_ERROR;
-  } else {
-    sc.horizon_s = 1e-9;
-    sc.warmup_s = 0;
-    sim_report rep;
-    if (run_replication(&sc, sc.seed, NULL, true, &rep) == SIM_RUN_STOPPED) rc = SIM_PLAN_STOPPED;
-    for (int i = 0; i < o->nslo && rc == SIM_PLAN_OK; i++) {
-      char key[96];
-      snprintf(key, sizeof key, "model0_%s", o->slo[i].metric);
-      const sim_metric *m = sim_report_get(&rep, key);
-      if (m && m->kind != SIM_VAL_STR) continue;
-      fprintf(stderr, "clustersim plan: --slo %s: with several models every target holds for each model "
-              "(modelN_%s), and the summary has no model0_%s; per-model metrics:", o->slo[i].metric,
-              o->slo[i].metric, o->slo[i].metric);
-      for (size_t k = 0; k < rep.len; k++)
-        if (!strncmp(rep.items[k].key, "model0_", 7) && rep.items[k].kind != SIM_VAL_STR)
-          fprintf(stderr, " %s", rep.items[k].key + 7);
-      fputs("\n", stderr);
-      rc = SIM_PLAN_USER_ERROR;
-    }
-    sim_report_release(&rep);
   }
-  cfg_errors_release(&errs);
-  cfg_scenario_release(&sc);
-  free(sets);
+  if (have) sim_report_release(&rep);
   return rc;
 }
 
@@ -358,7 +331,7 @@ static int prepare(mm_run *run, int gi)
     if (!g->fit[t].any) continue;
     int i = 0;
     while (!g->fit[t].fits[i]) i++;
-    int rc = nm > 1 ? check_per_model(c, r, t, o->tps[i]) : SIM_PLAN_OK;
+    int rc = nm > 1 ? check_per_model(c, r->o, t, o->tps[i]) : SIM_PLAN_OK;
     if (!rc) rc = plan_check_metrics(c, t, o->tps[i], NULL);
     if (rc) return rc;
     run->item_group[run->nitems] = gi;
