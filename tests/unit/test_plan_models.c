@@ -14,7 +14,8 @@
  *     its models (modelN_ttft_p99_s, N found by modelN_name);
  *   - the winner, written out whole and run, meets the target for every
  *     model, with plan.json's per-model values;
- *   - --placement shared sizes the pool plan's classic search sizes;
+ *   - --placement shared sizes the pool at least as large as plan's classic
+ *     search of pool 0 (fleet-wide target); -j 1 and -j 2 give one plan.csv;
  *   - an --slo metric the summary has no per-model version of, and bad
  *     options, exit 2 with nothing written.
  * Scratch output goes under CS_TEST_TMP, removed on success. */
@@ -396,6 +397,29 @@ static void test_shared(void)
   free(b);
 }
 
+/* The same plan.csv with -j 1 as with -j 2 (the worker pool's order does
+ * not reach the answer). */
+static void test_jobs(void)
+{
+  unsigned f0 = CU_get_number_of_failures();
+  setup();
+  char *a = cs_tmpdir("plan_models_j1"), *b = cs_tmpdir("plan_models_j2");
+  result r1 = plan_of(cfg, a, "-j", "1");
+  result r2 = plan_of(cfg, b, "-j", "2");
+  CHECK_RC(r1, 0);
+  CHECK_RC(r2, 0);
+  char *c1 = path_join(a, "plan.csv"), *c2 = path_join(b, "plan.csv");
+  CHECK(cs_same_file(c1, c2), "plan.csv differs between -j 1 and -j 2");
+  free(c1);
+  free(c2);
+  result_free(&r1);
+  result_free(&r2);
+  cs_cleanup_if_passed(a, f0);
+  cs_cleanup_if_passed(b, f0);
+  free(a);
+  free(b);
+}
+
 /* Exit 2, the message, nothing written. */
 static void test_refusals(void)
 {
@@ -450,6 +474,7 @@ int main(int argc, char **argv)
   static const cs_test tests[] = {
     {"known_answer", test_known_answer},
     {"shared", test_shared},
+    {"jobs", test_jobs},
     {"refusals", test_refusals},
     {NULL, NULL},
   };
