@@ -107,7 +107,10 @@ void plan_models_print(FILE *f, const plan_mm_result *r)
     }
     if (w->rejected > 0) fprintf(f, "  requests_rejected %.0f (none allowed)\n", w->rejected);
   }
-  fprintf(f, "arbitrary partitions of the models are not searched (Bell(%d) of them)\n", r->nmodels);
+  static const int bell[] = {1, 1, 2, 5, 15, 52, 203, 877, 4140};
+  fprintf(f, "not searched: the other partitions of the models (%d in all for %d models, each a search of its "
+          "pools); the demand order's are where sharing pays: rare models sharing, busy ones alone\n",
+          bell[r->nmodels < 9 ? r->nmodels : 8], r->nmodels);
   fprintf(f, "%d simulations (%d configurations) in %.1f s\n", r->simulations, r->configurations, r->wall_s);
 }
 
@@ -231,8 +234,9 @@ static void write_json(FILE *f, const void *arg)
   }
   fputs("\n  ],\n", f);
   plan_json_str(f, in, "not_searched",
-                "arbitrary partitions of the models (Bell(n): 52 for 5 models, 4140 for 8): only the k heaviest "
-                "dedicated and the rest shared, k = 0 .. n-1, each pool sized alone",
+                "the other partitions of the models (the Bell number of n: 52 for 5 models, 4140 for 8, each a "
+                "search of its pools): only the k heaviest dedicated and the rest shared, k = 0 .. n-1, where "
+                "sharing pays (rare models share, busy ones alone); each pool sized alone",
                 false);
   plan_json_num(f, in, "simulations", r->simulations, false);
   plan_json_num(f, in, "configurations", r->configurations, false);
