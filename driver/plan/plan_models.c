@@ -308,17 +308,21 @@ static int prepare(mm_run *run, int gi)
   run->ctx[gi] = (plan_ctx){&g->opts, run->ctx[0].base_load_scale, mm_edit, &run->shape[gi]};
   const plan_ctx *c = &run->ctx[gi];
   const plan_opts *o = &g->opts;
+  char name[512];
+  plan_mm_group_name(r, g, name, sizeof name);
   bool any = false;
   for (int t = 0; t < o->ngpus; t++)
     for (int i = 0; i < o->ntps; i++) {
       int f = plan_fits(c, t, o->tps[i], g->fit[t].reasons[i], sizeof g->fit[t].reasons[i]);
-      if (f == SIM_PLAN_USER_ERROR) return CMD_EXIT_USAGE;
+      if (f == SIM_PLAN_USER_ERROR) {
+        fprintf(stderr, "clustersim plan: (as plan places the models: the classes of %s alone, on one pool, a copy "
+                "of pool 0, holding them)\n", name);
+        return CMD_EXIT_USAGE;
+      }
       g->fit[t].fits[i] = f == 1;
       g->fit[t].any = g->fit[t].any || f == 1;
       any = any || f == 1;
     }
-  char name[512];
-  plan_mm_group_name(r, g, name, sizeof name);
   if (!any) {
     fprintf(stderr, "clustersim plan: no candidate GPU and tp holds %s:", name);
     for (int t = 0; t < o->ngpus; t++)
