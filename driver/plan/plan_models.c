@@ -180,7 +180,7 @@ static bool mm_edit(config_t *cfg, void *arg, cfg_errors *errs)
   drop(w, "pool");
   drop(w, "pools");
   config_setting_set_string(put(model, "name", CONFIG_TYPE_STRING), r->models[first_model(s->mask[0])].name);
-  while (config_setting_length(pools) > 1) config_setting_remove_elem(pools, (unsigned)config_setting_length(pools) - 1);
+  for (int i = config_setting_length(pools) - 1; i > 0; i--) config_setting_remove_elem(pools, (unsigned)i);
   for (int i = 1; i < s->npools; i++) {
     config_setting_t *p = config_setting_add(pools, NULL, CONFIG_TYPE_GROUP);
     cfg_copy_value(p, p0);
@@ -475,8 +475,8 @@ static void make_cand(plan_mm_result *r, int k, plan_mm_cand *c)
   }
 }
 
-/* a before b: feasible first, then cheaper, fewer GPUs, more headroom; a
- * miss by its worst ratio. */
+/* a before b: feasible first, then cheaper, fewer GPUs, more headroom, more
+ * models dedicated; a miss by its worst ratio. */
 static bool cand_before(const plan_mm_cand *a, const plan_mm_cand *b)
 {
   if (a->feasible != b->feasible) return a->feasible;
@@ -485,7 +485,9 @@ static bool cand_before(const plan_mm_cand *a, const plan_mm_cand *b)
   double tol = 1e-9 * fmax(fabs(a->usd_per_hour), fabs(b->usd_per_hour));
   if (fabs(a->usd_per_hour - b->usd_per_hour) > tol) return a->usd_per_hour < b->usd_per_hour;
   if (a->gpus != b->gpus) return a->gpus < b->gpus;
-  return a->worst_ratio < b->worst_ratio;
+  if (a->worst_ratio != b->worst_ratio) return a->worst_ratio < b->worst_ratio;
+  /* a full tie: the more dedicated, whose models do not swap when demand shifts */
+  return a->k > b->k;
 }
 
 /* The shape of placement c run whole into s, and (r->check_model,

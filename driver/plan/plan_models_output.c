@@ -74,7 +74,10 @@ void plan_models_print(FILE *f, const plan_mm_result *r)
   fprintf(f, "models by demand (requests/s x tokens, measured on their own pools):\n");
   for (int i = 0; i < r->nmodels; i++) {
     const plan_mm_model *m = &r->models[r->order[i]];
-    fprintf(f, "  %-24s %10.0f tokens/s\n", m->name, m->demand_tokens_per_s);
+    if (isnan(m->demand_tokens_per_s))
+      fprintf(f, "  %-24s (not measured: no pool of its own)\n", m->name);
+    else
+      fprintf(f, "  %-24s %10.0f tokens/s\n", m->name, m->demand_tokens_per_s);
   }
   fprintf(f, "placements (each pool sized alone; the k heaviest dedicated, the rest shared):\n");
   for (int i = 0; i < r->ncands; i++) {
