@@ -34,6 +34,8 @@ static void plan_usage(FILE *f)
         "                      [--candidates gpu=A,B,...,tp=...] [--max-replicas N] [-o OUTDIR] [-q]\n"
         "       clustersim plan FILE.cfg --slo METRIC=VALUE... [--pools PREFILL,DECODE] [--max-replicas N]\n"
         "                      [-j N] [-o OUTDIR] [-q]\n"
+        "       clustersim plan FILE.cfg --slo METRIC=VALUE... [--placement search|shared|dedicated|none]\n"
+        "                      [--candidates gpu=A,B,...] [--max-replicas N] [-j N] [-o OUTDIR] [-q]\n"
         "\n"
         "Find the cheapest configuration of the scenario's pool 0 - GPU type x tensor\n"
         "parallelism (tp) x replicas - that meets every latency target at the scenario's\n"
@@ -91,6 +93,13 @@ static void plan_usage(FILE *f)
         "                     prefill:decode ratio and what the same GPUs cost colocated (role \"both\",\n"
         "                     up to twice --max-replicas); the default when the scenario has one pool\n"
         "                     of each role. --pools 0: pool 0's search above, whatever the roles\n"
+        "      --placement search|shared|dedicated|none\n"
+        "                     a workload of several models (workload.classes.[k].model): which share\n"
+        "                     which GPUs. search (the default then): every model on its own pool,\n"
+        "                     one shared pool, and the k heaviest dedicated with the rest shared;\n"
+        "                     shared or dedicated: that placement alone; none: pool 0 as written.\n"
+        "                     Each pool is a copy of pool 0 sized alone (GPU, tp, replicas); every\n"
+        "                     --slo target holds for each model (modelN_METRIC); see the README\n"
         "      --max-replicas N\n"
         "                     most replicas of pool 0 (default 64); with --pricing, of each part;\n"
         "                     with --pools, of each of the two pools\n"
@@ -278,7 +287,7 @@ static int parse_pools(plan_opts *o, const char *arg)
 static int parse_opts(int argc, char **argv, plan_opts *o)
 {
   enum { OPT_SEED = 1000, OPT_SET, OPT_SLO, OPT_CAND, OPT_MAXR, OPT_SCALES, OPT_PLOT, OPT_PRICE, OPT_CATALOG,
-         OPT_MAX_INPUT, OPT_PRICING, OPT_SPOT, OPT_POOLS };
+         OPT_MAX_INPUT, OPT_PRICING, OPT_SPOT, OPT_POOLS, OPT_PLACEMENT };
   static const struct option longs[] = {
     {"slo", required_argument, NULL, OPT_SLO},          {"candidates", required_argument, NULL, OPT_CAND},
     {"max-replicas", required_argument, NULL, OPT_MAXR}, {"load-scales", required_argument, NULL, OPT_SCALES},
@@ -291,6 +300,7 @@ static int parse_opts(int argc, char **argv, plan_opts *o)
     {"pricing", required_argument, NULL, OPT_PRICING},
     {"spot-interruptions-per-hour", required_argument, NULL, OPT_SPOT},
     {"pools", required_argument, NULL, OPT_POOLS},
+    {"placement", required_argument, NULL, OPT_PLACEMENT},
     {"help", no_argument, NULL, 'h'},                   {NULL, 0, NULL, 0}};
   memset(o, 0, sizeof *o);
   o->replications = 1;
@@ -312,6 +322,11 @@ static int parse_opts(int argc, char **argv, plan_opts *o)
     case OPT_PRICE: rc = plan_parse_gpu_prices(o, optarg); break;
     case OPT_PRICING: rc = parse_pricing(o, optarg); break;
     case OPT_POOLS: rc = parse_pools(o, optarg); break;
+    case OPT_PLACEMENT:
+      o->placement = optarg;
+      if (strcmp(optarg, "search") && strcmp(optarg, "shared") && strcmp(optarg, "dedicated") && strcmp(optarg, "none"))
+        rc = usage_error("--placement: expected search, shared, dedicated or none, got '%s'", optarg);
+      break;
     case OPT_SPOT:
       if (!parse_double(optarg, &o->spot_rate) || o->spot_rate < 0 || o->spot_rate > 1e6)
         rc = usage_error("--spot-interruptions-per-hour: expected a number from 0 to 1e6 (per replica-hour), "
@@ -612,10 +627,11 @@ static int plan(plan_opts *o)
     free(b.burst_policy);
     return rc;
   }
-  plan_ctx ctx = {o, b.load_scale};
+  plan_ctx ctx = {o, b.load_scale, NULL, NULL};
   char *outdir = run_outdir(o->outdir, b.name, "-plan");
-  if (pd.prefill.index >= 0) {
-    rc = plan_pd_mode(o, &b, &pd, &ctx, outdir, t0);
+  bool models = plan_models_wanted(o, pd.prefill.index >= 0);
+  if (models || pd.prefill.index >= 0) {
+    rc = models ? plan_models_mode(o, b.name, b.load_scale, outdir, t0) : plan_pd_mode(o, &b, &pd, &ctx, outdir, t0);
     free(outdir);
     free(b.name);
     free(b.pool_gpu);

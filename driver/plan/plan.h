@@ -12,6 +12,8 @@
  *   plan_output.c  the table, plan.json, plan.csv and plan_load.csv
  *   plan_pd.c      a prefill pool and a decode pool sized together, and the
  *                  colocated fleet of the same GPUs; plan_pd_output.c shows it
+ *   plan_models.c  which models share which GPUs (a workload of several
+ *                  models); plan_models_output.c shows it
  *   cmd_plan.c     options, the base scenario, checks before running, the
  *                  winner and the exit status
  * It builds only on the driver's public API (scenario.h, runner.h). */
@@ -31,6 +33,8 @@
 #define SIM_PLAN_MAX_TPS 8
 #define SIM_PLAN_MAX_SCALES 32
 #define SIM_PLAN_MAX_PRICINGS 5
+/* targets a run checks: the user's 16, or (plan_models.c) one per model each */
+#define SIM_PLAN_MAX_TARGETS 128
 
 /* --slo METRIC=VALUE: the summary metric must be <= target. */
 typedef struct {
@@ -69,7 +73,7 @@ typedef struct {
   int replications;
   int max_replicas;
   int jobs;
-  plan_slo slo[SIM_PLAN_MAX_SLO];
+  plan_slo slo[SIM_PLAN_MAX_TARGETS];
   int nslo;
   char *gpus[SIM_PLAN_MAX_GPUS];   /* owned; from --candidates or the scenario */
   int ngpus;
@@ -90,12 +94,17 @@ typedef struct {
    * two: a prefill pool and a decode pool, plan_pd.c) */
   int pools[2];
   int npools;                           /* 0: not given */
+  const char *placement;                /* --placement (plan_models.c), or NULL */
 } plan_opts;
 
 /* What the evaluation of a configuration needs; read-only once set up. */
 typedef struct {
   const plan_opts *o;
   double base_load_scale;  /* the scenario's workload.load_scale */
+  /* a cfg_load_opts edit every run of this context makes after its --set
+   * texts (plan_models.c: the pools of a placement), or NULL */
+  bool (*edit)(config_t *cfg, void *arg, cfg_errors *errs);
+  void *edit_arg;
 } plan_ctx;
 
 /* A fleet of `plan --pricing`, made from the scenario's pool 0: a fixed
@@ -129,7 +138,7 @@ typedef struct {
   bool feasible;
   int runs;
   double usd_per_hour, usd_per_million_tokens, arrival_rate_per_s, gpus, rejected;
-  double values[SIM_PLAN_MAX_SLO];
+  double values[SIM_PLAN_MAX_TARGETS];
   double worst_ratio;   /* max over targets of value / target */
   bool is_fleet;        /* a fleet of plan --pricing: fleet says which */
   plan_fleet fleet;
@@ -213,6 +222,10 @@ int plan_eval_fleet(const plan_ctx *c, int gpu, int tp, const plan_fleet *f, pla
  * out, as plan_eval does (GPUs and tps as written); a size the loader
  * refuses only for capacity is infeasible, with out->reason. */
 int plan_eval_pd(const plan_ctx *c, const plan_pd *pd, plan_sim *out);
+/* The summary of (gpu, tp), one replica, cut at 1 ns, into rep (the
+ * caller releases it), unchecked: SIM_PLAN_OK, SIM_PLAN_USER_ERROR (the
+ * loader's messages printed) or SIM_PLAN_STOPPED. */
+int plan_probe(const plan_ctx *c, int gpu, int tp, sim_report *rep);
 /* plan_check_metrics for the scenario as written (a prefill/decode plan). */
 int plan_check_metrics_pd(const plan_ctx *c, const plan_pd *pd);
 /* a better than b at the same load: cheaper (relative 1e-9), then fewer
@@ -264,6 +277,13 @@ void plan_catch_signals(struct sigaction *old_int, struct sigaction *old_term);
  * processes (the driver's pool): SIM_PLAN_OK or the first failing status
  * (SIM_PLAN_STOPPED once a signal came). */
 int plan_run_types(const plan_ctx *c, plan_type *types, const plan_fit *fit);
+/* Run items 0..n-1, `jobs` at a time in worker processes (the driver's
+ * pool): work(ctx, item, &out, &len) in a worker, its bytes kept in
+ * outs[item], lens[item] (malloc'd; outs zeroed by the caller). SIM_PLAN_OK,
+ * the first failing status (said, naming the `what` search), or
+ * SIM_PLAN_STOPPED once a signal came. */
+int plan_run_items(int jobs, size_t n, int (*work)(void *ctx, size_t item, char **out, size_t *len), void *ctx,
+                   const char *what, char **outs, size_t *lens);
 
 /* ---- plan_price.c ---- */
 
@@ -388,6 +408,94 @@ void plan_pd_print(FILE *f, const plan_pd_result *r);
  * removed. false with a message on error. */
 bool plan_pd_write(const char *outdir, const plan_pd_result *r);
 
+/* ---- plan_models.c ---- */
+
+#define SIM_PLAN_MAX_MODELS 8   /* the serving model's SRV_MAX_MODELS */
+#define SIM_PLAN_MAX_GROUPS (2 * SIM_PLAN_MAX_MODELS)
+
+/* A model of the workload: its name as the classes write it and its
+ * demand, requests/s x tokens per request as its own pool measured them
+ * (NaN until measured). */
+typedef struct {
+  char name[128];
+  double demand_tokens_per_s;
+} plan_mm_model;
+
+/* A set of models on one pool, sized alone: a scenario of their classes
+ * only and one pool (a copy of pool 0) listing them, searched as pool 0's
+ * plan searches (GPU types x tp x replicas). Its targets are the user's,
+ * per model (modelN_METRIC) when it holds several. */
+typedef struct {
+  unsigned mask;                        /* bit i: model i */
+  plan_opts opts;                       /* the user's, targets per model */
+  char names[SIM_PLAN_MAX_TARGETS][64]; /* the targets' metrics */
+  plan_type *types;                     /* one per GPU candidate */
+  plan_fit *fit;
+  int best_type, best;                  /* cheapest feasible, else closest miss; -1 none */
+  bool feasible;
+} plan_mm_group;
+
+/* A placement: the k heaviest models each on its own pool, the rest on
+ * one shared pool (none when k >= n - 1: every model dedicated). */
+typedef struct {
+  int k;
+  int groups[SIM_PLAN_MAX_MODELS];  /* its pools' groups, shared first */
+  int ngroups;
+  bool feasible;                     /* every pool meets the targets alone */
+  double usd_per_hour, gpus, worst_ratio;
+  int verified;                      /* the whole scenario run: 1 met, 0 missed, -1 not run */
+} plan_mm_cand;
+
+typedef struct {
+  const plan_opts *o;
+  const char *scenario;
+  int mode;                          /* 0 search, 1 shared, 2 dedicated */
+  plan_mm_model models[SIM_PLAN_MAX_MODELS];
+  int nmodels;
+  int order[SIM_PLAN_MAX_MODELS];    /* by demand, heaviest first */
+  char default_model[128];           /* model.name as written */
+  int nclasses;
+  int class_model[64];               /* each class's model */
+  plan_mm_group groups[SIM_PLAN_MAX_GROUPS];
+  int ngroups;
+  plan_mm_cand cands[SIM_PLAN_MAX_MODELS + 1];
+  int ncands;
+  int winner;                        /* index into cands; -1 none */
+  bool feasible;
+  plan_sim checks[SIM_PLAN_MAX_MODELS + 1]; /* placements run whole, in the order run */
+  int check_cand[SIM_PLAN_MAX_MODELS + 1];  /* of which placement */
+  int nchecks;
+  int winner_check;                  /* the winner's whole run in checks; -1 none */
+  plan_opts check_opts;              /* its targets: each model's, as check_model says */
+  char check_names[SIM_PLAN_MAX_TARGETS][64];
+  int check_model[SIM_PLAN_MAX_MODELS]; /* model i is modelN of the check's summary */
+  int simulations, configurations;
+  double wall_s;
+} plan_mm_result;
+
+/* How many models the workload of o->file names (each class's model, else
+ * model.name); 0 if it does not read. */
+int plan_models_count(const plan_opts *o);
+/* Whether `plan` places models (plan_models_mode): --placement other than
+ * none, or, without it, a workload of several models and no other mode
+ * (other_mode: a prefill/decode split; --pricing; --pools). */
+bool plan_models_wanted(const plan_opts *o, bool other_mode);
+/* `plan` placing the models (see plan_models.c): the searches, the answer
+ * in outdir, the exit status. t0: the plan's start (CLOCK_MONOTONIC, s). */
+int plan_models_mode(plan_opts *o, const char *scenario, double load_scale, const char *outdir, double t0);
+/* The models of group g's mask, "a+b+c", into buf. */
+void plan_mm_group_name(const plan_mm_result *r, const plan_mm_group *g, char *buf, size_t n);
+/* The group's best run, or NULL. */
+const plan_sim *plan_mm_best(const plan_mm_group *g);
+
+/* ---- plan_models_output.c ---- */
+
+void plan_models_print(FILE *f, const plan_mm_result *r);
+/* OUTDIR/plan.csv (every run) and plan.json (the answer, last), each
+ * atomically; a plan_load.csv of an earlier plan is removed. false with a
+ * message on error. */
+bool plan_models_write(const char *outdir, const plan_mm_result *r);
+
 /* ---- plan_output.c ---- */
 
 typedef struct {
@@ -432,6 +540,9 @@ const char **plan_csv_columns(const plan_opts *o, const char *const *fixed, int 
 void plan_csv_reason(const char *reason, char *buf, size_t size);
 /* "slo": {METRIC: target, ...}, with a comma. */
 void plan_json_slo(FILE *f, const char *indent, const plan_opts *o);
+/* OUTDIR/name removed if it is there (an earlier plan's); false with a
+ * message if it cannot be. */
+bool plan_remove_file(const char *outdir, const char *name);
 /* OUTDIR/name written atomically by fill(f, r); false with a message. */
 bool plan_write_file(const char *outdir, const char *name, const void *r, void (*fill)(FILE *, const void *));
 

@@ -85,6 +85,7 @@ static bool load(const plan_ctx *c, int gpu, int tp, int replicas, int scale, co
   plan_shape_arg shape = {o, fleet};
   cfg_load_opts lo = {.sets = sets, .nsets = n, .seed = o->have_seed ? &o->seed : NULL,
                       .catalogs = o->catalogs, .ncatalogs = o->ncatalogs, .max_input_bytes = o->max_input_bytes};
+  if (c->edit) lo.edit = c->edit, lo.edit_arg = c->edit_arg;
   if (fleet) lo.edit = plan_shape, lo.edit_arg = &shape;
   if (pd && pd->colocated) lo.edit = plan_pd_shape, lo.edit_arg = (void *)pd;
   return cfg_scenario_load(sc, o->file, &lo, errs);
@@ -176,7 +177,10 @@ static void no_price(const plan_ctx *c, int gpu, const plan_pd *pd)
             "cluster.pools.[0].usd_per_gpu_hour, or give --gpu-price %s=USD\n", c->o->gpus[gpu], c->o->gpus[gpu]);
 }
 
-static int check_metrics(const plan_ctx *c, int gpu, int tp, const plan_fleet *fleet, const plan_pd *pd)
+/* keep: hand the run's report out (the caller releases it) instead of
+ * checking it. */
+static int check_metrics(const plan_ctx *c, int gpu, int tp, const plan_fleet *fleet, const plan_pd *pd,
+                         sim_report *keep)
 {
   char **sets = xcalloc(c->o->nsets + NSETS_EXTRA, sizeof *sets);
   char bufs[NSETS_EXTRA][256];
@@ -196,13 +200,16 @@ static int check_metrics(const plan_ctx *c, int gpu, int tp, const plan_fleet *f
     sc.warmup_s = 0;
     sim_report rep;
     sim_run_result why = run_replication(&sc, sc.seed, NULL, true, &rep);
-    rc = why == SIM_RUN_STOPPED ? SIM_PLAN_STOPPED : check_report(c->o, &rep);
+    rc = why == SIM_RUN_STOPPED ? SIM_PLAN_STOPPED : keep ? SIM_PLAN_OK : check_report(c->o, &rep);
     double cost;
-    if (rc == SIM_PLAN_OK && metric(&rep, "usd_per_hour", &cost) && isnan(cost)) {
+    if (rc == SIM_PLAN_OK && !keep && metric(&rep, "usd_per_hour", &cost) && isnan(cost)) {
       no_price(c, gpu, pd);
       rc = SIM_PLAN_USER_ERROR;
     }
-    sim_report_release(&rep);
+    if (rc == SIM_PLAN_OK && keep)
+      *keep = rep;
+    else
+      sim_report_release(&rep);
   }
   cfg_errors_release(&errs);
   cfg_scenario_release(&sc);
@@ -212,12 +219,17 @@ static int check_metrics(const plan_ctx *c, int gpu, int tp, const plan_fleet *f
 
 int plan_check_metrics(const plan_ctx *c, int gpu, int tp, const plan_fleet *fleet)
 {
-  return check_metrics(c, gpu, tp, fleet, NULL);
+  return check_metrics(c, gpu, tp, fleet, NULL, NULL);
+}
+
+int plan_probe(const plan_ctx *c, int gpu, int tp, sim_report *rep)
+{
+  return check_metrics(c, gpu, tp, NULL, NULL, rep);
 }
 
 int plan_check_metrics_pd(const plan_ctx *c, const plan_pd *pd)
 {
-  return check_metrics(c, 0, 0, NULL, pd);
+  return check_metrics(c, 0, 0, NULL, pd, NULL);
 }
 
 /* Every numeric metric of the n reports (any of them), its mean over
@@ -309,7 +321,7 @@ static int eval(const plan_ctx *c, int gpu, int tp, int replicas, int scale, con
       rc = SIM_PLAN_STOPPED;
       goto done;
     }
-    double v[SIM_PLAN_MAX_SLO], cost = NAN, per_mtok = NAN, rate = NAN, gpus = NAN, rejected = NAN;
+    double v[SIM_PLAN_MAX_TARGETS], cost = NAN, per_mtok = NAN, rate = NAN, gpus = NAN, rejected = NAN;
     if ((rc = check_report(o, rep)) != SIM_PLAN_OK) goto done;
     metric(rep, "usd_per_hour", &cost);
     metric(rep, "usd_per_million_tokens", &per_mtok);

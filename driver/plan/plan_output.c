@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "driver/output/json.h"
 #include "driver/output/outfile.h"
@@ -457,4 +458,15 @@ bool plan_write(const char *outdir, const plan_result *r)
   ok = plan_write_file(outdir, "plan_load.csv", r, write_load_csv) && ok;
   /* plan.json last: its presence says the others are complete */
   return plan_write_file(outdir, "plan.json", r, write_json) && ok;
+}
+
+bool plan_remove_file(const char *outdir, const char *name)
+{
+  size_t n = strlen(outdir) + strlen(name) + 2;
+  char *path = xmalloc(n);
+  snprintf(path, n, "%s/%s", outdir, name);
+  bool ok = unlink(path) == 0 || errno == ENOENT;
+  if (!ok) fprintf(stderr, "clustersim: %s: cannot remove: %s\n", path, strerror(errno));
+  free(path);
+  return ok;
 }

@@ -129,3 +129,51 @@ bool plan_job_done(char **outs, size_t *lens, int *first, const char *what, size
   if (rc != SIM_PLAN_OK && *first == SIM_PLAN_OK) *first = rc;
   return *first == SIM_PLAN_OK;
 }
+
+/* The pool's view of plan_run_items. */
+typedef struct {
+  size_t n, next;
+  int (*work)(void *ctx, size_t item, char **out, size_t *len);
+  void *ctx;
+  const char *what;
+  char **outs;
+  size_t *lens;
+  int status;
+} items;
+
+static sweep_next next_item(void *ctx, size_t *item)
+{
+  items *s = ctx;
+  if (s->status != SIM_PLAN_OK || s->next >= s->n) return SWEEP_NEXT_DONE;
+  *item = s->next++;
+  return SWEEP_NEXT_ITEM;
+}
+
+static int work_item(void *ctx, size_t item, char **out, size_t *len)
+{
+  items *s = ctx;
+  return s->work(s->ctx, item, out, len);
+}
+
+static bool item_done(void *ctx, size_t item, int status, const char *out, size_t len, double wall_s)
+{
+  (void)wall_s;
+  items *s = ctx;
+  return plan_job_done(s->outs, s->lens, &s->status, s->what, item, status, out, len);
+}
+
+int plan_run_items(int jobs, size_t n, int (*work)(void *ctx, size_t item, char **out, size_t *len), void *ctx,
+                   const char *what, char **outs, size_t *lens)
+{
+  items s = {.n = n, .work = work, .ctx = ctx, .what = what, .outs = outs, .lens = lens, .status = SIM_PLAN_OK};
+  sweep_jobs j = {.next = next_item, .work = work_item, .done = item_done, .ctx = &s};
+  /* no signal lost between the check and the pool's handler (see above) */
+  sweep_signals_hold();
+  if (plan_stop || n == 0)
+    sweep_signals_release();
+  else
+    sweep_pool_run(jobs, &j);
+  int sig = sweep_pool_stopped();
+  if (sig) plan_stop = sig;
+  return plan_stop ? SIM_PLAN_STOPPED : s.status;
+}
