@@ -204,6 +204,7 @@ typedef struct {
   int nics_per_node;        /* network ports per node (0: one per GPU, rail-optimised) */
   double dp_overlap;        /* 0..1, see TRAIN_DP_OVERLAP_DEFAULT */
   int fsdp_prefetch;        /* TRAIN_PREFETCH_PRE / POST (ZeRO 3 only) */
+  const struct train_stack *stack;  /* efficiencies, launches, overlaps (train_stack.h); NULL: the built-in numbers */
 } train_job;
 
 /* The defaults above (TRAIN_DEFAULT_*), and dp = tp = pp = 1, global batch
