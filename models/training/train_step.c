@@ -319,7 +319,7 @@ void train_step(const train_job *j, train_step_result *o)
                                 : net_reduce_scatter_s(&l, j->dp, bytes) + net_allgather_s(&l, j->dp, bytes);
       o->dp_comm_s = per;
       o->dp_exposed_s = exposed(j, per, back);
-      if (j->zero >= 1 && j->stack) {
+      if (j->zero >= 1 && j->stack && j->stack->param_overlap > 0) {
         /* the stack gathers the updated parameters under the next
          * iteration's first forward (Megatron-Core --overlap-param-gather) */
         double ag = net_allgather_s(&l, j->dp, bytes);
