@@ -125,8 +125,8 @@ static const sim_key est_flags[] = {
   {.name = "seq-parallel", .kind = SIM_KEY_BOOL, .offset = offsetof(est_params, seq_parallel), .def = 0,
    .help = "--train: sequence parallelism in the tensor-parallel group"},
   {.name = "train-stack", .kind = SIM_KEY_STRING, .offset = offsetof(est_params, train_stack), .def_str = "",
-   .help = "--train: training stack: efficiencies, launches, overlaps, defaults (clustersim list train_stacks; "
-           "none: the built-in numbers)"},
+   .help = "--train: training stack: efficiencies, launches, overlaps, defaults, from clustersim list train_stacks "
+           "(default none: the built-in numbers)"},
   {.name = "no-flash", .kind = SIM_KEY_BOOL, .offset = offsetof(est_params, no_flash), .def = 0,
    .has_present = true, .present_offset = offsetof(est_params, has_no_flash),
    .help = "--train: unfused attention (s x s scores in memory), as Megatron-LM in 2021"},
@@ -139,8 +139,8 @@ static const sim_key est_flags[] = {
   {.name = "dp-overlap", .kind = SIM_KEY_FLOAT, .offset = offsetof(est_params, dp_overlap),
    .def = TRAIN_DP_OVERLAP_DEFAULT, .min = 0, .max = 1, .has_present = true,
    .present_offset = offsetof(est_params, has_dp_overlap),
-   .help = "--train: share of gradient traffic that may hide under backward (PyTorch DDP/FSDP overlap; default: "
-           "the training stack's)"},
+   .help = "--train: share of gradient traffic that may hide under backward (PyTorch DDP/FSDP overlap); a "
+           "--train-stack gives its own"},
   IN(layers, "layers", 0, 0, 1e5, "--train: inline architecture instead of --model: layers"),
   IN(hidden, "hidden", 0, 0, 1e7, "inline architecture: hidden size"),
   IN(heads, "heads", 0, 0, 1e5, "inline architecture: attention heads"),
