@@ -45,6 +45,7 @@ typedef struct {
   double train_tokens;
   int64_t pp, micro_batch, global_batch, seq_len, zero;
   int recompute;             /* none, selective, full, auto (the cheapest that fits: train_job_fit) */
+  const char *stack;         /* training stack (train_stacks catalog); "": the built-in numbers */
   double derived_mfu;        /* prepared: the model's MFU, for jobs.csv */
 } jobs_spec;
 

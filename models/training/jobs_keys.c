@@ -9,6 +9,7 @@
 #include "models/training/jobs.h"
 #include "models/training/jobs_int.h"
 #include "models/training/train.h"
+#include "models/training/train_stack.h"
 #include "models/workload/wl_keys.h"
 #include "sim/catalog.h"
 
@@ -50,6 +51,8 @@ static const sim_key job_keys[] = {
   {.name = "recompute", .kind = SIM_KEY_ENUM, .offset = J(recompute), .choices = train_recompute_names,
    .def_str = TRAIN_DEFAULT_RECOMPUTE_NAME,
    .help = "training job: none, selective, full, or auto (the cheapest that fits)"},
+  {.name = "stack", .kind = SIM_KEY_STRING, .offset = J(stack), .def_str = "",
+   .help = "training job: training stack (clustersim list train_stacks; \"\": the built-in numbers)"},
   SIM_KEY_END,
 };
 #undef J
@@ -277,6 +280,13 @@ static void jobs_prepare(void *params, const sim_setup *su, sim_check *ck)
     t.seq_len = (int)j->seq_len;
     t.zero = (int)j->zero;
     t.recompute = j->recompute;
+    if (*j->stack) {
+      char skey[64];
+      snprintf(skey, sizeof skey, "list.[%d].stack", i);
+      const train_stack *st = train_stack_require(su->cats, j->stack, ck, skey);
+      if (!st) continue;
+      train_stack_apply(&t, st);
+    }
     t.gpus_per_node = (int)p->gpus_per_node;
     t.nics_per_node = (int)p->nics_per_node;
     if (node) t.node_link = node;
