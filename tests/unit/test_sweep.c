@@ -553,7 +553,7 @@ static void test_identity(void)
   /* the catalogs, copied, so that one can change */
   char *cat = path_join(dir, "cat");
   mkdir(cat, 0777);
-  static const char *const lists[] = {"gpus", "links", "models", "stacks", "providers"};
+  static const char *const lists[] = {"gpus", "links", "models", "stacks", "providers", "train_stacks"};
   char *gpus_text = NULL;
   for (int i = 0; i < (int)(sizeof lists / sizeof lists[0]); i++) {
     char src[4096], name[64];
