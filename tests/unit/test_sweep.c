@@ -581,9 +581,9 @@ static void test_identity(void)
   result_free(&r);
   CHECK(db_int(db, "SELECT count(*) FROM inputs WHERE role = 'trace' AND path = './tr.csv'") == 1 &&
             db_int(db, "SELECT count(*) FROM inputs WHERE role = 'include'") == 1 &&
-            db_int(db, "SELECT count(*) FROM inputs WHERE role = 'catalog'") == 5 &&
+            db_int(db, "SELECT count(*) FROM inputs WHERE role = 'catalog'") == 6 &&
             db_int(db, "SELECT count(*) FROM inputs WHERE role = 'scenario'") == 1,
-        "%s: inputs table lacks the trace, the include, the 5 catalogs or the scenario", db);
+        "%s: inputs table lacks the trace, the include, the 6 catalogs or the scenario", db);
 
   /* the trace: prompts x2 */
   char *tr2 = trace_text(300, 400);
