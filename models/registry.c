@@ -6,7 +6,8 @@
 #include "sim/component.h"
 
 extern const sim_component_type queue_component, serving_component, jobs_component, training_component;
-extern const sim_catalog_type net_link_catalog, gpu_catalog, llm_catalog, stack_catalog, provider_catalog;
+extern const sim_catalog_type net_link_catalog, gpu_catalog, llm_catalog, stack_catalog, provider_catalog,
+    train_stack_catalog;
 extern const sim_command_type estimate_command;
 
 const sim_component_type *const sim_components[] = {
@@ -24,6 +25,7 @@ const sim_catalog_type *const sim_catalog_types[] = {
   &llm_catalog,
   &stack_catalog,
   &provider_catalog,  /* after the GPUs its entries name */
+  &train_stack_catalog,
   NULL,
 };
 

@@ -14,6 +14,7 @@
 #include "models/llm/llm.h"
 #include "models/llm/llm_step.h"
 #include "models/stack/stack.h"
+#include "models/training/train_stack.h"
 #include "models/training/train.h"
 #include "sim/command.h"
 
@@ -39,6 +40,8 @@ typedef struct {
   int dropout;
   /* --train */
   bool train, seq_parallel, no_flash;
+  const char *train_stack;  /* --train-stack (--stack is the serving stack) */
+  bool has_fused_ce, has_prefetch, has_dp_overlap, has_no_flash;  /* given: they win over the training stack's */
   const char *node_link;
   int64_t layers, hidden, heads, kv_heads, ffn, vocab;
   int64_t global_batch, seq_len, micro_batch, interleave;
@@ -115,6 +118,7 @@ static const sim_key est_flags[] = {
    .choices = train_dropout_names,
    .help = "--train: dropout masks kept for backward: as the model was trained (its catalog entry), on or off"},
   {.name = "fused-ce", .kind = SIM_KEY_BOOL, .offset = offsetof(est_params, fused_ce), .def = TRAIN_DEFAULT_FUSED_CROSS_ENTROPY,
+   .has_present = true, .present_offset = offsetof(est_params, has_fused_ce),
    .help = "--train: fused cross-entropy, logits kept in 16 bits instead of fp32"},
   IN(dp, "dp", 1, 1, 1e6, "data-parallel ranks the training state is sharded over (with --zero)"),
   IN(zero, "zero", TRAIN_DEFAULT_ZERO, 0, 3, "ZeRO stage: 1 shards optimizer state over --dp, 2 also gradients, 3 also weights"),
@@ -129,15 +133,23 @@ static const sim_key est_flags[] = {
   IN(interleave, "interleave", TRAIN_DEFAULT_INTERLEAVE, 1, 1024, "--train: virtual pipeline stages per GPU (1: 1F1B)"),
   {.name = "seq-parallel", .kind = SIM_KEY_BOOL, .offset = offsetof(est_params, seq_parallel), .def = 0,
    .help = "--train: sequence parallelism in the tensor-parallel group"},
+  {.name = "train-stack", .kind = SIM_KEY_STRING, .offset = offsetof(est_params, train_stack), .def_str = "",
+   .help = "--train: training stack: efficiencies, launches, overlaps, defaults, from clustersim list train_stacks "
+           "(default none: the built-in numbers)"},
   {.name = "no-flash", .kind = SIM_KEY_BOOL, .offset = offsetof(est_params, no_flash), .def = 0,
+   .has_present = true, .present_offset = offsetof(est_params, has_no_flash),
    .help = "--train: unfused attention (s x s scores in memory), as Megatron-LM in 2021"},
   {.name = "node-link", .kind = SIM_KEY_STRING, .offset = offsetof(est_params, node_link), .def_str = "",
    .help = "--train: link inside a node (default: --link, else the GPU's scale-up link)"},
   {.name = "fsdp-prefetch", .kind = SIM_KEY_ENUM, .offset = offsetof(est_params, fsdp_prefetch),
    .def_str = TRAIN_DEFAULT_FSDP_PREFETCH_NAME, .choices = train_prefetch_names,
+   .has_present = true, .present_offset = offsetof(est_params, has_prefetch),
    .help = "--train, --zero 3: FSDP backward prefetch, pre (PyTorch) or post (Composer)"},
-  FL(dp_overlap, "dp-overlap", TRAIN_DP_OVERLAP_DEFAULT, 0, 1,
-     "--train: share of gradient traffic that may hide under backward (PyTorch DDP/FSDP overlap)"),
+  {.name = "dp-overlap", .kind = SIM_KEY_FLOAT, .offset = offsetof(est_params, dp_overlap),
+   .def = TRAIN_DP_OVERLAP_DEFAULT, .min = 0, .max = 1, .has_present = true,
+   .present_offset = offsetof(est_params, has_dp_overlap),
+   .help = "--train: share of gradient traffic that may hide under backward (PyTorch DDP/FSDP overlap); a "
+           "--train-stack gives its own"},
   IN(layers, "layers", 0, 0, 1e5, "--train: inline architecture instead of --model: layers"),
   IN(hidden, "hidden", 0, 0, 1e7, "inline architecture: hidden size"),
   IN(heads, "heads", 0, 0, 1e5, "inline architecture: attention heads"),
@@ -550,6 +562,16 @@ static void est_train(const est_params *o, const sim_catalogs *cats, sim_report 
   j.dp_overlap = o->dp_overlap;
   j.fsdp_prefetch = o->fsdp_prefetch;
   j.nics_per_node = (int)o->nics_per_node;
+  if (*o->train_stack) {
+    /* the training stack's defaults, then the flags given */
+    const train_stack *st = train_stack_require(cats, o->train_stack, ck, "train-stack");
+    if (!st) return;
+    train_stack_apply(&j, st);
+    if (o->has_fused_ce) j.fused_cross_entropy = o->fused_ce;
+    if (o->has_no_flash) j.flash_attention = !o->no_flash;
+    if (o->has_prefetch) j.fsdp_prefetch = o->fsdp_prefetch;
+    if (o->has_dp_overlap) j.dp_overlap = o->dp_overlap;
+  }
   char why[512], flag[64];
   const char *bad = train_job_check(&j, why, sizeof why);
   if (bad) {
@@ -619,6 +641,7 @@ static void est_train(const est_params *o, const sim_catalogs *cats, sim_report 
   sim_report_int(rep, "cp", j.cp, "context-parallel degree");
   sim_report_int(rep, "ep", j.ep, "expert-parallel degree");
   sim_report_int(rep, "interleave", j.interleave, "virtual stages per GPU");
+  sim_report_str(rep, "train_stack", j.stack ? j.stack->name : "none", "training stack (--train-stack)");
   sim_report_int(rep, "micro_batches", r.micro_batches, "micro-batches per iteration");
   sim_report_str(rep, "recompute", train_recompute_names[j.recompute],
                  auto_recompute ? "activation recomputation (auto: the cheapest that fits)" : "activation recomputation");

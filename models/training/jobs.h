@@ -48,6 +48,7 @@ typedef struct {
   int recompute;             /* none, selective, full, auto (the cheapest that fits: train_job_fit) */
   int64_t recompute_layers;  /* with full: layers recomputed per stage (0: all), as the training section */
   sim_names offload;         /* "optimizer", "activations": as the training section's offload */
+  const char *stack;         /* training stack (train_stacks catalog); "": the built-in numbers */
   double derived_mfu;        /* prepared: the model's MFU, for jobs.csv */
 } jobs_spec;
 

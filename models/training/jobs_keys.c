@@ -11,6 +11,7 @@
 #include "models/training/jobs.h"
 #include "models/training/jobs_int.h"
 #include "models/training/train.h"
+#include "models/training/train_stack.h"
 #include "models/workload/wl_keys.h"
 #include "sim/catalog.h"
 
@@ -61,6 +62,8 @@ static const sim_key job_keys[] = {
            "--recompute-num-layers (0: all)"},
   {.name = "offload", .kind = SIM_KEY_NAMES, .offset = J(offload),
    .help = "training job: moved to host memory: [\"optimizer\"] (ZeRO-Offload), [\"activations\"] or both"},
+  {.name = "stack", .kind = SIM_KEY_STRING, .offset = J(stack), .def_str = "",
+   .help = "training job: training stack (clustersim list train_stacks; \"\": the built-in numbers)"},
   SIM_KEY_END,
 };
 #undef J
@@ -298,6 +301,13 @@ static void jobs_prepare(void *params, const sim_setup *su, sim_check *ck)
       snprintf(key, sizeof key, "list.[%d].offload", i);
       sim_check_fail(ck, key, "unknown item \"%s\" (expected \"optimizer\", \"activations\" or both)", bad_item);
       continue;
+    }
+    if (*j->stack) {
+      char skey[64];
+      snprintf(skey, sizeof skey, "list.[%d].stack", i);
+      const train_stack *st = train_stack_require(su->cats, j->stack, ck, skey);
+      if (!st) continue;
+      train_stack_apply(&t, st);
     }
     t.gpus_per_node = (int)p->gpus_per_node;
     t.nics_per_node = (int)p->nics_per_node;

@@ -219,6 +219,7 @@ typedef struct {
   int ep;                   /* expert-parallel ranks the routed experts are sharded over; divides dp x cp (1: none) */
   bool dualpipe;            /* DeepSeek-V3's DualPipe schedule (pp even; all-to-all and p2p under compute) */
   double expert_imbalance;  /* max / mean tokens of one routed expert (TRAIN_DEFAULT_EXPERT_IMBALANCE) */
+  const struct train_stack *stack;  /* efficiencies, launches, overlaps (train_stack.h); NULL: the built-in numbers */
 } train_job;
 
 /* The defaults above (TRAIN_DEFAULT_*), and dp = tp = pp = 1, global batch

@@ -17,6 +17,7 @@
 #include <math.h>
 
 #include "models/training/train.h"
+#include "models/training/train_stack.h"
 #include "sim/util.h"
 
 /* Fraction of dense peak that training GEMMs reach, per GPU generation
@@ -78,13 +79,15 @@
  * against the forward's 2 (Dao 2023, FlashAttention-2, sec. 4.1) */
 #define TRAIN_FLASH_BACKWARD 2.5
 
-static double attn_efficiency(const gpu_spec *g)
+static double attn_efficiency(const train_job *j, const gpu_spec *g)
 {
+  if (j->stack) return j->stack->gen[train_stack_gen_of(g)].attn_efficiency;
   return g->peak_tflops[GPU_FP8] > 0 ? TRAIN_ATTN_EFFICIENCY_H100 : TRAIN_ATTN_EFFICIENCY_A100;
 }
 
-static double gemm_efficiency(const gpu_spec *g)
+static double gemm_efficiency(const train_job *j, const gpu_spec *g)
 {
+  if (j->stack) return j->stack->gen[train_stack_gen_of(g)].gemm_efficiency;
   /* Hopper-class GPUs (FP8 units) vs the rest */
   return g->peak_tflops[GPU_FP8] > 0 ? TRAIN_GEMM_EFFICIENCY_H100 : TRAIN_GEMM_EFFICIENCY_A100;
 }
@@ -108,11 +111,12 @@ static void layer_time(const train_job *j, layer_cost *c)
 {
   const llm_arch *m = j->model;
   double t = j->tp, s = j->seq_len, tokens = (double)j->micro_batch * s / j->cp, h = (double)m->hidden;
-  double eff = gemm_efficiency(j->gpu);
+  double eff = gemm_efficiency(j, j->gpu);
+  double fp8_rel = j->stack ? j->stack->gen[train_stack_gen_of(j->gpu)].fp8_relative : TRAIN_FP8_GEMM_RELATIVE;
   /* fp8 runs the linear layers in fp8 (Transformer Engine); attention and
    * the rest stay in bf16 */
-  double gemm_peak = peak(j, j->dtype) * eff * (j->dtype == GPU_FP8 ? TRAIN_FP8_GEMM_RELATIVE : 1);
-  double attn_peak = peak(j, j->dtype == GPU_FP8 ? GPU_BF16 : j->dtype) * (j->flash_attention ? attn_efficiency(j->gpu) : eff);
+  double gemm_peak = peak(j, j->dtype) * eff * (j->dtype == GPU_FP8 ? fp8_rel : 1);
+  double attn_peak = peak(j, j->dtype == GPU_FP8 ? GPU_BF16 : j->dtype) * (j->flash_attention ? attn_efficiency(j, j->gpu) : eff);
   double bw = gpu_mem_bw(j->gpu) * j->gpu->memory_efficiency;
 
   /* the busiest expert-parallel rank's share of the routed experts beyond the mean */
@@ -135,8 +139,11 @@ static void layer_time(const train_job *j, layer_cost *c)
     cast_b = TRAIN_FP8_CAST_BYTES * tokens * (q + 2 * kv + 2 * h + ffn) / t / bw;
   }
 
-  c->fwd = gemm + attn + elem + scores + cast_f;
-  c->bwd = 2 * (gemm + elem + scores) + (j->flash_attention ? TRAIN_FLASH_BACKWARD : 2) * attn + cast_b;
+  /* the stack's kernel launches: a fixed time per layer that does not
+   * shrink with the GEMMs (train_stack.h) */
+  c->fwd = gemm + attn + elem + scores + cast_f + train_stack_launch_s(j->stack, j->gpu, false);
+  c->bwd = 2 * (gemm + elem + scores) + (j->flash_attention ? TRAIN_FLASH_BACKWARD : 2) * attn + cast_b +
+           train_stack_launch_s(j->stack, j->gpu, true);
   train_par_layer(j, attn, (j->flash_attention ? TRAIN_FLASH_BACKWARD : 2) * attn, c->fwd + c->bwd, &c->par);
   c->par_fwd = c->par.cp_fwd_exposed + c->par.ep_fwd_exposed;
   c->par_bwd = c->par.cp_bwd_exposed + c->par.ep_bwd_exposed;
@@ -154,8 +161,11 @@ static void layer_time(const train_job *j, layer_cost *c)
     coll = j->seq_parallel ? net_allgather_s(j->node_link, j->tp, bytes) + net_reduce_scatter_s(j->node_link, j->tp, bytes)
                            : net_allreduce_s(j->node_link, j->tp, bytes, NET_RING);
   }
-  c->tp_fwd = 2 * coll;
-  c->tp_bwd = 2 * coll;
+  /* a stack that overlaps them with the GEMMs (userbuffers) leaves exposed
+   * what its overlap share does not hide, at most the GEMMs' time */
+  double ov = j->stack ? j->stack->tp_overlap * 2 * coll : 0;
+  c->tp_fwd = 2 * coll - fmin(ov, gemm);
+  c->tp_bwd = 2 * coll - fmin(ov, 2 * gemm);
   c->tp_recompute = j->recompute == LLM_RECOMPUTE_FULL ? full * 2 * coll : 0;
   /* recomputing a layer's forward (its attention with selective) passes the ring and the all-to-all again */
   double again_cp = j->recompute == LLM_RECOMPUTE_FULL ? full : j->recompute == LLM_RECOMPUTE_SELECTIVE ? 1 : 0;
@@ -173,7 +183,7 @@ static double head_time(const train_job *j, double *fwd)
 {
   double tokens = (double)j->micro_batch * j->seq_len / j->cp;
   double f = 2 * tokens * (double)j->model->vocab * (double)j->model->hidden / j->tp /
-             (peak(j, j->dtype) * gemm_efficiency(j->gpu));
+             (peak(j, j->dtype) * gemm_efficiency(j, j->gpu));
   *fwd = f;
   return 3 * f;
 }
@@ -314,7 +324,7 @@ void train_step(const train_job *j, train_step_result *o)
   o->ep_comm_s = m * v * lc * c.ep_traffic;
   o->bubble_s = pipe0 - busiest > 1e-9 * pipe0 ? pipe0 - busiest : 0;  /* not rounding noise */
   o->bubble_fraction = pipe0 > 0 ? o->bubble_s / pipe0 : 0;
-  o->pp_comm_s = pipe - pipe0;
+  o->pp_comm_s = (pipe - pipe0) * (j->stack ? 1 - j->stack->pp_overlap : 1);
 
   /* data parallelism: the gradients of this GPU's parameters, over the dp
    * (x cp) ranks (tp apart: the group spans dp x cp x tp GPUs); the routed
@@ -339,6 +349,12 @@ void train_step(const train_job *j, train_step_result *o)
       per += train_expert_grad_s(j, &o->mem, TRAIN_GRAD_BYTES);
       o->dp_comm_s = per;
       o->dp_exposed_s = exposed(j, per, back);
+      if (j->zero >= 1 && j->stack && j->stack->param_overlap > 0) {
+        /* the stack gathers the updated parameters under the next
+         * iteration's first forward (Megatron-Core --overlap-param-gather) */
+        double ag = net_allgather_s(&l, dpc, bytes);
+        o->dp_exposed_s = exposed(j, per - ag, back) + ag - fmin(j->stack->param_overlap * ag, v * f[0]);
+      }
     }
   }
   double updated = train_updated_params(j, &o->mem);
@@ -357,7 +373,7 @@ void train_step(const train_job *j, train_step_result *o)
     o->optimizer_s = updated * TRAIN_ADAM_BYTES / (gpu_mem_bw(j->gpu) * j->gpu->memory_efficiency);
   }
 
-  o->iteration_s = pipe + o->dp_exposed_s + o->optimizer_s;
+  o->iteration_s = (j->stack ? pipe0 + o->pp_comm_s : pipe) + o->dp_exposed_s + o->optimizer_s;
   o->exposed_comm_s = o->tp_comm_s + o->pp_comm_s + o->dp_exposed_s + o->cp_exposed_s + o->ep_exposed_s;
 
   /* what each link carries per iteration, for its busiest GPU: the

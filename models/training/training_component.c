@@ -19,6 +19,7 @@
 #include <gsl/gsl_randist.h>
 
 #include "models/training/train.h"
+#include "models/training/train_stack.h"
 #include "sim/catalog.h"
 #include "sim/component.h"
 #include "sim/rng.h"
@@ -27,7 +28,8 @@
 #define GIB 1073741824.0
 
 typedef struct {
-  const char *model, *gpu, *node_link, *net_link;
+  const char *model, *gpu, *node_link, *net_link, *stack;
+  bool has_flash, has_fused_ce, has_prefetch, has_dp_overlap;  /* written: they win over the stack's defaults */
   int dtype, recompute, fsdp_prefetch, dropout;
   int64_t gpus, tp, pp, micro_batch, global_batch, seq_len, interleave, zero, gpus_per_node, nics_per_node;
   bool seq_parallel, flash_attention, fused_cross_entropy;
@@ -119,12 +121,15 @@ static const sim_key training_keys[] = {
   {.name = "dropout", .kind = SIM_KEY_ENUM, .offset = P(dropout), .choices = train_dropout_names, .def_str = "model",
    .help = "dropout masks kept for backward: as the model was trained (its catalog entry), on or off"},
   {.name = "fused_cross_entropy", .kind = SIM_KEY_BOOL, .offset = P(fused_cross_entropy),
+   .has_present = true, .present_offset = P(has_fused_ce),
    .def = TRAIN_DEFAULT_FUSED_CROSS_ENTROPY, .help = "fused cross-entropy: logits kept in 16 bits, not fp32"},
   {.name = "seq_parallel", .kind = SIM_KEY_BOOL, .offset = P(seq_parallel), .def = 0, .help = "sequence parallelism"},
   {.name = "flash_attention", .kind = SIM_KEY_BOOL, .offset = P(flash_attention), .def = TRAIN_DEFAULT_FLASH_ATTENTION,
+   .has_present = true, .present_offset = P(has_flash),
    .help = "fused attention (FlashAttention)"},
   KI("zero", zero, TRAIN_DEFAULT_ZERO, 0, 3, "ZeRO stage"),
   {.name = "fsdp_prefetch", .kind = SIM_KEY_ENUM, .offset = P(fsdp_prefetch), .choices = train_prefetch_names,
+   .has_present = true, .present_offset = P(has_prefetch),
    .def_str = TRAIN_DEFAULT_FSDP_PREFETCH_NAME,
    .help = "with zero = 3: FSDP backward prefetch, pre (PyTorch) or post (Composer)"},
   KS("node_link", node_link, "", "link inside a node (default: the GPU's NVLink, else PCIe)"),
@@ -133,8 +138,11 @@ static const sim_key training_keys[] = {
   KI("gpus_per_node", gpus_per_node, 0, 0, 1e6, "GPUs a node-scope link joins (0: the GPU's scaleup_gpus: 8, a TPU slice)"),
   KI("nics_per_node", nics_per_node, TRAIN_DEFAULT_NICS_PER_NODE, 0, 1e6,
      "network ports per node (0: one per GPU, rail-optimised)"),
-  KF("dp_overlap", dp_overlap, TRAIN_DP_OVERLAP_DEFAULT, 0, 1, NULL,
-     "share of the data-parallel reduction hidden behind backward compute"),
+  {.name = "dp_overlap", .kind = SIM_KEY_FLOAT, .offset = P(dp_overlap), .def = TRAIN_DP_OVERLAP_DEFAULT, .min = 0,
+   .max = 1, .has_present = true, .present_offset = P(has_dp_overlap),
+   .help = "share of the data-parallel reduction hidden behind backward compute (default: the stack's)"},
+  KS("stack", stack, "", "training stack (clustersim list train_stacks; \"\": the built-in numbers, composer's "
+     "efficiencies with PyTorch's defaults)"),
   {.name = "train_tokens", .kind = SIM_KEY_FLOAT, .offset = P(train_tokens), .required = true, .min = 1,
    .max = 1e17, .help = "tokens to train on"},
   KF("usd_per_gpu_hour", usd_per_gpu_hour, 0, 0, 1e6, "USD/h", "price (0: the catalog's)"),
@@ -197,6 +205,16 @@ static void training_prepare(void *params, const sim_setup *su, sim_check *ck)
   j->dp_overlap = p->dp_overlap;
   j->fsdp_prefetch = p->fsdp_prefetch;
   j->nics_per_node = (int)p->nics_per_node;
+  if (*p->stack) {
+    /* the stack's defaults, then what the scenario wrote */
+    const train_stack *st = train_stack_require(su->cats, p->stack, ck, "stack");
+    if (!st) return;
+    train_stack_apply(j, st);
+    if (p->has_flash) j->flash_attention = p->flash_attention;
+    if (p->has_fused_ce) j->fused_cross_entropy = p->fused_cross_entropy;
+    if (p->has_prefetch) j->fsdp_prefetch = p->fsdp_prefetch;
+    if (p->has_dp_overlap) j->dp_overlap = p->dp_overlap;
+  }
   if (*p->node_link) j->node_link = link_named(su, p->node_link, "node_link", ck);
   j->net_link = link_named(su, *p->net_link ? p->net_link : train_default_net_link(g), "net_link", ck);
   if ((*p->node_link && !j->node_link) || !j->net_link) return;
@@ -390,6 +408,7 @@ static void training_report(void *self, sim_engine *eng, sim_report *rep)
   int gpus = (int)p->gpus;
   sim_report_str(rep, "model", p->job.model->name, "model");
   sim_report_str(rep, "gpu", p->job.gpu->name, "GPU");
+  sim_report_str(rep, "train_stack", p->job.stack ? p->job.stack->name : "none", "training stack");
   sim_report_int(rep, "gpus", gpus, "GPUs");
   sim_report_int(rep, "dp", p->job.dp, "  data parallel");
   sim_report_int(rep, "tp", p->job.tp, "  tensor parallel");

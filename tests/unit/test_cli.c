@@ -677,6 +677,7 @@ static void test_keys_filter(void)
   }
   /* every key line of the whole listing is in the part of its component or catalog */
   static const char *const parts[] = {"queue", "serving", "jobs", "training", "links", "gpus", "models", "stacks", "providers",
+                                      "train_stacks",
                                       "distributions", NULL};
   char *joined = xstrdup("");
   for (const char *const *p = parts; *p; p++) {

@@ -553,7 +553,7 @@ static void test_identity(void)
   /* the catalogs, copied, so that one can change */
   char *cat = path_join(dir, "cat");
   mkdir(cat, 0777);
-  static const char *const lists[] = {"gpus", "links", "models", "stacks", "providers"};
+  static const char *const lists[] = {"gpus", "links", "models", "stacks", "providers", "train_stacks"};
   char *gpus_text = NULL;
   for (int i = 0; i < (int)(sizeof lists / sizeof lists[0]); i++) {
     char src[4096], name[64];
@@ -581,9 +581,9 @@ static void test_identity(void)
   result_free(&r);
   CHECK(db_int(db, "SELECT count(*) FROM inputs WHERE role = 'trace' AND path = './tr.csv'") == 1 &&
             db_int(db, "SELECT count(*) FROM inputs WHERE role = 'include'") == 1 &&
-            db_int(db, "SELECT count(*) FROM inputs WHERE role = 'catalog'") == 5 &&
+            db_int(db, "SELECT count(*) FROM inputs WHERE role = 'catalog'") == 6 &&
             db_int(db, "SELECT count(*) FROM inputs WHERE role = 'scenario'") == 1,
-        "%s: inputs table lacks the trace, the include, the 5 catalogs or the scenario", db);
+        "%s: inputs table lacks the trace, the include, the 6 catalogs or the scenario", db);
 
   /* the trace: prompts x2 */
   char *tr2 = trace_text(300, 400);

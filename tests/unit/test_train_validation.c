@@ -16,6 +16,7 @@
 #include "models/interconnect/net.h"
 #include "models/llm/llm.h"
 #include "models/training/train.h"
+#include "models/training/train_stack.h"
 #include "driver/config/catalog_load.h"
 #include "cattest.h"
 #include "testutil.h"
@@ -151,9 +152,13 @@ static llm_arch arch_of(const tcase *c)
 static bool job_of(const tcase *c, const llm_arch *a, train_job *j)
 {
   const gpu_spec *g = sim_catalog_find(cs_catalogs(), "gpus", c->gpu);
-  if (!g) return false;
   bool meg = c->fam == MEGATRON, hopper = !strcmp(c->gpu, "h100-sxm");
+  /* each row names its stack (models/catalog/train_stacks.cfg): its
+   * efficiencies, FlashAttention or not, its gradient overlap, FSDP prefetch */
+  const train_stack *s = sim_catalog_find(cs_catalogs(), "train_stacks", meg ? "megatron-lm" : "composer");
+  if (!g || !s) return false;
   train_job_init(j, a, g);
+  train_stack_apply(j, s);
   j->dtype = c->dtype;
   j->tp = c->tp;
   j->pp = c->pp;
@@ -164,9 +169,6 @@ static bool job_of(const tcase *c, const llm_arch *a, train_job *j)
   j->seq_len = c->seq_len ? c->seq_len : 2048;
   j->recompute = c->full_recompute ? LLM_RECOMPUTE_FULL : LLM_RECOMPUTE_NONE;
   j->zero = meg ? 0 : 3;
-  j->flash_attention = !meg;
-  j->dp_overlap = meg ? 0 : TRAIN_DP_OVERLAP_DEFAULT;
-  j->fsdp_prefetch = TRAIN_PREFETCH_POST;  /* Composer's default (MosaicML); unused by ZeRO 0 */
   j->net_link = sim_catalog_find(cs_catalogs(), "links", meg ? "ib-hdr" : hopper ? "ib-ndr" : "eth-200g");
   return j->net_link != NULL;
 }

@@ -1,0 +1,133 @@
+/* models/training/train_stack.c: the `train_stacks` catalog type (keys,
+ * checks, `clustersim list train_stacks`), the GPU generation a profile's
+ * numbers apply to, and train_stack_apply, which names a stack for a job
+ * (see train_stack.h). The step model (train_step.c) reads the job's
+ * stack at each call; nothing here runs per event. */
+#include "models/training/train_stack.h"
+
+#include <stddef.h>
+#include <stdio.h>
+
+const char *const train_gen_names[] = {"ampere", "hopper", "fallback", NULL};
+
+int train_stack_gen_of(const gpu_spec *g)
+{
+  if (g->peak_tflops[GPU_FP8] > 0) return TRAIN_GEN_HOPPER;
+  if (g->peak_tflops[GPU_BF16] > 0) return TRAIN_GEN_AMPERE;
+  return TRAIN_GEN_FALLBACK;
+}
+
+#define GF(field, key, lo, hi, unit_, help_) \
+  {.name = key, .kind = SIM_KEY_FLOAT, .offset = offsetof(train_stack_gen, field), .required = true, .min = lo, \
+   .max = hi, .unit = unit_, .help = help_}
+#define GI(field, key, lo, hi, help_) \
+  {.name = key, .kind = SIM_KEY_INT, .offset = offsetof(train_stack_gen, field), .required = true, .min = lo, \
+   .max = hi, .help = help_}
+
+static const sim_key gen_keys[] = {
+  GF(gemm_efficiency, "gemm_efficiency", 0.01, 1, NULL,
+     "linear layers: fraction of the dense peak of their precision that training GEMMs reach"),
+  GF(attn_efficiency, "attn_efficiency", 0.01, 1, NULL, "fused attention (FlashAttention): fraction of the bf16 peak"),
+  GF(fp8_relative, "fp8_relative", 0.01, 1, NULL,
+     "FP8 GEMMs reach this share of gemm_efficiency against the (twice as high) FP8 peak"),
+  GF(launch_us, "launch_us", 0, 1e4, "us", "host time per kernel launch that the GPU's work does not hide"),
+  GI(kernels_fwd, "kernels_fwd", 0, 1e5, "kernels one layer launches per micro-batch, forward"),
+  GI(kernels_bwd, "kernels_bwd", 0, 1e5, "kernels one layer launches per micro-batch, backward"),
+  SIM_KEY_END,
+};
+
+#define F(field, key, lo, hi, help_) \
+  {.name = key, .kind = SIM_KEY_FLOAT, .offset = offsetof(train_stack, field), .required = true, .min = lo, \
+   .max = hi, .help = help_}
+#define B(field, key, help_) \
+  {.name = key, .kind = SIM_KEY_BOOL, .offset = offsetof(train_stack, field), .required = true, .help = help_}
+#define S(field, key, req, help_) \
+  {.name = key, .kind = SIM_KEY_STRING, .offset = offsetof(train_stack, field), .required = req, .def_str = "", \
+   .help = help_}
+#define G(gen, key) \
+  {.name = key, .kind = SIM_KEY_GROUP, .offset = offsetof(train_stack, gen), .required = true, .group = gen_keys, \
+   .help = "efficiencies and launches on " key " GPUs"}
+
+static const sim_key stack_keys[] = {
+  S(name, "name", true, "catalog name, lowercase and hyphenated"),
+  {.name = "aliases", .kind = SIM_KEY_NAMES, .offset = offsetof(train_stack, aliases), .help = "other names"},
+  S(description, "description", false, "free text"),
+  S(version, "version", true, "framework versions the profile describes"),
+  G(gen[TRAIN_GEN_AMPERE], "ampere"),
+  G(gen[TRAIN_GEN_HOPPER], "hopper"),
+  G(gen[TRAIN_GEN_FALLBACK], "fallback"),
+  B(cuda_graphs, "cuda_graphs", "layers captured as CUDA graphs: no launch cost"),
+  F(tp_overlap, "tp_overlap", 0, 1, "share of the tensor-parallel collectives hidden under the layer's GEMMs"),
+  F(dp_overlap, "dp_overlap", 0, 1, "dp_overlap default: share of the gradient reduction that may hide under backward"),
+  F(param_overlap, "param_overlap", 0, 1,
+    "ZeRO 1/2: share of the parameter all-gather hidden under the next iteration's forward"),
+  F(pp_overlap, "pp_overlap", 0, 1, "share of the pipeline sends on the critical path hidden under compute"),
+  B(flash_attention, "flash_attention", "flash_attention default"),
+  B(fused_cross_entropy, "fused_cross_entropy", "fused_cross_entropy default"),
+  {.name = "fsdp_prefetch", .kind = SIM_KEY_ENUM, .offset = offsetof(train_stack, fsdp_prefetch), .required = true,
+   .choices = train_prefetch_names, .help = "fsdp_prefetch default: pre (PyTorch) or post (Composer)"},
+  S(source, "source", true, "the framework's repository or documentation at the named version"),
+  S(efficiency_source, "efficiency_source", true, "where the efficiencies come from (which rows fitted them)"),
+  S(launch_source, "launch_source", true, "where the launch cost and kernel counts come from"),
+  S(overlap_source, "overlap_source", true, "where the overlaps come from"),
+  S(defaults_source, "defaults_source", true, "where the job defaults come from"),
+  SIM_KEY_END,
+};
+
+static void stack_check(const void *entry, sim_check *ck)
+{
+  const train_stack *s = entry;
+  for (int g = 0; g < TRAIN_GENS; g++)
+    if (s->gen[g].launch_us > 0 && s->gen[g].kernels_fwd + s->gen[g].kernels_bwd == 0)
+      sim_check_fail(ck, train_gen_names[g], "launch_us %g with no kernels (expected kernels_fwd or kernels_bwd > 0)",
+                     s->gen[g].launch_us);
+}
+
+static void stack_line(const void *entry, char *buf, size_t n)
+{
+  const train_stack *s = entry;
+  const train_stack_gen *a = &s->gen[TRAIN_GEN_AMPERE], *h = &s->gen[TRAIN_GEN_HOPPER];
+  snprintf(buf, n, "%-16s %4.2f %4.2f  %4.2f %4.2f %4.2f  %5.1f %-6s  %4.2f %4.2f %4.2f %4.2f  %s", s->name,
+           a->gemm_efficiency, a->attn_efficiency, h->gemm_efficiency, h->attn_efficiency, h->fp8_relative,
+           h->launch_us * (double)(h->kernels_fwd + h->kernels_bwd), s->cuda_graphs ? "graphs" : "eager",
+           s->tp_overlap, s->dp_overlap, s->param_overlap, s->pp_overlap, s->version);
+}
+
+static const char *const stack_source_keys[] = {
+  "source", "efficiency_source", "launch_source", "overlap_source", "defaults_source", NULL,
+};
+
+const sim_catalog_type train_stack_catalog = {
+  .list = "train_stacks",
+  .what = "training stack",
+  .schema = stack_keys,
+  .entry_size = sizeof(train_stack),
+  .name_offset = offsetof(train_stack, name),
+  .aliases_offset = offsetof(train_stack, aliases),
+  .check = stack_check,
+  .source_keys = stack_source_keys,
+  .list_header = "name             A100 gemm attn  H100 gemm attn fp8  launch/layer us  tp   dp   param pp    version",
+  .list_line = stack_line,
+};
+
+const train_stack *train_stack_require(const sim_catalogs *cats, const char *name, sim_check *ck, const char *key)
+{
+  return sim_catalog_require(cats, "train_stacks", "training stack", name, ck, key);
+}
+
+double train_stack_launch_s(const train_stack *s, const gpu_spec *g, bool backward)
+{
+  if (!s || s->cuda_graphs) return 0;
+  const train_stack_gen *k = &s->gen[train_stack_gen_of(g)];
+  return (double)(backward ? k->kernels_bwd : k->kernels_fwd) * k->launch_us * 1e-6;
+}
+
+void train_stack_apply(train_job *j, const train_stack *s)
+{
+  j->stack = s;
+  if (!s) return;
+  j->flash_attention = s->flash_attention;
+  j->fused_cross_entropy = s->fused_cross_entropy;
+  j->fsdp_prefetch = s->fsdp_prefetch;
+  j->dp_overlap = s->dp_overlap;
+}

@@ -1,0 +1,71 @@
+/* models/training/train_stack.h: training stacks (Megatron-Core, DeepSpeed,
+ * PyTorch FSDP, nanotron, Composer, ...) as catalog entries
+ * (`train_stacks`, models/catalog/train_stacks.cfg): per GPU generation the
+ * efficiency of the GEMMs, of fused attention and of FP8 GEMMs, and the
+ * per-kernel launch cost a layer pays per micro-batch; which
+ * communications the stack hides (tensor-parallel collectives under the
+ * GEMMs, data-parallel gradient reduction under backward, the distributed
+ * optimizer's parameter gather under forward, pipeline sends); and the
+ * job settings it defaults (FlashAttention, fused cross-entropy, FSDP
+ * prefetch). A job names one (train_job.stack); NULL is the simulator's
+ * built-in numbers of before stacks existed (train_step.c's constants),
+ * which the `composer` and `megatron-lm` entries reproduce for their runs. */
+#ifndef TRAIN_STACK_H
+#define TRAIN_STACK_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "models/gpu/gpu.h"
+#include "models/training/train.h"
+#include "sim/catalog.h"
+
+/* GPU generations a profile gives numbers for: GPUs with FP8 units
+ * (Hopper, Ada, Blackwell, MI300: "hopper"), others with bf16 units
+ * (Ampere, A10, MI250, TPU, Gaudi: "ampere"), the rest (V100, T4:
+ * "fallback"). */
+enum { TRAIN_GEN_AMPERE, TRAIN_GEN_HOPPER, TRAIN_GEN_FALLBACK, TRAIN_GENS };
+extern const char *const train_gen_names[];  /* "ampere", "hopper", "fallback"; NULL-terminated */
+int train_stack_gen_of(const gpu_spec *g);
+
+/* What a stack reaches on one generation. */
+typedef struct {
+  double gemm_efficiency;    /* linear layers, fraction of the dense peak of the GEMM precision */
+  double attn_efficiency;    /* fused attention, fraction of the bf16/fp16 peak */
+  double fp8_relative;       /* FP8 GEMMs reach this share of gemm_efficiency against the FP8 peak */
+  double launch_us;          /* host time per kernel launch not hidden under the GPU's work, us */
+  int64_t kernels_fwd, kernels_bwd;  /* kernels per layer and micro-batch, forward and backward */
+} train_stack_gen;
+
+typedef struct train_stack {
+  const char *name;
+  sim_names aliases;
+  const char *description;
+  const char *version;
+  train_stack_gen gen[TRAIN_GENS];
+  bool cuda_graphs;          /* the layers run as CUDA graphs: launches cost nothing */
+  double tp_overlap;         /* 0..1: share of the tensor-parallel collectives hidden under the layer's GEMMs */
+  double dp_overlap;         /* 0..1: train_job.dp_overlap default (gradient reduction under backward) */
+  double param_overlap;      /* 0..1: ZeRO 1/2 parameter all-gather hidden under the next forward */
+  double pp_overlap;         /* 0..1: share of the pipeline sends on the critical path hidden */
+  bool flash_attention, fused_cross_entropy;  /* job defaults */
+  int fsdp_prefetch;         /* TRAIN_PREFETCH_* default */
+  const char *source, *efficiency_source, *launch_source, *overlap_source, *defaults_source;
+} train_stack;
+
+extern const sim_catalog_type train_stack_catalog;
+
+/* The stack named `name`, or NULL after reporting against `key` (a
+ * scenario key or a flag). */
+const train_stack *train_stack_require(const sim_catalogs *cats, const char *name, sim_check *ck, const char *key);
+
+/* Launch time per layer and micro-batch of a stack on a GPU, forward and
+ * backward, s: kernels x launch_us, 0 with CUDA graphs. */
+double train_stack_launch_s(const train_stack *s, const gpu_spec *g, bool backward);
+
+/* Name a stack for a job: j->stack = s and the job settings it defaults
+ * (flash_attention, fused_cross_entropy, fsdp_prefetch, dp_overlap). A
+ * caller then writes the settings its user gave explicitly. */
+void train_stack_apply(train_job *j, const train_stack *s);
+
+#endif
