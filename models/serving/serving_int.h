@@ -106,6 +106,9 @@ void srv_models_done(srv_sim *s, const srv_req *q, double ttft, double tpot, dou
 void srv_models_rejected(srv_sim *s, const srv_req *q);
 /* The summary's per-model keys and weight_swaps, weight_swap_time_fraction. */
 void srv_models_report(srv_sim *s, sim_report *rep);
+/* Replica r's view (s->view[r]) changed, or it went up or down: the
+ * routing books of a swapping run (nothing otherwise). */
+void srv_models_view(srv_sim *s, int r);
 /* Swapping runs: requests waiting for a swap. */
 int64_t srv_models_parked(const srv_sim *s);
 /* Start of the measured window. */

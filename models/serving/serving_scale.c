@@ -44,6 +44,7 @@ static void set_down(srv_sim *s, int k, bool down)
     int pool = s->reps[k].pool;
     route_mark_down(&s->prouter[pool], k - s->pool_first[pool], down);
   }
+  srv_models_view(s, k);
 }
 
 /* The pool's counts changed at now: integrals and the peak. */

@@ -237,6 +237,7 @@ static inline void view_changed(srv_replica *r)
   srv_host *h = r->h;
   route_update(h->router, r->index);
   if (h->pool_router) route_update(&h->pool_router[r->pool], r->index - h->pool_first[r->pool]);
+  if (h->view_hook) h->view_hook(h->sim, r->index);
 }
 
 static void outstanding_change(srv_replica *r, int d)
