@@ -137,6 +137,78 @@ static void test_lru_hand(void)
   free(dir);
 }
 
+/* ---- 1b. holders routed by router.policy ---- */
+
+/* Write and run a scenario of nm models (names4) on one pool of `reps`
+ * replicas swapping under lru, whose requests come 100 s apart, the k-th
+ * for model sq[k]; router: the policy. The summary, NULL on failure. */
+static const char *const names4[4] = {"llama3.1-8b", "qwen3-8b", "mistral-7b", "llama3-8b"};
+
+static char *run_sequence(const char *dir, const int *sq, int nsq, int nm, int reps, const char *router)
+{
+  char text[4096], path[4][64];
+  double first[4] = {-1, -1, -1, -1};
+  for (int m = 0; m < nm; m++) {
+    size_t n = (size_t)snprintf(text, sizeof text, "time,prompt,output\n");
+    for (int k = 0; k < nsq; k++) {
+      if (sq[k] != m) continue;
+      double t = 100.0 * (k + 1);
+      if (first[m] < 0) first[m] = t;
+      n += (size_t)snprintf(text + n, sizeof text - n, "%.1f,64,4\n", t - first[m]);
+    }
+    snprintf(path[m], sizeof path[m], "s%d.csv", m);
+    free(cs_write_file(dir, path[m], text));
+  }
+  size_t n = (size_t)snprintf(text, sizeof text,
+                              "name = \"seq\";\nseed = 1;\n"
+                              "model = { name = \"%s\"; precision = \"bf16\"; };\n"
+                              "cluster = { pools = ( { gpu = \"h100\"; replicas = %d; models = [",
+                              names4[0], reps);
+  for (int m = 0; m < nm; m++) n += (size_t)snprintf(text + n, sizeof text - n, "%s\"%s\"", m ? ", " : "", names4[m]);
+  n += (size_t)snprintf(text + n, sizeof text - n,
+                        "]; } );\n  weight_swap = { policy = \"lru\"; load_gbs = 10.0; }; };\n"
+                        "router = { policy = \"%s\"; };\nworkload = { classes = (\n", router);
+  for (int m = 0; m < nm; m++)
+    n += (size_t)snprintf(text + n, sizeof text - n,
+                          "  { name = \"c%d\"; model = \"%s\"; trace = { file = \"%s\"; time_column = \"time\"; "
+                          "prompt_column = \"prompt\"; output_column = \"output\"; offset_s = %.1f; }; }%s\n",
+                          m, names4[m], path[m], first[m], m < nm - 1 ? "," : "");
+  snprintf(text + n, sizeof text - n, "); };\nscheduler = { stack = \"vllm-v1\"; };\n");
+  free(cs_write_file(dir, "seq.cfg", text));
+  return RUN_CFG(dir, "seq.cfg", "out", NULL);
+}
+
+/* Replicas holding the same model take turns under least-outstanding (its
+ * cursor, as in a one-model pool), which changes which replica is least
+ * recently used. Demand A 4/7, B, C, D 1/7 each: 3 x 4/7 = 1.71 replicas
+ * for A, 0.43 for each other, so by largest remainder A, A, B. A x 4:
+ * replicas 0, 1, 0, 1 (turns): replica 0 last used at 3, replica 1 at 4,
+ * replica 2 never. C at 5: replica 2 (B) loads C. B at 6: none holds it;
+ * replica 0 (used at 3) loads B. D at 7: replica 1 (used at 4) loads D.
+ * Three swaps, one each of B, C, D. (Every A sent to replica 0, as before
+ * routing followed the policy, gives two: C takes replica 1, B hits
+ * replica 2, D takes replica 0.) */
+static void test_holders_take_turns(void)
+{
+  unsigned failures = CU_get_number_of_failures();
+  char *dir = cs_tmpdir("multi_turns");
+  static const int sq[] = {0, 0, 0, 0, 2, 1, 3};
+  char *js = run_sequence(dir, sq, 7, 4, 3, "least-outstanding");
+  if (js) {
+    CHECK(SNUM(js, "weight_swaps") == 3, "weight_swaps %g, by hand 3", SNUM(js, "weight_swaps"));
+    const double want[4] = {0, 1, 1, 1};
+    for (int m = 0; m < 4; m++) {
+      char key[64];
+      snprintf(key, sizeof key, "model%d_weight_swaps_in", m);
+      CHECK(SNUM(js, key) == want[m], "%s %g, by hand %g", key, SNUM(js, key), want[m]);
+    }
+    CHECK(SNUM(js, "requests_completed") == 7, "completed %g of 7", SNUM(js, "requests_completed"));
+    free(js);
+  }
+  cs_cleanup_if_passed(dir, failures);
+  free(dir);
+}
+
 /* ---- 2. dedicated pools: each model as if alone ---- */
 
 static const char class_fmt[] =
@@ -247,12 +319,56 @@ static void test_conservation(void)
   free(dir);
 }
 
+/* Every routing policy among holders: nothing lost, Little's law, and the
+ * swaps that skewed demand on two replicas needs. */
+static void test_conservation_routers(void)
+{
+  unsigned failures = CU_get_number_of_failures();
+  char *dir = cs_tmpdir("multi_routers");
+  char text[8192], cls[3][1024];
+  const char *rates[3] = {"9.0", "3.0", "1.0"};
+  for (int m = 0; m < 3; m++) {
+    char nm[8];
+    snprintf(nm, sizeof nm, "c%d", m);
+    snprintf(cls[m], sizeof cls[m], class_fmt, nm, names[m], rates[m]);
+  }
+  snprintf(text, sizeof text,
+           "name = \"routers\";\nseed = 3;\nmodel = { name = \"%s\"; precision = \"bf16\"; };\n"
+           "cluster = { pools = ( { gpu = \"h100\"; replicas = 3; models = [\"%s\", \"%s\", \"%s\"]; } );\n"
+           "  weight_swap = { policy = \"lru\"; }; };\n"
+           "workload = { classes = (\n%s,\n%s,\n%s\n); duration_s = 200.0; };\n"
+           "scheduler = { stack = \"vllm-v1\"; max_num_seqs = 8; };\n",
+           names[0], names[0], names[1], names[2], cls[0], cls[1], cls[2]);
+  char *cfg = cs_write_file(dir, "routers.cfg", text);
+  const char *pols[] = {"round-robin", "random", "power-of-two", "least-kv", "prefix-affinity"};
+  for (int k = 0; k < 5; k++) {
+    char set[96], out[16];
+    snprintf(set, sizeof set, "router.policy=\"%s\"", pols[k]);
+    snprintf(out, sizeof out, "o%d", k);
+    char *js = RUN_CFG(dir, "routers.cfg", out, "--set", set);
+    if (!js) continue;
+    double arrived = SNUM(js, "requests_arrived"), done = SNUM(js, "requests_completed"),
+           rej = SNUM(js, "requests_rejected");
+    CHECK(arrived > 1000 && done + rej == arrived, "%s: %g arrived, %g completed + %g rejected", pols[k],
+          arrived, done, rej);
+    CHECK_REL(SNUM(js, "requests_in_system_mean"),
+              SNUM(js, "arrival_rate_per_s") * SNUM(js, "time_in_system_mean_s"), 1e-9, pols[k]);
+    CHECK(SNUM(js, "weight_swaps") > 0, "%s never swapped", pols[k]);
+    free(js);
+  }
+  free(cfg);
+  cs_cleanup_if_passed(dir, failures);
+  free(dir);
+}
+
 int main(int argc, char **argv)
 {
   static const cs_test tests[] = {
     {"lru_hand", test_lru_hand},
+    {"holders_take_turns", test_holders_take_turns},
     {"dedicated_alone", test_dedicated_alone},
     {"conservation", test_conservation},
+    {"conservation_routers", test_conservation_routers},
     {NULL, NULL},
   };
   int rc = cs_run_suite_filtered("multi_model", tests, argc, argv);
