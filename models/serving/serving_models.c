@@ -660,6 +660,12 @@ void srv_models_report(srv_sim *s, sim_report *rep)
     for (int i = 0; i < p->npools && isnan(one); i++)
       if (swaps_in(p, i) && (p->pools[i].model_mask >> j & 1)) one = p->pools[i].var[j].swap_s;
     sim_report_num(rep, MKEY("swap_s"), one, "  one swap's time (s; its first swapping pool)");
+    /* the probe's: one replica of its first pool, fed its requests alone */
+    double sat = NAN;
+    for (int i = 0; i < p->npools && isnan(sat); i++)
+      if (p->pools[i].model_mask >> j & 1) sat = s->books[i].sat.model_rate_per_s[j];
+    sim_report_num(rep, MKEY("saturation_rate_per_s"), sat,
+                   "  one replica's saturation rate on its requests alone (requests/s; its first pool)");
 #undef MKEY
   }
 }

@@ -2,14 +2,20 @@
  * scenario is prepared - the models it names (model.name, each pool's
  * `models`, each class's `model`), which pools serve each class, where the
  * replicas of a pool holding several models start, and what cannot be
- * combined with weight swaps. The run itself is serving_models.c. */
+ * combined with weight swaps; the saturation probe of a pool holding
+ * several models (one probe per model, combined by demand). The run
+ * itself is serving_models.c. */
+#include <math.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
+#include "models/serving/serving_capacity.h"
 #include "models/serving/serving_int.h"
 #include "models/serving/serving_lora.h"
 #include "sim/catalog.h"
+#include "sim/util.h"
 
 /* The index of the model named `name` (aliases resolve to one model),
  * added to p->models if new; -1 after reporting a problem at key. */
@@ -249,4 +255,79 @@ void srv_lora_prepare(srv_params *p, sim_check *ck)
   }
   if (spec_on(&p->spec))
     sim_check_fail(ck, "speculative.method", "with LoRA adapters (not modelled: expected \"none\")");
+}
+
+/* ---- the saturation probe of a pool holding several models ---- */
+
+/* Pool `pool`'s demand for model j: the mix weight of the classes asking
+ * for it that may go to the pool. */
+static double pool_demand(const srv_params *p, int pool, int j)
+{
+  double d = 0;
+  for (int i = 0; i < p->nclasses; i++) {
+    const srv_class_cfg *c = &p->classes[i];
+    if (c->model_idx == j && (!c->pool_mask || (c->pool_mask >> pool & 1))) d += c->mix_weight;
+  }
+  return d;
+}
+
+void srv_models_saturation(const srv_params *p, int pool, srv_saturation *out)
+{
+  const srv_pool_cfg *pl = &p->pools[pool];
+  double w[SRV_MAX_MODELS] = {0}, sum = 0;
+  for (int j = 0; j < p->nmodels; j++)
+    if (pl->model_mask >> j & 1) sum += w[j] = pool_demand(p, pool, j);
+  if (!(sum > 0))
+    for (int j = 0; j < p->nmodels; j++)
+      if (pl->model_mask >> j & 1) sum += w[j] = 1;
+  memset(out, 0, sizeof *out);
+  for (int j = 0; j < SRV_MAX_MODELS; j++) out->model_rate_per_s[j] = NAN;
+  out->from_cache = true;
+  /* the scenario reduced to this pool's replica holding model j, fed with
+   * j's classes alone (the others weigh nothing): a one-model probe */
+  srv_params *cp = xmalloc(sizeof *cp);
+  double per_req_s = 0;
+  for (int j = 0; j < p->nmodels; j++) {
+    if (!(pl->model_mask >> j & 1)) continue;
+    memcpy(cp, p, sizeof *cp);
+    cp->classes = p->classes == p->wl.listed ? cp->wl.listed : &cp->wl.direct;
+    cp->nmodels = 1;
+    cp->swapping = false;
+    cp->models[0] = p->models[j];
+    cp->model_context[0] = p->model_context[j];
+    cp->m = p->models[j];
+    cp->context = p->model_context[j];
+    srv_pool_cfg *q = &cp->pools[pool];
+    q->lr = pl->var[j].lr;
+    q->kv_blocks = pl->var[j].kv_blocks;
+    q->weights_gib = pl->var[j].weights_gib;
+    q->activations_gib = pl->var[j].activations_gib;
+    q->first_model = 0;
+    q->model_mask = 1;
+    q->var[0] = pl->var[j];
+    bool any = false;
+    for (int i = 0; i < cp->nclasses; i++) {
+      srv_class_cfg *c = &cp->classes[i];
+      bool mine = c->model_idx == j && (!c->pool_mask || (c->pool_mask >> pool & 1));
+      if (!mine) c->mix_weight = 0;
+      any |= mine && c->mix_weight > 0;
+      c->model_idx = 0;
+    }
+    /* no demand here at all: j's classes as the scenario weighs them */
+    if (!any)
+      for (int i = 0; i < cp->nclasses; i++)
+        if (p->classes[i].model_idx == j) cp->classes[i].mix_weight = p->classes[i].mix_weight > 0 ? p->classes[i].mix_weight : 1;
+    srv_saturation one;
+    srv_saturation_get(cp, pool, &one);
+    out->model_rate_per_s[j] = one.rate_per_s;
+    out->measured += one.measured;
+    out->sim_s += one.sim_s;
+    if (one.rel_ci95 > out->rel_ci95) out->rel_ci95 = one.rel_ci95;
+    out->from_cache &= one.from_cache;
+    if (w[j] > 0) per_req_s += w[j] / sum / one.rate_per_s;
+  }
+  free(cp);
+  /* a replica serving the pool's mix of models, each request at its own
+   * model's rate, no time lost to swaps: an upper bound for a swapping pool */
+  out->rate_per_s = per_req_s > 0 ? 1 / per_req_s : INFINITY;
 }

@@ -319,6 +319,51 @@ static void test_conservation(void)
   free(dir);
 }
 
+/* ---- 4. the saturation probe: each model ---- */
+
+/* A pool holding two models of different sizes (8B and 13B) is probed on
+ * each, fed with that model's requests: the pool's rate is one replica
+ * serving the demand-weighted mix, 1 / (w_a / rate_a + w_b / rate_b) per
+ * replica (w: 2/3 and 1/3), times its 2 replicas; each model's rate is
+ * what a scenario of that model alone measures (a probe of its own draws,
+ * so within the probes' 1% half-widths). Before, the pool was measured on
+ * its first model with every class's requests. */
+static void test_saturation_per_model(void)
+{
+  unsigned failures = CU_get_number_of_failures();
+  char *dir = cs_tmpdir("multi_sat");
+  char text[4096], ca[1024], cb[1024];
+  snprintf(ca, sizeof ca, class_fmt, "a", names4[0], "2.0");
+  snprintf(cb, sizeof cb, class_fmt, "b", "llama2-13b", "1.0");
+  snprintf(text, sizeof text,
+           "name = \"sat\";\nseed = 5;\nmodel = { name = \"%s\"; precision = \"bf16\"; };\n"
+           "cluster = { pools = ( { gpu = \"h100\"; replicas = 2; models = [\"%s\", \"llama2-13b\"]; } ); };\n"
+           "workload = { classes = (\n%s,\n%s\n); duration_s = 60.0; };\n"
+           "scheduler = { stack = \"vllm-v1\"; };\n",
+           names4[0], names4[0], ca, cb);
+  free(cs_write_file(dir, "sat.cfg", text));
+  snprintf(text, sizeof text,
+           "name = \"b\";\nseed = 5;\nmodel = { name = \"llama2-13b\"; precision = \"bf16\"; };\n"
+           "cluster = { pools = ( { gpu = \"h100\"; replicas = 1; } ); };\n"
+           "workload = { classes = (\n%s\n); duration_s = 60.0; };\n"
+           "scheduler = { stack = \"vllm-v1\"; };\n",
+           cb);
+  free(cs_write_file(dir, "b.cfg", text));
+  char *js = RUN_CFG(dir, "sat.cfg", "o", NULL);
+  char *jb = RUN_CFG(dir, "b.cfg", "ob", NULL);
+  if (js && jb) {
+    double ra = SNUM(js, "model0_saturation_rate_per_s"), rb = SNUM(js, "model1_saturation_rate_per_s");
+    CHECK(rb < 0.8 * ra, "13B at %g requests/s, 8B at %g: the larger model should be slower", rb, ra);
+    CHECK_REL(SNUM(js, "pool0_saturation_rate_per_s"), 2 / (2.0 / 3 / ra + 1.0 / 3 / rb), 1e-9, "pool's mix");
+    CHECK_REL(SNUM(js, "saturation_rate_per_s"), 2 / (2.0 / 3 / ra + 1.0 / 3 / rb), 1e-9, "cluster's");
+    CHECK_REL(rb, SNUM(jb, "saturation_rate_per_s"), 0.03, "13B alone");
+  }
+  free(js);
+  free(jb);
+  cs_cleanup_if_passed(dir, failures);
+  free(dir);
+}
+
 /* Every routing policy among holders: nothing lost, Little's law, and the
  * swaps that skewed demand on two replicas needs. */
 static void test_conservation_routers(void)
@@ -369,6 +414,7 @@ int main(int argc, char **argv)
     {"dedicated_alone", test_dedicated_alone},
     {"conservation", test_conservation},
     {"conservation_routers", test_conservation_routers},
+    {"saturation_per_model", test_saturation_per_model},
     {NULL, NULL},
   };
   int rc = cs_run_suite_filtered("multi_model", tests, argc, argv);
