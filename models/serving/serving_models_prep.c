@@ -242,16 +242,14 @@ void srv_lora_prepare(srv_params *p, sim_check *ck)
   if (p->lora_total == 0) return;
   for (int i = 0; i < p->npools; i++) {
     const srv_pool_cfg *pl = &p->pools[i];
-    int pol = pl->sched.policy;
     snprintf(key, sizeof key, "cluster.pools.[%d]", i);
-    if (pol == SRV_STATIC || pol == SRV_DYNAMIC)
-      sim_check_fail(ck, key, "LoRA adapters with a %s batch (not modelled: expected the continuous or "
-                     "chunked-prefill policy)", pol == SRV_STATIC ? "static" : "dynamic");
+    /* static and dynamic batches skip a request whose adapter would exceed
+     * max_loras as continuous batching does; the prefix cache's tiers key
+     * blocks by adapter. A prefill pool's adapter would have to reach the
+     * decode pool with the KV: not modelled. */
     if (pl->role != SRV_ROLE_BOTH)
       sim_check_fail(ck, key, "LoRA adapters with role \"%s\" (not modelled: expected \"both\")",
                      srv_role_names[pl->role]);
-    if (pl->sched.prefix_cache_host_gb > 0)
-      sim_check_fail(ck, "scheduler.prefix_cache_host_gb", "with LoRA adapters (not modelled: expected 0)");
   }
   if (spec_on(&p->spec))
     sim_check_fail(ck, "speculative.method", "with LoRA adapters (not modelled: expected \"none\")");

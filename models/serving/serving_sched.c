@@ -370,6 +370,13 @@ static void prefixes(srv_req *q)
   q->pfx_sys = q->sys ? pc_prefix(1, q->sys) : 0;
   q->pfx_conv = pc_prefix(2, q->conv);
   if (!q->pfx_conv) q->pfx_conv = 1;
+  /* KV computed under a LoRA adapter is its own (vLLM hashes the adapter
+   * into a block's key) */
+  if (q->adapter >= 0) {
+    uint64_t a = 0x9e3779b97f4a7c15ULL * ((uint64_t)q->adapter + 1);
+    if (q->pfx_sys) q->pfx_sys = pc_mix(q->pfx_sys ^ a) | 1;
+    q->pfx_conv = pc_mix(q->pfx_conv ^ a) | 1;
+  }
 }
 
 static void sync_idle(srv_replica *r)
@@ -1021,10 +1028,19 @@ static void form_batch(srv_replica *r)
   bool is_static = sched_of(r)->policy == SRV_STATIC;
   int32_t pad_p = 0, pad_o = 0;
   int n = 0;
+  uint32_t blocked = 0;  /* LoRA: classes with nothing that may join now */
   while (r->nrun < r->maxrun) {
-    int c = next_class(r, 0);
+    int c = next_class(r, blocked);
     if (c < 0) break;
     srv_req *q = r->wait[c].head;
+    if (r->lora && !srv_lora_fits(r->lora, q->adapter)) {
+      /* as admit: a request whose adapter would exceed max_loras waits */
+      q = lora_first_fit(r, c);
+      if (!q) {
+        blocked |= 1u << c;
+        continue;
+      }
+    }
     int64_t tokens = (int64_t)q->target + q->output;
     srv_seq *sq;
     if (is_static) {
@@ -1032,18 +1048,18 @@ static void form_batch(srv_replica *r)
       int64_t blocks = (int64_t)(n + 1) * kv_blocks_for(&r->kv, (int64_t)np + no);
       if (blocks > r->kv.capacity_blocks) {
         if (n > 0) break;
-        pop_waiting(r, c);
+        take_waiting(r, c, q);
         reject_taken(r, q);
         continue;
       }
-      pop_waiting(r, c);
+      take_waiting(r, c, q);
       pad_p = np;
       pad_o = no;
       sq = to_run(r, q, 0, SRV_PREFILL);
     } else {
       kv_admit a = kv_admit_check(&r->kv, tokens);
       if (a == KV_ADMIT_LATER) break;
-      pop_waiting(r, c);
+      take_waiting(r, c, q);
       if (a == KV_ADMIT_NEVER) {
         reject_taken(r, q);
         continue;
