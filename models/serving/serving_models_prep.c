@@ -186,9 +186,6 @@ void srv_models_place(srv_params *p, sim_check *ck)
     if (pl->role != SRV_ROLE_BOTH)
       sim_check_fail(ck, key, "several models in a %s pool (not modelled: expected role \"both\")",
                      srv_role_names[pl->role]);
-    if (pl->sched.prefix_cache_host_gb > 0)
-      sim_check_fail(ck, key, "several models in a pool whose prefix cache has a host-memory tier (not "
-                     "modelled: expected scheduler.prefix_cache_host_gb = 0, or one model per pool)");
     place(p, pl);
     for (int j = 0; j < p->nmodels; j++)
       if (pl->place[j] > 0) held |= 1u << j;
@@ -303,6 +300,9 @@ void srv_models_saturation(const srv_params *p, int pool, srv_saturation *out)
     q->first_model = 0;
     q->model_mask = 1;
     q->var[0] = pl->var[j];
+    q->tier_host_blocks = pl->var[j].tier_host_blocks;
+    q->tier_ssd_blocks = pl->var[j].tier_ssd_blocks;
+    q->tier_block_bytes = pl->var[j].tier_block_bytes;
     bool any = false;
     for (int i = 0; i < cp->nclasses; i++) {
       srv_class_cfg *c = &cp->classes[i];

@@ -677,6 +677,13 @@ void srv_replica_set_model(srv_replica *r, const srv_pool_model *v)
   kv_release(&r->kv);
   r->lr = &v->lr;
   kv_of(r, v->kv_blocks);
+  if (r->tier) {
+    /* the tiers hold as many of the new model's blocks as their bytes allow */
+    const pt_tier *t = r->tier;
+    double host_bw = t->host_bw, ssd_bw = t->ssd_bw, alpha_s = t->alpha_s;
+    pt_release(r->tier);
+    pt_init(r->tier, v->tier_host_blocks, v->tier_ssd_blocks, v->tier_block_bytes, host_bw, ssd_bw, alpha_s);
+  }
   if (r->lora) r->lora->nslots = 0;  /* the old model's adapters go with it */
   if (r->pc) kv_set_reclaim(&r->kv, reclaim_one, r);
   update_kv_view(r);

@@ -178,6 +178,7 @@ static char *run_sequence(const char *dir, const int *sq, int nsq, int nm, int r
   return RUN_CFG(dir, "seq.cfg", "out", NULL);
 }
 
+
 /* Replicas holding the same model take turns under least-outstanding (its
  * cursor, as in a one-model pool), which changes which replica is least
  * recently used. Demand A 4/7, B, C, D 1/7 each: 3 x 4/7 = 1.71 replicas
@@ -203,6 +204,50 @@ static void test_holders_take_turns(void)
       CHECK(SNUM(js, key) == want[m], "%s %g, by hand %g", key, SNUM(js, key), want[m]);
     }
     CHECK(SNUM(js, "requests_completed") == 7, "completed %g of 7", SNUM(js, "requests_completed"));
+    free(js);
+  }
+  cs_cleanup_if_passed(dir, failures);
+  free(dir);
+}
+
+/* ---- 1c. the prefix cache's host tier in a swapping pool ---- */
+
+/* One replica, models A and B, each request a 160-token system prompt (10
+ * blocks of 16) and 64 tokens of its own, about 100 s apart (near-regular
+ * arrivals, cv 0.01: A every 100 s from 70 s, B every 250 s from 214 s,
+ * for 450 s): A, A, B, A, A, with a host-memory tier. Each model's cache
+ * is its own and a swap empties both tiers: A's second request finds its
+ * system prompt (160 tokens), B swaps in, A swaps back and its third
+ * request computes the prompt again, its fourth finds it: 2 x 160 tokens
+ * saved of 5 x 224; 2 swaps. */
+static void test_host_tier_swaps(void)
+{
+  unsigned failures = CU_get_number_of_failures();
+  char *dir = cs_tmpdir("multi_tier");
+  static const char cfg[] =
+    "name = \"tier\"; seed = 1;\n"
+    "model = { name = \"llama3.1-8b\"; precision = \"bf16\"; };\n"
+    "cluster = { pools = ( { gpu = \"h100\"; replicas = 1; models = [\"llama3.1-8b\", \"qwen3-8b\"]; } );\n"
+    "  weight_swap = { policy = \"lru\"; load_gbs = 10.0; }; };\n"
+    "workload = { classes = (\n"
+    "  { name = \"a\"; model = \"llama3.1-8b\"; arrivals = { process = \"gamma\"; cv = 0.01; rate = 0.01; };\n"
+    "    system_prompt = { tokens = 160; }; prompt_tokens = { dist = \"fixed\"; value = 64; };\n"
+    "    output_tokens = { dist = \"fixed\"; value = 4; }; },\n"
+    "  { name = \"b\"; model = \"qwen3-8b\"; arrivals = { process = \"gamma\"; cv = 0.01; rate = 0.004; };\n"
+    "    system_prompt = { tokens = 160; }; prompt_tokens = { dist = \"fixed\"; value = 64; };\n"
+    "    output_tokens = { dist = \"fixed\"; value = 4; }; }\n"
+    "); duration_s = 450.0; };\n"
+    "scheduler = { stack = \"vllm-v1\"; block_size = 16; prefix_caching = true; prefix_cache_host_gb = 4.0; };\n";
+  free(cs_write_file(dir, "tier.cfg", cfg));
+  char *js = RUN_CFG(dir, "tier.cfg", "out", NULL);
+  if (js) {
+    CHECK(SNUM(js, "model0_completed") == 4 && SNUM(js, "model1_completed") == 1, "completed %g and %g, expected 4 and 1",
+          SNUM(js, "model0_completed"), SNUM(js, "model1_completed"));
+    CHECK(SNUM(js, "weight_swaps") == 2, "weight_swaps %g, by hand 2", SNUM(js, "weight_swaps"));
+    CHECK(SNUM(js, "prefill_tokens_saved") == 2 * 160, "saved %g, by hand 2 x 160", SNUM(js, "prefill_tokens_saved"));
+    CHECK_REL(SNUM(js, "prefix_cache_hit_rate"), 2 * 160.0 / (5 * 224), 1e-12, "hit rate");
+    CHECK_REL(SNUM(js, "requests_in_system_mean"),
+              SNUM(js, "arrival_rate_per_s") * SNUM(js, "time_in_system_mean_s"), 1e-9, "Little");
     free(js);
   }
   cs_cleanup_if_passed(dir, failures);
@@ -411,6 +456,7 @@ int main(int argc, char **argv)
   static const cs_test tests[] = {
     {"lru_hand", test_lru_hand},
     {"holders_take_turns", test_holders_take_turns},
+    {"host_tier_swaps", test_host_tier_swaps},
     {"dedicated_alone", test_dedicated_alone},
     {"conservation", test_conservation},
     {"conservation_routers", test_conservation_routers},
