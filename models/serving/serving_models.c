@@ -1,9 +1,13 @@
 /* models/serving/serving_models.c: many models on one fleet, as the run
- * goes. Each replica holds one model at a time. A request goes to the
- * least loaded replica that holds its model (or will once what was sent
- * to it is served); if none does, a replica of a pool listing the model is
- * chosen by cluster.weight_swap.policy and the request waits there
- * (parked). A replica swaps when it has nothing left of its current model:
+ * goes. Each replica holds one model at a time. A request goes to a
+ * replica that holds its model (or will once what was sent to it is
+ * served), chosen among them by router.policy as a one-model pool chooses
+ * (parked requests count as load); if none does, a replica of a pool
+ * listing the model is chosen by cluster.weight_swap.policy and the
+ * request waits there (parked). The holders of each model are indexed per
+ * pool (a router over a mirror of their views, heaps in least recently
+ * used order for the swap victim), so a pick costs O(pools x log n), not
+ * a scan of every replica. A replica swaps when it has nothing left of its current model:
  * its weights load for the model's swap time (the replica blocked), its KV
  * and prefix caches start empty, and the requests parked for that model
  * join its queue. Books per model: latency quantiles, SLO, holders, swaps.
@@ -26,6 +30,7 @@ typedef struct {
   srv_fifo parked;         /* requests waiting for it to load their model, oldest first */
   int64_t nparked;
   int32_t upos;            /* its place in its group's holders up (-1: not there) */
+  sim_event_id load_ev;    /* loading: when its weights are in */
   int8_t gm;               /* the model of the group it is in (-1: none yet) */
 } mm_rep;
 
@@ -139,8 +144,11 @@ void srv_models_init(srv_sim *s)
       if (n < pl->replicas) given++;
       mm_rep *mr = &mm->rep[k];
       mr->cur = mr->tail = m;
-      mm->model[m].tails++;
       srv_replica_set_model(&s->reps[k], &pl->var[m]);
+      /* an autoscaled swapping pool's replicas off count for nothing until
+       * one starts and takes a model (srv_models_start) */
+      if (swaps_in(p, i) && n >= pl->replicas) continue;
+      mm->model[m].tails++;
       if (swaps_in(p, i)) {
         set_holders(s, m, 1);
         set_kv_cap(s, i, (double)pl->var[m].kv_blocks);
@@ -512,7 +520,7 @@ static void advance(srv_sim *s, int r)
       mm->swaps++;
       mm->model[j].swaps_in++;
     }
-    sim_schedule_in(s->eng, sim_time_from_s(pl->var[j].swap_s), on_loaded, s, (uint64_t)r);
+    mr->load_ev = sim_schedule_in(s->eng, sim_time_from_s(pl->var[j].swap_s), on_loaded, s, (uint64_t)r);
     refresh(s, r);
     return;
   }
@@ -547,6 +555,7 @@ static void on_loaded(sim_engine *eng, void *ctx, uint64_t arg)
   int r = (int)arg;
   mm_rep *mr = &s->mm->rep[r];
   mr->loading = false;
+  mr->load_ev = 0;
   refresh(s, r);
   srv_integral_set(&s->mm->loading, sim_now(eng), s->mm->loading.v - 1);
   set_holders(s, mr->cur, 1);
@@ -596,6 +605,76 @@ void srv_models_idle(srv_sim *s, srv_replica *r)
 }
 
 int64_t srv_models_parked(const srv_sim *s) { return s->mm ? s->mm->nparked : 0; }
+
+/* ---- autoscaled swapping pools ---- */
+
+void srv_models_start(srv_sim *s, int k)
+{
+  srv_models *mm = s->mm;
+  int pool = s->reps[k].pool;
+  if (!mm || !swaps_in(s->p, pool)) return;
+  const srv_pool_cfg *pl = &s->p->pools[pool];
+  sim_time now = sim_now(s->eng);
+  /* the model with the highest demand per replica holding it (one held by
+   * none first, the more demanded of those; ties to the model named first) */
+  int best = -1;
+  double best_d = 0;
+  bool best_none = false;
+  for (int j = 0; j < s->p->nmodels; j++) {
+    if (!(pl->model_mask >> j & 1)) continue;
+    double h = mm->model[j].holders, d = demand(s, j, now);
+    bool none = h <= 0;
+    double per = none ? d : d / h;
+    if (best < 0 || (none && !best_none) || (none == best_none && per > best_d)) {
+      best = j;
+      best_d = per;
+      best_none = none;
+    }
+  }
+  mm_rep *mr = &mm->rep[k];
+  mr->cur = mr->tail = best;
+  mm->model[best].tails++;
+  srv_replica_set_model(&s->reps[k], &pl->var[best]);
+  set_holders(s, best, 1);
+  set_kv_cap(s, pool, (double)pl->var[best].kv_blocks);
+  refresh(s, k);
+}
+
+void srv_models_drain(srv_sim *s, int k)
+{
+  srv_models *mm = s->mm;
+  if (!mm || !swaps_in(s->p, s->reps[k].pool)) return;
+  mm_rep *mr = &mm->rep[k];
+  /* its parked requests go elsewhere (in order; none counted as new) */
+  while (mr->parked.head) {
+    srv_req *q = mr->parked.head;
+    srv_models_unpark(s, q);
+    q->next = NULL;
+    srv_route(s, q, srv_pick(s, q), false);
+  }
+}
+
+void srv_models_stop(srv_sim *s, int k)
+{
+  srv_models *mm = s->mm;
+  int pool = s->reps[k].pool;
+  if (!mm || !swaps_in(s->p, pool)) return;
+  mm_rep *mr = &mm->rep[k];
+  if (mr->parked.head) SIM_BUG("serving: replica %d stops with requests parked", k);
+  if (mr->loading) {
+    /* the weights it was loading never arrive (its old model was already
+     * let go when the load started) */
+    sim_cancel(s->eng, mr->load_ev);
+    mr->load_ev = 0;
+    mr->loading = false;
+    srv_integral_set(&mm->loading, sim_now(s->eng), mm->loading.v - 1);
+  } else {
+    set_holders(s, mr->cur, -1);
+    set_kv_cap(s, pool, -(double)s->p->pools[pool].var[mr->cur].kv_blocks);
+  }
+  mm->model[mr->tail].tails--;
+  refresh(s, k);
+}
 
 /* ---- books ---- */
 

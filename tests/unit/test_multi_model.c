@@ -409,6 +409,60 @@ static void test_saturation_per_model(void)
   free(dir);
 }
 
+/* ---- 5. autoscaling a pool of several models ---- */
+
+/* One H100 replica swapping A and B at first (1,000-token prompts, 200
+ * tokens out; A 8/s, B 2/s, a fivefold spike of A from 300 s to 900 s),
+ * autoscaled on capacity up to 4 replicas, ready 60 s after asked for:
+ * it scales up in the spike and back down after. Nothing is lost across
+ * starts, drains (parked requests sent on) and stops; Little's law. By
+ * hand: a replica started during the spike takes A (A's demand per
+ * holder, 40/s over at most 1 replica, is far above B's 2/s), so A's
+ * time-average holders exceed B's. */
+static void test_autoscale(void)
+{
+  unsigned failures = CU_get_number_of_failures();
+  char *dir = cs_tmpdir("multi_autoscale");
+  static const char cfg[] =
+    "name = \"mm-as\"; seed = 3;\n"
+    "model = { name = \"llama3.1-8b\"; precision = \"bf16\"; };\n"
+    "cluster = { pools = ( { gpu = \"h100\"; replicas = 1; models = [\"llama3.1-8b\", \"qwen3-8b\"];\n"
+    "  startup_s = 60.0;\n"
+    "  autoscale = { policy = \"reactive\"; min_replicas = 1; max_replicas = 4; }; } );\n"
+    "  weight_swap = { policy = \"lru\"; }; };\n"
+    "workload = { classes = (\n"
+    "  { name = \"a\"; model = \"llama3.1-8b\"; timeout_s = 120.0;\n"
+    "    arrivals = { rate = 8.0; spikes = ( { start_s = 300.0; duration_s = 600.0; multiplier = 5.0; } ); };\n"
+    "    prompt_tokens = { dist = \"fixed\"; value = 1000; }; output_tokens = { dist = \"fixed\"; value = 200; }; },\n"
+    "  { name = \"b\"; model = \"qwen3-8b\"; arrivals = { rate = 2.0; }; timeout_s = 120.0;\n"
+    "    prompt_tokens = { dist = \"fixed\"; value = 1000; }; output_tokens = { dist = \"fixed\"; value = 200; }; }\n"
+    "); duration_s = 1800.0; };\n"
+    "scheduler = { stack = \"vllm-v1\"; };\n";
+  free(cs_write_file(dir, "as.cfg", cfg));
+  char *js = RUN_CFG(dir, "as.cfg", "out", NULL);
+  if (js) {
+    double arrived = SNUM(js, "requests_arrived"), done = SNUM(js, "requests_completed"),
+           rej = SNUM(js, "requests_rejected");
+    CHECK(arrived > 10000 && done + rej == arrived, "%g arrived, %g completed + %g rejected", arrived, done, rej);
+    CHECK(SNUM(js, "model0_completed") + SNUM(js, "model1_completed") == done, "per model %g + %g against %g",
+          SNUM(js, "model0_completed"), SNUM(js, "model1_completed"), done);
+    CHECK_REL(SNUM(js, "requests_in_system_mean"),
+              SNUM(js, "arrival_rate_per_s") * SNUM(js, "time_in_system_mean_s"), 1e-9, "Little");
+    CHECK(SNUM(js, "scale_ups") >= 1 && SNUM(js, "scale_downs") >= 1, "%g ups, %g downs", SNUM(js, "scale_ups"),
+          SNUM(js, "scale_downs"));
+    CHECK(SNUM(js, "replicas_max") > 1, "at most %g replicas", SNUM(js, "replicas_max"));
+    CHECK(SNUM(js, "model0_replicas_mean") > SNUM(js, "model1_replicas_mean"), "A held by %g, B by %g",
+          SNUM(js, "model0_replicas_mean"), SNUM(js, "model1_replicas_mean"));
+    /* holders never exceed the replicas serving */
+    CHECK(SNUM(js, "model0_replicas_mean") + SNUM(js, "model1_replicas_mean") <= SNUM(js, "replicas_mean") + 1e-9,
+          "holders %g + %g over %g replicas", SNUM(js, "model0_replicas_mean"), SNUM(js, "model1_replicas_mean"),
+          SNUM(js, "replicas_mean"));
+    free(js);
+  }
+  cs_cleanup_if_passed(dir, failures);
+  free(dir);
+}
+
 /* Every routing policy among holders: nothing lost, Little's law, and the
  * swaps that skewed demand on two replicas needs. */
 static void test_conservation_routers(void)
@@ -461,6 +515,7 @@ int main(int argc, char **argv)
     {"conservation", test_conservation},
     {"conservation_routers", test_conservation_routers},
     {"saturation_per_model", test_saturation_per_model},
+    {"autoscale", test_autoscale},
     {NULL, NULL},
   };
   int rc = cs_run_suite_filtered("multi_model", tests, argc, argv);
