@@ -170,6 +170,8 @@ typedef struct {
   int64_t kv_blocks;
   double weights_gib, activations_gib;
   double swap_s;
+  int64_t tier_host_blocks, tier_ssd_blocks;  /* its prefix cache's lower tiers, in its blocks */
+  double tier_block_bytes;
 } srv_pool_model;
 
 /* Where a new replica's weights come from (its load bandwidth's default). */

@@ -555,6 +555,11 @@ static void probe_run(const srv_params *p, int pool, srv_saturation *out)
 
 void srv_saturation_get(const srv_params *p, int pool, srv_saturation *out)
 {
+  /* several models: a one-model probe each (cached), combined */
+  if (p->nmodels > 1) {
+    srv_models_saturation(p, pool, out);
+    return;
+  }
   keybuf k = {0};
   make_key(p, pool, &k);
   for (size_t i = 0; i < ncache; i++)

@@ -46,6 +46,8 @@ typedef struct {
   uint64_t measured;   /* requests measured (after the warm-up) */
   double sim_s;        /* simulated seconds the probe ran, warm-up included */
   bool from_cache;     /* this call found it in the cache */
+  double model_rate_per_s[SRV_MAX_MODELS];  /* several models: one replica's rate of each model's
+                                             * requests alone (NaN: a model the pool does not hold) */
 } srv_saturation;
 
 /* The saturation rate of one replica of pool `pool` of p (prepared), from
@@ -54,6 +56,13 @@ typedef struct {
  * before, else by running the probe (and caching it). The replica count
  * and the load do not enter: the result serves every count and load. */
 void srv_saturation_get(const srv_params *p, int pool, srv_saturation *out);
+/* The same for a pool of a scenario of several models
+ * (serving_models_prep.c): a one-model probe of each model the pool
+ * holds, fed with that model's classes that may go to it (cached as any
+ * probe), in model_rate_per_s; rate_per_s one replica serving the pool's
+ * demand-weighted mix, each request at its model's rate (swaps not
+ * counted); rel_ci95 the widest, measured and sim_s summed. */
+void srv_models_saturation(const srv_params *p, int pool, srv_saturation *out);
 /* Probes run in this process so far (cache misses), for tests. */
 uint64_t srv_saturation_probes(void);
 /* Forget every cached result (tests). */

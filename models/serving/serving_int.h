@@ -106,6 +106,16 @@ void srv_models_done(srv_sim *s, const srv_req *q, double ttft, double tpot, dou
 void srv_models_rejected(srv_sim *s, const srv_req *q);
 /* The summary's per-model keys and weight_swaps, weight_swap_time_fraction. */
 void srv_models_report(srv_sim *s, sim_report *rep);
+/* Replica r's view (s->view[r]) changed, or it went up or down: the
+ * routing books of a swapping run (nothing otherwise). */
+void srv_models_view(srv_sim *s, int r);
+/* Autoscaled swapping pools (serving_scale.c): replica k is ready and
+ * takes the model of the highest demand per holder (before it is marked
+ * up); k is drained (after it is marked down): its parked requests are
+ * routed again; k stops: it holds nothing any more. */
+void srv_models_start(srv_sim *s, int k);
+void srv_models_drain(srv_sim *s, int k);
+void srv_models_stop(srv_sim *s, int k);
 /* Swapping runs: requests waiting for a swap. */
 int64_t srv_models_parked(const srv_sim *s);
 /* Start of the measured window. */

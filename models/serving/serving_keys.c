@@ -977,11 +977,14 @@ static bool prepare_pool_model(srv_params *p, int i, int j, const sim_setup *su,
                    m->name, gpus, g->name, (long long)(pl->kv_blocks * sc->block_size),
                    (long long)context);
   }
-  /* the prefix cache's tiers below the GPU (a pool holding several
-   * models may not have them: srv_models_place): blocks of the GPU's own size
-   * (its KV per token, the drafter's too), loads over its host link */
-  if (j == pl->first_model) pl->tier_host_blocks = pl->tier_ssd_blocks = 0;
-  if (j == pl->first_model && sc->prefix_caching && sc->prefix_cache_host_gb > 0) {
+  /* the prefix cache's tiers below the GPU: blocks of the GPU's own size
+   * (its KV per token, the drafter's too), loads over its host link; the
+   * pool's fields are its first model's, var[j]'s each model's (a replica
+   * swapping models sizes its tiers anew) */
+  int64_t host_blocks0 = pl->tier_host_blocks, ssd_blocks0 = pl->tier_ssd_blocks;
+  double block_bytes0 = pl->tier_block_bytes;
+  pl->tier_host_blocks = pl->tier_ssd_blocks = 0;
+  if (sc->prefix_caching && sc->prefix_cache_host_gb > 0) {
     double tok = kv_bytes_per_token_gpu(&pl->lr) + (spec ? pl->spec.kv_bytes_token_gpu : 0);
     pl->tier_block_bytes = tok * (double)sc->block_size;
     pl->tier_host_blocks = kv_blocks_in_bytes(sc->prefix_cache_host_gb * 1e9, tok, (int)sc->block_size);
@@ -1000,11 +1003,19 @@ static bool prepare_pool_model(srv_params *p, int i, int j, const sim_setup *su,
     if (sc->prefix_cache_ssd_gb > 0 && pl->tier_ssd_blocks < 1)
       sim_check_fail(ck, "scheduler.prefix_cache_ssd_gb", "%g GB holds no KV block (a block is %.3g MB per GPU)",
                      sc->prefix_cache_ssd_gb, pl->tier_block_bytes / 1e6);
-    if (!(pl->tier_host_bw > 0))
+    if (!(pl->tier_host_bw > 0) && j == pl->first_model)
       sim_check_fail(ck, "scheduler.prefix_cache_host_gbs",
                      "0 and %s has no host link in the catalog (expected the host-to-GPU bandwidth in GB/s)", g->name);
   }
   srv_pool_model *v = &pl->var[j];
+  v->tier_host_blocks = pl->tier_host_blocks;
+  v->tier_ssd_blocks = pl->tier_ssd_blocks;
+  v->tier_block_bytes = pl->tier_block_bytes;
+  if (j != pl->first_model) {
+    pl->tier_host_blocks = host_blocks0;
+    pl->tier_ssd_blocks = ssd_blocks0;
+    pl->tier_block_bytes = block_bytes0;
+  }
   v->lr = pl->lr;
   v->kv_blocks = pl->kv_blocks;
   v->weights_gib = pl->weights_gib;

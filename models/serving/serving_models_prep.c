@@ -2,14 +2,20 @@
  * scenario is prepared - the models it names (model.name, each pool's
  * `models`, each class's `model`), which pools serve each class, where the
  * replicas of a pool holding several models start, and what cannot be
- * combined with weight swaps. The run itself is serving_models.c. */
+ * combined with weight swaps; the saturation probe of a pool holding
+ * several models (one probe per model, combined by demand). The run
+ * itself is serving_models.c. */
+#include <math.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
+#include "models/serving/serving_capacity.h"
 #include "models/serving/serving_int.h"
 #include "models/serving/serving_lora.h"
 #include "sim/catalog.h"
+#include "sim/util.h"
 
 /* The index of the model named `name` (aliases resolve to one model),
  * added to p->models if new; -1 after reporting a problem at key. */
@@ -174,15 +180,16 @@ void srv_models_place(srv_params *p, sim_check *ck)
       continue;
     }
     snprintf(key, sizeof key, "cluster.pools.[%d].models", i);
-    if (srv_pool_elastic(pl))
-      sim_check_fail(ck, key, "several models in a pool that %s (not modelled: expected one model per elastic "
-                     "pool, or a fixed pool)", pl->as.policy != AS_NONE ? "autoscales" : "runs on spot capacity");
+    /* an autoscaled pool's new replica takes the model of the highest
+     * demand per holder, a drained one sends its parked requests on
+     * (serving_models.c); a spot interruption would have to move parked
+     * requests and loads in flight: not modelled */
+    if (pl->interruptions_per_hour > 0)
+      sim_check_fail(ck, key, "several models in a pool that runs on spot capacity (not modelled: expected one "
+                     "model per spot pool, or interruptions_per_hour = 0)");
     if (pl->role != SRV_ROLE_BOTH)
       sim_check_fail(ck, key, "several models in a %s pool (not modelled: expected role \"both\")",
                      srv_role_names[pl->role]);
-    if (pl->sched.prefix_cache_host_gb > 0)
-      sim_check_fail(ck, key, "several models in a pool whose prefix cache has a host-memory tier (not "
-                     "modelled: expected scheduler.prefix_cache_host_gb = 0, or one model per pool)");
     place(p, pl);
     for (int j = 0; j < p->nmodels; j++)
       if (pl->place[j] > 0) held |= 1u << j;
@@ -236,17 +243,93 @@ void srv_lora_prepare(srv_params *p, sim_check *ck)
   if (p->lora_total == 0) return;
   for (int i = 0; i < p->npools; i++) {
     const srv_pool_cfg *pl = &p->pools[i];
-    int pol = pl->sched.policy;
     snprintf(key, sizeof key, "cluster.pools.[%d]", i);
-    if (pol == SRV_STATIC || pol == SRV_DYNAMIC)
-      sim_check_fail(ck, key, "LoRA adapters with a %s batch (not modelled: expected the continuous or "
-                     "chunked-prefill policy)", pol == SRV_STATIC ? "static" : "dynamic");
+    /* static and dynamic batches skip a request whose adapter would exceed
+     * max_loras as continuous batching does; the prefix cache's tiers key
+     * blocks by adapter. A prefill pool's adapter would have to reach the
+     * decode pool with the KV: not modelled. */
     if (pl->role != SRV_ROLE_BOTH)
       sim_check_fail(ck, key, "LoRA adapters with role \"%s\" (not modelled: expected \"both\")",
                      srv_role_names[pl->role]);
-    if (pl->sched.prefix_cache_host_gb > 0)
-      sim_check_fail(ck, "scheduler.prefix_cache_host_gb", "with LoRA adapters (not modelled: expected 0)");
   }
   if (spec_on(&p->spec))
     sim_check_fail(ck, "speculative.method", "with LoRA adapters (not modelled: expected \"none\")");
+}
+
+/* ---- the saturation probe of a pool holding several models ---- */
+
+/* Pool `pool`'s demand for model j: the mix weight of the classes asking
+ * for it that may go to the pool. */
+static double pool_demand(const srv_params *p, int pool, int j)
+{
+  double d = 0;
+  for (int i = 0; i < p->nclasses; i++) {
+    const srv_class_cfg *c = &p->classes[i];
+    if (c->model_idx == j && (!c->pool_mask || (c->pool_mask >> pool & 1))) d += c->mix_weight;
+  }
+  return d;
+}
+
+void srv_models_saturation(const srv_params *p, int pool, srv_saturation *out)
+{
+  const srv_pool_cfg *pl = &p->pools[pool];
+  double w[SRV_MAX_MODELS] = {0}, sum = 0;
+  for (int j = 0; j < p->nmodels; j++)
+    if (pl->model_mask >> j & 1) sum += w[j] = pool_demand(p, pool, j);
+  if (!(sum > 0))
+    for (int j = 0; j < p->nmodels; j++)
+      if (pl->model_mask >> j & 1) sum += w[j] = 1;
+  memset(out, 0, sizeof *out);
+  for (int j = 0; j < SRV_MAX_MODELS; j++) out->model_rate_per_s[j] = NAN;
+  out->from_cache = true;
+  /* the scenario reduced to this pool's replica holding model j, fed with
+   * j's classes alone (the others weigh nothing): a one-model probe */
+  srv_params *cp = xmalloc(sizeof *cp);
+  double per_req_s = 0;
+  for (int j = 0; j < p->nmodels; j++) {
+    if (!(pl->model_mask >> j & 1)) continue;
+    memcpy(cp, p, sizeof *cp);
+    cp->classes = p->classes == p->wl.listed ? cp->wl.listed : &cp->wl.direct;
+    cp->nmodels = 1;
+    cp->swapping = false;
+    cp->models[0] = p->models[j];
+    cp->model_context[0] = p->model_context[j];
+    cp->m = p->models[j];
+    cp->context = p->model_context[j];
+    srv_pool_cfg *q = &cp->pools[pool];
+    q->lr = pl->var[j].lr;
+    q->kv_blocks = pl->var[j].kv_blocks;
+    q->weights_gib = pl->var[j].weights_gib;
+    q->activations_gib = pl->var[j].activations_gib;
+    q->first_model = 0;
+    q->model_mask = 1;
+    q->var[0] = pl->var[j];
+    q->tier_host_blocks = pl->var[j].tier_host_blocks;
+    q->tier_ssd_blocks = pl->var[j].tier_ssd_blocks;
+    q->tier_block_bytes = pl->var[j].tier_block_bytes;
+    bool any = false;
+    for (int i = 0; i < cp->nclasses; i++) {
+      srv_class_cfg *c = &cp->classes[i];
+      bool mine = c->model_idx == j && (!c->pool_mask || (c->pool_mask >> pool & 1));
+      if (!mine) c->mix_weight = 0;
+      any |= mine && c->mix_weight > 0;
+      c->model_idx = 0;
+    }
+    /* no demand here at all: j's classes as the scenario weighs them */
+    if (!any)
+      for (int i = 0; i < cp->nclasses; i++)
+        if (p->classes[i].model_idx == j) cp->classes[i].mix_weight = p->classes[i].mix_weight > 0 ? p->classes[i].mix_weight : 1;
+    srv_saturation one;
+    srv_saturation_get(cp, pool, &one);
+    out->model_rate_per_s[j] = one.rate_per_s;
+    out->measured += one.measured;
+    out->sim_s += one.sim_s;
+    if (one.rel_ci95 > out->rel_ci95) out->rel_ci95 = one.rel_ci95;
+    out->from_cache &= one.from_cache;
+    if (w[j] > 0) per_req_s += w[j] / sum / one.rate_per_s;
+  }
+  free(cp);
+  /* a replica serving the pool's mix of models, each request at its own
+   * model's rate, no time lost to swaps: an upper bound for a swapping pool */
+  out->rate_per_s = per_req_s > 0 ? 1 / per_req_s : INFINITY;
 }

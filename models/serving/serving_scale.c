@@ -44,6 +44,7 @@ static void set_down(srv_sim *s, int k, bool down)
     int pool = s->reps[k].pool;
     route_mark_down(&s->prouter[pool], k - s->pool_first[pool], down);
   }
+  srv_models_view(s, k);
 }
 
 /* The pool's counts changed at now: integrals and the peak. */
@@ -135,6 +136,7 @@ static void stop_replica(srv_sim *s, int k, sim_time now)
   }
   /* the instance goes, and what its memory cached with it */
   srv_replica_clear_cache(&s->reps[k]);
+  srv_models_stop(s, k);
   l->state = SRV_LIFE_OFF;
   book(s, pool, now);
 }
@@ -181,6 +183,7 @@ static void on_ready(sim_engine *eng, void *ctx, uint64_t arg)
   l->state = SRV_LIFE_UP;
   sp->starting--;
   sp->up++;
+  srv_models_start(s, k);
   set_down(s, k, false);
   book(s, pool, sim_now(eng));
   route_held(s);
@@ -242,6 +245,7 @@ static void remove_replica(srv_sim *s, int pool, sim_time now)
   sp->up--;
   sp->draining++;
   set_down(s, best, true);
+  srv_models_drain(s, best);
   book(s, pool, now);
   if (srv_replica_in_system(&s->reps[best]) == 0 && s->reps[best].nincoming == 0) stop_replica(s, best, now);
 }

@@ -237,6 +237,7 @@ static inline void view_changed(srv_replica *r)
   srv_host *h = r->h;
   route_update(h->router, r->index);
   if (h->pool_router) route_update(&h->pool_router[r->pool], r->index - h->pool_first[r->pool]);
+  if (h->view_hook) h->view_hook(h->sim, r->index);
 }
 
 static void outstanding_change(srv_replica *r, int d)
@@ -369,6 +370,13 @@ static void prefixes(srv_req *q)
   q->pfx_sys = q->sys ? pc_prefix(1, q->sys) : 0;
   q->pfx_conv = pc_prefix(2, q->conv);
   if (!q->pfx_conv) q->pfx_conv = 1;
+  /* KV computed under a LoRA adapter is its own (vLLM hashes the adapter
+   * into a block's key) */
+  if (q->adapter >= 0) {
+    uint64_t a = 0x9e3779b97f4a7c15ULL * ((uint64_t)q->adapter + 1);
+    if (q->pfx_sys) q->pfx_sys = pc_mix(q->pfx_sys ^ a) | 1;
+    q->pfx_conv = pc_mix(q->pfx_conv ^ a) | 1;
+  }
 }
 
 static void sync_idle(srv_replica *r)
@@ -669,6 +677,13 @@ void srv_replica_set_model(srv_replica *r, const srv_pool_model *v)
   kv_release(&r->kv);
   r->lr = &v->lr;
   kv_of(r, v->kv_blocks);
+  if (r->tier) {
+    /* the tiers hold as many of the new model's blocks as their bytes allow */
+    const pt_tier *t = r->tier;
+    double host_bw = t->host_bw, ssd_bw = t->ssd_bw, alpha_s = t->alpha_s;
+    pt_release(r->tier);
+    pt_init(r->tier, v->tier_host_blocks, v->tier_ssd_blocks, v->tier_block_bytes, host_bw, ssd_bw, alpha_s);
+  }
   if (r->lora) r->lora->nslots = 0;  /* the old model's adapters go with it */
   if (r->pc) kv_set_reclaim(&r->kv, reclaim_one, r);
   update_kv_view(r);
@@ -1020,10 +1035,19 @@ static void form_batch(srv_replica *r)
   bool is_static = sched_of(r)->policy == SRV_STATIC;
   int32_t pad_p = 0, pad_o = 0;
   int n = 0;
+  uint32_t blocked = 0;  /* LoRA: classes with nothing that may join now */
   while (r->nrun < r->maxrun) {
-    int c = next_class(r, 0);
+    int c = next_class(r, blocked);
     if (c < 0) break;
     srv_req *q = r->wait[c].head;
+    if (r->lora && !srv_lora_fits(r->lora, q->adapter)) {
+      /* as admit: a request whose adapter would exceed max_loras waits */
+      q = lora_first_fit(r, c);
+      if (!q) {
+        blocked |= 1u << c;
+        continue;
+      }
+    }
     int64_t tokens = (int64_t)q->target + q->output;
     srv_seq *sq;
     if (is_static) {
@@ -1031,18 +1055,18 @@ static void form_batch(srv_replica *r)
       int64_t blocks = (int64_t)(n + 1) * kv_blocks_for(&r->kv, (int64_t)np + no);
       if (blocks > r->kv.capacity_blocks) {
         if (n > 0) break;
-        pop_waiting(r, c);
+        take_waiting(r, c, q);
         reject_taken(r, q);
         continue;
       }
-      pop_waiting(r, c);
+      take_waiting(r, c, q);
       pad_p = np;
       pad_o = no;
       sq = to_run(r, q, 0, SRV_PREFILL);
     } else {
       kv_admit a = kv_admit_check(&r->kv, tokens);
       if (a == KV_ADMIT_LATER) break;
-      pop_waiting(r, c);
+      take_waiting(r, c, q);
       if (a == KV_ADMIT_NEVER) {
         reject_taken(r, q);
         continue;

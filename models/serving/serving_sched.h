@@ -122,6 +122,7 @@ typedef struct {
   route_router *router;         /* told (route_update) of each change of a view it reads */
   route_router *pool_router;    /* NULL, or per pool: a router over its replicas (classes bound to a pool) */
   const int *pool_first;        /* with pool_router: each pool's first replica */
+  void (*view_hook)(srv_sim *sim, int replica);  /* NULL, or told of each change of a replica's view */
   /* running totals over all replicas, kept up to date by the scheduler */
   int64_t waiting;              /* requests queued or swapped out */
   double tokens;                /* output tokens emitted (the simulation zeroes it per interval) */

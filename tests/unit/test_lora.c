@@ -4,7 +4,9 @@
  * load over the host link; the batch's distinct adapters bounded by
  * max_loras and reaching it; conservation and Little's law under load
  * with time-outs and one slot; more distinct adapters in a batch cost
- * more per token; a class without adapters keeps its summary. The keys'
+ * more per token; a class without adapters keeps its summary; static and
+ * dynamic batches bounded by max_loras; the prefix cache's blocks keyed by
+ * adapter (saved tokens by hand), with and without a host tier. The keys'
  * bad values are tests/badconfig/lora_*.cfg. */
 #include <CUnit/CUnit.h>
 #include <math.h>
@@ -138,12 +140,99 @@ static void test_overload_one_slot(void)
   free(dir);
 }
 
+/* ---- static and dynamic batches ---- */
+
+/* 40 requests almost at once (1,000/s) with two adapters drawn alike,
+ * batches of 8: a batch holds at most max_loras adapters (a request whose
+ * adapter would exceed it waits, as under continuous batching), and
+ * reaches it; nothing is lost, and Little's law holds. */
+static void test_static_batches(void)
+{
+  unsigned failures = CU_get_number_of_failures();
+  char *dir = cs_tmpdir("lora_static");
+  static const char cfg[] =
+    "name = \"lora-static\";\nseed = 3;\n"
+    "model = { name = \"llama2-7b\"; precision = \"fp16\"; };\n"
+    "cluster = { pools = ( { gpu = \"" A100 "\"; replicas = 1; max_loras = 1; } ); };\n"
+    "workload = { arrivals = { rate = 1000.0; };\n"
+    "  prompt_tokens = { dist = \"fixed\"; value = 200; };\n"
+    "  output_tokens = { dist = \"fixed\"; value = 20; };\n"
+    "  lora = { adapters = 2; rank = 16; zipf = 0.0; };\n"
+    "  requests = 40; };\n"
+    "scheduler = { policy = \"static\"; batch_size = 8; batch_timeout_s = 0.01; };\n";
+  free(cs_write_file(dir, "s.cfg", cfg));
+  const char *pols[] = {"scheduler.policy=\"static\"", "scheduler.policy=\"dynamic\""};
+  for (int k = 0; k < 2; k++)
+    for (int slots = 1; slots <= 2; slots++) {
+      char set[64], out[16];
+      snprintf(set, sizeof set, "cluster.pools.[0].max_loras=%d", slots);
+      snprintf(out, sizeof out, "o%d%d", k, slots);
+      char *js = RUN_CFG(dir, "s.cfg", out, "--set", pols[k], "--set", set, "--set",
+                         "scheduler.max_batch_size=8");
+      if (!js) continue;
+      CHECK(SNUM(js, "requests_completed") == 40, "%s, %d slots: %g of 40 completed", pols[k], slots,
+            SNUM(js, "requests_completed"));
+      CHECK(SNUM(js, "lora_batch_adapters_max") == slots, "%s: %g adapters in a batch of %d slots", pols[k],
+            SNUM(js, "lora_batch_adapters_max"), slots);
+      CHECK(SNUM(js, "lora_loads") >= 2, "%s: %g loads of two adapters", pols[k], SNUM(js, "lora_loads"));
+      CHECK_REL(SNUM(js, "requests_in_system_mean"),
+                SNUM(js, "arrival_rate_per_s") * SNUM(js, "time_in_system_mean_s"), 1e-9, pols[k]);
+      free(js);
+    }
+  cs_cleanup_if_passed(dir, failures);
+  free(dir);
+}
+
+/* ---- the prefix cache keys blocks by adapter; its host tier ---- */
+
+/* 20 requests 2 s apart, each a 160-token system prompt (10 blocks of 16)
+ * then 40 tokens of its own, two adapters drawn alike into two slots: a
+ * system prompt's KV computed under one adapter serves that adapter
+ * alone, so the first request of each adapter computes it and the 18
+ * others find its 10 blocks: 160 x 18 prompt tokens saved (KV shared
+ * across adapters would save 160 x 19). The same with a host-memory tier
+ * (nothing is evicted from the GPU, so the tier adds no hit); nothing
+ * lost, Little's law. */
+static void test_prefix_by_adapter(void)
+{
+  unsigned failures = CU_get_number_of_failures();
+  char *dir = cs_tmpdir("lora_prefix");
+  static const char cfg[] =
+    "name = \"lora-prefix\";\nseed = 7;\n"
+    "model = { name = \"llama2-7b\"; precision = \"fp16\"; };\n"
+    "cluster = { pools = ( { gpu = \"" A100 "\"; replicas = 1; max_loras = 2; } ); };\n"
+    "workload = { arrivals = { process = \"gamma\"; cv = 0.01; rate = 0.5; };\n"
+    "  system_prompt = { tokens = 160; count = 1; };\n"
+    "  prompt_tokens = { dist = \"fixed\"; value = 40; };\n"
+    "  output_tokens = { dist = \"fixed\"; value = 10; };\n"
+    "  lora = { adapters = 2; rank = 16; zipf = 0.0; };\n"
+    "  requests = 20; };\n"
+    "scheduler = { policy = \"continuous\"; block_size = 16; prefix_caching = true; };\n";
+  free(cs_write_file(dir, "p.cfg", cfg));
+  for (int tier = 0; tier < 2; tier++) {
+    char *js = RUN_CFG(dir, "p.cfg", tier ? "host" : "gpu", "--set",
+                       tier ? "scheduler.prefix_cache_host_gb=1.0" : "scheduler.prefix_cache_host_gb=0.0");
+    if (!js) continue;
+    CHECK(SNUM(js, "requests_completed") == 20, "%g of 20 completed", SNUM(js, "requests_completed"));
+    CHECK(SNUM(js, "lora_loads") == 2, "%g loads: both adapters drawn, each loaded once", SNUM(js, "lora_loads"));
+    CHECK(SNUM(js, "prefill_tokens_saved") == 160 * 18, "tier %d: %g saved, by hand 160 x 18", tier,
+          SNUM(js, "prefill_tokens_saved"));
+    CHECK_REL(SNUM(js, "requests_in_system_mean"),
+              SNUM(js, "arrival_rate_per_s") * SNUM(js, "time_in_system_mean_s"), 1e-9, "Little");
+    free(js);
+  }
+  cs_cleanup_if_passed(dir, failures);
+  free(dir);
+}
+
 int main(int argc, char **argv)
 {
   static const cs_test tests[] = {
     {"one_adapter", test_one_adapter},
     {"slots_and_cost", test_slots_and_cost},
     {"overload_one_slot", test_overload_one_slot},
+    {"static_batches", test_static_batches},
+    {"prefix_by_adapter", test_prefix_by_adapter},
     {NULL, NULL},
   };
   int rc = cs_run_suite_filtered("lora", tests, argc, argv);

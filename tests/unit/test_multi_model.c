@@ -137,6 +137,123 @@ static void test_lru_hand(void)
   free(dir);
 }
 
+/* ---- 1b. holders routed by router.policy ---- */
+
+/* Write and run a scenario of nm models (names4) on one pool of `reps`
+ * replicas swapping under lru, whose requests come 100 s apart, the k-th
+ * for model sq[k]; router: the policy. The summary, NULL on failure. */
+static const char *const names4[4] = {"llama3.1-8b", "qwen3-8b", "mistral-7b", "llama3-8b"};
+
+static char *run_sequence(const char *dir, const int *sq, int nsq, int nm, int reps, const char *router)
+{
+  char text[4096], path[4][64];
+  double first[4] = {-1, -1, -1, -1};
+  for (int m = 0; m < nm; m++) {
+    size_t n = (size_t)snprintf(text, sizeof text, "time,prompt,output\n");
+    for (int k = 0; k < nsq; k++) {
+      if (sq[k] != m) continue;
+      double t = 100.0 * (k + 1);
+      if (first[m] < 0) first[m] = t;
+      n += (size_t)snprintf(text + n, sizeof text - n, "%.1f,64,4\n", t - first[m]);
+    }
+    snprintf(path[m], sizeof path[m], "s%d.csv", m);
+    free(cs_write_file(dir, path[m], text));
+  }
+  size_t n = (size_t)snprintf(text, sizeof text,
+                              "name = \"seq\";\nseed = 1;\n"
+                              "model = { name = \"%s\"; precision = \"bf16\"; };\n"
+                              "cluster = { pools = ( { gpu = \"h100\"; replicas = %d; models = [",
+                              names4[0], reps);
+  for (int m = 0; m < nm; m++) n += (size_t)snprintf(text + n, sizeof text - n, "%s\"%s\"", m ? ", " : "", names4[m]);
+  n += (size_t)snprintf(text + n, sizeof text - n,
+                        "]; } );\n  weight_swap = { policy = \"lru\"; load_gbs = 10.0; }; };\n"
+                        "router = { policy = \"%s\"; };\nworkload = { classes = (\n", router);
+  for (int m = 0; m < nm; m++)
+    n += (size_t)snprintf(text + n, sizeof text - n,
+                          "  { name = \"c%d\"; model = \"%s\"; trace = { file = \"%s\"; time_column = \"time\"; "
+                          "prompt_column = \"prompt\"; output_column = \"output\"; offset_s = %.1f; }; }%s\n",
+                          m, names4[m], path[m], first[m], m < nm - 1 ? "," : "");
+  snprintf(text + n, sizeof text - n, "); };\nscheduler = { stack = \"vllm-v1\"; };\n");
+  free(cs_write_file(dir, "seq.cfg", text));
+  return RUN_CFG(dir, "seq.cfg", "out", NULL);
+}
+
+
+/* Replicas holding the same model take turns under least-outstanding (its
+ * cursor, as in a one-model pool), which changes which replica is least
+ * recently used. Demand A 4/7, B, C, D 1/7 each: 3 x 4/7 = 1.71 replicas
+ * for A, 0.43 for each other, so by largest remainder A, A, B. A x 4:
+ * replicas 0, 1, 0, 1 (turns): replica 0 last used at 3, replica 1 at 4,
+ * replica 2 never. C at 5: replica 2 (B) loads C. B at 6: none holds it;
+ * replica 0 (used at 3) loads B. D at 7: replica 1 (used at 4) loads D.
+ * Three swaps, one each of B, C, D. (Every A sent to replica 0, as before
+ * routing followed the policy, gives two: C takes replica 1, B hits
+ * replica 2, D takes replica 0.) */
+static void test_holders_take_turns(void)
+{
+  unsigned failures = CU_get_number_of_failures();
+  char *dir = cs_tmpdir("multi_turns");
+  static const int sq[] = {0, 0, 0, 0, 2, 1, 3};
+  char *js = run_sequence(dir, sq, 7, 4, 3, "least-outstanding");
+  if (js) {
+    CHECK(SNUM(js, "weight_swaps") == 3, "weight_swaps %g, by hand 3", SNUM(js, "weight_swaps"));
+    const double want[4] = {0, 1, 1, 1};
+    for (int m = 0; m < 4; m++) {
+      char key[64];
+      snprintf(key, sizeof key, "model%d_weight_swaps_in", m);
+      CHECK(SNUM(js, key) == want[m], "%s %g, by hand %g", key, SNUM(js, key), want[m]);
+    }
+    CHECK(SNUM(js, "requests_completed") == 7, "completed %g of 7", SNUM(js, "requests_completed"));
+    free(js);
+  }
+  cs_cleanup_if_passed(dir, failures);
+  free(dir);
+}
+
+/* ---- 1c. the prefix cache's host tier in a swapping pool ---- */
+
+/* One replica, models A and B, each request a 160-token system prompt (10
+ * blocks of 16) and 64 tokens of its own, about 100 s apart (near-regular
+ * arrivals, cv 0.01: A every 100 s from 70 s, B every 250 s from 214 s,
+ * for 450 s): A, A, B, A, A, with a host-memory tier. Each model's cache
+ * is its own and a swap empties both tiers: A's second request finds its
+ * system prompt (160 tokens), B swaps in, A swaps back and its third
+ * request computes the prompt again, its fourth finds it: 2 x 160 tokens
+ * saved of 5 x 224; 2 swaps. */
+static void test_host_tier_swaps(void)
+{
+  unsigned failures = CU_get_number_of_failures();
+  char *dir = cs_tmpdir("multi_tier");
+  static const char cfg[] =
+    "name = \"tier\"; seed = 1;\n"
+    "model = { name = \"llama3.1-8b\"; precision = \"bf16\"; };\n"
+    "cluster = { pools = ( { gpu = \"h100\"; replicas = 1; models = [\"llama3.1-8b\", \"qwen3-8b\"]; } );\n"
+    "  weight_swap = { policy = \"lru\"; load_gbs = 10.0; }; };\n"
+    "workload = { classes = (\n"
+    "  { name = \"a\"; model = \"llama3.1-8b\"; arrivals = { process = \"gamma\"; cv = 0.01; rate = 0.01; };\n"
+    "    system_prompt = { tokens = 160; }; prompt_tokens = { dist = \"fixed\"; value = 64; };\n"
+    "    output_tokens = { dist = \"fixed\"; value = 4; }; },\n"
+    "  { name = \"b\"; model = \"qwen3-8b\"; arrivals = { process = \"gamma\"; cv = 0.01; rate = 0.004; };\n"
+    "    system_prompt = { tokens = 160; }; prompt_tokens = { dist = \"fixed\"; value = 64; };\n"
+    "    output_tokens = { dist = \"fixed\"; value = 4; }; }\n"
+    "); duration_s = 450.0; };\n"
+    "scheduler = { stack = \"vllm-v1\"; block_size = 16; prefix_caching = true; prefix_cache_host_gb = 4.0; };\n";
+  free(cs_write_file(dir, "tier.cfg", cfg));
+  char *js = RUN_CFG(dir, "tier.cfg", "out", NULL);
+  if (js) {
+    CHECK(SNUM(js, "model0_completed") == 4 && SNUM(js, "model1_completed") == 1, "completed %g and %g, expected 4 and 1",
+          SNUM(js, "model0_completed"), SNUM(js, "model1_completed"));
+    CHECK(SNUM(js, "weight_swaps") == 2, "weight_swaps %g, by hand 2", SNUM(js, "weight_swaps"));
+    CHECK(SNUM(js, "prefill_tokens_saved") == 2 * 160, "saved %g, by hand 2 x 160", SNUM(js, "prefill_tokens_saved"));
+    CHECK_REL(SNUM(js, "prefix_cache_hit_rate"), 2 * 160.0 / (5 * 224), 1e-12, "hit rate");
+    CHECK_REL(SNUM(js, "requests_in_system_mean"),
+              SNUM(js, "arrival_rate_per_s") * SNUM(js, "time_in_system_mean_s"), 1e-9, "Little");
+    free(js);
+  }
+  cs_cleanup_if_passed(dir, failures);
+  free(dir);
+}
+
 /* ---- 2. dedicated pools: each model as if alone ---- */
 
 static const char class_fmt[] =
@@ -247,12 +364,158 @@ static void test_conservation(void)
   free(dir);
 }
 
+/* ---- 4. the saturation probe: each model ---- */
+
+/* A pool holding two models of different sizes (8B and 13B) is probed on
+ * each, fed with that model's requests: the pool's rate is one replica
+ * serving the demand-weighted mix, 1 / (w_a / rate_a + w_b / rate_b) per
+ * replica (w: 2/3 and 1/3), times its 2 replicas; each model's rate is
+ * what a scenario of that model alone measures (a probe of its own draws,
+ * so within the probes' 1% half-widths). Before, the pool was measured on
+ * its first model with every class's requests. */
+static void test_saturation_per_model(void)
+{
+  unsigned failures = CU_get_number_of_failures();
+  char *dir = cs_tmpdir("multi_sat");
+  char text[4096], ca[1024], cb[1024];
+  snprintf(ca, sizeof ca, class_fmt, "a", names4[0], "2.0");
+  snprintf(cb, sizeof cb, class_fmt, "b", "llama2-13b", "1.0");
+  snprintf(text, sizeof text,
+           "name = \"sat\";\nseed = 5;\nmodel = { name = \"%s\"; precision = \"bf16\"; };\n"
+           "cluster = { pools = ( { gpu = \"h100\"; replicas = 2; models = [\"%s\", \"llama2-13b\"]; } ); };\n"
+           "workload = { classes = (\n%s,\n%s\n); duration_s = 60.0; };\n"
+           "scheduler = { stack = \"vllm-v1\"; };\n",
+           names4[0], names4[0], ca, cb);
+  free(cs_write_file(dir, "sat.cfg", text));
+  snprintf(text, sizeof text,
+           "name = \"b\";\nseed = 5;\nmodel = { name = \"llama2-13b\"; precision = \"bf16\"; };\n"
+           "cluster = { pools = ( { gpu = \"h100\"; replicas = 1; } ); };\n"
+           "workload = { classes = (\n%s\n); duration_s = 60.0; };\n"
+           "scheduler = { stack = \"vllm-v1\"; };\n",
+           cb);
+  free(cs_write_file(dir, "b.cfg", text));
+  char *js = RUN_CFG(dir, "sat.cfg", "o", NULL);
+  char *jb = RUN_CFG(dir, "b.cfg", "ob", NULL);
+  if (js && jb) {
+    double ra = SNUM(js, "model0_saturation_rate_per_s"), rb = SNUM(js, "model1_saturation_rate_per_s");
+    CHECK(rb < 0.8 * ra, "13B at %g requests/s, 8B at %g: the larger model should be slower", rb, ra);
+    CHECK_REL(SNUM(js, "pool0_saturation_rate_per_s"), 2 / (2.0 / 3 / ra + 1.0 / 3 / rb), 1e-9, "pool's mix");
+    CHECK_REL(SNUM(js, "saturation_rate_per_s"), 2 / (2.0 / 3 / ra + 1.0 / 3 / rb), 1e-9, "cluster's");
+    CHECK_REL(rb, SNUM(jb, "saturation_rate_per_s"), 0.03, "13B alone");
+  }
+  free(js);
+  free(jb);
+  cs_cleanup_if_passed(dir, failures);
+  free(dir);
+}
+
+/* ---- 5. autoscaling a pool of several models ---- */
+
+/* One H100 replica swapping A and B at first (1,000-token prompts, 200
+ * tokens out; A 8/s, B 2/s, a fivefold spike of A from 300 s to 900 s),
+ * autoscaled on capacity up to 4 replicas, ready 60 s after asked for:
+ * it scales up in the spike and back down after. Nothing is lost across
+ * starts, drains (parked requests sent on) and stops; Little's law. By
+ * hand: a replica started during the spike takes A (A's demand per
+ * holder, 40/s over at most 1 replica, is far above B's 2/s), so A's
+ * time-average holders exceed B's. */
+static void test_autoscale(void)
+{
+  unsigned failures = CU_get_number_of_failures();
+  char *dir = cs_tmpdir("multi_autoscale");
+  static const char cfg[] =
+    "name = \"mm-as\"; seed = 3;\n"
+    "model = { name = \"llama3.1-8b\"; precision = \"bf16\"; };\n"
+    "cluster = { pools = ( { gpu = \"h100\"; replicas = 1; models = [\"llama3.1-8b\", \"qwen3-8b\"];\n"
+    "  startup_s = 60.0;\n"
+    "  autoscale = { policy = \"reactive\"; min_replicas = 1; max_replicas = 4; }; } );\n"
+    "  weight_swap = { policy = \"lru\"; }; };\n"
+    "workload = { classes = (\n"
+    "  { name = \"a\"; model = \"llama3.1-8b\"; timeout_s = 120.0;\n"
+    "    arrivals = { rate = 8.0; spikes = ( { start_s = 300.0; duration_s = 600.0; multiplier = 5.0; } ); };\n"
+    "    prompt_tokens = { dist = \"fixed\"; value = 1000; }; output_tokens = { dist = \"fixed\"; value = 200; }; },\n"
+    "  { name = \"b\"; model = \"qwen3-8b\"; arrivals = { rate = 2.0; }; timeout_s = 120.0;\n"
+    "    prompt_tokens = { dist = \"fixed\"; value = 1000; }; output_tokens = { dist = \"fixed\"; value = 200; }; }\n"
+    "); duration_s = 1800.0; };\n"
+    "scheduler = { stack = \"vllm-v1\"; };\n";
+  free(cs_write_file(dir, "as.cfg", cfg));
+  char *js = RUN_CFG(dir, "as.cfg", "out", NULL);
+  if (js) {
+    double arrived = SNUM(js, "requests_arrived"), done = SNUM(js, "requests_completed"),
+           rej = SNUM(js, "requests_rejected");
+    CHECK(arrived > 10000 && done + rej == arrived, "%g arrived, %g completed + %g rejected", arrived, done, rej);
+    CHECK(SNUM(js, "model0_completed") + SNUM(js, "model1_completed") == done, "per model %g + %g against %g",
+          SNUM(js, "model0_completed"), SNUM(js, "model1_completed"), done);
+    CHECK_REL(SNUM(js, "requests_in_system_mean"),
+              SNUM(js, "arrival_rate_per_s") * SNUM(js, "time_in_system_mean_s"), 1e-9, "Little");
+    CHECK(SNUM(js, "scale_ups") >= 1 && SNUM(js, "scale_downs") >= 1, "%g ups, %g downs", SNUM(js, "scale_ups"),
+          SNUM(js, "scale_downs"));
+    CHECK(SNUM(js, "replicas_max") > 1, "at most %g replicas", SNUM(js, "replicas_max"));
+    CHECK(SNUM(js, "model0_replicas_mean") > SNUM(js, "model1_replicas_mean"), "A held by %g, B by %g",
+          SNUM(js, "model0_replicas_mean"), SNUM(js, "model1_replicas_mean"));
+    /* holders never exceed the replicas serving */
+    CHECK(SNUM(js, "model0_replicas_mean") + SNUM(js, "model1_replicas_mean") <= SNUM(js, "replicas_mean") + 1e-9,
+          "holders %g + %g over %g replicas", SNUM(js, "model0_replicas_mean"), SNUM(js, "model1_replicas_mean"),
+          SNUM(js, "replicas_mean"));
+    free(js);
+  }
+  cs_cleanup_if_passed(dir, failures);
+  free(dir);
+}
+
+/* Every routing policy among holders: nothing lost, Little's law, and the
+ * swaps that skewed demand on two replicas needs. */
+static void test_conservation_routers(void)
+{
+  unsigned failures = CU_get_number_of_failures();
+  char *dir = cs_tmpdir("multi_routers");
+  char text[8192], cls[3][1024];
+  const char *rates[3] = {"9.0", "3.0", "1.0"};
+  for (int m = 0; m < 3; m++) {
+    char nm[8];
+    snprintf(nm, sizeof nm, "c%d", m);
+    snprintf(cls[m], sizeof cls[m], class_fmt, nm, names[m], rates[m]);
+  }
+  snprintf(text, sizeof text,
+           "name = \"routers\";\nseed = 3;\nmodel = { name = \"%s\"; precision = \"bf16\"; };\n"
+           "cluster = { pools = ( { gpu = \"h100\"; replicas = 3; models = [\"%s\", \"%s\", \"%s\"]; } );\n"
+           "  weight_swap = { policy = \"lru\"; }; };\n"
+           "workload = { classes = (\n%s,\n%s,\n%s\n); duration_s = 200.0; };\n"
+           "scheduler = { stack = \"vllm-v1\"; max_num_seqs = 8; };\n",
+           names[0], names[0], names[1], names[2], cls[0], cls[1], cls[2]);
+  char *cfg = cs_write_file(dir, "routers.cfg", text);
+  const char *pols[] = {"round-robin", "random", "power-of-two", "least-kv", "prefix-affinity"};
+  for (int k = 0; k < 5; k++) {
+    char set[96], out[16];
+    snprintf(set, sizeof set, "router.policy=\"%s\"", pols[k]);
+    snprintf(out, sizeof out, "o%d", k);
+    char *js = RUN_CFG(dir, "routers.cfg", out, "--set", set);
+    if (!js) continue;
+    double arrived = SNUM(js, "requests_arrived"), done = SNUM(js, "requests_completed"),
+           rej = SNUM(js, "requests_rejected");
+    CHECK(arrived > 1000 && done + rej == arrived, "%s: %g arrived, %g completed + %g rejected", pols[k],
+          arrived, done, rej);
+    CHECK_REL(SNUM(js, "requests_in_system_mean"),
+              SNUM(js, "arrival_rate_per_s") * SNUM(js, "time_in_system_mean_s"), 1e-9, pols[k]);
+    CHECK(SNUM(js, "weight_swaps") > 0, "%s never swapped", pols[k]);
+    free(js);
+  }
+  free(cfg);
+  cs_cleanup_if_passed(dir, failures);
+  free(dir);
+}
+
 int main(int argc, char **argv)
 {
   static const cs_test tests[] = {
     {"lru_hand", test_lru_hand},
+    {"holders_take_turns", test_holders_take_turns},
+    {"host_tier_swaps", test_host_tier_swaps},
     {"dedicated_alone", test_dedicated_alone},
     {"conservation", test_conservation},
+    {"conservation_routers", test_conservation_routers},
+    {"saturation_per_model", test_saturation_per_model},
+    {"autoscale", test_autoscale},
     {NULL, NULL},
   };
   int rc = cs_run_suite_filtered("multi_model", tests, argc, argv);
