@@ -34,6 +34,16 @@ static void plan_usage(FILE *f)
         "                      [--candidates gpu=A,B,...,tp=...] [--max-replicas N] [-o OUTDIR] [-q]\n"
         "       clustersim plan FILE.cfg --slo METRIC=VALUE... [--pools PREFILL,DECODE] [--max-replicas N]\n"
         "                      [-j N] [-o OUTDIR] [-q]\n"
+        "       clustersim plan TRAINING.cfg [--objective time|cost] [--candidates gpu=A,B|gpus=N,M|tp=...|zero=...]\n"
+        "                      [--gpu-price GPU=USD,...] [-o OUTDIR] [-q]\n"
+        "\n"
+        "On a scenario with a training section, plan searches the parallel layout instead\n"
+        "(tp, pp, dp, micro-batch, interleaving, ZeRO stage, sequence parallelism,\n"
+        "recomputation) for the shortest whole run (--objective time, the default) or the\n"
+        "cheapest (cost: GPU-hours x price); --slo is not needed. The GPU type and count\n"
+        "stay the scenario's unless --candidates gpu=... or gpus=... widen them. plan.json\n"
+        "has the winner, the scenario's own layout and the gain; plan.csv every layout\n"
+        "tried, with the reason of each rejected one.\n"
         "\n"
         "Find the cheapest configuration of the scenario's pool 0 - GPU type x tensor\n"
         "parallelism (tp) x replicas - that meets every latency target at the scenario's\n"
@@ -173,10 +183,13 @@ static int cmp_double(const void *a, const void *b)
 
 static int parse_candidates(plan_opts *o, const char *arg)
 {
+  if (plan_train_candidates_key(arg)) return plan_train_parse_candidates(o, arg);
   const char *eq = strchr(arg, '=');
   bool gpu = eq && eq - arg == 3 && !strncmp(arg, "gpu", 3);
   bool tp = eq && eq - arg == 2 && !strncmp(arg, "tp", 2);
-  if (!gpu && !tp) return usage_error("--candidates: expected gpu=A,B,... or tp=1,2,..., got '%s'", arg);
+  if (!gpu && !tp)
+    return usage_error("--candidates: expected gpu=A,B,... or tp=1,2,... (training: also gpus=N,... and zero=...), "
+                       "got '%s'", arg);
   char *list = xstrdup(eq + 1), *save = NULL;
   int rc = 0;
   if (tp) o->ntps = 0, o->tps_given = true;
@@ -278,7 +291,7 @@ static int parse_pools(plan_opts *o, const char *arg)
 static int parse_opts(int argc, char **argv, plan_opts *o)
 {
   enum { OPT_SEED = 1000, OPT_SET, OPT_SLO, OPT_CAND, OPT_MAXR, OPT_SCALES, OPT_PLOT, OPT_PRICE, OPT_CATALOG,
-         OPT_MAX_INPUT, OPT_PRICING, OPT_SPOT, OPT_POOLS };
+         OPT_MAX_INPUT, OPT_PRICING, OPT_SPOT, OPT_POOLS, OPT_OBJECTIVE };
   static const struct option longs[] = {
     {"slo", required_argument, NULL, OPT_SLO},          {"candidates", required_argument, NULL, OPT_CAND},
     {"max-replicas", required_argument, NULL, OPT_MAXR}, {"load-scales", required_argument, NULL, OPT_SCALES},
@@ -291,6 +304,7 @@ static int parse_opts(int argc, char **argv, plan_opts *o)
     {"pricing", required_argument, NULL, OPT_PRICING},
     {"spot-interruptions-per-hour", required_argument, NULL, OPT_SPOT},
     {"pools", required_argument, NULL, OPT_POOLS},
+    {"objective", required_argument, NULL, OPT_OBJECTIVE},
     {"help", no_argument, NULL, 'h'},                   {NULL, 0, NULL, 0}};
   memset(o, 0, sizeof *o);
   o->replications = 1;
@@ -312,6 +326,7 @@ static int parse_opts(int argc, char **argv, plan_opts *o)
     case OPT_PRICE: rc = plan_parse_gpu_prices(o, optarg); break;
     case OPT_PRICING: rc = parse_pricing(o, optarg); break;
     case OPT_POOLS: rc = parse_pools(o, optarg); break;
+    case OPT_OBJECTIVE: rc = plan_train_parse_objective(o, optarg); break;
     case OPT_SPOT:
       if (!parse_double(optarg, &o->spot_rate) || o->spot_rate < 0 || o->spot_rate > 1e6)
         rc = usage_error("--spot-interruptions-per-hour: expected a number from 0 to 1e6 (per replica-hour), "
@@ -365,7 +380,6 @@ static int parse_opts(int argc, char **argv, plan_opts *o)
     return usage_error("%s", "--spot-interruptions-per-hour is for --pricing spot");
   if (o->npools == 2 && o->npricings)
     return usage_error("%s", "--pools PREFILL,DECODE and --pricing: the fleet plan is of pool 0 alone");
-  if (o->nslo == 0) return usage_error("%s", "at least one --slo METRIC=VALUE is needed, e.g. --slo ttft_p99_s=2");
   return 0;
 }
 
@@ -602,6 +616,11 @@ static int plan_pd_mode(plan_opts *o, const base_info *b, plan_pd_result *res, c
 static int plan(plan_opts *o)
 {
   double t0 = wall_now();
+  int trc;
+  if (plan_train_mode(o, &trc)) return trc;  /* a training scenario: plan_train*.c */
+  if (o->objective_given || o->ntrain_counts || o->nzeros)
+    return usage_error("%s", "--objective and --candidates gpus=/zero= are for training scenarios");
+  if (o->nslo == 0) return usage_error("%s", "at least one --slo METRIC=VALUE is needed, e.g. --slo ttft_p99_s=2");
   base_info b = {0};
   plan_pd_result pd = {0};
   int rc = load_base(o, &b, &pd);
