@@ -253,11 +253,12 @@ static int refuse_serving_options(const plan_opts *o)
 /* The prices of the candidates: --gpu-price, the scenario's
  * training.usd_per_gpu_hour for its own GPU, the catalog's. */
 static int resolve_prices(const plan_opts *o, plan_train_space *sp, const gpu_spec *const *gpus,
-                          const char *own_gpu, double own_price)
+                          const sim_catalogs *cats, const char *own_gpu, double own_price)
 {
   for (int i = 0; i < o->ngpu_prices; i++) {
+    const gpu_spec *named = sim_catalog_find(cats, "gpus", o->gpu_prices[i].gpu);
     int g = 0;
-    while (g < sp->ngpus && strcmp(o->gpus[g], o->gpu_prices[i].gpu) && strcmp(gpus[g]->name, o->gpu_prices[i].gpu)) g++;
+    while (g < sp->ngpus && gpus[g] != named) g++;
     if (g == sp->ngpus)
       return usage("--gpu-price: %s is not a candidate GPU (add it with --candidates gpu=...)", o->gpu_prices[i].gpu);
   }
@@ -266,7 +267,7 @@ static int resolve_prices(const plan_opts *o, plan_train_space *sp, const gpu_sp
     c->usd_per_gpu_hour = NAN;
     c->price_source = "none";
     for (int i = 0; i < o->ngpu_prices; i++)
-      if (!strcmp(o->gpus[g], o->gpu_prices[i].gpu) || !strcmp(gpus[g]->name, o->gpu_prices[i].gpu)) {
+      if (sim_catalog_find(cats, "gpus", o->gpu_prices[i].gpu) == gpus[g]) {
         c->usd_per_gpu_hour = o->gpu_prices[i].usd_per_gpu_hour;
         c->price_source = "--gpu-price";
       }
@@ -287,6 +288,45 @@ static int resolve_prices(const plan_opts *o, plan_train_space *sp, const gpu_sp
   return 0;
 }
 
+/* A scenario that does not load: fine for the plan when the only problems
+ * are its own layout's (training_prepare's checks of the layout, memory,
+ * the ramp-up against dp x micro-batch), which the plan replaces and
+ * reports; else the errors are printed and the status is 2. The layout's
+ * problems are recognised as those the planner's own evaluation of the
+ * layout finds, word for word, or memory (a capacity error). */
+static int own_layout_errors(const plan_opts *o, const cfg_scenario *sc, const section *s, const cfg_errors *errs)
+{
+  bool layout = errs->len > 0 && sc->cats != NULL;
+  plan_train_row own;
+  memset(&own, 0, sizeof own);
+  const gpu_spec *g = layout ? sim_catalog_find(sc->cats, "gpus", get_str(s, "gpu")) : NULL;
+  plan_train_space *sp = xcalloc(1, sizeof *sp);
+  if (g && sim_catalog_find(sc->cats, "models", get_str(s, "model")) &&
+      base_job(s, sc, g, true, &sp->gpus[0].base, o->file)) {
+    sp->ngpus = 1;
+    sp->gpus[0].usd_per_gpu_hour = NAN;
+    sp->train_tokens = get_num(s, "train_tokens");
+    whole_settings(s, &sp->whole);
+    own_layout(s, &own.l);
+    if (own.l.v[PLAN_DIM_DP] < 0)
+      snprintf(own.reason, sizeof own.reason, "%d GPUs are not a whole number of tp x pp = %d groups", own.l.gpus,
+               own.l.v[PLAN_DIM_TP] * own.l.v[PLAN_DIM_PP]);
+    else {
+      plan_train_layout l = own.l;   /* plan_train_eval clears its row first */
+      plan_train_eval(sp, &l, &own);
+    }
+  } else {
+    layout = false;
+  }
+  free(sp);
+  for (size_t i = 0; i < errs->len && layout; i++)
+    layout = errs->capacity[i] || (!own.ok && own.reason[0] && strstr(errs->msgs[i], own.reason));
+  if (layout) return 0;
+  cfg_errors_print(errs, stderr);
+  fprintf(stderr, "clustersim: %s: %zu error%s; nothing was planned\n", o->file, errs->len, errs->len == 1 ? "" : "s");
+  return CMD_EXIT_USAGE;
+}
+
 /* Load, check and build the space; 0 or an exit status (printed). */
 static int setup(plan_opts *o, cfg_scenario *sc, plan_train_space *sp, plan_train_info *in, const char **names,
                  bool *is_training)
@@ -305,14 +345,7 @@ static int setup(plan_opts *o, cfg_scenario *sc, plan_train_space *sp, plan_trai
     return 0;
   }
   int rc = refuse_serving_options(o);
-  /* the scenario's own layout may not fit (a capacity error): the plan says so */
-  bool capacity = !ok && errs.len > 0 && sc->cats;
-  for (size_t i = 0; i < errs.len && capacity; i++) capacity = errs.capacity[i];
-  if (!rc && !ok && !capacity) {
-    cfg_errors_print(&errs, stderr);
-    fprintf(stderr, "clustersim: %s: %zu error%s; nothing was planned\n", o->file, errs.len, errs.len == 1 ? "" : "s");
-    rc = CMD_EXIT_USAGE;
-  }
+  if (!rc && !ok) rc = own_layout_errors(o, sc, &s, &errs);
   cfg_errors_release(&errs);
   if (rc) return rc;
   config_setting_t *sec = config_lookup(&sc->cfg, "training");
@@ -370,7 +403,7 @@ static int setup(plan_opts *o, cfg_scenario *sc, plan_train_space *sp, plan_trai
   whole_settings(&s, &sp->whole);
   sp->objective = o->objective;
   sp->prune = true;
-  rc = resolve_prices(o, sp, gpus, own->name, get_num(&s, "usd_per_gpu_hour"));
+  rc = resolve_prices(o, sp, gpus, sc->cats, own->name, get_num(&s, "usd_per_gpu_hour"));
   if (rc) return rc;
   /* the scenario's own layout, evaluated as the search's layouts are */
   in->own_in_space = false;
@@ -380,7 +413,8 @@ static int setup(plan_opts *o, cfg_scenario *sc, plan_train_space *sp, plan_trai
     if (in->own.l.v[PLAN_DIM_DP] < 0) {
       in->own.ok = false;
       in->own.category = "GPUs not divisible";
-      snprintf(in->own.reason, sizeof in->own.reason, "%d GPUs are not a whole number of tp x pp groups", gpu_count);
+      snprintf(in->own.reason, sizeof in->own.reason, "%d GPUs are not a whole number of tp x pp = %d groups",
+               gpu_count, in->own.l.v[PLAN_DIM_TP] * in->own.l.v[PLAN_DIM_PP]);
     } else {
       plan_train_layout l = in->own.l;
       plan_train_eval(sp, &l, &in->own);
