@@ -70,6 +70,7 @@ typedef struct {
 typedef struct {
   plan_train_layout l;
   bool ok;
+  bool fits_memory;         /* passed the memory check (ok, or rejected after it) */
   const char *category;     /* rejected: the reason's category (static), counted in plan.json */
   char reason[256];         /* rejected: the reason in full */
   double iteration_s, mfu, tokens_per_s_per_gpu, mem_total_bytes, memory_margin_bytes;

@@ -4,14 +4,19 @@
  * and what it measures, the winner's layout and figures, the scenario's
  * own layout beside it with the gain, the top ten, the counts of layouts
  * tried, fitting and rejected by reason). Each file is written atomically
- * (plan_write_file), plan.json last. Knows nothing of the search. */
+ * (plan_write_file), plan.json last; a serving plan's plan_load.csv left
+ * in the directory is removed. Knows nothing of the search. */
+#include <errno.h>
 #include <math.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "driver/output/json.h"
 #include "driver/plan/plan.h"
 #include "driver/plan/plan_train.h"
+#include "sim/util.h"
 
 #define GIB 1073741824.0
 
@@ -271,6 +276,14 @@ bool plan_train_write(const char *outdir, const plan_train_space *s, const plan_
 {
   files a = {s, r, in};
   bool ok = plan_write_file(outdir, "plan.csv", &a, write_csv);
-  /* plan.json last: its presence says the others are complete */
-  return plan_write_file(outdir, "plan.json", &a, write_json) && ok;
+  /* an earlier serving plan's load curve is not this plan's */
+  char *stale = xmalloc(strlen(outdir) + sizeof "/plan_load.csv");
+  sprintf(stale, "%s/plan_load.csv", outdir);
+  if (unlink(stale) != 0 && errno != ENOENT) {
+    fprintf(stderr, "clustersim: %s: cannot remove: %s\n", stale, strerror(errno));
+    ok = false;
+  }
+  free(stale);
+  /* plan.json last: its presence says plan.csv is complete */
+  return ok && plan_write_file(outdir, "plan.json", &a, write_json);
 }
