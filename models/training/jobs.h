@@ -44,7 +44,10 @@ typedef struct {
   const char *model;         /* "" : duration_s given */
   double train_tokens;
   int64_t pp, micro_batch, global_batch, seq_len, zero;
+  int64_t cp, ep;           /* context- and expert-parallel ranks (train_cp_ep.c) */
   int recompute;             /* none, selective, full, auto (the cheapest that fits: train_job_fit) */
+  int64_t recompute_layers;  /* with full: layers recomputed per stage (0: all), as the training section */
+  sim_names offload;         /* "optimizer", "activations": as the training section's offload */
   double derived_mfu;        /* prepared: the model's MFU, for jobs.csv */
 } jobs_spec;
 

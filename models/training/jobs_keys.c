@@ -1,6 +1,8 @@
 /* models/training/jobs_keys.c: the `jobs` section's keys, the checks
  * between them (a job larger than the cluster, a tp group larger than a
- * node...) and prepare (the GPU from the catalog, its price). */
+ * node...) and prepare (the GPU from the catalog, its price, a training
+ * job's run time from the training model with the training section's
+ * recompute, recompute_layers and offload). */
 #include <math.h>
 #include <stddef.h>
 #include <stdio.h>
@@ -39,6 +41,10 @@ static const sim_key job_keys[] = {
   {.name = "train_tokens", .kind = SIM_KEY_FLOAT, .offset = J(train_tokens), .def = 0, .min = 0, .max = 1e17,
    .help = "training job: tokens to train on"},
   {.name = "pp", .kind = SIM_KEY_INT, .offset = J(pp), .def = 1, .min = 1, .max = 4096, .help = "training job: pipeline stages"},
+  {.name = "cp", .kind = SIM_KEY_INT, .offset = J(cp), .def = 1, .min = 1, .max = 1024,
+   .help = "training job: context-parallel ranks"},
+  {.name = "ep", .kind = SIM_KEY_INT, .offset = J(ep), .def = 1, .min = 1, .max = 1024,
+   .help = "training job: expert-parallel ranks (divides dp x cp)"},
   {.name = "micro_batch", .kind = SIM_KEY_INT, .offset = J(micro_batch), .def = TRAIN_DEFAULT_MICRO_BATCH, .min = 1, .max = 1e6,
    .help = "training job: sequences per micro-batch"},
   {.name = "global_batch", .kind = SIM_KEY_INT, .offset = J(global_batch), .def = 0, .min = 0, .max = 1e9,
@@ -50,6 +56,11 @@ static const sim_key job_keys[] = {
   {.name = "recompute", .kind = SIM_KEY_ENUM, .offset = J(recompute), .choices = train_recompute_names,
    .def_str = TRAIN_DEFAULT_RECOMPUTE_NAME,
    .help = "training job: none, selective, full, or auto (the cheapest that fits)"},
+  {.name = "recompute_layers", .kind = SIM_KEY_INT, .offset = J(recompute_layers), .def = 0, .min = 0, .max = 1e5,
+   .help = "training job, with recompute = \"full\": layers recomputed in each stage, as Megatron-LM's "
+           "--recompute-num-layers (0: all)"},
+  {.name = "offload", .kind = SIM_KEY_NAMES, .offset = J(offload),
+   .help = "training job: moved to host memory: [\"optimizer\"] (ZeRO-Offload), [\"activations\"] or both"},
   SIM_KEY_END,
 };
 #undef J
@@ -124,7 +135,7 @@ static const sim_key jobs_keys[] = {
   {.name = "nodes", .kind = SIM_KEY_INT, .offset = P(nodes), .required = true, .min = 1, .max = 1e6,
    .help = "nodes in the cluster"},
   {.name = "gpus_per_node", .kind = SIM_KEY_INT, .offset = P(gpus_per_node), .def = TRAIN_DEFAULT_GPUS_PER_NODE,
-   .min = 1, .max = 1024,
+   .min = 1, .max = 1e6,
    .help = "GPUs per node"},
   {.name = "policy", .kind = SIM_KEY_ENUM, .offset = P(policy), .choices = policy_names, .def_str = "backfill",
    .help = "fifo, priority, sjf (shortest declared first) or backfill (EASY)"},
@@ -141,9 +152,10 @@ static const sim_key jobs_keys[] = {
   {.name = "node_link", .kind = SIM_KEY_STRING, .offset = P(node_link), .def_str = "",
    .help = "link inside a node for training jobs (default: the GPU's NVLink)"},
   {.name = "net_link", .kind = SIM_KEY_STRING, .offset = P(net_link), .def_str = "",
-   .help = "link between nodes for training jobs (default: ib-ndr for NVLink 4 GPUs such as the H100, else ib-hdr)"},
+   .help = "link between nodes for training jobs (default: ib-ndr for NVLink 4 GPUs such as the H100, else ib-hdr; "
+           "a TPU's DCN, dcn-v5e or dcn-v5p)"},
   {.name = "nics_per_node", .kind = SIM_KEY_INT, .offset = P(nics_per_node), .def = TRAIN_DEFAULT_NICS_PER_NODE,
-   .min = 0, .max = 1024,
+   .min = 0, .max = 1e6,
    .help = "network ports per node for training jobs (0: one per GPU)"},
   {.name = "usd_per_gpu_hour", .kind = SIM_KEY_FLOAT, .offset = P(usd_per_gpu_hour), .def = 0, .min = 0,
    .max = 1e6, .unit = "USD/h", .help = "price (0: the catalog's)"},
@@ -262,14 +274,16 @@ static void jobs_prepare(void *params, const sim_setup *su, sim_check *ck)
     if (!m) continue;
     if (!net || (*p->node_link && !node)) continue;
     int64_t tp = j->tp > 0 ? j->tp : 1; /* no tp given: pure data parallelism */
-    if (j->gpus % (tp * j->pp) || j->global_batch <= 0 || j->train_tokens <= 0) {
-      sim_check_fail(ck, key, "a training job needs gpus a multiple of tp x pp (%lld x %lld), global_batch and "
-                     "train_tokens", (long long)tp, (long long)j->pp);
+    if (j->gpus % (tp * j->cp * j->pp) || j->global_batch <= 0 || j->train_tokens <= 0) {
+      sim_check_fail(ck, key, "a training job needs gpus a multiple of tp x cp x pp (%lld x %lld x %lld), global_batch "
+                     "and train_tokens", (long long)tp, (long long)j->cp, (long long)j->pp);
       continue;
     }
     train_job t;
     train_job_init(&t, m, p->g);
-    t.dp = (int)(j->gpus / (tp * j->pp));
+    t.dp = (int)(j->gpus / (tp * j->cp * j->pp));
+    t.cp = (int)j->cp;
+    t.ep = (int)j->ep;
     t.tp = (int)tp;
     t.pp = (int)j->pp;
     t.micro_batch = (int)j->micro_batch;
@@ -277,12 +291,26 @@ static void jobs_prepare(void *params, const sim_setup *su, sim_check *ck)
     t.seq_len = (int)j->seq_len;
     t.zero = (int)j->zero;
     t.recompute = j->recompute;
+    t.recompute_layers = (int)j->recompute_layers;
+    char bad_item[64];
+    t.offload = train_offload_names_parse(j->offload.v, j->offload.n, bad_item, sizeof bad_item);
+    if (t.offload < 0) {
+      snprintf(key, sizeof key, "list.[%d].offload", i);
+      sim_check_fail(ck, key, "unknown item \"%s\" (expected \"optimizer\", \"activations\" or both)", bad_item);
+      continue;
+    }
     t.gpus_per_node = (int)p->gpus_per_node;
     t.nics_per_node = (int)p->nics_per_node;
     if (node) t.node_link = node;
     t.net_link = net;
     char msg[512];
     const char *bad = train_job_check(&t, msg, sizeof msg);
+    if (bad && (!strcmp(bad, "recompute_layers") || !strcmp(bad, "offload"))) {
+      /* the keys this job wrote: named as the training section names them */
+      snprintf(key, sizeof key, "list.[%d].%s", i, bad);
+      sim_check_fail(ck, key, "%s", msg);
+      continue;
+    }
     if (bad) {
       sim_check_fail(ck, key, "%s (%s)", msg, bad);
       continue;

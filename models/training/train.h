@@ -105,7 +105,9 @@ enum { TRAIN_PREFETCH_PRE, TRAIN_PREFETCH_POST };
  * within a factor of 3.5: BLOOM (BigScience 2022, 384 A100: "1-2 GPU
  * failures a week", ~43,000 h), OPT-175B (Zhang et al. 2022, sec. 2.5 and
  * its logbook: 35+ manual restarts, 100+ hosts cycled in ~2 months on 992
- * A100, ~14,000 h if every cycled host stopped the job). mtbf_gpu_h = 0
+ * A100, ~14,000 h if every cycled host stopped the job). The BLOOM and OPT
+ * quotes are as recalled: searched 2026-12-04 and not found in the stored
+ * copies (BLOOM's 4 spare nodes kept for failures were). mtbf_gpu_h = 0
  * written explicitly turns failures off. */
 #define TRAIN_DEFAULT_MTBF_GPU_H (16384.0 * 54 * 24 / 419)
 /* Evaluation: Megatron-LM's defaults (megatron/training/arguments.py,
@@ -153,8 +155,14 @@ enum { TRAIN_OFFLOAD_OPTIMIZER = 1, TRAIN_OFFLOAD_ACTIVATIONS = 2 };
  * node, shared by the node's GPUs: about 0.22 s per billion parameters on
  * a DGX-2's two 24-core Xeon Platinum 8168 (Ren et al. 2021, Table 4, the
  * 1B row; 6.4 times PyTorch's CPU Adam). The table is an image in the
- * copies the project could read: the figure is as recalled, not yet
- * checked against the page (models/VALIDATION.md says so). */
+ * copies the project could read: the absolute figure is as recalled.
+ * Checked 2026-12-04: the ratio agrees with DeepSpeed's ZeRO-Offload
+ * tutorial ("DeepSpeedCPUAdam is 5X-7X faster than the standard PyTorch
+ * implementation") and DeepSpeed issue 479 ("up to a 6X throughput
+ * boost"); the absolute figure is consistent with a memory-bound step: 28 B
+ * per parameter (fp32 weight, m, v read and written, 16-bit gradient in
+ * and weight out) at 126 GB/s, half the 256 GB/s of the two sockets' 12
+ * DDR4-2666 channels. */
 #define TRAIN_CPU_ADAM_PARAMS_PER_S_NODE 4.5e9
 
 /* Names of the recomputation modes (by LLM_RECOMPUTE_*, then "auto") and
@@ -174,7 +182,8 @@ const char *train_offload_text(int offload, char *buf, size_t n);
 
 /* The catalog name of the link between nodes when none is given: NDR
  * InfiniBand for GPUs of the NVLink 4 generation (DGX H100: 8 x 400 Gb/s),
- * HDR for the others (DGX A100: 8 x 200 Gb/s). */
+ * HDR for the others (DGX A100: 8 x 200 Gb/s); for a TPU its DCN link
+ * between slices, dcn-v5e or dcn-v5p (the v4 too: no v4 DCN catalogued). */
 const char *train_default_net_link(const gpu_spec *g);
 
 /* A training job. Pointers are kept, not copied. Fill with train_job_init
@@ -183,7 +192,7 @@ typedef struct {
   const llm_arch *model;
   const gpu_spec *gpu;
   gpu_precision dtype;      /* GEMM precision: fp16/bf16 (fp8: GEMMs in fp8, the rest in bf16) */
-  int dp, tp, pp;           /* gpus = dp x tp x pp */
+  int dp, tp, pp;           /* gpus = dp x tp x pp x cp */
   int micro_batch;          /* sequences per micro-batch */
   int global_batch;         /* sequences per iteration (dp x micro_batch x micro-batches) */
   int seq_len;              /* tokens per sequence */
@@ -204,6 +213,11 @@ typedef struct {
   int nics_per_node;        /* network ports per node (0: one per GPU, rail-optimised) */
   double dp_overlap;        /* 0..1, see TRAIN_DP_OVERLAP_DEFAULT */
   int fsdp_prefetch;        /* TRAIN_PREFETCH_PRE / POST (ZeRO 3 only) */
+  /* context and expert parallelism (train_cp_ep.c, train_moe.c) */
+  int cp;                   /* context-parallel ranks: each sequence split over them, ring attention (1: none) */
+  int ep;                   /* expert-parallel ranks the routed experts are sharded over; divides dp x cp (1: none) */
+  bool dualpipe;            /* DeepSeek-V3's DualPipe schedule (pp even; all-to-all and p2p under compute) */
+  double expert_imbalance;  /* max / mean tokens of one routed expert (TRAIN_DEFAULT_EXPERT_IMBALANCE) */
 } train_job;
 
 /* The defaults above (TRAIN_DEFAULT_*), and dp = tp = pp = 1, global batch
@@ -211,7 +225,7 @@ typedef struct {
  * link, else its host link); net_link stays NULL: set it (the catalog's
  * train_default_net_link when the user names none). */
 void train_job_init(train_job *j, const llm_arch *m, const gpu_spec *g);
-static inline int train_job_gpus(const train_job *j) { return j->dp * j->tp * j->pp; }
+static inline int train_job_gpus(const train_job *j) { return j->dp * j->tp * j->pp * j->cp; }
 /* Dropout of a job, for key tables: "model" (the catalog entry's recipe,
  * dropout_free: the default), "on", "off"; train_job_dropout applies the
  * choice's index. */
@@ -226,7 +240,8 @@ int train_micro_batches(const train_job *j);
 const char *train_job_check(const train_job *j, char *msg, size_t n);
 
 /* Weight-matrix elements of one layer that a token multiplies (attention
- * projections and the active experts' MLP; no biases, no norms). */
+ * projections and the active experts' MLP; no biases, no norms), averaged
+ * over the layers (train_layer_matrices_of). */
 double train_layer_matrix_params(const llm_arch *m);
 
 /* FLOPs of one iteration (global_batch x seq_len tokens), per the
@@ -246,6 +261,7 @@ double train_hardware_flops(const train_job *j);
  * and the logits. Offloaded parts are counted in host_bytes, not in total. */
 typedef struct {
   double params;            /* parameters held per GPU before ZeRO */
+  double expert_params;     /* of which routed experts sharded over ep > 1 (0 when ep = 1) */
   double weights, grads, optimizer, activations, total;
   double capacity;          /* the GPU's memory */
   bool fits;
@@ -302,6 +318,10 @@ typedef struct {
    * step (inside optimizer_s) */
   double offload_exposed_s, offload_transfer_s, cpu_optimizer_s;
   double exposed_comm_s;
+  /* context parallelism (ring attention) and expert parallelism
+   * (all-to-all): the traffic of the busiest stage, hidden or not, and
+   * its part on the critical path (inside the pipeline's ops) */
+  double cp_comm_s, cp_exposed_s, ep_comm_s, ep_exposed_s;
   double link_node_busy_s, link_net_busy_s, link_node_busy_fraction, link_net_busy_fraction;
   double bubble_fraction;   /* bubble / (pipeline time without p2p) */
   double tokens;            /* per iteration */
@@ -314,6 +334,106 @@ typedef struct {
 /* Simulate one iteration of a job that passed train_job_check, with a
  * concrete recomputation (not TRAIN_RECOMPUTE_AUTO: see train_job_fit). */
 void train_step(const train_job *j, train_step_result *out);
+
+/* ---- context and expert parallelism (train_cp_ep.c, train_moe.c) ----
+ * Layout (Megatron-Core's order tp-cp-ep-dp-pp): tensor-parallel ranks
+ * innermost, then context-parallel, then data-parallel, then pipeline
+ * stages; GPUs = tp x cp x pp x dp. The expert-parallel group takes ep
+ * consecutive ranks of the dp x cp ones (tp apart); expert tensor
+ * parallelism is tp (Megatron-Core's default, --expert-tensor-parallel-size
+ * = --tensor-model-parallel-size). Weights are replicated over cp, so the
+ * gradients of the dense part reduce over dp x cp ranks and those of the
+ * routed experts over dp x cp / ep. */
+
+/* Default max / mean load of one routed expert: 1.52, the global maximal
+ * violation (MaxVio 0.52) of the auxiliary-loss-balanced 3B MoE of Wang et
+ * al. 2024, "Auxiliary-Loss-Free Load Balancing Strategy for
+ * Mixture-of-Experts" (arXiv 2408.15664, Table 1; 0.72 at 1B; 0.04 for
+ * their loss-free method, DeepSeek-V3's): as recalled, not yet checked
+ * against the page. An ep rank holding E/ep experts with one this hot
+ * carries 1 + (imbalance - 1) / (E / ep) times the mean (train_expert_stretch). */
+#define TRAIN_DEFAULT_EXPERT_IMBALANCE 1.52
+
+/* NULL if cp, ep and dualpipe are well formed for the job (train_job_check
+ * calls it); else the offending field ("cp", "ep", "dualpipe") and why. */
+const char *train_cpep_check(const train_job *j, char *msg, size_t n);
+/* Ranks the dense gradients reduce over: dp x cp. */
+int train_grad_ranks(const train_job *j);
+
+/* Weight-matrix elements a token multiplies in one layer, averaged over the
+ * layers (a model's leading dense layers and its MoE layers): attention
+ * projections (MLA's down- and up-projections), the MLP of dense layers and
+ * shared experts, and the experts_active routed experts. Norms, biases and
+ * the router are not counted. Their sum is train_layer_matrix_params. */
+typedef struct {
+  double attn, mlp, routed;
+} train_layer_matrices;
+void train_layer_matrices_of(const llm_arch *m, train_layer_matrices *out);
+/* Inner MLP width a token goes through in one layer, averaged over the
+ * layers: ffn for a dense model; top-k routed experts and the shared ones
+ * in a layer with experts. */
+double train_layer_mlp_width(const llm_arch *m);
+/* Parameters of all routed experts of the model (0 without experts). */
+double train_routed_params(const llm_arch *m);
+/* The share of layers with routed experts (0 for a dense model). */
+double train_moe_layer_share(const llm_arch *m);
+/* How much longer the busiest ep rank's expert GEMMs take than the mean:
+ * 1 + (expert_imbalance - 1) x ep / experts; 1 when ep = 1. */
+double train_expert_stretch(const train_job *j);
+/* Per-token activation bytes an MoE layer keeps beyond a dense one's (per
+ * GPU, before the sequence split): the router's fp32 probabilities (4 x
+ * experts) and the permuted tokens in and out of the experts (2 x 2 x top-k
+ * x hidden, split by tp); averaged over the layers. */
+double train_moe_activation_bytes(const train_job *j);
+
+/* Context- and expert-parallel communication of one layer for one
+ * micro-batch on one GPU (averaged over the layers), seconds. Ring
+ * attention (Megatron-Core / Transformer Engine cp_comm_type "p2p", the
+ * sequence in 2 cp chunks, rank r holding chunks r and 2cp-1-r so that
+ * causal work is even): forward, cp - 1 steps each sending the rank's K
+ * and V (2 x b s/cp x kv width x 2 B / tp) to the next rank while the
+ * attention of the current chunk runs (attn_fwd_s / cp); backward sends K,
+ * V and dK, dV (twice the bytes) under attn_bwd_s / cp. Expert
+ * parallelism, per layer with experts: all-to-all dispatch and combine of
+ * b s/cp / tp tokens x top-k x hidden x 2 B each over the ep group's link;
+ * backward the same twice; exposed unless DualPipe hides it under the
+ * paired micro-batch's compute (layer_s: the layer's forward and backward
+ * compute). */
+typedef struct {
+  double cp_fwd, cp_bwd;          /* ring traffic */
+  double cp_fwd_exposed, cp_bwd_exposed;
+  double ep_fwd, ep_bwd;          /* all-to-all traffic */
+  double ep_fwd_exposed, ep_bwd_exposed;
+  const net_link *cp_link, *ep_link;  /* NULL when the degree is 1 */
+  bool cp_net, ep_net;            /* on the network link */
+} train_par_cost;
+void train_par_layer(const train_job *j, double attn_fwd_s, double attn_bwd_s, double layer_s, train_par_cost *out);
+
+/* Parameter memory of a job with cp, ep or DualPipe (train_memory_need
+ * calls it): routed experts' weights, gradients and optimizer state
+ * divided by ep, their ZeRO shards over dp x cp / ep, the dense part's
+ * over dp x cp; DualPipe holds two copies of a stage's parameters
+ * (DeepSeek-V3 report, Table 2; its pp + 1 micro-batches of activations are
+ * counted by train_memory_need). Sets params, expert_params, weights,
+ * grads and optimizer of out. */
+void train_cpep_memory(const train_job *j, train_memory *out);
+/* Parameters the optimizer of one GPU updates (ZeRO 1+: its shards). */
+double train_updated_params(const train_job *j, const train_memory *mem);
+/* Time of the routed experts' gradient reduction over their dp x cp / ep
+ * replicas (0 when ep = 1: they go with the dense ones), grad_bytes per
+ * value; all-reduce with ZeRO 0, else reduce-scatter + all-gather. */
+double train_expert_grad_s(const train_job *j, const train_memory *mem, double grad_bytes);
+/* The link a collective of `span` GPUs, members `stride` apart, runs on
+ * (train_step.c): the node link inside a node, else the network ports the
+ * group's members in a node share. */
+net_link train_group_link(const train_job *j, int span, int stride);
+/* DualPipe (DeepSeek-V3 report, sec. 3.2.1, Table 2): p stages (even), m
+ * micro-batches per iteration; f[s], b[s]: a micro-batch's forward and
+ * backward through stage s; with f, b those of the busiest stage,
+ * m (f + b) + (p/2 - 1)(F&B + B - 3W), the overlapped pair F&B = f + b and
+ * W, the weight-gradient half of the backward, b / 2:
+ * m (f + b) + (p/2 - 1)(f + b/2). The p2p sends run under compute. */
+double train_dualpipe_time(int p, int m, const double *f, const double *b);
 
 /* Pipeline schedule: p stages, m micro-batches, v chunks per stage (chunk
  * c of stage s is virtual stage c p + s). f[s], b[s]: forward and backward

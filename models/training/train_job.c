@@ -71,7 +71,11 @@ const char *train_offload_text(int offload, char *buf, size_t n)
 
 const char *train_default_net_link(const gpu_spec *g)
 {
-  bool nvlink4 = g && g->scaleup_link && !strcmp(g->scaleup_link->name, "nvlink4");
+  const net_link *up = g ? g->scaleup_link : NULL;
+  /* a TPU (its scale-up link a torus): slices meet over Google's DCN; no
+   * v4 DCN figure is catalogued, so the v4 takes the v5p's */
+  if (up && up->torus_dims > 0) return !strcmp(up->name, "ici-v5e") ? "dcn-v5e" : "dcn-v5p";
+  bool nvlink4 = up && !strcmp(up->name, "nvlink4");
   return nvlink4 ? "ib-ndr" : "ib-hdr";
 }
 
@@ -86,6 +90,7 @@ void train_job_init(train_job *j, const llm_arch *m, const gpu_spec *g)
     .gpus_per_node = TRAIN_DEFAULT_GPUS_PER_NODE, .nics_per_node = TRAIN_DEFAULT_NICS_PER_NODE,
     .dp_overlap = TRAIN_DP_OVERLAP_DEFAULT, .fsdp_prefetch = TRAIN_DEFAULT_FSDP_PREFETCH,
     .dropout = m ? !m->dropout_free : true, .fused_cross_entropy = TRAIN_DEFAULT_FUSED_CROSS_ENTROPY,
+    .cp = 1, .ep = 1, .expert_imbalance = TRAIN_DEFAULT_EXPERT_IMBALANCE,
   };
 }
 
@@ -146,6 +151,8 @@ const char *train_job_check(const train_job *j, char *msg, size_t n)
     return snprintf(msg, n, "overlap %g is not within 0..1", j->dp_overlap), "dp_overlap";
   if (gpu_peak_flops(j->gpu, gpu_compute_precision(j->gpu, j->dtype)) <= 0)
     return snprintf(msg, n, "%s has no %s throughput", j->gpu->name, gpu_precision_names[j->dtype]), "dtype";
+  const char *cpep = train_cpep_check(j, msg, n);
+  if (cpep) return cpep;
   if (train_job_gpus(j) > j->gpus_per_node && !j->net_link)
     return snprintf(msg, n, "%d GPUs span nodes of %d and no network link is given", train_job_gpus(j),
                     j->gpus_per_node), "net_link";
@@ -154,10 +161,9 @@ const char *train_job_check(const train_job *j, char *msg, size_t n)
 
 double train_layer_matrix_params(const llm_arch *m)
 {
-  double h = (double)m->hidden, q = llm_q_dim(m), kv = llm_kv_dim(m), f = (double)m->ffn;
-  double mlp = (m->ffn_kind == LLM_FFN_GATED ? 3 : 2) * h * f;
-  double active = m->experts > 1 ? (double)m->experts_active : 1;
-  return 2 * h * q + 2 * h * kv + active * mlp;
+  train_layer_matrices x;
+  train_layer_matrices_of(m, &x);
+  return x.attn + x.mlp + x.routed;
 }
 
 /* Forward FLOPs per token: layers' matrices, output head, attention. */
@@ -167,7 +173,7 @@ static double forward_parts(const train_job *j, double *layers, double *head, do
   double l = (double)m->layers;
   *layers = 2 * l * train_layer_matrix_params(m);
   *head = 2 * (double)m->vocab * (double)m->hidden;
-  *attn = 4 * l * llm_q_dim(m) * (double)j->seq_len;
+  *attn = 4 * l * llm_attn_width(m) * (double)j->seq_len;
   return *layers + *head + *attn;
 }
 

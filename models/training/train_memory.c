@@ -35,17 +35,19 @@
 double train_layer_activation_bytes(const train_job *j, int recompute)
 {
   const llm_arch *m = j->model;
-  double s = j->seq_len, b = j->micro_batch, h = (double)m->hidden, a = (double)m->heads, t = j->tp;
+  /* context parallelism: a rank keeps its s / cp tokens (ring attention's
+   * K and V of the other chunks are not kept) */
+  double s = (double)j->seq_len / j->cp, b = j->micro_batch, h = (double)m->hidden, a = (double)m->heads, t = j->tp;
   double rep = j->seq_parallel ? t : 1;
   if (recompute == LLM_RECOMPUTE_FULL) return 2 * s * b * h / rep;
   double q = llm_q_dim(m), kv = llm_kv_dim(m);
-  double f = (double)m->ffn * (m->experts > 1 ? (double)m->experts_active : 1);
+  double f = train_layer_mlp_width(m);
   double outside = (8 + (j->dropout ? 2 : 0)) * h / rep;
   double inside = (2 * (q + kv) + 2 * kv + 2 * q + (m->ffn_kind == LLM_FFN_GATED ? 6 : 4) * f) / t;
   double scores = recompute == LLM_RECOMPUTE_SELECTIVE ? 0
                 : j->flash_attention ? 4 * a / t
                 : (j->dropout ? 5 : 2) * a * s / t;
-  return s * b * (outside + inside + scores);
+  return s * b * (outside + inside + scores + train_moe_activation_bytes(j));
 }
 
 /* Activations of one micro-batch through the stage's layers (v chunks of
@@ -68,9 +70,10 @@ void train_memory_need(const train_job *j, train_memory *o)
   o->weights = 2 * p / (j->zero >= 3 ? d : 1);
   o->grads = 2 * p / (j->zero >= 2 ? d : 1);
   o->optimizer = 12 * p / (j->zero >= 1 ? d : 1);
+  if (j->cp > 1 || j->ep > 1 || j->dualpipe) train_cpep_memory(j, o);
 
   int m = train_micro_batches(j), pp = j->pp, v = j->interleave;
-  double s = j->seq_len, b = j->micro_batch, h = (double)j->model->hidden, t = j->tp;
+  double s = (double)j->seq_len / j->cp, b = j->micro_batch, h = (double)j->model->hidden, t = j->tp;
   double rep = j->seq_parallel ? t : 1;
   /* 1F1B: the first stage starts p forwards before its first backward, the
    * last one; interleaved (Megatron's warm-up of (p-1-r) 2 + (v-1) p chunk
@@ -83,6 +86,7 @@ void train_memory_need(const train_job *j, train_memory *o)
   }
   if (first > m) first = m;
   if (last > m) last = m;
+  if (j->dualpipe) first = last = pp + 1.0;  /* DualPipe: PP + 1 on every rank (DeepSeek-V3 report, Table 2) */
   double per_mb = stage_micro_batch(j);
   o->layer_bytes = train_layer_activation_bytes(j, LLM_RECOMPUTE_NONE);
   o->recompute_layer_bytes = train_layer_activation_bytes(j, LLM_RECOMPUTE_FULL);
@@ -105,7 +109,7 @@ void train_memory_need(const train_job *j, train_memory *o)
     kept_first = fmin(in_first, 2 * lay);
     kept_last = fmin(in_last, 2 * lay);
   }
-  double act_first = kept_first + first * emb + work + (pp == 1 ? out : 0);
+  double act_first = kept_first + first * emb + work + (pp == 1 || j->dualpipe ? out : 0);
   double act_last = kept_last + work + out;
   o->stage = pp > 1 && act_last > act_first ? pp - 1 : 0;
   o->activations = o->stage ? act_last : act_first;

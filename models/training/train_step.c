@@ -94,6 +94,9 @@ static double gemm_efficiency(const gpu_spec *g)
 typedef struct {
   double fwd, bwd, recompute;   /* compute */
   double tp_fwd, tp_bwd, tp_recompute;  /* collectives */
+  train_par_cost par;           /* context and expert parallelism (train_cp_ep.c) */
+  double par_fwd, par_bwd, par_recompute;  /* their exposed parts */
+  double cp_exposed, ep_exposed, cp_traffic, ep_traffic;  /* per layer: forward, backward, recomputation */
 } layer_cost;
 
 static double peak(const train_job *j, gpu_precision p)
@@ -104,7 +107,7 @@ static double peak(const train_job *j, gpu_precision p)
 static void layer_time(const train_job *j, layer_cost *c)
 {
   const llm_arch *m = j->model;
-  double t = j->tp, s = j->seq_len, tokens = (double)j->micro_batch * s, h = (double)m->hidden;
+  double t = j->tp, s = j->seq_len, tokens = (double)j->micro_batch * s / j->cp, h = (double)m->hidden;
   double eff = gemm_efficiency(j->gpu);
   /* fp8 runs the linear layers in fp8 (Transformer Engine); attention and
    * the rest stay in bf16 */
@@ -112,9 +115,14 @@ static void layer_time(const train_job *j, layer_cost *c)
   double attn_peak = peak(j, j->dtype == GPU_FP8 ? GPU_BF16 : j->dtype) * (j->flash_attention ? attn_efficiency(j->gpu) : eff);
   double bw = gpu_mem_bw(j->gpu) * j->gpu->memory_efficiency;
 
-  double gemm = 2 * tokens * train_layer_matrix_params(m) / t / gemm_peak;
-  /* fused causal kernels skip the masked half of the scores */
-  double attn = 4 * tokens * s * llm_q_dim(m) / t * (j->flash_attention ? 0.5 : 1) / attn_peak;
+  /* the busiest expert-parallel rank's share of the routed experts beyond the mean */
+  train_layer_matrices mx;
+  train_layer_matrices_of(m, &mx);
+  double routed_extra = (train_expert_stretch(j) - 1) * mx.routed;
+  double gemm = 2 * tokens * (train_layer_matrix_params(m) + routed_extra) / t / gemm_peak;
+  /* fused causal kernels skip the masked half of the scores; a cp rank's
+   * s / cp queries attend to the whole sequence (causal work balanced) */
+  double attn = 4 * tokens * s * llm_attn_width(m) / t * (j->flash_attention ? 0.5 : 1) / attn_peak;
   double split = j->seq_parallel ? 1 / t : (10 + 24 / t) / 34;
   double elem = TRAIN_ELEMENTWISE_BYTES * tokens * h * split / bw;
   double scores = j->flash_attention ? 0 : TRAIN_UNFUSED_SCORE_BYTES * tokens * s * (double)m->heads / t / bw;
@@ -129,6 +137,9 @@ static void layer_time(const train_job *j, layer_cost *c)
 
   c->fwd = gemm + attn + elem + scores + cast_f;
   c->bwd = 2 * (gemm + elem + scores) + (j->flash_attention ? TRAIN_FLASH_BACKWARD : 2) * attn + cast_b;
+  train_par_layer(j, attn, (j->flash_attention ? TRAIN_FLASH_BACKWARD : 2) * attn, c->fwd + c->bwd, &c->par);
+  c->par_fwd = c->par.cp_fwd_exposed + c->par.ep_fwd_exposed;
+  c->par_bwd = c->par.cp_bwd_exposed + c->par.ep_bwd_exposed;
   /* full recomputation repeats the forward of its layers (N of a chunk's
    * Lc: the share N / Lc per layer on average) */
   double full = (double)train_recomputed_layers(j) / train_chunk_layers(j);
@@ -146,13 +157,21 @@ static void layer_time(const train_job *j, layer_cost *c)
   c->tp_fwd = 2 * coll;
   c->tp_bwd = 2 * coll;
   c->tp_recompute = j->recompute == LLM_RECOMPUTE_FULL ? full * 2 * coll : 0;
+  /* recomputing a layer's forward (its attention with selective) passes the ring and the all-to-all again */
+  double again_cp = j->recompute == LLM_RECOMPUTE_FULL ? full : j->recompute == LLM_RECOMPUTE_SELECTIVE ? 1 : 0;
+  double again_ep = j->recompute == LLM_RECOMPUTE_FULL ? full : 0;
+  c->par_recompute = again_cp * c->par.cp_fwd_exposed + again_ep * c->par.ep_fwd_exposed;
+  c->cp_exposed = (1 + again_cp) * c->par.cp_fwd_exposed + c->par.cp_bwd_exposed;
+  c->ep_exposed = (1 + again_ep) * c->par.ep_fwd_exposed + c->par.ep_bwd_exposed;
+  c->cp_traffic = (1 + again_cp) * c->par.cp_fwd + c->par.cp_bwd;
+  c->ep_traffic = (1 + again_ep) * c->par.ep_fwd + c->par.ep_bwd;
 }
 
 /* Forward and backward compute of the output head for one micro-batch (on
  * the last stage; the input embedding is a lookup). */
 static double head_time(const train_job *j, double *fwd)
 {
-  double tokens = (double)j->micro_batch * j->seq_len;
+  double tokens = (double)j->micro_batch * j->seq_len / j->cp;
   double f = 2 * tokens * (double)j->model->vocab * (double)j->model->hidden / j->tp /
              (peak(j, j->dtype) * gemm_efficiency(j->gpu));
   *fwd = f;
@@ -175,7 +194,7 @@ static bool crosses(int a, int b, int D, int g)
  * node link; returns their sum. */
 static double p2p_time(const train_job *j, const net_link *l, double *on_l, double *gather)
 {
-  double bytes = (double)j->micro_batch * j->seq_len * (double)j->model->hidden * TRAIN_ACT_BYTES;
+  double bytes = (double)j->micro_batch * j->seq_len / j->cp * (double)j->model->hidden * TRAIN_ACT_BYTES;
   *on_l = net_p2p_s(l, bytes / j->tp);
   *gather = j->tp > 1 && !j->seq_parallel ? net_allgather_s(j->node_link, j->tp, bytes) : 0;
   return *on_l + *gather;
@@ -195,6 +214,8 @@ static net_link group_link(const train_job *j, int span, int stride)
   int nics = j->nics_per_node > 0 ? j->nics_per_node : j->gpus_per_node;
   return net_link_spread(j->node_link, j->net_link, nics * k / j->gpus_per_node);
 }
+
+net_link train_group_link(const train_job *j, int span, int stride) { return group_link(j, span, stride); }
 
 /* What of `comm` stays exposed when it may run under `window` of compute,
  * with the job's overlap fraction. */
@@ -245,14 +266,15 @@ void train_step(const train_job *j, train_step_result *o)
   bool p2p_net[p];  /* boundary s (stage s to the next) on the network link */
   double chunk_comp = lc * (c.fwd + c.bwd + c.recompute);
   double chunk_tp = lc * (c.tp_fwd + c.tp_bwd + c.tp_recompute);
+  double chunk_par = lc * (c.par_fwd + c.par_bwd + c.par_recompute);
   for (int s = 0; s < p; s++) {
-    f[s] = lc * (c.fwd + c.tp_fwd);
-    b[s] = lc * (c.bwd + c.recompute + c.tp_bwd + c.tp_recompute);
+    f[s] = lc * (c.fwd + c.tp_fwd + c.par_fwd);
+    b[s] = lc * (c.bwd + c.recompute + c.tp_bwd + c.tp_recompute + c.par_bwd + c.par_recompute);
     if (s == p - 1) {
       f[s] += head_fwd / v;
       b[s] += (head - head_fwd) / v;
     }
-    int next = (s + 1) % p, D = j->dp * j->tp;
+    int next = (s + 1) % p, D = j->dp * j->tp * j->cp;
     bool apart = next == 0 ? gpus > j->gpus_per_node : crosses(s, next, D, j->gpus_per_node);
     const net_link *l = apart && j->net_link ? j->net_link : j->node_link;
     p2p_l[s] = p2p_gather[s] = 0;
@@ -281,21 +303,28 @@ void train_step(const train_job *j, train_step_result *o)
   }
   double pipe0 = train_pipeline_time(p, m, v, f, b, nop2p);
   double pipe = p > 1 ? train_pipeline_time(p, m, v, f, b, p2p) : pipe0;
-  double busiest = m * v * (chunk_comp + chunk_tp) + m * head + o->offload_exposed_s;
+  if (j->dualpipe) pipe = pipe0 = train_dualpipe_time(p, m, f, b);
+  double busiest = m * v * (chunk_comp + chunk_tp + chunk_par) + m * head + o->offload_exposed_s;
   o->micro_batches = m;
   o->compute_s = m * v * chunk_comp + m * head;
   o->tp_comm_s = m * v * chunk_tp;
+  o->cp_exposed_s = m * v * lc * c.cp_exposed;
+  o->ep_exposed_s = m * v * lc * c.ep_exposed;
+  o->cp_comm_s = m * v * lc * c.cp_traffic;
+  o->ep_comm_s = m * v * lc * c.ep_traffic;
   o->bubble_s = pipe0 - busiest > 1e-9 * pipe0 ? pipe0 - busiest : 0;  /* not rounding noise */
   o->bubble_fraction = pipe0 > 0 ? o->bubble_s / pipe0 : 0;
   o->pp_comm_s = pipe - pipe0;
 
   /* data parallelism: the gradients of this GPU's parameters, over the dp
-   * ranks (tp apart: the group spans dp x tp GPUs) */
+   * (x cp) ranks (tp apart: the group spans dp x cp x tp GPUs); the routed
+   * experts of ep > 1 over their own replicas (train_expert_grad_s) */
   train_memory_need(j, &o->mem);
-  if (j->dp > 1) {
-    net_link l = group_link(j, j->dp * j->tp, j->tp);
-    o->dp_link = j->dp * j->tp <= j->gpus_per_node || !j->net_link ? j->node_link : j->net_link;
-    double bytes = o->mem.params * TRAIN_GRAD_BYTES;
+  int dpc = train_grad_ranks(j);
+  if (dpc > 1) {
+    net_link l = group_link(j, dpc * j->tp, j->tp);
+    o->dp_link = dpc * j->tp <= j->gpus_per_node || !j->net_link ? j->node_link : j->net_link;
+    double bytes = (o->mem.params - o->mem.expert_params) * TRAIN_GRAD_BYTES;
     double back = v * (b[p - 1]);  /* the last micro-batch's backward on a stage */
     if (j->zero >= 3) {
       double comm, exp;
@@ -305,13 +334,14 @@ void train_step(const train_job *j, train_step_result *o)
       o->dp_exposed_s = m * exp;
     } else {
       /* once per iteration, during the last micro-batch's backward */
-      double per = j->zero == 0 ? net_allreduce_s(&l, j->dp, bytes, NET_RING)
-                                : net_reduce_scatter_s(&l, j->dp, bytes) + net_allgather_s(&l, j->dp, bytes);
+      double per = j->zero == 0 ? net_allreduce_s(&l, dpc, bytes, NET_RING)
+                                : net_reduce_scatter_s(&l, dpc, bytes) + net_allgather_s(&l, dpc, bytes);
+      per += train_expert_grad_s(j, &o->mem, TRAIN_GRAD_BYTES);
       o->dp_comm_s = per;
       o->dp_exposed_s = exposed(j, per, back);
     }
   }
-  double updated = o->mem.params / (j->zero >= 1 ? j->dp : 1);
+  double updated = train_updated_params(j, &o->mem);
   if (j->offload & TRAIN_OFFLOAD_OPTIMIZER) {
     /* ZeRO-Offload: the shard's 16-bit gradients go down during the last
      * backward (exposed past it), the CPU steps the shard with the node's
@@ -328,7 +358,7 @@ void train_step(const train_job *j, train_step_result *o)
   }
 
   o->iteration_s = pipe + o->dp_exposed_s + o->optimizer_s;
-  o->exposed_comm_s = o->tp_comm_s + o->pp_comm_s + o->dp_exposed_s;
+  o->exposed_comm_s = o->tp_comm_s + o->pp_comm_s + o->dp_exposed_s + o->cp_exposed_s + o->ep_exposed_s;
 
   /* what each link carries per iteration, for its busiest GPU: the
    * tensor-parallel collectives, the gradient traffic on the link of its
@@ -346,9 +376,11 @@ void train_step(const train_job *j, train_step_result *o)
     pp_node = fmax(pp_node, node);
     pp_net = fmax(pp_net, net);
   }
-  bool dp_on_net = j->dp > 1 && o->dp_link == j->net_link && j->dp * j->tp > j->gpus_per_node;
+  bool dp_on_net = dpc > 1 && o->dp_link == j->net_link && dpc * j->tp > j->gpus_per_node;
   o->link_node_busy_s = o->tp_comm_s + pp_node + (dp_on_net ? 0 : o->dp_comm_s);
   o->link_net_busy_s = pp_net + (dp_on_net ? o->dp_comm_s : 0);
+  o->link_node_busy_s += (c.par.cp_net ? 0 : o->cp_comm_s) + (c.par.ep_net ? 0 : o->ep_comm_s);
+  o->link_net_busy_s += (c.par.cp_net ? o->cp_comm_s : 0) + (c.par.ep_net ? o->ep_comm_s : 0);
   o->link_node_busy_fraction = clamp01(o->link_node_busy_s / o->iteration_s);
   o->link_net_busy_fraction = clamp01(o->link_net_busy_s / o->iteration_s);
   o->tokens = (double)j->global_batch * j->seq_len;

@@ -42,6 +42,9 @@ typedef struct {
   struct { int64_t batch_start, batch_increment, seq_start; double batch_samples, seq_tokens; } ramp;
   int64_t eval_interval, eval_iters;
   double straggler_slowdown;
+  int64_t cp, ep;           /* context- and expert-parallel ranks (train_cp_ep.c) */
+  bool dualpipe;
+  double expert_imbalance;
   /* prepared */
   train_job job;
   train_step_result step;
@@ -91,9 +94,15 @@ static const sim_key training_keys[] = {
   {.name = "dtype", .kind = SIM_KEY_ENUM, .offset = P(dtype), .choices = gpu_precision_names,
    .def_str = TRAIN_DEFAULT_DTYPE_NAME, .help = "GEMM precision"},
   {.name = "gpus", .kind = SIM_KEY_INT, .offset = P(gpus), .required = true, .min = 1, .max = 1e7,
-   .help = "GPUs: dp x tp x pp"},
+   .help = "GPUs: dp x tp x cp x pp"},
   KI("tp", tp, 1, 1, 1024, "tensor-parallel degree"),
   KI("pp", pp, 1, 1, 4096, "pipeline stages"),
+  KI("cp", cp, 1, 1, 1024, "context-parallel ranks: each sequence split over them (ring attention)"),
+  KI("ep", ep, 1, 1, 1024, "expert-parallel ranks the routed experts are sharded over (divides dp x cp)"),
+  {.name = "dualpipe", .kind = SIM_KEY_BOOL, .offset = P(dualpipe), .def = 0,
+   .help = "DeepSeek-V3's DualPipe schedule (even pp; all-to-all under the paired micro-batch's compute)"},
+  KF("expert_imbalance", expert_imbalance, TRAIN_DEFAULT_EXPERT_IMBALANCE, 1, 100, NULL,
+     "with ep > 1: max / mean tokens of one routed expert (default: auxiliary-loss balancing, Wang et al. 2024)"),
   KI("micro_batch", micro_batch, TRAIN_DEFAULT_MICRO_BATCH, 1, 1e6, "sequences per micro-batch"),
   {.name = "global_batch", .kind = SIM_KEY_INT, .offset = P(global_batch), .required = true, .min = 1, .max = 1e9,
    .help = "sequences per iteration"},
@@ -119,9 +128,10 @@ static const sim_key training_keys[] = {
    .def_str = TRAIN_DEFAULT_FSDP_PREFETCH_NAME,
    .help = "with zero = 3: FSDP backward prefetch, pre (PyTorch) or post (Composer)"},
   KS("node_link", node_link, "", "link inside a node (default: the GPU's NVLink, else PCIe)"),
-  KS("net_link", net_link, "", "link between nodes (default: ib-ndr for NVLink 4 GPUs such as the H100, else ib-hdr)"),
-  KI("gpus_per_node", gpus_per_node, TRAIN_DEFAULT_GPUS_PER_NODE, 1, 1024, "GPUs per node"),
-  KI("nics_per_node", nics_per_node, TRAIN_DEFAULT_NICS_PER_NODE, 0, 1024,
+  KS("net_link", net_link, "", "link between nodes (default: ib-ndr for NVLink 4 GPUs such as the H100, else ib-hdr; "
+     "a TPU's DCN, dcn-v5e or dcn-v5p)"),
+  KI("gpus_per_node", gpus_per_node, 0, 0, 1e6, "GPUs a node-scope link joins (0: the GPU's scaleup_gpus: 8, a TPU slice)"),
+  KI("nics_per_node", nics_per_node, TRAIN_DEFAULT_NICS_PER_NODE, 0, 1e6,
      "network ports per node (0: one per GPU, rail-optimised)"),
   KF("dp_overlap", dp_overlap, TRAIN_DP_OVERLAP_DEFAULT, 0, 1, NULL,
      "share of the data-parallel reduction hidden behind backward compute"),
@@ -155,12 +165,16 @@ static void training_prepare(void *params, const sim_setup *su, sim_check *ck)
   j->dtype = (gpu_precision)p->dtype;
   j->tp = (int)p->tp;
   j->pp = (int)p->pp;
-  if (p->gpus % (p->tp * p->pp)) {
-    sim_check_fail(ck, "gpus", "%lld GPUs are not a whole number of tp x pp = %lld groups", (long long)p->gpus,
-                   (long long)(p->tp * p->pp));
+  if (p->gpus % (p->tp * p->cp * p->pp)) {
+    sim_check_fail(ck, "gpus", "%lld GPUs are not a whole number of tp x %spp = %lld groups", (long long)p->gpus,
+                   p->cp > 1 ? "cp x " : "", (long long)(p->tp * p->cp * p->pp));
     return;
   }
-  j->dp = (int)(p->gpus / (p->tp * p->pp));
+  j->dp = (int)(p->gpus / (p->tp * p->cp * p->pp));
+  j->cp = (int)p->cp;
+  j->ep = (int)p->ep;
+  j->dualpipe = p->dualpipe;
+  j->expert_imbalance = p->expert_imbalance;
   j->micro_batch = (int)p->micro_batch;
   j->global_batch = (int)p->global_batch;
   j->seq_len = (int)p->seq_len;
@@ -179,7 +193,7 @@ static void training_prepare(void *params, const sim_setup *su, sim_check *ck)
   j->seq_parallel = p->seq_parallel;
   j->flash_attention = p->flash_attention;
   j->zero = (int)p->zero;
-  j->gpus_per_node = (int)p->gpus_per_node;
+  j->gpus_per_node = (int)(p->gpus_per_node > 0 ? p->gpus_per_node : g->scaleup_gpus);
   j->dp_overlap = p->dp_overlap;
   j->fsdp_prefetch = p->fsdp_prefetch;
   j->nics_per_node = (int)p->nics_per_node;
@@ -380,6 +394,8 @@ static void training_report(void *self, sim_engine *eng, sim_report *rep)
   sim_report_int(rep, "dp", p->job.dp, "  data parallel");
   sim_report_int(rep, "tp", p->job.tp, "  tensor parallel");
   sim_report_int(rep, "pp", p->job.pp, "  pipeline stages");
+  sim_report_int(rep, "cp", p->job.cp, "  context parallel");
+  sim_report_int(rep, "ep", p->job.ep, "  expert parallel");
   sim_report_int(rep, "micro_batches", st->micro_batches, "micro-batches per iteration");
   sim_report_num(rep, "iteration_time_s", st->iteration_s, "iteration time (s)");
   sim_report_num(rep, "compute_s", st->compute_s, "  compute (s)");
@@ -389,8 +405,10 @@ static void training_report(void *self, sim_engine *eng, sim_report *rep)
   sim_report_num(rep, "dp_exposed_s", st->dp_exposed_s, "  data-parallel reduction not hidden (s)");
   sim_report_num(rep, "optimizer_s", st->optimizer_s, "  optimizer step (s)");
   sim_report_num(rep, "dp_comm_s", st->dp_comm_s, "data-parallel traffic, hidden or not (s)");
+  sim_report_num(rep, "cp_exposed_s", st->cp_exposed_s, "  context-parallel ring attention not hidden (s)");
+  sim_report_num(rep, "ep_exposed_s", st->ep_exposed_s, "  expert-parallel all-to-all not hidden (s)");
   sim_report_num(rep, "exposed_comm_time_s", st->exposed_comm_s,
-                 "exposed communication: tp + pp + dp (s)");
+                 "exposed communication: tp + pp + dp + cp + ep (s)");
   const train_job *j = &p->job;
   char label[160];
   sim_report_str(rep, "node_link", j->node_link ? j->node_link->name : "none", "link inside a node");

@@ -5,7 +5,9 @@
  * submission order, the cluster is never more than fully used, with no
  * failures every job takes exactly its run time plus its checkpoints, and
  * the work lost per failure matches the closed form for exponential
- * failures between checkpoints; bad job lists give file:line errors. */
+ * failures between checkpoints; a training job's recompute_layers and
+ * offload keys act as estimate's flags; bad job lists give file:line
+ * errors. */
 #include <CUnit/CUnit.h>
 #include <math.h>
 #include <stdio.h>
@@ -288,6 +290,54 @@ static void test_training_job_defaults(void)
   free(dir);
 }
 
+/* A training job's recompute_layers and offload keys reach the training
+ * model as the training section's and estimate's do: a job that recomputes
+ * 2 layers of each stage and offloads the optimizer and the activations
+ * runs exactly as `estimate --train --recompute full --recompute-layers 2
+ * --offload optimizer,activations`, and not as the same estimate without
+ * them (the keys are not ignored). */
+static void test_training_job_recompute_offload(void)
+{
+  char *dir = cs_tmpdir("jobs_train_offload");
+  const char *text =
+    "name = \"to\";\n"
+    "jobs = {\n"
+    "  nodes = 2; gpus_per_node = 8;\n"
+    "  list = ( { name = \"t\"; gpus = 16; whole_nodes = true; tp = 2; pp = 2; model = \"llama2-7b\";\n"
+    "             train_tokens = 1e9; global_batch = 64; zero = 1; recompute = \"full\"; recompute_layers = 2;\n"
+    "             offload = [ \"optimizer\", \"activations\" ]; } );\n"
+    "  failures = { checkpoint_s = 0.0; };\n"
+    "};\n";
+  char *cfg = cs_write_file(dir, "to.cfg", text);
+  free(run_summary(dir, "to.cfg", "o", NULL));
+  char path[256];
+  snprintf(path, sizeof path, "%s/o/jobs.csv", dir);
+  row *r;
+  int n = read_jobs(path, &r);
+  result e = RUN("estimate", "--train", "--model", "llama2-7b", "--gpus", "16", "--tp", "2", "--pp", "2",
+                 "--train-tokens", "1e9", "--global-batch", "64", "--zero", "1", "--recompute", "full",
+                 "--recompute-layers", "2", "--offload", "optimizer,activations", "--json");
+  result plain = RUN("estimate", "--train", "--model", "llama2-7b", "--gpus", "16", "--tp", "2", "--pp", "2",
+                     "--train-tokens", "1e9", "--global-batch", "64", "--zero", "1", "--recompute", "full", "--json");
+  CHECK_RC(e, 0);
+  CHECK_RC(plain, 0);
+  CHECK_OUT_HAS(e, "\"offload\": \"optimizer,activations\"");
+  CHECK_OUT_HAS(e, "\"recompute_layers\": 2");
+  double t = NAN, t_plain = NAN;
+  CHECK(json_num(e.out, "failure_free_time_s", &t), "estimate --train: no failure_free_time_s:\n%s", e.out);
+  CHECK(json_num(plain.out, "failure_free_time_s", &t_plain), "no failure_free_time_s:\n%s", plain.out);
+  CHECK(n == 1, "%d rows", n);
+  if (n == 1) {
+    CS_ASSERT_REL(r[0].end - r[0].start, t, 1e-9);
+    CU_ASSERT_TRUE(fabs(r[0].end - r[0].start - t_plain) > 1e-6 * t_plain);
+  }
+  result_free(&e);
+  result_free(&plain);
+  free(r);
+  free(cfg);
+  free(dir);
+}
+
 /* Shares are shares: a run whose GPU-seconds, summed from nanosecond
  * times, come out a few ulp above the jobs' work (this one gave an
  * effective_fraction of 1.0000000000000002) reports at most 1, exactly 1
@@ -457,6 +507,7 @@ int main(void)
     {"failures against the closed form", test_failures},
     {"training job run time from the training model", test_training_job_duration},
     {"training jobs share estimate --train's defaults", test_training_job_defaults},
+    {"training jobs take recompute_layers and offload", test_training_job_recompute_offload},
     {"fractions clamped to [0, 1]", test_fractions_clamped},
     {"serving has priority", test_serving_priority},
     {"autoscaled serving pool", test_autoscale},

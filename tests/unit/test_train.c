@@ -2,7 +2,8 @@
  * against closed forms: FLOP accounting (Narayanan et al. 2021), the 1F1B
  * bubble, the ring all-reduce of gradients, Ethernet against InfiniBand,
  * mixed-precision Adam state under ZeRO, the failure model (Young), the
- * job checks, and `clustersim estimate --train` through the program. */
+ * job checks, the default network per accelerator, and `clustersim
+ * estimate --train` through the program. */
 #include <math.h>
 #include <stdio.h>
 #include <string.h>
@@ -403,6 +404,67 @@ static void test_cli(void)
   result_free(&r);
 }
 
+/* Plain `estimate` (no --train): train_time_s is the wall time, as with
+ * --train (issue 15: one meaning everywhere). By hand for llama2-7b on 8
+ * A100 (fp16, 312 TFLOP/s) at --mfu 0.5: the steady time F = train_flops /
+ * (8 x 312e12 x 0.5), reported as failure_free_time_s; a checkpoint of
+ * 14 B per parameter takes delta = its copy to host memory (an eighth per
+ * GPU over the host link) + its write at 2000/16384 GB/s per GPU; failures
+ * at M = 50,677 h / 8; Young's tau = sqrt(2 delta M); lost per failure L =
+ * (tau + delta)/2 + 600 s; T = F / (1 - delta/tau - L/M). GPU-hours and
+ * cost follow T; --mtbf-gpu-h 0 leaves T = F. */
+static void test_plain_estimate_wall_time(void)
+{
+  result r = RUN("estimate", "--model", "llama2-7b", "--tp", "8", "--train-tokens", "1e12", "--mfu", "0.5", "--json");
+  result off = RUN("estimate", "--model", "llama2-7b", "--tp", "8", "--train-tokens", "1e12", "--mfu", "0.5",
+                   "--mtbf-gpu-h", "0", "--json");
+  CHECK_RC(r, 0);
+  CHECK_RC(off, 0);
+  double flops = NAN, params = NAN, f = NAN, t = NAN, gh = NAN, f_off = NAN, t_off = NAN;
+  CHECK(json_num(r.out, "train_flops", &flops) && json_num(r.out, "params", &params) &&
+            json_num(r.out, "failure_free_time_s", &f) && json_num(r.out, "train_time_s", &t) &&
+            json_num(r.out, "train_gpu_hours", &gh),
+        "%s: missing keys:\n%s", r.cmd, r.out);
+  const gpu_spec *g = gpu("a100-80gb-sxm");
+  CU_ASSERT_PTR_NOT_NULL_FATAL(g);
+  CU_ASSERT_PTR_NOT_NULL_FATAL(g->host_link);
+  double F = flops / (8 * 312e12 * 0.5);
+  CS_ASSERT_REL(f, F, 1e-9);
+  double bytes = 14 * params;
+  double delta = bytes / 8 / (g->host_link->bw_gbs * 1e9) + bytes / (2000.0 / 16384 * 8 * 1e9);
+  double M = 16384.0 * 54 * 24 / 419 * 3600 / 8;
+  double tau = sqrt(2 * delta * M), L = (tau + delta) / 2 + 600;
+  double T = F / (1 - delta / tau - L / M);
+  CS_ASSERT_REL(t, T, 1e-9);
+  CU_ASSERT_TRUE(t > f);
+  CS_ASSERT_REL(gh, T * 8 / 3600, 1e-9);
+  CHECK(json_num(off.out, "failure_free_time_s", &f_off) && json_num(off.out, "train_time_s", &t_off), "%s:\n%s",
+        off.cmd, off.out);
+  CS_ASSERT_REL(t_off, f_off, 1e-12);
+  CS_ASSERT_REL(f_off, F, 1e-9);
+  result_free(&r);
+  result_free(&off);
+}
+
+/* The network between nodes when none is named: InfiniBand NDR for the
+ * NVLink 4 generation, HDR before it; a TPU's data-center network between
+ * its slices (v5e its own, v5p and v4 the v5p's), and every default is a
+ * catalogued link. */
+static void test_default_net_link(void)
+{
+  static const struct { const char *gpu, *link; } cases[] = {
+    {"a100-80gb-sxm", "ib-hdr"}, {"h100-sxm", "ib-ndr"}, {"tpu-v5e", "dcn-v5e"},
+    {"tpu-v5p", "dcn-v5p"},      {"tpu-v4", "dcn-v5p"},
+  };
+  for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+    const gpu_spec *g = gpu(cases[i].gpu);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(g);
+    const char *l = train_default_net_link(g);
+    CHECK(!strcmp(l, cases[i].link), "%s: default network %s, expected %s", cases[i].gpu, l, cases[i].link);
+    CU_ASSERT_PTR_NOT_NULL(link_(l));
+  }
+}
+
 int main(void)
 {
   if (!cs_catalogs()) return 1;
@@ -416,6 +478,8 @@ int main(void)
     {"memory: 16 B/param divided as ZeRO says", test_memory},
     {"failures: Young's interval, MTBF -> infinity", test_failures},
     {"job checks name the field", test_checks},
+    {"default network link: InfiniBand for GPUs, DCN for TPUs", test_default_net_link},
+    {"plain estimate: train_time_s is the wall time (closed form)", test_plain_estimate_wall_time},
     {"estimate --train through the program", test_cli},
     {NULL, NULL},
   };

@@ -3,8 +3,9 @@
  * iteration time; with failures the simulated useful share of the wall
  * time, averaged over seeds, agrees with the first-order closed form
  * (Young/Daly) it is reported beside; the network ports and the FSDP
- * prefetch keys reach the model as `estimate --train` passes them; a job
- * that does not fit or whose degrees do not divide is a file:line error. */
+ * prefetch keys reach the model as `estimate --train` passes them; a TPU
+ * slice is a node and slices meet over DCN; a job that does not fit or
+ * whose degrees do not divide is a file:line error. */
 #include <CUnit/CUnit.h>
 #include <math.h>
 #include <stdio.h>
@@ -142,6 +143,9 @@ static void test_defaults_match_estimate(void)
     {"llama2-13b", "h100-sxm", "32", "4", "2", "256", "4096"},
     {"gpt3-175b", "a100-80gb-sxm", "512", "8", "8", "512", NULL},
     {"llama2-7b", "a100-80gb-sxm", "8", "8", "1", "64", NULL},
+    /* TPUs: a slice is the node (scaleup_gpus), DCN between slices */
+    {"llama2-7b", "tpu-v5p", "512", "2", "1", "512", "4096"},
+    {"llama3.2-1b", "tpu-v5e", "512", "2", "1", "512", NULL},
   };
   static const char *const keys[] = {"iteration_time_s", "memory_per_gpu_bytes", "mfu", "hfu", "iterations",
                                      "tokens_per_s_per_gpu", "dp_comm_s", "exposed_comm_time_s",
@@ -267,6 +271,33 @@ static void test_bad(void)
   free(dir);
 }
 
+/* A TPU slice is the training section's node by default (the chip's
+ * scaleup_gpus: 256 for v5e) and slices meet over the chip's DCN link, not
+ * InfiniBand: 512 v5e chips reduce gradients over dcn-v5e. gpus_per_node
+ * is no longer capped at 1024: 2,048 (beyond the old cap) puts all 512
+ * chips on ICI, whose gradient reduction is faster (here it hides under
+ * backward either way). */
+static void test_tpu_slices(void)
+{
+  char *dir = cs_tmpdir("training_tpu");
+  const char *fmt = "name = \"tpu\";\ntraining = {\n  model = \"llama3.2-1b\"; gpu = \"tpu-v5e\"; gpus = 512; tp = 2;\n"
+                    "  global_batch = 512; train_tokens = 1e10; %s\n};\n";
+  char text[512];
+  snprintf(text, sizeof text, fmt, "");
+  free(cs_write_file(dir, "slices.cfg", text));
+  snprintf(text, sizeof text, fmt, "gpus_per_node = 2048;");
+  free(cs_write_file(dir, "one.cfg", text));
+  char *a = summary(dir, "slices.cfg", "a", "1"), *b = summary(dir, "one.cfg", "b", "1");
+  CHECK(a && strstr(a, "\"net_link\": \"dcn-v5e\""), "default network of a TPU v5e: %s", a ? a : "(none)");
+  /* two 256-chip slices: the gradients cross DCN; one "node" of 2,048: they do not */
+  CU_ASSERT_TRUE(num(a, "link_net_busy_fraction") > 0);
+  CU_ASSERT_EQUAL(num(b, "link_net_busy_fraction"), 0);
+  CU_ASSERT_TRUE(num(b, "dp_comm_s") < num(a, "dp_comm_s"));
+  free(a);
+  free(b);
+  free(dir);
+}
+
 int main(void)
 {
   static const cs_test tests[] = {
@@ -275,6 +306,7 @@ int main(void)
     {"nics_per_node and fsdp_prefetch as estimate --train", test_keys_match_estimate},
     {"estimate --train equals the training section (defaults unset)", test_defaults_match_estimate},
     {"effective_fraction clamped to 1", test_effective_fraction_clamped},
+    {"TPU slices as nodes, DCN between them; gpus_per_node past 1024", test_tpu_slices},
     {"bad training sections", test_bad},
     {NULL, NULL},
   };

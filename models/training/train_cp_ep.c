@@ -1,0 +1,147 @@
+/* models/training/train_cp_ep.c: context parallelism (ring attention over
+ * cp ranks) and expert parallelism (routed experts sharded over ep ranks,
+ * all-to-all dispatch and combine) in a training job, as Megatron-Core
+ * lays them out (train.h): their well-formedness, the communication of a
+ * layer and how much of it compute hides, the gradient reduction of the
+ * routed experts over their own data-parallel group, the memory they
+ * change (parameters by ep, ZeRO shards over dp x cp), and DeepSeek-V3's
+ * DualPipe schedule. Pure functions: train_step.c and train_memory.c call
+ * them; the model's side of MoE (widths, parameters, imbalance) is in
+ * train_moe.c. */
+#include <math.h>
+#include <stdio.h>
+
+#include "models/training/train.h"
+
+/* Bytes of a K, V (or dK, dV) value and of a token's hidden value sent by
+ * ring attention and the all-to-all: 16-bit. */
+#define TRAIN_CP_BYTES 2.0
+#define TRAIN_EP_BYTES 2.0
+
+const char *train_cpep_check(const train_job *j, char *msg, size_t n)
+{
+  const llm_arch *m = j->model;
+  if (j->cp < 1 || j->ep < 1)
+    return snprintf(msg, n, "cp and ep must be >= 1 (cp %d, ep %d)", j->cp, j->ep), j->cp < 1 ? "cp" : "ep";
+  if (j->cp > 1 && !j->flash_attention)
+    return snprintf(msg, n, "context parallelism (cp %d) runs ring attention in fused attention kernels "
+                    "(Transformer Engine): it needs flash_attention", j->cp), "cp";
+  if (j->cp > 1 && j->seq_len % (2 * j->cp) != 0)
+    return snprintf(msg, n, "sequence length %d does not split into 2 x cp = %d equal chunks (the causal "
+                    "load-balanced split of Megatron-Core)", j->seq_len, 2 * j->cp), "cp";
+  if ((j->cp > 1 || j->ep > 1 || j->dualpipe) && j->zero >= 3)
+    return snprintf(msg, n, "ZeRO 3 (FSDP) with context parallelism, expert parallelism or DualPipe is not modelled "
+                    "(expected zero 0..2: Megatron-Core's distributed optimizer is ZeRO 1)"), "zero";
+  if (j->ep > 1 && m->experts <= 1)
+    return snprintf(msg, n, "expert parallelism (ep %d) needs a model with routed experts, and %s has none", j->ep,
+                    m->name), "ep";
+  if (j->ep > 1 && (j->dp * j->cp) % j->ep != 0)
+    return snprintf(msg, n, "ep %d does not divide dp x cp = %d x %d = %d (the experts are sharded over the "
+                    "data-parallel x context-parallel ranks)", j->ep, j->dp, j->cp, j->dp * j->cp), "ep";
+  if (j->ep > 1 && m->experts % j->ep != 0)
+    return snprintf(msg, n, "ep %d does not divide %s's %lld experts", j->ep, m->name, (long long)m->experts), "ep";
+  if (j->expert_imbalance < 1)
+    return snprintf(msg, n, "expert imbalance %g is below 1 (max / mean tokens of an expert)", j->expert_imbalance),
+           "expert_imbalance";
+  if (j->dualpipe) {
+    int mb = train_micro_batches(j);
+    if (j->pp < 2 || j->pp % 2 || j->interleave != 1)
+      return snprintf(msg, n, "DualPipe needs an even number of pipeline stages and no interleaving (pp %d, "
+                      "interleave %d)", j->pp, j->interleave), "dualpipe";
+    if (mb % 2 || mb < j->pp)
+      return snprintf(msg, n, "DualPipe needs an even number of micro-batches, at least pp (%d micro-batches, pp %d)",
+                      mb, j->pp), "dualpipe";
+  }
+  return NULL;
+}
+
+int train_grad_ranks(const train_job *j) { return j->dp * j->cp; }
+
+/* K and V widths per token on one tensor-parallel rank: the kv heads
+ * split over tp (replicated when fewer than tp); MLA up-projects per head
+ * before attention (heads x qk width + heads x v width, split by tp). */
+static double kv_width(const llm_arch *m, int tp)
+{
+  if (llm_is_mla(m)) return (double)m->heads * (llm_qk_head_dim(m) + llm_v_head_dim(m)) / tp;
+  double kv_heads = (double)(m->kv_heads > 0 ? m->kv_heads : m->heads);
+  return 2 * llm_kv_dim(m) / (kv_heads < tp ? kv_heads : tp);
+}
+
+void train_par_layer(const train_job *j, double attn_fwd_s, double attn_bwd_s, double layer_s, train_par_cost *o)
+{
+  *o = (train_par_cost){0};
+  const llm_arch *m = j->model;
+  double tokens = (double)j->micro_batch * j->seq_len / j->cp;
+  if (j->cp > 1) {
+    /* the ring's neighbours are tp apart: inside a node while the cp
+     * group is, else its boundary hops cross the network (each GPU with
+     * its own port) */
+    o->cp_net = j->tp * j->cp > j->gpus_per_node && j->net_link;
+    o->cp_link = o->cp_net ? j->net_link : j->node_link;
+    double bytes = tokens * kv_width(m, j->tp) * TRAIN_CP_BYTES, steps = j->cp - 1;
+    double step_f = net_p2p_s(o->cp_link, bytes), step_b = net_p2p_s(o->cp_link, 2 * bytes);
+    o->cp_fwd = steps * step_f;
+    o->cp_bwd = steps * step_b;
+    o->cp_fwd_exposed = steps * fmax(0, step_f - attn_fwd_s / j->cp);
+    o->cp_bwd_exposed = steps * fmax(0, step_b - attn_bwd_s / j->cp);
+  }
+  double share = train_moe_layer_share(m);
+  if (j->ep > 1 && share > 0) {
+    int span = j->tp * j->ep;
+    o->ep_net = span > j->gpus_per_node && j->net_link;
+    o->ep_link = o->ep_net ? j->net_link : j->node_link;
+    net_link l = train_group_link(j, span, j->tp);
+    double bytes = tokens / j->tp * (double)m->experts_active * (double)m->hidden * TRAIN_EP_BYTES;
+    double a2a = net_alltoall_s(&l, j->ep, bytes);
+    o->ep_fwd = share * 2 * a2a;  /* dispatch and combine */
+    o->ep_bwd = 2 * o->ep_fwd;    /* their gradients */
+    double hidden = j->dualpipe ? fmin(o->ep_fwd + o->ep_bwd, layer_s) : 0;
+    double keep = o->ep_fwd + o->ep_bwd > 0 ? 1 - hidden / (o->ep_fwd + o->ep_bwd) : 0;
+    o->ep_fwd_exposed = keep * o->ep_fwd;
+    o->ep_bwd_exposed = keep * o->ep_bwd;
+  }
+}
+
+void train_cpep_memory(const train_job *j, train_memory *o)
+{
+  double x = j->ep > 1 ? train_routed_params(j->model) / ((double)j->tp * j->pp * j->ep) : 0;
+  double dense = llm_params(j->model) / ((double)j->tp * j->pp) - (j->ep > 1 ? x * j->ep : 0);
+  double copies = j->dualpipe ? 2 : 1;
+  double d = train_grad_ranks(j), de = d / j->ep;
+  o->params = copies * (dense + x);
+  o->expert_params = copies * x;
+  o->weights = copies * 2 * (dense / (j->zero >= 3 ? d : 1) + x / (j->zero >= 3 ? de : 1));
+  o->grads = copies * 2 * (dense / (j->zero >= 2 ? d : 1) + x / (j->zero >= 2 ? de : 1));
+  o->optimizer = copies * 12 * (dense / (j->zero >= 1 ? d : 1) + x / (j->zero >= 1 ? de : 1));
+}
+
+double train_updated_params(const train_job *j, const train_memory *mem)
+{
+  double dense = mem->params - mem->expert_params;
+  if (j->zero < 1) return dense + mem->expert_params;
+  return dense / train_grad_ranks(j) + mem->expert_params / ((double)train_grad_ranks(j) / j->ep);
+}
+
+double train_expert_grad_s(const train_job *j, const train_memory *mem, double grad_bytes)
+{
+  int ranks = train_grad_ranks(j) / j->ep;
+  if (mem->expert_params <= 0 || ranks <= 1) return 0;
+  /* an expert's replicas are ep x tp apart, over the tp x dp x cp GPUs of
+   * a stage */
+  net_link l = train_group_link(j, j->tp * j->dp * j->cp, j->tp * j->ep);
+  double bytes = mem->expert_params * grad_bytes;
+  return j->zero == 0 ? net_allreduce_s(&l, ranks, bytes, NET_RING)
+                      : net_reduce_scatter_s(&l, ranks, bytes) + net_allgather_s(&l, ranks, bytes);
+}
+
+double train_dualpipe_time(int p, int m, const double *f, const double *b)
+{
+  double fb = 0, ff = 0, bb = 0;
+  for (int s = 0; s < p; s++)
+    if (f[s] + b[s] > fb) {
+      fb = f[s] + b[s];
+      ff = f[s];
+      bb = b[s];
+    }
+  return m * fb + (p / 2.0 - 1) * (ff + bb / 2);
+}

@@ -1,0 +1,362 @@
+/* tests/unit/test_train_cpep.c: context and expert parallelism in the
+ * training model (models/training/train_cp_ep.c, train_moe.c): ring
+ * attention and all-to-all traffic by hand, the layout rule GPUs = tp x cp
+ * x pp x dp with ep dividing dp x cp, activations falling as 1/cp, expert
+ * parameters divided by ep, MoE weight matrices counted from the catalog's
+ * widths, DualPipe's bubble, exposed communication as the sum of its
+ * parts, and `estimate --train --cp --ep` and `training.ep` through the
+ * program. */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "models/training/train.h"
+#include "sim/catalog.h"
+#include "cattest.h"
+#include "clitest.h"
+#include "testutil.h"
+
+static const gpu_spec *gpu(const char *n) { return sim_catalog_find(cs_catalogs(), "gpus", n); }
+static const net_link *link_(const char *n) { return sim_catalog_find(cs_catalogs(), "links", n); }
+static const llm_arch *model(const char *n) { return sim_catalog_find(cs_catalogs(), "models", n); }
+
+/* A Llama-style model: h 4096, 32 heads, kv_heads kv, gated MLP. */
+static llm_arch llama(int64_t kv)
+{
+  return (llm_arch){.name = "llama", .layers = 32, .hidden = 4096, .heads = 32, .kv_heads = kv, .ffn = 11008,
+                    .vocab = 32000, .max_context = 131072, .ffn_kind = LLM_FFN_GATED, .positions = LLM_POS_ROTARY,
+                    .norm = LLM_NORM_RMS, .experts = 1, .experts_active = 1, .dropout_free = true};
+}
+
+static void job(train_job *j, const llm_arch *m, int tp, int cp, int pp, int dp)
+{
+  train_job_init(j, m, gpu("h100-sxm"));
+  j->tp = tp;
+  j->cp = cp;
+  j->pp = pp;
+  j->dp = dp;
+  j->net_link = link_("ib-ndr");
+  j->seq_len = 8192;
+  j->global_batch = 8 * dp;
+  j->seq_parallel = tp > 1;
+}
+
+/* Ring attention, per layer and micro-batch of one 8,192-token sequence
+ * over cp = 4: each rank holds 8192 / 4 = 2048 tokens and sends its K and
+ * V, 2048 x (2 x 4096) x 2 B = 33,554,432 B, cp - 1 = 3 times forward;
+ * backward K, V and dK, dV: 67,108,864 B, 3 times. With GQA (8 kv heads)
+ * over tp 8, each rank's K and V are one head's: 2048 x 2 x 128 x 2 B. */
+static void test_cp_traffic(void)
+{
+  llm_arch m = llama(32);
+  train_job j;
+  job(&j, &m, 1, 4, 1, 1);
+  char why[512];
+  CU_ASSERT_PTR_NULL(train_job_check(&j, why, sizeof why));
+  const net_link *nv = j.node_link;
+  train_par_cost c;
+  train_par_layer(&j, 0, 0, 1, &c);
+  CU_ASSERT_PTR_EQUAL(c.cp_link, nv);  /* 4 GPUs: inside a node */
+  CU_ASSERT_FALSE(c.cp_net);
+  CS_ASSERT_REL(c.cp_fwd, 3 * net_p2p_s(nv, 33554432.0), 1e-12);
+  CS_ASSERT_REL(c.cp_bwd, 3 * net_p2p_s(nv, 67108864.0), 1e-12);
+  /* no attention to hide under: all exposed; much of it: none */
+  CS_ASSERT_REL(c.cp_fwd_exposed, c.cp_fwd, 1e-12);
+  CS_ASSERT_REL(c.cp_bwd_exposed, c.cp_bwd, 1e-12);
+  train_par_layer(&j, 1.0, 2.5, 1, &c);
+  CU_ASSERT_EQUAL(c.cp_fwd_exposed, 0);
+  CU_ASSERT_EQUAL(c.cp_bwd_exposed, 0);
+  /* each step hides under a quarter of the attention: step - attn / 4 */
+  double step = net_p2p_s(nv, 33554432.0);
+  train_par_layer(&j, 2 * step, 0, 1, &c);
+  CS_ASSERT_REL(c.cp_fwd_exposed, 3 * (step - step / 2), 1e-12);
+  CU_ASSERT_EQUAL(c.ep_fwd + c.ep_bwd, 0);  /* a dense model: no all-to-all */
+
+  /* tp 8 x cp 2 = 16 GPUs: the ring's hops cross nodes, on the network */
+  llm_arch g = llama(8);
+  job(&j, &g, 8, 2, 1, 1);
+  CU_ASSERT_PTR_NULL(train_job_check(&j, why, sizeof why));
+  train_par_layer(&j, 0, 0, 1, &c);
+  CU_ASSERT_TRUE(c.cp_net);
+  CU_ASSERT_PTR_EQUAL(c.cp_link, link_("ib-ndr"));
+  CS_ASSERT_REL(c.cp_fwd, 1 * net_p2p_s(link_("ib-ndr"), 4096.0 * 2 * 128 * 2), 1e-12);
+}
+
+/* Mixtral 8x7B (h 4096, top-2 of 8 experts, every layer MoE), a 4,096-token
+ * micro-batch, ep 8 over dp 8: dispatch and combine each send 4096 x 2 x
+ * 4096 x 2 B = 67,108,864 B per GPU (its own slice included) in an
+ * all-to-all of 8 on NVLink; forward twice that, backward four times. */
+static void test_ep_traffic(void)
+{
+  const llm_arch *m = model("mixtral-8x7b");
+  train_job j;
+  job(&j, m, 1, 1, 1, 8);
+  j.seq_len = 4096;
+  j.ep = 8;
+  char why[512];
+  CU_ASSERT_PTR_NULL(train_job_check(&j, why, sizeof why));
+  train_par_cost c;
+  train_par_layer(&j, 0, 0, 1, &c);
+  double a2a = net_alltoall_s(j.node_link, 8, 67108864.0);
+  CU_ASSERT_FALSE(c.ep_net);
+  CS_ASSERT_REL(c.ep_fwd, 2 * a2a, 1e-12);
+  CS_ASSERT_REL(c.ep_bwd, 4 * a2a, 1e-12);
+  CS_ASSERT_REL(c.ep_fwd_exposed + c.ep_bwd_exposed, 6 * a2a, 1e-12);  /* nothing hides it by default */
+  /* DualPipe hides it under the paired micro-batch's compute */
+  j.dualpipe = true;
+  train_par_layer(&j, 0, 0, 4 * a2a, &c);
+  CS_ASSERT_REL(c.ep_fwd_exposed + c.ep_bwd_exposed, 2 * a2a, 1e-12);
+  train_par_layer(&j, 0, 0, 100 * a2a, &c);
+  CU_ASSERT_EQUAL(c.ep_fwd_exposed + c.ep_bwd_exposed, 0);
+  j.dualpipe = false;
+  /* tp 2 x ep 8 spans 16 GPUs: the network, half the tokens per tp rank */
+  job(&j, m, 2, 1, 1, 8);
+  j.seq_len = 4096;
+  j.ep = 8;
+  CU_ASSERT_PTR_NULL(train_job_check(&j, why, sizeof why));
+  train_par_layer(&j, 0, 0, 1, &c);
+  CU_ASSERT_TRUE(c.ep_net);
+  net_link l = train_group_link(&j, 16, 2);
+  CS_ASSERT_REL(c.ep_fwd, 2 * net_alltoall_s(&l, 8, 33554432.0), 1e-12);
+  /* imbalance 1.52 on the busiest of 8 ranks holding one expert each: 1.52;
+   * with ep 2 (4 experts a rank): 1 + 0.52 x 2 / 8 = 1.13 */
+  CS_ASSERT_REL(train_expert_stretch(&j), 1.52, 1e-12);
+  j.ep = 2;
+  CS_ASSERT_REL(train_expert_stretch(&j), 1.13, 1e-12);
+  j.ep = 1;
+  CU_ASSERT_EQUAL(train_expert_stretch(&j), 1);
+}
+
+/* GPUs = tp x cp x pp x dp; ep divides dp x cp and the experts; cp needs
+ * fused attention and a sequence in 2 cp chunks; the fields are named. */
+static void test_layout(void)
+{
+  const llm_arch *mx = model("mixtral-8x7b");
+  llm_arch d = llama(32);
+  train_job j;
+  char why[512];
+  job(&j, &d, 2, 4, 2, 3);
+  CU_ASSERT_EQUAL(train_job_gpus(&j), 2 * 4 * 2 * 3);
+  CU_ASSERT_EQUAL(train_grad_ranks(&j), 4 * 3);
+  j.ep = 2;
+  CU_ASSERT_STRING_EQUAL(train_job_check(&j, why, sizeof why), "ep");  /* a dense model */
+  CU_ASSERT_PTR_NOT_NULL(strstr(why, "has none"));
+  job(&j, mx, 1, 1, 1, 3);
+  j.ep = 2;
+  CU_ASSERT_STRING_EQUAL(train_job_check(&j, why, sizeof why), "ep");
+  CU_ASSERT_PTR_NOT_NULL(strstr(why, "ep 2 does not divide dp x cp = 3 x 1 = 3"));
+  job(&j, mx, 1, 2, 1, 3);  /* dp x cp = 6: ep 2 divides */
+  j.ep = 2;
+  CU_ASSERT_PTR_NULL(train_job_check(&j, why, sizeof why));
+  j.ep = 3;  /* divides 6, not 8 experts */
+  CU_ASSERT_STRING_EQUAL(train_job_check(&j, why, sizeof why), "ep");
+  CU_ASSERT_PTR_NOT_NULL(strstr(why, "8 experts"));
+  job(&j, &d, 1, 4, 1, 1);
+  j.flash_attention = false;
+  CU_ASSERT_STRING_EQUAL(train_job_check(&j, why, sizeof why), "cp");
+  j.flash_attention = true;
+  j.seq_len = 8196;  /* not a multiple of 2 x 4 */
+  CU_ASSERT_STRING_EQUAL(train_job_check(&j, why, sizeof why), "cp");
+  j.seq_len = 8192;
+  j.zero = 3;
+  CU_ASSERT_STRING_EQUAL(train_job_check(&j, why, sizeof why), "zero");
+  d.layers = 36;
+  job(&j, &d, 1, 1, 3, 1);
+  j.global_batch = 6;
+  CU_ASSERT_PTR_NULL(train_job_check(&j, why, sizeof why));
+  j.dualpipe = true;
+  CU_ASSERT_STRING_EQUAL(train_job_check(&j, why, sizeof why), "dualpipe");  /* odd pp */
+}
+
+/* Activations per GPU fall as 1/cp: every term a layer keeps (with fused
+ * attention) and the logits are per token. */
+static void test_memory_cp(void)
+{
+  llm_arch d = llama(8);
+  train_job a, b;
+  job(&a, &d, 1, 1, 1, 1);
+  job(&b, &d, 1, 4, 1, 1);
+  a.seq_len = b.seq_len = 32768;
+  for (int lvl = LLM_RECOMPUTE_NONE; lvl <= LLM_RECOMPUTE_FULL; lvl++) {
+    a.recompute = b.recompute = lvl;
+    CS_ASSERT_REL(train_layer_activation_bytes(&b, lvl), train_layer_activation_bytes(&a, lvl) / 4, 1e-12);
+    train_memory ma, mb;
+    train_memory_need(&a, &ma);
+    train_memory_need(&b, &mb);
+    CS_ASSERT_REL(mb.activations, ma.activations / 4, 1e-12);
+    CS_ASSERT_REL(mb.weights, ma.weights, 1e-12);  /* replicated over cp */
+  }
+  /* ZeRO 1 shards the optimizer over dp x cp = 4 */
+  a.zero = b.zero = 1;
+  train_memory ma, mb;
+  train_memory_need(&a, &ma);
+  train_memory_need(&b, &mb);
+  CS_ASSERT_REL(mb.optimizer, ma.optimizer / 4, 1e-12);
+}
+
+/* Mixtral's routed experts: 32 layers x 8 experts x 3 x 4096 x 14336 =
+ * 45,097,156,608 parameters; ep 8 leaves 1/8 of them on a GPU; with dp 8
+ * their ZeRO-1 shard is over dp x cp / ep = 1 rank, the rest's over 8. */
+static void test_memory_ep(void)
+{
+  const llm_arch *m = model("mixtral-8x7b");
+  double x = 45097156608.0, p = llm_params(m);
+  CU_ASSERT_EQUAL(train_routed_params(m), x);
+  train_job j;
+  job(&j, m, 1, 1, 1, 8);
+  j.seq_len = 4096;
+  j.ep = 8;
+  j.zero = 1;
+  train_memory mem;
+  train_memory_need(&j, &mem);
+  CS_ASSERT_REL(mem.expert_params, x / 8, 1e-12);
+  CS_ASSERT_REL(mem.params, p - x + x / 8, 1e-12);
+  CS_ASSERT_REL(mem.weights, 2 * (p - x + x / 8), 1e-12);
+  CS_ASSERT_REL(mem.optimizer, 12 * ((p - x) / 8 + x / 8), 1e-12);
+  CS_ASSERT_REL(train_updated_params(&j, &mem), (p - x) / 8 + x / 8, 1e-12);
+  /* DualPipe keeps two copies of a stage's parameters */
+  j.pp = 2;
+  j.global_batch = 64;
+  j.dualpipe = true;
+  train_memory two;
+  train_memory_need(&j, &two);
+  CS_ASSERT_REL(two.weights, 2 * 2 * (p - x + x / 8) / 2, 1e-12);
+}
+
+/* The weight matrices a token multiplies. Mixtral: attention 2 h q + 2 h kv
+ * (q = 4096, kv = 1024) and 2 experts of 3 x 4096 x 14336: exactly the
+ * count before expert widths were read. DeepSeek-V3 (MLA; 1 shared + top-8
+ * of 256 experts of 2048; 3 dense layers of 18432 of 61), by hand:
+ *   attention 7168 x 1536 + 1536 x 128 x 192 + 7168 x 576 + 512 x 128 x 256
+ *             + 128 x 128 x 7168 = 187,105,280
+ *   routed 8 x 3 x 7168 x 2048 = 352,321,536, shared 44,040,192, dense MLP
+ *   3 x 7168 x 18432 = 396,361,728; averaged, 58 of 61 layers MoE. */
+static void test_moe_matrices(void)
+{
+  const llm_arch *mx = model("mixtral-8x7b");
+  double h = 4096, q = 4096, kv = 1024, f = 14336;
+  CU_ASSERT_EQUAL(train_layer_matrix_params(mx), 2 * h * q + 2 * h * kv + 2 * (3 * h * f));
+  const llm_arch *ds = model("deepseek-v3");
+  train_layer_matrices x;
+  train_layer_matrices_of(ds, &x);
+  CS_ASSERT_REL(x.attn, 187105280.0, 1e-12);
+  CS_ASSERT_REL(x.routed, 58.0 / 61 * 352321536.0, 1e-12);
+  CS_ASSERT_REL(x.mlp, 58.0 / 61 * 44040192.0 + 3.0 / 61 * 396361728.0, 1e-12);
+  /* with the output head, 2 x this per token is the 37B active parameters'
+   * forward (the router, norms and the embedding lookup aside) */
+  double active = 61 * train_layer_matrix_params(ds) + 129280.0 * 7168;
+  CS_ASSERT_REL(active, llm_matmul_params(ds), 0.01);
+  CS_ASSERT_REL(active, 37e9, 0.03);
+  /* MLA's attention FLOPs use its widths: heads x (192 + 128) / 2 */
+  CU_ASSERT_EQUAL(llm_attn_width(ds), 128 * (192 + 128) / 2.0);
+}
+
+/* DualPipe: m (f + b) + (p/2 - 1)(f + b/2); p 4, m 8, f 1, b 2: 24 + 2 =
+ * 26, against 1F1B's (m + p - 1)(f + b) = 33. */
+static void test_dualpipe(void)
+{
+  double f[4] = {1, 1, 1, 1}, b[4] = {2, 2, 2, 2}, none[4] = {0, 0, 0, 0};
+  CS_ASSERT_REL(train_dualpipe_time(4, 8, f, b), 26, 1e-12);
+  CS_ASSERT_REL(train_pipeline_time(4, 8, 1, f, b, none), 33, 1e-12);
+  b[3] = 3;  /* the busiest stage sets it: 8 x 4 + 1 x (1 + 1.5) */
+  CS_ASSERT_REL(train_dualpipe_time(4, 8, f, b), 34.5, 1e-12);
+}
+
+/* exposed_comm = tp + pp + dp + cp + ep, and the iteration is the sum of
+ * its parts; cp = ep = 1 leaves cp and ep at exactly 0. */
+static void test_exposed_sum(void)
+{
+  const llm_arch *m = model("mixtral-8x7b");
+  train_job j;
+  job(&j, m, 8, 2, 2, 2);  /* tp 8 x cp 2: the ring crosses nodes and shows */
+  j.ep = 4;
+  j.seq_len = 2048;
+  j.global_batch = 64;
+  j.recompute = LLM_RECOMPUTE_SELECTIVE;
+  char why[512];
+  CU_ASSERT_PTR_NULL(train_job_check(&j, why, sizeof why));
+  train_step_result r;
+  train_step(&j, &r);
+  CU_ASSERT_TRUE(r.cp_exposed_s > 0 && r.ep_exposed_s > 0 && r.tp_comm_s > 0 && r.pp_comm_s > 0);
+  CU_ASSERT_TRUE(r.cp_comm_s >= r.cp_exposed_s && r.ep_comm_s >= r.ep_exposed_s);
+  CS_ASSERT_REL(r.exposed_comm_s, r.tp_comm_s + r.pp_comm_s + r.dp_exposed_s + r.cp_exposed_s + r.ep_exposed_s,
+                1e-12);
+  CS_ASSERT_REL(r.iteration_s,
+                r.compute_s + r.tp_comm_s + r.cp_exposed_s + r.ep_exposed_s + r.bubble_s + r.pp_comm_s +
+                    r.dp_exposed_s + r.optimizer_s + r.offload_exposed_s,
+                1e-9);
+  CU_ASSERT_EQUAL(train_job_gpus(&j), 64);
+  /* model FLOPs do not depend on cp or ep */
+  train_job one;
+  job(&one, m, 8, 1, 2, 4);
+  one.seq_len = 2048;
+  one.global_batch = 64;
+  CS_ASSERT_REL(train_model_flops(&one), r.model_flops, 1e-12);
+  j.cp = 1;
+  j.ep = 1;
+  train_step(&j, &r);
+  CU_ASSERT_EQUAL(r.cp_exposed_s, 0);
+  CU_ASSERT_EQUAL(r.ep_exposed_s, 0);
+  CU_ASSERT_EQUAL(r.exposed_comm_s, r.tp_comm_s + r.pp_comm_s + r.dp_exposed_s);
+}
+
+static void test_cli(void)
+{
+  result r = RUN("estimate", "--train", "--model", "mixtral-8x7b", "--gpu", "h100-sxm", "--gpus", "64", "--tp", "2",
+                 "--cp", "2", "--pp", "2", "--ep", "8", "--global-batch", "256", "--seq-len", "8192", "--seq-parallel",
+                 "--json");
+  CHECK_RC(r, 0);
+  double v[8];
+  static const char *const keys[] = {"cp", "ep", "dp", "cp_exposed_s", "ep_exposed_s", "exposed_comm_time_s",
+                                     "tp_comm_s", "pp_comm_s"};
+  for (int i = 0; i < 8; i++) CHECK(json_num(r.out, keys[i], &v[i]), "%s: no \"%s\" in:\n%s", r.cmd, keys[i], r.out);
+  CHECK(v[0] == 2 && v[1] == 8 && v[2] == 8, "%s: cp %g ep %g dp %g (expected 2, 8, 64 / (2 x 2 x 2) = 8)", r.cmd,
+        v[0], v[1], v[2]);
+  double dpx = 0;
+  json_num(r.out, "dp_exposed_s", &dpx);
+  CS_CHECK_REL(v[5], v[6] + v[7] + dpx + v[3] + v[4], 1e-9, "exposed_comm_time_s = tp + pp + dp + cp + ep");
+  result_free(&r);
+
+  r = RUN("estimate", "--train", "--model", "mixtral-8x7b", "--gpu", "h100-sxm", "--gpus", "24", "--ep", "16",
+          "--global-batch", "48");
+  CHECK_RC(r, 2);
+  CHECK_ERR_HAS(r, "--ep");
+  CHECK_ERR_HAS(r, "ep 16 does not divide dp x cp = 24 x 1 = 24");
+  result_free(&r);
+  r = RUN("estimate", "--train", "--model", "llama2-7b", "--gpus", "24", "--tp", "8", "--cp", "2");
+  CHECK_RC(r, 2);
+  CHECK_ERR_HAS(r, "--gpus 24 is not a multiple of tp x cp x pp = 8 x 2 x 1");
+  result_free(&r);
+
+  char *dir = cs_tmpdir("train_cpep");
+  char *cfg = cs_write_file(dir, "ep.cfg",
+                            "name = \"ep\";\ntraining = {\n  model = \"mixtral-8x7b\"; gpu = \"h100-sxm\"; gpus = 24;\n"
+                            "  ep = 16;\n  global_batch = 48; seq_len = 4096;\n  train_tokens = 1e9;\n};\n");
+  r = run_in(dir, "check", "ep.cfg", (const char *)NULL);
+  CHECK_RC(r, 2);
+  CHECK_ERR_HAS(r, "training.ep: ep 16 does not divide dp x cp");
+  result_free(&r);
+  free(cfg);
+  free(dir);
+}
+
+int main(void)
+{
+  if (!cs_catalogs()) return 1;
+  static const cs_test tests[] = {
+    {"ring attention traffic by hand", test_cp_traffic},
+    {"all-to-all traffic by hand, imbalance", test_ep_traffic},
+    {"layout: GPUs = tp x cp x pp x dp, ep divides dp x cp", test_layout},
+    {"activations fall as 1/cp", test_memory_cp},
+    {"expert parameters divided by ep", test_memory_ep},
+    {"MoE and MLA weight matrices by hand", test_moe_matrices},
+    {"DualPipe bubble", test_dualpipe},
+    {"exposed communication is the sum of its parts", test_exposed_sum},
+    {"estimate --train --cp --ep, training.ep", test_cli},
+    {NULL, NULL},
+  };
+  int rc = cs_run_suite("train_cpep", tests);
+  cs_catalogs_free();
+  return rc;
+}
