@@ -14,7 +14,9 @@
  * Training on GPU Clusters Using Megatron-LM", sec. 3; Megatron-Core's and
  * NeMo's auto-configurators): tp powers of two within a node, pp dividing
  * the layers (the training model has equal stages only: no uneven split),
- * dp = GPUs / (tp x pp), micro-batches dividing global batch / dp,
+ * cp 1, 2, 4, 8 (context parallelism), dp = GPUs / (tp x cp x pp), ep
+ * the powers of two dividing the experts and dp x cp (MoE models only),
+ * micro-batches dividing global batch / dp,
  * interleaving by virtual stages that divide a stage's layers with the
  * micro-batches a multiple of pp, the scenario's ZeRO stages, sequence
  * parallelism on with tp > 1 (it only saves memory and element-wise time
@@ -34,8 +36,8 @@
 
 #define GIB 1073741824.0
 
-const char *const plan_train_dim_names[PLAN_DIMS] = {"tp", "pp", "dp", "micro_batch", "interleave", "zero",
-                                                     "seq_parallel", "recompute"};
+const char *const plan_train_dim_names[PLAN_DIMS] = {"tp", "cp", "pp", "dp", "ep", "micro_batch", "interleave",
+                                                     "zero", "seq_parallel", "recompute"};
 
 /* ---- the dimensions ---- */
 
@@ -74,10 +76,22 @@ static int tp_values(const plan_train_space *s, const train_job *j, const plan_t
 }
 static void tp_set(train_job *j, int v) { j->tp = v; }
 
+/* cp: 1, 2, 4, 8 ranks a sequence is split over (ring attention), as
+ * the GPUs allow; train_cpep_check (in train_job_check) rejects a
+ * sequence that does not split. */
+static int cp_values(const plan_train_space *s, const train_job *j, const plan_train_layout *l, int *v,
+                     const char **cat, char *why, size_t n)
+{
+  int k = 0;
+  for (int c = 1; c <= 8 && (l->gpus / j->tp) % c == 0; c *= 2) v[k++] = c;
+  return k;
+}
+static void cp_set(train_job *j, int v) { j->cp = v; }
+
 static int pp_values(const plan_train_space *s, const train_job *j, const plan_train_layout *l, int *v,
                      const char **cat, char *why, size_t n)
 {
-  int k = 0, per = l->gpus / j->tp;
+  int k = 0, per = l->gpus / (j->tp * j->cp);
   long layers = (long)j->model->layers;
   for (long d = 1; d <= layers && d <= per && k < PLAN_TRAIN_MAX_VALUES; d++)
     if (layers % d == 0 && per % d == 0) v[k++] = (int)d;
@@ -103,6 +117,19 @@ static int dp_values(const plan_train_space *s, const train_job *j, const plan_t
   return 1;
 }
 static void dp_set(train_job *j, int v) { j->dp = v; }
+
+/* ep: with routed experts, the powers of two dividing the experts and dp x
+ * cp (Megatron-Core's rule); 1 for a dense model. */
+static int ep_values(const plan_train_space *s, const train_job *j, const plan_train_layout *l, int *v,
+                     const char **cat, char *why, size_t n)
+{
+  int k = 0;
+  long experts = j->model->experts > 1 ? (long)j->model->experts : 1;
+  for (long e = 1; e <= experts && k < PLAN_TRAIN_MAX_VALUES; e *= 2)
+    if (experts % e == 0 && ((long)j->dp * j->cp) % e == 0) v[k++] = (int)e;
+  return k;
+}
+static void ep_set(train_job *j, int v) { j->ep = v; }
 
 static int mb_values(const plan_train_space *s, const train_job *j, const plan_train_layout *l, int *v,
                      const char **cat, char *why, size_t n)
@@ -156,14 +183,17 @@ static void rc_set(train_job *j, int v)
   j->recompute_layers = 0;
 }
 
-/* By plan_train_dim. ZeRO's neutral is 3: an optimizer offload needs >= 1. */
+/* By plan_train_dim. ZeRO's neutral is 1: an optimizer offload needs >= 1,
+ * context and expert parallelism <= 2. */
 static const dim_type dims[PLAN_DIMS] = {
   [PLAN_DIM_TP] = {tp_values, tp_set, 1},
+  [PLAN_DIM_CP] = {cp_values, cp_set, 1},
   [PLAN_DIM_PP] = {pp_values, pp_set, 1},
   [PLAN_DIM_DP] = {dp_values, dp_set, 1},
+  [PLAN_DIM_EP] = {ep_values, ep_set, 1},
   [PLAN_DIM_MICRO_BATCH] = {mb_values, mb_set, 1},
   [PLAN_DIM_INTERLEAVE] = {il_values, il_set, 1},
-  [PLAN_DIM_ZERO] = {zero_values, zero_set, 3},
+  [PLAN_DIM_ZERO] = {zero_values, zero_set, 1},
   [PLAN_DIM_SEQ_PARALLEL] = {sp_values, sp_set, 0},
   [PLAN_DIM_RECOMPUTE] = {rc_values, rc_set, LLM_RECOMPUTE_NONE},
 };
@@ -347,6 +377,8 @@ static void descend(walk *w, int d, tally *t)
     /* a failure the dimensions set so far cause: one row for the subtree */
     char msg[256];
     const char *bad = d + 1 < PLAN_DIMS ? train_job_check(&w->j, msg, sizeof msg) : NULL;
+    /* DualPipe's needs (pp, micro-batches) are the whole layout's */
+    if (bad && !strcmp(bad, "dualpipe")) bad = NULL;
     tally sub = {0, 0};
     if (bad) {
       plan_train_row *row = new_row(r);
@@ -418,7 +450,7 @@ const char *plan_train_describe(const plan_train_layout *l, char *buf, size_t n)
 {
   size_t used = 0;
   buf[0] = 0;
-  static const char *const shortn[PLAN_DIMS] = {"tp", "pp", "dp", "mb", "v", "zero", "sp", "recompute"};
+  static const char *const shortn[PLAN_DIMS] = {"tp", "cp", "pp", "dp", "ep", "mb", "v", "zero", "sp", "recompute"};
   for (int d = 0; d < PLAN_DIMS && used < n; d++) {
     int x = l->v[d];
     if (x < 0) {

@@ -1,7 +1,7 @@
 /* driver/plan/plan_train.h: `clustersim plan` on a training scenario (a
  * `training` section): the fastest (or cheapest) parallel layout of the
  * run that fits, searched over a table of dimensions (tp, pp, dp derived
- * from the GPU count, micro-batch, interleaving, ZeRO stage, sequence
+ * from the GPU count, cp, ep, micro-batch, interleaving, ZeRO stage, sequence
  * parallelism, recomputation) with the training model's pure functions
  * (train_job_check, train_memory_need, train_step, train_run,
  * train_whole_run); every layout's figures or why it was rejected.
@@ -27,8 +27,8 @@ typedef enum { PLAN_TRAIN_TIME, PLAN_TRAIN_COST } plan_train_objective;
 /* The dimensions of a layout, in search order (see plan_train.c's table).
  * A context- or expert-parallel degree is one more entry each. */
 typedef enum {
-  PLAN_DIM_TP, PLAN_DIM_PP, PLAN_DIM_DP, PLAN_DIM_MICRO_BATCH, PLAN_DIM_INTERLEAVE, PLAN_DIM_ZERO,
-  PLAN_DIM_SEQ_PARALLEL, PLAN_DIM_RECOMPUTE, PLAN_DIMS
+  PLAN_DIM_TP, PLAN_DIM_CP, PLAN_DIM_PP, PLAN_DIM_DP, PLAN_DIM_EP, PLAN_DIM_MICRO_BATCH, PLAN_DIM_INTERLEAVE,
+  PLAN_DIM_ZERO, PLAN_DIM_SEQ_PARALLEL, PLAN_DIM_RECOMPUTE, PLAN_DIMS
 } plan_train_dim;
 /* The dimensions' names (CSV columns, JSON keys), by plan_train_dim. */
 extern const char *const plan_train_dim_names[PLAN_DIMS];

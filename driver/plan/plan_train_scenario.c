@@ -90,7 +90,7 @@ static const char *const known_keys[] = {
   "recompute", "recompute_layers", "offload", "dropout", "fused_cross_entropy", "seq_parallel",
   "flash_attention", "zero", "fsdp_prefetch", "node_link", "net_link", "gpus_per_node", "nics_per_node",
   "dp_overlap", "train_tokens", "usd_per_gpu_hour", "interval_s", "failures", "ramp_up", "eval_interval",
-  "eval_iters", "straggler_slowdown", NULL};
+  "eval_iters", "straggler_slowdown", "cp", "ep", "dualpipe", "expert_imbalance", NULL};
 
 typedef struct {
   const cfg_scenario_part *part;
@@ -173,7 +173,9 @@ static bool base_job(const section *s, const cfg_scenario *sc, const gpu_spec *g
   j->offload = train_offload_names_parse(off->v, off->n, bad, sizeof bad);
   if (j->offload < 0) return fprintf(stderr, "clustersim plan: %s: training.offload: unknown item %s\n", file, bad), false;
   j->flash_attention = get_bool(s, "flash_attention");
-  j->gpus_per_node = get_int(s, "gpus_per_node");
+  j->gpus_per_node = get_int(s, "gpus_per_node") > 0 ? get_int(s, "gpus_per_node") : (int)g->scaleup_gpus;
+  j->dualpipe = get_bool(s, "dualpipe");
+  j->expert_imbalance = get_num(s, "expert_imbalance");
   j->nics_per_node = get_int(s, "nics_per_node");
   j->dp_overlap = get_num(s, "dp_overlap");
   j->fsdp_prefetch = get_enum(s, "fsdp_prefetch");
@@ -208,18 +210,31 @@ static void whole_settings(const section *s, train_whole *w)
 /* The scenario's own layout, as written (recompute auto stays auto). */
 static void own_layout(const section *s, plan_train_layout *l)
 {
-  int tp = get_int(s, "tp"), pp = get_int(s, "pp"), gpus = get_int(s, "gpus");
+  int tp = get_int(s, "tp"), pp = get_int(s, "pp"), cp = get_int(s, "cp"), gpus = get_int(s, "gpus");
   l->gpu = 0;
   l->gpus = gpus;
   l->v[PLAN_DIM_TP] = tp;
+  l->v[PLAN_DIM_CP] = cp;
   l->v[PLAN_DIM_PP] = pp;
-  l->v[PLAN_DIM_DP] = gpus % (tp * pp) ? -1 : gpus / (tp * pp);
+  l->v[PLAN_DIM_DP] = gpus % (tp * cp * pp) ? -1 : gpus / (tp * cp * pp);
+  l->v[PLAN_DIM_EP] = get_int(s, "ep");
   l->v[PLAN_DIM_MICRO_BATCH] = get_int(s, "micro_batch");
   l->v[PLAN_DIM_INTERLEAVE] = get_int(s, "interleave");
   l->v[PLAN_DIM_ZERO] = get_int(s, "zero");
   l->v[PLAN_DIM_SEQ_PARALLEL] = get_bool(s, "seq_parallel");
   l->v[PLAN_DIM_RECOMPUTE] = get_enum(s, "recompute");
   l->recompute_layers = get_int(s, "recompute_layers");
+}
+
+/* The own layout's GPUs are not a whole number of model-parallel groups:
+ * said as training_prepare says it. */
+static void own_not_whole(plan_train_row *own)
+{
+  int tp = own->l.v[PLAN_DIM_TP], cp = own->l.v[PLAN_DIM_CP], pp = own->l.v[PLAN_DIM_PP];
+  own->ok = false;
+  own->category = "GPUs not divisible";
+  snprintf(own->reason, sizeof own->reason, "%d GPUs are not a whole number of tp x %spp = %d groups", own->l.gpus,
+           cp > 1 ? "cp x " : "", tp * cp * pp);
 }
 
 /* ---- the command ---- */
@@ -309,8 +324,7 @@ static int own_layout_errors(const plan_opts *o, const cfg_scenario *sc, const s
     whole_settings(s, &sp->whole);
     own_layout(s, &own.l);
     if (own.l.v[PLAN_DIM_DP] < 0)
-      snprintf(own.reason, sizeof own.reason, "%d GPUs are not a whole number of tp x pp = %d groups", own.l.gpus,
-               own.l.v[PLAN_DIM_TP] * own.l.v[PLAN_DIM_PP]);
+      own_not_whole(&own);
     else {
       plan_train_layout l = own.l;   /* plan_train_eval clears its row first */
       plan_train_eval(sp, &l, &own);
@@ -411,10 +425,7 @@ static int setup(plan_opts *o, cfg_scenario *sc, plan_train_space *sp, plan_trai
     in->own.l.gpu = own_index;
     for (int c = 0; c < sp->ncounts; c++) in->own_in_space = in->own_in_space || sp->counts[c] == gpu_count;
     if (in->own.l.v[PLAN_DIM_DP] < 0) {
-      in->own.ok = false;
-      in->own.category = "GPUs not divisible";
-      snprintf(in->own.reason, sizeof in->own.reason, "%d GPUs are not a whole number of tp x pp = %d groups",
-               gpu_count, in->own.l.v[PLAN_DIM_TP] * in->own.l.v[PLAN_DIM_PP]);
+      own_not_whole(&in->own);
     } else {
       plan_train_layout l = in->own.l;
       plan_train_eval(sp, &l, &in->own);

@@ -57,7 +57,8 @@ typedef struct {
 } exhaustive;
 
 /* Every layout of s's single GPU type and count: tp 1, 2, 4, 8 (the
- * node), pp dividing the layers and the GPUs, dp the rest, micro-batches
+ * node), cp 1, 2, 4, 8, pp dividing the layers and the GPUs, dp the rest
+ * (ep 1: a dense model), micro-batches
  * dividing global / dp, v dividing a stage's layers (v > 1 with pp >= 2
  * and the micro-batches a multiple of pp), every ZeRO stage of s,
  * sequence parallelism with tp > 1, recomputation none, selective, and
@@ -69,9 +70,10 @@ static exhaustive search_all(const plan_train_space *s)
   const train_job *b = &s->gpus[0].base;
   int n = s->counts[0], L = (int)b->model->layers;
   for (int tp = 1; tp <= 8; tp *= 2)
+    for (int cp = 1; cp <= 8 && (n / tp) % cp == 0; cp *= 2)
     for (int pp = 1; pp <= L; pp++) {
-      if (L % pp || n % (tp * pp)) continue;
-      int dp = n / (tp * pp);
+      if (L % pp || n % (tp * cp * pp)) continue;
+      int dp = n / (tp * cp * pp);
       if (b->global_batch % dp) {
         e.batch++;
         continue;
@@ -87,7 +89,7 @@ static exhaustive search_all(const plan_train_space *s)
               bool any = false;
               for (int k = 1; k <= nset; k++) {
                 train_job j = *b;
-                j.tp = tp, j.pp = pp, j.dp = dp, j.micro_batch = mb, j.interleave = v;
+                j.tp = tp, j.cp = cp, j.pp = pp, j.dp = dp, j.micro_batch = mb, j.interleave = v;
                 j.zero = s->zeros[zi];
                 j.seq_parallel = tp > 1;
                 j.recompute = rk;
@@ -146,6 +148,8 @@ static void test_exhaustive(void)
     CS_ASSERT_REL(w->train_time_s, e.best, 1e-12);
     /* the same layout (the grid's best is unique) */
     CU_ASSERT_EQUAL(w->l.v[PLAN_DIM_TP], e.best_job.tp);
+    CU_ASSERT_EQUAL(w->l.v[PLAN_DIM_CP], e.best_job.cp);
+    CU_ASSERT_EQUAL(w->l.v[PLAN_DIM_EP], 1);
     CU_ASSERT_EQUAL(w->l.v[PLAN_DIM_PP], e.best_job.pp);
     CU_ASSERT_EQUAL(w->l.v[PLAN_DIM_DP], e.best_job.dp);
     CU_ASSERT_EQUAL(w->l.v[PLAN_DIM_MICRO_BATCH], e.best_job.micro_batch);
@@ -170,7 +174,7 @@ static void test_exhaustive(void)
       CU_ASSERT(r.rows[r.top[i - 1]].train_time_s <= r.rows[r.top[i]].train_time_s);
     plan_train_result_release(&r);
   }
-  CU_ASSERT(e.batch == 1);   /* tp 1, pp 1: dp 16 over a batch of 8 */
+  CU_ASSERT(e.batch == 1);   /* tp 1, cp 1, pp 1: dp 16 over a batch of 24 */
   CU_ASSERT(e.oom > 0);
 }
 
@@ -281,7 +285,7 @@ static void test_objective(void)
   /* plan.csv: one row per layout tried, with a reason column */
   char *csv_path = path_join(out_t, "plan.csv");
   char *csv = cs_slurp(csv_path, NULL);
-  static const char head[] = "gpu,gpus,tp,pp,dp,micro_batch,interleave,zero,seq_parallel,recompute,";
+  static const char head[] = "gpu,gpus,tp,cp,pp,dp,ep,micro_batch,interleave,zero,seq_parallel,recompute,";
   CHECK(csv && !strncmp(csv, head, sizeof head - 1),
         "plan.csv header");
   CHECK(csv && strstr(csv, ",reason\n"), "plan.csv reason column");
