@@ -214,6 +214,9 @@ static const char *check_category(const char *bad, const char *msg)
   if (strstr(msg, "do not split")) return "layers not divisible by pp x interleave";
   if (!strcmp(bad, "interleave")) return "interleaving not possible";
   if (!strcmp(bad, "global_batch")) return "global batch not divisible";
+  if (!strcmp(bad, "cp")) return strstr(msg, "flash") ? "cp needs FlashAttention" : "sequence not divisible by 2 x cp";
+  if (!strcmp(bad, "ep")) return "ep does not divide";
+  if (!strcmp(bad, "zero") && strstr(msg, "ZeRO 3")) return "ZeRO 3 with cp or ep";
   return bad;   /* a field name: static */
 }
 
