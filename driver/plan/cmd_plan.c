@@ -36,6 +36,16 @@ static void plan_usage(FILE *f)
         "                      [-j N] [-o OUTDIR] [-q]\n"
         "       clustersim plan FILE.cfg --slo METRIC=VALUE... [--placement search|shared|dedicated|none]\n"
         "                      [--candidates gpu=A,B,...] [--max-replicas N] [-j N] [-o OUTDIR] [-q]\n"
+        "       clustersim plan TRAINING.cfg [--objective time|cost] [--candidates gpu=A,B|gpus=N,M|tp=...|zero=...]\n"
+        "                      [--gpu-price GPU=USD,...] [-o OUTDIR] [-q]\n"
+        "\n"
+        "On a scenario with a training section, plan searches the parallel layout instead\n"
+        "(tp, cp, pp, dp, ep, micro-batch, interleaving, ZeRO stage, sequence parallelism,\n"
+        "recomputation) for the shortest whole run (--objective time, the default) or the\n"
+        "cheapest (cost: GPU-hours x price); --slo is not needed. The GPU type and count\n"
+        "stay the scenario's unless --candidates gpu=... or gpus=... widen them. plan.json\n"
+        "has the winner, the scenario's own layout and the gain; plan.csv every layout\n"
+        "tried, with the reason of each rejected one.\n"
         "\n"
         "Find the cheapest configuration of the scenario's pool 0 - GPU type x tensor\n"
         "parallelism (tp) x replicas - that meets every latency target at the scenario's\n"
@@ -65,6 +75,10 @@ static void plan_usage(FILE *f)
         "      --slo METRIC=VALUE\n"
         "                     the summary metric must be <= VALUE (ttft_p99_s=2, tpot_p99_s=0.1,\n"
         "                     e2e_p99_s=30, any numeric summary key); repeatable, at least one\n"
+        "      --objective time|cost\n"
+        "                     a training scenario: the shortest whole run (train_time_s) or the cheapest\n"
+        "                     (GPU-hours x price); --candidates gpus=N,... and zero=S,... are its GPU\n"
+        "                     counts and ZeRO stages (default: the scenario's count, stages 0 to its own)\n"
         "      --candidates gpu=A,B,...\n"
         "                     GPU types to try (default: pool 0's); tp=1,2,... overrides the tps\n"
         "      --gpu-price GPU=USD,...\n"
@@ -182,10 +196,13 @@ static int cmp_double(const void *a, const void *b)
 
 static int parse_candidates(plan_opts *o, const char *arg)
 {
+  if (plan_train_candidates_key(arg)) return plan_train_parse_candidates(o, arg);
   const char *eq = strchr(arg, '=');
   bool gpu = eq && eq - arg == 3 && !strncmp(arg, "gpu", 3);
   bool tp = eq && eq - arg == 2 && !strncmp(arg, "tp", 2);
-  if (!gpu && !tp) return usage_error("--candidates: expected gpu=A,B,... or tp=1,2,..., got '%s'", arg);
+  if (!gpu && !tp)
+    return usage_error("--candidates: expected gpu=A,B,... or tp=1,2,... (training: also gpus=N,... and zero=...), "
+                       "got '%s'", arg);
   char *list = xstrdup(eq + 1), *save = NULL;
   int rc = 0;
   if (tp) o->ntps = 0, o->tps_given = true;
@@ -287,7 +304,8 @@ static int parse_pools(plan_opts *o, const char *arg)
 static int parse_opts(int argc, char **argv, plan_opts *o)
 {
   enum { OPT_SEED = 1000, OPT_SET, OPT_SLO, OPT_CAND, OPT_MAXR, OPT_SCALES, OPT_PLOT, OPT_PRICE, OPT_CATALOG,
-         OPT_MAX_INPUT, OPT_PRICING, OPT_SPOT, OPT_POOLS, OPT_PLACEMENT };
+         OPT_MAX_INPUT, OPT_PRICING, OPT_SPOT, OPT_POOLS, OPT_PLACEMENT,
+         OPT_OBJECTIVE };
   static const struct option longs[] = {
     {"slo", required_argument, NULL, OPT_SLO},          {"candidates", required_argument, NULL, OPT_CAND},
     {"max-replicas", required_argument, NULL, OPT_MAXR}, {"load-scales", required_argument, NULL, OPT_SCALES},
@@ -301,6 +319,7 @@ static int parse_opts(int argc, char **argv, plan_opts *o)
     {"spot-interruptions-per-hour", required_argument, NULL, OPT_SPOT},
     {"pools", required_argument, NULL, OPT_POOLS},
     {"placement", required_argument, NULL, OPT_PLACEMENT},
+    {"objective", required_argument, NULL, OPT_OBJECTIVE},
     {"help", no_argument, NULL, 'h'},                   {NULL, 0, NULL, 0}};
   memset(o, 0, sizeof *o);
   o->replications = 1;
@@ -327,6 +346,7 @@ static int parse_opts(int argc, char **argv, plan_opts *o)
       if (strcmp(optarg, "search") && strcmp(optarg, "shared") && strcmp(optarg, "dedicated") && strcmp(optarg, "none"))
         rc = usage_error("--placement: expected search, shared, dedicated or none, got '%s'", optarg);
       break;
+    case OPT_OBJECTIVE: rc = plan_train_parse_objective(o, optarg); break;
     case OPT_SPOT:
       if (!parse_double(optarg, &o->spot_rate) || o->spot_rate < 0 || o->spot_rate > 1e6)
         rc = usage_error("--spot-interruptions-per-hour: expected a number from 0 to 1e6 (per replica-hour), "
@@ -380,7 +400,6 @@ static int parse_opts(int argc, char **argv, plan_opts *o)
     return usage_error("%s", "--spot-interruptions-per-hour is for --pricing spot");
   if (o->npools == 2 && o->npricings)
     return usage_error("%s", "--pools PREFILL,DECODE and --pricing: the fleet plan is of pool 0 alone");
-  if (o->nslo == 0) return usage_error("%s", "at least one --slo METRIC=VALUE is needed, e.g. --slo ttft_p99_s=2");
   return 0;
 }
 
@@ -617,6 +636,11 @@ static int plan_pd_mode(plan_opts *o, const base_info *b, plan_pd_result *res, c
 static int plan(plan_opts *o)
 {
   double t0 = wall_now();
+  int trc;
+  if (plan_train_mode(o, &trc)) return trc;  /* a training scenario: plan_train*.c */
+  if (o->objective_given || o->ntrain_counts || o->nzeros)
+    return usage_error("%s", "--objective and --candidates gpus=/zero= are for training scenarios");
+  if (o->nslo == 0) return usage_error("%s", "at least one --slo METRIC=VALUE is needed, e.g. --slo ttft_p99_s=2");
   base_info b = {0};
   plan_pd_result pd = {0};
   int rc = load_base(o, &b, &pd);

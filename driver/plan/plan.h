@@ -14,6 +14,7 @@
  *                  colocated fleet of the same GPUs; plan_pd_output.c shows it
  *   plan_models.c  which models share which GPUs (a workload of several
  *                  models); plan_models_output.c shows it
+ *   plan_train*.c  a training scenario's parallel layout (plan_train.h)
  *   cmd_plan.c     options, the base scenario, checks before running, the
  *                  winner and the exit status
  * It builds only on the driver's public API (scenario.h, runner.h). */
@@ -95,6 +96,14 @@ typedef struct {
   int pools[2];
   int npools;                           /* 0: not given */
   const char *placement;                /* --placement (plan_models.c), or NULL */
+  /* a training scenario (plan_train*.c): --objective time|cost, and
+   * --candidates gpus=N,... and zero=S,... */
+  int objective;                        /* PLAN_TRAIN_TIME or PLAN_TRAIN_COST (plan_train.h) */
+  bool objective_given;
+  int train_counts[16];
+  int ntrain_counts;
+  int zeros[4];
+  int nzeros;
 } plan_opts;
 
 /* What the evaluation of a configuration needs; read-only once set up. */
@@ -495,6 +504,18 @@ void plan_models_print(FILE *f, const plan_mm_result *r);
  * atomically; a plan_load.csv of an earlier plan is removed. false with a
  * message on error. */
 bool plan_models_write(const char *outdir, const plan_mm_result *r);
+
+/* ---- plan_train_scenario.c ---- */
+
+/* --objective time|cost into o: 0 or a usage error (printed). */
+int plan_train_parse_objective(plan_opts *o, const char *arg);
+/* Whether arg is a --candidates list of a training plan (gpus=, zero=),
+ * and that list parsed into o: 0 or a usage error (printed). */
+bool plan_train_candidates_key(const char *arg);
+int plan_train_parse_candidates(plan_opts *o, const char *arg);
+/* If o->file is a training scenario, plan its layout (plan_train.h) and
+ * set *status (the exit status); false, with nothing printed, otherwise. */
+bool plan_train_mode(plan_opts *o, int *status);
 
 /* ---- plan_output.c ---- */
 

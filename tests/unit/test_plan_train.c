@@ -1,0 +1,428 @@
+/* tests/unit/test_plan_train.c: the training layout planner
+ * (driver/plan/plan_train*.c). Its winner equals an exhaustive search
+ * written out here over a small grid (Llama 3 8B on 16 A100-40GB: every
+ * tp, pp, micro-batch, interleaving, ZeRO stage and recomputation,
+ * full recomputation at every number of layers), calling train_job_check,
+ * train_memory_need, train_step, train_run and train_whole_run directly;
+ * its counts of layouts that fit and that run out of memory match that
+ * search's, with and without pruning; heads that tp does not divide are
+ * counted by hand (GPT-2 XL's 25 heads); through the program, --objective
+ * cost with two GPU types picks the cheaper run and time the faster one,
+ * cost = GPU-hours x price and GPU-hours = wall time x GPUs; the scenario's
+ * own layout never beats the winner, and is the same run the scenario
+ * simulates (its closed-form time to the last bit); a model that fits
+ * nowhere exits 0 with feasible false; bad options exit 2 with a clear
+ * message. */
+#include <jansson.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "driver/plan/plan_train.h"
+#include "sim/catalog.h"
+#include "cattest.h"
+#include "clitest.h"
+#include "testutil.h"
+
+/* ---- in process: the search against an exhaustive one ---- */
+
+
+/* A space of one GPU type and count: model m on n GPUs of g, batch gb x
+ * seq, ZeRO 0..zmax, failures at the default rate. */
+static void space(plan_train_space *s, const char *model, const char *gpu, int n, int gb, int seq, int zmax)
+{
+  memset(s, 0, sizeof *s);
+  train_job *j = &s->gpus[0].base;
+  train_job_init(j, cs_model(model), cs_gpu(gpu));
+  j->net_link = cs_link("ib-hdr");
+  j->global_batch = gb;
+  j->seq_len = seq;
+  s->gpus[0].usd_per_gpu_hour = 2.0;
+  s->gpus[0].price_source = "test";
+  s->ngpus = 1;
+  s->counts[0] = n;
+  s->ncounts = 1;
+  for (int z = 0; z <= zmax; z++) s->zeros[s->nzeros++] = z;
+  s->train_tokens = 2e9;
+  train_whole_init(&s->whole);
+  s->objective = PLAN_TRAIN_TIME;
+}
+
+/* What the exhaustive search found. */
+typedef struct {
+  double best;              /* the shortest whole-run time */
+  train_job best_job;
+  int fit, oom, batch;      /* (tp, pp, mb, v, zero, recompute kind) that fit / do not; (tp, pp) whose dp does not divide the batch */
+} exhaustive;
+
+/* Every layout of s's single GPU type and count: tp 1, 2, 4, 8 (the
+ * node), cp 1, 2, 4, 8, pp dividing the layers and the GPUs, dp the rest
+ * (ep 1: a dense model), micro-batches
+ * dividing global / dp, v dividing a stage's layers (v > 1 with pp >= 2
+ * and the micro-batches a multiple of pp), every ZeRO stage of s,
+ * sequence parallelism with tp > 1, recomputation none, selective, and
+ * full on N = 1 .. all layers of a chunk. A recomputation kind fits when
+ * one of its settings does; full's fastest setting is kept for every N. */
+static exhaustive search_all(const plan_train_space *s)
+{
+  exhaustive e = {.best = INFINITY};
+  const train_job *b = &s->gpus[0].base;
+  int n = s->counts[0], L = (int)b->model->layers;
+  for (int tp = 1; tp <= 8; tp *= 2)
+    for (int cp = 1; cp <= 8 && (n / tp) % cp == 0; cp *= 2)
+    for (int pp = 1; pp <= L; pp++) {
+      if (L % pp || n % (tp * cp * pp)) continue;
+      int dp = n / (tp * cp * pp);
+      if (b->global_batch % dp) {
+        e.batch++;
+        continue;
+      }
+      for (int mb = 1; mb <= b->global_batch / dp; mb++) {
+        if ((b->global_batch / dp) % mb) continue;
+        int m = b->global_batch / (dp * mb);
+        for (int v = 1; v <= L / pp; v++) {
+          if ((L / pp) % v || (v > 1 && (pp < 2 || m % pp))) continue;
+          for (int zi = 0; zi < s->nzeros; zi++)
+            for (int rk = 0; rk < 3; rk++) {
+              int chunk = L / (pp * v), nset = rk == LLM_RECOMPUTE_FULL ? chunk : 1;
+              bool any = false;
+              for (int k = 1; k <= nset; k++) {
+                train_job j = *b;
+                j.tp = tp, j.cp = cp, j.pp = pp, j.dp = dp, j.micro_batch = mb, j.interleave = v;
+                j.zero = s->zeros[zi];
+                j.seq_parallel = tp > 1;
+                j.recompute = rk;
+                j.recompute_layers = rk == LLM_RECOMPUTE_FULL && k < chunk ? k : 0;
+                char msg[256];
+                CU_ASSERT_PTR_NULL_FATAL(train_job_check(&j, msg, sizeof msg));
+                train_memory mem;
+                train_memory_need(&j, &mem);
+                if (!mem.fits) continue;
+                any = true;
+                train_step_result st;
+                train_step(&j, &st);
+                train_run_result run;
+                train_run(&j, &st, s->train_tokens, s->gpus[0].usd_per_gpu_hour, &run);
+                train_whole_result w;
+                CU_ASSERT_PTR_NULL_FATAL(train_whole_run(&j, &st, &run, &s->whole, &w, msg, sizeof msg));
+                if (w.time_s < e.best) {
+                  e.best = w.time_s;
+                  e.best_job = j;
+                }
+              }
+              if (any)
+                e.fit++;
+              else
+                e.oom++;
+            }
+        }
+      }
+    }
+  return e;
+}
+
+static int reason_count(const plan_train_result *r, const char *name)
+{
+  for (int i = 0; i < r->nreasons; i++)
+    if (!strcmp(r->reasons[i].name, name)) return r->reasons[i].count;
+  return 0;
+}
+
+static void test_exhaustive(void)
+{
+  /* Llama 3 8B (32 layers, 32 heads, 8 KV heads) at 16,384 tokens a
+   * sequence on 40 GB: larger micro-batches and small tp x pp run out of
+   * memory; global batch 24 does not divide over dp 16 (tp 1, pp 1) */
+  plan_train_space s;
+  space(&s, "llama3-8b", "a100-40gb-sxm", 16, 24, 16384, 1);
+  exhaustive e = search_all(&s);
+  CU_ASSERT_FATAL(isfinite(e.best));
+  for (int prune = 0; prune < 2; prune++) {
+    s.prune = prune;
+    plan_train_result r;
+    memset(&r, 0, sizeof r);
+    plan_train_search(&s, &r);
+    CU_ASSERT_FATAL(r.winner >= 0);
+    const plan_train_row *w = &r.rows[r.winner];
+    CS_ASSERT_REL(w->train_time_s, e.best, 1e-12);
+    /* the same layout (the grid's best is unique) */
+    CU_ASSERT_EQUAL(w->l.v[PLAN_DIM_TP], e.best_job.tp);
+    CU_ASSERT_EQUAL(w->l.v[PLAN_DIM_CP], e.best_job.cp);
+    CU_ASSERT_EQUAL(w->l.v[PLAN_DIM_EP], 1);
+    CU_ASSERT_EQUAL(w->l.v[PLAN_DIM_PP], e.best_job.pp);
+    CU_ASSERT_EQUAL(w->l.v[PLAN_DIM_DP], e.best_job.dp);
+    CU_ASSERT_EQUAL(w->l.v[PLAN_DIM_MICRO_BATCH], e.best_job.micro_batch);
+    CU_ASSERT_EQUAL(w->l.v[PLAN_DIM_INTERLEAVE], e.best_job.interleave);
+    CU_ASSERT_EQUAL(w->l.v[PLAN_DIM_RECOMPUTE], e.best_job.recompute);
+    CU_ASSERT_EQUAL(w->l.recompute_layers, e.best_job.recompute_layers);
+    /* counts: every layout that fits is tried either way; without pruning
+     * the out-of-memory ones are all tried too */
+    CU_ASSERT_EQUAL(r.fitting, e.fit);
+    CU_ASSERT_EQUAL(reason_count(&r, "global batch not divisible"), e.batch);
+    if (!prune) {
+      CU_ASSERT_EQUAL(reason_count(&r, "out of memory"), e.oom);
+      CU_ASSERT_EQUAL(r.pruned, 0);
+      CU_ASSERT_EQUAL(r.nrows, e.fit + e.oom + e.batch);
+    } else {
+      CU_ASSERT(r.pruned > 0);
+      CU_ASSERT(reason_count(&r, "out of memory") < e.oom);
+    }
+    /* the top ten are in order, the winner first */
+    CU_ASSERT_EQUAL(r.top[0], r.winner);
+    for (int i = 1; i < r.ntop; i++)
+      CU_ASSERT(r.rows[r.top[i - 1]].train_time_s <= r.rows[r.top[i]].train_time_s);
+    plan_train_result_release(&r);
+  }
+  CU_ASSERT(e.batch == 1);   /* tp 1, cp 1, pp 1: dp 16 over a batch of 24 */
+  CU_ASSERT(e.oom > 0);
+}
+
+static void test_heads(void)
+{
+  /* GPT-2 XL: 25 heads, 48 layers. On 16 GPUs tp 2, 4 and 8 do not
+   * divide the heads: 3 rows, each rejecting its whole subtree; tp 1 has
+   * pp 1, 2, 4, 8, 16 (all divide 48 and 16). */
+  plan_train_space s;
+  space(&s, "gpt2-xl", "a100-80gb-sxm", 16, 64, 1024, 0);
+  s.prune = true;
+  plan_train_result r;
+  memset(&r, 0, sizeof r);
+  plan_train_search(&s, &r);
+  CU_ASSERT_EQUAL(reason_count(&r, "heads not divisible by tp"), 3);
+  int pps[5] = {0};
+  for (int i = 0; i < r.nrows; i++) {
+    const plan_train_row *x = &r.rows[i];
+    if (x->l.v[PLAN_DIM_TP] != 1) {
+      CU_ASSERT(!x->ok && x->l.v[PLAN_DIM_PP] == -1);
+      CU_ASSERT_PTR_NOT_NULL(strstr(x->reason, "does not divide gpt2-xl's 25 attention heads"));
+      continue;
+    }
+    for (int k = 0; k < 5; k++)
+      if (x->l.v[PLAN_DIM_PP] == 1 << k) pps[k] = 1;
+  }
+  for (int k = 0; k < 5; k++) CU_ASSERT_EQUAL(pps[k], 1);
+  CU_ASSERT(r.winner >= 0 && r.rows[r.winner].l.v[PLAN_DIM_TP] == 1);
+  plan_train_result_release(&r);
+}
+
+/* ---- through the program ---- */
+
+#define SMALL_TRAIN \
+  "name = \"plan-train-small\";\n" \
+  "training = {\n" \
+  "  model = \"llama3.2-1b\";\n" \
+  "  gpu = \"a100-80gb-sxm\";\n" \
+  "  gpus = 16;\n" \
+  "  tp = 2;\n" \
+  "  pp = 2;\n" \
+  "  global_batch = 64;\n" \
+  "  seq_len = 4096;\n" \
+  "  recompute = \"full\";\n" \
+  "  train_tokens = 5e9;\n" \
+  "};\n"
+
+static json_t *load_json(const char *dir)
+{
+  char *path = path_join(dir, "plan.json");
+  json_error_t err;
+  json_t *j = json_load_file(path, 0, &err);
+  CHECK(j != NULL, "%s: %s", path, err.text);
+  free(path);
+  return j;
+}
+
+static double num(json_t *o, const char *a, const char *b)
+{
+  json_t *x = json_object_get(o, a);
+  if (b) x = json_object_get(x, b);
+  return json_is_number(x) ? json_number_value(x) : NAN;
+}
+
+static const char *str(json_t *o, const char *a, const char *b)
+{
+  json_t *x = json_object_get(json_object_get(o, a), b);
+  return json_is_string(x) ? json_string_value(x) : "";
+}
+
+static void test_objective(void)
+{
+  unsigned f0 = CU_get_number_of_failures();
+  char *dir = cs_tmpdir("plan_train_objective");
+  char *cfg = cs_write_file(dir, "small.cfg", SMALL_TRAIN);
+  char *out_t = path_join(dir, "time"), *out_c = path_join(dir, "cost");
+  /* an H100 at $20/h: faster, and dearer per run than an A100 at $2.21 */
+  result rt = RUN("plan", cfg, "--candidates", "gpu=a100-80gb-sxm,h100-sxm", "--gpu-price", "h100-sxm=20", "-q",
+                  "-o", out_t);
+  CHECK_RC(rt, 0);
+  result rc = RUN("plan", cfg, "--objective", "cost", "--candidates", "gpu=a100-80gb-sxm,h100-sxm", "--gpu-price",
+                  "h100-sxm=20", "-q", "-o", out_c);
+  CHECK_RC(rc, 0);
+  json_t *jt = load_json(out_t), *jc = load_json(out_c);
+  if (jt && jc) {
+    CHECK(!strcmp(json_string_value(json_object_get(jt, "objective")), "time"), "objective time");
+    CHECK(!strcmp(json_string_value(json_object_get(jc, "objective")), "cost"), "objective cost");
+    CHECK(!strcmp(str(jt, "winner", "gpu"), "h100-sxm"), "time: the faster GPU, got %s", str(jt, "winner", "gpu"));
+    CHECK(!strcmp(str(jc, "winner", "gpu"), "a100-80gb-sxm"), "cost: the cheaper run, got %s",
+          str(jc, "winner", "gpu"));
+    CHECK(num(jt, "winner", "train_time_s") < num(jc, "winner", "train_time_s"), "time's winner is faster");
+    CHECK(num(jc, "winner", "cost_usd") < num(jt, "winner", "cost_usd"), "cost's winner is cheaper");
+    /* GPU-hours = wall time x GPUs / 3600; cost = GPU-hours x price */
+    for (int k = 0; k < 2; k++) {
+      json_t *j = k ? jc : jt;
+      double price = num(j, "winner", "usd_per_gpu_hour");
+      CS_CHECK_REL(num(j, "winner", "gpu_hours"), num(j, "winner", "train_time_s") * 16 / 3600, 1e-12, "gpu_hours");
+      CS_CHECK_REL(num(j, "winner", "cost_usd"), num(j, "winner", "gpu_hours") * price, 1e-12, "cost_usd");
+    }
+    CS_CHECK_REL(num(jt, "winner", "usd_per_gpu_hour"), 20, 0, "--gpu-price");
+    /* the scenario's own layout never beats the winner */
+    CHECK(num(jt, "winner", "train_time_s") <= num(jt, "scenario_layout", "train_time_s"), "own layout vs time");
+    CHECK(num(jc, "winner", "cost_usd") <= num(jc, "scenario_layout", "cost_usd"), "own layout vs cost");
+    CHECK(num(jt, "layouts_tried", NULL) > 0 && num(jt, "layouts_fit", NULL) > 0, "counts");
+  }
+  json_decref(jt);
+  json_decref(jc);
+  /* plan.csv: one row per layout tried, with a reason column */
+  char *csv_path = path_join(out_t, "plan.csv");
+  char *csv = cs_slurp(csv_path, NULL);
+  static const char head[] = "gpu,gpus,tp,cp,pp,dp,ep,micro_batch,interleave,zero,seq_parallel,recompute,";
+  CHECK(csv && !strncmp(csv, head, sizeof head - 1),
+        "plan.csv header");
+  CHECK(csv && strstr(csv, ",reason\n"), "plan.csv reason column");
+  free(csv);
+  free(csv_path);
+  result_free(&rt);
+  result_free(&rc);
+  free(out_t);
+  free(out_c);
+  free(cfg);
+  cs_cleanup_if_passed(dir, f0);
+  free(dir);
+}
+
+/* The shipped scenarios as a user runs them: the winner beats or equals
+ * the scenario's layout, which is the same run the scenario simulates;
+ * the third is LLaMA-65B naming a training stack (megatron-core), whose
+ * defaults and efficiencies the plan must take as the run does. */
+static void test_shipped(void)
+{
+  unsigned f0 = CU_get_number_of_failures();
+  char *dir = cs_tmpdir("plan_train_shipped");
+  static const char *const files[] = {"train-llama-65b.cfg", "train-gpt3-a100.cfg", "llama-65b-megatron-core.cfg"};
+  char *shipped = cs_fmt("%s/scenarios/%s", CS_SOURCE_DIR, files[0]);
+  char *text = cs_slurp(shipped, NULL);
+  CU_ASSERT_PTR_NOT_NULL_FATAL(text);
+  char *at = strstr(text, "training = {\n");
+  CU_ASSERT_PTR_NOT_NULL_FATAL(at);
+  at += strlen("training = {\n");
+  char *with_stack = cs_fmt("%.*s  stack = \"megatron-core\";\n%s", (int)(at - text), text, at);
+  free(cs_write_file(dir, files[2], with_stack));
+  for (int i = 0; i < 3; i++) {
+    char *cfg = i < 2 ? cs_fmt("%s/scenarios/%s", CS_SOURCE_DIR, files[i]) : cs_fmt("%s/%s", dir, files[i]);
+    char *out = cs_fmt("%s/plan%d", dir, i), *run = cs_fmt("run%d", i);
+    result r = RUN("plan", cfg, "-o", out);
+    CHECK_RC(r, 0);
+    CHECK_OUT_HAS(r, "gain:");
+    json_t *j = load_json(out);
+    char *summary = cs_run_summary(__FILE__, __LINE__, dir, cfg, run, NULL);
+    if (j && summary) {
+      CHECK(json_is_true(json_object_get(j, "feasible")), "%s feasible", files[i]);
+      double own = num(j, "scenario_layout", "train_time_s"), best = num(j, "winner", "train_time_s");
+      CHECK(best <= own, "%s: winner %g s, own %g s", files[i], best, own);
+      CS_CHECK_REL(own, cs_summary_num(__FILE__, __LINE__, summary, "train_time_closed_form_s"), 1e-12,
+                   "own layout = the scenario's run");
+      CS_CHECK_REL(num(j, "scenario_layout", "iteration_s"),
+                   cs_summary_num(__FILE__, __LINE__, summary, "iteration_time_s"), 1e-12, "own iteration");
+      CS_CHECK_REL(num(j, "gain", "train_time_saved_s"), own - best, 1e-12, "gain");
+    }
+    json_decref(j);
+    free(summary);
+    result_free(&r);
+    free(cfg);
+    free(out);
+    free(run);
+  }
+  free(shipped);
+  free(text);
+  free(with_stack);
+  cs_cleanup_if_passed(dir, f0);
+  free(dir);
+}
+
+static void test_infeasible(void)
+{
+  unsigned f0 = CU_get_number_of_failures();
+  char *dir = cs_tmpdir("plan_train_infeasible");
+  char *cfg = cs_write_file(dir, "big.cfg",
+                            "name = \"big\";\n"
+                            "training = { model = \"llama-65b\"; gpu = \"a10\"; gpus = 8; global_batch = 64;\n"
+                            "  train_tokens = 1e9; };\n");
+  char *out = path_join(dir, "out");
+  result r = RUN("plan", cfg, "-q", "-o", out);
+  CHECK_RC(r, 0);
+  json_t *j = load_json(out);
+  if (j) {
+    CHECK(json_is_false(json_object_get(j, "feasible")), "feasible false");
+    CHECK(json_is_null(json_object_get(j, "winner")), "no winner");
+    json_t *why = json_object_get(j, "why_infeasible");
+    CHECK(json_is_string(why) && strstr(json_string_value(why), "out of memory"), "why: out of memory");
+    CHECK(!strncmp(str(j, "scenario_layout", "reason"), "out of memory by ", 17), "own layout's reason: %s",
+          str(j, "scenario_layout", "reason"));
+  }
+  json_decref(j);
+  result_free(&r);
+  free(out);
+  free(cfg);
+  cs_cleanup_if_passed(dir, f0);
+  free(dir);
+}
+
+static void test_usage(void)
+{
+  unsigned f0 = CU_get_number_of_failures();
+  char *dir = cs_tmpdir("plan_train_usage");
+  char *cfg = cs_write_file(dir, "small.cfg", SMALL_TRAIN);
+  char *serving = cs_fmt("%s/scenarios/llama2-70b-a100.cfg", CS_SOURCE_DIR);
+  struct {
+    const char *args[8];
+    const char *want;
+  } cases[] = {
+    {{"plan", cfg, "--slo", "ttft_p99_s=2", "-o", dir}, "--slo is for serving scenarios"},
+    {{"plan", cfg, "--pricing", "spot", "-o", dir}, "--pricing is for serving scenarios"},
+    {{"plan", cfg, "--objective", "fast", "-o", dir}, "--objective: expected time or cost, got 'fast'"},
+    {{"plan", cfg, "--candidates", "gpus=0", "-o", dir}, "gpus must be GPU counts from 1 to 10000000, got '0'"},
+    {{"plan", cfg, "--candidates", "zero=4", "-o", dir}, "zero must be ZeRO stages 0 to 3, got '4'"},
+    {{"plan", cfg, "--candidates", "gpu=nope", "-o", dir}, "unknown GPU \"nope\""},
+    {{"plan", cfg, "--gpu-price", "h100-sxm=3", "-o", dir}, "--gpu-price: h100-sxm is not a candidate GPU"},
+    {{"plan", serving, "--objective", "time", "-o", dir}, "--objective and --candidates gpus=/zero= are for training"},
+  };
+  for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+    const char *argv[9] = {0};
+    memcpy(argv, cases[i].args, sizeof cases[i].args);
+    result r = run_argv(NULL, argv);
+    CHECK_RC(r, 2);
+    CHECK_ERR_HAS(r, cases[i].want);
+    result_free(&r);
+  }
+  free(serving);
+  free(cfg);
+  cs_cleanup_if_passed(dir, f0);
+  free(dir);
+}
+
+int main(void)
+{
+  if (!cs_catalogs()) return 1;
+  static const cs_test tests[] = {
+    {"the winner equals an exhaustive search; counts match", test_exhaustive},
+    {"heads that tp does not divide, counted by hand", test_heads},
+    {"--objective cost picks the cheaper run, time the faster", test_objective},
+    {"shipped scenarios: the own layout is the scenario's run, never better", test_shipped},
+    {"nothing fits: exit 0, feasible false, why", test_infeasible},
+    {"bad options exit 2 with a clear message", test_usage},
+    {NULL, NULL},
+  };
+  int rc = cs_run_suite("plan_train", tests);
+  cs_catalogs_free();
+  return rc;
+}
