@@ -10,6 +10,14 @@
 #       scenarios/validation-distserve-chatbot-opt13b.cfg --gpus 1 [--set KEY=VALUE]...
 #
 # Prints the rate (requests/s), the rate per GPU and the runs it took.
+#
+# --rates R1,R2,... (per GPU) measures as DistServe's artifact does
+# (LLMServe/DistServe evaluation/ae-scripts/e2e/_plot.py and the
+# *-client.sh scripts): one short run per listed rate, --requests-per-gpu
+# requests each (100 for OPT-13B there), no warm-up, and the goodput where
+# the attainment first crosses the target, linearly interpolated between
+# the two rates around it. Near a flat attainment curve the bisection's
+# answer depends on its path; this one depends only on the listed rates.
 # Nothing here is fitted; the scenario and its --set overrides are passed
 # to `clustersim run` unchanged (no shell).
 import argparse
@@ -22,8 +30,8 @@ import tempfile
 
 def attainment(binary, scenario, outdir, rate, sets):
     """slo_attainment of one run at `rate` requests/s (NaN if none decided)."""
-    cmd = [binary, "run", scenario, "-q", "-o", outdir,
-           "--set", "workload.arrivals.rate=%.6g" % rate]
+    cmd = [binary, "run", scenario, "-q", "-o", outdir]
+    cmd += ["--set", "workload.arrivals.rate=%.6g" % rate]
     for s in sets:
         cmd += ["--set", s]
     res = subprocess.run(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
@@ -43,7 +51,27 @@ def main():
     ap.add_argument("--max-rate", type=float, default=1000.0, help="give up above this rate")
     ap.add_argument("--tolerance", type=float, default=0.01, help="relative bracket (default 1%%)")
     ap.add_argument("--clustersim", default="build/clustersim")
+    ap.add_argument("--rates", help="per-GPU rates, comma-separated: DistServe's fixed-rate method instead of bisection")
+    ap.add_argument("--requests-per-gpu", type=int, default=100, help="with --rates: requests per run per GPU (default 100)")
     a = ap.parse_args()
+
+    if a.rates:
+        rates = [float(r) for r in a.rates.split(",")]
+        n = a.requests_per_gpu * a.gpus
+        sets = a.sets + ["warmup_s=0", "workload.duration_s=0", "workload.requests=%d" % n]
+        ys = []
+        with tempfile.TemporaryDirectory(prefix="goodput-") as out:
+            for r in rates:
+                ys.append(attainment(a.clustersim, a.scenario, out, r * a.gpus, sets))
+                print("per-GPU rate %.4g: attainment %.3f" % (r, ys[-1]))
+        for i in range(len(rates) - 1):
+            y0, y1 = ys[i], ys[i + 1]
+            if (y0 < a.target) != (y1 < a.target):
+                x = rates[i] + (a.target - y0) * (rates[i + 1] - rates[i]) / (y1 - y0)
+                print("goodput %.3f per GPU, %.3f requests/s (%d GPUs, %d requests per run, first crossing of %g)"
+                      % (x, x * a.gpus, a.gpus, n, a.target))
+                return
+        sys.exit("goodput_at_attainment: the attainment does not cross %g over the listed rates" % a.target)
 
     runs = 0
     with tempfile.TemporaryDirectory(prefix="goodput-") as out:
