@@ -12,6 +12,7 @@
 #include "models/training/train_gemm.h"
 
 #include "models/llm/kernels.h"
+#include "models/training/train_stack.h"
 
 double train_gemm_shape_ratio(const gpu_spec *g, gpu_precision p, double m, double n, double k)
 {
@@ -59,6 +60,10 @@ static gpu_precision gemm_precision(const train_job *j)
 
 void train_gemm_layer_scale(const train_job *j, double tokens, train_gemm_scale *out)
 {
+  if (j->stack && !j->stack->gemm_by_shape) {
+    out->fwd = out->bwd = 1;
+    return;
+  }
   const llm_arch *m = j->model;
   const gpu_spec *g = j->gpu;
   gpu_precision p = gemm_precision(j);
@@ -93,6 +98,10 @@ void train_gemm_layer_scale(const train_job *j, double tokens, train_gemm_scale 
 
 void train_gemm_head_scale(const train_job *j, double tokens, train_gemm_scale *out)
 {
+  if (j->stack && !j->stack->gemm_by_shape) {
+    out->fwd = out->bwd = 1;
+    return;
+  }
   train_gemm_scale_of(j->gpu, gemm_precision(j), tokens, (double)j->model->vocab / j->tp,
                       (double)j->model->hidden, out);
 }

@@ -37,9 +37,10 @@ void train_gemm_scale_of(const gpu_spec *g, gpu_precision p, double m, double n,
  * on one GPU of job j, weighted by FLOPs: QKV (hidden -> (q + 2 kv) / tp),
  * output projection (q / tp -> hidden), MLP up (hidden -> ffn / tp, twice
  * for gated) and down (ffn / tp -> hidden), routed experts at their mean
- * tokens per expert; in the precision the job's GEMMs run in. */
+ * tokens per expert; in the precision the job's GEMMs run in. Both 1 when
+ * the job's stack sets gemm_by_shape = false. */
 void train_gemm_layer_scale(const train_job *j, double tokens, train_gemm_scale *out);
-/* The same for the output head (tokens x (hidden -> vocab / tp)). */
+/* The same for the output head (tokens x (hidden -> vocab / tp)); 1 as above. */
 void train_gemm_head_scale(const train_job *j, double tokens, train_gemm_scale *out);
 
 #endif

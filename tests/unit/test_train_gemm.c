@@ -9,6 +9,7 @@
 
 #include "models/llm/kernels.h"
 #include "models/training/train_gemm.h"
+#include "models/training/train_stack.h"
 #include "sim/catalog.h"
 #include "cattest.h"
 #include "testutil.h"
@@ -117,6 +118,32 @@ static void test_layer_weighting(void)
   CS_ASSERT_REL(hd.bwd, hh.bwd, 1e-12);
 }
 
+/* a stack with gemm_by_shape = false keeps the one efficiency: both
+ * multipliers 1; the catalog's stacks leave it at its default, true, and
+ * give the built-in (no stack) multipliers */
+static void test_stack_switch(void)
+{
+  llm_arch m = gpt(24, 1024, 16, 50368);
+  train_job j;
+  train_job_init(&j, &m, gpu("a100-80gb-sxm"));
+  train_gemm_scale none, on, off, head;
+  train_gemm_layer_scale(&j, 2048, &none);
+  train_stack st = *(const train_stack *)sim_catalog_find(cs_catalogs(), "train_stacks", "composer");
+  CU_ASSERT_TRUE(st.gemm_by_shape);
+  j.stack = &st;
+  train_gemm_layer_scale(&j, 2048, &on);
+  CU_ASSERT_DOUBLE_EQUAL(on.fwd, none.fwd, 0);
+  CU_ASSERT_DOUBLE_EQUAL(on.bwd, none.bwd, 0);
+  CU_ASSERT_TRUE(on.fwd > 1.05);
+  st.gemm_by_shape = false;
+  train_gemm_layer_scale(&j, 2048, &off);
+  train_gemm_head_scale(&j, 2048, &head);
+  CU_ASSERT_DOUBLE_EQUAL(off.fwd, 1, 0);
+  CU_ASSERT_DOUBLE_EQUAL(off.bwd, 1, 0);
+  CU_ASSERT_DOUBLE_EQUAL(head.fwd, 1, 0);
+  CU_ASSERT_DOUBLE_EQUAL(head.bwd, 1, 0);
+}
+
 int main(void)
 {
   if (!cs_catalogs()) return 1;
@@ -124,6 +151,7 @@ int main(void)
     {"shape ratio = the kernel model's ratio, worked by hand", test_ratio_by_hand},
     {"large shapes keep the training efficiency (1% A100, 2% H100)", test_large_unchanged},
     {"layer scale: FLOP-weighted over QKV, projection, up, down; head", test_layer_weighting},
+    {"stack gemm_by_shape: default on, false turns it off", test_stack_switch},
     {NULL, NULL},
   };
   int rc = cs_run_suite("train_gemm", tests);
