@@ -64,6 +64,8 @@ static const sim_key stack_keys[] = {
   F(pp_overlap, "pp_overlap", 0, 1, "share of the pipeline sends on the critical path hidden under compute"),
   B(flash_attention, "flash_attention", "flash_attention default"),
   B(fused_cross_entropy, "fused_cross_entropy", "fused_cross_entropy default"),
+  {.name = "gemm_by_shape", .kind = SIM_KEY_BOOL, .offset = offsetof(train_stack, gemm_by_shape), .def = 1,
+   .help = "GEMMs of small shapes reach less than gemm_efficiency, as the kernel model says (default true)"},
   {.name = "fsdp_prefetch", .kind = SIM_KEY_ENUM, .offset = offsetof(train_stack, fsdp_prefetch), .required = true,
    .choices = train_prefetch_names, .help = "fsdp_prefetch default: pre (PyTorch) or post (Composer)"},
   S(source, "source", true, "the framework's repository or documentation at the named version"),

@@ -49,6 +49,7 @@ typedef struct train_stack {
   double param_overlap;      /* 0..1: ZeRO 1/2 parameter all-gather hidden under the next forward */
   double pp_overlap;         /* 0..1: share of the pipeline sends on the critical path hidden */
   bool flash_attention, fused_cross_entropy;  /* job defaults */
+  bool gemm_by_shape;        /* GEMM efficiency falls with small shapes (train_gemm.c); default true */
   int fsdp_prefetch;         /* TRAIN_PREFETCH_* default */
   const char *source, *efficiency_source, *launch_source, *overlap_source, *defaults_source;
 } train_stack;

@@ -17,6 +17,7 @@
 #include <math.h>
 
 #include "models/training/train.h"
+#include "models/training/train_gemm.h"
 #include "models/training/train_stack.h"
 #include "sim/util.h"
 
@@ -123,7 +124,12 @@ static void layer_time(const train_job *j, layer_cost *c)
   train_layer_matrices mx;
   train_layer_matrices_of(m, &mx);
   double routed_extra = (train_expert_stretch(j) - 1) * mx.routed;
-  double gemm = 2 * tokens * (train_layer_matrix_params(m) + routed_extra) / t / gemm_peak;
+  /* at the layer's GEMM shapes, which reach less of the peak than large
+   * ones when small (train_gemm.c): forward, and backward's two products */
+  train_gemm_scale sh;
+  train_gemm_layer_scale(j, tokens, &sh);
+  double gemm_large = 2 * tokens * (train_layer_matrix_params(m) + routed_extra) / t / gemm_peak;
+  double gemm = gemm_large * sh.fwd, gemm_b = 2 * gemm_large * sh.bwd;
   /* fused causal kernels skip the masked half of the scores; a cp rank's
    * s / cp queries attend to the whole sequence (causal work balanced) */
   double attn = 4 * tokens * s * llm_attn_width(m) / t * (j->flash_attention ? 0.5 : 1) / attn_peak;
@@ -142,7 +148,7 @@ static void layer_time(const train_job *j, layer_cost *c)
   /* the stack's kernel launches: a fixed time per layer that does not
    * shrink with the GEMMs (train_stack.h) */
   c->fwd = gemm + attn + elem + scores + cast_f + train_stack_launch_s(j->stack, j->gpu, false);
-  c->bwd = 2 * (gemm + elem + scores) + (j->flash_attention ? TRAIN_FLASH_BACKWARD : 2) * attn + cast_b +
+  c->bwd = gemm_b + 2 * (elem + scores) + (j->flash_attention ? TRAIN_FLASH_BACKWARD : 2) * attn + cast_b +
            train_stack_launch_s(j->stack, j->gpu, true);
   train_par_layer(j, attn, (j->flash_attention ? TRAIN_FLASH_BACKWARD : 2) * attn, c->fwd + c->bwd, &c->par);
   c->par_fwd = c->par.cp_fwd_exposed + c->par.ep_fwd_exposed;
@@ -165,7 +171,7 @@ static void layer_time(const train_job *j, layer_cost *c)
    * what its overlap share does not hide, at most the GEMMs' time */
   double ov = j->stack ? j->stack->tp_overlap * 2 * coll : 0;
   c->tp_fwd = 2 * coll - fmin(ov, gemm);
-  c->tp_bwd = 2 * coll - fmin(ov, 2 * gemm);
+  c->tp_bwd = 2 * coll - fmin(ov, gemm_b);
   c->tp_recompute = j->recompute == LLM_RECOMPUTE_FULL ? full * 2 * coll : 0;
   /* recomputing a layer's forward (its attention with selective) passes the ring and the all-to-all again */
   double again_cp = j->recompute == LLM_RECOMPUTE_FULL ? full : j->recompute == LLM_RECOMPUTE_SELECTIVE ? 1 : 0;
@@ -184,8 +190,10 @@ static double head_time(const train_job *j, double *fwd)
   double tokens = (double)j->micro_batch * j->seq_len / j->cp;
   double f = 2 * tokens * (double)j->model->vocab * (double)j->model->hidden / j->tp /
              (peak(j, j->dtype) * gemm_efficiency(j, j->gpu));
-  *fwd = f;
-  return 3 * f;
+  train_gemm_scale sh;
+  train_gemm_head_scale(j, tokens, &sh);
+  *fwd = f * sh.fwd;
+  return f * sh.fwd + 2 * f * sh.bwd;
 }
 
 /* Whether pipeline stages a and b (adjacent) sit on different nodes, with

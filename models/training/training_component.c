@@ -479,6 +479,7 @@ static void training_report(void *self, sim_engine *eng, sim_report *rep)
   /* the end is rounded to the nanosecond: the share can come out a few ulp
    * past 1 without failures; it is a share of the wall time */
   double eff = wall > 0 && s->done ? w->work_s / wall : NAN;
+  if (fabs(eff - 1) < 1e-12) eff = 1;  /* ... or a few ulp short of it */
   sim_report_num(rep, "effective_fraction", eff > 1 ? 1 : eff, "useful share of the wall time (work / wall)");
   sim_report_num(rep, "effective_fraction_closed_form", train_effective_fraction(&p->fl, gpus),
                  "  first-order closed form (Young/Daly)");
