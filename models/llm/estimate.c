@@ -111,9 +111,9 @@ static const sim_key est_flags[] = {
            "or auto (with --train the cheapest that fits; without, as selective)"},
   IN(first_stage_layers, "first-stage-layers", 0, 0, 1e5,
      "--train: layers on the first pipeline stage, the rest divided evenly over the others, as Megatron-Core's "
-     "--decoder-first-pipeline-num-layers (0: even stages)"),
+     "decoder-first-pipeline-num-layers (0: even stages)"),
   IN(last_stage_layers, "last-stage-layers", 0, 0, 1e5,
-     "--train: layers on the last pipeline stage, as Megatron-Core's --decoder-last-pipeline-num-layers (0: even "
+     "--train: layers on the last pipeline stage, as Megatron-Core's decoder-last-pipeline-num-layers (0: even "
      "stages)"),
   IN(recompute_layers, "recompute-layers", 0, 0, 1e5,
      "--train, --recompute full: recompute N layers of each stage (each virtual stage when interleaved), as "
