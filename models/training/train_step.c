@@ -394,8 +394,8 @@ void train_step(const train_job *j, train_step_result *o)
     double back = v * (b[sg]);  /* the last micro-batch's backward on a stage */
     if (j->zero >= 3) {
       double comm, exp;
-      fsdp_micro_batch(j, &l, (uneven ? ls[sg] : lc) * v, c.fwd + c.tp_fwd, c.bwd + c.recompute + c.tp_bwd + c.tp_recompute,
-                       big.params, &comm, &exp);
+      fsdp_micro_batch(j, &l, (uneven ? ls[sg] : lc) * v, c.fwd + c.tp_fwd,
+                       c.bwd + c.recompute + c.tp_bwd + c.tp_recompute, big.params, &comm, &exp);
       o->dp_comm_s = m * comm;
       o->dp_exposed_s = m * exp;
     } else {
