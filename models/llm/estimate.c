@@ -35,6 +35,7 @@ typedef struct {
   const char *stack;
   int recompute, fsdp_prefetch;
   int64_t zero, recompute_layers;
+  int64_t first_stage_layers, last_stage_layers;
   const char *offload;
   bool fused_ce;
   int dropout;
@@ -108,6 +109,12 @@ static const sim_key est_flags[] = {
    .def_str = TRAIN_DEFAULT_RECOMPUTE_NAME, .choices = train_recompute_names,
    .help = "activation recomputation: none, selective (attention scores), full (8p FLOPs per token, not 6p), "
            "or auto (with --train the cheapest that fits; without, as selective)"},
+  IN(first_stage_layers, "first-stage-layers", 0, 0, 1e5,
+     "--train: layers on the first pipeline stage, the rest divided evenly over the others, as Megatron-Core's "
+     "decoder-first-pipeline-num-layers (0: even stages)"),
+  IN(last_stage_layers, "last-stage-layers", 0, 0, 1e5,
+     "--train: layers on the last pipeline stage, as Megatron-Core's decoder-last-pipeline-num-layers (0: even "
+     "stages)"),
   IN(recompute_layers, "recompute-layers", 0, 0, 1e5,
      "--train, --recompute full: recompute N layers of each stage (each virtual stage when interleaved), as "
      "Megatron-LM's block method with N layers (0: all)"),
@@ -543,6 +550,8 @@ static void est_train(const est_params *o, const sim_catalogs *cats, sim_report 
   j.interleave = (int)o->interleave;
   j.recompute = o->recompute;
   j.recompute_layers = (int)o->recompute_layers;
+  j.first_stage_layers = (int)o->first_stage_layers;
+  j.last_stage_layers = (int)o->last_stage_layers;
   j.fused_cross_entropy = o->fused_ce;
   train_job_dropout(&j, o->dropout);
   char bad_item[64];
@@ -641,6 +650,12 @@ static void est_train(const est_params *o, const sim_catalogs *cats, sim_report 
   sim_report_int(rep, "cp", j.cp, "context-parallel degree");
   sim_report_int(rep, "ep", j.ep, "expert-parallel degree");
   sim_report_int(rep, "interleave", j.interleave, "virtual stages per GPU");
+  if (train_uneven(&j)) {
+    /* only with uneven stages: the outputs of even jobs stay as they were */
+    sim_report_int(rep, "first_stage_layers", train_stage_layers(&j, 0), "  layers on the first stage");
+    sim_report_int(rep, "middle_stage_layers", pp > 2 ? train_stage_layers(&j, 1) : 0, "  layers on each middle stage");
+    sim_report_int(rep, "last_stage_layers", train_stage_layers(&j, pp - 1), "  layers on the last stage");
+  }
   sim_report_str(rep, "train_stack", j.stack ? j.stack->name : "none", "training stack (--train-stack)");
   sim_report_int(rep, "micro_batches", r.micro_batches, "micro-batches per iteration");
   sim_report_str(rep, "recompute", train_recompute_names[j.recompute],
@@ -697,7 +712,9 @@ static void est_train(const est_params *o, const sim_catalogs *cats, sim_report 
   sim_report_num(rep, "gpu_memory_bytes", r.mem.capacity, "GPU memory (bytes)");
   sim_report_num(rep, "memory_margin_bytes", r.mem.margin_bytes, "memory left: capacity - need (bytes; < 0: does not fit)");
   sim_report_num(rep, "host_memory_bytes", r.mem.host_bytes, "moved to host memory per GPU (bytes)");
-  sim_report_int(rep, "memory_stage", r.mem.stage, "  pipeline stage counted (the busier of the first and last)");
+  sim_report_int(rep, "memory_stage", r.mem.stage,
+                 train_uneven(&j) ? "  pipeline stage counted (the busiest of all: uneven stages)"
+                                  : "  pipeline stage counted (the busier of the first and last)");
   sim_report_num(rep, "train_tokens", o->train_tokens, "training tokens");
   sim_report_num(rep, "iterations", run.iterations, "iterations");
   sim_report_num(rep, "train_flops", run.model_flops, "model FLOPs of the run");

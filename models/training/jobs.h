@@ -47,6 +47,7 @@ typedef struct {
   int64_t cp, ep;           /* context- and expert-parallel ranks (train_cp_ep.c) */
   int recompute;             /* none, selective, full, auto (the cheapest that fits: train_job_fit) */
   int64_t recompute_layers;  /* with full: layers recomputed per stage (0: all), as the training section */
+  int64_t first_stage_layers, last_stage_layers;  /* uneven stages (0: even), as the training section */
   sim_names offload;         /* "optimizer", "activations": as the training section's offload */
   const char *stack;         /* training stack (train_stacks catalog); "": the built-in numbers */
   double derived_mfu;        /* prepared: the model's MFU, for jobs.csv */

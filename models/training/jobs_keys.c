@@ -57,6 +57,10 @@ static const sim_key job_keys[] = {
   {.name = "recompute", .kind = SIM_KEY_ENUM, .offset = J(recompute), .choices = train_recompute_names,
    .def_str = TRAIN_DEFAULT_RECOMPUTE_NAME,
    .help = "training job: none, selective, full, or auto (the cheapest that fits)"},
+  {.name = "first_stage_layers", .kind = SIM_KEY_INT, .offset = J(first_stage_layers), .def = 0, .min = 0,
+   .max = 1e5, .help = "training job: layers on the first pipeline stage, the rest even (0: even stages)"},
+  {.name = "last_stage_layers", .kind = SIM_KEY_INT, .offset = J(last_stage_layers), .def = 0, .min = 0,
+   .max = 1e5, .help = "training job: layers on the last pipeline stage, the rest even (0: even stages)"},
   {.name = "recompute_layers", .kind = SIM_KEY_INT, .offset = J(recompute_layers), .def = 0, .min = 0, .max = 1e5,
    .help = "training job, with recompute = \"full\": layers recomputed in each stage, as Megatron-LM's "
            "--recompute-num-layers (0: all)"},
@@ -295,6 +299,8 @@ static void jobs_prepare(void *params, const sim_setup *su, sim_check *ck)
     t.zero = (int)j->zero;
     t.recompute = j->recompute;
     t.recompute_layers = (int)j->recompute_layers;
+    t.first_stage_layers = (int)j->first_stage_layers;
+    t.last_stage_layers = (int)j->last_stage_layers;
     char bad_item[64];
     t.offload = train_offload_names_parse(j->offload.v, j->offload.n, bad_item, sizeof bad_item);
     if (t.offload < 0) {
@@ -315,7 +321,8 @@ static void jobs_prepare(void *params, const sim_setup *su, sim_check *ck)
     t.net_link = net;
     char msg[512];
     const char *bad = train_job_check(&t, msg, sizeof msg);
-    if (bad && (!strcmp(bad, "recompute_layers") || !strcmp(bad, "offload"))) {
+    if (bad && (!strcmp(bad, "recompute_layers") || !strcmp(bad, "offload") || !strcmp(bad, "first_stage_layers") ||
+                !strcmp(bad, "last_stage_layers"))) {
       /* the keys this job wrote: named as the training section names them */
       snprintf(key, sizeof key, "list.[%d].%s", i, bad);
       sim_check_fail(ck, key, "%s", msg);

@@ -220,6 +220,10 @@ typedef struct {
   bool dualpipe;            /* DeepSeek-V3's DualPipe schedule (pp even; all-to-all and p2p under compute) */
   double expert_imbalance;  /* max / mean tokens of one routed expert (TRAIN_DEFAULT_EXPERT_IMBALANCE) */
   const struct train_stack *stack;  /* efficiencies, launches, overlaps (train_stack.h); NULL: the built-in numbers */
+  /* uneven pipeline stages (Megatron-Core --decoder-first-pipeline-num-layers N,
+   * --decoder-last-pipeline-num-layers N): layers of the first / last stage,
+   * the rest divided evenly over the others; 0: even (train_stage_layers) */
+  int first_stage_layers, last_stage_layers;
 } train_job;
 
 /* The defaults above (TRAIN_DEFAULT_*), and dp = tp = pp = 1, global batch
@@ -270,21 +274,42 @@ typedef struct {
   double short_bytes;       /* total - capacity when it does not fit, else 0 */
   double margin_bytes;      /* capacity - total: negative when it does not fit */
   double host_bytes;        /* moved to host memory by the job's offload */
-  int stage;                /* the stage counted: 0 or pp - 1 */
+  int stage;                /* the stage counted: 0 or pp - 1 (any stage with uneven stages: the busiest) */
   double layer_bytes;       /* activations one layer keeps for one micro-batch without recomputation */
   double recompute_layer_bytes;  /* ... when recomputed in full (its input) */
 } train_memory;
 void train_memory_need(const train_job *j, train_memory *out);
+/* Memory of stage s of a job with uneven stages (train_uneven, no
+ * interleaving): its parameters (train_stage_params), its layers'
+ * activations for the p - s micro-batches 1F1B keeps in flight (pp + 1
+ * with DualPipe), the embedding's on the first, the logits on the last.
+ * train_memory_need reports the stage with the largest total. */
+void train_memory_stage(const train_job *j, int s, train_memory *out);
 
 /* Activations one layer keeps for backward, per micro-batch and GPU, bytes,
  * at recomputation level `recompute` (LLM_RECOMPUTE_*; the layer's own
  * level, so FULL is a recomputed layer's input). */
 double train_layer_activation_bytes(const train_job *j, int recompute);
 
-/* Layers of one model chunk (a stage; a virtual stage when interleaved)
- * and how many of them the job recomputes in full. */
+/* Layers of one model chunk (a stage; a virtual stage when interleaved;
+ * with uneven stages the largest stage) and how many of them the job
+ * recomputes in full. */
 int train_chunk_layers(const train_job *j);
 int train_recomputed_layers(const train_job *j);
+
+/* Uneven stages (Megatron-Core's rule, megatron/core/transformer/
+ * transformer_block.py get_num_layers_to_build): the first stage holds
+ * first_stage_layers, the last last_stage_layers (each when > 0), the
+ * remaining layers divide evenly over the other stages; not with
+ * interleaving (refused by train_job_check). train_uneven: either is set.
+ * train_stage_layers: layers of stage s (0..pp-1; of each chunk when even
+ * and interleaved); train_stage_recomputed: of them, recomputed in full. */
+bool train_uneven(const train_job *j);
+int train_stage_layers(const train_job *j, int s);
+int train_stage_recomputed(const train_job *j, int s);
+/* NULL if first_stage_layers and last_stage_layers are well formed for the
+ * job (train_job_check calls it); else the offending field and why. */
+const char *train_stages_check(const train_job *j, char *msg, size_t n);
 
 /* Resolve TRAIN_RECOMPUTE_AUTO to the cheapest recomputation that fits, as
  * frameworks' planners do: none, then selective, then full on the fewest
@@ -419,6 +444,15 @@ void train_par_layer(const train_job *j, double attn_fwd_s, double attn_bwd_s, d
  * counted by train_memory_need). Sets params, expert_params, weights,
  * grads and optimizer of out. */
 void train_cpep_memory(const train_job *j, train_memory *out);
+/* The same for stage s of a job with uneven stages (its layers' share of
+ * the layers' parameters, the embedding on the first, the head on the last). */
+void train_cpep_stage_memory(const train_job *j, int s, train_memory *out);
+/* Parameters of stage s per tensor-parallel rank, before ZeRO and ep: the
+ * stage's layers (their share of all layers' parameters), the input
+ * embedding on the first stage and the output head (with the final norm)
+ * on the last (all of llm_embed_params on the first when tied). Even
+ * stages: llm_params / (tp x pp), as before (embedding spread). */
+double train_stage_params(const train_job *j, int s);
 /* Parameters the optimizer of one GPU updates (ZeRO 1+: its shards). */
 double train_updated_params(const train_job *j, const train_memory *mem);
 /* Time of the routed experts' gradient reduction over their dp x cp / ep

@@ -102,10 +102,8 @@ void train_par_layer(const train_job *j, double attn_fwd_s, double attn_bwd_s, d
   }
 }
 
-void train_cpep_memory(const train_job *j, train_memory *o)
+static void cpep_memory(const train_job *j, double x, double dense, train_memory *o)
 {
-  double x = j->ep > 1 ? train_routed_params(j->model) / ((double)j->tp * j->pp * j->ep) : 0;
-  double dense = llm_params(j->model) / ((double)j->tp * j->pp) - (j->ep > 1 ? x * j->ep : 0);
   double copies = j->dualpipe ? 2 : 1;
   double d = train_grad_ranks(j), de = d / j->ep;
   o->params = copies * (dense + x);
@@ -113,6 +111,30 @@ void train_cpep_memory(const train_job *j, train_memory *o)
   o->weights = copies * 2 * (dense / (j->zero >= 3 ? d : 1) + x / (j->zero >= 3 ? de : 1));
   o->grads = copies * 2 * (dense / (j->zero >= 2 ? d : 1) + x / (j->zero >= 2 ? de : 1));
   o->optimizer = copies * 12 * (dense / (j->zero >= 1 ? d : 1) + x / (j->zero >= 1 ? de : 1));
+}
+
+void train_cpep_memory(const train_job *j, train_memory *o)
+{
+  double x = j->ep > 1 ? train_routed_params(j->model) / ((double)j->tp * j->pp * j->ep) : 0;
+  double dense = llm_params(j->model) / ((double)j->tp * j->pp) - (j->ep > 1 ? x * j->ep : 0);
+  cpep_memory(j, x, dense, o);
+}
+
+void train_cpep_stage_memory(const train_job *j, int s, train_memory *o)
+{
+  /* the routed experts of the stage's layers (their share of all
+   * layers); a DualPipe rank holds stage s and stage pp - 1 - s (the
+   * mirror): their mean, counted twice by cpep_memory */
+  int mirror = j->dualpipe ? j->pp - 1 - s : s;
+  double x = 0, dense = 0;
+  for (int k = 0; k < 2; k++) {
+    int st = k ? mirror : s;
+    double share = (double)train_stage_layers(j, st) / (double)j->model->layers;
+    double xs = j->ep > 1 ? train_routed_params(j->model) * share / ((double)j->tp * j->ep) : 0;
+    x += xs / 2;
+    dense += (train_stage_params(j, st) - (j->ep > 1 ? xs * j->ep : 0)) / 2;
+  }
+  cpep_memory(j, x, dense, o);
 }
 
 double train_updated_params(const train_job *j, const train_memory *mem)

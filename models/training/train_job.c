@@ -114,7 +114,9 @@ const char *train_job_check(const train_job *j, char *msg, size_t n)
   if (train_job_gpus(j) > 1 && !j->node_link)
     return snprintf(msg, n, "%d GPUs need a link inside the node, and %s has none", train_job_gpus(j), j->gpu->name),
            "node_link";
-  if (m->layers % (j->pp * j->interleave) != 0)
+  const char *st = train_stages_check(j, msg, n);
+  if (st) return st;
+  if (!train_uneven(j) && m->layers % (j->pp * j->interleave) != 0)
     return snprintf(msg, n, "%s's %lld layers do not split into pp x interleave = %d x %d equal stages", m->name,
                     (long long)m->layers, j->pp, j->interleave), j->interleave > 1 ? "interleave" : "pp";
   if (j->interleave > 1 && j->pp < 2)
@@ -130,7 +132,7 @@ const char *train_job_check(const train_job *j, char *msg, size_t n)
                     j->pp), "interleave";
   if (j->recompute < LLM_RECOMPUTE_NONE || j->recompute > TRAIN_RECOMPUTE_AUTO)
     return snprintf(msg, n, "recomputation %d is not none, selective, full or auto", j->recompute), "recompute";
-  int chunk = (int)(m->layers / (j->pp * j->interleave));
+  int chunk = train_chunk_layers(j);
   if (j->recompute_layers != 0 && j->recompute != LLM_RECOMPUTE_FULL)
     return snprintf(msg, n, "%d recomputed layers need full recomputation (recompute full), not %s",
                     j->recompute_layers, train_recompute_names[j->recompute]), "recompute_layers";
@@ -186,12 +188,88 @@ double train_model_flops(const train_job *j)
   return 3 * forward_parts(j, &lay, &head, &attn) * tokens;
 }
 
-int train_chunk_layers(const train_job *j) { return (int)(j->model->layers / (j->pp * j->interleave)); }
+bool train_uneven(const train_job *j) { return j->first_stage_layers > 0 || j->last_stage_layers > 0; }
+
+/* stages that share the layers the first and last do not hold */
+static int middle_stages(const train_job *j)
+{
+  return j->pp - (j->first_stage_layers > 0) - (j->last_stage_layers > 0);
+}
+
+int train_stage_layers(const train_job *j, int s)
+{
+  if (!train_uneven(j)) return (int)(j->model->layers / (j->pp * j->interleave));
+  if (s == 0 && j->first_stage_layers > 0) return j->first_stage_layers;
+  if (s == j->pp - 1 && j->last_stage_layers > 0) return j->last_stage_layers;
+  int mid = middle_stages(j);
+  return mid > 0 ? (int)((j->model->layers - j->first_stage_layers - j->last_stage_layers) / mid) : 0;
+}
+
+const char *train_stages_check(const train_job *j, char *msg, size_t n)
+{
+  const llm_arch *m = j->model;
+  int a = j->first_stage_layers, z = j->last_stage_layers;
+  if (a < 0 || z < 0)
+    return snprintf(msg, n, "%d layers on a stage (expected >= 1, or 0 for even stages)", a < 0 ? a : z),
+           a < 0 ? "first_stage_layers" : "last_stage_layers";
+  if (!train_uneven(j)) return NULL;
+  const char *key = a > 0 ? "first_stage_layers" : "last_stage_layers";
+  if (j->pp < 2)
+    return snprintf(msg, n, "uneven stages need pipeline stages (pp >= 2, pp is %d)", j->pp), key;
+  if (j->interleave > 1)
+    return snprintf(msg, n, "uneven stages with interleaving (interleave %d) are not modelled (expected interleave 1, "
+                    "or first_stage_layers = last_stage_layers = 0)", j->interleave), key;
+  if ((long long)a + z > m->layers)
+    return snprintf(msg, n, "first %d + last %d stage layers exceed %s's %lld layers", a, z, m->name,
+                    (long long)m->layers), key;
+  long long rest = m->layers - a - z;
+  int mid = middle_stages(j);
+  if (mid == 0 && rest != 0)
+    return snprintf(msg, n, "first %d + last %d stage layers leave %lld of %s's %lld layers and no middle stage "
+                    "(pp %d; expected first + last = %lld)", a, z, rest, m->name, (long long)m->layers, j->pp,
+                    (long long)m->layers), key;
+  if (mid > 0 && (rest % mid != 0 || rest / mid < 1))
+    return snprintf(msg, n, "the %lld layers left after first %d and last %d do not divide evenly over the %d "
+                    "other stages (Megatron-Core's rule: expected a multiple of %d, at least %d)", rest, a, z, mid,
+                    mid, mid), key;
+  return NULL;
+}
+
+int train_chunk_layers(const train_job *j)
+{
+  if (!train_uneven(j)) return (int)(j->model->layers / (j->pp * j->interleave));
+  int most = 0;
+  for (int s = 0; s < j->pp; s++)
+    if (train_stage_layers(j, s) > most) most = train_stage_layers(j, s);
+  return most;
+}
 
 int train_recomputed_layers(const train_job *j)
 {
   if (j->recompute != LLM_RECOMPUTE_FULL) return 0;
   return j->recompute_layers > 0 ? j->recompute_layers : train_chunk_layers(j);
+}
+
+int train_stage_recomputed(const train_job *j, int s)
+{
+  if (j->recompute != LLM_RECOMPUTE_FULL) return 0;
+  int l = train_stage_layers(j, s);
+  return j->recompute_layers > 0 && j->recompute_layers < l ? j->recompute_layers : l;
+}
+
+double train_stage_params(const train_job *j, int s)
+{
+  const llm_arch *m = j->model;
+  if (!train_uneven(j)) return llm_params(m) / ((double)j->tp * j->pp);
+  double emb = llm_embed_params(m), vh = (double)m->vocab * (double)m->hidden;
+  /* the input side (token embedding, positions) on the first stage, the
+   * output head (Megatron keeps a copy of tied embeddings there) and the
+   * norms on the last */
+  double head = vh, in = emb - (m->tied_embeddings ? 0 : vh);
+  double p = (llm_params(m) - emb) * train_stage_layers(j, s) / (double)m->layers;
+  if (s == 0) p += in;
+  if (s == j->pp - 1) p += head;
+  return p / j->tp;
 }
 
 double train_hardware_flops(const train_job *j)
@@ -200,6 +278,11 @@ double train_hardware_flops(const train_job *j)
   double f = forward_parts(j, &lay, &head, &attn);
   /* full recomputation repeats the forward of its share of the layers */
   double full = (double)train_recomputed_layers(j) / train_chunk_layers(j);
+  if (train_uneven(j)) {
+    int n = 0;
+    for (int s = 0; s < j->pp; s++) n += train_stage_recomputed(j, s);
+    full = (double)n / (double)j->model->layers;
+  }
   double extra = j->recompute == LLM_RECOMPUTE_FULL ? full * (lay + attn)
                : j->recompute == LLM_RECOMPUTE_SELECTIVE ? attn : 0;
   return (3 * f + extra) * tokens;

@@ -62,9 +62,75 @@ static double stage_micro_batch(const train_job *j)
   return j->interleave * chunk;
 }
 
+/* Activations of one micro-batch through stage s of a job with uneven
+ * stages (no interleaving): its layers, the first N recomputed in full. */
+static double uneven_micro_batch(const train_job *j, int s)
+{
+  int l = train_stage_layers(j, s), n = train_stage_recomputed(j, s);
+  int rest = j->recompute == LLM_RECOMPUTE_FULL ? LLM_RECOMPUTE_NONE : j->recompute;
+  return n * train_layer_activation_bytes(j, LLM_RECOMPUTE_FULL) + (l - n) * train_layer_activation_bytes(j, rest);
+}
+
+void train_memory_stage(const train_job *j, int s, train_memory *o)
+{
+  SIM_ASSERT(j->recompute != TRAIN_RECOMPUTE_AUTO && train_uneven(j) && j->interleave == 1);
+  double p = train_stage_params(j, s), d = j->dp;
+  *o = (train_memory){.params = p, .stage = s};
+  o->weights = 2 * p / (j->zero >= 3 ? d : 1);
+  o->grads = 2 * p / (j->zero >= 2 ? d : 1);
+  o->optimizer = 12 * p / (j->zero >= 1 ? d : 1);
+  if (j->cp > 1 || j->ep > 1 || j->dualpipe) train_cpep_stage_memory(j, s, o);
+
+  int m = train_micro_batches(j), pp = j->pp;
+  double sq = (double)j->seq_len / j->cp, b = j->micro_batch, h = (double)j->model->hidden, t = j->tp;
+  double rep = j->seq_parallel ? t : 1;
+  /* 1F1B: stage s starts p - s forwards before its first backward */
+  double flight = pp - s < m ? pp - s : m;
+  if (j->dualpipe) flight = pp + 1.0;
+  double per_mb = uneven_micro_batch(j, s);
+  o->layer_bytes = train_layer_activation_bytes(j, LLM_RECOMPUTE_NONE);
+  o->recompute_layer_bytes = train_layer_activation_bytes(j, LLM_RECOMPUTE_FULL);
+  double work = train_stage_recomputed(j, s) > 0 ? o->layer_bytes : 0;
+  double emb = j->dropout ? sq * b * h / rep : 0;
+  double out = 4 * sq * b * h / rep + (j->fused_cross_entropy ? 2 : 4) * sq * b * (double)j->model->vocab / t;
+  double in = flight * per_mb, kept = in;
+  if (j->offload & TRAIN_OFFLOAD_ACTIVATIONS) {
+    int lvl = j->recompute == LLM_RECOMPUTE_FULL ? LLM_RECOMPUTE_NONE : j->recompute;
+    double lay = train_stage_recomputed(j, s) == train_stage_layers(j, s) ? o->recompute_layer_bytes
+                                                                           : train_layer_activation_bytes(j, lvl);
+    kept = fmin(in, 2 * lay);
+  }
+  o->activations = kept + work + (s == 0 ? flight * emb : 0) + (s == pp - 1 || j->dualpipe ? out : 0);
+  o->host_bytes = in - kept;
+  if (j->offload & TRAIN_OFFLOAD_OPTIMIZER) {
+    o->host_bytes += o->optimizer;
+    o->optimizer = 0;
+    if (j->zero >= 2) {
+      o->host_bytes += o->grads;
+      o->grads = 0;
+    }
+  }
+  o->total = o->weights + o->grads + o->optimizer + o->activations;
+  o->capacity = gpu_mem_bytes(j->gpu);
+  o->fits = o->total <= o->capacity;
+  o->short_bytes = o->fits ? 0 : o->total - o->capacity;
+  o->margin_bytes = o->capacity - o->total;
+}
+
 void train_memory_need(const train_job *j, train_memory *o)
 {
   SIM_ASSERT(j->recompute != TRAIN_RECOMPUTE_AUTO);
+  if (train_uneven(j)) {
+    /* every stage counted (the first holds the most micro-batches, the
+     * last the logits, a middle one may hold more layers): the busiest */
+    train_memory_stage(j, 0, o);
+    for (int s = 1; s < j->pp; s++) {
+      train_memory x;
+      train_memory_stage(j, s, &x);
+      if (x.total > o->total) *o = x;
+    }
+    return;
+  }
   double p = llm_params(j->model) / ((double)j->tp * j->pp), d = j->dp;
   *o = (train_memory){.params = p};
   o->weights = 2 * p / (j->zero >= 3 ? d : 1);

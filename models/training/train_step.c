@@ -282,12 +282,46 @@ void train_step(const train_job *j, train_step_result *o)
    * on each of its v chunks) */
   double f[p], b[p], p2p[p], nop2p[p], p2p_l[p], p2p_gather[p];
   bool p2p_net[p];  /* boundary s (stage s to the next) on the network link */
+  /* uneven stages (train_uneven): stage s runs ls[s] layers, rw[s] the
+   * weight of the per-layer recomputation (which is averaged over the
+   * largest stage's layers: full x fwd with full = N / its layers); the
+   * busiest stage `sb` (the most compute, ties to the last) is the one the
+   * breakdown describes. Even stages: lc each, the last stage. */
+  bool uneven = train_uneven(j);
+  double ls[p], rw[p];
+  double full = (double)train_recomputed_layers(j) / train_chunk_layers(j);
+  int sb = p - 1;
+  for (int s = 0; s < p; s++) {
+    ls[s] = rw[s] = lc;
+    if (uneven) {
+      ls[s] = train_stage_layers(j, s);
+      rw[s] = j->recompute == LLM_RECOMPUTE_FULL ? train_stage_recomputed(j, s) / full : ls[s];
+    }
+  }
+  if (uneven) {
+    double most = -1;
+    for (int s = p - 1; s >= 0; s--) {
+      double w = ls[s] * (c.fwd + c.bwd + c.tp_fwd + c.tp_bwd + c.par_fwd + c.par_bwd) +
+                 rw[s] * (c.recompute + c.tp_recompute + c.par_recompute) + (s == p - 1 ? head : 0);
+      if (w > most) most = w, sb = s;
+    }
+  }
   double chunk_comp = lc * (c.fwd + c.bwd + c.recompute);
   double chunk_tp = lc * (c.tp_fwd + c.tp_bwd + c.tp_recompute);
   double chunk_par = lc * (c.par_fwd + c.par_bwd + c.par_recompute);
+  double head_b = sb == p - 1 ? head : 0;  /* the head's part of the busiest stage */
+  if (uneven) {
+    chunk_comp = ls[sb] * (c.fwd + c.bwd) + rw[sb] * c.recompute;
+    chunk_tp = ls[sb] * (c.tp_fwd + c.tp_bwd) + rw[sb] * c.tp_recompute;
+    chunk_par = ls[sb] * (c.par_fwd + c.par_bwd) + rw[sb] * c.par_recompute;
+  }
   for (int s = 0; s < p; s++) {
     f[s] = lc * (c.fwd + c.tp_fwd + c.par_fwd);
     b[s] = lc * (c.bwd + c.recompute + c.tp_bwd + c.tp_recompute + c.par_bwd + c.par_recompute);
+    if (uneven) {
+      f[s] = ls[s] * (c.fwd + c.tp_fwd + c.par_fwd);
+      b[s] = ls[s] * (c.bwd + c.tp_bwd + c.par_bwd) + rw[s] * (c.recompute + c.tp_recompute + c.par_recompute);
+    }
     if (s == p - 1) {
       f[s] += head_fwd / v;
       b[s] += (head - head_fwd) / v;
@@ -311,25 +345,34 @@ void train_step(const train_job *j, train_step_result *o)
     double bytes = n * train_layer_activation_bytes(j, LLM_RECOMPUTE_FULL) +
                    (train_chunk_layers(j) - n) * train_layer_activation_bytes(j, lvl);
     act_x = net_p2p_s(j->gpu->host_link, bytes);
+    double act_sb = 0;
     for (int s = 0; s < p; s++) {
+      if (uneven) {
+        /* a stage moves its own layers' activations */
+        int ns = train_stage_recomputed(j, s);
+        double bs = ns * train_layer_activation_bytes(j, LLM_RECOMPUTE_FULL) +
+                    (train_stage_layers(j, s) - ns) * train_layer_activation_bytes(j, lvl);
+        act_x = net_p2p_s(j->gpu->host_link, bs);
+        if (s == sb) act_sb = act_x;
+      }
       double ef = fmax(0, act_x - f[s]), eb = fmax(0, act_x - b[s]);
-      if (s == p - 1) o->offload_exposed_s = m * v * (ef + eb);
+      if (s == sb) o->offload_exposed_s = m * v * (ef + eb);
       f[s] += ef;
       b[s] += eb;
     }
-    o->offload_transfer_s = 2 * m * v * act_x;
+    o->offload_transfer_s = 2 * m * v * (uneven ? act_sb : act_x);
   }
   double pipe0 = train_pipeline_time(p, m, v, f, b, nop2p);
   double pipe = p > 1 ? train_pipeline_time(p, m, v, f, b, p2p) : pipe0;
   if (j->dualpipe) pipe = pipe0 = train_dualpipe_time(p, m, f, b);
-  double busiest = m * v * (chunk_comp + chunk_tp + chunk_par) + m * head + o->offload_exposed_s;
+  double busiest = m * v * (chunk_comp + chunk_tp + chunk_par) + m * head_b + o->offload_exposed_s;
   o->micro_batches = m;
-  o->compute_s = m * v * chunk_comp + m * head;
+  o->compute_s = m * v * chunk_comp + m * head_b;
   o->tp_comm_s = m * v * chunk_tp;
-  o->cp_exposed_s = m * v * lc * c.cp_exposed;
-  o->ep_exposed_s = m * v * lc * c.ep_exposed;
-  o->cp_comm_s = m * v * lc * c.cp_traffic;
-  o->ep_comm_s = m * v * lc * c.ep_traffic;
+  o->cp_exposed_s = m * v * ls[sb] * c.cp_exposed;
+  o->ep_exposed_s = m * v * ls[sb] * c.ep_exposed;
+  o->cp_comm_s = m * v * ls[sb] * c.cp_traffic;
+  o->ep_comm_s = m * v * ls[sb] * c.ep_traffic;
   o->bubble_s = pipe0 - busiest > 1e-9 * pipe0 ? pipe0 - busiest : 0;  /* not rounding noise */
   o->bubble_fraction = pipe0 > 0 ? o->bubble_s / pipe0 : 0;
   o->pp_comm_s = (pipe - pipe0) * (j->stack ? 1 - j->stack->pp_overlap : 1);
@@ -338,23 +381,36 @@ void train_step(const train_job *j, train_step_result *o)
    * (x cp) ranks (tp apart: the group spans dp x cp x tp GPUs); the routed
    * experts of ep > 1 over their own replicas (train_expert_grad_s) */
   train_memory_need(j, &o->mem);
+  /* the gradients (and the optimizer step) of the stage with the most
+   * parameters: with uneven stages not always the stage memory reports */
+  train_memory big = o->mem;
+  int sg = p - 1;
+  if (uneven) {
+    train_memory_stage(j, 0, &big);
+    sg = 0;
+    for (int s = 1; s < p; s++) {
+      train_memory x;
+      train_memory_stage(j, s, &x);
+      if (x.params > big.params) big = x, sg = s;
+    }
+  }
   int dpc = train_grad_ranks(j);
   if (dpc > 1) {
     net_link l = group_link(j, dpc * j->tp, j->tp);
     o->dp_link = dpc * j->tp <= j->gpus_per_node || !j->net_link ? j->node_link : j->net_link;
-    double bytes = (o->mem.params - o->mem.expert_params) * TRAIN_GRAD_BYTES;
-    double back = v * (b[p - 1]);  /* the last micro-batch's backward on a stage */
+    double bytes = (big.params - big.expert_params) * TRAIN_GRAD_BYTES;
+    double back = v * (b[sg]);  /* the last micro-batch's backward on a stage */
     if (j->zero >= 3) {
       double comm, exp;
-      fsdp_micro_batch(j, &l, lc * v, c.fwd + c.tp_fwd, c.bwd + c.recompute + c.tp_bwd + c.tp_recompute,
-                       o->mem.params, &comm, &exp);
+      fsdp_micro_batch(j, &l, (uneven ? ls[sg] : lc) * v, c.fwd + c.tp_fwd,
+                       c.bwd + c.recompute + c.tp_bwd + c.tp_recompute, big.params, &comm, &exp);
       o->dp_comm_s = m * comm;
       o->dp_exposed_s = m * exp;
     } else {
       /* once per iteration, during the last micro-batch's backward */
       double per = j->zero == 0 ? net_allreduce_s(&l, dpc, bytes, NET_RING)
                                 : net_reduce_scatter_s(&l, dpc, bytes) + net_allgather_s(&l, dpc, bytes);
-      per += train_expert_grad_s(j, &o->mem, TRAIN_GRAD_BYTES);
+      per += train_expert_grad_s(j, &big, TRAIN_GRAD_BYTES);
       o->dp_comm_s = per;
       o->dp_exposed_s = exposed(j, per, back);
       if (j->zero >= 1 && j->stack && j->stack->param_overlap > 0) {
@@ -365,7 +421,7 @@ void train_step(const train_job *j, train_step_result *o)
       }
     }
   }
-  double updated = train_updated_params(j, &o->mem);
+  double updated = train_updated_params(j, &big);
   if (j->offload & TRAIN_OFFLOAD_OPTIMIZER) {
     /* ZeRO-Offload: the shard's 16-bit gradients go down during the last
      * backward (exposed past it), the CPU steps the shard with the node's
@@ -375,7 +431,7 @@ void train_step(const train_job *j, train_step_result *o)
     double down = net_p2p_s(host, updated * TRAIN_GRAD_BYTES), up = net_p2p_s(host, updated * TRAIN_WEIGHT_BYTES);
     int sharing = gpus < j->gpus_per_node ? gpus : j->gpus_per_node;
     o->cpu_optimizer_s = updated / (TRAIN_CPU_ADAM_PARAMS_PER_S_NODE / sharing);
-    o->optimizer_s = down - fmin(down, v * b[p - 1]) + fmax(o->cpu_optimizer_s, up);
+    o->optimizer_s = down - fmin(down, v * b[sg]) + fmax(o->cpu_optimizer_s, up);
     o->offload_transfer_s += down + up;
   } else {
     o->optimizer_s = updated * TRAIN_ADAM_BYTES / (gpu_mem_bw(j->gpu) * j->gpu->memory_efficiency);

@@ -34,6 +34,7 @@ typedef struct {
   int64_t gpus, tp, pp, micro_batch, global_batch, seq_len, interleave, zero, gpus_per_node, nics_per_node;
   bool seq_parallel, flash_attention, fused_cross_entropy;
   int64_t recompute_layers;
+  int64_t first_stage_layers, last_stage_layers;
   sim_names offload;
   bool auto_recompute;      /* prepared: recompute was auto */
   double dp_overlap, train_tokens, usd_per_gpu_hour, interval_s;
@@ -113,6 +114,11 @@ static const sim_key training_keys[] = {
   {.name = "recompute", .kind = SIM_KEY_ENUM, .offset = P(recompute), .choices = train_recompute_names,
    .def_str = TRAIN_DEFAULT_RECOMPUTE_NAME,
    .help = "activation recomputation: none, selective, full, or auto (the cheapest that fits)"},
+  KI("first_stage_layers", first_stage_layers, 0, 0, 1e5,
+     "layers on the first pipeline stage, the rest divided evenly over the others, as Megatron-Core's "
+     "--decoder-first-pipeline-num-layers (0: even stages)"),
+  KI("last_stage_layers", last_stage_layers, 0, 0, 1e5,
+     "layers on the last pipeline stage, as Megatron-Core's --decoder-last-pipeline-num-layers (0: even stages)"),
   KI("recompute_layers", recompute_layers, 0, 0, 1e5,
      "with recompute = \"full\": layers recomputed in each stage (each virtual stage when interleaved), as "
      "Megatron-LM's --recompute-method block --recompute-num-layers (0: all)"),
@@ -189,6 +195,8 @@ static void training_prepare(void *params, const sim_setup *su, sim_check *ck)
   j->interleave = (int)p->interleave;
   j->recompute = p->recompute;
   j->recompute_layers = (int)p->recompute_layers;
+  j->first_stage_layers = (int)p->first_stage_layers;
+  j->last_stage_layers = (int)p->last_stage_layers;
   j->fused_cross_entropy = p->fused_cross_entropy;
   train_job_dropout(j, p->dropout);
   char bad_item[64];

@@ -1,0 +1,291 @@
+/* tests/unit/test_train_uneven.c: uneven pipeline stages in the training
+ * model (Megatron-Core's --decoder-first/last-pipeline-num-layers:
+ * train_stage_layers, train_stages_check, train_memory_stage, train_step):
+ * layer counts per stage by hand, the schedule with one heavier stage
+ * against 1F1B's closed form, memory of the heavier stage written out, a
+ * job with first = last = layers / pp against the even job, and the flags
+ * and keys (estimate --train, training.*, the job queue's jobs) with the
+ * messages of bad values. */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "models/training/train.h"
+#include "sim/catalog.h"
+#include "cattest.h"
+#include "clitest.h"
+#include "testutil.h"
+
+static const gpu_spec *gpu(const char *n) { return sim_catalog_find(cs_catalogs(), "gpus", n); }
+static const llm_arch *model(const char *n) { return sim_catalog_find(cs_catalogs(), "models", n); }
+
+/* A Llama-style model of 32 layers: h 4096, 32 heads, gated MLP, no dropout. */
+static llm_arch llama(void)
+{
+  return (llm_arch){.name = "llama", .layers = 32, .hidden = 4096, .heads = 32, .kv_heads = 32, .ffn = 11008,
+                    .vocab = 32000, .max_context = 131072, .ffn_kind = LLM_FFN_GATED, .positions = LLM_POS_ROTARY,
+                    .norm = LLM_NORM_RMS, .experts = 1, .experts_active = 1, .dropout_free = true};
+}
+
+/* pp stages on pp GPUs of one H100 node, dp 1, tp 1, no recomputation,
+ * 8 micro-batches of one 2,048-token sequence. */
+static void job(train_job *j, const llm_arch *m, int pp, int first, int last)
+{
+  train_job_init(j, m, gpu("h100-sxm"));
+  j->pp = pp;
+  j->global_batch = 8;
+  j->recompute = LLM_RECOMPUTE_NONE;
+  j->first_stage_layers = first;
+  j->last_stage_layers = last;
+}
+
+/* DeepSeek-V3, 61 layers over 16 stages, first 4, last 1: 61 - 5 = 56 over
+ * the 14 middle stages, 4 each. Llama 3.1 405B, 126 over 16, first 7 last
+ * 7: 112 / 14 = 8. 32 over 4 with first 5 only: 27 / 3 = 9; last 2 only:
+ * 30 / 3 = 10; first 16 last 16 over 2: no middle stage. */
+static void test_layers_by_hand(void)
+{
+  char why[512];
+  train_job j;
+  const llm_arch *ds = model("deepseek-v3");
+  CU_ASSERT_PTR_NOT_NULL_FATAL(ds);
+  CU_ASSERT_EQUAL(ds->layers, 61);
+  job(&j, ds, 16, 4, 1);
+  CU_ASSERT_TRUE(train_uneven(&j));
+  CU_ASSERT_EQUAL(train_stage_layers(&j, 0), 4);
+  for (int s = 1; s < 15; s++) CU_ASSERT_EQUAL(train_stage_layers(&j, s), 4);
+  CU_ASSERT_EQUAL(train_stage_layers(&j, 15), 1);
+  CU_ASSERT_EQUAL(train_chunk_layers(&j), 4);
+  const llm_arch *l405 = model("llama3.1-405b");
+  CU_ASSERT_PTR_NOT_NULL_FATAL(l405);
+  job(&j, l405, 16, 7, 7);
+  CU_ASSERT_EQUAL(train_stage_layers(&j, 0), 7);
+  CU_ASSERT_EQUAL(train_stage_layers(&j, 1), 8);
+  CU_ASSERT_EQUAL(train_stage_layers(&j, 14), 8);
+  CU_ASSERT_EQUAL(train_stage_layers(&j, 15), 7);
+  CU_ASSERT_EQUAL(train_chunk_layers(&j), 8);
+  llm_arch m = llama();
+  job(&j, &m, 4, 5, 0);
+  CU_ASSERT_PTR_NULL(train_job_check(&j, why, sizeof why));
+  int want[4] = {5, 9, 9, 9};
+  for (int s = 0; s < 4; s++) CU_ASSERT_EQUAL(train_stage_layers(&j, s), want[s]);
+  job(&j, &m, 4, 0, 2);
+  int want2[4] = {10, 10, 10, 2};
+  for (int s = 0; s < 4; s++) CU_ASSERT_EQUAL(train_stage_layers(&j, s), want2[s]);
+  job(&j, &m, 2, 16, 16);
+  CU_ASSERT_PTR_NULL(train_job_check(&j, why, sizeof why));
+  CU_ASSERT_EQUAL(train_stage_layers(&j, 0) + train_stage_layers(&j, 1), 32);
+  /* full recomputation of 6 layers a stage: the first stage's 5 all, the others 6 */
+  job(&j, &m, 4, 5, 0);
+  j.recompute = LLM_RECOMPUTE_FULL;
+  j.recompute_layers = 6;
+  CU_ASSERT_PTR_NULL(train_job_check(&j, why, sizeof why));
+  CU_ASSERT_EQUAL(train_stage_recomputed(&j, 0), 5);
+  CU_ASSERT_EQUAL(train_stage_recomputed(&j, 1), 6);
+  /* even jobs are untouched */
+  job(&j, &m, 4, 0, 0);
+  CU_ASSERT_FALSE(train_uneven(&j));
+  CU_ASSERT_EQUAL(train_stage_layers(&j, 3), 8);
+}
+
+/* Bad values: the field named and why. */
+static void test_bad_values(void)
+{
+  char why[512];
+  train_job j;
+  llm_arch m = llama();
+  job(&j, &m, 4, 30, 10);
+  const char *bad = train_job_check(&j, why, sizeof why);
+  CU_ASSERT_STRING_EQUAL(bad ? bad : "", "first_stage_layers");
+  CHECK(strstr(why, "first 30 + last 10 stage layers exceed llama's 32 layers"), "%s", why);
+  job(&j, &m, 4, 6, 0);  /* 26 over 3 */
+  bad = train_job_check(&j, why, sizeof why);
+  CU_ASSERT_STRING_EQUAL(bad ? bad : "", "first_stage_layers");
+  CHECK(strstr(why, "the 26 layers left after first 6 and last 0 do not divide evenly over the 3 other stages"), "%s",
+        why);
+  job(&j, &m, 4, 0, 3);  /* 29 over 3 */
+  bad = train_job_check(&j, why, sizeof why);
+  CU_ASSERT_STRING_EQUAL(bad ? bad : "", "last_stage_layers");
+  job(&j, &m, 2, 10, 10);  /* 12 left, no middle stage */
+  bad = train_job_check(&j, why, sizeof why);
+  CHECK(bad && strstr(why, "no middle stage"), "%s", why);
+  job(&j, &m, 4, 5, 0);
+  j.interleave = 3;
+  j.global_batch = 12;
+  bad = train_job_check(&j, why, sizeof why);
+  CHECK(bad && !strcmp(bad, "first_stage_layers") && strstr(why, "with interleaving (interleave 3) are not modelled"),
+        "%s: %s", bad ? bad : "", why);
+  job(&j, &m, 1, 5, 0);
+  bad = train_job_check(&j, why, sizeof why);
+  CHECK(bad && strstr(why, "need pipeline stages (pp >= 2"), "%s", why);
+}
+
+/* 1F1B with one heavier stage, no p2p. The heavy stage last: the first
+ * micro-batch's forward reaches it, it then works without a pause, and the
+ * last backward returns: sum_s (f_s + b_s) + (m - 1) max_s (f_s + b_s); p
+ * 4, m 8, f = 1 1 1 2, b = 2 2 2 4: 15 + 7 x 6 = 57. The heavy stage
+ * second (s = 1): its first backward waits for micro-batch 0 to go down
+ * and back, f0 + f1 + f2 + f3 + b3 + b2 = 1 + 2 + 1 + 1 + 2 + 2 = 9 (its
+ * p - s = 3 warm-up forwards end at 1 + 3 x 2 = 7, earlier); from then on
+ * it never waits: the 5 forwards left and 8 backwards, 5 x 2 + 8 x 4 =
+ * 42; then stage 0's last backward, 2: 9 + 42 + 2 = 53. */
+static void test_pipeline_heavier_stage(void)
+{
+  double f[4] = {1, 1, 1, 2}, b[4] = {2, 2, 2, 4}, z[4] = {0};
+  CS_ASSERT_REL(train_pipeline_time(4, 8, 1, f, b, z), 57, 1e-12);
+  double f2[4] = {1, 2, 1, 1}, b2[4] = {2, 4, 2, 2};
+  CS_ASSERT_REL(train_pipeline_time(4, 8, 1, f2, b2, z), 53, 1e-12);
+}
+
+/* train_step with a heavier last stage: 32 layers over 4, first 2, the
+ * others 10 (the last also runs the head). Per layer L and head H (one
+ * micro-batch, forward and backward) from the even job (8 layers a stage):
+ * compute_s = m (10 L + H) and m (8 L + H), so L = (u - e) / 2m, H = e / m
+ * - 8 L. The heavy last stage never waits after its first forward: the
+ * bubble (p2p apart) is the other stages' one micro-batch, 2 L + 10 L + 10
+ * L = 22 L (24 L for the even job). */
+static void test_step_heavier_stage(void)
+{
+  char why[512];
+  llm_arch m = llama();
+  train_job u, e;
+  job(&u, &m, 4, 2, 0);
+  job(&e, &m, 4, 0, 0);
+  CU_ASSERT_PTR_NULL_FATAL(train_job_check(&u, why, sizeof why));
+  CU_ASSERT_PTR_NULL_FATAL(train_job_check(&e, why, sizeof why));
+  train_step_result ru, re;
+  train_step(&u, &ru);
+  train_step(&e, &re);
+  double mb = 8, L = (ru.compute_s - re.compute_s) / (2 * mb), H = re.compute_s / mb - 8 * L;
+  CU_ASSERT_TRUE(H > 0 && L > 0);
+  CS_ASSERT_REL(ru.bubble_s, 22 * L, 1e-9);
+  CS_ASSERT_REL(re.bubble_s, 24 * L, 1e-9);
+  /* the heavier middle stage of first 2, last 2 (14 layers each): the
+   * busiest stage is a middle one, compute_s = m x 14 L, no head */
+  train_job w;
+  job(&w, &m, 4, 2, 2);
+  train_step_result rw;
+  train_step(&w, &rw);
+  CS_ASSERT_REL(rw.compute_s, mb * 14 * L, 1e-9);
+}
+
+/* Memory of the heavier stage: 32 layers, first 2, last 2, middles 14; 1F1B
+ * keeps p - s micro-batches in flight on stage s: stage 1 holds 3 x 14
+ * layers' activations, stage 0 4 x 2, stage 2 2 x 14: stage 1 is counted.
+ * Its parameters: the layers' share 14 / 32 of (all - embedding and head),
+ * 16 B each (ZeRO 0). */
+static void test_memory_heavier_stage(void)
+{
+  char why[512];
+  llm_arch m = llama();
+  train_job j;
+  job(&j, &m, 4, 2, 2);
+  CU_ASSERT_PTR_NULL_FATAL(train_job_check(&j, why, sizeof why));
+  train_memory mem;
+  train_memory_need(&j, &mem);
+  CU_ASSERT_EQUAL(mem.stage, 1);
+  double layers = llm_params(&m) - llm_embed_params(&m);
+  CS_ASSERT_REL(mem.params, layers * 14 / 32, 1e-12);
+  double act = 3 * 14 * train_layer_activation_bytes(&j, LLM_RECOMPUTE_NONE);
+  CS_ASSERT_REL(mem.activations, act, 1e-12);
+  CS_ASSERT_REL(mem.total, 16 * layers * 14 / 32 + act, 1e-12);
+  /* the first stage holds the input embedding (untied: vocab x hidden) */
+  train_memory first;
+  train_memory_stage(&j, 0, &first);
+  CS_ASSERT_REL(first.params, layers * 2 / 32 + llm_embed_params(&m) - 32000.0 * 4096, 1e-12);
+  CS_ASSERT_REL(first.activations, 4 * 2 * train_layer_activation_bytes(&j, LLM_RECOMPUTE_NONE), 1e-12);
+}
+
+/* first = last = layers / pp: the schedule is the even job's (the same
+ * layers on every stage); only the parameters move (the embedding on the
+ * first stage, the head on the last, instead of spread over all). */
+static void test_even_equivalent(void)
+{
+  char why[512];
+  llm_arch m = llama();
+  train_job u, e;
+  job(&u, &m, 4, 8, 8);
+  job(&e, &m, 4, 0, 0);
+  CU_ASSERT_PTR_NULL_FATAL(train_job_check(&u, why, sizeof why));
+  train_step_result ru, re;
+  train_step(&u, &ru);
+  train_step(&e, &re);
+  CU_ASSERT_DOUBLE_EQUAL(ru.compute_s, re.compute_s, 0);
+  CU_ASSERT_DOUBLE_EQUAL(ru.tp_comm_s, re.tp_comm_s, 0);
+  CS_ASSERT_REL(ru.bubble_s, re.bubble_s, 1e-12);
+  CS_ASSERT_REL(ru.pp_comm_s, re.pp_comm_s, 1e-12);
+  CU_ASSERT_EQUAL(ru.micro_batches, re.micro_batches);
+  /* dp 1: no gradient traffic; the optimizer steps the biggest stage's
+   * parameters (the last: its layers and the head) */
+  double layers = llm_params(&m) - llm_embed_params(&m);
+  train_memory last;
+  train_memory_stage(&u, 3, &last);
+  CS_ASSERT_REL(last.params, layers / 4 + 32000.0 * 4096, 1e-12);
+}
+
+static void test_cli(void)
+{
+  result r = RUN("estimate", "--train", "--model", "llama2-7b", "--gpu", "h100-sxm", "--gpus", "8", "--pp", "4",
+                 "--tp", "2", "--first-stage-layers", "5", "--global-batch", "8", "--json");
+  CHECK_RC(r, 0);
+  CHECK_OUT_HAS(r, "\"first_stage_layers\": 5");
+  CHECK_OUT_HAS(r, "\"middle_stage_layers\": 9");
+  CHECK_OUT_HAS(r, "\"last_stage_layers\": 9");
+  result_free(&r);
+  r = RUN("estimate", "--train", "--model", "llama2-7b", "--gpu", "h100-sxm", "--gpus", "8", "--pp", "4", "--tp", "2",
+          "--global-batch", "8", "--json");
+  CHECK_RC(r, 0);
+  CU_ASSERT_PTR_NULL(strstr(r.out, "first_stage_layers"));  /* even: the output as before */
+  result_free(&r);
+  r = RUN("estimate", "--train", "--model", "llama2-7b", "--gpus", "8", "--pp", "4", "--first-stage-layers", "30",
+          "--last-stage-layers", "10", "--global-batch", "8");
+  CHECK_RC(r, 2);
+  CHECK_ERR_HAS(r, "first-stage-layers");
+  CHECK_ERR_HAS(r, "first 30 + last 10 stage layers exceed llama2-7b's 32 layers");
+  result_free(&r);
+  r = RUN("estimate", "--train", "--model", "llama2-7b", "--gpus", "8", "--pp", "4", "--last-stage-layers", "3",
+          "--global-batch", "8");
+  CHECK_RC(r, 2);
+  CHECK_ERR_HAS(r, "last-stage-layers");
+  CHECK_ERR_HAS(r, "the 29 layers left after first 0 and last 3 do not divide evenly over the 3 other stages");
+  result_free(&r);
+
+  char *dir = cs_tmpdir("train_uneven");
+  char *cfg = cs_write_file(dir, "u.cfg",
+                            "name = \"u\";\ntraining = {\n  model = \"llama2-7b\"; gpu = \"h100-sxm\"; gpus = 8;\n"
+                            "  pp = 4; first_stage_layers = 6;\n  global_batch = 8;\n  train_tokens = 1e9;\n};\n");
+  r = run_in(dir, "check", "u.cfg", (const char *)NULL);
+  CHECK_RC(r, 2);
+  CHECK_ERR_HAS(r, "training.first_stage_layers: the 26 layers left after first 6");
+  result_free(&r);
+  char *jobs = cs_write_file(dir, "j.cfg",
+                             "name = \"j\";\njobs = {\n  nodes = 1; gpus_per_node = 8;\n"
+                             "  list = ( { name = \"t\"; gpus = 8; pp = 4; model = \"llama2-7b\"; train_tokens = 1e9;\n"
+                             "             global_batch = 8; first_stage_layers = 6; } );\n};\n");
+  r = run_in(dir, "check", "j.cfg", (const char *)NULL);
+  CHECK_RC(r, 2);
+  CHECK_ERR_HAS(r, "list.[0].first_stage_layers: the 26 layers left after first 6");
+  result_free(&r);
+  free(jobs);
+  free(cfg);
+  free(dir);
+}
+
+int main(void)
+{
+  if (!cs_catalogs()) return 1;
+  static const cs_test tests[] = {
+    {"layers per stage by hand (61 over 16, 126 over 16, ...)", test_layers_by_hand},
+    {"bad values named", test_bad_values},
+    {"1F1B with one heavier stage, closed form", test_pipeline_heavier_stage},
+    {"train_step with a heavier middle stage", test_step_heavier_stage},
+    {"memory of the heavier stage", test_memory_heavier_stage},
+    {"first = last = layers / pp as the even job", test_even_equivalent},
+    {"estimate --train, training.*, jobs: flags, keys, messages", test_cli},
+    {NULL, NULL},
+  };
+  int rc = cs_run_suite("train_uneven", tests);
+  cs_catalogs_free();
+  return rc;
+}
