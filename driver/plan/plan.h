@@ -540,12 +540,6 @@ void plan_json_str(FILE *f, const char *indent, const char *key, const char *v, 
 /* "metrics": {each --slo metric: x's value}, then "summary": {every
  * numeric metric of x}, without a trailing comma (x NULL: values null). */
 void plan_json_values(FILE *f, const char *in, const plan_opts *o, const plan_sim *x);
-/* A worker pool's item ended (plan_fleet.c, plan_pd.c): its encoded sims
- * kept in outs[item] and lens[item] (malloc'd copies), or its failure said
- * (`what` search) and kept in *first unless one came before. Whether the
- * pool should go on. */
-bool plan_job_done(char **outs, size_t *lens, int *first, const char *what, size_t item, int status,
-                   const char *out, size_t len);
 /* Simulations of one search, for plan_csv_columns. */
 typedef struct {
   const plan_sim *sims;
