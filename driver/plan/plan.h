@@ -28,6 +28,7 @@
 
 #include "driver/config/cfg.h"
 #include "sim/report.h"
+#include "sim/table.h"
 
 #define SIM_PLAN_MAX_SLO 16
 #define SIM_PLAN_MAX_GPUS 32
@@ -550,6 +551,25 @@ typedef struct {
  * appearance; *n set. Names are borrowed; the array is the caller's. */
 const char **plan_csv_columns(const plan_opts *o, const char *const *fixed, int nfixed, const char *const *after,
                               int nafter, const plan_sims *groups, int ngroups, int *n);
+/* Fills row cells 0..c-1 of sim x (item k of group g; reason: x's reason
+ * made fit for a CSV cell) and returns c; plan_csv_write fills the rest. */
+typedef int (*plan_csv_fill)(void *ctx, int g, int k, const plan_sim *x, const char *reason, sim_cell *cells);
+/* plan.csv on f: the plan_csv_columns header, then a row for each sim of
+ * each group, in order: fill's cells, then every column left as x's
+ * summary metric (plan_sim_num). */
+void plan_csv_write(FILE *f, const plan_opts *o, const char *const *fixed, int nfixed, const char *const *after,
+                    int nafter, const plan_sims *groups, int ngroups, plan_csv_fill fill, void *ctx);
+/* Summary metric `key` of x as a number; NAN if x is NULL or has no such
+ * numeric metric. */
+double plan_sim_num(const plan_sim *x, const char *key);
+/* "margins": [{metric, value, target, headroom_pct} of each --slo target
+ * for x (x NULL: null values)], with a comma. */
+void plan_json_margins(FILE *f, const char *indent, const plan_opts *o, const plan_sim *x);
+/* "key": true|false, with a comma unless last. */
+void plan_json_bool(FILE *f, const char *indent, const char *key, bool v, bool last);
+/* The table's lines of x's value against each target (headroom or over),
+ * and its rejected requests if any. */
+void plan_print_margins(FILE *f, const plan_opts *o, const plan_sim *x);
 /* A simulation's reason made fit for a CSV cell (',', '"' and line breaks
  * become ';'), into buf. */
 void plan_csv_reason(const char *reason, char *buf, size_t size);
