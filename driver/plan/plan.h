@@ -565,6 +565,13 @@ double plan_sim_num(const plan_sim *x, const char *key);
 /* "margins": [{metric, value, target, headroom_pct} of each --slo target
  * for x (x NULL: null values)], with a comma. */
 void plan_json_margins(FILE *f, const char *indent, const plan_opts *o, const plan_sim *x);
+/* Configuration x's replicas, gpus, usd_per_hour, usd_per_million_tokens,
+ * requests_rejected, worst_ratio, then plan_json_values (x NULL: null
+ * values), without a trailing comma. */
+void plan_json_sim(FILE *f, const char *indent, const plan_opts *o, const plan_sim *x);
+/* "simulations", "configurations", "replications", "max_replicas" and
+ * plan_json_slo, with a comma. */
+void plan_json_counts(FILE *f, const char *indent, const plan_opts *o, int simulations, int configurations);
 /* "key": true|false, with a comma unless last. */
 void plan_json_bool(FILE *f, const char *indent, const char *key, bool v, bool last);
 /* The table's lines of x's value against each target (headroom or over),

@@ -230,11 +230,7 @@ static void write_json(FILE *f, const void *arg)
                 "search of its pools): only the k heaviest dedicated and the rest shared, k = 0 .. n-1, where "
                 "sharing pays (rare models share, busy ones alone); each pool sized alone",
                 false);
-  plan_json_num(f, in, "simulations", r->simulations, false);
-  plan_json_num(f, in, "configurations", r->configurations, false);
-  plan_json_num(f, in, "replications", o->replications, false);
-  plan_json_num(f, in, "max_replicas", o->max_replicas, false);
-  plan_json_slo(f, in, o);
+  plan_json_counts(f, in, o, r->simulations, r->configurations);
   plan_json_num(f, in, "wall_s", r->wall_s, true);
   fputs("}\n", f);
 }

@@ -222,6 +222,26 @@ void plan_json_margins(FILE *f, const char *in, const plan_opts *o, const plan_s
   fputs("\n  ],\n", f);
 }
 
+void plan_json_sim(FILE *f, const char *in, const plan_opts *o, const plan_sim *x)
+{
+  plan_json_num(f, in, "replicas", x ? x->replicas : NAN, false);
+  plan_json_num(f, in, "gpus", x ? x->gpus : NAN, false);
+  plan_json_num(f, in, "usd_per_hour", x ? x->usd_per_hour : NAN, false);
+  plan_json_num(f, in, "usd_per_million_tokens", x ? x->usd_per_million_tokens : NAN, false);
+  plan_json_num(f, in, "requests_rejected", x ? x->rejected : NAN, false);
+  plan_json_num(f, in, "worst_ratio", x ? x->worst_ratio : NAN, false);
+  plan_json_values(f, in, o, x);
+}
+
+void plan_json_counts(FILE *f, const char *in, const plan_opts *o, int simulations, int configurations)
+{
+  plan_json_num(f, in, "simulations", simulations, false);
+  plan_json_num(f, in, "configurations", configurations, false);
+  plan_json_num(f, in, "replications", o->replications, false);
+  plan_json_num(f, in, "max_replicas", o->max_replicas, false);
+  plan_json_slo(f, in, o);
+}
+
 void plan_json_values(FILE *f, const char *in, const plan_opts *o, const plan_sim *x)
 {
   plan_json_key(f, in, "metrics");
@@ -259,13 +279,7 @@ static void json_config(FILE *f, const plan_opts *o, int g, const plan_sim *x, c
   plan_json_str(f, in, "price_date", p ? p->date : NULL, false);
   plan_json_str(f, in, "price_note", p ? p->note : NULL, false);
   plan_json_num(f, in, "tp", x ? x->tp : NAN, false);
-  plan_json_num(f, in, "replicas", x ? x->replicas : NAN, false);
-  plan_json_num(f, in, "gpus", x ? x->gpus : NAN, false);
-  plan_json_num(f, in, "usd_per_hour", x ? x->usd_per_hour : NAN, false);
-  plan_json_num(f, in, "usd_per_million_tokens", x ? x->usd_per_million_tokens : NAN, false);
-  plan_json_num(f, in, "requests_rejected", x ? x->rejected : NAN, false);
-  plan_json_num(f, in, "worst_ratio", x ? x->worst_ratio : NAN, false);
-  plan_json_values(f, in, o, x);
+  plan_json_sim(f, in, o, x);
 }
 
 static void write_json(FILE *f, const void *arg)
@@ -288,11 +302,7 @@ static void write_json(FILE *f, const void *arg)
   json_config(f, o, w ? w->gpu : -1, w, in);
   fputs(",\n", f);
   plan_json_margins(f, in, o, w);
-  plan_json_num(f, in, "simulations", r->simulations, false);
-  plan_json_num(f, in, "configurations", r->configurations, false);
-  plan_json_num(f, in, "replications", o->replications, false);
-  plan_json_num(f, in, "max_replicas", o->max_replicas, false);
-  plan_json_slo(f, in, o);
+  plan_json_counts(f, in, o, r->simulations, r->configurations);
   plan_json_key(f, in, "candidates");
   fputs("[", f);
   for (int g = 0; g < o->ngpus; g++) {

@@ -163,19 +163,6 @@ static void json_pool(FILE *f, const char *key, const plan_pd_pool *p, double re
   fputs("},\n", f);
 }
 
-/* The members of configuration x (null values for none): its size, cost,
- * targets' values and summary, without a trailing comma. */
-static void json_config(FILE *f, const plan_opts *o, const plan_sim *x, const char *in)
-{
-  plan_json_num(f, in, "replicas", x ? x->replicas : NAN, false);
-  plan_json_num(f, in, "gpus", x ? x->gpus : NAN, false);
-  plan_json_num(f, in, "usd_per_hour", x ? x->usd_per_hour : NAN, false);
-  plan_json_num(f, in, "usd_per_million_tokens", x ? x->usd_per_million_tokens : NAN, false);
-  plan_json_num(f, in, "requests_rejected", x ? x->rejected : NAN, false);
-  plan_json_num(f, in, "worst_ratio", x ? x->worst_ratio : NAN, false);
-  plan_json_values(f, in, o, x);
-}
-
 static void write_json(FILE *f, const void *arg)
 {
   const plan_pd_result *r = arg;
@@ -191,7 +178,7 @@ static void write_json(FILE *f, const void *arg)
   json_pool(f, "prefill", &r->prefill, w ? w->pd.prefill : NAN);
   json_pool(f, "decode", &r->decode, w ? w->pd.decode : NAN);
   plan_json_num(f, in, "prefill_decode_ratio", w ? (double)w->pd.prefill / w->pd.decode : NAN, false);
-  json_config(f, o, w, in);
+  plan_json_sim(f, in, o, w);
   fputs(",\n", f);
   plan_json_margins(f, in, o, w);
   int g;
@@ -204,7 +191,7 @@ static void write_json(FILE *f, const void *arg)
     plan_json_str(f, "    ", "gpu", p->gpu, false);
     plan_json_num(f, "    ", "tp", p->tp, false);
     plan_json_num(f, "    ", "pp", p->pp, false);
-    json_config(f, o, c, "    ");
+    plan_json_sim(f, "    ", o, c);
     fputs("\n  },\n", f);
   } else {
     fputs("null,\n", f);
@@ -212,11 +199,7 @@ static void write_json(FILE *f, const void *arg)
   double s = saving(r);
   plan_json_num(f, in, "disaggregation_saving_usd_per_hour", s, false);
   plan_json_num(f, in, "disaggregation_saving_fraction", c ? s / c->usd_per_hour : NAN, false);
-  plan_json_num(f, in, "simulations", r->simulations, false);
-  plan_json_num(f, in, "configurations", r->configurations, false);
-  plan_json_num(f, in, "replications", o->replications, false);
-  plan_json_num(f, in, "max_replicas", o->max_replicas, false);
-  plan_json_slo(f, in, o);
+  plan_json_counts(f, in, o, r->simulations, r->configurations);
   plan_json_num(f, in, "wall_s", r->wall_s, true);
   fputs("}\n", f);
 }
