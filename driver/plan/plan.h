@@ -28,6 +28,7 @@
 
 #include "driver/config/cfg.h"
 #include "sim/report.h"
+#include "sim/table.h"
 
 #define SIM_PLAN_MAX_SLO 16
 #define SIM_PLAN_MAX_GPUS 32
@@ -540,12 +541,6 @@ void plan_json_str(FILE *f, const char *indent, const char *key, const char *v, 
 /* "metrics": {each --slo metric: x's value}, then "summary": {every
  * numeric metric of x}, without a trailing comma (x NULL: values null). */
 void plan_json_values(FILE *f, const char *in, const plan_opts *o, const plan_sim *x);
-/* A worker pool's item ended (plan_fleet.c, plan_pd.c): its encoded sims
- * kept in outs[item] and lens[item] (malloc'd copies), or its failure said
- * (`what` search) and kept in *first unless one came before. Whether the
- * pool should go on. */
-bool plan_job_done(char **outs, size_t *lens, int *first, const char *what, size_t item, int status,
-                   const char *out, size_t len);
 /* Simulations of one search, for plan_csv_columns. */
 typedef struct {
   const plan_sim *sims;
@@ -556,6 +551,32 @@ typedef struct {
  * appearance; *n set. Names are borrowed; the array is the caller's. */
 const char **plan_csv_columns(const plan_opts *o, const char *const *fixed, int nfixed, const char *const *after,
                               int nafter, const plan_sims *groups, int ngroups, int *n);
+/* Fills row cells 0..c-1 of sim x (item k of group g; reason: x's reason
+ * made fit for a CSV cell) and returns c; plan_csv_write fills the rest. */
+typedef int (*plan_csv_fill)(void *ctx, int g, int k, const plan_sim *x, const char *reason, sim_cell *cells);
+/* plan.csv on f: the plan_csv_columns header, then a row for each sim of
+ * each group, in order: fill's cells, then every column left as x's
+ * summary metric (plan_sim_num). */
+void plan_csv_write(FILE *f, const plan_opts *o, const char *const *fixed, int nfixed, const char *const *after,
+                    int nafter, const plan_sims *groups, int ngroups, plan_csv_fill fill, void *ctx);
+/* Summary metric `key` of x as a number; NAN if x is NULL or has no such
+ * numeric metric. */
+double plan_sim_num(const plan_sim *x, const char *key);
+/* "margins": [{metric, value, target, headroom_pct} of each --slo target
+ * for x (x NULL: null values)], with a comma. */
+void plan_json_margins(FILE *f, const char *indent, const plan_opts *o, const plan_sim *x);
+/* Configuration x's replicas, gpus, usd_per_hour, usd_per_million_tokens,
+ * requests_rejected, worst_ratio, then plan_json_values (x NULL: null
+ * values), without a trailing comma. */
+void plan_json_sim(FILE *f, const char *indent, const plan_opts *o, const plan_sim *x);
+/* "simulations", "configurations", "replications", "max_replicas" and
+ * plan_json_slo, with a comma. */
+void plan_json_counts(FILE *f, const char *indent, const plan_opts *o, int simulations, int configurations);
+/* "key": true|false, with a comma unless last. */
+void plan_json_bool(FILE *f, const char *indent, const char *key, bool v, bool last);
+/* The table's lines of x's value against each target (headroom or over),
+ * and its rejected requests if any. */
+void plan_print_margins(FILE *f, const plan_opts *o, const plan_sim *x);
 /* A simulation's reason made fit for a CSV cell (',', '"' and line breaks
  * become ';'), into buf. */
 void plan_csv_reason(const char *reason, char *buf, size_t size);

@@ -23,7 +23,6 @@
 #include "driver/plan/plan.h"
 #include "driver/commands/cli.h"
 #include "driver/plan/plan_pools.h"
-#include "driver/sweep/sweep_run.h"
 #include "models/cost/provider.h"
 #include "sim/util.h"
 
@@ -170,24 +169,16 @@ typedef struct {
   int g, k;
 } fleet_item;
 
+/* A phase through plan_run_items: item i is (type items[i].g, k items[i].k). */
 typedef struct {
   const plan_ctx *c;
   plan_fleet_result *r;
   int ph;
   fleet_item items[SIM_PLAN_MAX_GPUS * SIM_PLAN_MAX_TPS * SIM_PLAN_MAX_PRICINGS];
-  int nitems, next;
   char *out[SIM_PLAN_MAX_GPUS * SIM_PLAN_MAX_TPS * SIM_PLAN_MAX_PRICINGS];
   size_t len[SIM_PLAN_MAX_GPUS * SIM_PLAN_MAX_TPS * SIM_PLAN_MAX_PRICINGS];
-  int status;
+  int nitems;
 } fleet_jobs;
-
-static sweep_next next_item(void *ctx, size_t *item)
-{
-  fleet_jobs *j = ctx;
-  if (j->status != SIM_PLAN_OK || j->next >= j->nitems) return SWEEP_NEXT_DONE;
-  *item = (size_t)j->next++;
-  return SWEEP_NEXT_ITEM;
-}
 
 static int work_item(void *ctx, size_t item, char **out, size_t *len)
 {
@@ -197,13 +188,6 @@ static int work_item(void *ctx, size_t item, char **out, size_t *len)
   int rc = phase(j->c, t, j->ph, j->items[item].k);
   if (rc == SIM_PLAN_OK) *out = plan_sims_encode(t->sims + n0, t->nsims - n0, len);
   return rc;
-}
-
-static bool item_done(void *ctx, size_t item, int status, const char *out, size_t len, double wall_s)
-{
-  (void)wall_s;
-  fleet_jobs *j = ctx;
-  return plan_job_done(j->out, j->len, &j->status, "fleet", item, status, out, len);
 }
 
 /* Add the sims of bytes to t, in their order, but none twice. */
@@ -240,18 +224,7 @@ static int run_phase(const plan_ctx *c, plan_fleet_result *r, int ph, int k0, in
   j->ph = ph;
   for (int g = 0; g < r->ntypes; g++)
     for (int k = k0; k < nk && r->types[g].fits; k++) j->items[j->nitems++] = (fleet_item){g, k};
-  sweep_jobs jobs = {.next = next_item, .work = work_item, .done = item_done, .ctx = j};
-  /* no signal between the check and the pool's handler (plan_run.c) */
-  sweep_signals_hold();
-  if (plan_stop)
-    sweep_signals_release();
-  else if (j->nitems > 0)
-    sweep_pool_run(c->o->jobs, &jobs);
-  else
-    sweep_signals_release();
-  int sig = sweep_pool_stopped();
-  if (sig) plan_stop = sig;
-  int rc = plan_stop ? SIM_PLAN_STOPPED : j->status;
+  int rc = plan_run_items(c->o->jobs, (size_t)j->nitems, work_item, j, "fleet", j->out, j->len);
   for (int i = 0; i < j->nitems; i++) {
     if (rc == SIM_PLAN_OK && (!j->out[i] || !merge(&r->types[j->items[i].g], j->out[i], j->len[i]))) {
       fprintf(stderr, "clustersim plan: cannot read a fleet search back from its worker\n");

@@ -6,12 +6,10 @@
  * every summary metric), each written atomically; a plan_load.csv of an
  * earlier plan in OUTDIR is removed, since a fleet plan has none. Reads
  * results; decides nothing. */
-#include <errno.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #include "driver/output/json.h"
 #include "driver/plan/plan.h"
@@ -22,12 +20,6 @@
 static const plan_sim *pick(const plan_fleet_result *r, int g, int i)
 {
   return g >= 0 && i >= 0 ? &r->types[g].sims[i] : NULL;
-}
-
-static double summary_num(const plan_sim *x, const char *key)
-{
-  const sim_metric *m = x ? sim_report_get(&x->summary, key) : NULL;
-  return m ? (m->kind == SIM_VAL_INT ? (double)m->i : m->x) : NAN;
 }
 
 static const char *pricing_name(int p)
@@ -58,10 +50,10 @@ static void print_fleet(FILE *f, const plan_fleet_result *r, const char *label, 
 {
   char what[160];
   describe(x, what, sizeof what);
-  double hours = summary_num(x, "cost_usd") / x->usd_per_hour;
+  double hours = plan_sim_num(x, "cost_usd") / x->usd_per_hour;
   fprintf(f, "%s%s, tp %d: %s: $%.2f/h", label, r->o->gpus[x->gpu], x->tp, what, x->usd_per_hour);
-  if (isfinite(hours)) fprintf(f, ", $%.2f over %.4g h", summary_num(x, "cost_usd"), hours);
-  fprintf(f, ", %.3g replicas on average\n", summary_num(x, "replicas_mean"));
+  if (isfinite(hours)) fprintf(f, ", $%.2f over %.4g h", plan_sim_num(x, "cost_usd"), hours);
+  fprintf(f, ", %.3g replicas on average\n", plan_sim_num(x, "replicas_mean"));
 }
 
 void plan_fleet_print(FILE *f, const plan_fleet_result *r)
@@ -91,7 +83,7 @@ void plan_fleet_print(FILE *f, const plan_fleet_result *r)
     if (w && r->feasible)
       fprintf(f, "saving: $%.2f/h (%.1f%%), $%.2f over the horizon\n", od->usd_per_hour - w->usd_per_hour,
               100 * (od->usd_per_hour - w->usd_per_hour) / od->usd_per_hour,
-              summary_num(od, "cost_usd") - summary_num(w, "cost_usd"));
+              plan_sim_num(od, "cost_usd") - plan_sim_num(w, "cost_usd"));
   }
   fprintf(f, "cheapest fleet of each pricing alone:\n");
   for (int i = 0; i < o->npricings; i++) {
@@ -169,10 +161,10 @@ static void json_fleet(FILE *f, const plan_fleet_result *r, const char *key, con
     fputs("null,\n", f);
   }
   plan_json_num(f, in, "usd_per_hour", x->usd_per_hour, false);
-  plan_json_num(f, in, "cost_usd", summary_num(x, "cost_usd"), false);
+  plan_json_num(f, in, "cost_usd", plan_sim_num(x, "cost_usd"), false);
   plan_json_num(f, in, "usd_per_million_tokens", x->usd_per_million_tokens, false);
-  plan_json_num(f, in, "replicas_mean", summary_num(x, "replicas_mean"), false);
-  plan_json_num(f, in, "replicas_max", summary_num(x, "replicas_max"), false);
+  plan_json_num(f, in, "replicas_mean", plan_sim_num(x, "replicas_mean"), false);
+  plan_json_num(f, in, "replicas_max", plan_sim_num(x, "replicas_max"), false);
   plan_json_num(f, in, "requests_rejected", x->rejected, false);
   plan_json_num(f, in, "worst_ratio", x->worst_ratio, false);
   plan_json_values(f, in, o, x);
@@ -206,7 +198,7 @@ static void write_json(FILE *f, const void *arg)
   json_fleet(f, r, "on_demand", od, false);
   bool saving = w && od && r->feasible;
   plan_json_num(f, in, "saving_usd_per_hour", saving ? od->usd_per_hour - w->usd_per_hour : NAN, false);
-  plan_json_num(f, in, "saving_usd", saving ? summary_num(od, "cost_usd") - summary_num(w, "cost_usd") : NAN,
+  plan_json_num(f, in, "saving_usd", saving ? plan_sim_num(od, "cost_usd") - plan_sim_num(w, "cost_usd") : NAN,
                 false);
   plan_json_num(f, in, "saving_fraction", saving ? (od->usd_per_hour - w->usd_per_hour) / od->usd_per_hour : NAN,
                 false);
@@ -250,6 +242,30 @@ static void write_json(FILE *f, const void *arg)
  * usd_per_million_tokens, each --slo metric (worst over the runs),
  * requests_rejected, replications_run, reason, then every other numeric
  * summary metric (mean over the runs). */
+static int fleet_row(void *ctx, int g, int k, const plan_sim *x, const char *reason, sim_cell *cells)
+{
+  (void)g;
+  (void)k;
+  const plan_opts *o = ctx;
+  const plan_fleet *fl = &x->fleet;
+  int c = 0;
+  cells[c++] = (sim_cell){o->gpus[x->gpu], 0};
+  cells[c++] = (sim_cell){NULL, x->tp};
+  cells[c++] = (sim_cell){fl->base_replicas > 0 ? pricing_name(fl->base_pricing) : "", 0};
+  cells[c++] = (sim_cell){NULL, fl->base_replicas};
+  cells[c++] = (sim_cell){fl->burst_max > 0 ? pricing_name(fl->burst_pricing) : "", 0};
+  cells[c++] = (sim_cell){NULL, fl->burst_max};
+  cells[c++] = (sim_cell){NULL, x->feasible};
+  cells[c++] = (sim_cell){NULL, x->usd_per_hour};
+  cells[c++] = (sim_cell){NULL, plan_sim_num(x, "cost_usd")};
+  cells[c++] = (sim_cell){NULL, x->usd_per_million_tokens};
+  for (int i = 0; i < o->nslo; i++) cells[c++] = (sim_cell){NULL, x->values[i]};
+  cells[c++] = (sim_cell){NULL, x->rejected};
+  cells[c++] = (sim_cell){NULL, x->runs};
+  cells[c++] = (sim_cell){reason, 0};
+  return c;
+}
+
 static void write_csv(FILE *f, const void *arg)
 {
   const plan_fleet_result *r = arg;
@@ -258,55 +274,17 @@ static void write_csv(FILE *f, const void *arg)
                                       "burst_max_replicas", "feasible", "usd_per_hour", "cost_usd",
                                       "usd_per_million_tokens"};
   static const char *const after[] = {"requests_rejected", "replications_run", "reason"};
-  enum { NFIXED = 10, NAFTER = 3 };
   plan_sims *groups = xcalloc((size_t)r->ntypes + 1, sizeof *groups);
   for (int g = 0; g < r->ntypes; g++) groups[g] = (plan_sims){r->types[g].sims, r->types[g].nsims};
-  int n;
-  const char **cols = plan_csv_columns(o, fixed, NFIXED, after, NAFTER, groups, r->ntypes, &n);
+  plan_csv_write(f, o, fixed, 10, after, 3, groups, r->ntypes, fleet_row, (void *)o);
   free(groups);
-  sim_table t;
-  sim_table_begin(&t, f, cols, n);
-  sim_cell *cells = xcalloc((size_t)n, sizeof *cells);
-  for (int g = 0; g < r->ntypes; g++)
-    for (int k = 0; k < r->types[g].nsims; k++) {
-      const plan_sim *x = &r->types[g].sims[k];
-      const plan_fleet *fl = &x->fleet;
-      char reason[256];
-      plan_csv_reason(x->reason, reason, sizeof reason);
-      int c = 0;
-      cells[c++] = (sim_cell){o->gpus[x->gpu], 0};
-      cells[c++] = (sim_cell){NULL, x->tp};
-      cells[c++] = (sim_cell){fl->base_replicas > 0 ? pricing_name(fl->base_pricing) : "", 0};
-      cells[c++] = (sim_cell){NULL, fl->base_replicas};
-      cells[c++] = (sim_cell){fl->burst_max > 0 ? pricing_name(fl->burst_pricing) : "", 0};
-      cells[c++] = (sim_cell){NULL, fl->burst_max};
-      cells[c++] = (sim_cell){NULL, x->feasible};
-      cells[c++] = (sim_cell){NULL, x->usd_per_hour};
-      cells[c++] = (sim_cell){NULL, summary_num(x, "cost_usd")};
-      cells[c++] = (sim_cell){NULL, x->usd_per_million_tokens};
-      for (int i = 0; i < o->nslo; i++) cells[c++] = (sim_cell){NULL, x->values[i]};
-      cells[c++] = (sim_cell){NULL, x->rejected};
-      cells[c++] = (sim_cell){NULL, x->runs};
-      cells[c++] = (sim_cell){reason, 0};
-      for (; c < n; c++) cells[c] = (sim_cell){NULL, summary_num(x, cols[c])};
-      sim_table_row(&t, cells);
-    }
-  free(cells);
-  free(cols);
 }
 
 bool plan_fleet_write(const char *outdir, const plan_fleet_result *r)
 {
   bool ok = plan_write_file(outdir, "plan.csv", r, write_csv);
   /* an earlier pool-0 plan's load curve would disagree with this plan */
-  size_t n = strlen(outdir) + sizeof "/plan_load.csv";
-  char *stale = xmalloc(n);
-  snprintf(stale, n, "%s/plan_load.csv", outdir);
-  if (unlink(stale) != 0 && errno != ENOENT) {
-    fprintf(stderr, "clustersim: %s: cannot remove: %s\n", stale, strerror(errno));
-    ok = false;
-  }
-  free(stale);
+  ok = plan_remove_file(outdir, "plan_load.csv") && ok;
   /* plan.json last: its presence says plan.csv is complete */
   return ok && plan_write_file(outdir, "plan.json", r, write_json);
 }

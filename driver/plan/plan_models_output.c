@@ -6,23 +6,15 @@
  * pool sized alone, then each placement run whole), each written
  * atomically; a plan_load.csv of an earlier plan in OUTDIR is removed.
  * Reads results; decides nothing. */
-#include <errno.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #include "driver/output/json.h"
 #include "driver/plan/plan.h"
 #include "sim/table.h"
 #include "sim/util.h"
-
-static double num(const plan_sim *x, const char *key)
-{
-  const sim_metric *m = x ? sim_report_get(&x->summary, key) : NULL;
-  return m && m->kind != SIM_VAL_STR ? (m->kind == SIM_VAL_INT ? (double)m->i : m->x) : NAN;
-}
 
 static const plan_sim *winner_check(const plan_mm_result *r)
 {
@@ -33,8 +25,8 @@ static const plan_sim *winner_check(const plan_mm_result *r)
  * dedicated pool never swaps). */
 static double swaps_per_hour(const plan_sim *x)
 {
-  double window_s = num(x, "sim_time_s") - num(x, "warmup_s");
-  return window_s > 0 ? num(x, "weight_swaps") / window_s * 3600 : NAN;
+  double window_s = plan_sim_num(x, "sim_time_s") - plan_sim_num(x, "warmup_s");
+  return window_s > 0 ? plan_sim_num(x, "weight_swaps") / window_s * 3600 : NAN;
 }
 
 /* "shared", "dedicated" or "2 dedicated + shared". */
@@ -141,7 +133,7 @@ static void json_pool(FILE *f, const plan_mm_result *r, const plan_mm_group *g, 
   out_json_number(f, b ? b->usd_per_hour : NAN);
   fprintf(f, ", \"feasible\": %s", g->feasible ? "true" : "false");
   fputs(", \"weight_swaps\": ", f);
-  out_json_number(f, num(b, "weight_swaps"));
+  out_json_number(f, plan_sim_num(b, "weight_swaps"));
   fputs(", \"worst_ratio\": ", f);
   out_json_number(f, b ? b->worst_ratio : NAN);
   fputs(last ? "}" : "}, ", f);
@@ -153,8 +145,7 @@ static void json_cand(FILE *f, const plan_mm_result *r, const plan_mm_cand *c, c
   describe(r, c, what, sizeof what);
   plan_json_num(f, in, "k", c->k, false);
   plan_json_str(f, in, "placement", what, false);
-  plan_json_key(f, in, "feasible");
-  fputs(c->feasible ? "true,\n" : "false,\n", f);
+  plan_json_bool(f, in, "feasible", c->feasible, false);
   plan_json_key(f, in, "verified");
   fputs(c->verified < 0 ? "null,\n" : c->verified ? "true,\n" : "false,\n", f);
   plan_json_num(f, in, "usd_per_hour", c->usd_per_hour, false);
@@ -178,8 +169,7 @@ static void write_json(FILE *f, const void *arg)
   plan_json_str(f, in, "mode", "placement", false);
   plan_json_str(f, in, "placement", r->mode == 1 ? "shared" : r->mode == 2 ? "dedicated" : "search", false);
   plan_json_str(f, in, "targets_apply_to", "each model (modelN_METRIC on a shared pool, METRIC on its own)", false);
-  plan_json_key(f, in, "feasible");
-  fputs(r->feasible ? "true,\n" : "false,\n", f);
+  plan_json_bool(f, in, "feasible", r->feasible, false);
   plan_json_key(f, in, "models");
   fputs("[", f);
   for (int i = 0; i < r->nmodels; i++) {
@@ -198,14 +188,13 @@ static void write_json(FILE *f, const void *arg)
     fputs(",\n", f);
     plan_json_key(f, "    ", "whole");
     fputs("{\n", f);
-    plan_json_key(f, "      ", "feasible");
-    fputs(w->feasible ? "true,\n" : "false,\n", f);
+    plan_json_bool(f, "      ", "feasible", w->feasible, false);
     plan_json_num(f, "      ", "usd_per_hour", w->usd_per_hour, false);
     plan_json_num(f, "      ", "gpus", w->gpus, false);
     plan_json_num(f, "      ", "requests_rejected", w->rejected, false);
-    plan_json_num(f, "      ", "weight_swaps", num(w, "weight_swaps"), false);
+    plan_json_num(f, "      ", "weight_swaps", plan_sim_num(w, "weight_swaps"), false);
     plan_json_num(f, "      ", "weight_swaps_per_hour", swaps_per_hour(w), false);
-    plan_json_num(f, "      ", "weight_swap_time_fraction", num(w, "weight_swap_time_fraction"), false);
+    plan_json_num(f, "      ", "weight_swap_time_fraction", plan_sim_num(w, "weight_swap_time_fraction"), false);
     plan_json_key(f, "      ", "per_model");
     fputs("[", f);
     for (int m = 0; m < r->nmodels; m++) {
@@ -241,11 +230,7 @@ static void write_json(FILE *f, const void *arg)
                 "search of its pools): only the k heaviest dedicated and the rest shared, k = 0 .. n-1, where "
                 "sharing pays (rare models share, busy ones alone); each pool sized alone",
                 false);
-  plan_json_num(f, in, "simulations", r->simulations, false);
-  plan_json_num(f, in, "configurations", r->configurations, false);
-  plan_json_num(f, in, "replications", o->replications, false);
-  plan_json_num(f, in, "max_replicas", o->max_replicas, false);
-  plan_json_slo(f, in, o);
+  plan_json_counts(f, in, o, r->simulations, r->configurations);
   plan_json_num(f, in, "wall_s", r->wall_s, true);
   fputs("}\n", f);
 }
@@ -269,6 +254,42 @@ static double whole_replicas(const plan_mm_result *r, const plan_mm_cand *c)
  * whole run's, over its models), worst_ratio, gpus, requests_rejected,
  * replications_run, reason, then every other numeric summary metric (mean
  * over the runs; modelN_ numbered as that run numbers its models). */
+/* A row of plan.csv: group g < ngroups * ngpus is pool g / ngpus on GPU
+ * type g % ngpus; the last group is the placements run whole. */
+typedef struct {
+  const plan_mm_result *r;
+  char name[512]; /* the row's pool cell */
+} mm_rows;
+
+static int mm_row(void *ctx, int g, int k, const plan_sim *x, const char *reason, sim_cell *cells)
+{
+  mm_rows *rows = ctx;
+  const plan_mm_result *r = rows->r;
+  const plan_opts *o = r->o;
+  char *name = rows->name;
+  bool pool = g < r->ngroups * o->ngpus;
+  int gi = g / o->ngpus, ti = g % o->ngpus;
+  if (pool)
+    plan_mm_group_name(r, &r->groups[gi], name, sizeof rows->name);
+  else
+    snprintf(name, sizeof rows->name, "whole k=%d", r->cands[r->check_cand[k]].k);
+  int c = 0;
+  cells[c++] = (sim_cell){name, 0};
+  cells[c++] = (sim_cell){pool ? o->gpus[ti] : "", 0};
+  cells[c++] = (sim_cell){NULL, pool ? x->tp : NAN};
+  cells[c++] = (sim_cell){NULL, pool ? x->replicas : whole_replicas(r, &r->cands[r->check_cand[k]])};
+  cells[c++] = (sim_cell){NULL, x->feasible};
+  cells[c++] = (sim_cell){NULL, x->usd_per_hour};
+  cells[c++] = (sim_cell){NULL, x->usd_per_million_tokens};
+  for (int i = 0; i < o->nslo; i++) cells[c++] = (sim_cell){NULL, plan_sim_num(x, o->slo[i].metric)};
+  cells[c++] = (sim_cell){NULL, x->worst_ratio};
+  cells[c++] = (sim_cell){NULL, x->gpus};
+  cells[c++] = (sim_cell){NULL, x->rejected};
+  cells[c++] = (sim_cell){NULL, x->runs};
+  cells[c++] = (sim_cell){reason, 0};
+  return c;
+}
+
 static void write_csv(FILE *f, const void *arg)
 {
   const plan_mm_result *r = arg;
@@ -276,51 +297,15 @@ static void write_csv(FILE *f, const void *arg)
   static const char *const fixed[] = {"pool", "gpu", "tp", "replicas", "feasible", "usd_per_hour",
                                       "usd_per_million_tokens"};
   static const char *const after[] = {"worst_ratio", "gpus", "requests_rejected", "replications_run", "reason"};
-  enum { NFIXED = 7, NAFTER = 5 };
   int ngroups = r->ngroups * o->ngpus + 1;
   plan_sims *groups = xcalloc((size_t)ngroups, sizeof *groups);
   for (int g = 0; g < r->ngroups; g++)
     for (int t = 0; t < o->ngpus; t++)
       groups[g * o->ngpus + t] = (plan_sims){r->groups[g].types[t].sims, r->groups[g].types[t].nsims};
   groups[ngroups - 1] = (plan_sims){r->checks, r->nchecks};
-  int n;
-  const char **cols = plan_csv_columns(o, fixed, NFIXED, after, NAFTER, groups, ngroups, &n);
+  mm_rows rows = {.r = r};
+  plan_csv_write(f, o, fixed, 7, after, 5, groups, ngroups, mm_row, &rows);
   free(groups);
-  sim_table t;
-  sim_table_begin(&t, f, cols, n);
-  sim_cell *cells = xcalloc((size_t)n, sizeof *cells);
-  char name[512], reason[256];
-  for (int gi = 0; gi <= r->ngroups; gi++)
-    for (int ti = 0; ti < (gi < r->ngroups ? o->ngpus : 1); ti++) {
-      const plan_type *ty = gi < r->ngroups ? &r->groups[gi].types[ti] : NULL;
-      int count = ty ? ty->nsims : r->nchecks;
-      for (int k = 0; k < count; k++) {
-        const plan_sim *x = ty ? &ty->sims[k] : &r->checks[k];
-        if (ty)
-          plan_mm_group_name(r, &r->groups[gi], name, sizeof name);
-        else
-          snprintf(name, sizeof name, "whole k=%d", r->cands[r->check_cand[k]].k);
-        plan_csv_reason(x->reason, reason, sizeof reason);
-        int c = 0;
-        cells[c++] = (sim_cell){name, 0};
-        cells[c++] = (sim_cell){ty ? o->gpus[ti] : "", 0};
-        cells[c++] = (sim_cell){NULL, ty ? x->tp : NAN};
-        cells[c++] = (sim_cell){NULL, ty ? x->replicas : whole_replicas(r, &r->cands[r->check_cand[k]])};
-        cells[c++] = (sim_cell){NULL, x->feasible};
-        cells[c++] = (sim_cell){NULL, x->usd_per_hour};
-        cells[c++] = (sim_cell){NULL, x->usd_per_million_tokens};
-        for (int i = 0; i < o->nslo; i++) cells[c++] = (sim_cell){NULL, num(x, o->slo[i].metric)};
-        cells[c++] = (sim_cell){NULL, x->worst_ratio};
-        cells[c++] = (sim_cell){NULL, x->gpus};
-        cells[c++] = (sim_cell){NULL, x->rejected};
-        cells[c++] = (sim_cell){NULL, x->runs};
-        cells[c++] = (sim_cell){reason, 0};
-        for (; c < n; c++) cells[c] = (sim_cell){NULL, num(x, cols[c])};
-        sim_table_row(&t, cells);
-      }
-    }
-  free(cells);
-  free(cols);
 }
 
 bool plan_models_write(const char *outdir, const plan_mm_result *r)

@@ -47,7 +47,7 @@ static const char *outcome_name(plan_outcome oc)
 
 /* ---- the table ---- */
 
-static void print_margins(FILE *f, const plan_opts *o, const plan_sim *x)
+void plan_print_margins(FILE *f, const plan_opts *o, const plan_sim *x)
 {
   for (int i = 0; i < o->nslo; i++) {
     double v = x->values[i], t = o->slo[i].target, h = headroom_pct(v, t);
@@ -94,7 +94,7 @@ void plan_print(FILE *f, const plan_result *r)
       fprintf(f, "no configuration meets every target with up to %d replicas; closest miss: ", o->max_replicas);
     fprintf(f, "%s, tp %d, %d replica%s = %.0f GPUs: $%.2f/h, $%.4g/M tokens\n", o->gpus[w->gpu], w->tp,
             w->replicas, w->replicas == 1 ? "" : "s", w->gpus, w->usd_per_hour, w->usd_per_million_tokens);
-    print_margins(f, o, w);
+    plan_print_margins(f, o, w);
   }
 
   fprintf(f, "best of each GPU type:\n  %-18s %3s %8s %5s %10s %11s", "gpu", "tp", "replicas", "GPUs", "$/h",
@@ -197,6 +197,51 @@ void plan_json_str(FILE *f, const char *indent, const char *key, const char *v, 
   fputs(last ? "\n" : ",\n", f);
 }
 
+void plan_json_bool(FILE *f, const char *indent, const char *key, bool v, bool last)
+{
+  plan_json_key(f, indent, key);
+  fprintf(f, "%s%s\n", v ? "true" : "false", last ? "" : ",");
+}
+
+void plan_json_margins(FILE *f, const char *in, const plan_opts *o, const plan_sim *x)
+{
+  plan_json_key(f, in, "margins");
+  fputs("[", f);
+  for (int i = 0; i < o->nslo; i++) {
+    fputs(i ? ",\n    {" : "\n    {", f);
+    fputs("\"metric\": ", f);
+    out_json_string(f, o->slo[i].metric);
+    fputs(", \"value\": ", f);
+    out_json_number(f, x ? x->values[i] : NAN);
+    fputs(", \"target\": ", f);
+    out_json_number(f, o->slo[i].target);
+    fputs(", \"headroom_pct\": ", f);
+    out_json_number(f, x ? headroom_pct(x->values[i], o->slo[i].target) : NAN);
+    fputs("}", f);
+  }
+  fputs("\n  ],\n", f);
+}
+
+void plan_json_sim(FILE *f, const char *in, const plan_opts *o, const plan_sim *x)
+{
+  plan_json_num(f, in, "replicas", x ? x->replicas : NAN, false);
+  plan_json_num(f, in, "gpus", x ? x->gpus : NAN, false);
+  plan_json_num(f, in, "usd_per_hour", x ? x->usd_per_hour : NAN, false);
+  plan_json_num(f, in, "usd_per_million_tokens", x ? x->usd_per_million_tokens : NAN, false);
+  plan_json_num(f, in, "requests_rejected", x ? x->rejected : NAN, false);
+  plan_json_num(f, in, "worst_ratio", x ? x->worst_ratio : NAN, false);
+  plan_json_values(f, in, o, x);
+}
+
+void plan_json_counts(FILE *f, const char *in, const plan_opts *o, int simulations, int configurations)
+{
+  plan_json_num(f, in, "simulations", simulations, false);
+  plan_json_num(f, in, "configurations", configurations, false);
+  plan_json_num(f, in, "replications", o->replications, false);
+  plan_json_num(f, in, "max_replicas", o->max_replicas, false);
+  plan_json_slo(f, in, o);
+}
+
 void plan_json_values(FILE *f, const char *in, const plan_opts *o, const plan_sim *x)
 {
   plan_json_key(f, in, "metrics");
@@ -234,13 +279,7 @@ static void json_config(FILE *f, const plan_opts *o, int g, const plan_sim *x, c
   plan_json_str(f, in, "price_date", p ? p->date : NULL, false);
   plan_json_str(f, in, "price_note", p ? p->note : NULL, false);
   plan_json_num(f, in, "tp", x ? x->tp : NAN, false);
-  plan_json_num(f, in, "replicas", x ? x->replicas : NAN, false);
-  plan_json_num(f, in, "gpus", x ? x->gpus : NAN, false);
-  plan_json_num(f, in, "usd_per_hour", x ? x->usd_per_hour : NAN, false);
-  plan_json_num(f, in, "usd_per_million_tokens", x ? x->usd_per_million_tokens : NAN, false);
-  plan_json_num(f, in, "requests_rejected", x ? x->rejected : NAN, false);
-  plan_json_num(f, in, "worst_ratio", x ? x->worst_ratio : NAN, false);
-  plan_json_values(f, in, o, x);
+  plan_json_sim(f, in, o, x);
 }
 
 static void write_json(FILE *f, const void *arg)
@@ -259,30 +298,11 @@ static void write_json(FILE *f, const void *arg)
   plan_json_num(f, in, "slo_ttft_s", slo_ttft, false);
   plan_json_num(f, in, "pool", 0, false);
   plan_json_num(f, in, "pools", r->npools, false);
-  plan_json_key(f, in, "feasible");
-  fputs(r->feasible ? "true,\n" : "false,\n", f);
+  plan_json_bool(f, in, "feasible", r->feasible, false);
   json_config(f, o, w ? w->gpu : -1, w, in);
   fputs(",\n", f);
-  plan_json_key(f, in, "margins");
-  fputs("[", f);
-  for (int i = 0; i < o->nslo; i++) {
-    fputs(i ? ",\n    {" : "\n    {", f);
-    fputs("\"metric\": ", f);
-    out_json_string(f, o->slo[i].metric);
-    fputs(", \"value\": ", f);
-    out_json_number(f, w ? w->values[i] : NAN);
-    fputs(", \"target\": ", f);
-    out_json_number(f, o->slo[i].target);
-    fputs(", \"headroom_pct\": ", f);
-    out_json_number(f, w ? headroom_pct(w->values[i], o->slo[i].target) : NAN);
-    fputs("}", f);
-  }
-  fputs("\n  ],\n", f);
-  plan_json_num(f, in, "simulations", r->simulations, false);
-  plan_json_num(f, in, "configurations", r->configurations, false);
-  plan_json_num(f, in, "replications", o->replications, false);
-  plan_json_num(f, in, "max_replicas", o->max_replicas, false);
-  plan_json_slo(f, in, o);
+  plan_json_margins(f, in, o, w);
+  plan_json_counts(f, in, o, r->simulations, r->configurations);
   plan_json_key(f, in, "candidates");
   fputs("[", f);
   for (int g = 0; g < o->ngpus; g++) {
@@ -291,8 +311,7 @@ static void write_json(FILE *f, const void *arg)
     int b = plan_type_best(t, &feasible);
     const plan_sim *x = b >= 0 ? &t->sims[b] : NULL;
     fputs(g ? ",\n    {\n" : "\n    {\n", f);
-    plan_json_key(f, "      ", "feasible");
-    fputs(feasible ? "true,\n" : "false,\n", f);
+    plan_json_bool(f, "      ", "feasible", feasible, false);
     json_config(f, o, g, x, "      ");
     fputs("\n    }", f);
   }
@@ -365,6 +384,59 @@ void plan_csv_reason(const char *reason, char *buf, size_t size)
     if (*p == ',' || *p == '"' || *p == '\n' || *p == '\r') *p = ';';
 }
 
+double plan_sim_num(const plan_sim *x, const char *key)
+{
+  const sim_metric *m = x ? sim_report_get(&x->summary, key) : NULL;
+  return m && m->kind != SIM_VAL_STR ? (m->kind == SIM_VAL_INT ? (double)m->i : m->x) : NAN;
+}
+
+void plan_csv_write(FILE *f, const plan_opts *o, const char *const *fixed, int nfixed, const char *const *after,
+                    int nafter, const plan_sims *groups, int ngroups, plan_csv_fill fill, void *ctx)
+{
+  int n;
+  const char **cols = plan_csv_columns(o, fixed, nfixed, after, nafter, groups, ngroups, &n);
+  sim_table t;
+  sim_table_begin(&t, f, cols, n);
+  sim_cell *cells = xcalloc((size_t)n, sizeof *cells);
+  char reason[256];
+  for (int g = 0; g < ngroups; g++)
+    for (int k = 0; k < groups[g].nsims; k++) {
+      const plan_sim *x = &groups[g].sims[k];
+      plan_csv_reason(x->reason, reason, sizeof reason);
+      int c = fill(ctx, g, k, x, reason, cells);
+      for (; c < n; c++) cells[c] = (sim_cell){NULL, plan_sim_num(x, cols[c])};
+      sim_table_row(&t, cells);
+    }
+  free(cells);
+  free(cols);
+}
+
+/* gpu, tp, replicas, feasible, usd_per_hour, usd_per_million_tokens and
+ * each --slo metric, then load_scale, gpus, ..., price_date (plan.csv). */
+static int plan_row(void *ctx, int g, int k, const plan_sim *x, const char *reason, sim_cell *cells)
+{
+  (void)k;
+  (void)reason;
+  const plan_opts *o = ctx;
+  int c = 0;
+  cells[c++] = (sim_cell){o->gpus[g], 0};
+  cells[c++] = (sim_cell){NULL, x->tp};
+  cells[c++] = (sim_cell){NULL, x->replicas};
+  cells[c++] = (sim_cell){NULL, x->feasible};
+  cells[c++] = (sim_cell){NULL, x->usd_per_hour};
+  cells[c++] = (sim_cell){NULL, x->usd_per_million_tokens};
+  for (int i = 0; i < o->nslo; i++) cells[c++] = (sim_cell){NULL, x->values[i]};
+  cells[c++] = (sim_cell){NULL, scale_of(o, x->scale)};
+  cells[c++] = (sim_cell){NULL, x->gpus};
+  cells[c++] = (sim_cell){NULL, x->rejected};
+  cells[c++] = (sim_cell){NULL, x->runs};
+  cells[c++] = (sim_cell){NULL, o->prices[g].usd_per_gpu_hour};
+  cells[c++] = (sim_cell){o->prices[g].source, 0};
+  cells[c++] = (sim_cell){o->prices[g].provider ? o->prices[g].provider : "", 0};
+  cells[c++] = (sim_cell){o->prices[g].date ? o->prices[g].date : "", 0};
+  return c;
+}
+
 static void write_plan_csv(FILE *f, const void *arg)
 {
   const plan_result *r = arg;
@@ -372,42 +444,10 @@ static void write_plan_csv(FILE *f, const void *arg)
   static const char *const fixed[] = {"gpu", "tp", "replicas", "feasible", "usd_per_hour", "usd_per_million_tokens"};
   static const char *const after[] = {"load_scale",       "gpus",         "requests_rejected", "replications_run",
                                       "usd_per_gpu_hour", "price_source", "price_provider",    "price_date"};
-  enum { NFIXED = 6, NAFTER = 8 };
   plan_sims *groups = xcalloc((size_t)o->ngpus + 1, sizeof *groups);
   for (int g = 0; g < o->ngpus; g++) groups[g] = (plan_sims){r->types[g].sims, r->types[g].nsims};
-  int n;
-  const char **cols = plan_csv_columns(o, fixed, NFIXED, after, NAFTER, groups, o->ngpus, &n);
+  plan_csv_write(f, o, fixed, 6, after, 8, groups, o->ngpus, plan_row, (void *)o);
   free(groups);
-  sim_table t;
-  sim_table_begin(&t, f, cols, n);
-  sim_cell *cells = xcalloc((size_t)n, sizeof *cells);
-  for (int g = 0; g < o->ngpus; g++)
-    for (int k = 0; k < r->types[g].nsims; k++) {
-      const plan_sim *x = &r->types[g].sims[k];
-      int c = 0;
-      cells[c++] = (sim_cell){o->gpus[g], 0};
-      cells[c++] = (sim_cell){NULL, x->tp};
-      cells[c++] = (sim_cell){NULL, x->replicas};
-      cells[c++] = (sim_cell){NULL, x->feasible};
-      cells[c++] = (sim_cell){NULL, x->usd_per_hour};
-      cells[c++] = (sim_cell){NULL, x->usd_per_million_tokens};
-      for (int i = 0; i < o->nslo; i++) cells[c++] = (sim_cell){NULL, x->values[i]};
-      cells[c++] = (sim_cell){NULL, scale_of(o, x->scale)};
-      cells[c++] = (sim_cell){NULL, x->gpus};
-      cells[c++] = (sim_cell){NULL, x->rejected};
-      cells[c++] = (sim_cell){NULL, x->runs};
-      cells[c++] = (sim_cell){NULL, o->prices[g].usd_per_gpu_hour};
-      cells[c++] = (sim_cell){o->prices[g].source, 0};
-      cells[c++] = (sim_cell){o->prices[g].provider ? o->prices[g].provider : "", 0};
-      cells[c++] = (sim_cell){o->prices[g].date ? o->prices[g].date : "", 0};
-      for (; c < n; c++) {
-        const sim_metric *m = sim_report_get(&x->summary, cols[c]);
-        cells[c] = (sim_cell){NULL, m ? (m->kind == SIM_VAL_INT ? (double)m->i : m->x) : NAN};
-      }
-      sim_table_row(&t, cells);
-    }
-  free(cells);
-  free(cols);
 }
 
 static void write_load_csv(FILE *f, const void *arg)

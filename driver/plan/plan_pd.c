@@ -20,7 +20,6 @@
 #include "driver/config/scenario.h"
 #include "driver/plan/plan.h"
 #include "driver/plan/plan_pools.h"
-#include "driver/sweep/sweep_run.h"
 #include "sim/util.h"
 
 /* ---- which pools ---- */
@@ -296,22 +295,11 @@ static int search(const plan_ctx *c, const plan_pd_result *r, plan_pd_search *s)
   return plan_pools_search_pruned(&sp, probe, &pa, &res);
 }
 
+/* The searches through plan_run_items: item i is r->searches[i]. */
 typedef struct {
   const plan_ctx *c;
   plan_pd_result *r;
-  int next;
-  char *out[3];
-  size_t len[3];
-  int status;
 } pd_jobs;
-
-static sweep_next next_item(void *ctx, size_t *item)
-{
-  pd_jobs *j = ctx;
-  if (j->status != SIM_PLAN_OK || j->next >= j->r->nsearches) return SWEEP_NEXT_DONE;
-  *item = (size_t)j->next++;
-  return SWEEP_NEXT_ITEM;
-}
 
 static int work_item(void *ctx, size_t item, char **out, size_t *len)
 {
@@ -320,13 +308,6 @@ static int work_item(void *ctx, size_t item, char **out, size_t *len)
   int rc = search(j->c, j->r, s);
   if (rc == SIM_PLAN_OK) *out = plan_sims_encode(s->sims, s->nsims, len);
   return rc;
-}
-
-static bool item_done(void *ctx, size_t item, int status, const char *out, size_t len, double wall_s)
-{
-  (void)wall_s;
-  pd_jobs *j = ctx;
-  return plan_job_done(j->out, j->len, &j->status, "prefill/decode", item, status, out, len);
 }
 
 /* The search's cheapest feasible sim, else its closest miss. */
@@ -355,29 +336,19 @@ int plan_pd_run(const plan_ctx *c, plan_pd_result *r)
   r->searches[r->nsearches++] = (plan_pd_search){.colocated = true, .keep = r->prefill.index};
   if (!r->same_pools)
     r->searches[r->nsearches++] = (plan_pd_search){.colocated = true, .keep = r->decode.index};
-  pd_jobs *j = xcalloc(1, sizeof *j);
-  j->c = c;
-  j->r = r;
-  sweep_jobs jobs = {.next = next_item, .work = work_item, .done = item_done, .ctx = j};
-  /* no signal lost between the check and the pool's handler (plan_run.c) */
-  sweep_signals_hold();
-  if (plan_stop)
-    sweep_signals_release();
-  else
-    sweep_pool_run(c->o->jobs, &jobs);
-  int sig = sweep_pool_stopped();
-  if (sig) plan_stop = sig;
-  int rc = plan_stop ? SIM_PLAN_STOPPED : j->status;
+  pd_jobs j = {c, r};
+  char *out[3] = {NULL};
+  size_t len[3] = {0};
+  int rc = plan_run_items(c->o->jobs, (size_t)r->nsearches, work_item, &j, "prefill/decode", out, len);
   for (int i = 0; i < r->nsearches; i++) {
     plan_pd_search *s = &r->searches[i];
-    if (rc == SIM_PLAN_OK && (!j->out[i] || !plan_sims_decode(j->out[i], j->len[i], &s->sims, &s->nsims))) {
+    if (rc == SIM_PLAN_OK && (!out[i] || !plan_sims_decode(out[i], len[i], &s->sims, &s->nsims))) {
       fprintf(stderr, "clustersim plan: cannot read a prefill/decode search back from its worker\n");
       rc = CMD_EXIT_FAIL;
     }
     s->cap = s->nsims;
-    free(j->out[i]);
+    free(out[i]);
   }
-  free(j);
   if (rc) return rc;
   r->simulations = r->configurations = 0;
   for (int i = 0; i < r->nsearches; i++) {

@@ -7,12 +7,10 @@
  * simulated, every summary metric), each written atomically; a
  * plan_load.csv of an earlier plan in OUTDIR is removed, since this plan
  * has none. Reads results; decides nothing. */
-#include <errno.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #include "driver/output/json.h"
 #include "driver/plan/plan.h"
@@ -53,11 +51,6 @@ static int per_replica(const plan_pd_pool *p)
   return p->tp * p->pp;
 }
 
-static double headroom_pct(double value, double target)
-{
-  return target > 0 ? 100.0 * (target - value) / target : NAN;
-}
-
 static bool pd_feasible(const plan_pd_result *r)
 {
   return r->nsearches > 0 && r->searches[0].feasible;
@@ -82,21 +75,6 @@ static int gcd(int a, int b)
     b = t;
   }
   return a > 0 ? a : 1;
-}
-
-static void print_margins(FILE *f, const plan_opts *o, const plan_sim *x)
-{
-  for (int i = 0; i < o->nslo; i++) {
-    double v = x->values[i], t = o->slo[i].target, h = headroom_pct(v, t);
-    fprintf(f, "  %-24s %12.4g %s %-10g", o->slo[i].metric, v, v <= t ? "<=" : "> ", t);
-    if (isnan(h))
-      fputs("\n", f);
-    else if (h >= 0)
-      fprintf(f, " %6.1f%% headroom\n", h);
-    else
-      fprintf(f, " %6.1f%% over\n", -h);
-  }
-  if (x->rejected > 0) fprintf(f, "  %-24s %12.0f (none allowed)\n", "requests_rejected", x->rejected);
 }
 
 static void print_pool(FILE *f, const char *what, const plan_pd_pool *p)
@@ -129,7 +107,7 @@ void plan_pd_print(FILE *f, const plan_pd_result *r)
     fprintf(f, "%d prefill + %d decode replicas (prefill:decode %d:%d) = %.0f GPUs: $%.2f/h, $%.4g/M tokens\n",
             w->pd.prefill, w->pd.decode, w->pd.prefill / g, w->pd.decode / g, w->gpus, w->usd_per_hour,
             w->usd_per_million_tokens);
-    print_margins(f, o, w);
+    plan_print_margins(f, o, w);
   }
   int k;
   const plan_sim *c = colocated(r, &k);
@@ -185,19 +163,6 @@ static void json_pool(FILE *f, const char *key, const plan_pd_pool *p, double re
   fputs("},\n", f);
 }
 
-/* The members of configuration x (null values for none): its size, cost,
- * targets' values and summary, without a trailing comma. */
-static void json_config(FILE *f, const plan_opts *o, const plan_sim *x, const char *in)
-{
-  plan_json_num(f, in, "replicas", x ? x->replicas : NAN, false);
-  plan_json_num(f, in, "gpus", x ? x->gpus : NAN, false);
-  plan_json_num(f, in, "usd_per_hour", x ? x->usd_per_hour : NAN, false);
-  plan_json_num(f, in, "usd_per_million_tokens", x ? x->usd_per_million_tokens : NAN, false);
-  plan_json_num(f, in, "requests_rejected", x ? x->rejected : NAN, false);
-  plan_json_num(f, in, "worst_ratio", x ? x->worst_ratio : NAN, false);
-  plan_json_values(f, in, o, x);
-}
-
 static void write_json(FILE *f, const void *arg)
 {
   const plan_pd_result *r = arg;
@@ -209,28 +174,13 @@ static void write_json(FILE *f, const void *arg)
   plan_json_str(f, in, "model", r->model, false);
   plan_json_str(f, in, "mode", "prefill-decode", false);
   plan_json_num(f, in, "pools", r->npools, false);
-  plan_json_key(f, in, "feasible");
-  fputs(pd_feasible(r) ? "true,\n" : "false,\n", f);
+  plan_json_bool(f, in, "feasible", pd_feasible(r), false);
   json_pool(f, "prefill", &r->prefill, w ? w->pd.prefill : NAN);
   json_pool(f, "decode", &r->decode, w ? w->pd.decode : NAN);
   plan_json_num(f, in, "prefill_decode_ratio", w ? (double)w->pd.prefill / w->pd.decode : NAN, false);
-  json_config(f, o, w, in);
+  plan_json_sim(f, in, o, w);
   fputs(",\n", f);
-  plan_json_key(f, in, "margins");
-  fputs("[", f);
-  for (int i = 0; i < o->nslo; i++) {
-    fputs(i ? ",\n    {" : "\n    {", f);
-    fputs("\"metric\": ", f);
-    out_json_string(f, o->slo[i].metric);
-    fputs(", \"value\": ", f);
-    out_json_number(f, w ? w->values[i] : NAN);
-    fputs(", \"target\": ", f);
-    out_json_number(f, o->slo[i].target);
-    fputs(", \"headroom_pct\": ", f);
-    out_json_number(f, w ? headroom_pct(w->values[i], o->slo[i].target) : NAN);
-    fputs("}", f);
-  }
-  fputs("\n  ],\n", f);
+  plan_json_margins(f, in, o, w);
   int g;
   const plan_sim *c = colocated(r, &g);
   plan_json_key(f, in, "colocated");
@@ -241,7 +191,7 @@ static void write_json(FILE *f, const void *arg)
     plan_json_str(f, "    ", "gpu", p->gpu, false);
     plan_json_num(f, "    ", "tp", p->tp, false);
     plan_json_num(f, "    ", "pp", p->pp, false);
-    json_config(f, o, c, "    ");
+    plan_json_sim(f, "    ", o, c);
     fputs("\n  },\n", f);
   } else {
     fputs("null,\n", f);
@@ -249,22 +199,12 @@ static void write_json(FILE *f, const void *arg)
   double s = saving(r);
   plan_json_num(f, in, "disaggregation_saving_usd_per_hour", s, false);
   plan_json_num(f, in, "disaggregation_saving_fraction", c ? s / c->usd_per_hour : NAN, false);
-  plan_json_num(f, in, "simulations", r->simulations, false);
-  plan_json_num(f, in, "configurations", r->configurations, false);
-  plan_json_num(f, in, "replications", o->replications, false);
-  plan_json_num(f, in, "max_replicas", o->max_replicas, false);
-  plan_json_slo(f, in, o);
+  plan_json_counts(f, in, o, r->simulations, r->configurations);
   plan_json_num(f, in, "wall_s", r->wall_s, true);
   fputs("}\n", f);
 }
 
 /* ---- plan.csv ---- */
-
-static double summary_num(const plan_sim *x, const char *key)
-{
-  const sim_metric *m = sim_report_get(&x->summary, key);
-  return m ? (m->kind == SIM_VAL_INT ? (double)m->i : m->x) : NAN;
-}
 
 /* layout (disaggregated or colocated), prefill_replicas, decode_replicas
  * (empty when colocated), colocated_pool (empty when disaggregated),
@@ -272,6 +212,29 @@ static double summary_num(const plan_sim *x, const char *key)
  * --slo metric (worst over the runs), requests_rejected,
  * replications_run, reason, then every other numeric summary metric (mean
  * over the runs); disaggregated rows first, in the order simulated. */
+static int pd_row(void *ctx, int g, int k, const plan_sim *x, const char *reason, sim_cell *cells)
+{
+  (void)g;
+  (void)k;
+  const plan_opts *o = ctx;
+  const plan_pd *pd = &x->pd;
+  int c = 0;
+  cells[c++] = (sim_cell){pd->colocated ? "colocated" : "disaggregated", 0};
+  cells[c++] = (sim_cell){NULL, pd->colocated ? NAN : pd->prefill};
+  cells[c++] = (sim_cell){NULL, pd->colocated ? NAN : pd->decode};
+  cells[c++] = (sim_cell){NULL, pd->colocated ? pd->keep : NAN};
+  cells[c++] = (sim_cell){NULL, x->replicas};
+  cells[c++] = (sim_cell){NULL, x->gpus};
+  cells[c++] = (sim_cell){NULL, x->feasible};
+  cells[c++] = (sim_cell){NULL, x->usd_per_hour};
+  cells[c++] = (sim_cell){NULL, x->usd_per_million_tokens};
+  for (int i = 0; i < o->nslo; i++) cells[c++] = (sim_cell){NULL, x->values[i]};
+  cells[c++] = (sim_cell){NULL, x->rejected};
+  cells[c++] = (sim_cell){NULL, x->runs};
+  cells[c++] = (sim_cell){reason, 0};
+  return c;
+}
+
 static void write_csv(FILE *f, const void *arg)
 {
   const plan_pd_result *r = arg;
@@ -279,54 +242,17 @@ static void write_csv(FILE *f, const void *arg)
   static const char *const fixed[] = {"layout", "prefill_replicas", "decode_replicas", "colocated_pool", "replicas",
                                       "gpus", "feasible", "usd_per_hour", "usd_per_million_tokens"};
   static const char *const after[] = {"requests_rejected", "replications_run", "reason"};
-  enum { NFIXED = 9, NAFTER = 3 };
   plan_sims *groups = xcalloc((size_t)r->nsearches + 1, sizeof *groups);
   for (int g = 0; g < r->nsearches; g++) groups[g] = (plan_sims){r->searches[g].sims, r->searches[g].nsims};
-  int n;
-  const char **cols = plan_csv_columns(o, fixed, NFIXED, after, NAFTER, groups, r->nsearches, &n);
+  plan_csv_write(f, o, fixed, 9, after, 3, groups, r->nsearches, pd_row, (void *)o);
   free(groups);
-  sim_table t;
-  sim_table_begin(&t, f, cols, n);
-  sim_cell *cells = xcalloc((size_t)n, sizeof *cells);
-  for (int g = 0; g < r->nsearches; g++)
-    for (int k = 0; k < r->searches[g].nsims; k++) {
-      const plan_sim *x = &r->searches[g].sims[k];
-      const plan_pd *pd = &x->pd;
-      char reason[256];
-      plan_csv_reason(x->reason, reason, sizeof reason);
-      int c = 0;
-      cells[c++] = (sim_cell){pd->colocated ? "colocated" : "disaggregated", 0};
-      cells[c++] = (sim_cell){NULL, pd->colocated ? NAN : pd->prefill};
-      cells[c++] = (sim_cell){NULL, pd->colocated ? NAN : pd->decode};
-      cells[c++] = (sim_cell){NULL, pd->colocated ? pd->keep : NAN};
-      cells[c++] = (sim_cell){NULL, x->replicas};
-      cells[c++] = (sim_cell){NULL, x->gpus};
-      cells[c++] = (sim_cell){NULL, x->feasible};
-      cells[c++] = (sim_cell){NULL, x->usd_per_hour};
-      cells[c++] = (sim_cell){NULL, x->usd_per_million_tokens};
-      for (int i = 0; i < o->nslo; i++) cells[c++] = (sim_cell){NULL, x->values[i]};
-      cells[c++] = (sim_cell){NULL, x->rejected};
-      cells[c++] = (sim_cell){NULL, x->runs};
-      cells[c++] = (sim_cell){reason, 0};
-      for (; c < n; c++) cells[c] = (sim_cell){NULL, summary_num(x, cols[c])};
-      sim_table_row(&t, cells);
-    }
-  free(cells);
-  free(cols);
 }
 
 bool plan_pd_write(const char *outdir, const plan_pd_result *r)
 {
   bool ok = plan_write_file(outdir, "plan.csv", r, write_csv);
   /* an earlier pool-0 plan's load curve would disagree with this plan */
-  size_t n = strlen(outdir) + sizeof "/plan_load.csv";
-  char *stale = xmalloc(n);
-  snprintf(stale, n, "%s/plan_load.csv", outdir);
-  if (unlink(stale) != 0 && errno != ENOENT) {
-    fprintf(stderr, "clustersim: %s: cannot remove: %s\n", stale, strerror(errno));
-    ok = false;
-  }
-  free(stale);
+  ok = plan_remove_file(outdir, "plan_load.csv") && ok;
   /* plan.json last: its presence says plan.csv is complete */
   return ok && plan_write_file(outdir, "plan.json", r, write_json);
 }

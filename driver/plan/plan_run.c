@@ -111,25 +111,6 @@ int plan_run_types(const plan_ctx *c, plan_type *types, const plan_fit *fit)
   return s.status;
 }
 
-bool plan_job_done(char **outs, size_t *lens, int *first, const char *what, size_t item, int status,
-                   const char *out, size_t len)
-{
-  int rc = status;
-  if (status == SIM_PLAN_OK) {
-    outs[item] = xmalloc(len + 1);
-    memcpy(outs[item], out, len);
-    lens[item] = len;
-  } else if (status == SWEEP_WORKER_LOST) {
-    fprintf(stderr, "clustersim plan: a %s search failed (%s)\n", what, out);
-    rc = CMD_EXIT_FAIL;
-  } else if (status != SIM_PLAN_STOPPED && status != SIM_PLAN_USER_ERROR) {
-    fprintf(stderr, "clustersim plan: a %s search failed (status %d)\n", what, status);
-    rc = CMD_EXIT_FAIL;
-  }
-  if (rc != SIM_PLAN_OK && *first == SIM_PLAN_OK) *first = rc;
-  return *first == SIM_PLAN_OK;
-}
-
 /* The pool's view of plan_run_items. */
 typedef struct {
   size_t n, next;
@@ -155,11 +136,27 @@ static int work_item(void *ctx, size_t item, char **out, size_t *len)
   return s->work(s->ctx, item, out, len);
 }
 
+/* An item ended: its bytes kept in outs[item] and lens[item] (malloc'd
+ * copies), or its failure said (the `what` search) and kept in status
+ * unless one came before. Whether the pool should go on. */
 static bool item_done(void *ctx, size_t item, int status, const char *out, size_t len, double wall_s)
 {
   (void)wall_s;
   items *s = ctx;
-  return plan_job_done(s->outs, s->lens, &s->status, s->what, item, status, out, len);
+  int rc = status;
+  if (status == SIM_PLAN_OK) {
+    s->outs[item] = xmalloc(len + 1);
+    memcpy(s->outs[item], out, len);
+    s->lens[item] = len;
+  } else if (status == SWEEP_WORKER_LOST) {
+    fprintf(stderr, "clustersim plan: a %s search failed (%s)\n", s->what, out);
+    rc = CMD_EXIT_FAIL;
+  } else if (status != SIM_PLAN_STOPPED && status != SIM_PLAN_USER_ERROR) {
+    fprintf(stderr, "clustersim plan: a %s search failed (status %d)\n", s->what, status);
+    rc = CMD_EXIT_FAIL;
+  }
+  if (rc != SIM_PLAN_OK && s->status == SIM_PLAN_OK) s->status = rc;
+  return s->status == SIM_PLAN_OK;
 }
 
 int plan_run_items(int jobs, size_t n, int (*work)(void *ctx, size_t item, char **out, size_t *len), void *ctx,

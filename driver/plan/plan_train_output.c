@@ -6,12 +6,10 @@
  * tried, fitting and rejected by reason). Each file is written atomically
  * (plan_write_file), plan.json last; a serving plan's plan_load.csv left
  * in the directory is removed. Knows nothing of the search. */
-#include <errno.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #include "driver/output/json.h"
 #include "driver/plan/plan.h"
@@ -83,12 +81,6 @@ typedef struct {
   const plan_train_info *in;
 } files;
 
-static void json_bool(FILE *f, const char *indent, const char *key, bool v, bool last)
-{
-  plan_json_key(f, indent, key);
-  fprintf(f, "%s%s\n", v ? "true" : "false", last ? "" : ",");
-}
-
 /* A layout and its figures (or why it was rejected) as an object's members. */
 static void json_row(FILE *f, const char *in, const plan_train_space *s, const char *const *names,
                      const plan_train_row *x)
@@ -98,7 +90,7 @@ static void json_row(FILE *f, const char *in, const plan_train_space *s, const c
   for (int d = 0; d < PLAN_DIMS; d++) {
     int v = x->l.v[d];
     if (d == PLAN_DIM_SEQ_PARALLEL && v >= 0)
-      json_bool(f, in, plan_train_dim_names[d], v, false);
+      plan_json_bool(f, in, plan_train_dim_names[d], v, false);
     else if (d == PLAN_DIM_RECOMPUTE && v >= 0)
       plan_json_str(f, in, plan_train_dim_names[d], train_recompute_names[v], false);
     else
@@ -108,7 +100,7 @@ static void json_row(FILE *f, const char *in, const plan_train_space *s, const c
                 x->l.v[PLAN_DIM_RECOMPUTE] == LLM_RECOMPUTE_FULL && x->l.recompute_layers >= 0 ? x->l.recompute_layers
                                                                                               : NAN, false);
   plan_json_num(f, in, "usd_per_gpu_hour", s->gpus[x->l.gpu].usd_per_gpu_hour, false);
-  json_bool(f, in, "fits", x->ok, false);
+  plan_json_bool(f, in, "fits", x->ok, false);
   if (!x->ok) {
     plan_json_str(f, in, "category", x->category, false);
     plan_json_str(f, in, "reason", x->reason, true);
@@ -141,7 +133,7 @@ static void write_json(FILE *f, const void *arg)
   plan_json_str(f, "  ", "kind", "training", false);
   plan_json_str(f, "  ", "objective", objective_name(s), false);
   plan_json_str(f, "  ", "objective_meaning", objective_meaning(s), false);
-  json_bool(f, "  ", "feasible", w != NULL, false);
+  plan_json_bool(f, "  ", "feasible", w != NULL, false);
   if (!w) {
     char why[1024] = "no layout fits:";
     for (int i = 0; i < r->nreasons; i++) {
@@ -160,7 +152,7 @@ static void write_json(FILE *f, const void *arg)
   }
   plan_json_key(f, "  ", "scenario_layout");
   fputs("{\n", f);
-  json_bool(f, "    ", "gpus_searched", in->own_in_space, false);
+  plan_json_bool(f, "    ", "gpus_searched", in->own_in_space, false);
   json_row(f, "    ", s, in->gpu_names, &in->own);
   fputs("  },\n", f);
   plan_json_key(f, "  ", "gain");
@@ -277,13 +269,7 @@ bool plan_train_write(const char *outdir, const plan_train_space *s, const plan_
   files a = {s, r, in};
   bool ok = plan_write_file(outdir, "plan.csv", &a, write_csv);
   /* an earlier serving plan's load curve is not this plan's */
-  char *stale = xmalloc(strlen(outdir) + sizeof "/plan_load.csv");
-  sprintf(stale, "%s/plan_load.csv", outdir);
-  if (unlink(stale) != 0 && errno != ENOENT) {
-    fprintf(stderr, "clustersim: %s: cannot remove: %s\n", stale, strerror(errno));
-    ok = false;
-  }
-  free(stale);
+  ok = plan_remove_file(outdir, "plan_load.csv") && ok;
   /* plan.json last: its presence says plan.csv is complete */
   return ok && plan_write_file(outdir, "plan.json", &a, write_json);
 }

@@ -207,3 +207,28 @@ double cs_summary_num(const char *file, int line, const char *json, const char *
   if (!json || !json_num(json, key, &v)) cs_fail_at(file, line, "summary: no numeric \"%s\"", key);
   return v;
 }
+
+json_t *cs_load_json(const char *file, int line, const char *dir, const char *name)
+{
+  char *p = path_join(dir, name);
+  json_error_t err;
+  json_t *j = json_load_file(p, 0, &err);
+  if (j)
+    cs_pass(file, "load_json");
+  else
+    cs_fail_at(file, line, "%s: %s", p, err.text);
+  free(p);
+  return j;
+}
+
+double cs_jnum(const json_t *o, const char *key)
+{
+  const json_t *v = o ? json_object_get(o, key) : NULL;
+  return json_is_number(v) ? json_number_value(v) : NAN;
+}
+
+const char *cs_jstr(const json_t *o, const char *key)
+{
+  const json_t *v = o ? json_object_get(o, key) : NULL;
+  return json_is_string(v) ? json_string_value(v) : "";
+}

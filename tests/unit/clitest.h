@@ -1,12 +1,15 @@
 /* tests/unit/clitest.h: helpers for suites that run the clustersim program
  * (test_cli, test_catalog): assertions with formatted messages, running the
- * program and capturing its output, directory listings, and reading one
- * number out of JSON output. */
+ * program and capturing its output, directory listings, reading one
+ * number out of JSON output, and loading a JSON file the program wrote
+ * (with jansson). */
 #ifndef CLITEST_H
 #define CLITEST_H
 
 #include <stdbool.h>
 #include <stddef.h>
+
+#include <jansson.h>
 
 /* A CUnit failure or pass, reported at file:line with a formatted message. */
 void cs_fail_at(const char *file, int line, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
@@ -84,4 +87,13 @@ double cs_summary_num(const char *file, int line, const char *json, const char *
     CHECK(cs_rel_close(a_, b_, (rel)), "%s: %.12g, expected %.12g within %g relative (off by %.3g)", (what), \
           a_, b_, (double)(rel), b_ != 0 ? a_ / b_ - 1 : a_ - b_);                                      \
   } while (0)
+/* dir/name parsed (the caller json_decref's it); NULL and a failure at
+ * file:line if it is missing or not JSON. */
+json_t *cs_load_json(const char *file, int line, const char *dir, const char *name);
+#define load_json(dir, name) cs_load_json(__FILE__, __LINE__, (dir), (name))
+/* Member key of object o as a number (NAN if o is NULL or it is not one). */
+double cs_jnum(const json_t *o, const char *key);
+/* Member key of object o as a string ("" if o is NULL or it is not one). */
+const char *cs_jstr(const json_t *o, const char *key);
+
 #endif

@@ -89,28 +89,6 @@ static void setup(void)
   free(text);
 }
 
-static json_t *load_json(const char *dir, const char *name)
-{
-  char *p = path_join(dir, name);
-  json_error_t err;
-  json_t *j = json_load_file(p, 0, &err);
-  CHECK(j != NULL, "%s: %s", p, err.text);
-  free(p);
-  return j;
-}
-
-static double jnum(const json_t *o, const char *key)
-{
-  const json_t *v = o ? json_object_get(o, key) : NULL;
-  return json_is_number(v) ? json_number_value(v) : NAN;
-}
-
-static const char *jstr(const json_t *o, const char *key)
-{
-  const json_t *v = o ? json_object_get(o, key) : NULL;
-  return json_is_string(v) ? json_string_value(v) : "";
-}
-
 static int model_of(const char *name)
 {
   for (int m = 0; m < NM; m++)
@@ -149,19 +127,19 @@ static void run_hand(const char *text, const char *tag, hand *h)
   json_t *j = load_json(out, "summary.json");
   memset(h, 0, sizeof *h);
   for (int m = 0; m < NM; m++) h->ttft[m] = NAN;
-  h->cost = jnum(j, "usd_per_hour");
-  h->gpus = jnum(j, "gpus");
-  double rejected = jnum(j, "requests_rejected");
+  h->cost = cs_jnum(j, "usd_per_hour");
+  h->gpus = cs_jnum(j, "gpus");
+  double rejected = cs_jnum(j, "requests_rejected");
   if (json_object_get(j, "model0_name")) {
     for (int n = 0; n < NM; n++) {
       char key[64];
       snprintf(key, sizeof key, "model%d_name", n);
-      int m = model_of(jstr(j, key));
+      int m = model_of(cs_jstr(j, key));
       snprintf(key, sizeof key, "model%d_ttft_p99_s", n);
-      if (m >= 0) h->ttft[m] = jnum(j, key);
+      if (m >= 0) h->ttft[m] = cs_jnum(j, key);
     }
   } else {
-    h->ttft[model_of(jstr(j, "model"))] = jnum(j, "ttft_p99_s");
+    h->ttft[model_of(cs_jstr(j, "model"))] = cs_jnum(j, "ttft_p99_s");
   }
   h->ok = j && !isnan(h->cost) && rejected == rejected;
   h->feasible = rejected == 0;
@@ -217,7 +195,7 @@ static const json_t *cand_k(const json_t *j, int k)
 {
   size_t i;
   json_t *c;
-  json_array_foreach(json_object_get(j, "candidates"), i, c) if (jnum(c, "k") == k) return c;
+  json_array_foreach(json_object_get(j, "candidates"), i, c) if (cs_jnum(c, "k") == k) return c;
   return NULL;
 }
 
@@ -231,14 +209,14 @@ static void test_known_answer(void)
   result r = plan_of(cfg, dir, NULL, NULL);
   CHECK_RC(r, 0);
   json_t *j = load_json(dir, "plan.json");
-  CHECK(!strcmp(jstr(j, "mode"), "placement"), "plan.json: mode %s, expected placement", jstr(j, "mode"));
+  CHECK(!strcmp(cs_jstr(j, "mode"), "placement"), "plan.json: mode %s, expected placement", cs_jstr(j, "mode"));
   CHECK(json_array_size(json_object_get(j, "candidates")) == NM, "plan.json: %zu candidates, expected k = 0 .. %d",
         json_array_size(json_object_get(j, "candidates")), NM - 1);
   /* the demand order: the rates' (equal request sizes) */
   for (int i = 0; i < NM; i++)
-    CHECK(!strcmp(jstr(json_array_get(json_object_get(j, "models"), (size_t)i), "name"), MODELS[i]),
+    CHECK(!strcmp(cs_jstr(json_array_get(json_object_get(j, "models"), (size_t)i), "name"), MODELS[i]),
           "plan.json: models[%d] is %s, expected %s", i,
-          jstr(json_array_get(json_object_get(j, "models"), (size_t)i), "name"), MODELS[i]);
+          cs_jstr(json_array_get(json_object_get(j, "models"), (size_t)i), "name"), MODELS[i]);
 
   /* 1. dedicated = the classic plan of each model alone */
   const json_t *ded = cand_k(j, NM - 1);
@@ -260,12 +238,12 @@ static void test_known_answer(void)
     json_t *p;
     json_array_foreach(json_object_get(ded, "pools"), i, p) if (mask_of(p) == mask) pool = p;
     CHECK(pool != NULL, "dedicated: no pool of %s alone", MODELS[m]);
-    CHECK(jnum(pool, "replicas") == jnum(aj, "replicas") && jnum(pool, "tp") == jnum(aj, "tp") &&
-              !strcmp(jstr(pool, "gpu"), jstr(aj, "gpu")),
-          "dedicated %s: %g x %s tp %g; its own scenario's plan: %g x %s tp %g", MODELS[m], jnum(pool, "replicas"),
-          jstr(pool, "gpu"), jnum(pool, "tp"), jnum(aj, "replicas"), jstr(aj, "gpu"), jnum(aj, "tp"));
-    CS_CHECK_REL(jnum(pool, "usd_per_hour"), jnum(aj, "usd_per_hour"), 1e-12, "dedicated pool cost");
-    ded_cost += jnum(aj, "usd_per_hour");
+    CHECK(cs_jnum(pool, "replicas") == cs_jnum(aj, "replicas") && cs_jnum(pool, "tp") == cs_jnum(aj, "tp") &&
+              !strcmp(cs_jstr(pool, "gpu"), cs_jstr(aj, "gpu")),
+          "dedicated %s: %g x %s tp %g; its own scenario's plan: %g x %s tp %g", MODELS[m], cs_jnum(pool, "replicas"),
+          cs_jstr(pool, "gpu"), cs_jnum(pool, "tp"), cs_jnum(aj, "replicas"), cs_jstr(aj, "gpu"), cs_jnum(aj, "tp"));
+    CS_CHECK_REL(cs_jnum(pool, "usd_per_hour"), cs_jnum(aj, "usd_per_hour"), 1e-12, "dedicated pool cost");
+    ded_cost += cs_jnum(aj, "usd_per_hour");
     json_decref(aj);
     result_free(&a);
     cs_rm_rf(sub);
@@ -273,7 +251,7 @@ static void test_known_answer(void)
     free(file);
     free(text);
   }
-  CS_CHECK_REL(jnum(ded, "usd_per_hour"), ded_cost, 1e-12, "dedicated: the sum of its pools");
+  CS_CHECK_REL(cs_jnum(ded, "usd_per_hour"), ded_cost, 1e-12, "dedicated: the sum of its pools");
 
   /* 2. the placements by hand: all shared (k=0), the heaviest alone + the
    * two others shared (k=1), all dedicated (k=2) */
@@ -300,13 +278,13 @@ static void test_known_answer(void)
       json_t *p;
       const json_t *pool = NULL;
       json_array_foreach(json_object_get(c, "pools"), i, p) if (mask_of(p) == groups[k][g]) pool = p;
-      CHECK(pool && jnum(pool, "replicas") == n, "k=%d: the pool of mask %u has %g replicas; by hand %d", k,
-            groups[k][g], pool ? jnum(pool, "replicas") : NAN, n);
+      CHECK(pool && cs_jnum(pool, "replicas") == n, "k=%d: the pool of mask %u has %g replicas; by hand %d", k,
+            groups[k][g], pool ? cs_jnum(pool, "replicas") : NAN, n);
     }
     CHECK(json_is_boolean(json_object_get(c, "feasible")) &&
               json_is_true(json_object_get(c, "feasible")) == feasible[k],
           "k=%d: feasible differs from the hand's", k);
-    if (feasible[k]) CS_CHECK_REL(jnum(c, "usd_per_hour"), cost[k], 1e-12, "candidate cost");
+    if (feasible[k]) CS_CHECK_REL(cs_jnum(c, "usd_per_hour"), cost[k], 1e-12, "candidate cost");
     /* cheaper, then fewer GPUs, then more headroom, then (k grows) the more dedicated */
     double tol = 1e-9 * cost[k];
     bool tie = best >= 0 && fabs(cost[k] - cost[best]) <= tol;
@@ -319,9 +297,9 @@ static void test_known_answer(void)
   CHECK(cost[0] != cost[NM - 1] || cost[1] != cost[0], "every placement costs the same: pick other rates");
   const json_t *w = json_object_get(j, "winner");
   CHECK(json_is_true(json_object_get(j, "feasible")), "plan.json: feasible is not true");
-  CHECK(jnum(w, "k") == best, "plan chose k=%g; by hand the cheapest is k=%d ($%g/h)", jnum(w, "k"), best,
+  CHECK(cs_jnum(w, "k") == best, "plan chose k=%g; by hand the cheapest is k=%d ($%g/h)", cs_jnum(w, "k"), best,
         best >= 0 ? cost[best] : NAN);
-  if (best >= 0) CS_CHECK_REL(jnum(w, "usd_per_hour"), cost[best], 1e-12, "winner cost");
+  if (best >= 0) CS_CHECK_REL(cs_jnum(w, "usd_per_hour"), cost[best], 1e-12, "winner cost");
 
   /* 3. the winner, written out whole, meets the target for every model */
   unsigned masks[NM];
@@ -331,7 +309,7 @@ static void test_known_answer(void)
   json_array_foreach(json_object_get(w, "pools"), i, p)
   {
     masks[np] = mask_of(p);
-    replicas[np++] = (int)jnum(p, "replicas");
+    replicas[np++] = (int)cs_jnum(p, "replicas");
   }
   char *text = scenario(all, np, masks, replicas);
   hand h;
@@ -340,17 +318,17 @@ static void test_known_answer(void)
   CHECK(h.ok && h.feasible, "the winner run whole misses the target");
   const json_t *whole = json_object_get(w, "whole");
   CHECK(json_is_true(json_object_get(whole, "feasible")), "plan.json: winner.whole.feasible is not true");
-  CS_CHECK_REL(jnum(whole, "usd_per_hour"), h.cost, 1e-12, "whole cost");
+  CS_CHECK_REL(cs_jnum(whole, "usd_per_hour"), h.cost, 1e-12, "whole cost");
   json_array_foreach(json_object_get(whole, "per_model"), i, p)
   {
-    int m = model_of(jstr(p, "name"));
-    CHECK(m >= 0, "per_model: unknown model %s", jstr(p, "name"));
+    int m = model_of(cs_jstr(p, "name"));
+    CHECK(m >= 0, "per_model: unknown model %s", cs_jstr(p, "name"));
     if (m < 0) continue;
     CHECK(h.ttft[m] <= TARGET, "%s: TTFT p99 %g s run whole", MODELS[m], h.ttft[m]);
-    CS_CHECK_REL(jnum(p, "ttft_p99_s"), h.ttft[m], 1e-12, "per-model ttft_p99_s");
+    CS_CHECK_REL(cs_jnum(p, "ttft_p99_s"), h.ttft[m], 1e-12, "per-model ttft_p99_s");
     CHECK(json_is_true(json_object_get(p, "meets")), "per_model %s: meets is not true", MODELS[m]);
   }
-  CHECK(jnum(whole, "weight_swaps_per_hour") >= 0, "plan.json: no weight_swaps_per_hour");
+  CHECK(cs_jnum(whole, "weight_swaps_per_hour") >= 0, "plan.json: no weight_swaps_per_hour");
   /* plan.csv: a header and one row per configuration */
   char *csv_path = path_join(dir, "plan.csv");
   char *csv = cs_slurp(csv_path, NULL);
@@ -359,8 +337,8 @@ static void test_known_answer(void)
   const char *head = "pool,gpu,tp,replicas,feasible,usd_per_hour,usd_per_million_tokens,ttft_p99_s,worst_ratio,";
   CHECK(csv && !strncmp(csv, head, strlen(head)),
         "plan.csv header: %.120s", csv ? csv : "(none)");
-  CHECK(lines == jnum(j, "configurations") + 1, "plan.csv: %d lines for %g configurations", lines,
-        jnum(j, "configurations"));
+  CHECK(lines == cs_jnum(j, "configurations") + 1, "plan.csv: %d lines for %g configurations", lines,
+        cs_jnum(j, "configurations"));
   free(csv);
   free(csv_path);
   json_decref(j);
@@ -406,14 +384,14 @@ static void test_shared(void)
   run_two(&t, "plan_models_shared", flags);
   json_t *j1 = load_json(t.dir[0], "plan.json"), *j2 = load_json(t.dir[1], "plan.json");
   const json_t *w = json_object_get(j1, "winner");
-  CHECK(json_array_size(json_object_get(j1, "candidates")) == 1 && jnum(w, "k") == 0,
+  CHECK(json_array_size(json_object_get(j1, "candidates")) == 1 && cs_jnum(w, "k") == 0,
         "--placement shared: not the one shared candidate");
   const json_t *pool = json_array_get(json_object_get(w, "pools"), 0);
   CHECK(mask_of(pool) == (1u << NM) - 1, "--placement shared: the pool does not hold every model");
   /* pool 0 as written holds the three models: the classic search sizes it
    * against the fleet's ttft_p99_s, which is no more than the worst model's */
-  CHECK(jnum(pool, "replicas") >= jnum(j2, "replicas"), "shared: %g replicas; the classic plan %g",
-        jnum(pool, "replicas"), jnum(j2, "replicas"));
+  CHECK(cs_jnum(pool, "replicas") >= cs_jnum(j2, "replicas"), "shared: %g replicas; the classic plan %g",
+        cs_jnum(pool, "replicas"), cs_jnum(j2, "replicas"));
   json_decref(j1);
   json_decref(j2);
   two_done(&t, f0);

@@ -82,22 +82,6 @@ static char *slurp_in(const char *dir, const char *name)
   return s;
 }
 
-static json_t *load_json(const char *dir, const char *name)
-{
-  char *p = path_join(dir, name);
-  json_error_t err;
-  json_t *j = json_load_file(p, 0, &err);
-  CHECK(j != NULL, "%s: %s", p, err.text);
-  free(p);
-  return j;
-}
-
-static double jnum(const json_t *o, const char *key)
-{
-  const json_t *v = o ? json_object_get(o, key) : NULL;
-  return json_is_number(v) ? json_number_value(v) : NAN;
-}
-
 static int count_lines(const char *s)
 {
   int n = 0;
@@ -237,26 +221,26 @@ static void test_known_answer(void)
   CHECK(!strcmp(json_string_value(json_object_get(j, "mode")) ? json_string_value(json_object_get(j, "mode")) : "",
                 "prefill-decode"),
         "plan.json: mode is not prefill-decode");
-  CHECK(jnum(pre, "replicas") == bp && jnum(dec, "replicas") == bd,
-        "plan chose %g prefill + %g decode; the grid's cheapest is %d + %d ($%g/h)", jnum(pre, "replicas"),
-        jnum(dec, "replicas"), bp, bd, best->cost);
-  CHECK(jnum(pre, "pool") == 0 && jnum(dec, "pool") == 1, "plan.json: pools %g and %g, expected 0 and 1",
-        jnum(pre, "pool"), jnum(dec, "pool"));
-  CS_CHECK_REL(jnum(j, "usd_per_hour"), best->cost, 1e-12, "usd_per_hour");
-  CS_CHECK_REL(jnum(j, "prefill_decode_ratio"), (double)bp / bd, 1e-15, "prefill_decode_ratio");
-  CHECK(jnum(j, "replicas") == bp + bd && jnum(j, "gpus") == best->gpus, "plan.json: replicas %g, gpus %g",
-        jnum(j, "replicas"), jnum(j, "gpus"));
+  CHECK(cs_jnum(pre, "replicas") == bp && cs_jnum(dec, "replicas") == bd,
+        "plan chose %g prefill + %g decode; the grid's cheapest is %d + %d ($%g/h)", cs_jnum(pre, "replicas"),
+        cs_jnum(dec, "replicas"), bp, bd, best->cost);
+  CHECK(cs_jnum(pre, "pool") == 0 && cs_jnum(dec, "pool") == 1, "plan.json: pools %g and %g, expected 0 and 1",
+        cs_jnum(pre, "pool"), cs_jnum(dec, "pool"));
+  CS_CHECK_REL(cs_jnum(j, "usd_per_hour"), best->cost, 1e-12, "usd_per_hour");
+  CS_CHECK_REL(cs_jnum(j, "prefill_decode_ratio"), (double)bp / bd, 1e-15, "prefill_decode_ratio");
+  CHECK(cs_jnum(j, "replicas") == bp + bd && cs_jnum(j, "gpus") == best->gpus, "plan.json: replicas %g, gpus %g",
+        cs_jnum(j, "replicas"), cs_jnum(j, "gpus"));
   const json_t *m = json_object_get(j, "metrics");
-  CS_CHECK_REL(jnum(m, "ttft_p90_s"), best->ttft, 1e-12, "metrics.ttft_p90_s");
-  CS_CHECK_REL(jnum(m, "tpot_p90_s"), best->tpot, 1e-12, "metrics.tpot_p90_s");
+  CS_CHECK_REL(cs_jnum(m, "ttft_p90_s"), best->ttft, 1e-12, "metrics.ttft_p90_s");
+  CS_CHECK_REL(cs_jnum(m, "tpot_p90_s"), best->tpot, 1e-12, "metrics.tpot_p90_s");
   /* the colocated fleet plan builds equals the one written by hand */
-  CHECK(jnum(c, "replicas") == bn, "colocated: %g replicas, the grid's fewest feasible is %d", jnum(c, "replicas"), bn);
-  CS_CHECK_REL(jnum(c, "usd_per_hour"), colo->cost, 1e-12, "colocated.usd_per_hour");
-  CS_CHECK_REL(jnum(json_object_get(c, "metrics"), "tpot_p90_s"), colo->tpot, 1e-12, "colocated tpot_p90_s");
-  CS_CHECK_REL(jnum(j, "disaggregation_saving_usd_per_hour"), colo->cost - best->cost, 1e-12, "saving");
-  CS_CHECK_REL(jnum(j, "disaggregation_saving_fraction"), (colo->cost - best->cost) / colo->cost, 1e-12,
+  CHECK(cs_jnum(c, "replicas") == bn, "colocated: %g replicas, the grid's fewest feasible is %d", cs_jnum(c, "replicas"), bn);
+  CS_CHECK_REL(cs_jnum(c, "usd_per_hour"), colo->cost, 1e-12, "colocated.usd_per_hour");
+  CS_CHECK_REL(cs_jnum(json_object_get(c, "metrics"), "tpot_p90_s"), colo->tpot, 1e-12, "colocated tpot_p90_s");
+  CS_CHECK_REL(cs_jnum(j, "disaggregation_saving_usd_per_hour"), colo->cost - best->cost, 1e-12, "saving");
+  CS_CHECK_REL(cs_jnum(j, "disaggregation_saving_fraction"), (colo->cost - best->cost) / colo->cost, 1e-12,
                "saving fraction");
-  double sims = jnum(j, "simulations"), configs = jnum(j, "configurations");
+  double sims = cs_jnum(j, "simulations"), configs = cs_jnum(j, "configurations");
   int grid = MAXR * MAXR + 2 * MAXR;
   CHECK(sims > 0 && sims < grid, "plan ran %g simulations; the grids have %d", sims, grid);
   /* plan.csv: a header and a row per configuration, disaggregated first */
@@ -319,14 +303,14 @@ static void test_prices(void)
   CHECK_RC(r, 0);
   json_t *j = load_json(dir, "plan.json");
   const json_t *c = json_object_get(j, "colocated");
-  CHECK(jnum(json_object_get(j, "prefill"), "replicas") == bp && jnum(json_object_get(j, "decode"), "replicas") == bd,
-        "prices 3 and 1: plan chose %g + %g, the grid %d + %d", jnum(json_object_get(j, "prefill"), "replicas"),
-        jnum(json_object_get(j, "decode"), "replicas"), bp, bd);
-  CS_CHECK_REL(jnum(j, "usd_per_hour"), best, 1e-12, "usd_per_hour = 3 p + 1 d");
-  CHECK(jnum(c, "pool") == 1 && jnum(c, "replicas") == bn, "colocated: pool %g, %g replicas; expected pool 1, %d",
-        jnum(c, "pool"), jnum(c, "replicas"), bn);
-  CS_CHECK_REL(jnum(c, "usd_per_hour"), pd * bn, 1e-12, "colocated usd_per_hour = 1 x replicas");
-  CS_CHECK_REL(jnum(j, "disaggregation_saving_usd_per_hour"), pd * bn - best, 1e-12, "saving");
+  CHECK(cs_jnum(json_object_get(j, "prefill"), "replicas") == bp && cs_jnum(json_object_get(j, "decode"), "replicas") == bd,
+        "prices 3 and 1: plan chose %g + %g, the grid %d + %d", cs_jnum(json_object_get(j, "prefill"), "replicas"),
+        cs_jnum(json_object_get(j, "decode"), "replicas"), bp, bd);
+  CS_CHECK_REL(cs_jnum(j, "usd_per_hour"), best, 1e-12, "usd_per_hour = 3 p + 1 d");
+  CHECK(cs_jnum(c, "pool") == 1 && cs_jnum(c, "replicas") == bn, "colocated: pool %g, %g replicas; expected pool 1, %d",
+        cs_jnum(c, "pool"), cs_jnum(c, "replicas"), bn);
+  CS_CHECK_REL(cs_jnum(c, "usd_per_hour"), pd * bn, 1e-12, "colocated usd_per_hour = 1 x replicas");
+  CS_CHECK_REL(cs_jnum(j, "disaggregation_saving_usd_per_hour"), pd * bn - best, 1e-12, "saving");
   /* both colocated searches in plan.csv */
   char *csv = slurp_in(dir, "plan.csv");
   CHECK(csv && strstr(csv, "\ncolocated,,,0,") && strstr(csv, "\ncolocated,,,1,"),
@@ -450,7 +434,7 @@ static void test_pool0(void)
   CHECK_RC(r, 0);
   json_t *j = load_json(dir, "plan.json");
   CHECK(json_object_get(j, "mode") == NULL && json_is_array(json_object_get(j, "searches")) &&
-            jnum(j, "pool") == 0,
+            cs_jnum(j, "pool") == 0,
         "--pools 0: plan.json is not pool 0's plan");
   json_decref(j);
   result_free(&r);

@@ -222,14 +222,9 @@ static void test_heads(void)
   "  train_tokens = 5e9;\n" \
   "};\n"
 
-static json_t *load_json(const char *dir)
+static json_t *load_plan(const char *dir)
 {
-  char *path = path_join(dir, "plan.json");
-  json_error_t err;
-  json_t *j = json_load_file(path, 0, &err);
-  CHECK(j != NULL, "%s: %s", path, err.text);
-  free(path);
-  return j;
+  return load_json(dir, "plan.json");
 }
 
 static double num(json_t *o, const char *a, const char *b)
@@ -258,7 +253,7 @@ static void test_objective(void)
   result rc = RUN("plan", cfg, "--objective", "cost", "--candidates", "gpu=a100-80gb-sxm,h100-sxm", "--gpu-price",
                   "h100-sxm=20", "-q", "-o", out_c);
   CHECK_RC(rc, 0);
-  json_t *jt = load_json(out_t), *jc = load_json(out_c);
+  json_t *jt = load_plan(out_t), *jc = load_plan(out_c);
   if (jt && jc) {
     CHECK(!strcmp(json_string_value(json_object_get(jt, "objective")), "time"), "objective time");
     CHECK(!strcmp(json_string_value(json_object_get(jc, "objective")), "cost"), "objective cost");
@@ -323,7 +318,7 @@ static void test_shipped(void)
     result r = RUN("plan", cfg, "-o", out);
     CHECK_RC(r, 0);
     CHECK_OUT_HAS(r, "gain:");
-    json_t *j = load_json(out);
+    json_t *j = load_plan(out);
     char *summary = cs_run_summary(__FILE__, __LINE__, dir, cfg, run, NULL);
     if (j && summary) {
       CHECK(json_is_true(json_object_get(j, "feasible")), "%s feasible", files[i]);
@@ -360,7 +355,7 @@ static void test_infeasible(void)
   char *out = path_join(dir, "out");
   result r = RUN("plan", cfg, "-q", "-o", out);
   CHECK_RC(r, 0);
-  json_t *j = load_json(out);
+  json_t *j = load_plan(out);
   if (j) {
     CHECK(json_is_false(json_object_get(j, "feasible")), "feasible false");
     CHECK(json_is_null(json_object_get(j, "winner")), "no winner");
