@@ -71,6 +71,27 @@ static double uneven_micro_batch(const train_job *j, int s)
   return n * train_layer_activation_bytes(j, LLM_RECOMPUTE_FULL) + (l - n) * train_layer_activation_bytes(j, rest);
 }
 
+/* What every stage's count ends with: optimizer offload (ZeRO-Offload:
+ * the Adam state to the host; over ZeRO 2 the gradient shard streams there
+ * too, the GPU keeping reduce buckets only, not counted), then the total
+ * against the GPU's memory. host_bytes holds the activations moved. */
+static void memory_finish(const train_job *j, train_memory *o)
+{
+  if (j->offload & TRAIN_OFFLOAD_OPTIMIZER) {
+    o->host_bytes += o->optimizer;
+    o->optimizer = 0;
+    if (j->zero >= 2) {
+      o->host_bytes += o->grads;
+      o->grads = 0;
+    }
+  }
+  o->total = o->weights + o->grads + o->optimizer + o->activations;
+  o->capacity = gpu_mem_bytes(j->gpu);
+  o->fits = o->total <= o->capacity;
+  o->short_bytes = o->fits ? 0 : o->total - o->capacity;
+  o->margin_bytes = o->capacity - o->total;
+}
+
 void train_memory_stage(const train_job *j, int s, train_memory *o)
 {
   SIM_ASSERT(j->recompute != TRAIN_RECOMPUTE_AUTO && train_uneven(j) && j->interleave == 1);
@@ -102,19 +123,7 @@ void train_memory_stage(const train_job *j, int s, train_memory *o)
   }
   o->activations = kept + work + (s == 0 ? flight * emb : 0) + (s == pp - 1 || j->dualpipe ? out : 0);
   o->host_bytes = in - kept;
-  if (j->offload & TRAIN_OFFLOAD_OPTIMIZER) {
-    o->host_bytes += o->optimizer;
-    o->optimizer = 0;
-    if (j->zero >= 2) {
-      o->host_bytes += o->grads;
-      o->grads = 0;
-    }
-  }
-  o->total = o->weights + o->grads + o->optimizer + o->activations;
-  o->capacity = gpu_mem_bytes(j->gpu);
-  o->fits = o->total <= o->capacity;
-  o->short_bytes = o->fits ? 0 : o->total - o->capacity;
-  o->margin_bytes = o->capacity - o->total;
+  memory_finish(j, o);
 }
 
 void train_memory_need(const train_job *j, train_memory *o)
@@ -180,21 +189,7 @@ void train_memory_need(const train_job *j, train_memory *o)
   o->stage = pp > 1 && act_last > act_first ? pp - 1 : 0;
   o->activations = o->stage ? act_last : act_first;
   o->host_bytes = o->stage ? in_last - kept_last : in_first - kept_first;
-  if (j->offload & TRAIN_OFFLOAD_OPTIMIZER) {
-    o->host_bytes += o->optimizer;
-    o->optimizer = 0;
-    /* ZeRO-Offload over ZeRO 2: the gradient shard streams to the host too
-     * (the GPU keeps reduce buckets only, not counted) */
-    if (j->zero >= 2) {
-      o->host_bytes += o->grads;
-      o->grads = 0;
-    }
-  }
-  o->total = o->weights + o->grads + o->optimizer + o->activations;
-  o->capacity = gpu_mem_bytes(j->gpu);
-  o->fits = o->total <= o->capacity;
-  o->short_bytes = o->fits ? 0 : o->total - o->capacity;
-  o->margin_bytes = o->capacity - o->total;
+  memory_finish(j, o);
 }
 
 bool train_job_fit(train_job *j, train_memory *mem)
