@@ -18,7 +18,10 @@
 # the attainment first crosses the target, linearly interpolated between
 # the two rates around it. Near a flat attainment curve the bisection's
 # answer depends on its path; this one depends only on the listed rates.
-# Nothing here is fitted; the scenario and its --set overrides are passed
+# --trace-rate R0: the scenario replays a trace of R0 requests/s
+# (workload.trace) instead of drawing arrivals; a rate R is then run as
+# workload.trace.time_scale = R / R0 (with --rates, the trace's first
+# N rows are the N requests sent). Nothing here is fitted; the scenario and its --set overrides are passed
 # to `clustersim run` unchanged (no shell).
 import argparse
 import json
@@ -28,10 +31,15 @@ import sys
 import tempfile
 
 
-def attainment(binary, scenario, outdir, rate, sets):
-    """slo_attainment of one run at `rate` requests/s (NaN if none decided)."""
+def attainment(binary, scenario, outdir, rate, sets, trace_rate=None):
+    """slo_attainment of one run at `rate` requests/s (NaN if none decided);
+    with trace_rate, the scenario's trace (trace_rate requests/s) is replayed
+    at `rate` by its time_scale."""
     cmd = [binary, "run", scenario, "-q", "-o", outdir]
-    cmd += ["--set", "workload.arrivals.rate=%.6g" % rate]
+    if trace_rate:
+        cmd += ["--set", "workload.trace.time_scale=%.6g" % (rate / trace_rate)]
+    else:
+        cmd += ["--set", "workload.arrivals.rate=%.6g" % rate]
     for s in sets:
         cmd += ["--set", s]
     res = subprocess.run(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
@@ -53,6 +61,7 @@ def main():
     ap.add_argument("--clustersim", default="build/clustersim")
     ap.add_argument("--rates", help="per-GPU rates, comma-separated: DistServe's fixed-rate method instead of bisection")
     ap.add_argument("--requests-per-gpu", type=int, default=100, help="with --rates: requests per run per GPU (default 100)")
+    ap.add_argument("--trace-rate", type=float, help="the scenario replays a trace of this many requests/s: rates scale its time")
     a = ap.parse_args()
 
     if a.rates:
@@ -62,7 +71,7 @@ def main():
         ys = []
         with tempfile.TemporaryDirectory(prefix="goodput-") as out:
             for r in rates:
-                ys.append(attainment(a.clustersim, a.scenario, out, r * a.gpus, sets))
+                ys.append(attainment(a.clustersim, a.scenario, out, r * a.gpus, sets, a.trace_rate))
                 print("per-GPU rate %.4g: attainment %.3f" % (r, ys[-1]))
         for i in range(len(rates) - 1):
             y0, y1 = ys[i], ys[i + 1]
@@ -78,7 +87,7 @@ def main():
         def ok(rate):
             nonlocal runs
             runs += 1
-            return attainment(a.clustersim, a.scenario, out, rate, a.sets) >= a.target
+            return attainment(a.clustersim, a.scenario, out, rate, a.sets, a.trace_rate) >= a.target
         lo, hi = a.lo, 2 * a.lo
         if not ok(lo):
             sys.exit("goodput_at_attainment: the target is missed already at %g requests/s" % lo)
