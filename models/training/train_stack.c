@@ -33,6 +33,8 @@ static const sim_key gen_keys[] = {
   GF(launch_us, "launch_us", 0, 1e4, "us", "host time per kernel launch that the GPU's work does not hide"),
   GI(kernels_fwd, "kernels_fwd", 0, 1e5, "kernels one layer launches per micro-batch, forward"),
   GI(kernels_bwd, "kernels_bwd", 0, 1e5, "kernels one layer launches per micro-batch, backward"),
+  {.name = "dispatch_us", .kind = SIM_KEY_FLOAT, .offset = offsetof(train_stack_gen, dispatch_us), .min = 0,
+   .max = 1e4, .unit = "us", .help = "host time to issue one kernel; shows only beyond the layer's GPU work (default 0)"},
   SIM_KEY_END,
 };
 
@@ -83,6 +85,10 @@ static void stack_check(const void *entry, sim_check *ck)
     if (s->gen[g].launch_us > 0 && s->gen[g].kernels_fwd + s->gen[g].kernels_bwd == 0)
       sim_check_fail(ck, train_gen_names[g], "launch_us %g with no kernels (expected kernels_fwd or kernels_bwd > 0)",
                      s->gen[g].launch_us);
+  for (int g = 0; g < TRAIN_GENS; g++)
+    if (s->gen[g].dispatch_us > 0 && s->gen[g].kernels_fwd + s->gen[g].kernels_bwd == 0)
+      sim_check_fail(ck, train_gen_names[g], "dispatch_us %g with no kernels (expected kernels_fwd or kernels_bwd > 0)",
+                     s->gen[g].dispatch_us);
 }
 
 static void stack_line(const void *entry, char *buf, size_t n)
