@@ -33,6 +33,8 @@ static const sim_key gen_keys[] = {
   GF(launch_us, "launch_us", 0, 1e4, "us", "host time per kernel launch that the GPU's work does not hide"),
   GI(kernels_fwd, "kernels_fwd", 0, 1e5, "kernels one layer launches per micro-batch, forward"),
   GI(kernels_bwd, "kernels_bwd", 0, 1e5, "kernels one layer launches per micro-batch, backward"),
+  {.name = "dispatch_us", .kind = SIM_KEY_FLOAT, .offset = offsetof(train_stack_gen, dispatch_us), .min = 0,
+   .max = 1e4, .unit = "us", .help = "host time to issue one kernel; costs only what exceeds the layer's GPU work"},
   SIM_KEY_END,
 };
 

@@ -35,6 +35,8 @@ typedef struct {
   double fp8_relative;       /* FP8 GEMMs reach this share of gemm_efficiency against the FP8 peak */
   double launch_us;          /* host time per kernel launch not hidden under the GPU's work, us */
   int64_t kernels_fwd, kernels_bwd;  /* kernels per layer and micro-batch, forward and backward */
+  double dispatch_us;        /* host time to issue one kernel (Python, dispatcher, launch), us: it shows
+                              * only where a layer's kernels take less GPU time (train_launch.c) */
 } train_stack_gen;
 
 typedef struct train_stack {

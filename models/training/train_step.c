@@ -18,6 +18,7 @@
 
 #include "models/training/train.h"
 #include "models/training/train_gemm.h"
+#include "models/training/train_launch.h"
 #include "models/training/train_stack.h"
 #include "sim/util.h"
 
@@ -145,11 +146,14 @@ static void layer_time(const train_job *j, layer_cost *c)
     cast_b = TRAIN_FP8_CAST_BYTES * tokens * (q + 2 * kv + 2 * h + ffn) / t / bw;
   }
 
-  /* the stack's kernel launches: a fixed time per layer that does not
-   * shrink with the GEMMs (train_stack.h) */
-  c->fwd = gemm + attn + elem + scores + cast_f + train_stack_launch_s(j->stack, j->gpu, false);
-  c->bwd = gemm_b + 2 * (elem + scores) + (j->flash_attention ? TRAIN_FLASH_BACKWARD : 2) * attn + cast_b +
-           train_stack_launch_s(j->stack, j->gpu, true);
+  /* the stack's kernel launches (launch_us, never hidden) and what the
+   * host's dispatch of the layer takes beyond its GPU work (train_launch.c) */
+  c->fwd = gemm + attn + elem + scores + cast_f;
+  c->bwd = gemm_b + 2 * (elem + scores) + (j->flash_attention ? TRAIN_FLASH_BACKWARD : 2) * attn + cast_b;
+  double launch_f, launch_b;
+  train_launch_layer(j, c->fwd, c->bwd, &launch_f, &launch_b);
+  c->fwd += launch_f;
+  c->bwd += launch_b;
   train_par_layer(j, attn, (j->flash_attention ? TRAIN_FLASH_BACKWARD : 2) * attn, c->fwd + c->bwd, &c->par);
   c->par_fwd = c->par.cp_fwd_exposed + c->par.ep_fwd_exposed;
   c->par_bwd = c->par.cp_bwd_exposed + c->par.ep_bwd_exposed;
@@ -192,8 +196,11 @@ static double head_time(const train_job *j, double *fwd)
              (peak(j, j->dtype) * gemm_efficiency(j, j->gpu));
   train_gemm_scale sh;
   train_gemm_head_scale(j, tokens, &sh);
-  *fwd = f * sh.fwd;
-  return f * sh.fwd + 2 * f * sh.bwd;
+  /* and the loss over the vocabulary (train_launch.c) */
+  double loss_f, loss_b;
+  train_loss_s(j, &loss_f, &loss_b);
+  *fwd = f * sh.fwd + loss_f;
+  return f * sh.fwd + 2 * f * sh.bwd + loss_f + loss_b;
 }
 
 /* Whether pipeline stages a and b (adjacent) sit on different nodes, with

@@ -44,27 +44,27 @@ typedef struct {
 
 static const srow rows[] = {
   /* megatron-core: NeMo 24.12 performance summary, DGX H100, FP8 (runs.md) */
-  {"MC-gpt3-5b", "megatron-core", FIT, "nemo-gpt3-5b", "h100-sxm", "ib-ndr", 64, 1, 1, 1, 4, 2048, 2048, GPU_FP8, R_NONE, 1, 23406, TOKS, -0.011},
-  {"MC-llama2-7b", "megatron-core", FIT, "llama2-7b", "h100-sxm", "ib-ndr", 8, 1, 1, 1, 1, 128, 4096, GPU_FP8, R_NONE, 1, 16934, TOKS, 0.020},
+  {"MC-gpt3-5b", "megatron-core", FIT, "nemo-gpt3-5b", "h100-sxm", "ib-ndr", 64, 1, 1, 1, 4, 2048, 2048, GPU_FP8, R_NONE, 1, 23406, TOKS, -0.009},
+  {"MC-llama2-7b", "megatron-core", FIT, "llama2-7b", "h100-sxm", "ib-ndr", 8, 1, 1, 1, 1, 128, 4096, GPU_FP8, R_NONE, 1, 16934, TOKS, 0.021},
   {"MC-gpt3-20b", "megatron-core", FIT, "nemo-gpt3-20b", "h100-sxm", "ib-ndr", 64, 2, 1, 1, 2, 256, 2048, GPU_FP8, R_NONE, 1, 5851, TOKS, -0.021},
   {"MC-gpt3-175b-128", "megatron-core", HELD, "gpt3-175b", "h100-sxm", "ib-ndr", 128, 4, 8, 6, 1, 256, 2048, GPU_FP8, R_NONE, 1, 716, TOKS, 0.036},
-  {"MC-gpt3-175b-512", "megatron-core", HELD, "gpt3-175b", "h100-sxm", "ib-ndr", 512, 4, 8, 6, 2, 2048, 2048, GPU_FP8, R_NONE, 1, 825, TOKS, 0.155},
-  {"MC-llama2-13b", "megatron-core", HELD, "llama2-13b", "h100-sxm", "ib-ndr", 16, 1, 4, 10, 1, 128, 4096, GPU_FP8, R_NONE, 1, 8715, TOKS, -0.009},
-  {"MC-llama2-70b", "megatron-core", HELD, "llama2-70b", "h100-sxm", "ib-ndr", 64, 4, 4, 20, 1, 128, 4096, GPU_FP8, R_NONE, 1, 1728, TOKS, 0.038},
-  {"MC-nemotron-340b", "megatron-core", HELD, "nemotron4-340b", "h100-sxm", "ib-ndr", 128, 8, 8, 12, 1, 32, 4096, GPU_FP8, R_NONE, 1, 326, TOKS, 0.010},
+  {"MC-gpt3-175b-512", "megatron-core", HELD, "gpt3-175b", "h100-sxm", "ib-ndr", 512, 4, 8, 6, 2, 2048, 2048, GPU_FP8, R_NONE, 1, 825, TOKS, 0.156},
+  {"MC-llama2-13b", "megatron-core", HELD, "llama2-13b", "h100-sxm", "ib-ndr", 16, 1, 4, 10, 1, 128, 4096, GPU_FP8, R_NONE, 1, 8715, TOKS, -0.006},
+  {"MC-llama2-70b", "megatron-core", HELD, "llama2-70b", "h100-sxm", "ib-ndr", 64, 4, 4, 20, 1, 128, 4096, GPU_FP8, R_NONE, 1, 1728, TOKS, 0.039},
+  {"MC-nemotron-340b", "megatron-core", HELD, "nemotron4-340b", "h100-sxm", "ib-ndr", 128, 8, 8, 12, 1, 32, 4096, GPU_FP8, R_NONE, 1, 326, TOKS, 0.012},
   /* fsdp: torchtitan docs/performance.md @0413364, 64 A100 80GB, FSDP2 */
-  {"TT-l3-8b-op", "fsdp", FIT, "llama3-8b", "a100-80gb-sxm", "eth-200g", 64, 1, 1, 1, 1, 64, 8192, GPU_BF16, R_SEL, 3, 2973, TOKS, 0.002},
-  {"TT-l2-13b-none", "fsdp", FIT, "llama2-13b", "a100-80gb-sxm", "eth-200g", 64, 1, 1, 1, 2, 128, 4096, GPU_BF16, R_NONE, 3, 2162, TOKS, -0.007},
-  {"TT-l3-8b-layer", "fsdp", HELD, "llama3-8b", "a100-80gb-sxm", "eth-200g", 64, 1, 1, 1, 1, 64, 8192, GPU_BF16, R_HALF, 3, 2904, TOKS, 0.052},
-  {"TT-l3-70b-full", "fsdp", HELD, "llama3-70b", "a100-80gb-sxm", "eth-200g", 64, 1, 1, 1, 1, 64, 8192, GPU_BF16, R_FULL, 3, 331, TOKS, 0.095},
-  {"TT-l2-13b-layer", "fsdp", HELD, "llama2-13b", "a100-80gb-sxm", "eth-200g", 64, 1, 1, 1, 2, 128, 4096, GPU_BF16, R_HALF, 3, 1914, TOKS, 0.020},
-  {"TT-l2-13b-op", "fsdp", HELD, "llama2-13b", "a100-80gb-sxm", "eth-200g", 64, 1, 1, 1, 2, 128, 4096, GPU_BF16, R_SEL, 3, 1904, TOKS, -0.093},
+  {"TT-l3-8b-op", "fsdp", FIT, "llama3-8b", "a100-80gb-sxm", "eth-200g", 64, 1, 1, 1, 1, 64, 8192, GPU_BF16, R_SEL, 3, 2973, TOKS, 0.011},
+  {"TT-l2-13b-none", "fsdp", FIT, "llama2-13b", "a100-80gb-sxm", "eth-200g", 64, 1, 1, 1, 2, 128, 4096, GPU_BF16, R_NONE, 3, 2162, TOKS, -0.006},
+  {"TT-l3-8b-layer", "fsdp", HELD, "llama3-8b", "a100-80gb-sxm", "eth-200g", 64, 1, 1, 1, 1, 64, 8192, GPU_BF16, R_HALF, 3, 2904, TOKS, 0.060},
+  {"TT-l3-70b-full", "fsdp", HELD, "llama3-70b", "a100-80gb-sxm", "eth-200g", 64, 1, 1, 1, 1, 64, 8192, GPU_BF16, R_FULL, 3, 331, TOKS, 0.096},
+  {"TT-l2-13b-layer", "fsdp", HELD, "llama2-13b", "a100-80gb-sxm", "eth-200g", 64, 1, 1, 1, 2, 128, 4096, GPU_BF16, R_HALF, 3, 1914, TOKS, 0.021},
+  {"TT-l2-13b-op", "fsdp", HELD, "llama2-13b", "a100-80gb-sxm", "eth-200g", 64, 1, 1, 1, 2, 128, 4096, GPU_BF16, R_SEL, 3, 1904, TOKS, -0.091},
   {"TT-l2-70b-op", "fsdp", HELD, "llama2-70b", "a100-80gb-sxm", "eth-200g", 64, 1, 1, 1, 1, 64, 4096, GPU_BF16, R_SEL, 3, 355, TOKS, -0.167},
   {"TT-l2-70b-full", "fsdp", HELD, "llama2-70b", "a100-80gb-sxm", "eth-200g", 64, 1, 1, 1, 2, 128, 4096, GPU_BF16, R_FULL, 3, 353, TOKS, 0.069},
   /* deepspeed: MT-NLG 530B (Smith et al. 2022, sec. 2.4), Selene */
-  {"DS-mtnlg-280", "deepspeed", FIT, "mt-nlg-530b", "a100-80gb-sxm", "ib-hdr", 2240, 8, 35, 1, 1, 1920, 2048, GPU_BF16, R_FULL, 1, 126, TFLOPS, 0.003},
-  {"DS-mtnlg-350", "deepspeed", HELD, "mt-nlg-530b", "a100-80gb-sxm", "ib-hdr", 2800, 8, 35, 1, 1, 1920, 2048, GPU_BF16, R_FULL, 1, 121, TFLOPS, -0.007},
-  {"DS-mtnlg-420", "deepspeed", HELD, "mt-nlg-530b", "a100-80gb-sxm", "ib-hdr", 3360, 8, 35, 1, 1, 1920, 2048, GPU_BF16, R_FULL, 1, 113, TFLOPS, -0.045},
+  {"DS-mtnlg-280", "deepspeed", FIT, "mt-nlg-530b", "a100-80gb-sxm", "ib-hdr", 2240, 8, 35, 1, 1, 1920, 2048, GPU_BF16, R_FULL, 1, 126, TFLOPS, 0.005},
+  {"DS-mtnlg-350", "deepspeed", HELD, "mt-nlg-530b", "a100-80gb-sxm", "ib-hdr", 2800, 8, 35, 1, 1, 1920, 2048, GPU_BF16, R_FULL, 1, 121, TFLOPS, -0.006},
+  {"DS-mtnlg-420", "deepspeed", HELD, "mt-nlg-530b", "a100-80gb-sxm", "ib-hdr", 3360, 8, 35, 1, 1, 1920, 2048, GPU_BF16, R_FULL, 1, 113, TFLOPS, -0.044},
 };
 
 /* Architectures the catalog does not hold (runs.md gives their sources). */

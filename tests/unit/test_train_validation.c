@@ -23,9 +23,10 @@
 
 #define TRAIN_VALIDATION_DRIFT 0.03
 #define TRAIN_VALIDATION_TARGET 0.15
-/* fitting rows within the target now (MPT-350M in FP8 misses it: see
- * models/VALIDATION.md); it may only go up */
-#define TRAIN_VALIDATION_FIT_MIN_WITHIN 19
+/* fitting rows within the target now: all 20 since the loss over the
+ * vocabulary is counted (models/training/train_launch.c; MPT-350M in FP8
+ * was +27% before, +12% now); it may only go up */
+#define TRAIN_VALIDATION_FIT_MIN_WITHIN 20
 
 typedef enum { MEGATRON, MOSAIC } family;
 
@@ -59,28 +60,28 @@ typedef struct {
  * (200 Gb/s per GPU: eth-200g); H100 networking not stated: ib-ndr
  * assumed (only the 64-GPU row leaves a node). */
 static const tcase cases[] = {
-  {"MEG21-01", MEGATRON, "GPT 1.7B, TP1 PP1 DP32", 24, 2304, 24, 32, 1, 1, 1, 1, 512, "a100-80gb-sxm", GPU_FP16, true, 137, -0.077, 0},
-  {"MEG21-02", MEGATRON, "GPT 3.6B, TP2 PP1 DP32", 30, 3072, 32, 64, 2, 1, 1, 1, 512, "a100-80gb-sxm", GPU_FP16, true, 138, -0.072, 0},
-  {"MEG21-03", MEGATRON, "GPT 7.5B, TP4 PP1 DP32", 36, 4096, 32, 128, 4, 1, 1, 1, 512, "a100-80gb-sxm", GPU_FP16, true, 142, -0.064, 0},
-  {"MEG21-04", MEGATRON, "GPT 18.4B, TP8 PP1 DP32", 40, 6144, 48, 256, 8, 1, 1, 1, 1024, "a100-80gb-sxm", GPU_FP16, true, 135, -0.036, 0},
-  {"MEG21-05", MEGATRON, "GPT 39.1B, TP8 PP2 DP32", 48, 8192, 64, 512, 8, 2, 2, 1, 1536, "a100-80gb-sxm", GPU_FP16, true, 138, 0.044, 0},
-  {"MEG21-06", MEGATRON, "GPT 76.1B, TP8 PP4 DP32", 60, 10240, 80, 1024, 8, 4, 3, 1, 1792, "a100-80gb-sxm", GPU_FP16, true, 140, 0.084, 0},
-  {"MEG21-07", MEGATRON, "GPT 145.6B, TP8 PP8 DP24", 80, 12288, 96, 1536, 8, 8, 2, 1, 2304, "a100-80gb-sxm", GPU_FP16, true, 148, 0.061, 0},
-  {"MEG21-08", MEGATRON, "GPT 310.1B, TP8 PP16 DP15", 96, 16384, 128, 1920, 8, 16, 2, 1, 2160, "a100-80gb-sxm", GPU_FP16, true, 155, 0.059, 0},
-  {"MEG21-09", MEGATRON, "GPT 529.6B, TP8 PP35 DP9", 105, 20480, 128, 2520, 8, 35, 3, 1, 2520, "a100-80gb-sxm", GPU_FP16, true, 163, 0.054, 0},
-  {"MEG21-10", MEGATRON, "GPT 1008B, TP8 PP64 DP6", 128, 25600, 160, 3072, 8, 64, 2, 1, 3072, "a100-80gb-sxm", GPU_FP16, true, 163, 0.056, 0},
+  {"MEG21-01", MEGATRON, "GPT 1.7B, TP1 PP1 DP32", 24, 2304, 24, 32, 1, 1, 1, 1, 512, "a100-80gb-sxm", GPU_FP16, true, 137, -0.086, 0},
+  {"MEG21-02", MEGATRON, "GPT 3.6B, TP2 PP1 DP32", 30, 3072, 32, 64, 2, 1, 1, 1, 512, "a100-80gb-sxm", GPU_FP16, true, 138, -0.077, 0},
+  {"MEG21-03", MEGATRON, "GPT 7.5B, TP4 PP1 DP32", 36, 4096, 32, 128, 4, 1, 1, 1, 512, "a100-80gb-sxm", GPU_FP16, true, 142, -0.066, 0},
+  {"MEG21-04", MEGATRON, "GPT 18.4B, TP8 PP1 DP32", 40, 6144, 48, 256, 8, 1, 1, 1, 1024, "a100-80gb-sxm", GPU_FP16, true, 135, -0.037, 0},
+  {"MEG21-05", MEGATRON, "GPT 39.1B, TP8 PP2 DP32", 48, 8192, 64, 512, 8, 2, 2, 1, 1536, "a100-80gb-sxm", GPU_FP16, true, 138, 0.043, 0},
+  {"MEG21-06", MEGATRON, "GPT 76.1B, TP8 PP4 DP32", 60, 10240, 80, 1024, 8, 4, 3, 1, 1792, "a100-80gb-sxm", GPU_FP16, true, 140, 0.083, 0},
+  {"MEG21-07", MEGATRON, "GPT 145.6B, TP8 PP8 DP24", 80, 12288, 96, 1536, 8, 8, 2, 1, 2304, "a100-80gb-sxm", GPU_FP16, true, 148, 0.060, 0},
+  {"MEG21-08", MEGATRON, "GPT 310.1B, TP8 PP16 DP15", 96, 16384, 128, 1920, 8, 16, 2, 1, 2160, "a100-80gb-sxm", GPU_FP16, true, 155, 0.058, 0},
+  {"MEG21-09", MEGATRON, "GPT 529.6B, TP8 PP35 DP9", 105, 20480, 128, 2520, 8, 35, 3, 1, 2520, "a100-80gb-sxm", GPU_FP16, true, 163, 0.052, 0},
+  {"MEG21-10", MEGATRON, "GPT 1008B, TP8 PP64 DP6", 128, 25600, 160, 3072, 8, 64, 2, 1, 3072, "a100-80gb-sxm", GPU_FP16, true, 163, 0.055, 0},
   {"MOSAIC-70b-64-h100", MOSAIC, "MPT-70B, 64 H100, act ckpt", 80, 8192, 64, 64, 1, 1, 1, 8, 2048, "h100-sxm", GPU_BF16, true, 1039, -0.118, 0},
-  {"MOSAIC-30b-8-h100", MOSAIC, "MPT-30B, 8 H100, act ckpt", 48, 7168, 56, 8, 1, 1, 1, 3, 504, "h100-sxm", GPU_BF16, true, 2002, -0.050, 0},
-  {"MOSAIC-13b-8-h100", MOSAIC, "MPT-13B, 8 H100", 40, 5120, 40, 8, 1, 1, 1, 2, 16, "h100-sxm", GPU_BF16, false, 4792, 0.094, 0},
-  {"MOSAIC-7b-8-h100", MOSAIC, "MPT-7B, 8 H100", 32, 4096, 32, 8, 1, 1, 1, 6, 48, "h100-sxm", GPU_BF16, false, 10643, -0.006, 0},
-  {"MOSAIC-3b-8-h100-fp8", MOSAIC, "MPT-3B, 8 H100, FP8", 32, 2560, 20, 8, 1, 1, 1, 10, 480, "h100-sxm", GPU_FP8, false, 30586, 0.004, 0},
-  {"MOSAIC-70b-64-a100", MOSAIC, "MPT-70B, 64 A100-80GB, act ckpt", 80, 8192, 64, 64, 1, 1, 1, 8, 2048, "a100-80gb-sxm", GPU_BF16, true, 410, -0.064, 0},
-  {"MOSAIC-30b-8-a100", MOSAIC, "MPT-30B, 8 A100-80GB, act ckpt", 48, 7168, 56, 8, 1, 1, 1, 3, 504, "a100-80gb-sxm", GPU_BF16, true, 916, -0.117, 0},
-  {"MOSAIC-13b-8-a100", MOSAIC, "MPT-13B, 8 A100-80GB", 40, 5120, 40, 8, 1, 1, 1, 2, 48, "a100-80gb-sxm", GPU_BF16, false, 2262, 0.032, 0},
-  {"MOSAIC-7b-8-a100", MOSAIC, "MPT-7B, 8 A100-80GB", 32, 4096, 32, 8, 1, 1, 1, 6, 96, "a100-80gb-sxm", GPU_BF16, false, 4641, -0.011, 0},
-  {"MOSAIC-1b-8-a100", MOSAIC, "MPT-1B, 8 A100-80GB", 24, 2048, 16, 8, 1, 1, 1, 14, 448, "a100-80gb-sxm", GPU_BF16, false, 20513, 0.021, 0},
+  {"MOSAIC-30b-8-h100", MOSAIC, "MPT-30B, 8 H100, act ckpt", 48, 7168, 56, 8, 1, 1, 1, 3, 504, "h100-sxm", GPU_BF16, true, 2002, -0.051, 0},
+  {"MOSAIC-13b-8-h100", MOSAIC, "MPT-13B, 8 H100", 40, 5120, 40, 8, 1, 1, 1, 2, 16, "h100-sxm", GPU_BF16, false, 4792, 0.090, 0},
+  {"MOSAIC-7b-8-h100", MOSAIC, "MPT-7B, 8 H100", 32, 4096, 32, 8, 1, 1, 1, 6, 48, "h100-sxm", GPU_BF16, false, 10643, -0.014, 0},
+  {"MOSAIC-3b-8-h100-fp8", MOSAIC, "MPT-3B, 8 H100, FP8", 32, 2560, 20, 8, 1, 1, 1, 10, 480, "h100-sxm", GPU_FP8, false, 30586, -0.017, 0},
+  {"MOSAIC-70b-64-a100", MOSAIC, "MPT-70B, 64 A100-80GB, act ckpt", 80, 8192, 64, 64, 1, 1, 1, 8, 2048, "a100-80gb-sxm", GPU_BF16, true, 410, -0.065, 0},
+  {"MOSAIC-30b-8-a100", MOSAIC, "MPT-30B, 8 A100-80GB, act ckpt", 48, 7168, 56, 8, 1, 1, 1, 3, 504, "a100-80gb-sxm", GPU_BF16, true, 916, -0.118, 0},
+  {"MOSAIC-13b-8-a100", MOSAIC, "MPT-13B, 8 A100-80GB", 40, 5120, 40, 8, 1, 1, 1, 2, 48, "a100-80gb-sxm", GPU_BF16, false, 2262, 0.029, 0},
+  {"MOSAIC-7b-8-a100", MOSAIC, "MPT-7B, 8 A100-80GB", 32, 4096, 32, 8, 1, 1, 1, 6, 96, "a100-80gb-sxm", GPU_BF16, false, 4641, -0.016, 0},
+  {"MOSAIC-1b-8-a100", MOSAIC, "MPT-1B, 8 A100-80GB", 24, 2048, 16, 8, 1, 1, 1, 14, 448, "a100-80gb-sxm", GPU_BF16, false, 20513, -0.003, 0},
   {"MOSAIC-70b-128-a100-40gb", MOSAIC, "MPT-70B, 128 A100-40GB, act ckpt", 80, 8192, 64, 128, 1, 1, 1, 4, 512, "a100-40gb-sxm", GPU_BF16, true, 376, -0.007, 0},
-  {"MOSAIC-7b-128-a100-40gb", MOSAIC, "MPT-7B, 128 A100-40GB, act ckpt", 32, 4096, 32, 128, 1, 1, 1, 18, 2304, "a100-40gb-sxm", GPU_BF16, true, 3623, -0.037, 0},
+  {"MOSAIC-7b-128-a100-40gb", MOSAIC, "MPT-7B, 128 A100-40GB, act ckpt", 32, 4096, 32, 128, 1, 1, 1, 18, 2304, "a100-40gb-sxm", GPU_BF16, true, 3623, -0.043, 0},
 };
 
 /* Rows of the same llm-foundry README (@061f2c7c, "H100 80GB BF16", "H100
@@ -91,26 +92,26 @@ static const tcase cases[] = {
  * 16,384), and the FP8 rows on which the FP8 GEMM efficiency was fitted
  * (the calibration file's FP8 row held out). */
 static const tcase fit_cases[] = {
-  {"LF-a100-1b-512", MOSAIC, "MPT-1B, s 512, 8 A100-80GB", 24, 2048, 16, 8, 1, 1, 1, 56, 1792, "a100-80gb-sxm", GPU_BF16, false, 23148, 0.027, 512},
-  {"LF-a100-1b-8k", MOSAIC, "MPT-1B, s 8192, 8 A100-80GB", 24, 2048, 16, 8, 1, 1, 1, 3, 96, "a100-80gb-sxm", GPU_BF16, false, 13814, 0.028, 8192},
-  {"LF-a100-1b-16k", MOSAIC, "MPT-1B, s 16384, 8 A100-80GB", 24, 2048, 16, 8, 1, 1, 1, 2, 64, "a100-80gb-sxm", GPU_BF16, false, 9956, 0.001, 16384},
-  {"LF-a100-3b-512", MOSAIC, "MPT-3B, s 512, 8 A100-80GB", 32, 2560, 20, 8, 1, 1, 1, 40, 1920, "a100-80gb-sxm", GPU_BF16, false, 12127, -0.01, 512},
-  {"LF-a100-3b-8k", MOSAIC, "MPT-3B, s 8192, 8 A100-80GB", 32, 2560, 20, 8, 1, 1, 1, 3, 144, "a100-80gb-sxm", GPU_BF16, false, 7695, -0.001, 8192},
-  {"LF-a100-3b-16k", MOSAIC, "MPT-3B, s 16384, 8 A100-80GB", 32, 2560, 20, 8, 1, 1, 1, 1, 48, "a100-80gb-sxm", GPU_BF16, false, 5529, 0.00, 16384},
-  {"LF-h100-1b-512", MOSAIC, "MPT-1B, s 512, 8 H100", 24, 2048, 16, 8, 1, 1, 1, 56, 1792, "h100-sxm", GPU_BF16, false, 52275, 0.046, 512},
-  {"LF-h100-1b-2k", MOSAIC, "MPT-1B, s 2048, 8 H100", 24, 2048, 16, 8, 1, 1, 1, 14, 112, "h100-sxm", GPU_BF16, false, 45455, 0.032, 2048},
-  {"LF-h100-1b-8k", MOSAIC, "MPT-1B, s 8192, 8 H100", 24, 2048, 16, 8, 1, 1, 1, 3, 96, "h100-sxm", GPU_BF16, false, 29157, 0.033, 8192},
-  {"LF-h100-1b-16k", MOSAIC, "MPT-1B, s 16384, 8 H100", 24, 2048, 16, 8, 1, 1, 1, 2, 64, "h100-sxm", GPU_BF16, false, 19649, 0.041, 16384},
-  {"LF-h100-3b-512", MOSAIC, "MPT-3B, s 512, 8 H100", 32, 2560, 20, 8, 1, 1, 1, 40, 1920, "h100-sxm", GPU_BF16, false, 27965, 0.00, 512},
-  {"LF-h100-3b-2k-16", MOSAIC, "MPT-3B, s 2048, 16 H100", 32, 2560, 20, 16, 1, 1, 1, 10, 480, "h100-sxm", GPU_BF16, false, 24142, 0.015, 2048},
-  {"LF-h100-3b-4k", MOSAIC, "MPT-3B, s 4096, 8 H100", 32, 2560, 20, 8, 1, 1, 1, 5, 240, "h100-sxm", GPU_BF16, false, 20964, 0.009, 4096},
-  {"LF-h100-3b-8k", MOSAIC, "MPT-3B, s 8192, 8 H100", 32, 2560, 20, 8, 1, 1, 1, 3, 144, "h100-sxm", GPU_BF16, false, 16578, -0.001, 8192},
-  {"LF-h100-3b-16k", MOSAIC, "MPT-3B, s 16384, 8 H100", 32, 2560, 20, 8, 1, 1, 1, 1, 48, "h100-sxm", GPU_BF16, false, 11152, 0.029, 16384},
-  {"LF-fp8-1b-512", MOSAIC, "MPT-1B, s 512, 8 H100, FP8", 24, 2048, 16, 8, 1, 1, 1, 56, 1792, "h100-sxm", GPU_FP8, false, 70315, -0.012, 512},
-  {"LF-fp8-1b-8k", MOSAIC, "MPT-1B, s 8192, 8 H100, FP8", 24, 2048, 16, 8, 1, 1, 1, 2, 64, "h100-sxm", GPU_FP8, false, 32010, 0.058, 8192},
-  {"LF-fp8-3b-512", MOSAIC, "MPT-3B, s 512, 8 H100, FP8", 32, 2560, 20, 8, 1, 1, 1, 40, 1920, "h100-sxm", GPU_FP8, false, 36527, -0.009, 512},
-  {"LF-fp8-3b-8k", MOSAIC, "MPT-3B, s 8192, 8 H100, FP8", 32, 2560, 20, 8, 1, 1, 1, 3, 144, "h100-sxm", GPU_FP8, false, 19146, 0.00, 8192},
-  {"LF-fp8-350m-512", MOSAIC, "MPT-350M, s 512, 8 H100, FP8", 24, 1024, 16, 8, 1, 1, 1, 56, 1792, "h100-sxm", GPU_FP8, false, 154420, 0.272, 512},
+  {"LF-a100-1b-512", MOSAIC, "MPT-1B, s 512, 8 A100-80GB", 24, 2048, 16, 8, 1, 1, 1, 56, 1792, "a100-80gb-sxm", GPU_BF16, false, 23148, -0.001, 512},
+  {"LF-a100-1b-8k", MOSAIC, "MPT-1B, s 8192, 8 A100-80GB", 24, 2048, 16, 8, 1, 1, 1, 3, 96, "a100-80gb-sxm", GPU_BF16, false, 13814, 0.011, 8192},
+  {"LF-a100-1b-16k", MOSAIC, "MPT-1B, s 16384, 8 A100-80GB", 24, 2048, 16, 8, 1, 1, 1, 2, 64, "a100-80gb-sxm", GPU_BF16, false, 9956, -0.011, 16384},
+  {"LF-a100-3b-512", MOSAIC, "MPT-3B, s 512, 8 A100-80GB", 32, 2560, 20, 8, 1, 1, 1, 40, 1920, "a100-80gb-sxm", GPU_BF16, false, 12127, -0.024, 512},
+  {"LF-a100-3b-8k", MOSAIC, "MPT-3B, s 8192, 8 A100-80GB", 32, 2560, 20, 8, 1, 1, 1, 3, 144, "a100-80gb-sxm", GPU_BF16, false, 7695, -0.010, 8192},
+  {"LF-a100-3b-16k", MOSAIC, "MPT-3B, s 16384, 8 A100-80GB", 32, 2560, 20, 8, 1, 1, 1, 1, 48, "a100-80gb-sxm", GPU_BF16, false, 5529, -0.006, 16384},
+  {"LF-h100-1b-512", MOSAIC, "MPT-1B, s 512, 8 H100", 24, 2048, 16, 8, 1, 1, 1, 56, 1792, "h100-sxm", GPU_BF16, false, 52275, 0.007, 512},
+  {"LF-h100-1b-2k", MOSAIC, "MPT-1B, s 2048, 8 H100", 24, 2048, 16, 8, 1, 1, 1, 14, 112, "h100-sxm", GPU_BF16, false, 45455, -0.001, 2048},
+  {"LF-h100-1b-8k", MOSAIC, "MPT-1B, s 8192, 8 H100", 24, 2048, 16, 8, 1, 1, 1, 3, 96, "h100-sxm", GPU_BF16, false, 29157, 0.012, 8192},
+  {"LF-h100-1b-16k", MOSAIC, "MPT-1B, s 16384, 8 H100", 24, 2048, 16, 8, 1, 1, 1, 2, 64, "h100-sxm", GPU_BF16, false, 19649, 0.026, 16384},
+  {"LF-h100-3b-512", MOSAIC, "MPT-3B, s 512, 8 H100", 32, 2560, 20, 8, 1, 1, 1, 40, 1920, "h100-sxm", GPU_BF16, false, 27965, -0.019, 512},
+  {"LF-h100-3b-2k-16", MOSAIC, "MPT-3B, s 2048, 16 H100", 32, 2560, 20, 16, 1, 1, 1, 10, 480, "h100-sxm", GPU_BF16, false, 24142, -0.002, 2048},
+  {"LF-h100-3b-4k", MOSAIC, "MPT-3B, s 4096, 8 H100", 32, 2560, 20, 8, 1, 1, 1, 5, 240, "h100-sxm", GPU_BF16, false, 20964, -0.006, 4096},
+  {"LF-h100-3b-8k", MOSAIC, "MPT-3B, s 8192, 8 H100", 32, 2560, 20, 8, 1, 1, 1, 3, 144, "h100-sxm", GPU_BF16, false, 16578, -0.012, 8192},
+  {"LF-h100-3b-16k", MOSAIC, "MPT-3B, s 16384, 8 H100", 32, 2560, 20, 8, 1, 1, 1, 1, 48, "h100-sxm", GPU_BF16, false, 11152, 0.021, 16384},
+  {"LF-fp8-1b-512", MOSAIC, "MPT-1B, s 512, 8 H100, FP8", 24, 2048, 16, 8, 1, 1, 1, 56, 1792, "h100-sxm", GPU_FP8, false, 70315, -0.058, 512},
+  {"LF-fp8-1b-8k", MOSAIC, "MPT-1B, s 8192, 8 H100, FP8", 24, 2048, 16, 8, 1, 1, 1, 2, 64, "h100-sxm", GPU_FP8, false, 32010, 0.033, 8192},
+  {"LF-fp8-3b-512", MOSAIC, "MPT-3B, s 512, 8 H100, FP8", 32, 2560, 20, 8, 1, 1, 1, 40, 1920, "h100-sxm", GPU_FP8, false, 36527, -0.033, 512},
+  {"LF-fp8-3b-8k", MOSAIC, "MPT-3B, s 8192, 8 H100, FP8", 32, 2560, 20, 8, 1, 1, 1, 3, 144, "h100-sxm", GPU_FP8, false, 19146, -0.013, 8192},
+  {"LF-fp8-350m-512", MOSAIC, "MPT-350M, s 512, 8 H100, FP8", 24, 1024, 16, 8, 1, 1, 1, 56, 1792, "h100-sxm", GPU_FP8, false, 154420, 0.118, 512},
 };
 
 /* Held-out rows of the same README, fitted on nothing: activation-
@@ -119,18 +120,18 @@ static const tcase fit_cases[] = {
  * runs predicted 6-16% slow, models/VALIDATION.md) rather than meet a
  * target; the test holds each at its recorded error. */
 static const tcase check_cases[] = {
-  {"LF-a100-7b-1k-ckpt", MOSAIC, "MPT-7B, s 1024, 8 A100-80GB, act ckpt", 32, 4096, 32, 8, 1, 1, 1, 64, 1024, "a100-80gb-sxm", GPU_BF16, true, 4357, -0.144, 1024},
-  {"LF-a100-7b-4k-ckpt", MOSAIC, "MPT-7B, s 4096, 8 A100-80GB, act ckpt", 32, 4096, 32, 8, 1, 1, 1, 16, 256, "a100-80gb-sxm", GPU_BF16, true, 3684, -0.116, 4096},
-  {"LF-a100-13b-1k-ckpt", MOSAIC, "MPT-13B, s 1024, 8 A100-80GB, act ckpt", 40, 5120, 40, 8, 1, 1, 1, 40, 960, "a100-80gb-sxm", GPU_BF16, true, 2330, -0.160, 1024},
-  {"LF-a100-13b-4k-ckpt", MOSAIC, "MPT-13B, s 4096, 8 A100-80GB, act ckpt", 40, 5120, 40, 8, 1, 1, 1, 10, 240, "a100-80gb-sxm", GPU_BF16, true, 2060, -0.150, 4096},
-  {"LF-a100-30b-512-ckpt", MOSAIC, "MPT-30B, s 512, 8 A100-80GB, act ckpt", 48, 7168, 56, 8, 1, 1, 1, 12, 2016, "a100-80gb-sxm", GPU_BF16, true, 967, -0.127, 512},
-  {"LF-h100-7b-4k-ckpt", MOSAIC, "MPT-7B, s 4096, 8 H100, act ckpt", 32, 4096, 32, 8, 1, 1, 1, 16, 256, "h100-sxm", GPU_BF16, true, 8611, -0.131, 4096},
-  {"LF-h100-13b-4k-ckpt", MOSAIC, "MPT-13B, s 4096, 8 H100, act ckpt", 40, 5120, 40, 8, 1, 1, 1, 10, 240, "h100-sxm", GPU_BF16, true, 4717, -0.139, 4096},
-  {"LF-h100-30b-1k-ckpt", MOSAIC, "MPT-30B, s 1024, 8 H100, act ckpt", 48, 7168, 56, 8, 1, 1, 1, 6, 1008, "h100-sxm", GPU_BF16, true, 2084, -0.055, 1024},
-  {"LF-a100-3b-2k", MOSAIC, "MPT-3B, s 2048, 8 A100-80GB", 32, 2560, 20, 8, 1, 1, 1, 10, 160, "a100-80gb-sxm", GPU_BF16, false, 10811, -0.003, 2048},
-  {"LF-a100-760m-2k", MOSAIC, "MPT-760M, s 2048, 8 A100-80GB", 24, 1536, 12, 8, 1, 1, 1, 24, 384, "a100-80gb-sxm", GPU_BF16, false, 32434, 0.047, 2048},
-  {"LF-a100-350m-2k", MOSAIC, "MPT-350M, s 2048, 8 A100-80GB", 24, 1024, 16, 8, 1, 1, 1, 32, 512, "a100-80gb-sxm", GPU_BF16, false, 58782, 0.098, 2048},
-  {"LF-h100-760m-2k", MOSAIC, "MPT-760M, s 2048, 16 H100", 24, 1536, 12, 16, 1, 1, 1, 24, 384, "h100-sxm", GPU_BF16, false, 68551, 0.093, 2048},
+  {"LF-a100-7b-1k-ckpt", MOSAIC, "MPT-7B, s 1024, 8 A100-80GB, act ckpt", 32, 4096, 32, 8, 1, 1, 1, 64, 1024, "a100-80gb-sxm", GPU_BF16, true, 4357, -0.148, 1024},
+  {"LF-a100-7b-4k-ckpt", MOSAIC, "MPT-7B, s 4096, 8 A100-80GB, act ckpt", 32, 4096, 32, 8, 1, 1, 1, 16, 256, "a100-80gb-sxm", GPU_BF16, true, 3684, -0.119, 4096},
+  {"LF-a100-13b-1k-ckpt", MOSAIC, "MPT-13B, s 1024, 8 A100-80GB, act ckpt", 40, 5120, 40, 8, 1, 1, 1, 40, 960, "a100-80gb-sxm", GPU_BF16, true, 2330, -0.162, 1024},
+  {"LF-a100-13b-4k-ckpt", MOSAIC, "MPT-13B, s 4096, 8 A100-80GB, act ckpt", 40, 5120, 40, 8, 1, 1, 1, 10, 240, "a100-80gb-sxm", GPU_BF16, true, 2060, -0.152, 4096},
+  {"LF-a100-30b-512-ckpt", MOSAIC, "MPT-30B, s 512, 8 A100-80GB, act ckpt", 48, 7168, 56, 8, 1, 1, 1, 12, 2016, "a100-80gb-sxm", GPU_BF16, true, 967, -0.128, 512},
+  {"LF-h100-7b-4k-ckpt", MOSAIC, "MPT-7B, s 4096, 8 H100, act ckpt", 32, 4096, 32, 8, 1, 1, 1, 16, 256, "h100-sxm", GPU_BF16, true, 8611, -0.135, 4096},
+  {"LF-h100-13b-4k-ckpt", MOSAIC, "MPT-13B, s 4096, 8 H100, act ckpt", 40, 5120, 40, 8, 1, 1, 1, 10, 240, "h100-sxm", GPU_BF16, true, 4717, -0.141, 4096},
+  {"LF-h100-30b-1k-ckpt", MOSAIC, "MPT-30B, s 1024, 8 H100, act ckpt", 48, 7168, 56, 8, 1, 1, 1, 6, 1008, "h100-sxm", GPU_BF16, true, 2084, -0.056, 1024},
+  {"LF-a100-3b-2k", MOSAIC, "MPT-3B, s 2048, 8 A100-80GB", 32, 2560, 20, 8, 1, 1, 1, 10, 160, "a100-80gb-sxm", GPU_BF16, false, 10811, -0.016, 2048},
+  {"LF-a100-760m-2k", MOSAIC, "MPT-760M, s 2048, 8 A100-80GB", 24, 1536, 12, 8, 1, 1, 1, 24, 384, "a100-80gb-sxm", GPU_BF16, false, 32434, 0.006, 2048},
+  {"LF-a100-350m-2k", MOSAIC, "MPT-350M, s 2048, 8 A100-80GB", 24, 1024, 16, 8, 1, 1, 1, 32, 512, "a100-80gb-sxm", GPU_BF16, false, 58782, 0.020, 2048},
+  {"LF-h100-760m-2k", MOSAIC, "MPT-760M, s 2048, 16 H100", 24, 1536, 12, 16, 1, 1, 1, 24, 384, "h100-sxm", GPU_BF16, false, 68551, 0.039, 2048},
 };
 
 static llm_arch arch_of(const tcase *c)
