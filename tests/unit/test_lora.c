@@ -346,7 +346,12 @@ static void test_lookahead_reference(void)
       srv_req *q = &req[next];
       q->id = next++;
       q->cls = (uint8_t)c;
-      q->adapter = c == 2 ? -1 : c == 0 ? (int32_t)(gsl_rng_uniform_int(rng, 40) * gsl_rng_uniform(rng)) : 40 + (int32_t)gsl_rng_uniform_int(rng, 100);
+      if (c == 2)
+        q->adapter = -1;
+      else if (c == 0)
+        q->adapter = (int32_t)((double)gsl_rng_uniform_int(rng, 40) * gsl_rng_uniform(rng));
+      else
+        q->adapter = 40 + (int32_t)gsl_rng_uniform_int(rng, 100);
       bool front = gsl_rng_uniform(rng) < 0.1;  /* as a preempted request */
       srv_lora_queued(&L, q, front);
       if (front) {
