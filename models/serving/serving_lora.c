@@ -10,6 +10,7 @@
 #include <stdlib.h>
 
 #include "models/interconnect/net.h"
+#include "models/serving/serving_sched.h"
 #include "sim/util.h"
 
 /* Sum over the adapted projections of d_in + d_out, one layer. */
@@ -55,6 +56,7 @@ void srv_lora_init(srv_lora *L, const srv_params *p, int slots)
   L->running = xcalloc((size_t)p->lora_total, sizeof *L->running);
   L->slot = xcalloc((size_t)slots, sizeof *L->slot);
   L->used = xcalloc((size_t)slots, sizeof *L->used);
+  L->lane = xcalloc((size_t)(p->lora_total + p->nclasses), sizeof *L->lane);
 }
 
 void srv_lora_release(srv_lora *L)
@@ -62,6 +64,7 @@ void srv_lora_release(srv_lora *L)
   free(L->running);
   free(L->slot);
   free(L->used);
+  free(L->lane);
 }
 
 void srv_lora_join(srv_lora *L, int32_t a, sim_time now, bool measured)
@@ -124,4 +127,60 @@ double srv_lora_step_s(srv_lora *L, const llm_replica *lr, const net_link *host,
     L->op_s += op;
   }
   return load + op;
+}
+
+/* ---- the queue's lanes ----
+ * The earliest queued request of a class whose adapter may join is the
+ * earliest head among the lanes that may: within a lane every request has
+ * the same adapter, so a fitting request has no fitting one before it in
+ * its lane. The lanes keep the class queue's order because requests join
+ * both at the same end (back: arrivals; front: preempted requests). */
+
+static struct srv_req **lane_of(srv_lora *L, const srv_req *q)
+{
+  return &L->lane[q->adapter >= 0 ? (int64_t)q->adapter : L->p->lora_total + q->cls];
+}
+
+void srv_lora_queued(srv_lora *L, srv_req *q, bool front)
+{
+  srv_req **h = lane_of(L, q);
+  q->wseq = front ? --L->seq_front : ++L->seq_back;
+  if (!*h) {
+    q->lnext = q->lprev = q;
+    *h = q;
+    return;
+  }
+  srv_req *t = (*h)->lprev;
+  q->lprev = t;
+  q->lnext = *h;
+  t->lnext = q;
+  (*h)->lprev = q;
+  if (front) *h = q;
+}
+
+void srv_lora_unqueued(srv_lora *L, srv_req *q)
+{
+  srv_req **h = lane_of(L, q);
+  if (!q->lnext || !*h) SIM_BUG("serving: request %lld is in no adapter lane", (long long)q->id);
+  if (q->lnext == q) {
+    if (*h != q) SIM_BUG("serving: request %lld is alone in a lane it does not head", (long long)q->id);
+    *h = NULL;
+  } else {
+    q->lprev->lnext = q->lnext;
+    q->lnext->lprev = q->lprev;
+    if (*h == q) *h = q->lnext;
+  }
+  q->lnext = q->lprev = NULL;
+}
+
+srv_req *srv_lora_first_fit(const srv_lora *L, int c)
+{
+  srv_req *best = L->lane[L->p->lora_total + c];
+  /* the adapters of the batch are resident: among the slots */
+  for (int k = 0; k < L->nslots; k++) {
+    int32_t a = L->slot[k];
+    srv_req *h = L->lane[a];
+    if (L->running[a] > 0 && h && h->cls == c && (!best || h->wseq < best->wseq)) best = h;
+  }
+  return best;
 }

@@ -15,8 +15,16 @@
 #include "models/serving/serving.h"
 #include "sim/time.h"
 
+struct srv_req;
+
 typedef struct srv_lora_state {
   const srv_params *p;
+  /* the replica's queued requests by lane - adapters [0, lora_total),
+   * then per class those without one - each lane in its class queue's
+   * order (a ring: head->lprev is its tail); places handed out at the
+   * back (ascending) and the front (descending) of the class queues */
+  struct srv_req **lane;
+  int64_t seq_back, seq_front;
   int32_t *running;        /* per adapter: sequences of the batch using it */
   int32_t *slot;           /* resident adapters, [0, nslots) */
   sim_time *used;          /* when each slot's adapter last joined the batch */
@@ -42,6 +50,17 @@ static inline bool srv_lora_fits(const srv_lora *L, int32_t a)
  * joining loads a that is not resident (measured: counted). */
 void srv_lora_join(srv_lora *L, int32_t a, sim_time now, bool measured);
 void srv_lora_leave(srv_lora *L, int32_t a);
+/* q (its cls, adapter set) joins r's class queue at its back, or its
+ * front (a preempted request): its place (q->wseq) and its lane. O(1). */
+void srv_lora_queued(srv_lora *L, struct srv_req *q, bool front);
+/* q leaves r's class queue (admitted, timed out, evicted): out of its
+ * lane. O(1). */
+void srv_lora_unqueued(srv_lora *L, struct srv_req *q);
+/* Every slot taken by an adapter of the batch: the request of class c
+ * nearest the head of its queue that may join the batch (its adapter
+ * runs, or it has none) - vLLM's skip-and-keep over the whole queue -
+ * NULL if none. O(max_loras): the heads of the running adapters' lanes. */
+struct srv_req *srv_lora_first_fit(const srv_lora *L, int c);
 /* What the adapters add to a step of r (lr; host: its GPUs' host link,
  * NULL none) running `lora_flops` LoRA FLOPs (whole replica): the adapter
  * loads of the step, then the operators reading each distinct adapter's

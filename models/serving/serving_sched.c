@@ -160,6 +160,7 @@ int64_t srv_replica_in_system(const srv_replica *r)
 }
 
 static srv_req *fifo_pop(srv_fifo *f);
+static srv_req *pop_waiting(srv_replica *r, int c);
 static srv_req *from_run(srv_replica *r, int i);
 static void update_kv_view(srv_replica *r);
 static inline void view_changed(srv_replica *r);
@@ -179,13 +180,7 @@ void srv_replica_evict(srv_replica *r, bool waiting_only)
 {
   srv_host *h = r->h;
   for (int c = 0; c < SRV_MAX_CLASSES; c++)
-    while (r->wait[c].head) {
-      srv_req *q = fifo_pop(&r->wait[c]);
-      r->nwait--;
-      h->waiting--;
-      h->view[r->index].queue_len--;
-      evicted(r, q);
-    }
+    while (r->wait[c].head) evicted(r, pop_waiting(r, c));
   if (!waiting_only) {
     /* prefilled requests it was sending, transfers on their way to it */
     if (r->nsending > 0 || r->nincoming > 0) srv_pd_replica_gone(h->sim, r);
@@ -269,13 +264,6 @@ static void fifo_push(srv_fifo *f, srv_req *q)
   f->tail = q;
 }
 
-static void fifo_push_front(srv_fifo *f, srv_req *q)
-{
-  q->next = f->head;
-  f->head = q;
-  if (!f->tail) f->tail = q;
-}
-
 static srv_req *fifo_pop(srv_fifo *f)
 {
   srv_req *q = f->head;
@@ -301,6 +289,53 @@ bool srv_fifo_remove(srv_fifo *f, srv_req *q)
       return true;
     }
   return false;
+}
+
+/* The class queues (r->wait) are doubly linked through q->prev, so that a
+ * request leaves from anywhere in O(1) (LoRA admits past the head; a
+ * client gives up wherever its request is); with LoRA adapters each
+ * queued request is also in its adapter's lane (serving_lora.h). */
+
+/* q joins its class's queue at the back, or the front (preempted). */
+static void wq_push(srv_replica *r, srv_req *q, bool front)
+{
+  srv_fifo *f = &r->wait[q->cls];
+  if (front) {
+    q->prev = NULL;
+    q->next = f->head;
+    if (f->head)
+      f->head->prev = q;
+    else
+      f->tail = q;
+    f->head = q;
+  } else {
+    q->next = NULL;
+    q->prev = f->tail;
+    if (f->tail)
+      f->tail->next = q;
+    else
+      f->head = q;
+    f->tail = q;
+  }
+  if (r->lora) srv_lora_queued(r->lora, q, front);
+}
+
+/* q leaves its class's queue (it is in it). */
+static void wq_remove(srv_replica *r, srv_req *q)
+{
+  srv_fifo *f = &r->wait[q->cls];
+  if (q->prev ? q->prev->next != q : f->head != q)
+    SIM_BUG("replica %d: request %lld not in its queue", r->index, (long long)q->id);
+  if (q->prev)
+    q->prev->next = q->next;
+  else
+    f->head = q->next;
+  if (q->next)
+    q->next->prev = q->prev;
+  else
+    f->tail = q->prev;
+  q->next = q->prev = NULL;
+  if (r->lora) srv_lora_unqueued(r->lora, q);
 }
 
 /* The class whose head is served next: highest priority, then earliest
@@ -333,7 +368,8 @@ static sim_time oldest_waiting(const srv_replica *r)
 
 static srv_req *pop_waiting(srv_replica *r, int c)
 {
-  srv_req *q = fifo_pop(&r->wait[c]);
+  srv_req *q = r->wait[c].head;
+  wq_remove(r, q);
   r->nwait--;
   r->h->waiting--;
   r->h->view[r->index].queue_len--;
@@ -344,7 +380,7 @@ void srv_replica_enqueue(srv_replica *r, srv_req *q)
 {
   q->state = SRV_WAITING;
   q->replica = r->index;
-  fifo_push(&r->wait[q->cls], q);
+  wq_push(r, q, false);
   r->nwait++;
   r->h->waiting++;
   r->h->view[r->index].queue_len++;
@@ -708,7 +744,7 @@ void srv_replica_cancel(srv_replica *r, srv_req *q)
   q->timed_out = true;
   switch (q->state) {
   case SRV_WAITING:
-    if (!srv_fifo_remove(&r->wait[q->cls], q)) SIM_BUG("replica %d: request %lld not in its queue", r->index, (long long)q->id);
+    wq_remove(r, q);
     r->nwait--;
     h->waiting--;
     h->view[r->index].queue_len--;
@@ -854,7 +890,7 @@ static void preempt(srv_replica *r, int i)
   q->state = SRV_WAITING;
   q->target = q->prompt + q->generated;
   q->computed = 0;
-  fifo_push_front(&r->wait[q->cls], q);
+  wq_push(r, q, true);
   r->nwait++;
   h->waiting++;
   h->view[r->index].queue_len++;
@@ -922,34 +958,30 @@ static void swap_in(srv_replica *r, int64_t *budget)
   }
 }
 
-/* Admit waiting prompts (continuous policies). budget: tokens left in the
- * step; chunked: the last prompt may get only part of its tokens. Returns
- * how many were admitted. */
 /* LoRA: the first request of class c's queue whose adapter may join the
- * batch (vLLM's scheduler skips those that would exceed max_loras), NULL
- * if none among the first LORA_SCAN (a bound on the work of a step; vLLM
- * looks through its whole queue). */
-enum { LORA_SCAN = 256 };
+ * batch, over the whole queue (vLLM's scheduler skips those that would
+ * exceed max_loras and keeps them in order), NULL if none: the earliest
+ * head of the lanes of the batch's adapters (serving_lora.h), O(max_loras)
+ * however long the queue. */
 static srv_req *lora_first_fit(const srv_replica *r, int c)
 {
-  int n = 0;
-  for (srv_req *q = r->wait[c].head; q && n < LORA_SCAN; q = q->next, n++)
-    if (srv_lora_fits(r->lora, q->adapter)) return q;
-  return NULL;
+  srv_req *q = r->wait[c].head;
+  return srv_lora_fits(r->lora, q->adapter) ? q : srv_lora_first_fit(r->lora, c);
 }
 
 /* Take q (queued in class c) out of r's queue. */
 static void take_waiting(srv_replica *r, int c, srv_req *q)
 {
-  if (q == r->wait[c].head) {
-    pop_waiting(r, c);
-    return;
-  }
-  if (!srv_fifo_remove(&r->wait[c], q)) SIM_BUG("replica %d: request %lld not in its queue", r->index, (long long)q->id);
+  (void)c;
+  wq_remove(r, q);
   r->nwait--;
   r->h->waiting--;
   r->h->view[r->index].queue_len--;
 }
+
+/* Admit waiting prompts (continuous policies). budget: tokens left in the
+ * step; chunked: the last prompt may get only part of its tokens. Returns
+ * how many were admitted. */
 
 static int admit(srv_replica *r, bool chunked, int64_t *budget)
 {

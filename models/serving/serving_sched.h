@@ -80,6 +80,13 @@ struct srv_req {
   int32_t session;              /* its conversation's slot (serving_session.c), -1 none */
   int32_t adapter;              /* its LoRA adapter (serving_lora.h), -1 none */
   srv_req *next;                /* queue link */
+  /* queued in its replica's class queue (serving_sched.c): the link
+   * back (the queue is doubly linked: a request leaves it from anywhere in
+   * O(1)); with LoRA adapters, its lane (serving_lora.h: the queued
+   * requests of its adapter, in queue order, a ring) and its place in the
+   * class queue (smaller: nearer the head) */
+  srv_req *prev, *lnext, *lprev;
+  int64_t wseq;
   /* disaggregated, between its prefill and its decode (serving_pd.c):
    * its blocks on the prefill replica, the ones reserved on the decode
    * replica pd_dst, the transfer's end event, when its prefill ended and
