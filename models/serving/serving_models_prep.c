@@ -180,13 +180,9 @@ void srv_models_place(srv_params *p, sim_check *ck)
       continue;
     }
     snprintf(key, sizeof key, "cluster.pools.[%d].models", i);
-    /* an autoscaled pool's new replica takes the model of the highest
-     * demand per holder, a drained one sends its parked requests on
-     * (serving_models.c); a spot interruption would have to move parked
-     * requests and loads in flight: not modelled */
-    if (pl->interruptions_per_hour > 0)
-      sim_check_fail(ck, key, "several models in a pool that runs on spot capacity (not modelled: expected one "
-                     "model per spot pool, or interruptions_per_hour = 0)");
+    /* an autoscaled or spot pool's new replica takes the model of the
+     * highest demand per holder, a drained one or one given its spot notice
+     * sends its parked requests on (serving_models.c) */
     if (pl->role != SRV_ROLE_BOTH)
       sim_check_fail(ck, key, "several models in a %s pool (not modelled: expected role \"both\")",
                      srv_role_names[pl->role]);
