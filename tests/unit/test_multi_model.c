@@ -5,8 +5,10 @@
  * weights' bytes by hand; dedicated pools giving a model exactly the
  * latencies of a scenario with that model alone; conservation and
  * Little's law under load with time-outs for each policy; static
- * placement (no swaps, one replica per model). The keys' bad values are
- * tests/badconfig/models_*.cfg. */
+ * placement (no swaps, one replica per model); a spot interruption by
+ * hand (parked and running requests sent on, a weight load called off,
+ * the replacement's model) and conservation under frequent notices. The
+ * keys' bad values are tests/badconfig/models_*.cfg. */
 #include <CUnit/CUnit.h>
 #include <math.h>
 #include <stdio.h>
