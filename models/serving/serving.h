@@ -75,10 +75,12 @@ typedef struct {
 } srv_prompt_pool_cfg;
 
 /* LoRA adapters a class's requests use: `adapters` of rank `rank` on its
- * model, a request's drawn with probability ~ 1 / rank^zipf (0: uniform). */
+ * model, a request's drawn with probability ~ 1 / rank^zipf (0: uniform);
+ * experts: on a mixture of experts, the routed experts adapted too. */
 typedef struct {
   int64_t adapters, rank;
   double zipf;
+  bool experts;
 } srv_lora_cfg;
 
 /* One request class: arrivals (a process or a trace), sizes, priority and

@@ -116,6 +116,11 @@ void srv_models_view(srv_sim *s, int r);
 void srv_models_start(srv_sim *s, int k);
 void srv_models_drain(srv_sim *s, int k);
 void srv_models_stop(srv_sim *s, int k);
+/* Spot pools holding several models: replica k has its notice (after it
+ * is marked down and its queue sent on): a weight load in flight is called
+ * off, its parked requests are routed again, it counts no more as a
+ * holder for the replicas that start. */
+void srv_models_notice(srv_sim *s, int k);
 /* Swapping runs: requests waiting for a swap. */
 int64_t srv_models_parked(const srv_sim *s);
 /* Start of the measured window. */

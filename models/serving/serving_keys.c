@@ -140,6 +140,9 @@ static const sim_key lora_keys[] = {
   K_INT(srv_lora_cfg, "rank", rank, 16, 1, 4096, "their rank (vLLM's default max_lora_rank: 16)"),
   K_FLOAT(srv_lora_cfg, "zipf", zipf, 1.0, 0, 100, NULL,
           "a request's adapter is drawn with probability ~ 1 / rank^zipf (0: uniform)"),
+  {.name = "experts", .kind = SIM_KEY_BOOL, .offset = offsetof(srv_lora_cfg, experts), .def = 0,
+   .help = "mixture of experts: the routed experts adapted too, each its own A and B (vLLM's fused MoE "
+           "LoRA); else attention, dense layers and shared experts"},
   SIM_KEY_END,
 };
 

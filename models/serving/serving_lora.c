@@ -1,10 +1,15 @@
 /* models/serving/serving_lora.c: LoRA adapters on a replica (see
  * serving_lora.h). An adapter of rank r on a model adds, per layer, A (d_in
- * x r) and B (r x d_out) to each adapted projection - q, k, v, o, and the
- * MLP's gate, up and down (all linear layers, as PEFT's
- * target_modules="all-linear") - stored in the model's weight precision
- * and split over tensor-parallel GPUs like the projections they adapt
- * (vLLM's column- and row-parallel LoRA layers). */
+ * x r) and B (r x d_out) to each adapted projection - q, k, v, o (MLA: its
+ * low-rank q and kv down and up projections, and o), and the MLP's gate,
+ * up and down (all linear layers, as PEFT's target_modules="all-linear") -
+ * stored in the model's weight precision and split over tensor-parallel
+ * GPUs like the projections they adapt (vLLM's column- and row-parallel
+ * LoRA layers). On a mixture of experts the MLP adapted is a dense layer's
+ * and the shared experts'; the routed experts too with lora.experts, each
+ * expert its own A and B on gate, up and down (vLLM's FusedMoEWithLoRA,
+ * vllm/lora/layers/fused_moe.py: w13 and w2 lora_a/lora_b stacked per
+ * adapter and local expert); a token's FLOPs through its experts_active. */
 #include "models/serving/serving_lora.h"
 
 #include <stdlib.h>
@@ -13,13 +18,44 @@
 #include "models/serving/serving_sched.h"
 #include "sim/util.h"
 
-/* Sum over the adapted projections of d_in + d_out, one layer. */
-static double proj_dims(const llm_arch *m)
+/* d_in + d_out of an MLP of inner width f: gate, up and down (gated), up
+ * and down (plain). */
+static double mlp_dims(const llm_arch *m, double f)
 {
-  double h = (double)m->hidden, q = llm_q_dim(m), kv = llm_kv_dim(m), f = (double)m->ffn;
-  double attn = (h + q) + 2 * (h + kv) + (q + h);
-  double mlp = (m->ffn_kind == LLM_FFN_GATED ? 3 : 2) * (h + f);
-  return attn + mlp;
+  return (m->ffn_kind == LLM_FFN_GATED ? 3 : 2) * ((double)m->hidden + f);
+}
+
+/* d_in + d_out summed over one layer's adapted attention projections:
+ * q, k, v, o; MLA (DeepSeek-V2 section 2.1, the projections of
+ * llm_arch's MLA widths): q_a (hidden -> q_lora_rank) and q_b (-> heads x
+ * qk width), or one q (hidden -> heads x qk width) without a query rank;
+ * kv_a (hidden -> kv_lora_rank + qk_rope), kv_b (kv_lora_rank -> heads x
+ * (qk_nope + v)); o (heads x v -> hidden). */
+static double attn_dims(const llm_arch *m)
+{
+  double h = (double)m->hidden;
+  if (llm_is_mla(m)) {
+    double a = (double)m->heads, qk = llm_qk_head_dim(m), lq = (double)m->q_lora_rank;
+    double lkv = (double)m->kv_lora_rank, rope = (double)m->qk_rope_head_dim;
+    double q = lq > 0 ? (h + lq) + (lq + a * qk) : h + a * qk;
+    double kv = (h + lkv + rope) + (lkv + a * ((double)m->qk_nope_head_dim + (double)m->v_head_dim));
+    return q + kv + (a * (double)m->v_head_dim + h);
+  }
+  double q = llm_q_dim(m), kv = llm_kv_dim(m);
+  return (h + q) + 2 * (h + kv) + (q + h);
+}
+
+/* d_in + d_out over the whole model's adapted projections; `experts`: the
+ * routed experts counted (bytes: experts_all; FLOPs: the experts a token
+ * goes through, experts_active). Dense layers adapt their MLP; layers with
+ * experts their shared experts, and their routed ones only with
+ * lora.experts (the router is never adapted). */
+static double model_dims(const srv_class_cfg *cc, const llm_arch *m, double experts)
+{
+  double d = (double)m->layers * attn_dims(m) + llm_dense_layers(m) * mlp_dims(m, (double)m->ffn);
+  double moe = (double)m->shared_experts * mlp_dims(m, llm_shared_expert_ffn(m));
+  if (cc->lora.experts) moe += experts * mlp_dims(m, llm_expert_ffn(m));
+  return d + llm_moe_layers(m) * moe;
 }
 
 double srv_lora_bytes(const srv_params *p, int c)
@@ -30,15 +66,18 @@ double srv_lora_bytes(const srv_params *p, int c)
    * model stay in bf16 (vLLM, QLoRA) */
   double wb = gpu_precision_bytes((gpu_precision)p->model.precision);
   if (wb < 2) wb = 2;
-  return (double)cc->lora.rank * proj_dims(m) * (double)m->layers * wb;
+  /* every expert its own A and B (vLLM's FusedMoEWithLoRA: lora_a/b
+   * stacked per adapter slot and local expert) */
+  return (double)cc->lora.rank * model_dims(cc, m, (double)m->experts) * wb;
 }
 
 double srv_lora_flops_per_token(const srv_params *p, int c)
 {
   const srv_class_cfg *cc = &p->classes[c];
   const llm_arch *m = p->models[cc->model_idx];
-  /* x A then (x A) B: 2 r (d_in + d_out) per projection */
-  return 2.0 * (double)cc->lora.rank * proj_dims(m) * (double)m->layers;
+  /* x A then (x A) B: 2 r (d_in + d_out) per projection a token goes
+   * through (of the experts, its experts_active) */
+  return 2.0 * (double)cc->lora.rank * model_dims(cc, m, (double)m->experts_active);
 }
 
 int srv_lora_class(const srv_params *p, int32_t a)

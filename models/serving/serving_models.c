@@ -12,6 +12,12 @@
  * and prefix caches start empty, and the requests parked for that model
  * join its queue. Books per model: latency quantiles, SLO, holders, swaps.
  *
+ * Replicas come and go in autoscaled and spot pools: one that starts takes
+ * the model of the highest demand per holder; one drained, or given its
+ * spot notice, sends its parked requests on (a notice also calls off a
+ * weight load in flight, and its holder no longer counts for the choice
+ * of the replicas that start); one that stops holds nothing.
+ *
  * Each replica is an LRU slot: with requests far apart, R replicas of one
  * pool under lru behave as an R-entry LRU cache of models (the tests hold
  * the swap count to a hand-simulated cache). */
@@ -32,6 +38,10 @@ typedef struct {
   int32_t upos;            /* its place in its group's holders up (-1: not there) */
   sim_event_id load_ev;    /* loading: when its weights are in */
   int8_t gm;               /* the model of the group it is in (-1: none yet) */
+  bool on;                 /* counted in the books (tails; holders unless loading or empty): a replica
+                            * started, not yet stopped */
+  bool empty;              /* spot: its load was called off at its notice, it holds no weights */
+  bool leaving;            /* spot: holds cur and has had its notice (counted in its model's leaving) */
 } mm_rep;
 
 /* A binary min-heap of replicas in least-recently-used order (lru_before);
@@ -63,6 +73,7 @@ typedef struct {
   srv_integral holders_i;
   double holders0;
   int64_t tails;           /* replicas whose tail is it (popularity) */
+  int64_t leaving;         /* holders that have had a spot notice (they go at its end) */
   double rate;             /* popularity: arrivals per second, decayed */
   sim_time rate_at;
 } mm_model;
@@ -148,6 +159,7 @@ void srv_models_init(srv_sim *s)
       /* an autoscaled swapping pool's replicas off count for nothing until
        * one starts and takes a model (srv_models_start) */
       if (swaps_in(p, i) && n >= pl->replicas) continue;
+      mr->on = true;
       mm->model[m].tails++;
       if (swaps_in(p, i)) {
         set_holders(s, m, 1);
@@ -482,13 +494,19 @@ int srv_models_pick(srv_sim *s, const srv_req *q)
   }
   int v = victim(s, j, mask, false);
   if (v >= 0) return v;
-  /* none up holds it, none may swap to it: a starting replica of a pool
-   * holding it (the request is held until it is up), the first */
+  /* none up holds it, none may swap to it: a replica down (starting, or
+   * off) of a pool holding it, where the request is held until one is up:
+   * the first whose tail is the model, else the first down (a spot pool
+   * whose replicas all went, a static pool whose holders of the model did) */
+  int down = -1;
   for (int i = 0; i < p->npools; i++) {
     if ((mask && !(mask >> i & 1)) || !(p->pools[i].model_mask >> j & 1)) continue;
-    for (int r = s->mm->first[i]; r < s->mm->first[i] + (int)p->pools[i].slots; r++)
+    for (int r = s->mm->first[i]; r < s->mm->first[i] + (int)p->pools[i].slots; r++) {
       if (s->mm->rep[r].tail == j) return r;
+      if (down < 0 && s->view[r].down) down = r;
+    }
   }
+  if (down >= 0) return down;
   SIM_BUG("serving: no replica may take model %s", p->models[j]->name);
 }
 
@@ -616,13 +634,14 @@ void srv_models_start(srv_sim *s, int k)
   const srv_pool_cfg *pl = &s->p->pools[pool];
   sim_time now = sim_now(s->eng);
   /* the model with the highest demand per replica holding it (one held by
-   * none first, the more demanded of those; ties to the model named first) */
+   * none first, the more demanded of those; ties to the model named first);
+   * a holder under a spot notice is going and counts for nothing */
   int best = -1;
   double best_d = 0;
   bool best_none = false;
   for (int j = 0; j < s->p->nmodels; j++) {
     if (!(pl->model_mask >> j & 1)) continue;
-    double h = mm->model[j].holders, d = demand(s, j, now);
+    double h = mm->model[j].holders - (double)mm->model[j].leaving, d = demand(s, j, now);
     bool none = h <= 0;
     double per = none ? d : d / h;
     if (best < 0 || (none && !best_none) || (none == best_none && per > best_d)) {
@@ -632,6 +651,9 @@ void srv_models_start(srv_sim *s, int k)
     }
   }
   mm_rep *mr = &mm->rep[k];
+  if (mr->on) SIM_BUG("serving: replica %d starts twice", k);
+  mr->on = true;
+  mr->empty = false;
   mr->cur = mr->tail = best;
   mm->model[best].tails++;
   srv_replica_set_model(&s->reps[k], &pl->var[best]);
@@ -660,8 +682,17 @@ void srv_models_stop(srv_sim *s, int k)
   int pool = s->reps[k].pool;
   if (!mm || !swaps_in(s->p, pool)) return;
   mm_rep *mr = &mm->rep[k];
+  /* a replica stopped while it was starting never took a model */
+  if (!mr->on) return;
   if (mr->parked.head) SIM_BUG("serving: replica %d stops with requests parked", k);
-  if (mr->loading) {
+  if (mr->leaving) {
+    mm->model[mr->cur].leaving--;
+    mr->leaving = false;
+  }
+  if (mr->empty) {
+    /* its load was called off at its notice: it held nothing since */
+    mr->empty = false;
+  } else if (mr->loading) {
     /* the weights it was loading never arrive (its old model was already
      * let go when the load started) */
     sim_cancel(s->eng, mr->load_ev);
@@ -673,6 +704,37 @@ void srv_models_stop(srv_sim *s, int k)
     set_kv_cap(s, pool, -(double)s->p->pools[pool].var[mr->cur].kv_blocks);
   }
   mm->model[mr->tail].tails--;
+  mr->on = false;
+  refresh(s, k);
+}
+
+void srv_models_notice(srv_sim *s, int k)
+{
+  srv_models *mm = s->mm;
+  if (!mm || !swaps_in(s->p, s->reps[k].pool)) return;
+  mm_rep *mr = &mm->rep[k];
+  if (!mr->on) return;
+  if (mr->loading) {
+    /* weights it would hold for a moment: the load is called off (the old
+     * model was let go when it started; the time it took stays counted) */
+    sim_cancel(s->eng, mr->load_ev);
+    mr->load_ev = 0;
+    mr->loading = false;
+    mr->empty = true;
+    srv_integral_set(&mm->loading, sim_now(s->eng), mm->loading.v - 1);
+  } else if (!mr->leaving) {
+    mr->leaving = true;
+    mm->model[mr->cur].leaving++;
+  }
+  /* its parked requests go elsewhere, in order, as sent away by the
+   * interruption (requests_requeued) */
+  while (mr->parked.head) {
+    srv_req *q = mr->parked.head;
+    srv_models_unpark(s, q);
+    q->next = NULL;
+    s->requeued++;
+    srv_route(s, q, srv_pick(s, q), false);
+  }
   refresh(s, k);
 }
 

@@ -180,13 +180,9 @@ void srv_models_place(srv_params *p, sim_check *ck)
       continue;
     }
     snprintf(key, sizeof key, "cluster.pools.[%d].models", i);
-    /* an autoscaled pool's new replica takes the model of the highest
-     * demand per holder, a drained one sends its parked requests on
-     * (serving_models.c); a spot interruption would have to move parked
-     * requests and loads in flight: not modelled */
-    if (pl->interruptions_per_hour > 0)
-      sim_check_fail(ck, key, "several models in a pool that runs on spot capacity (not modelled: expected one "
-                     "model per spot pool, or interruptions_per_hour = 0)");
+    /* an autoscaled or spot pool's new replica takes the model of the
+     * highest demand per holder, a drained one or one given its spot notice
+     * sends its parked requests on (serving_models.c) */
     if (pl->role != SRV_ROLE_BOTH)
       sim_check_fail(ck, key, "several models in a %s pool (not modelled: expected role \"both\")",
                      srv_role_names[pl->role]);
@@ -222,12 +218,11 @@ void srv_lora_prepare(srv_params *p, sim_check *ck)
     c->lora_flops_tok = srv_lora_flops_per_token(p, i);
     class_key(p, i, "lora", key, sizeof key);
     const llm_arch *m = p->models[c->model_idx];
-    if (m->experts > 1)
-      sim_check_fail(ck, key, "adapters on %s, a mixture of experts (not modelled: expected a dense model)",
+    if (c->lora.experts && m->experts <= 1) {
+      class_key(p, i, "lora.experts", key, sizeof key);
+      sim_check_fail(ck, key, "true, but %s has no routed experts (expected a mixture of experts, or false)",
                      m->name);
-    if (llm_is_mla(m))
-      sim_check_fail(ck, key, "adapters on %s, whose attention is MLA (not modelled: expected a dense model with "
-                     "multi-head or grouped-query attention)", m->name);
+    }
   }
   if (p->lora_total > INT32_MAX / 2) {
     sim_check_fail(ck, "workload", "%lld LoRA adapters in all (expected at most %d)", (long long)p->lora_total,
@@ -251,6 +246,19 @@ void srv_lora_prepare(srv_params *p, sim_check *ck)
     if (pl->role != SRV_ROLE_BOTH)
       sim_check_fail(ck, key, "LoRA adapters with role \"%s\" (not modelled: expected \"both\")",
                      srv_role_names[pl->role]);
+    /* vLLM's fused MoE LoRA refuses expert parallelism ("EP support for
+     * Fused MoE LoRA is not implemented yet", vllm/lora/layers/fused_moe.py) */
+    int64_t ep = pl->ep > 0 ? pl->ep : pl->dp_attention > 1 ? pl->tp * pl->dp_attention : 1;
+    for (int c = 0; c < p->nclasses && ep > 1; c++) {
+      const srv_class_cfg *cc = &p->classes[c];
+      if (!cc->has_lora || !cc->lora.experts || !(pl->model_mask >> cc->model_idx & 1)) continue;
+      if (cc->pool_mask && !(cc->pool_mask >> i & 1)) continue;
+      snprintf(key, sizeof key, "cluster.pools.[%d].ep", i);
+      sim_check_fail(ck, key, "%lld, with adapters on the routed experts (workload class %s's lora.experts; not "
+                     "modelled, as vLLM's fused MoE LoRA does not run with expert parallelism: expected ep = 1, or "
+                     "lora.experts = false)", (long long)ep, cc->name);
+      break;
+    }
   }
   if (spec_on(&p->spec))
     sim_check_fail(ck, "speculative.method", "with LoRA adapters (not modelled: expected \"none\")");

@@ -263,7 +263,9 @@ static void on_gone(sim_engine *eng, void *ctx, uint64_t arg)
 
 /* A spot notice: no new request; the waiting ones go elsewhere now, the
  * running ones have the notice to finish; a replacement starts unless an
- * autoscaler decides. A replica still starting just goes. */
+ * autoscaler decides. A replica still starting just goes. In a pool of
+ * several models, the requests parked for a swap go elsewhere too and a
+ * weight load in flight is called off (serving_models.c). */
 static void on_notice(sim_engine *eng, void *ctx, uint64_t arg)
 {
   srv_sim *s = ctx;
@@ -287,6 +289,7 @@ static void on_notice(sim_engine *eng, void *ctx, uint64_t arg)
     set_down(s, k, true);
     book(s, pool, now);
     srv_replica_evict(&s->reps[k], true);
+    srv_models_notice(s, k);
     l->intr_ev = sim_schedule_in(eng, sim_time_from_s(pl->interruption_notice_s), on_gone, s, (uint64_t)k);
   }
   if (pl->as.policy == AS_NONE) add_replica(s, pool, now);

@@ -5,17 +5,23 @@
  * weights' bytes by hand; dedicated pools giving a model exactly the
  * latencies of a scenario with that model alone; conservation and
  * Little's law under load with time-outs for each policy; static
- * placement (no swaps, one replica per model). The keys' bad values are
- * tests/badconfig/models_*.cfg. */
+ * placement (no swaps, one replica per model); a spot interruption by
+ * hand (parked and running requests sent on, a weight load called off,
+ * the replacement's model) and conservation under frequent notices. The
+ * keys' bad values are tests/badconfig/models_*.cfg. */
 #include <CUnit/CUnit.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include <gsl/gsl_randist.h>
+
 #include "cattest.h"
+#include "driver/plot/plot_csv.h"
 #include "clitest.h"
 #include "models/llm/llm_step.h"
+#include "sim/rng.h"
 #include "testutil.h"
 
 #define RUN_CFG(dir, cfg, out, ...) \
@@ -254,6 +260,144 @@ static void test_host_tier_swaps(void)
   free(dir);
 }
 
+/* ---- 1d. a spot interruption by hand ---- */
+
+/* The first seed from 1 whose spot stream ("serving.spot") at 36
+ * interruptions an hour puts the first replica's notice at T in [30 s,
+ * 600 s] and its replacement's (drawn at T) beyond T + 300 s: one
+ * interruption in a run over by then. */
+static int spot_seed(double *T)
+{
+  for (int seed = 1; seed < 1000; seed++) {
+    gsl_rng *g = sim_rng_alloc((uint64_t)seed, "serving.spot");
+    double t1 = gsl_ran_exponential(g, 100.0), d2 = gsl_ran_exponential(g, 100.0);
+    gsl_rng_free(g);
+    if (t1 >= 30 && t1 <= 600 && d2 > 300) {
+      *T = t1;
+      return seed;
+    }
+  }
+  return -1;
+}
+
+/* One spot replica swapping A (llama3.1-8b) and B (qwen3-8b), a notice of
+ * 5 s, a replacement ready D after it (start-up 10 s, the weights from
+ * host memory, the warm-up: pool0_ready_delay_s), swaps at 10 GB/s;
+ * request a of A at T + ta (64 tokens in, oa out), b of B at T + tb (64
+ * in, 4 out). The summary and requests.csv, NULL on failure. */
+static char *run_spot(const char *dir, const char *out, int seed, double T, double ta, int oa, double tb,
+                      plot_csv *csv)
+{
+  char text[4096];
+  snprintf(text, sizeof text, "time,prompt,output\n0,64,%d\n", oa);
+  free(cs_write_file(dir, "a.csv", text));
+  free(cs_write_file(dir, "b.csv", "time,prompt,output\n0,64,4\n"));
+  snprintf(text, sizeof text,
+           "name = \"spot\";\nseed = %d;\n"
+           "model = { name = \"%s\"; precision = \"bf16\"; };\n"
+           "cluster = { pools = ( { gpu = \"h100\"; replicas = 1; models = [\"%s\", \"%s\"];\n"
+           "  interruptions_per_hour = 36.0; interruption_notice_s = 5.0; startup_s = 10.0;\n"
+           "  weights_from = \"host-memory\"; } );\n"
+           "  weight_swap = { policy = \"lru\"; load_gbs = 10.0; }; };\n"
+           "workload = { classes = (\n"
+           "  { name = \"a\"; model = \"%s\"; trace = { file = \"a.csv\"; time_column = \"time\"; "
+           "prompt_column = \"prompt\"; output_column = \"output\"; offset_s = %.9f; }; },\n"
+           "  { name = \"b\"; model = \"%s\"; trace = { file = \"b.csv\"; time_column = \"time\"; "
+           "prompt_column = \"prompt\"; output_column = \"output\"; offset_s = %.9f; }; }\n"
+           "); };\nscheduler = { stack = \"vllm-v1\"; };\noutput = { requests = true; };\n",
+           seed, names[0], names[0], names[1], names[0], T + ta, names[1], T + tb);
+  free(cs_write_file(dir, "spot.cfg", text));
+  char *js = RUN_CFG(dir, "spot.cfg", out, NULL);
+  char *path = cs_fmt("%s/%s/requests.csv", dir, out);
+  if (js && !plot_csv_load(path, csv)) {
+    CU_FAIL("requests.csv unreadable");
+    free(js);
+    js = NULL;
+  }
+  free(path);
+  return js;
+}
+
+/* Column col of requests.csv's row of class cls (NaN if none). */
+static double req_col(const plot_csv *csv, const char *cls, const char *col)
+{
+  int kc = plot_csv_col(csv, "class"), kv = plot_csv_col(csv, col);
+  for (size_t r = 0; r < csv->rows; r++) {
+    const char *c = plot_csv_at(csv, r, kc), *v = plot_csv_at(csv, r, kv);
+    if (c && v && !strcmp(c, cls)) return strtod(v, NULL);
+  }
+  return NAN;
+}
+
+/* By hand, with D the replacement's delay:
+ * (1) a (3,000 tokens out, some 20 s) at T - 10 runs on the replica
+ * holding A (both models one request: the tie goes to A, named first); b
+ * at T - 2 parks for a swap that waits for a. At T the notice: b goes
+ * elsewhere - no replica is up, it is held; a runs on for the notice and
+ * is sent away unfinished at T + 5 (held too): 2 requeued. At T + D the
+ * replacement takes B (no replica holds either model; B's demand, one
+ * arrival 8 s later, decays less): b runs there at once (TTFT D + 2 and
+ * its prefill), then a parks behind it and the replica swaps to A: one
+ * swap, A's, of swap_s(A) replica-seconds.
+ * (2) b at T - 0.5 finds the replica idle holding A: it swaps to B, and
+ * the notice at T calls the load off after 0.5 s of it (one swap counted,
+ * 0.5 replica-seconds); b is held and runs at T + D on the replacement,
+ * which takes B (a's demand is from T - 60): TTFT D + 0.5 and its prefill.
+ * Both: every request completes, 1 interruption. */
+static void test_spot_hand(void)
+{
+  unsigned failures = CU_get_number_of_failures();
+  char *dir = cs_tmpdir("multi_spot");
+  double T = 0;
+  int seed = spot_seed(&T);
+  CHECK(seed > 0, "no seed puts one interruption in [30, 600] s");
+  plot_csv csv;
+  char *js = seed > 0 ? run_spot(dir, "o1", seed, T, -10, 3000, -2, &csv) : NULL;
+  if (js) {
+    double D = SNUM(js, "pool0_ready_delay_s");
+    CHECK(SNUM(js, "spot_interruptions") == 1, "%g interruptions, expected 1", SNUM(js, "spot_interruptions"));
+    CHECK(SNUM(js, "requests_completed") == 2 && SNUM(js, "requests_rejected") == 0, "completed %g, rejected %g",
+          SNUM(js, "requests_completed"), SNUM(js, "requests_rejected"));
+    CHECK(SNUM(js, "requests_requeued") == 2, "requeued %g, by hand 2", SNUM(js, "requests_requeued"));
+    CHECK(SNUM(js, "weight_swaps") == 1 && SNUM(js, "model0_weight_swaps_in") == 1, "swaps %g, of A %g; by hand 1, 1",
+          SNUM(js, "weight_swaps"), SNUM(js, "model0_weight_swaps_in"));
+    CHECK_REL(SNUM(js, "weight_swap_time_s"), swap_s_by_hand(names[0]), 1e-9, "one swap of A");
+    double ttft_b = req_col(&csv, "b", "ttft_s");
+    printf("\n    seed %d, notice at T = %.3f s, replacement ready T + %.3f s; b's TTFT %.4f s, a's e2e %.3f s", seed,
+           T, D, ttft_b, req_col(&csv, "a", "e2e_s"));
+    CHECK(ttft_b >= D + 2 - 1e-6 && ttft_b < D + 2 + 0.1, "b's TTFT %g, by hand %g and a prefill", ttft_b, D + 2);
+    /* a: started again after b and A's load */
+    double e2e_a = req_col(&csv, "a", "e2e_s");
+    CHECK(e2e_a > 10 + D + swap_s_by_hand(names[0]), "a's end-to-end %g, at least %g", e2e_a,
+          10 + D + swap_s_by_hand(names[0]));
+    /* both served by the replacement, the second replica */
+    CHECK(req_col(&csv, "a", "replica") == 1 && req_col(&csv, "b", "replica") == 1, "replicas %g and %g, by hand 1",
+          req_col(&csv, "a", "replica"), req_col(&csv, "b", "replica"));
+    plot_csv_release(&csv);
+  }
+  free(js);
+  js = seed > 0 ? run_spot(dir, "o2", seed, T, -60, 4, -0.5, &csv) : NULL;
+  if (js) {
+    double D = SNUM(js, "pool0_ready_delay_s");
+    CHECK(SNUM(js, "spot_interruptions") == 1, "%g interruptions, expected 1", SNUM(js, "spot_interruptions"));
+    CHECK(SNUM(js, "requests_completed") == 2 && SNUM(js, "requests_rejected") == 0, "completed %g, rejected %g",
+          SNUM(js, "requests_completed"), SNUM(js, "requests_rejected"));
+    CHECK(SNUM(js, "requests_requeued") == 1, "requeued %g, by hand 1", SNUM(js, "requests_requeued"));
+    CHECK(SNUM(js, "weight_swaps") == 1 && SNUM(js, "model1_weight_swaps_in") == 1, "swaps %g, of B %g; by hand 1, 1",
+          SNUM(js, "weight_swaps"), SNUM(js, "model1_weight_swaps_in"));
+    CHECK_REL(SNUM(js, "weight_swap_time_s"), 0.5, 1e-6, "the load called off after 0.5 s");
+    double ttft_b = req_col(&csv, "b", "ttft_s");
+    CHECK(ttft_b >= D + 0.5 - 1e-6 && ttft_b < D + 0.5 + 0.1, "b's TTFT %g, by hand %g and a prefill", ttft_b,
+          D + 0.5);
+    CHECK(req_col(&csv, "a", "replica") == 0 && req_col(&csv, "b", "replica") == 1, "replicas %g and %g, by hand 0, 1",
+          req_col(&csv, "a", "replica"), req_col(&csv, "b", "replica"));
+    plot_csv_release(&csv);
+  }
+  free(js);
+  cs_cleanup_if_passed(dir, failures);
+  free(dir);
+}
+
 /* ---- 2. dedicated pools: each model as if alone ---- */
 
 static const char class_fmt[] =
@@ -357,6 +501,77 @@ static void test_conservation(void)
       CHECK(SNUM(js, "weight_swaps") == 0, "static swapped %g times", SNUM(js, "weight_swaps"));
     else
       CHECK(SNUM(js, "weight_swaps") > 0, "%s never swapped", pols[k]);
+    free(js);
+  }
+  free(cfg);
+  cs_cleanup_if_passed(dir, failures);
+  free(dir);
+}
+
+/* Three models on a spot pool of three replicas, a notice a minute per
+ * replica on average (60 an hour, 5 s of notice), under each policy, and
+ * autoscaled: every request arrives and completes or is rejected (per
+ * model too), Little's law, requests sent on by the notices, and the
+ * replicas holding each model never more than the replicas serving. */
+static void test_spot_conservation(void)
+{
+  unsigned failures = CU_get_number_of_failures();
+  char *dir = cs_tmpdir("multi_spot_load");
+  char text[8192], cls[3][1024];
+  const char *rates[3] = {"6.0", "3.0", "1.0"};
+  for (int m = 0; m < 3; m++) {
+    char nm[8];
+    snprintf(nm, sizeof nm, "c%d", m);
+    snprintf(cls[m], sizeof cls[m], class_fmt, nm, names[m], rates[m]);
+  }
+  snprintf(text, sizeof text,
+           "name = \"spot\";\nseed = 2;\nmodel = { name = \"%s\"; precision = \"bf16\"; };\n"
+           "cluster = { pools = ( { gpu = \"h100\"; replicas = 3; models = [\"%s\", \"%s\", \"%s\"];\n"
+           "  interruptions_per_hour = 60.0; interruption_notice_s = 5.0; startup_s = 5.0; warmup_s = 0.0;\n"
+           "  weights_from = \"host-memory\"; } ); };\n"
+           "workload = { classes = (\n%s,\n%s,\n%s\n); duration_s = 300.0; };\n"
+           "scheduler = { stack = \"vllm-v1\"; };\n",
+           names[0], names[0], names[1], names[2], cls[0], cls[1], cls[2]);
+  char *cfg = cs_write_file(dir, "spot.cfg", text);
+  const char *runs[][4] = {
+    {"lru", "cluster.weight_swap.policy=\"lru\"", NULL, NULL},
+    {"popularity", "cluster.weight_swap.policy=\"popularity\"", NULL, NULL},
+    {"static", "cluster.weight_swap.policy=\"static\"", NULL, NULL},
+    {"autoscaled", "cluster.weight_swap.policy=\"lru\"", "cluster.pools.[0].autoscale.policy=\"reactive\"",
+     "cluster.pools.[0].autoscale.max_replicas=6"},
+  };
+  for (int k = 0; k < 4; k++) {
+    char out[16];
+    snprintf(out, sizeof out, "o%d", k);
+    char *js = k < 3 ? RUN_CFG(dir, "spot.cfg", out, "--set", runs[k][1])
+                     : RUN_CFG(dir, "spot.cfg", out, "--set", runs[k][1], "--set", runs[k][2], "--set", runs[k][3]);
+    if (!js) continue;
+    double arrived = SNUM(js, "requests_arrived"), done = SNUM(js, "requests_completed"),
+           rej = SNUM(js, "requests_rejected"), mdone = 0, mrej = 0, held = 0;
+    for (int m = 0; m < 3; m++) {
+      char key[64];
+      snprintf(key, sizeof key, "model%d_completed", m);
+      mdone += SNUM(js, key);
+      snprintf(key, sizeof key, "model%d_rejected", m);
+      mrej += SNUM(js, key);
+      snprintf(key, sizeof key, "model%d_replicas_mean", m);
+      held += SNUM(js, key);
+    }
+    printf("\n    %s: %g interruptions, %g requeued, %g swaps, %g completed + %g rejected of %g", runs[k][0],
+           SNUM(js, "spot_interruptions"), SNUM(js, "requests_requeued"), SNUM(js, "weight_swaps"), done, rej, arrived);
+    CHECK(arrived > 2000 && done + rej == arrived, "%s: %g arrived, %g completed + %g rejected", runs[k][0], arrived,
+          done, rej);
+    CHECK(mdone == done && mrej == rej, "%s: per model %g + %g against %g + %g", runs[k][0], mdone, mrej, done, rej);
+    CHECK_REL(SNUM(js, "requests_in_system_mean"),
+              SNUM(js, "arrival_rate_per_s") * SNUM(js, "time_in_system_mean_s"), 1e-9, runs[k][0]);
+    CHECK(SNUM(js, "spot_interruptions") >= 5 && SNUM(js, "requests_requeued") > 0, "%s: %g interruptions, %g requeued",
+          runs[k][0], SNUM(js, "spot_interruptions"), SNUM(js, "requests_requeued"));
+    CHECK(held <= SNUM(js, "replicas_mean") + 1e-9, "%s: holders %g over %g replicas serving", runs[k][0], held,
+          SNUM(js, "replicas_mean"));
+    if (k == 2)
+      CHECK(SNUM(js, "weight_swaps") == 0, "static swapped %g times", SNUM(js, "weight_swaps"));
+    else
+      CHECK(SNUM(js, "weight_swaps") > 0, "%s never swapped", runs[k][0]);
     free(js);
   }
   free(cfg);
@@ -511,9 +726,11 @@ int main(int argc, char **argv)
     {"lru_hand", test_lru_hand},
     {"holders_take_turns", test_holders_take_turns},
     {"host_tier_swaps", test_host_tier_swaps},
+    {"spot_hand", test_spot_hand},
     {"dedicated_alone", test_dedicated_alone},
     {"conservation", test_conservation},
     {"conservation_routers", test_conservation_routers},
+    {"spot_conservation", test_spot_conservation},
     {"saturation_per_model", test_saturation_per_model},
     {"autoscale", test_autoscale},
     {NULL, NULL},
