@@ -187,13 +187,12 @@ void srv_models_place(srv_params *p, sim_check *ck)
     if (pl->interruptions_per_hour > 0)
       sim_check_fail(ck, key, "several models in a pool that runs on spot capacity (not modelled: expected one "
                      "model per spot pool, or interruptions_per_hour = 0)");
-    if (pl->role != SRV_ROLE_BOTH)
-      sim_check_fail(ck, key, "several models in a %s pool (not modelled: expected role \"both\")",
-                     srv_role_names[pl->role]);
     place(p, pl);
     for (int j = 0; j < p->nmodels; j++)
       if (pl->place[j] > 0) held |= 1u << j;
   }
+  /* disaggregated: a decode pool for each model (serving_models_pd.c) */
+  srv_models_pd_check(p, ck);
   if (p->swapping && spec_on(&p->spec))
     sim_check_fail(ck, "speculative.method", "with pools holding several models (not modelled: expected "
                    "\"none\", or one model per pool)");
@@ -241,17 +240,10 @@ void srv_lora_prepare(srv_params *p, sim_check *ck)
                      : pl->sp && !strncmp(pl->sp->name, "sglang", 6) ? 8 : 1;
   }
   if (p->lora_total == 0) return;
-  for (int i = 0; i < p->npools; i++) {
-    const srv_pool_cfg *pl = &p->pools[i];
-    snprintf(key, sizeof key, "cluster.pools.[%d]", i);
-    /* static and dynamic batches skip a request whose adapter would exceed
-     * max_loras as continuous batching does; the prefix cache's tiers key
-     * blocks by adapter. A prefill pool's adapter would have to reach the
-     * decode pool with the KV: not modelled. */
-    if (pl->role != SRV_ROLE_BOTH)
-      sim_check_fail(ck, key, "LoRA adapters with role \"%s\" (not modelled: expected \"both\")",
-                     srv_role_names[pl->role]);
-  }
+  /* static and dynamic batches skip a request whose adapter would exceed
+   * max_loras as continuous batching does; the prefix cache's tiers key
+   * blocks by adapter; with roles prefill and decode the adapter travels
+   * with the request and loads on both sides (serving_pd.c). */
   if (spec_on(&p->spec))
     sim_check_fail(ck, "speculative.method", "with LoRA adapters (not modelled: expected \"none\")");
 }
