@@ -10,7 +10,9 @@
  * a scan of every replica. A replica swaps when it has nothing left of its current model:
  * its weights load for the model's swap time (the replica blocked), its KV
  * and prefix caches start empty, and the requests parked for that model
- * join its queue. Books per model: latency quantiles, SLO, holders, swaps.
+ * join its queue. Disaggregated, a decode replica is instead claimed for a
+ * model (serving_models_pd.c) and loads it once empty. Books per model:
+ * latency quantiles, SLO, holders, swaps.
  *
  * Each replica is an LRU slot: with requests far apart, R replicas of one
  * pool under lru behave as an R-entry LRU cache of models (the tests hold

@@ -7,7 +7,8 @@
  * transfers, the KV bytes of each model); conservation and Little's law
  * under load with swaps on both sides, LoRA and clients' time-outs, and
  * the KV moved equal to each model's bytes per token x prompt x its
- * completed requests; LoRA adapters loaded on both sides, each once. The
+ * completed requests; LoRA adapters loaded on both sides, each once; a
+ * model's prefilled requests waiting behind none of another model's. The
  * bad combinations are tests/badconfig/pd_models_*.cfg. */
 #include <CUnit/CUnit.h>
 #include <math.h>
@@ -332,12 +333,70 @@ static void test_lora_both_sides(void)
   free(dir);
 }
 
+/* ---- 4. a model's line does not wait behind another's ---- */
+
+/* Dedicated pools per model and role; A's decode replica holds 256
+ * blocks of 16 tokens (two of A's requests at most): A's prefilled
+ * requests queue for it. B's decode replica has room: B's requests wait
+ * behind no A request, so B's latencies are exactly those of the same
+ * fleet without class a (its arrivals and sizes are its own streams). */
+static const char hol_fmt[] =
+  "name = \"hol\";\nseed = 4;\n"
+  "model = { name = \"llama3.1-8b\"; precision = \"bf16\"; max_context = 2048; };\n"
+  "cluster = {\n"
+  "  pools = ( { gpu = \"h100\"; replicas = 1; role = \"prefill\"; models = [\"llama3.1-8b\"]; },\n"
+  "            { gpu = \"h100\"; replicas = 1; role = \"decode\"; models = [\"llama3.1-8b\"]; num_gpu_blocks = 256; },\n"
+  "            { gpu = \"h100\"; replicas = 1; role = \"prefill\"; models = [\"qwen3-8b\"]; },\n"
+  "            { gpu = \"h100\"; replicas = 1; role = \"decode\"; models = [\"qwen3-8b\"]; } );\n"
+  "  kv_transfer_link = \"ib-ndr\";\n"
+  "};\n"
+  "workload = { classes = (\n%s"
+  "  { name = \"b\"; model = \"qwen3-8b\"; arrivals = { rate = 2.0; }; prompt_tokens = { dist = \"fixed\"; value = 1024; };"
+  " output_tokens = { dist = \"uniform\"; min = 64; max = 512; }; }\n"
+  "); duration_s = 200.0; };\n"
+  "scheduler = { policy = \"continuous\"; step_overhead_s = 0.0005; };\n";
+
+static void test_no_head_of_line(void)
+{
+  unsigned f0 = CU_get_number_of_failures();
+  char *dir = cs_tmpdir("mmpd_hol");
+  char text[8192];
+  snprintf(text, sizeof text, hol_fmt,
+           "  { name = \"a\"; model = \"llama3.1-8b\"; arrivals = { rate = 4.0; }; prompt_tokens = { dist = \"fixed\"; "
+           "value = 1024; }; output_tokens = { dist = \"uniform\"; min = 64; max = 512; }; },\n");
+  free(cs_write_file(dir, "both.cfg", text));
+  snprintf(text, sizeof text, hol_fmt, "");
+  free(cs_write_file(dir, "alone.cfg", text));
+  char *both = RUN_CFG(dir, "both.cfg", "both", NULL), *alone = RUN_CFG(dir, "alone.cfg", "alone", NULL);
+  if (both && alone) {
+    /* A queues: its waits for a decode replica are long */
+    CHECK(SNUM(both, "kv_transfer_wait_p99_s") > 1, "wait p99 %g s: A's decode side is not full",
+          SNUM(both, "kv_transfer_wait_p99_s"));
+    static const char *const keys[] = {"completed", "ttft_p99_s", "tpot_p99_s", "e2e_p99_s"};
+    for (int k = 0; k < 4; k++) {
+      char key[64];
+      snprintf(key, sizeof key, "model1_%s", keys[k]);
+      /* alone, qwen3-8b is model 1 too: llama3.1-8b (model.name) is model 0 */
+      double b = SNUM(both, key), want = SNUM(alone, key);
+      CHECK(b == want, "%s: %.12g with A, %.12g without", key, b, want);
+    }
+    printf("\n    B's e2e p99 %.6f s with A queueing (A's wait p99 %.3f s)", SNUM(both, "model1_e2e_p99_s"),
+           SNUM(both, "kv_transfer_wait_p99_s"));
+  }
+  free(both);
+  free(alone);
+  printf("\n");
+  cs_cleanup_if_passed(dir, f0);
+  free(dir);
+}
+
 int main(int argc, char **argv)
 {
   static const cs_test tests[] = {
     {"by_hand", test_by_hand},
     {"conservation", test_conservation},
     {"lora_both_sides", test_lora_both_sides},
+    {"no_head_of_line", test_no_head_of_line},
     {NULL, NULL},
   };
   int rc = cs_run_suite_filtered("multi_model_pd", tests, argc, argv);
