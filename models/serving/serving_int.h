@@ -63,9 +63,10 @@ typedef struct srv_pd srv_pd;
  * with srv_pd_release. */
 void srv_pd_init(srv_sim *s);
 void srv_pd_release(srv_sim *s);
-/* Time (s) to move `tokens` tokens of KV from a replica of pool
- * from_pool to one of to_pool; *bytes (if not NULL): the KV's size. */
-double srv_pd_transfer_s(const srv_params *p, int from_pool, int to_pool, int64_t tokens, double *bytes);
+/* Time (s) to move `tokens` tokens of model j's KV from a replica of
+ * pool from_pool to one of to_pool (both hold j); *bytes (if not NULL):
+ * the KV's size. */
+double srv_pd_transfer_s(const srv_params *p, int from_pool, int to_pool, int j, int64_t tokens, double *bytes);
 /* The summary's kv_transfer_* keys (only when disaggregated). */
 void srv_pd_report(srv_sim *s, sim_report *rep);
 
@@ -125,6 +126,24 @@ void srv_models_notice(srv_sim *s, int k);
 int64_t srv_models_parked(const srv_sim *s);
 /* Start of the measured window. */
 void srv_models_warmup(srv_sim *s, sim_time now);
+/* Disaggregated (serving_models_pd.c): the model replica r holds or is
+ * claimed for (its tail; 0 with one model); whether it holds it ready
+ * (loaded, nothing parked); the replica the swap policy would give model
+ * j within the pools of mask (-1: none; idle_only: nothing sent to it);
+ * decode replica r is to load model j once it is empty. */
+int srv_models_tail(const srv_sim *s, int r);
+bool srv_models_ready(const srv_sim *s, int r);
+int srv_models_victim(srv_sim *s, int j, uint32_t mask, bool idle_only);
+void srv_models_claim(srv_sim *s, int r, int j);
+/* Disaggregated, several models (serving_models_pd.c): the decode replica
+ * for prefilled q - one up holding q's model, least loaded, with room for
+ * its KV and (LoRA) its adapter - or -1; *never: no decode replica of a
+ * pool listing its model could ever take it. Finding none, it may claim a
+ * decode replica by the swap policy (it loads q's model when empty). */
+int srv_models_pd_decode(srv_sim *s, const srv_req *q, bool *never);
+/* Prepare: what several models or LoRA adapters with roles prefill and
+ * decode need (a decode pool holding each class's model). */
+void srv_models_pd_check(srv_params *p, sim_check *ck);
 
 /* ---- conversations and system prompts (serving_session.c) ---- */
 

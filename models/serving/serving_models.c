@@ -10,7 +10,9 @@
  * a scan of every replica. A replica swaps when it has nothing left of its current model:
  * its weights load for the model's swap time (the replica blocked), its KV
  * and prefix caches start empty, and the requests parked for that model
- * join its queue. Books per model: latency quantiles, SLO, holders, swaps.
+ * join its queue. Disaggregated, a decode replica is instead claimed for a
+ * model (serving_models_pd.c) and loads it once empty. Books per model:
+ * latency quantiles, SLO, holders, swaps.
  *
  * Replicas come and go in autoscaled and spot pools: one that starts takes
  * the model of the highest demand per holder; one drained, or given its
@@ -521,10 +523,13 @@ static void advance(srv_sim *s, int r)
   srv_models *mm = s->mm;
   mm_rep *mr = &mm->rep[r];
   srv_replica *rep = &s->reps[r];
-  if (mr->loading || !mr->parked.head) return;
-  int j = model_of(s, mr->parked.head);
+  if (mr->loading) return;
+  /* a decode replica claimed for another model (srv_models_claim) has
+   * nothing parked: it loads its tail */
+  if (!mr->parked.head && mr->tail == mr->cur) return;
+  int j = mr->parked.head ? model_of(s, mr->parked.head) : mr->tail;
   if (j != mr->cur) {
-    if (srv_replica_in_system(rep) > 0 || rep->busy) return;
+    if (srv_replica_in_system(rep) > 0 || rep->busy || rep->nincoming > 0) return;
     sim_time now = sim_now(s->eng);
     const srv_pool_cfg *pl = &s->p->pools[rep->pool];
     set_holders(s, mr->cur, -1);
@@ -580,8 +585,9 @@ static void on_loaded(sim_engine *eng, void *ctx, uint64_t arg)
   const srv_pool_cfg *pl = &s->p->pools[s->reps[r].pool];
   set_kv_cap(s, s->reps[r].pool, (double)pl->var[mr->cur].kv_blocks);
   srv_replica_set_model(&s->reps[r], &pl->var[mr->cur]);
-  if (!mr->parked.head) return;
   advance(s, r);
+  /* disaggregated: prefilled requests may wait for this model */
+  if (s->pd) srv_pd_room(s);
 }
 
 bool srv_models_park(srv_sim *s, srv_req *q, int r)
@@ -619,10 +625,39 @@ void srv_models_unpark(srv_sim *s, srv_req *q)
 
 void srv_models_idle(srv_sim *s, srv_replica *r)
 {
-  if (s->mm && s->mm->rep[r->index].parked.head) advance(s, r->index);
+  if (!s->mm) return;
+  const mm_rep *mr = &s->mm->rep[r->index];
+  if (mr->parked.head || mr->tail != mr->cur) advance(s, r->index);
 }
 
 int64_t srv_models_parked(const srv_sim *s) { return s->mm ? s->mm->nparked : 0; }
+
+/* ---- disaggregation (serving_models_pd.c) ---- */
+
+int srv_models_tail(const srv_sim *s, int r) { return s->mm ? s->mm->rep[r].tail : 0; }
+
+bool srv_models_ready(const srv_sim *s, int r)
+{
+  if (!s->mm) return true;
+  const mm_rep *mr = &s->mm->rep[r];
+  return !mr->loading && mr->tail == mr->cur && !mr->parked.head;
+}
+
+int srv_models_victim(srv_sim *s, int j, uint32_t mask, bool idle_only)
+{
+  if (!s->mm || !s->mm->grp) return -1;
+  return victim(s, j, mask, idle_only);
+}
+
+void srv_models_claim(srv_sim *s, int r, int j)
+{
+  mm_rep *mr = &s->mm->rep[r];
+  if (mr->parked.head) return;  /* a "both" replica's prompts come first */
+  mr->last_use = sim_now(s->eng);
+  set_tail(s, mr, j);
+  refresh(s, r);
+  advance(s, r);
+}
 
 /* ---- autoscaled swapping pools ---- */
 

@@ -179,17 +179,16 @@ void srv_models_place(srv_params *p, sim_check *ck)
       if (pl->replicas > 0 || srv_pool_elastic(pl)) held |= pl->model_mask;
       continue;
     }
-    snprintf(key, sizeof key, "cluster.pools.[%d].models", i);
     /* an autoscaled or spot pool's new replica takes the model of the
      * highest demand per holder, a drained one or one given its spot notice
-     * sends its parked requests on (serving_models.c) */
-    if (pl->role != SRV_ROLE_BOTH)
-      sim_check_fail(ck, key, "several models in a %s pool (not modelled: expected role \"both\")",
-                     srv_role_names[pl->role]);
+     * sends its parked requests on (serving_models.c); prefill and decode
+     * pools place each model's requests on its holders (serving_models_pd.c) */
     place(p, pl);
     for (int j = 0; j < p->nmodels; j++)
       if (pl->place[j] > 0) held |= 1u << j;
   }
+  /* disaggregated: a decode pool for each model (serving_models_pd.c) */
+  srv_models_pd_check(p, ck);
   if (p->swapping && spec_on(&p->spec))
     sim_check_fail(ck, "speculative.method", "with pools holding several models (not modelled: expected "
                    "\"none\", or one model per pool)");
@@ -236,16 +235,12 @@ void srv_lora_prepare(srv_params *p, sim_check *ck)
                      : pl->sp && !strncmp(pl->sp->name, "sglang", 6) ? 8 : 1;
   }
   if (p->lora_total == 0) return;
+  /* static and dynamic batches skip a request whose adapter would exceed
+   * max_loras as continuous batching does; the prefix cache's tiers key
+   * blocks by adapter; with roles prefill and decode the adapter travels
+   * with the request and loads on both sides (serving_pd.c). */
   for (int i = 0; i < p->npools; i++) {
     const srv_pool_cfg *pl = &p->pools[i];
-    snprintf(key, sizeof key, "cluster.pools.[%d]", i);
-    /* static and dynamic batches skip a request whose adapter would exceed
-     * max_loras as continuous batching does; the prefix cache's tiers key
-     * blocks by adapter. A prefill pool's adapter would have to reach the
-     * decode pool with the KV: not modelled. */
-    if (pl->role != SRV_ROLE_BOTH)
-      sim_check_fail(ck, key, "LoRA adapters with role \"%s\" (not modelled: expected \"both\")",
-                     srv_role_names[pl->role]);
     /* vLLM's fused MoE LoRA refuses expert parallelism ("EP support for
      * Fused MoE LoRA is not implemented yet", vllm/lora/layers/fused_moe.py) */
     int64_t ep = pl->ep > 0 ? pl->ep : pl->dp_attention > 1 ? pl->tp * pl->dp_attention : 1;

@@ -13,10 +13,16 @@
  * prefill side's, which frees them once they are read).
  *
  * Waiting for a decode replica is first come, first served (the oldest
- * prefilled request first, none overtaking: as vLLM admits); the decode
- * replica is the least loaded that can take it, load being the share of
- * its KV blocks in use or reserved (then fewer sequences, then the lower
- * index). Back-pressure: while every decode replica is full, prefilled
+ * prefilled request first, none overtaking within its model: as vLLM
+ * admits); the decode replica is the least loaded holding the request's
+ * model that can take it, load being the share of its KV blocks in use or
+ * reserved (then fewer sequences, then the lower index). With several
+ * models (serving_models_pd.c) a request waits only behind requests of
+ * its own model; the KV moved is its model's. With LoRA, the decode
+ * replica takes a slot for the request's adapter when it reserves the
+ * KV's blocks (loading the adapter over its host link in its next step
+ * if not resident), so the transfers on their way never exceed its
+ * max_loras. Back-pressure: while every decode replica is full, prefilled
  * requests keep their prefill blocks, and the prefill replicas admit less.
  *
  * The transfer: the prompt's KV (q->target tokens) from the prefill
@@ -39,6 +45,7 @@
 #include <stdlib.h>
 
 #include "models/serving/serving_int.h"
+#include "models/serving/serving_lora.h"
 #include "sim/util.h"
 
 struct srv_pd {
@@ -75,14 +82,16 @@ void srv_pd_release(srv_sim *s)
 
 /* ---- the transfer ---- */
 
-double srv_pd_transfer_s(const srv_params *p, int from_pool, int to_pool, int64_t tokens, double *bytes)
+double srv_pd_transfer_s(const srv_params *p, int from_pool, int to_pool, int j, int64_t tokens, double *bytes)
 {
   const srv_pool_cfg *a = &p->pools[from_pool], *b = &p->pools[to_pool];
   const net_link *link = p->kv_link ? p->kv_link : a->net;
-  double send = kv_bytes_per_token_gpu(&a->lr) * (double)tokens;
-  double recv = kv_bytes_per_token_gpu(&b->lr) * (double)tokens;
+  /* model j's layout on each side (a pool's var[j]: j as it holds it) */
+  const llm_replica *la = &a->var[j].lr, *lb = &b->var[j].lr;
+  double send = kv_bytes_per_token_gpu(la) * (double)tokens;
+  double recv = kv_bytes_per_token_gpu(lb) * (double)tokens;
   /* the KV itself, counted once (replicated KV heads are not sent twice) */
-  if (bytes) *bytes = llm_kv_bytes_per_token(p->m, a->lr.kv_bytes) * (double)tokens;
+  if (bytes) *bytes = llm_kv_bytes_per_token(p->models[j], la->kv_bytes) * (double)tokens;
   return net_alpha_s(link) + (send > recv ? send : recv) / net_bw(link);
 }
 
@@ -124,21 +133,16 @@ static void pending_push(srv_sim *s, srv_req *q, bool front)
   s->host.pd_pending++;
 }
 
-static srv_req *pending_pop(srv_sim *s)
-{
-  srv_fifo *f = &s->pd->pending;
-  srv_req *q = f->head;
-  f->head = q->next;
-  if (!f->head) f->tail = NULL;
-  q->next = NULL;
-  s->host.pd_pending--;
-  return q;
-}
+static inline int model_of(const srv_sim *s, const srv_req *q) { return s->p->classes[q->cls].model_idx; }
 
-/* r lost a request it counted: a draining replica with nothing left stops. */
+/* r lost a request it counted: a draining replica with nothing left
+ * stops; one emptied for a swap (requests parked, a decode replica
+ * claimed for another model) loads it. */
 static void maybe_idle(srv_sim *s, srv_replica *r)
 {
-  if (s->elastic && !r->busy) srv_scale_idle(s, r);
+  if (r->busy) return;
+  if (s->elastic) srv_scale_idle(s, r);
+  if (s->mm) srv_models_idle(s, r);
 }
 
 static void on_landed(sim_engine *eng, void *ctx, uint64_t arg)
@@ -152,7 +156,7 @@ static void on_landed(sim_engine *eng, void *ctx, uint64_t arg)
   srv_replica *from = &s->reps[q->replica], *to = &s->reps[q->pd_dst];
   if (q->measured) {
     double bytes;
-    srv_pd_transfer_s(s->p, from->pool, to->pool, q->target, &bytes);
+    srv_pd_transfer_s(s->p, from->pool, to->pool, model_of(s, q), q->target, &bytes);
     double t = sim_time_to_s(now - q->pd_start), w = sim_time_to_s(q->pd_start - q->pd_ready);
     sim_quantiles_add(&pd->time, t);
     sim_quantiles_add(&pd->wait, w);
@@ -163,6 +167,8 @@ static void on_landed(sim_engine *eng, void *ctx, uint64_t arg)
   }
   srv_replica_sent(from, q);
   maybe_idle(s, from);
+  /* its adapter's slot, held since the reservation, passes to its seat */
+  if (to->lora) srv_lora_leave(to->lora, q->adapter);
   srv_replica_land(to, q);
 }
 
@@ -173,10 +179,14 @@ static void start(srv_sim *s, srv_req *q, int d)
   sim_time now = sim_now(s->eng);
   srv_replica *from = &s->reps[q->replica], *to = &s->reps[d];
   srv_replica_reserve(to, q);
+  /* LoRA: the decode replica takes the adapter's slot now (loading it over
+   * its host link in its next step if it is not resident), so that the
+   * transfers on their way never exceed its max_loras */
+  if (to->lora) srv_lora_join(to->lora, q->adapter, now, !sim_in_warmup(s->eng));
   q->pd_dst = d;
   q->pd_start = now;
   q->state = SRV_XFER;
-  double dur = srv_pd_transfer_s(s->p, from->pool, to->pool, q->target, NULL);
+  double dur = srv_pd_transfer_s(s->p, from->pool, to->pool, model_of(s, q), q->target, NULL);
   sim_time at = now;
   if (pd->nic_free[from->index] > at) at = pd->nic_free[from->index];
   if (pd->nic_free[d] > at) at = pd->nic_free[d];
@@ -186,42 +196,54 @@ static void start(srv_sim *s, srv_req *q, int d)
   q->pd_ev = sim_schedule_at(s->eng, at, on_landed, s, (uint64_t)(uintptr_t)q);
 }
 
+/* Take q out of the waiting line (prev: the one before it, NULL: q is first). */
+static void pending_unlink(srv_sim *s, srv_req *prev, srv_req *q)
+{
+  srv_fifo *f = &s->pd->pending;
+  if (prev)
+    prev->next = q->next;
+  else
+    f->head = q->next;
+  if (f->tail == q) f->tail = prev;
+  q->next = NULL;
+  s->host.pd_pending--;
+}
+
 void srv_pd_room(srv_sim *s)
 {
   srv_pd *pd = s->pd;
   if (!pd) return;
-  while (pd->pending.head) {
-    srv_req *q = pd->pending.head;
-    int best = -1;
-    bool never = true;
-    double best_load = 0;
-    int64_t best_seqs = 0;
-    for (int k = 0; k < s->nreps; k++) {
-      srv_replica *r = &s->reps[k];
-      if (r->role == SRV_ROLE_PREFILL) continue;
-      kv_admit a = srv_replica_can_take(r, q);
-      if (a != KV_ADMIT_NEVER) never = false;
-      if (a != KV_ADMIT_OK || s->view[k].down) continue;
-      double load = kv_used_fraction(&r->kv);
-      int64_t seqs = r->nrun + r->nincoming;
-      if (best < 0 || load < best_load || (load == best_load && seqs < best_seqs)) {
-        best = k;
-        best_load = load;
-        best_seqs = seqs;
-      }
+  /* first come, first served within a model: a request none of its
+   * model's decode replicas can take holds back the later ones of that
+   * model only (with one model, the line stops there) */
+  uint32_t blocked = 0, all = 0;
+  for (int j = 0; j < s->p->nmodels; j++) all |= 1u << j;
+  srv_req *prev = NULL;
+  /* after a request leaves the line, from its head again: what that set
+   * off (a replica stopping, a swap) may have changed the line */
+  for (srv_req *q = pd->pending.head; q && blocked != all; q = prev ? prev->next : pd->pending.head) {
+    int j = model_of(s, q);
+    if (blocked >> j & 1) {
+      prev = q;
+      continue;
     }
-    if (best >= 0) {
-      pending_pop(s);
-      start(s, q, best);
+    bool never;
+    int d = srv_models_pd_decode(s, q, &never);
+    if (d >= 0) {
+      pending_unlink(s, prev, q);
+      start(s, q, d);
+      prev = NULL;
     } else if (never) {
       /* no decode replica could ever hold it */
-      pending_pop(s);
+      pending_unlink(s, prev, q);
       srv_replica *from = &s->reps[q->replica];
       srv_replica_sent(from, q);
       srv_request_rejected(s, q, "larger than the decode KV cache");
       maybe_idle(s, from);
+      prev = NULL;
     } else {
-      break;
+      blocked |= 1u << j;
+      prev = q;
     }
   }
 }
@@ -251,6 +273,7 @@ static void call_off(srv_sim *s, srv_req *q)
     q->pd_ev = 0;
     fly_remove(pd, q);
     srv_replica *to = &s->reps[q->pd_dst];
+    if (to->lora) srv_lora_leave(to->lora, q->adapter);
     srv_replica_unreserve(to, q);
     q->pd_dst = -1;
     maybe_idle(s, to);
