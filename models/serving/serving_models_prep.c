@@ -194,9 +194,6 @@ void srv_models_place(srv_params *p, sim_check *ck)
     for (int j = 0; j < p->nmodels; j++)
       if (pl->place[j] > 0) held |= 1u << j;
   }
-  if (p->swapping && spec_on(&p->spec))
-    sim_check_fail(ck, "speculative.method", "with pools holding several models (not modelled: expected "
-                   "\"none\", or one model per pool)");
   if (p->swap.policy != SRV_SWAP_STATIC) return;
   /* static: a model no replica starts with is never served */
   for (int i = 0; i < p->nclasses; i++) {
@@ -252,8 +249,6 @@ void srv_lora_prepare(srv_params *p, sim_check *ck)
       sim_check_fail(ck, key, "LoRA adapters with role \"%s\" (not modelled: expected \"both\")",
                      srv_role_names[pl->role]);
   }
-  if (spec_on(&p->spec))
-    sim_check_fail(ck, "speculative.method", "with LoRA adapters (not modelled: expected \"none\")");
 }
 
 /* ---- the saturation probe of a pool holding several models ---- */
@@ -296,6 +291,7 @@ void srv_models_saturation(const srv_params *p, int pool, srv_saturation *out)
     cp->model_context[0] = p->model_context[j];
     cp->m = p->models[j];
     cp->context = p->model_context[j];
+    cp->spec.of[0] = p->spec.of[j];
     srv_pool_cfg *q = &cp->pools[pool];
     q->lr = pl->var[j].lr;
     q->kv_blocks = pl->var[j].kv_blocks;
