@@ -1404,19 +1404,23 @@ static void serving_prepare(void *params, const sim_setup *su, sim_check *ck)
   if (p->spec.any) {
     for (int i = 0; i < p->npools; i++) {
       const srv_sched_cfg *sc = &p->pools[i].sched;
-      /* only pools holding a model that speculates */
-      bool holds = false;
-      for (int j = 0; j < p->nmodels; j++)
-        if ((p->pools[i].model_mask >> j & 1) && spec_on(&p->spec.of[j])) holds = true;
-      if (!holds) continue;
+      /* only pools holding a model that speculates; reported at the
+       * method that makes it speculate */
+      int holds = -1;
+      for (int j = 0; j < p->nmodels && holds < 0; j++)
+        if ((p->pools[i].model_mask >> j & 1) && spec_on(&p->spec.of[j])) holds = j;
+      if (holds < 0) continue;
+      char mkey[64] = "speculative.method";
+      if (p->spec.of[holds].entry >= 0 && p->spec.models[p->spec.of[holds].entry].has_method)
+        snprintf(mkey, sizeof mkey, "speculative.models.[%d].method", p->spec.of[holds].entry);
       if (sc->policy == SRV_STATIC || sc->policy == SRV_DYNAMIC) {
-        sim_check_fail(ck, "speculative.method", "with a %s batch (expected the continuous or chunked-prefill "
+        sim_check_fail(ck, mkey, "with a %s batch (expected the continuous or chunked-prefill "
                        "policy: speculation verifies draft tokens step by step)",
                        sc->policy == SRV_STATIC ? "static" : "dynamic");
         return;
       }
       if (sc->num_scheduler_steps > 1) {
-        sim_check_fail(ck, "speculative.method", "with scheduler.num_scheduler_steps = %lld (expected 1: vLLM "
+        sim_check_fail(ck, mkey, "with scheduler.num_scheduler_steps = %lld (expected 1: vLLM "
                        "does not run multi-step scheduling with speculative decoding)",
                        (long long)sc->num_scheduler_steps);
         return;

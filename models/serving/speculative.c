@@ -1,6 +1,7 @@
 /* models/serving/speculative.c: the `speculative` section's keys and
- * checks, each pool's drafter, the cost of drafting a step (see
- * speculative.h for the model). Owns nothing at run time: the scheduler
+ * checks, each model's effective setting (the section's keys, an entry of
+ * speculative.models over them), each pool's drafter per model, the cost
+ * of drafting a step (see speculative.h for the model). Owns nothing at run time: the scheduler
  * keeps the counts, the simulation the random stream.
  *
  * Drafters' costs, and their sources:
@@ -190,11 +191,13 @@ void spec_section_prepare(spec_section *s, const sim_catalogs *cats, const llm_a
     int i = entry[j];
     if (i < 0) {
       *c = s->all;
+      c->entry = -1;
       c->draft = NULL;
       if (c->method == SPEC_NONE) continue;
       if (top_draft_ok) spec_resolve(c, "speculative", cats, models[j], ck);
     } else {
       merge(c, &s->all, &s->models[i]);
+      c->entry = i;
       c->draft = NULL;
       if (c->method == SPEC_NONE) {
         /* off for this model: the section's keys serve the others */

@@ -70,6 +70,7 @@ typedef struct {
   const llm_arch *draft;                     /* method draft: the catalog's model */
   double cum[SPEC_MAX_TOKENS + 1];           /* cum[i] = P(the first i drafts all accepted) = prod_{j<=i} a_j; cum[0] = 1 */
   double expected_tokens;                    /* E tokens per step at d = k: sum_{i=0..k} cum[i] */
+  int entry;                                 /* spec_section.of[j]: its entry of `models`, -1 the section's */
 } spec_cfg;
 
 /* The `speculative` section: its own keys (every model's), the entries
