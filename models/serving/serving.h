@@ -174,6 +174,7 @@ typedef struct {
   double swap_s;
   int64_t tier_host_blocks, tier_ssd_blocks;  /* its prefix cache's lower tiers, in its blocks */
   double tier_block_bytes;
+  spec_pool spec;                   /* its drafter (its speculation on; weights_gib and swap_s count it) */
 } srv_pool_model;
 
 /* Where a new replica's weights come from (its load bandwidth's default). */
@@ -229,7 +230,7 @@ typedef struct {
   const stack_profile *sp;          /* its stack */
   srv_sched_cfg sched;              /* its effective scheduler settings */
   double frontend_s;                /* front-end time added to its requests' TTFT and end-to-end latency */
-  spec_pool spec;                   /* its drafter (speculative decoding on) */
+  spec_pool spec;                   /* its first model's drafter (var[j].spec: each model's) */
   uint32_t model_mask;              /* the models it may hold (bit j: srv_params.models[j]) */
   int first_model;                  /* the first of them: lr, kv_blocks, weights_gib are its */
   srv_pool_model var[SRV_MAX_MODELS]; /* each model it may hold, as it holds it */
@@ -272,7 +273,7 @@ typedef struct {
   struct { double usd_per_gpu_hour, usd_per_kwh, pue, amortization_years; } cost;
   struct { double ttft_s, tpot_s, e2e_s, percentile; } slo;
   struct { double interval_s; bool requests; } output;
-  spec_cfg spec;                    /* speculative decoding (speculative.h) */
+  spec_section spec;                /* speculative decoding (speculative.h): spec.of[j] is models[j]'s */
   /* prepared */
   const llm_arch *m;                /* models[0] */
   int64_t context;                  /* max tokens of a request (prompt + output), of m */
@@ -288,6 +289,8 @@ typedef struct {
   const net_link *kv_link;          /* the KV transfer link (NULL: each prefill pool's net) */
   bool probe;                       /* a saturation probe's copy (serving_capacity.c): no arrivals of its own */
 } srv_params;
+
+_Static_assert((int)SRV_MAX_MODELS <= (int)SPEC_MAX_MODELS, "speculative.h: a setting per model served");
 
 extern const sim_component_type serving_component;
 

@@ -215,6 +215,14 @@ static void make_key(const srv_params *p, int pool, keybuf *k)
   put_f(k, r->attn_bytes_per_s);
   put_i(k, pl->kv_blocks);
   put_i(k, p->context);
+  /* the speculation of the model it probes: method, k, acceptance, drafter */
+  const spec_cfg *spc = &p->spec.of[pl->first_model];
+  put_i(k, spc->method);
+  if (spec_on(spc)) {
+    put_i(k, spc->k);
+    for (int64_t i = 0; i <= spc->k; i++) put_f(k, spc->cum[i]);
+    put_s(k, spc->draft ? spc->draft->name : "");
+  }
   const srv_sched_cfg *sc = &pl->sched;
   put_i(k, sc->batched_tokens);
   const int64_t si[] = {sc->policy, sc->max_num_seqs, sc->max_batched_tokens,

@@ -690,7 +690,7 @@ static void check_class(srv_class_cfg *c, const char *at, sim_check *ck)
 static void serving_check(const void *params, sim_check *ck)
 {
   srv_params *p = (srv_params *)params; /* completes derived fields of its own params */
-  spec_check(&p->spec, "speculative", ck);
+  spec_section_check(&p->spec, ck);
   if (p->npools == 0) sim_check_fail(ck, "cluster.pools", "at least one pool: ( { gpu = \"a100-80gb\"; replicas = 4; } )");
   if (p->wl.nlisted > 0) {
     /* class keys written in workload itself would be silently unused */
@@ -905,15 +905,18 @@ static bool prepare_pool_model(srv_params *p, int i, int j, const sim_setup *su,
     seqs = b;
     step_tokens = b * (double)context;
   }
-  bool spec = spec_on(&p->spec);
+  /* model j's speculation (the section's, or its entry's) */
+  const spec_cfg *spc = &p->spec.of[j];
+  bool spec = spec_on(spc);
+  pl->spec = (spec_pool){0};
   if (spec) {
     /* a verification step: k + 1 tokens and rows of logits per sequence;
      * the drafter's weights and KV (per token, beside the target's) */
     snprintf(key, sizeof key, "cluster.pools.[%d]", i);
-    if (!spec_pool_prepare(&p->spec, &pl->spec, &pl->lr, pl->sp, sc->has_step_overhead_s ? sc->step_overhead_s : -1,
+    if (!spec_pool_prepare(spc, &pl->spec, &pl->lr, pl->sp, sc->has_step_overhead_s ? sc->step_overhead_s : -1,
                            pl->gpu_memory_utilization, key, ck))
       return false;
-    double vt = seqs * (double)(p->spec.k + 1);
+    double vt = seqs * (double)(spc->k + 1);
     if (vt > step_tokens) step_tokens = vt;
     seqs = vt;
   }
@@ -944,7 +947,8 @@ static bool prepare_pool_model(srv_params *p, int i, int j, const sim_setup *su,
       if (b > lora_slot) lora_slot = b;
     }
   if (lora_slot > 0 && pl->num_gpu_blocks == 0) {
-    double per_block = kv_bytes_per_token_gpu(&pl->lr) * (double)sc->block_size;
+    double per_block = (kv_bytes_per_token_gpu(&pl->lr) + (spec ? pl->spec.kv_bytes_token_gpu : 0)) *
+                       (double)sc->block_size;
     int64_t take = (int64_t)ceil((double)pl->lora_slots * lora_slot / per_block);
     pl->kv_blocks = pl->kv_blocks > take ? pl->kv_blocks - take : 0;
   }
@@ -1020,6 +1024,7 @@ static bool prepare_pool_model(srv_params *p, int i, int j, const sim_setup *su,
     pl->tier_block_bytes = block_bytes0;
   }
   v->lr = pl->lr;
+  v->spec = pl->spec;
   v->kv_blocks = pl->kv_blocks;
   v->weights_gib = pl->weights_gib;
   v->activations_gib = pl->activations_gib;
@@ -1062,6 +1067,7 @@ static void prepare_pool(srv_params *p, int i, const sim_setup *su, sim_check *c
   if (!held) return;
   const srv_pool_model *v0 = &pl->var[pl->first_model];
   pl->lr = v0->lr;
+  pl->spec = v0->spec;
   pl->kv_blocks = v0->kv_blocks;
   pl->weights_gib = v0->weights_gib;
   pl->activations_gib = v0->activations_gib;
@@ -1397,18 +1403,27 @@ static void serving_prepare(void *params, const sim_setup *su, sim_check *ck)
   for (int i = 0; i < p->npools && sched_ok; i++) sched_ok = pool_sched(p, i, su, ck);
   if (!sched_ok) return;
   srv_lora_prepare(p, ck);
-  if (spec_on(&p->spec)) {
-    spec_resolve(&p->spec, "speculative", su->cats, p->m, ck);
+  spec_section_prepare(&p->spec, su->cats, p->models, p->nmodels, ck);
+  if (p->spec.any) {
     for (int i = 0; i < p->npools; i++) {
       const srv_sched_cfg *sc = &p->pools[i].sched;
+      /* only pools holding a model that speculates; reported at the
+       * method that makes it speculate */
+      int holds = -1;
+      for (int j = 0; j < p->nmodels && holds < 0; j++)
+        if ((p->pools[i].model_mask >> j & 1) && spec_on(&p->spec.of[j])) holds = j;
+      if (holds < 0) continue;
+      char mkey[64] = "speculative.method";
+      if (p->spec.of[holds].entry >= 0 && p->spec.models[p->spec.of[holds].entry].has_method)
+        snprintf(mkey, sizeof mkey, "speculative.models.[%d].method", p->spec.of[holds].entry);
       if (sc->policy == SRV_STATIC || sc->policy == SRV_DYNAMIC) {
-        sim_check_fail(ck, "speculative.method", "with a %s batch (expected the continuous or chunked-prefill "
+        sim_check_fail(ck, mkey, "with a %s batch (expected the continuous or chunked-prefill "
                        "policy: speculation verifies draft tokens step by step)",
                        sc->policy == SRV_STATIC ? "static" : "dynamic");
         return;
       }
       if (sc->num_scheduler_steps > 1) {
-        sim_check_fail(ck, "speculative.method", "with scheduler.num_scheduler_steps = %lld (expected 1: vLLM "
+        sim_check_fail(ck, mkey, "with scheduler.num_scheduler_steps = %lld (expected 1: vLLM "
                        "does not run multi-step scheduling with speculative decoding)",
                        (long long)sc->num_scheduler_steps);
         return;

@@ -169,7 +169,6 @@ static void place(const srv_params *p, srv_pool_cfg *pl)
 
 void srv_models_place(srv_params *p, sim_check *ck)
 {
-  char key[128];
   uint32_t held = 0;
   for (int i = 0; i < p->npools; i++) {
     srv_pool_cfg *pl = &p->pools[i];
@@ -189,9 +188,6 @@ void srv_models_place(srv_params *p, sim_check *ck)
   }
   /* disaggregated: a decode pool for each model (serving_models_pd.c) */
   srv_models_pd_check(p, ck);
-  if (p->swapping && spec_on(&p->spec))
-    sim_check_fail(ck, "speculative.method", "with pools holding several models (not modelled: expected "
-                   "\"none\", or one model per pool)");
   if (p->swap.policy != SRV_SWAP_STATIC) return;
   /* static: a model no replica starts with is never served */
   for (int i = 0; i < p->nclasses; i++) {
@@ -255,8 +251,6 @@ void srv_lora_prepare(srv_params *p, sim_check *ck)
       break;
     }
   }
-  if (spec_on(&p->spec))
-    sim_check_fail(ck, "speculative.method", "with LoRA adapters (not modelled: expected \"none\")");
 }
 
 /* ---- the saturation probe of a pool holding several models ---- */
@@ -299,6 +293,7 @@ void srv_models_saturation(const srv_params *p, int pool, srv_saturation *out)
     cp->model_context[0] = p->model_context[j];
     cp->m = p->models[j];
     cp->context = p->model_context[j];
+    cp->spec.of[0] = p->spec.of[j];
     srv_pool_cfg *q = &cp->pools[pool];
     q->lr = pl->var[j].lr;
     q->kv_blocks = pl->var[j].kv_blocks;

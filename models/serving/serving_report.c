@@ -342,7 +342,7 @@ void serving_report(void *self, sim_engine *eng, sim_report *rep)
   sim_report_num(rep, "collective_time_fraction", step_s > 0 ? coll_s / step_s : NAN,
                  "share of step time in collectives (TP all-reduce, PP sends)");
   srv_pd_report(s, rep);
-  if (spec_on(&p->spec)) {
+  if (p->spec.any) {
     /* only with speculation on: runs without keep their summary as it was */
     const srv_host *h = &s->host;
     double draft_s = 0;

@@ -95,6 +95,8 @@ void srv_replica_init(srv_replica *r, srv_host *h, int index, int pool)
   r->index = index;
   r->pool = pool;
   r->lr = &pl->lr;
+  r->spec = &p->spec.of[pl->first_model];
+  r->drafter = &pl->var[pl->first_model].spec;
   r->host_link = pl->g->host_link;
   r->role = pl->role;
   r->gpus = (double)(pl->tp * pl->pp * pl->dp_attention);
@@ -712,6 +714,9 @@ void srv_replica_set_model(srv_replica *r, const srv_pool_model *v)
   srv_replica_clear_cache(r);
   kv_release(&r->kv);
   r->lr = &v->lr;
+  /* its speculation and drafter come with the model (the drafter's weights loaded with it) */
+  r->spec = &r->h->p->spec.of[v - r->h->p->pools[r->pool].var];
+  r->drafter = &v->spec;
   kv_of(r, v->kv_blocks);
   if (r->tier) {
     /* the tiers hold as many of the new model's blocks as their bytes allow */
@@ -931,8 +936,9 @@ static inline __attribute__((always_inline)) bool reserve_decodes_k(srv_replica 
 
 static bool reserve_decodes(srv_replica *r)
 {
-  /* (the settings are read only when speculating: host.rng_spec says so) */
-  if (r->h->rng_spec) return reserve_decodes_k(r, (int32_t)r->h->p->spec.k);
+  /* (the settings are read only when speculating: host.rng_spec says so;
+   * the model r holds may not speculate) */
+  if (r->h->rng_spec && spec_on(r->spec)) return reserve_decodes_k(r, (int32_t)r->spec->k);
   return reserve_decodes_k(r, 0);
 }
 
@@ -1189,8 +1195,8 @@ static void start_step(srv_replica *r)
   double ndec = 0, ctx = 0;
   /* speculating: draft tokens and the positions they attend, and how many
    * sequences draft exactly d tokens */
-  bool spec = h->rng_spec != NULL;
-  const spec_cfg *spc = spec ? &h->p->spec : NULL;
+  bool spec = h->rng_spec != NULL && spec_on(r->spec);
+  const spec_cfg *spc = spec ? r->spec : NULL;
   double draft = 0, draft_att = 0;
   int32_t nd[SPEC_MAX_TOKENS + 2];
   if (spec) memset(nd, 0, sizeof nd);
@@ -1270,7 +1276,7 @@ static void start_step(srv_replica *r)
      * tokens (nd turned into those counts), before the verification */
     for (int j = (int)spc->k; j >= 1; j--) nd[j] += nd[j + 1];
     spec_draft_cost dc;
-    spec_draft_step(spc, &h->p->pools[r->pool].spec, r->lr, &b, nd, (int)spc->k, ndec > 0 ? ctx / ndec : 0, &dc);
+    spec_draft_step(spc, r->drafter, r->lr, &b, nd, (int)spc->k, ndec > 0 ? ctx / ndec : 0, &dc);
     dur += dc.total_s;
     r->step_time = dur;
     r->step_outside += dc.total_s - dc.gpu_s;
@@ -1341,7 +1347,7 @@ static void on_step_end(sim_engine *eng, void *ctx, uint64_t arg)
     __builtin_prefetch((const void *)a, 1);
   sim_time now = sim_now(eng);
   srv_host *h = r->h;
-  bool spec = h->rng_spec != NULL;
+  bool spec = h->rng_spec != NULL && spec_on(r->spec);
   /* the part of the step inside the measured window */
   sim_time from0 = sim_warmup_end(eng) > 0 ? sim_warmup_end(eng) : 0;
   if (now > from0) {
@@ -1397,7 +1403,7 @@ static void on_step_end(sim_engine *eng, void *ctx, uint64_t arg)
         if (spec) {
           /* the accepted drafts besides the target's own token; the KV
            * of the rejected ones given back */
-          int d = sq->chunk - 1, a = d > 0 ? spec_accepted(&h->p->spec, d, h->rng_spec) : 0;
+          int d = sq->chunk - 1, a = d > 0 ? spec_accepted(r->spec, d, h->rng_spec) : 0;
           if (a > 0) {
             sq->generated += a;
             h->tokens += a;

@@ -200,6 +200,8 @@ typedef struct {
   int32_t role;
   int64_t nsending, nincoming;
   double step_draft, draft_s;      /* speculative decoding: drafting's part of the step, and its total (readable) */
+  const spec_cfg *spec;            /* the model it holds: its speculation (srv_params.spec.of[j]) */
+  const spec_pool *drafter;        /* and its drafter on this pool (var[j].spec) */
   struct srv_lora_state *lora;     /* its LoRA adapters (serving_lora.h), NULL when no class has any (readable) */
   /* the prefix cache's lower tiers (scheduler.prefix_cache_host_gb), NULL
    * none; requests whose prefix is loading, in the order their loads land

@@ -854,7 +854,7 @@ void *serving_create(const void *params, const sim_component_env *env)
   srv_models_init(s);
   s->rng_route = sim_rng_alloc(env->seed, "serving.router");
   /* a stream of its own: runs without speculation draw exactly as before */
-  if (spec_on(&p->spec)) s->host.rng_spec = sim_rng_alloc(env->seed, "serving.speculative");
+  if (p->spec.any) s->host.rng_spec = sim_rng_alloc(env->seed, "serving.speculative");
   sim_quantiles_init(&s->ttft, SIM_QUANTILE_EXACT_DEFAULT);
   sim_quantiles_init(&s->tpot, SIM_QUANTILE_EXACT_DEFAULT);
   sim_quantiles_init(&s->e2e, SIM_QUANTILE_EXACT_DEFAULT);

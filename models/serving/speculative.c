@@ -1,6 +1,7 @@
 /* models/serving/speculative.c: the `speculative` section's keys and
- * checks, each pool's drafter, the cost of drafting a step (see
- * speculative.h for the model). Owns nothing at run time: the scheduler
+ * checks, each model's effective setting (the section's keys, an entry of
+ * speculative.models over them), each pool's drafter per model, the cost
+ * of drafting a step (see speculative.h for the model). Owns nothing at run time: the scheduler
  * keeps the counts, the simulation the random stream.
  *
  * Drafters' costs, and their sources:
@@ -33,22 +34,41 @@
 
 const char *const spec_method_names[] = {"none", "draft", "ngram", "eagle", "mtp", NULL};
 
+/* The keys a setting has, at `base` (offsetof of a spec_cfg in the
+ * table's struct); PRESENT(f): the has_ flag an entry keeps. */
+#define SPEC_SETTING_KEYS(base, what)                                                                              \
+  {.name = "method", .kind = SIM_KEY_ENUM, .offset = (base) + offsetof(spec_cfg, method),                          \
+   .choices = spec_method_names, .def_str = "none", .has_present = true,                                           \
+   .present_offset = (base) + offsetof(spec_cfg, has_method),                                                      \
+   .help = "none, draft (a draft model), ngram (prompt lookup), eagle (EAGLE head) or mtp (multi-token "           \
+           "prediction)" what},                                                                                    \
+  {.name = "draft_model", .kind = SIM_KEY_STRING, .offset = (base) + offsetof(spec_cfg, draft_model),              \
+   .def_str = "", .has_present = true, .present_offset = (base) + offsetof(spec_cfg, has_draft),                   \
+   .help = "method draft: the draft model (catalog name; same GPUs and tp as the target)" what},                   \
+  {.name = "num_speculative_tokens", .kind = SIM_KEY_INT, .offset = (base) + offsetof(spec_cfg, k), .def = 1,      \
+   .min = 1, .max = SPEC_MAX_TOKENS, .has_present = true, .present_offset = (base) + offsetof(spec_cfg, has_k),    \
+   .help = "draft tokens proposed and verified per decode step, k (required with a method)" what},                 \
+  {.name = "acceptance_rate", .kind = SIM_KEY_FLOAT, .offset = (base) + offsetof(spec_cfg, acceptance_rate),       \
+   .def = 0, .min = 0, .max = 1, .has_present = true, .present_offset = (base) + offsetof(spec_cfg, has_rate),     \
+   .help = "probability each draft token is accepted given those before it were (this or acceptance_rates "        \
+           "required with a method)" what},                                                                        \
+  {.name = "acceptance_rates", .kind = SIM_KEY_NUMBERS, .offset = (base) + offsetof(spec_cfg, acceptance_rates),   \
+   .count_offset = (base) + offsetof(spec_cfg, nrates), .max_items = SPEC_MAX_TOKENS, .min = 0, .max = 1,          \
+   .help = "or one per draft position [a1, ..., ak] (instead of acceptance_rate)" what}
+
+/* An entry of speculative.models: the model, and the keys it overrides. */
+static const sim_key spec_model_keys[] = {
+  {.name = "model", .kind = SIM_KEY_STRING, .offset = offsetof(spec_cfg, model), .required = true,
+   .help = "the model this entry is for (catalog name; one the scenario serves)"},
+  SPEC_SETTING_KEYS(0, " (not written: the section's)"),
+  SIM_KEY_END,
+};
+
 const sim_key spec_keys[] = {
-  {.name = "method", .kind = SIM_KEY_ENUM, .offset = offsetof(spec_cfg, method), .choices = spec_method_names,
-   .def_str = "none",
-   .help = "none, draft (a draft model), ngram (prompt lookup), eagle (EAGLE head) or mtp (multi-token prediction)"},
-  {.name = "draft_model", .kind = SIM_KEY_STRING, .offset = offsetof(spec_cfg, draft_model), .def_str = "",
-   .help = "method draft: the draft model (catalog name; same GPUs and tp as the target)"},
-  {.name = "num_speculative_tokens", .kind = SIM_KEY_INT, .offset = offsetof(spec_cfg, k), .def = 1, .min = 1,
-   .max = SPEC_MAX_TOKENS, .has_present = true, .present_offset = offsetof(spec_cfg, has_k),
-   .help = "draft tokens proposed and verified per decode step, k (required with a method)"},
-  {.name = "acceptance_rate", .kind = SIM_KEY_FLOAT, .offset = offsetof(spec_cfg, acceptance_rate), .def = 0,
-   .min = 0, .max = 1, .has_present = true, .present_offset = offsetof(spec_cfg, has_rate),
-   .help = "probability each draft token is accepted given those before it were (this or acceptance_rates "
-           "required with a method)"},
-  {.name = "acceptance_rates", .kind = SIM_KEY_NUMBERS, .offset = offsetof(spec_cfg, acceptance_rates),
-   .count_offset = offsetof(spec_cfg, nrates), .max_items = SPEC_MAX_TOKENS, .min = 0, .max = 1,
-   .help = "or one per draft position [a1, ..., ak] (instead of acceptance_rate)"},
+  SPEC_SETTING_KEYS(offsetof(spec_section, all), ""),
+  {.name = "models", .kind = SIM_KEY_LIST, .offset = offsetof(spec_section, models), .group = spec_model_keys,
+   .item_size = sizeof(spec_cfg), .count_offset = offsetof(spec_section, nmodels), .max_items = SPEC_MAX_MODELS,
+   .help = "per model: ( { model = NAME; method; ...; }, ... ), each key not written taken from the section"},
   SIM_KEY_END,
 };
 
@@ -94,6 +114,107 @@ void spec_check(spec_cfg *c, const char *at, sim_check *ck)
     c->expected_tokens += c->cum[i];
   }
 #undef KEY
+}
+
+void spec_section_check(spec_section *s, sim_check *ck)
+{
+  spec_cfg *c = &s->all;
+  if (c->method == SPEC_NONE && s->nmodels > 0) {
+    /* off but for the models listed: they take the keys written here */
+    c->cum[0] = 1;
+    c->expected_tokens = 1;
+  } else {
+    spec_check(c, "speculative", ck);
+  }
+  for (int i = 0; i < s->nmodels; i++)
+    for (int j = 0; j < i; j++)
+      if (!strcmp(s->models[i].model, s->models[j].model)) {
+        char key[64];
+        snprintf(key, sizeof key, "speculative.models.[%d].model", i);
+        sim_check_fail(ck, key, "\"%s\" is listed twice (expected one entry per model)", s->models[i].model);
+      }
+}
+
+/* The section's setting c, with entry e's written keys over it. */
+static void merge(spec_cfg *out, const spec_cfg *c, const spec_cfg *e)
+{
+  *out = *c;
+  out->model = e->model;
+  if (e->has_method) {
+    out->method = e->method;
+    /* a method of its own does not inherit the section's draft model */
+    if (e->method != SPEC_DRAFT) out->draft_model = "";
+  }
+  if (e->has_draft) out->draft_model = e->draft_model;
+  if (e->has_k) {
+    out->k = e->k;
+    out->has_k = true;
+  }
+  if (e->has_rate || e->nrates > 0) {
+    /* the entry's acceptance replaces the section's, in either form */
+    out->has_rate = e->has_rate;
+    out->acceptance_rate = e->acceptance_rate;
+    out->nrates = e->nrates;
+    memcpy(out->acceptance_rates, e->acceptance_rates, sizeof out->acceptance_rates);
+  }
+}
+
+void spec_section_prepare(spec_section *s, const sim_catalogs *cats, const llm_arch *const *models, int nmodels,
+                          sim_check *ck)
+{
+  int entry[SPEC_MAX_MODELS];
+  char at[64], key[96];
+  for (int j = 0; j < SPEC_MAX_MODELS; j++) entry[j] = -1;
+  for (int i = 0; i < s->nmodels; i++) {
+    snprintf(key, sizeof key, "speculative.models.[%d].model", i);
+    const llm_arch *m = sim_catalog_require(cats, "models", "model", s->models[i].model, ck, key);
+    if (!m) continue;
+    int j = 0;
+    while (j < nmodels && models[j] != m) j++;
+    if (j == nmodels) {
+      sim_check_fail(ck, key, "%s is not served here (expected model.name, or a model a pool or class names)",
+                     m->name);
+      continue;
+    }
+    if (entry[j] < 0) entry[j] = i; /* (twice: reported by spec_section_check) */
+  }
+  /* the section's own draft model, once: unknown is said once, not per model */
+  bool top_draft_ok = true;
+  if (s->all.method == SPEC_DRAFT && *s->all.draft_model &&
+      !sim_catalog_find(cats, "models", s->all.draft_model)) {
+    sim_catalog_require(cats, "models", "model", s->all.draft_model, ck, "speculative.draft_model");
+    top_draft_ok = false;
+  }
+  s->any = false;
+  for (int j = 0; j < nmodels && j < SPEC_MAX_MODELS; j++) {
+    spec_cfg *c = &s->of[j];
+    int i = entry[j];
+    if (i < 0) {
+      *c = s->all;
+      c->entry = -1;
+      c->draft = NULL;
+      if (c->method == SPEC_NONE) continue;
+      if (top_draft_ok) spec_resolve(c, "speculative", cats, models[j], ck);
+    } else {
+      merge(c, &s->all, &s->models[i]);
+      c->entry = i;
+      c->draft = NULL;
+      if (c->method == SPEC_NONE) {
+        /* off for this model: the section's keys serve the others */
+        c->cum[0] = 1;
+        c->expected_tokens = 1;
+        continue;
+      }
+      snprintf(at, sizeof at, "speculative.models.[%d]", i);
+      spec_check(c, at, ck);
+      /* a draft model the entry names is reported there, an inherited one at the section's key */
+      if (s->models[i].has_draft)
+        spec_resolve(c, at, cats, models[j], ck);
+      else if (top_draft_ok)
+        spec_resolve(c, "speculative", cats, models[j], ck);
+    }
+    s->any = true;
+  }
 }
 
 void spec_resolve(spec_cfg *c, const char *at, const sim_catalogs *cats, const llm_arch *target, sim_check *ck)

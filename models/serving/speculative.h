@@ -16,7 +16,25 @@
  * The KV cache reserves d + 1 slots per sequence for the step and keeps
  * accepted + 1. d = min(k, tokens the request still has to make - 1):
  * nothing is drafted past the request's last token. Nothing here knows
- * replicas, requests or time: the scheduler (serving_sched.c) asks. */
+ * replicas, requests or time: the scheduler (serving_sched.c) asks.
+ *
+ * Several models: the section applies to every model the scenario serves;
+ * `speculative.models = ( { model = NAME; ...keys... } )` overrides it for
+ * one model, each key it does not write taken from the section (a
+ * self-drafting method drafts each target with its own head and its own
+ * acceptance; a draft model must share the target's vocabulary). A replica
+ * holding model j speculates as its effective setting of[j] says; the
+ * drafter's weights count with the target's (a weight swap loads both).
+ *
+ * LoRA: the adapters apply to the target only - its verification step
+ * pays the adapters' cost for every verified token - and the drafter runs
+ * unadapted, as vLLM (PR #11966 for V0, January 2025: "the LoRA adapter
+ * should be only applied to the target model and temporarily disabled for
+ * the draft model"; PR #21068, V1 on GPU, July 2025) and SGLang (PR
+ * #34337: "adapters apply to the target model only; one shared draft runs
+ * unadapted ... only the accept rate is affected") run it. A base drafter
+ * usually matches an adapted target less often: the acceptance is the
+ * user's to set (per model, `speculative.models`). */
 #ifndef SPECULATIVE_H
 #define SPECULATIVE_H
 
@@ -30,8 +48,9 @@
 #include "sim/component.h"
 #include "sim/schema.h"
 
-/* Most draft tokens per step (vLLM's examples use 1-10). */
-enum { SPEC_MAX_TOKENS = 32 };
+/* Most draft tokens per step (vLLM's examples use 1-10); most models
+ * (entries of `speculative.models`, and models served). */
+enum { SPEC_MAX_TOKENS = 32, SPEC_MAX_MODELS = 8 };
 
 typedef enum { SPEC_NONE, SPEC_DRAFT, SPEC_NGRAM, SPEC_EAGLE, SPEC_MTP } spec_method;
 extern const char *const spec_method_names[];
@@ -45,11 +64,26 @@ typedef struct {
   double acceptance_rates[SPEC_MAX_TOKENS];  /* or one per position */
   int nrates;
   bool has_k, has_rate;                      /* written */
+  const char *model;                         /* an entry of `models`: the model it is for */
+  bool has_method, has_draft;                /* an entry of `models`: written */
   /* prepared */
   const llm_arch *draft;                     /* method draft: the catalog's model */
   double cum[SPEC_MAX_TOKENS + 1];           /* cum[i] = P(the first i drafts all accepted) = prod_{j<=i} a_j; cum[0] = 1 */
   double expected_tokens;                    /* E tokens per step at d = k: sum_{i=0..k} cum[i] */
+  int entry;                                 /* spec_section.of[j]: its entry of `models`, -1 the section's */
 } spec_cfg;
+
+/* The `speculative` section: its own keys (every model's), the entries
+ * overriding them for one model each, and (prepared) each model's
+ * effective setting, indexed as the serving simulation's models. */
+typedef struct {
+  spec_cfg all;                              /* first: the section's keys */
+  spec_cfg models[SPEC_MAX_MODELS];
+  int nmodels;
+  /* prepared */
+  spec_cfg of[SPEC_MAX_MODELS];              /* model j's */
+  bool any;                                  /* some model speculates */
+} spec_section;
 
 /* A pool's drafter, prepared. */
 typedef struct {
@@ -58,7 +92,7 @@ typedef struct {
   double kv_bytes_token_gpu;        /* drafter KV per token per GPU */
 } spec_pool;
 
-/* The keys of the `speculative` section (offsets in spec_cfg). */
+/* The keys of the `speculative` section (offsets in spec_section). */
 extern const sim_key spec_keys[];
 
 /* Speculation is on. */
@@ -68,6 +102,19 @@ static inline bool spec_on(const spec_cfg *c) { return c->method != SPEC_NONE; }
  * acceptance given once and with k entries, draft_model given with the
  * draft method only. Fills cum. */
 void spec_check(spec_cfg *c, const char *at, sim_check *ck);
+
+/* The section's checks (at "speculative"): its own keys as spec_check
+ * (unless speculation is off there and entries follow, which take the
+ * keys written), no model listed twice among the entries. */
+void spec_section_check(spec_section *s, sim_check *ck);
+
+/* Each model's effective setting (of[j] for models[j], j < nmodels): the
+ * section's keys, overridden by the entry naming the model (an entry
+ * naming no model served is reported at speculative.models.[i].model);
+ * checked as spec_check, its draft model resolved against models[j].
+ * Sets any. */
+void spec_section_prepare(spec_section *s, const sim_catalogs *cats, const llm_arch *const *models, int nmodels,
+                          sim_check *ck);
 
 /* Resolve the draft model from the catalog (method draft; reported at
  * at.draft_model when unknown or not fit to draft for `target`). */
