@@ -119,7 +119,7 @@ void serving_report(void *self, sim_engine *eng, sim_report *rep)
   /* conservation: every arrival completed, rejected, or still in the system */
   int64_t inside = 0;
   for (int i = 0; i < s->nreps; i++) inside += srv_replica_in_system(&s->reps[i]);
-  inside += s->nheld;
+  inside += s->nheld + srv_models_parked(s);  /* waiting at a replica for its weights */
   if ((uint64_t)inside != s->live || s->arrived != s->completed + s->rejected + s->live)
     SIM_BUG("serving: conservation broken: %llu arrived, %llu completed, %llu rejected, %llu live, %lld in replicas",
             (unsigned long long)s->arrived, (unsigned long long)s->completed,
