@@ -36,6 +36,7 @@
 #include "models/gpu/gpu.h"
 #include "models/interconnect/net.h"
 #include "models/llm/llm.h"
+#include "sim/component.h"
 
 /* Fraction of the data-parallel gradient traffic that may run under
  * backward compute. PyTorch DDP launches bucketed all-reduces as gradients
@@ -237,6 +238,16 @@ static inline int train_job_gpus(const train_job *j) { return j->dp * j->tp * j-
  * choice's index. */
 extern const char *const train_dropout_names[];
 void train_job_dropout(train_job *j, int choice);
+/* The one job builder of a `training` section (training_component.c), for
+ * the scenario and the planner alike: params is the section as its key
+ * table parsed it; the job of model m on GPU g with everything but the
+ * layout (tp, pp, dp, cp, ep, micro_batch, interleave, zero, seq_parallel,
+ * recompute, stages stay train_job_init's): precision, batch, sequence,
+ * kernels, offload, DualPipe, the stack's defaults under what the section
+ * wrote, and the links (as written when as_written, else g's defaults).
+ * False with the reasons in ck. */
+bool train_job_build(const void *params, const sim_catalogs *cats, const llm_arch *m, const gpu_spec *g,
+                     bool as_written, train_job *j, sim_check *ck);
 /* Micro-batches per iteration per pipeline: global_batch / (dp x micro_batch). */
 int train_micro_batches(const train_job *j);
 
