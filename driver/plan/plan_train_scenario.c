@@ -161,46 +161,19 @@ typedef struct {
 } base_info;
 
 /* The job of the section on GPU g (its links as written when as_written,
- * else g's defaults), everything but the layout; false with a message. */
+ * else g's defaults), everything but the layout: the models' own builder
+ * (train_job_build, as the scenario's run builds it); false with a message. */
 static bool base_job(const section *s, const cfg_scenario *sc, const gpu_spec *g, bool as_written, train_job *j,
                      const char *file)
 {
   const llm_arch *m = sim_catalog_find(sc->cats, "models", get_str(s, "model"));
   if (!m) return fprintf(stderr, "clustersim plan: %s: unknown model %s\n", file, get_str(s, "model")), false;
-  train_job_init(j, m, g);
-  j->dtype = (gpu_precision)get_enum(s, "dtype");
-  j->global_batch = get_int(s, "global_batch");
-  j->seq_len = get_int(s, "seq_len");
-  j->fused_cross_entropy = get_bool(s, "fused_cross_entropy");
-  train_job_dropout(j, get_enum(s, "dropout"));
-  const sim_names *off = field(s, "offload", SIM_KEY_NAMES, NULL);
-  char bad[64];
-  j->offload = train_offload_names_parse(off->v, off->n, bad, sizeof bad);
-  if (j->offload < 0) return fprintf(stderr, "clustersim plan: %s: training.offload: unknown item %s\n", file, bad), false;
-  j->flash_attention = get_bool(s, "flash_attention");
-  j->gpus_per_node = get_int(s, "gpus_per_node") > 0 ? get_int(s, "gpus_per_node") : (int)g->scaleup_gpus;
-  j->dualpipe = get_bool(s, "dualpipe");
-  j->expert_imbalance = get_num(s, "expert_imbalance");
-  j->nics_per_node = get_int(s, "nics_per_node");
-  j->dp_overlap = get_num(s, "dp_overlap");
-  j->fsdp_prefetch = get_enum(s, "fsdp_prefetch");
-  if (*get_str(s, "stack")) {
-    /* the stack's defaults, then what the scenario wrote (as training_component.c) */
-    const train_stack *st = sim_catalog_find(sc->cats, "train_stacks", get_str(s, "stack"));
-    if (!st) return fprintf(stderr, "clustersim plan: %s: unknown training stack %s\n", file, get_str(s, "stack")), false;
-    train_stack_apply(j, st);
-    if (written_as(s, "flash_attention", SIM_KEY_BOOL)) j->flash_attention = get_bool(s, "flash_attention");
-    if (written_as(s, "fused_cross_entropy", SIM_KEY_BOOL)) j->fused_cross_entropy = get_bool(s, "fused_cross_entropy");
-    if (written_as(s, "fsdp_prefetch", SIM_KEY_ENUM)) j->fsdp_prefetch = get_enum(s, "fsdp_prefetch");
-    if (written(s, "dp_overlap")) j->dp_overlap = get_num(s, "dp_overlap");
-  }
-  const char *node = get_str(s, "node_link"), *net = get_str(s, "net_link");
-  if (as_written && *node) j->node_link = sim_catalog_find(sc->cats, "links", node);
-  j->net_link = sim_catalog_find(sc->cats, "links", as_written && *net ? net : train_default_net_link(g));
-  if (!j->node_link && !g->host_link) j->node_link = NULL;
-  if (!j->net_link)
-    return fprintf(stderr, "clustersim plan: %s: no network link for %s\n", file, g->name), false;
-  return true;
+  sim_check *ck = sim_check_alloc();
+  bool ok = train_job_build(s->part->params, sc->cats, m, g, as_written, j, ck);
+  for (size_t i = 0; i < sim_check_count(ck); i++)
+    fprintf(stderr, "clustersim plan: %s: training.%s: %s\n", file, sim_check_key(ck, i), sim_check_msg(ck, i));
+  sim_check_free(ck);
+  return ok;
 }
 
 static void whole_settings(const section *s, train_whole *w)

@@ -36,6 +36,7 @@
 #include "models/gpu/gpu.h"
 #include "models/interconnect/net.h"
 #include "models/llm/llm.h"
+#include "sim/component.h"
 
 /* Fraction of the data-parallel gradient traffic that may run under
  * backward compute. PyTorch DDP launches bucketed all-reduces as gradients
@@ -237,6 +238,16 @@ static inline int train_job_gpus(const train_job *j) { return j->dp * j->tp * j-
  * choice's index. */
 extern const char *const train_dropout_names[];
 void train_job_dropout(train_job *j, int choice);
+/* The one job builder of a `training` section (training_component.c), for
+ * the scenario and the planner alike: params is the section as its key
+ * table parsed it; the job of model m on GPU g with everything but the
+ * layout (tp, pp, dp, cp, ep, micro_batch, interleave, zero, seq_parallel,
+ * recompute, stages stay train_job_init's): precision, batch, sequence,
+ * kernels, offload, DualPipe, the stack's defaults under what the section
+ * wrote, and the links (as written when as_written, else g's defaults).
+ * False with the reasons in ck. */
+bool train_job_build(const void *params, const sim_catalogs *cats, const llm_arch *m, const gpu_spec *g,
+                     bool as_written, train_job *j, sim_check *ck);
 /* Micro-batches per iteration per pipeline: global_batch / (dp x micro_batch). */
 int train_micro_batches(const train_job *j);
 
@@ -279,10 +290,11 @@ typedef struct {
   double recompute_layer_bytes;  /* ... when recomputed in full (its input) */
 } train_memory;
 void train_memory_need(const train_job *j, train_memory *out);
-/* Memory of stage s of a job with uneven stages (train_uneven, no
- * interleaving): its parameters (train_stage_params), its layers'
- * activations for the p - s micro-batches 1F1B keeps in flight (pp + 1
- * with DualPipe), the embedding's on the first, the logits on the last.
+/* Memory of stage s of a job with uneven stages (train_uneven): its
+ * parameters (train_stage_params), its layers' activations for the p - s
+ * micro-batches 1F1B keeps in flight (pp + 1 with DualPipe; interleaved,
+ * Megatron's warm-up 2 (p-1-s) + (v-1) p + 1 chunk micro-batches, at most
+ * m v), the embedding's on the first, the logits on the last.
  * train_memory_need reports the stage with the largest total. */
 void train_memory_stage(const train_job *j, int s, train_memory *out);
 
@@ -300,12 +312,16 @@ int train_recomputed_layers(const train_job *j);
 /* Uneven stages (Megatron-Core's rule, megatron/core/transformer/
  * transformer_block.py get_num_layers_to_build): the first stage holds
  * first_stage_layers, the last last_stage_layers (each when > 0), the
- * remaining layers divide evenly over the other stages; not with
- * interleaving (refused by train_job_check). train_uneven: either is set.
- * train_stage_layers: layers of stage s (0..pp-1; of each chunk when even
- * and interleaved); train_stage_recomputed: of them, recomputed in full. */
+ * remaining layers divide evenly over the other stages. Interleaved (v > 1),
+ * each stage's layers split alike over its v chunks (Megatron-Core's
+ * get_transformer_layer_offset: num_layers_in_first_pipeline_stage //
+ * vp_size; each stage's count must divide by v). train_uneven: either is
+ * set. train_stage_layers: layers of stage s (0..pp-1, all its chunks);
+ * train_stage_chunk_layers: of one of its chunks (stage / v);
+ * train_stage_recomputed: of a chunk's layers, recomputed in full. */
 bool train_uneven(const train_job *j);
 int train_stage_layers(const train_job *j, int s);
+int train_stage_chunk_layers(const train_job *j, int s);
 int train_stage_recomputed(const train_job *j, int s);
 /* NULL if first_stage_layers and last_stage_layers are well formed for the
  * job (train_job_check calls it); else the offending field and why. */

@@ -198,7 +198,7 @@ static int middle_stages(const train_job *j)
 
 int train_stage_layers(const train_job *j, int s)
 {
-  if (!train_uneven(j)) return (int)(j->model->layers / (j->pp * j->interleave));
+  if (!train_uneven(j)) return (int)(j->model->layers / j->pp);
   if (s == 0 && j->first_stage_layers > 0) return j->first_stage_layers;
   if (s == j->pp - 1 && j->last_stage_layers > 0) return j->last_stage_layers;
   int mid = middle_stages(j);
@@ -216,9 +216,6 @@ const char *train_stages_check(const train_job *j, char *msg, size_t n)
   const char *key = a > 0 ? "first_stage_layers" : "last_stage_layers";
   if (j->pp < 2)
     return snprintf(msg, n, "uneven stages need pipeline stages (pp >= 2, pp is %d)", j->pp), key;
-  if (j->interleave > 1)
-    return snprintf(msg, n, "uneven stages with interleaving (interleave %d) are not modelled (expected interleave 1, "
-                    "or first_stage_layers = last_stage_layers = 0)", j->interleave), key;
   if ((long long)a + z > m->layers)
     return snprintf(msg, n, "first %d + last %d stage layers exceed %s's %lld layers", a, z, m->name,
                     (long long)m->layers), key;
@@ -232,15 +229,31 @@ const char *train_stages_check(const train_job *j, char *msg, size_t n)
     return snprintf(msg, n, "the %lld layers left after first %d and last %d do not divide evenly over the %d "
                     "other stages (Megatron-Core's rule: expected a multiple of %d, at least %d)", rest, a, z, mid,
                     mid, mid), key;
+  /* interleaved: each stage's layers split into its v chunks alike
+   * (Megatron-Core: num_layers_in_first_pipeline_stage // vp_size ...) */
+  int v = j->interleave;
+  if (v > 1) {
+    if (a % v != 0 || z % v != 0)
+      return snprintf(msg, n, "%d layers on the %s stage do not split into interleave = %d equal virtual stages "
+                      "(Megatron-Core's rule: each stage's layers divide by the virtual stages; expected a multiple "
+                      "of %d)", a % v ? a : z, a % v ? "first" : "last", v, v),
+             a % v ? "first_stage_layers" : "last_stage_layers";
+    if (mid > 0 && (rest / mid) % v != 0)
+      return snprintf(msg, n, "the %lld layers of each middle stage do not split into interleave = %d equal virtual "
+                      "stages (Megatron-Core's rule: each stage's layers divide by the virtual stages; expected a "
+                      "multiple of %d)", rest / mid, v, v), "interleave";
+  }
   return NULL;
 }
+
+int train_stage_chunk_layers(const train_job *j, int s) { return train_stage_layers(j, s) / j->interleave; }
 
 int train_chunk_layers(const train_job *j)
 {
   if (!train_uneven(j)) return (int)(j->model->layers / (j->pp * j->interleave));
   int most = 0;
   for (int s = 0; s < j->pp; s++)
-    if (train_stage_layers(j, s) > most) most = train_stage_layers(j, s);
+    if (train_stage_chunk_layers(j, s) > most) most = train_stage_chunk_layers(j, s);
   return most;
 }
 
@@ -253,7 +266,7 @@ int train_recomputed_layers(const train_job *j)
 int train_stage_recomputed(const train_job *j, int s)
 {
   if (j->recompute != LLM_RECOMPUTE_FULL) return 0;
-  int l = train_stage_layers(j, s);
+  int l = train_stage_chunk_layers(j, s);
   return j->recompute_layers > 0 && j->recompute_layers < l ? j->recompute_layers : l;
 }
 
@@ -280,7 +293,7 @@ double train_hardware_flops(const train_job *j)
   double full = (double)train_recomputed_layers(j) / train_chunk_layers(j);
   if (train_uneven(j)) {
     int n = 0;
-    for (int s = 0; s < j->pp; s++) n += train_stage_recomputed(j, s);
+    for (int s = 0; s < j->pp; s++) n += j->interleave * train_stage_recomputed(j, s);
     full = (double)n / (double)j->model->layers;
   }
   double extra = j->recompute == LLM_RECOMPUTE_FULL ? full * (lay + attn)

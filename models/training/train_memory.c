@@ -63,12 +63,13 @@ static double stage_micro_batch(const train_job *j)
 }
 
 /* Activations of one micro-batch through stage s of a job with uneven
- * stages (no interleaving): its layers, the first N recomputed in full. */
+ * stages: its v chunks' layers, the first N of each recomputed in full. */
 static double uneven_micro_batch(const train_job *j, int s)
 {
-  int l = train_stage_layers(j, s), n = train_stage_recomputed(j, s);
+  int l = train_stage_chunk_layers(j, s), n = train_stage_recomputed(j, s);
   int rest = j->recompute == LLM_RECOMPUTE_FULL ? LLM_RECOMPUTE_NONE : j->recompute;
-  return n * train_layer_activation_bytes(j, LLM_RECOMPUTE_FULL) + (l - n) * train_layer_activation_bytes(j, rest);
+  return j->interleave *
+         (n * train_layer_activation_bytes(j, LLM_RECOMPUTE_FULL) + (l - n) * train_layer_activation_bytes(j, rest));
 }
 
 /* What every stage's count ends with: optimizer offload (ZeRO-Offload:
@@ -94,7 +95,7 @@ static void memory_finish(const train_job *j, train_memory *o)
 
 void train_memory_stage(const train_job *j, int s, train_memory *o)
 {
-  SIM_ASSERT(j->recompute != TRAIN_RECOMPUTE_AUTO && train_uneven(j) && j->interleave == 1);
+  SIM_ASSERT(j->recompute != TRAIN_RECOMPUTE_AUTO && train_uneven(j));
   double p = train_stage_params(j, s), d = j->dp;
   *o = (train_memory){.params = p, .stage = s};
   o->weights = 2 * p / (j->zero >= 3 ? d : 1);
@@ -107,6 +108,14 @@ void train_memory_stage(const train_job *j, int s, train_memory *o)
   double rep = j->seq_parallel ? t : 1;
   /* 1F1B: stage s starts p - s forwards before its first backward */
   double flight = pp - s < m ? pp - s : m;
+  if (j->interleave > 1) {
+    /* interleaved: Megatron's warm-up of 2 (p-1-s) + (v-1) p chunk
+     * micro-batches and the one of the steady state, in stages' worth (the
+     * even count's p (1 + (p-1)/(p v)) on the first, ((v-1) p + 1) / v on
+     * the last) */
+    int v = j->interleave;
+    flight = fmin((2.0 * (pp - 1 - s) + (v - 1.0) * pp + 1) / v, m);
+  }
   if (j->dualpipe) flight = pp + 1.0;
   double per_mb = uneven_micro_batch(j, s);
   o->layer_bytes = train_layer_activation_bytes(j, LLM_RECOMPUTE_NONE);
@@ -117,7 +126,7 @@ void train_memory_stage(const train_job *j, int s, train_memory *o)
   double in = flight * per_mb, kept = in;
   if (j->offload & TRAIN_OFFLOAD_ACTIVATIONS) {
     int lvl = j->recompute == LLM_RECOMPUTE_FULL ? LLM_RECOMPUTE_NONE : j->recompute;
-    double lay = train_stage_recomputed(j, s) == train_stage_layers(j, s) ? o->recompute_layer_bytes
+    double lay = train_stage_recomputed(j, s) == train_stage_chunk_layers(j, s) ? o->recompute_layer_bytes
                                                                            : train_layer_activation_bytes(j, lvl);
     kept = fmin(in, 2 * lay);
   }

@@ -289,7 +289,8 @@ void train_step(const train_job *j, train_step_result *o)
    * on each of its v chunks) */
   double f[p], b[p], p2p[p], nop2p[p], p2p_l[p], p2p_gather[p];
   bool p2p_net[p];  /* boundary s (stage s to the next) on the network link */
-  /* uneven stages (train_uneven): stage s runs ls[s] layers, rw[s] the
+  /* uneven stages (train_uneven): stage s runs ls[s] layers in each of
+   * its v chunks (Megatron-Core splits a stage's layers alike), rw[s] the
    * weight of the per-layer recomputation (which is averaged over the
    * largest stage's layers: full x fwd with full = N / its layers); the
    * busiest stage `sb` (the most compute, ties to the last) is the one the
@@ -301,7 +302,7 @@ void train_step(const train_job *j, train_step_result *o)
   for (int s = 0; s < p; s++) {
     ls[s] = rw[s] = lc;
     if (uneven) {
-      ls[s] = train_stage_layers(j, s);
+      ls[s] = train_stage_chunk_layers(j, s);  /* of each of its v chunks */
       rw[s] = j->recompute == LLM_RECOMPUTE_FULL ? train_stage_recomputed(j, s) / full : ls[s];
     }
   }
@@ -309,7 +310,7 @@ void train_step(const train_job *j, train_step_result *o)
     double most = -1;
     for (int s = p - 1; s >= 0; s--) {
       double w = ls[s] * (c.fwd + c.bwd + c.tp_fwd + c.tp_bwd + c.par_fwd + c.par_bwd) +
-                 rw[s] * (c.recompute + c.tp_recompute + c.par_recompute) + (s == p - 1 ? head : 0);
+                 rw[s] * (c.recompute + c.tp_recompute + c.par_recompute) + (s == p - 1 ? head / v : 0);
       if (w > most) most = w, sb = s;
     }
   }
@@ -358,7 +359,7 @@ void train_step(const train_job *j, train_step_result *o)
         /* a stage moves its own layers' activations */
         int ns = train_stage_recomputed(j, s);
         double bs = ns * train_layer_activation_bytes(j, LLM_RECOMPUTE_FULL) +
-                    (train_stage_layers(j, s) - ns) * train_layer_activation_bytes(j, lvl);
+                    (train_stage_chunk_layers(j, s) - ns) * train_layer_activation_bytes(j, lvl);
         act_x = net_p2p_s(j->gpu->host_link, bs);
         if (s == sb) act_sb = act_x;
       }

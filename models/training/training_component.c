@@ -163,9 +163,45 @@ static const sim_key training_keys[] = {
   SIM_KEY_END,
 };
 
-static const net_link *link_named(const sim_setup *su, const char *name, const char *key, sim_check *ck)
+bool train_job_build(const void *params, const sim_catalogs *cats, const llm_arch *m, const gpu_spec *g,
+                     bool as_written, train_job *j, sim_check *ck)
 {
-  return sim_catalog_require(su->cats, "links", "link", name, ck, key);
+  const training_params *p = params;
+  train_job_init(j, m, g);
+  j->dtype = (gpu_precision)p->dtype;
+  j->global_batch = (int)p->global_batch;
+  j->seq_len = (int)p->seq_len;
+  j->dualpipe = p->dualpipe;
+  j->expert_imbalance = p->expert_imbalance;
+  j->fused_cross_entropy = p->fused_cross_entropy;
+  train_job_dropout(j, p->dropout);
+  char bad_item[64];
+  j->offload = train_offload_names_parse(p->offload.v, p->offload.n, bad_item, sizeof bad_item);
+  if (j->offload < 0) {
+    sim_check_fail(ck, "offload", "unknown item \"%s\" (expected \"optimizer\", \"activations\" or both)", bad_item);
+    return false;
+  }
+  j->flash_attention = p->flash_attention;
+  j->gpus_per_node = (int)(p->gpus_per_node > 0 ? p->gpus_per_node : g->scaleup_gpus);
+  j->dp_overlap = p->dp_overlap;
+  j->fsdp_prefetch = p->fsdp_prefetch;
+  j->nics_per_node = (int)p->nics_per_node;
+  if (*p->stack) {
+    /* the stack's defaults, then what the scenario wrote */
+    const train_stack *st = train_stack_require(cats, p->stack, ck, "stack");
+    if (!st) return false;
+    train_stack_apply(j, st);
+    if (p->has_flash) j->flash_attention = p->flash_attention;
+    if (p->has_fused_ce) j->fused_cross_entropy = p->fused_cross_entropy;
+    if (p->has_prefetch) j->fsdp_prefetch = p->fsdp_prefetch;
+    if (p->has_dp_overlap) j->dp_overlap = p->dp_overlap;
+  }
+  bool node = as_written && *p->node_link;
+  if (node) j->node_link = sim_catalog_require(cats, "links", "link", p->node_link, ck, "node_link");
+  j->net_link = sim_catalog_require(cats, "links", "link",
+                                    as_written && *p->net_link ? p->net_link : train_default_net_link(g), ck,
+                                    "net_link");
+  return !(node && !j->node_link) && j->net_link;
 }
 
 static void training_prepare(void *params, const sim_setup *su, sim_check *ck)
@@ -174,58 +210,29 @@ static void training_prepare(void *params, const sim_setup *su, sim_check *ck)
   const llm_arch *m = sim_catalog_require(su->cats, "models", "model", p->model, ck, "model");
   const gpu_spec *g = sim_catalog_require(su->cats, "gpus", "GPU", p->gpu, ck, "gpu");
   if (!m || !g) return;
-  train_job *j = &p->job;
-  train_job_init(j, m, g);
-  j->dtype = (gpu_precision)p->dtype;
-  j->tp = (int)p->tp;
-  j->pp = (int)p->pp;
   if (p->gpus % (p->tp * p->cp * p->pp)) {
     sim_check_fail(ck, "gpus", "%lld GPUs are not a whole number of tp x %spp = %lld groups", (long long)p->gpus,
                    p->cp > 1 ? "cp x " : "", (long long)(p->tp * p->cp * p->pp));
     return;
   }
+  /* everything but the layout, as the planner builds it (train_job_build);
+   * then the layout as written */
+  train_job *j = &p->job;
+  if (!train_job_build(p, su->cats, m, g, true, j, ck)) return;
+  j->tp = (int)p->tp;
+  j->pp = (int)p->pp;
   j->dp = (int)(p->gpus / (p->tp * p->cp * p->pp));
   j->cp = (int)p->cp;
   j->ep = (int)p->ep;
-  j->dualpipe = p->dualpipe;
-  j->expert_imbalance = p->expert_imbalance;
   j->micro_batch = (int)p->micro_batch;
-  j->global_batch = (int)p->global_batch;
-  j->seq_len = (int)p->seq_len;
   j->interleave = (int)p->interleave;
   j->recompute = p->recompute;
   j->recompute_layers = (int)p->recompute_layers;
   j->first_stage_layers = (int)p->first_stage_layers;
   j->last_stage_layers = (int)p->last_stage_layers;
-  j->fused_cross_entropy = p->fused_cross_entropy;
-  train_job_dropout(j, p->dropout);
-  char bad_item[64];
-  j->offload = train_offload_names_parse(p->offload.v, p->offload.n, bad_item, sizeof bad_item);
-  if (j->offload < 0) {
-    sim_check_fail(ck, "offload", "unknown item \"%s\" (expected \"optimizer\", \"activations\" or both)", bad_item);
-    return;
-  }
   p->auto_recompute = j->recompute == TRAIN_RECOMPUTE_AUTO;
   j->seq_parallel = p->seq_parallel;
-  j->flash_attention = p->flash_attention;
   j->zero = (int)p->zero;
-  j->gpus_per_node = (int)(p->gpus_per_node > 0 ? p->gpus_per_node : g->scaleup_gpus);
-  j->dp_overlap = p->dp_overlap;
-  j->fsdp_prefetch = p->fsdp_prefetch;
-  j->nics_per_node = (int)p->nics_per_node;
-  if (*p->stack) {
-    /* the stack's defaults, then what the scenario wrote */
-    const train_stack *st = train_stack_require(su->cats, p->stack, ck, "stack");
-    if (!st) return;
-    train_stack_apply(j, st);
-    if (p->has_flash) j->flash_attention = p->flash_attention;
-    if (p->has_fused_ce) j->fused_cross_entropy = p->fused_cross_entropy;
-    if (p->has_prefetch) j->fsdp_prefetch = p->fsdp_prefetch;
-    if (p->has_dp_overlap) j->dp_overlap = p->dp_overlap;
-  }
-  if (*p->node_link) j->node_link = link_named(su, p->node_link, "node_link", ck);
-  j->net_link = link_named(su, *p->net_link ? p->net_link : train_default_net_link(g), "net_link", ck);
-  if ((*p->node_link && !j->node_link) || !j->net_link) return;
   char msg[512];
   const char *bad = train_job_check(j, msg, sizeof msg);
   if (bad) {

@@ -3,7 +3,8 @@
  * train_stage_layers, train_stages_check, train_memory_stage, train_step):
  * layer counts per stage by hand, the schedule with one heavier stage
  * against 1F1B's closed form, memory of the heavier stage written out, a
- * job with first = last = layers / pp against the even job, and the flags
+ * job with first = last = layers / pp against the even job (also
+ * interleaved), uneven stages with interleaving (v 2) by hand, and the flags
  * and keys (estimate --train, training.*, the job queue's jobs) with the
  * messages of bad values. */
 #include <math.h>
@@ -110,11 +111,36 @@ static void test_bad_values(void)
   job(&j, &m, 2, 10, 10);  /* 12 left, no middle stage */
   bad = train_job_check(&j, why, sizeof why);
   CHECK(bad && strstr(why, "no middle stage"), "%s", why);
+  /* interleaved: each stage's layers must split over its v chunks (5
+   * first over 3; before this was modelled, any interleave was refused) */
   job(&j, &m, 4, 5, 0);
   j.interleave = 3;
   j.global_batch = 12;
   bad = train_job_check(&j, why, sizeof why);
-  CHECK(bad && !strcmp(bad, "first_stage_layers") && strstr(why, "with interleaving (interleave 3) are not modelled"),
+  CHECK(bad && !strcmp(bad, "first_stage_layers") &&
+            strstr(why, "5 layers on the first stage do not split into interleave = 3 equal virtual stages"),
+        "%s: %s", bad ? bad : "", why);
+  job(&j, &m, 4, 6, 2);  /* 24 over 2 middles: 12 each, not a multiple of 5 */
+  j.interleave = 2;
+  CU_ASSERT_PTR_NULL(train_job_check(&j, why, sizeof why));
+  j.last_stage_layers = 3;  /* 32 - 9 = 23: first the middle rule */
+  bad = train_job_check(&j, why, sizeof why);
+  CU_ASSERT_STRING_EQUAL(bad ? bad : "", "first_stage_layers");
+  job(&j, &m, 4, 2, 6);
+  j.interleave = 2;
+  j.global_batch = 8;
+  CU_ASSERT_PTR_NULL(train_job_check(&j, why, sizeof why));
+  job(&j, &m, 4, 4, 4);  /* middles 12 each: not a multiple of 8 (4 also is not) */
+  j.interleave = 8;
+  bad = train_job_check(&j, why, sizeof why);
+  CHECK(bad && !strcmp(bad, "first_stage_layers") && strstr(why, "4 layers on the first stage"), "%s: %s",
+        bad ? bad : "", why);
+  job(&j, &m, 6, 8, 8);  /* 16 over 4 middles: 4 each, not a multiple of 8 */
+  j.interleave = 8;
+  j.global_batch = 12;
+  bad = train_job_check(&j, why, sizeof why);
+  CHECK(bad && !strcmp(bad, "interleave") &&
+            strstr(why, "the 4 layers of each middle stage do not split into interleave = 8 equal virtual stages"),
         "%s: %s", bad ? bad : "", why);
   job(&j, &m, 1, 5, 0);
   bad = train_job_check(&j, why, sizeof why);
@@ -224,6 +250,135 @@ static void test_even_equivalent(void)
   CS_ASSERT_REL(last.params, layers / 4 + 32000.0 * 4096, 1e-12);
 }
 
+/* The interleaved 1F1B closed form with equal chunks is unchanged: no
+ * p2p, f = 1, b = 2 on every chunk, p 4, m 8, v 2: (v m + p - 1)(f + b) =
+ * (16 + 3) x 3 = 57, idle share (p-1)/(v m + p-1) = 3/19. Unequal chunks,
+ * by hand: p 2, m 2, v 2, stage 0's chunks f 1, b 2, stage 1's f 2, b 4.
+ * Virtual stages 0..3 on stages 0 1 0 1. Stage 0 warms up with all four
+ * forwards (warm-up 2 (p-1) + (v-1) p = 4), stage 1 with two, then 1F1B.
+ * Stage 0: F(mb 0, vs 0) 0-1, F(1, 0) 1-2; stage 1: F(0, 1) 1-3, F(1, 1)
+ * 3-5; stage 0: F(0, 2) 3-4, F(1, 2) 5-6; stage 1: F(0, 3) 5-7, B(0, 3)
+ * 7-11, F(1, 3) 11-13, B(1, 3) 13-17; stage 0: B(0, 2) 11-13, B(1, 2)
+ * 17-19; stage 1: B(0, 1) 17-21, B(1, 1) 21-25; stage 0: B(0, 0) 21-23,
+ * B(1, 0) 25-27. End 27 = f0 + m v (f1 + b1) + b0 (the heavy stage never
+ * waits after its first input). */
+static void test_interleaved_schedule(void)
+{
+  double f[4] = {1, 1, 1, 1}, b[4] = {2, 2, 2, 2}, z[4] = {0};
+  CS_ASSERT_REL(train_pipeline_time(4, 8, 2, f, b, z), 57, 1e-12);
+  double fu[2] = {1, 2}, bu[2] = {2, 4};
+  CS_ASSERT_REL(train_pipeline_time(2, 2, 2, fu, bu, z), 27, 1e-12);
+}
+
+/* train_step, uneven and interleaved: 32 layers over 2 stages, first 12
+ * (chunks of 6), last 20 (chunks of 10), v 2, m 2; against the even job
+ * (chunks of 8). The last stage also runs the head, H per micro-batch (H/2
+ * on each chunk). compute_s = m v 10 L + m H and m v 8 L + m H: L = (u -
+ * e) / (m v 2), H = e / m - v 8 L. The heavy last stage never waits after
+ * stage 0's first chunk forward (as the hand case above): the bubble is
+ * stage 0's one chunk micro-batch, 6 L (8 L for the even job). */
+static void test_step_interleaved(void)
+{
+  char why[512];
+  llm_arch m = llama();
+  train_job u, e;
+  job(&u, &m, 2, 12, 20);
+  job(&e, &m, 2, 0, 0);
+  u.interleave = e.interleave = 2;
+  u.global_batch = e.global_batch = 2;
+  CU_ASSERT_PTR_NULL_FATAL(train_job_check(&u, why, sizeof why));
+  CU_ASSERT_PTR_NULL_FATAL(train_job_check(&e, why, sizeof why));
+  CU_ASSERT_EQUAL(train_stage_layers(&u, 0), 12);
+  CU_ASSERT_EQUAL(train_stage_chunk_layers(&u, 0), 6);
+  CU_ASSERT_EQUAL(train_stage_layers(&u, 1), 20);
+  CU_ASSERT_EQUAL(train_stage_chunk_layers(&u, 1), 10);
+  CU_ASSERT_EQUAL(train_chunk_layers(&u), 10);
+  train_step_result ru, re;
+  train_step(&u, &ru);
+  train_step(&e, &re);
+  double mb = 2, v = 2, L = (ru.compute_s - re.compute_s) / (mb * v * 2), H = re.compute_s / mb - v * 8 * L;
+  CU_ASSERT_TRUE(H > 0 && L > 0);
+  CS_ASSERT_REL(ru.bubble_s, 6 * L, 1e-9);
+  CS_ASSERT_REL(re.bubble_s, 8 * L, 1e-9);
+  /* full recomputation of 4 layers a chunk: hardware FLOPs repeat the
+   * forward of 4 x 2 chunks x 2 stages = 16 of the 32 layers, as the even
+   * job's 4 of each 8-layer chunk */
+  u.recompute = e.recompute = LLM_RECOMPUTE_FULL;
+  u.recompute_layers = e.recompute_layers = 4;
+  CU_ASSERT_EQUAL(train_stage_recomputed(&u, 0), 4);
+  CS_ASSERT_REL(train_hardware_flops(&u), train_hardware_flops(&e), 1e-12);
+}
+
+/* Memory, uneven and interleaved: 32 layers over 4, first 4 last 4 (chunks
+ * of 2), middles 12 (chunks of 6), v 2, m 8. Stage s keeps Megatron's
+ * warm-up 2 (p-1-s) + (v-1) p chunk micro-batches and one more: 11, 9, 7,
+ * 5, that is 5.5, 4.5, 3.5, 2.5 micro-batches through the stage:
+ * activations of 22, 54, 42 and 10 layers (+ the logits on the last):
+ * stage 1 is counted, its parameters 12 / 32 of the layers'. The busiest
+ * chunk is a middle one: compute_s = m v 6 L. */
+static void test_memory_interleaved(void)
+{
+  char why[512];
+  llm_arch m = llama();
+  train_job j;
+  job(&j, &m, 4, 4, 4);
+  j.interleave = 2;
+  CU_ASSERT_PTR_NULL_FATAL(train_job_check(&j, why, sizeof why));
+  double lb = train_layer_activation_bytes(&j, LLM_RECOMPUTE_NONE);
+  train_memory mem, st;
+  train_memory_need(&j, &mem);
+  CU_ASSERT_EQUAL(mem.stage, 1);
+  double layers = llm_params(&m) - llm_embed_params(&m);
+  CS_ASSERT_REL(mem.params, layers * 12 / 32, 1e-12);
+  CS_ASSERT_REL(mem.activations, 54 * lb, 1e-12);
+  double want[4] = {22, 54, 42, 10};
+  for (int s = 0; s < 3; s++) {
+    train_memory_stage(&j, s, &st);
+    CS_ASSERT_REL(st.activations, want[s] * lb, 1e-12);
+  }
+  train_memory_stage(&j, 3, &st);
+  CU_ASSERT_TRUE(st.activations > want[3] * lb);
+  /* the busiest chunk: a middle stage's 6 layers, from the even job's 4 */
+  train_job e;
+  job(&e, &m, 4, 0, 0);
+  e.interleave = 2;
+  train_step_result ru, re;
+  train_step(&j, &ru);
+  train_step(&e, &re);
+  CU_ASSERT_EQUAL(re.micro_batches, 8);
+  /* the even job's busiest (last) stage: m v 4 L + m H; the uneven one: m v 6 L */
+  double L = ru.compute_s / (8 * 2 * 6);
+  CU_ASSERT_TRUE(re.compute_s > 8 * 2 * 4 * L);
+}
+
+/* first = last = layers / pp, interleaved (v 2): the even job's schedule
+ * and its first stage's activations (p (1 + (p-1)/(p v)) = 5.5 micro-batches
+ * of 8 layers). */
+static void test_even_equivalent_interleaved(void)
+{
+  char why[512];
+  llm_arch m = llama();
+  train_job u, e;
+  job(&u, &m, 4, 8, 8);
+  job(&e, &m, 4, 0, 0);
+  u.interleave = e.interleave = 2;
+  CU_ASSERT_PTR_NULL_FATAL(train_job_check(&u, why, sizeof why));
+  CU_ASSERT_PTR_NULL_FATAL(train_job_check(&e, why, sizeof why));
+  train_step_result ru, re;
+  train_step(&u, &ru);
+  train_step(&e, &re);
+  CU_ASSERT_DOUBLE_EQUAL(ru.compute_s, re.compute_s, 0);
+  CU_ASSERT_DOUBLE_EQUAL(ru.tp_comm_s, re.tp_comm_s, 0);
+  CS_ASSERT_REL(ru.bubble_s, re.bubble_s, 1e-12);
+  CS_ASSERT_REL(ru.pp_comm_s, re.pp_comm_s, 1e-12);
+  train_memory first, even;
+  train_memory_stage(&u, 0, &first);
+  train_memory_need(&e, &even);
+  CU_ASSERT_EQUAL(even.stage, 0);
+  CS_ASSERT_REL(first.activations, even.activations, 1e-12);
+  CS_ASSERT_REL(first.activations, 5.5 * 8 * train_layer_activation_bytes(&u, LLM_RECOMPUTE_NONE), 1e-12);
+}
+
 static void test_cli(void)
 {
   result r = RUN("estimate", "--train", "--model", "llama2-7b", "--gpu", "h100-sxm", "--gpus", "8", "--pp", "4",
@@ -232,6 +387,21 @@ static void test_cli(void)
   CHECK_OUT_HAS(r, "\"first_stage_layers\": 5");
   CHECK_OUT_HAS(r, "\"middle_stage_layers\": 9");
   CHECK_OUT_HAS(r, "\"last_stage_layers\": 9");
+  result_free(&r);
+  /* interleaved: 32 = 4 + 2 x 12 + 4, each stage's layers over 2 chunks */
+  r = RUN("estimate", "--train", "--model", "llama2-7b", "--gpu", "h100-sxm", "--gpus", "8", "--pp", "4", "--tp", "2",
+          "--interleave", "2", "--first-stage-layers", "4", "--last-stage-layers", "4", "--global-batch", "8",
+          "--json");
+  CHECK_RC(r, 0);
+  CHECK_OUT_HAS(r, "\"first_stage_layers\": 4");
+  CHECK_OUT_HAS(r, "\"middle_stage_layers\": 12");
+  CHECK_OUT_HAS(r, "\"interleave\": 2");
+  result_free(&r);
+  r = RUN("estimate", "--train", "--model", "llama2-7b", "--gpus", "8", "--pp", "4", "--interleave", "2",
+          "--first-stage-layers", "5", "--last-stage-layers", "3", "--global-batch", "8");
+  CHECK_RC(r, 2);
+  CHECK_ERR_HAS(r, "first-stage-layers");
+  CHECK_ERR_HAS(r, "5 layers on the first stage do not split into interleave = 2 equal virtual stages");
   result_free(&r);
   r = RUN("estimate", "--train", "--model", "llama2-7b", "--gpu", "h100-sxm", "--gpus", "8", "--pp", "4", "--tp", "2",
           "--global-batch", "8", "--json");
@@ -282,6 +452,10 @@ int main(void)
     {"train_step with a heavier middle stage", test_step_heavier_stage},
     {"memory of the heavier stage", test_memory_heavier_stage},
     {"first = last = layers / pp as the even job", test_even_equivalent},
+    {"interleaved schedule: equal chunks' closed form, unequal chunks by hand", test_interleaved_schedule},
+    {"train_step, uneven and interleaved (v 2), by hand", test_step_interleaved},
+    {"memory, uneven and interleaved: Megatron's warm-up per stage", test_memory_interleaved},
+    {"first = last = layers / pp, interleaved, as the even job", test_even_equivalent_interleaved},
     {"estimate --train, training.*, jobs: flags, keys, messages", test_cli},
     {NULL, NULL},
   };

@@ -80,10 +80,16 @@ static const wrow rows[] = {
    15e12, 0, 0, 0, 0, 0, GPU_HOURS, 6.4e6, true, +0.032},
   {"W6", "Llama 3.1 405B (128-layer stages), 15.6T tokens, 16,384 H100", "llama3.1-405b-128l",
    "h100-sxm", 16384, 8, 16, 2, 1, 2048, 8192, GPU_BF16, AUTO, false, true, 1, PRE, "eth-400g", 0, 0,
-   15.6e12, 0, 0, 0, 0, 0, GPU_HOURS, 30.84e6, true, +0.447},
+   15.6e12, 0, 0, 0, 0, 0, GPU_HOURS, 30.84e6, false, +0.447},  /* superseded by W6r (wholerun.md) */
+  {"W6r", "Llama 3.1 405B (126 layers, first and last stage 7), 15.6T tokens, 16,384 H100", "llama3.1-405b",
+   "h100-sxm", 16384, 8, 16, 1, 1, 2048, 8192, GPU_BF16, AUTO, false, true, 1, PRE, "eth-400g", 0, 0,
+   15.6e12, 0, 0, 0, 0, 0, GPU_HOURS, 30.84e6, true, +0.819},
   {"W7", "BLOOM-176B (72-layer stages), 366B tokens, 384 A100-80GB", "bloom-176b-72l",
    "a100-80gb-sxm", 384, 4, 12, 1, 2, 2048, 2048, GPU_BF16, FULL, true, false, 1, PRE, "ib-edr", 4, 0,
-   366e9, 192, 16, 9765625, 1000, 1, GPU_HOURS, 1082990, true, -0.072},
+   366e9, 192, 16, 9765625, 1000, 1, GPU_HOURS, 1082990, false, -0.072},  /* superseded by W7r */
+  {"W7r", "BLOOM-176B (70 layers, first and last stage 5), 366B tokens, 384 A100-80GB", "bloom-176b",
+   "a100-80gb-sxm", 384, 4, 12, 1, 2, 2048, 2048, GPU_BF16, FULL, true, false, 1, PRE, "ib-edr", 4, 0,
+   366e9, 192, 16, 9765625, 1000, 1, GPU_HOURS, 1082990, true, -0.179},
   {"W8", "Falcon-40B, 1T tokens, 384 A100-40GB", "falcon-40b",
    "a100-40gb-sxm", 384, 8, 4, 1, 1, 1152, 2048, GPU_BF16, AUTO, false, true, 1, PRE, "eth-100g", 4, 0,
    1e12, 0, 0, 0, 0, 0, DAYS, 60, true, -0.067},
@@ -100,6 +106,13 @@ static const wrow rows[] = {
    "a100-80gb-sxm", 992, 8, 1, 1, 1, 992, 2048, GPU_FP16, AUTO, true, false, 3, PRE, "ib-hdr", 0, 0,
    180e9, 0, 0, 0, 0, 0, DAYS, 60, false, -0.226},
 };
+
+/* The rows with uneven first/last stages (wholerun.md, "Re-declared rows"):
+ * layers of the first and of the last stage; the others even. */
+static const struct {
+  const char *id;
+  int first, last;
+} uneven_rows[] = {{"W6r", 7, 7}, {"W7r", 5, 5}};
 
 static sim_catalogs *cats;
 
@@ -158,6 +171,11 @@ static bool run_row(const wrow *w, wresult *out)
   j.global_batch = w->global_batch;
   j.seq_len = w->seq_len;
   j.interleave = w->interleave;
+  for (size_t i = 0; i < sizeof uneven_rows / sizeof uneven_rows[0]; i++)
+    if (!strcmp(w->id, uneven_rows[i].id)) {
+      j.first_stage_layers = uneven_rows[i].first;
+      j.last_stage_layers = uneven_rows[i].last;
+    }
   j.recompute = w->recompute;
   train_job_dropout(&j, w->dropout);
   j.seq_parallel = w->seq_parallel;

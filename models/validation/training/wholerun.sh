@@ -31,6 +31,15 @@ row W7 "1,082,990 GPU-h" --model bloom-176b-72l --gpu a100-80gb-sxm --gpus 384 -
   --seq-len 2048 --global-batch 2048 --recompute full --no-flash --zero 1 --net-link ib-edr --nics-per-node 4 \
   --rampup-batch-start 192 --rampup-batch-increment 16 --rampup-batch-samples 9765625 \
   --eval-interval 1000 --eval-iters 1 --train-tokens 366e9
+# the re-declared rows (wholerun.md, "Re-declared rows"): real stages
+row W6r "30.84M GPU-h" --model llama3.1-405b --gpu h100-sxm --gpus 16384 --tp 8 --pp 16 \
+  --first-stage-layers 7 --last-stage-layers 7 \
+  --seq-len 8192 --global-batch 2048 --zero 1 --seq-parallel --net-link eth-400g --train-tokens 15.6e12
+row W7r "1,082,990 GPU-h" --model bloom-176b --gpu a100-80gb-sxm --gpus 384 --tp 4 --pp 12 --micro-batch 2 \
+  --first-stage-layers 5 --last-stage-layers 5 \
+  --seq-len 2048 --global-batch 2048 --recompute full --no-flash --zero 1 --net-link ib-edr --nics-per-node 4 \
+  --rampup-batch-start 192 --rampup-batch-increment 16 --rampup-batch-samples 9765625 \
+  --eval-interval 1000 --eval-iters 1 --train-tokens 366e9
 row W8 "60 days" --model falcon-40b --gpu a100-40gb-sxm --gpus 384 --tp 8 --pp 4 --seq-len 2048 \
   --global-batch 1152 --zero 1 --seq-parallel --net-link eth-100g --nics-per-node 4 --train-tokens 1e12
 row W9 "7,000,000 GPU-h" --model falcon-180b --gpu a100-40gb-sxm --gpus 4096 --tp 8 --pp 8 --seq-len 2048 \
