@@ -125,7 +125,7 @@ enum { TRAIN_PREFETCH_PRE, TRAIN_PREFETCH_POST };
 #define TRAIN_STORAGE_GBPS_PER_GPU (2000.0 / 16384)
 /* Stragglers from per-GPU jitter, on by default (train_run_straggler.c):
  * every micro-batch's compute on every GPU is its mean x (1 + e), e
- * independent with standard deviation TRAIN_DEFAULT_STEP_JITTER; a step
+ * independent with standard deviation TRAIN_DEFAULT_STRAGGLER_JITTER; a step
  * ends when its slowest synchronous unit (a tensor-parallel group, which
  * syncs every layer, counts as one) ends, so it waits, in expectation,
  *   compute_s x jitter / sqrt(m) x E[max of n standard normals]
@@ -139,7 +139,7 @@ enum { TRAIN_PREFETCH_PRE, TRAIN_PREFETCH_POST };
  * (models/validation/training/wholerun_fit.md: LLaMA-1 7B/13B/33B/65B,
  * Llama 2 34B, Falcon-7B) on a grid of 0.005 from 0 to 0.15, fitted
  * 2026-12-04; the held-out rows W1-W13 were not used. 0 turns it off. */
-#define TRAIN_DEFAULT_STEP_JITTER 0.075
+#define TRAIN_DEFAULT_STRAGGLER_JITTER 0.075
 /* Batch-size ramp-up stages accepted ((global - start) / increment). */
 #define TRAIN_RAMP_MAX_STAGES 4096
 /* Stages a sequence-length warm-up is played in. */
@@ -571,9 +571,9 @@ double train_time_with_failures_s(const train_failures *f, int gpus, double fail
  *   write - tau). checkpoint_s >= 0 given replaces delta.
  * Stragglers: the slowest GPU's compute is straggler_slowdown slower and
  *   every step waits for it (one synchronous group), and every step waits
- *   for the slowest of its jittering units (step_jitter,
+ *   for the slowest of its jittering units (straggler_jitter,
  *   train_straggler_wait_s): straggler_s = (slowdown x compute_s +
- *   train_straggler_wait_s(step_jitter)) x iterations. */
+ *   train_straggler_wait_s(straggler_jitter)) x iterations. */
 typedef struct {
   int ramp_batch_start, ramp_batch_increment;  /* sequences; 0: no batch ramp-up */
   double ramp_batch_samples;                   /* sequences the ramp-up lasts */
@@ -587,7 +587,7 @@ typedef struct {
   double mtbf_gpu_h;                           /* 0: no failures */
   double restart_s;
   double straggler_slowdown;                   /* >= 0 */
-  double step_jitter;                          /* >= 0; TRAIN_DEFAULT_STEP_JITTER, 0: no jitter */
+  double straggler_jitter;                          /* >= 0; TRAIN_DEFAULT_STRAGGLER_JITTER, 0: no jitter */
 } train_whole;
 /* TRAIN_DEFAULT_* above: failures at Llama 3's rate, evaluations as
  * Megatron-LM, checkpoints from the model's size, synchronous, Young's
@@ -621,7 +621,7 @@ double train_expected_max_normal(double n);
 double train_sync_units(const train_job *j);
 /* The expected wait per iteration for the slowest unit, s: compute_s x
  * jitter / sqrt(micro_batches) x E[max of train_sync_units normals]
- * (TRAIN_DEFAULT_STEP_JITTER above); 0 when jitter <= 0. */
+ * (TRAIN_DEFAULT_STRAGGLER_JITTER above); 0 when jitter <= 0. */
 double train_straggler_wait_s(const train_job *j, const train_step_result *step, double jitter);
 
 #endif

@@ -2,7 +2,7 @@
  * slowest GPU of a synchronous step when every GPU's compute jitters
  * (issue 15, helper "wholefit"): the expected maximum of n independent
  * standard normals (by quadrature, GSL) and the per-step wait it gives
- * (formula and the fitted jitter in train.h, TRAIN_DEFAULT_STEP_JITTER).
+ * (formula and the fitted jitter in train.h, TRAIN_DEFAULT_STRAGGLER_JITTER).
  * Pure arithmetic; owns nothing. */
 #include <math.h>
 
