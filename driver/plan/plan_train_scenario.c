@@ -91,7 +91,7 @@ static const char *const known_keys[] = {
   "recompute", "recompute_layers", "offload", "dropout", "fused_cross_entropy", "seq_parallel",
   "flash_attention", "zero", "fsdp_prefetch", "node_link", "net_link", "gpus_per_node", "nics_per_node",
   "dp_overlap", "train_tokens", "usd_per_gpu_hour", "interval_s", "failures", "ramp_up", "eval_interval",
-  "eval_iters", "straggler_slowdown", "cp", "ep", "dualpipe", "expert_imbalance", "stack", NULL};
+  "eval_iters", "straggler_slowdown", "straggler_jitter", "cp", "ep", "dualpipe", "expert_imbalance", "stack", NULL};
 
 typedef struct {
   const cfg_scenario_part *part;
@@ -187,6 +187,7 @@ static void whole_settings(const section *s, train_whole *w)
   w->eval_interval = get_int(s, "eval_interval");
   w->eval_iters = get_int(s, "eval_iters");
   w->straggler_slowdown = get_num(s, "straggler_slowdown");
+  w->straggler_jitter = get_num(s, "straggler_jitter");
   w->mtbf_gpu_h = get_num(s, "failures.mtbf_gpu_h");
   w->checkpoint_interval_s = get_num(s, "failures.checkpoint_interval_s");
   w->checkpoint_s = written(s, "failures.checkpoint_s") ? get_num(s, "failures.checkpoint_s") : -1;

@@ -48,7 +48,7 @@ typedef struct {
   int64_t global_batch, seq_len, micro_batch, interleave;
   double dp_overlap, mtbf_gpu_h, checkpoint_interval_s, checkpoint_s, restart_s;
   bool has_checkpoint_s, async_checkpoint;
-  double storage_gbps, ramp_batch_samples, ramp_seq_tokens, straggler_slowdown;
+  double storage_gbps, ramp_batch_samples, ramp_seq_tokens, straggler_slowdown, straggler_jitter;
   int64_t cp;               /* --train: context-parallel ranks (--ep: expert-parallel ranks) */
   bool dualpipe;
   double expert_imbalance;
@@ -187,6 +187,9 @@ static const sim_key est_flags[] = {
   IN(eval_iters, "eval-iters", TRAIN_DEFAULT_EVAL_ITERS, 0, 1e9, "--train: forward-only iterations per evaluation"),
   FL(straggler_slowdown, "straggler-slowdown", 0, 0, 100,
      "--train: the slowest GPU's compute is this share slower and every step waits for it (0: none)"),
+  FL(straggler_jitter, "straggler-jitter", TRAIN_DEFAULT_STRAGGLER_JITTER, 0, 10,
+     "--train: per-GPU jitter of each micro-batch's compute (standard deviation, a share); every step waits for the "
+     "slowest GPU (fitted on the whole-run fitting rows; 0: none)"),
   SIM_KEY_END,
 };
 
@@ -621,6 +624,7 @@ static void est_train(const est_params *o, const sim_catalogs *cats, sim_report 
   w.eval_interval = (int)o->eval_interval;
   w.eval_iters = (int)o->eval_iters;
   w.straggler_slowdown = o->straggler_slowdown;
+  w.straggler_jitter = o->straggler_jitter;
   w.mtbf_gpu_h = o->mtbf_gpu_h;
   w.checkpoint_interval_s = o->checkpoint_interval_s;
   w.checkpoint_s = o->has_checkpoint_s ? o->checkpoint_s : -1;

@@ -60,7 +60,7 @@ void train_whole_init(train_whole *w)
 {
   *w = (train_whole){.eval_interval = TRAIN_DEFAULT_EVAL_INTERVAL, .eval_iters = TRAIN_DEFAULT_EVAL_ITERS,
                      .checkpoint_s = -1, .mtbf_gpu_h = TRAIN_DEFAULT_MTBF_GPU_H,
-                     .restart_s = TRAIN_DEFAULT_RESTART_S};
+                     .restart_s = TRAIN_DEFAULT_RESTART_S, .straggler_jitter = TRAIN_DEFAULT_STRAGGLER_JITTER};
 }
 
 /* Time beyond the steady rate of `steps` iterations of `batch` sequences of
@@ -147,6 +147,8 @@ const char *train_whole_run(const train_job *j, const train_step_result *step, c
                     w->eval_iters), "eval_interval";
   if (!(w->straggler_slowdown >= 0))
     return snprintf(msg, n, "slowdown %g (expected >= 0)", w->straggler_slowdown), "straggler_slowdown";
+  if (!(w->straggler_jitter >= 0))
+    return snprintf(msg, n, "jitter %g (expected >= 0)", w->straggler_jitter), "straggler_jitter";
   const char *bad = ramp_up(j, step, w, &o->ramp_up_s, &o->ramp_steps, msg, n);
   if (bad) return bad;
   o->failure_free_s = run->time_s;
@@ -155,7 +157,8 @@ const char *train_whole_run(const train_job *j, const train_step_result *step, c
   o->eval_iteration_s = (step->compute_s + step->bubble_s + step->tp_comm_s + step->pp_comm_s) * fwd;
   o->evals = w->eval_interval > 0 ? floor(run->iterations / w->eval_interval) : 0;
   o->eval_s = o->evals * w->eval_iters * o->eval_iteration_s;
-  o->straggler_s = w->straggler_slowdown * step->compute_s * run->iterations;
+  o->straggler_s = (w->straggler_slowdown * step->compute_s + train_straggler_wait_s(j, step, w->straggler_jitter)) *
+                   run->iterations;
   o->work_s = o->failure_free_s + o->ramp_up_s + o->eval_s + o->straggler_s;
   /* checkpoint */
   o->checkpoint_bytes = TRAIN_CHECKPOINT_BYTES_PER_PARAM * llm_params(j->model);

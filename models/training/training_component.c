@@ -44,7 +44,7 @@ typedef struct {
   } failures;
   struct { int64_t batch_start, batch_increment, seq_start; double batch_samples, seq_tokens; } ramp;
   int64_t eval_interval, eval_iters;
-  double straggler_slowdown;
+  double straggler_slowdown, straggler_jitter;
   int64_t cp, ep;           /* context- and expert-parallel ranks (train_cp_ep.c) */
   bool dualpipe;
   double expert_imbalance;
@@ -160,6 +160,9 @@ static const sim_key training_keys[] = {
   KI("eval_iters", eval_iters, TRAIN_DEFAULT_EVAL_ITERS, 0, 1e9, "forward-only iterations per evaluation"),
   KF("straggler_slowdown", straggler_slowdown, 0, 0, 100, NULL,
      "the slowest GPU's compute is this share slower, and every step waits for it (0: none)"),
+  KF("straggler_jitter", straggler_jitter, TRAIN_DEFAULT_STRAGGLER_JITTER, 0, 10, NULL,
+     "per-GPU jitter of each micro-batch's compute (its standard deviation as a share); every step waits for the "
+     "slowest GPU (fitted on the whole-run fitting rows; 0: none)"),
   SIM_KEY_END,
 };
 
@@ -269,6 +272,7 @@ static void training_prepare(void *params, const sim_setup *su, sim_check *ck)
   w.eval_interval = (int)p->eval_interval;
   w.eval_iters = (int)p->eval_iters;
   w.straggler_slowdown = p->straggler_slowdown;
+  w.straggler_jitter = p->straggler_jitter;
   w.mtbf_gpu_h = p->failures.mtbf_gpu_h;
   w.checkpoint_interval_s = p->failures.checkpoint_interval_s;
   w.checkpoint_s = p->failures.has_checkpoint_s ? p->failures.checkpoint_s : -1;

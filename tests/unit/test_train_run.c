@@ -94,7 +94,7 @@ static void test_closed_form(void)
   double fwd = st.model_flops / 3 / st.hardware_flops;
   double eval = 38 * 20 * (st.compute_s + st.bubble_s + st.tp_comm_s + st.pp_comm_s) * fwd;
   CS_ASSERT_REL(o.eval_s, eval, 1e-12);
-  double strag = 0.05 * st.compute_s * 19074;
+  double strag = (0.05 * st.compute_s + train_straggler_wait_s(&j, &st, TRAIN_DEFAULT_STRAGGLER_JITTER)) * 19074;
   CS_ASSERT_REL(o.straggler_s, strag, 1e-12);
   double W = 19074 * st.iteration_s + ramp + eval + strag;
   CS_ASSERT_REL(o.work_s, W, 1e-12);
@@ -121,6 +121,7 @@ static void test_closed_form(void)
    * the checkpoints T delta / tau, i.e. T = W / (1 - delta / tau) */
   w.mtbf_gpu_h = 0;
   w.straggler_slowdown = 0;
+  w.straggler_jitter = 0;
   CU_ASSERT_PTR_NULL(train_whole_run(&j, &st, &run, &w, &o, msg, sizeof msg));
   double W0 = 19074 * st.iteration_s + ramp + eval;
   CS_ASSERT_REL(o.time_s, W0 / (1 - delta / 3600), 1e-12);

@@ -66,7 +66,7 @@ static double num(const char *json, const char *key)
 static void test_no_failures(void)
 {
   char *dir = cs_tmpdir("training_nofail");
-  char *cfg = scenario(dir, "a.cfg", "eval_interval = 0; failures = { mtbf_gpu_h = 0.0; };");
+  char *cfg = scenario(dir, "a.cfg", "eval_interval = 0; straggler_jitter = 0.0; failures = { mtbf_gpu_h = 0.0; };");
   char *j = summary(dir, "a.cfg", "o", "1");
   CS_ASSERT_REL(num(j, "train_time_s"), num(j, "iterations") * num(j, "iteration_time_s"), 1e-9);
   CS_ASSERT_REL(num(j, "failure_free_time_s"), num(j, "train_time_s"), 1e-9);
@@ -75,7 +75,7 @@ static void test_no_failures(void)
         "evaluations, ramp-up or checkpoints that were not asked for");
   free(j);
   free(cfg);
-  cfg = scenario(dir, "b.cfg", "failures = { mtbf_gpu_h = 0.0; checkpoint_interval_s = 3600.0; };");
+  cfg = scenario(dir, "b.cfg", "straggler_jitter = 0.0; failures = { mtbf_gpu_h = 0.0; checkpoint_interval_s = 3600.0; };");
   j = summary(dir, "b.cfg", "ob", "1");
   double ff = num(j, "failure_free_time_s"), ev = num(j, "eval_time_s"), ck = num(j, "checkpoint_time_s");
   double work = ff + ev, delta = num(j, "checkpoint_exposed_s");
