@@ -421,11 +421,14 @@ void train_step(const train_job *j, train_step_result *o)
       per += train_expert_grad_s(j, &big, TRAIN_GRAD_BYTES);
       o->dp_comm_s = per;
       o->dp_exposed_s = exposed(j, per, back);
-      if (j->zero >= 1 && j->stack && j->stack->param_overlap > 0) {
-        /* the stack gathers the updated parameters under the next
-         * iteration's first forward (Megatron-Core --overlap-param-gather) */
+      if (j->zero >= 1) {
+        /* the updated parameters' all-gather follows the optimizer step, so
+         * it cannot hide under this iteration's backward: exposed, unless
+         * the stack gathers them under the next iteration's first forward
+         * (Megatron-Core --overlap-param-gather) */
         double ag = net_allgather_s(&l, dpc, bytes);
-        o->dp_exposed_s = exposed(j, per - ag, back) + ag - fmin(j->stack->param_overlap * ag, v * f[0]);
+        double hidden = j->stack ? fmin(j->stack->param_overlap * ag, v * f[0]) : 0;
+        o->dp_exposed_s = exposed(j, per - ag, back) + ag - hidden;
       }
     }
   }

@@ -97,17 +97,17 @@ typedef struct {
  * 1, ZeRO 1, bf16, the defaults of wholerun.md). */
 static const frow rows[] = {
   {"F1", "LLaMA-1 7B, 1T tokens, 2,048 A100-80GB", "llama-7b", "a100-80gb-sxm", 2048, 2, 1, 2048, 2048, SEL, true,
-   "ib-hdr", 0, 1e12, GPU_HOURS, 82432, -0.065, -0.193},
+   "ib-hdr", 0, 1e12, GPU_HOURS, 82432, -0.062, -0.071},
   {"F2", "LLaMA-1 13B, 1T tokens", "llama-13b", "a100-80gb-sxm", 2048, 2, 1, 2048, 2048, SEL, true, "ib-hdr", 0,
-   1e12, GPU_HOURS, 135168, +0.067, -0.081},
+   1e12, GPU_HOURS, 135168, +0.070, +0.060},
   {"F3", "LLaMA-1 33B, 1.4T tokens", "llama-33b", "a100-80gb-sxm", 2048, 4, 2, 2048, 2048, SEL, true, "ib-hdr", 0,
-   1.4e12, GPU_HOURS, 530432, +0.069, +0.008},
+   1.4e12, GPU_HOURS, 530432, +0.020, +0.016},
   {"F4", "LLaMA-1 65B, 1.4T tokens", "llama-65b", "a100-80gb-sxm", 2048, 8, 4, 2048, 2048, SEL, true, "ib-hdr", 0,
-   1.4e12, GPU_HOURS, 1022362, +0.107, +0.078},
+   1.4e12, GPU_HOURS, 1022362, +0.081, +0.079},
   {"F5", "Llama 2 34B, 2T tokens", "llama2-34b", "a100-80gb-sxm", 2048, 4, 2, 1024, 4096, AUTO, true, "ib-hdr", 0,
-   2e12, GPU_HOURS, 1038336, -0.120, -0.186},
+   2e12, GPU_HOURS, 1038336, -0.135, -0.139},
   {"F6", "Falcon-7B, 1.5T tokens, 384 A100-40GB", "falcon-7b", "a100-40gb-sxm", 384, 1, 2, 2304, 2048, AUTO, false,
-   "eth-100g", 4, 1.5e12, DAYS, 14, -0.035, -0.085},
+   "eth-100g", 4, 1.5e12, DAYS, 14, -0.068, -0.072},
 };
 #define NROWS ((int)(sizeof rows / sizeof rows[0]))
 
