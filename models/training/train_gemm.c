@@ -81,11 +81,13 @@ void train_gemm_layer_scale(const train_job *j, double tokens, train_gemm_scale 
   double f = mx.mlp / ((gate + 1) * h);
   add_gemm(&s, g, p, tokens, gate * f / t, h, 1);
   add_gemm(&s, g, p, tokens, h, f / t, 1);
-  /* routed experts: experts_active of them per token, each expert seeing
-   * tokens x experts_active / experts tokens on average */
+  /* routed experts: experts_active of them per token; with expert
+   * parallelism a rank's experts receive the tokens of its whole ep group
+   * (Megatron-Core's all-to-all token dispatcher), so each expert's GEMM
+   * sees tokens x experts_active x ep / experts tokens on average */
   if (mx.routed > 0 && m->experts > 0 && m->experts_active > 0) {
     double fe = llm_expert_ffn(m), a = (double)m->experts_active;
-    double me = tokens * a / (double)m->experts;
+    double me = tokens * a * (j->ep > 1 ? (double)j->ep : 1) / (double)m->experts;
     /* FLOPs of all routed experts a token uses = a x (one expert); the
      * weight spreads mx.routed over the per-expert GEMMs */
     double per_token_one = (gate + 1) * h * fe;

@@ -144,6 +144,36 @@ static void test_stack_switch(void)
   CU_ASSERT_DOUBLE_EQUAL(head.bwd, 1, 0);
 }
 
+/* Expert parallelism: a rank's experts receive the tokens of its whole ep
+ * group, so at ep E each expert's GEMM has E times the rows of ep 1. The
+ * same shapes come from ep 1 on a copy of the model with experts / E
+ * experts (the routed FLOPs per token do not depend on the expert count):
+ * Mixtral 8x7B at 4,096 tokens, ep 4, against ep 1 with 2 experts (both
+ * active). And larger GEMMs are closer to the peak: ep 4's scale is the
+ * smaller. */
+static void test_expert_parallel_rows(void)
+{
+  const llm_arch *mx = sim_catalog_find(cs_catalogs(), "models", "mixtral-8x7b");
+  CU_ASSERT_PTR_NOT_NULL_FATAL(mx);
+  const gpu_spec *g = gpu("h100-sxm");
+  llm_arch fewer = *mx;
+  fewer.experts = mx->experts / 4;
+  CU_ASSERT_TRUE_FATAL(fewer.experts >= fewer.experts_active);
+  train_job a, b, one;
+  train_job_init(&a, mx, g);
+  a.ep = 4;
+  train_job_init(&b, &fewer, g);
+  train_job_init(&one, mx, g);
+  train_gemm_scale sa, sb, s1;
+  train_gemm_layer_scale(&a, 4096, &sa);
+  train_gemm_layer_scale(&b, 4096, &sb);
+  train_gemm_layer_scale(&one, 4096, &s1);
+  CS_ASSERT_REL(sa.fwd, sb.fwd, 1e-12);
+  CS_ASSERT_REL(sa.bwd, sb.bwd, 1e-12);
+  printf("\n    h100 Mixtral 8x7B, 4096 tokens: ep 1 fwd x%.4f, ep 4 fwd x%.4f", s1.fwd, sa.fwd);
+  CU_ASSERT_TRUE(sa.fwd <= s1.fwd && sa.bwd <= s1.bwd);
+}
+
 int main(void)
 {
   if (!cs_catalogs()) return 1;
@@ -152,6 +182,7 @@ int main(void)
     {"large shapes keep the training efficiency (1% A100, 2% H100)", test_large_unchanged},
     {"layer scale: FLOP-weighted over QKV, projection, up, down; head", test_layer_weighting},
     {"stack gemm_by_shape: default on, false turns it off", test_stack_switch},
+    {"expert parallelism: an expert's GEMM has the ep group's rows", test_expert_parallel_rows},
     {NULL, NULL},
   };
   int rc = cs_run_suite("train_gemm", tests);
