@@ -523,7 +523,7 @@ static void advance(srv_sim *s, int r)
   srv_models *mm = s->mm;
   mm_rep *mr = &mm->rep[r];
   srv_replica *rep = &s->reps[r];
-  if (mr->loading) return;
+  if (mr->loading || !mr->on) return;  /* a stopped replica loads nothing */
   /* a decode replica claimed for another model (srv_models_claim) has
    * nothing parked: it loads its tail */
   if (!mr->parked.head && mr->tail == mr->cur) return;
@@ -652,7 +652,10 @@ int srv_models_victim(srv_sim *s, int j, uint32_t mask, bool idle_only)
 void srv_models_claim(srv_sim *s, int r, int j)
 {
   mm_rep *mr = &s->mm->rep[r];
-  if (mr->parked.head) return;  /* a "both" replica's prompts come first */
+  /* a "both" replica's prompts come first; a replica already loading, or
+   * promised to another model, is not taken back (two models claiming one
+   * decode replica in turn would swap it for ever) */
+  if (mr->parked.head || mr->loading || mr->tail != mr->cur) return;
   mr->last_use = sim_now(s->eng);
   set_tail(s, mr, j);
   refresh(s, r);
@@ -697,18 +700,25 @@ void srv_models_start(srv_sim *s, int k)
   refresh(s, k);
 }
 
-void srv_models_drain(srv_sim *s, int k)
+/* Replica k's parked requests go elsewhere, in order; requeued: counted
+ * in requests_requeued (sent away by an interruption). */
+static void send_parked_on(srv_sim *s, mm_rep *mr, bool requeued)
 {
-  srv_models *mm = s->mm;
-  if (!mm || !swaps_in(s->p, s->reps[k].pool)) return;
-  mm_rep *mr = &mm->rep[k];
-  /* its parked requests go elsewhere (in order; none counted as new) */
   while (mr->parked.head) {
     srv_req *q = mr->parked.head;
     srv_models_unpark(s, q);
     q->next = NULL;
+    if (requeued) s->requeued++;
     srv_route(s, q, srv_pick(s, q), false);
   }
+}
+
+void srv_models_drain(srv_sim *s, int k)
+{
+  srv_models *mm = s->mm;
+  if (!mm || !swaps_in(s->p, s->reps[k].pool)) return;
+  /* its parked requests go elsewhere (none counted as new) */
+  send_parked_on(s, &mm->rep[k], false);
 }
 
 void srv_models_stop(srv_sim *s, int k)
@@ -761,15 +771,8 @@ void srv_models_notice(srv_sim *s, int k)
     mr->leaving = true;
     mm->model[mr->cur].leaving++;
   }
-  /* its parked requests go elsewhere, in order, as sent away by the
-   * interruption (requests_requeued) */
-  while (mr->parked.head) {
-    srv_req *q = mr->parked.head;
-    srv_models_unpark(s, q);
-    q->next = NULL;
-    s->requeued++;
-    srv_route(s, q, srv_pick(s, q), false);
-  }
+  /* its parked requests go elsewhere, as sent away by the interruption */
+  send_parked_on(s, mr, true);
   refresh(s, k);
 }
 

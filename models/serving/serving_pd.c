@@ -50,6 +50,7 @@
 
 struct srv_pd {
   srv_fifo pending;                /* SRV_XFER_WAIT, oldest first */
+  int64_t waiting[SRV_MAX_MODELS]; /* of them, per model */
   srv_req **fly;                   /* SRV_XFER (q->pd_slot: its index) */
   int64_t nfly, capfly;
   sim_time *nic_free;              /* per replica: when its NICs end the transfers queued on them */
@@ -114,6 +115,17 @@ static void fly_remove(srv_pd *pd, srv_req *q)
   q->pd_slot = -1;
 }
 
+static inline int model_of(const srv_sim *s, const srv_req *q);
+
+/* The models with requests in the waiting line, as a bit set. */
+static uint32_t waiting_models(const srv_sim *s)
+{
+  uint32_t w = 0;
+  for (int j = 0; j < s->p->nmodels; j++)
+    if (s->pd->waiting[j] > 0) w |= 1u << j;
+  return w;
+}
+
 static void pending_push(srv_sim *s, srv_req *q, bool front)
 {
   srv_fifo *f = &s->pd->pending;
@@ -131,6 +143,7 @@ static void pending_push(srv_sim *s, srv_req *q, bool front)
     f->tail = q;
   }
   s->host.pd_pending++;
+  s->pd->waiting[model_of(s, q)]++;
 }
 
 static inline int model_of(const srv_sim *s, const srv_req *q) { return s->p->classes[q->cls].model_idx; }
@@ -207,6 +220,7 @@ static void pending_unlink(srv_sim *s, srv_req *prev, srv_req *q)
   if (f->tail == q) f->tail = prev;
   q->next = NULL;
   s->host.pd_pending--;
+  s->pd->waiting[model_of(s, q)]--;
 }
 
 void srv_pd_room(srv_sim *s)
@@ -215,13 +229,14 @@ void srv_pd_room(srv_sim *s)
   if (!pd) return;
   /* first come, first served within a model: a request none of its
    * model's decode replicas can take holds back the later ones of that
-   * model only (with one model, the line stops there) */
-  uint32_t blocked = 0, all = 0;
-  for (int j = 0; j < s->p->nmodels; j++) all |= 1u << j;
+   * model only (with one model, the line stops there); the walk ends when
+   * every model with requests waiting is blocked */
+  uint32_t blocked = 0;
   srv_req *prev = NULL;
   /* after a request leaves the line, from its head again: what that set
    * off (a replica stopping, a swap) may have changed the line */
-  for (srv_req *q = pd->pending.head; q && blocked != all; q = prev ? prev->next : pd->pending.head) {
+  for (srv_req *q = pd->pending.head; q && (waiting_models(s) & ~blocked);
+       q = prev ? prev->next : pd->pending.head) {
     int j = model_of(s, q);
     if (blocked >> j & 1) {
       prev = q;
@@ -268,6 +283,7 @@ static void call_off(srv_sim *s, srv_req *q)
     if (!srv_fifo_remove(&pd->pending, q)) SIM_BUG("serving: request %lld is not waiting for a decode replica",
                                                   (long long)q->id);
     s->host.pd_pending--;
+    pd->waiting[model_of(s, q)]--;
   } else if (q->state == SRV_XFER) {
     sim_cancel(s->eng, q->pd_ev);
     q->pd_ev = 0;

@@ -975,10 +975,9 @@ static srv_req *lora_first_fit(const srv_replica *r, int c)
   return srv_lora_fits(r->lora, q->adapter) ? q : srv_lora_first_fit(r->lora, c);
 }
 
-/* Take q (queued in class c) out of r's queue. */
-static void take_waiting(srv_replica *r, int c, srv_req *q)
+/* Take q out of r's queue. */
+static void take_waiting(srv_replica *r, srv_req *q)
 {
-  (void)c;
   wq_remove(r, q);
   r->nwait--;
   r->h->waiting--;
@@ -988,7 +987,6 @@ static void take_waiting(srv_replica *r, int c, srv_req *q)
 /* Admit waiting prompts (continuous policies). budget: tokens left in the
  * step; chunked: the last prompt may get only part of its tokens. Returns
  * how many were admitted. */
-
 static int admit(srv_replica *r, bool chunked, int64_t *budget)
 {
   int n = r->nloading > 0 ? admit_loaded(r, chunked, budget) : 0;
@@ -1015,7 +1013,7 @@ static int admit(srv_replica *r, bool chunked, int64_t *budget)
     kv_admit a = kv_admit_check(&r->kv, need);
     r->kv.idle_blocks += idle;
     if (a == KV_ADMIT_LATER) break;
-    take_waiting(r, c, q);
+    take_waiting(r, q);
     if (a == KV_ADMIT_NEVER) {
       reject_taken(r, q);
       continue;
@@ -1093,18 +1091,18 @@ static void form_batch(srv_replica *r)
       int64_t blocks = (int64_t)(n + 1) * kv_blocks_for(&r->kv, (int64_t)np + no);
       if (blocks > r->kv.capacity_blocks) {
         if (n > 0) break;
-        take_waiting(r, c, q);
+        take_waiting(r, q);
         reject_taken(r, q);
         continue;
       }
-      take_waiting(r, c, q);
+      take_waiting(r, q);
       pad_p = np;
       pad_o = no;
       sq = to_run(r, q, 0, SRV_PREFILL);
     } else {
       kv_admit a = kv_admit_check(&r->kv, tokens);
       if (a == KV_ADMIT_LATER) break;
-      take_waiting(r, c, q);
+      take_waiting(r, q);
       if (a == KV_ADMIT_NEVER) {
         reject_taken(r, q);
         continue;
