@@ -53,7 +53,8 @@ static void space(plan_train_space *s, const char *model, const char *gpu, int n
 typedef struct {
   double best;              /* the shortest whole-run time */
   train_job best_job;
-  int fit, oom, batch;      /* (tp, pp, mb, v, zero, recompute kind) that fit / do not; (tp, pp) whose dp does not divide the batch */
+  int fit, oom, batch;      /* (tp, pp, split, mb, v, zero, recompute kind) that fit / do not; (tp, pp, split) whose dp does not divide the batch */
+  int uneven;               /* of those, with uneven first/last stages */
 } exhaustive;
 
 /* Every layout of s's single GPU type and count: tp 1, 2, 4, 8 (the
@@ -72,24 +73,35 @@ static exhaustive search_all(const plan_train_space *s)
   for (int tp = 1; tp <= 8; tp *= 2)
     for (int cp = 1; cp <= 8 && (n / tp) % cp == 0; cp *= 2)
     for (int pp = 1; pp <= L; pp++) {
-      if (L % pp || n % (tp * cp * pp)) continue;
+      if (n % (tp * cp * pp)) continue;
+      /* the stage splits: even when pp divides L; with pp > 2, first =
+       * last = a for the 3 largest a below ceil(L / pp) whose remaining
+       * layers divide over the pp - 2 middle stages */
+      int split[4], ns = 0;
+      if (L % pp == 0) split[ns++] = 0;
+      for (int a = (L + pp - 1) / pp - 1; pp > 2 && a >= 1 && ns < (L % pp == 0) + 3; a--)
+        if ((L - 2 * a) % (pp - 2) == 0) split[ns++] = a;
+      for (int si = 0; si < ns; si++) {
+      int a = split[si], mid = a ? (L - 2 * a) / (pp - 2) : L / pp;
       int dp = n / (tp * cp * pp);
       if (b->global_batch % dp) {
         e.batch++;
+        e.uneven += a > 0;
         continue;
       }
       for (int mb = 1; mb <= b->global_batch / dp; mb++) {
         if ((b->global_batch / dp) % mb) continue;
         int m = b->global_batch / (dp * mb);
-        for (int v = 1; v <= L / pp; v++) {
-          if ((L / pp) % v || (v > 1 && (pp < 2 || m % pp))) continue;
+        for (int v = 1; v <= mid; v++) {
+          if (mid % v || (a && a % v) || (v > 1 && (pp < 2 || m % pp))) continue;
           for (int zi = 0; zi < s->nzeros; zi++)
             for (int rk = 0; rk < 3; rk++) {
-              int chunk = L / (pp * v), nset = rk == LLM_RECOMPUTE_FULL ? chunk : 1;
+              int chunk = (a > mid ? a : mid) / v, nset = rk == LLM_RECOMPUTE_FULL ? chunk : 1;
               bool any = false;
               for (int k = 1; k <= nset; k++) {
                 train_job j = *b;
                 j.tp = tp, j.cp = cp, j.pp = pp, j.dp = dp, j.micro_batch = mb, j.interleave = v;
+                j.first_stage_layers = j.last_stage_layers = a;
                 j.zero = s->zeros[zi];
                 j.seq_parallel = tp > 1;
                 j.recompute = rk;
@@ -115,8 +127,10 @@ static exhaustive search_all(const plan_train_space *s)
                 e.fit++;
               else
                 e.oom++;
+              e.uneven += a > 0;
             }
         }
+      }
       }
     }
   return e;
@@ -156,6 +170,8 @@ static void test_exhaustive(void)
     CU_ASSERT_EQUAL(w->l.v[PLAN_DIM_INTERLEAVE], e.best_job.interleave);
     CU_ASSERT_EQUAL(w->l.v[PLAN_DIM_RECOMPUTE], e.best_job.recompute);
     CU_ASSERT_EQUAL(w->l.recompute_layers, e.best_job.recompute_layers);
+    CU_ASSERT_EQUAL(w->l.first_stage_layers, e.best_job.first_stage_layers);
+    CU_ASSERT_EQUAL(w->l.last_stage_layers, e.best_job.last_stage_layers);
     /* counts: every layout that fits is tried either way; without pruning
      * the out-of-memory ones are all tried too */
     CU_ASSERT_EQUAL(r.fitting, e.fit);
@@ -164,6 +180,7 @@ static void test_exhaustive(void)
       CU_ASSERT_EQUAL(reason_count(&r, "out of memory"), e.oom);
       CU_ASSERT_EQUAL(r.pruned, 0);
       CU_ASSERT_EQUAL(r.nrows, e.fit + e.oom + e.batch);
+      CU_ASSERT_EQUAL(r.uneven, e.uneven);
     } else {
       CU_ASSERT(r.pruned > 0);
       CU_ASSERT(reason_count(&r, "out of memory") < e.oom);
@@ -176,6 +193,9 @@ static void test_exhaustive(void)
   }
   CU_ASSERT(e.batch == 1);   /* tp 1, cp 1, pp 1: dp 16 over a batch of 24 */
   CU_ASSERT(e.oom > 0);
+  /* the grid has uneven splits: 32 layers on pp 4 give first = last = 7,
+   * 6, 5 (18, 20, 22 layers over the 2 middle stages); on pp 8, 1 (30 over 6) */
+  CU_ASSERT(e.uneven > 0);
 }
 
 static void test_heads(void)
@@ -283,7 +303,8 @@ static void test_objective(void)
   static const char head[] = "gpu,gpus,tp,cp,pp,dp,ep,micro_batch,interleave,zero,seq_parallel,recompute,";
   CHECK(csv && !strncmp(csv, head, sizeof head - 1),
         "plan.csv header");
-  CHECK(csv && strstr(csv, ",reason\n"), "plan.csv reason column");
+  CHECK(csv && strstr(csv, ",reason,first_stage_layers,last_stage_layers\n"),
+        "plan.csv reason column, then the uneven stages' columns at the end");
   free(csv);
   free(csv_path);
   result_free(&rt);
