@@ -1,7 +1,8 @@
 /* tests/unit/test_plan_train.c: the training layout planner
  * (driver/plan/plan_train*.c). Its winner equals an exhaustive search
  * written out here over a small grid (Llama 3 8B on 16 A100-40GB: every
- * tp, pp, micro-batch, interleaving, ZeRO stage and recomputation,
+ * tp, pp with its stage splits (even, and uneven first = last = k as
+ * written out here), micro-batch, interleaving, ZeRO stage and recomputation,
  * full recomputation at every number of layers), calling train_job_check,
  * train_memory_need, train_step, train_run and train_whole_run directly;
  * its counts of layouts that fit and that run out of memory match that
@@ -12,7 +13,10 @@
  * own layout never beats the winner, and is the same run the scenario
  * simulates (its closed-form time to the last bit); a model that fits
  * nowhere exits 0 with feasible false; bad options exit 2 with a clear
- * message. */
+ * message. Stage splits in closed form; a model whose 62 layers pp 4
+ * does not divide has an uneven winner (the exhaustive search agrees); the
+ * scenario's own first_stage_layers / last_stage_layers are accepted and
+ * are its run. */
 #include <jansson.h>
 #include <math.h>
 #include <stdio.h>
@@ -198,6 +202,65 @@ static void test_exhaustive(void)
   CU_ASSERT(e.uneven > 0);
 }
 
+static void test_stage_splits(void)
+{
+  int k[1 + PLAN_TRAIN_MAX_UNEVEN];
+  /* 32 layers on pp 4: even (8 each), then first = last = 7, 6, 5 (middle
+   * 9, 10, 11: 32 - 2k over 2 stages); k = 4 (12 in the middle) would
+   * also divide but is past the bound of 3 uneven splits */
+  CU_ASSERT_EQUAL_FATAL(plan_train_stage_splits(32, 4, k), 4);
+  CU_ASSERT(k[0] == 0 && k[1] == 7 && k[2] == 6 && k[3] == 5);
+  /* pp 8: k < 4 with 32 - 2k divisible by 6: only k = 1 (30 / 6 = 5) */
+  CU_ASSERT_EQUAL_FATAL(plan_train_stage_splits(32, 8, k), 2);
+  CU_ASSERT(k[0] == 0 && k[1] == 1);
+  /* 62 layers (Gemma 3 27B) on pp 4: no even split; 15, 14, 13 (16, 17, 18 in the middle) */
+  CU_ASSERT_EQUAL_FATAL(plan_train_stage_splits(62, 4, k), 3);
+  CU_ASSERT(k[0] == 15 && k[1] == 14 && k[2] == 13);
+  /* 126 layers (Llama 3 405B) on pp 16: 7 each end, 8 on the 14 others
+   * (k = 6 .. 1 leave 114 .. 124, none a multiple of 14) */
+  CU_ASSERT_EQUAL_FATAL(plan_train_stage_splits(126, 16, k), 1);
+  CU_ASSERT_EQUAL(k[0], 7);
+  /* pp 2: first + last would be all the layers: the even split alone */
+  CU_ASSERT_EQUAL(plan_train_stage_splits(32, 2, k), 1);
+  CU_ASSERT_EQUAL(plan_train_stage_splits(31, 2, k), 0);
+  CU_ASSERT_EQUAL(plan_train_stage_splits(4, 8, k), 0);
+}
+
+/* Gemma 3 27B (62 layers) on 32 A100-40GB: pp 4 does not divide 62, yet
+ * the fastest layout has 4 stages, the end ones lighter (they also hold
+ * the embedding and the output layer with the loss); the planner finds it,
+ * the exhaustive search agrees. */
+static void test_uneven_winner(void)
+{
+  plan_train_space s;
+  space(&s, "gemma3-27b", "a100-40gb-sxm", 32, 64, 4096, 0);
+  s.prune = true;
+  exhaustive e = search_all(&s);
+  CU_ASSERT_FATAL(isfinite(e.best));
+  plan_train_result r;
+  memset(&r, 0, sizeof r);
+  plan_train_search(&s, &r);
+  CU_ASSERT_FATAL(r.winner >= 0);
+  const plan_train_row *w = &r.rows[r.winner];
+  CS_ASSERT_REL(w->train_time_s, e.best, 1e-12);
+  CU_ASSERT_EQUAL(w->l.v[PLAN_DIM_PP], e.best_job.pp);
+  CU_ASSERT_EQUAL(w->l.first_stage_layers, e.best_job.first_stage_layers);
+  CU_ASSERT(62 % w->l.v[PLAN_DIM_PP] != 0);
+  CU_ASSERT(w->l.first_stage_layers > 0 && w->l.first_stage_layers == w->l.last_stage_layers);
+  char buf[256];
+  char *want = cs_fmt("pp %d (first %d last %d layers)", w->l.v[PLAN_DIM_PP], w->l.first_stage_layers,
+                      w->l.last_stage_layers);
+  CU_ASSERT_PTR_NOT_NULL(strstr(plan_train_describe(&w->l, buf, sizeof buf), want));
+  free(want);
+  /* the best even layout (pp 1 or 2 divide 62) is slower */
+  double even = INFINITY;
+  for (int i = 0; i < r.nrows; i++)
+    if (r.rows[i].ok && r.rows[i].l.first_stage_layers == 0 && r.rows[i].train_time_s < even)
+      even = r.rows[i].train_time_s;
+  CU_ASSERT(w->train_time_s < even);
+  plan_train_result_release(&r);
+}
+
 static void test_heads(void)
 {
   /* GPT-2 XL: 25 heads, 48 layers. On 16 GPUs tp 2, 4 and 8 do not
@@ -365,6 +428,52 @@ static void test_shipped(void)
   free(dir);
 }
 
+/* The scenario's own uneven stages (training.first_stage_layers /
+ * last_stage_layers) are accepted, shown in scenario_layout, and are the
+ * run the scenario simulates; plan.csv carries the two columns. */
+static void test_own_uneven(void)
+{
+  unsigned f0 = CU_get_number_of_failures();
+  char *dir = cs_tmpdir("plan_train_own_uneven");
+  /* Llama 3.2 1B: 16 layers on pp 4: 3 + 5 + 5 + 3 */
+  char *cfg = cs_write_file(dir, "uneven.cfg",
+                            "name = \"plan-train-uneven\";\n"
+                            "training = {\n  model = \"llama3.2-1b\";\n  gpu = \"a100-80gb-sxm\";\n  gpus = 16;\n"
+                            "  tp = 2;\n  pp = 4;\n  first_stage_layers = 3;\n  last_stage_layers = 3;\n"
+                            "  global_batch = 64;\n  seq_len = 4096;\n  train_tokens = 5e9;\n};\n");
+  char *out = path_join(dir, "out");
+  result r = RUN("plan", cfg, "-o", out);
+  CHECK_RC(r, 0);
+  CHECK_OUT_HAS(r, "scenario a100-80gb-sxm x 16: tp 2 cp 1 pp 4 (first 3 last 3 layers) dp 2");
+  CHECK_OUT_HAS(r, "with uneven first/last stages");
+  json_t *j = load_plan(out);
+  char *summary = cs_run_summary(__FILE__, __LINE__, dir, cfg, "run", NULL);
+  if (j && summary) {
+    CS_CHECK_REL(num(j, "scenario_layout", "first_stage_layers"), 3, 0, "own first_stage_layers");
+    CS_CHECK_REL(num(j, "scenario_layout", "last_stage_layers"), 3, 0, "own last_stage_layers");
+    CHECK(json_is_true(json_object_get(json_object_get(j, "scenario_layout"), "fits")), "own layout fits");
+    CS_CHECK_REL(num(j, "scenario_layout", "train_time_s"),
+                 cs_summary_num(__FILE__, __LINE__, summary, "train_time_closed_form_s"), 1e-12,
+                 "own uneven layout = the scenario's run");
+    CHECK(num(j, "winner", "train_time_s") <= num(j, "scenario_layout", "train_time_s"), "winner vs own");
+    CHECK(num(j, "layouts_uneven", NULL) > 0, "uneven layouts counted");
+    CHECK(json_is_number(json_object_get(json_object_get(j, "winner"), "first_stage_layers")), "winner's stages");
+  }
+  json_decref(j);
+  free(summary);
+  /* the uneven rows of plan.csv end in their split: pp 4 with 3 and 3 is one */
+  char *csv_path = path_join(out, "plan.csv");
+  char *csv = cs_slurp(csv_path, NULL);
+  CHECK(csv && strstr(csv, ",3,3\n"), "plan.csv rows with first 3, last 3");
+  free(csv);
+  free(csv_path);
+  result_free(&r);
+  free(out);
+  free(cfg);
+  cs_cleanup_if_passed(dir, f0);
+  free(dir);
+}
+
 static void test_infeasible(void)
 {
   unsigned f0 = CU_get_number_of_failures();
@@ -432,8 +541,11 @@ int main(void)
   static const cs_test tests[] = {
     {"the winner equals an exhaustive search; counts match", test_exhaustive},
     {"heads that tp does not divide, counted by hand", test_heads},
+    {"stage splits: even, then first = last = k, bounded", test_stage_splits},
+    {"a layer count pp does not divide: the uneven winner", test_uneven_winner},
     {"--objective cost picks the cheaper run, time the faster", test_objective},
     {"shipped scenarios: the own layout is the scenario's run, never better", test_shipped},
+    {"the scenario's own uneven stages are accepted and are its run", test_own_uneven},
     {"nothing fits: exit 0, feasible false, why", test_infeasible},
     {"bad options exit 2 with a clear message", test_usage},
     {NULL, NULL},
