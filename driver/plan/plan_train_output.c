@@ -198,6 +198,10 @@ static void write_json(FILE *f, const void *arg)
   fputs("],\n", f);
   plan_json_num(f, "  ", "layouts_tried", r->nrows, false);
   plan_json_num(f, "  ", "layouts_uneven", r->uneven, false);
+  plan_json_str(f, "  ", "stage_splits", "for each pp: the even split when pp divides the layers and, with pp > 2, "
+                "up to 3 uneven ones, first = last = k layers for the largest k below ceil(layers / pp) whose "
+                "remaining layers divide evenly over the middle stages (Megatron-Core's first/last stage layers)",
+                false);
   plan_json_num(f, "  ", "layouts_fit", r->fitting, false);
   plan_json_key(f, "  ", "rejected");
   fputs("{", f);

@@ -457,6 +457,8 @@ static void test_own_uneven(void)
                  "own uneven layout = the scenario's run");
     CHECK(num(j, "winner", "train_time_s") <= num(j, "scenario_layout", "train_time_s"), "winner vs own");
     CHECK(num(j, "layouts_uneven", NULL) > 0, "uneven layouts counted");
+    CHECK(num(j, "layouts_uneven", NULL) < num(j, "layouts_tried", NULL), "uneven layouts among those tried");
+    CHECK(json_is_string(json_object_get(j, "stage_splits")), "the splits explained");
     CHECK(json_is_number(json_object_get(json_object_get(j, "winner"), "first_stage_layers")), "winner's stages");
   }
   json_decref(j);
