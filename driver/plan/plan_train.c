@@ -13,11 +13,15 @@
  * studies (Narayanan et al. 2021, "Efficient Large-Scale Language Model
  * Training on GPU Clusters Using Megatron-LM", sec. 3; Megatron-Core's and
  * NeMo's auto-configurators): tp powers of two within a node, pp dividing
- * the layers (the training model has equal stages only: no uneven split),
+ * the layers, and for each pp > 2 up to PLAN_TRAIN_MAX_UNEVEN uneven splits
+ * first = last = k layers (Megatron-Core's num_layers_in_first/last_pipeline_stage:
+ * the first stage also holds the embedding, the last the output layer and
+ * the loss, so lighter end stages can balance the pipeline; a pp that does
+ * not divide the layers is tried through them alone),
  * cp 1, 2, 4, 8 (context parallelism), dp = GPUs / (tp x cp x pp), ep
  * the powers of two dividing the experts and dp x cp (MoE models only),
  * micro-batches dividing global batch / dp,
- * interleaving by virtual stages that divide a stage's layers with the
+ * interleaving by virtual stages that divide every stage's layers with the
  * micro-batches a multiple of pp, the scenario's ZeRO stages, sequence
  * parallelism on with tp > 1 (it only saves memory and element-wise time
  * in the model), and recomputation none, selective or full on the fewest
@@ -25,8 +29,8 @@
  * Pruning: activation memory grows with the micro-batch at every other
  * setting, so once a micro-batch is out of memory at every setting of the
  * dimensions after it, the larger ones are skipped (counted as pruned).
- * One process: the shipped scenarios' searches (600-700 layouts) take under
- * 0.1 s, so worker processes (-j) would not pay. */
+ * One process: the shipped scenarios' searches (900-5,000 layouts with the
+ * uneven splits) take under 0.5 s, so worker processes (-j) would not pay. */
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -88,14 +92,31 @@ static int cp_values(const plan_train_space *s, const train_job *j, const plan_t
 }
 static void cp_set(train_job *j, int v) { j->cp = v; }
 
+int plan_train_stage_splits(int layers, int pp, int *k)
+{
+  int n = 0;
+  if (pp < 1 || pp > layers) return 0;
+  if (layers % pp == 0) k[n++] = 0;
+  if (pp < 3) return n;   /* pp 2: first + last = all the layers, the even split */
+  int top = (layers + pp - 1) / pp - 1, uneven = 0;
+  for (int a = top; a >= 1 && uneven < PLAN_TRAIN_MAX_UNEVEN; a--) {
+    int rest = layers - 2 * a;
+    if (rest % (pp - 2) == 0 && rest / (pp - 2) >= 1) k[n++] = a, uneven++;
+  }
+  return n;
+}
+
 static int pp_values(const plan_train_space *s, const train_job *j, const plan_train_layout *l, int *v,
                      const char **cat, char *why, size_t n)
 {
-  int k = 0, per = l->gpus / (j->tp * j->cp);
+  int k = 0, per = l->gpus / (j->tp * j->cp), splits[1 + PLAN_TRAIN_MAX_UNEVEN];
   long layers = (long)j->model->layers;
   for (long d = 1; d <= layers && d <= per && k < PLAN_TRAIN_MAX_VALUES; d++)
-    if (layers % d == 0 && per % d == 0) v[k++] = (int)d;
-  if (!k) *cat = "no pp divides the layers and GPUs", snprintf(why, n, "no pp divides %ld layers and %d GPUs / tp", layers, l->gpus);
+    if (per % d == 0 && plan_train_stage_splits((int)layers, (int)d, splits) > 0) v[k++] = (int)d;
+  if (!k)
+    *cat = "no pp divides the layers and GPUs",
+    snprintf(why, n, "no pp divides %ld layers (evenly or with uneven first/last stages) and %d GPUs / tp", layers,
+             l->gpus);
   return k;
 }
 static void pp_set(train_job *j, int v) { j->pp = v; }
@@ -143,12 +164,16 @@ static int mb_values(const plan_train_space *s, const train_job *j, const plan_t
 }
 static void mb_set(train_job *j, int v) { j->micro_batch = v; }
 
+static int gcd(int a, int b) { return b ? gcd(b, a % b) : a; }
+
+/* v: the divisors of every stage's layers (first, middle, last). */
 static int il_values(const plan_train_space *s, const train_job *j, const plan_train_layout *l, int *v,
                      const char **cat, char *why, size_t n)
 {
   v[0] = 1;
   if (j->pp < 2 || train_micro_batches(j) % j->pp) return 1;
-  int k = divisors((long)j->model->layers / j->pp, (long)j->model->layers, v);
+  int g = gcd(gcd(train_stage_layers(j, 0), train_stage_layers(j, j->pp / 2)), train_stage_layers(j, j->pp - 1));
+  int k = divisors(g, (long)j->model->layers, v);
   return k ? k : 1;
 }
 static void il_set(train_job *j, int v) { j->interleave = v; }
@@ -202,6 +227,8 @@ void plan_train_job(const plan_train_space *s, const plan_train_layout *l, train
 {
   *j = s->gpus[l->gpu].base;
   for (int d = 0; d < PLAN_DIMS; d++) dims[d].set(j, l->v[d] >= 0 ? l->v[d] : dims[d].neutral);
+  j->first_stage_layers = l->first_stage_layers > 0 ? l->first_stage_layers : 0;
+  j->last_stage_layers = l->last_stage_layers > 0 ? l->last_stage_layers : 0;
   if (j->recompute == LLM_RECOMPUTE_FULL && l->recompute_layers > 0) j->recompute_layers = l->recompute_layers;
 }
 
@@ -339,6 +366,7 @@ static plan_train_row *new_row(plan_train_result *r)
 
 static void count(plan_train_result *r, const plan_train_row *row)
 {
+  r->uneven += row->l.first_stage_layers > 0 || row->l.last_stage_layers > 0;
   if (row->ok)
     r->fitting++;
   else
@@ -375,31 +403,42 @@ static void descend(walk *w, int d, tally *t)
   }
   train_job saved = w->j;
   for (int i = 0; i < n; i++) {
-    w->l.v[d] = v[i];
-    dims[d].set(&w->j, v[i]);
-    /* a failure the dimensions set so far cause: one row for the subtree */
-    char msg[256];
-    const char *bad = d + 1 < PLAN_DIMS ? train_job_check(&w->j, msg, sizeof msg) : NULL;
-    /* DualPipe's needs (pp, micro-batches) are the whole layout's */
-    if (bad && !strcmp(bad, "dualpipe")) bad = NULL;
-    tally sub = {0, 0};
-    if (bad) {
-      plan_train_row *row = new_row(r);
-      memset(row, 0, sizeof *row);
-      row->l = w->l;
-      reject(row, check_category(bad, msg), "%s", msg);
-      count(r, row);
-    } else {
-      descend(w, d + 1, &sub);
-    }
-    t->fit += sub.fit;
-    t->oom += sub.oom;
-    if (d == PLAN_DIM_MICRO_BATCH && w->s->prune && sub.fit == 0 && sub.oom > 0) {
-      r->pruned += n - 1 - i;
-      break;
+    /* pp: each of its stage splits (even, then first = last = k) */
+    int splits[1 + PLAN_TRAIN_MAX_UNEVEN] = {0}, nsplits = 1;
+    if (d == PLAN_DIM_PP) nsplits = plan_train_stage_splits((int)w->j.model->layers, v[i], splits);
+    for (int si = 0; si < nsplits; si++) {
+      w->l.v[d] = v[i];
+      dims[d].set(&w->j, v[i]);
+      if (d == PLAN_DIM_PP) {
+        w->l.first_stage_layers = w->l.last_stage_layers = splits[si];
+        w->j.first_stage_layers = w->j.last_stage_layers = splits[si];
+      }
+      /* a failure the dimensions set so far cause: one row for the subtree */
+      char msg[256];
+      const char *bad = d + 1 < PLAN_DIMS ? train_job_check(&w->j, msg, sizeof msg) : NULL;
+      /* DualPipe's needs (pp, micro-batches) are the whole layout's */
+      if (bad && !strcmp(bad, "dualpipe")) bad = NULL;
+      tally sub = {0, 0};
+      if (bad) {
+        plan_train_row *row = new_row(r);
+        memset(row, 0, sizeof *row);
+        row->l = w->l;
+        reject(row, check_category(bad, msg), "%s", msg);
+        count(r, row);
+      } else {
+        descend(w, d + 1, &sub);
+      }
+      t->fit += sub.fit;
+      t->oom += sub.oom;
+      if (d == PLAN_DIM_MICRO_BATCH && w->s->prune && sub.fit == 0 && sub.oom > 0) {
+        r->pruned += n - 1 - i;
+        i = n;   /* the larger micro-batches: skipped */
+        break;
+      }
     }
   }
   w->l.v[d] = -1;
+  if (d == PLAN_DIM_PP) w->l.first_stage_layers = w->l.last_stage_layers = -1;
   w->j = saved;
 }
 
@@ -422,6 +461,7 @@ void plan_train_search(const plan_train_space *s, plan_train_result *r)
       w.l.gpu = g;
       w.l.gpus = s->counts[c];
       w.l.recompute_layers = -1;
+      w.l.first_stage_layers = w.l.last_stage_layers = -1;
       for (int d = 0; d < PLAN_DIMS; d++) w.l.v[d] = -1;
       plan_train_job(s, &w.l, &w.j);
       tally t = {0, 0};
@@ -466,6 +506,9 @@ const char *plan_train_describe(const plan_train_layout *l, char *buf, size_t n)
         used += (size_t)snprintf(buf + used, n - used, " (%d layers per chunk)", l->recompute_layers);
     } else {
       used += (size_t)snprintf(buf + used, n - used, "%s%s %d", used ? " " : "", shortn[d], x);
+      if (d == PLAN_DIM_PP && (l->first_stage_layers > 0 || l->last_stage_layers > 0) && used < n)
+        used += (size_t)snprintf(buf + used, n - used, " (first %d last %d layers)", l->first_stage_layers,
+                                 l->last_stage_layers);
     }
   }
   return buf;

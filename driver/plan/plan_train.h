@@ -21,6 +21,7 @@
 #define PLAN_TRAIN_MAX_COUNTS 16 /* GPU counts */
 #define PLAN_TRAIN_MAX_VALUES 64 /* candidate values of one dimension */
 #define PLAN_TRAIN_MAX_REASONS 16
+#define PLAN_TRAIN_MAX_UNEVEN 3  /* uneven first/last stage splits tried per pp (the k nearest an even split) */
 
 typedef enum { PLAN_TRAIN_TIME, PLAN_TRAIN_COST } plan_train_objective;
 
@@ -64,6 +65,7 @@ typedef struct {
   int gpu, gpus;
   int v[PLAN_DIMS];
   int recompute_layers;     /* with full recomputation: layers per chunk (0: all) */
+  int first_stage_layers, last_stage_layers;  /* uneven stages (0: even; -1: pp not reached) */
 } plan_train_layout;
 
 /* One layout evaluated: its figures, or why it was rejected. */
@@ -93,6 +95,7 @@ typedef struct {
   int nreasons;
   int fitting;              /* rows that fit */
   long pruned;              /* micro-batch values skipped: a smaller one was out of memory at every setting */
+  int uneven;               /* rows with uneven first/last stages */
 } plan_train_result;
 
 /* ---- plan_train.c ---- */
@@ -111,6 +114,12 @@ void plan_train_search(const plan_train_space *s, plan_train_result *r);
 void plan_train_result_release(plan_train_result *r);
 /* The job of layout l on its GPU type (the fields the layout sets). */
 void plan_train_job(const plan_train_space *s, const plan_train_layout *l, train_job *j);
+/* The stage splits the search tries for `layers` on pp stages, into k[]
+ * (at most 1 + PLAN_TRAIN_MAX_UNEVEN): 0 (even) when pp divides the layers,
+ * then, with pp > 2, first = last = k layers for the largest k below
+ * ceil(layers / pp) whose remaining layers divide evenly over the pp - 2
+ * middle stages; returns how many. */
+int plan_train_stage_splits(int layers, int pp, int *k);
 
 /* ---- plan_train_output.c ---- */
 
@@ -128,7 +137,8 @@ void plan_train_print(FILE *f, const plan_train_space *s, const plan_train_resul
  * message on error. */
 bool plan_train_write(const char *outdir, const plan_train_space *s, const plan_train_result *r,
                       const plan_train_info *in);
-/* "tp 8 pp 4 dp 64 mb 1 v 1 zero 0 sp on recompute selective" into buf. */
+/* "tp 8 pp 4 dp 64 mb 1 v 1 zero 0 sp on recompute selective" into buf;
+ * with uneven stages " (first 7 last 7 layers)" follows pp's value. */
 const char *plan_train_describe(const plan_train_layout *l, char *buf, size_t n);
 
 #endif

@@ -3,7 +3,7 @@
  * with the reason of a rejected one) and OUTDIR/plan.json (the objective
  * and what it measures, the winner's layout and figures, the scenario's
  * own layout beside it with the gain, the top ten, the counts of layouts
- * tried, fitting and rejected by reason). Each file is written atomically
+ * tried, with uneven first/last stages, fitting and rejected by reason). Each file is written atomically
  * (plan_write_file), plan.json last; a serving plan's plan_load.csv left
  * in the directory is removed. Knows nothing of the search. */
 #include <math.h>
@@ -64,7 +64,7 @@ void plan_train_print(FILE *f, const plan_train_space *s, const plan_train_resul
     fputs("  scenario ", f);
     print_row(f, in->gpu_names, &in->own);
   }
-  fprintf(f, "  layouts tried %d: %d fit", r->nrows, r->fitting);
+  fprintf(f, "  layouts tried %d (%d with uneven first/last stages): %d fit", r->nrows, r->uneven, r->fitting);
   for (int i = 0; i < r->nreasons; i++) fprintf(f, ", %d %s", r->reasons[i].count, r->reasons[i].name);
   fprintf(f, "; %ld micro-batch sizes pruned (out of memory at a smaller one); %.2f s\n", r->pruned, in->wall_s);
   for (int i = 1; i < r->ntop && i < 5; i++) {
@@ -99,6 +99,8 @@ static void json_row(FILE *f, const char *in, const plan_train_space *s, const c
   plan_json_num(f, in, "recompute_layers",
                 x->l.v[PLAN_DIM_RECOMPUTE] == LLM_RECOMPUTE_FULL && x->l.recompute_layers >= 0 ? x->l.recompute_layers
                                                                                               : NAN, false);
+  plan_json_num(f, in, "first_stage_layers", x->l.first_stage_layers >= 0 ? x->l.first_stage_layers : NAN, false);
+  plan_json_num(f, in, "last_stage_layers", x->l.last_stage_layers >= 0 ? x->l.last_stage_layers : NAN, false);
   plan_json_num(f, in, "usd_per_gpu_hour", s->gpus[x->l.gpu].usd_per_gpu_hour, false);
   plan_json_bool(f, in, "fits", x->ok, false);
   if (!x->ok) {
@@ -195,6 +197,11 @@ static void write_json(FILE *f, const void *arg)
   for (int z = 0; z < s->nzeros; z++) fprintf(f, "%s%d", z ? ", " : "", s->zeros[z]);
   fputs("],\n", f);
   plan_json_num(f, "  ", "layouts_tried", r->nrows, false);
+  plan_json_num(f, "  ", "layouts_uneven", r->uneven, false);
+  plan_json_str(f, "  ", "stage_splits", "for each pp: the even split when pp divides the layers and, with pp > 2, "
+                "up to 3 uneven ones, first = last = k layers for the largest k below ceil(layers / pp) whose "
+                "remaining layers divide evenly over the middle stages (Megatron-Core's first/last stage layers)",
+                false);
   plan_json_num(f, "  ", "layouts_fit", r->fitting, false);
   plan_json_key(f, "  ", "rejected");
   fputs("{", f);
@@ -229,7 +236,7 @@ static void write_csv(FILE *f, const void *arg)
   fputs("gpu,gpus", f);
   for (int d = 0; d < PLAN_DIMS; d++) fprintf(f, ",%s", plan_train_dim_names[d]);
   fputs(",recompute_layers,fits,iteration_s,mfu,tokens_per_s_per_gpu,memory_gib,memory_margin_gib,"
-        "failure_free_time_s,train_time_s,gpu_hours,cost_usd,reason\n", f);
+        "failure_free_time_s,train_time_s,gpu_hours,cost_usd,reason,first_stage_layers,last_stage_layers\n", f);
   for (int i = 0; i < r->nrows; i++) {
     const plan_train_row *x = &r->rows[i];
     fprintf(f, "%s,%d", a->in->gpu_names[x->l.gpu], x->l.gpus);
@@ -259,7 +266,12 @@ static void write_csv(FILE *f, const void *arg)
     csv_num(f, x->cost_usd, x->ok);
     char reason[300];
     plan_csv_reason(x->ok ? "" : x->reason, reason, sizeof reason);
-    fprintf(f, ",%s\n", reason);
+    fprintf(f, ",%s", reason);
+    /* uneven stages: after every earlier column (0: even; empty: pp not reached) */
+    if (x->l.first_stage_layers >= 0)
+      fprintf(f, ",%d,%d\n", x->l.first_stage_layers, x->l.last_stage_layers);
+    else
+      fputs(",,\n", f);
   }
 }
 

@@ -91,7 +91,8 @@ static const char *const known_keys[] = {
   "recompute", "recompute_layers", "offload", "dropout", "fused_cross_entropy", "seq_parallel",
   "flash_attention", "zero", "fsdp_prefetch", "node_link", "net_link", "gpus_per_node", "nics_per_node",
   "dp_overlap", "train_tokens", "usd_per_gpu_hour", "interval_s", "failures", "ramp_up", "eval_interval",
-  "eval_iters", "straggler_slowdown", "straggler_jitter", "cp", "ep", "dualpipe", "expert_imbalance", "stack", NULL};
+  "eval_iters", "straggler_slowdown", "straggler_jitter", "cp", "ep", "dualpipe", "expert_imbalance", "stack", "first_stage_layers",
+  "last_stage_layers", NULL};
 
 typedef struct {
   const cfg_scenario_part *part;
@@ -213,6 +214,8 @@ static void own_layout(const section *s, plan_train_layout *l)
   l->v[PLAN_DIM_SEQ_PARALLEL] = get_bool(s, "seq_parallel");
   l->v[PLAN_DIM_RECOMPUTE] = get_enum(s, "recompute");
   l->recompute_layers = get_int(s, "recompute_layers");
+  l->first_stage_layers = get_int(s, "first_stage_layers");
+  l->last_stage_layers = get_int(s, "last_stage_layers");
 }
 
 /* The own layout's GPUs are not a whole number of model-parallel groups:

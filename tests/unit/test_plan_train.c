@@ -1,7 +1,8 @@
 /* tests/unit/test_plan_train.c: the training layout planner
  * (driver/plan/plan_train*.c). Its winner equals an exhaustive search
  * written out here over a small grid (Llama 3 8B on 16 A100-40GB: every
- * tp, pp, micro-batch, interleaving, ZeRO stage and recomputation,
+ * tp, pp with its stage splits (even, and uneven first = last = k as
+ * written out here), micro-batch, interleaving, ZeRO stage and recomputation,
  * full recomputation at every number of layers), calling train_job_check,
  * train_memory_need, train_step, train_run and train_whole_run directly;
  * its counts of layouts that fit and that run out of memory match that
@@ -12,7 +13,10 @@
  * own layout never beats the winner, and is the same run the scenario
  * simulates (its closed-form time to the last bit); a model that fits
  * nowhere exits 0 with feasible false; bad options exit 2 with a clear
- * message. */
+ * message. Stage splits in closed form; a model whose 62 layers pp 4
+ * does not divide has an uneven winner (the exhaustive search agrees); the
+ * scenario's own first_stage_layers / last_stage_layers are accepted and
+ * are its run. */
 #include <jansson.h>
 #include <math.h>
 #include <stdio.h>
@@ -53,7 +57,8 @@ static void space(plan_train_space *s, const char *model, const char *gpu, int n
 typedef struct {
   double best;              /* the shortest whole-run time */
   train_job best_job;
-  int fit, oom, batch;      /* (tp, pp, mb, v, zero, recompute kind) that fit / do not; (tp, pp) whose dp does not divide the batch */
+  int fit, oom, batch;      /* (tp, pp, split, mb, v, zero, recompute kind) that fit / do not; (tp, pp, split) whose dp does not divide the batch */
+  int uneven;               /* of those, with uneven first/last stages */
 } exhaustive;
 
 /* Every layout of s's single GPU type and count: tp 1, 2, 4, 8 (the
@@ -72,24 +77,35 @@ static exhaustive search_all(const plan_train_space *s)
   for (int tp = 1; tp <= 8; tp *= 2)
     for (int cp = 1; cp <= 8 && (n / tp) % cp == 0; cp *= 2)
     for (int pp = 1; pp <= L; pp++) {
-      if (L % pp || n % (tp * cp * pp)) continue;
+      if (n % (tp * cp * pp)) continue;
+      /* the stage splits: even when pp divides L; with pp > 2, first =
+       * last = a for the 3 largest a below ceil(L / pp) whose remaining
+       * layers divide over the pp - 2 middle stages */
+      int split[4], ns = 0;
+      if (L % pp == 0) split[ns++] = 0;
+      for (int a = (L + pp - 1) / pp - 1; pp > 2 && a >= 1 && ns < (L % pp == 0) + 3; a--)
+        if ((L - 2 * a) % (pp - 2) == 0) split[ns++] = a;
+      for (int si = 0; si < ns; si++) {
+      int a = split[si], mid = a ? (L - 2 * a) / (pp - 2) : L / pp;
       int dp = n / (tp * cp * pp);
       if (b->global_batch % dp) {
         e.batch++;
+        e.uneven += a > 0;
         continue;
       }
       for (int mb = 1; mb <= b->global_batch / dp; mb++) {
         if ((b->global_batch / dp) % mb) continue;
         int m = b->global_batch / (dp * mb);
-        for (int v = 1; v <= L / pp; v++) {
-          if ((L / pp) % v || (v > 1 && (pp < 2 || m % pp))) continue;
+        for (int v = 1; v <= mid; v++) {
+          if (mid % v || (a && a % v) || (v > 1 && (pp < 2 || m % pp))) continue;
           for (int zi = 0; zi < s->nzeros; zi++)
             for (int rk = 0; rk < 3; rk++) {
-              int chunk = L / (pp * v), nset = rk == LLM_RECOMPUTE_FULL ? chunk : 1;
+              int chunk = (a > mid ? a : mid) / v, nset = rk == LLM_RECOMPUTE_FULL ? chunk : 1;
               bool any = false;
               for (int k = 1; k <= nset; k++) {
                 train_job j = *b;
                 j.tp = tp, j.cp = cp, j.pp = pp, j.dp = dp, j.micro_batch = mb, j.interleave = v;
+                j.first_stage_layers = j.last_stage_layers = a;
                 j.zero = s->zeros[zi];
                 j.seq_parallel = tp > 1;
                 j.recompute = rk;
@@ -115,8 +131,10 @@ static exhaustive search_all(const plan_train_space *s)
                 e.fit++;
               else
                 e.oom++;
+              e.uneven += a > 0;
             }
         }
+      }
       }
     }
   return e;
@@ -156,6 +174,8 @@ static void test_exhaustive(void)
     CU_ASSERT_EQUAL(w->l.v[PLAN_DIM_INTERLEAVE], e.best_job.interleave);
     CU_ASSERT_EQUAL(w->l.v[PLAN_DIM_RECOMPUTE], e.best_job.recompute);
     CU_ASSERT_EQUAL(w->l.recompute_layers, e.best_job.recompute_layers);
+    CU_ASSERT_EQUAL(w->l.first_stage_layers, e.best_job.first_stage_layers);
+    CU_ASSERT_EQUAL(w->l.last_stage_layers, e.best_job.last_stage_layers);
     /* counts: every layout that fits is tried either way; without pruning
      * the out-of-memory ones are all tried too */
     CU_ASSERT_EQUAL(r.fitting, e.fit);
@@ -164,6 +184,7 @@ static void test_exhaustive(void)
       CU_ASSERT_EQUAL(reason_count(&r, "out of memory"), e.oom);
       CU_ASSERT_EQUAL(r.pruned, 0);
       CU_ASSERT_EQUAL(r.nrows, e.fit + e.oom + e.batch);
+      CU_ASSERT_EQUAL(r.uneven, e.uneven);
     } else {
       CU_ASSERT(r.pruned > 0);
       CU_ASSERT(reason_count(&r, "out of memory") < e.oom);
@@ -176,6 +197,68 @@ static void test_exhaustive(void)
   }
   CU_ASSERT(e.batch == 1);   /* tp 1, cp 1, pp 1: dp 16 over a batch of 24 */
   CU_ASSERT(e.oom > 0);
+  /* the grid has uneven splits: 32 layers on pp 4 give first = last = 7,
+   * 6, 5 (18, 20, 22 layers over the 2 middle stages); on pp 8, 1 (30 over 6) */
+  CU_ASSERT(e.uneven > 0);
+}
+
+static void test_stage_splits(void)
+{
+  int k[1 + PLAN_TRAIN_MAX_UNEVEN];
+  /* 32 layers on pp 4: even (8 each), then first = last = 7, 6, 5 (middle
+   * 9, 10, 11: 32 - 2k over 2 stages); k = 4 (12 in the middle) would
+   * also divide but is past the bound of 3 uneven splits */
+  CU_ASSERT_EQUAL_FATAL(plan_train_stage_splits(32, 4, k), 4);
+  CU_ASSERT(k[0] == 0 && k[1] == 7 && k[2] == 6 && k[3] == 5);
+  /* pp 8: k < 4 with 32 - 2k divisible by 6: only k = 1 (30 / 6 = 5) */
+  CU_ASSERT_EQUAL_FATAL(plan_train_stage_splits(32, 8, k), 2);
+  CU_ASSERT(k[0] == 0 && k[1] == 1);
+  /* 62 layers (Gemma 3 27B) on pp 4: no even split; 15, 14, 13 (16, 17, 18 in the middle) */
+  CU_ASSERT_EQUAL_FATAL(plan_train_stage_splits(62, 4, k), 3);
+  CU_ASSERT(k[0] == 15 && k[1] == 14 && k[2] == 13);
+  /* 126 layers (Llama 3 405B) on pp 16: 7 each end, 8 on the 14 others
+   * (k = 6 .. 1 leave 114 .. 124, none a multiple of 14) */
+  CU_ASSERT_EQUAL_FATAL(plan_train_stage_splits(126, 16, k), 1);
+  CU_ASSERT_EQUAL(k[0], 7);
+  /* pp 2: first + last would be all the layers: the even split alone */
+  CU_ASSERT_EQUAL(plan_train_stage_splits(32, 2, k), 1);
+  CU_ASSERT_EQUAL(plan_train_stage_splits(31, 2, k), 0);
+  CU_ASSERT_EQUAL(plan_train_stage_splits(4, 8, k), 0);
+}
+
+/* Gemma 3 27B (62 layers) on 32 A100-40GB: pp 4 does not divide 62, yet
+ * the fastest layout has 4 stages, the end ones lighter (they also hold
+ * the embedding and the output layer with the loss); the planner finds it,
+ * the exhaustive search agrees. */
+static void test_uneven_winner(void)
+{
+  plan_train_space s;
+  space(&s, "gemma3-27b", "a100-40gb-sxm", 32, 64, 4096, 0);
+  s.prune = true;
+  exhaustive e = search_all(&s);
+  CU_ASSERT_FATAL(isfinite(e.best));
+  plan_train_result r;
+  memset(&r, 0, sizeof r);
+  plan_train_search(&s, &r);
+  CU_ASSERT_FATAL(r.winner >= 0);
+  const plan_train_row *w = &r.rows[r.winner];
+  CS_ASSERT_REL(w->train_time_s, e.best, 1e-12);
+  CU_ASSERT_EQUAL(w->l.v[PLAN_DIM_PP], e.best_job.pp);
+  CU_ASSERT_EQUAL(w->l.first_stage_layers, e.best_job.first_stage_layers);
+  CU_ASSERT(62 % w->l.v[PLAN_DIM_PP] != 0);
+  CU_ASSERT(w->l.first_stage_layers > 0 && w->l.first_stage_layers == w->l.last_stage_layers);
+  char buf[256];
+  char *want = cs_fmt("pp %d (first %d last %d layers)", w->l.v[PLAN_DIM_PP], w->l.first_stage_layers,
+                      w->l.last_stage_layers);
+  CU_ASSERT_PTR_NOT_NULL(strstr(plan_train_describe(&w->l, buf, sizeof buf), want));
+  free(want);
+  /* the best even layout (pp 1 or 2 divide 62) is slower */
+  double even = INFINITY;
+  for (int i = 0; i < r.nrows; i++)
+    if (r.rows[i].ok && r.rows[i].l.first_stage_layers == 0 && r.rows[i].train_time_s < even)
+      even = r.rows[i].train_time_s;
+  CU_ASSERT(w->train_time_s < even);
+  plan_train_result_release(&r);
 }
 
 static void test_heads(void)
@@ -283,7 +366,8 @@ static void test_objective(void)
   static const char head[] = "gpu,gpus,tp,cp,pp,dp,ep,micro_batch,interleave,zero,seq_parallel,recompute,";
   CHECK(csv && !strncmp(csv, head, sizeof head - 1),
         "plan.csv header");
-  CHECK(csv && strstr(csv, ",reason\n"), "plan.csv reason column");
+  CHECK(csv && strstr(csv, ",reason,first_stage_layers,last_stage_layers\n"),
+        "plan.csv reason column, then the uneven stages' columns at the end");
   free(csv);
   free(csv_path);
   result_free(&rt);
@@ -340,6 +424,54 @@ static void test_shipped(void)
   free(shipped);
   free(text);
   free(with_stack);
+  cs_cleanup_if_passed(dir, f0);
+  free(dir);
+}
+
+/* The scenario's own uneven stages (training.first_stage_layers /
+ * last_stage_layers) are accepted, shown in scenario_layout, and are the
+ * run the scenario simulates; plan.csv carries the two columns. */
+static void test_own_uneven(void)
+{
+  unsigned f0 = CU_get_number_of_failures();
+  char *dir = cs_tmpdir("plan_train_own_uneven");
+  /* Llama 3.2 1B: 16 layers on pp 4: 3 + 5 + 5 + 3 */
+  char *cfg = cs_write_file(dir, "uneven.cfg",
+                            "name = \"plan-train-uneven\";\n"
+                            "training = {\n  model = \"llama3.2-1b\";\n  gpu = \"a100-80gb-sxm\";\n  gpus = 16;\n"
+                            "  tp = 2;\n  pp = 4;\n  first_stage_layers = 3;\n  last_stage_layers = 3;\n"
+                            "  global_batch = 64;\n  seq_len = 4096;\n  train_tokens = 5e9;\n};\n");
+  char *out = path_join(dir, "out");
+  result r = RUN("plan", cfg, "-o", out);
+  CHECK_RC(r, 0);
+  CHECK_OUT_HAS(r, "scenario a100-80gb-sxm x 16: tp 2 cp 1 pp 4 (first 3 last 3 layers) dp 2");
+  CHECK_OUT_HAS(r, "with uneven first/last stages");
+  json_t *j = load_plan(out);
+  char *summary = cs_run_summary(__FILE__, __LINE__, dir, cfg, "run", NULL);
+  if (j && summary) {
+    CS_CHECK_REL(num(j, "scenario_layout", "first_stage_layers"), 3, 0, "own first_stage_layers");
+    CS_CHECK_REL(num(j, "scenario_layout", "last_stage_layers"), 3, 0, "own last_stage_layers");
+    CHECK(json_is_true(json_object_get(json_object_get(j, "scenario_layout"), "fits")), "own layout fits");
+    CS_CHECK_REL(num(j, "scenario_layout", "train_time_s"),
+                 cs_summary_num(__FILE__, __LINE__, summary, "train_time_closed_form_s"), 1e-12,
+                 "own uneven layout = the scenario's run");
+    CHECK(num(j, "winner", "train_time_s") <= num(j, "scenario_layout", "train_time_s"), "winner vs own");
+    CHECK(num(j, "layouts_uneven", NULL) > 0, "uneven layouts counted");
+    CHECK(num(j, "layouts_uneven", NULL) < num(j, "layouts_tried", NULL), "uneven layouts among those tried");
+    CHECK(json_is_string(json_object_get(j, "stage_splits")), "the splits explained");
+    CHECK(json_is_number(json_object_get(json_object_get(j, "winner"), "first_stage_layers")), "winner's stages");
+  }
+  json_decref(j);
+  free(summary);
+  /* the uneven rows of plan.csv end in their split: pp 4 with 3 and 3 is one */
+  char *csv_path = path_join(out, "plan.csv");
+  char *csv = cs_slurp(csv_path, NULL);
+  CHECK(csv && strstr(csv, ",3,3\n"), "plan.csv rows with first 3, last 3");
+  free(csv);
+  free(csv_path);
+  result_free(&r);
+  free(out);
+  free(cfg);
   cs_cleanup_if_passed(dir, f0);
   free(dir);
 }
@@ -411,8 +543,11 @@ int main(void)
   static const cs_test tests[] = {
     {"the winner equals an exhaustive search; counts match", test_exhaustive},
     {"heads that tp does not divide, counted by hand", test_heads},
+    {"stage splits: even, then first = last = k, bounded", test_stage_splits},
+    {"a layer count pp does not divide: the uneven winner", test_uneven_winner},
     {"--objective cost picks the cheaper run, time the faster", test_objective},
     {"shipped scenarios: the own layout is the scenario's run, never better", test_shipped},
+    {"the scenario's own uneven stages are accepted and are its run", test_own_uneven},
     {"nothing fits: exit 0, feasible false, why", test_infeasible},
     {"bad options exit 2 with a clear message", test_usage},
     {NULL, NULL},
