@@ -13,16 +13,13 @@
  * Builds nothing; one run at a time; best of --runs (default 3). */
 #define _DEFAULT_SOURCE
 #define _XOPEN_SOURCE 700
-#include <fcntl.h>
-#include <ftw.h>
 #include <jansson.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/resource.h>
-#include <sys/wait.h>
-#include <unistd.h>
+
+#include "bench/benchrun.h"
 
 static const char scenario[] =
   "name = \"bench-lora\";\n"
@@ -56,21 +53,8 @@ static bool run_once(const char *dir, int adapters, int max_loras, double rate, 
   if (!f) return false;
   fprintf(f, scenario, max_loras, rate, adapters, requests);
   fclose(f);
-  fflush(NULL);
-  pid_t pid = fork();
-  if (pid < 0) return false;
-  if (pid == 0) {
-    char *argv[] = {"clustersim", "run", cfg, "-q", "-o", outdir, NULL};
-    int fd = open("/dev/null", O_WRONLY);
-    if (fd >= 0) dup2(fd, 1);
-    execv(clustersim, argv);
-    _exit(127);
-  }
-  int status;
-  struct rusage ru;
-  if (wait4(pid, &status, 0, &ru) != pid || !WIFEXITED(status) || WEXITSTATUS(status) != 0) return false;
-  out->cpu_s = (double)ru.ru_utime.tv_sec + (double)ru.ru_utime.tv_usec * 1e-6 + (double)ru.ru_stime.tv_sec +
-               (double)ru.ru_stime.tv_usec * 1e-6;
+  char *argv[] = {"clustersim", "run", cfg, "-q", "-o", outdir, NULL};
+  if (!bench_run_child(clustersim, argv, &out->cpu_s)) return false;
   char sum[600];
   snprintf(sum, sizeof sum, "%s/summary.json", outdir);
   json_error_t err;
@@ -82,14 +66,6 @@ static bool run_once(const char *dir, int adapters, int max_loras, double rate, 
   out->in_system = json_number_value(json_object_get(j, "requests_in_system_mean"));
   json_decref(j);
   return true;
-}
-
-/* nftw: remove one file or (emptied) folder of the bench's temporary folder. */
-static int rm_one(const char *path, const struct stat *st, int flag, struct FTW *ftw)
-{
-  (void)st, (void)flag, (void)ftw;
-  remove(path);
-  return 0;
 }
 
 int main(int argc, char **argv)
@@ -157,6 +133,6 @@ int main(int argc, char **argv)
     fflush(stdout);
   }
 done:
-  nftw(dir, rm_one, 16, FTW_DEPTH | FTW_PHYS);
+  bench_rm_tree(dir);
   return rc;
 }

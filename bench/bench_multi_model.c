@@ -12,17 +12,13 @@
  * flat). Builds nothing; one run at a time; best of --runs (default 3). */
 #define _DEFAULT_SOURCE
 #define _XOPEN_SOURCE 700
-#include <fcntl.h>
-#include <ftw.h>
 #include <jansson.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/resource.h>
-#include <sys/wait.h>
-#include <unistd.h>
 
+#include "bench/benchrun.h"
 #include "bench/benchutil.h"
 
 static const char scenario[] =
@@ -62,7 +58,7 @@ static const char scenario[] =
 static const double share[5] = {3.0 / 5.85, 1.5 / 5.85, 0.75 / 5.85, 0.4 / 5.85, 0.2 / 5.85};
 
 typedef struct {
-  double cpu_s, events, completed, swaps;
+  double cpu_s, events, swaps;
 } run_result;
 
 /* One run in a child process: the scenario at n replicas; false if it failed. */
@@ -81,39 +77,17 @@ static bool run_once(const char *dir, int n, double rate_per_rep, long long requ
           requests, router);
   fclose(f);
   snprintf(reps, sizeof reps, "cluster.pools.[0].replicas=%d", n);
-  fflush(NULL);
-  pid_t pid = fork();
-  if (pid < 0) return false;
-  if (pid == 0) {
-    char *argv[] = {"clustersim", "run", cfg, "-q", "-o", outdir, "--set", reps, NULL};
-    int fd = open("/dev/null", O_WRONLY);
-    if (fd >= 0) dup2(fd, 1);
-    execv(clustersim, argv);
-    _exit(127);
-  }
-  int status;
-  struct rusage ru;
-  if (wait4(pid, &status, 0, &ru) != pid || !WIFEXITED(status) || WEXITSTATUS(status) != 0) return false;
-  out->cpu_s = (double)ru.ru_utime.tv_sec + (double)ru.ru_utime.tv_usec * 1e-6 + (double)ru.ru_stime.tv_sec +
-               (double)ru.ru_stime.tv_usec * 1e-6;
+  char *argv[] = {"clustersim", "run", cfg, "-q", "-o", outdir, "--set", reps, NULL};
+  if (!bench_run_child(clustersim, argv, &out->cpu_s)) return false;
   char sum[600];
   snprintf(sum, sizeof sum, "%s/summary.json", outdir);
   json_error_t err;
   json_t *j = json_load_file(sum, 0, &err);
   if (!j) return false;
   out->events = json_number_value(json_object_get(j, "events"));
-  out->completed = json_number_value(json_object_get(j, "completed"));
   out->swaps = json_number_value(json_object_get(j, "weight_swaps"));
   json_decref(j);
   return true;
-}
-
-/* nftw: remove one file or (emptied) folder of the bench's temporary folder. */
-static int rm_one(const char *path, const struct stat *st, int flag, struct FTW *ftw)
-{
-  (void)st, (void)flag, (void)ftw;
-  remove(path);
-  return 0;
 }
 
 int main(int argc, char **argv)
@@ -185,6 +159,6 @@ int main(int argc, char **argv)
     fflush(stdout);
   }
 done:
-  nftw(dir, rm_one, 16, FTW_DEPTH | FTW_PHYS);
+  bench_rm_tree(dir);
   return rc;
 }
