@@ -358,9 +358,10 @@ static int setup(plan_opts *o, cfg_scenario *sc, plan_train_space *sp, plan_trai
   for (const sim_key *k = s.part->type->schema; k->name; k++) {
     const char *const *n = known_keys;
     while (*n && strcmp(*n, k->name)) n++;
-    if (!*n && sec && config_setting_get_member(sec, k->name)) {
-      fprintf(stderr, "clustersim plan: %s: training.%s: the layout planner does not model this key yet; plan "
-              "without it (remove it, or --set it to its default)\n", o->file, k->name);
+    config_setting_t *set = !*n && sec ? config_setting_get_member(sec, k->name) : NULL;
+    if (set) {
+      fprintf(stderr, "%s:%d: training.%s: the layout planner does not model this key; plan without it "
+              "(remove it, or --set it to its default)\n", o->file, config_setting_source_line(set), k->name);
       return CMD_EXIT_USAGE;
     }
   }
