@@ -845,6 +845,13 @@ void srv_models_report(srv_sim *s, sim_report *rep)
       if (p->pools[i].model_mask >> j & 1) sat = s->books[i].sat.model_rate_per_s[j];
     sim_report_num(rep, MKEY("saturation_rate_per_s"), sat,
                    "  one replica's saturation rate on its requests alone (requests/s; its first pool)");
+    if (p->spec.any) {
+      /* only with speculation on, as the pooled spec_ keys */
+      uint64_t prop = s->host.spec_proposed_model[j];
+      sim_report_num(rep, MKEY("spec_acceptance_rate"),
+                     prop > 0 ? (double)s->host.spec_accepted_model[j] / (double)prop : NAN,
+                     "  speculative: its draft tokens accepted / proposed");
+    }
 #undef MKEY
   }
 }

@@ -1411,6 +1411,11 @@ static void on_step_end(sim_engine *eng, void *ctx, uint64_t arg)
           if (counted) {
             h->spec_proposed += (uint64_t)d;
             h->spec_accepted += (uint64_t)a;
+            /* the model it holds: r->spec is srv_params.spec.of[j] */
+            ptrdiff_t jm = r->spec - h->p->spec.of;
+            if (jm < 0 || jm >= SRV_MAX_MODELS) SIM_BUG("replica %d: its speculation is no model's", r->index);
+            h->spec_proposed_model[jm] += (uint64_t)d;
+            h->spec_accepted_model[jm] += (uint64_t)a;
             h->spec_seq_steps++;
             h->spec_emitted += (uint64_t)a + 1;
           }

@@ -148,6 +148,7 @@ typedef struct {
    * tokens they emitted */
   gsl_rng *rng_spec;
   uint64_t spec_proposed, spec_accepted, spec_seq_steps, spec_emitted;
+  uint64_t spec_proposed_model[SRV_MAX_MODELS], spec_accepted_model[SRV_MAX_MODELS];  /* the same, per model */
   int64_t pd_pending;           /* disaggregated: prefilled requests waiting for a decode replica */
 } srv_host;
 

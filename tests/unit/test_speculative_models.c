@@ -167,6 +167,8 @@ static void test_two_models_accept_all(void)
     CHECK_REL(SNUM(js, "model0_tpot_p99_s"), d0 / (O - 1), 1e-8, "model 0 (draft model, k 4): TPOT");
     CHECK_REL(SNUM(js, "model1_tpot_p99_s"), d1 / (O - 1), 1e-8, "model 1 (EAGLE, k 2): TPOT");
     CHECK(SNUM(js, "spec_acceptance_rate") == 1, "acceptance %g", SNUM(js, "spec_acceptance_rate"));
+    CHECK(SNUM(js, "model0_spec_acceptance_rate") == 1 && SNUM(js, "model1_spec_acceptance_rate") == 1,
+          "per model %g, %g", SNUM(js, "model0_spec_acceptance_rate"), SNUM(js, "model1_spec_acceptance_rate"));
     CHECK_REL(SNUM(js, "spec_tokens_per_step"), (2.0 * NREQ * 127) / (NREQ * 26.0 + NREQ * 43.0), 1e-12,
               "tokens per step over both models");
     printf("\n    model 0: TPOT %.9f s (26 steps); model 1: %.9f s (43 steps)", d0 / (O - 1), d1 / (O - 1));
@@ -189,6 +191,9 @@ static void test_two_models_accept_all(void)
     double prop0 = 123 * 4 + 3 + 2 + 1, prop1 = 42 * 2;
     CU_ASSERT_EQUAL(prop0, 498.0);
     CHECK_REL(SNUM(js, "spec_acceptance_rate"), prop1 / (prop0 + prop1), 1e-12, "accepted / proposed");
+    /* per model: none of model 0's drafts, all of model 1's */
+    CHECK(SNUM(js, "model0_spec_acceptance_rate") == 0 && SNUM(js, "model1_spec_acceptance_rate") == 1,
+          "per model %g, %g", SNUM(js, "model0_spec_acceptance_rate"), SNUM(js, "model1_spec_acceptance_rate"));
     free(js);
   }
   printf("\n");
