@@ -89,7 +89,7 @@ int plan_train_parse_candidates(plan_opts *o, const char *arg)
 static const char *const known_keys[] = {
   "model", "gpu", "dtype", "gpus", "tp", "pp", "micro_batch", "global_batch", "seq_len", "interleave",
   "recompute", "recompute_layers", "offload", "dropout", "fused_cross_entropy", "seq_parallel",
-  "flash_attention", "zero", "fsdp_prefetch", "node_link", "net_link", "gpus_per_node", "nics_per_node",
+  "flash_attention", "zero", "fsdp_prefetch", "grad_reduce_dtype", "node_link", "net_link", "gpus_per_node", "nics_per_node",
   "dp_overlap", "train_tokens", "usd_per_gpu_hour", "interval_s", "failures", "ramp_up", "eval_interval",
   "eval_iters", "straggler_slowdown", "straggler_jitter", "cp", "ep", "dualpipe", "expert_imbalance", "stack", "first_stage_layers",
   "last_stage_layers", NULL};

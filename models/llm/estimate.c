@@ -33,7 +33,7 @@ typedef struct {
   double tokens_in, tokens_out, train_tokens, price, overhead_ms, mfu;
   bool has_overhead_ms;     /* --overhead-ms given: it replaces the stack's fixed host time */
   const char *stack;
-  int recompute, fsdp_prefetch;
+  int recompute, fsdp_prefetch, grad_reduce;
   int64_t zero, recompute_layers;
   int64_t first_stage_layers, last_stage_layers;
   const char *offload;
@@ -42,7 +42,7 @@ typedef struct {
   /* --train */
   bool train, seq_parallel, no_flash;
   const char *train_stack;  /* --train-stack (--stack is the serving stack) */
-  bool has_fused_ce, has_prefetch, has_dp_overlap, has_no_flash;  /* given: they win over the training stack's */
+  bool has_fused_ce, has_prefetch, has_dp_overlap, has_no_flash, has_grad_reduce;  /* given: they win over the training stack's */
   const char *node_link;
   int64_t layers, hidden, heads, kv_heads, ffn, vocab;
   int64_t global_batch, seq_len, micro_batch, interleave;
@@ -152,6 +152,10 @@ static const sim_key est_flags[] = {
    .def_str = TRAIN_DEFAULT_FSDP_PREFETCH_NAME, .choices = train_prefetch_names,
    .has_present = true, .present_offset = offsetof(est_params, has_prefetch),
    .help = "--train, --zero 3: FSDP backward prefetch, pre (PyTorch) or post (Composer)"},
+  {.name = "grad-reduce-dtype", .kind = SIM_KEY_ENUM, .offset = offsetof(est_params, grad_reduce), .def_str = "auto",
+   .choices = train_grad_reduce_names, .has_present = true, .present_offset = offsetof(est_params, has_grad_reduce),
+   .help = "--train: precision of the gradient buffer and its data-parallel reduction: fp32, bf16, fp16, or auto "
+           "(fp32 for bf16 and fp8 training, as Megatron-LM; a --train-stack gives its own)"},
   {.name = "dp-overlap", .kind = SIM_KEY_FLOAT, .offset = offsetof(est_params, dp_overlap),
    .def = TRAIN_DP_OVERLAP_DEFAULT, .min = 0, .max = 1, .has_present = true,
    .present_offset = offsetof(est_params, has_dp_overlap),
@@ -573,6 +577,7 @@ static void est_train(const est_params *o, const sim_catalogs *cats, sim_report 
   j.gpus_per_node = (int)(o->gpus_per_node > 0 ? o->gpus_per_node : g->scaleup_gpus);
   j.dp_overlap = o->dp_overlap;
   j.fsdp_prefetch = o->fsdp_prefetch;
+  j.grad_reduce = o->grad_reduce;
   j.nics_per_node = (int)o->nics_per_node;
   if (*o->train_stack) {
     /* the training stack's defaults, then the flags given */
@@ -583,6 +588,7 @@ static void est_train(const est_params *o, const sim_catalogs *cats, sim_report 
     if (o->has_no_flash) j.flash_attention = !o->no_flash;
     if (o->has_prefetch) j.fsdp_prefetch = o->fsdp_prefetch;
     if (o->has_dp_overlap) j.dp_overlap = o->dp_overlap;
+    if (o->has_grad_reduce) j.grad_reduce = o->grad_reduce;
   }
   char why[512], flag[64];
   const char *bad = train_job_check(&j, why, sizeof why);
@@ -672,6 +678,9 @@ static void est_train(const est_params *o, const sim_catalogs *cats, sim_report 
   sim_report_str(rep, "offload", train_offload_text(j.offload, off, sizeof off), "moved to host memory");
   sim_report_int(rep, "zero", j.zero, "ZeRO stage");
   if (j.zero >= 3) sim_report_str(rep, "fsdp_prefetch", train_prefetch_names[j.fsdp_prefetch], "FSDP backward prefetch");
+  sim_report_str(rep, "grad_reduce_dtype", j.grad_reduce != TRAIN_GRAD_REDUCE_AUTO ? train_grad_reduce_names[j.grad_reduce]
+                 : train_grad_bytes(&j) > 2 ? "fp32" : "fp16",
+                 "precision of the gradient buffer and its data-parallel reduction");
   sim_report_str(rep, "tp_link", tp > 1 ? node->name : "none", "tensor-parallel link");
   sim_report_str(rep, "pp_link", r.pp_link ? r.pp_link->name : "none", "pipeline link");
   sim_report_str(rep, "dp_link", r.dp_link ? r.dp_link->name : "none", "data-parallel link");

@@ -109,7 +109,7 @@ static void cpep_memory(const train_job *j, double x, double dense, train_memory
   o->params = copies * (dense + x);
   o->expert_params = copies * x;
   o->weights = copies * 2 * (dense / (j->zero >= 3 ? d : 1) + x / (j->zero >= 3 ? de : 1));
-  o->grads = copies * 2 * (dense / (j->zero >= 2 ? d : 1) + x / (j->zero >= 2 ? de : 1));
+  o->grads = copies * train_grad_bytes(j) * (dense / (j->zero >= 2 ? d : 1) + x / (j->zero >= 2 ? de : 1));
   o->optimizer = copies * 12 * (dense / (j->zero >= 1 ? d : 1) + x / (j->zero >= 1 ? de : 1));
 }
 
@@ -152,8 +152,10 @@ double train_expert_grad_s(const train_job *j, const train_memory *mem, double g
    * a stage */
   net_link l = train_group_link(j, j->tp * j->dp * j->cp, j->tp * j->ep);
   double bytes = mem->expert_params * grad_bytes;
+  /* ZeRO >= 1: the gradients reduce-scattered, the updated 16-bit
+   * parameters all-gathered */
   return j->zero == 0 ? net_allreduce_s(&l, ranks, bytes, NET_RING)
-                      : net_reduce_scatter_s(&l, ranks, bytes) + net_allgather_s(&l, ranks, bytes);
+                      : net_reduce_scatter_s(&l, ranks, bytes) + net_allgather_s(&l, ranks, mem->expert_params * 2);
 }
 
 double train_dualpipe_time(int p, int m, const double *f, const double *b)

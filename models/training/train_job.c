@@ -10,6 +10,17 @@
 
 const char *const train_recompute_names[] = {"none", "selective", "full", "auto", NULL};
 const char *const train_prefetch_names[] = {"pre", "post", NULL};
+const char *const train_grad_reduce_names[] = {"auto", "fp32", "bf16", "fp16", NULL};
+
+double train_grad_bytes(const train_job *j)
+{
+  switch (j->grad_reduce) {
+  case TRAIN_GRAD_REDUCE_FP32: return 4;
+  case TRAIN_GRAD_REDUCE_BF16:
+  case TRAIN_GRAD_REDUCE_FP16: return 2;
+  default: return j->dtype == GPU_FP16 ? 2 : 4;
+  }
+}
 const char *const train_offload_names[] = {"optimizer", "activations", NULL};
 const char *const train_dropout_names[] = {"model", "on", "off", NULL};
 
@@ -152,6 +163,9 @@ const char *train_job_check(const train_job *j, char *msg, size_t n)
   if (j->nics_per_node < 0) return snprintf(msg, n, "%d network ports per node", j->nics_per_node), "nics_per_node";
   if (j->fsdp_prefetch != TRAIN_PREFETCH_PRE && j->fsdp_prefetch != TRAIN_PREFETCH_POST)
     return snprintf(msg, n, "FSDP prefetch %d is not pre or post", j->fsdp_prefetch), "fsdp_prefetch";
+  if (j->grad_reduce < TRAIN_GRAD_REDUCE_AUTO || j->grad_reduce > TRAIN_GRAD_REDUCE_FP16)
+    return snprintf(msg, n, "gradient reduction %d is not auto, fp32, bf16 or fp16", j->grad_reduce),
+           "grad_reduce_dtype";
   if (j->dp_overlap < 0 || j->dp_overlap > 1)
     return snprintf(msg, n, "overlap %g is not within 0..1", j->dp_overlap), "dp_overlap";
   if (gpu_peak_flops(j->gpu, gpu_compute_precision(j->gpu, j->dtype)) <= 0)

@@ -99,7 +99,7 @@ void train_memory_stage(const train_job *j, int s, train_memory *o)
   double p = train_stage_params(j, s), d = j->dp;
   *o = (train_memory){.params = p, .stage = s};
   o->weights = 2 * p / (j->zero >= 3 ? d : 1);
-  o->grads = 2 * p / (j->zero >= 2 ? d : 1);
+  o->grads = train_grad_bytes(j) * p / (j->zero >= 2 ? d : 1);
   o->optimizer = 12 * p / (j->zero >= 1 ? d : 1);
   if (j->cp > 1 || j->ep > 1 || j->dualpipe) train_cpep_stage_memory(j, s, o);
 
@@ -152,7 +152,7 @@ void train_memory_need(const train_job *j, train_memory *o)
   double p = llm_params(j->model) / ((double)j->tp * j->pp), d = j->dp;
   *o = (train_memory){.params = p};
   o->weights = 2 * p / (j->zero >= 3 ? d : 1);
-  o->grads = 2 * p / (j->zero >= 2 ? d : 1);
+  o->grads = train_grad_bytes(j) * p / (j->zero >= 2 ? d : 1);
   o->optimizer = 12 * p / (j->zero >= 1 ? d : 1);
   if (j->cp > 1 || j->ep > 1 || j->dualpipe) train_cpep_memory(j, o);
 

@@ -70,6 +70,9 @@ static const sim_key stack_keys[] = {
    .help = "GEMMs of small shapes reach less than gemm_efficiency, as the kernel model says (default true)"},
   {.name = "fsdp_prefetch", .kind = SIM_KEY_ENUM, .offset = offsetof(train_stack, fsdp_prefetch), .required = true,
    .choices = train_prefetch_names, .help = "fsdp_prefetch default: pre (PyTorch) or post (Composer)"},
+  {.name = "grad_reduce_dtype", .kind = SIM_KEY_ENUM, .offset = offsetof(train_stack, grad_reduce),
+   .def_str = "auto", .choices = train_grad_reduce_names,
+   .help = "grad_reduce_dtype default: fp32, bf16, fp16, or auto (fp32 for bf16/fp8 training, as Megatron-LM)"},
   S(source, "source", true, "the framework's repository or documentation at the named version"),
   S(efficiency_source, "efficiency_source", true, "where the efficiencies come from (which rows fitted them)"),
   S(launch_source, "launch_source", true, "where the launch cost and kernel counts come from"),
@@ -133,5 +136,6 @@ void train_stack_apply(train_job *j, const train_stack *s)
   j->flash_attention = s->flash_attention;
   j->fused_cross_entropy = s->fused_cross_entropy;
   j->fsdp_prefetch = s->fsdp_prefetch;
+  j->grad_reduce = s->grad_reduce;
   j->dp_overlap = s->dp_overlap;
 }

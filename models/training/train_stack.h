@@ -7,7 +7,7 @@
  * GEMMs, data-parallel gradient reduction under backward, the distributed
  * optimizer's parameter gather under forward, pipeline sends); and the
  * job settings it defaults (FlashAttention, fused cross-entropy, FSDP
- * prefetch). A job names one (train_job.stack); NULL is the simulator's
+ * prefetch, the precision of the gradient reduction). A job names one (train_job.stack); NULL is the simulator's
  * built-in numbers of before stacks existed (train_step.c's constants),
  * which the `composer` and `megatron-lm` entries reproduce for their runs. */
 #ifndef TRAIN_STACK_H
@@ -53,6 +53,7 @@ typedef struct train_stack {
   bool flash_attention, fused_cross_entropy;  /* job defaults */
   bool gemm_by_shape;        /* GEMM efficiency falls with small shapes (train_gemm.c); default true */
   int fsdp_prefetch;         /* TRAIN_PREFETCH_* default */
+  int grad_reduce;           /* TRAIN_GRAD_REDUCE_* default (auto: by the training dtype) */
   const char *source, *efficiency_source, *launch_source, *overlap_source, *defaults_source;
 } train_stack;
 

@@ -63,7 +63,6 @@
 #define TRAIN_ADAM_BYTES 30.0
 /* Bytes of an activation or gradient value sent between GPUs. */
 #define TRAIN_ACT_BYTES 2.0
-#define TRAIN_GRAD_BYTES 2.0
 #define TRAIN_WEIGHT_BYTES 2.0
 
 /* Fused attention (FlashAttention) efficiency against the dense peak,
@@ -266,9 +265,9 @@ static void fsdp_micro_batch(const train_job *j, const net_link *l, double L, do
   double layer = llm_layer_params(j->model) / j->tp;
   double rest = fmax(0, params - L * layer);
   double ag = net_allgather_s(l, j->dp, layer * TRAIN_WEIGHT_BYTES);
-  double rs = net_reduce_scatter_s(l, j->dp, layer * TRAIN_GRAD_BYTES);
+  double rs = net_reduce_scatter_s(l, j->dp, layer * train_grad_bytes(j));
   double ag_r = net_allgather_s(l, j->dp, rest * TRAIN_WEIGHT_BYTES);
-  double rs_r = net_reduce_scatter_s(l, j->dp, rest * TRAIN_GRAD_BYTES);
+  double rs_r = net_reduce_scatter_s(l, j->dp, rest * train_grad_bytes(j));
   *comm = L * (2 * ag + rs) + 2 * ag_r + rs_r;
   double fwd = ag_r + ag + (L - 1) * exposed(j, ag, f_layer);
   double bwd = j->fsdp_prefetch == TRAIN_PREFETCH_POST ? L * ag + (L - 1) * exposed(j, rs, b_layer) + rs
@@ -406,7 +405,7 @@ void train_step(const train_job *j, train_step_result *o)
   if (dpc > 1) {
     net_link l = group_link(j, dpc * j->tp, j->tp);
     o->dp_link = dpc * j->tp <= j->gpus_per_node || !j->net_link ? j->node_link : j->net_link;
-    double bytes = (big.params - big.expert_params) * TRAIN_GRAD_BYTES;
+    double dense = big.params - big.expert_params, bytes = dense * train_grad_bytes(j);
     double back = v * (b[sg]);  /* the last micro-batch's backward on a stage */
     if (j->zero >= 3) {
       double comm, exp;
@@ -417,8 +416,8 @@ void train_step(const train_job *j, train_step_result *o)
     } else {
       /* once per iteration, during the last micro-batch's backward */
       double per = j->zero == 0 ? net_allreduce_s(&l, dpc, bytes, NET_RING)
-                                : net_reduce_scatter_s(&l, dpc, bytes) + net_allgather_s(&l, dpc, bytes);
-      per += train_expert_grad_s(j, &big, TRAIN_GRAD_BYTES);
+                                : net_reduce_scatter_s(&l, dpc, bytes) + net_allgather_s(&l, dpc, dense * TRAIN_WEIGHT_BYTES);
+      per += train_expert_grad_s(j, &big, train_grad_bytes(j));
       o->dp_comm_s = per;
       o->dp_exposed_s = exposed(j, per, back);
       if (j->zero >= 1) {
@@ -426,7 +425,7 @@ void train_step(const train_job *j, train_step_result *o)
          * it cannot hide under this iteration's backward: exposed, unless
          * the stack gathers them under the next iteration's first forward
          * (Megatron-Core --overlap-param-gather) */
-        double ag = net_allgather_s(&l, dpc, bytes);
+        double ag = net_allgather_s(&l, dpc, dense * TRAIN_WEIGHT_BYTES);
         double hidden = j->stack ? fmin(j->stack->param_overlap * ag, v * f[0]) : 0;
         o->dp_exposed_s = exposed(j, per - ag, back) + ag - hidden;
       }
@@ -439,7 +438,7 @@ void train_step(const train_job *j, train_step_result *o)
      * cores shared by its GPUs, the 16-bit weights come back tile by tile
      * under the CPU step */
     const net_link *host = j->gpu->host_link;
-    double down = net_p2p_s(host, updated * TRAIN_GRAD_BYTES), up = net_p2p_s(host, updated * TRAIN_WEIGHT_BYTES);
+    double down = net_p2p_s(host, updated * TRAIN_WEIGHT_BYTES), up = net_p2p_s(host, updated * TRAIN_WEIGHT_BYTES);
     int sharing = gpus < j->gpus_per_node ? gpus : j->gpus_per_node;
     o->cpu_optimizer_s = updated / (TRAIN_CPU_ADAM_PARAMS_PER_S_NODE / sharing);
     o->optimizer_s = down - fmin(down, v * b[sg]) + fmax(o->cpu_optimizer_s, up);

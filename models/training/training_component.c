@@ -29,8 +29,8 @@
 
 typedef struct {
   const char *model, *gpu, *node_link, *net_link, *stack;
-  bool has_flash, has_fused_ce, has_prefetch, has_dp_overlap;  /* written: they win over the stack's defaults */
-  int dtype, recompute, fsdp_prefetch, dropout;
+  bool has_flash, has_fused_ce, has_prefetch, has_dp_overlap, has_grad_reduce;  /* written: they win over the stack's */
+  int dtype, recompute, fsdp_prefetch, dropout, grad_reduce;
   int64_t gpus, tp, pp, micro_batch, global_batch, seq_len, interleave, zero, gpus_per_node, nics_per_node;
   bool seq_parallel, flash_attention, fused_cross_entropy;
   int64_t recompute_layers;
@@ -138,6 +138,10 @@ static const sim_key training_keys[] = {
    .has_present = true, .present_offset = P(has_prefetch),
    .def_str = TRAIN_DEFAULT_FSDP_PREFETCH_NAME,
    .help = "with zero = 3: FSDP backward prefetch, pre (PyTorch) or post (Composer)"},
+  {.name = "grad_reduce_dtype", .kind = SIM_KEY_ENUM, .offset = P(grad_reduce), .choices = train_grad_reduce_names,
+   .has_present = true, .present_offset = P(has_grad_reduce), .def_str = "auto",
+   .help = "precision of the gradient buffer and its data-parallel reduction: fp32 (4 bytes), bf16 or fp16 (2), "
+           "auto (fp32 for bf16 and fp8 training, as Megatron-LM; default: the stack's)"},
   KS("node_link", node_link, "", "link inside a node (default: the GPU's NVLink, else PCIe)"),
   KS("net_link", net_link, "", "link between nodes (default: ib-ndr for NVLink 4 GPUs such as the H100, else ib-hdr; "
      "a TPU's DCN, dcn-v5e or dcn-v5p)"),
@@ -188,6 +192,7 @@ bool train_job_build(const void *params, const sim_catalogs *cats, const llm_arc
   j->gpus_per_node = (int)(p->gpus_per_node > 0 ? p->gpus_per_node : g->scaleup_gpus);
   j->dp_overlap = p->dp_overlap;
   j->fsdp_prefetch = p->fsdp_prefetch;
+  j->grad_reduce = p->grad_reduce;
   j->nics_per_node = (int)p->nics_per_node;
   if (*p->stack) {
     /* the stack's defaults, then what the scenario wrote */
@@ -198,6 +203,7 @@ bool train_job_build(const void *params, const sim_catalogs *cats, const llm_arc
     if (p->has_fused_ce) j->fused_cross_entropy = p->fused_cross_entropy;
     if (p->has_prefetch) j->fsdp_prefetch = p->fsdp_prefetch;
     if (p->has_dp_overlap) j->dp_overlap = p->dp_overlap;
+    if (p->has_grad_reduce) j->grad_reduce = p->grad_reduce;
   }
   bool node = as_written && *p->node_link;
   if (node) j->node_link = sim_catalog_require(cats, "links", "link", p->node_link, ck, "node_link");

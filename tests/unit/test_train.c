@@ -95,12 +95,12 @@ static void test_dp_allreduce(void)
   CU_ASSERT_PTR_NULL(train_job_check(&j, (char[256]){0}, 256));
   train_step_result r;
   train_step(&j, &r);
-  /* the dp group spans 2 nodes, 8 GPUs in each: ring all-reduce of 2 B
-   * gradients, 2 (n-1) steps of bytes/n, each alpha + (bytes/n)/bw, plus
+  /* the dp group spans 2 nodes, 8 GPUs in each: ring all-reduce of 4 B
+   * gradients (bf16 training reduces in fp32, as Megatron-LM), 2 (n-1) steps of bytes/n, each alpha + (bytes/n)/bw, plus
    * the launch; bw is the node's 8 InfiniBand ports side by side, capped
    * by NVLink (NCCL's rings, one per port) */
   const net_link *ib = link_("ib-hdr"), *nvl = gpu("a100-80gb-sxm")->scaleup_link;
-  double bytes = 2 * llm_params(&m), n = 16, bw = fmin(net_bw(nvl), 8 * net_bw(ib));
+  double bytes = 4 * llm_params(&m), n = 16, bw = fmin(net_bw(nvl), 8 * net_bw(ib));
   double ring = 2 * (n - 1) * (net_alpha_s(ib) + bytes / n / bw);
   CU_ASSERT_PTR_EQUAL(r.dp_link, ib);
   net_link spread = net_link_spread(nvl, ib, 8);
@@ -108,6 +108,20 @@ static void test_dp_allreduce(void)
   CS_ASSERT_REL(r.dp_comm_s, net_allreduce_s(&spread, 16, bytes, NET_RING), 1e-12);
   CS_ASSERT_REL(r.dp_comm_s, ring, 1e-3); /* the 6 us launch is the rest */
   CS_ASSERT_REL(r.dp_exposed_s, r.dp_comm_s, 1e-12);
+  /* gradients reduced in 16 bits, asked for or by fp16 training (auto):
+   * half the bytes */
+  train_job jh = j;
+  jh.grad_reduce = TRAIN_GRAD_REDUCE_BF16;
+  train_step(&jh, &r);
+  CS_ASSERT_REL(r.dp_comm_s, net_allreduce_s(&spread, 16, bytes / 2, NET_RING), 1e-12);
+  jh = j;
+  jh.dtype = GPU_FP16;
+  CU_ASSERT_EQUAL(train_grad_bytes(&jh), 2);
+  train_step(&jh, &r);
+  CS_ASSERT_REL(r.dp_comm_s, net_allreduce_s(&spread, 16, bytes / 2, NET_RING), 1e-12);
+  jh.grad_reduce = TRAIN_GRAD_REDUCE_FP32;
+  CU_ASSERT_EQUAL(train_grad_bytes(&jh), 4);
+  train_step(&j, &r);
   /* tp 8: one GPU of each dp group per node, one port each: the bare link */
   train_job jt = j;
   jt.dp = 16;
@@ -207,7 +221,7 @@ static void test_exposed_comm_and_links(void)
   train_step_result r;
   train_step(&j, &r);
   double tp = 2 * 24 * 4 * net_allreduce_s(nvl, 2, 1024 * 2048 * 2.0, NET_RING);
-  double dp = net_allreduce_s(nvl, 4, llm_params(&m) / 2 * 2, NET_RING);
+  double dp = net_allreduce_s(nvl, 4, llm_params(&m) / 2 * 4, NET_RING); /* fp32 gradients */
   CU_ASSERT_EQUAL(r.micro_batches, 2);
   CS_ASSERT_REL(r.tp_comm_s, tp, 1e-12);
   CS_ASSERT_REL(r.dp_comm_s, dp, 1e-12);
@@ -255,9 +269,11 @@ static void test_exposed_comm_and_links(void)
    * hidden gradient all-reduce runs beside them: more traffic than the
    * iteration lasts (3.2 ms in 2.7 ms), and the fraction stays 1 (PCIe 4
    * gave 1.6 ms in 1.5 ms until the GEMMs of h = 1024 at tp 4 slowed by
-   * shape, train_gemm.c: 1.66 ms in 1.75 ms) */
+   * shape, train_gemm.c: 1.66 ms in 1.75 ms); gradients in 16 bits, which
+   * the backward hides whole */
   llm_arch small = gpt(2, 1024, 16, 1000);
   train_job_init(&j, &small, gpu("a100-80gb-sxm"));
+  j.grad_reduce = TRAIN_GRAD_REDUCE_BF16;
   j.node_link = link_("pcie3");
   j.net_link = ib;
   j.tp = 4;
@@ -271,8 +287,10 @@ static void test_exposed_comm_and_links(void)
   CU_ASSERT_EQUAL(r.link_node_busy_fraction, 1);
 }
 
-/* 16 B per parameter (2 weights, 2 gradients, 12 Adam), divided over dp as
- * ZeRO 1, 2, 3 say, and over tp x pp by the model split. */
+/* 18 B per parameter (2 weights, 4 fp32 gradients as bf16 training keeps
+ * them, 12 Adam: Megatron-Core's 6 + 12/d with ZeRO 1), divided over dp as
+ * ZeRO 1, 2, 3 say, and over tp x pp by the model split; with gradients in
+ * 16 bits, the ZeRO paper's 16 B. */
 static void test_memory(void)
 {
   llm_arch m = gpt(48, 8192, 64, 51200);
@@ -283,17 +301,22 @@ static void test_memory(void)
   j.dp = 4;
   j.global_batch = 64;
   double p = llm_params(&m) / 16, d = 4;
-  static const double want[4][3] = {{2, 2, 12}, {2, 2, 3}, {2, 0.5, 3}, {0.5, 0.5, 3}};
+  static const double want[4][3] = {{2, 4, 12}, {2, 4, 3}, {2, 1, 3}, {0.5, 1, 3}};
   for (int z = 0; z <= 3; z++) {
     j.zero = z;
+    j.grad_reduce = TRAIN_GRAD_REDUCE_AUTO;
     train_memory mem;
     train_memory_need(&j, &mem);
     CS_ASSERT_REL(mem.weights, want[z][0] * p, 1e-12);
     CS_ASSERT_REL(mem.grads, want[z][1] * p, 1e-12);
     CS_ASSERT_REL(mem.optimizer, want[z][2] * p, 1e-12);
-    CS_ASSERT_REL(mem.weights + mem.grads + mem.optimizer, llm_train_state_bytes(&m, z, (int)d) / 16, 1e-12);
     CS_ASSERT_REL(mem.total, mem.weights + mem.grads + mem.optimizer + mem.activations, 1e-12);
+    j.grad_reduce = TRAIN_GRAD_REDUCE_BF16;
+    train_memory_need(&j, &mem);
+    CS_ASSERT_REL(mem.grads, want[z][1] / 2 * p, 1e-12);
+    CS_ASSERT_REL(mem.weights + mem.grads + mem.optimizer, llm_train_state_bytes(&m, z, (int)d) / 16, 1e-12);
   }
+  j.grad_reduce = TRAIN_GRAD_REDUCE_AUTO;
   /* recomputation shrinks activations: full < selective < none */
   train_memory a[3];
   for (int r = 0; r < 3; r++) {

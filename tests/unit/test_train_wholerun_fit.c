@@ -97,17 +97,17 @@ typedef struct {
  * 1, ZeRO 1, bf16, the defaults of wholerun.md). */
 static const frow rows[] = {
   {"F1", "LLaMA-1 7B, 1T tokens, 2,048 A100-80GB", "llama-7b", "a100-80gb-sxm", 2048, 2, 1, 2048, 2048, SEL, true,
-   "ib-hdr", 0, 1e12, GPU_HOURS, 82432, -0.062, -0.071},
+   "ib-hdr", 0, 1e12, GPU_HOURS, 82432, -0.071, -0.071},
   {"F2", "LLaMA-1 13B, 1T tokens", "llama-13b", "a100-80gb-sxm", 2048, 2, 1, 2048, 2048, SEL, true, "ib-hdr", 0,
-   1e12, GPU_HOURS, 135168, +0.070, +0.060},
+   1e12, GPU_HOURS, 135168, +0.060, +0.060},
   {"F3", "LLaMA-1 33B, 1.4T tokens", "llama-33b", "a100-80gb-sxm", 2048, 4, 2, 2048, 2048, SEL, true, "ib-hdr", 0,
-   1.4e12, GPU_HOURS, 530432, +0.020, +0.016},
+   1.4e12, GPU_HOURS, 530432, +0.070, +0.070},
   {"F4", "LLaMA-1 65B, 1.4T tokens", "llama-65b", "a100-80gb-sxm", 2048, 8, 4, 2048, 2048, SEL, true, "ib-hdr", 0,
-   1.4e12, GPU_HOURS, 1022362, +0.081, +0.079},
+   1.4e12, GPU_HOURS, 1022362, +0.111, +0.111},
   {"F5", "Llama 2 34B, 2T tokens", "llama2-34b", "a100-80gb-sxm", 2048, 4, 2, 1024, 4096, AUTO, true, "ib-hdr", 0,
-   2e12, GPU_HOURS, 1038336, -0.135, -0.139},
+   2e12, GPU_HOURS, 1038336, -0.139, -0.139},
   {"F6", "Falcon-7B, 1.5T tokens, 384 A100-40GB", "falcon-7b", "a100-40gb-sxm", 384, 1, 2, 2304, 2048, AUTO, false,
-   "eth-100g", 4, 1.5e12, DAYS, 14, -0.068, -0.072},
+   "eth-100g", 4, 1.5e12, DAYS, 14, -0.023, -0.023},
 };
 #define NROWS ((int)(sizeof rows / sizeof rows[0]))
 
@@ -196,36 +196,41 @@ static double median_abs(const double *e, int n)
   return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
 }
 
-/* Each fitting row at its record with and without the jitter; the jitter
- * only adds the straggler wait (steady steps unchanged). */
+/* Each fitting row at its record with the default jitter and without;
+ * a jitter only adds the straggler wait (steady steps unchanged), as the
+ * closed form says (checked at a probe jitter, since the fitted default
+ * is now 0). */
+#define PROBE_JITTER 0.02
 static void test_fitting_rows(void)
 {
   fjob f[NROWS];
   double e[NROWS], e0[NROWS];
-  printf("\n| row | run | published | predicted | error | without jitter | waiting for the slowest GPU |\n"
-         "|---|---|---|---|---|---|---|\n");
+  printf("\n| row | run | published | predicted | error | without jitter | waiting for the slowest GPU at %.2f |\n"
+         "|---|---|---|---|---|---|---|\n", PROBE_JITTER);
   for (int i = 0; i < NROWS; i++) {
     CU_ASSERT_TRUE_FATAL(build(&rows[i], &f[i]));
-    train_whole_result w, w0;
+    train_whole_result w, w0, wp;
     e[i] = row_error(&rows[i], &f[i], TRAIN_DEFAULT_STRAGGLER_JITTER, &w);
     e0[i] = row_error(&rows[i], &f[i], 0, &w0);
+    row_error(&rows[i], &f[i], PROBE_JITTER, &wp);
     const char *unit = rows[i].what_published == GPU_HOURS ? "GPU-h" : "days";
     printf("| %s | %s | %.4g %s | %.4g %s | %+.1f%% | %+.1f%% | %.1f%% |\n", rows[i].id, rows[i].what,
            rows[i].published, unit, rows[i].published * (1 + e[i]), unit, 100 * e[i], 100 * e0[i],
-           100 * w.straggler_s / w.time_s);
+           100 * wp.straggler_s / wp.time_s);
     CU_ASSERT_DOUBLE_EQUAL(e[i], rows[i].expect_err, FIT_DRIFT);
     CU_ASSERT_DOUBLE_EQUAL(e0[i], rows[i].expect_err0, FIT_DRIFT);
-    CU_ASSERT_DOUBLE_EQUAL(w.failure_free_s, w0.failure_free_s, 0);
-    CU_ASSERT_TRUE(w.straggler_s > 0 && w0.straggler_s == 0);
+    CU_ASSERT_DOUBLE_EQUAL(wp.failure_free_s, w0.failure_free_s, 0);
+    CU_ASSERT_TRUE(wp.straggler_s > 0 && w0.straggler_s == 0);
+    CU_ASSERT_TRUE(TRAIN_DEFAULT_STRAGGLER_JITTER > 0 ? w.straggler_s > 0 : w.straggler_s == 0);
     /* the wait is per iteration: compute x jitter / sqrt(m) x E[max] */
-    CS_ASSERT_REL(w.straggler_s,
-                  f[i].run.iterations * f[i].step.compute_s * TRAIN_DEFAULT_STRAGGLER_JITTER /
+    CS_ASSERT_REL(wp.straggler_s,
+                  f[i].run.iterations * f[i].step.compute_s * PROBE_JITTER /
                       sqrt(f[i].step.micro_batches) * train_expected_max_normal(train_sync_units(&f[i].job)),
                   1e-12);
   }
   printf("fitting rows: median absolute error %.1f%% (no jitter: %.1f%%)\n", 100 * median_abs(e, NROWS),
          100 * median_abs(e0, NROWS));
-  CU_ASSERT_TRUE(median_abs(e, NROWS) < median_abs(e0, NROWS));
+  CU_ASSERT_TRUE(median_abs(e, NROWS) <= median_abs(e0, NROWS));
 }
 
 /* The fit: the constant is the grid point (0 to 0.15 by 0.005) with the
