@@ -43,8 +43,9 @@ static bool job(train_job *j, const char *model, const char *gpu, gpu_precision 
 static void test_composer_is_builtin(void)
 {
   /* with the job defaults the built-in numbers use (composer's differ only
-   * in fsdp_prefetch, unused at ZeRO 1), composer's profile gives the same
-   * iteration on both generations and in FP8 */
+   * in fsdp_prefetch, unused at ZeRO 1, and in the gradients' precision:
+   * bf16 as llm-foundry's PURE, where the default is fp32), composer's
+   * profile gives the same iteration on both generations and in FP8 */
   const char *gpus[] = {"a100-80gb-sxm", "h100-sxm", "h100-sxm"};
   gpu_precision dts[] = {GPU_BF16, GPU_BF16, GPU_FP8};
   for (int i = 0; i < 3; i++) {
@@ -52,6 +53,9 @@ static void test_composer_is_builtin(void)
     CU_ASSERT_FATAL(job(&a, "llama2-13b", gpus[i], dts[i]) && job(&b, "llama2-13b", gpus[i], dts[i]));
     train_stack_apply(&b, stack("composer"));
     b.fsdp_prefetch = a.fsdp_prefetch;
+    CU_ASSERT_EQUAL(b.grad_reduce, TRAIN_GRAD_REDUCE_BF16);
+    CU_ASSERT_EQUAL(a.grad_reduce, TRAIN_GRAD_REDUCE_AUTO);
+    b.grad_reduce = a.grad_reduce;
     CU_ASSERT_EQUAL(b.flash_attention, a.flash_attention);
     CU_ASSERT_EQUAL(b.fused_cross_entropy, a.fused_cross_entropy);
     CU_ASSERT_DOUBLE_EQUAL(b.dp_overlap, a.dp_overlap, 0);
@@ -161,6 +165,29 @@ static void test_only_what_it_claims(void)
   CU_ASSERT_TRUE(SAME(r.dp_comm_s, r1.dp_comm_s));
   CU_ASSERT_TRUE(SAME(r.compute_s, r1.compute_s));
   CU_ASSERT_TRUE(SAME(r.tp_comm_s, r1.tp_comm_s));
+
+  /* gradients in fp32 (base: bf16, composer's): the reduce-scatter carries
+   * twice the bytes, the parameters' all-gather the same; compute, the
+   * tensor-parallel and pipeline traffic do not move; the gradient buffer
+   * doubles */
+  s = base;
+  CU_ASSERT_EQUAL(s.grad_reduce, TRAIN_GRAD_REDUCE_BF16);
+  s.grad_reduce = TRAIN_GRAD_REDUCE_FP32;
+  run(&s, &r);
+  train_job j;
+  CU_ASSERT_FATAL(job(&j, "llama2-13b", "h100-sxm", GPU_BF16));
+  int ranks = train_grad_ranks(&j);
+  CU_ASSERT_TRUE(ranks > 1);
+  net_link l = train_group_link(&j, ranks * j.tp, j.tp);
+  double dense = r0.mem.params - r0.mem.expert_params;
+  CU_ASSERT_DOUBLE_EQUAL(r.dp_comm_s - r0.dp_comm_s,
+                         net_reduce_scatter_s(&l, ranks, 4 * dense) - net_reduce_scatter_s(&l, ranks, 2 * dense),
+                         1e-12 * r.dp_comm_s);
+  CU_ASSERT_TRUE(SAME(r.compute_s, r0.compute_s));
+  CU_ASSERT_TRUE(SAME(r.tp_comm_s, r0.tp_comm_s));
+  CU_ASSERT_TRUE(SAME(r.pp_comm_s, r0.pp_comm_s));
+  CU_ASSERT_TRUE(SAME(r.mem.grads, 2 * r0.mem.grads));
+  CU_ASSERT_TRUE(SAME(r.mem.weights, r0.mem.weights) && SAME(r.mem.optimizer, r0.mem.optimizer));
 }
 
 static void test_generation(void)
@@ -207,6 +234,44 @@ static void test_scenario_and_flag(void)
   r = RUN("run", cfg);
   CU_ASSERT_EQUAL(r.rc, 2);
   CU_ASSERT_PTR_NOT_NULL(strstr(r.err, "s.cfg:7: training.stack: unknown training stack \"nemox\""));
+  result_free(&r);
+  free(cfg);
+  /* the gradients' precision: the stack's, a flag or key given wins, auto
+   * by the dtype; bad values name the flag or file:line: key, exit 2 */
+  static const struct {
+    const char *stack, *flag, *dtype, *want;
+  } g[] = {
+    {"megatron-core", NULL, "bf16", "\"grad_reduce_dtype\": \"bf16\""},
+    {"megatron-core", "fp32", "bf16", "\"grad_reduce_dtype\": \"fp32\""},
+    {"fsdp", NULL, "bf16", "\"grad_reduce_dtype\": \"fp32\""},
+    {NULL, NULL, "bf16", "\"grad_reduce_dtype\": \"fp32\""},
+    {NULL, NULL, "fp16", "\"grad_reduce_dtype\": \"fp16\""},
+    {NULL, "bf16", "bf16", "\"grad_reduce_dtype\": \"bf16\""},
+  };
+  for (size_t i = 0; i < sizeof g / sizeof g[0]; i++) {
+    const char *argv[32] = {"estimate", "--train", "--model", "llama2-7b", "--gpu", "h100-sxm", "--gpus", "8",
+                            "--global-batch", "128", "--zero", "1", "--dtype", g[i].dtype, "--json"};
+    int n = 15;
+    if (g[i].stack) argv[n++] = "--train-stack", argv[n++] = g[i].stack;
+    if (g[i].flag) argv[n++] = "--grad-reduce-dtype", argv[n++] = g[i].flag;
+    r = run_argv(NULL, argv);
+    CU_ASSERT_EQUAL(r.rc, 0);
+    if (!strstr(r.out, g[i].want)) printf("\n    case %zu: no %s in\n%s", i, g[i].want, r.out);
+    CU_ASSERT_PTR_NOT_NULL(strstr(r.out, g[i].want));
+    result_free(&r);
+  }
+  r = RUN("estimate", "--train", "--model", "llama2-7b", "--gpu", "h100-sxm", "--gpus", "8", "--grad-reduce-dtype",
+          "fp64");
+  CU_ASSERT_EQUAL(r.rc, 2);
+  CU_ASSERT_PTR_NOT_NULL(strstr(r.err, "--grad-reduce-dtype"));
+  CU_ASSERT_PTR_NOT_NULL(strstr(r.err, "fp64"));
+  result_free(&r);
+  cfg = cs_write_file(dir, "g.cfg",
+                      "training = {\n  model = \"llama2-7b\";\n  gpu = \"h100-sxm\";\n  gpus = 8;\n"
+                      "  global_batch = 64;\n  train_tokens = 1e9;\n  grad_reduce_dtype = \"fp64\";\n};\n");
+  r = RUN("run", cfg);
+  CU_ASSERT_EQUAL(r.rc, 2);
+  CU_ASSERT_PTR_NOT_NULL(strstr(r.err, "g.cfg:7: training.grad_reduce_dtype: unknown value \"fp64\""));
   result_free(&r);
   free(cfg);
   free(dir);
