@@ -13,11 +13,13 @@
  * studies (Narayanan et al. 2021, "Efficient Large-Scale Language Model
  * Training on GPU Clusters Using Megatron-LM", sec. 3; Megatron-Core's and
  * NeMo's auto-configurators): tp powers of two within a node, pp dividing
- * the layers, and for each pp > 2 up to PLAN_TRAIN_MAX_UNEVEN uneven splits
- * first = last = k layers (Megatron-Core's num_layers_in_first/last_pipeline_stage:
- * the first stage also holds the embedding, the last the output layer and
- * the loss, so lighter end stages can balance the pipeline; a pp that does
- * not divide the layers is tried through them alone),
+ * the layers, and for each pp > 2 uneven splits with lighter end stages
+ * (plan_train_stage_splits: for the PLAN_TRAIN_MAX_UNEVEN largest totals
+ * first + last, first the larger half of the total or one layer more; Megatron-Core's
+ * num_layers_in_first/last_pipeline_stage: the first stage also holds the
+ * embedding, the last the output layer and the loss, so lighter end stages
+ * can balance the pipeline; a pp that does not divide the layers is tried
+ * through them alone),
  * cp 1, 2, 4, 8 (context parallelism), dp = GPUs / (tp x cp x pp), ep
  * the powers of two dividing the experts and dp x cp (MoE models only),
  * micro-batches dividing global batch / dp,
@@ -92,16 +94,21 @@ static int cp_values(const plan_train_space *s, const train_job *j, const plan_t
 }
 static void cp_set(train_job *j, int v) { j->cp = v; }
 
-int plan_train_stage_splits(int layers, int pp, int *k)
+int plan_train_stage_splits(int layers, int pp, int *first, int *last)
 {
   int n = 0;
   if (pp < 1 || pp > layers) return 0;
-  if (layers % pp == 0) k[n++] = 0;
+  if (layers % pp == 0) first[n] = last[n] = 0, n++;
   if (pp < 3) return n;   /* pp 2: first + last = all the layers, the even split */
-  int top = (layers + pp - 1) / pp - 1, uneven = 0;
-  for (int a = top; a >= 1 && uneven < PLAN_TRAIN_MAX_UNEVEN; a--) {
-    int rest = layers - 2 * a;
-    if (rest % (pp - 2) == 0 && rest / (pp - 2) >= 1) k[n++] = a, uneven++;
+  int top = (layers + pp - 1) / pp - 1, totals = 0;
+  for (int t = 2 * top; t >= 2 && totals < PLAN_TRAIN_MAX_UNEVEN; t--) {
+    int rest = layers - t;
+    if (rest % (pp - 2) != 0 || rest / (pp - 2) < 1) continue;
+    totals++;
+    for (int d = 0; d <= 1; d++) {
+      int a = (t + 1) / 2 + d, b = t - a;
+      if (b >= 1 && a <= top) first[n] = a, last[n] = b, n++;
+    }
   }
   return n;
 }
@@ -109,10 +116,10 @@ int plan_train_stage_splits(int layers, int pp, int *k)
 static int pp_values(const plan_train_space *s, const train_job *j, const plan_train_layout *l, int *v,
                      const char **cat, char *why, size_t n)
 {
-  int k = 0, per = l->gpus / (j->tp * j->cp), splits[1 + PLAN_TRAIN_MAX_UNEVEN];
+  int k = 0, per = l->gpus / (j->tp * j->cp), fs[PLAN_TRAIN_MAX_SPLITS], ls[PLAN_TRAIN_MAX_SPLITS];
   long layers = (long)j->model->layers;
   for (long d = 1; d <= layers && d <= per && k < PLAN_TRAIN_MAX_VALUES; d++)
-    if (per % d == 0 && plan_train_stage_splits((int)layers, (int)d, splits) > 0) v[k++] = (int)d;
+    if (per % d == 0 && plan_train_stage_splits((int)layers, (int)d, fs, ls) > 0) v[k++] = (int)d;
   if (!k)
     *cat = "no pp divides the layers and GPUs",
     snprintf(why, n, "no pp divides %ld layers (evenly or with uneven first/last stages) and %d GPUs / tp", layers,
@@ -403,15 +410,15 @@ static void descend(walk *w, int d, tally *t)
   }
   train_job saved = w->j;
   for (int i = 0; i < n; i++) {
-    /* pp: each of its stage splits (even, then first = last = k) */
-    int splits[1 + PLAN_TRAIN_MAX_UNEVEN] = {0}, nsplits = 1;
-    if (d == PLAN_DIM_PP) nsplits = plan_train_stage_splits((int)w->j.model->layers, v[i], splits);
+    /* pp: each of its stage splits (even, then first / last uneven) */
+    int fs[PLAN_TRAIN_MAX_SPLITS] = {0}, ls[PLAN_TRAIN_MAX_SPLITS] = {0}, nsplits = 1;
+    if (d == PLAN_DIM_PP) nsplits = plan_train_stage_splits((int)w->j.model->layers, v[i], fs, ls);
     for (int si = 0; si < nsplits; si++) {
       w->l.v[d] = v[i];
       dims[d].set(&w->j, v[i]);
       if (d == PLAN_DIM_PP) {
-        w->l.first_stage_layers = w->l.last_stage_layers = splits[si];
-        w->j.first_stage_layers = w->j.last_stage_layers = splits[si];
+        w->l.first_stage_layers = w->j.first_stage_layers = fs[si];
+        w->l.last_stage_layers = w->j.last_stage_layers = ls[si];
       }
       /* a failure the dimensions set so far cause: one row for the subtree */
       char msg[256];

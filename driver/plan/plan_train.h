@@ -21,7 +21,8 @@
 #define PLAN_TRAIN_MAX_COUNTS 16 /* GPU counts */
 #define PLAN_TRAIN_MAX_VALUES 64 /* candidate values of one dimension */
 #define PLAN_TRAIN_MAX_REASONS 16
-#define PLAN_TRAIN_MAX_UNEVEN 3  /* uneven first/last stage splits tried per pp (the k nearest an even split) */
+#define PLAN_TRAIN_MAX_UNEVEN 3  /* totals first + last of uneven stage splits tried per pp (the largest) */
+#define PLAN_TRAIN_MAX_SPLITS (1 + 2 * PLAN_TRAIN_MAX_UNEVEN)  /* stage splits per pp: even + 2 per total */
 
 typedef enum { PLAN_TRAIN_TIME, PLAN_TRAIN_COST } plan_train_objective;
 
@@ -114,12 +115,15 @@ void plan_train_search(const plan_train_space *s, plan_train_result *r);
 void plan_train_result_release(plan_train_result *r);
 /* The job of layout l on its GPU type (the fields the layout sets). */
 void plan_train_job(const plan_train_space *s, const plan_train_layout *l, train_job *j);
-/* The stage splits the search tries for `layers` on pp stages, into k[]
- * (at most 1 + PLAN_TRAIN_MAX_UNEVEN): 0 (even) when pp divides the layers,
- * then, with pp > 2, first = last = k layers for the largest k below
- * ceil(layers / pp) whose remaining layers divide evenly over the pp - 2
- * middle stages; returns how many. */
-int plan_train_stage_splits(int layers, int pp, int *k);
+/* The stage splits the search tries for `layers` on pp stages, into
+ * first[] and last[] (at most PLAN_TRAIN_MAX_SPLITS): 0 / 0 (even) when pp
+ * divides the layers; then, with pp > 2, for the PLAN_TRAIN_MAX_UNEVEN
+ * largest totals T = first + last that leave the pp - 2 middle stages an
+ * equal share of at least one layer, first = ceil(T / 2) + d and last = T -
+ * first for d = 0, 1 (the last stage no heavier: it also runs the output
+ * layer and the loss), each end at least 1 and below ceil(layers / pp);
+ * returns how many. */
+int plan_train_stage_splits(int layers, int pp, int *first, int *last);
 
 /* ---- plan_train_output.c ---- */
 

@@ -199,8 +199,9 @@ static void write_json(FILE *f, const void *arg)
   plan_json_num(f, "  ", "layouts_tried", r->nrows, false);
   plan_json_num(f, "  ", "layouts_uneven", r->uneven, false);
   plan_json_str(f, "  ", "stage_splits", "for each pp: the even split when pp divides the layers and, with pp > 2, "
-                "up to 3 uneven ones, first = last = k layers for the largest k below ceil(layers / pp) whose "
-                "remaining layers divide evenly over the middle stages (Megatron-Core's first/last stage layers)",
+                "for the 3 largest totals T = first + last that leave the middle stages an equal share, first = "
+                "ceil(T / 2) + d and last = T - first for d = 0, 1, each end below ceil(layers / pp) "
+                "(Megatron-Core's first/last stage layers; the last stage no heavier: it runs the output layer)",
                 false);
   plan_json_num(f, "  ", "layouts_fit", r->fitting, false);
   plan_json_key(f, "  ", "rejected");

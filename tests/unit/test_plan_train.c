@@ -78,15 +78,23 @@ static exhaustive search_all(const plan_train_space *s)
     for (int cp = 1; cp <= 8 && (n / tp) % cp == 0; cp *= 2)
     for (int pp = 1; pp <= L; pp++) {
       if (n % (tp * cp * pp)) continue;
-      /* the stage splits: even when pp divides L; with pp > 2, first =
-       * last = a for the 3 largest a below ceil(L / pp) whose remaining
-       * layers divide over the pp - 2 middle stages */
-      int split[4], ns = 0;
-      if (L % pp == 0) split[ns++] = 0;
-      for (int a = (L + pp - 1) / pp - 1; pp > 2 && a >= 1 && ns < (L % pp == 0) + 3; a--)
-        if ((L - 2 * a) % (pp - 2) == 0) split[ns++] = a;
+      /* the stage splits: even when pp divides L; with pp > 2, every
+       * (first a, last b) with 1 <= b <= a < ceil(L / pp) whose total is one of the 3 largest leaving the pp - 2 middle
+       * stages an equal share, and a = ceil((a + b) / 2) or one more */
+      int fa[64], lb[64], ns = 0, totals = 0, top = (L + pp - 1) / pp - 1, last_total = -1;
+      if (L % pp == 0) fa[ns] = lb[ns] = 0, ns++;
+      for (int t = 2 * top; pp > 2 && t >= 2; t--) {
+        if ((L - t) % (pp - 2) || (L - t) / (pp - 2) < 1) continue;
+        if (t != last_total && totals == 3) break;
+        for (int a = top; a >= 1; a--)
+          for (int c = a; c >= 1; c--)
+            if (a + c == t && (a == (t + 1) / 2 || a == (t + 1) / 2 + 1)) {
+              fa[ns] = a, lb[ns] = c, ns++;
+              if (t != last_total) totals++, last_total = t;
+            }
+      }
       for (int si = 0; si < ns; si++) {
-      int a = split[si], mid = a ? (L - 2 * a) / (pp - 2) : L / pp;
+      int a = fa[si], bl = lb[si], mid = a ? (L - a - bl) / (pp - 2) : L / pp;
       int dp = n / (tp * cp * pp);
       if (b->global_batch % dp) {
         e.batch++;
@@ -97,7 +105,7 @@ static exhaustive search_all(const plan_train_space *s)
         if ((b->global_batch / dp) % mb) continue;
         int m = b->global_batch / (dp * mb);
         for (int v = 1; v <= mid; v++) {
-          if (mid % v || (a && a % v) || (v > 1 && (pp < 2 || m % pp))) continue;
+          if (mid % v || (a && (a % v || bl % v)) || (v > 1 && (pp < 2 || m % pp))) continue;
           for (int zi = 0; zi < s->nzeros; zi++)
             for (int rk = 0; rk < 3; rk++) {
               int chunk = (a > mid ? a : mid) / v, nset = rk == LLM_RECOMPUTE_FULL ? chunk : 1;
@@ -105,7 +113,8 @@ static exhaustive search_all(const plan_train_space *s)
               for (int k = 1; k <= nset; k++) {
                 train_job j = *b;
                 j.tp = tp, j.cp = cp, j.pp = pp, j.dp = dp, j.micro_batch = mb, j.interleave = v;
-                j.first_stage_layers = j.last_stage_layers = a;
+                j.first_stage_layers = a;
+                j.last_stage_layers = bl;
                 j.zero = s->zeros[zi];
                 j.seq_parallel = tp > 1;
                 j.recompute = rk;
@@ -204,26 +213,47 @@ static void test_exhaustive(void)
 
 static void test_stage_splits(void)
 {
-  int k[1 + PLAN_TRAIN_MAX_UNEVEN];
-  /* 32 layers on pp 4: even (8 each), then first = last = 7, 6, 5 (middle
-   * 9, 10, 11: 32 - 2k over 2 stages); k = 4 (12 in the middle) would
-   * also divide but is past the bound of 3 uneven splits */
-  CU_ASSERT_EQUAL_FATAL(plan_train_stage_splits(32, 4, k), 4);
-  CU_ASSERT(k[0] == 0 && k[1] == 7 && k[2] == 6 && k[3] == 5);
-  /* pp 8: k < 4 with 32 - 2k divisible by 6: only k = 1 (30 / 6 = 5) */
-  CU_ASSERT_EQUAL_FATAL(plan_train_stage_splits(32, 8, k), 2);
-  CU_ASSERT(k[0] == 0 && k[1] == 1);
-  /* 62 layers (Gemma 3 27B) on pp 4: no even split; 15, 14, 13 (16, 17, 18 in the middle) */
-  CU_ASSERT_EQUAL_FATAL(plan_train_stage_splits(62, 4, k), 3);
-  CU_ASSERT(k[0] == 15 && k[1] == 14 && k[2] == 13);
+  int a[PLAN_TRAIN_MAX_SPLITS], b[PLAN_TRAIN_MAX_SPLITS];
+  /* 32 layers on pp 4: even (8 each); then the totals 14, 12, 10 (middle
+   * 9, 10, 11 over 2 stages): 7 + 7 (8 + 6 would pass the bound: an end
+   * below ceil(32 / 4) = 8), 6 + 6, 7 + 5, 5 + 5, 6 + 4; the total 8 (12 in
+   * the middle) would also divide but is past the 3 largest */
+  CU_ASSERT_EQUAL_FATAL(plan_train_stage_splits(32, 4, a, b), 6);
+  static const int w32[6][2] = {{0, 0}, {7, 7}, {6, 6}, {7, 5}, {5, 5}, {6, 4}};
+  for (int i = 0; i < 6; i++) CU_ASSERT(a[i] == w32[i][0] && b[i] == w32[i][1]);
+  /* pp 8: ends below 4 with 32 - total divisible by 6: only 1 + 1 (30 / 6) */
+  CU_ASSERT_EQUAL_FATAL(plan_train_stage_splits(32, 8, a, b), 2);
+  CU_ASSERT(a[0] == 0 && b[0] == 0 && a[1] == 1 && b[1] == 1);
+  /* 62 layers (Gemma 3 27B) on pp 4: no even split; totals 30, 28, 26:
+   * 15 + 15, 14 + 14, 15 + 13, 13 + 13, 14 + 12 */
+  CU_ASSERT_EQUAL_FATAL(plan_train_stage_splits(62, 4, a, b), 5);
+  static const int w62[5][2] = {{15, 15}, {14, 14}, {15, 13}, {13, 13}, {14, 12}};
+  for (int i = 0; i < 5; i++) CU_ASSERT(a[i] == w62[i][0] && b[i] == w62[i][1]);
+  /* an odd total: 31 layers on pp 4 (totals 13, 11, 9): 7 + 6, 6 + 5,
+   * 7 + 4, 5 + 4, 6 + 3; first the larger half of the total or one more */
+  CU_ASSERT_EQUAL_FATAL(plan_train_stage_splits(31, 4, a, b), 5);
+  static const int w31[5][2] = {{7, 6}, {6, 5}, {7, 4}, {5, 4}, {6, 3}};
+  for (int i = 0; i < 5; i++) CU_ASSERT(a[i] == w31[i][0] && b[i] == w31[i][1]);
   /* 126 layers (Llama 3 405B) on pp 16: 7 each end, 8 on the 14 others
-   * (k = 6 .. 1 leave 114 .. 124, none a multiple of 14) */
-  CU_ASSERT_EQUAL_FATAL(plan_train_stage_splits(126, 16, k), 1);
-  CU_ASSERT_EQUAL(k[0], 7);
+   * (the only total at most 14 leaving a multiple of 14) */
+  CU_ASSERT_EQUAL_FATAL(plan_train_stage_splits(126, 16, a, b), 1);
+  CU_ASSERT(a[0] == 7 && b[0] == 7);
   /* pp 2: first + last would be all the layers: the even split alone */
-  CU_ASSERT_EQUAL(plan_train_stage_splits(32, 2, k), 1);
-  CU_ASSERT_EQUAL(plan_train_stage_splits(31, 2, k), 0);
-  CU_ASSERT_EQUAL(plan_train_stage_splits(4, 8, k), 0);
+  CU_ASSERT_EQUAL(plan_train_stage_splits(32, 2, a, b), 1);
+  CU_ASSERT_EQUAL(plan_train_stage_splits(31, 2, a, b), 0);
+  CU_ASSERT_EQUAL(plan_train_stage_splits(4, 8, a, b), 0);
+  /* every split: ends within bounds, last no heavier, middle equal */
+  for (int L = 3; L <= 130; L++)
+    for (int pp = 3; pp <= 20 && pp <= L; pp++) {
+      int n = plan_train_stage_splits(L, pp, a, b);
+      CU_ASSERT(n <= PLAN_TRAIN_MAX_SPLITS);
+      for (int i = 0; i < n; i++) {
+        if (a[i] == 0) continue;
+        CU_ASSERT(b[i] >= 1 && b[i] <= a[i] && a[i] < (L + pp - 1) / pp);
+        CU_ASSERT(a[i] == (a[i] + b[i] + 1) / 2 || a[i] == (a[i] + b[i] + 1) / 2 + 1);
+        CU_ASSERT((L - a[i] - b[i]) % (pp - 2) == 0 && (L - a[i] - b[i]) / (pp - 2) >= 1);
+      }
+    }
 }
 
 /* Gemma 3 27B (62 layers) on 32 A100-40GB: pp 4 does not divide 62, yet
@@ -246,7 +276,8 @@ static void test_uneven_winner(void)
   CU_ASSERT_EQUAL(w->l.v[PLAN_DIM_PP], e.best_job.pp);
   CU_ASSERT_EQUAL(w->l.first_stage_layers, e.best_job.first_stage_layers);
   CU_ASSERT(62 % w->l.v[PLAN_DIM_PP] != 0);
-  CU_ASSERT(w->l.first_stage_layers > 0 && w->l.first_stage_layers == w->l.last_stage_layers);
+  CU_ASSERT_EQUAL(w->l.last_stage_layers, e.best_job.last_stage_layers);
+  CU_ASSERT(w->l.first_stage_layers > 0 && w->l.first_stage_layers >= w->l.last_stage_layers);
   char buf[256];
   char *want = cs_fmt("pp %d (first %d last %d layers)", w->l.v[PLAN_DIM_PP], w->l.first_stage_layers,
                       w->l.last_stage_layers);
@@ -543,7 +574,7 @@ int main(void)
   static const cs_test tests[] = {
     {"the winner equals an exhaustive search; counts match", test_exhaustive},
     {"heads that tp does not divide, counted by hand", test_heads},
-    {"stage splits: even, then first = last = k, bounded", test_stage_splits},
+    {"stage splits: even, then first / last by total, bounded", test_stage_splits},
     {"a layer count pp does not divide: the uneven winner", test_uneven_winner},
     {"--objective cost picks the cheaper run, time the faster", test_objective},
     {"shipped scenarios: the own layout is the scenario's run, never better", test_shipped},
