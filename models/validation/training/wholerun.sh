@@ -48,5 +48,9 @@ row W10 "320,256 GPU-h" --model starcoderbase --gpu a100-80gb-sxm --gpus 512 --t
   --global-batch 512 --zero 1 --seq-parallel --net-link ib-hdr --train-tokens 1e12
 row W11 "9.5 days" --model mpt-7b --gpu a100-40gb-sxm --gpus 440 --tp 1 --micro-batch 4 --seq-len 2048 \
   --global-batch 1760 --zero 3 --fsdp-prefetch post --net-link eth-200g --train-tokens 1e12
+row W13r "2,664K GPU-h" --model deepseek-v3 --gpu h800 --gpus 2048 --tp 1 --pp 16 --ep 64 --dualpipe \
+  --first-stage-layers 4 --last-stage-layers 1 --global-batch 15360 --seq-len 4096 --dtype fp8 --zero 1 \
+  --expert-imbalance 1.04 --rampup-batch-start 3072 --rampup-batch-increment 1536 \
+  --rampup-batch-samples 114501953 --net-link ib-ndr --train-tokens 14.8e12
 row W12 "about 60 days (reported only)" --model opt-175b --gpu a100-80gb-sxm --gpus 992 --tp 8 --seq-len 2048 \
   --global-batch 992 --dtype fp16 --no-flash --zero 3 --net-link ib-hdr --train-tokens 180e9
