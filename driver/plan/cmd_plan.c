@@ -586,6 +586,48 @@ static int plan_fleets(plan_opts *o, const base_info *b, const plan_ctx *ctx, co
   return rc;
 }
 
+/* With several models on the prefill and decode pools, every target holds
+ * for each model, as in the placement plan: --slo METRIC becomes
+ * modelN_METRIC for each model the summary numbers (a run cut at 1 ns says
+ * which), into o->slo with the names kept in names. SIM_PLAN_OK, or a user
+ * error (said) when a metric has no per-model form or there are too many. */
+static int pd_per_model_targets(plan_opts *o, const plan_ctx *ctx, const plan_pd *first,
+                                char (*names)[64])
+{
+  sim_report rep;
+  int rc = plan_probe_pd(ctx, first, &rep);
+  if (rc) return rc;
+  plan_slo user[SIM_PLAN_MAX_TARGETS];
+  int nuser = o->nslo;
+  memcpy(user, o->slo, sizeof user);
+  o->nslo = 0;
+  for (int i = 0; i < nuser && rc == SIM_PLAN_OK; i++) {
+    int found = 0;
+    for (int m = 0; m < SIM_PLAN_MAX_MODELS && rc == SIM_PLAN_OK; m++) {
+      char key[64];
+      snprintf(key, sizeof key, "model%d_%s", m, user[i].metric);
+      const sim_metric *x = sim_report_get(&rep, key);
+      if (!x || x->kind == SIM_VAL_STR) continue;
+      if (o->nslo == SIM_PLAN_MAX_TARGETS) {
+        fprintf(stderr, "clustersim plan: too many per-model targets (at most %d)\n", SIM_PLAN_MAX_TARGETS);
+        rc = SIM_PLAN_USER_ERROR;
+        break;
+      }
+      snprintf(names[o->nslo], 64, "%s", key);
+      o->slo[o->nslo] = (plan_slo){names[o->nslo], user[i].target};
+      o->nslo++;
+      found++;
+    }
+    if (!found && rc == SIM_PLAN_OK) {
+      fprintf(stderr, "clustersim plan: --slo %s: with several models every target holds for each model "
+              "(modelN_%s), and the summary has no model0_%s\n", user[i].metric, user[i].metric, user[i].metric);
+      rc = SIM_PLAN_USER_ERROR;
+    }
+  }
+  sim_report_release(&rep);
+  return rc;
+}
+
 /* A plan of the prefill and decode pools (plan_pd.c): refusals of the
  * options of pool 0's search, the check, the searches, the answer. */
 static int plan_pd_mode(plan_opts *o, const base_info *b, plan_pd_result *res, const plan_ctx *ctx,
@@ -610,7 +652,9 @@ static int plan_pd_mode(plan_opts *o, const base_info *b, plan_pd_result *res, c
   res->model = b->model;
   /* every --slo metric is there and the pools have prices: before anything runs */
   plan_pd first = {.prefill_pool = res->prefill.index, .decode_pool = res->decode.index, .prefill = 1, .decode = 1};
-  int rc = plan_check_metrics_pd(ctx, &first);
+  static char names[SIM_PLAN_MAX_TARGETS][64];  /* the per-model targets' names, for o->slo */
+  int rc = plan_models_count(o) >= 2 ? pd_per_model_targets(o, ctx, &first, names) : SIM_PLAN_OK;
+  if (!rc) rc = plan_check_metrics_pd(ctx, &first);
   if (!rc && !out_mkdirs(outdir)) {
     fprintf(stderr, "clustersim: %s: cannot create output directory: %s\n", outdir, strerror(errno));
     rc = CMD_EXIT_USAGE;

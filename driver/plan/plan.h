@@ -238,6 +238,9 @@ int plan_eval_pd(const plan_ctx *c, const plan_pd *pd, plan_sim *out);
 int plan_probe(const plan_ctx *c, int gpu, int tp, sim_report *rep);
 /* plan_check_metrics for the scenario as written (a prefill/decode plan). */
 int plan_check_metrics_pd(const plan_ctx *c, const plan_pd *pd);
+/* The report of a run of prefill/decode configuration pd cut at 1 ns (the
+ * metrics a summary has), into rep (the caller releases it on SIM_PLAN_OK). */
+int plan_probe_pd(const plan_ctx *c, const plan_pd *pd, sim_report *rep);
 /* a better than b at the same load: cheaper (relative 1e-9), then fewer
  * GPUs, then more headroom (smaller worst ratio). */
 bool plan_better(const plan_sim *a, const plan_sim *b);

@@ -232,6 +232,11 @@ int plan_check_metrics_pd(const plan_ctx *c, const plan_pd *pd)
   return check_metrics(c, 0, 0, NULL, pd, NULL);
 }
 
+int plan_probe_pd(const plan_ctx *c, const plan_pd *pd, sim_report *rep)
+{
+  return check_metrics(c, 0, 0, NULL, pd, rep);
+}
+
 /* Every numeric metric of the n reports (any of them), its mean over
  * those where it is finite, in order of first appearance; not the seed. */
 static void summarize(const sim_report *reps, int n, sim_report *out)

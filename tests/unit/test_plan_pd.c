@@ -621,6 +621,73 @@ static void cleanup(void)
   free(colo_cfg);
 }
 
+/* Two models on the prefill and decode pools: every --slo target holds
+ * for each model (modelN_METRIC), as in the placement plan; the plan's
+ * pair, run whole, meets each model's target; one prefill or one decode
+ * replica fewer misses one (or is the plan's own minimum); a metric
+ * without a per-model form exits 2. */
+static void test_two_models(void)
+{
+  char *dir = cs_tmpdir("plan_pd_models");
+  char *cfg = cs_write_file(
+    dir, "mm.cfg",
+    "name = \"pd-two-models\";\nseed = 1;\nwarmup_s = 20.0;\n"
+    "model = { name = \"llama3.1-8b\"; precision = \"bf16\"; };\n"
+    "cluster = {\n"
+    "  pools = ( { gpu = \"h100-sxm\"; replicas = 2; tp = 1; role = \"prefill\"; "
+    "models = [\"llama3.1-8b\", \"mistral-7b\"]; },\n"
+    "            { gpu = \"h100-sxm\"; replicas = 2; tp = 1; role = \"decode\"; "
+    "models = [\"llama3.1-8b\", \"mistral-7b\"]; } );\n"
+    "  kv_transfer_link = \"ib-ndr\";\n};\n"
+    "workload = {\n  classes = (\n"
+    "    { name = \"a\"; model = \"llama3.1-8b\"; arrivals = { rate = 6.0; };\n"
+    "      prompt_tokens = { dist = \"fixed\"; value = 512; }; output_tokens = { dist = \"fixed\"; value = 128; }; },\n"
+    "    { name = \"b\"; model = \"mistral-7b\"; arrivals = { rate = 1.0; };\n"
+    "      prompt_tokens = { dist = \"fixed\"; value = 2048; }; output_tokens = { dist = \"fixed\"; value = 64; }; } );\n"
+    "  duration_s = 120.0;\n};\n"
+    "scheduler = { policy = \"continuous\"; };\n");
+  char *out = path_join(dir, "plan");
+  result r = RUN("plan", cfg, "--pools", "0,1", "--slo", "ttft_p99_s=0.5", "-o", out, "--quiet");
+  CHECK_RC(r, 0);
+  result_free(&r);
+  json_t *j = load_json(out, "plan.json");
+  CHECK(j && json_is_true(json_object_get(j, "feasible")), "plan.json: not feasible");
+  const json_t *m = json_object_get(j, "metrics");
+  CHECK(json_is_number(json_object_get(m, "model0_ttft_p99_s")) && json_is_number(json_object_get(m, "model1_ttft_p99_s")),
+        "plan.json: the metrics are not per model");
+  int P = (int)cs_jnum(json_object_get(j, "prefill"), "replicas"), D = (int)cs_jnum(json_object_get(j, "decode"), "replicas");
+  json_decref(j);
+  /* the pair run whole: each model within 0.5 s */
+  for (int k = 0; k < 3; k++) {
+    int p = P - (k == 1), d = D - (k == 2);
+    if (p < 1 || d < 1) continue;
+    char sp[64], sd[64];
+    snprintf(sp, sizeof sp, "cluster.pools.[0].replicas=%d", p);
+    snprintf(sd, sizeof sd, "cluster.pools.[1].replicas=%d", d);
+    char *run_out = path_join(dir, k == 0 ? "run" : k == 1 ? "run_p" : "run_d");
+    r = RUN("run", cfg, "--set", sp, "--set", sd, "-o", run_out);
+    CHECK_RC(r, 0);
+    result_free(&r);
+    json_t *s = load_json(run_out, "summary.json");
+    double t0 = cs_jnum(s, "model0_ttft_p99_s"), t1 = cs_jnum(s, "model1_ttft_p99_s");
+    if (k == 0)
+      CHECK(t0 <= 0.5 && t1 <= 0.5, "%d + %d: model0 %g, model1 %g s, over 0.5", p, d, t0, t1);
+    else
+      CHECK(t0 > 0.5 || t1 > 0.5 || cs_jnum(s, "requests_rejected") > 0,
+            "%d + %d (one fewer than the plan's %d + %d) meets both targets: the plan is not the cheapest", p, d, P,
+            D);
+    json_decref(s);
+    free(run_out);
+  }
+  r = RUN("plan", cfg, "--pools", "0,1", "--slo", "goodput_rate_per_s=1", "-o", out, "--quiet");
+  CHECK_RC(r, 2);
+  CHECK_ERR_HAS(r, "with several models every target holds for each model");
+  result_free(&r);
+  free(out);
+  free(cfg);
+  free(dir);
+}
+
 int main(int argc, char **argv)
 {
   static const cs_test tests[] = {
@@ -632,6 +699,7 @@ int main(int argc, char **argv)
     {"interrupt", test_interrupt},
     {"shape", test_shape},
     {"pruned", test_pruned},
+    {"two_models", test_two_models},
     {NULL, NULL},
   };
   int rc = cs_run_suite_filtered("plan_pd", tests, argc, argv);
