@@ -678,8 +678,7 @@ static void est_train(const est_params *o, const sim_catalogs *cats, sim_report 
   sim_report_str(rep, "offload", train_offload_text(j.offload, off, sizeof off), "moved to host memory");
   sim_report_int(rep, "zero", j.zero, "ZeRO stage");
   if (j.zero >= 3) sim_report_str(rep, "fsdp_prefetch", train_prefetch_names[j.fsdp_prefetch], "FSDP backward prefetch");
-  sim_report_str(rep, "grad_reduce_dtype", j.grad_reduce != TRAIN_GRAD_REDUCE_AUTO ? train_grad_reduce_names[j.grad_reduce]
-                 : train_grad_bytes(&j) > 2 ? "fp32" : "fp16",
+  sim_report_str(rep, "grad_reduce_dtype", train_grad_reduce_text(&j),
                  "precision of the gradient buffer and its data-parallel reduction");
   sim_report_str(rep, "tp_link", tp > 1 ? node->name : "none", "tensor-parallel link");
   sim_report_str(rep, "pp_link", r.pp_link ? r.pp_link->name : "none", "pipeline link");

@@ -21,6 +21,13 @@ double train_grad_bytes(const train_job *j)
   default: return j->dtype == GPU_FP16 ? 2 : 4;
   }
 }
+
+const char *train_grad_reduce_text(const train_job *j)
+{
+  if (j->grad_reduce > TRAIN_GRAD_REDUCE_AUTO && j->grad_reduce <= TRAIN_GRAD_REDUCE_FP16)
+    return train_grad_reduce_names[j->grad_reduce];
+  return train_grad_bytes(j) > 2 ? "fp32" : "fp16";
+}
 const char *const train_offload_names[] = {"optimizer", "activations", NULL};
 const char *const train_dropout_names[] = {"model", "on", "off", NULL};
 

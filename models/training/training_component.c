@@ -476,6 +476,8 @@ static void training_report(void *self, sim_engine *eng, sim_report *rep)
   char off[64];
   sim_report_str(rep, "offload", train_offload_text(j->offload, off, sizeof off), "moved to host memory");
   sim_report_str(rep, "dropout", j->dropout ? "kept" : "none", "dropout masks (the model's recipe, or training.dropout)");
+  sim_report_str(rep, "grad_reduce_dtype", train_grad_reduce_text(j),
+                 "precision of the gradient buffer and its data-parallel reduction");
   sim_report_num(rep, "offload_exposed_s", st->offload_exposed_s, "  activation offload not hidden (s)");
   sim_report_num(rep, "cpu_optimizer_s", st->cpu_optimizer_s, "  CPU Adam step (s)");
   sim_report_num(rep, "iterations", r->iterations, "iterations");
