@@ -207,6 +207,21 @@ static void test_generation(void)
   CU_ASSERT_DOUBLE_EQUAL(train_stack_launch_s(&s, a100, true), 0, 0);
 }
 
+/* A training scenario whose line 7 is `line7`, run: exit 2 with `want`. */
+static void bad_line7(const char *dir, const char *name, const char *line7, const char *want)
+{
+  char *text = cs_fmt("training = {\n  model = \"llama2-7b\";\n  gpu = \"h100-sxm\";\n  gpus = 8;\n"
+                      "  global_batch = 64;\n  train_tokens = 1e9;\n%s};\n", line7);
+  char *cfg = cs_write_file(dir, name, text);
+  result r = RUN("run", cfg);
+  CU_ASSERT_EQUAL(r.rc, 2);
+  if (!strstr(r.err, want)) printf("\n    %s: no \"%s\" in:\n%s", name, want, r.err);
+  CU_ASSERT_PTR_NOT_NULL(strstr(r.err, want));
+  result_free(&r);
+  free(cfg);
+  free(text);
+}
+
 static void test_scenario_and_flag(void)
 {
   /* the stack named, its name in the output; a flag given wins over its default */
@@ -228,14 +243,7 @@ static void test_scenario_and_flag(void)
   result_free(&r);
   /* the scenario key: file:line: key */
   char *dir = cs_tmpdir("train_stack");
-  char *cfg = cs_write_file(dir, "s.cfg",
-                            "training = {\n  model = \"llama2-7b\";\n  gpu = \"h100-sxm\";\n  gpus = 8;\n"
-                            "  global_batch = 64;\n  train_tokens = 1e9;\n  stack = \"nemox\";\n};\n");
-  r = RUN("run", cfg);
-  CU_ASSERT_EQUAL(r.rc, 2);
-  CU_ASSERT_PTR_NOT_NULL(strstr(r.err, "s.cfg:7: training.stack: unknown training stack \"nemox\""));
-  result_free(&r);
-  free(cfg);
+  bad_line7(dir, "s.cfg", "  stack = \"nemox\";\n", "s.cfg:7: training.stack: unknown training stack \"nemox\"");
   /* the gradients' precision: the stack's, a flag or key given wins, auto
    * by the dtype; bad values name the flag or file:line: key, exit 2 */
   static const struct {
@@ -266,14 +274,8 @@ static void test_scenario_and_flag(void)
   CU_ASSERT_PTR_NOT_NULL(strstr(r.err, "--grad-reduce-dtype"));
   CU_ASSERT_PTR_NOT_NULL(strstr(r.err, "fp64"));
   result_free(&r);
-  cfg = cs_write_file(dir, "g.cfg",
-                      "training = {\n  model = \"llama2-7b\";\n  gpu = \"h100-sxm\";\n  gpus = 8;\n"
-                      "  global_batch = 64;\n  train_tokens = 1e9;\n  grad_reduce_dtype = \"fp64\";\n};\n");
-  r = RUN("run", cfg);
-  CU_ASSERT_EQUAL(r.rc, 2);
-  CU_ASSERT_PTR_NOT_NULL(strstr(r.err, "g.cfg:7: training.grad_reduce_dtype: unknown value \"fp64\""));
-  result_free(&r);
-  free(cfg);
+  bad_line7(dir, "g.cfg", "  grad_reduce_dtype = \"fp64\";\n",
+            "g.cfg:7: training.grad_reduce_dtype: unknown value \"fp64\"");
   free(dir);
 }
 
