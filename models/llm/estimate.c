@@ -50,7 +50,7 @@ typedef struct {
   bool has_checkpoint_s, async_checkpoint;
   double storage_gbps, ramp_batch_samples, ramp_seq_tokens, straggler_slowdown, straggler_jitter;
   int64_t cp;               /* --train: context-parallel ranks (--ep: expert-parallel ranks) */
-  bool dualpipe;
+  bool dualpipe, uneven_chunks;
   double expert_imbalance;
   int64_t ramp_batch_start, ramp_batch_increment, ramp_seq_start, eval_interval, eval_iters;
 } est_params;
@@ -85,6 +85,9 @@ static const sim_key est_flags[] = {
   IN(cp, "cp", 1, 1, 1024, "--train: context-parallel ranks, each sequence split over them (ring attention)"),
   {.name = "dualpipe", .kind = SIM_KEY_BOOL, .offset = offsetof(est_params, dualpipe), .def = 0,
    .help = "--train: DeepSeek-V3's DualPipe schedule (even pp; all-to-all under the paired micro-batch's compute)"},
+  {.name = "uneven-chunks", .kind = SIM_KEY_BOOL, .offset = offsetof(est_params, uneven_chunks), .def = 0,
+   .help = "--train, --interleave: a stage's layers split over its virtual stages as evenly as they go, the first "
+           "one layer more (Megatron-Core's pipeline layout); off: they must divide"},
   FL(expert_imbalance, "expert-imbalance", TRAIN_DEFAULT_EXPERT_IMBALANCE, 1, 100,
      "--train, --ep: max / mean tokens of one routed expert (default: auxiliary-loss balancing, Wang et al. 2024)"),
   {.name = "link", .kind = SIM_KEY_STRING, .offset = offsetof(est_params, link), .def_str = "",
@@ -550,6 +553,7 @@ static void est_train(const est_params *o, const sim_catalogs *cats, sim_report 
   j.cp = cp;
   j.ep = o->ep > 0 ? (int)o->ep : 1;
   j.dualpipe = o->dualpipe;
+  j.uneven_chunks = o->uneven_chunks;
   j.expert_imbalance = o->expert_imbalance;
   j.micro_batch = (int)o->micro_batch;
   j.global_batch = o->global_batch > 0 ? (int)o->global_batch : 1024;
@@ -660,6 +664,7 @@ static void est_train(const est_params *o, const sim_catalogs *cats, sim_report 
   sim_report_int(rep, "cp", j.cp, "context-parallel degree");
   sim_report_int(rep, "ep", j.ep, "expert-parallel degree");
   sim_report_int(rep, "interleave", j.interleave, "virtual stages per GPU");
+  if (j.uneven_chunks) sim_report_str(rep, "uneven_chunks", "yes", "  a stage's virtual stages differ by a layer");
   if (train_uneven(&j)) {
     /* only with uneven stages: the outputs of even jobs stay as they were */
     sim_report_int(rep, "first_stage_layers", train_stage_layers(&j, 0), "  layers on the first stage");

@@ -261,6 +261,12 @@ typedef struct {
    * --decoder-last-pipeline-num-layers N): layers of the first / last stage,
    * the rest divided evenly over the others; 0: even (train_stage_layers) */
   int first_stage_layers, last_stage_layers;
+  /* interleaved stages whose layers do not divide by the virtual stages:
+   * each stage's layers split over its v chunks as evenly as they go, the
+   * first chunks one layer more (Megatron-Core's
+   * --pipeline-model-parallel-layout; Llama 3's tuned schedule). false:
+   * Megatron-Core's default rule, each stage's layers divide by v */
+  bool uneven_chunks;
 } train_job;
 
 /* The defaults above (TRAIN_DEFAULT_*), and dp = tp = pp = 1, global batch
@@ -360,11 +366,15 @@ int train_recomputed_layers(const train_job *j);
  * get_transformer_layer_offset: num_layers_in_first_pipeline_stage //
  * vp_size; each stage's count must divide by v). train_uneven: either is
  * set. train_stage_layers: layers of stage s (0..pp-1, all its chunks);
- * train_stage_chunk_layers: of one of its chunks (stage / v);
- * train_stage_recomputed: of a chunk's layers, recomputed in full. */
+ * train_stage_chunk_layers: of its largest chunk (stage / v, rounded up
+ * with uneven_chunks); train_chunk_size: of its chunk c (0..v-1);
+ * train_stage_recomputed: of its largest chunk's layers, recomputed in
+ * full; train_chunk_recomputed: of chunk c's. */
 bool train_uneven(const train_job *j);
 int train_stage_layers(const train_job *j, int s);
 int train_stage_chunk_layers(const train_job *j, int s);
+int train_chunk_size(const train_job *j, int s, int c);
+int train_chunk_recomputed(const train_job *j, int s, int c);
 int train_stage_recomputed(const train_job *j, int s);
 /* NULL if first_stage_layers and last_stage_layers are well formed for the
  * job (train_job_check calls it); else the offending field and why. */
@@ -531,9 +541,9 @@ net_link train_group_link(const train_job *j, int span, int stride);
 double train_dualpipe_time(int p, int m, const double *f, const double *b);
 
 /* Pipeline schedule: p stages, m micro-batches, v chunks per stage (chunk
- * c of stage s is virtual stage c p + s). f[s], b[s]: forward and backward
- * time of one micro-batch through one chunk of stage s (all chunks of a
- * stage alike); p2p[s]: time to send activations (or gradients) from
+ * c of stage s is virtual stage c p + s). f[c p + s], b[c p + s]: forward
+ * and backward time of one micro-batch through chunk c of stage s (p v
+ * entries each; with v = 1, f[s] and b[s]); p2p[s]: time to send activations (or gradients) from
  * virtual stage s to the next (from stage s to stage (s+1) mod p). Returns
  * the time from the first forward to the last backward. Orders: 1F1B
  * (PipeDream-Flush) for v = 1, Megatron-LM's interleaved 1F1B for v > 1

@@ -134,9 +134,16 @@ const char *train_job_check(const train_job *j, char *msg, size_t n)
            "node_link";
   const char *st = train_stages_check(j, msg, n);
   if (st) return st;
-  if (!train_uneven(j) && m->layers % (j->pp * j->interleave) != 0)
-    return snprintf(msg, n, "%s's %lld layers do not split into pp x interleave = %d x %d equal stages", m->name,
-                    (long long)m->layers, j->pp, j->interleave), j->interleave > 1 ? "interleave" : "pp";
+  if (!train_uneven(j) && j->uneven_chunks && (m->layers % j->pp != 0 || m->layers / j->pp < j->interleave))
+    return snprintf(msg, n, "%s's %lld layers do not split into %d equal stages of at least interleave = %d layers",
+                    m->name, (long long)m->layers, j->pp, j->interleave), m->layers % j->pp ? "pp" : "interleave";
+  if (!train_uneven(j) && !j->uneven_chunks && m->layers % (j->pp * j->interleave) != 0)
+    return snprintf(msg, n, "%s's %lld layers do not split into pp x interleave = %d x %d equal stages%s", m->name,
+                    (long long)m->layers, j->pp, j->interleave,
+                    j->interleave > 1 && m->layers % j->pp == 0 ? " (uneven_chunks splits each stage's layers over "
+                                                                  "its virtual stages as evenly as they go)"
+                                                                : ""),
+           j->interleave > 1 ? "interleave" : "pp";
   if (j->interleave > 1 && j->pp < 2)
     return snprintf(msg, n, "interleaving needs pipeline stages (pp >= 2)"), "interleave";
   if (j->micro_batch < 1 || j->seq_len < 1 || j->global_batch < 1)
@@ -253,7 +260,14 @@ const char *train_stages_check(const train_job *j, char *msg, size_t n)
   /* interleaved: each stage's layers split into its v chunks alike
    * (Megatron-Core: num_layers_in_first_pipeline_stage // vp_size ...) */
   int v = j->interleave;
-  if (v > 1) {
+  if (v > 1 && j->uneven_chunks) {
+    int least = train_stage_layers(j, 0);
+    for (int s = 1; s < j->pp; s++)
+      if (train_stage_layers(j, s) < least) least = train_stage_layers(j, s);
+    if (least < v)
+      return snprintf(msg, n, "a stage of %d layers cannot hold interleave = %d virtual stages (each needs a layer)",
+                      least, v), "interleave";
+  } else if (v > 1) {
     if (a % v != 0 || z % v != 0)
       return snprintf(msg, n, "%d layers on the %s stage do not split into interleave = %d equal virtual stages "
                       "(Megatron-Core's rule: each stage's layers divide by the virtual stages; expected a multiple "
@@ -267,11 +281,27 @@ const char *train_stages_check(const train_job *j, char *msg, size_t n)
   return NULL;
 }
 
-int train_stage_chunk_layers(const train_job *j, int s) { return train_stage_layers(j, s) / j->interleave; }
+int train_stage_chunk_layers(const train_job *j, int s)
+{
+  return (train_stage_layers(j, s) + j->interleave - 1) / j->interleave;
+}
+
+int train_chunk_size(const train_job *j, int s, int c)
+{
+  int l = train_stage_layers(j, s), v = j->interleave;
+  return l / v + (c < l % v);
+}
+
+int train_chunk_recomputed(const train_job *j, int s, int c)
+{
+  if (j->recompute != LLM_RECOMPUTE_FULL) return 0;
+  int l = train_chunk_size(j, s, c);
+  return j->recompute_layers > 0 && j->recompute_layers < l ? j->recompute_layers : l;
+}
 
 int train_chunk_layers(const train_job *j)
 {
-  if (!train_uneven(j)) return (int)(j->model->layers / (j->pp * j->interleave));
+  if (!train_uneven(j)) return train_stage_chunk_layers(j, 0);
   int most = 0;
   for (int s = 0; s < j->pp; s++)
     if (train_stage_chunk_layers(j, s) > most) most = train_stage_chunk_layers(j, s);

@@ -5,7 +5,8 @@
  * send, or the next one's backward plus the send back). Orders: 1F1B
  * (Narayanan et al. 2019, PipeDream-Flush) and Megatron-LM's interleaved
  * 1F1B (Narayanan et al. 2021, section 2.2.2; megatron/core/pipeline_parallel
- * /schedules.py). Owns only the scratch arrays of one call. */
+ * /schedules.py). Each virtual stage (chunk k of stage s: k p + s) has its
+ * own forward and backward time. Owns only the scratch arrays of one call. */
 #include <math.h>
 #include <stdlib.h>
 
@@ -74,7 +75,7 @@ double train_pipeline_time(int p, int m, int v, const double *f, const double *b
         }
         if (isnan(ready)) break; /* input not computed yet: another stage first */
         double start = free_at[s] > ready ? free_at[s] : ready;
-        double t = start + (o->backward ? b[s] : f[s]);
+        double t = start + (o->backward ? b[vs] : f[vs]);
         (o->backward ? bdone : fdone)[vs * m + o->mb] = t;
         free_at[s] = t;
         if (t > end) end = t;

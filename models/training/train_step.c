@@ -15,6 +15,7 @@
  * kernels allow it and otherwise fitted on published runs, each saying on
  * which (models/VALIDATION.md). */
 #include <math.h>
+#include <stdlib.h>
 
 #include "models/training/train.h"
 #include "models/training/train_gemm.h"
@@ -293,16 +294,21 @@ void train_step(const train_job *j, train_step_result *o)
    * weight of the per-layer recomputation (which is averaged over the
    * largest stage's layers: full x fwd with full = N / its layers); the
    * busiest stage `sb` (the most compute, ties to the last) is the one the
-   * breakdown describes. Even stages: lc each, the last stage. */
-  bool uneven = train_uneven(j);
+   * breakdown describes. Even stages: lc each, the last stage. With
+   * uneven_chunks a stage's chunks differ by a layer: ls[s] and rw[s] are
+   * then their means (what v chunks sum to, over v), f[] and b[] below too,
+   * and the schedule runs each chunk's own times (fv, bv). */
+  bool uneven_st = train_uneven(j), uneven = uneven_st || j->uneven_chunks;
   double ls[p], rw[p];
   double full = (double)train_recomputed_layers(j) / train_chunk_layers(j);
   int sb = p - 1;
   for (int s = 0; s < p; s++) {
     ls[s] = rw[s] = lc;
     if (uneven) {
-      ls[s] = train_stage_chunk_layers(j, s);  /* of each of its v chunks */
-      rw[s] = j->recompute == LLM_RECOMPUTE_FULL ? train_stage_recomputed(j, s) / full : ls[s];
+      ls[s] = (double)train_stage_layers(j, s) / v;  /* of each of its v chunks, on average */
+      int rec = 0;
+      for (int k = 0; k < v; k++) rec += train_chunk_recomputed(j, s, k);
+      rw[s] = j->recompute == LLM_RECOMPUTE_FULL ? (double)rec / v / full : ls[s];
     }
   }
   if (uneven) {
@@ -342,35 +348,48 @@ void train_step(const train_job *j, train_step_result *o)
     nop2p[s] = 0;
     if (p > 1) o->pp_link = o->pp_link && o->pp_link->scope == NET_SCOPE_NETWORK ? o->pp_link : l;
   }
+  /* each chunk's own times (virtual stage k * p + s): its layers, its
+   * recomputed layers; equal to f[s], b[s] unless uneven_chunks */
+  double *fv = xmalloc(sizeof *fv * (size_t)(p * v)), *bv = xmalloc(sizeof *bv * (size_t)(p * v));
+  for (int s = 0; s < p; s++)
+    for (int k = 0; k < v; k++) {
+      fv[k * p + s] = f[s];
+      bv[k * p + s] = b[s];
+      if (!j->uneven_chunks) continue;
+      double lk = train_chunk_size(j, s, k);
+      double rk = j->recompute == LLM_RECOMPUTE_FULL ? train_chunk_recomputed(j, s, k) / full : lk;
+      fv[k * p + s] = lk * (c.fwd + c.tp_fwd + c.par_fwd) + (s == p - 1 ? head_fwd / v : 0);
+      bv[k * p + s] = lk * (c.bwd + c.tp_bwd + c.par_bwd) + rk * (c.recompute + c.tp_recompute + c.par_recompute) +
+                      (s == p - 1 ? (head - head_fwd) / v : 0);
+    }
   /* activation offload: a chunk's activations leave over the host link
    * during its forward and come back during its backward, each op taking
    * the longer of the two; what exceeds the compute is exposed (counted on
    * the last stage, the one `busiest` describes) */
-  double act_x = 0;
   if (j->offload & TRAIN_OFFLOAD_ACTIVATIONS) {
-    int n = train_recomputed_layers(j), lvl = j->recompute == LLM_RECOMPUTE_FULL ? LLM_RECOMPUTE_NONE : j->recompute;
-    double bytes = n * train_layer_activation_bytes(j, LLM_RECOMPUTE_FULL) +
-                   (train_chunk_layers(j) - n) * train_layer_activation_bytes(j, lvl);
-    act_x = net_p2p_s(j->gpu->host_link, bytes);
-    double act_sb = 0;
+    /* a chunk moves its own layers' activations (its recomputed ones as
+     * full recomputation keeps them, the others at the job's level) */
+    int lvl = j->recompute == LLM_RECOMPUTE_FULL ? LLM_RECOMPUTE_NONE : j->recompute;
+    double full_b = train_layer_activation_bytes(j, LLM_RECOMPUTE_FULL), lvl_b = train_layer_activation_bytes(j, lvl);
     for (int s = 0; s < p; s++) {
-      if (uneven) {
-        /* a stage moves its own layers' activations */
-        int ns = train_stage_recomputed(j, s);
-        double bs = ns * train_layer_activation_bytes(j, LLM_RECOMPUTE_FULL) +
-                    (train_stage_chunk_layers(j, s) - ns) * train_layer_activation_bytes(j, lvl);
-        act_x = net_p2p_s(j->gpu->host_link, bs);
-        if (s == sb) act_sb = act_x;
+      double fs = 0, bs = 0;
+      for (int k = 0; k < v; k++) {
+        int size = uneven ? train_chunk_size(j, s, k) : (int)lc, rec = train_chunk_recomputed(j, s, k);
+        if (!uneven) rec = train_recomputed_layers(j);
+        double act = net_p2p_s(j->gpu->host_link, rec * full_b + (size - rec) * lvl_b);
+        double ef = fmax(0, act - fv[k * p + s]), eb = fmax(0, act - bv[k * p + s]);
+        if (s == sb) o->offload_exposed_s += m * (ef + eb), o->offload_transfer_s += 2 * m * act;
+        fv[k * p + s] += ef;
+        bv[k * p + s] += eb;
+        fs += fv[k * p + s];
+        bs += bv[k * p + s];
       }
-      double ef = fmax(0, act_x - f[s]), eb = fmax(0, act_x - b[s]);
-      if (s == sb) o->offload_exposed_s = m * v * (ef + eb);
-      f[s] += ef;
-      b[s] += eb;
+      f[s] = fs / v;  /* the mean of its chunks, as above */
+      b[s] = bs / v;
     }
-    o->offload_transfer_s = 2 * m * v * (uneven ? act_sb : act_x);
   }
-  double pipe0 = train_pipeline_time(p, m, v, f, b, nop2p);
-  double pipe = p > 1 ? train_pipeline_time(p, m, v, f, b, p2p) : pipe0;
+  double pipe0 = train_pipeline_time(p, m, v, fv, bv, nop2p);
+  double pipe = p > 1 ? train_pipeline_time(p, m, v, fv, bv, p2p) : pipe0;
   if (j->dualpipe) pipe = pipe0 = train_dualpipe_time(p, m, f, b);
   double busiest = m * v * (chunk_comp + chunk_tp + chunk_par) + m * head_b + o->offload_exposed_s;
   o->micro_batches = m;
@@ -392,7 +411,7 @@ void train_step(const train_job *j, train_step_result *o)
    * parameters: with uneven stages not always the stage memory reports */
   train_memory big = o->mem;
   int sg = p - 1;
-  if (uneven) {
+  if (uneven_st) {
     train_memory_stage(j, 0, &big);
     sg = 0;
     for (int s = 1; s < p; s++) {
@@ -482,4 +501,6 @@ void train_step(const train_job *j, train_step_result *o)
   o->mfu = o->model_flops / all_peak;
   o->hfu = o->hardware_flops / all_peak;
   SIM_ASSERT(o->iteration_s > 0 && isfinite(o->iteration_s));
+  free(fv);
+  free(bv);
 }

@@ -46,7 +46,7 @@ typedef struct {
   int64_t eval_interval, eval_iters;
   double straggler_slowdown, straggler_jitter;
   int64_t cp, ep;           /* context- and expert-parallel ranks (train_cp_ep.c) */
-  bool dualpipe;
+  bool dualpipe, uneven_chunks;
   double expert_imbalance;
   /* prepared */
   train_job job;
@@ -104,6 +104,9 @@ static const sim_key training_keys[] = {
   KI("ep", ep, 1, 1, 1024, "expert-parallel ranks the routed experts are sharded over (divides dp x cp)"),
   {.name = "dualpipe", .kind = SIM_KEY_BOOL, .offset = P(dualpipe), .def = 0,
    .help = "DeepSeek-V3's DualPipe schedule (even pp; all-to-all under the paired micro-batch's compute)"},
+  {.name = "uneven_chunks", .kind = SIM_KEY_BOOL, .offset = P(uneven_chunks), .def = 0,
+   .help = "with interleave: a stage's layers split over its virtual stages as evenly as they go, the first one "
+           "layer more (Megatron-Core's pipeline layout); false: they must divide"},
   KF("expert_imbalance", expert_imbalance, TRAIN_DEFAULT_EXPERT_IMBALANCE, 1, 100, NULL,
      "with ep > 1: max / mean tokens of one routed expert (default: auxiliary-loss balancing, Wang et al. 2024)"),
   KI("micro_batch", micro_batch, TRAIN_DEFAULT_MICRO_BATCH, 1, 1e6, "sequences per micro-batch"),
@@ -179,6 +182,7 @@ bool train_job_build(const void *params, const sim_catalogs *cats, const llm_arc
   j->global_batch = (int)p->global_batch;
   j->seq_len = (int)p->seq_len;
   j->dualpipe = p->dualpipe;
+  j->uneven_chunks = p->uneven_chunks;
   j->expert_imbalance = p->expert_imbalance;
   j->fused_cross_entropy = p->fused_cross_entropy;
   train_job_dropout(j, p->dropout);

@@ -264,9 +264,10 @@ static void test_even_equivalent(void)
  * waits after its first input). */
 static void test_interleaved_schedule(void)
 {
-  double f[4] = {1, 1, 1, 1}, b[4] = {2, 2, 2, 2}, z[4] = {0};
+  double f[8] = {1, 1, 1, 1, 1, 1, 1, 1}, b[8] = {2, 2, 2, 2, 2, 2, 2, 2}, z[4] = {0};
   CS_ASSERT_REL(train_pipeline_time(4, 8, 2, f, b, z), 57, 1e-12);
-  double fu[2] = {1, 2}, bu[2] = {2, 4};
+  /* virtual stage k p + s: chunks 0 and 1 of stage 0, then of stage 1 */
+  double fu[4] = {1, 2, 1, 2}, bu[4] = {2, 4, 2, 4};
   CS_ASSERT_REL(train_pipeline_time(2, 2, 2, fu, bu, z), 27, 1e-12);
 }
 
@@ -307,6 +308,67 @@ static void test_step_interleaved(void)
   u.recompute_layers = e.recompute_layers = 4;
   CU_ASSERT_EQUAL(train_stage_recomputed(&u, 0), 4);
   CS_ASSERT_REL(train_hardware_flops(&u), train_hardware_flops(&e), 1e-12);
+}
+
+/* Uneven chunks: 32 layers over 2 stages, first 11 (chunks of 6 and 5),
+ * last 21 (11 and 10), v 2, m 2: refused under Megatron-Core's rule,
+ * accepted with uneven_chunks. Against the even job (chunks of 8):
+ * compute_s = m 21 L + m H and m 16 L + m H. The heavy last stage never
+ * waits after stage 0's first chunk forward: the bubble is stage 0's first
+ * chunk, 6 L. A stage of fewer layers than v is refused. Chunks that
+ * divide evenly give the same step with or without the flag. */
+static void test_step_uneven_chunks(void)
+{
+  char why[512];
+  llm_arch m = llama();
+  train_job u, e;
+  job(&u, &m, 2, 11, 21);
+  job(&e, &m, 2, 0, 0);
+  u.interleave = e.interleave = 2;
+  u.global_batch = e.global_batch = 2;
+  CU_ASSERT_PTR_NOT_NULL(train_job_check(&u, why, sizeof why));
+  u.uneven_chunks = true;
+  CU_ASSERT_PTR_NULL_FATAL(train_job_check(&u, why, sizeof why));
+  CU_ASSERT_EQUAL(train_chunk_size(&u, 0, 0), 6);
+  CU_ASSERT_EQUAL(train_chunk_size(&u, 0, 1), 5);
+  CU_ASSERT_EQUAL(train_chunk_size(&u, 1, 0), 11);
+  CU_ASSERT_EQUAL(train_chunk_size(&u, 1, 1), 10);
+  CU_ASSERT_EQUAL(train_stage_chunk_layers(&u, 1), 11);
+  CU_ASSERT_EQUAL(train_chunk_layers(&u), 11);
+  train_step_result ru, re;
+  train_step(&u, &ru);
+  train_step(&e, &re);
+  double mb = 2, L = (ru.compute_s - re.compute_s) / (mb * 5), H = re.compute_s / mb - 16 * L;
+  CU_ASSERT_TRUE(H > 0 && L > 0);
+  CS_ASSERT_REL(ru.bubble_s, 6 * L, 1e-9);
+  /* full recomputation of 4 layers a chunk: 4 of every chunk, 16 of 32 */
+  u.recompute = e.recompute = LLM_RECOMPUTE_FULL;
+  u.recompute_layers = e.recompute_layers = 4;
+  CU_ASSERT_EQUAL(train_chunk_recomputed(&u, 0, 1), 4);
+  CS_ASSERT_REL(train_hardware_flops(&u), train_hardware_flops(&e), 1e-12);
+  /* 5 layers a chunk: the 6- and 5-layer chunks recompute 5, the others 5
+   * of 11 and 10: 20 in all */
+  u.recompute_layers = 5;
+  int all = 0;
+  for (int s = 0; s < 2; s++)
+    for (int k = 0; k < 2; k++) all += train_chunk_recomputed(&u, s, k);
+  CU_ASSERT_EQUAL(all, 20);
+  /* a stage of one layer cannot hold two chunks */
+  job(&u, &m, 2, 1, 31);
+  u.interleave = 2;
+  u.global_batch = 2;
+  u.uneven_chunks = true;
+  CU_ASSERT_STRING_EQUAL(train_job_check(&u, why, sizeof why), "interleave");
+  /* dividing chunks: the flag changes nothing */
+  job(&u, &m, 2, 12, 20);
+  job(&e, &m, 2, 12, 20);
+  u.interleave = e.interleave = 2;
+  u.global_batch = e.global_batch = 2;
+  u.uneven_chunks = true;
+  train_step(&u, &ru);
+  train_step(&e, &re);
+  CS_ASSERT_REL(ru.iteration_s, re.iteration_s, 1e-12);
+  CS_ASSERT_REL(ru.bubble_s, re.bubble_s, 1e-12);
 }
 
 /* Memory, uneven and interleaved: 32 layers over 4, first 4 last 4 (chunks
@@ -403,6 +465,14 @@ static void test_cli(void)
   CHECK_ERR_HAS(r, "first-stage-layers");
   CHECK_ERR_HAS(r, "5 layers on the first stage do not split into interleave = 2 equal virtual stages");
   result_free(&r);
+  /* the same with --uneven-chunks: accepted, said in the output */
+  r = RUN("estimate", "--train", "--model", "llama2-7b", "--gpu", "h100-sxm", "--gpus", "8", "--pp", "4", "--tp", "2",
+          "--interleave", "2", "--first-stage-layers", "5", "--last-stage-layers", "3", "--global-batch", "8",
+          "--uneven-chunks", "--json");
+  CHECK_RC(r, 0);
+  CHECK_OUT_HAS(r, "\"uneven_chunks\": \"yes\"");
+  CHECK_OUT_HAS(r, "\"middle_stage_layers\": 12");
+  result_free(&r);
   r = RUN("estimate", "--train", "--model", "llama2-7b", "--gpu", "h100-sxm", "--gpus", "8", "--pp", "4", "--tp", "2",
           "--global-batch", "8", "--json");
   CHECK_RC(r, 0);
@@ -429,6 +499,19 @@ static void test_cli(void)
   CHECK_RC(r, 2);
   CHECK_ERR_HAS(r, "training.first_stage_layers: the 26 layers left after first 6");
   result_free(&r);
+  /* training.uneven_chunks: runs; the layout planner does not search it and says so */
+  char *cc = cs_write_file(dir, "c.cfg",
+                           "name = \"c\";\ntraining = {\n  model = \"llama2-7b\"; gpu = \"h100-sxm\"; gpus = 8;\n"
+                           "  pp = 4; interleave = 2; first_stage_layers = 5; last_stage_layers = 3;\n"
+                           "  uneven_chunks = true;\n  global_batch = 8;\n  train_tokens = 1e9;\n};\n");
+  r = run_in(dir, "run", "c.cfg", "-o", "c-out", (const char *)NULL);
+  CHECK_RC(r, 0);
+  result_free(&r);
+  r = run_in(dir, "plan", "c.cfg", "-o", "c-plan", (const char *)NULL);
+  CHECK_RC(r, 2);
+  CHECK_ERR_HAS(r, "c.cfg:5: training.uneven_chunks");
+  result_free(&r);
+  free(cc);
   char *jobs = cs_write_file(dir, "j.cfg",
                              "name = \"j\";\njobs = {\n  nodes = 1; gpus_per_node = 8;\n"
                              "  list = ( { name = \"t\"; gpus = 8; pp = 4; model = \"llama2-7b\"; train_tokens = 1e9;\n"
@@ -454,6 +537,7 @@ int main(void)
     {"first = last = layers / pp as the even job", test_even_equivalent},
     {"interleaved schedule: equal chunks' closed form, unequal chunks by hand", test_interleaved_schedule},
     {"train_step, uneven and interleaved (v 2), by hand", test_step_interleaved},
+    {"uneven chunks: refused by default, by hand with uneven_chunks", test_step_uneven_chunks},
     {"memory, uneven and interleaved: Megatron's warm-up per stage", test_memory_interleaved},
     {"first = last = layers / pp, interleaved, as the even job", test_even_equivalent_interleaved},
     {"estimate --train, training.*, jobs: flags, keys, messages", test_cli},
