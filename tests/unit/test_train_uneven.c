@@ -271,6 +271,16 @@ static void test_interleaved_schedule(void)
   CS_ASSERT_REL(train_pipeline_time(2, 2, 2, fu, bu, z), 27, 1e-12);
 }
 
+/* Two interleaved jobs (v 2, 2 micro-batches) on 2 stages of llama(): u
+ * with first / last stage layers, e with even stages. */
+static void pair_v2(train_job *u, train_job *e, const llm_arch *m, int first, int last)
+{
+  job(u, m, 2, first, last);
+  job(e, m, 2, 0, 0);
+  u->interleave = e->interleave = 2;
+  u->global_batch = e->global_batch = 2;
+}
+
 /* train_step, uneven and interleaved: 32 layers over 2 stages, first 12
  * (chunks of 6), last 20 (chunks of 10), v 2, m 2; against the even job
  * (chunks of 8). The last stage also runs the head, H per micro-batch (H/2
@@ -283,10 +293,7 @@ static void test_step_interleaved(void)
   char why[512];
   llm_arch m = llama();
   train_job u, e;
-  job(&u, &m, 2, 12, 20);
-  job(&e, &m, 2, 0, 0);
-  u.interleave = e.interleave = 2;
-  u.global_batch = e.global_batch = 2;
+  pair_v2(&u, &e, &m, 12, 20);
   CU_ASSERT_PTR_NULL_FATAL(train_job_check(&u, why, sizeof why));
   CU_ASSERT_PTR_NULL_FATAL(train_job_check(&e, why, sizeof why));
   CU_ASSERT_EQUAL(train_stage_layers(&u, 0), 12);
@@ -322,10 +329,7 @@ static void test_step_uneven_chunks(void)
   char why[512];
   llm_arch m = llama();
   train_job u, e;
-  job(&u, &m, 2, 11, 21);
-  job(&e, &m, 2, 0, 0);
-  u.interleave = e.interleave = 2;
-  u.global_batch = e.global_batch = 2;
+  pair_v2(&u, &e, &m, 11, 21);
   CU_ASSERT_PTR_NOT_NULL(train_job_check(&u, why, sizeof why));
   u.uneven_chunks = true;
   CU_ASSERT_PTR_NULL_FATAL(train_job_check(&u, why, sizeof why));
@@ -360,10 +364,8 @@ static void test_step_uneven_chunks(void)
   u.uneven_chunks = true;
   CU_ASSERT_STRING_EQUAL(train_job_check(&u, why, sizeof why), "interleave");
   /* dividing chunks: the flag changes nothing */
-  job(&u, &m, 2, 12, 20);
-  job(&e, &m, 2, 12, 20);
-  u.interleave = e.interleave = 2;
-  u.global_batch = e.global_batch = 2;
+  pair_v2(&u, &e, &m, 12, 20);
+  e = u;  /* the same stages, without the flag */
   u.uneven_chunks = true;
   train_step(&u, &ru);
   train_step(&e, &re);
