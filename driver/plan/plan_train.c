@@ -181,9 +181,22 @@ static int il_values(const plan_train_space *s, const train_job *j, const plan_t
   if (j->pp < 2 || train_micro_batches(j) % j->pp) return 1;
   int g = gcd(gcd(train_stage_layers(j, 0), train_stage_layers(j, j->pp / 2)), train_stage_layers(j, j->pp - 1));
   int k = divisors(g, (long)j->model->layers, v);
-  return k ? k : 1;
+  if (!k) v[k++] = 1;
+  /* uneven chunks (Megatron-Core's pipeline layout): 2, 3, 4 virtual stages
+   * where they do not divide every stage's layers, each stage holding at
+   * least one layer per chunk */
+  int least = train_stage_layers(j, 0);
+  for (int st = 1; st < j->pp; st++)
+    if (train_stage_layers(j, st) < least) least = train_stage_layers(j, st);
+  for (int u = 2; u <= 4 && u <= least && k < PLAN_TRAIN_MAX_VALUES; u++)
+    if (g % u != 0) v[k++] = u | PLAN_IL_UNEVEN;
+  return k;
 }
-static void il_set(train_job *j, int v) { j->interleave = v; }
+static void il_set(train_job *j, int v)
+{
+  j->interleave = plan_train_il(v);
+  j->uneven_chunks = plan_train_il_uneven(v);
+}
 
 static int zero_values(const plan_train_space *s, const train_job *j, const plan_train_layout *l, int *v,
                        const char **cat, char *why, size_t n)
@@ -511,6 +524,9 @@ const char *plan_train_describe(const plan_train_layout *l, char *buf, size_t n)
       used += (size_t)snprintf(buf + used, n - used, "%s%s %s", used ? " " : "", shortn[d], train_recompute_names[x]);
       if (x == LLM_RECOMPUTE_FULL && l->recompute_layers > 0 && used < n)
         used += (size_t)snprintf(buf + used, n - used, " (%d layers per chunk)", l->recompute_layers);
+    } else if (d == PLAN_DIM_INTERLEAVE) {
+      used += (size_t)snprintf(buf + used, n - used, "%s%s %d%s", used ? " " : "", shortn[d], plan_train_il(x),
+                               plan_train_il_uneven(x) ? " (uneven chunks)" : "");
     } else {
       used += (size_t)snprintf(buf + used, n - used, "%s%s %d", used ? " " : "", shortn[d], x);
       if (d == PLAN_DIM_PP && (l->first_stage_layers > 0 || l->last_stage_layers > 0) && used < n)

@@ -23,6 +23,13 @@
 #define PLAN_TRAIN_MAX_REASONS 16
 #define PLAN_TRAIN_MAX_UNEVEN 3  /* totals first + last of uneven stage splits tried per pp (the largest) */
 #define PLAN_TRAIN_MAX_SPLITS (1 + 2 * PLAN_TRAIN_MAX_UNEVEN)  /* stage splits per pp: even + 2 per total */
+/* An interleave value (layout.v[PLAN_DIM_INTERLEAVE]) with this bit runs
+ * uneven chunks (train_job.uneven_chunks): the virtual stages v & ~it.
+ * The search tries v = 2, 3, 4 so where they do not divide every stage's
+ * layers (plan_train_il_uneven). */
+#define PLAN_IL_UNEVEN (1 << 20)
+static inline int plan_train_il(int v) { return v & ~PLAN_IL_UNEVEN; }
+static inline int plan_train_il_uneven(int v) { return v >= 0 && (v & PLAN_IL_UNEVEN) != 0; }
 
 typedef enum { PLAN_TRAIN_TIME, PLAN_TRAIN_COST } plan_train_objective;
 

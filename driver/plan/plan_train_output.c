@@ -93,9 +93,12 @@ static void json_row(FILE *f, const char *in, const plan_train_space *s, const c
       plan_json_bool(f, in, plan_train_dim_names[d], v, false);
     else if (d == PLAN_DIM_RECOMPUTE && v >= 0)
       plan_json_str(f, in, plan_train_dim_names[d], train_recompute_names[v], false);
+    else if (d == PLAN_DIM_INTERLEAVE && v >= 0)
+      plan_json_num(f, in, plan_train_dim_names[d], plan_train_il(v), false);
     else
       plan_json_num(f, in, plan_train_dim_names[d], v >= 0 ? v : NAN, false);
   }
+  plan_json_bool(f, in, "uneven_chunks", plan_train_il_uneven(x->l.v[PLAN_DIM_INTERLEAVE]), false);
   plan_json_num(f, in, "recompute_layers",
                 x->l.v[PLAN_DIM_RECOMPUTE] == LLM_RECOMPUTE_FULL && x->l.recompute_layers >= 0 ? x->l.recompute_layers
                                                                                               : NAN, false);
@@ -237,7 +240,8 @@ static void write_csv(FILE *f, const void *arg)
   fputs("gpu,gpus", f);
   for (int d = 0; d < PLAN_DIMS; d++) fprintf(f, ",%s", plan_train_dim_names[d]);
   fputs(",recompute_layers,fits,iteration_s,mfu,tokens_per_s_per_gpu,memory_gib,memory_margin_gib,"
-        "failure_free_time_s,train_time_s,gpu_hours,cost_usd,reason,first_stage_layers,last_stage_layers\n", f);
+        "failure_free_time_s,train_time_s,gpu_hours,cost_usd,reason,first_stage_layers,last_stage_layers,"
+        "uneven_chunks\n", f);
   for (int i = 0; i < r->nrows; i++) {
     const plan_train_row *x = &r->rows[i];
     fprintf(f, "%s,%d", a->in->gpu_names[x->l.gpu], x->l.gpus);
@@ -248,7 +252,7 @@ static void write_csv(FILE *f, const void *arg)
       else if (d == PLAN_DIM_RECOMPUTE)
         fprintf(f, ",%s", train_recompute_names[v]);
       else
-        fprintf(f, ",%d", v);
+        fprintf(f, ",%d", d == PLAN_DIM_INTERLEAVE ? plan_train_il(v) : v);
     }
     bool full = x->l.v[PLAN_DIM_RECOMPUTE] == LLM_RECOMPUTE_FULL && x->l.recompute_layers >= 0;
     if (full)
@@ -270,9 +274,14 @@ static void write_csv(FILE *f, const void *arg)
     fprintf(f, ",%s", reason);
     /* uneven stages: after every earlier column (0: even; empty: pp not reached) */
     if (x->l.first_stage_layers >= 0)
-      fprintf(f, ",%d,%d\n", x->l.first_stage_layers, x->l.last_stage_layers);
+      fprintf(f, ",%d,%d", x->l.first_stage_layers, x->l.last_stage_layers);
     else
-      fputs(",,\n", f);
+      fputs(",,", f);
+    /* uneven chunks: 1 or 0 (empty: interleaving not reached) */
+    if (x->l.v[PLAN_DIM_INTERLEAVE] >= 0)
+      fprintf(f, ",%d\n", plan_train_il_uneven(x->l.v[PLAN_DIM_INTERLEAVE]));
+    else
+      fputs(",\n", f);
   }
 }
 

@@ -92,7 +92,7 @@ static const char *const known_keys[] = {
   "flash_attention", "zero", "fsdp_prefetch", "grad_reduce_dtype", "node_link", "net_link", "gpus_per_node", "nics_per_node",
   "dp_overlap", "train_tokens", "usd_per_gpu_hour", "interval_s", "failures", "ramp_up", "eval_interval",
   "eval_iters", "straggler_slowdown", "straggler_jitter", "cp", "ep", "dualpipe", "expert_imbalance", "stack", "first_stage_layers",
-  "last_stage_layers", NULL};
+  "last_stage_layers", "uneven_chunks", NULL};
 
 typedef struct {
   const cfg_scenario_part *part;
@@ -209,7 +209,7 @@ static void own_layout(const section *s, plan_train_layout *l)
   l->v[PLAN_DIM_DP] = gpus % (tp * cp * pp) ? -1 : gpus / (tp * cp * pp);
   l->v[PLAN_DIM_EP] = get_int(s, "ep");
   l->v[PLAN_DIM_MICRO_BATCH] = get_int(s, "micro_batch");
-  l->v[PLAN_DIM_INTERLEAVE] = get_int(s, "interleave");
+  l->v[PLAN_DIM_INTERLEAVE] = get_int(s, "interleave") | (get_bool(s, "uneven_chunks") ? PLAN_IL_UNEVEN : 0);
   l->v[PLAN_DIM_ZERO] = get_int(s, "zero");
   l->v[PLAN_DIM_SEQ_PARALLEL] = get_bool(s, "seq_parallel");
   l->v[PLAN_DIM_RECOMPUTE] = get_enum(s, "recompute");

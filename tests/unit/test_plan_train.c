@@ -104,15 +104,27 @@ static exhaustive search_all(const plan_train_space *s)
       for (int mb = 1; mb <= b->global_batch / dp; mb++) {
         if ((b->global_batch / dp) % mb) continue;
         int m = b->global_batch / (dp * mb);
-        for (int v = 1; v <= mid; v++) {
-          if (mid % v || (a && (a % v || bl % v)) || (v > 1 && (pp < 2 || m % pp))) continue;
+        /* virtual stages: those dividing every stage's layers, then 2, 3, 4
+         * with uneven chunks where they do not, every stage at least one
+         * layer a chunk */
+        int cand[80], nc = 0, least = mid;
+        for (int v = 1; v <= mid; v++)
+          if (!(mid % v || (a && (a % v || bl % v)) || (v > 1 && (pp < 2 || m % pp)))) cand[nc++] = v;
+        if (a && a < least) least = a;
+        if (bl && bl < least) least = bl;
+        for (int u = 2; u <= 4 && pp >= 2 && m % pp == 0 && u <= least; u++)
+          if (mid % u || (a && (a % u || bl % u))) cand[nc++] = u | PLAN_IL_UNEVEN;
+        for (int ci = 0; ci < nc; ci++) {
+          int v = plan_train_il(cand[ci]), big = a > mid ? a : mid;
+          bool un = plan_train_il_uneven(cand[ci]);
           for (int zi = 0; zi < s->nzeros; zi++)
             for (int rk = 0; rk < 3; rk++) {
-              int chunk = (a > mid ? a : mid) / v, nset = rk == LLM_RECOMPUTE_FULL ? chunk : 1;
+              int chunk = (big + v - 1) / v, nset = rk == LLM_RECOMPUTE_FULL ? chunk : 1;
               bool any = false;
               for (int k = 1; k <= nset; k++) {
                 train_job j = *b;
                 j.tp = tp, j.cp = cp, j.pp = pp, j.dp = dp, j.micro_batch = mb, j.interleave = v;
+                j.uneven_chunks = un;
                 j.first_stage_layers = a;
                 j.last_stage_layers = bl;
                 j.zero = s->zeros[zi];
@@ -397,8 +409,8 @@ static void test_objective(void)
   static const char head[] = "gpu,gpus,tp,cp,pp,dp,ep,micro_batch,interleave,zero,seq_parallel,recompute,";
   CHECK(csv && !strncmp(csv, head, sizeof head - 1),
         "plan.csv header");
-  CHECK(csv && strstr(csv, ",reason,first_stage_layers,last_stage_layers\n"),
-        "plan.csv reason column, then the uneven stages' columns at the end");
+  CHECK(csv && strstr(csv, ",reason,first_stage_layers,last_stage_layers,uneven_chunks\n"),
+        "plan.csv reason column, then the uneven stages' and chunks' columns at the end");
   free(csv);
   free(csv_path);
   result_free(&rt);
@@ -494,10 +506,11 @@ static void test_own_uneven(void)
   }
   json_decref(j);
   free(summary);
-  /* the uneven rows of plan.csv end in their split: pp 4 with 3 and 3 is one */
+  /* the uneven rows of plan.csv end in their split: pp 4 with 3 and 3 is
+   * one, with equal or uneven chunks */
   char *csv_path = path_join(out, "plan.csv");
   char *csv = cs_slurp(csv_path, NULL);
-  CHECK(csv && strstr(csv, ",3,3\n"), "plan.csv rows with first 3, last 3");
+  CHECK(csv && strstr(csv, ",3,3,0\n") && strstr(csv, ",3,3,1\n"), "plan.csv rows with first 3, last 3");
   free(csv);
   free(csv_path);
   result_free(&r);
