@@ -279,6 +279,9 @@ static inline int train_job_gpus(const train_job *j) { return j->dp * j->tp * j-
  * (reduce-scatter, all-reduce) under the job's grad_reduce: 4 or 2. The
  * parameters' all-gather stays in 16 bits. */
 double train_grad_bytes(const train_job *j);
+/* Bytes of a parameter gathered between GPUs (ZeRO's and FSDP's
+ * all-gathers): the 16-bit weights, whatever the gradients' precision. */
+#define TRAIN_WEIGHT_BYTES 2.0
 /* The precision a job's gradients are reduced in, resolved ("fp32", "bf16",
  * "fp16"; auto by the dtype), for outputs. */
 const char *train_grad_reduce_text(const train_job *j);

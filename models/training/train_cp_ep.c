@@ -155,7 +155,7 @@ double train_expert_grad_s(const train_job *j, const train_memory *mem, double g
   /* ZeRO >= 1: the gradients reduce-scattered, the updated 16-bit
    * parameters all-gathered */
   return j->zero == 0 ? net_allreduce_s(&l, ranks, bytes, NET_RING)
-                      : net_reduce_scatter_s(&l, ranks, bytes) + net_allgather_s(&l, ranks, mem->expert_params * 2);
+                      : net_reduce_scatter_s(&l, ranks, bytes) + net_allgather_s(&l, ranks, mem->expert_params * TRAIN_WEIGHT_BYTES);
 }
 
 double train_dualpipe_time(int p, int m, const double *f, const double *b)

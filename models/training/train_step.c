@@ -15,7 +15,6 @@
  * kernels allow it and otherwise fitted on published runs, each saying on
  * which (models/VALIDATION.md). */
 #include <math.h>
-#include <stdlib.h>
 
 #include "models/training/train.h"
 #include "models/training/train_gemm.h"
@@ -62,9 +61,12 @@
  * momentum, variance (12) and the 16-bit gradient (2), writes the first
  * three (12) and the 16-bit weight (2), plus the gradient-norm pass (2). */
 #define TRAIN_ADAM_BYTES 30.0
-/* Bytes of an activation or gradient value sent between GPUs. */
+/* Bytes of an activation or activation-gradient value sent between GPUs
+ * (parameters: TRAIN_WEIGHT_BYTES, train.h). */
 #define TRAIN_ACT_BYTES 2.0
-#define TRAIN_WEIGHT_BYTES 2.0
+/* ZeRO-Offload moves the shard's gradients to the host in 16 bits (Ren et
+ * al. 2021, sec. 4). */
+#define TRAIN_OFFLOAD_GRAD_BYTES 2.0
 
 /* Fused attention (FlashAttention) efficiency against the dense peak,
  * forward and backward: far below the GEMMs' (FlashAttention-1 and the
@@ -350,7 +352,7 @@ void train_step(const train_job *j, train_step_result *o)
   }
   /* each chunk's own times (virtual stage k * p + s): its layers, its
    * recomputed layers; equal to f[s], b[s] unless uneven_chunks */
-  double *fv = xmalloc(sizeof *fv * (size_t)(p * v)), *bv = xmalloc(sizeof *bv * (size_t)(p * v));
+  double fv[p * v], bv[p * v];
   for (int s = 0; s < p; s++)
     for (int k = 0; k < v; k++) {
       fv[k * p + s] = f[s];
@@ -374,8 +376,7 @@ void train_step(const train_job *j, train_step_result *o)
     for (int s = 0; s < p; s++) {
       double fs = 0, bs = 0;
       for (int k = 0; k < v; k++) {
-        int size = uneven ? train_chunk_size(j, s, k) : (int)lc, rec = train_chunk_recomputed(j, s, k);
-        if (!uneven) rec = train_recomputed_layers(j);
+        int size = train_chunk_size(j, s, k), rec = train_chunk_recomputed(j, s, k);
         double act = net_p2p_s(j->gpu->host_link, rec * full_b + (size - rec) * lvl_b);
         double ef = fmax(0, act - fv[k * p + s]), eb = fmax(0, act - bv[k * p + s]);
         if (s == sb) o->offload_exposed_s += m * (ef + eb), o->offload_transfer_s += 2 * m * act;
@@ -457,7 +458,7 @@ void train_step(const train_job *j, train_step_result *o)
      * cores shared by its GPUs, the 16-bit weights come back tile by tile
      * under the CPU step */
     const net_link *host = j->gpu->host_link;
-    double down = net_p2p_s(host, updated * TRAIN_WEIGHT_BYTES), up = net_p2p_s(host, updated * TRAIN_WEIGHT_BYTES);
+    double down = net_p2p_s(host, updated * TRAIN_OFFLOAD_GRAD_BYTES), up = net_p2p_s(host, updated * TRAIN_WEIGHT_BYTES);
     int sharing = gpus < j->gpus_per_node ? gpus : j->gpus_per_node;
     o->cpu_optimizer_s = updated / (TRAIN_CPU_ADAM_PARAMS_PER_S_NODE / sharing);
     o->optimizer_s = down - fmin(down, v * b[sg]) + fmax(o->cpu_optimizer_s, up);
@@ -501,6 +502,4 @@ void train_step(const train_job *j, train_step_result *o)
   o->mfu = o->model_flops / all_peak;
   o->hfu = o->hardware_flops / all_peak;
   SIM_ASSERT(o->iteration_s > 0 && isfinite(o->iteration_s));
-  free(fv);
-  free(bv);
 }
