@@ -51,7 +51,8 @@ typedef struct {
   double storage_gbps, ramp_batch_samples, ramp_seq_tokens, straggler_slowdown, straggler_jitter;
   int64_t cp;               /* --train: context-parallel ranks (--ep: expert-parallel ranks) */
   bool dualpipe, uneven_chunks;
-  double expert_imbalance;
+  double expert_imbalance, moe_capacity;
+  bool moe_pad, has_moe_capacity, has_moe_pad;
   int64_t ramp_batch_start, ramp_batch_increment, ramp_seq_start, eval_interval, eval_iters;
 } est_params;
 
@@ -90,6 +91,14 @@ static const sim_key est_flags[] = {
            "one layer more (Megatron-Core's pipeline layout); off: they must divide"},
   FL(expert_imbalance, "expert-imbalance", TRAIN_DEFAULT_EXPERT_IMBALANCE, 1, 100,
      "--train, --ep: max / mean tokens of one routed expert (default: auxiliary-loss balancing, Wang et al. 2024)"),
+  {.name = "moe-capacity-factor", .kind = SIM_KEY_FLOAT, .offset = offsetof(est_params, moe_capacity), .def = 0,
+   .min = 0, .max = 1000, .has_present = true, .present_offset = offsetof(est_params, has_moe_capacity),
+   .help = "--train: MoE token dropping (default 0: dropless, or the training stack's): an expert takes at most "
+           "F x its mean tokens, as Megatron-Core's moe_expert_capacity_factor"},
+  {.name = "moe-pad-to-capacity", .kind = SIM_KEY_BOOL, .offset = offsetof(est_params, moe_pad), .def = 0,
+   .has_present = true, .present_offset = offsetof(est_params, has_moe_pad),
+   .help = "--train: every expert computes and exchanges exactly its capacity (default off, or the training "
+           "stack's), as Megatron-Core's moe_pad_expert_input_to_capacity"},
   {.name = "link", .kind = SIM_KEY_STRING, .offset = offsetof(est_params, link), .def_str = "",
    .help = "link of the tensor-parallel group (default: the GPU's scale-up link, else its host link)"},
   {.name = "net-link", .kind = SIM_KEY_STRING, .offset = offsetof(est_params, net_link), .def_str = "",
@@ -555,6 +564,8 @@ static void est_train(const est_params *o, const sim_catalogs *cats, sim_report 
   j.dualpipe = o->dualpipe;
   j.uneven_chunks = o->uneven_chunks;
   j.expert_imbalance = o->expert_imbalance;
+  j.moe_capacity = o->moe_capacity;
+  j.moe_pad = o->moe_pad;
   j.micro_batch = (int)o->micro_batch;
   j.global_batch = o->global_batch > 0 ? (int)o->global_batch : 1024;
   j.seq_len = (int)o->seq_len;
@@ -593,6 +604,9 @@ static void est_train(const est_params *o, const sim_catalogs *cats, sim_report 
     if (o->has_prefetch) j.fsdp_prefetch = o->fsdp_prefetch;
     if (o->has_dp_overlap) j.dp_overlap = o->dp_overlap;
     if (o->has_grad_reduce) j.grad_reduce = o->grad_reduce;
+    if (o->has_moe_capacity) j.moe_capacity = o->moe_capacity;
+    /* dropless (0) given: nothing to pad to, unless padding is asked for too (and refused) */
+    if (o->has_moe_pad || (o->has_moe_capacity && !(o->moe_capacity > 0))) j.moe_pad = o->moe_pad;
   }
   char why[512], flag[64];
   const char *bad = train_job_check(&j, why, sizeof why);
@@ -663,6 +677,10 @@ static void est_train(const est_params *o, const sim_catalogs *cats, sim_report 
   sim_report_int(rep, "pp", pp, "pipeline stages");
   sim_report_int(rep, "cp", j.cp, "context-parallel degree");
   sim_report_int(rep, "ep", j.ep, "expert-parallel degree");
+  sim_report_num(rep, "moe_capacity_factor", j.moe_capacity, "  expert capacity, x the mean load (0: dropless)");
+  sim_report_str(rep, "moe_pad_to_capacity", j.moe_pad ? "yes" : "no", "  experts padded to capacity");
+  sim_report_num(rep, "expert_load_stretch", train_expert_stretch(&j),
+                 "  busiest expert-parallel rank's expert work / the mean load's");
   sim_report_int(rep, "interleave", j.interleave, "virtual stages per GPU");
   if (j.uneven_chunks) sim_report_str(rep, "uneven_chunks", "yes", "  a stage's virtual stages differ by a layer");
   if (train_uneven(&j)) {

@@ -256,6 +256,12 @@ typedef struct {
   int ep;                   /* expert-parallel ranks the routed experts are sharded over; divides dp x cp (1: none) */
   bool dualpipe;            /* DeepSeek-V3's DualPipe schedule (pp even; all-to-all and p2p under compute) */
   double expert_imbalance;  /* max / mean tokens of one routed expert (TRAIN_DEFAULT_EXPERT_IMBALANCE) */
+  /* token dropping (Megatron-Core --moe-expert-capacity-factor F,
+   * --moe-pad-expert-input-to-capacity): an expert takes at most F x its
+   * mean tokens and drops the rest; padded, every expert computes and
+   * exchanges exactly F x the mean. 0: dropless (Megatron-Core's default) */
+  double moe_capacity;
+  bool moe_pad;
   const struct train_stack *stack;  /* efficiencies, launches, overlaps (train_stack.h); NULL: the built-in numbers */
   /* uneven pipeline stages (Megatron-Core --decoder-first-pipeline-num-layers N,
    * --decoder-last-pipeline-num-layers N): layers of the first / last stage,
@@ -476,9 +482,18 @@ double train_layer_mlp_width(const llm_arch *m);
 double train_routed_params(const llm_arch *m);
 /* The share of layers with routed experts (0 for a dense model). */
 double train_moe_layer_share(const llm_arch *m);
-/* How much longer the busiest ep rank's expert GEMMs take than the mean:
- * 1 + (expert_imbalance - 1) x ep / experts; 1 when ep = 1. */
+/* How much longer the busiest ep rank's expert GEMMs take than the mean
+ * load's. Dropless: 1 + (expert_imbalance - 1) x ep / experts (the rank
+ * holds one expert as hot as the imbalance, the rest at the mean; 1 when
+ * ep = 1: one GPU computes every expert's tokens). With a capacity F each
+ * expert's load is capped at F x the mean: (min(imbalance, F) + (E/ep - 1)
+ * x min(1, F)) / (E/ep), and min(1, F) when ep = 1. Padded to capacity:
+ * F, on every rank. */
 double train_expert_stretch(const train_job *j);
+/* The all-to-all's volume against top-k x tokens: F when padded to
+ * capacity (every expert's buffer is F x the mean), else 1 (the tokens a
+ * capacity drops are not subtracted). */
+double train_expert_dispatch_scale(const train_job *j);
 /* Per-token activation bytes an MoE layer keeps beyond a dense one's (per
  * GPU, before the sequence split): the router's fp32 probabilities (4 x
  * experts) and the permuted tokens in and out of the experts (2 x 2 x top-k

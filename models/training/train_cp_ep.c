@@ -43,6 +43,12 @@ const char *train_cpep_check(const train_job *j, char *msg, size_t n)
   if (j->expert_imbalance < 1)
     return snprintf(msg, n, "expert imbalance %g is below 1 (max / mean tokens of an expert)", j->expert_imbalance),
            "expert_imbalance";
+  if (!(j->moe_capacity >= 0) || j->moe_capacity > 1e3)
+    return snprintf(msg, n, "expert capacity factor %g is not in 0..1000 (0: dropless)", j->moe_capacity),
+           "moe_capacity_factor";
+  if (j->moe_pad && !(j->moe_capacity > 0))
+    return snprintf(msg, n, "padding to capacity needs a capacity factor (moe_capacity_factor > 0), as "
+                    "Megatron-Core's --moe-pad-expert-input-to-capacity"), "moe_pad_to_capacity";
   if (j->dualpipe) {
     int mb = train_micro_batches(j);
     if (j->pp < 2 || j->pp % 2 || j->interleave != 1)
@@ -91,7 +97,8 @@ void train_par_layer(const train_job *j, double attn_fwd_s, double attn_bwd_s, d
     o->ep_net = span > j->gpus_per_node && j->net_link;
     o->ep_link = o->ep_net ? j->net_link : j->node_link;
     net_link l = train_group_link(j, span, j->tp);
-    double bytes = tokens / j->tp * (double)m->experts_active * (double)m->hidden * TRAIN_EP_BYTES;
+    double bytes = tokens / j->tp * (double)m->experts_active * (double)m->hidden * TRAIN_EP_BYTES *
+                   train_expert_dispatch_scale(j);
     double a2a = net_alltoall_s(&l, j->ep, bytes);
     o->ep_fwd = share * 2 * a2a;  /* dispatch and combine */
     o->ep_bwd = 2 * o->ep_fwd;    /* their gradients */

@@ -8,6 +8,8 @@
  * nothing here knows links or time. */
 #include "models/training/train.h"
 
+#include <math.h>
+
 /* Q, K, V, O matrices of a layer's attention. Multi-head latent attention
  * (DeepSeek-V2 sec. 2.1): the query through its rank-q_lora_rank bottleneck
  * (or one projection), keys and values through the kv_lora_rank latent
@@ -64,8 +66,18 @@ double train_routed_params(const llm_arch *m)
 
 double train_expert_stretch(const train_job *j)
 {
-  if (j->ep <= 1 || j->model->experts <= 1) return 1;
-  return 1 + (j->expert_imbalance - 1) * j->ep / (double)j->model->experts;
+  if (j->model->experts <= 1) return 1;
+  double f = j->moe_capacity;
+  if (f > 0 && j->moe_pad) return f;
+  double hot = f > 0 ? fmin(j->expert_imbalance, f) : j->expert_imbalance, rest = f > 0 ? fmin(1, f) : 1;
+  if (j->ep <= 1) return rest;
+  double per_rank = (double)j->model->experts / j->ep;
+  return (hot + (per_rank - 1) * rest) / per_rank;
+}
+
+double train_expert_dispatch_scale(const train_job *j)
+{
+  return j->moe_capacity > 0 && j->moe_pad ? j->moe_capacity : 1;
 }
 
 double train_moe_activation_bytes(const train_job *j)

@@ -73,6 +73,11 @@ static const sim_key stack_keys[] = {
   {.name = "grad_reduce_dtype", .kind = SIM_KEY_ENUM, .offset = offsetof(train_stack, grad_reduce),
    .def_str = "auto", .choices = train_grad_reduce_names,
    .help = "grad_reduce_dtype default: fp32, bf16, fp16, or auto (fp32 for bf16/fp8 training, as Megatron-LM)"},
+  {.name = "moe_capacity_factor", .kind = SIM_KEY_FLOAT, .offset = offsetof(train_stack, moe_capacity), .def = 0,
+   .min = 0, .max = 1000,
+   .help = "moe_capacity_factor default: an expert's tokens are capped at this times the mean (0: dropless)"},
+  {.name = "moe_pad_to_capacity", .kind = SIM_KEY_BOOL, .offset = offsetof(train_stack, moe_pad), .def = 0,
+   .help = "moe_pad_to_capacity default: every expert computes and exchanges exactly its capacity"},
   S(source, "source", true, "the framework's repository or documentation at the named version"),
   S(efficiency_source, "efficiency_source", true, "where the efficiencies come from (which rows fitted them)"),
   S(launch_source, "launch_source", true, "where the launch cost and kernel counts come from"),
@@ -84,6 +89,9 @@ static const sim_key stack_keys[] = {
 static void stack_check(const void *entry, sim_check *ck)
 {
   const train_stack *s = entry;
+  if (s->moe_pad && !(s->moe_capacity > 0))
+    sim_check_fail(ck, "moe_pad_to_capacity", "true with no moe_capacity_factor (expected a capacity factor > 0 to "
+                   "pad to)");
   for (int g = 0; g < TRAIN_GENS; g++)
     if (s->gen[g].launch_us > 0 && s->gen[g].kernels_fwd + s->gen[g].kernels_bwd == 0)
       sim_check_fail(ck, train_gen_names[g], "launch_us %g with no kernels (expected kernels_fwd or kernels_bwd > 0)",
@@ -138,4 +146,6 @@ void train_stack_apply(train_job *j, const train_stack *s)
   j->fsdp_prefetch = s->fsdp_prefetch;
   j->grad_reduce = s->grad_reduce;
   j->dp_overlap = s->dp_overlap;
+  j->moe_capacity = s->moe_capacity;
+  j->moe_pad = s->moe_pad;
 }

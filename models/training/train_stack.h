@@ -54,6 +54,8 @@ typedef struct train_stack {
   bool gemm_by_shape;        /* GEMM efficiency falls with small shapes (train_gemm.c); default true */
   int fsdp_prefetch;         /* TRAIN_PREFETCH_* default */
   int grad_reduce;           /* TRAIN_GRAD_REDUCE_* default (auto: by the training dtype) */
+  double moe_capacity;       /* train_job.moe_capacity default (0: dropless) */
+  bool moe_pad;              /* train_job.moe_pad default */
   const char *source, *efficiency_source, *launch_source, *overlap_source, *defaults_source;
 } train_stack;
 
@@ -68,7 +70,8 @@ const train_stack *train_stack_require(const sim_catalogs *cats, const char *nam
 double train_stack_launch_s(const train_stack *s, const gpu_spec *g, bool backward);
 
 /* Name a stack for a job: j->stack = s and the job settings it defaults
- * (flash_attention, fused_cross_entropy, fsdp_prefetch, dp_overlap). A
+ * (flash_attention, fused_cross_entropy, fsdp_prefetch, dp_overlap,
+ * grad_reduce, moe_capacity, moe_pad). A
  * caller then writes the settings its user gave explicitly. */
 void train_stack_apply(train_job *j, const train_stack *s);
 

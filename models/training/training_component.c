@@ -30,6 +30,7 @@
 typedef struct {
   const char *model, *gpu, *node_link, *net_link, *stack;
   bool has_flash, has_fused_ce, has_prefetch, has_dp_overlap, has_grad_reduce;  /* written: they win over the stack's */
+  bool has_moe_capacity, has_moe_pad;
   int dtype, recompute, fsdp_prefetch, dropout, grad_reduce;
   int64_t gpus, tp, pp, micro_batch, global_batch, seq_len, interleave, zero, gpus_per_node, nics_per_node;
   bool seq_parallel, flash_attention, fused_cross_entropy;
@@ -47,7 +48,8 @@ typedef struct {
   double straggler_slowdown, straggler_jitter;
   int64_t cp, ep;           /* context- and expert-parallel ranks (train_cp_ep.c) */
   bool dualpipe, uneven_chunks;
-  double expert_imbalance;
+  double expert_imbalance, moe_capacity;
+  bool moe_pad;
   /* prepared */
   train_job job;
   train_step_result step;
@@ -109,6 +111,14 @@ static const sim_key training_keys[] = {
            "layer more (Megatron-Core's pipeline layout); false: they must divide"},
   KF("expert_imbalance", expert_imbalance, TRAIN_DEFAULT_EXPERT_IMBALANCE, 1, 100, NULL,
      "with ep > 1: max / mean tokens of one routed expert (default: auxiliary-loss balancing, Wang et al. 2024)"),
+  {.name = "moe_capacity_factor", .kind = SIM_KEY_FLOAT, .offset = P(moe_capacity), .def = 0, .min = 0, .max = 1000,
+   .has_present = true, .present_offset = P(has_moe_capacity),
+   .help = "MoE token dropping: an expert takes at most this times its mean tokens, as Megatron-Core's "
+           "--moe-expert-capacity-factor (0: dropless; default: the stack's)"},
+  {.name = "moe_pad_to_capacity", .kind = SIM_KEY_BOOL, .offset = P(moe_pad), .def = 0, .has_present = true,
+   .present_offset = P(has_moe_pad),
+   .help = "with moe_capacity_factor: every expert computes and exchanges exactly its capacity "
+           "(--moe-pad-expert-input-to-capacity; default: the stack's)"},
   KI("micro_batch", micro_batch, TRAIN_DEFAULT_MICRO_BATCH, 1, 1e6, "sequences per micro-batch"),
   {.name = "global_batch", .kind = SIM_KEY_INT, .offset = P(global_batch), .required = true, .min = 1, .max = 1e9,
    .help = "sequences per iteration"},
@@ -184,6 +194,8 @@ bool train_job_build(const void *params, const sim_catalogs *cats, const llm_arc
   j->dualpipe = p->dualpipe;
   j->uneven_chunks = p->uneven_chunks;
   j->expert_imbalance = p->expert_imbalance;
+  j->moe_capacity = p->moe_capacity;
+  j->moe_pad = p->moe_pad;
   j->fused_cross_entropy = p->fused_cross_entropy;
   train_job_dropout(j, p->dropout);
   char bad_item[64];
@@ -208,6 +220,9 @@ bool train_job_build(const void *params, const sim_catalogs *cats, const llm_arc
     if (p->has_prefetch) j->fsdp_prefetch = p->fsdp_prefetch;
     if (p->has_dp_overlap) j->dp_overlap = p->dp_overlap;
     if (p->has_grad_reduce) j->grad_reduce = p->grad_reduce;
+    if (p->has_moe_capacity) j->moe_capacity = p->moe_capacity;
+    /* dropless (0) written: nothing to pad to, unless padding is written too (and refused) */
+    if (p->has_moe_pad || (p->has_moe_capacity && !(p->moe_capacity > 0))) j->moe_pad = p->moe_pad;
   }
   bool node = as_written && *p->node_link;
   if (node) j->node_link = sim_catalog_require(cats, "links", "link", p->node_link, ck, "node_link");
@@ -444,6 +459,10 @@ static void training_report(void *self, sim_engine *eng, sim_report *rep)
   sim_report_int(rep, "pp", p->job.pp, "  pipeline stages");
   sim_report_int(rep, "cp", p->job.cp, "  context parallel");
   sim_report_int(rep, "ep", p->job.ep, "  expert parallel");
+  sim_report_num(rep, "moe_capacity_factor", p->job.moe_capacity, "  expert capacity, x the mean load (0: dropless)");
+  sim_report_str(rep, "moe_pad_to_capacity", p->job.moe_pad ? "yes" : "no", "  experts padded to capacity");
+  sim_report_num(rep, "expert_load_stretch", train_expert_stretch(&p->job),
+                 "  busiest expert-parallel rank's expert work / the mean load's");
   sim_report_int(rep, "micro_batches", st->micro_batches, "micro-batches per iteration");
   sim_report_num(rep, "iteration_time_s", st->iteration_s, "iteration time (s)");
   sim_report_num(rep, "compute_s", st->compute_s, "  compute (s)");

@@ -3,7 +3,8 @@
  * attention and all-to-all traffic by hand, the layout rule GPUs = tp x cp
  * x pp x dp with ep dividing dp x cp, activations falling as 1/cp, expert
  * parameters divided by ep, MoE weight matrices counted from the catalog's
- * widths, DualPipe's bubble, exposed communication as the sum of its
+ * widths, token dropping at an expert capacity (padded or not), DualPipe's
+ * bubble, exposed communication as the sum of its
  * parts, and `estimate --train --cp --ep` and `training.ep` through the
  * program. */
 #include <math.h>
@@ -126,6 +127,145 @@ static void test_ep_traffic(void)
   CS_ASSERT_REL(train_expert_stretch(&j), 1.13, 1e-12);
   j.ep = 1;
   CU_ASSERT_EQUAL(train_expert_stretch(&j), 1);
+}
+
+/* Token dropping: capacity F caps each expert at F x the mean; padded,
+ * every expert computes and exchanges exactly F x the mean. Mixtral's 8
+ * experts, imbalance 1.52 (one hot expert, the rest at the mean). */
+static void test_capacity(void)
+{
+  const llm_arch *m = model("mixtral-8x7b");
+  train_job j;
+  job(&j, m, 1, 1, 1, 8);
+  j.seq_len = 4096;
+  j.ep = 8;
+  char why[512];
+  /* one expert a rank: the hot one capped at 1.25 */
+  j.moe_capacity = 1.25;
+  CS_ASSERT_REL(train_expert_stretch(&j), 1.25, 1e-12);
+  /* a capacity above the imbalance drops nothing */
+  j.moe_capacity = 2;
+  CS_ASSERT_REL(train_expert_stretch(&j), 1.52, 1e-12);
+  /* 2 experts a rank (ep 4): (min(1.52, 1.25) + 1) / 2; below the mean, every expert capped: 0.8 */
+  j.ep = 4;
+  j.moe_capacity = 1.25;
+  CS_ASSERT_REL(train_expert_stretch(&j), 1.125, 1e-12);
+  j.moe_capacity = 0.8;
+  CS_ASSERT_REL(train_expert_stretch(&j), 0.8, 1e-12);
+  /* one GPU holds every expert: the imbalance does not matter, a capacity below 1 drops */
+  j.ep = 1;
+  j.moe_capacity = 1.25;
+  CU_ASSERT_EQUAL(train_expert_stretch(&j), 1);
+  j.moe_capacity = 0.9;
+  CS_ASSERT_REL(train_expert_stretch(&j), 0.9, 1e-12);
+  /* padded: F on every rank, whatever the imbalance and ep */
+  j.moe_pad = true;
+  j.moe_capacity = 1.1;
+  CS_ASSERT_REL(train_expert_stretch(&j), 1.1, 1e-12);
+  j.ep = 8;
+  CS_ASSERT_REL(train_expert_stretch(&j), 1.1, 1e-12);
+  CS_ASSERT_REL(train_expert_dispatch_scale(&j), 1.1, 1e-12);
+  CU_ASSERT_PTR_NULL(train_job_check(&j, why, sizeof why));
+
+  /* the step: padded at 1.0 is the dropless step of a perfectly balanced
+   * router, and a capacity at or above the imbalance unpadded is the
+   * dropless step itself */
+  train_step_result a, b;
+  j.moe_capacity = 1;
+  train_step(&j, &a);
+  j.moe_capacity = 0;
+  j.moe_pad = false;
+  j.expert_imbalance = 1;
+  train_step(&j, &b);
+  CU_ASSERT_EQUAL(a.iteration_s, b.iteration_s);
+  CU_ASSERT_EQUAL(a.ep_comm_s, b.ep_comm_s);
+  j.expert_imbalance = 1.52;
+  train_step(&j, &a);
+  j.moe_capacity = 1.52;
+  train_step(&j, &b);
+  CU_ASSERT_EQUAL(a.iteration_s, b.iteration_s);
+  /* padded at 1.5: the all-to-all carries 1.5 x the tokens (one node:
+   * linear in bytes beyond its latency), the experts more work than at 1.0 */
+  j.moe_capacity = 1.5;
+  j.moe_pad = true;
+  train_step(&j, &b);
+  train_par_cost c1, c15;
+  train_par_layer(&j, 0, 0, 1, &c15);
+  j.moe_capacity = 1;
+  train_par_layer(&j, 0, 0, 1, &c1);
+  double a2a = net_alltoall_s(j.node_link, 8, 67108864.0), a2a15 = net_alltoall_s(j.node_link, 8, 1.5 * 67108864.0);
+  CS_ASSERT_REL(c1.ep_fwd, 2 * a2a, 1e-12);
+  CS_ASSERT_REL(c15.ep_fwd, 2 * a2a15, 1e-12);
+  train_step(&j, &a);
+  CHECK(b.compute_s > a.compute_s && b.ep_comm_s > a.ep_comm_s,
+        "padded at 1.5: compute %g ep traffic %g, at 1.0: %g %g (expected more of both)", b.compute_s, b.ep_comm_s,
+        a.compute_s, a.ep_comm_s);
+  /* refusals, named */
+  j.moe_capacity = 0;
+  CHECK(!strcmp(train_job_check(&j, why, sizeof why), "moe_pad_to_capacity"), "padding with no capacity: %s", why);
+  j.moe_pad = false;
+  j.moe_capacity = -1;
+  CHECK(!strcmp(train_job_check(&j, why, sizeof why), "moe_capacity_factor"), "negative capacity: %s", why);
+  /* a dense model: nothing to drop */
+  llm_arch d = llama(8);
+  job(&j, &d, 1, 1, 1, 8);
+  j.moe_capacity = 1;
+  j.moe_pad = true;
+  CU_ASSERT_EQUAL(train_expert_stretch(&j), 1);
+}
+
+/* The stacks' defaults (megatron-core: 1.0, padded, as NeMo's performance
+ * recipes), the flags over them, and bad values by flag and file:line. */
+static void test_capacity_cli(void)
+{
+  static const struct {
+    const char *stack, *cap, *pad, *want_cap, *want_pad;
+  } cases[] = {
+    {NULL, NULL, NULL, "\"moe_capacity_factor\": 0,", "\"moe_pad_to_capacity\": \"no\""},
+    {"megatron-core", NULL, NULL, "\"moe_capacity_factor\": 1,", "\"moe_pad_to_capacity\": \"yes\""},
+    {"megatron-core", "0", NULL, "\"moe_capacity_factor\": 0,", "\"moe_pad_to_capacity\": \"no\""},
+    {"megatron-core", "1.25", NULL, "\"moe_capacity_factor\": 1.25,", "\"moe_pad_to_capacity\": \"yes\""},
+    {"fsdp", NULL, NULL, "\"moe_capacity_factor\": 0,", "\"moe_pad_to_capacity\": \"no\""},
+    {NULL, "1.5", "", "\"moe_capacity_factor\": 1.5,", "\"moe_pad_to_capacity\": \"yes\""},
+  };
+  double stretch[6];
+  for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+    const char *argv[32] = {"estimate", "--train", "--model", "mixtral-8x7b", "--gpu", "h100-sxm", "--gpus", "64",
+                            "--ep", "8", "--global-batch", "256", "--seq-len", "4096", "--zero", "1", "--json"};
+    int n = 17;
+    if (cases[i].stack) argv[n++] = "--train-stack", argv[n++] = cases[i].stack;
+    if (cases[i].cap) argv[n++] = "--moe-capacity-factor", argv[n++] = cases[i].cap;
+    if (cases[i].pad) argv[n++] = "--moe-pad-to-capacity";
+    result r = run_argv(NULL, argv);
+    CHECK_RC(r, 0);
+    CHECK(strstr(r.out, cases[i].want_cap) && strstr(r.out, cases[i].want_pad), "%s: expected %s and %s in:\n%s",
+          r.cmd, cases[i].want_cap, cases[i].want_pad, r.out);
+    CHECK(json_num(r.out, "expert_load_stretch", &stretch[i]), "%s: no expert_load_stretch", r.cmd);
+    result_free(&r);
+  }
+  CS_ASSERT_REL(stretch[0], 1.52, 1e-9);
+  CS_ASSERT_REL(stretch[1], 1, 1e-9);
+  CS_ASSERT_REL(stretch[2], 1.52, 1e-9);
+  CS_ASSERT_REL(stretch[3], 1.25, 1e-9);
+  CS_ASSERT_REL(stretch[5], 1.5, 1e-9);
+
+  result r = RUN("estimate", "--train", "--model", "mixtral-8x7b", "--gpu", "h100-sxm", "--gpus", "64", "--ep", "8",
+                 "--global-batch", "256", "--zero", "1", "--moe-pad-to-capacity");
+  CHECK_RC(r, 2);
+  CHECK_ERR_HAS(r, "--moe-pad-to-capacity: padding to capacity needs a capacity factor");
+  result_free(&r);
+  char *dir = cs_tmpdir("train_cap");
+  char *cfg = cs_write_file(dir, "cap.cfg",
+                            "name = \"cap\";\ntraining = {\n  model = \"mixtral-8x7b\"; gpu = \"h100-sxm\"; gpus = 64;\n"
+                            "  ep = 8; global_batch = 256; seq_len = 4096; train_tokens = 1e9;\n"
+                            "  moe_capacity_factor = -0.5;\n};\n");
+  r = run_in(dir, "check", "cap.cfg", (const char *)NULL);
+  CHECK_RC(r, 2);
+  CHECK_ERR_HAS(r, "cap.cfg:5");
+  CHECK_ERR_HAS(r, "moe_capacity_factor");
+  result_free(&r);
+  free(cfg);
+  free(dir);
 }
 
 /* GPUs = tp x cp x pp x dp; ep divides dp x cp and the experts; cp needs
@@ -347,6 +487,8 @@ int main(void)
   static const cs_test tests[] = {
     {"ring attention traffic by hand", test_cp_traffic},
     {"all-to-all traffic by hand, imbalance", test_ep_traffic},
+    {"token dropping at an expert capacity, by hand", test_capacity},
+    {"capacity from the stack and the flags, refusals", test_capacity_cli},
     {"layout: GPUs = tp x cp x pp x dp, ep divides dp x cp", test_layout},
     {"activations fall as 1/cp", test_memory_cp},
     {"expert parameters divided by ep", test_memory_ep},
