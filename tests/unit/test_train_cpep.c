@@ -88,13 +88,18 @@ static void test_cp_traffic(void)
  * micro-batch, ep 8 over dp 8: dispatch and combine each send 4096 x 2 x
  * 4096 x 2 B = 67,108,864 B per GPU (its own slice included) in an
  * all-to-all of 8 on NVLink; forward twice that, backward four times. */
+static void mixtral_ep8(train_job *j)
+{
+  job(j, model("mixtral-8x7b"), 1, 1, 1, 8);
+  j->seq_len = 4096;
+  j->ep = 8;
+}
+
 static void test_ep_traffic(void)
 {
   const llm_arch *m = model("mixtral-8x7b");
   train_job j;
-  job(&j, m, 1, 1, 1, 8);
-  j.seq_len = 4096;
-  j.ep = 8;
+  mixtral_ep8(&j);
   char why[512];
   CU_ASSERT_PTR_NULL(train_job_check(&j, why, sizeof why));
   train_par_cost c;
@@ -134,11 +139,8 @@ static void test_ep_traffic(void)
  * experts, imbalance 1.52 (one hot expert, the rest at the mean). */
 static void test_capacity(void)
 {
-  const llm_arch *m = model("mixtral-8x7b");
   train_job j;
-  job(&j, m, 1, 1, 1, 8);
-  j.seq_len = 4096;
-  j.ep = 8;
+  mixtral_ep8(&j);
   char why[512];
   /* one expert a rank: the hot one capped at 1.25 */
   j.moe_capacity = 1.25;
