@@ -2,7 +2,9 @@
  * models/catalog/train_stacks.cfg against published runs of each stack,
  * fitting and held-out rows as declared (before the fit) in
  * models/validation/training/runs.md: NeMo's H100 FP8 table (megatron-core),
- * torchtitan's A100 table (fsdp), MT-NLG (deepspeed). The error is the
+ * MLPerf Training's GPT-3 175B submissions (megatron-core, declared in
+ * models/validation/training_mlperf/DECLARED.md), torchtitan's A100 table
+ * (fsdp), MT-NLG (deepspeed). The error is the
  * predicted step time over the published one, minus 1. Each row is held
  * within STACK_VALIDATION_DRIFT of the error recorded with it; the held-out
  * rows' median must stay within the issue's 8% and every one within 25%.
@@ -52,6 +54,13 @@ static const srow rows[] = {
   {"MC-llama2-13b", "megatron-core", HELD, "llama2-13b", "h100-sxm", "ib-ndr", 16, 1, 4, 10, 1, 128, 4096, GPU_FP8, R_NONE, 1, 8715, TOKS, -0.006},
   {"MC-llama2-70b", "megatron-core", HELD, "llama2-70b", "h100-sxm", "ib-ndr", 64, 4, 4, 20, 1, 128, 4096, GPU_FP8, R_NONE, 1, 1728, TOKS, 0.039},
   {"MC-nemotron-340b", "megatron-core", HELD, "nemotron4-340b", "h100-sxm", "ib-ndr", 128, 8, 8, 12, 1, 32, 4096, GPU_FP8, R_NONE, 1, 326, TOKS, 0.012},
+  /* megatron-core: MLPerf Training GPT-3 175B, NVIDIA's NeMo submissions, steady s/step from the result logs
+   * (models/validation/training_mlperf/DECLARED.md, declared before the run; published = gbs x 2048 / s / GPUs) */
+  {"ML-v31-512", "megatron-core", HELD, "gpt3-175b", "h100-sxm", "ib-ndr", 512, 4, 8, 12, 1, 2048, 2048, GPU_FP8, R_NONE, 1, 2048.0 * 2048 / 11.05 / 512, TOKS, 0.053},
+  {"ML-v31-10752", "megatron-core", HELD, "gpt3-175b", "h100-sxm", "ib-ndr", 10752, 4, 8, 12, 1, 2688, 2048, GPU_FP8, R_NONE, 1, 2688.0 * 2048 / 0.929 / 10752, TOKS, -0.020},
+  {"ML-v40-512", "megatron-core", HELD, "gpt3-175b", "h100-sxm", "ib-ndr", 512, 4, 8, 4, 2, 2304, 2048, GPU_FP8, R_NONE, 1, 2304.0 * 2048 / 10.90 / 512, TOKS, 0.191},
+  {"ML-v40-10752", "megatron-core", HELD, "gpt3-175b", "h100-sxm", "ib-ndr", 10752, 4, 6, 8, 1, 2688, 2048, GPU_FP8, R_NONE, 1, 2688.0 * 2048 / 0.9207 / 10752, TOKS, 0.062},
+  {"ML-v41-b200-64", "megatron-core", HELD, "gpt3-175b", "b200", "ib-ndr", 64, 4, 8, 6, 2, 2048, 2048, GPU_FP8, R_NONE, 1, 2048.0 * 2048 / 36.05 / 64, TOKS, 0.111},
   /* fsdp: torchtitan docs/performance.md @0413364, 64 A100 80GB, FSDP2 */
   {"TT-l3-8b-op", "fsdp", FIT, "llama3-8b", "a100-80gb-sxm", "eth-200g", 64, 1, 1, 1, 1, 64, 8192, GPU_BF16, R_SEL, 3, 2973, TOKS, 0.011},
   {"TT-l2-13b-none", "fsdp", FIT, "llama2-13b", "a100-80gb-sxm", "eth-200g", 64, 1, 1, 1, 2, 128, 4096, GPU_BF16, R_NONE, 3, 2162, TOKS, -0.006},
