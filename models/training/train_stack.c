@@ -22,8 +22,9 @@ bool train_stack_runs_on(const train_stack *s, const gpu_spec *g, char *msg, siz
 {
   if (!s || train_stack_gen_of(g) >= 0) return true;
   snprintf(msg, n, "training stack \"%s\" profiles GPUs (ampere, hopper, fallback); %s has train_generation "
-           "\"none\" and its own training efficiencies (gemm %g, attention %g: %s): run it without a stack",
-           s->name, g->name, g->train_gemm_efficiency, g->train_attn_efficiency, g->train_efficiency_source);
+           "\"none\" and its own training efficiencies (gemm %g, attention %g; its train_efficiency_source says "
+           "where from): run it without a stack", s->name, g->name, g->train_gemm_efficiency,
+           g->train_attn_efficiency);
   return false;
 }
 
