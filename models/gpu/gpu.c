@@ -6,6 +6,8 @@
 #include <stdio.h>
 #include <string.h>
 
+const char *const gpu_train_gen_names[] = {"ampere", "hopper", "fallback", "none", NULL};
+
 const char *const gpu_precision_names[] = {"fp32", "tf32", "fp16", "bf16", "fp8", "int8", "int4", NULL};
 
 double gpu_precision_bytes(gpu_precision p)
@@ -74,6 +76,19 @@ static const sim_key gpu_keys[] = {
   {.name = "memory_efficiency", .kind = SIM_KEY_FLOAT, .offset = offsetof(gpu_spec, memory_efficiency),
    .required = true, .min = 0.01, .max = 1, .help = "achievable fraction of peak bandwidth"},
   S(efficiency_source, "efficiency_source", true, "measurement the efficiencies come from"),
+  {.name = "train_generation", .kind = SIM_KEY_ENUM, .offset = offsetof(gpu_spec, train_generation),
+   .choices = gpu_train_gen_names, .def_str = "none",
+   .help = "training efficiencies of a fitted GPU generation (ampere, hopper, fallback: the step model's and the "
+   "training stacks' numbers for it), or none: the entry's own train_gemm_efficiency and train_attn_efficiency "
+   "(no GPU training stack runs on it; without them the entry cannot train)"},
+  {.name = "train_gemm_efficiency", .kind = SIM_KEY_FLOAT, .offset = offsetof(gpu_spec, train_gemm_efficiency),
+   .min = 0.01, .max = 1, .def = 0,
+   .help = "train_generation none: fraction of the dense peak that training GEMMs reach"},
+  {.name = "train_attn_efficiency", .kind = SIM_KEY_FLOAT, .offset = offsetof(gpu_spec, train_attn_efficiency),
+   .min = 0.01, .max = 1, .def = 0,
+   .help = "train_generation none: fraction of the bf16 peak that fused attention reaches in training"},
+  S(train_efficiency_source, "train_efficiency_source", true,
+    "which training runs the training efficiencies were fitted on, or why they are assumed"),
   S(source, "source", true, "datasheet"),
   SIM_KEY_END,
 };
@@ -90,6 +105,18 @@ static void gpu_check(const void *entry, sim_check *ck)
   if (g->peak_tflops[GPU_FP16] <= 0 && g->peak_tflops[GPU_FP32] <= 0)
     sim_check_fail(ck, "peak_tflops", "needs at least fp16 or fp32");
   if (g->idle_w > g->tdp_w) sim_check_fail(ck, "idle_w", "exceeds tdp_w (%g W)", g->tdp_w);
+  /* training efficiencies: a fitted generation's, or the entry's own pair (a
+   * user's entry may state neither; training on it is then refused) */
+  bool own_gemm = g->train_gemm_efficiency > 0, own_attn = g->train_attn_efficiency > 0;
+  if (g->train_generation != GPU_TRAIN_NONE) {
+    if (own_gemm || own_attn)
+      sim_check_fail(ck, own_gemm ? "train_gemm_efficiency" : "train_attn_efficiency",
+                     "given with train_generation \"%s\", whose fitted values apply (expected one or the other: "
+                     "train_generation \"none\" with its own values)", gpu_train_gen_names[g->train_generation]);
+  } else if (own_gemm != own_attn) {
+    sim_check_fail(ck, own_gemm ? "train_attn_efficiency" : "train_gemm_efficiency",
+                   "missing (expected train_gemm_efficiency and train_attn_efficiency together)");
+  }
 }
 
 static void gpu_resolve(void *entry, const sim_catalogs *cats, sim_check *ck)
@@ -127,7 +154,7 @@ static void gpu_line(const void *entry, char *buf, size_t n)
 
 static const char *const gpu_source_keys[] = {
   "source", "power_source", "efficiency_source", "price_usd_per_hour", "price_source", "price_provider",
-  "price_date", NULL,
+  "price_date", "train_efficiency_source", NULL,
 };
 
 const sim_catalog_type gpu_catalog = {

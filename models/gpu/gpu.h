@@ -19,6 +19,15 @@ extern const char *const gpu_precision_names[];  /* NULL-terminated */
 /* Bytes per value stored in this precision (int4: 0.5). */
 double gpu_precision_bytes(gpu_precision p);
 
+/* Where an accelerator's training efficiencies come from (gpus.cfg
+ * train_generation): one of the GPU generations that the training stacks
+ * (models/catalog/train_stacks.cfg) and the step model's fitted constants
+ * (models/training/train_step.c) give numbers for, or none: the entry's own
+ * train_gemm_efficiency and train_attn_efficiency, and no GPU stack runs on
+ * it (TPUs, Gaudi). Stated per entry, never inferred from the peaks. */
+typedef enum { GPU_TRAIN_AMPERE, GPU_TRAIN_HOPPER, GPU_TRAIN_FALLBACK, GPU_TRAIN_NONE } gpu_train_gen;
+extern const char *const gpu_train_gen_names[];  /* "ampere", "hopper", "fallback", "none"; NULL-terminated */
+
 typedef struct {
   const char *name;
   sim_names aliases;
@@ -40,6 +49,10 @@ typedef struct {
   const char *purchase_source, *purchase_date;
   double compute_efficiency, memory_efficiency;
   const char *efficiency_source;
+  int train_generation;                /* gpu_train_gen */
+  double train_gemm_efficiency;        /* train_generation none: training GEMMs, fraction of the dense peak */
+  double train_attn_efficiency;        /* train_generation none: fused attention, fraction of the bf16 peak */
+  const char *train_efficiency_source;
   const char *source;
 } gpu_spec;
 

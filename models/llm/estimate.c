@@ -611,7 +611,7 @@ static void est_train(const est_params *o, const sim_catalogs *cats, sim_report 
   char why[512], flag[64];
   const char *bad = train_job_check(&j, why, sizeof why);
   if (bad) {
-    sim_check_fail(ck, train_flag(bad, flag, sizeof flag), "%s", why);
+    sim_check_fail(ck, train_flag(strcmp(bad, "stack") ? bad : "train_stack", flag, sizeof flag), "%s", why);
     return;
   }
   if (j.seq_len > m->max_context) {

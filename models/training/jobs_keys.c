@@ -321,7 +321,7 @@ static void jobs_prepare(void *params, const sim_setup *su, sim_check *ck)
     t.net_link = net;
     char msg[512];
     const char *bad = train_job_check(&t, msg, sizeof msg);
-    if (bad && (!strcmp(bad, "recompute_layers") || !strcmp(bad, "offload") || !strcmp(bad, "first_stage_layers") ||
+    if (bad && (!strcmp(bad, "stack") || !strcmp(bad, "recompute_layers") || !strcmp(bad, "offload") || !strcmp(bad, "first_stage_layers") ||
                 !strcmp(bad, "last_stage_layers"))) {
       /* the keys this job wrote: named as the training section names them */
       snprintf(key, sizeof key, "list.[%d].%s", i, bad);

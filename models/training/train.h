@@ -310,7 +310,8 @@ bool train_job_build(const void *params, const sim_catalogs *cats, const llm_arc
 int train_micro_batches(const train_job *j);
 
 /* NULL if the job is well formed; else the name of the offending field
- * ("tp", "pp", "global_batch", "interleave", "gpu", ...) with the reason
+ * ("tp", "pp", "global_batch", "interleave", "gpu": no training efficiency
+ * stated, "stack": a GPU stack on a TPU or Gaudi, ...) with the reason
  * in msg. Memory is not checked here (see train_memory: fits). */
 const char *train_job_check(const train_job *j, char *msg, size_t n);
 

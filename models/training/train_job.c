@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "models/training/train.h"
+#include "models/training/train_stack.h"
 
 const char *const train_recompute_names[] = {"none", "selective", "full", "auto", NULL};
 const char *const train_prefetch_names[] = {"pre", "post", NULL};
@@ -121,6 +122,11 @@ const char *train_job_check(const train_job *j, char *msg, size_t n)
 {
   const llm_arch *m = j->model;
   if (!m || !j->gpu) return snprintf(msg, n, "no model or GPU"), "model";
+  if (j->gpu->train_generation == GPU_TRAIN_NONE && j->gpu->train_gemm_efficiency <= 0)
+    return snprintf(msg, n, "%s states no training efficiency (expected in its catalog entry a train_generation: "
+                    "ampere, hopper or fallback, or train_gemm_efficiency and train_attn_efficiency)", j->gpu->name),
+           "gpu";
+  if (!train_stack_runs_on(j->stack, j->gpu, msg, n)) return "stack";
   if (j->dp < 1 || j->tp < 1 || j->pp < 1)
     return snprintf(msg, n, "dp, tp and pp must be >= 1 (dp %d, tp %d, pp %d)", j->dp, j->tp, j->pp), "gpus";
   if (m->heads % j->tp != 0 || (m->kv_heads > 0 && m->kv_heads % j->tp != 0 && j->tp % m->kv_heads != 0))

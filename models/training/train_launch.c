@@ -49,7 +49,7 @@ void train_launch_layer(const train_job *j, double gpu_fwd_s, double gpu_bwd_s, 
   *fwd = train_stack_launch_s(j->stack, j->gpu, false);
   *bwd = train_stack_launch_s(j->stack, j->gpu, true);
   if (!j->stack || j->stack->cuda_graphs) return;
-  const train_stack_gen *k = &j->stack->gen[train_stack_gen_of(j->gpu)];
+  const train_stack_gen *k = train_stack_gen_for(j->stack, j->gpu);
   *fwd += train_launch_exposed_s((double)k->kernels_fwd * k->dispatch_us * 1e-6, gpu_fwd_s);
   *bwd += train_launch_exposed_s((double)k->kernels_bwd * k->dispatch_us * 1e-6, gpu_bwd_s);
 }

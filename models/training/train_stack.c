@@ -1,6 +1,7 @@
 /* models/training/train_stack.c: the `train_stacks` catalog type (keys,
  * checks, `clustersim list train_stacks`), the GPU generation a profile's
- * numbers apply to, and train_stack_apply, which names a stack for a job
+ * numbers apply to (the GPU's own catalog train_generation; none of them on
+ * TPUs and Gaudi), and train_stack_apply, which names a stack for a job
  * (see train_stack.h). The step model (train_step.c) reads the job's
  * stack at each call; nothing here runs per event. */
 #include "models/training/train_stack.h"
@@ -8,13 +9,30 @@
 #include <stddef.h>
 #include <stdio.h>
 
+#include "sim/util.h"
+
 const char *const train_gen_names[] = {"ampere", "hopper", "fallback", NULL};
 
 int train_stack_gen_of(const gpu_spec *g)
 {
-  if (g->peak_tflops[GPU_FP8] > 0) return TRAIN_GEN_HOPPER;
-  if (g->peak_tflops[GPU_BF16] > 0) return TRAIN_GEN_AMPERE;
-  return TRAIN_GEN_FALLBACK;
+  return g->train_generation >= 0 && g->train_generation < TRAIN_GENS ? g->train_generation : -1;
+}
+
+bool train_stack_runs_on(const train_stack *s, const gpu_spec *g, char *msg, size_t n)
+{
+  if (!s || train_stack_gen_of(g) >= 0) return true;
+  snprintf(msg, n, "training stack \"%s\" profiles GPUs (ampere, hopper, fallback); %s has train_generation "
+           "\"none\" and its own training efficiencies (gemm %g, attention %g; its train_efficiency_source says "
+           "where from): run it without a stack", s->name, g->name, g->train_gemm_efficiency,
+           g->train_attn_efficiency);
+  return false;
+}
+
+const train_stack_gen *train_stack_gen_for(const train_stack *s, const gpu_spec *g)
+{
+  int gen = train_stack_gen_of(g);
+  if (gen < 0) SIM_BUG("training stack %s on %s (train_generation none): refused by train_job_check", s->name, g->name);
+  return &s->gen[gen];
 }
 
 #define GF(field, key, lo, hi, unit_, help_) \
@@ -133,7 +151,7 @@ const train_stack *train_stack_require(const sim_catalogs *cats, const char *nam
 double train_stack_launch_s(const train_stack *s, const gpu_spec *g, bool backward)
 {
   if (!s || s->cuda_graphs) return 0;
-  const train_stack_gen *k = &s->gen[train_stack_gen_of(g)];
+  const train_stack_gen *k = train_stack_gen_for(s, g);
   return (double)(backward ? k->kernels_bwd : k->kernels_fwd) * k->launch_us * 1e-6;
 }
 

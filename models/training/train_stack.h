@@ -14,18 +14,22 @@
 #define TRAIN_STACK_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include "models/gpu/gpu.h"
 #include "models/training/train.h"
 #include "sim/catalog.h"
 
-/* GPU generations a profile gives numbers for: GPUs with FP8 units
- * (Hopper, Ada, Blackwell, MI300: "hopper"), others with bf16 units
- * (Ampere, A10, MI250, TPU, Gaudi: "ampere"), the rest (V100, T4:
- * "fallback"). */
-enum { TRAIN_GEN_AMPERE, TRAIN_GEN_HOPPER, TRAIN_GEN_FALLBACK, TRAIN_GENS };
+/* GPU generations a profile gives numbers for, as each catalog GPU names
+ * its own (gpus.cfg train_generation: "ampere", "hopper", "fallback").
+ * Accelerators with train_generation "none" (TPUs, Gaudi) run no GPU
+ * stack: a job naming one on them fails train_job_check. */
+enum { TRAIN_GEN_AMPERE = GPU_TRAIN_AMPERE, TRAIN_GEN_HOPPER = GPU_TRAIN_HOPPER,
+       TRAIN_GEN_FALLBACK = GPU_TRAIN_FALLBACK, TRAIN_GENS };
 extern const char *const train_gen_names[];  /* "ampere", "hopper", "fallback"; NULL-terminated */
+/* The generation whose profile applies to g (TRAIN_GEN_*), or -1 for an
+ * accelerator of train_generation "none". */
 int train_stack_gen_of(const gpu_spec *g);
 
 /* What a stack reaches on one generation. */
@@ -64,6 +68,14 @@ extern const sim_catalog_type train_stack_catalog;
 /* The stack named `name`, or NULL after reporting against `key` (a
  * scenario key or a flag). */
 const train_stack *train_stack_require(const sim_catalogs *cats, const char *name, sim_check *ck, const char *key);
+
+/* Whether stack s can run on g: false, with the reason in msg, for an
+ * accelerator of train_generation "none" (a GPU stack's numbers do not
+ * describe it). */
+bool train_stack_runs_on(const train_stack *s, const gpu_spec *g, char *msg, size_t n);
+/* The profile of s for g's generation; g must pass train_stack_runs_on
+ * (else a SIM_BUG). */
+const train_stack_gen *train_stack_gen_for(const train_stack *s, const gpu_spec *g);
 
 /* Launch time per layer and micro-batch of a stack on a GPU, forward and
  * backward, s: kernels x launch_us, 0 with CUDA graphs. */

@@ -83,17 +83,23 @@
  * against the forward's 2 (Dao 2023, FlashAttention-2, sec. 4.1) */
 #define TRAIN_FLASH_BACKWARD 2.5
 
+/* The efficiencies of the GPU's catalog train_generation (never inferred
+ * from its peaks): a stack's profile for it, else the constants above
+ * fitted for it (hopper: H100's; ampere: A100's; fallback, V100 and T4,
+ * unmeasured: A100's), or, generation none (TPUs, Gaudi: no GPU stack),
+ * the entry's own train_gemm_efficiency / train_attn_efficiency. */
 static double attn_efficiency(const train_job *j, const gpu_spec *g)
 {
-  if (j->stack) return j->stack->gen[train_stack_gen_of(g)].attn_efficiency;
-  return g->peak_tflops[GPU_FP8] > 0 ? TRAIN_ATTN_EFFICIENCY_H100 : TRAIN_ATTN_EFFICIENCY_A100;
+  if (j->stack) return train_stack_gen_for(j->stack, g)->attn_efficiency;
+  if (g->train_generation == GPU_TRAIN_NONE) return g->train_attn_efficiency;
+  return g->train_generation == GPU_TRAIN_HOPPER ? TRAIN_ATTN_EFFICIENCY_H100 : TRAIN_ATTN_EFFICIENCY_A100;
 }
 
 static double gemm_efficiency(const train_job *j, const gpu_spec *g)
 {
-  if (j->stack) return j->stack->gen[train_stack_gen_of(g)].gemm_efficiency;
-  /* Hopper-class GPUs (FP8 units) vs the rest */
-  return g->peak_tflops[GPU_FP8] > 0 ? TRAIN_GEMM_EFFICIENCY_H100 : TRAIN_GEMM_EFFICIENCY_A100;
+  if (j->stack) return train_stack_gen_for(j->stack, g)->gemm_efficiency;
+  if (g->train_generation == GPU_TRAIN_NONE) return g->train_gemm_efficiency;
+  return g->train_generation == GPU_TRAIN_HOPPER ? TRAIN_GEMM_EFFICIENCY_H100 : TRAIN_GEMM_EFFICIENCY_A100;
 }
 
 /* Time of one micro-batch through one layer on one GPU, split into parts:
@@ -116,7 +122,7 @@ static void layer_time(const train_job *j, layer_cost *c)
   const llm_arch *m = j->model;
   double t = j->tp, s = j->seq_len, tokens = (double)j->micro_batch * s / j->cp, h = (double)m->hidden;
   double eff = gemm_efficiency(j, j->gpu);
-  double fp8_rel = j->stack ? j->stack->gen[train_stack_gen_of(j->gpu)].fp8_relative : TRAIN_FP8_GEMM_RELATIVE;
+  double fp8_rel = j->stack ? train_stack_gen_for(j->stack, j->gpu)->fp8_relative : TRAIN_FP8_GEMM_RELATIVE;
   /* fp8 runs the linear layers in fp8 (Transformer Engine); attention and
    * the rest stay in bf16 */
   double gemm_peak = peak(j, j->dtype) * eff * (j->dtype == GPU_FP8 ? fp8_rel : 1);

@@ -829,7 +829,7 @@ static void test_catalog_flag_commands(void)
                              "gpus = ( { name = \"my-a100\"; peak_tflops = { fp16 = 312.0; bf16 = 312.0;\n"
                              "  fp32 = 19.5; tf32 = 156.0; }; mem_gib = 80.0; mem_bw_gbs = 2039.0; tdp_w = 400.0;\n"
                              "  idle_w = 60.0; scaleup_link = \"nvlink3\"; host_link = \"pcie4\";\n"
-                             "  compute_efficiency = 0.7; memory_efficiency = 0.75; } );\n");
+                             "  compute_efficiency = 0.7; memory_efficiency = 0.75; train_generation = \"ampere\"; } );\n");
   r = RUN("check", CS_SOURCE_DIR "/scenarios/train-gpt3-a100.cfg", "--catalog", a100, "--set", "training.gpu=\"my-a100\"");
   CHECK_RC(r, 0);
   CHECK_ERR_HAS(r, "training.gpu: warning: no price for GPU my-a100: cost_usd and usd_per_* are null; set "
