@@ -77,7 +77,8 @@ static const sim_key gpu_keys[] = {
    .required = true, .min = 0.01, .max = 1, .help = "achievable fraction of peak bandwidth"},
   S(efficiency_source, "efficiency_source", true, "measurement the efficiencies come from"),
   {.name = "train_generation", .kind = SIM_KEY_ENUM, .offset = offsetof(gpu_spec, train_generation),
-   .choices = gpu_train_gen_names, .def_str = "none",
+   .choices = gpu_train_gen_names, .def_str = "none", .has_present = true,
+   .present_offset = offsetof(gpu_spec, has_train_generation),
    .help = "training efficiencies of a fitted GPU generation (ampere, hopper, fallback: the step model's and the "
    "training stacks' numbers for it), or none: the entry's own train_gemm_efficiency and train_attn_efficiency "
    "(no GPU training stack runs on it; without them the entry cannot train)"},
@@ -105,8 +106,8 @@ static void gpu_check(const void *entry, sim_check *ck)
   if (g->peak_tflops[GPU_FP16] <= 0 && g->peak_tflops[GPU_FP32] <= 0)
     sim_check_fail(ck, "peak_tflops", "needs at least fp16 or fp32");
   if (g->idle_w > g->tdp_w) sim_check_fail(ck, "idle_w", "exceeds tdp_w (%g W)", g->tdp_w);
-  /* training efficiencies: a fitted generation's, or the entry's own pair (a
-   * user's entry may state neither; training on it is then refused) */
+  /* training efficiencies: a fitted generation's, or the entry's own pair
+   * (an entry that states neither gets a generation inferred, gpu_resolve) */
   bool own_gemm = g->train_gemm_efficiency > 0, own_attn = g->train_attn_efficiency > 0;
   if (g->train_generation != GPU_TRAIN_NONE) {
     if (own_gemm || own_attn)
@@ -123,6 +124,15 @@ static void gpu_resolve(void *entry, const sim_catalogs *cats, sim_check *ck)
 {
   gpu_spec *g = entry;
   char names[1024];
+  /* an entry that states no training efficiency (a user's catalog written
+   * before train_generation existed) keeps training as it did: as the
+   * generation its peaks suggest (FP8 units: hopper; bf16: ampere; else
+   * fallback). The missing-sources warning of a user's entry names
+   * train_efficiency_source; the shipped entries all state theirs. */
+  if (!g->has_train_generation && !(g->train_gemm_efficiency > 0) && !(g->train_attn_efficiency > 0))
+    g->train_generation = g->peak_tflops[GPU_FP8] > 0    ? GPU_TRAIN_HOPPER
+                          : g->peak_tflops[GPU_BF16] > 0 ? GPU_TRAIN_AMPERE
+                                                         : GPU_TRAIN_FALLBACK;
   g->scaleup_link = NULL;
   g->host_link = NULL;
   /* an entry that failed its own checks may lack the names */

@@ -243,7 +243,8 @@ static void test_cli(void)
   char *b = cs_fmt(entry, "no-fp8-ampere", "0.0", "train_generation = \"ampere\";");
   char *c = cs_fmt(entry, "fp8-hopper", "624.0", "train_generation = \"hopper\";");
   char *d = cs_fmt(entry, "unstated", "624.0", "");
-  char *text = cs_fmt("gpus = ( %s,\n%s,\n%s,\n%s );\n", a, b, c, d);
+  char *e = cs_fmt(entry, "none-empty", "624.0", "train_generation = \"none\";");
+  char *text = cs_fmt("gpus = ( %s,\n%s,\n%s,\n%s,\n%s );\n", a, b, c, d, e);
   char *f = cs_write_file(dir, "fp8.cfg", text);
   double tok[3];
   const char *names[] = {"fp8-ampere", "no-fp8-ampere", "fp8-hopper"};
@@ -257,10 +258,20 @@ static void test_cli(void)
   CHECK(fabs(tok[0] / tok[1] - 1) < 1e-9, "fp8 peak changed bf16 training: %g against %g", tok[0], tok[1]);
   CHECK(tok[2] < 0.9 * tok[0], "hopper's 0.54 should train slower than ampere's 0.70: %g against %g", tok[2], tok[0]);
 
+  /* an entry written before train_generation existed keeps training, as
+   * the generation its peaks suggest (FP8 units: hopper) */
   result r = RUN("estimate", "--train", "--catalog", f, "--gpu", "unstated", "--model", "llama2-7b", "--gpus", "8",
-                 "--zero", "3", "--dp", "8", "--global-batch", "64");
+                 "--zero", "3", "--dp", "8", "--global-batch", "64", "--json");
+  CHECK_RC(r, 0);
+  double unstated = 0;
+  CHECK(json_num(r.out, "tokens_per_s_per_gpu", &unstated) && unstated == tok[2],
+        "unstated (fp8 peak): %g tokens/s, fp8-hopper %g", unstated, tok[2]);
+  result_free(&r);
+  /* "none" with no efficiencies of its own cannot train */
+  r = RUN("estimate", "--train", "--catalog", f, "--gpu", "none-empty", "--model", "llama2-7b", "--gpus", "8",
+          "--zero", "3", "--dp", "8", "--global-batch", "64");
   CHECK_RC(r, 2);
-  CHECK_ERR_HAS(r, "--gpu: unstated states no training efficiency");
+  CHECK_ERR_HAS(r, "--gpu: none-empty states no training efficiency");
   result_free(&r);
 
   r = RUN("estimate", "--train", "--gpu", "tpu-v5p", "--model", "llama2-7b", "--gpus", "64", "--zero", "3", "--dp",
@@ -269,7 +280,7 @@ static void test_cli(void)
   CHECK_ERR_HAS(r, "--train-stack: training stack \"megatron-lm\" profiles GPUs");
   CHECK_ERR_HAS(r, "run it without a stack");
   result_free(&r);
-  free(a), free(b), free(c), free(d), free(text), free(f);
+  free(a), free(b), free(c), free(d), free(e), free(text), free(f);
   cs_cleanup_if_passed(dir, before);
   free(dir);
 }
