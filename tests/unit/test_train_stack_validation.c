@@ -28,8 +28,9 @@
 
 enum { FIT, HELD };
 enum { TOKS, TFLOPS };
-/* recomputation of a row: none, selective, full, full on every other layer */
-enum { R_NONE, R_SEL, R_FULL, R_HALF };
+/* recomputation of a row: none, selective, full, full on every other layer,
+ * the cheapest that fits (train_job_fit, the CLI's default) */
+enum { R_NONE, R_SEL, R_FULL, R_HALF, R_AUTO };
 
 typedef struct {
   const char *id, *stack;
@@ -42,38 +43,61 @@ typedef struct {
   double published;       /* tokens/s/GPU or TFLOP/s/GPU (unit) */
   int unit;
   double expect_err;      /* step-time error this model gives now */
+  int cp;                 /* context-parallel ranks (0: 1) */
 } srow;
 
 static const srow rows[] = {
   /* megatron-core: NeMo 24.12 performance summary, DGX H100, FP8 (runs.md) */
-  {"MC-gpt3-5b", "megatron-core", FIT, "nemo-gpt3-5b", "h100-sxm", "ib-ndr", 64, 1, 1, 1, 4, 2048, 2048, GPU_FP8, R_NONE, 1, 23406, TOKS, -0.009},
-  {"MC-llama2-7b", "megatron-core", FIT, "llama2-7b", "h100-sxm", "ib-ndr", 8, 1, 1, 1, 1, 128, 4096, GPU_FP8, R_NONE, 1, 16934, TOKS, 0.021},
-  {"MC-gpt3-20b", "megatron-core", FIT, "nemo-gpt3-20b", "h100-sxm", "ib-ndr", 64, 2, 1, 1, 2, 256, 2048, GPU_FP8, R_NONE, 1, 5851, TOKS, -0.021},
-  {"MC-gpt3-175b-128", "megatron-core", HELD, "gpt3-175b", "h100-sxm", "ib-ndr", 128, 4, 8, 6, 1, 256, 2048, GPU_FP8, R_NONE, 1, 716, TOKS, 0.036},
-  {"MC-gpt3-175b-512", "megatron-core", HELD, "gpt3-175b", "h100-sxm", "ib-ndr", 512, 4, 8, 6, 2, 2048, 2048, GPU_FP8, R_NONE, 1, 825, TOKS, 0.156},
-  {"MC-llama2-13b", "megatron-core", HELD, "llama2-13b", "h100-sxm", "ib-ndr", 16, 1, 4, 10, 1, 128, 4096, GPU_FP8, R_NONE, 1, 8715, TOKS, -0.006},
-  {"MC-llama2-70b", "megatron-core", HELD, "llama2-70b", "h100-sxm", "ib-ndr", 64, 4, 4, 20, 1, 128, 4096, GPU_FP8, R_NONE, 1, 1728, TOKS, 0.039},
-  {"MC-nemotron-340b", "megatron-core", HELD, "nemotron4-340b", "h100-sxm", "ib-ndr", 128, 8, 8, 12, 1, 32, 4096, GPU_FP8, R_NONE, 1, 326, TOKS, 0.012},
+  {"MC-gpt3-5b", "megatron-core", FIT, "nemo-gpt3-5b", "h100-sxm", "ib-ndr", 64, 1, 1, 1, 4, 2048, 2048, GPU_FP8, R_NONE, 1, 23406, TOKS, -0.011, 1},
+  {"MC-llama2-7b", "megatron-core", FIT, "llama2-7b", "h100-sxm", "ib-ndr", 8, 1, 1, 1, 1, 128, 4096, GPU_FP8, R_NONE, 1, 16934, TOKS, 0.020, 1},
+  {"MC-gpt3-20b", "megatron-core", FIT, "nemo-gpt3-20b", "h100-sxm", "ib-ndr", 64, 2, 1, 1, 2, 256, 2048, GPU_FP8, R_NONE, 1, 5851, TOKS, -0.022, 1},
+  {"MC-gpt3-175b-128", "megatron-core", HELD, "gpt3-175b", "h100-sxm", "ib-ndr", 128, 4, 8, 6, 1, 256, 2048, GPU_FP8, R_NONE, 1, 716, TOKS, 0.034, 1},
+  {"MC-gpt3-175b-512", "megatron-core", HELD, "gpt3-175b", "h100-sxm", "ib-ndr", 512, 4, 8, 6, 2, 2048, 2048, GPU_FP8, R_NONE, 1, 825, TOKS, 0.154, 1},
+  {"MC-llama2-13b", "megatron-core", HELD, "llama2-13b", "h100-sxm", "ib-ndr", 16, 1, 4, 10, 1, 128, 4096, GPU_FP8, R_NONE, 1, 8715, TOKS, -0.009, 1},
+  {"MC-llama2-70b", "megatron-core", HELD, "llama2-70b", "h100-sxm", "ib-ndr", 64, 4, 4, 20, 1, 128, 4096, GPU_FP8, R_NONE, 1, 1728, TOKS, 0.038, 1},
+  {"MC-nemotron-340b", "megatron-core", HELD, "nemotron4-340b", "h100-sxm", "ib-ndr", 128, 8, 8, 12, 1, 32, 4096, GPU_FP8, R_NONE, 1, 326, TOKS, 0.005, 1},
   /* megatron-core: MLPerf Training GPT-3 175B, NVIDIA's NeMo submissions, steady s/step from the result logs
    * (models/validation/training_mlperf/DECLARED.md, declared before the run; published = gbs x 2048 / s / GPUs) */
-  {"ML-v31-512", "megatron-core", HELD, "gpt3-175b", "h100-sxm", "ib-ndr", 512, 4, 8, 12, 1, 2048, 2048, GPU_FP8, R_NONE, 1, 2048.0 * 2048 / 11.05 / 512, TOKS, 0.053},
-  {"ML-v31-10752", "megatron-core", HELD, "gpt3-175b", "h100-sxm", "ib-ndr", 10752, 4, 8, 12, 1, 2688, 2048, GPU_FP8, R_NONE, 1, 2688.0 * 2048 / 0.929 / 10752, TOKS, -0.020},
-  {"ML-v40-512", "megatron-core", HELD, "gpt3-175b", "h100-sxm", "ib-ndr", 512, 4, 8, 4, 2, 2304, 2048, GPU_FP8, R_NONE, 1, 2304.0 * 2048 / 10.90 / 512, TOKS, 0.191},
-  {"ML-v40-10752", "megatron-core", HELD, "gpt3-175b", "h100-sxm", "ib-ndr", 10752, 4, 6, 8, 1, 2688, 2048, GPU_FP8, R_NONE, 1, 2688.0 * 2048 / 0.9207 / 10752, TOKS, 0.062},
-  {"ML-v41-b200-64", "megatron-core", HELD, "gpt3-175b", "b200", "ib-ndr", 64, 4, 8, 6, 2, 2048, 2048, GPU_FP8, R_NONE, 1, 2048.0 * 2048 / 36.05 / 64, TOKS, 0.111},
+  {"ML-v31-512", "megatron-core", HELD, "gpt3-175b", "h100-sxm", "ib-ndr", 512, 4, 8, 12, 1, 2048, 2048, GPU_FP8, R_NONE, 1, 2048.0 * 2048 / 11.05 / 512, TOKS, 0.051, 1},
+  {"ML-v31-10752", "megatron-core", HELD, "gpt3-175b", "h100-sxm", "ib-ndr", 10752, 4, 8, 12, 1, 2688, 2048, GPU_FP8, R_NONE, 1, 2688.0 * 2048 / 0.929 / 10752, TOKS, -0.021, 1},
+  {"ML-v40-512", "megatron-core", HELD, "gpt3-175b", "h100-sxm", "ib-ndr", 512, 4, 8, 4, 2, 2304, 2048, GPU_FP8, R_NONE, 1, 2304.0 * 2048 / 10.90 / 512, TOKS, 0.189, 1},
+  {"ML-v40-10752", "megatron-core", HELD, "gpt3-175b", "h100-sxm", "ib-ndr", 10752, 4, 6, 8, 1, 2688, 2048, GPU_FP8, R_NONE, 1, 2688.0 * 2048 / 0.9207 / 10752, TOKS, 0.061, 1},
+  {"ML-v41-b200-64", "megatron-core", HELD, "gpt3-175b", "b200", "ib-ndr", 64, 4, 8, 6, 2, 2048, 2048, GPU_FP8, R_NONE, 1, 2048.0 * 2048 / 36.05 / 64, TOKS, 0.109, 1},
+  /* megatron-core: NVIDIA DGX Cloud benchmarking recipes, DGX H100, NeMo 24.09-24.11, BF16 and FP8
+   * (models/validation/training_dgxc/DECLARED.md, declared before the fit of the bf16 GEMM efficiency) */
+  {"DG-8b-8-bf16", "megatron-core", FIT, "llama3.1-8b", "h100-sxm", "ib-ndr", 8, 1, 1, 1, 1, 128, 8192, GPU_BF16, R_AUTO, 1, 10153, TOKS, -0.007, 2},
+  {"DG-70b-64-bf16", "megatron-core", FIT, "llama3.1-70b", "h100-sxm", "ib-ndr", 64, 4, 4, 5, 1, 128, 8192, GPU_BF16, R_AUTO, 1, 1113, TOKS, 0.011, 2},
+  {"DG-8b-128-bf16", "megatron-core", HELD, "llama3.1-8b", "h100-sxm", "ib-ndr", 128, 1, 1, 1, 1, 2048, 8192, GPU_BF16, R_AUTO, 1, 10006, TOKS, -0.022, 2},
+  {"DG-70b-2048-bf16", "megatron-core", HELD, "llama3.1-70b", "h100-sxm", "ib-ndr", 2048, 4, 4, 5, 1, 4096, 8192, GPU_BF16, R_AUTO, 1, 1098, TOKS, -0.002, 2},
+  {"DG-405b-576-bf16", "megatron-core", HELD, "llama3-405b", "h100-sxm", "ib-ndr", 576, 8, 9, 7, 1, 252, 8192, GPU_BF16, R_AUTO, 1, 208.4, TOKS, 0.064, 2},
+  {"DG-405b-2304-bf16", "megatron-core", HELD, "llama3-405b", "h100-sxm", "ib-ndr", 2304, 8, 9, 7, 1, 1008, 8192, GPU_BF16, R_AUTO, 1, 203.4, TOKS, 0.040, 2},
+  {"DG-340b-128-bf16", "megatron-core", HELD, "nemotron4-340b", "h100-sxm", "ib-ndr", 128, 8, 8, 12, 1, 32, 4096, GPU_BF16, R_AUTO, 1, 222.1, TOKS, -0.012, 1},
+  {"DG-340b-2048-bf16", "megatron-core", HELD, "nemotron4-340b", "h100-sxm", "ib-ndr", 2048, 8, 8, 12, 1, 512, 4096, GPU_BF16, R_AUTO, 1, 211.6, TOKS, -0.035, 1},
+  {"DG-175b-128-bf16", "megatron-core", HELD, "gpt3-175b", "h100-sxm", "ib-ndr", 128, 4, 8, 12, 1, 256, 2048, GPU_BF16, R_AUTO, 1, 493, TOKS, 0.009, 1},
+  {"DG-175b-2048-bf16", "megatron-core", HELD, "gpt3-175b", "h100-sxm", "ib-ndr", 2048, 4, 8, 12, 1, 4096, 2048, GPU_BF16, R_AUTO, 1, 482.4, TOKS, -0.008, 1},
+  {"DG-8b-8-fp8", "megatron-core", HELD, "llama3.1-8b", "h100-sxm", "ib-ndr", 8, 1, 1, 1, 1, 128, 8192, GPU_FP8, R_AUTO, 1, 13555, TOKS, -0.004, 2},
+  {"DG-8b-128-fp8", "megatron-core", HELD, "llama3.1-8b", "h100-sxm", "ib-ndr", 128, 1, 1, 1, 1, 2048, 8192, GPU_FP8, R_AUTO, 1, 13347, TOKS, -0.021, 2},
+  {"DG-70b-64-fp8", "megatron-core", HELD, "llama3.1-70b", "h100-sxm", "ib-ndr", 64, 4, 4, 5, 1, 128, 8192, GPU_FP8, R_AUTO, 1, 1488, TOKS, -0.023, 2},
+  {"DG-70b-2048-fp8", "megatron-core", HELD, "llama3.1-70b", "h100-sxm", "ib-ndr", 2048, 4, 4, 5, 1, 4096, 8192, GPU_FP8, R_AUTO, 1, 1438, TOKS, -0.055, 2},
+  {"DG-405b-576-fp8", "megatron-core", HELD, "llama3-405b", "h100-sxm", "ib-ndr", 576, 8, 9, 7, 1, 252, 8192, GPU_FP8, R_AUTO, 1, 318.9, TOKS, 0.152, 2},
+  {"DG-405b-2304-fp8", "megatron-core", HELD, "llama3-405b", "h100-sxm", "ib-ndr", 2304, 8, 9, 7, 1, 1008, 8192, GPU_FP8, R_AUTO, 1, 290.2, TOKS, 0.051, 2},
+  {"DG-340b-128-fp8", "megatron-core", HELD, "nemotron4-340b", "h100-sxm", "ib-ndr", 128, 8, 8, 12, 1, 32, 4096, GPU_FP8, R_AUTO, 1, 324, TOKS, -0.001, 1},
+  {"DG-340b-2048-fp8", "megatron-core", HELD, "nemotron4-340b", "h100-sxm", "ib-ndr", 2048, 8, 8, 12, 1, 512, 4096, GPU_FP8, R_AUTO, 1, 293.4, TOKS, -0.045, 1},
+  {"DG-175b-128-fp8", "megatron-core", HELD, "gpt3-175b", "h100-sxm", "ib-ndr", 128, 4, 8, 12, 1, 256, 2048, GPU_FP8, R_AUTO, 1, 728, TOKS, 0.042, 1},
+  {"DG-175b-2048-fp8", "megatron-core", HELD, "gpt3-175b", "h100-sxm", "ib-ndr", 2048, 4, 8, 12, 1, 4096, 2048, GPU_FP8, R_AUTO, 1, 687.2, TOKS, -0.009, 1},
   /* fsdp: torchtitan docs/performance.md @0413364, 64 A100 80GB, FSDP2 */
-  {"TT-l3-8b-op", "fsdp", FIT, "llama3-8b", "a100-80gb-sxm", "eth-200g", 64, 1, 1, 1, 1, 64, 8192, GPU_BF16, R_SEL, 3, 2973, TOKS, 0.011},
-  {"TT-l2-13b-none", "fsdp", FIT, "llama2-13b", "a100-80gb-sxm", "eth-200g", 64, 1, 1, 1, 2, 128, 4096, GPU_BF16, R_NONE, 3, 2162, TOKS, -0.006},
-  {"TT-l3-8b-layer", "fsdp", HELD, "llama3-8b", "a100-80gb-sxm", "eth-200g", 64, 1, 1, 1, 1, 64, 8192, GPU_BF16, R_HALF, 3, 2904, TOKS, 0.060},
-  {"TT-l3-70b-full", "fsdp", HELD, "llama3-70b", "a100-80gb-sxm", "eth-200g", 64, 1, 1, 1, 1, 64, 8192, GPU_BF16, R_FULL, 3, 331, TOKS, 0.096},
-  {"TT-l2-13b-layer", "fsdp", HELD, "llama2-13b", "a100-80gb-sxm", "eth-200g", 64, 1, 1, 1, 2, 128, 4096, GPU_BF16, R_HALF, 3, 1914, TOKS, 0.021},
-  {"TT-l2-13b-op", "fsdp", HELD, "llama2-13b", "a100-80gb-sxm", "eth-200g", 64, 1, 1, 1, 2, 128, 4096, GPU_BF16, R_SEL, 3, 1904, TOKS, -0.091},
-  {"TT-l2-70b-op", "fsdp", HELD, "llama2-70b", "a100-80gb-sxm", "eth-200g", 64, 1, 1, 1, 1, 64, 4096, GPU_BF16, R_SEL, 3, 355, TOKS, -0.167},
-  {"TT-l2-70b-full", "fsdp", HELD, "llama2-70b", "a100-80gb-sxm", "eth-200g", 64, 1, 1, 1, 2, 128, 4096, GPU_BF16, R_FULL, 3, 353, TOKS, 0.069},
+  {"TT-l3-8b-op", "fsdp", FIT, "llama3-8b", "a100-80gb-sxm", "eth-200g", 64, 1, 1, 1, 1, 64, 8192, GPU_BF16, R_SEL, 3, 2973, TOKS, 0.011, 1},
+  {"TT-l2-13b-none", "fsdp", FIT, "llama2-13b", "a100-80gb-sxm", "eth-200g", 64, 1, 1, 1, 2, 128, 4096, GPU_BF16, R_NONE, 3, 2162, TOKS, -0.006, 1},
+  {"TT-l3-8b-layer", "fsdp", HELD, "llama3-8b", "a100-80gb-sxm", "eth-200g", 64, 1, 1, 1, 1, 64, 8192, GPU_BF16, R_HALF, 3, 2904, TOKS, 0.060, 1},
+  {"TT-l3-70b-full", "fsdp", HELD, "llama3-70b", "a100-80gb-sxm", "eth-200g", 64, 1, 1, 1, 1, 64, 8192, GPU_BF16, R_FULL, 3, 331, TOKS, 0.096, 1},
+  {"TT-l2-13b-layer", "fsdp", HELD, "llama2-13b", "a100-80gb-sxm", "eth-200g", 64, 1, 1, 1, 2, 128, 4096, GPU_BF16, R_HALF, 3, 1914, TOKS, 0.021, 1},
+  {"TT-l2-13b-op", "fsdp", HELD, "llama2-13b", "a100-80gb-sxm", "eth-200g", 64, 1, 1, 1, 2, 128, 4096, GPU_BF16, R_SEL, 3, 1904, TOKS, -0.091, 1},
+  {"TT-l2-70b-op", "fsdp", HELD, "llama2-70b", "a100-80gb-sxm", "eth-200g", 64, 1, 1, 1, 1, 64, 4096, GPU_BF16, R_SEL, 3, 355, TOKS, -0.167, 1},
+  {"TT-l2-70b-full", "fsdp", HELD, "llama2-70b", "a100-80gb-sxm", "eth-200g", 64, 1, 1, 1, 2, 128, 4096, GPU_BF16, R_FULL, 3, 353, TOKS, 0.069, 1},
   /* deepspeed: MT-NLG 530B (Smith et al. 2022, sec. 2.4), Selene */
-  {"DS-mtnlg-280", "deepspeed", FIT, "mt-nlg-530b", "a100-80gb-sxm", "ib-hdr", 2240, 8, 35, 1, 1, 1920, 2048, GPU_BF16, R_FULL, 1, 126, TFLOPS, 0.005},
-  {"DS-mtnlg-350", "deepspeed", HELD, "mt-nlg-530b", "a100-80gb-sxm", "ib-hdr", 2800, 8, 35, 1, 1, 1920, 2048, GPU_BF16, R_FULL, 1, 121, TFLOPS, -0.006},
-  {"DS-mtnlg-420", "deepspeed", HELD, "mt-nlg-530b", "a100-80gb-sxm", "ib-hdr", 3360, 8, 35, 1, 1, 1920, 2048, GPU_BF16, R_FULL, 1, 113, TFLOPS, -0.044},
+  {"DS-mtnlg-280", "deepspeed", FIT, "mt-nlg-530b", "a100-80gb-sxm", "ib-hdr", 2240, 8, 35, 1, 1, 1920, 2048, GPU_BF16, R_FULL, 1, 126, TFLOPS, 0.005, 1},
+  {"DS-mtnlg-350", "deepspeed", HELD, "mt-nlg-530b", "a100-80gb-sxm", "ib-hdr", 2800, 8, 35, 1, 1, 1920, 2048, GPU_BF16, R_FULL, 1, 121, TFLOPS, -0.006, 1},
+  {"DS-mtnlg-420", "deepspeed", HELD, "mt-nlg-530b", "a100-80gb-sxm", "ib-hdr", 3360, 8, 35, 1, 1, 1920, 2048, GPU_BF16, R_FULL, 1, 113, TFLOPS, -0.044, 1},
 };
 
 /* Architectures the catalog does not hold (runs.md gives their sources). */
@@ -123,7 +147,8 @@ static bool step_of(const srow *c, train_step_result *r, double *pred, double *p
   j.dtype = c->dtype;
   j.tp = c->tp;
   j.pp = c->pp;
-  j.dp = c->gpus / (c->tp * c->pp);
+  j.cp = c->cp > 0 ? c->cp : 1;
+  j.dp = c->gpus / (c->tp * c->pp * j.cp);
   j.interleave = c->vp;
   j.micro_batch = c->mbs;
   j.global_batch = c->gbs;
@@ -134,6 +159,11 @@ static bool step_of(const srow *c, train_step_result *r, double *pred, double *p
   j.recompute = c->recompute == R_NONE ? LLM_RECOMPUTE_NONE : c->recompute == R_SEL ? LLM_RECOMPUTE_SELECTIVE
                                                                                     : LLM_RECOMPUTE_FULL;
   if (c->recompute == R_HALF) j.recompute_layers = train_chunk_layers(&j) / 2;
+  if (c->recompute == R_AUTO) {
+    train_memory mem;
+    j.recompute = TRAIN_RECOMPUTE_AUTO;
+    train_job_fit(&j, &mem);
+  }
   char why[256];
   const char *bad = train_job_check(&j, why, sizeof why);
   if (bad) {
