@@ -6,7 +6,7 @@
 #include <stdio.h>
 #include <string.h>
 
-const char *const gpu_train_gen_names[] = {"ampere", "hopper", "fallback", "none", NULL};
+const char *const gpu_train_gen_names[] = {"ampere", "hopper", "fallback", "blackwell", "none", NULL};
 
 const char *const gpu_precision_names[] = {"fp32", "tf32", "fp16", "bf16", "fp8", "int8", "int4", NULL};
 
@@ -79,7 +79,7 @@ static const sim_key gpu_keys[] = {
   {.name = "train_generation", .kind = SIM_KEY_ENUM, .offset = offsetof(gpu_spec, train_generation),
    .choices = gpu_train_gen_names, .def_str = "none", .has_present = true,
    .present_offset = offsetof(gpu_spec, has_train_generation),
-   .help = "training efficiencies of a fitted GPU generation (ampere, hopper, fallback: the step model's and the "
+   .help = "training efficiencies of a fitted GPU generation (ampere, hopper, fallback, blackwell: the step model's and the "
    "training stacks' numbers for it), or none: the entry's own train_gemm_efficiency and train_attn_efficiency "
    "(no GPU training stack runs on it; without them the entry cannot train)"},
   {.name = "train_gemm_efficiency", .kind = SIM_KEY_FLOAT, .offset = offsetof(gpu_spec, train_gemm_efficiency),

@@ -25,8 +25,9 @@ double gpu_precision_bytes(gpu_precision p);
  * (models/training/train_step.c) give numbers for, or none: the entry's own
  * train_gemm_efficiency and train_attn_efficiency, and no GPU stack runs on
  * it (TPUs, Gaudi). Stated per entry, never inferred from the peaks. */
-typedef enum { GPU_TRAIN_AMPERE, GPU_TRAIN_HOPPER, GPU_TRAIN_FALLBACK, GPU_TRAIN_NONE } gpu_train_gen;
-extern const char *const gpu_train_gen_names[];  /* "ampere", "hopper", "fallback", "none"; NULL-terminated */
+typedef enum { GPU_TRAIN_AMPERE, GPU_TRAIN_HOPPER, GPU_TRAIN_FALLBACK, GPU_TRAIN_BLACKWELL, GPU_TRAIN_NONE } gpu_train_gen;
+/* "ampere", "hopper", "fallback", "blackwell", "none"; NULL-terminated */
+extern const char *const gpu_train_gen_names[];
 
 typedef struct {
   const char *name;

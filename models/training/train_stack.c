@@ -11,7 +11,7 @@
 
 #include "sim/util.h"
 
-const char *const train_gen_names[] = {"ampere", "hopper", "fallback", NULL};
+const char *const train_gen_names[] = {"ampere", "hopper", "fallback", "blackwell", NULL};
 
 int train_stack_gen_of(const gpu_spec *g)
 {
@@ -76,6 +76,9 @@ static const sim_key stack_keys[] = {
   G(gen[TRAIN_GEN_AMPERE], "ampere"),
   G(gen[TRAIN_GEN_HOPPER], "hopper"),
   G(gen[TRAIN_GEN_FALLBACK], "fallback"),
+  {.name = "blackwell", .kind = SIM_KEY_GROUP, .offset = offsetof(train_stack, gen[TRAIN_GEN_BLACKWELL]),
+   .group = gen_keys, .has_present = true, .present_offset = offsetof(train_stack, has_blackwell),
+   .help = "efficiencies and launches on blackwell GPUs (optional: the hopper group's when left out)"},
   B(cuda_graphs, "cuda_graphs", "layers captured as CUDA graphs: no launch cost"),
   F(tp_overlap, "tp_overlap", 0, 1, "share of the tensor-parallel collectives hidden under the layer's GEMMs"),
   F(dp_overlap, "dp_overlap", 0, 1, "dp_overlap default: share of the gradient reduction that may hide under backward"),
@@ -116,6 +119,15 @@ static void stack_check(const void *entry, sim_check *ck)
                      s->gen[g].launch_us);
 }
 
+/* A stack written before the blackwell column existed runs Blackwell GPUs
+ * with its Hopper numbers. */
+static void stack_resolve(void *entry, const sim_catalogs *cats, sim_check *ck)
+{
+  (void)cats, (void)ck;
+  train_stack *s = entry;
+  if (!s->has_blackwell) s->gen[TRAIN_GEN_BLACKWELL] = s->gen[TRAIN_GEN_HOPPER];
+}
+
 static void stack_line(const void *entry, char *buf, size_t n)
 {
   const train_stack *s = entry;
@@ -138,6 +150,7 @@ const sim_catalog_type train_stack_catalog = {
   .name_offset = offsetof(train_stack, name),
   .aliases_offset = offsetof(train_stack, aliases),
   .check = stack_check,
+  .resolve = stack_resolve,
   .source_keys = stack_source_keys,
   .list_header = "name             A100 gemm attn  H100 gemm attn fp8  launch/layer us  tp   dp   param pp    version",
   .list_line = stack_line,

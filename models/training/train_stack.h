@@ -26,8 +26,9 @@
  * Accelerators with train_generation "none" (TPUs, Gaudi) run no GPU
  * stack: a job naming one on them fails train_job_check. */
 enum { TRAIN_GEN_AMPERE = GPU_TRAIN_AMPERE, TRAIN_GEN_HOPPER = GPU_TRAIN_HOPPER,
-       TRAIN_GEN_FALLBACK = GPU_TRAIN_FALLBACK, TRAIN_GENS };
-extern const char *const train_gen_names[];  /* "ampere", "hopper", "fallback"; NULL-terminated */
+       TRAIN_GEN_FALLBACK = GPU_TRAIN_FALLBACK, TRAIN_GEN_BLACKWELL = GPU_TRAIN_BLACKWELL, TRAIN_GENS };
+/* "ampere", "hopper", "fallback", "blackwell"; NULL-terminated */
+extern const char *const train_gen_names[];
 /* The generation whose profile applies to g (TRAIN_GEN_*), or -1 for an
  * accelerator of train_generation "none". */
 int train_stack_gen_of(const gpu_spec *g);
@@ -49,6 +50,7 @@ typedef struct train_stack {
   const char *description;
   const char *version;
   train_stack_gen gen[TRAIN_GENS];
+  bool has_blackwell;        /* the blackwell group was written; else gen[TRAIN_GEN_BLACKWELL] = hopper's */
   bool cuda_graphs;          /* the layers run as CUDA graphs: launches cost nothing */
   double tp_overlap;         /* 0..1: share of the tensor-parallel collectives hidden under the layer's GEMMs */
   double dp_overlap;         /* 0..1: train_job.dp_overlap default (gradient reduction under backward) */

@@ -85,21 +85,28 @@
 
 /* The efficiencies of the GPU's catalog train_generation (never inferred
  * from its peaks): a stack's profile for it, else the constants above
- * fitted for it (hopper: H100's; ampere: A100's; fallback, V100 and T4,
+ * fitted for it (hopper and, unmeasured, blackwell: H100's; ampere: A100's; fallback, V100 and T4,
  * unmeasured: A100's), or, generation none (TPUs, Gaudi: no GPU stack),
  * the entry's own train_gemm_efficiency / train_attn_efficiency. */
+/* Blackwell has no built-in numbers of its own (NOT MEASURED without a
+ * stack): the H100's, as Hopper's successor. */
+static bool hopper_constants(const gpu_spec *g)
+{
+  return g->train_generation == GPU_TRAIN_HOPPER || g->train_generation == GPU_TRAIN_BLACKWELL;
+}
+
 static double attn_efficiency(const train_job *j, const gpu_spec *g)
 {
   if (j->stack) return train_stack_gen_for(j->stack, g)->attn_efficiency;
   if (g->train_generation == GPU_TRAIN_NONE) return g->train_attn_efficiency;
-  return g->train_generation == GPU_TRAIN_HOPPER ? TRAIN_ATTN_EFFICIENCY_H100 : TRAIN_ATTN_EFFICIENCY_A100;
+  return hopper_constants(g) ? TRAIN_ATTN_EFFICIENCY_H100 : TRAIN_ATTN_EFFICIENCY_A100;
 }
 
 static double gemm_efficiency(const train_job *j, const gpu_spec *g)
 {
   if (j->stack) return train_stack_gen_for(j->stack, g)->gemm_efficiency;
   if (g->train_generation == GPU_TRAIN_NONE) return g->train_gemm_efficiency;
-  return g->train_generation == GPU_TRAIN_HOPPER ? TRAIN_GEMM_EFFICIENCY_H100 : TRAIN_GEMM_EFFICIENCY_A100;
+  return hopper_constants(g) ? TRAIN_GEMM_EFFICIENCY_H100 : TRAIN_GEMM_EFFICIENCY_A100;
 }
 
 /* Time of one micro-batch through one layer on one GPU, split into parts:

@@ -205,6 +205,50 @@ static void test_generation(void)
   CU_ASSERT_DOUBLE_EQUAL(train_stack_launch_s(NULL, a100, true), 0, 0);
   s.cuda_graphs = true;
   CU_ASSERT_DOUBLE_EQUAL(train_stack_launch_s(&s, a100, true), 0, 0);
+
+  /* Blackwell GPUs name their own generation; a shipped stack with no
+   * blackwell column gives them its hopper numbers, field for field */
+  const gpu_spec *b200 = sim_catalog_find(c, "gpus", "b200");
+  CU_ASSERT_EQUAL(train_stack_gen_of(b200), TRAIN_GEN_BLACKWELL);
+  CU_ASSERT_EQUAL(train_stack_gen_of(sim_catalog_find(c, "gpus", "gb200")), TRAIN_GEN_BLACKWELL);
+  for (const char *const *n = (const char *const[]){"megatron-core", "fsdp", "composer", NULL}; *n; n++) {
+    const train_stack *st = sim_catalog_find(c, "train_stacks", *n);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(st);
+    CU_ASSERT_FALSE(st->has_blackwell);
+    CHECK(!memcmp(train_stack_gen_for(st, b200), &st->gen[TRAIN_GEN_HOPPER], sizeof(train_stack_gen)),
+          "%s: blackwell numbers differ from hopper's", *n);
+  }
+}
+
+/* A user's stack with a blackwell column: B200 runs with it, H100 does not
+ * move. */
+static void test_blackwell_column(void)
+{
+  char *dir = cs_tmpdir("train_stack_bw");
+  unsigned before = CU_get_number_of_failures();
+  char *cat = cs_write_file(dir, "bw.cfg",
+                            "train_stacks = ( { name = \"megatron-core\";\n"
+                            "  blackwell = { gemm_efficiency = 0.30; attn_efficiency = 0.50; fp8_relative = 0.774;\n"
+                            "                launch_us = 0.0; kernels_fwd = 0; kernels_bwd = 0; }; } );\n");
+  double tok[2][2];
+  static const char *const gpus[] = {"b200", "h100-sxm"};
+  for (int g = 0; g < 2; g++)
+    for (int k = 0; k < 2; k++) {
+      const char *argv[24] = {"estimate", "--train", "--train-stack", "megatron-core", "--model", "llama3-8b",
+                              "--gpu", gpus[g], "--gpus", "8", "--global-batch", "64", "--zero", "1", "--json"};
+      int n = 15;
+      if (k) argv[n++] = "--catalog", argv[n++] = cat;
+      result r = run_argv(NULL, argv);
+      CHECK_RC(r, 0);
+      CHECK(json_num(r.out, "tokens_per_s_per_gpu", &tok[g][k]), "%s: no tokens_per_s_per_gpu", r.cmd);
+      result_free(&r);
+    }
+  CHECK(tok[0][1] < 0.7 * tok[0][0], "b200 with a blackwell GEMM efficiency of 0.30: %g against %g", tok[0][1],
+        tok[0][0]);
+  CHECK(tok[1][1] == tok[1][0], "h100 moved with a blackwell column: %g against %g", tok[1][1], tok[1][0]);
+  free(cat);
+  cs_cleanup_if_passed(dir, before);
+  free(dir);
 }
 
 /* A training scenario whose line 7 is `line7`, run: exit 2 with `want`. */
@@ -286,6 +330,7 @@ int main(void)
     {"composer reproduces the built-in numbers", test_composer_is_builtin},
     {"a profile changes only what it claims", test_only_what_it_claims},
     {"generations and launch time by hand", test_generation},
+    {"a stack's blackwell column moves Blackwell GPUs only", test_blackwell_column},
     {"training.stack and --train-stack, unknown names", test_scenario_and_flag},
     {NULL, NULL},
   };

@@ -26,7 +26,10 @@
 #define STACK_HELD_MEDIAN 0.08
 #define STACK_HELD_MAX 0.25
 
-enum { FIT, HELD };
+/* FIT: a constant was fitted on it; HELD: held out; SEEN: declared held out
+ * but used to decide (the Blackwell rows that rejected their fit): reported
+ * and held to its error, not counted in the held-out median */
+enum { FIT, HELD, SEEN };
 enum { TOKS, TFLOPS };
 /* recomputation of a row: none, selective, full, full on every other layer,
  * the cheapest that fits (train_job_fit, the CLI's default) */
@@ -44,60 +47,75 @@ typedef struct {
   int unit;
   double expect_err;      /* step-time error this model gives now */
   int cp;                 /* context-parallel ranks (0: 1) */
+  int gpus_per_node;      /* 0: 8 (an NVL72 rack: 72) */
+  int end_stages;         /* layers of the first and of the last stage, chunks uneven (0: even stages) */
 } srow;
 
 static const srow rows[] = {
   /* megatron-core: NeMo 24.12 performance summary, DGX H100, FP8 (runs.md) */
-  {"MC-gpt3-5b", "megatron-core", FIT, "nemo-gpt3-5b", "h100-sxm", "ib-ndr", 64, 1, 1, 1, 4, 2048, 2048, GPU_FP8, R_NONE, 1, 23406, TOKS, -0.011, 1},
-  {"MC-llama2-7b", "megatron-core", FIT, "llama2-7b", "h100-sxm", "ib-ndr", 8, 1, 1, 1, 1, 128, 4096, GPU_FP8, R_NONE, 1, 16934, TOKS, 0.020, 1},
-  {"MC-gpt3-20b", "megatron-core", FIT, "nemo-gpt3-20b", "h100-sxm", "ib-ndr", 64, 2, 1, 1, 2, 256, 2048, GPU_FP8, R_NONE, 1, 5851, TOKS, -0.022, 1},
-  {"MC-gpt3-175b-128", "megatron-core", HELD, "gpt3-175b", "h100-sxm", "ib-ndr", 128, 4, 8, 6, 1, 256, 2048, GPU_FP8, R_NONE, 1, 716, TOKS, 0.034, 1},
-  {"MC-gpt3-175b-512", "megatron-core", HELD, "gpt3-175b", "h100-sxm", "ib-ndr", 512, 4, 8, 6, 2, 2048, 2048, GPU_FP8, R_NONE, 1, 825, TOKS, 0.154, 1},
-  {"MC-llama2-13b", "megatron-core", HELD, "llama2-13b", "h100-sxm", "ib-ndr", 16, 1, 4, 10, 1, 128, 4096, GPU_FP8, R_NONE, 1, 8715, TOKS, -0.009, 1},
-  {"MC-llama2-70b", "megatron-core", HELD, "llama2-70b", "h100-sxm", "ib-ndr", 64, 4, 4, 20, 1, 128, 4096, GPU_FP8, R_NONE, 1, 1728, TOKS, 0.038, 1},
-  {"MC-nemotron-340b", "megatron-core", HELD, "nemotron4-340b", "h100-sxm", "ib-ndr", 128, 8, 8, 12, 1, 32, 4096, GPU_FP8, R_NONE, 1, 326, TOKS, 0.005, 1},
+  {"MC-gpt3-5b", "megatron-core", FIT, "nemo-gpt3-5b", "h100-sxm", "ib-ndr", 64, 1, 1, 1, 4, 2048, 2048, GPU_FP8, R_NONE, 1, 23406, TOKS, -0.011, 1, 0, 0},
+  {"MC-llama2-7b", "megatron-core", FIT, "llama2-7b", "h100-sxm", "ib-ndr", 8, 1, 1, 1, 1, 128, 4096, GPU_FP8, R_NONE, 1, 16934, TOKS, 0.020, 1, 0, 0},
+  {"MC-gpt3-20b", "megatron-core", FIT, "nemo-gpt3-20b", "h100-sxm", "ib-ndr", 64, 2, 1, 1, 2, 256, 2048, GPU_FP8, R_NONE, 1, 5851, TOKS, -0.022, 1, 0, 0},
+  {"MC-gpt3-175b-128", "megatron-core", HELD, "gpt3-175b", "h100-sxm", "ib-ndr", 128, 4, 8, 6, 1, 256, 2048, GPU_FP8, R_NONE, 1, 716, TOKS, 0.034, 1, 0, 0},
+  {"MC-gpt3-175b-512", "megatron-core", HELD, "gpt3-175b", "h100-sxm", "ib-ndr", 512, 4, 8, 6, 2, 2048, 2048, GPU_FP8, R_NONE, 1, 825, TOKS, 0.154, 1, 0, 0},
+  {"MC-llama2-13b", "megatron-core", HELD, "llama2-13b", "h100-sxm", "ib-ndr", 16, 1, 4, 10, 1, 128, 4096, GPU_FP8, R_NONE, 1, 8715, TOKS, -0.009, 1, 0, 0},
+  {"MC-llama2-70b", "megatron-core", HELD, "llama2-70b", "h100-sxm", "ib-ndr", 64, 4, 4, 20, 1, 128, 4096, GPU_FP8, R_NONE, 1, 1728, TOKS, 0.038, 1, 0, 0},
+  {"MC-nemotron-340b", "megatron-core", HELD, "nemotron4-340b", "h100-sxm", "ib-ndr", 128, 8, 8, 12, 1, 32, 4096, GPU_FP8, R_NONE, 1, 326, TOKS, 0.005, 1, 0, 0},
   /* megatron-core: MLPerf Training GPT-3 175B, NVIDIA's NeMo submissions, steady s/step from the result logs
    * (models/validation/training_mlperf/DECLARED.md, declared before the run; published = gbs x 2048 / s / GPUs) */
-  {"ML-v31-512", "megatron-core", HELD, "gpt3-175b", "h100-sxm", "ib-ndr", 512, 4, 8, 12, 1, 2048, 2048, GPU_FP8, R_NONE, 1, 2048.0 * 2048 / 11.05 / 512, TOKS, 0.051, 1},
-  {"ML-v31-10752", "megatron-core", HELD, "gpt3-175b", "h100-sxm", "ib-ndr", 10752, 4, 8, 12, 1, 2688, 2048, GPU_FP8, R_NONE, 1, 2688.0 * 2048 / 0.929 / 10752, TOKS, -0.021, 1},
-  {"ML-v40-512", "megatron-core", HELD, "gpt3-175b", "h100-sxm", "ib-ndr", 512, 4, 8, 4, 2, 2304, 2048, GPU_FP8, R_NONE, 1, 2304.0 * 2048 / 10.90 / 512, TOKS, 0.189, 1},
-  {"ML-v40-10752", "megatron-core", HELD, "gpt3-175b", "h100-sxm", "ib-ndr", 10752, 4, 6, 8, 1, 2688, 2048, GPU_FP8, R_NONE, 1, 2688.0 * 2048 / 0.9207 / 10752, TOKS, 0.061, 1},
-  {"ML-v41-b200-64", "megatron-core", HELD, "gpt3-175b", "b200", "ib-ndr", 64, 4, 8, 6, 2, 2048, 2048, GPU_FP8, R_NONE, 1, 2048.0 * 2048 / 36.05 / 64, TOKS, 0.109, 1},
+  {"ML-v31-512", "megatron-core", HELD, "gpt3-175b", "h100-sxm", "ib-ndr", 512, 4, 8, 12, 1, 2048, 2048, GPU_FP8, R_NONE, 1, 2048.0 * 2048 / 11.05 / 512, TOKS, 0.051, 1, 0, 0},
+  {"ML-v31-10752", "megatron-core", HELD, "gpt3-175b", "h100-sxm", "ib-ndr", 10752, 4, 8, 12, 1, 2688, 2048, GPU_FP8, R_NONE, 1, 2688.0 * 2048 / 0.929 / 10752, TOKS, -0.021, 1, 0, 0},
+  {"ML-v40-512", "megatron-core", HELD, "gpt3-175b", "h100-sxm", "ib-ndr", 512, 4, 8, 4, 2, 2304, 2048, GPU_FP8, R_NONE, 1, 2304.0 * 2048 / 10.90 / 512, TOKS, 0.189, 1, 0, 0},
+  {"ML-v40-10752", "megatron-core", HELD, "gpt3-175b", "h100-sxm", "ib-ndr", 10752, 4, 6, 8, 1, 2688, 2048, GPU_FP8, R_NONE, 1, 2688.0 * 2048 / 0.9207 / 10752, TOKS, 0.061, 1, 0, 0},
+  {"ML-v41-b200-64", "megatron-core", HELD, "gpt3-175b", "b200", "ib-ndr", 64, 4, 8, 6, 2, 2048, 2048, GPU_FP8, R_NONE, 1, 2048.0 * 2048 / 36.05 / 64, TOKS, 0.109, 1, 0, 0},
   /* megatron-core: NVIDIA DGX Cloud benchmarking recipes, DGX H100, NeMo 24.09-24.11, BF16 and FP8
    * (models/validation/training_dgxc/DECLARED.md, declared before the fit of the bf16 GEMM efficiency) */
-  {"DG-8b-8-bf16", "megatron-core", FIT, "llama3.1-8b", "h100-sxm", "ib-ndr", 8, 1, 1, 1, 1, 128, 8192, GPU_BF16, R_AUTO, 1, 10153, TOKS, -0.007, 2},
-  {"DG-70b-64-bf16", "megatron-core", FIT, "llama3.1-70b", "h100-sxm", "ib-ndr", 64, 4, 4, 5, 1, 128, 8192, GPU_BF16, R_AUTO, 1, 1113, TOKS, 0.011, 2},
-  {"DG-8b-128-bf16", "megatron-core", HELD, "llama3.1-8b", "h100-sxm", "ib-ndr", 128, 1, 1, 1, 1, 2048, 8192, GPU_BF16, R_AUTO, 1, 10006, TOKS, -0.022, 2},
-  {"DG-70b-2048-bf16", "megatron-core", HELD, "llama3.1-70b", "h100-sxm", "ib-ndr", 2048, 4, 4, 5, 1, 4096, 8192, GPU_BF16, R_AUTO, 1, 1098, TOKS, -0.002, 2},
-  {"DG-405b-576-bf16", "megatron-core", HELD, "llama3-405b", "h100-sxm", "ib-ndr", 576, 8, 9, 7, 1, 252, 8192, GPU_BF16, R_AUTO, 1, 208.4, TOKS, 0.064, 2},
-  {"DG-405b-2304-bf16", "megatron-core", HELD, "llama3-405b", "h100-sxm", "ib-ndr", 2304, 8, 9, 7, 1, 1008, 8192, GPU_BF16, R_AUTO, 1, 203.4, TOKS, 0.040, 2},
-  {"DG-340b-128-bf16", "megatron-core", HELD, "nemotron4-340b", "h100-sxm", "ib-ndr", 128, 8, 8, 12, 1, 32, 4096, GPU_BF16, R_AUTO, 1, 222.1, TOKS, -0.012, 1},
-  {"DG-340b-2048-bf16", "megatron-core", HELD, "nemotron4-340b", "h100-sxm", "ib-ndr", 2048, 8, 8, 12, 1, 512, 4096, GPU_BF16, R_AUTO, 1, 211.6, TOKS, -0.035, 1},
-  {"DG-175b-128-bf16", "megatron-core", HELD, "gpt3-175b", "h100-sxm", "ib-ndr", 128, 4, 8, 12, 1, 256, 2048, GPU_BF16, R_AUTO, 1, 493, TOKS, 0.009, 1},
-  {"DG-175b-2048-bf16", "megatron-core", HELD, "gpt3-175b", "h100-sxm", "ib-ndr", 2048, 4, 8, 12, 1, 4096, 2048, GPU_BF16, R_AUTO, 1, 482.4, TOKS, -0.008, 1},
-  {"DG-8b-8-fp8", "megatron-core", HELD, "llama3.1-8b", "h100-sxm", "ib-ndr", 8, 1, 1, 1, 1, 128, 8192, GPU_FP8, R_AUTO, 1, 13555, TOKS, -0.004, 2},
-  {"DG-8b-128-fp8", "megatron-core", HELD, "llama3.1-8b", "h100-sxm", "ib-ndr", 128, 1, 1, 1, 1, 2048, 8192, GPU_FP8, R_AUTO, 1, 13347, TOKS, -0.021, 2},
-  {"DG-70b-64-fp8", "megatron-core", HELD, "llama3.1-70b", "h100-sxm", "ib-ndr", 64, 4, 4, 5, 1, 128, 8192, GPU_FP8, R_AUTO, 1, 1488, TOKS, -0.023, 2},
-  {"DG-70b-2048-fp8", "megatron-core", HELD, "llama3.1-70b", "h100-sxm", "ib-ndr", 2048, 4, 4, 5, 1, 4096, 8192, GPU_FP8, R_AUTO, 1, 1438, TOKS, -0.055, 2},
-  {"DG-405b-576-fp8", "megatron-core", HELD, "llama3-405b", "h100-sxm", "ib-ndr", 576, 8, 9, 7, 1, 252, 8192, GPU_FP8, R_AUTO, 1, 318.9, TOKS, 0.152, 2},
-  {"DG-405b-2304-fp8", "megatron-core", HELD, "llama3-405b", "h100-sxm", "ib-ndr", 2304, 8, 9, 7, 1, 1008, 8192, GPU_FP8, R_AUTO, 1, 290.2, TOKS, 0.051, 2},
-  {"DG-340b-128-fp8", "megatron-core", HELD, "nemotron4-340b", "h100-sxm", "ib-ndr", 128, 8, 8, 12, 1, 32, 4096, GPU_FP8, R_AUTO, 1, 324, TOKS, -0.001, 1},
-  {"DG-340b-2048-fp8", "megatron-core", HELD, "nemotron4-340b", "h100-sxm", "ib-ndr", 2048, 8, 8, 12, 1, 512, 4096, GPU_FP8, R_AUTO, 1, 293.4, TOKS, -0.045, 1},
-  {"DG-175b-128-fp8", "megatron-core", HELD, "gpt3-175b", "h100-sxm", "ib-ndr", 128, 4, 8, 12, 1, 256, 2048, GPU_FP8, R_AUTO, 1, 728, TOKS, 0.042, 1},
-  {"DG-175b-2048-fp8", "megatron-core", HELD, "gpt3-175b", "h100-sxm", "ib-ndr", 2048, 4, 8, 12, 1, 4096, 2048, GPU_FP8, R_AUTO, 1, 687.2, TOKS, -0.009, 1},
+  {"DG-8b-8-bf16", "megatron-core", FIT, "llama3.1-8b", "h100-sxm", "ib-ndr", 8, 1, 1, 1, 1, 128, 8192, GPU_BF16, R_AUTO, 1, 10153, TOKS, -0.007, 2, 0, 0},
+  {"DG-70b-64-bf16", "megatron-core", FIT, "llama3.1-70b", "h100-sxm", "ib-ndr", 64, 4, 4, 5, 1, 128, 8192, GPU_BF16, R_AUTO, 1, 1113, TOKS, 0.011, 2, 0, 0},
+  {"DG-8b-128-bf16", "megatron-core", HELD, "llama3.1-8b", "h100-sxm", "ib-ndr", 128, 1, 1, 1, 1, 2048, 8192, GPU_BF16, R_AUTO, 1, 10006, TOKS, -0.022, 2, 0, 0},
+  {"DG-70b-2048-bf16", "megatron-core", HELD, "llama3.1-70b", "h100-sxm", "ib-ndr", 2048, 4, 4, 5, 1, 4096, 8192, GPU_BF16, R_AUTO, 1, 1098, TOKS, -0.002, 2, 0, 0},
+  {"DG-405b-576-bf16", "megatron-core", HELD, "llama3-405b", "h100-sxm", "ib-ndr", 576, 8, 9, 7, 1, 252, 8192, GPU_BF16, R_AUTO, 1, 208.4, TOKS, 0.064, 2, 0, 0},
+  {"DG-405b-2304-bf16", "megatron-core", HELD, "llama3-405b", "h100-sxm", "ib-ndr", 2304, 8, 9, 7, 1, 1008, 8192, GPU_BF16, R_AUTO, 1, 203.4, TOKS, 0.040, 2, 0, 0},
+  {"DG-340b-128-bf16", "megatron-core", HELD, "nemotron4-340b", "h100-sxm", "ib-ndr", 128, 8, 8, 12, 1, 32, 4096, GPU_BF16, R_AUTO, 1, 222.1, TOKS, -0.012, 1, 0, 0},
+  {"DG-340b-2048-bf16", "megatron-core", HELD, "nemotron4-340b", "h100-sxm", "ib-ndr", 2048, 8, 8, 12, 1, 512, 4096, GPU_BF16, R_AUTO, 1, 211.6, TOKS, -0.035, 1, 0, 0},
+  {"DG-175b-128-bf16", "megatron-core", HELD, "gpt3-175b", "h100-sxm", "ib-ndr", 128, 4, 8, 12, 1, 256, 2048, GPU_BF16, R_AUTO, 1, 493, TOKS, 0.009, 1, 0, 0},
+  {"DG-175b-2048-bf16", "megatron-core", HELD, "gpt3-175b", "h100-sxm", "ib-ndr", 2048, 4, 8, 12, 1, 4096, 2048, GPU_BF16, R_AUTO, 1, 482.4, TOKS, -0.008, 1, 0, 0},
+  {"DG-8b-8-fp8", "megatron-core", HELD, "llama3.1-8b", "h100-sxm", "ib-ndr", 8, 1, 1, 1, 1, 128, 8192, GPU_FP8, R_AUTO, 1, 13555, TOKS, -0.004, 2, 0, 0},
+  {"DG-8b-128-fp8", "megatron-core", HELD, "llama3.1-8b", "h100-sxm", "ib-ndr", 128, 1, 1, 1, 1, 2048, 8192, GPU_FP8, R_AUTO, 1, 13347, TOKS, -0.021, 2, 0, 0},
+  {"DG-70b-64-fp8", "megatron-core", HELD, "llama3.1-70b", "h100-sxm", "ib-ndr", 64, 4, 4, 5, 1, 128, 8192, GPU_FP8, R_AUTO, 1, 1488, TOKS, -0.023, 2, 0, 0},
+  {"DG-70b-2048-fp8", "megatron-core", HELD, "llama3.1-70b", "h100-sxm", "ib-ndr", 2048, 4, 4, 5, 1, 4096, 8192, GPU_FP8, R_AUTO, 1, 1438, TOKS, -0.055, 2, 0, 0},
+  {"DG-405b-576-fp8", "megatron-core", HELD, "llama3-405b", "h100-sxm", "ib-ndr", 576, 8, 9, 7, 1, 252, 8192, GPU_FP8, R_AUTO, 1, 318.9, TOKS, 0.152, 2, 0, 0},
+  {"DG-405b-2304-fp8", "megatron-core", HELD, "llama3-405b", "h100-sxm", "ib-ndr", 2304, 8, 9, 7, 1, 1008, 8192, GPU_FP8, R_AUTO, 1, 290.2, TOKS, 0.051, 2, 0, 0},
+  {"DG-340b-128-fp8", "megatron-core", HELD, "nemotron4-340b", "h100-sxm", "ib-ndr", 128, 8, 8, 12, 1, 32, 4096, GPU_FP8, R_AUTO, 1, 324, TOKS, -0.001, 1, 0, 0},
+  {"DG-340b-2048-fp8", "megatron-core", HELD, "nemotron4-340b", "h100-sxm", "ib-ndr", 2048, 8, 8, 12, 1, 512, 4096, GPU_FP8, R_AUTO, 1, 293.4, TOKS, -0.045, 1, 0, 0},
+  {"DG-175b-128-fp8", "megatron-core", HELD, "gpt3-175b", "h100-sxm", "ib-ndr", 128, 4, 8, 12, 1, 256, 2048, GPU_FP8, R_AUTO, 1, 728, TOKS, 0.042, 1, 0, 0},
+  {"DG-175b-2048-fp8", "megatron-core", HELD, "gpt3-175b", "h100-sxm", "ib-ndr", 2048, 4, 8, 12, 1, 4096, 2048, GPU_FP8, R_AUTO, 1, 687.2, TOKS, -0.009, 1, 0, 0},
+  /* megatron-core on Blackwell: Megatron-Bridge 25.11 and NeMo 25.02 tables, FP8
+   * (models/validation/training_blackwell/DECLARED.md, declared before the fit of a blackwell column; the
+   * fit made the held-out rows worse and was not adopted, so every row here has been seen: Blackwell runs
+   * with the hopper numbers, RESULTS.md there) */
+  {"BW-b200-8b", "megatron-core", FIT, "llama3-8b", "b200", "ib-ndr", 8, 1, 1, 1, 2, 128, 8192, GPU_FP8, R_AUTO, 1, 30624, TOKS, -0.028, 1, 0, 0},
+  {"BW-gb200-8b", "megatron-core", FIT, "llama3-8b", "gb200", "ib-ndr", 8, 1, 1, 1, 2, 128, 8192, GPU_FP8, R_AUTO, 1, 31508, TOKS, -0.093, 1, 72, 0},
+  {"BW-b200-405b", "megatron-core", SEEN, "llama3-405b", "b200", "ib-ndr", 128, 4, 8, 8, 1, 64, 8192, GPU_FP8, R_AUTO, 1, 661, TOKS, 0.004, 2, 0, 15},
+  {"BW-gb200-70b-fsdp", "megatron-core", SEEN, "llama3-70b", "gb200", "ib-ndr", 64, 1, 1, 1, 2, 256, 8192, GPU_FP8, R_AUTO, 3, 4312, TOKS, 0.147, 1, 72, 0},
+  {"BW-b200-gpt3-2502", "megatron-core", SEEN, "gpt3-175b", "b200", "ib-ndr", 512, 4, 4, 6, 2, 2048, 2048, GPU_FP8, R_AUTO, 1, 1600, TOKS, 0.037, 1, 0, 0},
+  {"BW-b200-8b-2502", "megatron-core", SEEN, "llama3-8b", "b200", "ib-ndr", 8, 1, 1, 1, 2, 128, 8192, GPU_FP8, R_AUTO, 1, 26006, TOKS, -0.175, 1, 0, 0},
+  {"BW-b200-70b-2502", "megatron-core", SEEN, "llama3-70b", "b200", "ib-ndr", 64, 2, 4, 5, 1, 128, 8192, GPU_FP8, R_AUTO, 1, 3062, TOKS, -0.156, 2, 0, 0},
+  {"BW-b200-405b-2502", "megatron-core", SEEN, "llama3-405b", "b200", "ib-ndr", 128, 4, 8, 8, 1, 64, 8192, GPU_FP8, R_AUTO, 1, 625, TOKS, -0.050, 2, 0, 15},
+  {"BW-b200-340b-2502", "megatron-core", SEEN, "nemotron4-340b", "b200", "ib-ndr", 128, 8, 4, 12, 1, 32, 4096, GPU_FP8, R_AUTO, 1, 602, TOKS, 0.095, 1, 0, 0},
   /* fsdp: torchtitan docs/performance.md @0413364, 64 A100 80GB, FSDP2 */
-  {"TT-l3-8b-op", "fsdp", FIT, "llama3-8b", "a100-80gb-sxm", "eth-200g", 64, 1, 1, 1, 1, 64, 8192, GPU_BF16, R_SEL, 3, 2973, TOKS, 0.011, 1},
-  {"TT-l2-13b-none", "fsdp", FIT, "llama2-13b", "a100-80gb-sxm", "eth-200g", 64, 1, 1, 1, 2, 128, 4096, GPU_BF16, R_NONE, 3, 2162, TOKS, -0.006, 1},
-  {"TT-l3-8b-layer", "fsdp", HELD, "llama3-8b", "a100-80gb-sxm", "eth-200g", 64, 1, 1, 1, 1, 64, 8192, GPU_BF16, R_HALF, 3, 2904, TOKS, 0.060, 1},
-  {"TT-l3-70b-full", "fsdp", HELD, "llama3-70b", "a100-80gb-sxm", "eth-200g", 64, 1, 1, 1, 1, 64, 8192, GPU_BF16, R_FULL, 3, 331, TOKS, 0.096, 1},
-  {"TT-l2-13b-layer", "fsdp", HELD, "llama2-13b", "a100-80gb-sxm", "eth-200g", 64, 1, 1, 1, 2, 128, 4096, GPU_BF16, R_HALF, 3, 1914, TOKS, 0.021, 1},
-  {"TT-l2-13b-op", "fsdp", HELD, "llama2-13b", "a100-80gb-sxm", "eth-200g", 64, 1, 1, 1, 2, 128, 4096, GPU_BF16, R_SEL, 3, 1904, TOKS, -0.091, 1},
-  {"TT-l2-70b-op", "fsdp", HELD, "llama2-70b", "a100-80gb-sxm", "eth-200g", 64, 1, 1, 1, 1, 64, 4096, GPU_BF16, R_SEL, 3, 355, TOKS, -0.167, 1},
-  {"TT-l2-70b-full", "fsdp", HELD, "llama2-70b", "a100-80gb-sxm", "eth-200g", 64, 1, 1, 1, 2, 128, 4096, GPU_BF16, R_FULL, 3, 353, TOKS, 0.069, 1},
+  {"TT-l3-8b-op", "fsdp", FIT, "llama3-8b", "a100-80gb-sxm", "eth-200g", 64, 1, 1, 1, 1, 64, 8192, GPU_BF16, R_SEL, 3, 2973, TOKS, 0.011, 1, 0, 0},
+  {"TT-l2-13b-none", "fsdp", FIT, "llama2-13b", "a100-80gb-sxm", "eth-200g", 64, 1, 1, 1, 2, 128, 4096, GPU_BF16, R_NONE, 3, 2162, TOKS, -0.006, 1, 0, 0},
+  {"TT-l3-8b-layer", "fsdp", HELD, "llama3-8b", "a100-80gb-sxm", "eth-200g", 64, 1, 1, 1, 1, 64, 8192, GPU_BF16, R_HALF, 3, 2904, TOKS, 0.060, 1, 0, 0},
+  {"TT-l3-70b-full", "fsdp", HELD, "llama3-70b", "a100-80gb-sxm", "eth-200g", 64, 1, 1, 1, 1, 64, 8192, GPU_BF16, R_FULL, 3, 331, TOKS, 0.096, 1, 0, 0},
+  {"TT-l2-13b-layer", "fsdp", HELD, "llama2-13b", "a100-80gb-sxm", "eth-200g", 64, 1, 1, 1, 2, 128, 4096, GPU_BF16, R_HALF, 3, 1914, TOKS, 0.021, 1, 0, 0},
+  {"TT-l2-13b-op", "fsdp", HELD, "llama2-13b", "a100-80gb-sxm", "eth-200g", 64, 1, 1, 1, 2, 128, 4096, GPU_BF16, R_SEL, 3, 1904, TOKS, -0.091, 1, 0, 0},
+  {"TT-l2-70b-op", "fsdp", HELD, "llama2-70b", "a100-80gb-sxm", "eth-200g", 64, 1, 1, 1, 1, 64, 4096, GPU_BF16, R_SEL, 3, 355, TOKS, -0.167, 1, 0, 0},
+  {"TT-l2-70b-full", "fsdp", HELD, "llama2-70b", "a100-80gb-sxm", "eth-200g", 64, 1, 1, 1, 2, 128, 4096, GPU_BF16, R_FULL, 3, 353, TOKS, 0.069, 1, 0, 0},
   /* deepspeed: MT-NLG 530B (Smith et al. 2022, sec. 2.4), Selene */
-  {"DS-mtnlg-280", "deepspeed", FIT, "mt-nlg-530b", "a100-80gb-sxm", "ib-hdr", 2240, 8, 35, 1, 1, 1920, 2048, GPU_BF16, R_FULL, 1, 126, TFLOPS, 0.005, 1},
-  {"DS-mtnlg-350", "deepspeed", HELD, "mt-nlg-530b", "a100-80gb-sxm", "ib-hdr", 2800, 8, 35, 1, 1, 1920, 2048, GPU_BF16, R_FULL, 1, 121, TFLOPS, -0.006, 1},
-  {"DS-mtnlg-420", "deepspeed", HELD, "mt-nlg-530b", "a100-80gb-sxm", "ib-hdr", 3360, 8, 35, 1, 1, 1920, 2048, GPU_BF16, R_FULL, 1, 113, TFLOPS, -0.044, 1},
+  {"DS-mtnlg-280", "deepspeed", FIT, "mt-nlg-530b", "a100-80gb-sxm", "ib-hdr", 2240, 8, 35, 1, 1, 1920, 2048, GPU_BF16, R_FULL, 1, 126, TFLOPS, 0.005, 1, 0, 0},
+  {"DS-mtnlg-350", "deepspeed", HELD, "mt-nlg-530b", "a100-80gb-sxm", "ib-hdr", 2800, 8, 35, 1, 1, 1920, 2048, GPU_BF16, R_FULL, 1, 121, TFLOPS, -0.006, 1, 0, 0},
+  {"DS-mtnlg-420", "deepspeed", HELD, "mt-nlg-530b", "a100-80gb-sxm", "ib-hdr", 3360, 8, 35, 1, 1, 1920, 2048, GPU_BF16, R_FULL, 1, 113, TFLOPS, -0.044, 1, 0, 0},
 };
 
 /* Architectures the catalog does not hold (runs.md gives their sources). */
@@ -156,6 +174,13 @@ static bool step_of(const srow *c, train_step_result *r, double *pred, double *p
   j.zero = c->zero;
   j.seq_parallel = c->tp > 1 && strcmp(c->stack, "deepspeed") != 0;  /* Megatron-Core recipes; not MT-NLG (2021) */
   j.net_link = net;
+  if (c->gpus_per_node > 0) j.gpus_per_node = c->gpus_per_node;
+  if (c->end_stages > 0) {
+    /* Megatron-Core's embedding and loss counted in the pipeline split:
+     * one layer fewer on the first and the last stage, the chunks uneven */
+    j.first_stage_layers = j.last_stage_layers = c->end_stages;
+    j.uneven_chunks = true;
+  }
   j.recompute = c->recompute == R_NONE ? LLM_RECOMPUTE_NONE : c->recompute == R_SEL ? LLM_RECOMPUTE_SELECTIVE
                                                                                     : LLM_RECOMPUTE_FULL;
   if (c->recompute == R_HALF) j.recompute_layers = train_chunk_layers(&j) / 2;
@@ -199,7 +224,7 @@ static void test_rows(void)
     double err = pred / pub - 1;
     double shown = c->unit == TOKS ? r.tokens_per_s_per_gpu : r.hardware_flops / r.iteration_s / c->gpus / 1e12;
     printf("| %s | %s | %s | %.4g %s | %.4g | %+.1f%% | %.1f%% | %.1f%% | %.1f%% |%s\n", c->id, c->stack,
-           c->set == FIT ? "fitting" : "held-out", c->published, c->unit == TOKS ? "tok/s/GPU" : "TFLOP/s/GPU", shown,
+           c->set == FIT ? "fitting" : c->set == HELD ? "held-out" : "seen", c->published, c->unit == TOKS ? "tok/s/GPU" : "TFLOP/s/GPU", shown,
            100 * err, 100 * r.mfu, 100 * r.exposed_comm_s / r.iteration_s, 100 * r.bubble_s / r.iteration_s,
            r.mem.fits ? "" : " (does not fit)");
     if (fabs(err - c->expect_err) > STACK_VALIDATION_DRIFT)
