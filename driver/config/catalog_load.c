@@ -394,13 +394,6 @@ bool cfg_catalogs_resolve(sim_catalogs *cats, cfg_errors *errs)
                  sim_check_key(ck, j));
         cfg_errors_at(errs, at ? at : g, path, "%s", sim_check_msg(ck, j));
       }
-      for (size_t j = 0; j < sim_check_warn_count(ck); j++) {
-        const config_setting_t *at = config_setting_get_member(g, sim_check_warn_key(ck, j));
-        char path[512];
-        snprintf(path, sizeof path, "%s[%s].%s", c->type->list, name_of(c->type, entry),
-                 sim_check_warn_key(ck, j));
-        cfg_errors_warn_at(errs, at ? at : g, path, "%s", sim_check_warn_msg(ck, j));
-      }
       sim_check_free(ck);
     }
     c->nrejected = 0;
