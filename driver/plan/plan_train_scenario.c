@@ -326,6 +326,9 @@ static int own_layout_errors(const plan_opts *o, const cfg_scenario *sc, const s
     layout = false;
   }
   free(sp);
+  /* a stack on an accelerator it does not profile, or an accelerator with
+   * no training efficiency, is the scenario's error, not its layout's */
+  if (!own.ok && own.category && (!strcmp(own.category, "stack") || !strcmp(own.category, "gpu"))) layout = false;
   for (size_t i = 0; i < errs->len && layout; i++)
     layout = errs->capacity[i] || (!own.ok && own.reason[0] && strstr(errs->msgs[i], own.reason));
   if (layout) return 0;

@@ -83,11 +83,13 @@ static const sim_key gpu_keys[] = {
    "training stacks' numbers for it), or none: the entry's own train_gemm_efficiency and train_attn_efficiency "
    "(no GPU training stack runs on it; without them the entry cannot train)"},
   {.name = "train_gemm_efficiency", .kind = SIM_KEY_FLOAT, .offset = offsetof(gpu_spec, train_gemm_efficiency),
-   .min = 0.01, .max = 1, .def = 0,
-   .help = "train_generation none: fraction of the dense peak that training GEMMs reach"},
+   .min = 0, .max = 1, .def = 0,
+   .help = "train_generation none: fraction of the dense peak that training GEMMs reach (0: not given, so that "
+           "a change can move a shipped TPU to a GPU generation)"},
   {.name = "train_attn_efficiency", .kind = SIM_KEY_FLOAT, .offset = offsetof(gpu_spec, train_attn_efficiency),
-   .min = 0.01, .max = 1, .def = 0,
-   .help = "train_generation none: fraction of the bf16 peak that fused attention reaches in training"},
+   .min = 0, .max = 1, .def = 0,
+   .help = "train_generation none: fraction of the bf16 peak that fused attention reaches in training (0: not "
+           "given)"},
   S(train_efficiency_source, "train_efficiency_source", true,
     "which training runs the training efficiencies were fitted on, or why they are assumed"),
   S(source, "source", true, "datasheet"),
@@ -113,7 +115,9 @@ static void gpu_check(const void *entry, sim_check *ck)
     if (own_gemm || own_attn)
       sim_check_fail(ck, own_gemm ? "train_gemm_efficiency" : "train_attn_efficiency",
                      "given with train_generation \"%s\", whose fitted values apply (expected one or the other: "
-                     "train_generation \"none\" with its own values)", gpu_train_gen_names[g->train_generation]);
+                     "train_generation \"none\" with its own values; a change that moves an entry with its own "
+                     "values to a generation writes train_gemm_efficiency = 0 and train_attn_efficiency = 0)",
+                     gpu_train_gen_names[g->train_generation]);
   } else if (own_gemm != own_attn) {
     sim_check_fail(ck, own_gemm ? "train_attn_efficiency" : "train_gemm_efficiency",
                    "missing (expected train_gemm_efficiency and train_attn_efficiency together)");

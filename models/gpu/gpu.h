@@ -51,7 +51,7 @@ typedef struct {
   double compute_efficiency, memory_efficiency;
   const char *efficiency_source;
   int train_generation;                /* gpu_train_gen */
-  bool has_train_generation;           /* written in the entry (else inferred, with a warning: gpu_resolve) */
+  bool has_train_generation;           /* written in the entry (else inferred from the peaks: gpu_resolve) */
   double train_gemm_efficiency;        /* train_generation none: training GEMMs, fraction of the dense peak */
   double train_attn_efficiency;        /* train_generation none: fused attention, fraction of the bf16 peak */
   const char *train_efficiency_source;

@@ -52,7 +52,7 @@ typedef struct {
   int64_t cp;               /* --train: context-parallel ranks (--ep: expert-parallel ranks) */
   bool dualpipe, uneven_chunks;
   double expert_imbalance, moe_capacity;
-  bool moe_pad, has_moe_capacity, has_moe_pad;
+  bool moe_pad, has_moe_capacity, has_moe_pad, no_moe_pad;
   int64_t ramp_batch_start, ramp_batch_increment, ramp_seq_start, eval_interval, eval_iters;
 } est_params;
 
@@ -99,6 +99,8 @@ static const sim_key est_flags[] = {
    .has_present = true, .present_offset = offsetof(est_params, has_moe_pad),
    .help = "--train: every expert computes and exchanges exactly its capacity (default off, or the training "
            "stack's), as Megatron-Core's moe_pad_expert_input_to_capacity"},
+  {.name = "no-moe-pad-to-capacity", .kind = SIM_KEY_BOOL, .offset = offsetof(est_params, no_moe_pad), .def = 0,
+   .help = "--train: experts not padded to their capacity, over a training stack that pads (default: the stack's)"},
   {.name = "link", .kind = SIM_KEY_STRING, .offset = offsetof(est_params, link), .def_str = "",
    .help = "link of the tensor-parallel group (default: the GPU's scale-up link, else its host link)"},
   {.name = "net-link", .kind = SIM_KEY_STRING, .offset = offsetof(est_params, net_link), .def_str = "",
@@ -607,6 +609,13 @@ static void est_train(const est_params *o, const sim_catalogs *cats, sim_report 
     if (o->has_moe_capacity) j.moe_capacity = o->moe_capacity;
     /* dropless (0) given: nothing to pad to, unless padding is asked for too (and refused) */
     if (o->has_moe_pad || (o->has_moe_capacity && !(o->moe_capacity > 0))) j.moe_pad = o->moe_pad;
+  }
+  if (o->no_moe_pad) {
+    if (o->moe_pad) {
+      sim_check_fail(ck, "no-moe-pad-to-capacity", "given with --moe-pad-to-capacity (expected one of the two)");
+      return;
+    }
+    j.moe_pad = false;
   }
   char why[512], flag[64];
   const char *bad = train_job_check(&j, why, sizeof why);

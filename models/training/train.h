@@ -498,7 +498,8 @@ double train_expert_dispatch_scale(const train_job *j);
 /* Per-token activation bytes an MoE layer keeps beyond a dense one's (per
  * GPU, before the sequence split): the router's fp32 probabilities (4 x
  * experts) and the permuted tokens in and out of the experts (2 x 2 x top-k
- * x hidden, split by tp); averaged over the layers. */
+ * x hidden, split by tp; x the capacity factor when padded to it); averaged
+ * over the layers. */
 double train_moe_activation_bytes(const train_job *j);
 
 /* Context- and expert-parallel communication of one layer for one

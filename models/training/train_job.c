@@ -124,7 +124,7 @@ const char *train_job_check(const train_job *j, char *msg, size_t n)
   if (!m || !j->gpu) return snprintf(msg, n, "no model or GPU"), "model";
   if (j->gpu->train_generation == GPU_TRAIN_NONE && j->gpu->train_gemm_efficiency <= 0)
     return snprintf(msg, n, "%s states no training efficiency (expected in its catalog entry a train_generation: "
-                    "ampere, hopper or fallback, or train_gemm_efficiency and train_attn_efficiency)", j->gpu->name),
+                    "ampere, hopper, fallback or blackwell, or train_gemm_efficiency and train_attn_efficiency)", j->gpu->name),
            "gpu";
   if (!train_stack_runs_on(j->stack, j->gpu, msg, n)) return "stack";
   if (j->dp < 1 || j->tp < 1 || j->pp < 1)

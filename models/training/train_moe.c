@@ -85,7 +85,7 @@ double train_moe_activation_bytes(const train_job *j)
   const llm_arch *m = j->model;
   if (m->experts <= 1) return 0;
   double router = 4 * (double)m->experts;
-  double permuted = 2 * 2 * (double)m->experts_active * (double)m->hidden / j->tp;
+  double permuted = 2 * 2 * (double)m->experts_active * (double)m->hidden / j->tp * train_expert_dispatch_scale(j);
   return train_moe_layer_share(m) * (router + permuted);
 }
 

@@ -21,7 +21,7 @@ int train_stack_gen_of(const gpu_spec *g)
 bool train_stack_runs_on(const train_stack *s, const gpu_spec *g, char *msg, size_t n)
 {
   if (!s || train_stack_gen_of(g) >= 0) return true;
-  snprintf(msg, n, "training stack \"%s\" profiles GPUs (ampere, hopper, fallback); %s has train_generation "
+  snprintf(msg, n, "training stack \"%s\" profiles GPUs (ampere, hopper, fallback, blackwell); %s has train_generation "
            "\"none\" and its own training efficiencies (gemm %g, attention %g; its train_efficiency_source says "
            "where from): run it without a stack", s->name, g->name, g->train_gemm_efficiency,
            g->train_attn_efficiency);
@@ -120,12 +120,22 @@ static void stack_check(const void *entry, sim_check *ck)
 }
 
 /* A stack written before the blackwell column existed runs Blackwell GPUs
- * with its Hopper numbers. */
+ * with its Hopper numbers. A blackwell group is whole: a user's change that
+ * writes part of one onto a shipped stack (which has none) would leave the
+ * rest at 0, and is refused. */
 static void stack_resolve(void *entry, const sim_catalogs *cats, sim_check *ck)
 {
-  (void)cats, (void)ck;
+  (void)cats;
   train_stack *s = entry;
-  if (!s->has_blackwell) s->gen[TRAIN_GEN_BLACKWELL] = s->gen[TRAIN_GEN_HOPPER];
+  if (!s->has_blackwell) {
+    s->gen[TRAIN_GEN_BLACKWELL] = s->gen[TRAIN_GEN_HOPPER];
+    return;
+  }
+  const train_stack_gen *b = &s->gen[TRAIN_GEN_BLACKWELL];
+  if (!(b->gemm_efficiency > 0) || !(b->attn_efficiency > 0) || !(b->fp8_relative > 0))
+    sim_check_fail(ck, "blackwell", "gemm_efficiency, attn_efficiency and fp8_relative must all be written (> 0): "
+                   "a blackwell group does not take what it leaves out from the hopper one (expected the whole "
+                   "group, e.g. the hopper group's values with the ones to change)");
 }
 
 static void stack_line(const void *entry, char *buf, size_t n)

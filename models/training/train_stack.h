@@ -22,7 +22,9 @@
 #include "sim/catalog.h"
 
 /* GPU generations a profile gives numbers for, as each catalog GPU names
- * its own (gpus.cfg train_generation: "ampere", "hopper", "fallback").
+ * its own (gpus.cfg train_generation: "ampere", "hopper", "fallback",
+ * "blackwell"; a stack's blackwell group is optional: its hopper one when
+ * left out).
  * Accelerators with train_generation "none" (TPUs, Gaudi) run no GPU
  * stack: a job naming one on them fails train_job_check. */
 enum { TRAIN_GEN_AMPERE = GPU_TRAIN_AMPERE, TRAIN_GEN_HOPPER = GPU_TRAIN_HOPPER,

@@ -224,7 +224,9 @@ static void test_shipped_stated(void)
   CU_ASSERT_TRUE(n > 20);
   for (size_t i = 0; i < n; i++) {
     const gpu_spec *g = sim_catalog_entry(cs_catalogs(), "gpus", i);
-    bool stated = g->train_generation != GPU_TRAIN_NONE || g->train_gemm_efficiency > 0;
+    /* written, not inferred from the peaks (gpu_resolve infers one for a
+     * user's entry that states neither) */
+    bool stated = g->has_train_generation || (g->train_gemm_efficiency > 0 && g->train_attn_efficiency > 0);
     CHECK(stated && g->train_efficiency_source && *g->train_efficiency_source,
           "%s states no training efficiency or no train_efficiency_source", g->name);
   }
@@ -274,6 +276,15 @@ static void test_cli(void)
   CHECK_ERR_HAS(r, "--gpu: none-empty states no training efficiency");
   result_free(&r);
 
+  /* a change moves a shipped TPU to a GPU generation by clearing its own values */
+  char *move = cs_write_file(dir, "move.cfg",
+                             "gpus = ( { name = \"tpu-v5p\"; train_generation = \"ampere\";\n"
+                             "  train_gemm_efficiency = 0.0; train_attn_efficiency = 0.0; } );\n");
+  r = RUN("estimate", "--train", "--catalog", move, "--gpu", "tpu-v5p", "--model", "llama2-7b", "--gpus", "64",
+          "--zero", "3", "--dp", "64", "--global-batch", "256", "--train-stack", "megatron-lm");
+  CHECK_RC(r, 0);
+  result_free(&r);
+  free(move);
   r = RUN("estimate", "--train", "--gpu", "tpu-v5p", "--model", "llama2-7b", "--gpus", "64", "--zero", "3", "--dp",
           "64", "--global-batch", "256", "--train-stack", "megatron-lm");
   CHECK_RC(r, 2);

@@ -108,8 +108,9 @@ static void check_badcatalog(const char *name)
     line = eol + 1;
   }
   CHECK(nexpect > 0, "badcatalog %s: no '# expect: ' line", name);
-  CHECK(!strcmp(list, "gpus") || !strcmp(list, "links") || !strcmp(list, "models") || !strcmp(list, "stacks"),
-        "badcatalog %s: '# list: %s' is not gpus, links, models or stacks", name, list);
+  CHECK(!strcmp(list, "gpus") || !strcmp(list, "links") || !strcmp(list, "models") || !strcmp(list, "stacks") ||
+            !strcmp(list, "train_stacks"),
+        "badcatalog %s: '# list: %s' is not gpus, links, models, stacks or train_stacks", name, list);
 
   result r = run_in(BADCATALOG_DIR, "list", list, "--catalog", name, (const char *)NULL);
   CHECK(r.rc == 2, "badcatalog %s: %s: exit status %d, expected 2; stderr:\n%s", name, r.cmd, r.rc, r.err);

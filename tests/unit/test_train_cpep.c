@@ -204,10 +204,12 @@ static void test_capacity(void)
         a.compute_s, a.ep_comm_s);
   /* refusals, named */
   j.moe_capacity = 0;
-  CHECK(!strcmp(train_job_check(&j, why, sizeof why), "moe_pad_to_capacity"), "padding with no capacity: %s", why);
+  const char *bad = train_job_check(&j, why, sizeof why);
+  CHECK(bad && !strcmp(bad, "moe_pad_to_capacity"), "padding with no capacity: %s", bad ? why : "accepted");
   j.moe_pad = false;
   j.moe_capacity = -1;
-  CHECK(!strcmp(train_job_check(&j, why, sizeof why), "moe_capacity_factor"), "negative capacity: %s", why);
+  bad = train_job_check(&j, why, sizeof why);
+  CHECK(bad && !strcmp(bad, "moe_capacity_factor"), "negative capacity: %s", bad ? why : "accepted");
   /* a dense model: nothing to drop */
   llm_arch d = llama(8);
   job(&j, &d, 1, 1, 1, 8);
@@ -229,15 +231,16 @@ static void test_capacity_cli(void)
     {"megatron-core", "1.25", NULL, "\"moe_capacity_factor\": 1.25,", "\"moe_pad_to_capacity\": \"yes\""},
     {"fsdp", NULL, NULL, "\"moe_capacity_factor\": 0,", "\"moe_pad_to_capacity\": \"no\""},
     {NULL, "1.5", "", "\"moe_capacity_factor\": 1.5,", "\"moe_pad_to_capacity\": \"yes\""},
+    {"megatron-core", "1.25", "no", "\"moe_capacity_factor\": 1.25,", "\"moe_pad_to_capacity\": \"no\""},
   };
-  double stretch[6];
+  double stretch[7];
   for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
     const char *argv[32] = {"estimate", "--train", "--model", "mixtral-8x7b", "--gpu", "h100-sxm", "--gpus", "64",
                             "--ep", "8", "--global-batch", "256", "--seq-len", "4096", "--zero", "1", "--json"};
     int n = 17;
     if (cases[i].stack) argv[n++] = "--train-stack", argv[n++] = cases[i].stack;
     if (cases[i].cap) argv[n++] = "--moe-capacity-factor", argv[n++] = cases[i].cap;
-    if (cases[i].pad) argv[n++] = "--moe-pad-to-capacity";
+    if (cases[i].pad) argv[n++] = *cases[i].pad ? "--no-moe-pad-to-capacity" : "--moe-pad-to-capacity";
     result r = run_argv(NULL, argv);
     CHECK_RC(r, 0);
     CHECK(strstr(r.out, cases[i].want_cap) && strstr(r.out, cases[i].want_pad), "%s: expected %s and %s in:\n%s",
@@ -249,13 +252,16 @@ static void test_capacity_cli(void)
   CS_ASSERT_REL(stretch[1], 1, 1e-9);
   CS_ASSERT_REL(stretch[2], 1.52, 1e-9);
   CS_ASSERT_REL(stretch[3], 1.25, 1e-9);
+  CS_ASSERT_REL(stretch[4], 1.52, 1e-9);  /* fsdp: dropless */
   CS_ASSERT_REL(stretch[5], 1.5, 1e-9);
+  CS_ASSERT_REL(stretch[6], 1.25, 1e-9);   /* the stack's capacity changed, its padding turned off */
 
   result r = RUN("estimate", "--train", "--model", "mixtral-8x7b", "--gpu", "h100-sxm", "--gpus", "64", "--ep", "8",
                  "--global-batch", "256", "--zero", "1", "--moe-pad-to-capacity");
   CHECK_RC(r, 2);
   CHECK_ERR_HAS(r, "--moe-pad-to-capacity: padding to capacity needs a capacity factor");
   result_free(&r);
+  unsigned before = CU_get_number_of_failures();
   char *dir = cs_tmpdir("train_cap");
   char *cfg = cs_write_file(dir, "cap.cfg",
                             "name = \"cap\";\ntraining = {\n  model = \"mixtral-8x7b\"; gpu = \"h100-sxm\"; gpus = 64;\n"
@@ -267,6 +273,25 @@ static void test_capacity_cli(void)
   CHECK_ERR_HAS(r, "moe_capacity_factor");
   result_free(&r);
   free(cfg);
+  /* a scenario's keys over its stack's defaults, as the flags: megatron-core
+   * pads at 1.0; 1.25 written, padding off */
+  cfg = cs_write_file(dir, "stack.cfg",
+                      "name = \"cap\";\ntraining = {\n  model = \"mixtral-8x7b\"; gpu = \"h100-sxm\"; gpus = 64;\n"
+                      "  ep = 8; global_batch = 256; seq_len = 4096; train_tokens = 1e9; zero = 1;\n"
+                      "  stack = \"megatron-core\"; moe_capacity_factor = 1.25; moe_pad_to_capacity = false;\n};\n");
+  r = run_in(dir, "run", "stack.cfg", "-o", "out", (const char *)NULL);
+  CHECK_RC(r, 0);
+  result_free(&r);
+  char *summary = cs_fmt("%s/out/summary.json", dir);
+  char *text = cs_slurp(summary, NULL);
+  double s = 0;
+  CHECK(text && json_num(text, "expert_load_stretch", &s) && fabs(s - 1.25) < 1e-9,
+        "scenario: expert_load_stretch %g, expected 1.25 (capacity written over the stack's, no padding)", s);
+  CHECK(text && strstr(text, "\"moe_pad_to_capacity\": \"no\""), "scenario: padding not turned off");
+  free(text);
+  free(summary);
+  free(cfg);
+  cs_cleanup_if_passed(dir, before);
   free(dir);
 }
 

@@ -246,6 +246,17 @@ static void test_blackwell_column(void)
   CHECK(tok[0][1] < 0.7 * tok[0][0], "b200 with a blackwell GEMM efficiency of 0.30: %g against %g", tok[0][1],
         tok[0][0]);
   CHECK(tok[1][1] == tok[1][0], "h100 moved with a blackwell column: %g against %g", tok[1][1], tok[1][0]);
+  /* part of a blackwell group onto a shipped stack (which has none): refused,
+   * not run with the rest at 0 */
+  char *part = cs_write_file(dir, "part.cfg",
+                             "train_stacks = ( { name = \"megatron-core\"; blackwell = { fp8_relative = 0.7; }; } );\n");
+  result r = RUN("estimate", "--train", "--train-stack", "megatron-core", "--model", "llama3-8b", "--gpu", "b200",
+                 "--gpus", "8", "--global-batch", "64", "--dtype", "fp8", "--catalog", part);
+  CHECK_RC(r, 2);
+  CHECK_ERR_HAS(r, "part.cfg:1: train_stacks[megatron-core].blackwell: gemm_efficiency, attn_efficiency and "
+                   "fp8_relative must all be written");
+  result_free(&r);
+  free(part);
   free(cat);
   cs_cleanup_if_passed(dir, before);
   free(dir);

@@ -67,7 +67,7 @@ static const srow rows[] = {
   {"ML-v31-10752", "megatron-core", HELD, "gpt3-175b", "h100-sxm", "ib-ndr", 10752, 4, 8, 12, 1, 2688, 2048, GPU_FP8, R_NONE, 1, 2688.0 * 2048 / 0.929 / 10752, TOKS, -0.021, 1, 0, 0},
   {"ML-v40-512", "megatron-core", HELD, "gpt3-175b", "h100-sxm", "ib-ndr", 512, 4, 8, 4, 2, 2304, 2048, GPU_FP8, R_NONE, 1, 2304.0 * 2048 / 10.90 / 512, TOKS, 0.189, 1, 0, 0},
   {"ML-v40-10752", "megatron-core", HELD, "gpt3-175b", "h100-sxm", "ib-ndr", 10752, 4, 6, 8, 1, 2688, 2048, GPU_FP8, R_NONE, 1, 2688.0 * 2048 / 0.9207 / 10752, TOKS, 0.061, 1, 0, 0},
-  {"ML-v41-b200-64", "megatron-core", HELD, "gpt3-175b", "b200", "ib-ndr", 64, 4, 8, 6, 2, 2048, 2048, GPU_FP8, R_NONE, 1, 2048.0 * 2048 / 36.05 / 64, TOKS, 0.109, 1, 0, 0},
+  {"ML-v41-b200-64", "megatron-core", SEEN, "gpt3-175b", "b200", "ib-ndr", 64, 4, 8, 6, 2, 2048, 2048, GPU_FP8, R_NONE, 1, 2048.0 * 2048 / 36.05 / 64, TOKS, 0.109, 1, 0, 0},
   /* megatron-core: NVIDIA DGX Cloud benchmarking recipes, DGX H100, NeMo 24.09-24.11, BF16 and FP8
    * (models/validation/training_dgxc/DECLARED.md, declared before the fit of the bf16 GEMM efficiency) */
   {"DG-8b-8-bf16", "megatron-core", FIT, "llama3.1-8b", "h100-sxm", "ib-ndr", 8, 1, 1, 1, 1, 128, 8192, GPU_BF16, R_AUTO, 1, 10153, TOKS, -0.007, 2, 0, 0},
