@@ -104,6 +104,7 @@ void train_gemm_head_scale(const train_job *j, double tokens, train_gemm_scale *
     out->fwd = out->bwd = 1;
     return;
   }
-  train_gemm_scale_of(j->gpu, gemm_precision(j), tokens, (double)j->model->vocab / j->tp,
-                      (double)j->model->hidden, out);
+  /* in bf16 in an FP8 run, as train_step.c's head_time */
+  gpu_precision p = j->dtype == GPU_FP8 ? gpu_compute_precision(j->gpu, GPU_BF16) : gemm_precision(j);
+  train_gemm_scale_of(j->gpu, p, tokens, (double)j->model->vocab / j->tp, (double)j->model->hidden, out);
 }

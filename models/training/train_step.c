@@ -54,9 +54,12 @@
 /* FP8 GEMMs reach this fraction of the bf16 GEMMs' efficiency against
  * their (twice as high) peak: fitted on the four MPT-1B/3B FP8 rows of the
  * llm-foundry README that the calibration file does not hold (s = 512 and
- * 8,192), the calibration file's FP8 row held out (+0.4% after the fit,
- * +50% before: tests/unit/test_train_validation.c). */
-#define TRAIN_FP8_GEMM_RELATIVE 0.75
+ * 8,192), the calibration file's FP8 row held out (tests/unit/
+ * test_train_validation.c). 0.75 until 2026-12-04; 0.82 since the output
+ * head of an FP8 run is kept in bf16 (head_time), refitted on the same four
+ * rows (median |error| 2.2%; 0.815 ties, 0.82 has the smaller largest
+ * error), as declared first in models/VALIDATION.md. */
+#define TRAIN_FP8_GEMM_RELATIVE 0.82
 /* Adam step, bytes per parameter it updates: reads fp32 master weight,
  * momentum, variance (12) and the 16-bit gradient (2), writes the first
  * three (12) and the 16-bit weight (2), plus the gradient-norm pass (2). */
@@ -203,12 +206,15 @@ static void layer_time(const train_job *j, layer_cost *c)
 }
 
 /* Forward and backward compute of the output head for one micro-batch (on
- * the last stage; the input embedding is a lookup). */
+ * the last stage; the input embedding is a lookup). The head of an FP8 run
+ * stays in bf16: Megatron-Core's output_layer and MPT's tied logits are not
+ * Transformer Engine modules, which fp8_autocast alone casts. */
 static double head_time(const train_job *j, double *fwd)
 {
   double tokens = (double)j->micro_batch * j->seq_len / j->cp;
+  gpu_precision p = j->dtype == GPU_FP8 ? GPU_BF16 : j->dtype;
   double f = 2 * tokens * (double)j->model->vocab * (double)j->model->hidden / j->tp /
-             (peak(j, j->dtype) * gemm_efficiency(j, j->gpu));
+             (peak(j, p) * gemm_efficiency(j, j->gpu));
   train_gemm_scale sh;
   train_gemm_head_scale(j, tokens, &sh);
   /* and the loss over the vocabulary (train_launch.c) */

@@ -104,7 +104,7 @@ static const wrow rows[] = {
    1e12, 0, 0, 0, 0, 0, DAYS, 9.5, true, -0.330},
   {"W13r", "DeepSeek-V3, 14.8T tokens, 2,048 H800", "deepseek-v3",
    "h800", 2048, 1, 16, 1, 1, 15360, 4096, GPU_FP8, AUTO, false, false, 1, PRE, "ib-ndr", 0, 0,
-   14.8e12, 3072, 1536, 114501953, 0, 0, GPU_HOURS, 2664000, true, +0.139},
+   14.8e12, 3072, 1536, 114501953, 0, 0, GPU_HOURS, 2664000, true, +0.088},
   {"W12", "OPT-175B, 180B tokens, 992 A100-80GB (reported only)", "opt-175b",
    "a100-80gb-sxm", 992, 8, 1, 1, 1, 992, 2048, GPU_FP16, AUTO, true, false, 3, PRE, "ib-hdr", 0, 0,
    180e9, 0, 0, 0, 0, 0, DAYS, 60, false, -0.226},
