@@ -90,6 +90,13 @@ static const srow rows[] = {
   {"DG-340b-2048-fp8", "megatron-core", HELD, "nemotron4-340b", "h100-sxm", "ib-ndr", 2048, 8, 8, 12, 1, 512, 4096, GPU_FP8, R_AUTO, 1, 293.4, TOKS, -0.010, 1, 0, 0},
   {"DG-175b-128-fp8", "megatron-core", HELD, "gpt3-175b", "h100-sxm", "ib-ndr", 128, 4, 8, 12, 1, 256, 2048, GPU_FP8, R_AUTO, 1, 728, TOKS, 0.036, 1, 0, 0},
   {"DG-175b-2048-fp8", "megatron-core", HELD, "gpt3-175b", "h100-sxm", "ib-ndr", 2048, 4, 8, 12, 1, 4096, 2048, GPU_FP8, R_AUTO, 1, 687.2, TOKS, -0.016, 1, 0, 0},
+  /* megatron-core: Megatron-Bridge (NeMo's successor) 25.11-26.06, DGX H100, FP8 current scaling
+   * (models/validation/training_mbridge/DECLARED.md, declared held out before the run) */
+  {"MB-8b-2511", "megatron-core", HELD, "llama3-8b", "h100-sxm", "ib-ndr", 8, 1, 1, 1, 1, 128, 8192, GPU_FP8, R_AUTO, 3, 14451, TOKS, 0.103, 1, 0, 0},
+  {"MB-70b-2511", "megatron-core", HELD, "llama3-70b", "h100-sxm", "ib-ndr", 64, 4, 8, 5, 1, 128, 8192, GPU_FP8, R_AUTO, 1, 1602, TOKS, 0.133, 1, 0, 0},
+  {"MB-405b-2511", "megatron-core", HELD, "llama3-405b", "h100-sxm", "ib-ndr", 1024, 8, 8, 8, 1, 512, 8192, GPU_FP8, R_AUTO, 1, 292, TOKS, 0.045, 2, 0, 15},
+  {"MB-70b-2604", "megatron-core", HELD, "llama3-70b", "h100-sxm", "ib-ndr", 64, 4, 8, 5, 1, 256, 8192, GPU_FP8, R_AUTO, 1, 1633, TOKS, 0.143, 1, 0, 0},
+  {"MB-405b-2606", "megatron-core", HELD, "llama3-405b", "h100-sxm", "ib-ndr", 1024, 8, 8, 8, 1, 1536, 8192, GPU_FP8, R_AUTO, 1, 326, TOKS, 0.141, 2, 0, 15},
   /* megatron-core on Blackwell: Megatron-Bridge 25.11 and NeMo 25.02 tables, FP8
    * (models/validation/training_blackwell/DECLARED.md, declared before the fit of a blackwell column; the
    * fit made the held-out rows worse and was not adopted, so every row here has been seen: Blackwell runs
