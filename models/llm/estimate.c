@@ -566,8 +566,6 @@ static void est_train(const est_params *o, const sim_catalogs *cats, sim_report 
   j.dualpipe = o->dualpipe;
   j.uneven_chunks = o->uneven_chunks;
   j.expert_imbalance = o->expert_imbalance;
-  j.moe_capacity = o->moe_capacity;
-  j.moe_pad = o->moe_pad;
   j.micro_batch = (int)o->micro_batch;
   j.global_batch = o->global_batch > 0 ? (int)o->global_batch : 1024;
   j.seq_len = (int)o->seq_len;
@@ -606,10 +604,8 @@ static void est_train(const est_params *o, const sim_catalogs *cats, sim_report 
     if (o->has_prefetch) j.fsdp_prefetch = o->fsdp_prefetch;
     if (o->has_dp_overlap) j.dp_overlap = o->dp_overlap;
     if (o->has_grad_reduce) j.grad_reduce = o->grad_reduce;
-    if (o->has_moe_capacity) j.moe_capacity = o->moe_capacity;
-    /* dropless (0) given: nothing to pad to, unless padding is asked for too (and refused) */
-    if (o->has_moe_pad || (o->has_moe_capacity && !(o->moe_capacity > 0))) j.moe_pad = o->moe_pad;
   }
+  train_job_moe_capacity(&j, o->has_moe_capacity, o->moe_capacity, o->has_moe_pad, o->moe_pad);
   if (o->no_moe_pad) {
     if (o->moe_pad) {
       sim_check_fail(ck, "no-moe-pad-to-capacity", "given with --moe-pad-to-capacity (expected one of the two)");

@@ -296,6 +296,12 @@ const char *train_grad_reduce_text(const train_job *j);
  * choice's index. */
 extern const char *const train_dropout_names[];
 void train_job_dropout(train_job *j, int choice);
+/* Token dropping as a user wrote it, over the job's defaults (a stack's,
+ * else dropless): a capacity written replaces the default; padding written
+ * replaces it too, and a dropless capacity (0) written turns the default's
+ * padding off (nothing to pad to) unless padding is written as well, which
+ * train_job_check then refuses. For the scenario keys and the flags alike. */
+void train_job_moe_capacity(train_job *j, bool has_capacity, double capacity, bool has_pad, bool pad);
 /* The one job builder of a `training` section (training_component.c), for
  * the scenario and the planner alike: params is the section as its key
  * table parsed it; the job of model m on GPU g with everything but the

@@ -29,6 +29,12 @@ const char *train_grad_reduce_text(const train_job *j)
     return train_grad_reduce_names[j->grad_reduce];
   return train_grad_bytes(j) > 2 ? "fp32" : "fp16";
 }
+void train_job_moe_capacity(train_job *j, bool has_capacity, double capacity, bool has_pad, bool pad)
+{
+  if (has_capacity) j->moe_capacity = capacity;
+  if (has_pad || (has_capacity && !(capacity > 0))) j->moe_pad = pad;
+}
+
 const char *const train_offload_names[] = {"optimizer", "activations", NULL};
 const char *const train_dropout_names[] = {"model", "on", "off", NULL};
 

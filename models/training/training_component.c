@@ -194,8 +194,6 @@ bool train_job_build(const void *params, const sim_catalogs *cats, const llm_arc
   j->dualpipe = p->dualpipe;
   j->uneven_chunks = p->uneven_chunks;
   j->expert_imbalance = p->expert_imbalance;
-  j->moe_capacity = p->moe_capacity;
-  j->moe_pad = p->moe_pad;
   j->fused_cross_entropy = p->fused_cross_entropy;
   train_job_dropout(j, p->dropout);
   char bad_item[64];
@@ -220,10 +218,8 @@ bool train_job_build(const void *params, const sim_catalogs *cats, const llm_arc
     if (p->has_prefetch) j->fsdp_prefetch = p->fsdp_prefetch;
     if (p->has_dp_overlap) j->dp_overlap = p->dp_overlap;
     if (p->has_grad_reduce) j->grad_reduce = p->grad_reduce;
-    if (p->has_moe_capacity) j->moe_capacity = p->moe_capacity;
-    /* dropless (0) written: nothing to pad to, unless padding is written too (and refused) */
-    if (p->has_moe_pad || (p->has_moe_capacity && !(p->moe_capacity > 0))) j->moe_pad = p->moe_pad;
   }
+  train_job_moe_capacity(j, p->has_moe_capacity, p->moe_capacity, p->has_moe_pad, p->moe_pad);
   bool node = as_written && *p->node_link;
   if (node) j->node_link = sim_catalog_require(cats, "links", "link", p->node_link, ck, "node_link");
   j->net_link = sim_catalog_require(cats, "links", "link",
