@@ -213,7 +213,7 @@ static const char *const *stale_names(void)
   static const char *names[64];
   if (!names[0]) {
     static const char *const fixed[] = {"replications.csv", "timeseries.csv", "latency_cdf.csv", "requests.csv",
-                                        "jobs.csv", NULL};
+                                        "jobs.csv", "phases.csv", NULL};
     int n = 0;
     for (const char *const *p = fixed; *p; p++) names[n++] = *p;
     for (const char *const *p = plot_run_files(); *p && n < 63; p++) names[n++] = *p;

@@ -692,6 +692,17 @@ typedef struct {
 const char *train_whole_run(const train_job *j, const train_step_result *step, const train_run_result *run,
                             const train_whole *w, train_whole_result *out, char *msg, size_t n);
 
+/* A run in phases (a long-context stage after pre-training, an annealing
+ * stage: each its own sequence length, batch and layout on the same GPUs):
+ * train_whole_run gives the first phase with its ramp-up; each later phase
+ * adds its steps, evaluations and stragglers (no ramp-up) to o's work with
+ * train_whole_add_phase, and train_whole_failures then recomputes the
+ * checkpoints and failures over the whole work, as train_whole_run does at
+ * its end. eval_iteration_s stays the first phase's. */
+void train_whole_add_phase(const train_job *j, const train_step_result *step, const train_run_result *run,
+                           const train_whole *w, train_whole_result *o);
+void train_whole_failures(const train_job *j, const train_whole *w, train_whole_result *o);
+
 /* E[max of n independent standard normals] (0 for n <= 1): n = 2 gives
  * 1 / sqrt(pi), n = 3 gives 3 / (2 sqrt(pi)). By quadrature. */
 double train_expected_max_normal(double n);

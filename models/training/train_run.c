@@ -137,30 +137,26 @@ static const char *ramp_up(const train_job *j, const train_step_result *step, co
   return NULL;
 }
 
-const char *train_whole_run(const train_job *j, const train_step_result *step, const train_run_result *run,
-                            const train_whole *w, train_whole_result *o, char *msg, size_t n)
+/* Steps, evaluations and stragglers of one phase, added to o's work. */
+void train_whole_add_phase(const train_job *j, const train_step_result *step, const train_run_result *run,
+                           const train_whole *w, train_whole_result *o)
 {
-  *o = (train_whole_result){0};
-  int gpus = train_job_gpus(j);
-  if (w->eval_interval < 0 || w->eval_iters < 0)
-    return snprintf(msg, n, "evaluation every %d iterations, %d iterations each (expected >= 0)", w->eval_interval,
-                    w->eval_iters), "eval_interval";
-  if (!(w->straggler_slowdown >= 0))
-    return snprintf(msg, n, "slowdown %g (expected >= 0)", w->straggler_slowdown), "straggler_slowdown";
-  if (!(w->straggler_jitter >= 0))
-    return snprintf(msg, n, "jitter %g (expected >= 0)", w->straggler_jitter), "straggler_jitter";
-  const char *bad = ramp_up(j, step, w, &o->ramp_up_s, &o->ramp_steps, msg, n);
-  if (bad) return bad;
-  o->failure_free_s = run->time_s;
+  o->failure_free_s += run->time_s;
   /* evaluation: the forward share of the iteration's compute-bound part */
   double fwd = step->hardware_flops > 0 ? step->model_flops / 3 / step->hardware_flops : 0;
-  o->eval_iteration_s = (step->compute_s + step->bubble_s + step->tp_comm_s + step->pp_comm_s) * fwd;
-  o->evals = w->eval_interval > 0 ? floor(run->iterations / w->eval_interval) : 0;
-  o->eval_s = o->evals * w->eval_iters * o->eval_iteration_s;
-  o->straggler_s = (w->straggler_slowdown * step->compute_s + train_straggler_wait_s(j, step, w->straggler_jitter)) *
-                   run->iterations;
+  double eval_iteration_s = (step->compute_s + step->bubble_s + step->tp_comm_s + step->pp_comm_s) * fwd;
+  if (!(o->eval_iteration_s > 0)) o->eval_iteration_s = eval_iteration_s;
+  double evals = w->eval_interval > 0 ? floor(run->iterations / w->eval_interval) : 0;
+  o->evals += evals;
+  o->eval_s += evals * w->eval_iters * eval_iteration_s;
+  o->straggler_s += (w->straggler_slowdown * step->compute_s + train_straggler_wait_s(j, step, w->straggler_jitter)) *
+                    run->iterations;
   o->work_s = o->failure_free_s + o->ramp_up_s + o->eval_s + o->straggler_s;
-  /* checkpoint */
+}
+
+void train_whole_failures(const train_job *j, const train_whole *w, train_whole_result *o)
+{
+  int gpus = train_job_gpus(j);
   o->checkpoint_bytes = TRAIN_CHECKPOINT_BYTES_PER_PARAM * llm_params(j->model);
   double host = j->gpu->host_link ? j->gpu->host_link->bw_gbs * 1e9 : 0;
   o->checkpoint_stage_s = host > 0 ? o->checkpoint_bytes / gpus / host : 0;
@@ -181,5 +177,22 @@ const char *train_whole_run(const train_job *j, const train_step_result *step, c
   o->checkpoint_time_s = f->checkpoint_interval_s > 0 ? o->time_s * f->checkpoint_s / f->checkpoint_interval_s : 0;
   o->failures = isinf(M) ? 0 : o->time_s / M;
   o->failure_time_s = isinf(M) ? 0 : o->time_s * train_lost_per_failure_s(f) / M;
+}
+
+const char *train_whole_run(const train_job *j, const train_step_result *step, const train_run_result *run,
+                            const train_whole *w, train_whole_result *o, char *msg, size_t n)
+{
+  *o = (train_whole_result){0};
+  if (w->eval_interval < 0 || w->eval_iters < 0)
+    return snprintf(msg, n, "evaluation every %d iterations, %d iterations each (expected >= 0)", w->eval_interval,
+                    w->eval_iters), "eval_interval";
+  if (!(w->straggler_slowdown >= 0))
+    return snprintf(msg, n, "slowdown %g (expected >= 0)", w->straggler_slowdown), "straggler_slowdown";
+  if (!(w->straggler_jitter >= 0))
+    return snprintf(msg, n, "jitter %g (expected >= 0)", w->straggler_jitter), "straggler_jitter";
+  const char *bad = ramp_up(j, step, w, &o->ramp_up_s, &o->ramp_steps, msg, n);
+  if (bad) return bad;
+  train_whole_add_phase(j, step, run, w, o);
+  train_whole_failures(j, w, o);
   return NULL;
 }

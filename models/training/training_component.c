@@ -10,6 +10,7 @@
  * Young's optimum). The report gives the iteration's breakdown, the
  * failure-free run, each part of the whole run, the simulated run with its
  * restarts, and the first-order closed form beside it. */
+#include <ctype.h>
 #include <math.h>
 #include <stddef.h>
 #include <stdio.h>
@@ -26,6 +27,23 @@
 #include "sim/util.h"
 
 #define GIB 1073741824.0
+
+enum { TRAINING_MAX_PHASES = 16 };
+
+/* A later phase of the run (training.phases): its tokens, and what it
+ * changes of the section's job (0: as the section). Same GPUs. */
+typedef struct {
+  const char *name;
+  double tokens;
+  int64_t seq_len, global_batch, micro_batch, tp, pp, cp, ep, interleave, recompute_layers;
+  int recompute;
+  bool has_recompute;
+  /* prepared */
+  train_job job;
+  train_step_result step;
+  train_run_result run;
+  bool auto_recompute;
+} training_phase;
 
 typedef struct {
   const char *model, *gpu, *node_link, *net_link, *stack;
@@ -50,6 +68,8 @@ typedef struct {
   bool dualpipe, uneven_chunks;
   double expert_imbalance, moe_capacity;
   bool moe_pad;
+  training_phase phases[TRAINING_MAX_PHASES];
+  int nphases;
   /* prepared */
   train_job job;
   train_step_result step;
@@ -91,6 +111,34 @@ static const sim_key ramp_keys[] = {
   KF("seq_tokens", ramp.seq_tokens, 0, 0, 1e17, NULL, "tokens the sequence-length warm-up lasts"),
   SIM_KEY_END,
 };
+
+#define PH(f) offsetof(training_phase, f)
+static const sim_key phase_keys[] = {
+  {.name = "name", .kind = SIM_KEY_STRING, .offset = PH(name), .def_str = "",
+   .help = "the phase's name in the outputs (default: phase N)"},
+  {.name = "tokens", .kind = SIM_KEY_FLOAT, .offset = PH(tokens), .required = true, .min = 1, .max = 1e17,
+   .help = "tokens the phase trains on"},
+  {.name = "seq_len", .kind = SIM_KEY_INT, .offset = PH(seq_len), .min = 0, .max = 1e7,
+   .help = "tokens per sequence (0: the section's seq_len)"},
+  {.name = "global_batch", .kind = SIM_KEY_INT, .offset = PH(global_batch), .min = 0, .max = 1e9,
+   .help = "sequences per iteration (0: the section's)"},
+  {.name = "micro_batch", .kind = SIM_KEY_INT, .offset = PH(micro_batch), .min = 0, .max = 1e6,
+   .help = "sequences per micro-batch (0: the section's)"},
+  {.name = "tp", .kind = SIM_KEY_INT, .offset = PH(tp), .min = 0, .max = 1024, .help = "tensor-parallel degree (0: the section's)"},
+  {.name = "pp", .kind = SIM_KEY_INT, .offset = PH(pp), .min = 0, .max = 4096, .help = "pipeline stages (0: the section's)"},
+  {.name = "cp", .kind = SIM_KEY_INT, .offset = PH(cp), .min = 0, .max = 1024,
+   .help = "context-parallel ranks (0: the section's); dp follows from the section's GPUs"},
+  {.name = "ep", .kind = SIM_KEY_INT, .offset = PH(ep), .min = 0, .max = 1024, .help = "expert-parallel ranks (0: the section's)"},
+  {.name = "interleave", .kind = SIM_KEY_INT, .offset = PH(interleave), .min = 0, .max = 64,
+   .help = "virtual stages per GPU (0: the section's)"},
+  {.name = "recompute", .kind = SIM_KEY_ENUM, .offset = PH(recompute), .choices = train_recompute_names,
+   .def_str = TRAIN_DEFAULT_RECOMPUTE_NAME, .has_present = true, .present_offset = PH(has_recompute),
+   .help = "activation recomputation (default: the section's)"},
+  {.name = "recompute_layers", .kind = SIM_KEY_INT, .offset = PH(recompute_layers), .min = 0, .max = 1e5,
+   .help = "with recompute = \"full\": layers recomputed per stage (0: the section's)"},
+  SIM_KEY_END,
+};
+#undef PH
 
 static const sim_key training_keys[] = {
   {.name = "model", .kind = SIM_KEY_STRING, .offset = P(model), .required = true,
@@ -172,6 +220,10 @@ static const sim_key training_keys[] = {
   KF("interval_s", interval_s, 86400, 1, 1e12, "s", "time-series interval"),
   {.name = "failures", .kind = SIM_KEY_GROUP, .group = failure_keys, .help = "GPU failures and checkpoints"},
   {.name = "ramp_up", .kind = SIM_KEY_GROUP, .group = ramp_keys, .help = "batch-size and sequence-length ramp-up"},
+  {.name = "phases", .kind = SIM_KEY_LIST, .offset = P(phases), .group = phase_keys, .item_size = sizeof(training_phase),
+   .count_offset = P(nphases), .max_items = TRAINING_MAX_PHASES,
+   .help = "later phases of the run on the same GPUs, after train_tokens at the section's settings: ( { name; "
+           "tokens; seq_len; global_batch; cp; ... }, ... ), as a long-context stage"},
   KI("eval_interval", eval_interval, TRAIN_DEFAULT_EVAL_INTERVAL, 0, 1e9,
      "iterations between evaluations (Megatron-LM's default; 0: none)"),
   KI("eval_iters", eval_iters, TRAIN_DEFAULT_EVAL_ITERS, 0, 1e9, "forward-only iterations per evaluation"),
@@ -226,6 +278,71 @@ bool train_job_build(const void *params, const sim_catalogs *cats, const llm_arc
                                     as_written && *p->net_link ? p->net_link : train_default_net_link(g), ck,
                                     "net_link");
   return !(node && !j->node_link) && j->net_link;
+}
+
+/* Phase i of training.phases: the section's job (as written, before auto
+ * recomputation was resolved) with the phase's changes, checked, fitted
+ * and stepped; its steps, evaluations and stragglers added to the run's
+ * work. False, with the reason at the phase's key, when it cannot run. */
+static bool prepare_phase(training_params *p, int i, const train_whole *w, sim_check *ck)
+{
+  training_phase *ph = &p->phases[i];
+  char key[64], msg[512];
+  for (const char *c = ph->name; *c; c++)
+    if (!(isalnum((unsigned char)*c) || *c == '-' || *c == '_' || *c == '.') || c - ph->name >= 48) {
+      snprintf(key, sizeof key, "phases.[%d].name", i);
+      sim_check_fail(ck, key, "\"%s\" is not a phase name (expected up to 48 letters, digits, '-', '_' or '.')",
+                     ph->name);
+      return false;
+    }
+  train_job *j = &ph->job;
+  *j = p->job;
+#define OVER(f, v) if (ph->v > 0) j->f = (int)ph->v
+  OVER(seq_len, seq_len);
+  OVER(global_batch, global_batch);
+  OVER(micro_batch, micro_batch);
+  OVER(tp, tp);
+  OVER(pp, pp);
+  OVER(cp, cp);
+  OVER(ep, ep);
+  OVER(interleave, interleave);
+#undef OVER
+  j->recompute = ph->has_recompute ? ph->recompute : p->recompute;
+  j->recompute_layers = (int)(ph->recompute_layers > 0 ? ph->recompute_layers : p->recompute_layers);
+  ph->auto_recompute = j->recompute == TRAIN_RECOMPUTE_AUTO;
+  int64_t group = (int64_t)j->tp * j->cp * j->pp;
+  if (p->gpus % group) {
+    snprintf(key, sizeof key, "phases.[%d]", i);
+    sim_check_fail(ck, key, "%lld GPUs are not a whole number of tp %d x cp %d x pp %d = %lld groups",
+                   (long long)p->gpus, j->tp, j->cp, j->pp, (long long)group);
+    return false;
+  }
+  j->dp = (int)(p->gpus / group);
+  const char *bad = train_job_check(j, msg, sizeof msg);
+  if (bad) {
+    const sim_key *k = phase_keys;
+    while (k->name && strcmp(k->name, bad)) k++;
+    /* a key of the phase, else the phase (dp, or a section key its layout breaks) */
+    snprintf(key, sizeof key, "phases.[%d]%s%s", i, k->name ? "." : "", k->name ? bad : "");
+    sim_check_fail(ck, key, "%s", msg);
+    return false;
+  }
+  train_memory fit;
+  if (!train_job_fit(j, &fit)) {
+    snprintf(key, sizeof key, "phases.[%d]", i);
+    sim_check_fail_capacity(ck, key,
+                            "%s does not fit on %s with dp %d x tp %d x cp %d x pp %d at %d tokens (recompute %s%s): "
+                            "each GPU needs %.1f GiB of %.1f GiB: short by %.1f GiB; raise tp, cp or pp, offload, or "
+                            "recompute activations",
+                            j->model->name, j->gpu->name, j->dp, j->tp, j->cp, j->pp, j->seq_len,
+                            train_recompute_names[j->recompute], ph->auto_recompute ? ", the least memory of auto" : "",
+                            fit.total / GIB, fit.capacity / GIB, fit.short_bytes / GIB);
+    return false;
+  }
+  train_step(j, &ph->step);
+  train_run(j, &ph->step, ph->tokens, p->price, &ph->run);
+  train_whole_add_phase(j, &ph->step, &ph->run, w, &p->whole);
+  return true;
 }
 
 static void training_prepare(void *params, const sim_setup *su, sim_check *ck)
@@ -313,6 +430,9 @@ static void training_prepare(void *params, const sim_setup *su, sim_check *ck)
     sim_check_fail(ck, key, "%s", msg);
     return;
   }
+  for (int i = 0; i < p->nphases; i++)
+    if (!prepare_phase(p, i, &w, ck)) return;
+  if (p->nphases) train_whole_failures(j, &w, &p->whole);
   p->fl = p->whole.fl;
 }
 
@@ -420,6 +540,44 @@ static void on_tick(sim_engine *eng, void *ctx, uint64_t arg)
   s->tick_ev = sim_schedule_in(eng, sim_time_from_s(s->p->interval_s), on_tick, s, 0);
 }
 
+/* Phase i of the run: 0 the section's own, 1.. training.phases. */
+static const train_job *phase_job(const training_params *p, int i)
+{
+  return i ? &p->phases[i - 1].job : &p->job;
+}
+static const train_step_result *phase_step(const training_params *p, int i)
+{
+  return i ? &p->phases[i - 1].step : &p->step;
+}
+static const train_run_result *phase_run(const training_params *p, int i)
+{
+  return i ? &p->phases[i - 1].run : &p->run;
+}
+static const char *phase_name(const training_params *p, int i, char *buf, size_t n)
+{
+  if (i && *p->phases[i - 1].name) return p->phases[i - 1].name;
+  snprintf(buf, n, "phase%d", i + 1);
+  return buf;
+}
+
+/* phases.csv: one row per phase of the run (written when there are phases). */
+static void write_phases(const training_params *p, sim_table *t)
+{
+  for (int i = 0; i <= p->nphases; i++) {
+    const train_job *j = phase_job(p, i);
+    const train_step_result *st = phase_step(p, i);
+    const train_run_result *r = phase_run(p, i);
+    char nm[32];
+    sim_cell c[] = {{NULL, i + 1}, {phase_name(p, i, nm, sizeof nm), 0}, {NULL, r->iterations * st->tokens},
+                    {NULL, j->seq_len}, {NULL, j->global_batch}, {NULL, j->micro_batch}, {NULL, j->dp},
+                    {NULL, j->tp}, {NULL, j->cp}, {NULL, j->pp}, {NULL, j->ep}, {NULL, j->interleave},
+                    {train_recompute_names[j->recompute], 0}, {NULL, r->iterations}, {NULL, st->iteration_s},
+                    {NULL, st->tokens_per_s_per_gpu}, {NULL, st->mfu}, {NULL, st->mem.margin_bytes},
+                    {NULL, r->time_s}};
+    sim_table_row(t, c);
+  }
+}
+
 static void *training_create(const void *params, const sim_component_env *env)
 {
   const training_params *p = params;
@@ -434,9 +592,49 @@ static void *training_create(const void *params, const sim_component_env *env)
     static const char *const cols[] = {"time_s", "progress", "failures", "lost_work_s"};
     s->ts = env->open_table(env, "timeseries", cols, 4);
   }
+  if (env->open_table && p->nphases) {
+    static const char *const cols[] = {"phase", "name", "tokens", "seq_len", "global_batch", "micro_batch", "dp",
+                                       "tp", "cp", "pp", "ep", "interleave", "recompute", "iterations",
+                                       "iteration_time_s", "tokens_per_s_per_gpu", "mfu", "memory_margin_bytes",
+                                       "failure_free_time_s"};
+    sim_table *t = env->open_table(env, "phases", cols, (int)(sizeof cols / sizeof cols[0]));
+    if (t) write_phases(p, t);
+  }
   segment(s, 0);
   s->tick_ev = sim_schedule_in(s->eng, sim_time_from_s(p->interval_s), on_tick, s, 0);
   return s;
+}
+
+/* phases and phaseN_* (N from 1, the section's own phase) when the run has
+ * training.phases; the section-level iteration keys are phase 1's. */
+static void report_phases(const training_params *p, sim_report *rep)
+{
+  sim_report_int(rep, "phases", p->nphases + 1, "phases of the run (1: the section's, then training.phases)");
+  for (int i = 0; i <= p->nphases; i++) {
+    const train_job *j = phase_job(p, i);
+    const train_step_result *st = phase_step(p, i);
+    const train_run_result *r = phase_run(p, i);
+    char key[64], label[96], nm[32];
+#define K(suffix) (snprintf(key, sizeof key, "phase%d_%s", i + 1, suffix), key)
+#define L(text) (snprintf(label, sizeof label, "  phase %d: %s", i + 1, text), label)
+    sim_report_str(rep, K("name"), phase_name(p, i, nm, sizeof nm), L("name"));
+    sim_report_num(rep, K("tokens"), r->iterations * st->tokens, L("tokens (whole iterations)"));
+    sim_report_int(rep, K("seq_len"), j->seq_len, L("tokens per sequence"));
+    sim_report_int(rep, K("global_batch"), j->global_batch, L("sequences per iteration"));
+    sim_report_int(rep, K("dp"), j->dp, L("data parallel"));
+    sim_report_int(rep, K("tp"), j->tp, L("tensor parallel"));
+    sim_report_int(rep, K("cp"), j->cp, L("context parallel"));
+    sim_report_int(rep, K("pp"), j->pp, L("pipeline stages"));
+    sim_report_str(rep, K("recompute"), train_recompute_names[j->recompute], L("recomputation"));
+    sim_report_num(rep, K("iterations"), r->iterations, L("iterations"));
+    sim_report_num(rep, K("iteration_time_s"), st->iteration_s, L("iteration time (s)"));
+    sim_report_num(rep, K("tokens_per_s_per_gpu"), st->tokens_per_s_per_gpu, L("tokens/s per GPU"));
+    sim_report_num(rep, K("mfu"), st->mfu, L("model FLOPs utilization"));
+    sim_report_num(rep, K("memory_margin_bytes"), st->mem.margin_bytes, L("memory left (bytes)"));
+    sim_report_num(rep, K("failure_free_time_s"), r->time_s, L("steps without failures (s)"));
+#undef K
+#undef L
+  }
 }
 
 static void training_report(void *self, sim_engine *eng, sim_report *rep)
@@ -499,10 +697,13 @@ static void training_report(void *self, sim_engine *eng, sim_report *rep)
                  "precision of the gradient buffer and its data-parallel reduction");
   sim_report_num(rep, "offload_exposed_s", st->offload_exposed_s, "  activation offload not hidden (s)");
   sim_report_num(rep, "cpu_optimizer_s", st->cpu_optimizer_s, "  CPU Adam step (s)");
-  sim_report_num(rep, "iterations", r->iterations, "iterations");
-  sim_report_num(rep, "failure_free_time_s", r->time_s, "training time without failures (s)");
-  sim_report_num(rep, "failure_free_days", r->days, "  in days");
   const train_whole_result *w = &p->whole;
+  double iterations = 0;
+  for (int i = 0; i <= p->nphases; i++) iterations += phase_run(p, i)->iterations;
+  sim_report_num(rep, "iterations", iterations, "iterations");
+  sim_report_num(rep, "failure_free_time_s", w->failure_free_s, "training time without failures (s)");
+  sim_report_num(rep, "failure_free_days", w->failure_free_s / 86400, "  in days");
+  if (p->nphases) report_phases(p, rep);
   sim_report_num(rep, "ramp_up_time_s", w->ramp_up_s, "ramp-up beyond the steady rate (s)");
   sim_report_num(rep, "eval_time_s", w->eval_s, "evaluations (s)");
   sim_report_num(rep, "evaluations", w->evals, "  evaluations");

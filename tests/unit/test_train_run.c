@@ -6,7 +6,8 @@
  * failures; failures off (mtbf 0) leaving failure-free + ramp + evals +
  * checkpoints; asynchronous checkpoints exposing less than synchronous
  * ones; the default failure rate from Llama 3's figures; bad values naming
- * their field, and through the program with file:line. */
+ * their field, and through the program with file:line; a run in phases
+ * (training.phases) as the sum of its phases. */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -237,6 +238,142 @@ static void test_bad(void)
   free(dir);
 }
 
+/* A run in phases (training.phases): each phase's iteration is the one
+ * `estimate --train` gives at its settings; the failure-free run is the sum
+ * of iterations x iteration time over the phases, and the wall time without
+ * failures and evaluations equals it; with failures on, Young/Daly's
+ * closed form covers the whole work; phases.csv holds one row per phase
+ * with the summary's numbers; bad phases are refused at their key's line,
+ * as is `plan` on a scenario with phases. */
+static void test_phases(void)
+{
+  unsigned before = CU_get_number_of_failures();
+  char *dir = cs_tmpdir("train_run_phases");
+  static const char head[] =
+      "name = \"p\";\nseed = 3;\ntraining = {\n  model = \"llama3.1-8b\"; gpu = \"h100-sxm\"; gpus = 64; tp = 2;\n"
+      "  zero = 1; seq_len = 4096; global_batch = 256; train_tokens = 2e10;\n";
+  char text[2048];
+  snprintf(text, sizeof text,
+           "%s  eval_interval = 0; failures = { mtbf_gpu_h = 0.0; };\n"
+           "  phases = ( { name = \"long-context\"; tokens = 2e9; seq_len = 32768; cp = 4; global_batch = 32; },\n"
+           "             { name = \"anneal\"; tokens = 1e9; } );\n};\n", head);
+  free(cs_write_file(dir, "p.cfg", text));
+  char *js = cs_run_summary(__FILE__, __LINE__, dir, "p.cfg", "out", NULL);
+  if (!js) goto out;
+  double sum = 0, iters = 0;
+  static const char *const names[] = {"phase1", "long-context", "anneal"};
+  static const char *const args[][6] = {
+    {"--seq-len", "4096", "--cp", "1", "--global-batch", "256"},
+    {"--seq-len", "32768", "--cp", "4", "--global-batch", "32"},
+    {"--seq-len", "4096", "--cp", "1", "--global-batch", "256"},
+  };
+  json_t *sum_js = load_json(dir, "out/summary.json");
+  CU_ASSERT_EQUAL(cs_summary_num(__FILE__, __LINE__, js, "phases"), 3);
+  for (int i = 0; i < 3; i++) {
+    char k[64];
+    snprintf(k, sizeof k, "phase%d_name", i + 1);
+    CHECK(!strcmp(cs_jstr(sum_js, k), names[i]), "%s: %s, expected %s", k, cs_jstr(sum_js, k), names[i]);
+    snprintf(k, sizeof k, "phase%d_iteration_time_s", i + 1);
+    double it = cs_summary_num(__FILE__, __LINE__, js, k);
+    snprintf(k, sizeof k, "phase%d_iterations", i + 1);
+    double n = cs_summary_num(__FILE__, __LINE__, js, k);
+    sum += n * it;
+    iters += n;
+    /* the phase's iteration is estimate's at its settings */
+    result r = run_in(dir, "estimate", "--train", "--json", "--model", "llama3.1-8b", "--gpu", "h100-sxm", "--gpus",
+                      "64", "--tp", "2", "--zero", "1", args[i][0], args[i][1], args[i][2], args[i][3], args[i][4],
+                      args[i][5], (const char *)NULL);
+    CHECK_RC(r, 0);
+    double want = NAN;
+    CHECK(json_num(r.out, "iteration_time_s", &want), "estimate: no iteration_time_s in %s", r.out);
+    CS_CHECK_REL(it, want, 1e-12, names[i]);
+    result_free(&r);
+  }
+  json_decref(sum_js);
+  /* tokens: 2e10 at 256 x 4096 is 19,074 iterations (rounded up), 2e9 at
+   * 32 x 32,768 is 1,908, 1e9 at 256 x 4096 is 954 */
+  CU_ASSERT_DOUBLE_EQUAL(iters, 19074 + 1908 + 954, 0);
+  CU_ASSERT_DOUBLE_EQUAL(cs_summary_num(__FILE__, __LINE__, js, "iterations"), iters, 0);
+  CS_CHECK_REL(cs_summary_num(__FILE__, __LINE__, js, "failure_free_time_s"), sum, 1e-12, "failure-free sum");
+  CS_CHECK_REL(cs_summary_num(__FILE__, __LINE__, js, "train_time_s"), sum, 1e-9, "wall without failures");
+  free(js);
+  /* phases.csv: a header and three rows, the summary's iterations */
+  char *csv = path_join(dir, "out/phases.csv");
+  FILE *f = fopen(csv, "r");
+  CHECK(f != NULL, "no %s", csv);
+  if (f) {
+    char line[1024];
+    int rows = -1;
+    double csv_iters = 0;
+    while (fgets(line, sizeof line, f)) {
+      if (rows++ < 0) {
+        CHECK(!strncmp(line, "phase,name,tokens,seq_len,global_batch,", 39), "header: %s", line);
+        continue;
+      }
+      char *c = line;
+      for (int col = 0; col < 13 && c; col++) c = strchr(c, ',') ? strchr(c, ',') + 1 : NULL;
+      if (c) csv_iters += strtod(c, NULL);
+    }
+    fclose(f);
+    CU_ASSERT_EQUAL(rows, 3);
+    CU_ASSERT_DOUBLE_EQUAL(csv_iters, iters, 0);
+  }
+  free(csv);
+
+  /* failures on: the closed form's work is every phase's, and the simulated
+   * run's wall is within a few percent of it (one seed, hundreds of failures) */
+  snprintf(text, sizeof text,
+           "%s  failures = { mtbf_gpu_h = 5.0; restart_s = 10.0; checkpoint_s = 1.0; };\n"
+           "  phases = ( { name = \"long-context\"; tokens = 2e9; seq_len = 32768; cp = 4; global_batch = 32; } );\n"
+           "};\n", head);
+  free(cs_write_file(dir, "f.cfg", text));
+  js = cs_run_summary(__FILE__, __LINE__, dir, "f.cfg", "outf", NULL);
+  if (!js) goto out;
+  double work = cs_summary_num(__FILE__, __LINE__, js, "failure_free_time_s") +
+                cs_summary_num(__FILE__, __LINE__, js, "eval_time_s") +
+                cs_summary_num(__FILE__, __LINE__, js, "ramp_up_time_s") +
+                cs_summary_num(__FILE__, __LINE__, js, "straggler_time_s");
+  double cf = cs_summary_num(__FILE__, __LINE__, js, "train_time_closed_form_s");
+  CS_CHECK_REL(cf * cs_summary_num(__FILE__, __LINE__, js, "effective_fraction_closed_form"), work, 1e-9,
+               "closed form x its useful share");
+  CS_CHECK_REL(cs_summary_num(__FILE__, __LINE__, js, "effective_fraction") *
+                   cs_summary_num(__FILE__, __LINE__, js, "train_time_s"), work, 1e-9, "simulated useful share");
+  CS_CHECK_REL(cs_summary_num(__FILE__, __LINE__, js, "train_time_s"), cf, 0.05, "simulated against closed form");
+  CHECK(cs_summary_num(__FILE__, __LINE__, js, "failures") > 10, "too few failures to test");
+  free(js);
+
+  /* refusals at the phase's key and line */
+  snprintf(text, sizeof text, "%s  phases = ( { tokens = 1e9; cp = 3; } );\n};\n", head);
+  free(cs_write_file(dir, "b1.cfg", text));
+  result r = run_in(dir, "check", "b1.cfg", (const char *)NULL);
+  CHECK_RC(r, 2);
+  CHECK_ERR_HAS(r, "b1.cfg:6: training.phases.[0]: 64 GPUs are not a whole number of tp 2 x cp 3 x pp 1");
+  result_free(&r);
+  snprintf(text, sizeof text, "%s  phases = (\n  { tokens = 1e9; },\n  { name = \"a,b\"; tokens = 1e9; } );\n};\n",
+           head);
+  free(cs_write_file(dir, "b2.cfg", text));
+  r = run_in(dir, "check", "b2.cfg", (const char *)NULL);
+  CHECK_RC(r, 2);
+  CHECK_ERR_HAS(r, "b2.cfg:8: training.phases.[1].name: \"a,b\" is not a phase name");
+  result_free(&r);
+  snprintf(text, sizeof text, "%s  phases = ( { tokens = 1e9; seq_len = 262144; recompute = \"none\"; } );\n};\n",
+           head);
+  free(cs_write_file(dir, "b3.cfg", text));
+  r = run_in(dir, "check", "b3.cfg", (const char *)NULL);
+  CHECK_RC(r, 2);
+  CHECK_ERR_HAS(r, "b3.cfg:6: training.phases.[0]: llama3.1-8b does not fit on h100-sxm");
+  result_free(&r);
+  snprintf(text, sizeof text, "%s  phases = ( { tokens = 1e9; seq_len = 8192; } );\n};\n", head);
+  free(cs_write_file(dir, "b4.cfg", text));
+  r = run_in(dir, "plan", "b4.cfg", "--objective", "time", (const char *)NULL);
+  CHECK_RC(r, 2);
+  CHECK_ERR_HAS(r, "b4.cfg:6: training.phases: the layout planner does not model this key");
+  result_free(&r);
+out:
+  cs_cleanup_if_passed(dir, before);
+  free(dir);
+}
+
 int main(void)
 {
   if (!cs_catalogs()) return 1;
@@ -245,6 +382,7 @@ int main(void)
     {"async checkpoints expose less than sync", test_async},
     {"defaults: Llama 3's failure rate, Megatron-LM's evaluation", test_defaults},
     {"bad values name their field, file:line through the program", test_bad},
+    {"a run in phases: each phase's iteration, their sum, failures over the whole, refusals", test_phases},
     {NULL, NULL},
   };
   int rc = cs_run_suite("train_run", tests);
