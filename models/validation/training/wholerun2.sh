@@ -24,8 +24,7 @@ row() {
 phased() {
   id=$1; published=$2; cfg=$3; gpus=$4
   printf '%s  published %s\n' "$id" "$published"
-  "$cs" run -q --catalog "$cat" "$here/wholerun2/$cfg" -o "$tmp/$id" >/dev/null
-  "$cs" run --catalog "$cat" "$here/wholerun2/$cfg" -o "$tmp/$id" |
+  "$cs" run --catalog "$cat" "$here/wholerun2/$cfg" -o "$tmp/$id" 2>/dev/null |
     awk -v g="$gpus" '$NF == "train_time_closed_form_s" { t = $(NF-1);
       printf "    train_days %.2f\n    gpu_hours %.0f\n", t / 86400, t * g / 3600 }
       $NF ~ /^phase[0-9]+_(iteration_time_s|mfu)$/ { print "    " $NF " " $(NF-1) }'
