@@ -91,7 +91,7 @@ static const char *const known_keys[] = {
   "recompute", "recompute_layers", "offload", "dropout", "fused_cross_entropy", "seq_parallel",
   "flash_attention", "zero", "fsdp_prefetch", "grad_reduce_dtype", "node_link", "net_link", "gpus_per_node", "nics_per_node",
   "dp_overlap", "train_tokens", "usd_per_gpu_hour", "interval_s", "failures", "ramp_up", "eval_interval",
-  "eval_iters", "straggler_slowdown", "straggler_jitter", "cp", "ep", "dualpipe", "expert_imbalance",
+  "eval_iters", "straggler_slowdown", "straggler_jitter", "cp", "cp_comm_type", "ep", "dualpipe", "expert_imbalance",
   "moe_capacity_factor", "moe_pad_to_capacity", "stack", "first_stage_layers", "last_stage_layers", "uneven_chunks",
   NULL};
 

@@ -51,6 +51,7 @@ typedef struct {
   double storage_gbps, ramp_batch_samples, ramp_seq_tokens, straggler_slowdown, straggler_jitter;
   int64_t cp;               /* --train: context-parallel ranks (--ep: expert-parallel ranks) */
   bool dualpipe, uneven_chunks;
+  int cp_comm;
   double expert_imbalance, moe_capacity;
   bool moe_pad, has_moe_capacity, has_moe_pad, no_moe_pad;
   int64_t ramp_batch_start, ramp_batch_increment, ramp_seq_start, eval_interval, eval_iters;
@@ -84,6 +85,10 @@ static const sim_key est_flags[] = {
      "GPUs of a stage the routed experts are split over (0: tp x dp-attention when dp-attention > 1, else 1); "
      "with --train: expert-parallel ranks, dividing dp x cp (0: 1)"),
   IN(cp, "cp", 1, 1, 1024, "--train: context-parallel ranks, each sequence split over them (ring attention)"),
+  {.name = "cp-comm-type", .kind = SIM_KEY_ENUM, .offset = offsetof(est_params, cp_comm),
+   .choices = train_cp_comm_names, .def_str = "p2p",
+   .help = "--train, --cp: p2p (ring attention) or a2a (DeepSpeed-Ulysses all-to-all of the heads), as "
+           "Megatron-Core's --cp-comm-type"},
   {.name = "dualpipe", .kind = SIM_KEY_BOOL, .offset = offsetof(est_params, dualpipe), .def = 0,
    .help = "--train: DeepSeek-V3's DualPipe schedule (even pp; all-to-all under the paired micro-batch's compute)"},
   {.name = "uneven-chunks", .kind = SIM_KEY_BOOL, .offset = offsetof(est_params, uneven_chunks), .def = 0,
@@ -564,6 +569,7 @@ static void est_train(const est_params *o, const sim_catalogs *cats, sim_report 
   j.cp = cp;
   j.ep = o->ep > 0 ? (int)o->ep : 1;
   j.dualpipe = o->dualpipe;
+  j.cp_comm = o->cp_comm;
   j.uneven_chunks = o->uneven_chunks;
   j.expert_imbalance = o->expert_imbalance;
   j.micro_batch = (int)o->micro_batch;
@@ -681,6 +687,7 @@ static void est_train(const est_params *o, const sim_catalogs *cats, sim_report 
   sim_report_int(rep, "tp", tp, "tensor-parallel degree");
   sim_report_int(rep, "pp", pp, "pipeline stages");
   sim_report_int(rep, "cp", j.cp, "context-parallel degree");
+  sim_report_str(rep, "cp_comm_type", train_cp_comm_names[j.cp_comm], "  context-parallel exchange (p2p: ring, a2a: Ulysses)");
   sim_report_int(rep, "ep", j.ep, "expert-parallel degree");
   sim_report_num(rep, "moe_capacity_factor", j.moe_capacity, "  expert capacity, x the mean load (0: dropless)");
   sim_report_str(rep, "moe_pad_to_capacity", j.moe_pad ? "yes" : "no", "  experts padded to capacity");

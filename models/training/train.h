@@ -206,6 +206,14 @@ enum { TRAIN_OFFLOAD_OPTIMIZER = 1, TRAIN_OFFLOAD_ACTIVATIONS = 2 };
 extern const char *const train_recompute_names[];
 extern const char *const train_prefetch_names[];
 extern const char *const train_grad_reduce_names[];  /* "auto", "fp32", "bf16", "fp16" */
+/* How context-parallel ranks exchange attention's inputs, as Megatron-Core's
+ * --cp-comm-type: "p2p", ring attention (K and V passed round the ring
+ * under each chunk's attention; the default), or "a2a", DeepSpeed-Ulysses
+ * (an all-to-all turns sequence shards into head shards before attention
+ * and back after it: not hidden; the heads per tensor-parallel rank must
+ * divide by cp). */
+enum { TRAIN_CP_P2P, TRAIN_CP_A2A };
+extern const char *const train_cp_comm_names[];     /* "p2p", "a2a" */
 extern const char *const train_offload_names[];
 
 /* The offload items of a comma-separated list ("optimizer,activations",
@@ -253,6 +261,7 @@ typedef struct {
   int grad_reduce;          /* TRAIN_GRAD_REDUCE_*: precision of the gradient buffer and its reduction */
   /* context and expert parallelism (train_cp_ep.c, train_moe.c) */
   int cp;                   /* context-parallel ranks: each sequence split over them, ring attention (1: none) */
+  int cp_comm;              /* TRAIN_CP_P2P (ring attention) or TRAIN_CP_A2A (all-to-all of the heads) */
   int ep;                   /* expert-parallel ranks the routed experts are sharded over; divides dp x cp (1: none) */
   bool dualpipe;            /* DeepSeek-V3's DualPipe schedule (pp even; all-to-all and p2p under compute) */
   double expert_imbalance;  /* max / mean tokens of one routed expert (TRAIN_DEFAULT_EXPERT_IMBALANCE) */
@@ -515,7 +524,11 @@ double train_moe_activation_bytes(const train_job *j);
  * causal work is even): forward, cp - 1 steps each sending the rank's K
  * and V (2 x b s/cp x kv width x 2 B / tp) to the next rank while the
  * attention of the current chunk runs (attn_fwd_s / cp); backward sends K,
- * V and dK, dV (twice the bytes) under attn_bwd_s / cp. Expert
+ * V and dK, dV (twice the bytes) under attn_bwd_s / cp. Ulysses
+ * (cp_comm_type "a2a", DeepSpeed-Ulysses): forward one all-to-all over the
+ * cp group of the rank's b s/cp tokens x (Q + K + V + output widths per tp
+ * rank, kv heads repeated to at least cp) x 2 B, backward the same (dO;
+ * dQ, dK, dV), all exposed. Expert
  * parallelism, per layer with experts: all-to-all dispatch and combine of
  * b s/cp / tp tokens x top-k x hidden x 2 B each over the ep group's link;
  * backward the same twice; exposed unless DualPipe hides it under the

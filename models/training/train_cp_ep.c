@@ -1,5 +1,5 @@
 /* models/training/train_cp_ep.c: context parallelism (ring attention over
- * cp ranks) and expert parallelism (routed experts sharded over ep ranks,
+ * cp ranks, or DeepSpeed-Ulysses' all-to-all of the heads) and expert parallelism (routed experts sharded over ep ranks,
  * all-to-all dispatch and combine) in a training job, as Megatron-Core
  * lays them out (train.h): their well-formedness, the communication of a
  * layer and how much of it compute hides, the gradient reduction of the
@@ -26,6 +26,12 @@ const char *train_cpep_check(const train_job *j, char *msg, size_t n)
   if (j->cp > 1 && !j->flash_attention)
     return snprintf(msg, n, "context parallelism (cp %d) runs ring attention in fused attention kernels "
                     "(Transformer Engine): it needs flash_attention", j->cp), "cp";
+  if (j->cp_comm != TRAIN_CP_P2P && j->cp_comm != TRAIN_CP_A2A)
+    return snprintf(msg, n, "context-parallel communication %d is not p2p or a2a", j->cp_comm), "cp_comm_type";
+  if (j->cp > 1 && j->cp_comm == TRAIN_CP_A2A && (m->heads % j->tp || (m->heads / j->tp) % j->cp))
+    return snprintf(msg, n, "the all-to-all context parallelism (a2a) gives each of cp %d ranks whole heads: %s's "
+                    "%lld heads over tp %d leave %g per tensor-parallel rank, not a multiple of cp", j->cp, m->name,
+                    (long long)m->heads, j->tp, (double)m->heads / j->tp), "cp_comm_type";
   if (j->cp > 1 && j->seq_len % (2 * j->cp) != 0)
     return snprintf(msg, n, "sequence length %d does not split into 2 x cp = %d equal chunks (the causal "
                     "load-balanced split of Megatron-Core)", j->seq_len, 2 * j->cp), "cp";
@@ -73,12 +79,35 @@ static double kv_width(const llm_arch *m, int tp)
   return 2 * llm_kv_dim(m) / (kv_heads < tp ? kv_heads : tp);
 }
 
+/* Values per token one tensor-parallel rank passes through the Ulysses
+ * all-to-alls of a layer's forward: Q (its heads x qk width), K and V
+ * (the kv heads, each rank needing at least one: fewer than cp are
+ * repeated to cp; MLA's up-projected K and V per head) and the output
+ * (heads x v width). */
+static double a2a_width(const llm_arch *m, int tp, int cp)
+{
+  double heads = (double)m->heads / tp;
+  double kvh = llm_is_mla(m) ? heads : (double)(m->kv_heads > 0 ? m->kv_heads : m->heads) / tp;
+  if (kvh < cp) kvh = cp;
+  return heads * llm_qk_head_dim(m) + kvh * (llm_qk_head_dim(m) + llm_v_head_dim(m)) + heads * llm_v_head_dim(m);
+}
+
 void train_par_layer(const train_job *j, double attn_fwd_s, double attn_bwd_s, double layer_s, train_par_cost *o)
 {
   *o = (train_par_cost){0};
   const llm_arch *m = j->model;
   double tokens = (double)j->micro_batch * j->seq_len / j->cp;
-  if (j->cp > 1) {
+  if (j->cp > 1 && j->cp_comm == TRAIN_CP_A2A) {
+    /* DeepSpeed-Ulysses: the group's ranks are tp apart, as the ring's */
+    o->cp_net = j->tp * j->cp > j->gpus_per_node && j->net_link;
+    o->cp_link = o->cp_net ? j->net_link : j->node_link;
+    net_link l = train_group_link(j, j->tp * j->cp, j->tp);
+    double bytes = tokens * a2a_width(m, j->tp, j->cp) * TRAIN_CP_BYTES;
+    /* forward: Q, K, V to head shards, the output back; backward: dO, then
+     * dQ, dK, dV: the same bytes; nothing runs under them */
+    o->cp_fwd = o->cp_fwd_exposed = net_alltoall_s(&l, j->cp, bytes);
+    o->cp_bwd = o->cp_bwd_exposed = o->cp_fwd;
+  } else if (j->cp > 1) {
     /* the ring's neighbours are tp apart: inside a node while the cp
      * group is, else its boundary hops cross the network (each GPU with
      * its own port) */

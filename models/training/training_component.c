@@ -65,6 +65,7 @@ typedef struct {
   int64_t eval_interval, eval_iters;
   double straggler_slowdown, straggler_jitter;
   int64_t cp, ep;           /* context- and expert-parallel ranks (train_cp_ep.c) */
+  int cp_comm;
   bool dualpipe, uneven_chunks;
   double expert_imbalance, moe_capacity;
   bool moe_pad;
@@ -151,6 +152,11 @@ static const sim_key training_keys[] = {
   KI("tp", tp, 1, 1, 1024, "tensor-parallel degree"),
   KI("pp", pp, 1, 1, 4096, "pipeline stages"),
   KI("cp", cp, 1, 1, 1024, "context-parallel ranks: each sequence split over them (ring attention)"),
+  {.name = "cp_comm_type", .kind = SIM_KEY_ENUM, .offset = P(cp_comm), .choices = train_cp_comm_names,
+   .def_str = "p2p",
+   .help = "how cp ranks exchange attention's inputs, as Megatron-Core's --cp-comm-type: p2p (ring attention, K and "
+           "V round the ring under each chunk's attention) or a2a (DeepSpeed-Ulysses: all-to-all of Q, K, V and the "
+           "output between sequence and head shards, not hidden; heads per tp rank divisible by cp)"},
   KI("ep", ep, 1, 1, 1024, "expert-parallel ranks the routed experts are sharded over (divides dp x cp)"),
   {.name = "dualpipe", .kind = SIM_KEY_BOOL, .offset = P(dualpipe), .def = 0,
    .help = "DeepSeek-V3's DualPipe schedule (even pp; all-to-all under the paired micro-batch's compute)"},
@@ -244,6 +250,7 @@ bool train_job_build(const void *params, const sim_catalogs *cats, const llm_arc
   j->global_batch = (int)p->global_batch;
   j->seq_len = (int)p->seq_len;
   j->dualpipe = p->dualpipe;
+  j->cp_comm = p->cp_comm;
   j->uneven_chunks = p->uneven_chunks;
   j->expert_imbalance = p->expert_imbalance;
   j->fused_cross_entropy = p->fused_cross_entropy;
@@ -652,6 +659,7 @@ static void training_report(void *self, sim_engine *eng, sim_report *rep)
   sim_report_int(rep, "tp", p->job.tp, "  tensor parallel");
   sim_report_int(rep, "pp", p->job.pp, "  pipeline stages");
   sim_report_int(rep, "cp", p->job.cp, "  context parallel");
+  sim_report_str(rep, "cp_comm_type", train_cp_comm_names[p->job.cp_comm], "    context-parallel exchange");
   sim_report_int(rep, "ep", p->job.ep, "  expert parallel");
   sim_report_num(rep, "moe_capacity_factor", p->job.moe_capacity, "  expert capacity, x the mean load (0: dropless)");
   sim_report_str(rep, "moe_pad_to_capacity", p->job.moe_pad ? "yes" : "no", "  experts padded to capacity");

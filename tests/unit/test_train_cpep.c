@@ -1,6 +1,7 @@
 /* tests/unit/test_train_cpep.c: context and expert parallelism in the
  * training model (models/training/train_cp_ep.c, train_moe.c): ring
- * attention and all-to-all traffic by hand, the layout rule GPUs = tp x cp
+ * attention, DeepSpeed-Ulysses' all-to-all and the experts' all-to-all
+ * traffic by hand, the layout rule GPUs = tp x cp
  * x pp x dp with ep dividing dp x cp, activations falling as 1/cp, expert
  * parameters divided by ep, MoE weight matrices counted from the catalog's
  * widths, token dropping at an expert capacity (padded or not), DualPipe's
@@ -82,6 +83,89 @@ static void test_cp_traffic(void)
   CU_ASSERT_TRUE(c.cp_net);
   CU_ASSERT_PTR_EQUAL(c.cp_link, link_("ib-ndr"));
   CS_ASSERT_REL(c.cp_fwd, 1 * net_p2p_s(link_("ib-ndr"), 4096.0 * 2 * 128 * 2), 1e-12);
+}
+
+/* DeepSpeed-Ulysses (cp_comm a2a), per layer and micro-batch of 8,192
+ * tokens over cp 4: each rank's 2,048 tokens of Q (32 x 128), K and V
+ * (32 heads x 256) and the output (32 x 128), 16,384 values x 2 B x 2,048
+ * = 67,108,864 B in one all-to-all of 4 forward and the same backward,
+ * none of it hidden. GQA with 8 kv heads: 4096 + 8 x 256 + 4096 = 10,240
+ * values; over tp 8 x cp 2, each rank's 4 heads and its one kv head
+ * repeated to 2: 512 + 2 x 256 + 512 = 1,536. */
+static void test_cp_a2a(void)
+{
+  llm_arch m = llama(32);
+  train_job j;
+  job(&j, &m, 1, 4, 1, 1);
+  j.cp_comm = TRAIN_CP_A2A;
+  char why[512];
+  CU_ASSERT_PTR_NULL(train_job_check(&j, why, sizeof why));
+  train_par_cost c;
+  train_par_layer(&j, 5.0, 10.0, 1, &c);  /* attention to spare: a2a hides under none of it */
+  net_link l = train_group_link(&j, 4, 1);
+  double a2a = net_alltoall_s(&l, 4, 67108864.0);
+  CU_ASSERT_FALSE(c.cp_net);
+  CS_ASSERT_REL(c.cp_fwd, a2a, 1e-12);
+  CS_ASSERT_REL(c.cp_bwd, a2a, 1e-12);
+  CS_ASSERT_REL(c.cp_fwd_exposed + c.cp_bwd_exposed, 2 * a2a, 1e-12);
+  /* the ring at cp 4 sends 3 x 33.5 MB forward: more than the all-to-all's 67 MB with (cp-1)/cp leaving */
+  train_job r = j;
+  r.cp_comm = TRAIN_CP_P2P;
+  train_par_cost cr;
+  train_par_layer(&r, 0, 0, 1, &cr);
+  CHECK(cr.cp_fwd > c.cp_fwd, "ring %.3g s, a2a %.3g s", cr.cp_fwd, c.cp_fwd);
+
+  llm_arch g = llama(8);
+  job(&j, &g, 1, 4, 1, 1);
+  j.cp_comm = TRAIN_CP_A2A;
+  train_par_layer(&j, 0, 0, 1, &c);
+  l = train_group_link(&j, 4, 1);
+  CS_ASSERT_REL(c.cp_fwd, net_alltoall_s(&l, 4, 2048.0 * 10240 * 2), 1e-12);
+  job(&j, &g, 8, 2, 1, 1);
+  j.cp_comm = TRAIN_CP_A2A;
+  CU_ASSERT_PTR_NULL(train_job_check(&j, why, sizeof why));
+  train_par_layer(&j, 0, 0, 1, &c);
+  CU_ASSERT_TRUE(c.cp_net);  /* tp 8 x cp 2: across nodes */
+  l = train_group_link(&j, 16, 8);
+  CS_ASSERT_REL(c.cp_fwd, net_alltoall_s(&l, 2, 4096.0 * 1536 * 2), 1e-12);
+
+  /* whole heads per rank: 32 heads over tp 8 leave 4, not a multiple of cp 8 */
+  job(&j, &m, 8, 8, 1, 1);
+  j.cp_comm = TRAIN_CP_A2A;
+  const char *bad = train_job_check(&j, why, sizeof why);
+  CU_ASSERT_STRING_EQUAL(bad ? bad : "", "cp_comm_type");
+  CHECK(strstr(why, "32 heads over tp 8 leave 4 per tensor-parallel rank"), "message: %s", why);
+
+  /* through the program: the key, its default, the refusal at file:line */
+  result r1 = RUN("estimate", "--train", "--json", "--model", "llama3.1-8b", "--gpu", "h100-sxm", "--gpus", "64",
+                  "--cp", "8", "--seq-len", "65536", "--global-batch", "8", "--zero", "1", "--cp-comm-type", "a2a");
+  CHECK_RC(r1, 0);
+  CHECK_OUT_HAS(r1, "\"cp_comm_type\": \"a2a\"");
+  double comm = NAN, exposed = NAN;
+  CHECK(json_num(r1.out, "cp_comm_s", &comm) && json_num(r1.out, "cp_exposed_s", &exposed) && comm > 0,
+        "no cp traffic: %s", r1.out);
+  CS_CHECK_REL(exposed, comm, 1e-12, "a2a exposed = its traffic");
+  result_free(&r1);
+  r1 = RUN("estimate", "--train", "--json", "--model", "llama3.1-8b", "--gpu", "h100-sxm", "--gpus", "64", "--cp",
+           "8", "--seq-len", "65536", "--global-batch", "8", "--zero", "1");
+  CHECK_OUT_HAS(r1, "\"cp_comm_type\": \"p2p\"");
+  result_free(&r1);
+  char *dir = cs_tmpdir("cpep_a2a");
+  free(cs_write_file(dir, "a.cfg",
+                     "name = \"a\";\ntraining = { model = \"llama3.1-8b\"; gpu = \"h100-sxm\"; gpus = 64; tp = 8;\n"
+                     "  cp = 8; cp_comm_type = \"a2a\"; seq_len = 65536; global_batch = 8; train_tokens = 1e9; };\n"));
+  r1 = run_in(dir, "check", "a.cfg", (const char *)NULL);
+  CHECK_RC(r1, 2);
+  CHECK_ERR_HAS(r1, "a.cfg:3: training.cp_comm_type: the all-to-all context parallelism (a2a)");
+  result_free(&r1);
+  free(cs_write_file(dir, "b.cfg",
+                     "name = \"b\";\ntraining = { model = \"llama3.1-8b\"; gpus = 64;\n"
+                     "  cp = 8; cp_comm_type = \"ulysses\"; seq_len = 65536; global_batch = 8; train_tokens = 1e9; };\n"));
+  r1 = run_in(dir, "check", "b.cfg", (const char *)NULL);
+  CHECK_RC(r1, 2);
+  CHECK_ERR_HAS(r1, "b.cfg:3: training.cp_comm_type");
+  result_free(&r1);
+  free(dir);
 }
 
 /* Mixtral 8x7B (h 4096, top-2 of 8 experts, every layer MoE), a 4,096-token
@@ -513,6 +597,7 @@ int main(void)
   if (!cs_catalogs()) return 1;
   static const cs_test tests[] = {
     {"ring attention traffic by hand", test_cp_traffic},
+    {"Ulysses all-to-all context parallelism by hand, whole heads, the key", test_cp_a2a},
     {"all-to-all traffic by hand, imbalance", test_ep_traffic},
     {"token dropping at an expert capacity, by hand", test_capacity},
     {"capacity from the stack and the flags, refusals", test_capacity_cli},
