@@ -225,6 +225,9 @@ static const sim_key llm_keys[] = {
   B(encoder_only, "encoder-only (BERT): no decoding"),
   O(expert_ffn, 1e7, "inner size of one routed expert (0: ffn)"),
   O(shared_experts, 1e4, "experts every token uses besides the routed ones (DeepSeek n_shared_experts)"),
+  O(n_group, 1e4, "expert groups of group-limited routing (DeepSeek n_group; 0: none)"),
+  O(topk_group, 1e4, "groups a token's routed experts may lie in (DeepSeek topk_group; the nodes a token is sent to "
+                     "when each group is a node; 0: unlimited)"),
   O(shared_expert_ffn, 1e7, "inner size of a shared expert (0: the expert width)"),
   O(dense_layers, 1e4, "leading layers with a dense MLP of width ffn (DeepSeek first_k_dense_replace)"),
   O(q_lora_rank, 1e6, "MLA: query compression rank (0: full query projection)"),
@@ -264,6 +267,11 @@ static void llm_check(const void *entry, sim_check *ck)
   if (!moe && m->shared_experts > 0) sim_check_fail(ck, "shared_experts", "needs experts > 1");
   if (m->shared_expert_ffn > 0 && m->shared_experts == 0)
     sim_check_fail(ck, "shared_expert_ffn", "needs shared_experts > 0");
+  if ((m->n_group > 0 || m->topk_group > 0) &&
+      (!moe || m->n_group < 1 || m->topk_group < 1 || m->topk_group > m->n_group || m->experts % m->n_group))
+    sim_check_fail(ck, "topk_group", "group-limited routing needs experts > 1, n_group dividing them and 1 <= "
+                   "topk_group <= n_group (n_group %lld, topk_group %lld)", (long long)m->n_group,
+                   (long long)m->topk_group);
   if (m->dense_layers > 0 && !moe) sim_check_fail(ck, "dense_layers", "needs experts > 1");
   else if (m->dense_layers >= m->layers)
     sim_check_fail(ck, "dense_layers", "must be below layers (%lld)", (long long)m->layers);

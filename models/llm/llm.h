@@ -27,6 +27,9 @@ typedef struct {
    * the plain transformer above (and today's numbers for older entries). */
   int64_t expert_ffn;          /* one routed expert's inner size (0: ffn) */
   int64_t shared_experts;      /* experts every token uses besides the routed ones */
+  int64_t topk_group;          /* group-limited routing: a token's experts lie in at most this many of n_group
+                                * expert groups, one per node (DeepSeek topk_group; 0: unlimited) */
+  int64_t n_group;             /* expert groups of group-limited routing (DeepSeek n_group) */
   int64_t shared_expert_ffn;   /* a shared expert's inner size (0: the expert width) */
   int64_t dense_layers;        /* leading layers with a dense MLP of width ffn (DeepSeek first_k_dense_replace) */
   int64_t q_lora_rank;         /* MLA: rank of the query compression (0: a full query projection) */

@@ -571,6 +571,14 @@ double train_expert_grad_s(const train_job *j, const train_memory *mem, double g
  * (train_step.c): the node link inside a node, else the network ports the
  * group's members in a node share. */
 net_link train_group_link(const train_job *j, int span, int stride);
+/* An all-to-all over the n members of such a group, `bytes` each GPU's
+ * send buffer (its own slice included): inside a node, NCCL's on the node
+ * link; across nodes, with k members in each node, the longer of their
+ * share on the node link (k members, bytes x k / n) and the rest of each
+ * GPU's buffer ((n - k) / n of it) over the GPU's own network ports
+ * (nics_per_node / gpus_per_node of the network link): unlike a ring's,
+ * an all-to-all's off-node traffic does not share the node's other ports. */
+double train_group_alltoall_s(const train_job *j, int span, int stride, int n, double bytes);
 /* DualPipe (DeepSeek-V3 report, sec. 3.2.1, Table 2): p stages (even), m
  * micro-batches per iteration; f[s], b[s]: a micro-batch's forward and
  * backward through stage s; with f, b those of the busiest stage,

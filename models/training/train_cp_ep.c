@@ -18,6 +18,16 @@
 #define TRAIN_CP_BYTES 2.0
 #define TRAIN_EP_BYTES 2.0
 
+/* K and V heads attention sees on one tensor-parallel rank: MLA
+ * up-projects one K and V per query head; with fewer kv heads than tp,
+ * each rank holds one (replicated). */
+static double kv_heads_per_rank(const llm_arch *m, int tp)
+{
+  if (llm_is_mla(m)) return (double)m->heads / tp;
+  double kvh = (double)(m->kv_heads > 0 ? m->kv_heads : m->heads) / tp;
+  return kvh < 1 ? 1 : kvh;
+}
+
 const char *train_cpep_check(const train_job *j, char *msg, size_t n)
 {
   const llm_arch *m = j->model;
@@ -28,10 +38,16 @@ const char *train_cpep_check(const train_job *j, char *msg, size_t n)
                     "(Transformer Engine): it needs flash_attention", j->cp), "cp";
   if (j->cp_comm != TRAIN_CP_P2P && j->cp_comm != TRAIN_CP_A2A)
     return snprintf(msg, n, "context-parallel communication %d is not p2p or a2a", j->cp_comm), "cp_comm_type";
-  if (j->cp > 1 && j->cp_comm == TRAIN_CP_A2A && (m->heads % j->tp || (m->heads / j->tp) % j->cp))
-    return snprintf(msg, n, "the all-to-all context parallelism (a2a) gives each of cp %d ranks whole heads: %s's "
-                    "%lld heads over tp %d leave %g per tensor-parallel rank, not a multiple of cp", j->cp, m->name,
-                    (long long)m->heads, j->tp, (double)m->heads / j->tp), "cp_comm_type";
+  if (j->cp > 1 && j->cp_comm == TRAIN_CP_A2A) {
+    /* Transformer Engine's all-to-all attention asserts both head counts
+     * divide by cp (Megatron-Core hands it the kv heads unexpanded) */
+    double q = (double)m->heads / j->tp, kv = kv_heads_per_rank(m, j->tp);
+    if (m->heads % j->tp || fmod(q, j->cp) != 0 || fmod(kv, j->cp) != 0)
+      return snprintf(msg, n, "the all-to-all context parallelism (a2a) gives each of cp %d ranks whole heads: %s's "
+                      "%lld heads over tp %d leave %g query and %g key/value heads per tensor-parallel rank; both "
+                      "must be multiples of cp, as Transformer Engine requires", j->cp, m->name,
+                      (long long)m->heads, j->tp, q, kv), "cp_comm_type";
+  }
   if (j->cp > 1 && j->seq_len % (2 * j->cp) != 0)
     return snprintf(msg, n, "sequence length %d does not split into 2 x cp = %d equal chunks (the causal "
                     "load-balanced split of Megatron-Core)", j->seq_len, 2 * j->cp), "cp";
@@ -81,15 +97,27 @@ static double kv_width(const llm_arch *m, int tp)
 
 /* Values per token one tensor-parallel rank passes through the Ulysses
  * all-to-alls of a layer's forward: Q (its heads x qk width), K and V
- * (the kv heads, each rank needing at least one: fewer than cp are
- * repeated to cp; MLA's up-projected K and V per head) and the output
- * (heads x v width). */
-static double a2a_width(const llm_arch *m, int tp, int cp)
+ * (its kv heads x qk and v widths) and the output (heads x v width). */
+static double a2a_width(const llm_arch *m, int tp)
 {
   double heads = (double)m->heads / tp;
-  double kvh = llm_is_mla(m) ? heads : (double)(m->kv_heads > 0 ? m->kv_heads : m->heads) / tp;
-  if (kvh < cp) kvh = cp;
-  return heads * llm_qk_head_dim(m) + kvh * (llm_qk_head_dim(m) + llm_v_head_dim(m)) + heads * llm_v_head_dim(m);
+  return heads * llm_qk_head_dim(m) + kv_heads_per_rank(m, tp) * (llm_qk_head_dim(m) + llm_v_head_dim(m)) +
+         heads * llm_v_head_dim(m);
+}
+
+/* One node-limited dispatch (or combine) of t tokens per GPU: over the
+ * GPU's own network ports, each token once to each of `dest` destination
+ * nodes but its own (dest x (nodes - 1) / nodes copies), at the same time
+ * as NVLink spreads its top-k copies over the node's GPUs; the longer. */
+static double node_limited_a2a_s(const train_job *j, double t, double dest, double nodes, double bytes_per_value)
+{
+  const llm_arch *m = j->model;
+  double h = (double)m->hidden * bytes_per_value;
+  int nics = j->nics_per_node > 0 ? j->nics_per_node : j->gpus_per_node;
+  net_link own = net_link_spread(j->node_link, j->net_link, (double)nics / j->gpus_per_node);
+  double inter = net_alltoall_s(&own, (int)lround(nodes), t * dest * h);
+  double intra = net_alltoall_s(j->node_link, j->gpus_per_node, t * (double)m->experts_active * h);
+  return fmax(inter, intra);
 }
 
 void train_par_layer(const train_job *j, double attn_fwd_s, double attn_bwd_s, double layer_s, train_par_cost *o)
@@ -97,22 +125,21 @@ void train_par_layer(const train_job *j, double attn_fwd_s, double attn_bwd_s, d
   *o = (train_par_cost){0};
   const llm_arch *m = j->model;
   double tokens = (double)j->micro_batch * j->seq_len / j->cp;
-  if (j->cp > 1 && j->cp_comm == TRAIN_CP_A2A) {
-    /* DeepSpeed-Ulysses: the group's ranks are tp apart, as the ring's */
+  if (j->cp > 1) {
+    /* the group's ranks are tp apart: inside a node while the cp group
+     * is, else across the network */
     o->cp_net = j->tp * j->cp > j->gpus_per_node && j->net_link;
     o->cp_link = o->cp_net ? j->net_link : j->node_link;
-    net_link l = train_group_link(j, j->tp * j->cp, j->tp);
-    double bytes = tokens * a2a_width(m, j->tp, j->cp) * TRAIN_CP_BYTES;
-    /* forward: Q, K, V to head shards, the output back; backward: dO, then
-     * dQ, dK, dV: the same bytes; nothing runs under them */
-    o->cp_fwd = o->cp_fwd_exposed = net_alltoall_s(&l, j->cp, bytes);
+  }
+  if (j->cp > 1 && j->cp_comm == TRAIN_CP_A2A) {
+    /* DeepSpeed-Ulysses. Forward: Q, K, V to head shards, the output back;
+     * backward: dO, then dQ, dK, dV: the same bytes; nothing runs under them */
+    double bytes = tokens * a2a_width(m, j->tp) * TRAIN_CP_BYTES;
+    o->cp_fwd = o->cp_fwd_exposed = train_group_alltoall_s(j, j->tp * j->cp, j->tp, j->cp, bytes);
     o->cp_bwd = o->cp_bwd_exposed = o->cp_fwd;
   } else if (j->cp > 1) {
-    /* the ring's neighbours are tp apart: inside a node while the cp
-     * group is, else its boundary hops cross the network (each GPU with
-     * its own port) */
-    o->cp_net = j->tp * j->cp > j->gpus_per_node && j->net_link;
-    o->cp_link = o->cp_net ? j->net_link : j->node_link;
+    /* the ring: each GPU passes its K and V to its neighbour, a boundary
+     * hop over its own port */
     double bytes = tokens * kv_width(m, j->tp) * TRAIN_CP_BYTES, steps = j->cp - 1;
     double step_f = net_p2p_s(o->cp_link, bytes), step_b = net_p2p_s(o->cp_link, 2 * bytes);
     o->cp_fwd = steps * step_f;
@@ -125,12 +152,26 @@ void train_par_layer(const train_job *j, double attn_fwd_s, double attn_bwd_s, d
     int span = j->tp * j->ep;
     o->ep_net = span > j->gpus_per_node && j->net_link;
     o->ep_link = o->ep_net ? j->net_link : j->node_link;
-    net_link l = train_group_link(j, span, j->tp);
-    double bytes = tokens / j->tp * (double)m->experts_active * (double)m->hidden * TRAIN_EP_BYTES *
-                   train_expert_dispatch_scale(j);
-    double a2a = net_alltoall_s(&l, j->ep, bytes);
-    o->ep_fwd = share * 2 * a2a;  /* dispatch and combine */
-    o->ep_bwd = 2 * o->ep_fwd;    /* their gradients */
+    double t = tokens / j->tp * train_expert_dispatch_scale(j);
+    double nodes = o->ep_net ? (double)span / j->gpus_per_node : 1;
+    if (o->ep_net && m->topk_group > 0 && nodes >= 2) {
+      /* group-limited routing across nodes, dispatched as DeepSeek's
+       * kernels (DeepEP) do: a token crosses the network once per
+       * destination node, at most topk_group of them (groups as nodes),
+       * in FP8 for an FP8 job (combine in 16 bits), then NVLink forwards
+       * it to its experts in that node */
+      double groups_per_node = fmax(1, (double)m->n_group / nodes);
+      double dest = fmin(fmin((double)m->experts_active, nodes), ceil((double)m->topk_group / groups_per_node));
+      double d_bytes = j->dtype == GPU_FP8 ? 1 : TRAIN_EP_BYTES;
+      o->ep_fwd = share * (node_limited_a2a_s(j, t, dest, nodes, d_bytes) +
+                           node_limited_a2a_s(j, t, dest, nodes, TRAIN_EP_BYTES));
+      o->ep_bwd = share * 4 * node_limited_a2a_s(j, t, dest, nodes, TRAIN_EP_BYTES);
+    } else {
+      double bytes = t * (double)m->experts_active * (double)m->hidden * TRAIN_EP_BYTES;
+      double a2a = train_group_alltoall_s(j, span, j->tp, j->ep, bytes);
+      o->ep_fwd = share * 2 * a2a;  /* dispatch and combine */
+      o->ep_bwd = 2 * o->ep_fwd;    /* their gradients */
+    }
     double hidden = j->dualpipe ? fmin(o->ep_fwd + o->ep_bwd, layer_s) : 0;
     double keep = o->ep_fwd + o->ep_bwd > 0 ? 1 - hidden / (o->ep_fwd + o->ep_bwd) : 0;
     o->ep_fwd_exposed = keep * o->ep_fwd;

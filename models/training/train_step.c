@@ -263,6 +263,22 @@ static net_link group_link(const train_job *j, int span, int stride)
 
 net_link train_group_link(const train_job *j, int span, int stride) { return group_link(j, span, stride); }
 
+double train_group_alltoall_s(const train_job *j, int span, int stride, int n, double bytes)
+{
+  if (n <= 1) return 0;
+  if (span <= j->gpus_per_node || !j->net_link) return net_alltoall_s(j->node_link, n, bytes);
+  /* k members in a node: their share on the node link, the rest of each
+   * GPU's buffer out of the node through the GPU's own ports, both at once */
+  double k = fmin((double)j->gpus_per_node / stride, (double)span / stride);
+  if (k < 1) k = 1;
+  int nodes = (int)lround(n / k);
+  double intra = k > 1 ? net_alltoall_s(j->node_link, (int)lround(k), bytes * k / n) : 0;
+  int nics = j->nics_per_node > 0 ? j->nics_per_node : j->gpus_per_node;
+  net_link own = net_link_spread(j->node_link, j->net_link, (double)nics / j->gpus_per_node);
+  double inter = nodes > 1 ? net_alltoall_s(&own, nodes, bytes) : 0;
+  return fmax(intra, inter);
+}
+
 /* What of `comm` stays exposed when it may run under `window` of compute,
  * with the job's overlap fraction. */
 static double exposed(const train_job *j, double comm, double window)

@@ -118,23 +118,54 @@ static void test_cp_a2a(void)
   llm_arch g = llama(8);
   job(&j, &g, 1, 4, 1, 1);
   j.cp_comm = TRAIN_CP_A2A;
+  CU_ASSERT_PTR_NULL(train_job_check(&j, why, sizeof why));
   train_par_layer(&j, 0, 0, 1, &c);
   l = train_group_link(&j, 4, 1);
   CS_ASSERT_REL(c.cp_fwd, net_alltoall_s(&l, 4, 2048.0 * 10240 * 2), 1e-12);
-  job(&j, &g, 8, 2, 1, 1);
+
+  /* across nodes, tp 1 x cp 16 = 2 nodes of 8 members: half of each GPU's
+   * 1,024 tokens x 16,384 values x 2 B = 33,554,432 B buffer leaves the
+   * node through the GPU's own 50 GB/s port: at least 16,777,216 B / 50
+   * GB/s (the ring's group link would have given it all 8 ports) */
+  job(&j, &m, 1, 16, 1, 1);
   j.cp_comm = TRAIN_CP_A2A;
+  j.seq_len = 16384;
   CU_ASSERT_PTR_NULL(train_job_check(&j, why, sizeof why));
   train_par_layer(&j, 0, 0, 1, &c);
-  CU_ASSERT_TRUE(c.cp_net);  /* tp 8 x cp 2: across nodes */
-  l = train_group_link(&j, 16, 8);
-  CS_ASSERT_REL(c.cp_fwd, net_alltoall_s(&l, 2, 4096.0 * 1536 * 2), 1e-12);
+  CU_ASSERT_TRUE(c.cp_net);
+  double port = net_bw(link_("ib-ndr"));
+  CHECK(c.cp_fwd >= 16777216.0 / port, "a2a across nodes %.4g s, below one port's floor %.4g s", c.cp_fwd,
+        16777216.0 / port);
+  CHECK(c.cp_fwd < 1.5 * 16777216.0 / port, "a2a across nodes %.4g s, far above one port's %.4g s", c.cp_fwd,
+        16777216.0 / port);
+  net_link own = net_link_spread(j.node_link, link_("ib-ndr"), 1.0);
+  CS_ASSERT_REL(c.cp_fwd, fmax(net_alltoall_s(j.node_link, 8, 16777216.0), net_alltoall_s(&own, 2, 33554432.0)),
+                1e-12);
 
-  /* whole heads per rank: 32 heads over tp 8 leave 4, not a multiple of cp 8 */
+  /* MLA (DeepSeek-V3, 128 heads): Q 128 x 192, K and V per head 128 x
+   * (192 + 128), output 128 x 128: 81,920 values a token */
+  job(&j, model("deepseek-v3"), 1, 4, 1, 1);
+  j.cp_comm = TRAIN_CP_A2A;
+  j.seq_len = 8192;
+  CU_ASSERT_PTR_NULL(train_job_check(&j, why, sizeof why));
+  train_par_layer(&j, 0, 0, 1, &c);
+  l = train_group_link(&j, 4, 1);
+  CS_ASSERT_REL(c.cp_fwd, net_alltoall_s(&l, 4, 2048.0 * 81920 * 2), 1e-12);
+
+  /* whole heads per rank, query and key/value alike (Transformer Engine):
+   * 32 heads over tp 8 leave 4, not a multiple of cp 8; 8 kv heads over tp
+   * 8 leave 1, not a multiple of cp 2 */
   job(&j, &m, 8, 8, 1, 1);
   j.cp_comm = TRAIN_CP_A2A;
   const char *bad = train_job_check(&j, why, sizeof why);
   CU_ASSERT_STRING_EQUAL(bad ? bad : "", "cp_comm_type");
-  CHECK(strstr(why, "32 heads over tp 8 leave 4 per tensor-parallel rank"), "message: %s", why);
+  CHECK(strstr(why, "32 heads over tp 8 leave 4 query and 4 key/value heads per tensor-parallel rank"), "message: %s",
+        why);
+  job(&j, &g, 8, 2, 1, 1);
+  j.cp_comm = TRAIN_CP_A2A;
+  bad = train_job_check(&j, why, sizeof why);
+  CU_ASSERT_STRING_EQUAL(bad ? bad : "", "cp_comm_type");
+  CHECK(strstr(why, "leave 4 query and 1 key/value heads"), "message: %s", why);
 
   /* through the program: the key, its default, the refusal at file:line */
   result r1 = RUN("estimate", "--train", "--json", "--model", "llama3.1-8b", "--gpu", "h100-sxm", "--gpus", "64",
@@ -200,15 +231,20 @@ static void test_ep_traffic(void)
   train_par_layer(&j, 0, 0, 100 * a2a, &c);
   CU_ASSERT_EQUAL(c.ep_fwd_exposed + c.ep_bwd_exposed, 0);
   j.dualpipe = false;
-  /* tp 2 x ep 8 spans 16 GPUs: the network, half the tokens per tp rank */
+  /* tp 2 x ep 8 spans 16 GPUs: the network, half the tokens per tp rank;
+   * 4 members a node, so half of each GPU's 33,554,432 B leaves the node
+   * through its own port while the other half stays on NVLink */
   job(&j, m, 2, 1, 1, 8);
   j.seq_len = 4096;
   j.ep = 8;
   CU_ASSERT_PTR_NULL(train_job_check(&j, why, sizeof why));
   train_par_layer(&j, 0, 0, 1, &c);
   CU_ASSERT_TRUE(c.ep_net);
-  net_link l = train_group_link(&j, 16, 2);
-  CS_ASSERT_REL(c.ep_fwd, 2 * net_alltoall_s(&l, 8, 33554432.0), 1e-12);
+  net_link own = net_link_spread(j.node_link, link_("ib-ndr"), 1.0);
+  CS_ASSERT_REL(c.ep_fwd,
+                2 * fmax(net_alltoall_s(j.node_link, 4, 16777216.0), net_alltoall_s(&own, 2, 33554432.0)), 1e-12);
+  CHECK(c.ep_fwd >= 2 * 16777216.0 / net_bw(link_("ib-ndr")), "ep all-to-all %.4g s below one port's floor",
+        c.ep_fwd);
   /* imbalance 1.52 on the busiest of 8 ranks holding one expert each: 1.52;
    * with ep 2 (4 experts a rank): 1 + 0.52 x 2 / 8 = 1.13 */
   CS_ASSERT_REL(train_expert_stretch(&j), 1.52, 1e-12);
@@ -216,6 +252,60 @@ static void test_ep_traffic(void)
   CS_ASSERT_REL(train_expert_stretch(&j), 1.13, 1e-12);
   j.ep = 1;
   CU_ASSERT_EQUAL(train_expert_stretch(&j), 1);
+}
+
+/* Group-limited routing across nodes (DeepSeek-V3: 8 of 256 experts in at
+ * most 4 of 8 groups), dispatched as DeepSeek's kernels do: ep 64 over 8
+ * nodes, 4,096 tokens a GPU, each sent once to each of 4 destination
+ * nodes, 7/8 of them remote, over the GPU's own port: dispatch 4,096 x 4
+ * x 7,168 values in FP8 (1 B), combine in 16 bits; NVLink spreads the 8
+ * copies inside the node meanwhile. Without the group limit the same job
+ * sends 8 copies of every token, 7/8 of them off the node, in 16 bits. */
+static void test_ep_node_limited(void)
+{
+  const llm_arch *m = model("deepseek-v3");
+  CU_ASSERT_EQUAL(m->topk_group, 4);
+  CU_ASSERT_EQUAL(m->n_group, 8);
+  train_job j;
+  job(&j, m, 1, 1, 1, 64);
+  j.seq_len = 4096;
+  j.ep = 64;
+  j.dtype = GPU_FP8;
+  char why[512];
+  CU_ASSERT_PTR_NULL(train_job_check(&j, why, sizeof why));
+  train_par_cost c;
+  train_par_layer(&j, 0, 0, 1, &c);
+  CU_ASSERT_TRUE(c.ep_net);
+  double share = train_moe_layer_share(m), t = 4096;
+  net_link own = net_link_spread(j.node_link, link_("ib-ndr"), 1.0);
+  double disp = fmax(net_alltoall_s(&own, 8, t * 4 * 7168 * 1), net_alltoall_s(j.node_link, 8, t * 8 * 7168 * 1));
+  double comb = fmax(net_alltoall_s(&own, 8, t * 4 * 7168 * 2), net_alltoall_s(j.node_link, 8, t * 8 * 7168 * 2));
+  CS_ASSERT_REL(c.ep_fwd, share * (disp + comb), 1e-12);
+  CS_ASSERT_REL(c.ep_bwd, share * 4 * comb, 1e-12);
+  /* floor: the remote copies through one 50 GB/s port */
+  double port = net_bw(link_("ib-ndr"));
+  CHECK(c.ep_fwd >= share * t * 4 * 7.0 / 8 * 7168 * 3 / port, "node-limited %.4g s below its port floor", c.ep_fwd);
+  /* the same model without the group limit pays 8 remote copies in 16 bits */
+  llm_arch free_ = *m;
+  free_.topk_group = free_.n_group = 0;
+  j.model = &free_;
+  train_par_cost u;
+  train_par_layer(&j, 0, 0, 1, &u);
+  CHECK(u.ep_fwd > 2.5 * c.ep_fwd, "unlimited %.4g s against node-limited %.4g s", u.ep_fwd, c.ep_fwd);
+  CHECK(u.ep_fwd >= share * 2 * t * 8 * 7.0 / 8 * 7168 * 2 / port, "unlimited %.4g s below its port floor", u.ep_fwd);
+  /* a bad group setting in a catalog is refused */
+  char *dir = cs_tmpdir("cpep_groups");
+  free(cs_write_file(dir, "g.cfg",
+                     "models = ( { name = \"g\"; description = \"x\"; layers = 2; hidden = 64; heads = 4; kv_heads = 4;\n"
+                     "  ffn = 128; vocab = 100; max_context = 64; experts = 8; experts_active = 2; n_group = 3;\n"
+                     "  topk_group = 2; ffn_kind = \"gated\"; positions = \"rotary\"; norm = \"rmsnorm\";\n"
+                     "  tied_embeddings = false; biases = false;\n"
+                     "  published_params = 1; params_source = \"x\"; source = \"x\"; } );\n"));
+  result r = run_in(dir, "list", "models", "--catalog", "g.cfg", (const char *)NULL);
+  CHECK_RC(r, 2);
+  CHECK_ERR_HAS(r, "topk_group: group-limited routing needs");
+  result_free(&r);
+  free(dir);
 }
 
 /* Token dropping: capacity F caps each expert at F x the mean; padded,
@@ -599,6 +689,7 @@ int main(void)
     {"ring attention traffic by hand", test_cp_traffic},
     {"Ulysses all-to-all context parallelism by hand, whole heads, the key", test_cp_a2a},
     {"all-to-all traffic by hand, imbalance", test_ep_traffic},
+    {"group-limited routing dispatched once per node, by hand", test_ep_node_limited},
     {"token dropping at an expert capacity, by hand", test_capacity},
     {"capacity from the stack and the flags, refusals", test_capacity_cli},
     {"layout: GPUs = tp x cp x pp x dp, ep divides dp x cp", test_layout},
