@@ -729,7 +729,7 @@ static void est_train(const est_params *o, const sim_catalogs *cats, sim_report 
   sim_report_num(rep, "dp_comm_s", r.dp_comm_s, "data-parallel traffic, hidden or not (s)");
   sim_report_num(rep, "offload_transfer_s", r.offload_transfer_s, "host-link traffic of the offload, hidden or not (s)");
   sim_report_num(rep, "cpu_optimizer_s", r.cpu_optimizer_s, "CPU Adam step of the offloaded optimizer (s)");
-  sim_report_num(rep, "cp_exposed_s", r.cp_exposed_s, "  context-parallel ring attention not hidden (s)");
+  sim_report_num(rep, "cp_exposed_s", r.cp_exposed_s, "  context-parallel exchange not hidden (s)");
   sim_report_num(rep, "ep_exposed_s", r.ep_exposed_s, "  expert-parallel all-to-all not hidden (s)");
   sim_report_num(rep, "cp_comm_s", r.cp_comm_s, "context-parallel traffic, hidden or not (s)");
   sim_report_num(rep, "ep_comm_s", r.ep_comm_s, "expert-parallel traffic, hidden or not (s)");

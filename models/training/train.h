@@ -210,8 +210,9 @@ extern const char *const train_grad_reduce_names[];  /* "auto", "fp32", "bf16", 
  * --cp-comm-type: "p2p", ring attention (K and V passed round the ring
  * under each chunk's attention; the default), or "a2a", DeepSpeed-Ulysses
  * (an all-to-all turns sequence shards into head shards before attention
- * and back after it: not hidden; the heads per tensor-parallel rank must
- * divide by cp). */
+ * and back after it: not hidden; the query and key/value heads per
+ * tensor-parallel rank must both divide by cp, as Transformer Engine
+ * asserts). */
 enum { TRAIN_CP_P2P, TRAIN_CP_A2A };
 extern const char *const train_cp_comm_names[];     /* "p2p", "a2a" */
 extern const char *const train_offload_names[];
@@ -527,8 +528,9 @@ double train_moe_activation_bytes(const train_job *j);
  * V and dK, dV (twice the bytes) under attn_bwd_s / cp. Ulysses
  * (cp_comm_type "a2a", DeepSpeed-Ulysses): forward one all-to-all over the
  * cp group of the rank's b s/cp tokens x (Q + K + V + output widths per tp
- * rank, kv heads repeated to at least cp) x 2 B, backward the same (dO;
- * dQ, dK, dV), all exposed. Expert
+ * rank) x 2 B, backward the same (dO; dQ, dK, dV), all exposed
+ * (train_group_alltoall_s). Expert all-to-alls of a group-limited router
+ * (llm_arch topk_group) across nodes go once per destination node. Expert
  * parallelism, per layer with experts: all-to-all dispatch and combine of
  * b s/cp / tp tokens x top-k x hidden x 2 B each over the ep group's link;
  * backward the same twice; exposed unless DualPipe hides it under the

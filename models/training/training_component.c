@@ -156,7 +156,7 @@ static const sim_key training_keys[] = {
    .def_str = "p2p",
    .help = "how cp ranks exchange attention's inputs, as Megatron-Core's --cp-comm-type: p2p (ring attention, K and "
            "V round the ring under each chunk's attention) or a2a (DeepSpeed-Ulysses: all-to-all of Q, K, V and the "
-           "output between sequence and head shards, not hidden; heads per tp rank divisible by cp)"},
+           "output between sequence and head shards, not hidden; query and key/value heads per tp rank divisible by cp)"},
   KI("ep", ep, 1, 1, 1024, "expert-parallel ranks the routed experts are sharded over (divides dp x cp)"),
   {.name = "dualpipe", .kind = SIM_KEY_BOOL, .offset = P(dualpipe), .def = 0,
    .help = "DeepSeek-V3's DualPipe schedule (even pp; all-to-all under the paired micro-batch's compute)"},
@@ -674,7 +674,7 @@ static void training_report(void *self, sim_engine *eng, sim_report *rep)
   sim_report_num(rep, "dp_exposed_s", st->dp_exposed_s, "  data-parallel reduction not hidden (s)");
   sim_report_num(rep, "optimizer_s", st->optimizer_s, "  optimizer step (s)");
   sim_report_num(rep, "dp_comm_s", st->dp_comm_s, "data-parallel traffic, hidden or not (s)");
-  sim_report_num(rep, "cp_exposed_s", st->cp_exposed_s, "  context-parallel ring attention not hidden (s)");
+  sim_report_num(rep, "cp_exposed_s", st->cp_exposed_s, "  context-parallel exchange not hidden (s)");
   sim_report_num(rep, "ep_exposed_s", st->ep_exposed_s, "  expert-parallel all-to-all not hidden (s)");
   sim_report_num(rep, "exposed_comm_time_s", st->exposed_comm_s,
                  "exposed communication: tp + pp + dp + cp + ep (s)");
