@@ -36,8 +36,10 @@ typedef struct {
   const char *name;
   double tokens;
   int64_t seq_len, global_batch, micro_batch, tp, pp, cp, ep, interleave, recompute_layers;
+  int64_t first_stage_layers, last_stage_layers;
   int recompute;
-  bool has_recompute;
+  bool dualpipe;
+  bool has_recompute, has_recompute_layers, has_first, has_last, has_dualpipe;
   /* prepared */
   train_job job;
   train_step_result step;
@@ -116,7 +118,7 @@ static const sim_key ramp_keys[] = {
 #define PH(f) offsetof(training_phase, f)
 static const sim_key phase_keys[] = {
   {.name = "name", .kind = SIM_KEY_STRING, .offset = PH(name), .def_str = "",
-   .help = "the phase's name in the outputs (default: phase N)"},
+   .help = "the phase's name in the outputs (default: phaseN, N its place in the run: the first listed is phase2)"},
   {.name = "tokens", .kind = SIM_KEY_FLOAT, .offset = PH(tokens), .required = true, .min = 1, .max = 1e17,
    .help = "tokens the phase trains on"},
   {.name = "seq_len", .kind = SIM_KEY_INT, .offset = PH(seq_len), .min = 0, .max = 1e7,
@@ -133,10 +135,21 @@ static const sim_key phase_keys[] = {
   {.name = "interleave", .kind = SIM_KEY_INT, .offset = PH(interleave), .min = 0, .max = 64,
    .help = "virtual stages per GPU (0: the section's)"},
   {.name = "recompute", .kind = SIM_KEY_ENUM, .offset = PH(recompute), .choices = train_recompute_names,
-   .def_str = TRAIN_DEFAULT_RECOMPUTE_NAME, .has_present = true, .present_offset = PH(has_recompute),
+   .def_str = "", .has_present = true, .present_offset = PH(has_recompute),
    .help = "activation recomputation (default: the section's)"},
   {.name = "recompute_layers", .kind = SIM_KEY_INT, .offset = PH(recompute_layers), .min = 0, .max = 1e5,
-   .help = "with recompute = \"full\": layers recomputed per stage (0: the section's)"},
+   .has_present = true, .present_offset = PH(has_recompute_layers),
+   .help = "with recompute = \"full\": layers recomputed per stage, 0 all (default: the section's when the "
+           "phase keeps its recompute, else 0)"},
+  {.name = "first_stage_layers", .kind = SIM_KEY_INT, .offset = PH(first_stage_layers), .min = 0, .max = 1e5,
+   .has_present = true, .present_offset = PH(has_first),
+   .help = "layers on the first pipeline stage, 0 even stages (default: the section's, or even stages when the "
+           "phase changes pp)"},
+  {.name = "last_stage_layers", .kind = SIM_KEY_INT, .offset = PH(last_stage_layers), .min = 0, .max = 1e5,
+   .has_present = true, .present_offset = PH(has_last),
+   .help = "layers on the last pipeline stage, 0 even stages (default: as first_stage_layers)"},
+  {.name = "dualpipe", .kind = SIM_KEY_BOOL, .offset = PH(dualpipe), .has_present = true,
+   .present_offset = PH(has_dualpipe), .help = "DeepSeek-V3's DualPipe schedule (default: the section's)"},
   SIM_KEY_END,
 };
 #undef PH
@@ -287,6 +300,25 @@ bool train_job_build(const void *params, const sim_catalogs *cats, const llm_arc
   return !(node && !j->node_link) && j->net_link;
 }
 
+/* Resolve j's recomputation (train_job_fit); false, with what it needs
+ * against what the GPU has at key, when even the least memory does not
+ * fit (auto_rc: the recomputation was auto). */
+static bool fit_or_fail(train_job *j, bool auto_rc, const char *key, sim_check *ck)
+{
+  train_memory mm;
+  if (train_job_fit(j, &mm)) return true;
+  sim_check_fail_capacity(ck, key,
+                          "%s does not fit on %s with dp %d x tp %d x cp %d x pp %d at %d tokens a sequence "
+                          "(recompute %s%s): each GPU needs %.1f GiB (weights %.1f, gradients %.1f, optimizer %.1f, "
+                          "activations %.1f) of %.1f GiB: short by %.1f GiB; raise tp, cp, pp or the ZeRO stage, "
+                          "offload, or recompute activations",
+                          j->model->name, j->gpu->name, j->dp, j->tp, j->cp, j->pp, j->seq_len,
+                          train_recompute_names[j->recompute], auto_rc ? ", the least memory of auto" : "",
+                          mm.total / GIB, mm.weights / GIB, mm.grads / GIB, mm.optimizer / GIB,
+                          mm.activations / GIB, mm.capacity / GIB, mm.short_bytes / GIB);
+  return false;
+}
+
 /* Phase i of training.phases: the section's job (as written, before auto
  * recomputation was resolved) with the phase's changes, checked, fitted
  * and stepped; its steps, evaluations and stragglers added to the run's
@@ -315,7 +347,14 @@ static bool prepare_phase(training_params *p, int i, const train_whole *w, sim_c
   OVER(interleave, interleave);
 #undef OVER
   j->recompute = ph->has_recompute ? ph->recompute : p->recompute;
-  j->recompute_layers = (int)(ph->recompute_layers > 0 ? ph->recompute_layers : p->recompute_layers);
+  j->recompute_layers = (int)(ph->has_recompute_layers ? ph->recompute_layers
+                              : ph->has_recompute   ? 0
+                                                    : p->recompute_layers);
+  /* a section's uneven stages are its pp's: another pp starts from even stages */
+  bool same_pp = j->pp == p->pp;
+  j->first_stage_layers = (int)(ph->has_first ? ph->first_stage_layers : same_pp ? p->first_stage_layers : 0);
+  j->last_stage_layers = (int)(ph->has_last ? ph->last_stage_layers : same_pp ? p->last_stage_layers : 0);
+  if (ph->has_dualpipe) j->dualpipe = ph->dualpipe;
   ph->auto_recompute = j->recompute == TRAIN_RECOMPUTE_AUTO;
   int64_t group = (int64_t)j->tp * j->cp * j->pp;
   if (p->gpus % group) {
@@ -334,18 +373,8 @@ static bool prepare_phase(training_params *p, int i, const train_whole *w, sim_c
     sim_check_fail(ck, key, "%s", msg);
     return false;
   }
-  train_memory fit;
-  if (!train_job_fit(j, &fit)) {
-    snprintf(key, sizeof key, "phases.[%d]", i);
-    sim_check_fail_capacity(ck, key,
-                            "%s does not fit on %s with dp %d x tp %d x cp %d x pp %d at %d tokens (recompute %s%s): "
-                            "each GPU needs %.1f GiB of %.1f GiB: short by %.1f GiB; raise tp, cp or pp, offload, or "
-                            "recompute activations",
-                            j->model->name, j->gpu->name, j->dp, j->tp, j->cp, j->pp, j->seq_len,
-                            train_recompute_names[j->recompute], ph->auto_recompute ? ", the least memory of auto" : "",
-                            fit.total / GIB, fit.capacity / GIB, fit.short_bytes / GIB);
-    return false;
-  }
+  snprintf(key, sizeof key, "phases.[%d]", i);
+  if (!fit_or_fail(j, ph->auto_recompute, key, ck)) return false;
   train_step(j, &ph->step);
   train_run(j, &ph->step, ph->tokens, p->price, &ph->run);
   train_whole_add_phase(j, &ph->step, &ph->run, w, &p->whole);
@@ -388,19 +417,7 @@ static void training_prepare(void *params, const sim_setup *su, sim_check *ck)
     sim_check_fail(ck, !strcmp(bad, "dp") ? "gpus" : bad, "%s", msg);
     return;
   }
-  train_memory fit;
-  if (!train_job_fit(j, &fit)) {
-    const train_memory *mm = &fit;
-    sim_check_fail_capacity(ck, "gpus",
-                   "%s does not fit on %s with dp %d x tp %d x pp %d (recompute %s%s): each GPU needs %.1f GiB "
-                   "(weights %.1f, gradients %.1f, optimizer %.1f, activations %.1f) of %.1f GiB: short by %.1f GiB; "
-                   "raise tp, pp or the ZeRO stage, offload, or recompute activations",
-                   m->name, g->name, j->dp, j->tp, j->pp, train_recompute_names[j->recompute],
-                   p->auto_recompute ? ", the least memory of auto" : "", mm->total / GIB, mm->weights / GIB,
-                   mm->grads / GIB, mm->optimizer / GIB, mm->activations / GIB, mm->capacity / GIB,
-                   mm->short_bytes / GIB);
-    return;
-  }
+  if (!fit_or_fail(j, p->auto_recompute, "gpus", ck)) return;
   train_step(j, &p->step);
   p->price = p->usd_per_gpu_hour > 0 ? p->usd_per_gpu_hour : g->price_usd_per_hour > 0 ? g->price_usd_per_hour : NAN;
   if (isnan(p->price))

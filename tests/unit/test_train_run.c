@@ -342,6 +342,61 @@ static void test_phases(void)
   CHECK(cs_summary_num(__FILE__, __LINE__, js, "failures") > 10, "too few failures to test");
   free(js);
 
+  /* evaluations and stragglers per phase: each phase's are estimate's at
+   * its settings and tokens, and the run's are their sum */
+  snprintf(text, sizeof text,
+           "%s  eval_interval = 100; eval_iters = 10; straggler_jitter = 0.05; failures = { mtbf_gpu_h = 0.0; };\n"
+           "  phases = ( { name = \"long-context\"; tokens = 2e9; seq_len = 32768; cp = 4; global_batch = 32; } );\n"
+           "};\n", head);
+  free(cs_write_file(dir, "e.cfg", text));
+  js = cs_run_summary(__FILE__, __LINE__, dir, "e.cfg", "oute", NULL);
+  if (!js) goto out;
+  static const char *const toks[] = {"2e10", "2e9"};
+  double evals = 0, strag = 0;
+  for (int i = 0; i < 2; i++) {
+    result r = run_in(dir, "estimate", "--train", "--json", "--model", "llama3.1-8b", "--gpu", "h100-sxm", "--gpus",
+                      "64", "--tp", "2", "--zero", "1", args[i][0], args[i][1], args[i][2], args[i][3], args[i][4],
+                      args[i][5], "--train-tokens", toks[i], "--eval-interval", "100", "--eval-iters", "10",
+                      "--straggler-jitter", "0.05", (const char *)NULL);
+    CHECK_RC(r, 0);
+    double e = NAN, st = NAN;
+    CHECK(json_num(r.out, "eval_time_s", &e) && json_num(r.out, "straggler_time_s", &st) && e > 0 && st > 0,
+          "estimate: no evaluations or stragglers in %s", r.out);
+    evals += e;
+    strag += st;
+    result_free(&r);
+  }
+  CS_CHECK_REL(cs_summary_num(__FILE__, __LINE__, js, "eval_time_s"), evals, 1e-9, "evaluations over the phases");
+  CS_CHECK_REL(cs_summary_num(__FILE__, __LINE__, js, "straggler_time_s"), strag, 1e-9, "stragglers over the phases");
+  free(js);
+
+  /* what a phase changes starts afresh: leaving full recomputation of 8
+   * layers for selective, and another pp from even stages */
+  snprintf(text, sizeof text,
+           "name = \"q\";\ntraining = { model = \"llama3.1-8b\"; gpu = \"h100-sxm\"; gpus = 64; tp = 2; pp = 4;\n"
+           "  first_stage_layers = 7; last_stage_layers = 7; recompute = \"full\"; recompute_layers = 2;\n"
+           "  zero = 1; seq_len = 4096; global_batch = 256; train_tokens = 1e10;\n"
+           "  phases = ( { tokens = 1e9; recompute = \"selective\"; pp = 2; } );\n};\n");
+  free(cs_write_file(dir, "q.cfg", text));
+  js = cs_run_summary(__FILE__, __LINE__, dir, "q.cfg", "outq", NULL);
+  if (!js) goto out;
+  json_t *q = load_json(dir, "outq/summary.json");
+  CHECK(!strcmp(cs_jstr(q, "phase2_recompute"), "selective"), "phase2_recompute %s", cs_jstr(q, "phase2_recompute"));
+  CHECK(!strcmp(cs_jstr(q, "phase1_recompute"), "full"), "phase1_recompute %s", cs_jstr(q, "phase1_recompute"));
+  CU_ASSERT_EQUAL(cs_jnum(q, "phase2_pp"), 2);
+  json_decref(q);
+  free(js);
+  result er = run_in(dir, "estimate", "--train", "--json", "--model", "llama3.1-8b", "--gpu", "h100-sxm", "--gpus", "64",
+                     "--tp", "2", "--pp", "2", "--zero", "1", "--seq-len", "4096", "--global-batch", "256",
+                     "--recompute", "selective", (const char *)NULL);
+  double want = NAN;
+  CHECK(er.rc == 0 && json_num(er.out, "iteration_time_s", &want), "estimate: %s", er.err);
+  result_free(&er);
+  js = cs_run_summary(__FILE__, __LINE__, dir, "q.cfg", "outq2", NULL);
+  if (js) CS_CHECK_REL(cs_summary_num(__FILE__, __LINE__, js, "phase2_iteration_time_s"), want, 1e-12,
+                       "phase at pp 2, even stages, selective");
+  free(js);
+
   /* refusals at the phase's key and line */
   snprintf(text, sizeof text, "%s  phases = ( { tokens = 1e9; cp = 3; } );\n};\n", head);
   free(cs_write_file(dir, "b1.cfg", text));
