@@ -13,21 +13,26 @@ cat="$here/wholerun2_models.cfg"
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 
+# the program's output into $tmp/out, or the row's failure and exit 1
+run_cs() {
+  "$cs" "$@" >"$tmp/out" 2>"$tmp/err" || { echo "$id: clustersim failed:" >&2; cat "$tmp/err" >&2; exit 1; }
+}
+
 row() {
   id=$1; published=$2; shift 2
   printf '%s  published %s\n' "$id" "$published"
-  "$cs" estimate --train --catalog "$cat" "$@" |
-    grep -E ' (gpu_hours|train_days|iteration_time_s|tokens_per_s_per_gpu|mfu|recompute)$' | sed 's/^/    /'
+  run_cs estimate --train --catalog "$cat" "$@"
+  grep -E ' (gpu_hours|train_days|iteration_time_s|tokens_per_s_per_gpu|mfu|recompute)$' "$tmp/out" | sed 's/^/    /'
 }
 
 # a run in phases: its scenario, the whole run's closed form in days and GPU-hours
 phased() {
   id=$1; published=$2; cfg=$3; gpus=$4
   printf '%s  published %s\n' "$id" "$published"
-  "$cs" run --catalog "$cat" "$here/wholerun2/$cfg" -o "$tmp/$id" 2>/dev/null |
-    awk -v g="$gpus" '$NF == "train_time_closed_form_s" { t = $(NF-1);
+  run_cs run --catalog "$cat" "$here/wholerun2/$cfg" -o "$tmp/$id"
+  awk -v g="$gpus" '$NF == "train_time_closed_form_s" { t = $(NF-1);
       printf "    train_days %.2f\n    gpu_hours %.0f\n", t / 86400, t * g / 3600 }
-      $NF ~ /^phase[0-9]+_(iteration_time_s|mfu)$/ { print "    " $NF " " $(NF-1) }'
+      $NF ~ /^phase[0-9]+_(iteration_time_s|mfu)$/ { print "    " $NF " " $(NF-1) }' "$tmp/out"
 }
 
 H="--gpu h100-sxm"
