@@ -43,7 +43,7 @@
 #define GIB 1073741824.0
 
 const char *const plan_train_dim_names[PLAN_DIMS] = {"tp", "cp", "pp", "dp", "ep", "micro_batch", "interleave",
-                                                     "zero", "seq_parallel", "recompute"};
+                                                     "zero", "seq_parallel", "recompute", "cp_comm_type"};
 
 /* ---- the dimensions ---- */
 
@@ -228,6 +228,23 @@ static void rc_set(train_job *j, int v)
   j->recompute_layers = 0;
 }
 
+/* The context-parallel exchange: the ring, and Ulysses' all-to-all where
+ * the heads split over cp (the layout is whole here: checked as a whole). */
+static int cpc_values(const plan_train_space *s, const train_job *j, const plan_train_layout *l, int *v,
+                      const char **cat, char *why, size_t n)
+{
+  int k = 0;
+  v[k++] = TRAIN_CP_P2P;
+  if (j->cp > 1) {
+    train_job t = *j;
+    t.cp_comm = TRAIN_CP_A2A;
+    char msg[256];
+    if (!train_job_check(&t, msg, sizeof msg)) v[k++] = TRAIN_CP_A2A;
+  }
+  return k;
+}
+static void cpc_set(train_job *j, int v) { j->cp_comm = v; }
+
 /* By plan_train_dim. ZeRO's neutral is 1: an optimizer offload needs >= 1,
  * context and expert parallelism <= 2. */
 static const dim_type dims[PLAN_DIMS] = {
@@ -241,6 +258,7 @@ static const dim_type dims[PLAN_DIMS] = {
   [PLAN_DIM_ZERO] = {zero_values, zero_set, 1},
   [PLAN_DIM_SEQ_PARALLEL] = {sp_values, sp_set, 0},
   [PLAN_DIM_RECOMPUTE] = {rc_values, rc_set, LLM_RECOMPUTE_NONE},
+  [PLAN_DIM_CP_COMM] = {cpc_values, cpc_set, TRAIN_CP_P2P},
 };
 
 void plan_train_job(const plan_train_space *s, const plan_train_layout *l, train_job *j)
@@ -514,10 +532,15 @@ const char *plan_train_describe(const plan_train_layout *l, char *buf, size_t n)
 {
   size_t used = 0;
   buf[0] = 0;
-  static const char *const shortn[PLAN_DIMS] = {"tp", "cp", "pp", "dp", "ep", "mb", "v", "zero", "sp", "recompute"};
+  static const char *const shortn[PLAN_DIMS] = {"tp", "cp", "pp", "dp", "ep", "mb", "v", "zero", "sp", "recompute",
+                                                "cp_comm"};
   for (int d = 0; d < PLAN_DIMS && used < n; d++) {
     int x = l->v[d];
-    if (x < 0) {
+    if (d == PLAN_DIM_CP_COMM) {
+      /* said only where there is context parallelism */
+      if (x >= 0 && l->v[PLAN_DIM_CP] > 1)
+        used += (size_t)snprintf(buf + used, n - used, " %s %s", shortn[d], train_cp_comm_names[x]);
+    } else if (x < 0) {
       used += (size_t)snprintf(buf + used, n - used, "%s%s -", used ? " " : "", shortn[d]);
     } else if (d == PLAN_DIM_SEQ_PARALLEL) {
       used += (size_t)snprintf(buf + used, n - used, "%s%s %s", used ? " " : "", shortn[d], x ? "on" : "off");

@@ -34,10 +34,11 @@ static inline int plan_train_il_uneven(int v) { return v >= 0 && (v & PLAN_IL_UN
 typedef enum { PLAN_TRAIN_TIME, PLAN_TRAIN_COST } plan_train_objective;
 
 /* The dimensions of a layout, in search order (see plan_train.c's table).
- * A context- or expert-parallel degree is one more entry each. */
+ * A context- or expert-parallel degree is one more entry each; the
+ * context-parallel exchange (ring or Ulysses, TRAIN_CP_*) the last. */
 typedef enum {
   PLAN_DIM_TP, PLAN_DIM_CP, PLAN_DIM_PP, PLAN_DIM_DP, PLAN_DIM_EP, PLAN_DIM_MICRO_BATCH, PLAN_DIM_INTERLEAVE,
-  PLAN_DIM_ZERO, PLAN_DIM_SEQ_PARALLEL, PLAN_DIM_RECOMPUTE, PLAN_DIMS
+  PLAN_DIM_ZERO, PLAN_DIM_SEQ_PARALLEL, PLAN_DIM_RECOMPUTE, PLAN_DIM_CP_COMM, PLAN_DIMS
 } plan_train_dim;
 /* The dimensions' names (CSV columns, JSON keys), by plan_train_dim. */
 extern const char *const plan_train_dim_names[PLAN_DIMS];

@@ -95,6 +95,8 @@ static void json_row(FILE *f, const char *in, const plan_train_space *s, const c
       plan_json_str(f, in, plan_train_dim_names[d], train_recompute_names[v], false);
     else if (d == PLAN_DIM_INTERLEAVE && v >= 0)
       plan_json_num(f, in, plan_train_dim_names[d], plan_train_il(v), false);
+    else if (d == PLAN_DIM_CP_COMM)
+      plan_json_str(f, in, plan_train_dim_names[d], v >= 0 ? train_cp_comm_names[v] : "", false);
     else
       plan_json_num(f, in, plan_train_dim_names[d], v >= 0 ? v : NAN, false);
   }
@@ -238,14 +240,15 @@ static void write_csv(FILE *f, const void *arg)
   const files *a = arg;
   const plan_train_result *r = a->r;
   fputs("gpu,gpus", f);
-  for (int d = 0; d < PLAN_DIMS; d++) fprintf(f, ",%s", plan_train_dim_names[d]);
+  /* the columns as 0.x wrote them, then the later ones (cp_comm_type last) */
+  for (int d = 0; d < PLAN_DIM_CP_COMM; d++) fprintf(f, ",%s", plan_train_dim_names[d]);
   fputs(",recompute_layers,fits,iteration_s,mfu,tokens_per_s_per_gpu,memory_gib,memory_margin_gib,"
         "failure_free_time_s,train_time_s,gpu_hours,cost_usd,reason,first_stage_layers,last_stage_layers,"
-        "uneven_chunks\n", f);
+        "uneven_chunks,cp_comm_type\n", f);
   for (int i = 0; i < r->nrows; i++) {
     const plan_train_row *x = &r->rows[i];
     fprintf(f, "%s,%d", a->in->gpu_names[x->l.gpu], x->l.gpus);
-    for (int d = 0; d < PLAN_DIMS; d++) {
+    for (int d = 0; d < PLAN_DIM_CP_COMM; d++) {
       int v = x->l.v[d];
       if (v < 0)
         fputs(",", f);
@@ -279,9 +282,11 @@ static void write_csv(FILE *f, const void *arg)
       fputs(",,", f);
     /* uneven chunks: 1 or 0 (empty: interleaving not reached) */
     if (x->l.v[PLAN_DIM_INTERLEAVE] >= 0)
-      fprintf(f, ",%d\n", plan_train_il_uneven(x->l.v[PLAN_DIM_INTERLEAVE]));
+      fprintf(f, ",%d", plan_train_il_uneven(x->l.v[PLAN_DIM_INTERLEAVE]));
     else
-      fputs(",\n", f);
+      fputs(",", f);
+    /* the context-parallel exchange (empty: not reached) */
+    fprintf(f, ",%s\n", x->l.v[PLAN_DIM_CP_COMM] >= 0 ? train_cp_comm_names[x->l.v[PLAN_DIM_CP_COMM]] : "");
   }
 }
 

@@ -214,6 +214,7 @@ static void own_layout(const section *s, plan_train_layout *l)
   l->v[PLAN_DIM_ZERO] = get_int(s, "zero");
   l->v[PLAN_DIM_SEQ_PARALLEL] = get_bool(s, "seq_parallel");
   l->v[PLAN_DIM_RECOMPUTE] = get_enum(s, "recompute");
+  l->v[PLAN_DIM_CP_COMM] = get_enum(s, "cp_comm_type");
   l->recompute_layers = get_int(s, "recompute_layers");
   l->first_stage_layers = get_int(s, "first_stage_layers");
   l->last_stage_layers = get_int(s, "last_stage_layers");

@@ -162,8 +162,9 @@ const char *train_job_check(const train_job *j, char *msg, size_t n)
   if (j->micro_batch < 1 || j->seq_len < 1 || j->global_batch < 1)
     return snprintf(msg, n, "micro-batch, global batch and sequence length must be >= 1"), "micro_batch";
   if ((int64_t)j->dp * j->micro_batch > j->global_batch)
-    return snprintf(msg, n, "dp x micro-batch = %d x %d = %lld sequences exceed the global batch of %d", j->dp,
-                    j->micro_batch, (long long)j->dp * j->micro_batch, j->global_batch), "micro_batch";
+    return snprintf(msg, n, "global batch %d does not divide into dp x micro-batch = %d x %d = %lld sequences (it "
+                    "is smaller)", j->global_batch, j->dp, j->micro_batch, (long long)j->dp * j->micro_batch),
+           j->micro_batch > j->global_batch ? "micro_batch" : "global_batch";
   if (j->global_batch % (j->dp * j->micro_batch) != 0)
     return snprintf(msg, n, "global batch %d does not divide into dp x micro-batch = %d x %d sequences",
                     j->global_batch, j->dp, j->micro_batch), "global_batch";

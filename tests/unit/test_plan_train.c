@@ -67,7 +67,8 @@ typedef struct {
  * dividing global / dp, v dividing a stage's layers (v > 1 with pp >= 2
  * and the micro-batches a multiple of pp), every ZeRO stage of s,
  * sequence parallelism with tp > 1, recomputation none, selective, and
- * full on N = 1 .. all layers of a chunk. A recomputation kind fits when
+ * full on N = 1 .. all layers of a chunk, and with cp > 1 the ring and,
+ * where the heads split over cp, Ulysses. A recomputation kind fits when
  * one of its settings does; full's fastest setting is kept for every N. */
 static exhaustive search_all(const plan_train_space *s)
 {
@@ -118,7 +119,15 @@ static exhaustive search_all(const plan_train_space *s)
           int v = plan_train_il(cand[ci]), big = a > mid ? a : mid;
           bool un = plan_train_il_uneven(cand[ci]);
           for (int zi = 0; zi < s->nzeros; zi++)
-            for (int rk = 0; rk < 3; rk++) {
+            for (int rk = 0; rk < 3; rk++)
+            for (int cc = 0; cc < (cp > 1 ? 2 : 1); cc++) {
+              /* Ulysses only where the heads split over cp */
+              if (cc == TRAIN_CP_A2A) {
+                train_job t = *b;
+                t.tp = tp, t.cp = cp, t.pp = pp, t.dp = dp, t.micro_batch = mb, t.cp_comm = TRAIN_CP_A2A;
+                char m2[256];
+                if (train_cpep_check(&t, m2, sizeof m2)) continue;
+              }
               int chunk = (big + v - 1) / v, nset = rk == LLM_RECOMPUTE_FULL ? chunk : 1;
               bool any = false;
               for (int k = 1; k <= nset; k++) {
@@ -131,6 +140,7 @@ static exhaustive search_all(const plan_train_space *s)
                 j.seq_parallel = tp > 1;
                 j.recompute = rk;
                 j.recompute_layers = rk == LLM_RECOMPUTE_FULL && k < chunk ? k : 0;
+                j.cp_comm = cc;
                 char msg[256];
                 CU_ASSERT_PTR_NULL_FATAL(train_job_check(&j, msg, sizeof msg));
                 train_memory mem;
@@ -194,6 +204,7 @@ static void test_exhaustive(void)
     CU_ASSERT_EQUAL(w->l.v[PLAN_DIM_MICRO_BATCH], e.best_job.micro_batch);
     CU_ASSERT_EQUAL(w->l.v[PLAN_DIM_INTERLEAVE], e.best_job.interleave);
     CU_ASSERT_EQUAL(w->l.v[PLAN_DIM_RECOMPUTE], e.best_job.recompute);
+    CU_ASSERT_EQUAL(w->l.v[PLAN_DIM_CP_COMM], e.best_job.cp_comm);
     CU_ASSERT_EQUAL(w->l.recompute_layers, e.best_job.recompute_layers);
     CU_ASSERT_EQUAL(w->l.first_stage_layers, e.best_job.first_stage_layers);
     CU_ASSERT_EQUAL(w->l.last_stage_layers, e.best_job.last_stage_layers);
@@ -409,8 +420,8 @@ static void test_objective(void)
   static const char head[] = "gpu,gpus,tp,cp,pp,dp,ep,micro_batch,interleave,zero,seq_parallel,recompute,";
   CHECK(csv && !strncmp(csv, head, sizeof head - 1),
         "plan.csv header");
-  CHECK(csv && strstr(csv, ",reason,first_stage_layers,last_stage_layers,uneven_chunks\n"),
-        "plan.csv reason column, then the uneven stages' and chunks' columns at the end");
+  CHECK(csv && strstr(csv, ",reason,first_stage_layers,last_stage_layers,uneven_chunks,cp_comm_type\n"),
+        "plan.csv reason column, then the uneven stages' and chunks' columns, then the cp exchange at the end");
   free(csv);
   free(csv_path);
   result_free(&rt);
@@ -510,7 +521,7 @@ static void test_own_uneven(void)
    * one, with equal or uneven chunks */
   char *csv_path = path_join(out, "plan.csv");
   char *csv = cs_slurp(csv_path, NULL);
-  CHECK(csv && strstr(csv, ",3,3,0\n") && strstr(csv, ",3,3,1\n"), "plan.csv rows with first 3, last 3");
+  CHECK(csv && strstr(csv, ",3,3,0,p2p\n") && strstr(csv, ",3,3,1,p2p\n"), "plan.csv rows with first 3, last 3");
   free(csv);
   free(csv_path);
   result_free(&r);
