@@ -27,7 +27,9 @@
  * micro-batches a multiple of pp, the scenario's ZeRO stages, sequence
  * parallelism on with tp > 1 (it only saves memory and element-wise time
  * in the model), and recomputation none, selective or full on the fewest
- * layers per chunk that fit (more recomputed layers only add time).
+ * layers per chunk that fit (more recomputed layers only add time), and
+ * with cp > 1 the context-parallel exchange: the ring, and Ulysses where
+ * the heads split over cp.
  * Pruning: activation memory grows with the micro-batch at every other
  * setting, so once a micro-batch is out of memory at every setting of the
  * dimensions after it, the larger ones are skipped (counted as pruned).
@@ -239,7 +241,9 @@ static int cpc_values(const plan_train_space *s, const train_job *j, const plan_
     train_job t = *j;
     t.cp_comm = TRAIN_CP_A2A;
     char msg[256];
-    if (!train_job_check(&t, msg, sizeof msg)) v[k++] = TRAIN_CP_A2A;
+    const char *bad = train_job_check(&t, msg, sizeof msg);
+    /* DualPipe's needs are the whole layout's (as in descend) */
+    if (!bad || !strcmp(bad, "dualpipe")) v[k++] = TRAIN_CP_A2A;
   }
   return k;
 }

@@ -95,8 +95,8 @@ static void json_row(FILE *f, const char *in, const plan_train_space *s, const c
       plan_json_str(f, in, plan_train_dim_names[d], train_recompute_names[v], false);
     else if (d == PLAN_DIM_INTERLEAVE && v >= 0)
       plan_json_num(f, in, plan_train_dim_names[d], plan_train_il(v), false);
-    else if (d == PLAN_DIM_CP_COMM)
-      plan_json_str(f, in, plan_train_dim_names[d], v >= 0 ? train_cp_comm_names[v] : "", false);
+    else if (d == PLAN_DIM_CP_COMM && v >= 0)
+      plan_json_str(f, in, plan_train_dim_names[d], train_cp_comm_names[v], false);
     else
       plan_json_num(f, in, plan_train_dim_names[d], v >= 0 ? v : NAN, false);
   }

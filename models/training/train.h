@@ -575,11 +575,13 @@ double train_expert_grad_s(const train_job *j, const train_memory *mem, double g
 net_link train_group_link(const train_job *j, int span, int stride);
 /* An all-to-all over the n members of such a group, `bytes` each GPU's
  * send buffer (its own slice included): inside a node, NCCL's on the node
- * link; across nodes, with k members in each node, the longer of their
- * share on the node link (k members, bytes x k / n) and the rest of each
- * GPU's buffer ((n - k) / n of it) over the GPU's own network ports
- * (nics_per_node / gpus_per_node of the network link): unlike a ring's,
- * an all-to-all's off-node traffic does not share the node's other ports. */
+ * link; across nodes (or straddling two), with k = gcd(span,
+ * gpus_per_node) / stride the fewest members a node holds (groups laid out
+ * contiguously), the longer of their share on the node link (k members,
+ * bytes x k / n) and the rest of each GPU's buffer ((n - k) / n of it)
+ * over the GPU's own network ports (nics_per_node / gpus_per_node of the
+ * network link): unlike a ring's, an all-to-all's off-node traffic does
+ * not share the node's other ports. */
 double train_group_alltoall_s(const train_job *j, int span, int stride, int n, double bytes);
 /* DualPipe (DeepSeek-V3 report, sec. 3.2.1, Table 2): p stages (even), m
  * micro-batches per iteration; f[s], b[s]: a micro-batch's forward and

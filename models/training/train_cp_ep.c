@@ -116,7 +116,8 @@ static double node_limited_a2a_s(const train_job *j, double t, double dest, doub
   int nics = j->nics_per_node > 0 ? j->nics_per_node : j->gpus_per_node;
   net_link own = net_link_spread(j->node_link, j->net_link, (double)nics / j->gpus_per_node);
   double inter = net_alltoall_s(&own, (int)lround(nodes), t * dest * h);
-  double intra = net_alltoall_s(j->node_link, j->gpus_per_node, t * (double)m->experts_active * h);
+  int members = j->gpus_per_node / j->tp;  /* the node's ep ranks */
+  double intra = members > 1 ? net_alltoall_s(j->node_link, members, t * (double)m->experts_active * h) : 0;
   return fmax(inter, intra);
 }
 
@@ -154,14 +155,17 @@ void train_par_layer(const train_job *j, double attn_fwd_s, double attn_bwd_s, d
     o->ep_link = o->ep_net ? j->net_link : j->node_link;
     double t = tokens / j->tp * train_expert_dispatch_scale(j);
     double nodes = o->ep_net ? (double)span / j->gpus_per_node : 1;
-    if (o->ep_net && m->topk_group > 0 && nodes >= 2) {
-      /* group-limited routing across nodes, dispatched as DeepSeek's
+    if (o->ep_net && m->topk_group > 0 && m->topk_group < m->n_group && nodes >= 2 &&
+        span % j->gpus_per_node == 0) {
+      /* group-limited routing across whole nodes, dispatched as DeepSeek's
        * kernels (DeepEP) do: a token crosses the network once per
-       * destination node, at most topk_group of them (groups as nodes),
-       * in FP8 for an FP8 job (combine in 16 bits), then NVLink forwards
-       * it to its experts in that node */
-      double groups_per_node = fmax(1, (double)m->n_group / nodes);
-      double dest = fmin(fmin((double)m->experts_active, nodes), ceil((double)m->topk_group / groups_per_node));
+       * destination node, in FP8 for an FP8 job (combine in 16 bits), then
+       * NVLink forwards it to its experts in that node. Its experts lie in
+       * topk_group groups, each spanning nodes / n_group nodes (at least
+       * one): at most that many nodes (topk_group >= n_group, as Hugging
+       * Face writes "no limit", is no limit) */
+      double dest = fmin(fmin((double)m->experts_active, nodes),
+                         (double)m->topk_group * fmax(1, nodes / (double)m->n_group));
       double d_bytes = j->dtype == GPU_FP8 ? 1 : TRAIN_EP_BYTES;
       o->ep_fwd = share * (node_limited_a2a_s(j, t, dest, nodes, d_bytes) +
                            node_limited_a2a_s(j, t, dest, nodes, TRAIN_EP_BYTES));

@@ -263,19 +263,33 @@ static net_link group_link(const train_job *j, int span, int stride)
 
 net_link train_group_link(const train_job *j, int span, int stride) { return group_link(j, span, stride); }
 
+static int gcd_int(int a, int b)
+{
+  while (b) {
+    int t = a % b;
+    a = b;
+    b = t;
+  }
+  return a;
+}
+
 double train_group_alltoall_s(const train_job *j, int span, int stride, int n, double bytes)
 {
   if (n <= 1) return 0;
-  if (span <= j->gpus_per_node || !j->net_link) return net_alltoall_s(j->node_link, n, bytes);
-  /* k members in a node: their share on the node link, the rest of each
-   * GPU's buffer out of the node through the GPU's own ports, both at once */
-  double k = fmin((double)j->gpus_per_node / stride, (double)span / stride);
+  if (span <= j->gpus_per_node && j->gpus_per_node % span == 0) return net_alltoall_s(j->node_link, n, bytes);
+  if (!j->net_link) return net_alltoall_s(j->node_link, n, bytes);
+  /* groups laid out contiguously: the fewest members a node holds is
+   * gcd(span, gpus_per_node) / stride, and that member sends the most off
+   * its node. Their share on the node link and the rest of each GPU's
+   * buffer out through the GPU's own ports, both at once */
+  int k = gcd_int(span, j->gpus_per_node) / (stride > 0 ? stride : 1);
   if (k < 1) k = 1;
-  int nodes = (int)lround(n / k);
-  double intra = k > 1 ? net_alltoall_s(j->node_link, (int)lround(k), bytes * k / n) : 0;
+  if (k > n) k = n;
+  double intra = k > 1 ? net_alltoall_s(j->node_link, k, bytes * k / n) : 0;
   int nics = j->nics_per_node > 0 ? j->nics_per_node : j->gpus_per_node;
   net_link own = net_link_spread(j->node_link, j->net_link, (double)nics / j->gpus_per_node);
-  double inter = nodes > 1 ? net_alltoall_s(&own, nodes, bytes) : 0;
+  /* wire (n - 1)/n of the buffer given: (n - k)/n of `bytes` */
+  double inter = k < n ? net_alltoall_s(&own, n, bytes * (n - k) / (n - 1)) : 0;
   return fmax(intra, inter);
 }
 

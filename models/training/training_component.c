@@ -37,9 +37,9 @@ typedef struct {
   double tokens;
   int64_t seq_len, global_batch, micro_batch, tp, pp, cp, ep, interleave, recompute_layers;
   int64_t first_stage_layers, last_stage_layers;
-  int recompute;
+  int recompute, cp_comm;
   bool dualpipe;
-  bool has_recompute, has_recompute_layers, has_first, has_last, has_dualpipe;
+  bool has_recompute, has_recompute_layers, has_first, has_last, has_dualpipe, has_cp_comm;
   /* prepared */
   train_job job;
   train_step_result step;
@@ -132,6 +132,9 @@ static const sim_key phase_keys[] = {
   {.name = "cp", .kind = SIM_KEY_INT, .offset = PH(cp), .min = 0, .max = 1024,
    .help = "context-parallel ranks (0: the section's); dp follows from the section's GPUs"},
   {.name = "ep", .kind = SIM_KEY_INT, .offset = PH(ep), .min = 0, .max = 1024, .help = "expert-parallel ranks (0: the section's)"},
+  {.name = "cp_comm_type", .kind = SIM_KEY_ENUM, .offset = PH(cp_comm), .choices = train_cp_comm_names, .def_str = "",
+   .has_present = true, .present_offset = PH(has_cp_comm),
+   .help = "context-parallel exchange, p2p or a2a (default: the section's)"},
   {.name = "interleave", .kind = SIM_KEY_INT, .offset = PH(interleave), .min = 0, .max = 64,
    .help = "virtual stages per GPU (0: the section's)"},
   {.name = "recompute", .kind = SIM_KEY_ENUM, .offset = PH(recompute), .choices = train_recompute_names,
@@ -347,11 +350,14 @@ static bool prepare_phase(training_params *p, int i, const train_whole *w, sim_c
   OVER(interleave, interleave);
 #undef OVER
   j->recompute = ph->has_recompute ? ph->recompute : p->recompute;
-  j->recompute_layers = (int)(ph->has_recompute_layers ? ph->recompute_layers
-                              : ph->has_recompute   ? 0
-                                                    : p->recompute_layers);
-  /* a section's uneven stages are its pp's: another pp starts from even stages */
-  bool same_pp = j->pp == p->pp;
+  /* a section's uneven stages and recomputed layers are its pp's (and
+   * interleaving's): another pp starts from even stages, and another pp
+   * or recomputation from all layers */
+  bool same_pp = j->pp == p->pp, same_chunks = same_pp && j->interleave == p->interleave;
+  j->recompute_layers = (int)(ph->has_recompute_layers                    ? ph->recompute_layers
+                              : j->recompute == p->recompute && same_chunks ? p->recompute_layers
+                                                                            : 0);
+  if (ph->has_cp_comm) j->cp_comm = ph->cp_comm;
   j->first_stage_layers = (int)(ph->has_first ? ph->first_stage_layers : same_pp ? p->first_stage_layers : 0);
   j->last_stage_layers = (int)(ph->has_last ? ph->last_stage_layers : same_pp ? p->last_stage_layers : 0);
   if (ph->has_dualpipe) j->dualpipe = ph->dualpipe;
@@ -597,7 +603,8 @@ static void write_phases(const training_params *p, sim_table *t)
                     {NULL, j->tp}, {NULL, j->cp}, {NULL, j->pp}, {NULL, j->ep}, {NULL, j->interleave},
                     {train_recompute_names[j->recompute], 0}, {NULL, r->iterations}, {NULL, st->iteration_s},
                     {NULL, st->tokens_per_s_per_gpu}, {NULL, st->mfu}, {NULL, st->mem.margin_bytes},
-                    {NULL, r->time_s}};
+                    {NULL, r->time_s}, {NULL, train_recomputed_layers(j)}, {NULL, j->first_stage_layers},
+                    {NULL, j->last_stage_layers}, {train_cp_comm_names[j->cp_comm], 0}, {NULL, j->dualpipe}};
     sim_table_row(t, c);
   }
 }
@@ -620,7 +627,8 @@ static void *training_create(const void *params, const sim_component_env *env)
     static const char *const cols[] = {"phase", "name", "tokens", "seq_len", "global_batch", "micro_batch", "dp",
                                        "tp", "cp", "pp", "ep", "interleave", "recompute", "iterations",
                                        "iteration_time_s", "tokens_per_s_per_gpu", "mfu", "memory_margin_bytes",
-                                       "failure_free_time_s"};
+                                       "failure_free_time_s", "recompute_layers", "first_stage_layers",
+                                       "last_stage_layers", "cp_comm_type", "dualpipe"};
     sim_table *t = env->open_table(env, "phases", cols, (int)(sizeof cols / sizeof cols[0]));
     if (t) write_phases(p, t);
   }
@@ -649,7 +657,9 @@ static void report_phases(const training_params *p, sim_report *rep)
     sim_report_int(rep, K("tp"), j->tp, L("tensor parallel"));
     sim_report_int(rep, K("cp"), j->cp, L("context parallel"));
     sim_report_int(rep, K("pp"), j->pp, L("pipeline stages"));
+    sim_report_str(rep, K("cp_comm_type"), train_cp_comm_names[j->cp_comm], L("context-parallel exchange"));
     sim_report_str(rep, K("recompute"), train_recompute_names[j->recompute], L("recomputation"));
+    sim_report_int(rep, K("recompute_layers"), train_recomputed_layers(j), L("layers recomputed per stage"));
     sim_report_num(rep, K("iterations"), r->iterations, L("iterations"));
     sim_report_num(rep, K("iteration_time_s"), st->iteration_s, L("iteration time (s)"));
     sim_report_num(rep, K("tokens_per_s_per_gpu"), st->tokens_per_s_per_gpu, L("tokens/s per GPU"));

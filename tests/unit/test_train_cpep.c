@@ -293,6 +293,22 @@ static void test_ep_node_limited(void)
   train_par_layer(&j, 0, 0, 1, &u);
   CHECK(u.ep_fwd > 2.5 * c.ep_fwd, "unlimited %.4g s against node-limited %.4g s", u.ep_fwd, c.ep_fwd);
   CHECK(u.ep_fwd >= share * 2 * t * 8 * 7.0 / 8 * 7168 * 2 / port, "unlimited %.4g s below its port floor", u.ep_fwd);
+  /* Hugging Face writes "no limit" as 1 group of which 1: unlimited here too */
+  llm_arch one = *m;
+  one.n_group = one.topk_group = 1;
+  j.model = &one;
+  train_par_cost o1;
+  train_par_layer(&j, 0, 0, 1, &o1);
+  CS_ASSERT_REL(o1.ep_fwd, u.ep_fwd, 1e-12);
+  /* groups spanning 2 nodes each (ep 128 over 16 nodes): up to 8 nodes, more than ep 64's 4 */
+  j.model = m;
+  job(&j, m, 1, 1, 1, 128);
+  j.seq_len = 4096;
+  j.ep = 128;
+  j.dtype = GPU_FP8;
+  train_par_cost c128;
+  train_par_layer(&j, 0, 0, 1, &c128);
+  CHECK(c128.ep_fwd > 1.5 * c.ep_fwd, "ep 128 %.4g s against ep 64's %.4g s", c128.ep_fwd, c.ep_fwd);
   /* a bad group setting in a catalog is refused */
   char *dir = cs_tmpdir("cpep_groups");
   free(cs_write_file(dir, "g.cfg",
@@ -306,6 +322,27 @@ static void test_ep_node_limited(void)
   CHECK_ERR_HAS(r, "topk_group: group-limited routing needs");
   result_free(&r);
   free(dir);
+}
+
+/* Groups that straddle nodes (contiguous, 8 GPUs a node): a group of 12
+ * splits 8 + 4, and its members on the 4-GPU side send 8/12 of their
+ * buffer off the node through their own port; a group of 10 splits 8 + 2
+ * (2/10 stays home). Rounding the node count had charged the first 1/2 and
+ * the second nothing off the node. */
+static void test_alltoall_straddle(void)
+{
+  train_job j;
+  llm_arch m = llama(32);
+  job(&j, &m, 1, 1, 1, 64);
+  double port = net_bw(link_("ib-ndr")), bytes = 1e8;
+  double t12 = train_group_alltoall_s(&j, 12, 1, 12, bytes), t10 = train_group_alltoall_s(&j, 10, 1, 10, bytes);
+  CHECK(t12 >= bytes * 8 / 12 / port, "span 12: %.4g s below its port floor %.4g s", t12, bytes * 8 / 12 / port);
+  CHECK(t12 < 1.2 * bytes * 8 / 12 / port, "span 12: %.4g s far above its floor", t12);
+  CHECK(t10 >= bytes * 8 / 10 / port, "span 10: %.4g s below its port floor %.4g s", t10, bytes * 8 / 10 / port);
+  /* inside a node it is NVLink's; one port a node (nics 1) is 8 times slower per GPU */
+  CU_ASSERT_EQUAL(train_group_alltoall_s(&j, 8, 1, 8, bytes), net_alltoall_s(j.node_link, 8, bytes));
+  j.nics_per_node = 1;
+  CHECK(train_group_alltoall_s(&j, 16, 1, 16, bytes) >= bytes / 2 / (port / 8), "one port a node");
 }
 
 /* Token dropping: capacity F caps each expert at F x the mean; padded,
@@ -690,6 +727,7 @@ int main(void)
     {"Ulysses all-to-all context parallelism by hand, whole heads, the key", test_cp_a2a},
     {"all-to-all traffic by hand, imbalance", test_ep_traffic},
     {"group-limited routing dispatched once per node, by hand", test_ep_node_limited},
+    {"all-to-alls of groups that straddle nodes, against one port's floor", test_alltoall_straddle},
     {"token dropping at an expert capacity, by hand", test_capacity},
     {"capacity from the stack and the flags, refusals", test_capacity_cli},
     {"layout: GPUs = tp x cp x pp x dp, ep divides dp x cp", test_layout},

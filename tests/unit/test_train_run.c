@@ -397,6 +397,24 @@ static void test_phases(void)
                        "phase at pp 2, even stages, selective");
   free(js);
 
+  /* writing the section's own recomputation again keeps its layers; a
+   * phase may switch the context-parallel exchange */
+  snprintf(text, sizeof text,
+           "name = \"k\";\ntraining = { model = \"llama3.1-8b\"; gpu = \"h100-sxm\"; gpus = 64; tp = 1;\n"
+           "  recompute = \"full\"; recompute_layers = 4; zero = 1; seq_len = 4096; global_batch = 256;\n"
+           "  train_tokens = 1e10; cp = 2; cp_comm_type = \"a2a\";\n"
+           "  phases = ( { tokens = 1e9; recompute = \"full\"; seq_len = 65536; cp = 16; cp_comm_type = \"p2p\";\n"
+           "    global_batch = 16; } );\n};\n");
+  free(cs_write_file(dir, "k.cfg", text));
+  js = cs_run_summary(__FILE__, __LINE__, dir, "k.cfg", "outk", NULL);
+  if (!js) goto out;
+  json_t *k = load_json(dir, "outk/summary.json");
+  CU_ASSERT_EQUAL(cs_jnum(k, "phase2_recompute_layers"), 4);
+  CHECK(!strcmp(cs_jstr(k, "phase1_cp_comm_type"), "a2a") && !strcmp(cs_jstr(k, "phase2_cp_comm_type"), "p2p"),
+        "exchanges %s, %s", cs_jstr(k, "phase1_cp_comm_type"), cs_jstr(k, "phase2_cp_comm_type"));
+  json_decref(k);
+  free(js);
+
   /* refusals at the phase's key and line */
   snprintf(text, sizeof text, "%s  phases = ( { tokens = 1e9; cp = 3; } );\n};\n", head);
   free(cs_write_file(dir, "b1.cfg", text));
