@@ -18,6 +18,9 @@
 #   train_days                      the simulated run's length (its finish)
 #   finished=1                      whether it finished (0: cut by the horizon)
 #   effective_fraction              failure-free time / wall time, for the title
+#   phases_marked                   a run in phases: how many later phases begin, each
+#   phaseK_share, phaseK_name,      at this share of the failure-free steps (a level of
+#   phaseK_mfu                      progress), with its name and MFU (K = 1..phases_marked)
 #   tfrom, tto                      draw only this window of wall time (s)
 
 if (!exists("in")) { print "training.gp: set in='OUTDIR/timeseries.csv'"; exit status 2 }
@@ -63,7 +66,8 @@ what = ''
 if (exists("model")) { what = model }
 if (exists("gpu")) { what = what.' on '.(exists("gpus") ? sprintf('%d × ', gpus) : '').gpu }
 sub = ''
-if (exists("mfu")) { sub = sprintf('MFU %.0f%%', 100 * mfu) }
+nmark = exists("phases_marked") ? phases_marked : 0
+if (exists("mfu")) { sub = sprintf('MFU %.0f%%', 100 * mfu).(nmark > 0 ? ' in its first phase' : '') }
 if (has_end) { sub = sub.(sub ne '' ? ', ' : '').'trained in '.ddur(train_days) }
 if (!has_end && exists("train_days")) { sub = sub.(sub ne '' ? ', ' : '').'not finished after '.ddur(train_days) }
 if (has_ff) { sub = sub.' ('.ddur(failure_free_days).' without failures)' }
@@ -100,6 +104,14 @@ if (has_end) {
 # the line from the start to the first sample and from the last to the finish
 set arrow 3 from 0, 0 to tx(t0), 100 * p0 nohead linetype 1 back
 if (has_end) { set arrow 4 from tx(t_last), 100 * p_last to dx(train_days), 100 nohead linetype 1 back }
+# where each later phase begins: a level of progress
+do for [k = 1:nmark] {
+  ps = value(sprintf('phase%d_share', k))
+  pn = exists(sprintf('phase%d_name', k)) ? value(sprintf('phase%d_name', k)) : sprintf('phase %d', k + 1)
+  pm = exists(sprintf('phase%d_mfu', k)) ? sprintf(', MFU %.0f%%', 100 * value(sprintf('phase%d_mfu', k))) : ''
+  set arrow 10 + k from graph 0, first 100 * ps to graph 1, first 100 * ps nohead linecolor rgb '#009E73' dashtype 4 linewidth 1 back
+  set label 10 + k pn.' begins'.pm at graph 0.99, first 100 * ps right offset 0, 0.7 textcolor rgb '#007A5A' front
+}
 prevf = 0
 step(f) = (d = f - prevf, prevf = f, d)
 plot in using (tx(column('time_s'))):(100 * column('progress')) with lines linetype 1 title 'progress', \
@@ -109,6 +121,7 @@ plot in using (tx(column('time_s'))):(100 * column('progress')) with lines linet
      '' using (tx(column('time_s'))):(d = step(column('failures')), d > 0 ? 100 * column('progress') : NaN):(d > 1 ? sprintf('+%d', d) : '') \
         with labels left offset 0.6, -0.6 textcolor rgb c_fail font font.','.(fs - 2) title ''
 unset arrow; unset label 2; unset label 3
+do for [k = 1:nmark] { unset label 10 + k }
 
 # (b) failures and lost work, cumulative
 set tmargin at screen B + Hb; set bmargin at screen B

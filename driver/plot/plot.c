@@ -750,6 +750,30 @@ static bool training_vars(const plot_ctx *x, strbuf *b)
   char *fin = meta_text(x, "finished");
   if (fin) sb_num(b, "finished", !strcmp(fin, "yes") || !strcmp(fin, "true") ? 1 : 0);
   free(fin);
+  /* a run in phases (training.phases): where each later phase begins, as
+   * a share of the failure-free steps, its name and MFU (up to 8) */
+  double np = 0, ff = 0;
+  if (meta_num(x, "phases", &np) && np > 1 && meta_num(x, "failure_free_time_s", &ff) && ff > 0) {
+    double cum = 0;
+    int marked = 0;
+    for (int i = 1; i < (int)np && marked < 8; i++) {
+      char key[64], var[32];
+      double fi = 0;
+      snprintf(key, sizeof key, "phase%d_failure_free_time_s", i);
+      if (!meta_num(x, key, &fi)) break;
+      cum += fi;
+      marked++;
+      snprintf(var, sizeof var, "phase%d_share", marked);
+      sb_num(b, var, cum / ff);
+      snprintf(key, sizeof key, "phase%d_name", i + 1);
+      snprintf(var, sizeof var, "phase%d_name", marked);
+      pass_text(x, b, var, key);
+      snprintf(key, sizeof key, "phase%d_mfu", i + 1);
+      snprintf(var, sizeof var, "phase%d_mfu", marked);
+      pass_num(x, b, var, key);
+    }
+    sb_num(b, "phases_marked", marked);
+  }
   pass_window(x, b);
   return true;
 }

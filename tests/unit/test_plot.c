@@ -373,10 +373,24 @@ static void test_training_figure(void)
   svg_has("training.svg", svg, "MFU ");
   svg_has("training.svg", svg, "trained in ");
   svg_has("training.svg", svg, "without failures: ");
+  CHECK(!strstr(svg, "begins"), "a run without phases marks a phase");
   free(svg);
   for (const char *const *f = other_figures; *f; f++)
     if (strcmp(*f, "training")) check_absent(out, *f);
   check_no_tmp(out);
+  result_free(&r);
+  free(out);
+  /* a run in phases: where its long-context phase begins, named, with its MFU */
+  char cfg2[1024];
+  snprintf(cfg2, sizeof cfg2, "%.*s  phases = ( { name = \"long-context\"; tokens = 2e9; seq_len = 32768; cp = 8;\n"
+           "    global_batch = 64; } );\n};\n", (int)(sizeof train_cfg - 4), train_cfg);
+  out = make_run_of(dir, cfg2);
+  r = RUN("plot", out);
+  CHECK_RC(r, 0);
+  svg = check_figure(out, "training");
+  svg_has("training.svg", svg, "long-context begins, MFU ");
+  svg_has("training.svg", svg, "in its first phase");
+  free(svg);
   result_free(&r);
   free(out);
   cs_cleanup_if_passed(dir, before);
