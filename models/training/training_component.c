@@ -460,8 +460,10 @@ static void training_prepare(void *params, const sim_setup *su, sim_check *ck)
     sim_check_fail(ck, key, "%s", msg);
     return;
   }
-  for (int i = 0; i < p->nphases; i++)
-    if (!prepare_phase(p, i, &w, ck)) return;
+  /* every phase checked, so that `check` lists each one's problem */
+  bool phases_ok = true;
+  for (int i = 0; i < p->nphases; i++) phases_ok = prepare_phase(p, i, &w, ck) && phases_ok;
+  if (!phases_ok) return;
   if (p->nphases) train_whole_failures(j, &w, &p->whole);
   p->fl = p->whole.fl;
 }

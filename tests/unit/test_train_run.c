@@ -429,6 +429,14 @@ static void test_phases(void)
   CHECK_RC(r, 2);
   CHECK_ERR_HAS(r, "b2.cfg:8: training.phases.[1].name: \"a,b\" is not a phase name");
   result_free(&r);
+  /* every phase's problem is listed, not only the first */
+  snprintf(text, sizeof text, "%s  phases = (\n  { tokens = 1e9; cp = 3; },\n  { tokens = 1e9; tp = 3; } );\n};\n", head);
+  free(cs_write_file(dir, "b5.cfg", text));
+  r = run_in(dir, "check", "b5.cfg", (const char *)NULL);
+  CHECK_RC(r, 2);
+  CHECK_ERR_HAS(r, "b5.cfg:7: training.phases.[0]: 64 GPUs are not a whole number of tp 2 x cp 3");
+  CHECK_ERR_HAS(r, "b5.cfg:8: training.phases.[1]: 64 GPUs are not a whole number of tp 3 x cp 1");
+  result_free(&r);
   snprintf(text, sizeof text, "%s  phases = ( { tokens = 1e9; seq_len = 262144; recompute = \"none\"; } );\n};\n",
            head);
   free(cs_write_file(dir, "b3.cfg", text));
