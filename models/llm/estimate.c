@@ -51,7 +51,7 @@ typedef struct {
   double storage_gbps, ramp_batch_samples, ramp_seq_tokens, straggler_slowdown, straggler_jitter;
   int64_t cp;               /* --train: context-parallel ranks (--ep: expert-parallel ranks) */
   bool dualpipe, uneven_chunks;
-  int cp_comm;
+  int cp_comm, schedule;
   double expert_imbalance, moe_capacity;
   bool moe_pad, has_moe_capacity, has_moe_pad, no_moe_pad;
   int64_t ramp_batch_start, ramp_batch_increment, ramp_seq_start, eval_interval, eval_iters;
@@ -91,6 +91,10 @@ static const sim_key est_flags[] = {
            "Megatron-Core's --cp-comm-type"},
   {.name = "dualpipe", .kind = SIM_KEY_BOOL, .offset = offsetof(est_params, dualpipe), .def = 0,
    .help = "--train: DeepSeek-V3's DualPipe schedule (even pp; all-to-all under the paired micro-batch's compute)"},
+  {.name = "pipeline-schedule", .kind = SIM_KEY_ENUM, .offset = offsetof(est_params, schedule),
+   .choices = train_schedule_names, .def_str = "1f1b",
+   .help = "--train: 1f1b (interleaved with --interleave > 1) or zb-h1, the zero-bubble split of each backward "
+           "into its input- and weight-gradient passes, the latter filling idle time (Qi et al. 2024)"},
   {.name = "uneven-chunks", .kind = SIM_KEY_BOOL, .offset = offsetof(est_params, uneven_chunks), .def = 0,
    .help = "--train, --interleave: a stage's layers split over its virtual stages as evenly as they go, the first "
            "one layer more (Megatron-Core's pipeline layout); off: they must divide"},
@@ -570,6 +574,7 @@ static void est_train(const est_params *o, const sim_catalogs *cats, sim_report 
   j.ep = o->ep > 0 ? (int)o->ep : 1;
   j.dualpipe = o->dualpipe;
   j.cp_comm = o->cp_comm;
+  j.schedule = o->schedule;
   j.uneven_chunks = o->uneven_chunks;
   j.expert_imbalance = o->expert_imbalance;
   j.micro_batch = (int)o->micro_batch;
@@ -694,6 +699,8 @@ static void est_train(const est_params *o, const sim_catalogs *cats, sim_report 
   sim_report_num(rep, "expert_load_stretch", train_expert_stretch(&j),
                  "  busiest expert-parallel rank's expert work / the mean load's");
   sim_report_int(rep, "interleave", j.interleave, "virtual stages per GPU");
+  sim_report_str(rep, "pipeline_schedule", j.dualpipe ? "dualpipe" : train_schedule_names[j.schedule],
+                 "  pipeline schedule");
   if (j.uneven_chunks) sim_report_str(rep, "uneven_chunks", "yes", "  a stage's virtual stages differ by a layer");
   if (train_uneven(&j)) {
     /* only with uneven stages: the outputs of even jobs stay as they were */

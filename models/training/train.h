@@ -215,6 +215,16 @@ extern const char *const train_grad_reduce_names[];  /* "auto", "fp32", "bf16", 
  * asserts). */
 enum { TRAIN_CP_P2P, TRAIN_CP_A2A };
 extern const char *const train_cp_comm_names[];     /* "p2p", "a2a" */
+/* The pipeline schedule: "1f1b" (PipeDream-Flush, or Megatron's
+ * interleaved 1F1B with interleave > 1; the default) or "zb-h1", the same
+ * order with each backward split into its input-gradient pass (B) and its
+ * weight-gradient pass (W), which fills the stage's idle time (Qi et al.,
+ * "Zero Bubble Pipeline Parallelism", ICLR 2024, ZB-H1: 1F1B's peak
+ * activation memory, about a third of its bubble; DeepSeek-V2's 16-way
+ * pipeline; torch.distributed.pipelining's InterleavedZeroBubble with
+ * interleave > 1). DualPipe is its own schedule (dualpipe). */
+enum { TRAIN_SCHEDULE_1F1B, TRAIN_SCHEDULE_ZB_H1 };
+extern const char *const train_schedule_names[];    /* "1f1b", "zb-h1" */
 extern const char *const train_offload_names[];
 
 /* The offload items of a comma-separated list ("optimizer,activations",
@@ -265,6 +275,7 @@ typedef struct {
   int cp_comm;              /* TRAIN_CP_P2P (ring attention) or TRAIN_CP_A2A (all-to-all of the heads) */
   int ep;                   /* expert-parallel ranks the routed experts are sharded over; divides dp x cp (1: none) */
   bool dualpipe;            /* DeepSeek-V3's DualPipe schedule (pp even; all-to-all and p2p under compute) */
+  int schedule;             /* TRAIN_SCHEDULE_1F1B or TRAIN_SCHEDULE_ZB_H1 (not with dualpipe) */
   double expert_imbalance;  /* max / mean tokens of one routed expert (TRAIN_DEFAULT_EXPERT_IMBALANCE) */
   /* token dropping (Megatron-Core --moe-expert-capacity-factor F,
    * --moe-pad-expert-input-to-capacity): an expert takes at most F x its
@@ -601,6 +612,16 @@ double train_dualpipe_time(int p, int m, const double *f, const double *b);
  * (needs m a multiple of p). With equal stages and no p2p the idle share is
  * (p-1)/(m+p-1) for v = 1 and (p-1)/(v m + p-1) for v > 1. */
 double train_pipeline_time(int p, int m, int v, const double *f, const double *b, const double *p2p);
+/* The same with the zero-bubble split of the backward (ZB-H1, Qi et al.,
+ * ICLR 2024): w[c p + s] (<= b[c p + s]) is the weight-gradient part of a
+ * backward, which no other stage waits for and which the stage runs when
+ * its next op's input has not arrived; its forwards wait for a pending W
+ * once it holds as many micro-batches as 1F1B's first stage. With w = 0 it
+ * is train_pipeline_time; with equal stages, F = W = b/2 and no p2p, it
+ * is m (f + b) + (p - 1)(f + b - 2 w), the paper's (p-1)(T_F + T_B - T_W)
+ * bubble (T_B = b - w). */
+double train_pipeline_time_zb(int p, int m, int v, const double *f, const double *b, const double *w,
+                              const double *p2p);
 
 /* The whole run. */
 typedef struct {

@@ -71,6 +71,11 @@ const char *train_cpep_check(const train_job *j, char *msg, size_t n)
   if (j->moe_pad && !(j->moe_capacity > 0))
     return snprintf(msg, n, "padding to capacity needs a capacity factor (moe_capacity_factor > 0), as "
                     "Megatron-Core's --moe-pad-expert-input-to-capacity"), "moe_pad_to_capacity";
+  if (j->schedule != TRAIN_SCHEDULE_1F1B && j->schedule != TRAIN_SCHEDULE_ZB_H1)
+    return snprintf(msg, n, "pipeline schedule %d is not 1f1b or zb-h1", j->schedule), "pipeline_schedule";
+  if (j->dualpipe && j->schedule != TRAIN_SCHEDULE_1F1B)
+    return snprintf(msg, n, "DualPipe is its own schedule (it splits the backward already); pipeline_schedule %s "
+                    "cannot be used with it", train_schedule_names[j->schedule]), "pipeline_schedule";
   if (j->dualpipe) {
     int mb = train_micro_batches(j);
     if (j->pp < 2 || j->pp % 2 || j->interleave != 1)

@@ -13,6 +13,7 @@ const char *const train_recompute_names[] = {"none", "selective", "full", "auto"
 const char *const train_prefetch_names[] = {"pre", "post", NULL};
 const char *const train_grad_reduce_names[] = {"auto", "fp32", "bf16", "fp16", NULL};
 const char *const train_cp_comm_names[] = {"p2p", "a2a", NULL};
+const char *const train_schedule_names[] = {"1f1b", "zb-h1", NULL};
 
 double train_grad_bytes(const train_job *j)
 {

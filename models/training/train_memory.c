@@ -106,15 +106,18 @@ void train_memory_stage(const train_job *j, int s, train_memory *o)
   int m = train_micro_batches(j), pp = j->pp;
   double sq = (double)j->seq_len / j->cp, b = j->micro_batch, h = (double)j->model->hidden, t = j->tp;
   double rep = j->seq_parallel ? t : 1;
-  /* 1F1B: stage s starts p - s forwards before its first backward */
-  double flight = pp - s < m ? pp - s : m;
+  /* 1F1B: stage s starts p - s forwards before its first backward; ZB-H1
+   * lets every stage hold as many as the first (a micro-batch waiting for
+   * its weight gradients counted whole: an upper bound) */
+  int fs = j->schedule == TRAIN_SCHEDULE_ZB_H1 ? 0 : s;
+  double flight = pp - fs < m ? pp - fs : m;
   if (j->interleave > 1) {
     /* interleaved: Megatron's warm-up of 2 (p-1-s) + (v-1) p chunk
      * micro-batches and the one of the steady state, in stages' worth (the
      * even count's p (1 + (p-1)/(p v)) on the first, ((v-1) p + 1) / v on
      * the last) */
     int v = j->interleave;
-    flight = fmin((2.0 * (pp - 1 - s) + (v - 1.0) * pp + 1) / v, m);
+    flight = fmin((2.0 * (pp - 1 - fs) + (v - 1.0) * pp + 1) / v, m);
   }
   if (j->dualpipe) flight = pp + 1.0;
   double per_mb = uneven_micro_batch(j, s);
@@ -170,6 +173,7 @@ void train_memory_need(const train_job *j, train_memory *o)
   }
   if (first > m) first = m;
   if (last > m) last = m;
+  if (j->schedule == TRAIN_SCHEDULE_ZB_H1) last = first;  /* ZB-H1: every stage as the first (an upper bound) */
   if (j->dualpipe) first = last = pp + 1.0;  /* DualPipe: PP + 1 on every rank (DeepSeek-V3 report, Table 2) */
   double per_mb = stage_micro_batch(j);
   o->layer_bytes = train_layer_activation_bytes(j, LLM_RECOMPUTE_NONE);

@@ -5,8 +5,12 @@
  * send, or the next one's backward plus the send back). Orders: 1F1B
  * (Narayanan et al. 2019, PipeDream-Flush) and Megatron-LM's interleaved
  * 1F1B (Narayanan et al. 2021, section 2.2.2; megatron/core/pipeline_parallel
- * /schedules.py). Each virtual stage (chunk k of stage s: k p + s) has its
- * own forward and backward time. Owns only the scratch arrays of one call. */
+ * /schedules.py), and either of them with the zero-bubble split of the
+ * backward (Qi et al., ICLR 2024, "Zero Bubble Pipeline Parallelism",
+ * ZB-H1): B, the input gradient the previous stage waits for, and W, the
+ * weight gradient nobody waits for, which fills the stage's idle time.
+ * Each virtual stage (chunk k of stage s: k p + s) has its own forward and
+ * backward time. Owns only the scratch arrays of one call. */
 #include <math.h>
 #include <stdlib.h>
 
@@ -43,6 +47,18 @@ static void stage_order(int s, int p, int m, int v, op *ops)
   while (b < n) ops[k++] = interleaved_op(b++, p, v, true);
 }
 
+/* The time the input of op o of stage s arrives (NAN while the op that
+ * produces it has not run). */
+static double input_ready(const op *o, int s, int p, int m, int nv, const double *fdone, const double *bdone,
+                          const double *p2p)
+{
+  int vs = o->chunk * p + s;
+  /* the previous virtual stage's output, sent from its stage */
+  if (!o->backward) return vs == 0 ? 0 : fdone[(vs - 1) * m + o->mb] + p2p[(s + p - 1) % p];
+  if (vs == nv - 1) return fdone[vs * m + o->mb];
+  return bdone[(vs + 1) * m + o->mb] + p2p[s];
+}
+
 double train_pipeline_time(int p, int m, int v, const double *f, const double *b, const double *p2p)
 {
   SIM_ASSERT(p >= 1 && m >= 1 && v >= 1);
@@ -64,15 +80,7 @@ double train_pipeline_time(int p, int m, int v, const double *f, const double *b
       while (pos[s] < per) {
         const op *o = &ops[(size_t)s * per + pos[s]];
         int vs = o->chunk * p + s;
-        double ready;
-        if (!o->backward) {
-          /* the previous virtual stage's output, sent from its stage */
-          ready = vs == 0 ? 0 : fdone[(vs - 1) * m + o->mb] + p2p[(s + p - 1) % p];
-        } else if (vs == nv - 1) {
-          ready = fdone[vs * m + o->mb];
-        } else {
-          ready = bdone[(vs + 1) * m + o->mb] + p2p[s];
-        }
+        double ready = input_ready(o, s, p, m, nv, fdone, bdone, p2p);
         if (isnan(ready)) break; /* input not computed yet: another stage first */
         double start = free_at[s] > ready ? free_at[s] : ready;
         double t = start + (o->backward ? b[vs] : f[vs]);
@@ -91,5 +99,99 @@ double train_pipeline_time(int p, int m, int v, const double *f, const double *b
   free(bdone);
   free(pos);
   free(free_at);
+  return end;
+}
+
+/* ZB-H1: each stage runs its forwards and input-gradient passes (B) in the
+ * 1F1B (or interleaved) order; a B leaves its weight-gradient pass (W)
+ * pending, and a stage whose next op's input has not arrived runs a
+ * pending W instead (oldest first). A forward waits for a W when the stage
+ * already holds `cap` micro-batches whose W has not run: the first stage's
+ * in flight under 1F1B, so that no stage holds more than 1F1B's first
+ * (Qi et al. 2024, sec. 2.1). Stages decide in the order of the time they
+ * fall free: an input not computed yet cannot arrive before that time. */
+double train_pipeline_time_zb(int p, int m, int v, const double *f, const double *b, const double *w,
+                              const double *p2p)
+{
+  SIM_ASSERT(p >= 1 && m >= 1 && v >= 1);
+  SIM_ASSERT(v == 1 || m % p == 0);
+  int nv = p * v, per = 2 * m * v;
+  op *ops = xmalloc(sizeof *ops * (size_t)p * (size_t)per);
+  double *fdone = xmalloc(sizeof *fdone * (size_t)nv * (size_t)m);
+  double *bdone = xmalloc(sizeof *bdone * (size_t)nv * (size_t)m);
+  int *pos = xcalloc((size_t)p, sizeof *pos);
+  double *free_at = xcalloc((size_t)p, sizeof *free_at);
+  /* per stage: its pending Ws (virtual stages, a FIFO of at most m v),
+   * their first and count, and its micro-batches forwarded and not W'd */
+  int *wq = xmalloc(sizeof *wq * (size_t)p * (size_t)per);
+  int *wfirst = xcalloc((size_t)p, sizeof *wfirst), *wcount = xcalloc((size_t)p, sizeof *wcount);
+  int *held = xcalloc((size_t)p, sizeof *held);
+  for (int i = 0; i < nv * m; i++) fdone[i] = bdone[i] = NAN;
+  for (int s = 0; s < p; s++) stage_order(s, p, m, v, ops + (size_t)s * per);
+  int n = m * v, cap = (v == 1 ? p - 1 : (p - 1) * 2 + (v - 1) * p);
+  cap = (cap < n ? cap : n) + 1;
+
+  double end = 0;
+  int left = p * per + p * n;  /* F and B ops, and the Ws */
+  while (left > 0) {
+    /* the stage that falls free first among those that can decide now */
+    int best = -1;
+    double best_t = INFINITY, best_start = 0;
+    bool best_w = false;
+    for (int s = 0; s < p; s++) {
+      bool more = pos[s] < per;
+      if (!more && wcount[s] == 0) continue;
+      double t = free_at[s], start = t;
+      bool run_w;
+      if (!more) {
+        run_w = true;
+      } else {
+        const op *o = &ops[(size_t)s * per + pos[s]];
+        double ready = input_ready(o, s, p, m, nv, fdone, bdone, p2p);
+        if (!o->backward && held[s] >= cap && wcount[s] > 0) run_w = true;
+        else if (!isnan(ready) && ready <= t) run_w = false;
+        else if (wcount[s] > 0) run_w = true;
+        else if (!isnan(ready)) run_w = false, start = ready;
+        else continue;  /* waits for an op not run yet */
+      }
+      if (t < best_t) best = s, best_t = t, best_start = start, best_w = run_w;
+    }
+    if (best < 0) SIM_BUG("zero-bubble schedule deadlocked (p %d, m %d, v %d)", p, m, v);
+    int s = best;
+    double t;
+    if (best_w) {
+      int vs = wq[(size_t)s * per + wfirst[s]];
+      wfirst[s]++;
+      wcount[s]--;
+      held[s]--;
+      t = best_start + w[vs];
+    } else {
+      const op *o = &ops[(size_t)s * per + pos[s]];
+      int vs = o->chunk * p + s;
+      if (o->backward) {
+        t = best_start + (b[vs] - w[vs]);
+        bdone[vs * m + o->mb] = t;
+        wq[(size_t)s * per + wfirst[s] + wcount[s]] = vs;
+        wcount[s]++;
+      } else {
+        t = best_start + f[vs];
+        fdone[vs * m + o->mb] = t;
+        held[s]++;
+      }
+      pos[s]++;
+    }
+    free_at[s] = t;
+    if (t > end) end = t;
+    left--;
+  }
+  free(ops);
+  free(fdone);
+  free(bdone);
+  free(pos);
+  free(free_at);
+  free(wq);
+  free(wfirst);
+  free(wcount);
+  free(held);
   return end;
 }

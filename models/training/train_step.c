@@ -116,6 +116,7 @@ static double gemm_efficiency(const train_job *j, const gpu_spec *g)
  * backward is twice the forward, except fused attention (2.5 times). */
 typedef struct {
   double fwd, bwd, recompute;   /* compute */
+  double wgrad;                 /* of bwd, the weight-gradient GEMMs (the zero-bubble schedule's W) */
   double tp_fwd, tp_bwd, tp_recompute;  /* collectives */
   train_par_cost par;           /* context and expert parallelism (train_cp_ep.c) */
   double par_fwd, par_bwd, par_recompute;  /* their exposed parts */
@@ -167,6 +168,7 @@ static void layer_time(const train_job *j, layer_cost *c)
   /* the stack's kernel launches (launch_us, never hidden) and what the
    * host's dispatch of the layer takes beyond its GPU work (train_launch.c) */
   c->fwd = gemm + attn + elem + scores + cast_f;
+  c->wgrad = gemm_b / 2;
   c->bwd = gemm_b + 2 * (elem + scores) + (j->flash_attention ? TRAIN_FLASH_BACKWARD : 2) * attn + cast_b;
   double launch_f, launch_b;
   train_launch_layer(j, c->fwd, c->bwd, &launch_f, &launch_b);
@@ -209,7 +211,7 @@ static void layer_time(const train_job *j, layer_cost *c)
  * the last stage; the input embedding is a lookup). The head of an FP8 run
  * stays in bf16: Megatron-Core's output_layer and MPT's tied logits are not
  * Transformer Engine modules, which fp8_autocast alone casts. */
-static double head_time(const train_job *j, double *fwd)
+static double head_time(const train_job *j, double *fwd, double *wgrad)
 {
   double tokens = (double)j->micro_batch * j->seq_len / j->cp;
   gpu_precision p = j->dtype == GPU_FP8 ? GPU_BF16 : j->dtype;
@@ -221,6 +223,7 @@ static double head_time(const train_job *j, double *fwd)
   double loss_f, loss_b;
   train_loss_s(j, &loss_f, &loss_b);
   *fwd = f * sh.fwd + loss_f;
+  *wgrad = f * sh.bwd;
   return f * sh.fwd + 2 * f * sh.bwd + loss_f + loss_b;
 }
 
@@ -334,7 +337,7 @@ void train_step(const train_job *j, train_step_result *o)
   double lc = (double)j->model->layers / (p * v);  /* layers per chunk */
   layer_cost c;
   layer_time(j, &c);
-  double head_fwd, head = head_time(j, &head_fwd);
+  double head_fwd, head_w, head = head_time(j, &head_fwd, &head_w);
 
   /* per chunk of each stage; the last stage also runs the head (its share
    * on each of its v chunks) */
@@ -401,17 +404,19 @@ void train_step(const train_job *j, train_step_result *o)
   }
   /* each chunk's own times (virtual stage k * p + s): its layers, its
    * recomputed layers; equal to f[s], b[s] unless uneven_chunks */
-  double fv[p * v], bv[p * v];
+  double fv[p * v], bv[p * v], wv[p * v];
   for (int s = 0; s < p; s++)
     for (int k = 0; k < v; k++) {
       fv[k * p + s] = f[s];
       bv[k * p + s] = b[s];
+      wv[k * p + s] = (uneven ? ls[s] : lc) * c.wgrad + (s == p - 1 ? head_w / v : 0);
       if (!j->uneven_chunks) continue;
       double lk = train_chunk_size(j, s, k);
       double rk = j->recompute == LLM_RECOMPUTE_FULL ? train_chunk_recomputed(j, s, k) / full : lk;
       fv[k * p + s] = lk * (c.fwd + c.tp_fwd + c.par_fwd) + (s == p - 1 ? head_fwd / v : 0);
       bv[k * p + s] = lk * (c.bwd + c.tp_bwd + c.par_bwd) + rk * (c.recompute + c.tp_recompute + c.par_recompute) +
                       (s == p - 1 ? (head - head_fwd) / v : 0);
+      wv[k * p + s] = lk * c.wgrad + (s == p - 1 ? head_w / v : 0);
     }
   /* activation offload: a chunk's activations leave over the host link
    * during its forward and come back during its backward, each op taking
@@ -438,8 +443,13 @@ void train_step(const train_job *j, train_step_result *o)
       b[s] = bs / v;
     }
   }
-  double pipe0 = train_pipeline_time(p, m, v, fv, bv, nop2p);
-  double pipe = p > 1 ? train_pipeline_time(p, m, v, fv, bv, p2p) : pipe0;
+  /* ZB-H1: the weight-gradient GEMMs wait for no one (their share of an
+   * offloaded op's stretched backward stays in B) */
+  bool zb = j->schedule == TRAIN_SCHEDULE_ZB_H1 && p > 1;
+  double pipe0 = zb ? train_pipeline_time_zb(p, m, v, fv, bv, wv, nop2p) : train_pipeline_time(p, m, v, fv, bv, nop2p);
+  double pipe = p == 1 ? pipe0
+              : zb     ? train_pipeline_time_zb(p, m, v, fv, bv, wv, p2p)
+                       : train_pipeline_time(p, m, v, fv, bv, p2p);
   if (j->dualpipe) pipe = pipe0 = train_dualpipe_time(p, m, f, b);
   double busiest = m * v * (chunk_comp + chunk_tp + chunk_par) + m * head_b + o->offload_exposed_s;
   o->micro_batches = m;

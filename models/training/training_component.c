@@ -67,7 +67,7 @@ typedef struct {
   int64_t eval_interval, eval_iters;
   double straggler_slowdown, straggler_jitter;
   int64_t cp, ep;           /* context- and expert-parallel ranks (train_cp_ep.c) */
-  int cp_comm;
+  int cp_comm, schedule;
   bool dualpipe, uneven_chunks;
   double expert_imbalance, moe_capacity;
   bool moe_pad;
@@ -176,6 +176,10 @@ static const sim_key training_keys[] = {
   KI("ep", ep, 1, 1, 1024, "expert-parallel ranks the routed experts are sharded over (divides dp x cp)"),
   {.name = "dualpipe", .kind = SIM_KEY_BOOL, .offset = P(dualpipe), .def = 0,
    .help = "DeepSeek-V3's DualPipe schedule (even pp; all-to-all under the paired micro-batch's compute)"},
+  {.name = "pipeline_schedule", .kind = SIM_KEY_ENUM, .offset = P(schedule), .choices = train_schedule_names,
+   .def_str = "1f1b",
+   .help = "1f1b (interleaved with interleave > 1) or zb-h1: the zero-bubble split of each backward into its "
+           "input-gradient and weight-gradient passes, the latter filling idle time (Qi et al. 2024; every phase)"},
   {.name = "uneven_chunks", .kind = SIM_KEY_BOOL, .offset = P(uneven_chunks), .def = 0,
    .help = "with interleave: a stage's layers split over its virtual stages as evenly as they go, the first one "
            "layer more (Megatron-Core's pipeline layout); false: they must divide"},
@@ -267,6 +271,7 @@ bool train_job_build(const void *params, const sim_catalogs *cats, const llm_arc
   j->seq_len = (int)p->seq_len;
   j->dualpipe = p->dualpipe;
   j->cp_comm = p->cp_comm;
+  j->schedule = p->schedule;
   j->uneven_chunks = p->uneven_chunks;
   j->expert_imbalance = p->expert_imbalance;
   j->fused_cross_entropy = p->fused_cross_entropy;
@@ -689,6 +694,8 @@ static void training_report(void *self, sim_engine *eng, sim_report *rep)
   sim_report_int(rep, "pp", p->job.pp, "  pipeline stages");
   sim_report_int(rep, "cp", p->job.cp, "  context parallel");
   sim_report_str(rep, "cp_comm_type", train_cp_comm_names[p->job.cp_comm], "    context-parallel exchange");
+  sim_report_str(rep, "pipeline_schedule", p->job.dualpipe ? "dualpipe" : train_schedule_names[p->job.schedule],
+                 "  pipeline schedule");
   sim_report_int(rep, "ep", p->job.ep, "  expert parallel");
   sim_report_num(rep, "moe_capacity_factor", p->job.moe_capacity, "  expert capacity, x the mean load (0: dropless)");
   sim_report_str(rep, "moe_pad_to_capacity", p->job.moe_pad ? "yes" : "no", "  experts padded to capacity");

@@ -1,0 +1,197 @@
+/* tests/unit/test_train_zb.c: the zero-bubble pipeline schedule (ZB-H1,
+ * Qi et al., ICLR 2024; train_pipeline_time_zb in train_schedule.c)
+ * against its closed form, against 1F1B (equal when no weight gradient is
+ * split off, never slower, never below the busiest stage's work), its
+ * memory (every stage holds as many micro-batches as 1F1B's first), its
+ * refusal with DualPipe, and the key and flag through the program. */
+#include <math.h>
+#include <stdio.h>
+#include <string.h>
+
+#include <gsl/gsl_rng.h>
+
+#include "models/training/train.h"
+#include "sim/catalog.h"
+#include "cattest.h"
+#include "clitest.h"
+#include "testutil.h"
+
+/* Equal stages, T_F = T_B = T_W = 1 (f 1, b 2, w 1), free p2p: the paper's
+ * ZB-H1 iteration m (T_F + T_B + T_W) + (p - 1)(T_F + T_B - T_W), against
+ * 1F1B's (m + p - 1)(T_F + T_B + T_W); interleaved with chunks of 1/v the
+ * work, the bubble /v as 1F1B's. */
+static void test_closed_form(void)
+{
+  static const int pm[][2] = {{2, 2}, {2, 8}, {4, 4}, {4, 8}, {4, 16}, {8, 8}, {8, 32}, {16, 16}, {16, 64}};
+  double f[256], b[256], w[256], z[256] = {0};
+  for (size_t i = 0; i < sizeof pm / sizeof pm[0]; i++) {
+    int p = pm[i][0], m = pm[i][1];
+    for (int v = 1; v <= 2; v++) {
+      for (int k = 0; k < p * v; k++) f[k] = 1.0 / v, b[k] = 2.0 / v, w[k] = 1.0 / v;
+      double zb = train_pipeline_time_zb(p, m, v, f, b, w, z), base = train_pipeline_time(p, m, v, f, b, z);
+      CHECK(fabs(zb - (3.0 * m + (p - 1.0) / v)) < 1e-9, "p %d m %d v %d: ZB-H1 %.12g, expected %.12g", p, m, v,
+            zb, 3.0 * m + (p - 1.0) / v);
+      /* its bubble is a third of 1F1B's */
+      CS_CHECK_REL(zb - 3.0 * m, (base - 3.0 * m) / 3, 1e-9, "bubble against 1F1B's / 3");
+    }
+  }
+}
+
+/* Random stage times, with and without p2p, uneven stages: with w = 0 the
+ * zero-bubble schedule is 1F1B exactly; otherwise never slower than 1F1B
+ * and never faster than the busiest stage's own work. */
+static void test_against_1f1b(void)
+{
+  gsl_rng *r = gsl_rng_alloc(gsl_rng_mt19937);
+  gsl_rng_set(r, 15);
+  for (int trial = 0; trial < 300; trial++) {
+    int p = 1 + (int)gsl_rng_uniform_int(r, 12), v = 1 + (int)gsl_rng_uniform_int(r, 3);
+    int m = p * (1 + (int)gsl_rng_uniform_int(r, 6));
+    if (v == 1 && gsl_rng_uniform(r) < 0.3) m = 1 + (int)gsl_rng_uniform_int(r, 3 * p); /* any m without interleaving */
+    double f[48], b[48], w[48], w0[48] = {0}, p2p[12], busiest = 0;
+    for (int k = 0; k < p * v; k++) {
+      f[k] = 0.5 + gsl_rng_uniform(r);
+      b[k] = f[k] * (1.5 + gsl_rng_uniform(r));
+      w[k] = b[k] * 0.6 * gsl_rng_uniform(r);
+    }
+    for (int s = 0; s < p; s++) {
+      p2p[s] = trial % 2 ? 0.2 * gsl_rng_uniform(r) : 0;
+      double own = 0;
+      for (int c = 0; c < v; c++) own += m * (f[c * p + s] + b[c * p + s]);
+      if (own > busiest) busiest = own;
+    }
+    double base = train_pipeline_time(p, m, v, f, b, p2p);
+    double same = train_pipeline_time_zb(p, m, v, f, b, w0, p2p);
+    double zb = train_pipeline_time_zb(p, m, v, f, b, w, p2p);
+    CHECK(fabs(same - base) <= 1e-9 * base, "p %d m %d v %d: w = 0 gives %.12g, 1F1B %.12g", p, m, v, same, base);
+    CHECK(zb <= base * (1 + 1e-12), "p %d m %d v %d: ZB-H1 %.12g slower than 1F1B %.12g", p, m, v, zb, base);
+    CHECK(zb >= busiest * (1 - 1e-12), "p %d m %d v %d: ZB-H1 %.12g below the busiest stage's work %.12g", p, m, v,
+          zb, busiest);
+  }
+  gsl_rng_free(r);
+}
+
+static const gpu_spec *gpu(const char *n) { return sim_catalog_find(cs_catalogs(), "gpus", n); }
+static const llm_arch *model(const char *n) { return sim_catalog_find(cs_catalogs(), "models", n); }
+
+/* Llama 3 70B on 1,024 H100, tp 8, pp 8: ZB-H1 shortens the iteration by
+ * part of 1F1B's bubble and moves nothing else; every stage holds the
+ * first stage's micro-batches (the last stage's activations grow); pp 1
+ * is unchanged; DualPipe refuses it. */
+static void test_job(void)
+{
+  train_job j;
+  train_job_init(&j, model("llama3-70b"), gpu("h100-sxm"));
+  CU_ASSERT_PTR_NOT_NULL_FATAL(j.model);
+  j.tp = 8;
+  j.pp = 8;
+  j.dp = 16;
+  j.global_batch = 512;
+  j.seq_len = 8192;
+  j.recompute = LLM_RECOMPUTE_NONE;
+  j.net_link = sim_catalog_find(cs_catalogs(), "links", "ib-ndr");
+  char why[512];
+  CU_ASSERT_PTR_NULL(train_job_check(&j, why, sizeof why));
+  train_step_result a, z;
+  train_step(&j, &a);
+  train_job zj = j;
+  zj.schedule = TRAIN_SCHEDULE_ZB_H1;
+  CU_ASSERT_PTR_NULL(train_job_check(&zj, why, sizeof why));
+  train_step(&zj, &z);
+  CHECK(z.iteration_s < a.iteration_s && z.bubble_s < a.bubble_s,
+        "ZB-H1 iteration %g bubble %g, 1F1B %g %g", z.iteration_s, z.bubble_s, a.iteration_s, a.bubble_s);
+  /* the bubble is what changes: compute, collectives and the optimizer stay */
+  CS_ASSERT_REL(z.compute_s, a.compute_s, 1e-12);
+  CS_ASSERT_REL(z.tp_comm_s, a.tp_comm_s, 1e-12);
+  CS_ASSERT_REL(z.optimizer_s, a.optimizer_s, 1e-12);
+  CS_CHECK_REL(a.iteration_s - z.iteration_s, (a.bubble_s - z.bubble_s) + (a.pp_comm_s - z.pp_comm_s), 1e-6,
+               "time saved = bubble and p2p saved");
+  /* memory: the last stage holds p micro-batches' activations, not one */
+  train_memory ma, mz;
+  train_memory_need(&j, &ma);
+  train_memory_need(&zj, &mz);
+  CU_ASSERT_TRUE(mz.total > ma.total);
+  CU_ASSERT_EQUAL(mz.stage, j.pp - 1);
+
+  /* pp 1: no pipeline, nothing to fill */
+  train_job one = j, one_zb;
+  one.pp = 1;
+  one.tp = 8;
+  one.dp = 128;
+  one.recompute = LLM_RECOMPUTE_FULL;
+  one_zb = one;
+  one_zb.schedule = TRAIN_SCHEDULE_ZB_H1;
+  train_step(&one, &a);
+  train_step(&one_zb, &z);
+  CS_ASSERT_REL(z.iteration_s, a.iteration_s, 1e-12);
+
+  /* DualPipe is its own schedule */
+  train_job d;
+  train_job_init(&d, model("deepseek-v3"), gpu("h800"));
+  d.pp = 16;
+  d.dp = 128;
+  d.ep = 64;
+  d.global_batch = 15360;
+  d.seq_len = 4096;
+  d.first_stage_layers = 4;
+  d.last_stage_layers = 1;
+  d.dualpipe = true;
+  d.schedule = TRAIN_SCHEDULE_ZB_H1;
+  const char *bad = train_job_check(&d, why, sizeof why);
+  CU_ASSERT_STRING_EQUAL(bad ? bad : "", "pipeline_schedule");
+}
+
+/* The flag and the scenario key, through the program. */
+static void test_cli(void)
+{
+  unsigned before = CU_get_number_of_failures();
+  result r = RUN("estimate", "--train", "--model", "llama3-70b", "--gpu", "h100-sxm", "--gpus", "1024", "--tp", "8",
+                 "--pp", "8", "--global-batch", "512", "--seq-len", "8192", "--pipeline-schedule", "zb-h1", "--json");
+  CHECK_RC(r, 0);
+  CHECK_OUT_HAS(r, "\"pipeline_schedule\": \"zb-h1\"");
+  result_free(&r);
+  r = RUN("estimate", "--train", "--model", "llama3-70b", "--gpus", "1024", "--tp", "8", "--pp", "8",
+          "--global-batch", "512", "--pipeline-schedule", "zb-h2");
+  CHECK_RC(r, 2);
+  CHECK_ERR_HAS(r, "--pipeline-schedule");
+  result_free(&r);
+
+  char *dir = cs_tmpdir("train_zb");
+  free(cs_write_file(dir, "z.cfg",
+                     "name = \"z\";\ntraining = { model = \"llama3-70b\"; gpu = \"h100-sxm\"; gpus = 1024; tp = 8;\n"
+                     "  pp = 8; global_batch = 512; seq_len = 8192; train_tokens = 1e10;\n"
+                     "  pipeline_schedule = \"zb-h1\";\n};\n"));
+  free(cs_write_file(dir, "bad.cfg",
+                     "name = \"z\";\ntraining = { model = \"deepseek-v3\"; gpu = \"h800\"; gpus = 2048; pp = 16;\n"
+                     "  ep = 64; global_batch = 15360; seq_len = 4096; train_tokens = 1e10; dualpipe = true;\n"
+                     "  first_stage_layers = 4; last_stage_layers = 1; pipeline_schedule = \"zb-h1\";\n};\n"));
+  r = run_in(dir, "check", "z.cfg", (const char *)NULL);
+  CHECK_RC(r, 0);
+  result_free(&r);
+  const char *args[] = {NULL};
+  char *sum = cs_run_summary(__FILE__, __LINE__, dir, "z.cfg", "out", args);
+  if (sum) CHECK(strstr(sum, "\"pipeline_schedule\": \"zb-h1\"") != NULL, "summary without the schedule:\n%s", sum);
+  free(sum);
+  r = run_in(dir, "check", "bad.cfg", (const char *)NULL);
+  CHECK_RC(r, 2);
+  CHECK_ERR_HAS(r, "bad.cfg:");
+  CHECK_ERR_HAS(r, "training.pipeline_schedule");
+  result_free(&r);
+  cs_cleanup_if_passed(dir, before);
+  free(dir);
+}
+
+int main(void)
+{
+  if (!cs_catalogs()) return 1;
+  static const cs_test tests[] = {
+    {"ZB-H1: m (F+B+W) + (p-1)(F+B-W), a third of 1F1B's bubble", test_closed_form},
+    {"ZB-H1 against 1F1B on random stages", test_against_1f1b},
+    {"ZB-H1 in a job: bubble, memory, pp 1, DualPipe refused", test_job},
+    {"--pipeline-schedule and training.pipeline_schedule", test_cli},
+    {NULL, NULL},
+  };
+  int rc = cs_run_suite("train_zb", tests);
+  cs_catalogs_free();
+  return rc;
+}
