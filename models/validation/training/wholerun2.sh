@@ -56,6 +56,10 @@ phased W22 "119K GPU-h" w22-deepseek-v3-context.cfg 2048
 row W23 "1,399.7K GPU-h (172.8K per T x 8.1T)" --model deepseek-v2 --gpu h800 --gpus 2048 --tp 1 --pp 16 \
   --first-stage-layers 2 --last-stage-layers 2 --ep 8 --zero 1 --seq-len 4096 --global-batch 9216 \
   --moe-capacity-factor 1 --net-link ib-ndr --train-tokens 8.1e12
+# W23z (seen, reported only): W23 with its published zero-bubble schedule
+row W23z "1,399.7K GPU-h" --model deepseek-v2 --gpu h800 --gpus 2048 --tp 1 --pp 16 \
+  --first-stage-layers 2 --last-stage-layers 2 --ep 8 --zero 1 --seq-len 4096 --global-batch 9216 \
+  --moe-capacity-factor 1 --net-link ib-ndr --train-tokens 8.1e12 --pipeline-schedule zb-h1
 row W24 "601.2K GPU-h (300.6K per T x 2T)" --model deepseek-llm-67b --gpu h800 --gpus 2048 --tp 8 --seq-parallel \
   --zero 1 --seq-len 4096 --global-batch 1024 --net-link ib-ndr --train-tokens 2e12
 phased W25 "1.46M GPU-h" w25-llama3.1-8b.cfg 2048
