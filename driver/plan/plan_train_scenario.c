@@ -93,7 +93,7 @@ static const char *const known_keys[] = {
   "dp_overlap", "train_tokens", "usd_per_gpu_hour", "interval_s", "failures", "ramp_up", "eval_interval",
   "eval_iters", "straggler_slowdown", "straggler_jitter", "cp", "cp_comm_type", "ep", "dualpipe", "expert_imbalance",
   "moe_capacity_factor", "moe_pad_to_capacity", "stack", "first_stage_layers", "last_stage_layers", "uneven_chunks",
-  "pipeline_schedule",
+  "pipeline_schedule", "dp_shard",
   NULL};
 
 typedef struct {

@@ -49,7 +49,7 @@ typedef struct {
   double dp_overlap, mtbf_gpu_h, checkpoint_interval_s, checkpoint_s, restart_s;
   bool has_checkpoint_s, async_checkpoint;
   double storage_gbps, ramp_batch_samples, ramp_seq_tokens, straggler_slowdown, straggler_jitter;
-  int64_t cp;               /* --train: context-parallel ranks (--ep: expert-parallel ranks) */
+  int64_t cp, dp_shard;              /* --train: context-parallel ranks (--ep: expert-parallel ranks) */
   bool dualpipe, uneven_chunks;
   int cp_comm, schedule;
   double expert_imbalance, moe_capacity;
@@ -85,6 +85,9 @@ static const sim_key est_flags[] = {
      "GPUs of a stage the routed experts are split over (0: tp x dp-attention when dp-attention > 1, else 1); "
      "with --train: expert-parallel ranks, dividing dp x cp (0: 1)"),
   IN(cp, "cp", 1, 1, 1024, "--train: context-parallel ranks, each sequence split over them (ring attention)"),
+  IN(dp_shard, "dp-shard", 0, 0, 1e7,
+     "--train: ZeRO's shard group, the dp x cp ranks the sharded state splits over, the groups replicas of each "
+     "other (HSDP, MiCS; divides dp x cp; 0: all of them)"),
   {.name = "cp-comm-type", .kind = SIM_KEY_ENUM, .offset = offsetof(est_params, cp_comm),
    .choices = train_cp_comm_names, .def_str = "p2p",
    .help = "--train, --cp: p2p (ring attention) or a2a (DeepSpeed-Ulysses all-to-all of the heads), as "
@@ -575,6 +578,7 @@ static void est_train(const est_params *o, const sim_catalogs *cats, sim_report 
   j.dualpipe = o->dualpipe;
   j.cp_comm = o->cp_comm;
   j.schedule = o->schedule;
+  j.dp_shard = (int)o->dp_shard;
   j.uneven_chunks = o->uneven_chunks;
   j.expert_imbalance = o->expert_imbalance;
   j.micro_batch = (int)o->micro_batch;
@@ -694,6 +698,8 @@ static void est_train(const est_params *o, const sim_catalogs *cats, sim_report 
   sim_report_int(rep, "cp", j.cp, "context-parallel degree");
   sim_report_str(rep, "cp_comm_type", train_cp_comm_names[j.cp_comm], "  context-parallel exchange (p2p: ring, a2a: Ulysses)");
   sim_report_int(rep, "ep", j.ep, "expert-parallel degree");
+  sim_report_int(rep, "dp_shard", train_shard_ranks(&j), "  ranks ZeRO shards the state over");
+  sim_report_int(rep, "dp_replicate", train_grad_ranks(&j) / train_shard_ranks(&j), "  replicas of the sharded state");
   sim_report_num(rep, "moe_capacity_factor", j.moe_capacity, "  expert capacity, x the mean load (0: dropless)");
   sim_report_str(rep, "moe_pad_to_capacity", j.moe_pad ? "yes" : "no", "  experts padded to capacity");
   sim_report_num(rep, "expert_load_stretch", train_expert_stretch(&j),

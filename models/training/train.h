@@ -276,6 +276,9 @@ typedef struct {
   int ep;                   /* expert-parallel ranks the routed experts are sharded over; divides dp x cp (1: none) */
   bool dualpipe;            /* DeepSeek-V3's DualPipe schedule (pp even; all-to-all and p2p under compute) */
   int schedule;             /* TRAIN_SCHEDULE_1F1B or TRAIN_SCHEDULE_ZB_H1 (not with dualpipe) */
+  int dp_shard;             /* ZeRO's shard group: ranks of the dp x cp the sharded state splits over, the groups
+                               replicas of each other (HSDP, MiCS, Megatron's distributed-optimizer instances;
+                               divides dp x cp; 0: all of them) */
   double expert_imbalance;  /* max / mean tokens of one routed expert (TRAIN_DEFAULT_EXPERT_IMBALANCE) */
   /* token dropping (Megatron-Core --moe-expert-capacity-factor F,
    * --moe-pad-expert-input-to-capacity): an expert takes at most F x its
@@ -492,6 +495,9 @@ void train_step(const train_job *j, train_step_result *out);
 const char *train_cpep_check(const train_job *j, char *msg, size_t n);
 /* Ranks the dense gradients reduce over: dp x cp. */
 int train_grad_ranks(const train_job *j);
+/* Ranks ZeRO shards the dense state over: dp_shard, or dp x cp when 0
+ * (every rank); train_grad_ranks / train_shard_ranks replicas of it. */
+int train_shard_ranks(const train_job *j);
 
 /* Weight-matrix elements a token multiplies in one layer, averaged over the
  * layers (a model's leading dense layers and its MoE layers): attention

@@ -73,6 +73,16 @@ const char *train_cpep_check(const train_job *j, char *msg, size_t n)
                     "Megatron-Core's --moe-pad-expert-input-to-capacity"), "moe_pad_to_capacity";
   if (j->schedule != TRAIN_SCHEDULE_1F1B && j->schedule != TRAIN_SCHEDULE_ZB_H1)
     return snprintf(msg, n, "pipeline schedule %d is not 1f1b or zb-h1", j->schedule), "pipeline_schedule";
+  int dpc = j->dp * j->cp;
+  if (j->dp_shard < 0 || (j->dp_shard > 0 && dpc % j->dp_shard != 0))
+    return snprintf(msg, n, "a shard group of %d ranks does not divide dp x cp = %d x %d = %d (0: shard over all of "
+                    "them)", j->dp_shard, j->dp, j->cp, dpc), "dp_shard";
+  if (j->dp_shard > 0 && j->dp_shard < dpc && j->zero < 1)
+    return snprintf(msg, n, "a shard group of %d ranks needs a sharded state (ZeRO 1 or more); ZeRO is 0",
+                    j->dp_shard), "dp_shard";
+  if (j->dp_shard > 0 && j->dp_shard < dpc && j->ep > 1)
+    return snprintf(msg, n, "a shard group (%d of the %d dp x cp ranks) with expert parallelism (ep %d) is not "
+                    "modelled", j->dp_shard, dpc, j->ep), "dp_shard";
   if (j->dualpipe && j->schedule != TRAIN_SCHEDULE_1F1B)
     return snprintf(msg, n, "DualPipe is its own schedule (it splits the backward already); pipeline_schedule %s "
                     "cannot be used with it", train_schedule_names[j->schedule]), "pipeline_schedule";
@@ -89,6 +99,8 @@ const char *train_cpep_check(const train_job *j, char *msg, size_t n)
 }
 
 int train_grad_ranks(const train_job *j) { return j->dp * j->cp; }
+
+int train_shard_ranks(const train_job *j) { return j->dp_shard > 0 ? j->dp_shard : j->dp * j->cp; }
 
 /* K and V widths per token on one tensor-parallel rank: the kv heads
  * split over tp (replicated when fewer than tp); MLA up-projects per head
@@ -191,7 +203,7 @@ void train_par_layer(const train_job *j, double attn_fwd_s, double attn_bwd_s, d
 static void cpep_memory(const train_job *j, double x, double dense, train_memory *o)
 {
   double copies = j->dualpipe ? 2 : 1;
-  double d = train_grad_ranks(j), de = d / j->ep;
+  double d = train_shard_ranks(j), de = (double)train_grad_ranks(j) / j->ep;
   o->params = copies * (dense + x);
   o->expert_params = copies * x;
   o->weights = copies * 2 * (dense / (j->zero >= 3 ? d : 1) + x / (j->zero >= 3 ? de : 1));
@@ -227,7 +239,7 @@ double train_updated_params(const train_job *j, const train_memory *mem)
 {
   double dense = mem->params - mem->expert_params;
   if (j->zero < 1) return dense + mem->expert_params;
-  return dense / train_grad_ranks(j) + mem->expert_params / ((double)train_grad_ranks(j) / j->ep);
+  return dense / train_shard_ranks(j) + mem->expert_params / ((double)train_grad_ranks(j) / j->ep);
 }
 
 double train_expert_grad_s(const train_job *j, const train_memory *mem, double grad_bytes)

@@ -96,7 +96,7 @@ static void memory_finish(const train_job *j, train_memory *o)
 void train_memory_stage(const train_job *j, int s, train_memory *o)
 {
   SIM_ASSERT(j->recompute != TRAIN_RECOMPUTE_AUTO && train_uneven(j));
-  double p = train_stage_params(j, s), d = j->dp;
+  double p = train_stage_params(j, s), d = train_shard_ranks(j);
   *o = (train_memory){.params = p, .stage = s};
   o->weights = 2 * p / (j->zero >= 3 ? d : 1);
   o->grads = train_grad_bytes(j) * p / (j->zero >= 2 ? d : 1);
@@ -152,7 +152,7 @@ void train_memory_need(const train_job *j, train_memory *o)
     }
     return;
   }
-  double p = llm_params(j->model) / ((double)j->tp * j->pp), d = j->dp;
+  double p = llm_params(j->model) / ((double)j->tp * j->pp), d = train_shard_ranks(j);
   *o = (train_memory){.params = p};
   o->weights = 2 * p / (j->zero >= 3 ? d : 1);
   o->grads = train_grad_bytes(j) * p / (j->zero >= 2 ? d : 1);

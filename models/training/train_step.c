@@ -255,11 +255,13 @@ static double clamp01(double x) { return x < 0 ? 0 : x > 1 ? 1 : x; }
  * apart in the layout) run on: the node link inside a node; across nodes,
  * the node's network ports, shared by all the groups of the node (they
  * sync at once): a group with k GPUs in each node gets nics x k /
- * gpus_per_node ports (net_link_spread). */
+ * gpus_per_node ports (net_link_spread), and a group whose members are a
+ * node or more apart (k = 1) its member's share. */
 static net_link group_link(const train_job *j, int span, int stride)
 {
   if (span <= j->gpus_per_node || !j->net_link) return *j->node_link;
   double k = fmin((double)j->gpus_per_node / stride, (double)span / stride);
+  if (k < 1) k = 1;  /* members more than a node apart: one in each node it spans, on its own port */
   int nics = j->nics_per_node > 0 ? j->nics_per_node : j->gpus_per_node;
   return net_link_spread(j->node_link, j->net_link, nics * k / j->gpus_per_node);
 }
@@ -313,16 +315,23 @@ static double exposed(const train_job *j, double comm, double window)
  * gather and the last reduce-scatters are exposed. With "post"
  * (BACKWARD_POST, Composer's default): the next layer's gather starts after
  * the current layer's backward and the compute stream waits for it, so
- * every backward gather is exposed and only reduce-scatters overlap. */
-static void fsdp_micro_batch(const train_job *j, const net_link *l, double L, double f_layer, double b_layer,
-                             double params, double *comm, double *exposed_s)
+ * every backward gather is exposed and only reduce-scatters overlap.
+ * With a shard group (HSDP) each reduce-scatter is followed by the
+ * shard's all-reduce across the replicas. */
+static void fsdp_micro_batch(const train_job *j, const net_link *l, const net_link *lr, double L, double f_layer,
+                             double b_layer, double params, double *comm, double *exposed_s)
 {
   double layer = llm_layer_params(j->model) / j->tp;
   double rest = fmax(0, params - L * layer);
-  double ag = net_allgather_s(l, j->dp, layer * TRAIN_WEIGHT_BYTES);
-  double rs = net_reduce_scatter_s(l, j->dp, layer * train_grad_bytes(j));
-  double ag_r = net_allgather_s(l, j->dp, rest * TRAIN_WEIGHT_BYTES);
-  double rs_r = net_reduce_scatter_s(l, j->dp, rest * train_grad_bytes(j));
+  /* HSDP (a shard group of S of the dp ranks, R = dp / S replicas): the
+   * gathers and reduce-scatters over the S ranks of l, then each shard's
+   * gradients all-reduced over the R replicas on lr, on the same stream */
+  int S = train_shard_ranks(j), R = j->dp / S;
+  double gb = train_grad_bytes(j);
+  double ag = net_allgather_s(l, S, layer * TRAIN_WEIGHT_BYTES);
+  double rs = net_reduce_scatter_s(l, S, layer * gb) + (R > 1 ? net_allreduce_s(lr, R, layer * gb / S, NET_RING) : 0);
+  double ag_r = net_allgather_s(l, S, rest * TRAIN_WEIGHT_BYTES);
+  double rs_r = net_reduce_scatter_s(l, S, rest * gb) + (R > 1 ? net_allreduce_s(lr, R, rest * gb / S, NET_RING) : 0);
   *comm = L * (2 * ag + rs) + 2 * ag_r + rs_r;
   double fwd = ag_r + ag + (L - 1) * exposed(j, ag, f_layer);
   double bwd = j->fsdp_prefetch == TRAIN_PREFETCH_POST ? L * ag + (L - 1) * exposed(j, rs, b_layer) + rs
@@ -480,22 +489,36 @@ void train_step(const train_job *j, train_step_result *o)
       if (x.params > big.params) big = x, sg = s;
     }
   }
-  int dpc = train_grad_ranks(j);
+  int dpc = train_grad_ranks(j), S = train_shard_ranks(j), R = dpc / S;
+  double dp_net_share = 1;  /* of dp_comm_s, the part on the network link when the group crosses nodes */
   if (dpc > 1) {
-    net_link l = group_link(j, dpc * j->tp, j->tp);
+    /* the shard group's collectives on its own link (a node's NVLink when
+     * it fits in one), the replicas' all-reduce across the groups: members
+     * S x tp apart (R = 1 without a shard group: the whole group) */
+    net_link l = group_link(j, S * j->tp, j->tp), lr = group_link(j, dpc * j->tp, S * j->tp);
     o->dp_link = dpc * j->tp <= j->gpus_per_node || !j->net_link ? j->node_link : j->net_link;
     double dense = big.params - big.expert_params, bytes = dense * train_grad_bytes(j);
     double back = v * (b[sg]);  /* the last micro-batch's backward on a stage */
     if (j->zero >= 3) {
       double comm, exp;
-      fsdp_micro_batch(j, &l, (uneven ? ls[sg] : lc) * v, c.fwd + c.tp_fwd,
+      fsdp_micro_batch(j, &l, &lr, (uneven ? ls[sg] : lc) * v, c.fwd + c.tp_fwd,
                        c.bwd + c.recompute + c.tp_bwd + c.tp_recompute, big.params, &comm, &exp);
       o->dp_comm_s = m * comm;
       o->dp_exposed_s = m * exp;
+      if (R > 1 && S * j->tp <= j->gpus_per_node) {
+        /* HSDP inside a node: only the replicas' all-reduces leave it */
+        double ar = (double)m * net_allreduce_s(&lr, R, big.params * train_grad_bytes(j) / S, NET_RING);
+        dp_net_share = o->dp_comm_s > 0 ? fmin(1, ar / o->dp_comm_s) : 0;
+      }
     } else {
-      /* once per iteration, during the last micro-batch's backward */
+      /* once per iteration, during the last micro-batch's backward; with a
+       * shard group, the reduce-scatter and gather inside it and the
+       * shard's all-reduce across the replicas */
+      double ar_r = R > 1 ? net_allreduce_s(&lr, R, bytes / S, NET_RING) : 0;
       double per = j->zero == 0 ? net_allreduce_s(&l, dpc, bytes, NET_RING)
-                                : net_reduce_scatter_s(&l, dpc, bytes) + net_allgather_s(&l, dpc, dense * TRAIN_WEIGHT_BYTES);
+                                : net_reduce_scatter_s(&l, S, bytes) + ar_r +
+                                      net_allgather_s(&l, S, dense * TRAIN_WEIGHT_BYTES);
+      if (R > 1 && S * j->tp <= j->gpus_per_node) dp_net_share = per > 0 ? ar_r / per : 0;
       per += train_expert_grad_s(j, &big, train_grad_bytes(j));
       o->dp_comm_s = per;
       o->dp_exposed_s = exposed(j, per, back);
@@ -504,7 +527,7 @@ void train_step(const train_job *j, train_step_result *o)
          * it cannot hide under this iteration's backward: exposed, unless
          * the stack gathers them under the next iteration's first forward
          * (Megatron-Core --overlap-param-gather) */
-        double ag = net_allgather_s(&l, dpc, dense * TRAIN_WEIGHT_BYTES);
+        double ag = net_allgather_s(&l, S, dense * TRAIN_WEIGHT_BYTES);
         double hidden = j->stack ? fmin(j->stack->param_overlap * ag, v * f[0]) : 0;
         o->dp_exposed_s = exposed(j, per - ag, back) + ag - hidden;
       }
@@ -546,8 +569,12 @@ void train_step(const train_job *j, train_step_result *o)
     pp_net = fmax(pp_net, net);
   }
   bool dp_on_net = dpc > 1 && o->dp_link == j->net_link && dpc * j->tp > j->gpus_per_node;
-  o->link_node_busy_s = o->tp_comm_s + pp_node + (dp_on_net ? 0 : o->dp_comm_s);
-  o->link_net_busy_s = pp_net + (dp_on_net ? o->dp_comm_s : 0);
+  /* the dense gradients' share on the network (all of it unless a shard
+   * group inside a node keeps its collectives there; the experts' own
+   * reduction stays with the rest) */
+  double dp_net = dp_on_net ? dp_net_share * o->dp_comm_s : 0;
+  o->link_node_busy_s = o->tp_comm_s + pp_node + (o->dp_comm_s - dp_net);
+  o->link_net_busy_s = pp_net + dp_net;
   o->link_node_busy_s += (c.par.cp_net ? 0 : o->cp_comm_s) + (c.par.ep_net ? 0 : o->ep_comm_s);
   o->link_net_busy_s += (c.par.cp_net ? o->cp_comm_s : 0) + (c.par.ep_net ? o->ep_comm_s : 0);
   o->link_node_busy_fraction = clamp01(o->link_node_busy_s / o->iteration_s);

@@ -67,6 +67,7 @@ typedef struct {
   int64_t eval_interval, eval_iters;
   double straggler_slowdown, straggler_jitter;
   int64_t cp, ep;           /* context- and expert-parallel ranks (train_cp_ep.c) */
+  int64_t dp_shard;
   int cp_comm, schedule;
   bool dualpipe, uneven_chunks;
   double expert_imbalance, moe_capacity;
@@ -174,6 +175,9 @@ static const sim_key training_keys[] = {
            "V round the ring under each chunk's attention) or a2a (DeepSpeed-Ulysses: all-to-all of Q, K, V and the "
            "output between sequence and head shards, not hidden; query and key/value heads per tp rank divisible by cp)"},
   KI("ep", ep, 1, 1, 1024, "expert-parallel ranks the routed experts are sharded over (divides dp x cp)"),
+  KI("dp_shard", dp_shard, 0, 0, 1e7,
+     "ZeRO's shard group: the dp x cp ranks the sharded state splits over, the groups replicas of each other "
+     "(HSDP, MiCS, Megatron's distributed-optimizer instances; divides dp x cp; 0: all of them)"),
   {.name = "dualpipe", .kind = SIM_KEY_BOOL, .offset = P(dualpipe), .def = 0,
    .help = "DeepSeek-V3's DualPipe schedule (even pp; all-to-all under the paired micro-batch's compute)"},
   {.name = "pipeline_schedule", .kind = SIM_KEY_ENUM, .offset = P(schedule), .choices = train_schedule_names,
@@ -272,6 +276,7 @@ bool train_job_build(const void *params, const sim_catalogs *cats, const llm_arc
   j->dualpipe = p->dualpipe;
   j->cp_comm = p->cp_comm;
   j->schedule = p->schedule;
+  j->dp_shard = (int)p->dp_shard;
   j->uneven_chunks = p->uneven_chunks;
   j->expert_imbalance = p->expert_imbalance;
   j->fused_cross_entropy = p->fused_cross_entropy;
@@ -697,6 +702,9 @@ static void training_report(void *self, sim_engine *eng, sim_report *rep)
   sim_report_str(rep, "pipeline_schedule", p->job.dualpipe ? "dualpipe" : train_schedule_names[p->job.schedule],
                  "  pipeline schedule");
   sim_report_int(rep, "ep", p->job.ep, "  expert parallel");
+  sim_report_int(rep, "dp_shard", train_shard_ranks(&p->job), "  ranks ZeRO shards the state over");
+  sim_report_int(rep, "dp_replicate", train_grad_ranks(&p->job) / train_shard_ranks(&p->job),
+                 "  replicas of the sharded state");
   sim_report_num(rep, "moe_capacity_factor", p->job.moe_capacity, "  expert capacity, x the mean load (0: dropless)");
   sim_report_str(rep, "moe_pad_to_capacity", p->job.moe_pad ? "yes" : "no", "  experts padded to capacity");
   sim_report_num(rep, "expert_load_stretch", train_expert_stretch(&p->job),

@@ -1,0 +1,187 @@
+/* tests/unit/test_train_shard.c: ZeRO's shard group (dp_shard: HSDP,
+ * MiCS, Megatron's distributed-optimizer instances). Memory divides the
+ * sharded state by the group, not by dp; the gradient traffic by hand
+ * (reduce-scatter and gather inside the group on its link, the shard's
+ * all-reduce across the replicas on one port each); a group of all the
+ * ranks is exactly the job without one; the link accounting; refusals
+ * through the program with file:line. */
+#include <math.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "models/interconnect/net.h"
+#include "models/training/train.h"
+#include "sim/catalog.h"
+#include "cattest.h"
+#include "clitest.h"
+#include "testutil.h"
+
+static const gpu_spec *gpu(const char *n) { return sim_catalog_find(cs_catalogs(), "gpus", n); }
+static const llm_arch *model(const char *n) { return sim_catalog_find(cs_catalogs(), "models", n); }
+static const net_link *link_(const char *n) { return sim_catalog_find(cs_catalogs(), "links", n); }
+
+/* Llama 2 7B on `gpus` H100 (8 per node, 8 ports), dp only, no overlap. */
+static void job(train_job *j, int gpus, int zero, int shard)
+{
+  train_job_init(j, model("llama2-7b"), gpu("h100-sxm"));
+  j->dp = gpus;
+  j->global_batch = gpus;
+  j->seq_len = 4096;
+  j->zero = zero;
+  j->dp_shard = shard;
+  j->dp_overlap = 0;
+  j->recompute = LLM_RECOMPUTE_FULL;
+  j->net_link = link_("ib-ndr");
+}
+
+/* 16, 12 or 2 bytes per parameter: weights (2) / S at ZeRO 3, gradients
+ * (4, reduced in fp32) / S at ZeRO 2+, Adam's 12 / S at ZeRO 1+. */
+static void test_memory(void)
+{
+  for (int zero = 1; zero <= 3; zero++)
+    for (int shard = 0; shard <= 16; shard += 8) {
+      train_job j;
+      job(&j, 64, zero, shard);
+      char why[256];
+      CU_ASSERT_PTR_NULL_FATAL(train_job_check(&j, why, sizeof why));
+      train_memory mem;
+      train_memory_need(&j, &mem);
+      double p = llm_params(j.model), S = shard ? shard : 64;
+      CS_ASSERT_REL(mem.weights, 2 * p / (zero >= 3 ? S : 1), 1e-12);
+      CS_ASSERT_REL(mem.grads, 4 * p / (zero >= 2 ? S : 1), 1e-12);
+      CS_ASSERT_REL(mem.optimizer, 12 * p / S, 1e-12);
+      CU_ASSERT_EQUAL(train_shard_ranks(&j), (int)S);
+    }
+}
+
+/* A shard group of every rank is the job without one, to the last bit. */
+static void test_all_ranks_is_none(void)
+{
+  for (int zero = 0; zero <= 3; zero++) {
+    train_job a, b;
+    job(&a, 32, zero, 0);
+    job(&b, 32, zero, 32);
+    train_step_result ra, rb;
+    train_step(&a, &ra);
+    train_step(&b, &rb);
+    CU_ASSERT_DOUBLE_EQUAL(ra.iteration_s, rb.iteration_s, 0);
+    CU_ASSERT_DOUBLE_EQUAL(ra.dp_comm_s, rb.dp_comm_s, 0);
+    CU_ASSERT_DOUBLE_EQUAL(ra.link_net_busy_s, rb.link_net_busy_s, 0);
+    CU_ASSERT_DOUBLE_EQUAL(ra.mem.total, rb.mem.total, 0);
+  }
+}
+
+/* ZeRO 1 on 16 GPUs (2 nodes), a shard group of 8 (a node): the
+ * reduce-scatter of the fp32 gradients and the gather of the 16-bit
+ * weights over NVLink among 8, the shard's all-reduce between the 2
+ * replicas on one port each; nothing overlaps (dp_overlap 0). With 32
+ * GPUs and groups of 16 the replicas sit 16 GPUs apart, still one port
+ * each (not half of one). Only the all-reduce is on the network when the
+ * group is a node. */
+static void test_traffic_by_hand(void)
+{
+  static const int cases[][2] = {{16, 8}, {32, 16}, {64, 8}};
+  for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+    int gpus = cases[i][0], S = cases[i][1], R = gpus / S;
+    train_job j;
+    job(&j, gpus, 1, S);
+    train_step_result r;
+    train_step(&j, &r);
+    double p = llm_params(j.model), bytes = 4 * p;
+    net_link port = net_link_spread(j.node_link, j.net_link, 1);  /* one port */
+    net_link in_group = S <= 8 ? *j.node_link : net_link_spread(j.node_link, j.net_link, 8);  /* the node's 8 */
+    double ar = net_allreduce_s(&port, R, bytes / S, NET_RING);
+    double want = net_reduce_scatter_s(&in_group, S, bytes) + ar + net_allgather_s(&in_group, S, 2 * p);
+    CS_CHECK_REL(r.dp_comm_s, want, 1e-12, "gradient traffic");
+    CS_CHECK_REL(r.dp_exposed_s, want, 1e-12, "all exposed without overlap");
+    if (S <= 8) CS_CHECK_REL(r.link_net_busy_s, ar, 1e-12, "network: the replicas' all-reduce only");
+    else CS_CHECK_REL(r.link_net_busy_s, want, 1e-12, "network: all of it");
+  }
+}
+
+/* FSDP / ZeRO 3 inside a node (HSDP, S = 8) on 4 nodes, one micro-batch:
+ * the per-layer gathers and reduce-scatters stay on NVLink and only the
+ * shards' all-reduce between the 4 replicas leaves the node, less than
+ * FULL_SHARD over all 32 ranks sends; memory pays 4x the sharded state. */
+static void test_hsdp(void)
+{
+  train_job full, hsdp;
+  job(&full, 32, 3, 0);
+  job(&hsdp, 32, 3, 8);
+  train_step_result a, b;
+  train_step(&full, &a);
+  train_step(&hsdp, &b);
+  /* FULL_SHARD's ring runs on the node's 8 ports; HSDP sends each GPU's
+   * eighth of the gradients once through its own port */
+  CHECK(b.link_net_busy_s > 0 && b.link_net_busy_s < 0.8 * a.link_net_busy_s, "HSDP on the network %g s, FULL_SHARD %g s",
+        b.link_net_busy_s, a.link_net_busy_s);
+  double p = llm_params(hsdp.model);
+  net_link port = net_link_spread(hsdp.node_link, hsdp.net_link, 1);
+  CS_CHECK_REL(b.link_net_busy_s, net_allreduce_s(&port, 4, 4 * p / 8, NET_RING), 1e-12,
+               "network: the replicas' all-reduce of each GPU's eighth");
+  CU_ASSERT_TRUE(b.mem.weights > 3.99 * a.mem.weights);
+}
+
+static void test_refusals(void)
+{
+  char why[256];
+  train_job j;
+  job(&j, 64, 1, 24);
+  const char *bad = train_job_check(&j, why, sizeof why);
+  CU_ASSERT_STRING_EQUAL(bad ? bad : "", "dp_shard");
+  job(&j, 64, 0, 8);
+  bad = train_job_check(&j, why, sizeof why);
+  CU_ASSERT_STRING_EQUAL(bad ? bad : "", "dp_shard");
+  CU_ASSERT_PTR_NOT_NULL(strstr(why, "ZeRO"));
+
+  unsigned before = CU_get_number_of_failures();
+  result r = RUN("estimate", "--train", "--model", "llama2-7b", "--gpu", "h100-sxm", "--gpus", "64", "--zero", "1",
+                 "--global-batch", "64", "--dp-shard", "24");
+  CHECK_RC(r, 2);
+  CHECK_ERR_HAS(r, "--dp-shard");
+  result_free(&r);
+  r = RUN("estimate", "--train", "--model", "llama2-7b", "--gpu", "h100-sxm", "--gpus", "64", "--zero", "3",
+          "--global-batch", "64", "--dp-shard", "8", "--json");
+  CHECK_RC(r, 0);
+  double shard = 0, rep = 0;
+  CHECK(json_num(r.out, "dp_shard", &shard) && shard == 8, "dp_shard %g in:\n%s", shard, r.out);
+  CHECK(json_num(r.out, "dp_replicate", &rep) && rep == 8, "dp_replicate %g", rep);
+  result_free(&r);
+
+  char *dir = cs_tmpdir("train_shard");
+  free(cs_write_file(dir, "s.cfg",
+                     "name = \"s\";\ntraining = { model = \"llama2-7b\"; gpu = \"h100-sxm\"; gpus = 64; zero = 3;\n"
+                     "  global_batch = 64; seq_len = 4096; train_tokens = 1e9;\n  dp_shard = 8;\n};\n"));
+  free(cs_write_file(dir, "bad.cfg",
+                     "name = \"s\";\ntraining = { model = \"llama2-7b\"; gpu = \"h100-sxm\"; gpus = 64; zero = 1;\n"
+                     "  global_batch = 64; seq_len = 4096; train_tokens = 1e9;\n  dp_shard = 24;\n};\n"));
+  const char *args[] = {NULL};
+  char *sum = cs_run_summary(__FILE__, __LINE__, dir, "s.cfg", "out", args);
+  if (sum) {
+    CU_ASSERT_DOUBLE_EQUAL(cs_summary_num(__FILE__, __LINE__, sum, "dp_shard"), 8, 0);
+    CU_ASSERT_DOUBLE_EQUAL(cs_summary_num(__FILE__, __LINE__, sum, "dp_replicate"), 8, 0);
+  }
+  free(sum);
+  r = run_in(dir, "check", "bad.cfg", (const char *)NULL);
+  CHECK_RC(r, 2);
+  CHECK_ERR_HAS(r, "bad.cfg:4: training.dp_shard");
+  result_free(&r);
+  cs_cleanup_if_passed(dir, before);
+  free(dir);
+}
+
+int main(void)
+{
+  if (!cs_catalogs()) return 1;
+  static const cs_test tests[] = {
+    {"memory: the sharded state / dp_shard", test_memory},
+    {"a shard group of every rank is none", test_all_ranks_is_none},
+    {"ZeRO 1 traffic with a shard group by hand", test_traffic_by_hand},
+    {"HSDP inside a node keeps the gathers off the network", test_hsdp},
+    {"refusals and outputs through the program", test_refusals},
+    {NULL, NULL},
+  };
+  int rc = cs_run_suite("train_shard", tests);
+  cs_catalogs_free();
+  return rc;
+}
