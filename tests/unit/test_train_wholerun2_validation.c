@@ -109,6 +109,12 @@ static const row rows[] = {
   {"OT2", "Olmo 3 32B, tokens/s/GPU", TOKENS_PER_S, 1960, false, +0.067, NULL, 0, {OLMO32 " --train-tokens 5.5e12"}},
   {"BB1", "BloombergGPT 50B, iteration at batch 2,048", STEP_S, 32.5, false, +0.407, NULL, 0,
    {BBG " --train-tokens 569e9"}},
+  /* W30s, BB1s: W30 and BB1 with the run's 128-GPU shard group, which they prompted (seen, reported only) */
+  {"W30s", "BloombergGPT 50B, shard group 128 (seen)", DAYS, 53, false, +0.385, NULL, 0,
+   {BBG " --dp-shard 128 --rampup-batch-start 1024 --rampup-batch-increment 1024 --rampup-batch-samples 7372800 "
+        "--train-tokens 569e9"}},
+  {"BB1s", "BloombergGPT 50B, iteration, shard group 128 (seen)", STEP_S, 32.5, false, +0.412, NULL, 0,
+   {BBG " --dp-shard 128 --train-tokens 569e9"}},
 };
 enum { NROWS = sizeof rows / sizeof rows[0] };
 
