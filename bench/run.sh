@@ -55,6 +55,7 @@ run bench_engine --only hold --rng xoshiro "${quick[@]}" "${extra[@]}" "${csv[@]
 run bench_engine_binary "${quick[@]}" "${extra[@]}" "${csv[@]}"
 run bench_engine_8ary "${quick[@]}" "${extra[@]}" "${csv[@]}"
 run bench_step
+run bench_schedule
 if [[ ${#quick[@]} -gt 0 ]]; then
   run bench_baseline_mmc --customers 1e6 --runs 1
 else

@@ -102,14 +102,54 @@ double train_pipeline_time(int p, int m, int v, const double *f, const double *b
   return end;
 }
 
+/* The stages that may act next, a binary heap on (free time, stage): the
+ * order the stages fall free in, ties to the lower stage. */
+typedef struct {
+  int *at;              /* heap of stages */
+  int n;
+  const double *key;    /* free time per stage */
+} stage_heap;
+
+static bool before(const stage_heap *h, int a, int b)
+{
+  return h->key[a] < h->key[b] || (h->key[a] == h->key[b] && a < b);
+}
+
+static void heap_push(stage_heap *h, int s)
+{
+  int i = h->n++;
+  while (i > 0 && before(h, s, h->at[(i - 1) / 2])) {
+    h->at[i] = h->at[(i - 1) / 2];
+    i = (i - 1) / 2;
+  }
+  h->at[i] = s;
+}
+
+static int heap_pop(stage_heap *h)
+{
+  int top = h->at[0], last = h->at[--h->n], i = 0;
+  for (;;) {
+    int c = 2 * i + 1;
+    if (c >= h->n) break;
+    if (c + 1 < h->n && before(h, h->at[c + 1], h->at[c])) c++;
+    if (!before(h, h->at[c], last)) break;
+    h->at[i] = h->at[c];
+    i = c;
+  }
+  if (h->n > 0) h->at[i] = last;
+  return top;
+}
+
 /* ZB-H1: each stage runs its forwards and input-gradient passes (B) in the
  * 1F1B (or interleaved) order; a B leaves its weight-gradient pass (W)
  * pending, and a stage whose next op's input has not arrived runs a
  * pending W instead (oldest first). A forward waits for a W when the stage
  * already holds `cap` micro-batches whose W has not run: the first stage's
  * in flight under 1F1B, so that no stage holds more than 1F1B's first
- * (Qi et al. 2024, sec. 2.1). Stages decide in the order of the time they
- * fall free: an input not computed yet cannot arrive before that time. */
+ * (Qi et al. 2024, sec. 2.1). Stages decide in the order they fall free
+ * (a heap): an input not computed yet cannot arrive before that time, so
+ * a stage that can neither run its next op nor a W waits, off the heap,
+ * until a neighbour (the only stages that feed it) runs an op. */
 double train_pipeline_time_zb(int p, int m, int v, const double *f, const double *b, const double *w,
                               const double *p2p)
 {
@@ -126,63 +166,67 @@ double train_pipeline_time_zb(int p, int m, int v, const double *f, const double
   int *wq = xmalloc(sizeof *wq * (size_t)p * (size_t)per);
   int *wfirst = xcalloc((size_t)p, sizeof *wfirst), *wcount = xcalloc((size_t)p, sizeof *wcount);
   int *held = xcalloc((size_t)p, sizeof *held);
+  bool *waiting = xcalloc((size_t)p, sizeof *waiting);
+  stage_heap h = {.at = xmalloc(sizeof *h.at * (size_t)p), .n = 0, .key = free_at};
   for (int i = 0; i < nv * m; i++) fdone[i] = bdone[i] = NAN;
-  for (int s = 0; s < p; s++) stage_order(s, p, m, v, ops + (size_t)s * per);
+  for (int s = 0; s < p; s++) {
+    stage_order(s, p, m, v, ops + (size_t)s * per);
+    heap_push(&h, s);
+  }
   int n = m * v, cap = (v == 1 ? p - 1 : (p - 1) * 2 + (v - 1) * p);
   cap = (cap < n ? cap : n) + 1;
 
   double end = 0;
   int left = p * per + p * n;  /* F and B ops, and the Ws */
   while (left > 0) {
-    /* the stage that falls free first among those that can decide now */
-    int best = -1;
-    double best_t = INFINITY, best_start = 0;
-    bool best_w = false;
-    for (int s = 0; s < p; s++) {
-      bool more = pos[s] < per;
-      if (!more && wcount[s] == 0) continue;
-      double t = free_at[s], start = t;
-      bool run_w;
-      if (!more) {
-        run_w = true;
-      } else {
-        const op *o = &ops[(size_t)s * per + pos[s]];
-        double ready = input_ready(o, s, p, m, nv, fdone, bdone, p2p);
-        if (!o->backward && held[s] >= cap && wcount[s] > 0) run_w = true;
-        else if (!isnan(ready) && ready <= t) run_w = false;
-        else if (wcount[s] > 0) run_w = true;
-        else if (!isnan(ready)) run_w = false, start = ready;
-        else continue;  /* waits for an op not run yet */
+    if (h.n == 0) SIM_BUG("zero-bubble schedule deadlocked (p %d, m %d, v %d)", p, m, v);
+    int s = heap_pop(&h);
+    double t = free_at[s], start = t;
+    bool more = pos[s] < per, run_w;
+    const op *o = more ? &ops[(size_t)s * per + pos[s]] : NULL;
+    if (!more) {
+      run_w = true;
+    } else {
+      double ready = input_ready(o, s, p, m, nv, fdone, bdone, p2p);
+      if (!o->backward && held[s] >= cap && wcount[s] > 0) run_w = true;
+      else if (!isnan(ready) && ready <= t) run_w = false;
+      else if (wcount[s] > 0) run_w = true;
+      else if (!isnan(ready)) run_w = false, start = ready;
+      else {
+        waiting[s] = true;  /* for an op not run yet: a neighbour's */
+        continue;
       }
-      if (t < best_t) best = s, best_t = t, best_start = start, best_w = run_w;
     }
-    if (best < 0) SIM_BUG("zero-bubble schedule deadlocked (p %d, m %d, v %d)", p, m, v);
-    int s = best;
-    double t;
-    if (best_w) {
+    double done;
+    if (run_w) {
       int vs = wq[(size_t)s * per + wfirst[s]];
       wfirst[s]++;
       wcount[s]--;
       held[s]--;
-      t = best_start + w[vs];
+      done = start + w[vs];
     } else {
-      const op *o = &ops[(size_t)s * per + pos[s]];
       int vs = o->chunk * p + s;
       if (o->backward) {
-        t = best_start + (b[vs] - w[vs]);
-        bdone[vs * m + o->mb] = t;
+        done = start + (b[vs] - w[vs]);
+        bdone[vs * m + o->mb] = done;
         wq[(size_t)s * per + wfirst[s] + wcount[s]] = vs;
         wcount[s]++;
       } else {
-        t = best_start + f[vs];
-        fdone[vs * m + o->mb] = t;
+        done = start + f[vs];
+        fdone[vs * m + o->mb] = done;
         held[s]++;
       }
       pos[s]++;
+      /* its output may be what a neighbour waits for */
+      for (int d = -1; d <= 1; d += 2) {
+        int nb = (s + d + p) % p;
+        if (waiting[nb]) waiting[nb] = false, heap_push(&h, nb);
+      }
     }
-    free_at[s] = t;
-    if (t > end) end = t;
+    free_at[s] = done;
+    if (done > end) end = done;
     left--;
+    if (pos[s] < per || wcount[s] > 0) heap_push(&h, s);
   }
   free(ops);
   free(fdone);
@@ -193,5 +237,7 @@ double train_pipeline_time_zb(int p, int m, int v, const double *f, const double
   free(wfirst);
   free(wcount);
   free(held);
+  free(waiting);
+  free(h.at);
   return end;
 }
