@@ -45,6 +45,8 @@ typedef struct {
   double train_tokens;
   int64_t pp, micro_batch, global_batch, seq_len, zero;
   int64_t cp, ep;           /* context- and expert-parallel ranks (train_cp_ep.c) */
+  int64_t dp_shard;          /* ZeRO's shard group (0: all dp x cp ranks), as the training section */
+  int schedule;              /* pipeline schedule (train_schedule_names), as the training section */
   int recompute;             /* none, selective, full, auto (the cheapest that fits: train_job_fit) */
   int64_t recompute_layers;  /* with full: layers recomputed per stage (0: all), as the training section */
   int64_t first_stage_layers, last_stage_layers;  /* uneven stages (0: even), as the training section */

@@ -46,6 +46,10 @@ static const sim_key job_keys[] = {
    .help = "training job: context-parallel ranks"},
   {.name = "ep", .kind = SIM_KEY_INT, .offset = J(ep), .def = 1, .min = 1, .max = 1024,
    .help = "training job: expert-parallel ranks (divides dp x cp)"},
+  {.name = "dp_shard", .kind = SIM_KEY_INT, .offset = J(dp_shard), .def = 0, .min = 0, .max = 1e7,
+   .help = "training job: ZeRO's shard group, the dp x cp ranks the state splits over (0: all of them)"},
+  {.name = "pipeline_schedule", .kind = SIM_KEY_ENUM, .offset = J(schedule), .choices = train_schedule_names,
+   .def_str = "1f1b", .help = "training job: 1f1b or zb-h1 (the zero-bubble schedule)"},
   {.name = "micro_batch", .kind = SIM_KEY_INT, .offset = J(micro_batch), .def = TRAIN_DEFAULT_MICRO_BATCH, .min = 1, .max = 1e6,
    .help = "training job: sequences per micro-batch"},
   {.name = "global_batch", .kind = SIM_KEY_INT, .offset = J(global_batch), .def = 0, .min = 0, .max = 1e9,
@@ -301,6 +305,8 @@ static void jobs_prepare(void *params, const sim_setup *su, sim_check *ck)
     t.recompute_layers = (int)j->recompute_layers;
     t.first_stage_layers = (int)j->first_stage_layers;
     t.last_stage_layers = (int)j->last_stage_layers;
+    t.dp_shard = (int)j->dp_shard;
+    t.schedule = j->schedule;
     char bad_item[64];
     t.offload = train_offload_names_parse(j->offload.v, j->offload.n, bad_item, sizeof bad_item);
     if (t.offload < 0) {
@@ -322,7 +328,7 @@ static void jobs_prepare(void *params, const sim_setup *su, sim_check *ck)
     char msg[512];
     const char *bad = train_job_check(&t, msg, sizeof msg);
     if (bad && (!strcmp(bad, "stack") || !strcmp(bad, "recompute_layers") || !strcmp(bad, "offload") || !strcmp(bad, "first_stage_layers") ||
-                !strcmp(bad, "last_stage_layers"))) {
+                !strcmp(bad, "last_stage_layers") || !strcmp(bad, "dp_shard"))) {
       /* the keys this job wrote: named as the training section names them */
       snprintf(key, sizeof key, "list.[%d].%s", i, bad);
       sim_check_fail(ck, key, "%s", msg);

@@ -338,6 +338,58 @@ static void test_training_job_recompute_offload(void)
   free(dir);
 }
 
+/* A training job with a shard group and the zero-bubble schedule runs
+ * exactly as `estimate --train --dp-shard 2 --pipeline-schedule zb-h1`,
+ * and not as the estimate without them. */
+static void test_training_job_shard_schedule(void)
+{
+  char *dir = cs_tmpdir("jobs_train_shard");
+  const char *text =
+    "name = \"ts\";\n"
+    "jobs = {\n"
+    "  nodes = 2; gpus_per_node = 8;\n"
+    "  list = ( { name = \"t\"; gpus = 16; whole_nodes = true; tp = 2; pp = 2; model = \"llama2-7b\";\n"
+    "             train_tokens = 1e9; global_batch = 64; zero = 1; dp_shard = 2; pipeline_schedule = \"zb-h1\"; } );\n"
+    "  failures = { checkpoint_s = 0.0; };\n"
+    "};\n";
+  char *cfg = cs_write_file(dir, "ts.cfg", text);
+  free(run_summary(dir, "ts.cfg", "o", NULL));
+  char path[256];
+  snprintf(path, sizeof path, "%s/o/jobs.csv", dir);
+  row *r;
+  int n = read_jobs(path, &r);
+  result e = RUN("estimate", "--train", "--model", "llama2-7b", "--gpus", "16", "--tp", "2", "--pp", "2",
+                 "--train-tokens", "1e9", "--global-batch", "64", "--zero", "1", "--dp-shard", "2",
+                 "--pipeline-schedule", "zb-h1", "--json");
+  result plain = RUN("estimate", "--train", "--model", "llama2-7b", "--gpus", "16", "--tp", "2", "--pp", "2",
+                     "--train-tokens", "1e9", "--global-batch", "64", "--zero", "1", "--json");
+  CHECK_RC(e, 0);
+  CHECK_RC(plain, 0);
+  double t = NAN, t_plain = NAN;
+  CHECK(json_num(e.out, "failure_free_time_s", &t), "no failure_free_time_s:\n%s", e.out);
+  CHECK(json_num(plain.out, "failure_free_time_s", &t_plain), "no failure_free_time_s:\n%s", plain.out);
+  CHECK(n == 1, "%d rows", n);
+  if (n == 1) {
+    CS_ASSERT_REL(r[0].end - r[0].start, t, 1e-9);
+    CU_ASSERT_TRUE(fabs(r[0].end - r[0].start - t_plain) > 1e-6 * t_plain);
+  }
+  result_free(&e);
+  result_free(&plain);
+  free(r);
+  /* a shard group that does not divide dp x cp: the job's key and line */
+  const char *bad =
+    "name = \"tb\";\njobs = {\n  nodes = 2; gpus_per_node = 8;\n"
+    "  list = ( { name = \"t\"; gpus = 16; whole_nodes = true; tp = 2; pp = 2; model = \"llama2-7b\";\n"
+    "             train_tokens = 1e9; global_batch = 64; zero = 1; dp_shard = 3; } );\n};\n";
+  free(cs_write_file(dir, "tb.cfg", bad));
+  result c = run_in(dir, "check", "tb.cfg", (const char *)NULL);
+  CHECK_RC(c, 2);
+  CHECK_ERR_HAS(c, "jobs.list.[0].dp_shard");
+  result_free(&c);
+  free(cfg);
+  free(dir);
+}
+
 /* Shares are shares: a run whose GPU-seconds, summed from nanosecond
  * times, come out a few ulp above the jobs' work (this one gave an
  * effective_fraction of 1.0000000000000002) reports at most 1, exactly 1
@@ -508,6 +560,7 @@ int main(void)
     {"training job run time from the training model", test_training_job_duration},
     {"training jobs share estimate --train's defaults", test_training_job_defaults},
     {"training jobs take recompute_layers and offload", test_training_job_recompute_offload},
+    {"training job: dp_shard and pipeline_schedule as estimate --train", test_training_job_shard_schedule},
     {"fractions clamped to [0, 1]", test_fractions_clamped},
     {"serving has priority", test_serving_priority},
     {"autoscaled serving pool", test_autoscale},
