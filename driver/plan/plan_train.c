@@ -287,6 +287,8 @@ static const char *check_category(const char *bad, const char *msg)
   if (!strcmp(bad, "cp_comm_type")) return "heads per tp rank not divisible by cp (a2a)";
   if (!strcmp(bad, "ep")) return "ep does not divide";
   if (!strcmp(bad, "zero") && strstr(msg, "ZeRO 3")) return "ZeRO 3 with cp or ep";
+  if (!strcmp(bad, "dp_shard")) return strstr(msg, "ZeRO") && !strstr(msg, "divide") ? "shard group without ZeRO"
+                                     : strstr(msg, "expert") ? "shard group with ep" : "shard group does not divide dp x cp";
   return bad;   /* a field name: static */
 }
 
@@ -461,6 +463,8 @@ static void descend(walk *w, int d, tally *t)
       const char *bad = d + 1 < PLAN_DIMS ? train_job_check(&w->j, msg, sizeof msg) : NULL;
       /* DualPipe's needs (pp, micro-batches) are the whole layout's */
       if (bad && !strcmp(bad, "dualpipe")) bad = NULL;
+      /* a shard group divides dp x cp, which is known once dp is */
+      if (bad && !strcmp(bad, "dp_shard") && d < PLAN_DIM_DP) bad = NULL;
       tally sub = {0, 0};
       if (bad) {
         plan_train_row *row = new_row(r);

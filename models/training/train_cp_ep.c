@@ -80,6 +80,10 @@ const char *train_cpep_check(const train_job *j, char *msg, size_t n)
   if (j->dp_shard > 0 && j->dp_shard < dpc && j->zero < 1)
     return snprintf(msg, n, "a shard group of %d ranks needs a sharded state (ZeRO 1 or more); ZeRO is 0",
                     j->dp_shard), "dp_shard";
+  int sg = j->dp_shard * j->tp, gpn = j->gpus_per_node;
+  if (j->dp_shard > 0 && j->dp_shard < dpc && gpn > 0 && (sg < gpn ? gpn % sg : sg % gpn) != 0)
+    return snprintf(msg, n, "a shard group of %d ranks x tp %d = %d GPUs neither divides a node of %d GPUs nor "
+                    "fills whole nodes (its groups would straddle nodes)", j->dp_shard, j->tp, sg, gpn), "dp_shard";
   if (j->dp_shard > 0 && j->dp_shard < dpc && j->ep > 1)
     return snprintf(msg, n, "a shard group (%d of the %d dp x cp ranks) with expert parallelism (ep %d) is not "
                     "modelled", j->dp_shard, dpc, j->ep), "dp_shard";

@@ -72,6 +72,33 @@ static double uneven_micro_batch(const train_job *j, int s)
          (n * train_layer_activation_bytes(j, LLM_RECOMPUTE_FULL) + (l - n) * train_layer_activation_bytes(j, rest));
 }
 
+/* ZB-H1: what one micro-batch whose weight gradients are pending keeps
+ * through stage s (-1: a stage of even ones): its backward has run, so a
+ * recomputed layer holds what the recomputation materialised at the
+ * selective level (the inputs of its linear layers, which W multiplies
+ * with their output gradients), the others their level; on the GPU even
+ * when activations are offloaded (B brought them back). An upper bound:
+ * W needs less than B. */
+static double pending_w_micro_batch(const train_job *j, int s)
+{
+  int l = s < 0 ? train_chunk_layers(j) : train_stage_chunk_layers(j, s);
+  int n = s < 0 ? train_recomputed_layers(j) : train_stage_recomputed(j, s);
+  if (j->recompute != LLM_RECOMPUTE_FULL) n = 0;
+  int rest = j->recompute == LLM_RECOMPUTE_FULL ? LLM_RECOMPUTE_NONE : j->recompute;
+  return j->interleave * (n * train_layer_activation_bytes(j, LLM_RECOMPUTE_SELECTIVE) +
+                          (l - n) * train_layer_activation_bytes(j, rest));
+}
+
+/* The micro-batches (in stages' worth) stage s holds in flight under 1F1B
+ * (interleaved: Megatron's warm-up of 2 (p-1-s) + (v-1) p chunk
+ * micro-batches and the steady state's one, over v), at most m. */
+static double flight_1f1b(const train_job *j, int s, int m)
+{
+  int pp = j->pp, v = j->interleave;
+  if (v > 1) return fmin((2.0 * (pp - 1 - s) + (v - 1.0) * pp + 1) / v, m);
+  return pp - s < m ? pp - s : m;
+}
+
 /* What every stage's count ends with: optimizer offload (ZeRO-Offload:
  * the Adam state to the host; over ZeRO 2 the gradient shard streams there
  * too, the GPU keeping reduce buckets only, not counted), then the total
@@ -106,19 +133,12 @@ void train_memory_stage(const train_job *j, int s, train_memory *o)
   int m = train_micro_batches(j), pp = j->pp;
   double sq = (double)j->seq_len / j->cp, b = j->micro_batch, h = (double)j->model->hidden, t = j->tp;
   double rep = j->seq_parallel ? t : 1;
-  /* 1F1B: stage s starts p - s forwards before its first backward; ZB-H1
-   * lets every stage hold as many as the first (a micro-batch waiting for
-   * its weight gradients counted whole: an upper bound) */
-  int fs = j->schedule == TRAIN_SCHEDULE_ZB_H1 ? 0 : s;
-  double flight = pp - fs < m ? pp - fs : m;
-  if (j->interleave > 1) {
-    /* interleaved: Megatron's warm-up of 2 (p-1-s) + (v-1) p chunk
-     * micro-batches and the one of the steady state, in stages' worth (the
-     * even count's p (1 + (p-1)/(p v)) on the first, ((v-1) p + 1) / v on
-     * the last) */
-    int v = j->interleave;
-    flight = fmin((2.0 * (pp - 1 - fs) + (v - 1.0) * pp + 1) / v, m);
-  }
+  /* 1F1B: stage s starts p - s forwards before its first backward (the
+   * interleaved warm-up: flight_1f1b); ZB-H1 lets every stage hold as many
+   * as the first, the ones beyond its own 1F1B count waiting for their
+   * weight gradients (pending_w_micro_batch) */
+  double flight = flight_1f1b(j, s, m), flight_w = 0;
+  if (j->schedule == TRAIN_SCHEDULE_ZB_H1) flight_w = flight_1f1b(j, 0, m) - flight;
   if (j->dualpipe) flight = pp + 1.0;
   double per_mb = uneven_micro_batch(j, s);
   o->layer_bytes = train_layer_activation_bytes(j, LLM_RECOMPUTE_NONE);
@@ -133,7 +153,8 @@ void train_memory_stage(const train_job *j, int s, train_memory *o)
                                                                            : train_layer_activation_bytes(j, lvl);
     kept = fmin(in, 2 * lay);
   }
-  o->activations = kept + work + (s == 0 ? flight * emb : 0) + (s == pp - 1 || j->dualpipe ? out : 0);
+  o->activations = kept + flight_w * pending_w_micro_batch(j, s) + work + (s == 0 ? flight * emb : 0) +
+                   (s == pp - 1 || j->dualpipe ? out : 0);
   o->host_bytes = in - kept;
   memory_finish(j, o);
 }
@@ -173,7 +194,9 @@ void train_memory_need(const train_job *j, train_memory *o)
   }
   if (first > m) first = m;
   if (last > m) last = m;
-  if (j->schedule == TRAIN_SCHEDULE_ZB_H1) last = first;  /* ZB-H1: every stage as the first (an upper bound) */
+  /* ZB-H1: the last stage holds as many as the first, those beyond its
+   * own 1F1B count waiting for their weight gradients */
+  double last_w = j->schedule == TRAIN_SCHEDULE_ZB_H1 ? first - last : 0;
   if (j->dualpipe) first = last = pp + 1.0;  /* DualPipe: PP + 1 on every rank (DeepSeek-V3 report, Table 2) */
   double per_mb = stage_micro_batch(j);
   o->layer_bytes = train_layer_activation_bytes(j, LLM_RECOMPUTE_NONE);
@@ -198,7 +221,7 @@ void train_memory_need(const train_job *j, train_memory *o)
     kept_last = fmin(in_last, 2 * lay);
   }
   double act_first = kept_first + first * emb + work + (pp == 1 || j->dualpipe ? out : 0);
-  double act_last = kept_last + work + out;
+  double act_last = kept_last + last_w * pending_w_micro_batch(j, -1) + work + out;
   o->stage = pp > 1 && act_last > act_first ? pp - 1 : 0;
   o->activations = o->stage ? act_last : act_first;
   o->host_bytes = o->stage ? in_last - kept_last : in_first - kept_first;

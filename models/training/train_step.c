@@ -319,20 +319,23 @@ static double exposed(const train_job *j, double comm, double window)
  * With a shard group (HSDP) each reduce-scatter is followed by the
  * shard's all-reduce across the replicas. */
 static void fsdp_micro_batch(const train_job *j, const net_link *l, const net_link *lr, double L, double f_layer,
-                             double b_layer, double params, double *comm, double *exposed_s)
+                             double b_layer, double params, double *comm, double *exposed_s, double *replicas_s)
 {
   double layer = llm_layer_params(j->model) / j->tp;
   double rest = fmax(0, params - L * layer);
-  /* HSDP (a shard group of S of the dp ranks, R = dp / S replicas): the
+  /* HSDP (a shard group of S of the dp ranks, R replicas of it): the
    * gathers and reduce-scatters over the S ranks of l, then each shard's
    * gradients all-reduced over the R replicas on lr, on the same stream */
-  int S = train_shard_ranks(j), R = j->dp / S;
+  int S = train_shard_ranks(j), R = train_grad_ranks(j) / S;
   double gb = train_grad_bytes(j);
+  double ar = R > 1 ? net_allreduce_s(lr, R, layer * gb / S, NET_RING) : 0;
+  double ar_r = R > 1 ? net_allreduce_s(lr, R, rest * gb / S, NET_RING) : 0;
   double ag = net_allgather_s(l, S, layer * TRAIN_WEIGHT_BYTES);
-  double rs = net_reduce_scatter_s(l, S, layer * gb) + (R > 1 ? net_allreduce_s(lr, R, layer * gb / S, NET_RING) : 0);
+  double rs = net_reduce_scatter_s(l, S, layer * gb) + ar;
   double ag_r = net_allgather_s(l, S, rest * TRAIN_WEIGHT_BYTES);
-  double rs_r = net_reduce_scatter_s(l, S, rest * gb) + (R > 1 ? net_allreduce_s(lr, R, rest * gb / S, NET_RING) : 0);
+  double rs_r = net_reduce_scatter_s(l, S, rest * gb) + ar_r;
   *comm = L * (2 * ag + rs) + 2 * ag_r + rs_r;
+  *replicas_s = L * ar + ar_r;
   double fwd = ag_r + ag + (L - 1) * exposed(j, ag, f_layer);
   double bwd = j->fsdp_prefetch == TRAIN_PREFETCH_POST ? L * ag + (L - 1) * exposed(j, rs, b_layer) + rs
                                                        : ag + (L - 1) * exposed(j, ag + rs, b_layer) + rs;
@@ -431,6 +434,7 @@ void train_step(const train_job *j, train_step_result *o)
    * during its forward and come back during its backward, each op taking
    * the longer of the two; what exceeds the compute is exposed (counted on
    * the last stage, the one `busiest` describes) */
+  bool zb = j->schedule == TRAIN_SCHEDULE_ZB_H1 && p > 1;
   if (j->offload & TRAIN_OFFLOAD_ACTIVATIONS) {
     /* a chunk moves its own layers' activations (its recomputed ones as
      * full recomputation keeps them, the others at the job's level) */
@@ -441,7 +445,8 @@ void train_step(const train_job *j, train_step_result *o)
       for (int k = 0; k < v; k++) {
         int size = train_chunk_size(j, s, k), rec = train_chunk_recomputed(j, s, k);
         double act = net_p2p_s(j->gpu->host_link, rec * full_b + (size - rec) * lvl_b);
-        double ef = fmax(0, act - fv[k * p + s]), eb = fmax(0, act - bv[k * p + s]);
+        /* with ZB-H1 the data must be back before B ends: W follows it */
+        double ef = fmax(0, act - fv[k * p + s]), eb = fmax(0, act - (bv[k * p + s] - (zb ? wv[k * p + s] : 0)));
         if (s == sb) o->offload_exposed_s += m * (ef + eb), o->offload_transfer_s += 2 * m * act;
         fv[k * p + s] += ef;
         bv[k * p + s] += eb;
@@ -452,14 +457,15 @@ void train_step(const train_job *j, train_step_result *o)
       b[s] = bs / v;
     }
   }
-  /* ZB-H1: the weight-gradient GEMMs wait for no one (their share of an
-   * offloaded op's stretched backward stays in B) */
-  bool zb = j->schedule == TRAIN_SCHEDULE_ZB_H1 && p > 1;
+  /* ZB-H1: the weight-gradient GEMMs wait for no one */
   double pipe0 = zb ? train_pipeline_time_zb(p, m, v, fv, bv, wv, nop2p) : train_pipeline_time(p, m, v, fv, bv, nop2p);
   double pipe = p == 1 ? pipe0
               : zb     ? train_pipeline_time_zb(p, m, v, fv, bv, wv, p2p)
                        : train_pipeline_time(p, m, v, fv, bv, p2p);
   if (j->dualpipe) pipe = pipe0 = train_dualpipe_time(p, m, f, b);
+  /* ZB-H1's greedy order can come out a hair shorter with the sends than
+   * without (a W placed differently): sends never save time */
+  if (pipe < pipe0) pipe = pipe0;
   double busiest = m * v * (chunk_comp + chunk_tp + chunk_par) + m * head_b + o->offload_exposed_s;
   o->micro_batches = m;
   o->compute_s = m * v * chunk_comp + m * head_b;
@@ -500,16 +506,13 @@ void train_step(const train_job *j, train_step_result *o)
     double dense = big.params - big.expert_params, bytes = dense * train_grad_bytes(j);
     double back = v * (b[sg]);  /* the last micro-batch's backward on a stage */
     if (j->zero >= 3) {
-      double comm, exp;
+      double comm, exp, replicas;
       fsdp_micro_batch(j, &l, &lr, (uneven ? ls[sg] : lc) * v, c.fwd + c.tp_fwd,
-                       c.bwd + c.recompute + c.tp_bwd + c.tp_recompute, big.params, &comm, &exp);
+                       c.bwd + c.recompute + c.tp_bwd + c.tp_recompute, big.params, &comm, &exp, &replicas);
       o->dp_comm_s = m * comm;
       o->dp_exposed_s = m * exp;
-      if (R > 1 && S * j->tp <= j->gpus_per_node) {
-        /* HSDP inside a node: only the replicas' all-reduces leave it */
-        double ar = (double)m * net_allreduce_s(&lr, R, big.params * train_grad_bytes(j) / S, NET_RING);
-        dp_net_share = o->dp_comm_s > 0 ? fmin(1, ar / o->dp_comm_s) : 0;
-      }
+      /* HSDP inside a node: only the replicas' all-reduces leave it */
+      if (R > 1 && S * j->tp <= j->gpus_per_node) dp_net_share = comm > 0 ? replicas / comm : 0;
     } else {
       /* once per iteration, during the last micro-batch's backward; with a
        * shard group, the reduce-scatter and gather inside it and the

@@ -115,11 +115,69 @@ static void test_hsdp(void)
    * eighth of the gradients once through its own port */
   CHECK(b.link_net_busy_s > 0 && b.link_net_busy_s < 0.8 * a.link_net_busy_s, "HSDP on the network %g s, FULL_SHARD %g s",
         b.link_net_busy_s, a.link_net_busy_s);
-  double p = llm_params(hsdp.model);
+  /* on the network: each layer's all-reduce of its eighth (FSDP's unit),
+   * and the rest's (embeddings, head), between the 4 replicas */
+  double p = llm_params(hsdp.model), layer = llm_layer_params(hsdp.model), L = (double)hsdp.model->layers;
   net_link port = net_link_spread(hsdp.node_link, hsdp.net_link, 1);
-  CS_CHECK_REL(b.link_net_busy_s, net_allreduce_s(&port, 4, 4 * p / 8, NET_RING), 1e-12,
-               "network: the replicas' all-reduce of each GPU's eighth");
+  double want = L * net_allreduce_s(&port, 4, 4 * layer / 8, NET_RING) +
+                net_allreduce_s(&port, 4, 4 * (p - L * layer) / 8, NET_RING);
+  CS_CHECK_REL(b.link_net_busy_s, want, 1e-12, "network: the replicas' all-reduces of each GPU's eighth");
   CU_ASSERT_TRUE(b.mem.weights > 3.99 * a.mem.weights);
+}
+
+/* With cp: the shard group is of the dp x cp ranks. */
+static void test_cp(void)
+{
+  train_job j;
+  job(&j, 64, 1, 8);
+  j.dp = 32;
+  j.cp = 2;
+  j.global_batch = 32;
+  j.seq_len = 8192;
+  char why[256];
+  CU_ASSERT_PTR_NULL_FATAL(train_job_check(&j, why, sizeof why));
+  train_memory mem;
+  train_memory_need(&j, &mem);
+  CS_ASSERT_REL(mem.optimizer, 12 * llm_params(j.model) / 8, 1e-12);
+  j.dp_shard = 64;  /* all dp x cp ranks */
+  CU_ASSERT_PTR_NULL(train_job_check(&j, why, sizeof why));
+  train_memory_need(&j, &mem);
+  CS_ASSERT_REL(mem.optimizer, 12 * llm_params(j.model) / 64, 1e-12);
+}
+
+/* plan keeps the scenario's shard group: it checks it on whole layouts
+ * (dp is known last), so every layout that fits has dp x cp divisible by
+ * it, and a winner exists. */
+static void test_plan(void)
+{
+  unsigned before = CU_get_number_of_failures();
+  char *dir = cs_tmpdir("train_shard_plan");
+  free(cs_write_file(dir, "p.cfg",
+                     "name = \"p\";\ntraining = { model = \"llama2-7b\"; gpu = \"h100-sxm\"; gpus = 64; zero = 1;\n"
+                     "  global_batch = 512; seq_len = 4096; train_tokens = 1e11; dp_shard = 8; };\n"));
+  result r = run_in(dir, "plan", "p.cfg", "--objective", "time", "-o", "out", (const char *)NULL);
+  CHECK_RC(r, 0);
+  result_free(&r);
+  char *csv = path_join(dir, "out/plan.csv");
+  FILE *f = fopen(csv, "r");
+  CHECK(f != NULL, "no %s", csv);
+  int fit = 0, bad = 0;
+  char line[1024];
+  while (f && fgets(line, sizeof line, f)) {
+    int tp, cp, pp, dp, fits;
+    /* gpu,gpus,tp,cp,pp,dp,ep,micro_batch,interleave,zero,seq_parallel,recompute,recompute_layers,fits,... */
+    char g[64];
+    if (sscanf(line, "%63[^,],%*d,%d,%d,%d,%d,%*d,%*d,%*d,%*d,%*d,%*[^,],%*d,%d", g, &tp, &cp, &pp, &dp, &fits) == 6 &&
+        fits) {
+      fit++;
+      if ((dp * cp) % 8) bad++;
+    }
+  }
+  if (f) fclose(f);
+  CHECK(fit > 0 && bad == 0, "%d layouts fit, %d of them with dp x cp not divisible by 8", fit, bad);
+  free(csv);
+  cs_cleanup_if_passed(dir, before);
+  free(dir);
 }
 
 static void test_refusals(void)
@@ -133,6 +191,11 @@ static void test_refusals(void)
   bad = train_job_check(&j, why, sizeof why);
   CU_ASSERT_STRING_EQUAL(bad ? bad : "", "dp_shard");
   CU_ASSERT_PTR_NOT_NULL(strstr(why, "ZeRO"));
+  /* groups of 3 GPUs would straddle 8-GPU nodes */
+  job(&j, 48, 1, 3);
+  bad = train_job_check(&j, why, sizeof why);
+  CU_ASSERT_STRING_EQUAL(bad ? bad : "", "dp_shard");
+  CU_ASSERT_PTR_NOT_NULL(strstr(why, "straddle"));
 
   unsigned before = CU_get_number_of_failures();
   result r = RUN("estimate", "--train", "--model", "llama2-7b", "--gpu", "h100-sxm", "--gpus", "64", "--zero", "1",
@@ -166,6 +229,16 @@ static void test_refusals(void)
   CHECK_RC(r, 2);
   CHECK_ERR_HAS(r, "bad.cfg:4: training.dp_shard");
   result_free(&r);
+  /* a phase whose dp the section's shard group does not divide */
+  free(cs_write_file(dir, "ph.cfg",
+                     "name = \"s\";\ntraining = { model = \"llama2-7b\"; gpu = \"h100-sxm\"; gpus = 64; zero = 1;\n"
+                     "  global_batch = 64; seq_len = 4096; train_tokens = 1e9; dp_shard = 64;\n"
+                     "  phases = ( { tokens = 1e9; tp = 2; } );\n};\n"));
+  r = run_in(dir, "check", "ph.cfg", (const char *)NULL);
+  CHECK_RC(r, 2);
+  CHECK_ERR_HAS(r, "ph.cfg:4: training.phases.[0]");
+  CHECK_ERR_HAS(r, "shard group of 64 ranks");
+  result_free(&r);
   cs_cleanup_if_passed(dir, before);
   free(dir);
 }
@@ -178,6 +251,8 @@ int main(void)
     {"a shard group of every rank is none", test_all_ranks_is_none},
     {"ZeRO 1 traffic with a shard group by hand", test_traffic_by_hand},
     {"HSDP inside a node keeps the gathers off the network", test_hsdp},
+    {"with cp: the group is of the dp x cp ranks", test_cp},
+    {"plan checks the group on whole layouts", test_plan},
     {"refusals and outputs through the program", test_refusals},
     {NULL, NULL},
   };

@@ -60,10 +60,10 @@ row W23 "1,399.7K GPU-h (172.8K per T x 8.1T)" --model deepseek-v2 --gpu h800 --
 row W30s "53 days" --model bloomberggpt-50b --gpu a100-40gb-sxm --gpus 512 --tp 1 --zero 3 --recompute full \
   --seq-len 2048 --global-batch 2048 --net-link eth-100g --nics-per-node 4 --dp-shard 128 \
   --rampup-batch-start 1024 --rampup-batch-increment 1024 --rampup-batch-samples 7372800 --train-tokens 569e9
-# W23z (seen, reported only): W23 with its published zero-bubble schedule
-row W23z "1,399.7K GPU-h" --model deepseek-v2 --gpu h800 --gpus 2048 --tp 1 --pp 16 \
-  --first-stage-layers 2 --last-stage-layers 2 --ep 8 --zero 1 --seq-len 4096 --global-batch 9216 \
-  --moe-capacity-factor 1 --net-link ib-ndr --train-tokens 8.1e12 --pipeline-schedule zb-h1
+row BB1s "32.5 s per step" --model bloomberggpt-50b --gpu a100-40gb-sxm --gpus 512 --tp 1 --zero 3 \
+  --recompute full --seq-len 2048 --global-batch 2048 --net-link eth-100g --nics-per-node 4 --dp-shard 128 \
+  --train-tokens 569e9
+# W23z (W23 with --pipeline-schedule zb-h1; seen) does not fit in memory: models/VALIDATION.md
 row W24 "601.2K GPU-h (300.6K per T x 2T)" --model deepseek-llm-67b --gpu h800 --gpus 2048 --tp 8 --seq-parallel \
   --zero 1 --seq-len 4096 --global-batch 1024 --net-link ib-ndr --train-tokens 2e12
 phased W25 "1.46M GPU-h" w25-llama3.1-8b.cfg 2048
