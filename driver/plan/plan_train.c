@@ -45,7 +45,8 @@
 #define GIB 1073741824.0
 
 const char *const plan_train_dim_names[PLAN_DIMS] = {"tp", "cp", "pp", "dp", "ep", "micro_batch", "interleave",
-                                                     "zero", "seq_parallel", "recompute", "cp_comm_type"};
+                                                     "zero", "seq_parallel", "recompute", "cp_comm_type",
+                                                     "pipeline_schedule"};
 
 /* ---- the dimensions ---- */
 
@@ -249,6 +250,18 @@ static int cpc_values(const plan_train_space *s, const train_job *j, const plan_
 }
 static void cpc_set(train_job *j, int v) { j->cp_comm = v; }
 
+/* The pipeline schedule: 1F1B, and ZB-H1 where the scenario allows it and
+ * there is a pipeline to fill (not with DualPipe, its own schedule). */
+static int sched_values(const plan_train_space *s, const train_job *j, const plan_train_layout *l, int *v,
+                        const char **cat, char *why, size_t n)
+{
+  int k = 0;
+  v[k++] = TRAIN_SCHEDULE_1F1B;
+  if (s->zero_bubble && j->pp > 1 && !j->dualpipe) v[k++] = TRAIN_SCHEDULE_ZB_H1;
+  return k;
+}
+static void sched_set(train_job *j, int v) { j->schedule = v; }
+
 /* By plan_train_dim. ZeRO's neutral is 1: an optimizer offload needs >= 1,
  * context and expert parallelism <= 2. */
 static const dim_type dims[PLAN_DIMS] = {
@@ -263,6 +276,7 @@ static const dim_type dims[PLAN_DIMS] = {
   [PLAN_DIM_SEQ_PARALLEL] = {sp_values, sp_set, 0},
   [PLAN_DIM_RECOMPUTE] = {rc_values, rc_set, LLM_RECOMPUTE_NONE},
   [PLAN_DIM_CP_COMM] = {cpc_values, cpc_set, TRAIN_CP_P2P},
+  [PLAN_DIM_SCHEDULE] = {sched_values, sched_set, TRAIN_SCHEDULE_1F1B},
 };
 
 void plan_train_job(const plan_train_space *s, const plan_train_layout *l, train_job *j)
@@ -541,13 +555,16 @@ const char *plan_train_describe(const plan_train_layout *l, char *buf, size_t n)
   size_t used = 0;
   buf[0] = 0;
   static const char *const shortn[PLAN_DIMS] = {"tp", "cp", "pp", "dp", "ep", "mb", "v", "zero", "sp", "recompute",
-                                                "cp_comm"};
+                                                "cp_comm", "schedule"};
   for (int d = 0; d < PLAN_DIMS && used < n; d++) {
     int x = l->v[d];
     if (d == PLAN_DIM_CP_COMM) {
       /* said only where there is context parallelism */
       if (x >= 0 && l->v[PLAN_DIM_CP] > 1)
         used += (size_t)snprintf(buf + used, n - used, " %s %s", shortn[d], train_cp_comm_names[x]);
+    } else if (d == PLAN_DIM_SCHEDULE) {
+      /* said only when it is not 1F1B */
+      if (x > TRAIN_SCHEDULE_1F1B) used += (size_t)snprintf(buf + used, n - used, " %s %s", shortn[d], train_schedule_names[x]);
     } else if (x < 0) {
       used += (size_t)snprintf(buf + used, n - used, "%s%s -", used ? " " : "", shortn[d]);
     } else if (d == PLAN_DIM_SEQ_PARALLEL) {

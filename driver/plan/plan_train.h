@@ -34,11 +34,12 @@ static inline int plan_train_il_uneven(int v) { return v >= 0 && (v & PLAN_IL_UN
 typedef enum { PLAN_TRAIN_TIME, PLAN_TRAIN_COST } plan_train_objective;
 
 /* The dimensions of a layout, in search order (see plan_train.c's table).
- * A context- or expert-parallel degree is one more entry each; the
- * context-parallel exchange (ring or Ulysses, TRAIN_CP_*) the last. */
+ * A context- or expert-parallel degree is one more entry each; then the
+ * context-parallel exchange (ring or Ulysses, TRAIN_CP_*) and the pipeline
+ * schedule (TRAIN_SCHEDULE_*), the last. */
 typedef enum {
   PLAN_DIM_TP, PLAN_DIM_CP, PLAN_DIM_PP, PLAN_DIM_DP, PLAN_DIM_EP, PLAN_DIM_MICRO_BATCH, PLAN_DIM_INTERLEAVE,
-  PLAN_DIM_ZERO, PLAN_DIM_SEQ_PARALLEL, PLAN_DIM_RECOMPUTE, PLAN_DIM_CP_COMM, PLAN_DIMS
+  PLAN_DIM_ZERO, PLAN_DIM_SEQ_PARALLEL, PLAN_DIM_RECOMPUTE, PLAN_DIM_CP_COMM, PLAN_DIM_SCHEDULE, PLAN_DIMS
 } plan_train_dim;
 /* The dimensions' names (CSV columns, JSON keys), by plan_train_dim. */
 extern const char *const plan_train_dim_names[PLAN_DIMS];
@@ -66,6 +67,7 @@ typedef struct {
   train_whole whole;                  /* the scenario's whole-run settings */
   plan_train_objective objective;
   bool prune;                         /* skip micro-batches known to be out of memory (default on) */
+  bool zero_bubble;                   /* also ZB-H1 where pp > 1 (the scenario's pipeline_schedule is zb-h1) */
 } plan_train_space;
 
 /* A layout: the values of every dimension (-1: not reached, the layout was

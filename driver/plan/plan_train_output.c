@@ -97,6 +97,8 @@ static void json_row(FILE *f, const char *in, const plan_train_space *s, const c
       plan_json_num(f, in, plan_train_dim_names[d], plan_train_il(v), false);
     else if (d == PLAN_DIM_CP_COMM && v >= 0)
       plan_json_str(f, in, plan_train_dim_names[d], train_cp_comm_names[v], false);
+    else if (d == PLAN_DIM_SCHEDULE && v >= 0)
+      plan_json_str(f, in, plan_train_dim_names[d], train_schedule_names[v], false);
     else
       plan_json_num(f, in, plan_train_dim_names[d], v >= 0 ? v : NAN, false);
   }
@@ -201,6 +203,8 @@ static void write_json(FILE *f, const void *arg)
   fputs("[", f);
   for (int z = 0; z < s->nzeros; z++) fprintf(f, "%s%d", z ? ", " : "", s->zeros[z]);
   fputs("],\n", f);
+  plan_json_key(f, "  ", "pipeline_schedules");
+  fputs(s->zero_bubble ? "[\"1f1b\", \"zb-h1\"],\n" : "[\"1f1b\"],\n", f);
   plan_json_num(f, "  ", "layouts_tried", r->nrows, false);
   plan_json_num(f, "  ", "layouts_uneven", r->uneven, false);
   plan_json_str(f, "  ", "stage_splits", "for each pp: the even split when pp divides the layers and, with pp > 2, "
@@ -240,11 +244,11 @@ static void write_csv(FILE *f, const void *arg)
   const files *a = arg;
   const plan_train_result *r = a->r;
   fputs("gpu,gpus", f);
-  /* the columns as 0.x wrote them, then the later ones (cp_comm_type last) */
+  /* the columns as 0.x wrote them, then the later ones (pipeline_schedule last) */
   for (int d = 0; d < PLAN_DIM_CP_COMM; d++) fprintf(f, ",%s", plan_train_dim_names[d]);
   fputs(",recompute_layers,fits,iteration_s,mfu,tokens_per_s_per_gpu,memory_gib,memory_margin_gib,"
         "failure_free_time_s,train_time_s,gpu_hours,cost_usd,reason,first_stage_layers,last_stage_layers,"
-        "uneven_chunks,cp_comm_type\n", f);
+        "uneven_chunks,cp_comm_type,pipeline_schedule\n", f);
   for (int i = 0; i < r->nrows; i++) {
     const plan_train_row *x = &r->rows[i];
     fprintf(f, "%s,%d", a->in->gpu_names[x->l.gpu], x->l.gpus);
@@ -286,7 +290,9 @@ static void write_csv(FILE *f, const void *arg)
     else
       fputs(",", f);
     /* the context-parallel exchange (empty: not reached) */
-    fprintf(f, ",%s\n", x->l.v[PLAN_DIM_CP_COMM] >= 0 ? train_cp_comm_names[x->l.v[PLAN_DIM_CP_COMM]] : "");
+    fprintf(f, ",%s", x->l.v[PLAN_DIM_CP_COMM] >= 0 ? train_cp_comm_names[x->l.v[PLAN_DIM_CP_COMM]] : "");
+    /* the pipeline schedule (empty: not reached) */
+    fprintf(f, ",%s\n", x->l.v[PLAN_DIM_SCHEDULE] >= 0 ? train_schedule_names[x->l.v[PLAN_DIM_SCHEDULE]] : "");
   }
 }
 

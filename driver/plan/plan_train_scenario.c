@@ -216,6 +216,7 @@ static void own_layout(const section *s, plan_train_layout *l)
   l->v[PLAN_DIM_SEQ_PARALLEL] = get_bool(s, "seq_parallel");
   l->v[PLAN_DIM_RECOMPUTE] = get_enum(s, "recompute");
   l->v[PLAN_DIM_CP_COMM] = get_enum(s, "cp_comm_type");
+  l->v[PLAN_DIM_SCHEDULE] = get_enum(s, "pipeline_schedule");
   l->recompute_layers = get_int(s, "recompute_layers");
   l->first_stage_layers = get_int(s, "first_stage_layers");
   l->last_stage_layers = get_int(s, "last_stage_layers");
@@ -416,6 +417,7 @@ static int setup(plan_opts *o, cfg_scenario *sc, plan_train_space *sp, plan_trai
   whole_settings(&s, &sp->whole);
   sp->objective = o->objective;
   sp->prune = true;
+  sp->zero_bubble = get_enum(&s, "pipeline_schedule") == TRAIN_SCHEDULE_ZB_H1;
   rc = resolve_prices(o, sp, gpus, sc->cats, own->name, get_num(&s, "usd_per_gpu_hour"));
   if (rc) return rc;
   /* the scenario's own layout, evaluated as the search's layouts are */

@@ -120,7 +120,8 @@ static exhaustive search_all(const plan_train_space *s)
           bool un = plan_train_il_uneven(cand[ci]);
           for (int zi = 0; zi < s->nzeros; zi++)
             for (int rk = 0; rk < 3; rk++)
-            for (int cc = 0; cc < (cp > 1 ? 2 : 1); cc++) {
+            for (int cc = 0; cc < (cp > 1 ? 2 : 1); cc++)
+            for (int sc = 0; sc < (s->zero_bubble && pp > 1 ? 2 : 1); sc++) {
               /* Ulysses only where the heads split over cp */
               if (cc == TRAIN_CP_A2A) {
                 train_job t = *b;
@@ -141,6 +142,7 @@ static exhaustive search_all(const plan_train_space *s)
                 j.recompute = rk;
                 j.recompute_layers = rk == LLM_RECOMPUTE_FULL && k < chunk ? k : 0;
                 j.cp_comm = cc;
+                j.schedule = sc;
                 char msg[256];
                 CU_ASSERT_PTR_NULL_FATAL(train_job_check(&j, msg, sizeof msg));
                 train_memory mem;
@@ -183,8 +185,10 @@ static void test_exhaustive(void)
   /* Llama 3 8B (32 layers, 32 heads, 8 KV heads) at 16,384 tokens a
    * sequence on 40 GB: larger micro-batches and small tp x pp run out of
    * memory; global batch 24 does not divide over dp 16 (tp 1, pp 1) */
+  for (int zb = 0; zb < 2; zb++) {
   plan_train_space s;
   space(&s, "llama3-8b", "a100-40gb-sxm", 16, 24, 16384, 1);
+  s.zero_bubble = zb;  /* then ZB-H1 too, wherever pp > 1 */
   exhaustive e = search_all(&s);
   CU_ASSERT_FATAL(isfinite(e.best));
   for (int prune = 0; prune < 2; prune++) {
@@ -205,6 +209,7 @@ static void test_exhaustive(void)
     CU_ASSERT_EQUAL(w->l.v[PLAN_DIM_INTERLEAVE], e.best_job.interleave);
     CU_ASSERT_EQUAL(w->l.v[PLAN_DIM_RECOMPUTE], e.best_job.recompute);
     CU_ASSERT_EQUAL(w->l.v[PLAN_DIM_CP_COMM], e.best_job.cp_comm);
+    CU_ASSERT_EQUAL(w->l.v[PLAN_DIM_SCHEDULE], e.best_job.schedule);
     CU_ASSERT_EQUAL(w->l.recompute_layers, e.best_job.recompute_layers);
     CU_ASSERT_EQUAL(w->l.first_stage_layers, e.best_job.first_stage_layers);
     CU_ASSERT_EQUAL(w->l.last_stage_layers, e.best_job.last_stage_layers);
@@ -232,6 +237,7 @@ static void test_exhaustive(void)
   /* the grid has uneven splits: 32 layers on pp 4 give first = last = 7,
    * 6, 5 (18, 20, 22 layers over the 2 middle stages); on pp 8, 1 (30 over 6) */
   CU_ASSERT(e.uneven > 0);
+  }
 }
 
 static void test_stage_splits(void)
@@ -420,8 +426,9 @@ static void test_objective(void)
   static const char head[] = "gpu,gpus,tp,cp,pp,dp,ep,micro_batch,interleave,zero,seq_parallel,recompute,";
   CHECK(csv && !strncmp(csv, head, sizeof head - 1),
         "plan.csv header");
-  CHECK(csv && strstr(csv, ",reason,first_stage_layers,last_stage_layers,uneven_chunks,cp_comm_type\n"),
-        "plan.csv reason column, then the uneven stages' and chunks' columns, then the cp exchange at the end");
+  CHECK(csv && strstr(csv, ",reason,first_stage_layers,last_stage_layers,uneven_chunks,cp_comm_type,"
+                           "pipeline_schedule\n"),
+        "plan.csv reason column, then the uneven stages' and chunks' columns, the cp exchange, the schedule at the end");
   free(csv);
   free(csv_path);
   result_free(&rt);
@@ -521,7 +528,7 @@ static void test_own_uneven(void)
    * one, with equal or uneven chunks */
   char *csv_path = path_join(out, "plan.csv");
   char *csv = cs_slurp(csv_path, NULL);
-  CHECK(csv && strstr(csv, ",3,3,0,p2p\n") && strstr(csv, ",3,3,1,p2p\n"), "plan.csv rows with first 3, last 3");
+  CHECK(csv && strstr(csv, ",3,3,0,p2p,1f1b\n") && strstr(csv, ",3,3,1,p2p,1f1b\n"), "plan.csv rows with first 3, last 3");
   free(csv);
   free(csv_path);
   result_free(&r);
