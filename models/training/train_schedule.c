@@ -59,18 +59,46 @@ static double input_ready(const op *o, int s, int p, int m, int nv, const double
   return bdone[(vs + 1) * m + o->mb] + p2p[s];
 }
 
-double train_pipeline_time(int p, int m, int v, const double *f, const double *b, const double *p2p)
+/* What both schedules keep while they play an iteration: each stage's ops
+ * in order and how far it is, when it falls free, and when each virtual
+ * stage's forward and backward of each micro-batch ended (NAN: not yet). */
+typedef struct {
+  int p, m, v, nv, per;
+  op *ops;
+  double *fdone, *bdone, *free_at;
+  int *pos;
+} sched;
+
+static void sched_init(sched *c, int p, int m, int v)
 {
   SIM_ASSERT(p >= 1 && m >= 1 && v >= 1);
   SIM_ASSERT(v == 1 || m % p == 0);
-  int nv = p * v, per = 2 * m * v;
-  op *ops = xmalloc(sizeof *ops * (size_t)p * (size_t)per);
-  double *fdone = xmalloc(sizeof *fdone * (size_t)nv * (size_t)m);
-  double *bdone = xmalloc(sizeof *bdone * (size_t)nv * (size_t)m);
-  int *pos = xcalloc((size_t)p, sizeof *pos);
-  double *free_at = xcalloc((size_t)p, sizeof *free_at);
-  for (int i = 0; i < nv * m; i++) fdone[i] = bdone[i] = NAN;
-  for (int s = 0; s < p; s++) stage_order(s, p, m, v, ops + (size_t)s * per);
+  *c = (sched){.p = p, .m = m, .v = v, .nv = p * v, .per = 2 * m * v};
+  c->ops = xmalloc(sizeof *c->ops * (size_t)p * (size_t)c->per);
+  c->fdone = xmalloc(sizeof *c->fdone * (size_t)c->nv * (size_t)m);
+  c->bdone = xmalloc(sizeof *c->bdone * (size_t)c->nv * (size_t)m);
+  c->pos = xcalloc((size_t)p, sizeof *c->pos);
+  c->free_at = xcalloc((size_t)p, sizeof *c->free_at);
+  for (int i = 0; i < c->nv * m; i++) c->fdone[i] = c->bdone[i] = NAN;
+  for (int s = 0; s < p; s++) stage_order(s, p, m, v, c->ops + (size_t)s * c->per);
+}
+
+static void sched_release(sched *c)
+{
+  free(c->ops);
+  free(c->fdone);
+  free(c->bdone);
+  free(c->pos);
+  free(c->free_at);
+}
+
+double train_pipeline_time(int p, int m, int v, const double *f, const double *b, const double *p2p)
+{
+  sched c;
+  sched_init(&c, p, m, v);
+  int nv = c.nv, per = c.per, *pos = c.pos;
+  op *ops = c.ops;
+  double *fdone = c.fdone, *bdone = c.bdone, *free_at = c.free_at;
 
   double end = 0;
   int left = p * per;
@@ -94,11 +122,7 @@ double train_pipeline_time(int p, int m, int v, const double *f, const double *b
     }
     if (!progress) SIM_BUG("pipeline schedule deadlocked (p %d, m %d, v %d)", p, m, v);
   }
-  free(ops);
-  free(fdone);
-  free(bdone);
-  free(pos);
-  free(free_at);
+  sched_release(&c);
   return end;
 }
 
@@ -153,14 +177,11 @@ static int heap_pop(stage_heap *h)
 double train_pipeline_time_zb(int p, int m, int v, const double *f, const double *b, const double *w,
                               const double *p2p)
 {
-  SIM_ASSERT(p >= 1 && m >= 1 && v >= 1);
-  SIM_ASSERT(v == 1 || m % p == 0);
-  int nv = p * v, per = 2 * m * v;
-  op *ops = xmalloc(sizeof *ops * (size_t)p * (size_t)per);
-  double *fdone = xmalloc(sizeof *fdone * (size_t)nv * (size_t)m);
-  double *bdone = xmalloc(sizeof *bdone * (size_t)nv * (size_t)m);
-  int *pos = xcalloc((size_t)p, sizeof *pos);
-  double *free_at = xcalloc((size_t)p, sizeof *free_at);
+  sched c;
+  sched_init(&c, p, m, v);
+  int nv = c.nv, per = c.per, *pos = c.pos;
+  op *ops = c.ops;
+  double *fdone = c.fdone, *bdone = c.bdone, *free_at = c.free_at;
   /* per stage: its pending Ws (virtual stages, a FIFO of at most m v),
    * their first and count, and its micro-batches forwarded and not W'd */
   int *wq = xmalloc(sizeof *wq * (size_t)p * (size_t)per);
@@ -168,11 +189,7 @@ double train_pipeline_time_zb(int p, int m, int v, const double *f, const double
   int *held = xcalloc((size_t)p, sizeof *held);
   bool *waiting = xcalloc((size_t)p, sizeof *waiting);
   stage_heap h = {.at = xmalloc(sizeof *h.at * (size_t)p), .n = 0, .key = free_at};
-  for (int i = 0; i < nv * m; i++) fdone[i] = bdone[i] = NAN;
-  for (int s = 0; s < p; s++) {
-    stage_order(s, p, m, v, ops + (size_t)s * per);
-    heap_push(&h, s);
-  }
+  for (int s = 0; s < p; s++) heap_push(&h, s);
   int n = m * v, cap = (v == 1 ? p - 1 : (p - 1) * 2 + (v - 1) * p);
   cap = (cap < n ? cap : n) + 1;
 
@@ -228,11 +245,7 @@ double train_pipeline_time_zb(int p, int m, int v, const double *f, const double
     left--;
     if (pos[s] < per || wcount[s] > 0) heap_push(&h, s);
   }
-  free(ops);
-  free(fdone);
-  free(bdone);
-  free(pos);
-  free(free_at);
+  sched_release(&c);
   free(wq);
   free(wfirst);
   free(wcount);

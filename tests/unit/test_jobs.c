@@ -290,93 +290,88 @@ static void test_training_job_defaults(void)
   free(dir);
 }
 
+/* Runs the one training job of `text` (written to dir/name) and checks
+ * that its run time equals `estimate --train` with the arguments est and
+ * differs from it with plain (the job's keys reach the training model and
+ * are not ignored). est and plain: NULL-terminated argument lists after
+ * "estimate --train". */
+static void job_as_estimate(const char *dir, const char *name, const char *text, const char *const *est,
+                            const char *const *plain)
+{
+  char *cfg = cs_write_file(dir, name, text);
+  free(run_summary(dir, name, "o", NULL));
+  char path[256];
+  snprintf(path, sizeof path, "%s/o/jobs.csv", dir);
+  row *r;
+  int n = read_jobs(path, &r);
+  double t[2] = {NAN, NAN};
+  const char *const *lists[2] = {est, plain};
+  for (int k = 0; k < 2; k++) {
+    const char *args[48] = {"estimate", "--train"};
+    int a = 2;
+    for (const char *const *x = lists[k]; *x && a < 46; x++) args[a++] = *x;
+    args[a++] = "--json";
+    args[a] = NULL;
+    result e = run_argv(NULL, args);
+    CHECK_RC(e, 0);
+    CHECK(json_num(e.out, "failure_free_time_s", &t[k]), "estimate --train: no failure_free_time_s:\n%s", e.out);
+    result_free(&e);
+  }
+  CHECK(n == 1, "%d rows", n);
+  if (n == 1) {
+    CS_ASSERT_REL(r[0].end - r[0].start, t[0], 1e-9);
+    CU_ASSERT_TRUE(fabs(r[0].end - r[0].start - t[1]) > 1e-6 * t[1]);
+  }
+  free(r);
+  free(cfg);
+}
+
+#define JOB_7B_16 "--model", "llama2-7b", "--gpus", "16", "--tp", "2", "--pp", "2", "--train-tokens", "1e9", \
+                  "--global-batch", "64", "--zero", "1"
+
 /* A training job's recompute_layers and offload keys reach the training
  * model as the training section's and estimate's do: a job that recomputes
  * 2 layers of each stage and offloads the optimizer and the activations
  * runs exactly as `estimate --train --recompute full --recompute-layers 2
  * --offload optimizer,activations`, and not as the same estimate without
- * them (the keys are not ignored). */
+ * them. */
 static void test_training_job_recompute_offload(void)
 {
   char *dir = cs_tmpdir("jobs_train_offload");
-  const char *text =
-    "name = \"to\";\n"
-    "jobs = {\n"
-    "  nodes = 2; gpus_per_node = 8;\n"
-    "  list = ( { name = \"t\"; gpus = 16; whole_nodes = true; tp = 2; pp = 2; model = \"llama2-7b\";\n"
-    "             train_tokens = 1e9; global_batch = 64; zero = 1; recompute = \"full\"; recompute_layers = 2;\n"
-    "             offload = [ \"optimizer\", \"activations\" ]; } );\n"
-    "  failures = { checkpoint_s = 0.0; };\n"
-    "};\n";
-  char *cfg = cs_write_file(dir, "to.cfg", text);
-  free(run_summary(dir, "to.cfg", "o", NULL));
-  char path[256];
-  snprintf(path, sizeof path, "%s/o/jobs.csv", dir);
-  row *r;
-  int n = read_jobs(path, &r);
-  result e = RUN("estimate", "--train", "--model", "llama2-7b", "--gpus", "16", "--tp", "2", "--pp", "2",
-                 "--train-tokens", "1e9", "--global-batch", "64", "--zero", "1", "--recompute", "full",
-                 "--recompute-layers", "2", "--offload", "optimizer,activations", "--json");
-  result plain = RUN("estimate", "--train", "--model", "llama2-7b", "--gpus", "16", "--tp", "2", "--pp", "2",
-                     "--train-tokens", "1e9", "--global-batch", "64", "--zero", "1", "--recompute", "full", "--json");
-  CHECK_RC(e, 0);
-  CHECK_RC(plain, 0);
-  CHECK_OUT_HAS(e, "\"offload\": \"optimizer,activations\"");
-  CHECK_OUT_HAS(e, "\"recompute_layers\": 2");
-  double t = NAN, t_plain = NAN;
-  CHECK(json_num(e.out, "failure_free_time_s", &t), "estimate --train: no failure_free_time_s:\n%s", e.out);
-  CHECK(json_num(plain.out, "failure_free_time_s", &t_plain), "no failure_free_time_s:\n%s", plain.out);
-  CHECK(n == 1, "%d rows", n);
-  if (n == 1) {
-    CS_ASSERT_REL(r[0].end - r[0].start, t, 1e-9);
-    CU_ASSERT_TRUE(fabs(r[0].end - r[0].start - t_plain) > 1e-6 * t_plain);
-  }
-  result_free(&e);
-  result_free(&plain);
-  free(r);
-  free(cfg);
+  static const char *const est[] = {JOB_7B_16, "--recompute", "full", "--recompute-layers", "2", "--offload",
+                                    "optimizer,activations", NULL};
+  static const char *const plain[] = {JOB_7B_16, "--recompute", "full", NULL};
+  job_as_estimate(dir, "to.cfg",
+                  "name = \"to\";\n"
+                  "jobs = {\n"
+                  "  nodes = 2; gpus_per_node = 8;\n"
+                  "  list = ( { name = \"t\"; gpus = 16; whole_nodes = true; tp = 2; pp = 2; model = \"llama2-7b\";\n"
+                  "             train_tokens = 1e9; global_batch = 64; zero = 1; recompute = \"full\"; recompute_layers = 2;\n"
+                  "             offload = [ \"optimizer\", \"activations\" ]; } );\n"
+                  "  failures = { checkpoint_s = 0.0; };\n"
+                  "};\n",
+                  est, plain);
   free(dir);
 }
 
 /* A training job with a shard group and the zero-bubble schedule runs
  * exactly as `estimate --train --dp-shard 2 --pipeline-schedule zb-h1`,
- * and not as the estimate without them. */
+ * and not as the estimate without them; a shard group that does not
+ * divide is refused at the job's key. */
 static void test_training_job_shard_schedule(void)
 {
   char *dir = cs_tmpdir("jobs_train_shard");
-  const char *text =
-    "name = \"ts\";\n"
-    "jobs = {\n"
-    "  nodes = 2; gpus_per_node = 8;\n"
-    "  list = ( { name = \"t\"; gpus = 16; whole_nodes = true; tp = 2; pp = 2; model = \"llama2-7b\";\n"
-    "             train_tokens = 1e9; global_batch = 64; zero = 1; dp_shard = 2; pipeline_schedule = \"zb-h1\"; } );\n"
-    "  failures = { checkpoint_s = 0.0; };\n"
-    "};\n";
-  char *cfg = cs_write_file(dir, "ts.cfg", text);
-  free(run_summary(dir, "ts.cfg", "o", NULL));
-  char path[256];
-  snprintf(path, sizeof path, "%s/o/jobs.csv", dir);
-  row *r;
-  int n = read_jobs(path, &r);
-  result e = RUN("estimate", "--train", "--model", "llama2-7b", "--gpus", "16", "--tp", "2", "--pp", "2",
-                 "--train-tokens", "1e9", "--global-batch", "64", "--zero", "1", "--dp-shard", "2",
-                 "--pipeline-schedule", "zb-h1", "--json");
-  result plain = RUN("estimate", "--train", "--model", "llama2-7b", "--gpus", "16", "--tp", "2", "--pp", "2",
-                     "--train-tokens", "1e9", "--global-batch", "64", "--zero", "1", "--json");
-  CHECK_RC(e, 0);
-  CHECK_RC(plain, 0);
-  double t = NAN, t_plain = NAN;
-  CHECK(json_num(e.out, "failure_free_time_s", &t), "no failure_free_time_s:\n%s", e.out);
-  CHECK(json_num(plain.out, "failure_free_time_s", &t_plain), "no failure_free_time_s:\n%s", plain.out);
-  CHECK(n == 1, "%d rows", n);
-  if (n == 1) {
-    CS_ASSERT_REL(r[0].end - r[0].start, t, 1e-9);
-    CU_ASSERT_TRUE(fabs(r[0].end - r[0].start - t_plain) > 1e-6 * t_plain);
-  }
-  result_free(&e);
-  result_free(&plain);
-  free(r);
-  /* a shard group that does not divide dp x cp: the job's key and line */
+  static const char *const est[] = {JOB_7B_16, "--dp-shard", "2", "--pipeline-schedule", "zb-h1", NULL};
+  static const char *const plain[] = {JOB_7B_16, NULL};
+  job_as_estimate(dir, "ts.cfg",
+                  "name = \"ts\";\n"
+                  "jobs = {\n"
+                  "  nodes = 2; gpus_per_node = 8;\n"
+                  "  list = ( { name = \"t\"; gpus = 16; whole_nodes = true; tp = 2; pp = 2; model = \"llama2-7b\";\n"
+                  "             train_tokens = 1e9; global_batch = 64; zero = 1; dp_shard = 2; pipeline_schedule = \"zb-h1\"; } );\n"
+                  "  failures = { checkpoint_s = 0.0; };\n"
+                  "};\n",
+                  est, plain);
   const char *bad =
     "name = \"tb\";\njobs = {\n  nodes = 2; gpus_per_node = 8;\n"
     "  list = ( { name = \"t\"; gpus = 16; whole_nodes = true; tp = 2; pp = 2; model = \"llama2-7b\";\n"
@@ -386,7 +381,6 @@ static void test_training_job_shard_schedule(void)
   CHECK_RC(c, 2);
   CHECK_ERR_HAS(c, "jobs.list.[0].dp_shard");
   result_free(&c);
-  free(cfg);
   free(dir);
 }
 
