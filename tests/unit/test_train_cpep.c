@@ -537,8 +537,11 @@ static void test_layout(void)
   j.seq_len = 8196;  /* not a multiple of 2 x 4 */
   CU_ASSERT_STRING_EQUAL(train_job_check(&j, why, sizeof why), "cp");
   j.seq_len = 8192;
-  j.zero = 3;
+  j.zero = 3;  /* FSDP over the dp x cp ranks (torchtitan) */
+  CU_ASSERT_PTR_NULL(train_job_check(&j, why, sizeof why));
+  j.dualpipe = true;  /* not with DualPipe (nor ep) */
   CU_ASSERT_STRING_EQUAL(train_job_check(&j, why, sizeof why), "zero");
+  j.dualpipe = false;
   d.layers = 36;
   job(&j, &d, 1, 1, 3, 1);
   j.global_batch = 6;

@@ -145,6 +145,43 @@ static void test_cp(void)
   CS_ASSERT_REL(mem.optimizer, 12 * llm_params(j.model) / 64, 1e-12);
 }
 
+/* FSDP with context parallelism (torchtitan): the weights shard over the
+ * dp x cp ranks; per micro-batch each layer's weights are gathered twice
+ * (forward, backward) and its fp32 gradients reduce-scattered over all 16
+ * (2 nodes: the nodes' 8 ports), and so are the rest's (embeddings and
+ * head); with a shard group of 8 (a node) the gathers stay on NVLink and
+ * each shard's gradients are all-reduced between the 2 replicas. */
+static void test_fsdp_cp(void)
+{
+  for (int shard = 0; shard <= 8; shard += 8) {
+    train_job j;
+    job(&j, 16, 3, shard);
+    j.dp = 8;
+    j.cp = 2;
+    j.global_batch = 8;
+    j.seq_len = 8192;
+    char why[256];
+    CU_ASSERT_PTR_NULL_FATAL(train_job_check(&j, why, sizeof why));
+    train_memory mem;
+    train_memory_need(&j, &mem);
+    double p = llm_params(j.model), layer = llm_layer_params(j.model), L = (double)j.model->layers;
+    int S = shard ? shard : 16;
+    CS_ASSERT_REL(mem.weights, 2 * p / S, 1e-12);
+    train_step_result r;
+    train_step(&j, &r);
+    net_link in = S == 16 ? net_link_spread(j.node_link, j.net_link, 8) : *j.node_link;
+    net_link port = net_link_spread(j.node_link, j.net_link, 1);
+    double rest = p - L * layer;
+    double ar = S < 16 ? L * net_allreduce_s(&port, 2, 4 * layer / S, NET_RING) +
+                             net_allreduce_s(&port, 2, 4 * rest / S, NET_RING)
+                       : 0;
+    double want = L * (2 * net_allgather_s(&in, S, 2 * layer) + net_reduce_scatter_s(&in, S, 4 * layer)) +
+                  2 * net_allgather_s(&in, S, 2 * rest) + net_reduce_scatter_s(&in, S, 4 * rest) + ar;
+    CS_CHECK_REL(r.dp_comm_s, want, 1e-12, "FSDP traffic over dp x cp");
+    CU_ASSERT_TRUE(r.cp_comm_s > 0);
+  }
+}
+
 /* plan keeps the scenario's shard group: it checks it on whole layouts
  * (dp is known last), so every layout that fits has dp x cp divisible by
  * it, and a winner exists. */
@@ -252,6 +289,7 @@ int main(void)
     {"ZeRO 1 traffic with a shard group by hand", test_traffic_by_hand},
     {"HSDP inside a node keeps the gathers off the network", test_hsdp},
     {"with cp: the group is of the dp x cp ranks", test_cp},
+    {"FSDP with cp by hand, with and without a shard group", test_fsdp_cp},
     {"plan checks the group on whole layouts", test_plan},
     {"refusals and outputs through the program", test_refusals},
     {NULL, NULL},
