@@ -301,8 +301,11 @@ static const char *check_category(const char *bad, const char *msg)
   if (!strcmp(bad, "cp_comm_type")) return "heads per tp rank not divisible by cp (a2a)";
   if (!strcmp(bad, "ep")) return "ep does not divide";
   if (!strcmp(bad, "zero") && strstr(msg, "ZeRO 3")) return "ZeRO 3 with ep or DualPipe";
-  if (!strcmp(bad, "dp_shard")) return strstr(msg, "ZeRO") && !strstr(msg, "divide") ? "shard group without ZeRO"
-                                     : strstr(msg, "expert") ? "shard group with ep" : "shard group does not divide dp x cp";
+  if (!strcmp(bad, "dp_shard"))
+    return strstr(msg, "straddle")  ? "shard group straddles nodes"
+         : strstr(msg, "ZeRO")      ? "shard group without ZeRO"
+         : strstr(msg, "expert")    ? "shard group with ep"
+                                    : "shard group does not divide dp x cp";
   return bad;   /* a field name: static */
 }
 

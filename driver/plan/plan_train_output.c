@@ -223,7 +223,7 @@ static void write_json(FILE *f, const void *arg)
   fputs("},\n", f);
   plan_json_num(f, "  ", "micro_batches_pruned", (double)r->pruned, false);
   plan_json_str(f, "  ", "pruning", "once a micro-batch size is out of memory at every setting after it "
-                "(interleaving, ZeRO, recomputation), the larger ones are not tried: activation memory grows "
+                "(interleaving, ZeRO, recomputation, the context-parallel exchange and the pipeline schedule), the larger ones are not tried: activation memory grows "
                 "with the micro-batch", false);
   plan_json_num(f, "  ", "wall_s", in->wall_s, true);
   fputs("}\n", f);

@@ -764,7 +764,7 @@ static void est_train(const est_params *o, const sim_catalogs *cats, sim_report 
   sim_report_num(rep, "hardware_flops_per_iteration", r.hardware_flops, "hardware FLOPs (with recomputation)");
   sim_report_num(rep, "mfu", r.mfu, "model FLOPs utilisation");
   sim_report_num(rep, "hfu", r.hfu, "hardware FLOPs utilisation");
-  sim_report_num(rep, "memory_per_gpu_bytes", r.mem.total, "memory per GPU, first stage (bytes)");
+  sim_report_num(rep, "memory_per_gpu_bytes", r.mem.total, "memory per GPU, busiest stage (memory_stage; bytes)");
   sim_report_num(rep, "weights_bytes", r.mem.weights, "  weights (bytes)");
   sim_report_num(rep, "gradients_bytes", r.mem.grads, "  gradients (bytes)");
   sim_report_num(rep, "optimizer_bytes", r.mem.optimizer, "  optimizer state (bytes)");

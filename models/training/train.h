@@ -628,6 +628,14 @@ double train_pipeline_time(int p, int m, int v, const double *f, const double *b
  * bubble (T_B = b - w). */
 double train_pipeline_time_zb(int p, int m, int v, const double *f, const double *b, const double *w,
                               const double *p2p);
+/* The same, also filling peak[s] (p entries) with the most stage s holds
+ * at once, in chunk micro-batches, a micro-batch waiting for its weight
+ * gradients counted r times one in flight (r: what it keeps over what an
+ * in-flight one keeps). It never exceeds f_s - 1 + r (cap - f_s + 1) for
+ * r >= 1 (cap: 1F1B's first stage's chunk micro-batches in flight, f_s
+ * stage s's), nor cap for r <= 1: what train_memory counts. */
+double train_pipeline_zb_held(int p, int m, int v, const double *f, const double *b, const double *w,
+                              const double *p2p, double r, double *peak);
 
 /* The whole run. */
 typedef struct {

@@ -134,12 +134,18 @@ void train_memory_stage(const train_job *j, int s, train_memory *o)
   double sq = (double)j->seq_len / j->cp, b = j->micro_batch, h = (double)j->model->hidden, t = j->tp;
   double rep = j->seq_parallel ? t : 1;
   /* 1F1B: stage s starts p - s forwards before its first backward (the
-   * interleaved warm-up: flight_1f1b); ZB-H1 lets every stage hold as many
-   * as the first, the ones beyond its own 1F1B count waiting for their
-   * weight gradients (pending_w_micro_batch) */
-  double flight = flight_1f1b(j, s, m), flight_w = 0;
-  if (j->schedule == TRAIN_SCHEDULE_ZB_H1) flight_w = flight_1f1b(j, 0, m) - flight;
-  if (j->dualpipe) flight = pp + 1.0;
+   * interleaved warm-up: flight_1f1b). ZB-H1 lets every stage hold as many
+   * as the first, and a stage may swap one of its own for one more waiting
+   * for its weight gradients (train_pipeline_zb_held): one chunk fewer in
+   * flight, the rest up to the first stage's count waiting, which keep at
+   * least as much (pending_w_micro_batch) */
+  double flight = flight_1f1b(j, s, m), flight_w = 0, all = flight;
+  if (j->schedule == TRAIN_SCHEDULE_ZB_H1 && pp > 1) {
+    all = flight_1f1b(j, 0, m);
+    flight_w = all - flight + 1.0 / j->interleave;
+    flight -= 1.0 / j->interleave;
+  }
+  if (j->dualpipe) flight = all = pp + 1.0;
   double per_mb = uneven_micro_batch(j, s);
   o->layer_bytes = train_layer_activation_bytes(j, LLM_RECOMPUTE_NONE);
   o->recompute_layer_bytes = train_layer_activation_bytes(j, LLM_RECOMPUTE_FULL);
@@ -153,7 +159,7 @@ void train_memory_stage(const train_job *j, int s, train_memory *o)
                                                                            : train_layer_activation_bytes(j, lvl);
     kept = fmin(in, 2 * lay);
   }
-  o->activations = kept + flight_w * pending_w_micro_batch(j, s) + work + (s == 0 ? flight * emb : 0) +
+  o->activations = kept + flight_w * pending_w_micro_batch(j, s) + work + (s == 0 ? all * emb : 0) +
                    (s == pp - 1 || j->dualpipe ? out : 0);
   o->host_bytes = in - kept;
   memory_finish(j, o);
@@ -194,10 +200,17 @@ void train_memory_need(const train_job *j, train_memory *o)
   }
   if (first > m) first = m;
   if (last > m) last = m;
-  /* ZB-H1: the last stage holds as many as the first, those beyond its
-   * own 1F1B count waiting for their weight gradients */
-  double last_w = j->schedule == TRAIN_SCHEDULE_ZB_H1 ? first - last : 0;
-  if (j->dualpipe) first = last = pp + 1.0;  /* DualPipe: PP + 1 on every rank (DeepSeek-V3 report, Table 2) */
+  /* ZB-H1 (as train_memory_stage): each stage up to the first's count,
+   * one chunk fewer than 1F1B's own in flight and the rest waiting for
+   * their weight gradients */
+  double first_all = first, first_w = 0, last_w = 0;
+  if (j->schedule == TRAIN_SCHEDULE_ZB_H1 && pp > 1) {
+    last_w = first - last + 1.0 / v;
+    first_w = 1.0 / v;
+    last -= 1.0 / v;
+    first -= 1.0 / v;
+  }
+  if (j->dualpipe) first = last = first_all = pp + 1.0;  /* DualPipe: PP + 1 on every rank (DeepSeek-V3 report, Table 2) */
   double per_mb = stage_micro_batch(j);
   o->layer_bytes = train_layer_activation_bytes(j, LLM_RECOMPUTE_NONE);
   o->recompute_layer_bytes = train_layer_activation_bytes(j, LLM_RECOMPUTE_FULL);
@@ -220,8 +233,9 @@ void train_memory_need(const train_job *j, train_memory *o)
     kept_first = fmin(in_first, 2 * lay);
     kept_last = fmin(in_last, 2 * lay);
   }
-  double act_first = kept_first + first * emb + work + (pp == 1 || j->dualpipe ? out : 0);
-  double act_last = kept_last + last_w * pending_w_micro_batch(j, -1) + work + out;
+  double pend = first_w > 0 || last_w > 0 ? pending_w_micro_batch(j, -1) : 0;
+  double act_first = kept_first + first_w * pend + first_all * emb + work + (pp == 1 || j->dualpipe ? out : 0);
+  double act_last = kept_last + last_w * pend + work + out;
   o->stage = pp > 1 && act_last > act_first ? pp - 1 : 0;
   o->activations = o->stage ? act_last : act_first;
   o->host_bytes = o->stage ? in_last - kept_last : in_first - kept_first;

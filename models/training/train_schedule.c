@@ -32,12 +32,18 @@ static op interleaved_op(int k, int p, int v, bool backward)
   return o;
 }
 
+/* The forwards stage s runs before its first backward (1F1B's warm-up;
+ * interleaved, Megatron's 2 (p-1-s) + (v-1) p), at most all m v. */
+static int warm_up(int s, int p, int m, int v)
+{
+  int n = m * v, warm = v == 1 ? p - s - 1 : (p - s - 1) * 2 + (v - 1) * p;
+  return warm < n ? warm : n;
+}
+
 /* The ops of stage s in order, into ops (2 m v entries). */
 static void stage_order(int s, int p, int m, int v, op *ops)
 {
-  int n = m * v, warm, k = 0;
-  if (v == 1) warm = p - s - 1 < m ? p - s - 1 : m;
-  else warm = (p - s - 1) * 2 + (v - 1) * p < n ? (p - s - 1) * 2 + (v - 1) * p : n;
+  int n = m * v, warm = warm_up(s, p, m, v), k = 0;
   int f = 0, b = 0;
   for (; f < warm; f++) ops[k++] = interleaved_op(f, p, v, false);
   while (f < n) {
@@ -167,15 +173,23 @@ static int heap_pop(stage_heap *h)
 /* ZB-H1: each stage runs its forwards and input-gradient passes (B) in the
  * 1F1B (or interleaved) order; a B leaves its weight-gradient pass (W)
  * pending, and a stage whose next op's input has not arrived runs a
- * pending W instead (oldest first). A forward waits for a W when the stage
- * already holds `cap` micro-batches whose W has not run: the first stage's
- * in flight under 1F1B, so that no stage holds more than 1F1B's first
- * (Qi et al. 2024, sec. 2.1). Stages decide in the order they fall free
- * (a heap): an input not computed yet cannot arrive before that time, so
- * a stage that can neither run its next op nor a W waits, off the heap,
- * until a neighbour (the only stages that feed it) runs an op. */
-double train_pipeline_time_zb(int p, int m, int v, const double *f, const double *b, const double *w,
-                              const double *p2p)
+ * pending W instead (oldest first). Memory bounds what a stage holds:
+ * - a forward waits for a W when the stage already holds `cap` micro-batches
+ *   whose W has not run (1F1B's first stage's count), so no stage holds
+ *   more than 1F1B's first (Qi et al. 2024, sec. 2.1);
+ * - a B waits for a W when cap - f_s + 1 are pending, f_s the micro-batches
+ *   1F1B keeps in flight on stage s, so that a stage never swaps more of
+ *   its in-flight micro-batches for pending ones than that (a pending one
+ *   may keep more: train_memory.c counts f_s - 1 in flight and cap - f_s + 1
+ *   pending).
+ * Stages decide in the order they fall free (a heap): an input not
+ * computed yet cannot arrive before that time, so a stage that can
+ * neither run its next op nor a W waits, off the heap, until a neighbour
+ * (the only stages that feed it) runs an op. With r and peak given, peak[s]
+ * is the most stage s held at once, counting a pending micro-batch r times
+ * an in-flight one (chunk micro-batches). */
+static double zb_play(int p, int m, int v, const double *f, const double *b, const double *w, const double *p2p,
+                      double r, double *peak)
 {
   sched c;
   sched_init(&c, p, m, v);
@@ -190,8 +204,14 @@ double train_pipeline_time_zb(int p, int m, int v, const double *f, const double
   bool *waiting = xcalloc((size_t)p, sizeof *waiting);
   stage_heap h = {.at = xmalloc(sizeof *h.at * (size_t)p), .n = 0, .key = free_at};
   for (int s = 0; s < p; s++) heap_push(&h, s);
-  int n = m * v, cap = (v == 1 ? p - 1 : (p - 1) * 2 + (v - 1) * p);
-  cap = (cap < n ? cap : n) + 1;
+  int n = m * v, cap = warm_up(0, p, m, v) + 1;
+  if (cap > n) cap = n;
+  int *limit = xmalloc(sizeof *limit * (size_t)p), *inflight = xcalloc((size_t)p, sizeof *inflight);
+  for (int s = 0; s < p; s++) {
+    int fs = warm_up(s, p, m, v) + 1;
+    limit[s] = cap - (fs < n ? fs : n) + 1;
+    if (peak) peak[s] = 0;
+  }
 
   double end = 0;
   int left = p * per + p * n;  /* F and B ops, and the Ws */
@@ -205,7 +225,7 @@ double train_pipeline_time_zb(int p, int m, int v, const double *f, const double
       run_w = true;
     } else {
       double ready = input_ready(o, s, p, m, nv, fdone, bdone, p2p);
-      if (!o->backward && held[s] >= cap && wcount[s] > 0) run_w = true;
+      if (wcount[s] > 0 && (o->backward ? wcount[s] >= limit[s] : held[s] >= cap)) run_w = true;
       else if (!isnan(ready) && ready <= t) run_w = false;
       else if (wcount[s] > 0) run_w = true;
       else if (!isnan(ready)) run_w = false, start = ready;
@@ -228,11 +248,14 @@ double train_pipeline_time_zb(int p, int m, int v, const double *f, const double
         bdone[vs * m + o->mb] = done;
         wq[(size_t)s * per + wfirst[s] + wcount[s]] = vs;
         wcount[s]++;
+        inflight[s]--;
       } else {
         done = start + f[vs];
         fdone[vs * m + o->mb] = done;
         held[s]++;
+        inflight[s]++;
       }
+      if (peak && inflight[s] + r * wcount[s] > peak[s]) peak[s] = inflight[s] + r * wcount[s];
       pos[s]++;
       /* its output may be what a neighbour waits for */
       for (int d = -1; d <= 1; d += 2) {
@@ -252,5 +275,19 @@ double train_pipeline_time_zb(int p, int m, int v, const double *f, const double
   free(held);
   free(waiting);
   free(h.at);
+  free(limit);
+  free(inflight);
   return end;
+}
+
+double train_pipeline_time_zb(int p, int m, int v, const double *f, const double *b, const double *w,
+                              const double *p2p)
+{
+  return zb_play(p, m, v, f, b, w, p2p, 1, NULL);
+}
+
+double train_pipeline_zb_held(int p, int m, int v, const double *f, const double *b, const double *w,
+                              const double *p2p, double r, double *peak)
+{
+  return zb_play(p, m, v, f, b, w, p2p, r, peak);
 }

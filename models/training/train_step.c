@@ -507,11 +507,10 @@ void train_step(const train_job *j, train_step_result *o)
     double back = v * (b[sg]);  /* the last micro-batch's backward on a stage */
     if (j->zero >= 3) {
       double comm, exp, replicas;
-      /* each layer's compute window: its GEMMs and collectives (with cp,
-       * the ring's exposed part too) */
-      fsdp_micro_batch(j, &l, &lr, (uneven ? ls[sg] : lc) * v, c.fwd + c.tp_fwd + c.par_fwd,
-                       c.bwd + c.recompute + c.tp_bwd + c.tp_recompute + c.par_bwd + c.par_recompute, big.params,
-                       &comm, &exp, &replicas);
+      /* each layer's window: its compute and tensor-parallel collectives
+       * (not the ring's exposed time with cp: it may hold the same port) */
+      fsdp_micro_batch(j, &l, &lr, (uneven ? ls[sg] : lc) * v, c.fwd + c.tp_fwd,
+                       c.bwd + c.recompute + c.tp_bwd + c.tp_recompute, big.params, &comm, &exp, &replicas);
       o->dp_comm_s = m * comm;
       o->dp_exposed_s = m * exp;
       /* HSDP inside a node: only the replicas' all-reduces leave it */

@@ -293,10 +293,11 @@ static void test_training_job_defaults(void)
 /* Runs the one training job of `text` (written to dir/name) and checks
  * that its run time equals `estimate --train` with the arguments est and
  * differs from it with plain (the job's keys reach the training model and
- * are not ignored). est and plain: NULL-terminated argument lists after
+ * are not ignored); est's output holds each of echo (it took the flags).
+ * est, plain and echo: NULL-terminated; est and plain the arguments after
  * "estimate --train". */
 static void job_as_estimate(const char *dir, const char *name, const char *text, const char *const *est,
-                            const char *const *plain)
+                            const char *const *plain, const char *const *echo)
 {
   char *cfg = cs_write_file(dir, name, text);
   free(run_summary(dir, name, "o", NULL));
@@ -315,6 +316,7 @@ static void job_as_estimate(const char *dir, const char *name, const char *text,
     result e = run_argv(NULL, args);
     CHECK_RC(e, 0);
     CHECK(json_num(e.out, "failure_free_time_s", &t[k]), "estimate --train: no failure_free_time_s:\n%s", e.out);
+    for (const char *const *x = echo; k == 0 && *x; x++) CHECK_OUT_HAS(e, *x);
     result_free(&e);
   }
   CHECK(n == 1, "%d rows", n);
@@ -350,7 +352,7 @@ static void test_training_job_recompute_offload(void)
                   "             offload = [ \"optimizer\", \"activations\" ]; } );\n"
                   "  failures = { checkpoint_s = 0.0; };\n"
                   "};\n",
-                  est, plain);
+                  est, plain, (const char *const[]){"\"offload\": \"optimizer,activations\"", "\"recompute_layers\": 2", NULL});
   free(dir);
 }
 
@@ -371,7 +373,7 @@ static void test_training_job_shard_schedule(void)
                   "             train_tokens = 1e9; global_batch = 64; zero = 1; dp_shard = 2; pipeline_schedule = \"zb-h1\"; } );\n"
                   "  failures = { checkpoint_s = 0.0; };\n"
                   "};\n",
-                  est, plain);
+                  est, plain, (const char *const[]){"\"dp_shard\": 2", "\"pipeline_schedule\": \"zb-h1\"", NULL});
   const char *bad =
     "name = \"tb\";\njobs = {\n  nodes = 2; gpus_per_node = 8;\n"
     "  list = ( { name = \"t\"; gpus = 16; whole_nodes = true; tp = 2; pp = 2; model = \"llama2-7b\";\n"

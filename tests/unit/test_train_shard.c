@@ -213,6 +213,14 @@ static void test_plan(void)
   if (f) fclose(f);
   CHECK(fit > 0 && bad == 0, "%d layouts fit, %d of them with dp x cp not divisible by 8", fit, bad);
   free(csv);
+  /* groups of 12 ranks at tp 1 would straddle 8-GPU nodes: their own reason */
+  free(cs_write_file(dir, "q.cfg",
+                     "name = \"q\";\ntraining = { model = \"llama2-7b\"; gpu = \"h100-sxm\"; gpus = 96; zero = 1;\n"
+                     "  global_batch = 384; seq_len = 4096; train_tokens = 1e11; dp_shard = 12; };\n"));
+  r = run_in(dir, "plan", "q.cfg", "--objective", "time", "-o", "outq", (const char *)NULL);
+  CHECK_RC(r, 0);
+  CHECK_OUT_HAS(r, "shard group straddles nodes");
+  result_free(&r);
   cs_cleanup_if_passed(dir, before);
   free(dir);
 }

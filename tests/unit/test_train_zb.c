@@ -74,6 +74,50 @@ static void test_against_1f1b(void)
   gsl_rng_free(r);
 }
 
+/* What the schedule holds never exceeds what memory counts: on random
+ * pipelines, stage s's peak of in-flight chunk micro-batches plus r times
+ * those waiting for their weight gradients is at most f_s - 1 + r (cap -
+ * f_s + 1) when a waiting one keeps more (r >= 1; cap and f_s 1F1B's
+ * in-flight counts of the first stage and of stage s), cap otherwise; and
+ * the last stage reaches it. */
+static void test_held_bound(void)
+{
+  gsl_rng *g = gsl_rng_alloc(gsl_rng_mt19937);
+  gsl_rng_set(g, 16);
+  static const double rs[] = {0.5, 1, 3, 16, 100};
+  for (int trial = 0; trial < 200; trial++) {
+    int p = 2 + (int)gsl_rng_uniform_int(g, 10), v = 1 + (int)gsl_rng_uniform_int(g, 3);
+    int m = p * (1 + (int)gsl_rng_uniform_int(g, 5)), n = m * v;
+    double f[48], b[48], w[48], p2p[12], peak[12];
+    for (int k = 0; k < p * v; k++) {
+      f[k] = 0.5 + gsl_rng_uniform(g);
+      b[k] = f[k] * (1.5 + gsl_rng_uniform(g));
+      w[k] = b[k] * 0.6 * gsl_rng_uniform(g);
+    }
+    for (int s = 0; s < p; s++) p2p[s] = trial % 2 ? 0.1 * gsl_rng_uniform(g) : 0;
+    int warm0 = v == 1 ? p - 1 : 2 * (p - 1) + (v - 1) * p, cap = (warm0 < n ? warm0 : n) + 1;
+    if (cap > n) cap = n;
+    for (size_t ri = 0; ri < sizeof rs / sizeof rs[0]; ri++) {
+      double r = rs[ri];
+      double t = train_pipeline_zb_held(p, m, v, f, b, w, p2p, r, peak);
+      CS_CHECK_REL(t, train_pipeline_time_zb(p, m, v, f, b, w, p2p), 0, "the same schedule");
+      for (int s = 0; s < p; s++) {
+        int warm = v == 1 ? p - s - 1 : 2 * (p - s - 1) + (v - 1) * p, fs = (warm < n ? warm : n) + 1;
+        if (fs > n) fs = n;
+        double bound = r >= 1 ? fs - 1 + r * (cap - fs + 1) : cap;
+        CHECK(peak[s] <= bound + 1e-9, "p %d m %d v %d r %g stage %d: holds %g, memory counts %g", p, m, v, r, s,
+              peak[s], bound);
+      }
+    }
+  }
+  gsl_rng_free(g);
+  /* equal stages (F 1, B 2, W 1): every stage reaches the bound */
+  double f[8], b[8], w[8], z[8] = {0}, peak[8];
+  for (int k = 0; k < 8; k++) f[k] = 1, b[k] = 3, w[k] = 1;
+  train_pipeline_zb_held(8, 32, 1, f, b, w, z, 16, peak);
+  for (int s = 0; s < 8; s++) CS_CHECK_REL(peak[s], 8 - s - 1 + 16.0 * (s + 1), 1e-12, "the bound, reached");
+}
+
 static const gpu_spec *gpu(const char *n) { return sim_catalog_find(cs_catalogs(), "gpus", n); }
 static const llm_arch *model(const char *n) { return sim_catalog_find(cs_catalogs(), "models", n); }
 
@@ -130,7 +174,9 @@ static void test_job(void)
   CS_CHECK_REL(lz.activations, mz.activations, 1e-12, "even and stage-by-stage counts agree");
   CS_CHECK_REL(fz.activations, fa.activations, 1e-12, "the first stage is unchanged");
   /* with full recomputation a pending micro-batch keeps what its
-   * recomputation materialised (the selective level), not its checkpoint */
+   * recomputation materialised (the selective level), not its checkpoint:
+   * the last stage counts pp of them and none of its own in flight (1F1B:
+   * one checkpoint) */
   train_job fr = zj, fr1 = j;
   fr.recompute = fr1.recompute = LLM_RECOMPUTE_FULL;
   train_memory mf, mf1;
@@ -142,7 +188,8 @@ static void test_job(void)
   train_memory last1;
   fr1.first_stage_layers = fr1.last_stage_layers = even;
   train_memory_stage(&fr1, j.pp - 1, &last1);
-  CS_CHECK_REL(mf.activations - last1.activations, (j.pp - 1) * pend, 1e-9, "full recomputation: pending at selective");
+  double ckpt = even * train_layer_activation_bytes(&j, LLM_RECOMPUTE_FULL);
+  CS_CHECK_REL(mf.activations - last1.activations, j.pp * pend - ckpt, 1e-9, "full recomputation: pending at selective");
 
   /* offloaded activations must be back before B ends, W after it: the
    * exposed transfer is at least 1F1B's */
@@ -229,6 +276,7 @@ int main(void)
   static const cs_test tests[] = {
     {"ZB-H1: m (F+B+W) + (p-1)(F+B-W), a third of 1F1B's bubble", test_closed_form},
     {"ZB-H1 against 1F1B on random stages", test_against_1f1b},
+    {"what ZB-H1 holds never exceeds what memory counts", test_held_bound},
     {"ZB-H1 in a job: bubble, memory, pp 1, DualPipe refused", test_job},
     {"--pipeline-schedule and training.pipeline_schedule", test_cli},
     {NULL, NULL},
