@@ -37,9 +37,9 @@ typedef struct {
   double tokens;
   int64_t seq_len, global_batch, micro_batch, tp, pp, cp, ep, interleave, recompute_layers;
   int64_t first_stage_layers, last_stage_layers;
-  int recompute, cp_comm;
+  int recompute, cp_comm, schedule;
   bool dualpipe;
-  bool has_recompute, has_recompute_layers, has_first, has_last, has_dualpipe, has_cp_comm;
+  bool has_recompute, has_recompute_layers, has_first, has_last, has_dualpipe, has_cp_comm, has_schedule;
   /* prepared */
   train_job job;
   train_step_result step;
@@ -154,6 +154,9 @@ static const sim_key phase_keys[] = {
    .help = "layers on the last pipeline stage, 0 even stages (default: as first_stage_layers)"},
   {.name = "dualpipe", .kind = SIM_KEY_BOOL, .offset = PH(dualpipe), .has_present = true,
    .present_offset = PH(has_dualpipe), .help = "DeepSeek-V3's DualPipe schedule (default: the section's)"},
+  {.name = "pipeline_schedule", .kind = SIM_KEY_ENUM, .offset = PH(schedule), .choices = train_schedule_names,
+   .def_str = "", .has_present = true, .present_offset = PH(has_schedule),
+   .help = "pipeline schedule, 1f1b or zb-h1 (default: the section's)"},
   SIM_KEY_END,
 };
 #undef PH
@@ -183,7 +186,7 @@ static const sim_key training_keys[] = {
   {.name = "pipeline_schedule", .kind = SIM_KEY_ENUM, .offset = P(schedule), .choices = train_schedule_names,
    .def_str = "1f1b",
    .help = "1f1b (interleaved with interleave > 1) or zb-h1: the zero-bubble split of each backward into its "
-           "input-gradient and weight-gradient passes, the latter filling idle time (Qi et al. 2024; every phase)"},
+           "input-gradient and weight-gradient passes, the latter filling idle time (Qi et al. 2024; phases inherit it)"},
   {.name = "uneven_chunks", .kind = SIM_KEY_BOOL, .offset = P(uneven_chunks), .def = 0,
    .help = "with interleave: a stage's layers split over its virtual stages as evenly as they go, the first one "
            "layer more (Megatron-Core's pipeline layout); false: they must divide"},
@@ -371,6 +374,7 @@ static bool prepare_phase(training_params *p, int i, const train_whole *w, sim_c
   j->first_stage_layers = (int)(ph->has_first ? ph->first_stage_layers : same_pp ? p->first_stage_layers : 0);
   j->last_stage_layers = (int)(ph->has_last ? ph->last_stage_layers : same_pp ? p->last_stage_layers : 0);
   if (ph->has_dualpipe) j->dualpipe = ph->dualpipe;
+  if (ph->has_schedule) j->schedule = ph->schedule;
   ph->auto_recompute = j->recompute == TRAIN_RECOMPUTE_AUTO;
   int64_t group = (int64_t)j->tp * j->cp * j->pp;
   if (p->gpus % group) {
@@ -616,7 +620,8 @@ static void write_phases(const training_params *p, sim_table *t)
                     {train_recompute_names[j->recompute], 0}, {NULL, r->iterations}, {NULL, st->iteration_s},
                     {NULL, st->tokens_per_s_per_gpu}, {NULL, st->mfu}, {NULL, st->mem.margin_bytes},
                     {NULL, r->time_s}, {NULL, train_recomputed_layers(j)}, {NULL, j->first_stage_layers},
-                    {NULL, j->last_stage_layers}, {train_cp_comm_names[j->cp_comm], 0}, {NULL, j->dualpipe}};
+                    {NULL, j->last_stage_layers}, {train_cp_comm_names[j->cp_comm], 0}, {NULL, j->dualpipe},
+                    {j->dualpipe ? "dualpipe" : train_schedule_names[j->schedule], 0}};
     sim_table_row(t, c);
   }
 }
@@ -640,7 +645,7 @@ static void *training_create(const void *params, const sim_component_env *env)
                                        "tp", "cp", "pp", "ep", "interleave", "recompute", "iterations",
                                        "iteration_time_s", "tokens_per_s_per_gpu", "mfu", "memory_margin_bytes",
                                        "failure_free_time_s", "recompute_layers", "first_stage_layers",
-                                       "last_stage_layers", "cp_comm_type", "dualpipe"};
+                                       "last_stage_layers", "cp_comm_type", "dualpipe", "pipeline_schedule"};
     sim_table *t = env->open_table(env, "phases", cols, (int)(sizeof cols / sizeof cols[0]));
     if (t) write_phases(p, t);
   }
@@ -670,6 +675,8 @@ static void report_phases(const training_params *p, sim_report *rep)
     sim_report_int(rep, K("cp"), j->cp, L("context parallel"));
     sim_report_int(rep, K("pp"), j->pp, L("pipeline stages"));
     sim_report_str(rep, K("cp_comm_type"), train_cp_comm_names[j->cp_comm], L("context-parallel exchange"));
+    sim_report_str(rep, K("pipeline_schedule"), j->dualpipe ? "dualpipe" : train_schedule_names[j->schedule],
+                   L("pipeline schedule"));
     sim_report_str(rep, K("recompute"), train_recompute_names[j->recompute], L("recomputation"));
     sim_report_int(rep, K("recompute_layers"), train_recomputed_layers(j), L("layers recomputed per stage"));
     sim_report_num(rep, K("iterations"), r->iterations, L("iterations"));

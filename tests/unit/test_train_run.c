@@ -415,6 +415,34 @@ static void test_phases(void)
   json_decref(k);
   free(js);
 
+  /* a phase may change the pipeline schedule: the section's ZB-H1, the
+   * phase's 1F1B, each iteration estimate's at its schedule */
+  snprintf(text, sizeof text,
+           "name = \"z\";\ntraining = { model = \"llama3.1-8b\"; gpu = \"h100-sxm\"; gpus = 64; tp = 2; pp = 4;\n"
+           "  zero = 1; seq_len = 4096; global_batch = 256; train_tokens = 1e10; pipeline_schedule = \"zb-h1\";\n"
+           "  phases = ( { tokens = 1e9; pipeline_schedule = \"1f1b\"; } );\n};\n");
+  free(cs_write_file(dir, "z.cfg", text));
+  js = cs_run_summary(__FILE__, __LINE__, dir, "z.cfg", "outz", NULL);
+  if (!js) goto out;
+  json_t *z = load_json(dir, "outz/summary.json");
+  CHECK(!strcmp(cs_jstr(z, "phase1_pipeline_schedule"), "zb-h1") && !strcmp(cs_jstr(z, "phase2_pipeline_schedule"), "1f1b"),
+        "schedules %s, %s", cs_jstr(z, "phase1_pipeline_schedule"), cs_jstr(z, "phase2_pipeline_schedule"));
+  for (int i = 0; i < 2; i++) {
+    char key[64];
+    snprintf(key, sizeof key, "phase%d_iteration_time_s", i + 1);
+    result e = run_in(dir, "estimate", "--train", "--json", "--model", "llama3.1-8b", "--gpu", "h100-sxm", "--gpus",
+                      "64", "--tp", "2", "--pp", "4", "--zero", "1", "--seq-len", "4096", "--global-batch", "256",
+                      "--pipeline-schedule", i ? "1f1b" : "zb-h1", (const char *)NULL);
+    CHECK_RC(e, 0);
+    double est = NAN;
+    CHECK(json_num(e.out, "iteration_time_s", &est), "estimate: no iteration_time_s in %s", e.out);
+    CS_CHECK_REL(cs_jnum(z, key), est, 1e-12, key);
+    result_free(&e);
+  }
+  CU_ASSERT_TRUE(cs_jnum(z, "phase1_iteration_time_s") < cs_jnum(z, "phase2_iteration_time_s"));
+  json_decref(z);
+  free(js);
+
   /* refusals at the phase's key and line */
   snprintf(text, sizeof text, "%s  phases = ( { tokens = 1e9; cp = 3; } );\n};\n", head);
   free(cs_write_file(dir, "b1.cfg", text));
