@@ -46,7 +46,7 @@
 
 const char *const plan_train_dim_names[PLAN_DIMS] = {"tp", "cp", "pp", "dp", "ep", "micro_batch", "interleave",
                                                      "zero", "seq_parallel", "recompute", "cp_comm_type",
-                                                     "pipeline_schedule"};
+                                                     "pipeline_schedule", "dp_shard"};
 
 /* ---- the dimensions ---- */
 
@@ -262,6 +262,19 @@ static int sched_values(const plan_train_space *s, const train_job *j, const pla
 }
 static void sched_set(train_job *j, int v) { j->schedule = v; }
 
+/* ZeRO's shard group: every dp x cp rank, and the scenario's group where
+ * the state is sharded (ZeRO >= 1) and the group is smaller (the layout
+ * is whole here: the group is checked with it). */
+static int shard_values(const plan_train_space *s, const train_job *j, const plan_train_layout *l, int *v,
+                        const char **cat, char *why, size_t n)
+{
+  int k = 0;
+  v[k++] = 0;
+  if (s->dp_shard > 0 && j->zero >= 1 && s->dp_shard < train_grad_ranks(j)) v[k++] = s->dp_shard;
+  return k;
+}
+static void shard_set(train_job *j, int v) { j->dp_shard = v; }
+
 /* By plan_train_dim. ZeRO's neutral is 1: an optimizer offload needs >= 1,
  * context and expert parallelism <= 2. */
 static const dim_type dims[PLAN_DIMS] = {
@@ -277,6 +290,7 @@ static const dim_type dims[PLAN_DIMS] = {
   [PLAN_DIM_RECOMPUTE] = {rc_values, rc_set, LLM_RECOMPUTE_NONE},
   [PLAN_DIM_CP_COMM] = {cpc_values, cpc_set, TRAIN_CP_P2P},
   [PLAN_DIM_SCHEDULE] = {sched_values, sched_set, TRAIN_SCHEDULE_1F1B},
+  [PLAN_DIM_SHARD] = {shard_values, shard_set, 0},
 };
 
 void plan_train_job(const plan_train_space *s, const plan_train_layout *l, train_job *j)
@@ -558,7 +572,7 @@ const char *plan_train_describe(const plan_train_layout *l, char *buf, size_t n)
   size_t used = 0;
   buf[0] = 0;
   static const char *const shortn[PLAN_DIMS] = {"tp", "cp", "pp", "dp", "ep", "mb", "v", "zero", "sp", "recompute",
-                                                "cp_comm", "schedule"};
+                                                "cp_comm", "schedule", "shard"};
   for (int d = 0; d < PLAN_DIMS && used < n; d++) {
     int x = l->v[d];
     if (d == PLAN_DIM_CP_COMM) {
@@ -568,6 +582,9 @@ const char *plan_train_describe(const plan_train_layout *l, char *buf, size_t n)
     } else if (d == PLAN_DIM_SCHEDULE) {
       /* said only when it is not 1F1B */
       if (x > TRAIN_SCHEDULE_1F1B) used += (size_t)snprintf(buf + used, n - used, " %s %s", shortn[d], train_schedule_names[x]);
+    } else if (d == PLAN_DIM_SHARD) {
+      /* said only for a group smaller than every rank */
+      if (x > 0) used += (size_t)snprintf(buf + used, n - used, " %s %d", shortn[d], x);
     } else if (x < 0) {
       used += (size_t)snprintf(buf + used, n - used, "%s%s -", used ? " " : "", shortn[d]);
     } else if (d == PLAN_DIM_SEQ_PARALLEL) {

@@ -35,11 +35,13 @@ typedef enum { PLAN_TRAIN_TIME, PLAN_TRAIN_COST } plan_train_objective;
 
 /* The dimensions of a layout, in search order (see plan_train.c's table).
  * A context- or expert-parallel degree is one more entry each; then the
- * context-parallel exchange (ring or Ulysses, TRAIN_CP_*) and the pipeline
- * schedule (TRAIN_SCHEDULE_*), the last. */
+ * context-parallel exchange (ring or Ulysses, TRAIN_CP_*), the pipeline
+ * schedule (TRAIN_SCHEDULE_*) and ZeRO's shard group (0: every dp x cp
+ * rank), the last. */
 typedef enum {
   PLAN_DIM_TP, PLAN_DIM_CP, PLAN_DIM_PP, PLAN_DIM_DP, PLAN_DIM_EP, PLAN_DIM_MICRO_BATCH, PLAN_DIM_INTERLEAVE,
-  PLAN_DIM_ZERO, PLAN_DIM_SEQ_PARALLEL, PLAN_DIM_RECOMPUTE, PLAN_DIM_CP_COMM, PLAN_DIM_SCHEDULE, PLAN_DIMS
+  PLAN_DIM_ZERO, PLAN_DIM_SEQ_PARALLEL, PLAN_DIM_RECOMPUTE, PLAN_DIM_CP_COMM, PLAN_DIM_SCHEDULE,
+  PLAN_DIM_SHARD, PLAN_DIMS
 } plan_train_dim;
 /* The dimensions' names (CSV columns, JSON keys), by plan_train_dim. */
 extern const char *const plan_train_dim_names[PLAN_DIMS];
@@ -68,6 +70,7 @@ typedef struct {
   plan_train_objective objective;
   bool prune;                         /* skip micro-batches known to be out of memory (default on) */
   bool zero_bubble;                   /* also ZB-H1 where pp > 1 (the scenario's pipeline_schedule is zb-h1) */
+  int dp_shard;                       /* > 0: also this shard group, where ZeRO shards (the scenario's dp_shard) */
 } plan_train_space;
 
 /* A layout: the values of every dimension (-1: not reached, the layout was

@@ -205,6 +205,11 @@ static void write_json(FILE *f, const void *arg)
   fputs("],\n", f);
   plan_json_key(f, "  ", "pipeline_schedules");
   fputs(s->zero_bubble ? "[\"1f1b\", \"zb-h1\"],\n" : "[\"1f1b\"],\n", f);
+  plan_json_key(f, "  ", "dp_shards");
+  if (s->dp_shard > 0)
+    fprintf(f, "[0, %d],\n", s->dp_shard);
+  else
+    fputs("[0],\n", f);
   plan_json_num(f, "  ", "layouts_tried", r->nrows, false);
   plan_json_num(f, "  ", "layouts_uneven", r->uneven, false);
   plan_json_str(f, "  ", "stage_splits", "for each pp: the even split when pp divides the layers and, with pp > 2, "
@@ -244,11 +249,11 @@ static void write_csv(FILE *f, const void *arg)
   const files *a = arg;
   const plan_train_result *r = a->r;
   fputs("gpu,gpus", f);
-  /* the columns as 0.x wrote them, then the later ones (pipeline_schedule last) */
+  /* the columns as 0.x wrote them, then the later ones (dp_shard last) */
   for (int d = 0; d < PLAN_DIM_CP_COMM; d++) fprintf(f, ",%s", plan_train_dim_names[d]);
   fputs(",recompute_layers,fits,iteration_s,mfu,tokens_per_s_per_gpu,memory_gib,memory_margin_gib,"
         "failure_free_time_s,train_time_s,gpu_hours,cost_usd,reason,first_stage_layers,last_stage_layers,"
-        "uneven_chunks,cp_comm_type,pipeline_schedule\n", f);
+        "uneven_chunks,cp_comm_type,pipeline_schedule,dp_shard\n", f);
   for (int i = 0; i < r->nrows; i++) {
     const plan_train_row *x = &r->rows[i];
     fprintf(f, "%s,%d", a->in->gpu_names[x->l.gpu], x->l.gpus);
@@ -292,7 +297,12 @@ static void write_csv(FILE *f, const void *arg)
     /* the context-parallel exchange (empty: not reached) */
     fprintf(f, ",%s", x->l.v[PLAN_DIM_CP_COMM] >= 0 ? train_cp_comm_names[x->l.v[PLAN_DIM_CP_COMM]] : "");
     /* the pipeline schedule (empty: not reached) */
-    fprintf(f, ",%s\n", x->l.v[PLAN_DIM_SCHEDULE] >= 0 ? train_schedule_names[x->l.v[PLAN_DIM_SCHEDULE]] : "");
+    fprintf(f, ",%s", x->l.v[PLAN_DIM_SCHEDULE] >= 0 ? train_schedule_names[x->l.v[PLAN_DIM_SCHEDULE]] : "");
+    /* the shard group (0: every dp x cp rank; empty: not reached) */
+    if (x->l.v[PLAN_DIM_SHARD] >= 0)
+      fprintf(f, ",%d\n", x->l.v[PLAN_DIM_SHARD]);
+    else
+      fputs(",\n", f);
   }
 }
 

@@ -217,6 +217,7 @@ static void own_layout(const section *s, plan_train_layout *l)
   l->v[PLAN_DIM_RECOMPUTE] = get_enum(s, "recompute");
   l->v[PLAN_DIM_CP_COMM] = get_enum(s, "cp_comm_type");
   l->v[PLAN_DIM_SCHEDULE] = get_enum(s, "pipeline_schedule");
+  l->v[PLAN_DIM_SHARD] = get_int(s, "dp_shard");
   l->recompute_layers = get_int(s, "recompute_layers");
   l->first_stage_layers = get_int(s, "first_stage_layers");
   l->last_stage_layers = get_int(s, "last_stage_layers");
@@ -418,6 +419,7 @@ static int setup(plan_opts *o, cfg_scenario *sc, plan_train_space *sp, plan_trai
   sp->objective = o->objective;
   sp->prune = true;
   sp->zero_bubble = get_enum(&s, "pipeline_schedule") == TRAIN_SCHEDULE_ZB_H1;
+  sp->dp_shard = get_int(&s, "dp_shard");
   rc = resolve_prices(o, sp, gpus, sc->cats, own->name, get_num(&s, "usd_per_gpu_hour"));
   if (rc) return rc;
   /* the scenario's own layout, evaluated as the search's layouts are */

@@ -58,6 +58,7 @@ typedef struct {
   double best;              /* the shortest whole-run time */
   train_job best_job;
   int fit, oom, batch;      /* (tp, pp, split, mb, v, zero, recompute kind) that fit / do not; (tp, pp, split) whose dp does not divide the batch */
+  int shard;                /* layouts whose shard group the check refuses */
   int uneven;               /* of those, with uneven first/last stages */
 } exhaustive;
 
@@ -68,7 +69,9 @@ typedef struct {
  * and the micro-batches a multiple of pp), every ZeRO stage of s,
  * sequence parallelism with tp > 1, recomputation none, selective, and
  * full on N = 1 .. all layers of a chunk, and with cp > 1 the ring and,
- * where the heads split over cp, Ulysses. A recomputation kind fits when
+ * where the heads split over cp, Ulysses; ZB-H1 beside 1F1B where the
+ * space allows it and pp > 1; the space's shard group beside every rank
+ * where ZeRO shards and the group is smaller. A recomputation kind fits when
  * one of its settings does; full's fastest setting is kept for every N. */
 static exhaustive search_all(const plan_train_space *s)
 {
@@ -121,7 +124,8 @@ static exhaustive search_all(const plan_train_space *s)
           for (int zi = 0; zi < s->nzeros; zi++)
             for (int rk = 0; rk < 3; rk++)
             for (int cc = 0; cc < (cp > 1 ? 2 : 1); cc++)
-            for (int sc = 0; sc < (s->zero_bubble && pp > 1 ? 2 : 1); sc++) {
+            for (int sc = 0; sc < (s->zero_bubble && pp > 1 ? 2 : 1); sc++)
+            for (int sh = 0; sh < (s->dp_shard > 0 && s->zeros[zi] >= 1 && s->dp_shard < dp * cp ? 2 : 1); sh++) {
               /* Ulysses only where the heads split over cp */
               if (cc == TRAIN_CP_A2A) {
                 train_job t = *b;
@@ -130,7 +134,7 @@ static exhaustive search_all(const plan_train_space *s)
                 if (train_cpep_check(&t, m2, sizeof m2)) continue;
               }
               int chunk = (big + v - 1) / v, nset = rk == LLM_RECOMPUTE_FULL ? chunk : 1;
-              bool any = false;
+              bool any = false, refused = false;
               for (int k = 1; k <= nset; k++) {
                 train_job j = *b;
                 j.tp = tp, j.cp = cp, j.pp = pp, j.dp = dp, j.micro_batch = mb, j.interleave = v;
@@ -143,7 +147,12 @@ static exhaustive search_all(const plan_train_space *s)
                 j.recompute_layers = rk == LLM_RECOMPUTE_FULL && k < chunk ? k : 0;
                 j.cp_comm = cc;
                 j.schedule = sc;
+                j.dp_shard = sh ? s->dp_shard : 0;
                 char msg[256];
+                if (sh && train_job_check(&j, msg, sizeof msg)) {
+                  refused = true;  /* one refused row for the layout */
+                  break;
+                }
                 CU_ASSERT_PTR_NULL_FATAL(train_job_check(&j, msg, sizeof msg));
                 train_memory mem;
                 train_memory_need(&j, &mem);
@@ -160,7 +169,9 @@ static exhaustive search_all(const plan_train_space *s)
                   e.best_job = j;
                 }
               }
-              if (any)
+              if (refused)
+                e.shard++;
+              else if (any)
                 e.fit++;
               else
                 e.oom++;
@@ -185,10 +196,11 @@ static void test_exhaustive(void)
   /* Llama 3 8B (32 layers, 32 heads, 8 KV heads) at 16,384 tokens a
    * sequence on 40 GB: larger micro-batches and small tp x pp run out of
    * memory; global batch 24 does not divide over dp 16 (tp 1, pp 1) */
-  for (int zb = 0; zb < 2; zb++) {
+  for (int zb = 0; zb < 3; zb++) {
   plan_train_space s;
   space(&s, "llama3-8b", "a100-40gb-sxm", 16, 24, 16384, 1);
-  s.zero_bubble = zb;  /* then ZB-H1 too, wherever pp > 1 */
+  s.zero_bubble = zb >= 1;  /* then ZB-H1 too, wherever pp > 1 */
+  s.dp_shard = zb == 2 ? 2 : 0;  /* then shard groups of 2 too (refused where 2 x tp straddles a node: none) */
   exhaustive e = search_all(&s);
   CU_ASSERT_FATAL(isfinite(e.best));
   for (int prune = 0; prune < 2; prune++) {
@@ -210,6 +222,7 @@ static void test_exhaustive(void)
     CU_ASSERT_EQUAL(w->l.v[PLAN_DIM_RECOMPUTE], e.best_job.recompute);
     CU_ASSERT_EQUAL(w->l.v[PLAN_DIM_CP_COMM], e.best_job.cp_comm);
     CU_ASSERT_EQUAL(w->l.v[PLAN_DIM_SCHEDULE], e.best_job.schedule);
+    CU_ASSERT_EQUAL(w->l.v[PLAN_DIM_SHARD], e.best_job.dp_shard);
     CU_ASSERT_EQUAL(w->l.recompute_layers, e.best_job.recompute_layers);
     CU_ASSERT_EQUAL(w->l.first_stage_layers, e.best_job.first_stage_layers);
     CU_ASSERT_EQUAL(w->l.last_stage_layers, e.best_job.last_stage_layers);
@@ -220,7 +233,7 @@ static void test_exhaustive(void)
     if (!prune) {
       CU_ASSERT_EQUAL(reason_count(&r, "out of memory"), e.oom);
       CU_ASSERT_EQUAL(r.pruned, 0);
-      CU_ASSERT_EQUAL(r.nrows, e.fit + e.oom + e.batch);
+      CU_ASSERT_EQUAL(r.nrows, e.fit + e.oom + e.batch + e.shard);
       CU_ASSERT_EQUAL(r.uneven, e.uneven);
     } else {
       CU_ASSERT(r.pruned > 0);
@@ -427,7 +440,7 @@ static void test_objective(void)
   CHECK(csv && !strncmp(csv, head, sizeof head - 1),
         "plan.csv header");
   CHECK(csv && strstr(csv, ",reason,first_stage_layers,last_stage_layers,uneven_chunks,cp_comm_type,"
-                           "pipeline_schedule\n"),
+                           "pipeline_schedule,dp_shard\n"),
         "plan.csv reason column, then the uneven stages' and chunks' columns, the cp exchange, the schedule at the end");
   free(csv);
   free(csv_path);
@@ -528,7 +541,7 @@ static void test_own_uneven(void)
    * one, with equal or uneven chunks */
   char *csv_path = path_join(out, "plan.csv");
   char *csv = cs_slurp(csv_path, NULL);
-  CHECK(csv && strstr(csv, ",3,3,0,p2p,1f1b\n") && strstr(csv, ",3,3,1,p2p,1f1b\n"), "plan.csv rows with first 3, last 3");
+  CHECK(csv && strstr(csv, ",3,3,0,p2p,1f1b,0\n") && strstr(csv, ",3,3,1,p2p,1f1b,0\n"), "plan.csv rows with first 3, last 3");
   free(csv);
   free(csv_path);
   result_free(&r);
