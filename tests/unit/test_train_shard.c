@@ -7,6 +7,7 @@
  * through the program with file:line. */
 #include <math.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "models/interconnect/net.h"
@@ -182,9 +183,9 @@ static void test_fsdp_cp(void)
   }
 }
 
-/* plan keeps the scenario's shard group: it checks it on whole layouts
- * (dp is known last), so every layout that fits has dp x cp divisible by
- * it, and a winner exists. */
+/* plan searches the scenario's shard group beside every rank: it checks
+ * it on whole layouts (dp is known last), so every layout that fits with
+ * the group has dp x cp divisible by it; both kinds fit. */
 static void test_plan(void)
 {
   unsigned before = CU_get_number_of_failures();
@@ -198,20 +199,24 @@ static void test_plan(void)
   char *csv = path_join(dir, "out/plan.csv");
   FILE *f = fopen(csv, "r");
   CHECK(f != NULL, "no %s", csv);
-  int fit = 0, bad = 0;
+  int fit[2] = {0, 0}, bad = 0;
   char line[1024];
   while (f && fgets(line, sizeof line, f)) {
     int tp, cp, pp, dp, fits;
-    /* gpu,gpus,tp,cp,pp,dp,ep,micro_batch,interleave,zero,seq_parallel,recompute,recompute_layers,fits,... */
+    /* gpu,gpus,tp,cp,pp,dp,ep,micro_batch,interleave,zero,seq_parallel,recompute,recompute_layers,fits,...,
+     * dp_shard (the last column) */
     char g[64];
+    const char *last = strrchr(line, ',');
     if (sscanf(line, "%63[^,],%*d,%d,%d,%d,%d,%*d,%*d,%*d,%*d,%*d,%*[^,],%*d,%d", g, &tp, &cp, &pp, &dp, &fits) == 6 &&
-        fits) {
-      fit++;
-      if ((dp * cp) % 8) bad++;
+        fits && last) {
+      int shard = atoi(last + 1);
+      fit[shard == 8]++;
+      if (shard == 8 && (dp * cp) % 8) bad++;
     }
   }
   if (f) fclose(f);
-  CHECK(fit > 0 && bad == 0, "%d layouts fit, %d of them with dp x cp not divisible by 8", fit, bad);
+  CHECK(fit[0] > 0 && fit[1] > 0 && bad == 0, "%d layouts fit with every rank, %d with groups of 8, %d of those with "
+        "dp x cp not divisible by 8", fit[0], fit[1], bad);
   free(csv);
   /* groups of 12 ranks at tp 1 would straddle 8-GPU nodes: their own reason */
   free(cs_write_file(dir, "q.cfg",
