@@ -314,7 +314,7 @@ static const char *check_category(const char *bad, const char *msg)
   if (!strcmp(bad, "cp")) return strstr(msg, "flash") ? "cp needs FlashAttention" : "sequence not divisible by 2 x cp";
   if (!strcmp(bad, "cp_comm_type")) return "heads per tp rank not divisible by cp (a2a)";
   if (!strcmp(bad, "ep")) return "ep does not divide";
-  if (!strcmp(bad, "zero") && strstr(msg, "ZeRO 3")) return "ZeRO 3 with ep or DualPipe";
+  if (!strcmp(bad, "zero") && strstr(msg, "ZeRO 3")) return "ZeRO 3 with DualPipe";
   if (!strcmp(bad, "dp_shard"))
     return strstr(msg, "straddle")  ? "shard group straddles nodes"
          : strstr(msg, "ZeRO")      ? "shard group without ZeRO"

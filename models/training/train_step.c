@@ -317,12 +317,26 @@ static double exposed(const train_job *j, double comm, double window)
  * the current layer's backward and the compute stream waits for it, so
  * every backward gather is exposed and only reduce-scatters overlap.
  * With a shard group (HSDP) each reduce-scatter is followed by the
- * shard's all-reduce across the replicas. */
+ * shard's all-reduce across the replicas. With expert parallelism
+ * (torchtitan's FSDP2 + EP) a layer's routed experts (`experts` of the
+ * stage's `params`, per GPU) are gathered and reduce-scattered over their
+ * own replicas, dp x cp / ep ranks ep x tp apart, after its dense part,
+ * on the same stream. */
 static void fsdp_micro_batch(const train_job *j, const net_link *l, const net_link *lr, double L, double f_layer,
-                             double b_layer, double params, double *comm, double *exposed_s, double *replicas_s)
+                             double b_layer, double params, double experts, double *comm, double *exposed_s,
+                             double *replicas_s)
 {
-  double layer = llm_layer_params(j->model) / j->tp;
-  double rest = fmax(0, params - L * layer);
+  const llm_arch *m = j->model;
+  double layer = llm_layer_params(m) / j->tp, layer_e = 0, ag_e = 0, rs_e = 0;
+  if (j->ep > 1 && experts > 0) {
+    int de = train_grad_ranks(j) / j->ep;
+    net_link le = train_group_link(j, j->tp * train_grad_ranks(j), j->tp * j->ep);
+    layer = (llm_layer_params(m) - train_routed_params(m) / (double)m->layers) / j->tp;
+    layer_e = experts / L;
+    ag_e = net_allgather_s(&le, de, layer_e * TRAIN_WEIGHT_BYTES);
+    rs_e = net_reduce_scatter_s(&le, de, layer_e * train_grad_bytes(j));
+  }
+  double rest = fmax(0, params - experts - L * layer);
   /* HSDP (a shard group of S of the dp ranks, R replicas of it): the
    * gathers and reduce-scatters over the S ranks of l, then each shard's
    * gradients all-reduced over the R replicas on lr, on the same stream */
@@ -330,8 +344,8 @@ static void fsdp_micro_batch(const train_job *j, const net_link *l, const net_li
   double gb = train_grad_bytes(j);
   double ar = R > 1 ? net_allreduce_s(lr, R, layer * gb / S, NET_RING) : 0;
   double ar_r = R > 1 ? net_allreduce_s(lr, R, rest * gb / S, NET_RING) : 0;
-  double ag = net_allgather_s(l, S, layer * TRAIN_WEIGHT_BYTES);
-  double rs = net_reduce_scatter_s(l, S, layer * gb) + ar;
+  double ag = net_allgather_s(l, S, layer * TRAIN_WEIGHT_BYTES) + ag_e;
+  double rs = net_reduce_scatter_s(l, S, layer * gb) + ar + rs_e;
   double ag_r = net_allgather_s(l, S, rest * TRAIN_WEIGHT_BYTES);
   double rs_r = net_reduce_scatter_s(l, S, rest * gb) + ar_r;
   *comm = L * (2 * ag + rs) + 2 * ag_r + rs_r;
@@ -510,7 +524,8 @@ void train_step(const train_job *j, train_step_result *o)
       /* each layer's window: its compute and tensor-parallel collectives
        * (not the ring's exposed time with cp: it may hold the same port) */
       fsdp_micro_batch(j, &l, &lr, (uneven ? ls[sg] : lc) * v, c.fwd + c.tp_fwd,
-                       c.bwd + c.recompute + c.tp_bwd + c.tp_recompute, big.params, &comm, &exp, &replicas);
+                       c.bwd + c.recompute + c.tp_bwd + c.tp_recompute, big.params, big.expert_params, &comm, &exp,
+                       &replicas);
       o->dp_comm_s = m * comm;
       o->dp_exposed_s = m * exp;
       /* HSDP inside a node: only the replicas' all-reduces leave it */
