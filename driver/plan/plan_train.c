@@ -263,14 +263,16 @@ static int sched_values(const plan_train_space *s, const train_job *j, const pla
 static void sched_set(train_job *j, int v) { j->schedule = v; }
 
 /* ZeRO's shard group: every dp x cp rank, and the scenario's group where
- * the state is sharded (ZeRO >= 1) and the group is smaller (the layout
- * is whole here: the group is checked with it). */
+ * the state is sharded (ZeRO >= 1), the group is smaller and there is no
+ * expert parallelism (not modelled with it). The layout is whole here:
+ * a group that does not divide it or would straddle nodes is checked with
+ * it and rejected, by name. */
 static int shard_values(const plan_train_space *s, const train_job *j, const plan_train_layout *l, int *v,
                         const char **cat, char *why, size_t n)
 {
   int k = 0;
   v[k++] = 0;
-  if (s->dp_shard > 0 && j->zero >= 1 && s->dp_shard < train_grad_ranks(j)) v[k++] = s->dp_shard;
+  if (s->dp_shard > 0 && j->zero >= 1 && j->ep == 1 && s->dp_shard < train_grad_ranks(j)) v[k++] = s->dp_shard;
   return k;
 }
 static void shard_set(train_job *j, int v) { j->dp_shard = v; }
@@ -494,8 +496,6 @@ static void descend(walk *w, int d, tally *t)
       const char *bad = d + 1 < PLAN_DIMS ? train_job_check(&w->j, msg, sizeof msg) : NULL;
       /* DualPipe's needs (pp, micro-batches) are the whole layout's */
       if (bad && !strcmp(bad, "dualpipe")) bad = NULL;
-      /* a shard group divides dp x cp, which is known once dp is */
-      if (bad && !strcmp(bad, "dp_shard") && d < PLAN_DIM_DP) bad = NULL;
       tally sub = {0, 0};
       if (bad) {
         plan_train_row *row = new_row(r);

@@ -206,7 +206,7 @@ static void write_json(FILE *f, const void *arg)
   plan_json_key(f, "  ", "pipeline_schedules");
   fputs(s->zero_bubble ? "[\"1f1b\", \"zb-h1\"],\n" : "[\"1f1b\"],\n", f);
   plan_json_key(f, "  ", "dp_shards");
-  if (s->dp_shard > 0)
+  if (s->dp_shard > 0 && s->zeros[s->nzeros - 1] >= 1)
     fprintf(f, "[0, %d],\n", s->dp_shard);
   else
     fputs("[0],\n", f);
@@ -228,7 +228,7 @@ static void write_json(FILE *f, const void *arg)
   fputs("},\n", f);
   plan_json_num(f, "  ", "micro_batches_pruned", (double)r->pruned, false);
   plan_json_str(f, "  ", "pruning", "once a micro-batch size is out of memory at every setting after it "
-                "(interleaving, ZeRO, recomputation, the context-parallel exchange and the pipeline schedule), the larger ones are not tried: activation memory grows "
+                "(interleaving, ZeRO, recomputation, the context-parallel exchange, the pipeline schedule and the shard group), the larger ones are not tried: activation memory grows "
                 "with the micro-batch", false);
   plan_json_num(f, "  ", "wall_s", in->wall_s, true);
   fputs("}\n", f);

@@ -196,11 +196,13 @@ static void test_exhaustive(void)
   /* Llama 3 8B (32 layers, 32 heads, 8 KV heads) at 16,384 tokens a
    * sequence on 40 GB: larger micro-batches and small tp x pp run out of
    * memory; global batch 24 does not divide over dp 16 (tp 1, pp 1) */
-  for (int zb = 0; zb < 3; zb++) {
+  for (int zb = 0; zb < 4; zb++) {
   plan_train_space s;
   space(&s, "llama3-8b", "a100-40gb-sxm", 16, 24, 16384, 1);
   s.zero_bubble = zb >= 1;  /* then ZB-H1 too, wherever pp > 1 */
-  s.dp_shard = zb == 2 ? 2 : 0;  /* then shard groups of 2 too (refused where 2 x tp straddles a node: none) */
+  /* then shard groups of 2 (every one allowed), or of 3 (every one
+   * refused: 3 divides no dp x cp of 16 GPUs) */
+  s.dp_shard = zb == 2 ? 2 : zb == 3 ? 3 : 0;
   exhaustive e = search_all(&s);
   CU_ASSERT_FATAL(isfinite(e.best));
   for (int prune = 0; prune < 2; prune++) {
@@ -246,6 +248,7 @@ static void test_exhaustive(void)
     plan_train_result_release(&r);
   }
   CU_ASSERT(e.batch == 1);   /* tp 1, cp 1, pp 1: dp 16 over a batch of 24 */
+  CU_ASSERT(zb == 3 ? e.shard > 0 : e.shard == 0);
   CU_ASSERT(e.oom > 0);
   /* the grid has uneven splits: 32 layers on pp 4 give first = last = 7,
    * 6, 5 (18, 20, 22 layers over the 2 middle stages); on pp 8, 1 (30 over 6) */
