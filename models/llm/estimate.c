@@ -643,13 +643,15 @@ static void est_train(const est_params *o, const sim_catalogs *cats, sim_report 
   train_memory fit;
   const double gib = 1073741824.0;
   if (!train_job_fit(&j, &fit)) {
+    char extra[48] = "";
+    if (fit.gathered > 0) snprintf(extra, sizeof extra, ", gathered layers %.1f", fit.gathered / gib);
     sim_check_fail(ck, "gpus",
                    "%s does not fit on %d x %s (dp %d, tp %d, pp %d, ZeRO %d, recompute %s%s): each GPU needs %.1f "
-                   "GiB (weights %.1f, gradients %.1f, optimizer %.1f, activations %.1f) but has %.1f: short by "
+                   "GiB (weights %.1f, gradients %.1f, optimizer %.1f, activations %.1f%s) but has %.1f: short by "
                    "%.1f GiB; use more tp/pp, --zero, --offload%s or a smaller --micro-batch",
                    m->name, gpus, g->name, j.dp, tp, pp, j.zero, train_recompute_names[j.recompute],
                    auto_recompute ? ", the least memory of auto" : "", fit.total / gib, fit.weights / gib,
-                   fit.grads / gib, fit.optimizer / gib, fit.activations / gib, fit.capacity / gib,
+                   fit.grads / gib, fit.optimizer / gib, fit.activations / gib, extra, fit.capacity / gib,
                    fit.short_bytes / gib, j.recompute == LLM_RECOMPUTE_FULL && !j.recompute_layers ? "" : ", --recompute full");
     return;
   }
@@ -769,6 +771,7 @@ static void est_train(const est_params *o, const sim_catalogs *cats, sim_report 
   sim_report_num(rep, "gradients_bytes", r.mem.grads, "  gradients (bytes)");
   sim_report_num(rep, "optimizer_bytes", r.mem.optimizer, "  optimizer state (bytes)");
   sim_report_num(rep, "activations_bytes", r.mem.activations, "  activations in flight (bytes)");
+  if (j.zero >= 3) sim_report_num(rep, "gathered_bytes", r.mem.gathered, "  FSDP's gathered layers (bytes)");
   sim_report_num(rep, "gpu_memory_bytes", r.mem.capacity, "GPU memory (bytes)");
   sim_report_num(rep, "memory_margin_bytes", r.mem.margin_bytes, "memory left: capacity - need (bytes; < 0: does not fit)");
   sim_report_num(rep, "host_memory_bytes", r.mem.host_bytes, "moved to host memory per GPU (bytes)");

@@ -364,11 +364,14 @@ double train_hardware_flops(const train_job *j);
  * micro-batch by recomputation, for the micro-batches in flight under
  * 1F1B: min(p, m) on the first stage, times (1 + (p-1)/(p v)) when
  * interleaved; one on the last, which also keeps the output layer's input
- * and the logits. Offloaded parts are counted in host_bytes, not in total. */
+ * and the logits. Offloaded parts are counted in host_bytes, not in total.
+ * ZeRO 3 adds the layers it gathers (gathered). */
 typedef struct {
   double params;            /* parameters held per GPU before ZeRO */
   double expert_params;     /* of which routed experts sharded over ep > 1 (0 when ep = 1) */
   double weights, grads, optimizer, activations, total;
+  double gathered;          /* ZeRO 3 (FSDP): the unsharded layers it runs on, two layers' 16-bit weights (the
+                               current and the prefetched) and one layer's gradients; in total; 0 otherwise */
   double capacity;          /* the GPU's memory */
   bool fits;
   double short_bytes;       /* total - capacity when it does not fit, else 0 */

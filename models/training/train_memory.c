@@ -105,6 +105,19 @@ static double flight_1f1b(const train_job *j, int s, int m)
  * against the GPU's memory. host_bytes holds the activations moved. */
 static void memory_finish(const train_job *j, train_memory *o)
 {
+  /* FSDP / ZeRO 3 runs a layer from its gathered 16-bit weights while it
+   * prefetches the next one's, and holds the layer's full gradients until
+   * they are reduce-scattered: (2 x 2 + g) bytes per parameter of a layer
+   * on this GPU (the layers' mean; routed experts at their ep share) */
+  o->gathered = 0;
+  if (j->zero >= 3) {
+    const llm_arch *m = j->model;
+    bool apart = j->ep > 1;
+    double routed = apart ? train_routed_params(m) : 0;
+    double layer = (llm_params(m) - llm_embed_params(m) - routed) / (double)m->layers / j->tp +
+                   (apart ? routed / (double)m->layers / ((double)j->tp * j->ep) : 0);
+    o->gathered = (2 * TRAIN_WEIGHT_BYTES + train_grad_bytes(j)) * layer;
+  }
   if (j->offload & TRAIN_OFFLOAD_OPTIMIZER) {
     o->host_bytes += o->optimizer;
     o->optimizer = 0;
@@ -113,7 +126,7 @@ static void memory_finish(const train_job *j, train_memory *o)
       o->grads = 0;
     }
   }
-  o->total = o->weights + o->grads + o->optimizer + o->activations;
+  o->total = o->weights + o->grads + o->optimizer + o->activations + o->gathered;
   o->capacity = gpu_mem_bytes(j->gpu);
   o->fits = o->total <= o->capacity;
   o->short_bytes = o->fits ? 0 : o->total - o->capacity;

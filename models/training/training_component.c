@@ -323,15 +323,17 @@ static bool fit_or_fail(train_job *j, bool auto_rc, const char *key, sim_check *
 {
   train_memory mm;
   if (train_job_fit(j, &mm)) return true;
+  char extra[48] = "";
+  if (mm.gathered > 0) snprintf(extra, sizeof extra, ", gathered layers %.1f", mm.gathered / GIB);
   sim_check_fail_capacity(ck, key,
                           "%s does not fit on %s with dp %d x tp %d x cp %d x pp %d at %d tokens a sequence "
                           "(recompute %s%s): each GPU needs %.1f GiB (weights %.1f, gradients %.1f, optimizer %.1f, "
-                          "activations %.1f) of %.1f GiB: short by %.1f GiB; raise tp, cp, pp or the ZeRO stage, "
-                          "offload, or recompute activations",
+                          "activations %.1f%s) of %.1f GiB: short by %.1f GiB; raise tp, cp, pp or the ZeRO "
+                          "stage, offload, or recompute activations",
                           j->model->name, j->gpu->name, j->dp, j->tp, j->cp, j->pp, j->seq_len,
                           train_recompute_names[j->recompute], auto_rc ? ", the least memory of auto" : "",
                           mm.total / GIB, mm.weights / GIB, mm.grads / GIB, mm.optimizer / GIB,
-                          mm.activations / GIB, mm.capacity / GIB, mm.short_bytes / GIB);
+                          mm.activations / GIB, extra, mm.capacity / GIB, mm.short_bytes / GIB);
   return false;
 }
 

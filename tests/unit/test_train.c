@@ -310,10 +310,16 @@ static void test_memory(void)
     CS_ASSERT_REL(mem.weights, want[z][0] * p, 1e-12);
     CS_ASSERT_REL(mem.grads, want[z][1] * p, 1e-12);
     CS_ASSERT_REL(mem.optimizer, want[z][2] * p, 1e-12);
-    CS_ASSERT_REL(mem.total, mem.weights + mem.grads + mem.optimizer + mem.activations, 1e-12);
+    /* ZeRO 3 also holds the layers it gathers: two layers' 16-bit
+     * weights and one layer's fp32 gradients, of a layer's tp share (the
+     * 48 layers hold all but the embeddings) */
+    double layer = (llm_params(&m) - llm_embed_params(&m)) / 48 / 8;
+    CS_ASSERT_REL(mem.gathered, z == 3 ? (2 * 2 + 4) * layer : 0, 1e-12);
+    CS_ASSERT_REL(mem.total, mem.weights + mem.grads + mem.optimizer + mem.activations + mem.gathered, 1e-12);
     j.grad_reduce = TRAIN_GRAD_REDUCE_BF16;
     train_memory_need(&j, &mem);
     CS_ASSERT_REL(mem.grads, want[z][1] / 2 * p, 1e-12);
+    CS_ASSERT_REL(mem.gathered, z == 3 ? (2 * 2 + 2) * layer : 0, 1e-12);
     CS_ASSERT_REL(mem.weights + mem.grads + mem.optimizer, llm_train_state_bytes(&m, z, (int)d) / 16, 1e-12);
   }
   j.grad_reduce = TRAIN_GRAD_REDUCE_AUTO;
