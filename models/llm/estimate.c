@@ -49,7 +49,8 @@ typedef struct {
   double dp_overlap, mtbf_gpu_h, checkpoint_interval_s, checkpoint_s, restart_s;
   bool has_checkpoint_s, async_checkpoint;
   double storage_gbps, ramp_batch_samples, ramp_seq_tokens, straggler_slowdown, straggler_jitter;
-  int64_t cp, dp_shard;              /* --train: context-parallel ranks (--ep: expert-parallel ranks) */
+  int64_t cp;               /* --train: context-parallel ranks (--ep: expert-parallel ranks) */
+  int64_t dp_shard;         /* --train: ZeRO's shard group (0: every dp x cp rank) */
   bool dualpipe, uneven_chunks;
   int cp_comm, schedule;
   double expert_imbalance, moe_capacity;
@@ -707,8 +708,7 @@ static void est_train(const est_params *o, const sim_catalogs *cats, sim_report 
   sim_report_num(rep, "expert_load_stretch", train_expert_stretch(&j),
                  "  busiest expert-parallel rank's expert work / the mean load's");
   sim_report_int(rep, "interleave", j.interleave, "virtual stages per GPU");
-  sim_report_str(rep, "pipeline_schedule", j.dualpipe ? "dualpipe" : train_schedule_names[j.schedule],
-                 "  pipeline schedule");
+  sim_report_str(rep, "pipeline_schedule", train_schedule_text(&j), "  pipeline schedule");
   if (j.uneven_chunks) sim_report_str(rep, "uneven_chunks", "yes", "  a stage's virtual stages differ by a layer");
   if (train_uneven(&j)) {
     /* only with uneven stages: the outputs of even jobs stay as they were */

@@ -501,6 +501,15 @@ int train_grad_ranks(const train_job *j);
 /* Ranks ZeRO shards the dense state over: dp_shard, or dp x cp when 0
  * (every rank); train_grad_ranks / train_shard_ranks replicas of it. */
 int train_shard_ranks(const train_job *j);
+/* A layer's parameters on one GPU, the mean over the model's layers
+ * (leading dense layers and MoE layers alike; embeddings and head not
+ * among them): what FSDP gathers for a layer. With ep > 1 the routed
+ * experts are apart: the layer's other parameters, and *routed (may be
+ * NULL) the GPU's ep share of its routed experts; else *routed = 0. */
+double train_layer_params_gpu(const train_job *j, double *routed);
+/* The schedule a job's pipeline runs, as outputs name it: "dualpipe",
+ * or train_schedule_names' (static). */
+const char *train_schedule_text(const train_job *j);
 
 /* Weight-matrix elements a token multiplies in one layer, averaged over the
  * layers (a model's leading dense layers and its MoE layers): attention

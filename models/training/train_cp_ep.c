@@ -109,6 +109,14 @@ int train_grad_ranks(const train_job *j) { return j->dp * j->cp; }
 
 int train_shard_ranks(const train_job *j) { return j->dp_shard > 0 ? j->dp_shard : j->dp * j->cp; }
 
+double train_layer_params_gpu(const train_job *j, double *routed)
+{
+  const llm_arch *m = j->model;
+  double x = j->ep > 1 ? train_routed_params(m) : 0, L = (double)m->layers;
+  if (routed) *routed = x / L / ((double)j->tp * j->ep);
+  return (llm_params(m) - llm_embed_params(m) - x) / L / j->tp;
+}
+
 /* K and V widths per token on one tensor-parallel rank: the kv heads
  * split over tp (replicated when fewer than tp); MLA up-projects per head
  * before attention (heads x qk width + heads x v width, split by tp). */

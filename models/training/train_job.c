@@ -15,6 +15,11 @@ const char *const train_grad_reduce_names[] = {"auto", "fp32", "bf16", "fp16", N
 const char *const train_cp_comm_names[] = {"p2p", "a2a", NULL};
 const char *const train_schedule_names[] = {"1f1b", "zb-h1", NULL};
 
+const char *train_schedule_text(const train_job *j)
+{
+  return j->dualpipe ? "dualpipe" : train_schedule_names[j->schedule];
+}
+
 double train_grad_bytes(const train_job *j)
 {
   switch (j->grad_reduce) {

@@ -111,12 +111,8 @@ static void memory_finish(const train_job *j, train_memory *o)
    * on this GPU (the layers' mean; routed experts at their ep share) */
   o->gathered = 0;
   if (j->zero >= 3) {
-    const llm_arch *m = j->model;
-    bool apart = j->ep > 1;
-    double routed = apart ? train_routed_params(m) : 0;
-    double layer = (llm_params(m) - llm_embed_params(m) - routed) / (double)m->layers / j->tp +
-                   (apart ? routed / (double)m->layers / ((double)j->tp * j->ep) : 0);
-    o->gathered = (2 * TRAIN_WEIGHT_BYTES + train_grad_bytes(j)) * layer;
+    double routed, layer = train_layer_params_gpu(j, &routed);
+    o->gathered = (2 * TRAIN_WEIGHT_BYTES + train_grad_bytes(j)) * (layer + routed);
   }
   if (j->offload & TRAIN_OFFLOAD_OPTIMIZER) {
     o->host_bytes += o->optimizer;

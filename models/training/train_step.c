@@ -326,14 +326,11 @@ static void fsdp_micro_batch(const train_job *j, const net_link *l, const net_li
                              double b_layer, double params, double experts, double *comm, double *exposed_s,
                              double *replicas_s)
 {
-  /* a layer's parameters on this GPU: the layers' mean (leading dense
-   * layers and MoE layers alike), without the routed experts when ep
-   * shards them apart; the rest (embeddings, head) in the root unit */
-  const llm_arch *m = j->model;
-  bool apart = j->ep > 1 && experts > 0;
-  double layers_total = llm_params(m) - llm_embed_params(m) - (apart ? train_routed_params(m) : 0);
-  double layer = layers_total / (double)m->layers / j->tp, layer_e = 0, ag_e = 0, rs_e = 0;
-  if (apart) {
+  /* a layer's parameters on this GPU (train_layer_params_gpu: without
+   * the routed experts when ep shards them apart, which come from the
+   * stage's own count); the rest (embeddings, head) in the root unit */
+  double layer = train_layer_params_gpu(j, NULL), layer_e = 0, ag_e = 0, rs_e = 0;
+  if (j->ep > 1 && experts > 0) {
     int de = train_grad_ranks(j) / j->ep;
     net_link le = train_group_link(j, j->tp * train_grad_ranks(j), j->tp * j->ep);
     layer_e = experts / L;

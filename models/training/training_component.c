@@ -623,7 +623,7 @@ static void write_phases(const training_params *p, sim_table *t)
                     {NULL, st->tokens_per_s_per_gpu}, {NULL, st->mfu}, {NULL, st->mem.margin_bytes},
                     {NULL, r->time_s}, {NULL, train_recomputed_layers(j)}, {NULL, j->first_stage_layers},
                     {NULL, j->last_stage_layers}, {train_cp_comm_names[j->cp_comm], 0}, {NULL, j->dualpipe},
-                    {j->dualpipe ? "dualpipe" : train_schedule_names[j->schedule], 0}};
+                    {train_schedule_text(j), 0}};
     sim_table_row(t, c);
   }
 }
@@ -677,8 +677,7 @@ static void report_phases(const training_params *p, sim_report *rep)
     sim_report_int(rep, K("cp"), j->cp, L("context parallel"));
     sim_report_int(rep, K("pp"), j->pp, L("pipeline stages"));
     sim_report_str(rep, K("cp_comm_type"), train_cp_comm_names[j->cp_comm], L("context-parallel exchange"));
-    sim_report_str(rep, K("pipeline_schedule"), j->dualpipe ? "dualpipe" : train_schedule_names[j->schedule],
-                   L("pipeline schedule"));
+    sim_report_str(rep, K("pipeline_schedule"), train_schedule_text(j), L("pipeline schedule"));
     sim_report_str(rep, K("recompute"), train_recompute_names[j->recompute], L("recomputation"));
     sim_report_int(rep, K("recompute_layers"), train_recomputed_layers(j), L("layers recomputed per stage"));
     sim_report_num(rep, K("iterations"), r->iterations, L("iterations"));
@@ -708,8 +707,7 @@ static void training_report(void *self, sim_engine *eng, sim_report *rep)
   sim_report_int(rep, "pp", p->job.pp, "  pipeline stages");
   sim_report_int(rep, "cp", p->job.cp, "  context parallel");
   sim_report_str(rep, "cp_comm_type", train_cp_comm_names[p->job.cp_comm], "    context-parallel exchange");
-  sim_report_str(rep, "pipeline_schedule", p->job.dualpipe ? "dualpipe" : train_schedule_names[p->job.schedule],
-                 "  pipeline schedule");
+  sim_report_str(rep, "pipeline_schedule", train_schedule_text(&p->job), "  pipeline schedule");
   sim_report_int(rep, "ep", p->job.ep, "  expert parallel");
   sim_report_int(rep, "dp_shard", train_shard_ranks(&p->job), "  ranks ZeRO shards the state over");
   sim_report_int(rep, "dp_replicate", train_grad_ranks(&p->job) / train_shard_ranks(&p->job),
