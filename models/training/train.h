@@ -386,7 +386,9 @@ void train_memory_need(const train_job *j, train_memory *out);
  * parameters (train_stage_params), its layers' activations for the p - s
  * micro-batches 1F1B keeps in flight (pp + 1 with DualPipe; interleaved,
  * Megatron's warm-up 2 (p-1-s) + (v-1) p + 1 chunk micro-batches, at most
- * m v), the embedding's on the first, the logits on the last.
+ * m v, each chunk at its own size in the schedule's order under 1F1B:
+ * train_pipeline_peak_held), the embedding's on the first, the logits on
+ * the last.
  * train_memory_need reports the stage with the largest total. */
 void train_memory_stage(const train_job *j, int s, train_memory *out);
 
@@ -630,6 +632,14 @@ double train_dualpipe_time(int p, int m, const double *f, const double *b);
  * (needs m a multiple of p). With equal stages and no p2p the idle share is
  * (p-1)/(m+p-1) for v = 1 and (p-1)/(v m + p-1) for v > 1. */
 double train_pipeline_time(int p, int m, int v, const double *f, const double *b, const double *p2p);
+/* The most stage s (0..p-1) holds at once under the same orders (1F1B for
+ * v = 1, Megatron-LM's interleaved 1F1B, m a multiple of p, for v > 1):
+ * the largest sum, over the iteration, of held[c] over the chunk micro-
+ * batches it has run forward and not yet backward; held[c] (v entries) is
+ * what one micro-batch keeps through its chunk c. With equal chunks it is
+ * (Megatron's warm-up + 1, at most m v) x held[0]; with chunks that differ
+ * (uneven_chunks) it counts which chunks are in flight together. */
+double train_pipeline_peak_held(int s, int p, int m, int v, const double *held);
 /* The same with the zero-bubble split of the backward (ZB-H1, Qi et al.,
  * ICLR 2024): w[c p + s] (<= b[c p + s]) is the weight-gradient part of a
  * backward, which no other stage waits for and which the stage runs when

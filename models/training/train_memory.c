@@ -7,6 +7,7 @@
  * with or without dropout masks, with fused kernels, and what offload
  * moves to host memory; and the cheapest recomputation that fits. */
 #include <math.h>
+#include <stdlib.h>
 
 #include "models/training/train.h"
 #include "sim/util.h"
@@ -62,14 +63,37 @@ static double stage_micro_batch(const train_job *j)
   return j->interleave * chunk;
 }
 
-/* Activations of one micro-batch through stage s of a job with uneven
- * stages: its v chunks' layers, the first N of each recomputed in full. */
+/* Activations of one micro-batch through chunk c of stage s of a job with
+ * uneven stages or chunks: its layers, the first N recomputed in full. */
+static double uneven_chunk_micro_batch(const train_job *j, int s, int c)
+{
+  int l = train_chunk_size(j, s, c), n = train_chunk_recomputed(j, s, c);
+  int rest = j->recompute == LLM_RECOMPUTE_FULL ? LLM_RECOMPUTE_NONE : j->recompute;
+  return n * train_layer_activation_bytes(j, LLM_RECOMPUTE_FULL) + (l - n) * train_layer_activation_bytes(j, rest);
+}
+
+/* The same through the whole stage, each chunk as large as its largest:
+ * the bound ZB-H1 and DualPipe count with. */
 static double uneven_micro_batch(const train_job *j, int s)
 {
   int l = train_stage_chunk_layers(j, s), n = train_stage_recomputed(j, s);
   int rest = j->recompute == LLM_RECOMPUTE_FULL ? LLM_RECOMPUTE_NONE : j->recompute;
   return j->interleave *
          (n * train_layer_activation_bytes(j, LLM_RECOMPUTE_FULL) + (l - n) * train_layer_activation_bytes(j, rest));
+}
+
+/* 1F1B and its interleaved form: the most stage s holds at once, its
+ * chunks counted at their own sizes in the schedule's order (chunks of a
+ * stage differ by a layer with uneven_chunks, and the first ones, larger,
+ * are those the warm-up holds most of). */
+static double uneven_held_1f1b(const train_job *j, int s, int m)
+{
+  int v = j->interleave;
+  double *held = xmalloc(sizeof *held * (size_t)v);
+  for (int c = 0; c < v; c++) held[c] = uneven_chunk_micro_batch(j, s, c);
+  double peak = train_pipeline_peak_held(s, j->pp, m, v, held);
+  free(held);
+  return peak;
 }
 
 /* ZB-H1: what one micro-batch whose weight gradients are pending keeps
@@ -147,7 +171,9 @@ void train_memory_stage(const train_job *j, int s, train_memory *o)
    * as the first, and a stage may swap one of its own for one more waiting
    * for its weight gradients (train_pipeline_zb_held): one chunk fewer in
    * flight, the rest up to the first stage's count waiting, which keep at
-   * least as much (pending_w_micro_batch) */
+   * least as much (pending_w_micro_batch). 1F1B's count is then exact,
+   * its chunks at their own sizes (uneven_held_1f1b); ZB-H1's and
+   * DualPipe's take every chunk as large as the stage's largest */
   double flight = flight_1f1b(j, s, m), flight_w = 0, all = flight;
   if (j->schedule == TRAIN_SCHEDULE_ZB_H1 && pp > 1) {
     all = flight_1f1b(j, 0, m);
@@ -156,12 +182,13 @@ void train_memory_stage(const train_job *j, int s, train_memory *o)
   }
   if (j->dualpipe) flight = all = pp + 1.0;
   double per_mb = uneven_micro_batch(j, s);
+  bool exact = j->schedule != TRAIN_SCHEDULE_ZB_H1 && !j->dualpipe;
   o->layer_bytes = train_layer_activation_bytes(j, LLM_RECOMPUTE_NONE);
   o->recompute_layer_bytes = train_layer_activation_bytes(j, LLM_RECOMPUTE_FULL);
   double work = train_stage_recomputed(j, s) > 0 ? o->layer_bytes : 0;
   double emb = j->dropout ? sq * b * h / rep : 0;
   double out = 4 * sq * b * h / rep + (j->fused_cross_entropy ? 2 : 4) * sq * b * (double)j->model->vocab / t;
-  double in = flight * per_mb, kept = in;
+  double in = exact ? uneven_held_1f1b(j, s, m) : flight * per_mb, kept = in;
   if (j->offload & TRAIN_OFFLOAD_ACTIVATIONS) {
     int lvl = j->recompute == LLM_RECOMPUTE_FULL ? LLM_RECOMPUTE_NONE : j->recompute;
     double lay = train_stage_recomputed(j, s) == train_stage_chunk_layers(j, s) ? o->recompute_layer_bytes

@@ -53,6 +53,28 @@ static void stage_order(int s, int p, int m, int v, op *ops)
   while (b < n) ops[k++] = interleaved_op(b++, p, v, true);
 }
 
+double train_pipeline_peak_held(int s, int p, int m, int v, const double *held)
+{
+  SIM_ASSERT(p >= 1 && m >= 1 && v >= 1 && s >= 0 && s < p);
+  int n = m * v, warm = warm_up(s, p, m, v), f = 0, b = 0;
+  double now = 0, peak = 0;
+  for (; f < warm; f++) {
+    now += held[interleaved_op(f, p, v, false).chunk];
+    if (now > peak) peak = now;
+  }
+  /* the steady state: a forward, then a backward. Both orders repeat every
+   * p v ops (each chunk's count grows by p), so what is held after pair i
+   * + p v is what was held after pair i: p v pairs see every peak. The
+   * cool-down only releases. */
+  int pairs = n - warm < p * v ? n - warm : p * v;
+  for (int i = 0; i < pairs; i++) {
+    now += held[interleaved_op(f++, p, v, false).chunk];
+    if (now > peak) peak = now;
+    now -= held[interleaved_op(b++, p, v, true).chunk];
+  }
+  return peak;
+}
+
 /* The time the input of op o of stage s arrives (NAN while the op that
  * produces it has not run). */
 static double input_ready(const op *o, int s, int p, int m, int nv, const double *fdone, const double *bdone,

@@ -4,13 +4,17 @@
  * layer counts per stage by hand, the schedule with one heavier stage
  * against 1F1B's closed form, memory of the heavier stage written out, a
  * job with first = last = layers / pp against the even job (also
- * interleaved), uneven stages with interleaving (v 2) by hand, and the flags
+ * interleaved), uneven stages with interleaving (v 2) by hand, what a stage
+ * holds at its peak with chunks of different sizes (by hand and against
+ * every op of Megatron's order), and the flags
  * and keys (estimate --train, training.*, the job queue's jobs) with the
  * messages of bad values. */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include <gsl/gsl_rng.h>
 
 #include "models/training/train.h"
 #include "sim/catalog.h"
@@ -415,6 +419,93 @@ static void test_memory_interleaved(void)
   CU_ASSERT_TRUE(re.compute_s > 8 * 2 * 4 * L);
 }
 
+/* What a stage holds at its peak (train_pipeline_peak_held), written out
+ * for p 2, v 2, m 2, chunks keeping 3 and 1: stage 0's warm-up is all four
+ * forwards (3 + 3 + 1 + 1 = 8); stage 1 runs two forwards of chunk 0 (6),
+ * then a forward of chunk 1 (7), its backward (6), the other's (7, 6): 7.
+ * Against every op of Megatron's order played out here (groups of p
+ * micro-batches through chunk 0, 1, ...; backwards from the last chunk),
+ * on random pipelines and chunk sizes: the count that stops after p v
+ * steady pairs misses no peak. Equal chunks: (warm-up + 1) x the chunk. */
+static int order_chunk(int k, int p, int v, bool backward)
+{
+  int chunk = k % (p * v) / p;
+  return backward ? v - 1 - chunk : chunk;
+}
+
+static double peak_all_ops(int s, int p, int m, int v, const double *held)
+{
+  int n = m * v, warm = v == 1 ? p - s - 1 : 2 * (p - s - 1) + (v - 1) * p;
+  if (warm > n) warm = n;
+  double now = 0, peak = 0;
+  int f = 0, b = 0;
+  while (b < n) {
+    bool forward = f < warm || (f < n && f - b == warm);
+    now += forward ? held[order_chunk(f++, p, v, false)] : -held[order_chunk(b++, p, v, true)];
+    if (now > peak) peak = now;
+  }
+  return peak;
+}
+
+static void test_peak_held(void)
+{
+  double two[2] = {3, 1};
+  CS_ASSERT_REL(train_pipeline_peak_held(0, 2, 2, 2, two), 8, 1e-12);
+  CS_ASSERT_REL(train_pipeline_peak_held(1, 2, 2, 2, two), 7, 1e-12);
+  gsl_rng *r = gsl_rng_alloc(gsl_rng_mt19937);
+  gsl_rng_set(r, 7);
+  double held[8], same[8];
+  for (int t = 0; t < 2000; t++) {
+    int p = 1 + (int)gsl_rng_uniform_int(r, 16), v = 1 + (int)gsl_rng_uniform_int(r, 8);
+    if (p == 1) v = 1;
+    int m = v > 1 ? p * (1 + (int)gsl_rng_uniform_int(r, 6)) : 1 + (int)gsl_rng_uniform_int(r, 40);
+    int s = (int)gsl_rng_uniform_int(r, (unsigned long)p);
+    for (int c = 0; c < v; c++) {
+      held[c] = 1 + (double)gsl_rng_uniform_int(r, 5);
+      same[c] = 2.5;
+    }
+    CS_ASSERT_REL(train_pipeline_peak_held(s, p, m, v, held), peak_all_ops(s, p, m, v, held), 1e-12);
+    int warm = v == 1 ? p - s - 1 : 2 * (p - s - 1) + (v - 1) * p;
+    double want = warm + 1 < m * v ? warm + 1 : m * v;
+    CS_ASSERT_REL(train_pipeline_peak_held(s, p, m, v, same), want * 2.5, 1e-12);
+  }
+  gsl_rng_free(r);
+}
+
+/* Memory with uneven chunks: 32 layers over 2 stages, first 11 (chunks of
+ * 6 and 5), last 21 (11 and 10), v 2, m 4. Stage 0 holds its warm-up of
+ * four (6 + 6 + 5 + 5), then a forward of chunk 0 (28), a backward of
+ * chunk 1 (23), a forward of chunk 0 (29), ...: 29 layers, where taking
+ * both chunks at 6 layers would give 30. Stage 1: two forwards of chunk 0
+ * (22), and at most one more chunk: 33 layers, and the head's inputs and
+ * logits (4 s h + 4 s V, tp 1, unfused loss). */
+static void test_memory_uneven_chunks(void)
+{
+  char why[512];
+  llm_arch m = llama();
+  train_job u;
+  job(&u, &m, 2, 11, 21);
+  u.interleave = 2;
+  u.global_batch = 4;
+  u.uneven_chunks = true;
+  CU_ASSERT_PTR_NULL_FATAL(train_job_check(&u, why, sizeof why));
+  double lb = train_layer_activation_bytes(&u, LLM_RECOMPUTE_NONE);
+  train_memory st;
+  train_memory_stage(&u, 0, &st);
+  CS_ASSERT_REL(st.activations, 29 * lb, 1e-12);
+  train_memory_stage(&u, 1, &st);
+  CS_ASSERT_REL(st.activations, 33 * lb + 4 * 2048.0 * 4096 + 4 * 2048.0 * 32000, 1e-12);
+  /* recomputing 5 layers of each chunk: stage 0's chunks keep 5 inputs and
+   * 1 and 0 layers; the same order, at those sizes, plus the one layer a
+   * recomputation materialises */
+  u.recompute = LLM_RECOMPUTE_FULL;
+  u.recompute_layers = 5;
+  double in = train_layer_activation_bytes(&u, LLM_RECOMPUTE_FULL);
+  double held[2] = {5 * in + lb, 5 * in};
+  train_memory_stage(&u, 0, &st);
+  CS_ASSERT_REL(st.activations, train_pipeline_peak_held(0, 2, 4, 2, held) + lb, 1e-12);
+}
+
 /* first = last = layers / pp, interleaved (v 2): the even job's schedule
  * and its first stage's activations (p (1 + (p-1)/(p v)) = 5.5 micro-batches
  * of 8 layers). */
@@ -542,6 +633,8 @@ int main(void)
     {"uneven chunks: refused by default, by hand with uneven_chunks", test_step_uneven_chunks},
     {"memory, uneven and interleaved: Megatron's warm-up per stage", test_memory_interleaved},
     {"first = last = layers / pp, interleaved, as the even job", test_even_equivalent_interleaved},
+    {"what a stage holds at its peak: by hand, against every op, equal chunks", test_peak_held},
+    {"memory with uneven chunks: each chunk at its size in Megatron's order", test_memory_uneven_chunks},
     {"estimate --train, training.*, jobs: flags, keys, messages", test_cli},
     {NULL, NULL},
   };
