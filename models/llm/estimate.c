@@ -645,7 +645,7 @@ static void est_train(const est_params *o, const sim_catalogs *cats, sim_report 
   const double gib = 1073741824.0;
   if (!train_job_fit(&j, &fit)) {
     char extra[48] = "";
-    if (fit.gathered > 0) snprintf(extra, sizeof extra, ", gathered layers %.1f", fit.gathered / gib);
+    if (fit.gathered > 0) snprintf(extra, sizeof extra, ", gathered by FSDP %.1f", fit.gathered / gib);
     sim_check_fail(ck, "gpus",
                    "%s does not fit on %d x %s (dp %d, tp %d, pp %d, ZeRO %d, recompute %s%s): each GPU needs %.1f "
                    "GiB (weights %.1f, gradients %.1f, optimizer %.1f, activations %.1f%s) but has %.1f: short by "
@@ -771,7 +771,8 @@ static void est_train(const est_params *o, const sim_catalogs *cats, sim_report 
   sim_report_num(rep, "gradients_bytes", r.mem.grads, "  gradients (bytes)");
   sim_report_num(rep, "optimizer_bytes", r.mem.optimizer, "  optimizer state (bytes)");
   sim_report_num(rep, "activations_bytes", r.mem.activations, "  activations in flight (bytes)");
-  if (j.zero >= 3) sim_report_num(rep, "gathered_bytes", r.mem.gathered, "  FSDP's gathered layers (bytes)");
+  if (j.zero >= 3)
+    sim_report_num(rep, "gathered_bytes", r.mem.gathered, "  FSDP's gathered layers and root unit, with gradients (bytes)");
   sim_report_num(rep, "gpu_memory_bytes", r.mem.capacity, "GPU memory (bytes)");
   sim_report_num(rep, "memory_margin_bytes", r.mem.margin_bytes, "memory left: capacity - need (bytes; < 0: does not fit)");
   sim_report_num(rep, "host_memory_bytes", r.mem.host_bytes, "moved to host memory per GPU (bytes)");

@@ -365,13 +365,14 @@ double train_hardware_flops(const train_job *j);
  * 1F1B: min(p, m) on the first stage, times (1 + (p-1)/(p v)) when
  * interleaved; one on the last, which also keeps the output layer's input
  * and the logits. Offloaded parts are counted in host_bytes, not in total.
- * ZeRO 3 adds the layers it gathers (gathered). */
+ * ZeRO 3 adds the layers and the root unit it gathers (gathered). */
 typedef struct {
   double params;            /* parameters held per GPU before ZeRO */
   double expert_params;     /* of which routed experts sharded over ep > 1 (0 when ep = 1) */
   double weights, grads, optimizer, activations, total;
   double gathered;          /* ZeRO 3 (FSDP): the unsharded layers it runs on, two layers' 16-bit weights (the
-                               current and the prefetched) and one layer's gradients; in total; 0 otherwise */
+                               current and the prefetched) and one layer's gradients, and the root unit's 16-bit
+                               weights (embedding, head) and the head's gradients; in total; 0 otherwise */
   double capacity;          /* the GPU's memory */
   bool fits;
   double short_bytes;       /* total - capacity when it does not fit, else 0 */
@@ -594,6 +595,11 @@ void train_cpep_stage_memory(const train_job *j, int s, train_memory *out);
  * on the last (all of llm_embed_params on the first when tied). Even
  * stages: llm_params / (tp x pp), as before (embedding spread). */
 double train_stage_params(const train_job *j, int s);
+/* The parameters of stage s no layer owns, per GPU (divided by tp): the
+ * token embedding (and positions) on the first stage, the output head on
+ * the last (a tied one is the embedding with pp 1), the norms; *head gets
+ * the output head's alone (0 off the last stage). FSDP's root unit. */
+double train_stage_root_params(const train_job *j, int s, double *head);
 /* Parameters the optimizer of one GPU updates (ZeRO 1+: its shards). */
 double train_updated_params(const train_job *j, const train_memory *mem);
 /* Time of the routed experts' gradient reduction over their dp x cp / ep

@@ -359,6 +359,19 @@ double train_stage_params(const train_job *j, int s)
   return p / j->tp;
 }
 
+double train_stage_root_params(const train_job *j, int s, double *head)
+{
+  const llm_arch *m = j->model;
+  double emb = llm_embed_params(m), vh = (double)m->vocab * (double)m->hidden;
+  double in = emb - (m->tied_embeddings ? 0 : vh), root = 0;
+  *head = 0;
+  if (s == j->pp - 1) *head = vh / j->tp;
+  if (j->pp == 1) return emb / j->tp;  /* a tied head is the embedding */
+  if (s == 0) root += in;
+  if (s == j->pp - 1) root += vh;
+  return root / j->tp;
+}
+
 double train_hardware_flops(const train_job *j)
 {
   double lay, head, attn, tokens = (double)j->global_batch * j->seq_len;

@@ -132,11 +132,18 @@ static void memory_finish(const train_job *j, train_memory *o)
   /* FSDP / ZeRO 3 runs a layer from its gathered 16-bit weights while it
    * prefetches the next one's, and holds the layer's full gradients until
    * they are reduce-scattered: (2 x 2 + g) bytes per parameter of a layer
-   * on this GPU (the layers' mean; routed experts at their ep share) */
+   * on this GPU (the layers' mean; routed experts at their ep share). The
+   * root unit (what no layer owns: embedding, head) stays gathered from its
+   * forward to its backward, which span the model's (PyTorch FSDP1 keeps
+   * the root after forward, FSDP2 sets its reshard_after_forward False),
+   * and holds the head's gradients, the backward's first, until its
+   * reduce-scatter at the end: 2 bytes per root parameter, g per head's */
   o->gathered = 0;
   if (j->zero >= 3) {
-    double routed, layer = train_layer_params_gpu(j, &routed);
-    o->gathered = (2 * TRAIN_WEIGHT_BYTES + train_grad_bytes(j)) * (layer + routed);
+    double routed, layer = train_layer_params_gpu(j, &routed), head;
+    double root = train_stage_root_params(j, o->stage, &head);
+    o->gathered = (2 * TRAIN_WEIGHT_BYTES + train_grad_bytes(j)) * (layer + routed) + TRAIN_WEIGHT_BYTES * root +
+                  train_grad_bytes(j) * head;
   }
   if (j->offload & TRAIN_OFFLOAD_OPTIMIZER) {
     o->host_bytes += o->optimizer;

@@ -324,7 +324,7 @@ static bool fit_or_fail(train_job *j, bool auto_rc, const char *key, sim_check *
   train_memory mm;
   if (train_job_fit(j, &mm)) return true;
   char extra[48] = "";
-  if (mm.gathered > 0) snprintf(extra, sizeof extra, ", gathered layers %.1f", mm.gathered / GIB);
+  if (mm.gathered > 0) snprintf(extra, sizeof extra, ", gathered by FSDP %.1f", mm.gathered / GIB);
   sim_check_fail_capacity(ck, key,
                           "%s does not fit on %s with dp %d x tp %d x cp %d x pp %d at %d tokens a sequence "
                           "(recompute %s%s): each GPU needs %.1f GiB (weights %.1f, gradients %.1f, optimizer %.1f, "

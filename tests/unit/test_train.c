@@ -312,14 +312,17 @@ static void test_memory(void)
     CS_ASSERT_REL(mem.optimizer, want[z][2] * p, 1e-12);
     /* ZeRO 3 also holds the layers it gathers: two layers' 16-bit
      * weights and one layer's fp32 gradients, of a layer's tp share (the
-     * 48 layers hold all but the embeddings) */
-    double layer = (llm_params(&m) - llm_embed_params(&m)) / 48 / 8;
-    CS_ASSERT_REL(mem.gathered, z == 3 ? (2 * 2 + 4) * layer : 0, 1e-12);
+     * 48 layers hold all but the embeddings); and the root unit, 16-bit:
+     * on the first stage the (tied) embedding with the positions, on the
+     * last the head, with its gradients */
+    double layer = (llm_params(&m) - llm_embed_params(&m)) / 48 / 8, vh = 51200.0 * 8192;
+    double root = (mem.stage == 0 ? llm_embed_params(&m) : vh) / 8, head = mem.stage == 1 ? vh / 8 : 0;
+    CS_ASSERT_REL(mem.gathered, z == 3 ? (2 * 2 + 4) * layer + 2 * root + 4 * head : 0, 1e-12);
     CS_ASSERT_REL(mem.total, mem.weights + mem.grads + mem.optimizer + mem.activations + mem.gathered, 1e-12);
     j.grad_reduce = TRAIN_GRAD_REDUCE_BF16;
     train_memory_need(&j, &mem);
     CS_ASSERT_REL(mem.grads, want[z][1] / 2 * p, 1e-12);
-    CS_ASSERT_REL(mem.gathered, z == 3 ? (2 * 2 + 2) * layer : 0, 1e-12);
+    CS_ASSERT_REL(mem.gathered, z == 3 ? (2 * 2 + 2) * layer + 2 * root + 2 * head : 0, 1e-12);
     CS_ASSERT_REL(mem.weights + mem.grads + mem.optimizer, llm_train_state_bytes(&m, z, (int)d) / 16, 1e-12);
   }
   j.grad_reduce = TRAIN_GRAD_REDUCE_AUTO;
@@ -332,6 +335,22 @@ static void test_memory(void)
   }
   CU_ASSERT_TRUE(a[LLM_RECOMPUTE_FULL].activations < a[LLM_RECOMPUTE_SELECTIVE].activations);
   CU_ASSERT_TRUE(a[LLM_RECOMPUTE_SELECTIVE].activations < a[LLM_RECOMPUTE_NONE].activations);
+  /* FSDP's root unit with one stage, an untied head: Llama 3 8B at tp 1
+   * holds both 128,256 x 4,096 matrices in 16 bits (2.1 GB) and the head's
+   * fp32 gradients (2.1 GB) beside its two layers and one layer's
+   * gradients */
+  const llm_arch *l3 = sim_catalog_find(cs_catalogs(), "models", "llama3-8b");
+  CU_ASSERT_PTR_NOT_NULL_FATAL(l3);
+  train_job_init(&j, l3, gpu("h100-sxm"));
+  j.dp = 8;
+  j.zero = 3;
+  j.global_batch = 8;
+  train_memory mem;
+  train_memory_need(&j, &mem);
+  double vh = 128256.0 * 4096, layer = (llm_params(l3) - llm_embed_params(l3)) / 32;
+  CU_ASSERT_FALSE(l3->tied_embeddings);
+  CS_ASSERT_REL(mem.gathered, 8 * layer + 2 * llm_embed_params(l3) + 4 * vh, 1e-12);
+  CU_ASSERT_TRUE(fabs(2 * llm_embed_params(l3) - 2.1e9) < 0.01e9 && fabs(4 * vh - 2.1e9) < 0.01e9);
 }
 
 static void test_failures(void)

@@ -104,7 +104,7 @@ static const srow rows[] = {
   {"BW-b200-8b", "megatron-core", FIT, "llama3-8b", "b200", "ib-ndr", 8, 1, 1, 1, 2, 128, 8192, GPU_FP8, R_AUTO, 1, 30624, TOKS, -0.011, 1, 0, 0},
   {"BW-gb200-8b", "megatron-core", FIT, "llama3-8b", "gb200", "ib-ndr", 8, 1, 1, 1, 2, 128, 8192, GPU_FP8, R_AUTO, 1, 31508, TOKS, -0.077, 1, 72, 0},
   {"BW-b200-405b", "megatron-core", SEEN, "llama3-405b", "b200", "ib-ndr", 128, 4, 8, 8, 1, 64, 8192, GPU_FP8, R_AUTO, 1, 661, TOKS, 0.003, 2, 0, 15},
-  {"BW-gb200-70b-fsdp", "megatron-core", SEEN, "llama3-70b", "gb200", "ib-ndr", 64, 1, 1, 1, 2, 256, 8192, GPU_FP8, R_AUTO, 3, 4312, TOKS, 0.130, 1, 72, 0},
+  {"BW-gb200-70b-fsdp", "megatron-core", SEEN, "llama3-70b", "gb200", "ib-ndr", 64, 1, 1, 1, 2, 256, 8192, GPU_FP8, R_AUTO, 3, 4312, TOKS, 0.141, 1, 72, 0},
   {"BW-b200-gpt3-2502", "megatron-core", SEEN, "gpt3-175b", "b200", "ib-ndr", 512, 4, 4, 6, 2, 2048, 2048, GPU_FP8, R_AUTO, 1, 1600, TOKS, 0.022, 1, 0, 0},
   {"BW-b200-8b-2502", "megatron-core", SEEN, "llama3-8b", "b200", "ib-ndr", 8, 1, 1, 1, 2, 128, 8192, GPU_FP8, R_AUTO, 1, 26006, TOKS, -0.160, 1, 0, 0},
   {"BW-b200-70b-2502", "megatron-core", SEEN, "llama3-70b", "b200", "ib-ndr", 64, 2, 4, 5, 1, 128, 8192, GPU_FP8, R_AUTO, 1, 3062, TOKS, -0.146, 2, 0, 0},
