@@ -263,8 +263,8 @@ static int sched_values(const plan_train_space *s, const train_job *j, const pla
 static void sched_set(train_job *j, int v) { j->schedule = v; }
 
 /* ZeRO's shard group: every dp x cp rank, and the scenario's group where
- * the state is sharded (ZeRO >= 1), the group is smaller and there is no
- * expert parallelism (not modelled with it). The layout is whole here:
+ * the state is sharded (ZeRO >= 1), the group is smaller and ep divides
+ * it (each group holds every expert). The layout is whole here:
  * a group that does not divide it or would straddle nodes is checked with
  * it and rejected, by name. */
 static int shard_values(const plan_train_space *s, const train_job *j, const plan_train_layout *l, int *v,
@@ -272,7 +272,8 @@ static int shard_values(const plan_train_space *s, const train_job *j, const pla
 {
   int k = 0;
   v[k++] = 0;
-  if (s->dp_shard > 0 && j->zero >= 1 && j->ep == 1 && s->dp_shard < train_grad_ranks(j)) v[k++] = s->dp_shard;
+  if (s->dp_shard > 0 && j->zero >= 1 && s->dp_shard % j->ep == 0 && s->dp_shard < train_grad_ranks(j))
+    v[k++] = s->dp_shard;
   return k;
 }
 static void shard_set(train_job *j, int v) { j->dp_shard = v; }

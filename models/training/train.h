@@ -504,6 +504,11 @@ int train_grad_ranks(const train_job *j);
 /* Ranks ZeRO shards the dense state over: dp_shard, or dp x cp when 0
  * (every rank); train_grad_ranks / train_shard_ranks replicas of it. */
 int train_shard_ranks(const train_job *j);
+/* Ranks ZeRO shards the routed experts' state over with ep > 1: the
+ * shard group's ranks holding the same experts, train_shard_ranks / ep
+ * (members tp x ep apart), with the same train_grad_ranks /
+ * train_shard_ranks replicas as the dense state. */
+int train_expert_shard_ranks(const train_job *j);
 /* A layer's parameters on one GPU, the mean over the model's layers
  * (leading dense layers and MoE layers alike; embeddings and head not
  * among them): what FSDP gathers for a layer. With ep > 1 the routed
@@ -604,8 +609,10 @@ double train_stage_root_params(const train_job *j, int s, double *head);
 double train_updated_params(const train_job *j, const train_memory *mem);
 /* Time of the routed experts' gradient reduction over their dp x cp / ep
  * replicas (0 when ep = 1: they go with the dense ones), grad_bytes per
- * value; all-reduce with ZeRO 0, else reduce-scatter + all-gather. */
-double train_expert_grad_s(const train_job *j, const train_memory *mem, double grad_bytes);
+ * value; all-reduce with ZeRO 0, else reduce-scatter + all-gather over the
+ * train_expert_shard_ranks and, with a shard group, each shard's
+ * all-reduce across its replicas in between, whose time *across gets. */
+double train_expert_grad_s(const train_job *j, const train_memory *mem, double grad_bytes, double *across);
 /* The link a collective of `span` GPUs, members `stride` apart, runs on
  * (train_step.c): the node link inside a node, else the network ports the
  * group's members in a node share. */

@@ -87,9 +87,10 @@ const char *train_cpep_check(const train_job *j, char *msg, size_t n)
   if (j->dp_shard > 0 && j->dp_shard < dpc && gpn > 0 && (sg < gpn ? gpn % sg : sg % gpn) != 0)
     return snprintf(msg, n, "a shard group of %d ranks x tp %d = %d GPUs neither divides a node of %d GPUs nor "
                     "fills whole nodes (its groups would straddle nodes)", j->dp_shard, j->tp, sg, gpn), "dp_shard";
-  if (j->dp_shard > 0 && j->dp_shard < dpc && j->ep > 1)
-    return snprintf(msg, n, "a shard group (%d of the %d dp x cp ranks) with expert parallelism (ep %d) is not "
-                    "modelled", j->dp_shard, dpc, j->ep), "dp_shard";
+  if (j->dp_shard > 0 && j->dp_shard < dpc && j->ep > 1 && j->dp_shard % j->ep != 0)
+    return snprintf(msg, n, "ep %d does not divide the shard group of %d ranks (each group holds every expert, "
+                    "sharded over its ranks that hold the same ones, as torchtitan's FSDP + EP mesh)", j->ep,
+                    j->dp_shard), "dp_shard";
   if (j->dualpipe && j->schedule != TRAIN_SCHEDULE_1F1B)
     return snprintf(msg, n, "DualPipe is its own schedule (it splits the backward already); pipeline_schedule %s "
                     "cannot be used with it", train_schedule_names[j->schedule]), "pipeline_schedule";
@@ -108,6 +109,8 @@ const char *train_cpep_check(const train_job *j, char *msg, size_t n)
 int train_grad_ranks(const train_job *j) { return j->dp * j->cp; }
 
 int train_shard_ranks(const train_job *j) { return j->dp_shard > 0 ? j->dp_shard : j->dp * j->cp; }
+
+int train_expert_shard_ranks(const train_job *j) { return train_shard_ranks(j) / (j->ep > 1 ? j->ep : 1); }
 
 double train_layer_params_gpu(const train_job *j, double *routed)
 {
@@ -218,7 +221,7 @@ void train_par_layer(const train_job *j, double attn_fwd_s, double attn_bwd_s, d
 static void cpep_memory(const train_job *j, double x, double dense, train_memory *o)
 {
   double copies = j->dualpipe ? 2 : 1;
-  double d = train_shard_ranks(j), de = (double)train_grad_ranks(j) / j->ep;
+  double d = train_shard_ranks(j), de = train_expert_shard_ranks(j);
   o->params = copies * (dense + x);
   o->expert_params = copies * x;
   o->weights = copies * 2 * (dense / (j->zero >= 3 ? d : 1) + x / (j->zero >= 3 ? de : 1));
@@ -254,21 +257,27 @@ double train_updated_params(const train_job *j, const train_memory *mem)
 {
   double dense = mem->params - mem->expert_params;
   if (j->zero < 1) return dense + mem->expert_params;
-  return dense / train_shard_ranks(j) + mem->expert_params / ((double)train_grad_ranks(j) / j->ep);
+  return dense / train_shard_ranks(j) + mem->expert_params / train_expert_shard_ranks(j);
 }
 
-double train_expert_grad_s(const train_job *j, const train_memory *mem, double grad_bytes)
+double train_expert_grad_s(const train_job *j, const train_memory *mem, double grad_bytes, double *across)
 {
-  int ranks = train_grad_ranks(j) / j->ep;
-  if (mem->expert_params <= 0 || ranks <= 1) return 0;
-  /* an expert's replicas are ep x tp apart, over the tp x dp x cp GPUs of
-   * a stage */
-  net_link l = train_group_link(j, j->tp * j->dp * j->cp, j->tp * j->ep);
+  *across = 0;
+  int ranks = train_expert_shard_ranks(j), S = train_shard_ranks(j), R = train_grad_ranks(j) / S;
+  if (mem->expert_params <= 0 || ranks * R <= 1) return 0;
+  /* an expert's ranks are ep x tp apart, over the tp x dp x cp GPUs of a
+   * stage (of a shard group: the replicas' all-reduce then crosses the
+   * groups, members S x tp apart) */
+  net_link l = train_group_link(j, j->tp * S, j->tp * j->ep);
   double bytes = mem->expert_params * grad_bytes;
+  if (j->zero == 0) return net_allreduce_s(&l, ranks, bytes, NET_RING);
   /* ZeRO >= 1: the gradients reduce-scattered, the updated 16-bit
-   * parameters all-gathered */
-  return j->zero == 0 ? net_allreduce_s(&l, ranks, bytes, NET_RING)
-                      : net_reduce_scatter_s(&l, ranks, bytes) + net_allgather_s(&l, ranks, mem->expert_params * TRAIN_WEIGHT_BYTES);
+   * parameters all-gathered; with a shard group, each shard all-reduced
+   * across the replicas in between */
+  net_link lr = train_group_link(j, j->tp * train_grad_ranks(j), j->tp * S);
+  *across = R > 1 ? net_allreduce_s(&lr, R, bytes / ranks, NET_RING) : 0;
+  return net_reduce_scatter_s(&l, ranks, bytes) + *across +
+         net_allgather_s(&l, ranks, mem->expert_params * TRAIN_WEIGHT_BYTES);
 }
 
 double train_dualpipe_time(int p, int m, const double *f, const double *b)

@@ -329,20 +329,22 @@ static void fsdp_micro_batch(const train_job *j, const net_link *l, const net_li
   /* a layer's parameters on this GPU (train_layer_params_gpu: without
    * the routed experts when ep shards them apart, which come from the
    * stage's own count); the rest (embeddings, head) in the root unit */
-  double layer = train_layer_params_gpu(j, NULL), layer_e = 0, ag_e = 0, rs_e = 0;
-  if (j->ep > 1 && experts > 0) {
-    int de = train_grad_ranks(j) / j->ep;
-    net_link le = train_group_link(j, j->tp * train_grad_ranks(j), j->tp * j->ep);
-    layer_e = experts / L;
-    ag_e = net_allgather_s(&le, de, layer_e * TRAIN_WEIGHT_BYTES);
-    rs_e = net_reduce_scatter_s(&le, de, layer_e * train_grad_bytes(j));
-  }
-  double rest = fmax(0, params - experts - L * layer);
   /* HSDP (a shard group of S of the dp ranks, R replicas of it): the
    * gathers and reduce-scatters over the S ranks of l, then each shard's
-   * gradients all-reduced over the R replicas on lr, on the same stream */
+   * gradients all-reduced over the R replicas on lr, on the same stream;
+   * the routed experts over the group's S / ep ranks that hold them */
   int S = train_shard_ranks(j), R = train_grad_ranks(j) / S;
   double gb = train_grad_bytes(j);
+  double layer = train_layer_params_gpu(j, NULL), layer_e = 0, ag_e = 0, rs_e = 0, ar_e = 0;
+  if (j->ep > 1 && experts > 0) {
+    int de = train_expert_shard_ranks(j);
+    net_link le = train_group_link(j, j->tp * S, j->tp * j->ep);
+    layer_e = experts / L;
+    ag_e = net_allgather_s(&le, de, layer_e * TRAIN_WEIGHT_BYTES);
+    ar_e = R > 1 ? net_allreduce_s(lr, R, layer_e * gb / de, NET_RING) : 0;
+    rs_e = net_reduce_scatter_s(&le, de, layer_e * gb) + ar_e;
+  }
+  double rest = fmax(0, params - experts - L * layer);
   double ar = R > 1 ? net_allreduce_s(lr, R, layer * gb / S, NET_RING) : 0;
   double ar_r = R > 1 ? net_allreduce_s(lr, R, rest * gb / S, NET_RING) : 0;
   double ag = net_allgather_s(l, S, layer * TRAIN_WEIGHT_BYTES) + ag_e;
@@ -350,7 +352,7 @@ static void fsdp_micro_batch(const train_job *j, const net_link *l, const net_li
   double ag_r = net_allgather_s(l, S, rest * TRAIN_WEIGHT_BYTES);
   double rs_r = net_reduce_scatter_s(l, S, rest * gb) + ar_r;
   *comm = L * (2 * ag + rs) + 2 * ag_r + rs_r;
-  *replicas_s = L * ar + ar_r;
+  *replicas_s = L * (ar + ar_e) + ar_r;
   double fwd = ag_r + ag + (L - 1) * exposed(j, ag, f_layer);
   double bwd = j->fsdp_prefetch == TRAIN_PREFETCH_POST ? L * ag + (L - 1) * exposed(j, rs, b_layer) + rs
                                                        : ag + (L - 1) * exposed(j, ag + rs, b_layer) + rs;
@@ -539,8 +541,9 @@ void train_step(const train_job *j, train_step_result *o)
       double per = j->zero == 0 ? net_allreduce_s(&l, dpc, bytes, NET_RING)
                                 : net_reduce_scatter_s(&l, S, bytes) + ar_r +
                                       net_allgather_s(&l, S, dense * TRAIN_WEIGHT_BYTES);
-      if (R > 1 && S * j->tp <= j->gpus_per_node) dp_net_share = per > 0 ? ar_r / per : 0;
-      per += train_expert_grad_s(j, &big, train_grad_bytes(j));
+      double ar_e;
+      per += train_expert_grad_s(j, &big, train_grad_bytes(j), &ar_e);
+      if (R > 1 && S * j->tp <= j->gpus_per_node) dp_net_share = per > 0 ? (ar_r + ar_e) / per : 0;
       o->dp_comm_s = per;
       o->dp_exposed_s = exposed(j, per, back);
       if (j->zero >= 1) {

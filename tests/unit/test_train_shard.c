@@ -3,7 +3,8 @@
  * sharded state by the group, not by dp; the gradient traffic by hand
  * (reduce-scatter and gather inside the group on its link, the shard's
  * all-reduce across the replicas on one port each); a group of all the
- * ranks is exactly the job without one; the link accounting; refusals
+ * ranks is exactly the job without one; with expert parallelism (the
+ * experts over the group's ranks that hold them); the link accounting; refusals
  * through the program with file:line. */
 #include <math.h>
 #include <stdio.h>
@@ -230,6 +231,69 @@ static void test_fsdp_ep(void)
   }
 }
 
+/* A shard group with expert parallelism (torchtitan's HSDP + EP):
+ * Mixtral 8x7B on 16 H100 (two nodes), ep 4, groups of 8 ranks (a node
+ * each, 2 replicas). The dense state shards over the 8, the experts over
+ * the group's 2 ranks holding the same ones (4 apart, in the node); each
+ * shard's gradients are all-reduced between the 2 replicas, one port
+ * each. ZeRO 3 by hand, layer by layer and the root unit; ZeRO 1 once per
+ * iteration. ep must divide the group. */
+static void test_shard_ep(void)
+{
+  train_job j;
+  train_job_init(&j, model("mixtral-8x7b"), gpu("h100-sxm"));
+  CU_ASSERT_PTR_NOT_NULL_FATAL(j.model);
+  j.dp = 16;
+  j.ep = 4;
+  j.dp_shard = 8;
+  j.zero = 3;
+  j.global_batch = 16;
+  j.seq_len = 4096;
+  j.dp_overlap = 0;
+  j.recompute = LLM_RECOMPUTE_FULL;
+  j.net_link = link_("ib-ndr");
+  char why[256];
+  CU_ASSERT_PTR_NULL_FATAL(train_job_check(&j, why, sizeof why));
+  CU_ASSERT_EQUAL(train_expert_shard_ranks(&j), 2);
+  train_memory mem;
+  train_memory_need(&j, &mem);
+  const llm_arch *m = j.model;
+  double L = (double)m->layers, gb = train_grad_bytes(&j), x = mem.expert_params;
+  CS_ASSERT_REL(x, train_routed_params(m) / 4, 1e-12);
+  CS_ASSERT_REL(mem.weights, 2 * ((mem.params - x) / 8 + x / 2), 1e-12);
+  CS_ASSERT_REL(mem.optimizer, 12 * ((mem.params - x) / 8 + x / 2), 1e-12);
+  train_step_result r;
+  train_step(&j, &r);
+  const net_link *node = j.node_link;
+  net_link port = net_link_spread(j.node_link, j.net_link, 1);
+  double root = llm_embed_params(m), ld = (mem.params - x - root) / L, le = x / L;
+  double dense = 2 * net_allgather_s(node, 8, 2 * ld) + net_reduce_scatter_s(node, 8, gb * ld) +
+                 net_allreduce_s(&port, 2, gb * ld / 8, NET_RING);
+  double experts = 2 * net_allgather_s(node, 2, 2 * le) + net_reduce_scatter_s(node, 2, gb * le) +
+                   net_allreduce_s(&port, 2, gb * le / 2, NET_RING);
+  double rootc = 2 * net_allgather_s(node, 8, 2 * root) + net_reduce_scatter_s(node, 8, gb * root) +
+                 net_allreduce_s(&port, 2, gb * root / 8, NET_RING);
+  CS_ASSERT_REL(r.dp_comm_s, L * (dense + experts) + rootc, 1e-9);
+  /* ZeRO 1: reduce-scatter, the replicas' all-reduce and the gather, the
+   * dense part over the 8, the experts over their 2 */
+  j.zero = 1;
+  CU_ASSERT_PTR_NULL_FATAL(train_job_check(&j, why, sizeof why));
+  train_memory_need(&j, &mem);
+  train_step(&j, &r);
+  double d = mem.params - mem.expert_params, e = mem.expert_params;
+  CS_ASSERT_REL(mem.optimizer, 12 * (d / 8 + e / 2), 1e-12);
+  double want = net_reduce_scatter_s(node, 8, gb * d) + net_allreduce_s(&port, 2, gb * d / 8, NET_RING) +
+                net_allgather_s(node, 8, 2 * d) + net_reduce_scatter_s(node, 2, gb * e) +
+                net_allreduce_s(&port, 2, gb * e / 2, NET_RING) + net_allgather_s(node, 2, 2 * e);
+  CS_ASSERT_REL(r.dp_comm_s, want, 1e-9);
+  /* ep 8 does not divide groups of 4 */
+  j.ep = 8;
+  j.dp_shard = 4;
+  const char *bad = train_job_check(&j, why, sizeof why);
+  CU_ASSERT_STRING_EQUAL(bad ? bad : "", "dp_shard");
+  CU_ASSERT_PTR_NOT_NULL(strstr(why, "ep 8 does not divide"));
+}
+
 /* plan searches the scenario's shard group beside every rank: it checks
  * it on whole layouts (dp is known last), so every layout that fits with
  * the group has dp x cp divisible by it; both kinds fit. */
@@ -351,6 +415,7 @@ int main(void)
     {"with cp: the group is of the dp x cp ranks", test_cp},
     {"FSDP with cp by hand, with and without a shard group", test_fsdp_cp},
     {"FSDP with ep by hand: experts over their replicas", test_fsdp_ep},
+    {"a shard group with ep: experts over the group's ranks that hold them", test_shard_ep},
     {"plan checks the group on whole layouts", test_plan},
     {"refusals and outputs through the program", test_refusals},
     {NULL, NULL},
