@@ -36,10 +36,10 @@ typedef struct {
   const char *name;
   double tokens;
   int64_t seq_len, global_batch, micro_batch, tp, pp, cp, ep, interleave, recompute_layers;
-  int64_t first_stage_layers, last_stage_layers;
+  int64_t first_stage_layers, last_stage_layers, dp_shard;
   int recompute, cp_comm, schedule;
   bool dualpipe;
-  bool has_recompute, has_recompute_layers, has_first, has_last, has_dualpipe, has_cp_comm, has_schedule;
+  bool has_recompute, has_recompute_layers, has_first, has_last, has_dualpipe, has_cp_comm, has_schedule, has_shard;
   /* prepared */
   train_job job;
   train_step_result step;
@@ -157,6 +157,9 @@ static const sim_key phase_keys[] = {
   {.name = "pipeline_schedule", .kind = SIM_KEY_ENUM, .offset = PH(schedule), .choices = train_schedule_names,
    .def_str = "", .has_present = true, .present_offset = PH(has_schedule),
    .help = "pipeline schedule, 1f1b or zb-h1 (default: the section's)"},
+  {.name = "dp_shard", .kind = SIM_KEY_INT, .offset = PH(dp_shard), .min = 0, .max = 1e7, .has_present = true,
+   .present_offset = PH(has_shard),
+   .help = "ZeRO's shard group, dividing the phase's dp x cp (0: all of them; default: the section's)"},
   SIM_KEY_END,
 };
 #undef PH
@@ -377,6 +380,7 @@ static bool prepare_phase(training_params *p, int i, const train_whole *w, sim_c
   j->last_stage_layers = (int)(ph->has_last ? ph->last_stage_layers : same_pp ? p->last_stage_layers : 0);
   if (ph->has_dualpipe) j->dualpipe = ph->dualpipe;
   if (ph->has_schedule) j->schedule = ph->schedule;
+  if (ph->has_shard) j->dp_shard = (int)ph->dp_shard;
   ph->auto_recompute = j->recompute == TRAIN_RECOMPUTE_AUTO;
   int64_t group = (int64_t)j->tp * j->cp * j->pp;
   if (p->gpus % group) {
@@ -623,7 +627,7 @@ static void write_phases(const training_params *p, sim_table *t)
                     {NULL, st->tokens_per_s_per_gpu}, {NULL, st->mfu}, {NULL, st->mem.margin_bytes},
                     {NULL, r->time_s}, {NULL, train_recomputed_layers(j)}, {NULL, j->first_stage_layers},
                     {NULL, j->last_stage_layers}, {train_cp_comm_names[j->cp_comm], 0}, {NULL, j->dualpipe},
-                    {train_schedule_text(j), 0}};
+                    {train_schedule_text(j), 0}, {NULL, train_shard_ranks(j)}};
     sim_table_row(t, c);
   }
 }
@@ -647,7 +651,8 @@ static void *training_create(const void *params, const sim_component_env *env)
                                        "tp", "cp", "pp", "ep", "interleave", "recompute", "iterations",
                                        "iteration_time_s", "tokens_per_s_per_gpu", "mfu", "memory_margin_bytes",
                                        "failure_free_time_s", "recompute_layers", "first_stage_layers",
-                                       "last_stage_layers", "cp_comm_type", "dualpipe", "pipeline_schedule"};
+                                       "last_stage_layers", "cp_comm_type", "dualpipe", "pipeline_schedule",
+                                       "dp_shard"};
     sim_table *t = env->open_table(env, "phases", cols, (int)(sizeof cols / sizeof cols[0]));
     if (t) write_phases(p, t);
   }
@@ -678,6 +683,7 @@ static void report_phases(const training_params *p, sim_report *rep)
     sim_report_int(rep, K("pp"), j->pp, L("pipeline stages"));
     sim_report_str(rep, K("cp_comm_type"), train_cp_comm_names[j->cp_comm], L("context-parallel exchange"));
     sim_report_str(rep, K("pipeline_schedule"), train_schedule_text(j), L("pipeline schedule"));
+    sim_report_int(rep, K("dp_shard"), train_shard_ranks(j), L("ranks ZeRO shards the state over"));
     sim_report_str(rep, K("recompute"), train_recompute_names[j->recompute], L("recomputation"));
     sim_report_int(rep, K("recompute_layers"), train_recomputed_layers(j), L("layers recomputed per stage"));
     sim_report_num(rep, K("iterations"), r->iterations, L("iterations"));

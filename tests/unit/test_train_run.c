@@ -443,6 +443,51 @@ static void test_phases(void)
   json_decref(z);
   free(js);
 
+  /* a phase may change ZeRO's shard group: the section's groups of 16
+   * ranks cannot divide the phase's dp 8 (tp 8), whose own 0 is all 8;
+   * each iteration estimate's at its group; phases.csv's last column */
+  snprintf(text, sizeof text,
+           "name = \"h\";\ntraining = { model = \"llama3.1-8b\"; gpu = \"h100-sxm\"; gpus = 64; zero = 3;\n"
+           "  seq_len = 4096; global_batch = 64; train_tokens = 1e10; dp_shard = 16;\n"
+           "  phases = ( { tokens = 1e9; tp = 8; dp_shard = 0; } );\n};\n");
+  free(cs_write_file(dir, "h.cfg", text));
+  js = cs_run_summary(__FILE__, __LINE__, dir, "h.cfg", "outh", NULL);
+  if (!js) goto out;
+  json_t *hs = load_json(dir, "outh/summary.json");
+  CU_ASSERT_EQUAL(cs_jnum(hs, "phase1_dp_shard"), 16);
+  CU_ASSERT_EQUAL(cs_jnum(hs, "phase2_dp_shard"), 8);
+  for (int i = 0; i < 2; i++) {
+    char key[64];
+    snprintf(key, sizeof key, "phase%d_iteration_time_s", i + 1);
+    result e = run_in(dir, "estimate", "--train", "--json", "--model", "llama3.1-8b", "--gpu", "h100-sxm", "--gpus",
+                      "64", "--tp", i ? "8" : "1", "--zero", "3", "--seq-len", "4096", "--global-batch", "64",
+                      "--dp-shard", i ? "0" : "16", (const char *)NULL);
+    CHECK_RC(e, 0);
+    double est = NAN;
+    CHECK(json_num(e.out, "iteration_time_s", &est), "estimate: no iteration_time_s in %s", e.out);
+    CS_CHECK_REL(cs_jnum(hs, key), est, 1e-12, key);
+    result_free(&e);
+  }
+  json_decref(hs);
+  free(js);
+  char *hcsv = path_join(dir, "outh/phases.csv");
+  char *htext = cs_slurp(hcsv, NULL);
+  CHECK(htext && strstr(htext, ",pipeline_schedule,dp_shard\n") && strstr(htext, ",1f1b,16\n") &&
+            strstr(htext, ",1f1b,8\n"),
+        "phases.csv:\n%s", htext ? htext : "(missing)");
+  free(htext);
+  free(hcsv);
+  /* a group that does not divide the phase's dp x cp, at the phase's key */
+  snprintf(text, sizeof text,
+           "name = \"h\";\ntraining = { model = \"llama3.1-8b\"; gpu = \"h100-sxm\"; gpus = 64; zero = 3;\n"
+           "  seq_len = 4096; global_batch = 64; train_tokens = 1e10;\n"
+           "  phases = ( { tokens = 1e9; tp = 8;\n    dp_shard = 3; } );\n};\n");
+  free(cs_write_file(dir, "h3.cfg", text));
+  result r3 = run_in(dir, "check", "h3.cfg", (const char *)NULL);
+  CHECK_RC(r3, 2);
+  CHECK_ERR_HAS(r3, "h3.cfg:5: training.phases.[0].dp_shard");
+  result_free(&r3);
+
   /* refusals at the phase's key and line */
   snprintf(text, sizeof text, "%s  phases = ( { tokens = 1e9; cp = 3; } );\n};\n", head);
   free(cs_write_file(dir, "b1.cfg", text));
