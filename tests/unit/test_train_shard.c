@@ -329,6 +329,33 @@ static void test_plan(void)
   CHECK(fit[0] > 0 && fit[1] > 0 && bad == 0, "%d layouts fit with every rank, %d with groups of 8, %d of those with "
         "dp x cp not divisible by 8", fit[0], fit[1], bad);
   free(csv);
+  /* with expert parallelism: Mixtral 8x7B, FSDP, ep searched; groups of 8
+   * with ep 2, 4 and 8 fit, and ep divides every group that fits */
+  free(cs_write_file(dir, "m.cfg",
+                     "name = \"m\";\ntraining = { model = \"mixtral-8x7b\"; gpu = \"h100-sxm\"; gpus = 32; zero = 3;\n"
+                     "  ep = 8; global_batch = 64; seq_len = 4096; train_tokens = 1e11; dp_shard = 8; };\n"));
+  r = run_in(dir, "plan", "m.cfg", "--objective", "time", "-o", "outm", (const char *)NULL);
+  CHECK_RC(r, 0);
+  result_free(&r);
+  csv = path_join(dir, "outm/plan.csv");
+  f = fopen(csv, "r");
+  CHECK(f != NULL, "no %s", csv);
+  int ep_fit[9] = {0}, ep_bad = 0;
+  while (f && fgets(line, sizeof line, f)) {
+    int tp, cp, pp, dp, ep, fits;
+    char g[64];
+    const char *last = strrchr(line, ',');
+    if (sscanf(line, "%63[^,],%*d,%d,%d,%d,%d,%d,%*d,%*d,%*d,%*d,%*[^,],%*d,%d", g, &tp, &cp, &pp, &dp, &ep, &fits) ==
+            7 && fits && last && atoi(last + 1) == 8 && ep >= 1 && ep <= 8) {
+      ep_fit[ep]++;
+      if (8 % ep || (dp * cp) % 8) ep_bad++;
+    }
+  }
+  if (f) fclose(f);
+  CHECK(ep_fit[2] > 0 && ep_fit[4] > 0 && ep_fit[8] > 0 && ep_bad == 0,
+        "groups of 8 fit with ep 2, 4, 8: %d, %d, %d; %d with ep not dividing 8 or dp x cp not divisible by 8",
+        ep_fit[2], ep_fit[4], ep_fit[8], ep_bad);
+  free(csv);
   /* groups of 12 ranks at tp 1 would straddle 8-GPU nodes: their own reason */
   free(cs_write_file(dir, "q.cfg",
                      "name = \"q\";\ntraining = { model = \"llama2-7b\"; gpu = \"h100-sxm\"; gpus = 96; zero = 1;\n"
@@ -416,7 +443,7 @@ int main(void)
     {"FSDP with cp by hand, with and without a shard group", test_fsdp_cp},
     {"FSDP with ep by hand: experts over their replicas", test_fsdp_ep},
     {"a shard group with ep: experts over the group's ranks that hold them", test_shard_ep},
-    {"plan checks the group on whole layouts", test_plan},
+    {"plan checks the group on whole layouts, with ep too", test_plan},
     {"refusals and outputs through the program", test_refusals},
     {NULL, NULL},
   };
