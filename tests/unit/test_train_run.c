@@ -238,6 +238,20 @@ static void test_bad(void)
   free(dir);
 }
 
+/* Phase n's iteration in a run's summary against `estimate` with args
+ * (NULL-terminated, from "estimate"), run in dir: equal to 1e-12. */
+static void phase_as_estimate(const char *dir, const json_t *sum, int n, const char *const *args)
+{
+  char key[64];
+  snprintf(key, sizeof key, "phase%d_iteration_time_s", n);
+  result e = run_argv(dir, args);
+  CHECK_RC(e, 0);
+  double est = NAN;
+  CHECK(json_num(e.out, "iteration_time_s", &est), "estimate: no iteration_time_s in %s", e.out);
+  CS_CHECK_REL(cs_jnum(sum, key), est, 1e-12, key);
+  result_free(&e);
+}
+
 /* A run in phases (training.phases): each phase's iteration is the one
  * `estimate --train` gives at its settings; the failure-free run is the sum
  * of iterations x iteration time over the phases, and the wall time without
@@ -428,16 +442,10 @@ static void test_phases(void)
   CHECK(!strcmp(cs_jstr(z, "phase1_pipeline_schedule"), "zb-h1") && !strcmp(cs_jstr(z, "phase2_pipeline_schedule"), "1f1b"),
         "schedules %s, %s", cs_jstr(z, "phase1_pipeline_schedule"), cs_jstr(z, "phase2_pipeline_schedule"));
   for (int i = 0; i < 2; i++) {
-    char key[64];
-    snprintf(key, sizeof key, "phase%d_iteration_time_s", i + 1);
-    result e = run_in(dir, "estimate", "--train", "--json", "--model", "llama3.1-8b", "--gpu", "h100-sxm", "--gpus",
-                      "64", "--tp", "2", "--pp", "4", "--zero", "1", "--seq-len", "4096", "--global-batch", "256",
-                      "--pipeline-schedule", i ? "1f1b" : "zb-h1", (const char *)NULL);
-    CHECK_RC(e, 0);
-    double est = NAN;
-    CHECK(json_num(e.out, "iteration_time_s", &est), "estimate: no iteration_time_s in %s", e.out);
-    CS_CHECK_REL(cs_jnum(z, key), est, 1e-12, key);
-    result_free(&e);
+    const char *est_args[] = {"estimate", "--train", "--json", "--model", "llama3.1-8b", "--gpu", "h100-sxm", "--gpus",
+                          "64", "--tp", "2", "--pp", "4", "--zero", "1", "--seq-len", "4096", "--global-batch", "256",
+                          "--pipeline-schedule", i ? "1f1b" : "zb-h1", NULL};
+    phase_as_estimate(dir, z, i + 1, est_args);
   }
   CU_ASSERT_TRUE(cs_jnum(z, "phase1_iteration_time_s") < cs_jnum(z, "phase2_iteration_time_s"));
   json_decref(z);
@@ -457,16 +465,10 @@ static void test_phases(void)
   CU_ASSERT_EQUAL(cs_jnum(hs, "phase1_dp_shard"), 16);
   CU_ASSERT_EQUAL(cs_jnum(hs, "phase2_dp_shard"), 8);
   for (int i = 0; i < 2; i++) {
-    char key[64];
-    snprintf(key, sizeof key, "phase%d_iteration_time_s", i + 1);
-    result e = run_in(dir, "estimate", "--train", "--json", "--model", "llama3.1-8b", "--gpu", "h100-sxm", "--gpus",
-                      "64", "--tp", i ? "8" : "1", "--zero", "3", "--seq-len", "4096", "--global-batch", "64",
-                      "--dp-shard", i ? "0" : "16", (const char *)NULL);
-    CHECK_RC(e, 0);
-    double est = NAN;
-    CHECK(json_num(e.out, "iteration_time_s", &est), "estimate: no iteration_time_s in %s", e.out);
-    CS_CHECK_REL(cs_jnum(hs, key), est, 1e-12, key);
-    result_free(&e);
+    const char *est_args[] = {"estimate", "--train", "--json", "--model", "llama3.1-8b", "--gpu", "h100-sxm", "--gpus",
+                          "64", "--tp", i ? "8" : "1", "--zero", "3", "--seq-len", "4096", "--global-batch", "64",
+                          "--dp-shard", i ? "0" : "16", NULL};
+    phase_as_estimate(dir, hs, i + 1, est_args);
   }
   json_decref(hs);
   free(js);

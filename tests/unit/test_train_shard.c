@@ -184,6 +184,24 @@ static void test_fsdp_cp(void)
   }
 }
 
+/* An MoE model on 16 H100 (two nodes, ib-ndr), dp 16, ZeRO 3, expert
+ * parallelism ep, shard group `shard` (0: every rank), full recomputation,
+ * no overlap, 16 sequences of 4,096 tokens. */
+static void moe_job(train_job *j, const char *name, int ep, int shard)
+{
+  train_job_init(j, model(name), gpu("h100-sxm"));
+  CU_ASSERT_PTR_NOT_NULL_FATAL(j->model);
+  j->dp = 16;
+  j->ep = ep;
+  j->dp_shard = shard;
+  j->zero = 3;
+  j->global_batch = 16;
+  j->seq_len = 4096;
+  j->dp_overlap = 0;
+  j->recompute = LLM_RECOMPUTE_FULL;
+  j->net_link = link_("ib-ndr");
+}
+
 /* FSDP with expert parallelism (torchtitan's FSDP2 + EP) on 16 H100 (2
  * nodes), ep 8, one micro-batch: Mixtral 8x7B (every layer MoE) and
  * DeepSeek-V3 (3 leading dense layers). From the memory model: the GPU's
@@ -197,16 +215,7 @@ static void test_fsdp_ep(void)
   static const char *const models[] = {"mixtral-8x7b", "deepseek-v3"};
   for (int mi = 0; mi < 2; mi++) {
     train_job j;
-    train_job_init(&j, model(models[mi]), gpu("h100-sxm"));
-    CU_ASSERT_PTR_NOT_NULL_FATAL(j.model);
-    j.dp = 16;
-    j.ep = 8;
-    j.zero = 3;
-    j.global_batch = 16;
-    j.seq_len = 4096;
-    j.dp_overlap = 0;
-    j.recompute = LLM_RECOMPUTE_FULL;
-    j.net_link = link_("ib-ndr");
+    moe_job(&j, models[mi], 8, 0);
     char why[256];
     CU_ASSERT_PTR_NULL_FATAL(train_job_check(&j, why, sizeof why));
     train_memory mem;
@@ -241,17 +250,7 @@ static void test_fsdp_ep(void)
 static void test_shard_ep(void)
 {
   train_job j;
-  train_job_init(&j, model("mixtral-8x7b"), gpu("h100-sxm"));
-  CU_ASSERT_PTR_NOT_NULL_FATAL(j.model);
-  j.dp = 16;
-  j.ep = 4;
-  j.dp_shard = 8;
-  j.zero = 3;
-  j.global_batch = 16;
-  j.seq_len = 4096;
-  j.dp_overlap = 0;
-  j.recompute = LLM_RECOMPUTE_FULL;
-  j.net_link = link_("ib-ndr");
+  moe_job(&j, "mixtral-8x7b", 4, 8);
   char why[256];
   CU_ASSERT_PTR_NULL_FATAL(train_job_check(&j, why, sizeof why));
   CU_ASSERT_EQUAL(train_expert_shard_ranks(&j), 2);
