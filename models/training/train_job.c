@@ -378,9 +378,11 @@ double train_hardware_flops(const train_job *j)
   double f = forward_parts(j, &lay, &head, &attn);
   /* full recomputation repeats the forward of its share of the layers */
   double full = (double)train_recomputed_layers(j) / train_chunk_layers(j);
-  if (train_uneven(j)) {
+  if (train_uneven(j) || j->uneven_chunks) {
+    /* each chunk's own count (uneven chunks differ by a layer) */
     int n = 0;
-    for (int s = 0; s < j->pp; s++) n += j->interleave * train_stage_recomputed(j, s);
+    for (int s = 0; s < j->pp; s++)
+      for (int c = 0; c < j->interleave; c++) n += train_chunk_recomputed(j, s, c);
     full = (double)n / (double)j->model->layers;
   }
   double extra = j->recompute == LLM_RECOMPUTE_FULL ? full * (lay + attn)

@@ -86,14 +86,24 @@ static double uneven_micro_batch(const train_job *j, int s)
  * chunks counted at their own sizes in the schedule's order (chunks of a
  * stage differ by a layer with uneven_chunks, and the first ones, larger,
  * are those the warm-up holds most of). */
-static double uneven_held_1f1b(const train_job *j, int s, int m)
+static double uneven_held_1f1b(const train_job *j, int s, int m, double first_chunk_extra)
 {
   int v = j->interleave;
   double *held = xmalloc(sizeof *held * (size_t)v);
   for (int c = 0; c < v; c++) held[c] = uneven_chunk_micro_batch(j, s, c);
+  held[0] += first_chunk_extra;
   double peak = train_pipeline_peak_held(s, j->pp, m, v, held);
   free(held);
   return peak;
+}
+
+/* The embedding's dropout mask (emb per micro-batch) lives through the
+ * first chunk of the first stage: what it adds to that stage's peak under
+ * 1F1B (interleaved, up to 2p of its micro-batches may be in flight while
+ * the peak of the others falls elsewhere), given the peak without it. */
+static double first_chunk_extra_1f1b(const train_job *j, int m, double emb, double peak)
+{
+  return emb > 0 ? uneven_held_1f1b(j, 0, m, emb) - peak : 0;
 }
 
 /* ZB-H1: what one micro-batch whose weight gradients are pending keeps
@@ -162,7 +172,7 @@ static void memory_finish(const train_job *j, train_memory *o)
 
 void train_memory_stage(const train_job *j, int s, train_memory *o)
 {
-  SIM_ASSERT(j->recompute != TRAIN_RECOMPUTE_AUTO && train_uneven(j));
+  SIM_ASSERT(j->recompute != TRAIN_RECOMPUTE_AUTO && (train_uneven(j) || j->uneven_chunks));
   double p = train_stage_params(j, s), d = train_shard_ranks(j);
   *o = (train_memory){.params = p, .stage = s};
   o->weights = 2 * p / (j->zero >= 3 ? d : 1);
@@ -195,14 +205,15 @@ void train_memory_stage(const train_job *j, int s, train_memory *o)
   double work = train_stage_recomputed(j, s) > 0 ? o->layer_bytes : 0;
   double emb = j->dropout ? sq * b * h / rep : 0;
   double out = 4 * sq * b * h / rep + (j->fused_cross_entropy ? 2 : 4) * sq * b * (double)j->model->vocab / t;
-  double in = exact ? uneven_held_1f1b(j, s, m) : flight * per_mb, kept = in;
+  double in = exact ? uneven_held_1f1b(j, s, m, 0) : flight * per_mb, kept = in;
+  double emb_held = s > 0 ? 0 : exact ? first_chunk_extra_1f1b(j, m, emb, in) : all * emb;
   if (j->offload & TRAIN_OFFLOAD_ACTIVATIONS) {
     int lvl = j->recompute == LLM_RECOMPUTE_FULL ? LLM_RECOMPUTE_NONE : j->recompute;
     double lay = train_stage_recomputed(j, s) == train_stage_chunk_layers(j, s) ? o->recompute_layer_bytes
                                                                            : train_layer_activation_bytes(j, lvl);
     kept = fmin(in, 2 * lay);
   }
-  o->activations = kept + flight_w * pending_w_micro_batch(j, s) + work + (s == 0 ? all * emb : 0) +
+  o->activations = kept + flight_w * pending_w_micro_batch(j, s) + work + emb_held +
                    (s == pp - 1 || j->dualpipe ? out : 0);
   o->host_bytes = in - kept;
   memory_finish(j, o);
@@ -211,9 +222,10 @@ void train_memory_stage(const train_job *j, int s, train_memory *o)
 void train_memory_need(const train_job *j, train_memory *o)
 {
   SIM_ASSERT(j->recompute != TRAIN_RECOMPUTE_AUTO);
-  if (train_uneven(j)) {
+  if (train_uneven(j) || j->uneven_chunks) {
     /* every stage counted (the first holds the most micro-batches, the
-     * last the logits, a middle one may hold more layers): the busiest */
+     * last the logits, a middle one may hold more layers; chunks of
+     * different sizes counted as they are held): the busiest */
     train_memory_stage(j, 0, o);
     for (int s = 1; s < j->pp; s++) {
       train_memory x;
@@ -277,12 +289,28 @@ void train_memory_need(const train_job *j, train_memory *o)
     kept_last = fmin(in_last, 2 * lay);
   }
   double pend = first_w > 0 || last_w > 0 ? pending_w_micro_batch(j, -1) : 0;
-  double act_first = kept_first + first_w * pend + first_all * emb + work + (pp == 1 || j->dualpipe ? out : 0);
+  /* the embedding's mask under interleaved 1F1B: only the first chunk's
+   * micro-batches keep it, and the warm-up holds up to 2p of them */
+  double emb_first = first_all * emb;
+  if (v > 1 && emb > 0 && j->schedule != TRAIN_SCHEDULE_ZB_H1 && !j->dualpipe)
+    emb_first = first_chunk_extra_1f1b(j, m, emb, in_first);
+  double act_first = kept_first + first_w * pend + emb_first + work + (pp == 1 || j->dualpipe ? out : 0);
   double act_last = kept_last + last_w * pend + work + out;
-  o->stage = pp > 1 && act_last > act_first ? pp - 1 : 0;
-  o->activations = o->stage ? act_last : act_first;
-  o->host_bytes = o->stage ? in_last - kept_last : in_first - kept_first;
+  /* both ends finished, the larger total counted: what memory_finish adds
+   * differs by stage (FSDP's root unit: the embedding on the first, the
+   * head and its gradients on the last) */
+  train_memory last_o = *o;
+  o->stage = 0;
+  o->activations = act_first;
+  o->host_bytes = in_first - kept_first;
   memory_finish(j, o);
+  if (pp > 1) {
+    last_o.stage = pp - 1;
+    last_o.activations = act_last;
+    last_o.host_bytes = in_last - kept_last;
+    memory_finish(j, &last_o);
+    if (last_o.total > o->total) *o = last_o;
+  }
 }
 
 bool train_job_fit(train_job *j, train_memory *mem)

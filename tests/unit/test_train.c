@@ -351,6 +351,30 @@ static void test_memory(void)
   CU_ASSERT_FALSE(l3->tied_embeddings);
   CS_ASSERT_REL(mem.gathered, 8 * layer + 2 * llm_embed_params(l3) + 4 * vh, 1e-12);
   CU_ASSERT_TRUE(fabs(2 * llm_embed_params(l3) - 2.1e9) < 0.01e9 && fabs(4 * vh - 2.1e9) < 0.01e9);
+  /* two stages, tp 2, 8,192 tokens, 14 of 16 layers recomputed: the
+   * first stage keeps more activations (two micro-batches in flight), but
+   * the last holds the head (in 16 bits) and its fp32 gradients, vh / tp
+   * each, and with ZeRO 3 its total is the larger: the last stage is
+   * counted. Under ZeRO 1 (no gathered units) the first. Recomputing 12,
+   * the first stage again, with the embedding (and the norms) */
+  j.tp = 2;
+  j.pp = 2;
+  j.dp = 2;
+  j.seq_len = 8192;
+  j.recompute = LLM_RECOMPUTE_FULL;
+  j.recompute_layers = 14;
+  train_memory_need(&j, &mem);
+  double layer2 = layer / 2, in = llm_embed_params(l3) - vh;
+  CU_ASSERT_EQUAL(mem.stage, 1);
+  CS_ASSERT_REL(mem.gathered, 8 * layer2 + 2 * vh / 2 + 4 * vh / 2, 1e-12);
+  j.zero = 1;
+  train_memory_need(&j, &mem);
+  CU_ASSERT_EQUAL(mem.stage, 0);
+  j.zero = 3;
+  j.recompute_layers = 12;
+  train_memory_need(&j, &mem);
+  CU_ASSERT_EQUAL(mem.stage, 0);
+  CS_ASSERT_REL(mem.gathered, 8 * layer2 + 2 * in / 2, 1e-12);
 }
 
 static void test_failures(void)

@@ -495,6 +495,29 @@ static void test_memory_uneven_chunks(void)
   CS_ASSERT_REL(st.activations, 29 * lb, 1e-12);
   train_memory_stage(&u, 1, &st);
   CS_ASSERT_REL(st.activations, 33 * lb + 4 * 2048.0 * 4096 + 4 * 2048.0 * 32000, 1e-12);
+  /* even stages with uneven chunks count alike: 32 layers over 4 stages,
+   * v 3 (chunks of 3, 3, 2), as the same stages spelled first = last = 8 */
+  train_job e8, x8;
+  job(&e8, &m, 4, 0, 0);
+  e8.interleave = 3;
+  e8.global_batch = 8;
+  e8.uneven_chunks = true;
+  x8 = e8;
+  x8.first_stage_layers = x8.last_stage_layers = 8;
+  CU_ASSERT_PTR_NULL_FATAL(train_job_check(&e8, why, sizeof why));
+  CU_ASSERT_PTR_NULL_FATAL(train_job_check(&x8, why, sizeof why));
+  train_memory me, mx;
+  train_memory_need(&e8, &me);
+  train_memory_need(&x8, &mx);
+  CS_ASSERT_REL(me.activations, mx.activations, 1e-12);
+  CU_ASSERT_EQUAL(me.stage, mx.stage);
+  /* every layer recomputed once: the 32 layers, not v x the largest chunk
+   * (36) on each stage */
+  e8.recompute = x8.recompute = LLM_RECOMPUTE_FULL;
+  CS_ASSERT_REL(train_hardware_flops(&e8), train_hardware_flops(&x8), 1e-12);
+  train_memory_need(&e8, &me);
+  train_memory_need(&x8, &mx);
+  CS_ASSERT_REL(me.activations, mx.activations, 1e-12);
   /* recomputing 5 layers of each chunk: stage 0's chunks keep 5 inputs and
    * 1 and 0 layers; the same order, at those sizes, plus the one layer a
    * recomputation materialises */
