@@ -33,7 +33,7 @@ static op interleaved_op(int k, int p, int v, bool backward)
 }
 
 /* The forwards stage s runs before its first backward (1F1B's warm-up;
- * interleaved, Megatron's 2 (p-1-s) + (v-1) p), at most all m v. (Older
+ * interleaved, Megatron's 2 (p-1-s) + (v-1) p), at most all m v. (Some
  * Megatron versions run every forward first when m = p.) */
 static int warm_up(int s, int p, int m, int v)
 {
