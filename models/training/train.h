@@ -485,7 +485,8 @@ void train_step(const train_job *j, train_step_result *out);
  * parallelism is tp (Megatron-Core's default, --expert-tensor-parallel-size
  * = --tensor-model-parallel-size). Weights are replicated over cp, so the
  * gradients of the dense part reduce over dp x cp ranks and those of the
- * routed experts over dp x cp / ep. */
+ * routed experts over dp x cp / ep (with a ZeRO shard group of S ranks:
+ * inside it over S and S / ep, then across the dp x cp / S replicas). */
 
 /* Default max / mean load of one routed expert: 1.52, the global maximal
  * violation (MaxVio 0.52) of the auxiliary-loss-balanced 3B MoE of Wang et
@@ -585,8 +586,8 @@ void train_par_layer(const train_job *j, double attn_fwd_s, double attn_bwd_s, d
 
 /* Parameter memory of a job with cp, ep or DualPipe (train_memory_need
  * calls it): routed experts' weights, gradients and optimizer state
- * divided by ep, their ZeRO shards over dp x cp / ep, the dense part's
- * over dp x cp; DualPipe holds two copies of a stage's parameters
+ * divided by ep, their ZeRO shards over the shard group's S / ep ranks
+ * (train_expert_shard_ranks), the dense part's over S; DualPipe holds two copies of a stage's parameters
  * (DeepSeek-V3 report, Table 2; its pp + 1 micro-batches of activations are
  * counted by train_memory_need). Sets params, expert_params, weights,
  * grads and optimizer of out. */
@@ -608,7 +609,7 @@ double train_stage_root_params(const train_job *j, int s, double *head);
 /* Parameters the optimizer of one GPU updates (ZeRO 1+: its shards). */
 double train_updated_params(const train_job *j, const train_memory *mem);
 /* Time of the routed experts' gradient reduction over their dp x cp / ep
- * replicas (0 when ep = 1: they go with the dense ones), grad_bytes per
+ * ranks (0 when ep = 1: they go with the dense ones), grad_bytes per
  * value; all-reduce with ZeRO 0, else reduce-scatter + all-gather over the
  * train_expert_shard_ranks and, with a shard group, each shard's
  * all-reduce across its replicas in between, whose time *across gets. */

@@ -4,7 +4,7 @@
  * lays them out (train.h): their well-formedness, the communication of a
  * layer and how much of it compute hides, the gradient reduction of the
  * routed experts over their own data-parallel group, the memory they
- * change (parameters by ep, ZeRO shards over dp x cp), and DeepSeek-V3's
+ * change (parameters by ep, ZeRO shards over the shard group), and DeepSeek-V3's
  * DualPipe schedule. Pure functions: train_step.c and train_memory.c call
  * them; the model's side of MoE (widths, parameters, imbalance) is in
  * train_moe.c. */
@@ -51,8 +51,9 @@ const char *train_cpep_check(const train_job *j, char *msg, size_t n)
   if (j->cp > 1 && j->seq_len % (2 * j->cp) != 0)
     return snprintf(msg, n, "sequence length %d does not split into 2 x cp = %d equal chunks (the causal "
                     "load-balanced split of Megatron-Core)", j->seq_len, 2 * j->cp), "cp";
-  /* FSDP shards the dense part over the dp x cp ranks and the routed
-   * experts over their dp x cp / ep replicas, as torchtitan does; with
+  /* FSDP shards the dense part over the dp x cp ranks (a shard group's S)
+   * and the routed experts over their dp x cp / ep (S / ep), as torchtitan
+   * does; with
    * DualPipe (two copies of the stages) it is not modelled */
   if (j->dualpipe && j->zero >= 3)
     return snprintf(msg, n, "ZeRO 3 (FSDP) with DualPipe is not modelled (expected zero 0..2: DeepSeek-V3 ran "

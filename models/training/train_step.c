@@ -320,7 +320,8 @@ static double exposed(const train_job *j, double comm, double window)
  * shard's all-reduce across the replicas. With expert parallelism
  * (torchtitan's FSDP2 + EP) a layer's routed experts (`experts` of the
  * stage's `params`, per GPU) are gathered and reduce-scattered over their
- * own replicas, dp x cp / ep ranks ep x tp apart, after its dense part,
+ * own ranks, dp x cp / ep of them ep x tp apart (a shard group's S / ep,
+ * then all-reduced across its replicas), after its dense part,
  * on the same stream. */
 static void fsdp_micro_batch(const train_job *j, const net_link *l, const net_link *lr, double L, double f_layer,
                              double b_layer, double params, double experts, double *comm, double *exposed_s,

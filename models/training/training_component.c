@@ -394,9 +394,17 @@ static bool prepare_phase(training_params *p, int i, const train_whole *w, sim_c
   if (bad) {
     const sim_key *k = phase_keys;
     while (k->name && strcmp(k->name, bad)) k++;
-    /* a key of the phase, else the phase (dp, or a section key its layout breaks) */
-    snprintf(key, sizeof key, "phases.[%d]%s%s", i, k->name ? "." : "", k->name ? bad : "");
-    sim_check_fail(ck, key, "%s", msg);
+    /* a key of the phase, else the phase (dp, or a section key its layout
+     * breaks); the section's shard group, which the phase did not name, at
+     * the phase, saying so */
+    bool inherited = !strcmp(bad, "dp_shard") && !ph->has_shard;
+    bool named = k->name && !inherited;
+    snprintf(key, sizeof key, "phases.[%d]%s%s", i, named ? "." : "", named ? bad : "");
+    if (inherited)
+      sim_check_fail(ck, key, "%s (the section's dp_shard = %lld; the phase may name its own)", msg,
+                     (long long)p->dp_shard);
+    else
+      sim_check_fail(ck, key, "%s", msg);
     return false;
   }
   snprintf(key, sizeof key, "phases.[%d]", i);
@@ -684,6 +692,7 @@ static void report_phases(const training_params *p, sim_report *rep)
     sim_report_str(rep, K("cp_comm_type"), train_cp_comm_names[j->cp_comm], L("context-parallel exchange"));
     sim_report_str(rep, K("pipeline_schedule"), train_schedule_text(j), L("pipeline schedule"));
     sim_report_int(rep, K("dp_shard"), train_shard_ranks(j), L("ranks ZeRO shards the state over"));
+    sim_report_int(rep, K("dp_replicate"), train_grad_ranks(j) / train_shard_ranks(j), L("replicas of the shard group"));
     sim_report_str(rep, K("recompute"), train_recompute_names[j->recompute], L("recomputation"));
     sim_report_int(rep, K("recompute_layers"), train_recomputed_layers(j), L("layers recomputed per stage"));
     sim_report_num(rep, K("iterations"), r->iterations, L("iterations"));

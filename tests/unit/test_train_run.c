@@ -452,34 +452,44 @@ static void test_phases(void)
   free(js);
 
   /* a phase may change ZeRO's shard group: the section's groups of 16
-   * ranks cannot divide the phase's dp 8 (tp 8), whose own 0 is all 8;
-   * each iteration estimate's at its group; phases.csv's last column */
+   * (dp 64: 4 replicas); a phase at 8,192 tokens keeps them; one at tp 2
+   * names groups of 8 (dp 32: 4 replicas); one at tp 8, whose dp 8 the
+   * section's 16 cannot divide, names 0, all 8. Each iteration is
+   * estimate's at its group; phases.csv's last columns */
   snprintf(text, sizeof text,
            "name = \"h\";\ntraining = { model = \"llama3.1-8b\"; gpu = \"h100-sxm\"; gpus = 64; zero = 3;\n"
            "  seq_len = 4096; global_batch = 64; train_tokens = 1e10; dp_shard = 16;\n"
-           "  phases = ( { tokens = 1e9; tp = 8; dp_shard = 0; } );\n};\n");
+           "  phases = ( { tokens = 1e9; seq_len = 8192; }, { tokens = 1e9; tp = 2; dp_shard = 8; },\n"
+           "    { tokens = 1e9; tp = 8; dp_shard = 0; } );\n};\n");
   free(cs_write_file(dir, "h.cfg", text));
   js = cs_run_summary(__FILE__, __LINE__, dir, "h.cfg", "outh", NULL);
   if (!js) goto out;
   json_t *hs = load_json(dir, "outh/summary.json");
-  CU_ASSERT_EQUAL(cs_jnum(hs, "phase1_dp_shard"), 16);
-  CU_ASSERT_EQUAL(cs_jnum(hs, "phase2_dp_shard"), 8);
-  for (int i = 0; i < 2; i++) {
+  static const char *const h_tp[] = {"1", "1", "2", "8"}, *const h_seq[] = {"4096", "8192", "4096", "4096"};
+  static const char *const h_shard[] = {"16", "16", "8", "0"};
+  static const int h_group[] = {16, 16, 8, 8}, h_rep[] = {4, 4, 4, 1};
+  for (int i = 0; i < 4; i++) {
+    char key[64];
+    snprintf(key, sizeof key, "phase%d_dp_shard", i + 1);
+    CU_ASSERT_EQUAL(cs_jnum(hs, key), h_group[i]);
+    snprintf(key, sizeof key, "phase%d_dp_replicate", i + 1);
+    CU_ASSERT_EQUAL(cs_jnum(hs, key), h_rep[i]);
     const char *est_args[] = {"estimate", "--train", "--json", "--model", "llama3.1-8b", "--gpu", "h100-sxm", "--gpus",
-                          "64", "--tp", i ? "8" : "1", "--zero", "3", "--seq-len", "4096", "--global-batch", "64",
-                          "--dp-shard", i ? "0" : "16", NULL};
+                              "64", "--tp", h_tp[i], "--zero", "3", "--seq-len", h_seq[i], "--global-batch", "64",
+                              "--dp-shard", h_shard[i], NULL};
     phase_as_estimate(dir, hs, i + 1, est_args);
   }
   json_decref(hs);
   free(js);
   char *hcsv = path_join(dir, "outh/phases.csv");
   char *htext = cs_slurp(hcsv, NULL);
-  CHECK(htext && strstr(htext, ",pipeline_schedule,dp_shard\n") && strstr(htext, ",1f1b,16\n") &&
-            strstr(htext, ",1f1b,8\n"),
+  CHECK(htext && strstr(htext, ",pipeline_schedule,dp_shard\n") && strstr(htext, "\n1,") &&
+            strstr(htext, ",1f1b,16\n2,") && strstr(htext, ",1f1b,16\n3,") && strstr(htext, ",1f1b,8\n4,"),
         "phases.csv:\n%s", htext ? htext : "(missing)");
   free(htext);
   free(hcsv);
-  /* a group that does not divide the phase's dp x cp, at the phase's key */
+  /* a group that does not divide the phase's dp x cp: at the phase's key
+   * when it names it; at the phase, saying so, when it is the section's */
   snprintf(text, sizeof text,
            "name = \"h\";\ntraining = { model = \"llama3.1-8b\"; gpu = \"h100-sxm\"; gpus = 64; zero = 3;\n"
            "  seq_len = 4096; global_batch = 64; train_tokens = 1e10;\n"
@@ -488,6 +498,16 @@ static void test_phases(void)
   result r3 = run_in(dir, "check", "h3.cfg", (const char *)NULL);
   CHECK_RC(r3, 2);
   CHECK_ERR_HAS(r3, "h3.cfg:5: training.phases.[0].dp_shard");
+  result_free(&r3);
+  snprintf(text, sizeof text,
+           "name = \"h\";\ntraining = { model = \"llama3.1-8b\"; gpu = \"h100-sxm\"; gpus = 64; zero = 3;\n"
+           "  seq_len = 4096; global_batch = 64; train_tokens = 1e10; dp_shard = 16;\n"
+           "  phases = ( { tokens = 1e9;\n    tp = 8; } );\n};\n");
+  free(cs_write_file(dir, "h4.cfg", text));
+  r3 = run_in(dir, "check", "h4.cfg", (const char *)NULL);
+  CHECK_RC(r3, 2);
+  CHECK_ERR_HAS(r3, "h4.cfg:4: training.phases.[0]: a shard group of 16 ranks does not divide");
+  CHECK_ERR_HAS(r3, "(the section's dp_shard = 16; the phase may name its own)");
   result_free(&r3);
 
   /* refusals at the phase's key and line */
