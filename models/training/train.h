@@ -612,8 +612,10 @@ double train_updated_params(const train_job *j, const train_memory *mem);
  * ranks (0 when ep = 1: they go with the dense ones), grad_bytes per
  * value; all-reduce with ZeRO 0, else reduce-scatter + all-gather over the
  * train_expert_shard_ranks and, with a shard group, each shard's
- * all-reduce across its replicas in between, whose time *across gets. */
-double train_expert_grad_s(const train_job *j, const train_memory *mem, double grad_bytes, double *across);
+ * all-reduce across its replicas in between, whose time *across gets;
+ * *gather the updated parameters' all-gather (ZeRO >= 1; else 0). */
+double train_expert_grad_s(const train_job *j, const train_memory *mem, double grad_bytes, double *across,
+                           double *gather);
 /* The link a collective of `span` GPUs, members `stride` apart, runs on
  * (train_step.c): the node link inside a node, else the network ports the
  * group's members in a node share. */

@@ -261,9 +261,10 @@ double train_updated_params(const train_job *j, const train_memory *mem)
   return dense / train_shard_ranks(j) + mem->expert_params / train_expert_shard_ranks(j);
 }
 
-double train_expert_grad_s(const train_job *j, const train_memory *mem, double grad_bytes, double *across)
+double train_expert_grad_s(const train_job *j, const train_memory *mem, double grad_bytes, double *across,
+                           double *gather)
 {
-  *across = 0;
+  *across = *gather = 0;
   int ranks = train_expert_shard_ranks(j), S = train_shard_ranks(j), R = train_grad_ranks(j) / S;
   if (mem->expert_params <= 0 || ranks * R <= 1) return 0;
   /* an expert's ranks are ep x tp apart, over the tp x dp x cp GPUs of a
@@ -277,8 +278,8 @@ double train_expert_grad_s(const train_job *j, const train_memory *mem, double g
    * across the replicas in between */
   net_link lr = train_group_link(j, j->tp * train_grad_ranks(j), j->tp * S);
   *across = R > 1 ? net_allreduce_s(&lr, R, bytes / ranks, NET_RING) : 0;
-  return net_reduce_scatter_s(&l, ranks, bytes) + *across +
-         net_allgather_s(&l, ranks, mem->expert_params * TRAIN_WEIGHT_BYTES);
+  *gather = net_allgather_s(&l, ranks, mem->expert_params * TRAIN_WEIGHT_BYTES);
+  return net_reduce_scatter_s(&l, ranks, bytes) + *across + *gather;
 }
 
 double train_dualpipe_time(int p, int m, const double *f, const double *b)

@@ -542,17 +542,18 @@ void train_step(const train_job *j, train_step_result *o)
       double per = j->zero == 0 ? net_allreduce_s(&l, dpc, bytes, NET_RING)
                                 : net_reduce_scatter_s(&l, S, bytes) + ar_r +
                                       net_allgather_s(&l, S, dense * TRAIN_WEIGHT_BYTES);
-      double ar_e;
-      per += train_expert_grad_s(j, &big, train_grad_bytes(j), &ar_e);
+      double ar_e, ag_e;
+      per += train_expert_grad_s(j, &big, train_grad_bytes(j), &ar_e, &ag_e);
       if (R > 1 && S * j->tp <= j->gpus_per_node) dp_net_share = per > 0 ? (ar_r + ar_e) / per : 0;
       o->dp_comm_s = per;
       o->dp_exposed_s = exposed(j, per, back);
       if (j->zero >= 1) {
-        /* the updated parameters' all-gather follows the optimizer step, so
-         * it cannot hide under this iteration's backward: exposed, unless
-         * the stack gathers them under the next iteration's first forward
+        /* the updated parameters' all-gather (the dense part's and the
+         * routed experts') follows the optimizer step, so it cannot hide
+         * under this iteration's backward: exposed, unless the stack
+         * gathers them under the next iteration's first forward
          * (Megatron-Core --overlap-param-gather) */
-        double ag = net_allgather_s(&l, S, dense * TRAIN_WEIGHT_BYTES);
+        double ag = net_allgather_s(&l, S, dense * TRAIN_WEIGHT_BYTES) + ag_e;
         double hidden = j->stack ? fmin(j->stack->param_overlap * ag, v * f[0]) : 0;
         o->dp_exposed_s = exposed(j, per - ag, back) + ag - hidden;
       }

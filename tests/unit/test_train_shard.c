@@ -298,6 +298,14 @@ static void test_shard_ep(void)
   train_step_result all;
   train_step(&every, &all);
   CS_ASSERT_REL(r.optimizer_s, 2 * all.optimizer_s, 1e-12);
+  /* the updated parameters' gathers, the dense part's and the experts',
+   * follow the optimizer step: exposed even where the backward hides the
+   * rest */
+  j.dp_overlap = 1;
+  train_step(&j, &r);
+  double ag_all = net_allgather_s(node, 8, 2 * d) + net_allgather_s(node, 2, 2 * e);
+  CS_ASSERT_REL(r.dp_exposed_s, ag_all, 1e-9);
+  CU_ASSERT_TRUE(r.dp_comm_s > ag_all);
   /* tp 2 on 32 GPUs: a group of 8 ranks is 16 GPUs, two nodes. The dense
    * part over its 8 ranks, 2 GPUs apart, 4 in each node (4 of the node's
    * ports); the experts over 2 ranks tp x ep = 8 GPUs apart (a port
