@@ -365,7 +365,8 @@ double train_hardware_flops(const train_job *j);
  * 1F1B: min(p, m) on the first stage, times (1 + (p-1)/(p v)) when
  * interleaved; one on the last, which also keeps the output layer's input
  * and the logits. Offloaded parts are counted in host_bytes, not in total.
- * ZeRO 3 adds the layers and the root unit it gathers (gathered). */
+ * ZeRO 3 adds the layers and the root unit it gathers (gathered); with
+ * pipeline stages it holds the stage whole (train_fsdp_pipelined). */
 typedef struct {
   double params;            /* parameters held per GPU before ZeRO */
   double expert_params;     /* of which routed experts sharded over ep > 1 (0 when ep = 1) */
@@ -505,6 +506,18 @@ int train_grad_ranks(const train_job *j);
 /* Ranks ZeRO shards the dense state over: dp_shard, or dp x cp when 0
  * (every rank); train_grad_ranks / train_shard_ranks replicas of it. */
 int train_shard_ranks(const train_job *j);
+/* FSDP (ZeRO 3) under pipeline parallelism (pp > 1), as PyTorch's
+ * pipelining runs FSDP2 (torchtitan): a stage's parameters are gathered
+ * at the first micro-batch's forward and kept (reshard_after_forward off
+ * under PP, no reshard after a backward but the last), its gradients
+ * accumulate unsharded (no gradient sync but at the last backward, which
+ * reduce-scatters them): the weights and gradients of the stage are held
+ * whole, the optimizer state sharded, and each layer is gathered and
+ * reduce-scattered once an iteration. train_shards_weights: ZeRO 3 not
+ * pipelined; train_shards_grads: ZeRO 2, or 3 not pipelined. */
+bool train_fsdp_pipelined(const train_job *j);
+bool train_shards_weights(const train_job *j);
+bool train_shards_grads(const train_job *j);
 /* Ranks ZeRO shards the routed experts' state over with ep > 1: the
  * shard group's ranks holding the same experts, train_shard_ranks / ep
  * (members tp x ep apart), with the same train_grad_ranks /

@@ -111,6 +111,12 @@ int train_grad_ranks(const train_job *j) { return j->dp * j->cp; }
 
 int train_shard_ranks(const train_job *j) { return j->dp_shard > 0 ? j->dp_shard : j->dp * j->cp; }
 
+bool train_fsdp_pipelined(const train_job *j) { return j->zero >= 3 && j->pp > 1; }
+
+bool train_shards_weights(const train_job *j) { return j->zero >= 3 && !train_fsdp_pipelined(j); }
+
+bool train_shards_grads(const train_job *j) { return j->zero >= 2 && !train_fsdp_pipelined(j); }
+
 int train_expert_shard_ranks(const train_job *j) { return train_shard_ranks(j) / (j->ep > 1 ? j->ep : 1); }
 
 double train_layer_params_gpu(const train_job *j, double *routed)
@@ -225,8 +231,9 @@ static void cpep_memory(const train_job *j, double x, double dense, train_memory
   double d = train_shard_ranks(j), de = train_expert_shard_ranks(j);
   o->params = copies * (dense + x);
   o->expert_params = copies * x;
-  o->weights = copies * 2 * (dense / (j->zero >= 3 ? d : 1) + x / (j->zero >= 3 ? de : 1));
-  o->grads = copies * train_grad_bytes(j) * (dense / (j->zero >= 2 ? d : 1) + x / (j->zero >= 2 ? de : 1));
+  bool w = train_shards_weights(j), g = train_shards_grads(j);
+  o->weights = copies * 2 * (dense / (w ? d : 1) + x / (w ? de : 1));
+  o->grads = copies * train_grad_bytes(j) * (dense / (g ? d : 1) + x / (g ? de : 1));
   o->optimizer = copies * 12 * (dense / (j->zero >= 1 ? d : 1) + x / (j->zero >= 1 ? de : 1));
 }
 

@@ -149,7 +149,7 @@ static void memory_finish(const train_job *j, train_memory *o)
    * and holds the head's gradients, the backward's first, until its
    * reduce-scatter at the end: 2 bytes per root parameter, g per head's */
   o->gathered = 0;
-  if (j->zero >= 3) {
+  if (train_shards_weights(j)) {
     double routed, layer = train_layer_params_gpu(j, &routed), head;
     double root = train_stage_root_params(j, o->stage, &head);
     o->gathered = (2 * TRAIN_WEIGHT_BYTES + train_grad_bytes(j)) * (layer + routed) + TRAIN_WEIGHT_BYTES * root +
@@ -158,7 +158,7 @@ static void memory_finish(const train_job *j, train_memory *o)
   if (j->offload & TRAIN_OFFLOAD_OPTIMIZER) {
     o->host_bytes += o->optimizer;
     o->optimizer = 0;
-    if (j->zero >= 2) {
+    if (train_shards_grads(j)) {
       o->host_bytes += o->grads;
       o->grads = 0;
     }
@@ -175,8 +175,8 @@ void train_memory_stage(const train_job *j, int s, train_memory *o)
   SIM_ASSERT(j->recompute != TRAIN_RECOMPUTE_AUTO && (train_uneven(j) || j->uneven_chunks));
   double p = train_stage_params(j, s), d = train_shard_ranks(j);
   *o = (train_memory){.params = p, .stage = s};
-  o->weights = 2 * p / (j->zero >= 3 ? d : 1);
-  o->grads = train_grad_bytes(j) * p / (j->zero >= 2 ? d : 1);
+  o->weights = 2 * p / (train_shards_weights(j) ? d : 1);
+  o->grads = train_grad_bytes(j) * p / (train_shards_grads(j) ? d : 1);
   o->optimizer = 12 * p / (j->zero >= 1 ? d : 1);
   if (j->cp > 1 || j->ep > 1 || j->dualpipe) train_cpep_stage_memory(j, s, o);
 
@@ -236,8 +236,8 @@ void train_memory_need(const train_job *j, train_memory *o)
   }
   double p = llm_params(j->model) / ((double)j->tp * j->pp), d = train_shard_ranks(j);
   *o = (train_memory){.params = p};
-  o->weights = 2 * p / (j->zero >= 3 ? d : 1);
-  o->grads = train_grad_bytes(j) * p / (j->zero >= 2 ? d : 1);
+  o->weights = 2 * p / (train_shards_weights(j) ? d : 1);
+  o->grads = train_grad_bytes(j) * p / (train_shards_grads(j) ? d : 1);
   o->optimizer = 12 * p / (j->zero >= 1 ? d : 1);
   if (j->cp > 1 || j->ep > 1 || j->dualpipe) train_cpep_memory(j, o);
 

@@ -305,7 +305,8 @@ static double exposed(const train_job *j, double comm, double window)
   return comm - fmin(j->dp_overlap * comm, window);
 }
 
-/* FSDP / ZeRO-3, one micro-batch on a stage of L layers (PyTorch FSDP with
+/* FSDP / ZeRO-3 without pipeline stages (with them: train_fsdp_pipelined,
+ * as ZeRO 1 in train_step), one micro-batch on a stage of L layers (PyTorch FSDP with
  * one unit per layer, the rest of the parameters - embeddings, head - in
  * the root unit). Forward: the root's and the first layer's all-gathers
  * are exposed, each next layer's is prefetched under the current layer's
@@ -523,7 +524,7 @@ void train_step(const train_job *j, train_step_result *o)
     o->dp_link = dpc * j->tp <= j->gpus_per_node || !j->net_link ? j->node_link : j->net_link;
     double dense = big.params - big.expert_params, bytes = dense * train_grad_bytes(j);
     double back = v * (b[sg]);  /* the last micro-batch's backward on a stage */
-    if (j->zero >= 3) {
+    if (train_shards_weights(j)) {
       double comm, exp, replicas;
       /* each layer's window: its compute and tensor-parallel collectives
        * (not the ring's exposed time with cp: it may hold the same port) */
@@ -555,6 +556,9 @@ void train_step(const train_job *j, train_step_result *o)
          * (Megatron-Core --overlap-param-gather) */
         double ag = net_allgather_s(&l, S, dense * TRAIN_WEIGHT_BYTES) + ag_e;
         double hidden = j->stack ? fmin(j->stack->param_overlap * ag, v * f[0]) : 0;
+        /* FSDP under pipeline parallelism gathers each layer at the first
+         * micro-batch's forward, the next one's under the current one's */
+        if (train_fsdp_pipelined(j)) hidden = fmin(ag * (1 - 1 / fmax(1, (uneven ? ls[sg] : lc) * v)), v * f[0]);
         o->dp_exposed_s = exposed(j, per - ag, back) + ag - hidden;
       }
     }

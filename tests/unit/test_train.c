@@ -301,7 +301,9 @@ static void test_memory(void)
   j.dp = 4;
   j.global_batch = 64;
   double p = llm_params(&m) / 16, d = 4;
-  static const double want[4][3] = {{2, 4, 12}, {2, 4, 3}, {2, 1, 3}, {0.5, 1, 3}};
+  /* ZeRO 3 with pp 2 is FSDP under pipelining: the stage's weights and
+   * gradients whole, the optimizer state sharded (as ZeRO 1) */
+  static const double want[4][3] = {{2, 4, 12}, {2, 4, 3}, {2, 1, 3}, {2, 4, 3}};
   for (int z = 0; z <= 3; z++) {
     j.zero = z;
     j.grad_reduce = TRAIN_GRAD_REDUCE_AUTO;
@@ -310,21 +312,46 @@ static void test_memory(void)
     CS_ASSERT_REL(mem.weights, want[z][0] * p, 1e-12);
     CS_ASSERT_REL(mem.grads, want[z][1] * p, 1e-12);
     CS_ASSERT_REL(mem.optimizer, want[z][2] * p, 1e-12);
-    /* ZeRO 3 also holds the layers it gathers: two layers' 16-bit
-     * weights and one layer's fp32 gradients, of a layer's tp share (the
-     * 48 layers hold all but the embeddings); and the root unit, 16-bit:
-     * on the first stage the (tied) embedding with the positions, on the
-     * last the head, with its gradients */
-    double layer = (llm_params(&m) - llm_embed_params(&m)) / 48 / 8, vh = 51200.0 * 8192;
-    double root = (mem.stage == 0 ? llm_embed_params(&m) : vh) / 8, head = mem.stage == 1 ? vh / 8 : 0;
-    CS_ASSERT_REL(mem.gathered, z == 3 ? (2 * 2 + 4) * layer + 2 * root + 4 * head : 0, 1e-12);
-    CS_ASSERT_REL(mem.total, mem.weights + mem.grads + mem.optimizer + mem.activations + mem.gathered, 1e-12);
+    CU_ASSERT_EQUAL(mem.gathered, 0);
+    CS_ASSERT_REL(mem.total, mem.weights + mem.grads + mem.optimizer + mem.activations, 1e-12);
     j.grad_reduce = TRAIN_GRAD_REDUCE_BF16;
     train_memory_need(&j, &mem);
     CS_ASSERT_REL(mem.grads, want[z][1] / 2 * p, 1e-12);
-    CS_ASSERT_REL(mem.gathered, z == 3 ? (2 * 2 + 2) * layer + 2 * root + 2 * head : 0, 1e-12);
-    CS_ASSERT_REL(mem.weights + mem.grads + mem.optimizer, llm_train_state_bytes(&m, z, (int)d) / 16, 1e-12);
+    CS_ASSERT_REL(mem.weights + mem.grads + mem.optimizer, llm_train_state_bytes(&m, z < 3 ? z : 1, (int)d) / 16,
+                  1e-12);
   }
+  /* one stage (8 GPUs of tp 8, dp 4 on 32): ZeRO 3 shards the weights and
+   * gradients too, and holds the layers it gathers: two layers' 16-bit
+   * weights and one layer's gradients, of a layer's tp share (the 48
+   * layers hold all but the embeddings); and the root unit, the tied
+   * embedding with the positions, 16-bit, with the head's (its)
+   * gradients */
+  j.pp = 1;
+  j.zero = 3;
+  p = llm_params(&m) / 8;
+  double layer = (llm_params(&m) - llm_embed_params(&m)) / 48 / 8, vh = 51200.0 * 8192;
+  double root = llm_embed_params(&m) / 8, head = vh / 8;
+  for (int g = 0; g < 2; g++) {
+    j.grad_reduce = g ? TRAIN_GRAD_REDUCE_BF16 : TRAIN_GRAD_REDUCE_AUTO;
+    double gb = g ? 2 : 4;
+    train_memory mem;
+    train_memory_need(&j, &mem);
+    CS_ASSERT_REL(mem.weights, 0.5 * p, 1e-12);
+    CS_ASSERT_REL(mem.grads, gb / 4 * p, 1e-12);
+    CS_ASSERT_REL(mem.optimizer, 3 * p, 1e-12);
+    CS_ASSERT_REL(mem.gathered, (2 * 2 + gb) * layer + 2 * root + gb * head, 1e-12);
+    CS_ASSERT_REL(mem.total, mem.weights + mem.grads + mem.optimizer + mem.activations + mem.gathered, 1e-12);
+  }
+  /* the root unit of each stage, were FSDP to run per unit with stages:
+   * the embedding (and the norms) on the first, the head on the last */
+  j.pp = 2;
+  double hd;
+  CS_ASSERT_REL(train_stage_root_params(&j, 0, &hd), llm_embed_params(&m) / 8, 1e-12);
+  CU_ASSERT_EQUAL(hd, 0);
+  CS_ASSERT_REL(train_stage_root_params(&j, 1, &hd), vh / 8, 1e-12);
+  CS_ASSERT_REL(hd, vh / 8, 1e-12);
+  j.zero = 0;
+  j.pp = 2;
   j.grad_reduce = TRAIN_GRAD_REDUCE_AUTO;
   /* recomputation shrinks activations: full < selective < none */
   train_memory a[3];
@@ -347,34 +374,32 @@ static void test_memory(void)
   j.global_batch = 8;
   train_memory mem;
   train_memory_need(&j, &mem);
-  double vh = 128256.0 * 4096, layer = (llm_params(l3) - llm_embed_params(l3)) / 32;
+  double vh3 = 128256.0 * 4096, layer3 = (llm_params(l3) - llm_embed_params(l3)) / 32;
   CU_ASSERT_FALSE(l3->tied_embeddings);
-  CS_ASSERT_REL(mem.gathered, 8 * layer + 2 * llm_embed_params(l3) + 4 * vh, 1e-12);
-  CU_ASSERT_TRUE(fabs(2 * llm_embed_params(l3) - 2.1e9) < 0.01e9 && fabs(4 * vh - 2.1e9) < 0.01e9);
-  /* two stages, tp 2, 8,192 tokens, 14 of 16 layers recomputed: the
-   * first stage keeps more activations (two micro-batches in flight), but
-   * the last holds the head (in 16 bits) and its fp32 gradients, vh / tp
-   * each, and with ZeRO 3 its total is the larger: the last stage is
-   * counted. Under ZeRO 1 (no gathered units) the first. Recomputing 12,
-   * the first stage again, with the embedding (and the norms) */
+  CS_ASSERT_REL(mem.gathered, 8 * layer3 + 2 * llm_embed_params(l3) + 4 * vh3, 1e-12);
+  CU_ASSERT_TRUE(fabs(2 * llm_embed_params(l3) - 2.1e9) < 0.01e9 && fabs(4 * vh3 - 2.1e9) < 0.01e9);
+  /* two stages, tp 2: FSDP under pipelining holds each stage whole,
+   * nothing gathered per unit; its gradient traffic is ZeRO 1's (one
+   * reduce-scatter and one gather a layer an iteration, not one a
+   * micro-batch), and the gather partly hides under the first
+   * micro-batch's forward, where ZeRO 1 without a stack exposes it */
   j.tp = 2;
   j.pp = 2;
   j.dp = 2;
   j.seq_len = 8192;
-  j.recompute = LLM_RECOMPUTE_FULL;
-  j.recompute_layers = 14;
+  j.net_link = sim_catalog_find(cs_catalogs(), "links", "ib-ndr");
   train_memory_need(&j, &mem);
-  double layer2 = layer / 2, in = llm_embed_params(l3) - vh;
-  CU_ASSERT_EQUAL(mem.stage, 1);
-  CS_ASSERT_REL(mem.gathered, 8 * layer2 + 2 * vh / 2 + 4 * vh / 2, 1e-12);
+  CU_ASSERT_TRUE(train_fsdp_pipelined(&j));
+  CU_ASSERT_EQUAL(mem.gathered, 0);
+  CS_ASSERT_REL(mem.weights, 2 * mem.params, 1e-12);
+  CS_ASSERT_REL(mem.grads, 4 * mem.params, 1e-12);
+  CS_ASSERT_REL(mem.optimizer, 12 * mem.params / 2, 1e-12);
+  train_step_result fs, z1;
+  train_step(&j, &fs);
   j.zero = 1;
-  train_memory_need(&j, &mem);
-  CU_ASSERT_EQUAL(mem.stage, 0);
-  j.zero = 3;
-  j.recompute_layers = 12;
-  train_memory_need(&j, &mem);
-  CU_ASSERT_EQUAL(mem.stage, 0);
-  CS_ASSERT_REL(mem.gathered, 8 * layer2 + 2 * in / 2, 1e-12);
+  train_step(&j, &z1);
+  CS_ASSERT_REL(fs.dp_comm_s, z1.dp_comm_s, 1e-12);
+  CU_ASSERT_TRUE(fs.dp_exposed_s < z1.dp_exposed_s);
 }
 
 static void test_failures(void)
