@@ -509,9 +509,9 @@ int train_shard_ranks(const train_job *j);
 /* FSDP (ZeRO 3) under pipeline parallelism (pp > 1), as PyTorch's
  * pipelining runs FSDP2 (torchtitan): a stage's parameters are gathered
  * at the first micro-batch's forward and kept (reshard_after_forward off
- * under PP, no reshard after a backward but the last), its gradients
- * accumulate unsharded (no gradient sync but at the last backward, which
- * reduce-scatters them): the weights and gradients of the stage are held
+ * under PP, no reshard after the backwards), its gradients accumulate
+ * unsharded (every backward without gradient sync; the reduce-scatter
+ * runs after the last): the weights and gradients of the stage are held
  * whole, the optimizer state sharded, and each layer is gathered and
  * reduce-scattered once an iteration. train_shards_weights: ZeRO 3 not
  * pipelined; train_shards_grads: ZeRO 2, or 3 not pipelined. */

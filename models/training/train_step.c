@@ -556,10 +556,20 @@ void train_step(const train_job *j, train_step_result *o)
          * (Megatron-Core --overlap-param-gather) */
         double ag = net_allgather_s(&l, S, dense * TRAIN_WEIGHT_BYTES) + ag_e;
         double hidden = j->stack ? fmin(j->stack->param_overlap * ag, v * f[0]) : 0;
-        /* FSDP under pipeline parallelism gathers each layer at the first
-         * micro-batch's forward, the next one's under the current one's */
-        if (train_fsdp_pipelined(j)) hidden = fmin(ag * (1 - 1 / fmax(1, (uneven ? ls[sg] : lc) * v)), v * f[0]);
-        o->dp_exposed_s = exposed(j, per - ag, back) + ag - hidden;
+        double reduce = exposed(j, per - ag, back);
+        if (train_fsdp_pipelined(j)) {
+          /* FSDP under PyTorch's pipelining: the root unit (embedding or
+           * head) and the first layer gathered, exposed, at the first
+           * micro-batch's forward, each next layer under the current
+           * one's; the gradients reduce-scattered after the last backward
+           * (every backward runs without gradient sync), exposed */
+          double head_p, root = train_stage_root_params(j, sg, &head_p);
+          double ag_root = fmin(ag, net_allgather_s(&l, S, root * TRAIN_WEIGHT_BYTES));
+          double layers = fmax(1, (uneven ? ls[sg] : lc) * v);
+          hidden = fmin((ag - ag_root) * (1 - 1 / layers), v * f[sg]);
+          reduce = per - ag;
+        }
+        o->dp_exposed_s = reduce + ag - hidden;
       }
     }
   }

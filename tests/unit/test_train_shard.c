@@ -327,6 +327,24 @@ static void test_shard_ep(void)
   rootc = 2 * net_allgather_s(&four, 8, 2 * root) + net_reduce_scatter_s(&four, 8, gb * root) +
           net_allreduce_s(&port, 2, gb * root / 8, NET_RING);
   CS_ASSERT_REL(r.dp_comm_s, L * (dense + experts) + rootc, 1e-9);
+  /* FSDP under pipelining (pp 2) with ep 4: the stage's dense part and
+   * its experts held whole, the optimizer state sharded (the experts'
+   * over dp / ep = 2); with the optimizer offloaded the gradients, not
+   * sharded, stay on the GPU */
+  moe_job(&j, "mixtral-8x7b", 4, 0);
+  j.pp = 2;
+  j.dp = 8;
+  CU_ASSERT_PTR_NULL_FATAL(train_job_check(&j, why, sizeof why));
+  CU_ASSERT_TRUE(train_fsdp_pipelined(&j));
+  train_memory_need(&j, &mem);
+  CS_ASSERT_REL(mem.weights, 2 * mem.params, 1e-12);
+  CS_ASSERT_REL(mem.grads, gb * mem.params, 1e-12);
+  CS_ASSERT_REL(mem.optimizer, 12 * ((mem.params - mem.expert_params) / 8 + mem.expert_params / 2), 1e-12);
+  j.offload = TRAIN_OFFLOAD_OPTIMIZER;
+  train_memory_need(&j, &mem);
+  CS_ASSERT_REL(mem.grads, gb * mem.params, 1e-12);
+  CU_ASSERT_EQUAL(mem.optimizer, 0);
+  j.offload = 0;
   /* ep 8 does not divide groups of 4 */
   j.ep = 8;
   j.dp_shard = 4;
