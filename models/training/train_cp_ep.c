@@ -53,8 +53,7 @@ const char *train_cpep_check(const train_job *j, char *msg, size_t n)
                     "load-balanced split of Megatron-Core)", j->seq_len, 2 * j->cp), "cp";
   /* FSDP shards the dense part over the dp x cp ranks (a shard group's S)
    * and the routed experts over their dp x cp / ep (S / ep), as torchtitan
-   * does; with
-   * DualPipe (two copies of the stages) it is not modelled */
+   * does; with DualPipe (two copies of the stages) it is not modelled */
   if (j->dualpipe && j->zero >= 3)
     return snprintf(msg, n, "ZeRO 3 (FSDP) with DualPipe is not modelled (expected zero 0..2: DeepSeek-V3 ran "
                     "ZeRO 1)"), "zero";

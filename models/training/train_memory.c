@@ -7,7 +7,6 @@
  * with or without dropout masks, with fused kernels, and what offload
  * moves to host memory; and the cheapest recomputation that fits. */
 #include <math.h>
-#include <stdlib.h>
 
 #include "models/training/train.h"
 #include "sim/util.h"
@@ -89,12 +88,10 @@ static double uneven_micro_batch(const train_job *j, int s)
 static double uneven_held_1f1b(const train_job *j, int s, int m, double first_chunk_extra)
 {
   int v = j->interleave;
-  double *held = xmalloc(sizeof *held * (size_t)v);
+  double held[v];  /* on the stack, as train_step's per-chunk times: called per stage for every layout plan tries */
   for (int c = 0; c < v; c++) held[c] = uneven_chunk_micro_batch(j, s, c);
   held[0] += first_chunk_extra;
-  double peak = train_pipeline_peak_held(s, j->pp, m, v, held);
-  free(held);
-  return peak;
+  return train_pipeline_peak_held(s, j->pp, m, v, held);
 }
 
 /* The embedding's dropout mask (emb per micro-batch) lives through the
@@ -296,21 +293,13 @@ void train_memory_need(const train_job *j, train_memory *o)
     emb_first = first_chunk_extra_1f1b(j, m, emb, in_first);
   double act_first = kept_first + first_w * pend + emb_first + work + (pp == 1 || j->dualpipe ? out : 0);
   double act_last = kept_last + last_w * pend + work + out;
-  /* both ends finished, the larger total counted: what memory_finish adds
-   * differs by stage (FSDP's root unit: the embedding on the first, the
-   * head and its gradients on the last) */
-  train_memory last_o = *o;
-  o->stage = 0;
-  o->activations = act_first;
-  o->host_bytes = in_first - kept_first;
+  /* the busier end by its activations: what memory_finish adds is the
+   * same on both (FSDP gathers unit by unit only without pipeline stages;
+   * with them it holds each stage whole, train_fsdp_pipelined) */
+  o->stage = pp > 1 && act_last > act_first ? pp - 1 : 0;
+  o->activations = o->stage ? act_last : act_first;
+  o->host_bytes = o->stage ? in_last - kept_last : in_first - kept_first;
   memory_finish(j, o);
-  if (pp > 1) {
-    last_o.stage = pp - 1;
-    last_o.activations = act_last;
-    last_o.host_bytes = in_last - kept_last;
-    memory_finish(j, &last_o);
-    if (last_o.total > o->total) *o = last_o;
-  }
 }
 
 bool train_job_fit(train_job *j, train_memory *mem)

@@ -330,8 +330,8 @@ static void fsdp_micro_batch(const train_job *j, const net_link *l, const net_li
 {
   /* a layer's parameters on this GPU (train_layer_params_gpu: without
    * the routed experts when ep shards them apart, which come from the
-   * stage's own count); the rest (embeddings, head) in the root unit */
-  /* HSDP (a shard group of S of the dp ranks, R replicas of it): the
+   * stage's own count); the rest (embeddings, head) in the root unit.
+   * HSDP (a shard group of S of the dp ranks, R replicas of it): the
    * gathers and reduce-scatters over the S ranks of l, then each shard's
    * gradients all-reduced over the R replicas on lr, on the same stream;
    * the routed experts over the group's S / ep ranks that hold them */
