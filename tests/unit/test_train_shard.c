@@ -361,6 +361,24 @@ static int csv_int(const char *line, int k)
   return line ? atoi(line) : 0;
 }
 
+/* Writes scenario `name` (text) in dir, runs `plan --objective time` on
+ * it into dir/out and opens its plan.csv (NULL, reported, when missing;
+ * the caller closes it). */
+static FILE *plan_csv(const char *dir, const char *name, const char *text, const char *out)
+{
+  free(cs_write_file(dir, name, text));
+  result r = run_in(dir, "plan", name, "--objective", "time", "-o", out, (const char *)NULL);
+  CHECK_RC(r, 0);
+  result_free(&r);
+  char rel[64];
+  snprintf(rel, sizeof rel, "%s/plan.csv", out);
+  char *csv = path_join(dir, rel);
+  FILE *f = fopen(csv, "r");
+  CHECK(f != NULL, "no %s", csv);
+  free(csv);
+  return f;
+}
+
 /* plan searches the scenario's shard group beside every rank: it checks
  * it on whole layouts (dp is known last), so every layout that fits with
  * the group has dp x cp divisible by it; both kinds fit. */
@@ -368,15 +386,9 @@ static void test_plan(void)
 {
   unsigned before = CU_get_number_of_failures();
   char *dir = cs_tmpdir("train_shard_plan");
-  free(cs_write_file(dir, "p.cfg",
+  FILE *f = plan_csv(dir, "p.cfg",
                      "name = \"p\";\ntraining = { model = \"llama2-7b\"; gpu = \"h100-sxm\"; gpus = 64; zero = 1;\n"
-                     "  global_batch = 512; seq_len = 4096; train_tokens = 1e11; dp_shard = 8; };\n"));
-  result r = run_in(dir, "plan", "p.cfg", "--objective", "time", "-o", "out", (const char *)NULL);
-  CHECK_RC(r, 0);
-  result_free(&r);
-  char *csv = path_join(dir, "out/plan.csv");
-  FILE *f = fopen(csv, "r");
-  CHECK(f != NULL, "no %s", csv);
+                     "  global_batch = 512; seq_len = 4096; train_tokens = 1e11; dp_shard = 8; };\n", "out");
   int fit[2] = {0, 0}, bad = 0;
   char line[1024];
   while (f && fgets(line, sizeof line, f)) {
@@ -395,19 +407,12 @@ static void test_plan(void)
   if (f) fclose(f);
   CHECK(fit[0] > 0 && fit[1] > 0 && bad == 0, "%d layouts fit with every rank, %d with groups of 8, %d of those with "
         "dp x cp not divisible by 8", fit[0], fit[1], bad);
-  free(csv);
   /* with expert parallelism: Mixtral 8x7B, FSDP, ep searched (1, 2, 4,
    * 8); groups of 4 with ep 2 and 4 fit, never with ep 8, which does not
    * divide them (with ep 8 only every rank) */
-  free(cs_write_file(dir, "m.cfg",
-                     "name = \"m\";\ntraining = { model = \"mixtral-8x7b\"; gpu = \"h100-sxm\"; gpus = 32; zero = 3;\n"
-                     "  ep = 8; global_batch = 64; seq_len = 4096; train_tokens = 1e11; dp_shard = 4; };\n"));
-  r = run_in(dir, "plan", "m.cfg", "--objective", "time", "-o", "outm", (const char *)NULL);
-  CHECK_RC(r, 0);
-  result_free(&r);
-  csv = path_join(dir, "outm/plan.csv");
-  f = fopen(csv, "r");
-  CHECK(f != NULL, "no %s", csv);
+  f = plan_csv(dir, "m.cfg",
+               "name = \"m\";\ntraining = { model = \"mixtral-8x7b\"; gpu = \"h100-sxm\"; gpus = 32; zero = 3;\n"
+               "  ep = 8; global_batch = 64; seq_len = 4096; train_tokens = 1e11; dp_shard = 4; };\n", "outm");
   int ep_rows[9] = {0}, ep_fit[9] = {0}, ep_bad = 0, ep8_all = 0;
   while (f && fgets(line, sizeof line, f)) {
     /* cp, dp, ep, fits: columns 3, 5, 6, 13 (refused rows leave the
@@ -429,12 +434,11 @@ static void test_plan(void)
   CHECK(ep_fit[2] > 0 && ep_fit[4] > 0 && ep_rows[8] == 0 && ep8_all > 0 && ep_bad == 0,
         "groups of 4 fit with ep 2, 4: %d, %d; rows with ep 8: %d (%d fit over every rank); %d with dp x cp "
         "not divisible by 4", ep_fit[2], ep_fit[4], ep_rows[8], ep8_all, ep_bad);
-  free(csv);
   /* groups of 12 ranks at tp 1 would straddle 8-GPU nodes: their own reason */
   free(cs_write_file(dir, "q.cfg",
                      "name = \"q\";\ntraining = { model = \"llama2-7b\"; gpu = \"h100-sxm\"; gpus = 96; zero = 1;\n"
                      "  global_batch = 384; seq_len = 4096; train_tokens = 1e11; dp_shard = 12; };\n"));
-  r = run_in(dir, "plan", "q.cfg", "--objective", "time", "-o", "outq", (const char *)NULL);
+  result r = run_in(dir, "plan", "q.cfg", "--objective", "time", "-o", "outq", (const char *)NULL);
   CHECK_RC(r, 0);
   CHECK_OUT_HAS(r, "shard group straddles nodes");
   result_free(&r);
